@@ -1,0 +1,114 @@
+//! Emitters: the generated crate's files as token streams (Rust) or text (Cargo.toml).
+
+pub mod docs;
+pub mod format;
+pub mod models;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::ir::history::SharedType;
+use crate::ir::History;
+use crate::version::VersionSet;
+use models::{feature_gate, ident, module_name};
+
+/// One file of the generated crate before formatting.
+pub enum Unit {
+    /// Unformatted Rust source (token streams are not `Send`, text is).
+    Rust { path: String, code: String },
+    Text { path: String, contents: String },
+}
+
+impl Unit {
+    pub fn rust(path: impl Into<String>, tokens: TokenStream) -> Unit {
+        Unit::Rust { path: path.into(), code: tokens.to_string() }
+    }
+}
+
+/// One finished file, path relative to `generated/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneratedFile {
+    pub path: String,
+    pub contents: String,
+}
+
+/// Template files the emitters fill in (under the repository's `templates/`).
+pub const CARGO_TEMPLATE: &str = "generated-Cargo.toml";
+pub const CRATE_DOCS_TEMPLATE: &str = "generated-lib.md";
+
+fn read_template(dir: &Path, name: &str) -> Result<String, Diagnostic> {
+    let path = dir.join(name);
+    std::fs::read_to_string(&path).map_err(|e| Diagnostic::new(path.display().to_string(), "", format!("cannot read template: {e}")))
+}
+
+/// Every file of the generated crate.
+pub fn emit_crate(history: &History, templates: &Path) -> Result<Vec<Unit>, Diagnostics> {
+    let mut units = Vec::new();
+    let versions: Vec<_> = history.versions().collect();
+    let newest = versions.last().map(|v| v.ident()).unwrap_or_default();
+
+    let features: String = versions.iter().map(|v| format!("{} = []\n", v.ident())).collect();
+    let cargo = read_template(templates, CARGO_TEMPLATE)?
+        .replace("{{default_feature}}", &newest)
+        .replace("{{version_features}}", features.trim_end());
+    units.push(Unit::Text { path: "Cargo.toml".into(), contents: format!("# {}", format::PREAMBLE.trim_end().replace('\n', "\n# ").replace("// ", "")) + "\n\n" + &cargo });
+
+    let crate_docs = docs::inner(&read_template(templates, CRATE_DOCS_TEMPLATE)?);
+    let version_mods = versions.iter().map(|v| {
+        let f = v.ident();
+        let m = ident(&f);
+        quote! { #[cfg(feature = #f)] pub mod #m; }
+    });
+    units.push(Unit::rust("src/lib.rs", quote! {
+            #crate_docs
+            #![allow(clippy::doc_lazy_continuation, clippy::doc_overindented_list_items)]
+            mod shared;
+            #(#version_mods)*
+        },
+    ));
+
+    let mut modules: BTreeMap<String, (VersionSet, Vec<&SharedType>)> = BTreeMap::new();
+    for class in &history.shared {
+        modules.entry(module_name(class.versions)).or_insert_with(|| (class.versions, Vec::new())).1.push(class);
+    }
+    let decls = modules.iter().map(|(name, (versions, _))| {
+        let gate = feature_gate(*versions);
+        let m = ident(name);
+        quote! { #gate pub(crate) mod #m; }
+    });
+    units.push(Unit::rust("src/shared/mod.rs", quote! {
+            //! Types, each emitted once for all the versions in which it is identical. Each
+            //! module is named after the versions that use it; the version modules re-export.
+            #(#decls)*
+        },
+    ));
+    for (name, (_, classes)) in &modules {
+        let mut classes = classes.clone();
+        classes.sort_by(|a, b| a.name.cmp(&b.name));
+        units.push(Unit::rust(format!("src/shared/{name}.rs"), models::shared_module(history, name, &classes)));
+    }
+
+    for (i, spec) in history.specs.iter().enumerate() {
+        let v = spec.version.ident();
+        let doc = docs::inner(&format!(
+            "Docker Engine API v{}: {} operations, {} types.\n\nEnable with the cargo feature `{v}`.",
+            spec.version,
+            spec.operations.len(),
+            spec.types.len()
+        ));
+        units.push(Unit::rust(format!("src/{v}/mod.rs"), quote! {
+                #doc
+                pub mod models;
+                #[cfg(feature = "roundtrip")]
+                pub mod roundtrip;
+            },
+        ));
+        units.push(Unit::rust(format!("src/{v}/models.rs"), models::version_models(history, i)));
+        units.push(Unit::rust(format!("src/{v}/roundtrip.rs"), models::version_roundtrip(history, i)));
+    }
+    Ok(units)
+}

@@ -1,0 +1,366 @@
+//! Emits the Rust types of every shared type class (structs, open enums, aliases).
+
+use std::collections::{BTreeMap, HashMap};
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::quote;
+
+use super::docs;
+use crate::ir::history::SharedType;
+use crate::ir::{ApiSpec, Field, History, Scalar, TypeDef, TypeExpr, TypeId, TypeKind};
+use crate::version::VersionSet;
+
+/// A Rust identifier, raw when the name says so (`r#type`).
+pub fn ident(name: &str) -> Ident {
+    match name.strip_prefix("r#") {
+        Some(raw) => Ident::new_raw(raw, Span::call_site()),
+        None => Ident::new(name, Span::call_site()),
+    }
+}
+
+/// Module (under `shared/`) that holds the types used by exactly `versions`.
+pub fn module_name(versions: VersionSet) -> String {
+    versions.ident()
+}
+
+/// Renders type expressions of one spec as Rust, relative to a module.
+pub struct TypeRenderer<'h> {
+    pub history: &'h History,
+    pub spec_index: usize,
+    /// How a named type is reached: by its shared module, or through the version's `models`.
+    pub named: NamedPath,
+    pub uses_map: std::cell::Cell<bool>,
+}
+
+#[derive(Clone)]
+pub enum NamedPath {
+    /// From a module under `shared/`: sibling modules by `super::module::Name`.
+    Shared { module: String },
+    /// From a version module: `super::models::Name`.
+    VersionModels,
+}
+
+impl TypeRenderer<'_> {
+    fn spec(&self) -> &ApiSpec {
+        &self.history.specs[self.spec_index]
+    }
+
+    pub fn render(&self, ty: &TypeExpr) -> TokenStream {
+        match ty {
+            TypeExpr::Named(id) => self.named(*id),
+            TypeExpr::Scalar(s) => scalar(*s),
+            TypeExpr::Array(t) => {
+                let t = self.render(t);
+                quote!(Vec<#t>)
+            }
+            TypeExpr::Map(t) => {
+                self.uses_map.set(true);
+                let t = self.render(t);
+                quote!(HashMap<String, #t>)
+            }
+            TypeExpr::Any => quote!(serde_json::Value),
+        }
+    }
+
+    fn named(&self, id: TypeId) -> TokenStream {
+        let name = ident(&self.spec().ty(id).name);
+        match &self.named {
+            NamedPath::VersionModels => quote!(super::models::#name),
+            NamedPath::Shared { module } => {
+                let target = module_name(self.history.class(self.spec_index, id).versions);
+                if &target == module {
+                    quote!(#name)
+                } else {
+                    let m = ident(&target);
+                    quote!(super::#m::#name)
+                }
+            }
+        }
+    }
+}
+
+fn scalar(s: Scalar) -> TokenStream {
+    match s {
+        Scalar::String => quote!(String),
+        Scalar::Binary => quote!(Vec<u8>),
+        Scalar::Bool => quote!(bool),
+        Scalar::I8 => quote!(i8),
+        Scalar::I16 => quote!(i16),
+        Scalar::I32 => quote!(i32),
+        Scalar::I64 => quote!(i64),
+        Scalar::U8 => quote!(u8),
+        Scalar::U16 => quote!(u16),
+        Scalar::U32 => quote!(u32),
+        Scalar::U64 => quote!(u64),
+        Scalar::F32 => quote!(f32),
+        Scalar::F64 => quote!(f64),
+    }
+}
+
+/// Whether `Default` can be derived for a type (all its fields have a default).
+pub struct Defaults<'s> {
+    spec: &'s ApiSpec,
+    memo: HashMap<TypeId, bool>,
+}
+
+impl<'s> Defaults<'s> {
+    pub fn new(spec: &'s ApiSpec) -> Self {
+        Defaults { spec, memo: HashMap::new() }
+    }
+
+    pub fn type_has_default(&mut self, id: TypeId) -> bool {
+        if let Some(&d) = self.memo.get(&id) {
+            return d;
+        }
+        // Optimistic for recursion: a cycle alone never prevents a default.
+        self.memo.insert(id, true);
+        let spec = self.spec;
+        let d = match &spec.ty(id).kind {
+            TypeKind::Struct { fields, .. } => fields.iter().all(|f| !f.required || f.nullable || self.expr_has_default(&f.ty)),
+            TypeKind::Enum { default, .. } => default.is_some(),
+            TypeKind::Alias(t) => self.expr_has_default(t),
+        };
+        self.memo.insert(id, d);
+        d
+    }
+
+    fn expr_has_default(&mut self, ty: &TypeExpr) -> bool {
+        match ty {
+            TypeExpr::Named(id) => self.type_has_default(*id),
+            _ => true,
+        }
+    }
+}
+
+/// Emits one module of `shared/`: every class used by exactly the same versions.
+pub fn shared_module(history: &History, module: &str, classes: &[&SharedType]) -> TokenStream {
+    let mut items = Vec::new();
+    let mut uses_map = false;
+    let mut uses_serde = false;
+    for class in classes {
+        let spec = &history.specs[class.spec];
+        let def = spec.ty(class.id);
+        let r = TypeRenderer {
+            history,
+            spec_index: class.spec,
+            named: NamedPath::Shared { module: module.to_string() },
+            uses_map: std::cell::Cell::new(false),
+        };
+        let mut defaults = Defaults::new(spec);
+        let tokens = match &def.kind {
+            TypeKind::Struct { fields, additional } => {
+                uses_serde = true;
+                struct_tokens(&r, def, fields, additional.as_ref(), defaults.type_has_default(class.id))
+            }
+            TypeKind::Enum { values, default } => {
+                uses_serde = true;
+                enum_tokens(def, values, default.as_deref())
+            }
+            TypeKind::Alias(ty) => {
+                let name = ident(&def.name);
+                let doc = docs::outer(&docs::paragraphs([def.description.as_deref()]));
+                let ty = r.render(ty);
+                quote! { #doc pub type #name = #ty; }
+            }
+        };
+        uses_map |= r.uses_map.get();
+        items.push(tokens);
+    }
+    let header = docs::inner(&format!("Types shared by API versions {}.", classes.first().map(|c| c.versions.to_string()).unwrap_or_default()));
+    let map_use = uses_map.then(|| quote!(use std::collections::HashMap;));
+    let serde_use = uses_serde.then(|| quote!(use serde::{Deserialize, Serialize};));
+    quote! {
+        #header
+        #map_use
+        #serde_use
+        #(#items)*
+    }
+}
+
+fn field_doc(f: &Field) -> TokenStream {
+    let default = f.default.as_ref().map(|d| format!("Defaults to `{d}`."));
+    let format = f.format.as_ref().map(|fm| format!("Format: `{fm}`."));
+    docs::outer(&docs::paragraphs([f.description.as_deref(), default.as_deref(), format.as_deref()]))
+}
+
+fn struct_tokens(r: &TypeRenderer<'_>, def: &TypeDef, fields: &[Field], additional: Option<&TypeExpr>, default: bool) -> TokenStream {
+    let name = ident(&def.name);
+    let doc = docs::outer(&docs::paragraphs([def.description.as_deref()]));
+    let derive_default = default.then(|| quote!(Default,));
+    let fields = fields.iter().map(|f| {
+        let fname = ident(&f.name);
+        let wire = &f.wire_name;
+        let mut ty = r.render(&f.ty);
+        if f.boxed {
+            ty = quote!(Box<#ty>);
+        }
+        let rename = (f.name.trim_start_matches("r#") != wire.as_str()).then(|| quote!(rename = #wire,));
+        let collection = matches!(f.ty, TypeExpr::Array(_) | TypeExpr::Map(_));
+        let (ty, attrs) = if !f.required {
+            (quote!(Option<#ty>), quote!(#rename skip_serializing_if = "Option::is_none"))
+        } else if f.nullable {
+            (quote!(Option<#ty>), quote!(#rename))
+        } else if collection {
+            // The engine sends `null` for empty collections the spec calls required.
+            (ty, quote!(#rename default, deserialize_with = "moby_api_runtime::json::null_as_default"))
+        } else {
+            (ty, quote!(#rename))
+        };
+        let serde_attr = (!attrs.is_empty()).then(|| quote!(#[serde(#attrs)]));
+        let doc = field_doc(f);
+        quote! { #doc #serde_attr pub #fname: #ty, }
+    });
+    let extra = additional.map(|a| {
+        let a = r.render(a);
+        r.uses_map.set(true);
+        quote! {
+            /// Members not named above.
+            #[serde(flatten)]
+            pub additional_properties: HashMap<String, #a>,
+        }
+    });
+    quote! {
+        #doc
+        #[derive(Debug, Clone, PartialEq, #derive_default Serialize, Deserialize)]
+        pub struct #name {
+            #(#fields)*
+            #extra
+        }
+    }
+}
+
+fn enum_tokens(def: &TypeDef, values: &[crate::ir::EnumValue], default: Option<&str>) -> TokenStream {
+    let name = ident(&def.name);
+    let doc = docs::outer(&docs::paragraphs([
+        def.description.as_deref(),
+        Some("Open enum: a value this version does not list is kept in `Other` and written back unchanged."),
+    ]));
+    let variants: Vec<Ident> = values.iter().map(|v| ident(&v.name)).collect();
+    let wires: Vec<&str> = values.iter().map(|v| v.wire.as_str()).collect();
+    let variant_docs = wires.iter().map(|w| format!(" `{w}`"));
+    let default_impl = default.and_then(|d| values.iter().find(|v| v.wire == d)).map(|v| {
+        let v = ident(&v.name);
+        quote! {
+            impl Default for #name {
+                fn default() -> Self {
+                    Self::#v
+                }
+            }
+        }
+    });
+    quote! {
+        #doc
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub enum #name {
+            #( #[doc = #variant_docs] #variants, )*
+            /// A value not listed in this API version.
+            Other(String),
+        }
+
+        impl #name {
+            /// The value as sent on the wire.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    #( Self::#variants => #wires, )*
+                    Self::Other(other) => other,
+                }
+            }
+        }
+
+        impl From<&str> for #name {
+            fn from(value: &str) -> Self {
+                match value {
+                    #( #wires => Self::#variants, )*
+                    other => Self::Other(other.to_owned()),
+                }
+            }
+        }
+
+        impl std::fmt::Display for #name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl Serialize for #name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for #name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let value = String::deserialize(deserializer)?;
+                Ok(Self::from(value.as_str()))
+            }
+        }
+
+        #default_impl
+    }
+}
+
+/// `models.rs` of one version: re-exports of its types from `shared/`.
+pub fn version_models(history: &History, spec_index: usize) -> TokenStream {
+    let spec = &history.specs[spec_index];
+    let mut by_module: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for i in 0..spec.types.len() {
+        let class = history.class(spec_index, TypeId(i));
+        by_module.entry(module_name(class.versions)).or_default().push(class.name.clone());
+    }
+    let header = docs::inner(&format!("Every type of Engine API v{}: definitions and inline schemas (bodies, responses, nested objects).", spec.version));
+    let uses = by_module.into_iter().map(|(module, mut names)| {
+        names.sort();
+        let m = ident(&module);
+        let names = names.iter().map(|n| ident(n));
+        quote!(pub use crate::shared::#m::{ #(#names),* };)
+    });
+    quote! {
+        #header
+        #(#uses)*
+    }
+}
+
+/// `roundtrip.rs` of one version: decode a response body into its typed model and back.
+pub fn version_roundtrip(history: &History, spec_index: usize) -> TokenStream {
+    use crate::ir::{ContentKind, Status};
+    let spec = &history.specs[spec_index];
+    let r = TypeRenderer { history, spec_index, named: NamedPath::VersionModels, uses_map: std::cell::Cell::new(false) };
+    let mut arms = Vec::new();
+    for op in &spec.operations {
+        for resp in &op.responses {
+            let (Status::Code(code), Some(ty)) = (resp.status, resp.ty.as_ref()) else { continue };
+            if !matches!(resp.content, ContentKind::Json | ContentKind::JsonLines | ContentKind::JsonProgress) {
+                continue;
+            }
+            let id = &op.id;
+            let ty = r.render(ty);
+            arms.push(quote! { (#id, #code) => moby_api_runtime::json::roundtrip::<#ty>(body), });
+        }
+    }
+    let map_use = r.uses_map.get().then(|| quote!(use std::collections::HashMap;));
+    let doc = docs::inner(
+        "Decodes a JSON response body (or one line of a JSON-lines or progress stream) into this version's typed model and encodes it again, by operation id and status. For proxies that inspect traffic and for conformance tests.",
+    );
+    quote! {
+        #doc
+        #map_use
+
+        /// `None` when the operation and status have no JSON body in this version.
+        pub fn response(operation_id: &str, status: u16, body: &serde_json::Value) -> Option<Result<serde_json::Value, serde_json::Error>> {
+            Some(match (operation_id, status) {
+                #(#arms)*
+                _ => return None,
+            })
+        }
+    }
+}
+
+pub fn feature_gate(versions: VersionSet) -> TokenStream {
+    let features: Vec<String> = versions.iter().map(|v| v.ident()).collect();
+    if features.len() == 1 {
+        let f = &features[0];
+        quote!(#[cfg(feature = #f)])
+    } else {
+        quote!(#[cfg(any( #(feature = #features),* ))])
+    }
+}

@@ -1,0 +1,110 @@
+//! Runs the stages for all versions and times them: load → IR → emit → format.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::diagnostics::Diagnostics;
+use crate::emit::{self, GeneratedFile};
+use crate::ir::{self, History};
+use crate::source::{self, manifest::Manifest, manifest::SpecDir};
+use crate::version::ApiVersion;
+
+/// Where the inputs are.
+#[derive(Debug, Clone)]
+pub struct Inputs {
+    /// The upstream specification directory (`../shared/docker-api` by default).
+    pub upstream: PathBuf,
+    /// The project's `spec/` (manifest and overlays).
+    pub project_spec: PathBuf,
+}
+
+/// Wall time per stage.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Timings {
+    pub load: Duration,
+    pub ir: Duration,
+    pub emit: Duration,
+    pub format: Duration,
+}
+
+impl Timings {
+    pub fn total(&self) -> Duration {
+        self.load + self.ir + self.emit + self.format
+    }
+}
+
+/// Runs `f` on every item on all cores, keeping the input order.
+pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(items.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<Option<R>> = (0..items.len()).map(|_| None).collect();
+    let chunks: Vec<Vec<(usize, R)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if i >= items.len() {
+                            break out;
+                        }
+                        out.push((i, f(&items[i])));
+                    }
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+    });
+    for (i, r) in chunks.into_iter().flatten() {
+        results[i] = Some(r);
+    }
+    results.into_iter().map(|r| r.expect("every index is processed once")).collect()
+}
+
+/// Loads and verifies every version and builds the related IR.
+pub fn load_history(inputs: &Inputs, timings: &mut Timings) -> Result<History, Diagnostics> {
+    let start = Instant::now();
+    let manifest = Manifest::load(&inputs.project_spec.join("manifest.yaml"))?;
+    let dir = SpecDir::open(&inputs.upstream, manifest)?;
+    let overlays = source::load_overlays(&inputs.project_spec)?;
+    let versions: Vec<ApiVersion> = ApiVersion::all().collect();
+    let loaded = parallel_map(&versions, |v| source::load_version(&dir, &overlays, *v));
+    timings.load = start.elapsed();
+
+    let start = Instant::now();
+    let mut problems = Diagnostics::default();
+    let mut apis = Vec::new();
+    for (v, r) in versions.iter().zip(loaded) {
+        match r {
+            Ok(api) => apis.push((*v, api)),
+            Err(e) => problems.extend(e),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let built = parallel_map(&apis, |(v, api)| ir::build_version(api, *v, &dir.label(&source::base_file(*v))));
+    let mut specs = Vec::new();
+    for r in built {
+        match r {
+            Ok(s) => specs.push(s),
+            Err(e) => problems.extend(e),
+        }
+    }
+    let history = problems.into_result(History::new(specs))?;
+    timings.ir = start.elapsed();
+    Ok(history)
+}
+
+/// Generates every file of the generated crate.
+pub fn generate(inputs: &Inputs, templates: &Path) -> Result<(History, Vec<GeneratedFile>, Timings), Diagnostics> {
+    let mut timings = Timings::default();
+    let history = load_history(inputs, &mut timings)?;
+    let start = Instant::now();
+    let units = emit::emit_crate(&history, templates)?;
+    timings.emit = start.elapsed();
+    let start = Instant::now();
+    let files = emit::format::format_all(units)?;
+    timings.format = start.elapsed();
+    Ok((history, files, timings))
+}

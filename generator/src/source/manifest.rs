@@ -1,0 +1,112 @@
+//! The pinned upstream inputs (`spec/manifest.yaml`): where each file comes from and its sha256.
+
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::diagnostics::{Diagnostic, Diagnostics};
+
+/// Contents of `spec/manifest.yaml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Upstream URL template; `{file}` is replaced by the file name.
+    pub url: String,
+    /// File name → lowercase hex sha256.
+    pub files: IndexMap<String, String>,
+}
+
+impl Manifest {
+    pub fn load(path: &Path) -> Result<Manifest, Diagnostic> {
+        let label = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| Diagnostic::new(&label, "", format!("cannot read manifest: {e}")))?;
+        let value = super::yaml::parse(&text, &label)?;
+        serde_path_to_error::deserialize(value).map_err(|e| {
+            Diagnostic::new(&label, json_pointer_of(e.path()), e.inner().to_string())
+        })
+    }
+
+    pub fn url_of(&self, file: &str) -> String {
+        self.url.replace("{file}", file)
+    }
+}
+
+/// The verified directory of upstream inputs.
+#[derive(Debug, Clone)]
+pub struct SpecDir {
+    pub dir: PathBuf,
+    pub manifest: Manifest,
+}
+
+impl SpecDir {
+    /// Checks that every file of the manifest is present in `dir` with the pinned sha256.
+    ///
+    /// All missing or altered files are reported at once, each with its upstream URL.
+    pub fn open(dir: &Path, manifest: Manifest) -> Result<SpecDir, Diagnostics> {
+        let mut problems = Diagnostics::default();
+        if !dir.is_dir() {
+            let mut msg = format!(
+                "the upstream specification directory {} does not exist; it must hold these files (pass --spec-dir or set MOBY_API_SPEC_DIR to use another directory):",
+                dir.display()
+            );
+            for file in manifest.files.keys() {
+                msg.push_str(&format!("\n  {file}  <- {}", manifest.url_of(file)));
+            }
+            problems.push(Diagnostic::new(dir.display().to_string(), "", msg));
+            return Err(problems);
+        }
+        for (file, expected) in &manifest.files {
+            let path = dir.join(file);
+            match std::fs::read(&path) {
+                Err(e) => problems.push(Diagnostic::new(
+                    path.display().to_string(),
+                    "",
+                    format!("missing input ({e}); download it from {}", manifest.url_of(file)),
+                )),
+                Ok(bytes) => {
+                    let actual = sha256_hex(&bytes);
+                    if &actual != expected {
+                        problems.push(Diagnostic::new(
+                            path.display().to_string(),
+                            "",
+                            format!("sha256 is {actual}, the manifest pins {expected}; the pinned file is at {}", manifest.url_of(file)),
+                        ));
+                    }
+                }
+            }
+        }
+        problems.into_result(SpecDir { dir: dir.to_path_buf(), manifest })
+    }
+
+    pub fn read(&self, file: &str) -> Result<String, Diagnostic> {
+        let path = self.dir.join(file);
+        std::fs::read_to_string(&path).map_err(|e| Diagnostic::new(path.display().to_string(), "", format!("cannot read: {e}")))
+    }
+
+    /// Label used in diagnostics for a file of this directory.
+    pub fn label(&self, file: &str) -> String {
+        self.dir.join(file).display().to_string()
+    }
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Converts a serde path (`a.b[3].c`) to a JSON pointer (`/a/b/3/c`).
+pub fn json_pointer_of(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut p = String::new();
+    for seg in path.iter() {
+        match seg {
+            Segment::Seq { index } => p = crate::diagnostics::pointer_push(&p, &index.to_string()),
+            Segment::Map { key } => p = crate::diagnostics::pointer_push(&p, key),
+            Segment::Enum { variant } => p = crate::diagnostics::pointer_push(&p, variant),
+            Segment::Unknown => p.push_str("/?"),
+        }
+    }
+    p
+}

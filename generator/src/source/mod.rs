@@ -1,0 +1,78 @@
+//! Loading: upstream files (verified against the manifest) + project overlays → OpenAPI 3.0.
+
+pub mod manifest;
+pub mod overlay;
+pub mod swagger2;
+pub mod yaml;
+
+use std::path::Path;
+
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::version::ApiVersion;
+use manifest::{json_pointer_of, SpecDir};
+use overlay::Overlay;
+
+/// Where overlays live under `spec/`, in the order they apply.
+pub const OVERLAY_DIRS: [&str; 3] = ["derive", "corrections", "annotations"];
+
+/// v1.24 has no Swagger file anywhere: it is v1.25 with `spec/derive/v1.24.yaml` applied.
+pub fn base_file(version: ApiVersion) -> String {
+    if version.minor == 24 {
+        ApiVersion::new(25).spec_file()
+    } else {
+        version.spec_file()
+    }
+}
+
+/// Reads every overlay under `spec_root` (the project's `spec/`), in application order.
+pub fn load_overlays(spec_root: &Path) -> Result<Vec<Overlay>, Diagnostics> {
+    let mut overlays = Vec::new();
+    let mut problems = Diagnostics::default();
+    for dir in OVERLAY_DIRS {
+        let dir = spec_root.join(dir);
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let mut files: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "yaml")).collect();
+        files.sort();
+        for path in files {
+            let label = path.display().to_string();
+            match std::fs::read_to_string(&path) {
+                Ok(text) => match Overlay::parse(&text, &label) {
+                    Ok(o) => overlays.push(o),
+                    Err(e) => problems.extend(e),
+                },
+                Err(e) => problems.push(Diagnostic::new(label, "", format!("cannot read: {e}"))),
+            }
+        }
+    }
+    problems.into_result(overlays)
+}
+
+/// The Swagger document of `version` with the overlays applied (still Swagger 2.0).
+pub fn load_swagger(text: &str, file: &str, version: ApiVersion, overlays: &[Overlay]) -> Result<serde_json::Value, Diagnostics> {
+    let mut doc = yaml::parse(text, file)?;
+    let mut problems = Diagnostics::default();
+    for o in overlays.iter().filter(|o| o.versions.contains(version)) {
+        if let Err(e) = o.apply(&mut doc, version, file) {
+            problems.extend(e);
+        }
+    }
+    problems.into_result(doc)
+}
+
+/// Upgrades to OpenAPI 3.0 and parses it with openapiv3.
+pub fn to_openapi(swagger: &serde_json::Value, file: &str) -> Result<openapiv3::OpenAPI, Diagnostics> {
+    let upgraded = swagger2::upgrade(swagger, file)?;
+    serde_path_to_error::deserialize(upgraded).map_err(|e| {
+        let pointer = json_pointer_of(e.path()).replacen("/components/schemas/", "/definitions/", 1);
+        Diagnostic::new(file, pointer, format!("{} (after the OpenAPI 3.0 upgrade)", e.inner())).into()
+    })
+}
+
+/// Loads one version from the verified upstream directory.
+pub fn load_version(dir: &SpecDir, overlays: &[Overlay], version: ApiVersion) -> Result<openapiv3::OpenAPI, Diagnostics> {
+    let file = base_file(version);
+    let text = dir.read(&file)?;
+    let label = if version.minor == 24 { format!("{} (as v1.24)", dir.label(&file)) } else { dir.label(&file) };
+    let swagger = load_swagger(&text, &label, version, overlays)?;
+    to_openapi(&swagger, &label)
+}

@@ -1,0 +1,77 @@
+//! `cargo xtask`: the project's commands (codegen, bench).
+
+mod bench;
+mod codegen;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "moby-api project tasks")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Clone)]
+pub struct SpecArgs {
+    /// Directory with the upstream Docker Engine API files (v1.25.yaml … v1.49.yaml, v1.24.md, CHANGELOG.md).
+    #[arg(long, env = "MOBY_API_SPEC_DIR")]
+    spec_dir: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Regenerate the `generated/` crate from the specifications.
+    Codegen {
+        /// Change nothing; fail and name the files that differ from what would be generated.
+        #[arg(long)]
+        check: bool,
+        #[command(flatten)]
+        spec: SpecArgs,
+    },
+    /// Time every stage of generating all versions, and optionally compare the compile time
+    /// of one version of the generated crate with bollard-stubs.
+    Bench {
+        /// Runs of the generator to take the median of.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Also measure debug-build times (one version of moby-api vs bollard-stubs).
+        #[arg(long)]
+        compile: bool,
+        #[command(flatten)]
+        spec: SpecArgs,
+    },
+}
+
+/// The repository root (the parent of `xtask/`).
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the repository").to_path_buf()
+}
+
+impl SpecArgs {
+    pub fn inputs(&self) -> moby_api_codegen::pipeline::Inputs {
+        let root = root();
+        moby_api_codegen::pipeline::Inputs {
+            upstream: self.spec_dir.clone().unwrap_or_else(|| root.join("../shared/docker-api")),
+            project_spec: root.join("spec"),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Codegen { check, spec } => codegen::run(&spec.inputs(), check),
+        Command::Bench { runs, compile, spec } => bench::run(&spec.inputs(), runs, compile),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("{message}");
+            ExitCode::FAILURE
+        }
+    }
+}
