@@ -21,57 +21,84 @@
 //! let containers: Vec<ContainerSummary> = serde_json::from_str(json).unwrap();
 //! assert_eq!(containers[0].state.as_deref(), Some("running"));
 //! ```
+
 #![allow(clippy::doc_lazy_continuation, clippy::doc_overindented_list_items)]
 mod shared;
+
 #[cfg(feature = "v1_24")]
 pub mod v1_24;
+
 #[cfg(feature = "v1_25")]
 pub mod v1_25;
+
 #[cfg(feature = "v1_26")]
 pub mod v1_26;
+
 #[cfg(feature = "v1_27")]
 pub mod v1_27;
+
 #[cfg(feature = "v1_28")]
 pub mod v1_28;
+
 #[cfg(feature = "v1_29")]
 pub mod v1_29;
+
 #[cfg(feature = "v1_30")]
 pub mod v1_30;
+
 #[cfg(feature = "v1_31")]
 pub mod v1_31;
+
 #[cfg(feature = "v1_32")]
 pub mod v1_32;
+
 #[cfg(feature = "v1_33")]
 pub mod v1_33;
+
 #[cfg(feature = "v1_34")]
 pub mod v1_34;
+
 #[cfg(feature = "v1_35")]
 pub mod v1_35;
+
 #[cfg(feature = "v1_36")]
 pub mod v1_36;
+
 #[cfg(feature = "v1_37")]
 pub mod v1_37;
+
 #[cfg(feature = "v1_38")]
 pub mod v1_38;
+
 #[cfg(feature = "v1_39")]
 pub mod v1_39;
+
 #[cfg(feature = "v1_40")]
 pub mod v1_40;
+
 #[cfg(feature = "v1_41")]
 pub mod v1_41;
+
 #[cfg(feature = "v1_42")]
 pub mod v1_42;
+
 #[cfg(feature = "v1_43")]
 pub mod v1_43;
+
 #[cfg(feature = "v1_44")]
 pub mod v1_44;
+
 #[cfg(feature = "v1_45")]
 pub mod v1_45;
+
 #[cfg(feature = "v1_46")]
 pub mod v1_46;
+
 #[cfg(feature = "v1_47")]
 pub mod v1_47;
+
 #[cfg(feature = "v1_48")]
 pub mod v1_48;
+
 #[cfg(feature = "v1_49")]
 pub mod v1_49;

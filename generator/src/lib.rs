@@ -8,6 +8,7 @@
 pub mod diagnostics;
 pub mod emit;
 pub mod ir;
+pub mod output;
 pub mod pipeline;
 pub mod source;
 pub mod version;

@@ -4,10 +4,10 @@
 #
 #   tests/engine/capture-fixtures.sh
 #
-# Starts a private engine with engine.sh in a temporary directory (or, when DOCKER_HOST is a
-# unix:// socket, uses that engine), creates a few objects with fixed names, fetches each
-# endpoint with curl under the /v1.XX/ prefix, checks every body is JSON or JSON lines, and
-# writes the bodies byte for byte as the engine sent them: they are evidence, not examples.
+# Starts a private engine with engine.sh (or, when DOCKER_HOST is a unix:// socket, uses
+# that engine), creates a few objects with fixed names, fetches each endpoint with curl
+# under the /v1.XX/ prefix, checks every body is JSON or JSON lines, and writes the bodies
+# byte for byte as the engine sent them: they are evidence, not examples.
 # Also writes tests/fixtures/engine/README.md. Removes everything it created at the end.
 # Output goes to $FIXTURES_DIR when set; the private engine lives in $FIXTURE_ENGINE_DIR
 # (default /tmp/docker-api-fixtures, wiped before and after).
@@ -64,6 +64,10 @@ else
     # Mountpoint, LogPath…), so a fixed one keeps re-captures comparable; short because unix
     # socket paths are limited to 107 bytes. Start from nothing, whatever a killed run left.
     engine_dir=${FIXTURE_ENGINE_DIR:-/tmp/docker-api-fixtures}
+    if [ -n "$(ls -A "$engine_dir" 2>/dev/null)" ] && [ ! -e "$engine_dir/daemon.json" ]; then
+        engine_dir= # not ours: neither stop nor remove it
+        die "${FIXTURE_ENGINE_DIR:-/tmp/docker-api-fixtures} is not empty and holds no engine; refusing to wipe it"
+    fi
     "$here/engine.sh" stop "$engine_dir"
     ! mounted_under "$engine_dir" || die "$engine_dir still has mounts"
     rm -rf "$engine_dir"

@@ -2,12 +2,16 @@
 // change the generator, the runtime or the overlays in spec/, then regenerate.
 //! Types, each emitted once for all the versions in which it is identical. Each
 //! module is named after the versions that use it; the version modules re-export.
+
 #[cfg(feature = "v1_24")]
 pub(crate) mod v1_24;
+
 #[cfg(any(feature = "v1_24", feature = "v1_25"))]
 pub(crate) mod v1_24_to_v1_25;
+
 #[cfg(any(feature = "v1_24", feature = "v1_25", feature = "v1_26"))]
 pub(crate) mod v1_24_to_v1_26;
+
 #[cfg(
     any(
         feature = "v1_24",
@@ -18,6 +22,7 @@ pub(crate) mod v1_24_to_v1_26;
     )
 )]
 pub(crate) mod v1_24_to_v1_26_and_v1_28_to_v1_29;
+
 #[cfg(
     any(
         feature = "v1_24",
@@ -30,8 +35,10 @@ pub(crate) mod v1_24_to_v1_26_and_v1_28_to_v1_29;
     )
 )]
 pub(crate) mod v1_24_to_v1_26_and_v1_28_to_v1_31;
+
 #[cfg(any(feature = "v1_24", feature = "v1_25", feature = "v1_26", feature = "v1_27"))]
 pub(crate) mod v1_24_to_v1_27;
+
 #[cfg(
     any(
         feature = "v1_24",
@@ -42,6 +49,7 @@ pub(crate) mod v1_24_to_v1_27;
     )
 )]
 pub(crate) mod v1_24_to_v1_28;
+
 #[cfg(
     any(
         feature = "v1_24",
@@ -53,6 +61,7 @@ pub(crate) mod v1_24_to_v1_28;
     )
 )]
 pub(crate) mod v1_24_to_v1_29;
+
 #[cfg(
     any(
         feature = "v1_24",
@@ -66,6 +75,7 @@ pub(crate) mod v1_24_to_v1_29;
     )
 )]
 pub(crate) mod v1_24_to_v1_31;
+
 #[cfg(
     any(
         feature = "v1_24",
@@ -81,6 +91,7 @@ pub(crate) mod v1_24_to_v1_31;
     )
 )]
 pub(crate) mod v1_24_to_v1_33;
+
 #[cfg(
     any(
         feature = "v1_24",
@@ -97,6 +108,7 @@ pub(crate) mod v1_24_to_v1_33;
     )
 )]
 pub(crate) mod v1_24_to_v1_34;
+
 #[cfg(
     any(
         feature = "v1_24",
@@ -114,6 +126,7 @@ pub(crate) mod v1_24_to_v1_34;
     )
 )]
 pub(crate) mod v1_24_to_v1_35;
+
 #[cfg(
     any(
         feature = "v1_24",
@@ -132,6 +145,7 @@ pub(crate) mod v1_24_to_v1_35;
     )
 )]
 pub(crate) mod v1_24_to_v1_36;
+
 #[cfg(
     any(
         feature = "v1_24",
@@ -151,6 +165,7 @@ pub(crate) mod v1_24_to_v1_36;
     )
 )]
 pub(crate) mod v1_24_to_v1_37;
+
 #[cfg(
     any(
         feature = "v1_24",
@@ -171,6 +186,7 @@ pub(crate) mod v1_24_to_v1_37;
     )
 )]
 pub(crate) mod v1_24_to_v1_38;
+
 #[cfg(
     any(
         feature = "v1_24",
@@ -192,6 +208,7 @@ pub(crate) mod v1_24_to_v1_38;
     )
 )]
 pub(crate) mod v1_24_to_v1_39;
+
 #[cfg(
     any(
         feature = "v1_24",
@@ -214,6 +231,7 @@ pub(crate) mod v1_24_to_v1_39;
     )
 )]
 pub(crate) mod v1_24_to_v1_40;
+
 #[cfg(
     any(
         feature = "v1_24",
@@ -237,6 +255,7 @@ pub(crate) mod v1_24_to_v1_40;
     )
 )]
 pub(crate) mod v1_24_to_v1_41;
+
 #[cfg(
     any(
         feature = "v1_24",
@@ -261,6 +280,7 @@ pub(crate) mod v1_24_to_v1_41;
     )
 )]
 pub(crate) mod v1_24_to_v1_42;
+
 #[cfg(
     any(
         feature = "v1_24",
@@ -286,6 +306,7 @@ pub(crate) mod v1_24_to_v1_42;
     )
 )]
 pub(crate) mod v1_24_to_v1_43;
+
 #[cfg(
     any(
         feature = "v1_24",
@@ -312,6 +333,7 @@ pub(crate) mod v1_24_to_v1_43;
     )
 )]
 pub(crate) mod v1_24_to_v1_44;
+
 #[cfg(
     any(
         feature = "v1_24",
@@ -339,6 +361,7 @@ pub(crate) mod v1_24_to_v1_44;
     )
 )]
 pub(crate) mod v1_24_to_v1_45;
+
 #[cfg(
     any(
         feature = "v1_24",
@@ -368,6 +391,7 @@ pub(crate) mod v1_24_to_v1_45;
     )
 )]
 pub(crate) mod v1_24_to_v1_47;
+
 #[cfg(
     any(
         feature = "v1_24",
@@ -399,8 +423,10 @@ pub(crate) mod v1_24_to_v1_47;
     )
 )]
 pub(crate) mod v1_24_to_v1_49;
+
 #[cfg(any(feature = "v1_25", feature = "v1_26"))]
 pub(crate) mod v1_25_to_v1_26;
+
 #[cfg(
     any(
         feature = "v1_25",
@@ -412,8 +438,10 @@ pub(crate) mod v1_25_to_v1_26;
     )
 )]
 pub(crate) mod v1_25_to_v1_30;
+
 #[cfg(any(feature = "v1_26", feature = "v1_27", feature = "v1_28"))]
 pub(crate) mod v1_26_to_v1_28;
+
 #[cfg(
     any(
         feature = "v1_26",
@@ -433,6 +461,7 @@ pub(crate) mod v1_26_to_v1_28;
     )
 )]
 pub(crate) mod v1_26_to_v1_39;
+
 #[cfg(
     any(
         feature = "v1_26",
@@ -462,14 +491,19 @@ pub(crate) mod v1_26_to_v1_39;
     )
 )]
 pub(crate) mod v1_26_to_v1_49;
+
 #[cfg(feature = "v1_27")]
 pub(crate) mod v1_27;
+
 #[cfg(any(feature = "v1_27", feature = "v1_28"))]
 pub(crate) mod v1_27_to_v1_28;
+
 #[cfg(any(feature = "v1_27", feature = "v1_28", feature = "v1_29"))]
 pub(crate) mod v1_27_to_v1_29;
+
 #[cfg(any(feature = "v1_27", feature = "v1_28", feature = "v1_29", feature = "v1_30"))]
 pub(crate) mod v1_27_to_v1_30;
+
 #[cfg(
     any(
         feature = "v1_27",
@@ -480,6 +514,7 @@ pub(crate) mod v1_27_to_v1_30;
     )
 )]
 pub(crate) mod v1_27_to_v1_31;
+
 #[cfg(
     any(
         feature = "v1_27",
@@ -508,10 +543,13 @@ pub(crate) mod v1_27_to_v1_31;
     )
 )]
 pub(crate) mod v1_27_to_v1_49;
+
 #[cfg(feature = "v1_28")]
 pub(crate) mod v1_28;
+
 #[cfg(any(feature = "v1_28", feature = "v1_29"))]
 pub(crate) mod v1_28_to_v1_29;
+
 #[cfg(
     any(
         feature = "v1_28",
@@ -525,6 +563,7 @@ pub(crate) mod v1_28_to_v1_29;
     )
 )]
 pub(crate) mod v1_28_to_v1_35;
+
 #[cfg(
     any(
         feature = "v1_28",
@@ -541,6 +580,7 @@ pub(crate) mod v1_28_to_v1_35;
     )
 )]
 pub(crate) mod v1_28_to_v1_38;
+
 #[cfg(
     any(
         feature = "v1_28",
@@ -561,6 +601,7 @@ pub(crate) mod v1_28_to_v1_38;
     )
 )]
 pub(crate) mod v1_28_to_v1_42;
+
 #[cfg(
     any(
         feature = "v1_28",
@@ -585,6 +626,7 @@ pub(crate) mod v1_28_to_v1_42;
     )
 )]
 pub(crate) mod v1_28_to_v1_46;
+
 #[cfg(
     any(
         feature = "v1_28",
@@ -612,10 +654,13 @@ pub(crate) mod v1_28_to_v1_46;
     )
 )]
 pub(crate) mod v1_28_to_v1_49;
+
 #[cfg(feature = "v1_29")]
 pub(crate) mod v1_29;
+
 #[cfg(any(feature = "v1_29", feature = "v1_30", feature = "v1_31"))]
 pub(crate) mod v1_29_to_v1_31;
+
 #[cfg(
     any(
         feature = "v1_29",
@@ -630,6 +675,7 @@ pub(crate) mod v1_29_to_v1_31;
     )
 )]
 pub(crate) mod v1_29_to_v1_37;
+
 #[cfg(
     any(
         feature = "v1_29",
@@ -647,6 +693,7 @@ pub(crate) mod v1_29_to_v1_37;
     )
 )]
 pub(crate) mod v1_29_to_v1_40;
+
 #[cfg(
     any(
         feature = "v1_29",
@@ -667,6 +714,7 @@ pub(crate) mod v1_29_to_v1_40;
     )
 )]
 pub(crate) mod v1_29_to_v1_43;
+
 #[cfg(
     any(
         feature = "v1_29",
@@ -693,10 +741,13 @@ pub(crate) mod v1_29_to_v1_43;
     )
 )]
 pub(crate) mod v1_29_to_v1_49;
+
 #[cfg(feature = "v1_30")]
 pub(crate) mod v1_30;
+
 #[cfg(any(feature = "v1_30", feature = "v1_31"))]
 pub(crate) mod v1_30_to_v1_31;
+
 #[cfg(
     any(
         feature = "v1_30",
@@ -708,6 +759,7 @@ pub(crate) mod v1_30_to_v1_31;
     )
 )]
 pub(crate) mod v1_30_to_v1_35;
+
 #[cfg(
     any(
         feature = "v1_30",
@@ -720,6 +772,7 @@ pub(crate) mod v1_30_to_v1_35;
     )
 )]
 pub(crate) mod v1_30_to_v1_36;
+
 #[cfg(
     any(
         feature = "v1_30",
@@ -734,6 +787,7 @@ pub(crate) mod v1_30_to_v1_36;
     )
 )]
 pub(crate) mod v1_30_to_v1_38;
+
 #[cfg(
     any(
         feature = "v1_30",
@@ -749,6 +803,7 @@ pub(crate) mod v1_30_to_v1_38;
     )
 )]
 pub(crate) mod v1_30_to_v1_39;
+
 #[cfg(
     any(
         feature = "v1_30",
@@ -765,6 +820,7 @@ pub(crate) mod v1_30_to_v1_39;
     )
 )]
 pub(crate) mod v1_30_to_v1_40;
+
 #[cfg(
     any(
         feature = "v1_30",
@@ -790,8 +846,10 @@ pub(crate) mod v1_30_to_v1_40;
     )
 )]
 pub(crate) mod v1_30_to_v1_49;
+
 #[cfg(feature = "v1_31")]
 pub(crate) mod v1_31;
+
 #[cfg(
     any(
         feature = "v1_31",
@@ -803,6 +861,7 @@ pub(crate) mod v1_31;
     )
 )]
 pub(crate) mod v1_31_to_v1_36;
+
 #[cfg(
     any(
         feature = "v1_31",
@@ -816,6 +875,7 @@ pub(crate) mod v1_31_to_v1_36;
     )
 )]
 pub(crate) mod v1_31_to_v1_38;
+
 #[cfg(
     any(
         feature = "v1_31",
@@ -830,6 +890,7 @@ pub(crate) mod v1_31_to_v1_38;
     )
 )]
 pub(crate) mod v1_31_to_v1_39;
+
 #[cfg(
     any(
         feature = "v1_31",
@@ -854,10 +915,13 @@ pub(crate) mod v1_31_to_v1_39;
     )
 )]
 pub(crate) mod v1_31_to_v1_49;
+
 #[cfg(any(feature = "v1_32", feature = "v1_33"))]
 pub(crate) mod v1_32_to_v1_33;
+
 #[cfg(any(feature = "v1_32", feature = "v1_33", feature = "v1_34"))]
 pub(crate) mod v1_32_to_v1_34;
+
 #[cfg(
     any(
         feature = "v1_32",
@@ -868,6 +932,7 @@ pub(crate) mod v1_32_to_v1_34;
     )
 )]
 pub(crate) mod v1_32_to_v1_35_and_v1_38;
+
 #[cfg(
     any(
         feature = "v1_32",
@@ -878,6 +943,7 @@ pub(crate) mod v1_32_to_v1_35_and_v1_38;
     )
 )]
 pub(crate) mod v1_32_to_v1_36;
+
 #[cfg(
     any(
         feature = "v1_32",
@@ -890,6 +956,7 @@ pub(crate) mod v1_32_to_v1_36;
     )
 )]
 pub(crate) mod v1_32_to_v1_38;
+
 #[cfg(
     any(
         feature = "v1_32",
@@ -903,6 +970,7 @@ pub(crate) mod v1_32_to_v1_38;
     )
 )]
 pub(crate) mod v1_32_to_v1_39;
+
 #[cfg(
     any(
         feature = "v1_32",
@@ -917,6 +985,7 @@ pub(crate) mod v1_32_to_v1_39;
     )
 )]
 pub(crate) mod v1_32_to_v1_40;
+
 #[cfg(
     any(
         feature = "v1_32",
@@ -932,6 +1001,7 @@ pub(crate) mod v1_32_to_v1_40;
     )
 )]
 pub(crate) mod v1_32_to_v1_41;
+
 #[cfg(
     any(
         feature = "v1_32",
@@ -949,6 +1019,7 @@ pub(crate) mod v1_32_to_v1_41;
     )
 )]
 pub(crate) mod v1_32_to_v1_43;
+
 #[cfg(
     any(
         feature = "v1_32",
@@ -971,6 +1042,7 @@ pub(crate) mod v1_32_to_v1_43;
     )
 )]
 pub(crate) mod v1_32_to_v1_48;
+
 #[cfg(
     any(
         feature = "v1_32",
@@ -994,10 +1066,13 @@ pub(crate) mod v1_32_to_v1_48;
     )
 )]
 pub(crate) mod v1_32_to_v1_49;
+
 #[cfg(feature = "v1_34")]
 pub(crate) mod v1_34;
+
 #[cfg(any(feature = "v1_34", feature = "v1_35", feature = "v1_36"))]
 pub(crate) mod v1_34_to_v1_36;
+
 #[cfg(
     any(
         feature = "v1_34",
@@ -1008,6 +1083,7 @@ pub(crate) mod v1_34_to_v1_36;
     )
 )]
 pub(crate) mod v1_34_to_v1_38;
+
 #[cfg(
     any(
         feature = "v1_34",
@@ -1029,14 +1105,19 @@ pub(crate) mod v1_34_to_v1_38;
     )
 )]
 pub(crate) mod v1_34_to_v1_49;
+
 #[cfg(feature = "v1_35")]
 pub(crate) mod v1_35;
+
 #[cfg(any(feature = "v1_35", feature = "v1_36"))]
 pub(crate) mod v1_35_to_v1_36;
+
 #[cfg(any(feature = "v1_35", feature = "v1_36", feature = "v1_37"))]
 pub(crate) mod v1_35_to_v1_37;
+
 #[cfg(any(feature = "v1_35", feature = "v1_36", feature = "v1_37", feature = "v1_38"))]
 pub(crate) mod v1_35_to_v1_38;
+
 #[cfg(
     any(
         feature = "v1_35",
@@ -1049,6 +1130,7 @@ pub(crate) mod v1_35_to_v1_38;
     )
 )]
 pub(crate) mod v1_35_to_v1_41;
+
 #[cfg(
     any(
         feature = "v1_35",
@@ -1069,12 +1151,16 @@ pub(crate) mod v1_35_to_v1_41;
     )
 )]
 pub(crate) mod v1_35_to_v1_49;
+
 #[cfg(feature = "v1_36")]
 pub(crate) mod v1_36;
+
 #[cfg(any(feature = "v1_36", feature = "v1_37"))]
 pub(crate) mod v1_36_to_v1_37;
+
 #[cfg(any(feature = "v1_36", feature = "v1_37", feature = "v1_38"))]
 pub(crate) mod v1_36_to_v1_38;
+
 #[cfg(
     any(
         feature = "v1_36",
@@ -1092,6 +1178,7 @@ pub(crate) mod v1_36_to_v1_38;
     )
 )]
 pub(crate) mod v1_36_to_v1_47;
+
 #[cfg(
     any(
         feature = "v1_36",
@@ -1111,10 +1198,13 @@ pub(crate) mod v1_36_to_v1_47;
     )
 )]
 pub(crate) mod v1_36_to_v1_49;
+
 #[cfg(feature = "v1_37")]
 pub(crate) mod v1_37;
+
 #[cfg(any(feature = "v1_37", feature = "v1_38"))]
 pub(crate) mod v1_37_to_v1_38;
+
 #[cfg(
     any(
         feature = "v1_37",
@@ -1125,6 +1215,7 @@ pub(crate) mod v1_37_to_v1_38;
     )
 )]
 pub(crate) mod v1_37_to_v1_41;
+
 #[cfg(
     any(
         feature = "v1_37",
@@ -1137,6 +1228,7 @@ pub(crate) mod v1_37_to_v1_41;
     )
 )]
 pub(crate) mod v1_37_to_v1_43;
+
 #[cfg(
     any(
         feature = "v1_37",
@@ -1155,10 +1247,13 @@ pub(crate) mod v1_37_to_v1_43;
     )
 )]
 pub(crate) mod v1_37_to_v1_49;
+
 #[cfg(feature = "v1_38")]
 pub(crate) mod v1_38;
+
 #[cfg(any(feature = "v1_38", feature = "v1_39"))]
 pub(crate) mod v1_38_to_v1_39;
+
 #[cfg(
     any(
         feature = "v1_38",
@@ -1176,10 +1271,13 @@ pub(crate) mod v1_38_to_v1_39;
     )
 )]
 pub(crate) mod v1_38_to_v1_49;
+
 #[cfg(feature = "v1_39")]
 pub(crate) mod v1_39;
+
 #[cfg(any(feature = "v1_39", feature = "v1_40", feature = "v1_41"))]
 pub(crate) mod v1_39_to_v1_41;
+
 #[cfg(
     any(
         feature = "v1_39",
@@ -1190,6 +1288,7 @@ pub(crate) mod v1_39_to_v1_41;
     )
 )]
 pub(crate) mod v1_39_to_v1_43;
+
 #[cfg(
     any(
         feature = "v1_39",
@@ -1204,6 +1303,7 @@ pub(crate) mod v1_39_to_v1_43;
     )
 )]
 pub(crate) mod v1_39_to_v1_47;
+
 #[cfg(
     any(
         feature = "v1_39",
@@ -1220,12 +1320,16 @@ pub(crate) mod v1_39_to_v1_47;
     )
 )]
 pub(crate) mod v1_39_to_v1_49;
+
 #[cfg(feature = "v1_40")]
 pub(crate) mod v1_40;
+
 #[cfg(any(feature = "v1_40", feature = "v1_41"))]
 pub(crate) mod v1_40_to_v1_41;
+
 #[cfg(any(feature = "v1_40", feature = "v1_41", feature = "v1_42", feature = "v1_43"))]
 pub(crate) mod v1_40_to_v1_43;
+
 #[cfg(
     any(
         feature = "v1_40",
@@ -1239,6 +1343,7 @@ pub(crate) mod v1_40_to_v1_43;
     )
 )]
 pub(crate) mod v1_40_to_v1_47;
+
 #[cfg(
     any(
         feature = "v1_40",
@@ -1254,8 +1359,10 @@ pub(crate) mod v1_40_to_v1_47;
     )
 )]
 pub(crate) mod v1_40_to_v1_49;
+
 #[cfg(feature = "v1_41")]
 pub(crate) mod v1_41;
+
 #[cfg(
     any(
         feature = "v1_41",
@@ -1266,6 +1373,7 @@ pub(crate) mod v1_41;
     )
 )]
 pub(crate) mod v1_41_to_v1_45;
+
 #[cfg(
     any(
         feature = "v1_41",
@@ -1277,6 +1385,7 @@ pub(crate) mod v1_41_to_v1_45;
     )
 )]
 pub(crate) mod v1_41_to_v1_46;
+
 #[cfg(
     any(
         feature = "v1_41",
@@ -1291,10 +1400,13 @@ pub(crate) mod v1_41_to_v1_46;
     )
 )]
 pub(crate) mod v1_41_to_v1_49;
+
 #[cfg(feature = "v1_42")]
 pub(crate) mod v1_42;
+
 #[cfg(any(feature = "v1_42", feature = "v1_43"))]
 pub(crate) mod v1_42_to_v1_43;
+
 #[cfg(
     any(
         feature = "v1_42",
@@ -1306,6 +1418,7 @@ pub(crate) mod v1_42_to_v1_43;
     )
 )]
 pub(crate) mod v1_42_to_v1_47;
+
 #[cfg(
     any(
         feature = "v1_42",
@@ -1319,8 +1432,10 @@ pub(crate) mod v1_42_to_v1_47;
     )
 )]
 pub(crate) mod v1_42_to_v1_49;
+
 #[cfg(feature = "v1_43")]
 pub(crate) mod v1_43;
+
 #[cfg(
     any(
         feature = "v1_43",
@@ -1333,12 +1448,16 @@ pub(crate) mod v1_43;
     )
 )]
 pub(crate) mod v1_43_to_v1_49;
+
 #[cfg(feature = "v1_44")]
 pub(crate) mod v1_44;
+
 #[cfg(any(feature = "v1_44", feature = "v1_45"))]
 pub(crate) mod v1_44_to_v1_45;
+
 #[cfg(any(feature = "v1_44", feature = "v1_45", feature = "v1_46"))]
 pub(crate) mod v1_44_to_v1_46;
+
 #[cfg(
     any(
         feature = "v1_44",
@@ -1350,10 +1469,13 @@ pub(crate) mod v1_44_to_v1_46;
     )
 )]
 pub(crate) mod v1_44_to_v1_49;
+
 #[cfg(feature = "v1_45")]
 pub(crate) mod v1_45;
+
 #[cfg(any(feature = "v1_45", feature = "v1_46"))]
 pub(crate) mod v1_45_to_v1_46;
+
 #[cfg(
     any(
         feature = "v1_45",
@@ -1364,19 +1486,27 @@ pub(crate) mod v1_45_to_v1_46;
     )
 )]
 pub(crate) mod v1_45_to_v1_49;
+
 #[cfg(feature = "v1_46")]
 pub(crate) mod v1_46;
+
 #[cfg(any(feature = "v1_46", feature = "v1_47"))]
 pub(crate) mod v1_46_to_v1_47;
+
 #[cfg(any(feature = "v1_46", feature = "v1_47", feature = "v1_48"))]
 pub(crate) mod v1_46_to_v1_48;
+
 #[cfg(any(feature = "v1_46", feature = "v1_47", feature = "v1_48", feature = "v1_49"))]
 pub(crate) mod v1_46_to_v1_49;
+
 #[cfg(feature = "v1_47")]
 pub(crate) mod v1_47;
+
 #[cfg(any(feature = "v1_47", feature = "v1_48", feature = "v1_49"))]
 pub(crate) mod v1_47_to_v1_49;
+
 #[cfg(any(feature = "v1_48", feature = "v1_49"))]
 pub(crate) mod v1_48_to_v1_49;
+
 #[cfg(feature = "v1_49")]
 pub(crate) mod v1_49;

@@ -3,6 +3,8 @@
 //! Docker Engine API v1.24: 94 operations, 170 types.
 //!
 //! Enable with the cargo feature `v1_24`.
+
 pub mod models;
+
 #[cfg(feature = "roundtrip")]
 pub mod roundtrip;

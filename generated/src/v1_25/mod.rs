@@ -3,6 +3,8 @@
 //! Docker Engine API v1.25: 94 operations, 170 types.
 //!
 //! Enable with the cargo feature `v1_25`.
+
 pub mod models;
+
 #[cfg(feature = "roundtrip")]
 pub mod roundtrip;

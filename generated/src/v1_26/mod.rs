@@ -3,6 +3,8 @@
 //! Docker Engine API v1.26: 96 operations, 171 types.
 //!
 //! Enable with the cargo feature `v1_26`.
+
 pub mod models;
+
 #[cfg(feature = "roundtrip")]
 pub mod roundtrip;

@@ -3,6 +3,8 @@
 //! Docker Engine API v1.27: 96 operations, 169 types.
 //!
 //! Enable with the cargo feature `v1_27`.
+
 pub mod models;
+
 #[cfg(feature = "roundtrip")]
 pub mod roundtrip;

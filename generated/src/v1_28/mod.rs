@@ -3,6 +3,8 @@
 //! Docker Engine API v1.28: 96 operations, 173 types.
 //!
 //! Enable with the cargo feature `v1_28`.
+
 pub mod models;
+
 #[cfg(feature = "roundtrip")]
 pub mod roundtrip;

@@ -3,6 +3,8 @@
 //! Docker Engine API v1.29: 97 operations, 175 types.
 //!
 //! Enable with the cargo feature `v1_29`.
+
 pub mod models;
+
 #[cfg(feature = "roundtrip")]
 pub mod roundtrip;

@@ -3,6 +3,8 @@
 //! Docker Engine API v1.30: 103 operations, 191 types.
 //!
 //! Enable with the cargo feature `v1_30`.
+
 pub mod models;
+
 #[cfg(feature = "roundtrip")]
 pub mod roundtrip;

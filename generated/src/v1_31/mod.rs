@@ -3,6 +3,8 @@
 //! Docker Engine API v1.31: 105 operations, 196 types.
 //!
 //! Enable with the cargo feature `v1_31`.
+
 pub mod models;
+
 #[cfg(feature = "roundtrip")]
 pub mod roundtrip;

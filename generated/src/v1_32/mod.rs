@@ -3,6 +3,8 @@
 //! Docker Engine API v1.32: 105 operations, 211 types.
 //!
 //! Enable with the cargo feature `v1_32`.
+
 pub mod models;
+
 #[cfg(feature = "roundtrip")]
 pub mod roundtrip;

@@ -3,6 +3,8 @@
 //! Docker Engine API v1.34: 105 operations, 213 types.
 //!
 //! Enable with the cargo feature `v1_34`.
+
 pub mod models;
+
 #[cfg(feature = "roundtrip")]
 pub mod roundtrip;

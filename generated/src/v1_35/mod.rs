@@ -3,6 +3,8 @@
 //! Docker Engine API v1.35: 105 operations, 215 types.
 //!
 //! Enable with the cargo feature `v1_35`.
+
 pub mod models;
+
 #[cfg(feature = "roundtrip")]
 pub mod roundtrip;

@@ -3,6 +3,8 @@
 //! Docker Engine API v1.36: 105 operations, 214 types.
 //!
 //! Enable with the cargo feature `v1_36`.
+
 pub mod models;
+
 #[cfg(feature = "roundtrip")]
 pub mod roundtrip;

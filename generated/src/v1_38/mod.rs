@@ -3,6 +3,8 @@
 //! Docker Engine API v1.38: 105 operations, 217 types.
 //!
 //! Enable with the cargo feature `v1_38`.
+
 pub mod models;
+
 #[cfg(feature = "roundtrip")]
 pub mod roundtrip;

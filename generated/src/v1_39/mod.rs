@@ -3,6 +3,8 @@
 //! Docker Engine API v1.39: 105 operations, 223 types.
 //!
 //! Enable with the cargo feature `v1_39`.
+
 pub mod models;
+
 #[cfg(feature = "roundtrip")]
 pub mod roundtrip;

@@ -3,6 +3,8 @@
 //! Docker Engine API v1.40: 106 operations, 223 types.
 //!
 //! Enable with the cargo feature `v1_40`.
+
 pub mod models;
+
 #[cfg(feature = "roundtrip")]
 pub mod roundtrip;

@@ -3,6 +3,8 @@
 //! Docker Engine API v1.41: 106 operations, 234 types.
 //!
 //! Enable with the cargo feature `v1_41`.
+
 pub mod models;
+
 #[cfg(feature = "roundtrip")]
 pub mod roundtrip;

@@ -3,6 +3,8 @@
 //! Docker Engine API v1.42: 107 operations, 251 types.
 //!
 //! Enable with the cargo feature `v1_42`.
+
 pub mod models;
+
 #[cfg(feature = "roundtrip")]
 pub mod roundtrip;

@@ -3,6 +3,8 @@
 //! Docker Engine API v1.43: 107 operations, 252 types.
 //!
 //! Enable with the cargo feature `v1_43`.
+
 pub mod models;
+
 #[cfg(feature = "roundtrip")]
 pub mod roundtrip;

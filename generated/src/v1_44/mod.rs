@@ -3,6 +3,8 @@
 //! Docker Engine API v1.44: 107 operations, 257 types.
 //!
 //! Enable with the cargo feature `v1_44`.
+
 pub mod models;
+
 #[cfg(feature = "roundtrip")]
 pub mod roundtrip;

@@ -3,6 +3,8 @@
 //! Docker Engine API v1.45: 107 operations, 257 types.
 //!
 //! Enable with the cargo feature `v1_45`.
+
 pub mod models;
+
 #[cfg(feature = "roundtrip")]
 pub mod roundtrip;

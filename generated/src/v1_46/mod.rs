@@ -3,6 +3,8 @@
 //! Docker Engine API v1.46: 107 operations, 259 types.
 //!
 //! Enable with the cargo feature `v1_46`.
+
 pub mod models;
+
 #[cfg(feature = "roundtrip")]
 pub mod roundtrip;

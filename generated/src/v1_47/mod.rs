@@ -3,6 +3,8 @@
 //! Docker Engine API v1.47: 107 operations, 265 types.
 //!
 //! Enable with the cargo feature `v1_47`.
+
 pub mod models;
+
 #[cfg(feature = "roundtrip")]
 pub mod roundtrip;

@@ -3,6 +3,8 @@
 //! Docker Engine API v1.48: 107 operations, 277 types.
 //!
 //! Enable with the cargo feature `v1_48`.
+
 pub mod models;
+
 #[cfg(feature = "roundtrip")]
 pub mod roundtrip;

@@ -3,6 +3,8 @@
 //! Docker Engine API v1.49: 107 operations, 278 types.
 //!
 //! Enable with the cargo feature `v1_49`.
+
 pub mod models;
+
 #[cfg(feature = "roundtrip")]
 pub mod roundtrip;

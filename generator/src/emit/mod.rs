@@ -45,6 +45,17 @@ fn read_template(dir: &Path, name: &str) -> Result<String, Diagnostic> {
     std::fs::read_to_string(&path).map_err(|e| Diagnostic::new(path.display().to_string(), "", format!("cannot read template: {e}")))
 }
 
+/// All types of a single spec as one self-contained, formatted module: how the fixture
+/// specs of the snapshot tests are emitted.
+pub fn standalone_module(spec: crate::ir::ApiSpec) -> Result<String, Diagnostic> {
+    let label = spec.source.clone();
+    let history = History::new(vec![spec]);
+    let mut classes: Vec<&SharedType> = history.shared.iter().collect();
+    classes.sort_by(|a, b| a.name.cmp(&b.name));
+    let module = classes.first().map(|c| module_name(c.versions)).unwrap_or_default();
+    format::format_rust(&models::shared_module(&history, &module, &classes).to_string(), &label)
+}
+
 /// Every file of the generated crate.
 pub fn emit_crate(history: &History, templates: &Path) -> Result<Vec<Unit>, Diagnostics> {
     let mut units = Vec::new();
