@@ -433,6 +433,17 @@ pub(crate) mod v1_25_to_v1_26;
         feature = "v1_26",
         feature = "v1_27",
         feature = "v1_28",
+        feature = "v1_29"
+    )
+)]
+pub(crate) mod v1_25_to_v1_29;
+
+#[cfg(
+    any(
+        feature = "v1_25",
+        feature = "v1_26",
+        feature = "v1_27",
+        feature = "v1_28",
         feature = "v1_29",
         feature = "v1_30"
     )

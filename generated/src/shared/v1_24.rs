@@ -46,3 +46,15 @@ pub struct SecretSpec {
     #[serde(rename = "Data", skip_serializing_if = "Option::is_none")]
     pub data: Option<Vec<String>>,
 }
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SystemDataUsageResponse {
+    #[serde(rename = "LayersSize", skip_serializing_if = "Option::is_none")]
+    pub layers_size: Option<i64>,
+    #[serde(rename = "Images", skip_serializing_if = "Option::is_none")]
+    pub images: Option<Vec<super::v1_24_to_v1_42::ImageSummary>>,
+    #[serde(rename = "Containers", skip_serializing_if = "Option::is_none")]
+    pub containers: Option<Vec<super::v1_24_to_v1_31::ContainerSummary>>,
+    #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
+    pub volumes: Option<Vec<super::v1_24_to_v1_29::Volume>>,
+}

@@ -232,8 +232,19 @@ pub struct NetworkConfig {
     pub mac_address: Option<String>,
     #[serde(rename = "PortMapping", skip_serializing_if = "Option::is_none")]
     pub port_mapping: Option<String>,
+    /// Port mappings: `<port>/<protocol>` to the host bindings, or null for an exposed port that is not published.
     #[serde(rename = "Ports", skip_serializing_if = "Option::is_none")]
-    pub ports: Option<Vec<super::v1_24_to_v1_36::Port>>,
+    pub ports: Option<HashMap<String, Option<Vec<NetworkConfigPortsValueItem>>>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct NetworkConfigPortsValueItem {
+    /// Host IP address that the container's port is mapped to.
+    #[serde(rename = "HostIp", skip_serializing_if = "Option::is_none")]
+    pub host_ip: Option<String>,
+    /// Host port number that the container's port is mapped to.
+    #[serde(rename = "HostPort", skip_serializing_if = "Option::is_none")]
+    pub host_port: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]

@@ -53,6 +53,15 @@ pub struct SystemEventsResponse {
     /// Timestamp of event, with nanosecond accuracy
     #[serde(rename = "timeNano", skip_serializing_if = "Option::is_none")]
     pub time_nano: Option<i64>,
+    /// Deprecated: the Action of a container, image or plugin event (only those types).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Deprecated: the Actor ID of a container, image or plugin event.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Deprecated: the image of a container event.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]

@@ -155,6 +155,9 @@ pub struct SystemDataUsageResponse {
     pub containers: Option<Vec<super::v1_24_to_v1_31::ContainerSummary>>,
     #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
     pub volumes: Option<Vec<Volume>>,
+    /// Deprecated: disk used by the build cache; use BuildCache.
+    #[serde(rename = "BuilderSize", skip_serializing_if = "Option::is_none")]
+    pub builder_size: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]

@@ -94,4 +94,7 @@ pub struct SystemDataUsageResponse {
     pub containers: Option<Vec<ContainerSummary>>,
     #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
     pub volumes: Option<Vec<super::v1_32_to_v1_41::Volume>>,
+    /// Deprecated: disk used by the build cache; use BuildCache.
+    #[serde(rename = "BuilderSize", skip_serializing_if = "Option::is_none")]
+    pub builder_size: Option<i64>,
 }

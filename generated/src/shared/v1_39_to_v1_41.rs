@@ -57,6 +57,9 @@ pub struct SystemDataUsageResponse {
     pub volumes: Option<Vec<super::v1_32_to_v1_41::Volume>>,
     #[serde(rename = "BuildCache", skip_serializing_if = "Option::is_none")]
     pub build_cache: Option<Vec<BuildCache>>,
+    /// Deprecated: disk used by the build cache; use BuildCache.
+    #[serde(rename = "BuilderSize", skip_serializing_if = "Option::is_none")]
+    pub builder_size: Option<i64>,
 }
 
 /// Volume configuration

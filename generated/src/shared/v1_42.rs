@@ -538,4 +538,7 @@ pub struct SystemDataUsageResponse {
     pub volumes: Option<Vec<super::v1_42_to_v1_49::Volume>>,
     #[serde(rename = "BuildCache", skip_serializing_if = "Option::is_none")]
     pub build_cache: Option<Vec<super::v1_42_to_v1_49::BuildCache>>,
+    /// Deprecated: disk used by the build cache; use BuildCache.
+    #[serde(rename = "BuilderSize", skip_serializing_if = "Option::is_none")]
+    pub builder_size: Option<i64>,
 }

@@ -387,7 +387,7 @@ pub struct ContainerMemoryStats {
     ///
     /// This field is Linux-specific and omitted for Windows containers.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub stats: Option<HashMap<String, u64>>,
+    pub stats: Option<HashMap<String, Option<u64>>>,
     /// Number of times memory usage hits limits.
     ///
     /// This field is Linux-specific and only supported on cgroups v1.
@@ -2013,6 +2013,9 @@ pub struct SystemDataUsageResponse {
     pub volumes: Option<Vec<super::v1_42_to_v1_49::Volume>>,
     #[serde(rename = "BuildCache", skip_serializing_if = "Option::is_none")]
     pub build_cache: Option<Vec<super::v1_42_to_v1_49::BuildCache>>,
+    /// Deprecated: disk used by the build cache; use BuildCache.
+    #[serde(rename = "BuilderSize", skip_serializing_if = "Option::is_none")]
+    pub builder_size: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]

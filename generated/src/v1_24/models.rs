@@ -2,7 +2,9 @@
 // change the generator, the runtime or the overlays in spec/, then regenerate.
 //! Every type of Engine API v1.24: definitions and inline schemas (bodies, responses, nested objects).
 
-pub use crate::shared::v1_24::{Secret, SecretCreateBody, SecretSpec};
+pub use crate::shared::v1_24::{
+    Secret, SecretCreateBody, SecretSpec, SystemDataUsageResponse,
+};
 pub use crate::shared::v1_24_to_v1_25::{NetworkPruneResponse, Plugin};
 pub use crate::shared::v1_24_to_v1_26::{
     ClusterInfo, ClusterInfoVersion, Config, ConfigHealthcheck, ContainerCreateBody,
@@ -22,17 +24,17 @@ pub use crate::shared::v1_24_to_v1_28::{Mount, PluginConfig};
 pub use crate::shared::v1_24_to_v1_29::{
     ContainerInspectResponseState, NetworkContainer, RestartPolicy, RestartPolicyName,
     SwarmInitBody, SwarmJoinBody, SwarmSpec, SwarmSpecCaConfig,
-    SwarmSpecCaConfigExternalCasItem, SystemDataUsageResponse, SystemInfoResponse,
-    SystemInfoResponsePlugins, Volume, VolumeListResponse,
+    SwarmSpecCaConfigExternalCasItem, SystemInfoResponse, SystemInfoResponsePlugins,
+    Volume, VolumeListResponse,
 };
 pub use crate::shared::v1_24_to_v1_31::{
     ContainerCreateBodyNetworkingConfig, ContainerSummary,
     ContainerSummaryNetworkSettings, EndpointSettings, EndpointSettingsIpamConfig,
-    MountPoint, MountType, NetworkConfig, NetworkConnectBody, NodeDescriptionEngine,
-    NodeDescriptionEnginePluginsItem, NodeDescriptionPlatform,
-    SwarmInspectResponseJoinTokens, SwarmSpecRaft, SystemInfoResponseRegistryConfig,
-    SystemInfoResponseRegistryConfigIndexConfigsValue, TaskSpecResources,
-    TaskSpecResourcesLimits, TaskSpecResourcesReservations,
+    MountPoint, MountType, NetworkConfig, NetworkConfigPortsValueItem,
+    NetworkConnectBody, NodeDescriptionEngine, NodeDescriptionEnginePluginsItem,
+    NodeDescriptionPlatform, SwarmInspectResponseJoinTokens, SwarmSpecRaft,
+    SystemInfoResponseRegistryConfig, SystemInfoResponseRegistryConfigIndexConfigsValue,
+    TaskSpecResources, TaskSpecResourcesLimits, TaskSpecResourcesReservations,
 };
 pub use crate::shared::v1_24_to_v1_33::{
     ContainerWaitResponse, EndpointPortConfig, EndpointSpec, ServiceEndpoint,

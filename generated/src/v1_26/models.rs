@@ -20,17 +20,17 @@ pub use crate::shared::v1_24_to_v1_28::{Mount, PluginConfig};
 pub use crate::shared::v1_24_to_v1_29::{
     ContainerInspectResponseState, NetworkContainer, RestartPolicy, RestartPolicyName,
     SwarmInitBody, SwarmJoinBody, SwarmSpec, SwarmSpecCaConfig,
-    SwarmSpecCaConfigExternalCasItem, SystemDataUsageResponse, SystemInfoResponse,
-    SystemInfoResponsePlugins, Volume, VolumeListResponse,
+    SwarmSpecCaConfigExternalCasItem, SystemInfoResponse, SystemInfoResponsePlugins,
+    Volume, VolumeListResponse,
 };
 pub use crate::shared::v1_24_to_v1_31::{
     ContainerCreateBodyNetworkingConfig, ContainerSummary,
     ContainerSummaryNetworkSettings, EndpointSettings, EndpointSettingsIpamConfig,
-    MountPoint, MountType, NetworkConfig, NetworkConnectBody, NodeDescriptionEngine,
-    NodeDescriptionEnginePluginsItem, NodeDescriptionPlatform,
-    SwarmInspectResponseJoinTokens, SwarmSpecRaft, SystemInfoResponseRegistryConfig,
-    SystemInfoResponseRegistryConfigIndexConfigsValue, TaskSpecResources,
-    TaskSpecResourcesLimits, TaskSpecResourcesReservations,
+    MountPoint, MountType, NetworkConfig, NetworkConfigPortsValueItem,
+    NetworkConnectBody, NodeDescriptionEngine, NodeDescriptionEnginePluginsItem,
+    NodeDescriptionPlatform, SwarmInspectResponseJoinTokens, SwarmSpecRaft,
+    SystemInfoResponseRegistryConfig, SystemInfoResponseRegistryConfigIndexConfigsValue,
+    TaskSpecResources, TaskSpecResourcesLimits, TaskSpecResourcesReservations,
 };
 pub use crate::shared::v1_24_to_v1_33::{
     ContainerWaitResponse, EndpointPortConfig, EndpointSpec, ServiceEndpoint,
@@ -82,6 +82,7 @@ pub use crate::shared::v1_24_to_v1_49::{
     ThrottleDevice, VolumePruneResponse, VolumeScope, VolumeUsageData,
 };
 pub use crate::shared::v1_25_to_v1_26::Secret;
+pub use crate::shared::v1_25_to_v1_29::SystemDataUsageResponse;
 pub use crate::shared::v1_25_to_v1_30::{SecretCreateBody, SecretSpec};
 pub use crate::shared::v1_26_to_v1_28::Plugin;
 pub use crate::shared::v1_26_to_v1_39::PluginUpgradeBodyItem;

@@ -6,11 +6,11 @@ pub use crate::shared::v1_24_to_v1_26_and_v1_28_to_v1_31::NodeDescriptionResourc
 pub use crate::shared::v1_24_to_v1_31::{
     ContainerCreateBodyNetworkingConfig, ContainerSummary,
     ContainerSummaryNetworkSettings, EndpointSettings, EndpointSettingsIpamConfig,
-    MountPoint, MountType, NetworkConfig, NetworkConnectBody, NodeDescriptionEngine,
-    NodeDescriptionEnginePluginsItem, NodeDescriptionPlatform,
-    SwarmInspectResponseJoinTokens, SwarmSpecRaft, SystemInfoResponseRegistryConfig,
-    SystemInfoResponseRegistryConfigIndexConfigsValue, TaskSpecResources,
-    TaskSpecResourcesLimits, TaskSpecResourcesReservations,
+    MountPoint, MountType, NetworkConfig, NetworkConfigPortsValueItem,
+    NetworkConnectBody, NodeDescriptionEngine, NodeDescriptionEnginePluginsItem,
+    NodeDescriptionPlatform, SwarmInspectResponseJoinTokens, SwarmSpecRaft,
+    SystemInfoResponseRegistryConfig, SystemInfoResponseRegistryConfigIndexConfigsValue,
+    TaskSpecResources, TaskSpecResourcesLimits, TaskSpecResourcesReservations,
 };
 pub use crate::shared::v1_24_to_v1_33::{
     ContainerWaitResponse, EndpointPortConfig, EndpointSpec, ServiceEndpoint,

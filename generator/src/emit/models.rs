@@ -58,6 +58,10 @@ impl TypeRenderer<'_> {
                 let t = self.render(t);
                 quote!(HashMap<String, #t>)
             }
+            TypeExpr::Nullable(t) => {
+                let t = self.render(t);
+                quote!(Option<#t>)
+            }
             TypeExpr::Any => quote!(serde_json::Value),
         }
     }

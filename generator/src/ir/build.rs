@@ -300,15 +300,15 @@ impl Builder<'_> {
             Some("number") => TypeExpr::Scalar(if shape.format.as_deref() == Some("float") { Scalar::F32 } else { Scalar::F64 }),
             Some("array") => match shape.items {
                 Some(items) => {
-                    let (item, _) = self.expr_of(items, &pointer_push(ptr, "items"), &with(hint, "Item"));
-                    TypeExpr::Array(Box::new(item))
+                    let (item, facts) = self.expr_of(items, &pointer_push(ptr, "items"), &with(hint, "Item"));
+                    TypeExpr::Array(Box::new(nullable_if(item, facts.nullable)))
                 }
                 None => TypeExpr::Array(Box::new(TypeExpr::Any)),
             },
             Some("object") | None if shape.typ.is_some() || shape.additional.is_some() => match shape.additional {
                 Some(AdditionalProperties::Schema(value)) => {
-                    let (value, _) = self.expr_of(value, &pointer_push(ptr, "additionalProperties"), &with(hint, "Value"));
-                    TypeExpr::Map(Box::new(value))
+                    let (value, facts) = self.expr_of(value, &pointer_push(ptr, "additionalProperties"), &with(hint, "Value"));
+                    TypeExpr::Map(Box::new(nullable_if(value, facts.nullable)))
                 }
                 _ => TypeExpr::Map(Box::new(TypeExpr::Any)),
             },
@@ -352,10 +352,23 @@ impl Builder<'_> {
                         self.error(&pointer_push(&part_ptr, "$ref"), format!("reference `{reference}` does not resolve to a definition"));
                         continue;
                     };
-                    let Some(id) = self.ensure_definition(name) else {
+                    let Some(mut id) = self.ensure_definition(name) else {
                         self.error(&part_ptr, format!("`allOf` cycle: `{name}` includes itself"));
                         continue;
                     };
+                    // A definition that only wraps another (`allOf: [$ref]`) contributes that one's fields.
+                    let mut hops = 0;
+                    while let TypeKind::Alias(TypeExpr::Named(target)) = self.types[id.0].kind {
+                        let TypeOrigin::Definition(target_name) = self.types[target.0].origin.clone() else { break };
+                        hops += 1;
+                        match self.ensure_definition(&target_name) {
+                            Some(next) if hops <= self.types.len() => id = next,
+                            _ => {
+                                self.error(&part_ptr, format!("`allOf` cycle: `{name}` includes itself through `{target_name}`"));
+                                break;
+                            }
+                        }
+                    }
                     match &self.types[id.0].kind {
                         TypeKind::Struct { fields: inherited, additional: extra } => {
                             let (inherited, extra) = (inherited.clone(), extra.clone());
@@ -652,6 +665,14 @@ fn infer_content(media_types: &[String], ty: Option<&TypeExpr>, upgrade: bool) -
         Some(_) if has("application/json") || media_types.is_empty() => ContentKind::Json,
         Some(_) if has("text/plain") => ContentKind::Text,
         Some(_) => ContentKind::Json,
+    }
+}
+
+fn nullable_if(ty: TypeExpr, nullable: bool) -> TypeExpr {
+    if nullable {
+        TypeExpr::Nullable(Box::new(ty))
+    } else {
+        ty
     }
 }
 

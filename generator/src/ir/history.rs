@@ -213,6 +213,10 @@ fn expr_signature(ty: &TypeExpr, out: &mut String, refer: &impl Fn(TypeId) -> St
             expr_signature(t, out, refer);
             out.push('}');
         }
+        TypeExpr::Nullable(t) => {
+            out.push('?');
+            expr_signature(t, out, refer);
+        }
         TypeExpr::Any => out.push('*'),
     }
 }

@@ -104,6 +104,9 @@ pub enum TypeExpr {
     Array(Box<TypeExpr>),
     /// A JSON object with arbitrary keys: `map[string]T`.
     Map(Box<TypeExpr>),
+    /// An array item or map value that may be `null` (`x-nullable` on `items` or
+    /// `additionalProperties`); fields carry their nullability themselves.
+    Nullable(Box<TypeExpr>),
     /// Any JSON value (the spec leaves the shape open).
     Any,
 }
