@@ -22,7 +22,6 @@
 //! assert_eq!(containers[0].state.as_deref(), Some("running"));
 //! ```
 
-#![allow(clippy::doc_lazy_continuation, clippy::doc_overindented_list_items)]
 mod shared;
 
 #[cfg(feature = "v1_24")]

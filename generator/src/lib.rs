@@ -11,6 +11,7 @@ pub mod ir;
 pub mod output;
 pub mod pipeline;
 pub mod source;
+pub mod summary;
 pub mod version;
 
 pub use diagnostics::{Diagnostic, Diagnostics};

@@ -62,7 +62,12 @@ pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -
 }
 
 /// Builds the IR of one Swagger 2.0 document given as text (fixture specs, tests).
-pub fn build_from_text(text: &str, label: &str, version: ApiVersion, overlays: &[crate::source::overlay::Overlay]) -> Result<crate::ir::ApiSpec, Diagnostics> {
+pub fn build_from_text(
+    text: &str,
+    label: &str,
+    version: ApiVersion,
+    overlays: &[crate::source::overlay::Overlay],
+) -> Result<crate::ir::ApiSpec, Diagnostics> {
     let swagger = source::load_swagger(text, label, version, overlays)?;
     let api = source::to_openapi(&swagger, label)?;
     ir::build_version(&api, version, label)

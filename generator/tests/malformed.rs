@@ -18,7 +18,9 @@ const HEAD: &str = "swagger: '2.0'\ninfo: {title: t, version: '1'}\n";
 
 #[test]
 fn missing_reference_target() {
-    let d = errors(&format!("{HEAD}paths: {{}}\ndefinitions:\n  A:\n    type: object\n    properties:\n      B: {{$ref: '#/definitions/Nope'}}\n"));
+    let d = errors(&format!(
+        "{HEAD}paths: {{}}\ndefinitions:\n  A:\n    type: object\n    properties:\n      B: {{$ref: '#/definitions/Nope'}}\n"
+    ));
     assert_located(&d, "/definitions/A/properties/B/$ref", "`#/components/schemas/Nope` does not resolve");
 }
 
@@ -26,7 +28,9 @@ fn missing_reference_target() {
 fn wrong_types() {
     let d = errors(&format!("{HEAD}paths: {{}}\ndefinitions:\n  A:\n    type: object\n    properties: 7\n"));
     assert_located(&d, "/definitions/A/properties", "`properties` must be an object");
-    let d = errors(&format!("{HEAD}paths: {{}}\ndefinitions:\n  A:\n    type: object\n    required: yes-please\n    properties: {{X: {{type: string}}}}\n"));
+    let d = errors(&format!(
+        "{HEAD}paths: {{}}\ndefinitions:\n  A:\n    type: object\n    required: yes-please\n    properties: {{X: {{type: string}}}}\n"
+    ));
     assert!(d.0[0].pointer.starts_with("/definitions/A"), "{d}");
     let d = errors(&format!("{HEAD}paths: {{}}\ndefinitions:\n  A: {{type: [array, string]}}\n"));
     assert_located(&d, "/definitions/A/type", "must be one string");
@@ -91,7 +95,16 @@ impl Rng {
 
 fn mutate(v: &mut serde_json::Value, rng: &mut Rng) {
     use serde_json::{json, Value};
-    let replacements = [json!(null), json!(7), json!("x"), json!([]), json!({}), json!({"$ref": "#/definitions/Missing"}), json!({"type": "array"}), json!(true)];
+    let replacements = [
+        json!(null),
+        json!(7),
+        json!("x"),
+        json!([]),
+        json!({}),
+        json!({"$ref": "#/definitions/Missing"}),
+        json!({"type": "array"}),
+        json!(true),
+    ];
     match v {
         Value::Object(map) if !map.is_empty() => {
             let i = (rng.next() as usize) % map.len();
@@ -129,7 +142,7 @@ fn mutated_specs_never_panic() {
             let json = serde_json::to_string(&doc).unwrap();
             runs += 1;
             let result = std::panic::catch_unwind(|| {
-                build_from_text(&json, "mutated.yaml", ApiVersion::new(41), &[]).map(|spec| moby_api_codegen::emit::standalone_module(spec))
+                build_from_text(&json, "mutated.yaml", ApiVersion::new(41), &[]).map(moby_api_codegen::emit::standalone_module)
             });
             match result {
                 Err(_) => panic!("panicked on:\n{json}"),

@@ -23,8 +23,26 @@ fn roundtrip_of(v: ApiVersion) -> Roundtrip {
             }
         };
     }
-    versions!(v1_24 = 24, v1_25 = 25, v1_26 = 26, v1_27 = 27, v1_28 = 28, v1_29 = 29, v1_30 = 30, v1_31 = 31, v1_32 = 32,
-        v1_33 = 33, v1_34 = 34, v1_35 = 35, v1_36 = 36, v1_37 = 37, v1_38 = 38, v1_39 = 39, v1_40 = 40, v1_41 = 41)
+    versions!(
+        v1_24 = 24,
+        v1_25 = 25,
+        v1_26 = 26,
+        v1_27 = 27,
+        v1_28 = 28,
+        v1_29 = 29,
+        v1_30 = 30,
+        v1_31 = 31,
+        v1_32 = 32,
+        v1_33 = 33,
+        v1_34 = 34,
+        v1_35 = 35,
+        v1_36 = 36,
+        v1_37 = 37,
+        v1_38 = 38,
+        v1_39 = 39,
+        v1_40 = 40,
+        v1_41 = 41
+    )
 }
 
 /// Compares what was sent with what the typed model wrote back, guided by the IR type.
@@ -133,7 +151,10 @@ fn every_fixture_reads_into_its_versions_model_and_keeps_every_known_field() {
     for v in ApiVersion::all().filter(|v| v.minor <= 41) {
         let spec = history.spec(v).unwrap();
         let roundtrip = roundtrip_of(v);
-        let mut files: Vec<_> = std::fs::read_dir(dir.join(format!("v{v}"))).unwrap_or_else(|e| panic!("fixtures for {v}: {e}")).map(|e| e.unwrap().path()).collect();
+        let mut files: Vec<_> = std::fs::read_dir(dir.join(format!("v{v}")))
+            .unwrap_or_else(|e| panic!("fixtures for {v}: {e}"))
+            .map(|e| e.unwrap().path())
+            .collect();
         files.sort();
         assert!(files.len() >= 17, "v{v} has only {} fixtures", files.len());
         for file in files {
@@ -145,7 +166,9 @@ fn every_fixture_reads_into_its_versions_model_and_keeps_every_known_field() {
             } else {
                 vec![serde_json::from_str(&text).unwrap()]
             };
-            let Some(ty) = spec.operation(&op).and_then(|o| o.responses.iter().find(|r| r.status == Status::Code(200))).and_then(|r| r.ty.clone()) else {
+            let Some(ty) =
+                spec.operation(&op).and_then(|o| o.responses.iter().find(|r| r.status == Status::Code(200))).and_then(|r| r.ty.clone())
+            else {
                 failures.push(format!("{label}: {op} has no typed 200 response in v{v}"));
                 continue;
             };

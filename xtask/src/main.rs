@@ -2,6 +2,7 @@
 
 mod bench;
 mod codegen;
+mod test;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -29,6 +30,11 @@ enum Command {
         /// Change nothing; fail and name the files that differ from what would be generated.
         #[arg(long)]
         check: bool,
+        #[command(flatten)]
+        spec: SpecArgs,
+    },
+    /// Run every check CI runs: freshness, clippy, all tests, the downstream crate.
+    Test {
         #[command(flatten)]
         spec: SpecArgs,
     },
@@ -65,6 +71,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Codegen { check, spec } => codegen::run(&spec.inputs(), check),
+        Command::Test { spec } => test::run(&spec.inputs()),
         Command::Bench { runs, compile, spec } => bench::run(&spec.inputs(), runs, compile),
     };
     match result {

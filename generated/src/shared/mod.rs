@@ -6,9 +6,6 @@
 #[cfg(feature = "v1_24")]
 pub(crate) mod v1_24;
 
-#[cfg(any(feature = "v1_24", feature = "v1_25"))]
-pub(crate) mod v1_24_to_v1_25;
-
 #[cfg(any(feature = "v1_24", feature = "v1_25", feature = "v1_26"))]
 pub(crate) mod v1_24_to_v1_26;
 
@@ -161,26 +158,6 @@ pub(crate) mod v1_24_to_v1_36;
         feature = "v1_34",
         feature = "v1_35",
         feature = "v1_36",
-        feature = "v1_37"
-    )
-)]
-pub(crate) mod v1_24_to_v1_37;
-
-#[cfg(
-    any(
-        feature = "v1_24",
-        feature = "v1_25",
-        feature = "v1_26",
-        feature = "v1_27",
-        feature = "v1_28",
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
         feature = "v1_37",
         feature = "v1_38"
     )
@@ -255,31 +232,6 @@ pub(crate) mod v1_24_to_v1_40;
     )
 )]
 pub(crate) mod v1_24_to_v1_41;
-
-#[cfg(
-    any(
-        feature = "v1_24",
-        feature = "v1_25",
-        feature = "v1_26",
-        feature = "v1_27",
-        feature = "v1_28",
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41",
-        feature = "v1_42"
-    )
-)]
-pub(crate) mod v1_24_to_v1_42;
 
 #[cfg(
     any(
@@ -424,8 +376,17 @@ pub(crate) mod v1_24_to_v1_47;
 )]
 pub(crate) mod v1_24_to_v1_49;
 
+#[cfg(feature = "v1_25")]
+pub(crate) mod v1_25;
+
 #[cfg(any(feature = "v1_25", feature = "v1_26"))]
 pub(crate) mod v1_25_to_v1_26;
+
+#[cfg(any(feature = "v1_25", feature = "v1_26", feature = "v1_27"))]
+pub(crate) mod v1_25_to_v1_27;
+
+#[cfg(any(feature = "v1_25", feature = "v1_26", feature = "v1_27", feature = "v1_28"))]
+pub(crate) mod v1_25_to_v1_28;
 
 #[cfg(
     any(
@@ -449,6 +410,159 @@ pub(crate) mod v1_25_to_v1_29;
     )
 )]
 pub(crate) mod v1_25_to_v1_30;
+
+#[cfg(
+    any(
+        feature = "v1_25",
+        feature = "v1_26",
+        feature = "v1_27",
+        feature = "v1_28",
+        feature = "v1_29",
+        feature = "v1_30",
+        feature = "v1_31",
+        feature = "v1_32",
+        feature = "v1_33",
+        feature = "v1_34"
+    )
+)]
+pub(crate) mod v1_25_to_v1_34;
+
+#[cfg(
+    any(
+        feature = "v1_25",
+        feature = "v1_26",
+        feature = "v1_27",
+        feature = "v1_28",
+        feature = "v1_29",
+        feature = "v1_30",
+        feature = "v1_31",
+        feature = "v1_32",
+        feature = "v1_33",
+        feature = "v1_34",
+        feature = "v1_35"
+    )
+)]
+pub(crate) mod v1_25_to_v1_35;
+
+#[cfg(
+    any(
+        feature = "v1_25",
+        feature = "v1_26",
+        feature = "v1_27",
+        feature = "v1_28",
+        feature = "v1_29",
+        feature = "v1_30",
+        feature = "v1_31",
+        feature = "v1_32",
+        feature = "v1_33",
+        feature = "v1_34",
+        feature = "v1_35",
+        feature = "v1_36",
+        feature = "v1_37"
+    )
+)]
+pub(crate) mod v1_25_to_v1_37;
+
+#[cfg(
+    any(
+        feature = "v1_25",
+        feature = "v1_26",
+        feature = "v1_27",
+        feature = "v1_28",
+        feature = "v1_29",
+        feature = "v1_30",
+        feature = "v1_31",
+        feature = "v1_32",
+        feature = "v1_33",
+        feature = "v1_34",
+        feature = "v1_35",
+        feature = "v1_36",
+        feature = "v1_37",
+        feature = "v1_38",
+        feature = "v1_39"
+    )
+)]
+pub(crate) mod v1_25_to_v1_39;
+
+#[cfg(
+    any(
+        feature = "v1_25",
+        feature = "v1_26",
+        feature = "v1_27",
+        feature = "v1_28",
+        feature = "v1_29",
+        feature = "v1_30",
+        feature = "v1_31",
+        feature = "v1_32",
+        feature = "v1_33",
+        feature = "v1_34",
+        feature = "v1_35",
+        feature = "v1_36",
+        feature = "v1_37",
+        feature = "v1_38",
+        feature = "v1_39",
+        feature = "v1_40",
+        feature = "v1_41",
+        feature = "v1_42"
+    )
+)]
+pub(crate) mod v1_25_to_v1_42;
+
+#[cfg(
+    any(
+        feature = "v1_25",
+        feature = "v1_26",
+        feature = "v1_27",
+        feature = "v1_28",
+        feature = "v1_29",
+        feature = "v1_30",
+        feature = "v1_31",
+        feature = "v1_32",
+        feature = "v1_33",
+        feature = "v1_34",
+        feature = "v1_35",
+        feature = "v1_36",
+        feature = "v1_37",
+        feature = "v1_38",
+        feature = "v1_39",
+        feature = "v1_40",
+        feature = "v1_41",
+        feature = "v1_42",
+        feature = "v1_43"
+    )
+)]
+pub(crate) mod v1_25_to_v1_43;
+
+#[cfg(
+    any(
+        feature = "v1_25",
+        feature = "v1_26",
+        feature = "v1_27",
+        feature = "v1_28",
+        feature = "v1_29",
+        feature = "v1_30",
+        feature = "v1_31",
+        feature = "v1_32",
+        feature = "v1_33",
+        feature = "v1_34",
+        feature = "v1_35",
+        feature = "v1_36",
+        feature = "v1_37",
+        feature = "v1_38",
+        feature = "v1_39",
+        feature = "v1_40",
+        feature = "v1_41",
+        feature = "v1_42",
+        feature = "v1_43",
+        feature = "v1_44",
+        feature = "v1_45",
+        feature = "v1_46",
+        feature = "v1_47",
+        feature = "v1_48",
+        feature = "v1_49"
+    )
+)]
+pub(crate) mod v1_25_to_v1_49;
 
 #[cfg(any(feature = "v1_26", feature = "v1_27", feature = "v1_28"))]
 pub(crate) mod v1_26_to_v1_28;

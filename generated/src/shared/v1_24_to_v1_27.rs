@@ -25,9 +25,10 @@ pub struct GraphDriver {
 }
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum ImageBuildContentType {
     /// `application/tar`
+    #[default]
     ApplicationTar,
     /// A value not listed in this API version.
     Other(String),
@@ -73,12 +74,6 @@ impl<'de> Deserialize<'de> for ImageBuildContentType {
     }
 }
 
-impl Default for ImageBuildContentType {
-    fn default() -> Self {
-        Self::ApplicationTar
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ImageDeleteResponse {
     /// The image ID of an image that was untagged
@@ -87,46 +82,6 @@ pub struct ImageDeleteResponse {
     /// The image ID of an image that was deleted
     #[serde(rename = "Deleted", skip_serializing_if = "Option::is_none")]
     pub deleted: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ImagePruneResponse {
-    /// Images that were deleted
-    #[serde(rename = "ImagesDeleted", skip_serializing_if = "Option::is_none")]
-    pub images_deleted: Option<Vec<ImageDeleteResponse>>,
-    /// Disk space reclaimed in bytes
-    #[serde(rename = "SpaceReclaimed", skip_serializing_if = "Option::is_none")]
-    pub space_reclaimed: Option<i64>,
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ImageRootFs {
-    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<String>,
-    #[serde(rename = "Layers", skip_serializing_if = "Option::is_none")]
-    pub layers: Option<Vec<String>>,
-}
-
-/// Specification for the update strategy of the service.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ServiceSpecUpdateConfig {
-    /// Maximum number of tasks to be updated in one iteration (0 means unlimited parallelism).
-    #[serde(rename = "Parallelism", skip_serializing_if = "Option::is_none")]
-    pub parallelism: Option<i64>,
-    /// Amount of time between updates, in nanoseconds.
-    #[serde(rename = "Delay", skip_serializing_if = "Option::is_none")]
-    pub delay: Option<i64>,
-    /// Action to take if an updated task fails to run, or stops running during the update.
-    #[serde(rename = "FailureAction", skip_serializing_if = "Option::is_none")]
-    pub failure_action: Option<ServiceSpecUpdateConfigFailureAction>,
-    /// Amount of time to monitor each updated task for failures, in nanoseconds.
-    #[serde(rename = "Monitor", skip_serializing_if = "Option::is_none")]
-    pub monitor: Option<i64>,
-    /// The fraction of tasks that may fail during an update before the failure action is invoked, specified as a floating point number between 0 and 1.
-    ///
-    /// Defaults to `0`.
-    #[serde(rename = "MaxFailureRatio", skip_serializing_if = "Option::is_none")]
-    pub max_failure_ratio: Option<f64>,
 }
 
 /// Action to take if an updated task fails to run, or stops running during the update.

@@ -130,21 +130,6 @@ impl<'de> Deserialize<'de> for RestartPolicyName {
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SwarmInitBody {
-    /// Listen address used for inter-manager communication, as well as determining the networking interface used for the VXLAN Tunnel Endpoint (VTEP). This can either be an address/port combination in the form `192.168.1.1:4567`, or an interface followed by a port number, like `eth0:4567`. If the port number is omitted, the default swarm listening port is used.
-    #[serde(rename = "ListenAddr", skip_serializing_if = "Option::is_none")]
-    pub listen_addr: Option<String>,
-    /// Externally reachable address advertised to other nodes. This can either be an address/port combination in the form `192.168.1.1:4567`, or an interface followed by a port number, like `eth0:4567`. If the port number is omitted, the port number from the listen address is used. If `AdvertiseAddr` is not specified, it will be automatically detected when possible.
-    #[serde(rename = "AdvertiseAddr", skip_serializing_if = "Option::is_none")]
-    pub advertise_addr: Option<String>,
-    /// Force creation of a new swarm.
-    #[serde(rename = "ForceNewCluster", skip_serializing_if = "Option::is_none")]
-    pub force_new_cluster: Option<bool>,
-    #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<SwarmSpec>,
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SwarmJoinBody {
     /// Listen address used for inter-manager communication if the node
     /// gets promoted to manager, as well as determining the networking
@@ -171,35 +156,6 @@ pub struct SwarmJoinBody {
     /// Secret token for joining this swarm.
     #[serde(rename = "JoinToken")]
     pub join_token: String,
-}
-
-/// User modifiable swarm configuration.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SwarmSpec {
-    /// Name of the swarm.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// Orchestration configuration.
-    #[serde(rename = "Orchestration", skip_serializing_if = "Option::is_none")]
-    pub orchestration: Option<super::v1_24_to_v1_49::SwarmSpecOrchestration>,
-    /// Raft configuration.
-    #[serde(rename = "Raft", skip_serializing_if = "Option::is_none")]
-    pub raft: Option<super::v1_24_to_v1_31::SwarmSpecRaft>,
-    /// Dispatcher configuration.
-    #[serde(rename = "Dispatcher", skip_serializing_if = "Option::is_none")]
-    pub dispatcher: Option<super::v1_24_to_v1_49::SwarmSpecDispatcher>,
-    /// CA configuration.
-    #[serde(rename = "CAConfig", skip_serializing_if = "Option::is_none")]
-    pub ca_config: Option<SwarmSpecCaConfig>,
-    /// Parameters related to encryption-at-rest.
-    #[serde(rename = "EncryptionConfig", skip_serializing_if = "Option::is_none")]
-    pub encryption_config: Option<super::v1_24_to_v1_49::SwarmSpecEncryptionConfig>,
-    /// Defaults for creating tasks in this cluster.
-    #[serde(rename = "TaskDefaults", skip_serializing_if = "Option::is_none")]
-    pub task_defaults: Option<super::v1_24_to_v1_49::SwarmSpecTaskDefaults>,
 }
 
 /// CA configuration.
@@ -322,64 +278,4 @@ pub struct SystemInfoResponsePlugins {
     pub volume: Option<Vec<String>>,
     #[serde(rename = "Network", skip_serializing_if = "Option::is_none")]
     pub network: Option<Vec<String>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Volume {
-    /// Name of the volume.
-    #[serde(rename = "Name")]
-    pub name: String,
-    /// Name of the volume driver used by the volume.
-    #[serde(rename = "Driver")]
-    pub driver: String,
-    /// Mount path of the volume on the host.
-    #[serde(rename = "Mountpoint")]
-    pub mountpoint: String,
-    /// Low-level details about the volume, provided by the volume driver.
-    /// Details are returned as a map with key/value pairs:
-    /// `{"key":"value","key2":"value2"}`.
-    ///
-    /// The `Status` field is optional, and is omitted if the volume driver
-    /// does not support this feature.
-    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
-    pub status: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
-    /// User-defined key/value metadata.
-    #[serde(
-        rename = "Labels",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
-    pub labels: HashMap<String, String>,
-    /// The level at which the volume exists. Either `global` for cluster-wide, or `local` for machine level.
-    ///
-    /// Defaults to `"local"`.
-    #[serde(rename = "Scope")]
-    pub scope: super::v1_24_to_v1_49::VolumeScope,
-    /// The driver specific options used when creating the volume.
-    #[serde(
-        rename = "Options",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
-    pub options: HashMap<String, String>,
-    #[serde(rename = "UsageData", skip_serializing_if = "Option::is_none")]
-    pub usage_data: Option<super::v1_24_to_v1_49::VolumeUsageData>,
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct VolumeListResponse {
-    /// List of volumes
-    #[serde(
-        rename = "Volumes",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
-    pub volumes: Vec<Volume>,
-    /// Warnings that occurred when fetching the list of volumes
-    #[serde(
-        rename = "Warnings",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
-    pub warnings: Vec<String>,
 }

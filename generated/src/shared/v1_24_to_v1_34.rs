@@ -5,39 +5,6 @@
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerExecBody {
-    /// Attach to `stdin` of the exec command.
-    #[serde(rename = "AttachStdin", skip_serializing_if = "Option::is_none")]
-    pub attach_stdin: Option<bool>,
-    /// Attach to `stdout` of the exec command.
-    #[serde(rename = "AttachStdout", skip_serializing_if = "Option::is_none")]
-    pub attach_stdout: Option<bool>,
-    /// Attach to `stderr` of the exec command.
-    #[serde(rename = "AttachStderr", skip_serializing_if = "Option::is_none")]
-    pub attach_stderr: Option<bool>,
-    /// Override the key sequence for detaching a container. Format is a single character `[a-Z]` or `ctrl-<value>` where `<value>` is one of: `a-z`, `@`, `^`, `[`, `,` or `_`.
-    #[serde(rename = "DetachKeys", skip_serializing_if = "Option::is_none")]
-    pub detach_keys: Option<String>,
-    /// Allocate a pseudo-TTY.
-    #[serde(rename = "Tty", skip_serializing_if = "Option::is_none")]
-    pub tty: Option<bool>,
-    /// A list of environment variables in the form `["VAR=value", ...]`.
-    #[serde(rename = "Env", skip_serializing_if = "Option::is_none")]
-    pub env: Option<Vec<String>>,
-    /// Command to run, as a string or array of strings.
-    #[serde(rename = "Cmd", skip_serializing_if = "Option::is_none")]
-    pub cmd: Option<Vec<String>>,
-    /// Runs the exec process with extended privileges.
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "Privileged", skip_serializing_if = "Option::is_none")]
-    pub privileged: Option<bool>,
-    /// The user, and optionally, group to run the exec process inside the container. Format is one of: `user`, `user:group`, `uid`, or `uid:gid`.
-    #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct HostConfigPortBindingsValue {
     /// The host IP address
     #[serde(rename = "HostIp", skip_serializing_if = "Option::is_none")]
@@ -45,28 +12,4 @@ pub struct HostConfigPortBindingsValue {
     /// The host port number, as a string
     #[serde(rename = "HostPort", skip_serializing_if = "Option::is_none")]
     pub host_port: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SystemVersionResponse {
-    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<String>,
-    #[serde(rename = "ApiVersion", skip_serializing_if = "Option::is_none")]
-    pub api_version: Option<String>,
-    #[serde(rename = "MinAPIVersion", skip_serializing_if = "Option::is_none")]
-    pub min_api_version: Option<String>,
-    #[serde(rename = "GitCommit", skip_serializing_if = "Option::is_none")]
-    pub git_commit: Option<String>,
-    #[serde(rename = "GoVersion", skip_serializing_if = "Option::is_none")]
-    pub go_version: Option<String>,
-    #[serde(rename = "Os", skip_serializing_if = "Option::is_none")]
-    pub os: Option<String>,
-    #[serde(rename = "Arch", skip_serializing_if = "Option::is_none")]
-    pub arch: Option<String>,
-    #[serde(rename = "KernelVersion", skip_serializing_if = "Option::is_none")]
-    pub kernel_version: Option<String>,
-    #[serde(rename = "Experimental", skip_serializing_if = "Option::is_none")]
-    pub experimental: Option<bool>,
-    #[serde(rename = "BuildTime", skip_serializing_if = "Option::is_none")]
-    pub build_time: Option<String>,
 }

@@ -35,29 +35,6 @@ pub struct CreateImageInfo {
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ExecInspectResponse {
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(rename = "Running", skip_serializing_if = "Option::is_none")]
-    pub running: Option<bool>,
-    #[serde(rename = "ExitCode", skip_serializing_if = "Option::is_none")]
-    pub exit_code: Option<i64>,
-    #[serde(rename = "ProcessConfig", skip_serializing_if = "Option::is_none")]
-    pub process_config: Option<super::v1_24_to_v1_49::ProcessConfig>,
-    #[serde(rename = "OpenStdin", skip_serializing_if = "Option::is_none")]
-    pub open_stdin: Option<bool>,
-    #[serde(rename = "OpenStderr", skip_serializing_if = "Option::is_none")]
-    pub open_stderr: Option<bool>,
-    #[serde(rename = "OpenStdout", skip_serializing_if = "Option::is_none")]
-    pub open_stdout: Option<bool>,
-    #[serde(rename = "ContainerID", skip_serializing_if = "Option::is_none")]
-    pub container_id: Option<String>,
-    /// The system process ID for the exec process.
-    #[serde(rename = "Pid", skip_serializing_if = "Option::is_none")]
-    pub pid: Option<i64>,
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ProgressDetail {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<i64>,
@@ -75,11 +52,4 @@ pub struct PushImageInfo {
     pub progress: Option<String>,
     #[serde(rename = "progressDetail", skip_serializing_if = "Option::is_none")]
     pub progress_detail: Option<ProgressDetail>,
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SecretCreateResponse {
-    /// The ID of the created secret.
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
 }

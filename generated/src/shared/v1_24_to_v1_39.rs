@@ -5,36 +5,12 @@
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
-/// Describes a permission the user has to accept upon installing
-/// the plugin.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct GetPluginPrivilegesResponseItem {
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
-    pub value: Option<Vec<String>>,
-}
-
 /// Optional configuration for the `bind` type.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct MountBindOptions {
     /// A propagation mode with the value `[r]private`, `[r]shared`, or `[r]slave`.
     #[serde(rename = "Propagation", skip_serializing_if = "Option::is_none")]
     pub propagation: Option<super::v1_24_to_v1_49::MountBindOptionsPropagation>,
-}
-
-/// Describes a permission accepted by the user upon installing the
-/// plugin.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct PluginPullBodyItem {
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
-    pub value: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]

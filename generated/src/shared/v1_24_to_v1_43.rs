@@ -5,16 +5,6 @@
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ServiceCreateResponse {
-    /// The ID of the created service.
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Optional warning message
-    #[serde(rename = "Warning", skip_serializing_if = "Option::is_none")]
-    pub warning: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TaskStatusContainerStatus {
     #[serde(rename = "ContainerID", skip_serializing_if = "Option::is_none")]
     pub container_id: Option<String>,

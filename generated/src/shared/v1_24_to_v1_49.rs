@@ -35,16 +35,6 @@ pub struct ContainerCreateResponse {
     pub warnings: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerPruneResponse {
-    /// Container IDs that were deleted
-    #[serde(rename = "ContainersDeleted", skip_serializing_if = "Option::is_none")]
-    pub containers_deleted: Option<Vec<String>>,
-    /// Disk space reclaimed in bytes
-    #[serde(rename = "SpaceReclaimed", skip_serializing_if = "Option::is_none")]
-    pub space_reclaimed: Option<i64>,
-}
-
 /// Container "top" response.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ContainerTopResponse {
@@ -79,9 +69,10 @@ pub struct DeviceMapping {
 /// The mode of resolution to use for internal load balancing between tasks.
 ///
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum EndpointSpecMode {
     /// `vip`
+    #[default]
     Vip,
     /// `dnsrr`
     Dnsrr,
@@ -128,12 +119,6 @@ impl<'de> Deserialize<'de> for EndpointSpecMode {
     ) -> Result<Self, D::Error> {
         let value = String::deserialize(deserializer)?;
         Ok(Self::from(value.as_str()))
-    }
-}
-
-impl Default for EndpointSpecMode {
-    fn default() -> Self {
-        Self::Vip
     }
 }
 
@@ -486,66 +471,6 @@ impl<'de> Deserialize<'de> for NodeSpecRole {
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct PluginConfigArgs {
-    #[serde(rename = "Name")]
-    pub name: String,
-    #[serde(rename = "Description")]
-    pub description: String,
-    #[serde(
-        rename = "Settable",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
-    pub settable: Vec<String>,
-    #[serde(
-        rename = "Value",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
-    pub value: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct PluginConfigLinux {
-    #[serde(
-        rename = "Capabilities",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
-    pub capabilities: Vec<String>,
-    #[serde(rename = "AllowAllDevices")]
-    pub allow_all_devices: bool,
-    #[serde(
-        rename = "Devices",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
-    pub devices: Vec<PluginDevice>,
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct PluginConfigNetwork {
-    #[serde(rename = "Type")]
-    pub r#type: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct PluginConfigRootfs {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub diff_ids: Option<Vec<String>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct PluginConfigUser {
-    #[serde(rename = "UID", skip_serializing_if = "Option::is_none")]
-    pub uid: Option<u32>,
-    #[serde(rename = "GID", skip_serializing_if = "Option::is_none")]
-    pub gid: Option<u32>,
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PluginDevice {
     #[serde(rename = "Name")]
     pub name: String,
@@ -578,16 +503,6 @@ pub struct PluginEnv {
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct PluginInterfaceType {
-    #[serde(rename = "Prefix")]
-    pub prefix: String,
-    #[serde(rename = "Capability")]
-    pub capability: String,
-    #[serde(rename = "Version")]
-    pub version: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PluginMount {
     #[serde(rename = "Name")]
     pub name: String,
@@ -611,35 +526,6 @@ pub struct PluginMount {
         deserialize_with = "moby_api_runtime::json::null_as_default"
     )]
     pub options: Vec<String>,
-}
-
-/// Settings that can be modified by users.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct PluginSettings {
-    #[serde(
-        rename = "Mounts",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
-    pub mounts: Vec<PluginMount>,
-    #[serde(
-        rename = "Env",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
-    pub env: Vec<String>,
-    #[serde(
-        rename = "Args",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
-    pub args: Vec<String>,
-    #[serde(
-        rename = "Devices",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
-    pub devices: Vec<PluginDevice>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -774,9 +660,10 @@ impl<'de> Deserialize<'de> for ServiceUpdateStatusState {
 /// only `cfssl` is supported).
 ///
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum SwarmSpecCaConfigExternalCasItemProtocol {
     /// `cfssl`
+    #[default]
     Cfssl,
     /// A value not listed in this API version.
     Other(String),
@@ -822,27 +709,12 @@ impl<'de> Deserialize<'de> for SwarmSpecCaConfigExternalCasItemProtocol {
     }
 }
 
-impl Default for SwarmSpecCaConfigExternalCasItemProtocol {
-    fn default() -> Self {
-        Self::Cfssl
-    }
-}
-
 /// Dispatcher configuration.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SwarmSpecDispatcher {
     /// The delay for an agent to send a heartbeat to the dispatcher.
     #[serde(rename = "HeartbeatPeriod", skip_serializing_if = "Option::is_none")]
     pub heartbeat_period: Option<i64>,
-}
-
-/// Parameters related to encryption-at-rest.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SwarmSpecEncryptionConfig {
-    /// If set, generate a key and use it to lock data stored on the
-    /// managers.
-    #[serde(rename = "AutoLockManagers", skip_serializing_if = "Option::is_none")]
-    pub auto_lock_managers: Option<bool>,
 }
 
 /// Orchestration configuration.
@@ -886,20 +758,6 @@ pub struct SwarmSpecTaskDefaultsLogDriver {
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SwarmUnlockBody {
-    /// The swarm's unlock key.
-    #[serde(rename = "UnlockKey", skip_serializing_if = "Option::is_none")]
-    pub unlock_key: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SwarmUnlockkeyResponse {
-    /// The swarm's unlock key.
-    #[serde(rename = "UnlockKey", skip_serializing_if = "Option::is_none")]
-    pub unlock_key: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SystemAuthResponse {
     /// The status of the authentication
     #[serde(rename = "Status")]
@@ -907,22 +765,6 @@ pub struct SystemAuthResponse {
     /// An opaque token used to authenticate a user after a successful login
     #[serde(rename = "IdentityToken", skip_serializing_if = "Option::is_none")]
     pub identity_token: Option<String>,
-}
-
-/// Specification for DNS related configurations in resolver configuration
-/// file (`resolv.conf`).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpecContainerSpecDnsConfig {
-    /// The IP addresses of the name servers.
-    #[serde(rename = "Nameservers", skip_serializing_if = "Option::is_none")]
-    pub nameservers: Option<Vec<String>>,
-    /// A search list for host-name lookup.
-    #[serde(rename = "Search", skip_serializing_if = "Option::is_none")]
-    pub search: Option<Vec<String>>,
-    /// A list of internal resolver variables to be modified (e.g.,
-    /// `debug`, `ndots:3`, etc.).
-    #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
-    pub options: Option<Vec<String>>,
 }
 
 /// Specifies the log driver to use for tasks created from this spec. If
@@ -1029,23 +871,14 @@ pub struct ThrottleDevice {
     pub rate: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct VolumePruneResponse {
-    /// Volumes that were deleted
-    #[serde(rename = "VolumesDeleted", skip_serializing_if = "Option::is_none")]
-    pub volumes_deleted: Option<Vec<String>>,
-    /// Disk space reclaimed in bytes
-    #[serde(rename = "SpaceReclaimed", skip_serializing_if = "Option::is_none")]
-    pub space_reclaimed: Option<i64>,
-}
-
 /// The level at which the volume exists. Either `global` for cluster-wide,
 /// or `local` for machine level.
 ///
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum VolumeScope {
     /// `local`
+    #[default]
     Local,
     /// `global`
     Global,
@@ -1093,30 +926,4 @@ impl<'de> Deserialize<'de> for VolumeScope {
         let value = String::deserialize(deserializer)?;
         Ok(Self::from(value.as_str()))
     }
-}
-
-impl Default for VolumeScope {
-    fn default() -> Self {
-        Self::Local
-    }
-}
-
-/// Usage details about the volume. This information is used by the
-/// `GET /system/df` endpoint, and omitted in other endpoints.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct VolumeUsageData {
-    /// Amount of disk space used by the volume (in bytes). This information
-    /// is only available for volumes created with the `"local"` volume
-    /// driver. For volumes created with other volume drivers, this field
-    /// is set to `-1` ("not available")
-    ///
-    /// Defaults to `-1`.
-    #[serde(rename = "Size")]
-    pub size: i64,
-    /// The number of containers referencing this volume. This field
-    /// is set to `-1` if the reference-count is not available.
-    ///
-    /// Defaults to `-1`.
-    #[serde(rename = "RefCount")]
-    pub ref_count: i64,
 }

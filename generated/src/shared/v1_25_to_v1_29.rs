@@ -2,19 +2,124 @@
 // change the generator, the runtime or the overlays in spec/, then regenerate.
 //! Types shared by API versions 1.25–1.29.
 
+use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SwarmInitBody {
+    /// Listen address used for inter-manager communication, as well as determining the networking interface used for the VXLAN Tunnel Endpoint (VTEP). This can either be an address/port combination in the form `192.168.1.1:4567`, or an interface followed by a port number, like `eth0:4567`. If the port number is omitted, the default swarm listening port is used.
+    #[serde(rename = "ListenAddr", skip_serializing_if = "Option::is_none")]
+    pub listen_addr: Option<String>,
+    /// Externally reachable address advertised to other nodes. This can either be an address/port combination in the form `192.168.1.1:4567`, or an interface followed by a port number, like `eth0:4567`. If the port number is omitted, the port number from the listen address is used. If `AdvertiseAddr` is not specified, it will be automatically detected when possible.
+    #[serde(rename = "AdvertiseAddr", skip_serializing_if = "Option::is_none")]
+    pub advertise_addr: Option<String>,
+    /// Force creation of a new swarm.
+    #[serde(rename = "ForceNewCluster", skip_serializing_if = "Option::is_none")]
+    pub force_new_cluster: Option<bool>,
+    #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
+    pub spec: Option<SwarmSpec>,
+}
+
+/// User modifiable swarm configuration.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SwarmSpec {
+    /// Name of the swarm.
+    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// User-defined key/value metadata.
+    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
+    pub labels: Option<HashMap<String, String>>,
+    /// Orchestration configuration.
+    #[serde(rename = "Orchestration", skip_serializing_if = "Option::is_none")]
+    pub orchestration: Option<super::v1_24_to_v1_49::SwarmSpecOrchestration>,
+    /// Raft configuration.
+    #[serde(rename = "Raft", skip_serializing_if = "Option::is_none")]
+    pub raft: Option<super::v1_24_to_v1_31::SwarmSpecRaft>,
+    /// Dispatcher configuration.
+    #[serde(rename = "Dispatcher", skip_serializing_if = "Option::is_none")]
+    pub dispatcher: Option<super::v1_24_to_v1_49::SwarmSpecDispatcher>,
+    /// CA configuration.
+    #[serde(rename = "CAConfig", skip_serializing_if = "Option::is_none")]
+    pub ca_config: Option<super::v1_24_to_v1_29::SwarmSpecCaConfig>,
+    /// Parameters related to encryption-at-rest.
+    #[serde(rename = "EncryptionConfig", skip_serializing_if = "Option::is_none")]
+    pub encryption_config: Option<super::v1_25_to_v1_49::SwarmSpecEncryptionConfig>,
+    /// Defaults for creating tasks in this cluster.
+    #[serde(rename = "TaskDefaults", skip_serializing_if = "Option::is_none")]
+    pub task_defaults: Option<super::v1_24_to_v1_49::SwarmSpecTaskDefaults>,
+}
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SystemDataUsageResponse {
     #[serde(rename = "LayersSize", skip_serializing_if = "Option::is_none")]
     pub layers_size: Option<i64>,
     #[serde(rename = "Images", skip_serializing_if = "Option::is_none")]
-    pub images: Option<Vec<super::v1_24_to_v1_42::ImageSummary>>,
+    pub images: Option<Vec<super::v1_25_to_v1_42::ImageSummary>>,
     #[serde(rename = "Containers", skip_serializing_if = "Option::is_none")]
     pub containers: Option<Vec<super::v1_24_to_v1_31::ContainerSummary>>,
     #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
-    pub volumes: Option<Vec<super::v1_24_to_v1_29::Volume>>,
+    pub volumes: Option<Vec<Volume>>,
     /// Deprecated: disk used by the build cache; use BuildCache.
     #[serde(rename = "BuilderSize", skip_serializing_if = "Option::is_none")]
     pub builder_size: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Volume {
+    /// Name of the volume.
+    #[serde(rename = "Name")]
+    pub name: String,
+    /// Name of the volume driver used by the volume.
+    #[serde(rename = "Driver")]
+    pub driver: String,
+    /// Mount path of the volume on the host.
+    #[serde(rename = "Mountpoint")]
+    pub mountpoint: String,
+    /// Low-level details about the volume, provided by the volume driver.
+    /// Details are returned as a map with key/value pairs:
+    /// `{"key":"value","key2":"value2"}`.
+    ///
+    /// The `Status` field is optional, and is omitted if the volume driver
+    /// does not support this feature.
+    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
+    pub status: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
+    /// User-defined key/value metadata.
+    #[serde(
+        rename = "Labels",
+        default,
+        deserialize_with = "moby_api_runtime::json::null_as_default"
+    )]
+    pub labels: HashMap<String, String>,
+    /// The level at which the volume exists. Either `global` for cluster-wide, or `local` for machine level.
+    ///
+    /// Defaults to `"local"`.
+    #[serde(rename = "Scope")]
+    pub scope: super::v1_24_to_v1_49::VolumeScope,
+    /// The driver specific options used when creating the volume.
+    #[serde(
+        rename = "Options",
+        default,
+        deserialize_with = "moby_api_runtime::json::null_as_default"
+    )]
+    pub options: HashMap<String, String>,
+    #[serde(rename = "UsageData", skip_serializing_if = "Option::is_none")]
+    pub usage_data: Option<super::v1_25_to_v1_49::VolumeUsageData>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct VolumeListResponse {
+    /// List of volumes
+    #[serde(
+        rename = "Volumes",
+        default,
+        deserialize_with = "moby_api_runtime::json::null_as_default"
+    )]
+    pub volumes: Vec<Volume>,
+    /// Warnings that occurred when fetching the list of volumes
+    #[serde(
+        rename = "Warnings",
+        default,
+        deserialize_with = "moby_api_runtime::json::null_as_default"
+    )]
+    pub warnings: Vec<String>,
 }

@@ -16,11 +16,11 @@ pub struct Plugin {
     pub enabled: bool,
     /// Settings that can be modified by users.
     #[serde(rename = "Settings")]
-    pub settings: super::v1_24_to_v1_49::PluginSettings,
+    pub settings: super::v1_25_to_v1_49::PluginSettings,
     /// plugin remote reference used to push/pull the plugin
     #[serde(rename = "PluginReference", skip_serializing_if = "Option::is_none")]
     pub plugin_reference: Option<String>,
     /// The config of a plugin.
     #[serde(rename = "Config")]
-    pub config: super::v1_24_to_v1_28::PluginConfig,
+    pub config: super::v1_25_to_v1_28::PluginConfig,
 }

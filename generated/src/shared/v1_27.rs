@@ -517,7 +517,7 @@ pub struct Image {
     #[serde(rename = "GraphDriver", skip_serializing_if = "Option::is_none")]
     pub graph_driver: Option<super::v1_24_to_v1_27::GraphDriver>,
     #[serde(rename = "RootFS", skip_serializing_if = "Option::is_none")]
-    pub root_fs: Option<super::v1_24_to_v1_27::ImageRootFs>,
+    pub root_fs: Option<super::v1_25_to_v1_27::ImageRootFs>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -691,7 +691,7 @@ pub struct ServiceCreateBody {
     pub mode: Option<super::v1_24_to_v1_40::ServiceSpecMode>,
     /// Specification for the update strategy of the service.
     #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
-    pub update_config: Option<super::v1_24_to_v1_27::ServiceSpecUpdateConfig>,
+    pub update_config: Option<super::v1_25_to_v1_27::ServiceSpecUpdateConfig>,
     /// Array of network names or IDs to attach the service to.
     #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
     pub networks: Option<Vec<super::v1_24_to_v1_38::ServiceSpecNetworksItem>>,
@@ -715,7 +715,7 @@ pub struct ServiceSpec {
     pub mode: Option<super::v1_24_to_v1_40::ServiceSpecMode>,
     /// Specification for the update strategy of the service.
     #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
-    pub update_config: Option<super::v1_24_to_v1_27::ServiceSpecUpdateConfig>,
+    pub update_config: Option<super::v1_25_to_v1_27::ServiceSpecUpdateConfig>,
     /// Array of network names or IDs to attach the service to.
     #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
     pub networks: Option<Vec<super::v1_24_to_v1_38::ServiceSpecNetworksItem>>,
@@ -738,7 +738,7 @@ pub struct ServiceUpdateBody {
     pub mode: Option<super::v1_24_to_v1_40::ServiceSpecMode>,
     /// Specification for the update strategy of the service.
     #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
-    pub update_config: Option<super::v1_24_to_v1_27::ServiceSpecUpdateConfig>,
+    pub update_config: Option<super::v1_25_to_v1_27::ServiceSpecUpdateConfig>,
     /// Array of network names or IDs to attach the service to.
     #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
     pub networks: Option<Vec<super::v1_24_to_v1_38::ServiceSpecNetworksItem>>,
@@ -862,7 +862,7 @@ pub struct TaskSpecContainerSpec {
     pub hosts: Option<Vec<String>>,
     /// Specification for DNS related configurations in resolver configuration file (`resolv.conf`).
     #[serde(rename = "DNSConfig", skip_serializing_if = "Option::is_none")]
-    pub dns_config: Option<super::v1_24_to_v1_49::TaskSpecContainerSpecDnsConfig>,
+    pub dns_config: Option<super::v1_25_to_v1_49::TaskSpecContainerSpecDnsConfig>,
     /// Secrets contains references to zero or more secrets that will be exposed to the service.
     #[serde(rename = "Secrets", skip_serializing_if = "Option::is_none")]
     pub secrets: Option<Vec<super::v1_27_to_v1_49::TaskSpecContainerSpecSecretsItem>>,

@@ -18,7 +18,7 @@ pub struct ClusterInfo {
     #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<super::v1_24_to_v1_29::SwarmSpec>,
+    pub spec: Option<super::v1_25_to_v1_29::SwarmSpec>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -35,7 +35,7 @@ pub struct SwarmInspectResponse {
     #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<super::v1_24_to_v1_29::SwarmSpec>,
+    pub spec: Option<super::v1_25_to_v1_29::SwarmSpec>,
     /// The tokens workers and managers need to join the swarm.
     #[serde(rename = "JoinTokens", skip_serializing_if = "Option::is_none")]
     pub join_tokens: Option<super::v1_24_to_v1_31::SwarmInspectResponseJoinTokens>,

@@ -5,9 +5,10 @@
 use serde::{Deserialize, Serialize};
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum ImageBuildContentType {
     /// `application/x-tar`
+    #[default]
     ApplicationXTar,
     /// A value not listed in this API version.
     Other(String),
@@ -50,12 +51,6 @@ impl<'de> Deserialize<'de> for ImageBuildContentType {
     ) -> Result<Self, D::Error> {
         let value = String::deserialize(deserializer)?;
         Ok(Self::from(value.as_str()))
-    }
-}
-
-impl Default for ImageBuildContentType {
-    fn default() -> Self {
-        Self::ApplicationXTar
     }
 }
 

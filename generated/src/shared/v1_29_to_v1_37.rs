@@ -16,7 +16,7 @@ pub struct Plugin {
     pub enabled: bool,
     /// Settings that can be modified by users.
     #[serde(rename = "Settings")]
-    pub settings: super::v1_24_to_v1_49::PluginSettings,
+    pub settings: super::v1_25_to_v1_49::PluginSettings,
     /// plugin remote reference used to push/pull the plugin
     #[serde(rename = "PluginReference", skip_serializing_if = "Option::is_none")]
     pub plugin_reference: Option<String>,
@@ -37,7 +37,7 @@ pub struct PluginConfig {
     pub documentation: String,
     /// The interface between Docker and the plugin
     #[serde(rename = "Interface")]
-    pub interface: super::v1_24_to_v1_37::PluginConfigInterface,
+    pub interface: super::v1_25_to_v1_37::PluginConfigInterface,
     #[serde(
         rename = "Entrypoint",
         default,
@@ -47,11 +47,11 @@ pub struct PluginConfig {
     #[serde(rename = "WorkDir")]
     pub work_dir: String,
     #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
-    pub user: Option<super::v1_24_to_v1_49::PluginConfigUser>,
+    pub user: Option<super::v1_25_to_v1_49::PluginConfigUser>,
     #[serde(rename = "Network")]
-    pub network: super::v1_24_to_v1_49::PluginConfigNetwork,
+    pub network: super::v1_25_to_v1_49::PluginConfigNetwork,
     #[serde(rename = "Linux")]
-    pub linux: super::v1_24_to_v1_49::PluginConfigLinux,
+    pub linux: super::v1_25_to_v1_49::PluginConfigLinux,
     #[serde(rename = "PropagatedMount")]
     pub propagated_mount: String,
     #[serde(rename = "IpcHost")]
@@ -71,7 +71,7 @@ pub struct PluginConfig {
     )]
     pub env: Vec<super::v1_24_to_v1_49::PluginEnv>,
     #[serde(rename = "Args")]
-    pub args: super::v1_24_to_v1_49::PluginConfigArgs,
+    pub args: super::v1_25_to_v1_49::PluginConfigArgs,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub rootfs: Option<super::v1_24_to_v1_49::PluginConfigRootfs>,
+    pub rootfs: Option<super::v1_25_to_v1_49::PluginConfigRootfs>,
 }

@@ -6,9 +6,10 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum ContainerWaitCondition {
     /// `not-running`
+    #[default]
     NotRunning,
     /// `next-exit`
     NextExit,
@@ -59,12 +60,6 @@ impl<'de> Deserialize<'de> for ContainerWaitCondition {
     ) -> Result<Self, D::Error> {
         let value = String::deserialize(deserializer)?;
         Ok(Self::from(value.as_str()))
-    }
-}
-
-impl Default for ContainerWaitCondition {
-    fn default() -> Self {
-        Self::NotRunning
     }
 }
 

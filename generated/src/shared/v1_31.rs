@@ -126,7 +126,7 @@ pub struct SystemDataUsageResponse {
     #[serde(rename = "LayersSize", skip_serializing_if = "Option::is_none")]
     pub layers_size: Option<i64>,
     #[serde(rename = "Images", skip_serializing_if = "Option::is_none")]
-    pub images: Option<Vec<super::v1_24_to_v1_42::ImageSummary>>,
+    pub images: Option<Vec<super::v1_25_to_v1_42::ImageSummary>>,
     #[serde(rename = "Containers", skip_serializing_if = "Option::is_none")]
     pub containers: Option<Vec<super::v1_24_to_v1_31::ContainerSummary>>,
     #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
@@ -249,7 +249,7 @@ pub struct Volume {
     )]
     pub options: HashMap<String, String>,
     #[serde(rename = "UsageData", skip_serializing_if = "Option::is_none")]
-    pub usage_data: Option<super::v1_24_to_v1_49::VolumeUsageData>,
+    pub usage_data: Option<super::v1_25_to_v1_49::VolumeUsageData>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]

@@ -89,7 +89,7 @@ pub struct SystemDataUsageResponse {
     #[serde(rename = "LayersSize", skip_serializing_if = "Option::is_none")]
     pub layers_size: Option<i64>,
     #[serde(rename = "Images", skip_serializing_if = "Option::is_none")]
-    pub images: Option<Vec<super::v1_24_to_v1_42::ImageSummary>>,
+    pub images: Option<Vec<super::v1_25_to_v1_42::ImageSummary>>,
     #[serde(rename = "Containers", skip_serializing_if = "Option::is_none")]
     pub containers: Option<Vec<ContainerSummary>>,
     #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]

@@ -167,5 +167,5 @@ pub struct Volume {
     /// Usage details about the volume. This information is used by the
     /// `GET /system/df` endpoint, and omitted in other endpoints.
     #[serde(rename = "UsageData", skip_serializing_if = "Option::is_none")]
-    pub usage_data: Option<super::v1_24_to_v1_49::VolumeUsageData>,
+    pub usage_data: Option<super::v1_25_to_v1_49::VolumeUsageData>,
 }

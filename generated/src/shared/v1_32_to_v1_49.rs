@@ -116,9 +116,10 @@ pub struct JoinTokens {
 /// Current local status of this node.
 ///
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum LocalNodeState {
     /// ``
+    #[default]
     Empty,
     /// `inactive`
     Inactive,
@@ -181,12 +182,6 @@ impl<'de> Deserialize<'de> for LocalNodeState {
     ) -> Result<Self, D::Error> {
         let value = String::deserialize(deserializer)?;
         Ok(Self::from(value.as_str()))
-    }
-}
-
-impl Default for LocalNodeState {
-    fn default() -> Self {
-        Self::Empty
     }
 }
 
@@ -503,7 +498,7 @@ pub struct SwarmSpec {
     pub ca_config: Option<SwarmSpecCaConfig>,
     /// Parameters related to encryption-at-rest.
     #[serde(rename = "EncryptionConfig", skip_serializing_if = "Option::is_none")]
-    pub encryption_config: Option<super::v1_24_to_v1_49::SwarmSpecEncryptionConfig>,
+    pub encryption_config: Option<super::v1_25_to_v1_49::SwarmSpecEncryptionConfig>,
     /// Defaults for creating tasks in this cluster.
     #[serde(rename = "TaskDefaults", skip_serializing_if = "Option::is_none")]
     pub task_defaults: Option<super::v1_24_to_v1_49::SwarmSpecTaskDefaults>,
@@ -578,9 +573,10 @@ pub struct SwarmSpecRaft {
 /// This option is currently not used on other platforms.
 ///
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum SystemInfoIsolation {
     /// `default`
+    #[default]
     Default,
     /// `hyperv`
     Hyperv,
@@ -635,11 +631,5 @@ impl<'de> Deserialize<'de> for SystemInfoIsolation {
     ) -> Result<Self, D::Error> {
         let value = String::deserialize(deserializer)?;
         Ok(Self::from(value.as_str()))
-    }
-}
-
-impl Default for SystemInfoIsolation {
-    fn default() -> Self {
-        Self::Default
     }
 }

@@ -15,9 +15,10 @@ use serde::{Deserialize, Serialize};
 ///   the swarm node where that service is running.
 ///
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum EndpointPortConfigPublishMode {
     /// `ingress`
+    #[default]
     Ingress,
     /// `host`
     Host,
@@ -64,11 +65,5 @@ impl<'de> Deserialize<'de> for EndpointPortConfigPublishMode {
     ) -> Result<Self, D::Error> {
         let value = String::deserialize(deserializer)?;
         Ok(Self::from(value.as_str()))
-    }
-}
-
-impl Default for EndpointPortConfigPublishMode {
-    fn default() -> Self {
-        Self::Ingress
     }
 }

@@ -5,9 +5,10 @@
 use serde::{Deserialize, Serialize};
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum ImageBuildVersion {
     /// `1`
+    #[default]
     V1,
     /// `2`
     V2,
@@ -57,12 +58,6 @@ impl<'de> Deserialize<'de> for ImageBuildVersion {
     }
 }
 
-impl Default for ImageBuildVersion {
-    fn default() -> Self {
-        Self::V1
-    }
-}
-
 /// A plugin for the Engine API
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Plugin {
@@ -75,7 +70,7 @@ pub struct Plugin {
     pub enabled: bool,
     /// Settings that can be modified by users.
     #[serde(rename = "Settings")]
-    pub settings: super::v1_24_to_v1_49::PluginSettings,
+    pub settings: super::v1_25_to_v1_49::PluginSettings,
     /// plugin remote reference used to push/pull the plugin
     #[serde(rename = "PluginReference", skip_serializing_if = "Option::is_none")]
     pub plugin_reference: Option<String>,
@@ -106,11 +101,11 @@ pub struct PluginConfig {
     #[serde(rename = "WorkDir")]
     pub work_dir: String,
     #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
-    pub user: Option<super::v1_24_to_v1_49::PluginConfigUser>,
+    pub user: Option<super::v1_25_to_v1_49::PluginConfigUser>,
     #[serde(rename = "Network")]
-    pub network: super::v1_24_to_v1_49::PluginConfigNetwork,
+    pub network: super::v1_25_to_v1_49::PluginConfigNetwork,
     #[serde(rename = "Linux")]
-    pub linux: super::v1_24_to_v1_49::PluginConfigLinux,
+    pub linux: super::v1_25_to_v1_49::PluginConfigLinux,
     #[serde(rename = "PropagatedMount")]
     pub propagated_mount: String,
     #[serde(rename = "IpcHost")]
@@ -130,9 +125,9 @@ pub struct PluginConfig {
     )]
     pub env: Vec<super::v1_24_to_v1_49::PluginEnv>,
     #[serde(rename = "Args")]
-    pub args: super::v1_24_to_v1_49::PluginConfigArgs,
+    pub args: super::v1_25_to_v1_49::PluginConfigArgs,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub rootfs: Option<super::v1_24_to_v1_49::PluginConfigRootfs>,
+    pub rootfs: Option<super::v1_25_to_v1_49::PluginConfigRootfs>,
 }
 
 /// The interface between Docker and the plugin
@@ -143,7 +138,7 @@ pub struct PluginConfigInterface {
         default,
         deserialize_with = "moby_api_runtime::json::null_as_default"
     )]
-    pub types: Vec<super::v1_24_to_v1_49::PluginInterfaceType>,
+    pub types: Vec<super::v1_25_to_v1_49::PluginInterfaceType>,
     #[serde(rename = "Socket")]
     pub socket: String,
     /// Protocol to use for clients connecting to the plugin.

@@ -383,9 +383,10 @@ pub struct NetworkAttachmentConfig {
 }
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum ServiceUpdateRegistryAuthFrom {
     /// `spec`
+    #[default]
     Spec,
     /// `previous-spec`
     PreviousSpec,
@@ -432,12 +433,6 @@ impl<'de> Deserialize<'de> for ServiceUpdateRegistryAuthFrom {
     ) -> Result<Self, D::Error> {
         let value = String::deserialize(deserializer)?;
         Ok(Self::from(value.as_str()))
-    }
-}
-
-impl Default for ServiceUpdateRegistryAuthFrom {
-    fn default() -> Self {
-        Self::Spec
     }
 }
 

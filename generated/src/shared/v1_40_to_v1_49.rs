@@ -522,9 +522,10 @@ pub struct SwarmInitBody {
 /// The driver to use for managing cgroups.
 ///
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum SystemInfoCgroupDriver {
     /// `cgroupfs`
+    #[default]
     Cgroupfs,
     /// `systemd`
     Systemd,
@@ -575,12 +576,6 @@ impl<'de> Deserialize<'de> for SystemInfoCgroupDriver {
     ) -> Result<Self, D::Error> {
         let value = String::deserialize(deserializer)?;
         Ok(Self::from(value.as_str()))
-    }
-}
-
-impl Default for SystemInfoCgroupDriver {
-    fn default() -> Self {
-        Self::Cgroupfs
     }
 }
 

@@ -214,9 +214,10 @@ pub struct ServiceSpecModeReplicatedJob {
 /// The version of the cgroup.
 ///
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum SystemInfoCgroupVersion {
     /// `1`
+    #[default]
     V1,
     /// `2`
     V2,
@@ -263,12 +264,6 @@ impl<'de> Deserialize<'de> for SystemInfoCgroupVersion {
     ) -> Result<Self, D::Error> {
         let value = String::deserialize(deserializer)?;
         Ok(Self::from(value.as_str()))
-    }
-}
-
-impl Default for SystemInfoCgroupVersion {
-    fn default() -> Self {
-        Self::V1
     }
 }
 

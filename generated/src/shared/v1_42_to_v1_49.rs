@@ -289,9 +289,10 @@ pub struct ClusterVolumeSpecAccessModeAccessibilityRequirements {
 /// - `drain` All workloads using this volume should be stopped and rescheduled, and no new ones should be started.
 ///
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum ClusterVolumeSpecAccessModeAvailability {
     /// `active`
+    #[default]
     Active,
     /// `pause`
     Pause,
@@ -345,12 +346,6 @@ impl<'de> Deserialize<'de> for ClusterVolumeSpecAccessModeAvailability {
     }
 }
 
-impl Default for ClusterVolumeSpecAccessModeAvailability {
-    fn default() -> Self {
-        Self::Active
-    }
-}
-
 /// The desired capacity that the volume should be created with. If
 /// empty, the plugin will decide the capacity.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -370,9 +365,10 @@ pub struct ClusterVolumeSpecAccessModeCapacityRange {
 /// - `multi` the volume may be scheduled to any supported number of nodes at a time.
 ///
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum ClusterVolumeSpecAccessModeScope {
     /// `single`
+    #[default]
     Single,
     /// `multi`
     Multi,
@@ -422,12 +418,6 @@ impl<'de> Deserialize<'de> for ClusterVolumeSpecAccessModeScope {
     }
 }
 
-impl Default for ClusterVolumeSpecAccessModeScope {
-    fn default() -> Self {
-        Self::Single
-    }
-}
-
 /// One cluster volume secret entry. Defines a key-value pair that
 /// is passed to the plugin.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -452,9 +442,10 @@ pub struct ClusterVolumeSpecAccessModeSecretsItem {
 /// - `all` The volume may have any number of readers and writers.
 ///
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum ClusterVolumeSpecAccessModeSharing {
     /// `none`
+    #[default]
     None,
     /// `readonly`
     Readonly,
@@ -509,12 +500,6 @@ impl<'de> Deserialize<'de> for ClusterVolumeSpecAccessModeSharing {
     ) -> Result<Self, D::Error> {
         let value = String::deserialize(deserializer)?;
         Ok(Self::from(value.as_str()))
-    }
-}
-
-impl Default for ClusterVolumeSpecAccessModeSharing {
-    fn default() -> Self {
-        Self::None
     }
 }
 
@@ -939,9 +924,10 @@ impl<'de> Deserialize<'de> for SystemDataUsageTypeItem {
 }
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum SystemPingHeadResponseSwarm {
     /// `inactive`
+    #[default]
     Inactive,
     /// `pending`
     Pending,
@@ -1007,16 +993,11 @@ impl<'de> Deserialize<'de> for SystemPingHeadResponseSwarm {
     }
 }
 
-impl Default for SystemPingHeadResponseSwarm {
-    fn default() -> Self {
-        Self::Inactive
-    }
-}
-
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum SystemPingResponseSwarm {
     /// `inactive`
+    #[default]
     Inactive,
     /// `pending`
     Pending,
@@ -1082,12 +1063,6 @@ impl<'de> Deserialize<'de> for SystemPingResponseSwarm {
     }
 }
 
-impl Default for SystemPingResponseSwarm {
-    fn default() -> Self {
-        Self::Inactive
-    }
-}
-
 /// A map of topological domains to topological segments. For in depth
 /// details, see documentation for the Topology object in the CSI
 /// specification.
@@ -1146,7 +1121,7 @@ pub struct Volume {
     /// Usage details about the volume. This information is used by the
     /// `GET /system/df` endpoint, and omitted in other endpoints.
     #[serde(rename = "UsageData", skip_serializing_if = "Option::is_none")]
-    pub usage_data: Option<super::v1_24_to_v1_49::VolumeUsageData>,
+    pub usage_data: Option<super::v1_25_to_v1_49::VolumeUsageData>,
 }
 
 /// Volume configuration

@@ -1018,7 +1018,7 @@ pub struct TaskSpecContainerSpec {
     /// Specification for DNS related configurations in resolver configuration
     /// file (`resolv.conf`).
     #[serde(rename = "DNSConfig", skip_serializing_if = "Option::is_none")]
-    pub dns_config: Option<super::v1_24_to_v1_49::TaskSpecContainerSpecDnsConfig>,
+    pub dns_config: Option<super::v1_25_to_v1_49::TaskSpecContainerSpecDnsConfig>,
     /// Secrets contains references to zero or more secrets that will be
     /// exposed to the service.
     #[serde(rename = "Secrets", skip_serializing_if = "Option::is_none")]

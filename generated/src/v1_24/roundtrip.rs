@@ -226,14 +226,6 @@ pub fn response(
             ("ContainerArchiveHead", 500u16) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerPrune", 200u16) => {
-                moby_api_runtime::json::roundtrip::<
-                    super::models::ContainerPruneResponse,
-                >(body)
-            }
-            ("ContainerPrune", 500u16) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
             ("ImageList", 200u16) => {
                 moby_api_runtime::json::roundtrip::<
                     Vec<super::models::ImageSummary>,
@@ -320,14 +312,6 @@ pub fn response(
             ("ImageSearch", 500u16) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ImagePrune", 200u16) => {
-                moby_api_runtime::json::roundtrip::<
-                    super::models::ImagePruneResponse,
-                >(body)
-            }
-            ("ImagePrune", 500u16) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
             ("SystemAuth", 200u16) => {
                 moby_api_runtime::json::roundtrip::<
                     super::models::SystemAuthResponse,
@@ -367,14 +351,6 @@ pub fn response(
                 >(body)
             }
             ("SystemEvents", 500u16) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SystemDataUsage", 200u16) => {
-                moby_api_runtime::json::roundtrip::<
-                    super::models::SystemDataUsageResponse,
-                >(body)
-            }
-            ("SystemDataUsage", 500u16) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
             ("ImageGet", 500u16) => {
@@ -459,14 +435,6 @@ pub fn response(
             ("VolumeDelete", 500u16) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("VolumePrune", 200u16) => {
-                moby_api_runtime::json::roundtrip::<
-                    super::models::VolumePruneResponse,
-                >(body)
-            }
-            ("VolumePrune", 500u16) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
             ("NetworkList", 200u16) => {
                 moby_api_runtime::json::roundtrip::<Vec<super::models::Network>>(body)
             }
@@ -520,27 +488,16 @@ pub fn response(
             ("NetworkDisconnect", 500u16) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("NetworkPrune", 200u16) => {
-                moby_api_runtime::json::roundtrip::<
-                    super::models::NetworkPruneResponse,
-                >(body)
-            }
-            ("NetworkPrune", 500u16) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
             ("PluginList", 200u16) => {
                 moby_api_runtime::json::roundtrip::<Vec<super::models::Plugin>>(body)
             }
             ("PluginList", 500u16) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("GetPluginPrivileges", 200u16) => {
+            ("PluginPull", 200u16) => {
                 moby_api_runtime::json::roundtrip::<
-                    Vec<super::models::GetPluginPrivilegesResponseItem>,
+                    Vec<super::models::PluginPullResponseItem>,
                 >(body)
-            }
-            ("GetPluginPrivileges", 500u16) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
             ("PluginPull", 500u16) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
@@ -554,34 +511,22 @@ pub fn response(
             ("PluginInspect", 500u16) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("PluginDelete", 200u16) => {
-                moby_api_runtime::json::roundtrip::<super::models::Plugin>(body)
-            }
             ("PluginDelete", 404u16) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
             ("PluginDelete", 500u16) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
+            ("PluginEnable", 404u16) => {
+                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
+            }
             ("PluginEnable", 500u16) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
+            ("PluginDisable", 404u16) => {
+                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
+            }
             ("PluginDisable", 500u16) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("PluginCreate", 500u16) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("PluginPush", 404u16) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("PluginPush", 500u16) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("PluginSet", 404u16) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("PluginSet", 500u16) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
             ("NodeList", 200u16) => {
@@ -653,17 +598,6 @@ pub fn response(
             ("SwarmUpdate", 503u16) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("SwarmUnlockkey", 200u16) => {
-                moby_api_runtime::json::roundtrip::<
-                    super::models::SwarmUnlockkeyResponse,
-                >(body)
-            }
-            ("SwarmUnlockkey", 500u16) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SwarmUnlock", 500u16) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
             ("ServiceList", 200u16) => {
                 moby_api_runtime::json::roundtrip::<Vec<super::models::Service>>(body)
             }
@@ -702,22 +636,10 @@ pub fn response(
             ("ServiceDelete", 500u16) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ServiceUpdate", 200u16) => {
-                moby_api_runtime::json::roundtrip::<
-                    super::models::ServiceUpdateResponse,
-                >(body)
-            }
             ("ServiceUpdate", 404u16) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
             ("ServiceUpdate", 500u16) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ServiceLogs", 200u16) => moby_api_runtime::json::roundtrip::<String>(body),
-            ("ServiceLogs", 404u16) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ServiceLogs", 500u16) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
             ("TaskList", 200u16) => {
@@ -733,44 +655,6 @@ pub fn response(
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
             ("TaskInspect", 500u16) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SecretList", 200u16) => {
-                moby_api_runtime::json::roundtrip::<Vec<super::models::Secret>>(body)
-            }
-            ("SecretList", 500u16) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SecretCreate", 201u16) => {
-                moby_api_runtime::json::roundtrip::<
-                    super::models::SecretCreateResponse,
-                >(body)
-            }
-            ("SecretCreate", 406u16) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SecretCreate", 409u16) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SecretCreate", 500u16) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SecretInspect", 200u16) => {
-                moby_api_runtime::json::roundtrip::<super::models::Secret>(body)
-            }
-            ("SecretInspect", 404u16) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SecretInspect", 406u16) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SecretInspect", 500u16) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SecretDelete", 404u16) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SecretDelete", 500u16) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
             _ => return None,

@@ -4,31 +4,33 @@
 
 pub use crate::shared::v1_24_to_v1_40::{Ipam, ServiceSpecMode};
 pub use crate::shared::v1_24_to_v1_41::ExecStartBody;
-pub use crate::shared::v1_24_to_v1_42::ImageSummary;
-pub use crate::shared::v1_24_to_v1_43::{
-    ServiceCreateResponse, TaskStatusContainerStatus,
-};
+pub use crate::shared::v1_24_to_v1_43::TaskStatusContainerStatus;
 pub use crate::shared::v1_24_to_v1_44::MountVolumeOptions;
 pub use crate::shared::v1_24_to_v1_45::{
     ContainerSummaryHostConfig, MountTmpfsOptions, NetworkCreateResponse,
 };
 pub use crate::shared::v1_24_to_v1_47::{HostConfigLogConfig, HostConfigLogConfigType};
 pub use crate::shared::v1_24_to_v1_49::{
-    AuthConfig, ContainerCreateResponse, ContainerPruneResponse, ContainerTopResponse,
-    ContainerUpdateResponse, DeviceMapping, EndpointSpecMode, ErrorDetail, ErrorResponse,
-    HostConfigIsolation, IdResponse, ImageHistoryResponseItem, ImageSearchResponseItem,
+    AuthConfig, ContainerCreateResponse, ContainerTopResponse, ContainerUpdateResponse,
+    DeviceMapping, EndpointSpecMode, ErrorDetail, ErrorResponse, HostConfigIsolation,
+    IdResponse, ImageHistoryResponseItem, ImageSearchResponseItem,
     MountBindOptionsPropagation, MountVolumeOptionsDriverConfig, NetworkDisconnectBody,
-    NodeSpec, NodeSpecAvailability, NodeSpecRole, PluginConfigArgs, PluginConfigLinux,
-    PluginConfigNetwork, PluginConfigRootfs, PluginConfigUser, PluginDevice, PluginEnv,
-    PluginInterfaceType, PluginMount, PluginSettings, ProcessConfig,
-    ResourcesBlkioWeightDeviceItem, ResourcesUlimitsItem, ServiceEndpointVirtualIpsItem,
-    ServiceSpecModeReplicated, ServiceUpdateResponse, ServiceUpdateStatus,
-    ServiceUpdateStatusState, SwarmSpecCaConfigExternalCasItemProtocol,
-    SwarmSpecDispatcher, SwarmSpecEncryptionConfig, SwarmSpecOrchestration,
-    SwarmSpecTaskDefaults, SwarmSpecTaskDefaultsLogDriver, SwarmUnlockBody,
-    SwarmUnlockkeyResponse, SystemAuthResponse, TaskSpecContainerSpecDnsConfig,
-    TaskSpecLogDriver, TaskSpecRestartPolicy, TaskSpecRestartPolicyCondition,
-    ThrottleDevice, VolumePruneResponse, VolumeScope, VolumeUsageData,
+    NodeSpec, NodeSpecAvailability, NodeSpecRole, PluginDevice, PluginEnv, PluginMount,
+    ProcessConfig, ResourcesBlkioWeightDeviceItem, ResourcesUlimitsItem,
+    ServiceEndpointVirtualIpsItem, ServiceSpecModeReplicated, ServiceUpdateResponse,
+    ServiceUpdateStatus, ServiceUpdateStatusState,
+    SwarmSpecCaConfigExternalCasItemProtocol, SwarmSpecDispatcher,
+    SwarmSpecOrchestration, SwarmSpecTaskDefaults, SwarmSpecTaskDefaultsLogDriver,
+    SystemAuthResponse, TaskSpecLogDriver, TaskSpecRestartPolicy,
+    TaskSpecRestartPolicyCondition, ThrottleDevice, VolumeScope,
+};
+pub use crate::shared::v1_25_to_v1_42::ImageSummary;
+pub use crate::shared::v1_25_to_v1_43::ServiceCreateResponse;
+pub use crate::shared::v1_25_to_v1_49::{
+    ContainerPruneResponse, PluginConfigArgs, PluginConfigLinux, PluginConfigNetwork,
+    PluginConfigRootfs, PluginConfigUser, PluginInterfaceType, PluginSettings,
+    SwarmSpecEncryptionConfig, SwarmUnlockBody, SwarmUnlockkeyResponse,
+    TaskSpecContainerSpecDnsConfig, VolumePruneResponse, VolumeUsageData,
 };
 pub use crate::shared::v1_26_to_v1_49::NetworkPruneResponse;
 pub use crate::shared::v1_27_to_v1_49::{

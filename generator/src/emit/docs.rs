@@ -26,7 +26,11 @@ fn doc_lines(text: &str) -> Vec<String> {
         let line = if let Some(lang) = t.strip_prefix("```") {
             let opening = !in_fence;
             in_fence = !in_fence;
-            if opening && lang.trim().is_empty() { line.replacen("```", "```text", 1) } else { line.to_string() }
+            if opening && lang.trim().is_empty() {
+                line.replacen("```", "```text", 1)
+            } else {
+                line.to_string()
+            }
         } else {
             line.to_string()
         };
@@ -47,7 +51,10 @@ pub fn paragraphs<'a>(parts: impl IntoIterator<Item = Option<&'a str>>) -> Strin
 mod tests {
     #[test]
     fn fences_get_a_language() {
-        assert_eq!(super::doc_lines("a\n```\n{}\n```\n\n```json\n{}\n```"), [" a", " ```text", " {}", " ```", "", " ```json", " {}", " ```"]);
+        assert_eq!(
+            super::doc_lines("a\n```\n{}\n```\n\n```json\n{}\n```"),
+            [" a", " ```text", " {}", " ```", "", " ```json", " {}", " ```"]
+        );
         assert_eq!(super::doc_lines("```\nopen"), [" ```text", " open", " ```"]);
     }
 }

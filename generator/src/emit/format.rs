@@ -28,21 +28,9 @@ fn format_unit(unit: &Unit) -> Result<GeneratedFile, Diagnostic> {
 }
 
 /// Formats one file; an error here is a generator bug, reported with the file it hit.
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn items_are_separated() {
-        let code = "//! doc\nuse a::b;\npub use c::{\n    d,\n};\npub use e::f;\npub struct A {\n    x: u8,\n}\npub type B = u8;\nmod m;\nfn f() {}\n";
-        assert_eq!(
-            super::separate_items(code),
-            "//! doc\n\nuse a::b;\npub use c::{\n    d,\n};\npub use e::f;\n\npub struct A {\n    x: u8,\n}\n\npub type B = u8;\n\nmod m;\n\nfn f() {}\n"
-        );
-    }
-}
-
 pub fn format_rust(code: &str, path: &str) -> Result<String, Diagnostic> {
-    let file: syn::File = syn::parse_str(code)
-        .map_err(|e| Diagnostic::new(path, "", format!("generator bug: emitted tokens do not parse as Rust: {e}")))?;
+    let file: syn::File =
+        syn::parse_str(code).map_err(|e| Diagnostic::new(path, "", format!("generator bug: emitted tokens do not parse as Rust: {e}")))?;
     let mut out = String::from(PREAMBLE);
     out.push_str(&separate_items(&prettyplease::unparse(&file)));
     Ok(out)
@@ -58,16 +46,38 @@ fn separate_items(code: &str) -> String {
         out.push('\n');
         let Some(next) = lines.get(i + 1) else { continue };
         let is_use = |l: &str| l.starts_with("use ") || l.starts_with("pub use ") || l.starts_with("pub(crate) use ");
-        let start = lines[..=i].iter().rev().find(|l| !l.starts_with(' ') && !l.starts_with('}') && !l.starts_with(')')).copied().unwrap_or_default();
+        let start = lines[..=i]
+            .iter()
+            .rev()
+            .find(|l| !l.starts_with(' ') && !l.starts_with('}') && !l.starts_with(')'))
+            .copied()
+            .unwrap_or_default();
         if is_use(start) && is_use(next) {
             continue;
         }
-        let ends_item = *line == "}" || (line.starts_with("pub type ") && line.ends_with(';')) || (line.ends_with(';') && !line.starts_with(' ') && !is_use(line) && !line.starts_with("//"));
-        let ends_imports = line.ends_with(';') && !is_use(next) && (is_use(line) || (line.starts_with(' ') && lines[..=i].iter().rev().find(|l| !l.starts_with(' ')).is_some_and(|l| is_use(l))));
+        let ends_item = *line == "}"
+            || (line.starts_with("pub type ") && line.ends_with(';'))
+            || (line.ends_with(';') && !line.starts_with(' ') && !is_use(line) && !line.starts_with("//"));
+        let ends_imports = line.ends_with(';')
+            && !is_use(next)
+            && (is_use(line)
+                || (line.starts_with(' ') && lines[..=i].iter().rev().find(|l| !l.starts_with(' ')).is_some_and(|l| is_use(l))));
         let inner_doc_end = line.starts_with("//!") && !next.starts_with("//!");
         if !next.is_empty() && (ends_item || ends_imports || inner_doc_end) {
             out.push('\n');
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn items_are_separated() {
+        let code = "//! doc\nuse a::b;\npub use c::{\n    d,\n};\npub use e::f;\npub struct A {\n    x: u8,\n}\npub type B = u8;\nmod m;\nfn f() {}\n";
+        assert_eq!(
+            super::separate_items(code),
+            "//! doc\n\nuse a::b;\npub use c::{\n    d,\n};\npub use e::f;\n\npub struct A {\n    x: u8,\n}\n\npub type B = u8;\n\nmod m;\n\nfn f() {}\n"
+        );
+    }
 }

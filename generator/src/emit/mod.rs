@@ -19,8 +19,14 @@ use models::{feature_gate, ident, module_name};
 /// One file of the generated crate before formatting.
 pub enum Unit {
     /// Unformatted Rust source (token streams are not `Send`, text is).
-    Rust { path: String, code: String },
-    Text { path: String, contents: String },
+    Rust {
+        path: String,
+        code: String,
+    },
+    Text {
+        path: String,
+        contents: String,
+    },
 }
 
 impl Unit {
@@ -66,7 +72,10 @@ pub fn emit_crate(history: &History, templates: &Path) -> Result<Vec<Unit>, Diag
     let cargo = read_template(templates, CARGO_TEMPLATE)?
         .replace("{{default_feature}}", &newest)
         .replace("{{version_features}}", features.trim_end());
-    units.push(Unit::Text { path: "Cargo.toml".into(), contents: format!("# {}", format::PREAMBLE.trim_end().replace('\n', "\n# ").replace("// ", "")) + "\n\n" + &cargo });
+    units.push(Unit::Text {
+        path: "Cargo.toml".into(),
+        contents: format!("# {}", format::PREAMBLE.trim_end().replace('\n', "\n# ").replace("// ", "")) + "\n\n" + &cargo,
+    });
 
     let crate_docs = docs::inner(&read_template(templates, CRATE_DOCS_TEMPLATE)?);
     let version_mods = versions.iter().map(|v| {
@@ -74,9 +83,11 @@ pub fn emit_crate(history: &History, templates: &Path) -> Result<Vec<Unit>, Diag
         let m = ident(&f);
         quote! { #[cfg(feature = #f)] pub mod #m; }
     });
-    units.push(Unit::rust("src/lib.rs", quote! {
+    units.push(Unit::rust(
+        "src/lib.rs",
+        quote! {
             #crate_docs
-            #![allow(clippy::doc_lazy_continuation, clippy::doc_overindented_list_items)]
+
             mod shared;
             #(#version_mods)*
         },
@@ -91,7 +102,9 @@ pub fn emit_crate(history: &History, templates: &Path) -> Result<Vec<Unit>, Diag
         let m = ident(name);
         quote! { #gate pub(crate) mod #m; }
     });
-    units.push(Unit::rust("src/shared/mod.rs", quote! {
+    units.push(Unit::rust(
+        "src/shared/mod.rs",
+        quote! {
             //! Types, each emitted once for all the versions in which it is identical. Each
             //! module is named after the versions that use it; the version modules re-export.
             #(#decls)*
@@ -111,7 +124,9 @@ pub fn emit_crate(history: &History, templates: &Path) -> Result<Vec<Unit>, Diag
             spec.operations.len(),
             spec.types.len()
         ));
-        units.push(Unit::rust(format!("src/{v}/mod.rs"), quote! {
+        units.push(Unit::rust(
+            format!("src/{v}/mod.rs"),
+            quote! {
                 #doc
                 pub mod models;
                 #[cfg(feature = "roundtrip")]

@@ -170,9 +170,18 @@ pub fn shared_module(history: &History, module: &str, classes: &[&SharedType]) -
         uses_map |= r.uses_map.get();
         items.push(tokens);
     }
-    let header = docs::inner(&format!("Types shared by API versions {}.", classes.first().map(|c| c.versions.to_string()).unwrap_or_default()));
-    let map_use = uses_map.then(|| quote!(use std::collections::HashMap;));
-    let serde_use = uses_serde.then(|| quote!(use serde::{Deserialize, Serialize};));
+    let header =
+        docs::inner(&format!("Types shared by API versions {}.", classes.first().map(|c| c.versions.to_string()).unwrap_or_default()));
+    let map_use = uses_map.then(|| {
+        quote!(
+            use std::collections::HashMap;
+        )
+    });
+    let serde_use = uses_serde.then(|| {
+        quote!(
+            use serde::{Deserialize, Serialize};
+        )
+    });
     quote! {
         #header
         #map_use
@@ -242,21 +251,14 @@ fn enum_tokens(def: &TypeDef, values: &[crate::ir::EnumValue], default: Option<&
     let variants: Vec<Ident> = values.iter().map(|v| ident(&v.name)).collect();
     let wires: Vec<&str> = values.iter().map(|v| v.wire.as_str()).collect();
     let variant_docs = wires.iter().map(|w| format!(" `{w}`"));
-    let default_impl = default.and_then(|d| values.iter().find(|v| v.wire == d)).map(|v| {
-        let v = ident(&v.name);
-        quote! {
-            impl Default for #name {
-                fn default() -> Self {
-                    Self::#v
-                }
-            }
-        }
-    });
+    let default_variant = default.and_then(|d| values.iter().position(|v| v.wire == d));
+    let marks = (0..values.len()).map(|i| (Some(i) == default_variant).then(|| quote!(#[default])));
+    let derive_default = default_variant.map(|_| quote!(Default,));
     quote! {
         #doc
-        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, #derive_default)]
         pub enum #name {
-            #( #[doc = #variant_docs] #variants, )*
+            #( #[doc = #variant_docs] #marks #variants, )*
             /// A value not listed in this API version.
             Other(String),
         }
@@ -298,8 +300,6 @@ fn enum_tokens(def: &TypeDef, values: &[crate::ir::EnumValue], default: Option<&
                 Ok(Self::from(value.as_str()))
             }
         }
-
-        #default_impl
     }
 }
 
@@ -311,7 +311,10 @@ pub fn version_models(history: &History, spec_index: usize) -> TokenStream {
         let class = history.class(spec_index, TypeId(i));
         by_module.entry(module_name(class.versions)).or_default().push(class.name.clone());
     }
-    let header = docs::inner(&format!("Every type of Engine API v{}: definitions and inline schemas (bodies, responses, nested objects).", spec.version));
+    let header = docs::inner(&format!(
+        "Every type of Engine API v{}: definitions and inline schemas (bodies, responses, nested objects).",
+        spec.version
+    ));
     let uses = by_module.into_iter().map(|(module, mut names)| {
         names.sort();
         let m = ident(&module);
@@ -341,7 +344,11 @@ pub fn version_roundtrip(history: &History, spec_index: usize) -> TokenStream {
             arms.push(quote! { (#id, #code) => moby_api_runtime::json::roundtrip::<#ty>(body), });
         }
     }
-    let map_use = r.uses_map.get().then(|| quote!(use std::collections::HashMap;));
+    let map_use = r.uses_map.get().then(|| {
+        quote!(
+            use std::collections::HashMap;
+        )
+    });
     let doc = docs::inner(
         "Decodes a JSON response body (or one line of a JSON-lines or progress stream) into this version's typed model and encodes it again, by operation id and status. For proxies that inspect traffic and for conformance tests.",
     );

@@ -7,8 +7,8 @@
 
 use indexmap::IndexMap;
 use openapiv3::{
-    AdditionalProperties, IntegerFormat, NumberFormat, OpenAPI, ParameterSchemaOrContent, ReferenceOr, Schema, SchemaKind,
-    StringFormat, Type, VariantOrUnknownOrEmpty,
+    AdditionalProperties, IntegerFormat, NumberFormat, OpenAPI, ParameterSchemaOrContent, ReferenceOr, Schema, SchemaKind, StringFormat,
+    Type, VariantOrUnknownOrEmpty,
 };
 
 use serde_json::Value;
@@ -147,7 +147,9 @@ impl<'s> Shape<'s> {
     }
 
     fn is_string_enum(&self) -> bool {
-        !self.enum_values.is_empty() && matches!(self.typ, Some("string") | None) && self.enum_values.iter().all(|v| v.is_string() || v.is_null())
+        !self.enum_values.is_empty()
+            && matches!(self.typ, Some("string") | None)
+            && self.enum_values.iter().all(|v| v.is_string() || v.is_null())
     }
 }
 
@@ -257,7 +259,12 @@ impl Builder<'_> {
                     description: data.description.clone(),
                     nullable: data.nullable,
                     read_only: data.read_only,
-                    format: shape.format.clone().filter(|f| !matches!(f.as_str(), "int8" | "int16" | "int32" | "int64" | "uint8" | "uint16" | "uint32" | "uint64" | "double" | "float" | "binary")),
+                    format: shape.format.clone().filter(|f| {
+                        !matches!(
+                            f.as_str(),
+                            "int8" | "int16" | "int32" | "int64" | "uint8" | "uint16" | "uint32" | "uint64" | "double" | "float" | "binary"
+                        )
+                    }),
                     default: data.default.clone(),
                     example: data.example.clone(),
                 };
@@ -452,7 +459,11 @@ impl Builder<'_> {
 
     fn operation(&mut self, id: &str, method: Method, path: &str, op: &openapiv3::Operation, ptr: &str) -> Operation {
         let list = |key: &str| -> Vec<String> {
-            op.extensions.get(key).and_then(Value::as_array).map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()).unwrap_or_default()
+            op.extensions
+                .get(key)
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+                .unwrap_or_default()
         };
         let (produces, consumes) = (list("x-produces"), list("x-consumes"));
         let mut parameters = Vec::new();
@@ -618,21 +629,16 @@ impl Builder<'_> {
             };
             headers.push(ResponseHeader { name: name.clone(), ty, description: h.description.clone() });
         }
-        Some(Response {
-            status,
-            description: Some(resp.description.clone()).filter(|d| !d.is_empty()),
-            content,
-            media_types,
-            ty,
-            headers,
-        })
+        Some(Response { status, description: Some(resp.description.clone()).filter(|d| !d.is_empty()), content, media_types, ty, headers })
     }
 }
 
 /// A schema that only wraps one `$ref` (how the upgrade keeps `$ref` siblings).
 fn single_ref<'s>(shape: &Shape<'s>) -> Option<&'s str> {
     match shape.all_of {
-        [ReferenceOr::Reference { reference }] if shape.properties.is_none_or(|p| p.is_empty()) && matches!(shape.typ, None | Some("object")) => {
+        [ReferenceOr::Reference { reference }]
+            if shape.properties.is_none_or(|p| p.is_empty()) && matches!(shape.typ, None | Some("object")) =>
+        {
             Some(reference)
         }
         _ => None,
@@ -719,7 +725,8 @@ fn mark_boxed_cycles(types: &mut [TypeDef]) {
     }
     for owner in 0..types.len() {
         let TypeKind::Struct { fields, .. } = &types[owner].kind else { continue };
-        let candidates: Vec<(usize, TypeId)> = fields.iter().enumerate().filter_map(|(i, f)| direct_targets(&f.ty).map(|t| (i, t))).collect();
+        let candidates: Vec<(usize, TypeId)> =
+            fields.iter().enumerate().filter_map(|(i, f)| direct_targets(&f.ty).map(|t| (i, t))).collect();
         for (i, target) in candidates {
             let mut seen = vec![false; types.len()];
             if reaches(types, target, TypeId(owner), &mut seen) {

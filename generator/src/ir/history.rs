@@ -116,7 +116,8 @@ impl History {
 /// groups, until stable. Cycles need no special care. Descriptions are not compared:
 /// the newest wording is emitted for all versions of a shape.
 fn share_identical_types(specs: &[ApiSpec]) -> (Vec<SharedType>, HashMap<(usize, TypeId), usize>) {
-    let items: Vec<(usize, TypeId)> = specs.iter().enumerate().flat_map(|(s, spec)| (0..spec.types.len()).map(move |t| (s, TypeId(t)))).collect();
+    let items: Vec<(usize, TypeId)> =
+        specs.iter().enumerate().flat_map(|(s, spec)| (0..spec.types.len()).map(move |t| (s, TypeId(t)))).collect();
     let mut class: HashMap<(usize, TypeId), usize> = HashMap::with_capacity(items.len());
     let mut count = 0usize;
     let mut first = true;

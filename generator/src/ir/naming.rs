@@ -12,7 +12,8 @@ use super::model::*;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 
 /// Names that generated code uses unqualified, so no type may take them.
-const RESERVED_TYPE_NAMES: &[&str] = &["Option", "Result", "String", "Vec", "Box", "HashMap", "Value", "Self", "Some", "None", "Ok", "Err", "Default"];
+const RESERVED_TYPE_NAMES: &[&str] =
+    &["Option", "Result", "String", "Vec", "Box", "HashMap", "Value", "Self", "Some", "None", "Ok", "Err", "Default"];
 
 /// The catch-all variant of every open enum.
 pub const OTHER_VARIANT: &str = "Other";
@@ -28,7 +29,11 @@ pub fn assign_names(spec: &mut ApiSpec) -> Result<(), Diagnostics> {
             None => type_name(&t.name_hint),
         };
         if !is_identifier(&name) || RESERVED_TYPE_NAMES.contains(&name.as_str()) {
-            problems.push(Diagnostic::new(&file, &t.pointer, format!("`{name}` cannot be a Rust type name here; set `x-rust-name` with an overlay in spec/annotations")));
+            problems.push(Diagnostic::new(
+                &file,
+                &t.pointer,
+                format!("`{name}` cannot be a Rust type name here; set `x-rust-name` with an overlay in spec/annotations"),
+            ));
         } else if let Some(&other) = taken.get(&name) {
             problems.push(Diagnostic::new(
                 &file,
@@ -50,11 +55,19 @@ pub fn assign_names(spec: &mut ApiSpec) -> Result<(), Diagnostics> {
                 for f in fields.iter_mut() {
                     f.name = field_name(&f.wire_name);
                     if let Some(first) = seen.insert(f.name.clone(), f.wire_name.clone()) {
-                        problems.push(Diagnostic::new(&file, &f.pointer, format!("fields `{first}` and `{}` both become `{}` in Rust", f.wire_name, f.name)));
+                        problems.push(Diagnostic::new(
+                            &file,
+                            &f.pointer,
+                            format!("fields `{first}` and `{}` both become `{}` in Rust", f.wire_name, f.name),
+                        ));
                     }
                 }
                 if fields.iter().any(|f| f.name == "additional_properties") {
-                    problems.push(Diagnostic::new(&file, &t.pointer, "a field named `additional_properties` clashes with the map of extra members"));
+                    problems.push(Diagnostic::new(
+                        &file,
+                        &t.pointer,
+                        "a field named `additional_properties` clashes with the map of extra members",
+                    ));
                 }
             }
             TypeKind::Enum { values, .. } => {
@@ -63,7 +76,11 @@ pub fn assign_names(spec: &mut ApiSpec) -> Result<(), Diagnostics> {
                 for v in values.iter_mut() {
                     v.name = variant_name(&v.wire);
                     if let Some(first) = seen.insert(v.name.clone(), v.wire.clone()) {
-                        problems.push(Diagnostic::new(&file, &t.pointer, format!("enum values `{first}` and `{}` both become variant `{}`", v.wire, v.name)));
+                        problems.push(Diagnostic::new(
+                            &file,
+                            &t.pointer,
+                            format!("enum values `{first}` and `{}` both become variant `{}`", v.wire, v.name),
+                        ));
                     }
                 }
             }
@@ -75,7 +92,11 @@ pub fn assign_names(spec: &mut ApiSpec) -> Result<(), Diagnostics> {
         for p in &mut op.parameters {
             p.name = field_name(&p.wire_name);
             if let Some(first) = seen.insert(p.name.clone(), p.wire_name.clone()) {
-                problems.push(Diagnostic::new(&file, &op.pointer, format!("parameters `{first}` and `{}` both become `{}` in Rust", p.wire_name, p.name)));
+                problems.push(Diagnostic::new(
+                    &file,
+                    &op.pointer,
+                    format!("parameters `{first}` and `{}` both become `{}` in Rust", p.wire_name, p.name),
+                ));
             }
         }
     }
@@ -163,10 +184,52 @@ fn is_identifier(name: &str) -> bool {
 fn is_keyword(s: &str) -> bool {
     matches!(
         s,
-        "as" | "async" | "await" | "break" | "const" | "continue" | "dyn" | "else" | "enum" | "false" | "fn" | "for" | "if" | "impl" | "in"
-            | "let" | "loop" | "match" | "mod" | "move" | "mut" | "pub" | "ref" | "return" | "static" | "struct" | "trait" | "true" | "type"
-            | "unsafe" | "use" | "where" | "while" | "abstract" | "become" | "box" | "do" | "final" | "macro" | "override" | "priv" | "try"
-            | "typeof" | "unsized" | "virtual" | "yield" | "gen"
+        "as" | "async"
+            | "await"
+            | "break"
+            | "const"
+            | "continue"
+            | "dyn"
+            | "else"
+            | "enum"
+            | "false"
+            | "fn"
+            | "for"
+            | "if"
+            | "impl"
+            | "in"
+            | "let"
+            | "loop"
+            | "match"
+            | "mod"
+            | "move"
+            | "mut"
+            | "pub"
+            | "ref"
+            | "return"
+            | "static"
+            | "struct"
+            | "trait"
+            | "true"
+            | "type"
+            | "unsafe"
+            | "use"
+            | "where"
+            | "while"
+            | "abstract"
+            | "become"
+            | "box"
+            | "do"
+            | "final"
+            | "macro"
+            | "override"
+            | "priv"
+            | "try"
+            | "typeof"
+            | "unsized"
+            | "virtual"
+            | "yield"
+            | "gen"
     )
 }
 

@@ -23,9 +23,7 @@ impl Manifest {
         let label = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| Diagnostic::new(&label, "", format!("cannot read manifest: {e}")))?;
         let value = super::yaml::parse(&text, &label)?;
-        serde_path_to_error::deserialize(value).map_err(|e| {
-            Diagnostic::new(&label, json_pointer_of(e.path()), e.inner().to_string())
-        })
+        serde_path_to_error::deserialize(value).map_err(|e| Diagnostic::new(&label, json_pointer_of(e.path()), e.inner().to_string()))
     }
 
     pub fn url_of(&self, file: &str) -> String {

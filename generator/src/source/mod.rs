@@ -31,7 +31,8 @@ pub fn load_overlays(spec_root: &Path) -> Result<Vec<Overlay>, Diagnostics> {
     for dir in OVERLAY_DIRS {
         let dir = spec_root.join(dir);
         let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-        let mut files: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "yaml")).collect();
+        let mut files: Vec<_> =
+            entries.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "yaml")).collect();
         files.sort();
         for path in files {
             let label = path.display().to_string();

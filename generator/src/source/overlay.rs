@@ -78,8 +78,8 @@ struct RawChange {
 impl Overlay {
     pub fn parse(text: &str, file: &str) -> Result<Overlay, Diagnostics> {
         let value = super::yaml::parse(text, file)?;
-        let raw: RawOverlay = serde_path_to_error::deserialize(value)
-            .map_err(|e| Diagnostic::new(file, json_pointer_of(e.path()), e.inner().to_string()))?;
+        let raw: RawOverlay =
+            serde_path_to_error::deserialize(value).map_err(|e| Diagnostic::new(file, json_pointer_of(e.path()), e.inner().to_string()))?;
         let mut problems = Diagnostics::default();
         let versions = match raw.versions.as_deref() {
             None => VersionSet::all(),
@@ -96,7 +96,11 @@ impl Overlay {
                 Some(text) => match VersionSet::parse(text) {
                     Ok(v) if v.is_subset(versions) => v,
                     Ok(_) => {
-                        problems.push(Diagnostic::new(file, format!("{at}/versions"), "the change's versions must lie within the overlay's versions"));
+                        problems.push(Diagnostic::new(
+                            file,
+                            format!("{at}/versions"),
+                            "the change's versions must lie within the overlay's versions",
+                        ));
                         VersionSet::EMPTY
                     }
                     Err(e) => {
@@ -119,7 +123,15 @@ impl Overlay {
             if c.why.trim().is_empty() {
                 problems.push(Diagnostic::new(file, format!("{at}/why"), "every change must say why"));
             }
-            changes.push(Change { op: c.op, path: c.path, value: c.value, from: c.from, why: c.why, evidence: c.evidence, versions: change_versions });
+            changes.push(Change {
+                op: c.op,
+                path: c.path,
+                value: c.value,
+                from: c.from,
+                why: c.why,
+                evidence: c.evidence,
+                versions: change_versions,
+            });
         }
         problems.into_result(Overlay { file: file.to_string(), title: raw.title, versions, changes })
     }
@@ -158,7 +170,15 @@ impl Op {
 fn apply_change(doc: &mut Value, change: &Change) -> Result<(), String> {
     if change.op == Op::Move {
         let from = change.from.as_deref().unwrap_or_default();
-        let take = Change { op: Op::Remove, path: from.to_string(), value: None, from: None, why: String::new(), evidence: None, versions: change.versions };
+        let take = Change {
+            op: Op::Remove,
+            path: from.to_string(),
+            value: None,
+            from: None,
+            why: String::new(),
+            evidence: None,
+            versions: change.versions,
+        };
         let moved = lookup(doc, from).ok_or_else(|| format!("`from` {from} does not exist"))?;
         apply_change(doc, &take)?;
         let put = Change { op: Op::Add, value: Some(moved), ..take };
@@ -309,7 +329,8 @@ changes:
   - {op: move, from: /definitions/X/properties/A, path: /definitions/X/properties/C, why: mv}
 "#,
         );
-        let mut doc = json!({"paths": {"/a": {}, "/b": {}}, "definitions": {"X": {"type": "obj", "description": "d", "properties": {"A": {}}}}});
+        let mut doc =
+            json!({"paths": {"/a": {}, "/b": {}}, "definitions": {"X": {"type": "obj", "description": "d", "properties": {"A": {}}}}});
         o.apply(&mut doc, ApiVersion::new(41), "doc.yaml").unwrap();
         assert_eq!(
             doc,
@@ -342,7 +363,9 @@ changes:
         assert_eq!(doc, json!({"a": 1}));
         o.apply(&mut doc, ApiVersion::new(30), "d").unwrap();
         assert_eq!(doc, json!({}));
-        let bad = Overlay::parse("title: t\nversions: 1.25..=1.30\nchanges:\n  - {op: add, path: x, why: '', versions: '1.31'}\n", "b.yaml").unwrap_err();
+        let bad =
+            Overlay::parse("title: t\nversions: 1.25..=1.30\nchanges:\n  - {op: add, path: x, why: '', versions: '1.31'}\n", "b.yaml")
+                .unwrap_err();
         let pointers: Vec<_> = bad.0.iter().map(|d| d.pointer.as_str()).collect();
         assert_eq!(pointers, ["/changes/0/versions", "/changes/0/path", "/changes/0", "/changes/0/why"]);
     }

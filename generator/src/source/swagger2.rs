@@ -10,6 +10,7 @@
 //! - `collectionFormat` → `style`/`explode` plus `x-collection-format`;
 //! - body parameters → `requestBody` with `x-body-name`; `type: file` → binary string;
 //! - response `examples` → `example` on the matching content, the rest as `x-examples`.
+//!
 //! Anything that is not valid Swagger 2.0 (such as `type: [array, string]`) is a located error.
 
 use serde_json::{json, Map, Value};
@@ -44,8 +45,17 @@ pub fn upgrade(doc: &Value, file: &str) -> Result<Value, Diagnostics> {
     out.insert("openapi".into(), json!("3.0.3"));
     for (key, value) in root {
         match key.as_str() {
-            "swagger" | "host" | "schemes" | "basePath" | "paths" | "definitions" | "parameters" | "responses"
-            | "securityDefinitions" | "produces" | "consumes" => {}
+            "swagger"
+            | "host"
+            | "schemes"
+            | "basePath"
+            | "paths"
+            | "definitions"
+            | "parameters"
+            | "responses"
+            | "securityDefinitions"
+            | "produces"
+            | "consumes" => {}
             "info" | "tags" | "externalDocs" | "security" => {
                 out.insert(key.clone(), value.clone());
             }
@@ -270,8 +280,22 @@ impl Upgrader<'_> {
     fn simple_schema(&mut self, p: &Value, ptr: &str) -> Value {
         let mut schema = Map::new();
         for key in [
-            "type", "format", "items", "default", "enum", "maximum", "minimum", "exclusiveMaximum", "exclusiveMinimum",
-            "maxLength", "minLength", "pattern", "maxItems", "minItems", "uniqueItems", "multipleOf",
+            "type",
+            "format",
+            "items",
+            "default",
+            "enum",
+            "maximum",
+            "minimum",
+            "exclusiveMaximum",
+            "exclusiveMinimum",
+            "maxLength",
+            "minLength",
+            "pattern",
+            "maxItems",
+            "minItems",
+            "uniqueItems",
+            "multipleOf",
         ] {
             if let Some(v) = p.get(key) {
                 schema.insert(key.into(), v.clone());
@@ -304,7 +328,8 @@ impl Upgrader<'_> {
                 content.insert(t.clone(), Value::Object(media));
             }
             out.insert("content".into(), Value::Object(content));
-            let unmatched: Map<String, Value> = examples.iter().filter(|(k, _)| !types.contains(k)).map(|(k, v)| (k.clone(), v.clone())).collect();
+            let unmatched: Map<String, Value> =
+                examples.iter().filter(|(k, _)| !types.contains(k)).map(|(k, v)| (k.clone(), v.clone())).collect();
             if !unmatched.is_empty() {
                 out.insert("x-examples".into(), Value::Object(unmatched));
             }
@@ -388,7 +413,10 @@ impl Upgrader<'_> {
                 Some(t) => {
                     out.insert("type".into(), json!(t));
                 }
-                None => self.error(&at, format!("`type` must be one string in Swagger 2.0, found {value}; correct it with an overlay in spec/corrections")),
+                None => self.error(
+                    &at,
+                    format!("`type` must be one string in Swagger 2.0, found {value}; correct it with an overlay in spec/corrections"),
+                ),
             },
             "x-nullable" => {
                 out.insert("nullable".into(), value.clone());

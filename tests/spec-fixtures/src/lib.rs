@@ -16,15 +16,21 @@ mod tests {
 
     #[test]
     fn all_of_merges_fields_in_order() {
-        let node: super::all_of::Node = serde_json::from_value(json!({"ID": "n1", "Role": "manager", "Version": {"Index": 18446744073709551615u64}, "Extra": 1})).unwrap();
+        let node: super::all_of::Node =
+            serde_json::from_value(json!({"ID": "n1", "Role": "manager", "Version": {"Index": 18446744073709551615u64}, "Extra": 1}))
+                .unwrap();
         assert_eq!(node.id, "n1");
         assert_eq!(node.version.unwrap().index, Some(u64::MAX));
-        assert_eq!(serde_json::to_value(super::all_of::Node { id: "a".into(), role: "r".into(), ..Default::default() }).unwrap(), json!({"ID": "a", "Role": "r"}));
+        assert_eq!(
+            serde_json::to_value(super::all_of::Node { id: "a".into(), role: "r".into(), ..Default::default() }).unwrap(),
+            json!({"ID": "a", "Role": "r"})
+        );
     }
 
     #[test]
     fn null_collections_read_as_empty() {
-        let s: super::nullable::State = serde_json::from_value(json!({"Env": null, "Labels": null, "Pid": 7, "Health": null, "ExitCode": null})).unwrap();
+        let s: super::nullable::State =
+            serde_json::from_value(json!({"Env": null, "Labels": null, "Pid": 7, "Health": null, "ExitCode": null})).unwrap();
         assert!(s.env.is_empty() && s.labels.is_empty());
         assert_eq!((s.pid, s.health, s.exit_code), (7, None, None));
         assert!(serde_json::from_value::<super::nullable::State>(json!({"Env": [], "Labels": {}})).is_err(), "Pid is required");
@@ -49,7 +55,9 @@ mod tests {
         let a: super::map::Annotated = serde_json::from_value(json!({"Kind": "k", "x": 1, "y": 2})).unwrap();
         assert_eq!(a.additional_properties.len(), 2);
         assert_eq!(serde_json::to_value(&a).unwrap(), json!({"Kind": "k", "x": 1, "y": 2}));
-        let n: super::map::Network = serde_json::from_value(json!({"Containers": {"abc": {"Name": "web", "IPv4Address": "10.0.0.2/24"}}, "Anything": {"a": [1]}})).unwrap();
+        let n: super::map::Network =
+            serde_json::from_value(json!({"Containers": {"abc": {"Name": "web", "IPv4Address": "10.0.0.2/24"}}, "Anything": {"a": [1]}}))
+                .unwrap();
         assert_eq!(n.containers.unwrap()["abc"].ipv4_address.as_deref(), Some("10.0.0.2/24"));
     }
 }

@@ -81,9 +81,10 @@ impl<'de> Deserialize<'de> for RestartPolicyName {
 /// Where a volume is visible.
 ///
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum Scope {
     /// `local`
+    #[default]
     Local,
     /// `global`
     Global,
@@ -130,11 +131,5 @@ impl<'de> Deserialize<'de> for Scope {
     ) -> Result<Self, D::Error> {
         let value = String::deserialize(deserializer)?;
         Ok(Self::from(value.as_str()))
-    }
-}
-
-impl Default for Scope {
-    fn default() -> Self {
-        Self::Local
     }
 }
