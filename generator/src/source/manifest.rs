@@ -108,3 +108,35 @@ pub fn json_pointer_of(path: &serde_path_to_error::Path) -> String {
     }
     p
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest(files: &[(&str, &str)]) -> Manifest {
+        Manifest { url: "https://example.invalid/{file}".into(), files: files.iter().map(|(f, h)| (f.to_string(), h.to_string())).collect() }
+    }
+
+    #[test]
+    fn missing_directory_lists_every_file_and_its_url() {
+        let err = SpecDir::open(Path::new("/nonexistent/docker-api"), manifest(&[("v1.25.yaml", "00"), ("v1.24.md", "11")])).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("v1.25.yaml  <- https://example.invalid/v1.25.yaml"), "{text}");
+        assert!(text.contains("v1.24.md  <- https://example.invalid/v1.24.md"), "{text}");
+        assert!(text.contains("MOBY_API_SPEC_DIR"), "{text}");
+    }
+
+    #[test]
+    fn altered_and_missing_files_are_all_reported() {
+        let dir = std::env::temp_dir().join(format!("moby-api-manifest-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("a.yaml"), b"swagger: '2.0'\n").unwrap();
+        let good = sha256_hex(b"swagger: '2.0'\n");
+        assert!(SpecDir::open(&dir, manifest(&[("a.yaml", &good)])).is_ok());
+        let err = SpecDir::open(&dir, manifest(&[("a.yaml", "abc"), ("b.yaml", "def")])).unwrap_err();
+        assert_eq!(err.len(), 2);
+        assert!(err.0[0].message.contains(&format!("sha256 is {good}, the manifest pins abc")), "{err}");
+        assert!(err.0[1].message.contains("missing input") && err.0[1].message.contains("https://example.invalid/b.yaml"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
