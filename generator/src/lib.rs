@@ -6,6 +6,7 @@
 //! See ARCHITECTURE.md at the repository root.
 
 pub mod diagnostics;
+pub mod diff;
 pub mod emit;
 pub mod ir;
 pub mod output;

@@ -2,6 +2,7 @@
 
 mod bench;
 mod codegen;
+mod diff;
 mod test;
 
 use std::path::{Path, PathBuf};
@@ -30,6 +31,18 @@ enum Command {
         /// Change nothing; fail and name the files that differ from what would be generated.
         #[arg(long)]
         check: bool,
+        #[command(flatten)]
+        spec: SpecArgs,
+    },
+    /// Print what changed between two API versions (either order), e.g. `diff 1.40 1.41`.
+    Diff {
+        /// The version to compare from (`1.40`, `v1.40`).
+        from: String,
+        /// The version to compare to.
+        to: String,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         spec: SpecArgs,
     },
@@ -71,6 +84,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Codegen { check, spec } => codegen::run(&spec.inputs(), check),
+        Command::Diff { from, to, json, spec } => diff::run(&spec.inputs(), &from, &to, json),
         Command::Test { spec } => test::run(&spec.inputs()),
         Command::Bench { runs, compile, spec } => bench::run(&spec.inputs(), runs, compile),
     };

@@ -340,6 +340,7 @@ pub fn version_roundtrip(history: &History, spec_index: usize) -> TokenStream {
                 continue;
             }
             let id = &op.id;
+            let code = proc_macro2::Literal::u16_unsuffixed(code);
             let ty = r.render(ty);
             arms.push(quote! { (#id, #code) => moby_api_runtime::json::roundtrip::<#ty>(body), });
         }
