@@ -9,6 +9,7 @@ pub mod diagnostics;
 pub mod diff;
 pub mod emit;
 pub mod ir;
+pub mod matrix;
 pub mod output;
 pub mod pipeline;
 pub mod source;

@@ -108,7 +108,8 @@ pub fn load_history(inputs: &Inputs, timings: &mut Timings) -> Result<History, D
     Ok(history)
 }
 
-/// Generates every file of the generated crate.
+/// Generates every file: the generated crate and the documents under `docs/`; paths are
+/// relative to the repository root.
 pub fn generate(inputs: &Inputs, templates: &Path) -> Result<(History, Vec<GeneratedFile>, Timings), Diagnostics> {
     let mut timings = Timings::default();
     let history = load_history(inputs, &mut timings)?;
@@ -116,7 +117,8 @@ pub fn generate(inputs: &Inputs, templates: &Path) -> Result<(History, Vec<Gener
     let units = emit::emit_crate(&history, templates)?;
     timings.emit = start.elapsed();
     let start = Instant::now();
-    let files = emit::format::format_all(units)?;
+    let mut files = emit::format::format_all(units)?;
+    files.push(GeneratedFile { path: crate::matrix::PATH.into(), contents: crate::matrix::render(&history) });
     timings.format = start.elapsed();
     Ok((history, files, timings))
 }

@@ -38,7 +38,7 @@ pub fn summarize(history: &History, files: &[GeneratedFile]) -> Vec<VersionSumma
             let shared: usize = module_sets
                 .iter()
                 .filter(|(_, set)| set.contains(v))
-                .map(|(m, _)| lines_of.get(format!("src/shared/{m}.rs").as_str()).copied().unwrap_or(0))
+                .map(|(m, _)| lines_of.get(format!("generated/src/shared/{m}.rs").as_str()).copied().unwrap_or(0))
                 .sum();
             VersionSummary {
                 version: v,

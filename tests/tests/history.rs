@@ -39,3 +39,15 @@ fn identical_types_are_shared_and_changed_ones_are_not() {
     assert_eq!(classes_named("ErrorResponse"), [set("all")]);
     assert!(classes_named("HostConfig").len() > 5);
 }
+
+#[test]
+fn generated_docs_say_since_and_until() {
+    let shared = moby_api_tests::root().join("generated/src/shared");
+    let all: String = std::fs::read_dir(shared).unwrap().map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap()).collect();
+    // A field newer than its type, a value newer than its enum, a type that was removed.
+    assert!(all.contains("    /// Since API 1.25.\n    #[serde(rename = \"AutoRemove\""), "AutoRemove");
+    assert!(all.contains("    /// `sctp`\n    ///\n    /// Since API 1.37.\n    Sctp,"), "the `sctp` port type");
+    assert!(all.contains("Until API 1.24 (removed in 1.25).\n"), "something that existed only in 1.24");
+    // Nothing that exists in every version says so.
+    assert!(!all.contains("Since API 1.24."));
+}

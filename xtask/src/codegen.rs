@@ -8,15 +8,15 @@ use crate::root;
 pub fn run(inputs: &Inputs, check: bool) -> Result<(), String> {
     let root = root();
     let (_, files, timings) = pipeline::generate(inputs, &root.join("templates")).map_err(|e| e.to_string())?;
-    let plan = output::plan(&files, &root.join("generated"));
+    let plan = output::plan(&files, &root);
     if check {
         if plan.is_empty() {
-            println!("generated/ is up to date ({} files)", files.len());
+            println!("generated files are up to date ({} files)", files.len());
             return Ok(());
         }
-        return Err(format!("generated/ is stale; run `cargo xtask codegen`:\n{}", plan.describe(&root).trim_end()));
+        return Err(format!("generated files are stale; run `cargo xtask codegen`:\n{}", plan.describe(&root).trim_end()));
     }
-    plan.apply().map_err(|e| format!("cannot write generated/: {e}"))?;
+    plan.apply().map_err(|e| format!("cannot write generated files: {e}"))?;
     println!(
         "generated {} files ({} written, {} removed) in {:.2?} (load {:.2?}, IR {:.2?}, emit {:.2?}, format {:.2?})",
         files.len(),
@@ -28,5 +28,15 @@ pub fn run(inputs: &Inputs, check: bool) -> Result<(), String> {
         timings.emit,
         timings.format
     );
+    Ok(())
+}
+
+/// Writes only `docs/compatibility.md`.
+pub fn matrix(inputs: &Inputs) -> Result<(), String> {
+    let history = pipeline::load_history(inputs, &mut pipeline::Timings::default()).map_err(|e| e.to_string())?;
+    let path = root().join(moby_api_codegen::matrix::PATH);
+    std::fs::create_dir_all(path.parent().unwrap_or(&path)).map_err(|e| e.to_string())?;
+    std::fs::write(&path, moby_api_codegen::matrix::render(&history)).map_err(|e| format!("{}: {e}", path.display()))?;
+    println!("wrote {}", moby_api_codegen::matrix::PATH);
     Ok(())
 }

@@ -46,6 +46,11 @@ enum Command {
         #[command(flatten)]
         spec: SpecArgs,
     },
+    /// Write the compatibility document (docs/compatibility.md); `codegen` writes it too.
+    Matrix {
+        #[command(flatten)]
+        spec: SpecArgs,
+    },
     /// Run every check CI runs: freshness, clippy, all tests, the downstream crate.
     Test {
         #[command(flatten)]
@@ -85,6 +90,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Codegen { check, spec } => codegen::run(&spec.inputs(), check),
         Command::Diff { from, to, json, spec } => diff::run(&spec.inputs(), &from, &to, json),
+        Command::Matrix { spec } => codegen::matrix(&spec.inputs()),
         Command::Test { spec } => test::run(&spec.inputs()),
         Command::Bench { runs, compile, spec } => bench::run(&spec.inputs(), runs, compile),
     };

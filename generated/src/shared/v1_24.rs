@@ -26,93 +26,141 @@ pub struct ClusterInfo {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Config {
     /// The hostname to use for the container, as a valid RFC 1123 hostname.
+    ///
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "Hostname", skip_serializing_if = "Option::is_none")]
     pub hostname: Option<String>,
     /// The domain name to use for the container.
+    ///
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "Domainname", skip_serializing_if = "Option::is_none")]
     pub domainname: Option<String>,
     /// The user that commands are run as inside the container.
+    ///
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
     /// Whether to attach to `stdin`.
     ///
     /// Defaults to `false`.
+    ///
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "AttachStdin", skip_serializing_if = "Option::is_none")]
     pub attach_stdin: Option<bool>,
     /// Whether to attach to `stdout`.
     ///
     /// Defaults to `true`.
+    ///
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "AttachStdout", skip_serializing_if = "Option::is_none")]
     pub attach_stdout: Option<bool>,
     /// Whether to attach to `stderr`.
     ///
     /// Defaults to `true`.
+    ///
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "AttachStderr", skip_serializing_if = "Option::is_none")]
     pub attach_stderr: Option<bool>,
     /// An object mapping ports to an empty object in the form:
     ///
     /// `{"<port>/<tcp|udp>": {}}`
+    ///
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "ExposedPorts", skip_serializing_if = "Option::is_none")]
     pub exposed_ports: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
     /// Attach standard streams to a TTY, including `stdin` if it is not closed.
     ///
     /// Defaults to `false`.
+    ///
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "Tty", skip_serializing_if = "Option::is_none")]
     pub tty: Option<bool>,
     /// Open `stdin`
     ///
     /// Defaults to `false`.
+    ///
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "OpenStdin", skip_serializing_if = "Option::is_none")]
     pub open_stdin: Option<bool>,
     /// Close `stdin` after one attached client disconnects
     ///
     /// Defaults to `false`.
+    ///
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "StdinOnce", skip_serializing_if = "Option::is_none")]
     pub stdin_once: Option<bool>,
     /// A list of environment variables to set inside the container in the form `["VAR=value", ...]`
+    ///
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "Env", skip_serializing_if = "Option::is_none")]
     pub env: Option<Vec<String>>,
     /// Command to run specified as a string or an array of strings.
+    ///
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "Cmd", skip_serializing_if = "Option::is_none")]
     pub cmd: Option<Vec<String>>,
     /// A test to perform to check that the container is healthy.
+    ///
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "Healthcheck", skip_serializing_if = "Option::is_none")]
     pub healthcheck: Option<super::v1_24_to_v1_26::ConfigHealthcheck>,
     /// Command is already escaped (Windows only)
+    ///
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "ArgsEscaped", skip_serializing_if = "Option::is_none")]
     pub args_escaped: Option<bool>,
     /// The name of the image to use when creating the container
+    ///
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "Image", skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
     /// An object mapping mount point paths inside the container to empty objects.
+    ///
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
     pub volumes: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
     /// The working directory for commands to run in.
+    ///
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "WorkingDir", skip_serializing_if = "Option::is_none")]
     pub working_dir: Option<String>,
     /// The entry point for the container as a string or an array of strings.
     ///
     /// If the array consists of exactly one empty string (`[""]`) then the entry point is reset to system default (i.e., the entry point used by docker when there is no `ENTRYPOINT` instruction in the `Dockerfile`).
+    ///
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "Entrypoint", skip_serializing_if = "Option::is_none")]
     pub entrypoint: Option<Vec<String>>,
     /// Disable networking for the container.
+    ///
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "NetworkDisabled", skip_serializing_if = "Option::is_none")]
     pub network_disabled: Option<bool>,
     /// MAC address of the container.
+    ///
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "MacAddress", skip_serializing_if = "Option::is_none")]
     pub mac_address: Option<String>,
     /// `ONBUILD` metadata that were defined in the image's `Dockerfile`.
+    ///
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "OnBuild", skip_serializing_if = "Option::is_none")]
     pub on_build: Option<Vec<String>>,
     /// User-defined key/value metadata.
+    ///
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
     pub labels: Option<HashMap<String, String>>,
     /// Signal to stop a container as a string or unsigned integer.
     ///
     /// Defaults to `"SIGTERM"`.
+    ///
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "StopSignal", skip_serializing_if = "Option::is_none")]
     pub stop_signal: Option<String>,
     /// Shell for when `RUN`, `CMD`, and `ENTRYPOINT` uses a shell.
+    ///
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "Shell", skip_serializing_if = "Option::is_none")]
     pub shell: Option<Vec<String>>,
 }
@@ -277,6 +325,8 @@ pub struct ContainerInspectResponse {
     #[serde(rename = "LogPath", skip_serializing_if = "Option::is_none")]
     pub log_path: Option<String>,
     /// TODO
+    ///
+    /// Until API 1.38 (removed in 1.39).
     #[serde(rename = "Node", skip_serializing_if = "Option::is_none")]
     pub node: Option<HashMap<String, serde_json::Value>>,
     #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
@@ -361,6 +411,8 @@ pub struct ContainerUpdateBody {
     #[serde(rename = "Devices", skip_serializing_if = "Option::is_none")]
     pub devices: Option<Vec<super::v1_24_to_v1_49::DeviceMapping>>,
     /// Disk limit (in bytes).
+    ///
+    /// Until API 1.39 (removed in 1.40).
     #[serde(rename = "DiskQuota", skip_serializing_if = "Option::is_none")]
     pub disk_quota: Option<i64>,
     /// Memory soft limit in bytes.
@@ -466,6 +518,8 @@ pub struct HostConfig {
     #[serde(rename = "Devices", skip_serializing_if = "Option::is_none")]
     pub devices: Option<Vec<super::v1_24_to_v1_49::DeviceMapping>>,
     /// Disk limit (in bytes).
+    ///
+    /// Until API 1.39 (removed in 1.40).
     #[serde(rename = "DiskQuota", skip_serializing_if = "Option::is_none")]
     pub disk_quota: Option<i64>,
     /// Memory soft limit in bytes.
@@ -607,6 +661,7 @@ pub struct HostConfig {
     pub isolation: Option<super::v1_24_to_v1_49::HostConfigIsolation>,
 }
 
+/// Until API 1.38 (removed in 1.39).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Image {
     #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
@@ -645,12 +700,14 @@ pub struct Image {
     pub root_fs: Option<ImageRootFs>,
 }
 
+/// Until API 1.38 (removed in 1.39).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ImageRootFs {
     #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
     #[serde(rename = "Layers", skip_serializing_if = "Option::is_none")]
     pub layers: Option<Vec<String>>,
+    /// Until API 1.24 (removed in 1.25).
     #[serde(rename = "BaseLayer", skip_serializing_if = "Option::is_none")]
     pub base_layer: Option<String>,
 }
@@ -677,6 +734,7 @@ pub struct ImageSummary {
     pub created: i64,
     #[serde(rename = "Size")]
     pub size: i64,
+    /// Until API 1.43 (removed in 1.44).
     #[serde(rename = "VirtualSize")]
     pub virtual_size: i64,
     #[serde(
@@ -732,15 +790,21 @@ pub struct Plugin {
     #[serde(rename = "Name")]
     pub name: String,
     /// The tag of the plugin, e.g. `latest`.
+    ///
+    /// Until API 1.24 (removed in 1.25).
     #[serde(rename = "Tag")]
     pub tag: String,
     /// True when the plugin is enabled.
+    ///
+    /// Until API 1.24 (removed in 1.25).
     #[serde(rename = "Active")]
     pub active: bool,
     /// Runtime configuration of the plugin: the settings a user can modify.
     #[serde(rename = "Config")]
     pub config: PluginConfig,
     /// The manifest of the plugin (manifest version `v0`).
+    ///
+    /// Until API 1.24 (removed in 1.25).
     #[serde(rename = "Manifest")]
     pub manifest: PluginManifest,
 }
@@ -754,11 +818,14 @@ pub struct PluginConfig {
     pub env: Option<Vec<String>>,
     #[serde(rename = "Args", skip_serializing_if = "Option::is_none")]
     pub args: Option<Vec<String>>,
+    /// Until API 1.24 (removed in 1.25).
     #[serde(rename = "Devices", skip_serializing_if = "Option::is_none")]
     pub devices: Option<Vec<super::v1_24_to_v1_49::PluginDevice>>,
 }
 
 /// The manifest of the plugin (manifest version `v0`).
+///
+/// Until API 1.24 (removed in 1.25).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PluginManifest {
     #[serde(rename = "ManifestVersion", skip_serializing_if = "Option::is_none")]
@@ -790,6 +857,7 @@ pub struct PluginManifest {
     pub args: Option<PluginManifestArgs>,
 }
 
+/// Until API 1.24 (removed in 1.25).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PluginManifestArgs {
     #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
@@ -803,6 +871,8 @@ pub struct PluginManifestArgs {
 }
 
 /// The interface between Docker and the plugin
+///
+/// Until API 1.24 (removed in 1.25).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PluginManifestInterface {
     /// Interface types, as `prefix.capability/version`, e.g. `docker.volumedriver/1.0`.
@@ -812,12 +882,14 @@ pub struct PluginManifestInterface {
     pub socket: Option<String>,
 }
 
+/// Until API 1.24 (removed in 1.25).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PluginManifestNetwork {
     #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
 }
 
+/// Until API 1.24 (removed in 1.25).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PluginManifestUser {
     #[serde(rename = "Uid", skip_serializing_if = "Option::is_none")]
@@ -827,6 +899,8 @@ pub struct PluginManifestUser {
 }
 
 /// Describes a permission the plugin requires.
+///
+/// Until API 1.24 (removed in 1.25).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PluginPullResponseItem {
     #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
@@ -887,6 +961,8 @@ pub struct Resources {
     #[serde(rename = "Devices", skip_serializing_if = "Option::is_none")]
     pub devices: Option<Vec<super::v1_24_to_v1_49::DeviceMapping>>,
     /// Disk limit (in bytes).
+    ///
+    /// Until API 1.39 (removed in 1.40).
     #[serde(rename = "DiskQuota", skip_serializing_if = "Option::is_none")]
     pub disk_quota: Option<i64>,
     /// Memory soft limit in bytes.
@@ -1049,6 +1125,7 @@ pub struct SwarmInitBody {
     pub spec: Option<SwarmSpec>,
 }
 
+/// Until API 1.31 (removed in 1.32).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SwarmInspectResponse {
     /// The ID of the swarm.
@@ -1095,6 +1172,7 @@ pub struct SwarmSpec {
     pub task_defaults: Option<super::v1_24_to_v1_49::SwarmSpecTaskDefaults>,
 }
 
+/// Until API 1.38 (removed in 1.39).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SystemVersionResponse {
     #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]

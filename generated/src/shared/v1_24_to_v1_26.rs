@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
+/// Until API 1.26 (removed in 1.27).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ClusterInfoVersion {
     #[serde(rename = "Index", skip_serializing_if = "Option::is_none")]
@@ -12,6 +13,8 @@ pub struct ClusterInfoVersion {
 }
 
 /// A test to perform to check that the container is healthy.
+///
+/// Until API 1.26 (removed in 1.27).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ConfigHealthcheck {
     /// The test to perform. Possible values are:
@@ -39,6 +42,8 @@ pub struct NetworkCreateBody {
     #[serde(rename = "Name")]
     pub name: String,
     /// Check for networks with duplicate names.
+    ///
+    /// Until API 1.45 (removed in 1.46).
     #[serde(rename = "CheckDuplicate", skip_serializing_if = "Option::is_none")]
     pub check_duplicate: Option<bool>,
     /// Name of the network driver plugin to use.
@@ -81,18 +86,21 @@ pub struct Node {
     pub description: Option<super::v1_24_to_v1_26_and_v1_28_to_v1_29::NodeDescription>,
 }
 
+/// Until API 1.26 (removed in 1.27).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct NodeVersion {
     #[serde(rename = "Index", skip_serializing_if = "Option::is_none")]
     pub index: Option<i64>,
 }
 
+/// Until API 1.26 (removed in 1.27).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ServiceVersion {
     #[serde(rename = "Index", skip_serializing_if = "Option::is_none")]
     pub index: Option<i64>,
 }
 
+/// Until API 1.26 (removed in 1.27).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TaskVersion {
     #[serde(rename = "Index", skip_serializing_if = "Option::is_none")]

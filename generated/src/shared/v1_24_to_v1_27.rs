@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
+/// Until API 1.42 (removed in 1.43).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ContainerChangesResponseItem {
     /// Path to file that has changed
@@ -16,6 +17,8 @@ pub struct ContainerChangesResponseItem {
 }
 
 /// Information about this container's graph driver.
+///
+/// Until API 1.27 (removed in 1.28).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct GraphDriver {
     #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
@@ -28,6 +31,8 @@ pub struct GraphDriver {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum ImageBuildContentType {
     /// `application/tar`
+    ///
+    /// Until API 1.27 (removed in 1.28).
     #[default]
     ApplicationTar,
     /// A value not listed in this API version.
@@ -74,6 +79,7 @@ impl<'de> Deserialize<'de> for ImageBuildContentType {
     }
 }
 
+/// Until API 1.27 (removed in 1.28).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ImageDeleteResponse {
     /// The image ID of an image that was untagged

@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 /// The state of the container.
+///
+/// Until API 1.38 (removed in 1.39).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ContainerInspectResponseState {
     /// The status of the container. For example, `running` or `exited`.
@@ -186,6 +188,7 @@ pub struct SwarmSpecCaConfigExternalCasItem {
     pub options: Option<HashMap<String, String>>,
 }
 
+/// Until API 1.31 (removed in 1.32).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SystemInfoResponse {
     #[serde(rename = "Architecture", skip_serializing_if = "Option::is_none")]
@@ -272,6 +275,7 @@ pub struct SystemInfoResponse {
     pub server_version: Option<String>,
 }
 
+/// Until API 1.31 (removed in 1.32).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SystemInfoResponsePlugins {
     #[serde(rename = "Volume", skip_serializing_if = "Option::is_none")]

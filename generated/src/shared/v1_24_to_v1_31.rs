@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 /// This container's networking configuration.
+///
+/// Until API 1.38 (removed in 1.39).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ContainerCreateBodyNetworkingConfig {
     /// A mapping of network name to endpoint configuration for that network.
@@ -98,6 +100,8 @@ pub struct EndpointSettings {
 }
 
 /// IPAM configurations for the endpoint
+///
+/// Until API 1.31 (removed in 1.32).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct EndpointSettingsIpamConfig {
     #[serde(rename = "IPv4Address", skip_serializing_if = "Option::is_none")]
@@ -218,6 +222,8 @@ impl<'de> Deserialize<'de> for MountType {
 }
 
 /// TODO: check is correct
+///
+/// Until API 1.31 (removed in 1.32).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct NetworkConfig {
     #[serde(rename = "Bridge", skip_serializing_if = "Option::is_none")]
@@ -237,6 +243,7 @@ pub struct NetworkConfig {
     pub ports: Option<HashMap<String, Option<Vec<NetworkConfigPortsValueItem>>>>,
 }
 
+/// Until API 1.31 (removed in 1.32).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct NetworkConfigPortsValueItem {
     /// Host IP address that the container's port is mapped to.
@@ -256,6 +263,7 @@ pub struct NetworkConnectBody {
     pub endpoint_config: Option<EndpointSettings>,
 }
 
+/// Until API 1.31 (removed in 1.32).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct NodeDescriptionEngine {
     #[serde(rename = "EngineVersion", skip_serializing_if = "Option::is_none")]
@@ -266,6 +274,7 @@ pub struct NodeDescriptionEngine {
     pub plugins: Option<Vec<NodeDescriptionEnginePluginsItem>>,
 }
 
+/// Until API 1.31 (removed in 1.32).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct NodeDescriptionEnginePluginsItem {
     #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
@@ -274,6 +283,7 @@ pub struct NodeDescriptionEnginePluginsItem {
     pub name: Option<String>,
 }
 
+/// Until API 1.31 (removed in 1.32).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct NodeDescriptionPlatform {
     #[serde(rename = "Architecture", skip_serializing_if = "Option::is_none")]
@@ -283,6 +293,8 @@ pub struct NodeDescriptionPlatform {
 }
 
 /// The tokens workers and managers need to join the swarm.
+///
+/// Until API 1.31 (removed in 1.32).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SwarmInspectResponseJoinTokens {
     /// The token workers can use to join the swarm.
@@ -320,6 +332,7 @@ pub struct SwarmSpecRaft {
     pub heartbeat_tick: Option<i64>,
 }
 
+/// Until API 1.31 (removed in 1.32).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SystemInfoResponseRegistryConfig {
     #[serde(rename = "IndexConfigs", skip_serializing_if = "Option::is_none")]
@@ -330,6 +343,7 @@ pub struct SystemInfoResponseRegistryConfig {
     pub insecure_registry_cidrs: Option<Vec<String>>,
 }
 
+/// Until API 1.31 (removed in 1.32).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SystemInfoResponseRegistryConfigIndexConfigsValue {
     #[serde(rename = "Mirrors", skip_serializing_if = "Option::is_none")]
@@ -354,6 +368,8 @@ pub struct TaskSpecResources {
 }
 
 /// Define resources limits.
+///
+/// Until API 1.31 (removed in 1.32).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TaskSpecResourcesLimits {
     /// CPU limit in units of 10<sup>-9</sup> CPU shares.
@@ -365,6 +381,8 @@ pub struct TaskSpecResourcesLimits {
 }
 
 /// Define resources reservation.
+///
+/// Until API 1.31 (removed in 1.32).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TaskSpecResourcesReservations {
     /// CPU reservation in units of 10<sup>-9</sup> CPU shares.

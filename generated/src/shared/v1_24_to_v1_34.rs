@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Until API 1.34 (removed in 1.35).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct HostConfigPortBindingsValue {
     /// The host IP address

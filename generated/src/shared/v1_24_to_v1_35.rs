@@ -36,8 +36,10 @@ pub struct CreateImageInfo {
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ProgressDetail {
+    /// Until API 1.35 (removed in 1.36).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<i64>,
+    /// Until API 1.35 (removed in 1.36).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<i64>,
 }

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
+/// Until API 1.38 (removed in 1.39).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ServiceSpecNetworksItem {
     #[serde(rename = "Target", skip_serializing_if = "Option::is_none")]
@@ -13,6 +14,7 @@ pub struct ServiceSpecNetworksItem {
     pub aliases: Option<Vec<String>>,
 }
 
+/// Until API 1.38 (removed in 1.39).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TaskSpecNetworksItem {
     #[serde(rename = "Target", skip_serializing_if = "Option::is_none")]
@@ -21,6 +23,7 @@ pub struct TaskSpecNetworksItem {
     pub aliases: Option<Vec<String>>,
 }
 
+/// Until API 1.38 (removed in 1.39).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct VolumeCreateBody {
     /// The new volume's name. If not specified, Docker generates a name.

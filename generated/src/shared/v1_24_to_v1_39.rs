@@ -13,6 +13,7 @@ pub struct MountBindOptions {
     pub propagation: Option<super::v1_24_to_v1_49::MountBindOptionsPropagation>,
 }
 
+/// Until API 1.39 (removed in 1.40).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SystemEventsResponse {
     /// The type of object emitting the event
@@ -40,6 +41,7 @@ pub struct SystemEventsResponse {
     pub from: Option<String>,
 }
 
+/// Until API 1.39 (removed in 1.40).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SystemEventsResponseActor {
     /// The ID of the object emitting the event

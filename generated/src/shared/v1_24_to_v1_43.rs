@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Until API 1.43 (removed in 1.44).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TaskStatusContainerStatus {
     #[serde(rename = "ContainerID", skip_serializing_if = "Option::is_none")]

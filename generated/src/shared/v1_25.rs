@@ -4,9 +4,12 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct NetworkPruneResponse {
     /// Networks that were deleted
+    ///
+    /// Only in API 1.25.
     #[serde(rename = "VolumesDeleted", skip_serializing_if = "Option::is_none")]
     pub volumes_deleted: Option<Vec<String>>,
 }
@@ -19,9 +22,13 @@ pub struct Plugin {
     #[serde(rename = "Name")]
     pub name: String,
     /// True when the plugin is running. False when the plugin is not running, only installed.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "Enabled")]
     pub enabled: bool,
     /// Settings that can be modified by users.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "Settings")]
     pub settings: super::v1_25_to_v1_49::PluginSettings,
     /// The config of a plugin.

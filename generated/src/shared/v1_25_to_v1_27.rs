@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ImagePruneResponse {
     /// Images that were deleted
@@ -14,6 +15,7 @@ pub struct ImagePruneResponse {
     pub space_reclaimed: Option<i64>,
 }
 
+/// Until API 1.38 (removed in 1.39).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ImageRootFs {
     #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
@@ -37,11 +39,15 @@ pub struct ServiceSpecUpdateConfig {
         super::v1_24_to_v1_27::ServiceSpecUpdateConfigFailureAction,
     >,
     /// Amount of time to monitor each updated task for failures, in nanoseconds.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "Monitor", skip_serializing_if = "Option::is_none")]
     pub monitor: Option<i64>,
     /// The fraction of tasks that may fail during an update before the failure action is invoked, specified as a floating point number between 0 and 1.
     ///
     /// Defaults to `0`.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "MaxFailureRatio", skip_serializing_if = "Option::is_none")]
     pub max_failure_ratio: Option<f64>,
 }

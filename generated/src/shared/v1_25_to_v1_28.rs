@@ -7,27 +7,37 @@ use serde::{Deserialize, Serialize};
 /// The config of a plugin.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PluginConfig {
+    /// Since API 1.25.
     #[serde(rename = "Description")]
     pub description: String,
+    /// Since API 1.25.
     #[serde(rename = "Documentation")]
     pub documentation: String,
     /// The interface between Docker and the plugin
+    ///
+    /// Since API 1.25.
     #[serde(rename = "Interface")]
     pub interface: super::v1_25_to_v1_37::PluginConfigInterface,
+    /// Since API 1.25.
     #[serde(
         rename = "Entrypoint",
         default,
         deserialize_with = "moby_api_runtime::json::null_as_default"
     )]
     pub entrypoint: Vec<String>,
+    /// Since API 1.25.
     #[serde(rename = "WorkDir")]
     pub work_dir: String,
+    /// Since API 1.25.
     #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
     pub user: Option<super::v1_25_to_v1_49::PluginConfigUser>,
+    /// Since API 1.25.
     #[serde(rename = "Network")]
     pub network: super::v1_25_to_v1_49::PluginConfigNetwork,
+    /// Since API 1.25.
     #[serde(rename = "Linux")]
     pub linux: super::v1_25_to_v1_49::PluginConfigLinux,
+    /// Since API 1.25.
     #[serde(rename = "PropagatedMount")]
     pub propagated_mount: String,
     #[serde(
@@ -44,6 +54,7 @@ pub struct PluginConfig {
     pub env: Vec<super::v1_24_to_v1_49::PluginEnv>,
     #[serde(rename = "Args")]
     pub args: super::v1_25_to_v1_49::PluginConfigArgs,
+    /// Since API 1.25.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rootfs: Option<super::v1_25_to_v1_49::PluginConfigRootfs>,
 }

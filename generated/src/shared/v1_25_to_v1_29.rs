@@ -42,6 +42,8 @@ pub struct SwarmSpec {
     #[serde(rename = "CAConfig", skip_serializing_if = "Option::is_none")]
     pub ca_config: Option<super::v1_24_to_v1_29::SwarmSpecCaConfig>,
     /// Parameters related to encryption-at-rest.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "EncryptionConfig", skip_serializing_if = "Option::is_none")]
     pub encryption_config: Option<super::v1_25_to_v1_49::SwarmSpecEncryptionConfig>,
     /// Defaults for creating tasks in this cluster.
@@ -49,6 +51,7 @@ pub struct SwarmSpec {
     pub task_defaults: Option<super::v1_24_to_v1_49::SwarmSpecTaskDefaults>,
 }
 
+/// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SystemDataUsageResponse {
     #[serde(rename = "LayersSize", skip_serializing_if = "Option::is_none")]
@@ -96,12 +99,15 @@ pub struct Volume {
     #[serde(rename = "Scope")]
     pub scope: super::v1_24_to_v1_49::VolumeScope,
     /// The driver specific options used when creating the volume.
+    ///
+    /// Since API 1.25.
     #[serde(
         rename = "Options",
         default,
         deserialize_with = "moby_api_runtime::json::null_as_default"
     )]
     pub options: HashMap<String, String>,
+    /// Since API 1.25.
     #[serde(rename = "UsageData", skip_serializing_if = "Option::is_none")]
     pub usage_data: Option<super::v1_25_to_v1_49::VolumeUsageData>,
 }

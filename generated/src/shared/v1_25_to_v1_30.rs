@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
+/// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SecretCreateBody {
     /// User-defined name of the secret.
@@ -18,6 +19,7 @@ pub struct SecretCreateBody {
     pub data: Option<String>,
 }
 
+/// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SecretSpec {
     /// User-defined name of the secret.

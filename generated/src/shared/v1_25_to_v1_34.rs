@@ -22,6 +22,8 @@ pub struct ContainerExecBody {
     #[serde(rename = "Tty", skip_serializing_if = "Option::is_none")]
     pub tty: Option<bool>,
     /// A list of environment variables in the form `["VAR=value", ...]`.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "Env", skip_serializing_if = "Option::is_none")]
     pub env: Option<Vec<String>>,
     /// Command to run, as a string or array of strings.
@@ -37,12 +39,14 @@ pub struct ContainerExecBody {
     pub user: Option<String>,
 }
 
+/// Until API 1.38 (removed in 1.39).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SystemVersionResponse {
     #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
     #[serde(rename = "ApiVersion", skip_serializing_if = "Option::is_none")]
     pub api_version: Option<String>,
+    /// Since API 1.25, until API 1.38 (removed in 1.39).
     #[serde(rename = "MinAPIVersion", skip_serializing_if = "Option::is_none")]
     pub min_api_version: Option<String>,
     #[serde(rename = "GitCommit", skip_serializing_if = "Option::is_none")]

@@ -23,10 +23,13 @@ pub struct ExecInspectResponse {
     #[serde(rename = "ContainerID", skip_serializing_if = "Option::is_none")]
     pub container_id: Option<String>,
     /// The system process ID for the exec process.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "Pid", skip_serializing_if = "Option::is_none")]
     pub pid: Option<i64>,
 }
 
+/// Since API 1.25, until API 1.35 (removed in 1.36).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SecretCreateResponse {
     /// The ID of the created secret.

@@ -5,6 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 /// The interface between Docker and the plugin
+///
+/// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PluginConfigInterface {
     #[serde(

@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 
 /// Describes a permission the user has to accept upon installing
 /// the plugin.
+///
+/// Since API 1.25, until API 1.39 (removed in 1.40).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct GetPluginPrivilegesResponseItem {
     #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
@@ -18,6 +20,8 @@ pub struct GetPluginPrivilegesResponseItem {
 
 /// Describes a permission accepted by the user upon installing the
 /// plugin.
+///
+/// Since API 1.25, until API 1.39 (removed in 1.40).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PluginPullBodyItem {
     #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]

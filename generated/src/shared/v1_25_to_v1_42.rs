@@ -61,6 +61,8 @@ pub struct ImageSummary {
     ///
     /// This size is not calculated by default. `-1` indicates that the value
     /// has not been set / calculated.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "SharedSize")]
     pub shared_size: i64,
     /// Total size of the image including all layers it is composed of.
@@ -72,6 +74,8 @@ pub struct ImageSummary {
     ///
     /// This field is kept for backward compatibility, but may be removed in
     /// a future version of the API.
+    ///
+    /// Until API 1.43 (removed in 1.44).
     #[serde(rename = "VirtualSize")]
     pub virtual_size: i64,
     /// User-defined key/value metadata.
@@ -86,6 +90,8 @@ pub struct ImageSummary {
     ///
     /// This size is not calculated by default, and depends on which API endpoint
     /// is used. `-1` indicates that the value has not been set / calculated.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "Containers")]
     pub containers: i64,
 }

@@ -10,6 +10,8 @@ pub struct ServiceCreateResponse {
     #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Optional warning message
+    ///
+    /// Since API 1.25, until API 1.43 (removed in 1.44).
     #[serde(rename = "Warning", skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
 }

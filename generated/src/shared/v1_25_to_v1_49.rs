@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ContainerPruneResponse {
     /// Container IDs that were deleted
@@ -14,6 +15,7 @@ pub struct ContainerPruneResponse {
     pub space_reclaimed: Option<i64>,
 }
 
+/// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PluginConfigArgs {
     #[serde(rename = "Name")]
@@ -34,6 +36,7 @@ pub struct PluginConfigArgs {
     pub value: Vec<String>,
 }
 
+/// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PluginConfigLinux {
     #[serde(
@@ -52,12 +55,14 @@ pub struct PluginConfigLinux {
     pub devices: Vec<super::v1_24_to_v1_49::PluginDevice>,
 }
 
+/// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PluginConfigNetwork {
     #[serde(rename = "Type")]
     pub r#type: String,
 }
 
+/// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PluginConfigRootfs {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -66,6 +71,7 @@ pub struct PluginConfigRootfs {
     pub diff_ids: Option<Vec<String>>,
 }
 
+/// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PluginConfigUser {
     #[serde(rename = "UID", skip_serializing_if = "Option::is_none")]
@@ -74,6 +80,7 @@ pub struct PluginConfigUser {
     pub gid: Option<u32>,
 }
 
+/// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PluginInterfaceType {
     #[serde(rename = "Prefix")]
@@ -85,6 +92,8 @@ pub struct PluginInterfaceType {
 }
 
 /// Settings that can be modified by users.
+///
+/// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PluginSettings {
     #[serde(
@@ -114,6 +123,8 @@ pub struct PluginSettings {
 }
 
 /// Parameters related to encryption-at-rest.
+///
+/// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SwarmSpecEncryptionConfig {
     /// If set, generate a key and use it to lock data stored on the
@@ -122,6 +133,7 @@ pub struct SwarmSpecEncryptionConfig {
     pub auto_lock_managers: Option<bool>,
 }
 
+/// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SwarmUnlockBody {
     /// The swarm's unlock key.
@@ -129,6 +141,7 @@ pub struct SwarmUnlockBody {
     pub unlock_key: Option<String>,
 }
 
+/// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SwarmUnlockkeyResponse {
     /// The swarm's unlock key.
@@ -138,6 +151,8 @@ pub struct SwarmUnlockkeyResponse {
 
 /// Specification for DNS related configurations in resolver configuration
 /// file (`resolv.conf`).
+///
+/// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TaskSpecContainerSpecDnsConfig {
     /// The IP addresses of the name servers.
@@ -152,6 +167,7 @@ pub struct TaskSpecContainerSpecDnsConfig {
     pub options: Option<Vec<String>>,
 }
 
+/// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct VolumePruneResponse {
     /// Volumes that were deleted
@@ -164,6 +180,8 @@ pub struct VolumePruneResponse {
 
 /// Usage details about the volume. This information is used by the
 /// `GET /system/df` endpoint, and omitted in other endpoints.
+///
+/// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct VolumeUsageData {
     /// Amount of disk space used by the volume (in bytes). This information

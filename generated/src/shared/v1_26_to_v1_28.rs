@@ -12,12 +12,18 @@ pub struct Plugin {
     #[serde(rename = "Name")]
     pub name: String,
     /// True when the plugin is running. False when the plugin is not running, only installed.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "Enabled")]
     pub enabled: bool,
     /// Settings that can be modified by users.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "Settings")]
     pub settings: super::v1_25_to_v1_49::PluginSettings,
     /// plugin remote reference used to push/pull the plugin
+    ///
+    /// Since API 1.26.
     #[serde(rename = "PluginReference", skip_serializing_if = "Option::is_none")]
     pub plugin_reference: Option<String>,
     /// The config of a plugin.

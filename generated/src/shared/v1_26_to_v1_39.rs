@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 
 /// Describes a permission accepted by the user upon installing the
 /// plugin.
+///
+/// Since API 1.26, until API 1.39 (removed in 1.40).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PluginUpgradeBodyItem {
     #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]

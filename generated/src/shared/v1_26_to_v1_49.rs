@@ -4,9 +4,12 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct NetworkPruneResponse {
     /// Networks that were deleted
+    ///
+    /// Since API 1.26.
     #[serde(rename = "NetworksDeleted", skip_serializing_if = "Option::is_none")]
     pub networks_deleted: Option<Vec<String>>,
 }

@@ -95,6 +95,8 @@ pub struct ContainerCreateBody {
     pub stop_signal: Option<String>,
     /// Timeout to stop a container in seconds. If omitted, the daemon-wide
     /// default is used.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "StopTimeout", skip_serializing_if = "Option::is_none")]
     pub stop_timeout: Option<i64>,
     /// Shell for when `RUN`, `CMD`, and `ENTRYPOINT` uses a shell.
@@ -138,6 +140,8 @@ pub struct ContainerInspectResponse {
     #[serde(rename = "LogPath", skip_serializing_if = "Option::is_none")]
     pub log_path: Option<String>,
     /// TODO
+    ///
+    /// Until API 1.38 (removed in 1.39).
     #[serde(rename = "Node", skip_serializing_if = "Option::is_none")]
     pub node: Option<HashMap<String, serde_json::Value>>,
     #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
@@ -213,9 +217,13 @@ pub struct ContainerUpdateBody {
     #[serde(rename = "CpuQuota", skip_serializing_if = "Option::is_none")]
     pub cpu_quota: Option<i64>,
     /// The length of a CPU real-time period in microseconds. Set to 0 to allocate no time allocated to real-time tasks.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuRealtimePeriod", skip_serializing_if = "Option::is_none")]
     pub cpu_realtime_period: Option<i64>,
     /// The length of a CPU real-time runtime in microseconds. Set to 0 to allocate no time allocated to real-time tasks.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuRealtimeRuntime", skip_serializing_if = "Option::is_none")]
     pub cpu_realtime_runtime: Option<i64>,
     /// CPUs in which to allow execution (e.g., `0-3`, `0,1`)
@@ -228,6 +236,8 @@ pub struct ContainerUpdateBody {
     #[serde(rename = "Devices", skip_serializing_if = "Option::is_none")]
     pub devices: Option<Vec<super::v1_24_to_v1_49::DeviceMapping>>,
     /// Disk limit (in bytes).
+    ///
+    /// Until API 1.39 (removed in 1.40).
     #[serde(rename = "DiskQuota", skip_serializing_if = "Option::is_none")]
     pub disk_quota: Option<i64>,
     /// Memory soft limit in bytes.
@@ -240,6 +250,8 @@ pub struct ContainerUpdateBody {
     #[serde(rename = "MemorySwappiness", skip_serializing_if = "Option::is_none")]
     pub memory_swappiness: Option<i64>,
     /// CPU quota in units of 10<sup>-9</sup> CPUs.
+    ///
+    /// Only in API 1.27.
     #[serde(rename = "NanoCPUs", skip_serializing_if = "Option::is_none")]
     pub nano_cpus: Option<i64>,
     /// Disable OOM Killer for the container.
@@ -254,6 +266,8 @@ pub struct ContainerUpdateBody {
     /// The number of usable CPUs (Windows only).
     ///
     /// On Windows Server containers, the processor resource controls are mutually exclusive. The order of precedence is `CPUCount` first, then `CPUShares`, and `CPUPercent` last.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuCount", skip_serializing_if = "Option::is_none")]
     pub cpu_count: Option<i64>,
     /// The usable percentage of the available CPUs (Windows only).
@@ -312,9 +326,13 @@ pub struct HostConfig {
     #[serde(rename = "CpuQuota", skip_serializing_if = "Option::is_none")]
     pub cpu_quota: Option<i64>,
     /// The length of a CPU real-time period in microseconds. Set to 0 to allocate no time allocated to real-time tasks.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuRealtimePeriod", skip_serializing_if = "Option::is_none")]
     pub cpu_realtime_period: Option<i64>,
     /// The length of a CPU real-time runtime in microseconds. Set to 0 to allocate no time allocated to real-time tasks.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuRealtimeRuntime", skip_serializing_if = "Option::is_none")]
     pub cpu_realtime_runtime: Option<i64>,
     /// CPUs in which to allow execution (e.g., `0-3`, `0,1`)
@@ -327,6 +345,8 @@ pub struct HostConfig {
     #[serde(rename = "Devices", skip_serializing_if = "Option::is_none")]
     pub devices: Option<Vec<super::v1_24_to_v1_49::DeviceMapping>>,
     /// Disk limit (in bytes).
+    ///
+    /// Until API 1.39 (removed in 1.40).
     #[serde(rename = "DiskQuota", skip_serializing_if = "Option::is_none")]
     pub disk_quota: Option<i64>,
     /// Memory soft limit in bytes.
@@ -339,6 +359,8 @@ pub struct HostConfig {
     #[serde(rename = "MemorySwappiness", skip_serializing_if = "Option::is_none")]
     pub memory_swappiness: Option<i64>,
     /// CPU quota in units of 10<sup>-9</sup> CPUs.
+    ///
+    /// Only in API 1.27.
     #[serde(rename = "NanoCPUs", skip_serializing_if = "Option::is_none")]
     pub nano_cpus: Option<i64>,
     /// Disable OOM Killer for the container.
@@ -353,6 +375,8 @@ pub struct HostConfig {
     /// The number of usable CPUs (Windows only).
     ///
     /// On Windows Server containers, the processor resource controls are mutually exclusive. The order of precedence is `CPUCount` first, then `CPUShares`, and `CPUPercent` last.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuCount", skip_serializing_if = "Option::is_none")]
     pub cpu_count: Option<i64>,
     /// The usable percentage of the available CPUs (Windows only).
@@ -391,6 +415,8 @@ pub struct HostConfig {
     #[serde(rename = "RestartPolicy", skip_serializing_if = "Option::is_none")]
     pub restart_policy: Option<super::v1_24_to_v1_29::RestartPolicy>,
     /// Automatically remove the container when the container's process exits. This has no effect if `RestartPolicy` is set.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "AutoRemove", skip_serializing_if = "Option::is_none")]
     pub auto_remove: Option<bool>,
     /// Driver that this container uses to mount volumes.
@@ -400,6 +426,8 @@ pub struct HostConfig {
     #[serde(rename = "VolumesFrom", skip_serializing_if = "Option::is_none")]
     pub volumes_from: Option<Vec<String>>,
     /// Specification for mounts to be added to the container.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "Mounts", skip_serializing_if = "Option::is_none")]
     pub mounts: Option<Vec<super::v1_24_to_v1_28::Mount>>,
     /// A list of kernel capabilities to add to the container.
@@ -482,6 +510,7 @@ pub struct HostConfig {
     pub isolation: Option<super::v1_24_to_v1_49::HostConfigIsolation>,
 }
 
+/// Until API 1.38 (removed in 1.39).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Image {
     #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
@@ -550,8 +579,10 @@ pub struct NodeDescription {
     pub engine: Option<super::v1_24_to_v1_31::NodeDescriptionEngine>,
 }
 
+/// Until API 1.31 (removed in 1.32).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct NodeDescriptionResources {
+    /// Only in API 1.27.
     #[serde(rename = "NanoCpus", skip_serializing_if = "Option::is_none")]
     pub nano_cpus: Option<i64>,
     #[serde(rename = "MemoryBytes", skip_serializing_if = "Option::is_none")]
@@ -599,9 +630,13 @@ pub struct Resources {
     #[serde(rename = "CpuQuota", skip_serializing_if = "Option::is_none")]
     pub cpu_quota: Option<i64>,
     /// The length of a CPU real-time period in microseconds. Set to 0 to allocate no time allocated to real-time tasks.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuRealtimePeriod", skip_serializing_if = "Option::is_none")]
     pub cpu_realtime_period: Option<i64>,
     /// The length of a CPU real-time runtime in microseconds. Set to 0 to allocate no time allocated to real-time tasks.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuRealtimeRuntime", skip_serializing_if = "Option::is_none")]
     pub cpu_realtime_runtime: Option<i64>,
     /// CPUs in which to allow execution (e.g., `0-3`, `0,1`)
@@ -614,6 +649,8 @@ pub struct Resources {
     #[serde(rename = "Devices", skip_serializing_if = "Option::is_none")]
     pub devices: Option<Vec<super::v1_24_to_v1_49::DeviceMapping>>,
     /// Disk limit (in bytes).
+    ///
+    /// Until API 1.39 (removed in 1.40).
     #[serde(rename = "DiskQuota", skip_serializing_if = "Option::is_none")]
     pub disk_quota: Option<i64>,
     /// Memory soft limit in bytes.
@@ -626,6 +663,8 @@ pub struct Resources {
     #[serde(rename = "MemorySwappiness", skip_serializing_if = "Option::is_none")]
     pub memory_swappiness: Option<i64>,
     /// CPU quota in units of 10<sup>-9</sup> CPUs.
+    ///
+    /// Only in API 1.27.
     #[serde(rename = "NanoCPUs", skip_serializing_if = "Option::is_none")]
     pub nano_cpus: Option<i64>,
     /// Disable OOM Killer for the container.
@@ -640,6 +679,8 @@ pub struct Resources {
     /// The number of usable CPUs (Windows only).
     ///
     /// On Windows Server containers, the processor resource controls are mutually exclusive. The order of precedence is `CPUCount` first, then `CPUShares`, and `CPUPercent` last.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuCount", skip_serializing_if = "Option::is_none")]
     pub cpu_count: Option<i64>,
     /// The usable percentage of the available CPUs (Windows only).
@@ -799,6 +840,8 @@ pub struct TaskSpec {
     #[serde(rename = "Placement", skip_serializing_if = "Option::is_none")]
     pub placement: Option<super::v1_24_to_v1_27::TaskSpecPlacement>,
     /// A counter that triggers an update even if no relevant parameters have been changed.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "ForceUpdate", skip_serializing_if = "Option::is_none")]
     pub force_update: Option<u64>,
     #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
@@ -823,6 +866,8 @@ pub struct TaskSpecContainerSpec {
     #[serde(rename = "Args", skip_serializing_if = "Option::is_none")]
     pub args: Option<Vec<String>>,
     /// The hostname to use for the container, as a valid RFC 1123 hostname.
+    ///
+    /// Since API 1.27.
     #[serde(rename = "Hostname", skip_serializing_if = "Option::is_none")]
     pub hostname: Option<String>,
     /// A list of environment variables in the form `VAR=value`.
@@ -835,15 +880,23 @@ pub struct TaskSpecContainerSpec {
     #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
     /// A list of additional groups that the container process will run as.
+    ///
+    /// Since API 1.27.
     #[serde(rename = "Groups", skip_serializing_if = "Option::is_none")]
     pub groups: Option<Vec<String>>,
     /// Whether a pseudo-TTY should be allocated.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "TTY", skip_serializing_if = "Option::is_none")]
     pub tty: Option<bool>,
     /// Open `stdin`
+    ///
+    /// Since API 1.27.
     #[serde(rename = "OpenStdin", skip_serializing_if = "Option::is_none")]
     pub open_stdin: Option<bool>,
     /// Mount the container's root filesystem as read only.
+    ///
+    /// Since API 1.27.
     #[serde(rename = "ReadOnly", skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
     /// Specification for mounts to be added to containers created as part of the service.
@@ -852,18 +905,25 @@ pub struct TaskSpecContainerSpec {
     /// Amount of time to wait for the container to terminate before forcefully killing it.
     #[serde(rename = "StopGracePeriod", skip_serializing_if = "Option::is_none")]
     pub stop_grace_period: Option<i64>,
+    /// Since API 1.27.
     #[serde(rename = "HealthCheck", skip_serializing_if = "Option::is_none")]
     pub health_check: Option<super::v1_27_to_v1_28::HealthConfig>,
     /// A list of hostnames/IP mappings to add to the container's `/etc/hosts` file.
     /// The format of extra hosts on swarmkit is specified in:
     /// http://man7.org/linux/man-pages/man5/hosts.5.html
     ///   IP_address canonical_hostname [aliases...]
+    ///
+    /// Since API 1.27.
     #[serde(rename = "Hosts", skip_serializing_if = "Option::is_none")]
     pub hosts: Option<Vec<String>>,
     /// Specification for DNS related configurations in resolver configuration file (`resolv.conf`).
+    ///
+    /// Since API 1.25.
     #[serde(rename = "DNSConfig", skip_serializing_if = "Option::is_none")]
     pub dns_config: Option<super::v1_25_to_v1_49::TaskSpecContainerSpecDnsConfig>,
     /// Secrets contains references to zero or more secrets that will be exposed to the service.
+    ///
+    /// Since API 1.27.
     #[serde(rename = "Secrets", skip_serializing_if = "Option::is_none")]
     pub secrets: Option<Vec<super::v1_27_to_v1_49::TaskSpecContainerSpecSecretsItem>>,
 }

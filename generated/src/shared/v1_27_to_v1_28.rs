@@ -9,102 +9,153 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Config {
     /// The hostname to use for the container, as a valid RFC 1123 hostname.
+    ///
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "Hostname", skip_serializing_if = "Option::is_none")]
     pub hostname: Option<String>,
     /// The domain name to use for the container.
+    ///
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "Domainname", skip_serializing_if = "Option::is_none")]
     pub domainname: Option<String>,
     /// The user that commands are run as inside the container.
+    ///
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
     /// Whether to attach to `stdin`.
     ///
     /// Defaults to `false`.
+    ///
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "AttachStdin", skip_serializing_if = "Option::is_none")]
     pub attach_stdin: Option<bool>,
     /// Whether to attach to `stdout`.
     ///
     /// Defaults to `true`.
+    ///
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "AttachStdout", skip_serializing_if = "Option::is_none")]
     pub attach_stdout: Option<bool>,
     /// Whether to attach to `stderr`.
     ///
     /// Defaults to `true`.
+    ///
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "AttachStderr", skip_serializing_if = "Option::is_none")]
     pub attach_stderr: Option<bool>,
     /// An object mapping ports to an empty object in the form:
     ///
     /// `{"<port>/<tcp|udp>": {}}`
+    ///
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "ExposedPorts", skip_serializing_if = "Option::is_none")]
     pub exposed_ports: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
     /// Attach standard streams to a TTY, including `stdin` if it is not closed.
     ///
     /// Defaults to `false`.
+    ///
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "Tty", skip_serializing_if = "Option::is_none")]
     pub tty: Option<bool>,
     /// Open `stdin`
     ///
     /// Defaults to `false`.
+    ///
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "OpenStdin", skip_serializing_if = "Option::is_none")]
     pub open_stdin: Option<bool>,
     /// Close `stdin` after one attached client disconnects
     ///
     /// Defaults to `false`.
+    ///
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "StdinOnce", skip_serializing_if = "Option::is_none")]
     pub stdin_once: Option<bool>,
     /// A list of environment variables to set inside the container in the form `["VAR=value", ...]`
+    ///
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "Env", skip_serializing_if = "Option::is_none")]
     pub env: Option<Vec<String>>,
     /// Command to run specified as a string or an array of strings.
+    ///
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "Cmd", skip_serializing_if = "Option::is_none")]
     pub cmd: Option<Vec<String>>,
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "Healthcheck", skip_serializing_if = "Option::is_none")]
     pub healthcheck: Option<HealthConfig>,
     /// Command is already escaped (Windows only)
+    ///
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "ArgsEscaped", skip_serializing_if = "Option::is_none")]
     pub args_escaped: Option<bool>,
     /// The name of the image to use when creating the container
+    ///
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "Image", skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
     /// An object mapping mount point paths inside the container to empty objects.
+    ///
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
     pub volumes: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
     /// The working directory for commands to run in.
+    ///
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "WorkingDir", skip_serializing_if = "Option::is_none")]
     pub working_dir: Option<String>,
     /// The entry point for the container as a string or an array of strings.
     ///
     /// If the array consists of exactly one empty string (`[""]`) then the entry point is reset to system default (i.e., the entry point used by docker when there is no `ENTRYPOINT` instruction in the `Dockerfile`).
+    ///
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "Entrypoint", skip_serializing_if = "Option::is_none")]
     pub entrypoint: Option<Vec<String>>,
     /// Disable networking for the container.
+    ///
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "NetworkDisabled", skip_serializing_if = "Option::is_none")]
     pub network_disabled: Option<bool>,
     /// MAC address of the container.
+    ///
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "MacAddress", skip_serializing_if = "Option::is_none")]
     pub mac_address: Option<String>,
     /// `ONBUILD` metadata that were defined in the image's `Dockerfile`.
+    ///
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "OnBuild", skip_serializing_if = "Option::is_none")]
     pub on_build: Option<Vec<String>>,
     /// User-defined key/value metadata.
+    ///
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
     pub labels: Option<HashMap<String, String>>,
     /// Signal to stop a container as a string or unsigned integer.
     ///
     /// Defaults to `"SIGTERM"`.
+    ///
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "StopSignal", skip_serializing_if = "Option::is_none")]
     pub stop_signal: Option<String>,
     /// Timeout to stop a container in seconds. If omitted, the daemon-wide
     /// default is used.
+    ///
+    /// Since API 1.25, until API 1.29 (removed in 1.30).
     #[serde(rename = "StopTimeout", skip_serializing_if = "Option::is_none")]
     pub stop_timeout: Option<i64>,
     /// Shell for when `RUN`, `CMD`, and `ENTRYPOINT` uses a shell.
+    ///
+    /// Until API 1.29 (removed in 1.30).
     #[serde(rename = "Shell", skip_serializing_if = "Option::is_none")]
     pub shell: Option<Vec<String>>,
 }
 
 /// A test to perform to check that the container is healthy.
 /// Healthcheck commands should be side-effect free.
+///
+/// Since API 1.27.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct HealthConfig {
     /// The test to perform. Possible values are:
@@ -139,6 +190,8 @@ pub struct Network {
     #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Format: `dateTime`.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "Created", skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
     #[serde(rename = "Scope", skip_serializing_if = "Option::is_none")]
@@ -151,6 +204,7 @@ pub struct Network {
     pub ipam: Option<super::v1_24_to_v1_40::Ipam>,
     #[serde(rename = "Internal", skip_serializing_if = "Option::is_none")]
     pub internal: Option<bool>,
+    /// Since API 1.27.
     #[serde(rename = "Attachable", skip_serializing_if = "Option::is_none")]
     pub attachable: Option<bool>,
     #[serde(rename = "Containers", skip_serializing_if = "Option::is_none")]
@@ -180,6 +234,8 @@ pub struct NetworkCreateBody {
     #[serde(rename = "Name")]
     pub name: String,
     /// Check for networks with duplicate names. Since Network is primarily keyed based on a random ID and not on the name, and network name is strictly a user-friendly alias to the network which is uniquely identified using ID, there is no guaranteed way to check for duplicates. CheckDuplicate is there to provide a best effort checking of any networks which has the same name but it is not guaranteed to catch all name collisions.
+    ///
+    /// Until API 1.45 (removed in 1.46).
     #[serde(rename = "CheckDuplicate", skip_serializing_if = "Option::is_none")]
     pub check_duplicate: Option<bool>,
     /// Name of the network driver plugin to use.
@@ -191,6 +247,8 @@ pub struct NetworkCreateBody {
     #[serde(rename = "Internal", skip_serializing_if = "Option::is_none")]
     pub internal: Option<bool>,
     /// Globally scoped network is manually attachable by regular containers from workers in swarm mode.
+    ///
+    /// Since API 1.27.
     #[serde(rename = "Attachable", skip_serializing_if = "Option::is_none")]
     pub attachable: Option<bool>,
     /// Optional custom IP scheme for the network.

@@ -21,6 +21,7 @@ pub struct ClusterInfo {
     pub spec: Option<super::v1_25_to_v1_29::SwarmSpec>,
 }
 
+/// Until API 1.31 (removed in 1.32).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SwarmInspectResponse {
     /// The ID of the swarm.

@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 /// if two update requests specify the same base version, only one of the requests can succeed.
 /// As a result, two separate update requests that happen at the same time will not
 /// unintentionally overwrite each other.
+///
+/// Since API 1.27.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ObjectVersion {
     #[serde(rename = "Index", skip_serializing_if = "Option::is_none")]

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Since API 1.27.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TaskSpecContainerSpecSecretsItem {
     /// File represents a specific target that is backed by a file.
@@ -21,6 +22,8 @@ pub struct TaskSpecContainerSpecSecretsItem {
 }
 
 /// File represents a specific target that is backed by a file.
+///
+/// Since API 1.27.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TaskSpecContainerSpecSecretsItemFile {
     /// Name represents the final filename in the filesystem.

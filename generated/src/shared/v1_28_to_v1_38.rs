@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Until API 1.38 (removed in 1.39).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ImageRootFs {
     #[serde(rename = "Type")]

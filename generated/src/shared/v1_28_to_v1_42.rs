@@ -5,6 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 /// change item in response to ContainerChanges operation
+///
+/// Until API 1.42 (removed in 1.43).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ContainerChangesResponseItem {
     /// Path to file that has changed

@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 
 /// Information about the storage driver used to store the container's and
 /// image's filesystem.
+///
+/// Since API 1.28, until API 1.46 (removed in 1.47).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct GraphDriverData {
     /// Name of the storage driver.

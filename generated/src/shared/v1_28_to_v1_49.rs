@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum ImageBuildContentType {
     /// `application/x-tar`
+    ///
+    /// Since API 1.28.
     #[default]
     ApplicationXTar,
     /// A value not listed in this API version.
@@ -54,6 +56,7 @@ impl<'de> Deserialize<'de> for ImageBuildContentType {
     }
 }
 
+/// Since API 1.28.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ImageDeleteResponseItem {
     /// The image ID of an image that was untagged
@@ -64,6 +67,7 @@ pub struct ImageDeleteResponseItem {
     pub deleted: Option<String>,
 }
 
+/// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ImagePruneResponse {
     /// Images that were deleted
@@ -78,6 +82,8 @@ pub struct ImagePruneResponse {
 /// running during the rollback.
 ///
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
+///
+/// Since API 1.28.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ServiceSpecRollbackConfigFailureAction {
     /// `continue`
@@ -141,6 +147,8 @@ pub enum ServiceSpecUpdateConfigFailureAction {
     /// `pause`
     Pause,
     /// `rollback`
+    ///
+    /// Since API 1.28.
     Rollback,
     /// A value not listed in this API version.
     Other(String),
@@ -190,12 +198,14 @@ impl<'de> Deserialize<'de> for ServiceSpecUpdateConfigFailureAction {
     }
 }
 
+/// Since API 1.28.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TaskSpecPlacementPreferencesItem {
     #[serde(rename = "Spread", skip_serializing_if = "Option::is_none")]
     pub spread: Option<TaskSpecPlacementPreferencesItemSpread>,
 }
 
+/// Since API 1.28.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TaskSpecPlacementPreferencesItemSpread {
     /// label descriptor, such as `engine.labels.az`.

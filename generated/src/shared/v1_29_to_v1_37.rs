@@ -12,12 +12,18 @@ pub struct Plugin {
     #[serde(rename = "Name")]
     pub name: String,
     /// True if the plugin is running. False if the plugin is not running, only installed.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "Enabled")]
     pub enabled: bool,
     /// Settings that can be modified by users.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "Settings")]
     pub settings: super::v1_25_to_v1_49::PluginSettings,
     /// plugin remote reference used to push/pull the plugin
+    ///
+    /// Since API 1.26.
     #[serde(rename = "PluginReference", skip_serializing_if = "Option::is_none")]
     pub plugin_reference: Option<String>,
     /// The config of a plugin.
@@ -29,33 +35,47 @@ pub struct Plugin {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PluginConfig {
     /// Docker Version used to create the plugin
+    ///
+    /// Since API 1.29.
     #[serde(rename = "DockerVersion", skip_serializing_if = "Option::is_none")]
     pub docker_version: Option<String>,
+    /// Since API 1.25.
     #[serde(rename = "Description")]
     pub description: String,
+    /// Since API 1.25.
     #[serde(rename = "Documentation")]
     pub documentation: String,
     /// The interface between Docker and the plugin
+    ///
+    /// Since API 1.25.
     #[serde(rename = "Interface")]
     pub interface: super::v1_25_to_v1_37::PluginConfigInterface,
+    /// Since API 1.25.
     #[serde(
         rename = "Entrypoint",
         default,
         deserialize_with = "moby_api_runtime::json::null_as_default"
     )]
     pub entrypoint: Vec<String>,
+    /// Since API 1.25.
     #[serde(rename = "WorkDir")]
     pub work_dir: String,
+    /// Since API 1.25.
     #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
     pub user: Option<super::v1_25_to_v1_49::PluginConfigUser>,
+    /// Since API 1.25.
     #[serde(rename = "Network")]
     pub network: super::v1_25_to_v1_49::PluginConfigNetwork,
+    /// Since API 1.25.
     #[serde(rename = "Linux")]
     pub linux: super::v1_25_to_v1_49::PluginConfigLinux,
+    /// Since API 1.25.
     #[serde(rename = "PropagatedMount")]
     pub propagated_mount: String,
+    /// Since API 1.29.
     #[serde(rename = "IpcHost")]
     pub ipc_host: bool,
+    /// Since API 1.29.
     #[serde(rename = "PidHost")]
     pub pid_host: bool,
     #[serde(
@@ -72,6 +92,7 @@ pub struct PluginConfig {
     pub env: Vec<super::v1_24_to_v1_49::PluginEnv>,
     #[serde(rename = "Args")]
     pub args: super::v1_25_to_v1_49::PluginConfigArgs,
+    /// Since API 1.25.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rootfs: Option<super::v1_25_to_v1_49::PluginConfigRootfs>,
 }

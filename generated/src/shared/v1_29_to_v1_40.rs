@@ -17,6 +17,8 @@ pub struct NetworkCreateBody {
     /// way to check for duplicates. CheckDuplicate is there to provide
     /// a best effort checking of any networks which has the same name
     /// but it is not guaranteed to catch all name collisions.
+    ///
+    /// Until API 1.45 (removed in 1.46).
     #[serde(rename = "CheckDuplicate", skip_serializing_if = "Option::is_none")]
     pub check_duplicate: Option<bool>,
     /// Name of the network driver plugin to use.
@@ -29,10 +31,14 @@ pub struct NetworkCreateBody {
     pub internal: Option<bool>,
     /// Globally scoped network is manually attachable by regular
     /// containers from workers in swarm mode.
+    ///
+    /// Since API 1.27.
     #[serde(rename = "Attachable", skip_serializing_if = "Option::is_none")]
     pub attachable: Option<bool>,
     /// Ingress network is the network which provides the routing-mesh
     /// in swarm mode.
+    ///
+    /// Since API 1.29.
     #[serde(rename = "Ingress", skip_serializing_if = "Option::is_none")]
     pub ingress: Option<bool>,
     /// Optional custom IP scheme for the network.

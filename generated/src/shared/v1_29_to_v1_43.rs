@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 
 /// A test to perform to check that the container is healthy.
 /// Healthcheck commands should be side-effect free.
+///
+/// Since API 1.27.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct HealthConfig {
     /// The test to perform. Possible values are:
@@ -41,6 +43,8 @@ pub struct HealthConfig {
     /// Start period for the container to initialize before starting
     /// health-retries countdown in nanoseconds. It should be 0 or at least
     /// 1000000 (1 ms). 0 means inherit.
+    ///
+    /// Since API 1.29.
     #[serde(rename = "StartPeriod", skip_serializing_if = "Option::is_none")]
     pub start_period: Option<i64>,
 }

@@ -5,6 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 /// Specification for the rollback strategy of the service.
+///
+/// Since API 1.28.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ServiceSpecRollbackConfig {
     /// Maximum number of tasks to be rolled back in one iteration (0 means
@@ -34,6 +36,8 @@ pub struct ServiceSpecRollbackConfig {
     /// The order of operations when rolling back a task. Either the old
     /// task is shut down before the new task is started, or the new task
     /// is started before the old task is shut down.
+    ///
+    /// Since API 1.29.
     #[serde(rename = "Order", skip_serializing_if = "Option::is_none")]
     pub order: Option<ServiceSpecRollbackConfigOrder>,
 }
@@ -43,6 +47,8 @@ pub struct ServiceSpecRollbackConfig {
 /// is started before the old task is shut down.
 ///
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
+///
+/// Since API 1.29.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ServiceSpecRollbackConfigOrder {
     /// `stop-first`
@@ -113,6 +119,8 @@ pub struct ServiceSpecUpdateConfig {
     >,
     /// Amount of time to monitor each updated task for failures, in
     /// nanoseconds.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "Monitor", skip_serializing_if = "Option::is_none")]
     pub monitor: Option<i64>,
     /// The fraction of tasks that may fail during an update before the
@@ -120,11 +128,15 @@ pub struct ServiceSpecUpdateConfig {
     /// between 0 and 1.
     ///
     /// Defaults to `0`.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "MaxFailureRatio", skip_serializing_if = "Option::is_none")]
     pub max_failure_ratio: Option<f64>,
     /// The order of operations when rolling out an updated task. Either
     /// the old task is shut down before the new task is started, or the
     /// new task is started before the old task is shut down.
+    ///
+    /// Since API 1.29.
     #[serde(rename = "Order", skip_serializing_if = "Option::is_none")]
     pub order: Option<ServiceSpecUpdateConfigOrder>,
 }
@@ -134,6 +146,8 @@ pub struct ServiceSpecUpdateConfig {
 /// new task is started before the old task is shut down.
 ///
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
+///
+/// Since API 1.29.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ServiceSpecUpdateConfigOrder {
     /// `stop-first`

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
+/// Until API 1.38 (removed in 1.39).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Image {
     #[serde(rename = "Id")]
@@ -33,6 +34,7 @@ pub struct Image {
     pub architecture: String,
     #[serde(rename = "Os")]
     pub os: String,
+    /// Since API 1.28, until API 1.38 (removed in 1.39).
     #[serde(rename = "OsVersion", skip_serializing_if = "Option::is_none")]
     pub os_version: Option<String>,
     #[serde(rename = "Size")]
@@ -83,6 +85,8 @@ pub struct ServiceCreateBody {
     #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
     pub update_config: Option<super::v1_29_to_v1_49::ServiceSpecUpdateConfig>,
     /// Specification for the rollback strategy of the service.
+    ///
+    /// Since API 1.28.
     #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
     pub rollback_config: Option<super::v1_29_to_v1_49::ServiceSpecRollbackConfig>,
     /// Array of network names or IDs to attach the service to.
@@ -110,6 +114,8 @@ pub struct ServiceSpec {
     #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
     pub update_config: Option<super::v1_29_to_v1_49::ServiceSpecUpdateConfig>,
     /// Specification for the rollback strategy of the service.
+    ///
+    /// Since API 1.28.
     #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
     pub rollback_config: Option<super::v1_29_to_v1_49::ServiceSpecRollbackConfig>,
     /// Array of network names or IDs to attach the service to.
@@ -136,6 +142,8 @@ pub struct ServiceUpdateBody {
     #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
     pub update_config: Option<super::v1_29_to_v1_49::ServiceSpecUpdateConfig>,
     /// Specification for the rollback strategy of the service.
+    ///
+    /// Since API 1.28.
     #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
     pub rollback_config: Option<super::v1_29_to_v1_49::ServiceSpecRollbackConfig>,
     /// Array of network names or IDs to attach the service to.
@@ -145,6 +153,7 @@ pub struct ServiceUpdateBody {
     pub endpoint_spec: Option<super::v1_24_to_v1_33::EndpointSpec>,
 }
 
+/// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SystemDataUsageResponse {
     #[serde(rename = "LayersSize", skip_serializing_if = "Option::is_none")]
@@ -213,9 +222,13 @@ pub struct TaskSpec {
     #[serde(rename = "Placement", skip_serializing_if = "Option::is_none")]
     pub placement: Option<super::v1_30_to_v1_31::TaskSpecPlacement>,
     /// A counter that triggers an update even if no relevant parameters have been changed.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "ForceUpdate", skip_serializing_if = "Option::is_none")]
     pub force_update: Option<u64>,
     /// Runtime is the type of runtime specified for the task executor.
+    ///
+    /// Since API 1.30.
     #[serde(rename = "Runtime", skip_serializing_if = "Option::is_none")]
     pub runtime: Option<String>,
     #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
@@ -257,6 +270,8 @@ pub struct Volume {
     #[serde(rename = "Scope")]
     pub scope: super::v1_24_to_v1_49::VolumeScope,
     /// The driver specific options used when creating the volume.
+    ///
+    /// Since API 1.25.
     #[serde(
         rename = "Options",
         default,
@@ -265,6 +280,8 @@ pub struct Volume {
     pub options: HashMap<String, String>,
     /// Usage details about the volume. This information is used by the
     /// `GET /system/df` endpoint, and omitted in other endpoints.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "UsageData", skip_serializing_if = "Option::is_none")]
     pub usage_data: Option<super::v1_25_to_v1_49::VolumeUsageData>,
 }

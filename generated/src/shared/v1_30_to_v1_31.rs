@@ -20,25 +20,35 @@ pub struct ClusterInfo {
     pub updated_at: Option<String>,
     #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
     pub spec: Option<SwarmSpec>,
+    /// Since API 1.30.
     #[serde(rename = "TLSInfo", skip_serializing_if = "Option::is_none")]
     pub tls_info: Option<super::v1_30_to_v1_49::TlsInfo>,
     /// Whether there is currently a root CA rotation in progress for the swarm
+    ///
+    /// Since API 1.30.
     #[serde(rename = "RootRotationInProgress", skip_serializing_if = "Option::is_none")]
     pub root_rotation_in_progress: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Config {
+    /// Since API 1.30.
     #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// Since API 1.30.
     #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
     pub version: Option<super::v1_27_to_v1_31::ObjectVersion>,
     /// Format: `dateTime`.
+    ///
+    /// Since API 1.30.
     #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Format: `dateTime`.
+    ///
+    /// Since API 1.30.
     #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
+    /// Since API 1.30.
     #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
     pub spec: Option<super::v1_30_to_v1_36::ConfigSpec>,
 }
@@ -133,6 +143,8 @@ pub struct ContainerCreateBody {
     pub stop_signal: Option<String>,
     /// Timeout to stop a container in seconds. If omitted, the daemon-wide
     /// default is used.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "StopTimeout", skip_serializing_if = "Option::is_none")]
     pub stop_timeout: Option<i64>,
     /// Shell for when `RUN`, `CMD`, and `ENTRYPOINT` uses a shell.
@@ -176,6 +188,8 @@ pub struct ContainerInspectResponse {
     #[serde(rename = "LogPath", skip_serializing_if = "Option::is_none")]
     pub log_path: Option<String>,
     /// TODO
+    ///
+    /// Until API 1.38 (removed in 1.39).
     #[serde(rename = "Node", skip_serializing_if = "Option::is_none")]
     pub node: Option<HashMap<String, serde_json::Value>>,
     #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
@@ -252,9 +266,13 @@ pub struct HostConfig {
     #[serde(rename = "CpuQuota", skip_serializing_if = "Option::is_none")]
     pub cpu_quota: Option<i64>,
     /// The length of a CPU real-time period in microseconds. Set to 0 to allocate no time allocated to real-time tasks.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuRealtimePeriod", skip_serializing_if = "Option::is_none")]
     pub cpu_realtime_period: Option<i64>,
     /// The length of a CPU real-time runtime in microseconds. Set to 0 to allocate no time allocated to real-time tasks.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuRealtimeRuntime", skip_serializing_if = "Option::is_none")]
     pub cpu_realtime_runtime: Option<i64>,
     /// CPUs in which to allow execution (e.g., `0-3`, `0,1`)
@@ -267,9 +285,13 @@ pub struct HostConfig {
     #[serde(rename = "Devices", skip_serializing_if = "Option::is_none")]
     pub devices: Option<Vec<super::v1_24_to_v1_49::DeviceMapping>>,
     /// a list of cgroup rules to apply to the container
+    ///
+    /// Since API 1.28.
     #[serde(rename = "DeviceCgroupRules", skip_serializing_if = "Option::is_none")]
     pub device_cgroup_rules: Option<Vec<String>>,
     /// Disk limit (in bytes).
+    ///
+    /// Until API 1.39 (removed in 1.40).
     #[serde(rename = "DiskQuota", skip_serializing_if = "Option::is_none")]
     pub disk_quota: Option<i64>,
     /// Memory soft limit in bytes.
@@ -282,6 +304,8 @@ pub struct HostConfig {
     #[serde(rename = "MemorySwappiness", skip_serializing_if = "Option::is_none")]
     pub memory_swappiness: Option<i64>,
     /// CPU quota in units of 10<sup>-9</sup> CPUs.
+    ///
+    /// In API versions 1.25–1.26, 1.28–1.49.
     #[serde(rename = "NanoCpus", skip_serializing_if = "Option::is_none")]
     pub nano_cpus: Option<i64>,
     /// Disable OOM Killer for the container.
@@ -296,6 +320,8 @@ pub struct HostConfig {
     /// The number of usable CPUs (Windows only).
     ///
     /// On Windows Server containers, the processor resource controls are mutually exclusive. The order of precedence is `CPUCount` first, then `CPUShares`, and `CPUPercent` last.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuCount", skip_serializing_if = "Option::is_none")]
     pub cpu_count: Option<i64>,
     /// The usable percentage of the available CPUs (Windows only).
@@ -334,6 +360,8 @@ pub struct HostConfig {
     #[serde(rename = "RestartPolicy", skip_serializing_if = "Option::is_none")]
     pub restart_policy: Option<super::v1_30_to_v1_39::RestartPolicy>,
     /// Automatically remove the container when the container's process exits. This has no effect if `RestartPolicy` is set.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "AutoRemove", skip_serializing_if = "Option::is_none")]
     pub auto_remove: Option<bool>,
     /// Driver that this container uses to mount volumes.
@@ -343,6 +371,8 @@ pub struct HostConfig {
     #[serde(rename = "VolumesFrom", skip_serializing_if = "Option::is_none")]
     pub volumes_from: Option<Vec<String>>,
     /// Specification for mounts to be added to the container.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "Mounts", skip_serializing_if = "Option::is_none")]
     pub mounts: Option<Vec<super::v1_29_to_v1_31::Mount>>,
     /// A list of kernel capabilities to add to the container.
@@ -455,6 +485,7 @@ pub struct NodeDescription {
     >,
     #[serde(rename = "Engine", skip_serializing_if = "Option::is_none")]
     pub engine: Option<super::v1_24_to_v1_31::NodeDescriptionEngine>,
+    /// Since API 1.30.
     #[serde(rename = "TLSInfo", skip_serializing_if = "Option::is_none")]
     pub tls_info: Option<SwarmSpec>,
 }
@@ -474,6 +505,8 @@ pub struct SwarmInitBody {
     /// The `DataPathAddr` specifies the address that global scope network drivers will publish towards other
     /// nodes in order to reach the containers running on this node. Using this parameter it is possible to
     /// separate the container data traffic from the management traffic of the cluster.
+    ///
+    /// Since API 1.30.
     #[serde(rename = "DataPathAddr", skip_serializing_if = "Option::is_none")]
     pub data_path_addr: Option<String>,
     /// Force creation of a new swarm.
@@ -483,6 +516,7 @@ pub struct SwarmInitBody {
     pub spec: Option<SwarmSpec>,
 }
 
+/// Until API 1.31 (removed in 1.32).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SwarmInspectResponse {
     /// The ID of the swarm.
@@ -498,9 +532,12 @@ pub struct SwarmInspectResponse {
     pub updated_at: Option<String>,
     #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
     pub spec: Option<SwarmSpec>,
+    /// Since API 1.30, until API 1.31 (removed in 1.32).
     #[serde(rename = "TLSInfo", skip_serializing_if = "Option::is_none")]
     pub tls_info: Option<super::v1_30_to_v1_49::TlsInfo>,
     /// Whether there is currently a root CA rotation in progress for the swarm
+    ///
+    /// Since API 1.30, until API 1.31 (removed in 1.32).
     #[serde(rename = "RootRotationInProgress", skip_serializing_if = "Option::is_none")]
     pub root_rotation_in_progress: Option<bool>,
     /// The tokens workers and managers need to join the swarm.
@@ -530,6 +567,8 @@ pub struct SwarmSpec {
     #[serde(rename = "CAConfig", skip_serializing_if = "Option::is_none")]
     pub ca_config: Option<SwarmSpecCaConfig>,
     /// Parameters related to encryption-at-rest.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "EncryptionConfig", skip_serializing_if = "Option::is_none")]
     pub encryption_config: Option<super::v1_25_to_v1_49::SwarmSpecEncryptionConfig>,
     /// Defaults for creating tasks in this cluster.
@@ -549,16 +588,23 @@ pub struct SwarmSpecCaConfig {
         Vec<super::v1_30_to_v1_49::SwarmSpecCaConfigExternalCasItem>,
     >,
     /// The desired signing CA certificate for all swarm node TLS leaf certificates, in PEM format.
+    ///
+    /// Since API 1.30.
     #[serde(rename = "SigningCACert", skip_serializing_if = "Option::is_none")]
     pub signing_ca_cert: Option<String>,
     /// The desired signing CA key for all swarm node TLS leaf certificates, in PEM format.
+    ///
+    /// Since API 1.30.
     #[serde(rename = "SigningCAKey", skip_serializing_if = "Option::is_none")]
     pub signing_ca_key: Option<String>,
     /// An integer whose purpose is to force swarm to generate a new signing CA certificate and key, if none have been specified in `SigningCACert` and `SigningCAKey`
+    ///
+    /// Since API 1.30.
     #[serde(rename = "ForceRotate", skip_serializing_if = "Option::is_none")]
     pub force_rotate: Option<serde_json::Value>,
 }
 
+/// Until API 1.31 (removed in 1.32).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SystemInfoResponse {
     #[serde(rename = "Architecture", skip_serializing_if = "Option::is_none")]
@@ -645,12 +691,14 @@ pub struct SystemInfoResponse {
     pub server_version: Option<String>,
 }
 
+/// Until API 1.31 (removed in 1.32).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SystemInfoResponsePlugins {
     #[serde(rename = "Volume", skip_serializing_if = "Option::is_none")]
     pub volume: Option<Vec<String>>,
     #[serde(rename = "Network", skip_serializing_if = "Option::is_none")]
     pub network: Option<Vec<String>>,
+    /// Since API 1.30, until API 1.31 (removed in 1.32).
     #[serde(rename = "Log", skip_serializing_if = "Option::is_none")]
     pub log: Option<Vec<String>>,
 }
@@ -671,6 +719,8 @@ pub struct TaskSpecContainerSpec {
     #[serde(rename = "Args", skip_serializing_if = "Option::is_none")]
     pub args: Option<Vec<String>>,
     /// The hostname to use for the container, as a valid RFC 1123 hostname.
+    ///
+    /// Since API 1.27.
     #[serde(rename = "Hostname", skip_serializing_if = "Option::is_none")]
     pub hostname: Option<String>,
     /// A list of environment variables in the form `VAR=value`.
@@ -683,44 +733,65 @@ pub struct TaskSpecContainerSpec {
     #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
     /// A list of additional groups that the container process will run as.
+    ///
+    /// Since API 1.27.
     #[serde(rename = "Groups", skip_serializing_if = "Option::is_none")]
     pub groups: Option<Vec<String>>,
     /// Security options for the container
+    ///
+    /// Since API 1.30.
     #[serde(rename = "Privileges", skip_serializing_if = "Option::is_none")]
     pub privileges: Option<super::v1_30_to_v1_39::TaskSpecContainerSpecPrivileges>,
     /// Whether a pseudo-TTY should be allocated.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "TTY", skip_serializing_if = "Option::is_none")]
     pub tty: Option<bool>,
     /// Open `stdin`
+    ///
+    /// Since API 1.27.
     #[serde(rename = "OpenStdin", skip_serializing_if = "Option::is_none")]
     pub open_stdin: Option<bool>,
     /// Mount the container's root filesystem as read only.
+    ///
+    /// Since API 1.27.
     #[serde(rename = "ReadOnly", skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
     /// Specification for mounts to be added to containers created as part of the service.
     #[serde(rename = "Mounts", skip_serializing_if = "Option::is_none")]
     pub mounts: Option<Vec<super::v1_29_to_v1_31::Mount>>,
     /// Signal to stop the container.
+    ///
+    /// Since API 1.28.
     #[serde(rename = "StopSignal", skip_serializing_if = "Option::is_none")]
     pub stop_signal: Option<String>,
     /// Amount of time to wait for the container to terminate before forcefully killing it.
     #[serde(rename = "StopGracePeriod", skip_serializing_if = "Option::is_none")]
     pub stop_grace_period: Option<i64>,
+    /// Since API 1.27.
     #[serde(rename = "HealthCheck", skip_serializing_if = "Option::is_none")]
     pub health_check: Option<super::v1_29_to_v1_43::HealthConfig>,
     /// A list of hostnames/IP mappings to add to the container's `/etc/hosts` file.
     /// The format of extra hosts on swarmkit is specified in:
     /// http://man7.org/linux/man-pages/man5/hosts.5.html
     ///   IP_address canonical_hostname [aliases...]
+    ///
+    /// Since API 1.27.
     #[serde(rename = "Hosts", skip_serializing_if = "Option::is_none")]
     pub hosts: Option<Vec<String>>,
     /// Specification for DNS related configurations in resolver configuration file (`resolv.conf`).
+    ///
+    /// Since API 1.25.
     #[serde(rename = "DNSConfig", skip_serializing_if = "Option::is_none")]
     pub dns_config: Option<super::v1_25_to_v1_49::TaskSpecContainerSpecDnsConfig>,
     /// Secrets contains references to zero or more secrets that will be exposed to the service.
+    ///
+    /// Since API 1.27.
     #[serde(rename = "Secrets", skip_serializing_if = "Option::is_none")]
     pub secrets: Option<Vec<super::v1_27_to_v1_49::TaskSpecContainerSpecSecretsItem>>,
     /// Configs contains references to zero or more configs that will be exposed to the service.
+    ///
+    /// Since API 1.30.
     #[serde(rename = "Configs", skip_serializing_if = "Option::is_none")]
     pub configs: Option<Vec<super::v1_30_to_v1_39::TaskSpecContainerSpecConfigsItem>>,
 }
@@ -731,15 +802,20 @@ pub struct TaskSpecPlacement {
     #[serde(rename = "Constraints", skip_serializing_if = "Option::is_none")]
     pub constraints: Option<Vec<String>>,
     /// Preferences provide a way to make the scheduler aware of factors such as topology. They are provided in order from highest to lowest precedence.
+    ///
+    /// Since API 1.28.
     #[serde(rename = "Preferences", skip_serializing_if = "Option::is_none")]
     pub preferences: Option<
         Vec<super::v1_28_to_v1_49::TaskSpecPlacementPreferencesItem>,
     >,
     /// An array of supported platforms.
+    ///
+    /// Since API 1.30.
     #[serde(rename = "Platforms", skip_serializing_if = "Option::is_none")]
     pub platforms: Option<Vec<TaskSpecPlacementPlatformsItem>>,
 }
 
+/// Since API 1.30, until API 1.31 (removed in 1.32).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TaskSpecPlacementPlatformsItem {
     #[serde(rename = "Architecture", skip_serializing_if = "Option::is_none")]

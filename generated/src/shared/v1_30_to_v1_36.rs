@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
+/// Since API 1.30.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ConfigCreateBody {
     /// User-defined name of the config.
@@ -20,6 +21,7 @@ pub struct ConfigCreateBody {
     pub data: Option<String>,
 }
 
+/// Since API 1.30.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ConfigSpec {
     /// User-defined name of the config.

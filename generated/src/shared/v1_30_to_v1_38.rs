@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 ///
 /// Previous versions of Docker builder used this field to store build cache,
 /// and it is not in active use anymore.
+///
+/// Since API 1.30.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ContainerConfig {
     /// The hostname to use for the container, as a valid RFC 1123 hostname.
@@ -111,6 +113,8 @@ pub struct ContainerConfig {
 }
 
 /// The state of the container.
+///
+/// Until API 1.38 (removed in 1.39).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ContainerInspectResponseState {
     /// The status of the container. For example, `"running"` or `"exited"`.
@@ -158,6 +162,8 @@ pub struct ContainerInspectResponseState {
 /// The status of the container. For example, `"running"` or `"exited"`.
 ///
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
+///
+/// Since API 1.30, until API 1.38 (removed in 1.39).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ContainerInspectResponseStateStatus {
     /// `created`

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Since API 1.30, until API 1.39 (removed in 1.40).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DistributionInspectResponse {
     /// A descriptor struct containing digest, media type, and size.
@@ -19,6 +20,8 @@ pub struct DistributionInspectResponse {
 }
 
 /// A descriptor struct containing digest, media type, and size.
+///
+/// Since API 1.30, until API 1.39 (removed in 1.40).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DistributionInspectResponseDescriptor {
     #[serde(rename = "MediaType", skip_serializing_if = "Option::is_none")]
@@ -31,6 +34,7 @@ pub struct DistributionInspectResponseDescriptor {
     pub urls: Option<Vec<String>>,
 }
 
+/// Since API 1.30, until API 1.39 (removed in 1.40).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DistributionInspectResponsePlatformsItem {
     #[serde(rename = "Architecture", skip_serializing_if = "Option::is_none")]
@@ -74,6 +78,8 @@ pub struct RestartPolicy {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum RestartPolicyName {
     /// ``
+    ///
+    /// Since API 1.30.
     Empty,
     /// `always`
     Always,
@@ -131,6 +137,7 @@ impl<'de> Deserialize<'de> for RestartPolicyName {
     }
 }
 
+/// Since API 1.30.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TaskSpecContainerSpecConfigsItem {
     /// File represents a specific target that is backed by a file.
@@ -148,6 +155,8 @@ pub struct TaskSpecContainerSpecConfigsItem {
 }
 
 /// Security options for the container
+///
+/// Since API 1.30.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TaskSpecContainerSpecPrivileges {
     /// CredentialSpec for managed service account (Windows only)
@@ -161,6 +170,8 @@ pub struct TaskSpecContainerSpecPrivileges {
 }
 
 /// CredentialSpec for managed service account (Windows only)
+///
+/// Since API 1.30.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TaskSpecContainerSpecPrivilegesCredentialSpec {
     /// Load credential spec from this file. The file is read by

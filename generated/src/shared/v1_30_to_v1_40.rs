@@ -12,6 +12,8 @@ pub struct Network {
     #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Format: `dateTime`.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "Created", skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
     #[serde(rename = "Scope", skip_serializing_if = "Option::is_none")]
@@ -24,8 +26,10 @@ pub struct Network {
     pub ipam: Option<super::v1_24_to_v1_40::Ipam>,
     #[serde(rename = "Internal", skip_serializing_if = "Option::is_none")]
     pub internal: Option<bool>,
+    /// Since API 1.27.
     #[serde(rename = "Attachable", skip_serializing_if = "Option::is_none")]
     pub attachable: Option<bool>,
+    /// Since API 1.29.
     #[serde(rename = "Ingress", skip_serializing_if = "Option::is_none")]
     pub ingress: Option<bool>,
     #[serde(rename = "Containers", skip_serializing_if = "Option::is_none")]

@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
+///
+/// Since API 1.30.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum ContainerWaitCondition {
     /// `not-running`
@@ -65,6 +67,7 @@ impl<'de> Deserialize<'de> for ContainerWaitCondition {
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct NetworkContainer {
+    /// Since API 1.30.
     #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(rename = "EndpointID", skip_serializing_if = "Option::is_none")]
@@ -104,6 +107,8 @@ pub struct SwarmJoinBody {
     /// reach the containers running on this node. Using this parameter
     /// it is possible to separate the container data traffic from the
     /// management traffic of the cluster.
+    ///
+    /// Since API 1.30.
     #[serde(rename = "DataPathAddr", skip_serializing_if = "Option::is_none")]
     pub data_path_addr: Option<String>,
     /// Addresses of manager nodes already participating in the swarm.
@@ -138,6 +143,8 @@ pub struct SwarmSpecCaConfigExternalCasItem {
     /// The root CA certificate (in PEM format) this external CA uses
     /// to issue TLS certificates (assumed to be to the current swarm
     /// root CA certificate if not provided).
+    ///
+    /// Since API 1.30.
     #[serde(rename = "CACert", skip_serializing_if = "Option::is_none")]
     pub ca_cert: Option<String>,
 }
@@ -147,6 +154,8 @@ pub struct SwarmSpecCaConfigExternalCasItem {
 /// <p><br /><p>
 ///
 /// > **Note**: `Configs.File` and `Configs.Runtime` are mutually exclusive
+///
+/// Since API 1.30.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TaskSpecContainerSpecConfigsItemFile {
     /// Name represents the final filename in the filesystem.
@@ -164,6 +173,8 @@ pub struct TaskSpecContainerSpecConfigsItemFile {
 }
 
 /// SELinux labels of the container
+///
+/// Since API 1.30.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TaskSpecContainerSpecPrivilegesSeLinuxContext {
     /// Disable SELinux
@@ -185,6 +196,8 @@ pub struct TaskSpecContainerSpecPrivilegesSeLinuxContext {
 
 /// Information about the issuer of leaf TLS certificates and the trusted root
 /// CA certificate.
+///
+/// Since API 1.30.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TlsInfo {
     /// The root CA certificate(s) that are used to validate leaf TLS

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
+/// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Secret {
     #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
@@ -59,6 +60,8 @@ pub struct ServiceCreateBody {
     #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
     pub update_config: Option<super::v1_29_to_v1_49::ServiceSpecUpdateConfig>,
     /// Specification for the rollback strategy of the service.
+    ///
+    /// Since API 1.28.
     #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
     pub rollback_config: Option<super::v1_29_to_v1_49::ServiceSpecRollbackConfig>,
     /// Array of network names or IDs to attach the service to.
@@ -86,6 +89,8 @@ pub struct ServiceSpec {
     #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
     pub update_config: Option<super::v1_29_to_v1_49::ServiceSpecUpdateConfig>,
     /// Specification for the rollback strategy of the service.
+    ///
+    /// Since API 1.28.
     #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
     pub rollback_config: Option<super::v1_29_to_v1_49::ServiceSpecRollbackConfig>,
     /// Array of network names or IDs to attach the service to.
@@ -112,6 +117,8 @@ pub struct ServiceUpdateBody {
     #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
     pub update_config: Option<super::v1_29_to_v1_49::ServiceSpecUpdateConfig>,
     /// Specification for the rollback strategy of the service.
+    ///
+    /// Since API 1.28.
     #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
     pub rollback_config: Option<super::v1_29_to_v1_49::ServiceSpecRollbackConfig>,
     /// Array of network names or IDs to attach the service to.
@@ -121,6 +128,7 @@ pub struct ServiceUpdateBody {
     pub endpoint_spec: Option<super::v1_24_to_v1_33::EndpointSpec>,
 }
 
+/// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SystemDataUsageResponse {
     #[serde(rename = "LayersSize", skip_serializing_if = "Option::is_none")]
@@ -179,6 +187,8 @@ pub struct Task {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TaskSpec {
     /// Invalid when specified with `ContainerSpec`. *(Experimental release only.)*
+    ///
+    /// Since API 1.31.
     #[serde(rename = "PluginSpec", skip_serializing_if = "Option::is_none")]
     pub plugin_spec: Option<super::v1_31_to_v1_39::TaskSpecPluginSpec>,
     /// Invalid when specified with `PluginSpec`.
@@ -193,9 +203,13 @@ pub struct TaskSpec {
     #[serde(rename = "Placement", skip_serializing_if = "Option::is_none")]
     pub placement: Option<super::v1_30_to_v1_31::TaskSpecPlacement>,
     /// A counter that triggers an update even if no relevant parameters have been changed.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "ForceUpdate", skip_serializing_if = "Option::is_none")]
     pub force_update: Option<u64>,
     /// Runtime is the type of runtime specified for the task executor.
+    ///
+    /// Since API 1.30.
     #[serde(rename = "Runtime", skip_serializing_if = "Option::is_none")]
     pub runtime: Option<String>,
     #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
@@ -219,6 +233,8 @@ pub struct Volume {
     /// Date/Time the volume was created.
     ///
     /// Format: `dateTime`.
+    ///
+    /// Since API 1.31.
     #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Low-level details about the volume, provided by the volume driver.
@@ -242,12 +258,15 @@ pub struct Volume {
     #[serde(rename = "Scope")]
     pub scope: super::v1_24_to_v1_49::VolumeScope,
     /// The driver specific options used when creating the volume.
+    ///
+    /// Since API 1.25.
     #[serde(
         rename = "Options",
         default,
         deserialize_with = "moby_api_runtime::json::null_as_default"
     )]
     pub options: HashMap<String, String>,
+    /// Since API 1.25.
     #[serde(rename = "UsageData", skip_serializing_if = "Option::is_none")]
     pub usage_data: Option<super::v1_25_to_v1_49::VolumeUsageData>,
 }

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
+/// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SecretCreateBody {
     /// User-defined name of the secret.
@@ -24,10 +25,13 @@ pub struct SecretCreateBody {
     #[serde(rename = "Data", skip_serializing_if = "Option::is_none")]
     pub data: Option<String>,
     /// Name of the secrets driver used to fetch the secret's value from an external secret store
+    ///
+    /// Since API 1.31.
     #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
     pub driver: Option<super::v1_31_to_v1_49::Driver>,
 }
 
+/// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SecretSpec {
     /// User-defined name of the secret.
@@ -47,6 +51,8 @@ pub struct SecretSpec {
     #[serde(rename = "Data", skip_serializing_if = "Option::is_none")]
     pub data: Option<String>,
     /// Name of the secrets driver used to fetch the secret's value from an external secret store
+    ///
+    /// Since API 1.31.
     #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
     pub driver: Option<super::v1_31_to_v1_49::Driver>,
 }

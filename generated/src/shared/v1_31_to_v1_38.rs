@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Since API 1.31.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct BuildPruneResponse {
     /// Disk space reclaimed in bytes
@@ -11,6 +12,7 @@ pub struct BuildPruneResponse {
     pub space_reclaimed: Option<i64>,
 }
 
+/// Until API 1.38 (removed in 1.39).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Image {
     #[serde(rename = "Id")]
@@ -39,6 +41,7 @@ pub struct Image {
     pub architecture: String,
     #[serde(rename = "Os")]
     pub os: String,
+    /// Since API 1.28, until API 1.38 (removed in 1.39).
     #[serde(rename = "OsVersion", skip_serializing_if = "Option::is_none")]
     pub os_version: Option<String>,
     #[serde(rename = "Size")]
@@ -49,10 +52,12 @@ pub struct Image {
     pub graph_driver: super::v1_28_to_v1_46::GraphDriverData,
     #[serde(rename = "RootFS")]
     pub root_fs: super::v1_28_to_v1_38::ImageRootFs,
+    /// Since API 1.31, until API 1.38 (removed in 1.39).
     #[serde(rename = "Metadata", skip_serializing_if = "Option::is_none")]
     pub metadata: Option<ImageMetadata>,
 }
 
+/// Since API 1.31, until API 1.38 (removed in 1.39).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ImageMetadata {
     /// Format: `dateTime`.

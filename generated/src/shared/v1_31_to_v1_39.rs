@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 /// > mutually exclusive. PluginSpec is only used when the Runtime field
 /// > is set to `plugin`. NetworkAttachmentSpec is used when the Runtime
 /// > field is set to `attachment`.
+///
+/// Since API 1.31.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TaskSpecPluginSpec {
     /// The name or 'alias' to use for the plugin.
@@ -29,6 +31,8 @@ pub struct TaskSpecPluginSpec {
 
 /// Describes a permission accepted by the user upon installing the
 /// plugin.
+///
+/// Since API 1.31, until API 1.39 (removed in 1.40).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TaskSpecPluginSpecPluginPrivilegeItem {
     #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]

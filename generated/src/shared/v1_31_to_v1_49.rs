@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 /// Driver represents a driver (network, logging, secrets).
+///
+/// Since API 1.31.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Driver {
     /// Name of the driver.

@@ -95,6 +95,8 @@ pub struct ContainerCreateBody {
     pub stop_signal: Option<String>,
     /// Timeout to stop a container in seconds. If omitted, the daemon-wide
     /// default is used.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "StopTimeout", skip_serializing_if = "Option::is_none")]
     pub stop_timeout: Option<i64>,
     /// Shell for when `RUN`, `CMD`, and `ENTRYPOINT` uses a shell.
@@ -138,6 +140,8 @@ pub struct ContainerInspectResponse {
     #[serde(rename = "LogPath", skip_serializing_if = "Option::is_none")]
     pub log_path: Option<String>,
     /// TODO
+    ///
+    /// Until API 1.38 (removed in 1.39).
     #[serde(rename = "Node", skip_serializing_if = "Option::is_none")]
     pub node: Option<HashMap<String, serde_json::Value>>,
     #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
@@ -214,9 +218,13 @@ pub struct HostConfig {
     #[serde(rename = "CpuQuota", skip_serializing_if = "Option::is_none")]
     pub cpu_quota: Option<i64>,
     /// The length of a CPU real-time period in microseconds. Set to 0 to allocate no time allocated to real-time tasks.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuRealtimePeriod", skip_serializing_if = "Option::is_none")]
     pub cpu_realtime_period: Option<i64>,
     /// The length of a CPU real-time runtime in microseconds. Set to 0 to allocate no time allocated to real-time tasks.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuRealtimeRuntime", skip_serializing_if = "Option::is_none")]
     pub cpu_realtime_runtime: Option<i64>,
     /// CPUs in which to allow execution (e.g., `0-3`, `0,1`)
@@ -229,9 +237,13 @@ pub struct HostConfig {
     #[serde(rename = "Devices", skip_serializing_if = "Option::is_none")]
     pub devices: Option<Vec<super::v1_24_to_v1_49::DeviceMapping>>,
     /// a list of cgroup rules to apply to the container
+    ///
+    /// Since API 1.28.
     #[serde(rename = "DeviceCgroupRules", skip_serializing_if = "Option::is_none")]
     pub device_cgroup_rules: Option<Vec<String>>,
     /// Disk limit (in bytes).
+    ///
+    /// Until API 1.39 (removed in 1.40).
     #[serde(rename = "DiskQuota", skip_serializing_if = "Option::is_none")]
     pub disk_quota: Option<i64>,
     /// Memory soft limit in bytes.
@@ -244,6 +256,8 @@ pub struct HostConfig {
     #[serde(rename = "MemorySwappiness", skip_serializing_if = "Option::is_none")]
     pub memory_swappiness: Option<i64>,
     /// CPU quota in units of 10<sup>-9</sup> CPUs.
+    ///
+    /// In API versions 1.25–1.26, 1.28–1.49.
     #[serde(rename = "NanoCpus", skip_serializing_if = "Option::is_none")]
     pub nano_cpus: Option<i64>,
     /// Disable OOM Killer for the container.
@@ -258,6 +272,8 @@ pub struct HostConfig {
     /// The number of usable CPUs (Windows only).
     ///
     /// On Windows Server containers, the processor resource controls are mutually exclusive. The order of precedence is `CPUCount` first, then `CPUShares`, and `CPUPercent` last.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuCount", skip_serializing_if = "Option::is_none")]
     pub cpu_count: Option<i64>,
     /// The usable percentage of the available CPUs (Windows only).
@@ -296,6 +312,8 @@ pub struct HostConfig {
     #[serde(rename = "RestartPolicy", skip_serializing_if = "Option::is_none")]
     pub restart_policy: Option<super::v1_30_to_v1_39::RestartPolicy>,
     /// Automatically remove the container when the container's process exits. This has no effect if `RestartPolicy` is set.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "AutoRemove", skip_serializing_if = "Option::is_none")]
     pub auto_remove: Option<bool>,
     /// Driver that this container uses to mount volumes.
@@ -305,6 +323,8 @@ pub struct HostConfig {
     #[serde(rename = "VolumesFrom", skip_serializing_if = "Option::is_none")]
     pub volumes_from: Option<Vec<String>>,
     /// Specification for mounts to be added to the container.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "Mounts", skip_serializing_if = "Option::is_none")]
     pub mounts: Option<Vec<super::v1_32_to_v1_39::Mount>>,
     /// A list of kernel capabilities to add to the container.
@@ -432,6 +452,7 @@ pub struct Task {
     /// The ID of the node that this task is on.
     #[serde(rename = "NodeID", skip_serializing_if = "Option::is_none")]
     pub node_id: Option<String>,
+    /// Since API 1.32.
     #[serde(
         rename = "AssignedGenericResources",
         skip_serializing_if = "Option::is_none"
@@ -451,6 +472,8 @@ pub struct Task {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TaskSpec {
     /// Invalid when specified with `ContainerSpec`. *(Experimental release only.)*
+    ///
+    /// Since API 1.31.
     #[serde(rename = "PluginSpec", skip_serializing_if = "Option::is_none")]
     pub plugin_spec: Option<super::v1_31_to_v1_39::TaskSpecPluginSpec>,
     /// Invalid when specified with `PluginSpec`.
@@ -465,9 +488,13 @@ pub struct TaskSpec {
     #[serde(rename = "Placement", skip_serializing_if = "Option::is_none")]
     pub placement: Option<super::v1_32_to_v1_39::TaskSpecPlacement>,
     /// A counter that triggers an update even if no relevant parameters have been changed.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "ForceUpdate", skip_serializing_if = "Option::is_none")]
     pub force_update: Option<u64>,
     /// Runtime is the type of runtime specified for the task executor.
+    ///
+    /// Since API 1.30.
     #[serde(rename = "Runtime", skip_serializing_if = "Option::is_none")]
     pub runtime: Option<String>,
     #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
@@ -493,6 +520,8 @@ pub struct TaskSpecContainerSpec {
     #[serde(rename = "Args", skip_serializing_if = "Option::is_none")]
     pub args: Option<Vec<String>>,
     /// The hostname to use for the container, as a valid RFC 1123 hostname.
+    ///
+    /// Since API 1.27.
     #[serde(rename = "Hostname", skip_serializing_if = "Option::is_none")]
     pub hostname: Option<String>,
     /// A list of environment variables in the form `VAR=value`.
@@ -505,29 +534,42 @@ pub struct TaskSpecContainerSpec {
     #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
     /// A list of additional groups that the container process will run as.
+    ///
+    /// Since API 1.27.
     #[serde(rename = "Groups", skip_serializing_if = "Option::is_none")]
     pub groups: Option<Vec<String>>,
     /// Security options for the container
+    ///
+    /// Since API 1.30.
     #[serde(rename = "Privileges", skip_serializing_if = "Option::is_none")]
     pub privileges: Option<super::v1_30_to_v1_39::TaskSpecContainerSpecPrivileges>,
     /// Whether a pseudo-TTY should be allocated.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "TTY", skip_serializing_if = "Option::is_none")]
     pub tty: Option<bool>,
     /// Open `stdin`
+    ///
+    /// Since API 1.27.
     #[serde(rename = "OpenStdin", skip_serializing_if = "Option::is_none")]
     pub open_stdin: Option<bool>,
     /// Mount the container's root filesystem as read only.
+    ///
+    /// Since API 1.27.
     #[serde(rename = "ReadOnly", skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
     /// Specification for mounts to be added to containers created as part of the service.
     #[serde(rename = "Mounts", skip_serializing_if = "Option::is_none")]
     pub mounts: Option<Vec<super::v1_32_to_v1_39::Mount>>,
     /// Signal to stop the container.
+    ///
+    /// Since API 1.28.
     #[serde(rename = "StopSignal", skip_serializing_if = "Option::is_none")]
     pub stop_signal: Option<String>,
     /// Amount of time to wait for the container to terminate before forcefully killing it.
     #[serde(rename = "StopGracePeriod", skip_serializing_if = "Option::is_none")]
     pub stop_grace_period: Option<i64>,
+    /// Since API 1.27.
     #[serde(rename = "HealthCheck", skip_serializing_if = "Option::is_none")]
     pub health_check: Option<super::v1_29_to_v1_43::HealthConfig>,
     /// A list of hostname/IP mappings to add to the container's `hosts`
@@ -536,15 +578,23 @@ pub struct TaskSpecContainerSpec {
     /// man page:
     ///
     ///     IP_address canonical_hostname [aliases...]
+    ///
+    /// Since API 1.27.
     #[serde(rename = "Hosts", skip_serializing_if = "Option::is_none")]
     pub hosts: Option<Vec<String>>,
     /// Specification for DNS related configurations in resolver configuration file (`resolv.conf`).
+    ///
+    /// Since API 1.25.
     #[serde(rename = "DNSConfig", skip_serializing_if = "Option::is_none")]
     pub dns_config: Option<super::v1_25_to_v1_49::TaskSpecContainerSpecDnsConfig>,
     /// Secrets contains references to zero or more secrets that will be exposed to the service.
+    ///
+    /// Since API 1.27.
     #[serde(rename = "Secrets", skip_serializing_if = "Option::is_none")]
     pub secrets: Option<Vec<super::v1_27_to_v1_49::TaskSpecContainerSpecSecretsItem>>,
     /// Configs contains references to zero or more configs that will be exposed to the service.
+    ///
+    /// Since API 1.30.
     #[serde(rename = "Configs", skip_serializing_if = "Option::is_none")]
     pub configs: Option<Vec<super::v1_30_to_v1_39::TaskSpecContainerSpecConfigsItem>>,
 }

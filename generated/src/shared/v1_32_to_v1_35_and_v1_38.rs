@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
+/// Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SystemInfo {
     /// Unique identifier of the daemon.
@@ -62,6 +63,8 @@ pub struct SystemInfo {
     /// > **Note**: The information returned in this field is only propagated
     /// > by the Swarm standalone API, and is empty (`null`) when using
     /// > built-in swarm mode.
+    ///
+    /// Since API 1.32, until API 1.40 (removed in 1.41).
     #[serde(rename = "SystemStatus", skip_serializing_if = "Option::is_none")]
     pub system_status: Option<Vec<Vec<String>>>,
     #[serde(rename = "Plugins", skip_serializing_if = "Option::is_none")]
@@ -224,6 +227,8 @@ pub struct SystemInfo {
     /// > mode, and overlay networking using an external k/v store. Overlay
     /// > networks with Swarm mode enabled use the built-in raft store, and
     /// > this field will be empty.
+    ///
+    /// Since API 1.32, until API 1.41 (removed in 1.42).
     #[serde(rename = "ClusterStore", skip_serializing_if = "Option::is_none")]
     pub cluster_store: Option<String>,
     /// The network endpoint that the Engine advertises for the purpose of
@@ -236,6 +241,8 @@ pub struct SystemInfo {
     /// > mode, and overlay networking using an external k/v store. Overlay
     /// > networks with Swarm mode enabled use the built-in raft store, and
     /// > this field will be empty.
+    ///
+    /// Since API 1.32, until API 1.41 (removed in 1.42).
     #[serde(rename = "ClusterAdvertise", skip_serializing_if = "Option::is_none")]
     pub cluster_advertise: Option<String>,
     /// List of [OCI compliant](https://github.com/opencontainers/runtime-spec)

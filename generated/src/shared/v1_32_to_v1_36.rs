@@ -7,16 +7,23 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Config {
+    /// Since API 1.30.
     #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// Since API 1.30.
     #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
     pub version: Option<super::v1_32_to_v1_49::ObjectVersion>,
     /// Format: `dateTime`.
+    ///
+    /// Since API 1.30.
     #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Format: `dateTime`.
+    ///
+    /// Since API 1.30.
     #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
+    /// Since API 1.30.
     #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
     pub spec: Option<super::v1_30_to_v1_36::ConfigSpec>,
 }
@@ -68,6 +75,7 @@ pub struct ContainerSummary {
     pub mounts: Option<Vec<super::v1_32_to_v1_41::MountPoint>>,
 }
 
+/// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Secret {
     #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
@@ -84,6 +92,7 @@ pub struct Secret {
     pub spec: Option<super::v1_31_to_v1_36::SecretSpec>,
 }
 
+/// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SystemDataUsageResponse {
     #[serde(rename = "LayersSize", skip_serializing_if = "Option::is_none")]

@@ -28,14 +28,19 @@ pub struct ClusterInfo {
     pub updated_at: Option<String>,
     #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
     pub spec: Option<super::v1_32_to_v1_49::SwarmSpec>,
+    /// Since API 1.30.
     #[serde(rename = "TLSInfo", skip_serializing_if = "Option::is_none")]
     pub tls_info: Option<super::v1_30_to_v1_49::TlsInfo>,
     /// Whether there is currently a root CA rotation in progress for the swarm
+    ///
+    /// Since API 1.30.
     #[serde(rename = "RootRotationInProgress", skip_serializing_if = "Option::is_none")]
     pub root_rotation_in_progress: Option<bool>,
 }
 
 /// This container's networking configuration.
+///
+/// Until API 1.38 (removed in 1.39).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ContainerCreateBodyNetworkingConfig {
     /// A mapping of network name to endpoint configuration for that network.
@@ -45,6 +50,7 @@ pub struct ContainerCreateBodyNetworkingConfig {
     >,
 }
 
+/// Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Swarm {
     /// The ID of the swarm.
@@ -76,6 +82,8 @@ pub struct Swarm {
 }
 
 /// Represents generic information about swarm.
+///
+/// Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SwarmInfo {
     /// Unique identifier of for this node in the swarm.
@@ -125,6 +133,8 @@ pub struct SwarmInitBody {
     /// The `DataPathAddr` specifies the address that global scope network drivers will publish towards other
     /// nodes in order to reach the containers running on this node. Using this parameter it is possible to
     /// separate the container data traffic from the management traffic of the cluster.
+    ///
+    /// Since API 1.30.
     #[serde(rename = "DataPathAddr", skip_serializing_if = "Option::is_none")]
     pub data_path_addr: Option<String>,
     /// Force creation of a new swarm.

@@ -28,6 +28,8 @@ pub struct Mount {
     #[serde(rename = "ReadOnly", skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
     /// The consistency requirement for the mount: `default`, `consistent`, `cached`, or `delegated`.
+    ///
+    /// Since API 1.29.
     #[serde(rename = "Consistency", skip_serializing_if = "Option::is_none")]
     pub consistency: Option<String>,
     /// Optional configuration for the `bind` type.
@@ -44,6 +46,8 @@ pub struct Mount {
 /// The driver to use for managing cgroups.
 ///
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
+///
+/// Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum SystemInfoCgroupDriver {
     /// `cgroupfs`
@@ -121,6 +125,8 @@ pub struct TaskSpecPlacement {
     /// Preferences provide a way to make the scheduler aware of factors
     /// such as topology. They are provided in order from highest to
     /// lowest precedence.
+    ///
+    /// Since API 1.28.
     #[serde(rename = "Preferences", skip_serializing_if = "Option::is_none")]
     pub preferences: Option<
         Vec<super::v1_28_to_v1_49::TaskSpecPlacementPreferencesItem>,
@@ -129,6 +135,8 @@ pub struct TaskSpecPlacement {
     /// run on. This field is used in the platform filter for scheduling.
     /// If empty, then the platform filter is off, meaning there are no
     /// scheduling restrictions.
+    ///
+    /// Since API 1.30.
     #[serde(rename = "Platforms", skip_serializing_if = "Option::is_none")]
     pub platforms: Option<Vec<super::v1_32_to_v1_49::Platform>>,
 }

@@ -65,6 +65,8 @@ pub enum MountType {
     /// `bind`
     Bind,
     /// `npipe`
+    ///
+    /// Since API 1.32.
     Npipe,
     /// `tmpfs`
     Tmpfs,
@@ -134,6 +136,8 @@ pub struct Volume {
     /// Date/Time the volume was created.
     ///
     /// Format: `dateTime`.
+    ///
+    /// Since API 1.31.
     #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Low-level details about the volume, provided by the volume driver.
@@ -158,6 +162,8 @@ pub struct Volume {
     #[serde(rename = "Scope")]
     pub scope: super::v1_24_to_v1_49::VolumeScope,
     /// The driver specific options used when creating the volume.
+    ///
+    /// Since API 1.25.
     #[serde(
         rename = "Options",
         default,
@@ -166,6 +172,8 @@ pub struct Volume {
     pub options: HashMap<String, String>,
     /// Usage details about the volume. This information is used by the
     /// `GET /system/df` endpoint, and omitted in other endpoints.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "UsageData", skip_serializing_if = "Option::is_none")]
     pub usage_data: Option<super::v1_25_to_v1_49::VolumeUsageData>,
 }

@@ -50,6 +50,8 @@ pub struct EndpointSettings {
     pub mac_address: Option<String>,
     /// DriverOpts is a mapping of driver options and values. These options
     /// are passed directly to the driver and are driver specific.
+    ///
+    /// Since API 1.32.
     #[serde(rename = "DriverOpts", skip_serializing_if = "Option::is_none")]
     pub driver_opts: Option<HashMap<String, String>>,
 }
@@ -64,6 +66,8 @@ pub struct NetworkConnectBody {
 }
 
 /// NetworkSettings exposes the network settings in the API
+///
+/// Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct NetworkSettings {
     /// Name of the network's bridge (for example, `docker0`).
@@ -189,6 +193,8 @@ pub struct NetworkSettings {
 /// The runtime is invoked by the daemon via the `containerd` daemon. OCI
 /// runtimes act as an interface to the Linux kernel namespaces, cgroups,
 /// and SELinux.
+///
+/// Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Runtime {
     /// Name and, optional, path, of the OCI executable binary.

@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 /// Commit holds the Git-commit (SHA1) that a binary was built from, as
 /// reported in the version-string of external tools, such as `containerd`,
 /// or `runC`.
+///
+/// Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Commit {
     /// Actual commit ID of external tool.
@@ -16,11 +18,15 @@ pub struct Commit {
     /// Commit ID of external tool expected by dockerd as set at build time.
     ///
     /// **Deprecated**: This field is deprecated and will be omitted in a API v1.49.
+    ///
+    /// Since API 1.32, until API 1.48 (removed in 1.49).
     #[serde(rename = "Expected", skip_serializing_if = "Option::is_none")]
     pub expected: Option<String>,
 }
 
 /// RegistryServiceConfig stores daemon registry services configuration.
+///
+/// Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct RegistryServiceConfig {
     /// List of IP ranges to which nondistributable artifacts can be pushed,
@@ -30,6 +36,8 @@ pub struct RegistryServiceConfig {
     ///
     /// > **Deprecated**: Pushing nondistributable artifacts is now always enabled
     /// > and this field is always `null`. This field will be removed in a API v1.49.
+    ///
+    /// Since API 1.32, until API 1.48 (removed in 1.49).
     #[serde(
         rename = "AllowNondistributableArtifactsCIDRs",
         skip_serializing_if = "Option::is_none"
@@ -42,6 +50,8 @@ pub struct RegistryServiceConfig {
     ///
     /// > **Deprecated**: Pushing nondistributable artifacts is now always enabled
     /// > and this field is always `null`. This field will be removed in a API v1.49.
+    ///
+    /// Since API 1.32, until API 1.48 (removed in 1.49).
     #[serde(
         rename = "AllowNondistributableArtifactsHostnames",
         skip_serializing_if = "Option::is_none"

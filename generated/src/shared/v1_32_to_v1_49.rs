@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 /// Address represents an IPv4 or IPv6 IP address.
+///
+/// Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Address {
     /// IP address.
@@ -17,6 +19,8 @@ pub struct Address {
 }
 
 /// EndpointIPAMConfig represents an endpoint's IPAM configuration.
+///
+/// Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct EndpointIpamConfig {
     #[serde(rename = "IPv4Address", skip_serializing_if = "Option::is_none")]
@@ -28,6 +32,8 @@ pub struct EndpointIpamConfig {
 }
 
 /// EngineDescription provides information about an engine.
+///
+/// Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct EngineDescription {
     #[serde(rename = "EngineVersion", skip_serializing_if = "Option::is_none")]
@@ -38,6 +44,7 @@ pub struct EngineDescription {
     pub plugins: Option<Vec<EngineDescriptionPluginsItem>>,
 }
 
+/// Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct EngineDescriptionPluginsItem {
     #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
@@ -48,8 +55,11 @@ pub struct EngineDescriptionPluginsItem {
 
 /// User-defined resources can be either Integer resources (e.g, `SSD=3`) or
 /// String resources (e.g, `GPU=UUID1`).
+///
+/// Since API 1.32.
 pub type GenericResources = Vec<GenericResourcesItem>;
 
+/// Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct GenericResourcesItem {
     #[serde(rename = "NamedResourceSpec", skip_serializing_if = "Option::is_none")]
@@ -58,6 +68,7 @@ pub struct GenericResourcesItem {
     pub discrete_resource_spec: Option<GenericResourcesItemDiscreteResourceSpec>,
 }
 
+/// Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct GenericResourcesItemDiscreteResourceSpec {
     #[serde(rename = "Kind", skip_serializing_if = "Option::is_none")]
@@ -66,6 +77,7 @@ pub struct GenericResourcesItemDiscreteResourceSpec {
     pub value: Option<i64>,
 }
 
+/// Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct GenericResourcesItemNamedResourceSpec {
     #[serde(rename = "Kind", skip_serializing_if = "Option::is_none")]
@@ -75,6 +87,8 @@ pub struct GenericResourcesItemNamedResourceSpec {
 }
 
 /// IndexInfo contains information about a registry.
+///
+/// Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct IndexInfo {
     /// Name of the registry, such as "docker.io".
@@ -103,6 +117,8 @@ pub struct IndexInfo {
 }
 
 /// JoinTokens contains the tokens workers and managers need to join the swarm.
+///
+/// Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct JoinTokens {
     /// The token workers can use to join the swarm.
@@ -116,6 +132,8 @@ pub struct JoinTokens {
 /// Current local status of this node.
 ///
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
+///
+/// Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum LocalNodeState {
     /// ``
@@ -189,6 +207,8 @@ impl<'de> Deserialize<'de> for LocalNodeState {
 ///
 /// It provides the current status of a node's manager component, if the node
 /// is a manager.
+///
+/// Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ManagerStatus {
     /// Defaults to `false`.
@@ -223,8 +243,10 @@ pub struct Node {
     pub spec: Option<super::v1_24_to_v1_49::NodeSpec>,
     #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
     pub description: Option<NodeDescription>,
+    /// Since API 1.32.
     #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
     pub status: Option<NodeStatus>,
+    /// Since API 1.32.
     #[serde(rename = "ManagerStatus", skip_serializing_if = "Option::is_none")]
     pub manager_status: Option<ManagerStatus>,
 }
@@ -241,6 +263,7 @@ pub struct NodeDescription {
     pub resources: Option<ResourceObject>,
     #[serde(rename = "Engine", skip_serializing_if = "Option::is_none")]
     pub engine: Option<EngineDescription>,
+    /// Since API 1.30.
     #[serde(rename = "TLSInfo", skip_serializing_if = "Option::is_none")]
     pub tls_info: Option<super::v1_30_to_v1_49::TlsInfo>,
 }
@@ -248,6 +271,8 @@ pub struct NodeDescription {
 /// NodeState represents the state of a node.
 ///
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
+///
+/// Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum NodeState {
     /// `unknown`
@@ -311,6 +336,8 @@ impl<'de> Deserialize<'de> for NodeState {
 /// NodeStatus represents the status of a node.
 ///
 /// It provides the current status of the node, as seen by the manager.
+///
+/// Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct NodeStatus {
     #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
@@ -332,6 +359,8 @@ pub struct NodeStatus {
 /// version, only one of the requests can succeed. As a result, two separate
 /// update requests that happen at the same time will not unintentionally
 /// overwrite each other.
+///
+/// Since API 1.27.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ObjectVersion {
     #[serde(rename = "Index", skip_serializing_if = "Option::is_none")]
@@ -339,6 +368,8 @@ pub struct ObjectVersion {
 }
 
 /// Represents a peer-node in the swarm
+///
+/// Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PeerNode {
     /// Unique identifier of for this node in the swarm.
@@ -350,6 +381,8 @@ pub struct PeerNode {
 }
 
 /// Platform represents the platform (Arch/OS).
+///
+/// Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Platform {
     /// Architecture represents the hardware architecture (for example,
@@ -368,6 +401,8 @@ pub struct Platform {
 /// > **Note**: Only unmanaged (V1) plugins are included in this list.
 /// > V1 plugins are "lazily" loaded, and are not returned in this list
 /// > if there is no resource using the plugin.
+///
+/// Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PluginsInfo {
     /// Names of available volume-drivers, and network-driver plugins.
@@ -386,6 +421,8 @@ pub struct PluginsInfo {
 
 /// PortBinding represents a binding between a host IP address and a host
 /// port.
+///
+/// Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PortBinding {
     /// Host IP address that the container's port is mapped to.
@@ -402,11 +439,15 @@ pub struct PortBinding {
 ///
 /// If a container's port is mapped for multiple protocols, separate entries
 /// are added to the mapping table.
+///
+/// Since API 1.32.
 pub type PortMap = HashMap<String, Option<Vec<PortBinding>>>;
 
 /// Reachability represents the reachability of a node.
 ///
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
+///
+/// Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Reachability {
     /// `unknown`
@@ -465,6 +506,8 @@ impl<'de> Deserialize<'de> for Reachability {
 
 /// An object describing the resources which can be advertised by a node and
 /// requested by a task.
+///
+/// Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ResourceObject {
     #[serde(rename = "NanoCPUs", skip_serializing_if = "Option::is_none")]
@@ -497,6 +540,8 @@ pub struct SwarmSpec {
     #[serde(rename = "CAConfig", skip_serializing_if = "Option::is_none")]
     pub ca_config: Option<SwarmSpecCaConfig>,
     /// Parameters related to encryption-at-rest.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "EncryptionConfig", skip_serializing_if = "Option::is_none")]
     pub encryption_config: Option<super::v1_25_to_v1_49::SwarmSpecEncryptionConfig>,
     /// Defaults for creating tasks in this cluster.
@@ -518,15 +563,21 @@ pub struct SwarmSpecCaConfig {
     >,
     /// The desired signing CA certificate for all swarm node TLS leaf
     /// certificates, in PEM format.
+    ///
+    /// Since API 1.30.
     #[serde(rename = "SigningCACert", skip_serializing_if = "Option::is_none")]
     pub signing_ca_cert: Option<String>,
     /// The desired signing CA key for all swarm node TLS leaf certificates,
     /// in PEM format.
+    ///
+    /// Since API 1.30.
     #[serde(rename = "SigningCAKey", skip_serializing_if = "Option::is_none")]
     pub signing_ca_key: Option<String>,
     /// An integer whose purpose is to force swarm to generate a new
     /// signing CA certificate and key, if none have been specified in
     /// `SigningCACert` and `SigningCAKey`
+    ///
+    /// Since API 1.30.
     #[serde(rename = "ForceRotate", skip_serializing_if = "Option::is_none")]
     pub force_rotate: Option<u64>,
 }
@@ -573,6 +624,8 @@ pub struct SwarmSpecRaft {
 /// This option is currently not used on other platforms.
 ///
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
+///
+/// Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum SystemInfoIsolation {
     /// `default`

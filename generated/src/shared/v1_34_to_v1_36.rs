@@ -27,6 +27,8 @@ pub struct EndpointPortConfig {
     ///   the swarm node where that service is running.
     ///
     /// Defaults to `"ingress"`.
+    ///
+    /// Since API 1.34.
     #[serde(rename = "PublishMode", skip_serializing_if = "Option::is_none")]
     pub publish_mode: Option<super::v1_34_to_v1_49::EndpointPortConfigPublishMode>,
 }

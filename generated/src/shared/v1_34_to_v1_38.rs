@@ -11,11 +11,15 @@ pub struct ContainerWaitResponse {
     #[serde(rename = "StatusCode")]
     pub status_code: i64,
     /// container waiting error, if any
+    ///
+    /// Since API 1.34.
     #[serde(rename = "Error", skip_serializing_if = "Option::is_none")]
     pub error: Option<ContainerWaitResponseError>,
 }
 
 /// container waiting error, if any
+///
+/// Since API 1.34, until API 1.38 (removed in 1.39).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ContainerWaitResponseError {
     /// Details of an error

@@ -15,6 +15,8 @@ use serde::{Deserialize, Serialize};
 ///   the swarm node where that service is running.
 ///
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
+///
+/// Since API 1.34.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum EndpointPortConfigPublishMode {
     /// `ingress`

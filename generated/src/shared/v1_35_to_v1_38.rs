@@ -5,16 +5,20 @@
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
+/// Until API 1.38 (removed in 1.39).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SystemVersionResponse {
+    /// Since API 1.35, until API 1.38 (removed in 1.39).
     #[serde(rename = "Platform", skip_serializing_if = "Option::is_none")]
     pub platform: Option<SystemVersionResponsePlatform>,
+    /// Since API 1.35, until API 1.38 (removed in 1.39).
     #[serde(rename = "Components", skip_serializing_if = "Option::is_none")]
     pub components: Option<Vec<SystemVersionResponseComponentsItem>>,
     #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
     #[serde(rename = "ApiVersion", skip_serializing_if = "Option::is_none")]
     pub api_version: Option<String>,
+    /// Since API 1.25, until API 1.38 (removed in 1.39).
     #[serde(rename = "MinAPIVersion", skip_serializing_if = "Option::is_none")]
     pub min_api_version: Option<String>,
     #[serde(rename = "GitCommit", skip_serializing_if = "Option::is_none")]
@@ -33,6 +37,7 @@ pub struct SystemVersionResponse {
     pub build_time: Option<String>,
 }
 
+/// Since API 1.35, until API 1.38 (removed in 1.39).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SystemVersionResponseComponentsItem {
     #[serde(rename = "Name")]
@@ -43,6 +48,7 @@ pub struct SystemVersionResponseComponentsItem {
     pub details: Option<HashMap<String, serde_json::Value>>,
 }
 
+/// Since API 1.35, until API 1.38 (removed in 1.39).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SystemVersionResponsePlatform {
     #[serde(rename = "Name")]

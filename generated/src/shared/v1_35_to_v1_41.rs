@@ -24,6 +24,8 @@ pub struct ContainerExecBody {
     #[serde(rename = "Tty", skip_serializing_if = "Option::is_none")]
     pub tty: Option<bool>,
     /// A list of environment variables in the form `["VAR=value", ...]`.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "Env", skip_serializing_if = "Option::is_none")]
     pub env: Option<Vec<String>>,
     /// Command to run, as a string or array of strings.
@@ -40,6 +42,8 @@ pub struct ContainerExecBody {
     #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
     /// The working directory for the exec process inside the container.
+    ///
+    /// Since API 1.35.
     #[serde(rename = "WorkingDir", skip_serializing_if = "Option::is_none")]
     pub working_dir: Option<String>,
 }

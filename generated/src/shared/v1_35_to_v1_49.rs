@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 /// (Windows only)
 ///
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
+///
+/// Since API 1.35.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum TaskSpecContainerSpecIsolation {
     /// `default`

@@ -20,6 +20,7 @@ pub struct BuildInfo {
     pub progress: Option<String>,
     #[serde(rename = "progressDetail", skip_serializing_if = "Option::is_none")]
     pub progress_detail: Option<super::v1_36_to_v1_49::ProgressDetail>,
+    /// Since API 1.36.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub aux: Option<super::v1_36_to_v1_49::ImageId>,
 }

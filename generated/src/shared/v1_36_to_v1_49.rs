@@ -6,8 +6,10 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ExecInspectResponse {
+    /// Since API 1.36.
     #[serde(rename = "CanRemove", skip_serializing_if = "Option::is_none")]
     pub can_remove: Option<bool>,
+    /// Since API 1.36.
     #[serde(rename = "DetachKeys", skip_serializing_if = "Option::is_none")]
     pub detach_keys: Option<String>,
     #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
@@ -27,11 +29,15 @@ pub struct ExecInspectResponse {
     #[serde(rename = "ContainerID", skip_serializing_if = "Option::is_none")]
     pub container_id: Option<String>,
     /// The system process ID for the exec process.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "Pid", skip_serializing_if = "Option::is_none")]
     pub pid: Option<i64>,
 }
 
 /// Image ID or Digest
+///
+/// Since API 1.36.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ImageId {
     #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
@@ -40,8 +46,10 @@ pub struct ImageId {
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ProgressDetail {
+    /// Since API 1.36.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current: Option<i64>,
+    /// Since API 1.36.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
 }

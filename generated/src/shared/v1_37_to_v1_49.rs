@@ -7,20 +7,28 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Config {
+    /// Since API 1.30.
     #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// Since API 1.30.
     #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
     pub version: Option<super::v1_32_to_v1_49::ObjectVersion>,
     /// Format: `dateTime`.
+    ///
+    /// Since API 1.30.
     #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Format: `dateTime`.
+    ///
+    /// Since API 1.30.
     #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
+    /// Since API 1.30.
     #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
     pub spec: Option<ConfigSpec>,
 }
 
+/// Since API 1.30.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ConfigCreateBody {
     /// User-defined name of the config.
@@ -38,10 +46,13 @@ pub struct ConfigCreateBody {
     ///
     /// Templating controls whether and how to evaluate the config payload as
     /// a template. If no driver is set, no templating is used.
+    ///
+    /// Since API 1.37.
     #[serde(rename = "Templating", skip_serializing_if = "Option::is_none")]
     pub templating: Option<super::v1_31_to_v1_49::Driver>,
 }
 
+/// Since API 1.30.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ConfigSpec {
     /// User-defined name of the config.
@@ -59,6 +70,8 @@ pub struct ConfigSpec {
     ///
     /// Templating controls whether and how to evaluate the config payload as
     /// a template. If no driver is set, no templating is used.
+    ///
+    /// Since API 1.37.
     #[serde(rename = "Templating", skip_serializing_if = "Option::is_none")]
     pub templating: Option<super::v1_31_to_v1_49::Driver>,
 }
@@ -86,6 +99,8 @@ pub struct EndpointPortConfig {
     ///   the swarm node where that service is running.
     ///
     /// Defaults to `"ingress"`.
+    ///
+    /// Since API 1.34.
     #[serde(rename = "PublishMode", skip_serializing_if = "Option::is_none")]
     pub publish_mode: Option<super::v1_34_to_v1_49::EndpointPortConfigPublishMode>,
 }
@@ -98,6 +113,8 @@ pub enum EndpointPortConfigProtocol {
     /// `udp`
     Udp,
     /// `sctp`
+    ///
+    /// Since API 1.37.
     Sctp,
     /// A value not listed in this API version.
     Other(String),
@@ -187,6 +204,8 @@ pub enum PortType {
     /// `udp`
     Udp,
     /// `sctp`
+    ///
+    /// Since API 1.37.
     Sctp,
     /// A value not listed in this API version.
     Other(String),
@@ -236,6 +255,7 @@ impl<'de> Deserialize<'de> for PortType {
     }
 }
 
+/// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Secret {
     #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
@@ -252,6 +272,7 @@ pub struct Secret {
     pub spec: Option<SecretSpec>,
 }
 
+/// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SecretCreateBody {
     /// User-defined name of the secret.
@@ -272,16 +293,21 @@ pub struct SecretCreateBody {
     pub data: Option<String>,
     /// Name of the secrets driver used to fetch the secret's value from an
     /// external secret store.
+    ///
+    /// Since API 1.31.
     #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
     pub driver: Option<super::v1_31_to_v1_49::Driver>,
     /// Templating driver, if applicable
     ///
     /// Templating controls whether and how to evaluate the config payload as
     /// a template. If no driver is set, no templating is used.
+    ///
+    /// Since API 1.37.
     #[serde(rename = "Templating", skip_serializing_if = "Option::is_none")]
     pub templating: Option<super::v1_31_to_v1_49::Driver>,
 }
 
+/// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SecretSpec {
     /// User-defined name of the secret.
@@ -302,12 +328,16 @@ pub struct SecretSpec {
     pub data: Option<String>,
     /// Name of the secrets driver used to fetch the secret's value from an
     /// external secret store.
+    ///
+    /// Since API 1.31.
     #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
     pub driver: Option<super::v1_31_to_v1_49::Driver>,
     /// Templating driver, if applicable
     ///
     /// Templating controls whether and how to evaluate the config payload as
     /// a template. If no driver is set, no templating is used.
+    ///
+    /// Since API 1.37.
     #[serde(rename = "Templating", skip_serializing_if = "Option::is_none")]
     pub templating: Option<super::v1_31_to_v1_49::Driver>,
 }
@@ -352,8 +382,12 @@ pub enum TaskState {
     /// `rejected`
     Rejected,
     /// `remove`
+    ///
+    /// Since API 1.37.
     Remove,
     /// `orphaned`
+    ///
+    /// Since API 1.37.
     Orphaned,
     /// A value not listed in this API version.
     Other(String),

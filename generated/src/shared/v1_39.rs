@@ -28,19 +28,26 @@ pub struct ClusterInfo {
     pub updated_at: Option<String>,
     #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
     pub spec: Option<super::v1_32_to_v1_49::SwarmSpec>,
+    /// Since API 1.30.
     #[serde(rename = "TLSInfo", skip_serializing_if = "Option::is_none")]
     pub tls_info: Option<super::v1_30_to_v1_49::TlsInfo>,
     /// Whether there is currently a root CA rotation in progress for the swarm
+    ///
+    /// Since API 1.30.
     #[serde(rename = "RootRotationInProgress", skip_serializing_if = "Option::is_none")]
     pub root_rotation_in_progress: Option<bool>,
     /// Default Address Pool specifies default subnet pools for global scope
     /// networks.
+    ///
+    /// Since API 1.39.
     #[serde(rename = "DefaultAddrPool", skip_serializing_if = "Option::is_none")]
     pub default_addr_pool: Option<Vec<String>>,
     /// SubnetSize specifies the subnet size of the networks created from the
     /// default subnet pool.
     ///
     /// Defaults to `24`.
+    ///
+    /// Since API 1.39.
     #[serde(rename = "SubnetSize", skip_serializing_if = "Option::is_none")]
     pub subnet_size: Option<u32>,
 }
@@ -141,6 +148,8 @@ pub struct ContainerCreateBody {
     pub stop_signal: Option<String>,
     /// Timeout to stop a container in seconds. If omitted, the daemon-wide
     /// default is used.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "StopTimeout", skip_serializing_if = "Option::is_none")]
     pub stop_timeout: Option<i64>,
     /// Shell for when `RUN`, `CMD`, and `ENTRYPOINT` uses a shell.
@@ -278,10 +287,14 @@ pub struct ContainerUpdateBody {
     pub cpu_quota: Option<i64>,
     /// The length of a CPU real-time period in microseconds. Set to 0 to
     /// allocate no time allocated to real-time tasks.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuRealtimePeriod", skip_serializing_if = "Option::is_none")]
     pub cpu_realtime_period: Option<i64>,
     /// The length of a CPU real-time runtime in microseconds. Set to 0 to
     /// allocate no time allocated to real-time tasks.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuRealtimeRuntime", skip_serializing_if = "Option::is_none")]
     pub cpu_realtime_runtime: Option<i64>,
     /// CPUs in which to allow execution (e.g., `0-3`, `0,1`).
@@ -295,9 +308,13 @@ pub struct ContainerUpdateBody {
     #[serde(rename = "Devices", skip_serializing_if = "Option::is_none")]
     pub devices: Option<Vec<super::v1_24_to_v1_49::DeviceMapping>>,
     /// a list of cgroup rules to apply to the container
+    ///
+    /// Since API 1.28.
     #[serde(rename = "DeviceCgroupRules", skip_serializing_if = "Option::is_none")]
     pub device_cgroup_rules: Option<Vec<String>>,
     /// Disk limit (in bytes).
+    ///
+    /// Until API 1.39 (removed in 1.40).
     #[serde(rename = "DiskQuota", skip_serializing_if = "Option::is_none")]
     pub disk_quota: Option<i64>,
     /// Memory soft limit in bytes.
@@ -312,6 +329,8 @@ pub struct ContainerUpdateBody {
     #[serde(rename = "MemorySwappiness", skip_serializing_if = "Option::is_none")]
     pub memory_swappiness: Option<i64>,
     /// CPU quota in units of 10<sup>-9</sup> CPUs.
+    ///
+    /// In API versions 1.25–1.26, 1.28–1.49.
     #[serde(rename = "NanoCpus", skip_serializing_if = "Option::is_none")]
     pub nano_cpus: Option<i64>,
     /// Disable OOM Killer for the container.
@@ -320,6 +339,8 @@ pub struct ContainerUpdateBody {
     /// Run an init inside the container that forwards signals and reaps
     /// processes. This field is omitted if empty, and the default (as
     /// configured on the daemon) is used.
+    ///
+    /// Since API 1.37.
     #[serde(rename = "Init", skip_serializing_if = "Option::is_none")]
     pub init: Option<bool>,
     /// Tune a container's PIDs limit. Set `0` or `-1` for unlimited, or `null`
@@ -338,6 +359,8 @@ pub struct ContainerUpdateBody {
     /// On Windows Server containers, the processor resource controls are
     /// mutually exclusive. The order of precedence is `CPUCount` first, then
     /// `CPUShares`, and `CPUPercent` last.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuCount", skip_serializing_if = "Option::is_none")]
     pub cpu_count: Option<i64>,
     /// The usable percentage of the available CPUs (Windows only).
@@ -424,10 +447,14 @@ pub struct HostConfig {
     pub cpu_quota: Option<i64>,
     /// The length of a CPU real-time period in microseconds. Set to 0 to
     /// allocate no time allocated to real-time tasks.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuRealtimePeriod", skip_serializing_if = "Option::is_none")]
     pub cpu_realtime_period: Option<i64>,
     /// The length of a CPU real-time runtime in microseconds. Set to 0 to
     /// allocate no time allocated to real-time tasks.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuRealtimeRuntime", skip_serializing_if = "Option::is_none")]
     pub cpu_realtime_runtime: Option<i64>,
     /// CPUs in which to allow execution (e.g., `0-3`, `0,1`).
@@ -441,9 +468,13 @@ pub struct HostConfig {
     #[serde(rename = "Devices", skip_serializing_if = "Option::is_none")]
     pub devices: Option<Vec<super::v1_24_to_v1_49::DeviceMapping>>,
     /// a list of cgroup rules to apply to the container
+    ///
+    /// Since API 1.28.
     #[serde(rename = "DeviceCgroupRules", skip_serializing_if = "Option::is_none")]
     pub device_cgroup_rules: Option<Vec<String>>,
     /// Disk limit (in bytes).
+    ///
+    /// Until API 1.39 (removed in 1.40).
     #[serde(rename = "DiskQuota", skip_serializing_if = "Option::is_none")]
     pub disk_quota: Option<i64>,
     /// Memory soft limit in bytes.
@@ -458,6 +489,8 @@ pub struct HostConfig {
     #[serde(rename = "MemorySwappiness", skip_serializing_if = "Option::is_none")]
     pub memory_swappiness: Option<i64>,
     /// CPU quota in units of 10<sup>-9</sup> CPUs.
+    ///
+    /// In API versions 1.25–1.26, 1.28–1.49.
     #[serde(rename = "NanoCpus", skip_serializing_if = "Option::is_none")]
     pub nano_cpus: Option<i64>,
     /// Disable OOM Killer for the container.
@@ -466,6 +499,8 @@ pub struct HostConfig {
     /// Run an init inside the container that forwards signals and reaps
     /// processes. This field is omitted if empty, and the default (as
     /// configured on the daemon) is used.
+    ///
+    /// Since API 1.37.
     #[serde(rename = "Init", skip_serializing_if = "Option::is_none")]
     pub init: Option<bool>,
     /// Tune a container's PIDs limit. Set `0` or `-1` for unlimited, or `null`
@@ -484,6 +519,8 @@ pub struct HostConfig {
     /// On Windows Server containers, the processor resource controls are
     /// mutually exclusive. The order of precedence is `CPUCount` first, then
     /// `CPUShares`, and `CPUPercent` last.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuCount", skip_serializing_if = "Option::is_none")]
     pub cpu_count: Option<i64>,
     /// The usable percentage of the available CPUs (Windows only).
@@ -558,6 +595,8 @@ pub struct HostConfig {
     pub restart_policy: Option<super::v1_30_to_v1_39::RestartPolicy>,
     /// Automatically remove the container when the container's process
     /// exits. This has no effect if `RestartPolicy` is set.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "AutoRemove", skip_serializing_if = "Option::is_none")]
     pub auto_remove: Option<bool>,
     /// Driver that this container uses to mount volumes.
@@ -568,6 +607,8 @@ pub struct HostConfig {
     #[serde(rename = "VolumesFrom", skip_serializing_if = "Option::is_none")]
     pub volumes_from: Option<Vec<String>>,
     /// Specification for mounts to be added to the container.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "Mounts", skip_serializing_if = "Option::is_none")]
     pub mounts: Option<Vec<super::v1_32_to_v1_39::Mount>>,
     /// A list of kernel capabilities to add to the container. Conflicts
@@ -685,10 +726,14 @@ pub struct HostConfig {
     pub isolation: Option<super::v1_24_to_v1_49::HostConfigIsolation>,
     /// The list of paths to be masked inside the container (this overrides
     /// the default set of paths).
+    ///
+    /// Since API 1.38.
     #[serde(rename = "MaskedPaths", skip_serializing_if = "Option::is_none")]
     pub masked_paths: Option<Vec<String>>,
     /// The list of paths to be set as read-only inside the container
     /// (this overrides the default set of paths).
+    ///
+    /// Since API 1.38.
     #[serde(rename = "ReadonlyPaths", skip_serializing_if = "Option::is_none")]
     pub readonly_paths: Option<Vec<String>>,
 }
@@ -759,10 +804,14 @@ pub struct Resources {
     pub cpu_quota: Option<i64>,
     /// The length of a CPU real-time period in microseconds. Set to 0 to
     /// allocate no time allocated to real-time tasks.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuRealtimePeriod", skip_serializing_if = "Option::is_none")]
     pub cpu_realtime_period: Option<i64>,
     /// The length of a CPU real-time runtime in microseconds. Set to 0 to
     /// allocate no time allocated to real-time tasks.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuRealtimeRuntime", skip_serializing_if = "Option::is_none")]
     pub cpu_realtime_runtime: Option<i64>,
     /// CPUs in which to allow execution (e.g., `0-3`, `0,1`).
@@ -776,9 +825,13 @@ pub struct Resources {
     #[serde(rename = "Devices", skip_serializing_if = "Option::is_none")]
     pub devices: Option<Vec<super::v1_24_to_v1_49::DeviceMapping>>,
     /// a list of cgroup rules to apply to the container
+    ///
+    /// Since API 1.28.
     #[serde(rename = "DeviceCgroupRules", skip_serializing_if = "Option::is_none")]
     pub device_cgroup_rules: Option<Vec<String>>,
     /// Disk limit (in bytes).
+    ///
+    /// Until API 1.39 (removed in 1.40).
     #[serde(rename = "DiskQuota", skip_serializing_if = "Option::is_none")]
     pub disk_quota: Option<i64>,
     /// Memory soft limit in bytes.
@@ -793,6 +846,8 @@ pub struct Resources {
     #[serde(rename = "MemorySwappiness", skip_serializing_if = "Option::is_none")]
     pub memory_swappiness: Option<i64>,
     /// CPU quota in units of 10<sup>-9</sup> CPUs.
+    ///
+    /// In API versions 1.25–1.26, 1.28–1.49.
     #[serde(rename = "NanoCpus", skip_serializing_if = "Option::is_none")]
     pub nano_cpus: Option<i64>,
     /// Disable OOM Killer for the container.
@@ -801,6 +856,8 @@ pub struct Resources {
     /// Run an init inside the container that forwards signals and reaps
     /// processes. This field is omitted if empty, and the default (as
     /// configured on the daemon) is used.
+    ///
+    /// Since API 1.37.
     #[serde(rename = "Init", skip_serializing_if = "Option::is_none")]
     pub init: Option<bool>,
     /// Tune a container's PIDs limit. Set `0` or `-1` for unlimited, or `null`
@@ -819,6 +876,8 @@ pub struct Resources {
     /// On Windows Server containers, the processor resource controls are
     /// mutually exclusive. The order of precedence is `CPUCount` first, then
     /// `CPUShares`, and `CPUPercent` last.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuCount", skip_serializing_if = "Option::is_none")]
     pub cpu_count: Option<i64>,
     /// The usable percentage of the available CPUs (Windows only).
@@ -875,6 +934,8 @@ pub struct ServiceCreateBody {
     #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
     pub update_config: Option<super::v1_29_to_v1_49::ServiceSpecUpdateConfig>,
     /// Specification for the rollback strategy of the service.
+    ///
+    /// Since API 1.28.
     #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
     pub rollback_config: Option<super::v1_29_to_v1_49::ServiceSpecRollbackConfig>,
     /// Specifies which networks the service should attach to.
@@ -902,6 +963,8 @@ pub struct ServiceSpec {
     #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
     pub update_config: Option<super::v1_29_to_v1_49::ServiceSpecUpdateConfig>,
     /// Specification for the rollback strategy of the service.
+    ///
+    /// Since API 1.28.
     #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
     pub rollback_config: Option<super::v1_29_to_v1_49::ServiceSpecRollbackConfig>,
     /// Specifies which networks the service should attach to.
@@ -928,6 +991,8 @@ pub struct ServiceUpdateBody {
     #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
     pub update_config: Option<super::v1_29_to_v1_49::ServiceSpecUpdateConfig>,
     /// Specification for the rollback strategy of the service.
+    ///
+    /// Since API 1.28.
     #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
     pub rollback_config: Option<super::v1_29_to_v1_49::ServiceSpecRollbackConfig>,
     /// Specifies which networks the service should attach to.
@@ -937,6 +1002,7 @@ pub struct ServiceUpdateBody {
     pub endpoint_spec: Option<super::v1_37_to_v1_49::EndpointSpec>,
 }
 
+/// Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Swarm {
     /// The ID of the swarm.
@@ -965,12 +1031,16 @@ pub struct Swarm {
     pub root_rotation_in_progress: Option<bool>,
     /// Default Address Pool specifies default subnet pools for global scope
     /// networks.
+    ///
+    /// Since API 1.39.
     #[serde(rename = "DefaultAddrPool", skip_serializing_if = "Option::is_none")]
     pub default_addr_pool: Option<Vec<String>>,
     /// SubnetSize specifies the subnet size of the networks created from the
     /// default subnet pool.
     ///
     /// Defaults to `24`.
+    ///
+    /// Since API 1.39.
     #[serde(rename = "SubnetSize", skip_serializing_if = "Option::is_none")]
     pub subnet_size: Option<u32>,
     #[serde(rename = "JoinTokens", skip_serializing_if = "Option::is_none")]
@@ -978,6 +1048,8 @@ pub struct Swarm {
 }
 
 /// Represents generic information about swarm.
+///
+/// Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SwarmInfo {
     /// Unique identifier of for this node in the swarm.
@@ -1040,10 +1112,14 @@ pub struct SwarmInitBody {
     /// reach the containers running on this node. Using this parameter
     /// it is possible to separate the container data traffic from the
     /// management traffic of the cluster.
+    ///
+    /// Since API 1.30.
     #[serde(rename = "DataPathAddr", skip_serializing_if = "Option::is_none")]
     pub data_path_addr: Option<String>,
     /// Default Address Pool specifies default subnet pools for global
     /// scope networks.
+    ///
+    /// Since API 1.39.
     #[serde(rename = "DefaultAddrPool", skip_serializing_if = "Option::is_none")]
     pub default_addr_pool: Option<Vec<String>>,
     /// Force creation of a new swarm.
@@ -1051,12 +1127,15 @@ pub struct SwarmInitBody {
     pub force_new_cluster: Option<bool>,
     /// SubnetSize specifies the subnet size of the networks created
     /// from the default subnet pool.
+    ///
+    /// Since API 1.39.
     #[serde(rename = "SubnetSize", skip_serializing_if = "Option::is_none")]
     pub subnet_size: Option<u32>,
     #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
     pub spec: Option<super::v1_32_to_v1_49::SwarmSpec>,
 }
 
+/// Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SystemInfo {
     /// Unique identifier of the daemon.
@@ -1114,6 +1193,8 @@ pub struct SystemInfo {
     /// > **Note**: The information returned in this field is only propagated
     /// > by the Swarm standalone API, and is empty (`null`) when using
     /// > built-in swarm mode.
+    ///
+    /// Since API 1.32, until API 1.40 (removed in 1.41).
     #[serde(rename = "SystemStatus", skip_serializing_if = "Option::is_none")]
     pub system_status: Option<Vec<Vec<String>>>,
     #[serde(rename = "Plugins", skip_serializing_if = "Option::is_none")]
@@ -1283,6 +1364,8 @@ pub struct SystemInfo {
     /// > mode, and overlay networking using an external k/v store. Overlay
     /// > networks with Swarm mode enabled use the built-in raft store, and
     /// > this field will be empty.
+    ///
+    /// Since API 1.32, until API 1.41 (removed in 1.42).
     #[serde(rename = "ClusterStore", skip_serializing_if = "Option::is_none")]
     pub cluster_store: Option<String>,
     /// The network endpoint that the Engine advertises for the purpose of
@@ -1295,6 +1378,8 @@ pub struct SystemInfo {
     /// > mode, and overlay networking using an external k/v store. Overlay
     /// > networks with Swarm mode enabled use the built-in raft store, and
     /// > this field will be empty.
+    ///
+    /// Since API 1.32, until API 1.41 (removed in 1.42).
     #[serde(rename = "ClusterAdvertise", skip_serializing_if = "Option::is_none")]
     pub cluster_advertise: Option<String>,
     /// List of [OCI compliant](https://github.com/opencontainers/runtime-spec)
@@ -1363,12 +1448,16 @@ pub struct SystemInfo {
     ///
     /// If a commercial license has been applied to the daemon, information
     /// such as number of nodes, and expiration are included.
+    ///
+    /// Since API 1.39.
     #[serde(rename = "ProductLicense", skip_serializing_if = "Option::is_none")]
     pub product_license: Option<String>,
     /// List of warnings / informational messages about missing features, or
     /// issues related to the daemon configuration.
     ///
     /// These messages can be printed by the client as information to the user.
+    ///
+    /// Since API 1.39.
     #[serde(rename = "Warnings", skip_serializing_if = "Option::is_none")]
     pub warnings: Option<Vec<String>>,
 }
@@ -1402,6 +1491,7 @@ pub struct Task {
     /// The ID of the node that this task is on.
     #[serde(rename = "NodeID", skip_serializing_if = "Option::is_none")]
     pub node_id: Option<String>,
+    /// Since API 1.32.
     #[serde(
         rename = "AssignedGenericResources",
         skip_serializing_if = "Option::is_none"
@@ -1428,6 +1518,8 @@ pub struct TaskSpec {
     /// > mutually exclusive. PluginSpec is only used when the Runtime field
     /// > is set to `plugin`. NetworkAttachmentSpec is used when the Runtime
     /// > field is set to `attachment`.
+    ///
+    /// Since API 1.31.
     #[serde(rename = "PluginSpec", skip_serializing_if = "Option::is_none")]
     pub plugin_spec: Option<super::v1_31_to_v1_39::TaskSpecPluginSpec>,
     /// Container spec for the service.
@@ -1449,6 +1541,8 @@ pub struct TaskSpec {
     /// > mutually exclusive. PluginSpec is only used when the Runtime field
     /// > is set to `plugin`. NetworkAttachmentSpec is used when the Runtime
     /// > field is set to `attachment`.
+    ///
+    /// Since API 1.38.
     #[serde(rename = "NetworkAttachmentSpec", skip_serializing_if = "Option::is_none")]
     pub network_attachment_spec: Option<
         super::v1_38_to_v1_49::TaskSpecNetworkAttachmentSpec,
@@ -1465,9 +1559,13 @@ pub struct TaskSpec {
     pub placement: Option<super::v1_32_to_v1_39::TaskSpecPlacement>,
     /// A counter that triggers an update even if no relevant parameters have
     /// been changed.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "ForceUpdate", skip_serializing_if = "Option::is_none")]
     pub force_update: Option<u64>,
     /// Runtime is the type of runtime specified for the task executor.
+    ///
+    /// Since API 1.30.
     #[serde(rename = "Runtime", skip_serializing_if = "Option::is_none")]
     pub runtime: Option<String>,
     /// Specifies which networks the service should attach to.

@@ -6,12 +6,16 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 /// BuildCache contains information about a build cache record.
+///
+/// Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct BuildCache {
     /// Unique ID of the build cache record.
     #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// ID of the parent build cache record.
+    ///
+    /// Since API 1.39, until API 1.41 (removed in 1.42).
     #[serde(rename = "Parent", skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
     /// Cache record type.
@@ -45,6 +49,7 @@ pub struct BuildCache {
     pub usage_count: Option<i64>,
 }
 
+/// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SystemDataUsageResponse {
     #[serde(rename = "LayersSize", skip_serializing_if = "Option::is_none")]
@@ -55,6 +60,7 @@ pub struct SystemDataUsageResponse {
     pub containers: Option<Vec<super::v1_37_to_v1_41::ContainerSummary>>,
     #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
     pub volumes: Option<Vec<super::v1_32_to_v1_41::Volume>>,
+    /// Since API 1.39.
     #[serde(rename = "BuildCache", skip_serializing_if = "Option::is_none")]
     pub build_cache: Option<Vec<BuildCache>>,
     /// Deprecated: disk used by the build cache; use BuildCache.
@@ -63,6 +69,8 @@ pub struct SystemDataUsageResponse {
 }
 
 /// Volume configuration
+///
+/// Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct VolumeCreateOptions {
     /// The new volume's name. If not specified, Docker generates a name.

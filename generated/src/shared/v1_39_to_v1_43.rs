@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 ///
 /// Previous versions of Docker builder used this field to store build cache,
 /// and it is not in active use anymore.
+///
+/// Since API 1.30.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ContainerConfig {
     /// The hostname to use for the container, as a valid RFC 1123 hostname.
@@ -118,6 +120,8 @@ pub struct ContainerConfig {
 
 /// Configuration of the image. These fields are used as defaults
 /// when starting a container from the image.
+///
+/// Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ImageConfig {
     /// The hostname to use for the container, as a valid RFC 1123 hostname.
@@ -277,6 +281,8 @@ pub struct ImageConfig {
 }
 
 /// Information about an image in the local image cache.
+///
+/// Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ImageInspect {
     /// ID is the content-addressable ID of an image.
@@ -323,8 +329,11 @@ pub struct ImageInspect {
     /// The ID of the container that was used to create the image.
     ///
     /// Depending on how the image was created, this field may be empty.
+    ///
+    /// Since API 1.39, until API 1.44 (removed in 1.45).
     #[serde(rename = "Container", skip_serializing_if = "Option::is_none")]
     pub container: Option<String>,
+    /// Since API 1.39, until API 1.44 (removed in 1.45).
     #[serde(rename = "ContainerConfig", skip_serializing_if = "Option::is_none")]
     pub container_config: Option<ContainerConfig>,
     /// The version of Docker that was used to build the image.
@@ -363,6 +372,8 @@ pub struct ImageInspect {
     ///
     /// > **Deprecated**: this field is kept for backward compatibility, but
     /// > will be removed in API v1.44.
+    ///
+    /// Since API 1.39, until API 1.43 (removed in 1.44).
     #[serde(rename = "VirtualSize", skip_serializing_if = "Option::is_none")]
     pub virtual_size: Option<i64>,
     #[serde(rename = "GraphDriver", skip_serializing_if = "Option::is_none")]
@@ -380,6 +391,8 @@ pub struct ImageInspect {
 /// each of its interfaces.
 /// It is used for the networking configs specified in the `docker create`
 /// and `docker network connect` commands.
+///
+/// Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct NetworkingConfig {
     /// A mapping of network name to endpoint configuration for that network.

@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 /// Cache record type.
 ///
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
+///
+/// Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum BuildCacheType {
     /// `internal`
@@ -76,8 +78,10 @@ impl<'de> Deserialize<'de> for BuildCacheType {
     }
 }
 
+/// Since API 1.31.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct BuildPruneResponse {
+    /// Since API 1.39.
     #[serde(rename = "CachesDeleted", skip_serializing_if = "Option::is_none")]
     pub caches_deleted: Option<Vec<String>>,
     /// Disk space reclaimed in bytes
@@ -87,6 +91,8 @@ pub struct BuildPruneResponse {
 
 /// ContainerState stores container's running state. It's part of ContainerJSONBase
 /// and will be returned by the "inspect" command.
+///
+/// Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ContainerState {
     /// String representation of the container state. Can be one of "created",
@@ -139,6 +145,8 @@ pub struct ContainerState {
 /// "running", "paused", "restarting", "removing", "exited", or "dead".
 ///
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
+///
+/// Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ContainerStateStatus {
     /// `created`
@@ -212,6 +220,8 @@ impl<'de> Deserialize<'de> for ContainerStateStatus {
 }
 
 /// container waiting error, if any
+///
+/// Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ContainerWaitExitError {
     /// Details of an error
@@ -225,11 +235,14 @@ pub struct ContainerWaitResponse {
     /// Exit code of the container
     #[serde(rename = "StatusCode")]
     pub status_code: i64,
+    /// Since API 1.34.
     #[serde(rename = "Error", skip_serializing_if = "Option::is_none")]
     pub error: Option<ContainerWaitExitError>,
 }
 
 /// Health stores information about the container's healthcheck results.
+///
+/// Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Health {
     /// Status is one of `none`, `starting`, `healthy` or `unhealthy`
@@ -256,6 +269,8 @@ pub struct Health {
 /// - "unhealthy" Unhealthy indicates that the container has a problem
 ///
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
+///
+/// Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum HealthStatus {
     /// `none`
@@ -317,6 +332,8 @@ impl<'de> Deserialize<'de> for HealthStatus {
 }
 
 /// HealthcheckResult stores information about a single run of a healthcheck probe
+///
+/// Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct HealthcheckResult {
     /// Date and time at which this check started in
@@ -346,6 +363,8 @@ pub struct HealthcheckResult {
 
 /// Additional metadata of the image in the local cache. This information
 /// is local to the daemon, and not part of the image itself.
+///
+/// Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ImageInspectMetadata {
     /// Date and time at which the image was last tagged in
@@ -360,6 +379,8 @@ pub struct ImageInspectMetadata {
 }
 
 /// Information about the image's RootFS, including the layer IDs.
+///
+/// Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ImageInspectRootFs {
     #[serde(rename = "Type")]
@@ -369,6 +390,8 @@ pub struct ImageInspectRootFs {
 }
 
 /// Specifies how a service should be attached to a particular network.
+///
+/// Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct NetworkAttachmentConfig {
     /// The target network for attachment. Must be a network name or ID.
@@ -383,6 +406,8 @@ pub struct NetworkAttachmentConfig {
 }
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
+///
+/// Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum ServiceUpdateRegistryAuthFrom {
     /// `spec`
@@ -437,6 +462,8 @@ impl<'de> Deserialize<'de> for ServiceUpdateRegistryAuthFrom {
 }
 
 /// Response of Engine API: GET "/version"
+///
+/// Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SystemVersion {
     #[serde(rename = "Platform", skip_serializing_if = "Option::is_none")]
@@ -483,6 +510,7 @@ pub struct SystemVersion {
     pub build_time: Option<String>,
 }
 
+/// Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SystemVersionComponentsItem {
     /// Name of the component
@@ -501,6 +529,7 @@ pub struct SystemVersionComponentsItem {
     pub details: Option<HashMap<String, serde_json::Value>>,
 }
 
+/// Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SystemVersionPlatform {
     #[serde(rename = "Name")]

@@ -69,10 +69,14 @@ pub struct ContainerUpdateBody {
     pub cpu_quota: Option<i64>,
     /// The length of a CPU real-time period in microseconds. Set to 0 to
     /// allocate no time allocated to real-time tasks.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuRealtimePeriod", skip_serializing_if = "Option::is_none")]
     pub cpu_realtime_period: Option<i64>,
     /// The length of a CPU real-time runtime in microseconds. Set to 0 to
     /// allocate no time allocated to real-time tasks.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuRealtimeRuntime", skip_serializing_if = "Option::is_none")]
     pub cpu_realtime_runtime: Option<i64>,
     /// CPUs in which to allow execution (e.g., `0-3`, `0,1`).
@@ -86,9 +90,13 @@ pub struct ContainerUpdateBody {
     #[serde(rename = "Devices", skip_serializing_if = "Option::is_none")]
     pub devices: Option<Vec<super::v1_24_to_v1_49::DeviceMapping>>,
     /// a list of cgroup rules to apply to the container
+    ///
+    /// Since API 1.28.
     #[serde(rename = "DeviceCgroupRules", skip_serializing_if = "Option::is_none")]
     pub device_cgroup_rules: Option<Vec<String>>,
     /// A list of requests for devices to be sent to device drivers.
+    ///
+    /// Since API 1.40.
     #[serde(rename = "DeviceRequests", skip_serializing_if = "Option::is_none")]
     pub device_requests: Option<Vec<super::v1_40_to_v1_49::DeviceRequest>>,
     /// Kernel memory limit in bytes.
@@ -97,9 +105,13 @@ pub struct ContainerUpdateBody {
     ///
     /// > **Deprecated**: This field is deprecated as the kernel 5.4 deprecated
     /// > `kmem.limit_in_bytes`.
+    ///
+    /// In API versions 1.36–1.37, 1.40–1.41.
     #[serde(rename = "KernelMemory", skip_serializing_if = "Option::is_none")]
     pub kernel_memory: Option<i64>,
     /// Hard limit for kernel TCP buffer memory (in bytes).
+    ///
+    /// Since API 1.40.
     #[serde(rename = "KernelMemoryTCP", skip_serializing_if = "Option::is_none")]
     pub kernel_memory_tcp: Option<i64>,
     /// Memory soft limit in bytes.
@@ -114,6 +126,8 @@ pub struct ContainerUpdateBody {
     #[serde(rename = "MemorySwappiness", skip_serializing_if = "Option::is_none")]
     pub memory_swappiness: Option<i64>,
     /// CPU quota in units of 10<sup>-9</sup> CPUs.
+    ///
+    /// In API versions 1.25–1.26, 1.28–1.49.
     #[serde(rename = "NanoCpus", skip_serializing_if = "Option::is_none")]
     pub nano_cpus: Option<i64>,
     /// Disable OOM Killer for the container.
@@ -122,6 +136,8 @@ pub struct ContainerUpdateBody {
     /// Run an init inside the container that forwards signals and reaps
     /// processes. This field is omitted if empty, and the default (as
     /// configured on the daemon) is used.
+    ///
+    /// Since API 1.37.
     #[serde(rename = "Init", skip_serializing_if = "Option::is_none")]
     pub init: Option<bool>,
     /// Tune a container's PIDs limit. Set `0` or `-1` for unlimited, or `null`
@@ -140,6 +156,8 @@ pub struct ContainerUpdateBody {
     /// On Windows Server containers, the processor resource controls are
     /// mutually exclusive. The order of precedence is `CPUCount` first, then
     /// `CPUShares`, and `CPUPercent` last.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuCount", skip_serializing_if = "Option::is_none")]
     pub cpu_count: Option<i64>,
     /// The usable percentage of the available CPUs (Windows only).
@@ -184,6 +202,8 @@ pub struct Mount {
     #[serde(rename = "ReadOnly", skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
     /// The consistency requirement for the mount: `default`, `consistent`, `cached`, or `delegated`.
+    ///
+    /// Since API 1.29.
     #[serde(rename = "Consistency", skip_serializing_if = "Option::is_none")]
     pub consistency: Option<String>,
     /// Optional configuration for the `bind` type.
@@ -206,6 +226,8 @@ pub struct MountBindOptions {
     /// Disable recursive bind mount.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.40.
     #[serde(rename = "NonRecursive", skip_serializing_if = "Option::is_none")]
     pub non_recursive: Option<bool>,
 }
@@ -276,10 +298,14 @@ pub struct Resources {
     pub cpu_quota: Option<i64>,
     /// The length of a CPU real-time period in microseconds. Set to 0 to
     /// allocate no time allocated to real-time tasks.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuRealtimePeriod", skip_serializing_if = "Option::is_none")]
     pub cpu_realtime_period: Option<i64>,
     /// The length of a CPU real-time runtime in microseconds. Set to 0 to
     /// allocate no time allocated to real-time tasks.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuRealtimeRuntime", skip_serializing_if = "Option::is_none")]
     pub cpu_realtime_runtime: Option<i64>,
     /// CPUs in which to allow execution (e.g., `0-3`, `0,1`).
@@ -293,9 +319,13 @@ pub struct Resources {
     #[serde(rename = "Devices", skip_serializing_if = "Option::is_none")]
     pub devices: Option<Vec<super::v1_24_to_v1_49::DeviceMapping>>,
     /// a list of cgroup rules to apply to the container
+    ///
+    /// Since API 1.28.
     #[serde(rename = "DeviceCgroupRules", skip_serializing_if = "Option::is_none")]
     pub device_cgroup_rules: Option<Vec<String>>,
     /// A list of requests for devices to be sent to device drivers.
+    ///
+    /// Since API 1.40.
     #[serde(rename = "DeviceRequests", skip_serializing_if = "Option::is_none")]
     pub device_requests: Option<Vec<super::v1_40_to_v1_49::DeviceRequest>>,
     /// Kernel memory limit in bytes.
@@ -304,9 +334,13 @@ pub struct Resources {
     ///
     /// > **Deprecated**: This field is deprecated as the kernel 5.4 deprecated
     /// > `kmem.limit_in_bytes`.
+    ///
+    /// In API versions 1.36–1.37, 1.40–1.41.
     #[serde(rename = "KernelMemory", skip_serializing_if = "Option::is_none")]
     pub kernel_memory: Option<i64>,
     /// Hard limit for kernel TCP buffer memory (in bytes).
+    ///
+    /// Since API 1.40.
     #[serde(rename = "KernelMemoryTCP", skip_serializing_if = "Option::is_none")]
     pub kernel_memory_tcp: Option<i64>,
     /// Memory soft limit in bytes.
@@ -321,6 +355,8 @@ pub struct Resources {
     #[serde(rename = "MemorySwappiness", skip_serializing_if = "Option::is_none")]
     pub memory_swappiness: Option<i64>,
     /// CPU quota in units of 10<sup>-9</sup> CPUs.
+    ///
+    /// In API versions 1.25–1.26, 1.28–1.49.
     #[serde(rename = "NanoCpus", skip_serializing_if = "Option::is_none")]
     pub nano_cpus: Option<i64>,
     /// Disable OOM Killer for the container.
@@ -329,6 +365,8 @@ pub struct Resources {
     /// Run an init inside the container that forwards signals and reaps
     /// processes. This field is omitted if empty, and the default (as
     /// configured on the daemon) is used.
+    ///
+    /// Since API 1.37.
     #[serde(rename = "Init", skip_serializing_if = "Option::is_none")]
     pub init: Option<bool>,
     /// Tune a container's PIDs limit. Set `0` or `-1` for unlimited, or `null`
@@ -347,6 +385,8 @@ pub struct Resources {
     /// On Windows Server containers, the processor resource controls are
     /// mutually exclusive. The order of precedence is `CPUCount` first, then
     /// `CPUShares`, and `CPUPercent` last.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuCount", skip_serializing_if = "Option::is_none")]
     pub cpu_count: Option<i64>,
     /// The usable percentage of the available CPUs (Windows only).

@@ -5,6 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 /// Security options for the container
+///
+/// Since API 1.30.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TaskSpecContainerSpecPrivileges {
     /// CredentialSpec for managed service account (Windows only)

@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 
 /// Describes the result obtained from contacting the registry to retrieve
 /// image metadata.
+///
+/// Since API 1.40.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DistributionInspect {
     #[serde(rename = "Descriptor")]
@@ -21,6 +23,8 @@ pub struct DistributionInspect {
 
 /// A descriptor struct containing digest, media type, and size, as defined in
 /// the [OCI Content Descriptors Specification](https://github.com/opencontainers/image-spec/blob/v1.0.1/descriptor.md).
+///
+/// Since API 1.40.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct OciDescriptor {
     /// The media type of the object this schema refers to.

@@ -28,9 +28,12 @@ pub struct ClusterInfo {
     pub updated_at: Option<String>,
     #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
     pub spec: Option<super::v1_32_to_v1_49::SwarmSpec>,
+    /// Since API 1.30.
     #[serde(rename = "TLSInfo", skip_serializing_if = "Option::is_none")]
     pub tls_info: Option<super::v1_30_to_v1_49::TlsInfo>,
     /// Whether there is currently a root CA rotation in progress for the swarm
+    ///
+    /// Since API 1.30.
     #[serde(rename = "RootRotationInProgress", skip_serializing_if = "Option::is_none")]
     pub root_rotation_in_progress: Option<bool>,
     /// DataPathPort specifies the data path port number for data traffic.
@@ -38,21 +41,29 @@ pub struct ClusterInfo {
     /// If no port is set or is set to 0, the default port (4789) is used.
     ///
     /// Defaults to `4789`.
+    ///
+    /// Since API 1.40.
     #[serde(rename = "DataPathPort", skip_serializing_if = "Option::is_none")]
     pub data_path_port: Option<u32>,
     /// Default Address Pool specifies default subnet pools for global scope
     /// networks.
+    ///
+    /// Since API 1.39.
     #[serde(rename = "DefaultAddrPool", skip_serializing_if = "Option::is_none")]
     pub default_addr_pool: Option<Vec<String>>,
     /// SubnetSize specifies the subnet size of the networks created from the
     /// default subnet pool.
     ///
     /// Defaults to `24`.
+    ///
+    /// Since API 1.39.
     #[serde(rename = "SubnetSize", skip_serializing_if = "Option::is_none")]
     pub subnet_size: Option<u32>,
 }
 
 /// A request for devices to be sent to device drivers
+///
+/// Since API 1.40.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DeviceRequest {
     #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
@@ -72,6 +83,8 @@ pub struct DeviceRequest {
 
 /// Actor describes something that generates events, like a container, network,
 /// or a volume.
+///
+/// Since API 1.40.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct EventActor {
     /// The ID of the object emitting the event
@@ -83,6 +96,8 @@ pub struct EventActor {
 }
 
 /// EventMessage represents the information an event contains.
+///
+/// Since API 1.40.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct EventMessage {
     /// The type of object emitting the event
@@ -118,6 +133,8 @@ pub struct EventMessage {
 /// events are `swarm` scope.
 ///
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
+///
+/// Since API 1.40.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum EventMessageScope {
     /// `local`
@@ -173,6 +190,8 @@ impl<'de> Deserialize<'de> for EventMessageScope {
 /// The type of object emitting the event
 ///
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
+///
+/// Since API 1.40.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum EventMessageType {
     /// `builder`
@@ -263,6 +282,8 @@ impl<'de> Deserialize<'de> for EventMessageType {
 
 /// Describes the platform which the image in the manifest runs on, as defined
 /// in the [OCI Image Index Specification](https://github.com/opencontainers/image-spec/blob/v1.0.1/image-index.md).
+///
+/// Since API 1.40.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct OciPlatform {
     /// The CPU architecture, for example `amd64` or `ppc64`.
@@ -287,6 +308,8 @@ pub struct OciPlatform {
 
 /// Describes a permission the user has to accept upon installing
 /// the plugin.
+///
+/// Since API 1.40.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PluginPrivilege {
     #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
@@ -326,8 +349,12 @@ pub struct RestartPolicy {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum RestartPolicyName {
     /// ``
+    ///
+    /// Since API 1.30.
     Empty,
     /// `no`
+    ///
+    /// Since API 1.40.
     No,
     /// `always`
     Always,
@@ -387,6 +414,7 @@ impl<'de> Deserialize<'de> for RestartPolicyName {
     }
 }
 
+/// Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Swarm {
     /// The ID of the swarm.
@@ -418,16 +446,22 @@ pub struct Swarm {
     /// If no port is set or is set to 0, the default port (4789) is used.
     ///
     /// Defaults to `4789`.
+    ///
+    /// Since API 1.40.
     #[serde(rename = "DataPathPort", skip_serializing_if = "Option::is_none")]
     pub data_path_port: Option<u32>,
     /// Default Address Pool specifies default subnet pools for global scope
     /// networks.
+    ///
+    /// Since API 1.39.
     #[serde(rename = "DefaultAddrPool", skip_serializing_if = "Option::is_none")]
     pub default_addr_pool: Option<Vec<String>>,
     /// SubnetSize specifies the subnet size of the networks created from the
     /// default subnet pool.
     ///
     /// Defaults to `24`.
+    ///
+    /// Since API 1.39.
     #[serde(rename = "SubnetSize", skip_serializing_if = "Option::is_none")]
     pub subnet_size: Option<u32>,
     #[serde(rename = "JoinTokens", skip_serializing_if = "Option::is_none")]
@@ -435,6 +469,8 @@ pub struct Swarm {
 }
 
 /// Represents generic information about swarm.
+///
+/// Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SwarmInfo {
     /// Unique identifier of for this node in the swarm.
@@ -497,15 +533,21 @@ pub struct SwarmInitBody {
     /// reach the containers running on this node. Using this parameter
     /// it is possible to separate the container data traffic from the
     /// management traffic of the cluster.
+    ///
+    /// Since API 1.30.
     #[serde(rename = "DataPathAddr", skip_serializing_if = "Option::is_none")]
     pub data_path_addr: Option<String>,
     /// DataPathPort specifies the data path port number for data traffic.
     /// Acceptable port range is 1024 to 49151.
     /// if no port is set or is set to 0, default port 4789 will be used.
+    ///
+    /// Since API 1.40.
     #[serde(rename = "DataPathPort", skip_serializing_if = "Option::is_none")]
     pub data_path_port: Option<u32>,
     /// Default Address Pool specifies default subnet pools for global
     /// scope networks.
+    ///
+    /// Since API 1.39.
     #[serde(rename = "DefaultAddrPool", skip_serializing_if = "Option::is_none")]
     pub default_addr_pool: Option<Vec<String>>,
     /// Force creation of a new swarm.
@@ -513,6 +555,8 @@ pub struct SwarmInitBody {
     pub force_new_cluster: Option<bool>,
     /// SubnetSize specifies the subnet size of the networks created
     /// from the default subnet pool.
+    ///
+    /// Since API 1.39.
     #[serde(rename = "SubnetSize", skip_serializing_if = "Option::is_none")]
     pub subnet_size: Option<u32>,
     #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
@@ -522,6 +566,8 @@ pub struct SwarmInitBody {
 /// The driver to use for managing cgroups.
 ///
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
+///
+/// Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum SystemInfoCgroupDriver {
     /// `cgroupfs`
@@ -530,6 +576,8 @@ pub enum SystemInfoCgroupDriver {
     /// `systemd`
     Systemd,
     /// `none`
+    ///
+    /// Since API 1.40.
     None,
     /// A value not listed in this API version.
     Other(String),
@@ -579,6 +627,7 @@ impl<'de> Deserialize<'de> for SystemInfoCgroupDriver {
     }
 }
 
+/// Since API 1.30.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TaskSpecContainerSpecConfigsItem {
     /// File represents a specific target that is backed by a file.
@@ -595,6 +644,8 @@ pub struct TaskSpecContainerSpecConfigsItem {
     ///
     /// > **Note**: `Configs.File` and `Configs.Runtime` are mutually
     /// > exclusive
+    ///
+    /// Since API 1.40.
     #[serde(rename = "Runtime", skip_serializing_if = "Option::is_none")]
     pub runtime: Option<HashMap<String, serde_json::Value>>,
     /// ConfigID represents the ID of the specific config that we're
@@ -609,6 +660,8 @@ pub struct TaskSpecContainerSpecConfigsItem {
 }
 
 /// CredentialSpec for managed service account (Windows only)
+///
+/// Since API 1.30.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TaskSpecContainerSpecPrivilegesCredentialSpec {
     /// Load credential spec from a Swarm Config with the given ID.
@@ -620,6 +673,8 @@ pub struct TaskSpecContainerSpecPrivilegesCredentialSpec {
     ///
     /// > **Note**: `CredentialSpec.File`, `CredentialSpec.Registry`,
     /// > and `CredentialSpec.Config` are mutually exclusive.
+    ///
+    /// Since API 1.40.
     #[serde(rename = "Config", skip_serializing_if = "Option::is_none")]
     pub config: Option<String>,
     /// Load credential spec from this file. The file is read by
@@ -676,6 +731,8 @@ pub struct TaskSpecPlacement {
     /// Preferences provide a way to make the scheduler aware of factors
     /// such as topology. They are provided in order from highest to
     /// lowest precedence.
+    ///
+    /// Since API 1.28.
     #[serde(rename = "Preferences", skip_serializing_if = "Option::is_none")]
     pub preferences: Option<
         Vec<super::v1_28_to_v1_49::TaskSpecPlacementPreferencesItem>,
@@ -684,12 +741,16 @@ pub struct TaskSpecPlacement {
     /// is unlimited)
     ///
     /// Defaults to `0`.
+    ///
+    /// Since API 1.40.
     #[serde(rename = "MaxReplicas", skip_serializing_if = "Option::is_none")]
     pub max_replicas: Option<i64>,
     /// Platforms stores all the platforms that the service's image can
     /// run on. This field is used in the platform filter for scheduling.
     /// If empty, then the platform filter is off, meaning there are no
     /// scheduling restrictions.
+    ///
+    /// Since API 1.30.
     #[serde(rename = "Platforms", skip_serializing_if = "Option::is_none")]
     pub platforms: Option<Vec<super::v1_32_to_v1_49::Platform>>,
 }
@@ -702,6 +763,8 @@ pub struct TaskSpecPlacement {
 /// > mutually exclusive. PluginSpec is only used when the Runtime field
 /// > is set to `plugin`. NetworkAttachmentSpec is used when the Runtime
 /// > field is set to `attachment`.
+///
+/// Since API 1.31.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TaskSpecPluginSpec {
     /// The name or 'alias' to use for the plugin.

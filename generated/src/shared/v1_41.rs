@@ -101,6 +101,8 @@ pub struct ContainerCreateBody {
     pub stop_signal: Option<String>,
     /// Timeout to stop a container in seconds. If omitted, the daemon-wide
     /// default is used.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "StopTimeout", skip_serializing_if = "Option::is_none")]
     pub stop_timeout: Option<i64>,
     /// Shell for when `RUN`, `CMD`, and `ENTRYPOINT` uses a shell.
@@ -145,6 +147,7 @@ pub struct ContainerInspectResponse {
     pub restart_count: Option<i64>,
     #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
     pub driver: Option<String>,
+    /// Since API 1.40.
     #[serde(rename = "Platform", skip_serializing_if = "Option::is_none")]
     pub platform: Option<String>,
     #[serde(rename = "MountLabel", skip_serializing_if = "Option::is_none")]
@@ -241,10 +244,14 @@ pub struct HostConfig {
     pub cpu_quota: Option<i64>,
     /// The length of a CPU real-time period in microseconds. Set to 0 to
     /// allocate no time allocated to real-time tasks.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuRealtimePeriod", skip_serializing_if = "Option::is_none")]
     pub cpu_realtime_period: Option<i64>,
     /// The length of a CPU real-time runtime in microseconds. Set to 0 to
     /// allocate no time allocated to real-time tasks.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuRealtimeRuntime", skip_serializing_if = "Option::is_none")]
     pub cpu_realtime_runtime: Option<i64>,
     /// CPUs in which to allow execution (e.g., `0-3`, `0,1`).
@@ -258,9 +265,13 @@ pub struct HostConfig {
     #[serde(rename = "Devices", skip_serializing_if = "Option::is_none")]
     pub devices: Option<Vec<super::v1_24_to_v1_49::DeviceMapping>>,
     /// a list of cgroup rules to apply to the container
+    ///
+    /// Since API 1.28.
     #[serde(rename = "DeviceCgroupRules", skip_serializing_if = "Option::is_none")]
     pub device_cgroup_rules: Option<Vec<String>>,
     /// A list of requests for devices to be sent to device drivers.
+    ///
+    /// Since API 1.40.
     #[serde(rename = "DeviceRequests", skip_serializing_if = "Option::is_none")]
     pub device_requests: Option<Vec<super::v1_40_to_v1_49::DeviceRequest>>,
     /// Kernel memory limit in bytes.
@@ -269,9 +280,13 @@ pub struct HostConfig {
     ///
     /// > **Deprecated**: This field is deprecated as the kernel 5.4 deprecated
     /// > `kmem.limit_in_bytes`.
+    ///
+    /// In API versions 1.36–1.37, 1.40–1.41.
     #[serde(rename = "KernelMemory", skip_serializing_if = "Option::is_none")]
     pub kernel_memory: Option<i64>,
     /// Hard limit for kernel TCP buffer memory (in bytes).
+    ///
+    /// Since API 1.40.
     #[serde(rename = "KernelMemoryTCP", skip_serializing_if = "Option::is_none")]
     pub kernel_memory_tcp: Option<i64>,
     /// Memory soft limit in bytes.
@@ -286,6 +301,8 @@ pub struct HostConfig {
     #[serde(rename = "MemorySwappiness", skip_serializing_if = "Option::is_none")]
     pub memory_swappiness: Option<i64>,
     /// CPU quota in units of 10<sup>-9</sup> CPUs.
+    ///
+    /// In API versions 1.25–1.26, 1.28–1.49.
     #[serde(rename = "NanoCpus", skip_serializing_if = "Option::is_none")]
     pub nano_cpus: Option<i64>,
     /// Disable OOM Killer for the container.
@@ -294,6 +311,8 @@ pub struct HostConfig {
     /// Run an init inside the container that forwards signals and reaps
     /// processes. This field is omitted if empty, and the default (as
     /// configured on the daemon) is used.
+    ///
+    /// Since API 1.37.
     #[serde(rename = "Init", skip_serializing_if = "Option::is_none")]
     pub init: Option<bool>,
     /// Tune a container's PIDs limit. Set `0` or `-1` for unlimited, or `null`
@@ -312,6 +331,8 @@ pub struct HostConfig {
     /// On Windows Server containers, the processor resource controls are
     /// mutually exclusive. The order of precedence is `CPUCount` first, then
     /// `CPUShares`, and `CPUPercent` last.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuCount", skip_serializing_if = "Option::is_none")]
     pub cpu_count: Option<i64>,
     /// The usable percentage of the available CPUs (Windows only).
@@ -386,6 +407,8 @@ pub struct HostConfig {
     pub restart_policy: Option<super::v1_40_to_v1_49::RestartPolicy>,
     /// Automatically remove the container when the container's process
     /// exits. This has no effect if `RestartPolicy` is set.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "AutoRemove", skip_serializing_if = "Option::is_none")]
     pub auto_remove: Option<bool>,
     /// Driver that this container uses to mount volumes.
@@ -396,6 +419,8 @@ pub struct HostConfig {
     #[serde(rename = "VolumesFrom", skip_serializing_if = "Option::is_none")]
     pub volumes_from: Option<Vec<String>>,
     /// Specification for mounts to be added to the container.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "Mounts", skip_serializing_if = "Option::is_none")]
     pub mounts: Option<Vec<super::v1_40_to_v1_41::Mount>>,
     /// A list of kernel capabilities to add to the container. Conflicts
@@ -413,6 +438,8 @@ pub struct HostConfig {
     ///
     /// If not specified, the daemon default is used, which can either be `"private"`
     /// or `"host"`, depending on daemon version, kernel support and configuration.
+    ///
+    /// Since API 1.41.
     #[serde(rename = "CgroupnsMode", skip_serializing_if = "Option::is_none")]
     pub cgroupns_mode: Option<super::v1_41_to_v1_49::HostConfigCgroupnsMode>,
     /// A list of DNS servers for the container to use.
@@ -522,10 +549,14 @@ pub struct HostConfig {
     pub isolation: Option<super::v1_24_to_v1_49::HostConfigIsolation>,
     /// The list of paths to be masked inside the container (this overrides
     /// the default set of paths).
+    ///
+    /// Since API 1.38.
     #[serde(rename = "MaskedPaths", skip_serializing_if = "Option::is_none")]
     pub masked_paths: Option<Vec<String>>,
     /// The list of paths to be set as read-only inside the container
     /// (this overrides the default set of paths).
+    ///
+    /// Since API 1.38.
     #[serde(rename = "ReadonlyPaths", skip_serializing_if = "Option::is_none")]
     pub readonly_paths: Option<Vec<String>>,
 }
@@ -551,12 +582,16 @@ pub struct Service {
     pub update_status: Option<super::v1_24_to_v1_49::ServiceUpdateStatus>,
     /// The status of the service's tasks. Provided only when requested as
     /// part of a ServiceList operation.
+    ///
+    /// Since API 1.41.
     #[serde(rename = "ServiceStatus", skip_serializing_if = "Option::is_none")]
     pub service_status: Option<super::v1_41_to_v1_49::ServiceServiceStatus>,
     /// The status of the service when it is in one of ReplicatedJob or
     /// GlobalJob modes. Absent on Replicated and Global mode services. The
     /// JobIteration is an ObjectVersion, but unlike the Service's version,
     /// does not need to be sent with an update request.
+    ///
+    /// Since API 1.41.
     #[serde(rename = "JobStatus", skip_serializing_if = "Option::is_none")]
     pub job_status: Option<super::v1_41_to_v1_49::ServiceJobStatus>,
 }
@@ -578,6 +613,8 @@ pub struct ServiceCreateBody {
     #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
     pub update_config: Option<super::v1_29_to_v1_49::ServiceSpecUpdateConfig>,
     /// Specification for the rollback strategy of the service.
+    ///
+    /// Since API 1.28.
     #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
     pub rollback_config: Option<super::v1_29_to_v1_49::ServiceSpecRollbackConfig>,
     /// Specifies which networks the service should attach to.
@@ -605,6 +642,8 @@ pub struct ServiceSpec {
     #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
     pub update_config: Option<super::v1_29_to_v1_49::ServiceSpecUpdateConfig>,
     /// Specification for the rollback strategy of the service.
+    ///
+    /// Since API 1.28.
     #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
     pub rollback_config: Option<super::v1_29_to_v1_49::ServiceSpecRollbackConfig>,
     /// Specifies which networks the service should attach to.
@@ -631,6 +670,8 @@ pub struct ServiceUpdateBody {
     #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
     pub update_config: Option<super::v1_29_to_v1_49::ServiceSpecUpdateConfig>,
     /// Specification for the rollback strategy of the service.
+    ///
+    /// Since API 1.28.
     #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
     pub rollback_config: Option<super::v1_29_to_v1_49::ServiceSpecRollbackConfig>,
     /// Specifies which networks the service should attach to.
@@ -640,6 +681,7 @@ pub struct ServiceUpdateBody {
     pub endpoint_spec: Option<super::v1_37_to_v1_49::EndpointSpec>,
 }
 
+/// Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SystemInfo {
     /// Unique identifier of the daemon.
@@ -704,12 +746,16 @@ pub struct SystemInfo {
     ///
     /// > **Deprecated**: This field is deprecated as the kernel 5.4 deprecated
     /// > `kmem.limit_in_bytes`.
+    ///
+    /// In API versions 1.36–1.37, 1.40–1.41.
     #[serde(rename = "KernelMemory", skip_serializing_if = "Option::is_none")]
     pub kernel_memory: Option<bool>,
     /// Indicates if the host has kernel memory TCP limit support enabled.
     ///
     /// Kernel memory TCP limits are not supported when using cgroups v2, which
     /// does not support the corresponding `memory.kmem.tcp.limit_in_bytes` cgroup.
+    ///
+    /// Since API 1.40.
     #[serde(rename = "KernelMemoryTCP", skip_serializing_if = "Option::is_none")]
     pub kernel_memory_tcp: Option<bool>,
     /// Indicates if CPU CFS(Completely Fair Scheduler) period is supported by
@@ -729,6 +775,8 @@ pub struct SystemInfo {
     #[serde(rename = "CPUSet", skip_serializing_if = "Option::is_none")]
     pub cpu_set: Option<bool>,
     /// Indicates if the host kernel has PID limit support enabled.
+    ///
+    /// Since API 1.40.
     #[serde(rename = "PidsLimit", skip_serializing_if = "Option::is_none")]
     pub pids_limit: Option<bool>,
     /// Indicates if OOM killer disable is supported on the host.
@@ -772,6 +820,8 @@ pub struct SystemInfo {
     /// The version of the cgroup.
     ///
     /// Defaults to `"1"`.
+    ///
+    /// Since API 1.41.
     #[serde(rename = "CgroupVersion", skip_serializing_if = "Option::is_none")]
     pub cgroup_version: Option<super::v1_41_to_v1_49::SystemInfoCgroupVersion>,
     /// Number of event listeners subscribed.
@@ -795,6 +845,8 @@ pub struct SystemInfo {
     /// > **Note**: The information returned in this field, including its
     /// > very existence, and the formatting of values, should not be considered
     /// > stable, and may change without notice.
+    ///
+    /// Since API 1.41.
     #[serde(rename = "OSVersion", skip_serializing_if = "Option::is_none")]
     pub os_version: Option<String>,
     /// Generic type of the operating system of the host, as returned by the
@@ -888,6 +940,8 @@ pub struct SystemInfo {
     /// > mode, and overlay networking using an external k/v store. Overlay
     /// > networks with Swarm mode enabled use the built-in raft store, and
     /// > this field will be empty.
+    ///
+    /// Since API 1.32, until API 1.41 (removed in 1.42).
     #[serde(rename = "ClusterStore", skip_serializing_if = "Option::is_none")]
     pub cluster_store: Option<String>,
     /// The network endpoint that the Engine advertises for the purpose of
@@ -900,6 +954,8 @@ pub struct SystemInfo {
     /// > mode, and overlay networking using an external k/v store. Overlay
     /// > networks with Swarm mode enabled use the built-in raft store, and
     /// > this field will be empty.
+    ///
+    /// Since API 1.32, until API 1.41 (removed in 1.42).
     #[serde(rename = "ClusterAdvertise", skip_serializing_if = "Option::is_none")]
     pub cluster_advertise: Option<String>,
     /// List of [OCI compliant](https://github.com/opencontainers/runtime-spec)
@@ -968,6 +1024,8 @@ pub struct SystemInfo {
     ///
     /// If a commercial license has been applied to the daemon, information
     /// such as number of nodes, and expiration are included.
+    ///
+    /// Since API 1.39.
     #[serde(rename = "ProductLicense", skip_serializing_if = "Option::is_none")]
     pub product_license: Option<String>,
     /// List of custom default address pools for local networks, which can be
@@ -975,6 +1033,8 @@ pub struct SystemInfo {
     ///
     /// Example: a Base "10.10.0.0/16" with Size 24 will define the set of 256
     /// 10.10.[0-255].0/24 address pools.
+    ///
+    /// Since API 1.41.
     #[serde(rename = "DefaultAddressPools", skip_serializing_if = "Option::is_none")]
     pub default_address_pools: Option<
         Vec<super::v1_41_to_v1_49::SystemInfoDefaultAddressPoolsItem>,
@@ -983,6 +1043,8 @@ pub struct SystemInfo {
     /// issues related to the daemon configuration.
     ///
     /// These messages can be printed by the client as information to the user.
+    ///
+    /// Since API 1.39.
     #[serde(rename = "Warnings", skip_serializing_if = "Option::is_none")]
     pub warnings: Option<Vec<String>>,
 }
@@ -1016,6 +1078,7 @@ pub struct Task {
     /// The ID of the node that this task is on.
     #[serde(rename = "NodeID", skip_serializing_if = "Option::is_none")]
     pub node_id: Option<String>,
+    /// Since API 1.32.
     #[serde(
         rename = "AssignedGenericResources",
         skip_serializing_if = "Option::is_none"
@@ -1028,6 +1091,8 @@ pub struct Task {
     /// If the Service this Task belongs to is a job-mode service, contains
     /// the JobIteration of the Service this Task was created for. Absent if
     /// the Task was created for a Replicated or Global Service.
+    ///
+    /// Since API 1.41.
     #[serde(rename = "JobIteration", skip_serializing_if = "Option::is_none")]
     pub job_iteration: Option<super::v1_32_to_v1_49::ObjectVersion>,
     /// The networks that this task is attached to, and the addresses the
@@ -1047,6 +1112,8 @@ pub struct TaskSpec {
     /// > mutually exclusive. PluginSpec is only used when the Runtime field
     /// > is set to `plugin`. NetworkAttachmentSpec is used when the Runtime
     /// > field is set to `attachment`.
+    ///
+    /// Since API 1.31.
     #[serde(rename = "PluginSpec", skip_serializing_if = "Option::is_none")]
     pub plugin_spec: Option<super::v1_40_to_v1_49::TaskSpecPluginSpec>,
     /// Container spec for the service.
@@ -1068,6 +1135,8 @@ pub struct TaskSpec {
     /// > mutually exclusive. PluginSpec is only used when the Runtime field
     /// > is set to `plugin`. NetworkAttachmentSpec is used when the Runtime
     /// > field is set to `attachment`.
+    ///
+    /// Since API 1.38.
     #[serde(rename = "NetworkAttachmentSpec", skip_serializing_if = "Option::is_none")]
     pub network_attachment_spec: Option<
         super::v1_38_to_v1_49::TaskSpecNetworkAttachmentSpec,
@@ -1084,9 +1153,13 @@ pub struct TaskSpec {
     pub placement: Option<super::v1_40_to_v1_49::TaskSpecPlacement>,
     /// A counter that triggers an update even if no relevant parameters have
     /// been changed.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "ForceUpdate", skip_serializing_if = "Option::is_none")]
     pub force_update: Option<u64>,
     /// Runtime is the type of runtime specified for the task executor.
+    ///
+    /// Since API 1.30.
     #[serde(rename = "Runtime", skip_serializing_if = "Option::is_none")]
     pub runtime: Option<String>,
     /// Specifies which networks the service should attach to.
@@ -1123,6 +1196,8 @@ pub struct TaskSpecContainerSpec {
     pub args: Option<Vec<String>>,
     /// The hostname to use for the container, as a valid
     /// [RFC 1123](https://tools.ietf.org/html/rfc1123) hostname.
+    ///
+    /// Since API 1.27.
     #[serde(rename = "Hostname", skip_serializing_if = "Option::is_none")]
     pub hostname: Option<String>,
     /// A list of environment variables in the form `VAR=value`.
@@ -1135,18 +1210,28 @@ pub struct TaskSpecContainerSpec {
     #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
     /// A list of additional groups that the container process will run as.
+    ///
+    /// Since API 1.27.
     #[serde(rename = "Groups", skip_serializing_if = "Option::is_none")]
     pub groups: Option<Vec<String>>,
     /// Security options for the container
+    ///
+    /// Since API 1.30.
     #[serde(rename = "Privileges", skip_serializing_if = "Option::is_none")]
     pub privileges: Option<super::v1_40_to_v1_43::TaskSpecContainerSpecPrivileges>,
     /// Whether a pseudo-TTY should be allocated.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "TTY", skip_serializing_if = "Option::is_none")]
     pub tty: Option<bool>,
     /// Open `stdin`
+    ///
+    /// Since API 1.27.
     #[serde(rename = "OpenStdin", skip_serializing_if = "Option::is_none")]
     pub open_stdin: Option<bool>,
     /// Mount the container's root filesystem as read only.
+    ///
+    /// Since API 1.27.
     #[serde(rename = "ReadOnly", skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
     /// Specification for mounts to be added to containers created as part
@@ -1154,12 +1239,15 @@ pub struct TaskSpecContainerSpec {
     #[serde(rename = "Mounts", skip_serializing_if = "Option::is_none")]
     pub mounts: Option<Vec<super::v1_40_to_v1_41::Mount>>,
     /// Signal to stop the container.
+    ///
+    /// Since API 1.28.
     #[serde(rename = "StopSignal", skip_serializing_if = "Option::is_none")]
     pub stop_signal: Option<String>,
     /// Amount of time to wait for the container to terminate before
     /// forcefully killing it.
     #[serde(rename = "StopGracePeriod", skip_serializing_if = "Option::is_none")]
     pub stop_grace_period: Option<i64>,
+    /// Since API 1.27.
     #[serde(rename = "HealthCheck", skip_serializing_if = "Option::is_none")]
     pub health_check: Option<super::v1_29_to_v1_43::HealthConfig>,
     /// A list of hostname/IP mappings to add to the container's `hosts`
@@ -1168,27 +1256,39 @@ pub struct TaskSpecContainerSpec {
     /// man page:
     ///
     ///     IP_address canonical_hostname [aliases...]
+    ///
+    /// Since API 1.27.
     #[serde(rename = "Hosts", skip_serializing_if = "Option::is_none")]
     pub hosts: Option<Vec<String>>,
     /// Specification for DNS related configurations in resolver configuration
     /// file (`resolv.conf`).
+    ///
+    /// Since API 1.25.
     #[serde(rename = "DNSConfig", skip_serializing_if = "Option::is_none")]
     pub dns_config: Option<super::v1_25_to_v1_49::TaskSpecContainerSpecDnsConfig>,
     /// Secrets contains references to zero or more secrets that will be
     /// exposed to the service.
+    ///
+    /// Since API 1.27.
     #[serde(rename = "Secrets", skip_serializing_if = "Option::is_none")]
     pub secrets: Option<Vec<super::v1_27_to_v1_49::TaskSpecContainerSpecSecretsItem>>,
     /// Configs contains references to zero or more configs that will be
     /// exposed to the service.
+    ///
+    /// Since API 1.30.
     #[serde(rename = "Configs", skip_serializing_if = "Option::is_none")]
     pub configs: Option<Vec<super::v1_40_to_v1_49::TaskSpecContainerSpecConfigsItem>>,
     /// Isolation technology of the containers running the service.
     /// (Windows only)
+    ///
+    /// Since API 1.35.
     #[serde(rename = "Isolation", skip_serializing_if = "Option::is_none")]
     pub isolation: Option<super::v1_35_to_v1_49::TaskSpecContainerSpecIsolation>,
     /// Run an init inside the container that forwards signals and reaps
     /// processes. This field is omitted if empty, and the default (as
     /// configured on the daemon) is used.
+    ///
+    /// Since API 1.38.
     #[serde(rename = "Init", skip_serializing_if = "Option::is_none")]
     pub init: Option<bool>,
     /// Set kernel namedspaced parameters (sysctls) in the container.
@@ -1198,17 +1298,25 @@ pub struct TaskSpecContainerSpec {
     /// suitability for a clustered environment, and it's up to the user
     /// to determine whether a given sysctl will work properly in a
     /// Service.
+    ///
+    /// Since API 1.40.
     #[serde(rename = "Sysctls", skip_serializing_if = "Option::is_none")]
     pub sysctls: Option<HashMap<String, String>>,
     /// A list of kernel capabilities to add to the default set
     /// for the container.
+    ///
+    /// Since API 1.41.
     #[serde(rename = "CapabilityAdd", skip_serializing_if = "Option::is_none")]
     pub capability_add: Option<Vec<String>>,
     /// A list of kernel capabilities to drop from the default set
     /// for the container.
+    ///
+    /// Since API 1.41.
     #[serde(rename = "CapabilityDrop", skip_serializing_if = "Option::is_none")]
     pub capability_drop: Option<Vec<String>>,
     /// A list of resource limits to set in the container. For example: `{"Name": "nofile", "Soft": 1024, "Hard": 2048}`"
+    ///
+    /// Since API 1.41.
     #[serde(rename = "Ulimits", skip_serializing_if = "Option::is_none")]
     pub ulimits: Option<Vec<super::v1_41_to_v1_49::TaskSpecContainerSpecUlimitsItem>>,
 }

@@ -11,6 +11,8 @@ pub struct NetworkCreateBody {
     #[serde(rename = "Name")]
     pub name: String,
     /// Deprecated: CheckDuplicate is now always enabled.
+    ///
+    /// Until API 1.45 (removed in 1.46).
     #[serde(rename = "CheckDuplicate", skip_serializing_if = "Option::is_none")]
     pub check_duplicate: Option<bool>,
     /// Name of the network driver plugin to use.
@@ -20,6 +22,8 @@ pub struct NetworkCreateBody {
     pub driver: Option<String>,
     /// The level at which the network exists (e.g. `swarm` for cluster-wide
     /// or `local` for machine level).
+    ///
+    /// Since API 1.41.
     #[serde(rename = "Scope", skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
     /// Restrict external access to the network.
@@ -27,10 +31,14 @@ pub struct NetworkCreateBody {
     pub internal: Option<bool>,
     /// Globally scoped network is manually attachable by regular
     /// containers from workers in swarm mode.
+    ///
+    /// Since API 1.27.
     #[serde(rename = "Attachable", skip_serializing_if = "Option::is_none")]
     pub attachable: Option<bool>,
     /// Ingress network is the network which provides the routing-mesh
     /// in swarm mode.
+    ///
+    /// Since API 1.29.
     #[serde(rename = "Ingress", skip_serializing_if = "Option::is_none")]
     pub ingress: Option<bool>,
     /// Creates a config-only network. Config-only networks are placeholder
@@ -39,11 +47,15 @@ pub struct NetworkCreateBody {
     /// or services.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.41.
     #[serde(rename = "ConfigOnly", skip_serializing_if = "Option::is_none")]
     pub config_only: Option<bool>,
     /// Specifies the source which will provide the configuration for
     /// this network. The specified network must be an existing
     /// config-only network; see ConfigOnly.
+    ///
+    /// Since API 1.41.
     #[serde(rename = "ConfigFrom", skip_serializing_if = "Option::is_none")]
     pub config_from: Option<super::v1_41_to_v1_49::ConfigReference>,
     /// Optional custom IP scheme for the network.

@@ -17,6 +17,8 @@ pub struct Network {
     /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
     ///
     /// Format: `dateTime`.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "Created", skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
     /// The level at which the network exists (e.g. `swarm` for cluster-wide
@@ -42,13 +44,18 @@ pub struct Network {
     /// containers from workers in swarm mode.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.27.
     #[serde(rename = "Attachable", skip_serializing_if = "Option::is_none")]
     pub attachable: Option<bool>,
     /// Whether the network is providing the routing-mesh for the swarm cluster.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.29.
     #[serde(rename = "Ingress", skip_serializing_if = "Option::is_none")]
     pub ingress: Option<bool>,
+    /// Since API 1.41.
     #[serde(rename = "ConfigFrom", skip_serializing_if = "Option::is_none")]
     pub config_from: Option<super::v1_41_to_v1_49::ConfigReference>,
     /// Whether the network is a config-only network. Config-only networks are
@@ -57,6 +64,8 @@ pub struct Network {
     /// or services.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.41.
     #[serde(rename = "ConfigOnly", skip_serializing_if = "Option::is_none")]
     pub config_only: Option<bool>,
     /// Contains endpoints attached to the network.
@@ -70,6 +79,8 @@ pub struct Network {
     pub labels: Option<HashMap<String, String>>,
     /// List of peer nodes for an overlay network. This field is only present
     /// for overlay networks, and omitted for other network types.
+    ///
+    /// Since API 1.41.
     #[serde(rename = "Peers", skip_serializing_if = "Option::is_none")]
     pub peers: Option<Vec<super::v1_41_to_v1_49::PeerInfo>>,
 }

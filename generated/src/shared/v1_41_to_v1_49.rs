@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 
 /// The config-only network source to provide the configuration for
 /// this network.
+///
+/// Since API 1.41.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ConfigReference {
     /// The name of the config-only network that provides the network's
@@ -25,6 +27,8 @@ pub struct ConfigReference {
 /// or `"host"`, depending on daemon version, kernel support and configuration.
 ///
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
+///
+/// Since API 1.41.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum HostConfigCgroupnsMode {
     /// `private`
@@ -96,6 +100,7 @@ pub struct Ipam {
     pub options: Option<HashMap<String, String>>,
 }
 
+/// Since API 1.41.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct IpamConfig {
     #[serde(rename = "Subnet", skip_serializing_if = "Option::is_none")]
@@ -109,6 +114,8 @@ pub struct IpamConfig {
 }
 
 /// An object describing a limit on resources which can be requested by a task.
+///
+/// Since API 1.41.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Limit {
     #[serde(rename = "NanoCPUs", skip_serializing_if = "Option::is_none")]
@@ -123,6 +130,8 @@ pub struct Limit {
 }
 
 /// PeerInfo represents one peer of an overlay network.
+///
+/// Since API 1.41.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PeerInfo {
     /// ID of the peer-node in the Swarm cluster.
@@ -137,6 +146,8 @@ pub struct PeerInfo {
 /// GlobalJob modes. Absent on Replicated and Global mode services. The
 /// JobIteration is an ObjectVersion, but unlike the Service's version,
 /// does not need to be sent with an update request.
+///
+/// Since API 1.41.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ServiceJobStatus {
     /// JobIteration is a value increased each time a Job is executed,
@@ -159,6 +170,8 @@ pub struct ServiceJobStatus {
 
 /// The status of the service's tasks. Provided only when requested as
 /// part of a ServiceList operation.
+///
+/// Since API 1.41.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ServiceServiceStatus {
     /// The number of tasks for the service currently in the Running state.
@@ -188,16 +201,22 @@ pub struct ServiceSpecMode {
     pub global: Option<HashMap<String, serde_json::Value>>,
     /// The mode used for services with a finite number of tasks that run
     /// to a completed state.
+    ///
+    /// Since API 1.41.
     #[serde(rename = "ReplicatedJob", skip_serializing_if = "Option::is_none")]
     pub replicated_job: Option<ServiceSpecModeReplicatedJob>,
     /// The mode used for services which run a task to the completed state
     /// on each valid node.
+    ///
+    /// Since API 1.41.
     #[serde(rename = "GlobalJob", skip_serializing_if = "Option::is_none")]
     pub global_job: Option<HashMap<String, serde_json::Value>>,
 }
 
 /// The mode used for services with a finite number of tasks that run
 /// to a completed state.
+///
+/// Since API 1.41.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ServiceSpecModeReplicatedJob {
     /// The maximum number of replicas to run simultaneously.
@@ -214,6 +233,8 @@ pub struct ServiceSpecModeReplicatedJob {
 /// The version of the cgroup.
 ///
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
+///
+/// Since API 1.41.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum SystemInfoCgroupVersion {
     /// `1`
@@ -267,6 +288,7 @@ impl<'de> Deserialize<'de> for SystemInfoCgroupVersion {
     }
 }
 
+/// Since API 1.41.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SystemInfoDefaultAddressPoolsItem {
     /// The network address in CIDR format
@@ -277,6 +299,7 @@ pub struct SystemInfoDefaultAddressPoolsItem {
     pub size: Option<i64>,
 }
 
+/// Since API 1.41.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TaskSpecContainerSpecUlimitsItem {
     /// Name of ulimit

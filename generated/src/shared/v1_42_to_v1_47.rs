@@ -66,8 +66,12 @@ pub enum MountType {
     /// `bind`
     Bind,
     /// `cluster`
+    ///
+    /// Since API 1.42.
     Cluster,
     /// `npipe`
+    ///
+    /// Since API 1.32.
     Npipe,
     /// `tmpfs`
     Tmpfs,

@@ -6,12 +6,16 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 /// BuildCache contains information about a build cache record.
+///
+/// Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct BuildCache {
     /// Unique ID of the build cache record.
     #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// List of parent build cache record IDs.
+    ///
+    /// Since API 1.42.
     #[serde(rename = "Parents", skip_serializing_if = "Option::is_none")]
     pub parents: Option<Vec<String>>,
     /// Cache record type.
@@ -47,6 +51,8 @@ pub struct BuildCache {
 
 /// Options and information specific to, and only present on, Swarm CSI
 /// cluster volumes.
+///
+/// Since API 1.42.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ClusterVolume {
     /// The Swarm ID of this volume. Because cluster volumes are Swarm
@@ -74,6 +80,8 @@ pub struct ClusterVolume {
 }
 
 /// Information about the global status of the volume.
+///
+/// Since API 1.42.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ClusterVolumeInfo {
     /// The capacity of the volume in bytes. A value of 0 indicates that
@@ -96,6 +104,7 @@ pub struct ClusterVolumeInfo {
     pub accessible_topology: Option<Vec<Topology>>,
 }
 
+/// Since API 1.42.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ClusterVolumePublishStatusItem {
     /// The ID of the Swarm node the volume is published on.
@@ -121,6 +130,8 @@ pub struct ClusterVolumePublishStatusItem {
 /// * `pending-controller-unpublish` The volume is successfully unpublished from the node, but has not yet been successfully unpublished on the controller.
 ///
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
+///
+/// Since API 1.42.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ClusterVolumePublishStatusItemState {
     /// `pending-publish`
@@ -182,6 +193,8 @@ impl<'de> Deserialize<'de> for ClusterVolumePublishStatusItemState {
 }
 
 /// Cluster-specific options used to create the volume.
+///
+/// Since API 1.42.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ClusterVolumeSpec {
     /// Group defines the volume group of this volume. Volumes belonging to
@@ -198,6 +211,8 @@ pub struct ClusterVolumeSpec {
 }
 
 /// Defines how the volume is used by tasks.
+///
+/// Since API 1.42.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ClusterVolumeSpecAccessMode {
     /// The set of nodes this volume can be used on at one time.
@@ -271,6 +286,8 @@ pub struct ClusterVolumeSpecAccessMode {
 /// Requirements for the accessible topology of the volume. These
 /// fields are optional. For an in-depth description of what these
 /// fields mean, see the CSI specification.
+///
+/// Since API 1.42.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ClusterVolumeSpecAccessModeAccessibilityRequirements {
     /// A list of required topologies, at least one of which the
@@ -289,6 +306,8 @@ pub struct ClusterVolumeSpecAccessModeAccessibilityRequirements {
 /// - `drain` All workloads using this volume should be stopped and rescheduled, and no new ones should be started.
 ///
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
+///
+/// Since API 1.42.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum ClusterVolumeSpecAccessModeAvailability {
     /// `active`
@@ -348,6 +367,8 @@ impl<'de> Deserialize<'de> for ClusterVolumeSpecAccessModeAvailability {
 
 /// The desired capacity that the volume should be created with. If
 /// empty, the plugin will decide the capacity.
+///
+/// Since API 1.42.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ClusterVolumeSpecAccessModeCapacityRange {
     /// The volume must be at least this big. The value of 0
@@ -365,6 +386,8 @@ pub struct ClusterVolumeSpecAccessModeCapacityRange {
 /// - `multi` the volume may be scheduled to any supported number of nodes at a time.
 ///
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
+///
+/// Since API 1.42.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum ClusterVolumeSpecAccessModeScope {
     /// `single`
@@ -420,6 +443,8 @@ impl<'de> Deserialize<'de> for ClusterVolumeSpecAccessModeScope {
 
 /// One cluster volume secret entry. Defines a key-value pair that
 /// is passed to the plugin.
+///
+/// Since API 1.42.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ClusterVolumeSpecAccessModeSecretsItem {
     /// Key is the name of the key of the key-value pair passed to
@@ -442,6 +467,8 @@ pub struct ClusterVolumeSpecAccessModeSecretsItem {
 /// - `all` The volume may have any number of readers and writers.
 ///
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
+///
+/// Since API 1.42.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum ClusterVolumeSpecAccessModeSharing {
     /// `none`
@@ -515,6 +542,8 @@ pub struct ContainerExecBody {
     #[serde(rename = "AttachStderr", skip_serializing_if = "Option::is_none")]
     pub attach_stderr: Option<bool>,
     /// Initial console size, as an `[height, width]` array.
+    ///
+    /// Since API 1.42.
     #[serde(rename = "ConsoleSize", skip_serializing_if = "Option::is_none")]
     pub console_size: Option<Vec<i64>>,
     /// Override the key sequence for detaching a container. Format is
@@ -526,6 +555,8 @@ pub struct ContainerExecBody {
     #[serde(rename = "Tty", skip_serializing_if = "Option::is_none")]
     pub tty: Option<bool>,
     /// A list of environment variables in the form `["VAR=value", ...]`.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "Env", skip_serializing_if = "Option::is_none")]
     pub env: Option<Vec<String>>,
     /// Command to run, as a string or array of strings.
@@ -542,6 +573,8 @@ pub struct ContainerExecBody {
     #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
     /// The working directory for the exec process inside the container.
+    ///
+    /// Since API 1.35.
     #[serde(rename = "WorkingDir", skip_serializing_if = "Option::is_none")]
     pub working_dir: Option<String>,
 }
@@ -611,10 +644,14 @@ pub struct ContainerUpdateBody {
     pub cpu_quota: Option<i64>,
     /// The length of a CPU real-time period in microseconds. Set to 0 to
     /// allocate no time allocated to real-time tasks.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuRealtimePeriod", skip_serializing_if = "Option::is_none")]
     pub cpu_realtime_period: Option<i64>,
     /// The length of a CPU real-time runtime in microseconds. Set to 0 to
     /// allocate no time allocated to real-time tasks.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuRealtimeRuntime", skip_serializing_if = "Option::is_none")]
     pub cpu_realtime_runtime: Option<i64>,
     /// CPUs in which to allow execution (e.g., `0-3`, `0,1`).
@@ -628,9 +665,13 @@ pub struct ContainerUpdateBody {
     #[serde(rename = "Devices", skip_serializing_if = "Option::is_none")]
     pub devices: Option<Vec<super::v1_24_to_v1_49::DeviceMapping>>,
     /// a list of cgroup rules to apply to the container
+    ///
+    /// Since API 1.28.
     #[serde(rename = "DeviceCgroupRules", skip_serializing_if = "Option::is_none")]
     pub device_cgroup_rules: Option<Vec<String>>,
     /// A list of requests for devices to be sent to device drivers.
+    ///
+    /// Since API 1.40.
     #[serde(rename = "DeviceRequests", skip_serializing_if = "Option::is_none")]
     pub device_requests: Option<Vec<super::v1_40_to_v1_49::DeviceRequest>>,
     /// Hard limit for kernel TCP buffer memory (in bytes). Depending on the
@@ -638,6 +679,8 @@ pub struct ContainerUpdateBody {
     /// by the default (runc) runtime.
     ///
     /// This field is omitted when empty.
+    ///
+    /// Since API 1.40.
     #[serde(rename = "KernelMemoryTCP", skip_serializing_if = "Option::is_none")]
     pub kernel_memory_tcp: Option<i64>,
     /// Memory soft limit in bytes.
@@ -652,6 +695,8 @@ pub struct ContainerUpdateBody {
     #[serde(rename = "MemorySwappiness", skip_serializing_if = "Option::is_none")]
     pub memory_swappiness: Option<i64>,
     /// CPU quota in units of 10<sup>-9</sup> CPUs.
+    ///
+    /// In API versions 1.25–1.26, 1.28–1.49.
     #[serde(rename = "NanoCpus", skip_serializing_if = "Option::is_none")]
     pub nano_cpus: Option<i64>,
     /// Disable OOM Killer for the container.
@@ -660,6 +705,8 @@ pub struct ContainerUpdateBody {
     /// Run an init inside the container that forwards signals and reaps
     /// processes. This field is omitted if empty, and the default (as
     /// configured on the daemon) is used.
+    ///
+    /// Since API 1.37.
     #[serde(rename = "Init", skip_serializing_if = "Option::is_none")]
     pub init: Option<bool>,
     /// Tune a container's PIDs limit. Set `0` or `-1` for unlimited, or `null`
@@ -678,6 +725,8 @@ pub struct ContainerUpdateBody {
     /// On Windows Server containers, the processor resource controls are
     /// mutually exclusive. The order of precedence is `CPUCount` first, then
     /// `CPUShares`, and `CPUPercent` last.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuCount", skip_serializing_if = "Option::is_none")]
     pub cpu_count: Option<i64>,
     /// The usable percentage of the available CPUs (Windows only).
@@ -707,6 +756,8 @@ pub struct ExecStartBody {
     #[serde(rename = "Tty", skip_serializing_if = "Option::is_none")]
     pub tty: Option<bool>,
     /// Initial console size, as an `[height, width]` array.
+    ///
+    /// Since API 1.42.
     #[serde(rename = "ConsoleSize", skip_serializing_if = "Option::is_none")]
     pub console_size: Option<Vec<i64>>,
 }
@@ -777,10 +828,14 @@ pub struct Resources {
     pub cpu_quota: Option<i64>,
     /// The length of a CPU real-time period in microseconds. Set to 0 to
     /// allocate no time allocated to real-time tasks.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuRealtimePeriod", skip_serializing_if = "Option::is_none")]
     pub cpu_realtime_period: Option<i64>,
     /// The length of a CPU real-time runtime in microseconds. Set to 0 to
     /// allocate no time allocated to real-time tasks.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuRealtimeRuntime", skip_serializing_if = "Option::is_none")]
     pub cpu_realtime_runtime: Option<i64>,
     /// CPUs in which to allow execution (e.g., `0-3`, `0,1`).
@@ -794,9 +849,13 @@ pub struct Resources {
     #[serde(rename = "Devices", skip_serializing_if = "Option::is_none")]
     pub devices: Option<Vec<super::v1_24_to_v1_49::DeviceMapping>>,
     /// a list of cgroup rules to apply to the container
+    ///
+    /// Since API 1.28.
     #[serde(rename = "DeviceCgroupRules", skip_serializing_if = "Option::is_none")]
     pub device_cgroup_rules: Option<Vec<String>>,
     /// A list of requests for devices to be sent to device drivers.
+    ///
+    /// Since API 1.40.
     #[serde(rename = "DeviceRequests", skip_serializing_if = "Option::is_none")]
     pub device_requests: Option<Vec<super::v1_40_to_v1_49::DeviceRequest>>,
     /// Hard limit for kernel TCP buffer memory (in bytes). Depending on the
@@ -804,6 +863,8 @@ pub struct Resources {
     /// by the default (runc) runtime.
     ///
     /// This field is omitted when empty.
+    ///
+    /// Since API 1.40.
     #[serde(rename = "KernelMemoryTCP", skip_serializing_if = "Option::is_none")]
     pub kernel_memory_tcp: Option<i64>,
     /// Memory soft limit in bytes.
@@ -818,6 +879,8 @@ pub struct Resources {
     #[serde(rename = "MemorySwappiness", skip_serializing_if = "Option::is_none")]
     pub memory_swappiness: Option<i64>,
     /// CPU quota in units of 10<sup>-9</sup> CPUs.
+    ///
+    /// In API versions 1.25–1.26, 1.28–1.49.
     #[serde(rename = "NanoCpus", skip_serializing_if = "Option::is_none")]
     pub nano_cpus: Option<i64>,
     /// Disable OOM Killer for the container.
@@ -826,6 +889,8 @@ pub struct Resources {
     /// Run an init inside the container that forwards signals and reaps
     /// processes. This field is omitted if empty, and the default (as
     /// configured on the daemon) is used.
+    ///
+    /// Since API 1.37.
     #[serde(rename = "Init", skip_serializing_if = "Option::is_none")]
     pub init: Option<bool>,
     /// Tune a container's PIDs limit. Set `0` or `-1` for unlimited, or `null`
@@ -844,6 +909,8 @@ pub struct Resources {
     /// On Windows Server containers, the processor resource controls are
     /// mutually exclusive. The order of precedence is `CPUCount` first, then
     /// `CPUShares`, and `CPUPercent` last.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuCount", skip_serializing_if = "Option::is_none")]
     pub cpu_count: Option<i64>,
     /// The usable percentage of the available CPUs (Windows only).
@@ -863,6 +930,8 @@ pub struct Resources {
 }
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
+///
+/// Since API 1.42.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum SystemDataUsageTypeItem {
     /// `container`
@@ -924,6 +993,8 @@ impl<'de> Deserialize<'de> for SystemDataUsageTypeItem {
 }
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
+///
+/// Since API 1.42.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum SystemPingHeadResponseSwarm {
     /// `inactive`
@@ -994,6 +1065,8 @@ impl<'de> Deserialize<'de> for SystemPingHeadResponseSwarm {
 }
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
+///
+/// Since API 1.42.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum SystemPingResponseSwarm {
     /// `inactive`
@@ -1066,6 +1139,8 @@ impl<'de> Deserialize<'de> for SystemPingResponseSwarm {
 /// A map of topological domains to topological segments. For in depth
 /// details, see documentation for the Topology object in the CSI
 /// specification.
+///
+/// Since API 1.42.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Topology {
     #[serde(rename = "Segments", skip_serializing_if = "Option::is_none")]
@@ -1086,6 +1161,8 @@ pub struct Volume {
     /// Date/Time the volume was created.
     ///
     /// Format: `dateTime`.
+    ///
+    /// Since API 1.31.
     #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     /// Low-level details about the volume, provided by the volume driver.
@@ -1109,9 +1186,12 @@ pub struct Volume {
     /// Defaults to `"local"`.
     #[serde(rename = "Scope")]
     pub scope: super::v1_24_to_v1_49::VolumeScope,
+    /// Since API 1.42.
     #[serde(rename = "ClusterVolume", skip_serializing_if = "Option::is_none")]
     pub cluster_volume: Option<ClusterVolume>,
     /// The driver specific options used when creating the volume.
+    ///
+    /// Since API 1.25.
     #[serde(
         rename = "Options",
         default,
@@ -1120,11 +1200,15 @@ pub struct Volume {
     pub options: HashMap<String, String>,
     /// Usage details about the volume. This information is used by the
     /// `GET /system/df` endpoint, and omitted in other endpoints.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "UsageData", skip_serializing_if = "Option::is_none")]
     pub usage_data: Option<super::v1_25_to_v1_49::VolumeUsageData>,
 }
 
 /// Volume configuration
+///
+/// Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct VolumeCreateOptions {
     /// The new volume's name. If not specified, Docker generates a name.
@@ -1142,6 +1226,7 @@ pub struct VolumeCreateOptions {
     /// User-defined key/value metadata.
     #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
     pub labels: Option<HashMap<String, String>>,
+    /// Since API 1.42.
     #[serde(rename = "ClusterVolumeSpec", skip_serializing_if = "Option::is_none")]
     pub cluster_volume_spec: Option<ClusterVolumeSpec>,
 }
@@ -1158,6 +1243,8 @@ pub struct VolumeListResponse {
 }
 
 /// Volume configuration
+///
+/// Since API 1.42.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct VolumeUpdateBody {
     #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]

@@ -101,6 +101,8 @@ pub struct ContainerCreateBody {
     pub stop_signal: Option<String>,
     /// Timeout to stop a container in seconds. If omitted, the daemon-wide
     /// default is used.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "StopTimeout", skip_serializing_if = "Option::is_none")]
     pub stop_timeout: Option<i64>,
     /// Shell for when `RUN`, `CMD`, and `ENTRYPOINT` uses a shell.
@@ -145,6 +147,7 @@ pub struct ContainerInspectResponse {
     pub restart_count: Option<i64>,
     #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
     pub driver: Option<String>,
+    /// Since API 1.40.
     #[serde(rename = "Platform", skip_serializing_if = "Option::is_none")]
     pub platform: Option<String>,
     #[serde(rename = "MountLabel", skip_serializing_if = "Option::is_none")]
@@ -241,10 +244,14 @@ pub struct HostConfig {
     pub cpu_quota: Option<i64>,
     /// The length of a CPU real-time period in microseconds. Set to 0 to
     /// allocate no time allocated to real-time tasks.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuRealtimePeriod", skip_serializing_if = "Option::is_none")]
     pub cpu_realtime_period: Option<i64>,
     /// The length of a CPU real-time runtime in microseconds. Set to 0 to
     /// allocate no time allocated to real-time tasks.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuRealtimeRuntime", skip_serializing_if = "Option::is_none")]
     pub cpu_realtime_runtime: Option<i64>,
     /// CPUs in which to allow execution (e.g., `0-3`, `0,1`).
@@ -258,9 +265,13 @@ pub struct HostConfig {
     #[serde(rename = "Devices", skip_serializing_if = "Option::is_none")]
     pub devices: Option<Vec<super::v1_24_to_v1_49::DeviceMapping>>,
     /// a list of cgroup rules to apply to the container
+    ///
+    /// Since API 1.28.
     #[serde(rename = "DeviceCgroupRules", skip_serializing_if = "Option::is_none")]
     pub device_cgroup_rules: Option<Vec<String>>,
     /// A list of requests for devices to be sent to device drivers.
+    ///
+    /// Since API 1.40.
     #[serde(rename = "DeviceRequests", skip_serializing_if = "Option::is_none")]
     pub device_requests: Option<Vec<super::v1_40_to_v1_49::DeviceRequest>>,
     /// Hard limit for kernel TCP buffer memory (in bytes). Depending on the
@@ -268,6 +279,8 @@ pub struct HostConfig {
     /// by the default (runc) runtime.
     ///
     /// This field is omitted when empty.
+    ///
+    /// Since API 1.40.
     #[serde(rename = "KernelMemoryTCP", skip_serializing_if = "Option::is_none")]
     pub kernel_memory_tcp: Option<i64>,
     /// Memory soft limit in bytes.
@@ -282,6 +295,8 @@ pub struct HostConfig {
     #[serde(rename = "MemorySwappiness", skip_serializing_if = "Option::is_none")]
     pub memory_swappiness: Option<i64>,
     /// CPU quota in units of 10<sup>-9</sup> CPUs.
+    ///
+    /// In API versions 1.25–1.26, 1.28–1.49.
     #[serde(rename = "NanoCpus", skip_serializing_if = "Option::is_none")]
     pub nano_cpus: Option<i64>,
     /// Disable OOM Killer for the container.
@@ -290,6 +305,8 @@ pub struct HostConfig {
     /// Run an init inside the container that forwards signals and reaps
     /// processes. This field is omitted if empty, and the default (as
     /// configured on the daemon) is used.
+    ///
+    /// Since API 1.37.
     #[serde(rename = "Init", skip_serializing_if = "Option::is_none")]
     pub init: Option<bool>,
     /// Tune a container's PIDs limit. Set `0` or `-1` for unlimited, or `null`
@@ -308,6 +325,8 @@ pub struct HostConfig {
     /// On Windows Server containers, the processor resource controls are
     /// mutually exclusive. The order of precedence is `CPUCount` first, then
     /// `CPUShares`, and `CPUPercent` last.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuCount", skip_serializing_if = "Option::is_none")]
     pub cpu_count: Option<i64>,
     /// The usable percentage of the available CPUs (Windows only).
@@ -382,6 +401,8 @@ pub struct HostConfig {
     pub restart_policy: Option<super::v1_40_to_v1_49::RestartPolicy>,
     /// Automatically remove the container when the container's process
     /// exits. This has no effect if `RestartPolicy` is set.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "AutoRemove", skip_serializing_if = "Option::is_none")]
     pub auto_remove: Option<bool>,
     /// Driver that this container uses to mount volumes.
@@ -392,6 +413,8 @@ pub struct HostConfig {
     #[serde(rename = "VolumesFrom", skip_serializing_if = "Option::is_none")]
     pub volumes_from: Option<Vec<String>>,
     /// Specification for mounts to be added to the container.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "Mounts", skip_serializing_if = "Option::is_none")]
     pub mounts: Option<Vec<super::v1_42_to_v1_43::Mount>>,
     /// Initial console size, as an `[height, width]` array.
@@ -399,6 +422,8 @@ pub struct HostConfig {
     pub console_size: Option<Vec<i64>>,
     /// Arbitrary non-identifying metadata attached to container and
     /// provided to the runtime when the container is started.
+    ///
+    /// Since API 1.43.
     #[serde(rename = "Annotations", skip_serializing_if = "Option::is_none")]
     pub annotations: Option<HashMap<String, String>>,
     /// A list of kernel capabilities to add to the container. Conflicts
@@ -416,6 +441,8 @@ pub struct HostConfig {
     ///
     /// If not specified, the daemon default is used, which can either be `"private"`
     /// or `"host"`, depending on daemon version, kernel support and configuration.
+    ///
+    /// Since API 1.41.
     #[serde(rename = "CgroupnsMode", skip_serializing_if = "Option::is_none")]
     pub cgroupns_mode: Option<super::v1_41_to_v1_49::HostConfigCgroupnsMode>,
     /// A list of DNS servers for the container to use.
@@ -522,10 +549,14 @@ pub struct HostConfig {
     pub isolation: Option<super::v1_24_to_v1_49::HostConfigIsolation>,
     /// The list of paths to be masked inside the container (this overrides
     /// the default set of paths).
+    ///
+    /// Since API 1.38.
     #[serde(rename = "MaskedPaths", skip_serializing_if = "Option::is_none")]
     pub masked_paths: Option<Vec<String>>,
     /// The list of paths to be set as read-only inside the container
     /// (this overrides the default set of paths).
+    ///
+    /// Since API 1.38.
     #[serde(rename = "ReadonlyPaths", skip_serializing_if = "Option::is_none")]
     pub readonly_paths: Option<Vec<String>>,
 }
@@ -586,6 +617,8 @@ pub struct ImageSummary {
     ///
     /// This size is not calculated by default. `-1` indicates that the value
     /// has not been set / calculated.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "SharedSize")]
     pub shared_size: i64,
     /// Total size of the image including all layers it is composed of.
@@ -596,6 +629,8 @@ pub struct ImageSummary {
     /// an equivalent of the Size field.
     ///
     /// Deprecated: this field is kept for backward compatibility, and will be removed in API v1.44.
+    ///
+    /// Until API 1.43 (removed in 1.44).
     #[serde(rename = "VirtualSize", skip_serializing_if = "Option::is_none")]
     pub virtual_size: Option<i64>,
     /// User-defined key/value metadata.
@@ -610,10 +645,13 @@ pub struct ImageSummary {
     ///
     /// This size is not calculated by default, and depends on which API endpoint
     /// is used. `-1` indicates that the value has not been set / calculated.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "Containers")]
     pub containers: i64,
 }
 
+/// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SystemDataUsageResponse {
     #[serde(rename = "LayersSize", skip_serializing_if = "Option::is_none")]
@@ -624,6 +662,7 @@ pub struct SystemDataUsageResponse {
     pub containers: Option<Vec<super::v1_42_to_v1_43::ContainerSummary>>,
     #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
     pub volumes: Option<Vec<super::v1_42_to_v1_49::Volume>>,
+    /// Since API 1.39.
     #[serde(rename = "BuildCache", skip_serializing_if = "Option::is_none")]
     pub build_cache: Option<Vec<super::v1_42_to_v1_49::BuildCache>>,
     /// Deprecated: disk used by the build cache; use BuildCache.

@@ -11,9 +11,13 @@ use serde::{Deserialize, Serialize};
 /// - `0`: Modified ("C")
 /// - `1`: Added ("A")
 /// - `2`: Deleted ("D")
+///
+/// Since API 1.43.
 pub type ChangeType = u8;
 
 /// Change in the container's filesystem.
+///
+/// Since API 1.43.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct FilesystemChange {
     /// Path to file or directory that has changed.

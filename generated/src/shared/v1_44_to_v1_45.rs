@@ -97,6 +97,8 @@ pub struct EndpointSettings {
     pub global_ipv6_prefix_len: Option<i64>,
     /// DriverOpts is a mapping of driver options and values. These options
     /// are passed directly to the driver and are driver specific.
+    ///
+    /// Since API 1.32.
     #[serde(rename = "DriverOpts", skip_serializing_if = "Option::is_none")]
     pub driver_opts: Option<HashMap<String, String>>,
     /// List of all DNS names an endpoint has on a specific network. This
@@ -108,6 +110,8 @@ pub struct EndpointSettings {
     /// For instance, if container name is `my.ctr` and the network is named
     /// `testnet`, `DNSNames` will contain `my.ctr` and the FQDN will be
     /// `my.ctr.testnet`.
+    ///
+    /// Since API 1.44.
     #[serde(rename = "DNSNames", skip_serializing_if = "Option::is_none")]
     pub dns_names: Option<Vec<String>>,
 }
@@ -122,6 +126,8 @@ pub struct NetworkConnectBody {
 }
 
 /// NetworkSettings exposes the network settings in the API
+///
+/// Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct NetworkSettings {
     /// Name of the default bridge interface when dockerd's --bridge flag is set.
@@ -253,6 +259,8 @@ pub struct NetworkSettings {
 /// each of its interfaces.
 /// It is used for the networking configs specified in the `docker create`
 /// and `docker network connect` commands.
+///
+/// Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct NetworkingConfig {
     /// A mapping of network name to endpoint configuration for that network.
@@ -262,6 +270,7 @@ pub struct NetworkingConfig {
     pub endpoints_config: Option<HashMap<String, EndpointSettings>>,
 }
 
+/// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SystemDataUsageResponse {
     #[serde(rename = "LayersSize", skip_serializing_if = "Option::is_none")]
@@ -272,6 +281,7 @@ pub struct SystemDataUsageResponse {
     pub containers: Option<Vec<ContainerSummary>>,
     #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
     pub volumes: Option<Vec<super::v1_42_to_v1_49::Volume>>,
+    /// Since API 1.39.
     #[serde(rename = "BuildCache", skip_serializing_if = "Option::is_none")]
     pub build_cache: Option<Vec<super::v1_42_to_v1_49::BuildCache>>,
     /// Deprecated: disk used by the build cache; use BuildCache.
@@ -279,6 +289,7 @@ pub struct SystemDataUsageResponse {
     pub builder_size: Option<i64>,
 }
 
+/// Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SystemInfo {
     /// Unique identifier of the daemon.
@@ -342,6 +353,8 @@ pub struct SystemInfo {
     ///
     /// Kernel memory TCP limits are not supported when using cgroups v2, which
     /// does not support the corresponding `memory.kmem.tcp.limit_in_bytes` cgroup.
+    ///
+    /// Since API 1.40.
     #[serde(rename = "KernelMemoryTCP", skip_serializing_if = "Option::is_none")]
     pub kernel_memory_tcp: Option<bool>,
     /// Indicates if CPU CFS(Completely Fair Scheduler) period is supported by
@@ -361,6 +374,8 @@ pub struct SystemInfo {
     #[serde(rename = "CPUSet", skip_serializing_if = "Option::is_none")]
     pub cpu_set: Option<bool>,
     /// Indicates if the host kernel has PID limit support enabled.
+    ///
+    /// Since API 1.40.
     #[serde(rename = "PidsLimit", skip_serializing_if = "Option::is_none")]
     pub pids_limit: Option<bool>,
     /// Indicates if OOM killer disable is supported on the host.
@@ -404,6 +419,8 @@ pub struct SystemInfo {
     /// The version of the cgroup.
     ///
     /// Defaults to `"1"`.
+    ///
+    /// Since API 1.41.
     #[serde(rename = "CgroupVersion", skip_serializing_if = "Option::is_none")]
     pub cgroup_version: Option<super::v1_41_to_v1_49::SystemInfoCgroupVersion>,
     /// Number of event listeners subscribed.
@@ -427,6 +444,8 @@ pub struct SystemInfo {
     /// > **Note**: The information returned in this field, including its
     /// > very existence, and the formatting of values, should not be considered
     /// > stable, and may change without notice.
+    ///
+    /// Since API 1.41.
     #[serde(rename = "OSVersion", skip_serializing_if = "Option::is_none")]
     pub os_version: Option<String>,
     /// Generic type of the operating system of the host, as returned by the
@@ -575,6 +594,8 @@ pub struct SystemInfo {
     ///
     /// If a commercial license has been applied to the daemon, information
     /// such as number of nodes, and expiration are included.
+    ///
+    /// Since API 1.39.
     #[serde(rename = "ProductLicense", skip_serializing_if = "Option::is_none")]
     pub product_license: Option<String>,
     /// List of custom default address pools for local networks, which can be
@@ -582,6 +603,8 @@ pub struct SystemInfo {
     ///
     /// Example: a Base "10.10.0.0/16" with Size 24 will define the set of 256
     /// 10.10.[0-255].0/24 address pools.
+    ///
+    /// Since API 1.41.
     #[serde(rename = "DefaultAddressPools", skip_serializing_if = "Option::is_none")]
     pub default_address_pools: Option<
         Vec<super::v1_41_to_v1_49::SystemInfoDefaultAddressPoolsItem>,
@@ -590,6 +613,8 @@ pub struct SystemInfo {
     /// issues related to the daemon configuration.
     ///
     /// These messages can be printed by the client as information to the user.
+    ///
+    /// Since API 1.39.
     #[serde(rename = "Warnings", skip_serializing_if = "Option::is_none")]
     pub warnings: Option<Vec<String>>,
     /// List of directories where (Container Device Interface) CDI
@@ -603,6 +628,8 @@ pub struct SystemInfo {
     /// Note that since using CDI device injection requires the daemon to have
     /// experimental enabled. For non-experimental daemons an empty list will
     /// always be returned.
+    ///
+    /// Since API 1.44.
     #[serde(rename = "CDISpecDirs", skip_serializing_if = "Option::is_none")]
     pub cdi_spec_dirs: Option<Vec<String>>,
 }

@@ -61,6 +61,8 @@ pub struct ImageSummary {
     ///
     /// This size is not calculated by default. `-1` indicates that the value
     /// has not been set / calculated.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "SharedSize")]
     pub shared_size: i64,
     /// User-defined key/value metadata.
@@ -75,6 +77,8 @@ pub struct ImageSummary {
     ///
     /// This size is not calculated by default, and depends on which API endpoint
     /// is used. `-1` indicates that the value has not been set / calculated.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "Containers")]
     pub containers: i64,
 }

@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 /// Configuration for a container that is portable between hosts.
+///
+/// Since API 1.30.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ContainerConfig {
     /// The hostname to use for the container, as a valid RFC 1123 hostname.
@@ -116,6 +118,8 @@ pub struct ContainerConfig {
 }
 
 /// represents the status of a container.
+///
+/// Since API 1.44.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ContainerStatus {
     #[serde(rename = "ContainerID", skip_serializing_if = "Option::is_none")]
@@ -128,6 +132,8 @@ pub struct ContainerStatus {
 
 /// A test to perform to check that the container is healthy.
 /// Healthcheck commands should be side-effect free.
+///
+/// Since API 1.27.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct HealthConfig {
     /// The test to perform. Possible values are:
@@ -163,16 +169,22 @@ pub struct HealthConfig {
     /// Start period for the container to initialize before starting
     /// health-retries countdown in nanoseconds. It should be 0 or at least
     /// 1000000 (1 ms). 0 means inherit.
+    ///
+    /// Since API 1.29.
     #[serde(rename = "StartPeriod", skip_serializing_if = "Option::is_none")]
     pub start_period: Option<i64>,
     /// The time to wait between checks in nanoseconds during the start period.
     /// It should be 0 or at least 1000000 (1 ms). 0 means inherit.
+    ///
+    /// Since API 1.44.
     #[serde(rename = "StartInterval", skip_serializing_if = "Option::is_none")]
     pub start_interval: Option<i64>,
 }
 
 /// Configuration of the image. These fields are used as defaults
 /// when starting a container from the image.
+///
+/// Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ImageConfig {
     /// The hostname to use for the container, as a valid RFC 1123 hostname.
@@ -352,11 +364,15 @@ pub struct MountBindOptions {
     /// Disable recursive bind mount.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.40.
     #[serde(rename = "NonRecursive", skip_serializing_if = "Option::is_none")]
     pub non_recursive: Option<bool>,
     /// Create mount point on host if missing
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.42.
     #[serde(rename = "CreateMountpoint", skip_serializing_if = "Option::is_none")]
     pub create_mountpoint: Option<bool>,
     /// Make the mount non-recursively read-only, but still leave the mount recursive
@@ -367,16 +383,22 @@ pub struct MountBindOptions {
     /// will default to `true` for clients on versions prior to v1.44.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.44.
     #[serde(rename = "ReadOnlyNonRecursive", skip_serializing_if = "Option::is_none")]
     pub read_only_non_recursive: Option<bool>,
     /// Raise an error if the mount cannot be made recursively read-only.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.44.
     #[serde(rename = "ReadOnlyForceRecursive", skip_serializing_if = "Option::is_none")]
     pub read_only_force_recursive: Option<bool>,
 }
 
 /// represents the port status of a task's host ports whose service has published host ports
+///
+/// Since API 1.44.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PortStatus {
     #[serde(rename = "Ports", skip_serializing_if = "Option::is_none")]
@@ -389,6 +411,8 @@ pub struct PortStatus {
 /// The runtime is invoked by the daemon via the `containerd` daemon. OCI
 /// runtimes act as an interface to the Linux kernel namespaces, cgroups,
 /// and SELinux.
+///
+/// Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Runtime {
     /// Name and, optional, path, of the OCI executable binary.
@@ -414,6 +438,8 @@ pub struct Runtime {
     /// > **Note**: The information returned in this field, including the
     /// > formatting of values and labels, should not be considered stable,
     /// > and may change without notice.
+    ///
+    /// Since API 1.44.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<HashMap<String, String>>,
 }
@@ -428,11 +454,15 @@ pub struct ServiceCreateResponse {
     /// Optional warning message.
     ///
     /// FIXME(thaJeztah): this should have "omitempty" in the generated type.
+    ///
+    /// Since API 1.44.
     #[serde(rename = "Warnings", skip_serializing_if = "Option::is_none")]
     pub warnings: Option<Vec<String>>,
 }
 
 /// Security options for the container
+///
+/// Since API 1.30.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TaskSpecContainerSpecPrivileges {
     /// CredentialSpec for managed service account (Windows only)
@@ -446,17 +476,25 @@ pub struct TaskSpecContainerSpecPrivileges {
         super::v1_30_to_v1_49::TaskSpecContainerSpecPrivilegesSeLinuxContext,
     >,
     /// Options for configuring seccomp on the container
+    ///
+    /// Since API 1.44.
     #[serde(rename = "Seccomp", skip_serializing_if = "Option::is_none")]
     pub seccomp: Option<TaskSpecContainerSpecPrivilegesSeccomp>,
     /// Options for configuring AppArmor on the container
+    ///
+    /// Since API 1.44.
     #[serde(rename = "AppArmor", skip_serializing_if = "Option::is_none")]
     pub app_armor: Option<TaskSpecContainerSpecPrivilegesAppArmor>,
     /// Configuration of the no_new_privs bit in the container
+    ///
+    /// Since API 1.44.
     #[serde(rename = "NoNewPrivileges", skip_serializing_if = "Option::is_none")]
     pub no_new_privileges: Option<bool>,
 }
 
 /// Options for configuring AppArmor on the container
+///
+/// Since API 1.44.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TaskSpecContainerSpecPrivilegesAppArmor {
     #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
@@ -464,6 +502,8 @@ pub struct TaskSpecContainerSpecPrivilegesAppArmor {
 }
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
+///
+/// Since API 1.44.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum TaskSpecContainerSpecPrivilegesAppArmorMode {
     /// `default`
@@ -517,6 +557,8 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecPrivilegesAppArmorMode {
 }
 
 /// Options for configuring seccomp on the container
+///
+/// Since API 1.44.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TaskSpecContainerSpecPrivilegesSeccomp {
     #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
@@ -527,6 +569,8 @@ pub struct TaskSpecContainerSpecPrivilegesSeccomp {
 }
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
+///
+/// Since API 1.44.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum TaskSpecContainerSpecPrivilegesSeccompMode {
     /// `default`
@@ -597,6 +641,7 @@ pub struct TaskStatus {
     pub err: Option<String>,
     #[serde(rename = "ContainerStatus", skip_serializing_if = "Option::is_none")]
     pub container_status: Option<ContainerStatus>,
+    /// Since API 1.44.
     #[serde(rename = "PortStatus", skip_serializing_if = "Option::is_none")]
     pub port_status: Option<PortStatus>,
 }

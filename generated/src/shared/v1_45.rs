@@ -103,6 +103,8 @@ pub struct ContainerCreateBody {
     pub stop_signal: Option<String>,
     /// Timeout to stop a container in seconds. If omitted, the daemon-wide
     /// default is used.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "StopTimeout", skip_serializing_if = "Option::is_none")]
     pub stop_timeout: Option<i64>,
     /// Shell for when `RUN`, `CMD`, and `ENTRYPOINT` uses a shell.
@@ -147,6 +149,7 @@ pub struct ContainerInspectResponse {
     pub restart_count: Option<i64>,
     #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
     pub driver: Option<String>,
+    /// Since API 1.40.
     #[serde(rename = "Platform", skip_serializing_if = "Option::is_none")]
     pub platform: Option<String>,
     #[serde(rename = "MountLabel", skip_serializing_if = "Option::is_none")]
@@ -243,10 +246,14 @@ pub struct HostConfig {
     pub cpu_quota: Option<i64>,
     /// The length of a CPU real-time period in microseconds. Set to 0 to
     /// allocate no time allocated to real-time tasks.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuRealtimePeriod", skip_serializing_if = "Option::is_none")]
     pub cpu_realtime_period: Option<i64>,
     /// The length of a CPU real-time runtime in microseconds. Set to 0 to
     /// allocate no time allocated to real-time tasks.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuRealtimeRuntime", skip_serializing_if = "Option::is_none")]
     pub cpu_realtime_runtime: Option<i64>,
     /// CPUs in which to allow execution (e.g., `0-3`, `0,1`).
@@ -260,9 +267,13 @@ pub struct HostConfig {
     #[serde(rename = "Devices", skip_serializing_if = "Option::is_none")]
     pub devices: Option<Vec<super::v1_24_to_v1_49::DeviceMapping>>,
     /// a list of cgroup rules to apply to the container
+    ///
+    /// Since API 1.28.
     #[serde(rename = "DeviceCgroupRules", skip_serializing_if = "Option::is_none")]
     pub device_cgroup_rules: Option<Vec<String>>,
     /// A list of requests for devices to be sent to device drivers.
+    ///
+    /// Since API 1.40.
     #[serde(rename = "DeviceRequests", skip_serializing_if = "Option::is_none")]
     pub device_requests: Option<Vec<super::v1_40_to_v1_49::DeviceRequest>>,
     /// Hard limit for kernel TCP buffer memory (in bytes). Depending on the
@@ -270,6 +281,8 @@ pub struct HostConfig {
     /// by the default (runc) runtime.
     ///
     /// This field is omitted when empty.
+    ///
+    /// Since API 1.40.
     #[serde(rename = "KernelMemoryTCP", skip_serializing_if = "Option::is_none")]
     pub kernel_memory_tcp: Option<i64>,
     /// Memory soft limit in bytes.
@@ -284,6 +297,8 @@ pub struct HostConfig {
     #[serde(rename = "MemorySwappiness", skip_serializing_if = "Option::is_none")]
     pub memory_swappiness: Option<i64>,
     /// CPU quota in units of 10<sup>-9</sup> CPUs.
+    ///
+    /// In API versions 1.25–1.26, 1.28–1.49.
     #[serde(rename = "NanoCpus", skip_serializing_if = "Option::is_none")]
     pub nano_cpus: Option<i64>,
     /// Disable OOM Killer for the container.
@@ -292,6 +307,8 @@ pub struct HostConfig {
     /// Run an init inside the container that forwards signals and reaps
     /// processes. This field is omitted if empty, and the default (as
     /// configured on the daemon) is used.
+    ///
+    /// Since API 1.37.
     #[serde(rename = "Init", skip_serializing_if = "Option::is_none")]
     pub init: Option<bool>,
     /// Tune a container's PIDs limit. Set `0` or `-1` for unlimited, or `null`
@@ -310,6 +327,8 @@ pub struct HostConfig {
     /// On Windows Server containers, the processor resource controls are
     /// mutually exclusive. The order of precedence is `CPUCount` first, then
     /// `CPUShares`, and `CPUPercent` last.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuCount", skip_serializing_if = "Option::is_none")]
     pub cpu_count: Option<i64>,
     /// The usable percentage of the available CPUs (Windows only).
@@ -384,6 +403,8 @@ pub struct HostConfig {
     pub restart_policy: Option<super::v1_40_to_v1_49::RestartPolicy>,
     /// Automatically remove the container when the container's process
     /// exits. This has no effect if `RestartPolicy` is set.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "AutoRemove", skip_serializing_if = "Option::is_none")]
     pub auto_remove: Option<bool>,
     /// Driver that this container uses to mount volumes.
@@ -394,6 +415,8 @@ pub struct HostConfig {
     #[serde(rename = "VolumesFrom", skip_serializing_if = "Option::is_none")]
     pub volumes_from: Option<Vec<String>>,
     /// Specification for mounts to be added to the container.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "Mounts", skip_serializing_if = "Option::is_none")]
     pub mounts: Option<Vec<Mount>>,
     /// Initial console size, as an `[height, width]` array.
@@ -401,6 +424,8 @@ pub struct HostConfig {
     pub console_size: Option<Vec<i64>>,
     /// Arbitrary non-identifying metadata attached to container and
     /// provided to the runtime when the container is started.
+    ///
+    /// Since API 1.43.
     #[serde(rename = "Annotations", skip_serializing_if = "Option::is_none")]
     pub annotations: Option<HashMap<String, String>>,
     /// A list of kernel capabilities to add to the container. Conflicts
@@ -418,6 +443,8 @@ pub struct HostConfig {
     ///
     /// If not specified, the daemon default is used, which can either be `"private"`
     /// or `"host"`, depending on daemon version, kernel support and configuration.
+    ///
+    /// Since API 1.41.
     #[serde(rename = "CgroupnsMode", skip_serializing_if = "Option::is_none")]
     pub cgroupns_mode: Option<super::v1_41_to_v1_49::HostConfigCgroupnsMode>,
     /// A list of DNS servers for the container to use.
@@ -524,10 +551,14 @@ pub struct HostConfig {
     pub isolation: Option<super::v1_24_to_v1_49::HostConfigIsolation>,
     /// The list of paths to be masked inside the container (this overrides
     /// the default set of paths).
+    ///
+    /// Since API 1.38.
     #[serde(rename = "MaskedPaths", skip_serializing_if = "Option::is_none")]
     pub masked_paths: Option<Vec<String>>,
     /// The list of paths to be set as read-only inside the container
     /// (this overrides the default set of paths).
+    ///
+    /// Since API 1.38.
     #[serde(rename = "ReadonlyPaths", skip_serializing_if = "Option::is_none")]
     pub readonly_paths: Option<Vec<String>>,
 }
@@ -558,6 +589,8 @@ pub struct Mount {
     #[serde(rename = "ReadOnly", skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
     /// The consistency requirement for the mount: `default`, `consistent`, `cached`, or `delegated`.
+    ///
+    /// Since API 1.29.
     #[serde(rename = "Consistency", skip_serializing_if = "Option::is_none")]
     pub consistency: Option<String>,
     /// Optional configuration for the `bind` type.
@@ -592,12 +625,16 @@ pub struct Service {
     pub update_status: Option<super::v1_24_to_v1_49::ServiceUpdateStatus>,
     /// The status of the service's tasks. Provided only when requested as
     /// part of a ServiceList operation.
+    ///
+    /// Since API 1.41.
     #[serde(rename = "ServiceStatus", skip_serializing_if = "Option::is_none")]
     pub service_status: Option<super::v1_41_to_v1_49::ServiceServiceStatus>,
     /// The status of the service when it is in one of ReplicatedJob or
     /// GlobalJob modes. Absent on Replicated and Global mode services. The
     /// JobIteration is an ObjectVersion, but unlike the Service's version,
     /// does not need to be sent with an update request.
+    ///
+    /// Since API 1.41.
     #[serde(rename = "JobStatus", skip_serializing_if = "Option::is_none")]
     pub job_status: Option<super::v1_41_to_v1_49::ServiceJobStatus>,
 }
@@ -619,6 +656,8 @@ pub struct ServiceCreateBody {
     #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
     pub update_config: Option<super::v1_29_to_v1_49::ServiceSpecUpdateConfig>,
     /// Specification for the rollback strategy of the service.
+    ///
+    /// Since API 1.28.
     #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
     pub rollback_config: Option<super::v1_29_to_v1_49::ServiceSpecRollbackConfig>,
     /// Specifies which networks the service should attach to.
@@ -648,6 +687,8 @@ pub struct ServiceSpec {
     #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
     pub update_config: Option<super::v1_29_to_v1_49::ServiceSpecUpdateConfig>,
     /// Specification for the rollback strategy of the service.
+    ///
+    /// Since API 1.28.
     #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
     pub rollback_config: Option<super::v1_29_to_v1_49::ServiceSpecRollbackConfig>,
     /// Specifies which networks the service should attach to.
@@ -676,6 +717,8 @@ pub struct ServiceUpdateBody {
     #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
     pub update_config: Option<super::v1_29_to_v1_49::ServiceSpecUpdateConfig>,
     /// Specification for the rollback strategy of the service.
+    ///
+    /// Since API 1.28.
     #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
     pub rollback_config: Option<super::v1_29_to_v1_49::ServiceSpecRollbackConfig>,
     /// Specifies which networks the service should attach to.
@@ -716,6 +759,7 @@ pub struct Task {
     /// The ID of the node that this task is on.
     #[serde(rename = "NodeID", skip_serializing_if = "Option::is_none")]
     pub node_id: Option<String>,
+    /// Since API 1.32.
     #[serde(
         rename = "AssignedGenericResources",
         skip_serializing_if = "Option::is_none"
@@ -728,6 +772,8 @@ pub struct Task {
     /// If the Service this Task belongs to is a job-mode service, contains
     /// the JobIteration of the Service this Task was created for. Absent if
     /// the Task was created for a Replicated or Global Service.
+    ///
+    /// Since API 1.41.
     #[serde(rename = "JobIteration", skip_serializing_if = "Option::is_none")]
     pub job_iteration: Option<super::v1_32_to_v1_49::ObjectVersion>,
     /// The networks that this task is attached to, and the addresses the
@@ -747,6 +793,8 @@ pub struct TaskSpec {
     /// > mutually exclusive. PluginSpec is only used when the Runtime field
     /// > is set to `plugin`. NetworkAttachmentSpec is used when the Runtime
     /// > field is set to `attachment`.
+    ///
+    /// Since API 1.31.
     #[serde(rename = "PluginSpec", skip_serializing_if = "Option::is_none")]
     pub plugin_spec: Option<super::v1_40_to_v1_49::TaskSpecPluginSpec>,
     /// Container spec for the service.
@@ -768,6 +816,8 @@ pub struct TaskSpec {
     /// > mutually exclusive. PluginSpec is only used when the Runtime field
     /// > is set to `plugin`. NetworkAttachmentSpec is used when the Runtime
     /// > field is set to `attachment`.
+    ///
+    /// Since API 1.38.
     #[serde(rename = "NetworkAttachmentSpec", skip_serializing_if = "Option::is_none")]
     pub network_attachment_spec: Option<
         super::v1_38_to_v1_49::TaskSpecNetworkAttachmentSpec,
@@ -784,9 +834,13 @@ pub struct TaskSpec {
     pub placement: Option<super::v1_40_to_v1_49::TaskSpecPlacement>,
     /// A counter that triggers an update even if no relevant parameters have
     /// been changed.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "ForceUpdate", skip_serializing_if = "Option::is_none")]
     pub force_update: Option<u64>,
     /// Runtime is the type of runtime specified for the task executor.
+    ///
+    /// Since API 1.30.
     #[serde(rename = "Runtime", skip_serializing_if = "Option::is_none")]
     pub runtime: Option<String>,
     /// Specifies which networks the service should attach to.
@@ -823,6 +877,8 @@ pub struct TaskSpecContainerSpec {
     pub args: Option<Vec<String>>,
     /// The hostname to use for the container, as a valid
     /// [RFC 1123](https://tools.ietf.org/html/rfc1123) hostname.
+    ///
+    /// Since API 1.27.
     #[serde(rename = "Hostname", skip_serializing_if = "Option::is_none")]
     pub hostname: Option<String>,
     /// A list of environment variables in the form `VAR=value`.
@@ -835,18 +891,28 @@ pub struct TaskSpecContainerSpec {
     #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
     /// A list of additional groups that the container process will run as.
+    ///
+    /// Since API 1.27.
     #[serde(rename = "Groups", skip_serializing_if = "Option::is_none")]
     pub groups: Option<Vec<String>>,
     /// Security options for the container
+    ///
+    /// Since API 1.30.
     #[serde(rename = "Privileges", skip_serializing_if = "Option::is_none")]
     pub privileges: Option<super::v1_44_to_v1_49::TaskSpecContainerSpecPrivileges>,
     /// Whether a pseudo-TTY should be allocated.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "TTY", skip_serializing_if = "Option::is_none")]
     pub tty: Option<bool>,
     /// Open `stdin`
+    ///
+    /// Since API 1.27.
     #[serde(rename = "OpenStdin", skip_serializing_if = "Option::is_none")]
     pub open_stdin: Option<bool>,
     /// Mount the container's root filesystem as read only.
+    ///
+    /// Since API 1.27.
     #[serde(rename = "ReadOnly", skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
     /// Specification for mounts to be added to containers created as part
@@ -854,12 +920,15 @@ pub struct TaskSpecContainerSpec {
     #[serde(rename = "Mounts", skip_serializing_if = "Option::is_none")]
     pub mounts: Option<Vec<Mount>>,
     /// Signal to stop the container.
+    ///
+    /// Since API 1.28.
     #[serde(rename = "StopSignal", skip_serializing_if = "Option::is_none")]
     pub stop_signal: Option<String>,
     /// Amount of time to wait for the container to terminate before
     /// forcefully killing it.
     #[serde(rename = "StopGracePeriod", skip_serializing_if = "Option::is_none")]
     pub stop_grace_period: Option<i64>,
+    /// Since API 1.27.
     #[serde(rename = "HealthCheck", skip_serializing_if = "Option::is_none")]
     pub health_check: Option<super::v1_44_to_v1_49::HealthConfig>,
     /// A list of hostname/IP mappings to add to the container's `hosts`
@@ -868,27 +937,39 @@ pub struct TaskSpecContainerSpec {
     /// man page:
     ///
     ///     IP_address canonical_hostname [aliases...]
+    ///
+    /// Since API 1.27.
     #[serde(rename = "Hosts", skip_serializing_if = "Option::is_none")]
     pub hosts: Option<Vec<String>>,
     /// Specification for DNS related configurations in resolver configuration
     /// file (`resolv.conf`).
+    ///
+    /// Since API 1.25.
     #[serde(rename = "DNSConfig", skip_serializing_if = "Option::is_none")]
     pub dns_config: Option<super::v1_25_to_v1_49::TaskSpecContainerSpecDnsConfig>,
     /// Secrets contains references to zero or more secrets that will be
     /// exposed to the service.
+    ///
+    /// Since API 1.27.
     #[serde(rename = "Secrets", skip_serializing_if = "Option::is_none")]
     pub secrets: Option<Vec<super::v1_27_to_v1_49::TaskSpecContainerSpecSecretsItem>>,
     /// Configs contains references to zero or more configs that will be
     /// exposed to the service.
+    ///
+    /// Since API 1.30.
     #[serde(rename = "Configs", skip_serializing_if = "Option::is_none")]
     pub configs: Option<Vec<super::v1_40_to_v1_49::TaskSpecContainerSpecConfigsItem>>,
     /// Isolation technology of the containers running the service.
     /// (Windows only)
+    ///
+    /// Since API 1.35.
     #[serde(rename = "Isolation", skip_serializing_if = "Option::is_none")]
     pub isolation: Option<super::v1_35_to_v1_49::TaskSpecContainerSpecIsolation>,
     /// Run an init inside the container that forwards signals and reaps
     /// processes. This field is omitted if empty, and the default (as
     /// configured on the daemon) is used.
+    ///
+    /// Since API 1.38.
     #[serde(rename = "Init", skip_serializing_if = "Option::is_none")]
     pub init: Option<bool>,
     /// Set kernel namedspaced parameters (sysctls) in the container.
@@ -898,17 +979,25 @@ pub struct TaskSpecContainerSpec {
     /// suitability for a clustered environment, and it's up to the user
     /// to determine whether a given sysctl will work properly in a
     /// Service.
+    ///
+    /// Since API 1.40.
     #[serde(rename = "Sysctls", skip_serializing_if = "Option::is_none")]
     pub sysctls: Option<HashMap<String, String>>,
     /// A list of kernel capabilities to add to the default set
     /// for the container.
+    ///
+    /// Since API 1.41.
     #[serde(rename = "CapabilityAdd", skip_serializing_if = "Option::is_none")]
     pub capability_add: Option<Vec<String>>,
     /// A list of kernel capabilities to drop from the default set
     /// for the container.
+    ///
+    /// Since API 1.41.
     #[serde(rename = "CapabilityDrop", skip_serializing_if = "Option::is_none")]
     pub capability_drop: Option<Vec<String>>,
     /// A list of resource limits to set in the container. For example: `{"Name": "nofile", "Soft": 1024, "Hard": 2048}`"
+    ///
+    /// Since API 1.41.
     #[serde(rename = "Ulimits", skip_serializing_if = "Option::is_none")]
     pub ulimits: Option<Vec<super::v1_41_to_v1_49::TaskSpecContainerSpecUlimitsItem>>,
 }

@@ -5,6 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 /// Information about an image in the local image cache.
+///
+/// Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ImageInspect {
     /// ID is the content-addressable ID of an image.

@@ -20,6 +20,8 @@ pub struct MountVolumeOptions {
     #[serde(rename = "DriverConfig", skip_serializing_if = "Option::is_none")]
     pub driver_config: Option<super::v1_24_to_v1_49::MountVolumeOptionsDriverConfig>,
     /// Source path inside the volume. Must be relative without any back traversals.
+    ///
+    /// Since API 1.45.
     #[serde(rename = "Subpath", skip_serializing_if = "Option::is_none")]
     pub subpath: Option<String>,
 }

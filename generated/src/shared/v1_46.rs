@@ -38,6 +38,7 @@ pub struct ContainerInspectResponse {
     pub restart_count: Option<i64>,
     #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
     pub driver: Option<String>,
+    /// Since API 1.40.
     #[serde(rename = "Platform", skip_serializing_if = "Option::is_none")]
     pub platform: Option<String>,
     #[serde(rename = "MountLabel", skip_serializing_if = "Option::is_none")]
@@ -80,6 +81,8 @@ pub struct NetworkCreateBody {
     pub driver: Option<String>,
     /// The level at which the network exists (e.g. `swarm` for cluster-wide
     /// or `local` for machine level).
+    ///
+    /// Since API 1.41.
     #[serde(rename = "Scope", skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
     /// Restrict external access to the network.
@@ -87,10 +90,14 @@ pub struct NetworkCreateBody {
     pub internal: Option<bool>,
     /// Globally scoped network is manually attachable by regular
     /// containers from workers in swarm mode.
+    ///
+    /// Since API 1.27.
     #[serde(rename = "Attachable", skip_serializing_if = "Option::is_none")]
     pub attachable: Option<bool>,
     /// Ingress network is the network which provides the routing-mesh
     /// in swarm mode.
+    ///
+    /// Since API 1.29.
     #[serde(rename = "Ingress", skip_serializing_if = "Option::is_none")]
     pub ingress: Option<bool>,
     /// Creates a config-only network. Config-only networks are placeholder
@@ -99,11 +106,15 @@ pub struct NetworkCreateBody {
     /// or services.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.41.
     #[serde(rename = "ConfigOnly", skip_serializing_if = "Option::is_none")]
     pub config_only: Option<bool>,
     /// Specifies the source which will provide the configuration for
     /// this network. The specified network must be an existing
     /// config-only network; see ConfigOnly.
+    ///
+    /// Since API 1.41.
     #[serde(rename = "ConfigFrom", skip_serializing_if = "Option::is_none")]
     pub config_from: Option<super::v1_41_to_v1_49::ConfigReference>,
     /// Optional custom IP scheme for the network.
@@ -120,6 +131,7 @@ pub struct NetworkCreateBody {
     pub labels: Option<HashMap<String, String>>,
 }
 
+/// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SystemDataUsageResponse {
     #[serde(rename = "LayersSize", skip_serializing_if = "Option::is_none")]
@@ -130,6 +142,7 @@ pub struct SystemDataUsageResponse {
     pub containers: Option<Vec<super::v1_46_to_v1_47::ContainerSummary>>,
     #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
     pub volumes: Option<Vec<super::v1_42_to_v1_49::Volume>>,
+    /// Since API 1.39.
     #[serde(rename = "BuildCache", skip_serializing_if = "Option::is_none")]
     pub build_cache: Option<Vec<super::v1_42_to_v1_49::BuildCache>>,
     /// Deprecated: disk used by the build cache; use BuildCache.
@@ -166,6 +179,7 @@ pub struct Task {
     /// The ID of the node that this task is on.
     #[serde(rename = "NodeID", skip_serializing_if = "Option::is_none")]
     pub node_id: Option<String>,
+    /// Since API 1.32.
     #[serde(
         rename = "AssignedGenericResources",
         skip_serializing_if = "Option::is_none"
@@ -178,6 +192,8 @@ pub struct Task {
     /// If the Service this Task belongs to is a job-mode service, contains
     /// the JobIteration of the Service this Task was created for. Absent if
     /// the Task was created for a Replicated or Global Service.
+    ///
+    /// Since API 1.41.
     #[serde(rename = "JobIteration", skip_serializing_if = "Option::is_none")]
     pub job_iteration: Option<super::v1_32_to_v1_49::ObjectVersion>,
     /// The networks that this task is attached to, and the addresses the

@@ -20,12 +20,16 @@ pub struct ContainerSummaryHostConfig {
     #[serde(rename = "NetworkMode", skip_serializing_if = "Option::is_none")]
     pub network_mode: Option<String>,
     /// Arbitrary key-value metadata attached to the container.
+    ///
+    /// Since API 1.46.
     #[serde(rename = "Annotations", skip_serializing_if = "Option::is_none")]
     pub annotations: Option<HashMap<String, String>>,
 }
 
 /// Information for connecting to the containerd instance that is used by the daemon.
 /// This is included for debugging purposes only.
+///
+/// Since API 1.46.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ContainerdInfo {
     /// The address of the containerd socket.
@@ -55,6 +59,8 @@ pub struct ContainerdInfo {
 /// by the daemon, it is not recommended to change these values,
 /// or to change them to a value that is used by other systems,
 /// such as cri-containerd.
+///
+/// Since API 1.46.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ContainerdInfoNamespaces {
     /// The default containerd namespace used for containers managed
@@ -96,6 +102,8 @@ pub struct MountTmpfsOptions {
     /// Flag options should be provided as 1-length arrays. Other types
     /// should be provided as as 2-length arrays, where the first item is
     /// the key and the second the value.
+    ///
+    /// Since API 1.46.
     #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
     pub options: Option<Vec<Vec<String>>>,
 }

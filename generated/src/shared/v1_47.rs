@@ -38,6 +38,7 @@ pub struct ContainerInspectResponse {
     pub restart_count: Option<i64>,
     #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
     pub driver: Option<String>,
+    /// Since API 1.40.
     #[serde(rename = "Platform", skip_serializing_if = "Option::is_none")]
     pub platform: Option<String>,
     #[serde(rename = "MountLabel", skip_serializing_if = "Option::is_none")]
@@ -69,6 +70,8 @@ pub struct ContainerInspectResponse {
 }
 
 /// Information about an image in the local image cache.
+///
+/// Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ImageInspect {
     /// ID is the content-addressable ID of an image.
@@ -156,6 +159,8 @@ pub struct ImageInspect {
 }
 
 /// ImageManifestSummary represents a summary of an image manifest.
+///
+/// Since API 1.47.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ImageManifestSummary {
     /// ID is the content-addressable ID of an image and is the same as the
@@ -245,6 +250,8 @@ pub struct ImageSummary {
     ///
     /// This size is not calculated by default. `-1` indicates that the value
     /// has not been set / calculated.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "SharedSize")]
     pub shared_size: i64,
     /// User-defined key/value metadata.
@@ -259,6 +266,8 @@ pub struct ImageSummary {
     ///
     /// This size is not calculated by default, and depends on which API endpoint
     /// is used. `-1` indicates that the value has not been set / calculated.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "Containers")]
     pub containers: i64,
     /// Manifests is a list of manifests available in this image.
@@ -267,10 +276,13 @@ pub struct ImageSummary {
     ///
     /// WARNING: This is experimental and may change at any time without any backward
     /// compatibility.
+    ///
+    /// Since API 1.47.
     #[serde(rename = "Manifests", skip_serializing_if = "Option::is_none")]
     pub manifests: Option<Vec<ImageManifestSummary>>,
 }
 
+/// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SystemDataUsageResponse {
     #[serde(rename = "LayersSize", skip_serializing_if = "Option::is_none")]
@@ -281,6 +293,7 @@ pub struct SystemDataUsageResponse {
     pub containers: Option<Vec<super::v1_46_to_v1_47::ContainerSummary>>,
     #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
     pub volumes: Option<Vec<super::v1_42_to_v1_49::Volume>>,
+    /// Since API 1.39.
     #[serde(rename = "BuildCache", skip_serializing_if = "Option::is_none")]
     pub build_cache: Option<Vec<super::v1_42_to_v1_49::BuildCache>>,
     /// Deprecated: disk used by the build cache; use BuildCache.
@@ -317,6 +330,7 @@ pub struct Task {
     /// The ID of the node that this task is on.
     #[serde(rename = "NodeID", skip_serializing_if = "Option::is_none")]
     pub node_id: Option<String>,
+    /// Since API 1.32.
     #[serde(
         rename = "AssignedGenericResources",
         skip_serializing_if = "Option::is_none"
@@ -329,6 +343,8 @@ pub struct Task {
     /// If the Service this Task belongs to is a job-mode service, contains
     /// the JobIteration of the Service this Task was created for. Absent if
     /// the Task was created for a Replicated or Global Service.
+    ///
+    /// Since API 1.41.
     #[serde(rename = "JobIteration", skip_serializing_if = "Option::is_none")]
     pub job_iteration: Option<super::v1_32_to_v1_49::ObjectVersion>,
     /// The networks that this task is attached to, and the addresses the

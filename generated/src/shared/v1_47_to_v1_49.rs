@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 
 /// Information about the storage driver used to store the container's and
 /// image's filesystem.
+///
+/// Since API 1.47.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DriverData {
     /// Name of the storage driver.
@@ -26,6 +28,8 @@ pub struct DriverData {
 
 /// The image data for the attestation manifest.
 /// This field is only populated when Kind is "attestation".
+///
+/// Since API 1.47.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ImageManifestSummaryAttestationData {
     /// The digest of the image manifest that this attestation is for.
@@ -35,6 +39,8 @@ pub struct ImageManifestSummaryAttestationData {
 
 /// The image data for the image manifest.
 /// This field is only populated when Kind is "image".
+///
+/// Since API 1.47.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ImageManifestSummaryImageData {
     /// OCI platform of the image. This will be the platform specified in the
@@ -53,6 +59,7 @@ pub struct ImageManifestSummaryImageData {
     pub size: ImageManifestSummaryImageDataSize,
 }
 
+/// Since API 1.47.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ImageManifestSummaryImageDataSize {
     /// Unpacked is the size (in bytes) of the locally unpacked
@@ -74,6 +81,8 @@ pub struct ImageManifestSummaryImageDataSize {
 /// attestation  | Attestation manifest produced by the Buildkit builder for a specific image manifest.
 ///
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
+///
+/// Since API 1.47.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ImageManifestSummaryKind {
     /// `image`
@@ -130,6 +139,7 @@ impl<'de> Deserialize<'de> for ImageManifestSummaryKind {
     }
 }
 
+/// Since API 1.47.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ImageManifestSummarySize {
     /// Total is the total size (in bytes) of all the locally present
@@ -162,6 +172,8 @@ pub struct Network {
     /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
     ///
     /// Format: `dateTime`.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "Created", skip_serializing_if = "Option::is_none")]
     pub created: Option<String>,
     /// The level at which the network exists (e.g. `swarm` for cluster-wide
@@ -173,6 +185,8 @@ pub struct Network {
     #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
     pub driver: Option<String>,
     /// Whether the network was created with IPv4 enabled.
+    ///
+    /// Since API 1.47.
     #[serde(rename = "EnableIPv4", skip_serializing_if = "Option::is_none")]
     pub enable_ipv4: Option<bool>,
     /// Whether the network was created with IPv6 enabled.
@@ -190,13 +204,18 @@ pub struct Network {
     /// containers from workers in swarm mode.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.27.
     #[serde(rename = "Attachable", skip_serializing_if = "Option::is_none")]
     pub attachable: Option<bool>,
     /// Whether the network is providing the routing-mesh for the swarm cluster.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.29.
     #[serde(rename = "Ingress", skip_serializing_if = "Option::is_none")]
     pub ingress: Option<bool>,
+    /// Since API 1.41.
     #[serde(rename = "ConfigFrom", skip_serializing_if = "Option::is_none")]
     pub config_from: Option<super::v1_41_to_v1_49::ConfigReference>,
     /// Whether the network is a config-only network. Config-only networks are
@@ -205,6 +224,8 @@ pub struct Network {
     /// or services.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.41.
     #[serde(rename = "ConfigOnly", skip_serializing_if = "Option::is_none")]
     pub config_only: Option<bool>,
     /// Contains endpoints attached to the network.
@@ -218,6 +239,8 @@ pub struct Network {
     pub labels: Option<HashMap<String, String>>,
     /// List of peer nodes for an overlay network. This field is only present
     /// for overlay networks, and omitted for other network types.
+    ///
+    /// Since API 1.41.
     #[serde(rename = "Peers", skip_serializing_if = "Option::is_none")]
     pub peers: Option<Vec<super::v1_41_to_v1_49::PeerInfo>>,
 }
@@ -247,6 +270,8 @@ pub struct NetworkCreateBody {
     pub driver: Option<String>,
     /// The level at which the network exists (e.g. `swarm` for cluster-wide
     /// or `local` for machine level).
+    ///
+    /// Since API 1.41.
     #[serde(rename = "Scope", skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
     /// Restrict external access to the network.
@@ -254,10 +279,14 @@ pub struct NetworkCreateBody {
     pub internal: Option<bool>,
     /// Globally scoped network is manually attachable by regular
     /// containers from workers in swarm mode.
+    ///
+    /// Since API 1.27.
     #[serde(rename = "Attachable", skip_serializing_if = "Option::is_none")]
     pub attachable: Option<bool>,
     /// Ingress network is the network which provides the routing-mesh
     /// in swarm mode.
+    ///
+    /// Since API 1.29.
     #[serde(rename = "Ingress", skip_serializing_if = "Option::is_none")]
     pub ingress: Option<bool>,
     /// Creates a config-only network. Config-only networks are placeholder
@@ -266,17 +295,23 @@ pub struct NetworkCreateBody {
     /// or services.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.41.
     #[serde(rename = "ConfigOnly", skip_serializing_if = "Option::is_none")]
     pub config_only: Option<bool>,
     /// Specifies the source which will provide the configuration for
     /// this network. The specified network must be an existing
     /// config-only network; see ConfigOnly.
+    ///
+    /// Since API 1.41.
     #[serde(rename = "ConfigFrom", skip_serializing_if = "Option::is_none")]
     pub config_from: Option<super::v1_41_to_v1_49::ConfigReference>,
     /// Optional custom IP scheme for the network.
     #[serde(rename = "IPAM", skip_serializing_if = "Option::is_none")]
     pub ipam: Option<super::v1_41_to_v1_49::Ipam>,
     /// Enable IPv4 on the network.
+    ///
+    /// Since API 1.47.
     #[serde(rename = "EnableIPv4", skip_serializing_if = "Option::is_none")]
     pub enable_ipv4: Option<bool>,
     /// Enable IPv6 on the network.

@@ -29,6 +29,7 @@ pub struct BuildInfo {
     pub progress: Option<String>,
     #[serde(rename = "progressDetail", skip_serializing_if = "Option::is_none")]
     pub progress_detail: Option<super::v1_36_to_v1_49::ProgressDetail>,
+    /// Since API 1.36.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub aux: Option<super::v1_36_to_v1_49::ImageId>,
 }
@@ -36,6 +37,8 @@ pub struct BuildInfo {
 /// Blkio stats entry.
 ///
 /// This type is Linux-specific and omitted for Windows containers.
+///
+/// Since API 1.48.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ContainerBlkioStatEntry {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -55,6 +58,8 @@ pub struct ContainerBlkioStatEntry {
 /// are omitted or `null`.
 ///
 /// This type is only populated on Linux and omitted for Windows containers.
+///
+/// Since API 1.48.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ContainerBlkioStats {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -90,6 +95,8 @@ pub struct ContainerBlkioStats {
 }
 
 /// CPU related info of the container
+///
+/// Since API 1.48.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ContainerCpuStats {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -109,6 +116,8 @@ pub struct ContainerCpuStats {
 }
 
 /// All CPU stats aggregated since container inception.
+///
+/// Since API 1.48.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ContainerCpuUsage {
     /// Total CPU time consumed in nanoseconds (Linux) or 100's of nanoseconds (Windows).
@@ -238,6 +247,8 @@ pub struct ContainerCreateBody {
     pub stop_signal: Option<String>,
     /// Timeout to stop a container in seconds. If omitted, the daemon-wide
     /// default is used.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "StopTimeout", skip_serializing_if = "Option::is_none")]
     pub stop_timeout: Option<i64>,
     /// Shell for when `RUN`, `CMD`, and `ENTRYPOINT` uses a shell.
@@ -317,6 +328,8 @@ pub struct ContainerInspectResponse {
     /// This field was introduced for the experimental "LCOW" (Linux Containers
     /// On Windows) features, which has been removed. In most cases, this field
     /// is equal to the host's operating system (`linux` or `windows`).
+    ///
+    /// Since API 1.40.
     #[serde(rename = "Platform", skip_serializing_if = "Option::is_none")]
     pub platform: Option<String>,
     /// OCI descriptor of the platform-specific manifest of the image
@@ -324,6 +337,8 @@ pub struct ContainerInspectResponse {
     ///
     /// Note: Only available if the daemon provides a multi-platform
     /// image store.
+    ///
+    /// Since API 1.48.
     #[serde(rename = "ImageManifestDescriptor", skip_serializing_if = "Option::is_none")]
     pub image_manifest_descriptor: Option<OciDescriptor>,
     /// SELinux mount label set for the container.
@@ -366,6 +381,8 @@ pub struct ContainerInspectResponse {
 
 /// Aggregates all memory stats since container inception on Linux.
 /// Windows returns stats for commit and private working set only.
+///
+/// Since API 1.48.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ContainerMemoryStats {
     /// Current `res_counter` usage for memory.
@@ -415,6 +432,8 @@ pub struct ContainerMemoryStats {
 }
 
 /// Aggregates the network stats of one container
+///
+/// Since API 1.48.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ContainerNetworkStats {
     /// Bytes received. Windows and Linux.
@@ -460,6 +479,8 @@ pub struct ContainerNetworkStats {
 /// PidsStats contains Linux-specific stats of a container's process-IDs (PIDs).
 ///
 /// This type is Linux-specific and omitted for Windows containers.
+///
+/// Since API 1.48.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ContainerPidsStats {
     /// Current is the number of PIDs in the cgroup.
@@ -472,6 +493,8 @@ pub struct ContainerPidsStats {
 }
 
 /// Statistics sample for a container.
+///
+/// Since API 1.48.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ContainerStatsResponse {
     /// Name of the container
@@ -525,6 +548,8 @@ pub struct ContainerStatsResponse {
 /// StorageStats is the disk I/O stats for read/write on Windows.
 ///
 /// This type is Windows-specific and omitted for Linux containers.
+///
+/// Since API 1.48.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ContainerStorageStats {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -572,6 +597,8 @@ pub struct ContainerSummary {
     /// image store.
     ///
     /// This field is not populated in the `GET /system/df` endpoint.
+    ///
+    /// Since API 1.48.
     #[serde(rename = "ImageManifestDescriptor", skip_serializing_if = "Option::is_none")]
     pub image_manifest_descriptor: Option<OciDescriptor>,
     /// Command to run when starting the container
@@ -631,6 +658,8 @@ pub struct ContainerSummaryNetworkSettings {
 /// The state of this container.
 ///
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
+///
+/// Since API 1.48.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ContainerSummaryState {
     /// `created`
@@ -706,6 +735,8 @@ impl<'de> Deserialize<'de> for ContainerSummaryState {
 /// CPU throttling stats of the container.
 ///
 /// This type is Linux-specific and omitted for Windows containers.
+///
+/// Since API 1.48.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ContainerThrottlingData {
     /// Number of periods with throttling active.
@@ -721,6 +752,7 @@ pub struct ContainerThrottlingData {
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct CreateImageInfo {
+    /// Since API 1.36.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// errors encountered during the operation.
@@ -729,6 +761,7 @@ pub struct CreateImageInfo {
     /// > **Deprecated**: This field is deprecated since API v1.4, and will be omitted in a future API version. Use the information in errorDetail instead.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Since API 1.39.
     #[serde(rename = "errorDetail", skip_serializing_if = "Option::is_none")]
     pub error_detail: Option<super::v1_24_to_v1_49::ErrorDetail>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -745,6 +778,8 @@ pub struct CreateImageInfo {
 
 /// Describes the result obtained from contacting the registry to retrieve
 /// image metadata.
+///
+/// Since API 1.40.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DistributionInspect {
     #[serde(rename = "Descriptor")]
@@ -772,6 +807,8 @@ pub struct EndpointSettings {
     pub aliases: Option<Vec<String>>,
     /// DriverOpts is a mapping of driver options and values. These options
     /// are passed directly to the driver and are driver specific.
+    ///
+    /// Since API 1.32.
     #[serde(rename = "DriverOpts", skip_serializing_if = "Option::is_none")]
     pub driver_opts: Option<HashMap<String, String>>,
     /// This property determines which endpoint will provide the default
@@ -779,6 +816,8 @@ pub struct EndpointSettings {
     /// be used. If multiple endpoints have the same priority, endpoints are
     /// lexicographically sorted based on their network name, and the one
     /// that sorts first is picked.
+    ///
+    /// Since API 1.48.
     #[serde(rename = "GwPriority", skip_serializing_if = "Option::is_none")]
     pub gw_priority: Option<i64>,
     /// Unique ID of the network.
@@ -814,6 +853,8 @@ pub struct EndpointSettings {
     /// For instance, if container name is `my.ctr` and the network is named
     /// `testnet`, `DNSNames` will contain `my.ctr` and the FQDN will be
     /// `my.ctr.testnet`.
+    ///
+    /// Since API 1.44.
     #[serde(rename = "DNSNames", skip_serializing_if = "Option::is_none")]
     pub dns_names: Option<Vec<String>>,
 }
@@ -884,10 +925,14 @@ pub struct HostConfig {
     pub cpu_quota: Option<i64>,
     /// The length of a CPU real-time period in microseconds. Set to 0 to
     /// allocate no time allocated to real-time tasks.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuRealtimePeriod", skip_serializing_if = "Option::is_none")]
     pub cpu_realtime_period: Option<i64>,
     /// The length of a CPU real-time runtime in microseconds. Set to 0 to
     /// allocate no time allocated to real-time tasks.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuRealtimeRuntime", skip_serializing_if = "Option::is_none")]
     pub cpu_realtime_runtime: Option<i64>,
     /// CPUs in which to allow execution (e.g., `0-3`, `0,1`).
@@ -901,9 +946,13 @@ pub struct HostConfig {
     #[serde(rename = "Devices", skip_serializing_if = "Option::is_none")]
     pub devices: Option<Vec<super::v1_24_to_v1_49::DeviceMapping>>,
     /// a list of cgroup rules to apply to the container
+    ///
+    /// Since API 1.28.
     #[serde(rename = "DeviceCgroupRules", skip_serializing_if = "Option::is_none")]
     pub device_cgroup_rules: Option<Vec<String>>,
     /// A list of requests for devices to be sent to device drivers.
+    ///
+    /// Since API 1.40.
     #[serde(rename = "DeviceRequests", skip_serializing_if = "Option::is_none")]
     pub device_requests: Option<Vec<super::v1_40_to_v1_49::DeviceRequest>>,
     /// Hard limit for kernel TCP buffer memory (in bytes). Depending on the
@@ -911,6 +960,8 @@ pub struct HostConfig {
     /// by the default (runc) runtime.
     ///
     /// This field is omitted when empty.
+    ///
+    /// Since API 1.40.
     #[serde(rename = "KernelMemoryTCP", skip_serializing_if = "Option::is_none")]
     pub kernel_memory_tcp: Option<i64>,
     /// Memory soft limit in bytes.
@@ -925,6 +976,8 @@ pub struct HostConfig {
     #[serde(rename = "MemorySwappiness", skip_serializing_if = "Option::is_none")]
     pub memory_swappiness: Option<i64>,
     /// CPU quota in units of 10<sup>-9</sup> CPUs.
+    ///
+    /// In API versions 1.25–1.26, 1.28–1.49.
     #[serde(rename = "NanoCpus", skip_serializing_if = "Option::is_none")]
     pub nano_cpus: Option<i64>,
     /// Disable OOM Killer for the container.
@@ -933,6 +986,8 @@ pub struct HostConfig {
     /// Run an init inside the container that forwards signals and reaps
     /// processes. This field is omitted if empty, and the default (as
     /// configured on the daemon) is used.
+    ///
+    /// Since API 1.37.
     #[serde(rename = "Init", skip_serializing_if = "Option::is_none")]
     pub init: Option<bool>,
     /// Tune a container's PIDs limit. Set `0` or `-1` for unlimited, or `null`
@@ -951,6 +1006,8 @@ pub struct HostConfig {
     /// On Windows Server containers, the processor resource controls are
     /// mutually exclusive. The order of precedence is `CPUCount` first, then
     /// `CPUShares`, and `CPUPercent` last.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "CpuCount", skip_serializing_if = "Option::is_none")]
     pub cpu_count: Option<i64>,
     /// The usable percentage of the available CPUs (Windows only).
@@ -1025,6 +1082,8 @@ pub struct HostConfig {
     pub restart_policy: Option<super::v1_40_to_v1_49::RestartPolicy>,
     /// Automatically remove the container when the container's process
     /// exits. This has no effect if `RestartPolicy` is set.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "AutoRemove", skip_serializing_if = "Option::is_none")]
     pub auto_remove: Option<bool>,
     /// Driver that this container uses to mount volumes.
@@ -1035,6 +1094,8 @@ pub struct HostConfig {
     #[serde(rename = "VolumesFrom", skip_serializing_if = "Option::is_none")]
     pub volumes_from: Option<Vec<String>>,
     /// Specification for mounts to be added to the container.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "Mounts", skip_serializing_if = "Option::is_none")]
     pub mounts: Option<Vec<Mount>>,
     /// Initial console size, as an `[height, width]` array.
@@ -1042,6 +1103,8 @@ pub struct HostConfig {
     pub console_size: Option<Vec<i64>>,
     /// Arbitrary non-identifying metadata attached to container and
     /// provided to the runtime when the container is started.
+    ///
+    /// Since API 1.43.
     #[serde(rename = "Annotations", skip_serializing_if = "Option::is_none")]
     pub annotations: Option<HashMap<String, String>>,
     /// A list of kernel capabilities to add to the container. Conflicts
@@ -1059,6 +1122,8 @@ pub struct HostConfig {
     ///
     /// If not specified, the daemon default is used, which can either be `"private"`
     /// or `"host"`, depending on daemon version, kernel support and configuration.
+    ///
+    /// Since API 1.41.
     #[serde(rename = "CgroupnsMode", skip_serializing_if = "Option::is_none")]
     pub cgroupns_mode: Option<super::v1_41_to_v1_49::HostConfigCgroupnsMode>,
     /// A list of DNS servers for the container to use.
@@ -1162,10 +1227,14 @@ pub struct HostConfig {
     pub isolation: Option<super::v1_24_to_v1_49::HostConfigIsolation>,
     /// The list of paths to be masked inside the container (this overrides
     /// the default set of paths).
+    ///
+    /// Since API 1.38.
     #[serde(rename = "MaskedPaths", skip_serializing_if = "Option::is_none")]
     pub masked_paths: Option<Vec<String>>,
     /// The list of paths to be set as read-only inside the container
     /// (this overrides the default set of paths).
+    ///
+    /// Since API 1.38.
     #[serde(rename = "ReadonlyPaths", skip_serializing_if = "Option::is_none")]
     pub readonly_paths: Option<Vec<String>>,
 }
@@ -1189,6 +1258,8 @@ pub struct HostConfigLogConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum HostConfigLogConfigType {
     /// `local`
+    ///
+    /// Since API 1.48.
     Local,
     /// `json-file`
     JsonFile,
@@ -1271,6 +1342,8 @@ impl<'de> Deserialize<'de> for HostConfigLogConfigType {
 }
 
 /// Information about an image in the local image cache.
+///
+/// Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ImageInspect {
     /// ID is the content-addressable ID of an image.
@@ -1291,6 +1364,8 @@ pub struct ImageInspect {
     ///
     /// WARNING: This is experimental and may change at any time without any backward
     /// compatibility.
+    ///
+    /// Since API 1.48.
     #[serde(rename = "Descriptor", skip_serializing_if = "Option::is_none")]
     pub descriptor: Option<OciDescriptor>,
     /// Manifests is a list of image manifests available in this image. It
@@ -1302,6 +1377,8 @@ pub struct ImageInspect {
     ///
     /// WARNING: This is experimental and may change at any time without any backward
     /// compatibility.
+    ///
+    /// Since API 1.48.
     #[serde(rename = "Manifests", skip_serializing_if = "Option::is_none")]
     pub manifests: Option<Vec<ImageManifestSummary>>,
     /// List of image names/tags in the local image cache that reference this
@@ -1379,6 +1456,8 @@ pub struct ImageInspect {
 }
 
 /// ImageManifestSummary represents a summary of an image manifest.
+///
+/// Since API 1.47.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ImageManifestSummary {
     /// ID is the content-addressable ID of an image and is the same as the
@@ -1468,6 +1547,8 @@ pub struct ImageSummary {
     ///
     /// This size is not calculated by default. `-1` indicates that the value
     /// has not been set / calculated.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "SharedSize")]
     pub shared_size: i64,
     /// User-defined key/value metadata.
@@ -1482,6 +1563,8 @@ pub struct ImageSummary {
     ///
     /// This size is not calculated by default, and depends on which API endpoint
     /// is used. `-1` indicates that the value has not been set / calculated.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "Containers")]
     pub containers: i64,
     /// Manifests is a list of manifests available in this image.
@@ -1490,6 +1573,8 @@ pub struct ImageSummary {
     ///
     /// WARNING: This is experimental and may change at any time without any backward
     /// compatibility.
+    ///
+    /// Since API 1.47.
     #[serde(rename = "Manifests", skip_serializing_if = "Option::is_none")]
     pub manifests: Option<Vec<ImageManifestSummary>>,
     /// Descriptor is an OCI descriptor of the image target.
@@ -1500,6 +1585,8 @@ pub struct ImageSummary {
     ///
     /// WARNING: This is experimental and may change at any time without any backward
     /// compatibility.
+    ///
+    /// Since API 1.48.
     #[serde(rename = "Descriptor", skip_serializing_if = "Option::is_none")]
     pub descriptor: Option<OciDescriptor>,
 }
@@ -1531,6 +1618,8 @@ pub struct Mount {
     #[serde(rename = "ReadOnly", skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
     /// The consistency requirement for the mount: `default`, `consistent`, `cached`, or `delegated`.
+    ///
+    /// Since API 1.29.
     #[serde(rename = "Consistency", skip_serializing_if = "Option::is_none")]
     pub consistency: Option<String>,
     /// Optional configuration for the `bind` type.
@@ -1540,6 +1629,8 @@ pub struct Mount {
     #[serde(rename = "VolumeOptions", skip_serializing_if = "Option::is_none")]
     pub volume_options: Option<super::v1_45_to_v1_49::MountVolumeOptions>,
     /// Optional configuration for the `image` type.
+    ///
+    /// Since API 1.48.
     #[serde(rename = "ImageOptions", skip_serializing_if = "Option::is_none")]
     pub image_options: Option<MountImageOptions>,
     /// Optional configuration for the `tmpfs` type.
@@ -1548,6 +1639,8 @@ pub struct Mount {
 }
 
 /// Optional configuration for the `image` type.
+///
+/// Since API 1.48.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct MountImageOptions {
     /// Source path inside the image. Must be relative without any back traversals.
@@ -1619,10 +1712,16 @@ pub enum MountType {
     /// `bind`
     Bind,
     /// `cluster`
+    ///
+    /// Since API 1.42.
     Cluster,
     /// `image`
+    ///
+    /// Since API 1.48.
     Image,
     /// `npipe`
+    ///
+    /// Since API 1.32.
     Npipe,
     /// `tmpfs`
     Tmpfs,
@@ -1692,6 +1791,8 @@ pub struct NetworkConnectBody {
 }
 
 /// NetworkSettings exposes the network settings in the API
+///
+/// Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct NetworkSettings {
     /// Name of the default bridge interface when dockerd's --bridge flag is set.
@@ -1823,6 +1924,8 @@ pub struct NetworkSettings {
 /// each of its interfaces.
 /// It is used for the networking configs specified in the `docker create`
 /// and `docker network connect` commands.
+///
+/// Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct NetworkingConfig {
     /// A mapping of network name to endpoint configuration for that network.
@@ -1834,6 +1937,8 @@ pub struct NetworkingConfig {
 
 /// A descriptor struct containing digest, media type, and size, as defined in
 /// the [OCI Content Descriptors Specification](https://github.com/opencontainers/image-spec/blob/v1.0.1/descriptor.md).
+///
+/// Since API 1.40.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct OciDescriptor {
     /// The media type of the object this schema refers to.
@@ -1846,19 +1951,28 @@ pub struct OciDescriptor {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
     /// List of URLs from which this object MAY be downloaded.
+    ///
+    /// Since API 1.48.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub urls: Option<Vec<String>>,
     /// Arbitrary metadata relating to the targeted content.
+    ///
+    /// Since API 1.48.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub annotations: Option<HashMap<String, String>>,
     /// Data is an embedding of the targeted content. This is encoded as a base64
     /// string when marshalled to JSON (automatically, by encoding/json). If
     /// present, Data can be used directly to avoid fetching the targeted content.
+    ///
+    /// Since API 1.48.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<String>,
+    /// Since API 1.48.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub platform: Option<super::v1_40_to_v1_49::OciPlatform>,
     /// ArtifactType is the IANA media type of this artifact.
+    ///
+    /// Since API 1.48.
     #[serde(rename = "artifactType", skip_serializing_if = "Option::is_none")]
     pub artifact_type: Option<String>,
 }
@@ -1871,6 +1985,7 @@ pub struct PushImageInfo {
     /// > **Deprecated**: This field is deprecated since API v1.4, and will be omitted in a future API version. Use the information in errorDetail instead.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Since API 1.48.
     #[serde(rename = "errorDetail", skip_serializing_if = "Option::is_none")]
     pub error_detail: Option<super::v1_24_to_v1_49::ErrorDetail>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -1906,12 +2021,16 @@ pub struct Service {
     pub update_status: Option<super::v1_24_to_v1_49::ServiceUpdateStatus>,
     /// The status of the service's tasks. Provided only when requested as
     /// part of a ServiceList operation.
+    ///
+    /// Since API 1.41.
     #[serde(rename = "ServiceStatus", skip_serializing_if = "Option::is_none")]
     pub service_status: Option<super::v1_41_to_v1_49::ServiceServiceStatus>,
     /// The status of the service when it is in one of ReplicatedJob or
     /// GlobalJob modes. Absent on Replicated and Global mode services. The
     /// JobIteration is an ObjectVersion, but unlike the Service's version,
     /// does not need to be sent with an update request.
+    ///
+    /// Since API 1.41.
     #[serde(rename = "JobStatus", skip_serializing_if = "Option::is_none")]
     pub job_status: Option<super::v1_41_to_v1_49::ServiceJobStatus>,
 }
@@ -1933,6 +2052,8 @@ pub struct ServiceCreateBody {
     #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
     pub update_config: Option<super::v1_29_to_v1_49::ServiceSpecUpdateConfig>,
     /// Specification for the rollback strategy of the service.
+    ///
+    /// Since API 1.28.
     #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
     pub rollback_config: Option<super::v1_29_to_v1_49::ServiceSpecRollbackConfig>,
     /// Specifies which networks the service should attach to.
@@ -1962,6 +2083,8 @@ pub struct ServiceSpec {
     #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
     pub update_config: Option<super::v1_29_to_v1_49::ServiceSpecUpdateConfig>,
     /// Specification for the rollback strategy of the service.
+    ///
+    /// Since API 1.28.
     #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
     pub rollback_config: Option<super::v1_29_to_v1_49::ServiceSpecRollbackConfig>,
     /// Specifies which networks the service should attach to.
@@ -1990,6 +2113,8 @@ pub struct ServiceUpdateBody {
     #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
     pub update_config: Option<super::v1_29_to_v1_49::ServiceSpecUpdateConfig>,
     /// Specification for the rollback strategy of the service.
+    ///
+    /// Since API 1.28.
     #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
     pub rollback_config: Option<super::v1_29_to_v1_49::ServiceSpecRollbackConfig>,
     /// Specifies which networks the service should attach to.
@@ -2001,6 +2126,7 @@ pub struct ServiceUpdateBody {
     pub endpoint_spec: Option<super::v1_37_to_v1_49::EndpointSpec>,
 }
 
+/// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SystemDataUsageResponse {
     #[serde(rename = "LayersSize", skip_serializing_if = "Option::is_none")]
@@ -2011,6 +2137,7 @@ pub struct SystemDataUsageResponse {
     pub containers: Option<Vec<ContainerSummary>>,
     #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
     pub volumes: Option<Vec<super::v1_42_to_v1_49::Volume>>,
+    /// Since API 1.39.
     #[serde(rename = "BuildCache", skip_serializing_if = "Option::is_none")]
     pub build_cache: Option<Vec<super::v1_42_to_v1_49::BuildCache>>,
     /// Deprecated: disk used by the build cache; use BuildCache.
@@ -2047,6 +2174,7 @@ pub struct Task {
     /// The ID of the node that this task is on.
     #[serde(rename = "NodeID", skip_serializing_if = "Option::is_none")]
     pub node_id: Option<String>,
+    /// Since API 1.32.
     #[serde(
         rename = "AssignedGenericResources",
         skip_serializing_if = "Option::is_none"
@@ -2059,6 +2187,8 @@ pub struct Task {
     /// If the Service this Task belongs to is a job-mode service, contains
     /// the JobIteration of the Service this Task was created for. Absent if
     /// the Task was created for a Replicated or Global Service.
+    ///
+    /// Since API 1.41.
     #[serde(rename = "JobIteration", skip_serializing_if = "Option::is_none")]
     pub job_iteration: Option<super::v1_32_to_v1_49::ObjectVersion>,
     /// The networks that this task is attached to, and the addresses the
@@ -2078,6 +2208,8 @@ pub struct TaskSpec {
     /// > mutually exclusive. PluginSpec is only used when the Runtime field
     /// > is set to `plugin`. NetworkAttachmentSpec is used when the Runtime
     /// > field is set to `attachment`.
+    ///
+    /// Since API 1.31.
     #[serde(rename = "PluginSpec", skip_serializing_if = "Option::is_none")]
     pub plugin_spec: Option<super::v1_40_to_v1_49::TaskSpecPluginSpec>,
     /// Container spec for the service.
@@ -2099,6 +2231,8 @@ pub struct TaskSpec {
     /// > mutually exclusive. PluginSpec is only used when the Runtime field
     /// > is set to `plugin`. NetworkAttachmentSpec is used when the Runtime
     /// > field is set to `attachment`.
+    ///
+    /// Since API 1.38.
     #[serde(rename = "NetworkAttachmentSpec", skip_serializing_if = "Option::is_none")]
     pub network_attachment_spec: Option<
         super::v1_38_to_v1_49::TaskSpecNetworkAttachmentSpec,
@@ -2115,9 +2249,13 @@ pub struct TaskSpec {
     pub placement: Option<super::v1_40_to_v1_49::TaskSpecPlacement>,
     /// A counter that triggers an update even if no relevant parameters have
     /// been changed.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "ForceUpdate", skip_serializing_if = "Option::is_none")]
     pub force_update: Option<u64>,
     /// Runtime is the type of runtime specified for the task executor.
+    ///
+    /// Since API 1.30.
     #[serde(rename = "Runtime", skip_serializing_if = "Option::is_none")]
     pub runtime: Option<String>,
     /// Specifies which networks the service should attach to.
@@ -2154,6 +2292,8 @@ pub struct TaskSpecContainerSpec {
     pub args: Option<Vec<String>>,
     /// The hostname to use for the container, as a valid
     /// [RFC 1123](https://tools.ietf.org/html/rfc1123) hostname.
+    ///
+    /// Since API 1.27.
     #[serde(rename = "Hostname", skip_serializing_if = "Option::is_none")]
     pub hostname: Option<String>,
     /// A list of environment variables in the form `VAR=value`.
@@ -2166,18 +2306,28 @@ pub struct TaskSpecContainerSpec {
     #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
     /// A list of additional groups that the container process will run as.
+    ///
+    /// Since API 1.27.
     #[serde(rename = "Groups", skip_serializing_if = "Option::is_none")]
     pub groups: Option<Vec<String>>,
     /// Security options for the container
+    ///
+    /// Since API 1.30.
     #[serde(rename = "Privileges", skip_serializing_if = "Option::is_none")]
     pub privileges: Option<super::v1_44_to_v1_49::TaskSpecContainerSpecPrivileges>,
     /// Whether a pseudo-TTY should be allocated.
+    ///
+    /// Since API 1.25.
     #[serde(rename = "TTY", skip_serializing_if = "Option::is_none")]
     pub tty: Option<bool>,
     /// Open `stdin`
+    ///
+    /// Since API 1.27.
     #[serde(rename = "OpenStdin", skip_serializing_if = "Option::is_none")]
     pub open_stdin: Option<bool>,
     /// Mount the container's root filesystem as read only.
+    ///
+    /// Since API 1.27.
     #[serde(rename = "ReadOnly", skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
     /// Specification for mounts to be added to containers created as part
@@ -2185,12 +2335,15 @@ pub struct TaskSpecContainerSpec {
     #[serde(rename = "Mounts", skip_serializing_if = "Option::is_none")]
     pub mounts: Option<Vec<Mount>>,
     /// Signal to stop the container.
+    ///
+    /// Since API 1.28.
     #[serde(rename = "StopSignal", skip_serializing_if = "Option::is_none")]
     pub stop_signal: Option<String>,
     /// Amount of time to wait for the container to terminate before
     /// forcefully killing it.
     #[serde(rename = "StopGracePeriod", skip_serializing_if = "Option::is_none")]
     pub stop_grace_period: Option<i64>,
+    /// Since API 1.27.
     #[serde(rename = "HealthCheck", skip_serializing_if = "Option::is_none")]
     pub health_check: Option<super::v1_44_to_v1_49::HealthConfig>,
     /// A list of hostname/IP mappings to add to the container's `hosts`
@@ -2199,31 +2352,45 @@ pub struct TaskSpecContainerSpec {
     /// man page:
     ///
     ///     IP_address canonical_hostname [aliases...]
+    ///
+    /// Since API 1.27.
     #[serde(rename = "Hosts", skip_serializing_if = "Option::is_none")]
     pub hosts: Option<Vec<String>>,
     /// Specification for DNS related configurations in resolver configuration
     /// file (`resolv.conf`).
+    ///
+    /// Since API 1.25.
     #[serde(rename = "DNSConfig", skip_serializing_if = "Option::is_none")]
     pub dns_config: Option<super::v1_25_to_v1_49::TaskSpecContainerSpecDnsConfig>,
     /// Secrets contains references to zero or more secrets that will be
     /// exposed to the service.
+    ///
+    /// Since API 1.27.
     #[serde(rename = "Secrets", skip_serializing_if = "Option::is_none")]
     pub secrets: Option<Vec<super::v1_27_to_v1_49::TaskSpecContainerSpecSecretsItem>>,
     /// An integer value containing the score given to the container in
     /// order to tune OOM killer preferences.
+    ///
+    /// Since API 1.46.
     #[serde(rename = "OomScoreAdj", skip_serializing_if = "Option::is_none")]
     pub oom_score_adj: Option<i64>,
     /// Configs contains references to zero or more configs that will be
     /// exposed to the service.
+    ///
+    /// Since API 1.30.
     #[serde(rename = "Configs", skip_serializing_if = "Option::is_none")]
     pub configs: Option<Vec<super::v1_40_to_v1_49::TaskSpecContainerSpecConfigsItem>>,
     /// Isolation technology of the containers running the service.
     /// (Windows only)
+    ///
+    /// Since API 1.35.
     #[serde(rename = "Isolation", skip_serializing_if = "Option::is_none")]
     pub isolation: Option<super::v1_35_to_v1_49::TaskSpecContainerSpecIsolation>,
     /// Run an init inside the container that forwards signals and reaps
     /// processes. This field is omitted if empty, and the default (as
     /// configured on the daemon) is used.
+    ///
+    /// Since API 1.38.
     #[serde(rename = "Init", skip_serializing_if = "Option::is_none")]
     pub init: Option<bool>,
     /// Set kernel namedspaced parameters (sysctls) in the container.
@@ -2233,17 +2400,25 @@ pub struct TaskSpecContainerSpec {
     /// suitability for a clustered environment, and it's up to the user
     /// to determine whether a given sysctl will work properly in a
     /// Service.
+    ///
+    /// Since API 1.40.
     #[serde(rename = "Sysctls", skip_serializing_if = "Option::is_none")]
     pub sysctls: Option<HashMap<String, String>>,
     /// A list of kernel capabilities to add to the default set
     /// for the container.
+    ///
+    /// Since API 1.41.
     #[serde(rename = "CapabilityAdd", skip_serializing_if = "Option::is_none")]
     pub capability_add: Option<Vec<String>>,
     /// A list of kernel capabilities to drop from the default set
     /// for the container.
+    ///
+    /// Since API 1.41.
     #[serde(rename = "CapabilityDrop", skip_serializing_if = "Option::is_none")]
     pub capability_drop: Option<Vec<String>>,
     /// A list of resource limits to set in the container. For example: `{"Name": "nofile", "Soft": 1024, "Hard": 2048}`"
+    ///
+    /// Since API 1.41.
     #[serde(rename = "Ulimits", skip_serializing_if = "Option::is_none")]
     pub ulimits: Option<Vec<super::v1_41_to_v1_49::TaskSpecContainerSpecUlimitsItem>>,
 }

@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 /// Commit holds the Git-commit (SHA1) that a binary was built from, as
 /// reported in the version-string of external tools, such as `containerd`,
 /// or `runC`.
+///
+/// Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Commit {
     /// Actual commit ID of external tool.
@@ -18,6 +20,8 @@ pub struct Commit {
 /// Information about the daemon's firewalling configuration.
 ///
 /// This field is currently only used on Linux, and omitted on other platforms.
+///
+/// Since API 1.49.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct FirewallInfo {
     /// The name of the firewall backend driver.
@@ -36,6 +40,8 @@ pub struct FirewallInfo {
 }
 
 /// RegistryServiceConfig stores daemon registry services configuration.
+///
+/// Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct RegistryServiceConfig {
     /// List of IP ranges of insecure registries, using the CIDR syntax
@@ -71,6 +77,7 @@ pub struct RegistryServiceConfig {
     pub mirrors: Option<Vec<String>>,
 }
 
+/// Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SystemInfo {
     /// Unique identifier of the daemon.
@@ -134,6 +141,8 @@ pub struct SystemInfo {
     ///
     /// Kernel memory TCP limits are not supported when using cgroups v2, which
     /// does not support the corresponding `memory.kmem.tcp.limit_in_bytes` cgroup.
+    ///
+    /// Since API 1.40.
     #[serde(rename = "KernelMemoryTCP", skip_serializing_if = "Option::is_none")]
     pub kernel_memory_tcp: Option<bool>,
     /// Indicates if CPU CFS(Completely Fair Scheduler) period is supported by
@@ -153,6 +162,8 @@ pub struct SystemInfo {
     #[serde(rename = "CPUSet", skip_serializing_if = "Option::is_none")]
     pub cpu_set: Option<bool>,
     /// Indicates if the host kernel has PID limit support enabled.
+    ///
+    /// Since API 1.40.
     #[serde(rename = "PidsLimit", skip_serializing_if = "Option::is_none")]
     pub pids_limit: Option<bool>,
     /// Indicates if OOM killer disable is supported on the host.
@@ -209,6 +220,8 @@ pub struct SystemInfo {
     /// The version of the cgroup.
     ///
     /// Defaults to `"1"`.
+    ///
+    /// Since API 1.41.
     #[serde(rename = "CgroupVersion", skip_serializing_if = "Option::is_none")]
     pub cgroup_version: Option<super::v1_41_to_v1_49::SystemInfoCgroupVersion>,
     /// Number of event listeners subscribed.
@@ -232,6 +245,8 @@ pub struct SystemInfo {
     /// > **Note**: The information returned in this field, including its
     /// > very existence, and the formatting of values, should not be considered
     /// > stable, and may change without notice.
+    ///
+    /// Since API 1.41.
     #[serde(rename = "OSVersion", skip_serializing_if = "Option::is_none")]
     pub os_version: Option<String>,
     /// Generic type of the operating system of the host, as returned by the
@@ -380,6 +395,8 @@ pub struct SystemInfo {
     ///
     /// If a commercial license has been applied to the daemon, information
     /// such as number of nodes, and expiration are included.
+    ///
+    /// Since API 1.39.
     #[serde(rename = "ProductLicense", skip_serializing_if = "Option::is_none")]
     pub product_license: Option<String>,
     /// List of custom default address pools for local networks, which can be
@@ -387,16 +404,21 @@ pub struct SystemInfo {
     ///
     /// Example: a Base "10.10.0.0/16" with Size 24 will define the set of 256
     /// 10.10.[0-255].0/24 address pools.
+    ///
+    /// Since API 1.41.
     #[serde(rename = "DefaultAddressPools", skip_serializing_if = "Option::is_none")]
     pub default_address_pools: Option<
         Vec<super::v1_41_to_v1_49::SystemInfoDefaultAddressPoolsItem>,
     >,
+    /// Since API 1.49.
     #[serde(rename = "FirewallBackend", skip_serializing_if = "Option::is_none")]
     pub firewall_backend: Option<FirewallInfo>,
     /// List of warnings / informational messages about missing features, or
     /// issues related to the daemon configuration.
     ///
     /// These messages can be printed by the client as information to the user.
+    ///
+    /// Since API 1.39.
     #[serde(rename = "Warnings", skip_serializing_if = "Option::is_none")]
     pub warnings: Option<Vec<String>>,
     /// List of directories where (Container Device Interface) CDI
@@ -410,8 +432,11 @@ pub struct SystemInfo {
     /// Note that since using CDI device injection requires the daemon to have
     /// experimental enabled. For non-experimental daemons an empty list will
     /// always be returned.
+    ///
+    /// Since API 1.44.
     #[serde(rename = "CDISpecDirs", skip_serializing_if = "Option::is_none")]
     pub cdi_spec_dirs: Option<Vec<String>>,
+    /// Since API 1.46.
     #[serde(rename = "Containerd", skip_serializing_if = "Option::is_none")]
     pub containerd: Option<super::v1_46_to_v1_49::ContainerdInfo>,
 }

@@ -12,965 +12,965 @@ pub fn response(
 ) -> Option<Result<serde_json::Value, serde_json::Error>> {
     Some(
         match (operation_id, status) {
-            ("ContainerList", 200u16) => {
+            ("ContainerList", 200) => {
                 moby_api_runtime::json::roundtrip::<
                     Vec<super::models::ContainerSummary>,
                 >(body)
             }
-            ("ContainerList", 400u16) => {
+            ("ContainerList", 400) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerList", 500u16) => {
+            ("ContainerList", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerCreate", 201u16) => {
+            ("ContainerCreate", 201) => {
                 moby_api_runtime::json::roundtrip::<
                     super::models::ContainerCreateResponse,
                 >(body)
             }
-            ("ContainerCreate", 400u16) => {
+            ("ContainerCreate", 400) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerCreate", 404u16) => {
+            ("ContainerCreate", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerCreate", 406u16) => {
+            ("ContainerCreate", 406) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerCreate", 409u16) => {
+            ("ContainerCreate", 409) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerCreate", 500u16) => {
+            ("ContainerCreate", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerInspect", 200u16) => {
+            ("ContainerInspect", 200) => {
                 moby_api_runtime::json::roundtrip::<
                     super::models::ContainerInspectResponse,
                 >(body)
             }
-            ("ContainerInspect", 404u16) => {
+            ("ContainerInspect", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerInspect", 500u16) => {
+            ("ContainerInspect", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerTop", 200u16) => {
+            ("ContainerTop", 200) => {
                 moby_api_runtime::json::roundtrip::<
                     super::models::ContainerTopResponse,
                 >(body)
             }
-            ("ContainerTop", 404u16) => {
+            ("ContainerTop", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerTop", 500u16) => {
+            ("ContainerTop", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerLogs", 404u16) => {
+            ("ContainerLogs", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerLogs", 500u16) => {
+            ("ContainerLogs", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerChanges", 200u16) => {
+            ("ContainerChanges", 200) => {
                 moby_api_runtime::json::roundtrip::<
                     Vec<super::models::ContainerChangesResponseItem>,
                 >(body)
             }
-            ("ContainerChanges", 404u16) => {
+            ("ContainerChanges", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerChanges", 500u16) => {
+            ("ContainerChanges", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerExport", 404u16) => {
+            ("ContainerExport", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerExport", 500u16) => {
+            ("ContainerExport", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerStats", 200u16) => {
+            ("ContainerStats", 200) => {
                 moby_api_runtime::json::roundtrip::<
                     HashMap<String, serde_json::Value>,
                 >(body)
             }
-            ("ContainerStats", 404u16) => {
+            ("ContainerStats", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerStats", 500u16) => {
+            ("ContainerStats", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerStart", 400u16) => {
+            ("ContainerStart", 400) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerStart", 404u16) => {
+            ("ContainerStart", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerStart", 500u16) => {
+            ("ContainerStart", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerStop", 404u16) => {
+            ("ContainerStop", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerStop", 500u16) => {
+            ("ContainerStop", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerRestart", 404u16) => {
+            ("ContainerRestart", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerRestart", 500u16) => {
+            ("ContainerRestart", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerKill", 404u16) => {
+            ("ContainerKill", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerKill", 500u16) => {
+            ("ContainerKill", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerUpdate", 200u16) => {
+            ("ContainerUpdate", 200) => {
                 moby_api_runtime::json::roundtrip::<
                     super::models::ContainerUpdateResponse,
                 >(body)
             }
-            ("ContainerUpdate", 404u16) => {
+            ("ContainerUpdate", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerUpdate", 500u16) => {
+            ("ContainerUpdate", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerRename", 404u16) => {
+            ("ContainerRename", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerRename", 409u16) => {
+            ("ContainerRename", 409) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerRename", 500u16) => {
+            ("ContainerRename", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerPause", 404u16) => {
+            ("ContainerPause", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerPause", 500u16) => {
+            ("ContainerPause", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerUnpause", 404u16) => {
+            ("ContainerUnpause", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerUnpause", 500u16) => {
+            ("ContainerUnpause", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerAttach", 400u16) => {
+            ("ContainerAttach", 400) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerAttach", 404u16) => {
+            ("ContainerAttach", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerAttach", 500u16) => {
+            ("ContainerAttach", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerAttachWebsocket", 400u16) => {
+            ("ContainerAttachWebsocket", 400) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerAttachWebsocket", 404u16) => {
+            ("ContainerAttachWebsocket", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerAttachWebsocket", 500u16) => {
+            ("ContainerAttachWebsocket", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerWait", 200u16) => {
+            ("ContainerWait", 200) => {
                 moby_api_runtime::json::roundtrip::<
                     super::models::ContainerWaitResponse,
                 >(body)
             }
-            ("ContainerWait", 400u16) => {
+            ("ContainerWait", 400) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerWait", 404u16) => {
+            ("ContainerWait", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerWait", 500u16) => {
+            ("ContainerWait", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerDelete", 400u16) => {
+            ("ContainerDelete", 400) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerDelete", 404u16) => {
+            ("ContainerDelete", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerDelete", 409u16) => {
+            ("ContainerDelete", 409) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerDelete", 500u16) => {
+            ("ContainerDelete", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerArchive", 400u16) => {
+            ("ContainerArchive", 400) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerArchive", 404u16) => {
+            ("ContainerArchive", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerArchive", 500u16) => {
+            ("ContainerArchive", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("PutContainerArchive", 400u16) => {
+            ("PutContainerArchive", 400) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("PutContainerArchive", 403u16) => {
+            ("PutContainerArchive", 403) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("PutContainerArchive", 404u16) => {
+            ("PutContainerArchive", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("PutContainerArchive", 500u16) => {
+            ("PutContainerArchive", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerArchiveInfo", 400u16) => {
+            ("ContainerArchiveInfo", 400) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerArchiveInfo", 404u16) => {
+            ("ContainerArchiveInfo", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerArchiveInfo", 500u16) => {
+            ("ContainerArchiveInfo", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerPrune", 200u16) => {
+            ("ContainerPrune", 200) => {
                 moby_api_runtime::json::roundtrip::<
                     super::models::ContainerPruneResponse,
                 >(body)
             }
-            ("ContainerPrune", 500u16) => {
+            ("ContainerPrune", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ImageList", 200u16) => {
+            ("ImageList", 200) => {
                 moby_api_runtime::json::roundtrip::<
                     Vec<super::models::ImageSummary>,
                 >(body)
             }
-            ("ImageList", 500u16) => {
+            ("ImageList", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ImageBuild", 200u16) => {
+            ("ImageBuild", 200) => {
                 moby_api_runtime::json::roundtrip::<super::models::BuildInfo>(body)
             }
-            ("ImageBuild", 400u16) => {
+            ("ImageBuild", 400) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ImageBuild", 500u16) => {
+            ("ImageBuild", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("BuildPrune", 200u16) => {
+            ("BuildPrune", 200) => {
                 moby_api_runtime::json::roundtrip::<
                     super::models::BuildPruneResponse,
                 >(body)
             }
-            ("BuildPrune", 500u16) => {
+            ("BuildPrune", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ImageCreate", 200u16) => {
+            ("ImageCreate", 200) => {
                 moby_api_runtime::json::roundtrip::<super::models::CreateImageInfo>(body)
             }
-            ("ImageCreate", 404u16) => {
+            ("ImageCreate", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ImageCreate", 500u16) => {
+            ("ImageCreate", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ImageInspect", 200u16) => {
+            ("ImageInspect", 200) => {
                 moby_api_runtime::json::roundtrip::<super::models::Image>(body)
             }
-            ("ImageInspect", 404u16) => {
+            ("ImageInspect", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ImageInspect", 500u16) => {
+            ("ImageInspect", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ImageHistory", 200u16) => {
+            ("ImageHistory", 200) => {
                 moby_api_runtime::json::roundtrip::<
                     Vec<super::models::ImageHistoryResponseItem>,
                 >(body)
             }
-            ("ImageHistory", 404u16) => {
+            ("ImageHistory", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ImageHistory", 500u16) => {
+            ("ImageHistory", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ImagePush", 200u16) => {
+            ("ImagePush", 200) => {
                 moby_api_runtime::json::roundtrip::<super::models::PushImageInfo>(body)
             }
-            ("ImagePush", 404u16) => {
+            ("ImagePush", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ImagePush", 500u16) => {
+            ("ImagePush", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ImageTag", 400u16) => {
+            ("ImageTag", 400) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ImageTag", 404u16) => {
+            ("ImageTag", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ImageTag", 409u16) => {
+            ("ImageTag", 409) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ImageTag", 500u16) => {
+            ("ImageTag", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ImageDelete", 200u16) => {
+            ("ImageDelete", 200) => {
                 moby_api_runtime::json::roundtrip::<
                     Vec<super::models::ImageDeleteResponseItem>,
                 >(body)
             }
-            ("ImageDelete", 404u16) => {
+            ("ImageDelete", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ImageDelete", 409u16) => {
+            ("ImageDelete", 409) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ImageDelete", 500u16) => {
+            ("ImageDelete", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ImageSearch", 200u16) => {
+            ("ImageSearch", 200) => {
                 moby_api_runtime::json::roundtrip::<
                     Vec<super::models::ImageSearchResponseItem>,
                 >(body)
             }
-            ("ImageSearch", 500u16) => {
+            ("ImageSearch", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ImagePrune", 200u16) => {
+            ("ImagePrune", 200) => {
                 moby_api_runtime::json::roundtrip::<
                     super::models::ImagePruneResponse,
                 >(body)
             }
-            ("ImagePrune", 500u16) => {
+            ("ImagePrune", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("SystemAuth", 200u16) => {
+            ("SystemAuth", 200) => {
                 moby_api_runtime::json::roundtrip::<
                     super::models::SystemAuthResponse,
                 >(body)
             }
-            ("SystemAuth", 500u16) => {
+            ("SystemAuth", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("SystemInfo", 200u16) => {
+            ("SystemInfo", 200) => {
                 moby_api_runtime::json::roundtrip::<
                     super::models::SystemInfoResponse,
                 >(body)
             }
-            ("SystemInfo", 500u16) => {
+            ("SystemInfo", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("SystemVersion", 200u16) => {
+            ("SystemVersion", 200) => {
                 moby_api_runtime::json::roundtrip::<
                     super::models::SystemVersionResponse,
                 >(body)
             }
-            ("SystemVersion", 500u16) => {
+            ("SystemVersion", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ImageCommit", 201u16) => {
+            ("ImageCommit", 201) => {
                 moby_api_runtime::json::roundtrip::<super::models::IdResponse>(body)
             }
-            ("ImageCommit", 404u16) => {
+            ("ImageCommit", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ImageCommit", 500u16) => {
+            ("ImageCommit", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("SystemEvents", 200u16) => {
+            ("SystemEvents", 200) => {
                 moby_api_runtime::json::roundtrip::<
                     super::models::SystemEventsResponse,
                 >(body)
             }
-            ("SystemEvents", 400u16) => {
+            ("SystemEvents", 400) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("SystemEvents", 500u16) => {
+            ("SystemEvents", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("SystemDataUsage", 200u16) => {
+            ("SystemDataUsage", 200) => {
                 moby_api_runtime::json::roundtrip::<
                     super::models::SystemDataUsageResponse,
                 >(body)
             }
-            ("SystemDataUsage", 500u16) => {
+            ("SystemDataUsage", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ImageGet", 500u16) => {
+            ("ImageGet", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ImageGetAll", 500u16) => {
+            ("ImageGetAll", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ImageLoad", 200u16) => {
+            ("ImageLoad", 200) => {
                 moby_api_runtime::json::roundtrip::<super::models::CreateImageInfo>(body)
             }
-            ("ImageLoad", 500u16) => {
+            ("ImageLoad", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerExec", 201u16) => {
+            ("ContainerExec", 201) => {
                 moby_api_runtime::json::roundtrip::<super::models::IdResponse>(body)
             }
-            ("ContainerExec", 404u16) => {
+            ("ContainerExec", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerExec", 409u16) => {
+            ("ContainerExec", 409) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerExec", 500u16) => {
+            ("ContainerExec", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ExecStart", 404u16) => {
+            ("ExecStart", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ExecStart", 409u16) => {
+            ("ExecStart", 409) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ExecResize", 400u16) => {
+            ("ExecResize", 400) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ExecResize", 404u16) => {
+            ("ExecResize", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ExecResize", 500u16) => {
+            ("ExecResize", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ExecInspect", 200u16) => {
+            ("ExecInspect", 200) => {
                 moby_api_runtime::json::roundtrip::<
                     super::models::ExecInspectResponse,
                 >(body)
             }
-            ("ExecInspect", 404u16) => {
+            ("ExecInspect", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ExecInspect", 500u16) => {
+            ("ExecInspect", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("VolumeList", 200u16) => {
+            ("VolumeList", 200) => {
                 moby_api_runtime::json::roundtrip::<
                     super::models::VolumeListResponse,
                 >(body)
             }
-            ("VolumeList", 500u16) => {
+            ("VolumeList", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("VolumeCreate", 201u16) => {
+            ("VolumeCreate", 201) => {
                 moby_api_runtime::json::roundtrip::<super::models::Volume>(body)
             }
-            ("VolumeCreate", 500u16) => {
+            ("VolumeCreate", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("VolumeInspect", 200u16) => {
+            ("VolumeInspect", 200) => {
                 moby_api_runtime::json::roundtrip::<super::models::Volume>(body)
             }
-            ("VolumeInspect", 404u16) => {
+            ("VolumeInspect", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("VolumeInspect", 500u16) => {
+            ("VolumeInspect", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("VolumeDelete", 404u16) => {
+            ("VolumeDelete", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("VolumeDelete", 409u16) => {
+            ("VolumeDelete", 409) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("VolumeDelete", 500u16) => {
+            ("VolumeDelete", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("VolumePrune", 200u16) => {
+            ("VolumePrune", 200) => {
                 moby_api_runtime::json::roundtrip::<
                     super::models::VolumePruneResponse,
                 >(body)
             }
-            ("VolumePrune", 500u16) => {
+            ("VolumePrune", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("NetworkList", 200u16) => {
+            ("NetworkList", 200) => {
                 moby_api_runtime::json::roundtrip::<Vec<super::models::Network>>(body)
             }
-            ("NetworkList", 500u16) => {
+            ("NetworkList", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("NetworkInspect", 200u16) => {
+            ("NetworkInspect", 200) => {
                 moby_api_runtime::json::roundtrip::<super::models::Network>(body)
             }
-            ("NetworkInspect", 404u16) => {
+            ("NetworkInspect", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("NetworkInspect", 500u16) => {
+            ("NetworkInspect", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("NetworkDelete", 403u16) => {
+            ("NetworkDelete", 403) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("NetworkDelete", 404u16) => {
+            ("NetworkDelete", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("NetworkDelete", 500u16) => {
+            ("NetworkDelete", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("NetworkCreate", 201u16) => {
+            ("NetworkCreate", 201) => {
                 moby_api_runtime::json::roundtrip::<
                     super::models::NetworkCreateResponse,
                 >(body)
             }
-            ("NetworkCreate", 400u16) => {
+            ("NetworkCreate", 400) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("NetworkCreate", 403u16) => {
+            ("NetworkCreate", 403) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("NetworkCreate", 404u16) => {
+            ("NetworkCreate", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("NetworkCreate", 500u16) => {
+            ("NetworkCreate", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("NetworkConnect", 403u16) => {
+            ("NetworkConnect", 403) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("NetworkConnect", 404u16) => {
+            ("NetworkConnect", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("NetworkConnect", 500u16) => {
+            ("NetworkConnect", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("NetworkDisconnect", 403u16) => {
+            ("NetworkDisconnect", 403) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("NetworkDisconnect", 404u16) => {
+            ("NetworkDisconnect", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("NetworkDisconnect", 500u16) => {
+            ("NetworkDisconnect", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("NetworkPrune", 200u16) => {
+            ("NetworkPrune", 200) => {
                 moby_api_runtime::json::roundtrip::<
                     super::models::NetworkPruneResponse,
                 >(body)
             }
-            ("NetworkPrune", 500u16) => {
+            ("NetworkPrune", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("PluginList", 200u16) => {
+            ("PluginList", 200) => {
                 moby_api_runtime::json::roundtrip::<Vec<super::models::Plugin>>(body)
             }
-            ("PluginList", 500u16) => {
+            ("PluginList", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("GetPluginPrivileges", 200u16) => {
+            ("GetPluginPrivileges", 200) => {
                 moby_api_runtime::json::roundtrip::<
                     Vec<super::models::GetPluginPrivilegesResponseItem>,
                 >(body)
             }
-            ("GetPluginPrivileges", 500u16) => {
+            ("GetPluginPrivileges", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("PluginPull", 200u16) => {
+            ("PluginPull", 200) => {
                 moby_api_runtime::json::roundtrip::<super::models::CreateImageInfo>(body)
             }
-            ("PluginPull", 500u16) => {
+            ("PluginPull", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("PluginInspect", 200u16) => {
+            ("PluginInspect", 200) => {
                 moby_api_runtime::json::roundtrip::<super::models::Plugin>(body)
             }
-            ("PluginInspect", 404u16) => {
+            ("PluginInspect", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("PluginInspect", 500u16) => {
+            ("PluginInspect", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("PluginDelete", 200u16) => {
+            ("PluginDelete", 200) => {
                 moby_api_runtime::json::roundtrip::<super::models::Plugin>(body)
             }
-            ("PluginDelete", 404u16) => {
+            ("PluginDelete", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("PluginDelete", 500u16) => {
+            ("PluginDelete", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("PluginEnable", 404u16) => {
+            ("PluginEnable", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("PluginEnable", 500u16) => {
+            ("PluginEnable", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("PluginDisable", 404u16) => {
+            ("PluginDisable", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("PluginDisable", 500u16) => {
+            ("PluginDisable", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("PluginUpgrade", 200u16) => {
+            ("PluginUpgrade", 200) => {
                 moby_api_runtime::json::roundtrip::<super::models::CreateImageInfo>(body)
             }
-            ("PluginUpgrade", 404u16) => {
+            ("PluginUpgrade", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("PluginUpgrade", 500u16) => {
+            ("PluginUpgrade", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("PluginCreate", 500u16) => {
+            ("PluginCreate", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("PluginPush", 200u16) => {
+            ("PluginPush", 200) => {
                 moby_api_runtime::json::roundtrip::<super::models::CreateImageInfo>(body)
             }
-            ("PluginPush", 404u16) => {
+            ("PluginPush", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("PluginPush", 500u16) => {
+            ("PluginPush", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("PluginSet", 404u16) => {
+            ("PluginSet", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("PluginSet", 500u16) => {
+            ("PluginSet", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("NodeList", 200u16) => {
+            ("NodeList", 200) => {
                 moby_api_runtime::json::roundtrip::<Vec<super::models::Node>>(body)
             }
-            ("NodeList", 500u16) => {
+            ("NodeList", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("NodeList", 503u16) => {
+            ("NodeList", 503) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("NodeInspect", 200u16) => {
+            ("NodeInspect", 200) => {
                 moby_api_runtime::json::roundtrip::<super::models::Node>(body)
             }
-            ("NodeInspect", 404u16) => {
+            ("NodeInspect", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("NodeInspect", 500u16) => {
+            ("NodeInspect", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("NodeInspect", 503u16) => {
+            ("NodeInspect", 503) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("NodeDelete", 404u16) => {
+            ("NodeDelete", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("NodeDelete", 500u16) => {
+            ("NodeDelete", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("NodeDelete", 503u16) => {
+            ("NodeDelete", 503) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("NodeUpdate", 400u16) => {
+            ("NodeUpdate", 400) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("NodeUpdate", 404u16) => {
+            ("NodeUpdate", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("NodeUpdate", 500u16) => {
+            ("NodeUpdate", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("NodeUpdate", 503u16) => {
+            ("NodeUpdate", 503) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("SwarmInspect", 200u16) => {
+            ("SwarmInspect", 200) => {
                 moby_api_runtime::json::roundtrip::<
                     super::models::SwarmInspectResponse,
                 >(body)
             }
-            ("SwarmInspect", 404u16) => {
+            ("SwarmInspect", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("SwarmInspect", 500u16) => {
+            ("SwarmInspect", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("SwarmInspect", 503u16) => {
+            ("SwarmInspect", 503) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("SwarmInit", 200u16) => moby_api_runtime::json::roundtrip::<String>(body),
-            ("SwarmInit", 400u16) => {
+            ("SwarmInit", 200) => moby_api_runtime::json::roundtrip::<String>(body),
+            ("SwarmInit", 400) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("SwarmInit", 500u16) => {
+            ("SwarmInit", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("SwarmInit", 503u16) => {
+            ("SwarmInit", 503) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("SwarmJoin", 400u16) => {
+            ("SwarmJoin", 400) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("SwarmJoin", 500u16) => {
+            ("SwarmJoin", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("SwarmJoin", 503u16) => {
+            ("SwarmJoin", 503) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("SwarmLeave", 500u16) => {
+            ("SwarmLeave", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("SwarmLeave", 503u16) => {
+            ("SwarmLeave", 503) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("SwarmUpdate", 400u16) => {
+            ("SwarmUpdate", 400) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("SwarmUpdate", 500u16) => {
+            ("SwarmUpdate", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("SwarmUpdate", 503u16) => {
+            ("SwarmUpdate", 503) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("SwarmUnlockkey", 200u16) => {
+            ("SwarmUnlockkey", 200) => {
                 moby_api_runtime::json::roundtrip::<
                     super::models::SwarmUnlockkeyResponse,
                 >(body)
             }
-            ("SwarmUnlockkey", 500u16) => {
+            ("SwarmUnlockkey", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("SwarmUnlockkey", 503u16) => {
+            ("SwarmUnlockkey", 503) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("SwarmUnlock", 500u16) => {
+            ("SwarmUnlock", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("SwarmUnlock", 503u16) => {
+            ("SwarmUnlock", 503) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ServiceList", 200u16) => {
+            ("ServiceList", 200) => {
                 moby_api_runtime::json::roundtrip::<Vec<super::models::Service>>(body)
             }
-            ("ServiceList", 500u16) => {
+            ("ServiceList", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ServiceList", 503u16) => {
+            ("ServiceList", 503) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ServiceCreate", 201u16) => {
+            ("ServiceCreate", 201) => {
                 moby_api_runtime::json::roundtrip::<
                     super::models::ServiceCreateResponse,
                 >(body)
             }
-            ("ServiceCreate", 400u16) => {
+            ("ServiceCreate", 400) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ServiceCreate", 403u16) => {
+            ("ServiceCreate", 403) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ServiceCreate", 409u16) => {
+            ("ServiceCreate", 409) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ServiceCreate", 500u16) => {
+            ("ServiceCreate", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ServiceCreate", 503u16) => {
+            ("ServiceCreate", 503) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ServiceInspect", 200u16) => {
+            ("ServiceInspect", 200) => {
                 moby_api_runtime::json::roundtrip::<super::models::Service>(body)
             }
-            ("ServiceInspect", 404u16) => {
+            ("ServiceInspect", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ServiceInspect", 500u16) => {
+            ("ServiceInspect", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ServiceInspect", 503u16) => {
+            ("ServiceInspect", 503) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ServiceDelete", 404u16) => {
+            ("ServiceDelete", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ServiceDelete", 500u16) => {
+            ("ServiceDelete", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ServiceDelete", 503u16) => {
+            ("ServiceDelete", 503) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ServiceUpdate", 200u16) => {
+            ("ServiceUpdate", 200) => {
                 moby_api_runtime::json::roundtrip::<
                     super::models::ServiceUpdateResponse,
                 >(body)
             }
-            ("ServiceUpdate", 400u16) => {
+            ("ServiceUpdate", 400) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ServiceUpdate", 404u16) => {
+            ("ServiceUpdate", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ServiceUpdate", 500u16) => {
+            ("ServiceUpdate", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ServiceUpdate", 503u16) => {
+            ("ServiceUpdate", 503) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ServiceLogs", 404u16) => {
+            ("ServiceLogs", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ServiceLogs", 500u16) => {
+            ("ServiceLogs", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ServiceLogs", 503u16) => {
+            ("ServiceLogs", 503) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("TaskList", 200u16) => {
+            ("TaskList", 200) => {
                 moby_api_runtime::json::roundtrip::<Vec<super::models::Task>>(body)
             }
-            ("TaskList", 500u16) => {
+            ("TaskList", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("TaskList", 503u16) => {
+            ("TaskList", 503) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("TaskInspect", 200u16) => {
+            ("TaskInspect", 200) => {
                 moby_api_runtime::json::roundtrip::<super::models::Task>(body)
             }
-            ("TaskInspect", 404u16) => {
+            ("TaskInspect", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("TaskInspect", 500u16) => {
+            ("TaskInspect", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("TaskInspect", 503u16) => {
+            ("TaskInspect", 503) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("TaskLogs", 404u16) => {
+            ("TaskLogs", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("TaskLogs", 500u16) => {
+            ("TaskLogs", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("TaskLogs", 503u16) => {
+            ("TaskLogs", 503) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("SecretList", 200u16) => {
+            ("SecretList", 200) => {
                 moby_api_runtime::json::roundtrip::<Vec<super::models::Secret>>(body)
             }
-            ("SecretList", 500u16) => {
+            ("SecretList", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("SecretList", 503u16) => {
+            ("SecretList", 503) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("SecretCreate", 201u16) => {
+            ("SecretCreate", 201) => {
                 moby_api_runtime::json::roundtrip::<
                     super::models::SecretCreateResponse,
                 >(body)
             }
-            ("SecretCreate", 409u16) => {
+            ("SecretCreate", 409) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("SecretCreate", 500u16) => {
+            ("SecretCreate", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("SecretCreate", 503u16) => {
+            ("SecretCreate", 503) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("SecretInspect", 200u16) => {
+            ("SecretInspect", 200) => {
                 moby_api_runtime::json::roundtrip::<super::models::Secret>(body)
             }
-            ("SecretInspect", 404u16) => {
+            ("SecretInspect", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("SecretInspect", 500u16) => {
+            ("SecretInspect", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("SecretInspect", 503u16) => {
+            ("SecretInspect", 503) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("SecretDelete", 404u16) => {
+            ("SecretDelete", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("SecretDelete", 500u16) => {
+            ("SecretDelete", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("SecretDelete", 503u16) => {
+            ("SecretDelete", 503) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("SecretUpdate", 400u16) => {
+            ("SecretUpdate", 400) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("SecretUpdate", 404u16) => {
+            ("SecretUpdate", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("SecretUpdate", 500u16) => {
+            ("SecretUpdate", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("SecretUpdate", 503u16) => {
+            ("SecretUpdate", 503) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ConfigList", 200u16) => {
+            ("ConfigList", 200) => {
                 moby_api_runtime::json::roundtrip::<Vec<super::models::Config>>(body)
             }
-            ("ConfigList", 500u16) => {
+            ("ConfigList", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ConfigList", 503u16) => {
+            ("ConfigList", 503) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ConfigCreate", 201u16) => {
+            ("ConfigCreate", 201) => {
                 moby_api_runtime::json::roundtrip::<
                     super::models::ConfigCreateResponse,
                 >(body)
             }
-            ("ConfigCreate", 409u16) => {
+            ("ConfigCreate", 409) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ConfigCreate", 500u16) => {
+            ("ConfigCreate", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ConfigCreate", 503u16) => {
+            ("ConfigCreate", 503) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ConfigInspect", 200u16) => {
+            ("ConfigInspect", 200) => {
                 moby_api_runtime::json::roundtrip::<super::models::Config>(body)
             }
-            ("ConfigInspect", 404u16) => {
+            ("ConfigInspect", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ConfigInspect", 500u16) => {
+            ("ConfigInspect", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ConfigInspect", 503u16) => {
+            ("ConfigInspect", 503) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ConfigDelete", 404u16) => {
+            ("ConfigDelete", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ConfigDelete", 500u16) => {
+            ("ConfigDelete", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ConfigDelete", 503u16) => {
+            ("ConfigDelete", 503) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ConfigUpdate", 400u16) => {
+            ("ConfigUpdate", 400) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ConfigUpdate", 404u16) => {
+            ("ConfigUpdate", 404) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ConfigUpdate", 500u16) => {
+            ("ConfigUpdate", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ConfigUpdate", 503u16) => {
+            ("ConfigUpdate", 503) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("DistributionInspect", 200u16) => {
+            ("DistributionInspect", 200) => {
                 moby_api_runtime::json::roundtrip::<
                     super::models::DistributionInspectResponse,
                 >(body)
             }
-            ("DistributionInspect", 401u16) => {
+            ("DistributionInspect", 401) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("DistributionInspect", 500u16) => {
+            ("DistributionInspect", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("Session", 400u16) => {
+            ("Session", 400) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("Session", 500u16) => {
+            ("Session", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
             _ => return None,

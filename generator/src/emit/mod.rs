@@ -35,7 +35,7 @@ impl Unit {
     }
 }
 
-/// One finished file, path relative to `generated/`.
+/// One finished file, path relative to the repository root.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GeneratedFile {
     pub path: String,
@@ -73,8 +73,9 @@ pub fn emit_crate(history: &History, templates: &Path) -> Result<Vec<Unit>, Diag
         .replace("{{default_feature}}", &newest)
         .replace("{{version_features}}", features.trim_end());
     units.push(Unit::Text {
-        path: "Cargo.toml".into(),
-        contents: format!("# {}", format::PREAMBLE.trim_end().replace('\n', "\n# ").replace("// ", "")) + "\n\n" + &cargo,
+        path: "generated/Cargo.toml".into(),
+        // The Rust preamble with `#` comments instead of `//`.
+        contents: format!("{}\n{cargo}", format::PREAMBLE.replace("// ", "# ")),
     });
 
     let crate_docs = docs::inner(&read_template(templates, CRATE_DOCS_TEMPLATE)?);
@@ -84,7 +85,7 @@ pub fn emit_crate(history: &History, templates: &Path) -> Result<Vec<Unit>, Diag
         quote! { #[cfg(feature = #f)] pub mod #m; }
     });
     units.push(Unit::rust(
-        "src/lib.rs",
+        "generated/src/lib.rs",
         quote! {
             #crate_docs
 
@@ -103,7 +104,7 @@ pub fn emit_crate(history: &History, templates: &Path) -> Result<Vec<Unit>, Diag
         quote! { #gate pub(crate) mod #m; }
     });
     units.push(Unit::rust(
-        "src/shared/mod.rs",
+        "generated/src/shared/mod.rs",
         quote! {
             //! Types, each emitted once for all the versions in which it is identical. Each
             //! module is named after the versions that use it; the version modules re-export.
@@ -113,7 +114,7 @@ pub fn emit_crate(history: &History, templates: &Path) -> Result<Vec<Unit>, Diag
     for (name, (_, classes)) in &modules {
         let mut classes = classes.clone();
         classes.sort_by(|a, b| a.name.cmp(&b.name));
-        units.push(Unit::rust(format!("src/shared/{name}.rs"), models::shared_module(history, name, &classes)));
+        units.push(Unit::rust(format!("generated/src/shared/{name}.rs"), models::shared_module(history, name, &classes)));
     }
 
     for (i, spec) in history.specs.iter().enumerate() {
@@ -125,7 +126,7 @@ pub fn emit_crate(history: &History, templates: &Path) -> Result<Vec<Unit>, Diag
             spec.types.len()
         ));
         units.push(Unit::rust(
-            format!("src/{v}/mod.rs"),
+            format!("generated/src/{v}/mod.rs"),
             quote! {
                 #doc
                 pub mod models;
@@ -133,8 +134,8 @@ pub fn emit_crate(history: &History, templates: &Path) -> Result<Vec<Unit>, Diag
                 pub mod roundtrip;
             },
         ));
-        units.push(Unit::rust(format!("src/{v}/models.rs"), models::version_models(history, i)));
-        units.push(Unit::rust(format!("src/{v}/roundtrip.rs"), models::version_roundtrip(history, i)));
+        units.push(Unit::rust(format!("generated/src/{v}/models.rs"), models::version_models(history, i)));
+        units.push(Unit::rust(format!("generated/src/{v}/roundtrip.rs"), models::version_roundtrip(history, i)));
     }
     Ok(units)
 }

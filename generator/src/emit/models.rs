@@ -158,11 +158,11 @@ pub fn shared_module(history: &History, module: &str, classes: &[&SharedType]) -
             }
             TypeKind::Enum { values, default } => {
                 uses_serde = true;
-                enum_tokens(def, values, default.as_deref())
+                enum_tokens(history, def, values, default.as_deref())
             }
             TypeKind::Alias(ty) => {
                 let name = ident(&def.name);
-                let doc = docs::outer(&docs::paragraphs([def.description.as_deref()]));
+                let doc = type_doc(history, def, None);
                 let ty = r.render(ty);
                 quote! { #doc pub type #name = #ty; }
             }
@@ -190,15 +190,39 @@ pub fn shared_module(history: &History, module: &str, classes: &[&SharedType]) -
     }
 }
 
-fn field_doc(f: &Field) -> TokenStream {
+/// "Since API 1.25." for what does not exist in every generated version (`None` when it does).
+pub fn availability(versions: VersionSet, generated: VersionSet) -> Option<String> {
+    if versions == generated {
+        return None;
+    }
+    let runs = versions.runs();
+    let first = generated.first().map_or(crate::version::FIRST_MINOR, |v| v.minor);
+    let last = generated.last().map_or(crate::version::LAST_MINOR, |v| v.minor);
+    Some(match runs.as_slice() {
+        [(a, b)] if b.minor == last => format!("Since API {a}."),
+        [(a, b)] if a.minor == first => format!("Until API {b} (removed in {}).", crate::version::ApiVersion::new(b.minor + 1)),
+        [(a, b)] if a == b => format!("Only in API {a}."),
+        [(a, b)] => format!("Since API {a}, until API {b} (removed in {}).", crate::version::ApiVersion::new(b.minor + 1)),
+        _ => format!("In API versions {versions}."),
+    })
+}
+
+fn field_doc(f: &Field, versions: Option<VersionSet>, generated: VersionSet) -> TokenStream {
     let default = f.default.as_ref().map(|d| format!("Defaults to `{d}`."));
     let format = f.format.as_ref().map(|fm| format!("Format: `{fm}`."));
-    docs::outer(&docs::paragraphs([f.description.as_deref(), default.as_deref(), format.as_deref()]))
+    let since = versions.and_then(|v| availability(v, generated));
+    docs::outer(&docs::paragraphs([f.description.as_deref(), default.as_deref(), format.as_deref(), since.as_deref()]))
+}
+
+/// The type's description, and in which versions it exists when not in all of them.
+fn type_doc(history: &History, def: &TypeDef, extra: Option<&str>) -> TokenStream {
+    let since = history.types.get(&def.name).and_then(|t| availability(t.versions, history.covered()));
+    docs::outer(&docs::paragraphs([def.description.as_deref(), extra, since.as_deref()]))
 }
 
 fn struct_tokens(r: &TypeRenderer<'_>, def: &TypeDef, fields: &[Field], additional: Option<&TypeExpr>, default: bool) -> TokenStream {
     let name = ident(&def.name);
-    let doc = docs::outer(&docs::paragraphs([def.description.as_deref()]));
+    let doc = type_doc(r.history, def, None);
     let derive_default = default.then(|| quote!(Default,));
     let fields = fields.iter().map(|f| {
         let fname = ident(&f.name);
@@ -220,7 +244,9 @@ fn struct_tokens(r: &TypeRenderer<'_>, def: &TypeDef, fields: &[Field], addition
             (ty, quote!(#rename))
         };
         let serde_attr = (!attrs.is_empty()).then(|| quote!(#[serde(#attrs)]));
-        let doc = field_doc(f);
+        // Said on the field only when it differs from the type's own versions (said on the type).
+        let versions = r.history.types.get(&def.name).and_then(|t| t.fields.get(&f.wire_name).filter(|v| **v != t.versions)).copied();
+        let doc = field_doc(f, versions, r.history.covered());
         quote! { #doc #serde_attr pub #fname: #ty, }
     });
     let extra = additional.map(|a| {
@@ -242,15 +268,18 @@ fn struct_tokens(r: &TypeRenderer<'_>, def: &TypeDef, fields: &[Field], addition
     }
 }
 
-fn enum_tokens(def: &TypeDef, values: &[crate::ir::EnumValue], default: Option<&str>) -> TokenStream {
+fn enum_tokens(history: &History, def: &TypeDef, values: &[crate::ir::EnumValue], default: Option<&str>) -> TokenStream {
     let name = ident(&def.name);
-    let doc = docs::outer(&docs::paragraphs([
-        def.description.as_deref(),
-        Some("Open enum: a value this version does not list is kept in `Other` and written back unchanged."),
-    ]));
+    let doc = type_doc(history, def, Some("Open enum: a value this version does not list is kept in `Other` and written back unchanged."));
     let variants: Vec<Ident> = values.iter().map(|v| ident(&v.name)).collect();
     let wires: Vec<&str> = values.iter().map(|v| v.wire.as_str()).collect();
-    let variant_docs = wires.iter().map(|w| format!(" `{w}`"));
+    let type_history = history.types.get(&def.name);
+    let variant_docs = wires.iter().map(|w| {
+        let line = format!("`{w}`");
+        let since =
+            type_history.and_then(|t| t.values.get(*w).filter(|v| **v != t.versions)).and_then(|v| availability(*v, history.covered()));
+        docs::outer(&docs::paragraphs([Some(line.as_str()), since.as_deref()]))
+    });
     let default_variant = default.and_then(|d| values.iter().position(|v| v.wire == d));
     let marks = (0..values.len()).map(|i| (Some(i) == default_variant).then(|| quote!(#[default])));
     let derive_default = default_variant.map(|_| quote!(Default,));
@@ -258,7 +287,7 @@ fn enum_tokens(def: &TypeDef, values: &[crate::ir::EnumValue], default: Option<&
         #doc
         #[derive(Debug, Clone, PartialEq, Eq, Hash, #derive_default)]
         pub enum #name {
-            #( #[doc = #variant_docs] #marks #variants, )*
+            #( #variant_docs #marks #variants, )*
             /// A value not listed in this API version.
             Other(String),
         }
@@ -374,5 +403,23 @@ pub fn feature_gate(versions: VersionSet) -> TokenStream {
         quote!(#[cfg(feature = #f)])
     } else {
         quote!(#[cfg(any( #(feature = #features),* ))])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::availability;
+    use crate::version::VersionSet;
+
+    #[test]
+    fn availability_reads_naturally() {
+        let say = |s: &str| availability(VersionSet::parse(s).unwrap(), VersionSet::all());
+        assert_eq!(say("all"), None);
+        assert_eq!(say("1.25.."), Some("Since API 1.25.".into()));
+        assert_eq!(say("..=1.40"), Some("Until API 1.40 (removed in 1.41).".into()));
+        assert_eq!(say("1.30..=1.40"), Some("Since API 1.30, until API 1.40 (removed in 1.41).".into()));
+        assert_eq!(say("1.24"), Some("Until API 1.24 (removed in 1.25).".into()));
+        assert_eq!(say("1.33"), Some("Only in API 1.33.".into()));
+        assert_eq!(say("1.25..=1.27, 1.30.."), Some("In API versions 1.25–1.27, 1.30–1.49.".into()));
     }
 }

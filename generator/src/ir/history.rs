@@ -101,6 +101,11 @@ impl History {
         self.specs.iter().map(|s| s.version)
     }
 
+    /// The versions this history holds (all 26 for the real inputs, one for a fixture spec).
+    pub fn covered(&self) -> VersionSet {
+        self.versions().collect()
+    }
+
     pub fn spec(&self, v: ApiVersion) -> Option<&ApiSpec> {
         self.specs.iter().find(|s| s.version == v)
     }

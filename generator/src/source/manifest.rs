@@ -114,7 +114,10 @@ mod tests {
     use super::*;
 
     fn manifest(files: &[(&str, &str)]) -> Manifest {
-        Manifest { url: "https://example.invalid/{file}".into(), files: files.iter().map(|(f, h)| (f.to_string(), h.to_string())).collect() }
+        Manifest {
+            url: "https://example.invalid/{file}".into(),
+            files: files.iter().map(|(f, h)| (f.to_string(), h.to_string())).collect(),
+        }
     }
 
     #[test]
