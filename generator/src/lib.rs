@@ -5,6 +5,7 @@
 //! (token streams per file) → [`emit::format`] (prettyplease) → files under `generated/`.
 //! See ARCHITECTURE.md at the repository root.
 
+pub mod changelog;
 pub mod diagnostics;
 pub mod diff;
 pub mod emit;

@@ -170,19 +170,18 @@ impl Op {
 fn apply_change(doc: &mut Value, change: &Change) -> Result<(), String> {
     if change.op == Op::Move {
         let from = change.from.as_deref().unwrap_or_default();
-        let take = Change {
-            op: Op::Remove,
-            path: from.to_string(),
-            value: None,
+        let moved = lookup(doc, from).ok_or_else(|| format!("`from` {from} does not exist"))?;
+        let step = |op, path: &str, value| Change {
+            op,
+            path: path.to_string(),
+            value,
             from: None,
             why: String::new(),
             evidence: None,
             versions: change.versions,
         };
-        let moved = lookup(doc, from).ok_or_else(|| format!("`from` {from} does not exist"))?;
-        apply_change(doc, &take)?;
-        let put = Change { op: Op::Add, value: Some(moved), ..take };
-        return apply_change(doc, &Change { path: change.path.clone(), ..put });
+        apply_change(doc, &step(Op::Remove, from, None))?;
+        return apply_change(doc, &step(Op::Add, &change.path, Some(moved)));
     }
     let tokens = pointer_tokens(&change.path).ok_or("not a JSON pointer")?;
     let Some((last, parents)) = tokens.split_last() else {

@@ -151,23 +151,23 @@ impl Upgrader<'_> {
         out.insert("x-consumes".into(), json!(consumes));
 
         // Operation parameters override path-level ones with the same (name, in).
-        let own: Vec<Value> = op.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
+        // Parameter references resolve first, so an override is matched on what it refers to.
+        let path_ptr = ptr.rsplit_once('/').map_or(ptr, |(path, _)| path);
+        let own = op.get("parameters").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
         let mut params: Vec<(String, Value)> = Vec::new();
-        for (i, p) in shared.iter().enumerate() {
-            params.push((format!("{}/parameters/{i}", ptr.rsplit_once('/').map(|x| x.0).unwrap_or(ptr)), p.clone()));
-        }
-        for (i, p) in own.iter().enumerate() {
-            let p_ptr = format!("{ptr}/parameters/{i}");
-            let p = self.resolve_param(p, &p_ptr);
-            let key = |v: &Value| (v.get("name").cloned(), v.get("in").cloned());
-            params.retain(|(_, q)| key(q) != key(&p));
-            params.push((p_ptr, p));
+        for (base, list) in [(path_ptr, shared), (ptr, own)] {
+            for (i, p) in list.iter().enumerate() {
+                let p_ptr = format!("{base}/parameters/{i}");
+                let p = self.resolve_param(p, &p_ptr);
+                let key = |v: &Value| (v.get("name").cloned(), v.get("in").cloned());
+                params.retain(|(_, q)| key(q) != key(&p));
+                params.push((p_ptr, p));
+            }
         }
 
         let mut parameters = Vec::new();
         let mut form_fields: Vec<(String, Value, bool)> = Vec::new();
         for (p_ptr, p) in params {
-            let p = self.resolve_param(&p, &p_ptr);
             match p.get("in").and_then(Value::as_str) {
                 Some("body") => {
                     let schema = self.schema(p.get("schema").unwrap_or(&json!({})), &format!("{p_ptr}/schema"));
