@@ -4,3 +4,5 @@
 //! helpers of the models, later the transports, streams and server glue.
 
 pub mod json;
+#[cfg(feature = "streams")]
+pub mod stream;
