@@ -1,0 +1,45 @@
+//! The connection layer the generated client calls (feature `client`): which daemon to
+//! talk to, one pooled HTTP client per daemon, the API version in every path, and the
+//! daemon's errors.
+//!
+//! - [`Endpoint`] resolves `DOCKER_HOST`, `DOCKER_TLS_VERIFY`, `DOCKER_CERT_PATH`,
+//!   `DOCKER_API_VERSION` and docker contexts like the CLI; [`Endpoint::from_env_with`]
+//!   takes the environment as a function so tests need not touch the process.
+//! - [`Transport`] holds one `reqwest::Client` per endpoint (unix socket, TCP, TLS with
+//!   rustls and ring: no OpenSSL), negotiates the version once and lazily
+//!   ([`ApiVersionPolicy`]), sends [`Request`]s under `/v{X.Y}`, and bounds the wait for
+//!   the response head, never the body.
+//! - [`Error`] tells transport failures, timeouts, the daemon's JSON errors
+//!   ([`Error::Api`]) and anything unexpected apart; nothing here panics on a response.
+//! - [`RegistryAuth`] and [`RegistryConfig`] encode `X-Registry-Auth` and
+//!   `X-Registry-Config` as the daemon decodes them (base64url, padded).
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), moby_api_runtime::client::Error> {
+//! use moby_api_runtime::client::{ApiVersion, Request, Transport};
+//!
+//! let transport = Transport::from_env(ApiVersion::new(1, 41))?;
+//! let version: serde_json::Value = transport.send_json(Request::get("/version")).await?;
+//! println!("{} speaks {}", version["Version"], transport.api_version().await?);
+//! # Ok(())
+//! # }
+//! ```
+
+mod auth;
+mod endpoint;
+mod error;
+mod host;
+mod tls;
+mod transport;
+mod version;
+
+pub use auth::{RegistryAuth, RegistryConfig};
+pub use endpoint::{context_dir_name, Endpoint, TlsSettings, DEFAULT_CONTEXT};
+pub use error::{Error, MAX_ERROR_BODY};
+pub use host::{Host, TcpScheme, DEFAULT_SOCKET};
+pub use transport::{Ping, Request, Transport, TransportBuilder, DEFAULT_CONNECT_TIMEOUT};
+pub use version::{ApiVersion, ApiVersionPolicy, ParseApiVersionError};
+
+/// The HTTP types requests and responses are made of, re-exported so callers need no
+/// direct reqwest dependency of the same version.
+pub use reqwest::{header, Body, Method, Response, StatusCode};

@@ -1,0 +1,523 @@
+//! One pooled reqwest client per endpoint, version negotiation, and the request path.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
+use reqwest::{Method, StatusCode, Url};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tokio::sync::OnceCell;
+use tracing::Instrument as _;
+
+use super::auth::{RegistryAuth, RegistryConfig};
+use super::endpoint::Endpoint;
+use super::host::Host;
+use super::tls;
+use super::version::{ApiVersion, ApiVersionPolicy};
+use super::Error;
+
+/// The default for [`TransportBuilder::connect_timeout`], as the Go client's dialer.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The connection to one daemon: a pooled `reqwest::Client` (keep-alive connections are
+/// reused across requests), the base URL, and the API version policy.
+///
+/// Cheap to clone; clones share the pool and the negotiated version. Every versioned
+/// request path carries `/v{X.Y}`: the pinned version, or the negotiated one. Negotiation
+/// happens once, on the first request that needs a version (or on
+/// [`api_version`](Transport::api_version)); concurrent first requests wait for the same
+/// `/_ping`. A failed negotiation is not remembered: the next request tries again.
+///
+/// # Timeouts
+///
+/// A request's timeout ([`TransportBuilder::timeout`], [`Request::timeout`]) bounds the
+/// time until the response *head* (status and headers) arrives: it is a
+/// `tokio::time::timeout` around `reqwest::Client::execute`, whose future resolves with
+/// the head. Connecting and sending the request body fall inside it, so give large
+/// uploads (a build context, `docker load`) a larger timeout or none. Reading the body of
+/// the returned response is never cut by it: a `follow=1` log or an event stream may run
+/// for hours. reqwest's own `timeout` is not used, because it also covers the body.
+/// Calls whose head legitimately takes long (`POST /containers/{id}/stop?t=60`, which
+/// answers once the container has stopped) need [`Request::no_timeout`] or a timeout
+/// above the wait. The default is no timeout, like the Go client, with a 30 s connect
+/// timeout.
+///
+/// # Proxies and redirects
+///
+/// `HTTP_PROXY`, `HTTPS_PROXY` and `NO_PROXY` apply to TCP endpoints other than loopback,
+/// as in the Go client; never to unix sockets. Redirects are not followed (a `3xx` other
+/// than 304 is an [`Error::UnexpectedResponse`]), so registry auth never travels on.
+///
+/// # Tracing
+///
+/// Each request runs in a `DEBUG` span `docker_request` with the method, the path as the
+/// caller wrote it (no query string: build arguments can hold secrets; no headers:
+/// registry auth travels there) and the response status.
+#[derive(Clone)]
+pub struct Transport {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base: String,
+    host: Host,
+    policy: ApiVersionPolicy,
+    negotiated: OnceCell<ApiVersion>,
+    timeout: Option<Duration>,
+}
+
+/// Options of a [`Transport`]; from [`Transport::builder`].
+#[derive(Debug)]
+pub struct TransportBuilder {
+    endpoint: Endpoint,
+    policy: ApiVersionPolicy,
+    timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
+    pool_idle_timeout: Option<Duration>,
+    user_agent: String,
+}
+
+impl TransportBuilder {
+    /// Replaces the version policy (by default `Pinned` when the endpoint pins a version,
+    /// else `Negotiate { max }`).
+    pub fn policy(mut self, policy: ApiVersionPolicy) -> TransportBuilder {
+        self.policy = policy;
+        self
+    }
+
+    /// The default per-request timeout for the response head (see [`Transport`]); `None`
+    /// (the default) waits as long as it takes.
+    pub fn timeout(mut self, timeout: Option<Duration>) -> TransportBuilder {
+        self.timeout = timeout;
+        self
+    }
+
+    /// How long establishing a connection (TCP and TLS, or the unix socket) may take;
+    /// `None` for no limit. Defaults to [`DEFAULT_CONNECT_TIMEOUT`].
+    pub fn connect_timeout(mut self, timeout: Option<Duration>) -> TransportBuilder {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How long an idle pooled connection is kept (reqwest's default: 90 s).
+    pub fn pool_idle_timeout(mut self, timeout: Option<Duration>) -> TransportBuilder {
+        self.pool_idle_timeout = timeout;
+        self
+    }
+
+    /// The `User-Agent` header (default `moby-api-runtime/<version>`).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> TransportBuilder {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// Builds the pooled client. Fails on unusable certificates, or on a unix socket on
+    /// a platform without them.
+    pub fn build(self) -> Result<Transport, Error> {
+        let endpoint = self.endpoint;
+        let tls_config = match endpoint.host() {
+            Host::Tcp { .. } if endpoint.uses_tls() => {
+                let default = super::TlsSettings::new(true);
+                tls::client_config(Some(endpoint.tls().unwrap_or(&default)))?
+            }
+            _ => tls::client_config(None)?,
+        };
+        let mut builder = reqwest::Client::builder()
+            .user_agent(self.user_agent)
+            // A redirect would carry X-Registry-Auth to wherever it points; the Go
+            // client refuses them too.
+            .redirect(reqwest::redirect::Policy::none())
+            .http1_only()
+            .pool_idle_timeout(self.pool_idle_timeout)
+            .tls_backend_preconfigured(tls_config);
+        if let Some(timeout) = self.connect_timeout {
+            builder = builder.connect_timeout(timeout);
+        }
+        match endpoint.host() {
+            #[cfg(unix)]
+            Host::Unix(path) => builder = builder.unix_socket(path.as_path()),
+            #[cfg(not(unix))]
+            Host::Unix(path) => {
+                return Err(Error::Unsupported(format!("unix socket {} on a platform without unix sockets", path.display())));
+            }
+            // Go's ProxyFromEnvironment never proxies loopback; reqwest's would.
+            Host::Tcp { host, .. } if is_loopback(host) => builder = builder.no_proxy(),
+            Host::Tcp { .. } => {}
+        }
+        let http = builder.build().map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Transport {
+            inner: Arc::new(Inner {
+                http,
+                base: endpoint.base_url(),
+                host: endpoint.host().clone(),
+                policy: self.policy,
+                negotiated: OnceCell::new(),
+                timeout: self.timeout,
+            }),
+        })
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// What `/_ping` tells besides `OK`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Ping {
+    /// `API-Version`: the newest API version the daemon speaks.
+    pub api_version: Option<String>,
+    /// `OSType`: `linux` or `windows`.
+    pub os_type: Option<String>,
+    /// `Docker-Experimental: true`.
+    pub experimental: bool,
+    /// `Builder-Version` (newer engines): `1` (classic) or `2` (BuildKit).
+    pub builder_version: Option<String>,
+    /// `Swarm` (newer engines): e.g. `inactive`, `active/manager`.
+    pub swarm: Option<String>,
+}
+
+impl Ping {
+    fn from_headers(headers: &HeaderMap) -> Ping {
+        let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+        Ping {
+            api_version: text("api-version"),
+            os_type: text("ostype"),
+            experimental: text("docker-experimental").is_some_and(|v| v.eq_ignore_ascii_case("true")),
+            builder_version: text("builder-version"),
+            swarm: text("swarm"),
+        }
+    }
+}
+
+impl Transport {
+    /// Options for a transport to `endpoint` whose callers speak at most `max` (the
+    /// generated module's version); the policy is `Pinned` when the endpoint pins one.
+    pub fn builder(endpoint: Endpoint, max: ApiVersion) -> TransportBuilder {
+        TransportBuilder {
+            policy: ApiVersionPolicy::new(max, endpoint.pinned_version()),
+            endpoint,
+            timeout: None,
+            connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
+            pool_idle_timeout: Some(Duration::from_secs(90)),
+            user_agent: concat!("moby-api-runtime/", env!("CARGO_PKG_VERSION")).to_owned(),
+        }
+    }
+
+    /// A transport with the default options.
+    pub fn new(endpoint: Endpoint, max: ApiVersion) -> Result<Transport, Error> {
+        Transport::builder(endpoint, max).build()
+    }
+
+    /// A transport to the daemon the environment names ([`Endpoint::from_env`]).
+    pub fn from_env(max: ApiVersion) -> Result<Transport, Error> {
+        Transport::new(Endpoint::from_env()?, max)
+    }
+
+    /// The version policy.
+    pub fn policy(&self) -> ApiVersionPolicy {
+        self.inner.policy
+    }
+
+    /// The URL request paths are appended to (see [`Endpoint::base_url`]).
+    pub fn base_url(&self) -> &str {
+        &self.inner.base
+    }
+
+    /// The underlying pooled client, for what this type does not cover. Its requests
+    /// need the full URL ([`Transport::url`]).
+    pub fn http_client(&self) -> &reqwest::Client {
+        &self.inner.http
+    }
+
+    /// The version of this transport's request paths: the pinned one, or the negotiated
+    /// one, negotiating now if no request has yet.
+    pub async fn api_version(&self) -> Result<ApiVersion, Error> {
+        match self.inner.policy {
+            ApiVersionPolicy::Pinned(version) => Ok(version),
+            policy @ ApiVersionPolicy::Negotiate { .. } => self.inner.negotiated.get_or_try_init(|| self.negotiate(policy)).await.copied(),
+        }
+    }
+
+    /// The version in use if it is known without asking the daemon (pinned, or already
+    /// negotiated).
+    pub fn known_api_version(&self) -> Option<ApiVersion> {
+        match self.inner.policy {
+            ApiVersionPolicy::Pinned(version) => Some(version),
+            ApiVersionPolicy::Negotiate { .. } => self.inner.negotiated.get().copied(),
+        }
+    }
+
+    async fn negotiate(&self, policy: ApiVersionPolicy) -> Result<ApiVersion, Error> {
+        let ping = self.ping().await?;
+        let server = match &ping.api_version {
+            None => None,
+            Some(text) => {
+                Some(text.parse::<ApiVersion>().map_err(|e| Error::Negotiation(format!("the daemon's API-Version header: {e}")))?)
+            }
+        };
+        let version = policy.settle(server);
+        tracing::debug!(server = ?ping.api_version, %version, "negotiated the Docker API version");
+        Ok(version)
+    }
+
+    /// `HEAD /_ping` (unversioned), and `GET /_ping` when that fails or does not answer
+    /// 200, as the Go client does; an error answer to the `GET` is an [`Error`].
+    pub async fn ping(&self) -> Result<Ping, Error> {
+        let head = self.dispatch(Request::new(Method::HEAD, "/_ping").unversioned(), None).await;
+        if let Ok(response) = &head {
+            if response.status() == StatusCode::OK {
+                return Ok(Ping::from_headers(response.headers()));
+            }
+        }
+        let response = self.dispatch(Request::new(Method::GET, "/_ping").unversioned(), None).await?;
+        if response.status().is_success() {
+            Ok(Ping::from_headers(response.headers()))
+        } else {
+            Err(Error::from_response(response).await)
+        }
+    }
+
+    /// The full URL of `path` (which must be percent-encoded where needed, and may hold a
+    /// query string) under `version`, or unversioned.
+    pub fn url(&self, version: Option<ApiVersion>, path: &str) -> Result<Url, Error> {
+        let version = version.map(ApiVersion::path_prefix).unwrap_or_default();
+        let slash = if path.starts_with('/') { "" } else { "/" };
+        let text = format!("{}{version}{slash}{path}", self.inner.base);
+        Url::parse(&text).map_err(|e| Error::Config(format!("invalid request URL for path `{path}`: {e}")))
+    }
+
+    /// Sends `request` and returns the response whatever its status (for callers that
+    /// map statuses themselves); negotiates the version first if needed.
+    pub async fn execute(&self, request: Request) -> Result<reqwest::Response, Error> {
+        let version = if request.versioned { Some(self.api_version().await?) } else { None };
+        self.dispatch(request, version).await
+    }
+
+    /// Sends `request`; a status of 300 or more other than 304 becomes an [`Error`]
+    /// ([`Error::Api`] for the daemon's JSON errors). The body is left to the caller.
+    ///
+    /// Reading an error body is bounded by the request's timeout as well.
+    pub async fn send(&self, request: Request) -> Result<reqwest::Response, Error> {
+        let timeout = self.timeout_of(&request);
+        let response = self.execute(request).await?;
+        let status = response.status();
+        if status.is_success() || status.is_informational() || status == StatusCode::NOT_MODIFIED {
+            return Ok(response);
+        }
+        match timeout {
+            Some(after) => Err(tokio::time::timeout(after, Error::from_response(response)).await.unwrap_or(Error::Timeout { after })),
+            None => Err(Error::from_response(response).await),
+        }
+    }
+
+    fn timeout_of(&self, request: &Request) -> Option<Duration> {
+        match request.timeout {
+            TimeoutSetting::Default => self.inner.timeout,
+            TimeoutSetting::Set(d) => Some(d),
+            TimeoutSetting::Off => None,
+        }
+    }
+
+    /// [`send`](Self::send), then reads the whole body and decodes it as JSON.
+    pub async fn send_json<T: DeserializeOwned>(&self, request: Request) -> Result<T, Error> {
+        let response = self.send(request).await?;
+        let bytes = response.bytes().await.map_err(Error::transport)?;
+        Ok(serde_json::from_slice(&bytes)?)
+    }
+
+    async fn dispatch(&self, request: Request, version: Option<ApiVersion>) -> Result<reqwest::Response, Error> {
+        let span = tracing::debug_span!(
+            "docker_request",
+            method = %request.method,
+            path = %request.path,
+            api_version = tracing::field::Empty,
+            status = tracing::field::Empty,
+        );
+        if let Some(version) = version {
+            span.record("api_version", tracing::field::display(version));
+        }
+        let timeout = self.timeout_of(&request);
+        let request_span = span.clone();
+        async move {
+            let mut url = self.url(version, &request.path)?;
+            if !request.query.is_empty() {
+                url.query_pairs_mut().extend_pairs(request.query.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            }
+            let mut builder = self.inner.http.request(request.method, url).headers(request.headers);
+            if let Some(body) = request.body {
+                builder = builder.body(body);
+            }
+            let http_request = builder.build().map_err(Error::transport)?;
+            let sending = self.inner.http.execute(http_request);
+            let response = match timeout {
+                Some(after) => tokio::time::timeout(after, sending).await.map_err(|_| Error::Timeout { after })?,
+                None => sending.await,
+            };
+            let response = response.map_err(|e| {
+                tracing::debug!(error = %e, "request failed");
+                Error::transport(e)
+            })?;
+            request_span.record("status", response.status().as_u16());
+            Ok(response)
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+impl fmt::Debug for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Transport")
+            .field("host", &self.inner.host.to_string())
+            .field("base_url", &self.inner.base)
+            .field("policy", &self.inner.policy)
+            .field("negotiated", &self.inner.negotiated.get())
+            .field("timeout", &self.inner.timeout)
+            .finish()
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum TimeoutSetting {
+    Default,
+    Set(Duration),
+    Off,
+}
+
+/// One request: method, path (without the `/vX.Y` prefix), query, headers, body, and a
+/// timeout for the response head.
+///
+/// `Debug` shows the query's keys but not its values, and header names but not values.
+pub struct Request {
+    method: Method,
+    path: String,
+    query: Vec<(String, String)>,
+    headers: HeaderMap,
+    body: Option<reqwest::Body>,
+    timeout: TimeoutSetting,
+    versioned: bool,
+}
+
+impl Request {
+    /// A request for `path`, e.g. `/containers/json`; the transport adds `/v1.41`. Path
+    /// parameters must already be percent-encoded where needed (`%`, `?`, `#`, spaces);
+    /// `/` inside image names stays as it is (the daemon's routes are greedy).
+    pub fn new(method: Method, path: impl Into<String>) -> Request {
+        Request {
+            method,
+            path: path.into(),
+            query: Vec::new(),
+            headers: HeaderMap::new(),
+            body: None,
+            timeout: TimeoutSetting::Default,
+            versioned: true,
+        }
+    }
+
+    /// `GET path`.
+    pub fn get(path: impl Into<String>) -> Request {
+        Request::new(Method::GET, path)
+    }
+
+    /// `POST path`.
+    pub fn post(path: impl Into<String>) -> Request {
+        Request::new(Method::POST, path)
+    }
+
+    /// `DELETE path`.
+    pub fn delete(path: impl Into<String>) -> Request {
+        Request::new(Method::DELETE, path)
+    }
+
+    /// Sends the path without the version prefix (`/_ping`, or a daemon's maximum).
+    pub fn unversioned(mut self) -> Request {
+        self.versioned = false;
+        self
+    }
+
+    /// Appends a query parameter (encoded by the transport); repeat a key for lists.
+    pub fn query(mut self, key: impl Into<String>, value: impl Into<String>) -> Request {
+        self.query.push((key.into(), value.into()));
+        self
+    }
+
+    /// Adds a header (appends when the name is already there).
+    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Request {
+        self.headers.append(name, value);
+        self
+    }
+
+    /// Sets `X-Registry-Auth` (marked sensitive: never logged or printed).
+    pub fn registry_auth(self, auth: &RegistryAuth) -> Request {
+        self.sensitive_header("x-registry-auth", auth.to_header())
+    }
+
+    /// Sets `X-Registry-Config` (marked sensitive).
+    pub fn registry_config(self, config: &RegistryConfig) -> Request {
+        self.sensitive_header("x-registry-config", config.to_header())
+    }
+
+    fn sensitive_header(mut self, name: &'static str, value: String) -> Request {
+        // base64 text is always a valid header value.
+        if let Ok(mut value) = HeaderValue::try_from(value) {
+            value.set_sensitive(true);
+            self.headers.insert(HeaderName::from_static(name), value);
+        }
+        self
+    }
+
+    /// A JSON body, with `Content-Type: application/json`.
+    pub fn json<T: Serialize + ?Sized>(self, body: &T) -> Result<Request, Error> {
+        let bytes = serde_json::to_vec(body)?;
+        Ok(self.body(bytes, HeaderValue::from_static("application/json")))
+    }
+
+    /// A body of any kind (bytes, or a stream with reqwest's `stream` feature) with its
+    /// content type (`application/x-tar` for build contexts and archives).
+    pub fn body(mut self, body: impl Into<reqwest::Body>, content_type: HeaderValue) -> Request {
+        self.headers.insert(CONTENT_TYPE, content_type);
+        self.body = Some(body.into());
+        self
+    }
+
+    /// The timeout for the response head of this request, instead of the transport's.
+    pub fn timeout(mut self, timeout: Duration) -> Request {
+        self.timeout = TimeoutSetting::Set(timeout);
+        self
+    }
+
+    /// No timeout for this request's head, whatever the transport's default.
+    pub fn no_timeout(mut self) -> Request {
+        self.timeout = TimeoutSetting::Off;
+        self
+    }
+
+    /// The method.
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+
+    /// The path as given (without version prefix or query).
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+}
+
+impl fmt::Debug for Request {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("query_keys", &self.query.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>())
+            .field("headers", &self.headers.keys().map(HeaderName::as_str).collect::<Vec<_>>())
+            .field("body", &self.body.is_some())
+            .field("timeout", &self.timeout)
+            .field("versioned", &self.versioned)
+            .finish()
+    }
+}
