@@ -35,6 +35,8 @@ pub enum Change {
     ResponseAdded { operation: String, status: String, content: String },
     ResponseRemoved { operation: String, status: String, content: String },
     ResponseChanged { operation: String, status: String, aspect: String, from: String, to: String },
+    ResponseHeaderAdded { operation: String, status: String, header: String, ty: String },
+    ResponseHeaderRemoved { operation: String, status: String, header: String, ty: String },
     TypeAdded { type_name: String },
     TypeRemoved { type_name: String },
     TypeChanged { type_name: String, aspect: String, from: String, to: String },
@@ -64,6 +66,8 @@ impl Change {
             ResponseAdded { operation, status, content } => ResponseRemoved { operation, status, content },
             ResponseRemoved { operation, status, content } => ResponseAdded { operation, status, content },
             ResponseChanged { operation, status, aspect, from, to } => ResponseChanged { operation, status, aspect, from: to, to: from },
+            ResponseHeaderAdded { operation, status, header, ty } => ResponseHeaderRemoved { operation, status, header, ty },
+            ResponseHeaderRemoved { operation, status, header, ty } => ResponseHeaderAdded { operation, status, header, ty },
             TypeAdded { type_name } => TypeRemoved { type_name },
             TypeRemoved { type_name } => TypeAdded { type_name },
             TypeChanged { type_name, aspect, from, to } => TypeChanged { type_name, aspect, from: to, to: from },
@@ -88,7 +92,9 @@ impl Change {
             | RequestBodyChanged { operation, .. }
             | ResponseAdded { operation, .. }
             | ResponseRemoved { operation, .. }
-            | ResponseChanged { operation, .. } => operation,
+            | ResponseChanged { operation, .. }
+            | ResponseHeaderAdded { operation, .. }
+            | ResponseHeaderRemoved { operation, .. } => operation,
             TypeAdded { type_name }
             | TypeRemoved { type_name }
             | TypeChanged { type_name, .. }
@@ -327,6 +333,14 @@ fn operation_changes(a: &ApiSpec, b: &ApiSpec, key: &str, oa: &Operation, ob: &O
             None => out.push(Change::ResponseRemoved { operation: operation.clone(), status: st, content: content(ra.content) }),
             Some(rb) => {
                 let ty = |s: &ApiSpec, t: &Option<TypeExpr>| t.as_ref().map(|t| describe(s, t)).unwrap_or_else(|| "none".into());
+                // Header names are case-insensitive on the wire.
+                let same = |x: &str, y: &str| x.eq_ignore_ascii_case(y);
+                for h in ra.headers.iter().filter(|h| !rb.headers.iter().any(|g| same(&g.name, &h.name))) {
+                    out.push(Change::ResponseHeaderRemoved { operation: operation.clone(), status: st.clone(), header: h.name.clone(), ty: describe(a, &h.ty) });
+                }
+                for h in rb.headers.iter().filter(|h| !ra.headers.iter().any(|g| same(&g.name, &h.name))) {
+                    out.push(Change::ResponseHeaderAdded { operation: operation.clone(), status: st.clone(), header: h.name.clone(), ty: describe(b, &h.ty) });
+                }
                 for (aspect, from, to) in [("content", content(ra.content), content(rb.content)), ("type", ty(a, &ra.ty), ty(b, &rb.ty))] {
                     if from != to {
                         out.push(Change::ResponseChanged {
@@ -373,6 +387,8 @@ impl Diff {
                     | Change::ResponseAdded { .. }
                     | Change::ResponseRemoved { .. }
                     | Change::ResponseChanged { .. }
+                    | Change::ResponseHeaderAdded { .. }
+                    | Change::ResponseHeaderRemoved { .. }
             )
         };
         let ops: Vec<&Change> = self.changes.iter().filter(is_op).collect();
@@ -420,6 +436,8 @@ pub fn line(c: &Change) -> String {
         ResponseAdded { operation, status, content } => format!("`{operation}`: response {status} added ({content})"),
         ResponseRemoved { operation, status, content } => format!("`{operation}`: response {status} removed ({content})"),
         ResponseChanged { operation, status, aspect, from, to } => format!("`{operation}`: response {status} {aspect} {from} → {to}"),
+        ResponseHeaderAdded { operation, status, header, ty } => format!("`{operation}`: response {status} header `{header}` added ({ty})"),
+        ResponseHeaderRemoved { operation, status, header, ty } => format!("`{operation}`: response {status} header `{header}` removed ({ty})"),
         TypeAdded { type_name } => format!("added type `{type_name}`"),
         TypeRemoved { type_name } => format!("removed type `{type_name}`"),
         TypeChanged { type_name, aspect, from, to } => format!("`{type_name}`: {aspect} {from} → {to}"),

@@ -115,10 +115,18 @@ pub fn generate(inputs: &Inputs, templates: &Path) -> Result<(History, Vec<Gener
     let history = load_history(inputs, &mut timings)?;
     let start = Instant::now();
     let units = emit::emit_crate(&history, templates)?;
+    // CHANGELOG.md was verified against the manifest with the specifications.
+    let changelog_path = inputs.upstream.join("CHANGELOG.md");
+    let changelog = std::fs::read_to_string(&changelog_path)
+        .map_err(|e| crate::Diagnostic::new(changelog_path.display().to_string(), "", format!("cannot read: {e}")))?;
+    let documents = [
+        GeneratedFile { path: crate::matrix::PATH.into(), contents: crate::matrix::render(&history) },
+        GeneratedFile { path: crate::changelog::PATH.into(), contents: crate::changelog::check(&history, &changelog).to_markdown() },
+    ];
     timings.emit = start.elapsed();
     let start = Instant::now();
     let mut files = emit::format::format_all(units)?;
-    files.push(GeneratedFile { path: crate::matrix::PATH.into(), contents: crate::matrix::render(&history) });
+    files.extend(documents);
     timings.format = start.elapsed();
     Ok((history, files, timings))
 }

@@ -200,9 +200,9 @@ const FIELDS_NEW_IN_1_25: &[(&str, &str)] = &[
     ("ServiceSpecUpdateConfig", "Monitor"), // … Monitor and MaxFailureRatio
     ("ServiceSpecUpdateConfig", "MaxFailureRatio"),
     ("TaskSpec", "ForceUpdate"), // … ForceUpdate inside the TaskTemplate
-    // … now return Warnings: spelt `Warning` on create in 1.25.yaml. ServiceUpdateResponse.Warnings
-    // is not listed: spec/corrections/wrong-references.yaml (1.24..=1.27) gives it to 1.24 too.
-    ("ServiceCreateResponse", "Warning"),
+    // … now return Warnings (v1.25.yaml spells it `Warning` on create; spec/corrections fixes
+    // that). ServiceUpdateResponse is defined, unused, in v1.25.yaml, so 1.24 keeps it.
+    ("ServiceCreateResponse", "Warnings"),
     ("SwarmSpec", "EncryptionConfig"), // swarm autolock
     ("Plugin", "Enabled"),             // the 1.25 plugin model
     ("Plugin", "Settings"),

@@ -34,7 +34,7 @@ pub fn run(inputs: &Inputs, runs: usize, compile: bool) -> Result<(), String> {
     println!("| stage | median |\n|---|---:|");
     println!("| load: read + sha256, YAML, overlays, Swagger→OpenAPI, openapiv3 | {:.0?} |", median(|t| t.load));
     println!("| IR: build, naming, history, sharing | {:.0?} |", median(|t| t.ir));
-    println!("| emit: token streams | {:.0?} |", median(|t| t.emit));
+    println!("| emit: token streams, compatibility matrix, changelog check | {:.0?} |", median(|t| t.emit));
     println!("| format: syn + prettyplease | {:.0?} |", median(|t| t.format));
     println!("| **total** | **{:.0?}** |", median(|t| t.total()));
     if compile {

@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 /// Until API 1.31 (removed in 1.32).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct NodeDescriptionResources {
-    /// In API versions 1.24–1.26, 1.28–1.31.
     #[serde(rename = "NanoCPUs", skip_serializing_if = "Option::is_none")]
     pub nano_cpus: Option<i64>,
     #[serde(rename = "MemoryBytes", skip_serializing_if = "Option::is_none")]

@@ -418,7 +418,7 @@ pub struct ContainerUpdateBody {
     pub memory_swappiness: Option<i64>,
     /// CPU quota in units of 10<sup>-9</sup> CPUs.
     ///
-    /// In API versions 1.25–1.26, 1.28–1.49.
+    /// Since API 1.25.
     #[serde(rename = "NanoCpus", skip_serializing_if = "Option::is_none")]
     pub nano_cpus: Option<i64>,
     /// Disable OOM Killer for the container.
@@ -527,7 +527,7 @@ pub struct HostConfig {
     pub memory_swappiness: Option<i64>,
     /// CPU quota in units of 10<sup>-9</sup> CPUs.
     ///
-    /// In API versions 1.25–1.26, 1.28–1.49.
+    /// Since API 1.25.
     #[serde(rename = "NanoCpus", skip_serializing_if = "Option::is_none")]
     pub nano_cpus: Option<i64>,
     /// Disable OOM Killer for the container.
@@ -833,7 +833,7 @@ pub struct Resources {
     pub memory_swappiness: Option<i64>,
     /// CPU quota in units of 10<sup>-9</sup> CPUs.
     ///
-    /// In API versions 1.25–1.26, 1.28–1.49.
+    /// Since API 1.25.
     #[serde(rename = "NanoCpus", skip_serializing_if = "Option::is_none")]
     pub nano_cpus: Option<i64>,
     /// Disable OOM Killer for the container.

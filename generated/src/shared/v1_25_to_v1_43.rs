@@ -9,9 +9,9 @@ pub struct ServiceCreateResponse {
     /// The ID of the created service.
     #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// Optional warning message
+    /// Optional warning messages
     ///
-    /// Since API 1.25, until API 1.43 (removed in 1.44).
-    #[serde(rename = "Warning", skip_serializing_if = "Option::is_none")]
-    pub warning: Option<String>,
+    /// Since API 1.25.
+    #[serde(rename = "Warnings", skip_serializing_if = "Option::is_none")]
+    pub warnings: Option<Vec<String>>,
 }

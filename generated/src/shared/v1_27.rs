@@ -249,11 +249,6 @@ pub struct ContainerUpdateBody {
     /// Tune a container's memory swappiness behavior. Accepts an integer between 0 and 100.
     #[serde(rename = "MemorySwappiness", skip_serializing_if = "Option::is_none")]
     pub memory_swappiness: Option<i64>,
-    /// CPU quota in units of 10<sup>-9</sup> CPUs.
-    ///
-    /// Only in API 1.27.
-    #[serde(rename = "NanoCPUs", skip_serializing_if = "Option::is_none")]
-    pub nano_cpus: Option<i64>,
     /// Disable OOM Killer for the container.
     #[serde(rename = "OomKillDisable", skip_serializing_if = "Option::is_none")]
     pub oom_kill_disable: Option<bool>,
@@ -281,6 +276,11 @@ pub struct ContainerUpdateBody {
     /// Maximum IO in bytes per second for the container system drive (Windows only)
     #[serde(rename = "IOMaximumBandwidth", skip_serializing_if = "Option::is_none")]
     pub io_maximum_bandwidth: Option<i64>,
+    /// CPU quota in units of 10<sup>-9</sup> CPUs.
+    ///
+    /// Since API 1.25.
+    #[serde(rename = "NanoCpus", skip_serializing_if = "Option::is_none")]
+    pub nano_cpus: Option<i64>,
     #[serde(rename = "RestartPolicy", skip_serializing_if = "Option::is_none")]
     pub restart_policy: Option<super::v1_24_to_v1_29::RestartPolicy>,
 }
@@ -358,11 +358,6 @@ pub struct HostConfig {
     /// Tune a container's memory swappiness behavior. Accepts an integer between 0 and 100.
     #[serde(rename = "MemorySwappiness", skip_serializing_if = "Option::is_none")]
     pub memory_swappiness: Option<i64>,
-    /// CPU quota in units of 10<sup>-9</sup> CPUs.
-    ///
-    /// Only in API 1.27.
-    #[serde(rename = "NanoCPUs", skip_serializing_if = "Option::is_none")]
-    pub nano_cpus: Option<i64>,
     /// Disable OOM Killer for the container.
     #[serde(rename = "OomKillDisable", skip_serializing_if = "Option::is_none")]
     pub oom_kill_disable: Option<bool>,
@@ -390,6 +385,11 @@ pub struct HostConfig {
     /// Maximum IO in bytes per second for the container system drive (Windows only)
     #[serde(rename = "IOMaximumBandwidth", skip_serializing_if = "Option::is_none")]
     pub io_maximum_bandwidth: Option<i64>,
+    /// CPU quota in units of 10<sup>-9</sup> CPUs.
+    ///
+    /// Since API 1.25.
+    #[serde(rename = "NanoCpus", skip_serializing_if = "Option::is_none")]
+    pub nano_cpus: Option<i64>,
     /// A list of volume bindings for this container. Each volume binding is a string in one of these forms:
     ///
     /// - `host-src:container-dest` to bind-mount a host path into the container. Both `host-src`, and `container-dest` must be an _absolute_ path.
@@ -582,11 +582,10 @@ pub struct NodeDescription {
 /// Until API 1.31 (removed in 1.32).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct NodeDescriptionResources {
-    /// Only in API 1.27.
-    #[serde(rename = "NanoCpus", skip_serializing_if = "Option::is_none")]
-    pub nano_cpus: Option<i64>,
     #[serde(rename = "MemoryBytes", skip_serializing_if = "Option::is_none")]
     pub memory_bytes: Option<i64>,
+    #[serde(rename = "NanoCPUs", skip_serializing_if = "Option::is_none")]
+    pub nano_cpus: Option<i64>,
 }
 
 /// A container's resources (cgroups config, ulimits, etc)
@@ -662,11 +661,6 @@ pub struct Resources {
     /// Tune a container's memory swappiness behavior. Accepts an integer between 0 and 100.
     #[serde(rename = "MemorySwappiness", skip_serializing_if = "Option::is_none")]
     pub memory_swappiness: Option<i64>,
-    /// CPU quota in units of 10<sup>-9</sup> CPUs.
-    ///
-    /// Only in API 1.27.
-    #[serde(rename = "NanoCPUs", skip_serializing_if = "Option::is_none")]
-    pub nano_cpus: Option<i64>,
     /// Disable OOM Killer for the container.
     #[serde(rename = "OomKillDisable", skip_serializing_if = "Option::is_none")]
     pub oom_kill_disable: Option<bool>,
@@ -694,6 +688,11 @@ pub struct Resources {
     /// Maximum IO in bytes per second for the container system drive (Windows only)
     #[serde(rename = "IOMaximumBandwidth", skip_serializing_if = "Option::is_none")]
     pub io_maximum_bandwidth: Option<i64>,
+    /// CPU quota in units of 10<sup>-9</sup> CPUs.
+    ///
+    /// Since API 1.25.
+    #[serde(rename = "NanoCpus", skip_serializing_if = "Option::is_none")]
+    pub nano_cpus: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -910,8 +909,8 @@ pub struct TaskSpecContainerSpec {
     pub health_check: Option<super::v1_27_to_v1_28::HealthConfig>,
     /// A list of hostnames/IP mappings to add to the container's `/etc/hosts` file.
     /// The format of extra hosts on swarmkit is specified in:
-    /// http://man7.org/linux/man-pages/man5/hosts.5.html
-    ///   IP_address canonical_hostname [aliases...]
+    /// <http://man7.org/linux/man-pages/man5/hosts.5.html>
+    ///   IP_address canonical_hostname \[aliases...\]
     ///
     /// Since API 1.27.
     #[serde(rename = "Hosts", skip_serializing_if = "Option::is_none")]

@@ -305,7 +305,7 @@ pub struct HostConfig {
     pub memory_swappiness: Option<i64>,
     /// CPU quota in units of 10<sup>-9</sup> CPUs.
     ///
-    /// In API versions 1.25–1.26, 1.28–1.49.
+    /// Since API 1.25.
     #[serde(rename = "NanoCpus", skip_serializing_if = "Option::is_none")]
     pub nano_cpus: Option<i64>,
     /// Disable OOM Killer for the container.
@@ -487,7 +487,7 @@ pub struct NodeDescription {
     pub engine: Option<super::v1_24_to_v1_31::NodeDescriptionEngine>,
     /// Since API 1.30.
     #[serde(rename = "TLSInfo", skip_serializing_if = "Option::is_none")]
-    pub tls_info: Option<SwarmSpec>,
+    pub tls_info: Option<super::v1_30_to_v1_49::TlsInfo>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -565,7 +565,7 @@ pub struct SwarmSpec {
     pub dispatcher: Option<super::v1_24_to_v1_49::SwarmSpecDispatcher>,
     /// CA configuration.
     #[serde(rename = "CAConfig", skip_serializing_if = "Option::is_none")]
-    pub ca_config: Option<SwarmSpecCaConfig>,
+    pub ca_config: Option<super::v1_30_to_v1_49::SwarmSpecCaConfig>,
     /// Parameters related to encryption-at-rest.
     ///
     /// Since API 1.25.
@@ -574,34 +574,6 @@ pub struct SwarmSpec {
     /// Defaults for creating tasks in this cluster.
     #[serde(rename = "TaskDefaults", skip_serializing_if = "Option::is_none")]
     pub task_defaults: Option<super::v1_24_to_v1_49::SwarmSpecTaskDefaults>,
-}
-
-/// CA configuration.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SwarmSpecCaConfig {
-    /// The duration node certificates are issued for.
-    #[serde(rename = "NodeCertExpiry", skip_serializing_if = "Option::is_none")]
-    pub node_cert_expiry: Option<i64>,
-    /// Configuration for forwarding signing requests to an external certificate authority.
-    #[serde(rename = "ExternalCAs", skip_serializing_if = "Option::is_none")]
-    pub external_cas: Option<
-        Vec<super::v1_30_to_v1_49::SwarmSpecCaConfigExternalCasItem>,
-    >,
-    /// The desired signing CA certificate for all swarm node TLS leaf certificates, in PEM format.
-    ///
-    /// Since API 1.30.
-    #[serde(rename = "SigningCACert", skip_serializing_if = "Option::is_none")]
-    pub signing_ca_cert: Option<String>,
-    /// The desired signing CA key for all swarm node TLS leaf certificates, in PEM format.
-    ///
-    /// Since API 1.30.
-    #[serde(rename = "SigningCAKey", skip_serializing_if = "Option::is_none")]
-    pub signing_ca_key: Option<String>,
-    /// An integer whose purpose is to force swarm to generate a new signing CA certificate and key, if none have been specified in `SigningCACert` and `SigningCAKey`
-    ///
-    /// Since API 1.30.
-    #[serde(rename = "ForceRotate", skip_serializing_if = "Option::is_none")]
-    pub force_rotate: Option<serde_json::Value>,
 }
 
 /// Until API 1.31 (removed in 1.32).
@@ -773,8 +745,8 @@ pub struct TaskSpecContainerSpec {
     pub health_check: Option<super::v1_29_to_v1_43::HealthConfig>,
     /// A list of hostnames/IP mappings to add to the container's `/etc/hosts` file.
     /// The format of extra hosts on swarmkit is specified in:
-    /// http://man7.org/linux/man-pages/man5/hosts.5.html
-    ///   IP_address canonical_hostname [aliases...]
+    /// <http://man7.org/linux/man-pages/man5/hosts.5.html>
+    ///   IP_address canonical_hostname \[aliases...\]
     ///
     /// Since API 1.27.
     #[serde(rename = "Hosts", skip_serializing_if = "Option::is_none")]

@@ -123,6 +123,37 @@ pub struct SwarmJoinBody {
     pub join_token: String,
 }
 
+/// CA configuration.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SwarmSpecCaConfig {
+    /// The duration node certificates are issued for.
+    #[serde(rename = "NodeCertExpiry", skip_serializing_if = "Option::is_none")]
+    pub node_cert_expiry: Option<i64>,
+    /// Configuration for forwarding signing requests to an external
+    /// certificate authority.
+    #[serde(rename = "ExternalCAs", skip_serializing_if = "Option::is_none")]
+    pub external_cas: Option<Vec<SwarmSpecCaConfigExternalCasItem>>,
+    /// The desired signing CA certificate for all swarm node TLS leaf
+    /// certificates, in PEM format.
+    ///
+    /// Since API 1.30.
+    #[serde(rename = "SigningCACert", skip_serializing_if = "Option::is_none")]
+    pub signing_ca_cert: Option<String>,
+    /// The desired signing CA key for all swarm node TLS leaf certificates,
+    /// in PEM format.
+    ///
+    /// Since API 1.30.
+    #[serde(rename = "SigningCAKey", skip_serializing_if = "Option::is_none")]
+    pub signing_ca_key: Option<String>,
+    /// An integer whose purpose is to force swarm to generate a new
+    /// signing CA certificate and key, if none have been specified in
+    /// `SigningCACert` and `SigningCAKey`
+    ///
+    /// Since API 1.30.
+    #[serde(rename = "ForceRotate", skip_serializing_if = "Option::is_none")]
+    pub force_rotate: Option<u64>,
+}
+
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SwarmSpecCaConfigExternalCasItem {
     /// Protocol for communication with the external CA (currently
@@ -151,7 +182,7 @@ pub struct SwarmSpecCaConfigExternalCasItem {
 
 /// File represents a specific target that is backed by a file.
 ///
-/// <p><br /><p>
+///
 ///
 /// > **Note**: `Configs.File` and `Configs.Runtime` are mutually exclusive
 ///

@@ -538,7 +538,7 @@ pub struct SwarmSpec {
     pub dispatcher: Option<super::v1_24_to_v1_49::SwarmSpecDispatcher>,
     /// CA configuration.
     #[serde(rename = "CAConfig", skip_serializing_if = "Option::is_none")]
-    pub ca_config: Option<SwarmSpecCaConfig>,
+    pub ca_config: Option<super::v1_30_to_v1_49::SwarmSpecCaConfig>,
     /// Parameters related to encryption-at-rest.
     ///
     /// Since API 1.25.
@@ -547,39 +547,6 @@ pub struct SwarmSpec {
     /// Defaults for creating tasks in this cluster.
     #[serde(rename = "TaskDefaults", skip_serializing_if = "Option::is_none")]
     pub task_defaults: Option<super::v1_24_to_v1_49::SwarmSpecTaskDefaults>,
-}
-
-/// CA configuration.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SwarmSpecCaConfig {
-    /// The duration node certificates are issued for.
-    #[serde(rename = "NodeCertExpiry", skip_serializing_if = "Option::is_none")]
-    pub node_cert_expiry: Option<i64>,
-    /// Configuration for forwarding signing requests to an external
-    /// certificate authority.
-    #[serde(rename = "ExternalCAs", skip_serializing_if = "Option::is_none")]
-    pub external_cas: Option<
-        Vec<super::v1_30_to_v1_49::SwarmSpecCaConfigExternalCasItem>,
-    >,
-    /// The desired signing CA certificate for all swarm node TLS leaf
-    /// certificates, in PEM format.
-    ///
-    /// Since API 1.30.
-    #[serde(rename = "SigningCACert", skip_serializing_if = "Option::is_none")]
-    pub signing_ca_cert: Option<String>,
-    /// The desired signing CA key for all swarm node TLS leaf certificates,
-    /// in PEM format.
-    ///
-    /// Since API 1.30.
-    #[serde(rename = "SigningCAKey", skip_serializing_if = "Option::is_none")]
-    pub signing_ca_key: Option<String>,
-    /// An integer whose purpose is to force swarm to generate a new
-    /// signing CA certificate and key, if none have been specified in
-    /// `SigningCACert` and `SigningCAKey`
-    ///
-    /// Since API 1.30.
-    #[serde(rename = "ForceRotate", skip_serializing_if = "Option::is_none")]
-    pub force_rotate: Option<u64>,
 }
 
 /// Raft configuration.

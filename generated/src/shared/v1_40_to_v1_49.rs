@@ -632,7 +632,7 @@ impl<'de> Deserialize<'de> for SystemInfoCgroupDriver {
 pub struct TaskSpecContainerSpecConfigsItem {
     /// File represents a specific target that is backed by a file.
     ///
-    /// <p><br /><p>
+    ///
     ///
     /// > **Note**: `Configs.File` and `Configs.Runtime` are mutually exclusive
     #[serde(rename = "File", skip_serializing_if = "Option::is_none")]
@@ -640,7 +640,7 @@ pub struct TaskSpecContainerSpecConfigsItem {
     /// Runtime represents a target that is not mounted into the
     /// container but is used by the task
     ///
-    /// <p><br /><p>
+    ///
     ///
     /// > **Note**: `Configs.File` and `Configs.Runtime` are mutually
     /// > exclusive

@@ -771,7 +771,7 @@ pub struct TaskSpecContainerSpec {
     /// [hosts(5)](http://man7.org/linux/man-pages/man5/hosts.5.html)
     /// man page:
     ///
-    ///     IP_address canonical_hostname [aliases...]
+    ///     IP_address canonical_hostname \[aliases...\]
     ///
     /// Since API 1.27.
     #[serde(rename = "Hosts", skip_serializing_if = "Option::is_none")]

@@ -298,7 +298,7 @@ pub struct HostConfig {
     pub memory_swappiness: Option<i64>,
     /// CPU quota in units of 10<sup>-9</sup> CPUs.
     ///
-    /// In API versions 1.25–1.26, 1.28–1.49.
+    /// Since API 1.25.
     #[serde(rename = "NanoCpus", skip_serializing_if = "Option::is_none")]
     pub nano_cpus: Option<i64>,
     /// Disable OOM Killer for the container.
@@ -1041,7 +1041,7 @@ pub struct TaskSpecContainerSpec {
     /// [hosts(5)](http://man7.org/linux/man-pages/man5/hosts.5.html)
     /// man page:
     ///
-    ///     IP_address canonical_hostname [aliases...]
+    ///     IP_address canonical_hostname \[aliases...\]
     ///
     /// Since API 1.27.
     #[serde(rename = "Hosts", skip_serializing_if = "Option::is_none")]

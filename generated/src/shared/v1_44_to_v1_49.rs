@@ -455,7 +455,7 @@ pub struct ServiceCreateResponse {
     ///
     /// FIXME(thaJeztah): this should have "omitempty" in the generated type.
     ///
-    /// Since API 1.44.
+    /// Since API 1.25.
     #[serde(rename = "Warnings", skip_serializing_if = "Option::is_none")]
     pub warnings: Option<Vec<String>>,
 }

@@ -89,9 +89,9 @@ pub use crate::shared::v1_29_to_v1_49::{
 };
 pub use crate::shared::v1_30_to_v1_31::{
     ClusterInfo, Config, ContainerCreateBody, ContainerInspectResponse, HostConfig, Node,
-    NodeDescription, SwarmInitBody, SwarmInspectResponse, SwarmSpec, SwarmSpecCaConfig,
-    SystemInfoResponse, SystemInfoResponsePlugins, TaskSpecContainerSpec,
-    TaskSpecPlacement, TaskSpecPlacementPlatformsItem,
+    NodeDescription, SwarmInitBody, SwarmInspectResponse, SwarmSpec, SystemInfoResponse,
+    SystemInfoResponsePlugins, TaskSpecContainerSpec, TaskSpecPlacement,
+    TaskSpecPlacementPlatformsItem,
 };
 pub use crate::shared::v1_30_to_v1_35::{ConfigCreateResponse, ContainerUpdateBody};
 pub use crate::shared::v1_30_to_v1_36::{ConfigCreateBody, ConfigSpec};
@@ -106,7 +106,7 @@ pub use crate::shared::v1_30_to_v1_39::{
 };
 pub use crate::shared::v1_30_to_v1_40::{Network, NetworkAttachment};
 pub use crate::shared::v1_30_to_v1_49::{
-    ContainerWaitCondition, NetworkContainer, SwarmJoinBody,
+    ContainerWaitCondition, NetworkContainer, SwarmJoinBody, SwarmSpecCaConfig,
     SwarmSpecCaConfigExternalCasItem, TaskSpecContainerSpecConfigsItemFile,
     TaskSpecContainerSpecPrivilegesSeLinuxContext, TlsInfo,
 };

@@ -88,7 +88,7 @@ pub use crate::shared::v1_30_to_v1_39::{
 };
 pub use crate::shared::v1_30_to_v1_40::{Network, NetworkAttachment};
 pub use crate::shared::v1_30_to_v1_49::{
-    ContainerWaitCondition, NetworkContainer, SwarmJoinBody,
+    ContainerWaitCondition, NetworkContainer, SwarmJoinBody, SwarmSpecCaConfig,
     SwarmSpecCaConfigExternalCasItem, TaskSpecContainerSpecConfigsItemFile,
     TaskSpecContainerSpecPrivilegesSeLinuxContext, TlsInfo,
 };
@@ -129,5 +129,5 @@ pub use crate::shared::v1_32_to_v1_49::{
     GenericResourcesItemNamedResourceSpec, IndexInfo, JoinTokens, LocalNodeState,
     ManagerStatus, Node, NodeDescription, NodeState, NodeStatus, ObjectVersion, PeerNode,
     Platform, PluginsInfo, PortBinding, PortMap, Reachability, ResourceObject, SwarmSpec,
-    SwarmSpecCaConfig, SwarmSpecRaft, SystemInfoIsolation,
+    SwarmSpecRaft, SystemInfoIsolation,
 };

@@ -71,7 +71,7 @@ pub use crate::shared::v1_30_to_v1_39::{
 };
 pub use crate::shared::v1_30_to_v1_40::{Network, NetworkAttachment};
 pub use crate::shared::v1_30_to_v1_49::{
-    ContainerWaitCondition, NetworkContainer, SwarmJoinBody,
+    ContainerWaitCondition, NetworkContainer, SwarmJoinBody, SwarmSpecCaConfig,
     SwarmSpecCaConfigExternalCasItem, TaskSpecContainerSpecConfigsItemFile,
     TaskSpecContainerSpecPrivilegesSeLinuxContext, TlsInfo,
 };
@@ -101,7 +101,7 @@ pub use crate::shared::v1_32_to_v1_49::{
     GenericResourcesItemNamedResourceSpec, IndexInfo, JoinTokens, LocalNodeState,
     ManagerStatus, Node, NodeDescription, NodeState, NodeStatus, ObjectVersion, PeerNode,
     Platform, PluginsInfo, PortBinding, PortMap, Reachability, ResourceObject, SwarmSpec,
-    SwarmSpecCaConfig, SwarmSpecRaft, SystemInfoIsolation,
+    SwarmSpecRaft, SystemInfoIsolation,
 };
 pub use crate::shared::v1_34_to_v1_38::{
     ContainerWaitResponse, ContainerWaitResponseError,

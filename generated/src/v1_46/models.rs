@@ -38,7 +38,7 @@ pub use crate::shared::v1_29_to_v1_49::{
     ServiceSpecUpdateConfigOrder,
 };
 pub use crate::shared::v1_30_to_v1_49::{
-    ContainerWaitCondition, NetworkContainer, SwarmJoinBody,
+    ContainerWaitCondition, NetworkContainer, SwarmJoinBody, SwarmSpecCaConfig,
     SwarmSpecCaConfigExternalCasItem, TaskSpecContainerSpecConfigsItemFile,
     TaskSpecContainerSpecPrivilegesSeLinuxContext, TlsInfo,
 };
@@ -50,7 +50,7 @@ pub use crate::shared::v1_32_to_v1_49::{
     GenericResourcesItemNamedResourceSpec, IndexInfo, JoinTokens, LocalNodeState,
     ManagerStatus, Node, NodeDescription, NodeState, NodeStatus, ObjectVersion, PeerNode,
     Platform, PluginsInfo, PortBinding, PortMap, Reachability, ResourceObject, SwarmSpec,
-    SwarmSpecCaConfig, SwarmSpecRaft, SystemInfoIsolation,
+    SwarmSpecRaft, SystemInfoIsolation,
 };
 pub use crate::shared::v1_34_to_v1_49::EndpointPortConfigPublishMode;
 pub use crate::shared::v1_35_to_v1_49::TaskSpecContainerSpecIsolation;

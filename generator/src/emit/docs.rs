@@ -21,6 +21,8 @@ fn doc_lines(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let trimmed = text.trim_matches('\n').trim_end();
     for line in trimmed.lines() {
+        // Swagger UI paragraph breaks; rustdoc reads them as unclosed `<p>` tags.
+        let line = line.replace("<p><br /><p>", "").replace("<p><br/><p>", "");
         let line = line.trim_end();
         let t = line.trim_start();
         let line = if let Some(lang) = t.strip_prefix("```") {
@@ -31,13 +33,87 @@ fn doc_lines(text: &str) -> Vec<String> {
             } else {
                 line.to_string()
             }
-        } else {
+        } else if in_fence {
             line.to_string()
+        } else {
+            outside_code(line, escape_prose)
         };
         out.push(if line.is_empty() { String::new() } else { format!(" {line}") });
     }
     if in_fence {
         out.push(" ```".to_string());
+    }
+    out
+}
+
+/// Applies `f` to the parts of a line that are not inside backtick code spans.
+fn outside_code(line: &str, f: impl Fn(&str) -> String) -> String {
+    let mut out = String::with_capacity(line.len());
+    for (i, part) in line.split('`').enumerate() {
+        if i > 0 {
+            out.push('`');
+        }
+        if i % 2 == 0 {
+            out.push_str(&f(part));
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
+}
+
+/// Makes Swagger-flavoured prose safe for rustdoc: bare URLs become autolinks, and
+/// `[Word]` that is not a Markdown link is escaped so rustdoc does not resolve it as an
+/// intra-doc link.
+fn escape_prose(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut rest = text;
+    while !rest.is_empty() {
+        let url_at = rest.find("http://").into_iter().chain(rest.find("https://")).min();
+        let bracket_at = rest.find('[');
+        match (url_at, bracket_at) {
+            (Some(u), b) if b.is_none_or(|b| u < b) => {
+                let before = &rest[..u];
+                let end = rest[u..].find(|c: char| c.is_whitespace() || c == ')' || c == '>' || c == '"').map_or(rest.len(), |e| u + e);
+                let mut url = &rest[u..end];
+                let trailing = url.len() - url.trim_end_matches(['.', ',', ';', ':']).len();
+                url = &url[..url.len() - trailing];
+                out.push_str(before);
+                if before.ends_with('(') || before.ends_with('<') || before.ends_with("](") {
+                    out.push_str(url);
+                } else {
+                    out.push('<');
+                    out.push_str(url);
+                    out.push('>');
+                }
+                rest = &rest[u + url.len()..];
+            }
+            (_, Some(b)) => {
+                out.push_str(&rest[..b]);
+                let close = rest[b..].find(']').map(|c| b + c);
+                match close {
+                    Some(c)
+                        if !out.ends_with(']')
+                            && !matches!(rest[c + 1..].chars().next(), Some('(' | '[' | ':'))
+                            && rest[b + 1..c].chars().all(|ch| ch.is_alphanumeric() || ch == '_' || ch == '.')
+                            && c > b + 1 =>
+                    {
+                        out.push_str("\\[");
+                        out.push_str(&rest[b + 1..c]);
+                        out.push_str("\\]");
+                        rest = &rest[c + 1..];
+                    }
+                    _ => {
+                        out.push('[');
+                        rest = &rest[b + 1..];
+                    }
+                }
+            }
+            _ => {
+                out.push_str(rest);
+                break;
+            }
+        }
     }
     out
 }
@@ -56,5 +132,16 @@ mod tests {
             [" a", " ```text", " {}", " ```", "", " ```json", " {}", " ```"]
         );
         assert_eq!(super::doc_lines("```\nopen"), [" ```text", " open", " ```"]);
+        assert_eq!(super::doc_lines("a\n<p><br /><p>\nb"), [" a", "", " b"]);
+    }
+
+    #[test]
+    fn prose_is_made_safe_for_rustdoc() {
+        let e = super::escape_prose;
+        assert_eq!(e("see http://man7.org/hosts.5.html."), "see <http://man7.org/hosts.5.html>.");
+        assert_eq!(e("[docs](https://docs.docker.com/x) and <https://a.b>"), "[docs](https://docs.docker.com/x) and <https://a.b>");
+        assert_eq!(e("the sum of [Content] size"), "the sum of \\[Content\\] size");
+        assert_eq!(e("a [link][ref] and [ref]: x and [a b]"), "a [link][ref] and [ref]: x and [a b]");
+        assert_eq!(super::outside_code("`[x]` and [y]", super::escape_prose), "`[x]` and \\[y\\]");
     }
 }
