@@ -26,17 +26,17 @@ pub fn run(inputs: &Inputs, runs: usize, compile: bool) -> Result<(), String> {
         summaries = summarize(&history, &files);
         all.push(t);
     }
-    let median = |f: fn(&Timings) -> Duration| median(all.iter().map(f).collect());
+    let median = |f: fn(&Timings) -> Duration| format!("{} ms", median(all.iter().map(f).collect()).as_millis());
     println!(
         "generator, all 26 versions ({lines} lines written), {} profile, {runs} runs\n",
         if cfg!(debug_assertions) { "dev" } else { "release" }
     );
     println!("| stage | median |\n|---|---:|");
-    println!("| load: read + sha256, YAML, overlays, Swagger→OpenAPI, openapiv3 | {:.0?} |", median(|t| t.load));
-    println!("| IR: build, naming, history, sharing | {:.0?} |", median(|t| t.ir));
-    println!("| emit: token streams, compatibility matrix, changelog check | {:.0?} |", median(|t| t.emit));
-    println!("| format: syn + prettyplease | {:.0?} |", median(|t| t.format));
-    println!("| **total** | **{:.0?}** |", median(|t| t.total()));
+    println!("| load: read + sha256, YAML, overlays, Swagger→OpenAPI, openapiv3 | {} |", median(|t| t.load));
+    println!("| IR: build, naming, history, sharing | {} |", median(|t| t.ir));
+    println!("| emit: token streams, compatibility matrix, changelog check | {} |", median(|t| t.emit));
+    println!("| format: syn + prettyplease | {} |", median(|t| t.format));
+    println!("| **total** | **{}** |", median(|t| t.total()));
     if compile {
         compile_times(runs, &summaries)?;
     }
