@@ -6,5 +6,8 @@
 
 pub mod models;
 
+#[cfg(feature = "client")]
+pub mod client;
+
 #[cfg(feature = "roundtrip")]
 pub mod roundtrip;

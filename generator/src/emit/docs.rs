@@ -18,6 +18,9 @@ pub fn inner(text: &str) -> TokenStream {
 
 fn doc_lines(text: &str) -> Vec<String> {
     let mut in_fence = false;
+    // Content indent of the list item being continued, so continuation lines line up with it
+    // (rustdoc and clippy read under- and over-indented continuations differently).
+    let mut list_indent: Option<usize> = None;
     let mut out = Vec::new();
     let trimmed = text.trim_matches('\n').trim_end();
     for line in trimmed.lines() {
@@ -36,7 +39,8 @@ fn doc_lines(text: &str) -> Vec<String> {
         } else if in_fence {
             line.to_string()
         } else {
-            outside_code(line, escape_prose)
+            let line = continue_list_item(line, &mut list_indent);
+            outside_code(&line, escape_prose)
         };
         out.push(if line.is_empty() { String::new() } else { format!(" {line}") });
     }
@@ -44,6 +48,30 @@ fn doc_lines(text: &str) -> Vec<String> {
         out.push(" ```".to_string());
     }
     out
+}
+
+/// Re-indents a continuation line of a Markdown list item to the item's content column.
+fn continue_list_item(line: &str, list_indent: &mut Option<usize>) -> String {
+    let body = line.trim_start();
+    let indent = line.len() - body.len();
+    if body.is_empty() {
+        *list_indent = None;
+        return String::new();
+    }
+    let marker = if body.starts_with("- ") || body.starts_with("* ") || body.starts_with("+ ") {
+        Some(2)
+    } else {
+        let digits = body.chars().take_while(char::is_ascii_digit).count();
+        (digits > 0 && body[digits..].starts_with(". ")).then_some(digits + 2)
+    };
+    match (marker, *list_indent) {
+        (Some(m), _) => {
+            *list_indent = Some(indent + m);
+            line.to_string()
+        }
+        (None, Some(content)) if indent != content => format!("{}{body}", " ".repeat(content)),
+        _ => line.to_string(),
+    }
 }
 
 /// Applies `f` to the parts of a line that are not inside backtick code spans.
@@ -133,6 +161,12 @@ mod tests {
         );
         assert_eq!(super::doc_lines("```\nopen"), [" ```text", " open", " ```"]);
         assert_eq!(super::doc_lines("a\n<p><br /><p>\nb"), [" a", "", " b"]);
+    }
+
+    #[test]
+    fn list_continuations_line_up() {
+        let lines = super::doc_lines("- `a` one\n   two\nthree\n\nafter\n1. x\n y");
+        assert_eq!(lines, [" - `a` one", "   two", "   three", "", " after", " 1. x", "    y"]);
     }
 
     #[test]

@@ -63,7 +63,9 @@ fn separate_items(code: &str) -> String {
             && (is_use(line)
                 || (line.starts_with(' ') && lines[..=i].iter().rev().find(|l| !l.starts_with(' ')).is_some_and(|l| is_use(l))));
         let inner_doc_end = line.starts_with("//!") && !next.starts_with("//!");
-        if !next.is_empty() && (ends_item || ends_imports || inner_doc_end) {
+        // Methods of an impl block, one blank line apart.
+        let ends_method = *line == "    }" && (next.starts_with("    ///") || next.starts_with("    pub ") || next.starts_with("    #["));
+        if !next.is_empty() && (ends_item || ends_imports || inner_doc_end || ends_method) {
             out.push('\n');
         }
     }

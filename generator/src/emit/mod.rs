@@ -1,5 +1,6 @@
 //! Emitters: the generated crate's files as token streams (Rust) or text (Cargo.toml).
 
+pub mod client;
 pub mod docs;
 pub mod format;
 pub mod models;
@@ -130,11 +131,14 @@ pub fn emit_crate(history: &History, templates: &Path) -> Result<Vec<Unit>, Diag
             quote! {
                 #doc
                 pub mod models;
+                #[cfg(feature = "client")]
+                pub mod client;
                 #[cfg(feature = "roundtrip")]
                 pub mod roundtrip;
             },
         ));
         units.push(Unit::rust(format!("generated/src/{v}/models.rs"), models::version_models(history, i)));
+        units.push(Unit::rust(format!("generated/src/{v}/client.rs"), client::version_client(history, i)));
         units.push(Unit::rust(format!("generated/src/{v}/roundtrip.rs"), models::version_roundtrip(history, i)));
     }
     Ok(units)
