@@ -88,8 +88,10 @@ pub struct TaskSpecContainerSpec {
     /// [hosts(5)](http://man7.org/linux/man-pages/man5/hosts.5.html)
     /// man page:
     ///
-    ///     IP_address canonical_hostname \[aliases...\]
+    /// ```text
+    /// IP_address canonical_hostname [aliases...]
     ///
+    /// ```
     /// Since API 1.27.
     #[serde(rename = "Hosts", skip_serializing_if = "Option::is_none")]
     pub hosts: Option<Vec<String>>,

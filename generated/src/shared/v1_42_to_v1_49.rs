@@ -234,8 +234,10 @@ pub struct ClusterVolumeSpecAccessMode {
     pub sharing: Option<ClusterVolumeSpecAccessModeSharing>,
     /// Options for using this volume as a Mount-type volume.
     ///
-    ///     Either MountVolume or BlockVolume, but not both, must be
-    ///     present.
+    /// ```text
+    /// Either MountVolume or BlockVolume, but not both, must be
+    /// present.
+    /// ```
     ///   properties:
     ///     FsType:
     ///       type: "string"

@@ -2498,7 +2498,7 @@ pub struct SystemEventsParams {
     /// - `image=<string>` image name or ID
     /// - `label=<string>` image or container label
     /// - `network=<string>` network name or ID
-    /// - `plugin`=<string> plugin name or ID
+    /// - `plugin`=&lt;string> plugin name or ID
     /// - `type=<string>` object to filter by, one of `container`, `image`, `volume`, `network`, or `daemon`
     /// - `volume=<string>` volume name or ID
     ///

@@ -2722,8 +2722,8 @@ pub struct SystemEventsParams {
     /// - `image=<string>` image name or ID
     /// - `label=<string>` image or container label
     /// - `network=<string>` network name or ID
-    /// - `plugin`=<string> plugin name or ID
-    /// - `scope`＝<string> local or swarm
+    /// - `plugin`=&lt;string> plugin name or ID
+    /// - `scope`＝&lt;string> local or swarm
     /// - `type=<string>` object to filter by, one of `container`, `image`, `volume`, `network`, `daemon`, `plugin`, `node`, `service` or `secret`
     /// - `volume=<string>` volume name or ID
     ///

@@ -2334,10 +2334,12 @@ pub struct ContainerCreateParams {
     /// with the available image, and a warning is added to the `Warnings`
     /// field in the response, for example;
     ///
-    ///     WARNING: The requested image's platform (linux/arm64/v8) does not
-    ///              match the detected host platform (linux/amd64) and no
-    ///              specific platform was requested
+    /// ```text
+    /// WARNING: The requested image's platform (linux/arm64/v8) does not
+    ///          match the detected host platform (linux/amd64) and no
+    ///          specific platform was requested
     ///
+    /// ```
     /// Query parameter `platform`.
     ///
     /// Defaults to `""`.
@@ -3067,8 +3069,8 @@ pub struct SystemEventsParams {
     /// - `label=<string>` image or container label
     /// - `network=<string>` network name or ID
     /// - `node=<string>` node ID
-    /// - `plugin`=<string> plugin name or ID
-    /// - `scope`=<string> local or swarm
+    /// - `plugin`=&lt;string> plugin name or ID
+    /// - `scope`=&lt;string> local or swarm
     /// - `secret=<string>` secret name or ID
     /// - `service=<string>` service name or ID
     /// - `type=<string>` object to filter by, one of `container`, `image`, `volume`, `network`, `daemon`, `plugin`, `node`, `service`, `secret` or `config`

@@ -23,10 +23,27 @@ fn doc_lines(text: &str) -> Vec<String> {
     let mut list_indent: Option<usize> = None;
     let mut out = Vec::new();
     let trimmed = text.trim_matches('\n').trim_end();
+    // An indented (4-space) code block, which rustdoc would compile as Rust: fenced as text.
+    let mut in_indented = false;
+    let mut previous_blank = true;
     for line in trimmed.lines() {
         // Swagger UI paragraph breaks; rustdoc reads them as unclosed `<p>` tags.
         let line = line.replace("<p><br /><p>", "").replace("<p><br/><p>", "");
         let line = line.trim_end();
+        let indented = line.starts_with("    ") && !line.trim_start().is_empty();
+        if !in_fence && indented && (in_indented || (previous_blank && list_indent.is_none())) {
+            if !in_indented {
+                out.push(" ```text".to_string());
+                in_indented = true;
+            }
+            out.push(format!(" {}", &line[4..]));
+            continue;
+        }
+        if in_indented && !line.is_empty() {
+            out.push(" ```".to_string());
+            in_indented = false;
+        }
+        previous_blank = line.is_empty();
         let t = line.trim_start();
         let line = if let Some(lang) = t.strip_prefix("```") {
             let opening = !in_fence;
@@ -44,7 +61,7 @@ fn doc_lines(text: &str) -> Vec<String> {
         };
         out.push(if line.is_empty() { String::new() } else { format!(" {line}") });
     }
-    if in_fence {
+    if in_fence || in_indented {
         out.push(" ```".to_string());
     }
     out
@@ -94,8 +111,9 @@ fn outside_code(line: &str, f: impl Fn(&str) -> String) -> String {
 /// `[Word]` that is not a Markdown link is escaped so rustdoc does not resolve it as an
 /// intra-doc link.
 fn escape_prose(text: &str) -> String {
+    let text = escape_unknown_tags(text);
     let mut out = String::with_capacity(text.len() + 8);
-    let mut rest = text;
+    let mut rest = text.as_str();
     while !rest.is_empty() {
         let url_at = rest.find("http://").into_iter().chain(rest.find("https://")).min();
         let bracket_at = rest.find('[');
@@ -146,6 +164,29 @@ fn escape_prose(text: &str) -> String {
     out
 }
 
+/// `<string>`, `<port>`, `<name|id>` are placeholders in Docker's prose, not HTML: escape
+/// them so rustdoc shows them instead of warning about unclosed tags.
+fn escape_unknown_tags(text: &str) -> String {
+    const HTML: &[&str] =
+        &["br", "p", "sup", "sub", "b", "i", "em", "strong", "code", "pre", "a", "ul", "ol", "li", "table", "tr", "td", "th"];
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find('<') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let name: String = after.trim_start_matches('/').chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+        let is_url = after.starts_with("http://") || after.starts_with("https://");
+        if is_url || (!name.is_empty() && HTML.contains(&name.to_ascii_lowercase().as_str())) {
+            out.push('<');
+        } else {
+            out.push_str("&lt;");
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Joins paragraphs, skipping empty ones.
 pub fn paragraphs<'a>(parts: impl IntoIterator<Item = Option<&'a str>>) -> String {
     parts.into_iter().flatten().map(str::trim).filter(|p| !p.is_empty()).collect::<Vec<_>>().join("\n\n")
@@ -161,6 +202,12 @@ mod tests {
         );
         assert_eq!(super::doc_lines("```\nopen"), [" ```text", " open", " ```"]);
         assert_eq!(super::doc_lines("a\n<p><br /><p>\nb"), [" a", "", " b"]);
+    }
+
+    #[test]
+    fn indented_blocks_become_text_fences_and_placeholders_are_escaped() {
+        assert_eq!(super::doc_lines("see:\n\n    a [b]\n    c\n\nafter"), [" see:", "", " ```text", " a [b]", " c", "", " ```", " after"]);
+        assert_eq!(super::escape_prose("`x`=<string> and <br /> and <https://a.b>"), "`x`=&lt;string> and <br /> and <https://a.b>");
     }
 
     #[test]
