@@ -37,6 +37,12 @@ pub fn run(inputs: &Inputs) -> Result<(), String> {
     step("clippy, all versions together, no warnings", || {
         run(&["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"], &[])
     })?;
+    step("rustdoc of the published crates, no warnings", || {
+        run(
+            &["doc", "--no-deps", "--all-features", "--package", "moby-api", "--package", "moby-api-runtime"],
+            &[("RUSTDOCFLAGS", "-D warnings".to_string())],
+        )
+    })?;
     let engine = step("a private Docker Engine for the engine tests", start_engine)?;
     let env: Vec<(&str, String)> = engine.iter().map(|host| ("MOBY_API_TEST_DOCKER_HOST", host.clone())).collect();
     let tests = step("tests, all versions", || run(&["test", "--workspace", "--all-features", "--no-fail-fast"], &env));
