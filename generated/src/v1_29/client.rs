@@ -712,18 +712,10 @@ impl Client {
             request = request.query("networkmode", value.to_string());
         }
         if let Some(value) = &params.content_type {
-            request = request
-                .header(
-                    header::HeaderName::from_static("content-type"),
-                    header_value("Content-type", &value.to_string())?,
-                );
+            request = request.text_header("Content-type", &value.to_string())?;
         }
         if let Some(value) = &params.x_registry_config {
-            request = request
-                .header(
-                    header::HeaderName::from_static("x-registry-config"),
-                    header_value("X-Registry-Config", &value.to_string())?,
-                );
+            request = request.text_header("X-Registry-Config", &value.to_string())?;
         }
         let request = request
             .body(body, header::HeaderValue::from_static("application/octet-stream"));
@@ -754,11 +746,7 @@ impl Client {
             request = request.query("tag", value.to_string());
         }
         if let Some(value) = &params.x_registry_auth {
-            request = request
-                .header(
-                    header::HeaderName::from_static("x-registry-auth"),
-                    header_value("X-Registry-Auth", &value.to_string())?,
-                );
+            request = request.text_header("X-Registry-Auth", &value.to_string())?;
         }
         let request = request.body(body, header::HeaderValue::from_static("text/plain"));
         self.transport.send(request).await
@@ -810,11 +798,7 @@ impl Client {
         }
         {
             let value = &params.x_registry_auth;
-            request = request
-                .header(
-                    header::HeaderName::from_static("x-registry-auth"),
-                    header_value("X-Registry-Auth", &value.to_string())?,
-                );
+            request = request.text_header("X-Registry-Auth", &value.to_string())?;
         }
         self.transport.send(request).await
     }
@@ -1395,11 +1379,7 @@ impl Client {
             request = request.query("name", value.to_string());
         }
         if let Some(value) = &params.x_registry_auth {
-            request = request
-                .header(
-                    header::HeaderName::from_static("x-registry-auth"),
-                    header_value("X-Registry-Auth", &value.to_string())?,
-                );
+            request = request.text_header("X-Registry-Auth", &value.to_string())?;
         }
         let request = request.json(body)?;
         self.transport.send(request).await
@@ -1491,11 +1471,7 @@ impl Client {
             request = request.query("remote", value.to_string());
         }
         if let Some(value) = &params.x_registry_auth {
-            request = request
-                .header(
-                    header::HeaderName::from_static("x-registry-auth"),
-                    header_value("X-Registry-Auth", &value.to_string())?,
-                );
+            request = request.text_header("X-Registry-Auth", &value.to_string())?;
         }
         let request = request.json(body)?;
         self.transport.send(request).await
@@ -1728,11 +1704,7 @@ impl Client {
     ) -> Result<super::models::ServiceCreateResponse, Error> {
         let mut request = Request::new(Method::POST, "/services/create");
         if let Some(value) = &params.x_registry_auth {
-            request = request
-                .header(
-                    header::HeaderName::from_static("x-registry-auth"),
-                    header_value("X-Registry-Auth", &value.to_string())?,
-                );
+            request = request.text_header("X-Registry-Auth", &value.to_string())?;
         }
         let request = request.json(body)?;
         self.transport.send_json(request).await
@@ -1783,11 +1755,7 @@ impl Client {
             request = request.query("rollback", value.to_string());
         }
         if let Some(value) = &params.x_registry_auth {
-            request = request
-                .header(
-                    header::HeaderName::from_static("x-registry-auth"),
-                    header_value("X-Registry-Auth", &value.to_string())?,
-                );
+            request = request.text_header("X-Registry-Auth", &value.to_string())?;
         }
         let request = request.json(body)?;
         self.transport.send_json(request).await
@@ -1967,13 +1935,6 @@ impl Client {
         self.transport.send(request).await?;
         Ok(())
     }
-}
-
-fn header_value(name: &str, value: &str) -> Result<header::HeaderValue, Error> {
-    header::HeaderValue::from_str(value)
-        .map_err(|_| Error::Config(
-            format!("header {name} has a value that cannot be sent"),
-        ))
 }
 
 /// Query and header parameters of [`Client::container_list`].

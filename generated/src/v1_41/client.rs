@@ -779,18 +779,10 @@ impl Client {
             request = request.query("networkmode", value.to_string());
         }
         if let Some(value) = &params.content_type {
-            request = request
-                .header(
-                    header::HeaderName::from_static("content-type"),
-                    header_value("Content-type", &value.to_string())?,
-                );
+            request = request.text_header("Content-type", &value.to_string())?;
         }
         if let Some(value) = &params.x_registry_config {
-            request = request
-                .header(
-                    header::HeaderName::from_static("x-registry-config"),
-                    header_value("X-Registry-Config", &value.to_string())?,
-                );
+            request = request.text_header("X-Registry-Config", &value.to_string())?;
         }
         if let Some(value) = &params.platform {
             request = request.query("platform", value.to_string());
@@ -858,11 +850,7 @@ impl Client {
             request = request.query("message", value.to_string());
         }
         if let Some(value) = &params.x_registry_auth {
-            request = request
-                .header(
-                    header::HeaderName::from_static("x-registry-auth"),
-                    header_value("X-Registry-Auth", &value.to_string())?,
-                );
+            request = request.text_header("X-Registry-Auth", &value.to_string())?;
         }
         if let Some(value) = &params.changes {
             request = request
@@ -930,11 +918,7 @@ impl Client {
         }
         {
             let value = &params.x_registry_auth;
-            request = request
-                .header(
-                    header::HeaderName::from_static("x-registry-auth"),
-                    header_value("X-Registry-Auth", &value.to_string())?,
-                );
+            request = request.text_header("X-Registry-Auth", &value.to_string())?;
         }
         self.transport.send(request).await
     }
@@ -1556,11 +1540,7 @@ impl Client {
             request = request.query("name", value.to_string());
         }
         if let Some(value) = &params.x_registry_auth {
-            request = request
-                .header(
-                    header::HeaderName::from_static("x-registry-auth"),
-                    header_value("X-Registry-Auth", &value.to_string())?,
-                );
+            request = request.text_header("X-Registry-Auth", &value.to_string())?;
         }
         let request = request.json(body)?;
         self.transport.send(request).await
@@ -1652,11 +1632,7 @@ impl Client {
             request = request.query("remote", value.to_string());
         }
         if let Some(value) = &params.x_registry_auth {
-            request = request
-                .header(
-                    header::HeaderName::from_static("x-registry-auth"),
-                    header_value("X-Registry-Auth", &value.to_string())?,
-                );
+            request = request.text_header("X-Registry-Auth", &value.to_string())?;
         }
         let request = request.json(body)?;
         self.transport.send(request).await
@@ -1890,11 +1866,7 @@ impl Client {
     ) -> Result<super::models::ServiceCreateResponse, Error> {
         let mut request = Request::new(Method::POST, "/services/create");
         if let Some(value) = &params.x_registry_auth {
-            request = request
-                .header(
-                    header::HeaderName::from_static("x-registry-auth"),
-                    header_value("X-Registry-Auth", &value.to_string())?,
-                );
+            request = request.text_header("X-Registry-Auth", &value.to_string())?;
         }
         let request = request.json(body)?;
         self.transport.send_json(request).await
@@ -1945,11 +1917,7 @@ impl Client {
             request = request.query("rollback", value.to_string());
         }
         if let Some(value) = &params.x_registry_auth {
-            request = request
-                .header(
-                    header::HeaderName::from_static("x-registry-auth"),
-                    header_value("X-Registry-Auth", &value.to_string())?,
-                );
+            request = request.text_header("X-Registry-Auth", &value.to_string())?;
         }
         let request = request.json(body)?;
         self.transport.send_json(request).await
@@ -2258,13 +2226,6 @@ impl Client {
         let request = Request::new(Method::POST, "/session");
         self.transport.send(request).await
     }
-}
-
-fn header_value(name: &str, value: &str) -> Result<header::HeaderValue, Error> {
-    header::HeaderValue::from_str(value)
-        .map_err(|_| Error::Config(
-            format!("header {name} has a value that cannot be sent"),
-        ))
 }
 
 /// Query and header parameters of [`Client::container_list`].

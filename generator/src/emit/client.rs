@@ -64,10 +64,6 @@ pub fn version_client(history: &History, spec_index: usize) -> TokenStream {
             #(#methods)*
         }
 
-        fn header_value(name: &str, value: &str) -> Result<header::HeaderValue, Error> {
-            header::HeaderValue::from_str(value).map_err(|_| Error::Config(format!("header {name} has a value that cannot be sent")))
-        }
-
         #(#params_structs)*
     }
 }
@@ -197,8 +193,7 @@ fn apply_param(r: &TypeRenderer<'_>, p: &Parameter) -> TokenStream {
     let add = match (&p.ty, p.location) {
         (_, ParamLocation::Header) => {
             let text = to_text(quote!(value), &p.ty);
-            let lower = wire.to_ascii_lowercase();
-            quote! { request = request.header(header::HeaderName::from_static(#lower), header_value(#wire, &#text)?); }
+            quote! { request = request.text_header(#wire, &#text)?; }
         }
         (TypeExpr::Array(item), _) if p.collection_format.as_deref() == Some("multi") => {
             let text = to_text(quote!(item), item);
