@@ -10,7 +10,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::host::{Host, TcpScheme};
-use super::version::ApiVersion;
+use crate::version::ApiVersion;
 use super::Error;
 
 /// The name of the context that means "`DOCKER_HOST`, or the default socket".

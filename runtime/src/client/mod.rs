@@ -38,7 +38,8 @@ pub use endpoint::{context_dir_name, Endpoint, TlsSettings, DEFAULT_CONTEXT};
 pub use error::{Error, MAX_ERROR_BODY};
 pub use host::{Host, TcpScheme, DEFAULT_SOCKET};
 pub use transport::{Ping, Request, Transport, TransportBuilder, DEFAULT_CONNECT_TIMEOUT};
-pub use version::{ApiVersion, ApiVersionPolicy, ParseApiVersionError};
+pub use crate::version::{ApiVersion, ParseApiVersionError};
+pub use version::ApiVersionPolicy;
 
 /// The HTTP types requests and responses are made of, re-exported so callers need no
 /// direct reqwest dependency of the same version.

@@ -15,7 +15,8 @@ use super::auth::{RegistryAuth, RegistryConfig};
 use super::endpoint::Endpoint;
 use super::host::Host;
 use super::tls;
-use super::version::{ApiVersion, ApiVersionPolicy};
+use super::version::ApiVersionPolicy;
+use crate::version::ApiVersion;
 use super::Error;
 
 /// The default for [`TransportBuilder::connect_timeout`], as the Go client's dialer.
