@@ -1,0 +1,292 @@
+//! The dispatcher: serves a version's routes on a service like the daemon does (NOTES.md,
+//! "Versions", "Errors", "Names with /"): optional `/vX.Y` prefix checked against the
+//! supported range, greedy route matching, the headers of every answer and of `/_ping`,
+//! HEAD without a body, panics turned into 500s, JSON errors only.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use futures_util::FutureExt;
+use tracing::Instrument;
+
+use super::config::ServerConfig;
+use super::error::{json_error, ApiError};
+use super::incoming::{Context, Incoming};
+use super::pattern::{Params, Pattern};
+use super::BoxFuture;
+use crate::version::ApiVersion;
+
+/// One route of a version's router. `path` is the spec's template, e.g. `/images/{name}/json`.
+pub struct Route<S> {
+    pub method: Method,
+    pub path: &'static str,
+    pub operation: &'static str,
+    pub handler: fn(Arc<S>, Incoming) -> BoxFuture<Response>,
+}
+
+// By hand: a derive would require `S: Clone`, which the service need not be.
+impl<S> Clone for Route<S> {
+    fn clone(&self) -> Self {
+        Route { method: self.method.clone(), path: self.path, operation: self.operation, handler: self.handler }
+    }
+}
+
+impl<S> fmt::Debug for Route<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Route").field("method", &self.method).field("path", &self.path).field("operation", &self.operation).finish()
+    }
+}
+
+/// Builds the axum `Router` that serves `routes` on `service` like the daemon does.
+///
+/// Every request goes to one catch-all handler rather than to axum's path router, whose
+/// parameters cannot span `/`. Templates are compiled here, once; per method, routes are
+/// tried in [`Pattern::precedence`] order (fewer parameters, then more literal text), the
+/// first match wins, and no match is 404 `page not found` (never 405).
+pub fn router<S: Send + Sync + 'static>(service: Arc<S>, routes: Vec<Route<S>>, config: ServerConfig) -> axum::Router {
+    let dispatcher = Arc::new(Dispatcher::new(service, routes, config));
+    axum::Router::new().fallback(move |request: Request| {
+        let dispatcher = Arc::clone(&dispatcher);
+        async move { dispatcher.dispatch(request).await }
+    })
+}
+
+struct Compiled<S> {
+    pattern: Pattern,
+    route: Route<S>,
+}
+
+struct Dispatcher<S> {
+    service: Arc<S>,
+    routes: HashMap<Method, Vec<Compiled<S>>>,
+    config: ServerConfig,
+    /// Set on every answer unless the handler set them.
+    common: Vec<(HeaderName, HeaderValue)>,
+    /// Set on `/_ping` answers in addition.
+    ping: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl<S: Send + Sync + 'static> Dispatcher<S> {
+    fn new(service: Arc<S>, routes: Vec<Route<S>>, config: ServerConfig) -> Dispatcher<S> {
+        let mut by_method: HashMap<Method, Vec<Compiled<S>>> = HashMap::new();
+        for route in routes {
+            by_method.entry(route.method.clone()).or_default().push(Compiled { pattern: Pattern::new(route.path), route });
+        }
+        for compiled in by_method.values_mut() {
+            // Stable: among equals the order given wins.
+            compiled.sort_by(|a, b| a.pattern.precedence(&b.pattern));
+        }
+        let common = header_values([
+            (header::SERVER, Some(config.server_header.clone())),
+            (HeaderName::from_static("api-version"), Some(config.max_version.to_string())),
+            (HeaderName::from_static("ostype"), Some(config.os_type.clone())),
+        ]);
+        let ping = header_values([
+            (HeaderName::from_static("docker-experimental"), Some(config.experimental.to_string())),
+            (header::CACHE_CONTROL, Some("no-cache, no-store, must-revalidate".to_owned())),
+            (header::PRAGMA, Some("no-cache".to_owned())),
+            (HeaderName::from_static("builder-version"), config.builder_version.clone()),
+            (HeaderName::from_static("swarm"), config.swarm.clone()),
+        ]);
+        Dispatcher { service, routes: by_method, config, common, ping }
+    }
+
+    async fn dispatch(&self, request: Request) -> Response {
+        let span = tracing::info_span!(
+            "request",
+            method = %request.method(),
+            path = %request.uri().path(),
+            operation = tracing::field::Empty,
+            status = tracing::field::Empty,
+        );
+        async {
+            let method = request.method().clone();
+            let (_, unversioned) = split_version(request.uri().path());
+            let is_ping = unversioned == "/_ping" && (method == Method::GET || method == Method::HEAD);
+            let response = self.route(request).await;
+            let response = self.finish(response, is_ping, method == Method::HEAD);
+            tracing::Span::current().record("status", response.status().as_u16());
+            tracing::debug!(status = response.status().as_u16(), "answered");
+            response
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn route(&self, request: Request) -> Response {
+        let (mut parts, body) = request.into_parts();
+        let (version, unversioned) = split_version(parts.uri.path());
+        let Some((compiled, params)) = self.find(&parts.method, unversioned) else {
+            return ApiError::page_not_found().into_response();
+        };
+        let route = &compiled.route;
+        tracing::Span::current().record("operation", route.operation);
+        // Like the daemon, the version is checked once a route matched: an unknown path is 404
+        // whatever its prefix says.
+        let api_version = match version.map(|v| check_version(v, &self.config)).transpose() {
+            Ok(v) => v,
+            Err(e) => return e.into_response(),
+        };
+        let context = Context {
+            api_version: api_version.unwrap_or(self.config.max_version),
+            versioned: api_version.is_some(),
+            method: parts.method.clone(),
+            uri: parts.uri.clone(),
+            headers: std::mem::take(&mut parts.headers),
+            operation: route.operation,
+        };
+        let mut incoming = Incoming::new(context, params, body, self.config.json_body_limit);
+        incoming.set_upgrade(parts.extensions.remove::<hyper::upgrade::OnUpgrade>());
+
+        // A panic must not drop the connection without an answer; neither the call that builds
+        // the future nor the future itself may unwind past here.
+        let service = Arc::clone(&self.service);
+        let handler = route.handler;
+        let outcome = match std::panic::catch_unwind(AssertUnwindSafe(|| handler(service, incoming))) {
+            Ok(future) => AssertUnwindSafe(future).catch_unwind().await,
+            Err(payload) => Err(payload),
+        };
+        outcome.unwrap_or_else(|payload| {
+            let reason = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a non-string payload".to_owned());
+            tracing::error!(operation = route.operation, panic = %reason, "handler panicked");
+            json_error(StatusCode::INTERNAL_SERVER_ERROR, &format!("{} failed: the server hit an internal error", route.operation))
+        })
+    }
+
+    fn find(&self, method: &Method, path: &str) -> Option<(&Compiled<S>, Params)> {
+        self.routes.get(method)?.iter().find_map(|c| c.pattern.matches(path).map(|params| (c, params)))
+    }
+
+    fn finish(&self, mut response: Response, is_ping: bool, is_head: bool) -> Response {
+        let headers = response.headers_mut();
+        let extra = if is_ping { &self.ping[..] } else { &[] };
+        for (name, value) in self.common.iter().chain(extra) {
+            if !headers.contains_key(name) {
+                headers.insert(name.clone(), value.clone());
+            }
+        }
+        if is_head {
+            // The daemon answers HEAD /_ping with `Content-Length: 0` and nothing after it.
+            headers.entry(header::CONTENT_LENGTH).or_insert(HeaderValue::from_static("0"));
+            *response.body_mut() = Body::empty();
+        }
+        response
+    }
+}
+
+/// Header values from configuration; one that is not valid in HTTP is left out (with a
+/// warning) instead of failing every answer.
+fn header_values<const N: usize>(pairs: [(HeaderName, Option<String>); N]) -> Vec<(HeaderName, HeaderValue)> {
+    pairs
+        .into_iter()
+        .filter_map(|(name, value)| {
+            let value = value?;
+            match HeaderValue::from_str(&value) {
+                Ok(v) => Some((name, v)),
+                Err(_) => {
+                    tracing::warn!(header = %name, value = %value, "configured header value is not valid HTTP; not sending it");
+                    None
+                }
+            }
+        })
+        .collect()
+}
+
+/// Splits `/v1.41/containers/json` into `Some("1.41")` and `/containers/json`. Like the
+/// daemon's `/v{version:[0-9.]+}` routes, only digits and dots make a version segment, so
+/// `/vabc/…` stays an (unknown) unversioned path.
+fn split_version(path: &str) -> (Option<&str>, &str) {
+    let Some(rest) = path.strip_prefix("/v") else {
+        return (None, path);
+    };
+    let end = rest.find('/').unwrap_or(rest.len());
+    let (version, tail) = rest.split_at(end);
+    if version.is_empty() || !version.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return (None, path);
+    }
+    (Some(version), tail)
+}
+
+/// Checks a prefix version against the supported range the way the daemon compares versions
+/// (moby `api/types/versions`: dot-separated numbers, missing parts 0, so `1.41.0` is 1.41
+/// and `1` is 1.0), and answers the daemon's 400s outside of it.
+fn check_version(raw: &str, config: &ServerConfig) -> Result<ApiVersion, ApiError> {
+    let parts: Vec<u64> = raw
+        .split('.')
+        .map(|p| match p.parse::<u64>() {
+            Ok(n) => n,
+            // Go's Atoi: overflow saturates, an empty part is 0.
+            Err(_) if !p.is_empty() => u64::MAX,
+            Err(_) => 0,
+        })
+        .collect();
+    let compare = |v: ApiVersion| {
+        let other = [u64::from(v.major()), u64::from(v.minor())];
+        let len = parts.len().max(other.len());
+        (0..len)
+            .map(|i| parts.get(i).copied().unwrap_or(0).cmp(other.get(i).unwrap_or(&0)))
+            .find(|o| o.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal)
+    };
+    if compare(config.min_version).is_lt() {
+        return Err(ApiError::invalid_argument(format!(
+            "client version {raw} is too old. Minimum supported API version is {}, please upgrade your client to a newer version",
+            config.min_version
+        )));
+    }
+    if compare(config.max_version).is_gt() {
+        return Err(ApiError::invalid_argument(format!(
+            "client version {raw} is too new. Maximum supported API version is {}",
+            config.max_version
+        )));
+    }
+    let part = |i: usize| u16::try_from(parts.get(i).copied().unwrap_or(0)).unwrap_or(u16::MAX);
+    Ok(ApiVersion::new(part(0), part(1)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_prefixes() {
+        assert_eq!(split_version("/v1.41/containers/json"), (Some("1.41"), "/containers/json"));
+        assert_eq!(split_version("/containers/json"), (None, "/containers/json"));
+        assert_eq!(split_version("/vabc/containers/json"), (None, "/vabc/containers/json"));
+        assert_eq!(split_version("/v/containers/json"), (None, "/v/containers/json"));
+        assert_eq!(split_version("/v1.41"), (Some("1.41"), ""));
+        assert_eq!(split_version("/volumes"), (None, "/volumes"));
+        assert_eq!(split_version("/v1.2.3/_ping"), (Some("1.2.3"), "/_ping"));
+    }
+
+    #[test]
+    fn version_range() {
+        let config = ServerConfig::new(ApiVersion::new(1, 41));
+        assert_eq!(check_version("1.41", &config), Ok(ApiVersion::new(1, 41)));
+        assert_eq!(check_version("1.24", &config), Ok(ApiVersion::new(1, 24)));
+        assert_eq!(check_version("1.30.0", &config), Ok(ApiVersion::new(1, 30)));
+        assert_eq!(check_version("1.041", &config), Ok(ApiVersion::new(1, 41)));
+        let e = check_version("1.42", &config).unwrap_err();
+        assert_eq!(e.message(), "client version 1.42 is too new. Maximum supported API version is 1.41");
+        assert!(check_version("1.41.1", &config).is_err());
+        assert!(check_version("1.99999999999999999999999", &config).unwrap_err().message().contains("too new"));
+        let e = check_version("1.23", &config).unwrap_err();
+        assert_eq!(
+            e.message(),
+            "client version 1.23 is too old. Minimum supported API version is 1.24, please upgrade your client to a newer version"
+        );
+        assert!(check_version("1", &config).unwrap_err().message().contains("too old"));
+        assert!(check_version(".", &config).unwrap_err().message().contains("too old"));
+        assert!(check_version("2", &config).unwrap_err().message().contains("too new"));
+    }
+}
