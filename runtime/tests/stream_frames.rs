@@ -200,3 +200,46 @@ fn transport_error_is_the_last_item() {
     assert!(matches!(&out[0], Ok(c) if c.bytes == "x"));
     assert!(matches!(&out[1], Err(StreamError::Transport(e)) if e.to_string() == "reset"), "{out:?}");
 }
+
+#[test]
+fn an_oversized_frame_fails_at_its_header_without_waiting_for_the_payload() {
+    // A header announcing 4 GiB - 1: an error as soon as the header is in, nothing buffered.
+    let mut decoder = FrameDecoder::new(Framing::Multiplexed);
+    decoder.push(Bytes::from_static(&[1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, b'x']));
+    assert_eq!(
+        decoder.next_frame(),
+        Some(Err(FrameError::TooLarge { size: u64::from(u32::MAX), limit: moby_api_runtime::stream::DEFAULT_MAX_FRAME_LEN }))
+    );
+    assert_eq!(decoder.next_frame(), None);
+    assert_eq!(decoder.finish(), Ok(()));
+
+    // The limit is configurable and applies to the payload; a frame at the limit passes.
+    let data = Bytes::from([frame(1, b"1234"), frame(2, b"12345")].concat());
+    let mut decoder = FrameDecoder::new(Framing::Multiplexed).with_max_frame_len(4);
+    decoder.push(data.clone());
+    assert_eq!(decoder.next_frame(), Some(Ok(chunk(StdStream::Stdout, b"1234"))));
+    assert_eq!(decoder.next_frame(), Some(Err(FrameError::TooLarge { size: 5, limit: 4 })));
+
+    let out =
+        block_on(LogStream::new(stream::iter([Ok::<_, io::Error>(data)]), Framing::Multiplexed).with_max_frame_len(4).collect::<Vec<_>>());
+    assert_eq!(out.len(), 2, "{out:?}");
+    assert!(matches!(&out[1], Err(StreamError::Protocol(m)) if m.contains("exceeds")), "{out:?}");
+
+    // Raw output has no frames to limit.
+    let mut decoder = FrameDecoder::new(Framing::Raw).with_max_frame_len(1);
+    decoder.push(Bytes::from_static(b"longer than one byte"));
+    assert!(matches!(decoder.next_frame(), Some(Ok(_))));
+}
+
+#[test]
+fn a_truncated_body_ends_after_its_error_without_waiting() {
+    // The adapter over a source that ends mid-payload: one chunk, one error, then None
+    // for good (a fused stream; polling again must not hang or restart).
+    let mut data = frame(1, b"whole");
+    data.extend_from_slice(&frame(2, b"never finished")[..12]);
+    let mut logs = LogStream::new(stream::iter([Ok::<_, io::Error>(Bytes::from(data))]), Framing::Multiplexed);
+    assert!(matches!(block_on(logs.next()), Some(Ok(_))));
+    assert!(matches!(block_on(logs.next()), Some(Err(StreamError::Truncated { expected: 22, received: 12 }))));
+    assert!(block_on(logs.next()).is_none());
+    assert!(block_on(logs.next()).is_none());
+}

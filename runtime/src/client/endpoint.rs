@@ -10,8 +10,8 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::host::{Host, TcpScheme};
-use crate::version::ApiVersion;
 use super::Error;
+use crate::version::ApiVersion;
 
 /// The name of the context that means "`DOCKER_HOST`, or the default socket".
 pub const DEFAULT_CONTEXT: &str = "default";

@@ -61,6 +61,14 @@ pub enum Error {
     Negotiation(String),
     /// A request body could not be encoded as JSON, or a response body decoded.
     Json(serde_json::Error),
+    /// A response header the caller needs is missing or unreadable (e.g.
+    /// `X-Docker-Container-Path-Stat`, see [`PathStat`](super::PathStat)).
+    InvalidHeader {
+        /// The header's name.
+        name: String,
+        /// What is wrong with it.
+        message: String,
+    },
 }
 
 impl Error {
@@ -186,6 +194,7 @@ impl fmt::Display for Error {
             }
             Error::Negotiation(m) => write!(f, "API version negotiation: {m}"),
             Error::Json(e) => write!(f, "JSON: {e}"),
+            Error::InvalidHeader { name, message } => write!(f, "the daemon's {name} header: {message}"),
         }
     }
 }

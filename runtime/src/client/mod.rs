@@ -13,6 +13,15 @@
 //!   ([`Error::Api`]) and anything unexpected apart; nothing here panics on a response.
 //! - [`RegistryAuth`] and [`RegistryConfig`] encode `X-Registry-Auth` and
 //!   `X-Registry-Config` as the daemon decodes them (base64url, padded).
+//! - Bodies that are not one JSON document: [`Transport::send_logs`] ([`LogOutput`], framed
+//!   or raw as the Content-Type or the [`TtySource`] says), [`Transport::send_json_lines`]
+//!   (stats, events), [`Transport::send_progress`] (pull, push, build, load),
+//!   [`Transport::send_bytes`] (tar out), and [`Transport::upgrade`] for attach and exec
+//!   ([`Hijacked`]: output stream plus a stdin writer that can half-close).
+//! - Bodies going out: [`body_from_stream`], [`body_from_reader`], and
+//!   [`build_context`], a directory as the CLI's build context tar with `.dockerignore`
+//!   ([`DockerIgnore`]) applied; [`PathStat`] reads what `HEAD /containers/{id}/archive`
+//!   says about a path.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), moby_api_runtime::client::Error> {
@@ -25,20 +34,32 @@
 //! # }
 //! ```
 
+mod archive;
 mod auth;
+mod body;
+mod build_context;
+mod dockerignore;
 mod endpoint;
 mod error;
+mod hijack;
 mod host;
+mod streams;
 mod tls;
 mod transport;
 mod version;
 
+pub use crate::version::{ApiVersion, ParseApiVersionError};
+pub use archive::{PathStat, PATH_STAT_HEADER};
 pub use auth::{RegistryAuth, RegistryConfig};
+pub use body::{body_from_reader, body_from_stream};
+pub use build_context::{build_context, BuildContext};
+pub use dockerignore::DockerIgnore;
 pub use endpoint::{context_dir_name, Endpoint, TlsSettings, DEFAULT_CONTEXT};
 pub use error::{Error, MAX_ERROR_BODY};
+pub use hijack::{HijackInput, HijackOutput, Hijacked};
 pub use host::{Host, TcpScheme, DEFAULT_SOCKET};
+pub use streams::{ByteStream, JsonLinesOutput, LogOutput, ProgressOutput, TtySource};
 pub use transport::{Ping, Request, Transport, TransportBuilder, DEFAULT_CONNECT_TIMEOUT};
-pub use crate::version::{ApiVersion, ParseApiVersionError};
 pub use version::ApiVersionPolicy;
 
 /// The HTTP types requests and responses are made of, re-exported so callers need no

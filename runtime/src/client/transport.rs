@@ -16,8 +16,8 @@ use super::endpoint::Endpoint;
 use super::host::Host;
 use super::tls;
 use super::version::ApiVersionPolicy;
-use crate::version::ApiVersion;
 use super::Error;
+use crate::version::ApiVersion;
 
 /// The default for [`TransportBuilder::connect_timeout`], as the Go client's dialer.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -295,8 +295,17 @@ impl Transport {
     /// Sends `request` and returns the response whatever its status (for callers that
     /// map statuses themselves); negotiates the version first if needed.
     pub async fn execute(&self, request: Request) -> Result<reqwest::Response, Error> {
-        let version = if request.versioned { Some(self.api_version().await?) } else { None };
+        let version = self.version_for(&request).await?;
         self.dispatch(request, version).await
+    }
+
+    /// The version `request` will be sent under (`None`: unversioned), negotiating if needed.
+    pub(super) async fn version_for(&self, request: &Request) -> Result<Option<ApiVersion>, Error> {
+        if request.versioned {
+            Ok(Some(self.api_version().await?))
+        } else {
+            Ok(None)
+        }
     }
 
     /// Sends `request`; a status of 300 or more other than 304 becomes an [`Error`]
@@ -304,8 +313,15 @@ impl Transport {
     ///
     /// Reading an error body is bounded by the request's timeout as well.
     pub async fn send(&self, request: Request) -> Result<reqwest::Response, Error> {
+        let version = self.version_for(&request).await?;
+        self.send_at(request, version).await
+    }
+
+    /// [`send`](Self::send) under a version already settled by [`version_for`](Self::version_for),
+    /// for callers that need to know it (the framing of logs and hijacked streams depends on it).
+    pub(super) async fn send_at(&self, request: Request, version: Option<ApiVersion>) -> Result<reqwest::Response, Error> {
         let timeout = self.timeout_of(&request);
-        let response = self.execute(request).await?;
+        let response = self.dispatch(request, version).await?;
         let status = response.status();
         if status.is_success() || status.is_informational() || status == StatusCode::NOT_MODIFIED {
             return Ok(response);
@@ -518,6 +534,11 @@ impl Request {
     /// The path as given (without version prefix or query).
     pub fn path(&self) -> &str {
         &self.path
+    }
+
+    /// The body when it is held in memory (not a stream).
+    pub(super) fn body_bytes(&self) -> Option<&[u8]> {
+        self.body.as_ref()?.as_bytes()
     }
 }
 

@@ -5,6 +5,11 @@
 //! of payload. Each frame becomes one [`LogChunk`] however the transport cut the bytes, so
 //! a payload that arrived in one piece is handed out without a copy (`Bytes::split_to`) and
 //! only a payload spread over several pieces is copied, once.
+//!
+//! Nothing is allocated from a header's size: a payload is only gathered once all of it
+//! has arrived. What a corrupt or hostile header can still cost is the buffering of a
+//! frame that never seems to end, so a frame longer than a limit
+//! ([`DEFAULT_MAX_FRAME_LEN`] unless configured) is an error as soon as its header is read.
 
 use std::collections::VecDeque;
 use std::error::Error;
@@ -18,6 +23,11 @@ use futures_core::{FusedStream, Stream};
 use super::StreamError;
 
 const HEADER_LEN: usize = 8;
+
+/// Default limit of one frame's payload: 64 MiB. The engine writes a frame per write of
+/// the process (at most its 32 KiB copy buffer) or per log message (16 KiB lines with
+/// `json-file`, 1 MB with `local`), so only a corrupt header comes near it.
+pub const DEFAULT_MAX_FRAME_LEN: usize = 64 * 1024 * 1024;
 
 /// Whether a body is multiplexed into frames or is the raw output of a TTY.
 ///
@@ -58,6 +68,9 @@ pub enum FrameError {
     InvalidStream(u8),
     /// The input ended inside a frame; see [`StreamError::Truncated`].
     Truncated { expected: usize, received: usize },
+    /// A header announced a payload of `size` bytes, more than the decoder's `limit`
+    /// (see [`FrameDecoder::with_max_frame_len`]).
+    TooLarge { size: u64, limit: usize },
 }
 
 impl fmt::Display for FrameError {
@@ -70,6 +83,9 @@ impl fmt::Display for FrameError {
             FrameError::Truncated { expected, received } => {
                 write!(f, "stream ended inside a frame: {received} of {expected} bytes arrived")
             }
+            FrameError::TooLarge { size, limit } => {
+                write!(f, "frame of {size} bytes exceeds the limit of {limit} bytes (corrupt header?)")
+            }
         }
     }
 }
@@ -80,7 +96,7 @@ impl From<FrameError> for StreamError {
     fn from(e: FrameError) -> Self {
         match e {
             FrameError::Daemon(message) => StreamError::Daemon { message, code: None },
-            e @ FrameError::InvalidStream(_) => StreamError::Protocol(e.to_string()),
+            e @ (FrameError::InvalidStream(_) | FrameError::TooLarge { .. }) => StreamError::Protocol(e.to_string()),
             FrameError::Truncated { expected, received } => StreamError::Truncated { expected, received },
         }
     }
@@ -96,13 +112,22 @@ pub struct FrameDecoder {
     /// one piece is a slice of it.
     pending: VecDeque<Bytes>,
     buffered: usize,
+    /// The largest payload accepted.
+    max_frame_len: usize,
     /// Set after an error: the rest of the body has no reliable meaning.
     failed: bool,
 }
 
 impl FrameDecoder {
     pub fn new(framing: Framing) -> Self {
-        FrameDecoder { framing, pending: VecDeque::new(), buffered: 0, failed: false }
+        FrameDecoder { framing, pending: VecDeque::new(), buffered: 0, max_frame_len: DEFAULT_MAX_FRAME_LEN, failed: false }
+    }
+
+    /// Sets the largest payload accepted ([`DEFAULT_MAX_FRAME_LEN`] by default); a header
+    /// announcing more is a [`FrameError::TooLarge`]. Raw bodies have no frames to limit.
+    pub fn with_max_frame_len(mut self, limit: usize) -> Self {
+        self.max_frame_len = limit;
+        self
     }
 
     pub fn push(&mut self, bytes: Bytes) {
@@ -134,7 +159,12 @@ impl FrameDecoder {
                 3 => None,
                 other => return self.fail(FrameError::InvalidStream(other)),
             };
-            let total = frame_len(&self.peek_header()?);
+            let header = self.peek_header()?;
+            let size = payload_len(&header);
+            if u64::try_from(self.max_frame_len).is_ok_and(|limit| size > limit) {
+                return self.fail(FrameError::TooLarge { size, limit: self.max_frame_len });
+            }
+            let total = frame_len(&header);
             if self.buffered < total {
                 return None;
             }
@@ -203,10 +233,13 @@ impl FrameDecoder {
     }
 }
 
+fn payload_len(header: &[u8; HEADER_LEN]) -> u64 {
+    u64::from(u32::from_be_bytes([header[4], header[5], header[6], header[7]]))
+}
+
 /// Header plus payload; saturates where `usize` is narrower than the 32-bit size.
 fn frame_len(header: &[u8; HEADER_LEN]) -> usize {
-    let size = u32::from_be_bytes([header[4], header[5], header[6], header[7]]);
-    HEADER_LEN.saturating_add(usize::try_from(size).unwrap_or(usize::MAX))
+    HEADER_LEN.saturating_add(usize::try_from(payload_len(header)).unwrap_or(usize::MAX))
 }
 
 pin_project_lite::pin_project! {
@@ -226,6 +259,17 @@ pin_project_lite::pin_project! {
 impl<S> LogStream<S> {
     pub fn new(inner: S, framing: Framing) -> Self {
         LogStream { inner, decoder: FrameDecoder::new(framing), done: false }
+    }
+
+    /// See [`FrameDecoder::with_max_frame_len`].
+    pub fn with_max_frame_len(mut self, limit: usize) -> Self {
+        self.decoder.max_frame_len = limit;
+        self
+    }
+
+    /// Whether the body is framed or raw.
+    pub fn framing(&self) -> Framing {
+        self.decoder.framing
     }
 }
 

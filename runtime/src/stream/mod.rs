@@ -20,7 +20,7 @@ use std::fmt;
 pub mod frames;
 pub mod lines;
 
-pub use frames::{FrameDecoder, FrameError, Framing, LogChunk, LogStream, StdStream};
+pub use frames::{FrameDecoder, FrameError, Framing, LogChunk, LogStream, StdStream, DEFAULT_MAX_FRAME_LEN};
 pub use lines::{ErrorDetail, JsonLines, LineSplitter, ProgressDetail, ProgressMessage, ProgressStream, DEFAULT_MAX_LINE_LEN};
 
 /// Why a stream yielded an error item.
@@ -32,7 +32,8 @@ pub use lines::{ErrorDetail, JsonLines, LineSplitter, ProgressDetail, ProgressMe
 pub enum StreamError {
     /// The underlying byte stream failed (connection reset, timeout, …).
     Transport(Box<dyn Error + Send + Sync>),
-    /// The bytes do not follow the expected framing, e.g. an unknown stream byte.
+    /// The bytes do not follow the expected framing, e.g. an unknown stream byte or a frame
+    /// header announcing more than the decoder's limit.
     Protocol(String),
     /// The body ended inside a frame: `received` of the `expected` bytes of that frame
     /// (header included) arrived. `expected` is 8 when the header itself was cut.
