@@ -6,8 +6,20 @@
 
 pub mod models;
 
+pub mod params;
+
 #[cfg(feature = "client")]
 pub mod client;
 
+#[cfg(feature = "server")]
+pub mod server;
+
 #[cfg(feature = "roundtrip")]
 pub mod roundtrip;
+
+/// The API version this module was generated from: the most its client asks
+/// the engine for, and what its server presents.
+pub const API_VERSION: moby_api_runtime::version::ApiVersion = moby_api_runtime::version::ApiVersion::new(
+    1,
+    24,
+);

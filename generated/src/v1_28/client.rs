@@ -2,14 +2,15 @@
 // change the generator, the runtime or the overlays in spec/, then regenerate.
 //! The client of Engine API v1.28: one method per operation.
 //!
-//! Requests carry the `/vX.Y` prefix; the version is negotiated with the engine on the first request (downgrade only) unless `DOCKER_API_VERSION` pins it. Operations whose body is a stream, a tar archive or a hijacked connection return the raw [`Response`] for now.
+//! Requests carry the `/vX.Y` prefix; the version is negotiated with the engine on the first request (downgrade only) unless `DOCKER_API_VERSION` pins it. Streams come back as `futures::Stream`s of typed items (log chunks, JSON lines, progress messages, bytes), attach and exec start as a hijacked connection with an output stream and a stdin writer.
 
+use std::collections::HashMap;
 use moby_api_runtime::client::{
-    header, ApiVersion, Error, Method, Request, Response, Transport,
+    Body, ByteStream, Error, Hijacked, JsonLinesOutput, Method, PathStat, ProgressOutput,
+    Request, Transport, TtySource, header,
 };
-
-/// The API version this module was generated from: the most it asks the engine for.
-pub const API_VERSION: ApiVersion = ApiVersion::new(1, 28);
+use moby_api_runtime::path::encode_path_param;
+use super::API_VERSION;
 
 /// A Docker Engine client speaking this API version.
 #[derive(Debug, Clone)]
@@ -38,7 +39,7 @@ impl Client {
     /// `GET /containers/json`
     pub async fn container_list(
         &self,
-        params: &ContainerListParams,
+        params: &super::params::ContainerListParams,
     ) -> Result<Vec<super::models::ContainerSummary>, Error> {
         let mut request = Request::new(Method::GET, "/containers/json");
         if let Some(value) = &params.all {
@@ -61,7 +62,7 @@ impl Client {
     /// `POST /containers/create`
     pub async fn container_create(
         &self,
-        params: &ContainerCreateParams,
+        params: &super::params::ContainerCreateParams,
         body: &super::models::ContainerCreateBody,
     ) -> Result<super::models::ContainerCreateResponse, Error> {
         let mut request = Request::new(Method::POST, "/containers/create");
@@ -80,9 +81,12 @@ impl Client {
     pub async fn container_inspect(
         &self,
         id: &str,
-        params: &ContainerInspectParams,
+        params: &super::params::ContainerInspectParams,
     ) -> Result<super::models::ContainerInspectResponse, Error> {
-        let mut request = Request::new(Method::GET, format!("/containers/{}/json", id));
+        let mut request = Request::new(
+            Method::GET,
+            format!("/containers/{}/json", encode_path_param(id)),
+        );
         if let Some(value) = &params.size {
             request = request.query("size", value.to_string());
         }
@@ -97,9 +101,12 @@ impl Client {
     pub async fn container_top(
         &self,
         id: &str,
-        params: &ContainerTopParams,
+        params: &super::params::ContainerTopParams,
     ) -> Result<super::models::ContainerTopResponse, Error> {
-        let mut request = Request::new(Method::GET, format!("/containers/{}/top", id));
+        let mut request = Request::new(
+            Method::GET,
+            format!("/containers/{}/top", encode_path_param(id)),
+        );
         if let Some(value) = &params.ps_args {
             request = request.query("ps_args", value.to_string());
         }
@@ -116,9 +123,12 @@ impl Client {
     pub async fn container_logs(
         &self,
         id: &str,
-        params: &ContainerLogsParams,
-    ) -> Result<Response, Error> {
-        let mut request = Request::new(Method::GET, format!("/containers/{}/logs", id));
+        params: &super::params::ContainerLogsParams,
+    ) -> Result<Hijacked, Error> {
+        let mut request = Request::new(
+            Method::GET,
+            format!("/containers/{}/logs", encode_path_param(id)),
+        );
         if let Some(value) = &params.follow {
             request = request.query("follow", value.to_string());
         }
@@ -137,7 +147,7 @@ impl Client {
         if let Some(value) = &params.tail {
             request = request.query("tail", value.to_string());
         }
-        self.transport.send(request).await
+        self.transport.upgrade(request, TtySource::Container(id.to_owned())).await
     }
 
     /// Get changes on a container’s filesystem
@@ -154,7 +164,10 @@ impl Client {
         &self,
         id: &str,
     ) -> Result<Vec<super::models::ContainerChangesResponseItem>, Error> {
-        let request = Request::new(Method::GET, format!("/containers/{}/changes", id));
+        let request = Request::new(
+            Method::GET,
+            format!("/containers/{}/changes", encode_path_param(id)),
+        );
         self.transport.send_json(request).await
     }
 
@@ -163,9 +176,12 @@ impl Client {
     /// `GET /containers/{id}/export`
     ///
     /// Export the contents of a container as a tarball.
-    pub async fn container_export(&self, id: &str) -> Result<Response, Error> {
-        let request = Request::new(Method::GET, format!("/containers/{}/export", id));
-        self.transport.send(request).await
+    pub async fn container_export(&self, id: &str) -> Result<ByteStream, Error> {
+        let request = Request::new(
+            Method::GET,
+            format!("/containers/{}/export", encode_path_param(id)),
+        );
+        self.transport.send_bytes(request).await
     }
 
     /// Get container stats based on resource usage
@@ -185,13 +201,16 @@ impl Client {
     pub async fn container_stats(
         &self,
         id: &str,
-        params: &ContainerStatsParams,
-    ) -> Result<Response, Error> {
-        let mut request = Request::new(Method::GET, format!("/containers/{}/stats", id));
+        params: &super::params::ContainerStatsParams,
+    ) -> Result<JsonLinesOutput<HashMap<String, serde_json::Value>>, Error> {
+        let mut request = Request::new(
+            Method::GET,
+            format!("/containers/{}/stats", encode_path_param(id)),
+        );
         if let Some(value) = &params.stream {
             request = request.query("stream", value.to_string());
         }
-        self.transport.send(request).await
+        self.transport.send_json_lines(request).await
     }
 
     /// Resize a container TTY
@@ -202,11 +221,11 @@ impl Client {
     pub async fn container_resize(
         &self,
         id: &str,
-        params: &ContainerResizeParams,
+        params: &super::params::ContainerResizeParams,
     ) -> Result<(), Error> {
         let mut request = Request::new(
             Method::POST,
-            format!("/containers/{}/resize", id),
+            format!("/containers/{}/resize", encode_path_param(id)),
         );
         {
             let value = &params.h;
@@ -226,17 +245,21 @@ impl Client {
     pub async fn container_start(
         &self,
         id: &str,
-        params: &ContainerStartParams,
-    ) -> Result<(), Error> {
+        params: &super::params::ContainerStartParams,
+    ) -> Result<ContainerStartOutcome, Error> {
         let mut request = Request::new(
             Method::POST,
-            format!("/containers/{}/start", id),
+            format!("/containers/{}/start", encode_path_param(id)),
         );
         if let Some(value) = &params.detach_keys {
             request = request.query("detachKeys", value.to_string());
         }
-        self.transport.send(request).await?;
-        Ok(())
+        let response = self.transport.send(request).await?;
+        match response.status().as_u16() {
+            204u16 => Ok(ContainerStartOutcome::NoContent),
+            304u16 => Ok(ContainerStartOutcome::NotModified),
+            _ => Err(Error::from_response(response).await),
+        }
     }
 
     /// Stop a container
@@ -245,14 +268,21 @@ impl Client {
     pub async fn container_stop(
         &self,
         id: &str,
-        params: &ContainerStopParams,
-    ) -> Result<(), Error> {
-        let mut request = Request::new(Method::POST, format!("/containers/{}/stop", id));
+        params: &super::params::ContainerStopParams,
+    ) -> Result<ContainerStopOutcome, Error> {
+        let mut request = Request::new(
+            Method::POST,
+            format!("/containers/{}/stop", encode_path_param(id)),
+        );
         if let Some(value) = &params.t {
             request = request.query("t", value.to_string());
         }
-        self.transport.send(request).await?;
-        Ok(())
+        let response = self.transport.send(request).await?;
+        match response.status().as_u16() {
+            204u16 => Ok(ContainerStopOutcome::NoContent),
+            304u16 => Ok(ContainerStopOutcome::NotModified),
+            _ => Err(Error::from_response(response).await),
+        }
     }
 
     /// Restart a container
@@ -261,11 +291,11 @@ impl Client {
     pub async fn container_restart(
         &self,
         id: &str,
-        params: &ContainerRestartParams,
+        params: &super::params::ContainerRestartParams,
     ) -> Result<(), Error> {
         let mut request = Request::new(
             Method::POST,
-            format!("/containers/{}/restart", id),
+            format!("/containers/{}/restart", encode_path_param(id)),
         );
         if let Some(value) = &params.t {
             request = request.query("t", value.to_string());
@@ -282,9 +312,12 @@ impl Client {
     pub async fn container_kill(
         &self,
         id: &str,
-        params: &ContainerKillParams,
+        params: &super::params::ContainerKillParams,
     ) -> Result<(), Error> {
-        let mut request = Request::new(Method::POST, format!("/containers/{}/kill", id));
+        let mut request = Request::new(
+            Method::POST,
+            format!("/containers/{}/kill", encode_path_param(id)),
+        );
         if let Some(value) = &params.signal {
             request = request.query("signal", value.to_string());
         }
@@ -302,7 +335,10 @@ impl Client {
         id: &str,
         body: &super::models::ContainerUpdateBody,
     ) -> Result<super::models::ContainerUpdateResponse, Error> {
-        let request = Request::new(Method::POST, format!("/containers/{}/update", id));
+        let request = Request::new(
+            Method::POST,
+            format!("/containers/{}/update", encode_path_param(id)),
+        );
         let request = request.json(body)?;
         self.transport.send_json(request).await
     }
@@ -313,11 +349,11 @@ impl Client {
     pub async fn container_rename(
         &self,
         id: &str,
-        params: &ContainerRenameParams,
+        params: &super::params::ContainerRenameParams,
     ) -> Result<(), Error> {
         let mut request = Request::new(
             Method::POST,
-            format!("/containers/{}/rename", id),
+            format!("/containers/{}/rename", encode_path_param(id)),
         );
         {
             let value = &params.name;
@@ -335,7 +371,10 @@ impl Client {
     ///
     /// Traditionally, when suspending a process the `SIGSTOP` signal is used, which is observable by the process being suspended. With the cgroups freezer the process is unaware, and unable to capture, that it is being suspended, and subsequently resumed.
     pub async fn container_pause(&self, id: &str) -> Result<(), Error> {
-        let request = Request::new(Method::POST, format!("/containers/{}/pause", id));
+        let request = Request::new(
+            Method::POST,
+            format!("/containers/{}/pause", encode_path_param(id)),
+        );
         self.transport.send(request).await?;
         Ok(())
     }
@@ -346,7 +385,10 @@ impl Client {
     ///
     /// Resume a container which has been paused.
     pub async fn container_unpause(&self, id: &str) -> Result<(), Error> {
-        let request = Request::new(Method::POST, format!("/containers/{}/unpause", id));
+        let request = Request::new(
+            Method::POST,
+            format!("/containers/{}/unpause", encode_path_param(id)),
+        );
         self.transport.send(request).await?;
         Ok(())
     }
@@ -433,11 +475,11 @@ impl Client {
     pub async fn container_attach(
         &self,
         id: &str,
-        params: &ContainerAttachParams,
-    ) -> Result<Response, Error> {
+        params: &super::params::ContainerAttachParams,
+    ) -> Result<Hijacked, Error> {
         let mut request = Request::new(
             Method::POST,
-            format!("/containers/{}/attach", id),
+            format!("/containers/{}/attach", encode_path_param(id)),
         );
         if let Some(value) = &params.detach_keys {
             request = request.query("detachKeys", value.to_string());
@@ -457,7 +499,7 @@ impl Client {
         if let Some(value) = &params.stderr {
             request = request.query("stderr", value.to_string());
         }
-        self.transport.send(request).await
+        self.transport.upgrade(request, TtySource::Container(id.to_owned())).await
     }
 
     /// Attach to a container via a websocket
@@ -466,11 +508,11 @@ impl Client {
     pub async fn container_attach_websocket(
         &self,
         id: &str,
-        params: &ContainerAttachWebsocketParams,
-    ) -> Result<(), Error> {
+        params: &super::params::ContainerAttachWebsocketParams,
+    ) -> Result<Hijacked, Error> {
         let mut request = Request::new(
             Method::GET,
-            format!("/containers/{}/attach/ws", id),
+            format!("/containers/{}/attach/ws", encode_path_param(id)),
         );
         if let Some(value) = &params.detach_keys {
             request = request.query("detachKeys", value.to_string());
@@ -481,8 +523,7 @@ impl Client {
         if let Some(value) = &params.stream {
             request = request.query("stream", value.to_string());
         }
-        self.transport.send(request).await?;
-        Ok(())
+        self.transport.upgrade(request, TtySource::Container(id.to_owned())).await
     }
 
     /// Wait for a container
@@ -494,7 +535,10 @@ impl Client {
         &self,
         id: &str,
     ) -> Result<super::models::ContainerWaitResponse, Error> {
-        let request = Request::new(Method::POST, format!("/containers/{}/wait", id));
+        let request = Request::new(
+            Method::POST,
+            format!("/containers/{}/wait", encode_path_param(id)),
+        );
         self.transport.send_json(request).await
     }
 
@@ -504,9 +548,12 @@ impl Client {
     pub async fn container_delete(
         &self,
         id: &str,
-        params: &ContainerDeleteParams,
+        params: &super::params::ContainerDeleteParams,
     ) -> Result<(), Error> {
-        let mut request = Request::new(Method::DELETE, format!("/containers/{}", id));
+        let mut request = Request::new(
+            Method::DELETE,
+            format!("/containers/{}", encode_path_param(id)),
+        );
         if let Some(value) = &params.v {
             request = request.query("v", value.to_string());
         }
@@ -528,17 +575,17 @@ impl Client {
     pub async fn container_archive(
         &self,
         id: &str,
-        params: &ContainerArchiveParams,
-    ) -> Result<Response, Error> {
+        params: &super::params::ContainerArchiveParams,
+    ) -> Result<ByteStream, Error> {
         let mut request = Request::new(
             Method::GET,
-            format!("/containers/{}/archive", id),
+            format!("/containers/{}/archive", encode_path_param(id)),
         );
         {
             let value = &params.path;
             request = request.query("path", value.to_string());
         }
-        self.transport.send(request).await
+        self.transport.send_bytes(request).await
     }
 
     /// Extract an archive of files or folders to a directory in a container
@@ -551,12 +598,12 @@ impl Client {
     pub async fn put_container_archive(
         &self,
         id: &str,
-        params: &PutContainerArchiveParams,
-        body: impl Into<moby_api_runtime::client::Body>,
+        params: &super::params::PutContainerArchiveParams,
+        body: impl Into<Body>,
     ) -> Result<(), Error> {
         let mut request = Request::new(
             Method::PUT,
-            format!("/containers/{}/archive", id),
+            format!("/containers/{}/archive", encode_path_param(id)),
         );
         {
             let value = &params.path;
@@ -579,18 +626,17 @@ impl Client {
     pub async fn container_archive_info(
         &self,
         id: &str,
-        params: &ContainerArchiveInfoParams,
-    ) -> Result<(), Error> {
+        params: &super::params::ContainerArchiveInfoParams,
+    ) -> Result<PathStat, Error> {
         let mut request = Request::new(
             Method::HEAD,
-            format!("/containers/{}/archive", id),
+            format!("/containers/{}/archive", encode_path_param(id)),
         );
         {
             let value = &params.path;
             request = request.query("path", value.to_string());
         }
-        self.transport.send(request).await?;
-        Ok(())
+        PathStat::from_headers(self.transport.send(request).await?.headers())
     }
 
     /// Delete stopped containers
@@ -600,7 +646,7 @@ impl Client {
     /// Since API 1.25.
     pub async fn container_prune(
         &self,
-        params: &ContainerPruneParams,
+        params: &super::params::ContainerPruneParams,
     ) -> Result<super::models::ContainerPruneResponse, Error> {
         let mut request = Request::new(Method::POST, "/containers/prune");
         if let Some(value) = &params.filters {
@@ -616,7 +662,7 @@ impl Client {
     /// Returns a list of images on the server. Note that it uses a different, smaller representation of an image than inspecting a single image.
     pub async fn image_list(
         &self,
-        params: &ImageListParams,
+        params: &super::params::ImageListParams,
     ) -> Result<Vec<super::models::ImageSummary>, Error> {
         let mut request = Request::new(Method::GET, "/images/json");
         if let Some(value) = &params.all {
@@ -644,9 +690,9 @@ impl Client {
     /// The build is canceled if the client drops the connection by quitting or being killed.
     pub async fn image_build(
         &self,
-        params: &ImageBuildParams,
-        body: impl Into<moby_api_runtime::client::Body>,
-    ) -> Result<Response, Error> {
+        params: &super::params::ImageBuildParams,
+        body: impl Into<Body>,
+    ) -> Result<ProgressOutput, Error> {
         let mut request = Request::new(Method::POST, "/build");
         if let Some(value) = &params.dockerfile {
             request = request.query("dockerfile", value.to_string());
@@ -719,7 +765,7 @@ impl Client {
         }
         let request = request
             .body(body, header::HeaderValue::from_static("application/octet-stream"));
-        self.transport.send(request).await
+        self.transport.send_progress(request).await
     }
 
     /// Create an image
@@ -729,9 +775,9 @@ impl Client {
     /// Create an image by either pulling it from a registry or importing it.
     pub async fn image_create(
         &self,
-        params: &ImageCreateParams,
-        body: impl Into<moby_api_runtime::client::Body>,
-    ) -> Result<Response, Error> {
+        params: &super::params::ImageCreateParams,
+        body: impl Into<Body>,
+    ) -> Result<ProgressOutput, Error> {
         let mut request = Request::new(Method::POST, "/images/create");
         if let Some(value) = &params.from_image {
             request = request.query("fromImage", value.to_string());
@@ -749,7 +795,7 @@ impl Client {
             request = request.text_header("X-Registry-Auth", &value.to_string())?;
         }
         let request = request.body(body, header::HeaderValue::from_static("text/plain"));
-        self.transport.send(request).await
+        self.transport.send_progress(request).await
     }
 
     /// Inspect an image
@@ -761,7 +807,10 @@ impl Client {
         &self,
         name: &str,
     ) -> Result<super::models::Image, Error> {
-        let request = Request::new(Method::GET, format!("/images/{}/json", name));
+        let request = Request::new(
+            Method::GET,
+            format!("/images/{}/json", encode_path_param(name)),
+        );
         self.transport.send_json(request).await
     }
 
@@ -774,7 +823,10 @@ impl Client {
         &self,
         name: &str,
     ) -> Result<Vec<super::models::ImageHistoryResponseItem>, Error> {
-        let request = Request::new(Method::GET, format!("/images/{}/history", name));
+        let request = Request::new(
+            Method::GET,
+            format!("/images/{}/history", encode_path_param(name)),
+        );
         self.transport.send_json(request).await
     }
 
@@ -790,9 +842,12 @@ impl Client {
     pub async fn image_push(
         &self,
         name: &str,
-        params: &ImagePushParams,
-    ) -> Result<Response, Error> {
-        let mut request = Request::new(Method::POST, format!("/images/{}/push", name));
+        params: &super::params::ImagePushParams,
+    ) -> Result<ProgressOutput, Error> {
+        let mut request = Request::new(
+            Method::POST,
+            format!("/images/{}/push", encode_path_param(name)),
+        );
         if let Some(value) = &params.tag {
             request = request.query("tag", value.to_string());
         }
@@ -800,7 +855,7 @@ impl Client {
             let value = &params.x_registry_auth;
             request = request.text_header("X-Registry-Auth", &value.to_string())?;
         }
-        self.transport.send(request).await
+        self.transport.send_progress(request).await
     }
 
     /// Tag an image
@@ -815,9 +870,12 @@ impl Client {
     pub async fn image_tag(
         &self,
         name: &str,
-        params: &ImageTagParams,
+        params: &super::params::ImageTagParams,
     ) -> Result<(), Error> {
-        let mut request = Request::new(Method::POST, format!("/images/{}/tag", name));
+        let mut request = Request::new(
+            Method::POST,
+            format!("/images/{}/tag", encode_path_param(name)),
+        );
         if let Some(value) = &params.repo {
             request = request.query("repo", value.to_string());
         }
@@ -840,9 +898,12 @@ impl Client {
     pub async fn image_delete(
         &self,
         name: &str,
-        params: &ImageDeleteParams,
+        params: &super::params::ImageDeleteParams,
     ) -> Result<Vec<super::models::ImageDeleteResponseItem>, Error> {
-        let mut request = Request::new(Method::DELETE, format!("/images/{}", name));
+        let mut request = Request::new(
+            Method::DELETE,
+            format!("/images/{}", encode_path_param(name)),
+        );
         if let Some(value) = &params.force {
             request = request.query("force", value.to_string());
         }
@@ -859,7 +920,7 @@ impl Client {
     /// Search for an image on Docker Hub.
     pub async fn image_search(
         &self,
-        params: &ImageSearchParams,
+        params: &super::params::ImageSearchParams,
     ) -> Result<Vec<super::models::ImageSearchResponseItem>, Error> {
         let mut request = Request::new(Method::GET, "/images/search");
         {
@@ -882,7 +943,7 @@ impl Client {
     /// Since API 1.25.
     pub async fn image_prune(
         &self,
-        params: &ImagePruneParams,
+        params: &super::params::ImagePruneParams,
     ) -> Result<super::models::ImagePruneResponse, Error> {
         let mut request = Request::new(Method::POST, "/images/prune");
         if let Some(value) = &params.filters {
@@ -899,10 +960,23 @@ impl Client {
     pub async fn system_auth(
         &self,
         body: &super::models::AuthConfig,
-    ) -> Result<super::models::SystemAuthResponse, Error> {
+    ) -> Result<SystemAuthOutcome, Error> {
         let request = Request::new(Method::POST, "/auth");
         let request = request.json(body)?;
-        self.transport.send_json(request).await
+        let response = self.transport.send(request).await?;
+        match response.status().as_u16() {
+            200u16 => {
+                Ok(
+                    SystemAuthOutcome::Ok(
+                        serde_json::from_slice(
+                            &response.bytes().await.map_err(Error::Transport)?,
+                        )?,
+                    ),
+                )
+            }
+            204u16 => Ok(SystemAuthOutcome::NoContent),
+            _ => Err(Error::from_response(response).await),
+        }
     }
 
     /// Get system information
@@ -940,7 +1014,7 @@ impl Client {
     /// `POST /commit`
     pub async fn image_commit(
         &self,
-        params: &ImageCommitParams,
+        params: &super::params::ImageCommitParams,
         body: &super::models::Config,
     ) -> Result<super::models::IdResponse, Error> {
         let mut request = Request::new(Method::POST, "/commit");
@@ -988,8 +1062,8 @@ impl Client {
     /// The Docker daemon reports these events: `reload`
     pub async fn system_events(
         &self,
-        params: &SystemEventsParams,
-    ) -> Result<Response, Error> {
+        params: &super::params::SystemEventsParams,
+    ) -> Result<JsonLinesOutput<super::models::SystemEventsResponse>, Error> {
         let mut request = Request::new(Method::GET, "/events");
         if let Some(value) = &params.since {
             request = request.query("since", value.to_string());
@@ -1000,7 +1074,7 @@ impl Client {
         if let Some(value) = &params.filters {
             request = request.query("filters", value.to_string());
         }
-        self.transport.send(request).await
+        self.transport.send_json_lines(request).await
     }
 
     /// Get data usage information
@@ -1042,9 +1116,12 @@ impl Client {
     ///   }
     /// }
     /// ```
-    pub async fn image_get(&self, name: &str) -> Result<Response, Error> {
-        let request = Request::new(Method::GET, format!("/images/{}/get", name));
-        self.transport.send(request).await
+    pub async fn image_get(&self, name: &str) -> Result<ByteStream, Error> {
+        let request = Request::new(
+            Method::GET,
+            format!("/images/{}/get", encode_path_param(name)),
+        );
+        self.transport.send_bytes(request).await
     }
 
     /// Export several images
@@ -1058,21 +1135,15 @@ impl Client {
     /// For details on the format, see [the export image endpoint](#operation/ImageGet).
     pub async fn image_get_all(
         &self,
-        params: &ImageGetAllParams,
-    ) -> Result<Response, Error> {
+        params: &super::params::ImageGetAllParams,
+    ) -> Result<ByteStream, Error> {
         let mut request = Request::new(Method::GET, "/images/get");
         if let Some(value) = &params.names {
-            request = request
-                .query(
-                    "names",
-                    value
-                        .iter()
-                        .map(|item| item.to_string())
-                        .collect::<Vec<_>>()
-                        .join(","),
-                );
+            for item in value {
+                request = request.query("names", item.to_string());
+            }
         }
-        self.transport.send(request).await
+        self.transport.send_bytes(request).await
     }
 
     /// Import images
@@ -1084,16 +1155,16 @@ impl Client {
     /// For details on the format, see [the export image endpoint](#operation/ImageGet).
     pub async fn image_load(
         &self,
-        params: &ImageLoadParams,
-        body: impl Into<moby_api_runtime::client::Body>,
-    ) -> Result<Response, Error> {
+        params: &super::params::ImageLoadParams,
+        body: impl Into<Body>,
+    ) -> Result<ProgressOutput, Error> {
         let mut request = Request::new(Method::POST, "/images/load");
         if let Some(value) = &params.quiet {
             request = request.query("quiet", value.to_string());
         }
         let request = request
             .body(body, header::HeaderValue::from_static("application/x-tar"));
-        self.transport.send(request).await
+        self.transport.send_progress(request).await
     }
 
     /// Create an exec instance
@@ -1106,7 +1177,10 @@ impl Client {
         id: &str,
         body: &super::models::ContainerExecBody,
     ) -> Result<super::models::IdResponse, Error> {
-        let request = Request::new(Method::POST, format!("/containers/{}/exec", id));
+        let request = Request::new(
+            Method::POST,
+            format!("/containers/{}/exec", encode_path_param(id)),
+        );
         let request = request.json(body)?;
         self.transport.send_json(request).await
     }
@@ -1120,10 +1194,13 @@ impl Client {
         &self,
         id: &str,
         body: &super::models::ExecStartBody,
-    ) -> Result<Response, Error> {
-        let request = Request::new(Method::POST, format!("/exec/{}/start", id));
+    ) -> Result<Hijacked, Error> {
+        let request = Request::new(
+            Method::POST,
+            format!("/exec/{}/start", encode_path_param(id)),
+        );
         let request = request.json(body)?;
-        self.transport.send(request).await
+        self.transport.upgrade(request, TtySource::Exec(id.to_owned())).await
     }
 
     /// Resize an exec instance
@@ -1134,9 +1211,12 @@ impl Client {
     pub async fn exec_resize(
         &self,
         id: &str,
-        params: &ExecResizeParams,
+        params: &super::params::ExecResizeParams,
     ) -> Result<(), Error> {
-        let mut request = Request::new(Method::POST, format!("/exec/{}/resize", id));
+        let mut request = Request::new(
+            Method::POST,
+            format!("/exec/{}/resize", encode_path_param(id)),
+        );
         {
             let value = &params.h;
             request = request.query("h", value.to_string());
@@ -1158,7 +1238,10 @@ impl Client {
         &self,
         id: &str,
     ) -> Result<super::models::ExecInspectResponse, Error> {
-        let request = Request::new(Method::GET, format!("/exec/{}/json", id));
+        let request = Request::new(
+            Method::GET,
+            format!("/exec/{}/json", encode_path_param(id)),
+        );
         self.transport.send_json(request).await
     }
 
@@ -1167,7 +1250,7 @@ impl Client {
     /// `GET /volumes`
     pub async fn volume_list(
         &self,
-        params: &VolumeListParams,
+        params: &super::params::VolumeListParams,
     ) -> Result<super::models::VolumeListResponse, Error> {
         let mut request = Request::new(Method::GET, "/volumes");
         if let Some(value) = &params.filters {
@@ -1195,7 +1278,10 @@ impl Client {
         &self,
         name: &str,
     ) -> Result<super::models::Volume, Error> {
-        let request = Request::new(Method::GET, format!("/volumes/{}", name));
+        let request = Request::new(
+            Method::GET,
+            format!("/volumes/{}", encode_path_param(name)),
+        );
         self.transport.send_json(request).await
     }
 
@@ -1207,9 +1293,12 @@ impl Client {
     pub async fn volume_delete(
         &self,
         name: &str,
-        params: &VolumeDeleteParams,
+        params: &super::params::VolumeDeleteParams,
     ) -> Result<(), Error> {
-        let mut request = Request::new(Method::DELETE, format!("/volumes/{}", name));
+        let mut request = Request::new(
+            Method::DELETE,
+            format!("/volumes/{}", encode_path_param(name)),
+        );
         if let Some(value) = &params.force {
             request = request.query("force", value.to_string());
         }
@@ -1224,7 +1313,7 @@ impl Client {
     /// Since API 1.25.
     pub async fn volume_prune(
         &self,
-        params: &VolumePruneParams,
+        params: &super::params::VolumePruneParams,
     ) -> Result<super::models::VolumePruneResponse, Error> {
         let mut request = Request::new(Method::POST, "/volumes/prune");
         if let Some(value) = &params.filters {
@@ -1238,7 +1327,7 @@ impl Client {
     /// `GET /networks`
     pub async fn network_list(
         &self,
-        params: &NetworkListParams,
+        params: &super::params::NetworkListParams,
     ) -> Result<Vec<super::models::Network>, Error> {
         let mut request = Request::new(Method::GET, "/networks");
         if let Some(value) = &params.filters {
@@ -1253,9 +1342,12 @@ impl Client {
     pub async fn network_inspect(
         &self,
         id: &str,
-        params: &NetworkInspectParams,
+        params: &super::params::NetworkInspectParams,
     ) -> Result<super::models::Network, Error> {
-        let mut request = Request::new(Method::GET, format!("/networks/{}", id));
+        let mut request = Request::new(
+            Method::GET,
+            format!("/networks/{}", encode_path_param(id)),
+        );
         if let Some(value) = &params.verbose {
             request = request.query("verbose", value.to_string());
         }
@@ -1266,7 +1358,10 @@ impl Client {
     ///
     /// `DELETE /networks/{id}`
     pub async fn network_delete(&self, id: &str) -> Result<(), Error> {
-        let request = Request::new(Method::DELETE, format!("/networks/{}", id));
+        let request = Request::new(
+            Method::DELETE,
+            format!("/networks/{}", encode_path_param(id)),
+        );
         self.transport.send(request).await?;
         Ok(())
     }
@@ -1291,7 +1386,10 @@ impl Client {
         id: &str,
         body: &super::models::NetworkConnectBody,
     ) -> Result<(), Error> {
-        let request = Request::new(Method::POST, format!("/networks/{}/connect", id));
+        let request = Request::new(
+            Method::POST,
+            format!("/networks/{}/connect", encode_path_param(id)),
+        );
         let request = request.json(body)?;
         self.transport.send(request).await?;
         Ok(())
@@ -1305,7 +1403,10 @@ impl Client {
         id: &str,
         body: &super::models::NetworkDisconnectBody,
     ) -> Result<(), Error> {
-        let request = Request::new(Method::POST, format!("/networks/{}/disconnect", id));
+        let request = Request::new(
+            Method::POST,
+            format!("/networks/{}/disconnect", encode_path_param(id)),
+        );
         let request = request.json(body)?;
         self.transport.send(request).await?;
         Ok(())
@@ -1318,7 +1419,7 @@ impl Client {
     /// Since API 1.25.
     pub async fn network_prune(
         &self,
-        params: &NetworkPruneParams,
+        params: &super::params::NetworkPruneParams,
     ) -> Result<super::models::NetworkPruneResponse, Error> {
         let mut request = Request::new(Method::POST, "/networks/prune");
         if let Some(value) = &params.filters {
@@ -1334,7 +1435,7 @@ impl Client {
     /// Returns information about installed plugins.
     pub async fn plugin_list(
         &self,
-        params: &PluginListParams,
+        params: &super::params::PluginListParams,
     ) -> Result<Vec<super::models::Plugin>, Error> {
         let mut request = Request::new(Method::GET, "/plugins");
         if let Some(value) = &params.filters {
@@ -1350,7 +1451,7 @@ impl Client {
     /// Since API 1.25.
     pub async fn get_plugin_privileges(
         &self,
-        params: &GetPluginPrivilegesParams,
+        params: &super::params::GetPluginPrivilegesParams,
     ) -> Result<Vec<super::models::GetPluginPrivilegesResponseItem>, Error> {
         let mut request = Request::new(Method::GET, "/plugins/privileges");
         {
@@ -1367,9 +1468,9 @@ impl Client {
     /// Pulls and installs a plugin. After the plugin is installed, it can be enabled using the [`POST /plugins/{name}/enable` endpoint](#operation/PostPluginsEnable).
     pub async fn plugin_pull(
         &self,
-        params: &PluginPullParams,
+        params: &super::params::PluginPullParams,
         body: &Vec<super::models::PluginPullBodyItem>,
-    ) -> Result<Response, Error> {
+    ) -> Result<ProgressOutput, Error> {
         let mut request = Request::new(Method::POST, "/plugins/pull");
         {
             let value = &params.remote;
@@ -1382,7 +1483,7 @@ impl Client {
             request = request.text_header("X-Registry-Auth", &value.to_string())?;
         }
         let request = request.json(body)?;
-        self.transport.send(request).await
+        self.transport.send_progress(request).await
     }
 
     /// Inspect a plugin
@@ -1394,7 +1495,10 @@ impl Client {
         &self,
         name: &str,
     ) -> Result<super::models::Plugin, Error> {
-        let request = Request::new(Method::GET, format!("/plugins/{}/json", name));
+        let request = Request::new(
+            Method::GET,
+            format!("/plugins/{}/json", encode_path_param(name)),
+        );
         self.transport.send_json(request).await
     }
 
@@ -1404,9 +1508,12 @@ impl Client {
     pub async fn plugin_delete(
         &self,
         name: &str,
-        params: &PluginDeleteParams,
+        params: &super::params::PluginDeleteParams,
     ) -> Result<super::models::Plugin, Error> {
-        let mut request = Request::new(Method::DELETE, format!("/plugins/{}", name));
+        let mut request = Request::new(
+            Method::DELETE,
+            format!("/plugins/{}", encode_path_param(name)),
+        );
         if let Some(value) = &params.force {
             request = request.query("force", value.to_string());
         }
@@ -1419,11 +1526,11 @@ impl Client {
     pub async fn plugin_enable(
         &self,
         name: &str,
-        params: &PluginEnableParams,
+        params: &super::params::PluginEnableParams,
     ) -> Result<(), Error> {
         let mut request = Request::new(
             Method::POST,
-            format!("/plugins/{}/enable", name),
+            format!("/plugins/{}/enable", encode_path_param(name)),
         );
         if let Some(value) = &params.timeout {
             request = request.query("timeout", value.to_string());
@@ -1438,11 +1545,11 @@ impl Client {
     pub async fn plugin_disable(
         &self,
         name: &str,
-        params: &PluginDisableParams,
+        params: &super::params::PluginDisableParams,
     ) -> Result<(), Error> {
         let mut request = Request::new(
             Method::POST,
-            format!("/plugins/{}/disable", name),
+            format!("/plugins/{}/disable", encode_path_param(name)),
         );
         if let Some(value) = &params.force {
             request = request.query("force", value.to_string());
@@ -1459,12 +1566,12 @@ impl Client {
     pub async fn plugin_upgrade(
         &self,
         name: &str,
-        params: &PluginUpgradeParams,
+        params: &super::params::PluginUpgradeParams,
         body: &Vec<super::models::PluginUpgradeBodyItem>,
-    ) -> Result<Response, Error> {
+    ) -> Result<ProgressOutput, Error> {
         let mut request = Request::new(
             Method::POST,
-            format!("/plugins/{}/upgrade", name),
+            format!("/plugins/{}/upgrade", encode_path_param(name)),
         );
         {
             let value = &params.remote;
@@ -1474,7 +1581,7 @@ impl Client {
             request = request.text_header("X-Registry-Auth", &value.to_string())?;
         }
         let request = request.json(body)?;
-        self.transport.send(request).await
+        self.transport.send_progress(request).await
     }
 
     /// Create a plugin
@@ -1484,8 +1591,8 @@ impl Client {
     /// Since API 1.25.
     pub async fn plugin_create(
         &self,
-        params: &PluginCreateParams,
-        body: impl Into<moby_api_runtime::client::Body>,
+        params: &super::params::PluginCreateParams,
+        body: impl Into<Body>,
     ) -> Result<(), Error> {
         let mut request = Request::new(Method::POST, "/plugins/create");
         {
@@ -1505,9 +1612,12 @@ impl Client {
     /// Push a plugin to the registry.
     ///
     /// Since API 1.25.
-    pub async fn plugin_push(&self, name: &str) -> Result<Response, Error> {
-        let request = Request::new(Method::POST, format!("/plugins/{}/push", name));
-        self.transport.send(request).await
+    pub async fn plugin_push(&self, name: &str) -> Result<ProgressOutput, Error> {
+        let request = Request::new(
+            Method::POST,
+            format!("/plugins/{}/push", encode_path_param(name)),
+        );
+        self.transport.send_progress(request).await
     }
 
     /// Configure a plugin
@@ -1516,7 +1626,10 @@ impl Client {
     ///
     /// Since API 1.25.
     pub async fn plugin_set(&self, name: &str, body: &Vec<String>) -> Result<(), Error> {
-        let request = Request::new(Method::POST, format!("/plugins/{}/set", name));
+        let request = Request::new(
+            Method::POST,
+            format!("/plugins/{}/set", encode_path_param(name)),
+        );
         let request = request.json(body)?;
         self.transport.send(request).await?;
         Ok(())
@@ -1527,7 +1640,7 @@ impl Client {
     /// `GET /nodes`
     pub async fn node_list(
         &self,
-        params: &NodeListParams,
+        params: &super::params::NodeListParams,
     ) -> Result<Vec<super::models::Node>, Error> {
         let mut request = Request::new(Method::GET, "/nodes");
         if let Some(value) = &params.filters {
@@ -1540,7 +1653,10 @@ impl Client {
     ///
     /// `GET /nodes/{id}`
     pub async fn node_inspect(&self, id: &str) -> Result<super::models::Node, Error> {
-        let request = Request::new(Method::GET, format!("/nodes/{}", id));
+        let request = Request::new(
+            Method::GET,
+            format!("/nodes/{}", encode_path_param(id)),
+        );
         self.transport.send_json(request).await
     }
 
@@ -1550,9 +1666,12 @@ impl Client {
     pub async fn node_delete(
         &self,
         id: &str,
-        params: &NodeDeleteParams,
+        params: &super::params::NodeDeleteParams,
     ) -> Result<(), Error> {
-        let mut request = Request::new(Method::DELETE, format!("/nodes/{}", id));
+        let mut request = Request::new(
+            Method::DELETE,
+            format!("/nodes/{}", encode_path_param(id)),
+        );
         if let Some(value) = &params.force {
             request = request.query("force", value.to_string());
         }
@@ -1566,10 +1685,13 @@ impl Client {
     pub async fn node_update(
         &self,
         id: &str,
-        params: &NodeUpdateParams,
+        params: &super::params::NodeUpdateParams,
         body: &super::models::NodeSpec,
     ) -> Result<(), Error> {
-        let mut request = Request::new(Method::POST, format!("/nodes/{}/update", id));
+        let mut request = Request::new(
+            Method::POST,
+            format!("/nodes/{}/update", encode_path_param(id)),
+        );
         {
             let value = &params.version;
             request = request.query("version", value.to_string());
@@ -1617,7 +1739,10 @@ impl Client {
     /// Leave a swarm
     ///
     /// `POST /swarm/leave`
-    pub async fn swarm_leave(&self, params: &SwarmLeaveParams) -> Result<(), Error> {
+    pub async fn swarm_leave(
+        &self,
+        params: &super::params::SwarmLeaveParams,
+    ) -> Result<(), Error> {
         let mut request = Request::new(Method::POST, "/swarm/leave");
         if let Some(value) = &params.force {
             request = request.query("force", value.to_string());
@@ -1631,7 +1756,7 @@ impl Client {
     /// `POST /swarm/update`
     pub async fn swarm_update(
         &self,
-        params: &SwarmUpdateParams,
+        params: &super::params::SwarmUpdateParams,
         body: &super::models::SwarmSpec,
     ) -> Result<(), Error> {
         let mut request = Request::new(Method::POST, "/swarm/update");
@@ -1685,7 +1810,7 @@ impl Client {
     /// `GET /services`
     pub async fn service_list(
         &self,
-        params: &ServiceListParams,
+        params: &super::params::ServiceListParams,
     ) -> Result<Vec<super::models::Service>, Error> {
         let mut request = Request::new(Method::GET, "/services");
         if let Some(value) = &params.filters {
@@ -1699,7 +1824,7 @@ impl Client {
     /// `POST /services/create`
     pub async fn service_create(
         &self,
-        params: &ServiceCreateParams,
+        params: &super::params::ServiceCreateParams,
         body: &super::models::ServiceCreateBody,
     ) -> Result<super::models::ServiceCreateResponse, Error> {
         let mut request = Request::new(Method::POST, "/services/create");
@@ -1717,7 +1842,10 @@ impl Client {
         &self,
         id: &str,
     ) -> Result<super::models::Service, Error> {
-        let request = Request::new(Method::GET, format!("/services/{}", id));
+        let request = Request::new(
+            Method::GET,
+            format!("/services/{}", encode_path_param(id)),
+        );
         self.transport.send_json(request).await
     }
 
@@ -1725,7 +1853,10 @@ impl Client {
     ///
     /// `DELETE /services/{id}`
     pub async fn service_delete(&self, id: &str) -> Result<(), Error> {
-        let request = Request::new(Method::DELETE, format!("/services/{}", id));
+        let request = Request::new(
+            Method::DELETE,
+            format!("/services/{}", encode_path_param(id)),
+        );
         self.transport.send(request).await?;
         Ok(())
     }
@@ -1736,10 +1867,13 @@ impl Client {
     pub async fn service_update(
         &self,
         id: &str,
-        params: &ServiceUpdateParams,
+        params: &super::params::ServiceUpdateParams,
         body: &super::models::ServiceUpdateBody,
     ) -> Result<super::models::ServiceUpdateResponse, Error> {
-        let mut request = Request::new(Method::POST, format!("/services/{}/update", id));
+        let mut request = Request::new(
+            Method::POST,
+            format!("/services/{}/update", encode_path_param(id)),
+        );
         {
             let value = &params.version;
             request = request.query("version", value.to_string());
@@ -1769,9 +1903,12 @@ impl Client {
     pub async fn service_logs(
         &self,
         id: &str,
-        params: &ServiceLogsParams,
-    ) -> Result<Response, Error> {
-        let mut request = Request::new(Method::GET, format!("/services/{}/logs", id));
+        params: &super::params::ServiceLogsParams,
+    ) -> Result<Hijacked, Error> {
+        let mut request = Request::new(
+            Method::GET,
+            format!("/services/{}/logs", encode_path_param(id)),
+        );
         if let Some(value) = &params.details {
             request = request.query("details", value.to_string());
         }
@@ -1793,7 +1930,7 @@ impl Client {
         if let Some(value) = &params.tail {
             request = request.query("tail", value.to_string());
         }
-        self.transport.send(request).await
+        self.transport.upgrade(request, TtySource::Service(id.to_owned())).await
     }
 
     /// List tasks
@@ -1801,7 +1938,7 @@ impl Client {
     /// `GET /tasks`
     pub async fn task_list(
         &self,
-        params: &TaskListParams,
+        params: &super::params::TaskListParams,
     ) -> Result<Vec<super::models::Task>, Error> {
         let mut request = Request::new(Method::GET, "/tasks");
         if let Some(value) = &params.filters {
@@ -1814,7 +1951,10 @@ impl Client {
     ///
     /// `GET /tasks/{id}`
     pub async fn task_inspect(&self, id: &str) -> Result<super::models::Task, Error> {
-        let request = Request::new(Method::GET, format!("/tasks/{}", id));
+        let request = Request::new(
+            Method::GET,
+            format!("/tasks/{}", encode_path_param(id)),
+        );
         self.transport.send_json(request).await
     }
 
@@ -1825,7 +1965,7 @@ impl Client {
     /// Since API 1.25.
     pub async fn secret_list(
         &self,
-        params: &SecretListParams,
+        params: &super::params::SecretListParams,
     ) -> Result<Vec<super::models::Secret>, Error> {
         let mut request = Request::new(Method::GET, "/secrets");
         if let Some(value) = &params.filters {
@@ -1857,7 +1997,10 @@ impl Client {
         &self,
         id: &str,
     ) -> Result<super::models::Secret, Error> {
-        let request = Request::new(Method::GET, format!("/secrets/{}", id));
+        let request = Request::new(
+            Method::GET,
+            format!("/secrets/{}", encode_path_param(id)),
+        );
         self.transport.send_json(request).await
     }
 
@@ -1867,7 +2010,10 @@ impl Client {
     ///
     /// Since API 1.25.
     pub async fn secret_delete(&self, id: &str) -> Result<(), Error> {
-        let request = Request::new(Method::DELETE, format!("/secrets/{}", id));
+        let request = Request::new(
+            Method::DELETE,
+            format!("/secrets/{}", encode_path_param(id)),
+        );
         self.transport.send(request).await?;
         Ok(())
     }
@@ -1880,10 +2026,13 @@ impl Client {
     pub async fn secret_update(
         &self,
         id: &str,
-        params: &SecretUpdateParams,
+        params: &super::params::SecretUpdateParams,
         body: &super::models::SecretSpec,
     ) -> Result<(), Error> {
-        let mut request = Request::new(Method::POST, format!("/secrets/{}/update", id));
+        let mut request = Request::new(
+            Method::POST,
+            format!("/secrets/{}/update", encode_path_param(id)),
+        );
         {
             let value = &params.version;
             request = request.query("version", value.to_string());
@@ -1894,1049 +2043,41 @@ impl Client {
     }
 }
 
-/// Query and header parameters of [`Client::container_list`].
-#[derive(Debug, Clone, Default)]
-pub struct ContainerListParams {
-    /// Return all containers. By default, only running containers are shown
+/// The answers of [`Client::container_start`] that are not errors, one per status the spec names.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ContainerStartOutcome {
+    /// no error
     ///
-    /// Query parameter `all`.
+    /// Status 204.
+    NoContent,
+    /// container already started
     ///
-    /// Defaults to `false`.
-    pub all: Option<bool>,
-    /// Return this number of most recently created containers, including non-running ones.
-    ///
-    /// Query parameter `limit`.
-    pub limit: Option<i64>,
-    /// Return the size of container as fields `SizeRw` and `SizeRootFs`.
-    ///
-    /// Query parameter `size`.
-    ///
-    /// Defaults to `false`.
-    pub size: Option<bool>,
-    /// Filters to process on the container list, encoded as JSON (a `map[string][]string`). For example, `{"status": ["paused"]}` will only return paused containers. Available filters:
-    ///
-    /// - `ancestor`=(`<image-name>[:<tag>]`, `<image id>`, or `<image@digest>`)
-    /// - `before`=(`<container id>` or `<container name>`)
-    /// - `expose`=(`<port>[/<proto>]`|`<startport-endport>/[<proto>]`)
-    /// - `exited=<int>` containers with exit code of `<int>`
-    /// - `health`=(`starting`|`healthy`|`unhealthy`|`none`)
-    /// - `id=<ID>` a container's ID
-    /// - `isolation=`(`default`|`process`|`hyperv`) (Windows daemon only)
-    /// - `is-task=`(`true`|`false`)
-    /// - `label=key` or `label="key=value"` of a container label
-    /// - `name=<name>` a container's name
-    /// - `network`=(`<network id>` or `<network name>`)
-    /// - `publish`=(`<port>[/<proto>]`|`<startport-endport>/[<proto>]`)
-    /// - `since`=(`<container id>` or `<container name>`)
-    /// - `status=`(`created`|`restarting`|`running`|`removing`|`paused`|`exited`|`dead`)
-    /// - `volume`=(`<volume name>` or `<mount point destination>`)
-    ///
-    /// Query parameter `filters`.
-    pub filters: Option<String>,
+    /// Status 304.
+    NotModified,
 }
 
-/// Query and header parameters of [`Client::container_create`].
-#[derive(Debug, Clone, Default)]
-pub struct ContainerCreateParams {
-    /// Assign the specified name to the container. Must match `/?[a-zA-Z0-9_-]+`.
+/// The answers of [`Client::container_stop`] that are not errors, one per status the spec names.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ContainerStopOutcome {
+    /// no error
     ///
-    /// Query parameter `name`.
-    pub name: Option<String>,
+    /// Status 204.
+    NoContent,
+    /// container already stopped
+    ///
+    /// Status 304.
+    NotModified,
 }
 
-/// Query and header parameters of [`Client::container_inspect`].
-#[derive(Debug, Clone, Default)]
-pub struct ContainerInspectParams {
-    /// Return the size of container as fields `SizeRw` and `SizeRootFs`
-    ///
-    /// Query parameter `size`.
-    ///
-    /// Defaults to `false`.
-    pub size: Option<bool>,
-}
-
-/// Query and header parameters of [`Client::container_top`].
-#[derive(Debug, Clone, Default)]
-pub struct ContainerTopParams {
-    /// The arguments to pass to `ps`. For example, `aux`
-    ///
-    /// Query parameter `ps_args`.
-    ///
-    /// Defaults to `"-ef"`.
-    pub ps_args: Option<String>,
-}
-
-/// Query and header parameters of [`Client::container_logs`].
-#[derive(Debug, Clone, Default)]
-pub struct ContainerLogsParams {
-    /// Return the logs as a stream.
-    ///
-    /// This will return a `101` HTTP response with a `Connection: upgrade` header, then hijack the HTTP connection to send raw output. For more information about hijacking and the stream format, [see the documentation for the attach endpoint](#operation/ContainerAttach).
-    ///
-    /// Query parameter `follow`.
-    ///
-    /// Defaults to `false`.
-    pub follow: Option<bool>,
-    /// Return logs from `stdout`
-    ///
-    /// Query parameter `stdout`.
-    ///
-    /// Defaults to `false`.
-    pub stdout: Option<bool>,
-    /// Return logs from `stderr`
-    ///
-    /// Query parameter `stderr`.
-    ///
-    /// Defaults to `false`.
-    pub stderr: Option<bool>,
-    /// Only return logs since this time, as a UNIX timestamp
-    ///
-    /// Query parameter `since`.
-    ///
-    /// Defaults to `0`.
-    pub since: Option<i64>,
-    /// Add timestamps to every log line
-    ///
-    /// Query parameter `timestamps`.
-    ///
-    /// Defaults to `false`.
-    pub timestamps: Option<bool>,
-    /// Only return this number of log lines from the end of the logs. Specify as an integer or `all` to output all log lines.
-    ///
-    /// Query parameter `tail`.
-    ///
-    /// Defaults to `"all"`.
-    pub tail: Option<String>,
-}
-
-/// Query and header parameters of [`Client::container_stats`].
-#[derive(Debug, Clone, Default)]
-pub struct ContainerStatsParams {
-    /// Stream the output. If false, the stats will be output once and then it will disconnect.
-    ///
-    /// Query parameter `stream`.
-    ///
-    /// Defaults to `true`.
-    pub stream: Option<bool>,
-}
-
-/// Query and header parameters of [`Client::container_resize`].
-#[derive(Debug, Clone, Default)]
-pub struct ContainerResizeParams {
-    /// Height of the tty session in characters
-    ///
-    /// Query parameter `h`.
-    pub h: i64,
-    /// Width of the tty session in characters
-    ///
-    /// Query parameter `w`.
-    pub w: i64,
-}
-
-/// Query and header parameters of [`Client::container_start`].
-#[derive(Debug, Clone, Default)]
-pub struct ContainerStartParams {
-    /// Override the key sequence for detaching a container. Format is a single character `[a-Z]` or `ctrl-<value>` where `<value>` is one of: `a-z`, `@`, `^`, `[`, `,` or `_`.
-    ///
-    /// Query parameter `detachKeys`.
-    pub detach_keys: Option<String>,
-}
-
-/// Query and header parameters of [`Client::container_stop`].
-#[derive(Debug, Clone, Default)]
-pub struct ContainerStopParams {
-    /// Number of seconds to wait before killing the container
-    ///
-    /// Query parameter `t`.
-    pub t: Option<i64>,
-}
-
-/// Query and header parameters of [`Client::container_restart`].
-#[derive(Debug, Clone, Default)]
-pub struct ContainerRestartParams {
-    /// Number of seconds to wait before killing the container
-    ///
-    /// Query parameter `t`.
-    pub t: Option<i64>,
-}
-
-/// Query and header parameters of [`Client::container_kill`].
-#[derive(Debug, Clone, Default)]
-pub struct ContainerKillParams {
-    /// Signal to send to the container as an integer or string (e.g. `SIGINT`)
-    ///
-    /// Query parameter `signal`.
-    ///
-    /// Defaults to `"SIGKILL"`.
-    pub signal: Option<String>,
-}
-
-/// Query and header parameters of [`Client::container_rename`].
-#[derive(Debug, Clone, Default)]
-pub struct ContainerRenameParams {
-    /// New name for the container
-    ///
-    /// Query parameter `name`.
-    pub name: String,
-}
-
-/// Query and header parameters of [`Client::container_attach`].
-#[derive(Debug, Clone, Default)]
-pub struct ContainerAttachParams {
-    /// Override the key sequence for detaching a container.Format is a single character `[a-Z]` or `ctrl-<value>` where `<value>` is one of: `a-z`, `@`, `^`, `[`, `,` or `_`.
-    ///
-    /// Query parameter `detachKeys`.
-    pub detach_keys: Option<String>,
-    /// Replay previous logs from the container.
-    ///
-    /// This is useful for attaching to a container that has started and you want to output everything since the container started.
-    ///
-    /// If `stream` is also enabled, once all the previous output has been returned, it will seamlessly transition into streaming current output.
-    ///
-    /// Query parameter `logs`.
-    ///
-    /// Defaults to `false`.
-    pub logs: Option<bool>,
-    /// Stream attached streams from the time the request was made onwards
-    ///
-    /// Query parameter `stream`.
-    ///
-    /// Defaults to `false`.
-    pub stream: Option<bool>,
-    /// Attach to `stdin`
-    ///
-    /// Query parameter `stdin`.
-    ///
-    /// Defaults to `false`.
-    pub stdin: Option<bool>,
-    /// Attach to `stdout`
-    ///
-    /// Query parameter `stdout`.
-    ///
-    /// Defaults to `false`.
-    pub stdout: Option<bool>,
-    /// Attach to `stderr`
-    ///
-    /// Query parameter `stderr`.
-    ///
-    /// Defaults to `false`.
-    pub stderr: Option<bool>,
-}
-
-/// Query and header parameters of [`Client::container_attach_websocket`].
-#[derive(Debug, Clone, Default)]
-pub struct ContainerAttachWebsocketParams {
-    /// Override the key sequence for detaching a container.Format is a single character `[a-Z]` or `ctrl-<value>` where `<value>` is one of: `a-z`, `@`, `^`, `[`, `,`, or `_`.
-    ///
-    /// Query parameter `detachKeys`.
-    pub detach_keys: Option<String>,
-    /// Return logs
-    ///
-    /// Query parameter `logs`.
-    ///
-    /// Defaults to `false`.
-    pub logs: Option<bool>,
-    /// Return stream
-    ///
-    /// Query parameter `stream`.
-    ///
-    /// Defaults to `false`.
-    pub stream: Option<bool>,
-}
-
-/// Query and header parameters of [`Client::container_delete`].
-#[derive(Debug, Clone, Default)]
-pub struct ContainerDeleteParams {
-    /// Remove anonymous volumes associated with the container.
-    ///
-    /// Query parameter `v`.
-    ///
-    /// Defaults to `false`.
-    pub v: Option<bool>,
-    /// If the container is running, kill it before removing it.
-    ///
-    /// Query parameter `force`.
-    ///
-    /// Defaults to `false`.
-    pub force: Option<bool>,
-    /// Remove the specified link associated with the container.
-    ///
-    /// Query parameter `link`.
-    ///
-    /// Defaults to `false`.
-    pub link: Option<bool>,
-}
-
-/// Query and header parameters of [`Client::container_archive`].
-#[derive(Debug, Clone, Default)]
-pub struct ContainerArchiveParams {
-    /// Resource in the container’s filesystem to archive.
-    ///
-    /// Query parameter `path`.
-    pub path: String,
-}
-
-/// Query and header parameters of [`Client::put_container_archive`].
-#[derive(Debug, Clone, Default)]
-pub struct PutContainerArchiveParams {
-    /// Path to a directory in the container to extract the archive’s contents into.
-    ///
-    /// Query parameter `path`.
-    pub path: String,
-    /// If “1”, “true”, or “True” then it will be an error if unpacking the given content would cause an existing directory to be replaced with a non-directory and vice versa.
-    ///
-    /// Query parameter `noOverwriteDirNonDir`.
-    pub no_overwrite_dir_non_dir: Option<String>,
-}
-
-/// Query and header parameters of [`Client::container_archive_info`].
-#[derive(Debug, Clone, Default)]
-pub struct ContainerArchiveInfoParams {
-    /// Resource in the container’s filesystem to archive.
-    ///
-    /// Query parameter `path`.
-    pub path: String,
-}
-
-/// Query and header parameters of [`Client::container_prune`].
-#[derive(Debug, Clone, Default)]
-pub struct ContainerPruneParams {
-    /// Filters to process on the prune list, encoded as JSON (a `map[string][]string`).
-    ///
-    /// Available filters:
-    /// - `until=<timestamp>` Prune containers created before this timestamp. The `<timestamp>` can be Unix timestamps, date formatted timestamps, or Go duration strings (e.g. `10m`, `1h30m`) computed relative to the daemon machine’s time.
-    ///
-    /// Query parameter `filters`.
-    pub filters: Option<String>,
-}
-
-/// Query and header parameters of [`Client::image_list`].
-#[derive(Debug, Clone, Default)]
-pub struct ImageListParams {
-    /// Show all images. Only images from a final layer (no children) are shown by default.
-    ///
-    /// Query parameter `all`.
-    ///
-    /// Defaults to `false`.
-    pub all: Option<bool>,
-    /// A JSON encoded value of the filters (a `map[string][]string`) to process on the images list. Available filters:
-    ///
-    /// - `before`=(`<image-name>[:<tag>]`,  `<image id>` or `<image@digest>`)
-    /// - `dangling=true`
-    /// - `label=key` or `label="key=value"` of an image label
-    /// - `reference`=(`<image-name>[:<tag>]`)
-    /// - `since`=(`<image-name>[:<tag>]`,  `<image id>` or `<image@digest>`)
-    ///
-    /// Query parameter `filters`.
-    pub filters: Option<String>,
-    /// Show digest information as a `RepoDigests` field on each image.
-    ///
-    /// Query parameter `digests`.
-    ///
-    /// Defaults to `false`.
-    pub digests: Option<bool>,
-}
-
-/// Query and header parameters of [`Client::image_build`].
-#[derive(Debug, Clone, Default)]
-pub struct ImageBuildParams {
-    /// Path within the build context to the `Dockerfile`. This is ignored if `remote` is specified and points to an external `Dockerfile`.
-    ///
-    /// Query parameter `dockerfile`.
-    ///
-    /// Defaults to `"Dockerfile"`.
-    pub dockerfile: Option<String>,
-    /// A name and optional tag to apply to the image in the `name:tag` format. If you omit the tag the default `latest` value is assumed. You can provide several `t` parameters.
-    ///
-    /// Query parameter `t`.
-    pub t: Option<String>,
-    /// Extra hosts to add to /etc/hosts
-    ///
-    /// Query parameter `extrahosts`.
-    pub extrahosts: Option<String>,
-    /// A Git repository URI or HTTP/HTTPS context URI. If the URI points to a single text file, the file’s contents are placed into a file called `Dockerfile` and the image is built from that file. If the URI points to a tarball, the file is downloaded by the daemon and the contents therein used as the context for the build. If the URI points to a tarball and the `dockerfile` parameter is also specified, there must be a file with the corresponding path inside the tarball.
-    ///
-    /// Query parameter `remote`.
-    pub remote: Option<String>,
-    /// Suppress verbose build output.
-    ///
-    /// Query parameter `q`.
-    ///
-    /// Defaults to `false`.
-    pub q: Option<bool>,
-    /// Do not use the cache when building the image.
-    ///
-    /// Query parameter `nocache`.
-    ///
-    /// Defaults to `false`.
-    pub nocache: Option<bool>,
-    /// JSON array of images used for build cache resolution.
-    ///
-    /// Query parameter `cachefrom`.
-    pub cachefrom: Option<String>,
-    /// Attempt to pull the image even if an older image exists locally.
-    ///
-    /// Query parameter `pull`.
-    pub pull: Option<String>,
-    /// Remove intermediate containers after a successful build.
-    ///
-    /// Query parameter `rm`.
-    ///
-    /// Defaults to `true`.
-    pub rm: Option<bool>,
-    /// Always remove intermediate containers, even upon failure.
-    ///
-    /// Query parameter `forcerm`.
-    ///
-    /// Defaults to `false`.
-    pub forcerm: Option<bool>,
-    /// Set memory limit for build.
-    ///
-    /// Query parameter `memory`.
-    pub memory: Option<i64>,
-    /// Total memory (memory + swap). Set as `-1` to disable swap.
-    ///
-    /// Query parameter `memswap`.
-    pub memswap: Option<i64>,
-    /// CPU shares (relative weight).
-    ///
-    /// Query parameter `cpushares`.
-    pub cpushares: Option<i64>,
-    /// CPUs in which to allow execution (e.g., `0-3`, `0,1`).
-    ///
-    /// Query parameter `cpusetcpus`.
-    pub cpusetcpus: Option<String>,
-    /// The length of a CPU period in microseconds.
-    ///
-    /// Query parameter `cpuperiod`.
-    pub cpuperiod: Option<i64>,
-    /// Microseconds of CPU time that the container can get in a CPU period.
-    ///
-    /// Query parameter `cpuquota`.
-    pub cpuquota: Option<i64>,
-    /// JSON map of string pairs for build-time variables. Users pass these values at build-time. Docker uses the buildargs as the environment context for commands run via the `Dockerfile` RUN instruction, or for variable expansion in other `Dockerfile` instructions. This is not meant for passing secret values. [Read more about the buildargs instruction.](https://docs.docker.com/engine/reference/builder/#arg)
-    ///
-    /// Query parameter `buildargs`.
-    pub buildargs: Option<String>,
-    /// Size of `/dev/shm` in bytes. The size must be greater than 0. If omitted the system uses 64MB.
-    ///
-    /// Query parameter `shmsize`.
-    pub shmsize: Option<i64>,
-    /// Squash the resulting images layers into a single layer. *(Experimental release only.)*
-    ///
-    /// Query parameter `squash`.
-    pub squash: Option<bool>,
-    /// Arbitrary key/value labels to set on the image, as a JSON map of string pairs.
-    ///
-    /// Query parameter `labels`.
-    pub labels: Option<String>,
-    /// Sets the networking mode for the run commands during build. Supported standard values are: `bridge`, `host`, `none`, and `container:<name|id>`. Any other value is taken as a custom network's name to which this container should connect to.
-    ///
-    /// Query parameter `networkmode`.
-    pub networkmode: Option<String>,
-    /// Header `Content-type`.
-    ///
-    /// Defaults to `"application/x-tar"`.
-    pub content_type: Option<super::models::ImageBuildContentType>,
-    /// This is a base64-encoded JSON object with auth configurations for multiple registries that a build may refer to.
-    ///
-    /// The key is a registry URL, and the value is an auth configuration object, [as described in the authentication section](#section/Authentication). For example:
-    ///
-    /// ```text
-    /// {
-    ///   "docker.example.com": {
-    ///     "username": "janedoe",
-    ///     "password": "hunter2"
-    ///   },
-    ///   "https://index.docker.io/v1/": {
-    ///     "username": "mobydock",
-    ///     "password": "conta1n3rize14"
-    ///   }
-    /// }
-    /// ```
-    ///
-    /// Only the registry domain name (and port if not the default 443) are required. However, for legacy reasons, the Docker Hub registry must be specified with both a `https://` prefix and a `/v1/` suffix even though Docker will prefer to use the v2 registry API.
-    ///
-    /// Header `X-Registry-Config`.
-    pub x_registry_config: Option<String>,
-}
-
-/// Query and header parameters of [`Client::image_create`].
-#[derive(Debug, Clone, Default)]
-pub struct ImageCreateParams {
-    /// Name of the image to pull. The name may include a tag or digest. This parameter may only be used when pulling an image. The pull is cancelled if the HTTP connection is closed.
-    ///
-    /// Query parameter `fromImage`.
-    pub from_image: Option<String>,
-    /// Source to import. The value may be a URL from which the image can be retrieved or `-` to read the image from the request body. This parameter may only be used when importing an image.
-    ///
-    /// Query parameter `fromSrc`.
-    pub from_src: Option<String>,
-    /// Repository name given to an image when it is imported. The repo may include a tag. This parameter may only be used when importing an image.
-    ///
-    /// Query parameter `repo`.
-    pub repo: Option<String>,
-    /// Tag or digest. If empty when pulling an image, this causes all tags for the given image to be pulled.
-    ///
-    /// Query parameter `tag`.
-    pub tag: Option<String>,
-    /// A base64-encoded auth configuration. [See the authentication section for details.](#section/Authentication)
-    ///
-    /// Header `X-Registry-Auth`.
-    pub x_registry_auth: Option<String>,
-}
-
-/// Query and header parameters of [`Client::image_push`].
-#[derive(Debug, Clone, Default)]
-pub struct ImagePushParams {
-    /// Tag of the image to push. For example, `latest`. If no tag is provided,
-    /// all tags of the given image that are present in the local image store
-    /// are pushed.
-    ///
-    /// Query parameter `tag`.
-    pub tag: Option<String>,
-    /// A base64-encoded auth configuration. [See the authentication section for details.](#section/Authentication)
-    ///
-    /// Header `X-Registry-Auth`.
-    pub x_registry_auth: String,
-}
-
-/// Query and header parameters of [`Client::image_tag`].
-#[derive(Debug, Clone, Default)]
-pub struct ImageTagParams {
-    /// The repository to tag in. For example, `someuser/someimage`.
-    ///
-    /// Query parameter `repo`.
-    pub repo: Option<String>,
-    /// The name of the new tag.
-    ///
-    /// Query parameter `tag`.
-    pub tag: Option<String>,
-}
-
-/// Query and header parameters of [`Client::image_delete`].
-#[derive(Debug, Clone, Default)]
-pub struct ImageDeleteParams {
-    /// Remove the image even if it is being used by stopped containers or has other tags
-    ///
-    /// Query parameter `force`.
-    ///
-    /// Defaults to `false`.
-    pub force: Option<bool>,
-    /// Do not delete untagged parent images
-    ///
-    /// Query parameter `noprune`.
-    ///
-    /// Defaults to `false`.
-    pub noprune: Option<bool>,
-}
-
-/// Query and header parameters of [`Client::image_search`].
-#[derive(Debug, Clone, Default)]
-pub struct ImageSearchParams {
-    /// Term to search
-    ///
-    /// Query parameter `term`.
-    pub term: String,
-    /// Maximum number of results to return
-    ///
-    /// Query parameter `limit`.
-    pub limit: Option<i64>,
-    /// A JSON encoded value of the filters (a `map[string][]string`) to process on the images list. Available filters:
-    ///
-    /// - `is-automated=(true|false)`
-    /// - `is-official=(true|false)`
-    /// - `stars=<number>` Matches images that has at least 'number' stars.
-    ///
-    /// Query parameter `filters`.
-    pub filters: Option<String>,
-}
-
-/// Query and header parameters of [`Client::image_prune`].
-#[derive(Debug, Clone, Default)]
-pub struct ImagePruneParams {
-    /// Filters to process on the prune list, encoded as JSON (a `map[string][]string`). Available filters:
-    ///
-    /// - `dangling=<boolean>` When set to `true` (or `1`), prune only
-    ///   unused *and* untagged images. When set to `false`
-    ///   (or `0`), all unused images are pruned.
-    /// - `until=<string>` Prune images created before this timestamp. The `<timestamp>` can be Unix timestamps, date formatted timestamps, or Go duration strings (e.g. `10m`, `1h30m`) computed relative to the daemon machine’s time.
-    ///
-    /// Query parameter `filters`.
-    pub filters: Option<String>,
-}
-
-/// Query and header parameters of [`Client::image_commit`].
-#[derive(Debug, Clone, Default)]
-pub struct ImageCommitParams {
-    /// The ID or name of the container to commit
-    ///
-    /// Query parameter `container`.
-    pub container: Option<String>,
-    /// Repository name for the created image
-    ///
-    /// Query parameter `repo`.
-    pub repo: Option<String>,
-    /// Tag name for the create image
-    ///
-    /// Query parameter `tag`.
-    pub tag: Option<String>,
-    /// Commit message
-    ///
-    /// Query parameter `comment`.
-    pub comment: Option<String>,
-    /// Author of the image (e.g., `John Hannibal Smith <hannibal@a-team.com>`)
-    ///
-    /// Query parameter `author`.
-    pub author: Option<String>,
-    /// Whether to pause the container before committing
-    ///
-    /// Query parameter `pause`.
-    ///
-    /// Defaults to `true`.
-    pub pause: Option<bool>,
-    /// `Dockerfile` instructions to apply while committing
-    ///
-    /// Query parameter `changes`.
-    pub changes: Option<String>,
-}
-
-/// Query and header parameters of [`Client::system_events`].
-#[derive(Debug, Clone, Default)]
-pub struct SystemEventsParams {
-    /// Show events created since this timestamp then stream new events.
-    ///
-    /// Query parameter `since`.
-    pub since: Option<String>,
-    /// Show events created until this timestamp then stop streaming.
-    ///
-    /// Query parameter `until`.
-    pub until: Option<String>,
-    /// A JSON encoded value of filters (a `map[string][]string`) to process on the event list. Available filters:
-    ///
-    /// - `container=<string>` container name or ID
-    /// - `daemon=<string>` daemon name or ID
-    /// - `event=<string>` event type
-    /// - `image=<string>` image name or ID
-    /// - `label=<string>` image or container label
-    /// - `network=<string>` network name or ID
-    /// - `plugin`=&lt;string> plugin name or ID
-    /// - `type=<string>` object to filter by, one of `container`, `image`, `volume`, `network`, or `daemon`
-    /// - `volume=<string>` volume name or ID
-    ///
-    /// Query parameter `filters`.
-    pub filters: Option<String>,
-}
-
-/// Query and header parameters of [`Client::image_get_all`].
-#[derive(Debug, Clone, Default)]
-pub struct ImageGetAllParams {
-    /// Image names to filter by
-    ///
-    /// Query parameter `names`.
-    pub names: Option<Vec<String>>,
-}
-
-/// Query and header parameters of [`Client::image_load`].
-#[derive(Debug, Clone, Default)]
-pub struct ImageLoadParams {
-    /// Suppress progress details during load.
-    ///
-    /// Query parameter `quiet`.
-    ///
-    /// Defaults to `false`.
-    pub quiet: Option<bool>,
-}
-
-/// Query and header parameters of [`Client::exec_resize`].
-#[derive(Debug, Clone, Default)]
-pub struct ExecResizeParams {
-    /// Height of the TTY session in characters
-    ///
-    /// Query parameter `h`.
-    pub h: i64,
-    /// Width of the TTY session in characters
-    ///
-    /// Query parameter `w`.
-    pub w: i64,
-}
-
-/// Query and header parameters of [`Client::volume_list`].
-#[derive(Debug, Clone, Default)]
-pub struct VolumeListParams {
-    /// JSON encoded value of the filters (a `map[string][]string`) to
-    /// process on the volumes list. Available filters:
-    ///
-    /// - `dangling=<boolean>` When set to `true` (or `1`), returns all
-    ///   volumes that are not in use by a container. When set to `false`
-    ///   (or `0`), only volumes that are in use by one or more
-    ///   containers are returned.
-    /// - `driver=<volume-driver-name>` Matches volumes based on their driver.
-    /// - `label=<key>` or `label=<key>:<value>` Matches volumes based on
-    ///   the presence of a `label` alone or a `label` and a value.
-    /// - `name=<volume-name>` Matches all or part of a volume name.
-    ///
-    /// Query parameter `filters`.
-    pub filters: Option<String>,
-}
-
-/// Query and header parameters of [`Client::volume_delete`].
-#[derive(Debug, Clone, Default)]
-pub struct VolumeDeleteParams {
-    /// Force the removal of the volume
-    ///
-    /// Query parameter `force`.
-    ///
-    /// Defaults to `false`.
-    pub force: Option<bool>,
-}
-
-/// Query and header parameters of [`Client::volume_prune`].
-#[derive(Debug, Clone, Default)]
-pub struct VolumePruneParams {
-    /// Filters to process on the prune list, encoded as JSON (a `map[string][]string`).
-    ///
-    /// Available filters:
-    ///
-    /// Query parameter `filters`.
-    pub filters: Option<String>,
-}
-
-/// Query and header parameters of [`Client::network_list`].
-#[derive(Debug, Clone, Default)]
-pub struct NetworkListParams {
-    /// JSON encoded value of the filters (a `map[string][]string`) to process on the networks list. Available filters:
-    ///
-    /// - `driver=<driver-name>` Matches a network's driver.
-    /// - `id=<network-id>` Matches all or part of a network ID.
-    /// - `label=<key>` or `label=<key>=<value>` of a network label.
-    /// - `name=<network-name>` Matches all or part of a network name.
-    /// - `type=["custom"|"builtin"]` Filters networks by type. The `custom` keyword returns all user-defined networks.
-    ///
-    /// Query parameter `filters`.
-    pub filters: Option<String>,
-}
-
-/// Query and header parameters of [`Client::network_inspect`].
-#[derive(Debug, Clone, Default)]
-pub struct NetworkInspectParams {
-    /// Detailed inspect output for troubleshooting
-    ///
-    /// Query parameter `verbose`.
-    ///
-    /// Defaults to `false`.
-    pub verbose: Option<bool>,
-}
-
-/// Query and header parameters of [`Client::network_prune`].
-#[derive(Debug, Clone, Default)]
-pub struct NetworkPruneParams {
-    /// Filters to process on the prune list, encoded as JSON (a `map[string][]string`).
-    ///
-    /// Available filters:
-    /// - `until=<timestamp>` Prune networks created before this timestamp. The `<timestamp>` can be Unix timestamps, date formatted timestamps, or Go duration strings (e.g. `10m`, `1h30m`) computed relative to the daemon machine’s time.
-    ///
-    /// Query parameter `filters`.
-    pub filters: Option<String>,
-}
-
-/// Query and header parameters of [`Client::plugin_list`].
-#[derive(Debug, Clone, Default)]
-pub struct PluginListParams {
-    /// A JSON encoded value of the filters (a `map[string][]string`) to process on the plugin list. Available filters:
-    ///
-    /// - `capability=<capability name>`
-    /// - `enable=<true>|<false>`
-    ///
-    /// Query parameter `filters`.
-    pub filters: Option<String>,
-}
-
-/// Query and header parameters of [`Client::get_plugin_privileges`].
-#[derive(Debug, Clone, Default)]
-pub struct GetPluginPrivilegesParams {
-    /// The name of the plugin. The `:latest` tag is optional, and is the default if omitted.
-    ///
-    /// Query parameter `remote`.
-    pub remote: String,
-}
-
-/// Query and header parameters of [`Client::plugin_pull`].
-#[derive(Debug, Clone, Default)]
-pub struct PluginPullParams {
-    /// Remote reference for plugin to install.
-    ///
-    /// The `:latest` tag is optional, and is used as the default if omitted.
-    ///
-    /// Query parameter `remote`.
-    pub remote: String,
-    /// Local name for the pulled plugin.
-    ///
-    /// The `:latest` tag is optional, and is used as the default if omitted.
-    ///
-    /// Query parameter `name`.
-    pub name: Option<String>,
-    /// A base64-encoded auth configuration to use when pulling a plugin from a registry. [See the authentication section for details.](#section/Authentication)
-    ///
-    /// Header `X-Registry-Auth`.
-    pub x_registry_auth: Option<String>,
-}
-
-/// Query and header parameters of [`Client::plugin_delete`].
-#[derive(Debug, Clone, Default)]
-pub struct PluginDeleteParams {
-    /// Disable the plugin before removing. This may result in issues if the plugin is in use by a container.
-    ///
-    /// Query parameter `force`.
-    ///
-    /// Defaults to `false`.
-    pub force: Option<bool>,
-}
-
-/// Query and header parameters of [`Client::plugin_enable`].
-#[derive(Debug, Clone, Default)]
-pub struct PluginEnableParams {
-    /// Set the HTTP client timeout (in seconds)
-    ///
-    /// Query parameter `timeout`.
-    ///
-    /// Defaults to `0`.
-    pub timeout: Option<i64>,
-}
-
-/// Query and header parameters of [`Client::plugin_disable`].
-#[derive(Debug, Clone, Default)]
-pub struct PluginDisableParams {
-    /// Force disable a plugin even if still in use.
-    ///
-    /// Query parameter `force`.
-    pub force: Option<bool>,
-}
-
-/// Query and header parameters of [`Client::plugin_upgrade`].
-#[derive(Debug, Clone, Default)]
-pub struct PluginUpgradeParams {
-    /// Remote reference to upgrade to.
-    ///
-    /// The `:latest` tag is optional, and is used as the default if omitted.
-    ///
-    /// Query parameter `remote`.
-    pub remote: String,
-    /// A base64-encoded auth configuration to use when pulling a plugin from a registry. [See the authentication section for details.](#section/Authentication)
-    ///
-    /// Header `X-Registry-Auth`.
-    pub x_registry_auth: Option<String>,
-}
-
-/// Query and header parameters of [`Client::plugin_create`].
-#[derive(Debug, Clone, Default)]
-pub struct PluginCreateParams {
-    /// The name of the plugin. The `:latest` tag is optional, and is the default if omitted.
-    ///
-    /// Query parameter `name`.
-    pub name: String,
-}
-
-/// Query and header parameters of [`Client::node_list`].
-#[derive(Debug, Clone, Default)]
-pub struct NodeListParams {
-    /// Filters to process on the nodes list, encoded as JSON (a `map[string][]string`).
-    ///
-    /// Available filters:
-    /// - `id=<node id>`
-    /// - `label=<engine label>`
-    /// - `membership=`(`accepted`|`pending`)`
-    /// - `name=<node name>`
-    /// - `role=`(`manager`|`worker`)`
-    ///
-    /// Query parameter `filters`.
-    pub filters: Option<String>,
-}
-
-/// Query and header parameters of [`Client::node_delete`].
-#[derive(Debug, Clone, Default)]
-pub struct NodeDeleteParams {
-    /// Force remove a node from the swarm
-    ///
-    /// Query parameter `force`.
-    ///
-    /// Defaults to `false`.
-    pub force: Option<bool>,
-}
-
-/// Query and header parameters of [`Client::node_update`].
-#[derive(Debug, Clone, Default)]
-pub struct NodeUpdateParams {
-    /// The version number of the node object being updated. This is required to avoid conflicting writes.
-    ///
-    /// Query parameter `version`.
-    pub version: i64,
-}
-
-/// Query and header parameters of [`Client::swarm_leave`].
-#[derive(Debug, Clone, Default)]
-pub struct SwarmLeaveParams {
-    /// Force leave swarm, even if this is the last manager or that it will break the cluster.
-    ///
-    /// Query parameter `force`.
-    ///
-    /// Defaults to `false`.
-    pub force: Option<bool>,
-}
-
-/// Query and header parameters of [`Client::swarm_update`].
-#[derive(Debug, Clone, Default)]
-pub struct SwarmUpdateParams {
-    /// The version number of the swarm object being updated. This is required to avoid conflicting writes.
-    ///
-    /// Query parameter `version`.
-    pub version: i64,
-    /// Rotate the worker join token.
-    ///
-    /// Query parameter `rotateWorkerToken`.
-    ///
-    /// Defaults to `false`.
-    pub rotate_worker_token: Option<bool>,
-    /// Rotate the manager join token.
-    ///
-    /// Query parameter `rotateManagerToken`.
-    ///
-    /// Defaults to `false`.
-    pub rotate_manager_token: Option<bool>,
-    /// Rotate the manager unlock key.
-    ///
-    /// Query parameter `rotateManagerUnlockKey`.
-    ///
-    /// Defaults to `false`.
-    pub rotate_manager_unlock_key: Option<bool>,
-}
-
-/// Query and header parameters of [`Client::service_list`].
-#[derive(Debug, Clone, Default)]
-pub struct ServiceListParams {
-    /// A JSON encoded value of the filters (a `map[string][]string`) to process on the services list. Available filters:
-    ///
-    /// - `id=<service id>`
-    /// - `label=<service label>`
-    /// - `name=<service name>`
-    ///
-    /// Query parameter `filters`.
-    pub filters: Option<String>,
-}
-
-/// Query and header parameters of [`Client::service_create`].
-#[derive(Debug, Clone, Default)]
-pub struct ServiceCreateParams {
-    /// A base64-encoded auth configuration for pulling from private registries. [See the authentication section for details.](#section/Authentication)
-    ///
-    /// Header `X-Registry-Auth`.
-    pub x_registry_auth: Option<String>,
-}
-
-/// Query and header parameters of [`Client::service_update`].
-#[derive(Debug, Clone, Default)]
-pub struct ServiceUpdateParams {
-    /// The version number of the service object being updated. This is required to avoid conflicting writes.
-    ///
-    /// Query parameter `version`.
-    pub version: i64,
-    /// If the X-Registry-Auth header is not specified, this parameter indicates where to find registry authorization credentials. The valid values are `spec` and `previous-spec`.
-    ///
-    /// Query parameter `registryAuthFrom`.
-    ///
-    /// Defaults to `"spec"`.
-    pub registry_auth_from: Option<String>,
-    /// Set to this parameter to `previous` to cause a server-side rollback to the previous service spec. The supplied spec will be ignored in this case.
-    ///
-    /// Query parameter `rollback`.
-    pub rollback: Option<String>,
-    /// A base64-encoded auth configuration for pulling from private registries. [See the authentication section for details.](#section/Authentication)
-    ///
-    /// Header `X-Registry-Auth`.
-    pub x_registry_auth: Option<String>,
-}
-
-/// Query and header parameters of [`Client::service_logs`].
-#[derive(Debug, Clone, Default)]
-pub struct ServiceLogsParams {
-    /// Show extra details provided to logs.
-    ///
-    /// Query parameter `details`.
-    ///
-    /// Defaults to `false`.
-    pub details: Option<bool>,
-    /// Return the logs as a stream.
-    ///
-    /// This will return a `101` HTTP response with a `Connection: upgrade` header, then hijack the HTTP connection to send raw output. For more information about hijacking and the stream format, [see the documentation for the attach endpoint](#operation/ContainerAttach).
-    ///
-    /// Query parameter `follow`.
-    ///
-    /// Defaults to `false`.
-    pub follow: Option<bool>,
-    /// Return logs from `stdout`
-    ///
-    /// Query parameter `stdout`.
-    ///
-    /// Defaults to `false`.
-    pub stdout: Option<bool>,
-    /// Return logs from `stderr`
-    ///
-    /// Query parameter `stderr`.
-    ///
-    /// Defaults to `false`.
-    pub stderr: Option<bool>,
-    /// Only return logs since this time, as a UNIX timestamp
-    ///
-    /// Query parameter `since`.
-    ///
-    /// Defaults to `0`.
-    pub since: Option<i64>,
-    /// Add timestamps to every log line
-    ///
-    /// Query parameter `timestamps`.
-    ///
-    /// Defaults to `false`.
-    pub timestamps: Option<bool>,
-    /// Only return this number of log lines from the end of the logs. Specify as an integer or `all` to output all log lines.
-    ///
-    /// Query parameter `tail`.
-    ///
-    /// Defaults to `"all"`.
-    pub tail: Option<String>,
-}
-
-/// Query and header parameters of [`Client::task_list`].
-#[derive(Debug, Clone, Default)]
-pub struct TaskListParams {
-    /// A JSON encoded value of the filters (a `map[string][]string`) to process on the tasks list. Available filters:
-    ///
-    /// - `desired-state=(running | shutdown | accepted)`
-    /// - `id=<task id>`
-    /// - `label=key` or `label="key=value"`
-    /// - `name=<task name>`
-    /// - `node=<node id or name>`
-    /// - `service=<service name>`
-    ///
-    /// Query parameter `filters`.
-    pub filters: Option<String>,
-}
-
-/// Query and header parameters of [`Client::secret_list`].
-#[derive(Debug, Clone, Default)]
-pub struct SecretListParams {
-    /// A JSON encoded value of the filters (a `map[string][]string`) to process on the secrets list. Available filters:
-    ///
-    /// - `names=<secret name>`
-    ///
-    /// Query parameter `filters`.
-    pub filters: Option<String>,
-}
-
-/// Query and header parameters of [`Client::secret_update`].
-#[derive(Debug, Clone, Default)]
-pub struct SecretUpdateParams {
-    /// The version number of the secret object being updated. This is required to avoid conflicting writes.
-    ///
-    /// Query parameter `version`.
-    pub version: i64,
+/// The answers of [`Client::system_auth`] that are not errors, one per status the spec names.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SystemAuthOutcome {
+    /// An identity token was generated successfully.
+    ///
+    /// Status 200.
+    Ok(super::models::SystemAuthResponse),
+    /// No error
+    ///
+    /// Status 204.
+    NoContent,
 }

@@ -6,38 +6,35 @@ use quote::{format_ident, quote};
 
 use super::docs;
 use super::models::{availability, ident, NamedPath, TypeRenderer};
+use super::params::{non_path_params, params_struct_name, path_params};
 use crate::ir::history::operation_key;
 use crate::ir::naming::field_name;
-use crate::ir::{ContentKind, History, Operation, ParamLocation, Parameter, Status, TypeExpr};
+use crate::ir::{ContentKind, History, Operation, ParamLocation, Parameter, Response, Status, TypeExpr};
 
 /// `client.rs` of one version.
 pub fn version_client(history: &History, spec_index: usize) -> TokenStream {
     let spec = &history.specs[spec_index];
     let r = TypeRenderer { history, spec_index, named: NamedPath::VersionModels, uses_map: std::cell::Cell::new(false) };
-    let minor = proc_macro2::Literal::u16_unsuffixed(u16::from(spec.version.minor));
     let mut methods = Vec::new();
-    let mut params_structs = Vec::new();
+    let mut outcome_enums = Vec::new();
     for op in &spec.operations {
-        let (method, params) = operation(history, &r, op);
+        let (method, outcome_enum) = operation(history, &r, op);
         methods.push(method);
-        params_structs.extend(params);
+        outcome_enums.extend(outcome_enum);
     }
-    let map_use = r.uses_map.get().then(|| {
-        quote!(
-            use std::collections::HashMap;
-        )
-    });
+    let map_use = r.uses_map.get().then(|| quote!(use std::collections::HashMap;));
+    let runtime_use = runtime_imports(&methods);
     let header = docs::inner(&format!(
-        "The client of Engine API v{}: one method per operation.\n\nRequests carry the `/vX.Y` prefix; the version is negotiated with the engine on the first request (downgrade only) unless `DOCKER_API_VERSION` pins it. Operations whose body is a stream, a tar archive or a hijacked connection return the raw [`Response`] for now.",
+        "The client of Engine API v{}: one method per operation.\n\nRequests carry the `/vX.Y` prefix; the version is negotiated with the engine on the first request (downgrade only) unless `DOCKER_API_VERSION` pins it. Streams come back as `futures::Stream`s of typed items (log chunks, JSON lines, progress messages, bytes), attach and exec start as a hijacked connection with an output stream and a stdin writer.",
         spec.version
     ));
     quote! {
         #header
         #map_use
-        use moby_api_runtime::client::{header, ApiVersion, Error, Method, Request, Response, Transport};
+        #runtime_use
+        use moby_api_runtime::path::encode_path_param;
 
-        /// The API version this module was generated from: the most it asks the engine for.
-        pub const API_VERSION: ApiVersion = ApiVersion::new(1, #minor);
+        use super::API_VERSION;
 
         /// A Docker Engine client speaking this API version.
         #[derive(Debug, Clone)]
@@ -64,19 +61,163 @@ pub fn version_client(history: &History, spec_index: usize) -> TokenStream {
             #(#methods)*
         }
 
-        #(#params_structs)*
+        #(#outcome_enums)*
     }
 }
 
-fn params_struct_name(op: &Operation) -> proc_macro2::Ident {
-    format_ident!("{}Params", crate::ir::naming::type_name(std::slice::from_ref(&op.id)))
+/// `use moby_api_runtime::client::{…}` with exactly the names the methods mention, so the
+/// generated module has no unused imports in any version.
+fn runtime_imports(methods: &[TokenStream]) -> TokenStream {
+    const NAMES: &[&str] = &[
+        "Body", "ByteStream", "Error", "Hijacked", "JsonLinesOutput", "LogOutput", "Method", "PathStat", "ProgressOutput", "Request",
+        "Response", "Transport", "TtySource", "header",
+    ];
+    let mut used = std::collections::BTreeSet::new();
+    used.insert("Transport");
+    used.insert("Error");
+    for method in methods {
+        collect_idents(method.clone(), &mut |name| {
+            if let Some(n) = NAMES.iter().find(|n| **n == name) {
+                used.insert(n);
+            }
+        });
+    }
+    let names = used.iter().map(|n| ident(n));
+    quote!(use moby_api_runtime::client::{#(#names),*};)
+}
+
+pub(super) fn collect_idents(tokens: TokenStream, f: &mut impl FnMut(&str)) {
+    for tree in tokens {
+        match tree {
+            proc_macro2::TokenTree::Ident(i) => f(&i.to_string()),
+            proc_macro2::TokenTree::Group(g) => collect_idents(g.stream(), f),
+            _ => {}
+        }
+    }
+}
+
+/// What a successful call returns, decided by the operation's content kinds and statuses.
+enum Outcome {
+    /// A hijacked connection (attach, exec start): output stream and stdin writer.
+    Hijack(TokenStream),
+    /// One response kind.
+    Single { ty: TokenStream, finish: TokenStream },
+    /// Several non-error statuses: a generated enum, one variant per status.
+    Statuses { name: proc_macro2::Ident, variants: Vec<StatusVariant> },
+}
+
+struct StatusVariant {
+    code: u16,
+    name: proc_macro2::Ident,
+    payload: Option<TokenStream>,
+    read: TokenStream,
+    doc: TokenStream,
+}
+
+/// Which lookup tells the runtime whether a log or hijacked stream has a TTY, when the
+/// Content-Type does not say (below API 1.42).
+fn tty_source(op: &Operation) -> TokenStream {
+    let id = path_params(op).first().map(|p| ident(&p.name));
+    match (op.path.split('/').nth(1), id) {
+        (Some("containers"), Some(id)) => quote!(TtySource::Container(#id.to_owned())),
+        (Some("exec"), Some(id)) => quote!(TtySource::Exec(#id.to_owned())),
+        (Some("services"), Some(id)) => quote!(TtySource::Service(#id.to_owned())),
+        (Some("tasks"), Some(id)) => quote!(TtySource::Task(#id.to_owned())),
+        _ => quote!(TtySource::Known(false)),
+    }
+}
+
+fn is_success(status: Status) -> bool {
+    matches!(status, Status::Code(200..=399))
+}
+
+fn outcome(r: &TypeRenderer<'_>, op: &Operation) -> Outcome {
+    if op.responses.iter().any(|resp| resp.content == ContentKind::Upgrade) && op.path.split('/').nth(1) != Some("session") {
+        let tty = tty_source(op);
+        return Outcome::Hijack(quote!(self.transport.upgrade(request, #tty).await));
+    }
+    let successes: Vec<&Response> = op.responses.iter().filter(|resp| is_success(resp.status) && resp.content != ContentKind::Upgrade).collect();
+    if successes.len() > 1 && successes.iter().all(|resp| matches!(resp.content, ContentKind::Empty | ContentKind::Json | ContentKind::Text)) {
+        let name = format_ident!("{}Outcome", crate::ir::naming::type_name(std::slice::from_ref(&op.id)));
+        let outcome = &name;
+        let variants = successes
+            .iter()
+            .filter_map(|resp| {
+                let Status::Code(code) = resp.status else { return None };
+                let variant = format_ident!("{}", status_variant_name(code));
+                let doc = docs::outer(&docs::paragraphs([resp.description.as_deref(), Some(&format!("Status {code}."))]));
+                let (payload, read) = match (&resp.content, &resp.ty) {
+                    (ContentKind::Json, Some(ty)) => {
+                        let ty = r.render(ty);
+                        (Some(ty), quote!(Ok(#outcome::#variant(serde_json::from_slice(&response.bytes().await.map_err(Error::Transport)?)?))))
+                    }
+                    (ContentKind::Text, _) => (Some(quote!(String)), quote!(Ok(#outcome::#variant(response.text().await.map_err(Error::Transport)?)))),
+                    _ => (None, quote!(Ok(#outcome::#variant))),
+                };
+                Some(StatusVariant { code, name: variant, payload, read, doc })
+            })
+            .collect();
+        return Outcome::Statuses { name, variants };
+    }
+    let Some(resp) = successes.first() else {
+        return Outcome::Single { ty: quote!(Response), finish: quote!(self.transport.send(request).await) };
+    };
+    let (ty, finish) = match resp.content {
+        ContentKind::Json if resp.ty.is_some() => {
+            let ty = r.render(resp.ty.as_ref().expect("checked"));
+            (quote!(#ty), quote!(self.transport.send_json(request).await))
+        }
+        ContentKind::Text => (quote!(String), quote!(self.transport.send(request).await?.text().await.map_err(Error::Transport))),
+        ContentKind::Empty if resp.headers.iter().any(|h| h.name.eq_ignore_ascii_case("X-Docker-Container-Path-Stat")) => {
+            (quote!(PathStat), quote!(PathStat::from_headers(self.transport.send(request).await?.headers())))
+        }
+        ContentKind::Empty => (quote!(()), quote! { self.transport.send(request).await?; Ok(()) }),
+        ContentKind::Multiplexed => {
+            let tty = tty_source(op);
+            (quote!(LogOutput), quote!(self.transport.send_logs(request, #tty).await))
+        }
+        ContentKind::JsonLines => {
+            let item = resp.ty.as_ref().map_or_else(|| quote!(serde_json::Value), |t| r.render(t));
+            (quote!(JsonLinesOutput<#item>), quote!(self.transport.send_json_lines(request).await))
+        }
+        ContentKind::JsonProgress => (quote!(ProgressOutput), quote!(self.transport.send_progress(request).await)),
+        ContentKind::Tar | ContentKind::Binary => (quote!(ByteStream), quote!(self.transport.send_bytes(request).await)),
+        _ => (quote!(Response), quote!(self.transport.send(request).await)),
+    };
+    Outcome::Single { ty, finish }
+}
+
+/// The variant name of a status code, after its reason phrase.
+pub fn status_variant_name(code: u16) -> String {
+    match code {
+        101 => "SwitchingProtocols".into(),
+        200 => "Ok".into(),
+        201 => "Created".into(),
+        202 => "Accepted".into(),
+        204 => "NoContent".into(),
+        206 => "PartialContent".into(),
+        301 => "MovedPermanently".into(),
+        302 => "Found".into(),
+        304 => "NotModified".into(),
+        400 => "BadRequest".into(),
+        401 => "Unauthorized".into(),
+        403 => "Forbidden".into(),
+        404 => "NotFound".into(),
+        406 => "NotAcceptable".into(),
+        409 => "Conflict".into(),
+        413 => "PayloadTooLarge".into(),
+        500 => "InternalServerError".into(),
+        501 => "NotImplemented".into(),
+        503 => "ServiceUnavailable".into(),
+        other => format!("Status{other}"),
+    }
 }
 
 fn operation(history: &History, r: &TypeRenderer<'_>, op: &Operation) -> (TokenStream, Option<TokenStream>) {
     let method_name = ident(&field_name(&op.id));
     let http_method = format_ident!("{}", op.method.as_str());
-    let path_params: Vec<&Parameter> = op.parameters.iter().filter(|p| p.location == ParamLocation::Path).collect();
-    let other_params: Vec<&Parameter> = op.parameters.iter().filter(|p| p.location != ParamLocation::Path).collect();
+    let path_params = path_params(op);
+    let other_params = non_path_params(op);
 
     // The path, with each `{name}` filled from the argument of that name.
     let mut fmt = String::new();
@@ -88,7 +229,8 @@ fn operation(history: &History, r: &TypeRenderer<'_>, op: &Operation) -> (TokenS
         fmt.push_str("{}");
         let wire = &rest[start + 1..end];
         if let Some(p) = path_params.iter().find(|p| p.wire_name == wire) {
-            fmt_args.push(ident(&p.name));
+            let name = ident(&p.name);
+            fmt_args.push(quote!(encode_path_param(#name)));
         }
         rest = &rest[(end + 1).min(rest.len())..];
     }
@@ -99,7 +241,7 @@ fn operation(history: &History, r: &TypeRenderer<'_>, op: &Operation) -> (TokenS
     });
 
     let params_name = params_struct_name(op);
-    let params_arg = (!other_params.is_empty()).then(|| quote!(params: &#params_name,));
+    let params_arg = (!other_params.is_empty()).then(|| quote!(params: &super::params::#params_name,));
     let apply_params = other_params.iter().map(|p| apply_param(r, p));
 
     let (body_arg, body_apply) = match &op.request_body {
@@ -115,24 +257,46 @@ fn operation(history: &History, r: &TypeRenderer<'_>, op: &Operation) -> (TokenS
                 .cloned()
                 .unwrap_or_else(|| "application/octet-stream".into());
             (
-                Some(quote!(body: impl Into<moby_api_runtime::client::Body>,)),
+                Some(quote!(body: impl Into<Body>,)),
                 Some(quote!(let request = request.body(body, header::HeaderValue::from_static(#media));)),
             )
         }
         _ => (None, None),
     };
 
-    let success = op.responses.iter().find(|resp| matches!(resp.status, Status::Code(200..=299)));
-    let (ret, finish) = match success {
-        Some(resp) if resp.content == ContentKind::Json && resp.ty.is_some() => {
-            let ty = r.render(resp.ty.as_ref().expect("checked"));
-            (quote!(#ty), quote!(self.transport.send_json(request).await))
+    let mut extra = None;
+    let (ret, finish) = match outcome(r, op) {
+        Outcome::Hijack(finish) => (quote!(Hijacked), finish),
+        Outcome::Single { ty, finish } => (ty, finish),
+        Outcome::Statuses { name, variants } => {
+            let arms = variants.iter().map(|v| {
+                let (code, read) = (v.code, &v.read);
+                quote!(#code => #read,)
+            });
+            let defs = variants.iter().map(|v| {
+                let (vname, doc) = (&v.name, &v.doc);
+                match &v.payload {
+                    Some(ty) => quote!(#doc #vname(#ty),),
+                    None => quote!(#doc #vname,),
+                }
+            });
+            let doc = docs::outer(&format!("The answers of [`Client::{}`] that are not errors, one per status the spec names.", field_name(&op.id)));
+            extra = Some(quote! {
+                #doc
+                #[derive(Debug, Clone, PartialEq)]
+                pub enum #name { #(#defs)* }
+            });
+            (
+                quote!(#name),
+                quote! {
+                    let response = self.transport.send(request).await?;
+                    match response.status().as_u16() {
+                        #(#arms)*
+                        _ => Err(Error::from_response(response).await),
+                    }
+                },
+            )
         }
-        Some(resp) if resp.content == ContentKind::Text => {
-            (quote!(String), quote!(self.transport.send(request).await?.text().await.map_err(Error::Transport)))
-        }
-        Some(resp) if resp.content == ContentKind::Empty => (quote!(()), quote! { self.transport.send(request).await?; Ok(()) }),
-        _ => (quote!(Response), quote!(self.transport.send(request).await)),
     };
 
     let versions = history.operations.get(&operation_key(op)).map(|h| h.versions);
@@ -153,28 +317,7 @@ fn operation(history: &History, r: &TypeRenderer<'_>, op: &Operation) -> (TokenS
             #finish
         }
     };
-
-    let params = (!other_params.is_empty()).then(|| {
-        let fields = other_params.iter().map(|p| {
-            let name = ident(&p.name);
-            let ty = r.render(&p.ty);
-            let ty = if p.required { ty } else { quote!(Option<#ty>) };
-            let location = if p.location == ParamLocation::Header { "Header" } else { "Query parameter" };
-            let default = p.default.as_ref().map(|d| format!("Defaults to `{d}`."));
-            let wire = format!("{location} `{}`.", p.wire_name);
-            let doc = docs::outer(&docs::paragraphs([p.description.as_deref(), Some(wire.as_str()), default.as_deref()]));
-            quote! { #doc pub #name: #ty, }
-        });
-        let doc = docs::outer(&format!("Query and header parameters of [`Client::{}`].", field_name(&op.id)));
-        quote! {
-            #doc
-            #[derive(Debug, Clone, Default)]
-            pub struct #params_name {
-                #(#fields)*
-            }
-        }
-    });
-    (method, params)
+    (method, extra)
 }
 
 /// Adds one query or header parameter to `request`, following Docker's conventions.
@@ -195,13 +338,12 @@ fn apply_param(r: &TypeRenderer<'_>, p: &Parameter) -> TokenStream {
             let text = to_text(quote!(value), &p.ty);
             quote! { request = request.text_header(#wire, &#text)?; }
         }
-        (TypeExpr::Array(item), _) if p.collection_format.as_deref() == Some("multi") => {
-            let text = to_text(quote!(item), item);
-            quote! { for item in value { request = request.query(#wire, #text); } }
-        }
+        // The daemon reads every list parameter as repeated keys (NOTES.md, "Query
+        // conventions"), whatever `collectionFormat` the spec gives; `changes` items contain
+        // commas, so joining them would corrupt them.
         (TypeExpr::Array(item), _) => {
             let text = to_text(quote!(item), item);
-            quote! { request = request.query(#wire, value.iter().map(|item| #text).collect::<Vec<_>>().join(",")); }
+            quote! { for item in value { request = request.query(#wire, #text); } }
         }
         (ty, _) => {
             let text = to_text(quote!(value), ty);

@@ -4,6 +4,8 @@ pub mod client;
 pub mod docs;
 pub mod format;
 pub mod models;
+pub mod params;
+pub mod server;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -126,19 +128,29 @@ pub fn emit_crate(history: &History, templates: &Path) -> Result<Vec<Unit>, Diag
             spec.operations.len(),
             spec.types.len()
         ));
+        let minor = proc_macro2::Literal::u16_unsuffixed(u16::from(spec.version.minor));
         units.push(Unit::rust(
             format!("generated/src/{v}/mod.rs"),
             quote! {
                 #doc
                 pub mod models;
+                pub mod params;
                 #[cfg(feature = "client")]
                 pub mod client;
+                #[cfg(feature = "server")]
+                pub mod server;
                 #[cfg(feature = "roundtrip")]
                 pub mod roundtrip;
+
+                /// The API version this module was generated from: the most its client asks
+                /// the engine for, and what its server presents.
+                pub const API_VERSION: moby_api_runtime::version::ApiVersion = moby_api_runtime::version::ApiVersion::new(1, #minor);
             },
         ));
         units.push(Unit::rust(format!("generated/src/{v}/models.rs"), models::version_models(history, i)));
+        units.push(Unit::rust(format!("generated/src/{v}/params.rs"), params::version_params(history, i)));
         units.push(Unit::rust(format!("generated/src/{v}/client.rs"), client::version_client(history, i)));
+        units.push(Unit::rust(format!("generated/src/{v}/server.rs"), server::version_server(history, i)));
         units.push(Unit::rust(format!("generated/src/{v}/roundtrip.rs"), models::version_roundtrip(history, i)));
     }
     Ok(units)

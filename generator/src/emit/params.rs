@@ -1,0 +1,91 @@
+//! Emits each version's `params.rs`: one struct per operation holding its query and header
+//! parameters. The client takes it as an argument and the server hands it to the
+//! implementation, so both sides name a parameter the same way.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::docs;
+use super::models::{ident, NamedPath, TypeRenderer};
+use crate::ir::naming::field_name;
+use crate::ir::{History, Operation, ParamLocation, Parameter, Scalar, TypeExpr};
+
+/// The name of an operation's parameter struct: `ContainerListParams`.
+pub fn params_struct_name(op: &Operation) -> proc_macro2::Ident {
+    format_ident!("{}Params", crate::ir::naming::type_name(std::slice::from_ref(&op.id)))
+}
+
+/// The query and header parameters of `op`, in spec order.
+pub fn non_path_params(op: &Operation) -> Vec<&Parameter> {
+    op.parameters.iter().filter(|p| p.location != ParamLocation::Path).collect()
+}
+
+/// The operation's path parameters, in spec order.
+pub fn path_params(op: &Operation) -> Vec<&Parameter> {
+    op.parameters.iter().filter(|p| p.location == ParamLocation::Path).collect()
+}
+
+/// `filters` is JSON on the wire although the spec types it as a string; both sides use the
+/// runtime's [`Filters`](moby_api_runtime::filters::Filters), which reads both wire forms.
+pub fn is_filters(p: &Parameter) -> bool {
+    p.wire_name == "filters" && p.location == ParamLocation::Query && p.ty == TypeExpr::Scalar(Scalar::String)
+}
+
+/// The Rust type of a parameter's value (without the `Option` of optional ones).
+pub fn param_type(r: &TypeRenderer<'_>, p: &Parameter) -> TokenStream {
+    if is_filters(p) {
+        quote!(moby_api_runtime::filters::Filters)
+    } else {
+        r.render(&p.ty)
+    }
+}
+
+/// `params.rs` of one version.
+pub fn version_params(history: &History, spec_index: usize) -> TokenStream {
+    let spec = &history.specs[spec_index];
+    let r = TypeRenderer { history, spec_index, named: NamedPath::VersionModels, uses_map: std::cell::Cell::new(false) };
+    let structs: Vec<TokenStream> = spec.operations.iter().filter_map(|op| params_struct(&r, op)).collect();
+    let map_use = r.uses_map.get().then(|| quote!(use std::collections::HashMap;));
+    let header = docs::inner(&format!(
+        "The query and header parameters of each operation of Engine API v{}, one struct per operation (`ContainerListParams` for `ContainerList`). The client sends them and the server parses them into the same structs. Every optional parameter is an `Option`; `Default` leaves them all unset, so the engine's defaults apply.",
+        spec.version
+    ));
+    quote! {
+        #header
+        #map_use
+
+        #(#structs)*
+    }
+}
+
+fn params_struct(r: &TypeRenderer<'_>, op: &Operation) -> Option<TokenStream> {
+    let params = non_path_params(op);
+    if params.is_empty() {
+        return None;
+    }
+    let name = params_struct_name(op);
+    let fields = params.iter().map(|p| {
+        let field = ident(&p.name);
+        let ty = param_type(r, p);
+        let ty = if p.required { ty } else { quote!(Option<#ty>) };
+        let location = if p.location == ParamLocation::Header { "Header" } else { "Query parameter" };
+        let default = p.default.as_ref().map(|d| format!("Defaults to `{d}`."));
+        let wire = format!("{location} `{}`.", p.wire_name);
+        let doc = docs::outer(&docs::paragraphs([p.description.as_deref(), Some(wire.as_str()), default.as_deref()]));
+        quote! { #doc pub #field: #ty, }
+    });
+    let doc = docs::outer(&format!(
+        "Query and header parameters of `{} {}` ({}): `Client::{}` sends them, the server trait method receives them.",
+        op.method.as_str(),
+        op.path,
+        op.id,
+        field_name(&op.id)
+    ));
+    Some(quote! {
+        #doc
+        #[derive(Debug, Clone, Default, PartialEq)]
+        pub struct #name {
+            #(#fields)*
+        }
+    })
+}
