@@ -1,7 +1,8 @@
 //! The README shows the programs of `tests/examples/` (which `cargo test` compiles); this
 //! test fails when a README copy drifts from the compiled file.
 
-const EXAMPLES: &[&str] = &["list_containers.rs", "run_and_stream_logs.rs", "exec_with_stdin.rs", "build_from_directory.rs", "minimal_server.rs"];
+const EXAMPLES: &[&str] =
+    &["list_containers.rs", "run_and_stream_logs.rs", "exec_with_stdin.rs", "build_from_directory.rs", "minimal_server.rs"];
 
 /// The example without its leading `//!` header: what the README quotes.
 fn quoted_part(source: &str) -> String {

@@ -7,10 +7,12 @@
 use std::collections::HashMap;
 use moby_api_runtime::client::{
     Body, ByteStream, Error, Hijacked, JsonLinesOutput, Method, PathStat, ProgressOutput,
-    Request, Transport, TtySource, header,
+    Request, Response, Transport, TtySource, header,
 };
 use moby_api_runtime::path::encode_path_param;
-use super::API_VERSION;
+
+/// The API version this client asks the engine for at most (negotiation only goes down).
+pub use super::API_VERSION;
 
 /// A Docker Engine client speaking this API version.
 #[derive(Debug, Clone)]
@@ -510,7 +512,7 @@ impl Client {
         &self,
         id: &str,
         params: &super::params::ContainerAttachWebsocketParams,
-    ) -> Result<Hijacked, Error> {
+    ) -> Result<Response, Error> {
         let mut request = Request::new(
             Method::GET,
             format!("/containers/{}/attach/ws", encode_path_param(id)),
@@ -524,7 +526,7 @@ impl Client {
         if let Some(value) = &params.stream {
             request = request.query("stream", value.to_string());
         }
-        self.transport.upgrade(request, TtySource::Container(id.to_owned())).await
+        self.transport.send(request).await
     }
 
     /// Wait for a container

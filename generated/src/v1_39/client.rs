@@ -10,7 +10,9 @@ use moby_api_runtime::client::{
     Request, Response, Transport, TtySource, header,
 };
 use moby_api_runtime::path::encode_path_param;
-use super::API_VERSION;
+
+/// The API version this client asks the engine for at most (negotiation only goes down).
+pub use super::API_VERSION;
 
 /// A Docker Engine client speaking this API version.
 #[derive(Debug, Clone)]
@@ -555,7 +557,7 @@ impl Client {
         &self,
         id: &str,
         params: &super::params::ContainerAttachWebsocketParams,
-    ) -> Result<Hijacked, Error> {
+    ) -> Result<Response, Error> {
         let mut request = Request::new(
             Method::GET,
             format!("/containers/{}/attach/ws", encode_path_param(id)),
@@ -569,7 +571,7 @@ impl Client {
         if let Some(value) = &params.stream {
             request = request.query("stream", value.to_string());
         }
-        self.transport.upgrade(request, TtySource::Container(id.to_owned())).await
+        self.transport.send(request).await
     }
 
     /// Wait for a container

@@ -34,7 +34,8 @@ pub fn version_client(history: &History, spec_index: usize) -> TokenStream {
         #runtime_use
         use moby_api_runtime::path::encode_path_param;
 
-        use super::API_VERSION;
+        /// The API version this client asks the engine for at most (negotiation only goes down).
+        pub use super::API_VERSION;
 
         /// A Docker Engine client speaking this API version.
         #[derive(Debug, Clone)]
@@ -132,7 +133,13 @@ fn is_success(status: Status) -> bool {
 }
 
 fn outcome(r: &TypeRenderer<'_>, op: &Operation) -> Outcome {
-    if op.responses.iter().any(|resp| resp.content == ContentKind::Upgrade) && op.path.split('/').nth(1) != Some("session") {
+    // `Upgrade: tcp` hijacks only; the websocket attach and the session's h2c upgrade speak
+    // other protocols over the connection, so their callers get the raw response.
+    let other_protocol = op.path.ends_with("/ws") || op.path.split('/').nth(1) == Some("session");
+    if op.responses.iter().any(|resp| resp.content == ContentKind::Upgrade) {
+        if other_protocol {
+            return Outcome::Single { ty: quote!(Response), finish: quote!(self.transport.send(request).await) };
+        }
         let tty = tty_source(op);
         return Outcome::Hijack(quote!(self.transport.upgrade(request, #tty).await));
     }
