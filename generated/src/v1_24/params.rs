@@ -41,10 +41,14 @@ pub struct ContainerListParams {
     /// Show only containers created since Id, include non-running ones.
     ///
     /// Query parameter `since`.
+    ///
+    /// Until API 1.24 (removed in 1.25).
     pub since: Option<String>,
     /// Show only containers created before Id, include non-running ones.
     ///
     /// Query parameter `before`.
+    ///
+    /// Until API 1.24 (removed in 1.25).
     pub before: Option<String>,
 }
 
@@ -125,6 +129,8 @@ pub struct ContainerLogsParams {
     /// Query parameter `details`.
     ///
     /// Defaults to `false`.
+    ///
+    /// Until API 1.24 (removed in 1.25).
     pub details: Option<bool>,
 }
 
@@ -283,6 +289,8 @@ pub struct ContainerDeleteParams {
     /// Query parameter `link`.
     ///
     /// Defaults to `false`.
+    ///
+    /// In API versions 1.24, 1.27–1.49.
     pub link: Option<bool>,
 }
 
@@ -345,6 +353,8 @@ pub struct ImageListParams {
     /// Only return images with the specified name.
     ///
     /// Query parameter `filter`.
+    ///
+    /// Until API 1.24 (removed in 1.25).
     pub filter: Option<String>,
 }
 

@@ -370,6 +370,8 @@ pub struct ImageBuildParams {
     /// JSON array of images used for build cache resolution.
     ///
     /// Query parameter `cachefrom`.
+    ///
+    /// Since API 1.25.
     pub cachefrom: Option<String>,
     /// Attempt to pull the image even if an older image exists locally.
     ///
@@ -422,6 +424,8 @@ pub struct ImageBuildParams {
     /// Squash the resulting images layers into a single layer. *(Experimental release only.)*
     ///
     /// Query parameter `squash`.
+    ///
+    /// Since API 1.25.
     pub squash: Option<bool>,
     /// Arbitrary key/value labels to set on the image, as a JSON map of string pairs.
     ///
@@ -430,6 +434,8 @@ pub struct ImageBuildParams {
     /// Sets the networking mode for the run commands during build. Supported standard values are: `bridge`, `host`, `none`, and `container:<name|id>`. Any other value is taken as a custom network's name to which this container should connect to.
     ///
     /// Query parameter `networkmode`.
+    ///
+    /// Since API 1.25.
     pub networkmode: Option<String>,
     /// Header `Content-type`.
     ///
@@ -683,6 +689,8 @@ pub struct VolumeDeleteParams {
     /// Query parameter `force`.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.25.
     pub force: Option<bool>,
 }
 
@@ -729,6 +737,8 @@ pub struct GetPluginPrivilegesParams {
     /// The name of the plugin. The `:latest` tag is optional, and is the default if omitted.
     ///
     /// Query parameter `name`.
+    ///
+    /// Until API 1.26 (removed in 1.27).
     pub name: String,
 }
 
@@ -740,6 +750,8 @@ pub struct PluginPullParams {
     /// The `:latest` tag is optional, and is used as the default if omitted.
     ///
     /// Query parameter `remote`.
+    ///
+    /// Since API 1.25.
     pub remote: String,
     /// Local name for the pulled plugin.
     ///
@@ -761,6 +773,8 @@ pub struct PluginDeleteParams {
     /// Query parameter `force`.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.25.
     pub force: Option<bool>,
 }
 
@@ -772,6 +786,8 @@ pub struct PluginEnableParams {
     /// Query parameter `timeout`.
     ///
     /// Defaults to `0`.
+    ///
+    /// Since API 1.25.
     pub timeout: Option<i64>,
 }
 
@@ -855,6 +871,8 @@ pub struct SwarmUpdateParams {
     /// Query parameter `rotateManagerUnlockKey`.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.25.
     pub rotate_manager_unlock_key: Option<bool>,
 }
 
@@ -892,6 +910,8 @@ pub struct ServiceUpdateParams {
     /// Query parameter `registryAuthFrom`.
     ///
     /// Defaults to `"spec"`.
+    ///
+    /// Since API 1.25.
     pub registry_auth_from: Option<String>,
     /// A base64-encoded auth configuration for pulling from private registries. [See the authentication section for details.](#section/Authentication)
     ///

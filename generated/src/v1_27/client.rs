@@ -6,8 +6,8 @@
 
 use std::collections::HashMap;
 use moby_api_runtime::client::{
-    Body, ByteStream, Error, Hijacked, JsonLinesOutput, Method, PathStat, ProgressOutput,
-    Request, Response, Transport, TtySource, header,
+    Body, ByteStream, Error, Hijacked, JsonLinesOutput, LogOutput, Method, PathStat,
+    ProgressOutput, Request, Response, Transport, TtySource, header,
 };
 use moby_api_runtime::path::encode_path_param;
 
@@ -126,7 +126,7 @@ impl Client {
         &self,
         id: &str,
         params: &super::params::ContainerLogsParams,
-    ) -> Result<Hijacked, Error> {
+    ) -> Result<LogOutput, Error> {
         let mut request = Request::new(
             Method::GET,
             format!("/containers/{}/logs", encode_path_param(id)),
@@ -149,7 +149,7 @@ impl Client {
         if let Some(value) = &params.tail {
             request = request.query("tail", value.to_string());
         }
-        self.transport.upgrade(request, TtySource::Container(id.to_owned())).await
+        self.transport.send_logs(request, TtySource::Container(id.to_owned())).await
     }
 
     /// Get changes on a container’s filesystem
@@ -646,8 +646,12 @@ impl Client {
     /// Since API 1.25.
     pub async fn container_prune(
         &self,
+        params: &super::params::ContainerPruneParams,
     ) -> Result<super::models::ContainerPruneResponse, Error> {
-        let request = Request::new(Method::POST, "/containers/prune");
+        let mut request = Request::new(Method::POST, "/containers/prune");
+        if let Some(value) = &params.filters {
+            request = request.query("filters", value.to_string());
+        }
         self.transport.send_json(request).await
     }
 
@@ -1304,8 +1308,12 @@ impl Client {
     /// Since API 1.25.
     pub async fn volume_prune(
         &self,
+        params: &super::params::VolumePruneParams,
     ) -> Result<super::models::VolumePruneResponse, Error> {
-        let request = Request::new(Method::POST, "/volumes/prune");
+        let mut request = Request::new(Method::POST, "/volumes/prune");
+        if let Some(value) = &params.filters {
+            request = request.query("filters", value.to_string());
+        }
         self.transport.send_json(request).await
     }
 
@@ -1402,8 +1410,12 @@ impl Client {
     /// Since API 1.25.
     pub async fn network_prune(
         &self,
+        params: &super::params::NetworkPruneParams,
     ) -> Result<super::models::NetworkPruneResponse, Error> {
-        let request = Request::new(Method::POST, "/networks/prune");
+        let mut request = Request::new(Method::POST, "/networks/prune");
+        if let Some(value) = &params.filters {
+            request = request.query("filters", value.to_string());
+        }
         self.transport.send_json(request).await
     }
 

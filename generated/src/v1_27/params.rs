@@ -270,6 +270,8 @@ pub struct ContainerDeleteParams {
     /// Query parameter `link`.
     ///
     /// Defaults to `false`.
+    ///
+    /// In API versions 1.24, 1.27–1.49.
     pub link: Option<bool>,
 }
 
@@ -302,6 +304,17 @@ pub struct ContainerArchiveHeadParams {
     ///
     /// Query parameter `path`.
     pub path: String,
+}
+
+/// Query and header parameters of `POST /containers/prune` (ContainerPrune): `Client::container_prune` sends them, the server trait method receives them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ContainerPruneParams {
+    /// Filters to process on the prune list, encoded as JSON (a `map[string][]string`).
+    ///
+    /// Available filters:
+    ///
+    /// Query parameter `filters`.
+    pub filters: Option<moby_api_runtime::filters::Filters>,
 }
 
 /// Query and header parameters of `GET /images/json` (ImageList): `Client::image_list` sends them, the server trait method receives them.
@@ -363,6 +376,8 @@ pub struct ImageBuildParams {
     /// JSON array of images used for build cache resolution.
     ///
     /// Query parameter `cachefrom`.
+    ///
+    /// Since API 1.25.
     pub cachefrom: Option<String>,
     /// Attempt to pull the image even if an older image exists locally.
     ///
@@ -415,6 +430,8 @@ pub struct ImageBuildParams {
     /// Squash the resulting images layers into a single layer. *(Experimental release only.)*
     ///
     /// Query parameter `squash`.
+    ///
+    /// Since API 1.25.
     pub squash: Option<bool>,
     /// Arbitrary key/value labels to set on the image, as a JSON map of string pairs.
     ///
@@ -423,6 +440,8 @@ pub struct ImageBuildParams {
     /// Sets the networking mode for the run commands during build. Supported standard values are: `bridge`, `host`, `none`, and `container:<name|id>`. Any other value is taken as a custom network's name to which this container should connect to.
     ///
     /// Query parameter `networkmode`.
+    ///
+    /// Since API 1.25.
     pub networkmode: Option<String>,
     /// Header `Content-type`.
     ///
@@ -677,7 +696,20 @@ pub struct VolumeDeleteParams {
     /// Query parameter `force`.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.25.
     pub force: Option<bool>,
+}
+
+/// Query and header parameters of `POST /volumes/prune` (VolumePrune): `Client::volume_prune` sends them, the server trait method receives them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VolumePruneParams {
+    /// Filters to process on the prune list, encoded as JSON (a `map[string][]string`).
+    ///
+    /// Available filters:
+    ///
+    /// Query parameter `filters`.
+    pub filters: Option<moby_api_runtime::filters::Filters>,
 }
 
 /// Query and header parameters of `GET /networks` (NetworkList): `Client::network_list` sends them, the server trait method receives them.
@@ -695,12 +727,25 @@ pub struct NetworkListParams {
     pub filters: Option<moby_api_runtime::filters::Filters>,
 }
 
+/// Query and header parameters of `POST /networks/prune` (NetworkPrune): `Client::network_prune` sends them, the server trait method receives them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NetworkPruneParams {
+    /// Filters to process on the prune list, encoded as JSON (a `map[string][]string`).
+    ///
+    /// Available filters:
+    ///
+    /// Query parameter `filters`.
+    pub filters: Option<moby_api_runtime::filters::Filters>,
+}
+
 /// Query and header parameters of `GET /plugins/privileges` (GetPluginPrivileges): `Client::get_plugin_privileges` sends them, the server trait method receives them.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GetPluginPrivilegesParams {
     /// The name of the plugin. The `:latest` tag is optional, and is the default if omitted.
     ///
     /// Query parameter `remote`.
+    ///
+    /// Since API 1.27.
     pub remote: String,
 }
 
@@ -712,6 +757,8 @@ pub struct PluginPullParams {
     /// The `:latest` tag is optional, and is used as the default if omitted.
     ///
     /// Query parameter `remote`.
+    ///
+    /// Since API 1.25.
     pub remote: String,
     /// Local name for the pulled plugin.
     ///
@@ -733,6 +780,8 @@ pub struct PluginDeleteParams {
     /// Query parameter `force`.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.25.
     pub force: Option<bool>,
 }
 
@@ -744,6 +793,8 @@ pub struct PluginEnableParams {
     /// Query parameter `timeout`.
     ///
     /// Defaults to `0`.
+    ///
+    /// Since API 1.25.
     pub timeout: Option<i64>,
 }
 
@@ -842,6 +893,8 @@ pub struct SwarmUpdateParams {
     /// Query parameter `rotateManagerUnlockKey`.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.25.
     pub rotate_manager_unlock_key: Option<bool>,
 }
 
@@ -879,6 +932,8 @@ pub struct ServiceUpdateParams {
     /// Query parameter `registryAuthFrom`.
     ///
     /// Defaults to `"spec"`.
+    ///
+    /// Since API 1.25.
     pub registry_auth_from: Option<String>,
     /// A base64-encoded auth configuration for pulling from private registries. [See the authentication section for details.](#section/Authentication)
     ///

@@ -2620,10 +2620,6 @@ impl ContainerLogsRequest {
 /// The replies of [`ContainerApi::container_logs`], one per status the spec names; any other error is an `Err(ApiError)`.
 #[allow(clippy::large_enum_variant)]
 pub enum ContainerLogsReply {
-    /// logs returned as a stream
-    ///
-    /// Status 101.
-    SwitchingProtocols(Hijack),
     /// logs returned as a string in response body
     ///
     /// Status 200.
@@ -2645,11 +2641,8 @@ impl From<StreamBody> for ContainerLogsReply {
 }
 
 impl ContainerLogsReply {
-    fn into_response(self, context: &Context, incoming: &mut Incoming) -> Response {
+    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
         match self {
-            ContainerLogsReply::SwitchingProtocols(body) => {
-                respond::hijack(incoming, body)
-            }
             ContainerLogsReply::Ok(body) => {
                 respond::stream(StatusCode::OK, body, context)
             }
@@ -4189,11 +4182,18 @@ fn handle_container_archive_head<S: ContainerApi>(
 
 /// The request of [`ContainerApi::container_prune`]: `POST /containers/prune`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ContainerPruneRequest {}
+pub struct ContainerPruneRequest {
+    /// The query and header parameters.
+    pub params: super::params::ContainerPruneParams,
+}
+
 impl ContainerPruneRequest {
     async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
-        let _ = incoming;
-        Ok(ContainerPruneRequest {})
+        Ok(ContainerPruneRequest {
+            params: super::params::ContainerPruneParams {
+                filters: incoming.query().filters("filters")?,
+            },
+        })
     }
 }
 
@@ -6047,11 +6047,18 @@ fn handle_network_disconnect<S: NetworkApi>(
 
 /// The request of [`NetworkApi::network_prune`]: `POST /networks/prune`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct NetworkPruneRequest {}
+pub struct NetworkPruneRequest {
+    /// The query and header parameters.
+    pub params: super::params::NetworkPruneParams,
+}
+
 impl NetworkPruneRequest {
     async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
-        let _ = incoming;
-        Ok(NetworkPruneRequest {})
+        Ok(NetworkPruneRequest {
+            params: super::params::NetworkPruneParams {
+                filters: incoming.query().filters("filters")?,
+            },
+        })
     }
 }
 
@@ -9386,11 +9393,18 @@ fn handle_volume_delete<S: VolumeApi>(
 
 /// The request of [`VolumeApi::volume_prune`]: `POST /volumes/prune`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct VolumePruneRequest {}
+pub struct VolumePruneRequest {
+    /// The query and header parameters.
+    pub params: super::params::VolumePruneParams,
+}
+
 impl VolumePruneRequest {
     async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
-        let _ = incoming;
-        Ok(VolumePruneRequest {})
+        Ok(VolumePruneRequest {
+            params: super::params::VolumePruneParams {
+                filters: incoming.query().filters("filters")?,
+            },
+        })
     }
 }
 

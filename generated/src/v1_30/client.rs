@@ -6,8 +6,8 @@
 
 use std::collections::HashMap;
 use moby_api_runtime::client::{
-    Body, ByteStream, Error, Hijacked, JsonLinesOutput, Method, PathStat, ProgressOutput,
-    Request, Response, Transport, TtySource, header,
+    Body, ByteStream, Error, Hijacked, JsonLinesOutput, LogOutput, Method, PathStat,
+    ProgressOutput, Request, Response, Transport, TtySource, header,
 };
 use moby_api_runtime::path::encode_path_param;
 
@@ -126,7 +126,7 @@ impl Client {
         &self,
         id: &str,
         params: &super::params::ContainerLogsParams,
-    ) -> Result<Hijacked, Error> {
+    ) -> Result<LogOutput, Error> {
         let mut request = Request::new(
             Method::GET,
             format!("/containers/{}/logs", encode_path_param(id)),
@@ -149,7 +149,7 @@ impl Client {
         if let Some(value) = &params.tail {
             request = request.query("tail", value.to_string());
         }
-        self.transport.upgrade(request, TtySource::Container(id.to_owned())).await
+        self.transport.send_logs(request, TtySource::Container(id.to_owned())).await
     }
 
     /// Get changes on a container’s filesystem

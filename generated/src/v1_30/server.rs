@@ -3202,10 +3202,6 @@ impl ContainerLogsRequest {
 /// The replies of [`ContainerApi::container_logs`], one per status the spec names; any other error is an `Err(ApiError)`.
 #[allow(clippy::large_enum_variant)]
 pub enum ContainerLogsReply {
-    /// logs returned as a stream
-    ///
-    /// Status 101.
-    SwitchingProtocols(Hijack),
     /// logs returned as a string in response body
     ///
     /// Status 200.
@@ -3227,11 +3223,8 @@ impl From<StreamBody> for ContainerLogsReply {
 }
 
 impl ContainerLogsReply {
-    fn into_response(self, context: &Context, incoming: &mut Incoming) -> Response {
+    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
         match self {
-            ContainerLogsReply::SwitchingProtocols(body) => {
-                respond::hijack(incoming, body)
-            }
             ContainerLogsReply::Ok(body) => {
                 respond::stream(StatusCode::OK, body, context)
             }

@@ -262,6 +262,8 @@ pub struct ContainerWaitParams {
     /// Query parameter `condition`.
     ///
     /// Defaults to `"not-running"`.
+    ///
+    /// Since API 1.30.
     pub condition: Option<super::models::ContainerWaitCondition>,
 }
 
@@ -285,6 +287,8 @@ pub struct ContainerDeleteParams {
     /// Query parameter `link`.
     ///
     /// Defaults to `false`.
+    ///
+    /// In API versions 1.24, 1.27–1.49.
     pub link: Option<bool>,
 }
 
@@ -375,6 +379,8 @@ pub struct ImageBuildParams {
     /// Extra hosts to add to /etc/hosts
     ///
     /// Query parameter `extrahosts`.
+    ///
+    /// Since API 1.28.
     pub extrahosts: Option<String>,
     /// A Git repository URI or HTTP/HTTPS context URI. If the URI points to a single text file, the file’s contents are placed into a file called `Dockerfile` and the image is built from that file. If the URI points to a tarball, the file is downloaded by the daemon and the contents therein used as the context for the build. If the URI points to a tarball and the `dockerfile` parameter is also specified, there must be a file with the corresponding path inside the tarball.
     ///
@@ -395,6 +401,8 @@ pub struct ImageBuildParams {
     /// JSON array of images used for build cache resolution.
     ///
     /// Query parameter `cachefrom`.
+    ///
+    /// Since API 1.25.
     pub cachefrom: Option<String>,
     /// Attempt to pull the image even if an older image exists locally.
     ///
@@ -447,6 +455,8 @@ pub struct ImageBuildParams {
     /// Squash the resulting images layers into a single layer. *(Experimental release only.)*
     ///
     /// Query parameter `squash`.
+    ///
+    /// Since API 1.25.
     pub squash: Option<bool>,
     /// Arbitrary key/value labels to set on the image, as a JSON map of string pairs.
     ///
@@ -455,6 +465,8 @@ pub struct ImageBuildParams {
     /// Sets the networking mode for the run commands during build. Supported standard values are: `bridge`, `host`, `none`, and `container:<name|id>`. Any other value is taken as a custom network's name to which this container should connect to.
     ///
     /// Query parameter `networkmode`.
+    ///
+    /// Since API 1.25.
     pub networkmode: Option<String>,
     /// Header `Content-type`.
     ///
@@ -712,6 +724,8 @@ pub struct VolumeDeleteParams {
     /// Query parameter `force`.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.25.
     pub force: Option<bool>,
 }
 
@@ -751,10 +765,14 @@ pub struct NetworkInspectParams {
     /// Query parameter `verbose`.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.28.
     pub verbose: Option<bool>,
     /// Filter the network by scope (swarm, global, or local)
     ///
     /// Query parameter `scope`.
+    ///
+    /// Since API 1.31.
     pub scope: Option<String>,
 }
 
@@ -780,6 +798,8 @@ pub struct PluginListParams {
     /// - `enable=<true>|<false>`
     ///
     /// Query parameter `filters`.
+    ///
+    /// Since API 1.28.
     pub filters: Option<moby_api_runtime::filters::Filters>,
 }
 
@@ -789,6 +809,8 @@ pub struct GetPluginPrivilegesParams {
     /// The name of the plugin. The `:latest` tag is optional, and is the default if omitted.
     ///
     /// Query parameter `remote`.
+    ///
+    /// Since API 1.27.
     pub remote: String,
 }
 
@@ -800,6 +822,8 @@ pub struct PluginPullParams {
     /// The `:latest` tag is optional, and is used as the default if omitted.
     ///
     /// Query parameter `remote`.
+    ///
+    /// Since API 1.25.
     pub remote: String,
     /// Local name for the pulled plugin.
     ///
@@ -821,6 +845,8 @@ pub struct PluginDeleteParams {
     /// Query parameter `force`.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.25.
     pub force: Option<bool>,
 }
 
@@ -832,6 +858,8 @@ pub struct PluginEnableParams {
     /// Query parameter `timeout`.
     ///
     /// Defaults to `0`.
+    ///
+    /// Since API 1.25.
     pub timeout: Option<i64>,
 }
 
@@ -841,6 +869,8 @@ pub struct PluginDisableParams {
     /// Force disable a plugin even if still in use.
     ///
     /// Query parameter `force`.
+    ///
+    /// Since API 1.28.
     pub force: Option<bool>,
 }
 
@@ -939,6 +969,8 @@ pub struct SwarmUpdateParams {
     /// Query parameter `rotateManagerUnlockKey`.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.25.
     pub rotate_manager_unlock_key: Option<bool>,
 }
 
@@ -973,6 +1005,8 @@ pub struct ServiceInspectParams {
     /// Query parameter `insertDefaults`.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.29.
     pub insert_defaults: Option<bool>,
 }
 
@@ -988,10 +1022,14 @@ pub struct ServiceUpdateParams {
     /// Query parameter `registryAuthFrom`.
     ///
     /// Defaults to `"spec"`.
+    ///
+    /// Since API 1.25.
     pub registry_auth_from: Option<String>,
     /// Set to this parameter to `previous` to cause a server-side rollback to the previous service spec. The supplied spec will be ignored in this case.
     ///
     /// Query parameter `rollback`.
+    ///
+    /// Since API 1.28.
     pub rollback: Option<String>,
     /// A base64-encoded auth configuration for pulling from private registries. [See the authentication section for details.](#section/Authentication)
     ///

@@ -108,6 +108,8 @@ pub struct ContainerLogsParams {
     /// Query parameter `until`.
     ///
     /// Defaults to `0`.
+    ///
+    /// Since API 1.35.
     pub until: Option<i64>,
     /// Add timestamps to every log line
     ///
@@ -268,6 +270,8 @@ pub struct ContainerWaitParams {
     /// Query parameter `condition`.
     ///
     /// Defaults to `"not-running"`.
+    ///
+    /// Since API 1.30.
     pub condition: Option<super::models::ContainerWaitCondition>,
 }
 
@@ -291,6 +295,8 @@ pub struct ContainerDeleteParams {
     /// Query parameter `link`.
     ///
     /// Defaults to `false`.
+    ///
+    /// In API versions 1.24, 1.27–1.49.
     pub link: Option<bool>,
 }
 
@@ -381,6 +387,8 @@ pub struct ImageBuildParams {
     /// Extra hosts to add to /etc/hosts
     ///
     /// Query parameter `extrahosts`.
+    ///
+    /// Since API 1.28.
     pub extrahosts: Option<String>,
     /// A Git repository URI or HTTP/HTTPS context URI. If the URI points to a single text file, the file’s contents are placed into a file called `Dockerfile` and the image is built from that file. If the URI points to a tarball, the file is downloaded by the daemon and the contents therein used as the context for the build. If the URI points to a tarball and the `dockerfile` parameter is also specified, there must be a file with the corresponding path inside the tarball.
     ///
@@ -401,6 +409,8 @@ pub struct ImageBuildParams {
     /// JSON array of images used for build cache resolution.
     ///
     /// Query parameter `cachefrom`.
+    ///
+    /// Since API 1.25.
     pub cachefrom: Option<String>,
     /// Attempt to pull the image even if an older image exists locally.
     ///
@@ -457,6 +467,8 @@ pub struct ImageBuildParams {
     /// Squash the resulting images layers into a single layer. *(Experimental release only.)*
     ///
     /// Query parameter `squash`.
+    ///
+    /// Since API 1.25.
     pub squash: Option<bool>,
     /// Arbitrary key/value labels to set on the image, as a JSON map of string pairs.
     ///
@@ -465,6 +477,8 @@ pub struct ImageBuildParams {
     /// Sets the networking mode for the run commands during build. Supported standard values are: `bridge`, `host`, `none`, and `container:<name|id>`. Any other value is taken as a custom network's name to which this container should connect to.
     ///
     /// Query parameter `networkmode`.
+    ///
+    /// Since API 1.25.
     pub networkmode: Option<String>,
     /// Header `Content-type`.
     ///
@@ -496,12 +510,16 @@ pub struct ImageBuildParams {
     /// Query parameter `platform`.
     ///
     /// Defaults to `""`.
+    ///
+    /// Since API 1.34.
     pub platform: Option<String>,
     /// Target build stage
     ///
     /// Query parameter `target`.
     ///
     /// Defaults to `""`.
+    ///
+    /// Since API 1.37.
     pub target: Option<String>,
 }
 
@@ -533,6 +551,8 @@ pub struct ImageCreateParams {
     /// Query parameter `platform`.
     ///
     /// Defaults to `""`.
+    ///
+    /// Since API 1.32.
     pub platform: Option<String>,
 }
 
@@ -744,6 +764,8 @@ pub struct VolumeDeleteParams {
     /// Query parameter `force`.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.25.
     pub force: Option<bool>,
 }
 
@@ -783,10 +805,14 @@ pub struct NetworkInspectParams {
     /// Query parameter `verbose`.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.28.
     pub verbose: Option<bool>,
     /// Filter the network by scope (swarm, global, or local)
     ///
     /// Query parameter `scope`.
+    ///
+    /// Since API 1.31.
     pub scope: Option<String>,
 }
 
@@ -812,6 +838,8 @@ pub struct PluginListParams {
     /// - `enable=<true>|<false>`
     ///
     /// Query parameter `filters`.
+    ///
+    /// Since API 1.28.
     pub filters: Option<moby_api_runtime::filters::Filters>,
 }
 
@@ -821,6 +849,8 @@ pub struct GetPluginPrivilegesParams {
     /// The name of the plugin. The `:latest` tag is optional, and is the default if omitted.
     ///
     /// Query parameter `remote`.
+    ///
+    /// Since API 1.27.
     pub remote: String,
 }
 
@@ -832,6 +862,8 @@ pub struct PluginPullParams {
     /// The `:latest` tag is optional, and is used as the default if omitted.
     ///
     /// Query parameter `remote`.
+    ///
+    /// Since API 1.25.
     pub remote: String,
     /// Local name for the pulled plugin.
     ///
@@ -853,6 +885,8 @@ pub struct PluginDeleteParams {
     /// Query parameter `force`.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.25.
     pub force: Option<bool>,
 }
 
@@ -864,6 +898,8 @@ pub struct PluginEnableParams {
     /// Query parameter `timeout`.
     ///
     /// Defaults to `0`.
+    ///
+    /// Since API 1.25.
     pub timeout: Option<i64>,
 }
 
@@ -873,6 +909,8 @@ pub struct PluginDisableParams {
     /// Force disable a plugin even if still in use.
     ///
     /// Query parameter `force`.
+    ///
+    /// Since API 1.28.
     pub force: Option<bool>,
 }
 
@@ -971,6 +1009,8 @@ pub struct SwarmUpdateParams {
     /// Query parameter `rotateManagerUnlockKey`.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.25.
     pub rotate_manager_unlock_key: Option<bool>,
 }
 
@@ -1005,6 +1045,8 @@ pub struct ServiceInspectParams {
     /// Query parameter `insertDefaults`.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.29.
     pub insert_defaults: Option<bool>,
 }
 
@@ -1020,10 +1062,14 @@ pub struct ServiceUpdateParams {
     /// Query parameter `registryAuthFrom`.
     ///
     /// Defaults to `"spec"`.
+    ///
+    /// Since API 1.25.
     pub registry_auth_from: Option<String>,
     /// Set to this parameter to `previous` to cause a server-side rollback to the previous service spec. The supplied spec will be ignored in this case.
     ///
     /// Query parameter `rollback`.
+    ///
+    /// Since API 1.28.
     pub rollback: Option<String>,
     /// A base64-encoded auth configuration for pulling from private registries. [See the authentication section for details.](#section/Authentication)
     ///

@@ -112,6 +112,8 @@ pub struct ContainerLogsParams {
     /// Query parameter `until`.
     ///
     /// Defaults to `0`.
+    ///
+    /// Since API 1.35.
     pub until: Option<i64>,
     /// Add timestamps to every log line
     ///
@@ -283,6 +285,8 @@ pub struct ContainerWaitParams {
     /// Query parameter `condition`.
     ///
     /// Defaults to `"not-running"`.
+    ///
+    /// Since API 1.30.
     pub condition: Option<super::models::ContainerWaitCondition>,
 }
 
@@ -306,6 +310,8 @@ pub struct ContainerDeleteParams {
     /// Query parameter `link`.
     ///
     /// Defaults to `false`.
+    ///
+    /// In API versions 1.24, 1.27–1.49.
     pub link: Option<bool>,
 }
 
@@ -335,6 +341,8 @@ pub struct PutContainerArchiveParams {
     /// dir
     ///
     /// Query parameter `copyUIDGID`.
+    ///
+    /// Since API 1.39.
     pub copy_uidgid: Option<String>,
 }
 
@@ -406,6 +414,8 @@ pub struct ImageBuildParams {
     /// Extra hosts to add to /etc/hosts
     ///
     /// Query parameter `extrahosts`.
+    ///
+    /// Since API 1.28.
     pub extrahosts: Option<String>,
     /// A Git repository URI or HTTP/HTTPS context URI. If the URI points to a single text file, the file’s contents are placed into a file called `Dockerfile` and the image is built from that file. If the URI points to a tarball, the file is downloaded by the daemon and the contents therein used as the context for the build. If the URI points to a tarball and the `dockerfile` parameter is also specified, there must be a file with the corresponding path inside the tarball.
     ///
@@ -426,6 +436,8 @@ pub struct ImageBuildParams {
     /// JSON array of images used for build cache resolution.
     ///
     /// Query parameter `cachefrom`.
+    ///
+    /// Since API 1.25.
     pub cachefrom: Option<String>,
     /// Attempt to pull the image even if an older image exists locally.
     ///
@@ -482,6 +494,8 @@ pub struct ImageBuildParams {
     /// Squash the resulting images layers into a single layer. *(Experimental release only.)*
     ///
     /// Query parameter `squash`.
+    ///
+    /// Since API 1.25.
     pub squash: Option<bool>,
     /// Arbitrary key/value labels to set on the image, as a JSON map of string pairs.
     ///
@@ -493,6 +507,8 @@ pub struct ImageBuildParams {
     /// container should connect to.
     ///
     /// Query parameter `networkmode`.
+    ///
+    /// Since API 1.25.
     pub networkmode: Option<String>,
     /// Header `Content-type`.
     ///
@@ -524,12 +540,16 @@ pub struct ImageBuildParams {
     /// Query parameter `platform`.
     ///
     /// Defaults to `""`.
+    ///
+    /// Since API 1.34.
     pub platform: Option<String>,
     /// Target build stage
     ///
     /// Query parameter `target`.
     ///
     /// Defaults to `""`.
+    ///
+    /// Since API 1.37.
     pub target: Option<String>,
     /// BuildKit output configuration in the format of a stringified JSON array of objects.
     /// Each object must have two top-level properties: `Type` and `Attrs`.
@@ -546,6 +566,8 @@ pub struct ImageBuildParams {
     /// Query parameter `outputs`.
     ///
     /// Defaults to `""`.
+    ///
+    /// Since API 1.40.
     pub outputs: Option<String>,
     /// Version of the builder backend to use.
     ///
@@ -555,6 +577,8 @@ pub struct ImageBuildParams {
     /// Query parameter `version`.
     ///
     /// Defaults to `"1"`.
+    ///
+    /// Since API 1.38.
     pub version: Option<super::models::ImageBuildVersion>,
 }
 
@@ -564,10 +588,14 @@ pub struct BuildPruneParams {
     /// Amount of disk space in bytes to keep for cache
     ///
     /// Query parameter `keep-storage`.
+    ///
+    /// Since API 1.39.
     pub keep_storage: Option<i64>,
     /// Remove all types of build cache
     ///
     /// Query parameter `all`.
+    ///
+    /// Since API 1.39.
     pub all: Option<bool>,
     /// A JSON encoded value of the filters (a `map[string][]string`) to
     /// process on the list of build cache objects.
@@ -584,6 +612,8 @@ pub struct BuildPruneParams {
     /// - `private`
     ///
     /// Query parameter `filters`.
+    ///
+    /// Since API 1.39.
     pub filters: Option<moby_api_runtime::filters::Filters>,
 }
 
@@ -609,6 +639,8 @@ pub struct ImageCreateParams {
     /// Set commit message for imported image.
     ///
     /// Query parameter `message`.
+    ///
+    /// Since API 1.39.
     pub message: Option<String>,
     /// A base64url-encoded auth configuration.
     ///
@@ -625,12 +657,16 @@ pub struct ImageCreateParams {
     /// `CMD`|`ENTRYPOINT`|`ENV`|`EXPOSE`|`ONBUILD`|`USER`|`VOLUME`|`WORKDIR`
     ///
     /// Query parameter `changes`.
+    ///
+    /// Since API 1.40.
     pub changes: Option<Vec<String>>,
     /// Platform in the format os[/arch[/variant]]
     ///
     /// Query parameter `platform`.
     ///
     /// Defaults to `""`.
+    ///
+    /// Since API 1.32.
     pub platform: Option<String>,
 }
 
@@ -845,6 +881,8 @@ pub struct VolumeDeleteParams {
     /// Query parameter `force`.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.25.
     pub force: Option<bool>,
 }
 
@@ -891,10 +929,14 @@ pub struct NetworkInspectParams {
     /// Query parameter `verbose`.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.28.
     pub verbose: Option<bool>,
     /// Filter the network by scope (swarm, global, or local)
     ///
     /// Query parameter `scope`.
+    ///
+    /// Since API 1.31.
     pub scope: Option<String>,
 }
 
@@ -923,6 +965,8 @@ pub struct PluginListParams {
     /// - `enable=<true>|<false>`
     ///
     /// Query parameter `filters`.
+    ///
+    /// Since API 1.28.
     pub filters: Option<moby_api_runtime::filters::Filters>,
 }
 
@@ -933,6 +977,8 @@ pub struct GetPluginPrivilegesParams {
     /// default if omitted.
     ///
     /// Query parameter `remote`.
+    ///
+    /// Since API 1.27.
     pub remote: String,
 }
 
@@ -944,6 +990,8 @@ pub struct PluginPullParams {
     /// The `:latest` tag is optional, and is used as the default if omitted.
     ///
     /// Query parameter `remote`.
+    ///
+    /// Since API 1.25.
     pub remote: String,
     /// Local name for the pulled plugin.
     ///
@@ -970,6 +1018,8 @@ pub struct PluginDeleteParams {
     /// Query parameter `force`.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.25.
     pub force: Option<bool>,
 }
 
@@ -981,6 +1031,8 @@ pub struct PluginEnableParams {
     /// Query parameter `timeout`.
     ///
     /// Defaults to `0`.
+    ///
+    /// Since API 1.25.
     pub timeout: Option<i64>,
 }
 
@@ -990,6 +1042,8 @@ pub struct PluginDisableParams {
     /// Force disable a plugin even if still in use.
     ///
     /// Query parameter `force`.
+    ///
+    /// Since API 1.28.
     pub force: Option<bool>,
 }
 
@@ -1097,6 +1151,8 @@ pub struct SwarmUpdateParams {
     /// Query parameter `rotateManagerUnlockKey`.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.25.
     pub rotate_manager_unlock_key: Option<bool>,
 }
 
@@ -1138,6 +1194,8 @@ pub struct ServiceInspectParams {
     /// Query parameter `insertDefaults`.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.29.
     pub insert_defaults: Option<bool>,
 }
 
@@ -1158,12 +1216,16 @@ pub struct ServiceUpdateParams {
     /// Query parameter `registryAuthFrom`.
     ///
     /// Defaults to `"spec"`.
+    ///
+    /// Since API 1.25.
     pub registry_auth_from: Option<super::models::ServiceUpdateRegistryAuthFrom>,
     /// Set to this parameter to `previous` to cause a server-side rollback
     /// to the previous service spec. The supplied spec will be ignored in
     /// this case.
     ///
     /// Query parameter `rollback`.
+    ///
+    /// Since API 1.28.
     pub rollback: Option<String>,
     /// A base64url-encoded auth configuration for pulling from private
     /// registries.

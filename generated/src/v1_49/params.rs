@@ -78,6 +78,8 @@ pub struct ContainerCreateParams {
     /// Query parameter `platform`.
     ///
     /// Defaults to `""`.
+    ///
+    /// Since API 1.41.
     pub platform: Option<String>,
 }
 
@@ -135,6 +137,8 @@ pub struct ContainerLogsParams {
     /// Query parameter `until`.
     ///
     /// Defaults to `0`.
+    ///
+    /// Since API 1.35.
     pub until: Option<i64>,
     /// Add timestamps to every log line
     ///
@@ -167,6 +171,8 @@ pub struct ContainerStatsParams {
     /// Query parameter `one-shot`.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.41.
     pub one_shot: Option<bool>,
 }
 
@@ -200,6 +206,8 @@ pub struct ContainerStopParams {
     /// Signal to send to the container as an integer or string (e.g. `SIGINT`).
     ///
     /// Query parameter `signal`.
+    ///
+    /// Since API 1.42.
     pub signal: Option<String>,
     /// Number of seconds to wait before killing the container
     ///
@@ -213,6 +221,8 @@ pub struct ContainerRestartParams {
     /// Signal to send to the container as an integer or string (e.g. `SIGINT`).
     ///
     /// Query parameter `signal`.
+    ///
+    /// Since API 1.42.
     pub signal: Option<String>,
     /// Number of seconds to wait before killing the container
     ///
@@ -314,18 +324,24 @@ pub struct ContainerAttachWebsocketParams {
     /// Query parameter `stdin`.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.42.
     pub stdin: Option<bool>,
     /// Attach to `stdout`
     ///
     /// Query parameter `stdout`.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.42.
     pub stdout: Option<bool>,
     /// Attach to `stderr`
     ///
     /// Query parameter `stderr`.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.42.
     pub stderr: Option<bool>,
 }
 
@@ -339,6 +355,8 @@ pub struct ContainerWaitParams {
     /// Query parameter `condition`.
     ///
     /// Defaults to `"not-running"`.
+    ///
+    /// Since API 1.30.
     pub condition: Option<super::models::ContainerWaitCondition>,
 }
 
@@ -362,6 +380,8 @@ pub struct ContainerDeleteParams {
     /// Query parameter `link`.
     ///
     /// Defaults to `false`.
+    ///
+    /// In API versions 1.24, 1.27–1.49.
     pub link: Option<bool>,
 }
 
@@ -391,6 +411,8 @@ pub struct PutContainerArchiveParams {
     /// dir
     ///
     /// Query parameter `copyUIDGID`.
+    ///
+    /// Since API 1.39.
     pub copy_uidgid: Option<String>,
 }
 
@@ -444,6 +466,8 @@ pub struct ImageListParams {
     /// Query parameter `shared-size`.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.42.
     pub shared_size: Option<bool>,
     /// Show digest information as a `RepoDigests` field on each image.
     ///
@@ -456,6 +480,8 @@ pub struct ImageListParams {
     /// Query parameter `manifests`.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.47.
     pub manifests: Option<bool>,
 }
 
@@ -475,6 +501,8 @@ pub struct ImageBuildParams {
     /// Extra hosts to add to /etc/hosts
     ///
     /// Query parameter `extrahosts`.
+    ///
+    /// Since API 1.28.
     pub extrahosts: Option<String>,
     /// A Git repository URI or HTTP/HTTPS context URI. If the URI points to a single text file, the file’s contents are placed into a file called `Dockerfile` and the image is built from that file. If the URI points to a tarball, the file is downloaded by the daemon and the contents therein used as the context for the build. If the URI points to a tarball and the `dockerfile` parameter is also specified, there must be a file with the corresponding path inside the tarball.
     ///
@@ -495,6 +523,8 @@ pub struct ImageBuildParams {
     /// JSON array of images used for build cache resolution.
     ///
     /// Query parameter `cachefrom`.
+    ///
+    /// Since API 1.25.
     pub cachefrom: Option<String>,
     /// Attempt to pull the image even if an older image exists locally.
     ///
@@ -551,6 +581,8 @@ pub struct ImageBuildParams {
     /// Squash the resulting images layers into a single layer. *(Experimental release only.)*
     ///
     /// Query parameter `squash`.
+    ///
+    /// Since API 1.25.
     pub squash: Option<bool>,
     /// Arbitrary key/value labels to set on the image, as a JSON map of string pairs.
     ///
@@ -562,6 +594,8 @@ pub struct ImageBuildParams {
     /// container should connect to.
     ///
     /// Query parameter `networkmode`.
+    ///
+    /// Since API 1.25.
     pub networkmode: Option<String>,
     /// Header `Content-type`.
     ///
@@ -593,12 +627,16 @@ pub struct ImageBuildParams {
     /// Query parameter `platform`.
     ///
     /// Defaults to `""`.
+    ///
+    /// Since API 1.34.
     pub platform: Option<String>,
     /// Target build stage
     ///
     /// Query parameter `target`.
     ///
     /// Defaults to `""`.
+    ///
+    /// Since API 1.37.
     pub target: Option<String>,
     /// BuildKit output configuration in the format of a stringified JSON array of objects.
     /// Each object must have two top-level properties: `Type` and `Attrs`.
@@ -615,6 +653,8 @@ pub struct ImageBuildParams {
     /// Query parameter `outputs`.
     ///
     /// Defaults to `""`.
+    ///
+    /// Since API 1.40.
     pub outputs: Option<String>,
     /// Version of the builder backend to use.
     ///
@@ -624,6 +664,8 @@ pub struct ImageBuildParams {
     /// Query parameter `version`.
     ///
     /// Defaults to `"1"`.
+    ///
+    /// Since API 1.38.
     pub version: Option<super::models::ImageBuildVersion>,
 }
 
@@ -636,22 +678,32 @@ pub struct BuildPruneParams {
     /// > It is kept for backward compatibility and will be removed in API v1.52.
     ///
     /// Query parameter `keep-storage`.
+    ///
+    /// Since API 1.39.
     pub keep_storage: Option<i64>,
     /// Amount of disk space in bytes to keep for cache
     ///
     /// Query parameter `reserved-space`.
+    ///
+    /// Since API 1.48.
     pub reserved_space: Option<i64>,
     /// Maximum amount of disk space allowed to keep for cache
     ///
     /// Query parameter `max-used-space`.
+    ///
+    /// Since API 1.48.
     pub max_used_space: Option<i64>,
     /// Target amount of free disk space after pruning
     ///
     /// Query parameter `min-free-space`.
+    ///
+    /// Since API 1.48.
     pub min_free_space: Option<i64>,
     /// Remove all types of build cache
     ///
     /// Query parameter `all`.
+    ///
+    /// Since API 1.39.
     pub all: Option<bool>,
     /// A JSON encoded value of the filters (a `map[string][]string`) to
     /// process on the list of build cache objects.
@@ -668,6 +720,8 @@ pub struct BuildPruneParams {
     /// - `private`
     ///
     /// Query parameter `filters`.
+    ///
+    /// Since API 1.39.
     pub filters: Option<moby_api_runtime::filters::Filters>,
 }
 
@@ -698,6 +752,8 @@ pub struct ImageCreateParams {
     /// Set commit message for imported image.
     ///
     /// Query parameter `message`.
+    ///
+    /// Since API 1.39.
     pub message: Option<String>,
     /// A base64url-encoded auth configuration.
     ///
@@ -714,6 +770,8 @@ pub struct ImageCreateParams {
     /// `CMD`|`ENTRYPOINT`|`ENV`|`EXPOSE`|`ONBUILD`|`USER`|`VOLUME`|`WORKDIR`
     ///
     /// Query parameter `changes`.
+    ///
+    /// Since API 1.40.
     pub changes: Option<Vec<String>>,
     /// Platform in the format os[/arch[/variant]].
     ///
@@ -734,6 +792,8 @@ pub struct ImageCreateParams {
     /// Query parameter `platform`.
     ///
     /// Defaults to `""`.
+    ///
+    /// Since API 1.32.
     pub platform: Option<String>,
 }
 
@@ -748,6 +808,8 @@ pub struct ImageInspectParams {
     /// Query parameter `manifests`.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.48.
     pub manifests: Option<bool>,
     /// JSON-encoded OCI platform to select the platform-variant.
     /// If omitted, it defaults to any locally available platform,
@@ -764,6 +826,8 @@ pub struct ImageInspectParams {
     /// Example: `{"os": "linux", "architecture": "arm", "variant": "v5"}`
     ///
     /// Query parameter `platform`.
+    ///
+    /// Since API 1.49.
     pub platform: Option<String>,
 }
 
@@ -782,6 +846,8 @@ pub struct ImageHistoryParams {
     /// Example: `{"os": "linux", "architecture": "arm", "variant": "v5"}`
     ///
     /// Query parameter `platform`.
+    ///
+    /// Since API 1.48.
     pub platform: Option<String>,
 }
 
@@ -805,6 +871,8 @@ pub struct ImagePushParams {
     /// Example: `{"os": "linux", "architecture": "arm", "variant": "v5"}`
     ///
     /// Query parameter `platform`.
+    ///
+    /// Since API 1.46.
     pub platform: Option<String>,
     /// A base64url-encoded auth configuration.
     ///
@@ -953,6 +1021,8 @@ pub struct SystemDataUsageParams {
     /// Object types, for which to compute and return data.
     ///
     /// Query parameter `type`.
+    ///
+    /// Since API 1.42.
     pub r#type: Option<Vec<super::models::SystemDataUsageTypeItem>>,
 }
 
@@ -967,6 +1037,8 @@ pub struct ImageGetParams {
     /// Example: `{"os": "linux", "architecture": "arm", "variant": "v5"}`
     ///
     /// Query parameter `platform`.
+    ///
+    /// Since API 1.48.
     pub platform: Option<String>,
 }
 
@@ -985,6 +1057,8 @@ pub struct ImageGetAllParams {
     /// Example: `{"os": "linux", "architecture": "arm", "variant": "v5"}`
     ///
     /// Query parameter `platform`.
+    ///
+    /// Since API 1.48.
     pub platform: Option<String>,
 }
 
@@ -1005,6 +1079,8 @@ pub struct ImageLoadParams {
     /// Example: `{"os": "linux", "architecture": "arm", "variant": "v5"}`
     ///
     /// Query parameter `platform`.
+    ///
+    /// Since API 1.48.
     pub platform: Option<String>,
 }
 
@@ -1059,6 +1135,8 @@ pub struct VolumeDeleteParams {
     /// Query parameter `force`.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.25.
     pub force: Option<bool>,
 }
 
@@ -1106,10 +1184,14 @@ pub struct NetworkInspectParams {
     /// Query parameter `verbose`.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.28.
     pub verbose: Option<bool>,
     /// Filter the network by scope (swarm, global, or local)
     ///
     /// Query parameter `scope`.
+    ///
+    /// Since API 1.31.
     pub scope: Option<String>,
 }
 
@@ -1138,6 +1220,8 @@ pub struct PluginListParams {
     /// - `enable=<true>|<false>`
     ///
     /// Query parameter `filters`.
+    ///
+    /// Since API 1.28.
     pub filters: Option<moby_api_runtime::filters::Filters>,
 }
 
@@ -1148,6 +1232,8 @@ pub struct GetPluginPrivilegesParams {
     /// default if omitted.
     ///
     /// Query parameter `remote`.
+    ///
+    /// Since API 1.27.
     pub remote: String,
 }
 
@@ -1159,6 +1245,8 @@ pub struct PluginPullParams {
     /// The `:latest` tag is optional, and is used as the default if omitted.
     ///
     /// Query parameter `remote`.
+    ///
+    /// Since API 1.25.
     pub remote: String,
     /// Local name for the pulled plugin.
     ///
@@ -1185,6 +1273,8 @@ pub struct PluginDeleteParams {
     /// Query parameter `force`.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.25.
     pub force: Option<bool>,
 }
 
@@ -1196,6 +1286,8 @@ pub struct PluginEnableParams {
     /// Query parameter `timeout`.
     ///
     /// Defaults to `0`.
+    ///
+    /// Since API 1.25.
     pub timeout: Option<i64>,
 }
 
@@ -1205,6 +1297,8 @@ pub struct PluginDisableParams {
     /// Force disable a plugin even if still in use.
     ///
     /// Query parameter `force`.
+    ///
+    /// Since API 1.28.
     pub force: Option<bool>,
 }
 
@@ -1312,6 +1406,8 @@ pub struct SwarmUpdateParams {
     /// Query parameter `rotateManagerUnlockKey`.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.25.
     pub rotate_manager_unlock_key: Option<bool>,
 }
 
@@ -1333,6 +1429,8 @@ pub struct ServiceListParams {
     /// Include service status, with count of running and desired tasks.
     ///
     /// Query parameter `status`.
+    ///
+    /// Since API 1.41.
     pub status: Option<bool>,
 }
 
@@ -1357,6 +1455,8 @@ pub struct ServiceInspectParams {
     /// Query parameter `insertDefaults`.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.29.
     pub insert_defaults: Option<bool>,
 }
 
@@ -1377,12 +1477,16 @@ pub struct ServiceUpdateParams {
     /// Query parameter `registryAuthFrom`.
     ///
     /// Defaults to `"spec"`.
+    ///
+    /// Since API 1.25.
     pub registry_auth_from: Option<super::models::ServiceUpdateRegistryAuthFrom>,
     /// Set to this parameter to `previous` to cause a server-side rollback
     /// to the previous service spec. The supplied spec will be ignored in
     /// this case.
     ///
     /// Query parameter `rollback`.
+    ///
+    /// Since API 1.28.
     pub rollback: Option<String>,
     /// A base64url-encoded auth configuration for pulling from private
     /// registries.

@@ -6,7 +6,8 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::docs;
-use super::models::{ident, NamedPath, TypeRenderer};
+use super::models::{availability, ident, NamedPath, TypeRenderer};
+use crate::ir::history::{operation_key, parameter_key};
 use crate::ir::naming::field_name;
 use crate::ir::{History, Operation, ParamLocation, Parameter, Scalar, TypeExpr};
 
@@ -64,14 +65,19 @@ fn params_struct(r: &TypeRenderer<'_>, op: &Operation) -> Option<TokenStream> {
         return None;
     }
     let name = params_struct_name(op);
+    let op_history = r.history.operations.get(&operation_key(op));
     let fields = params.iter().map(|p| {
+        // Said only where the parameter's versions differ from its operation's.
+        let since = op_history.and_then(|h| {
+            h.parameters.get(&parameter_key(p)).and_then(|versions| availability(*versions, h.versions))
+        });
         let field = ident(&p.name);
         let ty = param_type(r, p);
         let ty = if p.required { ty } else { quote!(Option<#ty>) };
         let location = if p.location == ParamLocation::Header { "Header" } else { "Query parameter" };
         let default = p.default.as_ref().map(|d| format!("Defaults to `{d}`."));
         let wire = format!("{location} `{}`.", p.wire_name);
-        let doc = docs::outer(&docs::paragraphs([p.description.as_deref(), Some(wire.as_str()), default.as_deref()]));
+        let doc = docs::outer(&docs::paragraphs([p.description.as_deref(), Some(wire.as_str()), default.as_deref(), since.as_deref()]));
         quote! { #doc pub #field: #ty, }
     });
     let doc = docs::outer(&format!(

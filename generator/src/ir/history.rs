@@ -55,6 +55,11 @@ pub fn operation_key(op: &Operation) -> String {
     format!("{} {}", op.method.as_str(), op.path)
 }
 
+/// The key of a parameter in [`OperationHistory::parameters`]: `query:all`, `header:x-registry-auth`.
+pub fn parameter_key(p: &crate::ir::Parameter) -> String {
+    format!("{:?}:{}", p.location, p.wire_name).to_lowercase()
+}
+
 impl History {
     pub fn new(specs: Vec<ApiSpec>) -> History {
         let mut operations: IndexMap<String, OperationHistory> = IndexMap::new();
@@ -70,7 +75,7 @@ impl History {
                 h.versions.insert(v);
                 h.ids.entry(op.id.clone()).or_default().insert(v);
                 for p in &op.parameters {
-                    h.parameters.entry(format!("{:?}:{}", p.location, p.wire_name).to_lowercase()).or_default().insert(v);
+                    h.parameters.entry(parameter_key(p)).or_default().insert(v);
                 }
             }
             for t in &spec.types {
