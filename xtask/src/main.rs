@@ -1,6 +1,7 @@
 //! `cargo xtask`: the project's commands (codegen, bench).
 
 mod bench;
+mod bench_peers;
 mod codegen;
 mod diff;
 mod test;
@@ -68,6 +69,19 @@ enum Command {
         #[command(flatten)]
         spec: SpecArgs,
     },
+    /// Benchmark the generated client against bollard and curl on a private Docker Engine:
+    /// request rates and log throughput, as markdown tables (tests/bench).
+    BenchPeers {
+        /// Requests per run of the `/_ping` measurements (a quarter of them for `/containers/json`).
+        #[arg(long, default_value_t = 2000)]
+        requests: usize,
+        /// MiB of log output to read back.
+        #[arg(long, default_value_t = 64)]
+        log_mb: u64,
+        /// Timed runs per measurement (at least 3); each cell is their median.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
 }
 
 /// The repository root (the parent of `xtask/`).
@@ -93,6 +107,7 @@ fn main() -> ExitCode {
         Command::Matrix { spec } => codegen::matrix(&spec.inputs()),
         Command::Test { spec } => test::run(&spec.inputs()),
         Command::Bench { runs, compile, spec } => bench::run(&spec.inputs(), runs, compile),
+        Command::BenchPeers { requests, log_mb, runs } => bench_peers::run(requests, log_mb, runs),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

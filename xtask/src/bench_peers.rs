@@ -1,0 +1,99 @@
+//! `cargo xtask bench-peers`: the generated client against bollard and curl on a private
+//! Docker Engine: request rates and log throughput, as markdown tables.
+//!
+//! Starts (or reuses) the engine with tests/engine/engine.sh, builds the standalone crate
+//! tests/bench in release into target/bench (its own workspace and lock file, so bollard
+//! stays out of the main one), runs it against the engine's socket, and stops the engine
+//! again unless it was already running. A benchmark: nothing about time is asserted.
+
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use crate::root;
+
+/// The engine's state directory: short, because unix socket paths are limited to 107 bytes.
+fn engine_dir() -> PathBuf {
+    std::env::temp_dir().join("moby-api-bench-engine")
+}
+
+pub fn run(requests: usize, log_mb: u64, runs: usize) -> Result<(), String> {
+    let dir = engine_dir();
+    let was_running = answers_ping(&dir.join("docker.sock"));
+    let host = start_engine(&dir)?;
+    let result = build_and_run(&host, requests, log_mb, runs);
+    if was_running {
+        eprintln!("engine in {} was already running: left running", dir.display());
+    } else {
+        stop_engine(&dir);
+    }
+    result
+}
+
+fn build_and_run(host: &str, requests: usize, log_mb: u64, runs: usize) -> Result<(), String> {
+    let root = root();
+    let target = root.join("target/bench");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    eprintln!("building tests/bench (release) into {}", target.display());
+    let status = Command::new(&cargo)
+        .args(["build", "--release", "--manifest-path"])
+        .arg(root.join("tests/bench/Cargo.toml"))
+        .env("CARGO_TARGET_DIR", &target)
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !status.success() {
+        return Err(format!("building tests/bench failed ({status})"));
+    }
+    let status = Command::new(target.join("release/moby-api-bench"))
+        .arg("--socket")
+        .arg(host)
+        .args(["--requests", &requests.to_string(), "--log-mb", &log_mb.to_string(), "--runs", &runs.to_string()])
+        .status()
+        .map_err(|e| format!("cannot run moby-api-bench: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("moby-api-bench failed ({status})"))
+    }
+}
+
+/// `engine.sh start DIR` (which also imports busybox:test); returns its `DOCKER_HOST`.
+fn start_engine(dir: &Path) -> Result<String, String> {
+    let out = Command::new("bash")
+        .arg(root().join("tests/engine/engine.sh"))
+        .arg("start")
+        .arg(dir)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run engine.sh: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("engine.sh start {} failed ({})", dir.display(), out.status));
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    match stdout.lines().find_map(|l| l.strip_prefix("export DOCKER_HOST=")) {
+        Some(host) => Ok(host.trim().to_string()),
+        None => Err(format!("engine.sh printed no DOCKER_HOST:\n{stdout}")),
+    }
+}
+
+fn stop_engine(dir: &Path) {
+    let status = Command::new("bash").arg(root().join("tests/engine/engine.sh")).arg("stop").arg(dir).status();
+    if !status.is_ok_and(|s| s.success()) {
+        eprintln!("warning: engine.sh stop {} did not finish cleanly", dir.display());
+    }
+}
+
+/// Whether an engine answers `/_ping` on `socket` (so that this run must not stop it).
+fn answers_ping(socket: &Path) -> bool {
+    let Ok(mut stream) = UnixStream::connect(socket) else { return false };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(2)));
+    if stream.write_all(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n").is_err() {
+        return false;
+    }
+    let mut answer = Vec::new();
+    let _ = stream.take(4096).read_to_end(&mut answer);
+    answer.starts_with(b"HTTP/1.1 200") || answer.starts_with(b"HTTP/1.0 200")
+}
