@@ -170,7 +170,9 @@ fn outcome(r: &TypeRenderer<'_>, op: &Operation) -> Outcome {
         return Outcome::Single { ty: quote!(Response), finish: quote!(self.transport.send(request).await) };
     };
     let (ty, finish) = match resp.content {
-        ContentKind::Json if resp.ty.is_some() => {
+        // A deferred document is read like any other: the transport's timeout bounds the
+        // response head only, so a long wait is never cut.
+        ContentKind::Json | ContentKind::DeferredJson if resp.ty.is_some() => {
             let ty = r.render(resp.ty.as_ref().expect("checked"));
             (quote!(#ty), quote!(self.transport.send_json(request).await))
         }

@@ -371,6 +371,10 @@ fn reply_payload(r: &TypeRenderer<'_>, resp: &Response, status: &TokenStream) ->
             let ty = resp.ty.as_ref().map_or_else(|| quote!(serde_json::Value), |t| r.render(t));
             (Some(ty), quote!(respond::json(#status, &body)))
         }
+        ContentKind::DeferredJson => {
+            let ty = resp.ty.as_ref().map_or_else(|| quote!(serde_json::Value), |t| r.render(t));
+            (Some(quote!(Deferred<#ty>)), quote!(respond::deferred(#status, body)))
+        }
         ContentKind::Text => (Some(quote!(String)), quote!(respond::text(#status, body))),
         ContentKind::Upgrade => (Some(quote!(Hijack)), quote!(respond::hijack(incoming, body))),
         ContentKind::JsonLines | ContentKind::JsonProgress | ContentKind::Multiplexed | ContentKind::Tar | ContentKind::Binary => {
@@ -440,7 +444,7 @@ fn wrap_required(p: &Parameter, optional: TokenStream) -> TokenStream {
 /// `use moby_api_runtime::server::{…}` with exactly the names the module mentions.
 fn runtime_imports(items: &[TokenStream]) -> TokenStream {
     const NAMES: &[&str] =
-        &["ApiError", "BoxFuture", "Context", "Hijack", "Incoming", "Method", "RequestBody", "Response", "Route", "ServerConfig", "StatusCode", "StreamBody", "respond"];
+        &["ApiError", "BoxFuture", "Context", "Deferred", "Hijack", "Incoming", "Method", "RequestBody", "Response", "Route", "ServerConfig", "StatusCode", "StreamBody", "respond"];
     let mut used = std::collections::BTreeSet::from(["ApiError", "BoxFuture", "Context", "Incoming", "Method", "Response", "Route", "ServerConfig"]);
     for item in items {
         super::client::collect_idents(item.clone(), &mut |name| {

@@ -526,7 +526,7 @@ impl Builder<'_> {
                     Some(k) => self.content_kind_of(k, &b_ptr),
                     None => infer_content(&media_types, ty.as_ref(), false),
                 };
-                let ty = ty.filter(|_| matches!(content, ContentKind::Json | ContentKind::JsonLines | ContentKind::JsonProgress));
+                let ty = ty.filter(|_| matches!(content, ContentKind::Json | ContentKind::DeferredJson | ContentKind::JsonLines | ContentKind::JsonProgress));
                 Some(RequestBody {
                     name: body.extensions.get("x-body-name").and_then(Value::as_str).map(str::to_owned),
                     description: body.description.clone(),
@@ -612,7 +612,7 @@ impl Builder<'_> {
             };
         }
         let ty = match content {
-            ContentKind::Json | ContentKind::JsonLines | ContentKind::JsonProgress => ty,
+            ContentKind::Json | ContentKind::DeferredJson | ContentKind::JsonLines | ContentKind::JsonProgress => ty,
             ContentKind::Text => Some(TypeExpr::Scalar(Scalar::String)),
             _ => None,
         };

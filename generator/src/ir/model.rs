@@ -219,6 +219,10 @@ pub enum ContentKind {
     Empty,
     /// One JSON document.
     Json,
+    /// One JSON document that follows the status and headers only when a condition is met
+    /// (ContainerWait: the daemon flushes 200 at once, then long-polls). The Go client
+    /// sends the wait before starting the container and waits for those headers.
+    DeferredJson,
     /// One JSON document per line (events, stats).
     JsonLines,
     /// JSON progress messages (pull, push, build, load …), errors arrive as `errorDetail`.
@@ -240,6 +244,7 @@ impl ContentKind {
         Some(match text {
             "empty" => ContentKind::Empty,
             "json" => ContentKind::Json,
+            "deferred-json" => ContentKind::DeferredJson,
             "json-lines" => ContentKind::JsonLines,
             "json-progress" => ContentKind::JsonProgress,
             "multiplexed" => ContentKind::Multiplexed,

@@ -10,6 +10,7 @@
 //! - [`query`]: the query string and Docker's conventions for it ([`Query`]);
 //! - [`incoming`]: one routed request ([`Incoming`], [`Context`], [`RequestBody`]);
 //! - [`body`]: response bodies that are not one JSON document ([`StreamBody`]);
+//! - [`deferred`]: long polls, a JSON document after an early response head ([`Deferred`]);
 //! - [`hijack`]: attach and exec connections ([`Hijack`], [`Upgraded`]);
 //! - [`respond`]: typed results to HTTP responses;
 //! - [`pattern`]: greedy route templates (`/images/{name}/json`);
@@ -37,6 +38,7 @@
 
 pub mod body;
 pub mod config;
+pub mod deferred;
 pub mod dispatch;
 pub mod error;
 pub mod hijack;
@@ -55,6 +57,7 @@ pub use crate::version::ApiVersion;
 
 pub use body::StreamBody;
 pub use config::ServerConfig;
+pub use deferred::Deferred;
 pub use dispatch::{router, Route};
 pub use error::ApiError;
 pub use hijack::{Hijack, Upgraded};

@@ -8,6 +8,7 @@ use serde::Serialize;
 use tracing::Instrument;
 
 use super::body::{Kind, StreamBody};
+use super::deferred::Deferred;
 use super::error::{json_error, ApiError};
 use super::hijack::{Hijack, Upgraded};
 use super::incoming::{Context, Incoming};
@@ -37,6 +38,26 @@ pub fn json<T: Serialize>(status: StatusCode, body: &T) -> Response {
             json_error(StatusCode::INTERNAL_SERVER_ERROR, &format!("serializing the response failed: {e}"))
         }
     }
+}
+
+/// A long poll: `status` and the headers now, the JSON document (newline-terminated) when
+/// `body` resolves. A document that fails to serialize ends the body early, as the daemon's
+/// encoder would; the head cannot be taken back.
+pub fn deferred<T: Serialize + Send + 'static>(status: StatusCode, body: Deferred<T>) -> Response {
+    let document = futures_util::stream::once(async move {
+        let value = body.value.await;
+        match serde_json::to_vec(&value) {
+            Ok(mut bytes) => {
+                bytes.push(b'\n');
+                Ok(bytes::Bytes::from(bytes))
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "deferred response body failed to serialize");
+                Err(std::io::Error::other(e))
+            }
+        }
+    });
+    with_type(status, Body::from_stream(document), JSON)
 }
 
 /// No body (204, 201 without content …).

@@ -11,7 +11,7 @@ use moby_api::v1_41::models::{
     EndpointSettings, GraphDriverData, HostConfig, HostConfigLogConfig, HostConfigLogConfigType, MountPoint, MountType, NetworkSettings,
 };
 use moby_api::v1_41::server::*;
-use moby_api_runtime::server::{ApiError, Context, Hijack};
+use moby_api_runtime::server::{ApiError, Context, Deferred, Hijack};
 
 use crate::clock::{elapsed, human_duration, now_nanos, rfc3339_nanos, ZERO_TIME};
 use crate::engine::{generated_name, valid_name, Container, Endpoint, Engine, State, Status};
@@ -182,10 +182,11 @@ impl ContainerApi for Engine {
     }
 
     async fn container_wait(&self, _context: &Context, request: ContainerWaitRequest) -> Result<ContainerWaitReply, ApiError> {
-        // Only reached through `moby_api::v1_41::server::router`; `crate::router` answers this
-        // operation itself, sending the headers before the wait (see `crate::wait`).
+        // Errors (no such container, bad condition) are answered before the head; the
+        // document follows when the condition is met. `docker run` sends this wait before it
+        // starts the container and needs the head first.
         let waiting = wait_for(self, &request.id, request.params.condition)?;
-        Ok(ContainerWaitReply::Ok(waiting.await))
+        Ok(ContainerWaitReply::Ok(Deferred::new(waiting)))
     }
 
     async fn container_delete(&self, _context: &Context, request: ContainerDeleteRequest) -> Result<ContainerDeleteReply, ApiError> {

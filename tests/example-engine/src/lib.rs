@@ -37,10 +37,8 @@ mod process;
 mod shell;
 mod system;
 mod volumes;
-mod wait;
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use moby_api::v1_41::server::{
     ConfigApi, DistributionApi, NodeApi, PluginApi, PluginInspectReply, PluginInspectRequest, PluginListReply, PluginListRequest,
@@ -56,16 +54,9 @@ pub fn server_config() -> ServerConfig {
     ServerConfig::new(moby_api::v1_41::API_VERSION).server_header(format!("Docker/{ENGINE_VERSION} (linux)"))
 }
 
-/// The axum router serving `engine`: the generated routes of v1.41, except that
-/// `ContainerWait` answers its headers before waiting (see the `wait` module for why).
+/// The axum router serving `engine`: the generated routes of v1.41.
 pub fn router(engine: Engine) -> moby_api_runtime::server::axum::Router {
-    let mut routes = moby_api::v1_41::server::routes::<Engine>();
-    for route in &mut routes {
-        if route.operation == "ContainerWait" {
-            route.handler = wait::handle;
-        }
-    }
-    moby_api_runtime::server::router(Arc::new(engine), routes, server_config())
+    moby_api::v1_41::server::router_with(engine, server_config())
 }
 
 /// The `label` filter: `key` (present) or `key=value`.

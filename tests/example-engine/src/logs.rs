@@ -55,12 +55,20 @@ pub(crate) fn logs(engine: &Engine, key: &str, params: ContainerLogsParams) -> R
         return Err(ApiError::invalid_argument("Bad parameters: you must choose at least one stream"));
     }
     let (id, tty) = engine.read(|state| state.container(key).map(|c| (c.id.clone(), c.tty())))?;
-    let seconds = |s: i64| s.saturating_mul(1_000_000_000);
+    // Seconds with an optional fraction; `0` (the default) means no bound, like the daemon.
+    let bound = |value: Option<&str>, name: &str| -> Result<Option<i64>, ApiError> {
+        match value {
+            None | Some("") => Ok(None),
+            Some(text) => crate::clock::parse_timestamp(text)
+                .map(|nanos| (nanos > 0).then_some(nanos))
+                .ok_or_else(|| ApiError::invalid_argument(format!("invalid value for {name}: {text:?}"))),
+        }
+    };
     let selection = Selection {
         stdout,
         stderr,
-        since: params.since.filter(|s| *s > 0).map_or(i64::MIN, seconds),
-        until: params.until.filter(|u| *u > 0).map(seconds),
+        since: bound(params.since.as_deref(), "since")?.unwrap_or(i64::MIN),
+        until: bound(params.until.as_deref(), "until")?,
         timestamps: params.timestamps.unwrap_or(false),
     };
     // `tail` is a number or `all`; anything else is all, as on the daemon.

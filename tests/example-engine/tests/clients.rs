@@ -313,6 +313,9 @@ containers = client.containers.list(all=True)
 assert len(containers) == 1, containers
 container = containers[0]
 assert container.logs() == b'hi\n', container.logs()
+# docker-py sends a float `since` as `seconds.fraction`; the daemon accepts it, so must we.
+assert container.logs(since=1.5) == b'hi\n'
+assert container.logs(until=4102444800.25) == b'hi\n'
 assert container.status == 'exited' and container.attrs['State']['ExitCode'] == 0
 container.remove()
 assert client.containers.list(all=True) == []
