@@ -151,14 +151,14 @@ fn random_target(rng: &mut Rng, routes: &[(String, &str)]) -> (String, String) {
         while let Some(start) = rest.find('{') {
             path.push_str(&rest[..start]);
             let end = rest[start..].find('}').map_or(rest.len(), |e| start + e + 1);
-            path.push_str(*rng.pick(NAMES));
+            path.push_str(rng.pick::<&str>(NAMES));
             rest = &rest[end..];
         }
         path.push_str(rest);
     } else {
         for _ in 0..rng.below(5) {
             path.push('/');
-            path.push_str(*rng.pick(NAMES));
+            path.push_str(rng.pick::<&str>(NAMES));
         }
     }
     if rng.chance(5) {

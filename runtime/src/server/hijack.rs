@@ -122,6 +122,12 @@ impl AsyncWrite for Upgraded {
 
 /// What an attach / exec-start implementation returns: whether its output is multiplexed,
 /// and what to do with the connection once it is hijacked.
+///
+/// Output written the instant the connection is handed over can be lost by some clients:
+/// docker-py reads the `101` through a buffered reader and then switches to the raw
+/// socket, dropping whatever came in the same read as the headers. The daemon's processes
+/// take a moment to start; an emulation that writes at once should wait a few tens of
+/// milliseconds first (the example engine waits 50 ms).
 pub struct Hijack {
     pub(crate) multiplexed: bool,
     pub(crate) run: Box<dyn FnOnce(Upgraded) -> BoxFuture<()> + Send + 'static>,
