@@ -1,8 +1,67 @@
-//! The generated clients of every version the real engine accepts (1.24–1.41) read its
-//! answers into their typed models. The engine comes from `cargo xtask test`
-//! (MOBY_API_TEST_DOCKER_HOST); without one the test is skipped, except under CI.
+//! The whole client against a real Docker Engine, once per API version the engine accepts
+//! (1.24–1.41, each with its own generated client) and once more with the v1.49 client,
+//! which negotiates down to the engine's 1.41.
+//!
+//! Every version runs the same scenario (module `vX_Y`, test `scenario`): ping, version,
+//! info; an image imported from a tar built here, inspected, tagged, listed, untagged;
+//! containers created, started, listed, inspected, topped, logged (plain and followed to
+//! the exit), attached with stdin, exec'd with stdin, waited for, measured (one stats
+//! sample, then a stream cut after two), written into and read from (archive put, get,
+//! head), exported, diffed, committed, renamed, paused, unpaused, killed, restarted,
+//! updated and removed; volumes and networks through their whole life (network connect
+//! and disconnect included); prunes by label; the events of the scenario's own window;
+//! system df. Each answer is read into the version's typed models and checked against
+//! what the scenario did. A body the models cannot read (`Error::Json`, a stream's
+//! `StreamError::Json`) fails the test naming the version and the operation.
+//!
+//! What differs between versions is passed to the `scenario!` macro: operations that do
+//! not exist yet (prune and df arrive in 1.25, `one-shot` stats in 1.41), signatures that
+//! change (`ContainerWait` takes parameters from 1.30, `VolumeDelete` from 1.25,
+//! `NetworkInspect` from 1.28, `ImageInspect`/`ImageHistory`/`SystemDataUsage` in 1.49),
+//! upstream's renamed operation ids (the archive operations before 1.28) and renamed
+//! body types (`VolumeCreateOptions` from 1.39, `ContainerConfig` for commit from 1.30).
+//!
+//! Everything is named and labelled per version (`moby-api-test.scenario=vX_Y`), so the
+//! versions can run side by side and prunes never touch anything else on the engine;
+//! whatever a failed run leaves is removed before and after each scenario.
+//!
+//! The engine comes from `cargo xtask test` (MOBY_API_TEST_DOCKER_HOST); without one the
+//! test is skipped, except under CI. The engine runs with `--bridge=none
+//! --iptables=false`: containers use `NetworkMode: none`, and the one network test
+//! container joins a user-defined internal bridge network, which the engine still creates.
 
-use moby_api_runtime::client::{ApiVersion, Endpoint, Host, Transport};
+// Struct literals end in `..Default::default()` even where a version's struct has no
+// other field: the same literal must compile for every version, whose structs grow.
+#![allow(clippy::needless_update)]
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read as _;
+use std::panic::{resume_unwind, AssertUnwindSafe};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use futures_util::stream::Stream;
+use futures_util::{FutureExt as _, StreamExt as _};
+use moby_api_runtime::client::{ApiVersion, Endpoint, Error, Host, Transport};
+use moby_api_runtime::filters::Filters;
+use moby_api_runtime::stream::{LogChunk, StdStream, StreamError};
+use serde_json::Value;
+use tokio::io::AsyncWriteExt as _;
+
+/// The image the engine of `cargo xtask test` provides.
+const IMAGE: &str = "busybox:test";
+/// The label on everything a scenario creates; its value is the version (`v1_24`).
+const LABEL: &str = "moby-api-test.scenario";
+/// Repository of the imported image; the tag is the version.
+const IMPORT_REPO: &str = "moby-api-test-import";
+/// Repository of the image's second tag.
+const TAG_REPO: &str = "moby-api-test-tagged";
+/// The most a stream that should end by itself may take.
+const STREAM_LIMIT: Duration = Duration::from_secs(30);
+/// The most one version's scenario may take.
+const SCENARIO_LIMIT: Duration = Duration::from_secs(150);
+/// The engine's API version; newer clients negotiate down to it.
+const ENGINE_API: ApiVersion = ApiVersion::new(1, 41);
 
 fn engine() -> Option<Endpoint> {
     match std::env::var("MOBY_API_TEST_DOCKER_HOST") {
@@ -17,42 +76,1279 @@ fn engine() -> Option<Endpoint> {
     }
 }
 
-macro_rules! read_everything_with {
-    ($endpoint:expr, $read:ident, $($v:ident),*) => {$({
-        use moby_api::$v::client::{self, Client};
-        let transport = Transport::new($endpoint.clone(), client::API_VERSION).unwrap();
-        let c = Client::new(transport);
-        let label = stringify!($v);
-        assert_eq!(c.system_ping().await.unwrap(), "OK", "{label}");
-        let version = c.system_version().await.unwrap_or_else(|e| panic!("{label} version: {e}"));
-        assert_eq!(version.api_version.as_deref(), Some("1.41"), "{label}");
-        // The client asked for its own version, not the engine's.
-        assert_eq!(c.transport().known_api_version(), Some(client::API_VERSION), "{label}");
-        c.system_info().await.unwrap_or_else(|e| panic!("{label} info: {e}"));
-        let containers = c.container_list(&client::ContainerListParams { all: Some(true), ..Default::default() }).await
-            .unwrap_or_else(|e| panic!("{label} containers: {e}"));
-        let images = c.image_list(&Default::default()).await.unwrap_or_else(|e| panic!("{label} images: {e}"));
-        assert!(!images.is_empty(), "{label}: the test engine has busybox:test");
-        c.volume_list(&Default::default()).await.unwrap_or_else(|e| panic!("{label} volumes: {e}"));
-        c.network_list(&Default::default()).await.unwrap_or_else(|e| panic!("{label} networks: {e}"));
-        let missing = c.container_inspect("no-such-container", &Default::default()).await.unwrap_err();
-        assert_eq!(missing.status(), Some(404), "{label}: {missing}");
-        $read += 1 + containers.len().min(1);
-    })*};
+/// A typed answer as JSON, with the wire names of its serde attributes: the checks read
+/// the models the same way in every version, whatever a field's Rust type there.
+macro_rules! j {
+    ($e:expr) => {
+        serde_json::to_value(&$e).expect("a model serializes")
+    };
 }
 
-#[tokio::test]
-async fn every_accepted_version_reads_the_engine() {
-    let Some(endpoint) = engine() else { return };
-    let mut read = 0;
-    read_everything_with!(
-        endpoint, read, v1_24, v1_25, v1_26, v1_27, v1_28, v1_29, v1_30, v1_31, v1_32, v1_33, v1_34, v1_35, v1_36, v1_37, v1_38, v1_39,
-        v1_40, v1_41
-    );
-    assert!(read >= 18);
-    // A newer client negotiates down to what the engine speaks.
-    let transport = Transport::new(endpoint, ApiVersion::new(1, 49)).unwrap();
-    let newest = moby_api::v1_49::client::Client::new(transport);
-    newest.system_version().await.unwrap();
-    assert_eq!(newest.transport().known_api_version(), Some(ApiVersion::new(1, 41)));
+/// `assert_eq!` whose message names the version and the checked expression.
+macro_rules! check_eq {
+    ($v:expr, $left:expr, $right:expr) => {
+        assert_eq!($left, $right, "{}: {}", $v, stringify!($left))
+    };
 }
+
+/// The version being run, for every message; names and labels derived from it; the last
+/// operation sent, to tell where a failed check was.
+struct Ctx {
+    v: &'static str,
+    last: RefCell<&'static str>,
+}
+
+impl Ctx {
+    fn new(v: &'static str) -> Ctx {
+        Ctx { v, last: RefCell::new("nothing yet") }
+    }
+
+    /// The answer, or a panic naming the version and the operation; a body the models
+    /// cannot read is called out as such.
+    fn ok<T>(&self, op: &'static str, result: Result<T, Error>) -> T {
+        *self.last.borrow_mut() = op;
+        match result {
+            Ok(value) => value,
+            Err(Error::Json(e)) => panic!("{} {op}: DESERIALIZATION FAILURE: {e}", self.v),
+            Err(e) => panic!("{} {op}: {e}", self.v),
+        }
+    }
+
+    /// The daemon's refusal with `status`; its message.
+    fn refused<T>(&self, op: &'static str, result: Result<T, Error>, status: u16) -> String {
+        *self.last.borrow_mut() = op;
+        match result {
+            Ok(_) => panic!("{} {op}: succeeded, expected the engine to answer {status}", self.v),
+            Err(Error::Api { status: s, message }) if s == status => message,
+            Err(e) => panic!("{} {op}: expected a {status} from the engine, got {e}", self.v),
+        }
+    }
+
+    fn stream_failed(&self, op: &str, e: StreamError) -> ! {
+        match e {
+            StreamError::Json { line, source } => {
+                panic!("{} {op}: DESERIALIZATION FAILURE of a streamed item: {source}; the line: {line}", self.v)
+            }
+            e => panic!("{} {op}: stream failed: {e}", self.v),
+        }
+    }
+
+    /// `moby-api-test-v1_24-<what>`.
+    fn name(&self, what: &str) -> String {
+        format!("moby-api-test-{}-{what}", self.v)
+    }
+
+    fn labels(&self) -> HashMap<String, String> {
+        HashMap::from([(LABEL.to_owned(), self.v.to_owned())])
+    }
+
+    fn label_filter(&self) -> Filters {
+        Filters::new().with("label", format!("{LABEL}={}", self.v))
+    }
+
+    fn import_ref(&self) -> String {
+        format!("{IMPORT_REPO}:{}", self.v)
+    }
+
+    fn tagged_ref(&self) -> String {
+        format!("{TAG_REPO}:{}", self.v)
+    }
+}
+
+/// stdout (stdin echoes included) and stderr of a log or hijacked stream, read to its end.
+async fn read_output<S>(ctx: &Ctx, op: &str, mut stream: S) -> (String, String)
+where
+    S: Stream<Item = Result<LogChunk, StreamError>> + Unpin,
+{
+    let (mut out, mut err) = (String::new(), String::new());
+    let read = async {
+        while let Some(item) = stream.next().await {
+            let chunk = item.unwrap_or_else(|e| ctx.stream_failed(op, e));
+            let text = String::from_utf8_lossy(&chunk.bytes);
+            match chunk.stream {
+                StdStream::Stderr => err.push_str(&text),
+                StdStream::Stdout | StdStream::Stdin => out.push_str(&text),
+            }
+        }
+    };
+    tokio::time::timeout(STREAM_LIMIT, read).await.unwrap_or_else(|_| panic!("{} {op}: the stream did not end", ctx.v));
+    (out, err)
+}
+
+/// The items of a JSON-lines or progress stream: all of them, or the first `limit` (the
+/// stream is then dropped, which closes the connection).
+async fn read_items<T, S>(ctx: &Ctx, op: &str, mut stream: S, limit: Option<usize>) -> Vec<T>
+where
+    S: Stream<Item = Result<T, StreamError>> + Unpin,
+{
+    let mut items = Vec::new();
+    let read = async {
+        while limit.is_none_or(|n| items.len() < n) {
+            match stream.next().await {
+                Some(item) => items.push(item.unwrap_or_else(|e| ctx.stream_failed(op, e))),
+                None => break,
+            }
+        }
+    };
+    tokio::time::timeout(STREAM_LIMIT, read).await.unwrap_or_else(|_| panic!("{} {op}: the stream did not end", ctx.v));
+    items
+}
+
+/// A tar of `entries`; a path ending in `/` is a directory.
+fn tar_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    for (path, data) in entries {
+        let mut header = tar::Header::new_gnu();
+        header.set_mtime(1_700_000_000);
+        if path.ends_with('/') {
+            header.set_entry_type(tar::EntryType::Directory);
+            header.set_mode(0o755);
+            header.set_size(0);
+        } else {
+            header.set_entry_type(tar::EntryType::Regular);
+            header.set_mode(0o644);
+            header.set_size(data.len() as u64);
+        }
+        builder.append_data(&mut header, path, *data).expect("tar entry");
+    }
+    builder.into_inner().expect("tar")
+}
+
+/// The regular files of a tar, path → content.
+fn tar_files(ctx: &Ctx, op: &str, bytes: &[u8]) -> BTreeMap<String, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut archive = tar::Archive::new(bytes);
+    for entry in archive.entries().unwrap_or_else(|e| panic!("{} {op}: not a tar: {e}", ctx.v)) {
+        let mut entry = entry.unwrap_or_else(|e| panic!("{} {op}: bad tar entry: {e}", ctx.v));
+        if entry.header().entry_type() != tar::EntryType::Regular {
+            continue;
+        }
+        let path = entry.path().expect("tar path").to_string_lossy().into_owned();
+        let mut data = Vec::new();
+        entry.read_to_end(&mut data).expect("tar content");
+        files.insert(path, data);
+    }
+    files
+}
+
+fn sh(script: &str) -> Option<Vec<String>> {
+    Some(vec!["sh".into(), "-c".into(), script.into()])
+}
+
+fn contains_str(list: &Value, wanted: &str) -> bool {
+    list.as_array().is_some_and(|items| items.iter().any(|item| item == wanted))
+}
+
+/// The element of a JSON array whose `key` is `value`.
+fn find<'a>(list: &'a Value, key: &str, value: &str) -> Option<&'a Value> {
+    list.as_array()?.iter().find(|item| item[key] == value)
+}
+
+fn unix_now() -> Duration {
+    SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970")
+}
+
+async fn pause(ms: u64) {
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+}
+
+/// Emits its tokens unless the flag is `no` (`yes`, or the form an operation takes).
+macro_rules! when {
+    (no, $body:block) => {};
+    ($flag:ident, $body:block) => {
+        $body
+    };
+}
+
+/// Emits its tokens only when the flag is `no`.
+macro_rules! unless {
+    (no, $body:block) => {
+        $body
+    };
+    ($flag:ident, $body:block) => {};
+}
+
+/// Sends again while the engine refuses because another operation of the kind is running:
+/// it runs one df (500) and one prune of each kind (409) at a time, and the versions run
+/// side by side (other users of the engine may prune too).
+macro_rules! one_at_a_time {
+    ($call:expr) => {{
+        let mut result = $call;
+        for _ in 0..100 {
+            match &result {
+                Err(Error::Api { status: 409 | 500, message }) if message.contains("already running") => pause(100).await,
+                _ => break,
+            }
+            result = $call;
+        }
+        result
+    }};
+}
+
+/// The archive operations: upstream named them ContainerGetArchive, ContainerPutArchive
+/// and ContainerArchiveHead before 1.28, ContainerArchive, PutContainerArchive and
+/// ContainerArchiveInfo since.
+macro_rules! archive_put {
+    (old, $c:expr, $id:expr, $path:expr, $body:expr) => {
+        $c.container_put_archive($id, &params::ContainerPutArchiveParams { path: $path.into(), ..Default::default() }, $body)
+    };
+    (new, $c:expr, $id:expr, $path:expr, $body:expr) => {
+        $c.put_container_archive($id, &params::PutContainerArchiveParams { path: $path.into(), ..Default::default() }, $body)
+    };
+}
+macro_rules! archive_get {
+    (old, $c:expr, $id:expr, $path:expr) => {
+        $c.container_get_archive($id, &params::ContainerGetArchiveParams { path: $path.into() })
+    };
+    (new, $c:expr, $id:expr, $path:expr) => {
+        $c.container_archive($id, &params::ContainerArchiveParams { path: $path.into() })
+    };
+}
+macro_rules! archive_head {
+    (old, $c:expr, $id:expr, $path:expr) => {
+        $c.container_archive_head($id, &params::ContainerArchiveHeadParams { path: $path.into() })
+    };
+    (new, $c:expr, $id:expr, $path:expr) => {
+        $c.container_archive_info($id, &params::ContainerArchiveInfoParams { path: $path.into() })
+    };
+}
+/// ContainerWait takes `condition` from 1.30.
+macro_rules! wait_for {
+    (plain, $c:expr, $id:expr) => {
+        $c.container_wait($id)
+    };
+    (params, $c:expr, $id:expr) => {
+        $c.container_wait($id, &params::ContainerWaitParams::default())
+    };
+}
+/// VolumeDelete takes `force` from 1.25.
+macro_rules! volume_delete {
+    (plain, $c:expr, $name:expr) => {
+        $c.volume_delete($name)
+    };
+    (params, $c:expr, $name:expr) => {
+        $c.volume_delete($name, &params::VolumeDeleteParams::default())
+    };
+}
+/// NetworkInspect takes `verbose` and `scope` from 1.28.
+macro_rules! network_inspect {
+    (plain, $c:expr, $id:expr) => {
+        $c.network_inspect($id)
+    };
+    (params, $c:expr, $id:expr) => {
+        $c.network_inspect($id, &params::NetworkInspectParams::default())
+    };
+}
+/// ImageInspect and ImageHistory take parameters (`manifests`, `platform`) in 1.49.
+macro_rules! image_inspect {
+    (no, $c:expr, $name:expr) => {
+        $c.image_inspect($name)
+    };
+    (yes, $c:expr, $name:expr) => {
+        $c.image_inspect($name, &params::ImageInspectParams::default())
+    };
+}
+macro_rules! image_history {
+    (no, $c:expr, $name:expr) => {
+        $c.image_history($name)
+    };
+    (yes, $c:expr, $name:expr) => {
+        $c.image_history($name, &params::ImageHistoryParams::default())
+    };
+}
+/// SystemDataUsage exists from 1.25 and takes `type` in 1.49.
+macro_rules! data_usage {
+    (plain, $c:expr) => {
+        $c.system_data_usage()
+    };
+    (params, $c:expr) => {
+        $c.system_data_usage(&params::SystemDataUsageParams::default())
+    };
+}
+
+macro_rules! scenario {
+    ($v:ident {
+        archive: $archive:ident,
+        wait: $wait:ident,
+        volume_delete: $vol_delete:ident,
+        network_inspect: $net_inspect:ident,
+        image_params: $img_params:ident,
+        one_shot: $one_shot:ident,
+        prune: $prune:ident,
+        df: $df:ident,
+        volume_body: $volume_body:ident,
+        commit_body: $commit_body:ident $(,)?
+    }) => {
+        mod $v {
+            use super::*;
+            use moby_api::$v::client::{Client, ContainerStartOutcome, ContainerStopOutcome};
+            use moby_api::$v::{models, params, API_VERSION};
+
+            #[tokio::test]
+            async fn scenario() {
+                let Some(endpoint) = engine() else { return };
+                let ctx = Ctx::new(stringify!($v));
+                let client = Client::new(Transport::new(endpoint, API_VERSION).expect("transport"));
+                let started = std::time::Instant::now();
+                remove_leftovers(&client, &ctx).await;
+                let outcome = AssertUnwindSafe(tokio::time::timeout(SCENARIO_LIMIT, run(&client, &ctx))).catch_unwind().await;
+                remove_leftovers(&client, &ctx).await;
+                match outcome {
+                    Err(panic) => {
+                        eprintln!("{}: failed; the last operation was {}", ctx.v, ctx.last.borrow());
+                        resume_unwind(panic)
+                    }
+                    Ok(Err(_)) => panic!("{}: the scenario took longer than {SCENARIO_LIMIT:?}", ctx.v),
+                    Ok(Ok(())) => {}
+                }
+                println!("{}: scenario passed in {:.1?}", ctx.v, started.elapsed());
+            }
+
+            async fn run(c: &Client, ctx: &Ctx) {
+                let v = ctx.v;
+
+                // --- The engine.
+                check_eq!(v, ctx.ok("SystemPing", c.system_ping().await), "OK");
+                let version = j!(ctx.ok("SystemVersion", c.system_version().await));
+                assert_eq!(version["ApiVersion"], "1.41", "{v}: {version}");
+                check_eq!(v, version["Os"], "linux");
+                assert!(version["Version"].as_str().is_some_and(|s| !s.is_empty()), "{v}: {version}");
+                // Every client up to 1.41 speaks its own version; newer ones negotiate down.
+                assert_eq!(c.transport().known_api_version(), Some(API_VERSION.min(ENGINE_API)), "{v}: negotiated version");
+                let info = j!(ctx.ok("SystemInfo", c.system_info().await));
+                check_eq!(v, info["OSType"], "linux");
+                assert!(info["NCPU"].as_i64().is_some_and(|n| n >= 1), "{v}: NCPU {}", info["NCPU"]);
+                assert!(info["Images"].as_i64().is_some_and(|n| n >= 1), "{v}: Images {}", info["Images"]);
+                assert!(info["ID"].as_str().is_some_and(|s| !s.is_empty()), "{v}: ID");
+                // The events window opens here (whole seconds, so one back).
+                let since = unix_now().as_secs() - 1;
+
+                // --- Images: import a one-file root filesystem, inspect, tag, list, untag.
+                let rootfs = tar_of(&[("etc/", b"".as_slice()), ("etc/moby-api-test", v.as_bytes())]);
+                let import = ctx.ok(
+                    "ImageCreate",
+                    c.image_create(
+                        &params::ImageCreateParams {
+                            from_src: Some("-".into()),
+                            repo: Some(IMPORT_REPO.into()),
+                            tag: Some(v.into()),
+                            ..Default::default()
+                        },
+                        rootfs,
+                    )
+                    .await,
+                );
+                let messages = read_items(ctx, "ImageCreate", import, None).await;
+                let image_id = messages
+                    .iter()
+                    .filter_map(|m| m.status.clone())
+                    .find(|s| s.starts_with("sha256:"))
+                    .unwrap_or_else(|| panic!("{v} ImageCreate: no image id among {messages:?}"));
+                let image = j!(ctx.ok("ImageInspect", image_inspect!($img_params, c, &ctx.import_ref()).await));
+                check_eq!(v, image["Id"], image_id);
+                assert!(contains_str(&image["RepoTags"], &ctx.import_ref()), "{v}: {}", image["RepoTags"]);
+                check_eq!(v, image["Os"], "linux");
+                check_eq!(v, image["RootFS"]["Type"], "layers");
+                assert_eq!(image["RootFS"]["Layers"].as_array().map(Vec::len), Some(1), "{v}: {}", image["RootFS"]);
+                assert!(image["Size"].as_i64().is_some_and(|n| n > 0), "{v}: Size {}", image["Size"]);
+                let history = j!(ctx.ok("ImageHistory", image_history!($img_params, c, &image_id).await));
+                assert_eq!(history.as_array().map(Vec::len), Some(1), "{v}: {history}");
+                check_eq!(v, history[0]["Id"], image_id);
+                check_eq!(v, history[0]["Comment"], "Imported from -");
+                assert!(contains_str(&history[0]["Tags"], &ctx.import_ref()), "{v}: {history}");
+                ctx.ok(
+                    "ImageTag",
+                    c.image_tag(
+                        &image_id,
+                        &params::ImageTagParams { repo: Some(TAG_REPO.into()), tag: Some(v.into()), ..Default::default() },
+                    )
+                    .await,
+                );
+                let images = j!(ctx.ok("ImageList", c.image_list(&Default::default()).await));
+                let listed = find(&images, "Id", &image_id).unwrap_or_else(|| panic!("{v} ImageList: {image_id} missing"));
+                assert!(contains_str(&listed["RepoTags"], &ctx.import_ref()), "{v}: {listed}");
+                assert!(contains_str(&listed["RepoTags"], &ctx.tagged_ref()), "{v}: {listed}");
+                assert!(listed["Created"].as_i64().is_some_and(|t| t > 0), "{v}: {listed}");
+                assert!(
+                    images.as_array().is_some_and(|all| all.iter().any(|i| contains_str(&i["RepoTags"], IMAGE))),
+                    "{v}: {IMAGE} not listed"
+                );
+                let untagged = j!(ctx.ok("ImageDelete", c.image_delete(&ctx.tagged_ref(), &Default::default()).await));
+                check_eq!(v, untagged, serde_json::json!([{ "Untagged": ctx.tagged_ref() }]));
+                let missing = ctx.refused("ImageInspect", image_inspect!($img_params, c, &ctx.tagged_ref()).await, 404);
+                assert!(missing.contains("No such image"), "{v}: {missing}");
+
+                // --- A volume.
+                let volume_name = ctx.name("volume");
+                let volume = j!(ctx.ok(
+                    "VolumeCreate",
+                    c.volume_create(&models::$volume_body {
+                        name: Some(volume_name.clone()),
+                        labels: Some(ctx.labels()),
+                        ..Default::default()
+                    })
+                    .await
+                ));
+                check_eq!(v, volume["Name"], volume_name.as_str());
+                check_eq!(v, volume["Driver"], "local");
+                check_eq!(v, volume["Labels"][LABEL], v);
+                assert!(volume["Mountpoint"].as_str().is_some_and(|p| p.ends_with("/_data")), "{v}: {volume}");
+                let volumes = j!(ctx.ok(
+                    "VolumeList",
+                    c.volume_list(&params::VolumeListParams { filters: Some(ctx.label_filter()), ..Default::default() }).await
+                ));
+                assert!(find(&volumes["Volumes"], "Name", &volume_name).is_some(), "{v}: {volumes}");
+                let volume = j!(ctx.ok("VolumeInspect", c.volume_inspect(&volume_name).await));
+                check_eq!(v, volume["Name"], volume_name.as_str());
+                check_eq!(v, volume["Scope"], "local");
+
+                // --- The main container: a shell that writes one line to each stream, then sleeps.
+                let main_name = ctx.name("main");
+                let created = ctx.ok(
+                    "ContainerCreate",
+                    c.container_create(
+                        &params::ContainerCreateParams { name: Some(main_name.clone()), ..Default::default() },
+                        &models::ContainerCreateBody {
+                            image: Some(IMAGE.into()),
+                            cmd: sh("echo main-out; echo main-err >&2; exec sleep 600"),
+                            labels: Some(ctx.labels()),
+                            host_config: Some(models::HostConfig { network_mode: Some("none".into()), ..Default::default() }),
+                            ..Default::default()
+                        },
+                    )
+                    .await,
+                );
+                let main = created.id;
+                assert!(created.warnings.is_empty(), "{v}: {:?}", created.warnings);
+                let inspect = j!(ctx.ok("ContainerInspect", c.container_inspect(&main, &Default::default()).await));
+                check_eq!(v, inspect["Id"], main.as_str());
+                check_eq!(v, inspect["Name"], format!("/{main_name}"));
+                check_eq!(v, inspect["State"]["Status"], "created");
+                check_eq!(v, inspect["Config"]["Image"], IMAGE);
+                check_eq!(v, inspect["Config"]["Labels"][LABEL], v);
+                check_eq!(v, inspect["HostConfig"]["NetworkMode"], "none");
+                check_eq!(
+                    v,
+                    ctx.ok("ContainerStart", c.container_start(&main, &Default::default()).await),
+                    ContainerStartOutcome::NoContent
+                );
+                assert_eq!(
+                    ctx.ok("ContainerStart", c.container_start(&main, &Default::default()).await),
+                    ContainerStartOutcome::NotModified,
+                    "{v}: starting a running container"
+                );
+                let inspect = j!(ctx.ok("ContainerInspect", c.container_inspect(&main, &Default::default()).await));
+                check_eq!(v, inspect["State"]["Status"], "running");
+                check_eq!(v, inspect["State"]["Running"], true);
+                assert!(inspect["State"]["Pid"].as_i64().is_some_and(|p| p > 0), "{v}: {}", inspect["State"]);
+                let first_start = inspect["State"]["StartedAt"].clone();
+                let listed = j!(ctx.ok(
+                    "ContainerList",
+                    c.container_list(&params::ContainerListParams { filters: Some(ctx.label_filter()), ..Default::default() }).await
+                ));
+                let entry = find(&listed, "Id", &main).unwrap_or_else(|| panic!("{v} ContainerList: {listed}"));
+                check_eq!(v, entry["State"], "running");
+                assert!(contains_str(&entry["Names"], &format!("/{main_name}")), "{v}: {entry}");
+                check_eq!(v, entry["Image"], IMAGE);
+                check_eq!(v, entry["HostConfig"]["NetworkMode"], "none");
+
+                let top = j!(ctx.ok("ContainerTop", c.container_top(&main, &Default::default()).await));
+                assert!(contains_str(&top["Titles"], "PID"), "{v}: {top}");
+                assert!(
+                    top["Processes"].as_array().is_some_and(|rows| rows.iter().any(|row| row
+                        .as_array()
+                        .and_then(|r| r.last())
+                        .and_then(Value::as_str)
+                        .is_some_and(|cmd| cmd.contains("sleep 600")))),
+                    "{v}: {top}"
+                );
+
+                // Logs, once both lines are written.
+                let mut logs = (String::new(), String::new());
+                for _ in 0..50 {
+                    let output = ctx.ok(
+                        "ContainerLogs",
+                        c.container_logs(
+                            &main,
+                            &params::ContainerLogsParams { stdout: Some(true), stderr: Some(true), ..Default::default() },
+                        )
+                        .await,
+                    );
+                    logs = read_output(ctx, "ContainerLogs", output).await;
+                    if !logs.0.is_empty() && !logs.1.is_empty() {
+                        break;
+                    }
+                    pause(100).await;
+                }
+                assert_eq!(logs, ("main-out\n".to_owned(), "main-err\n".to_owned()), "{v}: logs");
+
+                // Exec with stdin: cat echoes it, then the command fails on purpose.
+                let exec = ctx
+                    .ok(
+                        "ContainerExec",
+                        c.container_exec(
+                            &main,
+                            &models::ContainerExecBody {
+                                attach_stdin: Some(true),
+                                attach_stdout: Some(true),
+                                attach_stderr: Some(true),
+                                cmd: sh("cat; echo exec-err >&2; exit 5"),
+                                ..Default::default()
+                            },
+                        )
+                        .await,
+                    )
+                    .id;
+                let hijacked = ctx.ok(
+                    "ExecStart",
+                    c.exec_start(&exec, &models::ExecStartBody { detach: Some(false), tty: Some(false), ..Default::default() }).await,
+                );
+                let (output, mut input) = hijacked.split();
+                input.write_all(format!("exec-in-{v}\n").as_bytes()).await.expect("exec stdin");
+                input.shutdown().await.expect("exec stdin close");
+                let (out, err) = read_output(ctx, "ExecStart", output).await;
+                assert_eq!((out.as_str(), err.as_str()), (format!("exec-in-{v}\n").as_str(), "exec-err\n"), "{v}: exec output");
+                let mut exec_info = Value::Null;
+                for _ in 0..50 {
+                    exec_info = j!(ctx.ok("ExecInspect", c.exec_inspect(&exec).await));
+                    if exec_info["Running"] == false {
+                        break;
+                    }
+                    pause(100).await;
+                }
+                assert_eq!(exec_info["Running"], false, "{v}: {exec_info}");
+                assert_eq!(exec_info["ExitCode"], 5, "{v}: {exec_info}");
+                check_eq!(v, exec_info["ContainerID"], main.as_str());
+                check_eq!(v, exec_info["OpenStdin"], true);
+                assert_eq!(exec_info["ProcessConfig"]["entrypoint"], "sh", "{v}: {exec_info}");
+
+                // Stats: one sample, then a stream dropped after two.
+                #[allow(unused_mut)]
+                let mut one_sample = params::ContainerStatsParams { stream: Some(false), ..Default::default() };
+                // From 1.41 the engine need not wait a second for the CPU delta.
+                when!($one_shot, {
+                    one_sample.one_shot = Some(true);
+                });
+                let stats = ctx.ok("ContainerStats", c.container_stats(&main, &one_sample).await);
+                let sample = read_items(ctx, "ContainerStats", stats, None).await;
+                assert_eq!(sample.len(), 1, "{v}: stream=false answers one object");
+                let sample = j!(sample[0]);
+                check_eq!(v, sample["id"], main.as_str());
+                check_eq!(v, sample["name"], format!("/{main_name}"));
+                assert!(sample["memory_stats"].is_object() && sample["cpu_stats"].is_object(), "{v}: {sample}");
+                assert_eq!(sample["pids_stats"]["current"], 1, "{v}: {sample}");
+                let stream = ctx.ok(
+                    "ContainerStats",
+                    c.container_stats(&main, &params::ContainerStatsParams { stream: Some(true), ..Default::default() }).await,
+                );
+                let samples = read_items(ctx, "ContainerStats (stream)", stream, Some(2)).await;
+                check_eq!(v, samples.len(), 2);
+                let (a, b) = (j!(samples[0]), j!(samples[1]));
+                check_eq!(v, a["id"], main.as_str());
+                assert_ne!(a["read"], b["read"], "{v}: two samples, two times");
+
+                // Archive: put a file, stat it, get it back; a missing path is a 404.
+                let greeting = format!("hello from {v}\n");
+                ctx.ok(
+                    "PutContainerArchive",
+                    archive_put!($archive, c, &main, "/tmp", tar_of(&[("greeting.txt", greeting.as_bytes())])).await,
+                );
+                let stat = ctx.ok("ContainerArchiveInfo", archive_head!($archive, c, &main, "/tmp/greeting.txt").await);
+                assert_eq!(stat.name, "greeting.txt", "{v}: {stat:?}");
+                assert_eq!(stat.size, greeting.len() as i64, "{v}: {stat:?}");
+                assert_eq!(stat.mode & (1 << 31), 0, "{v}: a file, not a directory: {stat:?}");
+                let stat = ctx.ok("ContainerArchiveInfo", archive_head!($archive, c, &main, "/tmp").await);
+                assert_ne!(stat.mode & (1 << 31), 0, "{v}: /tmp is a directory: {stat:?}");
+                let tar = ctx.ok(
+                    "ContainerArchive",
+                    ctx.ok("ContainerArchive", archive_get!($archive, c, &main, "/tmp/greeting.txt").await).collect().await,
+                );
+                let files = tar_files(ctx, "ContainerArchive", &tar);
+                assert_eq!(files.get("greeting.txt").map(Vec::as_slice), Some(greeting.as_bytes()), "{v}: {:?}", files.keys());
+                let missing = ctx.refused("ContainerArchive", archive_get!($archive, c, &main, "/tmp/no-such-file").await, 404);
+                assert!(missing.contains("no-such-file"), "{v}: {missing}");
+
+                let changes = j!(ctx.ok("ContainerChanges", c.container_changes(&main).await));
+                assert!(
+                    changes.as_array().is_some_and(|all| all.contains(&serde_json::json!({ "Path": "/tmp/greeting.txt", "Kind": 1 }))),
+                    "{v}: {changes}"
+                );
+                let export = ctx.ok("ContainerExport", ctx.ok("ContainerExport", c.container_export(&main).await).collect().await);
+                let files = tar_files(ctx, "ContainerExport", &export);
+                check_eq!(v, files.get("tmp/greeting.txt").map(Vec::as_slice), Some(greeting.as_bytes()));
+                assert!(files.contains_key("bin/busybox"), "{v}: {} files exported", files.len());
+
+                // Commit: a dangling, labelled image (pruned below).
+                let committed = ctx
+                    .ok(
+                        "ImageCommit",
+                        c.image_commit(
+                            &params::ImageCommitParams {
+                                container: Some(main.clone()),
+                                comment: Some(format!("commit by {v}")),
+                                ..Default::default()
+                            },
+                            &models::$commit_body { labels: Some(ctx.labels()), ..Default::default() },
+                        )
+                        .await,
+                    )
+                    .id;
+                let commit = j!(ctx.ok("ImageInspect", image_inspect!($img_params, c, &committed).await));
+                check_eq!(v, commit["Comment"], format!("commit by {v}"));
+                check_eq!(v, commit["Config"]["Labels"][LABEL], v);
+                assert_eq!(commit["RepoTags"].as_array().map(Vec::len).unwrap_or(0), 0, "{v}: dangling");
+                assert_eq!(commit["RootFS"]["Layers"].as_array().map(Vec::len), Some(2), "{v}: busybox's layer and the change");
+
+                let renamed = ctx.name("renamed");
+                ctx.ok(
+                    "ContainerRename",
+                    c.container_rename(&main, &params::ContainerRenameParams { name: renamed.clone(), ..Default::default() }).await,
+                );
+                let inspect = j!(ctx.ok("ContainerInspect", c.container_inspect(&main, &Default::default()).await));
+                check_eq!(v, inspect["Name"], format!("/{renamed}"));
+
+                ctx.ok("ContainerPause", c.container_pause(&main).await);
+                let inspect = j!(ctx.ok("ContainerInspect", c.container_inspect(&main, &Default::default()).await));
+                check_eq!(v, (&inspect["State"]["Status"], &inspect["State"]["Paused"]), (&Value::from("paused"), &Value::from(true)));
+                ctx.ok("ContainerUnpause", c.container_unpause(&main).await);
+                let inspect = j!(ctx.ok("ContainerInspect", c.container_inspect(&main, &Default::default()).await));
+                check_eq!(v, (&inspect["State"]["Status"], &inspect["State"]["Paused"]), (&Value::from("running"), &Value::from(false)));
+
+                when!($df, {
+                    let df = j!(ctx.ok("SystemDataUsage", one_at_a_time!(data_usage!($df, c).await)));
+                    assert!(df["LayersSize"].as_i64().is_some_and(|n| n > 0), "{v}: LayersSize {}", df["LayersSize"]);
+                    assert!(find(&df["Images"], "Id", &image_id).is_some(), "{v}: df images");
+                    assert!(find(&df["Containers"], "Id", &main).is_some(), "{v}: df containers");
+                    let df_volume =
+                        find(&df["Volumes"], "Name", &volume_name).unwrap_or_else(|| panic!("{v}: df volumes {}", df["Volumes"]));
+                    assert_eq!(df_volume["UsageData"]["RefCount"], 0, "{v}: {df_volume}");
+                });
+
+                // --- Logs followed to the exit, and the exit code.
+                let short = ctx
+                    .ok(
+                        "ContainerCreate",
+                        c.container_create(
+                            &params::ContainerCreateParams { name: Some(ctx.name("short")), ..Default::default() },
+                            &models::ContainerCreateBody {
+                                image: Some(IMAGE.into()),
+                                cmd: sh("echo first; sleep 0.3; echo second >&2; exit 3"),
+                                labels: Some(ctx.labels()),
+                                host_config: Some(models::HostConfig { network_mode: Some("none".into()), ..Default::default() }),
+                                ..Default::default()
+                            },
+                        )
+                        .await,
+                    )
+                    .id;
+                ctx.ok("ContainerStart", c.container_start(&short, &Default::default()).await);
+                let output = ctx.ok(
+                    "ContainerLogs",
+                    c.container_logs(
+                        &short,
+                        &params::ContainerLogsParams { follow: Some(true), stdout: Some(true), stderr: Some(true), ..Default::default() },
+                    )
+                    .await,
+                );
+                let followed = read_output(ctx, "ContainerLogs (follow)", output).await;
+                assert_eq!(followed, ("first\n".to_owned(), "second\n".to_owned()), "{v}: followed logs");
+                let waited = ctx.ok("ContainerWait", wait_for!($wait, c, &short).await);
+                check_eq!(v, waited.status_code, 3);
+                let inspect = j!(ctx.ok("ContainerInspect", c.container_inspect(&short, &Default::default()).await));
+                check_eq!(v, (&inspect["State"]["Status"], &inspect["State"]["ExitCode"]), (&Value::from("exited"), &Value::from(3)));
+
+                // --- Attach with stdin: cat echoes one line and exits at end of input.
+                let cat = ctx
+                    .ok(
+                        "ContainerCreate",
+                        c.container_create(
+                            &params::ContainerCreateParams { name: Some(ctx.name("cat")), ..Default::default() },
+                            &models::ContainerCreateBody {
+                                image: Some(IMAGE.into()),
+                                cmd: Some(vec!["cat".into()]),
+                                attach_stdin: Some(true),
+                                attach_stdout: Some(true),
+                                attach_stderr: Some(true),
+                                open_stdin: Some(true),
+                                stdin_once: Some(true),
+                                labels: Some(ctx.labels()),
+                                host_config: Some(models::HostConfig { network_mode: Some("none".into()), ..Default::default() }),
+                                ..Default::default()
+                            },
+                        )
+                        .await,
+                    )
+                    .id;
+                let attached = ctx.ok(
+                    "ContainerAttach",
+                    c.container_attach(
+                        &cat,
+                        &params::ContainerAttachParams {
+                            stream: Some(true),
+                            stdin: Some(true),
+                            stdout: Some(true),
+                            stderr: Some(true),
+                            ..Default::default()
+                        },
+                    )
+                    .await,
+                );
+                let (output, mut input) = attached.split();
+                ctx.ok("ContainerStart", c.container_start(&cat, &Default::default()).await);
+                input.write_all(format!("attach-in-{v}\n").as_bytes()).await.expect("attach stdin");
+                input.shutdown().await.expect("attach stdin close");
+                let echoed = read_output(ctx, "ContainerAttach", output).await;
+                assert_eq!(echoed, (format!("attach-in-{v}\n"), String::new()), "{v}: attach output");
+                check_eq!(v, ctx.ok("ContainerWait", wait_for!($wait, c, &cat).await).status_code, 0);
+
+                // --- Networks: an internal bridge network (the engine has no default bridge).
+                let network_name = ctx.name("network");
+                let network = j!(ctx.ok(
+                    "NetworkCreate",
+                    c.network_create(&models::NetworkCreateBody {
+                        name: network_name.clone(),
+                        driver: Some("bridge".into()),
+                        internal: Some(true),
+                        labels: Some(ctx.labels()),
+                        ..Default::default()
+                    })
+                    .await
+                ));
+                let network_id = network["Id"].as_str().unwrap_or_else(|| panic!("{v} NetworkCreate: {network}")).to_owned();
+                let inspect = j!(ctx.ok("NetworkInspect", network_inspect!($net_inspect, c, &network_id).await));
+                check_eq!(v, inspect["Name"], network_name.as_str());
+                check_eq!(v, inspect["Driver"], "bridge");
+                check_eq!(v, inspect["Internal"], true);
+                check_eq!(v, inspect["Scope"], "local");
+                check_eq!(v, inspect["Labels"][LABEL], v);
+                assert!(inspect["IPAM"]["Config"].as_array().is_some_and(|c| !c.is_empty()), "{v}: {}", inspect["IPAM"]);
+                let networks = j!(ctx.ok(
+                    "NetworkList",
+                    c.network_list(&params::NetworkListParams { filters: Some(ctx.label_filter()), ..Default::default() }).await
+                ));
+                assert_eq!(networks.as_array().map(Vec::len), Some(1), "{v}: {networks}");
+                check_eq!(v, networks[0]["Id"], network_id.as_str());
+                // A container in network mode `none` cannot join another network: the engine refuses.
+                let refused = ctx.refused(
+                    "NetworkConnect",
+                    c.network_connect(&network_id, &models::NetworkConnectBody { container: Some(main.clone()), ..Default::default() })
+                        .await,
+                    400,
+                );
+                assert!(refused.contains("private (none) mode"), "{v}: {refused}");
+                let joiner = ctx
+                    .ok(
+                        "ContainerCreate",
+                        c.container_create(
+                            &params::ContainerCreateParams { name: Some(ctx.name("joiner")), ..Default::default() },
+                            &models::ContainerCreateBody {
+                                image: Some(IMAGE.into()),
+                                cmd: Some(vec!["sleep".into(), "600".into()]),
+                                labels: Some(ctx.labels()),
+                                host_config: Some(models::HostConfig { network_mode: Some(network_name.clone()), ..Default::default() }),
+                                ..Default::default()
+                            },
+                        )
+                        .await,
+                    )
+                    .id;
+                ctx.ok("ContainerStart", c.container_start(&joiner, &Default::default()).await);
+                let inspect = j!(ctx.ok("NetworkInspect", network_inspect!($net_inspect, c, &network_id).await));
+                assert!(inspect["Containers"].get(&joiner).is_some(), "{v}: {}", inspect["Containers"]);
+                ctx.ok(
+                    "NetworkDisconnect",
+                    c.network_disconnect(
+                        &network_id,
+                        &models::NetworkDisconnectBody { container: Some(joiner.clone()), force: Some(false), ..Default::default() },
+                    )
+                    .await,
+                );
+                let inspect = j!(ctx.ok("NetworkInspect", network_inspect!($net_inspect, c, &network_id).await));
+                assert!(inspect["Containers"].get(&joiner).is_none(), "{v}: {}", inspect["Containers"]);
+                let container = j!(ctx.ok("ContainerInspect", c.container_inspect(&joiner, &Default::default()).await));
+                assert!(container["NetworkSettings"]["Networks"].get(&network_name).is_none(), "{v}: {}", container["NetworkSettings"]);
+                ctx.ok(
+                    "NetworkConnect",
+                    c.network_connect(&network_id, &models::NetworkConnectBody { container: Some(joiner.clone()), ..Default::default() })
+                        .await,
+                );
+                let inspect = j!(ctx.ok("NetworkInspect", network_inspect!($net_inspect, c, &network_id).await));
+                let endpoint = &inspect["Containers"][&joiner];
+                assert!(endpoint["IPv4Address"].as_str().is_some_and(|a| a.contains('/')), "{v}: {endpoint}");
+                let container = j!(ctx.ok("ContainerInspect", c.container_inspect(&joiner, &Default::default()).await));
+                check_eq!(v, container["NetworkSettings"]["Networks"][&network_name]["NetworkID"], network_id.as_str());
+                check_eq!(
+                    v,
+                    ctx.ok(
+                        "ContainerStop",
+                        c.container_stop(&joiner, &params::ContainerStopParams { t: Some(0), ..Default::default() }).await
+                    ),
+                    ContainerStopOutcome::NoContent
+                );
+                assert_eq!(
+                    ctx.ok(
+                        "ContainerStop",
+                        c.container_stop(&joiner, &params::ContainerStopParams { t: Some(0), ..Default::default() }).await
+                    ),
+                    ContainerStopOutcome::NotModified,
+                    "{v}: stopping a stopped container"
+                );
+                ctx.ok("ContainerDelete", c.container_delete(&joiner, &Default::default()).await);
+                ctx.ok("NetworkDelete", c.network_delete(&network_id).await);
+                ctx.refused("NetworkInspect", network_inspect!($net_inspect, c, &network_id).await, 404);
+
+                // --- The main container's end: kill, wait, restart, update, remove.
+                ctx.ok("ContainerKill", c.container_kill(&main, &Default::default()).await);
+                assert_eq!(ctx.ok("ContainerWait", wait_for!($wait, c, &main).await).status_code, 137, "{v}: SIGKILL");
+                let inspect = j!(ctx.ok("ContainerInspect", c.container_inspect(&main, &Default::default()).await));
+                check_eq!(v, (&inspect["State"]["Running"], &inspect["State"]["ExitCode"]), (&Value::from(false), &Value::from(137)));
+                ctx.ok(
+                    "ContainerRestart",
+                    c.container_restart(&main, &params::ContainerRestartParams { t: Some(1), ..Default::default() }).await,
+                );
+                let inspect = j!(ctx.ok("ContainerInspect", c.container_inspect(&main, &Default::default()).await));
+                check_eq!(v, inspect["State"]["Running"], true);
+                assert_ne!(inspect["State"]["StartedAt"], first_start, "{v}: restarted");
+                let updated = j!(ctx.ok(
+                    "ContainerUpdate",
+                    c.container_update(
+                        &main,
+                        &models::ContainerUpdateBody {
+                            restart_policy: Some(models::RestartPolicy {
+                                name: Some("on-failure".into()),
+                                maximum_retry_count: Some(2),
+                                ..Default::default()
+                            }),
+                            ..Default::default()
+                        }
+                    )
+                    .await
+                ));
+                assert!(updated["Warnings"].as_array().is_none_or(Vec::is_empty), "{v}: {updated}");
+                let inspect = j!(ctx.ok("ContainerInspect", c.container_inspect(&main, &Default::default()).await));
+                check_eq!(v, inspect["HostConfig"]["RestartPolicy"], serde_json::json!({ "Name": "on-failure", "MaximumRetryCount": 2 }));
+                ctx.ok(
+                    "ContainerDelete",
+                    c.container_delete(&main, &params::ContainerDeleteParams { force: Some(true), v: Some(true), ..Default::default() })
+                        .await,
+                );
+                let missing = ctx.refused("ContainerInspect", c.container_inspect(&main, &Default::default()).await, 404);
+                assert!(missing.contains("No such container"), "{v}: {missing}");
+
+                ctx.ok("VolumeDelete", volume_delete!($vol_delete, c, &volume_name).await);
+                ctx.refused("VolumeInspect", c.volume_inspect(&volume_name).await, 404);
+
+                // --- Prunes, by label: the two exited containers, a spare volume and
+                // network, the committed image. 1.24 removes them one by one.
+                when!($prune, {
+                    let pruned = j!(ctx.ok(
+                        "ContainerPrune",
+                        one_at_a_time!(
+                            c.container_prune(&params::ContainerPruneParams { filters: Some(ctx.label_filter()), ..Default::default() })
+                                .await
+                        )
+                    ));
+                    let mut deleted: Vec<_> = pruned["ContainersDeleted"].as_array().cloned().unwrap_or_default();
+                    deleted.sort_by_key(|id| id.as_str().map(str::to_owned));
+                    let mut expected = vec![Value::from(short.as_str()), Value::from(cat.as_str())];
+                    expected.sort_by_key(|id| id.as_str().map(str::to_owned));
+                    assert_eq!(deleted, expected, "{v}: {pruned}");
+                    let spare = ctx.name("spare");
+                    ctx.ok(
+                        "VolumeCreate",
+                        c.volume_create(&models::$volume_body {
+                            name: Some(spare.clone()),
+                            labels: Some(ctx.labels()),
+                            ..Default::default()
+                        })
+                        .await,
+                    );
+                    let pruned = j!(ctx.ok(
+                        "VolumePrune",
+                        one_at_a_time!(
+                            c.volume_prune(&params::VolumePruneParams { filters: Some(ctx.label_filter()), ..Default::default() }).await
+                        )
+                    ));
+                    assert_eq!(pruned["VolumesDeleted"], serde_json::json!([spare]), "{v}: {pruned}");
+                    ctx.ok(
+                        "NetworkCreate",
+                        c.network_create(&models::NetworkCreateBody {
+                            name: spare.clone(),
+                            internal: Some(true),
+                            labels: Some(ctx.labels()),
+                            ..Default::default()
+                        })
+                        .await,
+                    );
+                    let pruned = j!(ctx.ok(
+                        "NetworkPrune",
+                        one_at_a_time!(
+                            c.network_prune(&params::NetworkPruneParams { filters: Some(ctx.label_filter()), ..Default::default() }).await
+                        )
+                    ));
+                    assert_eq!(pruned["NetworksDeleted"], serde_json::json!([spare]), "{v}: {pruned}");
+                    let pruned = j!(ctx.ok(
+                        "ImagePrune",
+                        one_at_a_time!(
+                            c.image_prune(&params::ImagePruneParams {
+                                filters: Some(ctx.label_filter().with("dangling", "true")),
+                                ..Default::default()
+                            })
+                            .await
+                        )
+                    ));
+                    assert!(find(&pruned["ImagesDeleted"], "Deleted", &committed).is_some(), "{v}: {pruned}");
+                });
+                unless!($prune, {
+                    for id in [&short, &cat] {
+                        ctx.ok("ContainerDelete", c.container_delete(id, &Default::default()).await);
+                    }
+                    let deleted = j!(ctx.ok("ImageDelete", c.image_delete(&committed, &Default::default()).await));
+                    assert!(find(&deleted, "Deleted", &committed).is_some(), "{v}: {deleted}");
+                });
+                ctx.refused("ImageInspect", image_inspect!($img_params, c, &committed).await, 404);
+
+                // --- The events of the window: the short container's life in order, and
+                // what happened to the main one.
+                let now = unix_now();
+                let events = ctx.ok(
+                    "SystemEvents",
+                    c.system_events(&params::SystemEventsParams {
+                        since: Some(since.to_string()),
+                        until: Some(format!("{}.{:09}", now.as_secs(), now.subsec_nanos())),
+                        filters: Some(ctx.label_filter().with("type", "container")),
+                        ..Default::default()
+                    })
+                    .await,
+                );
+                let events: Vec<Value> = read_items(ctx, "SystemEvents", events, None).await.iter().map(|e| j!(e)).collect();
+                let actions_of = |id: &str| -> Vec<String> {
+                    events
+                        .iter()
+                        .filter(|e| e["Actor"]["ID"] == id)
+                        .filter_map(|e| e["Action"].as_str())
+                        .filter(|a| !a.starts_with("exec_"))
+                        .map(str::to_owned)
+                        .collect()
+                };
+                assert!(events.iter().all(|e| e["Type"] == "container"), "{v}: {events:?}");
+                let short_life = actions_of(&short);
+                assert!(short_life.starts_with(&["create".into(), "start".into(), "die".into()]), "{v}: {short_life:?}");
+                let died = events.iter().find(|e| e["Actor"]["ID"] == short.as_str() && e["Action"] == "die").expect("die");
+                assert_eq!(died["Actor"]["Attributes"]["exitCode"], "3", "{v}: {died}");
+                assert_eq!(died["Actor"]["Attributes"][LABEL], v, "{v}: {died}");
+                assert!(died["timeNano"].as_i64().is_some_and(|t| t as u128 / 1_000_000_000 >= u128::from(since)), "{v}: {died}");
+                let main_life = actions_of(&main);
+                for action in
+                    ["create", "start", "top", "commit", "rename", "pause", "unpause", "kill", "die", "restart", "update", "destroy"]
+                {
+                    assert!(main_life.iter().any(|a| a == action), "{v}: no `{action}` event for the main container: {main_life:?}");
+                }
+                assert!(actions_of(&cat).iter().any(|a| a == "attach"), "{v}: {:?}", actions_of(&cat));
+
+                // --- The image last, and nothing left behind.
+                let deleted = j!(ctx.ok("ImageDelete", c.image_delete(&ctx.import_ref(), &Default::default()).await));
+                assert!(find(&deleted, "Untagged", &ctx.import_ref()).is_some(), "{v}: {deleted}");
+                assert!(find(&deleted, "Deleted", &image_id).is_some(), "{v}: {deleted}");
+                ctx.refused("ImageInspect", image_inspect!($img_params, c, &image_id).await, 404);
+                let left = j!(ctx.ok(
+                    "ContainerList",
+                    c.container_list(&params::ContainerListParams {
+                        all: Some(true),
+                        filters: Some(ctx.label_filter()),
+                        ..Default::default()
+                    })
+                    .await
+                ));
+                assert_eq!(left, serde_json::json!([]), "{v}: containers left");
+                let left = j!(ctx.ok(
+                    "VolumeList",
+                    c.volume_list(&params::VolumeListParams { filters: Some(ctx.label_filter()), ..Default::default() }).await
+                ));
+                assert!(left["Volumes"].as_array().is_none_or(Vec::is_empty), "{v}: volumes left: {left}");
+                let left = j!(ctx.ok(
+                    "NetworkList",
+                    c.network_list(&params::NetworkListParams { filters: Some(ctx.label_filter()), ..Default::default() }).await
+                ));
+                assert_eq!(left, serde_json::json!([]), "{v}: networks left");
+            }
+
+            /// Removes whatever carries this version's label or names (a failed run's
+            /// leftovers); errors are ignored, the scenario reports its own.
+            async fn remove_leftovers(c: &Client, ctx: &Ctx) {
+                let everything = params::ContainerListParams { all: Some(true), filters: Some(ctx.label_filter()), ..Default::default() };
+                if let Ok(containers) = c.container_list(&everything).await {
+                    for container in j!(containers).as_array().into_iter().flatten() {
+                        if let Some(id) = container["Id"].as_str() {
+                            let _ = c
+                                .container_delete(
+                                    id,
+                                    &params::ContainerDeleteParams { force: Some(true), v: Some(true), ..Default::default() },
+                                )
+                                .await;
+                        }
+                    }
+                }
+                if let Ok(networks) =
+                    c.network_list(&params::NetworkListParams { filters: Some(ctx.label_filter()), ..Default::default() }).await
+                {
+                    for network in j!(networks).as_array().into_iter().flatten() {
+                        if let Some(id) = network["Id"].as_str() {
+                            let _ = c.network_delete(id).await;
+                        }
+                    }
+                }
+                if let Ok(volumes) =
+                    c.volume_list(&params::VolumeListParams { filters: Some(ctx.label_filter()), ..Default::default() }).await
+                {
+                    for volume in j!(volumes)["Volumes"].as_array().into_iter().flatten() {
+                        if let Some(name) = volume["Name"].as_str() {
+                            let _ = volume_delete!($vol_delete, c, name).await;
+                        }
+                    }
+                }
+                let force = params::ImageDeleteParams { force: Some(true), ..Default::default() };
+                for name in [ctx.import_ref(), ctx.tagged_ref()] {
+                    let _ = c.image_delete(&name, &force).await;
+                }
+                if let Ok(images) = c.image_list(&params::ImageListParams { filters: Some(ctx.label_filter()), ..Default::default() }).await
+                {
+                    for image in j!(images).as_array().into_iter().flatten() {
+                        if let Some(id) = image["Id"].as_str() {
+                            let _ = c.image_delete(id, &force).await;
+                        }
+                    }
+                }
+            }
+        }
+    };
+}
+
+scenario!(v1_24 {
+    archive: old,
+    wait: plain,
+    volume_delete: plain,
+    network_inspect: plain,
+    image_params: no,
+    one_shot: no,
+    prune: no,
+    df: no,
+    volume_body: VolumeCreateBody,
+    commit_body: Config
+});
+scenario!(v1_25 {
+    archive: old,
+    wait: plain,
+    volume_delete: params,
+    network_inspect: plain,
+    image_params: no,
+    one_shot: no,
+    prune: yes,
+    df: plain,
+    volume_body: VolumeCreateBody,
+    commit_body: Config
+});
+scenario!(v1_26 {
+    archive: old,
+    wait: plain,
+    volume_delete: params,
+    network_inspect: plain,
+    image_params: no,
+    one_shot: no,
+    prune: yes,
+    df: plain,
+    volume_body: VolumeCreateBody,
+    commit_body: Config
+});
+scenario!(v1_27 {
+    archive: old,
+    wait: plain,
+    volume_delete: params,
+    network_inspect: plain,
+    image_params: no,
+    one_shot: no,
+    prune: yes,
+    df: plain,
+    volume_body: VolumeCreateBody,
+    commit_body: Config
+});
+scenario!(v1_28 {
+    archive: new,
+    wait: plain,
+    volume_delete: params,
+    network_inspect: params,
+    image_params: no,
+    one_shot: no,
+    prune: yes,
+    df: plain,
+    volume_body: VolumeCreateBody,
+    commit_body: Config
+});
+scenario!(v1_29 {
+    archive: new,
+    wait: plain,
+    volume_delete: params,
+    network_inspect: params,
+    image_params: no,
+    one_shot: no,
+    prune: yes,
+    df: plain,
+    volume_body: VolumeCreateBody,
+    commit_body: Config
+});
+scenario!(v1_30 {
+    archive: new,
+    wait: params,
+    volume_delete: params,
+    network_inspect: params,
+    image_params: no,
+    one_shot: no,
+    prune: yes,
+    df: plain,
+    volume_body: VolumeCreateBody,
+    commit_body: ContainerConfig
+});
+scenario!(v1_31 {
+    archive: new,
+    wait: params,
+    volume_delete: params,
+    network_inspect: params,
+    image_params: no,
+    one_shot: no,
+    prune: yes,
+    df: plain,
+    volume_body: VolumeCreateBody,
+    commit_body: ContainerConfig
+});
+scenario!(v1_32 {
+    archive: new,
+    wait: params,
+    volume_delete: params,
+    network_inspect: params,
+    image_params: no,
+    one_shot: no,
+    prune: yes,
+    df: plain,
+    volume_body: VolumeCreateBody,
+    commit_body: ContainerConfig
+});
+scenario!(v1_33 {
+    archive: new,
+    wait: params,
+    volume_delete: params,
+    network_inspect: params,
+    image_params: no,
+    one_shot: no,
+    prune: yes,
+    df: plain,
+    volume_body: VolumeCreateBody,
+    commit_body: ContainerConfig
+});
+scenario!(v1_34 {
+    archive: new,
+    wait: params,
+    volume_delete: params,
+    network_inspect: params,
+    image_params: no,
+    one_shot: no,
+    prune: yes,
+    df: plain,
+    volume_body: VolumeCreateBody,
+    commit_body: ContainerConfig
+});
+scenario!(v1_35 {
+    archive: new,
+    wait: params,
+    volume_delete: params,
+    network_inspect: params,
+    image_params: no,
+    one_shot: no,
+    prune: yes,
+    df: plain,
+    volume_body: VolumeCreateBody,
+    commit_body: ContainerConfig
+});
+scenario!(v1_36 {
+    archive: new,
+    wait: params,
+    volume_delete: params,
+    network_inspect: params,
+    image_params: no,
+    one_shot: no,
+    prune: yes,
+    df: plain,
+    volume_body: VolumeCreateBody,
+    commit_body: ContainerConfig
+});
+scenario!(v1_37 {
+    archive: new,
+    wait: params,
+    volume_delete: params,
+    network_inspect: params,
+    image_params: no,
+    one_shot: no,
+    prune: yes,
+    df: plain,
+    volume_body: VolumeCreateBody,
+    commit_body: ContainerConfig
+});
+scenario!(v1_38 {
+    archive: new,
+    wait: params,
+    volume_delete: params,
+    network_inspect: params,
+    image_params: no,
+    one_shot: no,
+    prune: yes,
+    df: plain,
+    volume_body: VolumeCreateBody,
+    commit_body: ContainerConfig
+});
+scenario!(v1_39 {
+    archive: new,
+    wait: params,
+    volume_delete: params,
+    network_inspect: params,
+    image_params: no,
+    one_shot: no,
+    prune: yes,
+    df: plain,
+    volume_body: VolumeCreateOptions,
+    commit_body: ContainerConfig
+});
+scenario!(v1_40 {
+    archive: new,
+    wait: params,
+    volume_delete: params,
+    network_inspect: params,
+    image_params: no,
+    one_shot: no,
+    prune: yes,
+    df: plain,
+    volume_body: VolumeCreateOptions,
+    commit_body: ContainerConfig
+});
+scenario!(v1_41 {
+    archive: new,
+    wait: params,
+    volume_delete: params,
+    network_inspect: params,
+    image_params: no,
+    one_shot: yes,
+    prune: yes,
+    df: plain,
+    volume_body: VolumeCreateOptions,
+    commit_body: ContainerConfig
+});
+scenario!(v1_49 {
+    archive: new,
+    wait: params,
+    volume_delete: params,
+    network_inspect: params,
+    image_params: yes,
+    one_shot: yes,
+    prune: yes,
+    df: params,
+    volume_body: VolumeCreateOptions,
+    commit_body: ContainerConfig
+});

@@ -587,36 +587,6 @@ pub(crate) mod v1_26_to_v1_28;
 )]
 pub(crate) mod v1_26_to_v1_39;
 
-#[cfg(
-    any(
-        feature = "v1_26",
-        feature = "v1_27",
-        feature = "v1_28",
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41",
-        feature = "v1_42",
-        feature = "v1_43",
-        feature = "v1_44",
-        feature = "v1_45",
-        feature = "v1_46",
-        feature = "v1_47",
-        feature = "v1_48",
-        feature = "v1_49"
-    )
-)]
-pub(crate) mod v1_26_to_v1_49;
-
 #[cfg(feature = "v1_27")]
 pub(crate) mod v1_27;
 

@@ -241,6 +241,39 @@ pub struct NetworkConfig {
     /// Port mappings: `<port>/<protocol>` to the host bindings, or null for an exposed port that is not published.
     #[serde(rename = "Ports", skip_serializing_if = "Option::is_none")]
     pub ports: Option<HashMap<String, Option<Vec<NetworkConfigPortsValueItem>>>>,
+    /// SandboxID uniquely represents a container's network stack.
+    #[serde(rename = "SandboxID", skip_serializing_if = "Option::is_none")]
+    pub sandbox_id: Option<String>,
+    /// Indicates if hairpin NAT should be enabled on the virtual interface.
+    #[serde(rename = "HairpinMode", skip_serializing_if = "Option::is_none")]
+    pub hairpin_mode: Option<bool>,
+    /// IPv6 unicast address using the link-local prefix.
+    #[serde(rename = "LinkLocalIPv6Address", skip_serializing_if = "Option::is_none")]
+    pub link_local_ipv6_address: Option<String>,
+    /// Prefix length of the IPv6 unicast address.
+    #[serde(rename = "LinkLocalIPv6PrefixLen", skip_serializing_if = "Option::is_none")]
+    pub link_local_ipv6_prefix_len: Option<i64>,
+    /// SandboxKey identifies the sandbox
+    #[serde(rename = "SandboxKey", skip_serializing_if = "Option::is_none")]
+    pub sandbox_key: Option<String>,
+    /// EndpointID uniquely represents a service endpoint in a Sandbox (default "bridge" network only; see `Networks`).
+    #[serde(rename = "EndpointID", skip_serializing_if = "Option::is_none")]
+    pub endpoint_id: Option<String>,
+    /// Global IPv6 address for the default "bridge" network.
+    #[serde(rename = "GlobalIPv6Address", skip_serializing_if = "Option::is_none")]
+    pub global_ipv6_address: Option<String>,
+    /// Mask length of the global IPv6 address.
+    #[serde(rename = "GlobalIPv6PrefixLen", skip_serializing_if = "Option::is_none")]
+    pub global_ipv6_prefix_len: Option<i64>,
+    /// IPv4 address for the default "bridge" network.
+    #[serde(rename = "IPAddress", skip_serializing_if = "Option::is_none")]
+    pub ip_address: Option<String>,
+    /// IPv6 gateway address for this network.
+    #[serde(rename = "IPv6Gateway", skip_serializing_if = "Option::is_none")]
+    pub ipv6_gateway: Option<String>,
+    /// Information about all networks that the container is connected to.
+    #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
+    pub networks: Option<HashMap<String, EndpointSettings>>,
 }
 
 /// Until API 1.31 (removed in 1.32).

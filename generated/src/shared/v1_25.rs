@@ -4,16 +4,6 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Since API 1.25.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct NetworkPruneResponse {
-    /// Networks that were deleted
-    ///
-    /// Only in API 1.25.
-    #[serde(rename = "VolumesDeleted", skip_serializing_if = "Option::is_none")]
-    pub volumes_deleted: Option<Vec<String>>,
-}
-
 /// A plugin for the Engine API
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Plugin {

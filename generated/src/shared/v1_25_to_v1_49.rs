@@ -17,6 +17,14 @@ pub struct ContainerPruneResponse {
 
 /// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct NetworkPruneResponse {
+    /// Networks that were deleted
+    #[serde(rename = "NetworksDeleted", skip_serializing_if = "Option::is_none")]
+    pub networks_deleted: Option<Vec<String>>,
+}
+
+/// Since API 1.25.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PluginConfigArgs {
     #[serde(rename = "Name")]
     pub name: String,

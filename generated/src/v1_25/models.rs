@@ -65,7 +65,7 @@ pub use crate::shared::v1_24_to_v1_49::{
     SystemAuthResponse, TaskSpecLogDriver, TaskSpecRestartPolicy,
     TaskSpecRestartPolicyCondition, ThrottleDevice, VolumeScope,
 };
-pub use crate::shared::v1_25::{NetworkPruneResponse, Plugin};
+pub use crate::shared::v1_25::Plugin;
 pub use crate::shared::v1_25_to_v1_26::{
     ClusterInfo, Config, ContainerCreateBody, ContainerInspectResponse,
     ContainerUpdateBody, HostConfig, Image, Network, NetworkAttachment, Resources,
@@ -89,8 +89,8 @@ pub use crate::shared::v1_25_to_v1_39::{
 pub use crate::shared::v1_25_to_v1_42::ImageSummary;
 pub use crate::shared::v1_25_to_v1_43::ServiceCreateResponse;
 pub use crate::shared::v1_25_to_v1_49::{
-    ContainerPruneResponse, PluginConfigArgs, PluginConfigLinux, PluginConfigNetwork,
-    PluginConfigRootfs, PluginConfigUser, PluginInterfaceType, PluginSettings,
-    SwarmSpecEncryptionConfig, SwarmUnlockBody, SwarmUnlockkeyResponse,
+    ContainerPruneResponse, NetworkPruneResponse, PluginConfigArgs, PluginConfigLinux,
+    PluginConfigNetwork, PluginConfigRootfs, PluginConfigUser, PluginInterfaceType,
+    PluginSettings, SwarmSpecEncryptionConfig, SwarmUnlockBody, SwarmUnlockkeyResponse,
     TaskSpecContainerSpecDnsConfig, VolumePruneResponse, VolumeUsageData,
 };

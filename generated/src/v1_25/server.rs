@@ -7,8 +7,8 @@
 use std::future::Future;
 use std::sync::Arc;
 use moby_api_runtime::server::{
-    ApiError, BoxFuture, Context, Hijack, Incoming, Method, RequestBody, Response, Route,
-    ServerConfig, StatusCode, StreamBody, respond,
+    ApiError, BoxFuture, Context, Deferred, Hijack, Incoming, Method, RequestBody,
+    Response, Route, ServerConfig, StatusCode, StreamBody, respond,
 };
 use moby_api_runtime::server::axum::response::IntoResponse;
 use super::API_VERSION;
@@ -2559,7 +2559,7 @@ impl ContainerLogsRequest {
                 follow: incoming.query().bool("follow"),
                 stdout: incoming.query().bool("stdout"),
                 stderr: incoming.query().bool("stderr"),
-                since: incoming.query().number("since")?,
+                since: incoming.query().string("since"),
                 timestamps: incoming.query().bool("timestamps"),
                 tail: incoming.query().string("tail"),
             },
@@ -3715,7 +3715,7 @@ pub enum ContainerWaitReply {
     /// The container has exit.
     ///
     /// Status 200.
-    Ok(super::models::ContainerWaitResponse),
+    Ok(Deferred<super::models::ContainerWaitResponse>),
     /// no such container
     ///
     /// Status 404.
@@ -3726,8 +3726,8 @@ pub enum ContainerWaitReply {
     InternalServerError(super::models::ErrorResponse),
 }
 
-impl From<super::models::ContainerWaitResponse> for ContainerWaitReply {
-    fn from(body: super::models::ContainerWaitResponse) -> Self {
+impl From<Deferred<super::models::ContainerWaitResponse>> for ContainerWaitReply {
+    fn from(body: Deferred<super::models::ContainerWaitResponse>) -> Self {
         ContainerWaitReply::Ok(body)
     }
 }
@@ -3735,7 +3735,7 @@ impl From<super::models::ContainerWaitResponse> for ContainerWaitReply {
 impl ContainerWaitReply {
     fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
         match self {
-            ContainerWaitReply::Ok(body) => respond::json(StatusCode::OK, &body),
+            ContainerWaitReply::Ok(body) => respond::deferred(StatusCode::OK, body),
             ContainerWaitReply::NotFound(body) => {
                 respond::json(StatusCode::NOT_FOUND, &body)
             }
@@ -7684,7 +7684,7 @@ impl ServiceLogsRequest {
                 follow: incoming.query().bool("follow"),
                 stdout: incoming.query().bool("stdout"),
                 stderr: incoming.query().bool("stderr"),
-                since: incoming.query().number("since")?,
+                since: incoming.query().string("since"),
                 timestamps: incoming.query().bool("timestamps"),
                 tail: incoming.query().string("tail"),
             },

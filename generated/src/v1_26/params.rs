@@ -96,12 +96,12 @@ pub struct ContainerLogsParams {
     ///
     /// Defaults to `false`.
     pub stderr: Option<bool>,
-    /// Only return logs since this time, as a UNIX timestamp
+    /// Only return logs since this time, as a UNIX timestamp: seconds with an optional fraction (`1700000000` or `1700000000.5`).
     ///
     /// Query parameter `since`.
     ///
     /// Defaults to `0`.
-    pub since: Option<i64>,
+    pub since: Option<String>,
     /// Add timestamps to every log line
     ///
     /// Query parameter `timestamps`.
@@ -963,12 +963,12 @@ pub struct ServiceLogsParams {
     ///
     /// Defaults to `false`.
     pub stderr: Option<bool>,
-    /// Only return logs since this time, as a UNIX timestamp
+    /// Only return logs since this time, as a UNIX timestamp: seconds with an optional fraction (`1700000000` or `1700000000.5`).
     ///
     /// Query parameter `since`.
     ///
     /// Defaults to `0`.
-    pub since: Option<i64>,
+    pub since: Option<String>,
     /// Add timestamps to every log line
     ///
     /// Query parameter `timestamps`.

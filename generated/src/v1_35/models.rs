@@ -44,13 +44,12 @@ pub use crate::shared::v1_25_to_v1_39::{
 pub use crate::shared::v1_25_to_v1_42::ImageSummary;
 pub use crate::shared::v1_25_to_v1_43::ServiceCreateResponse;
 pub use crate::shared::v1_25_to_v1_49::{
-    ContainerPruneResponse, PluginConfigArgs, PluginConfigLinux, PluginConfigNetwork,
-    PluginConfigRootfs, PluginConfigUser, PluginInterfaceType, PluginSettings,
-    SwarmSpecEncryptionConfig, SwarmUnlockBody, SwarmUnlockkeyResponse,
+    ContainerPruneResponse, NetworkPruneResponse, PluginConfigArgs, PluginConfigLinux,
+    PluginConfigNetwork, PluginConfigRootfs, PluginConfigUser, PluginInterfaceType,
+    PluginSettings, SwarmSpecEncryptionConfig, SwarmUnlockBody, SwarmUnlockkeyResponse,
     TaskSpecContainerSpecDnsConfig, VolumePruneResponse, VolumeUsageData,
 };
 pub use crate::shared::v1_26_to_v1_39::PluginUpgradeBodyItem;
-pub use crate::shared::v1_26_to_v1_49::NetworkPruneResponse;
 pub use crate::shared::v1_27_to_v1_49::{
     TaskSpecContainerSpecSecretsItem, TaskSpecContainerSpecSecretsItemFile,
 };

@@ -173,11 +173,6 @@ pub fn response(
             ("ContainerAttachWebsocket", 500) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }
-            ("ContainerWait", 200) => {
-                moby_api_runtime::json::roundtrip::<
-                    super::models::ContainerWaitResponse,
-                >(body)
-            }
             ("ContainerWait", 400) => {
                 moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
             }

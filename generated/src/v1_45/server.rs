@@ -7,8 +7,8 @@
 use std::future::Future;
 use std::sync::Arc;
 use moby_api_runtime::server::{
-    ApiError, BoxFuture, Context, Hijack, Incoming, Method, RequestBody, Response, Route,
-    ServerConfig, StatusCode, StreamBody, respond,
+    ApiError, BoxFuture, Context, Deferred, Hijack, Incoming, Method, RequestBody,
+    Response, Route, ServerConfig, StatusCode, StreamBody, respond,
 };
 use moby_api_runtime::server::axum::response::IntoResponse;
 use super::API_VERSION;
@@ -3387,8 +3387,8 @@ impl ContainerLogsRequest {
                 follow: incoming.query().bool("follow"),
                 stdout: incoming.query().bool("stdout"),
                 stderr: incoming.query().bool("stderr"),
-                since: incoming.query().number("since")?,
-                until: incoming.query().number("until")?,
+                since: incoming.query().string("since"),
+                until: incoming.query().string("until"),
                 timestamps: incoming.query().bool("timestamps"),
                 tail: incoming.query().string("tail"),
             },
@@ -4568,7 +4568,7 @@ pub enum ContainerWaitReply {
     /// The container has exit.
     ///
     /// Status 200.
-    Ok(super::models::ContainerWaitResponse),
+    Ok(Deferred<super::models::ContainerWaitResponse>),
     /// bad parameter
     ///
     /// Status 400.
@@ -4583,8 +4583,8 @@ pub enum ContainerWaitReply {
     InternalServerError(super::models::ErrorResponse),
 }
 
-impl From<super::models::ContainerWaitResponse> for ContainerWaitReply {
-    fn from(body: super::models::ContainerWaitResponse) -> Self {
+impl From<Deferred<super::models::ContainerWaitResponse>> for ContainerWaitReply {
+    fn from(body: Deferred<super::models::ContainerWaitResponse>) -> Self {
         ContainerWaitReply::Ok(body)
     }
 }
@@ -4592,7 +4592,7 @@ impl From<super::models::ContainerWaitResponse> for ContainerWaitReply {
 impl ContainerWaitReply {
     fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
         match self {
-            ContainerWaitReply::Ok(body) => respond::json(StatusCode::OK, &body),
+            ContainerWaitReply::Ok(body) => respond::deferred(StatusCode::OK, body),
             ContainerWaitReply::BadRequest(body) => {
                 respond::json(StatusCode::BAD_REQUEST, &body)
             }
@@ -9064,7 +9064,7 @@ impl ServiceLogsRequest {
                 follow: incoming.query().bool("follow"),
                 stdout: incoming.query().bool("stdout"),
                 stderr: incoming.query().bool("stderr"),
-                since: incoming.query().number("since")?,
+                since: incoming.query().string("since"),
                 timestamps: incoming.query().bool("timestamps"),
                 tail: incoming.query().string("tail"),
             },
@@ -10428,7 +10428,7 @@ impl TaskLogsRequest {
                 follow: incoming.query().bool("follow"),
                 stdout: incoming.query().bool("stdout"),
                 stderr: incoming.query().bool("stderr"),
-                since: incoming.query().number("since")?,
+                since: incoming.query().string("since"),
                 timestamps: incoming.query().bool("timestamps"),
                 tail: incoming.query().string("tail"),
             },

@@ -126,20 +126,20 @@ pub struct ContainerLogsParams {
     ///
     /// Defaults to `false`.
     pub stderr: Option<bool>,
-    /// Only return logs since this time, as a UNIX timestamp
+    /// Only return logs since this time, as a UNIX timestamp: seconds with an optional fraction (`1700000000` or `1700000000.5`).
     ///
     /// Query parameter `since`.
     ///
     /// Defaults to `0`.
-    pub since: Option<i64>,
-    /// Only return logs before this time, as a UNIX timestamp
+    pub since: Option<String>,
+    /// Only return logs before this time, as a UNIX timestamp: seconds with an optional fraction (`1700000000` or `1700000000.5`).
     ///
     /// Query parameter `until`.
     ///
     /// Defaults to `0`.
     ///
     /// Since API 1.35.
-    pub until: Option<i64>,
+    pub until: Option<String>,
     /// Add timestamps to every log line
     ///
     /// Query parameter `timestamps`.
@@ -1504,12 +1504,12 @@ pub struct ServiceLogsParams {
     ///
     /// Defaults to `false`.
     pub stderr: Option<bool>,
-    /// Only return logs since this time, as a UNIX timestamp
+    /// Only return logs since this time, as a UNIX timestamp: seconds with an optional fraction (`1700000000` or `1700000000.5`).
     ///
     /// Query parameter `since`.
     ///
     /// Defaults to `0`.
-    pub since: Option<i64>,
+    pub since: Option<String>,
     /// Add timestamps to every log line
     ///
     /// Query parameter `timestamps`.
@@ -1571,12 +1571,12 @@ pub struct TaskLogsParams {
     ///
     /// Defaults to `false`.
     pub stderr: Option<bool>,
-    /// Only return logs since this time, as a UNIX timestamp
+    /// Only return logs since this time, as a UNIX timestamp: seconds with an optional fraction (`1700000000` or `1700000000.5`).
     ///
     /// Query parameter `since`.
     ///
     /// Defaults to `0`.
-    pub since: Option<i64>,
+    pub since: Option<String>,
     /// Add timestamps to every log line
     ///
     /// Query parameter `timestamps`.
