@@ -366,6 +366,22 @@ async fn a_chunked_body_cut_by_the_connection_is_a_transport_error_item() {
 }
 
 #[tokio::test]
+async fn a_body_shorter_than_its_content_length_is_a_transport_error_item() {
+    let mut bytes = format!("HTTP/1.1 200 OK\r\nContent-Type: {MUX}\r\nContent-Length: 100\r\n\r\n").into_bytes();
+    bytes.extend_from_slice(&frame(1, b"first\n"));
+    let (_daemon, transport) = FakeDaemon::start(ApiVersion::new(1, 44), move |_| Reply::Raw { bytes: bytes.clone(), hold: false });
+    let logs = transport.send_logs(Request::get("/containers/c/logs"), TtySource::Known(false)).await.unwrap();
+    let items = all(logs).await;
+    assert_eq!(items.len(), 2, "{items:?}");
+    assert_eq!(items[0].as_ref().ok(), Some(&chunk(StdStream::Stdout, b"first\n")));
+    assert!(matches!(&items[1], Err(StreamError::Transport(_))), "{items:?}");
+    // The same for bytes: the error is the last item.
+    let bytes = transport.send_bytes(Request::get("/containers/c/export")).await.unwrap();
+    let items = all(bytes).await;
+    assert!(matches!(items.last(), Some(Err(Error::Transport(_)))), "{items:?}");
+}
+
+#[tokio::test]
 async fn the_head_timeout_never_cuts_a_stream_being_read() {
     let (daemon, _) = FakeDaemon::start(ApiVersion::new(1, 44), |_| Reply::Chunked {
         headers: vec![("Content-Type", MUX.to_owned())],
@@ -459,6 +475,22 @@ async fn streamed_bodies_arrive_whole() {
     assert_eq!(seen[0].body, b"one two");
     assert_eq!(seen[0].headers.get("content-type").map(String::as_str), Some("application/x-tar"));
     assert_eq!(seen[1].body, large);
+}
+
+#[tokio::test]
+async fn a_streamed_upload_answered_with_progress_arrives_whole() {
+    let (daemon, transport) = FakeDaemon::start(ApiVersion::new(1, 41), |_| {
+        Reply::stream(Some("application/json"), b"{\"stream\":\"Loaded image: x\\n\"}\n".to_vec())
+    });
+    let large: Vec<u8> = (0..=250u8).cycle().take(3_000_000).collect();
+    let request =
+        Request::post("/images/load").body(body_from_reader(Cursor::new(large.clone())), HeaderValue::from_static("application/x-tar"));
+    let items = all(transport.send_progress(request).await.unwrap()).await;
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0].as_ref().ok().and_then(|m| m.stream.as_deref()), Some("Loaded image: x\n"));
+    let seen = daemon.requests();
+    assert_eq!(seen[0].headers.get("transfer-encoding").map(String::as_str), Some("chunked"));
+    assert_eq!(seen[0].body, large);
 }
 
 #[tokio::test]

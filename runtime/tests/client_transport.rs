@@ -1,7 +1,8 @@
 //! The transport against a scripted fake daemon on a unix socket, on loopback TCP and on
 //! loopback TCP with mutual TLS: negotiation (once, lazily, downgrade only, fallbacks),
 //! version prefixes, error answers, head timeouts that spare streaming bodies, connection
-//! reuse, headers, and the certificate settings.
+//! reuse, headers, the certificate settings, and the connections of their own that
+//! streamed responses get (many small chunks, closing, the same headers, errors).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -10,10 +11,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
+use futures::StreamExt as _;
 use moby_api_runtime::client::header::HeaderValue;
 use moby_api_runtime::client::{
-    ApiVersion, ApiVersionPolicy, Endpoint, Error, Host, Method, RegistryAuth, Request, TlsSettings, Transport, MAX_ERROR_BODY,
+    ApiVersion, ApiVersionPolicy, Endpoint, Error, Host, Method, RegistryAuth, Request, TlsSettings, Transport, TtySource, MAX_ERROR_BODY,
 };
+use moby_api_runtime::stream::StdStream;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, UnixListener};
 
@@ -66,6 +69,8 @@ type Handler = Arc<dyn Fn(&Seen) -> Reply + Send + Sync>;
 #[derive(Default)]
 struct Log {
     connections: AtomicUsize,
+    /// Connections the client closed (or the daemon gave up on after a failed write).
+    closed: AtomicUsize,
     requests: Mutex<Vec<Seen>>,
 }
 
@@ -93,7 +98,11 @@ impl FakeDaemon {
             async move {
                 while let Ok((stream, _)) = listener.accept().await {
                     log.connections.fetch_add(1, Ordering::SeqCst);
-                    tokio::spawn(serve(stream, handler.clone(), log.clone()));
+                    let (handler, log) = (handler.clone(), log.clone());
+                    tokio::spawn(async move {
+                        serve(stream, handler, log.clone()).await;
+                        log.closed.fetch_add(1, Ordering::SeqCst);
+                    });
                 }
             }
         });
@@ -114,7 +123,10 @@ impl FakeDaemon {
                     log.connections.fetch_add(1, Ordering::SeqCst);
                     let (handler, log) = (handler.clone(), log.clone());
                     match &acceptor {
-                        None => drop(tokio::spawn(serve(stream, handler, log))),
+                        None => drop(tokio::spawn(async move {
+                            serve(stream, handler, log.clone()).await;
+                            log.closed.fetch_add(1, Ordering::SeqCst);
+                        })),
                         Some(acceptor) => {
                             let acceptor = acceptor.clone();
                             tokio::spawn(async move {
@@ -136,6 +148,10 @@ impl FakeDaemon {
 
     fn connections(&self) -> usize {
         self.log.connections.load(Ordering::SeqCst)
+    }
+
+    fn closed(&self) -> usize {
+        self.log.closed.load(Ordering::SeqCst)
     }
 
     fn pings(&self) -> usize {
@@ -202,11 +218,16 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(stream: S, handler: Handler, l
                 out.push_str("\r\n");
                 let mut ok = stream.write_all(out.as_bytes()).await.is_ok() && stream.flush().await.is_ok();
                 for chunk in chunks {
-                    tokio::time::sleep(gap).await;
+                    if !gap.is_zero() {
+                        tokio::time::sleep(gap).await;
+                    }
                     let mut framed = format!("{:x}\r\n", chunk.len()).into_bytes();
                     framed.extend_from_slice(&chunk);
                     framed.extend_from_slice(b"\r\n");
                     ok = ok && stream.write_all(&framed).await.is_ok() && stream.flush().await.is_ok();
+                    if !ok {
+                        break;
+                    }
                 }
                 ok && stream.write_all(b"0\r\n\r\n").await.is_ok()
             }
@@ -619,7 +640,9 @@ async fn mutual_tls_from_the_environment() {
     assert_eq!(transport.base_url(), format!("https://localhost:{port}"));
     assert_eq!(path_of(&transport, "/info").await, "/v1.41/info");
     assert_eq!(path_of(&transport, "/version").await, "/v1.41/version");
-    assert_eq!(daemon.connections(), 1, "TLS connections are pooled too");
+    let streamed = transport.send_bytes(Request::get("/containers/c/export")).await.unwrap().collect().await.unwrap();
+    assert_eq!(&streamed[..], br#"{"path":"/v1.41/containers/c/export"}"#);
+    assert_eq!(daemon.connections(), 1, "TLS connections are pooled too, streamed responses' as well");
 
     // The IP address is in the certificate as well.
     let tls =
@@ -753,4 +776,148 @@ fn public_types_are_send_and_sync() {
     check::<Error>();
     check::<Endpoint>();
     check::<Request>();
+}
+
+// --- streamed responses on a connection of their own ----------------------------------------
+
+const MUX: &str = "application/vnd.docker.multiplexed-stream";
+/// No test waits longer than this for anything.
+const PATIENCE: Duration = Duration::from_secs(10);
+
+fn frame(stream: u8, payload: &[u8]) -> Vec<u8> {
+    let mut out = vec![stream, 0, 0, 0];
+    out.extend_from_slice(&u32::try_from(payload.len()).unwrap().to_be_bytes());
+    out.extend_from_slice(payload);
+    out
+}
+
+async fn within<T>(what: &str, future: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(PATIENCE, future).await.unwrap_or_else(|_| panic!("{what} hung"))
+}
+
+async fn eventually(what: &str, condition: impl Fn() -> bool) {
+    within(what, async {
+        while !condition() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_of_many_small_chunks_arrives_whole_on_a_connection_of_its_own() {
+    const FRAMES: usize = 20_000;
+    // One chunk per frame, as the daemon flushes them.
+    let chunks: Vec<Vec<u8>> = (0..FRAMES).map(|i| frame(1 + (i % 2) as u8, format!("line {i}\n").as_bytes())).collect();
+    let (daemon, endpoint) = FakeDaemon::unix(move |seen: &Seen| match seen.path() {
+        "/_ping" => Reply::ping(Some("1.41")),
+        "/v1.41/containers/c/logs" => {
+            Reply::Chunked { status: 200, headers: vec![("Content-Type".into(), MUX.into())], chunks: chunks.clone(), gap: Duration::ZERO }
+        }
+        _ => Reply::json(200, "{}"),
+    });
+    let transport = Transport::new(endpoint, MAX).unwrap();
+    transport.send(Request::get("/info")).await.unwrap();
+    for round in 1..=2 {
+        let request = Request::get("/containers/c/logs").query("stdout", "1").query("stderr", "1");
+        let mut logs = transport.send_logs(request, TtySource::Known(false)).await.unwrap();
+        let mut n = 0;
+        while let Some(item) = within("reading the logs", logs.next()).await {
+            let chunk = item.unwrap();
+            assert_eq!(chunk.stream, if n % 2 == 0 { StdStream::Stdout } else { StdStream::Stderr });
+            assert_eq!(chunk.bytes, format!("line {n}\n").as_bytes());
+            n += 1;
+        }
+        assert_eq!(n, FRAMES);
+        // Ended but not dropped: its connection is closed already.
+        eventually("the logs connection to close", || daemon.closed() == round).await;
+        drop(logs);
+    }
+    transport.send(Request::get("/info")).await.unwrap();
+    // One pooled connection for `/_ping` and both `/info`, one for each logs request.
+    assert_eq!(daemon.connections(), 3);
+    assert_eq!(daemon.closed(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_a_stream_closes_its_connection() {
+    let (daemon, endpoint) = FakeDaemon::unix(|seen: &Seen| match seen.path() {
+        "/_ping" => Reply::ping(Some("1.41")),
+        // Twenty seconds of events.
+        _ => Reply::Chunked {
+            status: 200,
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            chunks: (0..1000).map(|i| format!("{{\"n\":{i}}}\n").into_bytes()).collect(),
+            gap: Duration::from_millis(20),
+        },
+    });
+    let transport = Transport::new(endpoint, MAX).unwrap();
+    let mut events = transport.send_json_lines::<serde_json::Value>(Request::get("/events")).await.unwrap();
+    for i in 0..3 {
+        assert_eq!(within("an event", events.next()).await.unwrap().unwrap()["n"], i);
+    }
+    assert_eq!(daemon.closed(), 0);
+    drop(events);
+    // The daemon's next write fails.
+    eventually("the events connection to close", || daemon.closed() == 1).await;
+    assert_eq!(daemon.connections(), 2, "the pooled one for `/_ping`, one for the events");
+}
+
+#[tokio::test]
+async fn streams_on_plain_tcp_send_what_the_pooled_client_sends() {
+    let (daemon, port) = FakeDaemon::tcp(engine(Some("1.41")), None).await;
+    let endpoint = Endpoint::new(Host::parse(&format!("tcp://127.0.0.1:{port}/docker")).unwrap());
+    let transport = Transport::new(endpoint, MAX).unwrap();
+    let auth = RegistryAuth::with_password("user", "secret", "r");
+    let request = || Request::post("/images/create").query("fromImage", "x").registry_auth(&auth);
+    let pooled = transport.send(request()).await.unwrap().bytes().await.unwrap();
+    let progress: Vec<_> = within("progress", transport.send_progress(request()).await.unwrap().collect::<Vec<_>>()).await;
+    assert_eq!(progress.len(), 1, "{progress:?}");
+    let direct = transport.send_bytes(Request::get("/containers/c/export")).await.unwrap().collect().await.unwrap();
+    assert_eq!(&pooled[..], br#"{"path":"/docker/v1.41/images/create"}"#);
+    assert_eq!(&direct[..], br#"{"path":"/docker/v1.41/containers/c/export"}"#);
+    let seen = daemon.requests();
+    let (first, second) = (&seen[1], &seen[2]);
+    assert_eq!((first.method.as_str(), first.target.as_str()), (second.method.as_str(), second.target.as_str()));
+    assert_eq!(first.headers, second.headers, "the same headers on both paths");
+    assert_eq!(second.headers["host"], format!("127.0.0.1:{port}"));
+    assert!(second.headers.contains_key("x-registry-auth") && second.headers["user-agent"].starts_with("moby-api-runtime/"));
+    assert_eq!(daemon.connections(), 3, "one pooled, one per streamed response");
+    eventually("the streamed connections to close", || daemon.closed() == 2).await;
+}
+
+#[tokio::test]
+async fn streams_answer_errors_and_time_out_like_other_requests() {
+    let (daemon, endpoint) = FakeDaemon::unix(|seen: &Seen| match seen.path() {
+        "/_ping" => Reply::ping(Some("1.41")),
+        "/v1.41/slowhead/logs" => Reply::DelayHead(Duration::from_millis(1500), Box::new(Reply::json(200, ""))),
+        _ => Reply::json(404, r#"{"message":"No such container: nope"}"#),
+    });
+    let transport = Transport::builder(endpoint, MAX).timeout(Some(Duration::from_millis(300))).build().unwrap();
+    let err = transport.send_logs(Request::get("/nope/logs"), TtySource::Known(false)).await.unwrap_err();
+    assert!(matches!(&err, Error::Api { status: 404, message } if message.ends_with("nope")), "{err:?}");
+    let started = Instant::now();
+    let err = transport.send_logs(Request::get("/slowhead/logs"), TtySource::Known(false)).await.unwrap_err();
+    assert!(matches!(err, Error::Timeout { after } if after == Duration::from_millis(300)), "{err:?}");
+    assert!(started.elapsed() < Duration::from_millis(1200), "{:?}", started.elapsed());
+    // The timed-out request's connection is closed with it.
+    eventually("both streamed connections to close", || daemon.closed() == 2).await;
+}
+
+#[tokio::test]
+async fn a_stream_that_cannot_connect_is_a_connection_error_without_the_query() {
+    let dir = tempfile::tempdir().unwrap();
+    let endpoint = Endpoint::new(Host::Unix(dir.path().join("absent.sock"))).with_pinned_version(Some(ApiVersion::new(1, 41)));
+    let transport = Transport::new(endpoint, MAX).unwrap();
+    let request = Request::get("/containers/c/logs").query("since", "secret-value");
+    let err = transport.send_logs(request, TtySource::Known(false)).await.unwrap_err();
+    let shown = format!("{err} {err:?}");
+    assert!(matches!(&err, Error::Connection { source, .. } if source.is::<std::io::Error>()), "{shown}");
+    assert!(shown.contains("GET /v1.41/containers/c/logs: connecting to unix://"), "{shown}");
+    assert!(!shown.contains("secret-value"), "{shown}");
+    // A daemon that hangs up before answering.
+    let (_daemon, endpoint) = FakeDaemon::unix(|_: &Seen| Reply::Hangup);
+    let transport = Transport::new(endpoint.with_pinned_version(Some(ApiVersion::new(1, 41))), MAX).unwrap();
+    let err = within("send_bytes", transport.send_bytes(Request::get("/containers/c/export"))).await.unwrap_err();
+    assert!(matches!(&err, Error::Connection { context, .. } if context == "GET /v1.41/containers/c/export"), "{err:?}");
 }

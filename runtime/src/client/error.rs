@@ -32,6 +32,19 @@ pub enum Error {
     Tls(String),
     /// Connecting, sending or reading failed (includes reqwest's own read timeouts).
     Transport(reqwest::Error),
+    /// Connecting, sending the request or reading the response head failed on the
+    /// connection of its own that a streamed response gets on a unix socket or plain TCP
+    /// ([`Transport::send_logs`](super::Transport::send_logs), `send_json_lines`,
+    /// `send_progress`, `send_bytes`); the same failure of any other request is an
+    /// [`Error::Transport`]. A body that fails once it is being read is reported by the
+    /// stream, as for any response.
+    Connection {
+        /// The request (method and path, never the query) and the step that failed.
+        context: String,
+        /// The cause: a `std::io::Error` (connecting, or the connect timeout as
+        /// [`TimedOut`](std::io::ErrorKind::TimedOut)) or a `hyper::Error`.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// The response head did not arrive within the request's timeout.
     Timeout {
         /// The timeout that expired.
@@ -177,6 +190,15 @@ impl fmt::Display for Error {
                 }
                 Ok(())
             }
+            Error::Connection { context, source } => {
+                write!(f, "request to the Docker daemon failed: {context}: {source}")?;
+                let mut source = source.source();
+                while let Some(s) = source {
+                    write!(f, ": {s}")?;
+                    source = s.source();
+                }
+                Ok(())
+            }
             Error::Timeout { after } => write!(f, "the Docker daemon did not answer within {after:?}"),
             Error::Api { status, message } => write!(f, "Docker daemon answered {status}: {message}"),
             Error::UnexpectedResponse { status, content_type, body, truncated } => {
@@ -205,7 +227,7 @@ impl std::error::Error for Error {
             Error::Io { source, .. } => Some(source),
             // Display already prints the chain of a transport error (reqwest's own text,
             // "error sending request", says nothing without it); match the variant to reach it.
-            Error::Transport(_) => None,
+            Error::Transport(_) | Error::Connection { .. } => None,
             Error::Json(e) => Some(e),
             _ => None,
         }

@@ -38,6 +38,7 @@ mod archive;
 mod auth;
 mod body;
 mod build_context;
+mod direct;
 mod dockerignore;
 mod endpoint;
 mod error;

@@ -3,7 +3,9 @@
 //! framed or raw.
 //!
 //! Every call sends through [`Transport::send`]'s path, so the timeout covers the
-//! response head only: a stream the caller is still reading is never cut by it.
+//! response head only: a stream the caller is still reading is never cut by it. Each of
+//! these requests gets a connection of its own on unix sockets and plain TCP, read by the
+//! task that reads the stream (see [`Transport`]).
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -150,7 +152,7 @@ impl Transport {
     pub async fn send_logs(&self, request: Request, tty: TtySource) -> Result<LogOutput, Error> {
         let version = self.version_for(&request).await?;
         let before = self.framing_before(&tty, version).await?;
-        let response = self.send_at(request, version).await?;
+        let response = self.send_at(request.own_connection(), version).await?;
         let framing = self.framing_after(response.headers(), version, before, &tty).await?;
         Ok(LogOutput { inner: LogStream::new(body_stream(response), framing) })
     }
@@ -158,7 +160,7 @@ impl Transport {
     /// Sends a request whose body is one JSON value per line (`ContainerStats`,
     /// `SystemEvents`); items are `T`.
     pub async fn send_json_lines<T: DeserializeOwned>(&self, request: Request) -> Result<JsonLinesOutput<T>, Error> {
-        let response = self.send(request).await?;
+        let response = self.send(request.own_connection()).await?;
         Ok(JsonLinesOutput { inner: JsonLines::new(body_stream(response)) })
     }
 
@@ -166,14 +168,14 @@ impl Transport {
     /// load, plugin pull …); a message with `errorDetail`/`error` is an
     /// [`StreamError::Daemon`] item.
     pub async fn send_progress(&self, request: Request) -> Result<ProgressOutput, Error> {
-        let response = self.send(request).await?;
+        let response = self.send(request.own_connection()).await?;
         Ok(ProgressOutput { inner: ProgressStream::new(body_stream(response)) })
     }
 
     /// Sends a request answered with a tar or other binary body (`ContainerExport`,
     /// `ContainerArchive`, `ImageGet`) and returns its bytes as they arrive.
     pub async fn send_bytes(&self, request: Request) -> Result<ByteStream, Error> {
-        let response = self.send(request).await?;
+        let response = self.send(request.own_connection()).await?;
         Ok(ByteStream { inner: Box::pin(response.bytes_stream()) })
     }
 }

@@ -12,6 +12,7 @@ use tokio::sync::OnceCell;
 use tracing::Instrument as _;
 
 use super::auth::{RegistryAuth, RegistryConfig};
+use super::direct::Direct;
 use super::endpoint::Endpoint;
 use super::host::Host;
 use super::tls;
@@ -25,6 +26,13 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 /// The connection to one daemon: a pooled `reqwest::Client` (keep-alive connections are
 /// reused across requests), the base URL, and the API version policy.
 ///
+/// Streamed responses ([`send_logs`](Transport::send_logs), `send_json_lines`,
+/// `send_progress`, `send_bytes`) on a unix socket or plain TCP get a connection of their
+/// own instead, read by the task that reads the stream and closed when the stream ends or
+/// is dropped: handing each chunk over from a connection task costs more than the daemon's
+/// work for it. The options, timeouts, headers and errors are those of the pooled client,
+/// except that failing before the response head is an [`Error::Connection`] there.
+///
 /// Cheap to clone; clones share the pool and the negotiated version. Every versioned
 /// request path carries `/v{X.Y}`: the pinned version, or the negotiated one. Negotiation
 /// happens once, on the first request that needs a version (or on
@@ -35,9 +43,10 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 ///
 /// A request's timeout ([`TransportBuilder::timeout`], [`Request::timeout`]) bounds the
 /// time until the response *head* (status and headers) arrives: it is a
-/// `tokio::time::timeout` around `reqwest::Client::execute`, whose future resolves with
-/// the head. Connecting and sending the request body fall inside it, so give large
-/// uploads (a build context, `docker load`) a larger timeout or none. Reading the body of
+/// `tokio::time::timeout` around `reqwest::Client::execute` (or around connecting and
+/// sending on a streamed response's own connection), whose future resolves with the head.
+/// Connecting and sending the request body fall inside it, so give large uploads (a build
+/// context, `docker load`) a larger timeout or none. Reading the body of
 /// the returned response is never cut by it: a `follow=1` log or an event stream may run
 /// for hours. reqwest's own `timeout` is not used, because it also covers the body.
 /// Calls whose head legitimately takes long (`POST /containers/{id}/stop?t=60`, which
@@ -68,6 +77,8 @@ struct Inner {
     policy: ApiVersionPolicy,
     negotiated: OnceCell<ApiVersion>,
     timeout: Option<Duration>,
+    /// The unpooled path of streamed responses; `None` where reqwest must handle them too.
+    direct: Option<Direct>,
 }
 
 /// Options of a [`Transport`]; from [`Transport::builder`].
@@ -96,8 +107,9 @@ impl TransportBuilder {
         self
     }
 
-    /// How long establishing a connection (TCP and TLS, or the unix socket) may take;
-    /// `None` for no limit. Defaults to [`DEFAULT_CONNECT_TIMEOUT`].
+    /// How long establishing a connection (TCP and TLS, or the unix socket; pooled, or a
+    /// streamed response's own) may take; `None` for no limit. Defaults to
+    /// [`DEFAULT_CONNECT_TIMEOUT`].
     pub fn connect_timeout(mut self, timeout: Option<Duration>) -> TransportBuilder {
         self.connect_timeout = timeout;
         self
@@ -126,6 +138,9 @@ impl TransportBuilder {
             }
             _ => tls::client_config(None)?,
         };
+        let base = endpoint.base_url();
+        let port = Url::parse(&base).ok().and_then(|url| url.port_or_known_default()).unwrap_or(80);
+        let direct = Direct::new(endpoint.host(), port, endpoint.uses_tls(), self.connect_timeout, &self.user_agent);
         let mut builder = reqwest::Client::builder()
             .user_agent(self.user_agent)
             // A redirect would carry X-Registry-Auth to wherever it points; the Go
@@ -152,17 +167,18 @@ impl TransportBuilder {
         Ok(Transport {
             inner: Arc::new(Inner {
                 http,
-                base: endpoint.base_url(),
+                base,
                 host: endpoint.host().clone(),
                 policy: self.policy,
                 negotiated: OnceCell::new(),
                 timeout: self.timeout,
+                direct,
             }),
         })
     }
 }
 
-fn is_loopback(host: &str) -> bool {
+pub(super) fn is_loopback(host: &str) -> bool {
     host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
@@ -359,6 +375,7 @@ impl Transport {
             span.record("api_version", tracing::field::display(version));
         }
         let timeout = self.timeout_of(&request);
+        let direct = self.inner.direct.as_ref().filter(|_| request.own_connection);
         let request_span = span.clone();
         async move {
             let mut url = self.url(version, &request.path)?;
@@ -370,15 +387,17 @@ impl Transport {
                 builder = builder.body(body);
             }
             let http_request = builder.build().map_err(Error::transport)?;
-            let sending = self.inner.http.execute(http_request);
+            let sending = async {
+                match direct {
+                    Some(direct) => direct.send(http_request).await,
+                    None => self.inner.http.execute(http_request).await.map_err(Error::transport),
+                }
+            };
             let response = match timeout {
                 Some(after) => tokio::time::timeout(after, sending).await.map_err(|_| Error::Timeout { after })?,
                 None => sending.await,
             };
-            let response = response.map_err(|e| {
-                tracing::debug!(error = %e, "request failed");
-                Error::transport(e)
-            })?;
+            let response = response.inspect_err(|e| tracing::debug!(error = %e, "request failed"))?;
             request_span.record("status", response.status().as_u16());
             Ok(response)
         }
@@ -418,6 +437,7 @@ pub struct Request {
     body: Option<reqwest::Body>,
     timeout: TimeoutSetting,
     versioned: bool,
+    own_connection: bool,
 }
 
 impl Request {
@@ -433,6 +453,7 @@ impl Request {
             body: None,
             timeout: TimeoutSetting::Default,
             versioned: true,
+            own_connection: false,
         }
     }
 
@@ -449,6 +470,13 @@ impl Request {
     /// `DELETE path`.
     pub fn delete(path: impl Into<String>) -> Request {
         Request::new(Method::DELETE, path)
+    }
+
+    /// Sends this request on a connection of its own, read by whoever reads the body (see
+    /// [`Transport`]); for streamed responses. Without effect on TLS and proxied endpoints.
+    pub(super) fn own_connection(mut self) -> Request {
+        self.own_connection = true;
+        self
     }
 
     /// Sends the path without the version prefix (`/_ping`, or a daemon's maximum).
@@ -552,6 +580,7 @@ impl fmt::Debug for Request {
             .field("body", &self.body.is_some())
             .field("timeout", &self.timeout)
             .field("versioned", &self.versioned)
+            .field("own_connection", &self.own_connection)
             .finish()
     }
 }
