@@ -1,5 +1,5 @@
-//! Records the bollard version Cargo resolved (from this crate's own Cargo.lock), so the
-//! report can name it.
+//! Records the bollard and axum versions Cargo resolved (from this crate's own Cargo.lock),
+//! so the report can name them.
 
 use std::path::Path;
 
@@ -7,15 +7,21 @@ fn main() {
     let lock = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.lock");
     println!("cargo:rerun-if-changed={}", lock.display());
     let text = std::fs::read_to_string(&lock).unwrap_or_default();
-    let mut lines = text.lines();
-    let mut version = "unknown";
+    for (package, variable) in [("bollard", "BOLLARD_VERSION"), ("axum", "AXUM_VERSION")] {
+        println!("cargo:rustc-env={variable}={}", version(&text, package));
+    }
+}
+
+/// The version of the first package called `name` in the lock file.
+fn version<'a>(lock: &'a str, name: &str) -> &'a str {
+    let wanted = format!("name = \"{name}\"");
+    let mut lines = lock.lines();
     while let Some(line) = lines.next() {
-        if line.trim() == "name = \"bollard\"" {
+        if line.trim() == wanted {
             if let Some(v) = lines.next().and_then(|l| l.trim().strip_prefix("version = ")) {
-                version = v.trim_matches('"');
+                return v.trim_matches('"');
             }
-            break;
         }
     }
-    println!("cargo:rustc-env=BOLLARD_VERSION={version}");
+    "unknown"
 }

@@ -1,5 +1,7 @@
 //! `cargo xtask bench-peers`: the generated client against bollard and curl on a private
-//! Docker Engine: request rates and log throughput, as markdown tables.
+//! Docker Engine (request rates and log throughput), and the generated server against the
+//! same route in plain axum and against that engine's dockerd (request rates), as markdown
+//! tables. `--only client` or `--only server` runs one half.
 //!
 //! Starts (or reuses) the engine with tests/engine/engine.sh, builds the standalone crate
 //! tests/bench in release into target/bench (its own workspace and lock file, so bollard
@@ -19,11 +21,22 @@ fn engine_dir() -> PathBuf {
     std::env::temp_dir().join("moby-api-bench-engine")
 }
 
-pub fn run(requests: usize, log_mb: u64, runs: usize) -> Result<(), String> {
+/// What to measure, passed on to the benchmark binary.
+pub struct Options {
+    pub requests: usize,
+    pub log_mb: u64,
+    pub runs: usize,
+    pub server_requests: usize,
+    /// `client` or `server`; both when `None`.
+    pub only: Option<String>,
+}
+
+pub fn run(options: &Options) -> Result<(), String> {
     let dir = engine_dir();
     let was_running = answers_ping(&dir.join("docker.sock"));
+    // The server half needs the engine too: its dockerd is the `/_ping` peer.
     let host = start_engine(&dir)?;
-    let result = build_and_run(&host, requests, log_mb, runs);
+    let result = build_and_run(&host, options);
     if was_running {
         eprintln!("engine in {} was already running: left running", dir.display());
     } else {
@@ -32,7 +45,7 @@ pub fn run(requests: usize, log_mb: u64, runs: usize) -> Result<(), String> {
     result
 }
 
-fn build_and_run(host: &str, requests: usize, log_mb: u64, runs: usize) -> Result<(), String> {
+fn build_and_run(host: &str, options: &Options) -> Result<(), String> {
     let root = root();
     let target = root.join("target/bench");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -46,12 +59,21 @@ fn build_and_run(host: &str, requests: usize, log_mb: u64, runs: usize) -> Resul
     if !status.success() {
         return Err(format!("building tests/bench failed ({status})"));
     }
-    let status = Command::new(target.join("release/moby-api-bench"))
-        .arg("--socket")
-        .arg(host)
-        .args(["--requests", &requests.to_string(), "--log-mb", &log_mb.to_string(), "--runs", &runs.to_string()])
-        .status()
-        .map_err(|e| format!("cannot run moby-api-bench: {e}"))?;
+    let mut bench = Command::new(target.join("release/moby-api-bench"));
+    bench.arg("--socket").arg(host).args([
+        "--requests",
+        &options.requests.to_string(),
+        "--log-mb",
+        &options.log_mb.to_string(),
+        "--runs",
+        &options.runs.to_string(),
+        "--server-requests",
+        &options.server_requests.to_string(),
+    ]);
+    if let Some(only) = &options.only {
+        bench.args(["--only", only]);
+    }
+    let status = bench.status().map_err(|e| format!("cannot run moby-api-bench: {e}"))?;
     if status.success() {
         Ok(())
     } else {

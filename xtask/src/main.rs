@@ -69,10 +69,11 @@ enum Command {
         #[command(flatten)]
         spec: SpecArgs,
     },
-    /// Benchmark the generated client against bollard and curl on a private Docker Engine:
-    /// request rates and log throughput, as markdown tables (tests/bench).
+    /// Benchmark the generated client against bollard and curl on a private Docker Engine
+    /// (request rates and log throughput), and the generated server against plain axum and
+    /// that engine's dockerd (request rates), as markdown tables (tests/bench).
     BenchPeers {
-        /// Requests per run of the `/_ping` measurements (a quarter of them for `/containers/json`).
+        /// Requests per run of the client's `/_ping` measurements (a quarter of them for `/containers/json`).
         #[arg(long, default_value_t = 2000)]
         requests: usize,
         /// MiB of log output to read back.
@@ -81,6 +82,13 @@ enum Command {
         /// Timed runs per measurement (at least 3); each cell is their median.
         #[arg(long, default_value_t = 5)]
         runs: usize,
+        /// Requests per run of the server measurements (sequential; a sixteenth per connection
+        /// for 16 connections).
+        #[arg(long, default_value_t = 10_000)]
+        server_requests: usize,
+        /// Only the client or only the server half.
+        #[arg(long, value_parser = ["client", "server"])]
+        only: Option<String>,
     },
 }
 
@@ -107,7 +115,9 @@ fn main() -> ExitCode {
         Command::Matrix { spec } => codegen::matrix(&spec.inputs()),
         Command::Test { spec } => test::run(&spec.inputs()),
         Command::Bench { runs, compile, spec } => bench::run(&spec.inputs(), runs, compile),
-        Command::BenchPeers { requests, log_mb, runs } => bench_peers::run(requests, log_mb, runs),
+        Command::BenchPeers { requests, log_mb, runs, server_requests, only } => {
+            bench_peers::run(&bench_peers::Options { requests, log_mb, runs, server_requests, only })
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,17 +1,22 @@
 //! Benchmark of the generated `moby-api` client against bollard and curl, on one Docker
 //! Engine socket and one tokio runtime: request rates (`GET /_ping` sequential and from 16
-//! tasks, `GET /containers/json?all=1`) and the throughput of reading a large log.
+//! tasks, `GET /containers/json?all=1`) and the throughput of reading a large log; and of the
+//! generated server (module `servers`): a generated route against the same handler in plain
+//! axum, and the example engine's `/_ping` against dockerd's.
 //!
-//! A benchmark, not a test: it measures and prints a markdown table; nothing about time is
+//! A benchmark, not a test: it measures and prints markdown tables; nothing about time is
 //! asserted. The contenders run interleaved (the order alternates from run to run), the
 //! request rates after one discarded warm-up round, and each cell is the median of the runs.
 //! The project's targets are shown next to the tables (met or missed), never enforced.
 //!
 //! ```text
 //! moby-api-bench --socket PATH [--requests N] [--log-mb M] [--runs R] [--containers C]
+//!                [--server-requests N] [--only client|server]
 //! ```
 //!
 //! `cargo xtask bench-peers` starts a private engine, builds this crate in release and runs it.
+
+mod servers;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -43,10 +48,26 @@ struct Args {
     log_mb: u64,
     runs: usize,
     containers: usize,
+    /// Requests per run of the server measurements (sequential; N/16 per connection).
+    server_requests: usize,
+    client: bool,
+    server: bool,
 }
 
+const USAGE: &str = "moby-api-bench --socket PATH [--requests N] [--log-mb M] [--runs R (>= 3)] [--containers C] \
+                     [--server-requests N] [--only client|server]";
+
 fn parse_args() -> Result<Args, String> {
-    let mut args = Args { socket: PathBuf::new(), requests: 2000, log_mb: 64, runs: 5, containers: 20 };
+    let mut args = Args {
+        socket: PathBuf::new(),
+        requests: 2000,
+        log_mb: 64,
+        runs: 5,
+        containers: 20,
+        server_requests: 10_000,
+        client: true,
+        server: true,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
@@ -60,9 +81,13 @@ fn parse_args() -> Result<Args, String> {
             "--log-mb" => args.log_mb = number(value()?)?.max(1),
             "--runs" => args.runs = number(value()?)?.max(3) as usize,
             "--containers" => args.containers = number(value()?)? as usize,
-            "-h" | "--help" => {
-                return Err("moby-api-bench --socket PATH [--requests N] [--log-mb M] [--runs R (>= 3)] [--containers C]".into())
-            }
+            "--server-requests" => args.server_requests = number(value()?)?.max(TASKS as u64) as usize,
+            "--only" => match value()?.as_str() {
+                "client" => (args.client, args.server) = (true, false),
+                "server" => (args.client, args.server) = (false, true),
+                other => return Err(format!("--only {other}: client or server")),
+            },
+            "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -81,7 +106,17 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match run(&args).await {
+    let mut result = Ok(());
+    if args.client {
+        result = run(&args).await;
+    }
+    if args.server && result.is_ok() {
+        if args.client {
+            println!();
+        }
+        result = servers::run(&args.socket, args.server_requests, args.runs).await;
+    }
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("moby-api-bench: {e}");
@@ -148,7 +183,7 @@ async fn run(args: &Args) -> Result<()> {
 }
 
 /// The 1-minute load average: the machine may be shared, and the numbers move with it.
-fn load_average() -> String {
+pub(crate) fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg").ok().and_then(|t| t.split_whitespace().next().map(str::to_owned)).unwrap_or("?".into())
 }
 
