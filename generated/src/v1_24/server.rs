@@ -1900,7 +1900,7 @@ impl From<Vec<super::models::ContainerSummary>> for ContainerListReply {
 }
 
 impl ContainerListReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerListReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ContainerListReply::BadRequest(body) => {
@@ -1922,9 +1922,9 @@ fn handle_container_list<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_list(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_list(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -1988,7 +1988,7 @@ impl From<super::models::ContainerCreateResponse> for ContainerCreateReply {
 }
 
 impl ContainerCreateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerCreateReply::Created(body) => {
                 respond::json(StatusCode::CREATED, &body)
@@ -2021,9 +2021,9 @@ fn handle_container_create<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_create(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_create(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -2075,7 +2075,7 @@ impl From<super::models::ContainerInspectResponse> for ContainerInspectReply {
 }
 
 impl ContainerInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ContainerInspectReply::NotFound(body) => {
@@ -2097,9 +2097,9 @@ fn handle_container_inspect<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -2151,7 +2151,7 @@ impl From<super::models::ContainerTopResponse> for ContainerTopReply {
 }
 
 impl ContainerTopReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerTopReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ContainerTopReply::NotFound(body) => {
@@ -2173,9 +2173,9 @@ fn handle_container_top<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_top(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_top(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -2233,10 +2233,10 @@ impl From<StreamBody> for ContainerLogsReply {
 }
 
 impl ContainerLogsReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
             ContainerLogsReply::Ok(body) => {
-                respond::stream(StatusCode::OK, body, context)
+                respond::stream(StatusCode::OK, body, incoming.context())
             }
             ContainerLogsReply::NotFound(body) => {
                 respond::json(StatusCode::NOT_FOUND, &body)
@@ -2257,9 +2257,9 @@ fn handle_container_logs<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_logs(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_logs(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -2306,7 +2306,7 @@ impl From<Vec<super::models::ContainerChangesResponseItem>> for ContainerChanges
 }
 
 impl ContainerChangesReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerChangesReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ContainerChangesReply::NotFound(body) => {
@@ -2328,9 +2328,9 @@ fn handle_container_changes<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_changes(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_changes(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -2377,10 +2377,10 @@ impl From<StreamBody> for ContainerExportReply {
 }
 
 impl ContainerExportReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
             ContainerExportReply::Ok(body) => {
-                respond::stream(StatusCode::OK, body, context)
+                respond::stream(StatusCode::OK, body, incoming.context())
             }
             ContainerExportReply::NotFound(body) => {
                 respond::json(StatusCode::NOT_FOUND, &body)
@@ -2401,9 +2401,9 @@ fn handle_container_export<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_export(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_export(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -2455,10 +2455,10 @@ impl From<StreamBody> for ContainerStatsReply {
 }
 
 impl ContainerStatsReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
             ContainerStatsReply::Ok(body) => {
-                respond::stream(StatusCode::OK, body, context)
+                respond::stream(StatusCode::OK, body, incoming.context())
             }
             ContainerStatsReply::NotFound(body) => {
                 respond::json(StatusCode::NOT_FOUND, &body)
@@ -2479,9 +2479,9 @@ fn handle_container_stats<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_stats(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_stats(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -2538,7 +2538,7 @@ pub enum ContainerResizeReply {
 }
 
 impl ContainerResizeReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerResizeReply::Ok => respond::empty(StatusCode::OK),
             ContainerResizeReply::NotFound(body) => {
@@ -2560,9 +2560,9 @@ fn handle_container_resize<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_resize(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_resize(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -2616,7 +2616,7 @@ pub enum ContainerStartReply {
 }
 
 impl ContainerStartReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerStartReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             ContainerStartReply::NotModified => respond::empty(StatusCode::NOT_MODIFIED),
@@ -2642,9 +2642,9 @@ fn handle_container_start<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_start(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_start(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -2694,7 +2694,7 @@ pub enum ContainerStopReply {
 }
 
 impl ContainerStopReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerStopReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             ContainerStopReply::NotModified => respond::empty(StatusCode::NOT_MODIFIED),
@@ -2717,9 +2717,9 @@ fn handle_container_stop<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_stop(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_stop(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -2765,7 +2765,7 @@ pub enum ContainerRestartReply {
 }
 
 impl ContainerRestartReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerRestartReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             ContainerRestartReply::NotFound(body) => {
@@ -2787,9 +2787,9 @@ fn handle_container_restart<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_restart(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_restart(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -2835,7 +2835,7 @@ pub enum ContainerKillReply {
 }
 
 impl ContainerKillReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerKillReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             ContainerKillReply::NotFound(body) => {
@@ -2857,9 +2857,9 @@ fn handle_container_kill<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_kill(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_kill(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -2909,7 +2909,7 @@ impl From<super::models::ContainerUpdateResponse> for ContainerUpdateReply {
 }
 
 impl ContainerUpdateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerUpdateReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ContainerUpdateReply::NotFound(body) => {
@@ -2931,9 +2931,9 @@ fn handle_container_update<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_update(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_update(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -2988,7 +2988,7 @@ pub enum ContainerRenameReply {
 }
 
 impl ContainerRenameReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerRenameReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             ContainerRenameReply::NotFound(body) => {
@@ -3013,9 +3013,9 @@ fn handle_container_rename<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_rename(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_rename(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3056,7 +3056,7 @@ pub enum ContainerPauseReply {
 }
 
 impl ContainerPauseReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerPauseReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             ContainerPauseReply::NotFound(body) => {
@@ -3078,9 +3078,9 @@ fn handle_container_pause<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_pause(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_pause(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3121,7 +3121,7 @@ pub enum ContainerUnpauseReply {
 }
 
 impl ContainerUnpauseReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerUnpauseReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             ContainerUnpauseReply::NotFound(body) => {
@@ -3143,9 +3143,9 @@ fn handle_container_unpause<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_unpause(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_unpause(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3210,13 +3210,13 @@ impl From<StreamBody> for ContainerAttachReply {
 }
 
 impl ContainerAttachReply {
-    fn into_response(self, context: &Context, incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
             ContainerAttachReply::SwitchingProtocols(body) => {
                 respond::hijack(incoming, body)
             }
             ContainerAttachReply::Ok(body) => {
-                respond::stream(StatusCode::OK, body, context)
+                respond::stream(StatusCode::OK, body, incoming.context())
             }
             ContainerAttachReply::BadRequest(body) => {
                 respond::json(StatusCode::BAD_REQUEST, &body)
@@ -3240,9 +3240,9 @@ fn handle_container_attach<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_attach(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_attach(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3298,7 +3298,7 @@ pub enum ContainerAttachWebsocketReply {
 }
 
 impl ContainerAttachWebsocketReply {
-    fn into_response(self, _context: &Context, incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
             ContainerAttachWebsocketReply::SwitchingProtocols(body) => {
                 respond::hijack(incoming, body)
@@ -3326,9 +3326,11 @@ fn handle_container_attach_websocket<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_attach_websocket(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service
+            .container_attach_websocket(incoming.context(), request)
+            .await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3375,7 +3377,7 @@ impl From<Deferred<super::models::ContainerWaitResponse>> for ContainerWaitReply
 }
 
 impl ContainerWaitReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerWaitReply::Ok(body) => respond::deferred(StatusCode::OK, body),
             ContainerWaitReply::NotFound(body) => {
@@ -3397,9 +3399,9 @@ fn handle_container_wait<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_wait(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_wait(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3451,7 +3453,7 @@ pub enum ContainerDeleteReply {
 }
 
 impl ContainerDeleteReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerDeleteReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             ContainerDeleteReply::BadRequest(body) => {
@@ -3476,9 +3478,9 @@ fn handle_container_delete<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_delete(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_delete(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3539,10 +3541,10 @@ impl From<StreamBody> for ContainerGetArchiveReply {
 }
 
 impl ContainerGetArchiveReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
             ContainerGetArchiveReply::Ok(body) => {
-                respond::stream(StatusCode::OK, body, context)
+                respond::stream(StatusCode::OK, body, incoming.context())
             }
             ContainerGetArchiveReply::BadRequest(body) => {
                 respond::json(StatusCode::BAD_REQUEST, &body)
@@ -3566,9 +3568,9 @@ fn handle_container_get_archive<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_get_archive(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_get_archive(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3632,7 +3634,7 @@ pub enum ContainerPutArchiveReply {
 }
 
 impl ContainerPutArchiveReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerPutArchiveReply::Ok => respond::empty(StatusCode::OK),
             ContainerPutArchiveReply::BadRequest(body) => {
@@ -3660,9 +3662,9 @@ fn handle_container_put_archive<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_put_archive(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_put_archive(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3722,7 +3724,7 @@ pub enum ContainerArchiveHeadReply {
 }
 
 impl ContainerArchiveHeadReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerArchiveHeadReply::Ok { x_docker_container_path_stat } => {
                 let mut response = respond::empty(StatusCode::OK);
@@ -3757,9 +3759,9 @@ fn handle_container_archive_head<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_archive_head(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_archive_head(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3815,7 +3817,7 @@ impl From<super::models::IdResponse> for ContainerExecReply {
 }
 
 impl ContainerExecReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerExecReply::Created(body) => {
                 respond::json(StatusCode::CREATED, &body)
@@ -3842,9 +3844,9 @@ fn handle_container_exec<S: ExecApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_exec(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_exec(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3898,10 +3900,12 @@ impl From<StreamBody> for ExecStartReply {
 }
 
 impl ExecStartReply {
-    fn into_response(self, context: &Context, incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
             ExecStartReply::SwitchingProtocols(body) => respond::hijack(incoming, body),
-            ExecStartReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            ExecStartReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             ExecStartReply::NotFound(body) => respond::json(StatusCode::NOT_FOUND, &body),
             ExecStartReply::Conflict(body) => respond::json(StatusCode::CONFLICT, &body),
         }
@@ -3917,9 +3921,9 @@ fn handle_exec_start<S: ExecApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.exec_start(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.exec_start(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3980,7 +3984,7 @@ pub enum ExecResizeReply {
 }
 
 impl ExecResizeReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ExecResizeReply::Ok => respond::empty(StatusCode::OK),
             ExecResizeReply::BadRequest(body) => {
@@ -4005,9 +4009,9 @@ fn handle_exec_resize<S: ExecApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.exec_resize(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.exec_resize(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4054,7 +4058,7 @@ impl From<super::models::ExecInspectResponse> for ExecInspectReply {
 }
 
 impl ExecInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ExecInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ExecInspectReply::NotFound(body) => {
@@ -4076,9 +4080,9 @@ fn handle_exec_inspect<S: ExecApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.exec_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.exec_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4124,7 +4128,7 @@ impl From<Vec<super::models::ImageSummary>> for ImageListReply {
 }
 
 impl ImageListReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ImageListReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ImageListReply::InternalServerError(body) => {
@@ -4143,9 +4147,9 @@ fn handle_image_list<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_list(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_list(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4214,9 +4218,11 @@ impl From<StreamBody> for ImageBuildReply {
 }
 
 impl ImageBuildReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
-            ImageBuildReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            ImageBuildReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             ImageBuildReply::InternalServerError(body) => {
                 respond::json(StatusCode::INTERNAL_SERVER_ERROR, &body)
             }
@@ -4233,9 +4239,9 @@ fn handle_image_build<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_build(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_build(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4290,9 +4296,11 @@ impl From<StreamBody> for ImageCreateReply {
 }
 
 impl ImageCreateReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
-            ImageCreateReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            ImageCreateReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             ImageCreateReply::NotFound(body) => {
                 respond::json(StatusCode::NOT_FOUND, &body)
             }
@@ -4312,9 +4320,9 @@ fn handle_image_create<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_create(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_create(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4361,7 +4369,7 @@ impl From<super::models::Image> for ImageInspectReply {
 }
 
 impl ImageInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ImageInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ImageInspectReply::NotFound(body) => {
@@ -4383,9 +4391,9 @@ fn handle_image_inspect<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4432,7 +4440,7 @@ impl From<Vec<super::models::ImageHistoryResponseItem>> for ImageHistoryReply {
 }
 
 impl ImageHistoryReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ImageHistoryReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ImageHistoryReply::NotFound(body) => {
@@ -4454,9 +4462,9 @@ fn handle_image_history<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_history(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_history(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4520,9 +4528,11 @@ impl From<StreamBody> for ImagePushReply {
 }
 
 impl ImagePushReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
-            ImagePushReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            ImagePushReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             ImagePushReply::NotFound(body) => respond::json(StatusCode::NOT_FOUND, &body),
             ImagePushReply::InternalServerError(body) => {
                 respond::json(StatusCode::INTERNAL_SERVER_ERROR, &body)
@@ -4540,9 +4550,9 @@ fn handle_image_push<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_push(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_push(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4597,7 +4607,7 @@ pub enum ImageTagReply {
 }
 
 impl ImageTagReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ImageTagReply::Created => respond::empty(StatusCode::CREATED),
             ImageTagReply::BadRequest(body) => {
@@ -4621,9 +4631,9 @@ fn handle_image_tag<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_tag(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_tag(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4680,7 +4690,7 @@ impl From<Vec<super::models::ImageDeleteResponse>> for ImageDeleteReply {
 }
 
 impl ImageDeleteReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ImageDeleteReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ImageDeleteReply::NotFound(body) => {
@@ -4705,9 +4715,9 @@ fn handle_image_delete<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_delete(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_delete(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4757,7 +4767,7 @@ impl From<Vec<super::models::ImageSearchResponseItem>> for ImageSearchReply {
 }
 
 impl ImageSearchReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ImageSearchReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ImageSearchReply::InternalServerError(body) => {
@@ -4776,9 +4786,9 @@ fn handle_image_search<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_search(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_search(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4836,7 +4846,7 @@ impl From<super::models::IdResponse> for ImageCommitReply {
 }
 
 impl ImageCommitReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ImageCommitReply::Created(body) => respond::json(StatusCode::CREATED, &body),
             ImageCommitReply::NotFound(body) => {
@@ -4858,9 +4868,9 @@ fn handle_image_commit<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_commit(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_commit(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4903,9 +4913,11 @@ impl From<StreamBody> for ImageGetReply {
 }
 
 impl ImageGetReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
-            ImageGetReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            ImageGetReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             ImageGetReply::InternalServerError(body) => {
                 respond::json(StatusCode::INTERNAL_SERVER_ERROR, &body)
             }
@@ -4922,9 +4934,9 @@ fn handle_image_get<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_get(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_get(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4968,9 +4980,11 @@ impl From<StreamBody> for ImageGetAllReply {
 }
 
 impl ImageGetAllReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
-            ImageGetAllReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            ImageGetAllReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             ImageGetAllReply::InternalServerError(body) => {
                 respond::json(StatusCode::INTERNAL_SERVER_ERROR, &body)
             }
@@ -4987,9 +5001,9 @@ fn handle_image_get_all<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_get_all(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_get_all(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5036,9 +5050,11 @@ impl From<StreamBody> for ImageLoadReply {
 }
 
 impl ImageLoadReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
-            ImageLoadReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            ImageLoadReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             ImageLoadReply::InternalServerError(body) => {
                 respond::json(StatusCode::INTERNAL_SERVER_ERROR, &body)
             }
@@ -5055,9 +5071,9 @@ fn handle_image_load<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_load(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_load(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5100,7 +5116,7 @@ impl From<Vec<super::models::Network>> for NetworkListReply {
 }
 
 impl NetworkListReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NetworkListReply::Ok(body) => respond::json(StatusCode::OK, &body),
             NetworkListReply::InternalServerError(body) => {
@@ -5119,9 +5135,9 @@ fn handle_network_list<S: NetworkApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.network_list(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.network_list(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5164,7 +5180,7 @@ impl From<super::models::Network> for NetworkInspectReply {
 }
 
 impl NetworkInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NetworkInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             NetworkInspectReply::NotFound(body) => {
@@ -5183,9 +5199,9 @@ fn handle_network_inspect<S: NetworkApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.network_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.network_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5226,7 +5242,7 @@ pub enum NetworkDeleteReply {
 }
 
 impl NetworkDeleteReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NetworkDeleteReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             NetworkDeleteReply::NotFound(body) => {
@@ -5248,9 +5264,9 @@ fn handle_network_delete<S: NetworkApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.network_delete(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.network_delete(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5305,7 +5321,7 @@ impl From<super::models::NetworkCreateResponse> for NetworkCreateReply {
 }
 
 impl NetworkCreateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NetworkCreateReply::Created(body) => {
                 respond::json(StatusCode::CREATED, &body)
@@ -5335,9 +5351,9 @@ fn handle_network_create<S: NetworkApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.network_create(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.network_create(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5385,7 +5401,7 @@ pub enum NetworkConnectReply {
 }
 
 impl NetworkConnectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NetworkConnectReply::Ok => respond::empty(StatusCode::OK),
             NetworkConnectReply::Forbidden(body) => {
@@ -5410,9 +5426,9 @@ fn handle_network_connect<S: NetworkApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.network_connect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.network_connect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5460,7 +5476,7 @@ pub enum NetworkDisconnectReply {
 }
 
 impl NetworkDisconnectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NetworkDisconnectReply::Ok => respond::empty(StatusCode::OK),
             NetworkDisconnectReply::Forbidden(body) => {
@@ -5485,9 +5501,9 @@ fn handle_network_disconnect<S: NetworkApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.network_disconnect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.network_disconnect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5530,7 +5546,7 @@ impl From<Vec<super::models::Node>> for NodeListReply {
 }
 
 impl NodeListReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NodeListReply::Ok(body) => respond::json(StatusCode::OK, &body),
             NodeListReply::InternalServerError(body) => {
@@ -5549,9 +5565,9 @@ fn handle_node_list<S: NodeApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.node_list(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.node_list(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5598,7 +5614,7 @@ impl From<super::models::Node> for NodeInspectReply {
 }
 
 impl NodeInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NodeInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             NodeInspectReply::NotFound(body) => {
@@ -5620,9 +5636,9 @@ fn handle_node_inspect<S: NodeApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.node_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.node_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5668,7 +5684,7 @@ pub enum NodeDeleteReply {
 }
 
 impl NodeDeleteReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NodeDeleteReply::Ok => respond::empty(StatusCode::OK),
             NodeDeleteReply::NotFound(body) => {
@@ -5690,9 +5706,9 @@ fn handle_node_delete<S: NodeApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.node_delete(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.node_delete(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5746,7 +5762,7 @@ pub enum NodeUpdateReply {
 }
 
 impl NodeUpdateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NodeUpdateReply::Ok => respond::empty(StatusCode::OK),
             NodeUpdateReply::NotFound(body) => {
@@ -5768,9 +5784,9 @@ fn handle_node_update<S: NodeApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.node_update(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.node_update(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5806,7 +5822,7 @@ impl From<Vec<super::models::Plugin>> for PluginListReply {
 }
 
 impl PluginListReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             PluginListReply::Ok(body) => respond::json(StatusCode::OK, &body),
             PluginListReply::InternalServerError(body) => {
@@ -5825,9 +5841,9 @@ fn handle_plugin_list<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.plugin_list(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.plugin_list(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5876,7 +5892,7 @@ impl From<Vec<super::models::PluginPullResponseItem>> for PluginPullReply {
 }
 
 impl PluginPullReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             PluginPullReply::Ok(body) => respond::json(StatusCode::OK, &body),
             PluginPullReply::InternalServerError(body) => {
@@ -5895,9 +5911,9 @@ fn handle_plugin_pull<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.plugin_pull(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.plugin_pull(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5944,7 +5960,7 @@ impl From<super::models::Plugin> for PluginInspectReply {
 }
 
 impl PluginInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             PluginInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             PluginInspectReply::NotFound(body) => {
@@ -5966,9 +5982,9 @@ fn handle_plugin_inspect<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.plugin_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.plugin_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6009,7 +6025,7 @@ pub enum PluginDeleteReply {
 }
 
 impl PluginDeleteReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             PluginDeleteReply::Ok => respond::empty(StatusCode::OK),
             PluginDeleteReply::NotFound(body) => {
@@ -6031,9 +6047,9 @@ fn handle_plugin_delete<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.plugin_delete(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.plugin_delete(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6074,7 +6090,7 @@ pub enum PluginEnableReply {
 }
 
 impl PluginEnableReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             PluginEnableReply::Ok => respond::empty(StatusCode::OK),
             PluginEnableReply::NotFound(body) => {
@@ -6096,9 +6112,9 @@ fn handle_plugin_enable<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.plugin_enable(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.plugin_enable(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6139,7 +6155,7 @@ pub enum PluginDisableReply {
 }
 
 impl PluginDisableReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             PluginDisableReply::Ok => respond::empty(StatusCode::OK),
             PluginDisableReply::NotFound(body) => {
@@ -6161,9 +6177,9 @@ fn handle_plugin_disable<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.plugin_disable(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.plugin_disable(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6206,7 +6222,7 @@ impl From<Vec<super::models::Service>> for ServiceListReply {
 }
 
 impl ServiceListReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ServiceListReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ServiceListReply::InternalServerError(body) => {
@@ -6225,9 +6241,9 @@ fn handle_service_list<S: ServiceApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.service_list(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.service_list(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6285,7 +6301,7 @@ impl From<super::models::ServiceCreateResponse> for ServiceCreateReply {
 }
 
 impl ServiceCreateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ServiceCreateReply::Created(body) => {
                 respond::json(StatusCode::CREATED, &body)
@@ -6315,9 +6331,9 @@ fn handle_service_create<S: ServiceApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.service_create(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.service_create(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6364,7 +6380,7 @@ impl From<super::models::Service> for ServiceInspectReply {
 }
 
 impl ServiceInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ServiceInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ServiceInspectReply::NotFound(body) => {
@@ -6386,9 +6402,9 @@ fn handle_service_inspect<S: ServiceApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.service_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.service_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6429,7 +6445,7 @@ pub enum ServiceDeleteReply {
 }
 
 impl ServiceDeleteReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ServiceDeleteReply::Ok => respond::empty(StatusCode::OK),
             ServiceDeleteReply::NotFound(body) => {
@@ -6451,9 +6467,9 @@ fn handle_service_delete<S: ServiceApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.service_delete(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.service_delete(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6508,7 +6524,7 @@ pub enum ServiceUpdateReply {
 }
 
 impl ServiceUpdateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ServiceUpdateReply::Ok => respond::empty(StatusCode::OK),
             ServiceUpdateReply::NotFound(body) => {
@@ -6530,9 +6546,9 @@ fn handle_service_update<S: ServiceApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.service_update(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.service_update(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6568,7 +6584,7 @@ impl From<super::models::SwarmInspectResponse> for SwarmInspectReply {
 }
 
 impl SwarmInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SwarmInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             SwarmInspectReply::InternalServerError(body) => {
@@ -6587,9 +6603,9 @@ fn handle_swarm_inspect<S: SwarmApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.swarm_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.swarm_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6638,7 +6654,7 @@ impl From<String> for SwarmInitReply {
 }
 
 impl SwarmInitReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SwarmInitReply::Ok(body) => respond::json(StatusCode::OK, &body),
             SwarmInitReply::BadRequest(body) => {
@@ -6663,9 +6679,9 @@ fn handle_swarm_init<S: SwarmApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.swarm_init(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.swarm_init(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6708,7 +6724,7 @@ pub enum SwarmJoinReply {
 }
 
 impl SwarmJoinReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SwarmJoinReply::Ok => respond::empty(StatusCode::OK),
             SwarmJoinReply::BadRequest(body) => {
@@ -6733,9 +6749,9 @@ fn handle_swarm_join<S: SwarmApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.swarm_join(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.swarm_join(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6776,7 +6792,7 @@ pub enum SwarmLeaveReply {
 }
 
 impl SwarmLeaveReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SwarmLeaveReply::Ok => respond::empty(StatusCode::OK),
             SwarmLeaveReply::InternalServerError(body) => {
@@ -6798,9 +6814,9 @@ fn handle_swarm_leave<S: SwarmApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.swarm_leave(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.swarm_leave(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6855,7 +6871,7 @@ pub enum SwarmUpdateReply {
 }
 
 impl SwarmUpdateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SwarmUpdateReply::Ok => respond::empty(StatusCode::OK),
             SwarmUpdateReply::BadRequest(body) => {
@@ -6880,9 +6896,9 @@ fn handle_swarm_update<S: SwarmApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.swarm_update(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.swarm_update(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6929,7 +6945,7 @@ impl From<super::models::SystemAuthResponse> for SystemAuthReply {
 }
 
 impl SystemAuthReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SystemAuthReply::Ok(body) => respond::json(StatusCode::OK, &body),
             SystemAuthReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
@@ -6949,9 +6965,9 @@ fn handle_system_auth<S: SystemApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.system_auth(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.system_auth(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6987,7 +7003,7 @@ impl From<super::models::SystemInfoResponse> for SystemInfoReply {
 }
 
 impl SystemInfoReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SystemInfoReply::Ok(body) => respond::json(StatusCode::OK, &body),
             SystemInfoReply::InternalServerError(body) => {
@@ -7006,9 +7022,9 @@ fn handle_system_info<S: SystemApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.system_info(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.system_info(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7044,7 +7060,7 @@ impl From<super::models::SystemVersionResponse> for SystemVersionReply {
 }
 
 impl SystemVersionReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SystemVersionReply::Ok(body) => respond::json(StatusCode::OK, &body),
             SystemVersionReply::InternalServerError(body) => {
@@ -7063,9 +7079,9 @@ fn handle_system_version<S: SystemApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.system_version(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.system_version(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7101,7 +7117,7 @@ impl From<String> for SystemPingReply {
 }
 
 impl SystemPingReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SystemPingReply::Ok(body) => respond::text(StatusCode::OK, body),
             SystemPingReply::InternalServerError(body) => {
@@ -7120,9 +7136,9 @@ fn handle_system_ping<S: SystemApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.system_ping(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.system_ping(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7167,9 +7183,11 @@ impl From<StreamBody> for SystemEventsReply {
 }
 
 impl SystemEventsReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
-            SystemEventsReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            SystemEventsReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             SystemEventsReply::InternalServerError(body) => {
                 respond::json(StatusCode::INTERNAL_SERVER_ERROR, &body)
             }
@@ -7186,9 +7204,9 @@ fn handle_system_events<S: SystemApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.system_events(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.system_events(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7231,7 +7249,7 @@ impl From<Vec<super::models::Task>> for TaskListReply {
 }
 
 impl TaskListReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             TaskListReply::Ok(body) => respond::json(StatusCode::OK, &body),
             TaskListReply::InternalServerError(body) => {
@@ -7250,9 +7268,9 @@ fn handle_task_list<S: TaskApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.task_list(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.task_list(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7299,7 +7317,7 @@ impl From<super::models::Task> for TaskInspectReply {
 }
 
 impl TaskInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             TaskInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             TaskInspectReply::NotFound(body) => {
@@ -7321,9 +7339,9 @@ fn handle_task_inspect<S: TaskApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.task_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.task_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7366,7 +7384,7 @@ impl From<super::models::VolumeListResponse> for VolumeListReply {
 }
 
 impl VolumeListReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             VolumeListReply::Ok(body) => respond::json(StatusCode::OK, &body),
             VolumeListReply::InternalServerError(body) => {
@@ -7385,9 +7403,9 @@ fn handle_volume_list<S: VolumeApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.volume_list(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.volume_list(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7430,7 +7448,7 @@ impl From<super::models::Volume> for VolumeCreateReply {
 }
 
 impl VolumeCreateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             VolumeCreateReply::Created(body) => respond::json(StatusCode::CREATED, &body),
             VolumeCreateReply::InternalServerError(body) => {
@@ -7449,9 +7467,9 @@ fn handle_volume_create<S: VolumeApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.volume_create(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.volume_create(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7498,7 +7516,7 @@ impl From<super::models::Volume> for VolumeInspectReply {
 }
 
 impl VolumeInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             VolumeInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             VolumeInspectReply::NotFound(body) => {
@@ -7520,9 +7538,9 @@ fn handle_volume_inspect<S: VolumeApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.volume_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.volume_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7567,7 +7585,7 @@ pub enum VolumeDeleteReply {
 }
 
 impl VolumeDeleteReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             VolumeDeleteReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             VolumeDeleteReply::NotFound(body) => {
@@ -7592,9 +7610,9 @@ fn handle_volume_delete<S: VolumeApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.volume_delete(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.volume_delete(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })

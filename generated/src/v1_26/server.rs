@@ -2303,7 +2303,7 @@ impl From<Vec<super::models::ContainerSummary>> for ContainerListReply {
 }
 
 impl ContainerListReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerListReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ContainerListReply::BadRequest(body) => {
@@ -2325,9 +2325,9 @@ fn handle_container_list<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_list(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_list(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -2391,7 +2391,7 @@ impl From<super::models::ContainerCreateResponse> for ContainerCreateReply {
 }
 
 impl ContainerCreateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerCreateReply::Created(body) => {
                 respond::json(StatusCode::CREATED, &body)
@@ -2424,9 +2424,9 @@ fn handle_container_create<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_create(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_create(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -2478,7 +2478,7 @@ impl From<super::models::ContainerInspectResponse> for ContainerInspectReply {
 }
 
 impl ContainerInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ContainerInspectReply::NotFound(body) => {
@@ -2500,9 +2500,9 @@ fn handle_container_inspect<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -2554,7 +2554,7 @@ impl From<super::models::ContainerTopResponse> for ContainerTopReply {
 }
 
 impl ContainerTopReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerTopReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ContainerTopReply::NotFound(body) => {
@@ -2576,9 +2576,9 @@ fn handle_container_top<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_top(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_top(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -2635,10 +2635,10 @@ impl From<StreamBody> for ContainerLogsReply {
 }
 
 impl ContainerLogsReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
             ContainerLogsReply::Ok(body) => {
-                respond::stream(StatusCode::OK, body, context)
+                respond::stream(StatusCode::OK, body, incoming.context())
             }
             ContainerLogsReply::NotFound(body) => {
                 respond::json(StatusCode::NOT_FOUND, &body)
@@ -2659,9 +2659,9 @@ fn handle_container_logs<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_logs(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_logs(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -2708,7 +2708,7 @@ impl From<Vec<super::models::ContainerChangesResponseItem>> for ContainerChanges
 }
 
 impl ContainerChangesReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerChangesReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ContainerChangesReply::NotFound(body) => {
@@ -2730,9 +2730,9 @@ fn handle_container_changes<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_changes(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_changes(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -2779,10 +2779,10 @@ impl From<StreamBody> for ContainerExportReply {
 }
 
 impl ContainerExportReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
             ContainerExportReply::Ok(body) => {
-                respond::stream(StatusCode::OK, body, context)
+                respond::stream(StatusCode::OK, body, incoming.context())
             }
             ContainerExportReply::NotFound(body) => {
                 respond::json(StatusCode::NOT_FOUND, &body)
@@ -2803,9 +2803,9 @@ fn handle_container_export<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_export(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_export(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -2857,10 +2857,10 @@ impl From<StreamBody> for ContainerStatsReply {
 }
 
 impl ContainerStatsReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
             ContainerStatsReply::Ok(body) => {
-                respond::stream(StatusCode::OK, body, context)
+                respond::stream(StatusCode::OK, body, incoming.context())
             }
             ContainerStatsReply::NotFound(body) => {
                 respond::json(StatusCode::NOT_FOUND, &body)
@@ -2881,9 +2881,9 @@ fn handle_container_stats<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_stats(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_stats(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -2940,7 +2940,7 @@ pub enum ContainerResizeReply {
 }
 
 impl ContainerResizeReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerResizeReply::Ok => respond::empty(StatusCode::OK),
             ContainerResizeReply::NotFound(body) => {
@@ -2962,9 +2962,9 @@ fn handle_container_resize<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_resize(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_resize(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3018,7 +3018,7 @@ pub enum ContainerStartReply {
 }
 
 impl ContainerStartReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerStartReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             ContainerStartReply::NotModified => respond::empty(StatusCode::NOT_MODIFIED),
@@ -3044,9 +3044,9 @@ fn handle_container_start<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_start(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_start(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3096,7 +3096,7 @@ pub enum ContainerStopReply {
 }
 
 impl ContainerStopReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerStopReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             ContainerStopReply::NotModified => respond::empty(StatusCode::NOT_MODIFIED),
@@ -3119,9 +3119,9 @@ fn handle_container_stop<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_stop(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_stop(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3167,7 +3167,7 @@ pub enum ContainerRestartReply {
 }
 
 impl ContainerRestartReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerRestartReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             ContainerRestartReply::NotFound(body) => {
@@ -3189,9 +3189,9 @@ fn handle_container_restart<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_restart(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_restart(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3237,7 +3237,7 @@ pub enum ContainerKillReply {
 }
 
 impl ContainerKillReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerKillReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             ContainerKillReply::NotFound(body) => {
@@ -3259,9 +3259,9 @@ fn handle_container_kill<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_kill(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_kill(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3311,7 +3311,7 @@ impl From<super::models::ContainerUpdateResponse> for ContainerUpdateReply {
 }
 
 impl ContainerUpdateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerUpdateReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ContainerUpdateReply::NotFound(body) => {
@@ -3333,9 +3333,9 @@ fn handle_container_update<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_update(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_update(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3390,7 +3390,7 @@ pub enum ContainerRenameReply {
 }
 
 impl ContainerRenameReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerRenameReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             ContainerRenameReply::NotFound(body) => {
@@ -3415,9 +3415,9 @@ fn handle_container_rename<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_rename(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_rename(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3458,7 +3458,7 @@ pub enum ContainerPauseReply {
 }
 
 impl ContainerPauseReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerPauseReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             ContainerPauseReply::NotFound(body) => {
@@ -3480,9 +3480,9 @@ fn handle_container_pause<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_pause(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_pause(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3523,7 +3523,7 @@ pub enum ContainerUnpauseReply {
 }
 
 impl ContainerUnpauseReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerUnpauseReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             ContainerUnpauseReply::NotFound(body) => {
@@ -3545,9 +3545,9 @@ fn handle_container_unpause<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_unpause(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_unpause(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3612,13 +3612,13 @@ impl From<StreamBody> for ContainerAttachReply {
 }
 
 impl ContainerAttachReply {
-    fn into_response(self, context: &Context, incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
             ContainerAttachReply::SwitchingProtocols(body) => {
                 respond::hijack(incoming, body)
             }
             ContainerAttachReply::Ok(body) => {
-                respond::stream(StatusCode::OK, body, context)
+                respond::stream(StatusCode::OK, body, incoming.context())
             }
             ContainerAttachReply::BadRequest(body) => {
                 respond::json(StatusCode::BAD_REQUEST, &body)
@@ -3642,9 +3642,9 @@ fn handle_container_attach<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_attach(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_attach(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3700,7 +3700,7 @@ pub enum ContainerAttachWebsocketReply {
 }
 
 impl ContainerAttachWebsocketReply {
-    fn into_response(self, _context: &Context, incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
             ContainerAttachWebsocketReply::SwitchingProtocols(body) => {
                 respond::hijack(incoming, body)
@@ -3728,9 +3728,11 @@ fn handle_container_attach_websocket<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_attach_websocket(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service
+            .container_attach_websocket(incoming.context(), request)
+            .await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3777,7 +3779,7 @@ impl From<Deferred<super::models::ContainerWaitResponse>> for ContainerWaitReply
 }
 
 impl ContainerWaitReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerWaitReply::Ok(body) => respond::deferred(StatusCode::OK, body),
             ContainerWaitReply::NotFound(body) => {
@@ -3799,9 +3801,9 @@ fn handle_container_wait<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_wait(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_wait(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3852,7 +3854,7 @@ pub enum ContainerDeleteReply {
 }
 
 impl ContainerDeleteReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerDeleteReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             ContainerDeleteReply::BadRequest(body) => {
@@ -3877,9 +3879,9 @@ fn handle_container_delete<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_delete(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_delete(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3940,10 +3942,10 @@ impl From<StreamBody> for ContainerGetArchiveReply {
 }
 
 impl ContainerGetArchiveReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
             ContainerGetArchiveReply::Ok(body) => {
-                respond::stream(StatusCode::OK, body, context)
+                respond::stream(StatusCode::OK, body, incoming.context())
             }
             ContainerGetArchiveReply::BadRequest(body) => {
                 respond::json(StatusCode::BAD_REQUEST, &body)
@@ -3967,9 +3969,9 @@ fn handle_container_get_archive<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_get_archive(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_get_archive(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4033,7 +4035,7 @@ pub enum ContainerPutArchiveReply {
 }
 
 impl ContainerPutArchiveReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerPutArchiveReply::Ok => respond::empty(StatusCode::OK),
             ContainerPutArchiveReply::BadRequest(body) => {
@@ -4061,9 +4063,9 @@ fn handle_container_put_archive<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_put_archive(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_put_archive(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4123,7 +4125,7 @@ pub enum ContainerArchiveHeadReply {
 }
 
 impl ContainerArchiveHeadReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerArchiveHeadReply::Ok { x_docker_container_path_stat } => {
                 let mut response = respond::empty(StatusCode::OK);
@@ -4158,9 +4160,9 @@ fn handle_container_archive_head<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_archive_head(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_archive_head(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4203,7 +4205,7 @@ impl From<super::models::ContainerPruneResponse> for ContainerPruneReply {
 }
 
 impl ContainerPruneReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerPruneReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ContainerPruneReply::InternalServerError(body) => {
@@ -4222,9 +4224,9 @@ fn handle_container_prune<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_prune(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_prune(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4280,7 +4282,7 @@ impl From<super::models::IdResponse> for ContainerExecReply {
 }
 
 impl ContainerExecReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerExecReply::Created(body) => {
                 respond::json(StatusCode::CREATED, &body)
@@ -4307,9 +4309,9 @@ fn handle_container_exec<S: ExecApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_exec(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_exec(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4363,10 +4365,12 @@ impl From<StreamBody> for ExecStartReply {
 }
 
 impl ExecStartReply {
-    fn into_response(self, context: &Context, incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
             ExecStartReply::SwitchingProtocols(body) => respond::hijack(incoming, body),
-            ExecStartReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            ExecStartReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             ExecStartReply::NotFound(body) => respond::json(StatusCode::NOT_FOUND, &body),
             ExecStartReply::Conflict(body) => respond::json(StatusCode::CONFLICT, &body),
         }
@@ -4382,9 +4386,9 @@ fn handle_exec_start<S: ExecApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.exec_start(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.exec_start(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4445,7 +4449,7 @@ pub enum ExecResizeReply {
 }
 
 impl ExecResizeReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ExecResizeReply::Ok => respond::empty(StatusCode::OK),
             ExecResizeReply::BadRequest(body) => {
@@ -4470,9 +4474,9 @@ fn handle_exec_resize<S: ExecApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.exec_resize(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.exec_resize(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4519,7 +4523,7 @@ impl From<super::models::ExecInspectResponse> for ExecInspectReply {
 }
 
 impl ExecInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ExecInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ExecInspectReply::NotFound(body) => {
@@ -4541,9 +4545,9 @@ fn handle_exec_inspect<S: ExecApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.exec_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.exec_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4588,7 +4592,7 @@ impl From<Vec<super::models::ImageSummary>> for ImageListReply {
 }
 
 impl ImageListReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ImageListReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ImageListReply::InternalServerError(body) => {
@@ -4607,9 +4611,9 @@ fn handle_image_list<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_list(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_list(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4685,9 +4689,11 @@ impl From<StreamBody> for ImageBuildReply {
 }
 
 impl ImageBuildReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
-            ImageBuildReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            ImageBuildReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             ImageBuildReply::BadRequest(body) => {
                 respond::json(StatusCode::BAD_REQUEST, &body)
             }
@@ -4707,9 +4713,9 @@ fn handle_image_build<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_build(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_build(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4764,9 +4770,11 @@ impl From<StreamBody> for ImageCreateReply {
 }
 
 impl ImageCreateReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
-            ImageCreateReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            ImageCreateReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             ImageCreateReply::NotFound(body) => {
                 respond::json(StatusCode::NOT_FOUND, &body)
             }
@@ -4786,9 +4794,9 @@ fn handle_image_create<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_create(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_create(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4835,7 +4843,7 @@ impl From<super::models::Image> for ImageInspectReply {
 }
 
 impl ImageInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ImageInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ImageInspectReply::NotFound(body) => {
@@ -4857,9 +4865,9 @@ fn handle_image_inspect<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4906,7 +4914,7 @@ impl From<Vec<super::models::ImageHistoryResponseItem>> for ImageHistoryReply {
 }
 
 impl ImageHistoryReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ImageHistoryReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ImageHistoryReply::NotFound(body) => {
@@ -4928,9 +4936,9 @@ fn handle_image_history<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_history(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_history(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4994,9 +5002,11 @@ impl From<StreamBody> for ImagePushReply {
 }
 
 impl ImagePushReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
-            ImagePushReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            ImagePushReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             ImagePushReply::NotFound(body) => respond::json(StatusCode::NOT_FOUND, &body),
             ImagePushReply::InternalServerError(body) => {
                 respond::json(StatusCode::INTERNAL_SERVER_ERROR, &body)
@@ -5014,9 +5024,9 @@ fn handle_image_push<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_push(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_push(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5071,7 +5081,7 @@ pub enum ImageTagReply {
 }
 
 impl ImageTagReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ImageTagReply::Created => respond::empty(StatusCode::CREATED),
             ImageTagReply::BadRequest(body) => {
@@ -5095,9 +5105,9 @@ fn handle_image_tag<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_tag(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_tag(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5154,7 +5164,7 @@ impl From<Vec<super::models::ImageDeleteResponse>> for ImageDeleteReply {
 }
 
 impl ImageDeleteReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ImageDeleteReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ImageDeleteReply::NotFound(body) => {
@@ -5179,9 +5189,9 @@ fn handle_image_delete<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_delete(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_delete(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5231,7 +5241,7 @@ impl From<Vec<super::models::ImageSearchResponseItem>> for ImageSearchReply {
 }
 
 impl ImageSearchReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ImageSearchReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ImageSearchReply::InternalServerError(body) => {
@@ -5250,9 +5260,9 @@ fn handle_image_search<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_search(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_search(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5295,7 +5305,7 @@ impl From<super::models::ImagePruneResponse> for ImagePruneReply {
 }
 
 impl ImagePruneReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ImagePruneReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ImagePruneReply::InternalServerError(body) => {
@@ -5314,9 +5324,9 @@ fn handle_image_prune<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_prune(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_prune(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5374,7 +5384,7 @@ impl From<super::models::IdResponse> for ImageCommitReply {
 }
 
 impl ImageCommitReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ImageCommitReply::Created(body) => respond::json(StatusCode::CREATED, &body),
             ImageCommitReply::NotFound(body) => {
@@ -5396,9 +5406,9 @@ fn handle_image_commit<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_commit(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_commit(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5441,9 +5451,11 @@ impl From<StreamBody> for ImageGetReply {
 }
 
 impl ImageGetReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
-            ImageGetReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            ImageGetReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             ImageGetReply::InternalServerError(body) => {
                 respond::json(StatusCode::INTERNAL_SERVER_ERROR, &body)
             }
@@ -5460,9 +5472,9 @@ fn handle_image_get<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_get(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_get(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5506,9 +5518,11 @@ impl From<StreamBody> for ImageGetAllReply {
 }
 
 impl ImageGetAllReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
-            ImageGetAllReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            ImageGetAllReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             ImageGetAllReply::InternalServerError(body) => {
                 respond::json(StatusCode::INTERNAL_SERVER_ERROR, &body)
             }
@@ -5525,9 +5539,9 @@ fn handle_image_get_all<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_get_all(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_get_all(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5574,9 +5588,11 @@ impl From<StreamBody> for ImageLoadReply {
 }
 
 impl ImageLoadReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
-            ImageLoadReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            ImageLoadReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             ImageLoadReply::InternalServerError(body) => {
                 respond::json(StatusCode::INTERNAL_SERVER_ERROR, &body)
             }
@@ -5593,9 +5609,9 @@ fn handle_image_load<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_load(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_load(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5638,7 +5654,7 @@ impl From<Vec<super::models::Network>> for NetworkListReply {
 }
 
 impl NetworkListReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NetworkListReply::Ok(body) => respond::json(StatusCode::OK, &body),
             NetworkListReply::InternalServerError(body) => {
@@ -5657,9 +5673,9 @@ fn handle_network_list<S: NetworkApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.network_list(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.network_list(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5702,7 +5718,7 @@ impl From<super::models::Network> for NetworkInspectReply {
 }
 
 impl NetworkInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NetworkInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             NetworkInspectReply::NotFound(body) => {
@@ -5721,9 +5737,9 @@ fn handle_network_inspect<S: NetworkApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.network_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.network_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5764,7 +5780,7 @@ pub enum NetworkDeleteReply {
 }
 
 impl NetworkDeleteReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NetworkDeleteReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             NetworkDeleteReply::NotFound(body) => {
@@ -5786,9 +5802,9 @@ fn handle_network_delete<S: NetworkApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.network_delete(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.network_delete(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5843,7 +5859,7 @@ impl From<super::models::NetworkCreateResponse> for NetworkCreateReply {
 }
 
 impl NetworkCreateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NetworkCreateReply::Created(body) => {
                 respond::json(StatusCode::CREATED, &body)
@@ -5873,9 +5889,9 @@ fn handle_network_create<S: NetworkApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.network_create(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.network_create(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5923,7 +5939,7 @@ pub enum NetworkConnectReply {
 }
 
 impl NetworkConnectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NetworkConnectReply::Ok => respond::empty(StatusCode::OK),
             NetworkConnectReply::Forbidden(body) => {
@@ -5948,9 +5964,9 @@ fn handle_network_connect<S: NetworkApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.network_connect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.network_connect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5998,7 +6014,7 @@ pub enum NetworkDisconnectReply {
 }
 
 impl NetworkDisconnectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NetworkDisconnectReply::Ok => respond::empty(StatusCode::OK),
             NetworkDisconnectReply::Forbidden(body) => {
@@ -6023,9 +6039,9 @@ fn handle_network_disconnect<S: NetworkApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.network_disconnect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.network_disconnect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6068,7 +6084,7 @@ impl From<super::models::NetworkPruneResponse> for NetworkPruneReply {
 }
 
 impl NetworkPruneReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NetworkPruneReply::Ok(body) => respond::json(StatusCode::OK, &body),
             NetworkPruneReply::InternalServerError(body) => {
@@ -6087,9 +6103,9 @@ fn handle_network_prune<S: NetworkApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.network_prune(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.network_prune(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6132,7 +6148,7 @@ impl From<Vec<super::models::Node>> for NodeListReply {
 }
 
 impl NodeListReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NodeListReply::Ok(body) => respond::json(StatusCode::OK, &body),
             NodeListReply::InternalServerError(body) => {
@@ -6151,9 +6167,9 @@ fn handle_node_list<S: NodeApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.node_list(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.node_list(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6200,7 +6216,7 @@ impl From<super::models::Node> for NodeInspectReply {
 }
 
 impl NodeInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NodeInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             NodeInspectReply::NotFound(body) => {
@@ -6222,9 +6238,9 @@ fn handle_node_inspect<S: NodeApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.node_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.node_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6270,7 +6286,7 @@ pub enum NodeDeleteReply {
 }
 
 impl NodeDeleteReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NodeDeleteReply::Ok => respond::empty(StatusCode::OK),
             NodeDeleteReply::NotFound(body) => {
@@ -6292,9 +6308,9 @@ fn handle_node_delete<S: NodeApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.node_delete(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.node_delete(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6348,7 +6364,7 @@ pub enum NodeUpdateReply {
 }
 
 impl NodeUpdateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NodeUpdateReply::Ok => respond::empty(StatusCode::OK),
             NodeUpdateReply::NotFound(body) => {
@@ -6370,9 +6386,9 @@ fn handle_node_update<S: NodeApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.node_update(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.node_update(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6408,7 +6424,7 @@ impl From<Vec<super::models::Plugin>> for PluginListReply {
 }
 
 impl PluginListReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             PluginListReply::Ok(body) => respond::json(StatusCode::OK, &body),
             PluginListReply::InternalServerError(body) => {
@@ -6427,9 +6443,9 @@ fn handle_plugin_list<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.plugin_list(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.plugin_list(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6478,7 +6494,7 @@ for GetPluginPrivilegesReply {
 }
 
 impl GetPluginPrivilegesReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             GetPluginPrivilegesReply::Ok(body) => respond::json(StatusCode::OK, &body),
             GetPluginPrivilegesReply::InternalServerError(body) => {
@@ -6497,9 +6513,9 @@ fn handle_get_plugin_privileges<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.get_plugin_privileges(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.get_plugin_privileges(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6556,9 +6572,11 @@ impl From<StreamBody> for PluginPullReply {
 }
 
 impl PluginPullReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
-            PluginPullReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            PluginPullReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             PluginPullReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             PluginPullReply::InternalServerError(body) => {
                 respond::json(StatusCode::INTERNAL_SERVER_ERROR, &body)
@@ -6576,9 +6594,9 @@ fn handle_plugin_pull<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.plugin_pull(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.plugin_pull(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6625,7 +6643,7 @@ impl From<super::models::Plugin> for PluginInspectReply {
 }
 
 impl PluginInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             PluginInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             PluginInspectReply::NotFound(body) => {
@@ -6647,9 +6665,9 @@ fn handle_plugin_inspect<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.plugin_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.plugin_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6701,7 +6719,7 @@ impl From<super::models::Plugin> for PluginDeleteReply {
 }
 
 impl PluginDeleteReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             PluginDeleteReply::Ok(body) => respond::json(StatusCode::OK, &body),
             PluginDeleteReply::NotFound(body) => {
@@ -6723,9 +6741,9 @@ fn handle_plugin_delete<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.plugin_delete(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.plugin_delete(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6767,7 +6785,7 @@ pub enum PluginEnableReply {
 }
 
 impl PluginEnableReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             PluginEnableReply::Ok => respond::empty(StatusCode::OK),
             PluginEnableReply::InternalServerError(body) => {
@@ -6786,9 +6804,9 @@ fn handle_plugin_enable<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.plugin_enable(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.plugin_enable(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6825,7 +6843,7 @@ pub enum PluginDisableReply {
 }
 
 impl PluginDisableReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             PluginDisableReply::Ok => respond::empty(StatusCode::OK),
             PluginDisableReply::InternalServerError(body) => {
@@ -6844,9 +6862,9 @@ fn handle_plugin_disable<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.plugin_disable(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.plugin_disable(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6911,10 +6929,10 @@ impl From<StreamBody> for PluginUpgradeReply {
 }
 
 impl PluginUpgradeReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
             PluginUpgradeReply::Ok(body) => {
-                respond::stream(StatusCode::OK, body, context)
+                respond::stream(StatusCode::OK, body, incoming.context())
             }
             PluginUpgradeReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             PluginUpgradeReply::NotFound(body) => {
@@ -6936,9 +6954,9 @@ fn handle_plugin_upgrade<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.plugin_upgrade(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.plugin_upgrade(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6984,7 +7002,7 @@ pub enum PluginCreateReply {
 }
 
 impl PluginCreateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             PluginCreateReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             PluginCreateReply::InternalServerError(body) => {
@@ -7003,9 +7021,9 @@ fn handle_plugin_create<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.plugin_create(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.plugin_create(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7052,9 +7070,11 @@ impl From<StreamBody> for PluginPushReply {
 }
 
 impl PluginPushReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
-            PluginPushReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            PluginPushReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             PluginPushReply::NotFound(body) => {
                 respond::json(StatusCode::NOT_FOUND, &body)
             }
@@ -7074,9 +7094,9 @@ fn handle_plugin_push<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.plugin_push(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.plugin_push(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7120,7 +7140,7 @@ pub enum PluginSetReply {
 }
 
 impl PluginSetReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             PluginSetReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             PluginSetReply::NotFound(body) => respond::json(StatusCode::NOT_FOUND, &body),
@@ -7140,9 +7160,9 @@ fn handle_plugin_set<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.plugin_set(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.plugin_set(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7185,7 +7205,7 @@ impl From<Vec<super::models::Secret>> for SecretListReply {
 }
 
 impl SecretListReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SecretListReply::Ok(body) => respond::json(StatusCode::OK, &body),
             SecretListReply::InternalServerError(body) => {
@@ -7204,9 +7224,9 @@ fn handle_secret_list<S: SecretApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.secret_list(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.secret_list(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7255,7 +7275,7 @@ impl From<super::models::SecretCreateResponse> for SecretCreateReply {
 }
 
 impl SecretCreateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SecretCreateReply::Created(body) => respond::json(StatusCode::CREATED, &body),
             SecretCreateReply::NotAcceptable(body) => {
@@ -7280,9 +7300,9 @@ fn handle_secret_create<S: SecretApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.secret_create(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.secret_create(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7333,7 +7353,7 @@ impl From<super::models::Secret> for SecretInspectReply {
 }
 
 impl SecretInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SecretInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             SecretInspectReply::NotFound(body) => {
@@ -7358,9 +7378,9 @@ fn handle_secret_inspect<S: SecretApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.secret_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.secret_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7401,7 +7421,7 @@ pub enum SecretDeleteReply {
 }
 
 impl SecretDeleteReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SecretDeleteReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             SecretDeleteReply::NotFound(body) => {
@@ -7423,9 +7443,9 @@ fn handle_secret_delete<S: SecretApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.secret_delete(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.secret_delete(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7481,7 +7501,7 @@ pub enum SecretUpdateReply {
 }
 
 impl SecretUpdateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SecretUpdateReply::Ok => respond::empty(StatusCode::OK),
             SecretUpdateReply::NotFound(body) => {
@@ -7503,9 +7523,9 @@ fn handle_secret_update<S: SecretApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.secret_update(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.secret_update(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7548,7 +7568,7 @@ impl From<Vec<super::models::Service>> for ServiceListReply {
 }
 
 impl ServiceListReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ServiceListReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ServiceListReply::InternalServerError(body) => {
@@ -7567,9 +7587,9 @@ fn handle_service_list<S: ServiceApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.service_list(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.service_list(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7627,7 +7647,7 @@ impl From<super::models::ServiceCreateResponse> for ServiceCreateReply {
 }
 
 impl ServiceCreateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ServiceCreateReply::Created(body) => {
                 respond::json(StatusCode::CREATED, &body)
@@ -7657,9 +7677,9 @@ fn handle_service_create<S: ServiceApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.service_create(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.service_create(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7706,7 +7726,7 @@ impl From<super::models::Service> for ServiceInspectReply {
 }
 
 impl ServiceInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ServiceInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ServiceInspectReply::NotFound(body) => {
@@ -7728,9 +7748,9 @@ fn handle_service_inspect<S: ServiceApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.service_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.service_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7771,7 +7791,7 @@ pub enum ServiceDeleteReply {
 }
 
 impl ServiceDeleteReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ServiceDeleteReply::Ok => respond::empty(StatusCode::OK),
             ServiceDeleteReply::NotFound(body) => {
@@ -7793,9 +7813,9 @@ fn handle_service_delete<S: ServiceApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.service_delete(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.service_delete(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7857,7 +7877,7 @@ impl From<super::models::ServiceUpdateResponse> for ServiceUpdateReply {
 }
 
 impl ServiceUpdateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ServiceUpdateReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ServiceUpdateReply::NotFound(body) => {
@@ -7879,9 +7899,9 @@ fn handle_service_update<S: ServiceApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.service_update(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.service_update(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7943,10 +7963,12 @@ impl From<StreamBody> for ServiceLogsReply {
 }
 
 impl ServiceLogsReply {
-    fn into_response(self, context: &Context, incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
             ServiceLogsReply::SwitchingProtocols(body) => respond::hijack(incoming, body),
-            ServiceLogsReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            ServiceLogsReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             ServiceLogsReply::NotFound(body) => {
                 respond::json(StatusCode::NOT_FOUND, &body)
             }
@@ -7966,9 +7988,9 @@ fn handle_service_logs<S: ServiceApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.service_logs(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.service_logs(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8004,7 +8026,7 @@ impl From<super::models::SwarmInspectResponse> for SwarmInspectReply {
 }
 
 impl SwarmInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SwarmInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             SwarmInspectReply::InternalServerError(body) => {
@@ -8023,9 +8045,9 @@ fn handle_swarm_inspect<S: SwarmApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.swarm_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.swarm_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8074,7 +8096,7 @@ impl From<String> for SwarmInitReply {
 }
 
 impl SwarmInitReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SwarmInitReply::Ok(body) => respond::json(StatusCode::OK, &body),
             SwarmInitReply::BadRequest(body) => {
@@ -8099,9 +8121,9 @@ fn handle_swarm_init<S: SwarmApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.swarm_init(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.swarm_init(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8144,7 +8166,7 @@ pub enum SwarmJoinReply {
 }
 
 impl SwarmJoinReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SwarmJoinReply::Ok => respond::empty(StatusCode::OK),
             SwarmJoinReply::BadRequest(body) => {
@@ -8169,9 +8191,9 @@ fn handle_swarm_join<S: SwarmApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.swarm_join(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.swarm_join(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8212,7 +8234,7 @@ pub enum SwarmLeaveReply {
 }
 
 impl SwarmLeaveReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SwarmLeaveReply::Ok => respond::empty(StatusCode::OK),
             SwarmLeaveReply::InternalServerError(body) => {
@@ -8234,9 +8256,9 @@ fn handle_swarm_leave<S: SwarmApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.swarm_leave(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.swarm_leave(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8296,7 +8318,7 @@ pub enum SwarmUpdateReply {
 }
 
 impl SwarmUpdateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SwarmUpdateReply::Ok => respond::empty(StatusCode::OK),
             SwarmUpdateReply::BadRequest(body) => {
@@ -8321,9 +8343,9 @@ fn handle_swarm_update<S: SwarmApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.swarm_update(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.swarm_update(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8359,7 +8381,7 @@ impl From<super::models::SwarmUnlockkeyResponse> for SwarmUnlockkeyReply {
 }
 
 impl SwarmUnlockkeyReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SwarmUnlockkeyReply::Ok(body) => respond::json(StatusCode::OK, &body),
             SwarmUnlockkeyReply::InternalServerError(body) => {
@@ -8378,9 +8400,9 @@ fn handle_swarm_unlockkey<S: SwarmApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.swarm_unlockkey(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.swarm_unlockkey(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8415,7 +8437,7 @@ pub enum SwarmUnlockReply {
 }
 
 impl SwarmUnlockReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SwarmUnlockReply::Ok => respond::empty(StatusCode::OK),
             SwarmUnlockReply::InternalServerError(body) => {
@@ -8434,9 +8456,9 @@ fn handle_swarm_unlock<S: SwarmApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.swarm_unlock(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.swarm_unlock(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8483,7 +8505,7 @@ impl From<super::models::SystemAuthResponse> for SystemAuthReply {
 }
 
 impl SystemAuthReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SystemAuthReply::Ok(body) => respond::json(StatusCode::OK, &body),
             SystemAuthReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
@@ -8503,9 +8525,9 @@ fn handle_system_auth<S: SystemApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.system_auth(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.system_auth(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8541,7 +8563,7 @@ impl From<super::models::SystemInfoResponse> for SystemInfoReply {
 }
 
 impl SystemInfoReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SystemInfoReply::Ok(body) => respond::json(StatusCode::OK, &body),
             SystemInfoReply::InternalServerError(body) => {
@@ -8560,9 +8582,9 @@ fn handle_system_info<S: SystemApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.system_info(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.system_info(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8598,7 +8620,7 @@ impl From<super::models::SystemVersionResponse> for SystemVersionReply {
 }
 
 impl SystemVersionReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SystemVersionReply::Ok(body) => respond::json(StatusCode::OK, &body),
             SystemVersionReply::InternalServerError(body) => {
@@ -8617,9 +8639,9 @@ fn handle_system_version<S: SystemApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.system_version(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.system_version(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8655,7 +8677,7 @@ impl From<String> for SystemPingReply {
 }
 
 impl SystemPingReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SystemPingReply::Ok(body) => respond::text(StatusCode::OK, body),
             SystemPingReply::InternalServerError(body) => {
@@ -8674,9 +8696,9 @@ fn handle_system_ping<S: SystemApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.system_ping(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.system_ping(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8721,9 +8743,11 @@ impl From<StreamBody> for SystemEventsReply {
 }
 
 impl SystemEventsReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
-            SystemEventsReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            SystemEventsReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             SystemEventsReply::InternalServerError(body) => {
                 respond::json(StatusCode::INTERNAL_SERVER_ERROR, &body)
             }
@@ -8740,9 +8764,9 @@ fn handle_system_events<S: SystemApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.system_events(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.system_events(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8778,7 +8802,7 @@ impl From<super::models::SystemDataUsageResponse> for SystemDataUsageReply {
 }
 
 impl SystemDataUsageReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SystemDataUsageReply::Ok(body) => respond::json(StatusCode::OK, &body),
             SystemDataUsageReply::InternalServerError(body) => {
@@ -8797,9 +8821,9 @@ fn handle_system_data_usage<S: SystemApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.system_data_usage(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.system_data_usage(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8842,7 +8866,7 @@ impl From<Vec<super::models::Task>> for TaskListReply {
 }
 
 impl TaskListReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             TaskListReply::Ok(body) => respond::json(StatusCode::OK, &body),
             TaskListReply::InternalServerError(body) => {
@@ -8861,9 +8885,9 @@ fn handle_task_list<S: TaskApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.task_list(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.task_list(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8910,7 +8934,7 @@ impl From<super::models::Task> for TaskInspectReply {
 }
 
 impl TaskInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             TaskInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             TaskInspectReply::NotFound(body) => {
@@ -8932,9 +8956,9 @@ fn handle_task_inspect<S: TaskApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.task_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.task_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8977,7 +9001,7 @@ impl From<super::models::VolumeListResponse> for VolumeListReply {
 }
 
 impl VolumeListReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             VolumeListReply::Ok(body) => respond::json(StatusCode::OK, &body),
             VolumeListReply::InternalServerError(body) => {
@@ -8996,9 +9020,9 @@ fn handle_volume_list<S: VolumeApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.volume_list(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.volume_list(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -9041,7 +9065,7 @@ impl From<super::models::Volume> for VolumeCreateReply {
 }
 
 impl VolumeCreateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             VolumeCreateReply::Created(body) => respond::json(StatusCode::CREATED, &body),
             VolumeCreateReply::InternalServerError(body) => {
@@ -9060,9 +9084,9 @@ fn handle_volume_create<S: VolumeApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.volume_create(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.volume_create(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -9109,7 +9133,7 @@ impl From<super::models::Volume> for VolumeInspectReply {
 }
 
 impl VolumeInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             VolumeInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             VolumeInspectReply::NotFound(body) => {
@@ -9131,9 +9155,9 @@ fn handle_volume_inspect<S: VolumeApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.volume_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.volume_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -9183,7 +9207,7 @@ pub enum VolumeDeleteReply {
 }
 
 impl VolumeDeleteReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             VolumeDeleteReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             VolumeDeleteReply::NotFound(body) => {
@@ -9208,9 +9232,9 @@ fn handle_volume_delete<S: VolumeApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.volume_delete(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.volume_delete(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -9253,7 +9277,7 @@ impl From<super::models::VolumePruneResponse> for VolumePruneReply {
 }
 
 impl VolumePruneReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             VolumePruneReply::Ok(body) => respond::json(StatusCode::OK, &body),
             VolumePruneReply::InternalServerError(body) => {
@@ -9272,9 +9296,9 @@ fn handle_volume_prune<S: VolumeApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.volume_prune(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.volume_prune(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })

@@ -2309,7 +2309,7 @@ impl From<Vec<super::models::ContainerSummary>> for ContainerListReply {
 }
 
 impl ContainerListReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerListReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ContainerListReply::BadRequest(body) => {
@@ -2331,9 +2331,9 @@ fn handle_container_list<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_list(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_list(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -2397,7 +2397,7 @@ impl From<super::models::ContainerCreateResponse> for ContainerCreateReply {
 }
 
 impl ContainerCreateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerCreateReply::Created(body) => {
                 respond::json(StatusCode::CREATED, &body)
@@ -2430,9 +2430,9 @@ fn handle_container_create<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_create(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_create(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -2484,7 +2484,7 @@ impl From<super::models::ContainerInspectResponse> for ContainerInspectReply {
 }
 
 impl ContainerInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ContainerInspectReply::NotFound(body) => {
@@ -2506,9 +2506,9 @@ fn handle_container_inspect<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -2560,7 +2560,7 @@ impl From<super::models::ContainerTopResponse> for ContainerTopReply {
 }
 
 impl ContainerTopReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerTopReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ContainerTopReply::NotFound(body) => {
@@ -2582,9 +2582,9 @@ fn handle_container_top<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_top(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_top(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -2641,10 +2641,10 @@ impl From<StreamBody> for ContainerLogsReply {
 }
 
 impl ContainerLogsReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
             ContainerLogsReply::Ok(body) => {
-                respond::stream(StatusCode::OK, body, context)
+                respond::stream(StatusCode::OK, body, incoming.context())
             }
             ContainerLogsReply::NotFound(body) => {
                 respond::json(StatusCode::NOT_FOUND, &body)
@@ -2665,9 +2665,9 @@ fn handle_container_logs<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_logs(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_logs(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -2714,7 +2714,7 @@ impl From<Vec<super::models::ContainerChangesResponseItem>> for ContainerChanges
 }
 
 impl ContainerChangesReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerChangesReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ContainerChangesReply::NotFound(body) => {
@@ -2736,9 +2736,9 @@ fn handle_container_changes<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_changes(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_changes(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -2785,10 +2785,10 @@ impl From<StreamBody> for ContainerExportReply {
 }
 
 impl ContainerExportReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
             ContainerExportReply::Ok(body) => {
-                respond::stream(StatusCode::OK, body, context)
+                respond::stream(StatusCode::OK, body, incoming.context())
             }
             ContainerExportReply::NotFound(body) => {
                 respond::json(StatusCode::NOT_FOUND, &body)
@@ -2809,9 +2809,9 @@ fn handle_container_export<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_export(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_export(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -2863,10 +2863,10 @@ impl From<StreamBody> for ContainerStatsReply {
 }
 
 impl ContainerStatsReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
             ContainerStatsReply::Ok(body) => {
-                respond::stream(StatusCode::OK, body, context)
+                respond::stream(StatusCode::OK, body, incoming.context())
             }
             ContainerStatsReply::NotFound(body) => {
                 respond::json(StatusCode::NOT_FOUND, &body)
@@ -2887,9 +2887,9 @@ fn handle_container_stats<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_stats(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_stats(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -2946,7 +2946,7 @@ pub enum ContainerResizeReply {
 }
 
 impl ContainerResizeReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerResizeReply::Ok => respond::empty(StatusCode::OK),
             ContainerResizeReply::NotFound(body) => {
@@ -2968,9 +2968,9 @@ fn handle_container_resize<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_resize(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_resize(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3024,7 +3024,7 @@ pub enum ContainerStartReply {
 }
 
 impl ContainerStartReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerStartReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             ContainerStartReply::NotModified => respond::empty(StatusCode::NOT_MODIFIED),
@@ -3050,9 +3050,9 @@ fn handle_container_start<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_start(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_start(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3102,7 +3102,7 @@ pub enum ContainerStopReply {
 }
 
 impl ContainerStopReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerStopReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             ContainerStopReply::NotModified => respond::empty(StatusCode::NOT_MODIFIED),
@@ -3125,9 +3125,9 @@ fn handle_container_stop<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_stop(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_stop(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3173,7 +3173,7 @@ pub enum ContainerRestartReply {
 }
 
 impl ContainerRestartReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerRestartReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             ContainerRestartReply::NotFound(body) => {
@@ -3195,9 +3195,9 @@ fn handle_container_restart<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_restart(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_restart(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3243,7 +3243,7 @@ pub enum ContainerKillReply {
 }
 
 impl ContainerKillReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerKillReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             ContainerKillReply::NotFound(body) => {
@@ -3265,9 +3265,9 @@ fn handle_container_kill<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_kill(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_kill(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3317,7 +3317,7 @@ impl From<super::models::ContainerUpdateResponse> for ContainerUpdateReply {
 }
 
 impl ContainerUpdateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerUpdateReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ContainerUpdateReply::NotFound(body) => {
@@ -3339,9 +3339,9 @@ fn handle_container_update<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_update(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_update(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3396,7 +3396,7 @@ pub enum ContainerRenameReply {
 }
 
 impl ContainerRenameReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerRenameReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             ContainerRenameReply::NotFound(body) => {
@@ -3421,9 +3421,9 @@ fn handle_container_rename<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_rename(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_rename(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3464,7 +3464,7 @@ pub enum ContainerPauseReply {
 }
 
 impl ContainerPauseReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerPauseReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             ContainerPauseReply::NotFound(body) => {
@@ -3486,9 +3486,9 @@ fn handle_container_pause<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_pause(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_pause(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3529,7 +3529,7 @@ pub enum ContainerUnpauseReply {
 }
 
 impl ContainerUnpauseReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerUnpauseReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             ContainerUnpauseReply::NotFound(body) => {
@@ -3551,9 +3551,9 @@ fn handle_container_unpause<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_unpause(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_unpause(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3618,13 +3618,13 @@ impl From<StreamBody> for ContainerAttachReply {
 }
 
 impl ContainerAttachReply {
-    fn into_response(self, context: &Context, incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
             ContainerAttachReply::SwitchingProtocols(body) => {
                 respond::hijack(incoming, body)
             }
             ContainerAttachReply::Ok(body) => {
-                respond::stream(StatusCode::OK, body, context)
+                respond::stream(StatusCode::OK, body, incoming.context())
             }
             ContainerAttachReply::BadRequest(body) => {
                 respond::json(StatusCode::BAD_REQUEST, &body)
@@ -3648,9 +3648,9 @@ fn handle_container_attach<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_attach(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_attach(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3706,7 +3706,7 @@ pub enum ContainerAttachWebsocketReply {
 }
 
 impl ContainerAttachWebsocketReply {
-    fn into_response(self, _context: &Context, incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
             ContainerAttachWebsocketReply::SwitchingProtocols(body) => {
                 respond::hijack(incoming, body)
@@ -3734,9 +3734,11 @@ fn handle_container_attach_websocket<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_attach_websocket(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service
+            .container_attach_websocket(incoming.context(), request)
+            .await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3783,7 +3785,7 @@ impl From<Deferred<super::models::ContainerWaitResponse>> for ContainerWaitReply
 }
 
 impl ContainerWaitReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerWaitReply::Ok(body) => respond::deferred(StatusCode::OK, body),
             ContainerWaitReply::NotFound(body) => {
@@ -3805,9 +3807,9 @@ fn handle_container_wait<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_wait(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_wait(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3863,7 +3865,7 @@ pub enum ContainerDeleteReply {
 }
 
 impl ContainerDeleteReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerDeleteReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             ContainerDeleteReply::BadRequest(body) => {
@@ -3891,9 +3893,9 @@ fn handle_container_delete<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_delete(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_delete(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3954,10 +3956,10 @@ impl From<StreamBody> for ContainerGetArchiveReply {
 }
 
 impl ContainerGetArchiveReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
             ContainerGetArchiveReply::Ok(body) => {
-                respond::stream(StatusCode::OK, body, context)
+                respond::stream(StatusCode::OK, body, incoming.context())
             }
             ContainerGetArchiveReply::BadRequest(body) => {
                 respond::json(StatusCode::BAD_REQUEST, &body)
@@ -3981,9 +3983,9 @@ fn handle_container_get_archive<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_get_archive(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_get_archive(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4047,7 +4049,7 @@ pub enum ContainerPutArchiveReply {
 }
 
 impl ContainerPutArchiveReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerPutArchiveReply::Ok => respond::empty(StatusCode::OK),
             ContainerPutArchiveReply::BadRequest(body) => {
@@ -4075,9 +4077,9 @@ fn handle_container_put_archive<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_put_archive(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_put_archive(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4137,7 +4139,7 @@ pub enum ContainerArchiveHeadReply {
 }
 
 impl ContainerArchiveHeadReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerArchiveHeadReply::Ok { x_docker_container_path_stat } => {
                 let mut response = respond::empty(StatusCode::OK);
@@ -4172,9 +4174,9 @@ fn handle_container_archive_head<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_archive_head(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_archive_head(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4217,7 +4219,7 @@ impl From<super::models::ContainerPruneResponse> for ContainerPruneReply {
 }
 
 impl ContainerPruneReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerPruneReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ContainerPruneReply::InternalServerError(body) => {
@@ -4236,9 +4238,9 @@ fn handle_container_prune<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_prune(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_prune(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4294,7 +4296,7 @@ impl From<super::models::IdResponse> for ContainerExecReply {
 }
 
 impl ContainerExecReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerExecReply::Created(body) => {
                 respond::json(StatusCode::CREATED, &body)
@@ -4321,9 +4323,9 @@ fn handle_container_exec<S: ExecApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_exec(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_exec(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4377,10 +4379,12 @@ impl From<StreamBody> for ExecStartReply {
 }
 
 impl ExecStartReply {
-    fn into_response(self, context: &Context, incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
             ExecStartReply::SwitchingProtocols(body) => respond::hijack(incoming, body),
-            ExecStartReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            ExecStartReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             ExecStartReply::NotFound(body) => respond::json(StatusCode::NOT_FOUND, &body),
             ExecStartReply::Conflict(body) => respond::json(StatusCode::CONFLICT, &body),
         }
@@ -4396,9 +4400,9 @@ fn handle_exec_start<S: ExecApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.exec_start(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.exec_start(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4459,7 +4463,7 @@ pub enum ExecResizeReply {
 }
 
 impl ExecResizeReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ExecResizeReply::Ok => respond::empty(StatusCode::OK),
             ExecResizeReply::BadRequest(body) => {
@@ -4484,9 +4488,9 @@ fn handle_exec_resize<S: ExecApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.exec_resize(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.exec_resize(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4533,7 +4537,7 @@ impl From<super::models::ExecInspectResponse> for ExecInspectReply {
 }
 
 impl ExecInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ExecInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ExecInspectReply::NotFound(body) => {
@@ -4555,9 +4559,9 @@ fn handle_exec_inspect<S: ExecApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.exec_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.exec_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4602,7 +4606,7 @@ impl From<Vec<super::models::ImageSummary>> for ImageListReply {
 }
 
 impl ImageListReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ImageListReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ImageListReply::InternalServerError(body) => {
@@ -4621,9 +4625,9 @@ fn handle_image_list<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_list(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_list(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4699,9 +4703,11 @@ impl From<StreamBody> for ImageBuildReply {
 }
 
 impl ImageBuildReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
-            ImageBuildReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            ImageBuildReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             ImageBuildReply::BadRequest(body) => {
                 respond::json(StatusCode::BAD_REQUEST, &body)
             }
@@ -4721,9 +4727,9 @@ fn handle_image_build<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_build(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_build(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4778,9 +4784,11 @@ impl From<StreamBody> for ImageCreateReply {
 }
 
 impl ImageCreateReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
-            ImageCreateReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            ImageCreateReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             ImageCreateReply::NotFound(body) => {
                 respond::json(StatusCode::NOT_FOUND, &body)
             }
@@ -4800,9 +4808,9 @@ fn handle_image_create<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_create(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_create(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4849,7 +4857,7 @@ impl From<super::models::Image> for ImageInspectReply {
 }
 
 impl ImageInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ImageInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ImageInspectReply::NotFound(body) => {
@@ -4871,9 +4879,9 @@ fn handle_image_inspect<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4920,7 +4928,7 @@ impl From<Vec<super::models::ImageHistoryResponseItem>> for ImageHistoryReply {
 }
 
 impl ImageHistoryReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ImageHistoryReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ImageHistoryReply::NotFound(body) => {
@@ -4942,9 +4950,9 @@ fn handle_image_history<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_history(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_history(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5008,9 +5016,11 @@ impl From<StreamBody> for ImagePushReply {
 }
 
 impl ImagePushReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
-            ImagePushReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            ImagePushReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             ImagePushReply::NotFound(body) => respond::json(StatusCode::NOT_FOUND, &body),
             ImagePushReply::InternalServerError(body) => {
                 respond::json(StatusCode::INTERNAL_SERVER_ERROR, &body)
@@ -5028,9 +5038,9 @@ fn handle_image_push<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_push(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_push(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5085,7 +5095,7 @@ pub enum ImageTagReply {
 }
 
 impl ImageTagReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ImageTagReply::Created => respond::empty(StatusCode::CREATED),
             ImageTagReply::BadRequest(body) => {
@@ -5109,9 +5119,9 @@ fn handle_image_tag<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_tag(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_tag(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5168,7 +5178,7 @@ impl From<Vec<super::models::ImageDeleteResponse>> for ImageDeleteReply {
 }
 
 impl ImageDeleteReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ImageDeleteReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ImageDeleteReply::NotFound(body) => {
@@ -5193,9 +5203,9 @@ fn handle_image_delete<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_delete(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_delete(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5245,7 +5255,7 @@ impl From<Vec<super::models::ImageSearchResponseItem>> for ImageSearchReply {
 }
 
 impl ImageSearchReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ImageSearchReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ImageSearchReply::InternalServerError(body) => {
@@ -5264,9 +5274,9 @@ fn handle_image_search<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_search(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_search(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5309,7 +5319,7 @@ impl From<super::models::ImagePruneResponse> for ImagePruneReply {
 }
 
 impl ImagePruneReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ImagePruneReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ImagePruneReply::InternalServerError(body) => {
@@ -5328,9 +5338,9 @@ fn handle_image_prune<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_prune(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_prune(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5388,7 +5398,7 @@ impl From<super::models::IdResponse> for ImageCommitReply {
 }
 
 impl ImageCommitReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ImageCommitReply::Created(body) => respond::json(StatusCode::CREATED, &body),
             ImageCommitReply::NotFound(body) => {
@@ -5410,9 +5420,9 @@ fn handle_image_commit<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_commit(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_commit(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5455,9 +5465,11 @@ impl From<StreamBody> for ImageGetReply {
 }
 
 impl ImageGetReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
-            ImageGetReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            ImageGetReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             ImageGetReply::InternalServerError(body) => {
                 respond::json(StatusCode::INTERNAL_SERVER_ERROR, &body)
             }
@@ -5474,9 +5486,9 @@ fn handle_image_get<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_get(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_get(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5520,9 +5532,11 @@ impl From<StreamBody> for ImageGetAllReply {
 }
 
 impl ImageGetAllReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
-            ImageGetAllReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            ImageGetAllReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             ImageGetAllReply::InternalServerError(body) => {
                 respond::json(StatusCode::INTERNAL_SERVER_ERROR, &body)
             }
@@ -5539,9 +5553,9 @@ fn handle_image_get_all<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_get_all(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_get_all(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5588,9 +5602,11 @@ impl From<StreamBody> for ImageLoadReply {
 }
 
 impl ImageLoadReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
-            ImageLoadReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            ImageLoadReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             ImageLoadReply::InternalServerError(body) => {
                 respond::json(StatusCode::INTERNAL_SERVER_ERROR, &body)
             }
@@ -5607,9 +5623,9 @@ fn handle_image_load<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_load(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_load(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5652,7 +5668,7 @@ impl From<Vec<super::models::Network>> for NetworkListReply {
 }
 
 impl NetworkListReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NetworkListReply::Ok(body) => respond::json(StatusCode::OK, &body),
             NetworkListReply::InternalServerError(body) => {
@@ -5671,9 +5687,9 @@ fn handle_network_list<S: NetworkApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.network_list(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.network_list(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5716,7 +5732,7 @@ impl From<super::models::Network> for NetworkInspectReply {
 }
 
 impl NetworkInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NetworkInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             NetworkInspectReply::NotFound(body) => {
@@ -5735,9 +5751,9 @@ fn handle_network_inspect<S: NetworkApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.network_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.network_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5778,7 +5794,7 @@ pub enum NetworkDeleteReply {
 }
 
 impl NetworkDeleteReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NetworkDeleteReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             NetworkDeleteReply::NotFound(body) => {
@@ -5800,9 +5816,9 @@ fn handle_network_delete<S: NetworkApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.network_delete(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.network_delete(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5857,7 +5873,7 @@ impl From<super::models::NetworkCreateResponse> for NetworkCreateReply {
 }
 
 impl NetworkCreateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NetworkCreateReply::Created(body) => {
                 respond::json(StatusCode::CREATED, &body)
@@ -5887,9 +5903,9 @@ fn handle_network_create<S: NetworkApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.network_create(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.network_create(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5937,7 +5953,7 @@ pub enum NetworkConnectReply {
 }
 
 impl NetworkConnectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NetworkConnectReply::Ok => respond::empty(StatusCode::OK),
             NetworkConnectReply::Forbidden(body) => {
@@ -5962,9 +5978,9 @@ fn handle_network_connect<S: NetworkApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.network_connect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.network_connect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6012,7 +6028,7 @@ pub enum NetworkDisconnectReply {
 }
 
 impl NetworkDisconnectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NetworkDisconnectReply::Ok => respond::empty(StatusCode::OK),
             NetworkDisconnectReply::Forbidden(body) => {
@@ -6037,9 +6053,9 @@ fn handle_network_disconnect<S: NetworkApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.network_disconnect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.network_disconnect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6082,7 +6098,7 @@ impl From<super::models::NetworkPruneResponse> for NetworkPruneReply {
 }
 
 impl NetworkPruneReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NetworkPruneReply::Ok(body) => respond::json(StatusCode::OK, &body),
             NetworkPruneReply::InternalServerError(body) => {
@@ -6101,9 +6117,9 @@ fn handle_network_prune<S: NetworkApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.network_prune(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.network_prune(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6150,7 +6166,7 @@ impl From<Vec<super::models::Node>> for NodeListReply {
 }
 
 impl NodeListReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NodeListReply::Ok(body) => respond::json(StatusCode::OK, &body),
             NodeListReply::InternalServerError(body) => {
@@ -6172,9 +6188,9 @@ fn handle_node_list<S: NodeApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.node_list(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.node_list(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6225,7 +6241,7 @@ impl From<super::models::Node> for NodeInspectReply {
 }
 
 impl NodeInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NodeInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             NodeInspectReply::NotFound(body) => {
@@ -6250,9 +6266,9 @@ fn handle_node_inspect<S: NodeApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.node_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.node_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6302,7 +6318,7 @@ pub enum NodeDeleteReply {
 }
 
 impl NodeDeleteReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NodeDeleteReply::Ok => respond::empty(StatusCode::OK),
             NodeDeleteReply::NotFound(body) => {
@@ -6327,9 +6343,9 @@ fn handle_node_delete<S: NodeApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.node_delete(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.node_delete(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6387,7 +6403,7 @@ pub enum NodeUpdateReply {
 }
 
 impl NodeUpdateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NodeUpdateReply::Ok => respond::empty(StatusCode::OK),
             NodeUpdateReply::NotFound(body) => {
@@ -6412,9 +6428,9 @@ fn handle_node_update<S: NodeApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.node_update(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.node_update(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6450,7 +6466,7 @@ impl From<Vec<super::models::Plugin>> for PluginListReply {
 }
 
 impl PluginListReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             PluginListReply::Ok(body) => respond::json(StatusCode::OK, &body),
             PluginListReply::InternalServerError(body) => {
@@ -6469,9 +6485,9 @@ fn handle_plugin_list<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.plugin_list(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.plugin_list(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6520,7 +6536,7 @@ for GetPluginPrivilegesReply {
 }
 
 impl GetPluginPrivilegesReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             GetPluginPrivilegesReply::Ok(body) => respond::json(StatusCode::OK, &body),
             GetPluginPrivilegesReply::InternalServerError(body) => {
@@ -6539,9 +6555,9 @@ fn handle_get_plugin_privileges<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.get_plugin_privileges(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.get_plugin_privileges(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6598,9 +6614,11 @@ impl From<StreamBody> for PluginPullReply {
 }
 
 impl PluginPullReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
-            PluginPullReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            PluginPullReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             PluginPullReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             PluginPullReply::InternalServerError(body) => {
                 respond::json(StatusCode::INTERNAL_SERVER_ERROR, &body)
@@ -6618,9 +6636,9 @@ fn handle_plugin_pull<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.plugin_pull(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.plugin_pull(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6667,7 +6685,7 @@ impl From<super::models::Plugin> for PluginInspectReply {
 }
 
 impl PluginInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             PluginInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             PluginInspectReply::NotFound(body) => {
@@ -6689,9 +6707,9 @@ fn handle_plugin_inspect<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.plugin_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.plugin_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6743,7 +6761,7 @@ impl From<super::models::Plugin> for PluginDeleteReply {
 }
 
 impl PluginDeleteReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             PluginDeleteReply::Ok(body) => respond::json(StatusCode::OK, &body),
             PluginDeleteReply::NotFound(body) => {
@@ -6765,9 +6783,9 @@ fn handle_plugin_delete<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.plugin_delete(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.plugin_delete(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6813,7 +6831,7 @@ pub enum PluginEnableReply {
 }
 
 impl PluginEnableReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             PluginEnableReply::Ok => respond::empty(StatusCode::OK),
             PluginEnableReply::NotFound(body) => {
@@ -6835,9 +6853,9 @@ fn handle_plugin_enable<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.plugin_enable(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.plugin_enable(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6878,7 +6896,7 @@ pub enum PluginDisableReply {
 }
 
 impl PluginDisableReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             PluginDisableReply::Ok => respond::empty(StatusCode::OK),
             PluginDisableReply::NotFound(body) => {
@@ -6900,9 +6918,9 @@ fn handle_plugin_disable<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.plugin_disable(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.plugin_disable(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6967,10 +6985,10 @@ impl From<StreamBody> for PluginUpgradeReply {
 }
 
 impl PluginUpgradeReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
             PluginUpgradeReply::Ok(body) => {
-                respond::stream(StatusCode::OK, body, context)
+                respond::stream(StatusCode::OK, body, incoming.context())
             }
             PluginUpgradeReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             PluginUpgradeReply::NotFound(body) => {
@@ -6992,9 +7010,9 @@ fn handle_plugin_upgrade<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.plugin_upgrade(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.plugin_upgrade(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7040,7 +7058,7 @@ pub enum PluginCreateReply {
 }
 
 impl PluginCreateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             PluginCreateReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             PluginCreateReply::InternalServerError(body) => {
@@ -7059,9 +7077,9 @@ fn handle_plugin_create<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.plugin_create(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.plugin_create(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7108,9 +7126,11 @@ impl From<StreamBody> for PluginPushReply {
 }
 
 impl PluginPushReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
-            PluginPushReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            PluginPushReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             PluginPushReply::NotFound(body) => {
                 respond::json(StatusCode::NOT_FOUND, &body)
             }
@@ -7130,9 +7150,9 @@ fn handle_plugin_push<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.plugin_push(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.plugin_push(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7176,7 +7196,7 @@ pub enum PluginSetReply {
 }
 
 impl PluginSetReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             PluginSetReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             PluginSetReply::NotFound(body) => respond::json(StatusCode::NOT_FOUND, &body),
@@ -7196,9 +7216,9 @@ fn handle_plugin_set<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.plugin_set(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.plugin_set(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7245,7 +7265,7 @@ impl From<Vec<super::models::Secret>> for SecretListReply {
 }
 
 impl SecretListReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SecretListReply::Ok(body) => respond::json(StatusCode::OK, &body),
             SecretListReply::InternalServerError(body) => {
@@ -7267,9 +7287,9 @@ fn handle_secret_list<S: SecretApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.secret_list(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.secret_list(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7318,7 +7338,7 @@ impl From<super::models::SecretCreateResponse> for SecretCreateReply {
 }
 
 impl SecretCreateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SecretCreateReply::Created(body) => respond::json(StatusCode::CREATED, &body),
             SecretCreateReply::Conflict(body) => {
@@ -7343,9 +7363,9 @@ fn handle_secret_create<S: SecretApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.secret_create(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.secret_create(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7396,7 +7416,7 @@ impl From<super::models::Secret> for SecretInspectReply {
 }
 
 impl SecretInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SecretInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             SecretInspectReply::NotFound(body) => {
@@ -7421,9 +7441,9 @@ fn handle_secret_inspect<S: SecretApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.secret_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.secret_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7468,7 +7488,7 @@ pub enum SecretDeleteReply {
 }
 
 impl SecretDeleteReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SecretDeleteReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             SecretDeleteReply::NotFound(body) => {
@@ -7493,9 +7513,9 @@ fn handle_secret_delete<S: SecretApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.secret_delete(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.secret_delete(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7555,7 +7575,7 @@ pub enum SecretUpdateReply {
 }
 
 impl SecretUpdateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SecretUpdateReply::Ok => respond::empty(StatusCode::OK),
             SecretUpdateReply::NotFound(body) => {
@@ -7580,9 +7600,9 @@ fn handle_secret_update<S: SecretApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.secret_update(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.secret_update(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7629,7 +7649,7 @@ impl From<Vec<super::models::Service>> for ServiceListReply {
 }
 
 impl ServiceListReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ServiceListReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ServiceListReply::InternalServerError(body) => {
@@ -7651,9 +7671,9 @@ fn handle_service_list<S: ServiceApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.service_list(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.service_list(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7715,7 +7735,7 @@ impl From<super::models::ServiceCreateResponse> for ServiceCreateReply {
 }
 
 impl ServiceCreateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ServiceCreateReply::Created(body) => {
                 respond::json(StatusCode::CREATED, &body)
@@ -7748,9 +7768,9 @@ fn handle_service_create<S: ServiceApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.service_create(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.service_create(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7801,7 +7821,7 @@ impl From<super::models::Service> for ServiceInspectReply {
 }
 
 impl ServiceInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ServiceInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ServiceInspectReply::NotFound(body) => {
@@ -7826,9 +7846,9 @@ fn handle_service_inspect<S: ServiceApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.service_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.service_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7873,7 +7893,7 @@ pub enum ServiceDeleteReply {
 }
 
 impl ServiceDeleteReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ServiceDeleteReply::Ok => respond::empty(StatusCode::OK),
             ServiceDeleteReply::NotFound(body) => {
@@ -7898,9 +7918,9 @@ fn handle_service_delete<S: ServiceApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.service_delete(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.service_delete(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7970,7 +7990,7 @@ impl From<super::models::ServiceUpdateResponse> for ServiceUpdateReply {
 }
 
 impl ServiceUpdateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ServiceUpdateReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ServiceUpdateReply::BadRequest(body) => {
@@ -7998,9 +8018,9 @@ fn handle_service_update<S: ServiceApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.service_update(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.service_update(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8066,10 +8086,12 @@ impl From<StreamBody> for ServiceLogsReply {
 }
 
 impl ServiceLogsReply {
-    fn into_response(self, context: &Context, incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
             ServiceLogsReply::SwitchingProtocols(body) => respond::hijack(incoming, body),
-            ServiceLogsReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            ServiceLogsReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             ServiceLogsReply::NotFound(body) => {
                 respond::json(StatusCode::NOT_FOUND, &body)
             }
@@ -8092,9 +8114,9 @@ fn handle_service_logs<S: ServiceApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.service_logs(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.service_logs(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8138,7 +8160,7 @@ impl From<super::models::SwarmInspectResponse> for SwarmInspectReply {
 }
 
 impl SwarmInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SwarmInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             SwarmInspectReply::NotFound(body) => {
@@ -8163,9 +8185,9 @@ fn handle_swarm_inspect<S: SwarmApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.swarm_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.swarm_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8214,7 +8236,7 @@ impl From<String> for SwarmInitReply {
 }
 
 impl SwarmInitReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SwarmInitReply::Ok(body) => respond::json(StatusCode::OK, &body),
             SwarmInitReply::BadRequest(body) => {
@@ -8239,9 +8261,9 @@ fn handle_swarm_init<S: SwarmApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.swarm_init(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.swarm_init(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8284,7 +8306,7 @@ pub enum SwarmJoinReply {
 }
 
 impl SwarmJoinReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SwarmJoinReply::Ok => respond::empty(StatusCode::OK),
             SwarmJoinReply::BadRequest(body) => {
@@ -8309,9 +8331,9 @@ fn handle_swarm_join<S: SwarmApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.swarm_join(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.swarm_join(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8352,7 +8374,7 @@ pub enum SwarmLeaveReply {
 }
 
 impl SwarmLeaveReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SwarmLeaveReply::Ok => respond::empty(StatusCode::OK),
             SwarmLeaveReply::InternalServerError(body) => {
@@ -8374,9 +8396,9 @@ fn handle_swarm_leave<S: SwarmApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.swarm_leave(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.swarm_leave(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8436,7 +8458,7 @@ pub enum SwarmUpdateReply {
 }
 
 impl SwarmUpdateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SwarmUpdateReply::Ok => respond::empty(StatusCode::OK),
             SwarmUpdateReply::BadRequest(body) => {
@@ -8461,9 +8483,9 @@ fn handle_swarm_update<S: SwarmApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.swarm_update(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.swarm_update(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8503,7 +8525,7 @@ impl From<super::models::SwarmUnlockkeyResponse> for SwarmUnlockkeyReply {
 }
 
 impl SwarmUnlockkeyReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SwarmUnlockkeyReply::Ok(body) => respond::json(StatusCode::OK, &body),
             SwarmUnlockkeyReply::InternalServerError(body) => {
@@ -8525,9 +8547,9 @@ fn handle_swarm_unlockkey<S: SwarmApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.swarm_unlockkey(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.swarm_unlockkey(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8566,7 +8588,7 @@ pub enum SwarmUnlockReply {
 }
 
 impl SwarmUnlockReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SwarmUnlockReply::Ok => respond::empty(StatusCode::OK),
             SwarmUnlockReply::InternalServerError(body) => {
@@ -8588,9 +8610,9 @@ fn handle_swarm_unlock<S: SwarmApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.swarm_unlock(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.swarm_unlock(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8637,7 +8659,7 @@ impl From<super::models::SystemAuthResponse> for SystemAuthReply {
 }
 
 impl SystemAuthReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SystemAuthReply::Ok(body) => respond::json(StatusCode::OK, &body),
             SystemAuthReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
@@ -8657,9 +8679,9 @@ fn handle_system_auth<S: SystemApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.system_auth(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.system_auth(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8695,7 +8717,7 @@ impl From<super::models::SystemInfoResponse> for SystemInfoReply {
 }
 
 impl SystemInfoReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SystemInfoReply::Ok(body) => respond::json(StatusCode::OK, &body),
             SystemInfoReply::InternalServerError(body) => {
@@ -8714,9 +8736,9 @@ fn handle_system_info<S: SystemApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.system_info(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.system_info(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8752,7 +8774,7 @@ impl From<super::models::SystemVersionResponse> for SystemVersionReply {
 }
 
 impl SystemVersionReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SystemVersionReply::Ok(body) => respond::json(StatusCode::OK, &body),
             SystemVersionReply::InternalServerError(body) => {
@@ -8771,9 +8793,9 @@ fn handle_system_version<S: SystemApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.system_version(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.system_version(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8809,7 +8831,7 @@ impl From<String> for SystemPingReply {
 }
 
 impl SystemPingReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SystemPingReply::Ok(body) => respond::text(StatusCode::OK, body),
             SystemPingReply::InternalServerError(body) => {
@@ -8828,9 +8850,9 @@ fn handle_system_ping<S: SystemApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.system_ping(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.system_ping(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8879,9 +8901,11 @@ impl From<StreamBody> for SystemEventsReply {
 }
 
 impl SystemEventsReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
-            SystemEventsReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            SystemEventsReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             SystemEventsReply::BadRequest(body) => {
                 respond::json(StatusCode::BAD_REQUEST, &body)
             }
@@ -8901,9 +8925,9 @@ fn handle_system_events<S: SystemApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.system_events(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.system_events(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8939,7 +8963,7 @@ impl From<super::models::SystemDataUsageResponse> for SystemDataUsageReply {
 }
 
 impl SystemDataUsageReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SystemDataUsageReply::Ok(body) => respond::json(StatusCode::OK, &body),
             SystemDataUsageReply::InternalServerError(body) => {
@@ -8958,9 +8982,9 @@ fn handle_system_data_usage<S: SystemApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.system_data_usage(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.system_data_usage(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -9007,7 +9031,7 @@ impl From<Vec<super::models::Task>> for TaskListReply {
 }
 
 impl TaskListReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             TaskListReply::Ok(body) => respond::json(StatusCode::OK, &body),
             TaskListReply::InternalServerError(body) => {
@@ -9029,9 +9053,9 @@ fn handle_task_list<S: TaskApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.task_list(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.task_list(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -9082,7 +9106,7 @@ impl From<super::models::Task> for TaskInspectReply {
 }
 
 impl TaskInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             TaskInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             TaskInspectReply::NotFound(body) => {
@@ -9107,9 +9131,9 @@ fn handle_task_inspect<S: TaskApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.task_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.task_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -9152,7 +9176,7 @@ impl From<super::models::VolumeListResponse> for VolumeListReply {
 }
 
 impl VolumeListReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             VolumeListReply::Ok(body) => respond::json(StatusCode::OK, &body),
             VolumeListReply::InternalServerError(body) => {
@@ -9171,9 +9195,9 @@ fn handle_volume_list<S: VolumeApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.volume_list(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.volume_list(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -9216,7 +9240,7 @@ impl From<super::models::Volume> for VolumeCreateReply {
 }
 
 impl VolumeCreateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             VolumeCreateReply::Created(body) => respond::json(StatusCode::CREATED, &body),
             VolumeCreateReply::InternalServerError(body) => {
@@ -9235,9 +9259,9 @@ fn handle_volume_create<S: VolumeApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.volume_create(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.volume_create(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -9284,7 +9308,7 @@ impl From<super::models::Volume> for VolumeInspectReply {
 }
 
 impl VolumeInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             VolumeInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             VolumeInspectReply::NotFound(body) => {
@@ -9306,9 +9330,9 @@ fn handle_volume_inspect<S: VolumeApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.volume_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.volume_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -9358,7 +9382,7 @@ pub enum VolumeDeleteReply {
 }
 
 impl VolumeDeleteReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             VolumeDeleteReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             VolumeDeleteReply::NotFound(body) => {
@@ -9383,9 +9407,9 @@ fn handle_volume_delete<S: VolumeApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.volume_delete(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.volume_delete(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -9428,7 +9452,7 @@ impl From<super::models::VolumePruneResponse> for VolumePruneReply {
 }
 
 impl VolumePruneReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             VolumePruneReply::Ok(body) => respond::json(StatusCode::OK, &body),
             VolumePruneReply::InternalServerError(body) => {
@@ -9447,9 +9471,9 @@ fn handle_volume_prune<S: VolumeApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.volume_prune(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.volume_prune(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })

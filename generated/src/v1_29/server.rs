@@ -2348,7 +2348,7 @@ impl From<Vec<super::models::ContainerSummary>> for ContainerListReply {
 }
 
 impl ContainerListReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerListReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ContainerListReply::BadRequest(body) => {
@@ -2370,9 +2370,9 @@ fn handle_container_list<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_list(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_list(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -2436,7 +2436,7 @@ impl From<super::models::ContainerCreateResponse> for ContainerCreateReply {
 }
 
 impl ContainerCreateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerCreateReply::Created(body) => {
                 respond::json(StatusCode::CREATED, &body)
@@ -2469,9 +2469,9 @@ fn handle_container_create<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_create(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_create(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -2523,7 +2523,7 @@ impl From<super::models::ContainerInspectResponse> for ContainerInspectReply {
 }
 
 impl ContainerInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ContainerInspectReply::NotFound(body) => {
@@ -2545,9 +2545,9 @@ fn handle_container_inspect<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -2599,7 +2599,7 @@ impl From<super::models::ContainerTopResponse> for ContainerTopReply {
 }
 
 impl ContainerTopReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerTopReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ContainerTopReply::NotFound(body) => {
@@ -2621,9 +2621,9 @@ fn handle_container_top<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_top(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_top(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -2680,10 +2680,10 @@ impl From<StreamBody> for ContainerLogsReply {
 }
 
 impl ContainerLogsReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
             ContainerLogsReply::Ok(body) => {
-                respond::stream(StatusCode::OK, body, context)
+                respond::stream(StatusCode::OK, body, incoming.context())
             }
             ContainerLogsReply::NotFound(body) => {
                 respond::json(StatusCode::NOT_FOUND, &body)
@@ -2704,9 +2704,9 @@ fn handle_container_logs<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_logs(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_logs(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -2753,7 +2753,7 @@ impl From<Vec<super::models::ContainerChangesResponseItem>> for ContainerChanges
 }
 
 impl ContainerChangesReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerChangesReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ContainerChangesReply::NotFound(body) => {
@@ -2775,9 +2775,9 @@ fn handle_container_changes<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_changes(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_changes(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -2824,10 +2824,10 @@ impl From<StreamBody> for ContainerExportReply {
 }
 
 impl ContainerExportReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
             ContainerExportReply::Ok(body) => {
-                respond::stream(StatusCode::OK, body, context)
+                respond::stream(StatusCode::OK, body, incoming.context())
             }
             ContainerExportReply::NotFound(body) => {
                 respond::json(StatusCode::NOT_FOUND, &body)
@@ -2848,9 +2848,9 @@ fn handle_container_export<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_export(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_export(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -2902,10 +2902,10 @@ impl From<StreamBody> for ContainerStatsReply {
 }
 
 impl ContainerStatsReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
             ContainerStatsReply::Ok(body) => {
-                respond::stream(StatusCode::OK, body, context)
+                respond::stream(StatusCode::OK, body, incoming.context())
             }
             ContainerStatsReply::NotFound(body) => {
                 respond::json(StatusCode::NOT_FOUND, &body)
@@ -2926,9 +2926,9 @@ fn handle_container_stats<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_stats(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_stats(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -2985,7 +2985,7 @@ pub enum ContainerResizeReply {
 }
 
 impl ContainerResizeReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerResizeReply::Ok => respond::empty(StatusCode::OK),
             ContainerResizeReply::NotFound(body) => {
@@ -3007,9 +3007,9 @@ fn handle_container_resize<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_resize(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_resize(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3063,7 +3063,7 @@ pub enum ContainerStartReply {
 }
 
 impl ContainerStartReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerStartReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             ContainerStartReply::NotModified => respond::empty(StatusCode::NOT_MODIFIED),
@@ -3089,9 +3089,9 @@ fn handle_container_start<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_start(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_start(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3141,7 +3141,7 @@ pub enum ContainerStopReply {
 }
 
 impl ContainerStopReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerStopReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             ContainerStopReply::NotModified => respond::empty(StatusCode::NOT_MODIFIED),
@@ -3164,9 +3164,9 @@ fn handle_container_stop<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_stop(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_stop(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3212,7 +3212,7 @@ pub enum ContainerRestartReply {
 }
 
 impl ContainerRestartReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerRestartReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             ContainerRestartReply::NotFound(body) => {
@@ -3234,9 +3234,9 @@ fn handle_container_restart<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_restart(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_restart(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3282,7 +3282,7 @@ pub enum ContainerKillReply {
 }
 
 impl ContainerKillReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerKillReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             ContainerKillReply::NotFound(body) => {
@@ -3304,9 +3304,9 @@ fn handle_container_kill<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_kill(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_kill(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3356,7 +3356,7 @@ impl From<super::models::ContainerUpdateResponse> for ContainerUpdateReply {
 }
 
 impl ContainerUpdateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerUpdateReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ContainerUpdateReply::NotFound(body) => {
@@ -3378,9 +3378,9 @@ fn handle_container_update<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_update(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_update(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3435,7 +3435,7 @@ pub enum ContainerRenameReply {
 }
 
 impl ContainerRenameReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerRenameReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             ContainerRenameReply::NotFound(body) => {
@@ -3460,9 +3460,9 @@ fn handle_container_rename<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_rename(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_rename(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3503,7 +3503,7 @@ pub enum ContainerPauseReply {
 }
 
 impl ContainerPauseReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerPauseReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             ContainerPauseReply::NotFound(body) => {
@@ -3525,9 +3525,9 @@ fn handle_container_pause<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_pause(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_pause(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3568,7 +3568,7 @@ pub enum ContainerUnpauseReply {
 }
 
 impl ContainerUnpauseReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerUnpauseReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             ContainerUnpauseReply::NotFound(body) => {
@@ -3590,9 +3590,9 @@ fn handle_container_unpause<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_unpause(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_unpause(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3657,13 +3657,13 @@ impl From<StreamBody> for ContainerAttachReply {
 }
 
 impl ContainerAttachReply {
-    fn into_response(self, context: &Context, incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
             ContainerAttachReply::SwitchingProtocols(body) => {
                 respond::hijack(incoming, body)
             }
             ContainerAttachReply::Ok(body) => {
-                respond::stream(StatusCode::OK, body, context)
+                respond::stream(StatusCode::OK, body, incoming.context())
             }
             ContainerAttachReply::BadRequest(body) => {
                 respond::json(StatusCode::BAD_REQUEST, &body)
@@ -3687,9 +3687,9 @@ fn handle_container_attach<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_attach(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_attach(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3745,7 +3745,7 @@ pub enum ContainerAttachWebsocketReply {
 }
 
 impl ContainerAttachWebsocketReply {
-    fn into_response(self, _context: &Context, incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
             ContainerAttachWebsocketReply::SwitchingProtocols(body) => {
                 respond::hijack(incoming, body)
@@ -3773,9 +3773,11 @@ fn handle_container_attach_websocket<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_attach_websocket(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service
+            .container_attach_websocket(incoming.context(), request)
+            .await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3822,7 +3824,7 @@ impl From<Deferred<super::models::ContainerWaitResponse>> for ContainerWaitReply
 }
 
 impl ContainerWaitReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerWaitReply::Ok(body) => respond::deferred(StatusCode::OK, body),
             ContainerWaitReply::NotFound(body) => {
@@ -3844,9 +3846,9 @@ fn handle_container_wait<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_wait(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_wait(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3902,7 +3904,7 @@ pub enum ContainerDeleteReply {
 }
 
 impl ContainerDeleteReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerDeleteReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             ContainerDeleteReply::BadRequest(body) => {
@@ -3930,9 +3932,9 @@ fn handle_container_delete<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_delete(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_delete(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3993,10 +3995,10 @@ impl From<StreamBody> for ContainerArchiveReply {
 }
 
 impl ContainerArchiveReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
             ContainerArchiveReply::Ok(body) => {
-                respond::stream(StatusCode::OK, body, context)
+                respond::stream(StatusCode::OK, body, incoming.context())
             }
             ContainerArchiveReply::BadRequest(body) => {
                 respond::json(StatusCode::BAD_REQUEST, &body)
@@ -4020,9 +4022,9 @@ fn handle_container_archive<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_archive(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_archive(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4086,7 +4088,7 @@ pub enum PutContainerArchiveReply {
 }
 
 impl PutContainerArchiveReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             PutContainerArchiveReply::Ok => respond::empty(StatusCode::OK),
             PutContainerArchiveReply::BadRequest(body) => {
@@ -4114,9 +4116,9 @@ fn handle_put_container_archive<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.put_container_archive(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.put_container_archive(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4176,7 +4178,7 @@ pub enum ContainerArchiveInfoReply {
 }
 
 impl ContainerArchiveInfoReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerArchiveInfoReply::Ok { x_docker_container_path_stat } => {
                 let mut response = respond::empty(StatusCode::OK);
@@ -4211,9 +4213,9 @@ fn handle_container_archive_info<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_archive_info(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_archive_info(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4256,7 +4258,7 @@ impl From<super::models::ContainerPruneResponse> for ContainerPruneReply {
 }
 
 impl ContainerPruneReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerPruneReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ContainerPruneReply::InternalServerError(body) => {
@@ -4275,9 +4277,9 @@ fn handle_container_prune<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_prune(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_prune(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4333,7 +4335,7 @@ impl From<super::models::IdResponse> for ContainerExecReply {
 }
 
 impl ContainerExecReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerExecReply::Created(body) => {
                 respond::json(StatusCode::CREATED, &body)
@@ -4360,9 +4362,9 @@ fn handle_container_exec<S: ExecApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_exec(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_exec(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4416,10 +4418,12 @@ impl From<StreamBody> for ExecStartReply {
 }
 
 impl ExecStartReply {
-    fn into_response(self, context: &Context, incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
             ExecStartReply::SwitchingProtocols(body) => respond::hijack(incoming, body),
-            ExecStartReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            ExecStartReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             ExecStartReply::NotFound(body) => respond::json(StatusCode::NOT_FOUND, &body),
             ExecStartReply::Conflict(body) => respond::json(StatusCode::CONFLICT, &body),
         }
@@ -4435,9 +4439,9 @@ fn handle_exec_start<S: ExecApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.exec_start(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.exec_start(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4498,7 +4502,7 @@ pub enum ExecResizeReply {
 }
 
 impl ExecResizeReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ExecResizeReply::Ok => respond::empty(StatusCode::OK),
             ExecResizeReply::BadRequest(body) => {
@@ -4523,9 +4527,9 @@ fn handle_exec_resize<S: ExecApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.exec_resize(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.exec_resize(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4572,7 +4576,7 @@ impl From<super::models::ExecInspectResponse> for ExecInspectReply {
 }
 
 impl ExecInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ExecInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ExecInspectReply::NotFound(body) => {
@@ -4594,9 +4598,9 @@ fn handle_exec_inspect<S: ExecApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.exec_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.exec_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4641,7 +4645,7 @@ impl From<Vec<super::models::ImageSummary>> for ImageListReply {
 }
 
 impl ImageListReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ImageListReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ImageListReply::InternalServerError(body) => {
@@ -4660,9 +4664,9 @@ fn handle_image_list<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_list(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_list(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4739,9 +4743,11 @@ impl From<StreamBody> for ImageBuildReply {
 }
 
 impl ImageBuildReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
-            ImageBuildReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            ImageBuildReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             ImageBuildReply::BadRequest(body) => {
                 respond::json(StatusCode::BAD_REQUEST, &body)
             }
@@ -4761,9 +4767,9 @@ fn handle_image_build<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_build(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_build(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4818,9 +4824,11 @@ impl From<StreamBody> for ImageCreateReply {
 }
 
 impl ImageCreateReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
-            ImageCreateReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            ImageCreateReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             ImageCreateReply::NotFound(body) => {
                 respond::json(StatusCode::NOT_FOUND, &body)
             }
@@ -4840,9 +4848,9 @@ fn handle_image_create<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_create(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_create(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4889,7 +4897,7 @@ impl From<super::models::Image> for ImageInspectReply {
 }
 
 impl ImageInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ImageInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ImageInspectReply::NotFound(body) => {
@@ -4911,9 +4919,9 @@ fn handle_image_inspect<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4960,7 +4968,7 @@ impl From<Vec<super::models::ImageHistoryResponseItem>> for ImageHistoryReply {
 }
 
 impl ImageHistoryReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ImageHistoryReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ImageHistoryReply::NotFound(body) => {
@@ -4982,9 +4990,9 @@ fn handle_image_history<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_history(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_history(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5048,9 +5056,11 @@ impl From<StreamBody> for ImagePushReply {
 }
 
 impl ImagePushReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
-            ImagePushReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            ImagePushReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             ImagePushReply::NotFound(body) => respond::json(StatusCode::NOT_FOUND, &body),
             ImagePushReply::InternalServerError(body) => {
                 respond::json(StatusCode::INTERNAL_SERVER_ERROR, &body)
@@ -5068,9 +5078,9 @@ fn handle_image_push<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_push(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_push(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5125,7 +5135,7 @@ pub enum ImageTagReply {
 }
 
 impl ImageTagReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ImageTagReply::Created => respond::empty(StatusCode::CREATED),
             ImageTagReply::BadRequest(body) => {
@@ -5149,9 +5159,9 @@ fn handle_image_tag<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_tag(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_tag(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5208,7 +5218,7 @@ impl From<Vec<super::models::ImageDeleteResponseItem>> for ImageDeleteReply {
 }
 
 impl ImageDeleteReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ImageDeleteReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ImageDeleteReply::NotFound(body) => {
@@ -5233,9 +5243,9 @@ fn handle_image_delete<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_delete(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_delete(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5285,7 +5295,7 @@ impl From<Vec<super::models::ImageSearchResponseItem>> for ImageSearchReply {
 }
 
 impl ImageSearchReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ImageSearchReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ImageSearchReply::InternalServerError(body) => {
@@ -5304,9 +5314,9 @@ fn handle_image_search<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_search(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_search(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5349,7 +5359,7 @@ impl From<super::models::ImagePruneResponse> for ImagePruneReply {
 }
 
 impl ImagePruneReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ImagePruneReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ImagePruneReply::InternalServerError(body) => {
@@ -5368,9 +5378,9 @@ fn handle_image_prune<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_prune(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_prune(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5428,7 +5438,7 @@ impl From<super::models::IdResponse> for ImageCommitReply {
 }
 
 impl ImageCommitReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ImageCommitReply::Created(body) => respond::json(StatusCode::CREATED, &body),
             ImageCommitReply::NotFound(body) => {
@@ -5450,9 +5460,9 @@ fn handle_image_commit<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_commit(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_commit(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5495,9 +5505,11 @@ impl From<StreamBody> for ImageGetReply {
 }
 
 impl ImageGetReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
-            ImageGetReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            ImageGetReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             ImageGetReply::InternalServerError(body) => {
                 respond::json(StatusCode::INTERNAL_SERVER_ERROR, &body)
             }
@@ -5514,9 +5526,9 @@ fn handle_image_get<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_get(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_get(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5560,9 +5572,11 @@ impl From<StreamBody> for ImageGetAllReply {
 }
 
 impl ImageGetAllReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
-            ImageGetAllReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            ImageGetAllReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             ImageGetAllReply::InternalServerError(body) => {
                 respond::json(StatusCode::INTERNAL_SERVER_ERROR, &body)
             }
@@ -5579,9 +5593,9 @@ fn handle_image_get_all<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_get_all(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_get_all(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5628,9 +5642,11 @@ impl From<StreamBody> for ImageLoadReply {
 }
 
 impl ImageLoadReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
-            ImageLoadReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            ImageLoadReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             ImageLoadReply::InternalServerError(body) => {
                 respond::json(StatusCode::INTERNAL_SERVER_ERROR, &body)
             }
@@ -5647,9 +5663,9 @@ fn handle_image_load<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_load(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_load(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5692,7 +5708,7 @@ impl From<Vec<super::models::Network>> for NetworkListReply {
 }
 
 impl NetworkListReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NetworkListReply::Ok(body) => respond::json(StatusCode::OK, &body),
             NetworkListReply::InternalServerError(body) => {
@@ -5711,9 +5727,9 @@ fn handle_network_list<S: NetworkApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.network_list(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.network_list(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5761,7 +5777,7 @@ impl From<super::models::Network> for NetworkInspectReply {
 }
 
 impl NetworkInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NetworkInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             NetworkInspectReply::NotFound(body) => {
@@ -5780,9 +5796,9 @@ fn handle_network_inspect<S: NetworkApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.network_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.network_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5823,7 +5839,7 @@ pub enum NetworkDeleteReply {
 }
 
 impl NetworkDeleteReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NetworkDeleteReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             NetworkDeleteReply::NotFound(body) => {
@@ -5845,9 +5861,9 @@ fn handle_network_delete<S: NetworkApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.network_delete(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.network_delete(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5902,7 +5918,7 @@ impl From<super::models::NetworkCreateResponse> for NetworkCreateReply {
 }
 
 impl NetworkCreateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NetworkCreateReply::Created(body) => {
                 respond::json(StatusCode::CREATED, &body)
@@ -5932,9 +5948,9 @@ fn handle_network_create<S: NetworkApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.network_create(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.network_create(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5982,7 +5998,7 @@ pub enum NetworkConnectReply {
 }
 
 impl NetworkConnectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NetworkConnectReply::Ok => respond::empty(StatusCode::OK),
             NetworkConnectReply::Forbidden(body) => {
@@ -6007,9 +6023,9 @@ fn handle_network_connect<S: NetworkApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.network_connect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.network_connect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6057,7 +6073,7 @@ pub enum NetworkDisconnectReply {
 }
 
 impl NetworkDisconnectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NetworkDisconnectReply::Ok => respond::empty(StatusCode::OK),
             NetworkDisconnectReply::Forbidden(body) => {
@@ -6082,9 +6098,9 @@ fn handle_network_disconnect<S: NetworkApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.network_disconnect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.network_disconnect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6127,7 +6143,7 @@ impl From<super::models::NetworkPruneResponse> for NetworkPruneReply {
 }
 
 impl NetworkPruneReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NetworkPruneReply::Ok(body) => respond::json(StatusCode::OK, &body),
             NetworkPruneReply::InternalServerError(body) => {
@@ -6146,9 +6162,9 @@ fn handle_network_prune<S: NetworkApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.network_prune(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.network_prune(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6195,7 +6211,7 @@ impl From<Vec<super::models::Node>> for NodeListReply {
 }
 
 impl NodeListReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NodeListReply::Ok(body) => respond::json(StatusCode::OK, &body),
             NodeListReply::InternalServerError(body) => {
@@ -6217,9 +6233,9 @@ fn handle_node_list<S: NodeApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.node_list(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.node_list(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6270,7 +6286,7 @@ impl From<super::models::Node> for NodeInspectReply {
 }
 
 impl NodeInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NodeInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             NodeInspectReply::NotFound(body) => {
@@ -6295,9 +6311,9 @@ fn handle_node_inspect<S: NodeApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.node_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.node_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6347,7 +6363,7 @@ pub enum NodeDeleteReply {
 }
 
 impl NodeDeleteReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NodeDeleteReply::Ok => respond::empty(StatusCode::OK),
             NodeDeleteReply::NotFound(body) => {
@@ -6372,9 +6388,9 @@ fn handle_node_delete<S: NodeApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.node_delete(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.node_delete(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6432,7 +6448,7 @@ pub enum NodeUpdateReply {
 }
 
 impl NodeUpdateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NodeUpdateReply::Ok => respond::empty(StatusCode::OK),
             NodeUpdateReply::NotFound(body) => {
@@ -6457,9 +6473,9 @@ fn handle_node_update<S: NodeApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.node_update(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.node_update(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6525,10 +6541,12 @@ impl From<StreamBody> for TaskLogsReply {
 }
 
 impl TaskLogsReply {
-    fn into_response(self, context: &Context, incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
             TaskLogsReply::SwitchingProtocols(body) => respond::hijack(incoming, body),
-            TaskLogsReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            TaskLogsReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             TaskLogsReply::NotFound(body) => respond::json(StatusCode::NOT_FOUND, &body),
             TaskLogsReply::InternalServerError(body) => {
                 respond::json(StatusCode::INTERNAL_SERVER_ERROR, &body)
@@ -6549,9 +6567,9 @@ fn handle_task_logs<S: OtherApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.task_logs(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.task_logs(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6594,7 +6612,7 @@ impl From<Vec<super::models::Plugin>> for PluginListReply {
 }
 
 impl PluginListReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             PluginListReply::Ok(body) => respond::json(StatusCode::OK, &body),
             PluginListReply::InternalServerError(body) => {
@@ -6613,9 +6631,9 @@ fn handle_plugin_list<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.plugin_list(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.plugin_list(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6664,7 +6682,7 @@ for GetPluginPrivilegesReply {
 }
 
 impl GetPluginPrivilegesReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             GetPluginPrivilegesReply::Ok(body) => respond::json(StatusCode::OK, &body),
             GetPluginPrivilegesReply::InternalServerError(body) => {
@@ -6683,9 +6701,9 @@ fn handle_get_plugin_privileges<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.get_plugin_privileges(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.get_plugin_privileges(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6742,9 +6760,11 @@ impl From<StreamBody> for PluginPullReply {
 }
 
 impl PluginPullReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
-            PluginPullReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            PluginPullReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             PluginPullReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             PluginPullReply::InternalServerError(body) => {
                 respond::json(StatusCode::INTERNAL_SERVER_ERROR, &body)
@@ -6762,9 +6782,9 @@ fn handle_plugin_pull<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.plugin_pull(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.plugin_pull(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6811,7 +6831,7 @@ impl From<super::models::Plugin> for PluginInspectReply {
 }
 
 impl PluginInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             PluginInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             PluginInspectReply::NotFound(body) => {
@@ -6833,9 +6853,9 @@ fn handle_plugin_inspect<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.plugin_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.plugin_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6887,7 +6907,7 @@ impl From<super::models::Plugin> for PluginDeleteReply {
 }
 
 impl PluginDeleteReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             PluginDeleteReply::Ok(body) => respond::json(StatusCode::OK, &body),
             PluginDeleteReply::NotFound(body) => {
@@ -6909,9 +6929,9 @@ fn handle_plugin_delete<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.plugin_delete(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.plugin_delete(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6957,7 +6977,7 @@ pub enum PluginEnableReply {
 }
 
 impl PluginEnableReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             PluginEnableReply::Ok => respond::empty(StatusCode::OK),
             PluginEnableReply::NotFound(body) => {
@@ -6979,9 +6999,9 @@ fn handle_plugin_enable<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.plugin_enable(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.plugin_enable(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7027,7 +7047,7 @@ pub enum PluginDisableReply {
 }
 
 impl PluginDisableReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             PluginDisableReply::Ok => respond::empty(StatusCode::OK),
             PluginDisableReply::NotFound(body) => {
@@ -7049,9 +7069,9 @@ fn handle_plugin_disable<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.plugin_disable(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.plugin_disable(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7116,10 +7136,10 @@ impl From<StreamBody> for PluginUpgradeReply {
 }
 
 impl PluginUpgradeReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
             PluginUpgradeReply::Ok(body) => {
-                respond::stream(StatusCode::OK, body, context)
+                respond::stream(StatusCode::OK, body, incoming.context())
             }
             PluginUpgradeReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             PluginUpgradeReply::NotFound(body) => {
@@ -7141,9 +7161,9 @@ fn handle_plugin_upgrade<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.plugin_upgrade(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.plugin_upgrade(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7189,7 +7209,7 @@ pub enum PluginCreateReply {
 }
 
 impl PluginCreateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             PluginCreateReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             PluginCreateReply::InternalServerError(body) => {
@@ -7208,9 +7228,9 @@ fn handle_plugin_create<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.plugin_create(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.plugin_create(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7257,9 +7277,11 @@ impl From<StreamBody> for PluginPushReply {
 }
 
 impl PluginPushReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
-            PluginPushReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            PluginPushReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             PluginPushReply::NotFound(body) => {
                 respond::json(StatusCode::NOT_FOUND, &body)
             }
@@ -7279,9 +7301,9 @@ fn handle_plugin_push<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.plugin_push(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.plugin_push(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7325,7 +7347,7 @@ pub enum PluginSetReply {
 }
 
 impl PluginSetReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             PluginSetReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             PluginSetReply::NotFound(body) => respond::json(StatusCode::NOT_FOUND, &body),
@@ -7345,9 +7367,9 @@ fn handle_plugin_set<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.plugin_set(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.plugin_set(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7394,7 +7416,7 @@ impl From<Vec<super::models::Secret>> for SecretListReply {
 }
 
 impl SecretListReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SecretListReply::Ok(body) => respond::json(StatusCode::OK, &body),
             SecretListReply::InternalServerError(body) => {
@@ -7416,9 +7438,9 @@ fn handle_secret_list<S: SecretApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.secret_list(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.secret_list(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7467,7 +7489,7 @@ impl From<super::models::SecretCreateResponse> for SecretCreateReply {
 }
 
 impl SecretCreateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SecretCreateReply::Created(body) => respond::json(StatusCode::CREATED, &body),
             SecretCreateReply::Conflict(body) => {
@@ -7492,9 +7514,9 @@ fn handle_secret_create<S: SecretApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.secret_create(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.secret_create(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7545,7 +7567,7 @@ impl From<super::models::Secret> for SecretInspectReply {
 }
 
 impl SecretInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SecretInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             SecretInspectReply::NotFound(body) => {
@@ -7570,9 +7592,9 @@ fn handle_secret_inspect<S: SecretApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.secret_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.secret_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7617,7 +7639,7 @@ pub enum SecretDeleteReply {
 }
 
 impl SecretDeleteReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SecretDeleteReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             SecretDeleteReply::NotFound(body) => {
@@ -7642,9 +7664,9 @@ fn handle_secret_delete<S: SecretApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.secret_delete(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.secret_delete(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7704,7 +7726,7 @@ pub enum SecretUpdateReply {
 }
 
 impl SecretUpdateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SecretUpdateReply::Ok => respond::empty(StatusCode::OK),
             SecretUpdateReply::NotFound(body) => {
@@ -7729,9 +7751,9 @@ fn handle_secret_update<S: SecretApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.secret_update(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.secret_update(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7778,7 +7800,7 @@ impl From<Vec<super::models::Service>> for ServiceListReply {
 }
 
 impl ServiceListReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ServiceListReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ServiceListReply::InternalServerError(body) => {
@@ -7800,9 +7822,9 @@ fn handle_service_list<S: ServiceApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.service_list(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.service_list(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7864,7 +7886,7 @@ impl From<super::models::ServiceCreateResponse> for ServiceCreateReply {
 }
 
 impl ServiceCreateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ServiceCreateReply::Created(body) => {
                 respond::json(StatusCode::CREATED, &body)
@@ -7897,9 +7919,9 @@ fn handle_service_create<S: ServiceApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.service_create(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.service_create(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7955,7 +7977,7 @@ impl From<super::models::Service> for ServiceInspectReply {
 }
 
 impl ServiceInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ServiceInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ServiceInspectReply::NotFound(body) => {
@@ -7980,9 +8002,9 @@ fn handle_service_inspect<S: ServiceApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.service_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.service_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8027,7 +8049,7 @@ pub enum ServiceDeleteReply {
 }
 
 impl ServiceDeleteReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ServiceDeleteReply::Ok => respond::empty(StatusCode::OK),
             ServiceDeleteReply::NotFound(body) => {
@@ -8052,9 +8074,9 @@ fn handle_service_delete<S: ServiceApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.service_delete(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.service_delete(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8125,7 +8147,7 @@ impl From<super::models::ServiceUpdateResponse> for ServiceUpdateReply {
 }
 
 impl ServiceUpdateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ServiceUpdateReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ServiceUpdateReply::BadRequest(body) => {
@@ -8153,9 +8175,9 @@ fn handle_service_update<S: ServiceApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.service_update(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.service_update(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8221,10 +8243,12 @@ impl From<StreamBody> for ServiceLogsReply {
 }
 
 impl ServiceLogsReply {
-    fn into_response(self, context: &Context, incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
             ServiceLogsReply::SwitchingProtocols(body) => respond::hijack(incoming, body),
-            ServiceLogsReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            ServiceLogsReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             ServiceLogsReply::NotFound(body) => {
                 respond::json(StatusCode::NOT_FOUND, &body)
             }
@@ -8247,9 +8271,9 @@ fn handle_service_logs<S: ServiceApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.service_logs(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.service_logs(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8293,7 +8317,7 @@ impl From<super::models::SwarmInspectResponse> for SwarmInspectReply {
 }
 
 impl SwarmInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SwarmInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             SwarmInspectReply::NotFound(body) => {
@@ -8318,9 +8342,9 @@ fn handle_swarm_inspect<S: SwarmApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.swarm_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.swarm_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8369,7 +8393,7 @@ impl From<String> for SwarmInitReply {
 }
 
 impl SwarmInitReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SwarmInitReply::Ok(body) => respond::json(StatusCode::OK, &body),
             SwarmInitReply::BadRequest(body) => {
@@ -8394,9 +8418,9 @@ fn handle_swarm_init<S: SwarmApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.swarm_init(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.swarm_init(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8439,7 +8463,7 @@ pub enum SwarmJoinReply {
 }
 
 impl SwarmJoinReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SwarmJoinReply::Ok => respond::empty(StatusCode::OK),
             SwarmJoinReply::BadRequest(body) => {
@@ -8464,9 +8488,9 @@ fn handle_swarm_join<S: SwarmApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.swarm_join(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.swarm_join(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8507,7 +8531,7 @@ pub enum SwarmLeaveReply {
 }
 
 impl SwarmLeaveReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SwarmLeaveReply::Ok => respond::empty(StatusCode::OK),
             SwarmLeaveReply::InternalServerError(body) => {
@@ -8529,9 +8553,9 @@ fn handle_swarm_leave<S: SwarmApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.swarm_leave(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.swarm_leave(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8591,7 +8615,7 @@ pub enum SwarmUpdateReply {
 }
 
 impl SwarmUpdateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SwarmUpdateReply::Ok => respond::empty(StatusCode::OK),
             SwarmUpdateReply::BadRequest(body) => {
@@ -8616,9 +8640,9 @@ fn handle_swarm_update<S: SwarmApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.swarm_update(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.swarm_update(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8658,7 +8682,7 @@ impl From<super::models::SwarmUnlockkeyResponse> for SwarmUnlockkeyReply {
 }
 
 impl SwarmUnlockkeyReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SwarmUnlockkeyReply::Ok(body) => respond::json(StatusCode::OK, &body),
             SwarmUnlockkeyReply::InternalServerError(body) => {
@@ -8680,9 +8704,9 @@ fn handle_swarm_unlockkey<S: SwarmApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.swarm_unlockkey(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.swarm_unlockkey(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8721,7 +8745,7 @@ pub enum SwarmUnlockReply {
 }
 
 impl SwarmUnlockReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SwarmUnlockReply::Ok => respond::empty(StatusCode::OK),
             SwarmUnlockReply::InternalServerError(body) => {
@@ -8743,9 +8767,9 @@ fn handle_swarm_unlock<S: SwarmApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.swarm_unlock(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.swarm_unlock(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8792,7 +8816,7 @@ impl From<super::models::SystemAuthResponse> for SystemAuthReply {
 }
 
 impl SystemAuthReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SystemAuthReply::Ok(body) => respond::json(StatusCode::OK, &body),
             SystemAuthReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
@@ -8812,9 +8836,9 @@ fn handle_system_auth<S: SystemApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.system_auth(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.system_auth(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8850,7 +8874,7 @@ impl From<super::models::SystemInfoResponse> for SystemInfoReply {
 }
 
 impl SystemInfoReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SystemInfoReply::Ok(body) => respond::json(StatusCode::OK, &body),
             SystemInfoReply::InternalServerError(body) => {
@@ -8869,9 +8893,9 @@ fn handle_system_info<S: SystemApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.system_info(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.system_info(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8907,7 +8931,7 @@ impl From<super::models::SystemVersionResponse> for SystemVersionReply {
 }
 
 impl SystemVersionReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SystemVersionReply::Ok(body) => respond::json(StatusCode::OK, &body),
             SystemVersionReply::InternalServerError(body) => {
@@ -8926,9 +8950,9 @@ fn handle_system_version<S: SystemApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.system_version(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.system_version(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8968,7 +8992,7 @@ pub enum SystemPingReply {
 }
 
 impl SystemPingReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SystemPingReply::Ok { body, api_version, docker_experimental } => {
                 let mut response = respond::text(StatusCode::OK, body);
@@ -9000,9 +9024,9 @@ fn handle_system_ping<S: SystemApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.system_ping(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.system_ping(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -9051,9 +9075,11 @@ impl From<StreamBody> for SystemEventsReply {
 }
 
 impl SystemEventsReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
-            SystemEventsReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            SystemEventsReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             SystemEventsReply::BadRequest(body) => {
                 respond::json(StatusCode::BAD_REQUEST, &body)
             }
@@ -9073,9 +9099,9 @@ fn handle_system_events<S: SystemApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.system_events(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.system_events(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -9111,7 +9137,7 @@ impl From<super::models::SystemDataUsageResponse> for SystemDataUsageReply {
 }
 
 impl SystemDataUsageReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SystemDataUsageReply::Ok(body) => respond::json(StatusCode::OK, &body),
             SystemDataUsageReply::InternalServerError(body) => {
@@ -9130,9 +9156,9 @@ fn handle_system_data_usage<S: SystemApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.system_data_usage(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.system_data_usage(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -9179,7 +9205,7 @@ impl From<Vec<super::models::Task>> for TaskListReply {
 }
 
 impl TaskListReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             TaskListReply::Ok(body) => respond::json(StatusCode::OK, &body),
             TaskListReply::InternalServerError(body) => {
@@ -9201,9 +9227,9 @@ fn handle_task_list<S: TaskApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.task_list(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.task_list(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -9254,7 +9280,7 @@ impl From<super::models::Task> for TaskInspectReply {
 }
 
 impl TaskInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             TaskInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             TaskInspectReply::NotFound(body) => {
@@ -9279,9 +9305,9 @@ fn handle_task_inspect<S: TaskApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.task_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.task_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -9324,7 +9350,7 @@ impl From<super::models::VolumeListResponse> for VolumeListReply {
 }
 
 impl VolumeListReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             VolumeListReply::Ok(body) => respond::json(StatusCode::OK, &body),
             VolumeListReply::InternalServerError(body) => {
@@ -9343,9 +9369,9 @@ fn handle_volume_list<S: VolumeApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.volume_list(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.volume_list(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -9388,7 +9414,7 @@ impl From<super::models::Volume> for VolumeCreateReply {
 }
 
 impl VolumeCreateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             VolumeCreateReply::Created(body) => respond::json(StatusCode::CREATED, &body),
             VolumeCreateReply::InternalServerError(body) => {
@@ -9407,9 +9433,9 @@ fn handle_volume_create<S: VolumeApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.volume_create(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.volume_create(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -9456,7 +9482,7 @@ impl From<super::models::Volume> for VolumeInspectReply {
 }
 
 impl VolumeInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             VolumeInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             VolumeInspectReply::NotFound(body) => {
@@ -9478,9 +9504,9 @@ fn handle_volume_inspect<S: VolumeApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.volume_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.volume_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -9530,7 +9556,7 @@ pub enum VolumeDeleteReply {
 }
 
 impl VolumeDeleteReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             VolumeDeleteReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             VolumeDeleteReply::NotFound(body) => {
@@ -9555,9 +9581,9 @@ fn handle_volume_delete<S: VolumeApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.volume_delete(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.volume_delete(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -9600,7 +9626,7 @@ impl From<super::models::VolumePruneResponse> for VolumePruneReply {
 }
 
 impl VolumePruneReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             VolumePruneReply::Ok(body) => respond::json(StatusCode::OK, &body),
             VolumePruneReply::InternalServerError(body) => {
@@ -9619,9 +9645,9 @@ fn handle_volume_prune<S: VolumeApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.volume_prune(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.volume_prune(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })

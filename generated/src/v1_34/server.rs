@@ -2576,7 +2576,7 @@ impl From<Vec<super::models::Config>> for ConfigListReply {
 }
 
 impl ConfigListReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ConfigListReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ConfigListReply::InternalServerError(body) => {
@@ -2598,9 +2598,9 @@ fn handle_config_list<S: ConfigApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.config_list(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.config_list(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -2649,7 +2649,7 @@ impl From<super::models::ConfigCreateResponse> for ConfigCreateReply {
 }
 
 impl ConfigCreateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ConfigCreateReply::Created(body) => respond::json(StatusCode::CREATED, &body),
             ConfigCreateReply::Conflict(body) => {
@@ -2674,9 +2674,9 @@ fn handle_config_create<S: ConfigApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.config_create(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.config_create(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -2727,7 +2727,7 @@ impl From<super::models::Config> for ConfigInspectReply {
 }
 
 impl ConfigInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ConfigInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ConfigInspectReply::NotFound(body) => {
@@ -2752,9 +2752,9 @@ fn handle_config_inspect<S: ConfigApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.config_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.config_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -2799,7 +2799,7 @@ pub enum ConfigDeleteReply {
 }
 
 impl ConfigDeleteReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ConfigDeleteReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             ConfigDeleteReply::NotFound(body) => {
@@ -2824,9 +2824,9 @@ fn handle_config_delete<S: ConfigApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.config_delete(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.config_delete(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -2890,7 +2890,7 @@ pub enum ConfigUpdateReply {
 }
 
 impl ConfigUpdateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ConfigUpdateReply::Ok => respond::empty(StatusCode::OK),
             ConfigUpdateReply::BadRequest(body) => {
@@ -2918,9 +2918,9 @@ fn handle_config_update<S: ConfigApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.config_update(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.config_update(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -2970,7 +2970,7 @@ impl From<Vec<super::models::ContainerSummary>> for ContainerListReply {
 }
 
 impl ContainerListReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerListReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ContainerListReply::BadRequest(body) => {
@@ -2992,9 +2992,9 @@ fn handle_container_list<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_list(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_list(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3054,7 +3054,7 @@ impl From<super::models::ContainerCreateResponse> for ContainerCreateReply {
 }
 
 impl ContainerCreateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerCreateReply::Created(body) => {
                 respond::json(StatusCode::CREATED, &body)
@@ -3084,9 +3084,9 @@ fn handle_container_create<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_create(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_create(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3138,7 +3138,7 @@ impl From<super::models::ContainerInspectResponse> for ContainerInspectReply {
 }
 
 impl ContainerInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ContainerInspectReply::NotFound(body) => {
@@ -3160,9 +3160,9 @@ fn handle_container_inspect<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3214,7 +3214,7 @@ impl From<super::models::ContainerTopResponse> for ContainerTopReply {
 }
 
 impl ContainerTopReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerTopReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ContainerTopReply::NotFound(body) => {
@@ -3236,9 +3236,9 @@ fn handle_container_top<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_top(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_top(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3295,10 +3295,10 @@ impl From<StreamBody> for ContainerLogsReply {
 }
 
 impl ContainerLogsReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
             ContainerLogsReply::Ok(body) => {
-                respond::stream(StatusCode::OK, body, context)
+                respond::stream(StatusCode::OK, body, incoming.context())
             }
             ContainerLogsReply::NotFound(body) => {
                 respond::json(StatusCode::NOT_FOUND, &body)
@@ -3319,9 +3319,9 @@ fn handle_container_logs<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_logs(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_logs(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3368,7 +3368,7 @@ impl From<Vec<super::models::ContainerChangesResponseItem>> for ContainerChanges
 }
 
 impl ContainerChangesReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerChangesReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ContainerChangesReply::NotFound(body) => {
@@ -3390,9 +3390,9 @@ fn handle_container_changes<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_changes(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_changes(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3439,10 +3439,10 @@ impl From<StreamBody> for ContainerExportReply {
 }
 
 impl ContainerExportReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
             ContainerExportReply::Ok(body) => {
-                respond::stream(StatusCode::OK, body, context)
+                respond::stream(StatusCode::OK, body, incoming.context())
             }
             ContainerExportReply::NotFound(body) => {
                 respond::json(StatusCode::NOT_FOUND, &body)
@@ -3463,9 +3463,9 @@ fn handle_container_export<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_export(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_export(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3517,10 +3517,10 @@ impl From<StreamBody> for ContainerStatsReply {
 }
 
 impl ContainerStatsReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
             ContainerStatsReply::Ok(body) => {
-                respond::stream(StatusCode::OK, body, context)
+                respond::stream(StatusCode::OK, body, incoming.context())
             }
             ContainerStatsReply::NotFound(body) => {
                 respond::json(StatusCode::NOT_FOUND, &body)
@@ -3541,9 +3541,9 @@ fn handle_container_stats<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_stats(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_stats(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3600,7 +3600,7 @@ pub enum ContainerResizeReply {
 }
 
 impl ContainerResizeReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerResizeReply::Ok => respond::empty(StatusCode::OK),
             ContainerResizeReply::NotFound(body) => {
@@ -3622,9 +3622,9 @@ fn handle_container_resize<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_resize(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_resize(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3678,7 +3678,7 @@ pub enum ContainerStartReply {
 }
 
 impl ContainerStartReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerStartReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             ContainerStartReply::NotModified => respond::empty(StatusCode::NOT_MODIFIED),
@@ -3704,9 +3704,9 @@ fn handle_container_start<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_start(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_start(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3756,7 +3756,7 @@ pub enum ContainerStopReply {
 }
 
 impl ContainerStopReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerStopReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             ContainerStopReply::NotModified => respond::empty(StatusCode::NOT_MODIFIED),
@@ -3779,9 +3779,9 @@ fn handle_container_stop<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_stop(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_stop(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3827,7 +3827,7 @@ pub enum ContainerRestartReply {
 }
 
 impl ContainerRestartReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerRestartReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             ContainerRestartReply::NotFound(body) => {
@@ -3849,9 +3849,9 @@ fn handle_container_restart<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_restart(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_restart(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3897,7 +3897,7 @@ pub enum ContainerKillReply {
 }
 
 impl ContainerKillReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerKillReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             ContainerKillReply::NotFound(body) => {
@@ -3919,9 +3919,9 @@ fn handle_container_kill<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_kill(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_kill(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -3971,7 +3971,7 @@ impl From<super::models::ContainerUpdateResponse> for ContainerUpdateReply {
 }
 
 impl ContainerUpdateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerUpdateReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ContainerUpdateReply::NotFound(body) => {
@@ -3993,9 +3993,9 @@ fn handle_container_update<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_update(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_update(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4050,7 +4050,7 @@ pub enum ContainerRenameReply {
 }
 
 impl ContainerRenameReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerRenameReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             ContainerRenameReply::NotFound(body) => {
@@ -4075,9 +4075,9 @@ fn handle_container_rename<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_rename(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_rename(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4118,7 +4118,7 @@ pub enum ContainerPauseReply {
 }
 
 impl ContainerPauseReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerPauseReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             ContainerPauseReply::NotFound(body) => {
@@ -4140,9 +4140,9 @@ fn handle_container_pause<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_pause(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_pause(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4183,7 +4183,7 @@ pub enum ContainerUnpauseReply {
 }
 
 impl ContainerUnpauseReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerUnpauseReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             ContainerUnpauseReply::NotFound(body) => {
@@ -4205,9 +4205,9 @@ fn handle_container_unpause<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_unpause(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_unpause(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4272,13 +4272,13 @@ impl From<StreamBody> for ContainerAttachReply {
 }
 
 impl ContainerAttachReply {
-    fn into_response(self, context: &Context, incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
             ContainerAttachReply::SwitchingProtocols(body) => {
                 respond::hijack(incoming, body)
             }
             ContainerAttachReply::Ok(body) => {
-                respond::stream(StatusCode::OK, body, context)
+                respond::stream(StatusCode::OK, body, incoming.context())
             }
             ContainerAttachReply::BadRequest(body) => {
                 respond::json(StatusCode::BAD_REQUEST, &body)
@@ -4302,9 +4302,9 @@ fn handle_container_attach<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_attach(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_attach(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4360,7 +4360,7 @@ pub enum ContainerAttachWebsocketReply {
 }
 
 impl ContainerAttachWebsocketReply {
-    fn into_response(self, _context: &Context, incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
             ContainerAttachWebsocketReply::SwitchingProtocols(body) => {
                 respond::hijack(incoming, body)
@@ -4388,9 +4388,11 @@ fn handle_container_attach_websocket<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_attach_websocket(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service
+            .container_attach_websocket(incoming.context(), request)
+            .await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4449,7 +4451,7 @@ impl From<Deferred<super::models::ContainerWaitResponse>> for ContainerWaitReply
 }
 
 impl ContainerWaitReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerWaitReply::Ok(body) => respond::deferred(StatusCode::OK, body),
             ContainerWaitReply::BadRequest(body) => {
@@ -4474,9 +4476,9 @@ fn handle_container_wait<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_wait(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_wait(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4532,7 +4534,7 @@ pub enum ContainerDeleteReply {
 }
 
 impl ContainerDeleteReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerDeleteReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             ContainerDeleteReply::BadRequest(body) => {
@@ -4560,9 +4562,9 @@ fn handle_container_delete<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_delete(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_delete(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4623,10 +4625,10 @@ impl From<StreamBody> for ContainerArchiveReply {
 }
 
 impl ContainerArchiveReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
             ContainerArchiveReply::Ok(body) => {
-                respond::stream(StatusCode::OK, body, context)
+                respond::stream(StatusCode::OK, body, incoming.context())
             }
             ContainerArchiveReply::BadRequest(body) => {
                 respond::json(StatusCode::BAD_REQUEST, &body)
@@ -4650,9 +4652,9 @@ fn handle_container_archive<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_archive(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_archive(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4716,7 +4718,7 @@ pub enum PutContainerArchiveReply {
 }
 
 impl PutContainerArchiveReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             PutContainerArchiveReply::Ok => respond::empty(StatusCode::OK),
             PutContainerArchiveReply::BadRequest(body) => {
@@ -4744,9 +4746,9 @@ fn handle_put_container_archive<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.put_container_archive(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.put_container_archive(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4806,7 +4808,7 @@ pub enum ContainerArchiveInfoReply {
 }
 
 impl ContainerArchiveInfoReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerArchiveInfoReply::Ok { x_docker_container_path_stat } => {
                 let mut response = respond::empty(StatusCode::OK);
@@ -4841,9 +4843,9 @@ fn handle_container_archive_info<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_archive_info(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_archive_info(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4886,7 +4888,7 @@ impl From<super::models::ContainerPruneResponse> for ContainerPruneReply {
 }
 
 impl ContainerPruneReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerPruneReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ContainerPruneReply::InternalServerError(body) => {
@@ -4905,9 +4907,9 @@ fn handle_container_prune<S: ContainerApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_prune(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_prune(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -4954,7 +4956,7 @@ impl From<super::models::DistributionInspectResponse> for DistributionInspectRep
 }
 
 impl DistributionInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             DistributionInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             DistributionInspectReply::Unauthorized(body) => {
@@ -4976,9 +4978,9 @@ fn handle_distribution_inspect<S: DistributionApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.distribution_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.distribution_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5034,7 +5036,7 @@ impl From<super::models::IdResponse> for ContainerExecReply {
 }
 
 impl ContainerExecReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ContainerExecReply::Created(body) => {
                 respond::json(StatusCode::CREATED, &body)
@@ -5061,9 +5063,9 @@ fn handle_container_exec<S: ExecApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.container_exec(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.container_exec(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5117,10 +5119,12 @@ impl From<StreamBody> for ExecStartReply {
 }
 
 impl ExecStartReply {
-    fn into_response(self, context: &Context, incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
             ExecStartReply::SwitchingProtocols(body) => respond::hijack(incoming, body),
-            ExecStartReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            ExecStartReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             ExecStartReply::NotFound(body) => respond::json(StatusCode::NOT_FOUND, &body),
             ExecStartReply::Conflict(body) => respond::json(StatusCode::CONFLICT, &body),
         }
@@ -5136,9 +5140,9 @@ fn handle_exec_start<S: ExecApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.exec_start(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.exec_start(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5199,7 +5203,7 @@ pub enum ExecResizeReply {
 }
 
 impl ExecResizeReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ExecResizeReply::Ok => respond::empty(StatusCode::OK),
             ExecResizeReply::BadRequest(body) => {
@@ -5224,9 +5228,9 @@ fn handle_exec_resize<S: ExecApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.exec_resize(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.exec_resize(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5273,7 +5277,7 @@ impl From<super::models::ExecInspectResponse> for ExecInspectReply {
 }
 
 impl ExecInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ExecInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ExecInspectReply::NotFound(body) => {
@@ -5295,9 +5299,9 @@ fn handle_exec_inspect<S: ExecApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.exec_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.exec_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5342,7 +5346,7 @@ impl From<Vec<super::models::ImageSummary>> for ImageListReply {
 }
 
 impl ImageListReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ImageListReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ImageListReply::InternalServerError(body) => {
@@ -5361,9 +5365,9 @@ fn handle_image_list<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_list(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_list(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5441,9 +5445,11 @@ impl From<StreamBody> for ImageBuildReply {
 }
 
 impl ImageBuildReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
-            ImageBuildReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            ImageBuildReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             ImageBuildReply::BadRequest(body) => {
                 respond::json(StatusCode::BAD_REQUEST, &body)
             }
@@ -5463,9 +5469,9 @@ fn handle_image_build<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_build(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_build(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5501,7 +5507,7 @@ impl From<super::models::BuildPruneResponse> for BuildPruneReply {
 }
 
 impl BuildPruneReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             BuildPruneReply::Ok(body) => respond::json(StatusCode::OK, &body),
             BuildPruneReply::InternalServerError(body) => {
@@ -5520,9 +5526,9 @@ fn handle_build_prune<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.build_prune(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.build_prune(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5578,9 +5584,11 @@ impl From<StreamBody> for ImageCreateReply {
 }
 
 impl ImageCreateReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
-            ImageCreateReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            ImageCreateReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             ImageCreateReply::NotFound(body) => {
                 respond::json(StatusCode::NOT_FOUND, &body)
             }
@@ -5600,9 +5608,9 @@ fn handle_image_create<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_create(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_create(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5649,7 +5657,7 @@ impl From<super::models::Image> for ImageInspectReply {
 }
 
 impl ImageInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ImageInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ImageInspectReply::NotFound(body) => {
@@ -5671,9 +5679,9 @@ fn handle_image_inspect<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5720,7 +5728,7 @@ impl From<Vec<super::models::ImageHistoryResponseItem>> for ImageHistoryReply {
 }
 
 impl ImageHistoryReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ImageHistoryReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ImageHistoryReply::NotFound(body) => {
@@ -5742,9 +5750,9 @@ fn handle_image_history<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_history(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_history(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5808,9 +5816,11 @@ impl From<StreamBody> for ImagePushReply {
 }
 
 impl ImagePushReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
-            ImagePushReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            ImagePushReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             ImagePushReply::NotFound(body) => respond::json(StatusCode::NOT_FOUND, &body),
             ImagePushReply::InternalServerError(body) => {
                 respond::json(StatusCode::INTERNAL_SERVER_ERROR, &body)
@@ -5828,9 +5838,9 @@ fn handle_image_push<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_push(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_push(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5885,7 +5895,7 @@ pub enum ImageTagReply {
 }
 
 impl ImageTagReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ImageTagReply::Created => respond::empty(StatusCode::CREATED),
             ImageTagReply::BadRequest(body) => {
@@ -5909,9 +5919,9 @@ fn handle_image_tag<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_tag(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_tag(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -5968,7 +5978,7 @@ impl From<Vec<super::models::ImageDeleteResponseItem>> for ImageDeleteReply {
 }
 
 impl ImageDeleteReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ImageDeleteReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ImageDeleteReply::NotFound(body) => {
@@ -5993,9 +6003,9 @@ fn handle_image_delete<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_delete(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_delete(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6045,7 +6055,7 @@ impl From<Vec<super::models::ImageSearchResponseItem>> for ImageSearchReply {
 }
 
 impl ImageSearchReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ImageSearchReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ImageSearchReply::InternalServerError(body) => {
@@ -6064,9 +6074,9 @@ fn handle_image_search<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_search(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_search(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6109,7 +6119,7 @@ impl From<super::models::ImagePruneResponse> for ImagePruneReply {
 }
 
 impl ImagePruneReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ImagePruneReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ImagePruneReply::InternalServerError(body) => {
@@ -6128,9 +6138,9 @@ fn handle_image_prune<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_prune(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_prune(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6188,7 +6198,7 @@ impl From<super::models::IdResponse> for ImageCommitReply {
 }
 
 impl ImageCommitReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ImageCommitReply::Created(body) => respond::json(StatusCode::CREATED, &body),
             ImageCommitReply::NotFound(body) => {
@@ -6210,9 +6220,9 @@ fn handle_image_commit<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_commit(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_commit(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6255,9 +6265,11 @@ impl From<StreamBody> for ImageGetReply {
 }
 
 impl ImageGetReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
-            ImageGetReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            ImageGetReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             ImageGetReply::InternalServerError(body) => {
                 respond::json(StatusCode::INTERNAL_SERVER_ERROR, &body)
             }
@@ -6274,9 +6286,9 @@ fn handle_image_get<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_get(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_get(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6320,9 +6332,11 @@ impl From<StreamBody> for ImageGetAllReply {
 }
 
 impl ImageGetAllReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
-            ImageGetAllReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            ImageGetAllReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             ImageGetAllReply::InternalServerError(body) => {
                 respond::json(StatusCode::INTERNAL_SERVER_ERROR, &body)
             }
@@ -6339,9 +6353,9 @@ fn handle_image_get_all<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_get_all(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_get_all(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6388,9 +6402,11 @@ impl From<StreamBody> for ImageLoadReply {
 }
 
 impl ImageLoadReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
-            ImageLoadReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            ImageLoadReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             ImageLoadReply::InternalServerError(body) => {
                 respond::json(StatusCode::INTERNAL_SERVER_ERROR, &body)
             }
@@ -6407,9 +6423,9 @@ fn handle_image_load<S: ImageApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.image_load(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.image_load(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6452,7 +6468,7 @@ impl From<Vec<super::models::Network>> for NetworkListReply {
 }
 
 impl NetworkListReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NetworkListReply::Ok(body) => respond::json(StatusCode::OK, &body),
             NetworkListReply::InternalServerError(body) => {
@@ -6471,9 +6487,9 @@ fn handle_network_list<S: NetworkApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.network_list(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.network_list(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6526,7 +6542,7 @@ impl From<super::models::Network> for NetworkInspectReply {
 }
 
 impl NetworkInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NetworkInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             NetworkInspectReply::NotFound(body) => {
@@ -6548,9 +6564,9 @@ fn handle_network_inspect<S: NetworkApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.network_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.network_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6595,7 +6611,7 @@ pub enum NetworkDeleteReply {
 }
 
 impl NetworkDeleteReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NetworkDeleteReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             NetworkDeleteReply::Forbidden(body) => {
@@ -6620,9 +6636,9 @@ fn handle_network_delete<S: NetworkApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.network_delete(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.network_delete(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6677,7 +6693,7 @@ impl From<super::models::NetworkCreateResponse> for NetworkCreateReply {
 }
 
 impl NetworkCreateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NetworkCreateReply::Created(body) => {
                 respond::json(StatusCode::CREATED, &body)
@@ -6707,9 +6723,9 @@ fn handle_network_create<S: NetworkApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.network_create(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.network_create(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6757,7 +6773,7 @@ pub enum NetworkConnectReply {
 }
 
 impl NetworkConnectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NetworkConnectReply::Ok => respond::empty(StatusCode::OK),
             NetworkConnectReply::Forbidden(body) => {
@@ -6782,9 +6798,9 @@ fn handle_network_connect<S: NetworkApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.network_connect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.network_connect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6832,7 +6848,7 @@ pub enum NetworkDisconnectReply {
 }
 
 impl NetworkDisconnectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NetworkDisconnectReply::Ok => respond::empty(StatusCode::OK),
             NetworkDisconnectReply::Forbidden(body) => {
@@ -6857,9 +6873,9 @@ fn handle_network_disconnect<S: NetworkApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.network_disconnect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.network_disconnect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6902,7 +6918,7 @@ impl From<super::models::NetworkPruneResponse> for NetworkPruneReply {
 }
 
 impl NetworkPruneReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NetworkPruneReply::Ok(body) => respond::json(StatusCode::OK, &body),
             NetworkPruneReply::InternalServerError(body) => {
@@ -6921,9 +6937,9 @@ fn handle_network_prune<S: NetworkApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.network_prune(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.network_prune(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -6970,7 +6986,7 @@ impl From<Vec<super::models::Node>> for NodeListReply {
 }
 
 impl NodeListReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NodeListReply::Ok(body) => respond::json(StatusCode::OK, &body),
             NodeListReply::InternalServerError(body) => {
@@ -6992,9 +7008,9 @@ fn handle_node_list<S: NodeApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.node_list(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.node_list(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7045,7 +7061,7 @@ impl From<super::models::Node> for NodeInspectReply {
 }
 
 impl NodeInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NodeInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             NodeInspectReply::NotFound(body) => {
@@ -7070,9 +7086,9 @@ fn handle_node_inspect<S: NodeApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.node_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.node_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7122,7 +7138,7 @@ pub enum NodeDeleteReply {
 }
 
 impl NodeDeleteReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NodeDeleteReply::Ok => respond::empty(StatusCode::OK),
             NodeDeleteReply::NotFound(body) => {
@@ -7147,9 +7163,9 @@ fn handle_node_delete<S: NodeApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.node_delete(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.node_delete(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7211,7 +7227,7 @@ pub enum NodeUpdateReply {
 }
 
 impl NodeUpdateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             NodeUpdateReply::Ok => respond::empty(StatusCode::OK),
             NodeUpdateReply::BadRequest(body) => {
@@ -7239,9 +7255,9 @@ fn handle_node_update<S: NodeApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.node_update(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.node_update(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7307,10 +7323,12 @@ impl From<StreamBody> for TaskLogsReply {
 }
 
 impl TaskLogsReply {
-    fn into_response(self, context: &Context, incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
             TaskLogsReply::SwitchingProtocols(body) => respond::hijack(incoming, body),
-            TaskLogsReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            TaskLogsReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             TaskLogsReply::NotFound(body) => respond::json(StatusCode::NOT_FOUND, &body),
             TaskLogsReply::InternalServerError(body) => {
                 respond::json(StatusCode::INTERNAL_SERVER_ERROR, &body)
@@ -7331,9 +7349,9 @@ fn handle_task_logs<S: OtherApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.task_logs(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.task_logs(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7376,7 +7394,7 @@ impl From<Vec<super::models::Plugin>> for PluginListReply {
 }
 
 impl PluginListReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             PluginListReply::Ok(body) => respond::json(StatusCode::OK, &body),
             PluginListReply::InternalServerError(body) => {
@@ -7395,9 +7413,9 @@ fn handle_plugin_list<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.plugin_list(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.plugin_list(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7446,7 +7464,7 @@ for GetPluginPrivilegesReply {
 }
 
 impl GetPluginPrivilegesReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             GetPluginPrivilegesReply::Ok(body) => respond::json(StatusCode::OK, &body),
             GetPluginPrivilegesReply::InternalServerError(body) => {
@@ -7465,9 +7483,9 @@ fn handle_get_plugin_privileges<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.get_plugin_privileges(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.get_plugin_privileges(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7524,9 +7542,11 @@ impl From<StreamBody> for PluginPullReply {
 }
 
 impl PluginPullReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
-            PluginPullReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            PluginPullReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             PluginPullReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             PluginPullReply::InternalServerError(body) => {
                 respond::json(StatusCode::INTERNAL_SERVER_ERROR, &body)
@@ -7544,9 +7564,9 @@ fn handle_plugin_pull<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.plugin_pull(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.plugin_pull(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7593,7 +7613,7 @@ impl From<super::models::Plugin> for PluginInspectReply {
 }
 
 impl PluginInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             PluginInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             PluginInspectReply::NotFound(body) => {
@@ -7615,9 +7635,9 @@ fn handle_plugin_inspect<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.plugin_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.plugin_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7669,7 +7689,7 @@ impl From<super::models::Plugin> for PluginDeleteReply {
 }
 
 impl PluginDeleteReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             PluginDeleteReply::Ok(body) => respond::json(StatusCode::OK, &body),
             PluginDeleteReply::NotFound(body) => {
@@ -7691,9 +7711,9 @@ fn handle_plugin_delete<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.plugin_delete(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.plugin_delete(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7739,7 +7759,7 @@ pub enum PluginEnableReply {
 }
 
 impl PluginEnableReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             PluginEnableReply::Ok => respond::empty(StatusCode::OK),
             PluginEnableReply::NotFound(body) => {
@@ -7761,9 +7781,9 @@ fn handle_plugin_enable<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.plugin_enable(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.plugin_enable(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7809,7 +7829,7 @@ pub enum PluginDisableReply {
 }
 
 impl PluginDisableReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             PluginDisableReply::Ok => respond::empty(StatusCode::OK),
             PluginDisableReply::NotFound(body) => {
@@ -7831,9 +7851,9 @@ fn handle_plugin_disable<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.plugin_disable(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.plugin_disable(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7898,10 +7918,10 @@ impl From<StreamBody> for PluginUpgradeReply {
 }
 
 impl PluginUpgradeReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
             PluginUpgradeReply::Ok(body) => {
-                respond::stream(StatusCode::OK, body, context)
+                respond::stream(StatusCode::OK, body, incoming.context())
             }
             PluginUpgradeReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             PluginUpgradeReply::NotFound(body) => {
@@ -7923,9 +7943,9 @@ fn handle_plugin_upgrade<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.plugin_upgrade(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.plugin_upgrade(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -7971,7 +7991,7 @@ pub enum PluginCreateReply {
 }
 
 impl PluginCreateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             PluginCreateReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             PluginCreateReply::InternalServerError(body) => {
@@ -7990,9 +8010,9 @@ fn handle_plugin_create<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.plugin_create(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.plugin_create(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8039,9 +8059,11 @@ impl From<StreamBody> for PluginPushReply {
 }
 
 impl PluginPushReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
-            PluginPushReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            PluginPushReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             PluginPushReply::NotFound(body) => {
                 respond::json(StatusCode::NOT_FOUND, &body)
             }
@@ -8061,9 +8083,9 @@ fn handle_plugin_push<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.plugin_push(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.plugin_push(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8107,7 +8129,7 @@ pub enum PluginSetReply {
 }
 
 impl PluginSetReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             PluginSetReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             PluginSetReply::NotFound(body) => respond::json(StatusCode::NOT_FOUND, &body),
@@ -8127,9 +8149,9 @@ fn handle_plugin_set<S: PluginApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.plugin_set(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.plugin_set(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8176,7 +8198,7 @@ impl From<Vec<super::models::Secret>> for SecretListReply {
 }
 
 impl SecretListReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SecretListReply::Ok(body) => respond::json(StatusCode::OK, &body),
             SecretListReply::InternalServerError(body) => {
@@ -8198,9 +8220,9 @@ fn handle_secret_list<S: SecretApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.secret_list(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.secret_list(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8249,7 +8271,7 @@ impl From<super::models::SecretCreateResponse> for SecretCreateReply {
 }
 
 impl SecretCreateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SecretCreateReply::Created(body) => respond::json(StatusCode::CREATED, &body),
             SecretCreateReply::Conflict(body) => {
@@ -8274,9 +8296,9 @@ fn handle_secret_create<S: SecretApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.secret_create(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.secret_create(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8327,7 +8349,7 @@ impl From<super::models::Secret> for SecretInspectReply {
 }
 
 impl SecretInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SecretInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             SecretInspectReply::NotFound(body) => {
@@ -8352,9 +8374,9 @@ fn handle_secret_inspect<S: SecretApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.secret_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.secret_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8399,7 +8421,7 @@ pub enum SecretDeleteReply {
 }
 
 impl SecretDeleteReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SecretDeleteReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             SecretDeleteReply::NotFound(body) => {
@@ -8424,9 +8446,9 @@ fn handle_secret_delete<S: SecretApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.secret_delete(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.secret_delete(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8490,7 +8512,7 @@ pub enum SecretUpdateReply {
 }
 
 impl SecretUpdateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SecretUpdateReply::Ok => respond::empty(StatusCode::OK),
             SecretUpdateReply::BadRequest(body) => {
@@ -8518,9 +8540,9 @@ fn handle_secret_update<S: SecretApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.secret_update(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.secret_update(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8567,7 +8589,7 @@ impl From<Vec<super::models::Service>> for ServiceListReply {
 }
 
 impl ServiceListReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ServiceListReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ServiceListReply::InternalServerError(body) => {
@@ -8589,9 +8611,9 @@ fn handle_service_list<S: ServiceApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.service_list(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.service_list(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8653,7 +8675,7 @@ impl From<super::models::ServiceCreateResponse> for ServiceCreateReply {
 }
 
 impl ServiceCreateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ServiceCreateReply::Created(body) => {
                 respond::json(StatusCode::CREATED, &body)
@@ -8686,9 +8708,9 @@ fn handle_service_create<S: ServiceApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.service_create(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.service_create(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8744,7 +8766,7 @@ impl From<super::models::Service> for ServiceInspectReply {
 }
 
 impl ServiceInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ServiceInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ServiceInspectReply::NotFound(body) => {
@@ -8769,9 +8791,9 @@ fn handle_service_inspect<S: ServiceApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.service_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.service_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8816,7 +8838,7 @@ pub enum ServiceDeleteReply {
 }
 
 impl ServiceDeleteReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ServiceDeleteReply::Ok => respond::empty(StatusCode::OK),
             ServiceDeleteReply::NotFound(body) => {
@@ -8841,9 +8863,9 @@ fn handle_service_delete<S: ServiceApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.service_delete(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.service_delete(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -8914,7 +8936,7 @@ impl From<super::models::ServiceUpdateResponse> for ServiceUpdateReply {
 }
 
 impl ServiceUpdateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             ServiceUpdateReply::Ok(body) => respond::json(StatusCode::OK, &body),
             ServiceUpdateReply::BadRequest(body) => {
@@ -8942,9 +8964,9 @@ fn handle_service_update<S: ServiceApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.service_update(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.service_update(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -9010,10 +9032,12 @@ impl From<StreamBody> for ServiceLogsReply {
 }
 
 impl ServiceLogsReply {
-    fn into_response(self, context: &Context, incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
             ServiceLogsReply::SwitchingProtocols(body) => respond::hijack(incoming, body),
-            ServiceLogsReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            ServiceLogsReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             ServiceLogsReply::NotFound(body) => {
                 respond::json(StatusCode::NOT_FOUND, &body)
             }
@@ -9036,9 +9060,9 @@ fn handle_service_logs<S: ServiceApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.service_logs(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.service_logs(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -9072,7 +9096,7 @@ pub enum SessionReply {
 }
 
 impl SessionReply {
-    fn into_response(self, _context: &Context, incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
             SessionReply::SwitchingProtocols(body) => respond::hijack(incoming, body),
             SessionReply::BadRequest(body) => {
@@ -9094,9 +9118,9 @@ fn handle_session<S: SessionExperimentalApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.session(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.session(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -9140,7 +9164,7 @@ impl From<super::models::Swarm> for SwarmInspectReply {
 }
 
 impl SwarmInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SwarmInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             SwarmInspectReply::NotFound(body) => {
@@ -9165,9 +9189,9 @@ fn handle_swarm_inspect<S: SwarmApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.swarm_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.swarm_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -9216,7 +9240,7 @@ impl From<String> for SwarmInitReply {
 }
 
 impl SwarmInitReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SwarmInitReply::Ok(body) => respond::json(StatusCode::OK, &body),
             SwarmInitReply::BadRequest(body) => {
@@ -9241,9 +9265,9 @@ fn handle_swarm_init<S: SwarmApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.swarm_init(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.swarm_init(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -9286,7 +9310,7 @@ pub enum SwarmJoinReply {
 }
 
 impl SwarmJoinReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SwarmJoinReply::Ok => respond::empty(StatusCode::OK),
             SwarmJoinReply::BadRequest(body) => {
@@ -9311,9 +9335,9 @@ fn handle_swarm_join<S: SwarmApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.swarm_join(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.swarm_join(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -9354,7 +9378,7 @@ pub enum SwarmLeaveReply {
 }
 
 impl SwarmLeaveReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SwarmLeaveReply::Ok => respond::empty(StatusCode::OK),
             SwarmLeaveReply::InternalServerError(body) => {
@@ -9376,9 +9400,9 @@ fn handle_swarm_leave<S: SwarmApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.swarm_leave(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.swarm_leave(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -9438,7 +9462,7 @@ pub enum SwarmUpdateReply {
 }
 
 impl SwarmUpdateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SwarmUpdateReply::Ok => respond::empty(StatusCode::OK),
             SwarmUpdateReply::BadRequest(body) => {
@@ -9463,9 +9487,9 @@ fn handle_swarm_update<S: SwarmApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.swarm_update(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.swarm_update(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -9505,7 +9529,7 @@ impl From<super::models::SwarmUnlockkeyResponse> for SwarmUnlockkeyReply {
 }
 
 impl SwarmUnlockkeyReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SwarmUnlockkeyReply::Ok(body) => respond::json(StatusCode::OK, &body),
             SwarmUnlockkeyReply::InternalServerError(body) => {
@@ -9527,9 +9551,9 @@ fn handle_swarm_unlockkey<S: SwarmApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.swarm_unlockkey(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.swarm_unlockkey(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -9568,7 +9592,7 @@ pub enum SwarmUnlockReply {
 }
 
 impl SwarmUnlockReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SwarmUnlockReply::Ok => respond::empty(StatusCode::OK),
             SwarmUnlockReply::InternalServerError(body) => {
@@ -9590,9 +9614,9 @@ fn handle_swarm_unlock<S: SwarmApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.swarm_unlock(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.swarm_unlock(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -9639,7 +9663,7 @@ impl From<super::models::SystemAuthResponse> for SystemAuthReply {
 }
 
 impl SystemAuthReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SystemAuthReply::Ok(body) => respond::json(StatusCode::OK, &body),
             SystemAuthReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
@@ -9659,9 +9683,9 @@ fn handle_system_auth<S: SystemApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.system_auth(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.system_auth(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -9697,7 +9721,7 @@ impl From<super::models::SystemInfo> for SystemInfoReply {
 }
 
 impl SystemInfoReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SystemInfoReply::Ok(body) => respond::json(StatusCode::OK, &body),
             SystemInfoReply::InternalServerError(body) => {
@@ -9716,9 +9740,9 @@ fn handle_system_info<S: SystemApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.system_info(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.system_info(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -9754,7 +9778,7 @@ impl From<super::models::SystemVersionResponse> for SystemVersionReply {
 }
 
 impl SystemVersionReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SystemVersionReply::Ok(body) => respond::json(StatusCode::OK, &body),
             SystemVersionReply::InternalServerError(body) => {
@@ -9773,9 +9797,9 @@ fn handle_system_version<S: SystemApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.system_version(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.system_version(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -9815,7 +9839,7 @@ pub enum SystemPingReply {
 }
 
 impl SystemPingReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SystemPingReply::Ok { body, api_version, docker_experimental } => {
                 let mut response = respond::text(StatusCode::OK, body);
@@ -9847,9 +9871,9 @@ fn handle_system_ping<S: SystemApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.system_ping(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.system_ping(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -9898,9 +9922,11 @@ impl From<StreamBody> for SystemEventsReply {
 }
 
 impl SystemEventsReply {
-    fn into_response(self, context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
-            SystemEventsReply::Ok(body) => respond::stream(StatusCode::OK, body, context),
+            SystemEventsReply::Ok(body) => {
+                respond::stream(StatusCode::OK, body, incoming.context())
+            }
             SystemEventsReply::BadRequest(body) => {
                 respond::json(StatusCode::BAD_REQUEST, &body)
             }
@@ -9920,9 +9946,9 @@ fn handle_system_events<S: SystemApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.system_events(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.system_events(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -9958,7 +9984,7 @@ impl From<super::models::SystemDataUsageResponse> for SystemDataUsageReply {
 }
 
 impl SystemDataUsageReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             SystemDataUsageReply::Ok(body) => respond::json(StatusCode::OK, &body),
             SystemDataUsageReply::InternalServerError(body) => {
@@ -9977,9 +10003,9 @@ fn handle_system_data_usage<S: SystemApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.system_data_usage(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.system_data_usage(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -10026,7 +10052,7 @@ impl From<Vec<super::models::Task>> for TaskListReply {
 }
 
 impl TaskListReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             TaskListReply::Ok(body) => respond::json(StatusCode::OK, &body),
             TaskListReply::InternalServerError(body) => {
@@ -10048,9 +10074,9 @@ fn handle_task_list<S: TaskApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.task_list(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.task_list(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -10101,7 +10127,7 @@ impl From<super::models::Task> for TaskInspectReply {
 }
 
 impl TaskInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             TaskInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             TaskInspectReply::NotFound(body) => {
@@ -10126,9 +10152,9 @@ fn handle_task_inspect<S: TaskApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.task_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.task_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -10171,7 +10197,7 @@ impl From<super::models::VolumeListResponse> for VolumeListReply {
 }
 
 impl VolumeListReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             VolumeListReply::Ok(body) => respond::json(StatusCode::OK, &body),
             VolumeListReply::InternalServerError(body) => {
@@ -10190,9 +10216,9 @@ fn handle_volume_list<S: VolumeApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.volume_list(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.volume_list(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -10235,7 +10261,7 @@ impl From<super::models::Volume> for VolumeCreateReply {
 }
 
 impl VolumeCreateReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             VolumeCreateReply::Created(body) => respond::json(StatusCode::CREATED, &body),
             VolumeCreateReply::InternalServerError(body) => {
@@ -10254,9 +10280,9 @@ fn handle_volume_create<S: VolumeApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.volume_create(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.volume_create(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -10303,7 +10329,7 @@ impl From<super::models::Volume> for VolumeInspectReply {
 }
 
 impl VolumeInspectReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             VolumeInspectReply::Ok(body) => respond::json(StatusCode::OK, &body),
             VolumeInspectReply::NotFound(body) => {
@@ -10325,9 +10351,9 @@ fn handle_volume_inspect<S: VolumeApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.volume_inspect(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.volume_inspect(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -10377,7 +10403,7 @@ pub enum VolumeDeleteReply {
 }
 
 impl VolumeDeleteReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             VolumeDeleteReply::NoContent => respond::empty(StatusCode::NO_CONTENT),
             VolumeDeleteReply::NotFound(body) => {
@@ -10402,9 +10428,9 @@ fn handle_volume_delete<S: VolumeApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.volume_delete(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.volume_delete(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })
@@ -10447,7 +10473,7 @@ impl From<super::models::VolumePruneResponse> for VolumePruneReply {
 }
 
 impl VolumePruneReply {
-    fn into_response(self, _context: &Context, _incoming: &mut Incoming) -> Response {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
             VolumePruneReply::Ok(body) => respond::json(StatusCode::OK, &body),
             VolumePruneReply::InternalServerError(body) => {
@@ -10466,9 +10492,9 @@ fn handle_volume_prune<S: VolumeApi>(
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let context = incoming.context().clone();
-        match service.volume_prune(&context, request).await {
-            Ok(reply) => reply.into_response(&context, &mut incoming),
+        let reply = service.volume_prune(incoming.context(), request).await;
+        match reply {
+            Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
         }
     })

@@ -18,7 +18,8 @@ use crate::ir::{ContentKind, History, Operation, ParamLocation, Parameter, Respo
 
 /// Boolean query parameters the daemon parses strictly (`strconv.ParseBool`), answering 400
 /// on anything else (NOTES.md, "Query conventions"); all others are lenient.
-const STRICT_BOOLEANS: &[&str] = &["verbose", "rotateWorkerToken", "rotateManagerToken", "rotateManagerUnlockKey", "status", "insertDefaults"];
+const STRICT_BOOLEANS: &[&str] =
+    &["verbose", "rotateWorkerToken", "rotateManagerToken", "rotateManagerUnlockKey", "status", "insertDefaults"];
 
 /// `server.rs` of one version.
 pub fn version_server(history: &History, spec_index: usize) -> TokenStream {
@@ -55,7 +56,11 @@ pub fn version_server(history: &History, spec_index: usize) -> TokenStream {
         trait_names.push(trait_name);
     }
 
-    let map_use = r.uses_map.get().then(|| quote!(use std::collections::HashMap;));
+    let map_use = r.uses_map.get().then(|| {
+        quote!(
+            use std::collections::HashMap;
+        )
+    });
     let body: Vec<TokenStream> = traits.iter().chain(items.iter()).cloned().collect();
     let runtime_use = runtime_imports(&body);
     let header = docs::inner(&format!(
@@ -176,11 +181,8 @@ fn operation(history: &History, r: &TypeRenderer<'_>, op: &Operation, trait_name
         let status = status_const(code);
         let doc = docs::outer(&docs::paragraphs([resp.description.as_deref(), Some(&format!("Status {code}."))]));
         let (payload, render) = reply_payload(r, resp, &status);
-        let headers: Vec<(proc_macro2::Ident, String, Option<String>)> = resp
-            .headers
-            .iter()
-            .map(|h| (ident(&field_name(&h.name)), h.name.clone(), h.description.clone()))
-            .collect();
+        let headers: Vec<(proc_macro2::Ident, String, Option<String>)> =
+            resp.headers.iter().map(|h| (ident(&field_name(&h.name)), h.name.clone(), h.description.clone())).collect();
         if headers.is_empty() {
             match &payload {
                 Some(ty) => {
@@ -244,8 +246,6 @@ fn operation(history: &History, r: &TypeRenderer<'_>, op: &Operation, trait_name
     ));
     let uses_incoming = arms.iter().any(|a| a.to_string().contains("incoming"));
     let incoming_param = if uses_incoming { quote!(incoming: &mut Incoming) } else { quote!(_incoming: &mut Incoming) };
-    let uses_context = arms.iter().any(|a| a.to_string().contains("context"));
-    let context_param = if uses_context { quote!(context: &Context) } else { quote!(_context: &Context) };
     let types = quote! {
         #request_doc
         #request_derive
@@ -271,7 +271,7 @@ fn operation(history: &History, r: &TypeRenderer<'_>, op: &Operation, trait_name
         #from_impl
 
         impl #reply_name {
-            fn into_response(self, #context_param, #incoming_param) -> Response {
+            fn into_response(self, #incoming_param) -> Response {
                 match self {
                     #(#arms)*
                 }
@@ -318,9 +318,10 @@ fn operation(history: &History, r: &TypeRenderer<'_>, op: &Operation, trait_name
                     Ok(request) => request,
                     Err(error) => return error.into_response(),
                 };
-                let context = incoming.context().clone();
-                match service.#method_name(&context, request).await {
-                    Ok(reply) => reply.into_response(&context, &mut incoming),
+                // The context is borrowed, not cloned: no copy of the headers per request.
+                let reply = service.#method_name(incoming.context(), request).await;
+                match reply {
+                    Ok(reply) => reply.into_response(&mut incoming),
                     Err(error) => error.into_response(),
                 }
             })
@@ -378,7 +379,7 @@ fn reply_payload(r: &TypeRenderer<'_>, resp: &Response, status: &TokenStream) ->
         ContentKind::Text => (Some(quote!(String)), quote!(respond::text(#status, body))),
         ContentKind::Upgrade => (Some(quote!(Hijack)), quote!(respond::hijack(incoming, body))),
         ContentKind::JsonLines | ContentKind::JsonProgress | ContentKind::Multiplexed | ContentKind::Tar | ContentKind::Binary => {
-            (Some(quote!(StreamBody)), quote!(respond::stream(#status, body, context)))
+            (Some(quote!(StreamBody)), quote!(respond::stream(#status, body, incoming.context())))
         }
     }
 }
@@ -395,7 +396,9 @@ fn extract_param(r: &TypeRenderer<'_>, p: &Parameter) -> TokenStream {
                 let t = r.render(ty);
                 quote!(incoming.header(#wire)?.map(|value| #t::from(value.as_str())))
             }
-            _ => quote!(incoming.header(#wire)?.map(|value| serde_json::from_str(&value)).transpose().map_err(|e| ApiError::invalid_argument(format!("invalid header {}: {e}", #wire)))?),
+            _ => {
+                quote!(incoming.header(#wire)?.map(|value| serde_json::from_str(&value)).transpose().map_err(|e| ApiError::invalid_argument(format!("invalid header {}: {e}", #wire)))?)
+            }
         }
     } else if is_filters(p) {
         quote!(incoming.query().filters(#wire)?)
@@ -414,7 +417,9 @@ fn extract_param(r: &TypeRenderer<'_>, p: &Parameter) -> TokenStream {
                         let t = r.render(ty);
                         quote!(.into_iter().map(|value| #t::from(value.as_str())).collect::<Vec<_>>())
                     }
-                    _ => quote!(.into_iter().map(|value| value.parse()).collect::<Result<Vec<_>, _>>().map_err(|_| ApiError::invalid_argument(format!("invalid value for query parameter {:?}", #wire)))?),
+                    _ => {
+                        quote!(.into_iter().map(|value| value.parse()).collect::<Result<Vec<_>, _>>().map_err(|_| ApiError::invalid_argument(format!("invalid value for query parameter {:?}", #wire)))?)
+                    }
                 };
                 quote!(Some(incoming.query().repeated(#wire)).filter(|values| !values.is_empty()).map(|values| values #map))
             }
@@ -443,9 +448,24 @@ fn wrap_required(p: &Parameter, optional: TokenStream) -> TokenStream {
 
 /// `use moby_api_runtime::server::{…}` with exactly the names the module mentions.
 fn runtime_imports(items: &[TokenStream]) -> TokenStream {
-    const NAMES: &[&str] =
-        &["ApiError", "BoxFuture", "Context", "Deferred", "Hijack", "Incoming", "Method", "RequestBody", "Response", "Route", "ServerConfig", "StatusCode", "StreamBody", "respond"];
-    let mut used = std::collections::BTreeSet::from(["ApiError", "BoxFuture", "Context", "Incoming", "Method", "Response", "Route", "ServerConfig"]);
+    const NAMES: &[&str] = &[
+        "ApiError",
+        "BoxFuture",
+        "Context",
+        "Deferred",
+        "Hijack",
+        "Incoming",
+        "Method",
+        "RequestBody",
+        "Response",
+        "Route",
+        "ServerConfig",
+        "StatusCode",
+        "StreamBody",
+        "respond",
+    ];
+    let mut used =
+        std::collections::BTreeSet::from(["ApiError", "BoxFuture", "Context", "Incoming", "Method", "Response", "Route", "ServerConfig"]);
     for item in items {
         super::client::collect_idents(item.clone(), &mut |name| {
             if let Some(n) = NAMES.iter().find(|n| **n == name) {

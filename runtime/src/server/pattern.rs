@@ -76,7 +76,7 @@ impl Pattern {
     /// percent-decoded, in template order. Each parameter takes one or more characters, the
     /// leftmost as many as it can (a regex `(.+)`).
     pub fn matches(&self, path: &str) -> Option<Params> {
-        let mut spans = Vec::with_capacity(self.parts.len());
+        let mut spans = Vec::new();
         if !match_from(&self.parts, path, 0, &mut spans) {
             return None;
         }
