@@ -6,6 +6,7 @@ use quote::{format_ident, quote};
 
 use super::docs;
 use super::models::{availability, ident, NamedPath, TypeRenderer};
+use super::operation::{self, status_variant_name};
 use super::params::{non_path_params, params_struct_name, path_params};
 use crate::ir::history::operation_key;
 use crate::ir::naming::field_name;
@@ -22,8 +23,32 @@ pub fn version_client(history: &History, spec_index: usize) -> TokenStream {
         methods.push(method);
         outcome_enums.extend(outcome_enum);
     }
-    let map_use = r.uses_map.get().then(|| quote!(use std::collections::HashMap;));
-    let runtime_use = runtime_imports(&methods);
+    let map_use = r.uses_map.get().then(|| {
+        quote!(
+            use std::collections::HashMap;
+        )
+    });
+    let runtime_use = operation::runtime_imports(
+        "client",
+        &["Error", "Transport"],
+        &[
+            "Body",
+            "ByteStream",
+            "Error",
+            "Hijacked",
+            "JsonLinesOutput",
+            "LogOutput",
+            "Method",
+            "PathStat",
+            "ProgressOutput",
+            "Request",
+            "Response",
+            "Transport",
+            "TtySource",
+            "header",
+        ],
+        &methods,
+    );
     let header = docs::inner(&format!(
         "The client of Engine API v{}: one method per operation.\n\nRequests carry the `/vX.Y` prefix; the version is negotiated with the engine on the first request (downgrade only) unless `DOCKER_API_VERSION` pins it. Streams come back as `futures::Stream`s of typed items (log chunks, JSON lines, progress messages, bytes), attach and exec start as a hijacked connection with an output stream and a stdin writer.",
         spec.version
@@ -63,37 +88,6 @@ pub fn version_client(history: &History, spec_index: usize) -> TokenStream {
         }
 
         #(#outcome_enums)*
-    }
-}
-
-/// `use moby_api_runtime::client::{…}` with exactly the names the methods mention, so the
-/// generated module has no unused imports in any version.
-fn runtime_imports(methods: &[TokenStream]) -> TokenStream {
-    const NAMES: &[&str] = &[
-        "Body", "ByteStream", "Error", "Hijacked", "JsonLinesOutput", "LogOutput", "Method", "PathStat", "ProgressOutput", "Request",
-        "Response", "Transport", "TtySource", "header",
-    ];
-    let mut used = std::collections::BTreeSet::new();
-    used.insert("Transport");
-    used.insert("Error");
-    for method in methods {
-        collect_idents(method.clone(), &mut |name| {
-            if let Some(n) = NAMES.iter().find(|n| **n == name) {
-                used.insert(n);
-            }
-        });
-    }
-    let names = used.iter().map(|n| ident(n));
-    quote!(use moby_api_runtime::client::{#(#names),*};)
-}
-
-pub(super) fn collect_idents(tokens: TokenStream, f: &mut impl FnMut(&str)) {
-    for tree in tokens {
-        match tree {
-            proc_macro2::TokenTree::Ident(i) => f(&i.to_string()),
-            proc_macro2::TokenTree::Group(g) => collect_idents(g.stream(), f),
-            _ => {}
-        }
     }
 }
 
@@ -143,8 +137,11 @@ fn outcome(r: &TypeRenderer<'_>, op: &Operation) -> Outcome {
         let tty = tty_source(op);
         return Outcome::Hijack(quote!(self.transport.upgrade(request, #tty).await));
     }
-    let successes: Vec<&Response> = op.responses.iter().filter(|resp| is_success(resp.status) && resp.content != ContentKind::Upgrade).collect();
-    if successes.len() > 1 && successes.iter().all(|resp| matches!(resp.content, ContentKind::Empty | ContentKind::Json | ContentKind::Text)) {
+    let successes: Vec<&Response> =
+        op.responses.iter().filter(|resp| is_success(resp.status) && resp.content != ContentKind::Upgrade).collect();
+    if successes.len() > 1
+        && successes.iter().all(|resp| matches!(resp.content, ContentKind::Empty | ContentKind::Json | ContentKind::Text))
+    {
         let name = format_ident!("{}Outcome", crate::ir::naming::type_name(std::slice::from_ref(&op.id)));
         let outcome = &name;
         let variants = successes
@@ -156,9 +153,14 @@ fn outcome(r: &TypeRenderer<'_>, op: &Operation) -> Outcome {
                 let (payload, read) = match (&resp.content, &resp.ty) {
                     (ContentKind::Json, Some(ty)) => {
                         let ty = r.render(ty);
-                        (Some(ty), quote!(Ok(#outcome::#variant(serde_json::from_slice(&response.bytes().await.map_err(Error::Transport)?)?))))
+                        (
+                            Some(ty),
+                            quote!(Ok(#outcome::#variant(serde_json::from_slice(&response.bytes().await.map_err(Error::Transport)?)?))),
+                        )
                     }
-                    (ContentKind::Text, _) => (Some(quote!(String)), quote!(Ok(#outcome::#variant(response.text().await.map_err(Error::Transport)?)))),
+                    (ContentKind::Text, _) => {
+                        (Some(quote!(String)), quote!(Ok(#outcome::#variant(response.text().await.map_err(Error::Transport)?))))
+                    }
                     _ => (None, quote!(Ok(#outcome::#variant))),
                 };
                 Some(StatusVariant { code, name: variant, payload, read, doc })
@@ -194,32 +196,6 @@ fn outcome(r: &TypeRenderer<'_>, op: &Operation) -> Outcome {
         _ => (quote!(Response), quote!(self.transport.send(request).await)),
     };
     Outcome::Single { ty, finish }
-}
-
-/// The variant name of a status code, after its reason phrase.
-pub fn status_variant_name(code: u16) -> String {
-    match code {
-        101 => "SwitchingProtocols".into(),
-        200 => "Ok".into(),
-        201 => "Created".into(),
-        202 => "Accepted".into(),
-        204 => "NoContent".into(),
-        206 => "PartialContent".into(),
-        301 => "MovedPermanently".into(),
-        302 => "Found".into(),
-        304 => "NotModified".into(),
-        400 => "BadRequest".into(),
-        401 => "Unauthorized".into(),
-        403 => "Forbidden".into(),
-        404 => "NotFound".into(),
-        406 => "NotAcceptable".into(),
-        409 => "Conflict".into(),
-        413 => "PayloadTooLarge".into(),
-        500 => "InternalServerError".into(),
-        501 => "NotImplemented".into(),
-        503 => "ServiceUnavailable".into(),
-        other => format!("Status{other}"),
-    }
 }
 
 fn operation(history: &History, r: &TypeRenderer<'_>, op: &Operation) -> (TokenStream, Option<TokenStream>) {
@@ -289,7 +265,10 @@ fn operation(history: &History, r: &TypeRenderer<'_>, op: &Operation) -> (TokenS
                     None => quote!(#doc #vname,),
                 }
             });
-            let doc = docs::outer(&format!("The answers of [`Client::{}`] that are not errors, one per status the spec names.", field_name(&op.id)));
+            let doc = docs::outer(&format!(
+                "The answers of [`Client::{}`] that are not errors, one per status the spec names.",
+                field_name(&op.id)
+            ));
             extra = Some(quote! {
                 #doc
                 #[derive(Debug, Clone, PartialEq)]

@@ -4,6 +4,7 @@ pub mod client;
 pub mod docs;
 pub mod format;
 pub mod models;
+pub mod operation;
 pub mod params;
 pub mod server;
 

@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::client::status_variant_name;
 use super::docs;
 use super::models::{availability, ident, NamedPath, TypeRenderer};
+use super::operation::{self, status_const, status_variant_name};
 use super::params::{is_filters, non_path_params, params_struct_name, path_params};
 use crate::ir::history::operation_key;
 use crate::ir::naming::{field_name, type_name};
@@ -62,7 +62,27 @@ pub fn version_server(history: &History, spec_index: usize) -> TokenStream {
         )
     });
     let body: Vec<TokenStream> = traits.iter().chain(items.iter()).cloned().collect();
-    let runtime_use = runtime_imports(&body);
+    let runtime_use = operation::runtime_imports(
+        "server",
+        &["ApiError", "BoxFuture", "Context", "Incoming", "Method", "Response", "Route", "ServerConfig"],
+        &[
+            "ApiError",
+            "BoxFuture",
+            "Context",
+            "Deferred",
+            "Hijack",
+            "Incoming",
+            "Method",
+            "RequestBody",
+            "Response",
+            "Route",
+            "ServerConfig",
+            "StatusCode",
+            "StreamBody",
+            "respond",
+        ],
+        &body,
+    );
     let header = docs::inner(&format!(
         "The server side of Engine API v{version}: implement the traits of the tags you serve on one type, then mount it with [`router`].\n\nEach operation has a request struct (path, query, header and body parameters, parsed with Docker's conventions) and a reply enum with one variant per status the spec names; errors that the spec does not name are `Err(ApiError)`. The dispatcher of `moby_api_runtime::server` routes `/v{{X.Y}}/…` and unversioned paths like the daemon, answers 400 for versions outside the configured range and 404 for unknown paths, and matches names that contain `/` greedily.",
         version = spec.version
@@ -331,37 +351,6 @@ fn operation(history: &History, r: &TypeRenderer<'_>, op: &Operation, trait_name
     OperationParts { types, trait_method, handler, route }
 }
 
-/// The `StatusCode` constant of a status the specs use.
-fn status_const(code: u16) -> TokenStream {
-    let name = match code {
-        101 => "SWITCHING_PROTOCOLS",
-        200 => "OK",
-        201 => "CREATED",
-        202 => "ACCEPTED",
-        204 => "NO_CONTENT",
-        206 => "PARTIAL_CONTENT",
-        301 => "MOVED_PERMANENTLY",
-        302 => "FOUND",
-        304 => "NOT_MODIFIED",
-        400 => "BAD_REQUEST",
-        401 => "UNAUTHORIZED",
-        403 => "FORBIDDEN",
-        404 => "NOT_FOUND",
-        406 => "NOT_ACCEPTABLE",
-        409 => "CONFLICT",
-        413 => "PAYLOAD_TOO_LARGE",
-        500 => "INTERNAL_SERVER_ERROR",
-        501 => "NOT_IMPLEMENTED",
-        503 => "SERVICE_UNAVAILABLE",
-        other => {
-            let code = proc_macro2::Literal::u16_unsuffixed(other);
-            return quote!(StatusCode::from_u16(#code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
-        }
-    };
-    let name = format_ident!("{name}");
-    quote!(StatusCode::#name)
-}
-
 /// The payload type of a reply variant, and the expression that turns `body` into a response.
 fn reply_payload(r: &TypeRenderer<'_>, resp: &Response, status: &TokenStream) -> (Option<TokenStream>, TokenStream) {
     match resp.content {
@@ -444,35 +433,4 @@ fn wrap_required(p: &Parameter, optional: TokenStream) -> TokenStream {
     } else {
         optional
     }
-}
-
-/// `use moby_api_runtime::server::{…}` with exactly the names the module mentions.
-fn runtime_imports(items: &[TokenStream]) -> TokenStream {
-    const NAMES: &[&str] = &[
-        "ApiError",
-        "BoxFuture",
-        "Context",
-        "Deferred",
-        "Hijack",
-        "Incoming",
-        "Method",
-        "RequestBody",
-        "Response",
-        "Route",
-        "ServerConfig",
-        "StatusCode",
-        "StreamBody",
-        "respond",
-    ];
-    let mut used =
-        std::collections::BTreeSet::from(["ApiError", "BoxFuture", "Context", "Incoming", "Method", "Response", "Route", "ServerConfig"]);
-    for item in items {
-        super::client::collect_idents(item.clone(), &mut |name| {
-            if let Some(n) = NAMES.iter().find(|n| **n == name) {
-                used.insert(n);
-            }
-        });
-    }
-    let names = used.iter().map(|n| ident(n));
-    quote!(use moby_api_runtime::server::{#(#names),*};)
 }
