@@ -10,23 +10,12 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use moby_api_runtime::client::{ApiVersion, ApiVersionPolicy, Endpoint, Error, Host, Request, Transport};
+use moby_api_runtime::client::{ApiVersion, ApiVersionPolicy, Endpoint, Error, Request, Transport};
 
 const MAX: ApiVersion = ApiVersion::new(1, 49);
 
-fn engine_host() -> Option<Host> {
-    match std::env::var("MOBY_API_TEST_DOCKER_HOST") {
-        Ok(text) if !text.is_empty() => Some(Host::parse(&text).expect("MOBY_API_TEST_DOCKER_HOST")),
-        _ if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) => panic!(
-            "MOBY_API_TEST_DOCKER_HOST is not set, and CI must run the real-engine tests: start an engine with \
-             `bash tests/engine/engine.sh start DIR` and export MOBY_API_TEST_DOCKER_HOST=unix://DIR/docker.sock"
-        ),
-        _ => {
-            println!("skipped: no engine (set MOBY_API_TEST_DOCKER_HOST=unix:///…/docker.sock)");
-            None
-        }
-    }
-}
+mod support;
+use support::engine_host;
 
 /// The inodes of the sockets this process has open (Linux only; `None` elsewhere). A new
 /// connection is a new inode, even when an old one was closed meanwhile.

@@ -29,19 +29,8 @@ const LABEL: &str = "org.example.moby-api-runtime-test";
 /// Longer than any step here takes on a slow machine; a hang fails instead of blocking.
 const PATIENCE: Duration = Duration::from_secs(120);
 
-fn engine_host() -> Option<Host> {
-    match std::env::var("MOBY_API_TEST_DOCKER_HOST") {
-        Ok(text) if !text.is_empty() => Some(Host::parse(&text).expect("MOBY_API_TEST_DOCKER_HOST")),
-        _ if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) => panic!(
-            "MOBY_API_TEST_DOCKER_HOST is not set, and CI must run the real-engine tests: start an engine with \
-             `bash tests/engine/engine.sh start DIR` and export MOBY_API_TEST_DOCKER_HOST=unix://DIR/docker.sock"
-        ),
-        _ => {
-            println!("skipped: no engine (set MOBY_API_TEST_DOCKER_HOST=unix:///…/docker.sock)");
-            None
-        }
-    }
-}
+mod support;
+use support::engine_host;
 
 /// Removes what a test created when it ends, passed or failed: in a thread with its own
 /// runtime, since `Drop` cannot await.
