@@ -707,11 +707,28 @@ macro_rules! scenario {
                 let inspect = j!(ctx.ok("ContainerInspect", c.container_inspect(&main, &Default::default()).await));
                 check_eq!(v, inspect["Name"], format!("/{renamed}"));
 
+                // The engine records pause and unpause from containerd's events, after the
+                // reply (a late "paused" event was seen in CI right after an unpause): wait
+                // for the state, up to five seconds, then check it.
                 ctx.ok("ContainerPause", c.container_pause(&main).await);
-                let inspect = j!(ctx.ok("ContainerInspect", c.container_inspect(&main, &Default::default()).await));
+                let mut inspect = j!(ctx.ok("ContainerInspect", c.container_inspect(&main, &Default::default()).await));
+                for _ in 0..50 {
+                    if inspect["State"]["Paused"] == true {
+                        break;
+                    }
+                    pause(100).await;
+                    inspect = j!(ctx.ok("ContainerInspect", c.container_inspect(&main, &Default::default()).await));
+                }
                 check_eq!(v, (&inspect["State"]["Status"], &inspect["State"]["Paused"]), (&Value::from("paused"), &Value::from(true)));
                 ctx.ok("ContainerUnpause", c.container_unpause(&main).await);
-                let inspect = j!(ctx.ok("ContainerInspect", c.container_inspect(&main, &Default::default()).await));
+                let mut inspect = j!(ctx.ok("ContainerInspect", c.container_inspect(&main, &Default::default()).await));
+                for _ in 0..50 {
+                    if inspect["State"]["Status"] == "running" && inspect["State"]["Paused"] == false {
+                        break;
+                    }
+                    pause(100).await;
+                    inspect = j!(ctx.ok("ContainerInspect", c.container_inspect(&main, &Default::default()).await));
+                }
                 check_eq!(v, (&inspect["State"]["Status"], &inspect["State"]["Paused"]), (&Value::from("running"), &Value::from(false)));
 
                 when!($df, {
