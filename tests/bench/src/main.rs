@@ -37,7 +37,7 @@ type Result<T, E = BoxError> = std::result::Result<T, E>;
 /// Every container this run creates carries this label (value: the process id).
 const LABEL: &str = "org.example.moby-api-bench";
 const IMAGE: &str = "busybox:test";
-/// Tasks of the concurrent `/_ping` measurement.
+/// Tasks of the concurrent `/_ping` and `/containers/json` measurements.
 const TASKS: usize = 16;
 /// One log line: 63 characters and the newline.
 const LINE: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde";
@@ -254,14 +254,42 @@ async fn measure(args: &Args, peers: &Peers, created: &mut Vec<String>) -> Resul
         args.runs,
         true,
         &[
-            Some(&|| async { list_ours(peers, list_n, args.containers).await }.boxed()),
-            Some(&|| async { list_bollard(peers, list_n, args.containers).await }.boxed()),
+            Some(&|| async { list_ours(&peers.ours, list_n, args.containers).await }.boxed()),
+            Some(&|| async { list_bollard(&peers.bollard, list_n, args.containers).await }.boxed()),
             curl_job(peers, &|| async { curl_requests(peers, "/containers/json?all=1", list_n, false).await }.boxed()),
         ],
     )
     .await?;
     let label = format!("`GET /containers/json?all=1` ({listed} containers, decoded), {list_n} sequential");
     requests.rows.push(Row::requests(label, list_n, row));
+
+    let list_per_task = (list_n / TASKS).max(1);
+    let expected = args.containers;
+    eprintln!("GET /containers/json?all=1, {TASKS} tasks × {list_per_task} requests");
+    let row = bench(
+        args.runs,
+        true,
+        &[
+            Some(&|| {
+                concurrent(|| {
+                    let client = peers.ours.clone();
+                    async move { list_ours(&client, list_per_task, expected).await }
+                })
+                .boxed()
+            }),
+            Some(&|| {
+                concurrent(|| {
+                    let docker = peers.bollard.clone();
+                    async move { list_bollard(&docker, list_per_task, expected).await }
+                })
+                .boxed()
+            }),
+            curl_job(peers, &|| async { curl_requests(peers, "/containers/json?all=1", list_per_task * TASKS, true).await }.boxed()),
+        ],
+    )
+    .await?;
+    let label = format!("`GET /containers/json?all=1` ({listed} containers, decoded), {TASKS} tasks × {list_per_task}");
+    requests.rows.push(Row::requests(label, list_per_task * TASKS, row));
 
     let total = args.log_mb * 1024 * 1024;
     eprintln!("log container writing {} MiB", args.log_mb);
@@ -523,11 +551,11 @@ where
     Ok(timed(start.elapsed()))
 }
 
-async fn list_ours(peers: &Peers, n: usize, expected: usize) -> Result<Outcome> {
+async fn list_ours(client: &Client, n: usize, expected: usize) -> Result<Outcome> {
     let params = ContainerListParams { all: Some(true), ..Default::default() };
     let start = Instant::now();
     for _ in 0..n {
-        let list = peers.ours.container_list(&params).await?;
+        let list = client.container_list(&params).await?;
         if list.len() < expected {
             return Err(format!("{} containers listed, at least {expected} expected", list.len()).into());
         }
@@ -535,11 +563,11 @@ async fn list_ours(peers: &Peers, n: usize, expected: usize) -> Result<Outcome> 
     Ok(timed(start.elapsed()))
 }
 
-async fn list_bollard(peers: &Peers, n: usize, expected: usize) -> Result<Outcome> {
+async fn list_bollard(docker: &Docker, n: usize, expected: usize) -> Result<Outcome> {
     let start = Instant::now();
     for _ in 0..n {
         let options = ListContainersOptionsBuilder::default().all(true).build();
-        let list = peers.bollard.list_containers(Some(options)).await?;
+        let list = docker.list_containers(Some(options)).await?;
         if list.len() < expected {
             return Err(format!("{} containers listed, at least {expected} expected", list.len()).into());
         }

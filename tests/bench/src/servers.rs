@@ -22,7 +22,9 @@
 //! `/proc/PID/task/*/schedstat`, the server found by the socket's peer credentials): on a
 //! shared machine the wall time moves with the load, the work done much less. And the two
 //! routers called in process (`Service::call`, no socket, no HTTP) show what the routing
-//! itself costs.
+//! itself costs. Calibration rows measure the direct server against a second socket of itself:
+//! two identical servers still differ by this machine's noise, which a ratio must exceed to
+//! mean anything.
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -111,7 +113,9 @@ async fn measure(servers: &Servers, docker_socket: &Path, requests: usize, runs:
          `Vec` built at start-up, serde_json. The generated side adds what every route gets: the dispatcher's version \
          prefix check and route table, `Server`/`Api-Version`/`Ostype` headers, the typed request (all four query \
          parameters), panic capture, a tracing span (no subscriber installed) and a trailing newline (Go's encoder). \
-         Ratios: rate direct/generated and CPU generated/direct, both the generated route's overhead."
+         Ratios: rate direct/generated and CPU generated/direct, both the generated route's overhead. The calibration \
+         rows measure the direct server against a second socket of itself the same way: their distance from 1.00× \
+         is this machine's noise, not a difference of code."
             .into(),
     );
     eprintln!("server: GET {LIST}, {sequential_label}");
@@ -124,6 +128,17 @@ async fn measure(servers: &Servers, docker_socket: &Path, requests: usize, runs:
     let routers = [(servers.routers[0].clone(), generated.len()), (servers.routers[1].clone(), direct.len())];
     let row = bench(runs, routers.map(|(router, len)| Some(Contender::in_process(router, LIST, requests, len)))).await?;
     routes.rows.push(Row { target: false, ..Row::new(in_process_label.clone(), requests, row) });
+    // How far two identical servers measure apart on this machine: the noise under the ratios.
+    let twins = [(servers.direct_again.as_path(), direct.len()), (servers.direct.as_path(), direct.len())];
+    eprintln!("server: calibration, direct axum against itself");
+    let row = bench(runs, twins.map(|(socket, len)| Some(Contender::sequential(socket, LIST, requests, len)))).await?;
+    routes
+        .rows
+        .push(Row { target: false, ..Row::new(format!("calibration: direct axum against itself, {sequential_label}"), requests, row) });
+    let row = bench(runs, twins.map(|(socket, len)| Some(Contender::concurrent(socket, LIST, per_connection, len)))).await?;
+    routes
+        .rows
+        .push(Row { target: false, ..Row::new(format!("calibration: direct axum against itself, {concurrent_label}"), concurrent, row) });
 
     for socket in [servers.example.as_path(), docker_socket] {
         let body = fetch(socket, PING).await?;
@@ -163,6 +178,8 @@ struct Servers {
     dir: PathBuf,
     generated: PathBuf,
     direct: PathBuf,
+    /// The direct router again, for the calibration rows (the same server measured twice).
+    direct_again: PathBuf,
     example: PathBuf,
     runtime: Option<tokio::runtime::Runtime>,
     stops: Vec<oneshot::Sender<()>>,
@@ -178,6 +195,7 @@ impl Servers {
         let mut servers = Servers {
             generated: dir.join("generated.sock"),
             direct: dir.join("direct.sock"),
+            direct_again: dir.join("direct-again.sock"),
             example: dir.join("example.sock"),
             dir,
             runtime: None,
@@ -191,6 +209,7 @@ impl Servers {
         let routers = [
             (servers.generated.clone(), servers.routers[0].clone()),
             (servers.direct.clone(), servers.routers[1].clone()),
+            (servers.direct_again.clone(), servers.routers[1].clone()),
             (servers.example.clone(), servers.routers[2].clone()),
         ];
         {
