@@ -1160,6 +1160,7 @@ Some free text that is not an item.
         let (content, ty) = json(response);
         Operation {
             id: id.into(),
+            name: id.into(),
             method,
             path: path.into(),
             tag: None,

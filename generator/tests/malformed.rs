@@ -158,3 +158,21 @@ fn mutated_specs_never_panic() {
     }
     assert!(rejected > runs / 10, "mutations should often be rejected ({rejected} of {runs})");
 }
+
+#[test]
+fn operation_rust_name_must_be_a_string() {
+    let d = errors(&format!(
+        "{HEAD}paths:\n  /a:\n    get:\n      operationId: A\n      x-rust-name: [B]\n      responses: {{'200': {{description: ok}}}}\n"
+    ));
+    assert_located(&d, "/paths/~1a/get/x-rust-name", "`x-rust-name` must be a string");
+}
+
+#[test]
+fn operation_rust_name_names_the_code_and_keeps_the_operation_id() {
+    let yaml = format!("{HEAD}paths:\n  /a:\n    get:\n      operationId: OldName\n      x-rust-name: NewName\n      responses: {{'200': {{description: ok}}}}\n");
+    let spec = build_from_text(&yaml, "ok.yaml", ApiVersion::new(41), &[]).unwrap();
+    let op = &spec.operations[0];
+    assert_eq!((op.id.as_str(), op.name.as_str()), ("OldName", "NewName"));
+    let note = moby_api_codegen::emit::operation::renamed_note(op).expect("a renamed operation says so");
+    assert!(note.contains("`OldName`"), "{note}");
+}

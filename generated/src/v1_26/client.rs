@@ -563,10 +563,12 @@ impl Client {
     /// `GET /containers/{id}/archive`
     ///
     /// Get an tar archive of a resource in the filesystem of container id.
-    pub async fn container_get_archive(
+    ///
+    /// This version's specification calls the operation `ContainerGetArchive`; the name here is the one later versions use.
+    pub async fn container_archive(
         &self,
         id: &str,
-        params: &super::params::ContainerGetArchiveParams,
+        params: &super::params::ContainerArchiveParams,
     ) -> Result<ByteStream, Error> {
         let mut request = Request::new(
             Method::GET,
@@ -586,10 +588,12 @@ impl Client {
     /// Upload a tar archive to be extracted to a path in the filesystem of container id.
     /// `path` parameter is asserted to be a directory. If it exists as a file, 400 error
     /// will be returned with message "not a directory".
-    pub async fn container_put_archive(
+    ///
+    /// This version's specification calls the operation `ContainerPutArchive`; the name here is the one later versions use.
+    pub async fn put_container_archive(
         &self,
         id: &str,
-        params: &super::params::ContainerPutArchiveParams,
+        params: &super::params::PutContainerArchiveParams,
         body: impl Into<Body>,
     ) -> Result<(), Error> {
         let mut request = Request::new(
@@ -614,10 +618,12 @@ impl Client {
     /// `HEAD /containers/{id}/archive`
     ///
     /// A response header `X-Docker-Container-Path-Stat` is return containing a base64 - encoded JSON object with some filesystem header information about the path.
-    pub async fn container_archive_head(
+    ///
+    /// This version's specification calls the operation `ContainerArchiveHead`; the name here is the one later versions use.
+    pub async fn container_archive_info(
         &self,
         id: &str,
-        params: &super::params::ContainerArchiveHeadParams,
+        params: &super::params::ContainerArchiveInfoParams,
     ) -> Result<PathStat, Error> {
         let mut request = Request::new(
             Method::HEAD,

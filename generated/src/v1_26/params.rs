@@ -268,18 +268,18 @@ pub struct ContainerDeleteParams {
     pub force: Option<bool>,
 }
 
-/// Query and header parameters of `GET /containers/{id}/archive` (ContainerGetArchive): `Client::container_get_archive` sends them, the server trait method receives them.
+/// Query and header parameters of `GET /containers/{id}/archive` (ContainerGetArchive): `Client::container_archive` sends them, the server trait method receives them.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct ContainerGetArchiveParams {
+pub struct ContainerArchiveParams {
     /// Resource in the container’s filesystem to archive.
     ///
     /// Query parameter `path`.
     pub path: String,
 }
 
-/// Query and header parameters of `PUT /containers/{id}/archive` (ContainerPutArchive): `Client::container_put_archive` sends them, the server trait method receives them.
+/// Query and header parameters of `PUT /containers/{id}/archive` (ContainerPutArchive): `Client::put_container_archive` sends them, the server trait method receives them.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct ContainerPutArchiveParams {
+pub struct PutContainerArchiveParams {
     /// Path to a directory in the container to extract the archive’s contents into.
     ///
     /// Query parameter `path`.
@@ -290,9 +290,9 @@ pub struct ContainerPutArchiveParams {
     pub no_overwrite_dir_non_dir: Option<String>,
 }
 
-/// Query and header parameters of `HEAD /containers/{id}/archive` (ContainerArchiveHead): `Client::container_archive_head` sends them, the server trait method receives them.
+/// Query and header parameters of `HEAD /containers/{id}/archive` (ContainerArchiveHead): `Client::container_archive_info` sends them, the server trait method receives them.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct ContainerArchiveHeadParams {
+pub struct ContainerArchiveInfoParams {
     /// Resource in the container’s filesystem to archive.
     ///
     /// Query parameter `path`.

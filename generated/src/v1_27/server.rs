@@ -165,20 +165,20 @@ pub fn routes<S: Api>() -> Vec<Route<S>> {
         Route {
             method: Method::GET,
             path: "/containers/{id}/archive",
-            operation: "ContainerGetArchive",
-            handler: handle_container_get_archive::<S>,
+            operation: "ContainerArchive",
+            handler: handle_container_archive::<S>,
         },
         Route {
             method: Method::PUT,
             path: "/containers/{id}/archive",
-            operation: "ContainerPutArchive",
-            handler: handle_container_put_archive::<S>,
+            operation: "PutContainerArchive",
+            handler: handle_put_container_archive::<S>,
         },
         Route {
             method: Method::HEAD,
             path: "/containers/{id}/archive",
-            operation: "ContainerArchiveHead",
-            handler: handle_container_archive_head::<S>,
+            operation: "ContainerArchiveInfo",
+            handler: handle_container_archive_info::<S>,
         },
         Route {
             method: Method::POST,
@@ -1033,14 +1033,16 @@ pub trait ContainerApi: Send + Sync + 'static {
     ///
     /// Get an tar archive of a resource in the filesystem of container id.
     ///
+    /// This version's specification calls the operation `ContainerGetArchive`; the name here is the one later versions use.
+    ///
     ///The default answers 501 Not Implemented.
-    fn container_get_archive(
+    fn container_archive(
         &self,
         context: &Context,
-        request: ContainerGetArchiveRequest,
-    ) -> impl Future<Output = Result<ContainerGetArchiveReply, ApiError>> + Send {
+        request: ContainerArchiveRequest,
+    ) -> impl Future<Output = Result<ContainerArchiveReply, ApiError>> + Send {
         let _ = (context, request);
-        std::future::ready(Err(ApiError::not_implemented("ContainerGetArchive")))
+        std::future::ready(Err(ApiError::not_implemented("ContainerArchive")))
     }
 
     /// Extract an archive of files or folders to a directory in a container
@@ -1051,14 +1053,16 @@ pub trait ContainerApi: Send + Sync + 'static {
     /// `path` parameter is asserted to be a directory. If it exists as a file, 400 error
     /// will be returned with message "not a directory".
     ///
+    /// This version's specification calls the operation `ContainerPutArchive`; the name here is the one later versions use.
+    ///
     ///The default answers 501 Not Implemented.
-    fn container_put_archive(
+    fn put_container_archive(
         &self,
         context: &Context,
-        request: ContainerPutArchiveRequest,
-    ) -> impl Future<Output = Result<ContainerPutArchiveReply, ApiError>> + Send {
+        request: PutContainerArchiveRequest,
+    ) -> impl Future<Output = Result<PutContainerArchiveReply, ApiError>> + Send {
         let _ = (context, request);
-        std::future::ready(Err(ApiError::not_implemented("ContainerPutArchive")))
+        std::future::ready(Err(ApiError::not_implemented("PutContainerArchive")))
     }
 
     /// Get information about files in a container
@@ -1067,14 +1071,16 @@ pub trait ContainerApi: Send + Sync + 'static {
     ///
     /// A response header `X-Docker-Container-Path-Stat` is return containing a base64 - encoded JSON object with some filesystem header information about the path.
     ///
+    /// This version's specification calls the operation `ContainerArchiveHead`; the name here is the one later versions use.
+    ///
     ///The default answers 501 Not Implemented.
-    fn container_archive_head(
+    fn container_archive_info(
         &self,
         context: &Context,
-        request: ContainerArchiveHeadRequest,
-    ) -> impl Future<Output = Result<ContainerArchiveHeadReply, ApiError>> + Send {
+        request: ContainerArchiveInfoRequest,
+    ) -> impl Future<Output = Result<ContainerArchiveInfoReply, ApiError>> + Send {
         let _ = (context, request);
-        std::future::ready(Err(ApiError::not_implemented("ContainerArchiveHead")))
+        std::future::ready(Err(ApiError::not_implemented("ContainerArchiveInfo")))
     }
 
     /// Delete stopped containers
@@ -3901,22 +3907,22 @@ fn handle_container_delete<S: ContainerApi>(
     })
 }
 
-/// The request of [`ContainerApi::container_get_archive`]: `GET /containers/{id}/archive`.
+/// The request of [`ContainerApi::container_archive`]: `GET /containers/{id}/archive`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ContainerGetArchiveRequest {
+pub struct ContainerArchiveRequest {
     /// ID or name of the container
     ///
     /// Path parameter `id`.
     pub id: String,
     /// The query and header parameters.
-    pub params: super::params::ContainerGetArchiveParams,
+    pub params: super::params::ContainerArchiveParams,
 }
 
-impl ContainerGetArchiveRequest {
+impl ContainerArchiveRequest {
     async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
-        Ok(ContainerGetArchiveRequest {
+        Ok(ContainerArchiveRequest {
             id: incoming.path("id")?,
-            params: super::params::ContainerGetArchiveParams {
+            params: super::params::ContainerArchiveParams {
                 path: incoming
                     .query()
                     .string("path")
@@ -3928,9 +3934,9 @@ impl ContainerGetArchiveRequest {
     }
 }
 
-/// The replies of [`ContainerApi::container_get_archive`], one per status the spec names; any other error is an `Err(ApiError)`.
+/// The replies of [`ContainerApi::container_archive`], one per status the spec names; any other error is an `Err(ApiError)`.
 #[allow(clippy::large_enum_variant)]
-pub enum ContainerGetArchiveReply {
+pub enum ContainerArchiveReply {
     /// no error
     ///
     /// Status 200.
@@ -3949,41 +3955,41 @@ pub enum ContainerGetArchiveReply {
     InternalServerError(super::models::ErrorResponse),
 }
 
-impl From<StreamBody> for ContainerGetArchiveReply {
+impl From<StreamBody> for ContainerArchiveReply {
     fn from(body: StreamBody) -> Self {
-        ContainerGetArchiveReply::Ok(body)
+        ContainerArchiveReply::Ok(body)
     }
 }
 
-impl ContainerGetArchiveReply {
+impl ContainerArchiveReply {
     fn into_response(self, incoming: &mut Incoming) -> Response {
         match self {
-            ContainerGetArchiveReply::Ok(body) => {
+            ContainerArchiveReply::Ok(body) => {
                 respond::stream(StatusCode::OK, body, incoming.context())
             }
-            ContainerGetArchiveReply::BadRequest(body) => {
+            ContainerArchiveReply::BadRequest(body) => {
                 respond::json(StatusCode::BAD_REQUEST, &body)
             }
-            ContainerGetArchiveReply::NotFound(body) => {
+            ContainerArchiveReply::NotFound(body) => {
                 respond::json(StatusCode::NOT_FOUND, &body)
             }
-            ContainerGetArchiveReply::InternalServerError(body) => {
+            ContainerArchiveReply::InternalServerError(body) => {
                 respond::json(StatusCode::INTERNAL_SERVER_ERROR, &body)
             }
         }
     }
 }
 
-fn handle_container_get_archive<S: ContainerApi>(
+fn handle_container_archive<S: ContainerApi>(
     service: Arc<S>,
     mut incoming: Incoming,
 ) -> BoxFuture<Response> {
     Box::pin(async move {
-        let request = match ContainerGetArchiveRequest::parse(&mut incoming).await {
+        let request = match ContainerArchiveRequest::parse(&mut incoming).await {
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let reply = service.container_get_archive(incoming.context(), request).await;
+        let reply = service.container_archive(incoming.context(), request).await;
         match reply {
             Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
@@ -3991,25 +3997,25 @@ fn handle_container_get_archive<S: ContainerApi>(
     })
 }
 
-/// The request of [`ContainerApi::container_put_archive`]: `PUT /containers/{id}/archive`.
-pub struct ContainerPutArchiveRequest {
+/// The request of [`ContainerApi::put_container_archive`]: `PUT /containers/{id}/archive`.
+pub struct PutContainerArchiveRequest {
     /// ID or name of the container
     ///
     /// Path parameter `id`.
     pub id: String,
     /// The query and header parameters.
-    pub params: super::params::ContainerPutArchiveParams,
+    pub params: super::params::PutContainerArchiveParams,
     /// The input stream must be a tar archive compressed with one of the following algorithms: identity (no compression), gzip, bzip2, xz.
     ///
     /// The request body.
     pub body: RequestBody,
 }
 
-impl ContainerPutArchiveRequest {
+impl PutContainerArchiveRequest {
     async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
-        Ok(ContainerPutArchiveRequest {
+        Ok(PutContainerArchiveRequest {
             id: incoming.path("id")?,
-            params: super::params::ContainerPutArchiveParams {
+            params: super::params::PutContainerArchiveParams {
                 path: incoming
                     .query()
                     .string("path")
@@ -4023,9 +4029,9 @@ impl ContainerPutArchiveRequest {
     }
 }
 
-/// The replies of [`ContainerApi::container_put_archive`], one per status the spec names; any other error is an `Err(ApiError)`.
+/// The replies of [`ContainerApi::put_container_archive`], one per status the spec names; any other error is an `Err(ApiError)`.
 #[allow(clippy::large_enum_variant)]
-pub enum ContainerPutArchiveReply {
+pub enum PutContainerArchiveReply {
     /// The content was extracted successfully
     ///
     /// Status 200.
@@ -4048,36 +4054,36 @@ pub enum ContainerPutArchiveReply {
     InternalServerError(super::models::ErrorResponse),
 }
 
-impl ContainerPutArchiveReply {
+impl PutContainerArchiveReply {
     fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
-            ContainerPutArchiveReply::Ok => respond::empty(StatusCode::OK),
-            ContainerPutArchiveReply::BadRequest(body) => {
+            PutContainerArchiveReply::Ok => respond::empty(StatusCode::OK),
+            PutContainerArchiveReply::BadRequest(body) => {
                 respond::json(StatusCode::BAD_REQUEST, &body)
             }
-            ContainerPutArchiveReply::Forbidden(body) => {
+            PutContainerArchiveReply::Forbidden(body) => {
                 respond::json(StatusCode::FORBIDDEN, &body)
             }
-            ContainerPutArchiveReply::NotFound(body) => {
+            PutContainerArchiveReply::NotFound(body) => {
                 respond::json(StatusCode::NOT_FOUND, &body)
             }
-            ContainerPutArchiveReply::InternalServerError(body) => {
+            PutContainerArchiveReply::InternalServerError(body) => {
                 respond::json(StatusCode::INTERNAL_SERVER_ERROR, &body)
             }
         }
     }
 }
 
-fn handle_container_put_archive<S: ContainerApi>(
+fn handle_put_container_archive<S: ContainerApi>(
     service: Arc<S>,
     mut incoming: Incoming,
 ) -> BoxFuture<Response> {
     Box::pin(async move {
-        let request = match ContainerPutArchiveRequest::parse(&mut incoming).await {
+        let request = match PutContainerArchiveRequest::parse(&mut incoming).await {
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let reply = service.container_put_archive(incoming.context(), request).await;
+        let reply = service.put_container_archive(incoming.context(), request).await;
         match reply {
             Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),
@@ -4085,22 +4091,22 @@ fn handle_container_put_archive<S: ContainerApi>(
     })
 }
 
-/// The request of [`ContainerApi::container_archive_head`]: `HEAD /containers/{id}/archive`.
+/// The request of [`ContainerApi::container_archive_info`]: `HEAD /containers/{id}/archive`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ContainerArchiveHeadRequest {
+pub struct ContainerArchiveInfoRequest {
     /// ID or name of the container
     ///
     /// Path parameter `id`.
     pub id: String,
     /// The query and header parameters.
-    pub params: super::params::ContainerArchiveHeadParams,
+    pub params: super::params::ContainerArchiveInfoParams,
 }
 
-impl ContainerArchiveHeadRequest {
+impl ContainerArchiveInfoRequest {
     async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
-        Ok(ContainerArchiveHeadRequest {
+        Ok(ContainerArchiveInfoRequest {
             id: incoming.path("id")?,
-            params: super::params::ContainerArchiveHeadParams {
+            params: super::params::ContainerArchiveInfoParams {
                 path: incoming
                     .query()
                     .string("path")
@@ -4112,9 +4118,9 @@ impl ContainerArchiveHeadRequest {
     }
 }
 
-/// The replies of [`ContainerApi::container_archive_head`], one per status the spec names; any other error is an `Err(ApiError)`.
+/// The replies of [`ContainerApi::container_archive_info`], one per status the spec names; any other error is an `Err(ApiError)`.
 #[allow(clippy::large_enum_variant)]
-pub enum ContainerArchiveHeadReply {
+pub enum ContainerArchiveInfoReply {
     /// no error
     ///
     /// Status 200.
@@ -4138,10 +4144,10 @@ pub enum ContainerArchiveHeadReply {
     InternalServerError(super::models::ErrorResponse),
 }
 
-impl ContainerArchiveHeadReply {
+impl ContainerArchiveInfoReply {
     fn into_response(self, _incoming: &mut Incoming) -> Response {
         match self {
-            ContainerArchiveHeadReply::Ok { x_docker_container_path_stat } => {
+            ContainerArchiveInfoReply::Ok { x_docker_container_path_stat } => {
                 let mut response = respond::empty(StatusCode::OK);
                 if let Some(value) = x_docker_container_path_stat {
                     response = respond::with_header(
@@ -4152,29 +4158,29 @@ impl ContainerArchiveHeadReply {
                 }
                 response
             }
-            ContainerArchiveHeadReply::BadRequest(body) => {
+            ContainerArchiveInfoReply::BadRequest(body) => {
                 respond::json(StatusCode::BAD_REQUEST, &body)
             }
-            ContainerArchiveHeadReply::NotFound(body) => {
+            ContainerArchiveInfoReply::NotFound(body) => {
                 respond::json(StatusCode::NOT_FOUND, &body)
             }
-            ContainerArchiveHeadReply::InternalServerError(body) => {
+            ContainerArchiveInfoReply::InternalServerError(body) => {
                 respond::json(StatusCode::INTERNAL_SERVER_ERROR, &body)
             }
         }
     }
 }
 
-fn handle_container_archive_head<S: ContainerApi>(
+fn handle_container_archive_info<S: ContainerApi>(
     service: Arc<S>,
     mut incoming: Incoming,
 ) -> BoxFuture<Response> {
     Box::pin(async move {
-        let request = match ContainerArchiveHeadRequest::parse(&mut incoming).await {
+        let request = match ContainerArchiveInfoRequest::parse(&mut incoming).await {
             Ok(request) => request,
             Err(error) => return error.into_response(),
         };
-        let reply = service.container_archive_head(incoming.context(), request).await;
+        let reply = service.container_archive_info(incoming.context(), request).await;
         match reply {
             Ok(reply) => reply.into_response(&mut incoming),
             Err(error) => error.into_response(),

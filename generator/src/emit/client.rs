@@ -6,7 +6,7 @@ use quote::{format_ident, quote};
 
 use super::docs;
 use super::models::{availability, ident, NamedPath, TypeRenderer};
-use super::operation::{self, status_variant_name};
+use super::operation::{self, renamed_note, status_variant_name};
 use super::params::{non_path_params, params_struct_name, path_params};
 use crate::ir::history::operation_key;
 use crate::ir::naming::field_name;
@@ -142,7 +142,7 @@ fn outcome(r: &TypeRenderer<'_>, op: &Operation) -> Outcome {
     if successes.len() > 1
         && successes.iter().all(|resp| matches!(resp.content, ContentKind::Empty | ContentKind::Json | ContentKind::Text))
     {
-        let name = format_ident!("{}Outcome", crate::ir::naming::type_name(std::slice::from_ref(&op.id)));
+        let name = format_ident!("{}Outcome", crate::ir::naming::type_name(std::slice::from_ref(&op.name)));
         let outcome = &name;
         let variants = successes
             .iter()
@@ -199,7 +199,7 @@ fn outcome(r: &TypeRenderer<'_>, op: &Operation) -> Outcome {
 }
 
 fn operation(history: &History, r: &TypeRenderer<'_>, op: &Operation) -> (TokenStream, Option<TokenStream>) {
-    let method_name = ident(&field_name(&op.id));
+    let method_name = ident(&field_name(&op.name));
     let http_method = format_ident!("{}", op.method.as_str());
     let path_params = path_params(op);
     let other_params = non_path_params(op);
@@ -267,7 +267,7 @@ fn operation(history: &History, r: &TypeRenderer<'_>, op: &Operation) -> (TokenS
             });
             let doc = docs::outer(&format!(
                 "The answers of [`Client::{}`] that are not errors, one per status the spec names.",
-                field_name(&op.id)
+                field_name(&op.name)
             ));
             extra = Some(quote! {
                 #doc
@@ -290,8 +290,13 @@ fn operation(history: &History, r: &TypeRenderer<'_>, op: &Operation) -> (TokenS
     let versions = history.operations.get(&operation_key(op)).map(|h| h.versions);
     let since = versions.and_then(|v| availability(v, history.covered()));
     let signature = format!("`{} {}`", op.method.as_str(), op.path);
-    let doc =
-        docs::outer(&docs::paragraphs([op.summary.as_deref(), Some(signature.as_str()), op.description.as_deref(), since.as_deref()]));
+    let doc = docs::outer(&docs::paragraphs([
+        op.summary.as_deref(),
+        Some(signature.as_str()),
+        op.description.as_deref(),
+        since.as_deref(),
+        renamed_note(op).as_deref(),
+    ]));
     let deprecated = op.deprecated.then(|| quote!(#[deprecated]));
     let mut_request = (!other_params.is_empty()).then(|| quote!(mut));
     let path = if fmt_args.is_empty() { quote!(#fmt) } else { quote!(format!(#fmt, #(#fmt_args),*)) };

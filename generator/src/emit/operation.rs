@@ -1,6 +1,6 @@
 //! Pieces both the client and the server emitters need for an operation: the name of a
-//! status (reply variants, outcome enums, `StatusCode` constants) and the runtime imports a
-//! generated module actually uses.
+//! status (reply variants, outcome enums, `StatusCode` constants), the note on a renamed
+//! operation and the runtime imports a generated module actually uses.
 
 use std::collections::BTreeSet;
 
@@ -9,6 +9,7 @@ use proc_macro2::{TokenStream, TokenTree};
 use quote::{format_ident, quote};
 
 use super::models::ident;
+use crate::ir::Operation;
 
 /// The variant name of a status code, after its reason phrase (`NotModified` for 304).
 pub fn status_variant_name(code: u16) -> String {
@@ -34,6 +35,12 @@ pub fn status_variant_name(code: u16) -> String {
         503 => "ServiceUnavailable".into(),
         other => format!("Status{other}"),
     }
+}
+
+/// Said in the rustdoc of an operation whose Rust name is not this version's `operationId`.
+pub fn renamed_note(op: &Operation) -> Option<String> {
+    (op.name != op.id)
+        .then(|| format!("This version's specification calls the operation `{}`; the name here is the one later versions use.", op.id))
 }
 
 /// The `StatusCode` constant of a status: the reason phrase in `http`'s spelling

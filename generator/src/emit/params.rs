@@ -13,7 +13,7 @@ use crate::ir::{History, Operation, ParamLocation, Parameter, Scalar, TypeExpr};
 
 /// The name of an operation's parameter struct: `ContainerListParams`.
 pub fn params_struct_name(op: &Operation) -> proc_macro2::Ident {
-    format_ident!("{}Params", crate::ir::naming::type_name(std::slice::from_ref(&op.id)))
+    format_ident!("{}Params", crate::ir::naming::type_name(std::slice::from_ref(&op.name)))
 }
 
 /// The query and header parameters of `op`, in spec order.
@@ -46,7 +46,11 @@ pub fn version_params(history: &History, spec_index: usize) -> TokenStream {
     let spec = &history.specs[spec_index];
     let r = TypeRenderer { history, spec_index, named: NamedPath::VersionModels, uses_map: std::cell::Cell::new(false) };
     let structs: Vec<TokenStream> = spec.operations.iter().filter_map(|op| params_struct(&r, op)).collect();
-    let map_use = r.uses_map.get().then(|| quote!(use std::collections::HashMap;));
+    let map_use = r.uses_map.get().then(|| {
+        quote!(
+            use std::collections::HashMap;
+        )
+    });
     let header = docs::inner(&format!(
         "The query and header parameters of each operation of Engine API v{}, one struct per operation (`ContainerListParams` for `ContainerList`). The client sends them and the server parses them into the same structs. Every optional parameter is an `Option`; `Default` leaves them all unset, so the engine's defaults apply.",
         spec.version
@@ -68,9 +72,7 @@ fn params_struct(r: &TypeRenderer<'_>, op: &Operation) -> Option<TokenStream> {
     let op_history = r.history.operations.get(&operation_key(op));
     let fields = params.iter().map(|p| {
         // Said only where the parameter's versions differ from its operation's.
-        let since = op_history.and_then(|h| {
-            h.parameters.get(&parameter_key(p)).and_then(|versions| availability(*versions, h.versions))
-        });
+        let since = op_history.and_then(|h| h.parameters.get(&parameter_key(p)).and_then(|versions| availability(*versions, h.versions)));
         let field = ident(&p.name);
         let ty = param_type(r, p);
         let ty = if p.required { ty } else { quote!(Option<#ty>) };
@@ -85,7 +87,7 @@ fn params_struct(r: &TypeRenderer<'_>, op: &Operation) -> Option<TokenStream> {
         op.method.as_str(),
         op.path,
         op.id,
-        field_name(&op.id)
+        field_name(&op.name)
     ));
     Some(quote! {
         #doc

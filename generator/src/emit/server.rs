@@ -10,7 +10,7 @@ use quote::{format_ident, quote};
 
 use super::docs;
 use super::models::{availability, ident, NamedPath, TypeRenderer};
-use super::operation::{self, status_const, status_variant_name};
+use super::operation::{self, renamed_note, status_const, status_variant_name};
 use super::params::{is_filters, non_path_params, params_struct_name, path_params};
 use crate::ir::history::operation_key;
 use crate::ir::naming::{field_name, type_name};
@@ -131,12 +131,12 @@ struct OperationParts {
 }
 
 fn operation(history: &History, r: &TypeRenderer<'_>, op: &Operation, trait_name: &proc_macro2::Ident) -> OperationParts {
-    let base = type_name(std::slice::from_ref(&op.id));
+    let base = type_name(std::slice::from_ref(&op.name));
     let request_name = format_ident!("{base}Request");
     let reply_name = format_ident!("{base}Reply");
-    let method_name = ident(&field_name(&op.id));
-    let handler_name = format_ident!("handle_{}", field_name(&op.id).trim_start_matches("r#"));
-    let op_id = &op.id;
+    let method_name = ident(&field_name(&op.name));
+    let handler_name = format_ident!("handle_{}", field_name(&op.name).trim_start_matches("r#"));
+    let op_id = &op.name;
     let http_method = format_ident!("{}", op.method.as_str());
     let path = &op.path;
     let signature = format!("`{} {}`", op.method.as_str(), op.path);
@@ -186,7 +186,7 @@ fn operation(history: &History, r: &TypeRenderer<'_>, op: &Operation, trait_name
             }
         }
     }
-    let request_doc = docs::outer(&format!("The request of [`{trait_name}::{}`]: {signature}.", field_name(&op.id)));
+    let request_doc = docs::outer(&format!("The request of [`{trait_name}::{}`]: {signature}.", field_name(&op.name)));
     let request_derive = if streaming_request { quote!() } else { quote!(#[derive(Debug, Clone, PartialEq)]) };
     let unused_incoming = parse.is_empty().then(|| quote!(let _ = incoming;));
 
@@ -262,7 +262,7 @@ fn operation(history: &History, r: &TypeRenderer<'_>, op: &Operation, trait_name
     }
     let reply_doc = docs::outer(&format!(
         "The replies of [`{trait_name}::{}`], one per status the spec names; any other error is an `Err(ApiError)`.",
-        field_name(&op.id)
+        field_name(&op.name)
     ));
     let uses_incoming = arms.iter().any(|a| a.to_string().contains("incoming"));
     let incoming_param = if uses_incoming { quote!(incoming: &mut Incoming) } else { quote!(_incoming: &mut Incoming) };
@@ -302,8 +302,13 @@ fn operation(history: &History, r: &TypeRenderer<'_>, op: &Operation, trait_name
     // The trait method, with the operation's docs and availability.
     let versions = history.operations.get(&operation_key(op)).map(|h| h.versions);
     let since = versions.and_then(|v| availability(v, history.covered()));
-    let doc =
-        docs::outer(&docs::paragraphs([op.summary.as_deref(), Some(signature.as_str()), op.description.as_deref(), since.as_deref()]));
+    let doc = docs::outer(&docs::paragraphs([
+        op.summary.as_deref(),
+        Some(signature.as_str()),
+        op.description.as_deref(),
+        since.as_deref(),
+        renamed_note(op).as_deref(),
+    ]));
     let deprecated = op.deprecated.then(|| quote!(#[deprecated]));
     let is_ping = op.id == "SystemPing" || op.id == "SystemPingHead";
     let default_body = match (&default_success, is_ping) {

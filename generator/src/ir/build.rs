@@ -526,7 +526,9 @@ impl Builder<'_> {
                     Some(k) => self.content_kind_of(k, &b_ptr),
                     None => infer_content(&media_types, ty.as_ref(), false),
                 };
-                let ty = ty.filter(|_| matches!(content, ContentKind::Json | ContentKind::DeferredJson | ContentKind::JsonLines | ContentKind::JsonProgress));
+                let ty = ty.filter(|_| {
+                    matches!(content, ContentKind::Json | ContentKind::DeferredJson | ContentKind::JsonLines | ContentKind::JsonProgress)
+                });
                 Some(RequestBody {
                     name: body.extensions.get("x-body-name").and_then(Value::as_str).map(str::to_owned),
                     description: body.description.clone(),
@@ -558,8 +560,17 @@ impl Builder<'_> {
         }
         responses.sort_by_key(|r| r.status);
 
+        let name = match op.extensions.get("x-rust-name") {
+            None => id.to_string(),
+            Some(Value::String(name)) => name.clone(),
+            Some(other) => {
+                self.error(&format!("{ptr}/x-rust-name"), format!("`x-rust-name` must be a string, not {other}"));
+                id.to_string()
+            }
+        };
         Operation {
             id: id.to_string(),
+            name,
             method,
             path: path.to_string(),
             tag: op.tags.first().cloned(),

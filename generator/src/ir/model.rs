@@ -173,6 +173,10 @@ impl Method {
 pub struct Operation {
     /// `operationId`, e.g. `ContainerList`.
     pub id: String,
+    /// What the Rust code calls it (methods, parameter and reply types): an `x-rust-name`
+    /// annotation where upstream renamed an operation, so one name holds across versions;
+    /// otherwise `id`.
+    pub name: String,
     pub method: Method,
     /// Path template as in the spec, e.g. `/containers/{id}/json`.
     pub path: String,
