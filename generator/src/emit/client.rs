@@ -5,10 +5,9 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::docs;
-use super::models::{availability, ident, NamedPath, TypeRenderer};
-use super::operation::{self, renamed_note, status_variant_name};
+use super::models::{ident, NamedPath, TypeRenderer};
+use super::operation::{self, status_variant_name};
 use super::params::{non_path_params, params_struct_name, path_params};
-use crate::ir::history::operation_key;
 use crate::ir::naming::field_name;
 use crate::ir::{ContentKind, History, Operation, ParamLocation, Parameter, Response, Status, TypeExpr};
 
@@ -287,16 +286,7 @@ fn operation(history: &History, r: &TypeRenderer<'_>, op: &Operation) -> (TokenS
         }
     };
 
-    let versions = history.operations.get(&operation_key(op)).map(|h| h.versions);
-    let since = versions.and_then(|v| availability(v, history.covered()));
-    let signature = format!("`{} {}`", op.method.as_str(), op.path);
-    let doc = docs::outer(&docs::paragraphs([
-        op.summary.as_deref(),
-        Some(signature.as_str()),
-        op.description.as_deref(),
-        since.as_deref(),
-        renamed_note(op).as_deref(),
-    ]));
+    let doc = operation::method_doc(op, history);
     let deprecated = op.deprecated.then(|| quote!(#[deprecated]));
     let mut_request = (!other_params.is_empty()).then(|| quote!(mut));
     let path = if fmt_args.is_empty() { quote!(#fmt) } else { quote!(format!(#fmt, #(#fmt_args),*)) };

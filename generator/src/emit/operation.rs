@@ -1,6 +1,6 @@
 //! Pieces both the client and the server emitters need for an operation: the name of a
-//! status (reply variants, outcome enums, `StatusCode` constants), the note on a renamed
-//! operation and the runtime imports a generated module actually uses.
+//! status (reply variants, outcome enums, `StatusCode` constants), the rustdoc of its
+//! methods and the runtime imports a generated module actually uses.
 
 use std::collections::BTreeSet;
 
@@ -8,8 +8,10 @@ use heck::ToShoutySnakeCase;
 use proc_macro2::{TokenStream, TokenTree};
 use quote::{format_ident, quote};
 
-use super::models::ident;
-use crate::ir::Operation;
+use super::docs;
+use super::models::{availability, ident};
+use crate::ir::history::operation_key;
+use crate::ir::{History, Operation};
 
 /// The variant name of a status code, after its reason phrase (`NotModified` for 304).
 pub fn status_variant_name(code: u16) -> String {
@@ -35,6 +37,26 @@ pub fn status_variant_name(code: u16) -> String {
         503 => "ServiceUnavailable".into(),
         other => format!("Status{other}"),
     }
+}
+
+/// How the docs name an operation: `` `GET /containers/json` ``.
+pub fn signature(op: &Operation) -> String {
+    format!("`{} {}`", op.method.as_str(), op.path)
+}
+
+/// The rustdoc of an operation's client method and server trait method: summary,
+/// signature, description, the versions that have it, and what a renamed one is called in
+/// this version's spec.
+pub fn method_doc(op: &Operation, history: &History) -> TokenStream {
+    let versions = history.operations.get(&operation_key(op)).map(|h| h.versions);
+    let since = versions.and_then(|v| availability(v, history.covered()));
+    docs::outer(&docs::paragraphs([
+        op.summary.as_deref(),
+        Some(signature(op).as_str()),
+        op.description.as_deref(),
+        since.as_deref(),
+        renamed_note(op).as_deref(),
+    ]))
 }
 
 /// Said in the rustdoc of an operation whose Rust name is not this version's `operationId`.

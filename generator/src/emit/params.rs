@@ -83,9 +83,8 @@ fn params_struct(r: &TypeRenderer<'_>, op: &Operation) -> Option<TokenStream> {
         quote! { #doc pub #field: #ty, }
     });
     let doc = docs::outer(&format!(
-        "Query and header parameters of `{} {}` ({}): `Client::{}` sends them, the server trait method receives them.",
-        op.method.as_str(),
-        op.path,
+        "Query and header parameters of {} ({}): `Client::{}` sends them, the server trait method receives them.",
+        super::operation::signature(op),
         op.id,
         field_name(&op.name)
     ));

@@ -9,10 +9,9 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::docs;
-use super::models::{availability, ident, NamedPath, TypeRenderer};
-use super::operation::{self, renamed_note, status_const, status_variant_name};
+use super::models::{ident, NamedPath, TypeRenderer};
+use super::operation::{self, status_const, status_variant_name};
 use super::params::{is_filters, non_path_params, params_struct_name, path_params};
-use crate::ir::history::operation_key;
 use crate::ir::naming::{field_name, type_name};
 use crate::ir::{ContentKind, History, Operation, ParamLocation, Parameter, Response, Scalar, Status, TypeExpr, TypeKind};
 
@@ -139,7 +138,7 @@ fn operation(history: &History, r: &TypeRenderer<'_>, op: &Operation, trait_name
     let op_id = &op.name;
     let http_method = format_ident!("{}", op.method.as_str());
     let path = &op.path;
-    let signature = format!("`{} {}`", op.method.as_str(), op.path);
+    let signature = operation::signature(op);
 
     // The request struct and how the handler fills it.
     let mut fields = Vec::new();
@@ -300,15 +299,7 @@ fn operation(history: &History, r: &TypeRenderer<'_>, op: &Operation, trait_name
     };
 
     // The trait method, with the operation's docs and availability.
-    let versions = history.operations.get(&operation_key(op)).map(|h| h.versions);
-    let since = versions.and_then(|v| availability(v, history.covered()));
-    let doc = docs::outer(&docs::paragraphs([
-        op.summary.as_deref(),
-        Some(signature.as_str()),
-        op.description.as_deref(),
-        since.as_deref(),
-        renamed_note(op).as_deref(),
-    ]));
+    let doc = operation::method_doc(op, history);
     let deprecated = op.deprecated.then(|| quote!(#[deprecated]));
     let is_ping = op.id == "SystemPing" || op.id == "SystemPingHead";
     let default_body = match (&default_success, is_ping) {
