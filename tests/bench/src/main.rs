@@ -203,44 +203,9 @@ async fn measure(args: &Args, peers: &Peers, created: &mut Vec<String>) -> Resul
             .into(),
     );
 
-    eprintln!("GET /_ping, {n} sequential requests");
-    let row = bench(
-        args.runs,
-        true,
-        &[
-            Some(&|| async { ping_ours(&peers.ours, n).await }.boxed()),
-            Some(&|| async { ping_bollard(&peers.bollard, n).await }.boxed()),
-            curl_job(peers, &|| async { curl_requests(peers, "/_ping", n, false).await }.boxed()),
-        ],
-    )
-    .await?;
-    requests.rows.push(Row::requests(format!("`GET /_ping`, {n} sequential"), n, row));
-
-    let per_task = n / TASKS;
-    eprintln!("GET /_ping, {TASKS} tasks × {per_task} requests");
-    let row = bench(
-        args.runs,
-        true,
-        &[
-            Some(&|| {
-                concurrent(|| {
-                    let client = peers.ours.clone();
-                    async move { ping_ours(&client, per_task).await }
-                })
-                .boxed()
-            }),
-            Some(&|| {
-                concurrent(|| {
-                    let docker = peers.bollard.clone();
-                    async move { ping_bollard(&docker, per_task).await }
-                })
-                .boxed()
-            }),
-            curl_job(peers, &|| async { curl_requests(peers, "/_ping", per_task * TASKS, true).await }.boxed()),
-        ],
-    )
-    .await?;
-    requests.rows.push(Row::requests(format!("`GET /_ping`, {TASKS} tasks × {per_task}"), per_task * TASKS, row));
+    let ours = |client: Client, n| async move { ping_ours(&client, n).await }.boxed();
+    let bollard = |docker: Docker, n| async move { ping_bollard(&docker, n).await }.boxed();
+    requests.rows.extend(rate_rows(args, peers, "/_ping", "", n, ours, bollard).await?);
 
     eprintln!("creating {} containers", args.containers);
     for i in 0..args.containers {
@@ -248,48 +213,11 @@ async fn measure(args: &Args, peers: &Peers, created: &mut Vec<String>) -> Resul
         created.push(id);
     }
     let listed = peers.ours.container_list(&ContainerListParams { all: Some(true), ..Default::default() }).await?.len();
-    let list_n = (n / 4).max(1);
-    eprintln!("GET /containers/json?all=1 ({listed} containers), {list_n} sequential requests");
-    let row = bench(
-        args.runs,
-        true,
-        &[
-            Some(&|| async { list_ours(&peers.ours, list_n, args.containers).await }.boxed()),
-            Some(&|| async { list_bollard(&peers.bollard, list_n, args.containers).await }.boxed()),
-            curl_job(peers, &|| async { curl_requests(peers, "/containers/json?all=1", list_n, false).await }.boxed()),
-        ],
-    )
-    .await?;
-    let label = format!("`GET /containers/json?all=1` ({listed} containers, decoded), {list_n} sequential");
-    requests.rows.push(Row::requests(label, list_n, row));
-
-    let list_per_task = (list_n / TASKS).max(1);
     let expected = args.containers;
-    eprintln!("GET /containers/json?all=1, {TASKS} tasks × {list_per_task} requests");
-    let row = bench(
-        args.runs,
-        true,
-        &[
-            Some(&|| {
-                concurrent(|| {
-                    let client = peers.ours.clone();
-                    async move { list_ours(&client, list_per_task, expected).await }
-                })
-                .boxed()
-            }),
-            Some(&|| {
-                concurrent(|| {
-                    let docker = peers.bollard.clone();
-                    async move { list_bollard(&docker, list_per_task, expected).await }
-                })
-                .boxed()
-            }),
-            curl_job(peers, &|| async { curl_requests(peers, "/containers/json?all=1", list_per_task * TASKS, true).await }.boxed()),
-        ],
-    )
-    .await?;
-    let label = format!("`GET /containers/json?all=1` ({listed} containers, decoded), {TASKS} tasks × {list_per_task}");
-    requests.rows.push(Row::requests(label, list_per_task * TASKS, row));
+    let ours = move |client: Client, n| async move { list_ours(&client, n, expected).await }.boxed();
+    let bollard = move |docker: Docker, n| async move { list_bollard(&docker, n, expected).await }.boxed();
+    let label = format!(" ({listed} containers, decoded)");
+    requests.rows.extend(rate_rows(args, peers, "/containers/json?all=1", &label, (n / 4).max(1), ours, bollard).await?);
 
     let total = args.log_mb * 1024 * 1024;
     eprintln!("log container writing {} MiB", args.log_mb);
@@ -534,6 +462,43 @@ async fn ping_bollard(docker: &Docker, n: usize) -> Result<Outcome> {
         }
     }
     Ok(timed(start.elapsed()))
+}
+
+/// The request rate of `GET path` by each contender: `n` requests one after the other,
+/// then about as many spread over `TASKS` tasks. `ours` and `bollard` send `n` requests on
+/// the client given; `label` follows the path in the rows' labels.
+async fn rate_rows<O, B>(args: &Args, peers: &Peers, path: &str, label: &str, n: usize, ours: O, bollard: B) -> Result<[Row; 2]>
+where
+    O: Fn(Client, usize) -> BoxFuture<'static, Result<Outcome>> + Sync,
+    B: Fn(Docker, usize) -> BoxFuture<'static, Result<Outcome>> + Sync,
+{
+    eprintln!("GET {path}, {n} sequential requests");
+    let sequential = bench(
+        args.runs,
+        true,
+        &[
+            Some(&|| ours(peers.ours.clone(), n)),
+            Some(&|| bollard(peers.bollard.clone(), n)),
+            curl_job(peers, &|| curl_requests(peers, path, n, false).boxed()),
+        ],
+    )
+    .await?;
+    let per_task = (n / TASKS).max(1);
+    eprintln!("GET {path}, {TASKS} tasks × {per_task} requests");
+    let spread = bench(
+        args.runs,
+        true,
+        &[
+            Some(&|| concurrent(|| ours(peers.ours.clone(), per_task)).boxed()),
+            Some(&|| concurrent(|| bollard(peers.bollard.clone(), per_task)).boxed()),
+            curl_job(peers, &|| curl_requests(peers, path, per_task * TASKS, true).boxed()),
+        ],
+    )
+    .await?;
+    Ok([
+        Row::requests(format!("`GET {path}`{label}, {n} sequential"), n, sequential),
+        Row::requests(format!("`GET {path}`{label}, {TASKS} tasks × {per_task}"), per_task * TASKS, spread),
+    ])
 }
 
 /// `TASKS` tokio tasks running `job()` at once on the runtime's workers; the wall time of
