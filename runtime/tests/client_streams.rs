@@ -4,7 +4,6 @@
 //! bytes that arrive with the 101 head, half-closing stdin, and head timeouts that spare
 //! the body.
 
-use std::collections::HashMap;
 use std::io::Cursor;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -17,7 +16,7 @@ use moby_api_runtime::client::{
     JsonLinesOutput, LogOutput, Method, PathStat, ProgressOutput, Request, Transport, TtySource,
 };
 use moby_api_runtime::stream::{Framing, LogChunk, StdStream, StreamError};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 
 const MAX: ApiVersion = ApiVersion::new(1, 49);
@@ -26,19 +25,8 @@ const PATIENCE: Duration = Duration::from_secs(10);
 
 // --- the fake daemon -------------------------------------------------------------------------
 
-#[derive(Clone, Debug)]
-struct Seen {
-    method: String,
-    target: String,
-    headers: HashMap<String, String>,
-    body: Vec<u8>,
-}
-
-impl Seen {
-    fn path(&self) -> &str {
-        self.target.split('?').next().unwrap_or("")
-    }
-}
+mod fake_daemon;
+use fake_daemon::{read_request, write_chunked, write_full, Seen};
 
 enum Reply {
     /// A complete response with a Content-Length; the connection stays open.
@@ -110,63 +98,13 @@ impl FakeDaemon {
     }
 }
 
-async fn read_request(stream: &mut BufReader<UnixStream>) -> Option<Seen> {
-    let mut line = String::new();
-    if stream.read_line(&mut line).await.ok()? == 0 {
-        return None;
-    }
-    let mut parts = line.split_whitespace();
-    let (method, target) = (parts.next()?.to_owned(), parts.next()?.to_owned());
-    let mut headers = HashMap::new();
-    loop {
-        let mut h = String::new();
-        if stream.read_line(&mut h).await.ok()? == 0 {
-            return None;
-        }
-        let h = h.trim_end();
-        if h.is_empty() {
-            break;
-        }
-        let (k, v) = h.split_once(':')?;
-        headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
-    }
-    let mut body = Vec::new();
-    if headers.get("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
-        loop {
-            let mut size = String::new();
-            stream.read_line(&mut size).await.ok()?;
-            let size = usize::from_str_radix(size.trim(), 16).ok()?;
-            let mut chunk = vec![0; size + 2];
-            stream.read_exact(&mut chunk).await.ok()?;
-            if size == 0 {
-                break;
-            }
-            body.extend_from_slice(&chunk[..size]);
-        }
-    } else {
-        let length = headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0usize);
-        body.resize(length, 0);
-        stream.read_exact(&mut body).await.ok()?;
-    }
-    Some(Seen { method, target, headers, body })
-}
-
 async fn serve(stream: UnixStream, handler: Arc<dyn Fn(&Seen) -> Reply + Send + Sync>, seen: Arc<Mutex<Vec<Seen>>>) {
     let mut stream = BufReader::new(stream);
     while let Some(request) = read_request(&mut stream).await {
         seen.lock().unwrap().push(request.clone());
         match handler(&request) {
             Reply::Full { status, headers, body } => {
-                let mut out = format!("HTTP/1.1 {status} X\r\nContent-Length: {}\r\n", body.len());
-                for (k, v) in headers {
-                    out.push_str(&format!("{k}: {v}\r\n"));
-                }
-                out.push_str("\r\n");
-                let mut out = out.into_bytes();
-                if request.method != "HEAD" {
-                    out.extend_from_slice(&body);
-                }
-                if stream.write_all(&out).await.is_err() {
+                if !write_full(&mut stream, &request, status, headers, &body).await {
                     return;
                 }
             }
@@ -178,24 +116,7 @@ async fn serve(stream: UnixStream, handler: Arc<dyn Fn(&Seen) -> Reply + Send + 
                 return;
             }
             Reply::Chunked { headers, chunks, gap } => {
-                let mut head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n".to_owned();
-                for (k, v) in headers {
-                    head.push_str(&format!("{k}: {v}\r\n"));
-                }
-                head.push_str("\r\n");
-                if stream.write_all(head.as_bytes()).await.is_err() {
-                    return;
-                }
-                for chunk in chunks {
-                    tokio::time::sleep(gap).await;
-                    let mut out = format!("{:x}\r\n", chunk.len()).into_bytes();
-                    out.extend_from_slice(&chunk);
-                    out.extend_from_slice(b"\r\n");
-                    if stream.write_all(&out).await.is_err() {
-                        return;
-                    }
-                }
-                if stream.write_all(b"0\r\n\r\n").await.is_err() {
+                if !write_chunked(&mut stream, 200, headers, chunks, gap).await {
                     return;
                 }
             }

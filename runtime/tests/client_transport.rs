@@ -17,26 +17,15 @@ use moby_api_runtime::client::{
     ApiVersion, ApiVersionPolicy, Endpoint, Error, Host, Method, RegistryAuth, Request, TlsSettings, Transport, TtySource, MAX_ERROR_BODY,
 };
 use moby_api_runtime::stream::StdStream;
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncRead, AsyncWrite, BufReader};
 use tokio::net::{TcpListener, UnixListener};
 
 const MAX: ApiVersion = ApiVersion::new(1, 49);
 
 // --- the fake daemon -------------------------------------------------------------------------
 
-#[derive(Clone, Debug)]
-struct Seen {
-    method: String,
-    target: String,
-    headers: HashMap<String, String>,
-    body: Vec<u8>,
-}
-
-impl Seen {
-    fn path(&self) -> &str {
-        self.target.split('?').next().unwrap_or("")
-    }
-}
+mod fake_daemon;
+use fake_daemon::{read_request, write_chunked, write_full, Seen};
 
 #[derive(Clone)]
 enum Reply {
@@ -161,78 +150,20 @@ impl FakeDaemon {
 
 async fn serve<S: AsyncRead + AsyncWrite + Unpin>(stream: S, handler: Handler, log: Arc<Log>) {
     let mut stream = BufReader::new(stream);
-    loop {
-        let mut line = String::new();
-        if stream.read_line(&mut line).await.unwrap_or(0) == 0 {
-            return;
-        }
-        let mut parts = line.split_whitespace();
-        let (method, target) = (parts.next().unwrap_or("").to_owned(), parts.next().unwrap_or("").to_owned());
-        let mut headers = HashMap::new();
-        loop {
-            let mut h = String::new();
-            if stream.read_line(&mut h).await.unwrap_or(0) == 0 {
-                return;
-            }
-            let h = h.trim_end();
-            if h.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = h.split_once(':') {
-                headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
-            }
-        }
-        let length = headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0usize);
-        let mut body = vec![0; length];
-        if stream.read_exact(&mut body).await.is_err() {
-            return;
-        }
-        let seen = Seen { method, target, headers, body };
+    while let Some(seen) = read_request(&mut stream).await {
         log.requests.lock().unwrap().push(seen.clone());
         let mut reply = handler(&seen);
         if let Reply::DelayHead(delay, inner) = reply {
             tokio::time::sleep(delay).await;
             reply = *inner;
         }
-        let head_only = seen.method == "HEAD";
         let ok = match reply {
             Reply::Hangup => return,
             Reply::DelayHead(..) => unreachable!("one level of delay"),
-            Reply::Full { status, headers, body } => {
-                let mut out = format!("HTTP/1.1 {status} X\r\nContent-Length: {}\r\n", body.len());
-                for (k, v) in headers {
-                    out.push_str(&format!("{k}: {v}\r\n"));
-                }
-                out.push_str("\r\n");
-                let mut out = out.into_bytes();
-                if !head_only {
-                    out.extend_from_slice(&body);
-                }
-                stream.write_all(&out).await.is_ok()
-            }
-            Reply::Chunked { status, headers, chunks, gap } => {
-                let mut out = format!("HTTP/1.1 {status} X\r\nTransfer-Encoding: chunked\r\n");
-                for (k, v) in headers {
-                    out.push_str(&format!("{k}: {v}\r\n"));
-                }
-                out.push_str("\r\n");
-                let mut ok = stream.write_all(out.as_bytes()).await.is_ok() && stream.flush().await.is_ok();
-                for chunk in chunks {
-                    if !gap.is_zero() {
-                        tokio::time::sleep(gap).await;
-                    }
-                    let mut framed = format!("{:x}\r\n", chunk.len()).into_bytes();
-                    framed.extend_from_slice(&chunk);
-                    framed.extend_from_slice(b"\r\n");
-                    ok = ok && stream.write_all(&framed).await.is_ok() && stream.flush().await.is_ok();
-                    if !ok {
-                        break;
-                    }
-                }
-                ok && stream.write_all(b"0\r\n\r\n").await.is_ok()
-            }
+            Reply::Full { status, headers, body } => write_full(&mut stream, &seen, status, headers, &body).await,
+            Reply::Chunked { status, headers, chunks, gap } => write_chunked(&mut stream, status, headers, chunks, gap).await,
         };
-        if !ok || stream.flush().await.is_err() {
+        if !ok {
             return;
         }
     }
