@@ -6,15 +6,13 @@ use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use futures_core::{FusedStream, Stream};
 use futures_util::TryStreamExt as _;
 use reqwest::header::{HeaderValue, CONNECTION, CONTENT_TYPE, UPGRADE};
 use reqwest::StatusCode;
 use tokio::io::{AsyncWrite, WriteHalf};
 
-use super::streams::{BodyStream, BoxError, TtySource};
+use super::streams::{BodyStream, BoxError, LogOutput, TtySource};
 use super::{Error, Request, Transport};
-use crate::stream::{Framing, LogChunk, LogStream, StreamError};
 
 /// How much one read of the hijacked connection takes: the daemon's own copy buffer.
 const READ_CHUNK: usize = 32 * 1024;
@@ -52,7 +50,7 @@ impl Transport {
         let (read, write) = tokio::io::split(upgraded);
         let output: BodyStream =
             Box::pin(tokio_util::io::ReaderStream::with_capacity(read, READ_CHUNK).map_err(|e| -> BoxError { Box::new(e) }));
-        Ok(Hijacked { output: HijackOutput { inner: LogStream::new(output, framing) }, input: HijackInput { inner: write } })
+        Ok(Hijacked { output: LogOutput::new(output, framing), input: HijackInput { inner: write } })
     }
 }
 
@@ -88,41 +86,10 @@ impl Hijacked {
 /// of [`Transport::upgrade`] (for attach written raw: an [`Error::UnexpectedResponse`]
 /// with the message as body); an exec that fails after the upgrade writes its error as
 /// text on stdout, as the daemon does.
-pub struct HijackOutput {
-    inner: LogStream<BodyStream>,
-}
-
-impl HijackOutput {
-    /// Whether the output is framed or raw, as settled during the handshake.
-    pub fn framing(&self) -> Framing {
-        self.inner.framing()
-    }
-
-    /// Replaces the largest frame accepted (see [`crate::stream::DEFAULT_MAX_FRAME_LEN`]).
-    pub fn with_max_frame_len(self, limit: usize) -> HijackOutput {
-        HijackOutput { inner: self.inner.with_max_frame_len(limit) }
-    }
-}
-
-impl Stream for HijackOutput {
-    type Item = Result<LogChunk, StreamError>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        Pin::new(&mut self.inner).poll_next(cx)
-    }
-}
-
-impl FusedStream for HijackOutput {
-    fn is_terminated(&self) -> bool {
-        self.inner.is_terminated()
-    }
-}
-
-impl fmt::Debug for HijackOutput {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("HijackOutput").field("framing", &self.framing()).field("terminated", &self.is_terminated()).finish()
-    }
-}
+///
+/// The same stream as a logs body's: one type, so code that reads container output takes
+/// either.
+pub type HijackOutput = LogOutput;
 
 /// The stdin of a hijacked connection.
 ///

@@ -154,7 +154,7 @@ impl Transport {
         let before = self.framing_before(&tty, version).await?;
         let response = self.send_at(request.own_connection(), version).await?;
         let framing = self.framing_after(response.headers(), version, before, &tty).await?;
-        Ok(LogOutput { inner: LogStream::new(body_stream(response), framing) })
+        Ok(LogOutput::new(body_stream(response), framing))
     }
 
     /// Sends a request whose body is one JSON value per line (`ContainerStats`,
@@ -186,8 +186,9 @@ fn body_stream(response: reqwest::Response) -> BodyStream {
     Box::pin(response.bytes_stream().map_err(|e| -> BoxError { Box::new(e.without_url()) }))
 }
 
-/// The chunks of a logs body ([`Transport::send_logs`]): stdout and stderr as the daemon
-/// framed them, or a TTY's raw output as stdout.
+/// The chunks of a logs body ([`Transport::send_logs`]), and of a hijacked connection's
+/// output ([`HijackOutput`](super::HijackOutput)): stdout and stderr as the daemon framed
+/// them, or a TTY's raw output as stdout.
 ///
 /// An error (the connection failing, a frame cut short, the daemon's in-band error) is the
 /// last item. Ends when the body does: at once, or with `follow=1` when the container stops.
@@ -196,7 +197,12 @@ pub struct LogOutput {
 }
 
 impl LogOutput {
-    /// Whether the body is framed or raw, as settled before the first item.
+    pub(super) fn new(body: BodyStream, framing: Framing) -> LogOutput {
+        LogOutput { inner: LogStream::new(body, framing) }
+    }
+
+    /// Whether the output is framed or raw, as settled before the first item (for a
+    /// hijacked connection, during the handshake).
     pub fn framing(&self) -> Framing {
         self.inner.framing()
     }
