@@ -58,7 +58,7 @@ type Handler = Arc<dyn Fn(&Seen) -> Reply + Send + Sync>;
 #[derive(Default)]
 struct Log {
     connections: AtomicUsize,
-    /// Connections the client closed (or the daemon gave up on after a failed write).
+    /// Connections that ended: closed by the client, hung up on, or given up after a failed write.
     closed: AtomicUsize,
     requests: Mutex<Vec<Seen>>,
 }
@@ -87,11 +87,7 @@ impl FakeDaemon {
             async move {
                 while let Ok((stream, _)) = listener.accept().await {
                     log.connections.fetch_add(1, Ordering::SeqCst);
-                    let (handler, log) = (handler.clone(), log.clone());
-                    tokio::spawn(async move {
-                        serve(stream, handler, log.clone()).await;
-                        log.closed.fetch_add(1, Ordering::SeqCst);
-                    });
+                    tokio::spawn(serve(stream, handler.clone(), log.clone()));
                 }
             }
         });
@@ -112,10 +108,7 @@ impl FakeDaemon {
                     log.connections.fetch_add(1, Ordering::SeqCst);
                     let (handler, log) = (handler.clone(), log.clone());
                     match &acceptor {
-                        None => drop(tokio::spawn(async move {
-                            serve(stream, handler, log.clone()).await;
-                            log.closed.fetch_add(1, Ordering::SeqCst);
-                        })),
+                        None => drop(tokio::spawn(serve(stream, handler, log))),
                         Some(acceptor) => {
                             let acceptor = acceptor.clone();
                             tokio::spawn(async move {
@@ -158,15 +151,16 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(stream: S, handler: Handler, l
             reply = *inner;
         }
         let ok = match reply {
-            Reply::Hangup => return,
+            Reply::Hangup => break,
             Reply::DelayHead(..) => unreachable!("one level of delay"),
             Reply::Full { status, headers, body } => write_full(&mut stream, &seen, status, headers, &body).await,
             Reply::Chunked { status, headers, chunks, gap } => write_chunked(&mut stream, status, headers, chunks, gap).await,
         };
         if !ok {
-            return;
+            break;
         }
     }
+    log.closed.fetch_add(1, Ordering::SeqCst);
 }
 
 /// A daemon that speaks `version` (`None`: no API-Version header) and answers every other
