@@ -269,6 +269,23 @@ macro_rules! unless {
     ($flag:ident, $body:block) => {};
 }
 
+/// `$probe` (an expression that may `.await`) again every 100 ms until `$done` holds of its
+/// value, 50 times at most: the engine applies some changes after it has replied. The last
+/// value either way, for the checks that follow to judge.
+macro_rules! until {
+    ($probe:expr, |$value:ident| $done:expr) => {{
+        let mut $value = $probe;
+        for _ in 0..50 {
+            if $done {
+                break;
+            }
+            pause(100).await;
+            $value = $probe;
+        }
+        $value
+    }};
+}
+
 /// Sends again while the engine refuses because another operation of the kind is running:
 /// it runs one df (500) and one prune of each kind (409) at a time, and the versions run
 /// side by side (other users of the engine may prune too).
@@ -537,22 +554,10 @@ macro_rules! scenario {
                 );
 
                 // Logs, once both lines are written.
-                let mut logs = (String::new(), String::new());
-                for _ in 0..50 {
-                    let output = ctx.ok(
-                        "ContainerLogs",
-                        c.container_logs(
-                            &main,
-                            &params::ContainerLogsParams { stdout: Some(true), stderr: Some(true), ..Default::default() },
-                        )
-                        .await,
-                    );
-                    logs = read_output(ctx, "ContainerLogs", output).await;
-                    if !logs.0.is_empty() && !logs.1.is_empty() {
-                        break;
-                    }
-                    pause(100).await;
-                }
+                let both = params::ContainerLogsParams { stdout: Some(true), stderr: Some(true), ..Default::default() };
+                let logs = until!(read_output(ctx, "ContainerLogs", ctx.ok("ContainerLogs", c.container_logs(&main, &both).await)).await, |logs| {
+                    !logs.0.is_empty() && !logs.1.is_empty()
+                });
                 assert_eq!(logs, ("main-out\n".to_owned(), "main-err\n".to_owned()), "{v}: logs");
 
                 // Exec with stdin: cat echoes it, then the command fails on purpose.
@@ -581,14 +586,7 @@ macro_rules! scenario {
                 input.shutdown().await.expect("exec stdin close");
                 let (out, err) = read_output(ctx, "ExecStart", output).await;
                 assert_eq!((out.as_str(), err.as_str()), (format!("exec-in-{v}\n").as_str(), "exec-err\n"), "{v}: exec output");
-                let mut exec_info = Value::Null;
-                for _ in 0..50 {
-                    exec_info = j!(ctx.ok("ExecInspect", c.exec_inspect(&exec).await));
-                    if exec_info["Running"] == false {
-                        break;
-                    }
-                    pause(100).await;
-                }
+                let exec_info = until!(j!(ctx.ok("ExecInspect", c.exec_inspect(&exec).await)), |info| info["Running"] == false);
                 assert_eq!(exec_info["Running"], false, "{v}: {exec_info}");
                 assert_eq!(exec_info["ExitCode"], 5, "{v}: {exec_info}");
                 check_eq!(v, exec_info["ContainerID"], main.as_str());
@@ -691,24 +689,14 @@ macro_rules! scenario {
                 // reply (a late "paused" event was seen in CI right after an unpause): wait
                 // for the state, up to five seconds, then check it.
                 ctx.ok("ContainerPause", c.container_pause(&main).await);
-                let mut inspect = j!(ctx.ok("ContainerInspect", c.container_inspect(&main, &Default::default()).await));
-                for _ in 0..50 {
-                    if inspect["State"]["Paused"] == true {
-                        break;
-                    }
-                    pause(100).await;
-                    inspect = j!(ctx.ok("ContainerInspect", c.container_inspect(&main, &Default::default()).await));
-                }
+                let inspect = until!(j!(ctx.ok("ContainerInspect", c.container_inspect(&main, &Default::default()).await)), |inspect| {
+                    inspect["State"]["Paused"] == true
+                });
                 check_eq!(v, (&inspect["State"]["Status"], &inspect["State"]["Paused"]), (&Value::from("paused"), &Value::from(true)));
                 ctx.ok("ContainerUnpause", c.container_unpause(&main).await);
-                let mut inspect = j!(ctx.ok("ContainerInspect", c.container_inspect(&main, &Default::default()).await));
-                for _ in 0..50 {
-                    if inspect["State"]["Status"] == "running" && inspect["State"]["Paused"] == false {
-                        break;
-                    }
-                    pause(100).await;
-                    inspect = j!(ctx.ok("ContainerInspect", c.container_inspect(&main, &Default::default()).await));
-                }
+                let inspect = until!(j!(ctx.ok("ContainerInspect", c.container_inspect(&main, &Default::default()).await)), |inspect| {
+                    inspect["State"]["Status"] == "running" && inspect["State"]["Paused"] == false
+                });
                 check_eq!(v, (&inspect["State"]["Status"], &inspect["State"]["Paused"]), (&Value::from("running"), &Value::from(false)));
 
                 when!($df, {
