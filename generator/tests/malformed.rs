@@ -176,3 +176,11 @@ fn operation_rust_name_names_the_code_and_keeps_the_operation_id() {
     let note = moby_api_codegen::emit::operation::renamed_note(op).expect("a renamed operation says so");
     assert!(note.contains("`OldName`"), "{note}");
 }
+
+#[test]
+fn operation_rust_name_must_not_be_taken() {
+    let d = errors(&format!(
+        "{HEAD}paths:\n  /a:\n    get:\n      operationId: A\n      responses: {{'200': {{description: ok}}}}\n  /b:\n    get:\n      operationId: B\n      x-rust-name: A\n      responses: {{'200': {{description: ok}}}}\n"
+    ));
+    assert_located(&d, "/paths/~1b/get/x-rust-name", "`x-rust-name` `A` is already the name of the operation at /paths/~1a/get");
+}

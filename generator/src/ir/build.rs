@@ -451,7 +451,18 @@ impl Builder<'_> {
                 }
                 seen.insert(id.clone(), ptr.clone());
                 let method = Method::parse(method).expect("PathItem::iter yields known methods");
-                ops.push(self.operation(&id, method, path, op, &ptr));
+                let operation = self.operation(&id, method, path, op, &ptr);
+                // A Rust name from `x-rust-name` must not be another operation's: the
+                // generated methods and types would clash.
+                if operation.name != id {
+                    if let Some(first) = seen.get(&operation.name) {
+                        let message = format!("`x-rust-name` `{}` is already the name of the operation at {first}", operation.name);
+                        self.error(&pointer_push(&ptr, "x-rust-name"), message);
+                        continue;
+                    }
+                    seen.insert(operation.name.clone(), ptr.clone());
+                }
+                ops.push(operation);
             }
         }
         ops
