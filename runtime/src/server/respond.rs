@@ -1,9 +1,12 @@
 //! Typed results to HTTP responses, as the daemon writes them; called by the generated
 //! handlers.
 
+use std::cell::RefCell;
+
 use axum::body::Body;
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use serde::Serialize;
 use tracing::Instrument;
 
@@ -28,16 +31,42 @@ const MULTIPLEXED_SINCE: ApiVersion = ApiVersion::new(1, 42);
 /// One JSON document, newline-terminated like Go's `json.Encoder`; a value that fails to
 /// serialize answers 500 with a Docker JSON error.
 pub fn json<T: Serialize>(status: StatusCode, body: &T) -> Response {
-    match serde_json::to_vec(body) {
-        Ok(mut bytes) => {
-            bytes.push(b'\n');
-            with_type(status, Body::from(bytes), JSON)
-        }
+    match json_line(body) {
+        Ok(bytes) => with_type(status, Body::from(bytes), JSON),
         Err(e) => {
             tracing::error!(error = %e, "response body failed to serialize");
             json_error(StatusCode::INTERNAL_SERVER_ERROR, &format!("serializing the response failed: {e}"))
         }
     }
+}
+
+/// Scratch buffers bigger than this are not kept for the next answer on the thread.
+const SCRATCH_KEPT: usize = 256 * 1024;
+
+thread_local! {
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// `value` as JSON and a newline, in a buffer of exactly that size.
+///
+/// Serialized into this thread's scratch buffer and then copied out once: a fresh `Vec`
+/// would start at 128 bytes and double, so a 2 KiB container list cost five reallocations
+/// (and copies) before it was written, and glibc's large-chunk bookkeeping on each of them.
+fn json_line<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<Bytes> {
+    SCRATCH.with(|scratch| {
+        // Taken, not borrowed: a `Serialize` impl that answers a request itself (or panics)
+        // finds an empty buffer and leaves this one alone.
+        let mut buffer = scratch.take();
+        buffer.clear();
+        let written = serde_json::to_writer(&mut buffer, value).map(|()| {
+            buffer.push(b'\n');
+            Bytes::copy_from_slice(&buffer)
+        });
+        if buffer.capacity() <= SCRATCH_KEPT {
+            scratch.replace(buffer);
+        }
+        written
+    })
 }
 
 /// A long poll: `status` and the headers now, the JSON document (newline-terminated) when
@@ -46,11 +75,8 @@ pub fn json<T: Serialize>(status: StatusCode, body: &T) -> Response {
 pub fn deferred<T: Serialize + Send + 'static>(status: StatusCode, body: Deferred<T>) -> Response {
     let document = futures_util::stream::once(async move {
         let value = body.value.await;
-        match serde_json::to_vec(&value) {
-            Ok(mut bytes) => {
-                bytes.push(b'\n');
-                Ok(bytes::Bytes::from(bytes))
-            }
+        match json_line(&value) {
+            Ok(bytes) => Ok(bytes),
             Err(e) => {
                 tracing::error!(error = %e, "deferred response body failed to serialize");
                 Err(std::io::Error::other(e))
@@ -197,6 +223,31 @@ mod tests {
         assert_eq!(r.headers()[header::CONTENT_TYPE], "application/octet-stream");
         assert_eq!(text(StatusCode::OK, "OK".into()).headers()[header::CONTENT_TYPE], TEXT);
         assert_eq!(json(StatusCode::CREATED, &serde_json::json!({})).status(), StatusCode::CREATED);
+    }
+
+    /// Serializes another document while being serialized, as a value that builds an answer
+    /// in its `Serialize` impl would.
+    struct Nested(u32);
+
+    impl Serialize for Nested {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let inner = json_line(&self.0).map_err(serde::ser::Error::custom)?;
+            serializer.serialize_str(std::str::from_utf8(&inner).map_err(serde::ser::Error::custom)?)
+        }
+    }
+
+    #[test]
+    fn json_lines_from_the_scratch_buffer() {
+        assert_eq!(&json_line(&[1, 2, 3]).unwrap()[..], b"[1,2,3]\n");
+        // A failed document leaves nothing behind for the next one.
+        assert!(json_line(&std::collections::BTreeMap::from([((1, 2), 3)])).is_err());
+        assert_eq!(&json_line("a").unwrap()[..], b"\"a\"\n");
+        // Larger than what the thread keeps, then small again.
+        let big = "x".repeat(SCRATCH_KEPT * 2);
+        assert_eq!(json_line(&big).unwrap().len(), big.len() + 3);
+        assert_eq!(&json_line(&true).unwrap()[..], b"true\n");
+        // A document serialized inside another does not clobber the outer one's buffer.
+        assert_eq!(&json_line(&[Nested(7), Nested(8)]).unwrap()[..], b"[\"7\\n\",\"8\\n\"]\n");
     }
 
     #[test]
