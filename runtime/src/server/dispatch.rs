@@ -3,7 +3,6 @@
 //! supported range, greedy route matching, the headers of every answer and of `/_ping`,
 //! HEAD without a body, panics turned into 500s, JSON errors only.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -64,7 +63,9 @@ struct Compiled<S> {
 
 struct Dispatcher<S> {
     service: Arc<S>,
-    routes: HashMap<Method, Vec<Compiled<S>>>,
+    /// Per method, in the order they are tried. A list, not a map: there are at most five
+    /// methods, and comparing them is cheaper than hashing one.
+    routes: Vec<(Method, Vec<Compiled<S>>)>,
     config: ServerConfig,
     /// Set on every answer unless the handler set them.
     common: Vec<(HeaderName, HeaderValue)>,
@@ -74,11 +75,15 @@ struct Dispatcher<S> {
 
 impl<S: Send + Sync + 'static> Dispatcher<S> {
     fn new(service: Arc<S>, routes: Vec<Route<S>>, config: ServerConfig) -> Dispatcher<S> {
-        let mut by_method: HashMap<Method, Vec<Compiled<S>>> = HashMap::new();
+        let mut by_method: Vec<(Method, Vec<Compiled<S>>)> = Vec::new();
         for route in routes {
-            by_method.entry(route.method.clone()).or_default().push(Compiled { pattern: Pattern::new(route.path), route });
+            let compiled = Compiled { pattern: Pattern::new(route.path), route };
+            match by_method.iter_mut().find(|(method, _)| *method == compiled.route.method) {
+                Some((_, list)) => list.push(compiled),
+                None => by_method.push((compiled.route.method.clone(), vec![compiled])),
+            }
         }
-        for compiled in by_method.values_mut() {
+        for (_, compiled) in &mut by_method {
             // Stable: among equals the order given wins.
             compiled.sort_by(|a, b| a.pattern.precedence(&b.pattern));
         }
@@ -109,12 +114,9 @@ impl<S: Send + Sync + 'static> Dispatcher<S> {
             operation = tracing::field::Empty,
             status = tracing::field::Empty,
         );
-        let (prepared, is_ping, is_head) = {
+        let Routed { prepared, is_ping, is_head } = {
             let _entered = span.enter();
-            let is_head = request.method() == Method::HEAD;
-            let (_, unversioned) = split_version(request.uri().path());
-            let is_ping = unversioned == "/_ping" && (is_head || request.method() == Method::GET);
-            (this.route(request), is_ping, is_head)
+            this.route(request)
         };
         let this = Arc::clone(this);
         async move {
@@ -132,12 +134,22 @@ impl<S: Send + Sync + 'static> Dispatcher<S> {
         }
     }
 
-    /// Routes the request and starts its handler; a request that does not get that far is
+    /// Routes the request and starts its handler.
+    fn route(&self, request: Request) -> Routed {
+        let (parts, body) = request.into_parts();
+        let is_head = parts.method == Method::HEAD;
+        let (_, unversioned) = split_version(parts.uri.path());
+        let is_ping = unversioned == "/_ping" && (is_head || parts.method == Method::GET);
+        Routed { prepared: self.start(parts, body), is_ping, is_head }
+    }
+
+    /// Finds the route and starts its handler; a request that does not get that far is
     /// answered at once (`Err`). The answer is not boxed: it is moved once, straight out.
     #[allow(clippy::result_large_err)]
-    fn route(&self, request: Request) -> Result<(BoxFuture<Response>, &'static str), Response> {
-        let (mut parts, body) = request.into_parts();
-        let (version, unversioned) = split_version(parts.uri.path());
+    fn start(&self, mut parts: axum::http::request::Parts, body: Body) -> Result<(BoxFuture<Response>, &'static str), Response> {
+        // Moved out rather than cloned: the context keeps it.
+        let uri = std::mem::take(&mut parts.uri);
+        let (version, unversioned) = split_version(uri.path());
         let Some((compiled, params)) = self.find(&parts.method, unversioned) else {
             return Err(ApiError::page_not_found().into_response());
         };
@@ -152,9 +164,9 @@ impl<S: Send + Sync + 'static> Dispatcher<S> {
         let context = Context {
             api_version: api_version.unwrap_or(self.config.max_version),
             versioned: api_version.is_some(),
-            method: parts.method.clone(),
-            uri: parts.uri.clone(),
-            headers: std::mem::take(&mut parts.headers),
+            method: parts.method,
+            uri,
+            headers: parts.headers,
             operation: route.operation,
         };
         let mut incoming = Incoming::new(context, params, body, self.config.json_body_limit);
@@ -171,7 +183,8 @@ impl<S: Send + Sync + 'static> Dispatcher<S> {
     }
 
     fn find(&self, method: &Method, path: &str) -> Option<(&Compiled<S>, Params)> {
-        self.routes.get(method)?.iter().find_map(|c| c.pattern.matches(path).map(|params| (c, params)))
+        let (_, compiled) = self.routes.iter().find(|(m, _)| m == method)?;
+        compiled.iter().find_map(|c| c.pattern.matches(path).map(|params| (c, params)))
     }
 
     fn finish(&self, mut response: Response, is_ping: bool, is_head: bool) -> Response {
@@ -187,6 +200,14 @@ impl<S: Send + Sync + 'static> Dispatcher<S> {
         }
         response
     }
+}
+
+/// A routed request: its handler started (or the answer already made) and what the answer's
+/// headers depend on.
+struct Routed {
+    prepared: Result<(BoxFuture<Response>, &'static str), Response>,
+    is_ping: bool,
+    is_head: bool,
 }
 
 /// Polls a handler's future, turning a panic into a 500.
