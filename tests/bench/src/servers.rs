@@ -16,7 +16,10 @@
 //! tasks on the benchmark's multi-thread runtime).
 //! Every answer's status and body length are checked; before the runs, the two
 //! `containers/json` answers are compared as JSON. Runs are interleaved (the order alternates
-//! from run to run) after one discarded warm-up round; each cell is the median.
+//! from slice to slice: each run is cut into ten slices) after one discarded warm-up pair.
+//! Rates are the median over the slices; the ratio that decides a target is the median of
+//! the ratios of paired slices (sent one right after the other), which cancels the load
+//! drifting between seconds on a shared machine.
 //!
 //! Besides the rates, the CPU time the server spent per request (its threads' run time from
 //! `/proc/PID/task/*/schedstat`, the server found by the socket's peer credentials): on a
@@ -70,7 +73,8 @@ pub async fn run(docker_socket: &Path, requests: usize, runs: usize) -> Result<(
          {dockerd}. One client for all: hyper `client::conn::http1` over tokio `UnixStream`, each connection driven by \
          the task sending on it, kept-alive connections opened before the clock starts; one connection on a \
          current-thread runtime of its own, 16 from 16 tasks on a multi-thread runtime of {cores} workers. Load average \
-         {} at the start; median of {runs} interleaved runs after one warm-up round.\n",
+         {} at the start; {runs} runs, each cut into {SLICES} slices sent alternately with the other contender's, \
+         after one warm-up pair.\n",
         env!("AXUM_VERSION"),
         crate::load_average(),
     );
@@ -85,9 +89,9 @@ async fn measure(servers: &Servers, docker_socket: &Path, requests: usize, runs:
     let dockerd =
         format!("Docker Engine {} (API {})", version["Version"].as_str().unwrap_or("?"), version["ApiVersion"].as_str().unwrap_or("?"));
     let per_connection = (requests / CONNECTIONS).max(1);
-    let concurrent = per_connection * CONNECTIONS;
-    let sequential_label = format!("{requests} sequential, one connection");
-    let concurrent_label = format!("{CONNECTIONS} connections × {per_connection}");
+    let slice = |n: usize| (n / SLICES).max(1);
+    let sequential_label = format!("{requests} sequential, one connection, in slices of {}", slice(requests));
+    let concurrent_label = format!("{CONNECTIONS} connections × {per_connection}, in slices of {CONNECTIONS} × {}", slice(per_connection));
     let in_process_label = format!("{requests} calls of the router in process (no socket, no HTTP; not a target)");
 
     // The same JSON from both, and the body lengths every timed answer is checked against.
@@ -112,33 +116,30 @@ async fn measure(servers: &Servers, docker_socket: &Path, requests: usize, runs:
         "Same work on both sides: `all` read with the runtime's lenient `Query::bool`, the summaries cloned from one \
          `Vec` built at start-up, serde_json. The generated side adds what every route gets: the dispatcher's version \
          prefix check and route table, `Server`/`Api-Version`/`Ostype` headers, the typed request (all four query \
-         parameters), panic capture, a tracing span (no subscriber installed) and a trailing newline (Go's encoder). \
-         Ratios: rate direct/generated and CPU generated/direct, both the generated route's overhead. The calibration \
+         parameters), panic capture, a tracing span (no subscriber installed) and a trailing newline (Go's encoder); \
+         it serializes into a reused per-thread buffer where `axum::Json` grows a fresh one. \
+         Ratios: time generated/direct per pair of slices and CPU generated/direct, both the generated route's overhead. The calibration \
          rows measure the direct server against a second socket of itself the same way: their distance from 1.00× \
          is this machine's noise, not a difference of code."
             .into(),
     );
     eprintln!("server: GET {LIST}, {sequential_label}");
     let row = bench(runs, lists.map(|(socket, len)| Some(Contender::sequential(socket, LIST, requests, len)))).await?;
-    routes.rows.push(Row::new(sequential_label.clone(), requests, row));
+    routes.rows.push(Row::new(sequential_label.clone(), row));
     eprintln!("server: GET {LIST}, {concurrent_label}");
     let row = bench(runs, lists.map(|(socket, len)| Some(Contender::concurrent(socket, LIST, per_connection, len)))).await?;
-    routes.rows.push(Row::new(concurrent_label.clone(), concurrent, row));
+    routes.rows.push(Row::new(concurrent_label.clone(), row));
     eprintln!("server: GET {LIST}, {in_process_label}");
     let routers = [(servers.routers[0].clone(), generated.len()), (servers.routers[1].clone(), direct.len())];
     let row = bench(runs, routers.map(|(router, len)| Some(Contender::in_process(router, LIST, requests, len)))).await?;
-    routes.rows.push(Row { target: false, ..Row::new(in_process_label.clone(), requests, row) });
+    routes.rows.push(Row { target: false, ..Row::new(in_process_label.clone(), row) });
     // How far two identical servers measure apart on this machine: the noise under the ratios.
     let twins = [(servers.direct_again.as_path(), direct.len()), (servers.direct.as_path(), direct.len())];
     eprintln!("server: calibration, direct axum against itself");
     let row = bench(runs, twins.map(|(socket, len)| Some(Contender::sequential(socket, LIST, requests, len)))).await?;
-    routes
-        .rows
-        .push(Row { target: false, ..Row::new(format!("calibration: direct axum against itself, {sequential_label}"), requests, row) });
+    routes.rows.push(Row { target: false, ..Row::new(format!("calibration: direct axum against itself, {sequential_label}"), row) });
     let row = bench(runs, twins.map(|(socket, len)| Some(Contender::concurrent(socket, LIST, per_connection, len)))).await?;
-    routes
-        .rows
-        .push(Row { target: false, ..Row::new(format!("calibration: direct axum against itself, {concurrent_label}"), concurrent, row) });
+    routes.rows.push(Row { target: false, ..Row::new(format!("calibration: direct axum against itself, {concurrent_label}"), row) });
 
     for socket in [servers.example.as_path(), docker_socket] {
         let body = fetch(socket, PING).await?;
@@ -154,18 +155,18 @@ async fn measure(servers: &Servers, docker_socket: &Path, requests: usize, runs:
     );
     ping.notes.push(format!(
         "dockerd ({dockerd}) is a process of its own; the example engine shares this process (not its threads) with the \
-         client. Both answer with the daemon's `/_ping` headers. Ratios: rate example/dockerd and CPU dockerd/example, \
-         both the example engine's advantage."
+         client. Both answer with the daemon's `/_ping` headers. Ratios: time dockerd/example per pair of slices and CPU \
+         dockerd/example, both the example engine's advantage."
     ));
     eprintln!("server: GET {PING}, {sequential_label}");
     let row = bench(runs, pings.map(|socket| Some(Contender::sequential(socket, PING, requests, 2)))).await?;
-    ping.rows.push(Row::new(sequential_label, requests, row));
+    ping.rows.push(Row::new(sequential_label, row));
     eprintln!("server: GET {PING}, {concurrent_label}");
     let row = bench(runs, pings.map(|socket| Some(Contender::concurrent(socket, PING, per_connection, 2)))).await?;
-    ping.rows.push(Row::new(concurrent_label, concurrent, row));
+    ping.rows.push(Row::new(concurrent_label, row));
     eprintln!("server: GET {PING}, {in_process_label}");
     let row = bench(runs, [Some(Contender::in_process(servers.routers[2].clone(), PING, requests, 2)), None]).await?;
-    ping.rows.push(Row { target: false, ..Row::new(in_process_label, requests, row) });
+    ping.rows.push(Row { target: false, ..Row::new(in_process_label, row) });
 
     Ok((dockerd, vec![routes, ping]))
 }
@@ -564,70 +565,109 @@ where
     Ok(Sample { elapsed, cpu })
 }
 
-/// One warm-up round, then `runs` rounds, the order alternating; each present contender's
-/// samples.
-async fn bench(runs: usize, contenders: [Option<Contender<'_>>; 2]) -> Result<[Vec<Sample>; 2]> {
+/// A run of each contender is cut into this many slices, sent alternately.
+const SLICES: usize = 10;
+
+/// One warm-up pair of slices, then `runs` runs of [`SLICES`] pairs: each contender sends a
+/// slice (a tenth of its requests), then the other, the order alternating from pair to pair.
+/// Slices a few tens of milliseconds apart see the same machine, so the ratio within a pair
+/// is free of the load drifting from second to second, which a ratio of whole runs is not.
+async fn bench(runs: usize, contenders: [Option<Contender<'_>>; 2]) -> Result<Measured> {
+    let slices = contenders.clone().map(|c| c.map(|c| Contender { per_connection: (c.per_connection / SLICES).max(1), ..c }));
+    let requests = slices.iter().flatten().map(|c| c.connections * c.per_connection).next().unwrap_or(0);
     let mut samples: [Vec<Sample>; 2] = Default::default();
-    for run in 0..=runs {
-        let order = if run % 2 == 0 { [0, 1] } else { [1, 0] };
+    for pair in 0..=runs * SLICES {
+        let order = if pair % 2 == 0 { [0, 1] } else { [1, 0] };
         for i in order {
-            let Some(contender) = &contenders[i] else { continue };
+            let Some(contender) = &slices[i] else { continue };
             let sample = contender.run().await.map_err(|e| format!("{}: {e}", contender.name()))?;
-            if run > 0 {
+            if pair > 0 {
                 samples[i].push(sample);
             }
         }
-        if run > 0 {
-            let line: Vec<String> = samples.iter().filter_map(|s| s.last()).map(|s| format!("{:.3} s", s.elapsed.as_secs_f64())).collect();
-            eprintln!("  run {run}: {}", line.join(", "));
+        if pair > 0 && pair % SLICES == 0 {
+            let run: Vec<String> = samples
+                .iter()
+                .filter(|s| !s.is_empty())
+                .map(|s| format!("{:.3} s", s[s.len() - SLICES..].iter().map(|x| x.elapsed.as_secs_f64()).sum::<f64>()))
+                .collect();
+            eprintln!("  run {}: {}", pair / SLICES, run.join(", "));
         }
     }
-    Ok(samples)
+    Ok(Measured { requests, samples })
+}
+
+/// The slices of one row: `samples[i][k]` is contender `i`'s `k`-th slice of `requests`
+/// requests; `samples[0][k]` and `samples[1][k]` ran one right after the other.
+struct Measured {
+    requests: usize,
+    samples: [Vec<Sample>; 2],
 }
 
 // --- the tables ---------------------------------------------------------------------------
 
 struct Row {
     label: String,
-    requests: usize,
-    samples: [Vec<Sample>; 2],
+    measured: Measured,
     /// Whether the table's target applies to this row.
     target: bool,
 }
 
 impl Row {
-    fn new(label: String, requests: usize, samples: [Vec<Sample>; 2]) -> Row {
-        Row { label, requests, samples, target: true }
+    fn new(label: String, measured: Measured) -> Row {
+        Row { label, measured, target: true }
     }
 
     fn median(&self, i: usize, of: impl Fn(&Sample) -> Option<Duration>) -> Option<Duration> {
-        let mut v: Vec<Duration> = self.samples[i].iter().filter_map(of).collect();
+        let mut v: Vec<Duration> = self.measured.samples[i].iter().filter_map(of).collect();
         v.sort();
         v.get(v.len() / 2).copied()
     }
 
-    fn elapsed(&self, i: usize) -> Option<Duration> {
-        self.median(i, |s| Some(s.elapsed))
-    }
-
+    /// Median rate of contender `i`'s slices.
     fn rate(&self, i: usize) -> Option<f64> {
-        Some(self.requests as f64 / self.elapsed(i)?.as_secs_f64())
+        Some(self.measured.requests as f64 / self.median(i, |s| Some(s.elapsed))?.as_secs_f64())
     }
 
     /// Median server CPU time per request, µs.
     fn cpu(&self, i: usize) -> Option<f64> {
-        Some(self.median(i, |s| s.cpu)?.as_secs_f64() * 1e6 / self.requests as f64)
+        Some(self.median(i, |s| s.cpu)?.as_secs_f64() * 1e6 / self.measured.requests as f64)
     }
 
-    /// For `AtMost` the overhead of the first contender (the second's rate over the first's,
-    /// the first's CPU over the second's); for `AtLeast` the advantage of the first.
-    fn ratios(&self, target: Target) -> (Option<f64>, Option<f64>) {
-        let rate = self.rate(0).zip(self.rate(1));
-        let cpu = self.cpu(0).zip(self.cpu(1));
-        match target {
-            Target::AtMost(_) => (rate.map(|(a, b)| b / a), cpu.map(|(a, b)| a / b)),
-            Target::AtLeast(_) => (rate.map(|(a, b)| a / b), cpu.map(|(a, b)| b / a)),
-        }
+    /// The ratio of each pair of slices, oriented like [`Target`]: for `AtMost` the first
+    /// contender's overhead (its time over the second's), for `AtLeast` its advantage (the
+    /// second's time over its own); sorted.
+    fn paired(&self, target: Target) -> Vec<f64> {
+        let [a, b] = &self.measured.samples;
+        let mut ratios: Vec<f64> = a
+            .iter()
+            .zip(b)
+            .map(|(a, b)| {
+                let (a, b) = (a.elapsed.as_secs_f64(), b.elapsed.as_secs_f64());
+                match target {
+                    Target::AtMost(_) => a / b,
+                    Target::AtLeast(_) => b / a,
+                }
+            })
+            .collect();
+        ratios.sort_by(f64::total_cmp);
+        ratios
+    }
+
+    /// The median of the paired ratios and their quartiles.
+    fn paired_quartiles(&self, target: Target) -> Option<[f64; 3]> {
+        let ratios = self.paired(target);
+        let at = |q: usize| ratios.get((ratios.len() - 1) * q / 4).copied();
+        Some([at(2)?, at(1)?, at(3)?])
+    }
+
+    /// The CPU ratio of the medians, oriented like [`Row::paired`].
+    fn cpu_ratio(&self, target: Target) -> Option<f64> {
+        let (a, b) = self.cpu(0).zip(self.cpu(1))?;
+        Some(match target {
+            Target::AtMost(_) => a / b,
+            Target::AtLeast(_) => b / a,
+        })
     }
 }
 
@@ -673,20 +713,27 @@ impl Table {
         let [a, b] = self.columns;
         println!("### {}\n", self.title);
         println!(
-            "Requests per second (wall time of all of them; higher is better) and the server's CPU time per request \
+            "Requests per second (median of the slices; higher is better), the paired ratio (median of the ratios \
+             of slices sent one right after the other, and its quartiles) and the server's CPU time per request \
              (its threads' time on a CPU; lower is better).\n"
         );
-        println!("| measurement | {a} | {b} | rate ratio | {a}: CPU/request | {b}: CPU/request | CPU ratio |");
+        println!("| measurement | {a} | {b} | paired ratio [quartiles] | {a}: CPU/request | {b}: CPU/request | CPU ratio |");
         println!("|---|---:|---:|---:|---:|---:|---:|");
         let ratio = |r: Option<f64>| r.map_or("–".to_string(), |r| format!("{r:.2}×"));
         for row in &self.rows {
-            let rate = |i: usize| match (row.rate(i), row.elapsed(i)) {
-                (Some(rate), Some(elapsed)) => format!("{rate:.0} req/s ({:.3} s)", elapsed.as_secs_f64()),
-                _ => "–".into(),
-            };
+            let rate = |i: usize| row.rate(i).map_or("–".into(), |rate| format!("{rate:.0} req/s"));
             let cpu = |i: usize| row.cpu(i).map_or("–".into(), |us| format!("{us:.1} µs"));
-            let (rates, cpus) = row.ratios(self.target);
-            println!("| {} | {} | {} | {} | {} | {} | {} |", row.label, rate(0), rate(1), ratio(rates), cpu(0), cpu(1), ratio(cpus));
+            let paired = row.paired_quartiles(self.target).map_or("–".into(), |[m, lo, hi]| format!("{m:.2}× [{lo:.2}–{hi:.2}]"));
+            println!(
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                row.label,
+                rate(0),
+                rate(1),
+                paired,
+                cpu(0),
+                cpu(1),
+                ratio(row.cpu_ratio(self.target))
+            );
         }
         println!();
         for note in &self.notes {
@@ -697,10 +744,10 @@ impl Table {
             .iter()
             .filter(|row| row.target)
             .filter_map(|row| {
-                let rate = row.ratios(self.target).0?;
-                Some(format!("{} ({rate:.2}×) for {}", if self.target.met(rate) { "met" } else { "missed" }, row.label))
+                let [median, ..] = row.paired_quartiles(self.target)?;
+                Some(format!("{} ({median:.2}×) for {}", if self.target.met(median) { "met" } else { "missed" }, row.label))
             })
             .collect();
-        println!("Target rate ratio {}: {}.\n", self.target, verdicts.join("; "));
+        println!("Target paired ratio {}: {}.\n", self.target, verdicts.join("; "));
     }
 }
