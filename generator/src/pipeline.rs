@@ -68,7 +68,7 @@ pub fn build_from_text(
     version: ApiVersion,
     overlays: &[crate::source::overlay::Overlay],
 ) -> Result<crate::ir::ApiSpec, Diagnostics> {
-    let swagger = source::load_swagger(text, label, version, overlays)?;
+    let swagger = source::load_swagger(text, label, version, overlays, &Default::default())?;
     let api = source::to_openapi(&swagger, label)?;
     ir::build_version(&api, version, label)
 }
@@ -80,7 +80,8 @@ pub fn load_history(inputs: &Inputs, timings: &mut Timings) -> Result<History, D
     let dir = SpecDir::open(&inputs.upstream, manifest)?;
     let overlays = source::load_overlays(&inputs.project_spec)?;
     let versions: Vec<ApiVersion> = ApiVersion::all().collect();
-    let loaded = parallel_map(&versions, |v| source::load_version(&dir, &overlays, *v));
+    let imports = source::load_imports(&dir, &overlays)?;
+    let loaded = parallel_map(&versions, |v| source::load_version(&dir, &overlays, &imports, *v));
     timings.load = start.elapsed();
 
     let start = Instant::now();

@@ -42,9 +42,10 @@ fn nothing_is_lost_in_the_upgrade() {
     let inputs = inputs();
     let dir = SpecDir::open(&inputs.upstream, Manifest::load(&inputs.project_spec.join("manifest.yaml")).unwrap()).unwrap();
     let overlays = source::load_overlays(&inputs.project_spec).unwrap();
+    let imports = source::load_imports(&dir, &overlays).unwrap();
     for v in ApiVersion::all() {
         let file = source::base_file(v);
-        let swagger = source::load_swagger(&dir.read(&file).unwrap(), &file, v, &overlays).unwrap();
+        let swagger = source::load_swagger(&dir.read(&file).unwrap(), &file, v, &overlays, &imports).unwrap();
         let upgraded = source::swagger2::upgrade(&swagger, &file).unwrap();
         let (mut before, mut after) = (BTreeMap::new(), BTreeMap::new());
         count(&swagger, "x-nullable", &mut before);

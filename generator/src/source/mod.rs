@@ -10,7 +10,7 @@ use std::path::Path;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::version::ApiVersion;
 use manifest::{json_pointer_of, SpecDir};
-use overlay::Overlay;
+use overlay::{Imports, Overlay};
 
 /// Where overlays live under `spec/`, in the order they apply.
 pub const OVERLAY_DIRS: [&str; 3] = ["derive", "corrections", "annotations"];
@@ -48,12 +48,38 @@ pub fn load_overlays(spec_root: &Path) -> Result<Vec<Overlay>, Diagnostics> {
     problems.into_result(overlays)
 }
 
+/// Parses the upstream files that the overlays' `import` changes copy from; each must be a
+/// file of the manifest (and so verified).
+pub fn load_imports(dir: &SpecDir, overlays: &[Overlay]) -> Result<Imports, Diagnostics> {
+    let mut docs = std::collections::BTreeMap::new();
+    let mut problems = Diagnostics::default();
+    for (file, overlay) in Imports::files(overlays) {
+        if !dir.manifest.files.contains_key(file) {
+            problems.push(Diagnostic::new(overlay, "", format!("an import names {file}, which is not a file of spec/manifest.yaml")));
+            continue;
+        }
+        match dir.read(file).map_err(Diagnostics::from).and_then(|text| yaml::parse(&text, &dir.label(file)).map_err(Diagnostics::from)) {
+            Ok(doc) => {
+                docs.insert(file.to_owned(), doc);
+            }
+            Err(e) => problems.extend(e),
+        }
+    }
+    problems.into_result(Imports::new(docs))
+}
+
 /// The Swagger document of `version` with the overlays applied (still Swagger 2.0).
-pub fn load_swagger(text: &str, file: &str, version: ApiVersion, overlays: &[Overlay]) -> Result<serde_json::Value, Diagnostics> {
+pub fn load_swagger(
+    text: &str,
+    file: &str,
+    version: ApiVersion,
+    overlays: &[Overlay],
+    imports: &Imports,
+) -> Result<serde_json::Value, Diagnostics> {
     let mut doc = yaml::parse(text, file)?;
     let mut problems = Diagnostics::default();
     for o in overlays.iter().filter(|o| o.versions.contains(version)) {
-        if let Err(e) = o.apply(&mut doc, version, file) {
+        if let Err(e) = o.apply(&mut doc, version, file, imports) {
             problems.extend(e);
         }
     }
@@ -70,10 +96,48 @@ pub fn to_openapi(swagger: &serde_json::Value, file: &str) -> Result<openapiv3::
 }
 
 /// Loads one version from the verified upstream directory.
-pub fn load_version(dir: &SpecDir, overlays: &[Overlay], version: ApiVersion) -> Result<openapiv3::OpenAPI, Diagnostics> {
+pub fn load_version(
+    dir: &SpecDir,
+    overlays: &[Overlay],
+    imports: &Imports,
+    version: ApiVersion,
+) -> Result<openapiv3::OpenAPI, Diagnostics> {
     let file = base_file(version);
     let text = dir.read(&file)?;
     let label = if version.minor == 24 { format!("{} (as v1.24)", dir.label(&file)) } else { dir.label(&file) };
-    let swagger = load_swagger(&text, &label, version, overlays)?;
+    let swagger = load_swagger(&text, &label, version, overlays, imports)?;
     to_openapi(&swagger, &label)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use manifest::{sha256_hex, Manifest};
+
+    #[test]
+    fn imports_come_only_from_pinned_files() {
+        let dir = std::env::temp_dir().join(format!("moby-api-imports-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let text = "definitions:\n  Stats: {type: object}\n";
+        std::fs::write(dir.join("v1.48.yaml"), text).unwrap();
+        let manifest = Manifest {
+            url: "https://example.invalid/{file}".into(),
+            files: [("v1.48.yaml".to_owned(), sha256_hex(text.as_bytes()))].into(),
+        };
+        let spec_dir = SpecDir::open(&dir, manifest).unwrap();
+        let overlay = |from: &str| {
+            let text = format!("title: t\nchanges:\n  - {{op: import, path: /definitions/Stats, from: '{from}', why: w}}\n");
+            Overlay::parse(&text, "spec/corrections/stats.yaml").unwrap()
+        };
+
+        let pinned = [overlay("v1.48.yaml#/definitions/Stats")];
+        let imports = load_imports(&spec_dir, &pinned).unwrap();
+        let doc = load_swagger("definitions: {}\n", "v1.41.yaml", ApiVersion::new(41), &pinned, &imports).unwrap();
+        assert_eq!(doc["definitions"]["Stats"], serde_json::json!({"type": "object"}));
+
+        let err = load_imports(&spec_dir, &[overlay("v1.47.yaml#/definitions/Stats")]).unwrap_err();
+        assert_eq!(err.0[0].file, "spec/corrections/stats.yaml");
+        assert!(err.0[0].message.contains("v1.47.yaml, which is not a file of spec/manifest.yaml"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -6,6 +6,8 @@
 //! Every change must say why, and a change whose target is missing is an error, so an
 //! overlay never silently stops applying when upstream moves.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -28,7 +30,7 @@ pub struct Change {
     /// JSON pointer into the upstream (Swagger 2.0) document.
     pub path: String,
     pub value: Option<Value>,
-    /// Source pointer of a `move`.
+    /// Source of a `move` (a pointer) or of an `import` (`FILE#POINTER`).
     pub from: Option<String>,
     pub why: String,
     pub evidence: Option<String>,
@@ -48,6 +50,10 @@ pub enum Op {
     Merge,
     /// Remove the value at `from` and add it at `path`.
     Move,
+    /// Copy the value at `from` in another upstream file (`v1.48.yaml#/definitions/X`),
+    /// as upstream wrote it, to `path`, which must not exist yet: a later version's
+    /// definition of what an earlier one leaves untyped, without copying spec text here.
+    Import,
 }
 
 #[derive(Deserialize)]
@@ -114,11 +120,20 @@ impl Overlay {
             }
             let needs_value = matches!(c.op, Op::Add | Op::Replace | Op::Merge);
             if needs_value != c.value.is_some() {
-                let msg = if needs_value { "this op needs a `value`" } else { "`remove` and `move` take no `value`" };
+                let msg = if needs_value { "this op needs a `value`" } else { "`remove`, `move` and `import` take no `value`" };
                 problems.push(Diagnostic::new(file, at.clone(), msg));
             }
-            if (c.op == Op::Move) != c.from.as_deref().is_some_and(|f| pointer_tokens(f).is_some()) {
-                problems.push(Diagnostic::new(file, at.clone(), "`move` needs a `from` pointer, and only `move` takes one"));
+            let from_ok = match (c.op, c.from.as_deref()) {
+                (Op::Move, Some(from)) => pointer_tokens(from).is_some(),
+                (Op::Import, Some(from)) => import_source(from).is_some(),
+                (_, from) => from.is_none() && c.op != Op::Move && c.op != Op::Import,
+            };
+            if !from_ok {
+                problems.push(Diagnostic::new(
+                    file,
+                    at.clone(),
+                    "`move` needs a `from` pointer, `import` a `from` of the form `v1.48.yaml#/definitions/X`, and no other op takes one",
+                ));
             }
             if c.why.trim().is_empty() {
                 problems.push(Diagnostic::new(file, format!("{at}/why"), "every change must say why"));
@@ -137,13 +152,14 @@ impl Overlay {
     }
 
     /// Applies the changes meant for `version` to `doc`; `doc_file` labels the document in errors.
-    pub fn apply(&self, doc: &mut Value, version: ApiVersion, doc_file: &str) -> Result<(), Diagnostics> {
+    /// `imports` holds the upstream files that `import` changes copy from.
+    pub fn apply(&self, doc: &mut Value, version: ApiVersion, doc_file: &str, imports: &Imports) -> Result<(), Diagnostics> {
         let mut problems = Diagnostics::default();
         for (i, change) in self.changes.iter().enumerate() {
             if !change.versions.contains(version) {
                 continue;
             }
-            if let Err(msg) = apply_change(doc, change) {
+            if let Err(msg) = apply_change(doc, change, imports) {
                 problems.push(Diagnostic::new(
                     &self.file,
                     format!("/changes/{i}"),
@@ -163,11 +179,68 @@ impl Op {
             Op::Replace => "replace",
             Op::Merge => "merge",
             Op::Move => "move",
+            Op::Import => "import",
         }
     }
 }
 
-fn apply_change(doc: &mut Value, change: &Change) -> Result<(), String> {
+/// The upstream files that `import` changes copy from, each parsed once and as upstream
+/// wrote it (no overlays applied).
+#[derive(Debug, Default)]
+pub struct Imports {
+    docs: BTreeMap<String, Value>,
+}
+
+impl Imports {
+    pub fn new(docs: BTreeMap<String, Value>) -> Imports {
+        Imports { docs }
+    }
+
+    /// The files the `import` changes of `overlays` name, each with the first overlay file
+    /// that names it (for errors).
+    pub fn files(overlays: &[Overlay]) -> BTreeMap<&str, &str> {
+        let mut files = BTreeMap::new();
+        for overlay in overlays {
+            for change in overlay.changes.iter().filter(|c| c.op == Op::Import) {
+                if let Some((file, _)) = change.from.as_deref().and_then(import_source) {
+                    files.entry(file).or_insert(overlay.file.as_str());
+                }
+            }
+        }
+        files
+    }
+
+    fn value(&self, from: &str) -> Result<Value, String> {
+        let (file, pointer) = import_source(from).ok_or_else(|| format!("`from` {from} is not FILE#POINTER"))?;
+        let doc = self.docs.get(file).ok_or_else(|| format!("{file} was not loaded for imports"))?;
+        let mut value = doc;
+        for token in pointer_tokens(pointer).unwrap_or_default() {
+            value = match value {
+                Value::Object(map) => map.get(&token),
+                Value::Array(items) => array_index(&token, items, items.len()).ok().and_then(|i| items.get(i)),
+                _ => None,
+            }
+            .ok_or_else(|| format!("{file}#{pointer} does not exist"))?;
+        }
+        Ok(value.clone())
+    }
+}
+
+/// Splits an import's `from` into the upstream file and the pointer in it.
+fn import_source(from: &str) -> Option<(&str, &str)> {
+    let (file, pointer) = from.split_once('#')?;
+    let is_spec = file.starts_with('v') && file.ends_with(".yaml") && !file.contains('/');
+    (is_spec && pointer_tokens(pointer).is_some()).then_some((file, pointer))
+}
+
+fn apply_change(doc: &mut Value, change: &Change, imports: &Imports) -> Result<(), String> {
+    if change.op == Op::Import {
+        if lookup(doc, &change.path).is_some() {
+            return Err("it already exists; an import only adds what the version lacks".into());
+        }
+        let value = imports.value(change.from.as_deref().unwrap_or_default())?;
+        return apply_change(doc, &Change { op: Op::Add, value: Some(value), from: None, ..change.clone() }, imports);
+    }
     if change.op == Op::Move {
         let from = change.from.as_deref().unwrap_or_default();
         let moved = lookup(doc, from).ok_or_else(|| format!("`from` {from} does not exist"))?;
@@ -180,8 +253,8 @@ fn apply_change(doc: &mut Value, change: &Change) -> Result<(), String> {
             evidence: None,
             versions: change.versions,
         };
-        apply_change(doc, &step(Op::Remove, from, None))?;
-        return apply_change(doc, &step(Op::Add, &change.path, Some(moved)));
+        apply_change(doc, &step(Op::Remove, from, None), imports)?;
+        return apply_change(doc, &step(Op::Add, &change.path, Some(moved)), imports);
     }
     let tokens = pointer_tokens(&change.path).ok_or("not a JSON pointer")?;
     let Some((last, parents)) = tokens.split_last() else {
@@ -330,7 +403,7 @@ changes:
         );
         let mut doc =
             json!({"paths": {"/a": {}, "/b": {}}, "definitions": {"X": {"type": "obj", "description": "d", "properties": {"A": {}}}}});
-        o.apply(&mut doc, ApiVersion::new(41), "doc.yaml").unwrap();
+        o.apply(&mut doc, ApiVersion::new(41), "doc.yaml", &Imports::default()).unwrap();
         assert_eq!(
             doc,
             json!({"paths": {"/b": {}}, "definitions": {"X": {"type": "object", "properties": {"B": {"type": "string"}, "C": {}}, "x-nullable": true}}})
@@ -341,26 +414,58 @@ changes:
     fn array_elements_by_member() {
         let o = overlay("title: t\nchanges:\n  - {op: merge, path: '/p/[name=b]', value: {type: string}, why: w}\n  - {op: remove, path: '/p/[name=a]', why: w}\n");
         let mut doc = json!({"p": [{"name": "a"}, {"name": "b", "type": "integer"}]});
-        o.apply(&mut doc, ApiVersion::new(30), "d").unwrap();
+        o.apply(&mut doc, ApiVersion::new(30), "d", &Imports::default()).unwrap();
         assert_eq!(doc, json!({"p": [{"name": "b", "type": "string"}]}));
     }
 
     #[test]
     fn missing_targets_are_located_errors() {
         let o = overlay("title: t\nchanges:\n  - {op: remove, path: /paths/~1nope, why: w}\n");
-        let err = o.apply(&mut json!({"paths": {}}), ApiVersion::new(30), "v1.30.yaml").unwrap_err();
+        let err = o.apply(&mut json!({"paths": {}}), ApiVersion::new(30), "v1.30.yaml", &Imports::default()).unwrap_err();
         assert_eq!(err.0[0].file, "o.yaml");
         assert_eq!(err.0[0].pointer, "/changes/0");
         assert!(err.0[0].message.contains("cannot remove v1.30.yaml#/paths/~1nope"), "{}", err.0[0].message);
     }
 
     #[test]
+    fn imports_copy_from_another_upstream_file() {
+        let imports = Imports::new(BTreeMap::from([(
+            "v1.48.yaml".to_owned(),
+            json!({"definitions": {"Stats": {"type": "object", "properties": {"cpu": {"$ref": "#/definitions/Cpu"}}}}}),
+        )]));
+        let o = overlay("title: t\nchanges:\n  - {op: import, path: /definitions/Stats, from: 'v1.48.yaml#/definitions/Stats', why: w}\n");
+        assert_eq!(Imports::files(std::slice::from_ref(&o)), BTreeMap::from([("v1.48.yaml", "o.yaml")]));
+        let mut doc = json!({"definitions": {}});
+        o.apply(&mut doc, ApiVersion::new(41), "v1.41.yaml", &imports).unwrap();
+        assert_eq!(doc["definitions"]["Stats"]["properties"]["cpu"], json!({"$ref": "#/definitions/Cpu"}));
+        // Only what the version lacks: a second import of the same definition is an error.
+        let err = o.apply(&mut doc, ApiVersion::new(41), "v1.41.yaml", &imports).unwrap_err();
+        assert!(
+            err.0[0].message.contains("cannot import v1.41.yaml#/definitions/Stats (v1.41): it already exists"),
+            "{}",
+            err.0[0].message
+        );
+        let missing = overlay("title: t\nchanges:\n  - {op: import, path: /definitions/X, from: 'v1.48.yaml#/definitions/X', why: w}\n");
+        let err = missing.apply(&mut json!({"definitions": {}}), ApiVersion::new(41), "v1.41.yaml", &imports).unwrap_err();
+        assert!(err.0[0].message.ends_with("v1.48.yaml#/definitions/X does not exist"), "{}", err.0[0].message);
+        let unloaded = overlay("title: t\nchanges:\n  - {op: import, path: /definitions/X, from: 'v1.47.yaml#/definitions/X', why: w}\n");
+        let err = unloaded.apply(&mut json!({"definitions": {}}), ApiVersion::new(41), "v1.41.yaml", &imports).unwrap_err();
+        assert!(err.0[0].message.ends_with("v1.47.yaml was not loaded for imports"), "{}", err.0[0].message);
+        for bad in ["'/definitions/X'", "'../v1.48.yaml#/definitions/X'", "'v1.48.yaml#definitions'"] {
+            let text = format!("title: t\nchanges:\n  - {{op: import, path: /definitions/X, from: {bad}, why: w}}\n");
+            let err = Overlay::parse(&text, "b.yaml").unwrap_err();
+            assert_eq!(err.0[0].pointer, "/changes/0", "{bad}");
+            assert!(err.0[0].message.contains("`import` a `from` of the form"), "{bad}: {}", err.0[0].message);
+        }
+    }
+
+    #[test]
     fn version_filters_and_validation() {
         let o = overlay("title: t\nversions: 1.25..=1.30\nchanges:\n  - {op: remove, path: /a, why: w, versions: '1.30'}\n");
         let mut doc = json!({"a": 1});
-        o.apply(&mut doc, ApiVersion::new(29), "d").unwrap();
+        o.apply(&mut doc, ApiVersion::new(29), "d", &Imports::default()).unwrap();
         assert_eq!(doc, json!({"a": 1}));
-        o.apply(&mut doc, ApiVersion::new(30), "d").unwrap();
+        o.apply(&mut doc, ApiVersion::new(30), "d", &Imports::default()).unwrap();
         assert_eq!(doc, json!({}));
         let bad =
             Overlay::parse("title: t\nversions: 1.25..=1.30\nchanges:\n  - {op: add, path: x, why: '', versions: '1.31'}\n", "b.yaml")
