@@ -603,6 +603,11 @@ macro_rules! scenario {
                 let stats = ctx.ok("ContainerStats", c.container_stats(&main, &one_sample).await);
                 let sample = read_items(ctx, "ContainerStats", stats, None).await;
                 assert_eq!(sample.len(), 1, "{v}: stream=false answers one object");
+                // Typed in every version (spec/corrections/container-stats-typed.yaml).
+                let typed = &sample[0];
+                check_eq!(v, typed.pids_stats.as_ref().and_then(|p| p.current), Some(1));
+                assert!(typed.memory_stats.as_ref().and_then(|m| m.usage).is_some_and(|u| u > 0), "{v}: {typed:?}");
+                assert!(typed.cpu_stats.as_ref().and_then(|c| c.cpu_usage.as_ref()?.total_usage).is_some_and(|u| u > 0), "{v}: {typed:?}");
                 let sample = j!(sample[0]);
                 check_eq!(v, sample["id"], main.as_str());
                 check_eq!(v, sample["name"], format!("/{main_name}"));

@@ -20,6 +20,109 @@ pub struct AuthConfig {
     pub serveraddress: Option<String>,
 }
 
+/// Blkio stats entry.
+///
+/// This type is Linux-specific and omitted for Windows containers.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ContainerBlkioStatEntry {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub major: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub minor: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub op: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<u64>,
+}
+
+/// BlkioStats stores all IO service stats for data read and write.
+///
+/// This type is Linux-specific and holds many fields that are specific to cgroups v1.
+/// On a cgroup v2 host, all fields other than `io_service_bytes_recursive`
+/// are omitted or `null`.
+///
+/// This type is only populated on Linux and omitted for Windows containers.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ContainerBlkioStats {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub io_service_bytes_recursive: Option<Vec<ContainerBlkioStatEntry>>,
+    /// This field is only available when using Linux containers with
+    /// cgroups v1. It is omitted or `null` when using cgroups v2.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub io_serviced_recursive: Option<Vec<ContainerBlkioStatEntry>>,
+    /// This field is only available when using Linux containers with
+    /// cgroups v1. It is omitted or `null` when using cgroups v2.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub io_queue_recursive: Option<Vec<ContainerBlkioStatEntry>>,
+    /// This field is only available when using Linux containers with
+    /// cgroups v1. It is omitted or `null` when using cgroups v2.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub io_service_time_recursive: Option<Vec<ContainerBlkioStatEntry>>,
+    /// This field is only available when using Linux containers with
+    /// cgroups v1. It is omitted or `null` when using cgroups v2.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub io_wait_time_recursive: Option<Vec<ContainerBlkioStatEntry>>,
+    /// This field is only available when using Linux containers with
+    /// cgroups v1. It is omitted or `null` when using cgroups v2.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub io_merged_recursive: Option<Vec<ContainerBlkioStatEntry>>,
+    /// This field is only available when using Linux containers with
+    /// cgroups v1. It is omitted or `null` when using cgroups v2.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub io_time_recursive: Option<Vec<ContainerBlkioStatEntry>>,
+    /// This field is only available when using Linux containers with
+    /// cgroups v1. It is omitted or `null` when using cgroups v2.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sectors_recursive: Option<Vec<ContainerBlkioStatEntry>>,
+}
+
+/// CPU related info of the container
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ContainerCpuStats {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_usage: Option<ContainerCpuUsage>,
+    /// System Usage.
+    ///
+    /// This field is Linux-specific and omitted for Windows containers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub system_cpu_usage: Option<u64>,
+    /// Number of online CPUs.
+    ///
+    /// This field is Linux-specific and omitted for Windows containers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub online_cpus: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub throttling_data: Option<ContainerThrottlingData>,
+}
+
+/// All CPU stats aggregated since container inception.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ContainerCpuUsage {
+    /// Total CPU time consumed in nanoseconds (Linux) or 100's of nanoseconds (Windows).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_usage: Option<u64>,
+    /// Total CPU time (in nanoseconds) consumed per core (Linux).
+    ///
+    /// This field is Linux-specific when using cgroups v1. It is omitted
+    /// when using cgroups v2 and Windows containers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub percpu_usage: Option<Vec<u64>>,
+    /// Time (in nanoseconds) spent by tasks of the cgroup in kernel mode (Linux),
+    /// or time spent (in 100's of nanoseconds) by all container processes in
+    /// kernel mode (Windows).
+    ///
+    /// Not populated for Windows containers using Hyper-V isolation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage_in_kernelmode: Option<u64>,
+    /// Time (in nanoseconds) spent by tasks of the cgroup in user mode (Linux),
+    /// or time spent (in 100's of nanoseconds) by all container processes in
+    /// kernel mode (Windows).
+    ///
+    /// Not populated for Windows containers using Hyper-V isolation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage_in_usermode: Option<u64>,
+}
+
 /// OK response to ContainerCreate operation
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ContainerCreateResponse {
@@ -33,6 +136,195 @@ pub struct ContainerCreateResponse {
         deserialize_with = "moby_api_runtime::json::null_as_default"
     )]
     pub warnings: Vec<String>,
+}
+
+/// Aggregates all memory stats since container inception on Linux.
+/// Windows returns stats for commit and private working set only.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ContainerMemoryStats {
+    /// Current `res_counter` usage for memory.
+    ///
+    /// This field is Linux-specific and omitted for Windows containers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage: Option<u64>,
+    /// Maximum usage ever recorded.
+    ///
+    /// This field is Linux-specific and only supported on cgroups v1.
+    /// It is omitted when using cgroups v2 and for Windows containers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_usage: Option<u64>,
+    /// All the stats exported via memory.stat.
+    ///
+    /// The fields in this object differ between cgroups v1 and v2.
+    /// On cgroups v1, fields such as `cache`, `rss`, `mapped_file` are available.
+    /// On cgroups v2, fields such as `file`, `anon`, `inactive_file` are available.
+    ///
+    /// This field is Linux-specific and omitted for Windows containers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stats: Option<HashMap<String, Option<u64>>>,
+    /// Number of times memory usage hits limits.
+    ///
+    /// This field is Linux-specific and only supported on cgroups v1.
+    /// It is omitted when using cgroups v2 and for Windows containers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failcnt: Option<u64>,
+    /// This field is Linux-specific and omitted for Windows containers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
+    /// Committed bytes.
+    ///
+    /// This field is Windows-specific and omitted for Linux containers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commitbytes: Option<u64>,
+    /// Peak committed bytes.
+    ///
+    /// This field is Windows-specific and omitted for Linux containers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commitpeakbytes: Option<u64>,
+    /// Private working set.
+    ///
+    /// This field is Windows-specific and omitted for Linux containers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub privateworkingset: Option<u64>,
+}
+
+/// Aggregates the network stats of one container
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ContainerNetworkStats {
+    /// Bytes received. Windows and Linux.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rx_bytes: Option<u64>,
+    /// Packets received. Windows and Linux.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rx_packets: Option<u64>,
+    /// Received errors. Not used on Windows.
+    ///
+    /// This field is Linux-specific and always zero for Windows containers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rx_errors: Option<u64>,
+    /// Incoming packets dropped. Windows and Linux.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rx_dropped: Option<u64>,
+    /// Bytes sent. Windows and Linux.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tx_bytes: Option<u64>,
+    /// Packets sent. Windows and Linux.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tx_packets: Option<u64>,
+    /// Sent errors. Not used on Windows.
+    ///
+    /// This field is Linux-specific and always zero for Windows containers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tx_errors: Option<u64>,
+    /// Outgoing packets dropped. Windows and Linux.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tx_dropped: Option<u64>,
+    /// Endpoint ID. Not used on Linux.
+    ///
+    /// This field is Windows-specific and omitted for Linux containers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoint_id: Option<String>,
+    /// Instance ID. Not used on Linux.
+    ///
+    /// This field is Windows-specific and omitted for Linux containers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
+}
+
+/// PidsStats contains Linux-specific stats of a container's process-IDs (PIDs).
+///
+/// This type is Linux-specific and omitted for Windows containers.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ContainerPidsStats {
+    /// Current is the number of PIDs in the cgroup.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current: Option<u64>,
+    /// Limit is the hard limit on the number of pids in the cgroup.
+    /// A "Limit" of 0 means that there is no limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
+}
+
+/// Statistics sample for a container.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ContainerStatsResponse {
+    /// Name of the container
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// ID of the container
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Date and time at which this sample was collected.
+    /// The value is formatted as [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt)
+    /// with nano-seconds.
+    ///
+    /// Format: `date-time`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read: Option<String>,
+    /// Date and time at which this first sample was collected. This field
+    /// is not propagated if the "one-shot" option is set. If the "one-shot"
+    /// option is set, this field may be omitted, empty, or set to a default
+    /// date (`0001-01-01T00:00:00Z`).
+    ///
+    /// The value is formatted as [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt)
+    /// with nano-seconds.
+    ///
+    /// Format: `date-time`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preread: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pids_stats: Option<ContainerPidsStats>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blkio_stats: Option<ContainerBlkioStats>,
+    /// The number of processors on the system.
+    ///
+    /// This field is Windows-specific and always zero for Linux containers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub num_procs: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub storage_stats: Option<ContainerStorageStats>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_stats: Option<ContainerCpuStats>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub precpu_stats: Option<ContainerCpuStats>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_stats: Option<ContainerMemoryStats>,
+    /// Network statistics for the container per interface.
+    ///
+    /// This field is omitted if the container has no networking enabled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub networks: Option<HashMap<String, ContainerNetworkStats>>,
+}
+
+/// StorageStats is the disk I/O stats for read/write on Windows.
+///
+/// This type is Windows-specific and omitted for Linux containers.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ContainerStorageStats {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_count_normalized: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_size_bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_count_normalized: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_size_bytes: Option<u64>,
+}
+
+/// CPU throttling stats of the container.
+///
+/// This type is Linux-specific and omitted for Windows containers.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ContainerThrottlingData {
+    /// Number of periods with throttling active.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub periods: Option<u64>,
+    /// Number of periods when the container hit its throttling limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub throttled_periods: Option<u64>,
+    /// Aggregated time (in nanoseconds) the container was throttled for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub throttled_time: Option<u64>,
 }
 
 /// Container "top" response.

@@ -4,7 +4,6 @@
 //!
 //! Requests carry the `/vX.Y` prefix; the version is negotiated with the engine on the first request (downgrade only) unless `DOCKER_API_VERSION` pins it. Streams come back as `futures::Stream`s of typed items (log chunks, JSON lines, progress messages, bytes), attach and exec start as a hijacked connection with an output stream and a stdin writer.
 
-use std::collections::HashMap;
 use moby_api_runtime::client::{
     Body, ByteStream, Error, Hijacked, JsonLinesOutput, LogOutput, Method, PathStat,
     ProgressOutput, Request, Response, Transport, TtySource, header,
@@ -212,7 +211,7 @@ impl Client {
         &self,
         id: &str,
         params: &super::params::ContainerStatsParams,
-    ) -> Result<JsonLinesOutput<HashMap<String, serde_json::Value>>, Error> {
+    ) -> Result<JsonLinesOutput<super::models::ContainerStatsResponse>, Error> {
         let mut request = Request::new(
             Method::GET,
             format!("/containers/{}/stats", encode_path_param(id)),

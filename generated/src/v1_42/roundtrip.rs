@@ -2,8 +2,6 @@
 // change the generator, the runtime or the overlays in spec/, then regenerate.
 //! Decodes a JSON response body (or one line of a JSON-lines or progress stream) into this version's typed model and encodes it again, by operation id and status. For proxies that inspect traffic and for conformance tests.
 
-use std::collections::HashMap;
-
 /// `None` when the operation and status have no JSON body in this version.
 pub fn response(
     operation_id: &str,
@@ -87,7 +85,7 @@ pub fn response(
             }
             ("ContainerStats", 200) => {
                 moby_api_runtime::json::roundtrip::<
-                    HashMap<String, serde_json::Value>,
+                    super::models::ContainerStatsResponse,
                 >(body)
             }
             ("ContainerStats", 404) => {

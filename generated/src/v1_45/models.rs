@@ -7,9 +7,12 @@ pub use crate::shared::v1_24_to_v1_45::{
 };
 pub use crate::shared::v1_24_to_v1_47::{HostConfigLogConfig, HostConfigLogConfigType};
 pub use crate::shared::v1_24_to_v1_49::{
-    AuthConfig, ContainerCreateResponse, ContainerTopResponse, ContainerUpdateResponse,
-    DeviceMapping, EndpointSpecMode, ErrorDetail, ErrorResponse, HostConfigIsolation,
-    IdResponse, ImageHistoryResponseItem, ImageSearchResponseItem,
+    AuthConfig, ContainerBlkioStatEntry, ContainerBlkioStats, ContainerCpuStats,
+    ContainerCpuUsage, ContainerCreateResponse, ContainerMemoryStats,
+    ContainerNetworkStats, ContainerPidsStats, ContainerStatsResponse,
+    ContainerStorageStats, ContainerThrottlingData, ContainerTopResponse,
+    ContainerUpdateResponse, DeviceMapping, EndpointSpecMode, ErrorDetail, ErrorResponse,
+    HostConfigIsolation, IdResponse, ImageHistoryResponseItem, ImageSearchResponseItem,
     MountBindOptionsPropagation, MountVolumeOptionsDriverConfig, NetworkDisconnectBody,
     NodeSpec, NodeSpecAvailability, NodeSpecRole, PluginDevice, PluginEnv, PluginMount,
     ProcessConfig, ResourcesBlkioWeightDeviceItem, ResourcesUlimitsItem,

@@ -3,9 +3,12 @@
 //! Every type of Engine API v1.48: definitions and inline schemas (bodies, responses, nested objects).
 
 pub use crate::shared::v1_24_to_v1_49::{
-    AuthConfig, ContainerCreateResponse, ContainerTopResponse, ContainerUpdateResponse,
-    DeviceMapping, EndpointSpecMode, ErrorDetail, ErrorResponse, HostConfigIsolation,
-    IdResponse, ImageHistoryResponseItem, ImageSearchResponseItem,
+    AuthConfig, ContainerBlkioStatEntry, ContainerBlkioStats, ContainerCpuStats,
+    ContainerCpuUsage, ContainerCreateResponse, ContainerMemoryStats,
+    ContainerNetworkStats, ContainerPidsStats, ContainerStatsResponse,
+    ContainerStorageStats, ContainerThrottlingData, ContainerTopResponse,
+    ContainerUpdateResponse, DeviceMapping, EndpointSpecMode, ErrorDetail, ErrorResponse,
+    HostConfigIsolation, IdResponse, ImageHistoryResponseItem, ImageSearchResponseItem,
     MountBindOptionsPropagation, MountVolumeOptionsDriverConfig, NetworkDisconnectBody,
     NodeSpec, NodeSpecAvailability, NodeSpecRole, PluginDevice, PluginEnv, PluginMount,
     ProcessConfig, ResourcesBlkioWeightDeviceItem, ResourcesUlimitsItem,
@@ -113,15 +116,12 @@ pub use crate::shared::v1_47_to_v1_49::{
     ImageManifestSummarySize, Network, NetworkAttachment, NetworkCreateBody,
 };
 pub use crate::shared::v1_48_to_v1_49::{
-    BuildInfo, ContainerBlkioStatEntry, ContainerBlkioStats, ContainerCpuStats,
-    ContainerCpuUsage, ContainerCreateBody, ContainerInspectResponse,
-    ContainerMemoryStats, ContainerNetworkStats, ContainerPidsStats,
-    ContainerStatsResponse, ContainerStorageStats, ContainerSummary,
-    ContainerSummaryNetworkSettings, ContainerSummaryState, ContainerThrottlingData,
-    CreateImageInfo, DistributionInspect, EndpointSettings, HostConfig,
-    HostConfigLogConfig, HostConfigLogConfigType, ImageInspect, ImageManifestSummary,
-    ImageSummary, Mount, MountImageOptions, MountPoint, MountType, NetworkConnectBody,
-    NetworkSettings, NetworkingConfig, OciDescriptor, PushImageInfo, Service,
-    ServiceCreateBody, ServiceSpec, ServiceUpdateBody, SystemDataUsageResponse, Task,
-    TaskSpec, TaskSpecContainerSpec,
+    BuildInfo, ContainerCreateBody, ContainerInspectResponse, ContainerSummary,
+    ContainerSummaryNetworkSettings, ContainerSummaryState, CreateImageInfo,
+    DistributionInspect, EndpointSettings, HostConfig, HostConfigLogConfig,
+    HostConfigLogConfigType, ImageInspect, ImageManifestSummary, ImageSummary, Mount,
+    MountImageOptions, MountPoint, MountType, NetworkConnectBody, NetworkSettings,
+    NetworkingConfig, OciDescriptor, PushImageInfo, Service, ServiceCreateBody,
+    ServiceSpec, ServiceUpdateBody, SystemDataUsageResponse, Task, TaskSpec,
+    TaskSpecContainerSpec,
 };
