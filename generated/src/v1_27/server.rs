@@ -2628,6 +2628,8 @@ impl ContainerLogsRequest {
 pub enum ContainerLogsReply {
     /// logs returned as a string in response body
     ///
+    /// The body: the container's output, as stdout/stderr frames ([`StreamBody::frames`]) or raw for a TTY ([`StreamBody::raw`]).
+    ///
     /// Status 200.
     Ok(StreamBody),
     /// no such container
@@ -2772,6 +2774,8 @@ impl ContainerExportRequest {
 pub enum ContainerExportReply {
     /// no error
     ///
+    /// The body: a tar archive ([`StreamBody::tar`], [`StreamBody::tar_reader`]).
+    ///
     /// Status 200.
     Ok(StreamBody),
     /// no such container
@@ -2849,6 +2853,8 @@ impl ContainerStatsRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum ContainerStatsReply {
     /// no error
+    ///
+    /// The body: one JSON document per line, each a [`ContainerStatsResponse`](super::models::ContainerStatsResponse) ([`StreamBody::json_lines`]).
     ///
     /// Status 200.
     Ok(StreamBody),
@@ -3601,6 +3607,8 @@ pub enum ContainerAttachReply {
     SwitchingProtocols(Hijack),
     /// no error, no upgrade header found
     ///
+    /// The body: the container's output, as stdout/stderr frames ([`StreamBody::frames`]) or raw for a TTY ([`StreamBody::raw`]).
+    ///
     /// Status 200.
     Ok(StreamBody),
     /// bad parameter
@@ -3938,6 +3946,8 @@ impl ContainerArchiveRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum ContainerArchiveReply {
     /// no error
+    ///
+    /// The body: a tar archive ([`StreamBody::tar`], [`StreamBody::tar_reader`]).
     ///
     /// Status 200.
     Ok(StreamBody),
@@ -4366,6 +4376,8 @@ pub enum ExecStartReply {
     SwitchingProtocols(Hijack),
     /// No error
     ///
+    /// The body: the container's output, as stdout/stderr frames ([`StreamBody::frames`]) or raw for a TTY ([`StreamBody::raw`]).
+    ///
     /// Status 200.
     Ok(StreamBody),
     /// No such exec instance
@@ -4690,6 +4702,8 @@ impl ImageBuildRequest {
 pub enum ImageBuildReply {
     /// no error
     ///
+    /// The body: progress messages, one JSON document per line, each a [`BuildInfo`](super::models::BuildInfo) ([`StreamBody::progress`]).
+    ///
     /// Status 200.
     Ok(StreamBody),
     /// Bad parameter
@@ -4770,6 +4784,8 @@ impl ImageCreateRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum ImageCreateReply {
     /// no error
+    ///
+    /// The body: progress messages, one JSON document per line, each a [`CreateImageInfo`](super::models::CreateImageInfo) ([`StreamBody::progress`]).
     ///
     /// Status 200.
     Ok(StreamBody),
@@ -5002,6 +5018,8 @@ impl ImagePushRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum ImagePushReply {
     /// No error
+    ///
+    /// The body: progress messages, one JSON document per line, each a [`PushImageInfo`](super::models::PushImageInfo) ([`StreamBody::progress`]).
     ///
     /// Status 200.
     Ok(StreamBody),
@@ -5456,6 +5474,8 @@ impl ImageGetRequest {
 pub enum ImageGetReply {
     /// no error
     ///
+    /// The body: a tar archive ([`StreamBody::tar`], [`StreamBody::tar_reader`]).
+    ///
     /// Status 200.
     Ok(StreamBody),
     /// server error
@@ -5522,6 +5542,8 @@ impl ImageGetAllRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum ImageGetAllReply {
     /// no error
+    ///
+    /// The body: a tar archive ([`StreamBody::tar`], [`StreamBody::tar_reader`]).
     ///
     /// Status 200.
     Ok(StreamBody),
@@ -5592,6 +5614,8 @@ impl ImageLoadRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum ImageLoadReply {
     /// no error
+    ///
+    /// The body: progress messages, one JSON document per line, each a [`CreateImageInfo`](super::models::CreateImageInfo) ([`StreamBody::progress`]).
     ///
     /// Status 200.
     Ok(StreamBody),
@@ -6601,6 +6625,8 @@ impl PluginPullRequest {
 pub enum PluginPullReply {
     /// progress of the pull
     ///
+    /// The body: progress messages, one JSON document per line, each a [`CreateImageInfo`](super::models::CreateImageInfo) ([`StreamBody::progress`]).
+    ///
     /// Status 200.
     Ok(StreamBody),
     /// no error
@@ -6968,6 +6994,8 @@ impl PluginUpgradeRequest {
 pub enum PluginUpgradeReply {
     /// progress of the upgrade
     ///
+    /// The body: progress messages, one JSON document per line, each a [`CreateImageInfo`](super::models::CreateImageInfo) ([`StreamBody::progress`]).
+    ///
     /// Status 200.
     Ok(StreamBody),
     /// no error
@@ -7112,6 +7140,8 @@ impl PluginPushRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum PluginPushReply {
     /// no error
+    ///
+    /// The body: progress messages, one JSON document per line, each a [`CreateImageInfo`](super::models::CreateImageInfo) ([`StreamBody::progress`]).
     ///
     /// Status 200.
     Ok(StreamBody),
@@ -8069,6 +8099,8 @@ pub enum ServiceLogsReply {
     SwitchingProtocols(Hijack),
     /// logs returned as a string in response body
     ///
+    /// The body: the container's output, as stdout/stderr frames ([`StreamBody::frames`]) or raw for a TTY ([`StreamBody::raw`]).
+    ///
     /// Status 200.
     Ok(StreamBody),
     /// no such container
@@ -8887,6 +8919,8 @@ impl SystemEventsRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum SystemEventsReply {
     /// no error
+    ///
+    /// The body: one JSON document per line, each a [`SystemEventsResponse`](super::models::SystemEventsResponse) ([`StreamBody::json_lines`]).
     ///
     /// Status 200.
     Ok(StreamBody),

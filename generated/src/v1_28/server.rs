@@ -2632,6 +2632,8 @@ impl ContainerLogsRequest {
 pub enum ContainerLogsReply {
     /// logs returned as a string in response body
     ///
+    /// The body: the container's output, as stdout/stderr frames ([`StreamBody::frames`]) or raw for a TTY ([`StreamBody::raw`]).
+    ///
     /// Status 200.
     Ok(StreamBody),
     /// no such container
@@ -2776,6 +2778,8 @@ impl ContainerExportRequest {
 pub enum ContainerExportReply {
     /// no error
     ///
+    /// The body: a tar archive ([`StreamBody::tar`], [`StreamBody::tar_reader`]).
+    ///
     /// Status 200.
     Ok(StreamBody),
     /// no such container
@@ -2853,6 +2857,8 @@ impl ContainerStatsRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum ContainerStatsReply {
     /// no error
+    ///
+    /// The body: one JSON document per line, each a [`ContainerStatsResponse`](super::models::ContainerStatsResponse) ([`StreamBody::json_lines`]).
     ///
     /// Status 200.
     Ok(StreamBody),
@@ -3605,6 +3611,8 @@ pub enum ContainerAttachReply {
     SwitchingProtocols(Hijack),
     /// no error, no upgrade header found
     ///
+    /// The body: the container's output, as stdout/stderr frames ([`StreamBody::frames`]) or raw for a TTY ([`StreamBody::raw`]).
+    ///
     /// Status 200.
     Ok(StreamBody),
     /// bad parameter
@@ -3942,6 +3950,8 @@ impl ContainerArchiveRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum ContainerArchiveReply {
     /// no error
+    ///
+    /// The body: a tar archive ([`StreamBody::tar`], [`StreamBody::tar_reader`]).
     ///
     /// Status 200.
     Ok(StreamBody),
@@ -4370,6 +4380,8 @@ pub enum ExecStartReply {
     SwitchingProtocols(Hijack),
     /// No error
     ///
+    /// The body: the container's output, as stdout/stderr frames ([`StreamBody::frames`]) or raw for a TTY ([`StreamBody::raw`]).
+    ///
     /// Status 200.
     Ok(StreamBody),
     /// No such exec instance
@@ -4695,6 +4707,8 @@ impl ImageBuildRequest {
 pub enum ImageBuildReply {
     /// no error
     ///
+    /// The body: progress messages, one JSON document per line, each a [`BuildInfo`](super::models::BuildInfo) ([`StreamBody::progress`]).
+    ///
     /// Status 200.
     Ok(StreamBody),
     /// Bad parameter
@@ -4775,6 +4789,8 @@ impl ImageCreateRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum ImageCreateReply {
     /// no error
+    ///
+    /// The body: progress messages, one JSON document per line, each a [`CreateImageInfo`](super::models::CreateImageInfo) ([`StreamBody::progress`]).
     ///
     /// Status 200.
     Ok(StreamBody),
@@ -5007,6 +5023,8 @@ impl ImagePushRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum ImagePushReply {
     /// No error
+    ///
+    /// The body: progress messages, one JSON document per line, each a [`PushImageInfo`](super::models::PushImageInfo) ([`StreamBody::progress`]).
     ///
     /// Status 200.
     Ok(StreamBody),
@@ -5461,6 +5479,8 @@ impl ImageGetRequest {
 pub enum ImageGetReply {
     /// no error
     ///
+    /// The body: a tar archive ([`StreamBody::tar`], [`StreamBody::tar_reader`]).
+    ///
     /// Status 200.
     Ok(StreamBody),
     /// server error
@@ -5527,6 +5547,8 @@ impl ImageGetAllRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum ImageGetAllReply {
     /// no error
+    ///
+    /// The body: a tar archive ([`StreamBody::tar`], [`StreamBody::tar_reader`]).
     ///
     /// Status 200.
     Ok(StreamBody),
@@ -5597,6 +5619,8 @@ impl ImageLoadRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum ImageLoadReply {
     /// no error
+    ///
+    /// The body: progress messages, one JSON document per line, each a [`CreateImageInfo`](super::models::CreateImageInfo) ([`StreamBody::progress`]).
     ///
     /// Status 200.
     Ok(StreamBody),
@@ -6618,6 +6642,8 @@ impl PluginPullRequest {
 pub enum PluginPullReply {
     /// progress of the pull
     ///
+    /// The body: progress messages, one JSON document per line, each a [`CreateImageInfo`](super::models::CreateImageInfo) ([`StreamBody::progress`]).
+    ///
     /// Status 200.
     Ok(StreamBody),
     /// no error
@@ -6990,6 +7016,8 @@ impl PluginUpgradeRequest {
 pub enum PluginUpgradeReply {
     /// progress of the upgrade
     ///
+    /// The body: progress messages, one JSON document per line, each a [`CreateImageInfo`](super::models::CreateImageInfo) ([`StreamBody::progress`]).
+    ///
     /// Status 200.
     Ok(StreamBody),
     /// no error
@@ -7134,6 +7162,8 @@ impl PluginPushRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum PluginPushReply {
     /// no error
+    ///
+    /// The body: progress messages, one JSON document per line, each a [`CreateImageInfo`](super::models::CreateImageInfo) ([`StreamBody::progress`]).
     ///
     /// Status 200.
     Ok(StreamBody),
@@ -8092,6 +8122,8 @@ pub enum ServiceLogsReply {
     SwitchingProtocols(Hijack),
     /// logs returned as a string in response body
     ///
+    /// The body: the container's output, as stdout/stderr frames ([`StreamBody::frames`]) or raw for a TTY ([`StreamBody::raw`]).
+    ///
     /// Status 200.
     Ok(StreamBody),
     /// no such container
@@ -8927,6 +8959,8 @@ impl SystemEventsRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum SystemEventsReply {
     /// no error
+    ///
+    /// The body: one JSON document per line, each a [`SystemEventsResponse`](super::models::SystemEventsResponse) ([`StreamBody::json_lines`]).
     ///
     /// Status 200.
     Ok(StreamBody),

@@ -3276,6 +3276,8 @@ impl ContainerLogsRequest {
 pub enum ContainerLogsReply {
     /// logs returned as a string in response body
     ///
+    /// The body: the container's output, as stdout/stderr frames ([`StreamBody::frames`]) or raw for a TTY ([`StreamBody::raw`]).
+    ///
     /// Status 200.
     Ok(StreamBody),
     /// no such container
@@ -3420,6 +3422,8 @@ impl ContainerExportRequest {
 pub enum ContainerExportReply {
     /// no error
     ///
+    /// The body: a tar archive ([`StreamBody::tar`], [`StreamBody::tar_reader`]).
+    ///
     /// Status 200.
     Ok(StreamBody),
     /// no such container
@@ -3497,6 +3501,8 @@ impl ContainerStatsRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum ContainerStatsReply {
     /// no error
+    ///
+    /// The body: one JSON document per line, each a [`ContainerStatsResponse`](super::models::ContainerStatsResponse) ([`StreamBody::json_lines`]).
     ///
     /// Status 200.
     Ok(StreamBody),
@@ -4249,6 +4255,8 @@ pub enum ContainerAttachReply {
     SwitchingProtocols(Hijack),
     /// no error, no upgrade header found
     ///
+    /// The body: the container's output, as stdout/stderr frames ([`StreamBody::frames`]) or raw for a TTY ([`StreamBody::raw`]).
+    ///
     /// Status 200.
     Ok(StreamBody),
     /// bad parameter
@@ -4601,6 +4609,8 @@ impl ContainerArchiveRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum ContainerArchiveReply {
     /// no error
+    ///
+    /// The body: a tar archive ([`StreamBody::tar`], [`StreamBody::tar_reader`]).
     ///
     /// Status 200.
     Ok(StreamBody),
@@ -5100,6 +5110,8 @@ pub enum ExecStartReply {
     SwitchingProtocols(Hijack),
     /// No error
     ///
+    /// The body: the container's output, as stdout/stderr frames ([`StreamBody::frames`]) or raw for a TTY ([`StreamBody::raw`]).
+    ///
     /// Status 200.
     Ok(StreamBody),
     /// No such exec instance
@@ -5426,6 +5438,8 @@ impl ImageBuildRequest {
 pub enum ImageBuildReply {
     /// no error
     ///
+    /// The body: progress messages, one JSON document per line, each a [`BuildInfo`](super::models::BuildInfo) ([`StreamBody::progress`]).
+    ///
     /// Status 200.
     Ok(StreamBody),
     /// Bad parameter
@@ -5564,6 +5578,8 @@ impl ImageCreateRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum ImageCreateReply {
     /// no error
+    ///
+    /// The body: progress messages, one JSON document per line, each a [`CreateImageInfo`](super::models::CreateImageInfo) ([`StreamBody::progress`]).
     ///
     /// Status 200.
     Ok(StreamBody),
@@ -5796,6 +5812,8 @@ impl ImagePushRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum ImagePushReply {
     /// No error
+    ///
+    /// The body: progress messages, one JSON document per line, each a [`PushImageInfo`](super::models::PushImageInfo) ([`StreamBody::progress`]).
     ///
     /// Status 200.
     Ok(StreamBody),
@@ -6250,6 +6268,8 @@ impl ImageGetRequest {
 pub enum ImageGetReply {
     /// no error
     ///
+    /// The body: a tar archive ([`StreamBody::tar`], [`StreamBody::tar_reader`]).
+    ///
     /// Status 200.
     Ok(StreamBody),
     /// server error
@@ -6316,6 +6336,8 @@ impl ImageGetAllRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum ImageGetAllReply {
     /// no error
+    ///
+    /// The body: a tar archive ([`StreamBody::tar`], [`StreamBody::tar_reader`]).
     ///
     /// Status 200.
     Ok(StreamBody),
@@ -6386,6 +6408,8 @@ impl ImageLoadRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum ImageLoadReply {
     /// no error
+    ///
+    /// The body: progress messages, one JSON document per line, each a [`CreateImageInfo`](super::models::CreateImageInfo) ([`StreamBody::progress`]).
     ///
     /// Status 200.
     Ok(StreamBody),
@@ -7300,6 +7324,8 @@ pub enum TaskLogsReply {
     SwitchingProtocols(Hijack),
     /// logs returned as a string in response body
     ///
+    /// The body: the container's output, as stdout/stderr frames ([`StreamBody::frames`]) or raw for a TTY ([`StreamBody::raw`]).
+    ///
     /// Status 200.
     Ok(StreamBody),
     /// no such task
@@ -7522,6 +7548,8 @@ impl PluginPullRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum PluginPullReply {
     /// progress of the pull
+    ///
+    /// The body: progress messages, one JSON document per line, each a [`CreateImageInfo`](super::models::CreateImageInfo) ([`StreamBody::progress`]).
     ///
     /// Status 200.
     Ok(StreamBody),
@@ -7895,6 +7923,8 @@ impl PluginUpgradeRequest {
 pub enum PluginUpgradeReply {
     /// progress of the upgrade
     ///
+    /// The body: progress messages, one JSON document per line, each a [`CreateImageInfo`](super::models::CreateImageInfo) ([`StreamBody::progress`]).
+    ///
     /// Status 200.
     Ok(StreamBody),
     /// no error
@@ -8039,6 +8069,8 @@ impl PluginPushRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum PluginPushReply {
     /// no error
+    ///
+    /// The body: progress messages, one JSON document per line, each a [`CreateImageInfo`](super::models::CreateImageInfo) ([`StreamBody::progress`]).
     ///
     /// Status 200.
     Ok(StreamBody),
@@ -9009,6 +9041,8 @@ pub enum ServiceLogsReply {
     SwitchingProtocols(Hijack),
     /// logs returned as a string in response body
     ///
+    /// The body: the container's output, as stdout/stderr frames ([`StreamBody::frames`]) or raw for a TTY ([`StreamBody::raw`]).
+    ///
     /// Status 200.
     Ok(StreamBody),
     /// no such service
@@ -9902,6 +9936,8 @@ impl SystemEventsRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum SystemEventsReply {
     /// no error
+    ///
+    /// The body: one JSON document per line, each a [`SystemEventsResponse`](super::models::SystemEventsResponse) ([`StreamBody::json_lines`]).
     ///
     /// Status 200.
     Ok(StreamBody),

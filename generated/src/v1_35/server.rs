@@ -3277,6 +3277,8 @@ impl ContainerLogsRequest {
 pub enum ContainerLogsReply {
     /// logs returned as a string in response body
     ///
+    /// The body: the container's output, as stdout/stderr frames ([`StreamBody::frames`]) or raw for a TTY ([`StreamBody::raw`]).
+    ///
     /// Status 200.
     Ok(StreamBody),
     /// no such container
@@ -3421,6 +3423,8 @@ impl ContainerExportRequest {
 pub enum ContainerExportReply {
     /// no error
     ///
+    /// The body: a tar archive ([`StreamBody::tar`], [`StreamBody::tar_reader`]).
+    ///
     /// Status 200.
     Ok(StreamBody),
     /// no such container
@@ -3498,6 +3502,8 @@ impl ContainerStatsRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum ContainerStatsReply {
     /// no error
+    ///
+    /// The body: one JSON document per line, each a [`ContainerStatsResponse`](super::models::ContainerStatsResponse) ([`StreamBody::json_lines`]).
     ///
     /// Status 200.
     Ok(StreamBody),
@@ -4250,6 +4256,8 @@ pub enum ContainerAttachReply {
     SwitchingProtocols(Hijack),
     /// no error, no upgrade header found
     ///
+    /// The body: the container's output, as stdout/stderr frames ([`StreamBody::frames`]) or raw for a TTY ([`StreamBody::raw`]).
+    ///
     /// Status 200.
     Ok(StreamBody),
     /// bad parameter
@@ -4602,6 +4610,8 @@ impl ContainerArchiveRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum ContainerArchiveReply {
     /// no error
+    ///
+    /// The body: a tar archive ([`StreamBody::tar`], [`StreamBody::tar_reader`]).
     ///
     /// Status 200.
     Ok(StreamBody),
@@ -5101,6 +5111,8 @@ pub enum ExecStartReply {
     SwitchingProtocols(Hijack),
     /// No error
     ///
+    /// The body: the container's output, as stdout/stderr frames ([`StreamBody::frames`]) or raw for a TTY ([`StreamBody::raw`]).
+    ///
     /// Status 200.
     Ok(StreamBody),
     /// No such exec instance
@@ -5427,6 +5439,8 @@ impl ImageBuildRequest {
 pub enum ImageBuildReply {
     /// no error
     ///
+    /// The body: progress messages, one JSON document per line, each a [`BuildInfo`](super::models::BuildInfo) ([`StreamBody::progress`]).
+    ///
     /// Status 200.
     Ok(StreamBody),
     /// Bad parameter
@@ -5565,6 +5579,8 @@ impl ImageCreateRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum ImageCreateReply {
     /// no error
+    ///
+    /// The body: progress messages, one JSON document per line, each a [`CreateImageInfo`](super::models::CreateImageInfo) ([`StreamBody::progress`]).
     ///
     /// Status 200.
     Ok(StreamBody),
@@ -5797,6 +5813,8 @@ impl ImagePushRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum ImagePushReply {
     /// No error
+    ///
+    /// The body: progress messages, one JSON document per line, each a [`PushImageInfo`](super::models::PushImageInfo) ([`StreamBody::progress`]).
     ///
     /// Status 200.
     Ok(StreamBody),
@@ -6251,6 +6269,8 @@ impl ImageGetRequest {
 pub enum ImageGetReply {
     /// no error
     ///
+    /// The body: a tar archive ([`StreamBody::tar`], [`StreamBody::tar_reader`]).
+    ///
     /// Status 200.
     Ok(StreamBody),
     /// server error
@@ -6317,6 +6337,8 @@ impl ImageGetAllRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum ImageGetAllReply {
     /// no error
+    ///
+    /// The body: a tar archive ([`StreamBody::tar`], [`StreamBody::tar_reader`]).
     ///
     /// Status 200.
     Ok(StreamBody),
@@ -6387,6 +6409,8 @@ impl ImageLoadRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum ImageLoadReply {
     /// no error
+    ///
+    /// The body: progress messages, one JSON document per line, each a [`CreateImageInfo`](super::models::CreateImageInfo) ([`StreamBody::progress`]).
     ///
     /// Status 200.
     Ok(StreamBody),
@@ -7301,6 +7325,8 @@ pub enum TaskLogsReply {
     SwitchingProtocols(Hijack),
     /// logs returned as a string in response body
     ///
+    /// The body: the container's output, as stdout/stderr frames ([`StreamBody::frames`]) or raw for a TTY ([`StreamBody::raw`]).
+    ///
     /// Status 200.
     Ok(StreamBody),
     /// no such task
@@ -7523,6 +7549,8 @@ impl PluginPullRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum PluginPullReply {
     /// progress of the pull
+    ///
+    /// The body: progress messages, one JSON document per line, each a [`CreateImageInfo`](super::models::CreateImageInfo) ([`StreamBody::progress`]).
     ///
     /// Status 200.
     Ok(StreamBody),
@@ -7896,6 +7924,8 @@ impl PluginUpgradeRequest {
 pub enum PluginUpgradeReply {
     /// progress of the upgrade
     ///
+    /// The body: progress messages, one JSON document per line, each a [`CreateImageInfo`](super::models::CreateImageInfo) ([`StreamBody::progress`]).
+    ///
     /// Status 200.
     Ok(StreamBody),
     /// no error
@@ -8040,6 +8070,8 @@ impl PluginPushRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum PluginPushReply {
     /// no error
+    ///
+    /// The body: progress messages, one JSON document per line, each a [`CreateImageInfo`](super::models::CreateImageInfo) ([`StreamBody::progress`]).
     ///
     /// Status 200.
     Ok(StreamBody),
@@ -9010,6 +9042,8 @@ pub enum ServiceLogsReply {
     SwitchingProtocols(Hijack),
     /// logs returned as a string in response body
     ///
+    /// The body: the container's output, as stdout/stderr frames ([`StreamBody::frames`]) or raw for a TTY ([`StreamBody::raw`]).
+    ///
     /// Status 200.
     Ok(StreamBody),
     /// no such service
@@ -9903,6 +9937,8 @@ impl SystemEventsRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum SystemEventsReply {
     /// no error
+    ///
+    /// The body: one JSON document per line, each a [`SystemEventsResponse`](super::models::SystemEventsResponse) ([`StreamBody::json_lines`]).
     ///
     /// Status 200.
     Ok(StreamBody),

@@ -3372,6 +3372,8 @@ pub enum ContainerLogsReply {
     /// Note that unlike the attach endpoint, the logs endpoint does not
     /// upgrade the connection and does not set Content-Type.
     ///
+    /// The body: the container's output, as stdout/stderr frames ([`StreamBody::frames`]) or raw for a TTY ([`StreamBody::raw`]).
+    ///
     /// Status 200.
     Ok(StreamBody),
     /// no such container
@@ -3516,6 +3518,8 @@ impl ContainerExportRequest {
 pub enum ContainerExportReply {
     /// no error
     ///
+    /// The body: a tar archive ([`StreamBody::tar`], [`StreamBody::tar_reader`]).
+    ///
     /// Status 200.
     Ok(StreamBody),
     /// no such container
@@ -3593,6 +3597,8 @@ impl ContainerStatsRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum ContainerStatsReply {
     /// no error
+    ///
+    /// The body: one JSON document per line, each a [`ContainerStatsResponse`](super::models::ContainerStatsResponse) ([`StreamBody::json_lines`]).
     ///
     /// Status 200.
     Ok(StreamBody),
@@ -4352,6 +4358,8 @@ pub enum ContainerAttachReply {
     SwitchingProtocols(Hijack),
     /// no error, no upgrade header found
     ///
+    /// The body: the container's output, as stdout/stderr frames ([`StreamBody::frames`]) or raw for a TTY ([`StreamBody::raw`]).
+    ///
     /// Status 200.
     Ok(StreamBody),
     /// bad parameter
@@ -4704,6 +4712,8 @@ impl ContainerArchiveRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum ContainerArchiveReply {
     /// no error
+    ///
+    /// The body: a tar archive ([`StreamBody::tar`], [`StreamBody::tar_reader`]).
     ///
     /// Status 200.
     Ok(StreamBody),
@@ -5209,6 +5219,8 @@ pub enum ExecStartReply {
     SwitchingProtocols(Hijack),
     /// No error
     ///
+    /// The body: the container's output, as stdout/stderr frames ([`StreamBody::frames`]) or raw for a TTY ([`StreamBody::raw`]).
+    ///
     /// Status 200.
     Ok(StreamBody),
     /// No such exec instance
@@ -5541,6 +5553,8 @@ impl ImageBuildRequest {
 pub enum ImageBuildReply {
     /// no error
     ///
+    /// The body: progress messages, one JSON document per line, each a [`BuildInfo`](super::models::BuildInfo) ([`StreamBody::progress`]).
+    ///
     /// Status 200.
     Ok(StreamBody),
     /// Bad parameter
@@ -5691,6 +5705,8 @@ impl ImageCreateRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum ImageCreateReply {
     /// no error
+    ///
+    /// The body: progress messages, one JSON document per line, each a [`CreateImageInfo`](super::models::CreateImageInfo) ([`StreamBody::progress`]).
     ///
     /// Status 200.
     Ok(StreamBody),
@@ -5923,6 +5939,8 @@ impl ImagePushRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum ImagePushReply {
     /// No error
+    ///
+    /// The body: progress messages, one JSON document per line, each a [`PushImageInfo`](super::models::PushImageInfo) ([`StreamBody::progress`]).
     ///
     /// Status 200.
     Ok(StreamBody),
@@ -6377,6 +6395,8 @@ impl ImageGetRequest {
 pub enum ImageGetReply {
     /// no error
     ///
+    /// The body: a tar archive ([`StreamBody::tar`], [`StreamBody::tar_reader`]).
+    ///
     /// Status 200.
     Ok(StreamBody),
     /// server error
@@ -6443,6 +6463,8 @@ impl ImageGetAllRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum ImageGetAllReply {
     /// no error
+    ///
+    /// The body: a tar archive ([`StreamBody::tar`], [`StreamBody::tar_reader`]).
     ///
     /// Status 200.
     Ok(StreamBody),
@@ -6513,6 +6535,8 @@ impl ImageLoadRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum ImageLoadReply {
     /// no error
+    ///
+    /// The body: progress messages, one JSON document per line, each a [`CreateImageInfo`](super::models::CreateImageInfo) ([`StreamBody::progress`]).
     ///
     /// Status 200.
     Ok(StreamBody),
@@ -7555,6 +7579,8 @@ impl PluginPullRequest {
 pub enum PluginPullReply {
     /// progress of the pull
     ///
+    /// The body: progress messages, one JSON document per line, each a [`CreateImageInfo`](super::models::CreateImageInfo) ([`StreamBody::progress`]).
+    ///
     /// Status 200.
     Ok(StreamBody),
     /// no error
@@ -7932,6 +7958,8 @@ impl PluginUpgradeRequest {
 pub enum PluginUpgradeReply {
     /// progress of the upgrade
     ///
+    /// The body: progress messages, one JSON document per line, each a [`CreateImageInfo`](super::models::CreateImageInfo) ([`StreamBody::progress`]).
+    ///
     /// Status 200.
     Ok(StreamBody),
     /// no error
@@ -8077,6 +8105,8 @@ impl PluginPushRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum PluginPushReply {
     /// no error
+    ///
+    /// The body: progress messages, one JSON document per line, each a [`CreateImageInfo`](super::models::CreateImageInfo) ([`StreamBody::progress`]).
     ///
     /// Status 200.
     Ok(StreamBody),
@@ -9048,6 +9078,8 @@ impl ServiceLogsRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum ServiceLogsReply {
     /// logs returned as a stream in response body
+    ///
+    /// The body: the container's output, as stdout/stderr frames ([`StreamBody::frames`]) or raw for a TTY ([`StreamBody::raw`]).
     ///
     /// Status 200.
     Ok(StreamBody),
@@ -10085,6 +10117,8 @@ impl SystemEventsRequest {
 pub enum SystemEventsReply {
     /// no error
     ///
+    /// The body: one JSON document per line, each a [`EventMessage`](super::models::EventMessage) ([`StreamBody::json_lines`]).
+    ///
     /// Status 200.
     Ok(StreamBody),
     /// bad parameter
@@ -10374,6 +10408,8 @@ impl TaskLogsRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum TaskLogsReply {
     /// logs returned as a stream in response body
+    ///
+    /// The body: the container's output, as stdout/stderr frames ([`StreamBody::frames`]) or raw for a TTY ([`StreamBody::raw`]).
     ///
     /// Status 200.
     Ok(StreamBody),

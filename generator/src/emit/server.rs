@@ -198,7 +198,8 @@ fn operation(history: &History, r: &TypeRenderer<'_>, op: &Operation, trait_name
         let Status::Code(code) = resp.status else { continue };
         let variant = format_ident!("{}", status_variant_name(code));
         let status = status_const(code);
-        let doc = docs::outer(&docs::paragraphs([resp.description.as_deref(), Some(&format!("Status {code}."))]));
+        let body_doc = stream_doc(r, resp);
+        let doc = docs::outer(&docs::paragraphs([resp.description.as_deref(), body_doc.as_deref(), Some(&format!("Status {code}."))]));
         let (payload, render) = reply_payload(r, resp, &status);
         let headers: Vec<(proc_macro2::Ident, String, Option<String>)> =
             resp.headers.iter().map(|h| (ident(&field_name(&h.name)), h.name.clone(), h.description.clone())).collect();
@@ -367,6 +368,32 @@ fn reply_payload(r: &TypeRenderer<'_>, resp: &Response, status: &TokenStream) ->
             (Some(quote!(StreamBody)), quote!(respond::stream(#status, body, incoming.context())))
         }
     }
+}
+
+/// For a streamed reply, what its body carries and the `StreamBody` constructor that makes
+/// it: the payload type alone (`StreamBody`) does not say.
+fn stream_doc(r: &TypeRenderer<'_>, resp: &Response) -> Option<String> {
+    // A named item type becomes a link; anything else (a map, `serde_json::Value`) is code.
+    let item = || {
+        let ty = resp.ty.as_ref()?;
+        let path = r.render(ty).to_string().replace(' ', "");
+        let simple = path.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':');
+        let name = path.rsplit("::").next().unwrap_or(&path).to_owned();
+        Some(if simple { format!("[`{name}`]({path})") } else { format!("`{path}`") })
+    };
+    let each = |what: &str| item().map_or_else(String::new, |item| format!(", each {what} {item}"));
+    Some(match resp.content {
+        ContentKind::JsonLines => format!("The body: one JSON document per line{} ([`StreamBody::json_lines`]).", each("a")),
+        ContentKind::JsonProgress => {
+            format!("The body: progress messages, one JSON document per line{} ([`StreamBody::progress`]).", each("a"))
+        }
+        ContentKind::Multiplexed => "The body: the container's output, as stdout/stderr frames ([`StreamBody::frames`]) or raw for a \
+             TTY ([`StreamBody::raw`])."
+            .to_owned(),
+        ContentKind::Tar => "The body: a tar archive ([`StreamBody::tar`], [`StreamBody::tar_reader`]).".to_owned(),
+        ContentKind::Binary => "The body: bytes of the operation's media type ([`StreamBody::bytes`]).".to_owned(),
+        _ => return None,
+    })
 }
 
 /// The expression that reads one query or header parameter from `incoming`.
