@@ -1,5 +1,5 @@
 //! The `Container` operations: create, list, inspect, start/stop/kill/restart, pause,
-//! rename, attach, wait, logs, top, remove, prune; and the views of a container that the
+//! rename, attach, wait, logs, stats, top, remove, prune; and the views of a container that the
 //! CLIs read (inspect, summary, network settings).
 
 use std::collections::HashMap;
@@ -83,6 +83,10 @@ impl ContainerApi for Engine {
 
     async fn container_logs(&self, _context: &Context, request: ContainerLogsRequest) -> Result<ContainerLogsReply, ApiError> {
         crate::logs::logs(self, &request.id, request.params).map(ContainerLogsReply::Ok)
+    }
+
+    async fn container_stats(&self, _context: &Context, request: ContainerStatsRequest) -> Result<ContainerStatsReply, ApiError> {
+        crate::stats::stats(self, &request.id, request.params).map(ContainerStatsReply::Ok)
     }
 
     async fn container_resize(&self, _context: &Context, request: ContainerResizeRequest) -> Result<ContainerResizeReply, ApiError> {

@@ -17,7 +17,7 @@
 //! docker run --rm busybox sh -c 'echo hi; exit 3'; echo $?    # hi, 3
 //! echo data | docker run -i --rm busybox cat                  # data
 //! docker run -d --name web busybox sleep 300 && docker exec web hostname
-//! docker ps -a; docker logs web; docker events --since 10m --until 0s
+//! docker ps -a; docker logs web; docker stats --no-stream; docker events --since 10m --until 0s
 //! ```
 //!
 //! `--tcp 127.0.0.1:2375` serves TCP as well (then `DOCKER_HOST=tcp://127.0.0.1:2375`).
@@ -35,6 +35,7 @@ mod logs;
 mod networks;
 mod process;
 mod shell;
+mod stats;
 mod system;
 mod volumes;
 

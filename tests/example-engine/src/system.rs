@@ -20,6 +20,9 @@ fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| (*s).to_owned()).collect()
 }
 
+/// The memory this engine reports (`docker info`), and a container's limit when it sets none.
+pub(crate) const MEM_TOTAL: i64 = 2 * 1024 * 1024 * 1024;
+
 impl SystemApi for Engine {
     async fn system_version(&self, _context: &Context, _request: SystemVersionRequest) -> Result<SystemVersionReply, ApiError> {
         let api = moby_api::v1_41::API_VERSION.to_string();
@@ -117,7 +120,7 @@ impl SystemApi for Engine {
             os_type: Some("linux".to_owned()),
             architecture: Some("x86_64".to_owned()),
             ncpu: Some(std::thread::available_parallelism().map_or(1, |n| n.get() as i64)),
-            mem_total: Some(2 * 1024 * 1024 * 1024),
+            mem_total: Some(MEM_TOTAL),
             index_server_address: Some("https://index.docker.io/v1/".to_owned()),
             registry_config: Some(RegistryServiceConfig {
                 allow_nondistributable_artifacts_cidrs: Some(Vec::new()),

@@ -190,6 +190,10 @@ fn cli_session(cli: &str) {
     assert_eq!(docker_in(&["exec", "-i", "sleeper", "cat"], "piped\n").ok(), "piped\n");
     docker(&["exec", "sleeper", "sh", "-c", "exit 4"]).code(4);
     assert!(docker(&["top", "sleeper"]).ok().contains("sleep 100"));
+    // stats: a sample of the emulated process (no exec is left running): 1 MiB of the
+    // engine's 2 GiB, no CPU time.
+    let stats = docker(&["stats", "--no-stream", "--format", "{{.Name}} {{.CPUPerc}} {{.MemUsage}} {{.PIDs}}", "sleeper"]);
+    assert_eq!(stats.ok().trim(), "sleeper 0.00% 1MiB / 2GiB 1");
 
     // pause, unpause, stop, rename, start, kill.
     assert_eq!(docker(&["pause", "sleeper"]).ok().trim(), "sleeper");
@@ -328,6 +332,8 @@ assert client.volumes.list() == []
 
 sleeper = client.containers.run('busybox', 'sleep 30', detach=True)
 result = sleeper.exec_run('sh -c "echo exec; exit 5"')
+sample = sleeper.stats(stream=False)
+assert sample['pids_stats']['current'] == 1 and sample['memory_stats']['limit'] == 2 << 30, sample
 assert result.exit_code == 5 and result.output == b'exec\n', result
 sleeper.kill()
 sleeper.reload()
