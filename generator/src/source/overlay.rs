@@ -123,10 +123,10 @@ impl Overlay {
                 let msg = if needs_value { "this op needs a `value`" } else { "`remove`, `move` and `import` take no `value`" };
                 problems.push(Diagnostic::new(file, at.clone(), msg));
             }
-            let from_ok = match (c.op, c.from.as_deref()) {
-                (Op::Move, Some(from)) => pointer_tokens(from).is_some(),
-                (Op::Import, Some(from)) => import_source(from).is_some(),
-                (_, from) => from.is_none() && c.op != Op::Move && c.op != Op::Import,
+            let from_ok = match c.op {
+                Op::Move => c.from.as_deref().is_some_and(|from| pointer_tokens(from).is_some()),
+                Op::Import => c.from.as_deref().is_some_and(|from| import_source(from).is_some()),
+                _ => c.from.is_none(),
             };
             if !from_ok {
                 problems.push(Diagnostic::new(
