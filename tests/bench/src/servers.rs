@@ -117,7 +117,7 @@ async fn measure(servers: &Servers, docker_socket: &Path, requests: usize, runs:
          `Vec` built at start-up, serde_json. The generated side adds what every route gets: the dispatcher's version \
          prefix check and route table, `Server`/`Api-Version`/`Ostype` headers, the typed request (all four query \
          parameters), panic capture, a tracing span (no subscriber installed) and a trailing newline (Go's encoder); \
-         it serializes into a reused per-thread buffer where `axum::Json` grows a fresh one. \
+         it serializes into a buffer sized from the last answer where `axum::Json` grows one from 128 bytes. \
          Ratios: time generated/direct per pair of slices and CPU generated/direct, both the generated route's overhead. The calibration \
          rows measure the direct server against a second socket of itself the same way: their distance from 1.00× \
          is this machine's noise, not a difference of code."
