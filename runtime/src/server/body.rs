@@ -50,12 +50,10 @@ impl StreamBody {
         T: Serialize,
     {
         let bytes = items.map(|item| {
-            let mut line = serde_json::to_vec(&item).map_err(|e| {
+            super::respond::json_line(&item).map_err(|e| {
                 tracing::warn!(error = %e, "a JSON line failed to serialize; ending the stream");
                 io::Error::other(e)
-            })?;
-            line.push(b'\n');
-            Ok(Bytes::from(line))
+            })
         });
         StreamBody { kind: Kind::JsonLines, bytes: Box::pin(bytes) }
     }

@@ -48,14 +48,15 @@ thread_local! {
     static LAST_SIZE: Cell<usize> = const { Cell::new(0) };
 }
 
-/// `value` as JSON and a newline, in a buffer of exactly that size.
+/// `value` as JSON and a newline, in a buffer of exactly that size: a JSON answer, and
+/// each line of a JSON-lines stream.
 ///
 /// Written straight into a buffer sized from the thread's last answer (with an eighth
 /// more), then shrunk in place. A fresh `Vec` would start at 128 bytes and double, so a
 /// 2 KiB container list cost five reallocations and copies, and glibc's large-chunk
 /// bookkeeping on each. Serializing into a reused buffer and copying out costs a second
 /// write of every byte into memory not yet in cache, which showed on an idle server.
-fn json_line<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<Bytes> {
+pub(super) fn json_line<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<Bytes> {
     let hint = LAST_SIZE.get().min(SIZE_HINT_MAX);
     let mut buffer = Vec::with_capacity((hint + hint / 8).max(128));
     serde_json::to_writer(&mut buffer, value)?;
