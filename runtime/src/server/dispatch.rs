@@ -134,24 +134,19 @@ impl<S: Send + Sync + 'static> Dispatcher<S> {
         }
     }
 
-    /// Routes the request and starts its handler.
+    /// Routes the request and starts its handler; a request that does not get that far is
+    /// answered at once (`Err` in [`Routed::prepared`]). The answer is not boxed: it is
+    /// moved once, straight out.
     fn route(&self, request: Request) -> Routed {
-        let (parts, body) = request.into_parts();
-        let is_head = parts.method == Method::HEAD;
-        let (_, unversioned) = split_version(parts.uri.path());
-        let is_ping = unversioned == "/_ping" && (is_head || parts.method == Method::GET);
-        Routed { prepared: self.start(parts, body), is_ping, is_head }
-    }
-
-    /// Finds the route and starts its handler; a request that does not get that far is
-    /// answered at once (`Err`). The answer is not boxed: it is moved once, straight out.
-    #[allow(clippy::result_large_err)]
-    fn start(&self, mut parts: axum::http::request::Parts, body: Body) -> Result<(BoxFuture<Response>, &'static str), Response> {
+        let (mut parts, body) = request.into_parts();
         // Moved out rather than cloned: the context keeps it.
         let uri = std::mem::take(&mut parts.uri);
         let (version, unversioned) = split_version(uri.path());
+        let is_head = parts.method == Method::HEAD;
+        let is_ping = unversioned == "/_ping" && (is_head || parts.method == Method::GET);
+        let answered = |response: Response| Routed { prepared: Err(response), is_ping, is_head };
         let Some((compiled, params)) = self.find(&parts.method, unversioned) else {
-            return Err(ApiError::page_not_found().into_response());
+            return answered(ApiError::page_not_found().into_response());
         };
         let route = &compiled.route;
         tracing::Span::current().record("operation", route.operation);
@@ -159,7 +154,7 @@ impl<S: Send + Sync + 'static> Dispatcher<S> {
         // whatever its prefix says.
         let api_version = match version.map(|v| check_version(v, &self.config)).transpose() {
             Ok(v) => v,
-            Err(e) => return Err(e.into_response()),
+            Err(e) => return answered(e.into_response()),
         };
         let context = Context {
             api_version: api_version.unwrap_or(self.config.max_version),
@@ -176,10 +171,11 @@ impl<S: Send + Sync + 'static> Dispatcher<S> {
         // the future nor the future itself may unwind past here.
         let service = Arc::clone(&self.service);
         let handler = route.handler;
-        match std::panic::catch_unwind(AssertUnwindSafe(|| handler(service, incoming))) {
+        let prepared = match std::panic::catch_unwind(AssertUnwindSafe(|| handler(service, incoming))) {
             Ok(future) => Ok((future, route.operation)),
             Err(payload) => Err(panicked(route.operation, payload)),
-        }
+        };
+        Routed { prepared, is_ping, is_head }
     }
 
     fn find(&self, method: &Method, path: &str) -> Option<(&Compiled<S>, Params)> {
