@@ -213,16 +213,7 @@ impl Imports {
     fn value(&self, from: &str) -> Result<Value, String> {
         let (file, pointer) = import_source(from).ok_or_else(|| format!("`from` {from} is not FILE#POINTER"))?;
         let doc = self.docs.get(file).ok_or_else(|| format!("{file} was not loaded for imports"))?;
-        let mut value = doc;
-        for token in pointer_tokens(pointer).unwrap_or_default() {
-            value = match value {
-                Value::Object(map) => map.get(&token),
-                Value::Array(items) => array_index(&token, items, items.len()).ok().and_then(|i| items.get(i)),
-                _ => None,
-            }
-            .ok_or_else(|| format!("{file}#{pointer} does not exist"))?;
-        }
-        Ok(value.clone())
+        lookup(doc, pointer).cloned().ok_or_else(|| format!("{file}#{pointer} does not exist"))
     }
 }
 
@@ -243,7 +234,7 @@ fn apply_change(doc: &mut Value, change: &Change, imports: &Imports) -> Result<(
     }
     if change.op == Op::Move {
         let from = change.from.as_deref().unwrap_or_default();
-        let moved = lookup(doc, from).ok_or_else(|| format!("`from` {from} does not exist"))?;
+        let moved = lookup(doc, from).cloned().ok_or_else(|| format!("`from` {from} does not exist"))?;
         let step = |op, path: &str, value| Change {
             op,
             path: path.to_string(),
@@ -312,12 +303,17 @@ fn apply_change(doc: &mut Value, change: &Change, imports: &Imports) -> Result<(
     Ok(())
 }
 
-fn lookup(doc: &mut Value, pointer: &str) -> Option<Value> {
+/// The value at `pointer` (members by name, array elements as in [`array_index`]).
+fn lookup<'a>(doc: &'a Value, pointer: &str) -> Option<&'a Value> {
     let mut v = doc;
     for t in pointer_tokens(pointer)? {
-        v = child_mut(v, &t)?;
+        v = match v {
+            Value::Object(map) => map.get(&t)?,
+            Value::Array(items) => items.get(array_index(&t, items, items.len()).ok()?)?,
+            _ => return None,
+        };
     }
-    Some(v.clone())
+    Some(v)
 }
 
 fn child_mut<'a>(v: &'a mut Value, token: &str) -> Option<&'a mut Value> {
