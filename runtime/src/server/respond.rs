@@ -71,14 +71,10 @@ pub(super) fn json_line<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<
 /// encoder would; the head cannot be taken back.
 pub fn deferred<T: Serialize + Send + 'static>(status: StatusCode, body: Deferred<T>) -> Response {
     let document = futures_util::stream::once(async move {
-        let value = body.value.await;
-        match json_line(&value) {
-            Ok(bytes) => Ok(bytes),
-            Err(e) => {
-                tracing::error!(error = %e, "deferred response body failed to serialize");
-                Err(std::io::Error::other(e))
-            }
-        }
+        json_line(&body.value.await).map_err(|e| {
+            tracing::error!(error = %e, "deferred response body failed to serialize");
+            std::io::Error::other(e)
+        })
     });
     with_type(status, Body::from_stream(document), JSON)
 }
