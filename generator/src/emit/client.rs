@@ -5,7 +5,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::docs;
-use super::models::{ident, NamedPath, TypeRenderer};
+use super::models::{ident, map_import, NamedPath, TypeRenderer};
 use super::operation::{self, status_variant_name};
 use super::params::{non_path_params, params_struct_name, path_params};
 use crate::ir::naming::field_name;
@@ -22,11 +22,7 @@ pub fn version_client(history: &History, spec_index: usize) -> TokenStream {
         methods.push(method);
         outcome_enums.extend(outcome_enum);
     }
-    let map_use = r.uses_map.get().then(|| {
-        quote!(
-            use std::collections::HashMap;
-        )
-    });
+    let map_use = map_import(r.uses_map.get());
     let runtime_use = operation::runtime_imports(
         "client",
         &["Error", "Transport"],

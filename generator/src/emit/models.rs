@@ -32,6 +32,16 @@ pub struct TypeRenderer<'h> {
     pub uses_map: std::cell::Cell<bool>,
 }
 
+/// `use std::collections::HashMap;` for a module where a rendered type used a map
+/// ([`TypeRenderer::uses_map`]), so no module imports it unused.
+pub fn map_import(used: bool) -> Option<TokenStream> {
+    used.then(|| {
+        quote!(
+            use std::collections::HashMap;
+        )
+    })
+}
+
 #[derive(Clone)]
 pub enum NamedPath {
     /// From a module under `shared/`: sibling modules by `super::module::Name`.
@@ -172,11 +182,7 @@ pub fn shared_module(history: &History, module: &str, classes: &[&SharedType]) -
     }
     let header =
         docs::inner(&format!("Types shared by API versions {}.", classes.first().map(|c| c.versions.to_string()).unwrap_or_default()));
-    let map_use = uses_map.then(|| {
-        quote!(
-            use std::collections::HashMap;
-        )
-    });
+    let map_use = map_import(uses_map);
     let serde_use = uses_serde.then(|| {
         quote!(
             use serde::{Deserialize, Serialize};
@@ -374,11 +380,7 @@ pub fn version_roundtrip(history: &History, spec_index: usize) -> TokenStream {
             arms.push(quote! { (#id, #code) => moby_api_runtime::json::roundtrip::<#ty>(body), });
         }
     }
-    let map_use = r.uses_map.get().then(|| {
-        quote!(
-            use std::collections::HashMap;
-        )
-    });
+    let map_use = map_import(r.uses_map.get());
     let doc = docs::inner(
         "Decodes a JSON response body (or one line of a JSON-lines or progress stream) into this version's typed model and encodes it again, by operation id and status. For proxies that inspect traffic and for conformance tests.",
     );

@@ -6,7 +6,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::docs;
-use super::models::{availability, ident, NamedPath, TypeRenderer};
+use super::models::{availability, ident, map_import, NamedPath, TypeRenderer};
 use crate::ir::history::{operation_key, parameter_key};
 use crate::ir::naming::field_name;
 use crate::ir::{History, Operation, ParamLocation, Parameter, Scalar, TypeExpr};
@@ -46,11 +46,7 @@ pub fn version_params(history: &History, spec_index: usize) -> TokenStream {
     let spec = &history.specs[spec_index];
     let r = TypeRenderer { history, spec_index, named: NamedPath::VersionModels, uses_map: std::cell::Cell::new(false) };
     let structs: Vec<TokenStream> = spec.operations.iter().filter_map(|op| params_struct(&r, op)).collect();
-    let map_use = r.uses_map.get().then(|| {
-        quote!(
-            use std::collections::HashMap;
-        )
-    });
+    let map_use = map_import(r.uses_map.get());
     let header = docs::inner(&format!(
         "The query and header parameters of each operation of Engine API v{}, one struct per operation (`ContainerListParams` for `ContainerList`). The client sends them and the server parses them into the same structs. Every optional parameter is an `Option`; `Default` leaves them all unset, so the engine's defaults apply.",
         spec.version

@@ -9,7 +9,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::docs;
-use super::models::{ident, NamedPath, TypeRenderer};
+use super::models::{ident, map_import, NamedPath, TypeRenderer};
 use super::operation::{self, status_const, status_variant_name};
 use super::params::{is_filters, non_path_params, params_struct_name, path_params};
 use crate::ir::naming::{field_name, type_name};
@@ -55,11 +55,7 @@ pub fn version_server(history: &History, spec_index: usize) -> TokenStream {
         trait_names.push(trait_name);
     }
 
-    let map_use = r.uses_map.get().then(|| {
-        quote!(
-            use std::collections::HashMap;
-        )
-    });
+    let map_use = map_import(r.uses_map.get());
     let body: Vec<TokenStream> = traits.iter().chain(items.iter()).cloned().collect();
     let runtime_use = operation::runtime_imports(
         "server",
