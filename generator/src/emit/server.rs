@@ -377,11 +377,11 @@ fn stream_doc(r: &TypeRenderer<'_>, resp: &Response) -> Option<String> {
         let name = path.rsplit("::").next().unwrap_or(&path).to_owned();
         Some(if simple { format!("[`{name}`]({path})") } else { format!("`{path}`") })
     };
-    let each = |what: &str| item().map_or_else(String::new, |item| format!(", each {what} {item}"));
+    let each = || item().map_or_else(String::new, |item| format!(", each a {item}"));
     Some(match resp.content {
-        ContentKind::JsonLines => format!("The body: one JSON document per line{} ([`StreamBody::json_lines`]).", each("a")),
+        ContentKind::JsonLines => format!("The body: one JSON document per line{} ([`StreamBody::json_lines`]).", each()),
         ContentKind::JsonProgress => {
-            format!("The body: progress messages, one JSON document per line{} ([`StreamBody::progress`]).", each("a"))
+            format!("The body: progress messages, one JSON document per line{} ([`StreamBody::progress`]).", each())
         }
         ContentKind::Multiplexed => "The body: the container's output, as stdout/stderr frames ([`StreamBody::frames`]) or raw for a \
              TTY ([`StreamBody::raw`])."
