@@ -89,9 +89,9 @@ async fn measure(servers: &Servers, docker_socket: &Path, requests: usize, runs:
     let dockerd =
         format!("Docker Engine {} (API {})", version["Version"].as_str().unwrap_or("?"), version["ApiVersion"].as_str().unwrap_or("?"));
     let per_connection = (requests / CONNECTIONS).max(1);
-    let slice = |n: usize| (n / SLICES).max(1);
-    let sequential_label = format!("{requests} sequential, one connection, in slices of {}", slice(requests));
-    let concurrent_label = format!("{CONNECTIONS} connections × {per_connection}, in slices of {CONNECTIONS} × {}", slice(per_connection));
+    let sequential_label = format!("{requests} sequential, one connection, in slices of {}", slice_of(requests));
+    let concurrent_label =
+        format!("{CONNECTIONS} connections × {per_connection}, in slices of {CONNECTIONS} × {}", slice_of(per_connection));
     let in_process_label = format!("{requests} calls of the router in process (no socket, no HTTP; not a target)");
 
     // The same JSON from both, and the body lengths every timed answer is checked against.
@@ -568,12 +568,17 @@ where
 /// A run of each contender is cut into this many slices, sent alternately.
 const SLICES: usize = 10;
 
+/// The requests of one slice of a run of `n` (per connection).
+fn slice_of(n: usize) -> usize {
+    (n / SLICES).max(1)
+}
+
 /// One warm-up pair of slices, then `runs` runs of [`SLICES`] pairs: each contender sends a
 /// slice (a tenth of its requests), then the other, the order alternating from pair to pair.
 /// Slices a few tens of milliseconds apart see the same machine, so the ratio within a pair
 /// is free of the load drifting from second to second, which a ratio of whole runs is not.
 async fn bench(runs: usize, contenders: [Option<Contender<'_>>; 2]) -> Result<Measured> {
-    let slices = contenders.clone().map(|c| c.map(|c| Contender { per_connection: (c.per_connection / SLICES).max(1), ..c }));
+    let slices = contenders.map(|c| c.map(|c| Contender { per_connection: slice_of(c.per_connection), ..c }));
     let requests = slices.iter().flatten().map(|c| c.connections * c.per_connection).next().unwrap_or(0);
     let mut samples: [Vec<Sample>; 2] = Default::default();
     for pair in 0..=runs * SLICES {
@@ -634,22 +639,10 @@ impl Row {
         Some(self.median(i, |s| s.cpu)?.as_secs_f64() * 1e6 / self.measured.requests as f64)
     }
 
-    /// The ratio of each pair of slices, oriented like [`Target`]: for `AtMost` the first
-    /// contender's overhead (its time over the second's), for `AtLeast` its advantage (the
-    /// second's time over its own); sorted.
+    /// The time ratio of each pair of slices ([`Target::ratio`]), sorted.
     fn paired(&self, target: Target) -> Vec<f64> {
         let [a, b] = &self.measured.samples;
-        let mut ratios: Vec<f64> = a
-            .iter()
-            .zip(b)
-            .map(|(a, b)| {
-                let (a, b) = (a.elapsed.as_secs_f64(), b.elapsed.as_secs_f64());
-                match target {
-                    Target::AtMost(_) => a / b,
-                    Target::AtLeast(_) => b / a,
-                }
-            })
-            .collect();
+        let mut ratios: Vec<f64> = a.iter().zip(b).map(|(a, b)| target.ratio(a.elapsed.as_secs_f64(), b.elapsed.as_secs_f64())).collect();
         ratios.sort_by(f64::total_cmp);
         ratios
     }
@@ -661,13 +654,10 @@ impl Row {
         Some([at(2)?, at(1)?, at(3)?])
     }
 
-    /// The CPU ratio of the medians, oriented like [`Row::paired`].
+    /// The ratio of the median CPU times per request ([`Target::ratio`]).
     fn cpu_ratio(&self, target: Target) -> Option<f64> {
         let (a, b) = self.cpu(0).zip(self.cpu(1))?;
-        Some(match target {
-            Target::AtMost(_) => a / b,
-            Target::AtLeast(_) => b / a,
-        })
+        Some(target.ratio(a, b))
     }
 }
 
@@ -678,6 +668,16 @@ enum Target {
 }
 
 impl Target {
+    /// The ratio of the first contender's cost to the second's, oriented like the target:
+    /// for `AtMost` the first one's overhead (`first / second`), for `AtLeast` its
+    /// advantage (`second / first`).
+    fn ratio(self, first: f64, second: f64) -> f64 {
+        match self {
+            Target::AtMost(_) => first / second,
+            Target::AtLeast(_) => second / first,
+        }
+    }
+
     fn met(self, ratio: f64) -> bool {
         match self {
             Target::AtMost(f) => ratio <= f,
