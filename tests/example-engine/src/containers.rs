@@ -73,7 +73,7 @@ impl ContainerApi for Engine {
                 ]
             };
             let mut processes = vec![row(c.pid, &c.argv)];
-            for exec in c.exec_ids.iter().filter_map(|id| state.execs.get(id)).filter(|e| e.running) {
+            for exec in state.running_execs(c) {
                 processes.push(row(exec.pid, &exec.argv));
             }
             let titles = ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"].map(str::to_owned).to_vec();

@@ -414,6 +414,12 @@ impl State {
         self.execs.get(id).ok_or_else(|| ApiError::not_found(format!("No such exec instance: {id}")))
     }
 
+    /// The execs of `container` whose process is running (what `top` lists besides the
+    /// container's own, and what stats counts).
+    pub fn running_execs<'a>(&'a self, container: &'a Container) -> impl Iterator<Item = &'a Exec> + 'a {
+        container.exec_ids.iter().filter_map(|id| self.execs.get(id)).filter(|e| e.running)
+    }
+
     /// Records an event, with the legacy `status`/`id`/`from` fields the daemon still sends
     /// for containers and images.
     pub fn event(&mut self, kind: EventMessageType, action: &str, actor: &str, attributes: HashMap<String, String>) {

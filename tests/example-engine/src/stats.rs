@@ -15,7 +15,7 @@ use moby_api_runtime::server::{ApiError, StreamBody};
 
 use crate::clock::{now_nanos, rfc3339_nanos, ZERO_TIME};
 use crate::engine::{Container, Engine, State};
-use crate::system::MEM_TOTAL;
+use crate::system::{cpus, MEM_TOTAL};
 
 /// What one emulated process is said to use.
 const MEMORY_PER_PROCESS: u64 = 1024 * 1024;
@@ -49,10 +49,10 @@ pub(crate) fn stats(engine: &Engine, key: &str, params: ContainerStatsParams) ->
 /// A sample of `container` now; `preread` is the time of the sample before it in a stream.
 fn sample(state: &State, container: &Container, preread: Option<&str>) -> ContainerStatsResponse {
     let running = container.status.is_running();
-    let execs = container.exec_ids.iter().filter_map(|id| state.execs.get(id)).filter(|e| e.running).count() as u64;
+    let execs = state.running_execs(container).count() as u64;
     let processes = if running { 1 + execs } else { 0 };
     let limit = container.host_config.memory.filter(|m| *m > 0).unwrap_or(MEM_TOTAL) as u64;
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()) as u32;
+    let cpus = cpus();
     let cpu = |system: u64| ContainerCpuStats {
         cpu_usage: Some(ContainerCpuUsage {
             total_usage: Some(0),

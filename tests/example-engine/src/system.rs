@@ -23,6 +23,11 @@ fn strings(items: &[&str]) -> Vec<String> {
 /// The memory this engine reports (`docker info`), and a container's limit when it sets none.
 pub(crate) const MEM_TOTAL: i64 = 2 * 1024 * 1024 * 1024;
 
+/// The CPUs this engine reports (`docker info`, a stats sample's `online_cpus`): the host's.
+pub(crate) fn cpus() -> u32 {
+    std::thread::available_parallelism().map_or(1, |n| n.get() as u32)
+}
+
 impl SystemApi for Engine {
     async fn system_version(&self, _context: &Context, _request: SystemVersionRequest) -> Result<SystemVersionReply, ApiError> {
         let api = moby_api::v1_41::API_VERSION.to_string();
@@ -119,7 +124,7 @@ impl SystemApi for Engine {
             os_version: Some(String::new()),
             os_type: Some("linux".to_owned()),
             architecture: Some("x86_64".to_owned()),
-            ncpu: Some(std::thread::available_parallelism().map_or(1, |n| n.get() as i64)),
+            ncpu: Some(i64::from(cpus())),
             mem_total: Some(MEM_TOTAL),
             index_server_address: Some("https://index.docker.io/v1/".to_owned()),
             registry_config: Some(RegistryServiceConfig {
