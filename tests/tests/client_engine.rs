@@ -528,6 +528,9 @@ macro_rules! scenario {
                     .unwrap_or_else(|| panic!("{v} ImageCreate: no image id among {messages:?}"));
                 let image = j!(ctx.ok("ImageInspect", image_inspect!($img_params, c, &ctx.import_ref()).await));
                 check_eq!(v, image["Id"], image_id);
+                // No container made it: 20.10 sends `Container: ""`, 28.5.2 leaves the member out
+                // (which the 1.28–1.38 specs require).
+                assert!(image["Container"].as_str().is_none_or(str::is_empty), "{v}: Container {}", image["Container"]);
                 assert!(contains_str(&image["RepoTags"], &ctx.import_ref()), "{v}: {}", image["RepoTags"]);
                 check_eq!(v, image["Os"], "linux");
                 check_eq!(v, image["RootFS"]["Type"], "layers");
@@ -609,6 +612,16 @@ macro_rules! scenario {
                 check_eq!(v, inspect["Config"]["Image"], IMAGE);
                 check_eq!(v, inspect["Config"]["Labels"][LABEL], id);
                 check_eq!(v, inspect["HostConfig"]["NetworkMode"], "none");
+                let taken = ctx.refused(
+                    "ContainerCreate",
+                    c.container_create(
+                        &params::ContainerCreateParams { name: Some(main_name.clone()), ..Default::default() },
+                        &models::ContainerCreateBody { image: Some(IMAGE.into()), ..Default::default() },
+                    )
+                    .await,
+                    409,
+                );
+                assert!(taken.contains("is already in use"), "{v}: {taken}");
                 check_eq!(
                     v,
                     ctx.ok("ContainerStart", c.container_start(&main, &Default::default()).await),
@@ -633,6 +646,12 @@ macro_rules! scenario {
                 assert!(contains_str(&entry["Names"], &format!("/{main_name}")), "{v}: {entry}");
                 check_eq!(v, entry["Image"], IMAGE);
                 check_eq!(v, entry["HostConfig"]["NetworkMode"], "none");
+
+                let running = ctx.refused("ContainerDelete", c.container_delete(&main, &Default::default()).await, 409);
+                assert!(running.contains(engine.behaviour.running_delete_message), "{v}: {running}");
+                // Nothing written yet: the engine answers `null`, which reads as no changes.
+                let changes = j!(ctx.ok("ContainerChanges", c.container_changes(&main).await));
+                check_eq!(v, changes, serde_json::json!([]));
 
                 let top = j!(ctx.ok("ContainerTop", c.container_top(&main, &Default::default()).await));
                 assert!(contains_str(&top["Titles"], "PID"), "{v}: {top}");
@@ -843,6 +862,45 @@ macro_rules! scenario {
                 check_eq!(v, waited.status_code, 3);
                 let inspect = j!(ctx.ok("ContainerInspect", c.container_inspect(&short, &Default::default()).await));
                 check_eq!(v, (&inspect["State"]["Status"], &inspect["State"]["ExitCode"]), (&Value::from("exited"), &Value::from(3)));
+                let stopped = ctx.refused("ContainerTop", c.container_top(&short, &Default::default()).await, 409);
+                assert!(stopped.contains("is not running"), "{v}: {stopped}");
+
+                // --- A container whose start fails: its command does not exist. It stays
+                // `created`, with exit code 127 and the runtime's error, and waiting for it
+                // answers at once with both.
+                let broken = ctx
+                    .ok(
+                        "ContainerCreate",
+                        c.container_create(
+                            &params::ContainerCreateParams { name: Some(ctx.name("broken")), ..Default::default() },
+                            &models::ContainerCreateBody {
+                                image: Some(IMAGE.into()),
+                                cmd: Some(vec!["no-such-binary".into()]),
+                                labels: Some(ctx.labels()),
+                                host_config: Some(models::HostConfig { network_mode: Some("none".into()), ..Default::default() }),
+                                ..Default::default()
+                            },
+                        )
+                        .await,
+                    )
+                    .id;
+                let failed = ctx.refused("ContainerStart", c.container_start(&broken, &Default::default()).await, 400);
+                assert!(failed.contains("\"no-such-binary\": executable file not found"), "{v}: {failed}");
+                let inspect = j!(ctx.ok("ContainerInspect", c.container_inspect(&broken, &Default::default()).await));
+                check_eq!(v, (&inspect["State"]["Status"], &inspect["State"]["ExitCode"]), (&Value::from("created"), &Value::from(127)));
+                assert!(inspect["State"]["Error"].as_str().is_some_and(|e| e.contains("executable file not found")), "{v}: {}", inspect["State"]);
+                let waited = j!(ctx.ok("ContainerWait", wait_for!($wait, c, &broken).await));
+                check_eq!(v, waited["StatusCode"], 127);
+                // The wait answer has `Error` in the models from 1.34 (the engines send it from 1.30).
+                if API_VERSION >= ApiVersion::new(1, 34) {
+                    assert!(
+                        waited["Error"]["Message"].as_str().is_some_and(|e| e.contains("executable file not found")),
+                        "{v}: {waited}"
+                    );
+                }
+                let changes = j!(ctx.ok("ContainerChanges", c.container_changes(&broken).await));
+                check_eq!(v, changes, serde_json::json!([]));
+                ctx.ok("ContainerDelete", c.container_delete(&broken, &Default::default()).await);
 
                 // --- Attach with stdin: cat echoes one line and exits at end of input.
                 let cat = ctx
