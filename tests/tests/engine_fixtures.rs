@@ -144,7 +144,7 @@ fn operation_of(file: &Path) -> Option<(String, bool)> {
 #[test]
 fn every_fixture_reads_into_its_versions_model_and_keeps_every_known_field() {
     let history = moby_api_tests::history();
-    let dir = moby_api_tests::root().join("tests/fixtures/engine");
+    let dir = moby_api_tests::root().join("tests/fixtures/engine/20.10");
     let mut failures = Vec::new();
     let mut unknown: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut bodies = 0;
