@@ -123,14 +123,14 @@ impl Walk<'_> {
         };
         match ty {
             TypeExpr::Named(id) => match &self.spec.ty(*id).kind {
-                TypeKind::Struct { fields, additional } => {
+                TypeKind::Struct { fields, rest } => {
                     let (Value::Object(sent), Value::Object(kept)) = (sent, kept) else {
                         self.lost.push(format!("{at}: expected objects, got {sent} / {kept}"));
                         return;
                     };
                     for (k, v) in sent {
                         let here = format!("{at}.{k}");
-                        match (fields.iter().find(|f| &f.wire_name == k), additional) {
+                        match (fields.iter().find(|f| &f.wire_name == k), &rest.declared) {
                             (Some(f), _) => self.value(&here, &f.ty, v, kept.get(k)),
                             (None, Some(extra)) => self.value(&here, extra, v, kept.get(k)),
                             (None, None) => {
