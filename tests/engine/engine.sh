@@ -111,7 +111,7 @@ fetch_28() {
             log "$pkg $version is no longer in unstable; fetching it from $SNAPSHOT/file/$sha1"
             rm -f "$deb"
             if ! curl -fsSL --retry 2 --max-time 300 -o "$deb" "$SNAPSHOT/file/$sha1" 2>"$work/curl.err"; then
-                got=$(cat "$work/curl.err")
+                got=$(tail -n 1 "$work/curl.err")
                 rm -rf "$work"
                 die "cannot get $pkg $version: it is not in unstable at $SID_MIRROR any more, and $SNAPSHOT/file/$sha1 failed (${got:-no answer}). Pin the versions unstable has now in PINNED_28 (tests/engine/engine.sh) or set ENGINE_SNAPSHOT_URL to a reachable snapshot mirror."
             fi
@@ -159,6 +159,14 @@ install_if_missing() {
     if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
         die "dockerd/containerd/runc/$DOCKER_CLI or a static /bin/busybox is missing, and apt-get as root is not available to install docker.io and busybox-static"
     fi
+    # Two engines start at once (cargo xtask test): one installs, the other waits for it and
+    # finds everything there.
+    exec 9>/tmp/moby-api-engine-install.lock
+    flock 9
+    if have_engine && have_static_busybox; then
+        flock -u 9
+        return 0
+    fi
     log "installing docker.io and busybox-static with apt-get"
     # Without systemd, the packages' postinst would start a system dockerd and containerd via
     # their init scripts; a policy-rc.d that says 101 forbids that. Keep one that is there.
@@ -174,6 +182,7 @@ install_if_missing() {
     [ -z "$made_policy" ] || rm -f "$policy"
     ((rc == 0)) || die "apt-get failed ($rc)"
     if ! have_engine || ! have_static_busybox; then die "docker.io/busybox-static installed, but still missing a binary"; fi
+    flock -u 9
 }
 
 # --- start --------------------------------------------------------------------------------
