@@ -294,8 +294,9 @@ cmd_start() {
         if [ -n "$root" ]; then
             # The unpacked engine's dockerd, containerd and shim first, then the system's runc.
             path_env=(env "PATH=$root/usr/sbin:$root/usr/bin:$PATH")
-            # 20.10 has no ip6tables rules to turn off; 28 adds them by default.
-            engine_flags=(--ip6tables=false)
+            # 20.10 has no ip6tables rules to turn off; 28 adds them by default, and turns
+            # the machine's IPv4 forwarding on even without a bridge.
+            engine_flags=(--ip6tables=false --ip-forward=false)
         fi
 
         started=$SECONDS
