@@ -605,20 +605,7 @@ macro_rules! scenario {
 
                 // --- The main container: a shell that writes one line to each stream, then sleeps.
                 let main_name = ctx.name("main");
-                let created = ctx.ok(
-                    "ContainerCreate",
-                    c.container_create(
-                        &params::ContainerCreateParams { name: Some(main_name.clone()), ..Default::default() },
-                        &models::ContainerCreateBody {
-                            image: Some(IMAGE.into()),
-                            cmd: sh("echo main-out; echo main-err >&2; exec sleep 600"),
-                            labels: Some(ctx.labels()),
-                            host_config: Some(models::HostConfig { network_mode: Some("none".into()), ..Default::default() }),
-                            ..Default::default()
-                        },
-                    )
-                    .await,
-                );
+                let created = create(c, ctx, "main", &container(ctx, sh("echo main-out; echo main-err >&2; exec sleep 600"), "none")).await;
                 let main = created.id;
                 assert!(created.warnings.is_empty(), "{v}: {:?}", created.warnings);
                 let inspect = j!(ctx.ok("ContainerInspect", c.container_inspect(&main, &Default::default()).await));
@@ -847,22 +834,7 @@ macro_rules! scenario {
                 });
 
                 // --- Logs followed to the exit, and the exit code.
-                let short = ctx
-                    .ok(
-                        "ContainerCreate",
-                        c.container_create(
-                            &params::ContainerCreateParams { name: Some(ctx.name("short")), ..Default::default() },
-                            &models::ContainerCreateBody {
-                                image: Some(IMAGE.into()),
-                                cmd: sh("echo first; sleep 0.3; echo second >&2; exit 3"),
-                                labels: Some(ctx.labels()),
-                                host_config: Some(models::HostConfig { network_mode: Some("none".into()), ..Default::default() }),
-                                ..Default::default()
-                            },
-                        )
-                        .await,
-                    )
-                    .id;
+                let short = create(c, ctx, "short", &container(ctx, sh("echo first; sleep 0.3; echo second >&2; exit 3"), "none")).await.id;
                 ctx.ok("ContainerStart", c.container_start(&short, &Default::default()).await);
                 let output = ctx.ok(
                     "ContainerLogs",
@@ -884,22 +856,7 @@ macro_rules! scenario {
                 // --- A container whose start fails: its command does not exist. It stays
                 // `created`, with exit code 127 and the runtime's error, and waiting for it
                 // answers at once with both.
-                let broken = ctx
-                    .ok(
-                        "ContainerCreate",
-                        c.container_create(
-                            &params::ContainerCreateParams { name: Some(ctx.name("broken")), ..Default::default() },
-                            &models::ContainerCreateBody {
-                                image: Some(IMAGE.into()),
-                                cmd: Some(vec!["no-such-binary".into()]),
-                                labels: Some(ctx.labels()),
-                                host_config: Some(models::HostConfig { network_mode: Some("none".into()), ..Default::default() }),
-                                ..Default::default()
-                            },
-                        )
-                        .await,
-                    )
-                    .id;
+                let broken = create(c, ctx, "broken", &container(ctx, Some(vec!["no-such-binary".into()]), "none")).await.id;
                 let failed = ctx.refused("ContainerStart", c.container_start(&broken, &Default::default()).await, 400);
                 assert!(failed.contains("\"no-such-binary\": executable file not found"), "{v}: {failed}");
                 let inspect = j!(ctx.ok("ContainerInspect", c.container_inspect(&broken, &Default::default()).await));
@@ -919,27 +876,15 @@ macro_rules! scenario {
                 ctx.ok("ContainerDelete", c.container_delete(&broken, &Default::default()).await);
 
                 // --- Attach with stdin: cat echoes one line and exits at end of input.
-                let cat = ctx
-                    .ok(
-                        "ContainerCreate",
-                        c.container_create(
-                            &params::ContainerCreateParams { name: Some(ctx.name("cat")), ..Default::default() },
-                            &models::ContainerCreateBody {
-                                image: Some(IMAGE.into()),
-                                cmd: Some(vec!["cat".into()]),
-                                attach_stdin: Some(true),
-                                attach_stdout: Some(true),
-                                attach_stderr: Some(true),
-                                open_stdin: Some(true),
-                                stdin_once: Some(true),
-                                labels: Some(ctx.labels()),
-                                host_config: Some(models::HostConfig { network_mode: Some("none".into()), ..Default::default() }),
-                                ..Default::default()
-                            },
-                        )
-                        .await,
-                    )
-                    .id;
+                let stdin_cat = models::ContainerCreateBody {
+                    attach_stdin: Some(true),
+                    attach_stdout: Some(true),
+                    attach_stderr: Some(true),
+                    open_stdin: Some(true),
+                    stdin_once: Some(true),
+                    ..container(ctx, Some(vec!["cat".into()]), "none")
+                };
+                let cat = create(c, ctx, "cat", &stdin_cat).await.id;
                 let attached = ctx.ok(
                     "ContainerAttach",
                     c.container_attach(
@@ -997,22 +942,7 @@ macro_rules! scenario {
                     400,
                 );
                 assert!(refused.contains("private (none) mode"), "{v}: {refused}");
-                let joiner = ctx
-                    .ok(
-                        "ContainerCreate",
-                        c.container_create(
-                            &params::ContainerCreateParams { name: Some(ctx.name("joiner")), ..Default::default() },
-                            &models::ContainerCreateBody {
-                                image: Some(IMAGE.into()),
-                                cmd: Some(vec!["sleep".into(), "600".into()]),
-                                labels: Some(ctx.labels()),
-                                host_config: Some(models::HostConfig { network_mode: Some(network_name.clone()), ..Default::default() }),
-                                ..Default::default()
-                            },
-                        )
-                        .await,
-                    )
-                    .id;
+                let joiner = create(c, ctx, "joiner", &container(ctx, Some(vec!["sleep".into(), "600".into()]), &network_name)).await.id;
                 ctx.ok("ContainerStart", c.container_start(&joiner, &Default::default()).await);
                 let inspect = j!(ctx.ok("NetworkInspect", network_inspect!($net_inspect, c, &network_id).await));
                 assert!(inspect["Containers"].get(&joiner).is_some(), "{v}: {}", inspect["Containers"]);
@@ -1243,7 +1173,25 @@ macro_rules! scenario {
                 assert_eq!(left, serde_json::json!([]), "{v}: networks left");
             }
 
-            /// Removes whatever carries this version's label or names (a failed run's
+            /// The body of a container of this run: the test image running `cmd`, labelled, in
+            /// network mode `network`.
+            fn container(ctx: &Ctx<'_>, cmd: Option<Vec<String>>, network: &str) -> models::ContainerCreateBody {
+                models::ContainerCreateBody {
+                    image: Some(IMAGE.into()),
+                    cmd,
+                    labels: Some(ctx.labels()),
+                    host_config: Some(models::HostConfig { network_mode: Some(network.into()), ..Default::default() }),
+                    ..Default::default()
+                }
+            }
+
+            /// Creates the run's container `what` (named by `Ctx::name`).
+            async fn create(c: &Client, ctx: &Ctx<'_>, what: &str, body: &models::ContainerCreateBody) -> models::ContainerCreateResponse {
+                let params = params::ContainerCreateParams { name: Some(ctx.name(what)), ..Default::default() };
+                ctx.ok("ContainerCreate", c.container_create(&params, body).await)
+            }
+
+            /// Removes whatever carries this run's label or names (a failed run's
             /// leftovers); errors are ignored, the scenario reports its own.
             async fn remove_leftovers(c: &Client, ctx: &Ctx<'_>) {
                 let everything = params::ContainerListParams { all: Some(true), filters: Some(ctx.label_filter()), ..Default::default() };
