@@ -95,12 +95,6 @@ impl Registry {
             None => false,
         }
     }
-
-    /// How many connections speak HTTP now (upgraded ones are not counted here).
-    #[cfg(test)]
-    pub(super) fn len(&self) -> usize {
-        self.lock().len()
-    }
 }
 
 /// What the driver of one connection reads to set its deadline.
