@@ -570,13 +570,14 @@ impl Request {
         self
     }
 
-    /// Adds a header given as text (how generated code passes header parameters). Registry
-    /// credentials (`X-Registry-Auth`, `X-Registry-Config`) are marked sensitive.
+    /// Adds a header given as text (how generated code passes header parameters).
+    /// Credentials ([`is_secret_header`](crate::secret::is_secret_header)) are marked
+    /// sensitive.
     pub fn text_header(self, name: &str, value: &str) -> Result<Request, Error> {
         let invalid = || Error::Config(format!("header {name} cannot be sent with this value"));
         let header_name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid())?;
         let mut header_value = HeaderValue::from_str(value).map_err(|_| invalid())?;
-        if header_name == "x-registry-auth" || header_name == "x-registry-config" {
+        if crate::secret::is_secret_header(header_name.as_str()) {
             header_value.set_sensitive(true);
         }
         Ok(self.header(header_name, header_value))

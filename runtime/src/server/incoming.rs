@@ -2,6 +2,7 @@
 //! (path parameters, query, headers, JSON or streamed body) and the pending upgrade of a
 //! hijacked connection.
 
+use std::fmt;
 use std::io;
 use std::pin::Pin;
 use std::sync::Mutex;
@@ -16,10 +17,14 @@ use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
 use super::query::Query;
+use crate::secret::{is_secret_header, is_secret_query_key, REDACTED};
 use crate::version::ApiVersion;
 
 /// What a handler knows besides its typed parameters.
-#[derive(Debug, Clone)]
+///
+/// `Debug` redacts credentials: the values of the headers that hold them and of the
+/// query parameters that may (see [`secret`](crate::secret)).
+#[derive(Clone)]
 pub struct Context {
     /// From the `/vX.Y` prefix, or the server's maximum when the path has none.
     pub api_version: ApiVersion,
@@ -33,9 +38,57 @@ pub struct Context {
     pub operation: &'static str,
 }
 
+impl fmt::Debug for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let uri = match self.uri.query() {
+            Some(query) => format!("{}?{}", self.uri.path(), redact_query(query)),
+            None => self.uri.path().to_owned(),
+        };
+        let headers = RedactedHeaders(&self.headers);
+        f.debug_struct("Context")
+            .field("api_version", &self.api_version)
+            .field("versioned", &self.versioned)
+            .field("method", &self.method)
+            .field("uri", &uri)
+            .field("headers", &headers)
+            .field("operation", &self.operation)
+            .finish()
+    }
+}
+
+/// Headers as a map, credentials redacted.
+struct RedactedHeaders<'a>(&'a HeaderMap);
+
+impl fmt::Debug for RedactedHeaders<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut map = f.debug_map();
+        for (name, value) in self.0 {
+            if is_secret_header(name.as_str()) || value.is_sensitive() {
+                map.entry(&name.as_str(), &format_args!("{REDACTED}"));
+            } else {
+                map.entry(&name.as_str(), value);
+            }
+        }
+        map.finish()
+    }
+}
+
+/// A raw query string (`t=app&buildargs=%7B…%7D`) with the values of secret parameters
+/// replaced by `<redacted>`.
+fn redact_query(raw: &str) -> String {
+    raw.split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((key, _)) if is_secret_query_key(&super::query::percent_decode(key, true)) => format!("{key}={REDACTED}"),
+            _ => pair.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 /// One request after routing; the generated handler pulls typed parameters out of it.
 ///
-/// `Send` and `Sync`, so a handler may hold a borrow of it across an `.await`.
+/// `Send` and `Sync`, so a handler may hold a borrow of it across an `.await`. `Debug`
+/// redacts credentials, like [`Context`]'s.
 #[derive(Debug)]
 pub struct Incoming {
     context: Context,
