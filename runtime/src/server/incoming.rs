@@ -99,6 +99,7 @@ pub struct Incoming {
     // goes through `&mut self`, so it is never contended.
     body: Mutex<Option<Body>>,
     upgrade: Mutex<Option<hyper::upgrade::OnUpgrade>>,
+    unread: Option<Unread>,
 }
 
 impl Incoming {
@@ -106,7 +107,12 @@ impl Incoming {
     /// can be tested without a socket.
     pub fn new(context: Context, params: Vec<(String, String)>, body: Body, json_body_limit: usize) -> Incoming {
         let query = Query::parse(context.uri.query().unwrap_or(""));
-        Incoming { context, params, query, json_body_limit, body: Mutex::new(Some(body)), upgrade: Mutex::new(None) }
+        Incoming { context, params, query, json_body_limit, body: Mutex::new(Some(body)), upgrade: Mutex::new(None), unread: None }
+    }
+
+    /// Where the body goes if the handler leaves it unread.
+    pub(crate) fn set_unread(&mut self, unread: Unread) {
+        self.unread = Some(unread);
     }
 
     pub(crate) fn set_upgrade(&mut self, upgrade: Option<hyper::upgrade::OnUpgrade>) {
@@ -178,7 +184,25 @@ impl Incoming {
     /// size-limited. Taking it twice gives an empty body the second time.
     pub fn body(&mut self) -> RequestBody {
         let body = lock(&mut self.body).take().unwrap_or_else(Body::empty);
-        RequestBody { inner: Mutex::new(body.into_data_stream()) }
+        RequestBody { inner: Mutex::new(body.into_data_stream()), unread: self.unread.take() }
+    }
+}
+
+/// Where a request body the handler left unread goes when its `Incoming` is dropped, for
+/// the dispatcher to read and discard before it answers (see [`super::dispatch`]).
+pub(crate) type Unread = std::sync::Arc<Mutex<Option<Body>>>;
+
+impl Drop for Incoming {
+    fn drop(&mut self) {
+        if let (Some(body), Some(unread)) = (lock(&mut self.body).take(), self.unread.take()) {
+            leave_unread(body, &unread);
+        }
+    }
+}
+
+fn leave_unread(body: Body, unread: &Unread) {
+    if !hyper::body::Body::is_end_stream(&body) {
+        *unread.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(body);
     }
 }
 
@@ -196,6 +220,17 @@ fn too_large(limit: usize) -> ApiError {
 pub struct RequestBody {
     // A mutex for `Sync` only, like in `Incoming`: polling has `&mut self`.
     inner: Mutex<BodyDataStream>,
+    unread: Option<Unread>,
+}
+
+impl Drop for RequestBody {
+    /// What is left unread goes where `Incoming`'s unread body goes.
+    fn drop(&mut self) {
+        if let Some(unread) = self.unread.take() {
+            let rest = std::mem::replace(lock(&mut self.inner), Body::empty().into_data_stream());
+            leave_unread(Body::new(rest), &unread);
+        }
+    }
 }
 
 impl RequestBody {
@@ -205,8 +240,8 @@ impl RequestBody {
     }
 
     /// Reads the whole body; more than `limit` bytes → 413, a failed read → 400.
-    pub async fn collect(self, limit: usize) -> Result<Bytes, ApiError> {
-        let body = self.inner.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
+    pub async fn collect(mut self, limit: usize) -> Result<Bytes, ApiError> {
+        let body = std::mem::replace(lock(&mut self.inner), Body::empty().into_data_stream());
         match Limited::new(Body::from_stream(body), limit).collect().await {
             Ok(collected) => Ok(collected.to_bytes()),
             Err(e) if is_limit(&*e) => Err(too_large(limit)),
