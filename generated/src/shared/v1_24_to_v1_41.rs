@@ -3,6 +3,7 @@
 //! Types shared by API versions 1.24–1.41.
 
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ExecStartBody {
@@ -12,4 +13,7 @@ pub struct ExecStartBody {
     /// Allocate a pseudo-TTY.
     #[serde(rename = "Tty", skip_serializing_if = "Option::is_none")]
     pub tty: Option<bool>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

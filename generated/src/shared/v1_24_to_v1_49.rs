@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::{null_as_default, UnknownMembers};
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct AuthConfig {
@@ -18,6 +19,9 @@ pub struct AuthConfig {
     pub email: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub serveraddress: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Blkio stats entry.
@@ -33,6 +37,9 @@ pub struct ContainerBlkioStatEntry {
     pub op: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<u64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// BlkioStats stores all IO service stats for data read and write.
@@ -74,6 +81,9 @@ pub struct ContainerBlkioStats {
     /// cgroups v1. It is omitted or `null` when using cgroups v2.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sectors_recursive: Option<Vec<ContainerBlkioStatEntry>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// CPU related info of the container
@@ -93,6 +103,9 @@ pub struct ContainerCpuStats {
     pub online_cpus: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub throttling_data: Option<ContainerThrottlingData>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// All CPU stats aggregated since container inception.
@@ -121,21 +134,23 @@ pub struct ContainerCpuUsage {
     /// Not populated for Windows containers using Hyper-V isolation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub usage_in_usermode: Option<u64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// OK response to ContainerCreate operation
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ContainerCreateResponse {
     /// The ID of the created container
-    #[serde(rename = "Id")]
+    #[serde(rename = "Id", default)]
     pub id: String,
     /// Warnings encountered when creating the container
-    #[serde(
-        rename = "Warnings",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Warnings", default, deserialize_with = "null_as_default")]
     pub warnings: Vec<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Aggregates all memory stats since container inception on Linux.
@@ -186,6 +201,9 @@ pub struct ContainerMemoryStats {
     /// This field is Windows-specific and omitted for Linux containers.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub privateworkingset: Option<u64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Aggregates the network stats of one container
@@ -229,6 +247,9 @@ pub struct ContainerNetworkStats {
     /// This field is Windows-specific and omitted for Linux containers.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub instance_id: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// PidsStats contains Linux-specific stats of a container's process-IDs (PIDs).
@@ -243,6 +264,9 @@ pub struct ContainerPidsStats {
     /// A "Limit" of 0 means that there is no limit.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<u64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Statistics sample for a container.
@@ -294,6 +318,9 @@ pub struct ContainerStatsResponse {
     /// This field is omitted if the container has no networking enabled.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub networks: Option<HashMap<String, ContainerNetworkStats>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// StorageStats is the disk I/O stats for read/write on Windows.
@@ -309,6 +336,9 @@ pub struct ContainerStorageStats {
     pub write_count_normalized: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub write_size_bytes: Option<u64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// CPU throttling stats of the container.
@@ -325,6 +355,9 @@ pub struct ContainerThrottlingData {
     /// Aggregated time (in nanoseconds) the container was throttled for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub throttled_time: Option<u64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Container "top" response.
@@ -337,6 +370,9 @@ pub struct ContainerTopResponse {
     /// is an array of values corresponding to the titles.
     #[serde(rename = "Processes", skip_serializing_if = "Option::is_none")]
     pub processes: Option<Vec<Vec<String>>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Response for a successful container-update.
@@ -345,6 +381,9 @@ pub struct ContainerUpdateResponse {
     /// Warnings encountered when updating the container.
     #[serde(rename = "Warnings", skip_serializing_if = "Option::is_none")]
     pub warnings: Option<Vec<String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// A device mapping between the host and container
@@ -356,6 +395,9 @@ pub struct DeviceMapping {
     pub path_in_container: Option<String>,
     #[serde(rename = "CgroupPermissions", skip_serializing_if = "Option::is_none")]
     pub cgroup_permissions: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The mode of resolution to use for internal load balancing between tasks.
@@ -420,13 +462,20 @@ pub struct ErrorDetail {
     pub code: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Represents an error.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ErrorResponse {
     /// The error message.
+    #[serde(default)]
     pub message: String,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Isolation technology of the container. (Windows only)
@@ -471,6 +520,13 @@ impl From<&str> for HostConfigIsolation {
     }
 }
 
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for HostConfigIsolation {
+    fn default() -> Self {
+        Self::Other(String::new())
+    }
+}
+
 impl std::fmt::Display for HostConfigIsolation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -496,29 +552,31 @@ impl<'de> Deserialize<'de> for HostConfigIsolation {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct IdResponse {
     /// The id of the newly created object.
-    #[serde(rename = "Id")]
+    #[serde(rename = "Id", default)]
     pub id: String,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// individual image layer information in response to ImageHistory operation
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ImageHistoryResponseItem {
-    #[serde(rename = "Id")]
+    #[serde(rename = "Id", default)]
     pub id: String,
-    #[serde(rename = "Created")]
+    #[serde(rename = "Created", default)]
     pub created: i64,
-    #[serde(rename = "CreatedBy")]
+    #[serde(rename = "CreatedBy", default)]
     pub created_by: String,
-    #[serde(
-        rename = "Tags",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Tags", default, deserialize_with = "null_as_default")]
     pub tags: Vec<String>,
-    #[serde(rename = "Size")]
+    #[serde(rename = "Size", default)]
     pub size: i64,
-    #[serde(rename = "Comment")]
+    #[serde(rename = "Comment", default)]
     pub comment: String,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -538,6 +596,9 @@ pub struct ImageSearchResponseItem {
     pub name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub star_count: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// A propagation mode with the value `[r]private`, `[r]shared`, or `[r]slave`.
@@ -590,6 +651,13 @@ impl From<&str> for MountBindOptionsPropagation {
     }
 }
 
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for MountBindOptionsPropagation {
+    fn default() -> Self {
+        Self::Other(String::new())
+    }
+}
+
 impl std::fmt::Display for MountBindOptionsPropagation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -620,6 +688,9 @@ pub struct MountVolumeOptionsDriverConfig {
     /// key/value map of driver specific options.
     #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
     pub options: Option<HashMap<String, String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -630,6 +701,9 @@ pub struct NetworkDisconnectBody {
     /// Force the container to disconnect from the network.
     #[serde(rename = "Force", skip_serializing_if = "Option::is_none")]
     pub force: Option<bool>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -646,6 +720,9 @@ pub struct NodeSpec {
     /// Availability of the node.
     #[serde(rename = "Availability", skip_serializing_if = "Option::is_none")]
     pub availability: Option<NodeSpecAvailability>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Availability of the node.
@@ -683,6 +760,13 @@ impl From<&str> for NodeSpecAvailability {
             "drain" => Self::Drain,
             other => Self::Other(other.to_owned()),
         }
+    }
+}
+
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for NodeSpecAvailability {
+    fn default() -> Self {
+        Self::Other(String::new())
     }
 }
 
@@ -741,6 +825,13 @@ impl From<&str> for NodeSpecRole {
     }
 }
 
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for NodeSpecRole {
+    fn default() -> Self {
+        Self::Other(String::new())
+    }
+}
+
 impl std::fmt::Display for NodeSpecRole {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -764,60 +855,53 @@ impl<'de> Deserialize<'de> for NodeSpecRole {
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PluginDevice {
-    #[serde(rename = "Name")]
+    #[serde(rename = "Name", default)]
     pub name: String,
-    #[serde(rename = "Description")]
+    #[serde(rename = "Description", default)]
     pub description: String,
-    #[serde(
-        rename = "Settable",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Settable", default, deserialize_with = "null_as_default")]
     pub settable: Vec<String>,
-    #[serde(rename = "Path")]
+    #[serde(rename = "Path", default)]
     pub path: String,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PluginEnv {
-    #[serde(rename = "Name")]
+    #[serde(rename = "Name", default)]
     pub name: String,
-    #[serde(rename = "Description")]
+    #[serde(rename = "Description", default)]
     pub description: String,
-    #[serde(
-        rename = "Settable",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Settable", default, deserialize_with = "null_as_default")]
     pub settable: Vec<String>,
-    #[serde(rename = "Value")]
+    #[serde(rename = "Value", default)]
     pub value: String,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PluginMount {
-    #[serde(rename = "Name")]
+    #[serde(rename = "Name", default)]
     pub name: String,
-    #[serde(rename = "Description")]
+    #[serde(rename = "Description", default)]
     pub description: String,
-    #[serde(
-        rename = "Settable",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Settable", default, deserialize_with = "null_as_default")]
     pub settable: Vec<String>,
-    #[serde(rename = "Source")]
+    #[serde(rename = "Source", default)]
     pub source: String,
-    #[serde(rename = "Destination")]
+    #[serde(rename = "Destination", default)]
     pub destination: String,
-    #[serde(rename = "Type")]
+    #[serde(rename = "Type", default)]
     pub r#type: String,
-    #[serde(
-        rename = "Options",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Options", default, deserialize_with = "null_as_default")]
     pub options: Vec<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -832,6 +916,9 @@ pub struct ProcessConfig {
     pub entrypoint: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub arguments: Option<Vec<String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -840,6 +927,9 @@ pub struct ResourcesBlkioWeightDeviceItem {
     pub path: Option<String>,
     #[serde(rename = "Weight", skip_serializing_if = "Option::is_none")]
     pub weight: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -853,6 +943,9 @@ pub struct ResourcesUlimitsItem {
     /// Hard limit
     #[serde(rename = "Hard", skip_serializing_if = "Option::is_none")]
     pub hard: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -861,12 +954,18 @@ pub struct ServiceEndpointVirtualIpsItem {
     pub network_id: Option<String>,
     #[serde(rename = "Addr", skip_serializing_if = "Option::is_none")]
     pub addr: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ServiceSpecModeReplicated {
     #[serde(rename = "Replicas", skip_serializing_if = "Option::is_none")]
     pub replicas: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -874,6 +973,9 @@ pub struct ServiceUpdateResponse {
     /// Optional warning messages
     #[serde(rename = "Warnings", skip_serializing_if = "Option::is_none")]
     pub warnings: Option<Vec<String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The status of a service update.
@@ -889,6 +991,9 @@ pub struct ServiceUpdateStatus {
     pub completed_at: Option<String>,
     #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
@@ -924,6 +1029,13 @@ impl From<&str> for ServiceUpdateStatusState {
             "completed" => Self::Completed,
             other => Self::Other(other.to_owned()),
         }
+    }
+}
+
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for ServiceUpdateStatusState {
+    fn default() -> Self {
+        Self::Other(String::new())
     }
 }
 
@@ -1007,6 +1119,9 @@ pub struct SwarmSpecDispatcher {
     /// The delay for an agent to send a heartbeat to the dispatcher.
     #[serde(rename = "HeartbeatPeriod", skip_serializing_if = "Option::is_none")]
     pub heartbeat_period: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Orchestration configuration.
@@ -1019,6 +1134,9 @@ pub struct SwarmSpecOrchestration {
         skip_serializing_if = "Option::is_none"
     )]
     pub task_history_retention_limit: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Defaults for creating tasks in this cluster.
@@ -1031,6 +1149,9 @@ pub struct SwarmSpecTaskDefaults {
     /// to use their previously configured log driver until recreated.
     #[serde(rename = "LogDriver", skip_serializing_if = "Option::is_none")]
     pub log_driver: Option<SwarmSpecTaskDefaultsLogDriver>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The log driver to use for tasks created in the orchestrator if
@@ -1047,16 +1168,22 @@ pub struct SwarmSpecTaskDefaultsLogDriver {
     /// as key/value pairs.
     #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
     pub options: Option<HashMap<String, String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SystemAuthResponse {
     /// The status of the authentication
-    #[serde(rename = "Status")]
+    #[serde(rename = "Status", default)]
     pub status: String,
     /// An opaque token used to authenticate a user after a successful login
     #[serde(rename = "IdentityToken", skip_serializing_if = "Option::is_none")]
     pub identity_token: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Specifies the log driver to use for tasks created from this spec. If
@@ -1068,6 +1195,9 @@ pub struct TaskSpecLogDriver {
     pub name: Option<String>,
     #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
     pub options: Option<HashMap<String, String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Specification for the restart policy which applies to containers
@@ -1092,6 +1222,9 @@ pub struct TaskSpecRestartPolicy {
     /// Defaults to `0`.
     #[serde(rename = "Window", skip_serializing_if = "Option::is_none")]
     pub window: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Condition for restart.
@@ -1132,6 +1265,13 @@ impl From<&str> for TaskSpecRestartPolicyCondition {
     }
 }
 
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for TaskSpecRestartPolicyCondition {
+    fn default() -> Self {
+        Self::Other(String::new())
+    }
+}
+
 impl std::fmt::Display for TaskSpecRestartPolicyCondition {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -1161,6 +1301,9 @@ pub struct ThrottleDevice {
     /// Rate
     #[serde(rename = "Rate", skip_serializing_if = "Option::is_none")]
     pub rate: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The level at which the volume exists. Either `global` for cluster-wide,

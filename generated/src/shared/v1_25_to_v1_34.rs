@@ -3,6 +3,7 @@
 //! Types shared by API versions 1.25–1.34.
 
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ContainerExecBody {
@@ -37,6 +38,9 @@ pub struct ContainerExecBody {
     /// The user, and optionally, group to run the exec process inside the container. Format is one of: `user`, `user:group`, `uid`, or `uid:gid`.
     #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Until API 1.38 (removed in 1.39).
@@ -63,4 +67,7 @@ pub struct SystemVersionResponse {
     pub experimental: Option<bool>,
     #[serde(rename = "BuildTime", skip_serializing_if = "Option::is_none")]
     pub build_time: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

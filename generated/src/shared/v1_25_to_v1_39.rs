@@ -3,6 +3,7 @@
 //! Types shared by API versions 1.25–1.39.
 
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 /// Describes a permission the user has to accept upon installing
 /// the plugin.
@@ -16,6 +17,9 @@ pub struct GetPluginPrivilegesResponseItem {
     pub description: Option<String>,
     #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
     pub value: Option<Vec<String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Describes a permission accepted by the user upon installing the
@@ -30,4 +34,7 @@ pub struct PluginPullBodyItem {
     pub description: Option<String>,
     #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
     pub value: Option<Vec<String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

@@ -3,6 +3,7 @@
 //! Types shared by API versions 1.26–1.39.
 
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 /// Describes a permission accepted by the user upon installing the
 /// plugin.
@@ -16,4 +17,7 @@ pub struct PluginUpgradeBodyItem {
     pub description: Option<String>,
     #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
     pub value: Option<Vec<String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::{null_as_default, UnknownMembers};
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ContainerCreateBody {
@@ -109,6 +110,9 @@ pub struct ContainerCreateBody {
     pub networking_config: Option<
         super::v1_24_to_v1_31::ContainerCreateBodyNetworkingConfig,
     >,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -175,6 +179,9 @@ pub struct ContainerInspectResponse {
     pub config: Option<super::v1_27_to_v1_28::Config>,
     #[serde(rename = "NetworkSettings", skip_serializing_if = "Option::is_none")]
     pub network_settings: Option<super::v1_24_to_v1_31::NetworkConfig>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Container configuration that depends on the host we are running on
@@ -405,48 +412,54 @@ pub struct HostConfig {
     /// Isolation technology of the container. (Windows only)
     #[serde(rename = "Isolation", skip_serializing_if = "Option::is_none")]
     pub isolation: Option<super::v1_24_to_v1_49::HostConfigIsolation>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Until API 1.38 (removed in 1.39).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Image {
-    #[serde(rename = "Id")]
+    #[serde(rename = "Id", default)]
     pub id: String,
     #[serde(rename = "RepoTags", skip_serializing_if = "Option::is_none")]
     pub repo_tags: Option<Vec<String>>,
     #[serde(rename = "RepoDigests", skip_serializing_if = "Option::is_none")]
     pub repo_digests: Option<Vec<String>>,
-    #[serde(rename = "Parent")]
+    #[serde(rename = "Parent", default)]
     pub parent: String,
-    #[serde(rename = "Comment")]
+    #[serde(rename = "Comment", default)]
     pub comment: String,
-    #[serde(rename = "Created")]
+    #[serde(rename = "Created", default)]
     pub created: String,
-    #[serde(rename = "Container")]
+    #[serde(rename = "Container", default)]
     pub container: String,
     #[serde(rename = "ContainerConfig", skip_serializing_if = "Option::is_none")]
     pub container_config: Option<super::v1_27_to_v1_28::Config>,
-    #[serde(rename = "DockerVersion")]
+    #[serde(rename = "DockerVersion", default)]
     pub docker_version: String,
-    #[serde(rename = "Author")]
+    #[serde(rename = "Author", default)]
     pub author: String,
     #[serde(rename = "Config", skip_serializing_if = "Option::is_none")]
     pub config: Option<super::v1_27_to_v1_28::Config>,
-    #[serde(rename = "Architecture")]
+    #[serde(rename = "Architecture", default)]
     pub architecture: String,
-    #[serde(rename = "Os")]
+    #[serde(rename = "Os", default)]
     pub os: String,
     /// Since API 1.28, until API 1.38 (removed in 1.39).
     #[serde(rename = "OsVersion", skip_serializing_if = "Option::is_none")]
     pub os_version: Option<String>,
-    #[serde(rename = "Size")]
+    #[serde(rename = "Size", default)]
     pub size: i64,
-    #[serde(rename = "VirtualSize")]
+    #[serde(rename = "VirtualSize", default)]
     pub virtual_size: i64,
-    #[serde(rename = "GraphDriver")]
+    #[serde(rename = "GraphDriver", default, deserialize_with = "null_as_default")]
     pub graph_driver: super::v1_28_to_v1_46::GraphDriverData,
-    #[serde(rename = "RootFS")]
+    #[serde(rename = "RootFS", default, deserialize_with = "null_as_default")]
     pub root_fs: super::v1_28_to_v1_38::ImageRootFs,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -468,6 +481,9 @@ pub struct Service {
     /// The status of a service update.
     #[serde(rename = "UpdateStatus", skip_serializing_if = "Option::is_none")]
     pub update_status: Option<super::v1_24_to_v1_49::ServiceUpdateStatus>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -496,6 +512,9 @@ pub struct ServiceCreateBody {
     pub networks: Option<Vec<super::v1_24_to_v1_38::ServiceSpecNetworksItem>>,
     #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
     pub endpoint_spec: Option<super::v1_24_to_v1_33::EndpointSpec>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// User modifiable configuration for a service.
@@ -525,6 +544,9 @@ pub struct ServiceSpec {
     pub networks: Option<Vec<super::v1_24_to_v1_38::ServiceSpecNetworksItem>>,
     #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
     pub endpoint_spec: Option<super::v1_24_to_v1_33::EndpointSpec>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Specification for the rollback strategy of the service.
@@ -551,6 +573,9 @@ pub struct ServiceSpecRollbackConfig {
     /// Defaults to `0`.
     #[serde(rename = "MaxFailureRatio", skip_serializing_if = "Option::is_none")]
     pub max_failure_ratio: Option<f64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Specification for the update strategy of the service.
@@ -579,6 +604,9 @@ pub struct ServiceSpecUpdateConfig {
     /// Since API 1.25.
     #[serde(rename = "MaxFailureRatio", skip_serializing_if = "Option::is_none")]
     pub max_failure_ratio: Option<f64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -607,6 +635,9 @@ pub struct ServiceUpdateBody {
     pub networks: Option<Vec<super::v1_24_to_v1_38::ServiceSpecNetworksItem>>,
     #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
     pub endpoint_spec: Option<super::v1_24_to_v1_33::EndpointSpec>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -646,6 +677,9 @@ pub struct Task {
     /// task was assigned on each of them.
     #[serde(rename = "NetworksAttachments", skip_serializing_if = "Option::is_none")]
     pub networks_attachments: Option<Vec<super::v1_27_to_v1_28::NetworkAttachment>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// User modifiable task configuration.
@@ -671,6 +705,9 @@ pub struct TaskSpec {
     /// Specifies the log driver to use for tasks created from this spec. If not present, the default one for the swarm will be used, finally falling back to the engine default if not specified.
     #[serde(rename = "LogDriver", skip_serializing_if = "Option::is_none")]
     pub log_driver: Option<super::v1_24_to_v1_49::TaskSpecLogDriver>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -753,4 +790,7 @@ pub struct TaskSpecContainerSpec {
     /// Since API 1.27.
     #[serde(rename = "Secrets", skip_serializing_if = "Option::is_none")]
     pub secrets: Option<Vec<super::v1_27_to_v1_49::TaskSpecContainerSpecSecretsItem>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ClusterInfo {
@@ -28,6 +29,9 @@ pub struct ClusterInfo {
     /// Since API 1.30.
     #[serde(rename = "RootRotationInProgress", skip_serializing_if = "Option::is_none")]
     pub root_rotation_in_progress: Option<bool>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -51,6 +55,9 @@ pub struct Config {
     /// Since API 1.30.
     #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
     pub spec: Option<super::v1_30_to_v1_36::ConfigSpec>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -157,6 +164,9 @@ pub struct ContainerCreateBody {
     pub networking_config: Option<
         super::v1_24_to_v1_31::ContainerCreateBodyNetworkingConfig,
     >,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -223,6 +233,9 @@ pub struct ContainerInspectResponse {
     pub config: Option<super::v1_30_to_v1_38::ContainerConfig>,
     #[serde(rename = "NetworkSettings", skip_serializing_if = "Option::is_none")]
     pub network_settings: Option<super::v1_24_to_v1_31::NetworkConfig>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Container configuration that depends on the host we are running on
@@ -453,6 +466,9 @@ pub struct HostConfig {
     /// Isolation technology of the container. (Windows only)
     #[serde(rename = "Isolation", skip_serializing_if = "Option::is_none")]
     pub isolation: Option<super::v1_24_to_v1_49::HostConfigIsolation>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -471,6 +487,9 @@ pub struct Node {
     pub spec: Option<super::v1_24_to_v1_49::NodeSpec>,
     #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
     pub description: Option<NodeDescription>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -488,6 +507,9 @@ pub struct NodeDescription {
     /// Since API 1.30.
     #[serde(rename = "TLSInfo", skip_serializing_if = "Option::is_none")]
     pub tls_info: Option<super::v1_30_to_v1_49::TlsInfo>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -514,6 +536,9 @@ pub struct SwarmInitBody {
     pub force_new_cluster: Option<bool>,
     #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
     pub spec: Option<SwarmSpec>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Until API 1.31 (removed in 1.32).
@@ -543,6 +568,9 @@ pub struct SwarmInspectResponse {
     /// The tokens workers and managers need to join the swarm.
     #[serde(rename = "JoinTokens", skip_serializing_if = "Option::is_none")]
     pub join_tokens: Option<super::v1_24_to_v1_31::SwarmInspectResponseJoinTokens>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// User modifiable swarm configuration.
@@ -574,6 +602,9 @@ pub struct SwarmSpec {
     /// Defaults for creating tasks in this cluster.
     #[serde(rename = "TaskDefaults", skip_serializing_if = "Option::is_none")]
     pub task_defaults: Option<super::v1_24_to_v1_49::SwarmSpecTaskDefaults>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Until API 1.31 (removed in 1.32).
@@ -661,6 +692,9 @@ pub struct SystemInfoResponse {
     pub system_time: Option<String>,
     #[serde(rename = "ServerVersion", skip_serializing_if = "Option::is_none")]
     pub server_version: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Until API 1.31 (removed in 1.32).
@@ -673,6 +707,9 @@ pub struct SystemInfoResponsePlugins {
     /// Since API 1.30, until API 1.31 (removed in 1.32).
     #[serde(rename = "Log", skip_serializing_if = "Option::is_none")]
     pub log: Option<Vec<String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Invalid when specified with `PluginSpec`.
@@ -766,6 +803,9 @@ pub struct TaskSpecContainerSpec {
     /// Since API 1.30.
     #[serde(rename = "Configs", skip_serializing_if = "Option::is_none")]
     pub configs: Option<Vec<super::v1_30_to_v1_39::TaskSpecContainerSpecConfigsItem>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -785,6 +825,9 @@ pub struct TaskSpecPlacement {
     /// Since API 1.30.
     #[serde(rename = "Platforms", skip_serializing_if = "Option::is_none")]
     pub platforms: Option<Vec<TaskSpecPlacementPlatformsItem>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.30, until API 1.31 (removed in 1.32).
@@ -794,4 +837,7 @@ pub struct TaskSpecPlacementPlatformsItem {
     pub architecture: Option<String>,
     #[serde(rename = "OS", skip_serializing_if = "Option::is_none")]
     pub os: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 /// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -29,6 +30,9 @@ pub struct SecretCreateBody {
     /// Since API 1.31.
     #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
     pub driver: Option<super::v1_31_to_v1_49::Driver>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.25.
@@ -55,4 +59,7 @@ pub struct SecretSpec {
     /// Since API 1.31.
     #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
     pub driver: Option<super::v1_31_to_v1_49::Driver>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

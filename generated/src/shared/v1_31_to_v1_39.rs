@@ -3,6 +3,7 @@
 //! Types shared by API versions 1.31–1.39.
 
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 /// Plugin spec for the service.  *(Experimental release only.)*
 ///
@@ -27,6 +28,9 @@ pub struct TaskSpecPluginSpec {
     pub disabled: Option<bool>,
     #[serde(rename = "PluginPrivilege", skip_serializing_if = "Option::is_none")]
     pub plugin_privilege: Option<Vec<TaskSpecPluginSpecPluginPrivilegeItem>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Describes a permission accepted by the user upon installing the
@@ -41,4 +45,7 @@ pub struct TaskSpecPluginSpecPluginPrivilegeItem {
     pub description: Option<String>,
     #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
     pub value: Option<Vec<String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

@@ -3,6 +3,7 @@
 //! Types shared by API versions 1.34–1.36.
 
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct EndpointPortConfig {
@@ -31,6 +32,9 @@ pub struct EndpointPortConfig {
     /// Since API 1.34.
     #[serde(rename = "PublishMode", skip_serializing_if = "Option::is_none")]
     pub publish_mode: Option<super::v1_34_to_v1_49::EndpointPortConfigPublishMode>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Properties that can be configured to access and load balance a service.
@@ -44,6 +48,9 @@ pub struct EndpointSpec {
     /// List of exposed ports that this service is accessible on from the outside. Ports can only be provided if `vip` resolution mode is used.
     #[serde(rename = "Ports", skip_serializing_if = "Option::is_none")]
     pub ports: Option<Vec<EndpointPortConfig>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -54,4 +61,7 @@ pub struct ServiceEndpoint {
     pub ports: Option<Vec<EndpointPortConfig>>,
     #[serde(rename = "VirtualIPs", skip_serializing_if = "Option::is_none")]
     pub virtual_ips: Option<Vec<super::v1_24_to_v1_49::ServiceEndpointVirtualIpsItem>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

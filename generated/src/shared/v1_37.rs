@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ContainerCreateBody {
@@ -109,6 +110,9 @@ pub struct ContainerCreateBody {
     pub networking_config: Option<
         super::v1_32_to_v1_38::ContainerCreateBodyNetworkingConfig,
     >,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -175,6 +179,9 @@ pub struct ContainerInspectResponse {
     pub config: Option<super::v1_30_to_v1_38::ContainerConfig>,
     #[serde(rename = "NetworkSettings", skip_serializing_if = "Option::is_none")]
     pub network_settings: Option<super::v1_32_to_v1_43::NetworkSettings>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -298,6 +305,9 @@ pub struct ContainerUpdateBody {
     pub io_maximum_bandwidth: Option<i64>,
     #[serde(rename = "RestartPolicy", skip_serializing_if = "Option::is_none")]
     pub restart_policy: Option<super::v1_30_to_v1_39::RestartPolicy>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Container configuration that depends on the host we are running on
@@ -551,6 +561,9 @@ pub struct HostConfig {
     /// Isolation technology of the container. (Windows only)
     #[serde(rename = "Isolation", skip_serializing_if = "Option::is_none")]
     pub isolation: Option<super::v1_24_to_v1_49::HostConfigIsolation>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// A container's resources (cgroups config, ulimits, etc)
@@ -673,6 +686,9 @@ pub struct Resources {
     /// Maximum IO in bytes per second for the container system drive (Windows only)
     #[serde(rename = "IOMaximumBandwidth", skip_serializing_if = "Option::is_none")]
     pub io_maximum_bandwidth: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -694,6 +710,9 @@ pub struct Service {
     /// The status of a service update.
     #[serde(rename = "UpdateStatus", skip_serializing_if = "Option::is_none")]
     pub update_status: Option<super::v1_24_to_v1_49::ServiceUpdateStatus>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -722,6 +741,9 @@ pub struct ServiceCreateBody {
     pub networks: Option<Vec<super::v1_24_to_v1_38::ServiceSpecNetworksItem>>,
     #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
     pub endpoint_spec: Option<super::v1_37_to_v1_49::EndpointSpec>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// User modifiable configuration for a service.
@@ -751,6 +773,9 @@ pub struct ServiceSpec {
     pub networks: Option<Vec<super::v1_24_to_v1_38::ServiceSpecNetworksItem>>,
     #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
     pub endpoint_spec: Option<super::v1_37_to_v1_49::EndpointSpec>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -779,6 +804,9 @@ pub struct ServiceUpdateBody {
     pub networks: Option<Vec<super::v1_24_to_v1_38::ServiceSpecNetworksItem>>,
     #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
     pub endpoint_spec: Option<super::v1_37_to_v1_49::EndpointSpec>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -824,4 +852,7 @@ pub struct Task {
     /// task was assigned on each of them.
     #[serde(rename = "NetworksAttachments", skip_serializing_if = "Option::is_none")]
     pub networks_attachments: Option<Vec<super::v1_30_to_v1_40::NetworkAttachment>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

@@ -3,6 +3,7 @@
 //! Types shared by API versions 1.37–1.38.
 
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 /// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -18,4 +19,7 @@ pub struct SystemDataUsageResponse {
     /// Deprecated: disk used by the build cache; use BuildCache.
     #[serde(rename = "BuilderSize", skip_serializing_if = "Option::is_none")]
     pub builder_size: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

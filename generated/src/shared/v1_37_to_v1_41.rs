@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ContainerSummary {
@@ -50,4 +51,7 @@ pub struct ContainerSummary {
     pub network_settings: Option<super::v1_32_to_v1_43::ContainerSummaryNetworkSettings>,
     #[serde(rename = "Mounts", skip_serializing_if = "Option::is_none")]
     pub mounts: Option<Vec<super::v1_32_to_v1_41::MountPoint>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

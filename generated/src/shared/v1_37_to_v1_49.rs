@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Config {
@@ -26,6 +27,9 @@ pub struct Config {
     /// Since API 1.30.
     #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
     pub spec: Option<ConfigSpec>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.30.
@@ -50,6 +54,9 @@ pub struct ConfigCreateBody {
     /// Since API 1.37.
     #[serde(rename = "Templating", skip_serializing_if = "Option::is_none")]
     pub templating: Option<super::v1_31_to_v1_49::Driver>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.30.
@@ -74,6 +81,9 @@ pub struct ConfigSpec {
     /// Since API 1.37.
     #[serde(rename = "Templating", skip_serializing_if = "Option::is_none")]
     pub templating: Option<super::v1_31_to_v1_49::Driver>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -103,6 +113,9 @@ pub struct EndpointPortConfig {
     /// Since API 1.34.
     #[serde(rename = "PublishMode", skip_serializing_if = "Option::is_none")]
     pub publish_mode: Option<super::v1_34_to_v1_49::EndpointPortConfigPublishMode>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
@@ -143,6 +156,13 @@ impl From<&str> for EndpointPortConfigProtocol {
     }
 }
 
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for EndpointPortConfigProtocol {
+    fn default() -> Self {
+        Self::Other(String::new())
+    }
+}
+
 impl std::fmt::Display for EndpointPortConfigProtocol {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -176,10 +196,13 @@ pub struct EndpointSpec {
     /// outside. Ports can only be provided if `vip` resolution mode is used.
     #[serde(rename = "Ports", skip_serializing_if = "Option::is_none")]
     pub ports: Option<Vec<EndpointPortConfig>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// An open port on a container
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Port {
     /// Host IP address that the container's port is mapped to
     ///
@@ -187,13 +210,16 @@ pub struct Port {
     #[serde(rename = "IP", skip_serializing_if = "Option::is_none")]
     pub ip: Option<String>,
     /// Port on the container
-    #[serde(rename = "PrivatePort")]
+    #[serde(rename = "PrivatePort", default)]
     pub private_port: u16,
     /// Port exposed on the host
     #[serde(rename = "PublicPort", skip_serializing_if = "Option::is_none")]
     pub public_port: Option<u16>,
-    #[serde(rename = "Type")]
+    #[serde(rename = "Type", default)]
     pub r#type: PortType,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
@@ -234,6 +260,13 @@ impl From<&str> for PortType {
     }
 }
 
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for PortType {
+    fn default() -> Self {
+        Self::Other(String::new())
+    }
+}
+
 impl std::fmt::Display for PortType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -270,6 +303,9 @@ pub struct Secret {
     pub updated_at: Option<String>,
     #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
     pub spec: Option<SecretSpec>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.25.
@@ -305,6 +341,9 @@ pub struct SecretCreateBody {
     /// Since API 1.37.
     #[serde(rename = "Templating", skip_serializing_if = "Option::is_none")]
     pub templating: Option<super::v1_31_to_v1_49::Driver>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.25.
@@ -340,6 +379,9 @@ pub struct SecretSpec {
     /// Since API 1.37.
     #[serde(rename = "Templating", skip_serializing_if = "Option::is_none")]
     pub templating: Option<super::v1_31_to_v1_49::Driver>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -350,6 +392,9 @@ pub struct ServiceEndpoint {
     pub ports: Option<Vec<EndpointPortConfig>>,
     #[serde(rename = "VirtualIPs", skip_serializing_if = "Option::is_none")]
     pub virtual_ips: Option<Vec<super::v1_24_to_v1_49::ServiceEndpointVirtualIpsItem>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
@@ -437,6 +482,13 @@ impl From<&str> for TaskState {
             "orphaned" => Self::Orphaned,
             other => Self::Other(other.to_owned()),
         }
+    }
+}
+
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for TaskState {
+    fn default() -> Self {
+        Self::Other(String::new())
     }
 }
 

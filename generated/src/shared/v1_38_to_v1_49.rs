@@ -3,6 +3,7 @@
 //! Types shared by API versions 1.38–1.49.
 
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::{null_as_default, UnknownMembers};
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
 ///
@@ -65,17 +66,17 @@ impl<'de> Deserialize<'de> for ImageBuildVersion {
 pub struct Plugin {
     #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    #[serde(rename = "Name")]
+    #[serde(rename = "Name", default)]
     pub name: String,
     /// True if the plugin is running. False if the plugin is not running, only installed.
     ///
     /// Since API 1.25.
-    #[serde(rename = "Enabled")]
+    #[serde(rename = "Enabled", default)]
     pub enabled: bool,
     /// Settings that can be modified by users.
     ///
     /// Since API 1.25.
-    #[serde(rename = "Settings")]
+    #[serde(rename = "Settings", default, deserialize_with = "null_as_default")]
     pub settings: super::v1_25_to_v1_49::PluginSettings,
     /// plugin remote reference used to push/pull the plugin
     ///
@@ -83,8 +84,11 @@ pub struct Plugin {
     #[serde(rename = "PluginReference", skip_serializing_if = "Option::is_none")]
     pub plugin_reference: Option<String>,
     /// The config of a plugin.
-    #[serde(rename = "Config")]
+    #[serde(rename = "Config", default, deserialize_with = "null_as_default")]
     pub config: PluginConfig,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The config of a plugin.
@@ -96,61 +100,52 @@ pub struct PluginConfig {
     #[serde(rename = "DockerVersion", skip_serializing_if = "Option::is_none")]
     pub docker_version: Option<String>,
     /// Since API 1.25.
-    #[serde(rename = "Description")]
+    #[serde(rename = "Description", default)]
     pub description: String,
     /// Since API 1.25.
-    #[serde(rename = "Documentation")]
+    #[serde(rename = "Documentation", default)]
     pub documentation: String,
     /// The interface between Docker and the plugin
     ///
     /// Since API 1.25.
-    #[serde(rename = "Interface")]
+    #[serde(rename = "Interface", default, deserialize_with = "null_as_default")]
     pub interface: PluginConfigInterface,
     /// Since API 1.25.
-    #[serde(
-        rename = "Entrypoint",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Entrypoint", default, deserialize_with = "null_as_default")]
     pub entrypoint: Vec<String>,
     /// Since API 1.25.
-    #[serde(rename = "WorkDir")]
+    #[serde(rename = "WorkDir", default)]
     pub work_dir: String,
     /// Since API 1.25.
     #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
     pub user: Option<super::v1_25_to_v1_49::PluginConfigUser>,
     /// Since API 1.25.
-    #[serde(rename = "Network")]
+    #[serde(rename = "Network", default, deserialize_with = "null_as_default")]
     pub network: super::v1_25_to_v1_49::PluginConfigNetwork,
     /// Since API 1.25.
-    #[serde(rename = "Linux")]
+    #[serde(rename = "Linux", default, deserialize_with = "null_as_default")]
     pub linux: super::v1_25_to_v1_49::PluginConfigLinux,
     /// Since API 1.25.
-    #[serde(rename = "PropagatedMount")]
+    #[serde(rename = "PropagatedMount", default)]
     pub propagated_mount: String,
     /// Since API 1.29.
-    #[serde(rename = "IpcHost")]
+    #[serde(rename = "IpcHost", default)]
     pub ipc_host: bool,
     /// Since API 1.29.
-    #[serde(rename = "PidHost")]
+    #[serde(rename = "PidHost", default)]
     pub pid_host: bool,
-    #[serde(
-        rename = "Mounts",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Mounts", default, deserialize_with = "null_as_default")]
     pub mounts: Vec<super::v1_24_to_v1_49::PluginMount>,
-    #[serde(
-        rename = "Env",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Env", default, deserialize_with = "null_as_default")]
     pub env: Vec<super::v1_24_to_v1_49::PluginEnv>,
-    #[serde(rename = "Args")]
+    #[serde(rename = "Args", default, deserialize_with = "null_as_default")]
     pub args: super::v1_25_to_v1_49::PluginConfigArgs,
     /// Since API 1.25.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rootfs: Option<super::v1_25_to_v1_49::PluginConfigRootfs>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The interface between Docker and the plugin
@@ -158,19 +153,18 @@ pub struct PluginConfig {
 /// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PluginConfigInterface {
-    #[serde(
-        rename = "Types",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Types", default, deserialize_with = "null_as_default")]
     pub types: Vec<super::v1_25_to_v1_49::PluginInterfaceType>,
-    #[serde(rename = "Socket")]
+    #[serde(rename = "Socket", default)]
     pub socket: String,
     /// Protocol to use for clients connecting to the plugin.
     ///
     /// Since API 1.38.
     #[serde(rename = "ProtocolScheme", skip_serializing_if = "Option::is_none")]
     pub protocol_scheme: Option<PluginConfigInterfaceProtocolScheme>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Protocol to use for clients connecting to the plugin.
@@ -206,6 +200,13 @@ impl From<&str> for PluginConfigInterfaceProtocolScheme {
             "moby.plugins.http/v1" => Self::MobyPluginsHttpV1,
             other => Self::Other(other.to_owned()),
         }
+    }
+}
+
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for PluginConfigInterfaceProtocolScheme {
+    fn default() -> Self {
+        Self::Other(String::new())
     }
 }
 
@@ -246,4 +247,7 @@ pub struct TaskSpecNetworkAttachmentSpec {
     /// ID of the container represented by this task
     #[serde(rename = "ContainerID", skip_serializing_if = "Option::is_none")]
     pub container_id: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

@@ -3,6 +3,7 @@
 //! Types shared by API versions 1.39–1.47.
 
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct CreateImageInfo {
@@ -20,4 +21,7 @@ pub struct CreateImageInfo {
     pub progress: Option<String>,
     #[serde(rename = "progressDetail", skip_serializing_if = "Option::is_none")]
     pub progress_detail: Option<super::v1_36_to_v1_49::ProgressDetail>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ContainerCreateBody {
@@ -112,6 +113,9 @@ pub struct ContainerCreateBody {
     pub host_config: Option<HostConfig>,
     #[serde(rename = "NetworkingConfig", skip_serializing_if = "Option::is_none")]
     pub networking_config: Option<super::v1_39_to_v1_43::NetworkingConfig>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -176,6 +180,9 @@ pub struct ContainerInspectResponse {
     pub config: Option<super::v1_39_to_v1_43::ContainerConfig>,
     #[serde(rename = "NetworkSettings", skip_serializing_if = "Option::is_none")]
     pub network_settings: Option<super::v1_32_to_v1_43::NetworkSettings>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Container configuration that depends on the host we are running on
@@ -551,6 +558,9 @@ pub struct HostConfig {
     /// Since API 1.38.
     #[serde(rename = "ReadonlyPaths", skip_serializing_if = "Option::is_none")]
     pub readonly_paths: Option<Vec<String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -572,6 +582,9 @@ pub struct Service {
     /// The status of a service update.
     #[serde(rename = "UpdateStatus", skip_serializing_if = "Option::is_none")]
     pub update_status: Option<super::v1_24_to_v1_49::ServiceUpdateStatus>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -600,6 +613,9 @@ pub struct ServiceCreateBody {
     pub networks: Option<Vec<super::v1_39_to_v1_49::NetworkAttachmentConfig>>,
     #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
     pub endpoint_spec: Option<super::v1_37_to_v1_49::EndpointSpec>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// User modifiable configuration for a service.
@@ -629,6 +645,9 @@ pub struct ServiceSpec {
     pub networks: Option<Vec<super::v1_39_to_v1_49::NetworkAttachmentConfig>>,
     #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
     pub endpoint_spec: Option<super::v1_37_to_v1_49::EndpointSpec>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -657,6 +676,9 @@ pub struct ServiceUpdateBody {
     pub networks: Option<Vec<super::v1_39_to_v1_49::NetworkAttachmentConfig>>,
     #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
     pub endpoint_spec: Option<super::v1_37_to_v1_49::EndpointSpec>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.32.
@@ -1002,6 +1024,9 @@ pub struct SystemInfo {
     /// Since API 1.39.
     #[serde(rename = "Warnings", skip_serializing_if = "Option::is_none")]
     pub warnings: Option<Vec<String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -1047,6 +1072,9 @@ pub struct Task {
     /// task was assigned on each of them.
     #[serde(rename = "NetworksAttachments", skip_serializing_if = "Option::is_none")]
     pub networks_attachments: Option<Vec<super::v1_30_to_v1_40::NetworkAttachment>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// User modifiable task configuration.
@@ -1118,6 +1146,9 @@ pub struct TaskSpec {
     /// falling back to the engine default if not specified.
     #[serde(rename = "LogDriver", skip_serializing_if = "Option::is_none")]
     pub log_driver: Option<super::v1_24_to_v1_49::TaskSpecLogDriver>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Container spec for the service.
@@ -1252,4 +1283,7 @@ pub struct TaskSpecContainerSpec {
     /// Since API 1.40.
     #[serde(rename = "Sysctls", skip_serializing_if = "Option::is_none")]
     pub sysctls: Option<HashMap<String, String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

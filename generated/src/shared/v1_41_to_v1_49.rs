@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 /// The config-only network source to provide the configuration for
 /// this network.
@@ -16,6 +17,9 @@ pub struct ConfigReference {
     /// network. Only network names are allowed, not network IDs.
     #[serde(rename = "Network", skip_serializing_if = "Option::is_none")]
     pub network: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// cgroup namespace mode for the container. Possible values are:
@@ -60,6 +64,13 @@ impl From<&str> for HostConfigCgroupnsMode {
     }
 }
 
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for HostConfigCgroupnsMode {
+    fn default() -> Self {
+        Self::Other(String::new())
+    }
+}
+
 impl std::fmt::Display for HostConfigCgroupnsMode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -98,6 +109,9 @@ pub struct Ipam {
     /// Driver-specific options, specified as a map.
     #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
     pub options: Option<HashMap<String, String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.41.
@@ -111,6 +125,9 @@ pub struct IpamConfig {
     pub gateway: Option<String>,
     #[serde(rename = "AuxiliaryAddresses", skip_serializing_if = "Option::is_none")]
     pub auxiliary_addresses: Option<HashMap<String, String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// An object describing a limit on resources which can be requested by a task.
@@ -127,6 +144,9 @@ pub struct Limit {
     /// Defaults to `0`.
     #[serde(rename = "Pids", skip_serializing_if = "Option::is_none")]
     pub pids: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// PeerInfo represents one peer of an overlay network.
@@ -140,6 +160,9 @@ pub struct PeerInfo {
     /// IP-address of the peer-node in the Swarm cluster.
     #[serde(rename = "IP", skip_serializing_if = "Option::is_none")]
     pub ip: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The status of the service when it is in one of ReplicatedJob or
@@ -166,6 +189,9 @@ pub struct ServiceJobStatus {
     /// Format: `dateTime`.
     #[serde(rename = "LastExecution", skip_serializing_if = "Option::is_none")]
     pub last_execution: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The status of the service's tasks. Provided only when requested as
@@ -190,6 +216,9 @@ pub struct ServiceServiceStatus {
     /// mean the job-mode service has no tasks yet Completed.
     #[serde(rename = "CompletedTasks", skip_serializing_if = "Option::is_none")]
     pub completed_tasks: Option<u64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Scheduling mode for the service.
@@ -211,6 +240,9 @@ pub struct ServiceSpecMode {
     /// Since API 1.41.
     #[serde(rename = "GlobalJob", skip_serializing_if = "Option::is_none")]
     pub global_job: Option<HashMap<String, serde_json::Value>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The mode used for services with a finite number of tasks that run
@@ -228,6 +260,9 @@ pub struct ServiceSpecModeReplicatedJob {
     /// state. If unset, will default to the value of `MaxConcurrent`
     #[serde(rename = "TotalCompletions", skip_serializing_if = "Option::is_none")]
     pub total_completions: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The version of the cgroup.
@@ -297,6 +332,9 @@ pub struct SystemInfoDefaultAddressPoolsItem {
     /// The network pool size
     #[serde(rename = "Size", skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.41.
@@ -311,6 +349,9 @@ pub struct TaskSpecContainerSpecUlimitsItem {
     /// Hard limit
     #[serde(rename = "Hard", skip_serializing_if = "Option::is_none")]
     pub hard: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Resource requirements which apply to each individual container created
@@ -323,4 +364,7 @@ pub struct TaskSpecResources {
     /// Define resources reservation.
     #[serde(rename = "Reservations", skip_serializing_if = "Option::is_none")]
     pub reservations: Option<super::v1_32_to_v1_49::ResourceObject>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ContainerSummary {
@@ -50,6 +51,9 @@ pub struct ContainerSummary {
     pub network_settings: Option<super::v1_32_to_v1_43::ContainerSummaryNetworkSettings>,
     #[serde(rename = "Mounts", skip_serializing_if = "Option::is_none")]
     pub mounts: Option<Vec<super::v1_42_to_v1_47::MountPoint>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -91,6 +95,9 @@ pub struct Mount {
     /// Optional configuration for the `tmpfs` type.
     #[serde(rename = "TmpfsOptions", skip_serializing_if = "Option::is_none")]
     pub tmpfs_options: Option<super::v1_24_to_v1_45::MountTmpfsOptions>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Optional configuration for the `bind` type.
@@ -113,6 +120,9 @@ pub struct MountBindOptions {
     /// Since API 1.42.
     #[serde(rename = "CreateMountpoint", skip_serializing_if = "Option::is_none")]
     pub create_mountpoint: Option<bool>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -148,6 +158,9 @@ pub struct Service {
     /// Since API 1.41.
     #[serde(rename = "JobStatus", skip_serializing_if = "Option::is_none")]
     pub job_status: Option<super::v1_41_to_v1_49::ServiceJobStatus>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -176,6 +189,9 @@ pub struct ServiceCreateBody {
     pub networks: Option<Vec<super::v1_39_to_v1_49::NetworkAttachmentConfig>>,
     #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
     pub endpoint_spec: Option<super::v1_37_to_v1_49::EndpointSpec>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// User modifiable configuration for a service.
@@ -205,6 +221,9 @@ pub struct ServiceSpec {
     pub networks: Option<Vec<super::v1_39_to_v1_49::NetworkAttachmentConfig>>,
     #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
     pub endpoint_spec: Option<super::v1_37_to_v1_49::EndpointSpec>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -233,6 +252,9 @@ pub struct ServiceUpdateBody {
     pub networks: Option<Vec<super::v1_39_to_v1_49::NetworkAttachmentConfig>>,
     #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
     pub endpoint_spec: Option<super::v1_37_to_v1_49::EndpointSpec>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.32.
@@ -563,6 +585,9 @@ pub struct SystemInfo {
     /// Since API 1.39.
     #[serde(rename = "Warnings", skip_serializing_if = "Option::is_none")]
     pub warnings: Option<Vec<String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -615,6 +640,9 @@ pub struct Task {
     /// task was assigned on each of them.
     #[serde(rename = "NetworksAttachments", skip_serializing_if = "Option::is_none")]
     pub networks_attachments: Option<Vec<super::v1_41_to_v1_46::NetworkAttachment>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// User modifiable task configuration.
@@ -686,6 +714,9 @@ pub struct TaskSpec {
     /// falling back to the engine default if not specified.
     #[serde(rename = "LogDriver", skip_serializing_if = "Option::is_none")]
     pub log_driver: Option<super::v1_24_to_v1_49::TaskSpecLogDriver>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Container spec for the service.
@@ -837,4 +868,7 @@ pub struct TaskSpecContainerSpec {
     /// Since API 1.41.
     #[serde(rename = "Ulimits", skip_serializing_if = "Option::is_none")]
     pub ulimits: Option<Vec<super::v1_41_to_v1_49::TaskSpecContainerSpecUlimitsItem>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ContainerSummary {
@@ -50,6 +51,9 @@ pub struct ContainerSummary {
     pub network_settings: Option<ContainerSummaryNetworkSettings>,
     #[serde(rename = "Mounts", skip_serializing_if = "Option::is_none")]
     pub mounts: Option<Vec<super::v1_42_to_v1_47::MountPoint>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// A summary of the container's network settings
@@ -57,6 +61,9 @@ pub struct ContainerSummary {
 pub struct ContainerSummaryNetworkSettings {
     #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
     pub networks: Option<HashMap<String, EndpointSettings>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Configuration for a network endpoint.
@@ -114,6 +121,9 @@ pub struct EndpointSettings {
     /// Since API 1.44.
     #[serde(rename = "DNSNames", skip_serializing_if = "Option::is_none")]
     pub dns_names: Option<Vec<String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -123,6 +133,9 @@ pub struct NetworkConnectBody {
     pub container: Option<String>,
     #[serde(rename = "EndpointConfig", skip_serializing_if = "Option::is_none")]
     pub endpoint_config: Option<EndpointSettings>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// NetworkSettings exposes the network settings in the API
@@ -253,6 +266,9 @@ pub struct NetworkSettings {
     /// Information about all networks that the container is connected to.
     #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
     pub networks: Option<HashMap<String, EndpointSettings>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// NetworkingConfig represents the container's networking configuration for
@@ -268,6 +284,9 @@ pub struct NetworkingConfig {
     /// network with no particular endpoint configuration.
     #[serde(rename = "EndpointsConfig", skip_serializing_if = "Option::is_none")]
     pub endpoints_config: Option<HashMap<String, EndpointSettings>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.25.
@@ -287,6 +306,9 @@ pub struct SystemDataUsageResponse {
     /// Deprecated: disk used by the build cache; use BuildCache.
     #[serde(rename = "BuilderSize", skip_serializing_if = "Option::is_none")]
     pub builder_size: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.32.
@@ -632,4 +654,7 @@ pub struct SystemInfo {
     /// Since API 1.44.
     #[serde(rename = "CDISpecDirs", skip_serializing_if = "Option::is_none")]
     pub cdi_spec_dirs: Option<Vec<String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

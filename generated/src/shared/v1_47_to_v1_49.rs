@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::{null_as_default, UnknownMembers};
 
 /// Information about the storage driver used to store the container's and
 /// image's filesystem.
@@ -12,18 +13,17 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DriverData {
     /// Name of the storage driver.
-    #[serde(rename = "Name")]
+    #[serde(rename = "Name", default)]
     pub name: String,
     /// Low-level storage metadata, provided as key/value pairs.
     ///
     /// This information is driver-specific, and depends on the storage-driver
     /// in use, and should be used for informational purposes only.
-    #[serde(
-        rename = "Data",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Data", default, deserialize_with = "null_as_default")]
     pub data: HashMap<String, String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The image data for the attestation manifest.
@@ -33,8 +33,11 @@ pub struct DriverData {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ImageManifestSummaryAttestationData {
     /// The digest of the image manifest that this attestation is for.
-    #[serde(rename = "For")]
+    #[serde(rename = "For", default)]
     pub r#for: String,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The image data for the image manifest.
@@ -46,17 +49,16 @@ pub struct ImageManifestSummaryImageData {
     /// OCI platform of the image. This will be the platform specified in the
     /// manifest descriptor from the index/manifest list.
     /// If it's not available, it will be obtained from the image config.
-    #[serde(rename = "Platform")]
+    #[serde(rename = "Platform", default, deserialize_with = "null_as_default")]
     pub platform: super::v1_40_to_v1_49::OciPlatform,
     /// The IDs of the containers that are using this image.
-    #[serde(
-        rename = "Containers",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Containers", default, deserialize_with = "null_as_default")]
     pub containers: Vec<String>,
-    #[serde(rename = "Size")]
+    #[serde(rename = "Size", default, deserialize_with = "null_as_default")]
     pub size: ImageManifestSummaryImageDataSize,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.47.
@@ -69,8 +71,11 @@ pub struct ImageManifestSummaryImageDataSize {
     /// the image might still have an unpacked data that's still used by
     /// some container even when the distributable/compressed content is
     /// already gone.
-    #[serde(rename = "Unpacked")]
+    #[serde(rename = "Unpacked", default)]
     pub unpacked: i64,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The kind of the manifest.
@@ -118,6 +123,13 @@ impl From<&str> for ImageManifestSummaryKind {
     }
 }
 
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for ImageManifestSummaryKind {
+    fn default() -> Self {
+        Self::Other(String::new())
+    }
+}
+
 impl std::fmt::Display for ImageManifestSummaryKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -150,14 +162,17 @@ pub struct ImageManifestSummarySize {
     /// For example, for an image kind (Kind == "image")
     /// this would include the size of the image content and unpacked
     /// image snapshots (\[Size.Content\] + \[ImageData.Size.Unpacked\]).
-    #[serde(rename = "Total")]
+    #[serde(rename = "Total", default)]
     pub total: i64,
     /// Content is the size (in bytes) of all the locally present
     /// content in the content store (e.g. image config, layers)
     /// referenced by this manifest and its children.
     /// This only includes blobs in the content store.
-    #[serde(rename = "Content")]
+    #[serde(rename = "Content", default)]
     pub content: i64,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -243,6 +258,9 @@ pub struct Network {
     /// Since API 1.41.
     #[serde(rename = "Peers", skip_serializing_if = "Option::is_none")]
     pub peers: Option<Vec<super::v1_41_to_v1_49::PeerInfo>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Specifies how a task is attached to a network, and the addresses the
@@ -256,12 +274,15 @@ pub struct NetworkAttachment {
     /// notation, but only the IP address is used.
     #[serde(rename = "Addresses", skip_serializing_if = "Option::is_none")]
     pub addresses: Option<Vec<String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct NetworkCreateBody {
     /// The network's name.
-    #[serde(rename = "Name")]
+    #[serde(rename = "Name", default)]
     pub name: String,
     /// Name of the network driver plugin to use.
     ///
@@ -323,4 +344,7 @@ pub struct NetworkCreateBody {
     /// User-defined key/value metadata.
     #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
     pub labels: Option<HashMap<String, String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::{null_as_default, UnknownMembers};
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct BuildInfo {
@@ -32,6 +33,9 @@ pub struct BuildInfo {
     /// Since API 1.36.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub aux: Option<super::v1_36_to_v1_49::ImageId>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -147,6 +151,9 @@ pub struct ContainerCreateBody {
     pub host_config: Option<HostConfig>,
     #[serde(rename = "NetworkingConfig", skip_serializing_if = "Option::is_none")]
     pub networking_config: Option<NetworkingConfig>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -266,6 +273,9 @@ pub struct ContainerInspectResponse {
     pub config: Option<super::v1_44_to_v1_49::ContainerConfig>,
     #[serde(rename = "NetworkSettings", skip_serializing_if = "Option::is_none")]
     pub network_settings: Option<NetworkSettings>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -350,6 +360,9 @@ pub struct ContainerSummary {
     /// List of mounts used by the container.
     #[serde(rename = "Mounts", skip_serializing_if = "Option::is_none")]
     pub mounts: Option<Vec<MountPoint>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Summary of the container's network settings
@@ -359,6 +372,9 @@ pub struct ContainerSummaryNetworkSettings {
     /// attached to.
     #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
     pub networks: Option<HashMap<String, EndpointSettings>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The state of this container.
@@ -417,6 +433,13 @@ impl From<&str> for ContainerSummaryState {
     }
 }
 
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for ContainerSummaryState {
+    fn default() -> Self {
+        Self::Other(String::new())
+    }
+}
+
 impl std::fmt::Display for ContainerSummaryState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -462,6 +485,9 @@ pub struct CreateImageInfo {
     pub progress: Option<String>,
     #[serde(rename = "progressDetail", skip_serializing_if = "Option::is_none")]
     pub progress_detail: Option<super::v1_36_to_v1_49::ProgressDetail>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Describes the result obtained from contacting the registry to retrieve
@@ -470,15 +496,14 @@ pub struct CreateImageInfo {
 /// Since API 1.40.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DistributionInspect {
-    #[serde(rename = "Descriptor")]
+    #[serde(rename = "Descriptor", default, deserialize_with = "null_as_default")]
     pub descriptor: OciDescriptor,
     /// An array containing all platforms supported by the image.
-    #[serde(
-        rename = "Platforms",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Platforms", default, deserialize_with = "null_as_default")]
     pub platforms: Vec<super::v1_40_to_v1_49::OciPlatform>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Configuration for a network endpoint.
@@ -545,6 +570,9 @@ pub struct EndpointSettings {
     /// Since API 1.44.
     #[serde(rename = "DNSNames", skip_serializing_if = "Option::is_none")]
     pub dns_names: Option<Vec<String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Container configuration that depends on the host we are running on
@@ -925,6 +953,9 @@ pub struct HostConfig {
     /// Since API 1.38.
     #[serde(rename = "ReadonlyPaths", skip_serializing_if = "Option::is_none")]
     pub readonly_paths: Option<Vec<String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The logging configuration for this container
@@ -937,6 +968,9 @@ pub struct HostConfigLogConfig {
     /// Driver-specific configuration options for the logging driver.
     #[serde(rename = "Config", skip_serializing_if = "Option::is_none")]
     pub config: Option<HashMap<String, String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Name of the logging driver used for the container or "none"
@@ -1005,6 +1039,13 @@ impl From<&str> for HostConfigLogConfigType {
             "none" => Self::None,
             other => Self::Other(other.to_owned()),
         }
+    }
+}
+
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for HostConfigLogConfigType {
+    fn default() -> Self {
+        Self::Other(String::new())
     }
 }
 
@@ -1141,23 +1182,26 @@ pub struct ImageInspect {
     /// is local to the daemon, and not part of the image itself.
     #[serde(rename = "Metadata", skip_serializing_if = "Option::is_none")]
     pub metadata: Option<super::v1_39_to_v1_49::ImageInspectMetadata>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// ImageManifestSummary represents a summary of an image manifest.
 ///
 /// Since API 1.47.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ImageManifestSummary {
     /// ID is the content-addressable ID of an image and is the same as the
     /// digest of the image manifest.
-    #[serde(rename = "ID")]
+    #[serde(rename = "ID", default)]
     pub id: String,
-    #[serde(rename = "Descriptor")]
+    #[serde(rename = "Descriptor", default, deserialize_with = "null_as_default")]
     pub descriptor: OciDescriptor,
     /// Indicates whether all the child content (image config, layers) is fully available locally.
-    #[serde(rename = "Available")]
+    #[serde(rename = "Available", default)]
     pub available: bool,
-    #[serde(rename = "Size")]
+    #[serde(rename = "Size", default, deserialize_with = "null_as_default")]
     pub size: super::v1_47_to_v1_49::ImageManifestSummarySize,
     /// The kind of the manifest.
     ///
@@ -1165,7 +1209,7 @@ pub struct ImageManifestSummary {
     /// -------------|-----------------------------------------------------------
     /// image        | Image manifest that can be used to start a container.
     /// attestation  | Attestation manifest produced by the Buildkit builder for a specific image manifest.
-    #[serde(rename = "Kind")]
+    #[serde(rename = "Kind", default)]
     pub kind: super::v1_47_to_v1_49::ImageManifestSummaryKind,
     /// The image data for the image manifest.
     /// This field is only populated when Kind is "image".
@@ -1177,6 +1221,9 @@ pub struct ImageManifestSummary {
     pub attestation_data: Option<
         super::v1_47_to_v1_49::ImageManifestSummaryAttestationData,
     >,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -1189,14 +1236,14 @@ pub struct ImageSummary {
     ///
     /// Note that this digest differs from the `RepoDigests` below, which
     /// holds digests of image manifests that reference the image.
-    #[serde(rename = "Id")]
+    #[serde(rename = "Id", default)]
     pub id: String,
     /// ID of the parent image.
     ///
     /// Depending on how the image was created, this field may be empty and
     /// is only set for images that were built/created locally. This field
     /// is empty if the image was pulled from an image registry.
-    #[serde(rename = "ParentId")]
+    #[serde(rename = "ParentId", default)]
     pub parent_id: String,
     /// List of image names/tags in the local image cache that reference this
     /// image.
@@ -1204,11 +1251,7 @@ pub struct ImageSummary {
     /// Multiple image tags can refer to the same image, and this list may be
     /// empty if no tags reference the image, in which case the image is
     /// "untagged", in which case it can still be referenced by its ID.
-    #[serde(
-        rename = "RepoTags",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "RepoTags", default, deserialize_with = "null_as_default")]
     pub repo_tags: Vec<String>,
     /// List of content-addressable digests of locally available image manifests
     /// that the image is referenced from. Multiple manifests can refer to the
@@ -1217,18 +1260,14 @@ pub struct ImageSummary {
     /// These digests are usually only available if the image was either pulled
     /// from a registry, or if the image was pushed to a registry, which is when
     /// the manifest is generated and its digest calculated.
-    #[serde(
-        rename = "RepoDigests",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "RepoDigests", default, deserialize_with = "null_as_default")]
     pub repo_digests: Vec<String>,
     /// Date and time at which the image was created as a Unix timestamp
     /// (number of seconds since EPOCH).
-    #[serde(rename = "Created")]
+    #[serde(rename = "Created", default)]
     pub created: i64,
     /// Total size of the image including all layers it is composed of.
-    #[serde(rename = "Size")]
+    #[serde(rename = "Size", default)]
     pub size: i64,
     /// Total size of image layers that are shared between this image and other
     /// images.
@@ -1237,14 +1276,10 @@ pub struct ImageSummary {
     /// has not been set / calculated.
     ///
     /// Since API 1.25.
-    #[serde(rename = "SharedSize")]
+    #[serde(rename = "SharedSize", default)]
     pub shared_size: i64,
     /// User-defined key/value metadata.
-    #[serde(
-        rename = "Labels",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Labels", default, deserialize_with = "null_as_default")]
     pub labels: HashMap<String, String>,
     /// Number of containers using this image. Includes both stopped and running
     /// containers.
@@ -1253,7 +1288,7 @@ pub struct ImageSummary {
     /// is used. `-1` indicates that the value has not been set / calculated.
     ///
     /// Since API 1.25.
-    #[serde(rename = "Containers")]
+    #[serde(rename = "Containers", default)]
     pub containers: i64,
     /// Manifests is a list of manifests available in this image.
     /// It provides a more detailed view of the platform-specific image manifests
@@ -1277,6 +1312,9 @@ pub struct ImageSummary {
     /// Since API 1.48.
     #[serde(rename = "Descriptor", skip_serializing_if = "Option::is_none")]
     pub descriptor: Option<OciDescriptor>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -1324,6 +1362,9 @@ pub struct Mount {
     /// Optional configuration for the `tmpfs` type.
     #[serde(rename = "TmpfsOptions", skip_serializing_if = "Option::is_none")]
     pub tmpfs_options: Option<super::v1_46_to_v1_49::MountTmpfsOptions>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Optional configuration for the `image` type.
@@ -1334,6 +1375,9 @@ pub struct MountImageOptions {
     /// Source path inside the image. Must be relative without any back traversals.
     #[serde(rename = "Subpath", skip_serializing_if = "Option::is_none")]
     pub subpath: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// MountPoint represents a mount point configuration inside the container.
@@ -1383,6 +1427,9 @@ pub struct MountPoint {
     /// for details. This field is not used on Windows.
     #[serde(rename = "Propagation", skip_serializing_if = "Option::is_none")]
     pub propagation: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The mount type. Available types:
@@ -1448,6 +1495,13 @@ impl From<&str> for MountType {
     }
 }
 
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for MountType {
+    fn default() -> Self {
+        Self::Other(String::new())
+    }
+}
+
 impl std::fmt::Display for MountType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -1476,6 +1530,9 @@ pub struct NetworkConnectBody {
     pub container: Option<String>,
     #[serde(rename = "EndpointConfig", skip_serializing_if = "Option::is_none")]
     pub endpoint_config: Option<EndpointSettings>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// NetworkSettings exposes the network settings in the API
@@ -1606,6 +1663,9 @@ pub struct NetworkSettings {
     /// Information about all networks that the container is connected to.
     #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
     pub networks: Option<HashMap<String, EndpointSettings>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// NetworkingConfig represents the container's networking configuration for
@@ -1621,6 +1681,9 @@ pub struct NetworkingConfig {
     /// network with no particular endpoint configuration.
     #[serde(rename = "EndpointsConfig", skip_serializing_if = "Option::is_none")]
     pub endpoints_config: Option<HashMap<String, EndpointSettings>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// A descriptor struct containing digest, media type, and size, as defined in
@@ -1663,6 +1726,9 @@ pub struct OciDescriptor {
     /// Since API 1.48.
     #[serde(rename = "artifactType", skip_serializing_if = "Option::is_none")]
     pub artifact_type: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -1686,6 +1752,9 @@ pub struct PushImageInfo {
     pub progress: Option<String>,
     #[serde(rename = "progressDetail", skip_serializing_if = "Option::is_none")]
     pub progress_detail: Option<super::v1_36_to_v1_49::ProgressDetail>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -1721,6 +1790,9 @@ pub struct Service {
     /// Since API 1.41.
     #[serde(rename = "JobStatus", skip_serializing_if = "Option::is_none")]
     pub job_status: Option<super::v1_41_to_v1_49::ServiceJobStatus>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -1751,6 +1823,9 @@ pub struct ServiceCreateBody {
     pub networks: Option<Vec<super::v1_39_to_v1_49::NetworkAttachmentConfig>>,
     #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
     pub endpoint_spec: Option<super::v1_37_to_v1_49::EndpointSpec>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// User modifiable configuration for a service.
@@ -1782,6 +1857,9 @@ pub struct ServiceSpec {
     pub networks: Option<Vec<super::v1_39_to_v1_49::NetworkAttachmentConfig>>,
     #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
     pub endpoint_spec: Option<super::v1_37_to_v1_49::EndpointSpec>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -1812,6 +1890,9 @@ pub struct ServiceUpdateBody {
     pub networks: Option<Vec<super::v1_39_to_v1_49::NetworkAttachmentConfig>>,
     #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
     pub endpoint_spec: Option<super::v1_37_to_v1_49::EndpointSpec>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.25.
@@ -1831,6 +1912,9 @@ pub struct SystemDataUsageResponse {
     /// Deprecated: disk used by the build cache; use BuildCache.
     #[serde(rename = "BuilderSize", skip_serializing_if = "Option::is_none")]
     pub builder_size: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -1883,6 +1967,9 @@ pub struct Task {
     /// task was assigned on each of them.
     #[serde(rename = "NetworksAttachments", skip_serializing_if = "Option::is_none")]
     pub networks_attachments: Option<Vec<super::v1_47_to_v1_49::NetworkAttachment>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// User modifiable task configuration.
@@ -1954,6 +2041,9 @@ pub struct TaskSpec {
     /// falling back to the engine default if not specified.
     #[serde(rename = "LogDriver", skip_serializing_if = "Option::is_none")]
     pub log_driver: Option<super::v1_24_to_v1_49::TaskSpecLogDriver>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Container spec for the service.
@@ -2111,4 +2201,7 @@ pub struct TaskSpecContainerSpec {
     /// Since API 1.41.
     #[serde(rename = "Ulimits", skip_serializing_if = "Option::is_none")]
     pub ulimits: Option<Vec<super::v1_41_to_v1_49::TaskSpecContainerSpecUlimitsItem>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 /// Commit holds the Git-commit (SHA1) that a binary was built from, as
 /// reported in the version-string of external tools, such as `containerd`,
@@ -15,6 +16,9 @@ pub struct Commit {
     /// Actual commit ID of external tool.
     #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Information about the daemon's firewalling configuration.
@@ -37,6 +41,9 @@ pub struct FirewallInfo {
     /// > and may change without notice.
     #[serde(rename = "Info", skip_serializing_if = "Option::is_none")]
     pub info: Option<Vec<Vec<String>>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// RegistryServiceConfig stores daemon registry services configuration.
@@ -75,6 +82,9 @@ pub struct RegistryServiceConfig {
     /// (`docker.io`) registry.
     #[serde(rename = "Mirrors", skip_serializing_if = "Option::is_none")]
     pub mirrors: Option<Vec<String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.32.
@@ -439,4 +449,7 @@ pub struct SystemInfo {
     /// Since API 1.46.
     #[serde(rename = "Containerd", skip_serializing_if = "Option::is_none")]
     pub containerd: Option<super::v1_46_to_v1_49::ContainerdInfo>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

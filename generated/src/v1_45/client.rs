@@ -1103,7 +1103,7 @@ impl Client {
             200u16 => {
                 Ok(
                     SystemAuthOutcome::Ok(
-                        serde_json::from_slice(
+                        moby_api_runtime::json::from_slice(
                             &response.bytes().await.map_err(Error::Transport)?,
                         )?,
                     ),

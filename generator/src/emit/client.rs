@@ -150,7 +150,7 @@ fn outcome(r: &TypeRenderer<'_>, op: &Operation) -> Outcome {
                         let ty = r.render(ty);
                         (
                             Some(ty),
-                            quote!(Ok(#outcome::#variant(serde_json::from_slice(&response.bytes().await.map_err(Error::Transport)?)?))),
+                            quote!(Ok(#outcome::#variant(moby_api_runtime::json::from_slice(&response.bytes().await.map_err(Error::Transport)?)?))),
                         )
                     }
                     (ContentKind::Text, _) => {

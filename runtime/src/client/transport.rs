@@ -387,10 +387,11 @@ impl Transport {
     }
 
     /// [`send`](Self::send), then reads the whole body (at most the body limit) and decodes
-    /// it as JSON, all within the request's timeout (see [`Transport`]).
-    pub async fn send_json<T: DeserializeOwned>(&self, request: Request) -> Result<T, Error> {
+    /// it as JSON by the decoding policy ([`crate::json::from_slice`]: a `null` body reads
+    /// as the default), all within the request's timeout (see [`Transport`]).
+    pub async fn send_json<T: DeserializeOwned + Default>(&self, request: Request) -> Result<T, Error> {
         let bytes = self.send_whole(request).await?;
-        Ok(serde_json::from_slice(&bytes)?)
+        Ok(crate::json::from_slice(&bytes)?)
     }
 
     /// [`send`](Self::send), then reads the whole body (at most the body limit) as text
