@@ -1,8 +1,8 @@
 //! A one-shot call against fake daemons that never finish their answer: an endless body
 //! ends in `Error::BodyTooLarge` with the memory it took bounded by the limit, a body
 //! announced larger than the limit at once, and a daemon that stalls after the head in
-//! `Error::Timeout` within the timeout; a stream quiet for longer than the timeout is not
-//! cut. One test, so that the peak memory it measures is its own.
+//! `Error::Timeout` within the timeout; a long poll's document and a stream quiet for longer
+//! than the timeout are not cut. One test, so that the peak memory it measures is its own.
 
 use std::time::{Duration, Instant};
 
@@ -58,6 +58,15 @@ async fn fake_daemon() -> std::net::SocketAddr {
                                 .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"")
                                 .await;
                             std::future::pending::<()>().await;
+                        }
+                        // A long poll: the head at once, the document after longer than the timeout.
+                        "/v1.41/containers/w/wait" => {
+                            let _ = stream
+                                .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+                                .await;
+                            tokio::time::sleep(Duration::from_millis(1500)).await;
+                            let doc = "{\"StatusCode\":7}\n";
+                            let _ = stream.write_all(format!("{:x}\r\n{doc}\r\n0\r\n\r\n", doc.len()).as_bytes()).await;
                         }
                         // A stream with a pause longer than the timeout between two lines.
                         "/v1.41/events" => {
@@ -132,6 +141,10 @@ async fn one_shot_calls_end_in_named_errors_within_their_bounds() {
         assert!(matches!(result, Err(Error::Timeout { after }) if after == timeout), "{result:?}");
         assert!(took >= timeout && took < timeout + Duration::from_secs(2), "took {took:?}");
     }
+
+    // A long poll's document may come after the timeout: only its head is bounded.
+    let waited: serde_json::Value = transport.send_deferred_json(Request::post("/containers/w/wait")).await.expect("the wait's answer");
+    assert_eq!(waited, serde_json::json!({"StatusCode": 7}));
 
     // A stream quiet for longer than the timeout is read to its end.
     let events: Vec<serde_json::Value> = transport

@@ -50,7 +50,9 @@ pub const DEFAULT_MAX_BODY_SIZE: usize = 64 * 1024 * 1024;
 /// one-shot call from sending the request to the decoded answer: for
 /// [`send_json`](Transport::send_json) and [`send_text`](Transport::send_text) it covers
 /// connecting, sending, the response head and reading the whole body, so a daemon that
-/// stalls after the head ends the call with [`Error::Timeout`]. For the calls that hand
+/// stalls after the head ends the call with [`Error::Timeout`]. The long poll of
+/// [`send_deferred_json`](Transport::send_deferred_json) (`wait`) is bounded up to its
+/// head only: the document comes when the container stops. For the calls that hand
 /// back a response or a stream ([`send`](Transport::send), [`execute`](Transport::execute),
 /// the streams, [`upgrade`](Transport::upgrade)) it bounds the time until the response
 /// *head* arrives (a `tokio::time::timeout` around `reqwest::Client::execute`, or around
@@ -66,7 +68,8 @@ pub const DEFAULT_MAX_BODY_SIZE: usize = 64 * 1024 * 1024;
 /// # Body limits
 ///
 /// A body read into memory ([`send_json`](Transport::send_json),
-/// [`send_text`](Transport::send_text)) may be at most [`TransportBuilder::max_body_size`]
+/// [`send_text`](Transport::send_text), [`send_deferred_json`](Transport::send_deferred_json),
+/// [`read_body`](Transport::read_body)) may be at most [`TransportBuilder::max_body_size`]
 /// bytes ([`DEFAULT_MAX_BODY_SIZE`]), or [`Request::max_body_size`] for one request;
 /// a larger one, announced or read, is [`Error::BodyTooLarge`], and at most that much is
 /// held meanwhile. Error answers are read up to [`MAX_ERROR_BODY`](super::MAX_ERROR_BODY);
@@ -399,6 +402,23 @@ impl Transport {
     pub async fn send_text(&self, request: Request) -> Result<String, Error> {
         let bytes = self.send_whole(request).await?;
         Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// A long poll (`POST /containers/{id}/wait`): the head within the request's timeout,
+    /// then the JSON document (at most the body limit) whenever the daemon sends it, which
+    /// is when the condition is met; the timeout does not cut that wait.
+    pub async fn send_deferred_json<T: DeserializeOwned + Default>(&self, request: Request) -> Result<T, Error> {
+        let limit = request.max_body_size.unwrap_or(self.inner.max_body_size);
+        let what = format!("{} {}", request.method, request.path);
+        let response = self.send(request).await?;
+        Ok(crate::json::from_slice(&read_limited(response, limit, what).await?)?)
+    }
+
+    /// The whole body of a response in hand (at most the transport's body limit), for
+    /// callers that looked at its status first; [`Error::BodyTooLarge`] names its path.
+    pub async fn read_body(&self, response: reqwest::Response) -> Result<bytes::Bytes, Error> {
+        let what = response.url().path().to_owned();
+        read_limited(response, self.inner.max_body_size, what).await
     }
 
     /// A one-shot call: the request's timeout bounds sending it and reading the whole body.
