@@ -62,8 +62,8 @@ macro_rules! scan {
     }};
 }
 
-/// The parameters every version from 1.26 on marks, and the models.
-macro_rules! scan_from_1_26 {
+/// What every version marks.
+macro_rules! scan_1_24 {
     ($covered:ident, $version:literal, $module:ident) => {
         scan!($covered, $version, $module,
             params: [
@@ -71,14 +71,24 @@ macro_rules! scan_from_1_26 {
                 ImageCreateParams { x_registry_auth },
                 ImagePushParams { x_registry_auth },
                 PluginPullParams { x_registry_auth },
-                PluginUpgradeParams { x_registry_auth },
                 ServiceCreateParams { x_registry_auth },
                 ServiceUpdateParams { x_registry_auth }
             ],
             models: [
                 AuthConfig { "password" => password },
                 SystemAuthResponse { "IdentityToken" => identity_token },
-                SwarmJoinBody { "JoinToken" => join_token },
+                SwarmJoinBody { "JoinToken" => join_token }
+            ])
+    };
+}
+
+/// From 1.25: swarm unlock keys and secrets.
+macro_rules! scan_1_25 {
+    ($covered:ident, $version:literal, $module:ident) => {
+        scan_1_24!($covered, $version, $module);
+        scan!($covered, $version, $module,
+            params: [],
+            models: [
                 SwarmUnlockBody { "UnlockKey" => unlock_key },
                 SwarmUnlockkeyResponse { "UnlockKey" => unlock_key },
                 SecretSpec { "Data" => data },
@@ -87,41 +97,19 @@ macro_rules! scan_from_1_26 {
     };
 }
 
+/// From 1.26: plugin upgrades.
+macro_rules! scan_from_1_26 {
+    ($covered:ident, $version:literal, $module:ident) => {
+        scan_1_25!($covered, $version, $module);
+        scan!($covered, $version, $module, params: [PluginUpgradeParams { x_registry_auth }], models: []);
+    };
+}
+
 #[test]
 fn generated_types_keep_credentials_out_of_debug() {
     let mut covered = Covered::new();
-    scan!(covered, "1.24", v1_24,
-    params: [
-        ImageBuildParams { buildargs, x_registry_config },
-        ImageCreateParams { x_registry_auth },
-        ImagePushParams { x_registry_auth },
-        PluginPullParams { x_registry_auth },
-        ServiceCreateParams { x_registry_auth },
-        ServiceUpdateParams { x_registry_auth }
-    ],
-    models: [
-        AuthConfig { "password" => password },
-        SystemAuthResponse { "IdentityToken" => identity_token },
-        SwarmJoinBody { "JoinToken" => join_token }
-    ]);
-    scan!(covered, "1.25", v1_25,
-    params: [
-        ImageBuildParams { buildargs, x_registry_config },
-        ImageCreateParams { x_registry_auth },
-        ImagePushParams { x_registry_auth },
-        PluginPullParams { x_registry_auth },
-        ServiceCreateParams { x_registry_auth },
-        ServiceUpdateParams { x_registry_auth }
-    ],
-    models: [
-        AuthConfig { "password" => password },
-        SystemAuthResponse { "IdentityToken" => identity_token },
-        SwarmJoinBody { "JoinToken" => join_token },
-        SwarmUnlockBody { "UnlockKey" => unlock_key },
-        SwarmUnlockkeyResponse { "UnlockKey" => unlock_key },
-        SecretSpec { "Data" => data },
-        SecretCreateBody { "Data" => data }
-    ]);
+    scan_1_24!(covered, "1.24", v1_24);
+    scan_1_25!(covered, "1.25", v1_25);
     scan_from_1_26!(covered, "1.26", v1_26);
     scan_from_1_26!(covered, "1.27", v1_27);
     scan_from_1_26!(covered, "1.28", v1_28);

@@ -153,6 +153,11 @@ fn compare(what: &str, example: Vec<String>, real: Vec<String>) {
 #[test]
 fn label_filters_and_prunes_like_the_engine() {
     let Some(real) = real_engine() else { return };
+    with_each_cli("filter session", real, filter_session);
+}
+
+/// Runs `session` with each docker CLI against both engines and compares what they showed.
+fn with_each_cli(what: &str, real: String, session: fn(&str, &Target, &str) -> Vec<String>) {
     let daemon = Daemon::start();
     let dir = tempfile::tempdir().unwrap();
     let targets = targets(&daemon, real, dir.path());
@@ -161,8 +166,8 @@ fn label_filters_and_prunes_like_the_engine() {
             continue;
         }
         let tag = unique_tag();
-        let [example, real] = [&targets[0], &targets[1]].map(|target| filter_session(cli, target, &tag));
-        compare(&format!("{cli}'s filter session"), example, real);
+        let [example, real] = [&targets[0], &targets[1]].map(|target| session(cli, target, &tag));
+        compare(&format!("{cli}'s {what}"), example, real);
     }
 }
 
@@ -291,15 +296,5 @@ fn interactive_shells_like_the_engine() {
     if !require(python, "python3 not found (it drives the pseudo-terminal)") {
         return;
     }
-    let daemon = Daemon::start();
-    let dir = tempfile::tempdir().unwrap();
-    let targets = targets(&daemon, real, dir.path());
-    for cli in [CLI_28, CLI_20_10] {
-        if !require(Path::new(cli).exists(), &format!("{cli} not found")) {
-            continue;
-        }
-        let tag = unique_tag();
-        let [example, real] = [&targets[0], &targets[1]].map(|target| terminal_session(cli, target, &tag));
-        compare(&format!("{cli} on a terminal"), example, real);
-    }
+    with_each_cli("session on a terminal", real, terminal_session);
 }
