@@ -48,14 +48,14 @@ fn model<T: serde::de::DeserializeOwned>(members: &[&str]) -> T {
 
 macro_rules! scan {
     ($covered:ident, $version:literal, $module:ident, params: [$($params:ident { $($field:ident),+ }),*], models: [$($model:ident { $($member:literal => $mfield:ident),+ }),*]) => {{
-        use moby_api::$module::{models, params};
         $(
-            let value = params::$params { $($field: Filled::filled(),)+ ..Default::default() };
+            #[allow(clippy::needless_update)] // Some structs have no other field.
+            let value = moby_api::$module::params::$params { $($field: Filled::filled(),)+ ..Default::default() };
             assert_redacted(concat!($version, " ", stringify!($params)), &format!("{value:?}"));
             $( $covered.insert(($version.to_owned(), stringify!($params).to_owned(), stringify!($field).to_owned())); )+
         )*
         $(
-            let value: models::$model = model(&[$($member),+]);
+            let value: moby_api::$module::models::$model = model(&[$($member),+]);
             assert_redacted(concat!($version, " ", stringify!($model)), &format!("{value:?}"));
             $( $covered.insert(($version.to_owned(), stringify!($model).to_owned(), stringify!($mfield).to_owned())); )+
         )*
