@@ -15,7 +15,7 @@
 //! - [`respond`]: typed results to HTTP responses;
 //! - [`pattern`]: greedy route templates (`/images/{name}/json`);
 //! - [`dispatch`]: version prefixes, routing, common headers, panics ([`router`]);
-//! - [`serve`]: unix sockets and TCP under timeouts, a connection cap and a shutdown
+//! - [`serve`](mod@serve): unix sockets and TCP under timeouts, a connection cap and a shutdown
 //!   deadline ([`ConnectionConfig`]); `connection` drives each connection.
 //!
 //! A minimal server:
