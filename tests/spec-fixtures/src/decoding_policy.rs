@@ -2,9 +2,9 @@
 // change the generator, the runtime or the overlays in spec/, then regenerate.
 //! Types shared by API versions 1.41.
 
-use moby_api_runtime::json::{null_as_default, UnknownMembers};
-use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::{null_as_default, UnknownMembers};
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct FilesystemChange {
@@ -107,7 +107,9 @@ impl Serialize for ImageInspectOs {
 }
 
 impl<'de> Deserialize<'de> for ImageInspectOs {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
         let value = String::deserialize(deserializer)?;
         Ok(Self::from(value.as_str()))
     }

@@ -2,8 +2,8 @@
 // change the generator, the runtime or the overlays in spec/, then regenerate.
 //! Types shared by API versions 1.41.
 
-use moby_api_runtime::json::UnknownMembers;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct RestartPolicy {
@@ -81,7 +81,9 @@ impl Serialize for RestartPolicyName {
 }
 
 impl<'de> Deserialize<'de> for RestartPolicyName {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
         let value = String::deserialize(deserializer)?;
         Ok(Self::from(value.as_str()))
     }
@@ -135,7 +137,9 @@ impl Serialize for Scope {
 }
 
 impl<'de> Deserialize<'de> for Scope {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Self, D::Error> {
         let value = String::deserialize(deserializer)?;
         Ok(Self::from(value.as_str()))
     }

@@ -2,8 +2,8 @@
 // change the generator, the runtime or the overlays in spec/, then regenerate.
 //! Types shared by API versions 1.41.
 
-use moby_api_runtime::json::UnknownMembers;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct BuildInfo {
