@@ -105,6 +105,14 @@ macro_rules! scan_from_1_26 {
     };
 }
 
+/// From 1.30: the swarm's signing CA key.
+macro_rules! scan_from_1_30 {
+    ($covered:ident, $version:literal, $module:ident) => {
+        scan_from_1_26!($covered, $version, $module);
+        scan!($covered, $version, $module, params: [], models: [SwarmSpecCaConfig { "SigningCAKey" => signing_ca_key }]);
+    };
+}
+
 #[test]
 fn generated_types_keep_credentials_out_of_debug() {
     let mut covered = Covered::new();
@@ -114,19 +122,19 @@ fn generated_types_keep_credentials_out_of_debug() {
     scan_from_1_26!(covered, "1.27", v1_27);
     scan_from_1_26!(covered, "1.28", v1_28);
     scan_from_1_26!(covered, "1.29", v1_29);
-    scan_from_1_26!(covered, "1.30", v1_30);
-    scan_from_1_26!(covered, "1.31", v1_31);
-    scan_from_1_26!(covered, "1.32", v1_32);
-    scan_from_1_26!(covered, "1.33", v1_33);
-    scan_from_1_26!(covered, "1.34", v1_34);
-    scan_from_1_26!(covered, "1.35", v1_35);
-    scan_from_1_26!(covered, "1.36", v1_36);
-    scan_from_1_26!(covered, "1.37", v1_37);
-    scan_from_1_26!(covered, "1.38", v1_38);
-    scan_from_1_26!(covered, "1.39", v1_39);
-    scan_from_1_26!(covered, "1.40", v1_40);
-    scan_from_1_26!(covered, "1.41", v1_41);
-    scan_from_1_26!(covered, "1.49", v1_49);
+    scan_from_1_30!(covered, "1.30", v1_30);
+    scan_from_1_30!(covered, "1.31", v1_31);
+    scan_from_1_30!(covered, "1.32", v1_32);
+    scan_from_1_30!(covered, "1.33", v1_33);
+    scan_from_1_30!(covered, "1.34", v1_34);
+    scan_from_1_30!(covered, "1.35", v1_35);
+    scan_from_1_30!(covered, "1.36", v1_36);
+    scan_from_1_30!(covered, "1.37", v1_37);
+    scan_from_1_30!(covered, "1.38", v1_38);
+    scan_from_1_30!(covered, "1.39", v1_39);
+    scan_from_1_30!(covered, "1.40", v1_40);
+    scan_from_1_30!(covered, "1.41", v1_41);
+    scan_from_1_30!(covered, "1.49", v1_49);
 
     // Every parameter and member the IR marks secret in those versions was scanned.
     let built: BTreeSet<String> = covered.iter().map(|(version, _, _)| version.clone()).collect();
