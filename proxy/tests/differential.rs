@@ -23,7 +23,7 @@ use moby_api_test_harness::mask::{mask, mask_json, mask_numbers};
 use moby_api_test_harness::proxy::Proxy;
 use moby_api_test_harness::terminal::on_a_terminal;
 use moby_api_test_harness::{
-    docker_compose, docker_py, python3, require, run_command_within, unix_seconds, Out, Target, CLI_20_10, CLI_28,
+    docker_compose, docker_py, python3, require, run_command_within, test_engine, unix_seconds, Out, Target, CLI_20_10, CLI_28,
 };
 
 const PROXY: &str = env!("CARGO_BIN_EXE_moby-proxy");
@@ -61,17 +61,11 @@ struct Engine {
 impl Engine {
     /// The engine `cargo xtask test` started, or `None` (a skip outside CI, a failure under it).
     fn get(name: &'static str) -> Option<Engine> {
-        let (var, cli) = match name {
-            "28.5.2" => ("MOBY_API_TEST_ENGINE_28_5_2", CLI_28),
-            _ => ("MOBY_API_TEST_ENGINE_20_10", CLI_20_10),
-        };
-        let host = std::env::var(var).ok().filter(|h| !h.is_empty());
-        if !require(host.is_some(), &format!("{var} is not set: no Engine {name} to compare with"))
-            || !require(Path::new(cli).exists(), &format!("{cli} not found"))
-        {
+        let cli = if name == "28.5.2" { CLI_28 } else { CLI_20_10 };
+        let host = test_engine(name)?;
+        if !require(Path::new(cli).exists(), &format!("{cli} not found")) {
             return None;
         }
-        let host = host.unwrap_or_default();
         let dir = tempfile::tempdir().expect("temporary directory");
         let out = Target::new(host.clone(), dir.path()).run(cli, &["version", "--format", "{{.Server.APIVersion}}"]);
         let newest = out.ok().trim().to_owned();
@@ -136,8 +130,6 @@ struct Session {
     tag: String,
     /// Scratch files of this run (build context, copies, saved images).
     dir: PathBuf,
-    /// Unix time when the session began, for `events --since`.
-    began: u64,
     steps: Vec<Step>,
 }
 
@@ -162,7 +154,7 @@ impl Session {
         let tag = unique_tag();
         let dir = dir.join(&tag);
         std::fs::create_dir_all(&dir).expect("session directory");
-        Session { cli, target, tag, dir, began: unix_seconds() - 1, steps: Vec::new() }
+        Session { cli, target, tag, dir, steps: Vec::new() }
     }
 
     /// `{t}` in an argument is the tag, `{dir}` the session's directory.
@@ -293,11 +285,14 @@ fn without_cli_race(shown: &str) -> String {
     }
 }
 
-/// Waits for the next whole second and returns it: `events --since` counts in seconds, so a
-/// window that begins there holds no event of the steps before.
-fn next_second() -> u64 {
+/// The start of an events window (`events --since`, whole seconds): the next whole second,
+/// so that the window holds no event of the steps before, after which this waits 1.5 s more.
+/// The engine replays past events from a buffer in the order they were published, and stops
+/// at the first one older than `since`; an event of a session running beside this one,
+/// published late with an earlier time, would otherwise hide this session's first events.
+fn events_window() -> u64 {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock after 1970");
-    std::thread::sleep(Duration::from_secs(1) - Duration::from_nanos(u64::from(now.subsec_nanos())));
+    std::thread::sleep(Duration::from_millis(2500) - Duration::from_nanos(u64::from(now.subsec_nanos())));
     now.as_secs() + 1
 }
 
@@ -342,7 +337,7 @@ fn full_sequence(s: &mut Session) {
     );
     s.docker("run -d", &["run", "-d", "--name", "{t}-box", "--label", own, "--network", "none", "busybox:test", "sleep", "300"], Text);
     s.terminal("exec -it on a terminal", &["echo hi\r", "\u{4}"], &["exec", "-it", "{t}-box", "sh"]);
-    s.docker("exec", &["exec", "{t}-box", "sh", "-c", "echo exec; echo eerr >&2; exit 4"], Text);
+    s.docker("exec", &["exec", "{t}-box", "sh", "-c", "echo exec; echo eerr >&2; sleep 0.2; exit 4"], Text);
     s.docker_in("exec -i (stdin half-closed)", &["exec", "-i", "{t}-box", "cat"], "piped\n", Text);
 
     // attach: stdin through the attach connection; its end ends `cat`.
@@ -466,7 +461,7 @@ fn full_sequence(s: &mut Session) {
 
     // Events, bounded (a stream that ends at --until), of the last steps only: the engine
     // replays at most its last 256 events, and the sessions side by side make many.
-    let since = next_second().to_string();
+    let since = events_window().to_string();
     s.docker("run", &["run", "--name", "{t}-ev", "--label", own, "--network", "none", "busybox:test", "true"], Text);
     s.docker("rm", &["rm", "{t}-ev"], Text);
     s.docker("volume create", &["volume", "create", "--label", own, "{t}-ev"], Text);
@@ -489,6 +484,7 @@ fn short_sequence(s: &mut Session) {
     use Show::*;
     let own = "moby-api-test={t}";
     let label = "label=moby-api-test={t}";
+    let since = events_window().to_string();
     s.docker(
         "run (upgrade, frames, wait)",
         &["run", "--name", "{t}-s", "--label", own, "--network", "none", "busybox:test", "sh", "-c", "echo out; echo err >&2; exit 3"],
@@ -502,7 +498,7 @@ fn short_sequence(s: &mut Session) {
     );
     s.docker("logs of a TTY (raw)", &["logs", "{t}-tty"], Text);
     // Early, while few events have passed: the engine replays only its last 256.
-    let (since, until) = (s.began.to_string(), (unix_seconds() + 1).to_string());
+    let until = (unix_seconds() + 1).to_string();
     s.docker(
         "events (JSON lines, long poll)",
         &["events", "--since", &since, "--until", &until, "--filter", label, "--format", "{{.Type}} {{.Action}}"],
@@ -540,7 +536,7 @@ step('run', lambda: sorted(client.containers.run('busybox:test', ['sh', '-c', 'e
 step('logs', lambda: [client.containers.get(tag + '-py').logs(stdout=True, stderr=False).decode(), client.containers.get(tag + '-py').logs(stdout=False, stderr=True).decode()])
 box = step('run detached', lambda: client.containers.run('busybox:test', 'sleep 300', name=tag + '-pybox', labels=own, network_mode='none', detach=True).name)
 box = client.containers.get(tag + '-pybox')
-step('exec', lambda: (lambda r: [r.exit_code, [x.decode() if x else None for x in r.output]])(box.exec_run(['sh', '-c', 'echo exec; echo eerr >&2; exit 5'], demux=True)))
+step('exec', lambda: (lambda r: [r.exit_code, [x.decode() if x else None for x in r.output]])(box.exec_run(['sh', '-c', 'echo exec; echo eerr >&2; sleep 0.2; exit 5'], demux=True)))
 def archive():
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode='w') as tf:
@@ -564,7 +560,10 @@ step('disconnect', lambda: client.networks.get(tag + '-pynet').disconnect(box))
 step('networks', lambda: (box.reload(), sorted(box.attrs['NetworkSettings']['Networks']))[1])
 step('build', lambda: (lambda r: [r[0].labels, [l['stream'].strip() for l in r[1] if 'stream' in l]])(client.images.build(fileobj=io.BytesIO(('FROM busybox:test\nLABEL moby-api-test=%s\n' % tag).encode()), tag=tag + '-pyimg:1', rm=True)))
 step('images', lambda: sorted(t for i in client.images.list(filters=scope) for t in i.tags))
-began = int(time.time()) - 1
+# Events from the next whole second on (`since` counts in seconds): none of the steps before;
+# and 1.5 s more, so that a late event of another session cannot end the engine's replay early.
+began = int(time.time()) + 1
+time.sleep(began - time.time() + 1.5)
 step('kill', lambda: box.kill())
 step('wait', lambda: box.wait()['StatusCode'])
 # Only the kill's own events: a legacy build's intermediate containers and commits are
@@ -738,22 +737,21 @@ fn on_engines(what: &str, names: &[&'static str], parallel: usize, cases_for: im
     );
 }
 
+/// One docker CLI case per version, all running `session`.
+fn cli_cases(engine: &Engine, versions: Vec<String>, what: &str, session: fn(&mut Session)) -> Vec<Case> {
+    versions
+        .into_iter()
+        .map(|version| Case { label: format!("{} at {version}, {what}", engine.cli), cli: engine.cli, version, session: Box::new(session) })
+        .collect()
+}
+
 #[test]
 fn docker_cli_whole_sequence() {
     if python3().is_none() {
         return;
     }
-    on_engines("the docker CLI's whole sequence", &["28.5.2", "20.10"], 2, |engine| {
-        engine
-            .full_versions()
-            .into_iter()
-            .map(|version| Case {
-                label: format!("{} at {version}, whole sequence", engine.cli),
-                cli: engine.cli,
-                version,
-                session: Box::new(full_sequence),
-            })
-            .collect()
+    on_engines("the docker CLI's whole sequence", &["28.5.2", "20.10"], 3, |engine| {
+        cli_cases(engine, engine.full_versions(), "whole sequence", full_sequence)
     });
 }
 
@@ -761,17 +759,8 @@ fn docker_cli_whole_sequence() {
 fn docker_cli_short_sequence_at_every_other_version() {
     on_engines("the docker CLI's short sequence", &["28.5.2"], 3, |engine| {
         let full = engine.full_versions();
-        engine
-            .versions()
-            .into_iter()
-            .filter(|v| !full.contains(v))
-            .map(|version| Case {
-                label: format!("{} at {version}, short sequence", engine.cli),
-                cli: engine.cli,
-                version,
-                session: Box::new(short_sequence),
-            })
-            .collect()
+        let others = engine.versions().into_iter().filter(|v| !full.contains(v)).collect();
+        cli_cases(engine, others, "short sequence", short_sequence)
     });
 }
 

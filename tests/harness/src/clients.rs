@@ -21,6 +21,15 @@ pub fn require(available: bool, what: &str) -> bool {
     false
 }
 
+/// The `DOCKER_HOST` of the private engine `name` (`20.10`, `28.5.2`) that `cargo xtask test`
+/// started (`MOBY_API_TEST_ENGINE_20_10`, `MOBY_API_TEST_ENGINE_28_5_2`), or `None` (a skip
+/// outside CI, a failure under it).
+pub fn test_engine(name: &str) -> Option<String> {
+    let var = format!("MOBY_API_TEST_ENGINE_{}", name.replace('.', "_"));
+    let host = std::env::var(&var).ok().filter(|h| !h.is_empty());
+    require(host.is_some(), &format!("{var} is not set: no Engine {name} to run against")).then(|| host.unwrap_or_default())
+}
+
 /// `python3`, if it runs (it drives the pseudo-terminal and docker-py).
 pub fn python3() -> Option<&'static str> {
     let works = Command::new("python3").arg("--version").output().is_ok_and(|o| o.status.success());

@@ -16,5 +16,5 @@ pub mod mask;
 pub mod proxy;
 pub mod terminal;
 
-pub use clients::{docker_compose, docker_py, python3, require, CLI_20_10, CLI_28};
+pub use clients::{docker_compose, docker_py, python3, require, test_engine, CLI_20_10, CLI_28};
 pub use command::{client, in_ci, lines, run_command, run_command_within, unix_seconds, Out, Target, COMMAND_TIMEOUT};

@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 
 use moby_api_example_engine::{router, Engine};
-use moby_api_test_harness::{client, require, run_command, Out};
+use moby_api_test_harness::{client, run_command, Out};
 
 /// An engine served on a socket in a temporary directory, with its own runtime.
 pub struct Daemon {
@@ -42,8 +42,7 @@ impl Daemon {
 /// The real engine the test command started (`MOBY_API_TEST_ENGINE_20_10`); `None` skips,
 /// except under CI, where it fails.
 pub fn real_engine() -> Option<String> {
-    let host = std::env::var("MOBY_API_TEST_ENGINE_20_10").ok().filter(|h| !h.is_empty());
-    require(host.is_some(), "MOBY_API_TEST_ENGINE_20_10 is not set: no real engine to compare with").then(|| host.unwrap_or_default())
+    moby_api_test_harness::test_engine("20.10")
 }
 
 impl Drop for Daemon {
