@@ -243,10 +243,26 @@ impl Session {
         }
     }
 
-    /// Removes what the session left (not a step: a failed step may have left anything).
-    fn clean_up(&self) {
+    /// Waits (up to 10 s, not a step) until the container `name` is no longer running: the
+    /// engine records the exit a moment after it has answered `wait`.
+    fn settle(&self, name: &str) {
+        let name = self.expand(name);
+        let args = ["inspect", name.as_str(), "--format", "{{.State.Status}}"];
+        for _ in 0..100 {
+            let out = run_command_within(self.target.command(self.cli, &args), None, "settle", STEP_TIMEOUT);
+            if out.stdout.trim() != "running" {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Removes what the session left (not a step: a failed step may have left anything),
+    /// through `engine` (directly: a proxy that refused the session would refuse this too).
+    fn clean_up(&self, engine: &Target) {
         let label = format!("label=moby-api-test={}", self.tag);
-        let quiet = |args: &[&str]| run_command_within(self.target.command(self.cli, args), None, "clean-up", STEP_TIMEOUT);
+        let engine = engine.pinned(self.target.api_version.as_deref().unwrap_or("1.41"));
+        let quiet = |args: &[&str]| run_command_within(engine.command(self.cli, args), None, "clean-up", STEP_TIMEOUT);
         let ids = |args: &[&str]| quiet(args).stdout.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
         let containers = ids(&["ps", "-aq", "--filter", &label]);
         if !containers.is_empty() {
@@ -286,13 +302,15 @@ fn without_cli_race(shown: &str) -> String {
 }
 
 /// The start of an events window (`events --since`, whole seconds): the next whole second,
-/// so that the window holds no event of the steps before, after which this waits 1.5 s more.
-/// The engine replays past events from a buffer in the order they were published, and stops
-/// at the first one older than `since`; an event of a session running beside this one,
-/// published late with an earlier time, would otherwise hide this session's first events.
+/// so that the window holds no event of the steps before, after which this waits 0.5 s more.
+/// The engine replays past events from a buffer of its last 256, in the order they were
+/// published, and stops at the first one older than `since`: an event of a session running
+/// beside this one, published late with an earlier time, would hide this session's first
+/// events, and so would a long window (the sessions side by side fill the buffer): the steps
+/// in a window are few.
 fn events_window() -> u64 {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock after 1970");
-    std::thread::sleep(Duration::from_millis(2500) - Duration::from_nanos(u64::from(now.subsec_nanos())));
+    std::thread::sleep(Duration::from_millis(1500) - Duration::from_nanos(u64::from(now.subsec_nanos())));
     now.as_secs() + 1
 }
 
@@ -321,7 +339,7 @@ fn full_sequence(s: &mut Session) {
     use Show::*;
     let own = "moby-api-test={t}";
     let label = "label=moby-api-test={t}";
-    let until = || (unix_seconds() + 1).to_string();
+    let until = || (unix_seconds() + 2).to_string();
 
     // run: attach (an upgrade), frames split into stdout and stderr, the exit code by wait.
     s.docker(
@@ -410,19 +428,20 @@ fn full_sequence(s: &mut Session) {
     s.docker("inspect after update", &["inspect", "{t}-box", "--format", "{{.HostConfig.Memory}} {{.HostConfig.CpuShares}}"], Text);
     s.docker("inspect", &["inspect", "{t}-box"], Json);
 
-    // Networks with connect and disconnect, and a published port.
+    // Networks with disconnect and connect, and a published port; one network a session:
+    // address pools are few (other engines on the machine take some), and sessions run side
+    // by side.
     s.docker("network create", &["network", "create", "--label", own, "{t}-net"], Text);
-    s.docker("network create", &["network", "create", "--label", own, "{t}-net2"], Text);
     s.docker(
         "run on a network",
         &["run", "-d", "--name", "{t}-web", "--label", own, "--network", "{t}-net", "-p", "127.0.0.1::80", "busybox:test", "sleep", "300"],
         Text,
     );
     s.docker("port", &["port", "{t}-web"], Numbers);
-    s.docker("network connect", &["network", "connect", "{t}-net2", "{t}-web"], Text);
+    s.docker("network disconnect", &["network", "disconnect", "{t}-net", "{t}-web"], Text);
     let networks = "{{range $name, $_ := .NetworkSettings.Networks}}{{$name}} {{end}}";
     s.docker("networks of the container", &["inspect", "{t}-web", "--format", networks], Text);
-    s.docker("network disconnect", &["network", "disconnect", "{t}-net2", "{t}-web"], Text);
+    s.docker("network connect", &["network", "connect", "{t}-net", "{t}-web"], Text);
     s.docker("networks of the container", &["inspect", "{t}-web", "--format", networks], Text);
     s.docker("network ls", &["network", "ls", "--filter", label, "--format", "{{.Name}} {{.Driver}}"], Sorted);
     s.docker("network inspect", &["network", "inspect", "{t}-net"], Json);
@@ -448,6 +467,7 @@ fn full_sequence(s: &mut Session) {
         Text,
     );
     s.docker("wait (long poll)", &["wait", "{t}-w"], Text);
+    s.settle("{t}-w");
     s.docker("ps", &["ps", "-a", "--filter", label, "--format", "{{.Names}} {{.State}}"], Sorted);
 
     // Prunes with filters: only what carries both labels goes.
@@ -464,8 +484,6 @@ fn full_sequence(s: &mut Session) {
     let since = events_window().to_string();
     s.docker("run", &["run", "--name", "{t}-ev", "--label", own, "--network", "none", "busybox:test", "true"], Text);
     s.docker("rm", &["rm", "{t}-ev"], Text);
-    s.docker("volume create", &["volume", "create", "--label", own, "{t}-ev"], Text);
-    s.docker("volume rm", &["volume", "rm", "{t}-ev"], Text);
     let until = until();
     s.docker("events", &["events", "--since", &since, "--until", &until, "--filter", label, "--format", "{{.Type}} {{.Action}}"], Sorted);
     if let Some(step) = s.steps.last_mut() {
@@ -490,15 +508,10 @@ fn short_sequence(s: &mut Session) {
         &["run", "--name", "{t}-s", "--label", own, "--network", "none", "busybox:test", "sh", "-c", "echo out; echo err >&2; exit 3"],
         Text,
     );
-    s.docker("logs (frames)", &["logs", "{t}-s"], Text);
-    s.docker(
-        "run -t (raw TTY)",
-        &["run", "-t", "--name", "{t}-tty", "--label", own, "--network", "none", "busybox:test", "echo", "tty"],
-        Text,
-    );
-    s.docker("logs of a TTY (raw)", &["logs", "{t}-tty"], Text);
-    // Early, while few events have passed: the engine replays only its last 256.
-    let until = (unix_seconds() + 1).to_string();
+    // At once, while few events have passed: the engine replays only its last 256, and the
+    // sessions beside this one make many. Until a second after the next whole one: the `die`
+    // event may be published just after `run` has returned.
+    let until = (unix_seconds() + 2).to_string();
     s.docker(
         "events (JSON lines, long poll)",
         &["events", "--since", &since, "--until", &until, "--filter", label, "--format", "{{.Type}} {{.Action}}"],
@@ -507,6 +520,13 @@ fn short_sequence(s: &mut Session) {
     if let Some(step) = s.steps.last_mut() {
         step.command = step.command.replace(&since, "SINCE").replace(&until, "UNTIL");
     }
+    s.docker("logs (frames)", &["logs", "{t}-s"], Text);
+    s.docker(
+        "run -t (raw TTY)",
+        &["run", "-t", "--name", "{t}-tty", "--label", own, "--network", "none", "busybox:test", "echo", "tty"],
+        Text,
+    );
+    s.docker("logs of a TTY (raw)", &["logs", "{t}-tty"], Text);
     s.docker("inspect (JSON)", &["inspect", "{t}-s"], Json);
     s.docker("ps (JSON list)", &["ps", "-a", "--filter", label, "--format", "{{.Names}} {{.State}}"], Sorted);
     s.docker("cp out (tar)", &["cp", "{t}-s:/etc/passwd", "{dir}/passwd"], Text);
@@ -536,7 +556,9 @@ step('run', lambda: sorted(client.containers.run('busybox:test', ['sh', '-c', 'e
 step('logs', lambda: [client.containers.get(tag + '-py').logs(stdout=True, stderr=False).decode(), client.containers.get(tag + '-py').logs(stdout=False, stderr=True).decode()])
 box = step('run detached', lambda: client.containers.run('busybox:test', 'sleep 300', name=tag + '-pybox', labels=own, network_mode='none', detach=True).name)
 box = client.containers.get(tag + '-pybox')
-step('exec', lambda: (lambda r: [r.exit_code, [x.decode() if x else None for x in r.output]])(box.exec_run(['sh', '-c', 'echo exec; echo eerr >&2; sleep 0.2; exit 5'], demux=True)))
+# The output comes a moment after the answer's head: docker-py reads the hijacked stream from
+# the raw socket, and bytes that arrived with the head stay in the HTTP layer's buffer.
+step('exec', lambda: (lambda r: [r.exit_code, [x.decode() if x else None for x in r.output]])(box.exec_run(['sh', '-c', 'sleep 0.3; echo exec; echo eerr >&2; exit 5'], demux=True)))
 def archive():
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode='w') as tf:
@@ -561,14 +583,14 @@ step('networks', lambda: (box.reload(), sorted(box.attrs['NetworkSettings']['Net
 step('build', lambda: (lambda r: [r[0].labels, [l['stream'].strip() for l in r[1] if 'stream' in l]])(client.images.build(fileobj=io.BytesIO(('FROM busybox:test\nLABEL moby-api-test=%s\n' % tag).encode()), tag=tag + '-pyimg:1', rm=True)))
 step('images', lambda: sorted(t for i in client.images.list(filters=scope) for t in i.tags))
 # Events from the next whole second on (`since` counts in seconds): none of the steps before;
-# and 1.5 s more, so that a late event of another session cannot end the engine's replay early.
+# and 0.5 s more, so that a late event of another session cannot end the engine's replay early.
 began = int(time.time()) + 1
-time.sleep(began - time.time() + 1.5)
+time.sleep(began - time.time() + 0.5)
 step('kill', lambda: box.kill())
 step('wait', lambda: box.wait()['StatusCode'])
 # Only the kill's own events: a legacy build's intermediate containers and commits are
 # recorded late enough to fall into the window or not.
-step('events', lambda: sorted(e['Type'] + ' ' + e['Action'] for e in client.events(since=began, until=int(time.time()) + 1, filters=dict(scope, container=box.id), decode=True) if e['Action'] in ('kill', 'die')))
+step('events', lambda: sorted(e['Type'] + ' ' + e['Action'] for e in client.events(since=began, until=int(time.time()) + 2, filters=dict(scope, container=box.id), decode=True) if e['Action'] in ('kill', 'die')))
 def prune():
     # The engine runs one prune at a time; the other runs of the session prune too.
     for _ in range(100):
@@ -627,7 +649,7 @@ fn compose_session(s: &mut Session, compose: &'static str) {
     s.docker("wait for the one-shot service", &["wait", "{t}_talk_1"], Text);
     s.run(compose, "compose ps", &with(&["ps"]), None, Text);
     s.run(compose, "compose logs", &with(&["logs", "--no-color", "talk"]), None, Text);
-    s.run(compose, "compose run --rm", &with(&["run", "--rm", "talk", "echo", "ran"]), None, Sorted);
+    s.run(compose, "compose run --rm", &with(&["run", "--rm", "talk", "sh", "-c", "sleep 0.3; echo ran"]), None, Sorted);
     s.run(compose, "compose down -v", &with(&["down", "-v", "-t", "1"]), None, Sorted);
     s.docker("nothing left", &["ps", "-a", "--filter", "label=com.docker.compose.project={t}", "--format", "{{.Names}}"], Sorted);
     s.docker("no volume left", &["volume", "ls", "-q", "--filter", "label=com.docker.compose.project={t}"], Sorted);
@@ -665,7 +687,7 @@ fn run_cases(contenders: &Contenders, cases: Vec<Case>, parallel: usize) -> (Vec
                             runs.spawn(move || {
                                 let mut session = Session::new(case.cli, target, dir);
                                 (case.session)(&mut session);
-                                session.clean_up();
+                                session.clean_up(&contenders.targets[0].1);
                                 (*name, session.steps)
                             })
                         })
