@@ -5,9 +5,11 @@
 //! `cargo xtask codegen`.
 //!
 //! Each version is a module and a cargo feature (`v1_24` … `v1_49`; the default is the
-//! newest). A type that did not change between versions is one Rust type, re-exported by
-//! every version module that uses it, so code written against `v1_41::models::Volume` also
-//! accepts the identical `v1_42::models::Volume`.
+//! newest). What did not change between versions is one Rust item, re-exported by every
+//! version module that uses it: code written against `v1_41::models::Volume` also accepts the
+//! identical `v1_42::models::Volume`, the same holds for parameter structs and the server's
+//! request and reply types, and a server trait that did not change is one trait, so one
+//! implementation serves every version that has it.
 //!
 //! - Structs keep the spec's field order and exact wire names; fields the spec does not
 //!   require are `Option`s, and collections the engine sends as `null` read as empty.

@@ -148,7 +148,7 @@ fn every_fixture_reads_into_its_versions_model_and_keeps_every_known_field() {
     let mut failures = Vec::new();
     let mut unknown: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut bodies = 0;
-    for v in ApiVersion::all().filter(|v| v.minor <= 41) {
+    for v in history.versions().filter(|v| v.minor <= 41) {
         let spec = history.spec(v).unwrap();
         let roundtrip = roundtrip_of(v);
         let mut files: Vec<_> = std::fs::read_dir(dir.join(format!("v{v}")))

@@ -2,962 +2,129 @@
 // change the generator, the runtime or the overlays in spec/, then regenerate.
 //! Decodes a JSON response body (or one line of a JSON-lines or progress stream) into this version's typed model and encodes it again, by operation id and status. For proxies that inspect traffic and for conformance tests.
 
+use crate::shared::{
+    v1_24_and_v1_27_to_v1_49, v1_24_to_v1_43, v1_24_to_v1_45, v1_24_to_v1_49,
+    v1_25_to_v1_42, v1_25_to_v1_49, v1_27_to_v1_43, v1_27_to_v1_49, v1_28_to_v1_42,
+    v1_28_to_v1_49, v1_30_to_v1_49, v1_31_to_v1_49, v1_32_to_v1_41, v1_32_to_v1_49,
+    v1_36_to_v1_47, v1_36_to_v1_49, v1_37_to_v1_41, v1_37_to_v1_49, v1_38_to_v1_49,
+    v1_39_to_v1_41, v1_39_to_v1_43, v1_39_to_v1_47, v1_39_to_v1_49, v1_40_to_v1_47,
+    v1_40_to_v1_49, v1_41, v1_41_to_v1_46,
+};
+use moby_api_runtime::json::Decoded;
+use serde_json::Value;
+
+/// A decoder: `None` for a status without a JSON body.
+type Decoder = fn(u16, &Value) -> Option<Decoded>;
+
+/// Every operation with a JSON body, by operation id.
+const DECODERS: &[(&str, Decoder)] = &[
+    ("BuildPrune", v1_39_to_v1_49::roundtrip::build_prune),
+    ("ConfigCreate", v1_36_to_v1_49::roundtrip::config_create),
+    ("ConfigDelete", v1_30_to_v1_49::roundtrip::config_delete),
+    ("ConfigInspect", v1_37_to_v1_49::roundtrip::config_inspect),
+    ("ConfigList", v1_37_to_v1_49::roundtrip::config_list),
+    ("ConfigUpdate", v1_30_to_v1_49::roundtrip::config_update),
+    ("ContainerArchive", v1_24_to_v1_49::roundtrip::container_archive),
+    ("ContainerArchiveInfo", v1_24_to_v1_49::roundtrip::container_archive_info),
+    ("ContainerAttach", v1_24_to_v1_49::roundtrip::container_attach),
+    ("ContainerAttachWebsocket", v1_24_to_v1_49::roundtrip::container_attach_websocket),
+    ("ContainerChanges", v1_28_to_v1_42::roundtrip::container_changes),
+    ("ContainerCreate", v1_32_to_v1_49::roundtrip::container_create),
+    ("ContainerDelete", v1_27_to_v1_49::roundtrip::container_delete),
+    ("ContainerExec", v1_24_to_v1_49::roundtrip::container_exec),
+    ("ContainerExport", v1_24_to_v1_49::roundtrip::container_export),
+    ("ContainerInspect", v1_41::roundtrip::container_inspect),
+    ("ContainerKill", v1_37_to_v1_49::roundtrip::container_kill),
+    ("ContainerList", v1_37_to_v1_41::roundtrip::container_list),
+    ("ContainerLogs", v1_24_to_v1_49::roundtrip::container_logs),
+    ("ContainerPause", v1_24_to_v1_49::roundtrip::container_pause),
+    ("ContainerPrune", v1_25_to_v1_49::roundtrip::container_prune),
+    ("ContainerRename", v1_24_to_v1_49::roundtrip::container_rename),
+    ("ContainerRestart", v1_24_to_v1_49::roundtrip::container_restart),
+    ("ContainerStart", v1_24_to_v1_49::roundtrip::container_start),
+    ("ContainerStats", v1_24_to_v1_49::roundtrip::container_stats),
+    ("ContainerStop", v1_24_to_v1_49::roundtrip::container_stop),
+    ("ContainerTop", v1_24_to_v1_49::roundtrip::container_top),
+    ("ContainerUnpause", v1_24_to_v1_49::roundtrip::container_unpause),
+    ("ContainerUpdate", v1_24_to_v1_49::roundtrip::container_update),
+    ("ContainerWait", v1_39_to_v1_49::roundtrip::container_wait),
+    ("DistributionInspect", v1_40_to_v1_47::roundtrip::distribution_inspect),
+    ("ExecInspect", v1_36_to_v1_49::roundtrip::exec_inspect),
+    ("ExecResize", v1_24_to_v1_49::roundtrip::exec_resize),
+    ("ExecStart", v1_24_to_v1_49::roundtrip::exec_start),
+    ("GetPluginPrivileges", v1_40_to_v1_49::roundtrip::get_plugin_privileges),
+    ("ImageBuild", v1_36_to_v1_47::roundtrip::image_build),
+    ("ImageCommit", v1_24_to_v1_49::roundtrip::image_commit),
+    ("ImageCreate", v1_39_to_v1_47::roundtrip::image_create),
+    ("ImageDelete", v1_28_to_v1_49::roundtrip::image_delete),
+    ("ImageGet", v1_24_to_v1_49::roundtrip::image_get),
+    ("ImageGetAll", v1_24_to_v1_49::roundtrip::image_get_all),
+    ("ImageHistory", v1_24_to_v1_49::roundtrip::image_history),
+    ("ImageInspect", v1_39_to_v1_43::roundtrip::image_inspect),
+    ("ImageList", v1_25_to_v1_42::roundtrip::image_list),
+    ("ImageLoad", v1_39_to_v1_47::roundtrip::image_load),
+    ("ImagePrune", v1_28_to_v1_49::roundtrip::image_prune),
+    ("ImagePush", v1_36_to_v1_47::roundtrip::image_push),
+    ("ImageSearch", v1_24_to_v1_49::roundtrip::image_search),
+    ("ImageTag", v1_24_to_v1_49::roundtrip::image_tag),
+    ("NetworkConnect", v1_24_to_v1_43::roundtrip::network_connect),
+    ("NetworkCreate", v1_24_to_v1_45::roundtrip::network_create),
+    ("NetworkDelete", v1_30_to_v1_49::roundtrip::network_delete),
+    ("NetworkDisconnect", v1_24_to_v1_49::roundtrip::network_disconnect),
+    ("NetworkInspect", v1_41_to_v1_46::roundtrip::network_inspect),
+    ("NetworkList", v1_41_to_v1_46::roundtrip::network_list),
+    ("NetworkPrune", v1_25_to_v1_49::roundtrip::network_prune),
+    ("NodeDelete", v1_27_to_v1_49::roundtrip::node_delete),
+    ("NodeInspect", v1_32_to_v1_49::roundtrip::node_inspect),
+    ("NodeList", v1_32_to_v1_49::roundtrip::node_list),
+    ("NodeUpdate", v1_30_to_v1_49::roundtrip::node_update),
+    ("PluginCreate", v1_25_to_v1_49::roundtrip::plugin_create),
+    ("PluginDelete", v1_38_to_v1_49::roundtrip::plugin_delete),
+    ("PluginDisable", v1_24_and_v1_27_to_v1_49::roundtrip::plugin_disable),
+    ("PluginEnable", v1_24_and_v1_27_to_v1_49::roundtrip::plugin_enable),
+    ("PluginInspect", v1_38_to_v1_49::roundtrip::plugin_inspect),
+    ("PluginList", v1_38_to_v1_49::roundtrip::plugin_list),
+    ("PluginPull", v1_39_to_v1_47::roundtrip::plugin_pull),
+    ("PluginPush", v1_39_to_v1_47::roundtrip::plugin_push),
+    ("PluginSet", v1_25_to_v1_49::roundtrip::plugin_set),
+    ("PluginUpgrade", v1_39_to_v1_47::roundtrip::plugin_upgrade),
+    ("PutContainerArchive", v1_24_to_v1_49::roundtrip::put_container_archive),
+    ("SecretCreate", v1_36_to_v1_49::roundtrip::secret_create),
+    ("SecretDelete", v1_27_to_v1_49::roundtrip::secret_delete),
+    ("SecretInspect", v1_37_to_v1_49::roundtrip::secret_inspect),
+    ("SecretList", v1_37_to_v1_49::roundtrip::secret_list),
+    ("SecretUpdate", v1_30_to_v1_49::roundtrip::secret_update),
+    ("ServiceCreate", v1_27_to_v1_43::roundtrip::service_create),
+    ("ServiceDelete", v1_27_to_v1_49::roundtrip::service_delete),
+    ("ServiceInspect", v1_41::roundtrip::service_inspect),
+    ("ServiceList", v1_41::roundtrip::service_list),
+    ("ServiceLogs", v1_40_to_v1_49::roundtrip::service_logs),
+    ("ServiceUpdate", v1_27_to_v1_49::roundtrip::service_update),
+    ("Session", v1_31_to_v1_49::roundtrip::session),
+    ("SwarmInit", v1_27_to_v1_49::roundtrip::swarm_init),
+    ("SwarmInspect", v1_40_to_v1_49::roundtrip::swarm_inspect),
+    ("SwarmJoin", v1_24_to_v1_49::roundtrip::swarm_join),
+    ("SwarmLeave", v1_24_to_v1_49::roundtrip::swarm_leave),
+    ("SwarmUnlock", v1_27_to_v1_49::roundtrip::swarm_unlock),
+    ("SwarmUnlockkey", v1_27_to_v1_49::roundtrip::swarm_unlockkey),
+    ("SwarmUpdate", v1_24_to_v1_49::roundtrip::swarm_update),
+    ("SystemAuth", v1_39_to_v1_49::roundtrip::system_auth),
+    ("SystemDataUsage", v1_39_to_v1_41::roundtrip::system_data_usage),
+    ("SystemEvents", v1_40_to_v1_49::roundtrip::system_events),
+    ("SystemInfo", v1_41::roundtrip::system_info),
+    ("SystemVersion", v1_39_to_v1_49::roundtrip::system_version),
+    ("TaskInspect", v1_41::roundtrip::task_inspect),
+    ("TaskList", v1_41::roundtrip::task_list),
+    ("TaskLogs", v1_40_to_v1_49::roundtrip::task_logs),
+    ("VolumeCreate", v1_32_to_v1_41::roundtrip::volume_create),
+    ("VolumeDelete", v1_24_to_v1_49::roundtrip::volume_delete),
+    ("VolumeInspect", v1_32_to_v1_41::roundtrip::volume_inspect),
+    ("VolumeList", v1_39_to_v1_41::roundtrip::volume_list),
+    ("VolumePrune", v1_25_to_v1_49::roundtrip::volume_prune),
+];
+
 /// `None` when the operation and status have no JSON body in this version.
-pub fn response(
-    operation_id: &str,
-    status: u16,
-    body: &serde_json::Value,
-) -> Option<Result<serde_json::Value, serde_json::Error>> {
-    Some(
-        match (operation_id, status) {
-            ("ContainerList", 200) => {
-                moby_api_runtime::json::roundtrip::<
-                    Vec<super::models::ContainerSummary>,
-                >(body)
-            }
-            ("ContainerList", 400) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerList", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerCreate", 201) => {
-                moby_api_runtime::json::roundtrip::<
-                    super::models::ContainerCreateResponse,
-                >(body)
-            }
-            ("ContainerCreate", 400) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerCreate", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerCreate", 409) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerCreate", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerInspect", 200) => {
-                moby_api_runtime::json::roundtrip::<
-                    super::models::ContainerInspectResponse,
-                >(body)
-            }
-            ("ContainerInspect", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerInspect", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerTop", 200) => {
-                moby_api_runtime::json::roundtrip::<
-                    super::models::ContainerTopResponse,
-                >(body)
-            }
-            ("ContainerTop", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerTop", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerLogs", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerLogs", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerChanges", 200) => {
-                moby_api_runtime::json::roundtrip::<
-                    Vec<super::models::ContainerChangesResponseItem>,
-                >(body)
-            }
-            ("ContainerChanges", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerChanges", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerExport", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerExport", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerStats", 200) => {
-                moby_api_runtime::json::roundtrip::<
-                    super::models::ContainerStatsResponse,
-                >(body)
-            }
-            ("ContainerStats", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerStats", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerStart", 400) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerStart", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerStart", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerStop", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerStop", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerRestart", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerRestart", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerKill", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerKill", 409) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerKill", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerUpdate", 200) => {
-                moby_api_runtime::json::roundtrip::<
-                    super::models::ContainerUpdateResponse,
-                >(body)
-            }
-            ("ContainerUpdate", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerUpdate", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerRename", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerRename", 409) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerRename", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerPause", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerPause", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerUnpause", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerUnpause", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerAttach", 400) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerAttach", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerAttach", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerAttachWebsocket", 400) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerAttachWebsocket", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerAttachWebsocket", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerWait", 400) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerWait", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerWait", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerDelete", 400) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerDelete", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerDelete", 409) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerDelete", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerArchive", 400) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerArchive", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerArchive", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("PutContainerArchive", 400) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("PutContainerArchive", 403) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("PutContainerArchive", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("PutContainerArchive", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerArchiveInfo", 400) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerArchiveInfo", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerArchiveInfo", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerPrune", 200) => {
-                moby_api_runtime::json::roundtrip::<
-                    super::models::ContainerPruneResponse,
-                >(body)
-            }
-            ("ContainerPrune", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ImageList", 200) => {
-                moby_api_runtime::json::roundtrip::<
-                    Vec<super::models::ImageSummary>,
-                >(body)
-            }
-            ("ImageList", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ImageBuild", 200) => {
-                moby_api_runtime::json::roundtrip::<super::models::BuildInfo>(body)
-            }
-            ("ImageBuild", 400) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ImageBuild", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("BuildPrune", 200) => {
-                moby_api_runtime::json::roundtrip::<
-                    super::models::BuildPruneResponse,
-                >(body)
-            }
-            ("BuildPrune", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ImageCreate", 200) => {
-                moby_api_runtime::json::roundtrip::<super::models::CreateImageInfo>(body)
-            }
-            ("ImageCreate", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ImageCreate", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ImageInspect", 200) => {
-                moby_api_runtime::json::roundtrip::<super::models::ImageInspect>(body)
-            }
-            ("ImageInspect", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ImageInspect", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ImageHistory", 200) => {
-                moby_api_runtime::json::roundtrip::<
-                    Vec<super::models::ImageHistoryResponseItem>,
-                >(body)
-            }
-            ("ImageHistory", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ImageHistory", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ImagePush", 200) => {
-                moby_api_runtime::json::roundtrip::<super::models::PushImageInfo>(body)
-            }
-            ("ImagePush", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ImagePush", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ImageTag", 400) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ImageTag", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ImageTag", 409) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ImageTag", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ImageDelete", 200) => {
-                moby_api_runtime::json::roundtrip::<
-                    Vec<super::models::ImageDeleteResponseItem>,
-                >(body)
-            }
-            ("ImageDelete", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ImageDelete", 409) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ImageDelete", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ImageSearch", 200) => {
-                moby_api_runtime::json::roundtrip::<
-                    Vec<super::models::ImageSearchResponseItem>,
-                >(body)
-            }
-            ("ImageSearch", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ImagePrune", 200) => {
-                moby_api_runtime::json::roundtrip::<
-                    super::models::ImagePruneResponse,
-                >(body)
-            }
-            ("ImagePrune", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SystemAuth", 200) => {
-                moby_api_runtime::json::roundtrip::<
-                    super::models::SystemAuthResponse,
-                >(body)
-            }
-            ("SystemAuth", 401) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SystemAuth", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SystemInfo", 200) => {
-                moby_api_runtime::json::roundtrip::<super::models::SystemInfo>(body)
-            }
-            ("SystemInfo", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SystemVersion", 200) => {
-                moby_api_runtime::json::roundtrip::<super::models::SystemVersion>(body)
-            }
-            ("SystemVersion", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ImageCommit", 201) => {
-                moby_api_runtime::json::roundtrip::<super::models::IdResponse>(body)
-            }
-            ("ImageCommit", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ImageCommit", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SystemEvents", 200) => {
-                moby_api_runtime::json::roundtrip::<super::models::EventMessage>(body)
-            }
-            ("SystemEvents", 400) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SystemEvents", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SystemDataUsage", 200) => {
-                moby_api_runtime::json::roundtrip::<
-                    super::models::SystemDataUsageResponse,
-                >(body)
-            }
-            ("SystemDataUsage", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ImageGet", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ImageGetAll", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ImageLoad", 200) => {
-                moby_api_runtime::json::roundtrip::<super::models::CreateImageInfo>(body)
-            }
-            ("ImageLoad", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerExec", 201) => {
-                moby_api_runtime::json::roundtrip::<super::models::IdResponse>(body)
-            }
-            ("ContainerExec", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerExec", 409) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ContainerExec", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ExecStart", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ExecStart", 409) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ExecResize", 400) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ExecResize", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ExecResize", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ExecInspect", 200) => {
-                moby_api_runtime::json::roundtrip::<
-                    super::models::ExecInspectResponse,
-                >(body)
-            }
-            ("ExecInspect", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ExecInspect", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("VolumeList", 200) => {
-                moby_api_runtime::json::roundtrip::<
-                    super::models::VolumeListResponse,
-                >(body)
-            }
-            ("VolumeList", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("VolumeCreate", 201) => {
-                moby_api_runtime::json::roundtrip::<super::models::Volume>(body)
-            }
-            ("VolumeCreate", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("VolumeInspect", 200) => {
-                moby_api_runtime::json::roundtrip::<super::models::Volume>(body)
-            }
-            ("VolumeInspect", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("VolumeInspect", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("VolumeDelete", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("VolumeDelete", 409) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("VolumeDelete", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("VolumePrune", 200) => {
-                moby_api_runtime::json::roundtrip::<
-                    super::models::VolumePruneResponse,
-                >(body)
-            }
-            ("VolumePrune", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("NetworkList", 200) => {
-                moby_api_runtime::json::roundtrip::<Vec<super::models::Network>>(body)
-            }
-            ("NetworkList", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("NetworkInspect", 200) => {
-                moby_api_runtime::json::roundtrip::<super::models::Network>(body)
-            }
-            ("NetworkInspect", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("NetworkInspect", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("NetworkDelete", 403) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("NetworkDelete", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("NetworkDelete", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("NetworkCreate", 201) => {
-                moby_api_runtime::json::roundtrip::<
-                    super::models::NetworkCreateResponse,
-                >(body)
-            }
-            ("NetworkCreate", 400) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("NetworkCreate", 403) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("NetworkCreate", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("NetworkCreate", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("NetworkConnect", 403) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("NetworkConnect", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("NetworkConnect", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("NetworkDisconnect", 403) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("NetworkDisconnect", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("NetworkDisconnect", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("NetworkPrune", 200) => {
-                moby_api_runtime::json::roundtrip::<
-                    super::models::NetworkPruneResponse,
-                >(body)
-            }
-            ("NetworkPrune", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("PluginList", 200) => {
-                moby_api_runtime::json::roundtrip::<Vec<super::models::Plugin>>(body)
-            }
-            ("PluginList", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("GetPluginPrivileges", 200) => {
-                moby_api_runtime::json::roundtrip::<
-                    Vec<super::models::PluginPrivilege>,
-                >(body)
-            }
-            ("GetPluginPrivileges", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("PluginPull", 200) => {
-                moby_api_runtime::json::roundtrip::<super::models::CreateImageInfo>(body)
-            }
-            ("PluginPull", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("PluginInspect", 200) => {
-                moby_api_runtime::json::roundtrip::<super::models::Plugin>(body)
-            }
-            ("PluginInspect", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("PluginInspect", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("PluginDelete", 200) => {
-                moby_api_runtime::json::roundtrip::<super::models::Plugin>(body)
-            }
-            ("PluginDelete", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("PluginDelete", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("PluginEnable", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("PluginEnable", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("PluginDisable", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("PluginDisable", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("PluginUpgrade", 200) => {
-                moby_api_runtime::json::roundtrip::<super::models::CreateImageInfo>(body)
-            }
-            ("PluginUpgrade", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("PluginUpgrade", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("PluginCreate", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("PluginPush", 200) => {
-                moby_api_runtime::json::roundtrip::<super::models::CreateImageInfo>(body)
-            }
-            ("PluginPush", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("PluginPush", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("PluginSet", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("PluginSet", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("NodeList", 200) => {
-                moby_api_runtime::json::roundtrip::<Vec<super::models::Node>>(body)
-            }
-            ("NodeList", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("NodeList", 503) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("NodeInspect", 200) => {
-                moby_api_runtime::json::roundtrip::<super::models::Node>(body)
-            }
-            ("NodeInspect", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("NodeInspect", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("NodeInspect", 503) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("NodeDelete", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("NodeDelete", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("NodeDelete", 503) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("NodeUpdate", 400) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("NodeUpdate", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("NodeUpdate", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("NodeUpdate", 503) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SwarmInspect", 200) => {
-                moby_api_runtime::json::roundtrip::<super::models::Swarm>(body)
-            }
-            ("SwarmInspect", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SwarmInspect", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SwarmInspect", 503) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SwarmInit", 200) => moby_api_runtime::json::roundtrip::<String>(body),
-            ("SwarmInit", 400) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SwarmInit", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SwarmInit", 503) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SwarmJoin", 400) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SwarmJoin", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SwarmJoin", 503) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SwarmLeave", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SwarmLeave", 503) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SwarmUpdate", 400) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SwarmUpdate", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SwarmUpdate", 503) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SwarmUnlockkey", 200) => {
-                moby_api_runtime::json::roundtrip::<
-                    super::models::SwarmUnlockkeyResponse,
-                >(body)
-            }
-            ("SwarmUnlockkey", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SwarmUnlockkey", 503) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SwarmUnlock", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SwarmUnlock", 503) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ServiceList", 200) => {
-                moby_api_runtime::json::roundtrip::<Vec<super::models::Service>>(body)
-            }
-            ("ServiceList", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ServiceList", 503) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ServiceCreate", 201) => {
-                moby_api_runtime::json::roundtrip::<
-                    super::models::ServiceCreateResponse,
-                >(body)
-            }
-            ("ServiceCreate", 400) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ServiceCreate", 403) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ServiceCreate", 409) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ServiceCreate", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ServiceCreate", 503) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ServiceInspect", 200) => {
-                moby_api_runtime::json::roundtrip::<super::models::Service>(body)
-            }
-            ("ServiceInspect", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ServiceInspect", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ServiceInspect", 503) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ServiceDelete", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ServiceDelete", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ServiceDelete", 503) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ServiceUpdate", 200) => {
-                moby_api_runtime::json::roundtrip::<
-                    super::models::ServiceUpdateResponse,
-                >(body)
-            }
-            ("ServiceUpdate", 400) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ServiceUpdate", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ServiceUpdate", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ServiceUpdate", 503) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ServiceLogs", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ServiceLogs", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ServiceLogs", 503) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("TaskList", 200) => {
-                moby_api_runtime::json::roundtrip::<Vec<super::models::Task>>(body)
-            }
-            ("TaskList", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("TaskList", 503) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("TaskInspect", 200) => {
-                moby_api_runtime::json::roundtrip::<super::models::Task>(body)
-            }
-            ("TaskInspect", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("TaskInspect", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("TaskInspect", 503) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("TaskLogs", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("TaskLogs", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("TaskLogs", 503) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SecretList", 200) => {
-                moby_api_runtime::json::roundtrip::<Vec<super::models::Secret>>(body)
-            }
-            ("SecretList", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SecretList", 503) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SecretCreate", 201) => {
-                moby_api_runtime::json::roundtrip::<super::models::IdResponse>(body)
-            }
-            ("SecretCreate", 409) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SecretCreate", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SecretCreate", 503) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SecretInspect", 200) => {
-                moby_api_runtime::json::roundtrip::<super::models::Secret>(body)
-            }
-            ("SecretInspect", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SecretInspect", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SecretInspect", 503) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SecretDelete", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SecretDelete", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SecretDelete", 503) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SecretUpdate", 400) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SecretUpdate", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SecretUpdate", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("SecretUpdate", 503) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ConfigList", 200) => {
-                moby_api_runtime::json::roundtrip::<Vec<super::models::Config>>(body)
-            }
-            ("ConfigList", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ConfigList", 503) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ConfigCreate", 201) => {
-                moby_api_runtime::json::roundtrip::<super::models::IdResponse>(body)
-            }
-            ("ConfigCreate", 409) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ConfigCreate", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ConfigCreate", 503) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ConfigInspect", 200) => {
-                moby_api_runtime::json::roundtrip::<super::models::Config>(body)
-            }
-            ("ConfigInspect", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ConfigInspect", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ConfigInspect", 503) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ConfigDelete", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ConfigDelete", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ConfigDelete", 503) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ConfigUpdate", 400) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ConfigUpdate", 404) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ConfigUpdate", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("ConfigUpdate", 503) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("DistributionInspect", 200) => {
-                moby_api_runtime::json::roundtrip::<
-                    super::models::DistributionInspect,
-                >(body)
-            }
-            ("DistributionInspect", 401) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("DistributionInspect", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("Session", 400) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            ("Session", 500) => {
-                moby_api_runtime::json::roundtrip::<super::models::ErrorResponse>(body)
-            }
-            _ => return None,
-        },
-    )
+pub fn response(operation_id: &str, status: u16, body: &Value) -> Option<Decoded> {
+    let found = DECODERS.binary_search_by_key(&operation_id, |(id, _)| id).ok()?;
+    (DECODERS[found].1)(status, body)
 }
