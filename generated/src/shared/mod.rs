@@ -32,10 +32,16 @@ pub(crate) mod v1_24;
         feature = "v1_46",
         feature = "v1_47",
         feature = "v1_48",
-        feature = "v1_49"
+        feature = "v1_49",
+        feature = "v1_50",
+        feature = "v1_51",
+        feature = "v1_52",
+        feature = "v1_53",
+        feature = "v1_54",
+        feature = "v1_55"
     )
 )]
-pub(crate) mod v1_24_and_v1_27_to_v1_49;
+pub(crate) mod v1_24_and_v1_27_to_v1_55;
 
 #[cfg(any(feature = "v1_24", feature = "v1_25"))]
 pub(crate) mod v1_24_to_v1_25;
@@ -410,6 +416,78 @@ pub(crate) mod v1_24_to_v1_47;
 )]
 pub(crate) mod v1_24_to_v1_49;
 
+#[cfg(
+    any(
+        feature = "v1_24",
+        feature = "v1_25",
+        feature = "v1_26",
+        feature = "v1_27",
+        feature = "v1_28",
+        feature = "v1_29",
+        feature = "v1_30",
+        feature = "v1_31",
+        feature = "v1_32",
+        feature = "v1_33",
+        feature = "v1_34",
+        feature = "v1_35",
+        feature = "v1_36",
+        feature = "v1_37",
+        feature = "v1_38",
+        feature = "v1_39",
+        feature = "v1_40",
+        feature = "v1_41",
+        feature = "v1_42",
+        feature = "v1_43",
+        feature = "v1_44",
+        feature = "v1_45",
+        feature = "v1_46",
+        feature = "v1_47",
+        feature = "v1_48",
+        feature = "v1_49",
+        feature = "v1_50",
+        feature = "v1_51"
+    )
+)]
+pub(crate) mod v1_24_to_v1_51;
+
+#[cfg(
+    any(
+        feature = "v1_24",
+        feature = "v1_25",
+        feature = "v1_26",
+        feature = "v1_27",
+        feature = "v1_28",
+        feature = "v1_29",
+        feature = "v1_30",
+        feature = "v1_31",
+        feature = "v1_32",
+        feature = "v1_33",
+        feature = "v1_34",
+        feature = "v1_35",
+        feature = "v1_36",
+        feature = "v1_37",
+        feature = "v1_38",
+        feature = "v1_39",
+        feature = "v1_40",
+        feature = "v1_41",
+        feature = "v1_42",
+        feature = "v1_43",
+        feature = "v1_44",
+        feature = "v1_45",
+        feature = "v1_46",
+        feature = "v1_47",
+        feature = "v1_48",
+        feature = "v1_49",
+        feature = "v1_50",
+        feature = "v1_51",
+        feature = "v1_52",
+        feature = "v1_53",
+        feature = "v1_54",
+        feature = "v1_55"
+    )
+)]
+pub(crate) mod v1_24_to_v1_55;
+
 #[cfg(feature = "v1_25")]
 pub(crate) mod v1_25;
 
@@ -616,10 +694,49 @@ pub(crate) mod v1_25_to_v1_43;
         feature = "v1_46",
         feature = "v1_47",
         feature = "v1_48",
-        feature = "v1_49"
+        feature = "v1_49",
+        feature = "v1_50",
+        feature = "v1_51"
     )
 )]
-pub(crate) mod v1_25_to_v1_49;
+pub(crate) mod v1_25_to_v1_51;
+
+#[cfg(
+    any(
+        feature = "v1_25",
+        feature = "v1_26",
+        feature = "v1_27",
+        feature = "v1_28",
+        feature = "v1_29",
+        feature = "v1_30",
+        feature = "v1_31",
+        feature = "v1_32",
+        feature = "v1_33",
+        feature = "v1_34",
+        feature = "v1_35",
+        feature = "v1_36",
+        feature = "v1_37",
+        feature = "v1_38",
+        feature = "v1_39",
+        feature = "v1_40",
+        feature = "v1_41",
+        feature = "v1_42",
+        feature = "v1_43",
+        feature = "v1_44",
+        feature = "v1_45",
+        feature = "v1_46",
+        feature = "v1_47",
+        feature = "v1_48",
+        feature = "v1_49",
+        feature = "v1_50",
+        feature = "v1_51",
+        feature = "v1_52",
+        feature = "v1_53",
+        feature = "v1_54",
+        feature = "v1_55"
+    )
+)]
+pub(crate) mod v1_25_to_v1_55;
 
 #[cfg(feature = "v1_26")]
 pub(crate) mod v1_26;
@@ -699,10 +816,16 @@ pub(crate) mod v1_26_to_v1_39;
         feature = "v1_46",
         feature = "v1_47",
         feature = "v1_48",
-        feature = "v1_49"
+        feature = "v1_49",
+        feature = "v1_50",
+        feature = "v1_51",
+        feature = "v1_52",
+        feature = "v1_53",
+        feature = "v1_54",
+        feature = "v1_55"
     )
 )]
-pub(crate) mod v1_26_to_v1_49;
+pub(crate) mod v1_26_to_v1_55;
 
 #[cfg(feature = "v1_27")]
 pub(crate) mod v1_27;
@@ -808,10 +931,16 @@ pub(crate) mod v1_27_to_v1_43;
         feature = "v1_46",
         feature = "v1_47",
         feature = "v1_48",
-        feature = "v1_49"
+        feature = "v1_49",
+        feature = "v1_50",
+        feature = "v1_51",
+        feature = "v1_52",
+        feature = "v1_53",
+        feature = "v1_54",
+        feature = "v1_55"
     )
 )]
-pub(crate) mod v1_27_to_v1_49;
+pub(crate) mod v1_27_to_v1_55;
 
 #[cfg(feature = "v1_28")]
 pub(crate) mod v1_28;
@@ -934,10 +1063,16 @@ pub(crate) mod v1_28_to_v1_46;
         feature = "v1_46",
         feature = "v1_47",
         feature = "v1_48",
-        feature = "v1_49"
+        feature = "v1_49",
+        feature = "v1_50",
+        feature = "v1_51",
+        feature = "v1_52",
+        feature = "v1_53",
+        feature = "v1_54",
+        feature = "v1_55"
     )
 )]
-pub(crate) mod v1_28_to_v1_49;
+pub(crate) mod v1_28_to_v1_55;
 
 #[cfg(feature = "v1_29")]
 pub(crate) mod v1_29;
@@ -1067,10 +1202,16 @@ pub(crate) mod v1_29_to_v1_43;
         feature = "v1_46",
         feature = "v1_47",
         feature = "v1_48",
-        feature = "v1_49"
+        feature = "v1_49",
+        feature = "v1_50",
+        feature = "v1_51",
+        feature = "v1_52",
+        feature = "v1_53",
+        feature = "v1_54",
+        feature = "v1_55"
     )
 )]
-pub(crate) mod v1_29_to_v1_49;
+pub(crate) mod v1_29_to_v1_55;
 
 #[cfg(feature = "v1_30")]
 pub(crate) mod v1_30;
@@ -1175,10 +1316,44 @@ pub(crate) mod v1_30_to_v1_40;
         feature = "v1_46",
         feature = "v1_47",
         feature = "v1_48",
-        feature = "v1_49"
+        feature = "v1_49",
+        feature = "v1_50",
+        feature = "v1_51"
     )
 )]
-pub(crate) mod v1_30_to_v1_49;
+pub(crate) mod v1_30_to_v1_51;
+
+#[cfg(
+    any(
+        feature = "v1_30",
+        feature = "v1_31",
+        feature = "v1_32",
+        feature = "v1_33",
+        feature = "v1_34",
+        feature = "v1_35",
+        feature = "v1_36",
+        feature = "v1_37",
+        feature = "v1_38",
+        feature = "v1_39",
+        feature = "v1_40",
+        feature = "v1_41",
+        feature = "v1_42",
+        feature = "v1_43",
+        feature = "v1_44",
+        feature = "v1_45",
+        feature = "v1_46",
+        feature = "v1_47",
+        feature = "v1_48",
+        feature = "v1_49",
+        feature = "v1_50",
+        feature = "v1_51",
+        feature = "v1_52",
+        feature = "v1_53",
+        feature = "v1_54",
+        feature = "v1_55"
+    )
+)]
+pub(crate) mod v1_30_to_v1_55;
 
 #[cfg(feature = "v1_31")]
 pub(crate) mod v1_31;
@@ -1244,10 +1419,16 @@ pub(crate) mod v1_31_to_v1_39;
         feature = "v1_46",
         feature = "v1_47",
         feature = "v1_48",
-        feature = "v1_49"
+        feature = "v1_49",
+        feature = "v1_50",
+        feature = "v1_51",
+        feature = "v1_52",
+        feature = "v1_53",
+        feature = "v1_54",
+        feature = "v1_55"
     )
 )]
-pub(crate) mod v1_31_to_v1_49;
+pub(crate) mod v1_31_to_v1_55;
 
 #[cfg(any(feature = "v1_32", feature = "v1_33"))]
 pub(crate) mod v1_32_to_v1_33;
@@ -1398,10 +1579,16 @@ pub(crate) mod v1_32_to_v1_48;
         feature = "v1_46",
         feature = "v1_47",
         feature = "v1_48",
-        feature = "v1_49"
+        feature = "v1_49",
+        feature = "v1_50",
+        feature = "v1_51",
+        feature = "v1_52",
+        feature = "v1_53",
+        feature = "v1_54",
+        feature = "v1_55"
     )
 )]
-pub(crate) mod v1_32_to_v1_49;
+pub(crate) mod v1_32_to_v1_55;
 
 #[cfg(feature = "v1_34")]
 pub(crate) mod v1_34;
@@ -1440,10 +1627,16 @@ pub(crate) mod v1_34_to_v1_38;
         feature = "v1_46",
         feature = "v1_47",
         feature = "v1_48",
-        feature = "v1_49"
+        feature = "v1_49",
+        feature = "v1_50",
+        feature = "v1_51",
+        feature = "v1_52",
+        feature = "v1_53",
+        feature = "v1_54",
+        feature = "v1_55"
     )
 )]
-pub(crate) mod v1_34_to_v1_49;
+pub(crate) mod v1_34_to_v1_55;
 
 #[cfg(feature = "v1_35")]
 pub(crate) mod v1_35;
@@ -1513,10 +1706,16 @@ pub(crate) mod v1_35_to_v1_43;
         feature = "v1_46",
         feature = "v1_47",
         feature = "v1_48",
-        feature = "v1_49"
+        feature = "v1_49",
+        feature = "v1_50",
+        feature = "v1_51",
+        feature = "v1_52",
+        feature = "v1_53",
+        feature = "v1_54",
+        feature = "v1_55"
     )
 )]
-pub(crate) mod v1_35_to_v1_49;
+pub(crate) mod v1_35_to_v1_55;
 
 #[cfg(feature = "v1_36")]
 pub(crate) mod v1_36;
@@ -1572,10 +1771,16 @@ pub(crate) mod v1_36_to_v1_47;
         feature = "v1_46",
         feature = "v1_47",
         feature = "v1_48",
-        feature = "v1_49"
+        feature = "v1_49",
+        feature = "v1_50",
+        feature = "v1_51",
+        feature = "v1_52",
+        feature = "v1_53",
+        feature = "v1_54",
+        feature = "v1_55"
     )
 )]
-pub(crate) mod v1_36_to_v1_49;
+pub(crate) mod v1_36_to_v1_55;
 
 #[cfg(feature = "v1_37")]
 pub(crate) mod v1_37;
@@ -1621,10 +1826,37 @@ pub(crate) mod v1_37_to_v1_43;
         feature = "v1_46",
         feature = "v1_47",
         feature = "v1_48",
-        feature = "v1_49"
+        feature = "v1_49",
+        feature = "v1_50",
+        feature = "v1_51"
     )
 )]
-pub(crate) mod v1_37_to_v1_49;
+pub(crate) mod v1_37_to_v1_51;
+
+#[cfg(
+    any(
+        feature = "v1_37",
+        feature = "v1_38",
+        feature = "v1_39",
+        feature = "v1_40",
+        feature = "v1_41",
+        feature = "v1_42",
+        feature = "v1_43",
+        feature = "v1_44",
+        feature = "v1_45",
+        feature = "v1_46",
+        feature = "v1_47",
+        feature = "v1_48",
+        feature = "v1_49",
+        feature = "v1_50",
+        feature = "v1_51",
+        feature = "v1_52",
+        feature = "v1_53",
+        feature = "v1_54",
+        feature = "v1_55"
+    )
+)]
+pub(crate) mod v1_37_to_v1_55;
 
 #[cfg(feature = "v1_38")]
 pub(crate) mod v1_38;
@@ -1645,10 +1877,36 @@ pub(crate) mod v1_38_to_v1_39;
         feature = "v1_46",
         feature = "v1_47",
         feature = "v1_48",
-        feature = "v1_49"
+        feature = "v1_49",
+        feature = "v1_50",
+        feature = "v1_51"
     )
 )]
-pub(crate) mod v1_38_to_v1_49;
+pub(crate) mod v1_38_to_v1_51;
+
+#[cfg(
+    any(
+        feature = "v1_38",
+        feature = "v1_39",
+        feature = "v1_40",
+        feature = "v1_41",
+        feature = "v1_42",
+        feature = "v1_43",
+        feature = "v1_44",
+        feature = "v1_45",
+        feature = "v1_46",
+        feature = "v1_47",
+        feature = "v1_48",
+        feature = "v1_49",
+        feature = "v1_50",
+        feature = "v1_51",
+        feature = "v1_52",
+        feature = "v1_53",
+        feature = "v1_54",
+        feature = "v1_55"
+    )
+)]
+pub(crate) mod v1_38_to_v1_55;
 
 #[cfg(feature = "v1_39")]
 pub(crate) mod v1_39;
@@ -1694,10 +1952,35 @@ pub(crate) mod v1_39_to_v1_47;
         feature = "v1_46",
         feature = "v1_47",
         feature = "v1_48",
-        feature = "v1_49"
+        feature = "v1_49",
+        feature = "v1_50",
+        feature = "v1_51"
     )
 )]
-pub(crate) mod v1_39_to_v1_49;
+pub(crate) mod v1_39_to_v1_51;
+
+#[cfg(
+    any(
+        feature = "v1_39",
+        feature = "v1_40",
+        feature = "v1_41",
+        feature = "v1_42",
+        feature = "v1_43",
+        feature = "v1_44",
+        feature = "v1_45",
+        feature = "v1_46",
+        feature = "v1_47",
+        feature = "v1_48",
+        feature = "v1_49",
+        feature = "v1_50",
+        feature = "v1_51",
+        feature = "v1_52",
+        feature = "v1_53",
+        feature = "v1_54",
+        feature = "v1_55"
+    )
+)]
+pub(crate) mod v1_39_to_v1_55;
 
 #[cfg(feature = "v1_40")]
 pub(crate) mod v1_40;
@@ -1733,10 +2016,34 @@ pub(crate) mod v1_40_to_v1_47;
         feature = "v1_46",
         feature = "v1_47",
         feature = "v1_48",
-        feature = "v1_49"
+        feature = "v1_49",
+        feature = "v1_50",
+        feature = "v1_51"
     )
 )]
-pub(crate) mod v1_40_to_v1_49;
+pub(crate) mod v1_40_to_v1_51;
+
+#[cfg(
+    any(
+        feature = "v1_40",
+        feature = "v1_41",
+        feature = "v1_42",
+        feature = "v1_43",
+        feature = "v1_44",
+        feature = "v1_45",
+        feature = "v1_46",
+        feature = "v1_47",
+        feature = "v1_48",
+        feature = "v1_49",
+        feature = "v1_50",
+        feature = "v1_51",
+        feature = "v1_52",
+        feature = "v1_53",
+        feature = "v1_54",
+        feature = "v1_55"
+    )
+)]
+pub(crate) mod v1_40_to_v1_55;
 
 #[cfg(feature = "v1_41")]
 pub(crate) mod v1_41;
@@ -1777,10 +2084,33 @@ pub(crate) mod v1_41_to_v1_46;
         feature = "v1_46",
         feature = "v1_47",
         feature = "v1_48",
-        feature = "v1_49"
+        feature = "v1_49",
+        feature = "v1_50",
+        feature = "v1_51"
     )
 )]
-pub(crate) mod v1_41_to_v1_49;
+pub(crate) mod v1_41_to_v1_51;
+
+#[cfg(
+    any(
+        feature = "v1_41",
+        feature = "v1_42",
+        feature = "v1_43",
+        feature = "v1_44",
+        feature = "v1_45",
+        feature = "v1_46",
+        feature = "v1_47",
+        feature = "v1_48",
+        feature = "v1_49",
+        feature = "v1_50",
+        feature = "v1_51",
+        feature = "v1_52",
+        feature = "v1_53",
+        feature = "v1_54",
+        feature = "v1_55"
+    )
+)]
+pub(crate) mod v1_41_to_v1_55;
 
 #[cfg(feature = "v1_42")]
 pub(crate) mod v1_42;
@@ -1820,10 +2150,32 @@ pub(crate) mod v1_42_to_v1_47;
         feature = "v1_46",
         feature = "v1_47",
         feature = "v1_48",
-        feature = "v1_49"
+        feature = "v1_49",
+        feature = "v1_50",
+        feature = "v1_51"
     )
 )]
-pub(crate) mod v1_42_to_v1_49;
+pub(crate) mod v1_42_to_v1_51;
+
+#[cfg(
+    any(
+        feature = "v1_42",
+        feature = "v1_43",
+        feature = "v1_44",
+        feature = "v1_45",
+        feature = "v1_46",
+        feature = "v1_47",
+        feature = "v1_48",
+        feature = "v1_49",
+        feature = "v1_50",
+        feature = "v1_51",
+        feature = "v1_52",
+        feature = "v1_53",
+        feature = "v1_54",
+        feature = "v1_55"
+    )
+)]
+pub(crate) mod v1_42_to_v1_55;
 
 #[cfg(feature = "v1_43")]
 pub(crate) mod v1_43;
@@ -1836,10 +2188,16 @@ pub(crate) mod v1_43;
         feature = "v1_46",
         feature = "v1_47",
         feature = "v1_48",
-        feature = "v1_49"
+        feature = "v1_49",
+        feature = "v1_50",
+        feature = "v1_51",
+        feature = "v1_52",
+        feature = "v1_53",
+        feature = "v1_54",
+        feature = "v1_55"
     )
 )]
-pub(crate) mod v1_43_to_v1_49;
+pub(crate) mod v1_43_to_v1_55;
 
 #[cfg(feature = "v1_44")]
 pub(crate) mod v1_44;
@@ -1862,6 +2220,38 @@ pub(crate) mod v1_44_to_v1_46;
 )]
 pub(crate) mod v1_44_to_v1_49;
 
+#[cfg(
+    any(
+        feature = "v1_44",
+        feature = "v1_45",
+        feature = "v1_46",
+        feature = "v1_47",
+        feature = "v1_48",
+        feature = "v1_49",
+        feature = "v1_50",
+        feature = "v1_51"
+    )
+)]
+pub(crate) mod v1_44_to_v1_51;
+
+#[cfg(
+    any(
+        feature = "v1_44",
+        feature = "v1_45",
+        feature = "v1_46",
+        feature = "v1_47",
+        feature = "v1_48",
+        feature = "v1_49",
+        feature = "v1_50",
+        feature = "v1_51",
+        feature = "v1_52",
+        feature = "v1_53",
+        feature = "v1_54",
+        feature = "v1_55"
+    )
+)]
+pub(crate) mod v1_44_to_v1_55;
+
 #[cfg(feature = "v1_45")]
 pub(crate) mod v1_45;
 
@@ -1874,10 +2264,16 @@ pub(crate) mod v1_45_to_v1_46;
         feature = "v1_46",
         feature = "v1_47",
         feature = "v1_48",
-        feature = "v1_49"
+        feature = "v1_49",
+        feature = "v1_50",
+        feature = "v1_51",
+        feature = "v1_52",
+        feature = "v1_53",
+        feature = "v1_54",
+        feature = "v1_55"
     )
 )]
-pub(crate) mod v1_45_to_v1_49;
+pub(crate) mod v1_45_to_v1_55;
 
 #[cfg(feature = "v1_46")]
 pub(crate) mod v1_46;
@@ -1888,14 +2284,63 @@ pub(crate) mod v1_46_to_v1_47;
 #[cfg(any(feature = "v1_46", feature = "v1_47", feature = "v1_48"))]
 pub(crate) mod v1_46_to_v1_48;
 
-#[cfg(any(feature = "v1_46", feature = "v1_47", feature = "v1_48", feature = "v1_49"))]
-pub(crate) mod v1_46_to_v1_49;
+#[cfg(
+    any(
+        feature = "v1_46",
+        feature = "v1_47",
+        feature = "v1_48",
+        feature = "v1_49",
+        feature = "v1_50",
+        feature = "v1_51",
+        feature = "v1_52",
+        feature = "v1_53",
+        feature = "v1_54",
+        feature = "v1_55"
+    )
+)]
+pub(crate) mod v1_46_to_v1_55;
 
 #[cfg(feature = "v1_47")]
 pub(crate) mod v1_47;
 
-#[cfg(any(feature = "v1_47", feature = "v1_48", feature = "v1_49"))]
-pub(crate) mod v1_47_to_v1_49;
+#[cfg(
+    any(
+        feature = "v1_47",
+        feature = "v1_48",
+        feature = "v1_49",
+        feature = "v1_50",
+        feature = "v1_51"
+    )
+)]
+pub(crate) mod v1_47_to_v1_51;
+
+#[cfg(
+    any(
+        feature = "v1_47",
+        feature = "v1_48",
+        feature = "v1_49",
+        feature = "v1_50",
+        feature = "v1_51",
+        feature = "v1_52",
+        feature = "v1_53"
+    )
+)]
+pub(crate) mod v1_47_to_v1_53;
+
+#[cfg(
+    any(
+        feature = "v1_47",
+        feature = "v1_48",
+        feature = "v1_49",
+        feature = "v1_50",
+        feature = "v1_51",
+        feature = "v1_52",
+        feature = "v1_53",
+        feature = "v1_54",
+        feature = "v1_55"
+    )
+)]
+pub(crate) mod v1_47_to_v1_55;
 
 #[cfg(feature = "v1_48")]
 pub(crate) mod v1_48;
@@ -1903,5 +2348,83 @@ pub(crate) mod v1_48;
 #[cfg(any(feature = "v1_48", feature = "v1_49"))]
 pub(crate) mod v1_48_to_v1_49;
 
+#[cfg(any(feature = "v1_48", feature = "v1_49", feature = "v1_50", feature = "v1_51"))]
+pub(crate) mod v1_48_to_v1_51;
+
+#[cfg(
+    any(
+        feature = "v1_48",
+        feature = "v1_49",
+        feature = "v1_50",
+        feature = "v1_51",
+        feature = "v1_52",
+        feature = "v1_53"
+    )
+)]
+pub(crate) mod v1_48_to_v1_53;
+
+#[cfg(
+    any(
+        feature = "v1_48",
+        feature = "v1_49",
+        feature = "v1_50",
+        feature = "v1_51",
+        feature = "v1_52",
+        feature = "v1_53",
+        feature = "v1_54",
+        feature = "v1_55"
+    )
+)]
+pub(crate) mod v1_48_to_v1_55;
+
 #[cfg(feature = "v1_49")]
 pub(crate) mod v1_49;
+
+#[cfg(
+    any(
+        feature = "v1_49",
+        feature = "v1_50",
+        feature = "v1_51",
+        feature = "v1_52",
+        feature = "v1_53",
+        feature = "v1_54",
+        feature = "v1_55"
+    )
+)]
+pub(crate) mod v1_49_to_v1_55;
+
+#[cfg(any(feature = "v1_50", feature = "v1_51"))]
+pub(crate) mod v1_50_to_v1_51;
+
+#[cfg(
+    any(
+        feature = "v1_50",
+        feature = "v1_51",
+        feature = "v1_52",
+        feature = "v1_53",
+        feature = "v1_54",
+        feature = "v1_55"
+    )
+)]
+pub(crate) mod v1_50_to_v1_55;
+
+#[cfg(feature = "v1_52")]
+pub(crate) mod v1_52;
+
+#[cfg(any(feature = "v1_52", feature = "v1_53", feature = "v1_54", feature = "v1_55"))]
+pub(crate) mod v1_52_to_v1_55;
+
+#[cfg(feature = "v1_53")]
+pub(crate) mod v1_53;
+
+#[cfg(any(feature = "v1_53", feature = "v1_54", feature = "v1_55"))]
+pub(crate) mod v1_53_to_v1_55;
+
+#[cfg(feature = "v1_54")]
+pub(crate) mod v1_54;
+
+#[cfg(any(feature = "v1_54", feature = "v1_55"))]
+pub(crate) mod v1_54_to_v1_55;
+
+#[cfg(feature = "v1_55")]
+pub(crate) mod v1_55;

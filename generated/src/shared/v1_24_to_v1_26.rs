@@ -90,7 +90,7 @@ pub struct Node {
     #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<super::v1_24_to_v1_49::NodeSpec>,
+    pub spec: Option<super::v1_24_to_v1_55::NodeSpec>,
     #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
     pub description: Option<super::v1_24_to_v1_26_and_v1_28_to_v1_29::NodeDescription>,
 }

@@ -52,6 +52,7 @@ pub struct ContainerInspectResponseState {
     pub finished_at: Option<String>,
 }
 
+/// Until API 1.51 (removed in 1.52).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct NetworkContainer {
     #[serde(rename = "EndpointID", skip_serializing_if = "Option::is_none")]
@@ -187,7 +188,7 @@ pub struct SwarmSpecCaConfigExternalCasItem {
     /// Defaults to `"cfssl"`.
     #[serde(rename = "Protocol", skip_serializing_if = "Option::is_none")]
     pub protocol: Option<
-        super::v1_24_to_v1_49::SwarmSpecCaConfigExternalCasItemProtocol,
+        super::v1_24_to_v1_55::SwarmSpecCaConfigExternalCasItemProtocol,
     >,
     /// URL where certificate signing requests should be sent.
     #[serde(rename = "URL", skip_serializing_if = "Option::is_none")]

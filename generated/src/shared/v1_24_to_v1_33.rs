@@ -32,7 +32,7 @@ pub struct EndpointSpec {
     ///
     /// Defaults to `"vip"`.
     #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<super::v1_24_to_v1_49::EndpointSpecMode>,
+    pub mode: Option<super::v1_24_to_v1_55::EndpointSpecMode>,
     /// List of exposed ports that this service is accessible on from the outside. Ports can only be provided if `vip` resolution mode is used.
     #[serde(rename = "Ports", skip_serializing_if = "Option::is_none")]
     pub ports: Option<Vec<EndpointPortConfig>>,
@@ -45,5 +45,5 @@ pub struct ServiceEndpoint {
     #[serde(rename = "Ports", skip_serializing_if = "Option::is_none")]
     pub ports: Option<Vec<EndpointPortConfig>>,
     #[serde(rename = "VirtualIPs", skip_serializing_if = "Option::is_none")]
-    pub virtual_ips: Option<Vec<super::v1_24_to_v1_49::ServiceEndpointVirtualIpsItem>>,
+    pub virtual_ips: Option<Vec<super::v1_24_to_v1_55::ServiceEndpointVirtualIpsItem>>,
 }

@@ -16,12 +16,14 @@ pub struct BuildInfo {
     pub id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stream: Option<String>,
+    /// Until API 1.51 (removed in 1.52).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     #[serde(rename = "errorDetail", skip_serializing_if = "Option::is_none")]
-    pub error_detail: Option<super::v1_24_to_v1_49::ErrorDetail>,
+    pub error_detail: Option<super::v1_24_to_v1_55::ErrorDetail>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
+    /// Until API 1.51 (removed in 1.52).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub progress: Option<String>,
     #[serde(rename = "progressDetail", skip_serializing_if = "Option::is_none")]
@@ -30,10 +32,12 @@ pub struct BuildInfo {
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct CreateImageInfo {
+    /// Until API 1.51 (removed in 1.52).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
+    /// Until API 1.51 (removed in 1.52).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub progress: Option<String>,
     #[serde(rename = "progressDetail", skip_serializing_if = "Option::is_none")]
@@ -52,10 +56,12 @@ pub struct ProgressDetail {
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PushImageInfo {
+    /// Until API 1.51 (removed in 1.52).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
+    /// Until API 1.51 (removed in 1.52).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub progress: Option<String>,
     #[serde(rename = "progressDetail", skip_serializing_if = "Option::is_none")]

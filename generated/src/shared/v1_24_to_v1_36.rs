@@ -64,6 +64,8 @@ impl<'de> Deserialize<'de> for EndpointPortConfigProtocol {
 }
 
 /// An open port on a container
+///
+/// Until API 1.51 (removed in 1.52).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Port {
     /// Format: `ip-address`.
@@ -80,6 +82,8 @@ pub struct Port {
 }
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
+///
+/// Until API 1.51 (removed in 1.52).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum PortType {
     /// `tcp`

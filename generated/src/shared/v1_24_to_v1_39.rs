@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 pub struct MountBindOptions {
     /// A propagation mode with the value `[r]private`, `[r]shared`, or `[r]slave`.
     #[serde(rename = "Propagation", skip_serializing_if = "Option::is_none")]
-    pub propagation: Option<super::v1_24_to_v1_49::MountBindOptionsPropagation>,
+    pub propagation: Option<super::v1_24_to_v1_55::MountBindOptionsPropagation>,
 }
 
 /// Until API 1.39 (removed in 1.40).

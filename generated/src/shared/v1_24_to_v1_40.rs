@@ -36,7 +36,7 @@ pub struct Ipam {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ServiceSpecMode {
     #[serde(rename = "Replicated", skip_serializing_if = "Option::is_none")]
-    pub replicated: Option<super::v1_24_to_v1_49::ServiceSpecModeReplicated>,
+    pub replicated: Option<super::v1_24_to_v1_55::ServiceSpecModeReplicated>,
     #[serde(rename = "Global", skip_serializing_if = "Option::is_none")]
     pub global: Option<HashMap<String, serde_json::Value>>,
 }

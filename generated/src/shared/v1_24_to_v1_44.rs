@@ -18,5 +18,5 @@ pub struct MountVolumeOptions {
     pub labels: Option<HashMap<String, String>>,
     /// Map of driver specific options
     #[serde(rename = "DriverConfig", skip_serializing_if = "Option::is_none")]
-    pub driver_config: Option<super::v1_24_to_v1_49::MountVolumeOptionsDriverConfig>,
+    pub driver_config: Option<super::v1_24_to_v1_55::MountVolumeOptionsDriverConfig>,
 }

@@ -258,6 +258,8 @@ pub struct ContainerCreateBody {
     #[serde(rename = "NetworkDisabled", skip_serializing_if = "Option::is_none")]
     pub network_disabled: Option<bool>,
     /// MAC address of the container.
+    ///
+    /// Until API 1.51 (removed in 1.52).
     #[serde(rename = "MacAddress", skip_serializing_if = "Option::is_none")]
     pub mac_address: Option<String>,
     /// `ONBUILD` metadata that were defined in the image's `Dockerfile`.
@@ -374,20 +376,20 @@ pub struct ContainerUpdateBody {
     /// Block IO weight (relative device weight) in the form `[{"Path": "device_path", "Weight": weight}]`.
     #[serde(rename = "BlkioWeightDevice", skip_serializing_if = "Option::is_none")]
     pub blkio_weight_device: Option<
-        Vec<super::v1_24_to_v1_49::ResourcesBlkioWeightDeviceItem>,
+        Vec<super::v1_24_to_v1_55::ResourcesBlkioWeightDeviceItem>,
     >,
     /// Limit read rate (bytes per second) from a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
     #[serde(rename = "BlkioDeviceReadBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// Limit write rate (bytes per second) to a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
     #[serde(rename = "BlkioDeviceWriteBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// Limit read rate (IO per second) from a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
     #[serde(rename = "BlkioDeviceReadIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// Limit write rate (IO per second) to a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
     #[serde(rename = "BlkioDeviceWriteIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// The length of a CPU period in microseconds.
     #[serde(rename = "CpuPeriod", skip_serializing_if = "Option::is_none")]
     pub cpu_period: Option<i64>,
@@ -412,7 +414,7 @@ pub struct ContainerUpdateBody {
     pub cpuset_mems: Option<String>,
     /// A list of devices to add to the container.
     #[serde(rename = "Devices", skip_serializing_if = "Option::is_none")]
-    pub devices: Option<Vec<super::v1_24_to_v1_49::DeviceMapping>>,
+    pub devices: Option<Vec<super::v1_24_to_v1_55::DeviceMapping>>,
     /// Disk limit (in bytes).
     ///
     /// Until API 1.39 (removed in 1.40).
@@ -440,7 +442,7 @@ pub struct ContainerUpdateBody {
     pub pids_limit: Option<i64>,
     /// A list of resource limits to set in the container. For example: `{"Name": "nofile", "Soft": 1024, "Hard": 2048}`"
     #[serde(rename = "Ulimits", skip_serializing_if = "Option::is_none")]
-    pub ulimits: Option<Vec<super::v1_24_to_v1_49::ResourcesUlimitsItem>>,
+    pub ulimits: Option<Vec<super::v1_24_to_v1_55::ResourcesUlimitsItem>>,
     /// The number of usable CPUs (Windows only).
     ///
     /// On Windows Server containers, the processor resource controls are mutually exclusive. The order of precedence is `CPUCount` first, then `CPUShares`, and `CPUPercent` last.
@@ -483,20 +485,20 @@ pub struct HostConfig {
     /// Block IO weight (relative device weight) in the form `[{"Path": "device_path", "Weight": weight}]`.
     #[serde(rename = "BlkioWeightDevice", skip_serializing_if = "Option::is_none")]
     pub blkio_weight_device: Option<
-        Vec<super::v1_24_to_v1_49::ResourcesBlkioWeightDeviceItem>,
+        Vec<super::v1_24_to_v1_55::ResourcesBlkioWeightDeviceItem>,
     >,
     /// Limit read rate (bytes per second) from a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
     #[serde(rename = "BlkioDeviceReadBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// Limit write rate (bytes per second) to a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
     #[serde(rename = "BlkioDeviceWriteBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// Limit read rate (IO per second) from a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
     #[serde(rename = "BlkioDeviceReadIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// Limit write rate (IO per second) to a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
     #[serde(rename = "BlkioDeviceWriteIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// The length of a CPU period in microseconds.
     #[serde(rename = "CpuPeriod", skip_serializing_if = "Option::is_none")]
     pub cpu_period: Option<i64>,
@@ -521,7 +523,7 @@ pub struct HostConfig {
     pub cpuset_mems: Option<String>,
     /// A list of devices to add to the container.
     #[serde(rename = "Devices", skip_serializing_if = "Option::is_none")]
-    pub devices: Option<Vec<super::v1_24_to_v1_49::DeviceMapping>>,
+    pub devices: Option<Vec<super::v1_24_to_v1_55::DeviceMapping>>,
     /// Disk limit (in bytes).
     ///
     /// Until API 1.39 (removed in 1.40).
@@ -549,7 +551,7 @@ pub struct HostConfig {
     pub pids_limit: Option<i64>,
     /// A list of resource limits to set in the container. For example: `{"Name": "nofile", "Soft": 1024, "Hard": 2048}`"
     #[serde(rename = "Ulimits", skip_serializing_if = "Option::is_none")]
-    pub ulimits: Option<Vec<super::v1_24_to_v1_49::ResourcesUlimitsItem>>,
+    pub ulimits: Option<Vec<super::v1_24_to_v1_55::ResourcesUlimitsItem>>,
     /// The number of usable CPUs (Windows only).
     ///
     /// On Windows Server containers, the processor resource controls are mutually exclusive. The order of precedence is `CPUCount` first, then `CPUShares`, and `CPUPercent` last.
@@ -685,7 +687,7 @@ pub struct HostConfig {
     pub console_size: Option<Vec<i64>>,
     /// Isolation technology of the container. (Windows only)
     #[serde(rename = "Isolation", skip_serializing_if = "Option::is_none")]
-    pub isolation: Option<super::v1_24_to_v1_49::HostConfigIsolation>,
+    pub isolation: Option<super::v1_24_to_v1_55::HostConfigIsolation>,
 }
 
 /// Until API 1.38 (removed in 1.39).
@@ -748,6 +750,7 @@ pub struct Network {
     pub ipam: Option<super::v1_24_to_v1_40::Ipam>,
     #[serde(rename = "Internal", skip_serializing_if = "Option::is_none")]
     pub internal: Option<bool>,
+    /// Until API 1.51 (removed in 1.52).
     #[serde(rename = "Containers", skip_serializing_if = "Option::is_none")]
     pub containers: Option<HashMap<String, super::v1_24_to_v1_29::NetworkContainer>>,
     #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
@@ -789,20 +792,20 @@ pub struct Resources {
     /// Block IO weight (relative device weight) in the form `[{"Path": "device_path", "Weight": weight}]`.
     #[serde(rename = "BlkioWeightDevice", skip_serializing_if = "Option::is_none")]
     pub blkio_weight_device: Option<
-        Vec<super::v1_24_to_v1_49::ResourcesBlkioWeightDeviceItem>,
+        Vec<super::v1_24_to_v1_55::ResourcesBlkioWeightDeviceItem>,
     >,
     /// Limit read rate (bytes per second) from a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
     #[serde(rename = "BlkioDeviceReadBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// Limit write rate (bytes per second) to a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
     #[serde(rename = "BlkioDeviceWriteBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// Limit read rate (IO per second) from a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
     #[serde(rename = "BlkioDeviceReadIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// Limit write rate (IO per second) to a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
     #[serde(rename = "BlkioDeviceWriteIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// The length of a CPU period in microseconds.
     #[serde(rename = "CpuPeriod", skip_serializing_if = "Option::is_none")]
     pub cpu_period: Option<i64>,
@@ -827,7 +830,7 @@ pub struct Resources {
     pub cpuset_mems: Option<String>,
     /// A list of devices to add to the container.
     #[serde(rename = "Devices", skip_serializing_if = "Option::is_none")]
-    pub devices: Option<Vec<super::v1_24_to_v1_49::DeviceMapping>>,
+    pub devices: Option<Vec<super::v1_24_to_v1_55::DeviceMapping>>,
     /// Disk limit (in bytes).
     ///
     /// Until API 1.39 (removed in 1.40).
@@ -855,7 +858,7 @@ pub struct Resources {
     pub pids_limit: Option<i64>,
     /// A list of resource limits to set in the container. For example: `{"Name": "nofile", "Soft": 1024, "Hard": 2048}`"
     #[serde(rename = "Ulimits", skip_serializing_if = "Option::is_none")]
-    pub ulimits: Option<Vec<super::v1_24_to_v1_49::ResourcesUlimitsItem>>,
+    pub ulimits: Option<Vec<super::v1_24_to_v1_55::ResourcesUlimitsItem>>,
     /// The number of usable CPUs (Windows only).
     ///
     /// On Windows Server containers, the processor resource controls are mutually exclusive. The order of precedence is `CPUCount` first, then `CPUShares`, and `CPUPercent` last.
@@ -918,7 +921,7 @@ pub struct Service {
     pub endpoint: Option<super::v1_24_to_v1_33::ServiceEndpoint>,
     /// The status of a service update.
     #[serde(rename = "UpdateStatus", skip_serializing_if = "Option::is_none")]
-    pub update_status: Option<super::v1_24_to_v1_49::ServiceUpdateStatus>,
+    pub update_status: Option<super::v1_24_to_v1_55::ServiceUpdateStatus>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -1061,7 +1064,7 @@ pub struct TaskSpec {
     pub resources: Option<super::v1_24_to_v1_31::TaskSpecResources>,
     /// Specification for the restart policy which applies to containers created as part of this service.
     #[serde(rename = "RestartPolicy", skip_serializing_if = "Option::is_none")]
-    pub restart_policy: Option<super::v1_24_to_v1_49::TaskSpecRestartPolicy>,
+    pub restart_policy: Option<super::v1_24_to_v1_55::TaskSpecRestartPolicy>,
     #[serde(rename = "Placement", skip_serializing_if = "Option::is_none")]
     pub placement: Option<super::v1_24_to_v1_27::TaskSpecPlacement>,
     /// A counter that triggers an update even if no relevant parameters have been changed.
@@ -1073,7 +1076,7 @@ pub struct TaskSpec {
     pub networks: Option<Vec<super::v1_24_to_v1_38::TaskSpecNetworksItem>>,
     /// Specifies the log driver to use for tasks created from this spec. If not present, the default one for the swarm will be used, finally falling back to the engine default if not specified.
     #[serde(rename = "LogDriver", skip_serializing_if = "Option::is_none")]
-    pub log_driver: Option<super::v1_24_to_v1_49::TaskSpecLogDriver>,
+    pub log_driver: Option<super::v1_24_to_v1_55::TaskSpecLogDriver>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -1114,5 +1117,5 @@ pub struct TaskSpecContainerSpec {
     ///
     /// Since API 1.25.
     #[serde(rename = "DNSConfig", skip_serializing_if = "Option::is_none")]
-    pub dns_config: Option<super::v1_25_to_v1_49::TaskSpecContainerSpecDnsConfig>,
+    pub dns_config: Option<super::v1_25_to_v1_55::TaskSpecContainerSpecDnsConfig>,
 }

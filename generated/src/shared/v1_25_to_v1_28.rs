@@ -30,13 +30,13 @@ pub struct PluginConfig {
     pub work_dir: String,
     /// Since API 1.25.
     #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
-    pub user: Option<super::v1_25_to_v1_49::PluginConfigUser>,
+    pub user: Option<super::v1_25_to_v1_55::PluginConfigUser>,
     /// Since API 1.25.
     #[serde(rename = "Network")]
-    pub network: super::v1_25_to_v1_49::PluginConfigNetwork,
+    pub network: super::v1_25_to_v1_55::PluginConfigNetwork,
     /// Since API 1.25.
     #[serde(rename = "Linux")]
-    pub linux: super::v1_25_to_v1_49::PluginConfigLinux,
+    pub linux: super::v1_25_to_v1_55::PluginConfigLinux,
     /// Since API 1.25.
     #[serde(rename = "PropagatedMount")]
     pub propagated_mount: String,
@@ -45,16 +45,16 @@ pub struct PluginConfig {
         default,
         deserialize_with = "moby_api_runtime::json::null_as_default"
     )]
-    pub mounts: Vec<super::v1_24_to_v1_49::PluginMount>,
+    pub mounts: Vec<super::v1_24_to_v1_55::PluginMount>,
     #[serde(
         rename = "Env",
         default,
         deserialize_with = "moby_api_runtime::json::null_as_default"
     )]
-    pub env: Vec<super::v1_24_to_v1_49::PluginEnv>,
+    pub env: Vec<super::v1_24_to_v1_55::PluginEnv>,
     #[serde(rename = "Args")]
-    pub args: super::v1_25_to_v1_49::PluginConfigArgs,
+    pub args: super::v1_25_to_v1_55::PluginConfigArgs,
     /// Since API 1.25.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub rootfs: Option<super::v1_25_to_v1_49::PluginConfigRootfs>,
+    pub rootfs: Option<super::v1_25_to_v1_55::PluginConfigRootfs>,
 }

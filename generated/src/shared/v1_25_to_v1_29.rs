@@ -40,13 +40,13 @@ pub struct SwarmSpec {
     pub labels: Option<HashMap<String, String>>,
     /// Orchestration configuration.
     #[serde(rename = "Orchestration", skip_serializing_if = "Option::is_none")]
-    pub orchestration: Option<super::v1_24_to_v1_49::SwarmSpecOrchestration>,
+    pub orchestration: Option<super::v1_24_to_v1_55::SwarmSpecOrchestration>,
     /// Raft configuration.
     #[serde(rename = "Raft", skip_serializing_if = "Option::is_none")]
     pub raft: Option<super::v1_24_to_v1_31::SwarmSpecRaft>,
     /// Dispatcher configuration.
     #[serde(rename = "Dispatcher", skip_serializing_if = "Option::is_none")]
-    pub dispatcher: Option<super::v1_24_to_v1_49::SwarmSpecDispatcher>,
+    pub dispatcher: Option<super::v1_24_to_v1_55::SwarmSpecDispatcher>,
     /// CA configuration.
     #[serde(rename = "CAConfig", skip_serializing_if = "Option::is_none")]
     pub ca_config: Option<super::v1_24_to_v1_29::SwarmSpecCaConfig>,
@@ -54,24 +54,30 @@ pub struct SwarmSpec {
     ///
     /// Since API 1.25.
     #[serde(rename = "EncryptionConfig", skip_serializing_if = "Option::is_none")]
-    pub encryption_config: Option<super::v1_25_to_v1_49::SwarmSpecEncryptionConfig>,
+    pub encryption_config: Option<super::v1_25_to_v1_55::SwarmSpecEncryptionConfig>,
     /// Defaults for creating tasks in this cluster.
     #[serde(rename = "TaskDefaults", skip_serializing_if = "Option::is_none")]
-    pub task_defaults: Option<super::v1_24_to_v1_49::SwarmSpecTaskDefaults>,
+    pub task_defaults: Option<super::v1_24_to_v1_55::SwarmSpecTaskDefaults>,
 }
 
 /// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SystemDataUsageResponse {
+    /// Since API 1.25, until API 1.51 (removed in 1.52).
     #[serde(rename = "LayersSize", skip_serializing_if = "Option::is_none")]
     pub layers_size: Option<i64>,
+    /// Since API 1.25, until API 1.51 (removed in 1.52).
     #[serde(rename = "Images", skip_serializing_if = "Option::is_none")]
     pub images: Option<Vec<super::v1_25_to_v1_42::ImageSummary>>,
+    /// Since API 1.25, until API 1.51 (removed in 1.52).
     #[serde(rename = "Containers", skip_serializing_if = "Option::is_none")]
     pub containers: Option<Vec<super::v1_24_to_v1_31::ContainerSummary>>,
+    /// Since API 1.25, until API 1.51 (removed in 1.52).
     #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
     pub volumes: Option<Vec<Volume>>,
     /// Deprecated: disk used by the build cache; use BuildCache.
+    ///
+    /// Since API 1.25, until API 1.49 (removed in 1.50).
     #[serde(rename = "BuilderSize", skip_serializing_if = "Option::is_none")]
     pub builder_size: Option<i64>,
 }
@@ -106,7 +112,7 @@ pub struct Volume {
     ///
     /// Defaults to `"local"`.
     #[serde(rename = "Scope")]
-    pub scope: super::v1_24_to_v1_49::VolumeScope,
+    pub scope: super::v1_24_to_v1_55::VolumeScope,
     /// The driver specific options used when creating the volume.
     ///
     /// Since API 1.25.
@@ -118,7 +124,7 @@ pub struct Volume {
     pub options: HashMap<String, String>,
     /// Since API 1.25.
     #[serde(rename = "UsageData", skip_serializing_if = "Option::is_none")]
-    pub usage_data: Option<super::v1_25_to_v1_49::VolumeUsageData>,
+    pub usage_data: Option<super::v1_25_to_v1_55::VolumeUsageData>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]

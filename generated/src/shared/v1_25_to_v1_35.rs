@@ -19,7 +19,7 @@ pub struct ExecInspectResponse {
     #[serde(rename = "ExitCode", skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i64>,
     #[serde(rename = "ProcessConfig", skip_serializing_if = "Option::is_none")]
-    pub process_config: Option<super::v1_24_to_v1_49::ProcessConfig>,
+    pub process_config: Option<super::v1_24_to_v1_55::ProcessConfig>,
     #[serde(rename = "OpenStdin", skip_serializing_if = "Option::is_none")]
     pub open_stdin: Option<bool>,
     #[serde(rename = "OpenStderr", skip_serializing_if = "Option::is_none")]

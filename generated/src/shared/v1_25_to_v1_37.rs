@@ -14,7 +14,7 @@ pub struct PluginConfigInterface {
         default,
         deserialize_with = "moby_api_runtime::json::null_as_default"
     )]
-    pub types: Vec<super::v1_25_to_v1_49::PluginInterfaceType>,
+    pub types: Vec<super::v1_25_to_v1_51::PluginInterfaceType>,
     #[serde(rename = "Socket")]
     pub socket: String,
 }

@@ -26,7 +26,7 @@ pub struct Plugin {
     ///
     /// Since API 1.25.
     #[serde(rename = "Settings")]
-    pub settings: super::v1_25_to_v1_49::PluginSettings,
+    pub settings: super::v1_25_to_v1_55::PluginSettings,
     /// plugin remote reference used to push/pull the plugin
     ///
     /// Since API 1.26.

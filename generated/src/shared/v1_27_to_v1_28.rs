@@ -216,6 +216,7 @@ pub struct Network {
     /// Since API 1.27.
     #[serde(rename = "Attachable", skip_serializing_if = "Option::is_none")]
     pub attachable: Option<bool>,
+    /// Until API 1.51 (removed in 1.52).
     #[serde(rename = "Containers", skip_serializing_if = "Option::is_none")]
     pub containers: Option<HashMap<String, super::v1_24_to_v1_29::NetworkContainer>>,
     #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]

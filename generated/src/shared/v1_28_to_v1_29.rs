@@ -32,20 +32,20 @@ pub struct ContainerUpdateBody {
     /// Block IO weight (relative device weight) in the form `[{"Path": "device_path", "Weight": weight}]`.
     #[serde(rename = "BlkioWeightDevice", skip_serializing_if = "Option::is_none")]
     pub blkio_weight_device: Option<
-        Vec<super::v1_24_to_v1_49::ResourcesBlkioWeightDeviceItem>,
+        Vec<super::v1_24_to_v1_55::ResourcesBlkioWeightDeviceItem>,
     >,
     /// Limit read rate (bytes per second) from a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
     #[serde(rename = "BlkioDeviceReadBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// Limit write rate (bytes per second) to a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
     #[serde(rename = "BlkioDeviceWriteBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// Limit read rate (IO per second) from a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
     #[serde(rename = "BlkioDeviceReadIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// Limit write rate (IO per second) to a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
     #[serde(rename = "BlkioDeviceWriteIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// The length of a CPU period in microseconds.
     #[serde(rename = "CpuPeriod", skip_serializing_if = "Option::is_none")]
     pub cpu_period: Option<i64>,
@@ -70,7 +70,7 @@ pub struct ContainerUpdateBody {
     pub cpuset_mems: Option<String>,
     /// A list of devices to add to the container.
     #[serde(rename = "Devices", skip_serializing_if = "Option::is_none")]
-    pub devices: Option<Vec<super::v1_24_to_v1_49::DeviceMapping>>,
+    pub devices: Option<Vec<super::v1_24_to_v1_55::DeviceMapping>>,
     /// a list of cgroup rules to apply to the container
     ///
     /// Since API 1.28.
@@ -103,7 +103,7 @@ pub struct ContainerUpdateBody {
     pub pids_limit: Option<i64>,
     /// A list of resource limits to set in the container. For example: `{"Name": "nofile", "Soft": 1024, "Hard": 2048}`"
     #[serde(rename = "Ulimits", skip_serializing_if = "Option::is_none")]
-    pub ulimits: Option<Vec<super::v1_24_to_v1_49::ResourcesUlimitsItem>>,
+    pub ulimits: Option<Vec<super::v1_24_to_v1_55::ResourcesUlimitsItem>>,
     /// The number of usable CPUs (Windows only).
     ///
     /// On Windows Server containers, the processor resource controls are mutually exclusive. The order of precedence is `CPUCount` first, then `CPUShares`, and `CPUPercent` last.
@@ -139,7 +139,7 @@ pub struct Node {
     #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<super::v1_24_to_v1_49::NodeSpec>,
+    pub spec: Option<super::v1_24_to_v1_55::NodeSpec>,
     #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
     pub description: Option<super::v1_24_to_v1_26_and_v1_28_to_v1_29::NodeDescription>,
 }
@@ -154,6 +154,6 @@ pub struct TaskSpecPlacement {
     /// Since API 1.28.
     #[serde(rename = "Preferences", skip_serializing_if = "Option::is_none")]
     pub preferences: Option<
-        Vec<super::v1_28_to_v1_49::TaskSpecPlacementPreferencesItem>,
+        Vec<super::v1_28_to_v1_55::TaskSpecPlacementPreferencesItem>,
     >,
 }

@@ -26,7 +26,7 @@ pub struct Plugin {
     ///
     /// Since API 1.25.
     #[serde(rename = "Settings")]
-    pub settings: super::v1_25_to_v1_49::PluginSettings,
+    pub settings: super::v1_25_to_v1_55::PluginSettings,
     /// plugin remote reference used to push/pull the plugin
     ///
     /// Since API 1.26.
@@ -42,7 +42,7 @@ pub struct Plugin {
 pub struct PluginConfig {
     /// Docker Version used to create the plugin
     ///
-    /// Since API 1.29.
+    /// Since API 1.29, until API 1.51 (removed in 1.52).
     #[serde(rename = "DockerVersion", skip_serializing_if = "Option::is_none")]
     pub docker_version: Option<String>,
     /// Since API 1.25.
@@ -68,13 +68,13 @@ pub struct PluginConfig {
     pub work_dir: String,
     /// Since API 1.25.
     #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
-    pub user: Option<super::v1_25_to_v1_49::PluginConfigUser>,
+    pub user: Option<super::v1_25_to_v1_55::PluginConfigUser>,
     /// Since API 1.25.
     #[serde(rename = "Network")]
-    pub network: super::v1_25_to_v1_49::PluginConfigNetwork,
+    pub network: super::v1_25_to_v1_55::PluginConfigNetwork,
     /// Since API 1.25.
     #[serde(rename = "Linux")]
-    pub linux: super::v1_25_to_v1_49::PluginConfigLinux,
+    pub linux: super::v1_25_to_v1_55::PluginConfigLinux,
     /// Since API 1.25.
     #[serde(rename = "PropagatedMount")]
     pub propagated_mount: String,
@@ -89,16 +89,16 @@ pub struct PluginConfig {
         default,
         deserialize_with = "moby_api_runtime::json::null_as_default"
     )]
-    pub mounts: Vec<super::v1_24_to_v1_49::PluginMount>,
+    pub mounts: Vec<super::v1_24_to_v1_55::PluginMount>,
     #[serde(
         rename = "Env",
         default,
         deserialize_with = "moby_api_runtime::json::null_as_default"
     )]
-    pub env: Vec<super::v1_24_to_v1_49::PluginEnv>,
+    pub env: Vec<super::v1_24_to_v1_55::PluginEnv>,
     #[serde(rename = "Args")]
-    pub args: super::v1_25_to_v1_49::PluginConfigArgs,
+    pub args: super::v1_25_to_v1_55::PluginConfigArgs,
     /// Since API 1.25.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub rootfs: Option<super::v1_25_to_v1_49::PluginConfigRootfs>,
+    pub rootfs: Option<super::v1_25_to_v1_55::PluginConfigRootfs>,
 }

@@ -31,7 +31,7 @@ pub struct ClusterInfo {
     pub spec: Option<SwarmSpec>,
     /// Since API 1.30.
     #[serde(rename = "TLSInfo", skip_serializing_if = "Option::is_none")]
-    pub tls_info: Option<super::v1_30_to_v1_49::TlsInfo>,
+    pub tls_info: Option<super::v1_30_to_v1_55::TlsInfo>,
     /// Whether there is currently a root CA rotation in progress for the swarm
     ///
     /// Since API 1.30.
@@ -137,6 +137,8 @@ pub struct ContainerCreateBody {
     #[serde(rename = "NetworkDisabled", skip_serializing_if = "Option::is_none")]
     pub network_disabled: Option<bool>,
     /// MAC address of the container.
+    ///
+    /// Until API 1.51 (removed in 1.52).
     #[serde(rename = "MacAddress", skip_serializing_if = "Option::is_none")]
     pub mac_address: Option<String>,
     /// `ONBUILD` metadata that were defined in the image's `Dockerfile`.
@@ -254,20 +256,20 @@ pub struct HostConfig {
     /// Block IO weight (relative device weight) in the form `[{"Path": "device_path", "Weight": weight}]`.
     #[serde(rename = "BlkioWeightDevice", skip_serializing_if = "Option::is_none")]
     pub blkio_weight_device: Option<
-        Vec<super::v1_24_to_v1_49::ResourcesBlkioWeightDeviceItem>,
+        Vec<super::v1_24_to_v1_55::ResourcesBlkioWeightDeviceItem>,
     >,
     /// Limit read rate (bytes per second) from a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
     #[serde(rename = "BlkioDeviceReadBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// Limit write rate (bytes per second) to a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
     #[serde(rename = "BlkioDeviceWriteBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// Limit read rate (IO per second) from a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
     #[serde(rename = "BlkioDeviceReadIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// Limit write rate (IO per second) to a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
     #[serde(rename = "BlkioDeviceWriteIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// The length of a CPU period in microseconds.
     #[serde(rename = "CpuPeriod", skip_serializing_if = "Option::is_none")]
     pub cpu_period: Option<i64>,
@@ -292,7 +294,7 @@ pub struct HostConfig {
     pub cpuset_mems: Option<String>,
     /// A list of devices to add to the container.
     #[serde(rename = "Devices", skip_serializing_if = "Option::is_none")]
-    pub devices: Option<Vec<super::v1_24_to_v1_49::DeviceMapping>>,
+    pub devices: Option<Vec<super::v1_24_to_v1_55::DeviceMapping>>,
     /// a list of cgroup rules to apply to the container
     ///
     /// Since API 1.28.
@@ -325,7 +327,7 @@ pub struct HostConfig {
     pub pids_limit: Option<i64>,
     /// A list of resource limits to set in the container. For example: `{"Name": "nofile", "Soft": 1024, "Hard": 2048}`"
     #[serde(rename = "Ulimits", skip_serializing_if = "Option::is_none")]
-    pub ulimits: Option<Vec<super::v1_24_to_v1_49::ResourcesUlimitsItem>>,
+    pub ulimits: Option<Vec<super::v1_24_to_v1_55::ResourcesUlimitsItem>>,
     /// The number of usable CPUs (Windows only).
     ///
     /// On Windows Server containers, the processor resource controls are mutually exclusive. The order of precedence is `CPUCount` first, then `CPUShares`, and `CPUPercent` last.
@@ -461,7 +463,7 @@ pub struct HostConfig {
     pub console_size: Option<Vec<i64>>,
     /// Isolation technology of the container. (Windows only)
     #[serde(rename = "Isolation", skip_serializing_if = "Option::is_none")]
-    pub isolation: Option<super::v1_24_to_v1_49::HostConfigIsolation>,
+    pub isolation: Option<super::v1_24_to_v1_55::HostConfigIsolation>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -477,7 +479,7 @@ pub struct Node {
     #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<super::v1_24_to_v1_49::NodeSpec>,
+    pub spec: Option<super::v1_24_to_v1_55::NodeSpec>,
     #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
     pub description: Option<NodeDescription>,
 }
@@ -496,7 +498,7 @@ pub struct NodeDescription {
     pub engine: Option<super::v1_24_to_v1_31::NodeDescriptionEngine>,
     /// Since API 1.30.
     #[serde(rename = "TLSInfo", skip_serializing_if = "Option::is_none")]
-    pub tls_info: Option<super::v1_30_to_v1_49::TlsInfo>,
+    pub tls_info: Option<super::v1_30_to_v1_55::TlsInfo>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -543,7 +545,7 @@ pub struct SwarmInspectResponse {
     pub spec: Option<SwarmSpec>,
     /// Since API 1.30, until API 1.31 (removed in 1.32).
     #[serde(rename = "TLSInfo", skip_serializing_if = "Option::is_none")]
-    pub tls_info: Option<super::v1_30_to_v1_49::TlsInfo>,
+    pub tls_info: Option<super::v1_30_to_v1_55::TlsInfo>,
     /// Whether there is currently a root CA rotation in progress for the swarm
     ///
     /// Since API 1.30, until API 1.31 (removed in 1.32).
@@ -565,24 +567,24 @@ pub struct SwarmSpec {
     pub labels: Option<HashMap<String, String>>,
     /// Orchestration configuration.
     #[serde(rename = "Orchestration", skip_serializing_if = "Option::is_none")]
-    pub orchestration: Option<super::v1_24_to_v1_49::SwarmSpecOrchestration>,
+    pub orchestration: Option<super::v1_24_to_v1_55::SwarmSpecOrchestration>,
     /// Raft configuration.
     #[serde(rename = "Raft", skip_serializing_if = "Option::is_none")]
     pub raft: Option<super::v1_24_to_v1_31::SwarmSpecRaft>,
     /// Dispatcher configuration.
     #[serde(rename = "Dispatcher", skip_serializing_if = "Option::is_none")]
-    pub dispatcher: Option<super::v1_24_to_v1_49::SwarmSpecDispatcher>,
+    pub dispatcher: Option<super::v1_24_to_v1_55::SwarmSpecDispatcher>,
     /// CA configuration.
     #[serde(rename = "CAConfig", skip_serializing_if = "Option::is_none")]
-    pub ca_config: Option<super::v1_30_to_v1_49::SwarmSpecCaConfig>,
+    pub ca_config: Option<super::v1_30_to_v1_55::SwarmSpecCaConfig>,
     /// Parameters related to encryption-at-rest.
     ///
     /// Since API 1.25.
     #[serde(rename = "EncryptionConfig", skip_serializing_if = "Option::is_none")]
-    pub encryption_config: Option<super::v1_25_to_v1_49::SwarmSpecEncryptionConfig>,
+    pub encryption_config: Option<super::v1_25_to_v1_55::SwarmSpecEncryptionConfig>,
     /// Defaults for creating tasks in this cluster.
     #[serde(rename = "TaskDefaults", skip_serializing_if = "Option::is_none")]
-    pub task_defaults: Option<super::v1_24_to_v1_49::SwarmSpecTaskDefaults>,
+    pub task_defaults: Option<super::v1_24_to_v1_55::SwarmSpecTaskDefaults>,
 }
 
 /// Until API 1.31 (removed in 1.32).
@@ -764,12 +766,12 @@ pub struct TaskSpecContainerSpec {
     ///
     /// Since API 1.25.
     #[serde(rename = "DNSConfig", skip_serializing_if = "Option::is_none")]
-    pub dns_config: Option<super::v1_25_to_v1_49::TaskSpecContainerSpecDnsConfig>,
+    pub dns_config: Option<super::v1_25_to_v1_55::TaskSpecContainerSpecDnsConfig>,
     /// Secrets contains references to zero or more secrets that will be exposed to the service.
     ///
     /// Since API 1.27.
     #[serde(rename = "Secrets", skip_serializing_if = "Option::is_none")]
-    pub secrets: Option<Vec<super::v1_27_to_v1_49::TaskSpecContainerSpecSecretsItem>>,
+    pub secrets: Option<Vec<super::v1_27_to_v1_55::TaskSpecContainerSpecSecretsItem>>,
     /// Configs contains references to zero or more configs that will be exposed to the service.
     ///
     /// Since API 1.30.
@@ -787,7 +789,7 @@ pub struct TaskSpecPlacement {
     /// Since API 1.28.
     #[serde(rename = "Preferences", skip_serializing_if = "Option::is_none")]
     pub preferences: Option<
-        Vec<super::v1_28_to_v1_49::TaskSpecPlacementPreferencesItem>,
+        Vec<super::v1_28_to_v1_55::TaskSpecPlacementPreferencesItem>,
     >,
     /// An array of supported platforms.
     ///

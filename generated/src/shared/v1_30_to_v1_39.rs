@@ -148,7 +148,7 @@ impl<'de> Deserialize<'de> for RestartPolicyName {
 pub struct TaskSpecContainerSpecConfigsItem {
     /// File represents a specific target that is backed by a file.
     #[serde(rename = "File", skip_serializing_if = "Option::is_none")]
-    pub file: Option<super::v1_30_to_v1_49::TaskSpecContainerSpecConfigsItemFile>,
+    pub file: Option<super::v1_30_to_v1_55::TaskSpecContainerSpecConfigsItemFile>,
     /// ConfigID represents the ID of the specific config that we're
     /// referencing.
     #[serde(rename = "ConfigID", skip_serializing_if = "Option::is_none")]
@@ -171,7 +171,7 @@ pub struct TaskSpecContainerSpecPrivileges {
     /// SELinux labels of the container
     #[serde(rename = "SELinuxContext", skip_serializing_if = "Option::is_none")]
     pub se_linux_context: Option<
-        super::v1_30_to_v1_49::TaskSpecContainerSpecPrivilegesSeLinuxContext,
+        super::v1_30_to_v1_55::TaskSpecContainerSpecPrivilegesSeLinuxContext,
     >,
 }
 

@@ -38,8 +38,9 @@ pub struct Network {
     /// Since API 1.29.
     #[serde(rename = "Ingress", skip_serializing_if = "Option::is_none")]
     pub ingress: Option<bool>,
+    /// Until API 1.51 (removed in 1.52).
     #[serde(rename = "Containers", skip_serializing_if = "Option::is_none")]
-    pub containers: Option<HashMap<String, super::v1_30_to_v1_49::NetworkContainer>>,
+    pub containers: Option<HashMap<String, super::v1_30_to_v1_51::NetworkContainer>>,
     #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
     pub options: Option<HashMap<String, String>>,
     #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]

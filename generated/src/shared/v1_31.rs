@@ -49,7 +49,7 @@ pub struct Service {
     pub endpoint: Option<super::v1_24_to_v1_33::ServiceEndpoint>,
     /// The status of a service update.
     #[serde(rename = "UpdateStatus", skip_serializing_if = "Option::is_none")]
-    pub update_status: Option<super::v1_24_to_v1_49::ServiceUpdateStatus>,
+    pub update_status: Option<super::v1_24_to_v1_55::ServiceUpdateStatus>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -67,12 +67,12 @@ pub struct ServiceCreateBody {
     pub mode: Option<super::v1_24_to_v1_40::ServiceSpecMode>,
     /// Specification for the update strategy of the service.
     #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
-    pub update_config: Option<super::v1_29_to_v1_49::ServiceSpecUpdateConfig>,
+    pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
     /// Specification for the rollback strategy of the service.
     ///
     /// Since API 1.28.
     #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
-    pub rollback_config: Option<super::v1_29_to_v1_49::ServiceSpecRollbackConfig>,
+    pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
     /// Array of network names or IDs to attach the service to.
     #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
     pub networks: Option<Vec<super::v1_24_to_v1_38::ServiceSpecNetworksItem>>,
@@ -96,12 +96,12 @@ pub struct ServiceSpec {
     pub mode: Option<super::v1_24_to_v1_40::ServiceSpecMode>,
     /// Specification for the update strategy of the service.
     #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
-    pub update_config: Option<super::v1_29_to_v1_49::ServiceSpecUpdateConfig>,
+    pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
     /// Specification for the rollback strategy of the service.
     ///
     /// Since API 1.28.
     #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
-    pub rollback_config: Option<super::v1_29_to_v1_49::ServiceSpecRollbackConfig>,
+    pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
     /// Array of network names or IDs to attach the service to.
     #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
     pub networks: Option<Vec<super::v1_24_to_v1_38::ServiceSpecNetworksItem>>,
@@ -124,12 +124,12 @@ pub struct ServiceUpdateBody {
     pub mode: Option<super::v1_24_to_v1_40::ServiceSpecMode>,
     /// Specification for the update strategy of the service.
     #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
-    pub update_config: Option<super::v1_29_to_v1_49::ServiceSpecUpdateConfig>,
+    pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
     /// Specification for the rollback strategy of the service.
     ///
     /// Since API 1.28.
     #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
-    pub rollback_config: Option<super::v1_29_to_v1_49::ServiceSpecRollbackConfig>,
+    pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
     /// Array of network names or IDs to attach the service to.
     #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
     pub networks: Option<Vec<super::v1_24_to_v1_38::ServiceSpecNetworksItem>>,
@@ -140,15 +140,21 @@ pub struct ServiceUpdateBody {
 /// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SystemDataUsageResponse {
+    /// Since API 1.25, until API 1.51 (removed in 1.52).
     #[serde(rename = "LayersSize", skip_serializing_if = "Option::is_none")]
     pub layers_size: Option<i64>,
+    /// Since API 1.25, until API 1.51 (removed in 1.52).
     #[serde(rename = "Images", skip_serializing_if = "Option::is_none")]
     pub images: Option<Vec<super::v1_25_to_v1_42::ImageSummary>>,
+    /// Since API 1.25, until API 1.51 (removed in 1.52).
     #[serde(rename = "Containers", skip_serializing_if = "Option::is_none")]
     pub containers: Option<Vec<super::v1_24_to_v1_31::ContainerSummary>>,
+    /// Since API 1.25, until API 1.51 (removed in 1.52).
     #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
     pub volumes: Option<Vec<Volume>>,
     /// Deprecated: disk used by the build cache; use BuildCache.
+    ///
+    /// Since API 1.25, until API 1.49 (removed in 1.50).
     #[serde(rename = "BuilderSize", skip_serializing_if = "Option::is_none")]
     pub builder_size: Option<i64>,
 }
@@ -208,7 +214,7 @@ pub struct TaskSpec {
     pub resources: Option<super::v1_24_to_v1_31::TaskSpecResources>,
     /// Specification for the restart policy which applies to containers created as part of this service.
     #[serde(rename = "RestartPolicy", skip_serializing_if = "Option::is_none")]
-    pub restart_policy: Option<super::v1_24_to_v1_49::TaskSpecRestartPolicy>,
+    pub restart_policy: Option<super::v1_24_to_v1_55::TaskSpecRestartPolicy>,
     #[serde(rename = "Placement", skip_serializing_if = "Option::is_none")]
     pub placement: Option<super::v1_30_to_v1_31::TaskSpecPlacement>,
     /// A counter that triggers an update even if no relevant parameters have been changed.
@@ -225,7 +231,7 @@ pub struct TaskSpec {
     pub networks: Option<Vec<super::v1_24_to_v1_38::TaskSpecNetworksItem>>,
     /// Specifies the log driver to use for tasks created from this spec. If not present, the default one for the swarm will be used, finally falling back to the engine default if not specified.
     #[serde(rename = "LogDriver", skip_serializing_if = "Option::is_none")]
-    pub log_driver: Option<super::v1_24_to_v1_49::TaskSpecLogDriver>,
+    pub log_driver: Option<super::v1_24_to_v1_55::TaskSpecLogDriver>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -265,7 +271,7 @@ pub struct Volume {
     ///
     /// Defaults to `"local"`.
     #[serde(rename = "Scope")]
-    pub scope: super::v1_24_to_v1_49::VolumeScope,
+    pub scope: super::v1_24_to_v1_55::VolumeScope,
     /// The driver specific options used when creating the volume.
     ///
     /// Since API 1.25.
@@ -277,7 +283,7 @@ pub struct Volume {
     pub options: HashMap<String, String>,
     /// Since API 1.25.
     #[serde(rename = "UsageData", skip_serializing_if = "Option::is_none")]
-    pub usage_data: Option<super::v1_25_to_v1_49::VolumeUsageData>,
+    pub usage_data: Option<super::v1_25_to_v1_55::VolumeUsageData>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]

@@ -34,7 +34,7 @@ pub struct SecretCreateBody {
     ///
     /// Since API 1.31.
     #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
-    pub driver: Option<super::v1_31_to_v1_49::Driver>,
+    pub driver: Option<super::v1_31_to_v1_55::Driver>,
 }
 
 /// Since API 1.25.
@@ -60,5 +60,5 @@ pub struct SecretSpec {
     ///
     /// Since API 1.31.
     #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
-    pub driver: Option<super::v1_31_to_v1_49::Driver>,
+    pub driver: Option<super::v1_31_to_v1_55::Driver>,
 }

@@ -74,7 +74,7 @@ pub struct SystemInfo {
     #[serde(rename = "SystemStatus", skip_serializing_if = "Option::is_none")]
     pub system_status: Option<Vec<Vec<String>>>,
     #[serde(rename = "Plugins", skip_serializing_if = "Option::is_none")]
-    pub plugins: Option<super::v1_32_to_v1_49::PluginsInfo>,
+    pub plugins: Option<super::v1_32_to_v1_55::PluginsInfo>,
     /// Indicates if the host has memory limit support enabled.
     #[serde(rename = "MemoryLimit", skip_serializing_if = "Option::is_none")]
     pub memory_limit: Option<bool>,
@@ -102,9 +102,13 @@ pub struct SystemInfo {
     #[serde(rename = "IPv4Forwarding", skip_serializing_if = "Option::is_none")]
     pub ipv4_forwarding: Option<bool>,
     /// Indicates if `bridge-nf-call-iptables` is available on the host.
+    ///
+    /// Since API 1.32, until API 1.49 (removed in 1.50).
     #[serde(rename = "BridgeNfIptables", skip_serializing_if = "Option::is_none")]
     pub bridge_nf_iptables: Option<bool>,
     /// Indicates if `bridge-nf-call-ip6tables` is available on the host.
+    ///
+    /// Since API 1.32, until API 1.49 (removed in 1.50).
     #[serde(rename = "BridgeNfIp6tables", skip_serializing_if = "Option::is_none")]
     pub bridge_nf_ip6tables: Option<bool>,
     /// Indicates if the daemon is running in debug-mode / with debug-level logging enabled.
@@ -181,7 +185,7 @@ pub struct SystemInfo {
     #[serde(rename = "RegistryConfig", skip_serializing_if = "Option::is_none")]
     pub registry_config: Option<super::v1_32_to_v1_48::RegistryServiceConfig>,
     #[serde(rename = "GenericResources", skip_serializing_if = "Option::is_none")]
-    pub generic_resources: Option<super::v1_32_to_v1_49::GenericResources>,
+    pub generic_resources: Option<super::v1_32_to_v1_55::GenericResources>,
     /// HTTP-proxy configured for the daemon. This value is obtained from the
     /// [`HTTP_PROXY`](https://www.gnu.org/software/wget/manual/html_node/Proxies.html) environment variable.
     ///
@@ -292,7 +296,7 @@ pub struct SystemInfo {
     ///
     /// Defaults to `"default"`.
     #[serde(rename = "Isolation", skip_serializing_if = "Option::is_none")]
-    pub isolation: Option<super::v1_32_to_v1_49::SystemInfoIsolation>,
+    pub isolation: Option<super::v1_32_to_v1_55::SystemInfoIsolation>,
     /// Name and, optional, path of the `docker-init` binary.
     ///
     /// If the path is omitted, the daemon searches the host's `$PATH` for the

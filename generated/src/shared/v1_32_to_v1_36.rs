@@ -18,7 +18,7 @@ pub struct Config {
     pub id: Option<String>,
     /// Since API 1.30.
     #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<super::v1_32_to_v1_49::ObjectVersion>,
+    pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
     /// Format: `dateTime`.
     ///
     /// Since API 1.30.
@@ -87,7 +87,7 @@ pub struct Secret {
     #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<super::v1_32_to_v1_49::ObjectVersion>,
+    pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
     /// Format: `dateTime`.
     #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
@@ -101,15 +101,21 @@ pub struct Secret {
 /// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SystemDataUsageResponse {
+    /// Since API 1.25, until API 1.51 (removed in 1.52).
     #[serde(rename = "LayersSize", skip_serializing_if = "Option::is_none")]
     pub layers_size: Option<i64>,
+    /// Since API 1.25, until API 1.51 (removed in 1.52).
     #[serde(rename = "Images", skip_serializing_if = "Option::is_none")]
     pub images: Option<Vec<super::v1_25_to_v1_42::ImageSummary>>,
+    /// Since API 1.25, until API 1.51 (removed in 1.52).
     #[serde(rename = "Containers", skip_serializing_if = "Option::is_none")]
     pub containers: Option<Vec<ContainerSummary>>,
+    /// Since API 1.25, until API 1.51 (removed in 1.52).
     #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
     pub volumes: Option<Vec<super::v1_32_to_v1_41::Volume>>,
     /// Deprecated: disk used by the build cache; use BuildCache.
+    ///
+    /// Since API 1.25, until API 1.49 (removed in 1.50).
     #[serde(rename = "BuilderSize", skip_serializing_if = "Option::is_none")]
     pub builder_size: Option<i64>,
 }

@@ -24,7 +24,7 @@ pub struct ClusterInfo {
     #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<super::v1_32_to_v1_49::ObjectVersion>,
+    pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
     /// Date and time at which the swarm was initialised in
     /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
     ///
@@ -38,10 +38,10 @@ pub struct ClusterInfo {
     #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<super::v1_32_to_v1_49::SwarmSpec>,
+    pub spec: Option<super::v1_32_to_v1_55::SwarmSpec>,
     /// Since API 1.30.
     #[serde(rename = "TLSInfo", skip_serializing_if = "Option::is_none")]
-    pub tls_info: Option<super::v1_30_to_v1_49::TlsInfo>,
+    pub tls_info: Option<super::v1_30_to_v1_55::TlsInfo>,
     /// Whether there is currently a root CA rotation in progress for the swarm
     ///
     /// Since API 1.30.
@@ -68,7 +68,7 @@ pub struct Swarm {
     #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<super::v1_32_to_v1_49::ObjectVersion>,
+    pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
     /// Date and time at which the swarm was initialised in
     /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
     ///
@@ -82,14 +82,14 @@ pub struct Swarm {
     #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<super::v1_32_to_v1_49::SwarmSpec>,
+    pub spec: Option<super::v1_32_to_v1_55::SwarmSpec>,
     #[serde(rename = "TLSInfo", skip_serializing_if = "Option::is_none")]
-    pub tls_info: Option<super::v1_30_to_v1_49::TlsInfo>,
+    pub tls_info: Option<super::v1_30_to_v1_55::TlsInfo>,
     /// Whether there is currently a root CA rotation in progress for the swarm
     #[serde(rename = "RootRotationInProgress", skip_serializing_if = "Option::is_none")]
     pub root_rotation_in_progress: Option<bool>,
     #[serde(rename = "JoinTokens", skip_serializing_if = "Option::is_none")]
-    pub join_tokens: Option<super::v1_32_to_v1_49::JoinTokens>,
+    pub join_tokens: Option<super::v1_32_to_v1_55::JoinTokens>,
 }
 
 /// Represents generic information about swarm.
@@ -109,7 +109,7 @@ pub struct SwarmInfo {
     #[serde(rename = "NodeAddr", skip_serializing_if = "Option::is_none")]
     pub node_addr: Option<String>,
     #[serde(rename = "LocalNodeState", skip_serializing_if = "Option::is_none")]
-    pub local_node_state: Option<super::v1_32_to_v1_49::LocalNodeState>,
+    pub local_node_state: Option<super::v1_32_to_v1_55::LocalNodeState>,
     /// Defaults to `false`.
     #[serde(rename = "ControlAvailable", skip_serializing_if = "Option::is_none")]
     pub control_available: Option<bool>,
@@ -118,7 +118,7 @@ pub struct SwarmInfo {
     pub error: Option<String>,
     /// List of ID's and addresses of other managers in the swarm.
     #[serde(rename = "RemoteManagers", skip_serializing_if = "Option::is_none")]
-    pub remote_managers: Option<Vec<super::v1_32_to_v1_49::PeerNode>>,
+    pub remote_managers: Option<Vec<super::v1_32_to_v1_55::PeerNode>>,
     /// Total number of nodes in the swarm.
     #[serde(rename = "Nodes", skip_serializing_if = "Option::is_none")]
     pub nodes: Option<i64>,
@@ -152,7 +152,7 @@ pub struct SwarmInitBody {
     #[serde(rename = "ForceNewCluster", skip_serializing_if = "Option::is_none")]
     pub force_new_cluster: Option<bool>,
     #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<super::v1_32_to_v1_49::SwarmSpec>,
+    pub spec: Option<super::v1_32_to_v1_55::SwarmSpec>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]

@@ -129,7 +129,7 @@ pub struct TaskSpecPlacement {
     /// Since API 1.28.
     #[serde(rename = "Preferences", skip_serializing_if = "Option::is_none")]
     pub preferences: Option<
-        Vec<super::v1_28_to_v1_49::TaskSpecPlacementPreferencesItem>,
+        Vec<super::v1_28_to_v1_55::TaskSpecPlacementPreferencesItem>,
     >,
     /// Platforms stores all the platforms that the service's image can
     /// run on. This field is used in the platform filter for scheduling.
@@ -138,5 +138,5 @@ pub struct TaskSpecPlacement {
     ///
     /// Since API 1.30.
     #[serde(rename = "Platforms", skip_serializing_if = "Option::is_none")]
-    pub platforms: Option<Vec<super::v1_32_to_v1_49::Platform>>,
+    pub platforms: Option<Vec<super::v1_32_to_v1_55::Platform>>,
 }

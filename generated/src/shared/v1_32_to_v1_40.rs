@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 pub struct TaskSpecResources {
     /// Define resources limits.
     #[serde(rename = "Limits", skip_serializing_if = "Option::is_none")]
-    pub limits: Option<super::v1_32_to_v1_49::ResourceObject>,
+    pub limits: Option<super::v1_32_to_v1_55::ResourceObject>,
     /// Define resources reservation.
     #[serde(rename = "Reservations", skip_serializing_if = "Option::is_none")]
-    pub reservations: Option<super::v1_32_to_v1_49::ResourceObject>,
+    pub reservations: Option<super::v1_32_to_v1_55::ResourceObject>,
 }

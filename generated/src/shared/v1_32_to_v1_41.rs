@@ -166,7 +166,7 @@ pub struct Volume {
     ///
     /// Defaults to `"local"`.
     #[serde(rename = "Scope")]
-    pub scope: super::v1_24_to_v1_49::VolumeScope,
+    pub scope: super::v1_24_to_v1_55::VolumeScope,
     /// The driver specific options used when creating the volume.
     ///
     /// Since API 1.25.
@@ -181,5 +181,5 @@ pub struct Volume {
     ///
     /// Since API 1.25.
     #[serde(rename = "UsageData", skip_serializing_if = "Option::is_none")]
-    pub usage_data: Option<super::v1_25_to_v1_49::VolumeUsageData>,
+    pub usage_data: Option<super::v1_25_to_v1_55::VolumeUsageData>,
 }

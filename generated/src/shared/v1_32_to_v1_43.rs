@@ -16,7 +16,7 @@ pub struct ContainerSummaryNetworkSettings {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct EndpointSettings {
     #[serde(rename = "IPAMConfig", skip_serializing_if = "Option::is_none")]
-    pub ipam_config: Option<super::v1_32_to_v1_49::EndpointIpamConfig>,
+    pub ipam_config: Option<super::v1_32_to_v1_55::EndpointIpamConfig>,
     #[serde(rename = "Links", skip_serializing_if = "Option::is_none")]
     pub links: Option<Vec<String>>,
     #[serde(rename = "Aliases", skip_serializing_if = "Option::is_none")]
@@ -71,29 +71,39 @@ pub struct NetworkConnectBody {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct NetworkSettings {
     /// Name of the network's bridge (for example, `docker0`).
+    ///
+    /// Since API 1.32, until API 1.51 (removed in 1.52).
     #[serde(rename = "Bridge", skip_serializing_if = "Option::is_none")]
     pub bridge: Option<String>,
     /// SandboxID uniquely represents a container's network stack.
     #[serde(rename = "SandboxID", skip_serializing_if = "Option::is_none")]
     pub sandbox_id: Option<String>,
     /// Indicates if hairpin NAT should be enabled on the virtual interface.
+    ///
+    /// Since API 1.32, until API 1.51 (removed in 1.52).
     #[serde(rename = "HairpinMode", skip_serializing_if = "Option::is_none")]
     pub hairpin_mode: Option<bool>,
     /// IPv6 unicast address using the link-local prefix.
+    ///
+    /// Since API 1.32, until API 1.51 (removed in 1.52).
     #[serde(rename = "LinkLocalIPv6Address", skip_serializing_if = "Option::is_none")]
     pub link_local_ipv6_address: Option<String>,
     /// Prefix length of the IPv6 unicast address.
+    ///
+    /// Since API 1.32, until API 1.51 (removed in 1.52).
     #[serde(rename = "LinkLocalIPv6PrefixLen", skip_serializing_if = "Option::is_none")]
     pub link_local_ipv6_prefix_len: Option<i64>,
     #[serde(rename = "Ports", skip_serializing_if = "Option::is_none")]
-    pub ports: Option<super::v1_32_to_v1_49::PortMap>,
+    pub ports: Option<super::v1_32_to_v1_55::PortMap>,
     /// SandboxKey identifies the sandbox
     #[serde(rename = "SandboxKey", skip_serializing_if = "Option::is_none")]
     pub sandbox_key: Option<String>,
+    /// Since API 1.32, until API 1.51 (removed in 1.52).
     #[serde(rename = "SecondaryIPAddresses", skip_serializing_if = "Option::is_none")]
-    pub secondary_ip_addresses: Option<Vec<super::v1_32_to_v1_49::Address>>,
+    pub secondary_ip_addresses: Option<Vec<super::v1_32_to_v1_55::Address>>,
+    /// Since API 1.32, until API 1.51 (removed in 1.52).
     #[serde(rename = "SecondaryIPv6Addresses", skip_serializing_if = "Option::is_none")]
-    pub secondary_ipv6_addresses: Option<Vec<super::v1_32_to_v1_49::Address>>,
+    pub secondary_ipv6_addresses: Option<Vec<super::v1_32_to_v1_55::Address>>,
     /// EndpointID uniquely represents a service endpoint in a Sandbox.
     ///
     /// <p><br /></p>
@@ -103,6 +113,8 @@ pub struct NetworkSettings {
     /// > network inside the `Networks` map instead, which contains the same
     /// > information. This field was deprecated in Docker 1.9 and is scheduled
     /// > to be removed in Docker 17.12.0
+    ///
+    /// Since API 1.32, until API 1.51 (removed in 1.52).
     #[serde(rename = "EndpointID", skip_serializing_if = "Option::is_none")]
     pub endpoint_id: Option<String>,
     /// Gateway address for the default "bridge" network.
@@ -114,6 +126,8 @@ pub struct NetworkSettings {
     /// > network inside the `Networks` map instead, which contains the same
     /// > information. This field was deprecated in Docker 1.9 and is scheduled
     /// > to be removed in Docker 17.12.0
+    ///
+    /// Since API 1.32, until API 1.51 (removed in 1.52).
     #[serde(rename = "Gateway", skip_serializing_if = "Option::is_none")]
     pub gateway: Option<String>,
     /// Global IPv6 address for the default "bridge" network.
@@ -125,6 +139,8 @@ pub struct NetworkSettings {
     /// > network inside the `Networks` map instead, which contains the same
     /// > information. This field was deprecated in Docker 1.9 and is scheduled
     /// > to be removed in Docker 17.12.0
+    ///
+    /// Since API 1.32, until API 1.51 (removed in 1.52).
     #[serde(rename = "GlobalIPv6Address", skip_serializing_if = "Option::is_none")]
     pub global_ipv6_address: Option<String>,
     /// Mask length of the global IPv6 address.
@@ -136,6 +152,8 @@ pub struct NetworkSettings {
     /// > network inside the `Networks` map instead, which contains the same
     /// > information. This field was deprecated in Docker 1.9 and is scheduled
     /// > to be removed in Docker 17.12.0
+    ///
+    /// Since API 1.32, until API 1.51 (removed in 1.52).
     #[serde(rename = "GlobalIPv6PrefixLen", skip_serializing_if = "Option::is_none")]
     pub global_ipv6_prefix_len: Option<i64>,
     /// IPv4 address for the default "bridge" network.
@@ -147,6 +165,8 @@ pub struct NetworkSettings {
     /// > network inside the `Networks` map instead, which contains the same
     /// > information. This field was deprecated in Docker 1.9 and is scheduled
     /// > to be removed in Docker 17.12.0
+    ///
+    /// Since API 1.32, until API 1.51 (removed in 1.52).
     #[serde(rename = "IPAddress", skip_serializing_if = "Option::is_none")]
     pub ip_address: Option<String>,
     /// Mask length of the IPv4 address.
@@ -158,6 +178,8 @@ pub struct NetworkSettings {
     /// > network inside the `Networks` map instead, which contains the same
     /// > information. This field was deprecated in Docker 1.9 and is scheduled
     /// > to be removed in Docker 17.12.0
+    ///
+    /// Since API 1.32, until API 1.51 (removed in 1.52).
     #[serde(rename = "IPPrefixLen", skip_serializing_if = "Option::is_none")]
     pub ip_prefix_len: Option<i64>,
     /// IPv6 gateway address for this network.
@@ -169,6 +191,8 @@ pub struct NetworkSettings {
     /// > network inside the `Networks` map instead, which contains the same
     /// > information. This field was deprecated in Docker 1.9 and is scheduled
     /// > to be removed in Docker 17.12.0
+    ///
+    /// Since API 1.32, until API 1.51 (removed in 1.52).
     #[serde(rename = "IPv6Gateway", skip_serializing_if = "Option::is_none")]
     pub ipv6_gateway: Option<String>,
     /// MAC address for the container on the default "bridge" network.
@@ -180,6 +204,8 @@ pub struct NetworkSettings {
     /// > network inside the `Networks` map instead, which contains the same
     /// > information. This field was deprecated in Docker 1.9 and is scheduled
     /// > to be removed in Docker 17.12.0
+    ///
+    /// Since API 1.32, until API 1.51 (removed in 1.52).
     #[serde(rename = "MacAddress", skip_serializing_if = "Option::is_none")]
     pub mac_address: Option<String>,
     /// Information about all networks that the container is connected to.

@@ -83,7 +83,7 @@ pub struct RegistryServiceConfig {
     #[serde(rename = "InsecureRegistryCIDRs", skip_serializing_if = "Option::is_none")]
     pub insecure_registry_cidrs: Option<Vec<String>>,
     #[serde(rename = "IndexConfigs", skip_serializing_if = "Option::is_none")]
-    pub index_configs: Option<HashMap<String, super::v1_32_to_v1_49::IndexInfo>>,
+    pub index_configs: Option<HashMap<String, super::v1_32_to_v1_55::IndexInfo>>,
     /// List of registry URLs that act as a mirror for the official
     /// (`docker.io`) registry.
     #[serde(rename = "Mirrors", skip_serializing_if = "Option::is_none")]

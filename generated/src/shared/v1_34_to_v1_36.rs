@@ -38,7 +38,7 @@ pub struct EndpointPortConfig {
     ///
     /// Since API 1.34.
     #[serde(rename = "PublishMode", skip_serializing_if = "Option::is_none")]
-    pub publish_mode: Option<super::v1_34_to_v1_49::EndpointPortConfigPublishMode>,
+    pub publish_mode: Option<super::v1_34_to_v1_55::EndpointPortConfigPublishMode>,
 }
 
 /// Properties that can be configured to access and load balance a service.
@@ -48,7 +48,7 @@ pub struct EndpointSpec {
     ///
     /// Defaults to `"vip"`.
     #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<super::v1_24_to_v1_49::EndpointSpecMode>,
+    pub mode: Option<super::v1_24_to_v1_55::EndpointSpecMode>,
     /// List of exposed ports that this service is accessible on from the outside. Ports can only be provided if `vip` resolution mode is used.
     #[serde(rename = "Ports", skip_serializing_if = "Option::is_none")]
     pub ports: Option<Vec<EndpointPortConfig>>,
@@ -61,5 +61,5 @@ pub struct ServiceEndpoint {
     #[serde(rename = "Ports", skip_serializing_if = "Option::is_none")]
     pub ports: Option<Vec<EndpointPortConfig>>,
     #[serde(rename = "VirtualIPs", skip_serializing_if = "Option::is_none")]
-    pub virtual_ips: Option<Vec<super::v1_24_to_v1_49::ServiceEndpointVirtualIpsItem>>,
+    pub virtual_ips: Option<Vec<super::v1_24_to_v1_55::ServiceEndpointVirtualIpsItem>>,
 }

@@ -89,6 +89,8 @@ pub struct ContainerCreateBody {
     #[serde(rename = "NetworkDisabled", skip_serializing_if = "Option::is_none")]
     pub network_disabled: Option<bool>,
     /// MAC address of the container.
+    ///
+    /// Until API 1.51 (removed in 1.52).
     #[serde(rename = "MacAddress", skip_serializing_if = "Option::is_none")]
     pub mac_address: Option<String>,
     /// `ONBUILD` metadata that were defined in the image's `Dockerfile`.
@@ -205,20 +207,20 @@ pub struct ContainerUpdateBody {
     /// Block IO weight (relative device weight) in the form `[{"Path": "device_path", "Weight": weight}]`.
     #[serde(rename = "BlkioWeightDevice", skip_serializing_if = "Option::is_none")]
     pub blkio_weight_device: Option<
-        Vec<super::v1_24_to_v1_49::ResourcesBlkioWeightDeviceItem>,
+        Vec<super::v1_24_to_v1_55::ResourcesBlkioWeightDeviceItem>,
     >,
     /// Limit read rate (bytes per second) from a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
     #[serde(rename = "BlkioDeviceReadBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// Limit write rate (bytes per second) to a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
     #[serde(rename = "BlkioDeviceWriteBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// Limit read rate (IO per second) from a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
     #[serde(rename = "BlkioDeviceReadIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// Limit write rate (IO per second) to a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
     #[serde(rename = "BlkioDeviceWriteIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// The length of a CPU period in microseconds.
     #[serde(rename = "CpuPeriod", skip_serializing_if = "Option::is_none")]
     pub cpu_period: Option<i64>,
@@ -243,7 +245,7 @@ pub struct ContainerUpdateBody {
     pub cpuset_mems: Option<String>,
     /// A list of devices to add to the container.
     #[serde(rename = "Devices", skip_serializing_if = "Option::is_none")]
-    pub devices: Option<Vec<super::v1_24_to_v1_49::DeviceMapping>>,
+    pub devices: Option<Vec<super::v1_24_to_v1_55::DeviceMapping>>,
     /// a list of cgroup rules to apply to the container
     ///
     /// Since API 1.28.
@@ -281,7 +283,7 @@ pub struct ContainerUpdateBody {
     pub pids_limit: Option<i64>,
     /// A list of resource limits to set in the container. For example: `{"Name": "nofile", "Soft": 1024, "Hard": 2048}`"
     #[serde(rename = "Ulimits", skip_serializing_if = "Option::is_none")]
-    pub ulimits: Option<Vec<super::v1_24_to_v1_49::ResourcesUlimitsItem>>,
+    pub ulimits: Option<Vec<super::v1_24_to_v1_55::ResourcesUlimitsItem>>,
     /// The number of usable CPUs (Windows only).
     ///
     /// On Windows Server containers, the processor resource controls are mutually exclusive. The order of precedence is `CPUCount` first, then `CPUShares`, and `CPUPercent` last.
@@ -324,20 +326,20 @@ pub struct HostConfig {
     /// Block IO weight (relative device weight) in the form `[{"Path": "device_path", "Weight": weight}]`.
     #[serde(rename = "BlkioWeightDevice", skip_serializing_if = "Option::is_none")]
     pub blkio_weight_device: Option<
-        Vec<super::v1_24_to_v1_49::ResourcesBlkioWeightDeviceItem>,
+        Vec<super::v1_24_to_v1_55::ResourcesBlkioWeightDeviceItem>,
     >,
     /// Limit read rate (bytes per second) from a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
     #[serde(rename = "BlkioDeviceReadBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// Limit write rate (bytes per second) to a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
     #[serde(rename = "BlkioDeviceWriteBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// Limit read rate (IO per second) from a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
     #[serde(rename = "BlkioDeviceReadIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// Limit write rate (IO per second) to a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
     #[serde(rename = "BlkioDeviceWriteIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// The length of a CPU period in microseconds.
     #[serde(rename = "CpuPeriod", skip_serializing_if = "Option::is_none")]
     pub cpu_period: Option<i64>,
@@ -362,7 +364,7 @@ pub struct HostConfig {
     pub cpuset_mems: Option<String>,
     /// A list of devices to add to the container.
     #[serde(rename = "Devices", skip_serializing_if = "Option::is_none")]
-    pub devices: Option<Vec<super::v1_24_to_v1_49::DeviceMapping>>,
+    pub devices: Option<Vec<super::v1_24_to_v1_55::DeviceMapping>>,
     /// a list of cgroup rules to apply to the container
     ///
     /// Since API 1.28.
@@ -400,7 +402,7 @@ pub struct HostConfig {
     pub pids_limit: Option<i64>,
     /// A list of resource limits to set in the container. For example: `{"Name": "nofile", "Soft": 1024, "Hard": 2048}`"
     #[serde(rename = "Ulimits", skip_serializing_if = "Option::is_none")]
-    pub ulimits: Option<Vec<super::v1_24_to_v1_49::ResourcesUlimitsItem>>,
+    pub ulimits: Option<Vec<super::v1_24_to_v1_55::ResourcesUlimitsItem>>,
     /// The number of usable CPUs (Windows only).
     ///
     /// On Windows Server containers, the processor resource controls are mutually exclusive. The order of precedence is `CPUCount` first, then `CPUShares`, and `CPUPercent` last.
@@ -437,7 +439,7 @@ pub struct HostConfig {
     #[serde(rename = "NetworkMode", skip_serializing_if = "Option::is_none")]
     pub network_mode: Option<String>,
     #[serde(rename = "PortBindings", skip_serializing_if = "Option::is_none")]
-    pub port_bindings: Option<super::v1_32_to_v1_49::PortMap>,
+    pub port_bindings: Option<super::v1_32_to_v1_55::PortMap>,
     #[serde(rename = "RestartPolicy", skip_serializing_if = "Option::is_none")]
     pub restart_policy: Option<super::v1_30_to_v1_39::RestartPolicy>,
     /// Automatically remove the container when the container's process exits. This has no effect if `RestartPolicy` is set.
@@ -549,7 +551,7 @@ pub struct HostConfig {
     pub console_size: Option<Vec<i64>>,
     /// Isolation technology of the container. (Windows only)
     #[serde(rename = "Isolation", skip_serializing_if = "Option::is_none")]
-    pub isolation: Option<super::v1_24_to_v1_49::HostConfigIsolation>,
+    pub isolation: Option<super::v1_24_to_v1_55::HostConfigIsolation>,
 }
 
 /// A container's resources (cgroups config, ulimits, etc)
@@ -572,20 +574,20 @@ pub struct Resources {
     /// Block IO weight (relative device weight) in the form `[{"Path": "device_path", "Weight": weight}]`.
     #[serde(rename = "BlkioWeightDevice", skip_serializing_if = "Option::is_none")]
     pub blkio_weight_device: Option<
-        Vec<super::v1_24_to_v1_49::ResourcesBlkioWeightDeviceItem>,
+        Vec<super::v1_24_to_v1_55::ResourcesBlkioWeightDeviceItem>,
     >,
     /// Limit read rate (bytes per second) from a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
     #[serde(rename = "BlkioDeviceReadBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// Limit write rate (bytes per second) to a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
     #[serde(rename = "BlkioDeviceWriteBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// Limit read rate (IO per second) from a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
     #[serde(rename = "BlkioDeviceReadIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// Limit write rate (IO per second) to a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
     #[serde(rename = "BlkioDeviceWriteIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// The length of a CPU period in microseconds.
     #[serde(rename = "CpuPeriod", skip_serializing_if = "Option::is_none")]
     pub cpu_period: Option<i64>,
@@ -610,7 +612,7 @@ pub struct Resources {
     pub cpuset_mems: Option<String>,
     /// A list of devices to add to the container.
     #[serde(rename = "Devices", skip_serializing_if = "Option::is_none")]
-    pub devices: Option<Vec<super::v1_24_to_v1_49::DeviceMapping>>,
+    pub devices: Option<Vec<super::v1_24_to_v1_55::DeviceMapping>>,
     /// a list of cgroup rules to apply to the container
     ///
     /// Since API 1.28.
@@ -648,7 +650,7 @@ pub struct Resources {
     pub pids_limit: Option<i64>,
     /// A list of resource limits to set in the container. For example: `{"Name": "nofile", "Soft": 1024, "Hard": 2048}`"
     #[serde(rename = "Ulimits", skip_serializing_if = "Option::is_none")]
-    pub ulimits: Option<Vec<super::v1_24_to_v1_49::ResourcesUlimitsItem>>,
+    pub ulimits: Option<Vec<super::v1_24_to_v1_55::ResourcesUlimitsItem>>,
     /// The number of usable CPUs (Windows only).
     ///
     /// On Windows Server containers, the processor resource controls are mutually exclusive. The order of precedence is `CPUCount` first, then `CPUShares`, and `CPUPercent` last.

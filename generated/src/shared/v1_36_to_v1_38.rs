@@ -15,12 +15,14 @@ pub struct CreateImageInfo {
     /// Since API 1.36.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// Until API 1.51 (removed in 1.52).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
+    /// Until API 1.51 (removed in 1.52).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub progress: Option<String>,
     #[serde(rename = "progressDetail", skip_serializing_if = "Option::is_none")]
-    pub progress_detail: Option<super::v1_36_to_v1_49::ProgressDetail>,
+    pub progress_detail: Option<super::v1_36_to_v1_55::ProgressDetail>,
 }

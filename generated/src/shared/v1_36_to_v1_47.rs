@@ -16,29 +16,33 @@ pub struct BuildInfo {
     pub id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stream: Option<String>,
+    /// Until API 1.51 (removed in 1.52).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     #[serde(rename = "errorDetail", skip_serializing_if = "Option::is_none")]
-    pub error_detail: Option<super::v1_24_to_v1_49::ErrorDetail>,
+    pub error_detail: Option<super::v1_24_to_v1_55::ErrorDetail>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
+    /// Until API 1.51 (removed in 1.52).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub progress: Option<String>,
     #[serde(rename = "progressDetail", skip_serializing_if = "Option::is_none")]
-    pub progress_detail: Option<super::v1_36_to_v1_49::ProgressDetail>,
+    pub progress_detail: Option<super::v1_36_to_v1_55::ProgressDetail>,
     /// Since API 1.36.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub aux: Option<super::v1_36_to_v1_49::ImageId>,
+    pub aux: Option<super::v1_36_to_v1_55::ImageId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PushImageInfo {
+    /// Until API 1.51 (removed in 1.52).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
+    /// Until API 1.51 (removed in 1.52).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub progress: Option<String>,
     #[serde(rename = "progressDetail", skip_serializing_if = "Option::is_none")]
-    pub progress_detail: Option<super::v1_36_to_v1_49::ProgressDetail>,
+    pub progress_detail: Option<super::v1_36_to_v1_55::ProgressDetail>,
 }

@@ -33,7 +33,7 @@ pub struct ContainerSummary {
     pub created: Option<i64>,
     /// The ports exposed by this container
     #[serde(rename = "Ports", skip_serializing_if = "Option::is_none")]
-    pub ports: Option<Vec<super::v1_37_to_v1_49::Port>>,
+    pub ports: Option<Vec<super::v1_37_to_v1_51::Port>>,
     /// The size of files that have been created or changed by this container
     #[serde(rename = "SizeRw", skip_serializing_if = "Option::is_none")]
     pub size_rw: Option<i64>,

@@ -10,7 +10,7 @@ pub struct TaskStatus {
     #[serde(rename = "Timestamp", skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<String>,
     #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
-    pub state: Option<super::v1_37_to_v1_49::TaskState>,
+    pub state: Option<super::v1_37_to_v1_55::TaskState>,
     #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     #[serde(rename = "Err", skip_serializing_if = "Option::is_none")]

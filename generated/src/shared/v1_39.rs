@@ -24,7 +24,7 @@ pub struct ClusterInfo {
     #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<super::v1_32_to_v1_49::ObjectVersion>,
+    pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
     /// Date and time at which the swarm was initialised in
     /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
     ///
@@ -38,10 +38,10 @@ pub struct ClusterInfo {
     #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<super::v1_32_to_v1_49::SwarmSpec>,
+    pub spec: Option<super::v1_32_to_v1_55::SwarmSpec>,
     /// Since API 1.30.
     #[serde(rename = "TLSInfo", skip_serializing_if = "Option::is_none")]
-    pub tls_info: Option<super::v1_30_to_v1_49::TlsInfo>,
+    pub tls_info: Option<super::v1_30_to_v1_55::TlsInfo>,
     /// Whether there is currently a root CA rotation in progress for the swarm
     ///
     /// Since API 1.30.
@@ -146,6 +146,8 @@ pub struct ContainerCreateBody {
     #[serde(rename = "NetworkDisabled", skip_serializing_if = "Option::is_none")]
     pub network_disabled: Option<bool>,
     /// MAC address of the container.
+    ///
+    /// Until API 1.51 (removed in 1.52).
     #[serde(rename = "MacAddress", skip_serializing_if = "Option::is_none")]
     pub mac_address: Option<String>,
     /// `ONBUILD` metadata that were defined in the image's `Dockerfile`.
@@ -187,7 +189,7 @@ pub struct ContainerInspectResponse {
     #[serde(rename = "Args", skip_serializing_if = "Option::is_none")]
     pub args: Option<Vec<String>>,
     #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
-    pub state: Option<super::v1_39_to_v1_49::ContainerState>,
+    pub state: Option<super::v1_39_to_v1_55::ContainerState>,
     /// The container's image ID
     #[serde(rename = "Image", skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
@@ -260,7 +262,7 @@ pub struct ContainerUpdateBody {
     /// ```
     #[serde(rename = "BlkioWeightDevice", skip_serializing_if = "Option::is_none")]
     pub blkio_weight_device: Option<
-        Vec<super::v1_24_to_v1_49::ResourcesBlkioWeightDeviceItem>,
+        Vec<super::v1_24_to_v1_55::ResourcesBlkioWeightDeviceItem>,
     >,
     /// Limit read rate (bytes per second) from a device, in the form:
     ///
@@ -268,28 +270,28 @@ pub struct ContainerUpdateBody {
     /// [{"Path": "device_path", "Rate": rate}]
     /// ```
     #[serde(rename = "BlkioDeviceReadBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// Limit write rate (bytes per second) to a device, in the form:
     ///
     /// ```text
     /// [{"Path": "device_path", "Rate": rate}]
     /// ```
     #[serde(rename = "BlkioDeviceWriteBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// Limit read rate (IO per second) from a device, in the form:
     ///
     /// ```text
     /// [{"Path": "device_path", "Rate": rate}]
     /// ```
     #[serde(rename = "BlkioDeviceReadIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// Limit write rate (IO per second) to a device, in the form:
     ///
     /// ```text
     /// [{"Path": "device_path", "Rate": rate}]
     /// ```
     #[serde(rename = "BlkioDeviceWriteIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// The length of a CPU period in microseconds.
     #[serde(rename = "CpuPeriod", skip_serializing_if = "Option::is_none")]
     pub cpu_period: Option<i64>,
@@ -317,7 +319,7 @@ pub struct ContainerUpdateBody {
     pub cpuset_mems: Option<String>,
     /// A list of devices to add to the container.
     #[serde(rename = "Devices", skip_serializing_if = "Option::is_none")]
-    pub devices: Option<Vec<super::v1_24_to_v1_49::DeviceMapping>>,
+    pub devices: Option<Vec<super::v1_24_to_v1_55::DeviceMapping>>,
     /// a list of cgroup rules to apply to the container
     ///
     /// Since API 1.28.
@@ -364,7 +366,7 @@ pub struct ContainerUpdateBody {
     /// {"Name": "nofile", "Soft": 1024, "Hard": 2048}
     /// ```
     #[serde(rename = "Ulimits", skip_serializing_if = "Option::is_none")]
-    pub ulimits: Option<Vec<super::v1_24_to_v1_49::ResourcesUlimitsItem>>,
+    pub ulimits: Option<Vec<super::v1_24_to_v1_55::ResourcesUlimitsItem>>,
     /// The number of usable CPUs (Windows only).
     ///
     /// On Windows Server containers, the processor resource controls are
@@ -420,7 +422,7 @@ pub struct HostConfig {
     /// ```
     #[serde(rename = "BlkioWeightDevice", skip_serializing_if = "Option::is_none")]
     pub blkio_weight_device: Option<
-        Vec<super::v1_24_to_v1_49::ResourcesBlkioWeightDeviceItem>,
+        Vec<super::v1_24_to_v1_55::ResourcesBlkioWeightDeviceItem>,
     >,
     /// Limit read rate (bytes per second) from a device, in the form:
     ///
@@ -428,28 +430,28 @@ pub struct HostConfig {
     /// [{"Path": "device_path", "Rate": rate}]
     /// ```
     #[serde(rename = "BlkioDeviceReadBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// Limit write rate (bytes per second) to a device, in the form:
     ///
     /// ```text
     /// [{"Path": "device_path", "Rate": rate}]
     /// ```
     #[serde(rename = "BlkioDeviceWriteBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// Limit read rate (IO per second) from a device, in the form:
     ///
     /// ```text
     /// [{"Path": "device_path", "Rate": rate}]
     /// ```
     #[serde(rename = "BlkioDeviceReadIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// Limit write rate (IO per second) to a device, in the form:
     ///
     /// ```text
     /// [{"Path": "device_path", "Rate": rate}]
     /// ```
     #[serde(rename = "BlkioDeviceWriteIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// The length of a CPU period in microseconds.
     #[serde(rename = "CpuPeriod", skip_serializing_if = "Option::is_none")]
     pub cpu_period: Option<i64>,
@@ -477,7 +479,7 @@ pub struct HostConfig {
     pub cpuset_mems: Option<String>,
     /// A list of devices to add to the container.
     #[serde(rename = "Devices", skip_serializing_if = "Option::is_none")]
-    pub devices: Option<Vec<super::v1_24_to_v1_49::DeviceMapping>>,
+    pub devices: Option<Vec<super::v1_24_to_v1_55::DeviceMapping>>,
     /// a list of cgroup rules to apply to the container
     ///
     /// Since API 1.28.
@@ -524,7 +526,7 @@ pub struct HostConfig {
     /// {"Name": "nofile", "Soft": 1024, "Hard": 2048}
     /// ```
     #[serde(rename = "Ulimits", skip_serializing_if = "Option::is_none")]
-    pub ulimits: Option<Vec<super::v1_24_to_v1_49::ResourcesUlimitsItem>>,
+    pub ulimits: Option<Vec<super::v1_24_to_v1_55::ResourcesUlimitsItem>>,
     /// The number of usable CPUs (Windows only).
     ///
     /// On Windows Server containers, the processor resource controls are
@@ -601,7 +603,7 @@ pub struct HostConfig {
     #[serde(rename = "NetworkMode", skip_serializing_if = "Option::is_none")]
     pub network_mode: Option<String>,
     #[serde(rename = "PortBindings", skip_serializing_if = "Option::is_none")]
-    pub port_bindings: Option<super::v1_32_to_v1_49::PortMap>,
+    pub port_bindings: Option<super::v1_32_to_v1_55::PortMap>,
     #[serde(rename = "RestartPolicy", skip_serializing_if = "Option::is_none")]
     pub restart_policy: Option<super::v1_30_to_v1_39::RestartPolicy>,
     /// Automatically remove the container when the container's process
@@ -734,7 +736,7 @@ pub struct HostConfig {
     pub console_size: Option<Vec<i64>>,
     /// Isolation technology of the container. (Windows only)
     #[serde(rename = "Isolation", skip_serializing_if = "Option::is_none")]
-    pub isolation: Option<super::v1_24_to_v1_49::HostConfigIsolation>,
+    pub isolation: Option<super::v1_24_to_v1_55::HostConfigIsolation>,
     /// The list of paths to be masked inside the container (this overrides
     /// the default set of paths).
     ///
@@ -777,7 +779,7 @@ pub struct Resources {
     /// ```
     #[serde(rename = "BlkioWeightDevice", skip_serializing_if = "Option::is_none")]
     pub blkio_weight_device: Option<
-        Vec<super::v1_24_to_v1_49::ResourcesBlkioWeightDeviceItem>,
+        Vec<super::v1_24_to_v1_55::ResourcesBlkioWeightDeviceItem>,
     >,
     /// Limit read rate (bytes per second) from a device, in the form:
     ///
@@ -785,28 +787,28 @@ pub struct Resources {
     /// [{"Path": "device_path", "Rate": rate}]
     /// ```
     #[serde(rename = "BlkioDeviceReadBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// Limit write rate (bytes per second) to a device, in the form:
     ///
     /// ```text
     /// [{"Path": "device_path", "Rate": rate}]
     /// ```
     #[serde(rename = "BlkioDeviceWriteBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// Limit read rate (IO per second) from a device, in the form:
     ///
     /// ```text
     /// [{"Path": "device_path", "Rate": rate}]
     /// ```
     #[serde(rename = "BlkioDeviceReadIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// Limit write rate (IO per second) to a device, in the form:
     ///
     /// ```text
     /// [{"Path": "device_path", "Rate": rate}]
     /// ```
     #[serde(rename = "BlkioDeviceWriteIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// The length of a CPU period in microseconds.
     #[serde(rename = "CpuPeriod", skip_serializing_if = "Option::is_none")]
     pub cpu_period: Option<i64>,
@@ -834,7 +836,7 @@ pub struct Resources {
     pub cpuset_mems: Option<String>,
     /// A list of devices to add to the container.
     #[serde(rename = "Devices", skip_serializing_if = "Option::is_none")]
-    pub devices: Option<Vec<super::v1_24_to_v1_49::DeviceMapping>>,
+    pub devices: Option<Vec<super::v1_24_to_v1_55::DeviceMapping>>,
     /// a list of cgroup rules to apply to the container
     ///
     /// Since API 1.28.
@@ -881,7 +883,7 @@ pub struct Resources {
     /// {"Name": "nofile", "Soft": 1024, "Hard": 2048}
     /// ```
     #[serde(rename = "Ulimits", skip_serializing_if = "Option::is_none")]
-    pub ulimits: Option<Vec<super::v1_24_to_v1_49::ResourcesUlimitsItem>>,
+    pub ulimits: Option<Vec<super::v1_24_to_v1_55::ResourcesUlimitsItem>>,
     /// The number of usable CPUs (Windows only).
     ///
     /// On Windows Server containers, the processor resource controls are
@@ -912,7 +914,7 @@ pub struct Service {
     #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<super::v1_32_to_v1_49::ObjectVersion>,
+    pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
     /// Format: `dateTime`.
     #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
@@ -922,10 +924,10 @@ pub struct Service {
     #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
     pub spec: Option<ServiceSpec>,
     #[serde(rename = "Endpoint", skip_serializing_if = "Option::is_none")]
-    pub endpoint: Option<super::v1_37_to_v1_49::ServiceEndpoint>,
+    pub endpoint: Option<super::v1_37_to_v1_55::ServiceEndpoint>,
     /// The status of a service update.
     #[serde(rename = "UpdateStatus", skip_serializing_if = "Option::is_none")]
-    pub update_status: Option<super::v1_24_to_v1_49::ServiceUpdateStatus>,
+    pub update_status: Option<super::v1_24_to_v1_55::ServiceUpdateStatus>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -943,17 +945,17 @@ pub struct ServiceCreateBody {
     pub mode: Option<super::v1_24_to_v1_40::ServiceSpecMode>,
     /// Specification for the update strategy of the service.
     #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
-    pub update_config: Option<super::v1_29_to_v1_49::ServiceSpecUpdateConfig>,
+    pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
     /// Specification for the rollback strategy of the service.
     ///
     /// Since API 1.28.
     #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
-    pub rollback_config: Option<super::v1_29_to_v1_49::ServiceSpecRollbackConfig>,
+    pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
     /// Specifies which networks the service should attach to.
     #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<Vec<super::v1_39_to_v1_49::NetworkAttachmentConfig>>,
+    pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
     #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
-    pub endpoint_spec: Option<super::v1_37_to_v1_49::EndpointSpec>,
+    pub endpoint_spec: Option<super::v1_37_to_v1_55::EndpointSpec>,
 }
 
 /// User modifiable configuration for a service.
@@ -972,17 +974,17 @@ pub struct ServiceSpec {
     pub mode: Option<super::v1_24_to_v1_40::ServiceSpecMode>,
     /// Specification for the update strategy of the service.
     #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
-    pub update_config: Option<super::v1_29_to_v1_49::ServiceSpecUpdateConfig>,
+    pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
     /// Specification for the rollback strategy of the service.
     ///
     /// Since API 1.28.
     #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
-    pub rollback_config: Option<super::v1_29_to_v1_49::ServiceSpecRollbackConfig>,
+    pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
     /// Specifies which networks the service should attach to.
     #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<Vec<super::v1_39_to_v1_49::NetworkAttachmentConfig>>,
+    pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
     #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
-    pub endpoint_spec: Option<super::v1_37_to_v1_49::EndpointSpec>,
+    pub endpoint_spec: Option<super::v1_37_to_v1_55::EndpointSpec>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -1000,17 +1002,17 @@ pub struct ServiceUpdateBody {
     pub mode: Option<super::v1_24_to_v1_40::ServiceSpecMode>,
     /// Specification for the update strategy of the service.
     #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
-    pub update_config: Option<super::v1_29_to_v1_49::ServiceSpecUpdateConfig>,
+    pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
     /// Specification for the rollback strategy of the service.
     ///
     /// Since API 1.28.
     #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
-    pub rollback_config: Option<super::v1_29_to_v1_49::ServiceSpecRollbackConfig>,
+    pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
     /// Specifies which networks the service should attach to.
     #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<Vec<super::v1_39_to_v1_49::NetworkAttachmentConfig>>,
+    pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
     #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
-    pub endpoint_spec: Option<super::v1_37_to_v1_49::EndpointSpec>,
+    pub endpoint_spec: Option<super::v1_37_to_v1_55::EndpointSpec>,
 }
 
 /// Since API 1.32.
@@ -1020,7 +1022,7 @@ pub struct Swarm {
     #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<super::v1_32_to_v1_49::ObjectVersion>,
+    pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
     /// Date and time at which the swarm was initialised in
     /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
     ///
@@ -1034,9 +1036,9 @@ pub struct Swarm {
     #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<String>,
     #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<super::v1_32_to_v1_49::SwarmSpec>,
+    pub spec: Option<super::v1_32_to_v1_55::SwarmSpec>,
     #[serde(rename = "TLSInfo", skip_serializing_if = "Option::is_none")]
-    pub tls_info: Option<super::v1_30_to_v1_49::TlsInfo>,
+    pub tls_info: Option<super::v1_30_to_v1_55::TlsInfo>,
     /// Whether there is currently a root CA rotation in progress for the swarm
     #[serde(rename = "RootRotationInProgress", skip_serializing_if = "Option::is_none")]
     pub root_rotation_in_progress: Option<bool>,
@@ -1055,7 +1057,7 @@ pub struct Swarm {
     #[serde(rename = "SubnetSize", skip_serializing_if = "Option::is_none")]
     pub subnet_size: Option<u32>,
     #[serde(rename = "JoinTokens", skip_serializing_if = "Option::is_none")]
-    pub join_tokens: Option<super::v1_32_to_v1_49::JoinTokens>,
+    pub join_tokens: Option<super::v1_32_to_v1_55::JoinTokens>,
 }
 
 /// Represents generic information about swarm.
@@ -1075,7 +1077,7 @@ pub struct SwarmInfo {
     #[serde(rename = "NodeAddr", skip_serializing_if = "Option::is_none")]
     pub node_addr: Option<String>,
     #[serde(rename = "LocalNodeState", skip_serializing_if = "Option::is_none")]
-    pub local_node_state: Option<super::v1_32_to_v1_49::LocalNodeState>,
+    pub local_node_state: Option<super::v1_32_to_v1_55::LocalNodeState>,
     /// Defaults to `false`.
     #[serde(rename = "ControlAvailable", skip_serializing_if = "Option::is_none")]
     pub control_available: Option<bool>,
@@ -1084,7 +1086,7 @@ pub struct SwarmInfo {
     pub error: Option<String>,
     /// List of ID's and addresses of other managers in the swarm.
     #[serde(rename = "RemoteManagers", skip_serializing_if = "Option::is_none")]
-    pub remote_managers: Option<Vec<super::v1_32_to_v1_49::PeerNode>>,
+    pub remote_managers: Option<Vec<super::v1_32_to_v1_55::PeerNode>>,
     /// Total number of nodes in the swarm.
     #[serde(rename = "Nodes", skip_serializing_if = "Option::is_none")]
     pub nodes: Option<i64>,
@@ -1143,7 +1145,7 @@ pub struct SwarmInitBody {
     #[serde(rename = "SubnetSize", skip_serializing_if = "Option::is_none")]
     pub subnet_size: Option<u32>,
     #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<super::v1_32_to_v1_49::SwarmSpec>,
+    pub spec: Option<super::v1_32_to_v1_55::SwarmSpec>,
 }
 
 /// Since API 1.32.
@@ -1209,7 +1211,7 @@ pub struct SystemInfo {
     #[serde(rename = "SystemStatus", skip_serializing_if = "Option::is_none")]
     pub system_status: Option<Vec<Vec<String>>>,
     #[serde(rename = "Plugins", skip_serializing_if = "Option::is_none")]
-    pub plugins: Option<super::v1_32_to_v1_49::PluginsInfo>,
+    pub plugins: Option<super::v1_32_to_v1_55::PluginsInfo>,
     /// Indicates if the host has memory limit support enabled.
     #[serde(rename = "MemoryLimit", skip_serializing_if = "Option::is_none")]
     pub memory_limit: Option<bool>,
@@ -1239,9 +1241,13 @@ pub struct SystemInfo {
     #[serde(rename = "IPv4Forwarding", skip_serializing_if = "Option::is_none")]
     pub ipv4_forwarding: Option<bool>,
     /// Indicates if `bridge-nf-call-iptables` is available on the host.
+    ///
+    /// Since API 1.32, until API 1.49 (removed in 1.50).
     #[serde(rename = "BridgeNfIptables", skip_serializing_if = "Option::is_none")]
     pub bridge_nf_iptables: Option<bool>,
     /// Indicates if `bridge-nf-call-ip6tables` is available on the host.
+    ///
+    /// Since API 1.32, until API 1.49 (removed in 1.50).
     #[serde(rename = "BridgeNfIp6tables", skip_serializing_if = "Option::is_none")]
     pub bridge_nf_ip6tables: Option<bool>,
     /// Indicates if the daemon is running in debug-mode / with debug-level
@@ -1319,7 +1325,7 @@ pub struct SystemInfo {
     #[serde(rename = "RegistryConfig", skip_serializing_if = "Option::is_none")]
     pub registry_config: Option<super::v1_32_to_v1_48::RegistryServiceConfig>,
     #[serde(rename = "GenericResources", skip_serializing_if = "Option::is_none")]
-    pub generic_resources: Option<super::v1_32_to_v1_49::GenericResources>,
+    pub generic_resources: Option<super::v1_32_to_v1_55::GenericResources>,
     /// HTTP-proxy configured for the daemon. This value is obtained from the
     /// [`HTTP_PROXY`](https://www.gnu.org/software/wget/manual/html_node/Proxies.html) environment variable.
     /// Credentials ([user info component](https://tools.ietf.org/html/rfc3986#section-3.2.1)) in the proxy URL
@@ -1434,7 +1440,7 @@ pub struct SystemInfo {
     ///
     /// Defaults to `"default"`.
     #[serde(rename = "Isolation", skip_serializing_if = "Option::is_none")]
-    pub isolation: Option<super::v1_32_to_v1_49::SystemInfoIsolation>,
+    pub isolation: Option<super::v1_32_to_v1_55::SystemInfoIsolation>,
     /// Name and, optional, path of the `docker-init` binary.
     ///
     /// If the path is omitted, the daemon searches the host's `$PATH` for the
@@ -1479,7 +1485,7 @@ pub struct Task {
     #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<super::v1_32_to_v1_49::ObjectVersion>,
+    pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
     /// Format: `dateTime`.
     #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
@@ -1507,11 +1513,11 @@ pub struct Task {
         rename = "AssignedGenericResources",
         skip_serializing_if = "Option::is_none"
     )]
-    pub assigned_generic_resources: Option<super::v1_32_to_v1_49::GenericResources>,
+    pub assigned_generic_resources: Option<super::v1_32_to_v1_55::GenericResources>,
     #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
     pub status: Option<super::v1_37_to_v1_43::TaskStatus>,
     #[serde(rename = "DesiredState", skip_serializing_if = "Option::is_none")]
-    pub desired_state: Option<super::v1_37_to_v1_49::TaskState>,
+    pub desired_state: Option<super::v1_37_to_v1_55::TaskState>,
     /// The networks that this task is attached to, and the addresses the
     /// task was assigned on each of them.
     #[serde(rename = "NetworksAttachments", skip_serializing_if = "Option::is_none")]
@@ -1556,7 +1562,7 @@ pub struct TaskSpec {
     /// Since API 1.38.
     #[serde(rename = "NetworkAttachmentSpec", skip_serializing_if = "Option::is_none")]
     pub network_attachment_spec: Option<
-        super::v1_38_to_v1_49::TaskSpecNetworkAttachmentSpec,
+        super::v1_38_to_v1_55::TaskSpecNetworkAttachmentSpec,
     >,
     /// Resource requirements which apply to each individual container created
     /// as part of the service.
@@ -1565,7 +1571,7 @@ pub struct TaskSpec {
     /// Specification for the restart policy which applies to containers
     /// created as part of this service.
     #[serde(rename = "RestartPolicy", skip_serializing_if = "Option::is_none")]
-    pub restart_policy: Option<super::v1_24_to_v1_49::TaskSpecRestartPolicy>,
+    pub restart_policy: Option<super::v1_24_to_v1_55::TaskSpecRestartPolicy>,
     #[serde(rename = "Placement", skip_serializing_if = "Option::is_none")]
     pub placement: Option<super::v1_32_to_v1_39::TaskSpecPlacement>,
     /// A counter that triggers an update even if no relevant parameters have
@@ -1581,10 +1587,10 @@ pub struct TaskSpec {
     pub runtime: Option<String>,
     /// Specifies which networks the service should attach to.
     #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<Vec<super::v1_39_to_v1_49::NetworkAttachmentConfig>>,
+    pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
     /// Specifies the log driver to use for tasks created from this spec. If
     /// not present, the default one for the swarm will be used, finally
     /// falling back to the engine default if not specified.
     #[serde(rename = "LogDriver", skip_serializing_if = "Option::is_none")]
-    pub log_driver: Option<super::v1_24_to_v1_49::TaskSpecLogDriver>,
+    pub log_driver: Option<super::v1_24_to_v1_55::TaskSpecLogDriver>,
 }

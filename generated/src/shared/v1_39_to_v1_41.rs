@@ -29,7 +29,7 @@ pub struct BuildCache {
     pub parent: Option<String>,
     /// Cache record type.
     #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<super::v1_39_to_v1_49::BuildCacheType>,
+    pub r#type: Option<super::v1_39_to_v1_55::BuildCacheType>,
     /// Description of the build-step that produced the build cache.
     #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -61,18 +61,24 @@ pub struct BuildCache {
 /// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SystemDataUsageResponse {
+    /// Since API 1.25, until API 1.51 (removed in 1.52).
     #[serde(rename = "LayersSize", skip_serializing_if = "Option::is_none")]
     pub layers_size: Option<i64>,
+    /// Since API 1.25, until API 1.51 (removed in 1.52).
     #[serde(rename = "Images", skip_serializing_if = "Option::is_none")]
     pub images: Option<Vec<super::v1_25_to_v1_42::ImageSummary>>,
+    /// Since API 1.25, until API 1.51 (removed in 1.52).
     #[serde(rename = "Containers", skip_serializing_if = "Option::is_none")]
     pub containers: Option<Vec<super::v1_37_to_v1_41::ContainerSummary>>,
+    /// Since API 1.25, until API 1.51 (removed in 1.52).
     #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
     pub volumes: Option<Vec<super::v1_32_to_v1_41::Volume>>,
-    /// Since API 1.39.
+    /// Since API 1.39, until API 1.51 (removed in 1.52).
     #[serde(rename = "BuildCache", skip_serializing_if = "Option::is_none")]
     pub build_cache: Option<Vec<BuildCache>>,
     /// Deprecated: disk used by the build cache; use BuildCache.
+    ///
+    /// Since API 1.25, until API 1.49 (removed in 1.50).
     #[serde(rename = "BuilderSize", skip_serializing_if = "Option::is_none")]
     pub builder_size: Option<i64>,
 }

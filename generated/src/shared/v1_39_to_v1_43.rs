@@ -107,6 +107,8 @@ pub struct ContainerConfig {
     #[serde(rename = "NetworkDisabled", skip_serializing_if = "Option::is_none")]
     pub network_disabled: Option<bool>,
     /// MAC address of the container.
+    ///
+    /// Since API 1.30, until API 1.51 (removed in 1.52).
     #[serde(rename = "MacAddress", skip_serializing_if = "Option::is_none")]
     pub mac_address: Option<String>,
     /// `ONBUILD` metadata that were defined in the image's `Dockerfile`.
@@ -138,6 +140,8 @@ pub struct ImageConfig {
     /// <p><br /></p>
     ///
     /// > **Note**: this field is always empty and must not be used.
+    ///
+    /// Since API 1.39, until API 1.49 (removed in 1.50).
     #[serde(rename = "Hostname", skip_serializing_if = "Option::is_none")]
     pub hostname: Option<String>,
     /// The domain name to use for the container.
@@ -145,6 +149,8 @@ pub struct ImageConfig {
     /// <p><br /></p>
     ///
     /// > **Note**: this field is always empty and must not be used.
+    ///
+    /// Since API 1.39, until API 1.49 (removed in 1.50).
     #[serde(rename = "Domainname", skip_serializing_if = "Option::is_none")]
     pub domainname: Option<String>,
     /// The user that commands are run as inside the container.
@@ -157,6 +163,8 @@ pub struct ImageConfig {
     /// > **Note**: this field is always false and must not be used.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.39, until API 1.49 (removed in 1.50).
     #[serde(rename = "AttachStdin", skip_serializing_if = "Option::is_none")]
     pub attach_stdin: Option<bool>,
     /// Whether to attach to `stdout`.
@@ -166,6 +174,8 @@ pub struct ImageConfig {
     /// > **Note**: this field is always false and must not be used.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.39, until API 1.49 (removed in 1.50).
     #[serde(rename = "AttachStdout", skip_serializing_if = "Option::is_none")]
     pub attach_stdout: Option<bool>,
     /// Whether to attach to `stderr`.
@@ -175,6 +185,8 @@ pub struct ImageConfig {
     /// > **Note**: this field is always false and must not be used.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.39, until API 1.49 (removed in 1.50).
     #[serde(rename = "AttachStderr", skip_serializing_if = "Option::is_none")]
     pub attach_stderr: Option<bool>,
     /// An object mapping ports to an empty object in the form:
@@ -189,6 +201,8 @@ pub struct ImageConfig {
     /// > **Note**: this field is always false and must not be used.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.39, until API 1.49 (removed in 1.50).
     #[serde(rename = "Tty", skip_serializing_if = "Option::is_none")]
     pub tty: Option<bool>,
     /// Open `stdin`
@@ -198,6 +212,8 @@ pub struct ImageConfig {
     /// > **Note**: this field is always false and must not be used.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.39, until API 1.49 (removed in 1.50).
     #[serde(rename = "OpenStdin", skip_serializing_if = "Option::is_none")]
     pub open_stdin: Option<bool>,
     /// Close `stdin` after one attached client disconnects.
@@ -207,6 +223,8 @@ pub struct ImageConfig {
     /// > **Note**: this field is always false and must not be used.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.39, until API 1.49 (removed in 1.50).
     #[serde(rename = "StdinOnce", skip_serializing_if = "Option::is_none")]
     pub stdin_once: Option<bool>,
     /// A list of environment variables to set inside the container in the
@@ -232,6 +250,8 @@ pub struct ImageConfig {
     /// > **Note**: this field is always empty and must not be used.
     ///
     /// Defaults to `""`.
+    ///
+    /// Since API 1.39, until API 1.49 (removed in 1.50).
     #[serde(rename = "Image", skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
     /// An object mapping mount point paths inside the container to empty
@@ -255,6 +275,8 @@ pub struct ImageConfig {
     /// > **Note**: this field is always omitted and must not be used.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.39, until API 1.49 (removed in 1.50).
     #[serde(rename = "NetworkDisabled", skip_serializing_if = "Option::is_none")]
     pub network_disabled: Option<bool>,
     /// MAC address of the container.
@@ -264,6 +286,8 @@ pub struct ImageConfig {
     /// > **Note**: this field is always omitted and must not be used.
     ///
     /// Defaults to `""`.
+    ///
+    /// Since API 1.39, until API 1.49 (removed in 1.50).
     #[serde(rename = "MacAddress", skip_serializing_if = "Option::is_none")]
     pub mac_address: Option<String>,
     /// `ONBUILD` metadata that were defined in the image's `Dockerfile`.
@@ -282,6 +306,8 @@ pub struct ImageConfig {
     /// > **Note**: this field is always omitted and must not be used.
     ///
     /// Defaults to `10`.
+    ///
+    /// Since API 1.39, until API 1.49 (removed in 1.50).
     #[serde(rename = "StopTimeout", skip_serializing_if = "Option::is_none")]
     pub stop_timeout: Option<i64>,
     /// Shell for when `RUN`, `CMD`, and `ENTRYPOINT` uses a shell.
@@ -326,6 +352,8 @@ pub struct ImageInspect {
     /// Depending on how the image was created, this field may be empty and
     /// is only set for images that were built/created locally. This field
     /// is empty if the image was pulled from an image registry.
+    ///
+    /// Since API 1.39, until API 1.51 (removed in 1.52).
     #[serde(rename = "Parent", skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
     /// Optional message that was set when committing or importing the image.
@@ -348,6 +376,8 @@ pub struct ImageInspect {
     /// The version of Docker that was used to build the image.
     ///
     /// Depending on how the image was created, this field may be empty.
+    ///
+    /// Since API 1.39, until API 1.51 (removed in 1.52).
     #[serde(rename = "DockerVersion", skip_serializing_if = "Option::is_none")]
     pub docker_version: Option<String>,
     /// Name of the author that was specified when committing the image, or as
@@ -389,11 +419,11 @@ pub struct ImageInspect {
     pub graph_driver: Option<super::v1_28_to_v1_46::GraphDriverData>,
     /// Information about the image's RootFS, including the layer IDs.
     #[serde(rename = "RootFS", skip_serializing_if = "Option::is_none")]
-    pub root_fs: Option<super::v1_39_to_v1_49::ImageInspectRootFs>,
+    pub root_fs: Option<super::v1_39_to_v1_55::ImageInspectRootFs>,
     /// Additional metadata of the image in the local cache. This information
     /// is local to the daemon, and not part of the image itself.
     #[serde(rename = "Metadata", skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<super::v1_39_to_v1_49::ImageInspectMetadata>,
+    pub metadata: Option<super::v1_39_to_v1_55::ImageInspectMetadata>,
 }
 
 /// NetworkingConfig represents the container's networking configuration for

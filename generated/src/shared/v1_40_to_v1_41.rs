@@ -37,7 +37,7 @@ pub struct ContainerUpdateBody {
     /// ```
     #[serde(rename = "BlkioWeightDevice", skip_serializing_if = "Option::is_none")]
     pub blkio_weight_device: Option<
-        Vec<super::v1_24_to_v1_49::ResourcesBlkioWeightDeviceItem>,
+        Vec<super::v1_24_to_v1_55::ResourcesBlkioWeightDeviceItem>,
     >,
     /// Limit read rate (bytes per second) from a device, in the form:
     ///
@@ -45,28 +45,28 @@ pub struct ContainerUpdateBody {
     /// [{"Path": "device_path", "Rate": rate}]
     /// ```
     #[serde(rename = "BlkioDeviceReadBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// Limit write rate (bytes per second) to a device, in the form:
     ///
     /// ```text
     /// [{"Path": "device_path", "Rate": rate}]
     /// ```
     #[serde(rename = "BlkioDeviceWriteBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// Limit read rate (IO per second) from a device, in the form:
     ///
     /// ```text
     /// [{"Path": "device_path", "Rate": rate}]
     /// ```
     #[serde(rename = "BlkioDeviceReadIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// Limit write rate (IO per second) to a device, in the form:
     ///
     /// ```text
     /// [{"Path": "device_path", "Rate": rate}]
     /// ```
     #[serde(rename = "BlkioDeviceWriteIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// The length of a CPU period in microseconds.
     #[serde(rename = "CpuPeriod", skip_serializing_if = "Option::is_none")]
     pub cpu_period: Option<i64>,
@@ -94,7 +94,7 @@ pub struct ContainerUpdateBody {
     pub cpuset_mems: Option<String>,
     /// A list of devices to add to the container.
     #[serde(rename = "Devices", skip_serializing_if = "Option::is_none")]
-    pub devices: Option<Vec<super::v1_24_to_v1_49::DeviceMapping>>,
+    pub devices: Option<Vec<super::v1_24_to_v1_55::DeviceMapping>>,
     /// a list of cgroup rules to apply to the container
     ///
     /// Since API 1.28.
@@ -104,7 +104,7 @@ pub struct ContainerUpdateBody {
     ///
     /// Since API 1.40.
     #[serde(rename = "DeviceRequests", skip_serializing_if = "Option::is_none")]
-    pub device_requests: Option<Vec<super::v1_40_to_v1_49::DeviceRequest>>,
+    pub device_requests: Option<Vec<super::v1_40_to_v1_55::DeviceRequest>>,
     /// Kernel memory limit in bytes.
     ///
     /// <p><br /></p>
@@ -117,7 +117,7 @@ pub struct ContainerUpdateBody {
     pub kernel_memory: Option<i64>,
     /// Hard limit for kernel TCP buffer memory (in bytes).
     ///
-    /// Since API 1.40.
+    /// Since API 1.40, until API 1.51 (removed in 1.52).
     #[serde(rename = "KernelMemoryTCP", skip_serializing_if = "Option::is_none")]
     pub kernel_memory_tcp: Option<i64>,
     /// Memory soft limit in bytes.
@@ -156,7 +156,7 @@ pub struct ContainerUpdateBody {
     /// {"Name": "nofile", "Soft": 1024, "Hard": 2048}
     /// ```
     #[serde(rename = "Ulimits", skip_serializing_if = "Option::is_none")]
-    pub ulimits: Option<Vec<super::v1_24_to_v1_49::ResourcesUlimitsItem>>,
+    pub ulimits: Option<Vec<super::v1_24_to_v1_55::ResourcesUlimitsItem>>,
     /// The number of usable CPUs (Windows only).
     ///
     /// On Windows Server containers, the processor resource controls are
@@ -181,7 +181,7 @@ pub struct ContainerUpdateBody {
     #[serde(rename = "IOMaximumBandwidth", skip_serializing_if = "Option::is_none")]
     pub io_maximum_bandwidth: Option<i64>,
     #[serde(rename = "RestartPolicy", skip_serializing_if = "Option::is_none")]
-    pub restart_policy: Option<super::v1_40_to_v1_49::RestartPolicy>,
+    pub restart_policy: Option<super::v1_40_to_v1_55::RestartPolicy>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -228,7 +228,7 @@ pub struct Mount {
 pub struct MountBindOptions {
     /// A propagation mode with the value `[r]private`, `[r]shared`, or `[r]slave`.
     #[serde(rename = "Propagation", skip_serializing_if = "Option::is_none")]
-    pub propagation: Option<super::v1_24_to_v1_49::MountBindOptionsPropagation>,
+    pub propagation: Option<super::v1_24_to_v1_55::MountBindOptionsPropagation>,
     /// Disable recursive bind mount.
     ///
     /// Defaults to `false`.
@@ -266,7 +266,7 @@ pub struct Resources {
     /// ```
     #[serde(rename = "BlkioWeightDevice", skip_serializing_if = "Option::is_none")]
     pub blkio_weight_device: Option<
-        Vec<super::v1_24_to_v1_49::ResourcesBlkioWeightDeviceItem>,
+        Vec<super::v1_24_to_v1_55::ResourcesBlkioWeightDeviceItem>,
     >,
     /// Limit read rate (bytes per second) from a device, in the form:
     ///
@@ -274,28 +274,28 @@ pub struct Resources {
     /// [{"Path": "device_path", "Rate": rate}]
     /// ```
     #[serde(rename = "BlkioDeviceReadBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// Limit write rate (bytes per second) to a device, in the form:
     ///
     /// ```text
     /// [{"Path": "device_path", "Rate": rate}]
     /// ```
     #[serde(rename = "BlkioDeviceWriteBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// Limit read rate (IO per second) from a device, in the form:
     ///
     /// ```text
     /// [{"Path": "device_path", "Rate": rate}]
     /// ```
     #[serde(rename = "BlkioDeviceReadIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// Limit write rate (IO per second) to a device, in the form:
     ///
     /// ```text
     /// [{"Path": "device_path", "Rate": rate}]
     /// ```
     #[serde(rename = "BlkioDeviceWriteIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// The length of a CPU period in microseconds.
     #[serde(rename = "CpuPeriod", skip_serializing_if = "Option::is_none")]
     pub cpu_period: Option<i64>,
@@ -323,7 +323,7 @@ pub struct Resources {
     pub cpuset_mems: Option<String>,
     /// A list of devices to add to the container.
     #[serde(rename = "Devices", skip_serializing_if = "Option::is_none")]
-    pub devices: Option<Vec<super::v1_24_to_v1_49::DeviceMapping>>,
+    pub devices: Option<Vec<super::v1_24_to_v1_55::DeviceMapping>>,
     /// a list of cgroup rules to apply to the container
     ///
     /// Since API 1.28.
@@ -333,7 +333,7 @@ pub struct Resources {
     ///
     /// Since API 1.40.
     #[serde(rename = "DeviceRequests", skip_serializing_if = "Option::is_none")]
-    pub device_requests: Option<Vec<super::v1_40_to_v1_49::DeviceRequest>>,
+    pub device_requests: Option<Vec<super::v1_40_to_v1_55::DeviceRequest>>,
     /// Kernel memory limit in bytes.
     ///
     /// <p><br /></p>
@@ -346,7 +346,7 @@ pub struct Resources {
     pub kernel_memory: Option<i64>,
     /// Hard limit for kernel TCP buffer memory (in bytes).
     ///
-    /// Since API 1.40.
+    /// Since API 1.40, until API 1.51 (removed in 1.52).
     #[serde(rename = "KernelMemoryTCP", skip_serializing_if = "Option::is_none")]
     pub kernel_memory_tcp: Option<i64>,
     /// Memory soft limit in bytes.
@@ -385,7 +385,7 @@ pub struct Resources {
     /// {"Name": "nofile", "Soft": 1024, "Hard": 2048}
     /// ```
     #[serde(rename = "Ulimits", skip_serializing_if = "Option::is_none")]
-    pub ulimits: Option<Vec<super::v1_24_to_v1_49::ResourcesUlimitsItem>>,
+    pub ulimits: Option<Vec<super::v1_24_to_v1_55::ResourcesUlimitsItem>>,
     /// The number of usable CPUs (Windows only).
     ///
     /// On Windows Server containers, the processor resource controls are

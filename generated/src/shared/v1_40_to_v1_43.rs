@@ -12,11 +12,11 @@ pub struct TaskSpecContainerSpecPrivileges {
     /// CredentialSpec for managed service account (Windows only)
     #[serde(rename = "CredentialSpec", skip_serializing_if = "Option::is_none")]
     pub credential_spec: Option<
-        super::v1_40_to_v1_49::TaskSpecContainerSpecPrivilegesCredentialSpec,
+        super::v1_40_to_v1_55::TaskSpecContainerSpecPrivilegesCredentialSpec,
     >,
     /// SELinux labels of the container
     #[serde(rename = "SELinuxContext", skip_serializing_if = "Option::is_none")]
     pub se_linux_context: Option<
-        super::v1_30_to_v1_49::TaskSpecContainerSpecPrivilegesSeLinuxContext,
+        super::v1_30_to_v1_55::TaskSpecContainerSpecPrivilegesSeLinuxContext,
     >,
 }

@@ -24,7 +24,7 @@ pub struct DistributionInspect {
         default,
         deserialize_with = "moby_api_runtime::json::null_as_default"
     )]
-    pub platforms: Vec<super::v1_40_to_v1_49::OciPlatform>,
+    pub platforms: Vec<super::v1_40_to_v1_55::OciPlatform>,
 }
 
 /// A descriptor struct containing digest, media type, and size, as defined in

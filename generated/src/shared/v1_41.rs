@@ -97,6 +97,8 @@ pub struct ContainerCreateBody {
     #[serde(rename = "NetworkDisabled", skip_serializing_if = "Option::is_none")]
     pub network_disabled: Option<bool>,
     /// MAC address of the container.
+    ///
+    /// Until API 1.51 (removed in 1.52).
     #[serde(rename = "MacAddress", skip_serializing_if = "Option::is_none")]
     pub mac_address: Option<String>,
     /// `ONBUILD` metadata that were defined in the image's `Dockerfile`.
@@ -138,7 +140,7 @@ pub struct ContainerInspectResponse {
     #[serde(rename = "Args", skip_serializing_if = "Option::is_none")]
     pub args: Option<Vec<String>>,
     #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
-    pub state: Option<super::v1_39_to_v1_49::ContainerState>,
+    pub state: Option<super::v1_39_to_v1_55::ContainerState>,
     /// The container's image ID
     #[serde(rename = "Image", skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
@@ -215,7 +217,7 @@ pub struct HostConfig {
     /// ```
     #[serde(rename = "BlkioWeightDevice", skip_serializing_if = "Option::is_none")]
     pub blkio_weight_device: Option<
-        Vec<super::v1_24_to_v1_49::ResourcesBlkioWeightDeviceItem>,
+        Vec<super::v1_24_to_v1_55::ResourcesBlkioWeightDeviceItem>,
     >,
     /// Limit read rate (bytes per second) from a device, in the form:
     ///
@@ -223,28 +225,28 @@ pub struct HostConfig {
     /// [{"Path": "device_path", "Rate": rate}]
     /// ```
     #[serde(rename = "BlkioDeviceReadBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// Limit write rate (bytes per second) to a device, in the form:
     ///
     /// ```text
     /// [{"Path": "device_path", "Rate": rate}]
     /// ```
     #[serde(rename = "BlkioDeviceWriteBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// Limit read rate (IO per second) from a device, in the form:
     ///
     /// ```text
     /// [{"Path": "device_path", "Rate": rate}]
     /// ```
     #[serde(rename = "BlkioDeviceReadIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// Limit write rate (IO per second) to a device, in the form:
     ///
     /// ```text
     /// [{"Path": "device_path", "Rate": rate}]
     /// ```
     #[serde(rename = "BlkioDeviceWriteIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// The length of a CPU period in microseconds.
     #[serde(rename = "CpuPeriod", skip_serializing_if = "Option::is_none")]
     pub cpu_period: Option<i64>,
@@ -272,7 +274,7 @@ pub struct HostConfig {
     pub cpuset_mems: Option<String>,
     /// A list of devices to add to the container.
     #[serde(rename = "Devices", skip_serializing_if = "Option::is_none")]
-    pub devices: Option<Vec<super::v1_24_to_v1_49::DeviceMapping>>,
+    pub devices: Option<Vec<super::v1_24_to_v1_55::DeviceMapping>>,
     /// a list of cgroup rules to apply to the container
     ///
     /// Since API 1.28.
@@ -282,7 +284,7 @@ pub struct HostConfig {
     ///
     /// Since API 1.40.
     #[serde(rename = "DeviceRequests", skip_serializing_if = "Option::is_none")]
-    pub device_requests: Option<Vec<super::v1_40_to_v1_49::DeviceRequest>>,
+    pub device_requests: Option<Vec<super::v1_40_to_v1_55::DeviceRequest>>,
     /// Kernel memory limit in bytes.
     ///
     /// <p><br /></p>
@@ -295,7 +297,7 @@ pub struct HostConfig {
     pub kernel_memory: Option<i64>,
     /// Hard limit for kernel TCP buffer memory (in bytes).
     ///
-    /// Since API 1.40.
+    /// Since API 1.40, until API 1.51 (removed in 1.52).
     #[serde(rename = "KernelMemoryTCP", skip_serializing_if = "Option::is_none")]
     pub kernel_memory_tcp: Option<i64>,
     /// Memory soft limit in bytes.
@@ -334,7 +336,7 @@ pub struct HostConfig {
     /// {"Name": "nofile", "Soft": 1024, "Hard": 2048}
     /// ```
     #[serde(rename = "Ulimits", skip_serializing_if = "Option::is_none")]
-    pub ulimits: Option<Vec<super::v1_24_to_v1_49::ResourcesUlimitsItem>>,
+    pub ulimits: Option<Vec<super::v1_24_to_v1_55::ResourcesUlimitsItem>>,
     /// The number of usable CPUs (Windows only).
     ///
     /// On Windows Server containers, the processor resource controls are
@@ -411,9 +413,9 @@ pub struct HostConfig {
     #[serde(rename = "NetworkMode", skip_serializing_if = "Option::is_none")]
     pub network_mode: Option<String>,
     #[serde(rename = "PortBindings", skip_serializing_if = "Option::is_none")]
-    pub port_bindings: Option<super::v1_32_to_v1_49::PortMap>,
+    pub port_bindings: Option<super::v1_32_to_v1_55::PortMap>,
     #[serde(rename = "RestartPolicy", skip_serializing_if = "Option::is_none")]
-    pub restart_policy: Option<super::v1_40_to_v1_49::RestartPolicy>,
+    pub restart_policy: Option<super::v1_40_to_v1_55::RestartPolicy>,
     /// Automatically remove the container when the container's process
     /// exits. This has no effect if `RestartPolicy` is set.
     ///
@@ -450,7 +452,7 @@ pub struct HostConfig {
     ///
     /// Since API 1.41.
     #[serde(rename = "CgroupnsMode", skip_serializing_if = "Option::is_none")]
-    pub cgroupns_mode: Option<super::v1_41_to_v1_49::HostConfigCgroupnsMode>,
+    pub cgroupns_mode: Option<super::v1_41_to_v1_55::HostConfigCgroupnsMode>,
     /// A list of DNS servers for the container to use.
     #[serde(rename = "Dns", skip_serializing_if = "Option::is_none")]
     pub dns: Option<Vec<String>>,
@@ -555,7 +557,7 @@ pub struct HostConfig {
     pub console_size: Option<Vec<i64>>,
     /// Isolation technology of the container. (Windows only)
     #[serde(rename = "Isolation", skip_serializing_if = "Option::is_none")]
-    pub isolation: Option<super::v1_24_to_v1_49::HostConfigIsolation>,
+    pub isolation: Option<super::v1_24_to_v1_55::HostConfigIsolation>,
     /// The list of paths to be masked inside the container (this overrides
     /// the default set of paths).
     ///
@@ -575,7 +577,7 @@ pub struct Service {
     #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<super::v1_32_to_v1_49::ObjectVersion>,
+    pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
     /// Format: `dateTime`.
     #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
@@ -585,16 +587,16 @@ pub struct Service {
     #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
     pub spec: Option<ServiceSpec>,
     #[serde(rename = "Endpoint", skip_serializing_if = "Option::is_none")]
-    pub endpoint: Option<super::v1_37_to_v1_49::ServiceEndpoint>,
+    pub endpoint: Option<super::v1_37_to_v1_55::ServiceEndpoint>,
     /// The status of a service update.
     #[serde(rename = "UpdateStatus", skip_serializing_if = "Option::is_none")]
-    pub update_status: Option<super::v1_24_to_v1_49::ServiceUpdateStatus>,
+    pub update_status: Option<super::v1_24_to_v1_55::ServiceUpdateStatus>,
     /// The status of the service's tasks. Provided only when requested as
     /// part of a ServiceList operation.
     ///
     /// Since API 1.41.
     #[serde(rename = "ServiceStatus", skip_serializing_if = "Option::is_none")]
-    pub service_status: Option<super::v1_41_to_v1_49::ServiceServiceStatus>,
+    pub service_status: Option<super::v1_41_to_v1_55::ServiceServiceStatus>,
     /// The status of the service when it is in one of ReplicatedJob or
     /// GlobalJob modes. Absent on Replicated and Global mode services. The
     /// JobIteration is an ObjectVersion, but unlike the Service's version,
@@ -602,7 +604,7 @@ pub struct Service {
     ///
     /// Since API 1.41.
     #[serde(rename = "JobStatus", skip_serializing_if = "Option::is_none")]
-    pub job_status: Option<super::v1_41_to_v1_49::ServiceJobStatus>,
+    pub job_status: Option<super::v1_41_to_v1_55::ServiceJobStatus>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -617,20 +619,20 @@ pub struct ServiceCreateBody {
     pub task_template: Option<TaskSpec>,
     /// Scheduling mode for the service.
     #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<super::v1_41_to_v1_49::ServiceSpecMode>,
+    pub mode: Option<super::v1_41_to_v1_55::ServiceSpecMode>,
     /// Specification for the update strategy of the service.
     #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
-    pub update_config: Option<super::v1_29_to_v1_49::ServiceSpecUpdateConfig>,
+    pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
     /// Specification for the rollback strategy of the service.
     ///
     /// Since API 1.28.
     #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
-    pub rollback_config: Option<super::v1_29_to_v1_49::ServiceSpecRollbackConfig>,
+    pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
     /// Specifies which networks the service should attach to.
     #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<Vec<super::v1_39_to_v1_49::NetworkAttachmentConfig>>,
+    pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
     #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
-    pub endpoint_spec: Option<super::v1_37_to_v1_49::EndpointSpec>,
+    pub endpoint_spec: Option<super::v1_37_to_v1_55::EndpointSpec>,
 }
 
 /// User modifiable configuration for a service.
@@ -646,20 +648,20 @@ pub struct ServiceSpec {
     pub task_template: Option<TaskSpec>,
     /// Scheduling mode for the service.
     #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<super::v1_41_to_v1_49::ServiceSpecMode>,
+    pub mode: Option<super::v1_41_to_v1_55::ServiceSpecMode>,
     /// Specification for the update strategy of the service.
     #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
-    pub update_config: Option<super::v1_29_to_v1_49::ServiceSpecUpdateConfig>,
+    pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
     /// Specification for the rollback strategy of the service.
     ///
     /// Since API 1.28.
     #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
-    pub rollback_config: Option<super::v1_29_to_v1_49::ServiceSpecRollbackConfig>,
+    pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
     /// Specifies which networks the service should attach to.
     #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<Vec<super::v1_39_to_v1_49::NetworkAttachmentConfig>>,
+    pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
     #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
-    pub endpoint_spec: Option<super::v1_37_to_v1_49::EndpointSpec>,
+    pub endpoint_spec: Option<super::v1_37_to_v1_55::EndpointSpec>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -674,20 +676,20 @@ pub struct ServiceUpdateBody {
     pub task_template: Option<TaskSpec>,
     /// Scheduling mode for the service.
     #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<super::v1_41_to_v1_49::ServiceSpecMode>,
+    pub mode: Option<super::v1_41_to_v1_55::ServiceSpecMode>,
     /// Specification for the update strategy of the service.
     #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
-    pub update_config: Option<super::v1_29_to_v1_49::ServiceSpecUpdateConfig>,
+    pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
     /// Specification for the rollback strategy of the service.
     ///
     /// Since API 1.28.
     #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
-    pub rollback_config: Option<super::v1_29_to_v1_49::ServiceSpecRollbackConfig>,
+    pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
     /// Specifies which networks the service should attach to.
     #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<Vec<super::v1_39_to_v1_49::NetworkAttachmentConfig>>,
+    pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
     #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
-    pub endpoint_spec: Option<super::v1_37_to_v1_49::EndpointSpec>,
+    pub endpoint_spec: Option<super::v1_37_to_v1_55::EndpointSpec>,
 }
 
 /// Since API 1.32.
@@ -742,7 +744,7 @@ pub struct SystemInfo {
     #[serde(rename = "DockerRootDir", skip_serializing_if = "Option::is_none")]
     pub docker_root_dir: Option<String>,
     #[serde(rename = "Plugins", skip_serializing_if = "Option::is_none")]
-    pub plugins: Option<super::v1_32_to_v1_49::PluginsInfo>,
+    pub plugins: Option<super::v1_32_to_v1_55::PluginsInfo>,
     /// Indicates if the host has memory limit support enabled.
     #[serde(rename = "MemoryLimit", skip_serializing_if = "Option::is_none")]
     pub memory_limit: Option<bool>,
@@ -764,7 +766,7 @@ pub struct SystemInfo {
     /// Kernel memory TCP limits are not supported when using cgroups v2, which
     /// does not support the corresponding `memory.kmem.tcp.limit_in_bytes` cgroup.
     ///
-    /// Since API 1.40.
+    /// Since API 1.40, until API 1.51 (removed in 1.52).
     #[serde(rename = "KernelMemoryTCP", skip_serializing_if = "Option::is_none")]
     pub kernel_memory_tcp: Option<bool>,
     /// Indicates if CPU CFS(Completely Fair Scheduler) period is supported by
@@ -795,9 +797,13 @@ pub struct SystemInfo {
     #[serde(rename = "IPv4Forwarding", skip_serializing_if = "Option::is_none")]
     pub ipv4_forwarding: Option<bool>,
     /// Indicates if `bridge-nf-call-iptables` is available on the host.
+    ///
+    /// Since API 1.32, until API 1.49 (removed in 1.50).
     #[serde(rename = "BridgeNfIptables", skip_serializing_if = "Option::is_none")]
     pub bridge_nf_iptables: Option<bool>,
     /// Indicates if `bridge-nf-call-ip6tables` is available on the host.
+    ///
+    /// Since API 1.32, until API 1.49 (removed in 1.50).
     #[serde(rename = "BridgeNfIp6tables", skip_serializing_if = "Option::is_none")]
     pub bridge_nf_ip6tables: Option<bool>,
     /// Indicates if the daemon is running in debug-mode / with debug-level
@@ -825,14 +831,14 @@ pub struct SystemInfo {
     ///
     /// Defaults to `"cgroupfs"`.
     #[serde(rename = "CgroupDriver", skip_serializing_if = "Option::is_none")]
-    pub cgroup_driver: Option<super::v1_40_to_v1_49::SystemInfoCgroupDriver>,
+    pub cgroup_driver: Option<super::v1_40_to_v1_55::SystemInfoCgroupDriver>,
     /// The version of the cgroup.
     ///
     /// Defaults to `"1"`.
     ///
     /// Since API 1.41.
     #[serde(rename = "CgroupVersion", skip_serializing_if = "Option::is_none")]
-    pub cgroup_version: Option<super::v1_41_to_v1_49::SystemInfoCgroupVersion>,
+    pub cgroup_version: Option<super::v1_41_to_v1_55::SystemInfoCgroupVersion>,
     /// Number of event listeners subscribed.
     #[serde(rename = "NEventsListener", skip_serializing_if = "Option::is_none")]
     pub n_events_listener: Option<i64>,
@@ -893,7 +899,7 @@ pub struct SystemInfo {
     #[serde(rename = "RegistryConfig", skip_serializing_if = "Option::is_none")]
     pub registry_config: Option<super::v1_32_to_v1_48::RegistryServiceConfig>,
     #[serde(rename = "GenericResources", skip_serializing_if = "Option::is_none")]
-    pub generic_resources: Option<super::v1_32_to_v1_49::GenericResources>,
+    pub generic_resources: Option<super::v1_32_to_v1_55::GenericResources>,
     /// HTTP-proxy configured for the daemon. This value is obtained from the
     /// [`HTTP_PROXY`](https://www.gnu.org/software/wget/manual/html_node/Proxies.html) environment variable.
     /// Credentials ([user info component](https://tools.ietf.org/html/rfc3986#section-3.2.1)) in the proxy URL
@@ -989,7 +995,7 @@ pub struct SystemInfo {
     #[serde(rename = "DefaultRuntime", skip_serializing_if = "Option::is_none")]
     pub default_runtime: Option<String>,
     #[serde(rename = "Swarm", skip_serializing_if = "Option::is_none")]
-    pub swarm: Option<super::v1_40_to_v1_49::SwarmInfo>,
+    pub swarm: Option<super::v1_40_to_v1_55::SwarmInfo>,
     /// Indicates if live restore is enabled.
     ///
     /// If enabled, containers are kept running when the daemon is shutdown
@@ -1008,7 +1014,7 @@ pub struct SystemInfo {
     ///
     /// Defaults to `"default"`.
     #[serde(rename = "Isolation", skip_serializing_if = "Option::is_none")]
-    pub isolation: Option<super::v1_32_to_v1_49::SystemInfoIsolation>,
+    pub isolation: Option<super::v1_32_to_v1_55::SystemInfoIsolation>,
     /// Name and, optional, path of the `docker-init` binary.
     ///
     /// If the path is omitted, the daemon searches the host's `$PATH` for the
@@ -1046,7 +1052,7 @@ pub struct SystemInfo {
     /// Since API 1.41.
     #[serde(rename = "DefaultAddressPools", skip_serializing_if = "Option::is_none")]
     pub default_address_pools: Option<
-        Vec<super::v1_41_to_v1_49::SystemInfoDefaultAddressPoolsItem>,
+        Vec<super::v1_41_to_v1_55::SystemInfoDefaultAddressPoolsItem>,
     >,
     /// List of warnings / informational messages about missing features, or
     /// issues related to the daemon configuration.
@@ -1064,7 +1070,7 @@ pub struct Task {
     #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<super::v1_32_to_v1_49::ObjectVersion>,
+    pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
     /// Format: `dateTime`.
     #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
@@ -1092,18 +1098,18 @@ pub struct Task {
         rename = "AssignedGenericResources",
         skip_serializing_if = "Option::is_none"
     )]
-    pub assigned_generic_resources: Option<super::v1_32_to_v1_49::GenericResources>,
+    pub assigned_generic_resources: Option<super::v1_32_to_v1_55::GenericResources>,
     #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
     pub status: Option<super::v1_37_to_v1_43::TaskStatus>,
     #[serde(rename = "DesiredState", skip_serializing_if = "Option::is_none")]
-    pub desired_state: Option<super::v1_37_to_v1_49::TaskState>,
+    pub desired_state: Option<super::v1_37_to_v1_55::TaskState>,
     /// If the Service this Task belongs to is a job-mode service, contains
     /// the JobIteration of the Service this Task was created for. Absent if
     /// the Task was created for a Replicated or Global Service.
     ///
     /// Since API 1.41.
     #[serde(rename = "JobIteration", skip_serializing_if = "Option::is_none")]
-    pub job_iteration: Option<super::v1_32_to_v1_49::ObjectVersion>,
+    pub job_iteration: Option<super::v1_32_to_v1_55::ObjectVersion>,
     /// The networks that this task is attached to, and the addresses the
     /// task was assigned on each of them.
     #[serde(rename = "NetworksAttachments", skip_serializing_if = "Option::is_none")]
@@ -1124,7 +1130,7 @@ pub struct TaskSpec {
     ///
     /// Since API 1.31.
     #[serde(rename = "PluginSpec", skip_serializing_if = "Option::is_none")]
-    pub plugin_spec: Option<super::v1_40_to_v1_49::TaskSpecPluginSpec>,
+    pub plugin_spec: Option<super::v1_40_to_v1_55::TaskSpecPluginSpec>,
     /// Container spec for the service.
     ///
     /// <p><br /></p>
@@ -1148,18 +1154,18 @@ pub struct TaskSpec {
     /// Since API 1.38.
     #[serde(rename = "NetworkAttachmentSpec", skip_serializing_if = "Option::is_none")]
     pub network_attachment_spec: Option<
-        super::v1_38_to_v1_49::TaskSpecNetworkAttachmentSpec,
+        super::v1_38_to_v1_55::TaskSpecNetworkAttachmentSpec,
     >,
     /// Resource requirements which apply to each individual container created
     /// as part of the service.
     #[serde(rename = "Resources", skip_serializing_if = "Option::is_none")]
-    pub resources: Option<super::v1_41_to_v1_49::TaskSpecResources>,
+    pub resources: Option<super::v1_41_to_v1_51::TaskSpecResources>,
     /// Specification for the restart policy which applies to containers
     /// created as part of this service.
     #[serde(rename = "RestartPolicy", skip_serializing_if = "Option::is_none")]
-    pub restart_policy: Option<super::v1_24_to_v1_49::TaskSpecRestartPolicy>,
+    pub restart_policy: Option<super::v1_24_to_v1_55::TaskSpecRestartPolicy>,
     #[serde(rename = "Placement", skip_serializing_if = "Option::is_none")]
-    pub placement: Option<super::v1_40_to_v1_49::TaskSpecPlacement>,
+    pub placement: Option<super::v1_40_to_v1_55::TaskSpecPlacement>,
     /// A counter that triggers an update even if no relevant parameters have
     /// been changed.
     ///
@@ -1173,12 +1179,12 @@ pub struct TaskSpec {
     pub runtime: Option<String>,
     /// Specifies which networks the service should attach to.
     #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<Vec<super::v1_39_to_v1_49::NetworkAttachmentConfig>>,
+    pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
     /// Specifies the log driver to use for tasks created from this spec. If
     /// not present, the default one for the swarm will be used, finally
     /// falling back to the engine default if not specified.
     #[serde(rename = "LogDriver", skip_serializing_if = "Option::is_none")]
-    pub log_driver: Option<super::v1_24_to_v1_49::TaskSpecLogDriver>,
+    pub log_driver: Option<super::v1_24_to_v1_55::TaskSpecLogDriver>,
 }
 
 /// Container spec for the service.
@@ -1276,25 +1282,25 @@ pub struct TaskSpecContainerSpec {
     ///
     /// Since API 1.25.
     #[serde(rename = "DNSConfig", skip_serializing_if = "Option::is_none")]
-    pub dns_config: Option<super::v1_25_to_v1_49::TaskSpecContainerSpecDnsConfig>,
+    pub dns_config: Option<super::v1_25_to_v1_55::TaskSpecContainerSpecDnsConfig>,
     /// Secrets contains references to zero or more secrets that will be
     /// exposed to the service.
     ///
     /// Since API 1.27.
     #[serde(rename = "Secrets", skip_serializing_if = "Option::is_none")]
-    pub secrets: Option<Vec<super::v1_27_to_v1_49::TaskSpecContainerSpecSecretsItem>>,
+    pub secrets: Option<Vec<super::v1_27_to_v1_55::TaskSpecContainerSpecSecretsItem>>,
     /// Configs contains references to zero or more configs that will be
     /// exposed to the service.
     ///
     /// Since API 1.30.
     #[serde(rename = "Configs", skip_serializing_if = "Option::is_none")]
-    pub configs: Option<Vec<super::v1_40_to_v1_49::TaskSpecContainerSpecConfigsItem>>,
+    pub configs: Option<Vec<super::v1_40_to_v1_55::TaskSpecContainerSpecConfigsItem>>,
     /// Isolation technology of the containers running the service.
     /// (Windows only)
     ///
     /// Since API 1.35.
     #[serde(rename = "Isolation", skip_serializing_if = "Option::is_none")]
-    pub isolation: Option<super::v1_35_to_v1_49::TaskSpecContainerSpecIsolation>,
+    pub isolation: Option<super::v1_35_to_v1_55::TaskSpecContainerSpecIsolation>,
     /// Run an init inside the container that forwards signals and reaps
     /// processes. This field is omitted if empty, and the default (as
     /// configured on the daemon) is used.
@@ -1329,5 +1335,5 @@ pub struct TaskSpecContainerSpec {
     ///
     /// Since API 1.41.
     #[serde(rename = "Ulimits", skip_serializing_if = "Option::is_none")]
-    pub ulimits: Option<Vec<super::v1_41_to_v1_49::TaskSpecContainerSpecUlimitsItem>>,
+    pub ulimits: Option<Vec<super::v1_41_to_v1_55::TaskSpecContainerSpecUlimitsItem>>,
 }

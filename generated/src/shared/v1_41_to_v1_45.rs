@@ -63,10 +63,10 @@ pub struct NetworkCreateBody {
     ///
     /// Since API 1.41.
     #[serde(rename = "ConfigFrom", skip_serializing_if = "Option::is_none")]
-    pub config_from: Option<super::v1_41_to_v1_49::ConfigReference>,
+    pub config_from: Option<super::v1_41_to_v1_55::ConfigReference>,
     /// Optional custom IP scheme for the network.
     #[serde(rename = "IPAM", skip_serializing_if = "Option::is_none")]
-    pub ipam: Option<super::v1_41_to_v1_49::Ipam>,
+    pub ipam: Option<super::v1_41_to_v1_55::Ipam>,
     /// Enable IPv6 on the network.
     #[serde(rename = "EnableIPv6", skip_serializing_if = "Option::is_none")]
     pub enable_ipv6: Option<bool>,

@@ -39,7 +39,7 @@ pub struct Network {
     #[serde(rename = "EnableIPv6", skip_serializing_if = "Option::is_none")]
     pub enable_ipv6: Option<bool>,
     #[serde(rename = "IPAM", skip_serializing_if = "Option::is_none")]
-    pub ipam: Option<super::v1_41_to_v1_49::Ipam>,
+    pub ipam: Option<super::v1_41_to_v1_55::Ipam>,
     /// Whether the network is created to only allow internal networking
     /// connectivity.
     ///
@@ -63,7 +63,7 @@ pub struct Network {
     pub ingress: Option<bool>,
     /// Since API 1.41.
     #[serde(rename = "ConfigFrom", skip_serializing_if = "Option::is_none")]
-    pub config_from: Option<super::v1_41_to_v1_49::ConfigReference>,
+    pub config_from: Option<super::v1_41_to_v1_55::ConfigReference>,
     /// Whether the network is a config-only network. Config-only networks are
     /// placeholder networks for network configurations to be used by other
     /// networks. Config-only networks cannot be used directly to run containers
@@ -75,8 +75,10 @@ pub struct Network {
     #[serde(rename = "ConfigOnly", skip_serializing_if = "Option::is_none")]
     pub config_only: Option<bool>,
     /// Contains endpoints attached to the network.
+    ///
+    /// Until API 1.51 (removed in 1.52).
     #[serde(rename = "Containers", skip_serializing_if = "Option::is_none")]
-    pub containers: Option<HashMap<String, super::v1_30_to_v1_49::NetworkContainer>>,
+    pub containers: Option<HashMap<String, super::v1_30_to_v1_51::NetworkContainer>>,
     /// Network-specific options uses when creating the network.
     #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
     pub options: Option<HashMap<String, String>>,
@@ -88,7 +90,7 @@ pub struct Network {
     ///
     /// Since API 1.41.
     #[serde(rename = "Peers", skip_serializing_if = "Option::is_none")]
-    pub peers: Option<Vec<super::v1_41_to_v1_49::PeerInfo>>,
+    pub peers: Option<Vec<super::v1_41_to_v1_55::PeerInfo>>,
 }
 
 /// Specifies how a task is attached to a network, and the addresses the

@@ -36,7 +36,7 @@ pub struct ContainerSummary {
     pub created: Option<i64>,
     /// The ports exposed by this container
     #[serde(rename = "Ports", skip_serializing_if = "Option::is_none")]
-    pub ports: Option<Vec<super::v1_37_to_v1_49::Port>>,
+    pub ports: Option<Vec<super::v1_37_to_v1_51::Port>>,
     /// The size of files that have been created or changed by this container
     #[serde(rename = "SizeRw", skip_serializing_if = "Option::is_none")]
     pub size_rw: Option<i64>,
@@ -107,7 +107,7 @@ pub struct Mount {
 pub struct MountBindOptions {
     /// A propagation mode with the value `[r]private`, `[r]shared`, or `[r]slave`.
     #[serde(rename = "Propagation", skip_serializing_if = "Option::is_none")]
-    pub propagation: Option<super::v1_24_to_v1_49::MountBindOptionsPropagation>,
+    pub propagation: Option<super::v1_24_to_v1_55::MountBindOptionsPropagation>,
     /// Disable recursive bind mount.
     ///
     /// Defaults to `false`.
@@ -129,7 +129,7 @@ pub struct Service {
     #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<super::v1_32_to_v1_49::ObjectVersion>,
+    pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
     /// Format: `dateTime`.
     #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
@@ -139,16 +139,16 @@ pub struct Service {
     #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
     pub spec: Option<ServiceSpec>,
     #[serde(rename = "Endpoint", skip_serializing_if = "Option::is_none")]
-    pub endpoint: Option<super::v1_37_to_v1_49::ServiceEndpoint>,
+    pub endpoint: Option<super::v1_37_to_v1_55::ServiceEndpoint>,
     /// The status of a service update.
     #[serde(rename = "UpdateStatus", skip_serializing_if = "Option::is_none")]
-    pub update_status: Option<super::v1_24_to_v1_49::ServiceUpdateStatus>,
+    pub update_status: Option<super::v1_24_to_v1_55::ServiceUpdateStatus>,
     /// The status of the service's tasks. Provided only when requested as
     /// part of a ServiceList operation.
     ///
     /// Since API 1.41.
     #[serde(rename = "ServiceStatus", skip_serializing_if = "Option::is_none")]
-    pub service_status: Option<super::v1_41_to_v1_49::ServiceServiceStatus>,
+    pub service_status: Option<super::v1_41_to_v1_55::ServiceServiceStatus>,
     /// The status of the service when it is in one of ReplicatedJob or
     /// GlobalJob modes. Absent on Replicated and Global mode services. The
     /// JobIteration is an ObjectVersion, but unlike the Service's version,
@@ -156,7 +156,7 @@ pub struct Service {
     ///
     /// Since API 1.41.
     #[serde(rename = "JobStatus", skip_serializing_if = "Option::is_none")]
-    pub job_status: Option<super::v1_41_to_v1_49::ServiceJobStatus>,
+    pub job_status: Option<super::v1_41_to_v1_55::ServiceJobStatus>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -171,20 +171,20 @@ pub struct ServiceCreateBody {
     pub task_template: Option<TaskSpec>,
     /// Scheduling mode for the service.
     #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<super::v1_41_to_v1_49::ServiceSpecMode>,
+    pub mode: Option<super::v1_41_to_v1_55::ServiceSpecMode>,
     /// Specification for the update strategy of the service.
     #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
-    pub update_config: Option<super::v1_29_to_v1_49::ServiceSpecUpdateConfig>,
+    pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
     /// Specification for the rollback strategy of the service.
     ///
     /// Since API 1.28.
     #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
-    pub rollback_config: Option<super::v1_29_to_v1_49::ServiceSpecRollbackConfig>,
+    pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
     /// Specifies which networks the service should attach to.
     #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<Vec<super::v1_39_to_v1_49::NetworkAttachmentConfig>>,
+    pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
     #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
-    pub endpoint_spec: Option<super::v1_37_to_v1_49::EndpointSpec>,
+    pub endpoint_spec: Option<super::v1_37_to_v1_55::EndpointSpec>,
 }
 
 /// User modifiable configuration for a service.
@@ -200,20 +200,20 @@ pub struct ServiceSpec {
     pub task_template: Option<TaskSpec>,
     /// Scheduling mode for the service.
     #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<super::v1_41_to_v1_49::ServiceSpecMode>,
+    pub mode: Option<super::v1_41_to_v1_55::ServiceSpecMode>,
     /// Specification for the update strategy of the service.
     #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
-    pub update_config: Option<super::v1_29_to_v1_49::ServiceSpecUpdateConfig>,
+    pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
     /// Specification for the rollback strategy of the service.
     ///
     /// Since API 1.28.
     #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
-    pub rollback_config: Option<super::v1_29_to_v1_49::ServiceSpecRollbackConfig>,
+    pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
     /// Specifies which networks the service should attach to.
     #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<Vec<super::v1_39_to_v1_49::NetworkAttachmentConfig>>,
+    pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
     #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
-    pub endpoint_spec: Option<super::v1_37_to_v1_49::EndpointSpec>,
+    pub endpoint_spec: Option<super::v1_37_to_v1_55::EndpointSpec>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -228,20 +228,20 @@ pub struct ServiceUpdateBody {
     pub task_template: Option<TaskSpec>,
     /// Scheduling mode for the service.
     #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<super::v1_41_to_v1_49::ServiceSpecMode>,
+    pub mode: Option<super::v1_41_to_v1_55::ServiceSpecMode>,
     /// Specification for the update strategy of the service.
     #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
-    pub update_config: Option<super::v1_29_to_v1_49::ServiceSpecUpdateConfig>,
+    pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
     /// Specification for the rollback strategy of the service.
     ///
     /// Since API 1.28.
     #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
-    pub rollback_config: Option<super::v1_29_to_v1_49::ServiceSpecRollbackConfig>,
+    pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
     /// Specifies which networks the service should attach to.
     #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<Vec<super::v1_39_to_v1_49::NetworkAttachmentConfig>>,
+    pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
     #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
-    pub endpoint_spec: Option<super::v1_37_to_v1_49::EndpointSpec>,
+    pub endpoint_spec: Option<super::v1_37_to_v1_55::EndpointSpec>,
 }
 
 /// Since API 1.32.
@@ -296,7 +296,7 @@ pub struct SystemInfo {
     #[serde(rename = "DockerRootDir", skip_serializing_if = "Option::is_none")]
     pub docker_root_dir: Option<String>,
     #[serde(rename = "Plugins", skip_serializing_if = "Option::is_none")]
-    pub plugins: Option<super::v1_32_to_v1_49::PluginsInfo>,
+    pub plugins: Option<super::v1_32_to_v1_55::PluginsInfo>,
     /// Indicates if the host has memory limit support enabled.
     #[serde(rename = "MemoryLimit", skip_serializing_if = "Option::is_none")]
     pub memory_limit: Option<bool>,
@@ -309,7 +309,7 @@ pub struct SystemInfo {
     /// Kernel memory TCP limits are not supported when using cgroups v2, which
     /// does not support the corresponding `memory.kmem.tcp.limit_in_bytes` cgroup.
     ///
-    /// Since API 1.40.
+    /// Since API 1.40, until API 1.51 (removed in 1.52).
     #[serde(rename = "KernelMemoryTCP", skip_serializing_if = "Option::is_none")]
     pub kernel_memory_tcp: Option<bool>,
     /// Indicates if CPU CFS(Completely Fair Scheduler) period is supported by
@@ -340,9 +340,13 @@ pub struct SystemInfo {
     #[serde(rename = "IPv4Forwarding", skip_serializing_if = "Option::is_none")]
     pub ipv4_forwarding: Option<bool>,
     /// Indicates if `bridge-nf-call-iptables` is available on the host.
+    ///
+    /// Since API 1.32, until API 1.49 (removed in 1.50).
     #[serde(rename = "BridgeNfIptables", skip_serializing_if = "Option::is_none")]
     pub bridge_nf_iptables: Option<bool>,
     /// Indicates if `bridge-nf-call-ip6tables` is available on the host.
+    ///
+    /// Since API 1.32, until API 1.49 (removed in 1.50).
     #[serde(rename = "BridgeNfIp6tables", skip_serializing_if = "Option::is_none")]
     pub bridge_nf_ip6tables: Option<bool>,
     /// Indicates if the daemon is running in debug-mode / with debug-level
@@ -370,14 +374,14 @@ pub struct SystemInfo {
     ///
     /// Defaults to `"cgroupfs"`.
     #[serde(rename = "CgroupDriver", skip_serializing_if = "Option::is_none")]
-    pub cgroup_driver: Option<super::v1_40_to_v1_49::SystemInfoCgroupDriver>,
+    pub cgroup_driver: Option<super::v1_40_to_v1_55::SystemInfoCgroupDriver>,
     /// The version of the cgroup.
     ///
     /// Defaults to `"1"`.
     ///
     /// Since API 1.41.
     #[serde(rename = "CgroupVersion", skip_serializing_if = "Option::is_none")]
-    pub cgroup_version: Option<super::v1_41_to_v1_49::SystemInfoCgroupVersion>,
+    pub cgroup_version: Option<super::v1_41_to_v1_55::SystemInfoCgroupVersion>,
     /// Number of event listeners subscribed.
     #[serde(rename = "NEventsListener", skip_serializing_if = "Option::is_none")]
     pub n_events_listener: Option<i64>,
@@ -438,7 +442,7 @@ pub struct SystemInfo {
     #[serde(rename = "RegistryConfig", skip_serializing_if = "Option::is_none")]
     pub registry_config: Option<super::v1_32_to_v1_48::RegistryServiceConfig>,
     #[serde(rename = "GenericResources", skip_serializing_if = "Option::is_none")]
-    pub generic_resources: Option<super::v1_32_to_v1_49::GenericResources>,
+    pub generic_resources: Option<super::v1_32_to_v1_55::GenericResources>,
     /// HTTP-proxy configured for the daemon. This value is obtained from the
     /// [`HTTP_PROXY`](https://www.gnu.org/software/wget/manual/html_node/Proxies.html) environment variable.
     /// Credentials ([user info component](https://tools.ietf.org/html/rfc3986#section-3.2.1)) in the proxy URL
@@ -504,7 +508,7 @@ pub struct SystemInfo {
     #[serde(rename = "DefaultRuntime", skip_serializing_if = "Option::is_none")]
     pub default_runtime: Option<String>,
     #[serde(rename = "Swarm", skip_serializing_if = "Option::is_none")]
-    pub swarm: Option<super::v1_40_to_v1_49::SwarmInfo>,
+    pub swarm: Option<super::v1_40_to_v1_55::SwarmInfo>,
     /// Indicates if live restore is enabled.
     ///
     /// If enabled, containers are kept running when the daemon is shutdown
@@ -523,7 +527,7 @@ pub struct SystemInfo {
     ///
     /// Defaults to `"default"`.
     #[serde(rename = "Isolation", skip_serializing_if = "Option::is_none")]
-    pub isolation: Option<super::v1_32_to_v1_49::SystemInfoIsolation>,
+    pub isolation: Option<super::v1_32_to_v1_55::SystemInfoIsolation>,
     /// Name and, optional, path of the `docker-init` binary.
     ///
     /// If the path is omitted, the daemon searches the host's `$PATH` for the
@@ -562,7 +566,7 @@ pub struct SystemInfo {
     /// Since API 1.41.
     #[serde(rename = "DefaultAddressPools", skip_serializing_if = "Option::is_none")]
     pub default_address_pools: Option<
-        Vec<super::v1_41_to_v1_49::SystemInfoDefaultAddressPoolsItem>,
+        Vec<super::v1_41_to_v1_55::SystemInfoDefaultAddressPoolsItem>,
     >,
     /// List of warnings / informational messages about missing features, or
     /// issues related to the daemon configuration.
@@ -580,7 +584,7 @@ pub struct Task {
     #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<super::v1_32_to_v1_49::ObjectVersion>,
+    pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
     /// Format: `dateTime`.
     #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
@@ -608,18 +612,18 @@ pub struct Task {
         rename = "AssignedGenericResources",
         skip_serializing_if = "Option::is_none"
     )]
-    pub assigned_generic_resources: Option<super::v1_32_to_v1_49::GenericResources>,
+    pub assigned_generic_resources: Option<super::v1_32_to_v1_55::GenericResources>,
     #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
     pub status: Option<super::v1_37_to_v1_43::TaskStatus>,
     #[serde(rename = "DesiredState", skip_serializing_if = "Option::is_none")]
-    pub desired_state: Option<super::v1_37_to_v1_49::TaskState>,
+    pub desired_state: Option<super::v1_37_to_v1_55::TaskState>,
     /// If the Service this Task belongs to is a job-mode service, contains
     /// the JobIteration of the Service this Task was created for. Absent if
     /// the Task was created for a Replicated or Global Service.
     ///
     /// Since API 1.41.
     #[serde(rename = "JobIteration", skip_serializing_if = "Option::is_none")]
-    pub job_iteration: Option<super::v1_32_to_v1_49::ObjectVersion>,
+    pub job_iteration: Option<super::v1_32_to_v1_55::ObjectVersion>,
     /// The networks that this task is attached to, and the addresses the
     /// task was assigned on each of them.
     #[serde(rename = "NetworksAttachments", skip_serializing_if = "Option::is_none")]
@@ -640,7 +644,7 @@ pub struct TaskSpec {
     ///
     /// Since API 1.31.
     #[serde(rename = "PluginSpec", skip_serializing_if = "Option::is_none")]
-    pub plugin_spec: Option<super::v1_40_to_v1_49::TaskSpecPluginSpec>,
+    pub plugin_spec: Option<super::v1_40_to_v1_55::TaskSpecPluginSpec>,
     /// Container spec for the service.
     ///
     /// <p><br /></p>
@@ -664,18 +668,18 @@ pub struct TaskSpec {
     /// Since API 1.38.
     #[serde(rename = "NetworkAttachmentSpec", skip_serializing_if = "Option::is_none")]
     pub network_attachment_spec: Option<
-        super::v1_38_to_v1_49::TaskSpecNetworkAttachmentSpec,
+        super::v1_38_to_v1_55::TaskSpecNetworkAttachmentSpec,
     >,
     /// Resource requirements which apply to each individual container created
     /// as part of the service.
     #[serde(rename = "Resources", skip_serializing_if = "Option::is_none")]
-    pub resources: Option<super::v1_41_to_v1_49::TaskSpecResources>,
+    pub resources: Option<super::v1_41_to_v1_51::TaskSpecResources>,
     /// Specification for the restart policy which applies to containers
     /// created as part of this service.
     #[serde(rename = "RestartPolicy", skip_serializing_if = "Option::is_none")]
-    pub restart_policy: Option<super::v1_24_to_v1_49::TaskSpecRestartPolicy>,
+    pub restart_policy: Option<super::v1_24_to_v1_55::TaskSpecRestartPolicy>,
     #[serde(rename = "Placement", skip_serializing_if = "Option::is_none")]
-    pub placement: Option<super::v1_40_to_v1_49::TaskSpecPlacement>,
+    pub placement: Option<super::v1_40_to_v1_55::TaskSpecPlacement>,
     /// A counter that triggers an update even if no relevant parameters have
     /// been changed.
     ///
@@ -689,12 +693,12 @@ pub struct TaskSpec {
     pub runtime: Option<String>,
     /// Specifies which networks the service should attach to.
     #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<Vec<super::v1_39_to_v1_49::NetworkAttachmentConfig>>,
+    pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
     /// Specifies the log driver to use for tasks created from this spec. If
     /// not present, the default one for the swarm will be used, finally
     /// falling back to the engine default if not specified.
     #[serde(rename = "LogDriver", skip_serializing_if = "Option::is_none")]
-    pub log_driver: Option<super::v1_24_to_v1_49::TaskSpecLogDriver>,
+    pub log_driver: Option<super::v1_24_to_v1_55::TaskSpecLogDriver>,
 }
 
 /// Container spec for the service.
@@ -792,25 +796,25 @@ pub struct TaskSpecContainerSpec {
     ///
     /// Since API 1.25.
     #[serde(rename = "DNSConfig", skip_serializing_if = "Option::is_none")]
-    pub dns_config: Option<super::v1_25_to_v1_49::TaskSpecContainerSpecDnsConfig>,
+    pub dns_config: Option<super::v1_25_to_v1_55::TaskSpecContainerSpecDnsConfig>,
     /// Secrets contains references to zero or more secrets that will be
     /// exposed to the service.
     ///
     /// Since API 1.27.
     #[serde(rename = "Secrets", skip_serializing_if = "Option::is_none")]
-    pub secrets: Option<Vec<super::v1_27_to_v1_49::TaskSpecContainerSpecSecretsItem>>,
+    pub secrets: Option<Vec<super::v1_27_to_v1_55::TaskSpecContainerSpecSecretsItem>>,
     /// Configs contains references to zero or more configs that will be
     /// exposed to the service.
     ///
     /// Since API 1.30.
     #[serde(rename = "Configs", skip_serializing_if = "Option::is_none")]
-    pub configs: Option<Vec<super::v1_40_to_v1_49::TaskSpecContainerSpecConfigsItem>>,
+    pub configs: Option<Vec<super::v1_40_to_v1_55::TaskSpecContainerSpecConfigsItem>>,
     /// Isolation technology of the containers running the service.
     /// (Windows only)
     ///
     /// Since API 1.35.
     #[serde(rename = "Isolation", skip_serializing_if = "Option::is_none")]
-    pub isolation: Option<super::v1_35_to_v1_49::TaskSpecContainerSpecIsolation>,
+    pub isolation: Option<super::v1_35_to_v1_55::TaskSpecContainerSpecIsolation>,
     /// Run an init inside the container that forwards signals and reaps
     /// processes. This field is omitted if empty, and the default (as
     /// configured on the daemon) is used.
@@ -845,5 +849,5 @@ pub struct TaskSpecContainerSpec {
     ///
     /// Since API 1.41.
     #[serde(rename = "Ulimits", skip_serializing_if = "Option::is_none")]
-    pub ulimits: Option<Vec<super::v1_41_to_v1_49::TaskSpecContainerSpecUlimitsItem>>,
+    pub ulimits: Option<Vec<super::v1_41_to_v1_55::TaskSpecContainerSpecUlimitsItem>>,
 }

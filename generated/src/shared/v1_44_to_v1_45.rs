@@ -36,7 +36,7 @@ pub struct ContainerSummary {
     pub created: Option<i64>,
     /// The ports exposed by this container
     #[serde(rename = "Ports", skip_serializing_if = "Option::is_none")]
-    pub ports: Option<Vec<super::v1_37_to_v1_49::Port>>,
+    pub ports: Option<Vec<super::v1_37_to_v1_51::Port>>,
     /// The size of files that have been created or changed by this container
     #[serde(rename = "SizeRw", skip_serializing_if = "Option::is_none")]
     pub size_rw: Option<i64>,
@@ -72,7 +72,7 @@ pub struct ContainerSummaryNetworkSettings {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct EndpointSettings {
     #[serde(rename = "IPAMConfig", skip_serializing_if = "Option::is_none")]
-    pub ipam_config: Option<super::v1_32_to_v1_49::EndpointIpamConfig>,
+    pub ipam_config: Option<super::v1_32_to_v1_55::EndpointIpamConfig>,
     #[serde(rename = "Links", skip_serializing_if = "Option::is_none")]
     pub links: Option<Vec<String>>,
     /// MAC address for the endpoint on this network. The network driver might ignore this parameter.
@@ -140,6 +140,8 @@ pub struct NetworkConnectBody {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct NetworkSettings {
     /// Name of the default bridge interface when dockerd's --bridge flag is set.
+    ///
+    /// Since API 1.32, until API 1.51 (removed in 1.52).
     #[serde(rename = "Bridge", skip_serializing_if = "Option::is_none")]
     pub bridge: Option<String>,
     /// SandboxID uniquely represents a container's network stack.
@@ -148,29 +150,39 @@ pub struct NetworkSettings {
     /// Indicates if hairpin NAT should be enabled on the virtual interface.
     ///
     /// Deprecated: This field is never set and will be removed in a future release.
+    ///
+    /// Since API 1.32, until API 1.51 (removed in 1.52).
     #[serde(rename = "HairpinMode", skip_serializing_if = "Option::is_none")]
     pub hairpin_mode: Option<bool>,
     /// IPv6 unicast address using the link-local prefix.
     ///
     /// Deprecated: This field is never set and will be removed in a future release.
+    ///
+    /// Since API 1.32, until API 1.51 (removed in 1.52).
     #[serde(rename = "LinkLocalIPv6Address", skip_serializing_if = "Option::is_none")]
     pub link_local_ipv6_address: Option<String>,
     /// Prefix length of the IPv6 unicast address.
     ///
     /// Deprecated: This field is never set and will be removed in a future release.
+    ///
+    /// Since API 1.32, until API 1.51 (removed in 1.52).
     #[serde(rename = "LinkLocalIPv6PrefixLen", skip_serializing_if = "Option::is_none")]
     pub link_local_ipv6_prefix_len: Option<i64>,
     #[serde(rename = "Ports", skip_serializing_if = "Option::is_none")]
-    pub ports: Option<super::v1_32_to_v1_49::PortMap>,
+    pub ports: Option<super::v1_32_to_v1_55::PortMap>,
     /// SandboxKey is the full path of the netns handle
     #[serde(rename = "SandboxKey", skip_serializing_if = "Option::is_none")]
     pub sandbox_key: Option<String>,
     /// Deprecated: This field is never set and will be removed in a future release.
+    ///
+    /// Since API 1.32, until API 1.51 (removed in 1.52).
     #[serde(rename = "SecondaryIPAddresses", skip_serializing_if = "Option::is_none")]
-    pub secondary_ip_addresses: Option<Vec<super::v1_32_to_v1_49::Address>>,
+    pub secondary_ip_addresses: Option<Vec<super::v1_32_to_v1_55::Address>>,
     /// Deprecated: This field is never set and will be removed in a future release.
+    ///
+    /// Since API 1.32, until API 1.51 (removed in 1.52).
     #[serde(rename = "SecondaryIPv6Addresses", skip_serializing_if = "Option::is_none")]
-    pub secondary_ipv6_addresses: Option<Vec<super::v1_32_to_v1_49::Address>>,
+    pub secondary_ipv6_addresses: Option<Vec<super::v1_32_to_v1_55::Address>>,
     /// EndpointID uniquely represents a service endpoint in a Sandbox.
     ///
     /// <p><br /></p>
@@ -180,6 +192,8 @@ pub struct NetworkSettings {
     /// > network inside the `Networks` map instead, which contains the same
     /// > information. This field was deprecated in Docker 1.9 and is scheduled
     /// > to be removed in Docker 17.12.0
+    ///
+    /// Since API 1.32, until API 1.51 (removed in 1.52).
     #[serde(rename = "EndpointID", skip_serializing_if = "Option::is_none")]
     pub endpoint_id: Option<String>,
     /// Gateway address for the default "bridge" network.
@@ -191,6 +205,8 @@ pub struct NetworkSettings {
     /// > network inside the `Networks` map instead, which contains the same
     /// > information. This field was deprecated in Docker 1.9 and is scheduled
     /// > to be removed in Docker 17.12.0
+    ///
+    /// Since API 1.32, until API 1.51 (removed in 1.52).
     #[serde(rename = "Gateway", skip_serializing_if = "Option::is_none")]
     pub gateway: Option<String>,
     /// Global IPv6 address for the default "bridge" network.
@@ -202,6 +218,8 @@ pub struct NetworkSettings {
     /// > network inside the `Networks` map instead, which contains the same
     /// > information. This field was deprecated in Docker 1.9 and is scheduled
     /// > to be removed in Docker 17.12.0
+    ///
+    /// Since API 1.32, until API 1.51 (removed in 1.52).
     #[serde(rename = "GlobalIPv6Address", skip_serializing_if = "Option::is_none")]
     pub global_ipv6_address: Option<String>,
     /// Mask length of the global IPv6 address.
@@ -213,6 +231,8 @@ pub struct NetworkSettings {
     /// > network inside the `Networks` map instead, which contains the same
     /// > information. This field was deprecated in Docker 1.9 and is scheduled
     /// > to be removed in Docker 17.12.0
+    ///
+    /// Since API 1.32, until API 1.51 (removed in 1.52).
     #[serde(rename = "GlobalIPv6PrefixLen", skip_serializing_if = "Option::is_none")]
     pub global_ipv6_prefix_len: Option<i64>,
     /// IPv4 address for the default "bridge" network.
@@ -224,6 +244,8 @@ pub struct NetworkSettings {
     /// > network inside the `Networks` map instead, which contains the same
     /// > information. This field was deprecated in Docker 1.9 and is scheduled
     /// > to be removed in Docker 17.12.0
+    ///
+    /// Since API 1.32, until API 1.51 (removed in 1.52).
     #[serde(rename = "IPAddress", skip_serializing_if = "Option::is_none")]
     pub ip_address: Option<String>,
     /// Mask length of the IPv4 address.
@@ -235,6 +257,8 @@ pub struct NetworkSettings {
     /// > network inside the `Networks` map instead, which contains the same
     /// > information. This field was deprecated in Docker 1.9 and is scheduled
     /// > to be removed in Docker 17.12.0
+    ///
+    /// Since API 1.32, until API 1.51 (removed in 1.52).
     #[serde(rename = "IPPrefixLen", skip_serializing_if = "Option::is_none")]
     pub ip_prefix_len: Option<i64>,
     /// IPv6 gateway address for this network.
@@ -246,6 +270,8 @@ pub struct NetworkSettings {
     /// > network inside the `Networks` map instead, which contains the same
     /// > information. This field was deprecated in Docker 1.9 and is scheduled
     /// > to be removed in Docker 17.12.0
+    ///
+    /// Since API 1.32, until API 1.51 (removed in 1.52).
     #[serde(rename = "IPv6Gateway", skip_serializing_if = "Option::is_none")]
     pub ipv6_gateway: Option<String>,
     /// MAC address for the container on the default "bridge" network.
@@ -257,6 +283,8 @@ pub struct NetworkSettings {
     /// > network inside the `Networks` map instead, which contains the same
     /// > information. This field was deprecated in Docker 1.9 and is scheduled
     /// > to be removed in Docker 17.12.0
+    ///
+    /// Since API 1.32, until API 1.51 (removed in 1.52).
     #[serde(rename = "MacAddress", skip_serializing_if = "Option::is_none")]
     pub mac_address: Option<String>,
     /// Information about all networks that the container is connected to.
@@ -282,18 +310,24 @@ pub struct NetworkingConfig {
 /// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SystemDataUsageResponse {
+    /// Since API 1.25, until API 1.51 (removed in 1.52).
     #[serde(rename = "LayersSize", skip_serializing_if = "Option::is_none")]
     pub layers_size: Option<i64>,
+    /// Since API 1.25, until API 1.51 (removed in 1.52).
     #[serde(rename = "Images", skip_serializing_if = "Option::is_none")]
     pub images: Option<Vec<super::v1_44_to_v1_46::ImageSummary>>,
+    /// Since API 1.25, until API 1.51 (removed in 1.52).
     #[serde(rename = "Containers", skip_serializing_if = "Option::is_none")]
     pub containers: Option<Vec<ContainerSummary>>,
+    /// Since API 1.25, until API 1.51 (removed in 1.52).
     #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
-    pub volumes: Option<Vec<super::v1_42_to_v1_49::Volume>>,
-    /// Since API 1.39.
+    pub volumes: Option<Vec<super::v1_42_to_v1_55::Volume>>,
+    /// Since API 1.39, until API 1.51 (removed in 1.52).
     #[serde(rename = "BuildCache", skip_serializing_if = "Option::is_none")]
-    pub build_cache: Option<Vec<super::v1_42_to_v1_49::BuildCache>>,
+    pub build_cache: Option<Vec<super::v1_42_to_v1_55::BuildCache>>,
     /// Deprecated: disk used by the build cache; use BuildCache.
+    ///
+    /// Since API 1.25, until API 1.49 (removed in 1.50).
     #[serde(rename = "BuilderSize", skip_serializing_if = "Option::is_none")]
     pub builder_size: Option<i64>,
 }
@@ -350,7 +384,7 @@ pub struct SystemInfo {
     #[serde(rename = "DockerRootDir", skip_serializing_if = "Option::is_none")]
     pub docker_root_dir: Option<String>,
     #[serde(rename = "Plugins", skip_serializing_if = "Option::is_none")]
-    pub plugins: Option<super::v1_32_to_v1_49::PluginsInfo>,
+    pub plugins: Option<super::v1_32_to_v1_55::PluginsInfo>,
     /// Indicates if the host has memory limit support enabled.
     #[serde(rename = "MemoryLimit", skip_serializing_if = "Option::is_none")]
     pub memory_limit: Option<bool>,
@@ -363,7 +397,7 @@ pub struct SystemInfo {
     /// Kernel memory TCP limits are not supported when using cgroups v2, which
     /// does not support the corresponding `memory.kmem.tcp.limit_in_bytes` cgroup.
     ///
-    /// Since API 1.40.
+    /// Since API 1.40, until API 1.51 (removed in 1.52).
     #[serde(rename = "KernelMemoryTCP", skip_serializing_if = "Option::is_none")]
     pub kernel_memory_tcp: Option<bool>,
     /// Indicates if CPU CFS(Completely Fair Scheduler) period is supported by
@@ -394,9 +428,13 @@ pub struct SystemInfo {
     #[serde(rename = "IPv4Forwarding", skip_serializing_if = "Option::is_none")]
     pub ipv4_forwarding: Option<bool>,
     /// Indicates if `bridge-nf-call-iptables` is available on the host.
+    ///
+    /// Since API 1.32, until API 1.49 (removed in 1.50).
     #[serde(rename = "BridgeNfIptables", skip_serializing_if = "Option::is_none")]
     pub bridge_nf_iptables: Option<bool>,
     /// Indicates if `bridge-nf-call-ip6tables` is available on the host.
+    ///
+    /// Since API 1.32, until API 1.49 (removed in 1.50).
     #[serde(rename = "BridgeNfIp6tables", skip_serializing_if = "Option::is_none")]
     pub bridge_nf_ip6tables: Option<bool>,
     /// Indicates if the daemon is running in debug-mode / with debug-level
@@ -424,14 +462,14 @@ pub struct SystemInfo {
     ///
     /// Defaults to `"cgroupfs"`.
     #[serde(rename = "CgroupDriver", skip_serializing_if = "Option::is_none")]
-    pub cgroup_driver: Option<super::v1_40_to_v1_49::SystemInfoCgroupDriver>,
+    pub cgroup_driver: Option<super::v1_40_to_v1_55::SystemInfoCgroupDriver>,
     /// The version of the cgroup.
     ///
     /// Defaults to `"1"`.
     ///
     /// Since API 1.41.
     #[serde(rename = "CgroupVersion", skip_serializing_if = "Option::is_none")]
-    pub cgroup_version: Option<super::v1_41_to_v1_49::SystemInfoCgroupVersion>,
+    pub cgroup_version: Option<super::v1_41_to_v1_55::SystemInfoCgroupVersion>,
     /// Number of event listeners subscribed.
     #[serde(rename = "NEventsListener", skip_serializing_if = "Option::is_none")]
     pub n_events_listener: Option<i64>,
@@ -492,7 +530,7 @@ pub struct SystemInfo {
     #[serde(rename = "RegistryConfig", skip_serializing_if = "Option::is_none")]
     pub registry_config: Option<super::v1_32_to_v1_48::RegistryServiceConfig>,
     #[serde(rename = "GenericResources", skip_serializing_if = "Option::is_none")]
-    pub generic_resources: Option<super::v1_32_to_v1_49::GenericResources>,
+    pub generic_resources: Option<super::v1_32_to_v1_55::GenericResources>,
     /// HTTP-proxy configured for the daemon. This value is obtained from the
     /// [`HTTP_PROXY`](https://www.gnu.org/software/wget/manual/html_node/Proxies.html) environment variable.
     /// Credentials ([user info component](https://tools.ietf.org/html/rfc3986#section-3.2.1)) in the proxy URL
@@ -549,7 +587,7 @@ pub struct SystemInfo {
     ///
     /// Defaults to `{"runc":{"path":"runc"}}`.
     #[serde(rename = "Runtimes", skip_serializing_if = "Option::is_none")]
-    pub runtimes: Option<HashMap<String, super::v1_44_to_v1_49::Runtime>>,
+    pub runtimes: Option<HashMap<String, super::v1_44_to_v1_55::Runtime>>,
     /// Name of the default OCI runtime that is used when starting containers.
     ///
     /// The default can be overridden per-container at create time.
@@ -558,7 +596,7 @@ pub struct SystemInfo {
     #[serde(rename = "DefaultRuntime", skip_serializing_if = "Option::is_none")]
     pub default_runtime: Option<String>,
     #[serde(rename = "Swarm", skip_serializing_if = "Option::is_none")]
-    pub swarm: Option<super::v1_40_to_v1_49::SwarmInfo>,
+    pub swarm: Option<super::v1_40_to_v1_55::SwarmInfo>,
     /// Indicates if live restore is enabled.
     ///
     /// If enabled, containers are kept running when the daemon is shutdown
@@ -577,7 +615,7 @@ pub struct SystemInfo {
     ///
     /// Defaults to `"default"`.
     #[serde(rename = "Isolation", skip_serializing_if = "Option::is_none")]
-    pub isolation: Option<super::v1_32_to_v1_49::SystemInfoIsolation>,
+    pub isolation: Option<super::v1_32_to_v1_55::SystemInfoIsolation>,
     /// Name and, optional, path of the `docker-init` binary.
     ///
     /// If the path is omitted, the daemon searches the host's `$PATH` for the
@@ -616,7 +654,7 @@ pub struct SystemInfo {
     /// Since API 1.41.
     #[serde(rename = "DefaultAddressPools", skip_serializing_if = "Option::is_none")]
     pub default_address_pools: Option<
-        Vec<super::v1_41_to_v1_49::SystemInfoDefaultAddressPoolsItem>,
+        Vec<super::v1_41_to_v1_55::SystemInfoDefaultAddressPoolsItem>,
     >,
     /// List of warnings / informational messages about missing features, or
     /// issues related to the daemon configuration.

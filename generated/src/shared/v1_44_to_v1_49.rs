@@ -2,193 +2,8 @@
 // change the generator, the runtime or the overlays in spec/, then regenerate.
 //! What is identical in exactly API versions 1.44–1.49: the types below, and in the submodules the operations' parameters, client and server items and decoders.
 
-#[cfg(feature = "client")]
-pub(crate) mod requests;
-
-#[cfg(feature = "server")]
-pub(crate) mod server;
-
-#[cfg(feature = "roundtrip")]
-pub(crate) mod roundtrip;
-
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
-
-/// Configuration for a container that is portable between hosts.
-///
-/// Since API 1.30.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerConfig {
-    /// The hostname to use for the container, as a valid RFC 1123 hostname.
-    #[serde(rename = "Hostname", skip_serializing_if = "Option::is_none")]
-    pub hostname: Option<String>,
-    /// The domain name to use for the container.
-    #[serde(rename = "Domainname", skip_serializing_if = "Option::is_none")]
-    pub domainname: Option<String>,
-    /// Commands run as this user inside the container. If omitted, commands
-    /// run as the user specified in the image the container was started from.
-    ///
-    /// Can be either user-name or UID, and optional group-name or GID,
-    /// separated by a colon (`<user-name|UID>[<:group-name|GID>]`).
-    #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    /// Whether to attach to `stdin`.
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "AttachStdin", skip_serializing_if = "Option::is_none")]
-    pub attach_stdin: Option<bool>,
-    /// Whether to attach to `stdout`.
-    ///
-    /// Defaults to `true`.
-    #[serde(rename = "AttachStdout", skip_serializing_if = "Option::is_none")]
-    pub attach_stdout: Option<bool>,
-    /// Whether to attach to `stderr`.
-    ///
-    /// Defaults to `true`.
-    #[serde(rename = "AttachStderr", skip_serializing_if = "Option::is_none")]
-    pub attach_stderr: Option<bool>,
-    /// An object mapping ports to an empty object in the form:
-    ///
-    /// `{"<port>/<tcp|udp|sctp>": {}}`
-    #[serde(rename = "ExposedPorts", skip_serializing_if = "Option::is_none")]
-    pub exposed_ports: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
-    /// Attach standard streams to a TTY, including `stdin` if it is not closed.
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "Tty", skip_serializing_if = "Option::is_none")]
-    pub tty: Option<bool>,
-    /// Open `stdin`
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "OpenStdin", skip_serializing_if = "Option::is_none")]
-    pub open_stdin: Option<bool>,
-    /// Close `stdin` after one attached client disconnects
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "StdinOnce", skip_serializing_if = "Option::is_none")]
-    pub stdin_once: Option<bool>,
-    /// A list of environment variables to set inside the container in the
-    /// form `["VAR=value", ...]`. A variable without `=` is removed from the
-    /// environment, rather than to have an empty value.
-    #[serde(rename = "Env", skip_serializing_if = "Option::is_none")]
-    pub env: Option<Vec<String>>,
-    /// Command to run specified as a string or an array of strings.
-    #[serde(rename = "Cmd", skip_serializing_if = "Option::is_none")]
-    pub cmd: Option<Vec<String>>,
-    #[serde(rename = "Healthcheck", skip_serializing_if = "Option::is_none")]
-    pub healthcheck: Option<HealthConfig>,
-    /// Command is already escaped (Windows only)
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "ArgsEscaped", skip_serializing_if = "Option::is_none")]
-    pub args_escaped: Option<bool>,
-    /// The name (or reference) of the image to use when creating the container,
-    /// or which was used when the container was created.
-    #[serde(rename = "Image", skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
-    /// An object mapping mount point paths inside the container to empty
-    /// objects.
-    #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
-    pub volumes: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
-    /// The working directory for commands to run in.
-    #[serde(rename = "WorkingDir", skip_serializing_if = "Option::is_none")]
-    pub working_dir: Option<String>,
-    /// The entry point for the container as a string or an array of strings.
-    ///
-    /// If the array consists of exactly one empty string (`[""]`) then the
-    /// entry point is reset to system default (i.e., the entry point used by
-    /// docker when there is no `ENTRYPOINT` instruction in the `Dockerfile`).
-    #[serde(rename = "Entrypoint", skip_serializing_if = "Option::is_none")]
-    pub entrypoint: Option<Vec<String>>,
-    /// Disable networking for the container.
-    #[serde(rename = "NetworkDisabled", skip_serializing_if = "Option::is_none")]
-    pub network_disabled: Option<bool>,
-    /// MAC address of the container.
-    ///
-    /// Deprecated: this field is deprecated in API v1.44 and up. Use EndpointSettings.MacAddress instead.
-    #[serde(rename = "MacAddress", skip_serializing_if = "Option::is_none")]
-    pub mac_address: Option<String>,
-    /// `ONBUILD` metadata that were defined in the image's `Dockerfile`.
-    #[serde(rename = "OnBuild", skip_serializing_if = "Option::is_none")]
-    pub on_build: Option<Vec<String>>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// Signal to stop a container as a string or unsigned integer.
-    #[serde(rename = "StopSignal", skip_serializing_if = "Option::is_none")]
-    pub stop_signal: Option<String>,
-    /// Timeout to stop a container in seconds. If omitted, the daemon-wide
-    /// default is used.
-    #[serde(rename = "StopTimeout", skip_serializing_if = "Option::is_none")]
-    pub stop_timeout: Option<i64>,
-    /// Shell for when `RUN`, `CMD`, and `ENTRYPOINT` uses a shell.
-    #[serde(rename = "Shell", skip_serializing_if = "Option::is_none")]
-    pub shell: Option<Vec<String>>,
-}
-
-/// represents the status of a container.
-///
-/// Since API 1.44.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerStatus {
-    #[serde(rename = "ContainerID", skip_serializing_if = "Option::is_none")]
-    pub container_id: Option<String>,
-    #[serde(rename = "PID", skip_serializing_if = "Option::is_none")]
-    pub pid: Option<i64>,
-    #[serde(rename = "ExitCode", skip_serializing_if = "Option::is_none")]
-    pub exit_code: Option<i64>,
-}
-
-/// A test to perform to check that the container is healthy.
-/// Healthcheck commands should be side-effect free.
-///
-/// Since API 1.27.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct HealthConfig {
-    /// The test to perform. Possible values are:
-    ///
-    /// - `[]` inherit healthcheck from image or parent image
-    /// - `["NONE"]` disable healthcheck
-    /// - `["CMD", args...]` exec arguments directly
-    /// - `["CMD-SHELL", command]` run command with system's default shell
-    ///
-    /// A non-zero exit code indicates a failed healthcheck:
-    /// - `0` healthy
-    /// - `1` unhealthy
-    /// - `2` reserved (treated as unhealthy)
-    /// - other values: error running probe
-    #[serde(rename = "Test", skip_serializing_if = "Option::is_none")]
-    pub test: Option<Vec<String>>,
-    /// The time to wait between checks in nanoseconds. It should be 0 or at
-    /// least 1000000 (1 ms). 0 means inherit.
-    #[serde(rename = "Interval", skip_serializing_if = "Option::is_none")]
-    pub interval: Option<i64>,
-    /// The time to wait before considering the check to have hung. It should
-    /// be 0 or at least 1000000 (1 ms). 0 means inherit.
-    ///
-    /// If the health check command does not complete within this timeout,
-    /// the check is considered failed and the health check process is
-    /// forcibly terminated without a graceful shutdown.
-    #[serde(rename = "Timeout", skip_serializing_if = "Option::is_none")]
-    pub timeout: Option<i64>,
-    /// The number of consecutive failures needed to consider a container as
-    /// unhealthy. 0 means inherit.
-    #[serde(rename = "Retries", skip_serializing_if = "Option::is_none")]
-    pub retries: Option<i64>,
-    /// Start period for the container to initialize before starting
-    /// health-retries countdown in nanoseconds. It should be 0 or at least
-    /// 1000000 (1 ms). 0 means inherit.
-    ///
-    /// Since API 1.29.
-    #[serde(rename = "StartPeriod", skip_serializing_if = "Option::is_none")]
-    pub start_period: Option<i64>,
-    /// The time to wait between checks in nanoseconds during the start period.
-    /// It should be 0 or at least 1000000 (1 ms). 0 means inherit.
-    ///
-    /// Since API 1.44.
-    #[serde(rename = "StartInterval", skip_serializing_if = "Option::is_none")]
-    pub start_interval: Option<i64>,
-}
 
 /// Configuration of the image. These fields are used as defaults
 /// when starting a container from the image.
@@ -202,6 +17,8 @@ pub struct ImageConfig {
     ///
     /// > **Deprecated**: this field is not part of the image specification and is
     /// > always empty. It must not be used, and will be removed in API v1.50.
+    ///
+    /// Since API 1.39, until API 1.49 (removed in 1.50).
     #[serde(rename = "Hostname", skip_serializing_if = "Option::is_none")]
     pub hostname: Option<String>,
     /// The domain name to use for the container.
@@ -210,6 +27,8 @@ pub struct ImageConfig {
     ///
     /// > **Deprecated**: this field is not part of the image specification and is
     /// > always empty. It must not be used, and will be removed in API v1.50.
+    ///
+    /// Since API 1.39, until API 1.49 (removed in 1.50).
     #[serde(rename = "Domainname", skip_serializing_if = "Option::is_none")]
     pub domainname: Option<String>,
     /// The user that commands are run as inside the container.
@@ -223,6 +42,8 @@ pub struct ImageConfig {
     /// > always false. It must not be used, and will be removed in API v1.50.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.39, until API 1.49 (removed in 1.50).
     #[serde(rename = "AttachStdin", skip_serializing_if = "Option::is_none")]
     pub attach_stdin: Option<bool>,
     /// Whether to attach to `stdout`.
@@ -233,6 +54,8 @@ pub struct ImageConfig {
     /// > always false. It must not be used, and will be removed in API v1.50.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.39, until API 1.49 (removed in 1.50).
     #[serde(rename = "AttachStdout", skip_serializing_if = "Option::is_none")]
     pub attach_stdout: Option<bool>,
     /// Whether to attach to `stderr`.
@@ -243,6 +66,8 @@ pub struct ImageConfig {
     /// > always false. It must not be used, and will be removed in API v1.50.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.39, until API 1.49 (removed in 1.50).
     #[serde(rename = "AttachStderr", skip_serializing_if = "Option::is_none")]
     pub attach_stderr: Option<bool>,
     /// An object mapping ports to an empty object in the form:
@@ -258,6 +83,8 @@ pub struct ImageConfig {
     /// > always false. It must not be used, and will be removed in API v1.50.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.39, until API 1.49 (removed in 1.50).
     #[serde(rename = "Tty", skip_serializing_if = "Option::is_none")]
     pub tty: Option<bool>,
     /// Open `stdin`
@@ -268,6 +95,8 @@ pub struct ImageConfig {
     /// > always false. It must not be used, and will be removed in API v1.50.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.39, until API 1.49 (removed in 1.50).
     #[serde(rename = "OpenStdin", skip_serializing_if = "Option::is_none")]
     pub open_stdin: Option<bool>,
     /// Close `stdin` after one attached client disconnects.
@@ -278,6 +107,8 @@ pub struct ImageConfig {
     /// > always false. It must not be used, and will be removed in API v1.50.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.39, until API 1.49 (removed in 1.50).
     #[serde(rename = "StdinOnce", skip_serializing_if = "Option::is_none")]
     pub stdin_once: Option<bool>,
     /// A list of environment variables to set inside the container in the
@@ -289,7 +120,7 @@ pub struct ImageConfig {
     #[serde(rename = "Cmd", skip_serializing_if = "Option::is_none")]
     pub cmd: Option<Vec<String>>,
     #[serde(rename = "Healthcheck", skip_serializing_if = "Option::is_none")]
-    pub healthcheck: Option<HealthConfig>,
+    pub healthcheck: Option<super::v1_44_to_v1_55::HealthConfig>,
     /// Command is already escaped (Windows only)
     ///
     /// Defaults to `false`.
@@ -304,6 +135,8 @@ pub struct ImageConfig {
     /// > always empty. It must not be used, and will be removed in API v1.50.
     ///
     /// Defaults to `""`.
+    ///
+    /// Since API 1.39, until API 1.49 (removed in 1.50).
     #[serde(rename = "Image", skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
     /// An object mapping mount point paths inside the container to empty
@@ -328,6 +161,8 @@ pub struct ImageConfig {
     /// > always omitted. It must not be used, and will be removed in API v1.50.
     ///
     /// Defaults to `false`.
+    ///
+    /// Since API 1.39, until API 1.49 (removed in 1.50).
     #[serde(rename = "NetworkDisabled", skip_serializing_if = "Option::is_none")]
     pub network_disabled: Option<bool>,
     /// MAC address of the container.
@@ -338,6 +173,8 @@ pub struct ImageConfig {
     /// > always omitted. It must not be used, and will be removed in API v1.50.
     ///
     /// Defaults to `""`.
+    ///
+    /// Since API 1.39, until API 1.49 (removed in 1.50).
     #[serde(rename = "MacAddress", skip_serializing_if = "Option::is_none")]
     pub mac_address: Option<String>,
     /// `ONBUILD` metadata that were defined in the image's `Dockerfile`.
@@ -357,300 +194,11 @@ pub struct ImageConfig {
     /// > always omitted. It must not be used, and will be removed in API v1.50.
     ///
     /// Defaults to `10`.
+    ///
+    /// Since API 1.39, until API 1.49 (removed in 1.50).
     #[serde(rename = "StopTimeout", skip_serializing_if = "Option::is_none")]
     pub stop_timeout: Option<i64>,
     /// Shell for when `RUN`, `CMD`, and `ENTRYPOINT` uses a shell.
     #[serde(rename = "Shell", skip_serializing_if = "Option::is_none")]
     pub shell: Option<Vec<String>>,
-}
-
-/// Optional configuration for the `bind` type.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct MountBindOptions {
-    /// A propagation mode with the value `[r]private`, `[r]shared`, or `[r]slave`.
-    #[serde(rename = "Propagation", skip_serializing_if = "Option::is_none")]
-    pub propagation: Option<super::v1_24_to_v1_49::MountBindOptionsPropagation>,
-    /// Disable recursive bind mount.
-    ///
-    /// Defaults to `false`.
-    ///
-    /// Since API 1.40.
-    #[serde(rename = "NonRecursive", skip_serializing_if = "Option::is_none")]
-    pub non_recursive: Option<bool>,
-    /// Create mount point on host if missing
-    ///
-    /// Defaults to `false`.
-    ///
-    /// Since API 1.42.
-    #[serde(rename = "CreateMountpoint", skip_serializing_if = "Option::is_none")]
-    pub create_mountpoint: Option<bool>,
-    /// Make the mount non-recursively read-only, but still leave the mount recursive
-    /// (unless NonRecursive is set to `true` in conjunction).
-    ///
-    /// Added in v1.44, before that version all read-only mounts were
-    /// non-recursive by default. To match the previous behaviour this
-    /// will default to `true` for clients on versions prior to v1.44.
-    ///
-    /// Defaults to `false`.
-    ///
-    /// Since API 1.44.
-    #[serde(rename = "ReadOnlyNonRecursive", skip_serializing_if = "Option::is_none")]
-    pub read_only_non_recursive: Option<bool>,
-    /// Raise an error if the mount cannot be made recursively read-only.
-    ///
-    /// Defaults to `false`.
-    ///
-    /// Since API 1.44.
-    #[serde(rename = "ReadOnlyForceRecursive", skip_serializing_if = "Option::is_none")]
-    pub read_only_force_recursive: Option<bool>,
-}
-
-/// represents the port status of a task's host ports whose service has published host ports
-///
-/// Since API 1.44.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct PortStatus {
-    #[serde(rename = "Ports", skip_serializing_if = "Option::is_none")]
-    pub ports: Option<Vec<super::v1_37_to_v1_49::EndpointPortConfig>>,
-}
-
-/// Runtime describes an [OCI compliant](https://github.com/opencontainers/runtime-spec)
-/// runtime.
-///
-/// The runtime is invoked by the daemon via the `containerd` daemon. OCI
-/// runtimes act as an interface to the Linux kernel namespaces, cgroups,
-/// and SELinux.
-///
-/// Since API 1.32.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Runtime {
-    /// Name and, optional, path, of the OCI executable binary.
-    ///
-    /// If the path is omitted, the daemon searches the host's `$PATH` for the
-    /// binary and uses the first result.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    /// List of command-line arguments to pass to the runtime when invoked.
-    #[serde(rename = "runtimeArgs", skip_serializing_if = "Option::is_none")]
-    pub runtime_args: Option<Vec<String>>,
-    /// Information specific to the runtime.
-    ///
-    /// While this API specification does not define data provided by runtimes,
-    /// the following well-known properties may be provided by runtimes:
-    ///
-    /// `org.opencontainers.runtime-spec.features`: features structure as defined
-    /// in the [OCI Runtime Specification](https://github.com/opencontainers/runtime-spec/blob/main/features.md),
-    /// in a JSON string representation.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Note**: The information returned in this field, including the
-    /// > formatting of values and labels, should not be considered stable,
-    /// > and may change without notice.
-    ///
-    /// Since API 1.44.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<HashMap<String, String>>,
-}
-
-/// contains the information returned to a client on the
-/// creation of a new service.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ServiceCreateResponse {
-    /// The ID of the created service.
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Optional warning message.
-    ///
-    /// FIXME(thaJeztah): this should have "omitempty" in the generated type.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "Warnings", skip_serializing_if = "Option::is_none")]
-    pub warnings: Option<Vec<String>>,
-}
-
-/// Security options for the container
-///
-/// Since API 1.30.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpecContainerSpecPrivileges {
-    /// CredentialSpec for managed service account (Windows only)
-    #[serde(rename = "CredentialSpec", skip_serializing_if = "Option::is_none")]
-    pub credential_spec: Option<
-        super::v1_40_to_v1_49::TaskSpecContainerSpecPrivilegesCredentialSpec,
-    >,
-    /// SELinux labels of the container
-    #[serde(rename = "SELinuxContext", skip_serializing_if = "Option::is_none")]
-    pub se_linux_context: Option<
-        super::v1_30_to_v1_49::TaskSpecContainerSpecPrivilegesSeLinuxContext,
-    >,
-    /// Options for configuring seccomp on the container
-    ///
-    /// Since API 1.44.
-    #[serde(rename = "Seccomp", skip_serializing_if = "Option::is_none")]
-    pub seccomp: Option<TaskSpecContainerSpecPrivilegesSeccomp>,
-    /// Options for configuring AppArmor on the container
-    ///
-    /// Since API 1.44.
-    #[serde(rename = "AppArmor", skip_serializing_if = "Option::is_none")]
-    pub app_armor: Option<TaskSpecContainerSpecPrivilegesAppArmor>,
-    /// Configuration of the no_new_privs bit in the container
-    ///
-    /// Since API 1.44.
-    #[serde(rename = "NoNewPrivileges", skip_serializing_if = "Option::is_none")]
-    pub no_new_privileges: Option<bool>,
-}
-
-/// Options for configuring AppArmor on the container
-///
-/// Since API 1.44.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpecContainerSpecPrivilegesAppArmor {
-    #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<TaskSpecContainerSpecPrivilegesAppArmorMode>,
-}
-
-/// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
-///
-/// Since API 1.44.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum TaskSpecContainerSpecPrivilegesAppArmorMode {
-    /// `default`
-    Default,
-    /// `disabled`
-    Disabled,
-    /// A value not listed in this API version.
-    Other(String),
-}
-
-impl TaskSpecContainerSpecPrivilegesAppArmorMode {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Default => "default",
-            Self::Disabled => "disabled",
-            Self::Other(other) => other,
-        }
-    }
-}
-
-impl From<&str> for TaskSpecContainerSpecPrivilegesAppArmorMode {
-    fn from(value: &str) -> Self {
-        match value {
-            "default" => Self::Default,
-            "disabled" => Self::Disabled,
-            other => Self::Other(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for TaskSpecContainerSpecPrivilegesAppArmorMode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl Serialize for TaskSpecContainerSpecPrivilegesAppArmorMode {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for TaskSpecContainerSpecPrivilegesAppArmorMode {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = String::deserialize(deserializer)?;
-        Ok(Self::from(value.as_str()))
-    }
-}
-
-/// Options for configuring seccomp on the container
-///
-/// Since API 1.44.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpecContainerSpecPrivilegesSeccomp {
-    #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<TaskSpecContainerSpecPrivilegesSeccompMode>,
-    /// The custom seccomp profile as a json object
-    #[serde(rename = "Profile", skip_serializing_if = "Option::is_none")]
-    pub profile: Option<String>,
-}
-
-/// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
-///
-/// Since API 1.44.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum TaskSpecContainerSpecPrivilegesSeccompMode {
-    /// `default`
-    Default,
-    /// `unconfined`
-    Unconfined,
-    /// `custom`
-    Custom,
-    /// A value not listed in this API version.
-    Other(String),
-}
-
-impl TaskSpecContainerSpecPrivilegesSeccompMode {
-    /// The value as sent on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Default => "default",
-            Self::Unconfined => "unconfined",
-            Self::Custom => "custom",
-            Self::Other(other) => other,
-        }
-    }
-}
-
-impl From<&str> for TaskSpecContainerSpecPrivilegesSeccompMode {
-    fn from(value: &str) -> Self {
-        match value {
-            "default" => Self::Default,
-            "unconfined" => Self::Unconfined,
-            "custom" => Self::Custom,
-            other => Self::Other(other.to_owned()),
-        }
-    }
-}
-
-impl std::fmt::Display for TaskSpecContainerSpecPrivilegesSeccompMode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl Serialize for TaskSpecContainerSpecPrivilegesSeccompMode {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for TaskSpecContainerSpecPrivilegesSeccompMode {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = String::deserialize(deserializer)?;
-        Ok(Self::from(value.as_str()))
-    }
-}
-
-/// represents the status of a task.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskStatus {
-    /// Format: `dateTime`.
-    #[serde(rename = "Timestamp", skip_serializing_if = "Option::is_none")]
-    pub timestamp: Option<String>,
-    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
-    pub state: Option<super::v1_37_to_v1_49::TaskState>,
-    #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    #[serde(rename = "Err", skip_serializing_if = "Option::is_none")]
-    pub err: Option<String>,
-    #[serde(rename = "ContainerStatus", skip_serializing_if = "Option::is_none")]
-    pub container_status: Option<ContainerStatus>,
-    /// Since API 1.44.
-    #[serde(rename = "PortStatus", skip_serializing_if = "Option::is_none")]
-    pub port_status: Option<PortStatus>,
 }

@@ -47,6 +47,8 @@ pub struct ImageInspect {
     /// Depending on how the image was created, this field may be empty and
     /// is only set for images that were built/created locally. This field
     /// is empty if the image was pulled from an image registry.
+    ///
+    /// Since API 1.39, until API 1.51 (removed in 1.52).
     #[serde(rename = "Parent", skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
     /// Optional message that was set when committing or importing the image.
@@ -64,6 +66,8 @@ pub struct ImageInspect {
     /// The version of Docker that was used to build the image.
     ///
     /// Depending on how the image was created, this field may be empty.
+    ///
+    /// Since API 1.39, until API 1.51 (removed in 1.52).
     #[serde(rename = "DockerVersion", skip_serializing_if = "Option::is_none")]
     pub docker_version: Option<String>,
     /// Name of the author that was specified when committing the image, or as
@@ -92,9 +96,9 @@ pub struct ImageInspect {
     pub graph_driver: Option<super::v1_28_to_v1_46::GraphDriverData>,
     /// Information about the image's RootFS, including the layer IDs.
     #[serde(rename = "RootFS", skip_serializing_if = "Option::is_none")]
-    pub root_fs: Option<super::v1_39_to_v1_49::ImageInspectRootFs>,
+    pub root_fs: Option<super::v1_39_to_v1_55::ImageInspectRootFs>,
     /// Additional metadata of the image in the local cache. This information
     /// is local to the daemon, and not part of the image itself.
     #[serde(rename = "Metadata", skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<super::v1_39_to_v1_49::ImageInspectMetadata>,
+    pub metadata: Option<super::v1_39_to_v1_55::ImageInspectMetadata>,
 }

@@ -29,7 +29,7 @@ pub struct ContainerInspectResponse {
     #[serde(rename = "Args", skip_serializing_if = "Option::is_none")]
     pub args: Option<Vec<String>>,
     #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
-    pub state: Option<super::v1_39_to_v1_49::ContainerState>,
+    pub state: Option<super::v1_39_to_v1_55::ContainerState>,
     /// The container's image ID
     #[serde(rename = "Image", skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
@@ -73,7 +73,7 @@ pub struct ContainerInspectResponse {
     #[serde(rename = "Mounts", skip_serializing_if = "Option::is_none")]
     pub mounts: Option<Vec<super::v1_42_to_v1_47::MountPoint>>,
     #[serde(rename = "Config", skip_serializing_if = "Option::is_none")]
-    pub config: Option<super::v1_44_to_v1_49::ContainerConfig>,
+    pub config: Option<super::v1_44_to_v1_51::ContainerConfig>,
     #[serde(rename = "NetworkSettings", skip_serializing_if = "Option::is_none")]
     pub network_settings: Option<super::v1_46_to_v1_47::NetworkSettings>,
 }
@@ -125,10 +125,10 @@ pub struct NetworkCreateBody {
     ///
     /// Since API 1.41.
     #[serde(rename = "ConfigFrom", skip_serializing_if = "Option::is_none")]
-    pub config_from: Option<super::v1_41_to_v1_49::ConfigReference>,
+    pub config_from: Option<super::v1_41_to_v1_55::ConfigReference>,
     /// Optional custom IP scheme for the network.
     #[serde(rename = "IPAM", skip_serializing_if = "Option::is_none")]
-    pub ipam: Option<super::v1_41_to_v1_49::Ipam>,
+    pub ipam: Option<super::v1_41_to_v1_55::Ipam>,
     /// Enable IPv6 on the network.
     #[serde(rename = "EnableIPv6", skip_serializing_if = "Option::is_none")]
     pub enable_ipv6: Option<bool>,
@@ -143,18 +143,24 @@ pub struct NetworkCreateBody {
 /// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SystemDataUsageResponse {
+    /// Since API 1.25, until API 1.51 (removed in 1.52).
     #[serde(rename = "LayersSize", skip_serializing_if = "Option::is_none")]
     pub layers_size: Option<i64>,
+    /// Since API 1.25, until API 1.51 (removed in 1.52).
     #[serde(rename = "Images", skip_serializing_if = "Option::is_none")]
     pub images: Option<Vec<super::v1_44_to_v1_46::ImageSummary>>,
+    /// Since API 1.25, until API 1.51 (removed in 1.52).
     #[serde(rename = "Containers", skip_serializing_if = "Option::is_none")]
     pub containers: Option<Vec<super::v1_46_to_v1_47::ContainerSummary>>,
+    /// Since API 1.25, until API 1.51 (removed in 1.52).
     #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
-    pub volumes: Option<Vec<super::v1_42_to_v1_49::Volume>>,
-    /// Since API 1.39.
+    pub volumes: Option<Vec<super::v1_42_to_v1_55::Volume>>,
+    /// Since API 1.39, until API 1.51 (removed in 1.52).
     #[serde(rename = "BuildCache", skip_serializing_if = "Option::is_none")]
-    pub build_cache: Option<Vec<super::v1_42_to_v1_49::BuildCache>>,
+    pub build_cache: Option<Vec<super::v1_42_to_v1_55::BuildCache>>,
     /// Deprecated: disk used by the build cache; use BuildCache.
+    ///
+    /// Since API 1.25, until API 1.49 (removed in 1.50).
     #[serde(rename = "BuilderSize", skip_serializing_if = "Option::is_none")]
     pub builder_size: Option<i64>,
 }
@@ -165,7 +171,7 @@ pub struct Task {
     #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<super::v1_32_to_v1_49::ObjectVersion>,
+    pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
     /// Format: `dateTime`.
     #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
@@ -193,18 +199,18 @@ pub struct Task {
         rename = "AssignedGenericResources",
         skip_serializing_if = "Option::is_none"
     )]
-    pub assigned_generic_resources: Option<super::v1_32_to_v1_49::GenericResources>,
+    pub assigned_generic_resources: Option<super::v1_32_to_v1_55::GenericResources>,
     #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
-    pub status: Option<super::v1_44_to_v1_49::TaskStatus>,
+    pub status: Option<super::v1_44_to_v1_55::TaskStatus>,
     #[serde(rename = "DesiredState", skip_serializing_if = "Option::is_none")]
-    pub desired_state: Option<super::v1_37_to_v1_49::TaskState>,
+    pub desired_state: Option<super::v1_37_to_v1_55::TaskState>,
     /// If the Service this Task belongs to is a job-mode service, contains
     /// the JobIteration of the Service this Task was created for. Absent if
     /// the Task was created for a Replicated or Global Service.
     ///
     /// Since API 1.41.
     #[serde(rename = "JobIteration", skip_serializing_if = "Option::is_none")]
-    pub job_iteration: Option<super::v1_32_to_v1_49::ObjectVersion>,
+    pub job_iteration: Option<super::v1_32_to_v1_55::ObjectVersion>,
     /// The networks that this task is attached to, and the addresses the
     /// task was assigned on each of them.
     #[serde(rename = "NetworksAttachments", skip_serializing_if = "Option::is_none")]

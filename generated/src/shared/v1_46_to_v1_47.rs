@@ -69,7 +69,7 @@ pub struct ContainerCreateBody {
     #[serde(rename = "Cmd", skip_serializing_if = "Option::is_none")]
     pub cmd: Option<Vec<String>>,
     #[serde(rename = "Healthcheck", skip_serializing_if = "Option::is_none")]
-    pub healthcheck: Option<super::v1_44_to_v1_49::HealthConfig>,
+    pub healthcheck: Option<super::v1_44_to_v1_55::HealthConfig>,
     /// Command is already escaped (Windows only)
     ///
     /// Defaults to `false`.
@@ -99,6 +99,8 @@ pub struct ContainerCreateBody {
     /// MAC address of the container.
     ///
     /// Deprecated: this field is deprecated in API v1.44 and up. Use EndpointSettings.MacAddress instead.
+    ///
+    /// Until API 1.51 (removed in 1.52).
     #[serde(rename = "MacAddress", skip_serializing_if = "Option::is_none")]
     pub mac_address: Option<String>,
     /// `ONBUILD` metadata that were defined in the image's `Dockerfile`.
@@ -147,7 +149,7 @@ pub struct ContainerSummary {
     pub created: Option<i64>,
     /// The ports exposed by this container
     #[serde(rename = "Ports", skip_serializing_if = "Option::is_none")]
-    pub ports: Option<Vec<super::v1_37_to_v1_49::Port>>,
+    pub ports: Option<Vec<super::v1_37_to_v1_51::Port>>,
     /// The size of files that have been created or changed by this container
     #[serde(rename = "SizeRw", skip_serializing_if = "Option::is_none")]
     pub size_rw: Option<i64>,
@@ -164,7 +166,7 @@ pub struct ContainerSummary {
     #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     #[serde(rename = "HostConfig", skip_serializing_if = "Option::is_none")]
-    pub host_config: Option<super::v1_46_to_v1_49::ContainerSummaryHostConfig>,
+    pub host_config: Option<super::v1_46_to_v1_55::ContainerSummaryHostConfig>,
     /// A summary of the container's network settings
     #[serde(rename = "NetworkSettings", skip_serializing_if = "Option::is_none")]
     pub network_settings: Option<ContainerSummaryNetworkSettings>,
@@ -183,7 +185,7 @@ pub struct ContainerSummaryNetworkSettings {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct EndpointSettings {
     #[serde(rename = "IPAMConfig", skip_serializing_if = "Option::is_none")]
-    pub ipam_config: Option<super::v1_32_to_v1_49::EndpointIpamConfig>,
+    pub ipam_config: Option<super::v1_32_to_v1_55::EndpointIpamConfig>,
     #[serde(rename = "Links", skip_serializing_if = "Option::is_none")]
     pub links: Option<Vec<String>>,
     /// MAC address for the endpoint on this network. The network driver might ignore this parameter.
@@ -264,7 +266,7 @@ pub struct HostConfig {
     /// ```
     #[serde(rename = "BlkioWeightDevice", skip_serializing_if = "Option::is_none")]
     pub blkio_weight_device: Option<
-        Vec<super::v1_24_to_v1_49::ResourcesBlkioWeightDeviceItem>,
+        Vec<super::v1_24_to_v1_55::ResourcesBlkioWeightDeviceItem>,
     >,
     /// Limit read rate (bytes per second) from a device, in the form:
     ///
@@ -272,28 +274,28 @@ pub struct HostConfig {
     /// [{"Path": "device_path", "Rate": rate}]
     /// ```
     #[serde(rename = "BlkioDeviceReadBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// Limit write rate (bytes per second) to a device, in the form:
     ///
     /// ```text
     /// [{"Path": "device_path", "Rate": rate}]
     /// ```
     #[serde(rename = "BlkioDeviceWriteBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// Limit read rate (IO per second) from a device, in the form:
     ///
     /// ```text
     /// [{"Path": "device_path", "Rate": rate}]
     /// ```
     #[serde(rename = "BlkioDeviceReadIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// Limit write rate (IO per second) to a device, in the form:
     ///
     /// ```text
     /// [{"Path": "device_path", "Rate": rate}]
     /// ```
     #[serde(rename = "BlkioDeviceWriteIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_49::ThrottleDevice>>,
+    pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
     /// The length of a CPU period in microseconds.
     #[serde(rename = "CpuPeriod", skip_serializing_if = "Option::is_none")]
     pub cpu_period: Option<i64>,
@@ -321,7 +323,7 @@ pub struct HostConfig {
     pub cpuset_mems: Option<String>,
     /// A list of devices to add to the container.
     #[serde(rename = "Devices", skip_serializing_if = "Option::is_none")]
-    pub devices: Option<Vec<super::v1_24_to_v1_49::DeviceMapping>>,
+    pub devices: Option<Vec<super::v1_24_to_v1_55::DeviceMapping>>,
     /// a list of cgroup rules to apply to the container
     ///
     /// Since API 1.28.
@@ -331,14 +333,14 @@ pub struct HostConfig {
     ///
     /// Since API 1.40.
     #[serde(rename = "DeviceRequests", skip_serializing_if = "Option::is_none")]
-    pub device_requests: Option<Vec<super::v1_40_to_v1_49::DeviceRequest>>,
+    pub device_requests: Option<Vec<super::v1_40_to_v1_55::DeviceRequest>>,
     /// Hard limit for kernel TCP buffer memory (in bytes). Depending on the
     /// OCI runtime in use, this option may be ignored. It is no longer supported
     /// by the default (runc) runtime.
     ///
     /// This field is omitted when empty.
     ///
-    /// Since API 1.40.
+    /// Since API 1.40, until API 1.51 (removed in 1.52).
     #[serde(rename = "KernelMemoryTCP", skip_serializing_if = "Option::is_none")]
     pub kernel_memory_tcp: Option<i64>,
     /// Memory soft limit in bytes.
@@ -377,7 +379,7 @@ pub struct HostConfig {
     /// {"Name": "nofile", "Soft": 1024, "Hard": 2048}
     /// ```
     #[serde(rename = "Ulimits", skip_serializing_if = "Option::is_none")]
-    pub ulimits: Option<Vec<super::v1_24_to_v1_49::ResourcesUlimitsItem>>,
+    pub ulimits: Option<Vec<super::v1_24_to_v1_55::ResourcesUlimitsItem>>,
     /// The number of usable CPUs (Windows only).
     ///
     /// On Windows Server containers, the processor resource controls are
@@ -454,9 +456,9 @@ pub struct HostConfig {
     #[serde(rename = "NetworkMode", skip_serializing_if = "Option::is_none")]
     pub network_mode: Option<String>,
     #[serde(rename = "PortBindings", skip_serializing_if = "Option::is_none")]
-    pub port_bindings: Option<super::v1_32_to_v1_49::PortMap>,
+    pub port_bindings: Option<super::v1_32_to_v1_55::PortMap>,
     #[serde(rename = "RestartPolicy", skip_serializing_if = "Option::is_none")]
-    pub restart_policy: Option<super::v1_40_to_v1_49::RestartPolicy>,
+    pub restart_policy: Option<super::v1_40_to_v1_55::RestartPolicy>,
     /// Automatically remove the container when the container's process
     /// exits. This has no effect if `RestartPolicy` is set.
     ///
@@ -502,7 +504,7 @@ pub struct HostConfig {
     ///
     /// Since API 1.41.
     #[serde(rename = "CgroupnsMode", skip_serializing_if = "Option::is_none")]
-    pub cgroupns_mode: Option<super::v1_41_to_v1_49::HostConfigCgroupnsMode>,
+    pub cgroupns_mode: Option<super::v1_41_to_v1_55::HostConfigCgroupnsMode>,
     /// A list of DNS servers for the container to use.
     #[serde(rename = "Dns", skip_serializing_if = "Option::is_none")]
     pub dns: Option<Vec<String>>,
@@ -604,7 +606,7 @@ pub struct HostConfig {
     pub runtime: Option<String>,
     /// Isolation technology of the container. (Windows only)
     #[serde(rename = "Isolation", skip_serializing_if = "Option::is_none")]
-    pub isolation: Option<super::v1_24_to_v1_49::HostConfigIsolation>,
+    pub isolation: Option<super::v1_24_to_v1_55::HostConfigIsolation>,
     /// The list of paths to be masked inside the container (this overrides
     /// the default set of paths).
     ///
@@ -651,13 +653,13 @@ pub struct Mount {
     pub consistency: Option<String>,
     /// Optional configuration for the `bind` type.
     #[serde(rename = "BindOptions", skip_serializing_if = "Option::is_none")]
-    pub bind_options: Option<super::v1_44_to_v1_49::MountBindOptions>,
+    pub bind_options: Option<super::v1_44_to_v1_55::MountBindOptions>,
     /// Optional configuration for the `volume` type.
     #[serde(rename = "VolumeOptions", skip_serializing_if = "Option::is_none")]
-    pub volume_options: Option<super::v1_45_to_v1_49::MountVolumeOptions>,
+    pub volume_options: Option<super::v1_45_to_v1_55::MountVolumeOptions>,
     /// Optional configuration for the `tmpfs` type.
     #[serde(rename = "TmpfsOptions", skip_serializing_if = "Option::is_none")]
-    pub tmpfs_options: Option<super::v1_46_to_v1_49::MountTmpfsOptions>,
+    pub tmpfs_options: Option<super::v1_46_to_v1_55::MountTmpfsOptions>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -675,6 +677,8 @@ pub struct NetworkConnectBody {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct NetworkSettings {
     /// Name of the default bridge interface when dockerd's --bridge flag is set.
+    ///
+    /// Since API 1.32, until API 1.51 (removed in 1.52).
     #[serde(rename = "Bridge", skip_serializing_if = "Option::is_none")]
     pub bridge: Option<String>,
     /// SandboxID uniquely represents a container's network stack.
@@ -683,29 +687,39 @@ pub struct NetworkSettings {
     /// Indicates if hairpin NAT should be enabled on the virtual interface.
     ///
     /// Deprecated: This field is never set and will be removed in a future release.
+    ///
+    /// Since API 1.32, until API 1.51 (removed in 1.52).
     #[serde(rename = "HairpinMode", skip_serializing_if = "Option::is_none")]
     pub hairpin_mode: Option<bool>,
     /// IPv6 unicast address using the link-local prefix.
     ///
     /// Deprecated: This field is never set and will be removed in a future release.
+    ///
+    /// Since API 1.32, until API 1.51 (removed in 1.52).
     #[serde(rename = "LinkLocalIPv6Address", skip_serializing_if = "Option::is_none")]
     pub link_local_ipv6_address: Option<String>,
     /// Prefix length of the IPv6 unicast address.
     ///
     /// Deprecated: This field is never set and will be removed in a future release.
+    ///
+    /// Since API 1.32, until API 1.51 (removed in 1.52).
     #[serde(rename = "LinkLocalIPv6PrefixLen", skip_serializing_if = "Option::is_none")]
     pub link_local_ipv6_prefix_len: Option<i64>,
     #[serde(rename = "Ports", skip_serializing_if = "Option::is_none")]
-    pub ports: Option<super::v1_32_to_v1_49::PortMap>,
+    pub ports: Option<super::v1_32_to_v1_55::PortMap>,
     /// SandboxKey is the full path of the netns handle
     #[serde(rename = "SandboxKey", skip_serializing_if = "Option::is_none")]
     pub sandbox_key: Option<String>,
     /// Deprecated: This field is never set and will be removed in a future release.
+    ///
+    /// Since API 1.32, until API 1.51 (removed in 1.52).
     #[serde(rename = "SecondaryIPAddresses", skip_serializing_if = "Option::is_none")]
-    pub secondary_ip_addresses: Option<Vec<super::v1_32_to_v1_49::Address>>,
+    pub secondary_ip_addresses: Option<Vec<super::v1_32_to_v1_55::Address>>,
     /// Deprecated: This field is never set and will be removed in a future release.
+    ///
+    /// Since API 1.32, until API 1.51 (removed in 1.52).
     #[serde(rename = "SecondaryIPv6Addresses", skip_serializing_if = "Option::is_none")]
-    pub secondary_ipv6_addresses: Option<Vec<super::v1_32_to_v1_49::Address>>,
+    pub secondary_ipv6_addresses: Option<Vec<super::v1_32_to_v1_55::Address>>,
     /// EndpointID uniquely represents a service endpoint in a Sandbox.
     ///
     /// <p><br /></p>
@@ -715,6 +729,8 @@ pub struct NetworkSettings {
     /// > network inside the `Networks` map instead, which contains the same
     /// > information. This field was deprecated in Docker 1.9 and is scheduled
     /// > to be removed in Docker 17.12.0
+    ///
+    /// Since API 1.32, until API 1.51 (removed in 1.52).
     #[serde(rename = "EndpointID", skip_serializing_if = "Option::is_none")]
     pub endpoint_id: Option<String>,
     /// Gateway address for the default "bridge" network.
@@ -726,6 +742,8 @@ pub struct NetworkSettings {
     /// > network inside the `Networks` map instead, which contains the same
     /// > information. This field was deprecated in Docker 1.9 and is scheduled
     /// > to be removed in Docker 17.12.0
+    ///
+    /// Since API 1.32, until API 1.51 (removed in 1.52).
     #[serde(rename = "Gateway", skip_serializing_if = "Option::is_none")]
     pub gateway: Option<String>,
     /// Global IPv6 address for the default "bridge" network.
@@ -737,6 +755,8 @@ pub struct NetworkSettings {
     /// > network inside the `Networks` map instead, which contains the same
     /// > information. This field was deprecated in Docker 1.9 and is scheduled
     /// > to be removed in Docker 17.12.0
+    ///
+    /// Since API 1.32, until API 1.51 (removed in 1.52).
     #[serde(rename = "GlobalIPv6Address", skip_serializing_if = "Option::is_none")]
     pub global_ipv6_address: Option<String>,
     /// Mask length of the global IPv6 address.
@@ -748,6 +768,8 @@ pub struct NetworkSettings {
     /// > network inside the `Networks` map instead, which contains the same
     /// > information. This field was deprecated in Docker 1.9 and is scheduled
     /// > to be removed in Docker 17.12.0
+    ///
+    /// Since API 1.32, until API 1.51 (removed in 1.52).
     #[serde(rename = "GlobalIPv6PrefixLen", skip_serializing_if = "Option::is_none")]
     pub global_ipv6_prefix_len: Option<i64>,
     /// IPv4 address for the default "bridge" network.
@@ -759,6 +781,8 @@ pub struct NetworkSettings {
     /// > network inside the `Networks` map instead, which contains the same
     /// > information. This field was deprecated in Docker 1.9 and is scheduled
     /// > to be removed in Docker 17.12.0
+    ///
+    /// Since API 1.32, until API 1.51 (removed in 1.52).
     #[serde(rename = "IPAddress", skip_serializing_if = "Option::is_none")]
     pub ip_address: Option<String>,
     /// Mask length of the IPv4 address.
@@ -770,6 +794,8 @@ pub struct NetworkSettings {
     /// > network inside the `Networks` map instead, which contains the same
     /// > information. This field was deprecated in Docker 1.9 and is scheduled
     /// > to be removed in Docker 17.12.0
+    ///
+    /// Since API 1.32, until API 1.51 (removed in 1.52).
     #[serde(rename = "IPPrefixLen", skip_serializing_if = "Option::is_none")]
     pub ip_prefix_len: Option<i64>,
     /// IPv6 gateway address for this network.
@@ -781,6 +807,8 @@ pub struct NetworkSettings {
     /// > network inside the `Networks` map instead, which contains the same
     /// > information. This field was deprecated in Docker 1.9 and is scheduled
     /// > to be removed in Docker 17.12.0
+    ///
+    /// Since API 1.32, until API 1.51 (removed in 1.52).
     #[serde(rename = "IPv6Gateway", skip_serializing_if = "Option::is_none")]
     pub ipv6_gateway: Option<String>,
     /// MAC address for the container on the default "bridge" network.
@@ -792,6 +820,8 @@ pub struct NetworkSettings {
     /// > network inside the `Networks` map instead, which contains the same
     /// > information. This field was deprecated in Docker 1.9 and is scheduled
     /// > to be removed in Docker 17.12.0
+    ///
+    /// Since API 1.32, until API 1.51 (removed in 1.52).
     #[serde(rename = "MacAddress", skip_serializing_if = "Option::is_none")]
     pub mac_address: Option<String>,
     /// Information about all networks that the container is connected to.
@@ -819,7 +849,7 @@ pub struct Service {
     #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<super::v1_32_to_v1_49::ObjectVersion>,
+    pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
     /// Format: `dateTime`.
     #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
@@ -829,16 +859,16 @@ pub struct Service {
     #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
     pub spec: Option<ServiceSpec>,
     #[serde(rename = "Endpoint", skip_serializing_if = "Option::is_none")]
-    pub endpoint: Option<super::v1_37_to_v1_49::ServiceEndpoint>,
+    pub endpoint: Option<super::v1_37_to_v1_55::ServiceEndpoint>,
     /// The status of a service update.
     #[serde(rename = "UpdateStatus", skip_serializing_if = "Option::is_none")]
-    pub update_status: Option<super::v1_24_to_v1_49::ServiceUpdateStatus>,
+    pub update_status: Option<super::v1_24_to_v1_55::ServiceUpdateStatus>,
     /// The status of the service's tasks. Provided only when requested as
     /// part of a ServiceList operation.
     ///
     /// Since API 1.41.
     #[serde(rename = "ServiceStatus", skip_serializing_if = "Option::is_none")]
-    pub service_status: Option<super::v1_41_to_v1_49::ServiceServiceStatus>,
+    pub service_status: Option<super::v1_41_to_v1_55::ServiceServiceStatus>,
     /// The status of the service when it is in one of ReplicatedJob or
     /// GlobalJob modes. Absent on Replicated and Global mode services. The
     /// JobIteration is an ObjectVersion, but unlike the Service's version,
@@ -846,7 +876,7 @@ pub struct Service {
     ///
     /// Since API 1.41.
     #[serde(rename = "JobStatus", skip_serializing_if = "Option::is_none")]
-    pub job_status: Option<super::v1_41_to_v1_49::ServiceJobStatus>,
+    pub job_status: Option<super::v1_41_to_v1_55::ServiceJobStatus>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -861,22 +891,22 @@ pub struct ServiceCreateBody {
     pub task_template: Option<TaskSpec>,
     /// Scheduling mode for the service.
     #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<super::v1_41_to_v1_49::ServiceSpecMode>,
+    pub mode: Option<super::v1_41_to_v1_55::ServiceSpecMode>,
     /// Specification for the update strategy of the service.
     #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
-    pub update_config: Option<super::v1_29_to_v1_49::ServiceSpecUpdateConfig>,
+    pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
     /// Specification for the rollback strategy of the service.
     ///
     /// Since API 1.28.
     #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
-    pub rollback_config: Option<super::v1_29_to_v1_49::ServiceSpecRollbackConfig>,
+    pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
     /// Specifies which networks the service should attach to.
     ///
     /// Deprecated: This field is deprecated since v1.44. The Networks field in TaskSpec should be used instead.
     #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<Vec<super::v1_39_to_v1_49::NetworkAttachmentConfig>>,
+    pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
     #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
-    pub endpoint_spec: Option<super::v1_37_to_v1_49::EndpointSpec>,
+    pub endpoint_spec: Option<super::v1_37_to_v1_55::EndpointSpec>,
 }
 
 /// User modifiable configuration for a service.
@@ -892,22 +922,22 @@ pub struct ServiceSpec {
     pub task_template: Option<TaskSpec>,
     /// Scheduling mode for the service.
     #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<super::v1_41_to_v1_49::ServiceSpecMode>,
+    pub mode: Option<super::v1_41_to_v1_55::ServiceSpecMode>,
     /// Specification for the update strategy of the service.
     #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
-    pub update_config: Option<super::v1_29_to_v1_49::ServiceSpecUpdateConfig>,
+    pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
     /// Specification for the rollback strategy of the service.
     ///
     /// Since API 1.28.
     #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
-    pub rollback_config: Option<super::v1_29_to_v1_49::ServiceSpecRollbackConfig>,
+    pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
     /// Specifies which networks the service should attach to.
     ///
     /// Deprecated: This field is deprecated since v1.44. The Networks field in TaskSpec should be used instead.
     #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<Vec<super::v1_39_to_v1_49::NetworkAttachmentConfig>>,
+    pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
     #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
-    pub endpoint_spec: Option<super::v1_37_to_v1_49::EndpointSpec>,
+    pub endpoint_spec: Option<super::v1_37_to_v1_55::EndpointSpec>,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -922,22 +952,22 @@ pub struct ServiceUpdateBody {
     pub task_template: Option<TaskSpec>,
     /// Scheduling mode for the service.
     #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<super::v1_41_to_v1_49::ServiceSpecMode>,
+    pub mode: Option<super::v1_41_to_v1_55::ServiceSpecMode>,
     /// Specification for the update strategy of the service.
     #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
-    pub update_config: Option<super::v1_29_to_v1_49::ServiceSpecUpdateConfig>,
+    pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
     /// Specification for the rollback strategy of the service.
     ///
     /// Since API 1.28.
     #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
-    pub rollback_config: Option<super::v1_29_to_v1_49::ServiceSpecRollbackConfig>,
+    pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
     /// Specifies which networks the service should attach to.
     ///
     /// Deprecated: This field is deprecated since v1.44. The Networks field in TaskSpec should be used instead.
     #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<Vec<super::v1_39_to_v1_49::NetworkAttachmentConfig>>,
+    pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
     #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
-    pub endpoint_spec: Option<super::v1_37_to_v1_49::EndpointSpec>,
+    pub endpoint_spec: Option<super::v1_37_to_v1_55::EndpointSpec>,
 }
 
 /// User modifiable task configuration.
@@ -954,7 +984,7 @@ pub struct TaskSpec {
     ///
     /// Since API 1.31.
     #[serde(rename = "PluginSpec", skip_serializing_if = "Option::is_none")]
-    pub plugin_spec: Option<super::v1_40_to_v1_49::TaskSpecPluginSpec>,
+    pub plugin_spec: Option<super::v1_40_to_v1_55::TaskSpecPluginSpec>,
     /// Container spec for the service.
     ///
     /// <p><br /></p>
@@ -978,18 +1008,18 @@ pub struct TaskSpec {
     /// Since API 1.38.
     #[serde(rename = "NetworkAttachmentSpec", skip_serializing_if = "Option::is_none")]
     pub network_attachment_spec: Option<
-        super::v1_38_to_v1_49::TaskSpecNetworkAttachmentSpec,
+        super::v1_38_to_v1_55::TaskSpecNetworkAttachmentSpec,
     >,
     /// Resource requirements which apply to each individual container created
     /// as part of the service.
     #[serde(rename = "Resources", skip_serializing_if = "Option::is_none")]
-    pub resources: Option<super::v1_41_to_v1_49::TaskSpecResources>,
+    pub resources: Option<super::v1_41_to_v1_51::TaskSpecResources>,
     /// Specification for the restart policy which applies to containers
     /// created as part of this service.
     #[serde(rename = "RestartPolicy", skip_serializing_if = "Option::is_none")]
-    pub restart_policy: Option<super::v1_24_to_v1_49::TaskSpecRestartPolicy>,
+    pub restart_policy: Option<super::v1_24_to_v1_55::TaskSpecRestartPolicy>,
     #[serde(rename = "Placement", skip_serializing_if = "Option::is_none")]
-    pub placement: Option<super::v1_40_to_v1_49::TaskSpecPlacement>,
+    pub placement: Option<super::v1_40_to_v1_55::TaskSpecPlacement>,
     /// A counter that triggers an update even if no relevant parameters have
     /// been changed.
     ///
@@ -1003,12 +1033,12 @@ pub struct TaskSpec {
     pub runtime: Option<String>,
     /// Specifies which networks the service should attach to.
     #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<Vec<super::v1_39_to_v1_49::NetworkAttachmentConfig>>,
+    pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
     /// Specifies the log driver to use for tasks created from this spec. If
     /// not present, the default one for the swarm will be used, finally
     /// falling back to the engine default if not specified.
     #[serde(rename = "LogDriver", skip_serializing_if = "Option::is_none")]
-    pub log_driver: Option<super::v1_24_to_v1_49::TaskSpecLogDriver>,
+    pub log_driver: Option<super::v1_24_to_v1_55::TaskSpecLogDriver>,
 }
 
 /// Container spec for the service.
@@ -1057,7 +1087,7 @@ pub struct TaskSpecContainerSpec {
     ///
     /// Since API 1.30.
     #[serde(rename = "Privileges", skip_serializing_if = "Option::is_none")]
-    pub privileges: Option<super::v1_44_to_v1_49::TaskSpecContainerSpecPrivileges>,
+    pub privileges: Option<super::v1_44_to_v1_55::TaskSpecContainerSpecPrivileges>,
     /// Whether a pseudo-TTY should be allocated.
     ///
     /// Since API 1.25.
@@ -1088,7 +1118,7 @@ pub struct TaskSpecContainerSpec {
     pub stop_grace_period: Option<i64>,
     /// Since API 1.27.
     #[serde(rename = "HealthCheck", skip_serializing_if = "Option::is_none")]
-    pub health_check: Option<super::v1_44_to_v1_49::HealthConfig>,
+    pub health_check: Option<super::v1_44_to_v1_55::HealthConfig>,
     /// A list of hostname/IP mappings to add to the container's `hosts`
     /// file. The format of extra hosts is specified in the
     /// [hosts(5)](http://man7.org/linux/man-pages/man5/hosts.5.html)
@@ -1106,13 +1136,13 @@ pub struct TaskSpecContainerSpec {
     ///
     /// Since API 1.25.
     #[serde(rename = "DNSConfig", skip_serializing_if = "Option::is_none")]
-    pub dns_config: Option<super::v1_25_to_v1_49::TaskSpecContainerSpecDnsConfig>,
+    pub dns_config: Option<super::v1_25_to_v1_55::TaskSpecContainerSpecDnsConfig>,
     /// Secrets contains references to zero or more secrets that will be
     /// exposed to the service.
     ///
     /// Since API 1.27.
     #[serde(rename = "Secrets", skip_serializing_if = "Option::is_none")]
-    pub secrets: Option<Vec<super::v1_27_to_v1_49::TaskSpecContainerSpecSecretsItem>>,
+    pub secrets: Option<Vec<super::v1_27_to_v1_55::TaskSpecContainerSpecSecretsItem>>,
     /// An integer value containing the score given to the container in
     /// order to tune OOM killer preferences.
     ///
@@ -1124,13 +1154,13 @@ pub struct TaskSpecContainerSpec {
     ///
     /// Since API 1.30.
     #[serde(rename = "Configs", skip_serializing_if = "Option::is_none")]
-    pub configs: Option<Vec<super::v1_40_to_v1_49::TaskSpecContainerSpecConfigsItem>>,
+    pub configs: Option<Vec<super::v1_40_to_v1_55::TaskSpecContainerSpecConfigsItem>>,
     /// Isolation technology of the containers running the service.
     /// (Windows only)
     ///
     /// Since API 1.35.
     #[serde(rename = "Isolation", skip_serializing_if = "Option::is_none")]
-    pub isolation: Option<super::v1_35_to_v1_49::TaskSpecContainerSpecIsolation>,
+    pub isolation: Option<super::v1_35_to_v1_55::TaskSpecContainerSpecIsolation>,
     /// Run an init inside the container that forwards signals and reaps
     /// processes. This field is omitted if empty, and the default (as
     /// configured on the daemon) is used.
@@ -1165,5 +1195,5 @@ pub struct TaskSpecContainerSpec {
     ///
     /// Since API 1.41.
     #[serde(rename = "Ulimits", skip_serializing_if = "Option::is_none")]
-    pub ulimits: Option<Vec<super::v1_41_to_v1_49::TaskSpecContainerSpecUlimitsItem>>,
+    pub ulimits: Option<Vec<super::v1_41_to_v1_55::TaskSpecContainerSpecUlimitsItem>>,
 }

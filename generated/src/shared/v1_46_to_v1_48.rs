@@ -63,7 +63,7 @@ pub struct SystemInfo {
     #[serde(rename = "DockerRootDir", skip_serializing_if = "Option::is_none")]
     pub docker_root_dir: Option<String>,
     #[serde(rename = "Plugins", skip_serializing_if = "Option::is_none")]
-    pub plugins: Option<super::v1_32_to_v1_49::PluginsInfo>,
+    pub plugins: Option<super::v1_32_to_v1_55::PluginsInfo>,
     /// Indicates if the host has memory limit support enabled.
     #[serde(rename = "MemoryLimit", skip_serializing_if = "Option::is_none")]
     pub memory_limit: Option<bool>,
@@ -76,7 +76,7 @@ pub struct SystemInfo {
     /// Kernel memory TCP limits are not supported when using cgroups v2, which
     /// does not support the corresponding `memory.kmem.tcp.limit_in_bytes` cgroup.
     ///
-    /// Since API 1.40.
+    /// Since API 1.40, until API 1.51 (removed in 1.52).
     #[serde(rename = "KernelMemoryTCP", skip_serializing_if = "Option::is_none")]
     pub kernel_memory_tcp: Option<bool>,
     /// Indicates if CPU CFS(Completely Fair Scheduler) period is supported by
@@ -114,6 +114,8 @@ pub struct SystemInfo {
     /// > **Deprecated**: netfilter module is now loaded on-demand and no longer
     /// > during daemon startup, making this field obsolete. This field is always
     /// > `false` and will be removed in a API v1.50.
+    ///
+    /// Since API 1.32, until API 1.49 (removed in 1.50).
     #[serde(rename = "BridgeNfIptables", skip_serializing_if = "Option::is_none")]
     pub bridge_nf_iptables: Option<bool>,
     /// Indicates if `bridge-nf-call-ip6tables` is available on the host.
@@ -123,6 +125,8 @@ pub struct SystemInfo {
     /// > **Deprecated**: netfilter module is now loaded on-demand, and no longer
     /// > during daemon startup, making this field obsolete. This field is always
     /// > `false` and will be removed in a API v1.50.
+    ///
+    /// Since API 1.32, until API 1.49 (removed in 1.50).
     #[serde(rename = "BridgeNfIp6tables", skip_serializing_if = "Option::is_none")]
     pub bridge_nf_ip6tables: Option<bool>,
     /// Indicates if the daemon is running in debug-mode / with debug-level
@@ -150,14 +154,14 @@ pub struct SystemInfo {
     ///
     /// Defaults to `"cgroupfs"`.
     #[serde(rename = "CgroupDriver", skip_serializing_if = "Option::is_none")]
-    pub cgroup_driver: Option<super::v1_40_to_v1_49::SystemInfoCgroupDriver>,
+    pub cgroup_driver: Option<super::v1_40_to_v1_55::SystemInfoCgroupDriver>,
     /// The version of the cgroup.
     ///
     /// Defaults to `"1"`.
     ///
     /// Since API 1.41.
     #[serde(rename = "CgroupVersion", skip_serializing_if = "Option::is_none")]
-    pub cgroup_version: Option<super::v1_41_to_v1_49::SystemInfoCgroupVersion>,
+    pub cgroup_version: Option<super::v1_41_to_v1_55::SystemInfoCgroupVersion>,
     /// Number of event listeners subscribed.
     #[serde(rename = "NEventsListener", skip_serializing_if = "Option::is_none")]
     pub n_events_listener: Option<i64>,
@@ -218,7 +222,7 @@ pub struct SystemInfo {
     #[serde(rename = "RegistryConfig", skip_serializing_if = "Option::is_none")]
     pub registry_config: Option<super::v1_32_to_v1_48::RegistryServiceConfig>,
     #[serde(rename = "GenericResources", skip_serializing_if = "Option::is_none")]
-    pub generic_resources: Option<super::v1_32_to_v1_49::GenericResources>,
+    pub generic_resources: Option<super::v1_32_to_v1_55::GenericResources>,
     /// HTTP-proxy configured for the daemon. This value is obtained from the
     /// [`HTTP_PROXY`](https://www.gnu.org/software/wget/manual/html_node/Proxies.html) environment variable.
     /// Credentials ([user info component](https://tools.ietf.org/html/rfc3986#section-3.2.1)) in the proxy URL
@@ -275,7 +279,7 @@ pub struct SystemInfo {
     ///
     /// Defaults to `{"runc":{"path":"runc"}}`.
     #[serde(rename = "Runtimes", skip_serializing_if = "Option::is_none")]
-    pub runtimes: Option<HashMap<String, super::v1_44_to_v1_49::Runtime>>,
+    pub runtimes: Option<HashMap<String, super::v1_44_to_v1_55::Runtime>>,
     /// Name of the default OCI runtime that is used when starting containers.
     ///
     /// The default can be overridden per-container at create time.
@@ -284,7 +288,7 @@ pub struct SystemInfo {
     #[serde(rename = "DefaultRuntime", skip_serializing_if = "Option::is_none")]
     pub default_runtime: Option<String>,
     #[serde(rename = "Swarm", skip_serializing_if = "Option::is_none")]
-    pub swarm: Option<super::v1_40_to_v1_49::SwarmInfo>,
+    pub swarm: Option<super::v1_40_to_v1_55::SwarmInfo>,
     /// Indicates if live restore is enabled.
     ///
     /// If enabled, containers are kept running when the daemon is shutdown
@@ -303,7 +307,7 @@ pub struct SystemInfo {
     ///
     /// Defaults to `"default"`.
     #[serde(rename = "Isolation", skip_serializing_if = "Option::is_none")]
-    pub isolation: Option<super::v1_32_to_v1_49::SystemInfoIsolation>,
+    pub isolation: Option<super::v1_32_to_v1_55::SystemInfoIsolation>,
     /// Name and, optional, path of the `docker-init` binary.
     ///
     /// If the path is omitted, the daemon searches the host's `$PATH` for the
@@ -342,7 +346,7 @@ pub struct SystemInfo {
     /// Since API 1.41.
     #[serde(rename = "DefaultAddressPools", skip_serializing_if = "Option::is_none")]
     pub default_address_pools: Option<
-        Vec<super::v1_41_to_v1_49::SystemInfoDefaultAddressPoolsItem>,
+        Vec<super::v1_41_to_v1_55::SystemInfoDefaultAddressPoolsItem>,
     >,
     /// List of warnings / informational messages about missing features, or
     /// issues related to the daemon configuration.
@@ -369,5 +373,5 @@ pub struct SystemInfo {
     pub cdi_spec_dirs: Option<Vec<String>>,
     /// Since API 1.46.
     #[serde(rename = "Containerd", skip_serializing_if = "Option::is_none")]
-    pub containerd: Option<super::v1_46_to_v1_49::ContainerdInfo>,
+    pub containerd: Option<super::v1_46_to_v1_55::ContainerdInfo>,
 }

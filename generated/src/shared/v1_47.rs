@@ -26,7 +26,7 @@ pub struct ContainerInspectResponse {
     #[serde(rename = "Args", skip_serializing_if = "Option::is_none")]
     pub args: Option<Vec<String>>,
     #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
-    pub state: Option<super::v1_39_to_v1_49::ContainerState>,
+    pub state: Option<super::v1_39_to_v1_55::ContainerState>,
     /// The container's image ID
     #[serde(rename = "Image", skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
@@ -59,7 +59,7 @@ pub struct ContainerInspectResponse {
     #[serde(rename = "HostConfig", skip_serializing_if = "Option::is_none")]
     pub host_config: Option<super::v1_46_to_v1_47::HostConfig>,
     #[serde(rename = "GraphDriver", skip_serializing_if = "Option::is_none")]
-    pub graph_driver: Option<super::v1_47_to_v1_49::DriverData>,
+    pub graph_driver: Option<super::v1_47_to_v1_55::DriverData>,
     /// The size of files that have been created or changed by this
     /// container.
     #[serde(rename = "SizeRw", skip_serializing_if = "Option::is_none")]
@@ -70,7 +70,7 @@ pub struct ContainerInspectResponse {
     #[serde(rename = "Mounts", skip_serializing_if = "Option::is_none")]
     pub mounts: Option<Vec<super::v1_42_to_v1_47::MountPoint>>,
     #[serde(rename = "Config", skip_serializing_if = "Option::is_none")]
-    pub config: Option<super::v1_44_to_v1_49::ContainerConfig>,
+    pub config: Option<super::v1_44_to_v1_51::ContainerConfig>,
     #[serde(rename = "NetworkSettings", skip_serializing_if = "Option::is_none")]
     pub network_settings: Option<super::v1_46_to_v1_47::NetworkSettings>,
 }
@@ -112,6 +112,8 @@ pub struct ImageInspect {
     /// Depending on how the image was created, this field may be empty and
     /// is only set for images that were built/created locally. This field
     /// is empty if the image was pulled from an image registry.
+    ///
+    /// Since API 1.39, until API 1.51 (removed in 1.52).
     #[serde(rename = "Parent", skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
     /// Optional message that was set when committing or importing the image.
@@ -129,6 +131,8 @@ pub struct ImageInspect {
     /// The version of Docker that was used to build the image.
     ///
     /// Depending on how the image was created, this field may be empty.
+    ///
+    /// Since API 1.39, until API 1.51 (removed in 1.52).
     #[serde(rename = "DockerVersion", skip_serializing_if = "Option::is_none")]
     pub docker_version: Option<String>,
     /// Name of the author that was specified when committing the image, or as
@@ -154,14 +158,14 @@ pub struct ImageInspect {
     #[serde(rename = "Size", skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
     #[serde(rename = "GraphDriver", skip_serializing_if = "Option::is_none")]
-    pub graph_driver: Option<super::v1_47_to_v1_49::DriverData>,
+    pub graph_driver: Option<super::v1_47_to_v1_55::DriverData>,
     /// Information about the image's RootFS, including the layer IDs.
     #[serde(rename = "RootFS", skip_serializing_if = "Option::is_none")]
-    pub root_fs: Option<super::v1_39_to_v1_49::ImageInspectRootFs>,
+    pub root_fs: Option<super::v1_39_to_v1_55::ImageInspectRootFs>,
     /// Additional metadata of the image in the local cache. This information
     /// is local to the daemon, and not part of the image itself.
     #[serde(rename = "Metadata", skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<super::v1_39_to_v1_49::ImageInspectMetadata>,
+    pub metadata: Option<super::v1_39_to_v1_55::ImageInspectMetadata>,
 }
 
 /// ImageManifestSummary represents a summary of an image manifest.
@@ -179,7 +183,7 @@ pub struct ImageManifestSummary {
     #[serde(rename = "Available")]
     pub available: bool,
     #[serde(rename = "Size")]
-    pub size: super::v1_47_to_v1_49::ImageManifestSummarySize,
+    pub size: super::v1_47_to_v1_55::ImageManifestSummarySize,
     /// The kind of the manifest.
     ///
     /// kind         | description
@@ -187,16 +191,16 @@ pub struct ImageManifestSummary {
     /// image        | Image manifest that can be used to start a container.
     /// attestation  | Attestation manifest produced by the Buildkit builder for a specific image manifest.
     #[serde(rename = "Kind")]
-    pub kind: super::v1_47_to_v1_49::ImageManifestSummaryKind,
+    pub kind: super::v1_47_to_v1_55::ImageManifestSummaryKind,
     /// The image data for the image manifest.
     /// This field is only populated when Kind is "image".
     #[serde(rename = "ImageData", skip_serializing_if = "Option::is_none")]
-    pub image_data: Option<super::v1_47_to_v1_49::ImageManifestSummaryImageData>,
+    pub image_data: Option<super::v1_47_to_v1_53::ImageManifestSummaryImageData>,
     /// The image data for the attestation manifest.
     /// This field is only populated when Kind is "attestation".
     #[serde(rename = "AttestationData", skip_serializing_if = "Option::is_none")]
     pub attestation_data: Option<
-        super::v1_47_to_v1_49::ImageManifestSummaryAttestationData,
+        super::v1_47_to_v1_55::ImageManifestSummaryAttestationData,
     >,
 }
 
@@ -291,18 +295,24 @@ pub struct ImageSummary {
 /// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SystemDataUsageResponse {
+    /// Since API 1.25, until API 1.51 (removed in 1.52).
     #[serde(rename = "LayersSize", skip_serializing_if = "Option::is_none")]
     pub layers_size: Option<i64>,
+    /// Since API 1.25, until API 1.51 (removed in 1.52).
     #[serde(rename = "Images", skip_serializing_if = "Option::is_none")]
     pub images: Option<Vec<ImageSummary>>,
+    /// Since API 1.25, until API 1.51 (removed in 1.52).
     #[serde(rename = "Containers", skip_serializing_if = "Option::is_none")]
     pub containers: Option<Vec<super::v1_46_to_v1_47::ContainerSummary>>,
+    /// Since API 1.25, until API 1.51 (removed in 1.52).
     #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
-    pub volumes: Option<Vec<super::v1_42_to_v1_49::Volume>>,
-    /// Since API 1.39.
+    pub volumes: Option<Vec<super::v1_42_to_v1_55::Volume>>,
+    /// Since API 1.39, until API 1.51 (removed in 1.52).
     #[serde(rename = "BuildCache", skip_serializing_if = "Option::is_none")]
-    pub build_cache: Option<Vec<super::v1_42_to_v1_49::BuildCache>>,
+    pub build_cache: Option<Vec<super::v1_42_to_v1_55::BuildCache>>,
     /// Deprecated: disk used by the build cache; use BuildCache.
+    ///
+    /// Since API 1.25, until API 1.49 (removed in 1.50).
     #[serde(rename = "BuilderSize", skip_serializing_if = "Option::is_none")]
     pub builder_size: Option<i64>,
 }
@@ -313,7 +323,7 @@ pub struct Task {
     #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<super::v1_32_to_v1_49::ObjectVersion>,
+    pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
     /// Format: `dateTime`.
     #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
@@ -341,20 +351,20 @@ pub struct Task {
         rename = "AssignedGenericResources",
         skip_serializing_if = "Option::is_none"
     )]
-    pub assigned_generic_resources: Option<super::v1_32_to_v1_49::GenericResources>,
+    pub assigned_generic_resources: Option<super::v1_32_to_v1_55::GenericResources>,
     #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
-    pub status: Option<super::v1_44_to_v1_49::TaskStatus>,
+    pub status: Option<super::v1_44_to_v1_55::TaskStatus>,
     #[serde(rename = "DesiredState", skip_serializing_if = "Option::is_none")]
-    pub desired_state: Option<super::v1_37_to_v1_49::TaskState>,
+    pub desired_state: Option<super::v1_37_to_v1_55::TaskState>,
     /// If the Service this Task belongs to is a job-mode service, contains
     /// the JobIteration of the Service this Task was created for. Absent if
     /// the Task was created for a Replicated or Global Service.
     ///
     /// Since API 1.41.
     #[serde(rename = "JobIteration", skip_serializing_if = "Option::is_none")]
-    pub job_iteration: Option<super::v1_32_to_v1_49::ObjectVersion>,
+    pub job_iteration: Option<super::v1_32_to_v1_55::ObjectVersion>,
     /// The networks that this task is attached to, and the addresses the
     /// task was assigned on each of them.
     #[serde(rename = "NetworksAttachments", skip_serializing_if = "Option::is_none")]
-    pub networks_attachments: Option<Vec<super::v1_47_to_v1_49::NetworkAttachment>>,
+    pub networks_attachments: Option<Vec<super::v1_47_to_v1_51::NetworkAttachment>>,
 }

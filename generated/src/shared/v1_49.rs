@@ -2,11 +2,6 @@
 // change the generator, the runtime or the overlays in spec/, then regenerate.
 //! What is identical in exactly API versions 1.49: the types below, and in the submodules the operations' parameters, client and server items and decoders.
 
-pub(crate) mod params;
-
-#[cfg(feature = "client")]
-pub(crate) mod requests;
-
 #[cfg(feature = "server")]
 pub(crate) mod server;
 
@@ -15,78 +10,6 @@ pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
-
-/// Commit holds the Git-commit (SHA1) that a binary was built from, as
-/// reported in the version-string of external tools, such as `containerd`,
-/// or `runC`.
-///
-/// Since API 1.32.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Commit {
-    /// Actual commit ID of external tool.
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-}
-
-/// Information about the daemon's firewalling configuration.
-///
-/// This field is currently only used on Linux, and omitted on other platforms.
-///
-/// Since API 1.49.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct FirewallInfo {
-    /// The name of the firewall backend driver.
-    #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
-    pub driver: Option<String>,
-    /// Information about the firewall backend, provided as
-    /// "label" / "value" pairs.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Note**: The information returned in this field, including the
-    /// > formatting of values and labels, should not be considered stable,
-    /// > and may change without notice.
-    #[serde(rename = "Info", skip_serializing_if = "Option::is_none")]
-    pub info: Option<Vec<Vec<String>>>,
-}
-
-/// RegistryServiceConfig stores daemon registry services configuration.
-///
-/// Since API 1.32.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct RegistryServiceConfig {
-    /// List of IP ranges of insecure registries, using the CIDR syntax
-    /// ([RFC 4632](https://tools.ietf.org/html/4632)). Insecure registries
-    /// accept un-encrypted (HTTP) and/or untrusted (HTTPS with certificates
-    /// from unknown CAs) communication.
-    ///
-    /// By default, local registries (`::1/128` and `127.0.0.0/8`) are configured as
-    /// insecure. All other registries are secure. Communicating with an
-    /// insecure registry is not possible if the daemon assumes that registry
-    /// is secure.
-    ///
-    /// This configuration override this behavior, insecure communication with
-    /// registries whose resolved IP address is within the subnet described by
-    /// the CIDR syntax.
-    ///
-    /// Registries can also be marked insecure by hostname. Those registries
-    /// are listed under `IndexConfigs` and have their `Secure` field set to
-    /// `false`.
-    ///
-    /// > **Warning**: Using this option can be useful when running a local
-    /// > registry, but introduces security vulnerabilities. This option
-    /// > should therefore ONLY be used for testing purposes. For increased
-    /// > security, users should add their CA to their system's list of trusted
-    /// > CAs instead of enabling this option.
-    #[serde(rename = "InsecureRegistryCIDRs", skip_serializing_if = "Option::is_none")]
-    pub insecure_registry_cidrs: Option<Vec<String>>,
-    #[serde(rename = "IndexConfigs", skip_serializing_if = "Option::is_none")]
-    pub index_configs: Option<HashMap<String, super::v1_32_to_v1_49::IndexInfo>>,
-    /// List of registry URLs that act as a mirror for the official
-    /// (`docker.io`) registry.
-    #[serde(rename = "Mirrors", skip_serializing_if = "Option::is_none")]
-    pub mirrors: Option<Vec<String>>,
-}
 
 /// Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -140,7 +63,7 @@ pub struct SystemInfo {
     #[serde(rename = "DockerRootDir", skip_serializing_if = "Option::is_none")]
     pub docker_root_dir: Option<String>,
     #[serde(rename = "Plugins", skip_serializing_if = "Option::is_none")]
-    pub plugins: Option<super::v1_32_to_v1_49::PluginsInfo>,
+    pub plugins: Option<super::v1_32_to_v1_55::PluginsInfo>,
     /// Indicates if the host has memory limit support enabled.
     #[serde(rename = "MemoryLimit", skip_serializing_if = "Option::is_none")]
     pub memory_limit: Option<bool>,
@@ -153,7 +76,7 @@ pub struct SystemInfo {
     /// Kernel memory TCP limits are not supported when using cgroups v2, which
     /// does not support the corresponding `memory.kmem.tcp.limit_in_bytes` cgroup.
     ///
-    /// Since API 1.40.
+    /// Since API 1.40, until API 1.51 (removed in 1.52).
     #[serde(rename = "KernelMemoryTCP", skip_serializing_if = "Option::is_none")]
     pub kernel_memory_tcp: Option<bool>,
     /// Indicates if CPU CFS(Completely Fair Scheduler) period is supported by
@@ -191,6 +114,8 @@ pub struct SystemInfo {
     /// > **Deprecated**: netfilter module is now loaded on-demand and no longer
     /// > during daemon startup, making this field obsolete. This field is always
     /// > `false` and will be removed in a API v1.50.
+    ///
+    /// Since API 1.32, until API 1.49 (removed in 1.50).
     #[serde(rename = "BridgeNfIptables", skip_serializing_if = "Option::is_none")]
     pub bridge_nf_iptables: Option<bool>,
     /// Indicates if `bridge-nf-call-ip6tables` is available on the host.
@@ -200,6 +125,8 @@ pub struct SystemInfo {
     /// > **Deprecated**: netfilter module is now loaded on-demand, and no longer
     /// > during daemon startup, making this field obsolete. This field is always
     /// > `false` and will be removed in a API v1.50.
+    ///
+    /// Since API 1.32, until API 1.49 (removed in 1.50).
     #[serde(rename = "BridgeNfIp6tables", skip_serializing_if = "Option::is_none")]
     pub bridge_nf_ip6tables: Option<bool>,
     /// Indicates if the daemon is running in debug-mode / with debug-level
@@ -227,14 +154,14 @@ pub struct SystemInfo {
     ///
     /// Defaults to `"cgroupfs"`.
     #[serde(rename = "CgroupDriver", skip_serializing_if = "Option::is_none")]
-    pub cgroup_driver: Option<super::v1_40_to_v1_49::SystemInfoCgroupDriver>,
+    pub cgroup_driver: Option<super::v1_40_to_v1_55::SystemInfoCgroupDriver>,
     /// The version of the cgroup.
     ///
     /// Defaults to `"1"`.
     ///
     /// Since API 1.41.
     #[serde(rename = "CgroupVersion", skip_serializing_if = "Option::is_none")]
-    pub cgroup_version: Option<super::v1_41_to_v1_49::SystemInfoCgroupVersion>,
+    pub cgroup_version: Option<super::v1_41_to_v1_55::SystemInfoCgroupVersion>,
     /// Number of event listeners subscribed.
     #[serde(rename = "NEventsListener", skip_serializing_if = "Option::is_none")]
     pub n_events_listener: Option<i64>,
@@ -293,9 +220,9 @@ pub struct SystemInfo {
     #[serde(rename = "IndexServerAddress", skip_serializing_if = "Option::is_none")]
     pub index_server_address: Option<String>,
     #[serde(rename = "RegistryConfig", skip_serializing_if = "Option::is_none")]
-    pub registry_config: Option<RegistryServiceConfig>,
+    pub registry_config: Option<super::v1_49_to_v1_55::RegistryServiceConfig>,
     #[serde(rename = "GenericResources", skip_serializing_if = "Option::is_none")]
-    pub generic_resources: Option<super::v1_32_to_v1_49::GenericResources>,
+    pub generic_resources: Option<super::v1_32_to_v1_55::GenericResources>,
     /// HTTP-proxy configured for the daemon. This value is obtained from the
     /// [`HTTP_PROXY`](https://www.gnu.org/software/wget/manual/html_node/Proxies.html) environment variable.
     /// Credentials ([user info component](https://tools.ietf.org/html/rfc3986#section-3.2.1)) in the proxy URL
@@ -352,7 +279,7 @@ pub struct SystemInfo {
     ///
     /// Defaults to `{"runc":{"path":"runc"}}`.
     #[serde(rename = "Runtimes", skip_serializing_if = "Option::is_none")]
-    pub runtimes: Option<HashMap<String, super::v1_44_to_v1_49::Runtime>>,
+    pub runtimes: Option<HashMap<String, super::v1_44_to_v1_55::Runtime>>,
     /// Name of the default OCI runtime that is used when starting containers.
     ///
     /// The default can be overridden per-container at create time.
@@ -361,7 +288,7 @@ pub struct SystemInfo {
     #[serde(rename = "DefaultRuntime", skip_serializing_if = "Option::is_none")]
     pub default_runtime: Option<String>,
     #[serde(rename = "Swarm", skip_serializing_if = "Option::is_none")]
-    pub swarm: Option<super::v1_40_to_v1_49::SwarmInfo>,
+    pub swarm: Option<super::v1_40_to_v1_55::SwarmInfo>,
     /// Indicates if live restore is enabled.
     ///
     /// If enabled, containers are kept running when the daemon is shutdown
@@ -380,7 +307,7 @@ pub struct SystemInfo {
     ///
     /// Defaults to `"default"`.
     #[serde(rename = "Isolation", skip_serializing_if = "Option::is_none")]
-    pub isolation: Option<super::v1_32_to_v1_49::SystemInfoIsolation>,
+    pub isolation: Option<super::v1_32_to_v1_55::SystemInfoIsolation>,
     /// Name and, optional, path of the `docker-init` binary.
     ///
     /// If the path is omitted, the daemon searches the host's `$PATH` for the
@@ -388,11 +315,11 @@ pub struct SystemInfo {
     #[serde(rename = "InitBinary", skip_serializing_if = "Option::is_none")]
     pub init_binary: Option<String>,
     #[serde(rename = "ContainerdCommit", skip_serializing_if = "Option::is_none")]
-    pub containerd_commit: Option<Commit>,
+    pub containerd_commit: Option<super::v1_49_to_v1_55::Commit>,
     #[serde(rename = "RuncCommit", skip_serializing_if = "Option::is_none")]
-    pub runc_commit: Option<Commit>,
+    pub runc_commit: Option<super::v1_49_to_v1_55::Commit>,
     #[serde(rename = "InitCommit", skip_serializing_if = "Option::is_none")]
-    pub init_commit: Option<Commit>,
+    pub init_commit: Option<super::v1_49_to_v1_55::Commit>,
     /// List of security features that are enabled on the daemon, such as
     /// apparmor, seccomp, SELinux, user-namespaces (userns), rootless and
     /// no-new-privileges.
@@ -419,11 +346,11 @@ pub struct SystemInfo {
     /// Since API 1.41.
     #[serde(rename = "DefaultAddressPools", skip_serializing_if = "Option::is_none")]
     pub default_address_pools: Option<
-        Vec<super::v1_41_to_v1_49::SystemInfoDefaultAddressPoolsItem>,
+        Vec<super::v1_41_to_v1_55::SystemInfoDefaultAddressPoolsItem>,
     >,
     /// Since API 1.49.
     #[serde(rename = "FirewallBackend", skip_serializing_if = "Option::is_none")]
-    pub firewall_backend: Option<FirewallInfo>,
+    pub firewall_backend: Option<super::v1_49_to_v1_55::FirewallInfo>,
     /// List of warnings / informational messages about missing features, or
     /// issues related to the daemon configuration.
     ///
@@ -449,5 +376,5 @@ pub struct SystemInfo {
     pub cdi_spec_dirs: Option<Vec<String>>,
     /// Since API 1.46.
     #[serde(rename = "Containerd", skip_serializing_if = "Option::is_none")]
-    pub containerd: Option<super::v1_46_to_v1_49::ContainerdInfo>,
+    pub containerd: Option<super::v1_46_to_v1_55::ContainerdInfo>,
 }

@@ -38,13 +38,14 @@ use super::params::{
 
 /// The API version this client asks the engine for at most (negotiation only goes down).
 pub use super::API_VERSION;
-pub use crate::shared::v1_24_to_v1_49::client::*;
+pub use crate::shared::v1_24_to_v1_51::client::*;
+pub use crate::shared::v1_24_to_v1_55::client::*;
 
 /// The request of every operation, built as the methods of [`Client`] build it: to
 /// send through [`Client::transport`] and read yourself.
 pub mod requests {
     pub use crate::shared::v1_24::requests::*;
-    pub use crate::shared::v1_24_and_v1_27_to_v1_49::requests::*;
+    pub use crate::shared::v1_24_and_v1_27_to_v1_55::requests::*;
     pub use crate::shared::v1_24_to_v1_26::requests::*;
     pub use crate::shared::v1_24_to_v1_27::requests::*;
     pub use crate::shared::v1_24_to_v1_28::requests::*;
@@ -56,6 +57,8 @@ pub mod requests {
     pub use crate::shared::v1_24_to_v1_45::requests::*;
     pub use crate::shared::v1_24_to_v1_47::requests::*;
     pub use crate::shared::v1_24_to_v1_49::requests::*;
+    pub use crate::shared::v1_24_to_v1_51::requests::*;
+    pub use crate::shared::v1_24_to_v1_55::requests::*;
 }
 
 /// A Docker Engine client speaking this API version.

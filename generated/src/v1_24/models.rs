@@ -61,20 +61,22 @@ pub use crate::shared::v1_24_to_v1_45::{
     ContainerSummaryHostConfig, MountTmpfsOptions, NetworkCreateResponse,
 };
 pub use crate::shared::v1_24_to_v1_47::{HostConfigLogConfig, HostConfigLogConfigType};
-pub use crate::shared::v1_24_to_v1_49::{
-    AuthConfig, ContainerBlkioStatEntry, ContainerBlkioStats, ContainerCpuStats,
-    ContainerCpuUsage, ContainerCreateResponse, ContainerMemoryStats,
-    ContainerNetworkStats, ContainerPidsStats, ContainerStatsResponse,
-    ContainerStorageStats, ContainerThrottlingData, ContainerTopResponse,
-    ContainerUpdateResponse, DeviceMapping, EndpointSpecMode, ErrorDetail, ErrorResponse,
-    HostConfigIsolation, IdResponse, ImageHistoryResponseItem, ImageSearchResponseItem,
-    MountBindOptionsPropagation, MountVolumeOptionsDriverConfig, NetworkDisconnectBody,
-    NodeSpec, NodeSpecAvailability, NodeSpecRole, PluginDevice, PluginEnv, PluginMount,
-    ProcessConfig, ResourcesBlkioWeightDeviceItem, ResourcesUlimitsItem,
-    ServiceEndpointVirtualIpsItem, ServiceSpecModeReplicated, ServiceUpdateResponse,
-    ServiceUpdateStatus, ServiceUpdateStatusState,
+pub use crate::shared::v1_24_to_v1_51::{
+    AuthConfig, ContainerStatsResponse, NetworkDisconnectBody, SystemAuthResponse,
+};
+pub use crate::shared::v1_24_to_v1_55::{
+    ContainerBlkioStatEntry, ContainerBlkioStats, ContainerCpuStats, ContainerCpuUsage,
+    ContainerCreateResponse, ContainerMemoryStats, ContainerNetworkStats,
+    ContainerPidsStats, ContainerStorageStats, ContainerThrottlingData,
+    ContainerTopResponse, ContainerUpdateResponse, DeviceMapping, EndpointSpecMode,
+    ErrorDetail, ErrorResponse, HostConfigIsolation, IdResponse,
+    ImageHistoryResponseItem, ImageSearchResponseItem, MountBindOptionsPropagation,
+    MountVolumeOptionsDriverConfig, NodeSpec, NodeSpecAvailability, NodeSpecRole,
+    PluginDevice, PluginEnv, PluginMount, ProcessConfig, ResourcesBlkioWeightDeviceItem,
+    ResourcesUlimitsItem, ServiceEndpointVirtualIpsItem, ServiceSpecModeReplicated,
+    ServiceUpdateResponse, ServiceUpdateStatus, ServiceUpdateStatusState,
     SwarmSpecCaConfigExternalCasItemProtocol, SwarmSpecDispatcher,
     SwarmSpecOrchestration, SwarmSpecTaskDefaults, SwarmSpecTaskDefaultsLogDriver,
-    SystemAuthResponse, TaskSpecLogDriver, TaskSpecRestartPolicy,
-    TaskSpecRestartPolicyCondition, ThrottleDevice, VolumeScope,
+    TaskSpecLogDriver, TaskSpecRestartPolicy, TaskSpecRestartPolicyCondition,
+    ThrottleDevice, VolumeScope,
 };

@@ -7,7 +7,7 @@
 use moby_api_runtime::server::{Route, ServerConfig};
 use super::API_VERSION;
 pub use crate::shared::v1_24::server::*;
-pub use crate::shared::v1_24_and_v1_27_to_v1_49::server::*;
+pub use crate::shared::v1_24_and_v1_27_to_v1_55::server::*;
 pub use crate::shared::v1_24_to_v1_25::server::*;
 pub use crate::shared::v1_24_to_v1_26::server::*;
 pub use crate::shared::v1_24_to_v1_27::server::*;
@@ -23,6 +23,8 @@ pub use crate::shared::v1_24_to_v1_43::server::*;
 pub use crate::shared::v1_24_to_v1_45::server::*;
 pub use crate::shared::v1_24_to_v1_47::server::*;
 pub use crate::shared::v1_24_to_v1_49::server::*;
+pub use crate::shared::v1_24_to_v1_51::server::*;
+pub use crate::shared::v1_24_to_v1_55::server::*;
 
 /// Every tag's trait: what [`router`] needs. Implemented for every type that implements them all.
 pub trait Api: ContainerApi + ExecApi + ImageApi + NetworkApi + NodeApi + PluginApi + ServiceApi + SwarmApi + SystemApi + TaskApi + VolumeApi {}

@@ -21,6 +21,8 @@ pub use crate::shared::v1_24_to_v1_43::server::*;
 pub use crate::shared::v1_24_to_v1_45::server::*;
 pub use crate::shared::v1_24_to_v1_47::server::*;
 pub use crate::shared::v1_24_to_v1_49::server::*;
+pub use crate::shared::v1_24_to_v1_51::server::*;
+pub use crate::shared::v1_24_to_v1_55::server::*;
 pub use crate::shared::v1_25::server::*;
 pub use crate::shared::v1_25_to_v1_26::server::*;
 pub use crate::shared::v1_25_to_v1_27::server::*;
@@ -31,7 +33,7 @@ pub use crate::shared::v1_25_to_v1_35::server::*;
 pub use crate::shared::v1_25_to_v1_39::server::*;
 pub use crate::shared::v1_25_to_v1_41::server::*;
 pub use crate::shared::v1_25_to_v1_42::server::*;
-pub use crate::shared::v1_25_to_v1_49::server::*;
+pub use crate::shared::v1_25_to_v1_55::server::*;
 
 /// Every tag's trait: what [`router`] needs. Implemented for every type that implements them all.
 pub trait Api: ContainerApi + ExecApi + ImageApi + NetworkApi + NodeApi + PluginApi + SecretApi + ServiceApi + SwarmApi + SystemApi + TaskApi + VolumeApi {}

@@ -45,22 +45,24 @@ pub use crate::shared::v1_24_to_v1_45::{
     ContainerSummaryHostConfig, MountTmpfsOptions, NetworkCreateResponse,
 };
 pub use crate::shared::v1_24_to_v1_47::{HostConfigLogConfig, HostConfigLogConfigType};
-pub use crate::shared::v1_24_to_v1_49::{
-    AuthConfig, ContainerBlkioStatEntry, ContainerBlkioStats, ContainerCpuStats,
-    ContainerCpuUsage, ContainerCreateResponse, ContainerMemoryStats,
-    ContainerNetworkStats, ContainerPidsStats, ContainerStatsResponse,
-    ContainerStorageStats, ContainerThrottlingData, ContainerTopResponse,
-    ContainerUpdateResponse, DeviceMapping, EndpointSpecMode, ErrorDetail, ErrorResponse,
-    HostConfigIsolation, IdResponse, ImageHistoryResponseItem, ImageSearchResponseItem,
-    MountBindOptionsPropagation, MountVolumeOptionsDriverConfig, NetworkDisconnectBody,
-    NodeSpec, NodeSpecAvailability, NodeSpecRole, PluginDevice, PluginEnv, PluginMount,
-    ProcessConfig, ResourcesBlkioWeightDeviceItem, ResourcesUlimitsItem,
-    ServiceEndpointVirtualIpsItem, ServiceSpecModeReplicated, ServiceUpdateResponse,
-    ServiceUpdateStatus, ServiceUpdateStatusState,
+pub use crate::shared::v1_24_to_v1_51::{
+    AuthConfig, ContainerStatsResponse, NetworkDisconnectBody, SystemAuthResponse,
+};
+pub use crate::shared::v1_24_to_v1_55::{
+    ContainerBlkioStatEntry, ContainerBlkioStats, ContainerCpuStats, ContainerCpuUsage,
+    ContainerCreateResponse, ContainerMemoryStats, ContainerNetworkStats,
+    ContainerPidsStats, ContainerStorageStats, ContainerThrottlingData,
+    ContainerTopResponse, ContainerUpdateResponse, DeviceMapping, EndpointSpecMode,
+    ErrorDetail, ErrorResponse, HostConfigIsolation, IdResponse,
+    ImageHistoryResponseItem, ImageSearchResponseItem, MountBindOptionsPropagation,
+    MountVolumeOptionsDriverConfig, NodeSpec, NodeSpecAvailability, NodeSpecRole,
+    PluginDevice, PluginEnv, PluginMount, ProcessConfig, ResourcesBlkioWeightDeviceItem,
+    ResourcesUlimitsItem, ServiceEndpointVirtualIpsItem, ServiceSpecModeReplicated,
+    ServiceUpdateResponse, ServiceUpdateStatus, ServiceUpdateStatusState,
     SwarmSpecCaConfigExternalCasItemProtocol, SwarmSpecDispatcher,
     SwarmSpecOrchestration, SwarmSpecTaskDefaults, SwarmSpecTaskDefaultsLogDriver,
-    SystemAuthResponse, TaskSpecLogDriver, TaskSpecRestartPolicy,
-    TaskSpecRestartPolicyCondition, ThrottleDevice, VolumeScope,
+    TaskSpecLogDriver, TaskSpecRestartPolicy, TaskSpecRestartPolicyCondition,
+    ThrottleDevice, VolumeScope,
 };
 pub use crate::shared::v1_25_to_v1_27::{
     ImagePruneResponse, ImageRootFs, ServiceSpecUpdateConfig,
@@ -78,10 +80,11 @@ pub use crate::shared::v1_25_to_v1_39::{
 };
 pub use crate::shared::v1_25_to_v1_42::ImageSummary;
 pub use crate::shared::v1_25_to_v1_43::ServiceCreateResponse;
-pub use crate::shared::v1_25_to_v1_49::{
+pub use crate::shared::v1_25_to_v1_51::PluginInterfaceType;
+pub use crate::shared::v1_25_to_v1_55::{
     ContainerPruneResponse, NetworkPruneResponse, PluginConfigArgs, PluginConfigLinux,
-    PluginConfigNetwork, PluginConfigRootfs, PluginConfigUser, PluginInterfaceType,
-    PluginSettings, SwarmSpecEncryptionConfig, SwarmUnlockBody, SwarmUnlockkeyResponse,
+    PluginConfigNetwork, PluginConfigRootfs, PluginConfigUser, PluginSettings,
+    SwarmSpecEncryptionConfig, SwarmUnlockBody, SwarmUnlockkeyResponse,
     TaskSpecContainerSpecDnsConfig, VolumePruneResponse, VolumeUsageData,
 };
 pub use crate::shared::v1_26_to_v1_28::Plugin;
@@ -98,6 +101,6 @@ pub use crate::shared::v1_27_to_v1_28::{
 pub use crate::shared::v1_27_to_v1_29::{ClusterInfo, SwarmInspectResponse};
 pub use crate::shared::v1_27_to_v1_30::Secret;
 pub use crate::shared::v1_27_to_v1_31::ObjectVersion;
-pub use crate::shared::v1_27_to_v1_49::{
+pub use crate::shared::v1_27_to_v1_55::{
     TaskSpecContainerSpecSecretsItem, TaskSpecContainerSpecSecretsItemFile,
 };

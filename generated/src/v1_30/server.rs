@@ -6,7 +6,7 @@
 
 use moby_api_runtime::server::{Route, ServerConfig};
 use super::API_VERSION;
-pub use crate::shared::v1_24_and_v1_27_to_v1_49::server::*;
+pub use crate::shared::v1_24_and_v1_27_to_v1_55::server::*;
 pub use crate::shared::v1_24_to_v1_31::server::*;
 pub use crate::shared::v1_24_to_v1_35::server::*;
 pub use crate::shared::v1_24_to_v1_36::server::*;
@@ -17,13 +17,15 @@ pub use crate::shared::v1_24_to_v1_43::server::*;
 pub use crate::shared::v1_24_to_v1_45::server::*;
 pub use crate::shared::v1_24_to_v1_47::server::*;
 pub use crate::shared::v1_24_to_v1_49::server::*;
+pub use crate::shared::v1_24_to_v1_51::server::*;
+pub use crate::shared::v1_24_to_v1_55::server::*;
 pub use crate::shared::v1_25_to_v1_30::server::*;
 pub use crate::shared::v1_25_to_v1_34::server::*;
 pub use crate::shared::v1_25_to_v1_35::server::*;
 pub use crate::shared::v1_25_to_v1_39::server::*;
 pub use crate::shared::v1_25_to_v1_41::server::*;
 pub use crate::shared::v1_25_to_v1_42::server::*;
-pub use crate::shared::v1_25_to_v1_49::server::*;
+pub use crate::shared::v1_25_to_v1_55::server::*;
 pub use crate::shared::v1_26_to_v1_30::server::*;
 pub use crate::shared::v1_26_to_v1_35::server::*;
 pub use crate::shared::v1_26_to_v1_39::server::*;
@@ -31,18 +33,18 @@ pub use crate::shared::v1_27_to_v1_30::server::*;
 pub use crate::shared::v1_27_to_v1_35::server::*;
 pub use crate::shared::v1_27_to_v1_39::server::*;
 pub use crate::shared::v1_27_to_v1_43::server::*;
-pub use crate::shared::v1_27_to_v1_49::server::*;
+pub use crate::shared::v1_27_to_v1_55::server::*;
 pub use crate::shared::v1_28_to_v1_30::server::*;
 pub use crate::shared::v1_28_to_v1_33::server::*;
 pub use crate::shared::v1_28_to_v1_38::server::*;
 pub use crate::shared::v1_28_to_v1_42::server::*;
-pub use crate::shared::v1_28_to_v1_49::server::*;
+pub use crate::shared::v1_28_to_v1_55::server::*;
 pub use crate::shared::v1_29_to_v1_35::server::*;
 pub use crate::shared::v1_29_to_v1_37::server::*;
 pub use crate::shared::v1_29_to_v1_38::server::*;
 pub use crate::shared::v1_29_to_v1_39::server::*;
 pub use crate::shared::v1_29_to_v1_40::server::*;
-pub use crate::shared::v1_29_to_v1_49::server::*;
+pub use crate::shared::v1_29_to_v1_55::server::*;
 pub use crate::shared::v1_30::server::*;
 pub use crate::shared::v1_30_to_v1_31::server::*;
 pub use crate::shared::v1_30_to_v1_33::server::*;
@@ -51,7 +53,7 @@ pub use crate::shared::v1_30_to_v1_36::server::*;
 pub use crate::shared::v1_30_to_v1_38::server::*;
 pub use crate::shared::v1_30_to_v1_39::server::*;
 pub use crate::shared::v1_30_to_v1_40::server::*;
-pub use crate::shared::v1_30_to_v1_49::server::*;
+pub use crate::shared::v1_30_to_v1_55::server::*;
 
 /// Every tag's trait: what [`router`] needs. Implemented for every type that implements them all.
 pub trait Api: ConfigApi + ContainerApi + DistributionApi + ExecApi + ImageApi + NetworkApi + NodeApi + OtherApi + PluginApi + SecretApi + ServiceApi + SwarmApi + SystemApi + TaskApi + VolumeApi {}

@@ -19,22 +19,24 @@ pub use crate::shared::v1_24_to_v1_45::{
     ContainerSummaryHostConfig, MountTmpfsOptions, NetworkCreateResponse,
 };
 pub use crate::shared::v1_24_to_v1_47::{HostConfigLogConfig, HostConfigLogConfigType};
-pub use crate::shared::v1_24_to_v1_49::{
-    AuthConfig, ContainerBlkioStatEntry, ContainerBlkioStats, ContainerCpuStats,
-    ContainerCpuUsage, ContainerCreateResponse, ContainerMemoryStats,
-    ContainerNetworkStats, ContainerPidsStats, ContainerStatsResponse,
-    ContainerStorageStats, ContainerThrottlingData, ContainerTopResponse,
-    ContainerUpdateResponse, DeviceMapping, EndpointSpecMode, ErrorDetail, ErrorResponse,
-    HostConfigIsolation, IdResponse, ImageHistoryResponseItem, ImageSearchResponseItem,
-    MountBindOptionsPropagation, MountVolumeOptionsDriverConfig, NetworkDisconnectBody,
-    NodeSpec, NodeSpecAvailability, NodeSpecRole, PluginDevice, PluginEnv, PluginMount,
-    ProcessConfig, ResourcesBlkioWeightDeviceItem, ResourcesUlimitsItem,
-    ServiceEndpointVirtualIpsItem, ServiceSpecModeReplicated, ServiceUpdateResponse,
-    ServiceUpdateStatus, ServiceUpdateStatusState,
+pub use crate::shared::v1_24_to_v1_51::{
+    AuthConfig, ContainerStatsResponse, NetworkDisconnectBody, SystemAuthResponse,
+};
+pub use crate::shared::v1_24_to_v1_55::{
+    ContainerBlkioStatEntry, ContainerBlkioStats, ContainerCpuStats, ContainerCpuUsage,
+    ContainerCreateResponse, ContainerMemoryStats, ContainerNetworkStats,
+    ContainerPidsStats, ContainerStorageStats, ContainerThrottlingData,
+    ContainerTopResponse, ContainerUpdateResponse, DeviceMapping, EndpointSpecMode,
+    ErrorDetail, ErrorResponse, HostConfigIsolation, IdResponse,
+    ImageHistoryResponseItem, ImageSearchResponseItem, MountBindOptionsPropagation,
+    MountVolumeOptionsDriverConfig, NodeSpec, NodeSpecAvailability, NodeSpecRole,
+    PluginDevice, PluginEnv, PluginMount, ProcessConfig, ResourcesBlkioWeightDeviceItem,
+    ResourcesUlimitsItem, ServiceEndpointVirtualIpsItem, ServiceSpecModeReplicated,
+    ServiceUpdateResponse, ServiceUpdateStatus, ServiceUpdateStatusState,
     SwarmSpecCaConfigExternalCasItemProtocol, SwarmSpecDispatcher,
     SwarmSpecOrchestration, SwarmSpecTaskDefaults, SwarmSpecTaskDefaultsLogDriver,
-    SystemAuthResponse, TaskSpecLogDriver, TaskSpecRestartPolicy,
-    TaskSpecRestartPolicyCondition, ThrottleDevice, VolumeScope,
+    TaskSpecLogDriver, TaskSpecRestartPolicy, TaskSpecRestartPolicyCondition,
+    ThrottleDevice, VolumeScope,
 };
 pub use crate::shared::v1_25_to_v1_37::PluginConfigInterface;
 pub use crate::shared::v1_25_to_v1_39::{
@@ -42,20 +44,21 @@ pub use crate::shared::v1_25_to_v1_39::{
 };
 pub use crate::shared::v1_25_to_v1_42::ImageSummary;
 pub use crate::shared::v1_25_to_v1_43::ServiceCreateResponse;
-pub use crate::shared::v1_25_to_v1_49::{
+pub use crate::shared::v1_25_to_v1_51::PluginInterfaceType;
+pub use crate::shared::v1_25_to_v1_55::{
     ContainerPruneResponse, NetworkPruneResponse, PluginConfigArgs, PluginConfigLinux,
-    PluginConfigNetwork, PluginConfigRootfs, PluginConfigUser, PluginInterfaceType,
-    PluginSettings, SwarmSpecEncryptionConfig, SwarmUnlockBody, SwarmUnlockkeyResponse,
+    PluginConfigNetwork, PluginConfigRootfs, PluginConfigUser, PluginSettings,
+    SwarmSpecEncryptionConfig, SwarmUnlockBody, SwarmUnlockkeyResponse,
     TaskSpecContainerSpecDnsConfig, VolumePruneResponse, VolumeUsageData,
 };
 pub use crate::shared::v1_26_to_v1_39::PluginUpgradeBodyItem;
-pub use crate::shared::v1_27_to_v1_49::{
+pub use crate::shared::v1_27_to_v1_55::{
     TaskSpecContainerSpecSecretsItem, TaskSpecContainerSpecSecretsItemFile,
 };
 pub use crate::shared::v1_28_to_v1_38::ImageRootFs;
 pub use crate::shared::v1_28_to_v1_42::ContainerChangesResponseItem;
 pub use crate::shared::v1_28_to_v1_46::GraphDriverData;
-pub use crate::shared::v1_28_to_v1_49::{
+pub use crate::shared::v1_28_to_v1_55::{
     ImageBuildContentType, ImageDeleteResponseItem, ImagePruneResponse,
     ServiceSpecRollbackConfigFailureAction, ServiceSpecUpdateConfigFailureAction,
     TaskSpecPlacementPreferencesItem, TaskSpecPlacementPreferencesItemSpread,
@@ -63,7 +66,7 @@ pub use crate::shared::v1_28_to_v1_49::{
 pub use crate::shared::v1_29_to_v1_37::{Plugin, PluginConfig};
 pub use crate::shared::v1_29_to_v1_40::NetworkCreateBody;
 pub use crate::shared::v1_29_to_v1_43::HealthConfig;
-pub use crate::shared::v1_29_to_v1_49::{
+pub use crate::shared::v1_29_to_v1_55::{
     ServiceSpecRollbackConfig, ServiceSpecRollbackConfigOrder, ServiceSpecUpdateConfig,
     ServiceSpecUpdateConfigOrder,
 };
@@ -78,8 +81,9 @@ pub use crate::shared::v1_30_to_v1_39::{
     TaskSpecContainerSpecPrivilegesCredentialSpec,
 };
 pub use crate::shared::v1_30_to_v1_40::{Network, NetworkAttachment};
-pub use crate::shared::v1_30_to_v1_49::{
-    ContainerWaitCondition, NetworkContainer, SwarmJoinBody, SwarmSpecCaConfig,
+pub use crate::shared::v1_30_to_v1_51::NetworkContainer;
+pub use crate::shared::v1_30_to_v1_55::{
+    ContainerWaitCondition, SwarmJoinBody, SwarmSpecCaConfig,
     SwarmSpecCaConfigExternalCasItem, TaskSpecContainerSpecConfigsItemFile,
     TaskSpecContainerSpecPrivilegesSeLinuxContext, TlsInfo,
 };
@@ -88,7 +92,7 @@ pub use crate::shared::v1_31_to_v1_38::{BuildPruneResponse, Image, ImageMetadata
 pub use crate::shared::v1_31_to_v1_39::{
     TaskSpecPluginSpec, TaskSpecPluginSpecPluginPrivilegeItem,
 };
-pub use crate::shared::v1_31_to_v1_49::Driver;
+pub use crate::shared::v1_31_to_v1_55::Driver;
 pub use crate::shared::v1_32_to_v1_36::{
     Config, ContainerSummary, Secret, SystemDataUsageResponse,
 };
@@ -106,7 +110,7 @@ pub use crate::shared::v1_32_to_v1_43::{
     NetworkSettings, Runtime,
 };
 pub use crate::shared::v1_32_to_v1_48::{Commit, RegistryServiceConfig};
-pub use crate::shared::v1_32_to_v1_49::{
+pub use crate::shared::v1_32_to_v1_55::{
     Address, EndpointIpamConfig, EngineDescription, EngineDescriptionPluginsItem,
     GenericResources, GenericResourcesItem, GenericResourcesItemDiscreteResourceSpec,
     GenericResourcesItemNamedResourceSpec, IndexInfo, JoinTokens, LocalNodeState,
@@ -120,7 +124,7 @@ pub use crate::shared::v1_34_to_v1_36::{
 pub use crate::shared::v1_34_to_v1_38::{
     ContainerWaitResponse, ContainerWaitResponseError,
 };
-pub use crate::shared::v1_34_to_v1_49::EndpointPortConfigPublishMode;
+pub use crate::shared::v1_34_to_v1_55::EndpointPortConfigPublishMode;
 pub use crate::shared::v1_35_to_v1_36::{
     Service, ServiceCreateBody, ServiceSpec, ServiceUpdateBody, Task,
 };
@@ -130,7 +134,7 @@ pub use crate::shared::v1_35_to_v1_38::{
     SystemVersionResponsePlatform,
 };
 pub use crate::shared::v1_35_to_v1_41::ContainerExecBody;
-pub use crate::shared::v1_35_to_v1_49::TaskSpecContainerSpecIsolation;
+pub use crate::shared::v1_35_to_v1_55::TaskSpecContainerSpecIsolation;
 pub use crate::shared::v1_36::{
     ContainerCreateBody, ContainerInspectResponse, ContainerUpdateBody, HostConfig,
     Resources,
@@ -138,4 +142,4 @@ pub use crate::shared::v1_36::{
 pub use crate::shared::v1_36_to_v1_37::SystemInfo;
 pub use crate::shared::v1_36_to_v1_38::CreateImageInfo;
 pub use crate::shared::v1_36_to_v1_47::{BuildInfo, PushImageInfo};
-pub use crate::shared::v1_36_to_v1_49::{ExecInspectResponse, ImageId, ProgressDetail};
+pub use crate::shared::v1_36_to_v1_55::{ExecInspectResponse, ImageId, ProgressDetail};

@@ -13,7 +13,7 @@ use crate::shared::v1_24::params::{
     PluginPullParams, ServiceUpdateParams, SwarmUpdateParams,
 };
 use crate::shared::v1_24_to_v1_40::params::ContainerCreateParams;
-use crate::shared::v1_24_to_v1_49::params::{ImageCommitParams, ServiceCreateParams};
+use crate::shared::v1_24_to_v1_55::params::{ImageCommitParams, ServiceCreateParams};
 
 /// Create a container
 ///

@@ -9,7 +9,7 @@ use crate::shared::v1_24::{
     PluginPullResponseItem, Service, ServiceCreateResponse, SwarmInspectResponse,
     SystemVersionResponse, Task, Volume, VolumeListResponse,
 };
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
 
 /// `ContainerInspect`: `None` for a status without a JSON body.
 pub fn container_inspect(status: u16, body: &Value) -> Option<Decoded> {

@@ -18,7 +18,7 @@ use crate::shared::v1_24::params::{
     ContainerListParams, ContainerLogsParams, ImageBuildParams, ImageListParams,
     PluginPullParams, ServiceUpdateParams, SwarmUpdateParams,
 };
-use crate::shared::v1_24_and_v1_27_to_v1_49::server::{
+use crate::shared::v1_24_and_v1_27_to_v1_55::server::{
     ContainerDeleteRequest, PluginDisableReply, PluginEnableReply,
 };
 use crate::shared::v1_24_to_v1_25::server::ImageBuildReply;
@@ -58,9 +58,13 @@ use crate::shared::v1_24_to_v1_47::server::{
     ImageGetAllRequest, ImageGetRequest, ImageHistoryRequest, ImageInspectRequest,
     ImageLoadRequest,
 };
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
-use crate::shared::v1_24_to_v1_49::params::{ImageCommitParams, ServiceCreateParams};
-use crate::shared::v1_24_to_v1_49::server::{
+use crate::shared::v1_24_to_v1_49::server::ImageDeleteRequest;
+use crate::shared::v1_24_to_v1_51::server::{
+    ContainerStatsReply, NetworkDisconnectRequest, SystemAuthRequest,
+};
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::params::{ImageCommitParams, ServiceCreateParams};
+use crate::shared::v1_24_to_v1_55::server::{
     ContainerArchiveInfoReply, ContainerArchiveInfoRequest, ContainerArchiveReply,
     ContainerArchiveRequest, ContainerAttachReply, ContainerAttachRequest,
     ContainerAttachWebsocketReply, ContainerChangesRequest, ContainerExecReply,
@@ -68,15 +72,14 @@ use crate::shared::v1_24_to_v1_49::server::{
     ContainerKillRequest, ContainerLogsReply, ContainerPauseReply, ContainerPauseRequest,
     ContainerRenameReply, ContainerRenameRequest, ContainerResizeReply,
     ContainerResizeRequest, ContainerRestartReply, ContainerStartReply,
-    ContainerStartRequest, ContainerStatsReply, ContainerStopReply, ContainerTopReply,
-    ContainerTopRequest, ContainerUnpauseReply, ContainerUnpauseRequest,
-    ContainerUpdateReply, ExecInspectRequest, ExecResizeReply, ExecResizeRequest,
-    ExecStartReply, ImageCommitReply, ImageDeleteRequest, ImageGetAllReply,
-    ImageGetReply, ImageHistoryReply, ImageSearchReply, ImageSearchRequest,
-    ImageTagReply, ImageTagRequest, NetworkDeleteRequest, NetworkDisconnectReply,
-    NetworkDisconnectRequest, NetworkListRequest, PutContainerArchiveReply,
-    ServiceDeleteRequest, SwarmInspectRequest, SwarmJoinReply, SwarmLeaveReply,
-    SwarmLeaveRequest, SwarmUpdateReply, SystemAuthRequest, SystemEventsRequest,
+    ContainerStartRequest, ContainerStopReply, ContainerTopReply, ContainerTopRequest,
+    ContainerUnpauseReply, ContainerUnpauseRequest, ContainerUpdateReply,
+    ExecInspectRequest, ExecResizeReply, ExecResizeRequest, ExecStartReply,
+    ImageCommitReply, ImageGetAllReply, ImageGetReply, ImageHistoryReply,
+    ImageSearchReply, ImageSearchRequest, ImageTagReply, ImageTagRequest,
+    NetworkDeleteRequest, NetworkDisconnectReply, NetworkListRequest,
+    PutContainerArchiveReply, ServiceDeleteRequest, SwarmInspectRequest, SwarmJoinReply,
+    SwarmLeaveReply, SwarmLeaveRequest, SwarmUpdateReply, SystemEventsRequest,
     SystemInfoRequest, SystemPingRequest, SystemVersionRequest, TaskInspectRequest,
     TaskListRequest, VolumeDeleteReply, VolumeInspectRequest, VolumeListRequest,
 };

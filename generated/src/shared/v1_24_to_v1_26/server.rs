@@ -8,8 +8,8 @@ use moby_api_runtime::server::{
     StreamBody, not_implemented, respond,
 };
 use crate::shared::v1_24_to_v1_26::{NetworkCreateBody, Node};
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
-use crate::shared::v1_24_to_v1_49::server::{
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::server::{
     NodeDeleteRequest, NodeInspectRequest, NodeListRequest, NodeUpdateRequest,
 };
 

@@ -5,7 +5,7 @@
 use moby_api_runtime::json::{roundtrip, Decoded};
 use serde_json::Value;
 use crate::shared::v1_24_to_v1_27::{ContainerChangesResponseItem, ImageDeleteResponse};
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
 
 /// `ContainerChanges`: `None` for a status without a JSON body.
 pub fn container_changes(status: u16, body: &Value) -> Option<Decoded> {

@@ -6,7 +6,7 @@ use moby_api_runtime::server::{
     ApiError, Endpoint, Incoming, Method, Reply, Response, StatusCode, respond,
 };
 use crate::shared::v1_24_to_v1_27::{ContainerChangesResponseItem, ImageDeleteResponse};
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
 
 /// Inspect a network
 ///

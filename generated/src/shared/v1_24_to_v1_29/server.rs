@@ -7,7 +7,7 @@ use moby_api_runtime::server::{
 };
 use crate::shared::v1_24_to_v1_29::{SwarmJoinBody, SystemInfoResponse};
 use crate::shared::v1_24_to_v1_33::ContainerWaitResponse;
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
 
 /// Wait for a container
 ///

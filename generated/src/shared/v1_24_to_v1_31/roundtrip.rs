@@ -5,7 +5,7 @@
 use moby_api_runtime::json::{roundtrip, Decoded};
 use serde_json::Value;
 use crate::shared::v1_24_to_v1_31::ContainerSummary;
-use crate::shared::v1_24_to_v1_49::{ContainerCreateResponse, ErrorResponse};
+use crate::shared::v1_24_to_v1_55::{ContainerCreateResponse, ErrorResponse};
 
 /// `ContainerCreate`: `None` for a status without a JSON body.
 pub fn container_create(status: u16, body: &Value) -> Option<Decoded> {

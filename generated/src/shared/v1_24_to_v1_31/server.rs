@@ -8,7 +8,7 @@ use moby_api_runtime::server::{
 };
 use crate::shared::v1_24_to_v1_31::{ContainerSummary, NetworkConnectBody};
 use crate::shared::v1_24_to_v1_31::params::ImageCreateParams;
-use crate::shared::v1_24_to_v1_49::{ContainerCreateResponse, ErrorResponse};
+use crate::shared::v1_24_to_v1_55::{ContainerCreateResponse, ErrorResponse};
 
 /// Create an image
 ///

@@ -4,7 +4,8 @@
 
 use moby_api_runtime::json::{roundtrip, Decoded};
 use serde_json::Value;
-use crate::shared::v1_24_to_v1_49::{ErrorResponse, SystemAuthResponse};
+use crate::shared::v1_24_to_v1_51::SystemAuthResponse;
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
 
 /// `SystemAuth`: `None` for a status without a JSON body.
 pub fn system_auth(status: u16, body: &Value) -> Option<Decoded> {

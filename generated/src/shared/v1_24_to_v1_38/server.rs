@@ -8,7 +8,8 @@ use moby_api_runtime::server::{
 };
 use crate::shared::v1_24_to_v1_38::VolumeCreateBody;
 use crate::shared::v1_24_to_v1_38::params::PutContainerArchiveParams;
-use crate::shared::v1_24_to_v1_49::{ErrorResponse, SystemAuthResponse};
+use crate::shared::v1_24_to_v1_51::SystemAuthResponse;
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
 
 /// Extract an archive of files or folders to a directory in a container
 ///

@@ -3,7 +3,7 @@
 //! The server traits, requests and replies that are identical in exactly API versions 1.24–1.43.
 
 use moby_api_runtime::server::{Incoming, Reply, Response, StatusCode, respond};
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
 
 /// The replies of `POST /networks/{id}/connect` (`NetworkConnect`), one per status the spec names; any other error is an `Err(ApiError)`.
 #[allow(clippy::large_enum_variant)]

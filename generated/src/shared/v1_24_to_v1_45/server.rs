@@ -7,7 +7,7 @@ use moby_api_runtime::server::{
 };
 use crate::shared::v1_24_to_v1_45::NetworkCreateResponse;
 use crate::shared::v1_24_to_v1_45::params::ImagePushParams;
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
 
 /// Push an image
 ///

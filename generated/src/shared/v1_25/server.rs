@@ -19,11 +19,11 @@ use crate::shared::v1_24_to_v1_47::server::{
     ImageGetAllRequest, ImageGetRequest, ImageHistoryRequest, ImageInspectRequest,
     ImageLoadRequest,
 };
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
-use crate::shared::v1_24_to_v1_49::server::{
-    ImageCommitReply, ImageDeleteRequest, ImageGetAllReply, ImageGetReply,
-    ImageHistoryReply, ImageSearchReply, ImageSearchRequest, ImageTagReply,
-    ImageTagRequest,
+use crate::shared::v1_24_to_v1_49::server::ImageDeleteRequest;
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::server::{
+    ImageCommitReply, ImageGetAllReply, ImageGetReply, ImageHistoryReply,
+    ImageSearchReply, ImageSearchRequest, ImageTagReply, ImageTagRequest,
 };
 use crate::shared::v1_25::Plugin;
 use crate::shared::v1_25_to_v1_26::server::{
@@ -37,7 +37,7 @@ use crate::shared::v1_25_to_v1_35::server::{PluginPullReply, PluginPushReply};
 use crate::shared::v1_25_to_v1_39::server::{GetPluginPrivilegesReply, PluginPullRequest};
 use crate::shared::v1_25_to_v1_41::server::ImageListRequest;
 use crate::shared::v1_25_to_v1_42::server::ImageListReply;
-use crate::shared::v1_25_to_v1_49::server::{
+use crate::shared::v1_25_to_v1_55::server::{
     ImagePruneRequest, PluginCreateReply, PluginCreateRequest, PluginDeleteRequest,
     PluginEnableRequest, PluginInspectRequest, PluginPushRequest, PluginSetReply,
     PluginSetRequest, SecretDeleteRequest, SecretInspectRequest, SecretListRequest,

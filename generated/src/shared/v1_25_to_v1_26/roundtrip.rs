@@ -4,13 +4,13 @@
 
 use moby_api_runtime::json::{roundtrip, Decoded};
 use serde_json::Value;
-use crate::shared::v1_24_to_v1_49::{ErrorResponse, ServiceUpdateResponse};
+use crate::shared::v1_24_to_v1_55::{ErrorResponse, ServiceUpdateResponse};
 use crate::shared::v1_25_to_v1_26::{
     ContainerInspectResponse, Image, Network, Secret, Service, SwarmInspectResponse, Task,
 };
 use crate::shared::v1_25_to_v1_35::SecretCreateResponse;
 use crate::shared::v1_25_to_v1_43::ServiceCreateResponse;
-use crate::shared::v1_25_to_v1_49::SwarmUnlockkeyResponse;
+use crate::shared::v1_25_to_v1_55::SwarmUnlockkeyResponse;
 
 /// `ContainerInspect`: `None` for a status without a JSON body.
 pub fn container_inspect(status: u16, body: &Value) -> Option<Decoded> {

@@ -31,9 +31,12 @@ use crate::shared::v1_24_to_v1_41::server::{
 };
 use crate::shared::v1_24_to_v1_43::server::NetworkConnectReply;
 use crate::shared::v1_24_to_v1_45::server::NetworkCreateReply;
-use crate::shared::v1_24_to_v1_49::{ErrorResponse, ServiceUpdateResponse};
-use crate::shared::v1_24_to_v1_49::params::{ImageCommitParams, ServiceCreateParams};
-use crate::shared::v1_24_to_v1_49::server::{
+use crate::shared::v1_24_to_v1_51::server::{
+    ContainerStatsReply, NetworkDisconnectRequest, SystemAuthRequest,
+};
+use crate::shared::v1_24_to_v1_55::{ErrorResponse, ServiceUpdateResponse};
+use crate::shared::v1_24_to_v1_55::params::{ImageCommitParams, ServiceCreateParams};
+use crate::shared::v1_24_to_v1_55::server::{
     ContainerArchiveInfoReply, ContainerArchiveInfoRequest, ContainerArchiveReply,
     ContainerArchiveRequest, ContainerAttachReply, ContainerAttachRequest,
     ContainerAttachWebsocketReply, ContainerChangesRequest, ContainerExportReply,
@@ -41,12 +44,11 @@ use crate::shared::v1_24_to_v1_49::server::{
     ContainerLogsReply, ContainerPauseReply, ContainerPauseRequest, ContainerRenameReply,
     ContainerRenameRequest, ContainerResizeReply, ContainerResizeRequest,
     ContainerRestartReply, ContainerStartReply, ContainerStartRequest,
-    ContainerStatsReply, ContainerStopReply, ContainerTopReply, ContainerTopRequest,
-    ContainerUnpauseReply, ContainerUnpauseRequest, ContainerUpdateReply,
-    NetworkDeleteRequest, NetworkDisconnectReply, NetworkDisconnectRequest,
-    NetworkListRequest, PutContainerArchiveReply, ServiceDeleteRequest,
-    SwarmInspectRequest, SwarmJoinReply, SwarmLeaveReply, SwarmLeaveRequest,
-    SwarmUpdateReply, SystemAuthRequest, SystemEventsRequest, SystemInfoRequest,
+    ContainerStopReply, ContainerTopReply, ContainerTopRequest, ContainerUnpauseReply,
+    ContainerUnpauseRequest, ContainerUpdateReply, NetworkDeleteRequest,
+    NetworkDisconnectReply, NetworkListRequest, PutContainerArchiveReply,
+    ServiceDeleteRequest, SwarmInspectRequest, SwarmJoinReply, SwarmLeaveReply,
+    SwarmLeaveRequest, SwarmUpdateReply, SystemEventsRequest, SystemInfoRequest,
     SystemPingRequest, SystemVersionRequest, TaskInspectRequest, TaskListRequest,
 };
 use crate::shared::v1_25_to_v1_26::{
@@ -65,8 +67,8 @@ use crate::shared::v1_25_to_v1_34::server::{ContainerLogsRequest, SystemVersionR
 use crate::shared::v1_25_to_v1_35::SecretCreateResponse;
 use crate::shared::v1_25_to_v1_41::server::SystemDataUsageRequest;
 use crate::shared::v1_25_to_v1_43::ServiceCreateResponse;
-use crate::shared::v1_25_to_v1_49::SwarmUnlockkeyResponse;
-use crate::shared::v1_25_to_v1_49::server::{
+use crate::shared::v1_25_to_v1_55::SwarmUnlockkeyResponse;
+use crate::shared::v1_25_to_v1_55::server::{
     ContainerListRequest, ContainerPruneReply, ContainerPruneRequest, NetworkPruneReply,
     NetworkPruneRequest, ServiceLogsRequest, SwarmUnlockRequest, SwarmUnlockkeyRequest,
 };

@@ -7,7 +7,7 @@ use moby_api_runtime::server::{
     respond,
 };
 use crate::shared::v1_24_to_v1_27::ImageBuildContentType;
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
 use crate::shared::v1_25_to_v1_27::ImagePruneResponse;
 use crate::shared::v1_25_to_v1_27::params::ImageBuildParams;
 

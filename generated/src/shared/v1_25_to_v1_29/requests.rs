@@ -4,7 +4,7 @@
 
 use moby_api_runtime::client::{Error, Method, Request};
 use crate::shared::v1_25_to_v1_29::{SwarmInitBody, SwarmSpec};
-use crate::shared::v1_25_to_v1_49::params::SwarmUpdateParams;
+use crate::shared::v1_25_to_v1_55::params::SwarmUpdateParams;
 
 /// Initialize a new swarm
 ///

@@ -8,15 +8,15 @@ use moby_api_runtime::server::{
     not_implemented, respond,
 };
 use crate::shared::v1_24_to_v1_38::server::VolumeCreateRequest;
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
-use crate::shared::v1_24_to_v1_49::server::{
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::server::{
     VolumeDeleteReply, VolumeInspectRequest, VolumeListRequest,
 };
 use crate::shared::v1_25_to_v1_29::{
     SwarmInitBody, SwarmSpec, SystemDataUsageResponse, Volume, VolumeListResponse,
 };
-use crate::shared::v1_25_to_v1_49::params::SwarmUpdateParams;
-use crate::shared::v1_25_to_v1_49::server::{
+use crate::shared::v1_25_to_v1_55::params::SwarmUpdateParams;
+use crate::shared::v1_25_to_v1_55::server::{
     VolumeDeleteRequest, VolumePruneReply, VolumePruneRequest,
 };
 

@@ -8,8 +8,8 @@ use moby_api_runtime::server::{
     not_implemented, respond,
 };
 use crate::shared::v1_24_to_v1_41::server::ExecStartRequest;
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
-use crate::shared::v1_24_to_v1_49::server::{
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::server::{
     ContainerExecReply, ExecInspectRequest, ExecResizeReply, ExecResizeRequest,
     ExecStartReply,
 };

@@ -5,7 +5,7 @@
 use moby_api_runtime::server::{
     Incoming, Reply, Response, StatusCode, StreamBody, respond,
 };
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
 use crate::shared::v1_25_to_v1_35::ExecInspectResponse;
 
 /// The replies of `GET /exec/{id}/json` (`ExecInspect`), one per status the spec names; any other error is an `Err(ApiError)`.

@@ -4,7 +4,7 @@
 
 use moby_api_runtime::client::{Error, Method, Request};
 use crate::shared::v1_25_to_v1_39::PluginPullBodyItem;
-use crate::shared::v1_25_to_v1_49::params::PluginPullParams;
+use crate::shared::v1_25_to_v1_55::params::PluginPullParams;
 
 /// Install a plugin
 ///

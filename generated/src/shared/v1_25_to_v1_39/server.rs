@@ -5,9 +5,9 @@
 use moby_api_runtime::server::{
     ApiError, Endpoint, Incoming, Method, Reply, Response, StatusCode, respond,
 };
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
 use crate::shared::v1_25_to_v1_39::{GetPluginPrivilegesResponseItem, PluginPullBodyItem};
-use crate::shared::v1_25_to_v1_49::params::PluginPullParams;
+use crate::shared::v1_25_to_v1_55::params::PluginPullParams;
 
 /// Install a plugin
 ///

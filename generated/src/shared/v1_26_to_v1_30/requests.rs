@@ -5,7 +5,7 @@
 use moby_api_runtime::client::{Error, Method, Request};
 use moby_api_runtime::path::encode_path_param;
 use crate::shared::v1_25_to_v1_30::SecretSpec;
-use crate::shared::v1_26_to_v1_49::params::SecretUpdateParams;
+use crate::shared::v1_26_to_v1_55::params::SecretUpdateParams;
 
 /// Update a Secret
 ///

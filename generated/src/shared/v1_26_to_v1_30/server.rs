@@ -4,7 +4,7 @@
 
 use moby_api_runtime::server::{ApiError, Endpoint, Incoming, Method};
 use crate::shared::v1_25_to_v1_30::SecretSpec;
-use crate::shared::v1_26_to_v1_49::params::SecretUpdateParams;
+use crate::shared::v1_26_to_v1_55::params::SecretUpdateParams;
 
 /// Update a Secret
 ///

@@ -5,7 +5,7 @@
 use moby_api_runtime::client::{Error, Method, Request};
 use moby_api_runtime::path::encode_path_param;
 use crate::shared::v1_26_to_v1_39::PluginUpgradeBodyItem;
-use crate::shared::v1_26_to_v1_49::params::PluginUpgradeParams;
+use crate::shared::v1_26_to_v1_55::params::PluginUpgradeParams;
 
 /// Upgrade a plugin
 ///

@@ -4,7 +4,7 @@
 
 use moby_api_runtime::server::{ApiError, Endpoint, Incoming, Method};
 use crate::shared::v1_26_to_v1_39::PluginUpgradeBodyItem;
-use crate::shared::v1_26_to_v1_49::params::PluginUpgradeParams;
+use crate::shared::v1_26_to_v1_55::params::PluginUpgradeParams;
 
 /// Upgrade a plugin
 ///

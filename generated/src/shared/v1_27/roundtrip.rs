@@ -4,7 +4,7 @@
 
 use moby_api_runtime::json::{roundtrip, Decoded};
 use serde_json::Value;
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
 use crate::shared::v1_27::{ContainerInspectResponse, Image, Node, Service, Task};
 
 /// `ContainerInspect`: `None` for a status without a JSON body.

@@ -7,14 +7,14 @@ use moby_api_runtime::server::{
     ApiError, Context, Incoming, Reply, Response, StatusCode, not_implemented, respond,
 };
 use crate::shared::v1_24_to_v1_29::server::SwarmJoinRequest;
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
-use crate::shared::v1_24_to_v1_49::server::{
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::server::{
     SwarmInspectRequest, SwarmJoinReply, SwarmLeaveReply, SwarmLeaveRequest,
     SwarmUpdateReply,
 };
 use crate::shared::v1_25_to_v1_29::server::{SwarmInitRequest, SwarmUpdateRequest};
 use crate::shared::v1_25_to_v1_30::server::SecretCreateRequest;
-use crate::shared::v1_25_to_v1_49::server::{
+use crate::shared::v1_25_to_v1_55::server::{
     SecretDeleteRequest, SecretInspectRequest, SecretListRequest, SwarmUnlockRequest,
     SwarmUnlockkeyRequest,
 };
@@ -22,7 +22,7 @@ use crate::shared::v1_26_to_v1_30::server::SecretUpdateRequest;
 use crate::shared::v1_27_to_v1_29::SwarmInspectResponse;
 use crate::shared::v1_27_to_v1_30::server::{SecretInspectReply, SecretListReply};
 use crate::shared::v1_27_to_v1_35::server::SecretCreateReply;
-use crate::shared::v1_27_to_v1_49::server::{
+use crate::shared::v1_27_to_v1_55::server::{
     SecretDeleteReply, SwarmInitReply, SwarmUnlockReply, SwarmUnlockkeyReply,
 };
 

@@ -7,7 +7,7 @@ use moby_api_runtime::server::{
     ApiError, Context, Endpoint, Incoming, Method, Reply, Response, StatusCode,
     not_implemented, respond,
 };
-use crate::shared::v1_24_and_v1_27_to_v1_49::server::{
+use crate::shared::v1_24_and_v1_27_to_v1_55::server::{
     ContainerDeleteRequest, PluginDisableReply, PluginEnableReply,
 };
 use crate::shared::v1_24_to_v1_28::server::ServiceInspectRequest;
@@ -33,9 +33,13 @@ use crate::shared::v1_24_to_v1_47::server::{
     ImageGetAllRequest, ImageGetRequest, ImageHistoryRequest, ImageInspectRequest,
     ImageLoadRequest,
 };
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
-use crate::shared::v1_24_to_v1_49::params::ServiceCreateParams;
-use crate::shared::v1_24_to_v1_49::server::{
+use crate::shared::v1_24_to_v1_49::server::ImageDeleteRequest;
+use crate::shared::v1_24_to_v1_51::server::{
+    ContainerStatsReply, NetworkDisconnectRequest,
+};
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::params::ServiceCreateParams;
+use crate::shared::v1_24_to_v1_55::server::{
     ContainerArchiveInfoReply, ContainerArchiveInfoRequest, ContainerArchiveReply,
     ContainerArchiveRequest, ContainerAttachReply, ContainerAttachRequest,
     ContainerAttachWebsocketReply, ContainerChangesRequest, ContainerExportReply,
@@ -43,20 +47,19 @@ use crate::shared::v1_24_to_v1_49::server::{
     ContainerLogsReply, ContainerPauseReply, ContainerPauseRequest, ContainerRenameReply,
     ContainerRenameRequest, ContainerResizeReply, ContainerResizeRequest,
     ContainerRestartReply, ContainerStartReply, ContainerStartRequest,
-    ContainerStatsReply, ContainerStopReply, ContainerTopReply, ContainerTopRequest,
-    ContainerUnpauseReply, ContainerUnpauseRequest, ContainerUpdateReply,
-    ImageCommitReply, ImageDeleteRequest, ImageGetAllReply, ImageGetReply,
-    ImageHistoryReply, ImageSearchReply, ImageSearchRequest, ImageTagReply,
-    ImageTagRequest, NetworkDeleteRequest, NetworkDisconnectReply,
-    NetworkDisconnectRequest, NetworkListRequest, PutContainerArchiveReply,
-    ServiceDeleteRequest, TaskInspectRequest, TaskListRequest,
+    ContainerStopReply, ContainerTopReply, ContainerTopRequest, ContainerUnpauseReply,
+    ContainerUnpauseRequest, ContainerUpdateReply, ImageCommitReply, ImageGetAllReply,
+    ImageGetReply, ImageHistoryReply, ImageSearchReply, ImageSearchRequest,
+    ImageTagReply, ImageTagRequest, NetworkDeleteRequest, NetworkDisconnectReply,
+    NetworkListRequest, PutContainerArchiveReply, ServiceDeleteRequest,
+    TaskInspectRequest, TaskListRequest,
 };
 use crate::shared::v1_25_to_v1_34::server::ContainerLogsRequest;
 use crate::shared::v1_25_to_v1_35::server::{PluginPullReply, PluginPushReply};
 use crate::shared::v1_25_to_v1_39::server::{GetPluginPrivilegesReply, PluginPullRequest};
 use crate::shared::v1_25_to_v1_41::server::ImageListRequest;
 use crate::shared::v1_25_to_v1_42::server::ImageListReply;
-use crate::shared::v1_25_to_v1_49::server::{
+use crate::shared::v1_25_to_v1_55::server::{
     ContainerListRequest, ContainerPruneReply, ContainerPruneRequest, ImagePruneRequest,
     NetworkPruneReply, NetworkPruneRequest, PluginCreateReply, PluginCreateRequest,
     PluginDeleteRequest, PluginEnableRequest, PluginInspectRequest, PluginPushRequest,
@@ -72,7 +75,7 @@ use crate::shared::v1_27_to_v1_28::server::{
 };
 use crate::shared::v1_27_to_v1_39::server::ServiceLogsReply;
 use crate::shared::v1_27_to_v1_43::server::ServiceCreateReply;
-use crate::shared::v1_27_to_v1_49::server::{
+use crate::shared::v1_27_to_v1_55::server::{
     ContainerDeleteReply, GetPluginPrivilegesRequest, ServiceDeleteReply,
     ServiceUpdateReply,
 };
@@ -85,7 +88,7 @@ use crate::shared::v1_28_to_v1_30::server::NetworkInspectRequest;
 use crate::shared::v1_28_to_v1_33::server::ImageBuildRequest;
 use crate::shared::v1_28_to_v1_38::params::ServiceUpdateParams;
 use crate::shared::v1_28_to_v1_42::server::ContainerChangesReply;
-use crate::shared::v1_28_to_v1_49::server::{
+use crate::shared::v1_28_to_v1_55::server::{
     ImageDeleteReply, ImagePruneReply, PluginDisableRequest, PluginListRequest,
 };
 

@@ -9,18 +9,18 @@ use moby_api_runtime::server::{
 };
 use crate::shared::v1_24_to_v1_29::server::SystemInfoReply;
 use crate::shared::v1_24_to_v1_38::server::SystemAuthReply;
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
-use crate::shared::v1_24_to_v1_49::server::{
+use crate::shared::v1_24_to_v1_51::server::SystemAuthRequest;
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::server::{
     NodeDeleteRequest, NodeInspectRequest, NodeListRequest, NodeUpdateRequest,
-    SystemAuthRequest, SystemEventsRequest, SystemInfoRequest, SystemPingRequest,
-    SystemVersionRequest,
+    SystemEventsRequest, SystemInfoRequest, SystemPingRequest, SystemVersionRequest,
 };
 use crate::shared::v1_25_to_v1_29::server::SystemDataUsageReply;
 use crate::shared::v1_25_to_v1_34::server::SystemVersionReply;
 use crate::shared::v1_25_to_v1_41::server::SystemDataUsageRequest;
 use crate::shared::v1_27_to_v1_29::server::NodeUpdateReply;
 use crate::shared::v1_27_to_v1_39::server::SystemEventsReply;
-use crate::shared::v1_27_to_v1_49::server::NodeDeleteReply;
+use crate::shared::v1_27_to_v1_55::server::NodeDeleteReply;
 use crate::shared::v1_28_to_v1_29::{ContainerUpdateBody, Node};
 use crate::shared::v1_28_to_v1_38::server::SystemPingReply;
 

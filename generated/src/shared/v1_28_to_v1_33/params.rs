@@ -2,7 +2,7 @@
 // change the generator, the runtime or the overlays in spec/, then regenerate.
 //! The query and header parameters of the operations whose parameters are identical in exactly API versions 1.28–1.33.
 
-use crate::shared::v1_28_to_v1_49::ImageBuildContentType;
+use crate::shared::v1_28_to_v1_55::ImageBuildContentType;
 
 /// Query and header parameters of `POST /build` (ImageBuild): `Client::image_build` sends them, the server trait method receives them.
 #[derive(Debug, Clone, Default, PartialEq)]

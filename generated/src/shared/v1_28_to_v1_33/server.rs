@@ -4,7 +4,7 @@
 
 use moby_api_runtime::server::{ApiError, Endpoint, Incoming, Method, RequestBody};
 use crate::shared::v1_28_to_v1_33::params::ImageBuildParams;
-use crate::shared::v1_28_to_v1_49::ImageBuildContentType;
+use crate::shared::v1_28_to_v1_55::ImageBuildContentType;
 
 /// Build an image
 ///

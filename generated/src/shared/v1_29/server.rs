@@ -7,7 +7,7 @@ use moby_api_runtime::server::{
     ApiError, Context, Endpoint, Incoming, Method, Reply, Response, StatusCode,
     not_implemented, respond,
 };
-use crate::shared::v1_24_and_v1_27_to_v1_49::server::ContainerDeleteRequest;
+use crate::shared::v1_24_and_v1_27_to_v1_55::server::ContainerDeleteRequest;
 use crate::shared::v1_24_to_v1_29::server::{
     ContainerWaitReply, ContainerWaitRequest, NetworkDeleteReply,
 };
@@ -30,9 +30,13 @@ use crate::shared::v1_24_to_v1_47::server::{
     ImageGetAllRequest, ImageGetRequest, ImageHistoryRequest, ImageInspectRequest,
     ImageLoadRequest,
 };
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
-use crate::shared::v1_24_to_v1_49::params::{ImageCommitParams, ServiceCreateParams};
-use crate::shared::v1_24_to_v1_49::server::{
+use crate::shared::v1_24_to_v1_49::server::ImageDeleteRequest;
+use crate::shared::v1_24_to_v1_51::server::{
+    ContainerStatsReply, NetworkDisconnectRequest,
+};
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::params::{ImageCommitParams, ServiceCreateParams};
+use crate::shared::v1_24_to_v1_55::server::{
     ContainerArchiveInfoReply, ContainerArchiveInfoRequest, ContainerArchiveReply,
     ContainerArchiveRequest, ContainerAttachReply, ContainerAttachRequest,
     ContainerAttachWebsocketReply, ContainerChangesRequest, ContainerExportReply,
@@ -40,25 +44,24 @@ use crate::shared::v1_24_to_v1_49::server::{
     ContainerLogsReply, ContainerPauseReply, ContainerPauseRequest, ContainerRenameReply,
     ContainerRenameRequest, ContainerResizeReply, ContainerResizeRequest,
     ContainerRestartReply, ContainerStartReply, ContainerStartRequest,
-    ContainerStatsReply, ContainerStopReply, ContainerTopReply, ContainerTopRequest,
-    ContainerUnpauseReply, ContainerUnpauseRequest, ContainerUpdateReply,
-    ImageCommitReply, ImageDeleteRequest, ImageGetAllReply, ImageGetReply,
-    ImageHistoryReply, ImageSearchReply, ImageSearchRequest, ImageTagReply,
-    ImageTagRequest, NetworkDeleteRequest, NetworkDisconnectReply,
-    NetworkDisconnectRequest, NetworkListRequest, PutContainerArchiveReply,
-    ServiceDeleteRequest, TaskInspectRequest, TaskListRequest,
+    ContainerStopReply, ContainerTopReply, ContainerTopRequest, ContainerUnpauseReply,
+    ContainerUnpauseRequest, ContainerUpdateReply, ImageCommitReply, ImageGetAllReply,
+    ImageGetReply, ImageHistoryReply, ImageSearchReply, ImageSearchRequest,
+    ImageTagReply, ImageTagRequest, NetworkDeleteRequest, NetworkDisconnectReply,
+    NetworkListRequest, PutContainerArchiveReply, ServiceDeleteRequest,
+    TaskInspectRequest, TaskListRequest,
 };
 use crate::shared::v1_25_to_v1_34::server::ContainerLogsRequest;
 use crate::shared::v1_25_to_v1_41::server::ImageListRequest;
 use crate::shared::v1_25_to_v1_42::server::ImageListReply;
-use crate::shared::v1_25_to_v1_49::server::{
+use crate::shared::v1_25_to_v1_55::server::{
     ContainerListRequest, ContainerPruneReply, ContainerPruneRequest, ImagePruneRequest,
     NetworkPruneReply, NetworkPruneRequest, ServiceLogsRequest,
 };
 use crate::shared::v1_26_to_v1_35::server::ImageBuildReply;
 use crate::shared::v1_27_to_v1_39::server::ServiceLogsReply;
 use crate::shared::v1_27_to_v1_43::server::ServiceCreateReply;
-use crate::shared::v1_27_to_v1_49::server::{
+use crate::shared::v1_27_to_v1_55::server::{
     ContainerDeleteReply, ServiceDeleteReply, ServiceUpdateReply,
 };
 use crate::shared::v1_28_to_v1_29::server::ContainerUpdateRequest;
@@ -66,13 +69,13 @@ use crate::shared::v1_28_to_v1_30::server::NetworkInspectRequest;
 use crate::shared::v1_28_to_v1_33::server::ImageBuildRequest;
 use crate::shared::v1_28_to_v1_38::params::ServiceUpdateParams;
 use crate::shared::v1_28_to_v1_42::server::ContainerChangesReply;
-use crate::shared::v1_28_to_v1_49::server::{ImageDeleteReply, ImagePruneReply};
+use crate::shared::v1_28_to_v1_55::server::{ImageDeleteReply, ImagePruneReply};
 use crate::shared::v1_29::{
     Config, ContainerCreateBody, ContainerInspectResponse, Image, Network, Service,
     ServiceCreateBody, ServiceUpdateBody, Task,
 };
 use crate::shared::v1_29_to_v1_40::server::NetworkCreateRequest;
-use crate::shared::v1_29_to_v1_49::server::ServiceInspectRequest;
+use crate::shared::v1_29_to_v1_55::server::ServiceInspectRequest;
 
 /// The operations tagged `Container`. Every method has a default that answers 501 with Docker's error body, so an implementation overrides only what it serves.
 pub trait ContainerApi: Send + Sync + 'static {

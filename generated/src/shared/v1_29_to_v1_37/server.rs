@@ -3,7 +3,7 @@
 //! The server traits, requests and replies that are identical in exactly API versions 1.29–1.37.
 
 use moby_api_runtime::server::{Incoming, Reply, Response, StatusCode, respond};
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
 use crate::shared::v1_29_to_v1_37::Plugin;
 
 /// The replies of `DELETE /plugins/{name}` (`PluginDelete`), one per status the spec names; any other error is an `Err(ApiError)`.

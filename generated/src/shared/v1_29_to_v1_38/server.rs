@@ -5,7 +5,7 @@
 use std::future::Future;
 use moby_api_runtime::server::{ApiError, Context, not_implemented};
 use crate::shared::v1_29_to_v1_39::server::TaskLogsReply;
-use crate::shared::v1_29_to_v1_49::server::TaskLogsRequest;
+use crate::shared::v1_29_to_v1_55::server::TaskLogsRequest;
 
 /// The operations tagged `Other`. Every method has a default that answers 501 with Docker's error body, so an implementation overrides only what it serves.
 pub trait OtherApi: Send + Sync + 'static {

@@ -4,7 +4,7 @@
 
 use moby_api_runtime::json::{roundtrip, Decoded};
 use serde_json::Value;
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
 
 /// `TaskLogs`: `None` for a status without a JSON body.
 pub fn task_logs(status: u16, body: &Value) -> Option<Decoded> {

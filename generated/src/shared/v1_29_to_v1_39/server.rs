@@ -5,7 +5,7 @@
 use moby_api_runtime::server::{
     Hijack, Incoming, Reply, Response, StatusCode, StreamBody, respond,
 };
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
 
 /// The replies of `GET /tasks/{id}/logs` (`TaskLogs`), one per status the spec names; any other error is an `Err(ApiError)`.
 #[allow(clippy::large_enum_variant)]

@@ -4,7 +4,7 @@
 
 use moby_api_runtime::client::{Error, Method, Request};
 use crate::shared::v1_24_to_v1_40::params::ContainerCreateParams;
-use crate::shared::v1_25_to_v1_49::params::SwarmUpdateParams;
+use crate::shared::v1_25_to_v1_55::params::SwarmUpdateParams;
 use crate::shared::v1_30_to_v1_31::{ContainerCreateBody, SwarmInitBody, SwarmSpec};
 
 /// Create a container

@@ -7,7 +7,7 @@ use moby_api_runtime::server::{
     ApiError, Context, Endpoint, Incoming, Method, Reply, Response, StatusCode,
     not_implemented, respond,
 };
-use crate::shared::v1_24_and_v1_27_to_v1_49::server::ContainerDeleteRequest;
+use crate::shared::v1_24_and_v1_27_to_v1_55::server::ContainerDeleteRequest;
 use crate::shared::v1_24_to_v1_31::server::{ContainerCreateReply, ContainerListReply};
 use crate::shared::v1_24_to_v1_36::server::ContainerKillReply;
 use crate::shared::v1_24_to_v1_38::server::PutContainerArchiveRequest;
@@ -16,8 +16,9 @@ use crate::shared::v1_24_to_v1_40::server::ContainerStatsRequest;
 use crate::shared::v1_24_to_v1_41::server::{
     ContainerAttachWebsocketRequest, ContainerRestartRequest, ContainerStopRequest,
 };
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
-use crate::shared::v1_24_to_v1_49::server::{
+use crate::shared::v1_24_to_v1_51::server::ContainerStatsReply;
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::server::{
     ContainerArchiveInfoReply, ContainerArchiveInfoRequest, ContainerArchiveReply,
     ContainerArchiveRequest, ContainerAttachReply, ContainerAttachRequest,
     ContainerAttachWebsocketReply, ContainerChangesRequest, ContainerExportReply,
@@ -25,19 +26,18 @@ use crate::shared::v1_24_to_v1_49::server::{
     ContainerLogsReply, ContainerPauseReply, ContainerPauseRequest, ContainerRenameReply,
     ContainerRenameRequest, ContainerResizeReply, ContainerResizeRequest,
     ContainerRestartReply, ContainerStartReply, ContainerStartRequest,
-    ContainerStatsReply, ContainerStopReply, ContainerTopReply, ContainerTopRequest,
-    ContainerUnpauseReply, ContainerUnpauseRequest, ContainerUpdateReply,
-    NodeDeleteRequest, NodeInspectRequest, NodeListRequest, NodeUpdateRequest,
-    PutContainerArchiveReply, SwarmInspectRequest, SwarmJoinReply, SwarmLeaveReply,
-    SwarmLeaveRequest, SwarmUpdateReply,
+    ContainerStopReply, ContainerTopReply, ContainerTopRequest, ContainerUnpauseReply,
+    ContainerUnpauseRequest, ContainerUpdateReply, NodeDeleteRequest, NodeInspectRequest,
+    NodeListRequest, NodeUpdateRequest, PutContainerArchiveReply, SwarmInspectRequest,
+    SwarmJoinReply, SwarmLeaveReply, SwarmLeaveRequest, SwarmUpdateReply,
 };
 use crate::shared::v1_25_to_v1_34::server::ContainerLogsRequest;
-use crate::shared::v1_25_to_v1_49::params::SwarmUpdateParams;
-use crate::shared::v1_25_to_v1_49::server::{
+use crate::shared::v1_25_to_v1_55::params::SwarmUpdateParams;
+use crate::shared::v1_25_to_v1_55::server::{
     ContainerListRequest, ContainerPruneReply, ContainerPruneRequest, SwarmUnlockRequest,
     SwarmUnlockkeyRequest,
 };
-use crate::shared::v1_27_to_v1_49::server::{
+use crate::shared::v1_27_to_v1_55::server::{
     ContainerDeleteReply, NodeDeleteReply, SwarmInitReply, SwarmUnlockReply,
     SwarmUnlockkeyReply,
 };
@@ -49,7 +49,7 @@ use crate::shared::v1_30_to_v1_31::{
 use crate::shared::v1_30_to_v1_33::server::ContainerWaitReply;
 use crate::shared::v1_30_to_v1_35::server::{ConfigCreateReply, ContainerUpdateRequest};
 use crate::shared::v1_30_to_v1_36::server::{ConfigCreateRequest, ConfigUpdateRequest};
-use crate::shared::v1_30_to_v1_49::server::{
+use crate::shared::v1_30_to_v1_55::server::{
     ConfigDeleteReply, ConfigDeleteRequest, ConfigInspectRequest, ConfigListRequest,
     ConfigUpdateReply, ContainerWaitRequest, NodeUpdateReply, SwarmJoinRequest,
 };

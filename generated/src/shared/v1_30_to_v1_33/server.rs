@@ -4,7 +4,7 @@
 
 use moby_api_runtime::server::{Deferred, Incoming, Reply, Response, StatusCode, respond};
 use crate::shared::v1_24_to_v1_33::ContainerWaitResponse;
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
 
 /// The replies of `POST /containers/{id}/wait` (`ContainerWait`), one per status the spec names; any other error is an `Err(ApiError)`.
 #[allow(clippy::large_enum_variant)]

@@ -5,7 +5,7 @@
 use moby_api_runtime::client::{Error, Method, Request};
 use moby_api_runtime::path::encode_path_param;
 use crate::shared::v1_30_to_v1_36::{ConfigCreateBody, ConfigSpec};
-use crate::shared::v1_30_to_v1_49::params::ConfigUpdateParams;
+use crate::shared::v1_30_to_v1_55::params::ConfigUpdateParams;
 
 /// Create a config
 ///

@@ -4,7 +4,7 @@
 
 use moby_api_runtime::server::{ApiError, Endpoint, Incoming, Method};
 use crate::shared::v1_30_to_v1_36::{ConfigCreateBody, ConfigSpec};
-use crate::shared::v1_30_to_v1_49::params::ConfigUpdateParams;
+use crate::shared::v1_30_to_v1_55::params::ConfigUpdateParams;
 
 /// Create a config
 ///

@@ -3,7 +3,7 @@
 //! The client's request builders of the operations whose requests are identical in exactly API versions 1.30–1.38.
 
 use moby_api_runtime::client::{Error, Method, Request};
-use crate::shared::v1_24_to_v1_49::params::ImageCommitParams;
+use crate::shared::v1_24_to_v1_55::params::ImageCommitParams;
 use crate::shared::v1_30_to_v1_38::ContainerConfig;
 
 /// Create a new image from a container

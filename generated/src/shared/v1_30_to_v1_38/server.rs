@@ -3,7 +3,7 @@
 //! The server traits, requests and replies that are identical in exactly API versions 1.30–1.38.
 
 use moby_api_runtime::server::{ApiError, Endpoint, Incoming, Method};
-use crate::shared::v1_24_to_v1_49::params::ImageCommitParams;
+use crate::shared::v1_24_to_v1_55::params::ImageCommitParams;
 use crate::shared::v1_30_to_v1_38::ContainerConfig;
 
 /// Create a new image from a container

@@ -6,9 +6,9 @@ use std::future::Future;
 use moby_api_runtime::server::{
     ApiError, Context, Incoming, Reply, Response, StatusCode, not_implemented, respond,
 };
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
 use crate::shared::v1_30_to_v1_39::DistributionInspectResponse;
-use crate::shared::v1_30_to_v1_49::server::DistributionInspectRequest;
+use crate::shared::v1_30_to_v1_55::server::DistributionInspectRequest;
 
 /// The operations tagged `Distribution`. Every method has a default that answers 501 with Docker's error body, so an implementation overrides only what it serves.
 pub trait DistributionApi: Send + Sync + 'static {

@@ -3,7 +3,7 @@
 //! The server traits, requests and replies that are identical in exactly API versions 1.30–1.40.
 
 use moby_api_runtime::server::{Incoming, Reply, Response, StatusCode, respond};
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
 use crate::shared::v1_30_to_v1_40::Network;
 
 /// The replies of `GET /networks/{id}` (`NetworkInspect`), one per status the spec names; any other error is an `Err(ApiError)`.

@@ -4,7 +4,7 @@
 
 use moby_api_runtime::client::{Error, Method, Request};
 use moby_api_runtime::path::encode_path_param;
-use crate::shared::v1_24_to_v1_49::params::ServiceCreateParams;
+use crate::shared::v1_24_to_v1_55::params::ServiceCreateParams;
 use crate::shared::v1_28_to_v1_38::params::ServiceUpdateParams;
 use crate::shared::v1_31::{ServiceCreateBody, ServiceUpdateBody};
 

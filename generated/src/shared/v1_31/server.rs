@@ -19,21 +19,22 @@ use crate::shared::v1_24_to_v1_47::server::{
     ImageGetAllRequest, ImageGetRequest, ImageHistoryRequest, ImageInspectRequest,
     ImageLoadRequest,
 };
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
-use crate::shared::v1_24_to_v1_49::params::ServiceCreateParams;
-use crate::shared::v1_24_to_v1_49::server::{
-    ImageCommitReply, ImageDeleteRequest, ImageGetAllReply, ImageGetReply,
-    ImageHistoryReply, ImageSearchReply, ImageSearchRequest, ImageTagReply,
-    ImageTagRequest, NetworkDeleteRequest, NetworkDisconnectReply,
-    NetworkDisconnectRequest, NetworkListRequest, ServiceDeleteRequest,
-    SystemAuthRequest, SystemEventsRequest, SystemInfoRequest, SystemPingRequest,
+use crate::shared::v1_24_to_v1_49::server::ImageDeleteRequest;
+use crate::shared::v1_24_to_v1_51::server::{NetworkDisconnectRequest, SystemAuthRequest};
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::params::ServiceCreateParams;
+use crate::shared::v1_24_to_v1_55::server::{
+    ImageCommitReply, ImageGetAllReply, ImageGetReply, ImageHistoryReply,
+    ImageSearchReply, ImageSearchRequest, ImageTagReply, ImageTagRequest,
+    NetworkDeleteRequest, NetworkDisconnectReply, NetworkListRequest,
+    ServiceDeleteRequest, SystemEventsRequest, SystemInfoRequest, SystemPingRequest,
     SystemVersionRequest, TaskInspectRequest, TaskListRequest, VolumeDeleteReply,
     VolumeInspectRequest, VolumeListRequest,
 };
 use crate::shared::v1_25_to_v1_34::server::SystemVersionReply;
 use crate::shared::v1_25_to_v1_41::server::{ImageListRequest, SystemDataUsageRequest};
 use crate::shared::v1_25_to_v1_42::server::ImageListReply;
-use crate::shared::v1_25_to_v1_49::server::{
+use crate::shared::v1_25_to_v1_55::server::{
     ImagePruneRequest, NetworkPruneReply, NetworkPruneRequest, SecretDeleteRequest,
     SecretInspectRequest, SecretListRequest, ServiceLogsRequest, VolumeDeleteRequest,
     VolumePruneReply, VolumePruneRequest,
@@ -42,19 +43,19 @@ use crate::shared::v1_26_to_v1_35::server::ImageBuildReply;
 use crate::shared::v1_27_to_v1_35::server::SecretCreateReply;
 use crate::shared::v1_27_to_v1_39::server::{ServiceLogsReply, SystemEventsReply};
 use crate::shared::v1_27_to_v1_43::server::ServiceCreateReply;
-use crate::shared::v1_27_to_v1_49::server::{
+use crate::shared::v1_27_to_v1_55::server::{
     SecretDeleteReply, ServiceDeleteReply, ServiceUpdateReply,
 };
 use crate::shared::v1_28_to_v1_33::server::ImageBuildRequest;
 use crate::shared::v1_28_to_v1_38::params::ServiceUpdateParams;
 use crate::shared::v1_28_to_v1_38::server::SystemPingReply;
-use crate::shared::v1_28_to_v1_49::server::{ImageDeleteReply, ImagePruneReply};
+use crate::shared::v1_28_to_v1_55::server::{ImageDeleteReply, ImagePruneReply};
 use crate::shared::v1_29_to_v1_40::server::NetworkCreateRequest;
-use crate::shared::v1_29_to_v1_49::server::ServiceInspectRequest;
+use crate::shared::v1_29_to_v1_55::server::ServiceInspectRequest;
 use crate::shared::v1_30_to_v1_31::server::SystemInfoReply;
 use crate::shared::v1_30_to_v1_38::server::ImageCommitRequest;
 use crate::shared::v1_30_to_v1_40::server::{NetworkInspectReply, NetworkListReply};
-use crate::shared::v1_30_to_v1_49::server::{NetworkDeleteReply, SecretUpdateReply};
+use crate::shared::v1_30_to_v1_55::server::{NetworkDeleteReply, SecretUpdateReply};
 use crate::shared::v1_31::{
     Secret, Service, ServiceCreateBody, ServiceUpdateBody, SystemDataUsageResponse, Task,
     Volume, VolumeListResponse,
@@ -63,7 +64,7 @@ use crate::shared::v1_31_to_v1_36::server::{SecretCreateRequest, SecretUpdateReq
 use crate::shared::v1_31_to_v1_38::server::{
     BuildPruneReply, BuildPruneRequest, ImageInspectReply,
 };
-use crate::shared::v1_31_to_v1_49::server::NetworkInspectRequest;
+use crate::shared::v1_31_to_v1_55::server::NetworkInspectRequest;
 
 /// The operations tagged `Image`. Every method has a default that answers 501 with Docker's error body, so an implementation overrides only what it serves.
 pub trait ImageApi: Send + Sync + 'static {

@@ -4,7 +4,7 @@
 
 use moby_api_runtime::client::{Error, Method, Request};
 use moby_api_runtime::path::encode_path_param;
-use crate::shared::v1_26_to_v1_49::params::SecretUpdateParams;
+use crate::shared::v1_26_to_v1_55::params::SecretUpdateParams;
 use crate::shared::v1_31_to_v1_36::{SecretCreateBody, SecretSpec};
 
 /// Create a secret

@@ -3,7 +3,7 @@
 //! The server traits, requests and replies that are identical in exactly API versions 1.31–1.36.
 
 use moby_api_runtime::server::{ApiError, Endpoint, Incoming, Method};
-use crate::shared::v1_26_to_v1_49::params::SecretUpdateParams;
+use crate::shared::v1_26_to_v1_55::params::SecretUpdateParams;
 use crate::shared::v1_31_to_v1_36::{SecretCreateBody, SecretSpec};
 
 /// Create a secret

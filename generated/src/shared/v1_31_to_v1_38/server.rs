@@ -5,7 +5,7 @@
 use moby_api_runtime::server::{
     ApiError, Endpoint, Incoming, Method, Reply, Response, StatusCode, respond,
 };
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
 use crate::shared::v1_31_to_v1_38::{BuildPruneResponse, Image};
 
 /// Delete builder cache

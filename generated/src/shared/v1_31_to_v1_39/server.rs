@@ -4,7 +4,7 @@
 
 use std::future::Future;
 use moby_api_runtime::server::{ApiError, Context, not_implemented};
-use crate::shared::v1_31_to_v1_49::server::{SessionReply, SessionRequest};
+use crate::shared::v1_31_to_v1_55::server::{SessionReply, SessionRequest};
 
 /// The operations tagged `Session (experimental)`. Every method has a default that answers 501 with Docker's error body, so an implementation overrides only what it serves.
 pub trait SessionExperimentalApi: Send + Sync + 'static {

@@ -7,7 +7,7 @@ use moby_api_runtime::server::{
     ApiError, Context, Endpoint, Incoming, Method, Reply, Response, StatusCode,
     not_implemented, respond,
 };
-use crate::shared::v1_24_and_v1_27_to_v1_49::server::ContainerDeleteRequest;
+use crate::shared::v1_24_and_v1_27_to_v1_55::server::ContainerDeleteRequest;
 use crate::shared::v1_24_to_v1_35::server::{
     ImageCreateReply, ImageLoadReply, ImagePushReply,
 };
@@ -22,9 +22,11 @@ use crate::shared::v1_24_to_v1_47::server::{
     ImageGetAllRequest, ImageGetRequest, ImageHistoryRequest, ImageInspectRequest,
     ImageLoadRequest,
 };
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
-use crate::shared::v1_24_to_v1_49::params::ServiceCreateParams;
-use crate::shared::v1_24_to_v1_49::server::{
+use crate::shared::v1_24_to_v1_49::server::ImageDeleteRequest;
+use crate::shared::v1_24_to_v1_51::server::ContainerStatsReply;
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::params::ServiceCreateParams;
+use crate::shared::v1_24_to_v1_55::server::{
     ContainerArchiveInfoReply, ContainerArchiveInfoRequest, ContainerArchiveReply,
     ContainerArchiveRequest, ContainerAttachReply, ContainerAttachRequest,
     ContainerAttachWebsocketReply, ContainerChangesRequest, ContainerExportReply,
@@ -32,34 +34,33 @@ use crate::shared::v1_24_to_v1_49::server::{
     ContainerLogsReply, ContainerPauseReply, ContainerPauseRequest, ContainerRenameReply,
     ContainerRenameRequest, ContainerResizeReply, ContainerResizeRequest,
     ContainerRestartReply, ContainerStartReply, ContainerStartRequest,
-    ContainerStatsReply, ContainerStopReply, ContainerTopReply, ContainerTopRequest,
-    ContainerUnpauseReply, ContainerUnpauseRequest, ContainerUpdateReply,
-    ImageCommitReply, ImageDeleteRequest, ImageGetAllReply, ImageGetReply,
-    ImageHistoryReply, ImageSearchReply, ImageSearchRequest, ImageTagReply,
-    ImageTagRequest, PutContainerArchiveReply, ServiceDeleteRequest,
+    ContainerStopReply, ContainerTopReply, ContainerTopRequest, ContainerUnpauseReply,
+    ContainerUnpauseRequest, ContainerUpdateReply, ImageCommitReply, ImageGetAllReply,
+    ImageGetReply, ImageHistoryReply, ImageSearchReply, ImageSearchRequest,
+    ImageTagReply, ImageTagRequest, PutContainerArchiveReply, ServiceDeleteRequest,
 };
 use crate::shared::v1_25_to_v1_34::server::ContainerLogsRequest;
 use crate::shared::v1_25_to_v1_41::server::ImageListRequest;
 use crate::shared::v1_25_to_v1_42::server::ImageListReply;
-use crate::shared::v1_25_to_v1_49::server::{
+use crate::shared::v1_25_to_v1_55::server::{
     ContainerListRequest, ContainerPruneReply, ContainerPruneRequest, ImagePruneRequest,
     ServiceLogsRequest,
 };
 use crate::shared::v1_26_to_v1_35::server::ImageBuildReply;
 use crate::shared::v1_27_to_v1_39::server::ServiceLogsReply;
 use crate::shared::v1_27_to_v1_43::server::ServiceCreateReply;
-use crate::shared::v1_27_to_v1_49::server::{
+use crate::shared::v1_27_to_v1_55::server::{
     ContainerDeleteReply, ServiceDeleteReply, ServiceUpdateReply,
 };
 use crate::shared::v1_28_to_v1_33::server::ImageBuildRequest;
 use crate::shared::v1_28_to_v1_38::params::ServiceUpdateParams;
 use crate::shared::v1_28_to_v1_42::server::ContainerChangesReply;
-use crate::shared::v1_28_to_v1_49::server::{ImageDeleteReply, ImagePruneReply};
-use crate::shared::v1_29_to_v1_49::server::ServiceInspectRequest;
+use crate::shared::v1_28_to_v1_55::server::{ImageDeleteReply, ImagePruneReply};
+use crate::shared::v1_29_to_v1_55::server::ServiceInspectRequest;
 use crate::shared::v1_30_to_v1_33::server::ContainerWaitReply;
 use crate::shared::v1_30_to_v1_35::server::ContainerUpdateRequest;
 use crate::shared::v1_30_to_v1_38::server::ImageCommitRequest;
-use crate::shared::v1_30_to_v1_49::server::ContainerWaitRequest;
+use crate::shared::v1_30_to_v1_55::server::ContainerWaitRequest;
 use crate::shared::v1_31_to_v1_38::server::{
     BuildPruneReply, BuildPruneRequest, ImageInspectReply,
 };
@@ -69,7 +70,7 @@ use crate::shared::v1_32_to_v1_34::server::{
 };
 use crate::shared::v1_32_to_v1_36::server::ContainerListReply;
 use crate::shared::v1_32_to_v1_38::server::ImageCreateRequest;
-use crate::shared::v1_32_to_v1_49::server::ContainerCreateReply;
+use crate::shared::v1_32_to_v1_55::server::ContainerCreateReply;
 
 /// The operations tagged `Container`. Every method has a default that answers 501 with Docker's error body, so an implementation overrides only what it serves.
 pub trait ContainerApi: Send + Sync + 'static {

@@ -11,21 +11,22 @@ use crate::shared::v1_24_to_v1_38::server::SystemAuthReply;
 use crate::shared::v1_24_to_v1_40::params::ContainerCreateParams;
 use crate::shared::v1_24_to_v1_43::server::NetworkConnectReply;
 use crate::shared::v1_24_to_v1_45::server::NetworkCreateReply;
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
-use crate::shared::v1_24_to_v1_49::server::{
-    NetworkDeleteRequest, NetworkDisconnectReply, NetworkDisconnectRequest,
-    NetworkListRequest, SystemAuthRequest, SystemEventsRequest, SystemInfoRequest,
-    SystemPingRequest, SystemVersionRequest, TaskInspectRequest, TaskListRequest,
+use crate::shared::v1_24_to_v1_51::server::{NetworkDisconnectRequest, SystemAuthRequest};
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::server::{
+    NetworkDeleteRequest, NetworkDisconnectReply, NetworkListRequest,
+    SystemEventsRequest, SystemInfoRequest, SystemPingRequest, SystemVersionRequest,
+    TaskInspectRequest, TaskListRequest,
 };
 use crate::shared::v1_25_to_v1_34::server::SystemVersionReply;
 use crate::shared::v1_25_to_v1_41::server::SystemDataUsageRequest;
-use crate::shared::v1_25_to_v1_49::server::{NetworkPruneReply, NetworkPruneRequest};
+use crate::shared::v1_25_to_v1_55::server::{NetworkPruneReply, NetworkPruneRequest};
 use crate::shared::v1_27_to_v1_39::server::SystemEventsReply;
 use crate::shared::v1_28_to_v1_38::server::SystemPingReply;
 use crate::shared::v1_29_to_v1_40::server::NetworkCreateRequest;
 use crate::shared::v1_30_to_v1_40::server::{NetworkInspectReply, NetworkListReply};
-use crate::shared::v1_30_to_v1_49::server::NetworkDeleteReply;
-use crate::shared::v1_31_to_v1_49::server::NetworkInspectRequest;
+use crate::shared::v1_30_to_v1_55::server::NetworkDeleteReply;
+use crate::shared::v1_31_to_v1_55::server::NetworkInspectRequest;
 use crate::shared::v1_32_to_v1_34::{ContainerCreateBody, ContainerInspectResponse, Task};
 use crate::shared::v1_32_to_v1_35_and_v1_38::server::SystemInfoReply;
 use crate::shared::v1_32_to_v1_36::server::SystemDataUsageReply;

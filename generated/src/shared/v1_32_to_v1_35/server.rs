@@ -4,14 +4,14 @@
 
 use std::future::Future;
 use moby_api_runtime::server::{ApiError, Context, not_implemented};
-use crate::shared::v1_25_to_v1_49::server::{
+use crate::shared::v1_25_to_v1_55::server::{
     SecretDeleteRequest, SecretInspectRequest, SecretListRequest,
 };
 use crate::shared::v1_27_to_v1_35::server::SecretCreateReply;
-use crate::shared::v1_27_to_v1_49::server::SecretDeleteReply;
+use crate::shared::v1_27_to_v1_55::server::SecretDeleteReply;
 use crate::shared::v1_30_to_v1_35::server::ConfigCreateReply;
 use crate::shared::v1_30_to_v1_36::server::{ConfigCreateRequest, ConfigUpdateRequest};
-use crate::shared::v1_30_to_v1_49::server::{
+use crate::shared::v1_30_to_v1_55::server::{
     ConfigDeleteReply, ConfigDeleteRequest, ConfigInspectRequest, ConfigListRequest,
     ConfigUpdateReply, SecretUpdateReply,
 };

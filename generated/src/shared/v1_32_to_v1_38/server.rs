@@ -8,23 +8,23 @@ use moby_api_runtime::server::{
     StatusCode, not_implemented, respond,
 };
 use crate::shared::v1_24_to_v1_38::server::VolumeCreateRequest;
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
-use crate::shared::v1_24_to_v1_49::server::{
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::server::{
     SwarmInspectRequest, SwarmJoinReply, SwarmLeaveReply, SwarmLeaveRequest,
     SwarmUpdateReply, VolumeDeleteReply, VolumeInspectRequest, VolumeListRequest,
 };
-use crate::shared::v1_25_to_v1_49::server::{
+use crate::shared::v1_25_to_v1_55::server::{
     SwarmUnlockRequest, SwarmUnlockkeyRequest, VolumeDeleteRequest, VolumePruneReply,
     VolumePruneRequest,
 };
-use crate::shared::v1_27_to_v1_49::server::{
+use crate::shared::v1_27_to_v1_55::server::{
     SwarmInitReply, SwarmUnlockReply, SwarmUnlockkeyReply,
 };
-use crate::shared::v1_30_to_v1_49::server::SwarmJoinRequest;
+use crate::shared::v1_30_to_v1_55::server::SwarmJoinRequest;
 use crate::shared::v1_32_to_v1_38::{Swarm, SwarmInitBody, VolumeListResponse};
 use crate::shared::v1_32_to_v1_38::params::ImageCreateParams;
 use crate::shared::v1_32_to_v1_41::server::{VolumeCreateReply, VolumeInspectReply};
-use crate::shared::v1_32_to_v1_49::server::SwarmUpdateRequest;
+use crate::shared::v1_32_to_v1_55::server::SwarmUpdateRequest;
 
 /// The operations tagged `Swarm`. Every method has a default that answers 501 with Docker's error body, so an implementation overrides only what it serves.
 pub trait SwarmApi: Send + Sync + 'static {

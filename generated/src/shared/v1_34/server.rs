@@ -7,16 +7,17 @@ use moby_api_runtime::server::{
     ApiError, Context, Endpoint, Incoming, Method, Reply, Response, StatusCode,
     not_implemented, respond,
 };
-use crate::shared::v1_24_and_v1_27_to_v1_49::server::ContainerDeleteRequest;
+use crate::shared::v1_24_and_v1_27_to_v1_55::server::ContainerDeleteRequest;
 use crate::shared::v1_24_to_v1_36::server::ContainerKillReply;
 use crate::shared::v1_24_to_v1_38::server::PutContainerArchiveRequest;
 use crate::shared::v1_24_to_v1_40::server::{ContainerStatsRequest, ServiceListRequest};
 use crate::shared::v1_24_to_v1_41::server::{
     ContainerAttachWebsocketRequest, ContainerRestartRequest, ContainerStopRequest,
 };
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
-use crate::shared::v1_24_to_v1_49::params::ServiceCreateParams;
-use crate::shared::v1_24_to_v1_49::server::{
+use crate::shared::v1_24_to_v1_51::server::ContainerStatsReply;
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::params::ServiceCreateParams;
+use crate::shared::v1_24_to_v1_55::server::{
     ContainerArchiveInfoReply, ContainerArchiveInfoRequest, ContainerArchiveReply,
     ContainerArchiveRequest, ContainerAttachReply, ContainerAttachRequest,
     ContainerAttachWebsocketReply, ContainerChangesRequest, ContainerExportReply,
@@ -24,29 +25,29 @@ use crate::shared::v1_24_to_v1_49::server::{
     ContainerLogsReply, ContainerPauseReply, ContainerPauseRequest, ContainerRenameReply,
     ContainerRenameRequest, ContainerResizeReply, ContainerResizeRequest,
     ContainerRestartReply, ContainerStartReply, ContainerStartRequest,
-    ContainerStatsReply, ContainerStopReply, ContainerTopReply, ContainerTopRequest,
-    ContainerUnpauseReply, ContainerUnpauseRequest, ContainerUpdateReply,
-    PutContainerArchiveReply, ServiceDeleteRequest,
+    ContainerStopReply, ContainerTopReply, ContainerTopRequest, ContainerUnpauseReply,
+    ContainerUnpauseRequest, ContainerUpdateReply, PutContainerArchiveReply,
+    ServiceDeleteRequest,
 };
 use crate::shared::v1_25_to_v1_34::server::ContainerLogsRequest;
-use crate::shared::v1_25_to_v1_49::server::{
+use crate::shared::v1_25_to_v1_55::server::{
     ContainerListRequest, ContainerPruneReply, ContainerPruneRequest, ServiceLogsRequest,
 };
 use crate::shared::v1_27_to_v1_39::server::ServiceLogsReply;
 use crate::shared::v1_27_to_v1_43::server::ServiceCreateReply;
-use crate::shared::v1_27_to_v1_49::server::{
+use crate::shared::v1_27_to_v1_55::server::{
     ContainerDeleteReply, ServiceDeleteReply, ServiceUpdateReply,
 };
 use crate::shared::v1_28_to_v1_38::params::ServiceUpdateParams;
 use crate::shared::v1_28_to_v1_42::server::ContainerChangesReply;
-use crate::shared::v1_29_to_v1_49::server::ServiceInspectRequest;
+use crate::shared::v1_29_to_v1_55::server::ServiceInspectRequest;
 use crate::shared::v1_30_to_v1_35::server::ContainerUpdateRequest;
-use crate::shared::v1_30_to_v1_49::server::ContainerWaitRequest;
+use crate::shared::v1_30_to_v1_55::server::ContainerWaitRequest;
 use crate::shared::v1_32_to_v1_34::server::{
     ContainerCreateRequest, ContainerInspectReply,
 };
 use crate::shared::v1_32_to_v1_36::server::ContainerListReply;
-use crate::shared::v1_32_to_v1_49::server::ContainerCreateReply;
+use crate::shared::v1_32_to_v1_55::server::ContainerCreateReply;
 use crate::shared::v1_34::{Service, ServiceCreateBody, ServiceUpdateBody};
 use crate::shared::v1_34_to_v1_38::server::ContainerWaitReply;
 

@@ -12,16 +12,16 @@ use crate::shared::v1_24_to_v1_47::server::{
     ImageGetAllRequest, ImageGetRequest, ImageHistoryRequest, ImageInspectRequest,
     ImageLoadRequest,
 };
-use crate::shared::v1_24_to_v1_49::server::{
-    ImageCommitReply, ImageDeleteRequest, ImageGetAllReply, ImageGetReply,
-    ImageHistoryReply, ImageSearchReply, ImageSearchRequest, ImageTagReply,
-    ImageTagRequest,
+use crate::shared::v1_24_to_v1_49::server::ImageDeleteRequest;
+use crate::shared::v1_24_to_v1_55::server::{
+    ImageCommitReply, ImageGetAllReply, ImageGetReply, ImageHistoryReply,
+    ImageSearchReply, ImageSearchRequest, ImageTagReply, ImageTagRequest,
 };
 use crate::shared::v1_25_to_v1_41::server::ImageListRequest;
 use crate::shared::v1_25_to_v1_42::server::ImageListReply;
-use crate::shared::v1_25_to_v1_49::server::ImagePruneRequest;
+use crate::shared::v1_25_to_v1_55::server::ImagePruneRequest;
 use crate::shared::v1_26_to_v1_35::server::ImageBuildReply;
-use crate::shared::v1_28_to_v1_49::server::{ImageDeleteReply, ImagePruneReply};
+use crate::shared::v1_28_to_v1_55::server::{ImageDeleteReply, ImagePruneReply};
 use crate::shared::v1_30_to_v1_38::server::ImageCommitRequest;
 use crate::shared::v1_31_to_v1_38::server::{
     BuildPruneReply, BuildPruneRequest, ImageInspectReply,

@@ -3,7 +3,7 @@
 //! The server traits, requests and replies that are identical in exactly API versions 1.34–1.36.
 
 use moby_api_runtime::server::{ApiError, Endpoint, Incoming, Method, RequestBody};
-use crate::shared::v1_28_to_v1_49::ImageBuildContentType;
+use crate::shared::v1_28_to_v1_55::ImageBuildContentType;
 use crate::shared::v1_34_to_v1_36::params::ImageBuildParams;
 
 /// Build an image

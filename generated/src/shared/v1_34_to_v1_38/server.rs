@@ -3,7 +3,7 @@
 //! The server traits, requests and replies that are identical in exactly API versions 1.34–1.38.
 
 use moby_api_runtime::server::{Deferred, Incoming, Reply, Response, StatusCode, respond};
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
 use crate::shared::v1_34_to_v1_38::ContainerWaitResponse;
 
 /// The replies of `POST /containers/{id}/wait` (`ContainerWait`), one per status the spec names; any other error is an `Err(ApiError)`.

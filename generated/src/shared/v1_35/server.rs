@@ -7,7 +7,7 @@ use moby_api_runtime::server::{
     ApiError, Context, Endpoint, Incoming, Method, Reply, Response, StatusCode,
     not_implemented, respond,
 };
-use crate::shared::v1_24_and_v1_27_to_v1_49::server::ContainerDeleteRequest;
+use crate::shared::v1_24_and_v1_27_to_v1_55::server::ContainerDeleteRequest;
 use crate::shared::v1_24_to_v1_36::server::ContainerKillReply;
 use crate::shared::v1_24_to_v1_38::server::{PutContainerArchiveRequest, SystemAuthReply};
 use crate::shared::v1_24_to_v1_40::params::ContainerCreateParams;
@@ -16,8 +16,9 @@ use crate::shared::v1_24_to_v1_41::server::{
     ContainerAttachWebsocketRequest, ContainerRestartRequest, ContainerStopRequest,
     ExecStartRequest,
 };
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
-use crate::shared::v1_24_to_v1_49::server::{
+use crate::shared::v1_24_to_v1_51::server::{ContainerStatsReply, SystemAuthRequest};
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::server::{
     ContainerArchiveInfoReply, ContainerArchiveInfoRequest, ContainerArchiveReply,
     ContainerArchiveRequest, ContainerAttachReply, ContainerAttachRequest,
     ContainerAttachWebsocketReply, ContainerChangesRequest, ContainerExecReply,
@@ -25,31 +26,31 @@ use crate::shared::v1_24_to_v1_49::server::{
     ContainerKillRequest, ContainerLogsReply, ContainerPauseReply, ContainerPauseRequest,
     ContainerRenameReply, ContainerRenameRequest, ContainerResizeReply,
     ContainerResizeRequest, ContainerRestartReply, ContainerStartReply,
-    ContainerStartRequest, ContainerStatsReply, ContainerStopReply, ContainerTopReply,
-    ContainerTopRequest, ContainerUnpauseReply, ContainerUnpauseRequest,
-    ContainerUpdateReply, ExecInspectRequest, ExecResizeReply, ExecResizeRequest,
-    ExecStartReply, PutContainerArchiveReply, SystemAuthRequest, SystemEventsRequest,
-    SystemInfoRequest, SystemPingRequest, SystemVersionRequest,
+    ContainerStartRequest, ContainerStopReply, ContainerTopReply, ContainerTopRequest,
+    ContainerUnpauseReply, ContainerUnpauseRequest, ContainerUpdateReply,
+    ExecInspectRequest, ExecResizeReply, ExecResizeRequest, ExecStartReply,
+    PutContainerArchiveReply, SystemEventsRequest, SystemInfoRequest, SystemPingRequest,
+    SystemVersionRequest,
 };
 use crate::shared::v1_25_to_v1_35::server::ExecInspectReply;
 use crate::shared::v1_25_to_v1_41::server::SystemDataUsageRequest;
-use crate::shared::v1_25_to_v1_49::server::{
+use crate::shared::v1_25_to_v1_55::server::{
     ContainerListRequest, ContainerPruneReply, ContainerPruneRequest,
 };
 use crate::shared::v1_27_to_v1_39::server::SystemEventsReply;
-use crate::shared::v1_27_to_v1_49::server::ContainerDeleteReply;
+use crate::shared::v1_27_to_v1_55::server::ContainerDeleteReply;
 use crate::shared::v1_28_to_v1_38::server::SystemPingReply;
 use crate::shared::v1_28_to_v1_42::server::ContainerChangesReply;
 use crate::shared::v1_30_to_v1_35::server::ContainerUpdateRequest;
-use crate::shared::v1_30_to_v1_49::server::ContainerWaitRequest;
+use crate::shared::v1_30_to_v1_55::server::ContainerWaitRequest;
 use crate::shared::v1_32_to_v1_35_and_v1_38::server::SystemInfoReply;
 use crate::shared::v1_32_to_v1_36::server::{ContainerListReply, SystemDataUsageReply};
-use crate::shared::v1_32_to_v1_49::server::ContainerCreateReply;
+use crate::shared::v1_32_to_v1_55::server::ContainerCreateReply;
 use crate::shared::v1_34_to_v1_38::server::ContainerWaitReply;
 use crate::shared::v1_35::{ContainerCreateBody, ContainerInspectResponse};
 use crate::shared::v1_35_to_v1_38::server::SystemVersionReply;
 use crate::shared::v1_35_to_v1_41::server::ContainerExecRequest;
-use crate::shared::v1_35_to_v1_49::server::ContainerLogsRequest;
+use crate::shared::v1_35_to_v1_55::server::ContainerLogsRequest;
 
 /// The operations tagged `Container`. Every method has a default that answers 501 with Docker's error body, so an implementation overrides only what it serves.
 pub trait ContainerApi: Send + Sync + 'static {

@@ -8,17 +8,17 @@ use moby_api_runtime::server::{
     not_implemented, respond,
 };
 use crate::shared::v1_24_to_v1_40::server::ServiceListRequest;
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
-use crate::shared::v1_24_to_v1_49::params::ServiceCreateParams;
-use crate::shared::v1_24_to_v1_49::server::{
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::params::ServiceCreateParams;
+use crate::shared::v1_24_to_v1_55::server::{
     ServiceDeleteRequest, TaskInspectRequest, TaskListRequest,
 };
-use crate::shared::v1_25_to_v1_49::server::ServiceLogsRequest;
+use crate::shared::v1_25_to_v1_55::server::ServiceLogsRequest;
 use crate::shared::v1_27_to_v1_39::server::ServiceLogsReply;
 use crate::shared::v1_27_to_v1_43::server::ServiceCreateReply;
-use crate::shared::v1_27_to_v1_49::server::{ServiceDeleteReply, ServiceUpdateReply};
+use crate::shared::v1_27_to_v1_55::server::{ServiceDeleteReply, ServiceUpdateReply};
 use crate::shared::v1_28_to_v1_38::params::ServiceUpdateParams;
-use crate::shared::v1_29_to_v1_49::server::ServiceInspectRequest;
+use crate::shared::v1_29_to_v1_55::server::ServiceInspectRequest;
 use crate::shared::v1_35_to_v1_36::{Service, ServiceCreateBody, ServiceUpdateBody, Task};
 
 /// The operations tagged `Service`. Every method has a default that answers 501 with Docker's error body, so an implementation overrides only what it serves.

@@ -6,15 +6,15 @@ use std::future::Future;
 use moby_api_runtime::server::{ApiError, Context, not_implemented};
 use crate::shared::v1_24_to_v1_43::server::NetworkConnectReply;
 use crate::shared::v1_24_to_v1_45::server::NetworkCreateReply;
-use crate::shared::v1_24_to_v1_49::server::{
-    NetworkDeleteRequest, NetworkDisconnectReply, NetworkDisconnectRequest,
-    NetworkListRequest,
+use crate::shared::v1_24_to_v1_51::server::NetworkDisconnectRequest;
+use crate::shared::v1_24_to_v1_55::server::{
+    NetworkDeleteRequest, NetworkDisconnectReply, NetworkListRequest,
 };
-use crate::shared::v1_25_to_v1_49::server::{NetworkPruneReply, NetworkPruneRequest};
+use crate::shared::v1_25_to_v1_55::server::{NetworkPruneReply, NetworkPruneRequest};
 use crate::shared::v1_29_to_v1_40::server::NetworkCreateRequest;
 use crate::shared::v1_30_to_v1_40::server::{NetworkInspectReply, NetworkListReply};
-use crate::shared::v1_30_to_v1_49::server::NetworkDeleteReply;
-use crate::shared::v1_31_to_v1_49::server::NetworkInspectRequest;
+use crate::shared::v1_30_to_v1_55::server::NetworkDeleteReply;
+use crate::shared::v1_31_to_v1_55::server::NetworkInspectRequest;
 use crate::shared::v1_35_to_v1_43::server::NetworkConnectRequest;
 
 /// The operations tagged `Network`. Every method has a default that answers 501 with Docker's error body, so an implementation overrides only what it serves.

@@ -7,7 +7,7 @@ use moby_api_runtime::server::{
     ApiError, Context, Endpoint, Incoming, Method, Reply, Response, StatusCode,
     not_implemented, respond,
 };
-use crate::shared::v1_24_and_v1_27_to_v1_49::server::ContainerDeleteRequest;
+use crate::shared::v1_24_and_v1_27_to_v1_55::server::ContainerDeleteRequest;
 use crate::shared::v1_24_to_v1_36::server::ContainerKillReply;
 use crate::shared::v1_24_to_v1_38::server::{PutContainerArchiveRequest, SystemAuthReply};
 use crate::shared::v1_24_to_v1_40::params::ContainerCreateParams;
@@ -20,8 +20,10 @@ use crate::shared::v1_24_to_v1_47::server::{
     ImageGetAllRequest, ImageGetRequest, ImageHistoryRequest, ImageInspectRequest,
     ImageLoadRequest,
 };
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
-use crate::shared::v1_24_to_v1_49::server::{
+use crate::shared::v1_24_to_v1_49::server::ImageDeleteRequest;
+use crate::shared::v1_24_to_v1_51::server::{ContainerStatsReply, SystemAuthRequest};
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::server::{
     ContainerArchiveInfoReply, ContainerArchiveInfoRequest, ContainerArchiveReply,
     ContainerArchiveRequest, ContainerAttachReply, ContainerAttachRequest,
     ContainerAttachWebsocketReply, ContainerChangesRequest, ContainerExportReply,
@@ -29,27 +31,26 @@ use crate::shared::v1_24_to_v1_49::server::{
     ContainerLogsReply, ContainerPauseReply, ContainerPauseRequest, ContainerRenameReply,
     ContainerRenameRequest, ContainerResizeReply, ContainerResizeRequest,
     ContainerRestartReply, ContainerStartReply, ContainerStartRequest,
-    ContainerStatsReply, ContainerStopReply, ContainerTopReply, ContainerTopRequest,
-    ContainerUnpauseReply, ContainerUnpauseRequest, ContainerUpdateReply,
-    ImageCommitReply, ImageDeleteRequest, ImageGetAllReply, ImageGetReply,
-    ImageHistoryReply, ImageSearchReply, ImageSearchRequest, ImageTagReply,
-    ImageTagRequest, PutContainerArchiveReply, SystemAuthRequest, SystemEventsRequest,
+    ContainerStopReply, ContainerTopReply, ContainerTopRequest, ContainerUnpauseReply,
+    ContainerUnpauseRequest, ContainerUpdateReply, ImageCommitReply, ImageGetAllReply,
+    ImageGetReply, ImageHistoryReply, ImageSearchReply, ImageSearchRequest,
+    ImageTagReply, ImageTagRequest, PutContainerArchiveReply, SystemEventsRequest,
     SystemInfoRequest, SystemPingRequest, SystemVersionRequest,
 };
 use crate::shared::v1_25_to_v1_41::server::{ImageListRequest, SystemDataUsageRequest};
 use crate::shared::v1_25_to_v1_42::server::ImageListReply;
-use crate::shared::v1_25_to_v1_49::server::{
+use crate::shared::v1_25_to_v1_55::server::{
     ContainerListRequest, ContainerPruneReply, ContainerPruneRequest, ImagePruneRequest,
     SecretDeleteRequest, SecretInspectRequest, SecretListRequest,
 };
 use crate::shared::v1_27_to_v1_39::server::SystemEventsReply;
-use crate::shared::v1_27_to_v1_49::server::{ContainerDeleteReply, SecretDeleteReply};
+use crate::shared::v1_27_to_v1_55::server::{ContainerDeleteReply, SecretDeleteReply};
 use crate::shared::v1_28_to_v1_38::server::SystemPingReply;
 use crate::shared::v1_28_to_v1_42::server::ContainerChangesReply;
-use crate::shared::v1_28_to_v1_49::server::{ImageDeleteReply, ImagePruneReply};
+use crate::shared::v1_28_to_v1_55::server::{ImageDeleteReply, ImagePruneReply};
 use crate::shared::v1_30_to_v1_36::server::{ConfigCreateRequest, ConfigUpdateRequest};
 use crate::shared::v1_30_to_v1_38::server::ImageCommitRequest;
-use crate::shared::v1_30_to_v1_49::server::{
+use crate::shared::v1_30_to_v1_55::server::{
     ConfigDeleteReply, ConfigDeleteRequest, ConfigInspectRequest, ConfigListRequest,
     ConfigUpdateReply, ContainerWaitRequest, SecretUpdateReply,
 };
@@ -62,18 +63,18 @@ use crate::shared::v1_32_to_v1_36::server::{
     SecretListReply, SystemDataUsageReply,
 };
 use crate::shared::v1_32_to_v1_38::server::ImageCreateRequest;
-use crate::shared::v1_32_to_v1_49::server::ContainerCreateReply;
+use crate::shared::v1_32_to_v1_55::server::ContainerCreateReply;
 use crate::shared::v1_34_to_v1_36::server::ImageBuildRequest;
 use crate::shared::v1_34_to_v1_38::server::ContainerWaitReply;
 use crate::shared::v1_35_to_v1_38::server::SystemVersionReply;
-use crate::shared::v1_35_to_v1_49::server::ContainerLogsRequest;
+use crate::shared::v1_35_to_v1_55::server::ContainerLogsRequest;
 use crate::shared::v1_36::{
     ContainerCreateBody, ContainerInspectResponse, ContainerUpdateBody,
 };
 use crate::shared::v1_36_to_v1_37::server::SystemInfoReply;
 use crate::shared::v1_36_to_v1_38::server::{ImageCreateReply, ImageLoadReply};
 use crate::shared::v1_36_to_v1_47::server::{ImageBuildReply, ImagePushReply};
-use crate::shared::v1_36_to_v1_49::server::{ConfigCreateReply, SecretCreateReply};
+use crate::shared::v1_36_to_v1_55::server::{ConfigCreateReply, SecretCreateReply};
 
 /// The operations tagged `Config`. Every method has a default that answers 501 with Docker's error body, so an implementation overrides only what it serves.
 pub trait ConfigApi: Send + Sync + 'static {

@@ -6,18 +6,18 @@ use std::future::Future;
 use moby_api_runtime::server::{
     ApiError, Context, Incoming, Reply, Response, StatusCode, not_implemented, respond,
 };
-use crate::shared::v1_24_and_v1_27_to_v1_49::server::{
+use crate::shared::v1_24_and_v1_27_to_v1_55::server::{
     PluginDisableReply, PluginEnableReply,
 };
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
 use crate::shared::v1_25_to_v1_39::server::{GetPluginPrivilegesReply, PluginPullRequest};
-use crate::shared::v1_25_to_v1_49::server::{
+use crate::shared::v1_25_to_v1_55::server::{
     PluginCreateReply, PluginCreateRequest, PluginDeleteRequest, PluginEnableRequest,
     PluginInspectRequest, PluginPushRequest, PluginSetReply, PluginSetRequest,
 };
 use crate::shared::v1_26_to_v1_39::server::PluginUpgradeRequest;
-use crate::shared::v1_27_to_v1_49::server::GetPluginPrivilegesRequest;
-use crate::shared::v1_28_to_v1_49::server::{PluginDisableRequest, PluginListRequest};
+use crate::shared::v1_27_to_v1_55::server::GetPluginPrivilegesRequest;
+use crate::shared::v1_28_to_v1_55::server::{PluginDisableRequest, PluginListRequest};
 use crate::shared::v1_29_to_v1_37::server::{
     PluginDeleteReply, PluginInspectReply, PluginListReply,
 };

@@ -5,12 +5,12 @@
 use std::future::Future;
 use moby_api_runtime::server::{ApiError, Context, not_implemented};
 use crate::shared::v1_24_to_v1_41::server::ExecStartRequest;
-use crate::shared::v1_24_to_v1_49::server::{
+use crate::shared::v1_24_to_v1_55::server::{
     ContainerExecReply, ExecInspectRequest, ExecResizeReply, ExecResizeRequest,
     ExecStartReply,
 };
 use crate::shared::v1_35_to_v1_41::server::ContainerExecRequest;
-use crate::shared::v1_36_to_v1_49::server::ExecInspectReply;
+use crate::shared::v1_36_to_v1_55::server::ExecInspectReply;
 
 /// The operations tagged `Exec`. Every method has a default that answers 501 with Docker's error body, so an implementation overrides only what it serves.
 pub trait ExecApi: Send + Sync + 'static {

@@ -3,7 +3,7 @@
 //! The server traits, requests and replies that are identical in exactly API versions 1.37–1.38.
 
 use moby_api_runtime::server::{Incoming, Reply, Response, StatusCode, respond};
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
 use crate::shared::v1_37_to_v1_38::SystemDataUsageResponse;
 
 /// The replies of `GET /system/df` (`SystemDataUsage`), one per status the spec names; any other error is an `Err(ApiError)`.

@@ -7,7 +7,7 @@ use moby_api_runtime::server::{
     ApiError, Context, Endpoint, Incoming, Method, Reply, Response, StatusCode,
     not_implemented, respond,
 };
-use crate::shared::v1_24_and_v1_27_to_v1_49::server::{
+use crate::shared::v1_24_and_v1_27_to_v1_55::server::{
     ContainerDeleteRequest, PluginDisableReply, PluginEnableReply,
 };
 use crate::shared::v1_24_to_v1_38::server::{PutContainerArchiveRequest, SystemAuthReply};
@@ -21,9 +21,11 @@ use crate::shared::v1_24_to_v1_47::server::{
     ImageGetAllRequest, ImageGetRequest, ImageHistoryRequest, ImageInspectRequest,
     ImageLoadRequest,
 };
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
-use crate::shared::v1_24_to_v1_49::params::ServiceCreateParams;
-use crate::shared::v1_24_to_v1_49::server::{
+use crate::shared::v1_24_to_v1_49::server::ImageDeleteRequest;
+use crate::shared::v1_24_to_v1_51::server::{ContainerStatsReply, SystemAuthRequest};
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::params::ServiceCreateParams;
+use crate::shared::v1_24_to_v1_55::server::{
     ContainerArchiveInfoReply, ContainerArchiveInfoRequest, ContainerArchiveReply,
     ContainerArchiveRequest, ContainerAttachReply, ContainerAttachRequest,
     ContainerAttachWebsocketReply, ContainerChangesRequest, ContainerExportReply,
@@ -31,18 +33,17 @@ use crate::shared::v1_24_to_v1_49::server::{
     ContainerLogsReply, ContainerPauseReply, ContainerPauseRequest, ContainerRenameReply,
     ContainerRenameRequest, ContainerResizeReply, ContainerResizeRequest,
     ContainerRestartReply, ContainerStartReply, ContainerStartRequest,
-    ContainerStatsReply, ContainerStopReply, ContainerTopReply, ContainerTopRequest,
-    ContainerUnpauseReply, ContainerUnpauseRequest, ContainerUpdateReply,
-    ImageCommitReply, ImageDeleteRequest, ImageGetAllReply, ImageGetReply,
-    ImageHistoryReply, ImageSearchReply, ImageSearchRequest, ImageTagReply,
-    ImageTagRequest, PutContainerArchiveReply, ServiceDeleteRequest, SystemAuthRequest,
+    ContainerStopReply, ContainerTopReply, ContainerTopRequest, ContainerUnpauseReply,
+    ContainerUnpauseRequest, ContainerUpdateReply, ImageCommitReply, ImageGetAllReply,
+    ImageGetReply, ImageHistoryReply, ImageSearchReply, ImageSearchRequest,
+    ImageTagReply, ImageTagRequest, PutContainerArchiveReply, ServiceDeleteRequest,
     SystemEventsRequest, SystemInfoRequest, SystemPingRequest, SystemVersionRequest,
     TaskInspectRequest, TaskListRequest,
 };
 use crate::shared::v1_25_to_v1_39::server::{GetPluginPrivilegesReply, PluginPullRequest};
 use crate::shared::v1_25_to_v1_41::server::{ImageListRequest, SystemDataUsageRequest};
 use crate::shared::v1_25_to_v1_42::server::ImageListReply;
-use crate::shared::v1_25_to_v1_49::server::{
+use crate::shared::v1_25_to_v1_55::server::{
     ContainerListRequest, ContainerPruneReply, ContainerPruneRequest, ImagePruneRequest,
     PluginCreateReply, PluginCreateRequest, PluginDeleteRequest, PluginEnableRequest,
     PluginInspectRequest, PluginPushRequest, PluginSetReply, PluginSetRequest,
@@ -51,28 +52,28 @@ use crate::shared::v1_25_to_v1_49::server::{
 use crate::shared::v1_26_to_v1_39::server::PluginUpgradeRequest;
 use crate::shared::v1_27_to_v1_39::server::{ServiceLogsReply, SystemEventsReply};
 use crate::shared::v1_27_to_v1_43::server::ServiceCreateReply;
-use crate::shared::v1_27_to_v1_49::server::{
+use crate::shared::v1_27_to_v1_55::server::{
     ContainerDeleteReply, GetPluginPrivilegesRequest, ServiceDeleteReply,
     ServiceUpdateReply,
 };
 use crate::shared::v1_28_to_v1_38::params::ServiceUpdateParams;
 use crate::shared::v1_28_to_v1_38::server::SystemPingReply;
 use crate::shared::v1_28_to_v1_42::server::ContainerChangesReply;
-use crate::shared::v1_28_to_v1_49::server::{
+use crate::shared::v1_28_to_v1_55::server::{
     ImageDeleteReply, ImagePruneReply, PluginDisableRequest, PluginListRequest,
 };
-use crate::shared::v1_29_to_v1_49::server::ServiceInspectRequest;
+use crate::shared::v1_29_to_v1_55::server::ServiceInspectRequest;
 use crate::shared::v1_30_to_v1_38::server::ImageCommitRequest;
-use crate::shared::v1_30_to_v1_49::server::ContainerWaitRequest;
+use crate::shared::v1_30_to_v1_55::server::ContainerWaitRequest;
 use crate::shared::v1_31_to_v1_38::server::{
     BuildPruneReply, BuildPruneRequest, ImageInspectReply,
 };
 use crate::shared::v1_32_to_v1_35_and_v1_38::server::SystemInfoReply;
 use crate::shared::v1_32_to_v1_38::server::ImageCreateRequest;
-use crate::shared::v1_32_to_v1_49::server::ContainerCreateReply;
+use crate::shared::v1_32_to_v1_55::server::ContainerCreateReply;
 use crate::shared::v1_34_to_v1_38::server::ContainerWaitReply;
 use crate::shared::v1_35_to_v1_38::server::SystemVersionReply;
-use crate::shared::v1_35_to_v1_49::server::ContainerLogsRequest;
+use crate::shared::v1_35_to_v1_55::server::ContainerLogsRequest;
 use crate::shared::v1_36_to_v1_38::server::{
     ImageCreateReply, ImageLoadReply, PluginPullReply, PluginPushReply,
     PluginUpgradeReply,
@@ -80,13 +81,13 @@ use crate::shared::v1_36_to_v1_38::server::{
 use crate::shared::v1_36_to_v1_47::server::{ImageBuildReply, ImagePushReply};
 use crate::shared::v1_37_to_v1_38::server::SystemDataUsageReply;
 use crate::shared::v1_37_to_v1_41::server::ContainerListReply;
-use crate::shared::v1_37_to_v1_49::server::ContainerKillReply;
+use crate::shared::v1_37_to_v1_55::server::ContainerKillReply;
 use crate::shared::v1_38::{
     ContainerCreateBody, ContainerInspectResponse, ContainerUpdateBody, Service,
     ServiceCreateBody, ServiceUpdateBody, Task,
 };
 use crate::shared::v1_38_to_v1_39::server::ImageBuildRequest;
-use crate::shared::v1_38_to_v1_49::server::{
+use crate::shared::v1_38_to_v1_51::server::{
     PluginDeleteReply, PluginInspectReply, PluginListReply,
 };
 

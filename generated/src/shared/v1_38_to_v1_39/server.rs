@@ -3,9 +3,9 @@
 //! The server traits, requests and replies that are identical in exactly API versions 1.38–1.39.
 
 use moby_api_runtime::server::{ApiError, Endpoint, Incoming, Method, RequestBody};
-use crate::shared::v1_28_to_v1_49::ImageBuildContentType;
+use crate::shared::v1_28_to_v1_55::ImageBuildContentType;
 use crate::shared::v1_38_to_v1_39::params::ImageBuildParams;
-use crate::shared::v1_38_to_v1_49::ImageBuildVersion;
+use crate::shared::v1_38_to_v1_55::ImageBuildVersion;
 
 /// Build an image
 ///

@@ -5,13 +5,13 @@
 use moby_api_runtime::client::{Body, Error, Method, Request, header};
 use moby_api_runtime::path::encode_path_param;
 use crate::shared::v1_24_to_v1_40::params::ContainerCreateParams;
-use crate::shared::v1_24_to_v1_49::params::ServiceCreateParams;
+use crate::shared::v1_24_to_v1_55::params::ServiceCreateParams;
 use crate::shared::v1_39::{
     ContainerCreateBody, ContainerUpdateBody, ServiceCreateBody, ServiceUpdateBody,
     SwarmInitBody,
 };
 use crate::shared::v1_39::params::ImageCreateParams;
-use crate::shared::v1_39_to_v1_49::params::ServiceUpdateParams;
+use crate::shared::v1_39_to_v1_55::params::ServiceUpdateParams;
 
 /// Create a container
 ///

@@ -7,7 +7,7 @@ use moby_api_runtime::server::{
     ApiError, Context, Endpoint, Incoming, Method, Reply, RequestBody, Response,
     StatusCode, not_implemented, respond,
 };
-use crate::shared::v1_24_and_v1_27_to_v1_49::server::{
+use crate::shared::v1_24_and_v1_27_to_v1_55::server::{
     ContainerDeleteRequest, PluginDisableReply, PluginEnableReply,
 };
 use crate::shared::v1_24_to_v1_40::params::ContainerCreateParams;
@@ -20,9 +20,11 @@ use crate::shared::v1_24_to_v1_47::server::{
     ImageGetAllRequest, ImageGetRequest, ImageHistoryRequest, ImageInspectRequest,
     ImageLoadRequest,
 };
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
-use crate::shared::v1_24_to_v1_49::params::ServiceCreateParams;
-use crate::shared::v1_24_to_v1_49::server::{
+use crate::shared::v1_24_to_v1_49::server::ImageDeleteRequest;
+use crate::shared::v1_24_to_v1_51::server::{ContainerStatsReply, SystemAuthRequest};
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::params::ServiceCreateParams;
+use crate::shared::v1_24_to_v1_55::server::{
     ContainerArchiveInfoReply, ContainerArchiveInfoRequest, ContainerArchiveReply,
     ContainerArchiveRequest, ContainerAttachReply, ContainerAttachRequest,
     ContainerAttachWebsocketReply, ContainerChangesRequest, ContainerExportReply,
@@ -30,19 +32,18 @@ use crate::shared::v1_24_to_v1_49::server::{
     ContainerLogsReply, ContainerPauseReply, ContainerPauseRequest, ContainerRenameReply,
     ContainerRenameRequest, ContainerResizeReply, ContainerResizeRequest,
     ContainerRestartReply, ContainerStartReply, ContainerStartRequest,
-    ContainerStatsReply, ContainerStopReply, ContainerTopReply, ContainerTopRequest,
-    ContainerUnpauseReply, ContainerUnpauseRequest, ContainerUpdateReply,
-    ImageCommitReply, ImageDeleteRequest, ImageGetAllReply, ImageGetReply,
-    ImageHistoryReply, ImageSearchReply, ImageSearchRequest, ImageTagReply,
-    ImageTagRequest, PutContainerArchiveReply, ServiceDeleteRequest, SwarmInspectRequest,
-    SwarmJoinReply, SwarmLeaveReply, SwarmLeaveRequest, SwarmUpdateReply,
-    SystemAuthRequest, SystemEventsRequest, SystemInfoRequest, SystemPingRequest,
+    ContainerStopReply, ContainerTopReply, ContainerTopRequest, ContainerUnpauseReply,
+    ContainerUnpauseRequest, ContainerUpdateReply, ImageCommitReply, ImageGetAllReply,
+    ImageGetReply, ImageHistoryReply, ImageSearchReply, ImageSearchRequest,
+    ImageTagReply, ImageTagRequest, PutContainerArchiveReply, ServiceDeleteRequest,
+    SwarmInspectRequest, SwarmJoinReply, SwarmLeaveReply, SwarmLeaveRequest,
+    SwarmUpdateReply, SystemEventsRequest, SystemInfoRequest, SystemPingRequest,
     SystemVersionRequest, TaskInspectRequest, TaskListRequest,
 };
 use crate::shared::v1_25_to_v1_39::server::{GetPluginPrivilegesReply, PluginPullRequest};
 use crate::shared::v1_25_to_v1_41::server::{ImageListRequest, SystemDataUsageRequest};
 use crate::shared::v1_25_to_v1_42::server::ImageListReply;
-use crate::shared::v1_25_to_v1_49::server::{
+use crate::shared::v1_25_to_v1_55::server::{
     ContainerListRequest, ContainerPruneReply, ContainerPruneRequest, ImagePruneRequest,
     PluginCreateReply, PluginCreateRequest, PluginDeleteRequest, PluginEnableRequest,
     PluginInspectRequest, PluginPushRequest, PluginSetReply, PluginSetRequest,
@@ -51,24 +52,24 @@ use crate::shared::v1_25_to_v1_49::server::{
 use crate::shared::v1_26_to_v1_39::server::PluginUpgradeRequest;
 use crate::shared::v1_27_to_v1_39::server::{ServiceLogsReply, SystemEventsReply};
 use crate::shared::v1_27_to_v1_43::server::ServiceCreateReply;
-use crate::shared::v1_27_to_v1_49::server::{
+use crate::shared::v1_27_to_v1_55::server::{
     ContainerDeleteReply, GetPluginPrivilegesRequest, ServiceDeleteReply,
     ServiceUpdateReply, SwarmInitReply, SwarmUnlockReply, SwarmUnlockkeyReply,
 };
 use crate::shared::v1_28_to_v1_42::server::ContainerChangesReply;
-use crate::shared::v1_28_to_v1_49::server::{
+use crate::shared::v1_28_to_v1_55::server::{
     ImageDeleteReply, ImagePruneReply, PluginDisableRequest, PluginListRequest,
 };
 use crate::shared::v1_29_to_v1_39::server::TaskLogsReply;
-use crate::shared::v1_29_to_v1_49::server::{ServiceInspectRequest, TaskLogsRequest};
-use crate::shared::v1_30_to_v1_49::server::{ContainerWaitRequest, SwarmJoinRequest};
-use crate::shared::v1_32_to_v1_49::server::{ContainerCreateReply, SwarmUpdateRequest};
-use crate::shared::v1_35_to_v1_49::server::ContainerLogsRequest;
+use crate::shared::v1_29_to_v1_55::server::{ServiceInspectRequest, TaskLogsRequest};
+use crate::shared::v1_30_to_v1_55::server::{ContainerWaitRequest, SwarmJoinRequest};
+use crate::shared::v1_32_to_v1_55::server::{ContainerCreateReply, SwarmUpdateRequest};
+use crate::shared::v1_35_to_v1_55::server::ContainerLogsRequest;
 use crate::shared::v1_36_to_v1_47::server::{ImageBuildReply, ImagePushReply};
 use crate::shared::v1_37_to_v1_41::server::ContainerListReply;
-use crate::shared::v1_37_to_v1_49::server::ContainerKillReply;
+use crate::shared::v1_37_to_v1_55::server::ContainerKillReply;
 use crate::shared::v1_38_to_v1_39::server::ImageBuildRequest;
-use crate::shared::v1_38_to_v1_49::server::{
+use crate::shared::v1_38_to_v1_51::server::{
     PluginDeleteReply, PluginInspectReply, PluginListReply,
 };
 use crate::shared::v1_39::{
@@ -82,11 +83,11 @@ use crate::shared::v1_39_to_v1_47::server::{
     BuildPruneRequest, ImageCreateReply, ImageLoadReply, PluginPullReply,
     PluginPushReply, PluginUpgradeReply,
 };
-use crate::shared::v1_39_to_v1_49::ServiceUpdateRegistryAuthFrom;
-use crate::shared::v1_39_to_v1_49::params::ServiceUpdateParams;
-use crate::shared::v1_39_to_v1_49::server::{
-    BuildPruneReply, ContainerWaitReply, PutContainerArchiveRequest, SystemAuthReply,
-    SystemVersionReply,
+use crate::shared::v1_39_to_v1_51::server::SystemAuthReply;
+use crate::shared::v1_39_to_v1_55::ServiceUpdateRegistryAuthFrom;
+use crate::shared::v1_39_to_v1_55::params::ServiceUpdateParams;
+use crate::shared::v1_39_to_v1_55::server::{
+    BuildPruneReply, ContainerWaitReply, PutContainerArchiveRequest, SystemVersionReply,
 };
 
 /// The operations tagged `Container`. Every method has a default that answers 501 with Docker's error body, so an implementation overrides only what it serves.

@@ -7,11 +7,11 @@ use moby_api_runtime::server::{
     ApiError, Context, Endpoint, Incoming, Method, Reply, Response, StatusCode,
     not_implemented, respond,
 };
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
-use crate::shared::v1_24_to_v1_49::server::{
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::server::{
     VolumeDeleteReply, VolumeInspectRequest, VolumeListRequest,
 };
-use crate::shared::v1_25_to_v1_49::server::{
+use crate::shared::v1_25_to_v1_55::server::{
     VolumeDeleteRequest, VolumePruneReply, VolumePruneRequest,
 };
 use crate::shared::v1_32_to_v1_41::server::{VolumeCreateReply, VolumeInspectReply};

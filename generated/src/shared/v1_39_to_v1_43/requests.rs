@@ -3,7 +3,7 @@
 //! The client's request builders of the operations whose requests are identical in exactly API versions 1.39–1.43.
 
 use moby_api_runtime::client::{Error, Method, Request};
-use crate::shared::v1_24_to_v1_49::params::ImageCommitParams;
+use crate::shared::v1_24_to_v1_55::params::ImageCommitParams;
 use crate::shared::v1_39_to_v1_43::ContainerConfig;
 
 /// Create a new image from a container

@@ -5,8 +5,8 @@
 use moby_api_runtime::server::{
     ApiError, Endpoint, Incoming, Method, Reply, Response, StatusCode, respond,
 };
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
-use crate::shared::v1_24_to_v1_49::params::ImageCommitParams;
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::params::ImageCommitParams;
 use crate::shared::v1_39_to_v1_43::{ContainerConfig, ImageInspect};
 
 /// Create a new image from a container

@@ -9,7 +9,7 @@ pub struct BuildPruneParams {
     ///
     /// Query parameter `keep-storage`.
     ///
-    /// Since API 1.39.
+    /// Since API 1.39, until API 1.51 (removed in 1.52).
     pub keep_storage: Option<i64>,
     /// Remove all types of build cache
     ///

@@ -6,7 +6,7 @@ use moby_api_runtime::server::{
     ApiError, Endpoint, Incoming, Method, Reply, Response, StatusCode, StreamBody,
     respond,
 };
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
 use crate::shared::v1_39_to_v1_47::params::BuildPruneParams;
 
 /// Delete builder cache

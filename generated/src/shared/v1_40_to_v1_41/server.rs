@@ -12,23 +12,23 @@ use crate::shared::v1_24_to_v1_47::server::{
     ImageGetAllRequest, ImageGetRequest, ImageHistoryRequest, ImageInspectRequest,
     ImageLoadRequest,
 };
-use crate::shared::v1_24_to_v1_49::server::{
-    ImageCommitReply, ImageDeleteRequest, ImageGetAllReply, ImageGetReply,
-    ImageHistoryReply, ImageSearchReply, ImageSearchRequest, ImageTagReply,
-    ImageTagRequest,
+use crate::shared::v1_24_to_v1_49::server::ImageDeleteRequest;
+use crate::shared::v1_24_to_v1_55::server::{
+    ImageCommitReply, ImageGetAllReply, ImageGetReply, ImageHistoryReply,
+    ImageSearchReply, ImageSearchRequest, ImageTagReply, ImageTagRequest,
 };
 use crate::shared::v1_25_to_v1_41::server::ImageListRequest;
 use crate::shared::v1_25_to_v1_42::server::ImageListReply;
-use crate::shared::v1_25_to_v1_49::server::ImagePruneRequest;
-use crate::shared::v1_28_to_v1_49::server::{ImageDeleteReply, ImagePruneReply};
+use crate::shared::v1_25_to_v1_55::server::ImagePruneRequest;
+use crate::shared::v1_28_to_v1_55::server::{ImageDeleteReply, ImagePruneReply};
 use crate::shared::v1_36_to_v1_47::server::{ImageBuildReply, ImagePushReply};
 use crate::shared::v1_39_to_v1_43::server::{ImageCommitRequest, ImageInspectReply};
 use crate::shared::v1_39_to_v1_47::server::{
     BuildPruneRequest, ImageCreateReply, ImageLoadReply,
 };
-use crate::shared::v1_39_to_v1_49::server::BuildPruneReply;
+use crate::shared::v1_39_to_v1_55::server::BuildPruneReply;
 use crate::shared::v1_40_to_v1_41::ContainerUpdateBody;
-use crate::shared::v1_40_to_v1_49::server::{ImageBuildRequest, ImageCreateRequest};
+use crate::shared::v1_40_to_v1_55::server::{ImageBuildRequest, ImageCreateRequest};
 
 /// The operations tagged `Image`. Every method has a default that answers 501 with Docker's error body, so an implementation overrides only what it serves.
 pub trait ImageApi: Send + Sync + 'static {

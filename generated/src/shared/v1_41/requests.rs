@@ -4,10 +4,10 @@
 
 use moby_api_runtime::client::{Error, Method, Request};
 use moby_api_runtime::path::encode_path_param;
-use crate::shared::v1_24_to_v1_49::params::ServiceCreateParams;
-use crate::shared::v1_39_to_v1_49::params::ServiceUpdateParams;
+use crate::shared::v1_24_to_v1_55::params::ServiceCreateParams;
+use crate::shared::v1_39_to_v1_55::params::ServiceUpdateParams;
 use crate::shared::v1_41::{ContainerCreateBody, ServiceCreateBody, ServiceUpdateBody};
-use crate::shared::v1_41_to_v1_49::params::ContainerCreateParams;
+use crate::shared::v1_41_to_v1_55::params::ContainerCreateParams;
 
 /// Create a container
 ///

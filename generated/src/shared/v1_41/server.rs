@@ -7,13 +7,14 @@ use moby_api_runtime::server::{
     ApiError, Context, Endpoint, Incoming, Method, Reply, Response, StatusCode,
     not_implemented, respond,
 };
-use crate::shared::v1_24_and_v1_27_to_v1_49::server::ContainerDeleteRequest;
+use crate::shared::v1_24_and_v1_27_to_v1_55::server::ContainerDeleteRequest;
 use crate::shared::v1_24_to_v1_41::server::{
     ContainerAttachWebsocketRequest, ContainerRestartRequest, ContainerStopRequest,
 };
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
-use crate::shared::v1_24_to_v1_49::params::ServiceCreateParams;
-use crate::shared::v1_24_to_v1_49::server::{
+use crate::shared::v1_24_to_v1_51::server::{ContainerStatsReply, SystemAuthRequest};
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::params::ServiceCreateParams;
+use crate::shared::v1_24_to_v1_55::server::{
     ContainerArchiveInfoReply, ContainerArchiveInfoRequest, ContainerArchiveReply,
     ContainerArchiveRequest, ContainerAttachReply, ContainerAttachRequest,
     ContainerAttachWebsocketReply, ContainerChangesRequest, ContainerExportReply,
@@ -21,45 +22,46 @@ use crate::shared::v1_24_to_v1_49::server::{
     ContainerLogsReply, ContainerPauseReply, ContainerPauseRequest, ContainerRenameReply,
     ContainerRenameRequest, ContainerResizeReply, ContainerResizeRequest,
     ContainerRestartReply, ContainerStartReply, ContainerStartRequest,
-    ContainerStatsReply, ContainerStopReply, ContainerTopReply, ContainerTopRequest,
-    ContainerUnpauseReply, ContainerUnpauseRequest, ContainerUpdateReply,
-    PutContainerArchiveReply, ServiceDeleteRequest, SystemAuthRequest,
-    SystemEventsRequest, SystemInfoRequest, SystemPingRequest, SystemVersionRequest,
-    TaskInspectRequest, TaskListRequest,
+    ContainerStopReply, ContainerTopReply, ContainerTopRequest, ContainerUnpauseReply,
+    ContainerUnpauseRequest, ContainerUpdateReply, PutContainerArchiveReply,
+    ServiceDeleteRequest, SystemEventsRequest, SystemInfoRequest, SystemPingRequest,
+    SystemVersionRequest, TaskInspectRequest, TaskListRequest,
 };
 use crate::shared::v1_25_to_v1_41::server::SystemDataUsageRequest;
-use crate::shared::v1_25_to_v1_49::server::{
+use crate::shared::v1_25_to_v1_55::server::{
     ContainerListRequest, ContainerPruneReply, ContainerPruneRequest, ServiceLogsRequest,
 };
 use crate::shared::v1_27_to_v1_43::server::ServiceCreateReply;
-use crate::shared::v1_27_to_v1_49::server::{
+use crate::shared::v1_27_to_v1_55::server::{
     ContainerDeleteReply, ServiceDeleteReply, ServiceUpdateReply,
 };
 use crate::shared::v1_28_to_v1_42::server::ContainerChangesReply;
-use crate::shared::v1_29_to_v1_49::server::{ServiceInspectRequest, TaskLogsRequest};
-use crate::shared::v1_30_to_v1_49::server::ContainerWaitRequest;
-use crate::shared::v1_32_to_v1_49::server::ContainerCreateReply;
-use crate::shared::v1_35_to_v1_49::server::ContainerLogsRequest;
+use crate::shared::v1_29_to_v1_55::server::{ServiceInspectRequest, TaskLogsRequest};
+use crate::shared::v1_30_to_v1_55::server::ContainerWaitRequest;
+use crate::shared::v1_32_to_v1_55::server::ContainerCreateReply;
+use crate::shared::v1_35_to_v1_55::server::ContainerLogsRequest;
 use crate::shared::v1_37_to_v1_41::server::ContainerListReply;
-use crate::shared::v1_37_to_v1_49::server::ContainerKillReply;
+use crate::shared::v1_37_to_v1_55::server::ContainerKillReply;
 use crate::shared::v1_39_to_v1_41::server::SystemDataUsageReply;
-use crate::shared::v1_39_to_v1_49::ServiceUpdateRegistryAuthFrom;
-use crate::shared::v1_39_to_v1_49::params::ServiceUpdateParams;
-use crate::shared::v1_39_to_v1_49::server::{
-    ContainerWaitReply, PutContainerArchiveRequest, SystemAuthReply, SystemVersionReply,
+use crate::shared::v1_39_to_v1_51::server::SystemAuthReply;
+use crate::shared::v1_39_to_v1_55::ServiceUpdateRegistryAuthFrom;
+use crate::shared::v1_39_to_v1_55::params::ServiceUpdateParams;
+use crate::shared::v1_39_to_v1_55::server::{
+    ContainerWaitReply, PutContainerArchiveRequest, SystemVersionReply,
 };
 use crate::shared::v1_40_to_v1_41::server::{
     ContainerUpdateRequest, SystemPingHeadReply, SystemPingReply,
 };
-use crate::shared::v1_40_to_v1_49::server::{
-    ServiceLogsReply, SystemEventsReply, SystemPingHeadRequest, TaskLogsReply,
+use crate::shared::v1_40_to_v1_51::server::SystemEventsReply;
+use crate::shared::v1_40_to_v1_55::server::{
+    ServiceLogsReply, SystemPingHeadRequest, TaskLogsReply,
 };
 use crate::shared::v1_41::{
     ContainerCreateBody, ContainerInspectResponse, Service, ServiceCreateBody,
     ServiceUpdateBody, SystemInfo, Task,
 };
-use crate::shared::v1_41_to_v1_49::params::ContainerCreateParams;
-use crate::shared::v1_41_to_v1_49::server::{ContainerStatsRequest, ServiceListRequest};
+use crate::shared::v1_41_to_v1_55::params::ContainerCreateParams;
+use crate::shared::v1_41_to_v1_55::server::{ContainerStatsRequest, ServiceListRequest};
 
 /// The operations tagged `Container`. Every method has a default that answers 501 with Docker's error body, so an implementation overrides only what it serves.
 pub trait ContainerApi: Send + Sync + 'static {

@@ -3,7 +3,7 @@
 //! The client's request builders of the operations whose requests are identical in exactly API versions 1.42.
 
 use moby_api_runtime::client::{Error, Method, Request};
-use crate::shared::v1_41_to_v1_49::params::ContainerCreateParams;
+use crate::shared::v1_41_to_v1_55::params::ContainerCreateParams;
 use crate::shared::v1_42::ContainerCreateBody;
 
 /// Create a container

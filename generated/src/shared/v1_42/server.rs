@@ -7,14 +7,16 @@ use moby_api_runtime::server::{
     ApiError, Context, Endpoint, Incoming, Method, Reply, Response, StatusCode,
     not_implemented, respond,
 };
-use crate::shared::v1_24_and_v1_27_to_v1_49::server::ContainerDeleteRequest;
+use crate::shared::v1_24_and_v1_27_to_v1_55::server::ContainerDeleteRequest;
 use crate::shared::v1_24_to_v1_45::server::ImagePushRequest;
 use crate::shared::v1_24_to_v1_47::server::{
     ImageGetAllRequest, ImageGetRequest, ImageHistoryRequest, ImageInspectRequest,
     ImageLoadRequest,
 };
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
-use crate::shared::v1_24_to_v1_49::server::{
+use crate::shared::v1_24_to_v1_49::server::ImageDeleteRequest;
+use crate::shared::v1_24_to_v1_51::server::{ContainerStatsReply, SystemAuthRequest};
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::server::{
     ContainerArchiveInfoReply, ContainerArchiveInfoRequest, ContainerArchiveReply,
     ContainerArchiveRequest, ContainerAttachReply, ContainerAttachRequest,
     ContainerAttachWebsocketReply, ContainerChangesRequest, ContainerExportReply,
@@ -22,46 +24,49 @@ use crate::shared::v1_24_to_v1_49::server::{
     ContainerLogsReply, ContainerPauseReply, ContainerPauseRequest, ContainerRenameReply,
     ContainerRenameRequest, ContainerResizeReply, ContainerResizeRequest,
     ContainerRestartReply, ContainerStartReply, ContainerStartRequest,
-    ContainerStatsReply, ContainerStopReply, ContainerTopReply, ContainerTopRequest,
-    ContainerUnpauseReply, ContainerUnpauseRequest, ContainerUpdateReply,
-    ImageCommitReply, ImageDeleteRequest, ImageGetAllReply, ImageGetReply,
-    ImageHistoryReply, ImageSearchReply, ImageSearchRequest, ImageTagReply,
-    ImageTagRequest, PutContainerArchiveReply, SystemAuthRequest, SystemEventsRequest,
+    ContainerStopReply, ContainerTopReply, ContainerTopRequest, ContainerUnpauseReply,
+    ContainerUnpauseRequest, ContainerUpdateReply, ImageCommitReply, ImageGetAllReply,
+    ImageGetReply, ImageHistoryReply, ImageSearchReply, ImageSearchRequest,
+    ImageTagReply, ImageTagRequest, PutContainerArchiveReply, SystemEventsRequest,
     SystemInfoRequest, SystemPingRequest, SystemVersionRequest,
 };
 use crate::shared::v1_25_to_v1_42::server::ImageListReply;
-use crate::shared::v1_25_to_v1_49::server::{
+use crate::shared::v1_25_to_v1_55::server::{
     ContainerListRequest, ContainerPruneReply, ContainerPruneRequest, ImagePruneRequest,
 };
-use crate::shared::v1_27_to_v1_49::server::ContainerDeleteReply;
+use crate::shared::v1_27_to_v1_55::server::ContainerDeleteReply;
 use crate::shared::v1_28_to_v1_42::server::ContainerChangesReply;
-use crate::shared::v1_28_to_v1_49::server::{ImageDeleteReply, ImagePruneReply};
-use crate::shared::v1_30_to_v1_49::server::ContainerWaitRequest;
-use crate::shared::v1_32_to_v1_49::server::ContainerCreateReply;
-use crate::shared::v1_35_to_v1_49::server::ContainerLogsRequest;
+use crate::shared::v1_28_to_v1_55::server::{ImageDeleteReply, ImagePruneReply};
+use crate::shared::v1_30_to_v1_55::server::ContainerWaitRequest;
+use crate::shared::v1_32_to_v1_55::server::ContainerCreateReply;
+use crate::shared::v1_35_to_v1_55::server::ContainerLogsRequest;
 use crate::shared::v1_36_to_v1_47::server::{ImageBuildReply, ImagePushReply};
-use crate::shared::v1_37_to_v1_49::server::ContainerKillReply;
+use crate::shared::v1_37_to_v1_55::server::ContainerKillReply;
 use crate::shared::v1_39_to_v1_43::server::{ImageCommitRequest, ImageInspectReply};
 use crate::shared::v1_39_to_v1_47::server::{
     BuildPruneRequest, ImageCreateReply, ImageLoadReply,
 };
-use crate::shared::v1_39_to_v1_49::server::{
-    BuildPruneReply, ContainerWaitReply, PutContainerArchiveRequest, SystemAuthReply,
-    SystemVersionReply,
+use crate::shared::v1_39_to_v1_51::server::SystemAuthReply;
+use crate::shared::v1_39_to_v1_55::server::{
+    BuildPruneReply, ContainerWaitReply, PutContainerArchiveRequest, SystemVersionReply,
 };
-use crate::shared::v1_40_to_v1_49::server::{
-    ImageBuildRequest, ImageCreateRequest, SystemEventsReply, SystemPingHeadRequest,
+use crate::shared::v1_40_to_v1_51::server::SystemEventsReply;
+use crate::shared::v1_40_to_v1_55::server::{
+    ImageBuildRequest, ImageCreateRequest, SystemPingHeadRequest,
 };
-use crate::shared::v1_41_to_v1_49::params::ContainerCreateParams;
-use crate::shared::v1_41_to_v1_49::server::ContainerStatsRequest;
+use crate::shared::v1_41_to_v1_55::params::ContainerCreateParams;
+use crate::shared::v1_41_to_v1_55::server::ContainerStatsRequest;
 use crate::shared::v1_42::{
     ContainerCreateBody, ContainerInspectResponse, SystemDataUsageResponse,
 };
 use crate::shared::v1_42_to_v1_43::server::{ContainerListReply, SystemInfoReply};
 use crate::shared::v1_42_to_v1_46::server::ImageListRequest;
-use crate::shared::v1_42_to_v1_49::server::{
+use crate::shared::v1_42_to_v1_51::server::{
+    ContainerUpdateRequest, SystemDataUsageRequest,
+};
+use crate::shared::v1_42_to_v1_55::server::{
     ContainerAttachWebsocketRequest, ContainerRestartRequest, ContainerStopRequest,
-    ContainerUpdateRequest, SystemDataUsageRequest, SystemPingHeadReply, SystemPingReply,
+    SystemPingHeadReply, SystemPingReply,
 };
 
 /// The operations tagged `Container`. Every method has a default that answers 501 with Docker's error body, so an implementation overrides only what it serves.

@@ -7,19 +7,19 @@ use moby_api_runtime::server::{
     ApiError, Context, Endpoint, Incoming, Method, Reply, Response, StatusCode,
     not_implemented, respond,
 };
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
-use crate::shared::v1_24_to_v1_49::params::ServiceCreateParams;
-use crate::shared::v1_24_to_v1_49::server::{
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::params::ServiceCreateParams;
+use crate::shared::v1_24_to_v1_55::server::{
     ServiceDeleteRequest, TaskInspectRequest, TaskListRequest,
 };
-use crate::shared::v1_25_to_v1_49::server::ServiceLogsRequest;
+use crate::shared::v1_25_to_v1_55::server::ServiceLogsRequest;
 use crate::shared::v1_27_to_v1_43::server::ServiceCreateReply;
-use crate::shared::v1_27_to_v1_49::server::{ServiceDeleteReply, ServiceUpdateReply};
-use crate::shared::v1_29_to_v1_49::server::{ServiceInspectRequest, TaskLogsRequest};
-use crate::shared::v1_39_to_v1_49::ServiceUpdateRegistryAuthFrom;
-use crate::shared::v1_39_to_v1_49::params::ServiceUpdateParams;
-use crate::shared::v1_40_to_v1_49::server::{ServiceLogsReply, TaskLogsReply};
-use crate::shared::v1_41_to_v1_49::server::ServiceListRequest;
+use crate::shared::v1_27_to_v1_55::server::{ServiceDeleteReply, ServiceUpdateReply};
+use crate::shared::v1_29_to_v1_55::server::{ServiceInspectRequest, TaskLogsRequest};
+use crate::shared::v1_39_to_v1_55::ServiceUpdateRegistryAuthFrom;
+use crate::shared::v1_39_to_v1_55::params::ServiceUpdateParams;
+use crate::shared::v1_40_to_v1_55::server::{ServiceLogsReply, TaskLogsReply};
+use crate::shared::v1_41_to_v1_55::server::ServiceListRequest;
 use crate::shared::v1_42_to_v1_43::{
     ContainerSummary, Service, ServiceCreateBody, ServiceUpdateBody, SystemInfo, Task,
 };

@@ -7,15 +7,17 @@ use moby_api_runtime::server::{
     ApiError, Context, Endpoint, Incoming, Method, Reply, Response, StatusCode,
     not_implemented, respond,
 };
-use crate::shared::v1_24_and_v1_27_to_v1_49::server::ContainerDeleteRequest;
+use crate::shared::v1_24_and_v1_27_to_v1_55::server::ContainerDeleteRequest;
 use crate::shared::v1_24_to_v1_45::server::ImagePushRequest;
 use crate::shared::v1_24_to_v1_47::server::{
     ImageGetAllRequest, ImageGetRequest, ImageHistoryRequest, ImageInspectRequest,
     ImageLoadRequest,
 };
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
-use crate::shared::v1_24_to_v1_49::params::ServiceCreateParams;
-use crate::shared::v1_24_to_v1_49::server::{
+use crate::shared::v1_24_to_v1_49::server::ImageDeleteRequest;
+use crate::shared::v1_24_to_v1_51::server::ContainerStatsReply;
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::params::ServiceCreateParams;
+use crate::shared::v1_24_to_v1_55::server::{
     ContainerArchiveInfoReply, ContainerArchiveInfoRequest, ContainerArchiveReply,
     ContainerArchiveRequest, ContainerAttachReply, ContainerAttachRequest,
     ContainerAttachWebsocketReply, ContainerChangesRequest, ContainerExportReply,
@@ -23,53 +25,53 @@ use crate::shared::v1_24_to_v1_49::server::{
     ContainerLogsReply, ContainerPauseReply, ContainerPauseRequest, ContainerRenameReply,
     ContainerRenameRequest, ContainerResizeReply, ContainerResizeRequest,
     ContainerRestartReply, ContainerStartReply, ContainerStartRequest,
-    ContainerStatsReply, ContainerStopReply, ContainerTopReply, ContainerTopRequest,
-    ContainerUnpauseReply, ContainerUnpauseRequest, ContainerUpdateReply,
-    ImageCommitReply, ImageDeleteRequest, ImageGetAllReply, ImageGetReply,
-    ImageHistoryReply, ImageSearchReply, ImageSearchRequest, ImageTagReply,
-    ImageTagRequest, PutContainerArchiveReply, ServiceDeleteRequest, TaskInspectRequest,
-    TaskListRequest,
+    ContainerStopReply, ContainerTopReply, ContainerTopRequest, ContainerUnpauseReply,
+    ContainerUnpauseRequest, ContainerUpdateReply, ImageCommitReply, ImageGetAllReply,
+    ImageGetReply, ImageHistoryReply, ImageSearchReply, ImageSearchRequest,
+    ImageTagReply, ImageTagRequest, PutContainerArchiveReply, ServiceDeleteRequest,
+    TaskInspectRequest, TaskListRequest,
 };
-use crate::shared::v1_25_to_v1_49::server::{
+use crate::shared::v1_25_to_v1_55::server::{
     ContainerListRequest, ContainerPruneReply, ContainerPruneRequest, ImagePruneRequest,
     ServiceLogsRequest,
 };
-use crate::shared::v1_27_to_v1_49::server::{
+use crate::shared::v1_27_to_v1_55::server::{
     ContainerDeleteReply, ServiceDeleteReply, ServiceUpdateReply,
 };
-use crate::shared::v1_28_to_v1_49::server::{ImageDeleteReply, ImagePruneReply};
-use crate::shared::v1_29_to_v1_49::server::{ServiceInspectRequest, TaskLogsRequest};
-use crate::shared::v1_30_to_v1_49::server::ContainerWaitRequest;
-use crate::shared::v1_32_to_v1_49::server::ContainerCreateReply;
-use crate::shared::v1_35_to_v1_49::server::ContainerLogsRequest;
+use crate::shared::v1_28_to_v1_55::server::{ImageDeleteReply, ImagePruneReply};
+use crate::shared::v1_29_to_v1_55::server::{ServiceInspectRequest, TaskLogsRequest};
+use crate::shared::v1_30_to_v1_55::server::ContainerWaitRequest;
+use crate::shared::v1_32_to_v1_55::server::ContainerCreateReply;
+use crate::shared::v1_35_to_v1_55::server::ContainerLogsRequest;
 use crate::shared::v1_36_to_v1_47::server::{ImageBuildReply, ImagePushReply};
-use crate::shared::v1_37_to_v1_49::server::ContainerKillReply;
+use crate::shared::v1_37_to_v1_55::server::ContainerKillReply;
 use crate::shared::v1_39_to_v1_47::server::{
     BuildPruneRequest, ImageCreateReply, ImageLoadReply,
 };
-use crate::shared::v1_39_to_v1_49::ServiceUpdateRegistryAuthFrom;
-use crate::shared::v1_39_to_v1_49::params::ServiceUpdateParams;
-use crate::shared::v1_39_to_v1_49::server::{
+use crate::shared::v1_39_to_v1_55::ServiceUpdateRegistryAuthFrom;
+use crate::shared::v1_39_to_v1_55::params::ServiceUpdateParams;
+use crate::shared::v1_39_to_v1_55::server::{
     BuildPruneReply, ContainerWaitReply, PutContainerArchiveRequest,
 };
-use crate::shared::v1_40_to_v1_49::server::{
+use crate::shared::v1_40_to_v1_55::server::{
     ImageBuildRequest, ImageCreateRequest, ServiceLogsReply, TaskLogsReply,
 };
-use crate::shared::v1_41_to_v1_49::params::ContainerCreateParams;
-use crate::shared::v1_41_to_v1_49::server::{ContainerStatsRequest, ServiceListRequest};
+use crate::shared::v1_41_to_v1_55::params::ContainerCreateParams;
+use crate::shared::v1_41_to_v1_55::server::{ContainerStatsRequest, ServiceListRequest};
 use crate::shared::v1_42_to_v1_46::server::ImageListRequest;
-use crate::shared::v1_42_to_v1_49::server::{
+use crate::shared::v1_42_to_v1_51::server::ContainerUpdateRequest;
+use crate::shared::v1_42_to_v1_55::server::{
     ContainerAttachWebsocketRequest, ContainerRestartRequest, ContainerStopRequest,
-    ContainerUpdateRequest,
 };
-use crate::shared::v1_43_to_v1_49::server::ContainerChangesReply;
+use crate::shared::v1_43_to_v1_55::server::ContainerChangesReply;
 use crate::shared::v1_44::{
     ContainerCreateBody, ContainerInspectResponse, ImageInspect, Service,
     ServiceCreateBody, ServiceUpdateBody, Task,
 };
 use crate::shared::v1_44_to_v1_45::server::ContainerListReply;
 use crate::shared::v1_44_to_v1_46::server::ImageListReply;
-use crate::shared::v1_44_to_v1_49::server::{ImageCommitRequest, ServiceCreateReply};
+use crate::shared::v1_44_to_v1_51::server::ImageCommitRequest;
+use crate::shared::v1_44_to_v1_55::server::ServiceCreateReply;
 
 /// The operations tagged `Container`. Every method has a default that answers 501 with Docker's error body, so an implementation overrides only what it serves.
 pub trait ContainerApi: Send + Sync + 'static {

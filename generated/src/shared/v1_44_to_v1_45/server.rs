@@ -8,26 +8,27 @@ use moby_api_runtime::server::{
     not_implemented, respond,
 };
 use crate::shared::v1_24_to_v1_45::server::NetworkCreateReply;
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
-use crate::shared::v1_24_to_v1_49::server::{
-    NetworkDeleteRequest, NetworkDisconnectReply, NetworkDisconnectRequest,
-    NetworkListRequest, SystemAuthRequest, SystemEventsRequest, SystemInfoRequest,
-    SystemPingRequest, SystemVersionRequest,
+use crate::shared::v1_24_to_v1_51::server::{NetworkDisconnectRequest, SystemAuthRequest};
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::server::{
+    NetworkDeleteRequest, NetworkDisconnectReply, NetworkListRequest,
+    SystemEventsRequest, SystemInfoRequest, SystemPingRequest, SystemVersionRequest,
 };
-use crate::shared::v1_25_to_v1_49::server::{NetworkPruneReply, NetworkPruneRequest};
-use crate::shared::v1_30_to_v1_49::server::NetworkDeleteReply;
-use crate::shared::v1_31_to_v1_49::server::NetworkInspectRequest;
-use crate::shared::v1_39_to_v1_49::server::{SystemAuthReply, SystemVersionReply};
-use crate::shared::v1_40_to_v1_49::server::{SystemEventsReply, SystemPingHeadRequest};
+use crate::shared::v1_25_to_v1_55::server::{NetworkPruneReply, NetworkPruneRequest};
+use crate::shared::v1_30_to_v1_55::server::NetworkDeleteReply;
+use crate::shared::v1_31_to_v1_55::server::NetworkInspectRequest;
+use crate::shared::v1_39_to_v1_51::server::SystemAuthReply;
+use crate::shared::v1_39_to_v1_55::server::SystemVersionReply;
+use crate::shared::v1_40_to_v1_51::server::SystemEventsReply;
+use crate::shared::v1_40_to_v1_55::server::SystemPingHeadRequest;
 use crate::shared::v1_41_to_v1_45::server::NetworkCreateRequest;
 use crate::shared::v1_41_to_v1_46::server::{NetworkInspectReply, NetworkListReply};
-use crate::shared::v1_42_to_v1_49::server::{
-    SystemDataUsageRequest, SystemPingHeadReply, SystemPingReply,
-};
+use crate::shared::v1_42_to_v1_51::server::SystemDataUsageRequest;
+use crate::shared::v1_42_to_v1_55::server::{SystemPingHeadReply, SystemPingReply};
 use crate::shared::v1_44_to_v1_45::{
     ContainerSummary, NetworkConnectBody, SystemDataUsageResponse, SystemInfo,
 };
-use crate::shared::v1_44_to_v1_49::server::NetworkConnectReply;
+use crate::shared::v1_44_to_v1_55::server::NetworkConnectReply;
 
 /// The operations tagged `Network`. Every method has a default that answers 501 with Docker's error body, so an implementation overrides only what it serves.
 pub trait NetworkApi: Send + Sync + 'static {

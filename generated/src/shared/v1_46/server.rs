@@ -7,13 +7,17 @@ use moby_api_runtime::server::{
     ApiError, Context, Endpoint, Incoming, Method, Reply, Response, StatusCode,
     not_implemented, respond,
 };
-use crate::shared::v1_24_and_v1_27_to_v1_49::server::ContainerDeleteRequest;
+use crate::shared::v1_24_and_v1_27_to_v1_55::server::ContainerDeleteRequest;
 use crate::shared::v1_24_to_v1_47::server::{
     ImageGetAllRequest, ImageGetRequest, ImageHistoryRequest, ImageInspectRequest,
     ImageLoadRequest,
 };
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
-use crate::shared::v1_24_to_v1_49::server::{
+use crate::shared::v1_24_to_v1_49::server::ImageDeleteRequest;
+use crate::shared::v1_24_to_v1_51::server::{
+    ContainerStatsReply, NetworkDisconnectRequest, SystemAuthRequest,
+};
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::server::{
     ContainerArchiveInfoReply, ContainerArchiveInfoRequest, ContainerArchiveReply,
     ContainerArchiveRequest, ContainerAttachReply, ContainerAttachRequest,
     ContainerAttachWebsocketReply, ContainerChangesRequest, ContainerExportReply,
@@ -21,49 +25,51 @@ use crate::shared::v1_24_to_v1_49::server::{
     ContainerLogsReply, ContainerPauseReply, ContainerPauseRequest, ContainerRenameReply,
     ContainerRenameRequest, ContainerResizeReply, ContainerResizeRequest,
     ContainerRestartReply, ContainerStartReply, ContainerStartRequest,
-    ContainerStatsReply, ContainerStopReply, ContainerTopReply, ContainerTopRequest,
-    ContainerUnpauseReply, ContainerUnpauseRequest, ContainerUpdateReply,
-    ImageCommitReply, ImageDeleteRequest, ImageGetAllReply, ImageGetReply,
-    ImageHistoryReply, ImageSearchReply, ImageSearchRequest, ImageTagReply,
-    ImageTagRequest, NetworkDeleteRequest, NetworkDisconnectReply,
-    NetworkDisconnectRequest, NetworkListRequest, PutContainerArchiveReply,
-    SystemAuthRequest, SystemEventsRequest, SystemInfoRequest, SystemPingRequest,
-    SystemVersionRequest, TaskInspectRequest, TaskListRequest,
+    ContainerStopReply, ContainerTopReply, ContainerTopRequest, ContainerUnpauseReply,
+    ContainerUnpauseRequest, ContainerUpdateReply, ImageCommitReply, ImageGetAllReply,
+    ImageGetReply, ImageHistoryReply, ImageSearchReply, ImageSearchRequest,
+    ImageTagReply, ImageTagRequest, NetworkDeleteRequest, NetworkDisconnectReply,
+    NetworkListRequest, PutContainerArchiveReply, SystemEventsRequest, SystemInfoRequest,
+    SystemPingRequest, SystemVersionRequest, TaskInspectRequest, TaskListRequest,
 };
-use crate::shared::v1_25_to_v1_49::server::{
+use crate::shared::v1_25_to_v1_55::server::{
     ContainerListRequest, ContainerPruneReply, ContainerPruneRequest, ImagePruneRequest,
     NetworkPruneReply, NetworkPruneRequest,
 };
-use crate::shared::v1_27_to_v1_49::server::ContainerDeleteReply;
-use crate::shared::v1_28_to_v1_49::server::{ImageDeleteReply, ImagePruneReply};
-use crate::shared::v1_29_to_v1_49::server::TaskLogsRequest;
-use crate::shared::v1_30_to_v1_49::server::{ContainerWaitRequest, NetworkDeleteReply};
-use crate::shared::v1_31_to_v1_49::server::NetworkInspectRequest;
-use crate::shared::v1_32_to_v1_49::server::ContainerCreateReply;
-use crate::shared::v1_35_to_v1_49::server::ContainerLogsRequest;
+use crate::shared::v1_27_to_v1_55::server::ContainerDeleteReply;
+use crate::shared::v1_28_to_v1_55::server::{ImageDeleteReply, ImagePruneReply};
+use crate::shared::v1_29_to_v1_55::server::TaskLogsRequest;
+use crate::shared::v1_30_to_v1_55::server::{ContainerWaitRequest, NetworkDeleteReply};
+use crate::shared::v1_31_to_v1_55::server::NetworkInspectRequest;
+use crate::shared::v1_32_to_v1_55::server::ContainerCreateReply;
+use crate::shared::v1_35_to_v1_55::server::ContainerLogsRequest;
 use crate::shared::v1_36_to_v1_47::server::{ImageBuildReply, ImagePushReply};
-use crate::shared::v1_37_to_v1_49::server::ContainerKillReply;
+use crate::shared::v1_37_to_v1_55::server::ContainerKillReply;
 use crate::shared::v1_39_to_v1_47::server::{
     BuildPruneRequest, ImageCreateReply, ImageLoadReply,
 };
-use crate::shared::v1_39_to_v1_49::server::{
-    BuildPruneReply, ContainerWaitReply, PutContainerArchiveRequest, SystemAuthReply,
-    SystemVersionReply,
+use crate::shared::v1_39_to_v1_51::server::SystemAuthReply;
+use crate::shared::v1_39_to_v1_55::server::{
+    BuildPruneReply, ContainerWaitReply, PutContainerArchiveRequest, SystemVersionReply,
 };
-use crate::shared::v1_40_to_v1_49::server::{
-    ImageBuildRequest, ImageCreateRequest, SystemEventsReply, SystemPingHeadRequest,
-    TaskLogsReply,
+use crate::shared::v1_40_to_v1_51::server::SystemEventsReply;
+use crate::shared::v1_40_to_v1_55::server::{
+    ImageBuildRequest, ImageCreateRequest, SystemPingHeadRequest, TaskLogsReply,
 };
 use crate::shared::v1_41_to_v1_46::server::{NetworkInspectReply, NetworkListReply};
-use crate::shared::v1_41_to_v1_49::server::ContainerStatsRequest;
+use crate::shared::v1_41_to_v1_55::server::ContainerStatsRequest;
 use crate::shared::v1_42_to_v1_46::server::ImageListRequest;
-use crate::shared::v1_42_to_v1_49::server::{
-    ContainerAttachWebsocketRequest, ContainerRestartRequest, ContainerStopRequest,
-    ContainerUpdateRequest, SystemDataUsageRequest, SystemPingHeadReply, SystemPingReply,
+use crate::shared::v1_42_to_v1_51::server::{
+    ContainerUpdateRequest, SystemDataUsageRequest,
 };
-use crate::shared::v1_43_to_v1_49::server::ContainerChangesReply;
+use crate::shared::v1_42_to_v1_55::server::{
+    ContainerAttachWebsocketRequest, ContainerRestartRequest, ContainerStopRequest,
+    SystemPingHeadReply, SystemPingReply,
+};
+use crate::shared::v1_43_to_v1_55::server::ContainerChangesReply;
 use crate::shared::v1_44_to_v1_46::server::ImageListReply;
-use crate::shared::v1_44_to_v1_49::server::{ImageCommitRequest, NetworkConnectReply};
+use crate::shared::v1_44_to_v1_51::server::ImageCommitRequest;
+use crate::shared::v1_44_to_v1_55::server::NetworkConnectReply;
 use crate::shared::v1_45_to_v1_46::server::ImageInspectReply;
 use crate::shared::v1_46::{
     ContainerInspectResponse, NetworkCreateBody, SystemDataUsageResponse, Task,
@@ -72,7 +78,7 @@ use crate::shared::v1_46_to_v1_47::server::{
     ContainerCreateRequest, ContainerListReply, NetworkConnectRequest,
 };
 use crate::shared::v1_46_to_v1_48::server::SystemInfoReply;
-use crate::shared::v1_46_to_v1_49::server::{ImagePushRequest, NetworkCreateReply};
+use crate::shared::v1_46_to_v1_55::server::{ImagePushRequest, NetworkCreateReply};
 
 /// The operations tagged `Container`. Every method has a default that answers 501 with Docker's error body, so an implementation overrides only what it serves.
 pub trait ContainerApi: Send + Sync + 'static {

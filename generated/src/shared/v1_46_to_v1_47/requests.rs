@@ -4,9 +4,9 @@
 
 use moby_api_runtime::client::{Error, Method, Request};
 use moby_api_runtime::path::encode_path_param;
-use crate::shared::v1_24_to_v1_49::params::ServiceCreateParams;
-use crate::shared::v1_39_to_v1_49::params::ServiceUpdateParams;
-use crate::shared::v1_41_to_v1_49::params::ContainerCreateParams;
+use crate::shared::v1_24_to_v1_55::params::ServiceCreateParams;
+use crate::shared::v1_39_to_v1_55::params::ServiceUpdateParams;
+use crate::shared::v1_41_to_v1_55::params::ContainerCreateParams;
 use crate::shared::v1_46_to_v1_47::{
     ContainerCreateBody, NetworkConnectBody, ServiceCreateBody, ServiceUpdateBody,
 };

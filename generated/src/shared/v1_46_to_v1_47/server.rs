@@ -7,18 +7,18 @@ use moby_api_runtime::server::{
     ApiError, Context, Endpoint, Incoming, Method, Reply, Response, StatusCode,
     not_implemented, respond,
 };
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
-use crate::shared::v1_24_to_v1_49::params::ServiceCreateParams;
-use crate::shared::v1_24_to_v1_49::server::ServiceDeleteRequest;
-use crate::shared::v1_25_to_v1_49::server::ServiceLogsRequest;
-use crate::shared::v1_27_to_v1_49::server::{ServiceDeleteReply, ServiceUpdateReply};
-use crate::shared::v1_29_to_v1_49::server::ServiceInspectRequest;
-use crate::shared::v1_39_to_v1_49::ServiceUpdateRegistryAuthFrom;
-use crate::shared::v1_39_to_v1_49::params::ServiceUpdateParams;
-use crate::shared::v1_40_to_v1_49::server::ServiceLogsReply;
-use crate::shared::v1_41_to_v1_49::params::ContainerCreateParams;
-use crate::shared::v1_41_to_v1_49::server::ServiceListRequest;
-use crate::shared::v1_44_to_v1_49::server::ServiceCreateReply;
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::params::ServiceCreateParams;
+use crate::shared::v1_24_to_v1_55::server::ServiceDeleteRequest;
+use crate::shared::v1_25_to_v1_55::server::ServiceLogsRequest;
+use crate::shared::v1_27_to_v1_55::server::{ServiceDeleteReply, ServiceUpdateReply};
+use crate::shared::v1_29_to_v1_55::server::ServiceInspectRequest;
+use crate::shared::v1_39_to_v1_55::ServiceUpdateRegistryAuthFrom;
+use crate::shared::v1_39_to_v1_55::params::ServiceUpdateParams;
+use crate::shared::v1_40_to_v1_55::server::ServiceLogsReply;
+use crate::shared::v1_41_to_v1_55::params::ContainerCreateParams;
+use crate::shared::v1_41_to_v1_55::server::ServiceListRequest;
+use crate::shared::v1_44_to_v1_55::server::ServiceCreateReply;
 use crate::shared::v1_46_to_v1_47::{
     ContainerCreateBody, ContainerSummary, NetworkConnectBody, Service,
     ServiceCreateBody, ServiceUpdateBody,

@@ -3,7 +3,7 @@
 //! The server traits, requests and replies that are identical in exactly API versions 1.46–1.48.
 
 use moby_api_runtime::server::{Incoming, Reply, Response, StatusCode, respond};
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
 use crate::shared::v1_46_to_v1_48::SystemInfo;
 
 /// The replies of `GET /info` (`SystemInfo`), one per status the spec names; any other error is an `Err(ApiError)`.

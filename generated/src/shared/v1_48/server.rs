@@ -6,33 +6,35 @@ use std::future::Future;
 use moby_api_runtime::server::{
     ApiError, Context, Endpoint, Incoming, Method, not_implemented,
 };
-use crate::shared::v1_24_to_v1_49::server::{
-    ImageCommitReply, ImageDeleteRequest, ImageGetAllReply, ImageGetReply,
-    ImageHistoryReply, ImageSearchReply, ImageSearchRequest, ImageTagReply,
-    ImageTagRequest, SystemAuthRequest, SystemEventsRequest, SystemInfoRequest,
-    SystemPingRequest, SystemVersionRequest,
+use crate::shared::v1_24_to_v1_49::server::ImageDeleteRequest;
+use crate::shared::v1_24_to_v1_51::server::SystemAuthRequest;
+use crate::shared::v1_24_to_v1_55::server::{
+    ImageCommitReply, ImageGetAllReply, ImageGetReply, ImageHistoryReply,
+    ImageSearchReply, ImageSearchRequest, ImageTagReply, ImageTagRequest,
+    SystemEventsRequest, SystemInfoRequest, SystemPingRequest, SystemVersionRequest,
 };
-use crate::shared::v1_25_to_v1_49::server::ImagePruneRequest;
-use crate::shared::v1_28_to_v1_49::server::{ImageDeleteReply, ImagePruneReply};
-use crate::shared::v1_39_to_v1_49::server::{
-    BuildPruneReply, SystemAuthReply, SystemVersionReply,
+use crate::shared::v1_25_to_v1_55::server::ImagePruneRequest;
+use crate::shared::v1_28_to_v1_55::server::{ImageDeleteReply, ImagePruneReply};
+use crate::shared::v1_39_to_v1_51::server::SystemAuthReply;
+use crate::shared::v1_39_to_v1_55::server::{BuildPruneReply, SystemVersionReply};
+use crate::shared::v1_40_to_v1_51::server::SystemEventsReply;
+use crate::shared::v1_40_to_v1_55::server::{
+    ImageBuildRequest, ImageCreateRequest, SystemPingHeadRequest,
 };
-use crate::shared::v1_40_to_v1_49::server::{
-    ImageBuildRequest, ImageCreateRequest, SystemEventsReply, SystemPingHeadRequest,
-};
-use crate::shared::v1_42_to_v1_49::server::{
-    SystemDataUsageRequest, SystemPingHeadReply, SystemPingReply,
-};
-use crate::shared::v1_44_to_v1_49::server::ImageCommitRequest;
+use crate::shared::v1_42_to_v1_51::server::SystemDataUsageRequest;
+use crate::shared::v1_42_to_v1_55::server::{SystemPingHeadReply, SystemPingReply};
+use crate::shared::v1_44_to_v1_51::server::ImageCommitRequest;
 use crate::shared::v1_46_to_v1_48::server::SystemInfoReply;
-use crate::shared::v1_46_to_v1_49::server::ImagePushRequest;
-use crate::shared::v1_47_to_v1_49::server::ImageListRequest;
+use crate::shared::v1_46_to_v1_55::server::ImagePushRequest;
+use crate::shared::v1_47_to_v1_53::server::ImageListRequest;
 use crate::shared::v1_48::params::ImageInspectParams;
-use crate::shared::v1_48_to_v1_49::server::{
+use crate::shared::v1_48_to_v1_49::server::{ImageInspectReply, SystemDataUsageReply};
+use crate::shared::v1_48_to_v1_51::server::{
     BuildPruneRequest, ImageBuildReply, ImageCreateReply, ImageGetAllRequest,
-    ImageGetRequest, ImageHistoryRequest, ImageInspectReply, ImageListReply,
-    ImageLoadReply, ImageLoadRequest, ImagePushReply, SystemDataUsageReply,
+    ImageGetRequest, ImageLoadReply, ImageLoadRequest, ImagePushReply,
 };
+use crate::shared::v1_48_to_v1_53::server::ImageListReply;
+use crate::shared::v1_48_to_v1_55::server::ImageHistoryRequest;
 
 /// The operations tagged `Image`. Every method has a default that answers 501 with Docker's error body, so an implementation overrides only what it serves.
 pub trait ImageApi: Send + Sync + 'static {

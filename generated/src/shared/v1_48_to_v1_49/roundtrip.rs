@@ -4,57 +4,8 @@
 
 use moby_api_runtime::json::{roundtrip, Decoded};
 use serde_json::Value;
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
-use crate::shared::v1_48_to_v1_49::{
-    BuildInfo, ContainerInspectResponse, ContainerSummary, CreateImageInfo,
-    DistributionInspect, ImageInspect, ImageSummary, PushImageInfo, Service,
-    SystemDataUsageResponse, Task,
-};
-
-/// `ContainerInspect`: `None` for a status without a JSON body.
-pub fn container_inspect(status: u16, body: &Value) -> Option<Decoded> {
-    match status {
-        200 => Some(roundtrip::<ContainerInspectResponse>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
-        _ => None,
-    }
-}
-
-/// `ContainerList`: `None` for a status without a JSON body.
-pub fn container_list(status: u16, body: &Value) -> Option<Decoded> {
-    match status {
-        200 => Some(roundtrip::<Vec<ContainerSummary>>(body)),
-        400 | 500 => Some(roundtrip::<ErrorResponse>(body)),
-        _ => None,
-    }
-}
-
-/// `DistributionInspect`: `None` for a status without a JSON body.
-pub fn distribution_inspect(status: u16, body: &Value) -> Option<Decoded> {
-    match status {
-        200 => Some(roundtrip::<DistributionInspect>(body)),
-        401 | 500 => Some(roundtrip::<ErrorResponse>(body)),
-        _ => None,
-    }
-}
-
-/// `ImageBuild`: `None` for a status without a JSON body.
-pub fn image_build(status: u16, body: &Value) -> Option<Decoded> {
-    match status {
-        200 => Some(roundtrip::<BuildInfo>(body)),
-        400 | 500 => Some(roundtrip::<ErrorResponse>(body)),
-        _ => None,
-    }
-}
-
-/// `ImageCreate`: `None` for a status without a JSON body.
-pub fn image_create(status: u16, body: &Value) -> Option<Decoded> {
-    match status {
-        200 => Some(roundtrip::<CreateImageInfo>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
-        _ => None,
-    }
-}
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
+use crate::shared::v1_48_to_v1_49::{ImageInspect, SystemDataUsageResponse};
 
 /// `ImageInspect`: `None` for a status without a JSON body.
 pub fn image_inspect(status: u16, body: &Value) -> Option<Decoded> {
@@ -65,101 +16,11 @@ pub fn image_inspect(status: u16, body: &Value) -> Option<Decoded> {
     }
 }
 
-/// `ImageList`: `None` for a status without a JSON body.
-pub fn image_list(status: u16, body: &Value) -> Option<Decoded> {
-    match status {
-        200 => Some(roundtrip::<Vec<ImageSummary>>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
-        _ => None,
-    }
-}
-
-/// `ImageLoad`: `None` for a status without a JSON body.
-pub fn image_load(status: u16, body: &Value) -> Option<Decoded> {
-    match status {
-        200 => Some(roundtrip::<CreateImageInfo>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
-        _ => None,
-    }
-}
-
-/// `ImagePush`: `None` for a status without a JSON body.
-pub fn image_push(status: u16, body: &Value) -> Option<Decoded> {
-    match status {
-        200 => Some(roundtrip::<PushImageInfo>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
-        _ => None,
-    }
-}
-
-/// `PluginPull`: `None` for a status without a JSON body.
-pub fn plugin_pull(status: u16, body: &Value) -> Option<Decoded> {
-    match status {
-        200 => Some(roundtrip::<CreateImageInfo>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
-        _ => None,
-    }
-}
-
-/// `PluginPush`: `None` for a status without a JSON body.
-pub fn plugin_push(status: u16, body: &Value) -> Option<Decoded> {
-    match status {
-        200 => Some(roundtrip::<CreateImageInfo>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
-        _ => None,
-    }
-}
-
-/// `PluginUpgrade`: `None` for a status without a JSON body.
-pub fn plugin_upgrade(status: u16, body: &Value) -> Option<Decoded> {
-    match status {
-        200 => Some(roundtrip::<CreateImageInfo>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
-        _ => None,
-    }
-}
-
-/// `ServiceInspect`: `None` for a status without a JSON body.
-pub fn service_inspect(status: u16, body: &Value) -> Option<Decoded> {
-    match status {
-        200 => Some(roundtrip::<Service>(body)),
-        404 | 500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
-        _ => None,
-    }
-}
-
-/// `ServiceList`: `None` for a status without a JSON body.
-pub fn service_list(status: u16, body: &Value) -> Option<Decoded> {
-    match status {
-        200 => Some(roundtrip::<Vec<Service>>(body)),
-        500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
-        _ => None,
-    }
-}
-
 /// `SystemDataUsage`: `None` for a status without a JSON body.
 pub fn system_data_usage(status: u16, body: &Value) -> Option<Decoded> {
     match status {
         200 => Some(roundtrip::<SystemDataUsageResponse>(body)),
         500 => Some(roundtrip::<ErrorResponse>(body)),
-        _ => None,
-    }
-}
-
-/// `TaskInspect`: `None` for a status without a JSON body.
-pub fn task_inspect(status: u16, body: &Value) -> Option<Decoded> {
-    match status {
-        200 => Some(roundtrip::<Task>(body)),
-        404 | 500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
-        _ => None,
-    }
-}
-
-/// `TaskList`: `None` for a status without a JSON body.
-pub fn task_list(status: u16, body: &Value) -> Option<Decoded> {
-    match status {
-        200 => Some(roundtrip::<Vec<Task>>(body)),
-        500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

@@ -4,37 +4,38 @@
 
 use std::future::Future;
 use moby_api_runtime::server::{
-    ApiError, Context, Endpoint, Incoming, Method, Reply, Response, StatusCode,
-    not_implemented, respond,
+    ApiError, Context, Incoming, Reply, Response, StatusCode, not_implemented, respond,
 };
-use crate::shared::v1_24_to_v1_49::ErrorResponse;
-use crate::shared::v1_24_to_v1_49::server::{
-    ImageCommitReply, ImageDeleteRequest, ImageGetAllReply, ImageGetReply,
-    ImageHistoryReply, ImageSearchReply, ImageSearchRequest, ImageTagReply,
-    ImageTagRequest, SystemAuthRequest, SystemEventsRequest, SystemInfoRequest,
-    SystemPingRequest, SystemVersionRequest,
+use crate::shared::v1_24_to_v1_49::server::ImageDeleteRequest;
+use crate::shared::v1_24_to_v1_51::server::SystemAuthRequest;
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
+use crate::shared::v1_24_to_v1_55::server::{
+    ImageCommitReply, ImageGetAllReply, ImageGetReply, ImageHistoryReply,
+    ImageSearchReply, ImageSearchRequest, ImageTagReply, ImageTagRequest,
+    SystemEventsRequest, SystemInfoRequest, SystemPingRequest, SystemVersionRequest,
 };
-use crate::shared::v1_25_to_v1_49::server::ImagePruneRequest;
-use crate::shared::v1_28_to_v1_49::server::{ImageDeleteReply, ImagePruneReply};
-use crate::shared::v1_39_to_v1_49::server::{
-    BuildPruneReply, SystemAuthReply, SystemVersionReply,
+use crate::shared::v1_25_to_v1_55::server::ImagePruneRequest;
+use crate::shared::v1_28_to_v1_55::server::{ImageDeleteReply, ImagePruneReply};
+use crate::shared::v1_39_to_v1_51::server::SystemAuthReply;
+use crate::shared::v1_39_to_v1_55::server::{BuildPruneReply, SystemVersionReply};
+use crate::shared::v1_40_to_v1_51::server::SystemEventsReply;
+use crate::shared::v1_40_to_v1_55::server::{
+    ImageBuildRequest, ImageCreateRequest, SystemPingHeadRequest,
 };
-use crate::shared::v1_40_to_v1_49::server::{
-    ImageBuildRequest, ImageCreateRequest, SystemEventsReply, SystemPingHeadRequest,
-};
-use crate::shared::v1_42_to_v1_49::server::{
-    SystemDataUsageRequest, SystemPingHeadReply, SystemPingReply,
-};
-use crate::shared::v1_44_to_v1_49::server::ImageCommitRequest;
-use crate::shared::v1_46_to_v1_49::server::ImagePushRequest;
-use crate::shared::v1_47_to_v1_49::server::ImageListRequest;
-use crate::shared::v1_48_to_v1_49::server::{
+use crate::shared::v1_42_to_v1_51::server::SystemDataUsageRequest;
+use crate::shared::v1_42_to_v1_55::server::{SystemPingHeadReply, SystemPingReply};
+use crate::shared::v1_44_to_v1_51::server::ImageCommitRequest;
+use crate::shared::v1_46_to_v1_55::server::ImagePushRequest;
+use crate::shared::v1_47_to_v1_53::server::ImageListRequest;
+use crate::shared::v1_48_to_v1_49::server::{ImageInspectReply, SystemDataUsageReply};
+use crate::shared::v1_48_to_v1_51::server::{
     BuildPruneRequest, ImageBuildReply, ImageCreateReply, ImageGetAllRequest,
-    ImageGetRequest, ImageHistoryRequest, ImageInspectReply, ImageListReply,
-    ImageLoadReply, ImageLoadRequest, ImagePushReply, SystemDataUsageReply,
+    ImageGetRequest, ImageLoadReply, ImageLoadRequest, ImagePushReply,
 };
+use crate::shared::v1_48_to_v1_53::server::ImageListReply;
+use crate::shared::v1_48_to_v1_55::server::ImageHistoryRequest;
 use crate::shared::v1_49::SystemInfo;
-use crate::shared::v1_49::params::ImageInspectParams;
+use crate::shared::v1_49_to_v1_55::server::ImageInspectRequest;
 
 /// The operations tagged `Image`. Every method has a default that answers 501 with Docker's error body, so an implementation overrides only what it serves.
 pub trait ImageApi: Send + Sync + 'static {
@@ -270,34 +271,6 @@ pub trait SystemApi: Send + Sync + 'static {
         request: SystemDataUsageRequest,
     ) -> impl Future<Output = Result<SystemDataUsageReply, ApiError>> + Send {
         not_implemented(context, request)
-    }
-}
-
-/// Inspect an image
-///
-/// `GET /images/{name}/json`
-///
-/// Return low-level information about an image.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ImageInspectRequest {
-    /// Path parameter `name`: Image name or id
-    pub name: String,
-    /// The query and header parameters.
-    pub params: ImageInspectParams,
-}
-
-impl Endpoint for ImageInspectRequest {
-    const METHOD: Method = Method::GET;
-    const PATH: &'static str = "/images/{name}/json";
-    const OPERATION: &'static str = "ImageInspect";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
-        Ok(Self {
-            name: incoming.path("name")?,
-            params: ImageInspectParams {
-                manifests: incoming.query().bool("manifests"),
-                platform: incoming.query().string("platform"),
-            },
-        })
     }
 }
 
