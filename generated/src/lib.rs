@@ -106,7 +106,7 @@
 //!         ..Default::default()
 //!     };
 //!     let created = docker.container_exec(&container, &exec).await?;
-//!     let session = docker.exec_start(&created.id, &ExecStartBody { detach: Some(false), tty: Some(false) }).await?;
+//!     let session = docker.exec_start(&created.id, &ExecStartBody { detach: Some(false), tty: Some(false), ..Default::default() }).await?;
 //!     let (mut output, mut stdin) = session.split();
 //!
 //!     stdin.write_all(b"one\ntwo\nthree\n").await?;
@@ -176,7 +176,7 @@
 //! impl VolumeApi for Mini {
 //!     async fn volume_list(&self, _: &Context, _: VolumeListRequest) -> Result<VolumeListReply, ApiError> {
 //!         let data = Volume { name: "data".into(), driver: "local".into(), mountpoint: "/nowhere".into(), ..Default::default() };
-//!         Ok(VolumeListResponse { volumes: Some(vec![data]), warnings: None }.into())
+//!         Ok(VolumeListResponse { volumes: Some(vec![data]), ..Default::default() }.into())
 //!     }
 //! }
 //!

@@ -389,11 +389,11 @@ fn reachable(spec: &ApiSpec, ty: &TypeExpr, seen: &mut HashSet<TypeId>) {
             continue;
         }
         match &spec.ty(id).kind {
-            TypeKind::Struct { fields, additional } => {
+            TypeKind::Struct { fields, rest } => {
                 for f in fields {
                     reachable(spec, &f.ty, seen);
                 }
-                if let Some(x) = additional {
+                if let Some(x) = &rest.declared {
                     reachable(spec, x, seen);
                 }
             }
@@ -1127,7 +1127,7 @@ Some free text that is not an item.
     }
 
     fn strukt(name: &str, fields: Vec<Field>) -> TypeDef {
-        ty(name, TypeKind::Struct { fields, additional: None })
+        ty(name, TypeKind::Struct { fields, rest: crate::ir::Rest { declared: None, name: "unknown_members".into() } })
     }
 
     fn values(name: &str, values: &[&str]) -> TypeDef {

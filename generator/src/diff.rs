@@ -11,7 +11,7 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use crate::ir::history::operation_key;
-use crate::ir::{ApiSpec, ContentKind, Field, Operation, Parameter, Scalar, Status, TypeExpr, TypeKind};
+use crate::ir::{ApiSpec, ContentKind, Field, Operation, Parameter, Rest, Scalar, Status, TypeExpr, TypeKind};
 use crate::version::ApiVersion;
 
 #[derive(Debug, Clone, Serialize)]
@@ -172,7 +172,7 @@ pub fn diff(a: &ApiSpec, b: &ApiSpec) -> Diff {
         };
         let type_name = name.to_string();
         match (&ta.kind, &tb.kind) {
-            (TypeKind::Struct { fields: fa, additional: xa }, TypeKind::Struct { fields: fb, additional: xb }) => {
+            (TypeKind::Struct { fields: fa, rest: Rest { declared: xa, .. } }, TypeKind::Struct { fields: fb, rest: Rest { declared: xb, .. } }) => {
                 for f in fa {
                     match fb.iter().find(|g| g.wire_name == f.wire_name) {
                         None => changes.push(Change::FieldRemoved {

@@ -1,9 +1,24 @@
-//! JSON helpers used by the generated models.
+//! JSON helpers used by the generated models, and the decoding policy of whole bodies.
+//!
+//! The policy (ARCHITECTURE.md, "Decoding policy"): no body an engine accepting the version
+//! sends may fail to decode. `null` where a value is expected reads as the type's default
+//! (Go's zero value), inside a document ([`null_as_default`], on required members) and as
+//! the whole document ([`from_slice`], [`from_value`]); the engine answers `null` for the
+//! changes of an unchanged container, where the spec says array.
 
+use std::collections::BTreeMap;
+
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 
+/// The members of a JSON object that its model does not define, by wire name: every
+/// generated struct keeps them (`unknown_members`, `#[serde(flatten)]`), so a body decoded
+/// and encoded again loses nothing, and a caller can read what a newer engine added.
+pub type UnknownMembers = BTreeMap<String, serde_json::Value>;
+
 /// Reads `null` as the type's default: the engine sends `null` for empty collections
-/// that the spec marks as required (see NOTES.md, "Real 20.10 payloads").
+/// and structs that the spec marks as required (see the project's NOTES on real 20.10
+/// payloads); with `#[serde(default)]` beside it, an absent member reads the same way.
 pub fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
@@ -12,24 +27,36 @@ where
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
+/// Decodes a whole JSON body; a body that is `null` reads as `T::default()`.
+pub fn from_slice<T: DeserializeOwned + Default>(bytes: &[u8]) -> Result<T, serde_json::Error> {
+    Ok(serde_json::from_slice::<Option<T>>(bytes)?.unwrap_or_default())
+}
+
+/// [`from_slice`] for a document already parsed into a [`serde_json::Value`].
+pub fn from_value<T: DeserializeOwned + Default>(body: &serde_json::Value) -> Result<T, serde_json::Error> {
+    Ok(Option::<T>::deserialize(body)?.unwrap_or_default())
+}
+
 /// What [`roundtrip`] makes of a body: the value as the typed model keeps it, or why the
 /// body does not decode.
 pub type Decoded = Result<serde_json::Value, serde_json::Error>;
 
-/// Decodes `body` as `T` and encodes it again: what the typed model keeps of a value.
+/// Decodes `body` as `T` (by the policy of [`from_value`]) and encodes it again: what the
+/// typed model keeps of a value.
 pub fn roundtrip<T>(body: &serde_json::Value) -> Decoded
 where
-    T: for<'de> Deserialize<'de> + Serialize,
+    T: DeserializeOwned + Default + Serialize,
 {
-    let typed = T::deserialize(body)?;
-    serde_json::to_value(typed)
+    serde_json::to_value(from_value::<T>(body)?)
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
 
-    #[derive(Deserialize)]
+    #[derive(Deserialize, Default, Debug, PartialEq)]
     struct Holder {
         #[serde(default, deserialize_with = "null_as_default")]
         items: Vec<String>,
@@ -46,13 +73,36 @@ mod tests {
     }
 
     #[test]
-    fn roundtrip_drops_unknown_members_only() {
-        #[derive(Deserialize, Serialize)]
+    fn a_null_document_reads_as_the_default() {
+        assert_eq!(from_slice::<Vec<String>>(b"null").unwrap(), Vec::<String>::new());
+        assert_eq!(from_slice::<Vec<String>>(b" null\n").unwrap(), Vec::<String>::new());
+        assert_eq!(from_slice::<Holder>(b"null").unwrap(), Holder::default());
+        assert_eq!(from_value::<Vec<String>>(&serde_json::Value::Null).unwrap(), Vec::<String>::new());
+        assert_eq!(from_slice::<Vec<String>>(br#"["a"]"#).unwrap(), ["a"]);
+        // Anything else that is not the type is still an error.
+        assert!(from_slice::<Vec<String>>(b"{}").is_err());
+        assert!(from_slice::<Vec<String>>(b"").is_err());
+    }
+
+    #[test]
+    fn roundtrip_keeps_what_the_type_keeps() {
+        #[derive(Deserialize, Serialize, Default)]
         struct Known {
             #[serde(rename = "A")]
             a: i64,
         }
         let v = roundtrip::<Known>(&serde_json::json!({"A": 1, "B": 2})).unwrap();
         assert_eq!(v, serde_json::json!({"A": 1}));
+
+        #[derive(Deserialize, Serialize, Default)]
+        struct Keeping {
+            #[serde(rename = "A")]
+            a: i64,
+            #[serde(flatten)]
+            unknown_members: BTreeMap<String, serde_json::Value>,
+        }
+        let body = serde_json::json!({"A": 1, "B": {"C": [1, 2]}});
+        assert_eq!(roundtrip::<Keeping>(&body).unwrap(), body);
+        assert_eq!(roundtrip::<Vec<Known>>(&serde_json::Value::Null).unwrap(), serde_json::json!([]));
     }
 }

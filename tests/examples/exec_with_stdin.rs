@@ -17,7 +17,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ..Default::default()
     };
     let created = docker.container_exec(&container, &exec).await?;
-    let session = docker.exec_start(&created.id, &ExecStartBody { detach: Some(false), tty: Some(false) }).await?;
+    let session = docker.exec_start(&created.id, &ExecStartBody { detach: Some(false), tty: Some(false), ..Default::default() }).await?;
     let (mut output, mut stdin) = session.split();
 
     stdin.write_all(b"one\ntwo\nthree\n").await?;

@@ -27,7 +27,7 @@ impl SystemApi for Mini {
 impl VolumeApi for Mini {
     async fn volume_list(&self, _: &Context, _: VolumeListRequest) -> Result<VolumeListReply, ApiError> {
         let data = Volume { name: "data".into(), driver: "local".into(), mountpoint: "/nowhere".into(), ..Default::default() };
-        Ok(VolumeListResponse { volumes: Some(vec![data]), warnings: None }.into())
+        Ok(VolumeListResponse { volumes: Some(vec![data]), ..Default::default() }.into())
     }
 }
 

@@ -50,7 +50,7 @@ impl v1_40::server::VolumeApi for Engine {
     ) -> Result<v1_40::server::VolumeCreateReply, ApiError> {
         let name = request.body.name.unwrap_or_else(|| "anonymous".into());
         self.created.lock().unwrap().push(name.clone());
-        Ok(v1_40::server::VolumeCreateReply::Created(v1_40::models::Volume { name, driver: "local".into() }))
+        Ok(v1_40::server::VolumeCreateReply::Created(v1_40::models::Volume { name, driver: "local".into(), ..Default::default() }))
     }
 }
 
@@ -81,7 +81,7 @@ impl v1_42::server::ContainerApi for Engine {
         request: v1_42::server::ContainerListRequest,
     ) -> Result<v1_42::server::ContainerListReply, ApiError> {
         let state = if request.params.all == Some(true) { "exited" } else { "running" };
-        let summary = v1_42::models::ContainerSummary { id: Some("c1".into()), names: None, state: Some(state.into()) };
+        let summary = v1_42::models::ContainerSummary { id: Some("c1".into()), state: Some(state.into()), ..Default::default() };
         Ok(vec![summary].into())
     }
 }
@@ -106,7 +106,7 @@ async fn one_implementation_serves_every_version_that_shares_its_trait() {
     // The shared volume trait answers on every version's router.
     for (endpoint, version) in clients.iter().zip(["1.40", "1.41", "1.42"]) {
         let client = v1_40::client::Client::new(Transport::new(endpoint.clone(), v1_40::API_VERSION).unwrap());
-        let body = v1_40::models::VolumeCreateOptions { name: Some(format!("data-{version}")), driver: None };
+        let body = v1_40::models::VolumeCreateOptions { name: Some(format!("data-{version}")), ..Default::default() };
         let volume = client.volume_create(&body).await.unwrap();
         assert_eq!(volume.name, format!("data-{version}"));
     }

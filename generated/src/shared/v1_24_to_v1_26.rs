@@ -13,12 +13,16 @@ pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 /// Until API 1.26 (removed in 1.27).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ClusterInfoVersion {
     #[serde(rename = "Index", skip_serializing_if = "Option::is_none")]
     pub index: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// A test to perform to check that the container is healthy.
@@ -43,12 +47,15 @@ pub struct ConfigHealthcheck {
     /// The number of consecutive failures needed to consider a container as unhealthy. 0 means inherit.
     #[serde(rename = "Retries", skip_serializing_if = "Option::is_none")]
     pub retries: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct NetworkCreateBody {
     /// The network's name.
-    #[serde(rename = "Name")]
+    #[serde(rename = "Name", default)]
     pub name: String,
     /// Check for networks with duplicate names.
     ///
@@ -75,6 +82,9 @@ pub struct NetworkCreateBody {
     /// User-defined key/value metadata.
     #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
     pub labels: Option<HashMap<String, String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -93,6 +103,9 @@ pub struct Node {
     pub spec: Option<super::v1_24_to_v1_55::NodeSpec>,
     #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
     pub description: Option<super::v1_24_to_v1_26_and_v1_28_to_v1_29::NodeDescription>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Until API 1.26 (removed in 1.27).
@@ -100,6 +113,9 @@ pub struct Node {
 pub struct NodeVersion {
     #[serde(rename = "Index", skip_serializing_if = "Option::is_none")]
     pub index: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Until API 1.26 (removed in 1.27).
@@ -107,6 +123,9 @@ pub struct NodeVersion {
 pub struct ServiceVersion {
     #[serde(rename = "Index", skip_serializing_if = "Option::is_none")]
     pub index: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Until API 1.26 (removed in 1.27).
@@ -114,4 +133,7 @@ pub struct ServiceVersion {
 pub struct TaskVersion {
     #[serde(rename = "Index", skip_serializing_if = "Option::is_none")]
     pub index: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

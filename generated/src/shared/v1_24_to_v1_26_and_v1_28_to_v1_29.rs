@@ -3,6 +3,7 @@
 //! What is identical in exactly API versions 1.24–1.26, 1.28–1.29: the types below, and in the submodules the operations' parameters, client and server items and decoders.
 
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct NodeDescription {
@@ -16,4 +17,7 @@ pub struct NodeDescription {
     >,
     #[serde(rename = "Engine", skip_serializing_if = "Option::is_none")]
     pub engine: Option<super::v1_24_to_v1_31::NodeDescriptionEngine>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

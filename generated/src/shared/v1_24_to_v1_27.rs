@@ -13,6 +13,7 @@ pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 /// Until API 1.42 (removed in 1.43).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -23,6 +24,9 @@ pub struct ContainerChangesResponseItem {
     /// Kind of change
     #[serde(rename = "Kind", skip_serializing_if = "Option::is_none")]
     pub kind: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Information about this container's graph driver.
@@ -34,6 +38,9 @@ pub struct GraphDriver {
     pub name: Option<String>,
     #[serde(rename = "Data", skip_serializing_if = "Option::is_none")]
     pub data: Option<HashMap<String, String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
@@ -97,6 +104,9 @@ pub struct ImageDeleteResponse {
     /// The image ID of an image that was deleted
     #[serde(rename = "Deleted", skip_serializing_if = "Option::is_none")]
     pub deleted: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Action to take if an updated task fails to run, or stops running during the update.
@@ -133,6 +143,13 @@ impl From<&str> for ServiceSpecUpdateConfigFailureAction {
     }
 }
 
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for ServiceSpecUpdateConfigFailureAction {
+    fn default() -> Self {
+        Self::Other(String::new())
+    }
+}
+
 impl std::fmt::Display for ServiceSpecUpdateConfigFailureAction {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -159,4 +176,7 @@ pub struct TaskSpecPlacement {
     /// An array of constraints.
     #[serde(rename = "Constraints", skip_serializing_if = "Option::is_none")]
     pub constraints: Option<Vec<String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

@@ -9,6 +9,7 @@ pub(crate) mod requests;
 pub(crate) mod server;
 
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Mount {
@@ -39,4 +40,7 @@ pub struct Mount {
     /// Optional configuration for the `tmpfs` type.
     #[serde(rename = "TmpfsOptions", skip_serializing_if = "Option::is_none")]
     pub tmpfs_options: Option<super::v1_24_to_v1_45::MountTmpfsOptions>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

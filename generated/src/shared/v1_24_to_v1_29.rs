@@ -13,6 +13,7 @@ pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::{null_as_default, UnknownMembers};
 
 /// The state of the container.
 ///
@@ -50,6 +51,9 @@ pub struct ContainerInspectResponseState {
     /// The time when this container last exited.
     #[serde(rename = "FinishedAt", skip_serializing_if = "Option::is_none")]
     pub finished_at: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Until API 1.51 (removed in 1.52).
@@ -63,6 +67,9 @@ pub struct NetworkContainer {
     pub ipv4_address: Option<String>,
     #[serde(rename = "IPv6Address", skip_serializing_if = "Option::is_none")]
     pub ipv6_address: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The behavior to apply when the container exits. The default is not to restart.
@@ -78,6 +85,9 @@ pub struct RestartPolicy {
     /// If `on-failure` is used, the number of times to retry before giving up
     #[serde(rename = "MaximumRetryCount", skip_serializing_if = "Option::is_none")]
     pub maximum_retry_count: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// - `always` Always restart
@@ -120,6 +130,13 @@ impl From<&str> for RestartPolicyName {
     }
 }
 
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for RestartPolicyName {
+    fn default() -> Self {
+        Self::Other(String::new())
+    }
+}
+
 impl std::fmt::Display for RestartPolicyName {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -148,7 +165,7 @@ pub struct SwarmJoinBody {
     /// interface used for the VXLAN Tunnel Endpoint (VTEP). This is
     /// required for joining a swarm. If the port number is omitted,
     /// the default swarm listening port is used.
-    #[serde(rename = "ListenAddr")]
+    #[serde(rename = "ListenAddr", default)]
     pub listen_addr: String,
     /// Externally reachable address advertised to other nodes. This
     /// can either be an address/port combination in the form
@@ -159,15 +176,14 @@ pub struct SwarmJoinBody {
     #[serde(rename = "AdvertiseAddr", skip_serializing_if = "Option::is_none")]
     pub advertise_addr: Option<String>,
     /// Addresses of manager nodes already participating in the swarm.
-    #[serde(
-        rename = "RemoteAddrs",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "RemoteAddrs", default, deserialize_with = "null_as_default")]
     pub remote_addrs: Vec<String>,
     /// Secret token for joining this swarm.
-    #[serde(rename = "JoinToken")]
+    #[serde(rename = "JoinToken", default)]
     pub join_token: String,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// CA configuration.
@@ -179,6 +195,9 @@ pub struct SwarmSpecCaConfig {
     /// Configuration for forwarding signing requests to an external certificate authority.
     #[serde(rename = "ExternalCAs", skip_serializing_if = "Option::is_none")]
     pub external_cas: Option<Vec<SwarmSpecCaConfigExternalCasItem>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -196,6 +215,9 @@ pub struct SwarmSpecCaConfigExternalCasItem {
     /// An object with key/value pairs that are interpreted as protocol-specific options for the external CA driver.
     #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
     pub options: Option<HashMap<String, String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Until API 1.31 (removed in 1.32).
@@ -283,6 +305,9 @@ pub struct SystemInfoResponse {
     pub system_time: Option<String>,
     #[serde(rename = "ServerVersion", skip_serializing_if = "Option::is_none")]
     pub server_version: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Until API 1.31 (removed in 1.32).
@@ -292,4 +317,7 @@ pub struct SystemInfoResponsePlugins {
     pub volume: Option<Vec<String>>,
     #[serde(rename = "Network", skip_serializing_if = "Option::is_none")]
     pub network: Option<Vec<String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

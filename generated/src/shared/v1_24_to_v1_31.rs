@@ -15,6 +15,7 @@ pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 /// This container's networking configuration.
 ///
@@ -24,6 +25,9 @@ pub struct ContainerCreateBodyNetworkingConfig {
     /// A mapping of network name to endpoint configuration for that network.
     #[serde(rename = "EndpointsConfig", skip_serializing_if = "Option::is_none")]
     pub endpoints_config: Option<HashMap<String, EndpointSettings>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -71,6 +75,9 @@ pub struct ContainerSummary {
     pub network_settings: Option<ContainerSummaryNetworkSettings>,
     #[serde(rename = "Mounts", skip_serializing_if = "Option::is_none")]
     pub mounts: Option<Vec<MountPoint>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// A summary of the container's network settings
@@ -78,6 +85,9 @@ pub struct ContainerSummary {
 pub struct ContainerSummaryNetworkSettings {
     #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
     pub networks: Option<HashMap<String, EndpointSettings>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Configuration for a network endpoint.
@@ -108,6 +118,9 @@ pub struct EndpointSettings {
     pub global_ipv6_prefix_len: Option<i64>,
     #[serde(rename = "MacAddress", skip_serializing_if = "Option::is_none")]
     pub mac_address: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// IPAM configurations for the endpoint
@@ -121,6 +134,9 @@ pub struct EndpointSettingsIpamConfig {
     pub ipv6_address: Option<String>,
     #[serde(rename = "LinkLocalIPs", skip_serializing_if = "Option::is_none")]
     pub link_local_ips: Option<Vec<String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// MountPoint represents a mount point configuration inside the container.
@@ -167,6 +183,9 @@ pub struct MountPoint {
     /// for details. This field is not used on Windows.
     #[serde(rename = "Propagation", skip_serializing_if = "Option::is_none")]
     pub propagation: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The mount type. Available types:
@@ -208,6 +227,13 @@ impl From<&str> for MountType {
             "volume" => Self::Volume,
             other => Self::Other(other.to_owned()),
         }
+    }
+}
+
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for MountType {
+    fn default() -> Self {
+        Self::Other(String::new())
     }
 }
 
@@ -285,6 +311,9 @@ pub struct NetworkConfig {
     /// Information about all networks that the container is connected to.
     #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
     pub networks: Option<HashMap<String, EndpointSettings>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Until API 1.31 (removed in 1.32).
@@ -296,6 +325,9 @@ pub struct NetworkConfigPortsValueItem {
     /// Host port number that the container's port is mapped to.
     #[serde(rename = "HostPort", skip_serializing_if = "Option::is_none")]
     pub host_port: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -305,6 +337,9 @@ pub struct NetworkConnectBody {
     pub container: Option<String>,
     #[serde(rename = "EndpointConfig", skip_serializing_if = "Option::is_none")]
     pub endpoint_config: Option<EndpointSettings>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Until API 1.31 (removed in 1.32).
@@ -316,6 +351,9 @@ pub struct NodeDescriptionEngine {
     pub labels: Option<HashMap<String, String>>,
     #[serde(rename = "Plugins", skip_serializing_if = "Option::is_none")]
     pub plugins: Option<Vec<NodeDescriptionEnginePluginsItem>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Until API 1.31 (removed in 1.32).
@@ -325,6 +363,9 @@ pub struct NodeDescriptionEnginePluginsItem {
     pub r#type: Option<String>,
     #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Until API 1.31 (removed in 1.32).
@@ -334,6 +375,9 @@ pub struct NodeDescriptionPlatform {
     pub architecture: Option<String>,
     #[serde(rename = "OS", skip_serializing_if = "Option::is_none")]
     pub os: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The tokens workers and managers need to join the swarm.
@@ -347,6 +391,9 @@ pub struct SwarmInspectResponseJoinTokens {
     /// The token managers can use to join the swarm.
     #[serde(rename = "Manager", skip_serializing_if = "Option::is_none")]
     pub manager: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Raft configuration.
@@ -374,6 +421,9 @@ pub struct SwarmSpecRaft {
     /// A tick currently defaults to one second, so these translate directly to seconds currently, but this is NOT guaranteed.
     #[serde(rename = "HeartbeatTick", skip_serializing_if = "Option::is_none")]
     pub heartbeat_tick: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Until API 1.31 (removed in 1.32).
@@ -385,6 +435,9 @@ pub struct SystemInfoResponseRegistryConfig {
     >,
     #[serde(rename = "InsecureRegistryCIDRs", skip_serializing_if = "Option::is_none")]
     pub insecure_registry_cidrs: Option<Vec<String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Until API 1.31 (removed in 1.32).
@@ -398,6 +451,9 @@ pub struct SystemInfoResponseRegistryConfigIndexConfigsValue {
     pub official: Option<bool>,
     #[serde(rename = "Secure", skip_serializing_if = "Option::is_none")]
     pub secure: Option<bool>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Resource requirements which apply to each individual container created as part of the service.
@@ -409,6 +465,9 @@ pub struct TaskSpecResources {
     /// Define resources reservation.
     #[serde(rename = "Reservations", skip_serializing_if = "Option::is_none")]
     pub reservations: Option<TaskSpecResourcesReservations>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Define resources limits.
@@ -422,6 +481,9 @@ pub struct TaskSpecResourcesLimits {
     /// Memory limit in Bytes.
     #[serde(rename = "MemoryBytes", skip_serializing_if = "Option::is_none")]
     pub memory_bytes: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Define resources reservation.
@@ -435,4 +497,7 @@ pub struct TaskSpecResourcesReservations {
     /// Memory reservation in Bytes.
     #[serde(rename = "MemoryBytes", skip_serializing_if = "Option::is_none")]
     pub memory_bytes: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

@@ -3,6 +3,7 @@
 //! What is identical in exactly API versions 1.24–1.34: the types below, and in the submodules the operations' parameters, client and server items and decoders.
 
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 /// Until API 1.34 (removed in 1.35).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -13,4 +14,7 @@ pub struct HostConfigPortBindingsValue {
     /// The host port number, as a string
     #[serde(rename = "HostPort", skip_serializing_if = "Option::is_none")]
     pub host_port: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

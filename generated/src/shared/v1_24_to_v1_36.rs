@@ -9,6 +9,7 @@ pub(crate) mod server;
 pub(crate) mod roundtrip;
 
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -42,6 +43,13 @@ impl From<&str> for EndpointPortConfigProtocol {
     }
 }
 
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for EndpointPortConfigProtocol {
+    fn default() -> Self {
+        Self::Other(String::new())
+    }
+}
+
 impl std::fmt::Display for EndpointPortConfigProtocol {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -66,19 +74,22 @@ impl<'de> Deserialize<'de> for EndpointPortConfigProtocol {
 /// An open port on a container
 ///
 /// Until API 1.51 (removed in 1.52).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Port {
     /// Format: `ip-address`.
     #[serde(rename = "IP", skip_serializing_if = "Option::is_none")]
     pub ip: Option<String>,
     /// Port on the container
-    #[serde(rename = "PrivatePort")]
+    #[serde(rename = "PrivatePort", default)]
     pub private_port: u16,
     /// Port exposed on the host
     #[serde(rename = "PublicPort", skip_serializing_if = "Option::is_none")]
     pub public_port: Option<u16>,
-    #[serde(rename = "Type")]
+    #[serde(rename = "Type", default)]
     pub r#type: PortType,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
@@ -112,6 +123,13 @@ impl From<&str> for PortType {
             "udp" => Self::Udp,
             other => Self::Other(other.to_owned()),
         }
+    }
+}
+
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for PortType {
+    fn default() -> Self {
+        Self::Other(String::new())
     }
 }
 
@@ -212,6 +230,13 @@ impl From<&str> for TaskState {
     }
 }
 
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for TaskState {
+    fn default() -> Self {
+        Self::Other(String::new())
+    }
+}
+
 impl std::fmt::Display for TaskState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -246,4 +271,7 @@ pub struct TaskStatus {
     pub err: Option<String>,
     #[serde(rename = "ContainerStatus", skip_serializing_if = "Option::is_none")]
     pub container_status: Option<super::v1_24_to_v1_43::TaskStatusContainerStatus>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

@@ -12,6 +12,7 @@ pub(crate) mod server;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Ipam {
@@ -30,6 +31,9 @@ pub struct Ipam {
     /// Driver-specific options, specified as a map.
     #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
     pub options: Option<HashMap<String, String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Scheduling mode for the service.
@@ -39,4 +43,7 @@ pub struct ServiceSpecMode {
     pub replicated: Option<super::v1_24_to_v1_55::ServiceSpecModeReplicated>,
     #[serde(rename = "Global", skip_serializing_if = "Option::is_none")]
     pub global: Option<HashMap<String, serde_json::Value>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

@@ -9,6 +9,7 @@ pub(crate) mod server;
 pub(crate) mod roundtrip;
 
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 /// Until API 1.43 (removed in 1.44).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -19,4 +20,7 @@ pub struct TaskStatusContainerStatus {
     pub pid: Option<i64>,
     #[serde(rename = "ExitCode", skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 /// Optional configuration for the `volume` type.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -19,4 +20,7 @@ pub struct MountVolumeOptions {
     /// Map of driver specific options
     #[serde(rename = "DriverConfig", skip_serializing_if = "Option::is_none")]
     pub driver_config: Option<super::v1_24_to_v1_55::MountVolumeOptionsDriverConfig>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

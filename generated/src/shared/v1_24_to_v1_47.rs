@@ -12,6 +12,7 @@ pub(crate) mod server;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 /// The logging configuration for this container
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -20,6 +21,9 @@ pub struct HostConfigLogConfig {
     pub r#type: Option<HostConfigLogConfigType>,
     #[serde(rename = "Config", skip_serializing_if = "Option::is_none")]
     pub config: Option<HashMap<String, String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
@@ -79,6 +83,13 @@ impl From<&str> for HostConfigLogConfigType {
             "none" => Self::None,
             other => Self::Other(other.to_owned()),
         }
+    }
+}
+
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for HostConfigLogConfigType {
+    fn default() -> Self {
+        Self::Other(String::new())
     }
 }
 

@@ -16,6 +16,7 @@ pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct AuthConfig {
@@ -32,6 +33,9 @@ pub struct AuthConfig {
     pub email: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub serveraddress: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Statistics sample for a container.
@@ -83,6 +87,9 @@ pub struct ContainerStatsResponse {
     /// This field is omitted if the container has no networking enabled.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub networks: Option<HashMap<String, super::v1_24_to_v1_55::ContainerNetworkStats>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -93,15 +100,21 @@ pub struct NetworkDisconnectBody {
     /// Force the container to disconnect from the network.
     #[serde(rename = "Force", skip_serializing_if = "Option::is_none")]
     pub force: Option<bool>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Until API 1.51 (removed in 1.52).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SystemAuthResponse {
     /// The status of the authentication
-    #[serde(rename = "Status")]
+    #[serde(rename = "Status", default)]
     pub status: String,
     /// An opaque token used to authenticate a user after a successful login
     #[serde(rename = "IdentityToken", skip_serializing_if = "Option::is_none")]
     pub identity_token: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

@@ -18,6 +18,7 @@ pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::{null_as_default, UnknownMembers};
 
 /// Blkio stats entry.
 ///
@@ -32,6 +33,9 @@ pub struct ContainerBlkioStatEntry {
     pub op: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<u64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// BlkioStats stores all IO service stats for data read and write.
@@ -73,6 +77,9 @@ pub struct ContainerBlkioStats {
     /// cgroups v1. It is omitted or `null` when using cgroups v2.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sectors_recursive: Option<Vec<ContainerBlkioStatEntry>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// CPU related info of the container
@@ -92,6 +99,9 @@ pub struct ContainerCpuStats {
     pub online_cpus: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub throttling_data: Option<ContainerThrottlingData>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// All CPU stats aggregated since container inception.
@@ -120,21 +130,23 @@ pub struct ContainerCpuUsage {
     /// Not populated for Windows containers using Hyper-V isolation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub usage_in_usermode: Option<u64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// OK response to ContainerCreate operation
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ContainerCreateResponse {
     /// The ID of the created container
-    #[serde(rename = "Id")]
+    #[serde(rename = "Id", default)]
     pub id: String,
     /// Warnings encountered when creating the container
-    #[serde(
-        rename = "Warnings",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Warnings", default, deserialize_with = "null_as_default")]
     pub warnings: Vec<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Aggregates all memory stats since container inception on Linux.
@@ -185,6 +197,9 @@ pub struct ContainerMemoryStats {
     /// This field is Windows-specific and omitted for Linux containers.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub privateworkingset: Option<u64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Aggregates the network stats of one container
@@ -228,6 +243,9 @@ pub struct ContainerNetworkStats {
     /// This field is Windows-specific and omitted for Linux containers.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub instance_id: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// PidsStats contains Linux-specific stats of a container's process-IDs (PIDs).
@@ -242,6 +260,9 @@ pub struct ContainerPidsStats {
     /// A "Limit" of 0 means that there is no limit.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<u64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// StorageStats is the disk I/O stats for read/write on Windows.
@@ -257,6 +278,9 @@ pub struct ContainerStorageStats {
     pub write_count_normalized: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub write_size_bytes: Option<u64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// CPU throttling stats of the container.
@@ -273,6 +297,9 @@ pub struct ContainerThrottlingData {
     /// Aggregated time (in nanoseconds) the container was throttled for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub throttled_time: Option<u64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Container "top" response.
@@ -285,6 +312,9 @@ pub struct ContainerTopResponse {
     /// is an array of values corresponding to the titles.
     #[serde(rename = "Processes", skip_serializing_if = "Option::is_none")]
     pub processes: Option<Vec<Vec<String>>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Response for a successful container-update.
@@ -293,6 +323,9 @@ pub struct ContainerUpdateResponse {
     /// Warnings encountered when updating the container.
     #[serde(rename = "Warnings", skip_serializing_if = "Option::is_none")]
     pub warnings: Option<Vec<String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// A device mapping between the host and container
@@ -304,6 +337,9 @@ pub struct DeviceMapping {
     pub path_in_container: Option<String>,
     #[serde(rename = "CgroupPermissions", skip_serializing_if = "Option::is_none")]
     pub cgroup_permissions: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The mode of resolution to use for internal load balancing between tasks.
@@ -368,13 +404,20 @@ pub struct ErrorDetail {
     pub code: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Represents an error.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ErrorResponse {
     /// The error message.
+    #[serde(default)]
     pub message: String,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Isolation technology of the container. (Windows only)
@@ -419,6 +462,13 @@ impl From<&str> for HostConfigIsolation {
     }
 }
 
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for HostConfigIsolation {
+    fn default() -> Self {
+        Self::Other(String::new())
+    }
+}
+
 impl std::fmt::Display for HostConfigIsolation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -444,29 +494,31 @@ impl<'de> Deserialize<'de> for HostConfigIsolation {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct IdResponse {
     /// The id of the newly created object.
-    #[serde(rename = "Id")]
+    #[serde(rename = "Id", default)]
     pub id: String,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// individual image layer information in response to ImageHistory operation
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ImageHistoryResponseItem {
-    #[serde(rename = "Id")]
+    #[serde(rename = "Id", default)]
     pub id: String,
-    #[serde(rename = "Created")]
+    #[serde(rename = "Created", default)]
     pub created: i64,
-    #[serde(rename = "CreatedBy")]
+    #[serde(rename = "CreatedBy", default)]
     pub created_by: String,
-    #[serde(
-        rename = "Tags",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Tags", default, deserialize_with = "null_as_default")]
     pub tags: Vec<String>,
-    #[serde(rename = "Size")]
+    #[serde(rename = "Size", default)]
     pub size: i64,
-    #[serde(rename = "Comment")]
+    #[serde(rename = "Comment", default)]
     pub comment: String,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -486,6 +538,9 @@ pub struct ImageSearchResponseItem {
     pub name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub star_count: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// A propagation mode with the value `[r]private`, `[r]shared`, or `[r]slave`.
@@ -538,6 +593,13 @@ impl From<&str> for MountBindOptionsPropagation {
     }
 }
 
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for MountBindOptionsPropagation {
+    fn default() -> Self {
+        Self::Other(String::new())
+    }
+}
+
 impl std::fmt::Display for MountBindOptionsPropagation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -568,6 +630,9 @@ pub struct MountVolumeOptionsDriverConfig {
     /// key/value map of driver specific options.
     #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
     pub options: Option<HashMap<String, String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -584,6 +649,9 @@ pub struct NodeSpec {
     /// Availability of the node.
     #[serde(rename = "Availability", skip_serializing_if = "Option::is_none")]
     pub availability: Option<NodeSpecAvailability>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Availability of the node.
@@ -621,6 +689,13 @@ impl From<&str> for NodeSpecAvailability {
             "drain" => Self::Drain,
             other => Self::Other(other.to_owned()),
         }
+    }
+}
+
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for NodeSpecAvailability {
+    fn default() -> Self {
+        Self::Other(String::new())
     }
 }
 
@@ -679,6 +754,13 @@ impl From<&str> for NodeSpecRole {
     }
 }
 
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for NodeSpecRole {
+    fn default() -> Self {
+        Self::Other(String::new())
+    }
+}
+
 impl std::fmt::Display for NodeSpecRole {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -702,60 +784,53 @@ impl<'de> Deserialize<'de> for NodeSpecRole {
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PluginDevice {
-    #[serde(rename = "Name")]
+    #[serde(rename = "Name", default)]
     pub name: String,
-    #[serde(rename = "Description")]
+    #[serde(rename = "Description", default)]
     pub description: String,
-    #[serde(
-        rename = "Settable",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Settable", default, deserialize_with = "null_as_default")]
     pub settable: Vec<String>,
-    #[serde(rename = "Path")]
+    #[serde(rename = "Path", default)]
     pub path: String,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PluginEnv {
-    #[serde(rename = "Name")]
+    #[serde(rename = "Name", default)]
     pub name: String,
-    #[serde(rename = "Description")]
+    #[serde(rename = "Description", default)]
     pub description: String,
-    #[serde(
-        rename = "Settable",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Settable", default, deserialize_with = "null_as_default")]
     pub settable: Vec<String>,
-    #[serde(rename = "Value")]
+    #[serde(rename = "Value", default)]
     pub value: String,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PluginMount {
-    #[serde(rename = "Name")]
+    #[serde(rename = "Name", default)]
     pub name: String,
-    #[serde(rename = "Description")]
+    #[serde(rename = "Description", default)]
     pub description: String,
-    #[serde(
-        rename = "Settable",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Settable", default, deserialize_with = "null_as_default")]
     pub settable: Vec<String>,
-    #[serde(rename = "Source")]
+    #[serde(rename = "Source", default)]
     pub source: String,
-    #[serde(rename = "Destination")]
+    #[serde(rename = "Destination", default)]
     pub destination: String,
-    #[serde(rename = "Type")]
+    #[serde(rename = "Type", default)]
     pub r#type: String,
-    #[serde(
-        rename = "Options",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Options", default, deserialize_with = "null_as_default")]
     pub options: Vec<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -770,6 +845,9 @@ pub struct ProcessConfig {
     pub entrypoint: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub arguments: Option<Vec<String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -778,6 +856,9 @@ pub struct ResourcesBlkioWeightDeviceItem {
     pub path: Option<String>,
     #[serde(rename = "Weight", skip_serializing_if = "Option::is_none")]
     pub weight: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -791,6 +872,9 @@ pub struct ResourcesUlimitsItem {
     /// Hard limit
     #[serde(rename = "Hard", skip_serializing_if = "Option::is_none")]
     pub hard: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -799,12 +883,18 @@ pub struct ServiceEndpointVirtualIpsItem {
     pub network_id: Option<String>,
     #[serde(rename = "Addr", skip_serializing_if = "Option::is_none")]
     pub addr: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ServiceSpecModeReplicated {
     #[serde(rename = "Replicas", skip_serializing_if = "Option::is_none")]
     pub replicas: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -812,6 +902,9 @@ pub struct ServiceUpdateResponse {
     /// Optional warning messages
     #[serde(rename = "Warnings", skip_serializing_if = "Option::is_none")]
     pub warnings: Option<Vec<String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The status of a service update.
@@ -827,6 +920,9 @@ pub struct ServiceUpdateStatus {
     pub completed_at: Option<String>,
     #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
@@ -862,6 +958,13 @@ impl From<&str> for ServiceUpdateStatusState {
             "completed" => Self::Completed,
             other => Self::Other(other.to_owned()),
         }
+    }
+}
+
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for ServiceUpdateStatusState {
+    fn default() -> Self {
+        Self::Other(String::new())
     }
 }
 
@@ -945,6 +1048,9 @@ pub struct SwarmSpecDispatcher {
     /// The delay for an agent to send a heartbeat to the dispatcher.
     #[serde(rename = "HeartbeatPeriod", skip_serializing_if = "Option::is_none")]
     pub heartbeat_period: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Orchestration configuration.
@@ -957,6 +1063,9 @@ pub struct SwarmSpecOrchestration {
         skip_serializing_if = "Option::is_none"
     )]
     pub task_history_retention_limit: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Defaults for creating tasks in this cluster.
@@ -969,6 +1078,9 @@ pub struct SwarmSpecTaskDefaults {
     /// to use their previously configured log driver until recreated.
     #[serde(rename = "LogDriver", skip_serializing_if = "Option::is_none")]
     pub log_driver: Option<SwarmSpecTaskDefaultsLogDriver>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The log driver to use for tasks created in the orchestrator if
@@ -985,6 +1097,9 @@ pub struct SwarmSpecTaskDefaultsLogDriver {
     /// as key/value pairs.
     #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
     pub options: Option<HashMap<String, String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Specifies the log driver to use for tasks created from this spec. If
@@ -996,6 +1111,9 @@ pub struct TaskSpecLogDriver {
     pub name: Option<String>,
     #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
     pub options: Option<HashMap<String, String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Specification for the restart policy which applies to containers
@@ -1020,6 +1138,9 @@ pub struct TaskSpecRestartPolicy {
     /// Defaults to `0`.
     #[serde(rename = "Window", skip_serializing_if = "Option::is_none")]
     pub window: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Condition for restart.
@@ -1060,6 +1181,13 @@ impl From<&str> for TaskSpecRestartPolicyCondition {
     }
 }
 
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for TaskSpecRestartPolicyCondition {
+    fn default() -> Self {
+        Self::Other(String::new())
+    }
+}
+
 impl std::fmt::Display for TaskSpecRestartPolicyCondition {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -1089,6 +1217,9 @@ pub struct ThrottleDevice {
     /// Rate
     #[serde(rename = "Rate", skip_serializing_if = "Option::is_none")]
     pub rate: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The level at which the volume exists. Either `global` for cluster-wide,

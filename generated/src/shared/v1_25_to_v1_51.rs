@@ -3,14 +3,18 @@
 //! What is identical in exactly API versions 1.25–1.51: the types below, and in the submodules the operations' parameters, client and server items and decoders.
 
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 /// Since API 1.25, until API 1.51 (removed in 1.52).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PluginInterfaceType {
-    #[serde(rename = "Prefix")]
+    #[serde(rename = "Prefix", default)]
     pub prefix: String,
-    #[serde(rename = "Capability")]
+    #[serde(rename = "Capability", default)]
     pub capability: String,
-    #[serde(rename = "Version")]
+    #[serde(rename = "Version", default)]
     pub version: String,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

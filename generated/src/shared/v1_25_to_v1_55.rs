@@ -14,6 +14,7 @@ pub(crate) mod server;
 pub(crate) mod roundtrip;
 
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::{null_as_default, UnknownMembers};
 
 /// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -24,6 +25,9 @@ pub struct ContainerPruneResponse {
     /// Disk space reclaimed in bytes
     #[serde(rename = "SpaceReclaimed", skip_serializing_if = "Option::is_none")]
     pub space_reclaimed: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.25.
@@ -32,53 +36,49 @@ pub struct NetworkPruneResponse {
     /// Networks that were deleted
     #[serde(rename = "NetworksDeleted", skip_serializing_if = "Option::is_none")]
     pub networks_deleted: Option<Vec<String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PluginConfigArgs {
-    #[serde(rename = "Name")]
+    #[serde(rename = "Name", default)]
     pub name: String,
-    #[serde(rename = "Description")]
+    #[serde(rename = "Description", default)]
     pub description: String,
-    #[serde(
-        rename = "Settable",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Settable", default, deserialize_with = "null_as_default")]
     pub settable: Vec<String>,
-    #[serde(
-        rename = "Value",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Value", default, deserialize_with = "null_as_default")]
     pub value: Vec<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PluginConfigLinux {
-    #[serde(
-        rename = "Capabilities",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Capabilities", default, deserialize_with = "null_as_default")]
     pub capabilities: Vec<String>,
-    #[serde(rename = "AllowAllDevices")]
+    #[serde(rename = "AllowAllDevices", default)]
     pub allow_all_devices: bool,
-    #[serde(
-        rename = "Devices",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Devices", default, deserialize_with = "null_as_default")]
     pub devices: Vec<super::v1_24_to_v1_55::PluginDevice>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PluginConfigNetwork {
-    #[serde(rename = "Type")]
+    #[serde(rename = "Type", default)]
     pub r#type: String,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.25.
@@ -88,6 +88,9 @@ pub struct PluginConfigRootfs {
     pub r#type: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diff_ids: Option<Vec<String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.25.
@@ -97,6 +100,9 @@ pub struct PluginConfigUser {
     pub uid: Option<u32>,
     #[serde(rename = "GID", skip_serializing_if = "Option::is_none")]
     pub gid: Option<u32>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// user-configurable settings for the plugin.
@@ -104,30 +110,17 @@ pub struct PluginConfigUser {
 /// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PluginSettings {
-    #[serde(
-        rename = "Mounts",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Mounts", default, deserialize_with = "null_as_default")]
     pub mounts: Vec<super::v1_24_to_v1_55::PluginMount>,
-    #[serde(
-        rename = "Env",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Env", default, deserialize_with = "null_as_default")]
     pub env: Vec<String>,
-    #[serde(
-        rename = "Args",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Args", default, deserialize_with = "null_as_default")]
     pub args: Vec<String>,
-    #[serde(
-        rename = "Devices",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Devices", default, deserialize_with = "null_as_default")]
     pub devices: Vec<super::v1_24_to_v1_55::PluginDevice>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Parameters related to encryption-at-rest.
@@ -139,6 +132,9 @@ pub struct SwarmSpecEncryptionConfig {
     /// managers.
     #[serde(rename = "AutoLockManagers", skip_serializing_if = "Option::is_none")]
     pub auto_lock_managers: Option<bool>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.25.
@@ -147,6 +143,9 @@ pub struct SwarmUnlockBody {
     /// The swarm's unlock key.
     #[serde(rename = "UnlockKey", skip_serializing_if = "Option::is_none")]
     pub unlock_key: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.25.
@@ -155,6 +154,9 @@ pub struct SwarmUnlockkeyResponse {
     /// The swarm's unlock key.
     #[serde(rename = "UnlockKey", skip_serializing_if = "Option::is_none")]
     pub unlock_key: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Specification for DNS related configurations in resolver configuration
@@ -173,6 +175,9 @@ pub struct TaskSpecContainerSpecDnsConfig {
     /// `debug`, `ndots:3`, etc.).
     #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
     pub options: Option<Vec<String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.25.
@@ -184,6 +189,9 @@ pub struct VolumePruneResponse {
     /// Disk space reclaimed in bytes
     #[serde(rename = "SpaceReclaimed", skip_serializing_if = "Option::is_none")]
     pub space_reclaimed: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Usage details about the volume. This information is used by the
@@ -198,12 +206,15 @@ pub struct VolumeUsageData {
     /// is set to `-1` ("not available")
     ///
     /// Defaults to `-1`.
-    #[serde(rename = "Size")]
+    #[serde(rename = "Size", default)]
     pub size: i64,
     /// The number of containers referencing this volume. This field
     /// is set to `-1` if the reference-count is not available.
     ///
     /// Defaults to `-1`.
-    #[serde(rename = "RefCount")]
+    #[serde(rename = "RefCount", default)]
     pub ref_count: i64,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

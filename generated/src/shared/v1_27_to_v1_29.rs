@@ -9,6 +9,7 @@ pub(crate) mod server;
 pub(crate) mod roundtrip;
 
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ClusterInfo {
@@ -25,6 +26,9 @@ pub struct ClusterInfo {
     pub updated_at: Option<String>,
     #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
     pub spec: Option<super::v1_25_to_v1_29::SwarmSpec>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Until API 1.31 (removed in 1.32).
@@ -46,4 +50,7 @@ pub struct SwarmInspectResponse {
     /// The tokens workers and managers need to join the swarm.
     #[serde(rename = "JoinTokens", skip_serializing_if = "Option::is_none")]
     pub join_tokens: Option<super::v1_24_to_v1_31::SwarmInspectResponseJoinTokens>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

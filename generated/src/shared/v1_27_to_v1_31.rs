@@ -3,6 +3,7 @@
 //! What is identical in exactly API versions 1.27–1.31: the types below, and in the submodules the operations' parameters, client and server items and decoders.
 
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 /// The version number of the object such as node, service, etc. This is needed to avoid conflicting writes.
 /// The client must send the version number along with the modified specification when updating these objects.
@@ -17,4 +18,7 @@ use serde::{Deserialize, Serialize};
 pub struct ObjectVersion {
     #[serde(rename = "Index", skip_serializing_if = "Option::is_none")]
     pub index: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

@@ -13,6 +13,7 @@ pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::{null_as_default, UnknownMembers};
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ContainerCreateBody {
@@ -120,6 +121,9 @@ pub struct ContainerCreateBody {
     pub networking_config: Option<
         super::v1_24_to_v1_31::ContainerCreateBodyNetworkingConfig,
     >,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -186,6 +190,9 @@ pub struct ContainerInspectResponse {
     pub config: Option<super::v1_27_to_v1_28::Config>,
     #[serde(rename = "NetworkSettings", skip_serializing_if = "Option::is_none")]
     pub network_settings: Option<super::v1_24_to_v1_31::NetworkConfig>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Container configuration that depends on the host we are running on
@@ -416,48 +423,54 @@ pub struct HostConfig {
     /// Isolation technology of the container. (Windows only)
     #[serde(rename = "Isolation", skip_serializing_if = "Option::is_none")]
     pub isolation: Option<super::v1_24_to_v1_55::HostConfigIsolation>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Until API 1.38 (removed in 1.39).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Image {
-    #[serde(rename = "Id")]
+    #[serde(rename = "Id", default)]
     pub id: String,
     #[serde(rename = "RepoTags", skip_serializing_if = "Option::is_none")]
     pub repo_tags: Option<Vec<String>>,
     #[serde(rename = "RepoDigests", skip_serializing_if = "Option::is_none")]
     pub repo_digests: Option<Vec<String>>,
-    #[serde(rename = "Parent")]
+    #[serde(rename = "Parent", default)]
     pub parent: String,
-    #[serde(rename = "Comment")]
+    #[serde(rename = "Comment", default)]
     pub comment: String,
-    #[serde(rename = "Created")]
+    #[serde(rename = "Created", default)]
     pub created: String,
-    #[serde(rename = "Container")]
+    #[serde(rename = "Container", default)]
     pub container: String,
     #[serde(rename = "ContainerConfig", skip_serializing_if = "Option::is_none")]
     pub container_config: Option<super::v1_27_to_v1_28::Config>,
-    #[serde(rename = "DockerVersion")]
+    #[serde(rename = "DockerVersion", default)]
     pub docker_version: String,
-    #[serde(rename = "Author")]
+    #[serde(rename = "Author", default)]
     pub author: String,
     #[serde(rename = "Config", skip_serializing_if = "Option::is_none")]
     pub config: Option<super::v1_27_to_v1_28::Config>,
-    #[serde(rename = "Architecture")]
+    #[serde(rename = "Architecture", default)]
     pub architecture: String,
-    #[serde(rename = "Os")]
+    #[serde(rename = "Os", default)]
     pub os: String,
     /// Since API 1.28, until API 1.38 (removed in 1.39).
     #[serde(rename = "OsVersion", skip_serializing_if = "Option::is_none")]
     pub os_version: Option<String>,
-    #[serde(rename = "Size")]
+    #[serde(rename = "Size", default)]
     pub size: i64,
-    #[serde(rename = "VirtualSize")]
+    #[serde(rename = "VirtualSize", default)]
     pub virtual_size: i64,
-    #[serde(rename = "GraphDriver")]
+    #[serde(rename = "GraphDriver", default, deserialize_with = "null_as_default")]
     pub graph_driver: super::v1_28_to_v1_46::GraphDriverData,
-    #[serde(rename = "RootFS")]
+    #[serde(rename = "RootFS", default, deserialize_with = "null_as_default")]
     pub root_fs: super::v1_28_to_v1_38::ImageRootFs,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -479,6 +492,9 @@ pub struct Service {
     /// The status of a service update.
     #[serde(rename = "UpdateStatus", skip_serializing_if = "Option::is_none")]
     pub update_status: Option<super::v1_24_to_v1_55::ServiceUpdateStatus>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -507,6 +523,9 @@ pub struct ServiceCreateBody {
     pub networks: Option<Vec<super::v1_24_to_v1_38::ServiceSpecNetworksItem>>,
     #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
     pub endpoint_spec: Option<super::v1_24_to_v1_33::EndpointSpec>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// User modifiable configuration for a service.
@@ -536,6 +555,9 @@ pub struct ServiceSpec {
     pub networks: Option<Vec<super::v1_24_to_v1_38::ServiceSpecNetworksItem>>,
     #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
     pub endpoint_spec: Option<super::v1_24_to_v1_33::EndpointSpec>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Specification for the rollback strategy of the service.
@@ -562,6 +584,9 @@ pub struct ServiceSpecRollbackConfig {
     /// Defaults to `0`.
     #[serde(rename = "MaxFailureRatio", skip_serializing_if = "Option::is_none")]
     pub max_failure_ratio: Option<f64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Specification for the update strategy of the service.
@@ -590,6 +615,9 @@ pub struct ServiceSpecUpdateConfig {
     /// Since API 1.25.
     #[serde(rename = "MaxFailureRatio", skip_serializing_if = "Option::is_none")]
     pub max_failure_ratio: Option<f64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -618,6 +646,9 @@ pub struct ServiceUpdateBody {
     pub networks: Option<Vec<super::v1_24_to_v1_38::ServiceSpecNetworksItem>>,
     #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
     pub endpoint_spec: Option<super::v1_24_to_v1_33::EndpointSpec>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -657,6 +688,9 @@ pub struct Task {
     /// task was assigned on each of them.
     #[serde(rename = "NetworksAttachments", skip_serializing_if = "Option::is_none")]
     pub networks_attachments: Option<Vec<super::v1_27_to_v1_28::NetworkAttachment>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// User modifiable task configuration.
@@ -682,6 +716,9 @@ pub struct TaskSpec {
     /// Specifies the log driver to use for tasks created from this spec. If not present, the default one for the swarm will be used, finally falling back to the engine default if not specified.
     #[serde(rename = "LogDriver", skip_serializing_if = "Option::is_none")]
     pub log_driver: Option<super::v1_24_to_v1_55::TaskSpecLogDriver>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -764,4 +801,7 @@ pub struct TaskSpecContainerSpec {
     /// Since API 1.27.
     #[serde(rename = "Secrets", skip_serializing_if = "Option::is_none")]
     pub secrets: Option<Vec<super::v1_27_to_v1_55::TaskSpecContainerSpecSecretsItem>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

@@ -7,13 +7,20 @@ pub(crate) mod params;
 #[cfg(feature = "server")]
 pub(crate) mod server;
 
+#[cfg(feature = "roundtrip")]
+pub(crate) mod roundtrip;
+
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 /// Until API 1.38 (removed in 1.39).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ImageRootFs {
-    #[serde(rename = "Type")]
+    #[serde(rename = "Type", default)]
     pub r#type: String,
     #[serde(rename = "Layers", skip_serializing_if = "Option::is_none")]
     pub layers: Option<Vec<String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

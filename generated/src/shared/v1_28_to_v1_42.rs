@@ -9,6 +9,7 @@ pub(crate) mod server;
 pub(crate) mod roundtrip;
 
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 /// change item in response to ContainerChanges operation
 ///
@@ -16,9 +17,12 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ContainerChangesResponseItem {
     /// Path to file that has changed
-    #[serde(rename = "Path")]
+    #[serde(rename = "Path", default)]
     pub path: String,
     /// Kind of change
-    #[serde(rename = "Kind")]
+    #[serde(rename = "Kind", default)]
     pub kind: u8,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

@@ -14,6 +14,7 @@ pub(crate) mod server;
 pub(crate) mod roundtrip;
 
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
@@ -76,6 +77,9 @@ pub struct ImageDeleteResponseItem {
     /// The image ID of an image that was deleted
     #[serde(rename = "Deleted", skip_serializing_if = "Option::is_none")]
     pub deleted: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.25.
@@ -87,6 +91,9 @@ pub struct ImagePruneResponse {
     /// Disk space reclaimed in bytes
     #[serde(rename = "SpaceReclaimed", skip_serializing_if = "Option::is_none")]
     pub space_reclaimed: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Action to take if an rolled back task fails to run, or stops
@@ -123,6 +130,13 @@ impl From<&str> for ServiceSpecRollbackConfigFailureAction {
             "pause" => Self::Pause,
             other => Self::Other(other.to_owned()),
         }
+    }
+}
+
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for ServiceSpecRollbackConfigFailureAction {
+    fn default() -> Self {
+        Self::Other(String::new())
     }
 }
 
@@ -188,6 +202,13 @@ impl From<&str> for ServiceSpecUpdateConfigFailureAction {
     }
 }
 
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for ServiceSpecUpdateConfigFailureAction {
+    fn default() -> Self {
+        Self::Other(String::new())
+    }
+}
+
 impl std::fmt::Display for ServiceSpecUpdateConfigFailureAction {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -214,6 +235,9 @@ impl<'de> Deserialize<'de> for ServiceSpecUpdateConfigFailureAction {
 pub struct TaskSpecPlacementPreferencesItem {
     #[serde(rename = "Spread", skip_serializing_if = "Option::is_none")]
     pub spread: Option<TaskSpecPlacementPreferencesItemSpread>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.28.
@@ -222,4 +246,7 @@ pub struct TaskSpecPlacementPreferencesItemSpread {
     /// label descriptor, such as `engine.labels.az`.
     #[serde(rename = "SpreadDescriptor", skip_serializing_if = "Option::is_none")]
     pub spread_descriptor: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

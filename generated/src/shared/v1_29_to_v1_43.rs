@@ -3,6 +3,7 @@
 //! What is identical in exactly API versions 1.29–1.43: the types below, and in the submodules the operations' parameters, client and server items and decoders.
 
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 /// A test to perform to check that the container is healthy.
 /// Healthcheck commands should be side-effect free.
@@ -47,4 +48,7 @@ pub struct HealthConfig {
     /// Since API 1.29.
     #[serde(rename = "StartPeriod", skip_serializing_if = "Option::is_none")]
     pub start_period: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

@@ -11,6 +11,7 @@ pub(crate) mod requests;
 pub(crate) mod server;
 
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 /// Specification for the rollback strategy of the service.
 ///
@@ -48,6 +49,9 @@ pub struct ServiceSpecRollbackConfig {
     /// Since API 1.29.
     #[serde(rename = "Order", skip_serializing_if = "Option::is_none")]
     pub order: Option<ServiceSpecRollbackConfigOrder>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The order of operations when rolling back a task. Either the old
@@ -85,6 +89,13 @@ impl From<&str> for ServiceSpecRollbackConfigOrder {
             "start-first" => Self::StartFirst,
             other => Self::Other(other.to_owned()),
         }
+    }
+}
+
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for ServiceSpecRollbackConfigOrder {
+    fn default() -> Self {
+        Self::Other(String::new())
     }
 }
 
@@ -147,6 +158,9 @@ pub struct ServiceSpecUpdateConfig {
     /// Since API 1.29.
     #[serde(rename = "Order", skip_serializing_if = "Option::is_none")]
     pub order: Option<ServiceSpecUpdateConfigOrder>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The order of operations when rolling out an updated task. Either
@@ -184,6 +198,13 @@ impl From<&str> for ServiceSpecUpdateConfigOrder {
             "start-first" => Self::StartFirst,
             other => Self::Other(other.to_owned()),
         }
+    }
+}
+
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for ServiceSpecUpdateConfigOrder {
+    fn default() -> Self {
+        Self::Other(String::new())
     }
 }
 

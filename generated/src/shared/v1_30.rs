@@ -13,47 +13,51 @@ pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::{null_as_default, UnknownMembers};
 
 /// Until API 1.38 (removed in 1.39).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Image {
-    #[serde(rename = "Id")]
+    #[serde(rename = "Id", default)]
     pub id: String,
     #[serde(rename = "RepoTags", skip_serializing_if = "Option::is_none")]
     pub repo_tags: Option<Vec<String>>,
     #[serde(rename = "RepoDigests", skip_serializing_if = "Option::is_none")]
     pub repo_digests: Option<Vec<String>>,
-    #[serde(rename = "Parent")]
+    #[serde(rename = "Parent", default)]
     pub parent: String,
-    #[serde(rename = "Comment")]
+    #[serde(rename = "Comment", default)]
     pub comment: String,
-    #[serde(rename = "Created")]
+    #[serde(rename = "Created", default)]
     pub created: String,
-    #[serde(rename = "Container")]
+    #[serde(rename = "Container", default)]
     pub container: String,
     #[serde(rename = "ContainerConfig", skip_serializing_if = "Option::is_none")]
     pub container_config: Option<super::v1_30_to_v1_38::ContainerConfig>,
-    #[serde(rename = "DockerVersion")]
+    #[serde(rename = "DockerVersion", default)]
     pub docker_version: String,
-    #[serde(rename = "Author")]
+    #[serde(rename = "Author", default)]
     pub author: String,
     #[serde(rename = "Config", skip_serializing_if = "Option::is_none")]
     pub config: Option<super::v1_30_to_v1_38::ContainerConfig>,
-    #[serde(rename = "Architecture")]
+    #[serde(rename = "Architecture", default)]
     pub architecture: String,
-    #[serde(rename = "Os")]
+    #[serde(rename = "Os", default)]
     pub os: String,
     /// Since API 1.28, until API 1.38 (removed in 1.39).
     #[serde(rename = "OsVersion", skip_serializing_if = "Option::is_none")]
     pub os_version: Option<String>,
-    #[serde(rename = "Size")]
+    #[serde(rename = "Size", default)]
     pub size: i64,
-    #[serde(rename = "VirtualSize")]
+    #[serde(rename = "VirtualSize", default)]
     pub virtual_size: i64,
-    #[serde(rename = "GraphDriver")]
+    #[serde(rename = "GraphDriver", default, deserialize_with = "null_as_default")]
     pub graph_driver: super::v1_28_to_v1_46::GraphDriverData,
-    #[serde(rename = "RootFS")]
+    #[serde(rename = "RootFS", default, deserialize_with = "null_as_default")]
     pub root_fs: super::v1_28_to_v1_38::ImageRootFs,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -75,6 +79,9 @@ pub struct Service {
     /// The status of a service update.
     #[serde(rename = "UpdateStatus", skip_serializing_if = "Option::is_none")]
     pub update_status: Option<super::v1_24_to_v1_55::ServiceUpdateStatus>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -103,6 +110,9 @@ pub struct ServiceCreateBody {
     pub networks: Option<Vec<super::v1_24_to_v1_38::ServiceSpecNetworksItem>>,
     #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
     pub endpoint_spec: Option<super::v1_24_to_v1_33::EndpointSpec>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// User modifiable configuration for a service.
@@ -132,6 +142,9 @@ pub struct ServiceSpec {
     pub networks: Option<Vec<super::v1_24_to_v1_38::ServiceSpecNetworksItem>>,
     #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
     pub endpoint_spec: Option<super::v1_24_to_v1_33::EndpointSpec>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -160,6 +173,9 @@ pub struct ServiceUpdateBody {
     pub networks: Option<Vec<super::v1_24_to_v1_38::ServiceSpecNetworksItem>>,
     #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
     pub endpoint_spec: Option<super::v1_24_to_v1_33::EndpointSpec>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.25.
@@ -182,6 +198,9 @@ pub struct SystemDataUsageResponse {
     /// Since API 1.25, until API 1.49 (removed in 1.50).
     #[serde(rename = "BuilderSize", skip_serializing_if = "Option::is_none")]
     pub builder_size: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -221,6 +240,9 @@ pub struct Task {
     /// task was assigned on each of them.
     #[serde(rename = "NetworksAttachments", skip_serializing_if = "Option::is_none")]
     pub networks_attachments: Option<Vec<super::v1_30_to_v1_40::NetworkAttachment>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// User modifiable task configuration.
@@ -251,18 +273,21 @@ pub struct TaskSpec {
     /// Specifies the log driver to use for tasks created from this spec. If not present, the default one for the swarm will be used, finally falling back to the engine default if not specified.
     #[serde(rename = "LogDriver", skip_serializing_if = "Option::is_none")]
     pub log_driver: Option<super::v1_24_to_v1_55::TaskSpecLogDriver>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Volume {
     /// Name of the volume.
-    #[serde(rename = "Name")]
+    #[serde(rename = "Name", default)]
     pub name: String,
     /// Name of the volume driver used by the volume.
-    #[serde(rename = "Driver")]
+    #[serde(rename = "Driver", default)]
     pub driver: String,
     /// Mount path of the volume on the host.
-    #[serde(rename = "Mountpoint")]
+    #[serde(rename = "Mountpoint", default)]
     pub mountpoint: String,
     /// Low-level details about the volume, provided by the volume driver.
     /// Details are returned as a map with key/value pairs:
@@ -273,25 +298,17 @@ pub struct Volume {
     #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
     pub status: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
     /// User-defined key/value metadata.
-    #[serde(
-        rename = "Labels",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Labels", default, deserialize_with = "null_as_default")]
     pub labels: HashMap<String, String>,
     /// The level at which the volume exists. Either `global` for cluster-wide, or `local` for machine level.
     ///
     /// Defaults to `"local"`.
-    #[serde(rename = "Scope")]
+    #[serde(rename = "Scope", default)]
     pub scope: super::v1_24_to_v1_55::VolumeScope,
     /// The driver specific options used when creating the volume.
     ///
     /// Since API 1.25.
-    #[serde(
-        rename = "Options",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Options", default, deserialize_with = "null_as_default")]
     pub options: HashMap<String, String>,
     /// Usage details about the volume. This information is used by the
     /// `GET /system/df` endpoint, and omitted in other endpoints.
@@ -299,22 +316,20 @@ pub struct Volume {
     /// Since API 1.25.
     #[serde(rename = "UsageData", skip_serializing_if = "Option::is_none")]
     pub usage_data: Option<super::v1_25_to_v1_55::VolumeUsageData>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct VolumeListResponse {
     /// List of volumes
-    #[serde(
-        rename = "Volumes",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Volumes", default, deserialize_with = "null_as_default")]
     pub volumes: Vec<Volume>,
     /// Warnings that occurred when fetching the list of volumes
-    #[serde(
-        rename = "Warnings",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Warnings", default, deserialize_with = "null_as_default")]
     pub warnings: Vec<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

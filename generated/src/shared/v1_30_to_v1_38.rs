@@ -10,6 +10,7 @@ pub(crate) mod server;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 /// Configuration for a container that is portable between hosts.
 ///
@@ -118,6 +119,9 @@ pub struct ContainerConfig {
     /// Shell for when `RUN`, `CMD`, and `ENTRYPOINT` uses a shell.
     #[serde(rename = "Shell", skip_serializing_if = "Option::is_none")]
     pub shell: Option<Vec<String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The state of the container.
@@ -165,6 +169,9 @@ pub struct ContainerInspectResponseState {
     /// The time when this container last exited.
     #[serde(rename = "FinishedAt", skip_serializing_if = "Option::is_none")]
     pub finished_at: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The status of the container. For example, `"running"` or `"exited"`.
@@ -220,6 +227,13 @@ impl From<&str> for ContainerInspectResponseStateStatus {
             "dead" => Self::Dead,
             other => Self::Other(other.to_owned()),
         }
+    }
+}
+
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for ContainerInspectResponseStateStatus {
+    fn default() -> Self {
+        Self::Other(String::new())
     }
 }
 

@@ -9,20 +9,20 @@ pub(crate) mod server;
 pub(crate) mod roundtrip;
 
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::{null_as_default, UnknownMembers};
 
 /// Since API 1.30, until API 1.39 (removed in 1.40).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DistributionInspectResponse {
     /// A descriptor struct containing digest, media type, and size.
-    #[serde(rename = "Descriptor")]
+    #[serde(rename = "Descriptor", default, deserialize_with = "null_as_default")]
     pub descriptor: DistributionInspectResponseDescriptor,
     /// An array containing all platforms supported by the image.
-    #[serde(
-        rename = "Platforms",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Platforms", default, deserialize_with = "null_as_default")]
     pub platforms: Vec<DistributionInspectResponsePlatformsItem>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// A descriptor struct containing digest, media type, and size.
@@ -38,6 +38,9 @@ pub struct DistributionInspectResponseDescriptor {
     pub digest: Option<String>,
     #[serde(rename = "URLs", skip_serializing_if = "Option::is_none")]
     pub urls: Option<Vec<String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.30, until API 1.39 (removed in 1.40).
@@ -55,6 +58,9 @@ pub struct DistributionInspectResponsePlatformsItem {
     pub variant: Option<String>,
     #[serde(rename = "Features", skip_serializing_if = "Option::is_none")]
     pub features: Option<Vec<String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The behavior to apply when the container exits. The default is not to
@@ -73,6 +79,9 @@ pub struct RestartPolicy {
     /// If `on-failure` is used, the number of times to retry before giving up.
     #[serde(rename = "MaximumRetryCount", skip_serializing_if = "Option::is_none")]
     pub maximum_retry_count: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// - Empty string means not to restart
@@ -122,6 +131,13 @@ impl From<&str> for RestartPolicyName {
     }
 }
 
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for RestartPolicyName {
+    fn default() -> Self {
+        Self::Other(String::new())
+    }
+}
+
 impl std::fmt::Display for RestartPolicyName {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -158,6 +174,9 @@ pub struct TaskSpecContainerSpecConfigsItem {
     /// config in the reference will be identified by its ID.
     #[serde(rename = "ConfigName", skip_serializing_if = "Option::is_none")]
     pub config_name: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Security options for the container
@@ -173,6 +192,9 @@ pub struct TaskSpecContainerSpecPrivileges {
     pub se_linux_context: Option<
         super::v1_30_to_v1_55::TaskSpecContainerSpecPrivilegesSeLinuxContext,
     >,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// CredentialSpec for managed service account (Windows only)
@@ -206,4 +228,7 @@ pub struct TaskSpecContainerSpecPrivilegesCredentialSpec {
     /// > are mutually exclusive.
     #[serde(rename = "Registry", skip_serializing_if = "Option::is_none")]
     pub registry: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

@@ -3,6 +3,7 @@
 //! What is identical in exactly API versions 1.30–1.51: the types below, and in the submodules the operations' parameters, client and server items and decoders.
 
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 /// Until API 1.51 (removed in 1.52).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -18,4 +19,7 @@ pub struct NetworkContainer {
     pub ipv4_address: Option<String>,
     #[serde(rename = "IPv6Address", skip_serializing_if = "Option::is_none")]
     pub ipv6_address: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

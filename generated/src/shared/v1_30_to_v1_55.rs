@@ -15,6 +15,7 @@ pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::{null_as_default, UnknownMembers};
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
 ///
@@ -83,7 +84,7 @@ pub struct SwarmJoinBody {
     /// interface used for the VXLAN Tunnel Endpoint (VTEP). This is
     /// required for joining a swarm. If the port number is omitted,
     /// the default swarm listening port is used.
-    #[serde(rename = "ListenAddr")]
+    #[serde(rename = "ListenAddr", default)]
     pub listen_addr: String,
     /// Externally reachable address advertised to other nodes. This
     /// can either be an address/port combination in the form
@@ -108,15 +109,14 @@ pub struct SwarmJoinBody {
     #[serde(rename = "DataPathAddr", skip_serializing_if = "Option::is_none")]
     pub data_path_addr: Option<String>,
     /// Addresses of manager nodes already participating in the swarm.
-    #[serde(
-        rename = "RemoteAddrs",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "RemoteAddrs", default, deserialize_with = "null_as_default")]
     pub remote_addrs: Vec<String>,
     /// Secret token for joining this swarm.
-    #[serde(rename = "JoinToken")]
+    #[serde(rename = "JoinToken", default)]
     pub join_token: String,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// CA configuration.
@@ -148,6 +148,9 @@ pub struct SwarmSpecCaConfig {
     /// Since API 1.30.
     #[serde(rename = "ForceRotate", skip_serializing_if = "Option::is_none")]
     pub force_rotate: Option<u64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -174,6 +177,9 @@ pub struct SwarmSpecCaConfigExternalCasItem {
     /// Since API 1.30.
     #[serde(rename = "CACert", skip_serializing_if = "Option::is_none")]
     pub ca_cert: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// File represents a specific target that is backed by a file.
@@ -197,6 +203,9 @@ pub struct TaskSpecContainerSpecConfigsItemFile {
     /// Mode represents the FileMode of the file.
     #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
     pub mode: Option<u32>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// SELinux labels of the container
@@ -219,6 +228,9 @@ pub struct TaskSpecContainerSpecPrivilegesSeLinuxContext {
     /// SELinux level label
     #[serde(rename = "Level", skip_serializing_if = "Option::is_none")]
     pub level: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Information about the issuer of leaf TLS certificates and the trusted root
@@ -237,4 +249,7 @@ pub struct TlsInfo {
     /// The base64-url-safe-encoded raw public key bytes of the issuer.
     #[serde(rename = "CertIssuerPublicKey", skip_serializing_if = "Option::is_none")]
     pub cert_issuer_public_key: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

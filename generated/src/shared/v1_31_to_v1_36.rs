@@ -10,6 +10,7 @@ pub(crate) mod server;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 /// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -35,6 +36,9 @@ pub struct SecretCreateBody {
     /// Since API 1.31.
     #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
     pub driver: Option<super::v1_31_to_v1_55::Driver>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.25.
@@ -61,4 +65,7 @@ pub struct SecretSpec {
     /// Since API 1.31.
     #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
     pub driver: Option<super::v1_31_to_v1_55::Driver>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

@@ -12,6 +12,7 @@ pub(crate) mod server;
 pub(crate) mod roundtrip;
 
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::{null_as_default, UnknownMembers};
 
 /// Since API 1.31.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -19,51 +20,57 @@ pub struct BuildPruneResponse {
     /// Disk space reclaimed in bytes
     #[serde(rename = "SpaceReclaimed", skip_serializing_if = "Option::is_none")]
     pub space_reclaimed: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Until API 1.38 (removed in 1.39).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Image {
-    #[serde(rename = "Id")]
+    #[serde(rename = "Id", default)]
     pub id: String,
     #[serde(rename = "RepoTags", skip_serializing_if = "Option::is_none")]
     pub repo_tags: Option<Vec<String>>,
     #[serde(rename = "RepoDigests", skip_serializing_if = "Option::is_none")]
     pub repo_digests: Option<Vec<String>>,
-    #[serde(rename = "Parent")]
+    #[serde(rename = "Parent", default)]
     pub parent: String,
-    #[serde(rename = "Comment")]
+    #[serde(rename = "Comment", default)]
     pub comment: String,
-    #[serde(rename = "Created")]
+    #[serde(rename = "Created", default)]
     pub created: String,
-    #[serde(rename = "Container")]
+    #[serde(rename = "Container", default)]
     pub container: String,
     #[serde(rename = "ContainerConfig", skip_serializing_if = "Option::is_none")]
     pub container_config: Option<super::v1_30_to_v1_38::ContainerConfig>,
-    #[serde(rename = "DockerVersion")]
+    #[serde(rename = "DockerVersion", default)]
     pub docker_version: String,
-    #[serde(rename = "Author")]
+    #[serde(rename = "Author", default)]
     pub author: String,
     #[serde(rename = "Config", skip_serializing_if = "Option::is_none")]
     pub config: Option<super::v1_30_to_v1_38::ContainerConfig>,
-    #[serde(rename = "Architecture")]
+    #[serde(rename = "Architecture", default)]
     pub architecture: String,
-    #[serde(rename = "Os")]
+    #[serde(rename = "Os", default)]
     pub os: String,
     /// Since API 1.28, until API 1.38 (removed in 1.39).
     #[serde(rename = "OsVersion", skip_serializing_if = "Option::is_none")]
     pub os_version: Option<String>,
-    #[serde(rename = "Size")]
+    #[serde(rename = "Size", default)]
     pub size: i64,
-    #[serde(rename = "VirtualSize")]
+    #[serde(rename = "VirtualSize", default)]
     pub virtual_size: i64,
-    #[serde(rename = "GraphDriver")]
+    #[serde(rename = "GraphDriver", default, deserialize_with = "null_as_default")]
     pub graph_driver: super::v1_28_to_v1_46::GraphDriverData,
-    #[serde(rename = "RootFS")]
+    #[serde(rename = "RootFS", default, deserialize_with = "null_as_default")]
     pub root_fs: super::v1_28_to_v1_38::ImageRootFs,
     /// Since API 1.31, until API 1.38 (removed in 1.39).
     #[serde(rename = "Metadata", skip_serializing_if = "Option::is_none")]
     pub metadata: Option<ImageMetadata>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.31, until API 1.38 (removed in 1.39).
@@ -72,4 +79,7 @@ pub struct ImageMetadata {
     /// Format: `dateTime`.
     #[serde(rename = "LastTagTime", skip_serializing_if = "Option::is_none")]
     pub last_tag_time: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

@@ -6,6 +6,7 @@
 pub(crate) mod server;
 
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 /// Plugin spec for the service.  *(Experimental release only.)*
 ///
@@ -30,6 +31,9 @@ pub struct TaskSpecPluginSpec {
     pub disabled: Option<bool>,
     #[serde(rename = "PluginPrivilege", skip_serializing_if = "Option::is_none")]
     pub plugin_privilege: Option<Vec<TaskSpecPluginSpecPluginPrivilegeItem>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Describes a permission accepted by the user upon installing the
@@ -44,4 +48,7 @@ pub struct TaskSpecPluginSpecPluginPrivilegeItem {
     pub description: Option<String>,
     #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
     pub value: Option<Vec<String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

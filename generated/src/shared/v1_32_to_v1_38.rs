@@ -15,6 +15,7 @@ pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::{null_as_default, UnknownMembers};
 
 /// ClusterInfo represents information about the swarm as is returned by the
 /// "/info" endpoint. Join-tokens are not included.
@@ -47,6 +48,9 @@ pub struct ClusterInfo {
     /// Since API 1.30.
     #[serde(rename = "RootRotationInProgress", skip_serializing_if = "Option::is_none")]
     pub root_rotation_in_progress: Option<bool>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// This container's networking configuration.
@@ -59,6 +63,9 @@ pub struct ContainerCreateBodyNetworkingConfig {
     pub endpoints_config: Option<
         HashMap<String, super::v1_32_to_v1_43::EndpointSettings>,
     >,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.32.
@@ -90,6 +97,9 @@ pub struct Swarm {
     pub root_rotation_in_progress: Option<bool>,
     #[serde(rename = "JoinTokens", skip_serializing_if = "Option::is_none")]
     pub join_tokens: Option<super::v1_32_to_v1_55::JoinTokens>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Represents generic information about swarm.
@@ -127,6 +137,9 @@ pub struct SwarmInfo {
     pub managers: Option<i64>,
     #[serde(rename = "Cluster", skip_serializing_if = "Option::is_none")]
     pub cluster: Option<ClusterInfo>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -153,22 +166,20 @@ pub struct SwarmInitBody {
     pub force_new_cluster: Option<bool>,
     #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
     pub spec: Option<super::v1_32_to_v1_55::SwarmSpec>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct VolumeListResponse {
     /// List of volumes
-    #[serde(
-        rename = "Volumes",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Volumes", default, deserialize_with = "null_as_default")]
     pub volumes: Vec<super::v1_32_to_v1_41::Volume>,
     /// Warnings that occurred when fetching the list of volumes
-    #[serde(
-        rename = "Warnings",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Warnings", default, deserialize_with = "null_as_default")]
     pub warnings: Vec<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

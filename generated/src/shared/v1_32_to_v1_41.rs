@@ -10,6 +10,7 @@ pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::{null_as_default, UnknownMembers};
 
 /// MountPoint represents a mount point configuration inside the container.
 /// This is used for reporting the mountpoints in use by a container.
@@ -56,6 +57,9 @@ pub struct MountPoint {
     /// for details. This field is not used on Windows.
     #[serde(rename = "Propagation", skip_serializing_if = "Option::is_none")]
     pub propagation: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The mount type. Available types:
@@ -107,6 +111,13 @@ impl From<&str> for MountType {
     }
 }
 
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for MountType {
+    fn default() -> Self {
+        Self::Other(String::new())
+    }
+}
+
 impl std::fmt::Display for MountType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -131,13 +142,13 @@ impl<'de> Deserialize<'de> for MountType {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Volume {
     /// Name of the volume.
-    #[serde(rename = "Name")]
+    #[serde(rename = "Name", default)]
     pub name: String,
     /// Name of the volume driver used by the volume.
-    #[serde(rename = "Driver")]
+    #[serde(rename = "Driver", default)]
     pub driver: String,
     /// Mount path of the volume on the host.
-    #[serde(rename = "Mountpoint")]
+    #[serde(rename = "Mountpoint", default)]
     pub mountpoint: String,
     /// Date/Time the volume was created.
     ///
@@ -155,26 +166,18 @@ pub struct Volume {
     #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
     pub status: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
     /// User-defined key/value metadata.
-    #[serde(
-        rename = "Labels",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Labels", default, deserialize_with = "null_as_default")]
     pub labels: HashMap<String, String>,
     /// The level at which the volume exists. Either `global` for cluster-wide,
     /// or `local` for machine level.
     ///
     /// Defaults to `"local"`.
-    #[serde(rename = "Scope")]
+    #[serde(rename = "Scope", default)]
     pub scope: super::v1_24_to_v1_55::VolumeScope,
     /// The driver specific options used when creating the volume.
     ///
     /// Since API 1.25.
-    #[serde(
-        rename = "Options",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Options", default, deserialize_with = "null_as_default")]
     pub options: HashMap<String, String>,
     /// Usage details about the volume. This information is used by the
     /// `GET /system/df` endpoint, and omitted in other endpoints.
@@ -182,4 +185,7 @@ pub struct Volume {
     /// Since API 1.25.
     #[serde(rename = "UsageData", skip_serializing_if = "Option::is_none")]
     pub usage_data: Option<super::v1_25_to_v1_55::VolumeUsageData>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 /// Commit holds the Git-commit (SHA1) that a binary was built from, as
 /// reported in the version-string of external tools, such as `containerd`,
@@ -22,6 +23,9 @@ pub struct Commit {
     /// Since API 1.32, until API 1.48 (removed in 1.49).
     #[serde(rename = "Expected", skip_serializing_if = "Option::is_none")]
     pub expected: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// RegistryServiceConfig stores daemon registry services configuration.
@@ -88,4 +92,7 @@ pub struct RegistryServiceConfig {
     /// (`docker.io`) registry.
     #[serde(rename = "Mirrors", skip_serializing_if = "Option::is_none")]
     pub mirrors: Option<Vec<String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

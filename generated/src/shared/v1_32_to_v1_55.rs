@@ -13,6 +13,7 @@ pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 /// Address represents an IPv4 or IPv6 IP address.
 ///
@@ -25,6 +26,9 @@ pub struct Address {
     /// Mask length of the IP address.
     #[serde(rename = "PrefixLen", skip_serializing_if = "Option::is_none")]
     pub prefix_len: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// EndpointIPAMConfig represents an endpoint's IPAM configuration.
@@ -38,6 +42,9 @@ pub struct EndpointIpamConfig {
     pub ipv6_address: Option<String>,
     #[serde(rename = "LinkLocalIPs", skip_serializing_if = "Option::is_none")]
     pub link_local_ips: Option<Vec<String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// EngineDescription provides information about an engine.
@@ -51,6 +58,9 @@ pub struct EngineDescription {
     pub labels: Option<HashMap<String, String>>,
     #[serde(rename = "Plugins", skip_serializing_if = "Option::is_none")]
     pub plugins: Option<Vec<EngineDescriptionPluginsItem>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.32.
@@ -60,6 +70,9 @@ pub struct EngineDescriptionPluginsItem {
     pub r#type: Option<String>,
     #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// User-defined resources can be either Integer resources (e.g, `SSD=3`) or
@@ -75,6 +88,9 @@ pub struct GenericResourcesItem {
     pub named_resource_spec: Option<GenericResourcesItemNamedResourceSpec>,
     #[serde(rename = "DiscreteResourceSpec", skip_serializing_if = "Option::is_none")]
     pub discrete_resource_spec: Option<GenericResourcesItemDiscreteResourceSpec>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.32.
@@ -84,6 +100,9 @@ pub struct GenericResourcesItemDiscreteResourceSpec {
     pub kind: Option<String>,
     #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
     pub value: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.32.
@@ -93,6 +112,9 @@ pub struct GenericResourcesItemNamedResourceSpec {
     pub kind: Option<String>,
     #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// IndexInfo contains information about a registry.
@@ -123,6 +145,9 @@ pub struct IndexInfo {
     /// Indicates whether this is an official registry (i.e., Docker Hub / docker.io)
     #[serde(rename = "Official", skip_serializing_if = "Option::is_none")]
     pub official: Option<bool>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// JoinTokens contains the tokens workers and managers need to join the swarm.
@@ -136,6 +161,9 @@ pub struct JoinTokens {
     /// The token managers can use to join the swarm.
     #[serde(rename = "Manager", skip_serializing_if = "Option::is_none")]
     pub manager: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Current local status of this node.
@@ -228,6 +256,9 @@ pub struct ManagerStatus {
     /// The IP address and port at which the manager is reachable.
     #[serde(rename = "Addr", skip_serializing_if = "Option::is_none")]
     pub addr: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -258,6 +289,9 @@ pub struct Node {
     /// Since API 1.32.
     #[serde(rename = "ManagerStatus", skip_serializing_if = "Option::is_none")]
     pub manager_status: Option<ManagerStatus>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// NodeDescription encapsulates the properties of the Node as reported by the
@@ -275,6 +309,9 @@ pub struct NodeDescription {
     /// Since API 1.30.
     #[serde(rename = "TLSInfo", skip_serializing_if = "Option::is_none")]
     pub tls_info: Option<super::v1_30_to_v1_55::TlsInfo>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// NodeState represents the state of a node.
@@ -321,6 +358,13 @@ impl From<&str> for NodeState {
     }
 }
 
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for NodeState {
+    fn default() -> Self {
+        Self::Other(String::new())
+    }
+}
+
 impl std::fmt::Display for NodeState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -356,6 +400,9 @@ pub struct NodeStatus {
     /// IP address of the node.
     #[serde(rename = "Addr", skip_serializing_if = "Option::is_none")]
     pub addr: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The version number of the object such as node, service, etc. This is needed
@@ -374,6 +421,9 @@ pub struct NodeStatus {
 pub struct ObjectVersion {
     #[serde(rename = "Index", skip_serializing_if = "Option::is_none")]
     pub index: Option<u64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Represents a peer-node in the swarm
@@ -387,6 +437,9 @@ pub struct PeerNode {
     /// IP address and ports at which this node can be reached.
     #[serde(rename = "Addr", skip_serializing_if = "Option::is_none")]
     pub addr: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Platform represents the platform (Arch/OS).
@@ -401,6 +454,9 @@ pub struct Platform {
     /// OS represents the Operating System (for example, `linux` or `windows`).
     #[serde(rename = "OS", skip_serializing_if = "Option::is_none")]
     pub os: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Available plugins per type.
@@ -426,6 +482,9 @@ pub struct PluginsInfo {
     /// Names of available logging-drivers, and logging-driver plugins.
     #[serde(rename = "Log", skip_serializing_if = "Option::is_none")]
     pub log: Option<Vec<String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// PortBinding represents a binding between a host IP address and a host
@@ -440,6 +499,9 @@ pub struct PortBinding {
     /// Host port number that the container's port is mapped to.
     #[serde(rename = "HostPort", skip_serializing_if = "Option::is_none")]
     pub host_port: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// PortMap describes the mapping of container ports to host ports, using the
@@ -492,6 +554,13 @@ impl From<&str> for Reachability {
     }
 }
 
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for Reachability {
+    fn default() -> Self {
+        Self::Other(String::new())
+    }
+}
+
 impl std::fmt::Display for Reachability {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -525,6 +594,9 @@ pub struct ResourceObject {
     pub memory_bytes: Option<i64>,
     #[serde(rename = "GenericResources", skip_serializing_if = "Option::is_none")]
     pub generic_resources: Option<GenericResources>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// User modifiable swarm configuration.
@@ -556,6 +628,9 @@ pub struct SwarmSpec {
     /// Defaults for creating tasks in this cluster.
     #[serde(rename = "TaskDefaults", skip_serializing_if = "Option::is_none")]
     pub task_defaults: Option<super::v1_24_to_v1_55::SwarmSpecTaskDefaults>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Raft configuration.
@@ -589,6 +664,9 @@ pub struct SwarmSpecRaft {
     /// directly to seconds currently, but this is NOT guaranteed.
     #[serde(rename = "HeartbeatTick", skip_serializing_if = "Option::is_none")]
     pub heartbeat_tick: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Represents the isolation technology to use as a default for containers.

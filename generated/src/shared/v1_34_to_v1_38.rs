@@ -9,18 +9,22 @@ pub(crate) mod server;
 pub(crate) mod roundtrip;
 
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 /// OK response to ContainerWait operation
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ContainerWaitResponse {
     /// Exit code of the container
-    #[serde(rename = "StatusCode")]
+    #[serde(rename = "StatusCode", default)]
     pub status_code: i64,
     /// container waiting error, if any
     ///
     /// Since API 1.34.
     #[serde(rename = "Error", skip_serializing_if = "Option::is_none")]
     pub error: Option<ContainerWaitResponseError>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// container waiting error, if any
@@ -31,4 +35,7 @@ pub struct ContainerWaitResponseError {
     /// Details of an error
     #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

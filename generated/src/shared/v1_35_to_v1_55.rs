@@ -57,6 +57,13 @@ impl From<&str> for TaskSpecContainerSpecIsolation {
     }
 }
 
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for TaskSpecContainerSpecIsolation {
+    fn default() -> Self {
+        Self::Other(String::new())
+    }
+}
+
 impl std::fmt::Display for TaskSpecContainerSpecIsolation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())

@@ -3,6 +3,7 @@
 //! What is identical in exactly API versions 1.37–1.43: the types below, and in the submodules the operations' parameters, client and server items and decoders.
 
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TaskStatus {
@@ -17,4 +18,7 @@ pub struct TaskStatus {
     pub err: Option<String>,
     #[serde(rename = "ContainerStatus", skip_serializing_if = "Option::is_none")]
     pub container_status: Option<super::v1_24_to_v1_43::TaskStatusContainerStatus>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

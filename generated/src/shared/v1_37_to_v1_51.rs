@@ -3,11 +3,12 @@
 //! What is identical in exactly API versions 1.37–1.51: the types below, and in the submodules the operations' parameters, client and server items and decoders.
 
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 /// An open port on a container
 ///
 /// Until API 1.51 (removed in 1.52).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Port {
     /// Host IP address that the container's port is mapped to
     ///
@@ -15,13 +16,16 @@ pub struct Port {
     #[serde(rename = "IP", skip_serializing_if = "Option::is_none")]
     pub ip: Option<String>,
     /// Port on the container
-    #[serde(rename = "PrivatePort")]
+    #[serde(rename = "PrivatePort", default)]
     pub private_port: u16,
     /// Port exposed on the host
     #[serde(rename = "PublicPort", skip_serializing_if = "Option::is_none")]
     pub public_port: Option<u16>,
-    #[serde(rename = "Type")]
+    #[serde(rename = "Type", default)]
     pub r#type: PortType,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
@@ -61,6 +65,13 @@ impl From<&str> for PortType {
             "sctp" => Self::Sctp,
             other => Self::Other(other.to_owned()),
         }
+    }
+}
+
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for PortType {
+    fn default() -> Self {
+        Self::Other(String::new())
     }
 }
 

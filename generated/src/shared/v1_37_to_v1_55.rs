@@ -13,6 +13,7 @@ pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Config {
@@ -35,6 +36,9 @@ pub struct Config {
     /// Since API 1.30.
     #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
     pub spec: Option<ConfigSpec>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.30.
@@ -59,6 +63,9 @@ pub struct ConfigCreateBody {
     /// Since API 1.37.
     #[serde(rename = "Templating", skip_serializing_if = "Option::is_none")]
     pub templating: Option<super::v1_31_to_v1_55::Driver>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.30.
@@ -83,6 +90,9 @@ pub struct ConfigSpec {
     /// Since API 1.37.
     #[serde(rename = "Templating", skip_serializing_if = "Option::is_none")]
     pub templating: Option<super::v1_31_to_v1_55::Driver>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -112,6 +122,9 @@ pub struct EndpointPortConfig {
     /// Since API 1.34.
     #[serde(rename = "PublishMode", skip_serializing_if = "Option::is_none")]
     pub publish_mode: Option<super::v1_34_to_v1_55::EndpointPortConfigPublishMode>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
@@ -152,6 +165,13 @@ impl From<&str> for EndpointPortConfigProtocol {
     }
 }
 
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for EndpointPortConfigProtocol {
+    fn default() -> Self {
+        Self::Other(String::new())
+    }
+}
+
 impl std::fmt::Display for EndpointPortConfigProtocol {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -185,6 +205,9 @@ pub struct EndpointSpec {
     /// outside. Ports can only be provided if `vip` resolution mode is used.
     #[serde(rename = "Ports", skip_serializing_if = "Option::is_none")]
     pub ports: Option<Vec<EndpointPortConfig>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.25.
@@ -202,6 +225,9 @@ pub struct Secret {
     pub updated_at: Option<String>,
     #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
     pub spec: Option<SecretSpec>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.25.
@@ -237,6 +263,9 @@ pub struct SecretCreateBody {
     /// Since API 1.37.
     #[serde(rename = "Templating", skip_serializing_if = "Option::is_none")]
     pub templating: Option<super::v1_31_to_v1_55::Driver>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.25.
@@ -272,6 +301,9 @@ pub struct SecretSpec {
     /// Since API 1.37.
     #[serde(rename = "Templating", skip_serializing_if = "Option::is_none")]
     pub templating: Option<super::v1_31_to_v1_55::Driver>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -282,6 +314,9 @@ pub struct ServiceEndpoint {
     pub ports: Option<Vec<EndpointPortConfig>>,
     #[serde(rename = "VirtualIPs", skip_serializing_if = "Option::is_none")]
     pub virtual_ips: Option<Vec<super::v1_24_to_v1_55::ServiceEndpointVirtualIpsItem>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
@@ -369,6 +404,13 @@ impl From<&str> for TaskState {
             "orphaned" => Self::Orphaned,
             other => Self::Other(other.to_owned()),
         }
+    }
+}
+
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for TaskState {
+    fn default() -> Self {
+        Self::Other(String::new())
     }
 }
 

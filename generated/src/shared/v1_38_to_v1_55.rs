@@ -3,6 +3,7 @@
 //! What is identical in exactly API versions 1.38–1.55: the types below, and in the submodules the operations' parameters, client and server items and decoders.
 
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
 ///
@@ -96,6 +97,13 @@ impl From<&str> for PluginConfigInterfaceProtocolScheme {
     }
 }
 
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for PluginConfigInterfaceProtocolScheme {
+    fn default() -> Self {
+        Self::Other(String::new())
+    }
+}
+
 impl std::fmt::Display for PluginConfigInterfaceProtocolScheme {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -133,4 +141,7 @@ pub struct TaskSpecNetworkAttachmentSpec {
     /// ID of the container represented by this task
     #[serde(rename = "ContainerID", skip_serializing_if = "Option::is_none")]
     pub container_id: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

@@ -15,6 +15,7 @@ pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 /// Cache record type.
 ///
@@ -68,6 +69,13 @@ impl From<&str> for BuildCacheType {
     }
 }
 
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for BuildCacheType {
+    fn default() -> Self {
+        Self::Other(String::new())
+    }
+}
+
 impl std::fmt::Display for BuildCacheType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -98,6 +106,9 @@ pub struct BuildPruneResponse {
     /// Disk space reclaimed in bytes
     #[serde(rename = "SpaceReclaimed", skip_serializing_if = "Option::is_none")]
     pub space_reclaimed: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// ContainerState stores container's running state. It's part of ContainerJSONBase
@@ -150,6 +161,9 @@ pub struct ContainerState {
     pub finished_at: Option<String>,
     #[serde(rename = "Health", skip_serializing_if = "Option::is_none")]
     pub health: Option<Health>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// String representation of the container state. Can be one of "created",
@@ -209,6 +223,13 @@ impl From<&str> for ContainerStateStatus {
     }
 }
 
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for ContainerStateStatus {
+    fn default() -> Self {
+        Self::Other(String::new())
+    }
+}
+
 impl std::fmt::Display for ContainerStateStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -238,17 +259,23 @@ pub struct ContainerWaitExitError {
     /// Details of an error
     #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// OK response to ContainerWait operation
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ContainerWaitResponse {
     /// Exit code of the container
-    #[serde(rename = "StatusCode")]
+    #[serde(rename = "StatusCode", default)]
     pub status_code: i64,
     /// Since API 1.34.
     #[serde(rename = "Error", skip_serializing_if = "Option::is_none")]
     pub error: Option<ContainerWaitExitError>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Health stores information about the container's healthcheck results.
@@ -270,6 +297,9 @@ pub struct Health {
     /// Log contains the last few results (oldest first)
     #[serde(rename = "Log", skip_serializing_if = "Option::is_none")]
     pub log: Option<Vec<HealthcheckResult>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Status is one of `none`, `starting`, `healthy` or `unhealthy`
@@ -318,6 +348,13 @@ impl From<&str> for HealthStatus {
             "unhealthy" => Self::Unhealthy,
             other => Self::Other(other.to_owned()),
         }
+    }
+}
+
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for HealthStatus {
+    fn default() -> Self {
+        Self::Other(String::new())
     }
 }
 
@@ -370,6 +407,9 @@ pub struct HealthcheckResult {
     /// Output from last check
     #[serde(rename = "Output", skip_serializing_if = "Option::is_none")]
     pub output: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Additional metadata of the image in the local cache. This information
@@ -387,6 +427,9 @@ pub struct ImageInspectMetadata {
     /// Format: `dateTime`.
     #[serde(rename = "LastTagTime", skip_serializing_if = "Option::is_none")]
     pub last_tag_time: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Information about the image's RootFS, including the layer IDs.
@@ -394,10 +437,13 @@ pub struct ImageInspectMetadata {
 /// Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ImageInspectRootFs {
-    #[serde(rename = "Type")]
+    #[serde(rename = "Type", default)]
     pub r#type: String,
     #[serde(rename = "Layers", skip_serializing_if = "Option::is_none")]
     pub layers: Option<Vec<String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Specifies how a service should be attached to a particular network.
@@ -414,6 +460,9 @@ pub struct NetworkAttachmentConfig {
     /// Driver attachment options for the network target.
     #[serde(rename = "DriverOpts", skip_serializing_if = "Option::is_none")]
     pub driver_opts: Option<HashMap<String, String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
@@ -519,16 +568,19 @@ pub struct SystemVersion {
     /// The date and time that the daemon was compiled.
     #[serde(rename = "BuildTime", skip_serializing_if = "Option::is_none")]
     pub build_time: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SystemVersionComponentsItem {
     /// Name of the component
-    #[serde(rename = "Name")]
+    #[serde(rename = "Name", default)]
     pub name: String,
     /// Version of the component
-    #[serde(rename = "Version")]
+    #[serde(rename = "Version", default)]
     pub version: String,
     /// Key/value pairs of strings with additional information about the
     /// component. These values are intended for informational purposes
@@ -538,11 +590,17 @@ pub struct SystemVersionComponentsItem {
     /// These messages can be printed by the client as information to the user.
     #[serde(rename = "Details", skip_serializing_if = "Option::is_none")]
     pub details: Option<HashMap<String, serde_json::Value>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.39.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SystemVersionPlatform {
-    #[serde(rename = "Name")]
+    #[serde(rename = "Name", default)]
     pub name: String,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

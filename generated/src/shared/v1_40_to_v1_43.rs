@@ -3,6 +3,7 @@
 //! What is identical in exactly API versions 1.40–1.43: the types below, and in the submodules the operations' parameters, client and server items and decoders.
 
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 /// Security options for the container
 ///
@@ -19,4 +20,7 @@ pub struct TaskSpecContainerSpecPrivileges {
     pub se_linux_context: Option<
         super::v1_30_to_v1_55::TaskSpecContainerSpecPrivilegesSeLinuxContext,
     >,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

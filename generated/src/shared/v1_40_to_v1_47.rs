@@ -9,6 +9,7 @@ pub(crate) mod server;
 pub(crate) mod roundtrip;
 
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::{null_as_default, UnknownMembers};
 
 /// Describes the result obtained from contacting the registry to retrieve
 /// image metadata.
@@ -16,15 +17,14 @@ use serde::{Deserialize, Serialize};
 /// Since API 1.40.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DistributionInspect {
-    #[serde(rename = "Descriptor")]
+    #[serde(rename = "Descriptor", default, deserialize_with = "null_as_default")]
     pub descriptor: OciDescriptor,
     /// An array containing all platforms supported by the image.
-    #[serde(
-        rename = "Platforms",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Platforms", default, deserialize_with = "null_as_default")]
     pub platforms: Vec<super::v1_40_to_v1_55::OciPlatform>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// A descriptor struct containing digest, media type, and size, as defined in
@@ -42,4 +42,7 @@ pub struct OciDescriptor {
     /// The size in bytes of the blob.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

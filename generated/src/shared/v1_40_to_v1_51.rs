@@ -9,6 +9,7 @@ pub(crate) mod server;
 pub(crate) mod roundtrip;
 
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 /// EventMessage represents the information an event contains.
 ///
@@ -48,4 +49,7 @@ pub struct EventMessage {
     /// Since API 1.40, until API 1.51 (removed in 1.52).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

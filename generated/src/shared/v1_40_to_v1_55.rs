@@ -15,6 +15,7 @@ pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 /// ClusterInfo represents information about the swarm as is returned by the
 /// "/info" endpoint. Join-tokens are not included.
@@ -70,6 +71,9 @@ pub struct ClusterInfo {
     /// Since API 1.39.
     #[serde(rename = "SubnetSize", skip_serializing_if = "Option::is_none")]
     pub subnet_size: Option<u32>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// A request for devices to be sent to device drivers
@@ -100,6 +104,9 @@ pub struct DeviceRequest {
     /// are passed directly to the driver.
     #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
     pub options: Option<HashMap<String, String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Actor describes something that generates events, like a container, network,
@@ -114,6 +121,9 @@ pub struct EventActor {
     /// Various key/value attributes of the object, depending on its type.
     #[serde(rename = "Attributes", skip_serializing_if = "Option::is_none")]
     pub attributes: Option<HashMap<String, String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Scope of the event. Engine events are `local` scope. Cluster (Swarm)
@@ -150,6 +160,13 @@ impl From<&str> for EventMessageScope {
             "swarm" => Self::Swarm,
             other => Self::Other(other.to_owned()),
         }
+    }
+}
+
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for EventMessageScope {
+    fn default() -> Self {
+        Self::Other(String::new())
     }
 }
 
@@ -246,6 +263,13 @@ impl From<&str> for EventMessageType {
     }
 }
 
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for EventMessageType {
+    fn default() -> Self {
+        Self::Other(String::new())
+    }
+}
+
 impl std::fmt::Display for EventMessageType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -291,6 +315,9 @@ pub struct OciPlatform {
     /// specify ARMv7 when architecture is `arm`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub variant: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Describes a permission the user has to accept upon installing
@@ -305,6 +332,9 @@ pub struct PluginPrivilege {
     pub description: Option<String>,
     #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
     pub value: Option<Vec<String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The behavior to apply when the container exits. The default is not to
@@ -324,6 +354,9 @@ pub struct RestartPolicy {
     /// If `on-failure` is used, the number of times to retry before giving up.
     #[serde(rename = "MaximumRetryCount", skip_serializing_if = "Option::is_none")]
     pub maximum_retry_count: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// - Empty string means not to restart
@@ -377,6 +410,13 @@ impl From<&str> for RestartPolicyName {
             "on-failure" => Self::OnFailure,
             other => Self::Other(other.to_owned()),
         }
+    }
+}
+
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for RestartPolicyName {
+    fn default() -> Self {
+        Self::Other(String::new())
     }
 }
 
@@ -453,6 +493,9 @@ pub struct Swarm {
     pub subnet_size: Option<u32>,
     #[serde(rename = "JoinTokens", skip_serializing_if = "Option::is_none")]
     pub join_tokens: Option<super::v1_32_to_v1_55::JoinTokens>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Represents generic information about swarm.
@@ -490,6 +533,9 @@ pub struct SwarmInfo {
     pub managers: Option<i64>,
     #[serde(rename = "Cluster", skip_serializing_if = "Option::is_none")]
     pub cluster: Option<ClusterInfo>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -548,6 +594,9 @@ pub struct SwarmInitBody {
     pub subnet_size: Option<u32>,
     #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
     pub spec: Option<super::v1_32_to_v1_55::SwarmSpec>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The driver to use for managing cgroups.
@@ -644,6 +693,9 @@ pub struct TaskSpecContainerSpecConfigsItem {
     /// config in the reference will be identified by its ID.
     #[serde(rename = "ConfigName", skip_serializing_if = "Option::is_none")]
     pub config_name: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// CredentialSpec for managed service account (Windows only)
@@ -690,6 +742,9 @@ pub struct TaskSpecContainerSpecPrivilegesCredentialSpec {
     /// > and `CredentialSpec.Config` are mutually exclusive.
     #[serde(rename = "Registry", skip_serializing_if = "Option::is_none")]
     pub registry: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -740,6 +795,9 @@ pub struct TaskSpecPlacement {
     /// Since API 1.30.
     #[serde(rename = "Platforms", skip_serializing_if = "Option::is_none")]
     pub platforms: Option<Vec<super::v1_32_to_v1_55::Platform>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Plugin spec for the service.  *(Experimental release only.)*
@@ -765,4 +823,7 @@ pub struct TaskSpecPluginSpec {
     pub disabled: Option<bool>,
     #[serde(rename = "PluginPrivilege", skip_serializing_if = "Option::is_none")]
     pub plugin_privilege: Option<Vec<PluginPrivilege>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

@@ -3,6 +3,7 @@
 //! What is identical in exactly API versions 1.41–1.51: the types below, and in the submodules the operations' parameters, client and server items and decoders.
 
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 /// Resource requirements which apply to each individual container created
 /// as part of the service.
@@ -14,4 +15,7 @@ pub struct TaskSpecResources {
     /// Define resources reservation.
     #[serde(rename = "Reservations", skip_serializing_if = "Option::is_none")]
     pub reservations: Option<super::v1_32_to_v1_55::ResourceObject>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

@@ -12,6 +12,7 @@ pub(crate) mod server;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 /// The config-only network source to provide the configuration for
 /// this network.
@@ -24,6 +25,9 @@ pub struct ConfigReference {
     /// network. Only network names are allowed, not network IDs.
     #[serde(rename = "Network", skip_serializing_if = "Option::is_none")]
     pub network: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// cgroup namespace mode for the container. Possible values are:
@@ -68,6 +72,13 @@ impl From<&str> for HostConfigCgroupnsMode {
     }
 }
 
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for HostConfigCgroupnsMode {
+    fn default() -> Self {
+        Self::Other(String::new())
+    }
+}
+
 impl std::fmt::Display for HostConfigCgroupnsMode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -106,6 +117,9 @@ pub struct Ipam {
     /// Driver-specific options, specified as a map.
     #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
     pub options: Option<HashMap<String, String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.41.
@@ -119,6 +133,9 @@ pub struct IpamConfig {
     pub gateway: Option<String>,
     #[serde(rename = "AuxiliaryAddresses", skip_serializing_if = "Option::is_none")]
     pub auxiliary_addresses: Option<HashMap<String, String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// An object describing a limit on resources which can be requested by a task.
@@ -135,6 +152,9 @@ pub struct Limit {
     /// Defaults to `0`.
     #[serde(rename = "Pids", skip_serializing_if = "Option::is_none")]
     pub pids: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// represents one peer of an overlay network.
@@ -148,6 +168,9 @@ pub struct PeerInfo {
     /// IP-address of the peer-node in the Swarm cluster.
     #[serde(rename = "IP", skip_serializing_if = "Option::is_none")]
     pub ip: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The status of the service when it is in one of ReplicatedJob or
@@ -174,6 +197,9 @@ pub struct ServiceJobStatus {
     /// Format: `dateTime`.
     #[serde(rename = "LastExecution", skip_serializing_if = "Option::is_none")]
     pub last_execution: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The status of the service's tasks. Provided only when requested as
@@ -198,6 +224,9 @@ pub struct ServiceServiceStatus {
     /// mean the job-mode service has no tasks yet Completed.
     #[serde(rename = "CompletedTasks", skip_serializing_if = "Option::is_none")]
     pub completed_tasks: Option<u64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Scheduling mode for the service.
@@ -219,6 +248,9 @@ pub struct ServiceSpecMode {
     /// Since API 1.41.
     #[serde(rename = "GlobalJob", skip_serializing_if = "Option::is_none")]
     pub global_job: Option<HashMap<String, serde_json::Value>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The mode used for services with a finite number of tasks that run
@@ -236,6 +268,9 @@ pub struct ServiceSpecModeReplicatedJob {
     /// state. If unset, will default to the value of `MaxConcurrent`
     #[serde(rename = "TotalCompletions", skip_serializing_if = "Option::is_none")]
     pub total_completions: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The version of the cgroup.
@@ -305,6 +340,9 @@ pub struct SystemInfoDefaultAddressPoolsItem {
     /// The network pool size
     #[serde(rename = "Size", skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.41.
@@ -319,4 +357,7 @@ pub struct TaskSpecContainerSpecUlimitsItem {
     /// Hard limit
     #[serde(rename = "Hard", skip_serializing_if = "Option::is_none")]
     pub hard: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

@@ -3,6 +3,7 @@
 //! What is identical in exactly API versions 1.42–1.47: the types below, and in the submodules the operations' parameters, client and server items and decoders.
 
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 /// MountPoint represents a mount point configuration inside the container.
 /// This is used for reporting the mountpoints in use by a container.
@@ -50,6 +51,9 @@ pub struct MountPoint {
     /// for details. This field is not used on Windows.
     #[serde(rename = "Propagation", skip_serializing_if = "Option::is_none")]
     pub propagation: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The mount type. Available types:
@@ -105,6 +109,13 @@ impl From<&str> for MountType {
             "volume" => Self::Volume,
             other => Self::Other(other.to_owned()),
         }
+    }
+}
+
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for MountType {
+    fn default() -> Self {
+        Self::Other(String::new())
     }
 }
 

@@ -15,6 +15,7 @@ pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::{null_as_default, UnknownMembers};
 
 /// BuildCache contains information about a build cache record.
 ///
@@ -58,6 +59,9 @@ pub struct BuildCache {
     pub last_used_at: Option<String>,
     #[serde(rename = "UsageCount", skip_serializing_if = "Option::is_none")]
     pub usage_count: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Options and information specific to, and only present on, Swarm CSI
@@ -88,6 +92,9 @@ pub struct ClusterVolume {
     /// specific nodes
     #[serde(rename = "PublishStatus", skip_serializing_if = "Option::is_none")]
     pub publish_status: Option<Vec<ClusterVolumePublishStatusItem>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Information about the global status of the volume.
@@ -113,6 +120,9 @@ pub struct ClusterVolumeInfo {
     /// The topology this volume is actually accessible from.
     #[serde(rename = "AccessibleTopology", skip_serializing_if = "Option::is_none")]
     pub accessible_topology: Option<Vec<Topology>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.42.
@@ -132,6 +142,9 @@ pub struct ClusterVolumePublishStatusItem {
     /// plugin when a volume is published.
     #[serde(rename = "PublishContext", skip_serializing_if = "Option::is_none")]
     pub publish_context: Option<HashMap<String, String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The published state of the volume.
@@ -182,6 +195,13 @@ impl From<&str> for ClusterVolumePublishStatusItemState {
     }
 }
 
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for ClusterVolumePublishStatusItemState {
+    fn default() -> Self {
+        Self::Other(String::new())
+    }
+}
+
 impl std::fmt::Display for ClusterVolumePublishStatusItemState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -219,6 +239,9 @@ pub struct ClusterVolumeSpec {
     /// Defines how the volume is used by tasks.
     #[serde(rename = "AccessMode", skip_serializing_if = "Option::is_none")]
     pub access_mode: Option<ClusterVolumeSpecAccessMode>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Defines how the volume is used by tasks.
@@ -294,6 +317,9 @@ pub struct ClusterVolumeSpecAccessMode {
     /// Defaults to `"active"`.
     #[serde(rename = "Availability", skip_serializing_if = "Option::is_none")]
     pub availability: Option<ClusterVolumeSpecAccessModeAvailability>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Requirements for the accessible topology of the volume. These
@@ -311,6 +337,9 @@ pub struct ClusterVolumeSpecAccessModeAccessibilityRequirements {
     /// provisioned in.
     #[serde(rename = "Preferred", skip_serializing_if = "Option::is_none")]
     pub preferred: Option<Vec<Topology>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The availability of the volume for use in tasks.
@@ -392,6 +421,9 @@ pub struct ClusterVolumeSpecAccessModeCapacityRange {
     /// indicates an unspecified maximum.
     #[serde(rename = "LimitBytes", skip_serializing_if = "Option::is_none")]
     pub limit_bytes: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The set of nodes this volume can be used on at one time.
@@ -470,6 +502,9 @@ pub struct ClusterVolumeSpecAccessModeSecretsItem {
     /// pair passed to the plugin.
     #[serde(rename = "Secret", skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The number and way that different tasks can use this volume
@@ -590,6 +625,9 @@ pub struct ContainerExecBody {
     /// Since API 1.35.
     #[serde(rename = "WorkingDir", skip_serializing_if = "Option::is_none")]
     pub working_dir: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -605,6 +643,9 @@ pub struct ExecStartBody {
     /// Since API 1.42.
     #[serde(rename = "ConsoleSize", skip_serializing_if = "Option::is_none")]
     pub console_size: Option<Vec<i64>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
@@ -646,6 +687,13 @@ impl From<&str> for SystemDataUsageTypeItem {
             "build-cache" => Self::BuildCache,
             other => Self::Other(other.to_owned()),
         }
+    }
+}
+
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for SystemDataUsageTypeItem {
+    fn default() -> Self {
+        Self::Other(String::new())
     }
 }
 
@@ -823,18 +871,21 @@ impl<'de> Deserialize<'de> for SystemPingResponseSwarm {
 pub struct Topology {
     #[serde(rename = "Segments", skip_serializing_if = "Option::is_none")]
     pub segments: Option<HashMap<String, String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Volume {
     /// Name of the volume.
-    #[serde(rename = "Name")]
+    #[serde(rename = "Name", default)]
     pub name: String,
     /// Name of the volume driver used by the volume.
-    #[serde(rename = "Driver")]
+    #[serde(rename = "Driver", default)]
     pub driver: String,
     /// Mount path of the volume on the host.
-    #[serde(rename = "Mountpoint")]
+    #[serde(rename = "Mountpoint", default)]
     pub mountpoint: String,
     /// Date/Time the volume was created.
     ///
@@ -852,17 +903,13 @@ pub struct Volume {
     #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
     pub status: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
     /// User-defined key/value metadata.
-    #[serde(
-        rename = "Labels",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Labels", default, deserialize_with = "null_as_default")]
     pub labels: HashMap<String, String>,
     /// The level at which the volume exists. Either `global` for cluster-wide,
     /// or `local` for machine level.
     ///
     /// Defaults to `"local"`.
-    #[serde(rename = "Scope")]
+    #[serde(rename = "Scope", default)]
     pub scope: super::v1_24_to_v1_55::VolumeScope,
     /// Since API 1.42.
     #[serde(rename = "ClusterVolume", skip_serializing_if = "Option::is_none")]
@@ -870,11 +917,7 @@ pub struct Volume {
     /// The driver specific options used when creating the volume.
     ///
     /// Since API 1.25.
-    #[serde(
-        rename = "Options",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Options", default, deserialize_with = "null_as_default")]
     pub options: HashMap<String, String>,
     /// Usage details about the volume. This information is used by the
     /// `GET /system/df` endpoint, and omitted in other endpoints.
@@ -882,6 +925,9 @@ pub struct Volume {
     /// Since API 1.25.
     #[serde(rename = "UsageData", skip_serializing_if = "Option::is_none")]
     pub usage_data: Option<super::v1_25_to_v1_55::VolumeUsageData>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Volume configuration
@@ -907,6 +953,9 @@ pub struct VolumeCreateOptions {
     /// Since API 1.42.
     #[serde(rename = "ClusterVolumeSpec", skip_serializing_if = "Option::is_none")]
     pub cluster_volume_spec: Option<ClusterVolumeSpec>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Volume list response
@@ -918,6 +967,9 @@ pub struct VolumeListResponse {
     /// Warnings that occurred when fetching the list of volumes.
     #[serde(rename = "Warnings", skip_serializing_if = "Option::is_none")]
     pub warnings: Option<Vec<String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Volume configuration
@@ -927,4 +979,7 @@ pub struct VolumeListResponse {
 pub struct VolumeUpdateBody {
     #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
     pub spec: Option<ClusterVolumeSpec>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

@@ -13,6 +13,7 @@ pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::{null_as_default, UnknownMembers};
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ContainerCreateBody {
@@ -123,6 +124,9 @@ pub struct ContainerCreateBody {
     pub host_config: Option<HostConfig>,
     #[serde(rename = "NetworkingConfig", skip_serializing_if = "Option::is_none")]
     pub networking_config: Option<super::v1_39_to_v1_43::NetworkingConfig>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -187,6 +191,9 @@ pub struct ContainerInspectResponse {
     pub config: Option<super::v1_39_to_v1_43::ContainerConfig>,
     #[serde(rename = "NetworkSettings", skip_serializing_if = "Option::is_none")]
     pub network_settings: Option<super::v1_32_to_v1_43::NetworkSettings>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Container configuration that depends on the host we are running on
@@ -570,6 +577,9 @@ pub struct HostConfig {
     /// Since API 1.38.
     #[serde(rename = "ReadonlyPaths", skip_serializing_if = "Option::is_none")]
     pub readonly_paths: Option<Vec<String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -582,14 +592,14 @@ pub struct ImageSummary {
     ///
     /// Note that this digest differs from the `RepoDigests` below, which
     /// holds digests of image manifests that reference the image.
-    #[serde(rename = "Id")]
+    #[serde(rename = "Id", default)]
     pub id: String,
     /// ID of the parent image.
     ///
     /// Depending on how the image was created, this field may be empty and
     /// is only set for images that were built/created locally. This field
     /// is empty if the image was pulled from an image registry.
-    #[serde(rename = "ParentId")]
+    #[serde(rename = "ParentId", default)]
     pub parent_id: String,
     /// List of image names/tags in the local image cache that reference this
     /// image.
@@ -597,11 +607,7 @@ pub struct ImageSummary {
     /// Multiple image tags can refer to the same image, and this list may be
     /// empty if no tags reference the image, in which case the image is
     /// "untagged", in which case it can still be referenced by its ID.
-    #[serde(
-        rename = "RepoTags",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "RepoTags", default, deserialize_with = "null_as_default")]
     pub repo_tags: Vec<String>,
     /// List of content-addressable digests of locally available image manifests
     /// that the image is referenced from. Multiple manifests can refer to the
@@ -610,18 +616,14 @@ pub struct ImageSummary {
     /// These digests are usually only available if the image was either pulled
     /// from a registry, or if the image was pushed to a registry, which is when
     /// the manifest is generated and its digest calculated.
-    #[serde(
-        rename = "RepoDigests",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "RepoDigests", default, deserialize_with = "null_as_default")]
     pub repo_digests: Vec<String>,
     /// Date and time at which the image was created as a Unix timestamp
     /// (number of seconds since EPOCH).
-    #[serde(rename = "Created")]
+    #[serde(rename = "Created", default)]
     pub created: i64,
     /// Total size of the image including all layers it is composed of.
-    #[serde(rename = "Size")]
+    #[serde(rename = "Size", default)]
     pub size: i64,
     /// Total size of image layers that are shared between this image and other
     /// images.
@@ -630,7 +632,7 @@ pub struct ImageSummary {
     /// has not been set / calculated.
     ///
     /// Since API 1.25.
-    #[serde(rename = "SharedSize")]
+    #[serde(rename = "SharedSize", default)]
     pub shared_size: i64,
     /// Total size of the image including all layers it is composed of.
     ///
@@ -645,11 +647,7 @@ pub struct ImageSummary {
     #[serde(rename = "VirtualSize", skip_serializing_if = "Option::is_none")]
     pub virtual_size: Option<i64>,
     /// User-defined key/value metadata.
-    #[serde(
-        rename = "Labels",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Labels", default, deserialize_with = "null_as_default")]
     pub labels: HashMap<String, String>,
     /// Number of containers using this image. Includes both stopped and running
     /// containers.
@@ -658,8 +656,11 @@ pub struct ImageSummary {
     /// is used. `-1` indicates that the value has not been set / calculated.
     ///
     /// Since API 1.25.
-    #[serde(rename = "Containers")]
+    #[serde(rename = "Containers", default)]
     pub containers: i64,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.25.
@@ -685,4 +686,7 @@ pub struct SystemDataUsageResponse {
     /// Since API 1.25, until API 1.49 (removed in 1.50).
     #[serde(rename = "BuilderSize", skip_serializing_if = "Option::is_none")]
     pub builder_size: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

@@ -9,6 +9,7 @@ pub(crate) mod server;
 pub(crate) mod roundtrip;
 
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 /// Kind of change
 ///
@@ -27,8 +28,11 @@ pub type ChangeType = u8;
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct FilesystemChange {
     /// Path to file or directory that has changed.
-    #[serde(rename = "Path")]
+    #[serde(rename = "Path", default)]
     pub path: String,
-    #[serde(rename = "Kind")]
+    #[serde(rename = "Kind", default)]
     pub kind: ChangeType,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

@@ -10,6 +10,7 @@ pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 /// represents the status of a container.
 ///
@@ -22,6 +23,9 @@ pub struct ContainerStatus {
     pub pid: Option<i64>,
     #[serde(rename = "ExitCode", skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// A test to perform to check that the container is healthy.
@@ -73,6 +77,9 @@ pub struct HealthConfig {
     /// Since API 1.44.
     #[serde(rename = "StartInterval", skip_serializing_if = "Option::is_none")]
     pub start_interval: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Optional configuration for the `bind` type.
@@ -114,6 +121,9 @@ pub struct MountBindOptions {
     /// Since API 1.44.
     #[serde(rename = "ReadOnlyForceRecursive", skip_serializing_if = "Option::is_none")]
     pub read_only_force_recursive: Option<bool>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// represents the port status of a task's host ports whose service has published host ports
@@ -123,6 +133,9 @@ pub struct MountBindOptions {
 pub struct PortStatus {
     #[serde(rename = "Ports", skip_serializing_if = "Option::is_none")]
     pub ports: Option<Vec<super::v1_37_to_v1_55::EndpointPortConfig>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Runtime describes an [OCI compliant](https://github.com/opencontainers/runtime-spec)
@@ -162,6 +175,9 @@ pub struct Runtime {
     /// Since API 1.44.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<HashMap<String, String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// contains the information returned to a client on the
@@ -178,6 +194,9 @@ pub struct ServiceCreateResponse {
     /// Since API 1.25.
     #[serde(rename = "Warnings", skip_serializing_if = "Option::is_none")]
     pub warnings: Option<Vec<String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Security options for the container
@@ -210,6 +229,9 @@ pub struct TaskSpecContainerSpecPrivileges {
     /// Since API 1.44.
     #[serde(rename = "NoNewPrivileges", skip_serializing_if = "Option::is_none")]
     pub no_new_privileges: Option<bool>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Options for configuring AppArmor on the container
@@ -219,6 +241,9 @@ pub struct TaskSpecContainerSpecPrivileges {
 pub struct TaskSpecContainerSpecPrivilegesAppArmor {
     #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
     pub mode: Option<TaskSpecContainerSpecPrivilegesAppArmorMode>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
@@ -255,6 +280,13 @@ impl From<&str> for TaskSpecContainerSpecPrivilegesAppArmorMode {
     }
 }
 
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for TaskSpecContainerSpecPrivilegesAppArmorMode {
+    fn default() -> Self {
+        Self::Other(String::new())
+    }
+}
+
 impl std::fmt::Display for TaskSpecContainerSpecPrivilegesAppArmorMode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -286,6 +318,9 @@ pub struct TaskSpecContainerSpecPrivilegesSeccomp {
     /// The custom seccomp profile as a json object
     #[serde(rename = "Profile", skip_serializing_if = "Option::is_none")]
     pub profile: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
@@ -323,6 +358,13 @@ impl From<&str> for TaskSpecContainerSpecPrivilegesSeccompMode {
             "custom" => Self::Custom,
             other => Self::Other(other.to_owned()),
         }
+    }
+}
+
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for TaskSpecContainerSpecPrivilegesSeccompMode {
+    fn default() -> Self {
+        Self::Other(String::new())
     }
 }
 
@@ -364,4 +406,7 @@ pub struct TaskStatus {
     /// Since API 1.44.
     #[serde(rename = "PortStatus", skip_serializing_if = "Option::is_none")]
     pub port_status: Option<PortStatus>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 /// Optional configuration for the `volume` type.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -24,4 +25,7 @@ pub struct MountVolumeOptions {
     /// Since API 1.45.
     #[serde(rename = "Subpath", skip_serializing_if = "Option::is_none")]
     pub subpath: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

@@ -15,6 +15,7 @@ pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 /// Summary of host-specific runtime information of the container. This
 /// is a reduced set of information in the container's "HostConfig" as
@@ -35,6 +36,9 @@ pub struct ContainerSummaryHostConfig {
     /// Since API 1.46.
     #[serde(rename = "Annotations", skip_serializing_if = "Option::is_none")]
     pub annotations: Option<HashMap<String, String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Information for connecting to the containerd instance that is used by the daemon.
@@ -58,6 +62,9 @@ pub struct ContainerdInfo {
     /// such as cri-containerd.
     #[serde(rename = "Namespaces", skip_serializing_if = "Option::is_none")]
     pub namespaces: Option<ContainerdInfoNamespaces>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The namespaces that the daemon uses for running containers and
@@ -96,6 +103,9 @@ pub struct ContainerdInfoNamespaces {
     /// Defaults to `"plugins.moby"`.
     #[serde(rename = "Plugins", skip_serializing_if = "Option::is_none")]
     pub plugins: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Optional configuration for the `tmpfs` type.
@@ -117,15 +127,21 @@ pub struct MountTmpfsOptions {
     /// Since API 1.46.
     #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
     pub options: Option<Vec<Vec<String>>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// OK response to NetworkCreate operation
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct NetworkCreateResponse {
     /// The ID of the created network.
-    #[serde(rename = "Id")]
+    #[serde(rename = "Id", default)]
     pub id: String,
     /// Warnings encountered when creating the container
-    #[serde(rename = "Warning")]
+    #[serde(rename = "Warning", default)]
     pub warning: String,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

@@ -10,6 +10,7 @@ pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::{null_as_default, UnknownMembers};
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ContainerInspectResponse {
@@ -73,6 +74,9 @@ pub struct ContainerInspectResponse {
     pub config: Option<super::v1_44_to_v1_51::ContainerConfig>,
     #[serde(rename = "NetworkSettings", skip_serializing_if = "Option::is_none")]
     pub network_settings: Option<super::v1_46_to_v1_47::NetworkSettings>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Information about an image in the local image cache.
@@ -166,23 +170,26 @@ pub struct ImageInspect {
     /// is local to the daemon, and not part of the image itself.
     #[serde(rename = "Metadata", skip_serializing_if = "Option::is_none")]
     pub metadata: Option<super::v1_39_to_v1_55::ImageInspectMetadata>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// ImageManifestSummary represents a summary of an image manifest.
 ///
 /// Since API 1.47.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ImageManifestSummary {
     /// ID is the content-addressable ID of an image and is the same as the
     /// digest of the image manifest.
-    #[serde(rename = "ID")]
+    #[serde(rename = "ID", default)]
     pub id: String,
-    #[serde(rename = "Descriptor")]
+    #[serde(rename = "Descriptor", default, deserialize_with = "null_as_default")]
     pub descriptor: super::v1_40_to_v1_47::OciDescriptor,
     /// Indicates whether all the child content (image config, layers) is fully available locally.
-    #[serde(rename = "Available")]
+    #[serde(rename = "Available", default)]
     pub available: bool,
-    #[serde(rename = "Size")]
+    #[serde(rename = "Size", default, deserialize_with = "null_as_default")]
     pub size: super::v1_47_to_v1_55::ImageManifestSummarySize,
     /// The kind of the manifest.
     ///
@@ -190,7 +197,7 @@ pub struct ImageManifestSummary {
     /// -------------|-----------------------------------------------------------
     /// image        | Image manifest that can be used to start a container.
     /// attestation  | Attestation manifest produced by the Buildkit builder for a specific image manifest.
-    #[serde(rename = "Kind")]
+    #[serde(rename = "Kind", default)]
     pub kind: super::v1_47_to_v1_55::ImageManifestSummaryKind,
     /// The image data for the image manifest.
     /// This field is only populated when Kind is "image".
@@ -202,6 +209,9 @@ pub struct ImageManifestSummary {
     pub attestation_data: Option<
         super::v1_47_to_v1_55::ImageManifestSummaryAttestationData,
     >,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -214,14 +224,14 @@ pub struct ImageSummary {
     ///
     /// Note that this digest differs from the `RepoDigests` below, which
     /// holds digests of image manifests that reference the image.
-    #[serde(rename = "Id")]
+    #[serde(rename = "Id", default)]
     pub id: String,
     /// ID of the parent image.
     ///
     /// Depending on how the image was created, this field may be empty and
     /// is only set for images that were built/created locally. This field
     /// is empty if the image was pulled from an image registry.
-    #[serde(rename = "ParentId")]
+    #[serde(rename = "ParentId", default)]
     pub parent_id: String,
     /// List of image names/tags in the local image cache that reference this
     /// image.
@@ -229,11 +239,7 @@ pub struct ImageSummary {
     /// Multiple image tags can refer to the same image, and this list may be
     /// empty if no tags reference the image, in which case the image is
     /// "untagged", in which case it can still be referenced by its ID.
-    #[serde(
-        rename = "RepoTags",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "RepoTags", default, deserialize_with = "null_as_default")]
     pub repo_tags: Vec<String>,
     /// List of content-addressable digests of locally available image manifests
     /// that the image is referenced from. Multiple manifests can refer to the
@@ -242,18 +248,14 @@ pub struct ImageSummary {
     /// These digests are usually only available if the image was either pulled
     /// from a registry, or if the image was pushed to a registry, which is when
     /// the manifest is generated and its digest calculated.
-    #[serde(
-        rename = "RepoDigests",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "RepoDigests", default, deserialize_with = "null_as_default")]
     pub repo_digests: Vec<String>,
     /// Date and time at which the image was created as a Unix timestamp
     /// (number of seconds since EPOCH).
-    #[serde(rename = "Created")]
+    #[serde(rename = "Created", default)]
     pub created: i64,
     /// Total size of the image including all layers it is composed of.
-    #[serde(rename = "Size")]
+    #[serde(rename = "Size", default)]
     pub size: i64,
     /// Total size of image layers that are shared between this image and other
     /// images.
@@ -262,14 +264,10 @@ pub struct ImageSummary {
     /// has not been set / calculated.
     ///
     /// Since API 1.25.
-    #[serde(rename = "SharedSize")]
+    #[serde(rename = "SharedSize", default)]
     pub shared_size: i64,
     /// User-defined key/value metadata.
-    #[serde(
-        rename = "Labels",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Labels", default, deserialize_with = "null_as_default")]
     pub labels: HashMap<String, String>,
     /// Number of containers using this image. Includes both stopped and running
     /// containers.
@@ -278,7 +276,7 @@ pub struct ImageSummary {
     /// is used. `-1` indicates that the value has not been set / calculated.
     ///
     /// Since API 1.25.
-    #[serde(rename = "Containers")]
+    #[serde(rename = "Containers", default)]
     pub containers: i64,
     /// Manifests is a list of manifests available in this image.
     /// It provides a more detailed view of the platform-specific image manifests
@@ -290,6 +288,9 @@ pub struct ImageSummary {
     /// Since API 1.47.
     #[serde(rename = "Manifests", skip_serializing_if = "Option::is_none")]
     pub manifests: Option<Vec<ImageManifestSummary>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.25.
@@ -315,6 +316,9 @@ pub struct SystemDataUsageResponse {
     /// Since API 1.25, until API 1.49 (removed in 1.50).
     #[serde(rename = "BuilderSize", skip_serializing_if = "Option::is_none")]
     pub builder_size: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -367,4 +371,7 @@ pub struct Task {
     /// task was assigned on each of them.
     #[serde(rename = "NetworksAttachments", skip_serializing_if = "Option::is_none")]
     pub networks_attachments: Option<Vec<super::v1_47_to_v1_51::NetworkAttachment>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

@@ -11,6 +11,7 @@ pub(crate) mod requests;
 pub(crate) mod server;
 
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::{null_as_default, UnknownMembers};
 
 /// The image data for the image manifest.
 /// This field is only populated when Kind is "image".
@@ -21,15 +22,14 @@ pub struct ImageManifestSummaryImageData {
     /// OCI platform of the image. This will be the platform specified in the
     /// manifest descriptor from the index/manifest list.
     /// If it's not available, it will be obtained from the image config.
-    #[serde(rename = "Platform")]
+    #[serde(rename = "Platform", default, deserialize_with = "null_as_default")]
     pub platform: super::v1_40_to_v1_55::OciPlatform,
     /// The IDs of the containers that are using this image.
-    #[serde(
-        rename = "Containers",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Containers", default, deserialize_with = "null_as_default")]
     pub containers: Vec<String>,
-    #[serde(rename = "Size")]
+    #[serde(rename = "Size", default, deserialize_with = "null_as_default")]
     pub size: super::v1_47_to_v1_55::ImageManifestSummaryImageDataSize,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

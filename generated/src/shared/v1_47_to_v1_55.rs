@@ -10,6 +10,7 @@ pub(crate) mod server;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::{null_as_default, UnknownMembers};
 
 /// Information about the storage driver used to store the container's and
 /// image's filesystem.
@@ -18,18 +19,17 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DriverData {
     /// Name of the storage driver.
-    #[serde(rename = "Name")]
+    #[serde(rename = "Name", default)]
     pub name: String,
     /// Low-level storage metadata, provided as key/value pairs.
     ///
     /// This information is driver-specific, and depends on the storage-driver
     /// in use, and should be used for informational purposes only.
-    #[serde(
-        rename = "Data",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Data", default, deserialize_with = "null_as_default")]
     pub data: HashMap<String, String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The image data for the attestation manifest.
@@ -39,8 +39,11 @@ pub struct DriverData {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ImageManifestSummaryAttestationData {
     /// The digest of the image manifest that this attestation is for.
-    #[serde(rename = "For")]
+    #[serde(rename = "For", default)]
     pub r#for: String,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.47.
@@ -53,8 +56,11 @@ pub struct ImageManifestSummaryImageDataSize {
     /// the image might still have an unpacked data that's still used by
     /// some container even when the distributable/compressed content is
     /// already gone.
-    #[serde(rename = "Unpacked")]
+    #[serde(rename = "Unpacked", default)]
     pub unpacked: i64,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The kind of the manifest.
@@ -102,6 +108,13 @@ impl From<&str> for ImageManifestSummaryKind {
     }
 }
 
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for ImageManifestSummaryKind {
+    fn default() -> Self {
+        Self::Other(String::new())
+    }
+}
+
 impl std::fmt::Display for ImageManifestSummaryKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -134,20 +147,23 @@ pub struct ImageManifestSummarySize {
     /// For example, for an image kind (Kind == "image")
     /// this would include the size of the image content and unpacked
     /// image snapshots (\[Size.Content\] + \[ImageData.Size.Unpacked\]).
-    #[serde(rename = "Total")]
+    #[serde(rename = "Total", default)]
     pub total: i64,
     /// Content is the size (in bytes) of all the locally present
     /// content in the content store (e.g. image config, layers)
     /// referenced by this manifest and its children.
     /// This only includes blobs in the content store.
-    #[serde(rename = "Content")]
+    #[serde(rename = "Content", default)]
     pub content: i64,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct NetworkCreateBody {
     /// The network's name.
-    #[serde(rename = "Name")]
+    #[serde(rename = "Name", default)]
     pub name: String,
     /// Name of the network driver plugin to use.
     ///
@@ -209,4 +225,7 @@ pub struct NetworkCreateBody {
     /// User-defined key/value metadata.
     #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
     pub labels: Option<HashMap<String, String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

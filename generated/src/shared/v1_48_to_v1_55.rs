@@ -15,6 +15,7 @@ pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::{null_as_default, UnknownMembers};
 
 /// Summary of the container's network settings
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -23,6 +24,9 @@ pub struct ContainerSummaryNetworkSettings {
     /// attached to.
     #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
     pub networks: Option<HashMap<String, EndpointSettings>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The state of this container.
@@ -81,6 +85,13 @@ impl From<&str> for ContainerSummaryState {
     }
 }
 
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for ContainerSummaryState {
+    fn default() -> Self {
+        Self::Other(String::new())
+    }
+}
+
 impl std::fmt::Display for ContainerSummaryState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -108,15 +119,14 @@ impl<'de> Deserialize<'de> for ContainerSummaryState {
 /// Since API 1.40.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DistributionInspect {
-    #[serde(rename = "Descriptor")]
+    #[serde(rename = "Descriptor", default, deserialize_with = "null_as_default")]
     pub descriptor: OciDescriptor,
     /// An array containing all platforms supported by the image.
-    #[serde(
-        rename = "Platforms",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Platforms", default, deserialize_with = "null_as_default")]
     pub platforms: Vec<super::v1_40_to_v1_55::OciPlatform>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Configuration for a network endpoint.
@@ -183,6 +193,9 @@ pub struct EndpointSettings {
     /// Since API 1.44.
     #[serde(rename = "DNSNames", skip_serializing_if = "Option::is_none")]
     pub dns_names: Option<Vec<String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The logging configuration for this container
@@ -195,6 +208,9 @@ pub struct HostConfigLogConfig {
     /// Driver-specific configuration options for the logging driver.
     #[serde(rename = "Config", skip_serializing_if = "Option::is_none")]
     pub config: Option<HashMap<String, String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Name of the logging driver used for the container or "none"
@@ -266,6 +282,13 @@ impl From<&str> for HostConfigLogConfigType {
     }
 }
 
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for HostConfigLogConfigType {
+    fn default() -> Self {
+        Self::Other(String::new())
+    }
+}
+
 impl std::fmt::Display for HostConfigLogConfigType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -332,6 +355,9 @@ pub struct Mount {
     /// Optional configuration for the `tmpfs` type.
     #[serde(rename = "TmpfsOptions", skip_serializing_if = "Option::is_none")]
     pub tmpfs_options: Option<super::v1_46_to_v1_55::MountTmpfsOptions>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Optional configuration for the `image` type.
@@ -342,6 +368,9 @@ pub struct MountImageOptions {
     /// Source path inside the image. Must be relative without any back traversals.
     #[serde(rename = "Subpath", skip_serializing_if = "Option::is_none")]
     pub subpath: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// MountPoint represents a mount point configuration inside the container.
@@ -391,6 +420,9 @@ pub struct MountPoint {
     /// for details. This field is not used on Windows.
     #[serde(rename = "Propagation", skip_serializing_if = "Option::is_none")]
     pub propagation: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The mount type. Available types:
@@ -456,6 +488,13 @@ impl From<&str> for MountType {
     }
 }
 
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for MountType {
+    fn default() -> Self {
+        Self::Other(String::new())
+    }
+}
+
 impl std::fmt::Display for MountType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -490,6 +529,9 @@ pub struct NetworkingConfig {
     /// network with no particular endpoint configuration.
     #[serde(rename = "EndpointsConfig", skip_serializing_if = "Option::is_none")]
     pub endpoints_config: Option<HashMap<String, EndpointSettings>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// A descriptor struct containing digest, media type, and size, as defined in
@@ -532,6 +574,9 @@ pub struct OciDescriptor {
     /// Since API 1.48.
     #[serde(rename = "artifactType", skip_serializing_if = "Option::is_none")]
     pub artifact_type: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Container spec for the service.
@@ -689,4 +734,7 @@ pub struct TaskSpecContainerSpec {
     /// Since API 1.41.
     #[serde(rename = "Ulimits", skip_serializing_if = "Option::is_none")]
     pub ulimits: Option<Vec<super::v1_41_to_v1_55::TaskSpecContainerSpecUlimitsItem>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

@@ -10,6 +10,7 @@ pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 /// Since API 1.32.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -377,4 +378,7 @@ pub struct SystemInfo {
     /// Since API 1.46.
     #[serde(rename = "Containerd", skip_serializing_if = "Option::is_none")]
     pub containerd: Option<super::v1_46_to_v1_55::ContainerdInfo>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

@@ -12,6 +12,7 @@ pub(crate) mod server;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 /// Commit holds the Git-commit (SHA1) that a binary was built from, as
 /// reported in the version-string of external tools, such as `containerd`,
@@ -23,6 +24,9 @@ pub struct Commit {
     /// Actual commit ID of external tool.
     #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Information about the daemon's firewalling configuration.
@@ -45,6 +49,9 @@ pub struct FirewallInfo {
     /// > and may change without notice.
     #[serde(rename = "Info", skip_serializing_if = "Option::is_none")]
     pub info: Option<Vec<Vec<String>>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// RegistryServiceConfig stores daemon registry services configuration.
@@ -83,4 +90,7 @@ pub struct RegistryServiceConfig {
     /// (`docker.io`) registry.
     #[serde(rename = "Mirrors", skip_serializing_if = "Option::is_none")]
     pub mirrors: Option<Vec<String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

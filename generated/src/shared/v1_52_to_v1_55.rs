@@ -18,6 +18,7 @@ pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::{null_as_default, UnknownMembers};
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct AuthConfig {
@@ -27,6 +28,9 @@ pub struct AuthConfig {
     pub password: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub serveraddress: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// An identity token was generated successfully.
@@ -35,11 +39,14 @@ pub struct AuthConfig {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct AuthResponse {
     /// The status of the authentication
-    #[serde(rename = "Status")]
+    #[serde(rename = "Status", default)]
     pub status: String,
     /// An opaque token used to authenticate a user after a successful login
     #[serde(rename = "IdentityToken", skip_serializing_if = "Option::is_none")]
     pub identity_token: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// represents system data usage for build cache resources.
@@ -62,6 +69,9 @@ pub struct BuildCacheDiskUsage {
     /// List of build cache records.
     #[serde(rename = "Items", skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<serde_json::Value>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -79,6 +89,9 @@ pub struct BuildInfo {
     /// Since API 1.36.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub aux: Option<super::v1_36_to_v1_55::ImageId>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Configuration for a container that is portable between hosts.
@@ -186,6 +199,9 @@ pub struct ContainerConfig {
     /// Shell for when `RUN`, `CMD`, and `ENTRYPOINT` uses a shell.
     #[serde(rename = "Shell", skip_serializing_if = "Option::is_none")]
     pub shell: Option<Vec<String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -296,6 +312,9 @@ pub struct ContainerCreateBody {
     pub host_config: Option<HostConfig>,
     #[serde(rename = "NetworkingConfig", skip_serializing_if = "Option::is_none")]
     pub networking_config: Option<super::v1_48_to_v1_55::NetworkingConfig>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -418,6 +437,9 @@ pub struct ContainerInspectResponse {
     pub config: Option<ContainerConfig>,
     #[serde(rename = "NetworkSettings", skip_serializing_if = "Option::is_none")]
     pub network_settings: Option<NetworkSettings>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Statistics sample for a container.
@@ -475,6 +497,9 @@ pub struct ContainerStatsResponse {
     pub preread: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub precpu_stats: Option<super::v1_24_to_v1_55::ContainerCpuStats>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -568,6 +593,9 @@ pub struct ContainerSummary {
     /// Since API 1.52.
     #[serde(rename = "Health", skip_serializing_if = "Option::is_none")]
     pub health: Option<ContainerSummaryHealth>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Summary of health status
@@ -585,6 +613,9 @@ pub struct ContainerSummaryHealth {
     /// FailingStreak is the number of consecutive failures
     #[serde(rename = "FailingStreak", skip_serializing_if = "Option::is_none")]
     pub failing_streak: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// the health status of the container
@@ -628,6 +659,13 @@ impl From<&str> for ContainerSummaryHealthStatus {
             "unhealthy" => Self::Unhealthy,
             other => Self::Other(other.to_owned()),
         }
+    }
+}
+
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for ContainerSummaryHealthStatus {
+    fn default() -> Self {
+        Self::Other(String::new())
     }
 }
 
@@ -809,6 +847,9 @@ pub struct ContainerUpdateBody {
     pub io_maximum_bandwidth: Option<i64>,
     #[serde(rename = "RestartPolicy", skip_serializing_if = "Option::is_none")]
     pub restart_policy: Option<super::v1_40_to_v1_55::RestartPolicy>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// represents system data usage information for container resources.
@@ -831,6 +872,9 @@ pub struct ContainersDiskUsage {
     /// List of container summaries.
     #[serde(rename = "Items", skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<serde_json::Value>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -845,6 +889,9 @@ pub struct CreateImageInfo {
     pub status: Option<String>,
     #[serde(rename = "progressDetail", skip_serializing_if = "Option::is_none")]
     pub progress_detail: Option<super::v1_36_to_v1_55::ProgressDetail>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// contains network resources allocated and used for a container in a network.
@@ -862,6 +909,9 @@ pub struct EndpointResource {
     pub ipv4_address: Option<String>,
     #[serde(rename = "IPv6Address", skip_serializing_if = "Option::is_none")]
     pub ipv6_address: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// EventMessage represents the information an event contains.
@@ -887,6 +937,9 @@ pub struct EventMessage {
     /// Timestamp of event, with nanosecond accuracy
     #[serde(rename = "timeNano", skip_serializing_if = "Option::is_none")]
     pub time_nano: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Container configuration that depends on the host we are running on
@@ -1258,6 +1311,9 @@ pub struct HostConfig {
     /// Since API 1.38.
     #[serde(rename = "ReadonlyPaths", skip_serializing_if = "Option::is_none")]
     pub readonly_paths: Option<Vec<String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// represents system data usage for image resources.
@@ -1280,6 +1336,9 @@ pub struct ImagesDiskUsage {
     /// List of image summaries.
     #[serde(rename = "Items", skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<serde_json::Value>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.52.
@@ -1287,6 +1346,9 @@ pub struct ImagesDiskUsage {
 pub struct IpamStatus {
     #[serde(rename = "Subnets", skip_serializing_if = "Option::is_none")]
     pub subnets: Option<HashMap<String, SubnetStatus>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -1370,6 +1432,9 @@ pub struct Network {
     /// Since API 1.41.
     #[serde(rename = "Peers", skip_serializing_if = "Option::is_none")]
     pub peers: Option<Vec<super::v1_41_to_v1_55::PeerInfo>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Specifies how a task is attached to a network, and the addresses the
@@ -1383,29 +1448,38 @@ pub struct NetworkAttachment {
     /// notation, but only the IP address is used.
     #[serde(rename = "Addresses", skip_serializing_if = "Option::is_none")]
     pub addresses: Option<Vec<String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// NetworkConnectRequest represents the data to be used to connect a container to a network.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct NetworkConnectBody {
     /// The ID or name of the container to connect to the network.
-    #[serde(rename = "Container")]
+    #[serde(rename = "Container", default)]
     pub container: String,
     #[serde(rename = "EndpointConfig", skip_serializing_if = "Option::is_none")]
     pub endpoint_config: Option<super::v1_48_to_v1_55::EndpointSettings>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// NetworkDisconnectRequest represents the data to be used to disconnect a container from a network.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct NetworkDisconnectBody {
     /// The ID or name of the container to disconnect from the network.
-    #[serde(rename = "Container")]
+    #[serde(rename = "Container", default)]
     pub container: String,
     /// Force the container to disconnect from the network.
     ///
     /// Defaults to `false`.
     #[serde(rename = "Force", skip_serializing_if = "Option::is_none")]
     pub force: Option<bool>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The body of the "get network" http response message.
@@ -1489,6 +1563,9 @@ pub struct NetworkInspect {
     /// provides runtime information about the network such as the number of allocated IPs.
     #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
     pub status: Option<NetworkStatus>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// NetworkSettings exposes the network settings in the API
@@ -1507,6 +1584,9 @@ pub struct NetworkSettings {
     /// Information about all networks that the container is connected to.
     #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
     pub networks: Option<HashMap<String, super::v1_48_to_v1_55::EndpointSettings>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// provides runtime information about the network such as the number of allocated IPs.
@@ -1516,6 +1596,9 @@ pub struct NetworkSettings {
 pub struct NetworkStatus {
     #[serde(rename = "IPAM", skip_serializing_if = "Option::is_none")]
     pub ipam: Option<IpamStatus>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Network list response item
@@ -1536,6 +1619,9 @@ pub struct NetworkTaskInfo {
     pub endpoint_ip: Option<String>,
     #[serde(rename = "Info", skip_serializing_if = "Option::is_none")]
     pub info: Option<HashMap<String, String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// A plugin for the Engine API
@@ -1543,17 +1629,17 @@ pub struct NetworkTaskInfo {
 pub struct Plugin {
     #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    #[serde(rename = "Name")]
+    #[serde(rename = "Name", default)]
     pub name: String,
     /// True if the plugin is running. False if the plugin is not running, only installed.
     ///
     /// Since API 1.25.
-    #[serde(rename = "Enabled")]
+    #[serde(rename = "Enabled", default)]
     pub enabled: bool,
     /// user-configurable settings for the plugin.
     ///
     /// Since API 1.25.
-    #[serde(rename = "Settings")]
+    #[serde(rename = "Settings", default, deserialize_with = "null_as_default")]
     pub settings: super::v1_25_to_v1_55::PluginSettings,
     /// plugin remote reference used to push/pull the plugin
     ///
@@ -1561,69 +1647,63 @@ pub struct Plugin {
     #[serde(rename = "PluginReference", skip_serializing_if = "Option::is_none")]
     pub plugin_reference: Option<String>,
     /// The config of a plugin.
-    #[serde(rename = "Config")]
+    #[serde(rename = "Config", default, deserialize_with = "null_as_default")]
     pub config: PluginConfig,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The config of a plugin.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PluginConfig {
     /// Since API 1.25.
-    #[serde(rename = "Description")]
+    #[serde(rename = "Description", default)]
     pub description: String,
     /// Since API 1.25.
-    #[serde(rename = "Documentation")]
+    #[serde(rename = "Documentation", default)]
     pub documentation: String,
     /// The interface between Docker and the plugin
     ///
     /// Since API 1.25.
-    #[serde(rename = "Interface")]
+    #[serde(rename = "Interface", default, deserialize_with = "null_as_default")]
     pub interface: PluginConfigInterface,
     /// Since API 1.25.
-    #[serde(
-        rename = "Entrypoint",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Entrypoint", default, deserialize_with = "null_as_default")]
     pub entrypoint: Vec<String>,
     /// Since API 1.25.
-    #[serde(rename = "WorkDir")]
+    #[serde(rename = "WorkDir", default)]
     pub work_dir: String,
     /// Since API 1.25.
     #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
     pub user: Option<super::v1_25_to_v1_55::PluginConfigUser>,
     /// Since API 1.25.
-    #[serde(rename = "Network")]
+    #[serde(rename = "Network", default, deserialize_with = "null_as_default")]
     pub network: super::v1_25_to_v1_55::PluginConfigNetwork,
     /// Since API 1.25.
-    #[serde(rename = "Linux")]
+    #[serde(rename = "Linux", default, deserialize_with = "null_as_default")]
     pub linux: super::v1_25_to_v1_55::PluginConfigLinux,
     /// Since API 1.25.
-    #[serde(rename = "PropagatedMount")]
+    #[serde(rename = "PropagatedMount", default)]
     pub propagated_mount: String,
     /// Since API 1.29.
-    #[serde(rename = "IpcHost")]
+    #[serde(rename = "IpcHost", default)]
     pub ipc_host: bool,
     /// Since API 1.29.
-    #[serde(rename = "PidHost")]
+    #[serde(rename = "PidHost", default)]
     pub pid_host: bool,
-    #[serde(
-        rename = "Mounts",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Mounts", default, deserialize_with = "null_as_default")]
     pub mounts: Vec<super::v1_24_to_v1_55::PluginMount>,
-    #[serde(
-        rename = "Env",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Env", default, deserialize_with = "null_as_default")]
     pub env: Vec<super::v1_24_to_v1_55::PluginEnv>,
-    #[serde(rename = "Args")]
+    #[serde(rename = "Args", default, deserialize_with = "null_as_default")]
     pub args: super::v1_25_to_v1_55::PluginConfigArgs,
     /// Since API 1.25.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rootfs: Option<super::v1_25_to_v1_55::PluginConfigRootfs>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// The interface between Docker and the plugin
@@ -1631,13 +1711,9 @@ pub struct PluginConfig {
 /// Since API 1.25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PluginConfigInterface {
-    #[serde(
-        rename = "Types",
-        default,
-        deserialize_with = "moby_api_runtime::json::null_as_default"
-    )]
+    #[serde(rename = "Types", default, deserialize_with = "null_as_default")]
     pub types: Vec<String>,
-    #[serde(rename = "Socket")]
+    #[serde(rename = "Socket", default)]
     pub socket: String,
     /// Protocol to use for clients connecting to the plugin.
     ///
@@ -1646,12 +1722,15 @@ pub struct PluginConfigInterface {
     pub protocol_scheme: Option<
         super::v1_38_to_v1_55::PluginConfigInterfaceProtocolScheme,
     >,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Describes a port-mapping between the container and the host.
 ///
 /// Since API 1.52.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PortSummary {
     /// Host IP address that the container's port is mapped to
     ///
@@ -1659,13 +1738,16 @@ pub struct PortSummary {
     #[serde(rename = "IP", skip_serializing_if = "Option::is_none")]
     pub ip: Option<String>,
     /// Port on the container
-    #[serde(rename = "PrivatePort")]
+    #[serde(rename = "PrivatePort", default)]
     pub private_port: u16,
     /// Port exposed on the host
     #[serde(rename = "PublicPort", skip_serializing_if = "Option::is_none")]
     pub public_port: Option<u16>,
-    #[serde(rename = "Type")]
+    #[serde(rename = "Type", default)]
     pub r#type: PortSummaryType,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
@@ -1706,6 +1788,13 @@ impl From<&str> for PortSummaryType {
     }
 }
 
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for PortSummaryType {
+    fn default() -> Self {
+        Self::Other(String::new())
+    }
+}
+
 impl std::fmt::Display for PortSummaryType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -1736,6 +1825,9 @@ pub struct PushImageInfo {
     pub status: Option<String>,
     #[serde(rename = "progressDetail", skip_serializing_if = "Option::is_none")]
     pub progress_detail: Option<super::v1_36_to_v1_55::ProgressDetail>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// A container's resources (cgroups config, ulimits, etc)
@@ -1894,6 +1986,9 @@ pub struct Resources {
     /// (Windows only).
     #[serde(rename = "IOMaximumBandwidth", skip_serializing_if = "Option::is_none")]
     pub io_maximum_bandwidth: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Information about the storage used for the container's root filesystem.
@@ -1904,6 +1999,9 @@ pub struct RootFsStorage {
     /// Information about the snapshot used for the container's root filesystem.
     #[serde(rename = "Snapshot", skip_serializing_if = "Option::is_none")]
     pub snapshot: Option<RootFsStorageSnapshot>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Information about a snapshot backend of the container's root filesystem.
@@ -1914,6 +2012,9 @@ pub struct RootFsStorageSnapshot {
     /// Name of the snapshotter.
     #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -1949,6 +2050,9 @@ pub struct Service {
     /// Since API 1.41.
     #[serde(rename = "JobStatus", skip_serializing_if = "Option::is_none")]
     pub job_status: Option<super::v1_41_to_v1_55::ServiceJobStatus>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -1979,6 +2083,9 @@ pub struct ServiceCreateBody {
     pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
     #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
     pub endpoint_spec: Option<super::v1_37_to_v1_55::EndpointSpec>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// represents service parameters with the list of service's tasks
@@ -1995,6 +2102,9 @@ pub struct ServiceInfo {
     pub local_lb_index: Option<i64>,
     #[serde(rename = "Tasks", skip_serializing_if = "Option::is_none")]
     pub tasks: Option<Vec<NetworkTaskInfo>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// User modifiable configuration for a service.
@@ -2026,6 +2136,9 @@ pub struct ServiceSpec {
     pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
     #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
     pub endpoint_spec: Option<super::v1_37_to_v1_55::EndpointSpec>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -2056,6 +2169,9 @@ pub struct ServiceUpdateBody {
     pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
     #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
     pub endpoint_spec: Option<super::v1_37_to_v1_55::EndpointSpec>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Information about the storage used by the container.
@@ -2066,6 +2182,9 @@ pub struct Storage {
     /// Information about the storage used for the container's root filesystem.
     #[serde(rename = "RootFS", skip_serializing_if = "Option::is_none")]
     pub root_fs: Option<RootFsStorage>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.52.
@@ -2077,6 +2196,9 @@ pub struct SubnetStatus {
     /// Number of IP addresses within the network's IPRange for the subnet that are available for allocation, saturating at 2<sup>64</sup> - 1.
     #[serde(rename = "DynamicIPsAvailable", skip_serializing_if = "Option::is_none")]
     pub dynamic_ips_available: Option<u64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.25.
@@ -2094,6 +2216,9 @@ pub struct SystemDataUsageResponse {
     /// Since API 1.52.
     #[serde(rename = "BuildCacheUsage", skip_serializing_if = "Option::is_none")]
     pub build_cache_usage: Option<BuildCacheDiskUsage>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -2146,6 +2271,9 @@ pub struct Task {
     /// task was assigned on each of them.
     #[serde(rename = "NetworksAttachments", skip_serializing_if = "Option::is_none")]
     pub networks_attachments: Option<Vec<NetworkAttachment>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// User modifiable task configuration.
@@ -2217,6 +2345,9 @@ pub struct TaskSpec {
     /// falling back to the engine default if not specified.
     #[serde(rename = "LogDriver", skip_serializing_if = "Option::is_none")]
     pub log_driver: Option<super::v1_24_to_v1_55::TaskSpecLogDriver>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Resource requirements which apply to each individual container created
@@ -2245,6 +2376,9 @@ pub struct TaskSpecResources {
     /// Since API 1.52.
     #[serde(rename = "MemorySwappiness", skip_serializing_if = "Option::is_none")]
     pub memory_swappiness: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// represents system data usage for volume resources.
@@ -2267,4 +2401,7 @@ pub struct VolumesDiskUsage {
     /// List of volumes.
     #[serde(rename = "Items", skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<serde_json::Value>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

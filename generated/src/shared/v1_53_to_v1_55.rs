@@ -10,6 +10,7 @@ pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 /// BuildIdentity contains build reference information if image was created via build.
 ///
@@ -25,6 +26,9 @@ pub struct BuildIdentity {
     /// Format: `date-time`.
     #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Identity holds information about the identity and origin of the image.
@@ -45,6 +49,9 @@ pub struct Identity {
     /// Build contains build reference information if image was created via build.
     #[serde(rename = "Build", skip_serializing_if = "Option::is_none")]
     pub build: Option<Vec<BuildIdentity>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// KnownSignerIdentity is an identifier for a special signer identity that is known to the implementation.
@@ -76,6 +83,13 @@ impl From<&str> for KnownSignerIdentity {
             "DHI" => Self::Dhi,
             other => Self::Other(other.to_owned()),
         }
+    }
+}
+
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for KnownSignerIdentity {
+    fn default() -> Self {
+        Self::Other(String::new())
     }
 }
 
@@ -116,6 +130,9 @@ pub struct NriInfo {
     /// > and may change without notice.
     #[serde(rename = "Info", skip_serializing_if = "Option::is_none")]
     pub info: Option<Vec<Vec<String>>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// PullIdentity contains remote location information if image was created via pull.
@@ -127,6 +144,9 @@ pub struct PullIdentity {
     /// Repository is the remote repository location the image was pulled from.
     #[serde(rename = "Repository", skip_serializing_if = "Option::is_none")]
     pub repository: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// SignatureIdentity contains the properties of verified signatures for the image.
@@ -162,6 +182,9 @@ pub struct SignatureIdentity {
     /// Warning does not indicate a failed verification but may point to configuration issues.
     #[serde(rename = "Warnings", skip_serializing_if = "Option::is_none")]
     pub warnings: Option<Vec<String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// SignatureTimestamp contains information about a verified signed timestamp for an image signature.
@@ -176,6 +199,9 @@ pub struct SignatureTimestamp {
     /// Format: `date-time`.
     #[serde(rename = "Timestamp", skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// SignatureTimestampType is the type of timestamp used in the signature.
@@ -211,6 +237,13 @@ impl From<&str> for SignatureTimestampType {
             "TimestampAuthority" => Self::TimestampAuthority,
             other => Self::Other(other.to_owned()),
         }
+    }
+}
+
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for SignatureTimestampType {
+    fn default() -> Self {
+        Self::Other(String::new())
     }
 }
 
@@ -268,6 +301,13 @@ impl From<&str> for SignatureType {
             "simplesigning-v1" => Self::SimplesigningV1,
             other => Self::Other(other.to_owned()),
         }
+    }
+}
+
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for SignatureType {
+    fn default() -> Self {
+        Self::Other(String::new())
     }
 }
 
@@ -363,6 +403,9 @@ pub struct SignerIdentity {
         skip_serializing_if = "Option::is_none"
     )]
     pub source_repository_visibility_at_signing: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Since API 1.32.
@@ -710,4 +753,7 @@ pub struct SystemInfo {
     /// Since API 1.46.
     #[serde(rename = "Containerd", skip_serializing_if = "Option::is_none")]
     pub containerd: Option<super::v1_46_to_v1_55::ContainerdInfo>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

@@ -31,6 +31,7 @@ const DECODERS: &[(&str, Decoder)] = &[
     ("ContainerPause", v1_24_to_v1_55::roundtrip::container_pause),
     ("ContainerPutArchive", v1_24_to_v1_55::roundtrip::put_container_archive),
     ("ContainerRename", v1_24_to_v1_55::roundtrip::container_rename),
+    ("ContainerResize", v1_24_to_v1_55::roundtrip::container_resize),
     ("ContainerRestart", v1_24_to_v1_55::roundtrip::container_restart),
     ("ContainerStart", v1_24_to_v1_55::roundtrip::container_start),
     ("ContainerStats", v1_24_to_v1_51::roundtrip::container_stats),
@@ -84,6 +85,7 @@ const DECODERS: &[(&str, Decoder)] = &[
     ("SystemAuth", v1_24_to_v1_38::roundtrip::system_auth),
     ("SystemEvents", v1_24_to_v1_26::roundtrip::system_events),
     ("SystemInfo", v1_24_to_v1_29::roundtrip::system_info),
+    ("SystemPing", v1_24_to_v1_27::roundtrip::system_ping),
     ("SystemVersion", v1_24::roundtrip::system_version),
     ("TaskInspect", v1_24::roundtrip::task_inspect),
     ("TaskList", v1_24::roundtrip::task_list),
@@ -93,7 +95,8 @@ const DECODERS: &[(&str, Decoder)] = &[
     ("VolumeList", v1_24::roundtrip::volume_list),
 ];
 
-/// `None` when the operation and status have no JSON body in this version.
+/// `None` when the operation has no JSON body with this status in this version, or
+/// the operation id is not one of this version's.
 pub fn response(operation_id: &str, status: u16, body: &Value) -> Option<Decoded> {
     let found = DECODERS.binary_search_by_key(&operation_id, |(id, _)| id).ok()?;
     (DECODERS[found].1)(status, body)

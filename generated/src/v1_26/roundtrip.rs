@@ -34,6 +34,7 @@ const DECODERS: &[(&str, Decoder)] = &[
     ("ContainerPrune", v1_25_to_v1_55::roundtrip::container_prune),
     ("ContainerPutArchive", v1_24_to_v1_55::roundtrip::put_container_archive),
     ("ContainerRename", v1_24_to_v1_55::roundtrip::container_rename),
+    ("ContainerResize", v1_24_to_v1_55::roundtrip::container_resize),
     ("ContainerRestart", v1_24_to_v1_55::roundtrip::container_restart),
     ("ContainerStart", v1_24_to_v1_55::roundtrip::container_start),
     ("ContainerStats", v1_24_to_v1_51::roundtrip::container_stats),
@@ -103,6 +104,7 @@ const DECODERS: &[(&str, Decoder)] = &[
     ("SystemDataUsage", v1_25_to_v1_29::roundtrip::system_data_usage),
     ("SystemEvents", v1_24_to_v1_26::roundtrip::system_events),
     ("SystemInfo", v1_24_to_v1_29::roundtrip::system_info),
+    ("SystemPing", v1_24_to_v1_27::roundtrip::system_ping),
     ("SystemVersion", v1_25_to_v1_34::roundtrip::system_version),
     ("TaskInspect", v1_25_to_v1_26::roundtrip::task_inspect),
     ("TaskList", v1_25_to_v1_26::roundtrip::task_list),
@@ -113,7 +115,8 @@ const DECODERS: &[(&str, Decoder)] = &[
     ("VolumePrune", v1_25_to_v1_55::roundtrip::volume_prune),
 ];
 
-/// `None` when the operation and status have no JSON body in this version.
+/// `None` when the operation has no JSON body with this status in this version, or
+/// the operation id is not one of this version's.
 pub fn response(operation_id: &str, status: u16, body: &Value) -> Option<Decoded> {
     let found = DECODERS.binary_search_by_key(&operation_id, |(id, _)| id).ok()?;
     (DECODERS[found].1)(status, body)

@@ -7,9 +7,9 @@ use crate::shared::{
     v1_24_to_v1_38, v1_24_to_v1_43, v1_24_to_v1_45, v1_24_to_v1_51, v1_24_to_v1_55,
     v1_25_to_v1_34, v1_25_to_v1_35, v1_25_to_v1_39, v1_25_to_v1_42, v1_25_to_v1_55,
     v1_26_to_v1_35, v1_27_to_v1_30, v1_27_to_v1_35, v1_27_to_v1_39, v1_27_to_v1_43,
-    v1_27_to_v1_55, v1_28_to_v1_42, v1_28_to_v1_55, v1_29_to_v1_37, v1_29_to_v1_39,
-    v1_30, v1_30_to_v1_31, v1_30_to_v1_33, v1_30_to_v1_35, v1_30_to_v1_39,
-    v1_30_to_v1_40, v1_30_to_v1_55,
+    v1_27_to_v1_55, v1_28_to_v1_38, v1_28_to_v1_42, v1_28_to_v1_55, v1_29_to_v1_37,
+    v1_29_to_v1_39, v1_30, v1_30_to_v1_31, v1_30_to_v1_33, v1_30_to_v1_35,
+    v1_30_to_v1_39, v1_30_to_v1_40, v1_30_to_v1_55,
 };
 use moby_api_runtime::json::Decoded;
 use serde_json::Value;
@@ -40,6 +40,7 @@ const DECODERS: &[(&str, Decoder)] = &[
     ("ContainerPause", v1_24_to_v1_55::roundtrip::container_pause),
     ("ContainerPrune", v1_25_to_v1_55::roundtrip::container_prune),
     ("ContainerRename", v1_24_to_v1_55::roundtrip::container_rename),
+    ("ContainerResize", v1_24_to_v1_55::roundtrip::container_resize),
     ("ContainerRestart", v1_24_to_v1_55::roundtrip::container_restart),
     ("ContainerStart", v1_24_to_v1_55::roundtrip::container_start),
     ("ContainerStats", v1_24_to_v1_51::roundtrip::container_stats),
@@ -111,6 +112,7 @@ const DECODERS: &[(&str, Decoder)] = &[
     ("SystemDataUsage", v1_30::roundtrip::system_data_usage),
     ("SystemEvents", v1_27_to_v1_39::roundtrip::system_events),
     ("SystemInfo", v1_30_to_v1_31::roundtrip::system_info),
+    ("SystemPing", v1_28_to_v1_38::roundtrip::system_ping),
     ("SystemVersion", v1_25_to_v1_34::roundtrip::system_version),
     ("TaskInspect", v1_30::roundtrip::task_inspect),
     ("TaskList", v1_30::roundtrip::task_list),
@@ -122,7 +124,8 @@ const DECODERS: &[(&str, Decoder)] = &[
     ("VolumePrune", v1_25_to_v1_55::roundtrip::volume_prune),
 ];
 
-/// `None` when the operation and status have no JSON body in this version.
+/// `None` when the operation has no JSON body with this status in this version, or
+/// the operation id is not one of this version's.
 pub fn response(operation_id: &str, status: u16, body: &Value) -> Option<Decoded> {
     let found = DECODERS.binary_search_by_key(&operation_id, |(id, _)| id).ok()?;
     (DECODERS[found].1)(status, body)

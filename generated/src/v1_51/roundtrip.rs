@@ -40,6 +40,7 @@ const DECODERS: &[(&str, Decoder)] = &[
     ("ContainerPause", v1_24_to_v1_55::roundtrip::container_pause),
     ("ContainerPrune", v1_25_to_v1_55::roundtrip::container_prune),
     ("ContainerRename", v1_24_to_v1_55::roundtrip::container_rename),
+    ("ContainerResize", v1_24_to_v1_55::roundtrip::container_resize),
     ("ContainerRestart", v1_24_to_v1_55::roundtrip::container_restart),
     ("ContainerStart", v1_24_to_v1_55::roundtrip::container_start),
     ("ContainerStats", v1_24_to_v1_51::roundtrip::container_stats),
@@ -112,6 +113,8 @@ const DECODERS: &[(&str, Decoder)] = &[
     ("SystemDataUsage", v1_50_to_v1_51::roundtrip::system_data_usage),
     ("SystemEvents", v1_40_to_v1_51::roundtrip::system_events),
     ("SystemInfo", v1_50_to_v1_51::roundtrip::system_info),
+    ("SystemPing", v1_42_to_v1_55::roundtrip::system_ping),
+    ("SystemPingHead", v1_42_to_v1_55::roundtrip::system_ping_head),
     ("SystemVersion", v1_39_to_v1_55::roundtrip::system_version),
     ("TaskInspect", v1_48_to_v1_51::roundtrip::task_inspect),
     ("TaskList", v1_48_to_v1_51::roundtrip::task_list),
@@ -124,7 +127,8 @@ const DECODERS: &[(&str, Decoder)] = &[
     ("VolumeUpdate", v1_42_to_v1_55::roundtrip::volume_update),
 ];
 
-/// `None` when the operation and status have no JSON body in this version.
+/// `None` when the operation has no JSON body with this status in this version, or
+/// the operation id is not one of this version's.
 pub fn response(operation_id: &str, status: u16, body: &Value) -> Option<Decoded> {
     let found = DECODERS.binary_search_by_key(&operation_id, |(id, _)| id).ok()?;
     (DECODERS[found].1)(status, body)

@@ -266,7 +266,7 @@ fn outcome_enum(history: &History, class: &SharedItem, imports: &Imports) -> Tok
         let (payload, read) = match (&resp.content, &resp.ty) {
             (ContentKind::Json, Some(ty)) => (
                 Some(r.render(ty)),
-                quote!(Ok(Self::#variant(serde_json::from_slice(&response.bytes().await.map_err(Error::Transport)?)?))),
+                quote!(Ok(Self::#variant(moby_api_runtime::json::from_slice(&response.bytes().await.map_err(Error::Transport)?)?))),
             ),
             (ContentKind::Text, _) => (Some(quote!(String)), quote!(Ok(Self::#variant(response.text().await.map_err(Error::Transport)?)))),
             _ => (None, quote!(Ok(Self::#variant))),

@@ -1,13 +1,13 @@
 //! Emits the Rust types of every shared type class (structs, open enums, aliases).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 
 use super::docs;
 use crate::ir::history::SharedType;
-use crate::ir::{ApiSpec, Field, History, Scalar, TypeDef, TypeExpr, TypeId, TypeKind};
+use crate::ir::{Field, History, Rest, Scalar, TypeDef, TypeExpr, TypeId, TypeKind};
 use crate::version::VersionSet;
 
 /// A Rust identifier, raw when the name says so (`r#type`).
@@ -190,47 +190,14 @@ fn scalar(s: Scalar) -> TokenStream {
     }
 }
 
-/// Whether `Default` can be derived for a type (all its fields have a default).
-pub struct Defaults<'s> {
-    spec: &'s ApiSpec,
-    memo: HashMap<TypeId, bool>,
-}
-
-impl<'s> Defaults<'s> {
-    pub fn new(spec: &'s ApiSpec) -> Self {
-        Defaults { spec, memo: HashMap::new() }
-    }
-
-    pub fn type_has_default(&mut self, id: TypeId) -> bool {
-        if let Some(&d) = self.memo.get(&id) {
-            return d;
-        }
-        // Optimistic for recursion: a cycle alone never prevents a default.
-        self.memo.insert(id, true);
-        let spec = self.spec;
-        let d = match &spec.ty(id).kind {
-            TypeKind::Struct { fields, .. } => fields.iter().all(|f| !f.required || f.nullable || self.expr_has_default(&f.ty)),
-            TypeKind::Enum { default, .. } => default.is_some(),
-            TypeKind::Alias(t) => self.expr_has_default(t),
-        };
-        self.memo.insert(id, d);
-        d
-    }
-
-    fn expr_has_default(&mut self, ty: &TypeExpr) -> bool {
-        match ty {
-            TypeExpr::Named(id) => self.type_has_default(*id),
-            _ => true,
-        }
-    }
-}
-
 /// Emits the types of one module of `shared/`: every class used by exactly the same
 /// versions, after `header` (the module's docs and declarations).
 pub fn shared_module(history: &History, module: &str, classes: &[&SharedType], header: TokenStream) -> TokenStream {
     let mut items = Vec::new();
     let mut uses_map = false;
     let mut uses_serde = false;
+    let mut uses_unknown = false;
+    let mut uses_null_as_default = false;
     for class in classes {
         let spec = &history.specs[class.spec];
         let def = spec.ty(class.id);
@@ -240,11 +207,12 @@ pub fn shared_module(history: &History, module: &str, classes: &[&SharedType], h
             named: NamedPath::Shared { module: module.to_string() },
             uses_map: std::cell::Cell::new(false),
         };
-        let mut defaults = Defaults::new(spec);
         let tokens = match &def.kind {
-            TypeKind::Struct { fields, additional } => {
+            TypeKind::Struct { fields, rest } => {
                 uses_serde = true;
-                struct_tokens(&r, def, fields, additional.as_ref(), defaults.type_has_default(class.id))
+                uses_unknown |= rest.declared.is_none();
+                uses_null_as_default |= fields.iter().any(|f| f.required && !f.nullable && may_be_null(&r, &f.ty));
+                struct_tokens(&r, def, fields, rest)
             }
             TypeKind::Enum { values, default } => {
                 uses_serde = true;
@@ -266,10 +234,23 @@ pub fn shared_module(history: &History, module: &str, classes: &[&SharedType], h
             use serde::{Deserialize, Serialize};
         )
     });
+    let json_use = match (uses_null_as_default, uses_unknown) {
+        (true, true) => Some(quote!(
+            use moby_api_runtime::json::{null_as_default, UnknownMembers};
+        )),
+        (true, false) => Some(quote!(
+            use moby_api_runtime::json::null_as_default;
+        )),
+        (false, true) => Some(quote!(
+            use moby_api_runtime::json::UnknownMembers;
+        )),
+        (false, false) => None,
+    };
     quote! {
         #header
         #map_use
         #serde_use
+        #json_use
         #(#items)*
     }
 }
@@ -305,10 +286,12 @@ fn type_doc(history: &History, def: &TypeDef, extra: Option<&str>) -> TokenStrea
     docs::outer(&docs::paragraphs([def.description.as_deref(), extra, since.as_deref()]))
 }
 
-fn struct_tokens(r: &TypeRenderer<'_>, def: &TypeDef, fields: &[Field], additional: Option<&TypeExpr>, default: bool) -> TokenStream {
+/// A struct by the decoding policy (ARCHITECTURE.md): optional members are `Option`s, a
+/// required member that is absent or `null` reads as its type's default, and the members
+/// the struct does not name are kept.
+fn struct_tokens(r: &TypeRenderer<'_>, def: &TypeDef, fields: &[Field], rest: &Rest) -> TokenStream {
     let name = ident(&def.name);
     let doc = type_doc(r.history, def, None);
-    let derive_default = default.then(|| quote!(Default,));
     let fields = fields.iter().map(|f| {
         let fname = ident(&f.name);
         let wire = &f.wire_name;
@@ -317,16 +300,16 @@ fn struct_tokens(r: &TypeRenderer<'_>, def: &TypeDef, fields: &[Field], addition
             ty = quote!(Box<#ty>);
         }
         let rename = (f.name.trim_start_matches("r#") != wire.as_str()).then(|| quote!(rename = #wire,));
-        let collection = matches!(f.ty, TypeExpr::Array(_) | TypeExpr::Map(_));
         let (ty, attrs) = if !f.required {
             (quote!(Option<#ty>), quote!(#rename skip_serializing_if = "Option::is_none"))
         } else if f.nullable {
             (quote!(Option<#ty>), quote!(#rename))
-        } else if collection {
-            // The engine sends `null` for empty collections the spec calls required.
-            (ty, quote!(#rename default, deserialize_with = "moby_api_runtime::json::null_as_default"))
+        } else if may_be_null(r, &f.ty) {
+            // Go sends `null` for an empty slice, map or pointer however the spec marks it.
+            (ty, quote!(#rename default, deserialize_with = "null_as_default"))
         } else {
-            (ty, quote!(#rename))
+            // Engines leave out members the spec requires (28.5.2: ImageInspect `Container`).
+            (ty, quote!(#rename default))
         };
         let serde_attr = (!attrs.is_empty()).then(|| quote!(#[serde(#attrs)]));
         // Said on the field only when it differs from the type's own versions (said on the type).
@@ -334,22 +317,45 @@ fn struct_tokens(r: &TypeRenderer<'_>, def: &TypeDef, fields: &[Field], addition
         let doc = field_doc(f, versions, r.history.covered());
         quote! { #doc #serde_attr pub #fname: #ty, }
     });
-    let extra = additional.map(|a| {
-        let a = r.render(a);
-        r.uses_map.set(true);
-        quote! {
-            /// Members not named above.
-            #[serde(flatten)]
-            pub additional_properties: HashMap<String, #a>,
+    let rest_name = ident(&rest.name);
+    let rest = match &rest.declared {
+        Some(value) => {
+            let value = r.render(value);
+            r.uses_map.set(true);
+            quote! {
+                /// Members not named above.
+                #[serde(flatten)]
+                pub #rest_name: HashMap<String, #value>,
+            }
         }
-    });
+        None => quote! {
+            /// Members this version does not define (a newer engine's), kept as sent.
+            #[serde(flatten)]
+            pub #rest_name: UnknownMembers,
+        },
+    };
     quote! {
         #doc
-        #[derive(Debug, Clone, PartialEq, #derive_default Serialize, Deserialize)]
+        #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
         pub struct #name {
             #(#fields)*
-            #extra
+            #rest
         }
+    }
+}
+
+/// Whether the engine may send `null` for a value of this type: Go encodes empty slices,
+/// maps and pointers (structs held by reference) as `null`, never strings, numbers or
+/// booleans, whatever the spec says.
+fn may_be_null(r: &TypeRenderer<'_>, ty: &TypeExpr) -> bool {
+    match ty {
+        TypeExpr::Array(_) | TypeExpr::Map(_) => true,
+        TypeExpr::Named(id) => match &r.history.specs[r.spec_index].ty(*id).kind {
+            TypeKind::Struct { .. } => true,
+            TypeKind::Alias(t) => may_be_null(r, t),
+            TypeKind::Enum { .. } => false,
+        },
+        TypeExpr::Scalar(_) | TypeExpr::Nullable(_) | TypeExpr::Any => false,
     }
 }
 
@@ -368,6 +374,17 @@ fn enum_tokens(history: &History, def: &TypeDef, values: &[crate::ir::EnumValue]
     let default_variant = default.and_then(|d| values.iter().position(|v| v.wire == d));
     let marks = (0..values.len()).map(|i| (Some(i) == default_variant).then(|| quote!(#[default])));
     let derive_default = default_variant.map(|_| quote!(Default,));
+    // Every model has a default (the decoding policy reads an absent required member as it).
+    let empty_default = default_variant.is_none().then(|| {
+        quote! {
+            /// The empty value, Go's zero value: what an absent member reads as.
+            impl Default for #name {
+                fn default() -> Self {
+                    Self::Other(String::new())
+                }
+            }
+        }
+    });
     quote! {
         #doc
         #[derive(Debug, Clone, PartialEq, Eq, Hash, #derive_default)]
@@ -395,6 +412,8 @@ fn enum_tokens(history: &History, def: &TypeDef, values: &[crate::ir::EnumValue]
                 }
             }
         }
+
+        #empty_default
 
         impl std::fmt::Display for #name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -345,7 +345,7 @@ impl Builder<'_> {
         let mut fields: Vec<Field> = Vec::new();
         let mut additional = None;
         self.collect_fields(schema, ptr, hint, &mut fields, &mut additional);
-        TypeKind::Struct { fields, additional }
+        TypeKind::Struct { fields, rest: Rest { declared: additional, name: String::new() } }
     }
 
     /// Appends the fields of `schema` (its `allOf` parts first, then its own properties).
@@ -377,8 +377,8 @@ impl Builder<'_> {
                         }
                     }
                     match &self.types[id.0].kind {
-                        TypeKind::Struct { fields: inherited, additional: extra } => {
-                            let (inherited, extra) = (inherited.clone(), extra.clone());
+                        TypeKind::Struct { fields: inherited, rest } => {
+                            let (inherited, extra) = (inherited.clone(), rest.declared.clone());
                             for f in inherited {
                                 upsert(fields, f);
                             }

@@ -203,15 +203,15 @@ fn signature(spec: &ApiSpec, id: TypeId, out: &mut String, refer: impl Fn(TypeId
     let t = spec.ty(id);
     let _ = write!(out, "{}:", t.name);
     match &t.kind {
-        TypeKind::Struct { fields, additional } => {
+        TypeKind::Struct { fields, rest } => {
             out.push_str("struct{");
             for f in fields {
                 let _ = write!(out, "{}={}/{}/{}/{}:", f.wire_name, f.name, f.required, f.nullable, f.boxed);
                 expr_signature(&f.ty, out, &refer);
                 out.push(';');
             }
-            if let Some(a) = additional {
-                out.push_str("..:");
+            let _ = write!(out, "..{}:", rest.name);
+            if let Some(a) = &rest.declared {
                 expr_signature(a, out, &refer);
             }
             out.push('}');

@@ -29,6 +29,11 @@ impl ApiSpec {
     pub fn operation(&self, id: &str) -> Option<&Operation> {
         self.operations.iter().find(|o| o.id == id)
     }
+    /// The body of every error the daemon answers (`{"message": …}`): the definition
+    /// `ErrorResponse`, which every version's error responses refer to.
+    pub fn error_type(&self) -> Option<TypeId> {
+        self.type_named("ErrorResponse").map(|(id, _)| id)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -59,13 +64,24 @@ pub enum TypeOrigin {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum TypeKind {
-    /// An object with known properties, in spec order. `additional` holds the value type of
-    /// extra members when the schema also allows them.
-    Struct { fields: Vec<Field>, additional: Option<TypeExpr> },
+    /// An object with known properties, in spec order, and where the members it does not
+    /// name go.
+    Struct { fields: Vec<Field>, rest: Rest },
     /// A string enum; always open (unknown values are kept, not rejected).
     Enum { values: Vec<EnumValue>, default: Option<String> },
     /// A named definition that is not an object or enum, e.g. `type: array`.
     Alias(TypeExpr),
+}
+
+/// Where a struct keeps the members its properties do not name (ARCHITECTURE.md, "Decoding
+/// policy"): every struct has such a field, so decoding and encoding again loses nothing.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rest {
+    /// The value type the spec declares (`additionalProperties`). `None` when the spec allows
+    /// no other members: a newer engine or client sends them anyway, kept as JSON values.
+    pub declared: Option<TypeExpr>,
+    /// The Rust field that holds them (set by the naming pass).
+    pub name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

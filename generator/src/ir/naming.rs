@@ -15,6 +15,12 @@ use crate::diagnostics::{Diagnostic, Diagnostics};
 const RESERVED_TYPE_NAMES: &[&str] =
     &["Option", "Result", "String", "Vec", "Box", "HashMap", "Value", "Self", "Some", "None", "Ok", "Err", "Default"];
 
+/// The field of a struct that holds the members the spec allows besides its properties
+/// (`additionalProperties`), and the one that keeps members the spec does not allow but an
+/// engine or client sends anyway (newer versions' additions).
+const DECLARED_REST: &str = "additional_properties";
+const UNKNOWN_REST: &str = "unknown_members";
+
 /// The catch-all variant of every open enum.
 pub const OTHER_VARIANT: &str = "Other";
 
@@ -50,7 +56,7 @@ pub fn assign_names(spec: &mut ApiSpec) -> Result<(), Diagnostics> {
     }
     for t in &mut spec.types {
         match &mut t.kind {
-            TypeKind::Struct { fields, .. } => {
+            TypeKind::Struct { fields, rest } => {
                 let mut seen: HashMap<String, String> = HashMap::new();
                 for f in fields.iter_mut() {
                     f.name = field_name(&f.wire_name);
@@ -62,11 +68,12 @@ pub fn assign_names(spec: &mut ApiSpec) -> Result<(), Diagnostics> {
                         ));
                     }
                 }
-                if fields.iter().any(|f| f.name == "additional_properties") {
+                rest.name = if rest.declared.is_some() { DECLARED_REST } else { UNKNOWN_REST }.to_string();
+                if let Some(clash) = fields.iter().find(|f| f.name == rest.name) {
                     problems.push(Diagnostic::new(
                         &file,
-                        &t.pointer,
-                        "a field named `additional_properties` clashes with the map of extra members",
+                        &clash.pointer,
+                        format!("field `{}` clashes with `{}`, the map of the members the struct does not name", clash.wire_name, rest.name),
                     ));
                 }
             }

@@ -356,11 +356,12 @@ impl Transport {
         }
     }
 
-    /// [`send`](Self::send), then reads the whole body and decodes it as JSON.
-    pub async fn send_json<T: DeserializeOwned>(&self, request: Request) -> Result<T, Error> {
+    /// [`send`](Self::send), then reads the whole body and decodes it as JSON by the
+    /// decoding policy ([`crate::json::from_slice`]: a `null` body reads as the default).
+    pub async fn send_json<T: DeserializeOwned + Default>(&self, request: Request) -> Result<T, Error> {
         let response = self.send(request).await?;
         let bytes = response.bytes().await.map_err(Error::transport)?;
-        Ok(serde_json::from_slice(&bytes)?)
+        Ok(crate::json::from_slice(&bytes)?)
     }
 
     async fn dispatch(&self, request: Request, version: Option<ApiVersion>) -> Result<reqwest::Response, Error> {

@@ -45,7 +45,11 @@ impl ContainerApi for Engine {
         let id = self.random_id();
         let name = request.params.name.filter(|n| !n.is_empty());
         self.update(|state| create(self, state, id.clone(), name, request.body))?;
-        Ok(ContainerCreateReply::Created(moby_api::v1_41::models::ContainerCreateResponse { id, warnings: Vec::new() }))
+        Ok(ContainerCreateReply::Created(moby_api::v1_41::models::ContainerCreateResponse {
+            id,
+            warnings: Vec::new(),
+            ..Default::default()
+        }))
     }
 
     async fn container_inspect(&self, _context: &Context, request: ContainerInspectRequest) -> Result<ContainerInspectReply, ApiError> {
@@ -77,7 +81,7 @@ impl ContainerApi for Engine {
                 processes.push(row(exec.pid, &exec.argv));
             }
             let titles = ["UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"].map(str::to_owned).to_vec();
-            Ok(ContainerTopReply::Ok(ContainerTopResponse { titles: Some(titles), processes: Some(processes) }))
+            Ok(ContainerTopReply::Ok(ContainerTopResponse { titles: Some(titles), processes: Some(processes), ..Default::default() }))
         })
     }
 
@@ -235,7 +239,11 @@ impl ContainerApi for Engine {
             );
             ids
         });
-        Ok(ContainerPruneReply::Ok(ContainerPruneResponse { containers_deleted: Some(deleted), space_reclaimed: Some(0) }))
+        Ok(ContainerPruneReply::Ok(ContainerPruneResponse {
+            containers_deleted: Some(deleted),
+            space_reclaimed: Some(0),
+            ..Default::default()
+        }))
     }
 }
 
@@ -287,7 +295,7 @@ pub(crate) fn wait_for(
                 }
             })
             .await;
-        ContainerWaitResponse { status_code, error: None }
+        ContainerWaitResponse { status_code, error: None, ..Default::default() }
     })
 }
 
@@ -369,6 +377,7 @@ fn create(
         stop_signal: body.stop_signal.clone(),
         stop_timeout: body.stop_timeout,
         shell: body.shell.clone(),
+        ..Default::default()
     };
 
     let host_config = normalize_host_config(body.host_config.take().unwrap_or_default());
@@ -416,7 +425,8 @@ fn normalize_host_config(mut hc: HostConfig) -> HostConfig {
     let log_type = hc.log_config.as_ref().and_then(|l| l.r#type.clone());
     if matches!(log_type, None | Some(HostConfigLogConfigType::Other(_))) {
         let config = hc.log_config.take().and_then(|l| l.config).unwrap_or_default();
-        hc.log_config = Some(HostConfigLogConfig { r#type: Some(HostConfigLogConfigType::JsonFile), config: Some(config) });
+        hc.log_config =
+            Some(HostConfigLogConfig { r#type: Some(HostConfigLogConfigType::JsonFile), config: Some(config), ..Default::default() });
     }
     if hc.shm_size.is_none_or(|s| s == 0) {
         hc.shm_size = Some(64 * 1024 * 1024);
@@ -496,6 +506,7 @@ fn mounts(
             mode: Some(mode),
             rw: Some(rw),
             propagation: Some(String::new()),
+            ..Default::default()
         }
     };
     let bind = |source: String, destination: String, rw: bool, mode: String| MountPoint {
@@ -507,6 +518,7 @@ fn mounts(
         mode: Some(mode),
         rw: Some(rw),
         propagation: Some("rprivate".to_owned()),
+        ..Default::default()
     };
     for spec in hc.binds.iter().flatten() {
         let parts: Vec<&str> = spec.split(':').collect();
@@ -624,6 +636,7 @@ fn endpoint_settings(c: &Container, e: &Endpoint) -> EndpointSettings {
         global_ipv6_prefix_len: Some(0),
         mac_address: Some(when(&e.mac)),
         driver_opts: None,
+        ..Default::default()
     }
 }
 
@@ -646,9 +659,10 @@ pub(crate) fn summary(state: &State, c: &Container, size: bool) -> ContainerSumm
         labels: Some(c.config.labels.clone().unwrap_or_default()),
         state: Some(c.status.as_str().to_owned()),
         status: Some(status_text(c)),
-        host_config: Some(ContainerSummaryHostConfig { network_mode: c.host_config.network_mode.clone() }),
-        network_settings: Some(ContainerSummaryNetworkSettings { networks: Some(networks_map(c)) }),
+        host_config: Some(ContainerSummaryHostConfig { network_mode: c.host_config.network_mode.clone(), ..Default::default() }),
+        network_settings: Some(ContainerSummaryNetworkSettings { networks: Some(networks_map(c)), ..Default::default() }),
         mounts: Some(c.mounts.clone()),
+        ..Default::default()
     }
 }
 
@@ -684,6 +698,7 @@ fn inspect(state: &State, c: &Container, size: bool) -> ContainerInspectResponse
             started_at: Some(time(c.started_at)),
             finished_at: Some(time(c.finished_at)),
             health: None,
+            ..Default::default()
         }),
         image: Some(c.image_id.clone()),
         resolv_conf_path: Some(format!("{dir}/resolv.conf")),
@@ -699,7 +714,7 @@ fn inspect(state: &State, c: &Container, size: bool) -> ContainerInspectResponse
         app_armor_profile: Some(String::new()),
         exec_ids: (!c.exec_ids.is_empty()).then(|| c.exec_ids.clone()),
         host_config: Some(c.host_config.clone()),
-        graph_driver: Some(GraphDriverData { name: "overlay2".to_owned(), data: HashMap::new() }),
+        graph_driver: Some(GraphDriverData { name: "overlay2".to_owned(), data: HashMap::new(), ..Default::default() }),
         size_rw: size.then_some(0),
         size_root_fs: size.then(|| state.images.get(&c.image_id).map_or(0, |i| i.size)),
         mounts: Some(c.mounts.clone()),
@@ -723,7 +738,9 @@ fn inspect(state: &State, c: &Container, size: bool) -> ContainerInspectResponse
             ipv6_gateway: Some(String::new()),
             mac_address: top(|e| e.mac_address.clone()),
             networks: Some(networks_map(c)),
+            ..Default::default()
         }),
+        ..Default::default()
     }
 }
 

@@ -432,13 +432,14 @@ impl State {
         self.events.push(EventMessage {
             r#type: Some(kind),
             action: Some(action.to_owned()),
-            actor: Some(EventActor { id: Some(actor.to_owned()), attributes: Some(attributes) }),
+            actor: Some(EventActor { id: Some(actor.to_owned()), attributes: Some(attributes), ..Default::default() }),
             scope: Some(EventMessageScope::Local),
             time: Some(time.div_euclid(1_000_000_000)),
             time_nano: Some(time),
             status: legacy.then(|| action.to_owned()),
             id: legacy.then(|| actor.to_owned()),
             from,
+            ..Default::default()
         });
     }
 

@@ -48,7 +48,7 @@ impl ExecApi for Engine {
             state.execs.insert(id.clone(), exec);
             let action = format!("exec_create: {}", argv.join(" "));
             state.container_event(&container_id, &action, [("execID", id.clone())]);
-            Ok(ContainerExecReply::Created(IdResponse { id: id.clone() }))
+            Ok(ContainerExecReply::Created(IdResponse { id: id.clone(), ..Default::default() }))
         })
     }
 
@@ -92,12 +92,14 @@ impl ExecApi for Engine {
                     tty: Some(exec.tty),
                     entrypoint: exec.argv.first().cloned(),
                     arguments: Some(exec.argv.iter().skip(1).cloned().collect()),
+                    ..Default::default()
                 }),
                 open_stdin: Some(exec.attach_stdin),
                 open_stderr: Some(exec.attach_stderr),
                 open_stdout: Some(exec.attach_stdout),
                 container_id: Some(exec.container_id.clone()),
                 pid: Some(exec.pid),
+                ..Default::default()
             }))
         })
     }

@@ -122,6 +122,7 @@ fn summary(image: &Image) -> ImageSummary {
         labels: image.config.labels.clone().unwrap_or_default(),
         // The daemon leaves this uncomputed (-1) in lists; `system df` fills it in.
         containers: -1,
+        ..Default::default()
     }
 }
 
@@ -152,12 +153,14 @@ fn inspect(image: &Image) -> ImageInspect {
         os_version: None,
         size: Some(image.size),
         virtual_size: Some(image.size),
-        graph_driver: Some(GraphDriverData { name: "overlay2".to_owned(), data: HashMap::new() }),
+        graph_driver: Some(GraphDriverData { name: "overlay2".to_owned(), data: HashMap::new(), ..Default::default() }),
         root_fs: Some(ImageInspectRootFs {
             r#type: "layers".to_owned(),
             layers: Some(vec![digest(format!("layer {}", image.id).as_bytes())]),
+            ..Default::default()
         }),
-        metadata: Some(ImageInspectMetadata { last_tag_time: Some(rfc3339_nanos(image.last_tag)) }),
+        metadata: Some(ImageInspectMetadata { last_tag_time: Some(rfc3339_nanos(image.last_tag)), ..Default::default() }),
+        ..Default::default()
     }
 }
 
@@ -172,7 +175,12 @@ fn message(status: &str, id: Option<&str>, progress: Option<(i64, i64)>) -> Crea
         error_detail: None,
         status: Some(status.to_owned()),
         progress: None,
-        progress_detail: progress.map(|(current, total)| ProgressDetail { current: Some(current), total: Some(total) }),
+        progress_detail: progress.map(|(current, total)| ProgressDetail {
+            current: Some(current),
+            total: Some(total),
+            ..Default::default()
+        }),
+        ..Default::default()
     }
 }
 
@@ -266,6 +274,7 @@ impl ImageApi for Engine {
                     tags: image.tags.clone(),
                     size: 0,
                     comment: String::new(),
+                    ..Default::default()
                 },
                 ImageHistoryResponseItem {
                     id: "<missing>".to_owned(),
@@ -274,6 +283,7 @@ impl ImageApi for Engine {
                     tags: Vec::new(),
                     size: image.size,
                     comment: String::new(),
+                    ..Default::default()
                 },
             ]))
         })
@@ -308,7 +318,11 @@ impl ImageApi for Engine {
 
     async fn build_prune(&self, _context: &Context, _request: BuildPruneRequest) -> Result<BuildPruneReply, ApiError> {
         // Nothing is ever built, so there is no cache; `docker system prune` asks anyway.
-        Ok(BuildPruneReply::Ok(moby_api::v1_41::models::BuildPruneResponse { caches_deleted: Some(Vec::new()), space_reclaimed: Some(0) }))
+        Ok(BuildPruneReply::Ok(moby_api::v1_41::models::BuildPruneResponse {
+            caches_deleted: Some(Vec::new()),
+            space_reclaimed: Some(0),
+            ..Default::default()
+        }))
     }
 
     async fn image_prune(&self, _context: &Context, request: ImagePruneRequest) -> Result<ImagePruneReply, ApiError> {
@@ -329,7 +343,7 @@ impl ImageApi for Engine {
             }
             deleted
         });
-        Ok(ImagePruneReply::Ok(ImagePruneResponse { images_deleted: Some(deleted), space_reclaimed: Some(0) }))
+        Ok(ImagePruneReply::Ok(ImagePruneResponse { images_deleted: Some(deleted), space_reclaimed: Some(0), ..Default::default() }))
     }
 }
 
@@ -372,7 +386,7 @@ fn delete(state: &mut State, reference: &str, force: bool) -> Result<Vec<ImageDe
             image.tags.retain(|t| *t != tag);
         }
         state.event(EventMessageType::Image, "untag", &id, attrs([("name", tag.clone())]));
-        items.push(ImageDeleteResponseItem { untagged: Some(tag), deleted: None });
+        items.push(ImageDeleteResponseItem { untagged: Some(tag), deleted: None, ..Default::default() });
     };
     match by_tag {
         Some(tag) if image.tags.len() > 1 || (!users.is_empty() && force) => {
@@ -420,7 +434,7 @@ fn delete(state: &mut State, reference: &str, force: bool) -> Result<Vec<ImageDe
     }
     state.images.remove(&id);
     state.event(EventMessageType::Image, "delete", &id, HashMap::new());
-    items.push(ImageDeleteResponseItem { untagged: None, deleted: Some(id) });
+    items.push(ImageDeleteResponseItem { untagged: None, deleted: Some(id), ..Default::default() });
     Ok(items)
 }
 

@@ -93,6 +93,7 @@ fn model(state: &State, n: &Network) -> NetworkModel {
                 mac_address: Some(e.mac.clone()),
                 ipv4_address: Some(e.ip.as_ref().map(|ip| format!("{ip}/{}", e.prefix_len)).unwrap_or_default()),
                 ipv6_address: Some(String::new()),
+                ..Default::default()
             };
             (c.id.clone(), container)
         })
@@ -105,6 +106,7 @@ fn model(state: &State, n: &Network) -> NetworkModel {
             ip_range: None,
             gateway: Some(gateway.clone()),
             auxiliary_addresses: None,
+            ..Default::default()
         })
         .collect();
     NetworkModel {
@@ -114,16 +116,17 @@ fn model(state: &State, n: &Network) -> NetworkModel {
         scope: Some("local".to_owned()),
         driver: Some(n.driver.clone()),
         enable_ipv6: Some(n.enable_ipv6),
-        ipam: Some(Ipam { driver: Some("default".to_owned()), config: Some(config), options: None }),
+        ipam: Some(Ipam { driver: Some("default".to_owned()), config: Some(config), options: None, ..Default::default() }),
         internal: Some(n.internal),
         attachable: Some(n.attachable),
         ingress: Some(false),
-        config_from: Some(ConfigReference { network: Some(String::new()) }),
+        config_from: Some(ConfigReference { network: Some(String::new()), ..Default::default() }),
         config_only: Some(false),
         containers: Some(containers),
         options: Some(n.options.clone()),
         labels: Some(n.labels.clone()),
         peers: None,
+        ..Default::default()
     }
 }
 
@@ -209,7 +212,11 @@ impl NetworkApi for Engine {
             };
             state.networks.insert(id.clone(), network);
             event(state, "create", &id, &body.name, &driver);
-            Ok(NetworkCreateReply::Created(NetworkCreateResponse { id: Some(id.clone()), warning: Some(String::new()) }))
+            Ok(NetworkCreateReply::Created(NetworkCreateResponse {
+                id: Some(id.clone()),
+                warning: Some(String::new()),
+                ..Default::default()
+            }))
         })
     }
 
@@ -246,7 +253,7 @@ impl NetworkApi for Engine {
             }
             unused.into_iter().map(|(_, name, _)| name).collect()
         });
-        Ok(NetworkPruneReply::Ok(NetworkPruneResponse { networks_deleted: Some(deleted) }))
+        Ok(NetworkPruneReply::Ok(NetworkPruneResponse { networks_deleted: Some(deleted), ..Default::default() }))
     }
 }
 

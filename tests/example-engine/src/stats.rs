@@ -59,10 +59,17 @@ fn sample(state: &State, container: &Container, preread: Option<&str>) -> Contai
             percpu_usage: None,
             usage_in_kernelmode: Some(0),
             usage_in_usermode: Some(0),
+            ..Default::default()
         }),
         system_cpu_usage: Some(system),
         online_cpus: Some(cpus),
-        throttling_data: Some(ContainerThrottlingData { periods: Some(0), throttled_periods: Some(0), throttled_time: Some(0) }),
+        throttling_data: Some(ContainerThrottlingData {
+            periods: Some(0),
+            throttled_periods: Some(0),
+            throttled_time: Some(0),
+            ..Default::default()
+        }),
+        ..Default::default()
     };
     // The host's CPU time in nanoseconds, as the daemon reads it from /proc/stat: all CPUs busy
     // since the epoch is as good a clock as any for deltas of zero.
@@ -75,7 +82,7 @@ fn sample(state: &State, container: &Container, preread: Option<&str>) -> Contai
         id: Some(container.id.clone()),
         read: Some(rfc3339_nanos(now)),
         preread: Some(preread.unwrap_or(ZERO_TIME).to_owned()),
-        pids_stats: Some(ContainerPidsStats { current: Some(processes), limit: None }),
+        pids_stats: Some(ContainerPidsStats { current: Some(processes), limit: None, ..Default::default() }),
         blkio_stats: Some(ContainerBlkioStats {
             io_service_bytes_recursive: empty(),
             io_serviced_recursive: empty(),
@@ -85,6 +92,7 @@ fn sample(state: &State, container: &Container, preread: Option<&str>) -> Contai
             io_merged_recursive: empty(),
             io_time_recursive: empty(),
             sectors_recursive: empty(),
+            ..Default::default()
         }),
         num_procs: Some(0),
         storage_stats: Some(ContainerStorageStats::default()),
@@ -99,8 +107,10 @@ fn sample(state: &State, container: &Container, preread: Option<&str>) -> Contai
             commitbytes: None,
             commitpeakbytes: None,
             privateworkingset: None,
+            ..Default::default()
         }),
         // The emulated containers have no network interfaces to count.
         networks: None,
+        ..Default::default()
     }
 }

@@ -46,11 +46,12 @@ impl SystemApi for Engine {
         .map(|(k, v)| (k.to_owned(), serde_json::Value::from(v)))
         .collect();
         Ok(SystemVersionReply::Ok(SystemVersion {
-            platform: Some(SystemVersionPlatform { name: "moby-api example engine".to_owned() }),
+            platform: Some(SystemVersionPlatform { name: "moby-api example engine".to_owned(), ..Default::default() }),
             components: Some(vec![SystemVersionComponentsItem {
                 name: "Engine".to_owned(),
                 version: ENGINE_VERSION.to_owned(),
                 details: Some(details),
+                ..Default::default()
             }]),
             version: Some(ENGINE_VERSION.to_owned()),
             api_version: Some(api),
@@ -62,6 +63,7 @@ impl SystemApi for Engine {
             kernel_version: Some("emulated".to_owned()),
             experimental: Some(false),
             build_time: Some("2024-01-01T00:00:00.000000000+00:00".to_owned()),
+            ..Default::default()
         }))
     }
 
@@ -79,9 +81,15 @@ impl SystemApi for Engine {
         let mut registry_index = HashMap::new();
         registry_index.insert(
             "docker.io".to_owned(),
-            IndexInfo { name: Some("docker.io".to_owned()), mirrors: Some(Vec::new()), secure: Some(true), official: Some(true) },
+            IndexInfo {
+                name: Some("docker.io".to_owned()),
+                mirrors: Some(Vec::new()),
+                secure: Some(true),
+                official: Some(true),
+                ..Default::default()
+            },
         );
-        let commit = |id: &str| Some(Commit { id: Some(id.to_owned()), expected: Some(id.to_owned()) });
+        let commit = |id: &str| Some(Commit { id: Some(id.to_owned()), expected: Some(id.to_owned()), ..Default::default() });
         Ok(SystemInfoReply::Ok(SystemInfo {
             id: Some("MOBY:APIX:EXAM:PLEE:NGIN:E000:0000:0000:0000:0000:0000:0001".to_owned()),
             containers: Some(containers),
@@ -97,6 +105,7 @@ impl SystemApi for Engine {
                 network: Some(strings(&["bridge", "host", "ipvlan", "macvlan", "null"])),
                 authorization: None,
                 log: Some(strings(&["json-file"])),
+                ..Default::default()
             }),
             memory_limit: Some(true),
             swap_limit: Some(true),
@@ -133,6 +142,7 @@ impl SystemApi for Engine {
                 insecure_registry_cidrs: Some(strings(&["127.0.0.0/8"])),
                 index_configs: Some(registry_index),
                 mirrors: Some(Vec::new()),
+                ..Default::default()
             }),
             generic_resources: None,
             http_proxy: Some(String::new()),
@@ -144,7 +154,10 @@ impl SystemApi for Engine {
             server_version: Some(ENGINE_VERSION.to_owned()),
             cluster_store: None,
             cluster_advertise: None,
-            runtimes: Some(HashMap::from([("runc".to_owned(), Runtime { path: Some("runc".to_owned()), runtime_args: None })])),
+            runtimes: Some(HashMap::from([(
+                "runc".to_owned(),
+                Runtime { path: Some("runc".to_owned()), runtime_args: None, ..Default::default() },
+            )])),
             default_runtime: Some("runc".to_owned()),
             swarm: Some(SwarmInfo {
                 node_id: Some(String::new()),
@@ -156,6 +169,7 @@ impl SystemApi for Engine {
                 nodes: None,
                 managers: None,
                 cluster: None,
+                ..Default::default()
             }),
             live_restore_enabled: Some(false),
             isolation: None,
@@ -167,6 +181,7 @@ impl SystemApi for Engine {
             product_license: None,
             default_address_pools: None,
             warnings: None,
+            ..Default::default()
         }))
     }
 
@@ -187,6 +202,7 @@ impl SystemApi for Engine {
                 volumes: Some(crate::volumes::all_with_usage(state)),
                 build_cache: Some(Vec::new()),
                 builder_size: Some(0),
+                ..Default::default()
             }
         })))
     }

@@ -64,7 +64,12 @@ fn model(state: &State, v: &Volume, usage: bool) -> VolumeModel {
         scope: VolumeScope::Local,
         options: v.options.clone(),
         // Only `system df` computes usage; elsewhere the daemon leaves it out.
-        usage_data: usage.then(|| VolumeUsageData { size: 0, ref_count: i64::try_from(users(state, &v.name).len()).unwrap_or(0) }),
+        usage_data: usage.then(|| VolumeUsageData {
+            size: 0,
+            ref_count: i64::try_from(users(state, &v.name).len()).unwrap_or(0),
+            ..Default::default()
+        }),
+        ..Default::default()
     }
 }
 
@@ -97,7 +102,7 @@ impl VolumeApi for Engine {
                 .map(|v| model(state, v, false))
                 .collect()
         });
-        Ok(VolumeListReply::Ok(VolumeListResponse { volumes: Some(volumes), warnings: None }))
+        Ok(VolumeListReply::Ok(VolumeListResponse { volumes: Some(volumes), warnings: None, ..Default::default() }))
     }
 
     async fn volume_create(&self, _context: &Context, request: VolumeCreateRequest) -> Result<VolumeCreateReply, ApiError> {
@@ -157,6 +162,6 @@ impl VolumeApi for Engine {
             state.event(EventMessageType::Volume, "prune", "", attrs([("reclaimed", "0".to_owned())]));
             unused
         });
-        Ok(VolumePruneReply::Ok(VolumePruneResponse { volumes_deleted: Some(deleted), space_reclaimed: Some(0) }))
+        Ok(VolumePruneReply::Ok(VolumePruneResponse { volumes_deleted: Some(deleted), space_reclaimed: Some(0), ..Default::default() }))
     }
 }

@@ -3,36 +3,46 @@
 //! Types shared by API versions 1.41.
 
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Meta {
-    #[serde(rename = "ID")]
+    #[serde(rename = "ID", default)]
     pub id: String,
     #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
     pub version: Option<ObjectVersion>,
     /// Format: `date-time`.
     #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// A node is Meta plus its own fields, in the order the spec gives.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Node {
-    #[serde(rename = "ID")]
+    #[serde(rename = "ID", default)]
     pub id: String,
     #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
     pub version: Option<ObjectVersion>,
     /// Format: `date-time`.
     #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
-    #[serde(rename = "Role")]
+    #[serde(rename = "Role", default)]
     pub role: String,
     #[serde(rename = "Weight", skip_serializing_if = "Option::is_none")]
     pub weight: Option<i32>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ObjectVersion {
     #[serde(rename = "Index", skip_serializing_if = "Option::is_none")]
     pub index: Option<u64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

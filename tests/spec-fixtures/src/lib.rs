@@ -2,6 +2,7 @@
 //! The files are written by the snapshot test; this crate proves they compile and behave.
 
 pub mod all_of;
+pub mod decoding_policy;
 pub mod header_param;
 pub mod map;
 pub mod nested_inline;
@@ -33,7 +34,74 @@ mod tests {
             serde_json::from_value(json!({"Env": null, "Labels": null, "Pid": 7, "Health": null, "ExitCode": null})).unwrap();
         assert!(s.env.is_empty() && s.labels.is_empty());
         assert_eq!((s.pid, s.health, s.exit_code), (7, None, None));
-        assert!(serde_json::from_value::<super::nullable::State>(json!({"Env": [], "Labels": {}})).is_err(), "Pid is required");
+        assert!(serde_json::from_value::<super::nullable::State>(json!({"Env": "x"})).is_err(), "a wrong type is still an error");
+    }
+
+    /// The decoding policy (ARCHITECTURE.md): what engines send never fails to decode, and
+    /// decoding then encoding loses no member.
+    mod decoding_policy {
+        use moby_api_runtime::json::{from_slice, roundtrip};
+        use serde_json::json;
+
+        use crate::decoding_policy::{FilesystemChange, GraphDriver, ImageInspect, ImageInspectOs};
+
+        #[test]
+        fn a_required_member_left_out_reads_as_its_zero_value() {
+            // Engine 28.5.2 leaves out `Container` (and whatever else is empty).
+            let image: ImageInspect = serde_json::from_value(json!({"Id": "sha256:1"})).unwrap();
+            assert_eq!(image.id, "sha256:1");
+            assert_eq!(image.container, "");
+            assert_eq!((image.size, image.repo_tags.len()), (0, 0));
+            assert_eq!(image.graph_driver, GraphDriver::default());
+            assert_eq!(image.os, ImageInspectOs::Other(String::new()));
+            assert_eq!(image.os.as_str(), "");
+        }
+
+        #[test]
+        fn null_inside_reads_as_empty() {
+            let image: ImageInspect =
+                serde_json::from_value(json!({"Id": "x", "RepoTags": null, "GraphDriver": null, "Os": "linux"})).unwrap();
+            assert!(image.repo_tags.is_empty());
+            assert_eq!(image.graph_driver, GraphDriver::default());
+            assert_eq!(image.os, ImageInspectOs::Linux);
+            let driver: GraphDriver = serde_json::from_value(json!({"Name": "vfs", "Data": null})).unwrap();
+            assert!(driver.data.is_empty());
+        }
+
+        #[test]
+        fn null_at_the_top_level_reads_as_empty() {
+            // GET /containers/{id}/changes of an unchanged container: `null`, where the spec says array.
+            assert_eq!(from_slice::<Vec<FilesystemChange>>(b"null").unwrap(), Vec::new());
+            assert_eq!(from_slice::<ImageInspect>(b"null").unwrap(), ImageInspect::default());
+            let changes: Vec<FilesystemChange> = from_slice(br#"[{"Path": "/tmp", "Kind": 0}]"#).unwrap();
+            assert_eq!(changes[0].path, "/tmp");
+        }
+
+        #[test]
+        fn optional_members_keep_absent_apart_from_empty() {
+            let absent: ImageInspect = serde_json::from_value(json!({"Id": "x"})).unwrap();
+            let empty: ImageInspect = serde_json::from_value(json!({"Id": "x", "Comment": ""})).unwrap();
+            assert_eq!((absent.comment, empty.comment.as_deref()), (None, Some("")));
+        }
+
+        #[test]
+        fn members_the_version_does_not_define_are_kept() {
+            // Engine 28.5.2 sends members newer than the requested version (`GwPriority` at /v1.42).
+            let sent = json!({"Id": "x", "Container": "", "RepoTags": ["a:1"], "GraphDriver": {"Name": "vfs", "Data": {}, "Later": 1},
+                "Os": "plan9", "Size": 3, "GwPriority": 10, "Nested": {"deep": [1, null]}});
+            let image: ImageInspect = serde_json::from_value(sent.clone()).unwrap();
+            assert_eq!(image.unknown_members["GwPriority"], json!(10));
+            assert_eq!(image.graph_driver.unknown_members["Later"], json!(1));
+            assert_eq!(image.os, ImageInspectOs::Other("plan9".into()));
+            assert_eq!(roundtrip::<ImageInspect>(&sent).unwrap(), sent);
+        }
+
+        #[test]
+        fn wrong_types_are_still_errors() {
+            assert!(serde_json::from_value::<ImageInspect>(json!({"Id": 1})).is_err());
+            assert!(serde_json::from_value::<ImageInspect>(json!({"RepoTags": {}})).is_err());
+            assert!(from_slice::<Vec<FilesystemChange>>(b"{}").is_err());
+        }
     }
 
     #[test]

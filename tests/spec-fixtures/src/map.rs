@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Annotated {
@@ -24,6 +25,9 @@ pub struct Network {
     pub containers: Option<HashMap<String, NetworkContainersValue>>,
     #[serde(rename = "Anything", skip_serializing_if = "Option::is_none")]
     pub anything: Option<HashMap<String, serde_json::Value>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -32,4 +36,7 @@ pub struct NetworkContainersValue {
     pub name: Option<String>,
     #[serde(rename = "IPv4Address", skip_serializing_if = "Option::is_none")]
     pub ipv4_address: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct HostConfig {
@@ -13,6 +14,9 @@ pub struct HostConfig {
     pub mounts: Option<Vec<HostConfigMountsItem>>,
     #[serde(rename = "Ulimits", skip_serializing_if = "Option::is_none")]
     pub ulimits: Option<Vec<HostConfigUlimitsItem>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -21,6 +25,9 @@ pub struct HostConfigLogConfig {
     pub r#type: Option<HostConfigLogConfigType>,
     #[serde(rename = "Config", skip_serializing_if = "Option::is_none")]
     pub config: Option<HashMap<String, String>>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
@@ -59,6 +66,13 @@ impl From<&str> for HostConfigLogConfigType {
     }
 }
 
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for HostConfigLogConfigType {
+    fn default() -> Self {
+        Self::Other(String::new())
+    }
+}
+
 impl std::fmt::Display for HostConfigLogConfigType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -86,6 +100,9 @@ pub struct HostConfigMountsItem {
     pub target: Option<String>,
     #[serde(rename = "ReadOnly", skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -94,4 +111,7 @@ pub struct HostConfigUlimitsItem {
     pub name: Option<String>,
     #[serde(rename = "Soft", skip_serializing_if = "Option::is_none")]
     pub soft: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

@@ -3,12 +3,16 @@
 //! Types shared by API versions 1.41.
 
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct RestartPolicy {
     /// How to restart.
     #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
     pub name: Option<RestartPolicyName>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 /// How to restart.
@@ -54,6 +58,13 @@ impl From<&str> for RestartPolicyName {
             "on-failure" => Self::OnFailure,
             other => Self::Other(other.to_owned()),
         }
+    }
+}
+
+/// The empty value, Go's zero value: what an absent member reads as.
+impl Default for RestartPolicyName {
+    fn default() -> Self {
+        Self::Other(String::new())
     }
 }
 

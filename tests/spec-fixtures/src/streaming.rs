@@ -3,6 +3,7 @@
 //! Types shared by API versions 1.41.
 
 use serde::{Deserialize, Serialize};
+use moby_api_runtime::json::UnknownMembers;
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct BuildInfo {
@@ -10,6 +11,9 @@ pub struct BuildInfo {
     pub stream: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -20,4 +24,7 @@ pub struct EventMessage {
     pub action: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time: Option<i64>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
 }

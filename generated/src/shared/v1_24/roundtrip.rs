@@ -14,8 +14,8 @@ use crate::shared::v1_24_to_v1_55::ErrorResponse;
 /// `ContainerInspect`: `None` for a status without a JSON body.
 pub fn container_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<ContainerInspectResponse>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<ContainerInspectResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -23,8 +23,8 @@ pub fn container_inspect(status: u16, body: &Value) -> Option<Decoded> {
 /// `ExecInspect`: `None` for a status without a JSON body.
 pub fn exec_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<ExecInspectResponse>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<ExecInspectResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -32,8 +32,8 @@ pub fn exec_inspect(status: u16, body: &Value) -> Option<Decoded> {
 /// `ImageInspect`: `None` for a status without a JSON body.
 pub fn image_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Image>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Image>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -41,8 +41,8 @@ pub fn image_inspect(status: u16, body: &Value) -> Option<Decoded> {
 /// `ImageList`: `None` for a status without a JSON body.
 pub fn image_list(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Vec<ImageSummary>>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Vec<ImageSummary>>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -50,8 +50,8 @@ pub fn image_list(status: u16, body: &Value) -> Option<Decoded> {
 /// `NetworkInspect`: `None` for a status without a JSON body.
 pub fn network_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Network>(body)),
-        404 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Network>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -59,8 +59,8 @@ pub fn network_inspect(status: u16, body: &Value) -> Option<Decoded> {
 /// `NetworkList`: `None` for a status without a JSON body.
 pub fn network_list(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Vec<Network>>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Vec<Network>>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -68,7 +68,7 @@ pub fn network_list(status: u16, body: &Value) -> Option<Decoded> {
 /// `PluginDelete`: `None` for a status without a JSON body.
 pub fn plugin_delete(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -76,8 +76,8 @@ pub fn plugin_delete(status: u16, body: &Value) -> Option<Decoded> {
 /// `PluginInspect`: `None` for a status without a JSON body.
 pub fn plugin_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Plugin>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Plugin>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -85,8 +85,8 @@ pub fn plugin_inspect(status: u16, body: &Value) -> Option<Decoded> {
 /// `PluginList`: `None` for a status without a JSON body.
 pub fn plugin_list(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Vec<Plugin>>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Vec<Plugin>>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -94,8 +94,8 @@ pub fn plugin_list(status: u16, body: &Value) -> Option<Decoded> {
 /// `PluginPull`: `None` for a status without a JSON body.
 pub fn plugin_pull(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Vec<PluginPullResponseItem>>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Vec<PluginPullResponseItem>>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -103,8 +103,8 @@ pub fn plugin_pull(status: u16, body: &Value) -> Option<Decoded> {
 /// `ServiceCreate`: `None` for a status without a JSON body.
 pub fn service_create(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        201 => Some(roundtrip::<ServiceCreateResponse>(body)),
-        403 | 409 | 500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<ServiceCreateResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -112,8 +112,8 @@ pub fn service_create(status: u16, body: &Value) -> Option<Decoded> {
 /// `ServiceInspect`: `None` for a status without a JSON body.
 pub fn service_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Service>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Service>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -121,8 +121,8 @@ pub fn service_inspect(status: u16, body: &Value) -> Option<Decoded> {
 /// `ServiceList`: `None` for a status without a JSON body.
 pub fn service_list(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Vec<Service>>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Vec<Service>>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -130,7 +130,7 @@ pub fn service_list(status: u16, body: &Value) -> Option<Decoded> {
 /// `ServiceUpdate`: `None` for a status without a JSON body.
 pub fn service_update(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -138,8 +138,8 @@ pub fn service_update(status: u16, body: &Value) -> Option<Decoded> {
 /// `SwarmInspect`: `None` for a status without a JSON body.
 pub fn swarm_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<SwarmInspectResponse>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<SwarmInspectResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -147,8 +147,8 @@ pub fn swarm_inspect(status: u16, body: &Value) -> Option<Decoded> {
 /// `SystemVersion`: `None` for a status without a JSON body.
 pub fn system_version(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<SystemVersionResponse>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<SystemVersionResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -156,8 +156,8 @@ pub fn system_version(status: u16, body: &Value) -> Option<Decoded> {
 /// `TaskInspect`: `None` for a status without a JSON body.
 pub fn task_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Task>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Task>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -165,8 +165,8 @@ pub fn task_inspect(status: u16, body: &Value) -> Option<Decoded> {
 /// `TaskList`: `None` for a status without a JSON body.
 pub fn task_list(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Vec<Task>>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Vec<Task>>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -174,8 +174,8 @@ pub fn task_list(status: u16, body: &Value) -> Option<Decoded> {
 /// `VolumeCreate`: `None` for a status without a JSON body.
 pub fn volume_create(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        201 => Some(roundtrip::<Volume>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Volume>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -183,8 +183,8 @@ pub fn volume_create(status: u16, body: &Value) -> Option<Decoded> {
 /// `VolumeInspect`: `None` for a status without a JSON body.
 pub fn volume_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Volume>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Volume>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -192,8 +192,8 @@ pub fn volume_inspect(status: u16, body: &Value) -> Option<Decoded> {
 /// `VolumeList`: `None` for a status without a JSON body.
 pub fn volume_list(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<VolumeListResponse>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<VolumeListResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

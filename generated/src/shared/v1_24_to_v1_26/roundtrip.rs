@@ -11,7 +11,7 @@ use crate::shared::v1_24_to_v1_55::ErrorResponse;
 /// `ContainerDelete`: `None` for a status without a JSON body.
 pub fn container_delete(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        400 | 404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -19,7 +19,7 @@ pub fn container_delete(status: u16, body: &Value) -> Option<Decoded> {
 /// `NodeDelete`: `None` for a status without a JSON body.
 pub fn node_delete(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -27,8 +27,8 @@ pub fn node_delete(status: u16, body: &Value) -> Option<Decoded> {
 /// `NodeInspect`: `None` for a status without a JSON body.
 pub fn node_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Node>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Node>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -36,8 +36,8 @@ pub fn node_inspect(status: u16, body: &Value) -> Option<Decoded> {
 /// `NodeList`: `None` for a status without a JSON body.
 pub fn node_list(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Vec<Node>>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Vec<Node>>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -45,7 +45,7 @@ pub fn node_list(status: u16, body: &Value) -> Option<Decoded> {
 /// `NodeUpdate`: `None` for a status without a JSON body.
 pub fn node_update(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -53,7 +53,7 @@ pub fn node_update(status: u16, body: &Value) -> Option<Decoded> {
 /// `ServiceDelete`: `None` for a status without a JSON body.
 pub fn service_delete(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -61,8 +61,8 @@ pub fn service_delete(status: u16, body: &Value) -> Option<Decoded> {
 /// `SwarmInit`: `None` for a status without a JSON body.
 pub fn swarm_init(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<String>(body)),
-        400 | 406 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<String>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -70,8 +70,8 @@ pub fn swarm_init(status: u16, body: &Value) -> Option<Decoded> {
 /// `SystemEvents`: `None` for a status without a JSON body.
 pub fn system_events(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<SystemEventsResponse>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<SystemEventsResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

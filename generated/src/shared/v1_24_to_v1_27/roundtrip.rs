@@ -10,8 +10,8 @@ use crate::shared::v1_24_to_v1_55::ErrorResponse;
 /// `ContainerChanges`: `None` for a status without a JSON body.
 pub fn container_changes(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Vec<ContainerChangesResponseItem>>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Vec<ContainerChangesResponseItem>>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -19,8 +19,16 @@ pub fn container_changes(status: u16, body: &Value) -> Option<Decoded> {
 /// `ImageDelete`: `None` for a status without a JSON body.
 pub fn image_delete(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Vec<ImageDeleteResponse>>(body)),
-        404 | 409 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Vec<ImageDeleteResponse>>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
+        _ => None,
+    }
+}
+
+/// `SystemPing`: `None` for a status without a JSON body.
+pub fn system_ping(status: u16, body: &Value) -> Option<Decoded> {
+    match status {
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

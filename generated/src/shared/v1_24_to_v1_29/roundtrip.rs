@@ -5,12 +5,14 @@
 use moby_api_runtime::json::{roundtrip, Decoded};
 use serde_json::Value;
 use crate::shared::v1_24_to_v1_29::SystemInfoResponse;
+use crate::shared::v1_24_to_v1_33::ContainerWaitResponse;
 use crate::shared::v1_24_to_v1_55::ErrorResponse;
 
 /// `ContainerWait`: `None` for a status without a JSON body.
 pub fn container_wait(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<ContainerWaitResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -18,7 +20,7 @@ pub fn container_wait(status: u16, body: &Value) -> Option<Decoded> {
 /// `NetworkDelete`: `None` for a status without a JSON body.
 pub fn network_delete(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -26,8 +28,8 @@ pub fn network_delete(status: u16, body: &Value) -> Option<Decoded> {
 /// `SystemInfo`: `None` for a status without a JSON body.
 pub fn system_info(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<SystemInfoResponse>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<SystemInfoResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

@@ -10,8 +10,8 @@ use crate::shared::v1_24_to_v1_55::{ContainerCreateResponse, ErrorResponse};
 /// `ContainerCreate`: `None` for a status without a JSON body.
 pub fn container_create(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        201 => Some(roundtrip::<ContainerCreateResponse>(body)),
-        400 | 404 | 406 | 409 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<ContainerCreateResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -19,8 +19,8 @@ pub fn container_create(status: u16, body: &Value) -> Option<Decoded> {
 /// `ContainerList`: `None` for a status without a JSON body.
 pub fn container_list(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Vec<ContainerSummary>>(body)),
-        400 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Vec<ContainerSummary>>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

@@ -10,8 +10,8 @@ use crate::shared::v1_24_to_v1_55::ErrorResponse;
 /// `NetworkCreate`: `None` for a status without a JSON body.
 pub fn network_create(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        201 => Some(roundtrip::<NetworkCreateResponse>(body)),
-        400 | 403 | 404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<NetworkCreateResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

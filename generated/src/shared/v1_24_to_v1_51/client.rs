@@ -21,7 +21,7 @@ impl SystemAuthOutcome {
             200u16 => {
                 Ok(
                     Self::Ok(
-                        serde_json::from_slice(
+                        moby_api_runtime::json::from_slice(
                             &response.bytes().await.map_err(Error::Transport)?,
                         )?,
                     ),

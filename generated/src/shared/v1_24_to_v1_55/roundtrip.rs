@@ -12,7 +12,7 @@ use crate::shared::v1_24_to_v1_55::{
 /// `ContainerArchiveInfo`: `None` for a status without a JSON body.
 pub fn container_archive_info(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        400 | 404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -20,7 +20,7 @@ pub fn container_archive_info(status: u16, body: &Value) -> Option<Decoded> {
 /// `ContainerArchive`: `None` for a status without a JSON body.
 pub fn container_archive(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        400 | 404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -28,7 +28,7 @@ pub fn container_archive(status: u16, body: &Value) -> Option<Decoded> {
 /// `ContainerAttach`: `None` for a status without a JSON body.
 pub fn container_attach(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        400 | 404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -36,7 +36,7 @@ pub fn container_attach(status: u16, body: &Value) -> Option<Decoded> {
 /// `ContainerAttachWebsocket`: `None` for a status without a JSON body.
 pub fn container_attach_websocket(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        400 | 404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -44,8 +44,8 @@ pub fn container_attach_websocket(status: u16, body: &Value) -> Option<Decoded> 
 /// `ContainerExec`: `None` for a status without a JSON body.
 pub fn container_exec(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        201 => Some(roundtrip::<IdResponse>(body)),
-        404 | 409 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<IdResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -53,7 +53,7 @@ pub fn container_exec(status: u16, body: &Value) -> Option<Decoded> {
 /// `ContainerExport`: `None` for a status without a JSON body.
 pub fn container_export(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -61,7 +61,7 @@ pub fn container_export(status: u16, body: &Value) -> Option<Decoded> {
 /// `ContainerLogs`: `None` for a status without a JSON body.
 pub fn container_logs(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -69,7 +69,7 @@ pub fn container_logs(status: u16, body: &Value) -> Option<Decoded> {
 /// `ContainerPause`: `None` for a status without a JSON body.
 pub fn container_pause(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -77,7 +77,15 @@ pub fn container_pause(status: u16, body: &Value) -> Option<Decoded> {
 /// `ContainerRename`: `None` for a status without a JSON body.
 pub fn container_rename(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        404 | 409 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
+        _ => None,
+    }
+}
+
+/// `ContainerResize`: `None` for a status without a JSON body.
+pub fn container_resize(status: u16, body: &Value) -> Option<Decoded> {
+    match status {
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -85,7 +93,7 @@ pub fn container_rename(status: u16, body: &Value) -> Option<Decoded> {
 /// `ContainerRestart`: `None` for a status without a JSON body.
 pub fn container_restart(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -93,7 +101,7 @@ pub fn container_restart(status: u16, body: &Value) -> Option<Decoded> {
 /// `ContainerStart`: `None` for a status without a JSON body.
 pub fn container_start(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        400 | 404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -101,7 +109,7 @@ pub fn container_start(status: u16, body: &Value) -> Option<Decoded> {
 /// `ContainerStop`: `None` for a status without a JSON body.
 pub fn container_stop(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -109,8 +117,8 @@ pub fn container_stop(status: u16, body: &Value) -> Option<Decoded> {
 /// `ContainerTop`: `None` for a status without a JSON body.
 pub fn container_top(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<ContainerTopResponse>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<ContainerTopResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -118,7 +126,7 @@ pub fn container_top(status: u16, body: &Value) -> Option<Decoded> {
 /// `ContainerUnpause`: `None` for a status without a JSON body.
 pub fn container_unpause(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -126,8 +134,8 @@ pub fn container_unpause(status: u16, body: &Value) -> Option<Decoded> {
 /// `ContainerUpdate`: `None` for a status without a JSON body.
 pub fn container_update(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<ContainerUpdateResponse>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<ContainerUpdateResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -135,7 +143,7 @@ pub fn container_update(status: u16, body: &Value) -> Option<Decoded> {
 /// `ExecResize`: `None` for a status without a JSON body.
 pub fn exec_resize(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        400 | 404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -143,7 +151,7 @@ pub fn exec_resize(status: u16, body: &Value) -> Option<Decoded> {
 /// `ExecStart`: `None` for a status without a JSON body.
 pub fn exec_start(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        404 | 409 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -151,8 +159,8 @@ pub fn exec_start(status: u16, body: &Value) -> Option<Decoded> {
 /// `ImageCommit`: `None` for a status without a JSON body.
 pub fn image_commit(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        201 => Some(roundtrip::<IdResponse>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<IdResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -160,7 +168,7 @@ pub fn image_commit(status: u16, body: &Value) -> Option<Decoded> {
 /// `ImageGetAll`: `None` for a status without a JSON body.
 pub fn image_get_all(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -168,7 +176,7 @@ pub fn image_get_all(status: u16, body: &Value) -> Option<Decoded> {
 /// `ImageGet`: `None` for a status without a JSON body.
 pub fn image_get(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -176,8 +184,8 @@ pub fn image_get(status: u16, body: &Value) -> Option<Decoded> {
 /// `ImageHistory`: `None` for a status without a JSON body.
 pub fn image_history(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Vec<ImageHistoryResponseItem>>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Vec<ImageHistoryResponseItem>>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -185,8 +193,8 @@ pub fn image_history(status: u16, body: &Value) -> Option<Decoded> {
 /// `ImageSearch`: `None` for a status without a JSON body.
 pub fn image_search(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Vec<ImageSearchResponseItem>>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Vec<ImageSearchResponseItem>>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -194,7 +202,7 @@ pub fn image_search(status: u16, body: &Value) -> Option<Decoded> {
 /// `ImageTag`: `None` for a status without a JSON body.
 pub fn image_tag(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        400 | 404 | 409 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -202,7 +210,7 @@ pub fn image_tag(status: u16, body: &Value) -> Option<Decoded> {
 /// `NetworkDisconnect`: `None` for a status without a JSON body.
 pub fn network_disconnect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        403 | 404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -210,7 +218,7 @@ pub fn network_disconnect(status: u16, body: &Value) -> Option<Decoded> {
 /// `PutContainerArchive`: `None` for a status without a JSON body.
 pub fn put_container_archive(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        400 | 403 | 404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -218,7 +226,7 @@ pub fn put_container_archive(status: u16, body: &Value) -> Option<Decoded> {
 /// `SwarmJoin`: `None` for a status without a JSON body.
 pub fn swarm_join(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        400 | 500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -226,7 +234,7 @@ pub fn swarm_join(status: u16, body: &Value) -> Option<Decoded> {
 /// `SwarmLeave`: `None` for a status without a JSON body.
 pub fn swarm_leave(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -234,7 +242,7 @@ pub fn swarm_leave(status: u16, body: &Value) -> Option<Decoded> {
 /// `SwarmUpdate`: `None` for a status without a JSON body.
 pub fn swarm_update(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        400 | 500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -242,7 +250,7 @@ pub fn swarm_update(status: u16, body: &Value) -> Option<Decoded> {
 /// `VolumeDelete`: `None` for a status without a JSON body.
 pub fn volume_delete(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        404 | 409 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

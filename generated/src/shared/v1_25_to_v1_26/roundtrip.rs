@@ -15,8 +15,8 @@ use crate::shared::v1_25_to_v1_55::SwarmUnlockkeyResponse;
 /// `ContainerInspect`: `None` for a status without a JSON body.
 pub fn container_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<ContainerInspectResponse>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<ContainerInspectResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -24,8 +24,8 @@ pub fn container_inspect(status: u16, body: &Value) -> Option<Decoded> {
 /// `ImageInspect`: `None` for a status without a JSON body.
 pub fn image_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Image>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Image>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -33,8 +33,8 @@ pub fn image_inspect(status: u16, body: &Value) -> Option<Decoded> {
 /// `NetworkInspect`: `None` for a status without a JSON body.
 pub fn network_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Network>(body)),
-        404 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Network>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -42,8 +42,8 @@ pub fn network_inspect(status: u16, body: &Value) -> Option<Decoded> {
 /// `NetworkList`: `None` for a status without a JSON body.
 pub fn network_list(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Vec<Network>>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Vec<Network>>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -51,7 +51,7 @@ pub fn network_list(status: u16, body: &Value) -> Option<Decoded> {
 /// `PluginDisable`: `None` for a status without a JSON body.
 pub fn plugin_disable(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -59,7 +59,7 @@ pub fn plugin_disable(status: u16, body: &Value) -> Option<Decoded> {
 /// `PluginEnable`: `None` for a status without a JSON body.
 pub fn plugin_enable(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -67,8 +67,8 @@ pub fn plugin_enable(status: u16, body: &Value) -> Option<Decoded> {
 /// `SecretCreate`: `None` for a status without a JSON body.
 pub fn secret_create(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        201 => Some(roundtrip::<SecretCreateResponse>(body)),
-        406 | 409 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<SecretCreateResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -76,7 +76,7 @@ pub fn secret_create(status: u16, body: &Value) -> Option<Decoded> {
 /// `SecretDelete`: `None` for a status without a JSON body.
 pub fn secret_delete(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -84,8 +84,8 @@ pub fn secret_delete(status: u16, body: &Value) -> Option<Decoded> {
 /// `SecretInspect`: `None` for a status without a JSON body.
 pub fn secret_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Secret>(body)),
-        404 | 406 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Secret>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -93,8 +93,8 @@ pub fn secret_inspect(status: u16, body: &Value) -> Option<Decoded> {
 /// `SecretList`: `None` for a status without a JSON body.
 pub fn secret_list(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Vec<Secret>>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Vec<Secret>>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -102,8 +102,8 @@ pub fn secret_list(status: u16, body: &Value) -> Option<Decoded> {
 /// `ServiceCreate`: `None` for a status without a JSON body.
 pub fn service_create(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        201 => Some(roundtrip::<ServiceCreateResponse>(body)),
-        403 | 409 | 500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<ServiceCreateResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -111,8 +111,8 @@ pub fn service_create(status: u16, body: &Value) -> Option<Decoded> {
 /// `ServiceInspect`: `None` for a status without a JSON body.
 pub fn service_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Service>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Service>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -120,8 +120,8 @@ pub fn service_inspect(status: u16, body: &Value) -> Option<Decoded> {
 /// `ServiceList`: `None` for a status without a JSON body.
 pub fn service_list(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Vec<Service>>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Vec<Service>>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -129,7 +129,7 @@ pub fn service_list(status: u16, body: &Value) -> Option<Decoded> {
 /// `ServiceLogs`: `None` for a status without a JSON body.
 pub fn service_logs(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -137,8 +137,8 @@ pub fn service_logs(status: u16, body: &Value) -> Option<Decoded> {
 /// `ServiceUpdate`: `None` for a status without a JSON body.
 pub fn service_update(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<ServiceUpdateResponse>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<ServiceUpdateResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -146,8 +146,8 @@ pub fn service_update(status: u16, body: &Value) -> Option<Decoded> {
 /// `SwarmInspect`: `None` for a status without a JSON body.
 pub fn swarm_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<SwarmInspectResponse>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<SwarmInspectResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -155,7 +155,7 @@ pub fn swarm_inspect(status: u16, body: &Value) -> Option<Decoded> {
 /// `SwarmUnlock`: `None` for a status without a JSON body.
 pub fn swarm_unlock(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -163,8 +163,8 @@ pub fn swarm_unlock(status: u16, body: &Value) -> Option<Decoded> {
 /// `SwarmUnlockkey`: `None` for a status without a JSON body.
 pub fn swarm_unlockkey(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<SwarmUnlockkeyResponse>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<SwarmUnlockkeyResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -172,8 +172,8 @@ pub fn swarm_unlockkey(status: u16, body: &Value) -> Option<Decoded> {
 /// `TaskInspect`: `None` for a status without a JSON body.
 pub fn task_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Task>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Task>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -181,8 +181,8 @@ pub fn task_inspect(status: u16, body: &Value) -> Option<Decoded> {
 /// `TaskList`: `None` for a status without a JSON body.
 pub fn task_list(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Vec<Task>>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Vec<Task>>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

@@ -10,8 +10,8 @@ use crate::shared::v1_25_to_v1_27::ImagePruneResponse;
 /// `ImagePrune`: `None` for a status without a JSON body.
 pub fn image_prune(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<ImagePruneResponse>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<ImagePruneResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

@@ -10,8 +10,8 @@ use crate::shared::v1_25_to_v1_29::{SystemDataUsageResponse, Volume, VolumeListR
 /// `SystemDataUsage`: `None` for a status without a JSON body.
 pub fn system_data_usage(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<SystemDataUsageResponse>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<SystemDataUsageResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -19,8 +19,8 @@ pub fn system_data_usage(status: u16, body: &Value) -> Option<Decoded> {
 /// `VolumeCreate`: `None` for a status without a JSON body.
 pub fn volume_create(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        201 => Some(roundtrip::<Volume>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Volume>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -28,8 +28,8 @@ pub fn volume_create(status: u16, body: &Value) -> Option<Decoded> {
 /// `VolumeInspect`: `None` for a status without a JSON body.
 pub fn volume_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Volume>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Volume>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -37,8 +37,8 @@ pub fn volume_inspect(status: u16, body: &Value) -> Option<Decoded> {
 /// `VolumeList`: `None` for a status without a JSON body.
 pub fn volume_list(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<VolumeListResponse>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<VolumeListResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

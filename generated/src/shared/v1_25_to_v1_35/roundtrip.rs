@@ -11,8 +11,8 @@ use crate::shared::v1_25_to_v1_35::ExecInspectResponse;
 /// `ExecInspect`: `None` for a status without a JSON body.
 pub fn exec_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<ExecInspectResponse>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<ExecInspectResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -20,8 +20,8 @@ pub fn exec_inspect(status: u16, body: &Value) -> Option<Decoded> {
 /// `PluginPull`: `None` for a status without a JSON body.
 pub fn plugin_pull(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<CreateImageInfo>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<CreateImageInfo>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -29,8 +29,8 @@ pub fn plugin_pull(status: u16, body: &Value) -> Option<Decoded> {
 /// `PluginPush`: `None` for a status without a JSON body.
 pub fn plugin_push(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<CreateImageInfo>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<CreateImageInfo>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

@@ -10,8 +10,8 @@ use crate::shared::v1_25_to_v1_39::GetPluginPrivilegesResponseItem;
 /// `GetPluginPrivileges`: `None` for a status without a JSON body.
 pub fn get_plugin_privileges(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Vec<GetPluginPrivilegesResponseItem>>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Vec<GetPluginPrivilegesResponseItem>>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

@@ -12,8 +12,8 @@ use crate::shared::v1_25_to_v1_55::{
 /// `ContainerPrune`: `None` for a status without a JSON body.
 pub fn container_prune(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<ContainerPruneResponse>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<ContainerPruneResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -21,8 +21,8 @@ pub fn container_prune(status: u16, body: &Value) -> Option<Decoded> {
 /// `NetworkPrune`: `None` for a status without a JSON body.
 pub fn network_prune(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<NetworkPruneResponse>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<NetworkPruneResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -30,7 +30,7 @@ pub fn network_prune(status: u16, body: &Value) -> Option<Decoded> {
 /// `PluginCreate`: `None` for a status without a JSON body.
 pub fn plugin_create(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -38,7 +38,7 @@ pub fn plugin_create(status: u16, body: &Value) -> Option<Decoded> {
 /// `PluginSet`: `None` for a status without a JSON body.
 pub fn plugin_set(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -46,8 +46,8 @@ pub fn plugin_set(status: u16, body: &Value) -> Option<Decoded> {
 /// `VolumePrune`: `None` for a status without a JSON body.
 pub fn volume_prune(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<VolumePruneResponse>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<VolumePruneResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

@@ -9,7 +9,7 @@ use crate::shared::v1_24_to_v1_55::ErrorResponse;
 /// `SecretUpdate`: `None` for a status without a JSON body.
 pub fn secret_update(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

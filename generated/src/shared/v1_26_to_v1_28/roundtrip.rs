@@ -10,8 +10,8 @@ use crate::shared::v1_26_to_v1_28::Plugin;
 /// `PluginDelete`: `None` for a status without a JSON body.
 pub fn plugin_delete(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Plugin>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Plugin>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -19,8 +19,8 @@ pub fn plugin_delete(status: u16, body: &Value) -> Option<Decoded> {
 /// `PluginInspect`: `None` for a status without a JSON body.
 pub fn plugin_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Plugin>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Plugin>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -28,8 +28,8 @@ pub fn plugin_inspect(status: u16, body: &Value) -> Option<Decoded> {
 /// `PluginList`: `None` for a status without a JSON body.
 pub fn plugin_list(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Vec<Plugin>>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Vec<Plugin>>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

@@ -10,8 +10,8 @@ use crate::shared::v1_24_to_v1_55::ErrorResponse;
 /// `ImageBuild`: `None` for a status without a JSON body.
 pub fn image_build(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<BuildInfo>(body)),
-        400 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<BuildInfo>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -19,8 +19,8 @@ pub fn image_build(status: u16, body: &Value) -> Option<Decoded> {
 /// `PluginUpgrade`: `None` for a status without a JSON body.
 pub fn plugin_upgrade(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<CreateImageInfo>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<CreateImageInfo>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

@@ -10,7 +10,7 @@ use crate::shared::v1_27_to_v1_29::SwarmInspectResponse;
 /// `NodeUpdate`: `None` for a status without a JSON body.
 pub fn node_update(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        404 | 500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -18,7 +18,7 @@ pub fn node_update(status: u16, body: &Value) -> Option<Decoded> {
 /// `SecretUpdate`: `None` for a status without a JSON body.
 pub fn secret_update(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        404 | 500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -26,8 +26,8 @@ pub fn secret_update(status: u16, body: &Value) -> Option<Decoded> {
 /// `SwarmInspect`: `None` for a status without a JSON body.
 pub fn swarm_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<SwarmInspectResponse>(body)),
-        404 | 500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<SwarmInspectResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

@@ -10,7 +10,7 @@ use crate::shared::v1_24_to_v1_55::ErrorResponse;
 /// `ServiceLogs`: `None` for a status without a JSON body.
 pub fn service_logs(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        404 | 500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -18,8 +18,8 @@ pub fn service_logs(status: u16, body: &Value) -> Option<Decoded> {
 /// `SystemEvents`: `None` for a status without a JSON body.
 pub fn system_events(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<SystemEventsResponse>(body)),
-        400 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<SystemEventsResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

@@ -10,8 +10,8 @@ use crate::shared::v1_25_to_v1_43::ServiceCreateResponse;
 /// `ServiceCreate`: `None` for a status without a JSON body.
 pub fn service_create(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        201 => Some(roundtrip::<ServiceCreateResponse>(body)),
-        400 | 403 | 409 | 500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<ServiceCreateResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

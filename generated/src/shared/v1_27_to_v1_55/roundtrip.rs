@@ -10,7 +10,7 @@ use crate::shared::v1_25_to_v1_55::SwarmUnlockkeyResponse;
 /// `ContainerDelete`: `None` for a status without a JSON body.
 pub fn container_delete(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        400 | 404 | 409 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -18,7 +18,7 @@ pub fn container_delete(status: u16, body: &Value) -> Option<Decoded> {
 /// `NodeDelete`: `None` for a status without a JSON body.
 pub fn node_delete(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        404 | 500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -26,7 +26,7 @@ pub fn node_delete(status: u16, body: &Value) -> Option<Decoded> {
 /// `SecretDelete`: `None` for a status without a JSON body.
 pub fn secret_delete(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        404 | 500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -34,7 +34,7 @@ pub fn secret_delete(status: u16, body: &Value) -> Option<Decoded> {
 /// `ServiceDelete`: `None` for a status without a JSON body.
 pub fn service_delete(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        404 | 500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -42,8 +42,8 @@ pub fn service_delete(status: u16, body: &Value) -> Option<Decoded> {
 /// `ServiceUpdate`: `None` for a status without a JSON body.
 pub fn service_update(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<ServiceUpdateResponse>(body)),
-        400 | 404 | 500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<ServiceUpdateResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -51,8 +51,8 @@ pub fn service_update(status: u16, body: &Value) -> Option<Decoded> {
 /// `SwarmInit`: `None` for a status without a JSON body.
 pub fn swarm_init(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<String>(body)),
-        400 | 500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<String>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -60,7 +60,7 @@ pub fn swarm_init(status: u16, body: &Value) -> Option<Decoded> {
 /// `SwarmUnlock`: `None` for a status without a JSON body.
 pub fn swarm_unlock(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -68,8 +68,8 @@ pub fn swarm_unlock(status: u16, body: &Value) -> Option<Decoded> {
 /// `SwarmUnlockkey`: `None` for a status without a JSON body.
 pub fn swarm_unlockkey(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<SwarmUnlockkeyResponse>(body)),
-        500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<SwarmUnlockkeyResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

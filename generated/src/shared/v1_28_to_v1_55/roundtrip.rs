@@ -10,8 +10,8 @@ use crate::shared::v1_28_to_v1_55::{ImageDeleteResponseItem, ImagePruneResponse}
 /// `ImageDelete`: `None` for a status without a JSON body.
 pub fn image_delete(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Vec<ImageDeleteResponseItem>>(body)),
-        404 | 409 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Vec<ImageDeleteResponseItem>>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -19,8 +19,8 @@ pub fn image_delete(status: u16, body: &Value) -> Option<Decoded> {
 /// `ImagePrune`: `None` for a status without a JSON body.
 pub fn image_prune(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<ImagePruneResponse>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<ImagePruneResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

@@ -9,7 +9,7 @@ use crate::shared::v1_24_to_v1_55::ErrorResponse;
 /// `TaskLogs`: `None` for a status without a JSON body.
 pub fn task_logs(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        404 | 500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

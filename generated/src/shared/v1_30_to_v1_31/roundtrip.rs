@@ -12,8 +12,8 @@ use crate::shared::v1_30_to_v1_31::{
 /// `ConfigInspect`: `None` for a status without a JSON body.
 pub fn config_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Config>(body)),
-        404 | 500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Config>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -21,8 +21,8 @@ pub fn config_inspect(status: u16, body: &Value) -> Option<Decoded> {
 /// `ConfigList`: `None` for a status without a JSON body.
 pub fn config_list(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Vec<Config>>(body)),
-        500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Vec<Config>>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -30,8 +30,8 @@ pub fn config_list(status: u16, body: &Value) -> Option<Decoded> {
 /// `ContainerInspect`: `None` for a status without a JSON body.
 pub fn container_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<ContainerInspectResponse>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<ContainerInspectResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -39,8 +39,8 @@ pub fn container_inspect(status: u16, body: &Value) -> Option<Decoded> {
 /// `NodeInspect`: `None` for a status without a JSON body.
 pub fn node_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Node>(body)),
-        404 | 500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Node>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -48,8 +48,8 @@ pub fn node_inspect(status: u16, body: &Value) -> Option<Decoded> {
 /// `NodeList`: `None` for a status without a JSON body.
 pub fn node_list(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Vec<Node>>(body)),
-        500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Vec<Node>>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -57,8 +57,8 @@ pub fn node_list(status: u16, body: &Value) -> Option<Decoded> {
 /// `SwarmInspect`: `None` for a status without a JSON body.
 pub fn swarm_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<SwarmInspectResponse>(body)),
-        404 | 500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<SwarmInspectResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -66,8 +66,8 @@ pub fn swarm_inspect(status: u16, body: &Value) -> Option<Decoded> {
 /// `SystemInfo`: `None` for a status without a JSON body.
 pub fn system_info(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<SystemInfoResponse>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<SystemInfoResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

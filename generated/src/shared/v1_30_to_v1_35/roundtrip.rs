@@ -10,8 +10,8 @@ use crate::shared::v1_30_to_v1_35::ConfigCreateResponse;
 /// `ConfigCreate`: `None` for a status without a JSON body.
 pub fn config_create(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        201 => Some(roundtrip::<ConfigCreateResponse>(body)),
-        409 | 500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<ConfigCreateResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

@@ -10,8 +10,8 @@ use crate::shared::v1_30_to_v1_39::DistributionInspectResponse;
 /// `DistributionInspect`: `None` for a status without a JSON body.
 pub fn distribution_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<DistributionInspectResponse>(body)),
-        401 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<DistributionInspectResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

@@ -9,7 +9,7 @@ use crate::shared::v1_24_to_v1_55::ErrorResponse;
 /// `ConfigDelete`: `None` for a status without a JSON body.
 pub fn config_delete(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        404 | 500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -17,7 +17,7 @@ pub fn config_delete(status: u16, body: &Value) -> Option<Decoded> {
 /// `ConfigUpdate`: `None` for a status without a JSON body.
 pub fn config_update(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        400 | 404 | 500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -25,7 +25,7 @@ pub fn config_update(status: u16, body: &Value) -> Option<Decoded> {
 /// `NetworkDelete`: `None` for a status without a JSON body.
 pub fn network_delete(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        403 | 404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -33,7 +33,7 @@ pub fn network_delete(status: u16, body: &Value) -> Option<Decoded> {
 /// `NodeUpdate`: `None` for a status without a JSON body.
 pub fn node_update(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        400 | 404 | 500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -41,7 +41,7 @@ pub fn node_update(status: u16, body: &Value) -> Option<Decoded> {
 /// `SecretUpdate`: `None` for a status without a JSON body.
 pub fn secret_update(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        400 | 404 | 500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

@@ -10,8 +10,8 @@ use crate::shared::v1_32_to_v1_34::{ContainerInspectResponse, Task};
 /// `ContainerInspect`: `None` for a status without a JSON body.
 pub fn container_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<ContainerInspectResponse>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<ContainerInspectResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -19,8 +19,8 @@ pub fn container_inspect(status: u16, body: &Value) -> Option<Decoded> {
 /// `TaskInspect`: `None` for a status without a JSON body.
 pub fn task_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Task>(body)),
-        404 | 500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Task>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -28,8 +28,8 @@ pub fn task_inspect(status: u16, body: &Value) -> Option<Decoded> {
 /// `TaskList`: `None` for a status without a JSON body.
 pub fn task_list(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Vec<Task>>(body)),
-        500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Vec<Task>>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

@@ -12,8 +12,8 @@ use crate::shared::v1_32_to_v1_36::{
 /// `ConfigInspect`: `None` for a status without a JSON body.
 pub fn config_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Config>(body)),
-        404 | 500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Config>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -21,8 +21,8 @@ pub fn config_inspect(status: u16, body: &Value) -> Option<Decoded> {
 /// `ConfigList`: `None` for a status without a JSON body.
 pub fn config_list(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Vec<Config>>(body)),
-        500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Vec<Config>>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -30,8 +30,8 @@ pub fn config_list(status: u16, body: &Value) -> Option<Decoded> {
 /// `ContainerList`: `None` for a status without a JSON body.
 pub fn container_list(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Vec<ContainerSummary>>(body)),
-        400 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Vec<ContainerSummary>>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -39,8 +39,8 @@ pub fn container_list(status: u16, body: &Value) -> Option<Decoded> {
 /// `SecretInspect`: `None` for a status without a JSON body.
 pub fn secret_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Secret>(body)),
-        404 | 500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Secret>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -48,8 +48,8 @@ pub fn secret_inspect(status: u16, body: &Value) -> Option<Decoded> {
 /// `SecretList`: `None` for a status without a JSON body.
 pub fn secret_list(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Vec<Secret>>(body)),
-        500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Vec<Secret>>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -57,8 +57,8 @@ pub fn secret_list(status: u16, body: &Value) -> Option<Decoded> {
 /// `SystemDataUsage`: `None` for a status without a JSON body.
 pub fn system_data_usage(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<SystemDataUsageResponse>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<SystemDataUsageResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

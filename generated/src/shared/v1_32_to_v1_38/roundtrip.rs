@@ -10,8 +10,8 @@ use crate::shared::v1_32_to_v1_38::{Swarm, VolumeListResponse};
 /// `SwarmInspect`: `None` for a status without a JSON body.
 pub fn swarm_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Swarm>(body)),
-        404 | 500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Swarm>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -19,8 +19,8 @@ pub fn swarm_inspect(status: u16, body: &Value) -> Option<Decoded> {
 /// `VolumeList`: `None` for a status without a JSON body.
 pub fn volume_list(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<VolumeListResponse>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<VolumeListResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

@@ -10,8 +10,8 @@ use crate::shared::v1_32_to_v1_41::Volume;
 /// `VolumeCreate`: `None` for a status without a JSON body.
 pub fn volume_create(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        201 => Some(roundtrip::<Volume>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Volume>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -19,8 +19,8 @@ pub fn volume_create(status: u16, body: &Value) -> Option<Decoded> {
 /// `VolumeInspect`: `None` for a status without a JSON body.
 pub fn volume_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Volume>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Volume>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

@@ -10,8 +10,8 @@ use crate::shared::v1_32_to_v1_55::Node;
 /// `ContainerCreate`: `None` for a status without a JSON body.
 pub fn container_create(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        201 => Some(roundtrip::<ContainerCreateResponse>(body)),
-        400 | 404 | 409 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<ContainerCreateResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -19,8 +19,8 @@ pub fn container_create(status: u16, body: &Value) -> Option<Decoded> {
 /// `NodeInspect`: `None` for a status without a JSON body.
 pub fn node_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Node>(body)),
-        404 | 500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Node>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -28,8 +28,8 @@ pub fn node_inspect(status: u16, body: &Value) -> Option<Decoded> {
 /// `NodeList`: `None` for a status without a JSON body.
 pub fn node_list(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Vec<Node>>(body)),
-        500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Vec<Node>>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

@@ -5,11 +5,13 @@
 use moby_api_runtime::json::{roundtrip, Decoded};
 use serde_json::Value;
 use crate::shared::v1_24_to_v1_55::ErrorResponse;
+use crate::shared::v1_34_to_v1_38::ContainerWaitResponse;
 
 /// `ContainerWait`: `None` for a status without a JSON body.
 pub fn container_wait(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        400 | 404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<ContainerWaitResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

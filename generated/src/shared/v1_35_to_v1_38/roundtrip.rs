@@ -10,8 +10,8 @@ use crate::shared::v1_35_to_v1_38::SystemVersionResponse;
 /// `SystemVersion`: `None` for a status without a JSON body.
 pub fn system_version(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<SystemVersionResponse>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<SystemVersionResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

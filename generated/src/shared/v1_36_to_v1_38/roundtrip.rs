@@ -10,8 +10,8 @@ use crate::shared::v1_36_to_v1_38::CreateImageInfo;
 /// `ImageCreate`: `None` for a status without a JSON body.
 pub fn image_create(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<CreateImageInfo>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<CreateImageInfo>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -19,8 +19,8 @@ pub fn image_create(status: u16, body: &Value) -> Option<Decoded> {
 /// `ImageLoad`: `None` for a status without a JSON body.
 pub fn image_load(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<CreateImageInfo>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<CreateImageInfo>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -28,8 +28,8 @@ pub fn image_load(status: u16, body: &Value) -> Option<Decoded> {
 /// `PluginPull`: `None` for a status without a JSON body.
 pub fn plugin_pull(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<CreateImageInfo>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<CreateImageInfo>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -37,8 +37,8 @@ pub fn plugin_pull(status: u16, body: &Value) -> Option<Decoded> {
 /// `PluginPush`: `None` for a status without a JSON body.
 pub fn plugin_push(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<CreateImageInfo>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<CreateImageInfo>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -46,8 +46,8 @@ pub fn plugin_push(status: u16, body: &Value) -> Option<Decoded> {
 /// `PluginUpgrade`: `None` for a status without a JSON body.
 pub fn plugin_upgrade(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<CreateImageInfo>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<CreateImageInfo>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

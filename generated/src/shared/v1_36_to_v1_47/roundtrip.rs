@@ -10,8 +10,8 @@ use crate::shared::v1_36_to_v1_47::{BuildInfo, PushImageInfo};
 /// `ImageBuild`: `None` for a status without a JSON body.
 pub fn image_build(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<BuildInfo>(body)),
-        400 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<BuildInfo>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -19,8 +19,8 @@ pub fn image_build(status: u16, body: &Value) -> Option<Decoded> {
 /// `ImagePush`: `None` for a status without a JSON body.
 pub fn image_push(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<PushImageInfo>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<PushImageInfo>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

@@ -10,8 +10,8 @@ use crate::shared::v1_36_to_v1_55::ExecInspectResponse;
 /// `ConfigCreate`: `None` for a status without a JSON body.
 pub fn config_create(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        201 => Some(roundtrip::<IdResponse>(body)),
-        409 | 500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<IdResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -19,8 +19,8 @@ pub fn config_create(status: u16, body: &Value) -> Option<Decoded> {
 /// `ExecInspect`: `None` for a status without a JSON body.
 pub fn exec_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<ExecInspectResponse>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<ExecInspectResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -28,8 +28,8 @@ pub fn exec_inspect(status: u16, body: &Value) -> Option<Decoded> {
 /// `SecretCreate`: `None` for a status without a JSON body.
 pub fn secret_create(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        201 => Some(roundtrip::<IdResponse>(body)),
-        409 | 500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<IdResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

@@ -10,8 +10,8 @@ use crate::shared::v1_37_to_v1_41::ContainerSummary;
 /// `ContainerList`: `None` for a status without a JSON body.
 pub fn container_list(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Vec<ContainerSummary>>(body)),
-        400 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Vec<ContainerSummary>>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

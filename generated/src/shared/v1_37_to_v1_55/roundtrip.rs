@@ -10,8 +10,8 @@ use crate::shared::v1_37_to_v1_55::{Config, Secret};
 /// `ConfigInspect`: `None` for a status without a JSON body.
 pub fn config_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Config>(body)),
-        404 | 500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Config>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -19,8 +19,8 @@ pub fn config_inspect(status: u16, body: &Value) -> Option<Decoded> {
 /// `ConfigList`: `None` for a status without a JSON body.
 pub fn config_list(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Vec<Config>>(body)),
-        500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Vec<Config>>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -28,7 +28,7 @@ pub fn config_list(status: u16, body: &Value) -> Option<Decoded> {
 /// `ContainerKill`: `None` for a status without a JSON body.
 pub fn container_kill(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        404 | 409 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -36,8 +36,8 @@ pub fn container_kill(status: u16, body: &Value) -> Option<Decoded> {
 /// `SecretInspect`: `None` for a status without a JSON body.
 pub fn secret_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Secret>(body)),
-        404 | 500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Secret>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -45,8 +45,8 @@ pub fn secret_inspect(status: u16, body: &Value) -> Option<Decoded> {
 /// `SecretList`: `None` for a status without a JSON body.
 pub fn secret_list(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Vec<Secret>>(body)),
-        500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Vec<Secret>>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

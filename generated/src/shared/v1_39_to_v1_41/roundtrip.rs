@@ -10,8 +10,8 @@ use crate::shared::v1_39_to_v1_41::{SystemDataUsageResponse, VolumeListResponse}
 /// `SystemDataUsage`: `None` for a status without a JSON body.
 pub fn system_data_usage(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<SystemDataUsageResponse>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<SystemDataUsageResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -19,8 +19,8 @@ pub fn system_data_usage(status: u16, body: &Value) -> Option<Decoded> {
 /// `VolumeList`: `None` for a status without a JSON body.
 pub fn volume_list(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<VolumeListResponse>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<VolumeListResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

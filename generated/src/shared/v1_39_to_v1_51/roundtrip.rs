@@ -10,8 +10,8 @@ use crate::shared::v1_24_to_v1_55::ErrorResponse;
 /// `SystemAuth`: `None` for a status without a JSON body.
 pub fn system_auth(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<SystemAuthResponse>(body)),
-        401 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<SystemAuthResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

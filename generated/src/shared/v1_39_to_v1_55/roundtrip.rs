@@ -5,13 +5,15 @@
 use moby_api_runtime::json::{roundtrip, Decoded};
 use serde_json::Value;
 use crate::shared::v1_24_to_v1_55::ErrorResponse;
-use crate::shared::v1_39_to_v1_55::{BuildPruneResponse, SystemVersion};
+use crate::shared::v1_39_to_v1_55::{
+    BuildPruneResponse, ContainerWaitResponse, SystemVersion,
+};
 
 /// `BuildPrune`: `None` for a status without a JSON body.
 pub fn build_prune(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<BuildPruneResponse>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<BuildPruneResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -19,7 +21,8 @@ pub fn build_prune(status: u16, body: &Value) -> Option<Decoded> {
 /// `ContainerWait`: `None` for a status without a JSON body.
 pub fn container_wait(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        400 | 404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<ContainerWaitResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -27,8 +30,8 @@ pub fn container_wait(status: u16, body: &Value) -> Option<Decoded> {
 /// `SystemVersion`: `None` for a status without a JSON body.
 pub fn system_version(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<SystemVersion>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<SystemVersion>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

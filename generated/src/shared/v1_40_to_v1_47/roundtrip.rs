@@ -10,8 +10,8 @@ use crate::shared::v1_40_to_v1_47::DistributionInspect;
 /// `DistributionInspect`: `None` for a status without a JSON body.
 pub fn distribution_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<DistributionInspect>(body)),
-        401 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<DistributionInspect>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

@@ -10,8 +10,8 @@ use crate::shared::v1_40_to_v1_55::{PluginPrivilege, Swarm};
 /// `GetPluginPrivileges`: `None` for a status without a JSON body.
 pub fn get_plugin_privileges(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Vec<PluginPrivilege>>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Vec<PluginPrivilege>>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -19,7 +19,7 @@ pub fn get_plugin_privileges(status: u16, body: &Value) -> Option<Decoded> {
 /// `ServiceLogs`: `None` for a status without a JSON body.
 pub fn service_logs(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        404 | 500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -27,8 +27,8 @@ pub fn service_logs(status: u16, body: &Value) -> Option<Decoded> {
 /// `SwarmInspect`: `None` for a status without a JSON body.
 pub fn swarm_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Swarm>(body)),
-        404 | 500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Swarm>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -36,7 +36,7 @@ pub fn swarm_inspect(status: u16, body: &Value) -> Option<Decoded> {
 /// `TaskLogs`: `None` for a status without a JSON body.
 pub fn task_logs(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        404 | 500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

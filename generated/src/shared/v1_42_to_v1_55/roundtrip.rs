@@ -7,11 +7,27 @@ use serde_json::Value;
 use crate::shared::v1_24_to_v1_55::ErrorResponse;
 use crate::shared::v1_42_to_v1_55::{Volume, VolumeListResponse};
 
+/// `SystemPingHead`: `None` for a status without a JSON body.
+pub fn system_ping_head(status: u16, body: &Value) -> Option<Decoded> {
+    match status {
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
+        _ => None,
+    }
+}
+
+/// `SystemPing`: `None` for a status without a JSON body.
+pub fn system_ping(status: u16, body: &Value) -> Option<Decoded> {
+    match status {
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
+        _ => None,
+    }
+}
+
 /// `VolumeCreate`: `None` for a status without a JSON body.
 pub fn volume_create(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        201 => Some(roundtrip::<Volume>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Volume>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -19,8 +35,8 @@ pub fn volume_create(status: u16, body: &Value) -> Option<Decoded> {
 /// `VolumeInspect`: `None` for a status without a JSON body.
 pub fn volume_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Volume>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Volume>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -28,8 +44,8 @@ pub fn volume_inspect(status: u16, body: &Value) -> Option<Decoded> {
 /// `VolumeList`: `None` for a status without a JSON body.
 pub fn volume_list(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<VolumeListResponse>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<VolumeListResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -37,7 +53,7 @@ pub fn volume_list(status: u16, body: &Value) -> Option<Decoded> {
 /// `VolumeUpdate`: `None` for a status without a JSON body.
 pub fn volume_update(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        400 | 404 | 500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

@@ -10,8 +10,8 @@ use crate::shared::v1_44_to_v1_46::ImageSummary;
 /// `ImageList`: `None` for a status without a JSON body.
 pub fn image_list(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Vec<ImageSummary>>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Vec<ImageSummary>>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

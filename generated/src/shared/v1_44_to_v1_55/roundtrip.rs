@@ -10,7 +10,7 @@ use crate::shared::v1_44_to_v1_55::ServiceCreateResponse;
 /// `NetworkConnect`: `None` for a status without a JSON body.
 pub fn network_connect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        400 | 403 | 404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -18,8 +18,8 @@ pub fn network_connect(status: u16, body: &Value) -> Option<Decoded> {
 /// `ServiceCreate`: `None` for a status without a JSON body.
 pub fn service_create(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        201 => Some(roundtrip::<ServiceCreateResponse>(body)),
-        400 | 403 | 409 | 500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<ServiceCreateResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

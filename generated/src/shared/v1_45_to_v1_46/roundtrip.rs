@@ -10,8 +10,8 @@ use crate::shared::v1_45_to_v1_46::ImageInspect;
 /// `ImageInspect`: `None` for a status without a JSON body.
 pub fn image_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<ImageInspect>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<ImageInspect>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

@@ -12,8 +12,8 @@ use crate::shared::v1_47::{
 /// `ContainerInspect`: `None` for a status without a JSON body.
 pub fn container_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<ContainerInspectResponse>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<ContainerInspectResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -21,8 +21,8 @@ pub fn container_inspect(status: u16, body: &Value) -> Option<Decoded> {
 /// `ImageInspect`: `None` for a status without a JSON body.
 pub fn image_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<ImageInspect>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<ImageInspect>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -30,8 +30,8 @@ pub fn image_inspect(status: u16, body: &Value) -> Option<Decoded> {
 /// `ImageList`: `None` for a status without a JSON body.
 pub fn image_list(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Vec<ImageSummary>>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Vec<ImageSummary>>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -39,8 +39,8 @@ pub fn image_list(status: u16, body: &Value) -> Option<Decoded> {
 /// `SystemDataUsage`: `None` for a status without a JSON body.
 pub fn system_data_usage(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<SystemDataUsageResponse>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<SystemDataUsageResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -48,8 +48,8 @@ pub fn system_data_usage(status: u16, body: &Value) -> Option<Decoded> {
 /// `TaskInspect`: `None` for a status without a JSON body.
 pub fn task_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Task>(body)),
-        404 | 500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Task>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -57,8 +57,8 @@ pub fn task_inspect(status: u16, body: &Value) -> Option<Decoded> {
 /// `TaskList`: `None` for a status without a JSON body.
 pub fn task_list(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Vec<Task>>(body)),
-        500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Vec<Task>>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

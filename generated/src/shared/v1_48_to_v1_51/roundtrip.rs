@@ -13,8 +13,8 @@ use crate::shared::v1_48_to_v1_51::{
 /// `ContainerInspect`: `None` for a status without a JSON body.
 pub fn container_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<ContainerInspectResponse>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<ContainerInspectResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -22,8 +22,8 @@ pub fn container_inspect(status: u16, body: &Value) -> Option<Decoded> {
 /// `ContainerList`: `None` for a status without a JSON body.
 pub fn container_list(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Vec<ContainerSummary>>(body)),
-        400 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Vec<ContainerSummary>>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -31,8 +31,8 @@ pub fn container_list(status: u16, body: &Value) -> Option<Decoded> {
 /// `ImageBuild`: `None` for a status without a JSON body.
 pub fn image_build(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<BuildInfo>(body)),
-        400 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<BuildInfo>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -40,8 +40,8 @@ pub fn image_build(status: u16, body: &Value) -> Option<Decoded> {
 /// `ImageCreate`: `None` for a status without a JSON body.
 pub fn image_create(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<CreateImageInfo>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<CreateImageInfo>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -49,8 +49,8 @@ pub fn image_create(status: u16, body: &Value) -> Option<Decoded> {
 /// `ImageLoad`: `None` for a status without a JSON body.
 pub fn image_load(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<CreateImageInfo>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<CreateImageInfo>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -58,8 +58,8 @@ pub fn image_load(status: u16, body: &Value) -> Option<Decoded> {
 /// `ImagePush`: `None` for a status without a JSON body.
 pub fn image_push(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<PushImageInfo>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<PushImageInfo>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -67,8 +67,8 @@ pub fn image_push(status: u16, body: &Value) -> Option<Decoded> {
 /// `PluginPull`: `None` for a status without a JSON body.
 pub fn plugin_pull(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<CreateImageInfo>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<CreateImageInfo>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -76,8 +76,8 @@ pub fn plugin_pull(status: u16, body: &Value) -> Option<Decoded> {
 /// `PluginPush`: `None` for a status without a JSON body.
 pub fn plugin_push(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<CreateImageInfo>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<CreateImageInfo>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -85,8 +85,8 @@ pub fn plugin_push(status: u16, body: &Value) -> Option<Decoded> {
 /// `PluginUpgrade`: `None` for a status without a JSON body.
 pub fn plugin_upgrade(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<CreateImageInfo>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<CreateImageInfo>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -94,8 +94,8 @@ pub fn plugin_upgrade(status: u16, body: &Value) -> Option<Decoded> {
 /// `ServiceInspect`: `None` for a status without a JSON body.
 pub fn service_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Service>(body)),
-        404 | 500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Service>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -103,8 +103,8 @@ pub fn service_inspect(status: u16, body: &Value) -> Option<Decoded> {
 /// `ServiceList`: `None` for a status without a JSON body.
 pub fn service_list(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Vec<Service>>(body)),
-        500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Vec<Service>>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -112,8 +112,8 @@ pub fn service_list(status: u16, body: &Value) -> Option<Decoded> {
 /// `TaskInspect`: `None` for a status without a JSON body.
 pub fn task_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Task>(body)),
-        404 | 500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Task>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -121,8 +121,8 @@ pub fn task_inspect(status: u16, body: &Value) -> Option<Decoded> {
 /// `TaskList`: `None` for a status without a JSON body.
 pub fn task_list(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Vec<Task>>(body)),
-        500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Vec<Task>>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

@@ -14,8 +14,8 @@ use crate::shared::v1_52_to_v1_55::{
 /// `ContainerInspect`: `None` for a status without a JSON body.
 pub fn container_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<ContainerInspectResponse>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<ContainerInspectResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -23,8 +23,8 @@ pub fn container_inspect(status: u16, body: &Value) -> Option<Decoded> {
 /// `ContainerList`: `None` for a status without a JSON body.
 pub fn container_list(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Vec<ContainerSummary>>(body)),
-        400 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Vec<ContainerSummary>>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -32,8 +32,8 @@ pub fn container_list(status: u16, body: &Value) -> Option<Decoded> {
 /// `ContainerStats`: `None` for a status without a JSON body.
 pub fn container_stats(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<ContainerStatsResponse>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<ContainerStatsResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -41,8 +41,8 @@ pub fn container_stats(status: u16, body: &Value) -> Option<Decoded> {
 /// `ImageBuild`: `None` for a status without a JSON body.
 pub fn image_build(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<BuildInfo>(body)),
-        400 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<BuildInfo>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -50,8 +50,8 @@ pub fn image_build(status: u16, body: &Value) -> Option<Decoded> {
 /// `ImageCreate`: `None` for a status without a JSON body.
 pub fn image_create(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<CreateImageInfo>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<CreateImageInfo>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -59,8 +59,8 @@ pub fn image_create(status: u16, body: &Value) -> Option<Decoded> {
 /// `ImageLoad`: `None` for a status without a JSON body.
 pub fn image_load(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<CreateImageInfo>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<CreateImageInfo>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -68,8 +68,8 @@ pub fn image_load(status: u16, body: &Value) -> Option<Decoded> {
 /// `ImagePush`: `None` for a status without a JSON body.
 pub fn image_push(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<PushImageInfo>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<PushImageInfo>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -77,8 +77,8 @@ pub fn image_push(status: u16, body: &Value) -> Option<Decoded> {
 /// `NetworkInspect`: `None` for a status without a JSON body.
 pub fn network_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<NetworkInspect>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<NetworkInspect>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -86,8 +86,8 @@ pub fn network_inspect(status: u16, body: &Value) -> Option<Decoded> {
 /// `NetworkList`: `None` for a status without a JSON body.
 pub fn network_list(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Vec<NetworkSummary>>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Vec<NetworkSummary>>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -95,8 +95,8 @@ pub fn network_list(status: u16, body: &Value) -> Option<Decoded> {
 /// `PluginDelete`: `None` for a status without a JSON body.
 pub fn plugin_delete(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Plugin>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Plugin>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -104,8 +104,8 @@ pub fn plugin_delete(status: u16, body: &Value) -> Option<Decoded> {
 /// `PluginInspect`: `None` for a status without a JSON body.
 pub fn plugin_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Plugin>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Plugin>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -113,8 +113,8 @@ pub fn plugin_inspect(status: u16, body: &Value) -> Option<Decoded> {
 /// `PluginList`: `None` for a status without a JSON body.
 pub fn plugin_list(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Vec<Plugin>>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Vec<Plugin>>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -122,8 +122,8 @@ pub fn plugin_list(status: u16, body: &Value) -> Option<Decoded> {
 /// `PluginPull`: `None` for a status without a JSON body.
 pub fn plugin_pull(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<CreateImageInfo>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<CreateImageInfo>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -131,8 +131,8 @@ pub fn plugin_pull(status: u16, body: &Value) -> Option<Decoded> {
 /// `PluginPush`: `None` for a status without a JSON body.
 pub fn plugin_push(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<CreateImageInfo>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<CreateImageInfo>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -140,8 +140,8 @@ pub fn plugin_push(status: u16, body: &Value) -> Option<Decoded> {
 /// `PluginUpgrade`: `None` for a status without a JSON body.
 pub fn plugin_upgrade(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<CreateImageInfo>(body)),
-        404 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<CreateImageInfo>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -149,8 +149,8 @@ pub fn plugin_upgrade(status: u16, body: &Value) -> Option<Decoded> {
 /// `ServiceInspect`: `None` for a status without a JSON body.
 pub fn service_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Service>(body)),
-        404 | 500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Service>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -158,8 +158,8 @@ pub fn service_inspect(status: u16, body: &Value) -> Option<Decoded> {
 /// `ServiceList`: `None` for a status without a JSON body.
 pub fn service_list(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Vec<Service>>(body)),
-        500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Vec<Service>>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -167,8 +167,8 @@ pub fn service_list(status: u16, body: &Value) -> Option<Decoded> {
 /// `SystemAuth`: `None` for a status without a JSON body.
 pub fn system_auth(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<AuthResponse>(body)),
-        401 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<AuthResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -176,8 +176,8 @@ pub fn system_auth(status: u16, body: &Value) -> Option<Decoded> {
 /// `SystemDataUsage`: `None` for a status without a JSON body.
 pub fn system_data_usage(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<SystemDataUsageResponse>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<SystemDataUsageResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -185,8 +185,8 @@ pub fn system_data_usage(status: u16, body: &Value) -> Option<Decoded> {
 /// `SystemEvents`: `None` for a status without a JSON body.
 pub fn system_events(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<EventMessage>(body)),
-        400 | 500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<EventMessage>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -194,8 +194,8 @@ pub fn system_events(status: u16, body: &Value) -> Option<Decoded> {
 /// `TaskInspect`: `None` for a status without a JSON body.
 pub fn task_inspect(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Task>(body)),
-        404 | 500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Task>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -203,8 +203,8 @@ pub fn task_inspect(status: u16, body: &Value) -> Option<Decoded> {
 /// `TaskList`: `None` for a status without a JSON body.
 pub fn task_list(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Vec<Task>>(body)),
-        500 | 503 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Vec<Task>>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

@@ -10,8 +10,8 @@ use crate::shared::v1_53_to_v1_55::SystemInfo;
 /// `SystemInfo`: `None` for a status without a JSON body.
 pub fn system_info(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<SystemInfo>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<SystemInfo>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

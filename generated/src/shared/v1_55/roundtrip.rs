@@ -10,8 +10,8 @@ use crate::shared::v1_55::AttestationStatement;
 /// `ImageAttestations`: `None` for a status without a JSON body.
 pub fn image_attestations(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        200 => Some(roundtrip::<Vec<AttestationStatement>>(body)),
-        400 | 404 | 500 | 501 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Vec<AttestationStatement>>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }

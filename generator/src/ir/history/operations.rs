@@ -99,7 +99,9 @@ impl OperationClasses {
             Some((op.rust.request.clone(), sig))
         });
         let replies = classify(specs, |s, _, op| {
-            let mut sig = op.rust.reply.clone();
+            // The error body too: the decoder answers the statuses the spec does not list with it.
+            let error = specs[s].error_type().map(|e| type_class[&(s, e)]);
+            let mut sig = format!("{}|error={error:?}", op.rust.reply);
             for r in &op.responses {
                 response_signature(s, r, &mut sig, &ty);
                 for h in &r.headers {

@@ -13,10 +13,12 @@ type Decoder = fn(u16, &Value) -> Option<Decoded>;
 const DECODERS: &[(&str, Decoder)] = &[
     ("ContainerList", v1_40_to_v1_41::roundtrip::container_list),
     ("ContainerStart", v1_40_to_v1_42::roundtrip::container_start),
+    ("SystemPing", v1_40_to_v1_42::roundtrip::system_ping),
     ("VolumeCreate", v1_40_to_v1_42::roundtrip::volume_create),
 ];
 
-/// `None` when the operation and status have no JSON body in this version.
+/// `None` when the operation has no JSON body with this status in this version, or
+/// the operation id is not one of this version's.
 pub fn response(operation_id: &str, status: u16, body: &Value) -> Option<Decoded> {
     let found = DECODERS.binary_search_by_key(&operation_id, |(id, _)| id).ok()?;
     (DECODERS[found].1)(status, body)

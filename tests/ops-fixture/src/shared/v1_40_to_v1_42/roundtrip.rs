@@ -9,7 +9,15 @@ use crate::shared::v1_40_to_v1_42::{ErrorResponse, Volume};
 /// `ContainerStart`: `None` for a status without a JSON body.
 pub fn container_start(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        404 => Some(roundtrip::<ErrorResponse>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
+        _ => None,
+    }
+}
+
+/// `SystemPing`: `None` for a status without a JSON body.
+pub fn system_ping(status: u16, body: &Value) -> Option<Decoded> {
+    match status {
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
@@ -17,8 +25,8 @@ pub fn container_start(status: u16, body: &Value) -> Option<Decoded> {
 /// `VolumeCreate`: `None` for a status without a JSON body.
 pub fn volume_create(status: u16, body: &Value) -> Option<Decoded> {
     match status {
-        201 => Some(roundtrip::<Volume>(body)),
-        500 => Some(roundtrip::<ErrorResponse>(body)),
+        200..=299 => Some(roundtrip::<Volume>(body)),
+        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
         _ => None,
     }
 }
