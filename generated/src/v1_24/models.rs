@@ -12,22 +12,36 @@ pub use crate::shared::v1_24::{
     SwarmInitBody, SwarmInspectResponse, SwarmSpec, SystemVersionResponse, Task,
     TaskSpec, TaskSpecContainerSpec, Volume, VolumeListResponse,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_26::{
     ClusterInfoVersion, ConfigHealthcheck, NetworkCreateBody, Node, NodeVersion,
     ServiceVersion, TaskVersion,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_26_and_v1_28_to_v1_29::NodeDescription;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_26_and_v1_28_to_v1_31::NodeDescriptionResources;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_27::{
     ContainerChangesResponseItem, GraphDriver, ImageBuildContentType,
     ImageDeleteResponse, ServiceSpecUpdateConfigFailureAction, TaskSpecPlacement,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_28::Mount;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_29::{
     ContainerInspectResponseState, NetworkContainer, RestartPolicy, RestartPolicyName,
     SwarmJoinBody, SwarmSpecCaConfig, SwarmSpecCaConfigExternalCasItem,
     SystemInfoResponse, SystemInfoResponsePlugins,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_31::{
     ContainerCreateBodyNetworkingConfig, ContainerSummary,
     ContainerSummaryNetworkSettings, EndpointSettings, EndpointSettingsIpamConfig,
@@ -37,33 +51,61 @@ pub use crate::shared::v1_24_to_v1_31::{
     SystemInfoResponseRegistryConfig, SystemInfoResponseRegistryConfigIndexConfigsValue,
     TaskSpecResources, TaskSpecResourcesLimits, TaskSpecResourcesReservations,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_33::{
     ContainerWaitResponse, EndpointPortConfig, EndpointSpec, ServiceEndpoint,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_34::HostConfigPortBindingsValue;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_35::{
     BuildInfo, CreateImageInfo, ProgressDetail, PushImageInfo,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_36::{
     EndpointPortConfigProtocol, Port, PortType, TaskState, TaskStatus,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_38::{
     ServiceSpecNetworksItem, TaskSpecNetworksItem, VolumeCreateBody,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_39::{
     MountBindOptions, SystemEventsResponse, SystemEventsResponseActor,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_40::{Ipam, ServiceSpecMode};
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_41::ExecStartBody;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_43::TaskStatusContainerStatus;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_44::MountVolumeOptions;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_45::{
     ContainerSummaryHostConfig, MountTmpfsOptions, NetworkCreateResponse,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_47::{HostConfigLogConfig, HostConfigLogConfigType};
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_51::{
     AuthConfig, ContainerStatsResponse, NetworkDisconnectBody, SystemAuthResponse,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_55::{
     ContainerBlkioStatEntry, ContainerBlkioStats, ContainerCpuStats, ContainerCpuUsage,
     ContainerCreateResponse, ContainerMemoryStats, ContainerNetworkStats,

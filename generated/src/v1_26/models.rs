@@ -6,18 +6,30 @@ pub use crate::shared::v1_24_to_v1_26::{
     ClusterInfoVersion, ConfigHealthcheck, NetworkCreateBody, Node, NodeVersion,
     ServiceVersion, TaskVersion,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_26_and_v1_28_to_v1_29::NodeDescription;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_26_and_v1_28_to_v1_31::NodeDescriptionResources;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_27::{
     ContainerChangesResponseItem, GraphDriver, ImageBuildContentType,
     ImageDeleteResponse, ServiceSpecUpdateConfigFailureAction, TaskSpecPlacement,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_28::Mount;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_29::{
     ContainerInspectResponseState, NetworkContainer, RestartPolicy, RestartPolicyName,
     SwarmJoinBody, SwarmSpecCaConfig, SwarmSpecCaConfigExternalCasItem,
     SystemInfoResponse, SystemInfoResponsePlugins,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_31::{
     ContainerCreateBodyNetworkingConfig, ContainerSummary,
     ContainerSummaryNetworkSettings, EndpointSettings, EndpointSettingsIpamConfig,
@@ -27,33 +39,61 @@ pub use crate::shared::v1_24_to_v1_31::{
     SystemInfoResponseRegistryConfig, SystemInfoResponseRegistryConfigIndexConfigsValue,
     TaskSpecResources, TaskSpecResourcesLimits, TaskSpecResourcesReservations,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_33::{
     ContainerWaitResponse, EndpointPortConfig, EndpointSpec, ServiceEndpoint,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_34::HostConfigPortBindingsValue;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_35::{
     BuildInfo, CreateImageInfo, ProgressDetail, PushImageInfo,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_36::{
     EndpointPortConfigProtocol, Port, PortType, TaskState, TaskStatus,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_38::{
     ServiceSpecNetworksItem, TaskSpecNetworksItem, VolumeCreateBody,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_39::{
     MountBindOptions, SystemEventsResponse, SystemEventsResponseActor,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_40::{Ipam, ServiceSpecMode};
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_41::ExecStartBody;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_43::TaskStatusContainerStatus;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_44::MountVolumeOptions;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_45::{
     ContainerSummaryHostConfig, MountTmpfsOptions, NetworkCreateResponse,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_47::{HostConfigLogConfig, HostConfigLogConfigType};
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_51::{
     AuthConfig, ContainerStatsResponse, NetworkDisconnectBody, SystemAuthResponse,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_55::{
     ContainerBlkioStatEntry, ContainerBlkioStats, ContainerCpuStats, ContainerCpuUsage,
     ContainerCreateResponse, ContainerMemoryStats, ContainerNetworkStats,
@@ -76,28 +116,56 @@ pub use crate::shared::v1_25_to_v1_26::{
     Secret, SecretVersion, Service, ServiceCreateBody, ServiceSpec, ServiceUpdateBody,
     SwarmInspectResponse, Task, TaskSpec, TaskSpecContainerSpec,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_25_to_v1_27::{
     ImagePruneResponse, ImageRootFs, ServiceSpecUpdateConfig,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_25_to_v1_28::PluginConfig;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_25_to_v1_29::{
     SwarmInitBody, SwarmSpec, SystemDataUsageResponse, Volume, VolumeListResponse,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_25_to_v1_30::{SecretCreateBody, SecretSpec};
+
+#[doc(no_inline)]
 pub use crate::shared::v1_25_to_v1_34::{ContainerExecBody, SystemVersionResponse};
+
+#[doc(no_inline)]
 pub use crate::shared::v1_25_to_v1_35::{ExecInspectResponse, SecretCreateResponse};
+
+#[doc(no_inline)]
 pub use crate::shared::v1_25_to_v1_37::PluginConfigInterface;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_25_to_v1_39::{
     GetPluginPrivilegesResponseItem, PluginPullBodyItem,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_25_to_v1_42::ImageSummary;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_25_to_v1_43::ServiceCreateResponse;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_25_to_v1_51::PluginInterfaceType;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_25_to_v1_55::{
     ContainerPruneResponse, NetworkPruneResponse, PluginConfigArgs, PluginConfigLinux,
     PluginConfigNetwork, PluginConfigRootfs, PluginConfigUser, PluginSettings,
     SwarmSpecEncryptionConfig, SwarmUnlockBody, SwarmUnlockkeyResponse,
     TaskSpecContainerSpecDnsConfig, VolumePruneResponse, VolumeUsageData,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_26_to_v1_28::Plugin;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_26_to_v1_39::PluginUpgradeBodyItem;

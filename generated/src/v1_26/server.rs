@@ -7,35 +7,91 @@
 use moby_api_runtime::server::{Route, ServerConfig};
 use super::API_VERSION;
 pub use crate::shared::v1_24_to_v1_26::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_27::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_28::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_29::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_31::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_35::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_36::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_38::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_40::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_41::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_43::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_45::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_47::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_49::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_51::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_55::server::*;
 pub use crate::shared::v1_25_to_v1_26::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_25_to_v1_27::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_25_to_v1_29::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_25_to_v1_30::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_25_to_v1_34::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_25_to_v1_35::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_25_to_v1_39::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_25_to_v1_41::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_25_to_v1_42::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_25_to_v1_55::server::*;
 pub use crate::shared::v1_26::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_26_to_v1_28::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_26_to_v1_30::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_26_to_v1_35::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_26_to_v1_39::server::*;
 
 /// Every tag's trait: what [`router`] needs. Implemented for every type that implements them all.

@@ -49,40 +49,70 @@ use super::params::{
 
 /// The API version this client asks the engine for at most (negotiation only goes down).
 pub use super::API_VERSION;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_51::client::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_55::client::*;
 
 /// The request of every operation, built as the methods of [`Client`] build it: to
 /// send through [`Client::transport`] and read yourself.
 pub mod requests {
+    #[doc(no_inline)]
     pub use crate::shared::v1_24_and_v1_27_to_v1_55::requests::*;
     pub use crate::shared::v1_24_to_v1_31::requests::*;
+    #[doc(no_inline)]
     pub use crate::shared::v1_24_to_v1_38::requests::*;
+    #[doc(no_inline)]
     pub use crate::shared::v1_24_to_v1_40::requests::*;
+    #[doc(no_inline)]
     pub use crate::shared::v1_24_to_v1_41::requests::*;
+    #[doc(no_inline)]
     pub use crate::shared::v1_24_to_v1_45::requests::*;
+    #[doc(no_inline)]
     pub use crate::shared::v1_24_to_v1_47::requests::*;
+    #[doc(no_inline)]
     pub use crate::shared::v1_24_to_v1_49::requests::*;
+    #[doc(no_inline)]
     pub use crate::shared::v1_24_to_v1_51::requests::*;
+    #[doc(no_inline)]
     pub use crate::shared::v1_24_to_v1_55::requests::*;
+    #[doc(no_inline)]
     pub use crate::shared::v1_25_to_v1_34::requests::*;
+    #[doc(no_inline)]
     pub use crate::shared::v1_25_to_v1_39::requests::*;
+    #[doc(no_inline)]
     pub use crate::shared::v1_25_to_v1_41::requests::*;
+    #[doc(no_inline)]
     pub use crate::shared::v1_25_to_v1_55::requests::*;
+    #[doc(no_inline)]
     pub use crate::shared::v1_26_to_v1_39::requests::*;
+    #[doc(no_inline)]
     pub use crate::shared::v1_27_to_v1_55::requests::*;
+    #[doc(no_inline)]
     pub use crate::shared::v1_28_to_v1_33::requests::*;
+    #[doc(no_inline)]
     pub use crate::shared::v1_28_to_v1_55::requests::*;
+    #[doc(no_inline)]
     pub use crate::shared::v1_29_to_v1_40::requests::*;
+    #[doc(no_inline)]
     pub use crate::shared::v1_29_to_v1_55::requests::*;
     pub use crate::shared::v1_30_to_v1_31::requests::*;
+    #[doc(no_inline)]
     pub use crate::shared::v1_30_to_v1_35::requests::*;
+    #[doc(no_inline)]
     pub use crate::shared::v1_30_to_v1_36::requests::*;
+    #[doc(no_inline)]
     pub use crate::shared::v1_30_to_v1_38::requests::*;
+    #[doc(no_inline)]
     pub use crate::shared::v1_30_to_v1_55::requests::*;
     pub use crate::shared::v1_31::requests::*;
+    #[doc(no_inline)]
     pub use crate::shared::v1_31_to_v1_36::requests::*;
+    #[doc(no_inline)]
     pub use crate::shared::v1_31_to_v1_38::requests::*;
+    #[doc(no_inline)]
     pub use crate::shared::v1_31_to_v1_55::requests::*;
 }
 

@@ -5,23 +5,43 @@
 pub use crate::shared::v1_24_to_v1_36::{
     EndpointPortConfigProtocol, Port, PortType, TaskState, TaskStatus,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_38::{
     ServiceSpecNetworksItem, TaskSpecNetworksItem, VolumeCreateBody,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_39::{
     MountBindOptions, SystemEventsResponse, SystemEventsResponseActor,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_40::{Ipam, ServiceSpecMode};
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_41::ExecStartBody;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_43::TaskStatusContainerStatus;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_44::MountVolumeOptions;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_45::{
     ContainerSummaryHostConfig, MountTmpfsOptions, NetworkCreateResponse,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_47::{HostConfigLogConfig, HostConfigLogConfigType};
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_51::{
     AuthConfig, ContainerStatsResponse, NetworkDisconnectBody, SystemAuthResponse,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_55::{
     ContainerBlkioStatEntry, ContainerBlkioStats, ContainerCpuStats, ContainerCpuUsage,
     ContainerCreateResponse, ContainerMemoryStats, ContainerNetworkStats,
@@ -38,78 +58,140 @@ pub use crate::shared::v1_24_to_v1_55::{
     TaskSpecLogDriver, TaskSpecRestartPolicy, TaskSpecRestartPolicyCondition,
     ThrottleDevice, VolumeScope,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_25_to_v1_37::PluginConfigInterface;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_25_to_v1_39::{
     GetPluginPrivilegesResponseItem, PluginPullBodyItem,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_25_to_v1_42::ImageSummary;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_25_to_v1_43::ServiceCreateResponse;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_25_to_v1_51::PluginInterfaceType;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_25_to_v1_55::{
     ContainerPruneResponse, NetworkPruneResponse, PluginConfigArgs, PluginConfigLinux,
     PluginConfigNetwork, PluginConfigRootfs, PluginConfigUser, PluginSettings,
     SwarmSpecEncryptionConfig, SwarmUnlockBody, SwarmUnlockkeyResponse,
     TaskSpecContainerSpecDnsConfig, VolumePruneResponse, VolumeUsageData,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_26_to_v1_39::PluginUpgradeBodyItem;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_27_to_v1_55::{
     TaskSpecContainerSpecSecretsItem, TaskSpecContainerSpecSecretsItemFile,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_28_to_v1_38::ImageRootFs;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_28_to_v1_42::ContainerChangesResponseItem;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_28_to_v1_46::GraphDriverData;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_28_to_v1_55::{
     ImageBuildContentType, ImageDeleteResponseItem, ImagePruneResponse,
     ServiceSpecRollbackConfigFailureAction, ServiceSpecUpdateConfigFailureAction,
     TaskSpecPlacementPreferencesItem, TaskSpecPlacementPreferencesItemSpread,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_29_to_v1_37::{Plugin, PluginConfig};
+
+#[doc(no_inline)]
 pub use crate::shared::v1_29_to_v1_40::NetworkCreateBody;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_29_to_v1_43::HealthConfig;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_29_to_v1_55::{
     ServiceSpecRollbackConfig, ServiceSpecRollbackConfigOrder, ServiceSpecUpdateConfig,
     ServiceSpecUpdateConfigOrder,
 };
 pub use crate::shared::v1_30_to_v1_36::{ConfigCreateBody, ConfigSpec};
+
+#[doc(no_inline)]
 pub use crate::shared::v1_30_to_v1_38::{
     ContainerConfig, ContainerInspectResponseState, ContainerInspectResponseStateStatus,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_30_to_v1_39::{
     DistributionInspectResponse, DistributionInspectResponseDescriptor,
     DistributionInspectResponsePlatformsItem, RestartPolicy, RestartPolicyName,
     TaskSpecContainerSpecConfigsItem, TaskSpecContainerSpecPrivileges,
     TaskSpecContainerSpecPrivilegesCredentialSpec,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_30_to_v1_40::{Network, NetworkAttachment};
+
+#[doc(no_inline)]
 pub use crate::shared::v1_30_to_v1_51::NetworkContainer;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_30_to_v1_55::{
     ContainerWaitCondition, SwarmJoinBody, SwarmSpecCaConfig,
     SwarmSpecCaConfigExternalCasItem, TaskSpecContainerSpecConfigsItemFile,
     TaskSpecContainerSpecPrivilegesSeLinuxContext, TlsInfo,
 };
 pub use crate::shared::v1_31_to_v1_36::{SecretCreateBody, SecretSpec};
+
+#[doc(no_inline)]
 pub use crate::shared::v1_31_to_v1_38::{BuildPruneResponse, Image, ImageMetadata};
+
+#[doc(no_inline)]
 pub use crate::shared::v1_31_to_v1_39::{
     TaskSpecPluginSpec, TaskSpecPluginSpecPluginPrivilegeItem,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_31_to_v1_55::Driver;
 pub use crate::shared::v1_32_to_v1_36::{
     Config, ContainerSummary, Secret, SystemDataUsageResponse,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_32_to_v1_38::{
     ClusterInfo, ContainerCreateBodyNetworkingConfig, Swarm, SwarmInfo, SwarmInitBody,
     VolumeListResponse,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_32_to_v1_39::{
     Mount, SystemInfoCgroupDriver, TaskSpecPlacement,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_32_to_v1_40::TaskSpecResources;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_32_to_v1_41::{MountPoint, MountType, Volume};
+
+#[doc(no_inline)]
 pub use crate::shared::v1_32_to_v1_43::{
     ContainerSummaryNetworkSettings, EndpointSettings, NetworkConnectBody,
     NetworkSettings, Runtime,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_32_to_v1_48::{Commit, RegistryServiceConfig};
+
+#[doc(no_inline)]
 pub use crate::shared::v1_32_to_v1_55::{
     Address, EndpointIpamConfig, EngineDescription, EngineDescriptionPluginsItem,
     GenericResources, GenericResourcesItem, GenericResourcesItemDiscreteResourceSpec,
@@ -121,25 +203,45 @@ pub use crate::shared::v1_32_to_v1_55::{
 pub use crate::shared::v1_34_to_v1_36::{
     EndpointPortConfig, EndpointSpec, ServiceEndpoint,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_34_to_v1_38::{
     ContainerWaitResponse, ContainerWaitResponseError,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_34_to_v1_55::EndpointPortConfigPublishMode;
 pub use crate::shared::v1_35_to_v1_36::{
     Service, ServiceCreateBody, ServiceSpec, ServiceUpdateBody, Task,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_35_to_v1_37::{TaskSpec, TaskSpecContainerSpec};
+
+#[doc(no_inline)]
 pub use crate::shared::v1_35_to_v1_38::{
     SystemVersionResponse, SystemVersionResponseComponentsItem,
     SystemVersionResponsePlatform,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_35_to_v1_41::ContainerExecBody;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_35_to_v1_55::TaskSpecContainerSpecIsolation;
 pub use crate::shared::v1_36::{
     ContainerCreateBody, ContainerInspectResponse, ContainerUpdateBody, HostConfig,
     Resources,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_36_to_v1_37::SystemInfo;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_36_to_v1_38::CreateImageInfo;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_36_to_v1_47::{BuildInfo, PushImageInfo};
+
+#[doc(no_inline)]
 pub use crate::shared::v1_36_to_v1_55::{ExecInspectResponse, ImageId, ProgressDetail};

@@ -2,23 +2,42 @@
 // change the generator, the runtime or the overlays in spec/, then regenerate.
 //! Every type of Engine API v1.37: definitions and inline schemas (bodies, responses, nested objects).
 
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_38::{
     ServiceSpecNetworksItem, TaskSpecNetworksItem, VolumeCreateBody,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_39::{
     MountBindOptions, SystemEventsResponse, SystemEventsResponseActor,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_40::{Ipam, ServiceSpecMode};
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_41::ExecStartBody;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_43::TaskStatusContainerStatus;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_44::MountVolumeOptions;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_45::{
     ContainerSummaryHostConfig, MountTmpfsOptions, NetworkCreateResponse,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_47::{HostConfigLogConfig, HostConfigLogConfigType};
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_51::{
     AuthConfig, ContainerStatsResponse, NetworkDisconnectBody, SystemAuthResponse,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_55::{
     ContainerBlkioStatEntry, ContainerBlkioStats, ContainerCpuStats, ContainerCpuUsage,
     ContainerCreateResponse, ContainerMemoryStats, ContainerNetworkStats,
@@ -36,72 +55,130 @@ pub use crate::shared::v1_24_to_v1_55::{
     ThrottleDevice, VolumeScope,
 };
 pub use crate::shared::v1_25_to_v1_37::PluginConfigInterface;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_25_to_v1_39::{
     GetPluginPrivilegesResponseItem, PluginPullBodyItem,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_25_to_v1_42::ImageSummary;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_25_to_v1_43::ServiceCreateResponse;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_25_to_v1_51::PluginInterfaceType;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_25_to_v1_55::{
     ContainerPruneResponse, NetworkPruneResponse, PluginConfigArgs, PluginConfigLinux,
     PluginConfigNetwork, PluginConfigRootfs, PluginConfigUser, PluginSettings,
     SwarmSpecEncryptionConfig, SwarmUnlockBody, SwarmUnlockkeyResponse,
     TaskSpecContainerSpecDnsConfig, VolumePruneResponse, VolumeUsageData,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_26_to_v1_39::PluginUpgradeBodyItem;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_27_to_v1_55::{
     TaskSpecContainerSpecSecretsItem, TaskSpecContainerSpecSecretsItemFile,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_28_to_v1_38::ImageRootFs;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_28_to_v1_42::ContainerChangesResponseItem;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_28_to_v1_46::GraphDriverData;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_28_to_v1_55::{
     ImageBuildContentType, ImageDeleteResponseItem, ImagePruneResponse,
     ServiceSpecRollbackConfigFailureAction, ServiceSpecUpdateConfigFailureAction,
     TaskSpecPlacementPreferencesItem, TaskSpecPlacementPreferencesItemSpread,
 };
 pub use crate::shared::v1_29_to_v1_37::{Plugin, PluginConfig};
+
+#[doc(no_inline)]
 pub use crate::shared::v1_29_to_v1_40::NetworkCreateBody;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_29_to_v1_43::HealthConfig;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_29_to_v1_55::{
     ServiceSpecRollbackConfig, ServiceSpecRollbackConfigOrder, ServiceSpecUpdateConfig,
     ServiceSpecUpdateConfigOrder,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_30_to_v1_38::{
     ContainerConfig, ContainerInspectResponseState, ContainerInspectResponseStateStatus,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_30_to_v1_39::{
     DistributionInspectResponse, DistributionInspectResponseDescriptor,
     DistributionInspectResponsePlatformsItem, RestartPolicy, RestartPolicyName,
     TaskSpecContainerSpecConfigsItem, TaskSpecContainerSpecPrivileges,
     TaskSpecContainerSpecPrivilegesCredentialSpec,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_30_to_v1_40::{Network, NetworkAttachment};
+
+#[doc(no_inline)]
 pub use crate::shared::v1_30_to_v1_51::NetworkContainer;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_30_to_v1_55::{
     ContainerWaitCondition, SwarmJoinBody, SwarmSpecCaConfig,
     SwarmSpecCaConfigExternalCasItem, TaskSpecContainerSpecConfigsItemFile,
     TaskSpecContainerSpecPrivilegesSeLinuxContext, TlsInfo,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_31_to_v1_38::{BuildPruneResponse, Image, ImageMetadata};
+
+#[doc(no_inline)]
 pub use crate::shared::v1_31_to_v1_39::{
     TaskSpecPluginSpec, TaskSpecPluginSpecPluginPrivilegeItem,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_31_to_v1_55::Driver;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_32_to_v1_38::{
     ClusterInfo, ContainerCreateBodyNetworkingConfig, Swarm, SwarmInfo, SwarmInitBody,
     VolumeListResponse,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_32_to_v1_39::{
     Mount, SystemInfoCgroupDriver, TaskSpecPlacement,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_32_to_v1_40::TaskSpecResources;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_32_to_v1_41::{MountPoint, MountType, Volume};
+
+#[doc(no_inline)]
 pub use crate::shared::v1_32_to_v1_43::{
     ContainerSummaryNetworkSettings, EndpointSettings, NetworkConnectBody,
     NetworkSettings, Runtime,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_32_to_v1_48::{Commit, RegistryServiceConfig};
+
+#[doc(no_inline)]
 pub use crate::shared::v1_32_to_v1_55::{
     Address, EndpointIpamConfig, EngineDescription, EngineDescriptionPluginsItem,
     GenericResources, GenericResourcesItem, GenericResourcesItemDiscreteResourceSpec,
@@ -110,29 +187,55 @@ pub use crate::shared::v1_32_to_v1_55::{
     Platform, PluginsInfo, PortBinding, PortMap, Reachability, ResourceObject, SwarmSpec,
     SwarmSpecRaft, SystemInfoIsolation,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_34_to_v1_38::{
     ContainerWaitResponse, ContainerWaitResponseError,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_34_to_v1_55::EndpointPortConfigPublishMode;
 pub use crate::shared::v1_35_to_v1_37::{TaskSpec, TaskSpecContainerSpec};
+
+#[doc(no_inline)]
 pub use crate::shared::v1_35_to_v1_38::{
     SystemVersionResponse, SystemVersionResponseComponentsItem,
     SystemVersionResponsePlatform,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_35_to_v1_41::ContainerExecBody;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_35_to_v1_55::TaskSpecContainerSpecIsolation;
 pub use crate::shared::v1_36_to_v1_37::SystemInfo;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_36_to_v1_38::CreateImageInfo;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_36_to_v1_47::{BuildInfo, PushImageInfo};
+
+#[doc(no_inline)]
 pub use crate::shared::v1_36_to_v1_55::{ExecInspectResponse, ImageId, ProgressDetail};
 pub use crate::shared::v1_37::{
     ContainerCreateBody, ContainerInspectResponse, ContainerUpdateBody, HostConfig,
     Resources, Service, ServiceCreateBody, ServiceSpec, ServiceUpdateBody, Task,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_37_to_v1_38::SystemDataUsageResponse;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_37_to_v1_41::ContainerSummary;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_37_to_v1_43::TaskStatus;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_37_to_v1_51::{Port, PortType};
+
+#[doc(no_inline)]
 pub use crate::shared::v1_37_to_v1_55::{
     Config, ConfigCreateBody, ConfigSpec, EndpointPortConfig, EndpointPortConfigProtocol,
     EndpointSpec, Secret, SecretCreateBody, SecretSpec, ServiceEndpoint, TaskState,

@@ -5,17 +5,33 @@
 pub use crate::shared::v1_24_to_v1_39::{
     MountBindOptions, SystemEventsResponse, SystemEventsResponseActor,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_40::{Ipam, ServiceSpecMode};
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_41::ExecStartBody;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_43::TaskStatusContainerStatus;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_44::MountVolumeOptions;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_45::{
     ContainerSummaryHostConfig, MountTmpfsOptions, NetworkCreateResponse,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_47::{HostConfigLogConfig, HostConfigLogConfigType};
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_51::{
     AuthConfig, ContainerStatsResponse, NetworkDisconnectBody, SystemAuthResponse,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_55::{
     ContainerBlkioStatEntry, ContainerBlkioStats, ContainerCpuStats, ContainerCpuUsage,
     ContainerCreateResponse, ContainerMemoryStats, ContainerNetworkStats,
@@ -35,9 +51,17 @@ pub use crate::shared::v1_24_to_v1_55::{
 pub use crate::shared::v1_25_to_v1_39::{
     GetPluginPrivilegesResponseItem, PluginPullBodyItem,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_25_to_v1_42::ImageSummary;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_25_to_v1_43::ServiceCreateResponse;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_25_to_v1_51::PluginInterfaceType;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_25_to_v1_55::{
     ContainerPruneResponse, NetworkPruneResponse, PluginConfigArgs, PluginConfigLinux,
     PluginConfigNetwork, PluginConfigRootfs, PluginConfigUser, PluginSettings,
@@ -45,18 +69,32 @@ pub use crate::shared::v1_25_to_v1_55::{
     TaskSpecContainerSpecDnsConfig, VolumePruneResponse, VolumeUsageData,
 };
 pub use crate::shared::v1_26_to_v1_39::PluginUpgradeBodyItem;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_27_to_v1_55::{
     TaskSpecContainerSpecSecretsItem, TaskSpecContainerSpecSecretsItemFile,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_28_to_v1_42::ContainerChangesResponseItem;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_28_to_v1_46::GraphDriverData;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_28_to_v1_55::{
     ImageBuildContentType, ImageDeleteResponseItem, ImagePruneResponse,
     ServiceSpecRollbackConfigFailureAction, ServiceSpecUpdateConfigFailureAction,
     TaskSpecPlacementPreferencesItem, TaskSpecPlacementPreferencesItemSpread,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_29_to_v1_40::NetworkCreateBody;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_29_to_v1_43::HealthConfig;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_29_to_v1_55::{
     ServiceSpecRollbackConfig, ServiceSpecRollbackConfigOrder, ServiceSpecUpdateConfig,
     ServiceSpecUpdateConfigOrder,
@@ -67,8 +105,14 @@ pub use crate::shared::v1_30_to_v1_39::{
     TaskSpecContainerSpecConfigsItem, TaskSpecContainerSpecPrivileges,
     TaskSpecContainerSpecPrivilegesCredentialSpec,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_30_to_v1_40::{Network, NetworkAttachment};
+
+#[doc(no_inline)]
 pub use crate::shared::v1_30_to_v1_51::NetworkContainer;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_30_to_v1_55::{
     ContainerWaitCondition, SwarmJoinBody, SwarmSpecCaConfig,
     SwarmSpecCaConfigExternalCasItem, TaskSpecContainerSpecConfigsItemFile,
@@ -77,17 +121,29 @@ pub use crate::shared::v1_30_to_v1_55::{
 pub use crate::shared::v1_31_to_v1_39::{
     TaskSpecPluginSpec, TaskSpecPluginSpecPluginPrivilegeItem,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_31_to_v1_55::Driver;
 pub use crate::shared::v1_32_to_v1_39::{
     Mount, SystemInfoCgroupDriver, TaskSpecPlacement,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_32_to_v1_40::TaskSpecResources;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_32_to_v1_41::{MountPoint, MountType, Volume};
+
+#[doc(no_inline)]
 pub use crate::shared::v1_32_to_v1_43::{
     ContainerSummaryNetworkSettings, EndpointSettings, NetworkConnectBody,
     NetworkSettings, Runtime,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_32_to_v1_48::{Commit, RegistryServiceConfig};
+
+#[doc(no_inline)]
 pub use crate::shared::v1_32_to_v1_55::{
     Address, EndpointIpamConfig, EngineDescription, EngineDescriptionPluginsItem,
     GenericResources, GenericResourcesItem, GenericResourcesItemDiscreteResourceSpec,
@@ -96,20 +152,42 @@ pub use crate::shared::v1_32_to_v1_55::{
     Platform, PluginsInfo, PortBinding, PortMap, Reachability, ResourceObject, SwarmSpec,
     SwarmSpecRaft, SystemInfoIsolation,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_34_to_v1_55::EndpointPortConfigPublishMode;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_35_to_v1_41::ContainerExecBody;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_35_to_v1_55::TaskSpecContainerSpecIsolation;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_36_to_v1_47::{BuildInfo, PushImageInfo};
+
+#[doc(no_inline)]
 pub use crate::shared::v1_36_to_v1_55::{ExecInspectResponse, ImageId, ProgressDetail};
+
+#[doc(no_inline)]
 pub use crate::shared::v1_37_to_v1_41::ContainerSummary;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_37_to_v1_43::TaskStatus;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_37_to_v1_51::{Port, PortType};
+
+#[doc(no_inline)]
 pub use crate::shared::v1_37_to_v1_55::{
     Config, ConfigCreateBody, ConfigSpec, EndpointPortConfig, EndpointPortConfigProtocol,
     EndpointSpec, Secret, SecretCreateBody, SecretSpec, ServiceEndpoint, TaskState,
 };
 pub use crate::shared::v1_38_to_v1_39::TaskSpecContainerSpec;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_38_to_v1_51::{Plugin, PluginConfig, PluginConfigInterface};
+
+#[doc(no_inline)]
 pub use crate::shared::v1_38_to_v1_55::{
     ImageBuildVersion, PluginConfigInterfaceProtocolScheme, TaskSpecNetworkAttachmentSpec,
 };
@@ -118,13 +196,21 @@ pub use crate::shared::v1_39::{
     HostConfig, Resources, Service, ServiceCreateBody, ServiceSpec, ServiceUpdateBody,
     Swarm, SwarmInfo, SwarmInitBody, SystemInfo, Task, TaskSpec,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_39_to_v1_41::{
     BuildCache, SystemDataUsageResponse, VolumeCreateOptions, VolumeListResponse,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_39_to_v1_43::{
     ContainerConfig, ImageConfig, ImageInspect, NetworkingConfig,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_39_to_v1_47::CreateImageInfo;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_39_to_v1_55::{
     BuildCacheType, BuildPruneResponse, ContainerState, ContainerStateStatus,
     ContainerWaitExitError, ContainerWaitResponse, Health, HealthStatus,

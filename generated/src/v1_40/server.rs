@@ -6,48 +6,124 @@
 
 use moby_api_runtime::server::{Route, ServerConfig};
 use super::API_VERSION;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_and_v1_27_to_v1_55::server::*;
 pub use crate::shared::v1_24_to_v1_40::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_41::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_43::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_45::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_47::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_49::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_51::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_55::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_25_to_v1_41::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_25_to_v1_42::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_25_to_v1_55::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_27_to_v1_43::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_27_to_v1_55::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_28_to_v1_42::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_28_to_v1_55::server::*;
 pub use crate::shared::v1_29_to_v1_40::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_29_to_v1_55::server::*;
 pub use crate::shared::v1_30_to_v1_40::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_30_to_v1_55::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_31_to_v1_55::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_32_to_v1_41::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_32_to_v1_55::server::*;
 pub use crate::shared::v1_35_to_v1_40::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_35_to_v1_41::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_35_to_v1_43::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_35_to_v1_55::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_36_to_v1_41::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_36_to_v1_47::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_36_to_v1_55::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_37_to_v1_41::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_37_to_v1_55::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_38_to_v1_51::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_39_to_v1_41::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_39_to_v1_43::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_39_to_v1_47::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_39_to_v1_51::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_39_to_v1_55::server::*;
 pub use crate::shared::v1_40::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_40_to_v1_41::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_40_to_v1_47::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_40_to_v1_51::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_40_to_v1_55::server::*;
 
 /// Every tag's trait: what [`router`] needs. Implemented for every type that implements them all.

@@ -48,33 +48,59 @@ use super::params::{
 
 /// The API version this client asks the engine for at most (negotiation only goes down).
 pub use super::API_VERSION;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_55::client::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_52_to_v1_55::client::*;
 
 /// The request of every operation, built as the methods of [`Client`] build it: to
 /// send through [`Client::transport`] and read yourself.
 pub mod requests {
+    #[doc(no_inline)]
     pub use crate::shared::v1_24_and_v1_27_to_v1_55::requests::*;
+    #[doc(no_inline)]
     pub use crate::shared::v1_24_to_v1_55::requests::*;
+    #[doc(no_inline)]
     pub use crate::shared::v1_25_to_v1_55::requests::*;
+    #[doc(no_inline)]
     pub use crate::shared::v1_27_to_v1_55::requests::*;
+    #[doc(no_inline)]
     pub use crate::shared::v1_28_to_v1_55::requests::*;
+    #[doc(no_inline)]
     pub use crate::shared::v1_29_to_v1_55::requests::*;
+    #[doc(no_inline)]
     pub use crate::shared::v1_30_to_v1_55::requests::*;
+    #[doc(no_inline)]
     pub use crate::shared::v1_31_to_v1_55::requests::*;
+    #[doc(no_inline)]
     pub use crate::shared::v1_32_to_v1_55::requests::*;
+    #[doc(no_inline)]
     pub use crate::shared::v1_35_to_v1_55::requests::*;
+    #[doc(no_inline)]
     pub use crate::shared::v1_37_to_v1_55::requests::*;
+    #[doc(no_inline)]
     pub use crate::shared::v1_39_to_v1_55::requests::*;
+    #[doc(no_inline)]
     pub use crate::shared::v1_40_to_v1_55::requests::*;
+    #[doc(no_inline)]
     pub use crate::shared::v1_41_to_v1_55::requests::*;
+    #[doc(no_inline)]
     pub use crate::shared::v1_42_to_v1_55::requests::*;
+    #[doc(no_inline)]
     pub use crate::shared::v1_46_to_v1_55::requests::*;
+    #[doc(no_inline)]
     pub use crate::shared::v1_47_to_v1_53::requests::*;
+    #[doc(no_inline)]
     pub use crate::shared::v1_47_to_v1_55::requests::*;
+    #[doc(no_inline)]
     pub use crate::shared::v1_48_to_v1_55::requests::*;
+    #[doc(no_inline)]
     pub use crate::shared::v1_49_to_v1_55::requests::*;
+    #[doc(no_inline)]
     pub use crate::shared::v1_50_to_v1_55::requests::*;
+    #[doc(no_inline)]
     pub use crate::shared::v1_52_to_v1_55::requests::*;
 }
 

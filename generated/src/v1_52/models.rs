@@ -2,6 +2,7 @@
 // change the generator, the runtime or the overlays in spec/, then regenerate.
 //! Every type of Engine API v1.52: definitions and inline schemas (bodies, responses, nested objects).
 
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_55::{
     ContainerBlkioStatEntry, ContainerBlkioStats, ContainerCpuStats, ContainerCpuUsage,
     ContainerCreateResponse, ContainerMemoryStats, ContainerNetworkStats,
@@ -18,30 +19,44 @@ pub use crate::shared::v1_24_to_v1_55::{
     TaskSpecLogDriver, TaskSpecRestartPolicy, TaskSpecRestartPolicyCondition,
     ThrottleDevice, VolumeScope,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_25_to_v1_55::{
     ContainerPruneResponse, NetworkPruneResponse, PluginConfigArgs, PluginConfigLinux,
     PluginConfigNetwork, PluginConfigRootfs, PluginConfigUser, PluginSettings,
     SwarmSpecEncryptionConfig, SwarmUnlockBody, SwarmUnlockkeyResponse,
     TaskSpecContainerSpecDnsConfig, VolumePruneResponse, VolumeUsageData,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_27_to_v1_55::{
     TaskSpecContainerSpecSecretsItem, TaskSpecContainerSpecSecretsItemFile,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_28_to_v1_55::{
     ImageBuildContentType, ImageDeleteResponseItem, ImagePruneResponse,
     ServiceSpecRollbackConfigFailureAction, ServiceSpecUpdateConfigFailureAction,
     TaskSpecPlacementPreferencesItem, TaskSpecPlacementPreferencesItemSpread,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_29_to_v1_55::{
     ServiceSpecRollbackConfig, ServiceSpecRollbackConfigOrder, ServiceSpecUpdateConfig,
     ServiceSpecUpdateConfigOrder,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_30_to_v1_55::{
     ContainerWaitCondition, SwarmJoinBody, SwarmSpecCaConfig,
     SwarmSpecCaConfigExternalCasItem, TaskSpecContainerSpecConfigsItemFile,
     TaskSpecContainerSpecPrivilegesSeLinuxContext, TlsInfo,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_31_to_v1_55::Driver;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_32_to_v1_55::{
     Address, EndpointIpamConfig, EngineDescription, EngineDescriptionPluginsItem,
     GenericResources, GenericResourcesItem, GenericResourcesItemDiscreteResourceSpec,
@@ -50,16 +65,28 @@ pub use crate::shared::v1_32_to_v1_55::{
     Platform, PluginsInfo, PortBinding, PortMap, Reachability, ResourceObject, SwarmSpec,
     SwarmSpecRaft, SystemInfoIsolation,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_34_to_v1_55::EndpointPortConfigPublishMode;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_35_to_v1_55::TaskSpecContainerSpecIsolation;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_36_to_v1_55::{ExecInspectResponse, ImageId, ProgressDetail};
+
+#[doc(no_inline)]
 pub use crate::shared::v1_37_to_v1_55::{
     Config, ConfigCreateBody, ConfigSpec, EndpointPortConfig, EndpointPortConfigProtocol,
     EndpointSpec, Secret, SecretCreateBody, SecretSpec, ServiceEndpoint, TaskState,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_38_to_v1_55::{
     ImageBuildVersion, PluginConfigInterfaceProtocolScheme, TaskSpecNetworkAttachmentSpec,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_39_to_v1_55::{
     BuildCacheType, BuildPruneResponse, ContainerState, ContainerStateStatus,
     ContainerWaitExitError, ContainerWaitResponse, Health, HealthStatus,
@@ -67,18 +94,24 @@ pub use crate::shared::v1_39_to_v1_55::{
     ServiceUpdateRegistryAuthFrom, SystemVersion, SystemVersionComponentsItem,
     SystemVersionPlatform,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_40_to_v1_55::{
     ClusterInfo, DeviceRequest, EventActor, EventMessageScope, EventMessageType,
     OciPlatform, PluginPrivilege, RestartPolicy, RestartPolicyName, Swarm, SwarmInfo,
     SwarmInitBody, SystemInfoCgroupDriver, TaskSpecContainerSpecConfigsItem,
     TaskSpecContainerSpecPrivilegesCredentialSpec, TaskSpecPlacement, TaskSpecPluginSpec,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_41_to_v1_55::{
     ConfigReference, HostConfigCgroupnsMode, Ipam, IpamConfig, Limit, PeerInfo,
     ServiceJobStatus, ServiceServiceStatus, ServiceSpecMode,
     ServiceSpecModeReplicatedJob, SystemInfoCgroupVersion,
     SystemInfoDefaultAddressPoolsItem, TaskSpecContainerSpecUlimitsItem,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_42_to_v1_55::{
     BuildCache, ClusterVolume, ClusterVolumeInfo, ClusterVolumePublishStatusItem,
     ClusterVolumePublishStatusItemState, ClusterVolumeSpec, ClusterVolumeSpecAccessMode,
@@ -89,7 +122,11 @@ pub use crate::shared::v1_42_to_v1_55::{
     SystemDataUsageTypeItem, SystemPingHeadResponseSwarm, SystemPingResponseSwarm,
     Topology, Volume, VolumeCreateOptions, VolumeListResponse, VolumeUpdateBody,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_43_to_v1_55::{ChangeType, FilesystemChange};
+
+#[doc(no_inline)]
 pub use crate::shared::v1_44_to_v1_55::{
     ContainerStatus, HealthConfig, MountBindOptions, PortStatus, Runtime,
     ServiceCreateResponse, TaskSpecContainerSpecPrivileges,
@@ -97,26 +134,44 @@ pub use crate::shared::v1_44_to_v1_55::{
     TaskSpecContainerSpecPrivilegesSeccomp, TaskSpecContainerSpecPrivilegesSeccompMode,
     TaskStatus,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_45_to_v1_55::MountVolumeOptions;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_46_to_v1_55::{
     ContainerSummaryHostConfig, ContainerdInfo, ContainerdInfoNamespaces,
     MountTmpfsOptions, NetworkCreateResponse,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_47_to_v1_53::ImageManifestSummaryImageData;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_47_to_v1_55::{
     DriverData, ImageManifestSummaryAttestationData, ImageManifestSummaryImageDataSize,
     ImageManifestSummaryKind, ImageManifestSummarySize, NetworkCreateBody,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_48_to_v1_53::{ImageManifestSummary, ImageSummary};
+
+#[doc(no_inline)]
 pub use crate::shared::v1_48_to_v1_55::{
     ContainerSummaryNetworkSettings, ContainerSummaryState, DistributionInspect,
     EndpointSettings, HostConfigLogConfig, HostConfigLogConfigType, Mount,
     MountImageOptions, MountPoint, MountType, NetworkingConfig, OciDescriptor,
     TaskSpecContainerSpec,
 };
+
+#[doc(no_inline)]
 pub use crate::shared::v1_49_to_v1_55::{Commit, FirewallInfo, RegistryServiceConfig};
+
+#[doc(no_inline)]
 pub use crate::shared::v1_50_to_v1_55::{DeviceInfo, ImageConfig};
 pub use crate::shared::v1_52::{ImageInspect, SystemInfo};
+
+#[doc(no_inline)]
 pub use crate::shared::v1_52_to_v1_55::{
     AuthConfig, AuthResponse, BuildCacheDiskUsage, BuildInfo, ContainerConfig,
     ContainerCreateBody, ContainerInspectResponse, ContainerStatsResponse,

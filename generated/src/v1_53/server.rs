@@ -6,33 +6,83 @@
 
 use moby_api_runtime::server::{Route, ServerConfig};
 use super::API_VERSION;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_and_v1_27_to_v1_55::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_24_to_v1_55::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_25_to_v1_55::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_27_to_v1_55::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_28_to_v1_55::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_29_to_v1_55::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_30_to_v1_55::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_31_to_v1_55::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_32_to_v1_55::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_35_to_v1_55::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_36_to_v1_55::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_37_to_v1_55::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_39_to_v1_55::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_40_to_v1_55::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_41_to_v1_55::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_42_to_v1_55::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_43_to_v1_55::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_44_to_v1_55::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_46_to_v1_55::server::*;
 pub use crate::shared::v1_47_to_v1_53::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_47_to_v1_55::server::*;
 pub use crate::shared::v1_48_to_v1_53::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_48_to_v1_55::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_49_to_v1_55::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_50_to_v1_55::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_52_to_v1_55::server::*;
 pub use crate::shared::v1_53::server::*;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_53_to_v1_55::server::*;
 
 /// Every tag's trait: what [`router`] needs. Implemented for every type that implements them all.

@@ -36,10 +36,7 @@ const RUNTIME_ITEMS: &[&str] = &[
 pub fn shared_requests(history: &History, requests: &[&SharedItem]) -> TokenStream {
     let imports = Imports::new(ModelsFrom::Shared);
     let items: Vec<TokenStream> = requests.iter().map(|c| request_builder(history, c, &imports)).collect();
-    let versions = requests.first().map(|c| c.versions.to_string()).unwrap_or_default();
-    let header = docs::inner(&format!(
-        "The client's request builders of the operations whose requests are identical in exactly API versions {versions}."
-    ));
+    let header = operation::shared_header(requests, "The client's request builders of the operations whose requests are");
     shared_file(header, &imports, items)
 }
 
@@ -47,10 +44,7 @@ pub fn shared_requests(history: &History, requests: &[&SharedItem]) -> TokenStre
 pub fn shared_outcomes(history: &History, outcomes: &[&SharedItem]) -> TokenStream {
     let imports = Imports::new(ModelsFrom::Shared);
     let items: Vec<TokenStream> = outcomes.iter().map(|c| outcome_enum(history, c, &imports)).collect();
-    let versions = outcomes.first().map(|c| c.versions.to_string()).unwrap_or_default();
-    let header = docs::inner(&format!(
-        "The client's enums of answers of the operations whose successes are identical in exactly API versions {versions}."
-    ));
+    let header = operation::shared_header(outcomes, "The client's enums of answers of the operations whose successes are");
     shared_file(header, &imports, items)
 }
 
@@ -78,8 +72,8 @@ pub fn version_client(history: &History, spec_index: usize) -> TokenStream {
     let imports = Imports::new(ModelsFrom::VersionModels);
     let r = TypeRenderer::importing(history, spec_index, &imports);
     let methods: Vec<TokenStream> = spec.operations.iter().enumerate().map(|(o, op)| method(history, &r, &imports, o, op)).collect();
-    let builders = reexports((0..spec.operations.len()).filter_map(|o| history.ops.requests.of(spec_index, o)), Kind::Requests);
-    let outcomes = reexports((0..spec.operations.len()).filter_map(|o| history.ops.outcomes.of(spec_index, o)), Kind::Client);
+    let builders = reexports((0..spec.operations.len()).filter_map(|o| history.ops.requests.of(spec_index, o)), Kind::Requests, spec.version);
+    let outcomes = reexports((0..spec.operations.len()).filter_map(|o| history.ops.outcomes.of(spec_index, o)), Kind::Client, spec.version);
     let runtime_use = operation::runtime_imports("client", &["Error", "Transport"], RUNTIME_ITEMS, &methods);
     let uses = imports.tokens();
     let header = docs::inner(&format!(
@@ -165,7 +159,7 @@ fn arguments(r: &TypeRenderer<'_>, imports: &Imports, op: &Operation, params: Op
 /// The request builder of one request class: `fn container_list(params: &ContainerListParams) -> Result<Request, Error>`.
 fn request_builder(history: &History, class: &SharedItem, imports: &Imports) -> TokenStream {
     let r = TypeRenderer::importing(history, class.spec, imports);
-    let op = &history.specs[class.spec].operations[class.op];
+    let op = history.operation_of(class);
     let name = ident(&op.rust.method);
     let http_method = format_ident!("{}", op.method.as_str());
     let args = arguments(&r, imports, op, history.ops.params.of(class.spec, class.op)).declared;
@@ -255,7 +249,7 @@ fn apply_param(r: &TypeRenderer<'_>, p: &Parameter) -> TokenStream {
 /// The enum of an outcome class, one variant per success status, and how it is read.
 fn outcome_enum(history: &History, class: &SharedItem, imports: &Imports) -> TokenStream {
     let r = TypeRenderer::importing(history, class.spec, imports);
-    let op = &history.specs[class.spec].operations[class.op];
+    let op = history.operation_of(class);
     let name = ident(&class.name);
     let mut variants = Vec::new();
     let mut arms = Vec::new();

@@ -218,7 +218,7 @@ pub fn emit_crate(history: &History, templates: &Path) -> Result<Vec<Unit>, Diag
     for (i, spec) in history.specs.iter().enumerate() {
         let v = spec.version.ident();
         let doc = docs::inner(&format!(
-            "Docker Engine API v{}: {} operations, {} types.\n\nEnable with the cargo feature `{v}`.",
+            "Docker Engine API v{}: {} operations, {} types.\n\nEnable with the cargo feature `{v}`. What is identical in a newer version is documented once, in the newest version that has it: this version's modules list it under *Re-exports*, with a link.",
             spec.version,
             spec.operations.len(),
             spec.types.len()

@@ -439,20 +439,21 @@ fn enum_tokens(history: &History, def: &TypeDef, values: &[crate::ir::EnumValue]
 /// `models.rs` of one version: re-exports of its types from `shared/`.
 pub fn version_models(history: &History, spec_index: usize) -> TokenStream {
     let spec = &history.specs[spec_index];
-    let mut by_module: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut by_module: BTreeMap<(String, VersionSet), Vec<String>> = BTreeMap::new();
     for i in 0..spec.types.len() {
         let class = history.class(spec_index, TypeId(i));
-        by_module.entry(class.module.clone()).or_default().push(class.name.clone());
+        by_module.entry((class.module.clone(), class.versions)).or_default().push(class.name.clone());
     }
     let header = docs::inner(&format!(
         "Every type of Engine API v{}: definitions and inline schemas (bodies, responses, nested objects).",
         spec.version
     ));
-    let uses = by_module.into_iter().map(|(module, mut names)| {
+    let uses = by_module.into_iter().map(|((module, versions), mut names)| {
         names.sort();
         let m = ident(&module);
         let names = names.iter().map(|n| ident(n));
-        quote!(pub use crate::shared::#m::{ #(#names),* };)
+        let doc = super::operation::documented_here(versions, spec.version);
+        quote!(#doc pub use crate::shared::#m::{ #(#names),* };)
     });
     quote! {
         #header

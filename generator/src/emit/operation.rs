@@ -14,6 +14,7 @@ use crate::ir::history::operation_key;
 use crate::ir::history::operations::SharedItem;
 use crate::ir::naming::status_variant_name;
 use crate::ir::{History, Operation};
+use crate::version::{ApiVersion, VersionSet};
 
 /// The file of a `shared/<versions>/` module an operation item is emitted in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -58,17 +59,32 @@ impl Kind {
     }
 }
 
-/// How a version module re-exports its items of one kind: `pub use
+/// How version `version` re-exports its items of one kind: `pub use
 /// crate::shared::<module>::<kind>::*;` for the module of each of `items`. A module of
 /// `shared/` holds exactly the items used by its versions, so its items of that kind are all
 /// this version's, and together they are every one of them.
-pub fn reexports<'a>(items: impl IntoIterator<Item = &'a SharedItem>, kind: Kind) -> TokenStream {
-    let modules: BTreeSet<&str> = items.into_iter().map(|item| item.module.as_str()).collect();
-    let uses = modules.into_iter().map(|module| {
+pub fn reexports<'a>(items: impl IntoIterator<Item = &'a SharedItem>, kind: Kind, version: ApiVersion) -> TokenStream {
+    let modules: BTreeSet<(&str, VersionSet)> = items.into_iter().map(|item| (item.module.as_str(), item.versions)).collect();
+    let uses = modules.into_iter().map(|(module, versions)| {
         let path: syn::Path = syn::parse_str(&kind.path(module)).expect("module paths are built from identifiers");
-        quote!(pub use #path::*;)
+        let doc = documented_here(versions, version);
+        quote!(#doc pub use #path::*;)
     });
     quote!(#(#uses)*)
+}
+
+/// Rustdoc documents what a version re-exports in the newest version that has it, once; an
+/// older version lists the re-export with a link there (`#[doc(no_inline)]`), as the code
+/// is shared. `None` where `version` is that newest one.
+pub fn documented_here(versions: VersionSet, version: ApiVersion) -> Option<TokenStream> {
+    (versions.last() != Some(version)).then(|| quote!(#[doc(no_inline)]))
+}
+
+/// The inner rustdoc of a file of `shared/<versions>/`: what its items are (`what`), then
+/// "identical in exactly API versions 1.24–1.41".
+pub fn shared_header(classes: &[&SharedItem], what: &str) -> TokenStream {
+    let versions = classes.first().map(|c| c.versions.to_string()).unwrap_or_default();
+    docs::inner(&format!("{what} identical in exactly API versions {versions}."))
 }
 
 /// How the docs name an operation: `` `GET /containers/json` ``.

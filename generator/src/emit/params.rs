@@ -8,7 +8,7 @@ use quote::quote;
 
 use super::docs;
 use super::models::{availability, ident, Imports, ModelsFrom, TypeRenderer};
-use super::operation::{reexports, Kind};
+use super::operation::{self, reexports, Kind};
 use crate::ir::history::operations::SharedItem;
 use crate::ir::history::{operation_key, parameter_key};
 use crate::ir::{History, Operation, ParamLocation, Parameter, Scalar, TypeExpr};
@@ -33,12 +33,9 @@ pub fn shared_params(history: &History, classes: &[&SharedItem]) -> TokenStream 
     let imports = Imports::new(ModelsFrom::Shared);
     let structs: Vec<TokenStream> = classes
         .iter()
-        .map(|c| params_struct(&TypeRenderer::importing(history, c.spec, &imports), &history.specs[c.spec].operations[c.op]))
+        .map(|c| params_struct(&TypeRenderer::importing(history, c.spec, &imports), history.operation_of(c)))
         .collect();
-    let versions = classes.first().map(|c| c.versions.to_string()).unwrap_or_default();
-    let header = docs::inner(&format!(
-        "The query and header parameters of the operations whose parameters are identical in exactly API versions {versions}."
-    ));
+    let header = operation::shared_header(classes, "The query and header parameters of the operations whose parameters are");
     let uses = imports.tokens();
     quote! {
         #header
@@ -55,7 +52,7 @@ pub fn version_params(history: &History, spec_index: usize) -> TokenStream {
         "The query and header parameters of each operation of Engine API v{}, one struct per operation (`ContainerListParams` for `ContainerList`). The client sends them and the server parses them into the same structs. Every optional parameter is an `Option`; `Default` leaves them all unset, so the engine's defaults apply.",
         spec.version
     ));
-    let uses = reexports((0..spec.operations.len()).filter_map(|o| history.ops.params.of(spec_index, o)), Kind::Params);
+    let uses = reexports((0..spec.operations.len()).filter_map(|o| history.ops.params.of(spec_index, o)), Kind::Params, spec.version);
     quote! {
         #header
         #uses

@@ -33,16 +33,14 @@ fn decoded(op: &Operation) -> impl Iterator<Item = (u16, &TypeExpr)> {
 /// for the statuses it does not.
 pub fn has_decoder(history: &History, class: &SharedItem) -> bool {
     let spec = &history.specs[class.spec];
-    spec.error_type().is_some() || decoded(&spec.operations[class.op]).next().is_some()
+    spec.error_type().is_some() || decoded(history.operation_of(class)).next().is_some()
 }
 
 /// `shared/<module>/roundtrip.rs`: one decoder per reply class of its versions that has one.
 pub fn shared_roundtrip(history: &History, replies: &[&SharedItem]) -> TokenStream {
     let imports = Imports::new(ModelsFrom::Shared);
     let functions: Vec<TokenStream> = replies.iter().map(|class| decoder(history, class, &imports)).collect();
-    let versions = replies.first().map(|c| c.versions.to_string()).unwrap_or_default();
-    let header =
-        docs::inner(&format!("The response decoders of the operations whose replies are identical in exactly API versions {versions}."));
+    let header = super::operation::shared_header(replies, "The response decoders of the operations whose replies are");
     let uses = imports.tokens();
     quote! {
         #header
@@ -58,7 +56,7 @@ pub fn shared_roundtrip(history: &History, replies: &[&SharedItem]) -> TokenStre
 fn decoder(history: &History, class: &SharedItem, imports: &Imports) -> TokenStream {
     let spec = &history.specs[class.spec];
     let r = TypeRenderer::importing(history, class.spec, imports);
-    let op = &spec.operations[class.op];
+    let op = history.operation_of(class);
     let error = spec.error_type().map(TypeExpr::Named);
     let mut success_types: Vec<&TypeExpr> = Vec::new();
     for (code, ty) in decoded(op) {

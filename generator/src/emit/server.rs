@@ -56,11 +56,8 @@ pub fn shared_server(history: &History, module: &str, classes: &ServerClasses<'_
     let mut items: Vec<TokenStream> = classes.services.iter().map(|c| service_trait(history, c, &imports)).collect();
     items.extend(classes.requests.iter().map(|c| request_type(history, c, &imports)));
     items.extend(classes.replies.iter().map(|c| reply_type(history, c, &imports)));
-    let versions = classes.services.iter().chain(&classes.requests).chain(&classes.replies).next().map(|c| c.versions.to_string());
-    let header = docs::inner(&format!(
-        "The server traits, requests and replies that are identical in exactly API versions {}.",
-        versions.unwrap_or_default()
-    ));
+    let any: Vec<&SharedItem> = classes.services.iter().chain(&classes.requests).chain(&classes.replies).take(1).copied().collect();
+    let header = operation::shared_header(&any, "The server traits, requests and replies that are");
     let future_use = (!classes.services.is_empty()).then(|| {
         quote!(
             use std::future::Future;
@@ -97,6 +94,7 @@ pub fn version_server(history: &History, spec_index: usize) -> TokenStream {
     let reexported = reexports(
         (0..n).flat_map(|o| [&ops.services, &ops.requests, &ops.replies].into_iter().filter_map(move |kind| kind.of(spec_index, o))),
         Kind::Server,
+        spec.version,
     );
     let header = docs::inner(&format!(
         "The server side of Engine API v{version}: implement the traits of the tags you serve on one type, then mount it with [`router`].\n\nEach operation has a request struct (path, query, header and body parameters, parsed with Docker's conventions) and a reply enum with one variant per status the spec names; errors that the spec does not name are `Err(ApiError)`. The dispatcher of `moby_api_runtime::server` routes `/v{{X.Y}}/…` and unversioned paths like the daemon, answers 400 for versions outside the configured range and 404 for unknown paths, and matches names that contain `/` greedily.",
@@ -138,7 +136,7 @@ fn service_trait(history: &History, class: &SharedItem, imports: &Imports) -> To
     let spec = &history.specs[class.spec];
     let ops = &history.ops;
     let name = ident(&class.name);
-    let tag = spec.operations[class.op].tag.as_deref().unwrap_or("Other");
+    let tag = history.operation_of(class).tag.as_deref().unwrap_or("Other");
     let methods = spec.operations.iter().enumerate().filter(|(_, op)| op.rust.service == class.name).map(|(o, op)| {
         let request = ops.requests.of(class.spec, o).expect("every operation has a request class");
         let reply = ops.replies.of(class.spec, o).expect("every operation has a reply class");
@@ -202,7 +200,7 @@ fn default_success(op: &Operation, reply: &proc_macro2::Ident) -> Option<TokenSt
 /// The request struct of a request class and how it reads itself.
 fn request_type(history: &History, class: &SharedItem, imports: &Imports) -> TokenStream {
     let r = TypeRenderer::importing(history, class.spec, imports);
-    let op = &history.specs[class.spec].operations[class.op];
+    let op = history.operation_of(class);
     let name = ident(&class.name);
     let mut fields = Vec::new();
     let mut parse = Vec::new();
@@ -278,7 +276,7 @@ fn request_type(history: &History, class: &SharedItem, imports: &Imports) -> Tok
 /// The reply enum of a reply class and how it becomes a response.
 fn reply_type(history: &History, class: &SharedItem, imports: &Imports) -> TokenStream {
     let r = TypeRenderer::importing(history, class.spec, imports);
-    let op = &history.specs[class.spec].operations[class.op];
+    let op = history.operation_of(class);
     let name = ident(&class.name);
     let mut variants = Vec::new();
     let mut arms = Vec::new();

@@ -134,6 +134,11 @@ impl History {
         types.chain(items).collect()
     }
 
+    /// The operation an operation item was classed from (the newest of its class).
+    pub fn operation_of(&self, item: &operations::SharedItem) -> &Operation {
+        &self.specs[item.spec].operations[item.op]
+    }
+
     /// The shared class of a type of spec `spec_index`.
     pub fn class(&self, spec_index: usize, id: TypeId) -> &SharedType {
         &self.shared[self.class_of[&(spec_index, id)]]
