@@ -25,7 +25,7 @@ pub struct AuthConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub password: Option<String>,
+    pub password: Option<moby_api_runtime::secret::Secret<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub serveraddress: Option<String>,
     /// Members this version does not define (a newer engine's), kept as sent.
@@ -43,7 +43,7 @@ pub struct AuthResponse {
     pub status: String,
     /// An opaque token used to authenticate a user after a successful login
     #[serde(rename = "IdentityToken", skip_serializing_if = "Option::is_none")]
-    pub identity_token: Option<String>,
+    pub identity_token: Option<moby_api_runtime::secret::Secret<String>>,
     /// Members this version does not define (a newer engine's), kept as sent.
     #[serde(flatten)]
     pub unknown_members: UnknownMembers,

@@ -5,28 +5,9 @@
 pub use crate::shared::v1_24::params::*;
 
 #[doc(no_inline)]
-pub use crate::shared::v1_24_and_v1_27_to_v1_55::params::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_24_to_v1_31::params::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_24_to_v1_38::params::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_24_to_v1_40::params::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_24_to_v1_41::params::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_24_to_v1_45::params::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_24_to_v1_47::params::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_24_to_v1_49::params::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_24_to_v1_55::params::*;
+pub use crate::shared::{
+    v1_24_and_v1_27_to_v1_55::params::*, v1_24_to_v1_31::params::*,
+    v1_24_to_v1_38::params::*, v1_24_to_v1_40::params::*, v1_24_to_v1_41::params::*,
+    v1_24_to_v1_45::params::*, v1_24_to_v1_47::params::*, v1_24_to_v1_49::params::*,
+    v1_24_to_v1_55::params::*,
+};

@@ -48,61 +48,28 @@ use super::params::{
 pub use super::API_VERSION;
 
 #[doc(no_inline)]
-pub use crate::shared::v1_24_to_v1_51::client::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_24_to_v1_55::client::*;
+pub use crate::shared::{v1_24_to_v1_51::client::*, v1_24_to_v1_55::client::*};
 
 /// The request of every operation, built as the methods of [`Client`] build it: to
 /// send through [`Client::transport`] and read yourself.
 pub mod requests {
+    pub use crate::shared::{
+        v1_24_to_v1_27::requests::*, v1_25_to_v1_27::requests::*, v1_27::requests::*,
+    };
     #[doc(no_inline)]
-    pub use crate::shared::v1_24_and_v1_27_to_v1_55::requests::*;
-    pub use crate::shared::v1_24_to_v1_27::requests::*;
-    #[doc(no_inline)]
-    pub use crate::shared::v1_24_to_v1_28::requests::*;
-    #[doc(no_inline)]
-    pub use crate::shared::v1_24_to_v1_29::requests::*;
-    #[doc(no_inline)]
-    pub use crate::shared::v1_24_to_v1_31::requests::*;
-    #[doc(no_inline)]
-    pub use crate::shared::v1_24_to_v1_38::requests::*;
-    #[doc(no_inline)]
-    pub use crate::shared::v1_24_to_v1_40::requests::*;
-    #[doc(no_inline)]
-    pub use crate::shared::v1_24_to_v1_41::requests::*;
-    #[doc(no_inline)]
-    pub use crate::shared::v1_24_to_v1_45::requests::*;
-    #[doc(no_inline)]
-    pub use crate::shared::v1_24_to_v1_47::requests::*;
-    #[doc(no_inline)]
-    pub use crate::shared::v1_24_to_v1_49::requests::*;
-    #[doc(no_inline)]
-    pub use crate::shared::v1_24_to_v1_51::requests::*;
-    #[doc(no_inline)]
-    pub use crate::shared::v1_24_to_v1_55::requests::*;
-    pub use crate::shared::v1_25_to_v1_27::requests::*;
-    #[doc(no_inline)]
-    pub use crate::shared::v1_25_to_v1_29::requests::*;
-    #[doc(no_inline)]
-    pub use crate::shared::v1_25_to_v1_30::requests::*;
-    #[doc(no_inline)]
-    pub use crate::shared::v1_25_to_v1_34::requests::*;
-    #[doc(no_inline)]
-    pub use crate::shared::v1_25_to_v1_39::requests::*;
-    #[doc(no_inline)]
-    pub use crate::shared::v1_25_to_v1_41::requests::*;
-    #[doc(no_inline)]
-    pub use crate::shared::v1_25_to_v1_55::requests::*;
-    #[doc(no_inline)]
-    pub use crate::shared::v1_26_to_v1_30::requests::*;
-    #[doc(no_inline)]
-    pub use crate::shared::v1_26_to_v1_39::requests::*;
-    pub use crate::shared::v1_27::requests::*;
-    #[doc(no_inline)]
-    pub use crate::shared::v1_27_to_v1_28::requests::*;
-    #[doc(no_inline)]
-    pub use crate::shared::v1_27_to_v1_55::requests::*;
+    pub use crate::shared::{
+        v1_24_and_v1_27_to_v1_55::requests::*, v1_24_to_v1_28::requests::*,
+        v1_24_to_v1_29::requests::*, v1_24_to_v1_31::requests::*,
+        v1_24_to_v1_38::requests::*, v1_24_to_v1_40::requests::*,
+        v1_24_to_v1_41::requests::*, v1_24_to_v1_45::requests::*,
+        v1_24_to_v1_47::requests::*, v1_24_to_v1_49::requests::*,
+        v1_24_to_v1_51::requests::*, v1_24_to_v1_55::requests::*,
+        v1_25_to_v1_29::requests::*, v1_25_to_v1_30::requests::*,
+        v1_25_to_v1_34::requests::*, v1_25_to_v1_39::requests::*,
+        v1_25_to_v1_41::requests::*, v1_25_to_v1_55::requests::*,
+        v1_26_to_v1_30::requests::*, v1_26_to_v1_39::requests::*,
+        v1_27_to_v1_28::requests::*, v1_27_to_v1_55::requests::*,
+    };
 }
 
 /// A Docker Engine client speaking this API version.
@@ -215,6 +182,7 @@ impl Client {
         params: &ContainerStartParams,
     ) -> Result<ContainerStartOutcome, Error> {
         ContainerStartOutcome::read(
+                &self.transport,
                 self.transport.send(requests::container_start(id, params)?).await?,
             )
             .await
@@ -227,6 +195,7 @@ impl Client {
         params: &ContainerStopParams,
     ) -> Result<ContainerStopOutcome, Error> {
         ContainerStopOutcome::read(
+                &self.transport,
                 self.transport.send(requests::container_stop(id, params)?).await?,
             )
             .await
@@ -311,7 +280,7 @@ impl Client {
         &self,
         id: &str,
     ) -> Result<ContainerWaitResponse, Error> {
-        self.transport.send_json(requests::container_wait(id)?).await
+        self.transport.send_deferred_json(requests::container_wait(id)?).await
     }
 
     /// Remove a container: `DELETE /containers/{id}` ([`requests::container_delete`]).
@@ -465,7 +434,10 @@ impl Client {
         &self,
         body: &AuthConfig,
     ) -> Result<SystemAuthOutcome, Error> {
-        SystemAuthOutcome::read(self.transport.send(requests::system_auth(body)?).await?)
+        SystemAuthOutcome::read(
+                &self.transport,
+                self.transport.send(requests::system_auth(body)?).await?,
+            )
             .await
     }
 
@@ -481,12 +453,7 @@ impl Client {
 
     /// Ping: `GET /_ping` ([`requests::system_ping`]).
     pub async fn system_ping(&self) -> Result<String, Error> {
-        self.transport
-            .send(requests::system_ping()?)
-            .await?
-            .text()
-            .await
-            .map_err(Error::Transport)
+        self.transport.send_text(requests::system_ping()?).await
     }
 
     /// Create a new image from a container: `POST /commit` ([`requests::image_commit`]).

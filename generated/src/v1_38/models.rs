@@ -2,232 +2,140 @@
 // change the generator, the runtime or the overlays in spec/, then regenerate.
 //! Every type of Engine API v1.38: definitions and inline schemas (bodies, responses, nested objects).
 
-pub use crate::shared::v1_24_to_v1_38::{
-    ServiceSpecNetworksItem, TaskSpecNetworksItem, VolumeCreateBody,
+pub use crate::shared::{
+    v1_24_to_v1_38::{ServiceSpecNetworksItem, TaskSpecNetworksItem, VolumeCreateBody},
+    v1_28_to_v1_38::ImageRootFs,
+    v1_30_to_v1_38::{
+        ContainerConfig, ContainerInspectResponseState,
+        ContainerInspectResponseStateStatus,
+    },
+    v1_31_to_v1_38::{BuildPruneResponse, Image, ImageMetadata},
+    v1_32_to_v1_35_and_v1_38::SystemInfo,
+    v1_32_to_v1_38::{
+        ClusterInfo, ContainerCreateBodyNetworkingConfig, Swarm, SwarmInfo,
+        SwarmInitBody, VolumeListResponse,
+    },
+    v1_34_to_v1_38::{ContainerWaitResponse, ContainerWaitResponseError},
+    v1_35_to_v1_38::{
+        SystemVersionResponse, SystemVersionResponseComponentsItem,
+        SystemVersionResponsePlatform,
+    },
+    v1_36_to_v1_38::CreateImageInfo,
+    v1_37_to_v1_38::SystemDataUsageResponse,
+    v1_38::{
+        ContainerCreateBody, ContainerInspectResponse, ContainerUpdateBody, HostConfig,
+        Resources, Service, ServiceCreateBody, ServiceSpec, ServiceUpdateBody, Task,
+        TaskSpec,
+    },
 };
 
 #[doc(no_inline)]
-pub use crate::shared::v1_24_to_v1_39::{
-    MountBindOptions, SystemEventsResponse, SystemEventsResponseActor,
-};
-
-#[doc(no_inline)]
-pub use crate::shared::v1_24_to_v1_40::{Ipam, ServiceSpecMode};
-
-#[doc(no_inline)]
-pub use crate::shared::v1_24_to_v1_41::ExecStartBody;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_24_to_v1_43::TaskStatusContainerStatus;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_24_to_v1_44::MountVolumeOptions;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_24_to_v1_45::{
-    ContainerSummaryHostConfig, MountTmpfsOptions, NetworkCreateResponse,
-};
-
-#[doc(no_inline)]
-pub use crate::shared::v1_24_to_v1_47::{HostConfigLogConfig, HostConfigLogConfigType};
-
-#[doc(no_inline)]
-pub use crate::shared::v1_24_to_v1_51::{
-    AuthConfig, ContainerStatsResponse, NetworkDisconnectBody, SystemAuthResponse,
-};
-
-#[doc(no_inline)]
-pub use crate::shared::v1_24_to_v1_55::{
-    ContainerBlkioStatEntry, ContainerBlkioStats, ContainerCpuStats, ContainerCpuUsage,
-    ContainerCreateResponse, ContainerMemoryStats, ContainerNetworkStats,
-    ContainerPidsStats, ContainerStorageStats, ContainerThrottlingData,
-    ContainerTopResponse, ContainerUpdateResponse, DeviceMapping, EndpointSpecMode,
-    ErrorDetail, ErrorResponse, HostConfigIsolation, IdResponse,
-    ImageHistoryResponseItem, ImageSearchResponseItem, MountBindOptionsPropagation,
-    MountVolumeOptionsDriverConfig, NodeSpec, NodeSpecAvailability, NodeSpecRole,
-    PluginDevice, PluginEnv, PluginMount, ProcessConfig, ResourcesBlkioWeightDeviceItem,
-    ResourcesUlimitsItem, ServiceEndpointVirtualIpsItem, ServiceSpecModeReplicated,
-    ServiceUpdateResponse, ServiceUpdateStatus, ServiceUpdateStatusState,
-    SwarmSpecCaConfigExternalCasItemProtocol, SwarmSpecDispatcher,
-    SwarmSpecOrchestration, SwarmSpecTaskDefaults, SwarmSpecTaskDefaultsLogDriver,
-    TaskSpecLogDriver, TaskSpecRestartPolicy, TaskSpecRestartPolicyCondition,
-    ThrottleDevice, VolumeScope,
-};
-
-#[doc(no_inline)]
-pub use crate::shared::v1_25_to_v1_39::{
-    GetPluginPrivilegesResponseItem, PluginPullBodyItem,
-};
-
-#[doc(no_inline)]
-pub use crate::shared::v1_25_to_v1_42::ImageSummary;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_25_to_v1_43::ServiceCreateResponse;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_25_to_v1_51::PluginInterfaceType;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_25_to_v1_55::{
-    ContainerPruneResponse, NetworkPruneResponse, PluginConfigArgs, PluginConfigLinux,
-    PluginConfigNetwork, PluginConfigRootfs, PluginConfigUser, PluginSettings,
-    SwarmSpecEncryptionConfig, SwarmUnlockBody, SwarmUnlockkeyResponse,
-    TaskSpecContainerSpecDnsConfig, VolumePruneResponse, VolumeUsageData,
-};
-
-#[doc(no_inline)]
-pub use crate::shared::v1_26_to_v1_39::PluginUpgradeBodyItem;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_27_to_v1_55::{
-    TaskSpecContainerSpecSecretsItem, TaskSpecContainerSpecSecretsItemFile,
-};
-pub use crate::shared::v1_28_to_v1_38::ImageRootFs;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_28_to_v1_42::ContainerChangesResponseItem;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_28_to_v1_46::GraphDriverData;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_28_to_v1_55::{
-    ImageBuildContentType, ImageDeleteResponseItem, ImagePruneResponse,
-    ServiceSpecRollbackConfigFailureAction, ServiceSpecUpdateConfigFailureAction,
-    TaskSpecPlacementPreferencesItem, TaskSpecPlacementPreferencesItemSpread,
-};
-
-#[doc(no_inline)]
-pub use crate::shared::v1_29_to_v1_40::NetworkCreateBody;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_29_to_v1_43::HealthConfig;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_29_to_v1_55::{
-    ServiceSpecRollbackConfig, ServiceSpecRollbackConfigOrder, ServiceSpecUpdateConfig,
-    ServiceSpecUpdateConfigOrder,
-};
-pub use crate::shared::v1_30_to_v1_38::{
-    ContainerConfig, ContainerInspectResponseState, ContainerInspectResponseStateStatus,
-};
-
-#[doc(no_inline)]
-pub use crate::shared::v1_30_to_v1_39::{
-    DistributionInspectResponse, DistributionInspectResponseDescriptor,
-    DistributionInspectResponsePlatformsItem, RestartPolicy, RestartPolicyName,
-    TaskSpecContainerSpecConfigsItem, TaskSpecContainerSpecPrivileges,
-    TaskSpecContainerSpecPrivilegesCredentialSpec,
-};
-
-#[doc(no_inline)]
-pub use crate::shared::v1_30_to_v1_40::{Network, NetworkAttachment};
-
-#[doc(no_inline)]
-pub use crate::shared::v1_30_to_v1_51::NetworkContainer;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_30_to_v1_55::{
-    ContainerWaitCondition, SwarmJoinBody, SwarmSpecCaConfig,
-    SwarmSpecCaConfigExternalCasItem, TaskSpecContainerSpecConfigsItemFile,
-    TaskSpecContainerSpecPrivilegesSeLinuxContext, TlsInfo,
-};
-pub use crate::shared::v1_31_to_v1_38::{BuildPruneResponse, Image, ImageMetadata};
-
-#[doc(no_inline)]
-pub use crate::shared::v1_31_to_v1_39::{
-    TaskSpecPluginSpec, TaskSpecPluginSpecPluginPrivilegeItem,
-};
-
-#[doc(no_inline)]
-pub use crate::shared::v1_31_to_v1_55::Driver;
-pub use crate::shared::v1_32_to_v1_35_and_v1_38::SystemInfo;
-pub use crate::shared::v1_32_to_v1_38::{
-    ClusterInfo, ContainerCreateBodyNetworkingConfig, Swarm, SwarmInfo, SwarmInitBody,
-    VolumeListResponse,
-};
-
-#[doc(no_inline)]
-pub use crate::shared::v1_32_to_v1_39::{
-    Mount, SystemInfoCgroupDriver, TaskSpecPlacement,
-};
-
-#[doc(no_inline)]
-pub use crate::shared::v1_32_to_v1_40::TaskSpecResources;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_32_to_v1_41::{MountPoint, MountType, Volume};
-
-#[doc(no_inline)]
-pub use crate::shared::v1_32_to_v1_43::{
-    ContainerSummaryNetworkSettings, EndpointSettings, NetworkConnectBody,
-    NetworkSettings, Runtime,
-};
-
-#[doc(no_inline)]
-pub use crate::shared::v1_32_to_v1_48::{Commit, RegistryServiceConfig};
-
-#[doc(no_inline)]
-pub use crate::shared::v1_32_to_v1_55::{
-    Address, EndpointIpamConfig, EngineDescription, EngineDescriptionPluginsItem,
-    GenericResources, GenericResourcesItem, GenericResourcesItemDiscreteResourceSpec,
-    GenericResourcesItemNamedResourceSpec, IndexInfo, JoinTokens, LocalNodeState,
-    ManagerStatus, Node, NodeDescription, NodeState, NodeStatus, ObjectVersion, PeerNode,
-    Platform, PluginsInfo, PortBinding, PortMap, Reachability, ResourceObject, SwarmSpec,
-    SwarmSpecRaft, SystemInfoIsolation,
-};
-pub use crate::shared::v1_34_to_v1_38::{
-    ContainerWaitResponse, ContainerWaitResponseError,
-};
-
-#[doc(no_inline)]
-pub use crate::shared::v1_34_to_v1_55::EndpointPortConfigPublishMode;
-pub use crate::shared::v1_35_to_v1_38::{
-    SystemVersionResponse, SystemVersionResponseComponentsItem,
-    SystemVersionResponsePlatform,
-};
-
-#[doc(no_inline)]
-pub use crate::shared::v1_35_to_v1_41::ContainerExecBody;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_35_to_v1_55::TaskSpecContainerSpecIsolation;
-pub use crate::shared::v1_36_to_v1_38::CreateImageInfo;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_36_to_v1_47::{BuildInfo, PushImageInfo};
-
-#[doc(no_inline)]
-pub use crate::shared::v1_36_to_v1_55::{ExecInspectResponse, ImageId, ProgressDetail};
-pub use crate::shared::v1_37_to_v1_38::SystemDataUsageResponse;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_37_to_v1_41::ContainerSummary;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_37_to_v1_43::TaskStatus;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_37_to_v1_51::{Port, PortType};
-
-#[doc(no_inline)]
-pub use crate::shared::v1_37_to_v1_55::{
-    Config, ConfigCreateBody, ConfigSpec, EndpointPortConfig, EndpointPortConfigProtocol,
-    EndpointSpec, Secret, SecretCreateBody, SecretSpec, ServiceEndpoint, TaskState,
-};
-pub use crate::shared::v1_38::{
-    ContainerCreateBody, ContainerInspectResponse, ContainerUpdateBody, HostConfig,
-    Resources, Service, ServiceCreateBody, ServiceSpec, ServiceUpdateBody, Task, TaskSpec,
-};
-
-#[doc(no_inline)]
-pub use crate::shared::v1_38_to_v1_39::TaskSpecContainerSpec;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_38_to_v1_51::{Plugin, PluginConfig, PluginConfigInterface};
-
-#[doc(no_inline)]
-pub use crate::shared::v1_38_to_v1_55::{
-    ImageBuildVersion, PluginConfigInterfaceProtocolScheme, TaskSpecNetworkAttachmentSpec,
+pub use crate::shared::{
+    v1_24_to_v1_39::{MountBindOptions, SystemEventsResponse, SystemEventsResponseActor},
+    v1_24_to_v1_40::{Ipam, ServiceSpecMode},
+    v1_24_to_v1_41::ExecStartBody,
+    v1_24_to_v1_43::TaskStatusContainerStatus,
+    v1_24_to_v1_44::MountVolumeOptions,
+    v1_24_to_v1_45::{
+        ContainerSummaryHostConfig, MountTmpfsOptions, NetworkCreateResponse,
+    },
+    v1_24_to_v1_47::{HostConfigLogConfig, HostConfigLogConfigType},
+    v1_24_to_v1_51::{
+        AuthConfig, ContainerStatsResponse, NetworkDisconnectBody, SystemAuthResponse,
+    },
+    v1_24_to_v1_55::{
+        ContainerBlkioStatEntry, ContainerBlkioStats, ContainerCpuStats,
+        ContainerCpuUsage, ContainerCreateResponse, ContainerMemoryStats,
+        ContainerNetworkStats, ContainerPidsStats, ContainerStorageStats,
+        ContainerThrottlingData, ContainerTopResponse, ContainerUpdateResponse,
+        DeviceMapping, EndpointSpecMode, ErrorDetail, ErrorResponse, HostConfigIsolation,
+        IdResponse, ImageHistoryResponseItem, ImageSearchResponseItem,
+        MountBindOptionsPropagation, MountVolumeOptionsDriverConfig, NodeSpec,
+        NodeSpecAvailability, NodeSpecRole, PluginDevice, PluginEnv, PluginMount,
+        ProcessConfig, ResourcesBlkioWeightDeviceItem, ResourcesUlimitsItem,
+        ServiceEndpointVirtualIpsItem, ServiceSpecModeReplicated, ServiceUpdateResponse,
+        ServiceUpdateStatus, ServiceUpdateStatusState,
+        SwarmSpecCaConfigExternalCasItemProtocol, SwarmSpecDispatcher,
+        SwarmSpecOrchestration, SwarmSpecTaskDefaults, SwarmSpecTaskDefaultsLogDriver,
+        TaskSpecLogDriver, TaskSpecRestartPolicy, TaskSpecRestartPolicyCondition,
+        ThrottleDevice, VolumeScope,
+    },
+    v1_25_to_v1_39::{GetPluginPrivilegesResponseItem, PluginPullBodyItem},
+    v1_25_to_v1_42::ImageSummary,
+    v1_25_to_v1_43::ServiceCreateResponse,
+    v1_25_to_v1_51::PluginInterfaceType,
+    v1_25_to_v1_55::{
+        ContainerPruneResponse, NetworkPruneResponse, PluginConfigArgs,
+        PluginConfigLinux, PluginConfigNetwork, PluginConfigRootfs, PluginConfigUser,
+        PluginSettings, SwarmSpecEncryptionConfig, SwarmUnlockBody,
+        SwarmUnlockkeyResponse, TaskSpecContainerSpecDnsConfig, VolumePruneResponse,
+        VolumeUsageData,
+    },
+    v1_26_to_v1_39::PluginUpgradeBodyItem,
+    v1_27_to_v1_55::{
+        TaskSpecContainerSpecSecretsItem, TaskSpecContainerSpecSecretsItemFile,
+    },
+    v1_28_to_v1_42::ContainerChangesResponseItem,
+    v1_28_to_v1_46::GraphDriverData,
+    v1_28_to_v1_55::{
+        ImageBuildContentType, ImageDeleteResponseItem, ImagePruneResponse,
+        ServiceSpecRollbackConfigFailureAction, ServiceSpecUpdateConfigFailureAction,
+        TaskSpecPlacementPreferencesItem, TaskSpecPlacementPreferencesItemSpread,
+    },
+    v1_29_to_v1_40::NetworkCreateBody,
+    v1_29_to_v1_43::HealthConfig,
+    v1_29_to_v1_55::{
+        ServiceSpecRollbackConfig, ServiceSpecRollbackConfigOrder,
+        ServiceSpecUpdateConfig, ServiceSpecUpdateConfigOrder,
+    },
+    v1_30_to_v1_39::{
+        DistributionInspectResponse, DistributionInspectResponseDescriptor,
+        DistributionInspectResponsePlatformsItem, RestartPolicy, RestartPolicyName,
+        TaskSpecContainerSpecConfigsItem, TaskSpecContainerSpecPrivileges,
+        TaskSpecContainerSpecPrivilegesCredentialSpec,
+    },
+    v1_30_to_v1_40::{Network, NetworkAttachment},
+    v1_30_to_v1_51::NetworkContainer,
+    v1_30_to_v1_55::{
+        ContainerWaitCondition, SwarmJoinBody, SwarmSpecCaConfig,
+        SwarmSpecCaConfigExternalCasItem, TaskSpecContainerSpecConfigsItemFile,
+        TaskSpecContainerSpecPrivilegesSeLinuxContext, TlsInfo,
+    },
+    v1_31_to_v1_39::{TaskSpecPluginSpec, TaskSpecPluginSpecPluginPrivilegeItem},
+    v1_31_to_v1_55::Driver,
+    v1_32_to_v1_39::{Mount, SystemInfoCgroupDriver, TaskSpecPlacement},
+    v1_32_to_v1_40::TaskSpecResources,
+    v1_32_to_v1_41::{MountPoint, MountType, Volume},
+    v1_32_to_v1_43::{
+        ContainerSummaryNetworkSettings, EndpointSettings, NetworkConnectBody,
+        NetworkSettings, Runtime,
+    },
+    v1_32_to_v1_48::{Commit, RegistryServiceConfig},
+    v1_32_to_v1_55::{
+        Address, EndpointIpamConfig, EngineDescription, EngineDescriptionPluginsItem,
+        GenericResources, GenericResourcesItem, GenericResourcesItemDiscreteResourceSpec,
+        GenericResourcesItemNamedResourceSpec, IndexInfo, JoinTokens, LocalNodeState,
+        ManagerStatus, Node, NodeDescription, NodeState, NodeStatus, ObjectVersion,
+        PeerNode, Platform, PluginsInfo, PortBinding, PortMap, Reachability,
+        ResourceObject, SwarmSpec, SwarmSpecRaft, SystemInfoIsolation,
+    },
+    v1_34_to_v1_55::EndpointPortConfigPublishMode,
+    v1_35_to_v1_41::ContainerExecBody,
+    v1_35_to_v1_55::TaskSpecContainerSpecIsolation,
+    v1_36_to_v1_47::{BuildInfo, PushImageInfo},
+    v1_36_to_v1_55::{ExecInspectResponse, ImageId, ProgressDetail},
+    v1_37_to_v1_41::ContainerSummary,
+    v1_37_to_v1_43::TaskStatus,
+    v1_37_to_v1_51::{Port, PortType},
+    v1_37_to_v1_55::{
+        Config, ConfigCreateBody, ConfigSpec, EndpointPortConfig,
+        EndpointPortConfigProtocol, EndpointSpec, Secret, SecretCreateBody, SecretSpec,
+        ServiceEndpoint, TaskState,
+    },
+    v1_38_to_v1_39::TaskSpecContainerSpec,
+    v1_38_to_v1_51::{Plugin, PluginConfig, PluginConfigInterface},
+    v1_38_to_v1_55::{
+        ImageBuildVersion, PluginConfigInterfaceProtocolScheme,
+        TaskSpecNetworkAttachmentSpec,
+    },
 };

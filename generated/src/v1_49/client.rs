@@ -49,63 +49,27 @@ use super::params::{
 pub use super::API_VERSION;
 
 #[doc(no_inline)]
-pub use crate::shared::v1_24_to_v1_51::client::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_24_to_v1_55::client::*;
+pub use crate::shared::{v1_24_to_v1_51::client::*, v1_24_to_v1_55::client::*};
 
 /// The request of every operation, built as the methods of [`Client`] build it: to
 /// send through [`Client::transport`] and read yourself.
 pub mod requests {
-    #[doc(no_inline)]
-    pub use crate::shared::v1_24_and_v1_27_to_v1_55::requests::*;
     pub use crate::shared::v1_24_to_v1_49::requests::*;
     #[doc(no_inline)]
-    pub use crate::shared::v1_24_to_v1_51::requests::*;
-    #[doc(no_inline)]
-    pub use crate::shared::v1_24_to_v1_55::requests::*;
-    #[doc(no_inline)]
-    pub use crate::shared::v1_25_to_v1_55::requests::*;
-    #[doc(no_inline)]
-    pub use crate::shared::v1_27_to_v1_55::requests::*;
-    #[doc(no_inline)]
-    pub use crate::shared::v1_28_to_v1_55::requests::*;
-    #[doc(no_inline)]
-    pub use crate::shared::v1_29_to_v1_55::requests::*;
-    #[doc(no_inline)]
-    pub use crate::shared::v1_30_to_v1_55::requests::*;
-    #[doc(no_inline)]
-    pub use crate::shared::v1_31_to_v1_55::requests::*;
-    #[doc(no_inline)]
-    pub use crate::shared::v1_32_to_v1_55::requests::*;
-    #[doc(no_inline)]
-    pub use crate::shared::v1_35_to_v1_55::requests::*;
-    #[doc(no_inline)]
-    pub use crate::shared::v1_37_to_v1_55::requests::*;
-    #[doc(no_inline)]
-    pub use crate::shared::v1_39_to_v1_55::requests::*;
-    #[doc(no_inline)]
-    pub use crate::shared::v1_40_to_v1_55::requests::*;
-    #[doc(no_inline)]
-    pub use crate::shared::v1_41_to_v1_55::requests::*;
-    #[doc(no_inline)]
-    pub use crate::shared::v1_42_to_v1_51::requests::*;
-    #[doc(no_inline)]
-    pub use crate::shared::v1_42_to_v1_55::requests::*;
-    #[doc(no_inline)]
-    pub use crate::shared::v1_44_to_v1_51::requests::*;
-    #[doc(no_inline)]
-    pub use crate::shared::v1_46_to_v1_55::requests::*;
-    #[doc(no_inline)]
-    pub use crate::shared::v1_47_to_v1_53::requests::*;
-    #[doc(no_inline)]
-    pub use crate::shared::v1_47_to_v1_55::requests::*;
-    #[doc(no_inline)]
-    pub use crate::shared::v1_48_to_v1_51::requests::*;
-    #[doc(no_inline)]
-    pub use crate::shared::v1_48_to_v1_55::requests::*;
-    #[doc(no_inline)]
-    pub use crate::shared::v1_49_to_v1_55::requests::*;
+    pub use crate::shared::{
+        v1_24_and_v1_27_to_v1_55::requests::*, v1_24_to_v1_51::requests::*,
+        v1_24_to_v1_55::requests::*, v1_25_to_v1_55::requests::*,
+        v1_27_to_v1_55::requests::*, v1_28_to_v1_55::requests::*,
+        v1_29_to_v1_55::requests::*, v1_30_to_v1_55::requests::*,
+        v1_31_to_v1_55::requests::*, v1_32_to_v1_55::requests::*,
+        v1_35_to_v1_55::requests::*, v1_37_to_v1_55::requests::*,
+        v1_39_to_v1_55::requests::*, v1_40_to_v1_55::requests::*,
+        v1_41_to_v1_55::requests::*, v1_42_to_v1_51::requests::*,
+        v1_42_to_v1_55::requests::*, v1_44_to_v1_51::requests::*,
+        v1_46_to_v1_55::requests::*, v1_47_to_v1_53::requests::*,
+        v1_47_to_v1_55::requests::*, v1_48_to_v1_51::requests::*,
+        v1_48_to_v1_55::requests::*, v1_49_to_v1_55::requests::*,
+    };
 }
 
 /// A Docker Engine client speaking this API version.
@@ -218,6 +182,7 @@ impl Client {
         params: &ContainerStartParams,
     ) -> Result<ContainerStartOutcome, Error> {
         ContainerStartOutcome::read(
+                &self.transport,
                 self.transport.send(requests::container_start(id, params)?).await?,
             )
             .await
@@ -230,6 +195,7 @@ impl Client {
         params: &ContainerStopParams,
     ) -> Result<ContainerStopOutcome, Error> {
         ContainerStopOutcome::read(
+                &self.transport,
                 self.transport.send(requests::container_stop(id, params)?).await?,
             )
             .await
@@ -315,7 +281,7 @@ impl Client {
         id: &str,
         params: &ContainerWaitParams,
     ) -> Result<ContainerWaitResponse, Error> {
-        self.transport.send_json(requests::container_wait(id, params)?).await
+        self.transport.send_deferred_json(requests::container_wait(id, params)?).await
     }
 
     /// Remove a container: `DELETE /containers/{id}` ([`requests::container_delete`]).
@@ -478,7 +444,10 @@ impl Client {
         &self,
         body: &AuthConfig,
     ) -> Result<SystemAuthOutcome, Error> {
-        SystemAuthOutcome::read(self.transport.send(requests::system_auth(body)?).await?)
+        SystemAuthOutcome::read(
+                &self.transport,
+                self.transport.send(requests::system_auth(body)?).await?,
+            )
             .await
     }
 
@@ -494,12 +463,7 @@ impl Client {
 
     /// Ping: `GET /_ping` ([`requests::system_ping`]).
     pub async fn system_ping(&self) -> Result<String, Error> {
-        self.transport
-            .send(requests::system_ping()?)
-            .await?
-            .text()
-            .await
-            .map_err(Error::Transport)
+        self.transport.send_text(requests::system_ping()?).await
     }
 
     /// Ping: `HEAD /_ping` ([`requests::system_ping_head`]).

@@ -3,64 +3,13 @@
 //! The query and header parameters of each operation of Engine API v1.50, one struct per operation (`ContainerListParams` for `ContainerList`). The client sends them and the server parses them into the same structs. Every optional parameter is an `Option`; `Default` leaves them all unset, so the engine's defaults apply.
 
 #[doc(no_inline)]
-pub use crate::shared::v1_24_and_v1_27_to_v1_55::params::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_24_to_v1_55::params::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_25_to_v1_55::params::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_26_to_v1_55::params::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_27_to_v1_55::params::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_28_to_v1_55::params::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_29_to_v1_55::params::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_30_to_v1_55::params::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_31_to_v1_55::params::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_35_to_v1_55::params::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_39_to_v1_55::params::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_40_to_v1_55::params::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_41_to_v1_55::params::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_42_to_v1_51::params::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_42_to_v1_55::params::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_46_to_v1_55::params::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_47_to_v1_53::params::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_48_to_v1_51::params::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_48_to_v1_55::params::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_49_to_v1_55::params::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_50_to_v1_55::params::*;
+pub use crate::shared::{
+    v1_24_and_v1_27_to_v1_55::params::*, v1_24_to_v1_55::params::*,
+    v1_25_to_v1_55::params::*, v1_26_to_v1_55::params::*, v1_27_to_v1_55::params::*,
+    v1_28_to_v1_55::params::*, v1_29_to_v1_55::params::*, v1_30_to_v1_55::params::*,
+    v1_31_to_v1_55::params::*, v1_35_to_v1_55::params::*, v1_39_to_v1_55::params::*,
+    v1_40_to_v1_55::params::*, v1_41_to_v1_55::params::*, v1_42_to_v1_51::params::*,
+    v1_42_to_v1_55::params::*, v1_46_to_v1_55::params::*, v1_47_to_v1_53::params::*,
+    v1_48_to_v1_51::params::*, v1_48_to_v1_55::params::*, v1_49_to_v1_55::params::*,
+    v1_50_to_v1_55::params::*,
+};

@@ -4,110 +4,24 @@
 //!
 //! Each operation has a request struct (path, query, header and body parameters, parsed with Docker's conventions) and a reply enum with one variant per status the spec names; errors that the spec does not name are `Err(ApiError)`. The dispatcher of `moby_api_runtime::server` routes `/v{X.Y}/…` and unversioned paths like the daemon, answers 400 for versions outside the configured range and 404 for unknown paths, and matches names that contain `/` greedily.
 
-use moby_api_runtime::server::{Route, ServerConfig};
+use moby_api_runtime::server::{Method, OperationRoute, Route, ServerConfig};
 use super::API_VERSION;
 
 #[doc(no_inline)]
-pub use crate::shared::v1_24_and_v1_27_to_v1_55::server::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_24_to_v1_51::server::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_24_to_v1_55::server::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_25_to_v1_55::server::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_27_to_v1_55::server::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_28_to_v1_55::server::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_29_to_v1_55::server::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_30_to_v1_55::server::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_31_to_v1_55::server::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_32_to_v1_55::server::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_35_to_v1_55::server::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_36_to_v1_55::server::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_37_to_v1_55::server::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_38_to_v1_51::server::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_39_to_v1_51::server::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_39_to_v1_55::server::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_40_to_v1_51::server::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_40_to_v1_55::server::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_41_to_v1_55::server::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_42_to_v1_51::server::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_42_to_v1_55::server::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_43_to_v1_55::server::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_44_to_v1_51::server::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_44_to_v1_55::server::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_46_to_v1_55::server::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_47_to_v1_51::server::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_47_to_v1_53::server::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_47_to_v1_55::server::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_48_to_v1_51::server::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_48_to_v1_53::server::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_48_to_v1_55::server::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_49_to_v1_55::server::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_50_to_v1_51::server::*;
-
-#[doc(no_inline)]
-pub use crate::shared::v1_50_to_v1_55::server::*;
+pub use crate::shared::{
+    v1_24_and_v1_27_to_v1_55::server::*, v1_24_to_v1_51::server::*,
+    v1_24_to_v1_55::server::*, v1_25_to_v1_55::server::*, v1_27_to_v1_55::server::*,
+    v1_28_to_v1_55::server::*, v1_29_to_v1_55::server::*, v1_30_to_v1_55::server::*,
+    v1_31_to_v1_55::server::*, v1_32_to_v1_55::server::*, v1_35_to_v1_55::server::*,
+    v1_36_to_v1_55::server::*, v1_37_to_v1_55::server::*, v1_38_to_v1_51::server::*,
+    v1_39_to_v1_51::server::*, v1_39_to_v1_55::server::*, v1_40_to_v1_51::server::*,
+    v1_40_to_v1_55::server::*, v1_41_to_v1_55::server::*, v1_42_to_v1_51::server::*,
+    v1_42_to_v1_55::server::*, v1_43_to_v1_55::server::*, v1_44_to_v1_51::server::*,
+    v1_44_to_v1_55::server::*, v1_46_to_v1_55::server::*, v1_47_to_v1_51::server::*,
+    v1_47_to_v1_53::server::*, v1_47_to_v1_55::server::*, v1_48_to_v1_51::server::*,
+    v1_48_to_v1_53::server::*, v1_48_to_v1_55::server::*, v1_49_to_v1_55::server::*,
+    v1_50_to_v1_51::server::*, v1_50_to_v1_55::server::*,
+};
 
 /// Every tag's trait: what [`router`] needs. Implemented for every type that implements them all.
 pub trait Api: ConfigApi + ContainerApi + DistributionApi + ExecApi + ImageApi + NetworkApi + NodeApi + PluginApi + SecretApi + ServiceApi + SessionApi + SwarmApi + SystemApi + TaskApi + VolumeApi {}
@@ -129,6 +43,127 @@ pub fn router_with<S: Api>(
 ) -> moby_api_runtime::server::axum::Router {
     moby_api_runtime::server::router(std::sync::Arc::new(service), routes::<S>(), config)
 }
+
+/// Every operation of this version: method, path template and operation id, in the
+/// order of [`routes`]. What a program that routes requests without answering them
+/// (a proxy) classifies by.
+pub static OPERATIONS: &[OperationRoute] = &[
+    OperationRoute::new(Method::GET, "/configs", "ConfigList"),
+    OperationRoute::new(Method::POST, "/configs/create", "ConfigCreate"),
+    OperationRoute::new(Method::GET, "/configs/{id}", "ConfigInspect"),
+    OperationRoute::new(Method::DELETE, "/configs/{id}", "ConfigDelete"),
+    OperationRoute::new(Method::POST, "/configs/{id}/update", "ConfigUpdate"),
+    OperationRoute::new(Method::GET, "/containers/json", "ContainerList"),
+    OperationRoute::new(Method::POST, "/containers/create", "ContainerCreate"),
+    OperationRoute::new(Method::GET, "/containers/{id}/json", "ContainerInspect"),
+    OperationRoute::new(Method::GET, "/containers/{id}/top", "ContainerTop"),
+    OperationRoute::new(Method::GET, "/containers/{id}/logs", "ContainerLogs"),
+    OperationRoute::new(Method::GET, "/containers/{id}/changes", "ContainerChanges"),
+    OperationRoute::new(Method::GET, "/containers/{id}/export", "ContainerExport"),
+    OperationRoute::new(Method::GET, "/containers/{id}/stats", "ContainerStats"),
+    OperationRoute::new(Method::POST, "/containers/{id}/resize", "ContainerResize"),
+    OperationRoute::new(Method::POST, "/containers/{id}/start", "ContainerStart"),
+    OperationRoute::new(Method::POST, "/containers/{id}/stop", "ContainerStop"),
+    OperationRoute::new(Method::POST, "/containers/{id}/restart", "ContainerRestart"),
+    OperationRoute::new(Method::POST, "/containers/{id}/kill", "ContainerKill"),
+    OperationRoute::new(Method::POST, "/containers/{id}/update", "ContainerUpdate"),
+    OperationRoute::new(Method::POST, "/containers/{id}/rename", "ContainerRename"),
+    OperationRoute::new(Method::POST, "/containers/{id}/pause", "ContainerPause"),
+    OperationRoute::new(Method::POST, "/containers/{id}/unpause", "ContainerUnpause"),
+    OperationRoute::new(Method::POST, "/containers/{id}/attach", "ContainerAttach"),
+    OperationRoute::new(
+        Method::GET,
+        "/containers/{id}/attach/ws",
+        "ContainerAttachWebsocket",
+    ),
+    OperationRoute::new(Method::POST, "/containers/{id}/wait", "ContainerWait"),
+    OperationRoute::new(Method::DELETE, "/containers/{id}", "ContainerDelete"),
+    OperationRoute::new(Method::GET, "/containers/{id}/archive", "ContainerArchive"),
+    OperationRoute::new(Method::PUT, "/containers/{id}/archive", "PutContainerArchive"),
+    OperationRoute::new(
+        Method::HEAD,
+        "/containers/{id}/archive",
+        "ContainerArchiveInfo",
+    ),
+    OperationRoute::new(Method::POST, "/containers/prune", "ContainerPrune"),
+    OperationRoute::new(Method::GET, "/distribution/{name}/json", "DistributionInspect"),
+    OperationRoute::new(Method::POST, "/containers/{id}/exec", "ContainerExec"),
+    OperationRoute::new(Method::POST, "/exec/{id}/start", "ExecStart"),
+    OperationRoute::new(Method::POST, "/exec/{id}/resize", "ExecResize"),
+    OperationRoute::new(Method::GET, "/exec/{id}/json", "ExecInspect"),
+    OperationRoute::new(Method::GET, "/images/json", "ImageList"),
+    OperationRoute::new(Method::POST, "/build", "ImageBuild"),
+    OperationRoute::new(Method::POST, "/build/prune", "BuildPrune"),
+    OperationRoute::new(Method::POST, "/images/create", "ImageCreate"),
+    OperationRoute::new(Method::GET, "/images/{name}/json", "ImageInspect"),
+    OperationRoute::new(Method::GET, "/images/{name}/history", "ImageHistory"),
+    OperationRoute::new(Method::POST, "/images/{name}/push", "ImagePush"),
+    OperationRoute::new(Method::POST, "/images/{name}/tag", "ImageTag"),
+    OperationRoute::new(Method::DELETE, "/images/{name}", "ImageDelete"),
+    OperationRoute::new(Method::GET, "/images/search", "ImageSearch"),
+    OperationRoute::new(Method::POST, "/images/prune", "ImagePrune"),
+    OperationRoute::new(Method::POST, "/commit", "ImageCommit"),
+    OperationRoute::new(Method::GET, "/images/{name}/get", "ImageGet"),
+    OperationRoute::new(Method::GET, "/images/get", "ImageGetAll"),
+    OperationRoute::new(Method::POST, "/images/load", "ImageLoad"),
+    OperationRoute::new(Method::GET, "/networks", "NetworkList"),
+    OperationRoute::new(Method::GET, "/networks/{id}", "NetworkInspect"),
+    OperationRoute::new(Method::DELETE, "/networks/{id}", "NetworkDelete"),
+    OperationRoute::new(Method::POST, "/networks/create", "NetworkCreate"),
+    OperationRoute::new(Method::POST, "/networks/{id}/connect", "NetworkConnect"),
+    OperationRoute::new(Method::POST, "/networks/{id}/disconnect", "NetworkDisconnect"),
+    OperationRoute::new(Method::POST, "/networks/prune", "NetworkPrune"),
+    OperationRoute::new(Method::GET, "/nodes", "NodeList"),
+    OperationRoute::new(Method::GET, "/nodes/{id}", "NodeInspect"),
+    OperationRoute::new(Method::DELETE, "/nodes/{id}", "NodeDelete"),
+    OperationRoute::new(Method::POST, "/nodes/{id}/update", "NodeUpdate"),
+    OperationRoute::new(Method::GET, "/plugins", "PluginList"),
+    OperationRoute::new(Method::GET, "/plugins/privileges", "GetPluginPrivileges"),
+    OperationRoute::new(Method::POST, "/plugins/pull", "PluginPull"),
+    OperationRoute::new(Method::GET, "/plugins/{name}/json", "PluginInspect"),
+    OperationRoute::new(Method::DELETE, "/plugins/{name}", "PluginDelete"),
+    OperationRoute::new(Method::POST, "/plugins/{name}/enable", "PluginEnable"),
+    OperationRoute::new(Method::POST, "/plugins/{name}/disable", "PluginDisable"),
+    OperationRoute::new(Method::POST, "/plugins/{name}/upgrade", "PluginUpgrade"),
+    OperationRoute::new(Method::POST, "/plugins/create", "PluginCreate"),
+    OperationRoute::new(Method::POST, "/plugins/{name}/push", "PluginPush"),
+    OperationRoute::new(Method::POST, "/plugins/{name}/set", "PluginSet"),
+    OperationRoute::new(Method::GET, "/secrets", "SecretList"),
+    OperationRoute::new(Method::POST, "/secrets/create", "SecretCreate"),
+    OperationRoute::new(Method::GET, "/secrets/{id}", "SecretInspect"),
+    OperationRoute::new(Method::DELETE, "/secrets/{id}", "SecretDelete"),
+    OperationRoute::new(Method::POST, "/secrets/{id}/update", "SecretUpdate"),
+    OperationRoute::new(Method::GET, "/services", "ServiceList"),
+    OperationRoute::new(Method::POST, "/services/create", "ServiceCreate"),
+    OperationRoute::new(Method::GET, "/services/{id}", "ServiceInspect"),
+    OperationRoute::new(Method::DELETE, "/services/{id}", "ServiceDelete"),
+    OperationRoute::new(Method::POST, "/services/{id}/update", "ServiceUpdate"),
+    OperationRoute::new(Method::GET, "/services/{id}/logs", "ServiceLogs"),
+    OperationRoute::new(Method::POST, "/session", "Session"),
+    OperationRoute::new(Method::GET, "/swarm", "SwarmInspect"),
+    OperationRoute::new(Method::POST, "/swarm/init", "SwarmInit"),
+    OperationRoute::new(Method::POST, "/swarm/join", "SwarmJoin"),
+    OperationRoute::new(Method::POST, "/swarm/leave", "SwarmLeave"),
+    OperationRoute::new(Method::POST, "/swarm/update", "SwarmUpdate"),
+    OperationRoute::new(Method::GET, "/swarm/unlockkey", "SwarmUnlockkey"),
+    OperationRoute::new(Method::POST, "/swarm/unlock", "SwarmUnlock"),
+    OperationRoute::new(Method::POST, "/auth", "SystemAuth"),
+    OperationRoute::new(Method::GET, "/info", "SystemInfo"),
+    OperationRoute::new(Method::GET, "/version", "SystemVersion"),
+    OperationRoute::new(Method::GET, "/_ping", "SystemPing"),
+    OperationRoute::new(Method::HEAD, "/_ping", "SystemPingHead"),
+    OperationRoute::new(Method::GET, "/events", "SystemEvents"),
+    OperationRoute::new(Method::GET, "/system/df", "SystemDataUsage"),
+    OperationRoute::new(Method::GET, "/tasks", "TaskList"),
+    OperationRoute::new(Method::GET, "/tasks/{id}", "TaskInspect"),
+    OperationRoute::new(Method::GET, "/tasks/{id}/logs", "TaskLogs"),
+    OperationRoute::new(Method::GET, "/volumes", "VolumeList"),
+    OperationRoute::new(Method::POST, "/volumes/create", "VolumeCreate"),
+    OperationRoute::new(Method::GET, "/volumes/{name}", "VolumeInspect"),
+    OperationRoute::new(Method::PUT, "/volumes/{name}", "VolumeUpdate"),
+    OperationRoute::new(Method::DELETE, "/volumes/{name}", "VolumeDelete"),
+    OperationRoute::new(Method::POST, "/volumes/prune", "VolumePrune"),
+];
 
 /// Every operation of this version as a route of the runtime's dispatcher.
 pub fn routes<S: Api>() -> Vec<Route<S>> {

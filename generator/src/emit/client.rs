@@ -253,6 +253,7 @@ fn outcome_enum(history: &History, class: &SharedItem, imports: &Imports) -> Tok
     let name = ident(&class.name);
     let mut variants = Vec::new();
     let mut arms = Vec::new();
+    let mut variants_read_body = false;
     for resp in op.outcomes().unwrap_or_default() {
         let Status::Code(code) = resp.status else { continue };
         let variant = ident(&resp.variant);
@@ -260,17 +261,23 @@ fn outcome_enum(history: &History, class: &SharedItem, imports: &Imports) -> Tok
         let (payload, read) = match (&resp.content, &resp.ty) {
             (ContentKind::Json, Some(ty)) => (
                 Some(r.render(ty)),
-                quote!(Ok(Self::#variant(moby_api_runtime::json::from_slice(&response.bytes().await.map_err(Error::Transport)?)?))),
+                quote!(Ok(Self::#variant(moby_api_runtime::json::from_slice(&transport.read_body(response).await?)?))),
             ),
-            (ContentKind::Text, _) => (Some(quote!(String)), quote!(Ok(Self::#variant(response.text().await.map_err(Error::Transport)?)))),
+            (ContentKind::Text, _) => (
+                Some(quote!(String)),
+                quote!(Ok(Self::#variant(String::from_utf8_lossy(&transport.read_body(response).await?).into_owned()))),
+            ),
             _ => (None, quote!(Ok(Self::#variant))),
         };
+        variants_read_body |= payload.is_some();
         variants.push(match payload {
             Some(ty) => quote!(#doc #variant(#ty),),
             None => quote!(#doc #variant,),
         });
         arms.push(quote!(#code => #read,));
     }
+    // Only a variant with a payload reads the body, which the transport bounds.
+    let transport = if variants_read_body { quote!(transport) } else { quote!(_transport) };
     let doc = docs::outer(&format!(
         "The answers of {} (`Client::{}`) that are not errors, one per status the spec names.",
         operation::signature(op),
@@ -282,8 +289,9 @@ fn outcome_enum(history: &History, class: &SharedItem, imports: &Imports) -> Tok
         pub enum #name { #(#variants)* }
 
         impl #name {
-            /// Reads the answer; a status the spec does not name is an error.
-            pub(crate) async fn read(response: Response) -> Result<Self, Error> {
+            /// Reads the answer, its body bounded by the transport's limit; a status the spec
+            /// does not name is an error.
+            pub(crate) async fn read(#transport: &Transport, response: Response) -> Result<Self, Error> {
                 match response.status().as_u16() {
                     #(#arms)*
                     _ => Err(Error::from_response(response).await),
@@ -327,19 +335,22 @@ fn answer(history: &History, r: &TypeRenderer<'_>, o: usize, op: &Operation, req
     if let Some(outcome) = history.ops.outcomes.of(r.spec_index, o) {
         // Re-exported by the version's client module, which is where this is.
         let name = ident(&outcome.name);
-        return (quote!(#name), quote!(#name::read(self.transport.send(#request).await?).await));
+        return (quote!(#name), quote!(#name::read(&self.transport, self.transport.send(#request).await?).await));
     }
     let Some(resp) = op.responses.iter().find(|resp| resp.is_success()) else {
         return (quote!(Response), quote!(self.transport.send(#request).await));
     };
     match resp.content {
-        // A deferred document is read like any other: the transport's timeout bounds the
-        // response head only, so a long wait is never cut.
-        ContentKind::Json | ContentKind::DeferredJson if resp.ty.is_some() => {
+        ContentKind::Json if resp.ty.is_some() => {
             let ty = r.render(resp.ty.as_ref().expect("checked"));
             (quote!(#ty), quote!(self.transport.send_json(#request).await))
         }
-        ContentKind::Text => (quote!(String), quote!(self.transport.send(#request).await?.text().await.map_err(Error::Transport))),
+        // The transport's timeout bounds a long poll's head only, so a long wait is never cut.
+        ContentKind::DeferredJson if resp.ty.is_some() => {
+            let ty = r.render(resp.ty.as_ref().expect("checked"));
+            (quote!(#ty), quote!(self.transport.send_deferred_json(#request).await))
+        }
+        ContentKind::Text => (quote!(String), quote!(self.transport.send_text(#request).await)),
         ContentKind::Empty if resp.headers.iter().any(|h| h.name.eq_ignore_ascii_case("X-Docker-Container-Path-Stat")) => {
             (quote!(PathStat), quote!(PathStat::from_headers(self.transport.send(#request).await?.headers())))
         }

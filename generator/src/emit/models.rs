@@ -299,6 +299,9 @@ fn struct_tokens(r: &TypeRenderer<'_>, def: &TypeDef, fields: &[Field], rest: &R
         if f.boxed {
             ty = quote!(Box<#ty>);
         }
+        if f.secret {
+            ty = quote!(moby_api_runtime::secret::Secret<#ty>);
+        }
         let rename = (f.name.trim_start_matches("r#") != wire.as_str()).then(|| quote!(rename = #wire,));
         let (ty, attrs) = if !f.required {
             (quote!(Option<#ty>), quote!(#rename skip_serializing_if = "Option::is_none"))
@@ -448,16 +451,18 @@ pub fn version_models(history: &History, spec_index: usize) -> TokenStream {
         "Every type of Engine API v{}: definitions and inline schemas (bodies, responses, nested objects).",
         spec.version
     ));
-    let uses = by_module.into_iter().map(|((module, versions), mut names)| {
-        names.sort();
-        let m = ident(&module);
-        let names = names.iter().map(|n| ident(n));
-        let doc = super::operation::documented_here(versions, spec.version);
-        quote!(#doc pub use crate::shared::#m::{ #(#names),* };)
-    });
+    let uses = super::operation::grouped_reexports(
+        by_module.into_iter().map(|((module, versions), mut names)| {
+            names.sort();
+            let m = ident(&module);
+            let names = names.iter().map(|n| ident(n));
+            (versions, quote!(#m::{ #(#names),* }))
+        }),
+        spec.version,
+    );
     quote! {
         #header
-        #(#uses)*
+        #uses
     }
 }
 

@@ -60,17 +60,31 @@ impl Kind {
 }
 
 /// How version `version` re-exports its items of one kind: `pub use
-/// crate::shared::<module>::<kind>::*;` for the module of each of `items`. A module of
+/// crate::shared::{<module>::<kind>::*, …};` over the module of each of `items`. A module of
 /// `shared/` holds exactly the items used by its versions, so its items of that kind are all
 /// this version's, and together they are every one of them.
 pub fn reexports<'a>(items: impl IntoIterator<Item = &'a SharedItem>, kind: Kind, version: ApiVersion) -> TokenStream {
     let modules: BTreeSet<(&str, VersionSet)> = items.into_iter().map(|item| (item.module.as_str(), item.versions)).collect();
-    let uses = modules.into_iter().map(|(module, versions)| {
-        let path: syn::Path = syn::parse_str(&kind.path(module)).expect("module paths are built from identifiers");
-        let doc = documented_here(versions, version);
-        quote!(#doc pub use #path::*;)
-    });
-    quote!(#(#uses)*)
+    grouped_reexports(modules.into_iter().map(|(module, versions)| {
+        let tree: TokenStream = format!("{module}::{}::*", kind.module()).parse().expect("module paths are built from identifiers");
+        (versions, tree)
+    }), version)
+}
+
+/// `pub use crate::shared::{…};` of `trees` (paths under `crate::shared`, each with the
+/// versions its items are identical in): one use of what is documented here, one
+/// `#[doc(no_inline)]` use of what is documented in a newer version.
+pub fn grouped_reexports(trees: impl IntoIterator<Item = (VersionSet, TokenStream)>, version: ApiVersion) -> TokenStream {
+    let (mut here, mut newer) = (Vec::new(), Vec::new());
+    for (versions, tree) in trees {
+        match documented_here(versions, version) {
+            None => here.push(tree),
+            Some(_) => newer.push(tree),
+        }
+    }
+    let here = (!here.is_empty()).then(|| quote!(pub use crate::shared::{ #(#here),* };));
+    let newer = (!newer.is_empty()).then(|| quote!(#[doc(no_inline)] pub use crate::shared::{ #(#newer),* };));
+    quote!(#here #newer)
 }
 
 /// Rustdoc documents what a version re-exports in the newest version that has it, once; an

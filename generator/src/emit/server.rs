@@ -90,6 +90,11 @@ pub fn version_server(history: &History, spec_index: usize) -> TokenStream {
         let method = ident(&op.rust.method);
         quote!(Route::operation(S::#method))
     });
+    let table = by_service.values().flatten().map(|op| {
+        let method = format_ident!("{}", op.method.as_str());
+        let (path, operation) = (&op.path, &op.name);
+        quote!(OperationRoute::new(Method::#method, #path, #operation))
+    });
     let allow_deprecated = spec.operations.iter().any(|op| op.deprecated).then(|| quote!(#[allow(deprecated)]));
     let reexported = reexports(
         (0..n).flat_map(|o| [&ops.services, &ops.requests, &ops.replies].into_iter().filter_map(move |kind| kind.of(spec_index, o))),
@@ -102,7 +107,7 @@ pub fn version_server(history: &History, spec_index: usize) -> TokenStream {
     ));
     quote! {
         #header
-        use moby_api_runtime::server::{Route, ServerConfig};
+        use moby_api_runtime::server::{Method, OperationRoute, Route, ServerConfig};
 
         use super::API_VERSION;
         #reexported
@@ -122,6 +127,11 @@ pub fn version_server(history: &History, spec_index: usize) -> TokenStream {
         pub fn router_with<S: Api>(service: S, config: ServerConfig) -> moby_api_runtime::server::axum::Router {
             moby_api_runtime::server::router(std::sync::Arc::new(service), routes::<S>(), config)
         }
+
+        /// Every operation of this version: method, path template and operation id, in the
+        /// order of [`routes`]. What a program that routes requests without answering them
+        /// (a proxy) classifies by.
+        pub static OPERATIONS: &[OperationRoute] = &[#(#table),*];
 
         /// Every operation of this version as a route of the runtime's dispatcher.
         #allow_deprecated
@@ -464,6 +474,7 @@ fn extract_param(r: &TypeRenderer<'_>, p: &Parameter) -> TokenStream {
             _ => quote!(incoming.query().json(#wire)?),
         }
     };
+    let optional = if p.secret { quote!(#optional.map(moby_api_runtime::secret::Secret::new)) } else { optional };
     wrap_required(p, optional)
 }
 

@@ -17,7 +17,8 @@
 //! - [`respond`]: typed results to HTTP responses;
 //! - [`pattern`]: greedy route templates (`/images/{name}/json`);
 //! - [`dispatch`]: version prefixes, routing, common headers, panics ([`router`]);
-//! - [`serve`]: unix sockets and TCP.
+//! - [`serve`](mod@serve): unix sockets and TCP under timeouts, a connection cap and a shutdown
+//!   deadline ([`ConnectionConfig`]); `connection` drives each connection.
 //!
 //! A minimal server:
 //!
@@ -40,6 +41,7 @@
 
 pub mod body;
 pub mod config;
+mod connection;
 pub mod deferred;
 pub mod dispatch;
 pub mod error;
@@ -61,7 +63,7 @@ pub use crate::version::ApiVersion;
 pub use body::StreamBody;
 pub use config::ServerConfig;
 pub use deferred::Deferred;
-pub use dispatch::{router, Handler, Route};
+pub use dispatch::{router, Handler, OperationRoute, Route};
 pub use error::ApiError;
 pub use hijack::{Hijack, Upgraded};
 pub use incoming::{Context, Incoming, RequestBody};
@@ -69,7 +71,7 @@ pub use operation::{not_implemented, Call, Endpoint, Reply};
 pub use query::Query;
 #[cfg(unix)]
 pub use serve::{bind_unix, serve_unix, serve_unix_listener};
-pub use serve::{serve_tcp, serve_tcp_listener};
+pub use serve::{default_max_connections, serve, serve_tcp, serve_tcp_listener, ConnectionConfig, Listener};
 
 /// The future a route handler returns: boxed, so that one table can hold the handlers of
 /// every operation.

@@ -24,5 +24,5 @@ pub struct ImageCreateParams {
     /// A base64-encoded auth configuration. [See the authentication section for details.](#section/Authentication)
     ///
     /// Header `X-Registry-Auth`.
-    pub x_registry_auth: Option<String>,
+    pub x_registry_auth: Option<moby_api_runtime::secret::Secret<String>>,
 }

@@ -35,7 +35,9 @@ impl Endpoint for ImageCreateRequest {
                 from_src: incoming.query().string("fromSrc"),
                 repo: incoming.query().string("repo"),
                 tag: incoming.query().string("tag"),
-                x_registry_auth: incoming.header("X-Registry-Auth")?,
+                x_registry_auth: incoming
+                    .header("X-Registry-Auth")?
+                    .map(moby_api_runtime::secret::Secret::new),
             },
             body: incoming.body(),
         })

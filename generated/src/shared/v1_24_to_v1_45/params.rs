@@ -17,5 +17,5 @@ pub struct ImagePushParams {
     /// details.
     ///
     /// Header `X-Registry-Auth`.
-    pub x_registry_auth: String,
+    pub x_registry_auth: moby_api_runtime::secret::Secret<String>,
 }

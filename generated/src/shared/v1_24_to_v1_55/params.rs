@@ -286,7 +286,7 @@ pub struct ServiceCreateParams {
     /// details.
     ///
     /// Header `X-Registry-Auth`.
-    pub x_registry_auth: Option<String>,
+    pub x_registry_auth: Option<moby_api_runtime::secret::Secret<String>>,
 }
 
 /// Query and header parameters of `POST /swarm/leave` (SwarmLeave): `Client::swarm_leave` sends them, the server trait method receives them.

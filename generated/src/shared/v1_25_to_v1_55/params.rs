@@ -150,7 +150,7 @@ pub struct PluginPullParams {
     /// details.
     ///
     /// Header `X-Registry-Auth`.
-    pub x_registry_auth: Option<String>,
+    pub x_registry_auth: Option<moby_api_runtime::secret::Secret<String>>,
 }
 
 /// Query and header parameters of `GET /secrets` (SecretList): `Client::secret_list` sends them, the server trait method receives them.

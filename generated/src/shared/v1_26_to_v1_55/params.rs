@@ -18,7 +18,7 @@ pub struct PluginUpgradeParams {
     /// details.
     ///
     /// Header `X-Registry-Auth`.
-    pub x_registry_auth: Option<String>,
+    pub x_registry_auth: Option<moby_api_runtime::secret::Secret<String>>,
 }
 
 /// Query and header parameters of `POST /secrets/{id}/update` (SecretUpdate): `Client::secret_update` sends them, the server trait method receives them.

@@ -93,7 +93,7 @@ pub struct ImageBuildParams {
     /// [Read more about the buildargs instruction.](https://docs.docker.com/engine/reference/builder/#arg)
     ///
     /// Query parameter `buildargs`.
-    pub buildargs: Option<String>,
+    pub buildargs: Option<moby_api_runtime::secret::Secret<String>>,
     /// Size of `/dev/shm` in bytes. The size must be greater than 0. If omitted the system uses 64MB.
     ///
     /// Query parameter `shmsize`.
@@ -141,7 +141,7 @@ pub struct ImageBuildParams {
     /// Only the registry domain name (and port if not the default 443) are required. However, for legacy reasons, the Docker Hub registry must be specified with both a `https://` prefix and a `/v1/` suffix even though Docker will prefer to use the v2 registry API.
     ///
     /// Header `X-Registry-Config`.
-    pub x_registry_config: Option<String>,
+    pub x_registry_config: Option<moby_api_runtime::secret::Secret<String>>,
     /// Platform in the format os[/arch[/variant]]
     ///
     /// Query parameter `platform`.

@@ -33,7 +33,7 @@ pub struct ImageCreateParams {
     /// details.
     ///
     /// Header `X-Registry-Auth`.
-    pub x_registry_auth: Option<String>,
+    pub x_registry_auth: Option<moby_api_runtime::secret::Secret<String>>,
     /// Platform in the format os[/arch[/variant]]
     ///
     /// Query parameter `platform`.

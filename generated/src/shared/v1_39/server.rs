@@ -885,7 +885,9 @@ impl Endpoint for ImageCreateRequest {
                 repo: incoming.query().string("repo"),
                 tag: incoming.query().string("tag"),
                 message: incoming.query().string("message"),
-                x_registry_auth: incoming.header("X-Registry-Auth")?,
+                x_registry_auth: incoming
+                    .header("X-Registry-Auth")?
+                    .map(moby_api_runtime::secret::Secret::new),
                 platform: incoming.query().string("platform"),
             },
             body: incoming.body(),
@@ -911,7 +913,9 @@ impl Endpoint for ServiceCreateRequest {
     async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: ServiceCreateParams {
-                x_registry_auth: incoming.header("X-Registry-Auth")?,
+                x_registry_auth: incoming
+                    .header("X-Registry-Auth")?
+                    .map(moby_api_runtime::secret::Secret::new),
             },
             body: incoming.json_body().await?,
         })
@@ -950,7 +954,9 @@ impl Endpoint for ServiceUpdateRequest {
                     .get("registryAuthFrom")
                     .map(ServiceUpdateRegistryAuthFrom::from),
                 rollback: incoming.query().string("rollback"),
-                x_registry_auth: incoming.header("X-Registry-Auth")?,
+                x_registry_auth: incoming
+                    .header("X-Registry-Auth")?
+                    .map(moby_api_runtime::secret::Secret::new),
             },
             body: incoming.json_body().await?,
         })

@@ -61,5 +61,5 @@ pub struct ServiceUpdateParams {
     /// details.
     ///
     /// Header `X-Registry-Auth`.
-    pub x_registry_auth: Option<String>,
+    pub x_registry_auth: Option<moby_api_runtime::secret::Secret<String>>,
 }

@@ -47,6 +47,7 @@ impl Endpoint for ImagePushRequest {
                 platform: incoming.query().string("platform"),
                 x_registry_auth: incoming
                     .header("X-Registry-Auth")?
+                    .map(moby_api_runtime::secret::Secret::new)
                     .ok_or_else(|| ApiError::invalid_argument(
                         "header \"X-Registry-Auth\" is required",
                     ))?,

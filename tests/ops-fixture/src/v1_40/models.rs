@@ -2,5 +2,8 @@
 // change the generator, the runtime or the overlays in spec/, then regenerate.
 //! Every type of Engine API v1.40: definitions and inline schemas (bodies, responses, nested objects).
 
-pub use crate::shared::v1_40_to_v1_41::ContainerSummary;
-pub use crate::shared::v1_40_to_v1_42::{ErrorResponse, Volume, VolumeCreateOptions};
+#[doc(no_inline)]
+pub use crate::shared::{
+    v1_40_to_v1_41::ContainerSummary,
+    v1_40_to_v1_42::{ErrorResponse, Volume, VolumeCreateOptions},
+};

@@ -10,13 +10,15 @@ use super::params::{ContainerListParams, ContainerStartParams};
 
 /// The API version this client asks the engine for at most (negotiation only goes down).
 pub use super::API_VERSION;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_40_to_v1_42::client::*;
 
 /// The request of every operation, built as the methods of [`Client`] build it: to
 /// send through [`Client::transport`] and read yourself.
 pub mod requests {
-    pub use crate::shared::v1_40_to_v1_42::requests::*;
-    pub use crate::shared::v1_41_to_v1_42::requests::*;
+    #[doc(no_inline)]
+    pub use crate::shared::{v1_40_to_v1_42::requests::*, v1_41_to_v1_42::requests::*};
 }
 
 /// A Docker Engine client speaking this API version.
@@ -43,12 +45,7 @@ impl Client {
 
     /// Ping: `GET /_ping` ([`requests::system_ping`]).
     pub async fn system_ping(&self) -> Result<String, Error> {
-        self.transport
-            .send(requests::system_ping()?)
-            .await?
-            .text()
-            .await
-            .map_err(Error::Transport)
+        self.transport.send_text(requests::system_ping()?).await
     }
 
     /// List containers: `GET /containers/json` ([`requests::container_list`]).
@@ -66,6 +63,7 @@ impl Client {
         params: &ContainerStartParams,
     ) -> Result<ContainerStartOutcome, Error> {
         ContainerStartOutcome::read(
+                &self.transport,
                 self.transport.send(requests::container_start(id, params)?).await?,
             )
             .await

@@ -3,4 +3,6 @@
 //! Every type of Engine API v1.41: definitions and inline schemas (bodies, responses, nested objects).
 
 pub use crate::shared::v1_40_to_v1_41::ContainerSummary;
+
+#[doc(no_inline)]
 pub use crate::shared::v1_40_to_v1_42::{ErrorResponse, Volume, VolumeCreateOptions};

@@ -2,5 +2,7 @@
 // change the generator, the runtime or the overlays in spec/, then regenerate.
 //! Every type of Engine API v1.42: definitions and inline schemas (bodies, responses, nested objects).
 
-pub use crate::shared::v1_40_to_v1_42::{ErrorResponse, Volume, VolumeCreateOptions};
-pub use crate::shared::v1_42::ContainerSummary;
+pub use crate::shared::{
+    v1_40_to_v1_42::{ErrorResponse, Volume, VolumeCreateOptions},
+    v1_42::ContainerSummary,
+};

@@ -2,5 +2,4 @@
 // change the generator, the runtime or the overlays in spec/, then regenerate.
 //! The query and header parameters of each operation of Engine API v1.42, one struct per operation (`ContainerListParams` for `ContainerList`). The client sends them and the server parses them into the same structs. Every optional parameter is an `Option`; `Default` leaves them all unset, so the engine's defaults apply.
 
-pub use crate::shared::v1_40_to_v1_42::params::*;
-pub use crate::shared::v1_41_to_v1_42::params::*;
+pub use crate::shared::{v1_40_to_v1_42::params::*, v1_41_to_v1_42::params::*};

@@ -4,11 +4,11 @@
 //!
 //! Each operation has a request struct (path, query, header and body parameters, parsed with Docker's conventions) and a reply enum with one variant per status the spec names; errors that the spec does not name are `Err(ApiError)`. The dispatcher of `moby_api_runtime::server` routes `/v{X.Y}/…` and unversioned paths like the daemon, answers 400 for versions outside the configured range and 404 for unknown paths, and matches names that contain `/` greedily.
 
-use moby_api_runtime::server::{Route, ServerConfig};
+use moby_api_runtime::server::{Method, OperationRoute, Route, ServerConfig};
 use super::API_VERSION;
-pub use crate::shared::v1_40_to_v1_42::server::*;
-pub use crate::shared::v1_41_to_v1_42::server::*;
-pub use crate::shared::v1_42::server::*;
+pub use crate::shared::{
+    v1_40_to_v1_42::server::*, v1_41_to_v1_42::server::*, v1_42::server::*,
+};
 
 /// Every tag's trait: what [`router`] needs. Implemented for every type that implements them all.
 pub trait Api: ContainerApi + SystemApi + VolumeApi {}
@@ -26,6 +26,16 @@ pub fn router_with<S: Api>(
 ) -> moby_api_runtime::server::axum::Router {
     moby_api_runtime::server::router(std::sync::Arc::new(service), routes::<S>(), config)
 }
+
+/// Every operation of this version: method, path template and operation id, in the
+/// order of [`routes`]. What a program that routes requests without answering them
+/// (a proxy) classifies by.
+pub static OPERATIONS: &[OperationRoute] = &[
+    OperationRoute::new(Method::GET, "/containers/json", "ContainerList"),
+    OperationRoute::new(Method::POST, "/containers/{id}/start", "ContainerStart"),
+    OperationRoute::new(Method::GET, "/_ping", "SystemPing"),
+    OperationRoute::new(Method::POST, "/volumes/create", "VolumeCreate"),
+];
 
 /// Every operation of this version as a route of the runtime's dispatcher.
 pub fn routes<S: Api>() -> Vec<Route<S>> {
