@@ -656,16 +656,17 @@ macro_rules! scenario {
                 let changes = j!(ctx.ok("ContainerChanges", c.container_changes(&main).await));
                 check_eq!(v, changes, serde_json::json!([]));
 
-                let top = j!(ctx.ok("ContainerTop", c.container_top(&main, &Default::default()).await));
+                // The shell execs `sleep 600` last; until it has, ps shows it as `[sh]`.
+                let runs_sleep = |top: &Value| {
+                    top["Processes"].as_array().is_some_and(|rows| {
+                        rows.iter().any(|row| {
+                            row.as_array().and_then(|r| r.last()).and_then(Value::as_str).is_some_and(|cmd| cmd.contains("sleep 600"))
+                        })
+                    })
+                };
+                let top = until!(j!(ctx.ok("ContainerTop", c.container_top(&main, &Default::default()).await)), |top| runs_sleep(&top));
                 assert!(contains_str(&top["Titles"], "PID"), "{v}: {top}");
-                assert!(
-                    top["Processes"].as_array().is_some_and(|rows| rows.iter().any(|row| row
-                        .as_array()
-                        .and_then(|r| r.last())
-                        .and_then(Value::as_str)
-                        .is_some_and(|cmd| cmd.contains("sleep 600")))),
-                    "{v}: {top}"
-                );
+                assert!(runs_sleep(&top), "{v}: {top}");
 
                 // Logs, once both lines are written.
                 let both = params::ContainerLogsParams { stdout: Some(true), stderr: Some(true), ..Default::default() };
