@@ -82,7 +82,7 @@ fn build_and_run(host: &str, options: &Options) -> Result<(), String> {
 }
 
 /// Whether an engine answers `/_ping` on `socket` (so that this run must not stop it).
-fn answers_ping(socket: &Path) -> bool {
+pub(crate) fn answers_ping(socket: &Path) -> bool {
     let Ok(mut stream) = UnixStream::connect(socket) else { return false };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
     let _ = stream.set_write_timeout(Some(Duration::from_secs(2)));

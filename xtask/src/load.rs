@@ -25,17 +25,8 @@ pub struct Options {
 }
 
 pub fn run(options: &Options) -> Result<(), String> {
-    ensure_wrk()?;
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    eprintln!("building the example engine (release)");
-    let status = Command::new(&cargo)
-        .args(["build", "--release", "-p", "moby-api-example-engine"])
-        .current_dir(root())
-        .status()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !status.success() {
-        return Err(format!("building the example engine failed ({status})"));
-    }
+    ensure_tool("wrk", "--version", "wrk")?;
+    build_release("moby-api-example-engine")?;
     let dir = std::env::temp_dir().join(format!("moby-api-load-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let result = measure(options, &dir);
@@ -43,16 +34,34 @@ pub fn run(options: &Options) -> Result<(), String> {
     result
 }
 
-fn ensure_wrk() -> Result<(), String> {
-    let works = || Command::new("wrk").arg("--version").output().is_ok();
+/// `cargo build --release -p PACKAGE` in the repository (its binaries in `target/release`).
+pub fn build_release(package: &str) -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    eprintln!("building {package} (release)");
+    let status = Command::new(&cargo)
+        .args(["build", "--release", "-p", package])
+        .current_dir(root())
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("building {package} failed ({status})"))
+    }
+}
+
+/// A tool from Debian's package of that name, installed with apt-get when `program
+/// version_arg` does not run.
+pub fn ensure_tool(program: &str, version_arg: &str, package: &str) -> Result<(), String> {
+    let works = || Command::new(program).arg(version_arg).output().is_ok();
     if works() {
         return Ok(());
     }
-    eprintln!("installing wrk with apt-get");
-    for args in [&["update", "-q"][..], &["install", "-y", "-q", "--no-install-recommends", "wrk"]] {
+    eprintln!("installing {package} with apt-get");
+    for args in [&["update", "-q"][..], &["install", "-y", "-q", "--no-install-recommends", package]] {
         let ok = Command::new("apt-get").args(args).env("DEBIAN_FRONTEND", "noninteractive").status().is_ok_and(|s| s.success());
         if !ok {
-            return Err("wrk is missing and `apt-get install wrk` failed (run as root, or install it)".into());
+            return Err(format!("{program} is missing and `apt-get install {package}` failed (run as root, or install it)"));
         }
     }
     Ok(())

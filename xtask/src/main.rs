@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_peers;
+mod bench_proxy;
 mod codegen;
 mod diff;
 mod engine;
@@ -92,6 +93,24 @@ enum Command {
         #[arg(long, value_parser = ["client", "server"])]
         only: Option<String>,
     },
+    /// Benchmark the socket proxy (moby-proxy, release) against the engine directly and
+    /// against HAProxy as a path-allowlist proxy (installed with apt when missing), all on
+    /// unix sockets in front of a private Engine 28.5.2: request rates, log throughput, CPU
+    /// per request, as a markdown table.
+    BenchProxy {
+        /// Requests per round of the `/_ping` measurement (a quarter of them for `/containers/json`).
+        #[arg(long, default_value_t = 8000)]
+        requests: usize,
+        /// Concurrent keep-alive connections.
+        #[arg(long, default_value_t = 8)]
+        connections: usize,
+        /// MiB of log output to read back.
+        #[arg(long, default_value_t = 200)]
+        log_mb: u64,
+        /// Rounds per measurement (each contender once per round), after one warm-up round.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
     /// Load the example engine (release build) on loopback with wrk while streams stay
     /// open; print requests, errors and resident memory over time (installs wrk with apt
     /// when missing).
@@ -136,6 +155,9 @@ fn main() -> ExitCode {
         Command::Bench { runs, compile, spec } => bench::run(&spec.inputs(), runs, compile),
         Command::BenchPeers { requests, log_mb, runs, server_requests, only } => {
             bench_peers::run(&bench_peers::Options { requests, log_mb, runs, server_requests, only })
+        }
+        Command::BenchProxy { requests, connections, log_mb, runs } => {
+            bench_proxy::run(&bench_proxy::Options { requests, connections, log_mb, runs })
         }
         Command::Load { connections, streams, rounds, seconds } => load::run(&load::Options { connections, streams, rounds, seconds }),
     };

@@ -8,8 +8,10 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
+use moby_api_test_harness::{lines, require, run_command, unix_seconds, CLI_20_10, CLI_28};
+
 mod common;
-use common::{lines, require, run_command, unix_seconds, Daemon, CLI_20_10, CLI_28};
+use common::Daemon;
 
 /// Everything the brief asks of a CLI, in one session against one engine.
 fn cli_session(cli: &str) {
@@ -215,21 +217,11 @@ print('docker-py ok')
 
 #[test]
 fn docker_py() {
-    let python_works = Command::new("python3").arg("--version").output().is_ok_and(|o| o.status.success());
-    if !require(python_works, "python3 not found") {
-        return;
-    }
-    let import = || Command::new("python3").args(["-c", "import docker"]).output().is_ok_and(|o| o.status.success());
-    let available = import()
-        || (Command::new("python3").args(["-m", "pip", "install", "--quiet", "docker"]).output().is_ok_and(|o| o.status.success())
-            && import());
-    if !require(available, "the Python docker SDK is not installed and `pip install docker` failed") {
-        return;
-    }
+    let Some(python) = moby_api_test_harness::docker_py() else { return };
     let daemon = Daemon::start();
     let script = daemon.dir.path().join("session.py");
     std::fs::write(&script, DOCKER_PY_SCRIPT).expect("writing the script");
-    let mut command = Command::new("python3");
+    let mut command = Command::new(python);
     command.arg(&script).arg(&daemon.socket);
     let out = run_command(command, None, "python3 session.py");
     assert_eq!(out.ok().trim(), "docker-py ok", "stderr: {}", out.stderr);

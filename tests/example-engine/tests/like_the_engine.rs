@@ -8,45 +8,27 @@
 //! Everything a session creates on the real engine carries a label unique to the run, and
 //! every prune is scoped by it, so other tests' objects are never touched.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use moby_api_test_harness::mask::shown;
+use moby_api_test_harness::terminal::on_a_terminal;
+use moby_api_test_harness::{docker_compose, python3, require, run_command, unix_seconds, Target, CLI_20_10, CLI_28};
+
 mod common;
-use common::{client, real_engine, require, run_command, unix_seconds, Daemon, Out, CLI_20_10, CLI_28};
-
-/// One engine the sessions run against.
-struct Target {
-    host: String,
-    config: PathBuf,
-}
-
-impl Target {
-    fn run(&self, cli: &str, args: &[&str]) -> Out {
-        run_command(client(cli, args, &self.host, &self.config), None, &format!("{cli} {}", args.join(" ")))
-    }
-}
+use common::{real_engine, Daemon};
 
 /// The example engine (with `busybox:test`, the real engine's one image) and the real one.
 fn targets(daemon: &Daemon, real: String, dir: &Path) -> [Target; 2] {
-    let example = Target { host: daemon.host(), config: daemon.dir.path().join("client-config") };
+    let example = Target::new(daemon.host(), daemon.dir.path().join("client-config"));
     example.run(CLI_28, &["tag", "busybox", "busybox:test"]).ok();
-    [example, Target { host: real, config: dir.join("client-config") }]
+    [example, Target::new(real, dir.join("client-config"))]
 }
 
 /// A name unique to this run and session, valid as a container, volume and network name.
 fn unique_tag() -> String {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     format!("mae{}x{}x{}", std::process::id(), unix_seconds() % 100_000, NEXT.fetch_add(1, Ordering::Relaxed))
-}
-
-/// What a command showed: exit status, then its output lines sorted (the two engines list in
-/// different orders), with the session's tag replaced by `T`.
-fn shown(tag: &str, out: &Out) -> String {
-    let mut lines: Vec<String> = out.stdout.lines().chain(out.stderr.lines()).map(|l| l.trim().replace(tag, "T")).collect();
-    lines.retain(|l| !l.is_empty());
-    lines.sort();
-    format!("[{}] {}", out.status.unwrap_or(-1), lines.join(" | "))
 }
 
 /// Label filters in `ps`, `events`, `volume ls`, `network ls` and the prunes.
@@ -171,19 +153,6 @@ fn with_each_cli(what: &str, real: String, session: fn(&str, &Target, &str) -> V
     }
 }
 
-/// Debian's docker-compose (v1), installed with apt when missing (as root).
-fn docker_compose() -> Option<&'static str> {
-    const PATH: &str = "/usr/bin/docker-compose";
-    let works = || Command::new(PATH).arg("version").output().is_ok_and(|o| o.status.success());
-    if !works() && Path::new("/usr/bin/apt-get").exists() {
-        let apt = |args: &[&str]| {
-            Command::new("apt-get").args(args).env("DEBIAN_FRONTEND", "noninteractive").output().is_ok_and(|o| o.status.success())
-        };
-        let _ = apt(&["update", "-q"]) && apt(&["install", "-y", "-q", "--no-install-recommends", "docker-compose"]);
-    }
-    require(works(), "docker-compose is not installed and `apt-get install docker-compose` failed").then_some(PATH)
-}
-
 const COMPOSE_FILE: &str = r#"version: "2.4"
 services:
   web:
@@ -207,7 +176,7 @@ fn compose_session(compose: &str, target: &Target, tag: &str, dir: &Path) -> Vec
         ("up web=2", &["up", "-d", "-t", "1", "--scale", "web=2"]),
         ("down", &["down", "-t", "1"]),
     ] {
-        let mut command = client(compose, &["-p", tag, "-f"], &target.host, &target.config);
+        let mut command = target.command(compose, &["-p", tag, "-f"]);
         command.arg(dir.join("docker-compose.yml")).args(args);
         let out = run_command(command, None, &format!("docker-compose {what}"));
         let listed = target.run(CLI_28, &ps);
@@ -227,49 +196,6 @@ fn docker_compose_like_the_engine() {
     let tag = unique_tag();
     let [example, real] = [&targets[0], &targets[1]].map(|target| compose_session(compose, target, &tag, dir.path()));
     compare("docker-compose's session", example, real);
-}
-
-/// Types keys into a client on a pseudo-terminal, each once the shell has prompted for it,
-/// and prints what the terminal showed and the exit status, as JSON.
-const PTY_DRIVER: &str = r#"
-import json, os, pty, select, sys, time
-keys, program = json.loads(sys.argv[1]), sys.argv[2:]
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(program[0], program)
-out = b''
-def read_until(done, seconds):
-    global out
-    end = time.time() + seconds
-    while time.time() < end and not done():
-        if select.select([fd], [], [], 0.05)[0]:
-            try:
-                data = os.read(fd, 4096)
-            except OSError:
-                return
-            if not data:
-                return
-            out += data
-for i, key in enumerate(keys):
-    read_until(lambda: out.count(b'# ') > i, 15)
-    os.write(fd, key.encode())
-read_until(lambda: False, 15)
-_, status = os.waitpid(pid, 0)
-print(json.dumps({'shown': out.decode('utf-8', 'replace'), 'status': os.waitstatus_to_exitcode(status)}))
-"#;
-
-/// What the terminal showed from the first prompt on, without the cursor-position queries
-/// busybox's line editor sends (`ESC [6n`, which no terminal answers here), and the status.
-fn on_a_terminal(cli: &str, target: &Target, keys: &[&str], args: &[&str]) -> String {
-    let keys = serde_json::to_string(keys).unwrap();
-    let mut command = client("python3", &["-c", PTY_DRIVER, &keys, cli], &target.host, &target.config);
-    command.args(args);
-    let out = run_command(command, None, &format!("{cli} {} on a terminal", args.join(" ")));
-    let result: serde_json::Value =
-        serde_json::from_str(out.ok()).unwrap_or_else(|e| panic!("the terminal driver printed no JSON ({e}): {}", out.stderr));
-    let shown = result["shown"].as_str().unwrap_or_default().replace("\u{1b}[6n", "");
-    let from_prompt = shown.find("/ # ").map_or(shown.as_str(), |at| &shown[at..]);
-    format!("[{}] {from_prompt:?}", result["status"])
 }
 
 fn terminal_session(cli: &str, target: &Target, tag: &str) -> Vec<String> {
@@ -292,8 +218,7 @@ fn terminal_session(cli: &str, target: &Target, tag: &str) -> Vec<String> {
 #[test]
 fn interactive_shells_like_the_engine() {
     let Some(real) = real_engine() else { return };
-    let python = Command::new("python3").arg("--version").output().is_ok_and(|o| o.status.success());
-    if !require(python, "python3 not found (it drives the pseudo-terminal)") {
+    if python3().is_none() {
         return;
     }
     with_each_cli("session on a terminal", real, terminal_session);

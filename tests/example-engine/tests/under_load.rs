@@ -9,8 +9,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-mod common;
-use common::{client, require, run_command, CLI_28};
+use moby_api_test_harness::{client, require, run_command, CLI_28};
 
 /// The engine binary under `sh -c 'ulimit -n 256; exec …'`: 256 descriptors, so 128
 /// connections by default (half the limit).
