@@ -77,7 +77,7 @@ pub struct ContainerTopParams {
 pub struct ContainerLogsParams {
     /// Return the logs as a stream.
     ///
-    /// This will return a `101` HTTP response with a `Connection: upgrade` header, then hijack the HTTP connection to send raw output. For more information about hijacking and the stream format, [see the documentation for the attach endpoint](#operation/ContainerAttach).
+    /// This will return a `101` HTTP response with a `Connection: upgrade` header, then hijack the HTTP connection to send raw output. For more information about hijacking and the stream format, [see the documentation for the attach endpoint](https://docs.docker.com/reference/api/engine/version/v1.27/#tag/Container/operation/ContainerAttach).
     ///
     /// Query parameter `follow`.
     ///
@@ -449,7 +449,7 @@ pub struct ImageBuildParams {
     pub content_type: Option<super::models::ImageBuildContentType>,
     /// This is a base64-encoded JSON object with auth configurations for multiple registries that a build may refer to.
     ///
-    /// The key is a registry URL, and the value is an auth configuration object, [as described in the authentication section](#section/Authentication). For example:
+    /// The key is a registry URL, and the value is an auth configuration object, [as described in the authentication section](https://docs.docker.com/reference/api/engine/version/v1.27/#section/Authentication). For example:
     ///
     /// ```text
     /// {
@@ -489,7 +489,7 @@ pub struct ImageCreateParams {
     ///
     /// Query parameter `tag`.
     pub tag: Option<String>,
-    /// A base64-encoded auth configuration. [See the authentication section for details.](#section/Authentication)
+    /// A base64-encoded auth configuration. [See the authentication section for details.](https://docs.docker.com/reference/api/engine/version/v1.27/#section/Authentication)
     ///
     /// Header `X-Registry-Auth`.
     pub x_registry_auth: Option<String>,
@@ -504,7 +504,7 @@ pub struct ImagePushParams {
     ///
     /// Query parameter `tag`.
     pub tag: Option<String>,
-    /// A base64-encoded auth configuration. [See the authentication section for details.](#section/Authentication)
+    /// A base64-encoded auth configuration. [See the authentication section for details.](https://docs.docker.com/reference/api/engine/version/v1.27/#section/Authentication)
     ///
     /// Header `X-Registry-Auth`.
     pub x_registry_auth: String,
@@ -766,7 +766,7 @@ pub struct PluginPullParams {
     ///
     /// Query parameter `name`.
     pub name: Option<String>,
-    /// A base64-encoded auth configuration to use when pulling a plugin from a registry. [See the authentication section for details.](#section/Authentication)
+    /// A base64-encoded auth configuration to use when pulling a plugin from a registry. [See the authentication section for details.](https://docs.docker.com/reference/api/engine/version/v1.27/#section/Authentication)
     ///
     /// Header `X-Registry-Auth`.
     pub x_registry_auth: Option<String>,
@@ -807,7 +807,7 @@ pub struct PluginUpgradeParams {
     ///
     /// Query parameter `remote`.
     pub remote: String,
-    /// A base64-encoded auth configuration to use when pulling a plugin from a registry. [See the authentication section for details.](#section/Authentication)
+    /// A base64-encoded auth configuration to use when pulling a plugin from a registry. [See the authentication section for details.](https://docs.docker.com/reference/api/engine/version/v1.27/#section/Authentication)
     ///
     /// Header `X-Registry-Auth`.
     pub x_registry_auth: Option<String>,
@@ -914,7 +914,7 @@ pub struct ServiceListParams {
 /// Query and header parameters of `POST /services/create` (ServiceCreate): `Client::service_create` sends them, the server trait method receives them.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ServiceCreateParams {
-    /// A base64-encoded auth configuration for pulling from private registries. [See the authentication section for details.](#section/Authentication)
+    /// A base64-encoded auth configuration for pulling from private registries. [See the authentication section for details.](https://docs.docker.com/reference/api/engine/version/v1.27/#section/Authentication)
     ///
     /// Header `X-Registry-Auth`.
     pub x_registry_auth: Option<String>,
@@ -935,7 +935,7 @@ pub struct ServiceUpdateParams {
     ///
     /// Since API 1.25.
     pub registry_auth_from: Option<String>,
-    /// A base64-encoded auth configuration for pulling from private registries. [See the authentication section for details.](#section/Authentication)
+    /// A base64-encoded auth configuration for pulling from private registries. [See the authentication section for details.](https://docs.docker.com/reference/api/engine/version/v1.27/#section/Authentication)
     ///
     /// Header `X-Registry-Auth`.
     pub x_registry_auth: Option<String>,
@@ -952,7 +952,7 @@ pub struct ServiceLogsParams {
     pub details: Option<bool>,
     /// Return the logs as a stream.
     ///
-    /// This will return a `101` HTTP response with a `Connection: upgrade` header, then hijack the HTTP connection to send raw output. For more information about hijacking and the stream format, [see the documentation for the attach endpoint](#operation/ContainerAttach).
+    /// This will return a `101` HTTP response with a `Connection: upgrade` header, then hijack the HTTP connection to send raw output. For more information about hijacking and the stream format, [see the documentation for the attach endpoint](https://docs.docker.com/reference/api/engine/version/v1.27/#tag/Container/operation/ContainerAttach).
     ///
     /// Query parameter `follow`.
     ///

@@ -949,7 +949,7 @@ pub trait ContainerApi: Send + Sync + 'static {
     ///
     /// ### Stream format
     ///
-    /// When the TTY setting is disabled in [`POST /containers/create`](#operation/ContainerCreate), the stream over the hijacked connected is multiplexed to separate out `stdout` and `stderr`. The stream consists of a series of frames, each containing a header and a payload.
+    /// When the TTY setting is disabled in [`POST /containers/create`](https://docs.docker.com/reference/api/engine/version/v1.29/#tag/Container/operation/ContainerCreate), the stream over the hijacked connected is multiplexed to separate out `stdout` and `stderr`. The stream consists of a series of frames, each containing a header and a payload.
     ///
     /// The header contains the information which the stream writes (`stdout` or `stderr`). It also contains the size of the associated frame encoded in the last four bytes (`uint32`).
     ///
@@ -979,7 +979,7 @@ pub trait ContainerApi: Send + Sync + 'static {
     ///
     /// ### Stream format when using a TTY
     ///
-    /// When the TTY setting is enabled in [`POST /containers/create`](#operation/ContainerCreate), the stream is not multiplexed. The data exchanged over the hijacked connection is simply the raw data from the process PTY and client's `stdin`.
+    /// When the TTY setting is enabled in [`POST /containers/create`](https://docs.docker.com/reference/api/engine/version/v1.29/#tag/Container/operation/ContainerCreate), the stream is not multiplexed. The data exchanged over the hijacked connection is simply the raw data from the process PTY and client's `stdin`.
     ///
     ///The default answers 501 Not Implemented.
     fn container_attach(
@@ -1409,7 +1409,7 @@ pub trait ImageApi: Send + Sync + 'static {
     ///
     /// For each value of the `names` parameter: if it is a specific name and tag (e.g. `ubuntu:latest`), then only that image (and its parents) are returned; if it is an image ID, similarly only that image (and its parents) are returned and there would be no names referenced in the 'repositories' file for this image ID.
     ///
-    /// For details on the format, see [the export image endpoint](#operation/ImageGet).
+    /// For details on the format, see [the export image endpoint](https://docs.docker.com/reference/api/engine/version/v1.29/#tag/Image/operation/ImageGet).
     ///
     ///The default answers 501 Not Implemented.
     fn image_get_all(
@@ -1427,7 +1427,7 @@ pub trait ImageApi: Send + Sync + 'static {
     ///
     /// Load a set of images and tags into a repository.
     ///
-    /// For details on the format, see [the export image endpoint](#operation/ImageGet).
+    /// For details on the format, see [the export image endpoint](https://docs.docker.com/reference/api/engine/version/v1.29/#tag/Image/operation/ImageGet).
     ///
     ///The default answers 501 Not Implemented.
     fn image_load(
@@ -1663,7 +1663,7 @@ pub trait PluginApi: Send + Sync + 'static {
     ///
     /// `POST /plugins/pull`
     ///
-    /// Pulls and installs a plugin. After the plugin is installed, it can be enabled using the [`POST /plugins/{name}/enable` endpoint](#operation/PostPluginsEnable).
+    /// Pulls and installs a plugin. After the plugin is installed, it can be enabled using the [`POST /plugins/{name}/enable` endpoint](https://docs.docker.com/reference/api/engine/version/v1.29/#operation/PostPluginsEnable).
     ///
     ///The default answers 501 Not Implemented.
     fn plugin_pull(
@@ -7713,7 +7713,7 @@ pub struct SecretUpdateRequest {
     pub id: String,
     /// The query and header parameters.
     pub params: super::params::SecretUpdateParams,
-    /// The spec of the secret to update. Currently, only the Labels field can be updated. All other fields must remain unchanged from the [SecretInspect endpoint](#operation/SecretInspect) response values.
+    /// The spec of the secret to update. Currently, only the Labels field can be updated. All other fields must remain unchanged from the [SecretInspect endpoint](https://docs.docker.com/reference/api/engine/version/v1.29/#tag/Secret/operation/SecretInspect) response values.
     ///
     /// The request body.
     pub body: Option<super::models::SecretSpec>,

@@ -79,7 +79,7 @@ pub struct ContainerTopParams {
 pub struct ContainerLogsParams {
     /// Return the logs as a stream.
     ///
-    /// This will return a `101` HTTP response with a `Connection: upgrade` header, then hijack the HTTP connection to send raw output. For more information about hijacking and the stream format, [see the documentation for the attach endpoint](#operation/ContainerAttach).
+    /// This will return a `101` HTTP response with a `Connection: upgrade` header, then hijack the HTTP connection to send raw output. For more information about hijacking and the stream format, [see the documentation for the attach endpoint](https://docs.docker.com/reference/api/engine/version/v1.33/#tag/Container/operation/ContainerAttach).
     ///
     /// Query parameter `follow`.
     ///
@@ -474,7 +474,7 @@ pub struct ImageBuildParams {
     pub content_type: Option<super::models::ImageBuildContentType>,
     /// This is a base64-encoded JSON object with auth configurations for multiple registries that a build may refer to.
     ///
-    /// The key is a registry URL, and the value is an auth configuration object, [as described in the authentication section](#section/Authentication). For example:
+    /// The key is a registry URL, and the value is an auth configuration object, [as described in the authentication section](https://docs.docker.com/reference/api/engine/version/v1.33/#section/Authentication). For example:
     ///
     /// ```text
     /// {
@@ -514,7 +514,7 @@ pub struct ImageCreateParams {
     ///
     /// Query parameter `tag`.
     pub tag: Option<String>,
-    /// A base64-encoded auth configuration. [See the authentication section for details.](#section/Authentication)
+    /// A base64-encoded auth configuration. [See the authentication section for details.](https://docs.docker.com/reference/api/engine/version/v1.33/#section/Authentication)
     ///
     /// Header `X-Registry-Auth`.
     pub x_registry_auth: Option<String>,
@@ -537,7 +537,7 @@ pub struct ImagePushParams {
     ///
     /// Query parameter `tag`.
     pub tag: Option<String>,
-    /// A base64-encoded auth configuration. [See the authentication section for details.](#section/Authentication)
+    /// A base64-encoded auth configuration. [See the authentication section for details.](https://docs.docker.com/reference/api/engine/version/v1.33/#section/Authentication)
     ///
     /// Header `X-Registry-Auth`.
     pub x_registry_auth: String,
@@ -843,7 +843,7 @@ pub struct PluginPullParams {
     ///
     /// Query parameter `name`.
     pub name: Option<String>,
-    /// A base64-encoded auth configuration to use when pulling a plugin from a registry. [See the authentication section for details.](#section/Authentication)
+    /// A base64-encoded auth configuration to use when pulling a plugin from a registry. [See the authentication section for details.](https://docs.docker.com/reference/api/engine/version/v1.33/#section/Authentication)
     ///
     /// Header `X-Registry-Auth`.
     pub x_registry_auth: Option<String>,
@@ -895,7 +895,7 @@ pub struct PluginUpgradeParams {
     ///
     /// Query parameter `remote`.
     pub remote: String,
-    /// A base64-encoded auth configuration to use when pulling a plugin from a registry. [See the authentication section for details.](#section/Authentication)
+    /// A base64-encoded auth configuration to use when pulling a plugin from a registry. [See the authentication section for details.](https://docs.docker.com/reference/api/engine/version/v1.33/#section/Authentication)
     ///
     /// Header `X-Registry-Auth`.
     pub x_registry_auth: Option<String>,
@@ -1003,7 +1003,7 @@ pub struct ServiceListParams {
 /// Query and header parameters of `POST /services/create` (ServiceCreate): `Client::service_create` sends them, the server trait method receives them.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ServiceCreateParams {
-    /// A base64-encoded auth configuration for pulling from private registries. [See the authentication section for details.](#section/Authentication)
+    /// A base64-encoded auth configuration for pulling from private registries. [See the authentication section for details.](https://docs.docker.com/reference/api/engine/version/v1.33/#section/Authentication)
     ///
     /// Header `X-Registry-Auth`.
     pub x_registry_auth: Option<String>,
@@ -1043,7 +1043,7 @@ pub struct ServiceUpdateParams {
     ///
     /// Since API 1.28.
     pub rollback: Option<String>,
-    /// A base64-encoded auth configuration for pulling from private registries. [See the authentication section for details.](#section/Authentication)
+    /// A base64-encoded auth configuration for pulling from private registries. [See the authentication section for details.](https://docs.docker.com/reference/api/engine/version/v1.33/#section/Authentication)
     ///
     /// Header `X-Registry-Auth`.
     pub x_registry_auth: Option<String>,
@@ -1060,7 +1060,7 @@ pub struct ServiceLogsParams {
     pub details: Option<bool>,
     /// Return the logs as a stream.
     ///
-    /// This will return a `101` HTTP response with a `Connection: upgrade` header, then hijack the HTTP connection to send raw output. For more information about hijacking and the stream format, [see the documentation for the attach endpoint](#operation/ContainerAttach).
+    /// This will return a `101` HTTP response with a `Connection: upgrade` header, then hijack the HTTP connection to send raw output. For more information about hijacking and the stream format, [see the documentation for the attach endpoint](https://docs.docker.com/reference/api/engine/version/v1.33/#tag/Container/operation/ContainerAttach).
     ///
     /// Query parameter `follow`.
     ///
@@ -1125,7 +1125,7 @@ pub struct TaskLogsParams {
     pub details: Option<bool>,
     /// Return the logs as a stream.
     ///
-    /// This will return a `101` HTTP response with a `Connection: upgrade` header, then hijack the HTTP connection to send raw output. For more information about hijacking and the stream format, [see the documentation for the attach endpoint](#operation/ContainerAttach).
+    /// This will return a `101` HTTP response with a `Connection: upgrade` header, then hijack the HTTP connection to send raw output. For more information about hijacking and the stream format, [see the documentation for the attach endpoint](https://docs.docker.com/reference/api/engine/version/v1.33/#tag/Container/operation/ContainerAttach).
     ///
     /// Query parameter `follow`.
     ///

@@ -759,7 +759,7 @@ pub trait ContainerApi: Send + Sync + 'static {
     ///
     /// `GET /containers/json`
     ///
-    /// Returns a list of containers. For details on the format, see [the inspect endpoint](#operation/ContainerInspect).
+    /// Returns a list of containers. For details on the format, see [the inspect endpoint](https://docs.docker.com/reference/api/engine/version/v1.36/#tag/Container/operation/ContainerInspect).
     ///
     /// Note that it uses a different, smaller representation of a container than inspecting a single container. For example,
     /// the list of linked containers is not propagated .
@@ -1086,7 +1086,7 @@ pub trait ContainerApi: Send + Sync + 'static {
     ///
     /// ### Stream format
     ///
-    /// When the TTY setting is disabled in [`POST /containers/create`](#operation/ContainerCreate), the stream over the hijacked connected is multiplexed to separate out `stdout` and `stderr`. The stream consists of a series of frames, each containing a header and a payload.
+    /// When the TTY setting is disabled in [`POST /containers/create`](https://docs.docker.com/reference/api/engine/version/v1.36/#tag/Container/operation/ContainerCreate), the stream over the hijacked connected is multiplexed to separate out `stdout` and `stderr`. The stream consists of a series of frames, each containing a header and a payload.
     ///
     /// The header contains the information which the stream writes (`stdout` or `stderr`). It also contains the size of the associated frame encoded in the last four bytes (`uint32`).
     ///
@@ -1116,7 +1116,7 @@ pub trait ContainerApi: Send + Sync + 'static {
     ///
     /// ### Stream format when using a TTY
     ///
-    /// When the TTY setting is enabled in [`POST /containers/create`](#operation/ContainerCreate), the stream is not multiplexed. The data exchanged over the hijacked connection is simply the raw data from the process PTY and client's `stdin`.
+    /// When the TTY setting is enabled in [`POST /containers/create`](https://docs.docker.com/reference/api/engine/version/v1.36/#tag/Container/operation/ContainerCreate), the stream is not multiplexed. The data exchanged over the hijacked connection is simply the raw data from the process PTY and client's `stdin`.
     ///
     ///The default answers 501 Not Implemented.
     fn container_attach(
@@ -1583,7 +1583,7 @@ pub trait ImageApi: Send + Sync + 'static {
     ///
     /// For each value of the `names` parameter: if it is a specific name and tag (e.g. `ubuntu:latest`), then only that image (and its parents) are returned; if it is an image ID, similarly only that image (and its parents) are returned and there would be no names referenced in the 'repositories' file for this image ID.
     ///
-    /// For details on the format, see [the export image endpoint](#operation/ImageGet).
+    /// For details on the format, see [the export image endpoint](https://docs.docker.com/reference/api/engine/version/v1.36/#tag/Image/operation/ImageGet).
     ///
     ///The default answers 501 Not Implemented.
     fn image_get_all(
@@ -1601,7 +1601,7 @@ pub trait ImageApi: Send + Sync + 'static {
     ///
     /// Load a set of images and tags into a repository.
     ///
-    /// For details on the format, see [the export image endpoint](#operation/ImageGet).
+    /// For details on the format, see [the export image endpoint](https://docs.docker.com/reference/api/engine/version/v1.36/#tag/Image/operation/ImageGet).
     ///
     ///The default answers 501 Not Implemented.
     fn image_load(
@@ -1620,7 +1620,7 @@ pub trait NetworkApi: Send + Sync + 'static {
     ///
     /// `GET /networks`
     ///
-    /// Returns a list of networks. For details on the format, see [the network inspect endpoint](#operation/NetworkInspect).
+    /// Returns a list of networks. For details on the format, see [the network inspect endpoint](https://docs.docker.com/reference/api/engine/version/v1.36/#tag/Network/operation/NetworkInspect).
     ///
     /// Note that it uses a different, smaller representation of a network than inspecting a single network. For example,
     /// the list of containers attached to the network is not propagated in API versions 1.28 and up.
@@ -1842,7 +1842,7 @@ pub trait PluginApi: Send + Sync + 'static {
     ///
     /// `POST /plugins/pull`
     ///
-    /// Pulls and installs a plugin. After the plugin is installed, it can be enabled using the [`POST /plugins/{name}/enable` endpoint](#operation/PostPluginsEnable).
+    /// Pulls and installs a plugin. After the plugin is installed, it can be enabled using the [`POST /plugins/{name}/enable` endpoint](https://docs.docker.com/reference/api/engine/version/v1.36/#operation/PostPluginsEnable).
     ///
     ///The default answers 501 Not Implemented.
     fn plugin_pull(
@@ -2841,7 +2841,7 @@ pub struct ConfigUpdateRequest {
     pub id: String,
     /// The query and header parameters.
     pub params: super::params::ConfigUpdateParams,
-    /// The spec of the config to update. Currently, only the Labels field can be updated. All other fields must remain unchanged from the [ConfigInspect endpoint](#operation/ConfigInspect) response values.
+    /// The spec of the config to update. Currently, only the Labels field can be updated. All other fields must remain unchanged from the [ConfigInspect endpoint](https://docs.docker.com/reference/api/engine/version/v1.36/#tag/Config/operation/ConfigInspect) response values.
     ///
     /// The request body.
     pub body: Option<super::models::ConfigSpec>,
@@ -8496,7 +8496,7 @@ pub struct SecretUpdateRequest {
     pub id: String,
     /// The query and header parameters.
     pub params: super::params::SecretUpdateParams,
-    /// The spec of the secret to update. Currently, only the Labels field can be updated. All other fields must remain unchanged from the [SecretInspect endpoint](#operation/SecretInspect) response values.
+    /// The spec of the secret to update. Currently, only the Labels field can be updated. All other fields must remain unchanged from the [SecretInspect endpoint](https://docs.docker.com/reference/api/engine/version/v1.36/#tag/Secret/operation/SecretInspect) response values.
     ///
     /// The request body.
     pub body: Option<super::models::SecretSpec>,

@@ -39,7 +39,7 @@ impl Client {
     ///
     /// `GET /containers/json`
     ///
-    /// Returns a list of containers. For details on the format, see [the inspect endpoint](#operation/ContainerInspect).
+    /// Returns a list of containers. For details on the format, see [the inspect endpoint](https://docs.docker.com/reference/api/engine/version/v1.37/#tag/Container/operation/ContainerInspect).
     ///
     /// Note that it uses a different, smaller representation of a container than inspecting a single container. For example,
     /// the list of linked containers is not propagated .
@@ -450,7 +450,7 @@ impl Client {
     ///
     /// ### Stream format
     ///
-    /// When the TTY setting is disabled in [`POST /containers/create`](#operation/ContainerCreate), the stream over the hijacked connected is multiplexed to separate out `stdout` and `stderr`. The stream consists of a series of frames, each containing a header and a payload.
+    /// When the TTY setting is disabled in [`POST /containers/create`](https://docs.docker.com/reference/api/engine/version/v1.37/#tag/Container/operation/ContainerCreate), the stream over the hijacked connected is multiplexed to separate out `stdout` and `stderr`. The stream consists of a series of frames, each containing a header and a payload.
     ///
     /// The header contains the information which the stream writes (`stdout` or `stderr`). It also contains the size of the associated frame encoded in the last four bytes (`uint32`).
     ///
@@ -480,7 +480,7 @@ impl Client {
     ///
     /// ### Stream format when using a TTY
     ///
-    /// When the TTY setting is enabled in [`POST /containers/create`](#operation/ContainerCreate), the stream is not multiplexed. The data exchanged over the hijacked connection is simply the raw data from the process PTY and client's `stdin`.
+    /// When the TTY setting is enabled in [`POST /containers/create`](https://docs.docker.com/reference/api/engine/version/v1.37/#tag/Container/operation/ContainerCreate), the stream is not multiplexed. The data exchanged over the hijacked connection is simply the raw data from the process PTY and client's `stdin`.
     pub async fn container_attach(
         &self,
         id: &str,
@@ -1172,7 +1172,7 @@ impl Client {
     ///
     /// For each value of the `names` parameter: if it is a specific name and tag (e.g. `ubuntu:latest`), then only that image (and its parents) are returned; if it is an image ID, similarly only that image (and its parents) are returned and there would be no names referenced in the 'repositories' file for this image ID.
     ///
-    /// For details on the format, see [the export image endpoint](#operation/ImageGet).
+    /// For details on the format, see [the export image endpoint](https://docs.docker.com/reference/api/engine/version/v1.37/#tag/Image/operation/ImageGet).
     pub async fn image_get_all(
         &self,
         params: &super::params::ImageGetAllParams,
@@ -1192,7 +1192,7 @@ impl Client {
     ///
     /// Load a set of images and tags into a repository.
     ///
-    /// For details on the format, see [the export image endpoint](#operation/ImageGet).
+    /// For details on the format, see [the export image endpoint](https://docs.docker.com/reference/api/engine/version/v1.37/#tag/Image/operation/ImageGet).
     pub async fn image_load(
         &self,
         params: &super::params::ImageLoadParams,
@@ -1366,7 +1366,7 @@ impl Client {
     ///
     /// `GET /networks`
     ///
-    /// Returns a list of networks. For details on the format, see [the network inspect endpoint](#operation/NetworkInspect).
+    /// Returns a list of networks. For details on the format, see [the network inspect endpoint](https://docs.docker.com/reference/api/engine/version/v1.37/#tag/Network/operation/NetworkInspect).
     ///
     /// Note that it uses a different, smaller representation of a network than inspecting a single network. For example,
     /// the list of containers attached to the network is not propagated in API versions 1.28 and up.
@@ -1513,7 +1513,7 @@ impl Client {
     ///
     /// `POST /plugins/pull`
     ///
-    /// Pulls and installs a plugin. After the plugin is installed, it can be enabled using the [`POST /plugins/{name}/enable` endpoint](#operation/PostPluginsEnable).
+    /// Pulls and installs a plugin. After the plugin is installed, it can be enabled using the [`POST /plugins/{name}/enable` endpoint](https://docs.docker.com/reference/api/engine/version/v1.37/#operation/PostPluginsEnable).
     pub async fn plugin_pull(
         &self,
         params: &super::params::PluginPullParams,

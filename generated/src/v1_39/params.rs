@@ -85,7 +85,7 @@ pub struct ContainerTopParams {
 pub struct ContainerLogsParams {
     /// Return the logs as a stream.
     ///
-    /// This will return a `101` HTTP response with a `Connection: upgrade` header, then hijack the HTTP connection to send raw output. For more information about hijacking and the stream format, [see the documentation for the attach endpoint](#operation/ContainerAttach).
+    /// This will return a `101` HTTP response with a `Connection: upgrade` header, then hijack the HTTP connection to send raw output. For more information about hijacking and the stream format, [see the documentation for the attach endpoint](https://docs.docker.com/reference/api/engine/version/v1.39/#tag/Container/operation/ContainerAttach).
     ///
     /// Query parameter `follow`.
     ///
@@ -518,7 +518,7 @@ pub struct ImageBuildParams {
     pub content_type: Option<super::models::ImageBuildContentType>,
     /// This is a base64-encoded JSON object with auth configurations for multiple registries that a build may refer to.
     ///
-    /// The key is a registry URL, and the value is an auth configuration object, [as described in the authentication section](#section/Authentication). For example:
+    /// The key is a registry URL, and the value is an auth configuration object, [as described in the authentication section](https://docs.docker.com/reference/api/engine/version/v1.39/#section/Authentication). For example:
     ///
     /// ```text
     /// {
@@ -628,7 +628,7 @@ pub struct ImageCreateParams {
     pub message: Option<String>,
     /// A base64url-encoded auth configuration.
     ///
-    /// Refer to the [authentication section](#section/Authentication) for
+    /// Refer to the [authentication section](https://docs.docker.com/reference/api/engine/version/v1.39/#section/Authentication) for
     /// details.
     ///
     /// Header `X-Registry-Auth`.
@@ -654,7 +654,7 @@ pub struct ImagePushParams {
     pub tag: Option<String>,
     /// A base64url-encoded auth configuration.
     ///
-    /// Refer to the [authentication section](#section/Authentication) for
+    /// Refer to the [authentication section](https://docs.docker.com/reference/api/engine/version/v1.39/#section/Authentication) for
     /// details.
     ///
     /// Header `X-Registry-Auth`.
@@ -971,7 +971,7 @@ pub struct PluginPullParams {
     /// A base64url-encoded auth configuration to use when pulling a plugin
     /// from a registry.
     ///
-    /// Refer to the [authentication section](#section/Authentication) for
+    /// Refer to the [authentication section](https://docs.docker.com/reference/api/engine/version/v1.39/#section/Authentication) for
     /// details.
     ///
     /// Header `X-Registry-Auth`.
@@ -1028,7 +1028,7 @@ pub struct PluginUpgradeParams {
     /// A base64url-encoded auth configuration to use when pulling a plugin
     /// from a registry.
     ///
-    /// Refer to the [authentication section](#section/Authentication) for
+    /// Refer to the [authentication section](https://docs.docker.com/reference/api/engine/version/v1.39/#section/Authentication) for
     /// details.
     ///
     /// Header `X-Registry-Auth`.
@@ -1147,7 +1147,7 @@ pub struct ServiceCreateParams {
     /// A base64url-encoded auth configuration for pulling from private
     /// registries.
     ///
-    /// Refer to the [authentication section](#section/Authentication) for
+    /// Refer to the [authentication section](https://docs.docker.com/reference/api/engine/version/v1.39/#section/Authentication) for
     /// details.
     ///
     /// Header `X-Registry-Auth`.
@@ -1198,7 +1198,7 @@ pub struct ServiceUpdateParams {
     /// A base64url-encoded auth configuration for pulling from private
     /// registries.
     ///
-    /// Refer to the [authentication section](#section/Authentication) for
+    /// Refer to the [authentication section](https://docs.docker.com/reference/api/engine/version/v1.39/#section/Authentication) for
     /// details.
     ///
     /// Header `X-Registry-Auth`.
@@ -1216,7 +1216,7 @@ pub struct ServiceLogsParams {
     pub details: Option<bool>,
     /// Return the logs as a stream.
     ///
-    /// This will return a `101` HTTP response with a `Connection: upgrade` header, then hijack the HTTP connection to send raw output. For more information about hijacking and the stream format, [see the documentation for the attach endpoint](#operation/ContainerAttach).
+    /// This will return a `101` HTTP response with a `Connection: upgrade` header, then hijack the HTTP connection to send raw output. For more information about hijacking and the stream format, [see the documentation for the attach endpoint](https://docs.docker.com/reference/api/engine/version/v1.39/#tag/Container/operation/ContainerAttach).
     ///
     /// Query parameter `follow`.
     ///
@@ -1285,7 +1285,7 @@ pub struct TaskLogsParams {
     pub details: Option<bool>,
     /// Return the logs as a stream.
     ///
-    /// This will return a `101` HTTP response with a `Connection: upgrade` header, then hijack the HTTP connection to send raw output. For more information about hijacking and the stream format, [see the documentation for the attach endpoint](#operation/ContainerAttach).
+    /// This will return a `101` HTTP response with a `Connection: upgrade` header, then hijack the HTTP connection to send raw output. For more information about hijacking and the stream format, [see the documentation for the attach endpoint](https://docs.docker.com/reference/api/engine/version/v1.39/#tag/Container/operation/ContainerAttach).
     ///
     /// Query parameter `follow`.
     ///

@@ -550,7 +550,7 @@ pub struct ImageBuildParams {
     pub content_type: Option<super::models::ImageBuildContentType>,
     /// This is a base64-encoded JSON object with auth configurations for multiple registries that a build may refer to.
     ///
-    /// The key is a registry URL, and the value is an auth configuration object, [as described in the authentication section](#section/Authentication). For example:
+    /// The key is a registry URL, and the value is an auth configuration object, [as described in the authentication section](https://docs.docker.com/reference/api/engine/version/v1.41/#section/Authentication). For example:
     ///
     /// ```text
     /// {
@@ -678,7 +678,7 @@ pub struct ImageCreateParams {
     pub message: Option<String>,
     /// A base64url-encoded auth configuration.
     ///
-    /// Refer to the [authentication section](#section/Authentication) for
+    /// Refer to the [authentication section](https://docs.docker.com/reference/api/engine/version/v1.41/#section/Authentication) for
     /// details.
     ///
     /// Header `X-Registry-Auth`.
@@ -715,7 +715,7 @@ pub struct ImagePushParams {
     pub tag: Option<String>,
     /// A base64url-encoded auth configuration.
     ///
-    /// Refer to the [authentication section](#section/Authentication) for
+    /// Refer to the [authentication section](https://docs.docker.com/reference/api/engine/version/v1.41/#section/Authentication) for
     /// details.
     ///
     /// Header `X-Registry-Auth`.
@@ -1036,7 +1036,7 @@ pub struct PluginPullParams {
     /// A base64url-encoded auth configuration to use when pulling a plugin
     /// from a registry.
     ///
-    /// Refer to the [authentication section](#section/Authentication) for
+    /// Refer to the [authentication section](https://docs.docker.com/reference/api/engine/version/v1.41/#section/Authentication) for
     /// details.
     ///
     /// Header `X-Registry-Auth`.
@@ -1093,7 +1093,7 @@ pub struct PluginUpgradeParams {
     /// A base64url-encoded auth configuration to use when pulling a plugin
     /// from a registry.
     ///
-    /// Refer to the [authentication section](#section/Authentication) for
+    /// Refer to the [authentication section](https://docs.docker.com/reference/api/engine/version/v1.41/#section/Authentication) for
     /// details.
     ///
     /// Header `X-Registry-Auth`.
@@ -1219,7 +1219,7 @@ pub struct ServiceCreateParams {
     /// A base64url-encoded auth configuration for pulling from private
     /// registries.
     ///
-    /// Refer to the [authentication section](#section/Authentication) for
+    /// Refer to the [authentication section](https://docs.docker.com/reference/api/engine/version/v1.41/#section/Authentication) for
     /// details.
     ///
     /// Header `X-Registry-Auth`.
@@ -1270,7 +1270,7 @@ pub struct ServiceUpdateParams {
     /// A base64url-encoded auth configuration for pulling from private
     /// registries.
     ///
-    /// Refer to the [authentication section](#section/Authentication) for
+    /// Refer to the [authentication section](https://docs.docker.com/reference/api/engine/version/v1.41/#section/Authentication) for
     /// details.
     ///
     /// Header `X-Registry-Auth`.

@@ -40,7 +40,7 @@ impl Client {
     /// `GET /containers/json`
     ///
     /// Returns a list of containers. For details on the format, see the
-    /// [inspect endpoint](#operation/ContainerInspect).
+    /// [inspect endpoint](https://docs.docker.com/reference/api/engine/version/v1.43/#tag/Container/operation/ContainerInspect).
     ///
     /// Note that it uses a different, smaller representation of a container
     /// than inspecting a single container. For example, the list of linked
@@ -496,7 +496,7 @@ impl Client {
     ///
     /// ### Stream format
     ///
-    /// When the TTY setting is disabled in [`POST /containers/create`](#operation/ContainerCreate),
+    /// When the TTY setting is disabled in [`POST /containers/create`](https://docs.docker.com/reference/api/engine/version/v1.43/#tag/Container/operation/ContainerCreate),
     /// the HTTP Content-Type header is set to application/vnd.docker.multiplexed-stream
     /// and the stream over the hijacked connected is multiplexed to separate out
     /// `stdout` and `stderr`. The stream consists of a series of frames, each
@@ -534,7 +534,7 @@ impl Client {
     ///
     /// ### Stream format when using a TTY
     ///
-    /// When the TTY setting is enabled in [`POST /containers/create`](#operation/ContainerCreate),
+    /// When the TTY setting is enabled in [`POST /containers/create`](https://docs.docker.com/reference/api/engine/version/v1.43/#tag/Container/operation/ContainerCreate),
     /// the stream is not multiplexed. The data exchanged over the hijacked
     /// connection is simply the raw data from the process PTY and client's
     /// `stdin`.
@@ -1299,7 +1299,7 @@ impl Client {
     /// are returned and there would be no names referenced in the 'repositories'
     /// file for this image ID.
     ///
-    /// For details on the format, see the [export image endpoint](#operation/ImageGet).
+    /// For details on the format, see the [export image endpoint](https://docs.docker.com/reference/api/engine/version/v1.43/#tag/Image/operation/ImageGet).
     pub async fn image_get_all(
         &self,
         params: &super::params::ImageGetAllParams,
@@ -1319,7 +1319,7 @@ impl Client {
     ///
     /// Load a set of images and tags into a repository.
     ///
-    /// For details on the format, see the [export image endpoint](#operation/ImageGet).
+    /// For details on the format, see the [export image endpoint](https://docs.docker.com/reference/api/engine/version/v1.43/#tag/Image/operation/ImageGet).
     pub async fn image_load(
         &self,
         params: &super::params::ImageLoadParams,
@@ -1521,7 +1521,7 @@ impl Client {
     /// `GET /networks`
     ///
     /// Returns a list of networks. For details on the format, see the
-    /// [network inspect endpoint](#operation/NetworkInspect).
+    /// [network inspect endpoint](https://docs.docker.com/reference/api/engine/version/v1.43/#tag/Network/operation/NetworkInspect).
     ///
     /// Note that it uses a different, smaller representation of a network than
     /// inspecting a single network. For example, the list of containers attached
@@ -1670,7 +1670,7 @@ impl Client {
     /// `POST /plugins/pull`
     ///
     /// Pulls and installs a plugin. After the plugin is installed, it can be
-    /// enabled using the [`POST /plugins/{name}/enable` endpoint](#operation/PostPluginsEnable).
+    /// enabled using the [`POST /plugins/{name}/enable` endpoint](https://docs.docker.com/reference/api/engine/version/v1.43/#operation/PostPluginsEnable).
     pub async fn plugin_pull(
         &self,
         params: &super::params::PluginPullParams,
@@ -2106,7 +2106,7 @@ impl Client {
     /// `GET /services/{id}/logs`
     ///
     /// Get `stdout` and `stderr` logs from a service. See also
-    /// [`/containers/{id}/logs`](#operation/ContainerLogs).
+    /// [`/containers/{id}/logs`](https://docs.docker.com/reference/api/engine/version/v1.43/#tag/Container/operation/ContainerLogs).
     ///
     /// **Note**: This endpoint works only for services with the `local`,
     /// `json-file` or `journald` logging drivers.
@@ -2175,7 +2175,7 @@ impl Client {
     /// `GET /tasks/{id}/logs`
     ///
     /// Get `stdout` and `stderr` logs from a task.
-    /// See also [`/containers/{id}/logs`](#operation/ContainerLogs).
+    /// See also [`/containers/{id}/logs`](https://docs.docker.com/reference/api/engine/version/v1.43/#tag/Container/operation/ContainerLogs).
     ///
     /// **Note**: This endpoint works only for services with the `local`,
     /// `json-file` or `journald` logging drivers.

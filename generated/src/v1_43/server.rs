@@ -772,7 +772,7 @@ pub trait ContainerApi: Send + Sync + 'static {
     /// `GET /containers/json`
     ///
     /// Returns a list of containers. For details on the format, see the
-    /// [inspect endpoint](#operation/ContainerInspect).
+    /// [inspect endpoint](https://docs.docker.com/reference/api/engine/version/v1.43/#tag/Container/operation/ContainerInspect).
     ///
     /// Note that it uses a different, smaller representation of a container
     /// than inspecting a single container. For example, the list of linked
@@ -1132,7 +1132,7 @@ pub trait ContainerApi: Send + Sync + 'static {
     ///
     /// ### Stream format
     ///
-    /// When the TTY setting is disabled in [`POST /containers/create`](#operation/ContainerCreate),
+    /// When the TTY setting is disabled in [`POST /containers/create`](https://docs.docker.com/reference/api/engine/version/v1.43/#tag/Container/operation/ContainerCreate),
     /// the HTTP Content-Type header is set to application/vnd.docker.multiplexed-stream
     /// and the stream over the hijacked connected is multiplexed to separate out
     /// `stdout` and `stderr`. The stream consists of a series of frames, each
@@ -1170,7 +1170,7 @@ pub trait ContainerApi: Send + Sync + 'static {
     ///
     /// ### Stream format when using a TTY
     ///
-    /// When the TTY setting is enabled in [`POST /containers/create`](#operation/ContainerCreate),
+    /// When the TTY setting is enabled in [`POST /containers/create`](https://docs.docker.com/reference/api/engine/version/v1.43/#tag/Container/operation/ContainerCreate),
     /// the stream is not multiplexed. The data exchanged over the hijacked
     /// connection is simply the raw data from the process PTY and client's
     /// `stdin`.
@@ -1652,7 +1652,7 @@ pub trait ImageApi: Send + Sync + 'static {
     /// are returned and there would be no names referenced in the 'repositories'
     /// file for this image ID.
     ///
-    /// For details on the format, see the [export image endpoint](#operation/ImageGet).
+    /// For details on the format, see the [export image endpoint](https://docs.docker.com/reference/api/engine/version/v1.43/#tag/Image/operation/ImageGet).
     ///
     ///The default answers 501 Not Implemented.
     fn image_get_all(
@@ -1670,7 +1670,7 @@ pub trait ImageApi: Send + Sync + 'static {
     ///
     /// Load a set of images and tags into a repository.
     ///
-    /// For details on the format, see the [export image endpoint](#operation/ImageGet).
+    /// For details on the format, see the [export image endpoint](https://docs.docker.com/reference/api/engine/version/v1.43/#tag/Image/operation/ImageGet).
     ///
     ///The default answers 501 Not Implemented.
     fn image_load(
@@ -1690,7 +1690,7 @@ pub trait NetworkApi: Send + Sync + 'static {
     /// `GET /networks`
     ///
     /// Returns a list of networks. For details on the format, see the
-    /// [network inspect endpoint](#operation/NetworkInspect).
+    /// [network inspect endpoint](https://docs.docker.com/reference/api/engine/version/v1.43/#tag/Network/operation/NetworkInspect).
     ///
     /// Note that it uses a different, smaller representation of a network than
     /// inspecting a single network. For example, the list of containers attached
@@ -1891,7 +1891,7 @@ pub trait PluginApi: Send + Sync + 'static {
     /// `POST /plugins/pull`
     ///
     /// Pulls and installs a plugin. After the plugin is installed, it can be
-    /// enabled using the [`POST /plugins/{name}/enable` endpoint](#operation/PostPluginsEnable).
+    /// enabled using the [`POST /plugins/{name}/enable` endpoint](https://docs.docker.com/reference/api/engine/version/v1.43/#operation/PostPluginsEnable).
     ///
     ///The default answers 501 Not Implemented.
     fn plugin_pull(
@@ -2188,7 +2188,7 @@ pub trait ServiceApi: Send + Sync + 'static {
     /// `GET /services/{id}/logs`
     ///
     /// Get `stdout` and `stderr` logs from a service. See also
-    /// [`/containers/{id}/logs`](#operation/ContainerLogs).
+    /// [`/containers/{id}/logs`](https://docs.docker.com/reference/api/engine/version/v1.43/#tag/Container/operation/ContainerLogs).
     ///
     /// **Note**: This endpoint works only for services with the `local`,
     /// `json-file` or `journald` logging drivers.
@@ -2547,7 +2547,7 @@ pub trait TaskApi: Send + Sync + 'static {
     /// `GET /tasks/{id}/logs`
     ///
     /// Get `stdout` and `stderr` logs from a task.
-    /// See also [`/containers/{id}/logs`](#operation/ContainerLogs).
+    /// See also [`/containers/{id}/logs`](https://docs.docker.com/reference/api/engine/version/v1.43/#tag/Container/operation/ContainerLogs).
     ///
     /// **Note**: This endpoint works only for services with the `local`,
     /// `json-file` or `journald` logging drivers.
@@ -2966,7 +2966,7 @@ pub struct ConfigUpdateRequest {
     pub params: super::params::ConfigUpdateParams,
     /// The spec of the config to update. Currently, only the Labels field
     /// can be updated. All other fields must remain unchanged from the
-    /// [ConfigInspect endpoint](#operation/ConfigInspect) response values.
+    /// [ConfigInspect endpoint](https://docs.docker.com/reference/api/engine/version/v1.43/#tag/Config/operation/ConfigInspect) response values.
     ///
     /// The request body.
     pub body: Option<super::models::ConfigSpec>,
@@ -3402,7 +3402,7 @@ impl ContainerLogsRequest {
 #[allow(clippy::large_enum_variant)]
 pub enum ContainerLogsReply {
     /// logs returned as a stream in response body.
-    /// For the stream format, [see the documentation for the attach endpoint](#operation/ContainerAttach).
+    /// For the stream format, [see the documentation for the attach endpoint](https://docs.docker.com/reference/api/engine/version/v1.43/#tag/Container/operation/ContainerAttach).
     /// Note that unlike the attach endpoint, the logs endpoint does not
     /// upgrade the connection and does not set Content-Type.
     ///
@@ -8575,7 +8575,7 @@ pub struct SecretUpdateRequest {
     pub params: super::params::SecretUpdateParams,
     /// The spec of the secret to update. Currently, only the Labels field
     /// can be updated. All other fields must remain unchanged from the
-    /// [SecretInspect endpoint](#operation/SecretInspect) response values.
+    /// [SecretInspect endpoint](https://docs.docker.com/reference/api/engine/version/v1.43/#tag/Secret/operation/SecretInspect) response values.
     ///
     /// The request body.
     pub body: Option<super::models::SecretSpec>,

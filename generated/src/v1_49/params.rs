@@ -603,7 +603,7 @@ pub struct ImageBuildParams {
     pub content_type: Option<super::models::ImageBuildContentType>,
     /// This is a base64-encoded JSON object with auth configurations for multiple registries that a build may refer to.
     ///
-    /// The key is a registry URL, and the value is an auth configuration object, [as described in the authentication section](#section/Authentication). For example:
+    /// The key is a registry URL, and the value is an auth configuration object, [as described in the authentication section](https://docs.docker.com/reference/api/engine/version/v1.49/#section/Authentication). For example:
     ///
     /// ```text
     /// {
@@ -757,7 +757,7 @@ pub struct ImageCreateParams {
     pub message: Option<String>,
     /// A base64url-encoded auth configuration.
     ///
-    /// Refer to the [authentication section](#section/Authentication) for
+    /// Refer to the [authentication section](https://docs.docker.com/reference/api/engine/version/v1.49/#section/Authentication) for
     /// details.
     ///
     /// Header `X-Registry-Auth`.
@@ -876,7 +876,7 @@ pub struct ImagePushParams {
     pub platform: Option<String>,
     /// A base64url-encoded auth configuration.
     ///
-    /// Refer to the [authentication section](#section/Authentication) for
+    /// Refer to the [authentication section](https://docs.docker.com/reference/api/engine/version/v1.49/#section/Authentication) for
     /// details.
     ///
     /// Header `X-Registry-Auth`.
@@ -1257,7 +1257,7 @@ pub struct PluginPullParams {
     /// A base64url-encoded auth configuration to use when pulling a plugin
     /// from a registry.
     ///
-    /// Refer to the [authentication section](#section/Authentication) for
+    /// Refer to the [authentication section](https://docs.docker.com/reference/api/engine/version/v1.49/#section/Authentication) for
     /// details.
     ///
     /// Header `X-Registry-Auth`.
@@ -1314,7 +1314,7 @@ pub struct PluginUpgradeParams {
     /// A base64url-encoded auth configuration to use when pulling a plugin
     /// from a registry.
     ///
-    /// Refer to the [authentication section](#section/Authentication) for
+    /// Refer to the [authentication section](https://docs.docker.com/reference/api/engine/version/v1.49/#section/Authentication) for
     /// details.
     ///
     /// Header `X-Registry-Auth`.
@@ -1440,7 +1440,7 @@ pub struct ServiceCreateParams {
     /// A base64url-encoded auth configuration for pulling from private
     /// registries.
     ///
-    /// Refer to the [authentication section](#section/Authentication) for
+    /// Refer to the [authentication section](https://docs.docker.com/reference/api/engine/version/v1.49/#section/Authentication) for
     /// details.
     ///
     /// Header `X-Registry-Auth`.
@@ -1491,7 +1491,7 @@ pub struct ServiceUpdateParams {
     /// A base64url-encoded auth configuration for pulling from private
     /// registries.
     ///
-    /// Refer to the [authentication section](#section/Authentication) for
+    /// Refer to the [authentication section](https://docs.docker.com/reference/api/engine/version/v1.49/#section/Authentication) for
     /// details.
     ///
     /// Header `X-Registry-Auth`.

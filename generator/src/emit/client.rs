@@ -317,9 +317,8 @@ fn apply_param(r: &TypeRenderer<'_>, p: &Parameter) -> TokenStream {
             let text = to_text(quote!(value), &p.ty);
             quote! { request = request.text_header(#wire, &#text)?; }
         }
-        // The daemon reads every list parameter as repeated keys (NOTES.md, "Query
-        // conventions"), whatever `collectionFormat` the spec gives; `changes` items contain
-        // commas, so joining them would corrupt them.
+        // The daemon reads every list parameter as repeated keys, whatever `collectionFormat`
+        // the spec gives; `changes` items contain commas, so joining them would corrupt them.
         (TypeExpr::Array(item), _) => {
             let text = to_text(quote!(item), item);
             quote! { for item in value { request = request.query(#wire, #text); } }

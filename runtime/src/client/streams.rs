@@ -1,5 +1,4 @@
-//! Response bodies that are not one JSON document, as typed streams (NOTES.md, "Operations
-//! whose body is not one JSON document"), and how logs and hijacked output are known to be
+//! Response bodies that are not one JSON document, as typed streams, and how logs and hijacked output are known to be
 //! framed or raw.
 //!
 //! Every call sends through [`Transport::send`]'s path, so the timeout covers the
@@ -37,8 +36,7 @@ const RAW_STREAM: &str = "application/vnd.docker.raw-stream";
 const TYPED_STREAMS: ApiVersion = ApiVersion::new(1, 42);
 
 /// How to learn whether a hijacked or log stream is multiplexed when the Content-Type does
-/// not say (every version below 1.42 sends `raw-stream` or nothing even when framed;
-/// NOTES.md, "Hijack"). The first byte is never sniffed: a TTY's output may begin with
+/// not say (every version below 1.42 sends `raw-stream` or nothing even when framed). The first byte is never sniffed: a TTY's output may begin with
 /// `\x01` too.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TtySource {

@@ -3,8 +3,7 @@
 //!
 //! The generated code stays declarative (one [`Route`] per operation, a handler that pulls
 //! typed parameters out of an [`Incoming`] and turns the result into a [`Response`]); what
-//! every operation shares lives here once (NOTES.md, "Versions", "Errors", "Query
-//! conventions", "Names with /", "Hijack", "Frames"):
+//! every operation shares lives here once:
 //! - [`config`]: how the server presents itself ([`ServerConfig`]);
 //! - [`error`]: Docker's JSON errors ([`ApiError`]);
 //! - [`query`]: the query string and Docker's conventions for it ([`Query`]);

@@ -1,5 +1,5 @@
 //! Bodies of one JSON value per line: stats and events (`\n`), and the JSON progress
-//! messages of pull, push, build and load (`\r\n`; NOTES.md, "JSON progress").
+//! messages of pull, push, build and load (`\r\n`).
 //!
 //! Both separators are accepted everywhere, blank lines are skipped and a last line without
 //! a separator still counts, so that the decoder does not depend on which engine wrote the
