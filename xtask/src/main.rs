@@ -4,6 +4,7 @@ mod bench;
 mod bench_peers;
 mod codegen;
 mod diff;
+mod published;
 mod test;
 
 use std::path::{Path, PathBuf};
@@ -57,6 +58,9 @@ enum Command {
         #[command(flatten)]
         spec: SpecArgs,
     },
+    /// The published crates' checks of `test` alone: rustdoc as docs.rs builds it, and the
+    /// packaged crates building the README's programs in a crate outside the workspace.
+    Published,
     /// Time every stage of generating all versions, and optionally compare the compile time
     /// of one version of the generated crate with bollard-stubs.
     Bench {
@@ -114,6 +118,10 @@ fn main() -> ExitCode {
         Command::Diff { from, to, json, spec } => diff::run(&spec.inputs(), &from, &to, json),
         Command::Matrix { spec } => codegen::matrix(&spec.inputs()),
         Command::Test { spec } => test::run(&spec.inputs()),
+        Command::Published => {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            published::rustdoc(&cargo).and_then(|()| published::downstream(&cargo))
+        }
         Command::Bench { runs, compile, spec } => bench::run(&spec.inputs(), runs, compile),
         Command::BenchPeers { requests, log_mb, runs, server_requests, only } => {
             bench_peers::run(&bench_peers::Options { requests, log_mb, runs, server_requests, only })

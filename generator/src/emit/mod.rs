@@ -17,7 +17,7 @@ use quote::quote;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::ir::history::SharedType;
 use crate::ir::History;
-use crate::version::VersionSet;
+use crate::version::{ApiVersion, VersionSet};
 use models::{feature_gate, ident, module_name};
 
 /// One file of the generated crate before formatting.
@@ -50,6 +50,46 @@ pub struct GeneratedFile {
 pub const CARGO_TEMPLATE: &str = "generated-Cargo.toml";
 pub const CRATE_DOCS_TEMPLATE: &str = "generated-lib.md";
 
+/// What a user of the models, the client or the server needs from the runtime, so that
+/// `moby-api` is their one dependency: the whole runtime as `runtime`, and at the crate root
+/// the names every program meets (a client's errors, streams and build contexts; a
+/// server's errors, context and serving functions).
+fn runtime_reexports() -> TokenStream {
+    quote! {
+        /// The handwritten runtime this crate was generated against, for what the names
+        /// below leave out: transport and server options, endpoints, the stream decoders.
+        pub use moby_api_runtime as runtime;
+
+        pub use moby_api_runtime::filters::Filters;
+        pub use moby_api_runtime::version::ApiVersion;
+
+        #[cfg(feature = "client")]
+        pub use moby_api_runtime::client::{build_context, Endpoint, Error, Transport};
+
+        #[cfg(any(feature = "client", feature = "server"))]
+        pub use moby_api_runtime::stream::{LogChunk, ProgressMessage, StdStream, StreamError};
+
+        #[cfg(feature = "server")]
+        pub use moby_api_runtime::server::{serve_tcp, serve_unix, ApiError, Context, ServerConfig};
+    }
+}
+
+/// `template` with its placeholders filled in: the version range (`{{first_version}}`,
+/// `{{last_version}}`: `1.24`; `{{first_feature}}`, `{{last_feature}}`: `v1_24`), the
+/// default feature (`{{default_feature}}`, the newest) and one `vX_Y = []` line per version
+/// (`{{version_features}}`).
+fn fill(template: &str, versions: &[ApiVersion]) -> String {
+    let (Some(first), Some(last)) = (versions.first(), versions.last()) else { return template.to_string() };
+    let features: Vec<String> = versions.iter().map(|v| format!("{} = []", v.ident())).collect();
+    template
+        .replace("{{first_version}}", &first.to_string())
+        .replace("{{last_version}}", &last.to_string())
+        .replace("{{first_feature}}", &first.ident())
+        .replace("{{last_feature}}", &last.ident())
+        .replace("{{default_feature}}", &last.ident())
+        .replace("{{version_features}}", &features.join("\n"))
+}
+
 fn read_template(dir: &Path, name: &str) -> Result<String, Diagnostic> {
     let path = dir.join(name);
     std::fs::read_to_string(&path).map_err(|e| Diagnostic::new(path.display().to_string(), "", format!("cannot read template: {e}")))
@@ -70,28 +110,30 @@ pub fn standalone_module(spec: crate::ir::ApiSpec) -> Result<String, Diagnostic>
 pub fn emit_crate(history: &History, templates: &Path) -> Result<Vec<Unit>, Diagnostics> {
     let mut units = Vec::new();
     let versions: Vec<_> = history.versions().collect();
-    let newest = versions.last().map(|v| v.ident()).unwrap_or_default();
 
-    let features: String = versions.iter().map(|v| format!("{} = []\n", v.ident())).collect();
-    let cargo = read_template(templates, CARGO_TEMPLATE)?
-        .replace("{{default_feature}}", &newest)
-        .replace("{{version_features}}", features.trim_end());
+    let cargo = fill(&read_template(templates, CARGO_TEMPLATE)?, &versions);
     units.push(Unit::Text {
         path: "generated/Cargo.toml".into(),
         // The Rust preamble with `#` comments instead of `//`.
         contents: format!("{}\n{cargo}", format::PREAMBLE.replace("// ", "# ")),
     });
 
-    let crate_docs = docs::inner(&read_template(templates, CRATE_DOCS_TEMPLATE)?);
+    // The crate docs are also the package's README (crates.io shows it).
+    let crate_docs = fill(&read_template(templates, CRATE_DOCS_TEMPLATE)?, &versions);
+    units.push(Unit::Text { path: "generated/README.md".into(), contents: format!("{}\n{crate_docs}", crate::matrix::DOC_PREAMBLE) });
+    let crate_docs = docs::inner(&crate_docs);
     let version_mods = versions.iter().map(|v| {
         let f = v.ident();
         let m = ident(&f);
         quote! { #[cfg(feature = #f)] pub mod #m; }
     });
+    let runtime = runtime_reexports();
     units.push(Unit::rust(
         "generated/src/lib.rs",
         quote! {
             #crate_docs
+
+            #runtime
 
             mod shared;
             #(#version_mods)*

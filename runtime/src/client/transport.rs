@@ -15,6 +15,7 @@ use super::auth::{RegistryAuth, RegistryConfig};
 use super::direct::Direct;
 use super::endpoint::Endpoint;
 use super::host::Host;
+#[cfg(feature = "tls")]
 use super::tls;
 use super::version::ApiVersionPolicy;
 use super::Error;
@@ -131,13 +132,6 @@ impl TransportBuilder {
     /// a platform without them.
     pub fn build(self) -> Result<Transport, Error> {
         let endpoint = self.endpoint;
-        let tls_config = match endpoint.host() {
-            Host::Tcp { .. } if endpoint.uses_tls() => {
-                let default = super::TlsSettings::new(true);
-                tls::client_config(Some(endpoint.tls().unwrap_or(&default)))?
-            }
-            _ => tls::client_config(None)?,
-        };
         let base = endpoint.base_url();
         let port = Url::parse(&base).ok().and_then(|url| url.port_or_known_default()).unwrap_or(80);
         let direct = Direct::new(endpoint.host(), port, endpoint.uses_tls(), self.connect_timeout, &self.user_agent);
@@ -147,8 +141,8 @@ impl TransportBuilder {
             // client refuses them too.
             .redirect(reqwest::redirect::Policy::none())
             .http1_only()
-            .pool_idle_timeout(self.pool_idle_timeout)
-            .tls_backend_preconfigured(tls_config);
+            .pool_idle_timeout(self.pool_idle_timeout);
+        builder = with_tls(builder, &endpoint)?;
         if let Some(timeout) = self.connect_timeout {
             builder = builder.connect_timeout(timeout);
         }
@@ -176,6 +170,29 @@ impl TransportBuilder {
             }),
         })
     }
+}
+
+/// The client's rustls configuration: the endpoint's settings, or an inert one without TLS.
+#[cfg(feature = "tls")]
+fn with_tls(builder: reqwest::ClientBuilder, endpoint: &Endpoint) -> Result<reqwest::ClientBuilder, Error> {
+    let default = super::TlsSettings::new(true);
+    let settings = match endpoint.host() {
+        Host::Tcp { .. } if endpoint.uses_tls() => Some(endpoint.tls().unwrap_or(&default)),
+        _ => None,
+    };
+    Ok(builder.tls_backend_preconfigured(tls::client_config(settings)?))
+}
+
+/// Without the `tls` feature a TLS endpoint is refused before anything is sent.
+#[cfg(not(feature = "tls"))]
+fn with_tls(builder: reqwest::ClientBuilder, endpoint: &Endpoint) -> Result<reqwest::ClientBuilder, Error> {
+    if !endpoint.uses_tls() {
+        return Ok(builder);
+    }
+    Err(Error::Unsupported(format!(
+        "{} uses TLS, which this build leaves out: enable the `tls` feature of moby-api (or moby-api-runtime)",
+        endpoint.base_url()
+    )))
 }
 
 pub(super) fn is_loopback(host: &str) -> bool {
