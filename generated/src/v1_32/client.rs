@@ -774,7 +774,7 @@ impl Client {
             request = request.text_header("X-Registry-Config", &value.to_string())?;
         }
         let request = request
-            .body(body, header::HeaderValue::from_static("application/octet-stream"));
+            .body(body, header::HeaderValue::from_static("application/x-tar"));
         self.transport.send_progress(request).await
     }
 

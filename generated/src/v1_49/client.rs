@@ -866,7 +866,7 @@ impl Client {
             request = request.query("version", value.to_string());
         }
         let request = request
-            .body(body, header::HeaderValue::from_static("application/octet-stream"));
+            .body(body, header::HeaderValue::from_static("application/x-tar"));
         self.transport.send_progress(request).await
     }
 
