@@ -165,7 +165,7 @@ impl Transport {
     /// Sends a request answered with JSON progress messages (pull, push, build, import,
     /// load, plugin pull …); a message with `errorDetail`/`error` is an
     /// [`StreamError::Daemon`] item.
-    pub async fn send_progress(&self, request: Request) -> Result<ProgressOutput, Error> {
+    pub async fn send_progress<A: DeserializeOwned>(&self, request: Request) -> Result<ProgressOutput<A>, Error> {
         let response = self.send(request.own_connection()).await?;
         Ok(ProgressOutput { inner: ProgressStream::new(body_stream(response)) })
     }
@@ -266,36 +266,37 @@ impl<T> fmt::Debug for JsonLinesOutput<T> {
     }
 }
 
-/// The messages of a JSON progress body ([`Transport::send_progress`]).
+/// The messages of a JSON progress body ([`Transport::send_progress`]), with `aux` read as
+/// `A` where the spec says what it is (the built image's `ImageId` for a build).
 ///
 /// A message carrying `errorDetail` or `error` is a [`StreamError::Daemon`] item: after a
 /// 200 status that is the only way a failed pull, push or build is reported.
-pub struct ProgressOutput {
-    inner: ProgressStream<BodyStream>,
+pub struct ProgressOutput<A = serde_json::Value> {
+    inner: ProgressStream<BodyStream, A>,
 }
 
-impl ProgressOutput {
+impl<A> ProgressOutput<A> {
     /// Replaces the longest line accepted ([`crate::stream::DEFAULT_MAX_LINE_LEN`]).
-    pub fn with_max_line_len(self, limit: usize) -> ProgressOutput {
+    pub fn with_max_line_len(self, limit: usize) -> ProgressOutput<A> {
         ProgressOutput { inner: self.inner.with_max_line_len(limit) }
     }
 }
 
-impl Stream for ProgressOutput {
-    type Item = Result<ProgressMessage, StreamError>;
+impl<A: DeserializeOwned> Stream for ProgressOutput<A> {
+    type Item = Result<ProgressMessage<A>, StreamError>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         Pin::new(&mut self.inner).poll_next(cx)
     }
 }
 
-impl FusedStream for ProgressOutput {
+impl<A: DeserializeOwned> FusedStream for ProgressOutput<A> {
     fn is_terminated(&self) -> bool {
         self.inner.is_terminated()
     }
 }
 
-impl fmt::Debug for ProgressOutput {
+impl<A: DeserializeOwned> fmt::Debug for ProgressOutput<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ProgressOutput").field("terminated", &self.is_terminated()).finish()
     }
