@@ -8,6 +8,7 @@
 pub mod changelog;
 pub mod diagnostics;
 pub mod diff;
+pub mod engines;
 pub mod emit;
 pub mod ir;
 pub mod matrix;

@@ -1,8 +1,10 @@
-//! The compatibility document (`docs/compatibility.md`): in which API versions each
-//! operation exists, and the fields and enum values that came and went per type.
+//! The compatibility document (`docs/compatibility.md`): which versions were run against
+//! which real engine (`spec/engines.yaml`), in which API versions each operation exists,
+//! and the fields and enum values that came and went per type.
 
 use std::fmt::Write;
 
+use crate::engines::Engine;
 use crate::ir::History;
 use crate::version::VersionSet;
 
@@ -20,7 +22,7 @@ fn ranges(set: VersionSet) -> String {
     set.to_string()
 }
 
-pub fn render(history: &History) -> String {
+pub fn render(history: &History, engines: &[Engine]) -> String {
     let mut out = String::from(DOC_PREAMBLE);
     let first = history.specs.first().map(|s| s.version.to_string()).unwrap_or_default();
     let last = history.specs.last().map(|s| s.version.to_string()).unwrap_or_default();
@@ -28,9 +30,10 @@ pub fn render(history: &History) -> String {
         out,
         "\n# Compatibility matrix\n\nWhich Docker Engine API versions ({first}–{last}) have each operation, and which fields and\n\
          enum values each type gained or lost. \"all\" means every version from {first} to {last}.\n\
-         Run `cargo xtask diff A B` for everything that changed between two versions.\n\n## Operations\n\n\
-         | operation | id | versions |\n|---|---|---|\n"
+         Run `cargo xtask diff A B` for everything that changed between two versions.\n"
     );
+    real_engines(&mut out, history, engines);
+    out.push_str("\n## Operations\n\n| operation | id | versions |\n|---|---|---|\n");
     for (key, op) in &history.operations {
         let ids: Vec<String> = if op.ids.len() == 1 {
             op.ids.keys().cloned().collect()
@@ -55,4 +58,43 @@ pub fn render(history: &History) -> String {
         }
     }
     out
+}
+
+/// Which generated version ran against which real engine, and how: the client scenario at
+/// its own version, negotiating down, and the engine's captured answers.
+fn real_engines(out: &mut String, history: &History, engines: &[Engine]) {
+    out.push_str(
+        "\n## Real engines\n\nWhich version's generated client ran the whole client scenario\n\
+         (`tests/tests/client_engine.rs`) against which engine, and at which versions the engine's\n\
+         answers were captured and read with the version's models (`tests/fixtures/engine/`).\n\
+         From `spec/engines.yaml`.\n\n",
+    );
+    for e in engines {
+        let _ = writeln!(out, "- **{}** (API {}–{}): {}", e.name, e.accepts.0, e.accepts.1, e.source);
+    }
+    let _ = write!(out, "\n| version |");
+    for e in engines {
+        let _ = write!(out, " {} |", e.name);
+    }
+    out.push_str("\n|---|");
+    out.push_str(&"---|".repeat(engines.len()));
+    out.push('\n');
+    for spec in &history.specs {
+        let v = spec.version;
+        let _ = write!(out, "| {v} |");
+        for e in engines {
+            let mut what = Vec::new();
+            if e.scenario.contains(v) {
+                what.push("scenario".to_string());
+            }
+            if e.negotiated.contains(v) {
+                what.push(format!("scenario, negotiated down to {}", e.accepts.1));
+            }
+            if e.fixtures.contains(v) {
+                what.push("fixtures".to_string());
+            }
+            let _ = write!(out, " {} |", if what.is_empty() { "—".to_string() } else { what.join(", ") });
+        }
+        out.push('\n');
+    }
 }

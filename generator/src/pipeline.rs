@@ -120,8 +120,9 @@ pub fn generate(inputs: &Inputs, templates: &Path) -> Result<(History, Vec<Gener
     let changelog_path = inputs.upstream.join("CHANGELOG.md");
     let changelog = std::fs::read_to_string(&changelog_path)
         .map_err(|e| crate::Diagnostic::new(changelog_path.display().to_string(), "", format!("cannot read: {e}")))?;
+    let engines = crate::engines::load(&inputs.project_spec)?;
     let documents = [
-        GeneratedFile { path: crate::matrix::PATH.into(), contents: crate::matrix::render(&history) },
+        GeneratedFile { path: crate::matrix::PATH.into(), contents: crate::matrix::render(&history, &engines) },
         GeneratedFile { path: crate::changelog::PATH.into(), contents: crate::changelog::check(&history, &changelog).to_markdown() },
     ];
     timings.emit = start.elapsed();

@@ -1,7 +1,7 @@
 //! The transport against a real Docker Engine (20.10, API 1.41).
 //!
 //! Start one with `bash tests/engine/engine.sh start /tmp/mae` and run with
-//! `MOBY_API_TEST_DOCKER_HOST=unix:///tmp/mae/docker.sock`. Without that variable the
+//! `MOBY_API_TEST_ENGINE_20_10=unix:///tmp/mae/docker.sock`. Without that variable the
 //! tests print "skipped: no engine" and pass, except under CI (`CI` set), where they fail.
 //!
 //! One test function runs the steps in order, so the socket count of the reuse step is

@@ -5,7 +5,7 @@
 //! half-close.
 //!
 //! Start an engine with `bash tests/engine/engine.sh start /tmp/mae` and run with
-//! `MOBY_API_TEST_DOCKER_HOST=unix:///tmp/mae/docker.sock`. Without that variable the
+//! `MOBY_API_TEST_ENGINE_20_10=unix:///tmp/mae/docker.sock`. Without that variable the
 //! tests print "skipped: no engine" and pass, except under CI (`CI` set), where they fail.
 //! Everything created carries the label `org.example.moby-api-runtime-test` and is removed
 //! again, also when a test fails.

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use crate::root;
+use crate::{engine, root};
 
 /// The engine's state directory: short, because unix socket paths are limited to 107 bytes.
 fn engine_dir() -> PathBuf {
@@ -35,12 +35,12 @@ pub fn run(options: &Options) -> Result<(), String> {
     let dir = engine_dir();
     let was_running = answers_ping(&dir.join("docker.sock"));
     // The server half needs the engine too: its dockerd is the `/_ping` peer.
-    let host = start_engine(&dir)?;
+    let host = engine::start(&dir, "20.10")?;
     let result = build_and_run(&host, options);
     if was_running {
         eprintln!("engine in {} was already running: left running", dir.display());
     } else {
-        stop_engine(&dir);
+        engine::stop(&dir);
     }
     result
 }
@@ -78,32 +78,6 @@ fn build_and_run(host: &str, options: &Options) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!("moby-api-bench failed ({status})"))
-    }
-}
-
-/// `engine.sh start DIR` (which also imports busybox:test); returns its `DOCKER_HOST`.
-fn start_engine(dir: &Path) -> Result<String, String> {
-    let out = Command::new("bash")
-        .arg(root().join("tests/engine/engine.sh"))
-        .arg("start")
-        .arg(dir)
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .map_err(|e| format!("cannot run engine.sh: {e}"))?;
-    if !out.status.success() {
-        return Err(format!("engine.sh start {} failed ({})", dir.display(), out.status));
-    }
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    match stdout.lines().find_map(|l| l.strip_prefix("export DOCKER_HOST=")) {
-        Some(host) => Ok(host.trim().to_string()),
-        None => Err(format!("engine.sh printed no DOCKER_HOST:\n{stdout}")),
-    }
-}
-
-fn stop_engine(dir: &Path) {
-    let status = Command::new("bash").arg(root().join("tests/engine/engine.sh")).arg("stop").arg(dir).status();
-    if !status.is_ok_and(|s| s.success()) {
-        eprintln!("warning: engine.sh stop {} did not finish cleanly", dir.display());
     }
 }
 

@@ -34,9 +34,10 @@ pub fn run(inputs: &Inputs, check: bool) -> Result<(), String> {
 /// Writes only `docs/compatibility.md`.
 pub fn matrix(inputs: &Inputs) -> Result<(), String> {
     let history = pipeline::load_history(inputs, &mut pipeline::Timings::default()).map_err(|e| e.to_string())?;
+    let engines = moby_api_codegen::engines::load(&inputs.project_spec).map_err(|e| e.to_string())?;
     let path = root().join(moby_api_codegen::matrix::PATH);
     std::fs::create_dir_all(path.parent().unwrap_or(&path)).map_err(|e| e.to_string())?;
-    std::fs::write(&path, moby_api_codegen::matrix::render(&history)).map_err(|e| format!("{}: {e}", path.display()))?;
+    std::fs::write(&path, moby_api_codegen::matrix::render(&history, &engines)).map_err(|e| format!("{}: {e}", path.display()))?;
     println!("wrote {}", moby_api_codegen::matrix::PATH);
     Ok(())
 }

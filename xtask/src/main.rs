@@ -4,6 +4,7 @@ mod bench;
 mod bench_peers;
 mod codegen;
 mod diff;
+mod engine;
 mod published;
 mod test;
 

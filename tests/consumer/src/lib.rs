@@ -33,9 +33,9 @@ mod tests {
 
     #[test]
     fn reads_a_real_engine_answer() {
-        let body = include_str!("../../fixtures/engine/v1.41/SystemVersion.json");
+        let body = include_str!("../../fixtures/engine/20.10/v1.41/SystemVersion.json");
         assert_eq!(super::api_version(body).unwrap().as_deref(), Some("1.41"));
-        let list = include_str!("../../fixtures/engine/v1.41/ContainerList.json");
+        let list = include_str!("../../fixtures/engine/20.10/v1.41/ContainerList.json");
         assert!(!super::running_names(list).unwrap().is_empty());
     }
 
