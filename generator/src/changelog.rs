@@ -1176,7 +1176,7 @@ Some free text that is not an item.
                 media_types: vec![],
                 ty: Some(ty),
             }),
-            responses: vec![Response { status: Status::Code(200), description: None, content, media_types: vec![], ty, headers: vec![] }],
+            responses: vec![Response { status: Status::Code(200), description: None, content, media_types: vec![], ty, aux: None, headers: vec![] }],
             produces: vec![],
             consumes: vec![],
             pointer: String::new(),

@@ -17,6 +17,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         if let Some(line) = message.stream {
             print!("{line}");
         }
+        // The result, typed as the spec says: the new image's ID.
+        if let Some(image) = message.aux {
+            println!("built {}", image.id.unwrap_or_default());
+        }
     }
     Ok(())
 }

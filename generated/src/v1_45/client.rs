@@ -779,7 +779,7 @@ impl Client {
         &self,
         params: &super::params::ImageBuildParams,
         body: impl Into<Body>,
-    ) -> Result<ProgressOutput, Error> {
+    ) -> Result<ProgressOutput<super::models::ImageId>, Error> {
         let mut request = Request::new(Method::POST, "/build");
         if let Some(value) = &params.dockerfile {
             request = request.query("dockerfile", value.to_string());

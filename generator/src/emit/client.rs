@@ -186,7 +186,16 @@ fn outcome(r: &TypeRenderer<'_>, op: &Operation) -> Outcome {
             let item = resp.ty.as_ref().map_or_else(|| quote!(serde_json::Value), |t| r.render(t));
             (quote!(JsonLinesOutput<#item>), quote!(self.transport.send_json_lines(request).await))
         }
-        ContentKind::JsonProgress => (quote!(ProgressOutput), quote!(self.transport.send_progress(request).await)),
+        ContentKind::JsonProgress => {
+            let output = match &resp.aux {
+                Some(aux) => {
+                    let aux = r.render(aux);
+                    quote!(ProgressOutput<#aux>)
+                }
+                None => quote!(ProgressOutput),
+            };
+            (output, quote!(self.transport.send_progress(request).await))
+        }
         ContentKind::Tar | ContentKind::Binary => (quote!(ByteStream), quote!(self.transport.send_bytes(request).await)),
         _ => (quote!(Response), quote!(self.transport.send(request).await)),
     };

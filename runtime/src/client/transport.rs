@@ -553,9 +553,11 @@ impl Request {
     }
 
     /// A body of any kind (bytes, or a stream with reqwest's `stream` feature) with its
-    /// content type (`application/x-tar` for build contexts and archives).
+    /// content type (`application/x-tar` for build contexts and archives), unless the
+    /// request already names one: an operation's own `Content-Type` header parameter
+    /// (ImageBuild's `content_type`) is what the caller chose.
     pub fn body(mut self, body: impl Into<reqwest::Body>, content_type: HeaderValue) -> Request {
-        self.headers.insert(CONTENT_TYPE, content_type);
+        self.headers.entry(CONTENT_TYPE).or_insert(content_type);
         self.body = Some(body.into());
         self
     }
@@ -605,7 +607,7 @@ impl fmt::Debug for Request {
 
 #[cfg(test)]
 mod tests {
-    use super::Request;
+    use super::{HeaderValue, Request, CONTENT_TYPE};
 
     #[test]
     fn text_headers_mark_registry_credentials_sensitive() {
@@ -615,5 +617,14 @@ mod tests {
         assert!(!r.headers["x-custom"].is_sensitive());
         assert!(Request::get("/").text_header("X-Bad", "line\nbreak").is_err());
         assert!(Request::get("/").text_header("bad header", "v").is_err());
+    }
+
+    #[test]
+    fn a_content_type_parameter_wins_over_the_bodys_default() {
+        let tar = HeaderValue::from_static("application/x-tar");
+        let r = Request::post("/build").body(Vec::new(), tar.clone());
+        assert_eq!(r.headers.get_all(CONTENT_TYPE).iter().collect::<Vec<_>>(), [&tar]);
+        let r = Request::post("/build").text_header("Content-type", "application/x-gzip").unwrap().body(Vec::new(), tar);
+        assert_eq!(r.headers.get_all(CONTENT_TYPE).iter().collect::<Vec<_>>(), [&HeaderValue::from_static("application/x-gzip")]);
     }
 }
