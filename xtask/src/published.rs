@@ -5,8 +5,8 @@
 //!
 //! [`downstream`]: `cargo package` packs both (offline and together: cargo packages
 //! interdependent workspace crates against a local registry of the ones packed before
-//! them); the `.crate` files are unpacked and checked (license, README, `moby-api`
-//! requiring exactly the runtime's version), and a new crate outside the workspace depends
+//! them); the `.crate` files are checked against crates.io's 10 MiB limit, unpacked and
+//! checked (license, README, `moby-api` requiring exactly the runtime's version), and a new crate outside the workspace depends
 //! on them by version, as it would on crates.io, with `[patch.crates-io]` pointing at the
 //! unpacked files. It builds the README's programs (`tests/examples/`) with only `moby-api`,
 //! tokio and futures-util, for the version they are written for, the versions in
@@ -52,7 +52,11 @@ pub fn downstream(cargo: &str) -> Result<(), String> {
     let mut patches = String::new();
     for name in PUBLISHED {
         let file = packages.join(format!("{name}-{version}.crate"));
-        run_in(&crates, Command::new("tar").arg("-xzf").arg(&file))?;
+        check_size(&file)?;
+        // `-m`: cargo packs every file with one fixed mtime (2006); restored, the unpacked
+        // sources would look older than the last downstream build in the shared target
+        // directory, and cargo would reuse that build of the previous package.
+        run_in(&crates, Command::new("tar").arg("-xzmf").arg(&file))?;
         let dir = crates.join(format!("{name}-{version}"));
         check_package(&dir, name, &version)?;
         patches.push_str(&format!("{name} = {{ path = {:?} }}\n", dir.display().to_string()));
@@ -113,6 +117,26 @@ fn a_tls_endpoint_names_the_missing_feature() {
     assert!(err.to_string().contains("the `tls` feature of moby-api"), "{err}");
 }
 "#;
+
+/// The largest `.crate` crates.io accepts (its default upload limit).
+const CRATES_IO_MAX_BYTES: u64 = 10 * 1024 * 1024;
+
+/// The packed crate fits crates.io's upload limit; its size is printed, as it grows with
+/// every API version.
+fn check_size(file: &Path) -> Result<(), String> {
+    let bytes = std::fs::metadata(file).map_err(|e| format!("{}: {e}", file.display()))?.len();
+    let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+    println!("{}: {:.2} MiB of crates.io's {:.0} MiB", file.display(), mib(bytes), mib(CRATES_IO_MAX_BYTES));
+    if bytes > CRATES_IO_MAX_BYTES {
+        return Err(format!(
+            "{} is {:.2} MiB: crates.io refuses a crate over {:.0} MiB",
+            file.display(),
+            mib(bytes),
+            mib(CRATES_IO_MAX_BYTES)
+        ));
+    }
+    Ok(())
+}
 
 /// The unpacked package carries its license and README and, for `moby-api`, requires
 /// exactly the runtime of the same version.
@@ -211,7 +235,7 @@ fn examples() -> Result<Vec<PathBuf>, String> {
 }
 
 /// The version module a program uses: `v1_41` in `moby_api::v1_41::…`.
-fn version_of(source: &str) -> Option<String> {
+pub fn version_of(source: &str) -> Option<String> {
     let at = source.find("moby_api::v1_")? + "moby_api::".len();
     let ident: String = source[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
     Some(ident)
