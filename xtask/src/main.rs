@@ -1,6 +1,7 @@
 //! `cargo xtask`: the project's commands (codegen, bench).
 
 mod bench;
+mod bench_build;
 mod bench_peers;
 mod codegen;
 mod diff;
@@ -74,6 +75,13 @@ enum Command {
         #[command(flatten)]
         spec: SpecArgs,
     },
+    /// Clean debug and release build times of one client program on moby-api (unix socket
+    /// only, and with `tls`) and on bollard (likewise), interleaved, as a markdown table.
+    BenchBuild {
+        /// Clean builds per program and profile (at least 3 for a spread).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
     /// Benchmark the generated client against bollard and curl on a private Docker Engine
     /// (request rates and log throughput), and the generated server against plain axum and
     /// that engine's dockerd (request rates), as markdown tables (tests/bench).
@@ -124,6 +132,7 @@ fn main() -> ExitCode {
             published::rustdoc(&cargo).and_then(|()| published::downstream(&cargo))
         }
         Command::Bench { runs, compile, spec } => bench::run(&spec.inputs(), runs, compile),
+        Command::BenchBuild { runs } => bench_build::run(runs),
         Command::BenchPeers { requests, log_mb, runs, server_requests, only } => {
             bench_peers::run(&bench_peers::Options { requests, log_mb, runs, server_requests, only })
         }

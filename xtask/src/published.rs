@@ -32,35 +32,11 @@ const EXAMPLES: &str = "tests/examples";
 
 pub fn downstream(cargo: &str) -> Result<(), String> {
     let work = root().join("target/downstream");
-    let packages = work.join("package");
-    let crates = work.join("crates");
     let app = work.join("app");
-    for dir in [&crates, &app] {
-        if dir.exists() {
-            std::fs::remove_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        }
+    if app.exists() {
+        std::fs::remove_dir_all(&app).map_err(|e| format!("{}: {e}", app.display()))?;
     }
-    let mut pack = Command::new(cargo);
-    pack.args(["package", "--offline", "--no-verify", "--allow-dirty", "--target-dir"]).arg(&work);
-    for name in PUBLISHED {
-        pack.args(["--package", name]);
-    }
-    run_in(&root(), &mut pack)?;
-
-    let version = workspace_version(cargo)?;
-    std::fs::create_dir_all(&crates).map_err(|e| e.to_string())?;
-    let mut patches = String::new();
-    for name in PUBLISHED {
-        let file = packages.join(format!("{name}-{version}.crate"));
-        check_size(&file)?;
-        // `-m`: cargo packs every file with one fixed mtime (2006); restored, the unpacked
-        // sources would look older than the last downstream build in the shared target
-        // directory, and cargo would reuse that build of the previous package.
-        run_in(&crates, Command::new("tar").arg("-xzmf").arg(&file))?;
-        let dir = crates.join(format!("{name}-{version}"));
-        check_package(&dir, name, &version)?;
-        patches.push_str(&format!("{name} = {{ path = {:?} }}\n", dir.display().to_string()));
-    }
+    let Packed { version, patches } = pack(cargo, &work)?;
 
     let newest = ApiVersion::all().next_back().ok_or("no API versions")?.ident();
     let mut all_versions = BTreeSet::new();
@@ -83,6 +59,47 @@ pub fn downstream(cargo: &str) -> Result<(), String> {
     // The workspace's lock file: the same dependency versions, all available offline.
     std::fs::copy(root().join("Cargo.lock"), app.join("Cargo.lock")).map_err(|e| e.to_string())?;
     run_in(&app, Command::new(cargo).args(["test", "--offline"]).env("CARGO_TARGET_DIR", root().join("target")))
+}
+
+/// The published crates packed and unpacked, as crates.io would serve them.
+pub struct Packed {
+    /// The version both carry.
+    pub version: String,
+    /// `[patch.crates-io]` lines that make a crate outside the workspace use the unpacked files.
+    pub patches: String,
+}
+
+/// `cargo package` of the published crates into `work/package`, offline and together; each
+/// `.crate` checked (size, license, README, the exact runtime requirement) and unpacked into
+/// `work/crates`.
+pub fn pack(cargo: &str, work: &Path) -> Result<Packed, String> {
+    let packages = work.join("package");
+    let crates = work.join("crates");
+    if crates.exists() {
+        std::fs::remove_dir_all(&crates).map_err(|e| format!("{}: {e}", crates.display()))?;
+    }
+    let mut pack = Command::new(cargo);
+    pack.args(["package", "--offline", "--no-verify", "--allow-dirty", "--target-dir"]).arg(work);
+    for name in PUBLISHED {
+        pack.args(["--package", name]);
+    }
+    run_in(&root(), &mut pack)?;
+
+    let version = workspace_version(cargo)?;
+    std::fs::create_dir_all(&crates).map_err(|e| e.to_string())?;
+    let mut patches = String::new();
+    for name in PUBLISHED {
+        let file = packages.join(format!("{name}-{version}.crate"));
+        check_size(&file)?;
+        // `-m`: cargo packs every file with one fixed mtime (2006); restored, the unpacked
+        // sources would look older than the last downstream build in the shared target
+        // directory, and cargo would reuse that build of the previous package.
+        run_in(&crates, Command::new("tar").arg("-xzmf").arg(&file))?;
+        let dir = crates.join(format!("{name}-{version}"));
+        check_package(&dir, name, &version)?;
+        patches.push_str(&format!("{name} = {{ path = {:?} }}\n", dir.display().to_string()));
+    }
+    Ok(Packed { version, patches })
 }
 
 fn app_manifest(version: &str, features: &str, patches: &str) -> String {
