@@ -12,8 +12,9 @@
 //! ```
 //!
 //! `moby-api` is the one dependency its users need: it re-exports its runtime as
-//! `moby_api::runtime`, and at its root the names programs meet: `Error`, `Filters`,
-//! `StdStream`, `StreamError`, `build_context` for a client; `ApiError`, `Context`,
+//! `moby_api::runtime`, and at its root the names programs meet: `Filters`, `Secret` (a
+//! credential or build argument, redacted in `Debug`); `Error`, `StdStream`, `StreamError`,
+//! `build_context` for a client; `ApiError`, `Context`,
 //! `serve_unix`, `serve_tcp` for a server.
 //!
 //! # Versions and features
@@ -290,6 +291,7 @@
 /// below leave out: transport and server options, endpoints, the stream decoders.
 pub use moby_api_runtime as runtime;
 pub use moby_api_runtime::filters::Filters;
+pub use moby_api_runtime::secret::Secret;
 pub use moby_api_runtime::version::ApiVersion;
 
 #[cfg(feature = "client")]

@@ -43,7 +43,7 @@ macro_rules! feature_snapshot {
     )*};
 }
 
-feature_snapshot!(all_of, nullable, open_enum, map, nested_inline, header_param, streaming, upgrade, decoding_policy);
+feature_snapshot!(all_of, nullable, open_enum, map, nested_inline, header_param, streaming, upgrade, decoding_policy, secret);
 
 #[test]
 fn name_collision_is_reported_with_both_places() {

@@ -5,8 +5,27 @@
 //! (`{"status":["exited"]}`); the daemon's own form, which the Go client sends, is
 //! `map[string]map[string]bool` (`{"status":{"exited":true}}`). [`Filters`] sends the
 //! documented form and reads both.
+//!
+//! # How the daemon combines terms
+//!
+//! Checked against Engine 20.10 with both CLIs (the example engine's `filters` test runs
+//! the same commands against it and against a real engine):
+//!
+//! - different keys are ANDed: `status=exited` and `name=web` selects exited containers
+//!   named like `web`;
+//! - repeated terms of one key are ORed (`status=exited`, `status=created`), **except
+//!   `label`, whose terms are ANDed**: `label=a`, `label=b` selects what has both labels
+//!   (moby's `MatchKVList`); a term is `key` (the label is there) or `key=value`;
+//! - `label!` (`--filter label!=a`, accepted by the prunes only; lists answer 400) keeps
+//!   what matches all of its terms and selects the rest: a prune with `label!=a` removes
+//!   what has no label `a`;
+//! - a key the operation does not know is a 400 `Invalid filter 'key'` (events excepted,
+//!   which ignore unknown keys and `label!`).
+//!
+//! [`Filters::matches_labels`], [`Filters::matches_any`] and [`Filters::check_keys`] are
+//! those rules, for servers.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -22,8 +41,9 @@ impl Filters {
         Filters::default()
     }
 
-    /// Adds one term (`add("label", "com.example=1")`); repeated terms of a key are ORed
-    /// by the daemon, different keys ANDed.
+    /// Adds one term (`add("label", "com.example=1")`). Different keys are ANDed by the
+    /// daemon; repeated terms of a key are ORed, except `label`'s, which are ANDed (see
+    /// the [module docs](self)).
     pub fn add(&mut self, key: impl Into<String>, value: impl Into<String>) -> &mut Filters {
         let values = self.0.entry(key.into()).or_default();
         let value = value.into();
@@ -44,6 +64,12 @@ impl Filters {
         self.0.get(key).map_or(&[], Vec::as_slice)
     }
 
+    /// Removes every term of `key`.
+    pub fn remove(&mut self, key: &str) -> &mut Filters {
+        self.0.remove(key);
+        self
+    }
+
     pub fn contains_key(&self, key: &str) -> bool {
         self.0.contains_key(key)
     }
@@ -57,6 +83,30 @@ impl Filters {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
     }
 
+    /// The daemon's `label` and `label!` rules for an object with `labels`: every `label`
+    /// term matches (`key`: the label is there; `key=value`: it has that value), and, when
+    /// there are `label!` terms, not all of them do.
+    pub fn matches_labels(&self, labels: &HashMap<String, String>) -> bool {
+        let all = |terms: &[String]| terms.iter().all(|term| label_matches(labels, term));
+        all(self.get("label")) && (!self.contains_key("label!") || !all(self.get("label!")))
+    }
+
+    /// Whether any term of `key` passes `test`; true when `key` is absent (the terms of one
+    /// key other than `label` are alternatives).
+    pub fn matches_any(&self, key: &str, test: impl FnMut(&str) -> bool) -> bool {
+        let terms = self.get(key);
+        terms.is_empty() || terms.iter().map(String::as_str).any(test)
+    }
+
+    /// The daemon's check of the keys an operation accepts: the first other key is an
+    /// error with its message, `Invalid filter 'key'`.
+    pub fn check_keys(&self, accepted: &[&str]) -> Result<(), String> {
+        match self.0.keys().find(|key| !accepted.contains(&key.as_str())) {
+            Some(key) => Err(format!("Invalid filter '{key}'")),
+            None => Ok(()),
+        }
+    }
+
     /// The query value: compact JSON in the documented `map[string][]string` form.
     pub fn to_query_value(&self) -> String {
         serde_json::to_string(&self.0).unwrap_or_else(|_| "{}".to_owned())
@@ -68,6 +118,14 @@ impl Filters {
             return Ok(Filters::default());
         }
         serde_json::from_str(value)
+    }
+}
+
+/// One `label` term against an object's labels: `key` or `key=value`.
+fn label_matches(labels: &HashMap<String, String>, term: &str) -> bool {
+    match term.split_once('=') {
+        Some((key, value)) => labels.get(key).is_some_and(|v| v == value),
+        None => labels.contains_key(term),
     }
 }
 
@@ -168,5 +226,27 @@ mod tests {
         assert!(Filters::from_query_value("[1]").is_err());
         assert!(Filters::from_query_value(r#"{"a":[1]}"#).is_err());
         assert_eq!(Filters::new().with("name", "x").with("name", "x").get("name"), ["x"]);
+    }
+
+    #[test]
+    fn labels_are_anded_other_terms_ored() {
+        let labels = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect::<HashMap<_, _>>();
+        let (a, b, ab) = (labels(&[("a", "1")]), labels(&[("b", "")]), labels(&[("a", "1"), ("b", "")]));
+        let both = Filters::new().with("label", "a").with("label", "b");
+        assert!(!both.matches_labels(&a) && !both.matches_labels(&b) && both.matches_labels(&ab));
+        assert!(Filters::new().with("label", "a=1").matches_labels(&a));
+        assert!(!Filters::new().with("label", "a=2").matches_labels(&a));
+        assert!(Filters::new().matches_labels(&HashMap::new()));
+        // `label!`: not all of its terms match.
+        let not_a = Filters::new().with("label!", "a");
+        assert!(!not_a.matches_labels(&a) && not_a.matches_labels(&b));
+        let not_a_b = Filters::new().with("label!", "a").with("label!", "b");
+        assert!(not_a_b.matches_labels(&a) && !not_a_b.matches_labels(&ab));
+
+        let status = Filters::new().with("status", "exited").with("status", "created");
+        assert!(status.matches_any("status", |s| s == "created") && !status.matches_any("status", |s| s == "running"));
+        assert!(status.matches_any("name", |_| false));
+        assert_eq!(status.check_keys(&["status"]), Ok(()));
+        assert_eq!(status.with("foo", "x").check_keys(&["status"]), Err("Invalid filter 'foo'".to_owned()));
     }
 }

@@ -4,6 +4,8 @@
 //! - [`json`]: helpers of the models (always on);
 //! - [`version`], [`filters`] and [`path`]: API versions, the `filters` parameter and path
 //!   parameters, used by both sides (always on);
+//! - [`secret`]: values kept out of `Debug` output (credentials, build arguments), and the
+//!   headers and query parameters that hold them (always on);
 //! - `stream` (feature `streams`): log frames, JSON lines and progress as `futures::Stream`s;
 //! - `client` (feature `client`): endpoints from the environment and docker contexts, the
 //!   unix/TCP/TLS transport, lazy API version negotiation, Docker errors, registry auth;
@@ -16,6 +18,7 @@ pub mod client;
 pub mod filters;
 pub mod json;
 pub mod path;
+pub mod secret;
 #[cfg(feature = "server")]
 pub mod server;
 #[cfg(feature = "streams")]

@@ -6,6 +6,7 @@ mod bench_peers;
 mod codegen;
 mod diff;
 mod engine;
+mod load;
 mod published;
 mod test;
 
@@ -103,6 +104,23 @@ enum Command {
         #[arg(long, value_parser = ["client", "server"])]
         only: Option<String>,
     },
+    /// Load the example engine (release build) on loopback with wrk while streams stay
+    /// open; print requests, errors and resident memory over time (installs wrk with apt
+    /// when missing).
+    Load {
+        /// Concurrent wrk connections.
+        #[arg(long, default_value_t = 100)]
+        connections: usize,
+        /// Streams held open meanwhile (half `events`, half `logs -f`).
+        #[arg(long, default_value_t = 200)]
+        streams: usize,
+        /// wrk rounds (each on one path: container list, `/_ping`, container inspect).
+        #[arg(long, default_value_t = 6)]
+        rounds: usize,
+        /// Seconds per round.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
 }
 
 /// The repository root (the parent of `xtask/`).
@@ -136,6 +154,7 @@ fn main() -> ExitCode {
         Command::BenchPeers { requests, log_mb, runs, server_requests, only } => {
             bench_peers::run(&bench_peers::Options { requests, log_mb, runs, server_requests, only })
         }
+        Command::Load { connections, streams, rounds, seconds } => load::run(&load::Options { connections, streams, rounds, seconds }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

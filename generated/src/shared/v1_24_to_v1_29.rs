@@ -170,7 +170,7 @@ pub struct SwarmJoinBody {
     pub remote_addrs: Vec<String>,
     /// Secret token for joining this swarm.
     #[serde(rename = "JoinToken", default)]
-    pub join_token: String,
+    pub join_token: moby_api_runtime::secret::Secret<String>,
     /// Members this version does not define (a newer engine's), kept as sent.
     #[serde(flatten)]
     pub unknown_members: UnknownMembers,

@@ -11,7 +11,7 @@ pub struct AuthConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub password: Option<String>,
+    pub password: Option<moby_api_runtime::secret::Secret<String>>,
     /// Email is an optional value associated with the username.
     ///
     /// > **Deprecated**: This field is deprecated since docker 1.11 (API v1.23) and will be removed in a future release.
@@ -1180,7 +1180,7 @@ pub struct SystemAuthResponse {
     pub status: String,
     /// An opaque token used to authenticate a user after a successful login
     #[serde(rename = "IdentityToken", skip_serializing_if = "Option::is_none")]
-    pub identity_token: Option<String>,
+    pub identity_token: Option<moby_api_runtime::secret::Secret<String>>,
     /// Members this version does not define (a newer engine's), kept as sent.
     #[serde(flatten)]
     pub unknown_members: UnknownMembers,

@@ -17,7 +17,7 @@ pub struct SecretCreateBody {
     pub labels: Option<HashMap<String, String>>,
     /// Base64-url-safe-encoded secret data
     #[serde(rename = "Data", skip_serializing_if = "Option::is_none")]
-    pub data: Option<String>,
+    pub data: Option<moby_api_runtime::secret::Secret<String>>,
     /// Members this version does not define (a newer engine's), kept as sent.
     #[serde(flatten)]
     pub unknown_members: UnknownMembers,
@@ -34,7 +34,7 @@ pub struct SecretSpec {
     pub labels: Option<HashMap<String, String>>,
     /// Base64-url-safe-encoded secret data
     #[serde(rename = "Data", skip_serializing_if = "Option::is_none")]
-    pub data: Option<String>,
+    pub data: Option<moby_api_runtime::secret::Secret<String>>,
     /// Members this version does not define (a newer engine's), kept as sent.
     #[serde(flatten)]
     pub unknown_members: UnknownMembers,

@@ -145,7 +145,7 @@ pub struct SwarmSpecEncryptionConfig {
 pub struct SwarmUnlockBody {
     /// The swarm's unlock key.
     #[serde(rename = "UnlockKey", skip_serializing_if = "Option::is_none")]
-    pub unlock_key: Option<String>,
+    pub unlock_key: Option<moby_api_runtime::secret::Secret<String>>,
     /// Members this version does not define (a newer engine's), kept as sent.
     #[serde(flatten)]
     pub unknown_members: UnknownMembers,
@@ -156,7 +156,7 @@ pub struct SwarmUnlockBody {
 pub struct SwarmUnlockkeyResponse {
     /// The swarm's unlock key.
     #[serde(rename = "UnlockKey", skip_serializing_if = "Option::is_none")]
-    pub unlock_key: Option<String>,
+    pub unlock_key: Option<moby_api_runtime::secret::Secret<String>>,
     /// Members this version does not define (a newer engine's), kept as sent.
     #[serde(flatten)]
     pub unknown_members: UnknownMembers,

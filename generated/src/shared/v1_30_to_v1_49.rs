@@ -120,7 +120,7 @@ pub struct SwarmJoinBody {
     pub remote_addrs: Vec<String>,
     /// Secret token for joining this swarm.
     #[serde(rename = "JoinToken", default)]
-    pub join_token: String,
+    pub join_token: moby_api_runtime::secret::Secret<String>,
     /// Members this version does not define (a newer engine's), kept as sent.
     #[serde(flatten)]
     pub unknown_members: UnknownMembers,
@@ -147,7 +147,7 @@ pub struct SwarmSpecCaConfig {
     ///
     /// Since API 1.30.
     #[serde(rename = "SigningCAKey", skip_serializing_if = "Option::is_none")]
-    pub signing_ca_key: Option<String>,
+    pub signing_ca_key: Option<moby_api_runtime::secret::Secret<String>>,
     /// An integer whose purpose is to force swarm to generate a new
     /// signing CA certificate and key, if none have been specified in
     /// `SigningCACert` and `SigningCAKey`

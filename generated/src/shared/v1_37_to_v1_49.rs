@@ -326,7 +326,7 @@ pub struct SecretCreateBody {
     /// This field is only used to _create_ a secret, and is not returned by
     /// other endpoints.
     #[serde(rename = "Data", skip_serializing_if = "Option::is_none")]
-    pub data: Option<String>,
+    pub data: Option<moby_api_runtime::secret::Secret<String>>,
     /// Name of the secrets driver used to fetch the secret's value from an
     /// external secret store.
     ///
@@ -364,7 +364,7 @@ pub struct SecretSpec {
     /// This field is only used to _create_ a secret, and is not returned by
     /// other endpoints.
     #[serde(rename = "Data", skip_serializing_if = "Option::is_none")]
-    pub data: Option<String>,
+    pub data: Option<moby_api_runtime::secret::Secret<String>>,
     /// Name of the secrets driver used to fetch the secret's value from an
     /// external secret store.
     ///

@@ -4201,7 +4201,10 @@ impl ImageBuildRequest {
                 cpusetcpus: incoming.query().string("cpusetcpus"),
                 cpuperiod: incoming.query().number("cpuperiod")?,
                 cpuquota: incoming.query().number("cpuquota")?,
-                buildargs: incoming.query().string("buildargs"),
+                buildargs: incoming
+                    .query()
+                    .string("buildargs")
+                    .map(moby_api_runtime::secret::Secret::new),
                 shmsize: incoming.query().number("shmsize")?,
                 labels: incoming.query().string("labels"),
                 content_type: incoming
@@ -4209,7 +4212,9 @@ impl ImageBuildRequest {
                     .map(|value| super::models::ImageBuildContentType::from(
                         value.as_str(),
                     )),
-                x_registry_config: incoming.header("X-Registry-Config")?,
+                x_registry_config: incoming
+                    .header("X-Registry-Config")?
+                    .map(moby_api_runtime::secret::Secret::new),
             },
             body: incoming.body(),
         })
@@ -4285,7 +4290,9 @@ impl ImageCreateRequest {
                 from_src: incoming.query().string("fromSrc"),
                 repo: incoming.query().string("repo"),
                 tag: incoming.query().string("tag"),
-                x_registry_auth: incoming.header("X-Registry-Auth")?,
+                x_registry_auth: incoming
+                    .header("X-Registry-Auth")?
+                    .map(moby_api_runtime::secret::Secret::new),
             },
             body: incoming.body(),
         })
@@ -4518,6 +4525,7 @@ impl ImagePushRequest {
                 tag: incoming.query().string("tag"),
                 x_registry_auth: incoming
                     .header("X-Registry-Auth")?
+                    .map(moby_api_runtime::secret::Secret::new)
                     .ok_or_else(|| ApiError::invalid_argument(
                         "header \"X-Registry-Auth\" is required",
                     ))?,
@@ -5896,7 +5904,9 @@ impl PluginPullRequest {
                     .ok_or_else(|| ApiError::invalid_argument(
                         "query parameter \"name\" is required",
                     ))?,
-                x_registry_auth: incoming.header("X-Registry-Auth")?,
+                x_registry_auth: incoming
+                    .header("X-Registry-Auth")?
+                    .map(moby_api_runtime::secret::Secret::new),
             },
         })
     }
@@ -6292,7 +6302,9 @@ impl ServiceCreateRequest {
     async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(ServiceCreateRequest {
             params: super::params::ServiceCreateParams {
-                x_registry_auth: incoming.header("X-Registry-Auth")?,
+                x_registry_auth: incoming
+                    .header("X-Registry-Auth")?
+                    .map(moby_api_runtime::secret::Secret::new),
             },
             body: incoming.json_body().await?,
         })
@@ -6529,7 +6541,9 @@ impl ServiceUpdateRequest {
                     .ok_or_else(|| ApiError::invalid_argument(
                         "query parameter \"version\" is required",
                     ))?,
-                x_registry_auth: incoming.header("X-Registry-Auth")?,
+                x_registry_auth: incoming
+                    .header("X-Registry-Auth")?
+                    .map(moby_api_runtime::secret::Secret::new),
             },
             body: incoming.json_body().await?,
         })

@@ -431,7 +431,7 @@ pub struct ImageBuildParams {
     /// JSON map of string pairs for build-time variables. Users pass these values at build-time. Docker uses the buildargs as the environment context for commands run via the `Dockerfile` RUN instruction, or for variable expansion in other `Dockerfile` instructions. This is not meant for passing secret values. [Read more about the buildargs instruction.](https://docs.docker.com/engine/reference/builder/#arg)
     ///
     /// Query parameter `buildargs`.
-    pub buildargs: Option<String>,
+    pub buildargs: Option<moby_api_runtime::secret::Secret<String>>,
     /// Size of `/dev/shm` in bytes. The size must be greater than 0. If omitted the system uses 64MB.
     ///
     /// Query parameter `shmsize`.
@@ -476,7 +476,7 @@ pub struct ImageBuildParams {
     /// Only the registry domain name (and port if not the default 443) are required. However, for legacy reasons, the Docker Hub registry must be specified with both a `https://` prefix and a `/v1/` suffix even though Docker will prefer to use the v2 registry API.
     ///
     /// Header `X-Registry-Config`.
-    pub x_registry_config: Option<String>,
+    pub x_registry_config: Option<moby_api_runtime::secret::Secret<String>>,
 }
 
 /// Query and header parameters of `POST /images/create` (ImageCreate): `Client::image_create` sends them, the server trait method receives them.
@@ -501,7 +501,7 @@ pub struct ImageCreateParams {
     /// A base64-encoded auth configuration. [See the authentication section for details.](https://docs.docker.com/reference/api/engine/version/v1.28/#section/Authentication)
     ///
     /// Header `X-Registry-Auth`.
-    pub x_registry_auth: Option<String>,
+    pub x_registry_auth: Option<moby_api_runtime::secret::Secret<String>>,
 }
 
 /// Query and header parameters of `POST /images/{name}/push` (ImagePush): `Client::image_push` sends them, the server trait method receives them.
@@ -516,7 +516,7 @@ pub struct ImagePushParams {
     /// A base64-encoded auth configuration. [See the authentication section for details.](https://docs.docker.com/reference/api/engine/version/v1.28/#section/Authentication)
     ///
     /// Header `X-Registry-Auth`.
-    pub x_registry_auth: String,
+    pub x_registry_auth: moby_api_runtime::secret::Secret<String>,
 }
 
 /// Query and header parameters of `POST /images/{name}/tag` (ImageTag): `Client::image_tag` sends them, the server trait method receives them.
@@ -807,7 +807,7 @@ pub struct PluginPullParams {
     /// A base64-encoded auth configuration to use when pulling a plugin from a registry. [See the authentication section for details.](https://docs.docker.com/reference/api/engine/version/v1.28/#section/Authentication)
     ///
     /// Header `X-Registry-Auth`.
-    pub x_registry_auth: Option<String>,
+    pub x_registry_auth: Option<moby_api_runtime::secret::Secret<String>>,
 }
 
 /// Query and header parameters of `DELETE /plugins/{name}` (PluginDelete): `Client::plugin_delete` sends them, the server trait method receives them.
@@ -859,7 +859,7 @@ pub struct PluginUpgradeParams {
     /// A base64-encoded auth configuration to use when pulling a plugin from a registry. [See the authentication section for details.](https://docs.docker.com/reference/api/engine/version/v1.28/#section/Authentication)
     ///
     /// Header `X-Registry-Auth`.
-    pub x_registry_auth: Option<String>,
+    pub x_registry_auth: Option<moby_api_runtime::secret::Secret<String>>,
 }
 
 /// Query and header parameters of `POST /plugins/create` (PluginCreate): `Client::plugin_create` sends them, the server trait method receives them.
@@ -966,7 +966,7 @@ pub struct ServiceCreateParams {
     /// A base64-encoded auth configuration for pulling from private registries. [See the authentication section for details.](https://docs.docker.com/reference/api/engine/version/v1.28/#section/Authentication)
     ///
     /// Header `X-Registry-Auth`.
-    pub x_registry_auth: Option<String>,
+    pub x_registry_auth: Option<moby_api_runtime::secret::Secret<String>>,
 }
 
 /// Query and header parameters of `POST /services/{id}/update` (ServiceUpdate): `Client::service_update` sends them, the server trait method receives them.
@@ -993,7 +993,7 @@ pub struct ServiceUpdateParams {
     /// A base64-encoded auth configuration for pulling from private registries. [See the authentication section for details.](https://docs.docker.com/reference/api/engine/version/v1.28/#section/Authentication)
     ///
     /// Header `X-Registry-Auth`.
-    pub x_registry_auth: Option<String>,
+    pub x_registry_auth: Option<moby_api_runtime::secret::Secret<String>>,
 }
 
 /// Query and header parameters of `GET /services/{id}/logs` (ServiceLogs): `Client::service_logs` sends them, the server trait method receives them.

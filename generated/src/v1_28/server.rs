@@ -4685,7 +4685,10 @@ impl ImageBuildRequest {
                 cpusetcpus: incoming.query().string("cpusetcpus"),
                 cpuperiod: incoming.query().number("cpuperiod")?,
                 cpuquota: incoming.query().number("cpuquota")?,
-                buildargs: incoming.query().string("buildargs"),
+                buildargs: incoming
+                    .query()
+                    .string("buildargs")
+                    .map(moby_api_runtime::secret::Secret::new),
                 shmsize: incoming.query().number("shmsize")?,
                 squash: incoming.query().bool("squash"),
                 labels: incoming.query().string("labels"),
@@ -4695,7 +4698,9 @@ impl ImageBuildRequest {
                     .map(|value| super::models::ImageBuildContentType::from(
                         value.as_str(),
                     )),
-                x_registry_config: incoming.header("X-Registry-Config")?,
+                x_registry_config: incoming
+                    .header("X-Registry-Config")?
+                    .map(moby_api_runtime::secret::Secret::new),
             },
             body: incoming.body(),
         })
@@ -4778,7 +4783,9 @@ impl ImageCreateRequest {
                 from_src: incoming.query().string("fromSrc"),
                 repo: incoming.query().string("repo"),
                 tag: incoming.query().string("tag"),
-                x_registry_auth: incoming.header("X-Registry-Auth")?,
+                x_registry_auth: incoming
+                    .header("X-Registry-Auth")?
+                    .map(moby_api_runtime::secret::Secret::new),
             },
             body: incoming.body(),
         })
@@ -5011,6 +5018,7 @@ impl ImagePushRequest {
                 tag: incoming.query().string("tag"),
                 x_registry_auth: incoming
                     .header("X-Registry-Auth")?
+                    .map(moby_api_runtime::secret::Secret::new)
                     .ok_or_else(|| ApiError::invalid_argument(
                         "header \"X-Registry-Auth\" is required",
                     ))?,
@@ -6630,7 +6638,9 @@ impl PluginPullRequest {
                         "query parameter \"remote\" is required",
                     ))?,
                 name: incoming.query().string("name"),
-                x_registry_auth: incoming.header("X-Registry-Auth")?,
+                x_registry_auth: incoming
+                    .header("X-Registry-Auth")?
+                    .map(moby_api_runtime::secret::Secret::new),
             },
             body: incoming.json_body_opt().await?,
         })
@@ -7004,7 +7014,9 @@ impl PluginUpgradeRequest {
                     .ok_or_else(|| ApiError::invalid_argument(
                         "query parameter \"remote\" is required",
                     ))?,
-                x_registry_auth: incoming.header("X-Registry-Auth")?,
+                x_registry_auth: incoming
+                    .header("X-Registry-Auth")?
+                    .map(moby_api_runtime::secret::Secret::new),
             },
             body: incoming.json_body_opt().await?,
         })
@@ -7750,7 +7762,9 @@ impl ServiceCreateRequest {
     async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(ServiceCreateRequest {
             params: super::params::ServiceCreateParams {
-                x_registry_auth: incoming.header("X-Registry-Auth")?,
+                x_registry_auth: incoming
+                    .header("X-Registry-Auth")?
+                    .map(moby_api_runtime::secret::Secret::new),
             },
             body: incoming.json_body().await?,
         })
@@ -8010,7 +8024,9 @@ impl ServiceUpdateRequest {
                     ))?,
                 registry_auth_from: incoming.query().string("registryAuthFrom"),
                 rollback: incoming.query().string("rollback"),
-                x_registry_auth: incoming.header("X-Registry-Auth")?,
+                x_registry_auth: incoming
+                    .header("X-Registry-Auth")?
+                    .map(moby_api_runtime::secret::Secret::new),
             },
             body: incoming.json_body().await?,
         })

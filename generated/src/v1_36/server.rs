@@ -5416,7 +5416,10 @@ impl ImageBuildRequest {
                 cpusetcpus: incoming.query().string("cpusetcpus"),
                 cpuperiod: incoming.query().number("cpuperiod")?,
                 cpuquota: incoming.query().number("cpuquota")?,
-                buildargs: incoming.query().string("buildargs"),
+                buildargs: incoming
+                    .query()
+                    .string("buildargs")
+                    .map(moby_api_runtime::secret::Secret::new),
                 shmsize: incoming.query().number("shmsize")?,
                 squash: incoming.query().bool("squash"),
                 labels: incoming.query().string("labels"),
@@ -5426,7 +5429,9 @@ impl ImageBuildRequest {
                     .map(|value| super::models::ImageBuildContentType::from(
                         value.as_str(),
                     )),
-                x_registry_config: incoming.header("X-Registry-Config")?,
+                x_registry_config: incoming
+                    .header("X-Registry-Config")?
+                    .map(moby_api_runtime::secret::Secret::new),
                 platform: incoming.query().string("platform"),
             },
             body: incoming.body(),
@@ -5567,7 +5572,9 @@ impl ImageCreateRequest {
                 from_src: incoming.query().string("fromSrc"),
                 repo: incoming.query().string("repo"),
                 tag: incoming.query().string("tag"),
-                x_registry_auth: incoming.header("X-Registry-Auth")?,
+                x_registry_auth: incoming
+                    .header("X-Registry-Auth")?
+                    .map(moby_api_runtime::secret::Secret::new),
                 platform: incoming.query().string("platform"),
             },
             body: incoming.body(),
@@ -5801,6 +5808,7 @@ impl ImagePushRequest {
                 tag: incoming.query().string("tag"),
                 x_registry_auth: incoming
                     .header("X-Registry-Auth")?
+                    .map(moby_api_runtime::secret::Secret::new)
                     .ok_or_else(|| ApiError::invalid_argument(
                         "header \"X-Registry-Auth\" is required",
                     ))?,
@@ -7538,7 +7546,9 @@ impl PluginPullRequest {
                         "query parameter \"remote\" is required",
                     ))?,
                 name: incoming.query().string("name"),
-                x_registry_auth: incoming.header("X-Registry-Auth")?,
+                x_registry_auth: incoming
+                    .header("X-Registry-Auth")?
+                    .map(moby_api_runtime::secret::Secret::new),
             },
             body: incoming.json_body_opt().await?,
         })
@@ -7912,7 +7922,9 @@ impl PluginUpgradeRequest {
                     .ok_or_else(|| ApiError::invalid_argument(
                         "query parameter \"remote\" is required",
                     ))?,
-                x_registry_auth: incoming.header("X-Registry-Auth")?,
+                x_registry_auth: incoming
+                    .header("X-Registry-Auth")?
+                    .map(moby_api_runtime::secret::Secret::new),
             },
             body: incoming.json_body_opt().await?,
         })
@@ -8665,7 +8677,9 @@ impl ServiceCreateRequest {
     async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(ServiceCreateRequest {
             params: super::params::ServiceCreateParams {
-                x_registry_auth: incoming.header("X-Registry-Auth")?,
+                x_registry_auth: incoming
+                    .header("X-Registry-Auth")?
+                    .map(moby_api_runtime::secret::Secret::new),
             },
             body: incoming.json_body().await?,
         })
@@ -8930,7 +8944,9 @@ impl ServiceUpdateRequest {
                     ))?,
                 registry_auth_from: incoming.query().string("registryAuthFrom"),
                 rollback: incoming.query().string("rollback"),
-                x_registry_auth: incoming.header("X-Registry-Auth")?,
+                x_registry_auth: incoming
+                    .header("X-Registry-Auth")?
+                    .map(moby_api_runtime::secret::Secret::new),
             },
             body: incoming.json_body().await?,
         })

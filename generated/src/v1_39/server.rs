@@ -5490,7 +5490,10 @@ impl ImageBuildRequest {
                 cpusetcpus: incoming.query().string("cpusetcpus"),
                 cpuperiod: incoming.query().number("cpuperiod")?,
                 cpuquota: incoming.query().number("cpuquota")?,
-                buildargs: incoming.query().string("buildargs"),
+                buildargs: incoming
+                    .query()
+                    .string("buildargs")
+                    .map(moby_api_runtime::secret::Secret::new),
                 shmsize: incoming.query().number("shmsize")?,
                 squash: incoming.query().bool("squash"),
                 labels: incoming.query().string("labels"),
@@ -5500,7 +5503,9 @@ impl ImageBuildRequest {
                     .map(|value| super::models::ImageBuildContentType::from(
                         value.as_str(),
                     )),
-                x_registry_config: incoming.header("X-Registry-Config")?,
+                x_registry_config: incoming
+                    .header("X-Registry-Config")?
+                    .map(moby_api_runtime::secret::Secret::new),
                 platform: incoming.query().string("platform"),
                 target: incoming.query().string("target"),
                 version: incoming
@@ -5656,7 +5661,9 @@ impl ImageCreateRequest {
                 repo: incoming.query().string("repo"),
                 tag: incoming.query().string("tag"),
                 message: incoming.query().string("message"),
-                x_registry_auth: incoming.header("X-Registry-Auth")?,
+                x_registry_auth: incoming
+                    .header("X-Registry-Auth")?
+                    .map(moby_api_runtime::secret::Secret::new),
                 platform: incoming.query().string("platform"),
             },
             body: incoming.body(),
@@ -5890,6 +5897,7 @@ impl ImagePushRequest {
                 tag: incoming.query().string("tag"),
                 x_registry_auth: incoming
                     .header("X-Registry-Auth")?
+                    .map(moby_api_runtime::secret::Secret::new)
                     .ok_or_else(|| ApiError::invalid_argument(
                         "header \"X-Registry-Auth\" is required",
                     ))?,
@@ -7531,7 +7539,9 @@ impl PluginPullRequest {
                         "query parameter \"remote\" is required",
                     ))?,
                 name: incoming.query().string("name"),
-                x_registry_auth: incoming.header("X-Registry-Auth")?,
+                x_registry_auth: incoming
+                    .header("X-Registry-Auth")?
+                    .map(moby_api_runtime::secret::Secret::new),
             },
             body: incoming.json_body_opt().await?,
         })
@@ -7910,7 +7920,9 @@ impl PluginUpgradeRequest {
                     .ok_or_else(|| ApiError::invalid_argument(
                         "query parameter \"remote\" is required",
                     ))?,
-                x_registry_auth: incoming.header("X-Registry-Auth")?,
+                x_registry_auth: incoming
+                    .header("X-Registry-Auth")?
+                    .map(moby_api_runtime::secret::Secret::new),
             },
             body: incoming.json_body_opt().await?,
         })
@@ -8667,7 +8679,9 @@ impl ServiceCreateRequest {
     async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(ServiceCreateRequest {
             params: super::params::ServiceCreateParams {
-                x_registry_auth: incoming.header("X-Registry-Auth")?,
+                x_registry_auth: incoming
+                    .header("X-Registry-Auth")?
+                    .map(moby_api_runtime::secret::Secret::new),
             },
             body: incoming.json_body().await?,
         })
@@ -8935,7 +8949,9 @@ impl ServiceUpdateRequest {
                     .get("registryAuthFrom")
                     .map(super::models::ServiceUpdateRegistryAuthFrom::from),
                 rollback: incoming.query().string("rollback"),
-                x_registry_auth: incoming.header("X-Registry-Auth")?,
+                x_registry_auth: incoming
+                    .header("X-Registry-Auth")?
+                    .map(moby_api_runtime::secret::Secret::new),
             },
             body: incoming.json_body().await?,
         })

@@ -602,7 +602,7 @@ impl Client {
         if let Some(value) = &params.condition {
             request = request.query("condition", value.to_string());
         }
-        self.transport.send_json(request).await
+        self.transport.send_deferred_json(request).await
     }
 
     /// Remove a container
@@ -1085,7 +1085,7 @@ impl Client {
                 Ok(
                     SystemAuthOutcome::Ok(
                         moby_api_runtime::json::from_slice(
-                            &response.bytes().await.map_err(Error::Transport)?,
+                            &self.transport.read_body(response).await?,
                         )?,
                     ),
                 )
@@ -1120,7 +1120,7 @@ impl Client {
     /// This is a dummy endpoint you can use to test if the server is accessible.
     pub async fn system_ping(&self) -> Result<String, Error> {
         let request = Request::new(Method::GET, "/_ping");
-        self.transport.send(request).await?.text().await.map_err(Error::Transport)
+        self.transport.send_text(request).await
     }
 
     /// Ping

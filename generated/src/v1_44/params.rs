@@ -565,7 +565,7 @@ pub struct ImageBuildParams {
     /// [Read more about the buildargs instruction.](https://docs.docker.com/engine/reference/builder/#arg)
     ///
     /// Query parameter `buildargs`.
-    pub buildargs: Option<String>,
+    pub buildargs: Option<moby_api_runtime::secret::Secret<String>>,
     /// Size of `/dev/shm` in bytes. The size must be greater than 0. If omitted the system uses 64MB.
     ///
     /// Query parameter `shmsize`.
@@ -613,7 +613,7 @@ pub struct ImageBuildParams {
     /// Only the registry domain name (and port if not the default 443) are required. However, for legacy reasons, the Docker Hub registry must be specified with both a `https://` prefix and a `/v1/` suffix even though Docker will prefer to use the v2 registry API.
     ///
     /// Header `X-Registry-Config`.
-    pub x_registry_config: Option<String>,
+    pub x_registry_config: Option<moby_api_runtime::secret::Secret<String>>,
     /// Platform in the format os[/arch[/variant]]
     ///
     /// Query parameter `platform`.
@@ -727,7 +727,7 @@ pub struct ImageCreateParams {
     /// details.
     ///
     /// Header `X-Registry-Auth`.
-    pub x_registry_auth: Option<String>,
+    pub x_registry_auth: Option<moby_api_runtime::secret::Secret<String>>,
     /// Apply `Dockerfile` instructions to the image that is created,
     /// for example: `changes=ENV DEBUG=true`.
     /// Note that `ENV DEBUG=true` should be URI component encoded.
@@ -778,7 +778,7 @@ pub struct ImagePushParams {
     /// details.
     ///
     /// Header `X-Registry-Auth`.
-    pub x_registry_auth: String,
+    pub x_registry_auth: moby_api_runtime::secret::Secret<String>,
 }
 
 /// Query and header parameters of `POST /images/{name}/tag` (ImageTag): `Client::image_tag` sends them, the server trait method receives them.
@@ -1126,7 +1126,7 @@ pub struct PluginPullParams {
     /// details.
     ///
     /// Header `X-Registry-Auth`.
-    pub x_registry_auth: Option<String>,
+    pub x_registry_auth: Option<moby_api_runtime::secret::Secret<String>>,
 }
 
 /// Query and header parameters of `DELETE /plugins/{name}` (PluginDelete): `Client::plugin_delete` sends them, the server trait method receives them.
@@ -1183,7 +1183,7 @@ pub struct PluginUpgradeParams {
     /// details.
     ///
     /// Header `X-Registry-Auth`.
-    pub x_registry_auth: Option<String>,
+    pub x_registry_auth: Option<moby_api_runtime::secret::Secret<String>>,
 }
 
 /// Query and header parameters of `POST /plugins/create` (PluginCreate): `Client::plugin_create` sends them, the server trait method receives them.
@@ -1309,7 +1309,7 @@ pub struct ServiceCreateParams {
     /// details.
     ///
     /// Header `X-Registry-Auth`.
-    pub x_registry_auth: Option<String>,
+    pub x_registry_auth: Option<moby_api_runtime::secret::Secret<String>>,
 }
 
 /// Query and header parameters of `GET /services/{id}` (ServiceInspect): `Client::service_inspect` sends them, the server trait method receives them.
@@ -1360,7 +1360,7 @@ pub struct ServiceUpdateParams {
     /// details.
     ///
     /// Header `X-Registry-Auth`.
-    pub x_registry_auth: Option<String>,
+    pub x_registry_auth: Option<moby_api_runtime::secret::Secret<String>>,
 }
 
 /// Query and header parameters of `GET /services/{id}/logs` (ServiceLogs): `Client::service_logs` sends them, the server trait method receives them.

@@ -5563,7 +5563,10 @@ impl ImageBuildRequest {
                 cpusetcpus: incoming.query().string("cpusetcpus"),
                 cpuperiod: incoming.query().number("cpuperiod")?,
                 cpuquota: incoming.query().number("cpuquota")?,
-                buildargs: incoming.query().string("buildargs"),
+                buildargs: incoming
+                    .query()
+                    .string("buildargs")
+                    .map(moby_api_runtime::secret::Secret::new),
                 shmsize: incoming.query().number("shmsize")?,
                 squash: incoming.query().bool("squash"),
                 labels: incoming.query().string("labels"),
@@ -5573,7 +5576,9 @@ impl ImageBuildRequest {
                     .map(|value| super::models::ImageBuildContentType::from(
                         value.as_str(),
                     )),
-                x_registry_config: incoming.header("X-Registry-Config")?,
+                x_registry_config: incoming
+                    .header("X-Registry-Config")?
+                    .map(moby_api_runtime::secret::Secret::new),
                 platform: incoming.query().string("platform"),
                 target: incoming.query().string("target"),
                 outputs: incoming.query().string("outputs"),
@@ -5730,7 +5735,9 @@ impl ImageCreateRequest {
                 repo: incoming.query().string("repo"),
                 tag: incoming.query().string("tag"),
                 message: incoming.query().string("message"),
-                x_registry_auth: incoming.header("X-Registry-Auth")?,
+                x_registry_auth: incoming
+                    .header("X-Registry-Auth")?
+                    .map(moby_api_runtime::secret::Secret::new),
                 changes: Some(incoming.query().repeated("changes"))
                     .filter(|values| !values.is_empty()),
                 platform: incoming.query().string("platform"),
@@ -5966,6 +5973,7 @@ impl ImagePushRequest {
                 tag: incoming.query().string("tag"),
                 x_registry_auth: incoming
                     .header("X-Registry-Auth")?
+                    .map(moby_api_runtime::secret::Secret::new)
                     .ok_or_else(|| ApiError::invalid_argument(
                         "header \"X-Registry-Auth\" is required",
                     ))?,
@@ -7614,7 +7622,9 @@ impl PluginPullRequest {
                         "query parameter \"remote\" is required",
                     ))?,
                 name: incoming.query().string("name"),
-                x_registry_auth: incoming.header("X-Registry-Auth")?,
+                x_registry_auth: incoming
+                    .header("X-Registry-Auth")?
+                    .map(moby_api_runtime::secret::Secret::new),
             },
             body: incoming.json_body_opt().await?,
         })
@@ -7993,7 +8003,9 @@ impl PluginUpgradeRequest {
                     .ok_or_else(|| ApiError::invalid_argument(
                         "query parameter \"remote\" is required",
                     ))?,
-                x_registry_auth: incoming.header("X-Registry-Auth")?,
+                x_registry_auth: incoming
+                    .header("X-Registry-Auth")?
+                    .map(moby_api_runtime::secret::Secret::new),
             },
             body: incoming.json_body_opt().await?,
         })
@@ -8751,7 +8763,9 @@ impl ServiceCreateRequest {
     async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(ServiceCreateRequest {
             params: super::params::ServiceCreateParams {
-                x_registry_auth: incoming.header("X-Registry-Auth")?,
+                x_registry_auth: incoming
+                    .header("X-Registry-Auth")?
+                    .map(moby_api_runtime::secret::Secret::new),
             },
             body: incoming.json_body().await?,
         })
@@ -9019,7 +9033,9 @@ impl ServiceUpdateRequest {
                     .get("registryAuthFrom")
                     .map(super::models::ServiceUpdateRegistryAuthFrom::from),
                 rollback: incoming.query().string("rollback"),
-                x_registry_auth: incoming.header("X-Registry-Auth")?,
+                x_registry_auth: incoming
+                    .header("X-Registry-Auth")?
+                    .map(moby_api_runtime::secret::Secret::new),
             },
             body: incoming.json_body().await?,
         })

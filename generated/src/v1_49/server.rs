@@ -5564,7 +5564,10 @@ impl ImageBuildRequest {
                 cpusetcpus: incoming.query().string("cpusetcpus"),
                 cpuperiod: incoming.query().number("cpuperiod")?,
                 cpuquota: incoming.query().number("cpuquota")?,
-                buildargs: incoming.query().string("buildargs"),
+                buildargs: incoming
+                    .query()
+                    .string("buildargs")
+                    .map(moby_api_runtime::secret::Secret::new),
                 shmsize: incoming.query().number("shmsize")?,
                 squash: incoming.query().bool("squash"),
                 labels: incoming.query().string("labels"),
@@ -5574,7 +5577,9 @@ impl ImageBuildRequest {
                     .map(|value| super::models::ImageBuildContentType::from(
                         value.as_str(),
                     )),
-                x_registry_config: incoming.header("X-Registry-Config")?,
+                x_registry_config: incoming
+                    .header("X-Registry-Config")?
+                    .map(moby_api_runtime::secret::Secret::new),
                 platform: incoming.query().string("platform"),
                 target: incoming.query().string("target"),
                 outputs: incoming.query().string("outputs"),
@@ -5734,7 +5739,9 @@ impl ImageCreateRequest {
                 repo: incoming.query().string("repo"),
                 tag: incoming.query().string("tag"),
                 message: incoming.query().string("message"),
-                x_registry_auth: incoming.header("X-Registry-Auth")?,
+                x_registry_auth: incoming
+                    .header("X-Registry-Auth")?
+                    .map(moby_api_runtime::secret::Secret::new),
                 changes: Some(incoming.query().repeated("changes"))
                     .filter(|values| !values.is_empty()),
                 platform: incoming.query().string("platform"),
@@ -5982,6 +5989,7 @@ impl ImagePushRequest {
                 platform: incoming.query().string("platform"),
                 x_registry_auth: incoming
                     .header("X-Registry-Auth")?
+                    .map(moby_api_runtime::secret::Secret::new)
                     .ok_or_else(|| ApiError::invalid_argument(
                         "header \"X-Registry-Auth\" is required",
                     ))?,
@@ -7637,7 +7645,9 @@ impl PluginPullRequest {
                         "query parameter \"remote\" is required",
                     ))?,
                 name: incoming.query().string("name"),
-                x_registry_auth: incoming.header("X-Registry-Auth")?,
+                x_registry_auth: incoming
+                    .header("X-Registry-Auth")?
+                    .map(moby_api_runtime::secret::Secret::new),
             },
             body: incoming.json_body_opt().await?,
         })
@@ -8016,7 +8026,9 @@ impl PluginUpgradeRequest {
                     .ok_or_else(|| ApiError::invalid_argument(
                         "query parameter \"remote\" is required",
                     ))?,
-                x_registry_auth: incoming.header("X-Registry-Auth")?,
+                x_registry_auth: incoming
+                    .header("X-Registry-Auth")?
+                    .map(moby_api_runtime::secret::Secret::new),
             },
             body: incoming.json_body_opt().await?,
         })
@@ -8774,7 +8786,9 @@ impl ServiceCreateRequest {
     async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(ServiceCreateRequest {
             params: super::params::ServiceCreateParams {
-                x_registry_auth: incoming.header("X-Registry-Auth")?,
+                x_registry_auth: incoming
+                    .header("X-Registry-Auth")?
+                    .map(moby_api_runtime::secret::Secret::new),
             },
             body: incoming.json_body().await?,
         })
@@ -9042,7 +9056,9 @@ impl ServiceUpdateRequest {
                     .get("registryAuthFrom")
                     .map(super::models::ServiceUpdateRegistryAuthFrom::from),
                 rollback: incoming.query().string("rollback"),
-                x_registry_auth: incoming.header("X-Registry-Auth")?,
+                x_registry_auth: incoming
+                    .header("X-Registry-Auth")?
+                    .map(moby_api_runtime::secret::Secret::new),
             },
             body: incoming.json_body().await?,
         })

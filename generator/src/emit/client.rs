@@ -150,12 +150,13 @@ fn outcome(r: &TypeRenderer<'_>, op: &Operation) -> Outcome {
                         let ty = r.render(ty);
                         (
                             Some(ty),
-                            quote!(Ok(#outcome::#variant(moby_api_runtime::json::from_slice(&response.bytes().await.map_err(Error::Transport)?)?))),
+                            quote!(Ok(#outcome::#variant(moby_api_runtime::json::from_slice(&self.transport.read_body(response).await?)?))),
                         )
                     }
-                    (ContentKind::Text, _) => {
-                        (Some(quote!(String)), quote!(Ok(#outcome::#variant(response.text().await.map_err(Error::Transport)?))))
-                    }
+                    (ContentKind::Text, _) => (
+                        Some(quote!(String)),
+                        quote!(Ok(#outcome::#variant(String::from_utf8_lossy(&self.transport.read_body(response).await?).into_owned()))),
+                    ),
                     _ => (None, quote!(Ok(#outcome::#variant))),
                 };
                 Some(StatusVariant { code, name: variant, payload, read, doc })
@@ -167,13 +168,16 @@ fn outcome(r: &TypeRenderer<'_>, op: &Operation) -> Outcome {
         return Outcome::Single { ty: quote!(Response), finish: quote!(self.transport.send(request).await) };
     };
     let (ty, finish) = match resp.content {
-        // A deferred document is read like any other: the transport's timeout bounds the
-        // response head only, so a long wait is never cut.
-        ContentKind::Json | ContentKind::DeferredJson if resp.ty.is_some() => {
+        ContentKind::Json if resp.ty.is_some() => {
             let ty = r.render(resp.ty.as_ref().expect("checked"));
             (quote!(#ty), quote!(self.transport.send_json(request).await))
         }
-        ContentKind::Text => (quote!(String), quote!(self.transport.send(request).await?.text().await.map_err(Error::Transport))),
+        // The transport's timeout bounds a long poll's head only, so a long wait is never cut.
+        ContentKind::DeferredJson if resp.ty.is_some() => {
+            let ty = r.render(resp.ty.as_ref().expect("checked"));
+            (quote!(#ty), quote!(self.transport.send_deferred_json(request).await))
+        }
+        ContentKind::Text => (quote!(String), quote!(self.transport.send_text(request).await)),
         ContentKind::Empty if resp.headers.iter().any(|h| h.name.eq_ignore_ascii_case("X-Docker-Container-Path-Stat")) => {
             (quote!(PathStat), quote!(PathStat::from_headers(self.transport.send(request).await?.headers())))
         }

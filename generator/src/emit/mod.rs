@@ -52,8 +52,8 @@ pub const CRATE_DOCS_TEMPLATE: &str = "generated-lib.md";
 
 /// What a user of the models, the client or the server needs from the runtime, so that
 /// `moby-api` is their one dependency: the whole runtime as `runtime`, and at the crate root
-/// the names every program meets (a client's errors, streams and build contexts; a
-/// server's errors, context and serving functions).
+/// the names every program meets (filters, credentials; a client's errors, streams and build
+/// contexts; a server's errors, context and serving functions).
 fn runtime_reexports() -> TokenStream {
     quote! {
         /// The handwritten runtime this crate was generated against, for what the names
@@ -61,6 +61,7 @@ fn runtime_reexports() -> TokenStream {
         pub use moby_api_runtime as runtime;
 
         pub use moby_api_runtime::filters::Filters;
+        pub use moby_api_runtime::secret::Secret;
         pub use moby_api_runtime::version::ApiVersion;
 
         #[cfg(feature = "client")]

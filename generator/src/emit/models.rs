@@ -157,9 +157,15 @@ pub fn shared_module(history: &History, module: &str, classes: &[&SharedType]) -
         )
     });
     let json_use = match (uses_null_as_default, uses_unknown) {
-        (true, true) => Some(quote!(use moby_api_runtime::json::{null_as_default, UnknownMembers};)),
-        (true, false) => Some(quote!(use moby_api_runtime::json::null_as_default;)),
-        (false, true) => Some(quote!(use moby_api_runtime::json::UnknownMembers;)),
+        (true, true) => Some(quote!(
+            use moby_api_runtime::json::{null_as_default, UnknownMembers};
+        )),
+        (true, false) => Some(quote!(
+            use moby_api_runtime::json::null_as_default;
+        )),
+        (false, true) => Some(quote!(
+            use moby_api_runtime::json::UnknownMembers;
+        )),
         (false, false) => None,
     };
     quote! {
@@ -214,6 +220,9 @@ fn struct_tokens(r: &TypeRenderer<'_>, def: &TypeDef, fields: &[Field], rest: &R
         if f.boxed {
             ty = quote!(Box<#ty>);
         }
+        if f.secret {
+            ty = quote!(moby_api_runtime::secret::Secret<#ty>);
+        }
         let rename = (f.name.trim_start_matches("r#") != wire.as_str()).then(|| quote!(rename = #wire,));
         let (ty, attrs) = if !f.required {
             (quote!(Option<#ty>), quote!(#rename skip_serializing_if = "Option::is_none"))
@@ -226,7 +235,7 @@ fn struct_tokens(r: &TypeRenderer<'_>, def: &TypeDef, fields: &[Field], rest: &R
             // Engines leave out members the spec requires (28.5.2: ImageInspect `Container`).
             (ty, quote!(#rename default))
         };
-    let serde_attr = (!attrs.is_empty()).then(|| quote!(#[serde(#attrs)]));
+        let serde_attr = (!attrs.is_empty()).then(|| quote!(#[serde(#attrs)]));
         // Said on the field only when it differs from the type's own versions (said on the type).
         let versions = r.history.types.get(&def.name).and_then(|t| t.fields.get(&f.wire_name).filter(|v| **v != t.versions)).copied();
         let doc = field_doc(f, versions, r.history.covered());

@@ -32,12 +32,15 @@ pub fn is_filters(p: &Parameter) -> bool {
     p.wire_name == "filters" && p.location == ParamLocation::Query && p.ty == TypeExpr::Scalar(Scalar::String)
 }
 
-/// The Rust type of a parameter's value (without the `Option` of optional ones).
+/// The Rust type of a parameter's value (without the `Option` of optional ones); a secret
+/// one (registry credentials, build arguments) is a runtime `Secret`, whose `Debug` is
+/// redacted.
 pub fn param_type(r: &TypeRenderer<'_>, p: &Parameter) -> TokenStream {
-    if is_filters(p) {
-        quote!(moby_api_runtime::filters::Filters)
+    let ty = if is_filters(p) { quote!(moby_api_runtime::filters::Filters) } else { r.render(&p.ty) };
+    if p.secret {
+        quote!(moby_api_runtime::secret::Secret<#ty>)
     } else {
-        r.render(&p.ty)
+        ty
     }
 }
 

@@ -438,6 +438,7 @@ fn extract_param(r: &TypeRenderer<'_>, p: &Parameter) -> TokenStream {
             _ => quote!(incoming.query().json(#wire)?),
         }
     };
+    let optional = if p.secret { quote!(#optional.map(moby_api_runtime::secret::Secret::new)) } else { optional };
     wrap_required(p, optional)
 }
 

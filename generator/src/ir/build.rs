@@ -168,6 +168,7 @@ struct UseFacts {
     description: Option<String>,
     nullable: bool,
     read_only: bool,
+    secret: bool,
     format: Option<String>,
     default: Option<Value>,
     example: Option<Value>,
@@ -259,6 +260,7 @@ impl Builder<'_> {
                     description: data.description.clone(),
                     nullable: data.nullable,
                     read_only: data.read_only,
+                    secret: is_secret(&data.extensions),
                     format: shape.format.clone().filter(|f| {
                         !matches!(
                             f.as_str(),
@@ -406,6 +408,7 @@ impl Builder<'_> {
                         nullable: facts.nullable,
                         boxed: false,
                         read_only: facts.read_only,
+                        secret: facts.secret,
                         description: facts.description,
                         format: facts.format,
                         default: facts.default,
@@ -507,6 +510,7 @@ impl Builder<'_> {
                 location,
                 ty,
                 required: data.required,
+                secret: is_secret(&data.extensions),
                 description: data.description.clone(),
                 default: facts.default,
                 collection_format: data.extensions.get("x-collection-format").and_then(Value::as_str).map(str::to_owned),
@@ -778,4 +782,9 @@ fn mark_boxed_cycles(types: &mut [TypeDef]) {
             }
         }
     }
+}
+
+/// `x-moby-secret: true` (spec/annotations/secrets.yaml).
+fn is_secret(extensions: &indexmap::IndexMap<String, Value>) -> bool {
+    extensions.get("x-moby-secret").and_then(Value::as_bool).unwrap_or(false)
 }

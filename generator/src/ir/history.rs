@@ -182,7 +182,7 @@ fn signature(spec: &ApiSpec, id: TypeId, out: &mut String, refer: impl Fn(TypeId
         TypeKind::Struct { fields, rest } => {
             out.push_str("struct{");
             for f in fields {
-                let _ = write!(out, "{}={}/{}/{}/{}:", f.wire_name, f.name, f.required, f.nullable, f.boxed);
+                let _ = write!(out, "{}={}/{}/{}/{}/{}:", f.wire_name, f.name, f.required, f.nullable, f.boxed, f.secret);
                 expr_signature(&f.ty, out, &refer);
                 out.push(';');
             }

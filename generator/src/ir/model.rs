@@ -97,6 +97,9 @@ pub struct Field {
     /// Set when this field makes a cycle of inline values and must be boxed.
     pub boxed: bool,
     pub read_only: bool,
+    /// `x-moby-secret` (spec/annotations/secrets.yaml): a credential or key, kept out of
+    /// `Debug` output.
+    pub secret: bool,
     pub description: Option<String>,
     /// The spec's `format` when it is informative beyond the Rust type (e.g. `date-time`).
     pub format: Option<String>,
@@ -225,6 +228,9 @@ pub struct Parameter {
     pub location: ParamLocation,
     pub ty: TypeExpr,
     pub required: bool,
+    /// `x-moby-secret` (spec/annotations/secrets.yaml): a credential or build arguments,
+    /// kept out of `Debug` output.
+    pub secret: bool,
     pub description: Option<String>,
     pub default: Option<Value>,
     /// Swagger `collectionFormat` of array parameters (`csv`, `multi`, …).

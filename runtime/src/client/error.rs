@@ -46,10 +46,20 @@ pub enum Error {
         /// [`TimedOut`](std::io::ErrorKind::TimedOut)) or a `hyper::Error`.
         source: Box<dyn std::error::Error + Send + Sync>,
     },
-    /// The response head did not arrive within the request's timeout.
+    /// The call did not finish within the request's timeout: the response head did not
+    /// arrive, or (for a one-shot call) the whole body did not (see
+    /// [`Transport`](super::Transport), "Timeouts").
     Timeout {
         /// The timeout that expired.
         after: Duration,
+    },
+    /// The answer's body, announced or read, is larger than the limit for bodies read into
+    /// memory (see [`Transport`](super::Transport), "Body limits").
+    BodyTooLarge {
+        /// The request (method and path, never the query), e.g. `GET /containers/json`.
+        request: String,
+        /// The limit, in bytes.
+        limit: usize,
     },
     /// The daemon's error answer: a status of 400 or more with a JSON `{"message": …}` body.
     Api {
@@ -201,6 +211,9 @@ impl fmt::Display for Error {
                 Ok(())
             }
             Error::Timeout { after } => write!(f, "the Docker daemon did not answer within {after:?}"),
+            Error::BodyTooLarge { request, limit } => {
+                write!(f, "the Docker daemon's answer to {request} is larger than the limit of {limit} bytes")
+            }
             Error::Api { status, message } => write!(f, "Docker daemon answered {status}: {message}"),
             Error::UnexpectedResponse { status, content_type, body, truncated } => {
                 write!(f, "unexpected answer {status} from the Docker daemon")?;

@@ -7,8 +7,9 @@
 //!   takes the environment as a function so tests need not touch the process.
 //! - [`Transport`] holds one `reqwest::Client` per endpoint (unix socket, TCP, and with
 //!   the `tls` feature TLS with rustls: no OpenSSL), negotiates the version once and lazily
-//!   ([`ApiVersionPolicy`]), sends [`Request`]s under `/v{X.Y}`, and bounds the wait for
-//!   the response head, never the body.
+//!   ([`ApiVersionPolicy`]), sends [`Request`]s under `/v{X.Y}`, bounds a one-shot call
+//!   (request to decoded answer) by its timeout and the body it reads into memory by a
+//!   limit, and never cuts a stream the caller is reading.
 //! - [`Error`] tells transport failures, timeouts, the daemon's JSON errors
 //!   ([`Error::Api`]) and anything unexpected apart; nothing here panics on a response.
 //! - [`RegistryAuth`] and [`RegistryConfig`] encode `X-Registry-Auth` and
@@ -61,7 +62,7 @@ pub use error::{Error, MAX_ERROR_BODY};
 pub use hijack::{HijackInput, HijackOutput, Hijacked};
 pub use host::{Host, TcpScheme, DEFAULT_SOCKET};
 pub use streams::{ByteStream, JsonLinesOutput, LogOutput, ProgressOutput, TtySource};
-pub use transport::{Ping, Request, Transport, TransportBuilder, DEFAULT_CONNECT_TIMEOUT};
+pub use transport::{Ping, Request, Transport, TransportBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_SIZE};
 pub use version::ApiVersionPolicy;
 
 /// The HTTP types requests and responses are made of, re-exported so callers need no

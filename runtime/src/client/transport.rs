@@ -24,6 +24,11 @@ use crate::version::ApiVersion;
 /// The default for [`TransportBuilder::connect_timeout`], as the Go client's dialer.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// The default for [`TransportBuilder::max_body_size`]: 64 MiB. The largest answers a
+/// daemon gives in one piece (every container or image of a busy host, `system df`) are a
+/// few MiB; a body larger than this is a broken or hostile peer.
+pub const DEFAULT_MAX_BODY_SIZE: usize = 64 * 1024 * 1024;
+
 /// The connection to one daemon: a pooled `reqwest::Client` (keep-alive connections are
 /// reused across requests), the base URL, and the API version policy.
 ///
@@ -42,18 +47,34 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 ///
 /// # Timeouts
 ///
-/// A request's timeout ([`TransportBuilder::timeout`], [`Request::timeout`]) bounds the
-/// time until the response *head* (status and headers) arrives: it is a
-/// `tokio::time::timeout` around `reqwest::Client::execute` (or around connecting and
-/// sending on a streamed response's own connection), whose future resolves with the head.
-/// Connecting and sending the request body fall inside it, so give large uploads (a build
-/// context, `docker load`) a larger timeout or none. Reading the body of
-/// the returned response is never cut by it: a `follow=1` log or an event stream may run
-/// for hours. reqwest's own `timeout` is not used, because it also covers the body.
-/// Calls whose head legitimately takes long (`POST /containers/{id}/stop?t=60`, which
-/// answers once the container has stopped) need [`Request::no_timeout`] or a timeout
-/// above the wait. The default is no timeout, like the Go client, with a 30 s connect
-/// timeout.
+/// A request's timeout ([`TransportBuilder::timeout`], [`Request::timeout`]) bounds a
+/// one-shot call from sending the request to the decoded answer: for
+/// [`send_json`](Transport::send_json) and [`send_text`](Transport::send_text) it covers
+/// connecting, sending, the response head and reading the whole body, so a daemon that
+/// stalls after the head ends the call with [`Error::Timeout`]. The long poll of
+/// [`send_deferred_json`](Transport::send_deferred_json) (`wait`) is bounded up to its
+/// head only: the document comes when the container stops. For the calls that hand
+/// back a response or a stream ([`send`](Transport::send), [`execute`](Transport::execute),
+/// the streams, [`upgrade`](Transport::upgrade)) it bounds the time until the response
+/// *head* arrives (a `tokio::time::timeout` around `reqwest::Client::execute`, or around
+/// connecting and sending on a streamed response's own connection): a `follow=1` log or an
+/// event stream the caller reads may run for hours and is never cut by it. reqwest's own
+/// `timeout` is not used, because it would cut those bodies too. Sending the request body
+/// falls inside the timeout, so give large uploads (a build context, `docker load`) a
+/// larger timeout or none. Calls whose head legitimately takes long
+/// (`POST /containers/{id}/stop?t=60`, which answers once the container has stopped) need
+/// [`Request::no_timeout`] or a timeout above the wait. The default is no timeout, like the
+/// Go client, with a 30 s connect timeout.
+///
+/// # Body limits
+///
+/// A body read into memory ([`send_json`](Transport::send_json),
+/// [`send_text`](Transport::send_text), [`send_deferred_json`](Transport::send_deferred_json),
+/// [`read_body`](Transport::read_body)) may be at most [`TransportBuilder::max_body_size`]
+/// bytes ([`DEFAULT_MAX_BODY_SIZE`]), or [`Request::max_body_size`] for one request;
+/// a larger one, announced or read, is [`Error::BodyTooLarge`], and at most that much is
+/// held meanwhile. Error answers are read up to [`MAX_ERROR_BODY`](super::MAX_ERROR_BODY);
+/// streams bound each line or frame instead (see [`stream`](crate::stream)).
 ///
 /// # Proxies and redirects
 ///
@@ -78,6 +99,7 @@ struct Inner {
     policy: ApiVersionPolicy,
     negotiated: OnceCell<ApiVersion>,
     timeout: Option<Duration>,
+    max_body_size: usize,
     /// The unpooled path of streamed responses; `None` where reqwest must handle them too.
     direct: Option<Direct>,
 }
@@ -90,6 +112,7 @@ pub struct TransportBuilder {
     timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
     pool_idle_timeout: Option<Duration>,
+    max_body_size: usize,
     user_agent: String,
 }
 
@@ -101,8 +124,9 @@ impl TransportBuilder {
         self
     }
 
-    /// The default per-request timeout for the response head (see [`Transport`]); `None`
-    /// (the default) waits as long as it takes.
+    /// The default per-request timeout: of the whole call for one-shot calls, of the
+    /// response head for streams (see [`Transport`]); `None` (the default) waits as long as
+    /// it takes.
     pub fn timeout(mut self, timeout: Option<Duration>) -> TransportBuilder {
         self.timeout = timeout;
         self
@@ -119,6 +143,13 @@ impl TransportBuilder {
     /// How long an idle pooled connection is kept (reqwest's default: 90 s).
     pub fn pool_idle_timeout(mut self, timeout: Option<Duration>) -> TransportBuilder {
         self.pool_idle_timeout = timeout;
+        self
+    }
+
+    /// The largest body read into memory, in bytes (see [`Transport`]); defaults to
+    /// [`DEFAULT_MAX_BODY_SIZE`].
+    pub fn max_body_size(mut self, bytes: usize) -> TransportBuilder {
+        self.max_body_size = bytes;
         self
     }
 
@@ -166,6 +197,7 @@ impl TransportBuilder {
                 policy: self.policy,
                 negotiated: OnceCell::new(),
                 timeout: self.timeout,
+                max_body_size: self.max_body_size,
                 direct,
             }),
         })
@@ -238,6 +270,7 @@ impl Transport {
             timeout: None,
             connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
             pool_idle_timeout: Some(Duration::from_secs(90)),
+            max_body_size: DEFAULT_MAX_BODY_SIZE,
             user_agent: concat!("moby-api-runtime/", env!("CARGO_PKG_VERSION")).to_owned(),
         }
     }
@@ -373,12 +406,51 @@ impl Transport {
         }
     }
 
-    /// [`send`](Self::send), then reads the whole body and decodes it as JSON by the
-    /// decoding policy ([`crate::json::from_slice`]: a `null` body reads as the default).
+    /// [`send`](Self::send), then reads the whole body (at most the body limit) and decodes
+    /// it as JSON by the decoding policy ([`crate::json::from_slice`]: a `null` body reads
+    /// as the default), all within the request's timeout (see [`Transport`]).
     pub async fn send_json<T: DeserializeOwned + Default>(&self, request: Request) -> Result<T, Error> {
-        let response = self.send(request).await?;
-        let bytes = response.bytes().await.map_err(Error::transport)?;
+        let bytes = self.send_whole(request).await?;
         Ok(crate::json::from_slice(&bytes)?)
+    }
+
+    /// [`send`](Self::send), then reads the whole body (at most the body limit) as text
+    /// (lossy UTF-8), all within the request's timeout (`GET /_ping`'s `OK`).
+    pub async fn send_text(&self, request: Request) -> Result<String, Error> {
+        let bytes = self.send_whole(request).await?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// A long poll (`POST /containers/{id}/wait`): the head within the request's timeout,
+    /// then the JSON document (at most the body limit) whenever the daemon sends it, which
+    /// is when the condition is met; the timeout does not cut that wait.
+    pub async fn send_deferred_json<T: DeserializeOwned + Default>(&self, request: Request) -> Result<T, Error> {
+        let limit = request.max_body_size.unwrap_or(self.inner.max_body_size);
+        let what = format!("{} {}", request.method, request.path);
+        let response = self.send(request).await?;
+        Ok(crate::json::from_slice(&read_limited(response, limit, what).await?)?)
+    }
+
+    /// The whole body of a response in hand (at most the transport's body limit), for
+    /// callers that looked at its status first; [`Error::BodyTooLarge`] names its path.
+    pub async fn read_body(&self, response: reqwest::Response) -> Result<bytes::Bytes, Error> {
+        let what = response.url().path().to_owned();
+        read_limited(response, self.inner.max_body_size, what).await
+    }
+
+    /// A one-shot call: the request's timeout bounds sending it and reading the whole body.
+    async fn send_whole(&self, request: Request) -> Result<bytes::Bytes, Error> {
+        let timeout = self.timeout_of(&request);
+        let limit = request.max_body_size.unwrap_or(self.inner.max_body_size);
+        let what = format!("{} {}", request.method, request.path);
+        let call = async {
+            let response = self.send(request).await?;
+            read_limited(response, limit, what).await
+        };
+        match timeout {
+            Some(after) => tokio::time::timeout(after, call).await.unwrap_or(Err(Error::Timeout { after })),
+            None => call.await,
+        }
     }
 
     async fn dispatch(&self, request: Request, version: Option<ApiVersion>) -> Result<reqwest::Response, Error> {
@@ -424,6 +496,24 @@ impl Transport {
     }
 }
 
+/// The whole body of `response`, refused as soon as it is announced or read to be larger
+/// than `limit` bytes.
+async fn read_limited(mut response: reqwest::Response, limit: usize, request: String) -> Result<bytes::Bytes, Error> {
+    let too_large = |request: String| Error::BodyTooLarge { request, limit };
+    let announced = response.content_length();
+    if announced.is_some_and(|n| n > limit as u64) {
+        return Err(too_large(request));
+    }
+    let mut body = bytes::BytesMut::with_capacity(announced.map_or(0, |n| n as usize));
+    while let Some(chunk) = response.chunk().await.map_err(Error::transport)? {
+        if chunk.len() > limit - body.len() {
+            return Err(too_large(request));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
 impl fmt::Debug for Transport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Transport")
@@ -432,6 +522,7 @@ impl fmt::Debug for Transport {
             .field("policy", &self.inner.policy)
             .field("negotiated", &self.inner.negotiated.get())
             .field("timeout", &self.inner.timeout)
+            .field("max_body_size", &self.inner.max_body_size)
             .finish()
     }
 }
@@ -443,8 +534,8 @@ enum TimeoutSetting {
     Off,
 }
 
-/// One request: method, path (without the `/vX.Y` prefix), query, headers, body, and a
-/// timeout for the response head.
+/// One request: method, path (without the `/vX.Y` prefix), query, headers, body, a
+/// timeout and a body limit.
 ///
 /// `Debug` shows the query's keys but not its values, and header names but not values.
 pub struct Request {
@@ -454,6 +545,7 @@ pub struct Request {
     headers: HeaderMap,
     body: Option<reqwest::Body>,
     timeout: TimeoutSetting,
+    max_body_size: Option<usize>,
     versioned: bool,
     own_connection: bool,
 }
@@ -470,6 +562,7 @@ impl Request {
             headers: HeaderMap::new(),
             body: None,
             timeout: TimeoutSetting::Default,
+            max_body_size: None,
             versioned: true,
             own_connection: false,
         }
@@ -515,13 +608,14 @@ impl Request {
         self
     }
 
-    /// Adds a header given as text (how generated code passes header parameters). Registry
-    /// credentials (`X-Registry-Auth`, `X-Registry-Config`) are marked sensitive.
+    /// Adds a header given as text (how generated code passes header parameters).
+    /// Credentials ([`is_secret_header`](crate::secret::is_secret_header)) are marked
+    /// sensitive.
     pub fn text_header(self, name: &str, value: &str) -> Result<Request, Error> {
         let invalid = || Error::Config(format!("header {name} cannot be sent with this value"));
         let header_name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid())?;
         let mut header_value = HeaderValue::from_str(value).map_err(|_| invalid())?;
-        if header_name == "x-registry-auth" || header_name == "x-registry-config" {
+        if crate::secret::is_secret_header(header_name.as_str()) {
             header_value.set_sensitive(true);
         }
         Ok(self.header(header_name, header_value))
@@ -562,15 +656,23 @@ impl Request {
         self
     }
 
-    /// The timeout for the response head of this request, instead of the transport's.
+    /// The timeout of this request (of the whole call, or of the response head for
+    /// streams: see [`Transport`]), instead of the transport's.
     pub fn timeout(mut self, timeout: Duration) -> Request {
         self.timeout = TimeoutSetting::Set(timeout);
         self
     }
 
-    /// No timeout for this request's head, whatever the transport's default.
+    /// No timeout for this request, whatever the transport's default.
     pub fn no_timeout(mut self) -> Request {
         self.timeout = TimeoutSetting::Off;
+        self
+    }
+
+    /// The largest body of this request's answer read into memory, instead of the
+    /// transport's [`max_body_size`](TransportBuilder::max_body_size).
+    pub fn max_body_size(mut self, bytes: usize) -> Request {
+        self.max_body_size = Some(bytes);
         self
     }
 
@@ -599,6 +701,7 @@ impl fmt::Debug for Request {
             .field("headers", &self.headers.keys().map(HeaderName::as_str).collect::<Vec<_>>())
             .field("body", &self.body.is_some())
             .field("timeout", &self.timeout)
+            .field("max_body_size", &self.max_body_size)
             .field("versioned", &self.versioned)
             .field("own_connection", &self.own_connection)
             .finish()

@@ -113,7 +113,7 @@ impl<S: Send + Sync + 'static> Dispatcher<S> {
             operation = tracing::field::Empty,
             status = tracing::field::Empty,
         );
-        let Routed { prepared, is_ping, is_head } = {
+        let Routed { prepared, is_ping, is_head, unread } = {
             let _entered = span.enter();
             this.route(request)
         };
@@ -123,6 +123,11 @@ impl<S: Send + Sync + 'static> Dispatcher<S> {
                 Ok((future, operation)) => run(future, operation).instrument(span.clone()).await,
                 Err(response) => response,
             };
+            if response.status() != StatusCode::SWITCHING_PROTOCOLS {
+                if let Some(body) = unread.and_then(Unread::take) {
+                    drain(body).await;
+                }
+            }
             let response = this.finish(response, is_ping, is_head);
             if !span.is_disabled() {
                 span.record("status", response.status().as_u16());
@@ -143,9 +148,18 @@ impl<S: Send + Sync + 'static> Dispatcher<S> {
         let (version, unversioned) = split_version(uri.path());
         let is_head = parts.method == Method::HEAD;
         let is_ping = unversioned == "/_ping" && (is_head || parts.method == Method::GET);
-        let answered = |response: Response| Routed { prepared: Err(response), is_ping, is_head };
+        // A body that the answer leaves unread is read and discarded before the answer goes
+        // out: closing the connection on a client still sending would make it report a
+        // broken pipe instead of the answer (the docker CLI does, for a 501 to `docker build`).
+        let has_body = !hyper::body::Body::is_end_stream(&body);
+        let answered = |response: Response, body: Body| Routed {
+            prepared: Err(response),
+            is_ping,
+            is_head,
+            unread: has_body.then(|| Unread::Body(body)),
+        };
         let Some((compiled, params)) = self.find(&parts.method, unversioned) else {
-            return answered(ApiError::page_not_found().into_response());
+            return answered(ApiError::page_not_found().into_response(), body);
         };
         let route = &compiled.route;
         tracing::Span::current().record("operation", route.operation);
@@ -153,7 +167,7 @@ impl<S: Send + Sync + 'static> Dispatcher<S> {
         // whatever its prefix says.
         let api_version = match version.map(|v| check_version(v, &self.config)).transpose() {
             Ok(v) => v,
-            Err(e) => return answered(e.into_response()),
+            Err(e) => return answered(e.into_response(), body),
         };
         let context = Context {
             api_version: api_version.unwrap_or(self.config.max_version),
@@ -165,6 +179,11 @@ impl<S: Send + Sync + 'static> Dispatcher<S> {
         };
         let mut incoming = Incoming::new(context, params, body, self.config.json_body_limit);
         incoming.set_upgrade(parts.extensions.remove::<hyper::upgrade::OnUpgrade>());
+        let unread = has_body.then(|| {
+            let slot = super::incoming::Unread::default();
+            incoming.set_unread(Arc::clone(&slot));
+            Unread::Slot(slot)
+        });
 
         // A panic must not drop the connection without an answer; neither the call that builds
         // the future nor the future itself may unwind past here.
@@ -174,7 +193,7 @@ impl<S: Send + Sync + 'static> Dispatcher<S> {
             Ok(future) => Ok((future, route.operation)),
             Err(payload) => Err(panicked(route.operation, payload)),
         };
-        Routed { prepared, is_ping, is_head }
+        Routed { prepared, is_ping, is_head, unread }
     }
 
     fn find(&self, method: &Method, path: &str) -> Option<(&Compiled<S>, Params)> {
@@ -197,12 +216,49 @@ impl<S: Send + Sync + 'static> Dispatcher<S> {
     }
 }
 
-/// A routed request: its handler started (or the answer already made) and what the answer's
-/// headers depend on.
+/// A routed request: its handler started (or the answer already made), what the answer's
+/// headers depend on, and where to find the request body if the answer leaves it unread.
 struct Routed {
     prepared: Result<(BoxFuture<Response>, &'static str), Response>,
     is_ping: bool,
     is_head: bool,
+    unread: Option<Unread>,
+}
+
+/// A request body that may be left unread.
+enum Unread {
+    /// Answered before a handler ran.
+    Body(Body),
+    /// Where the handler's `Incoming` puts it when dropped with the body unread.
+    Slot(super::incoming::Unread),
+}
+
+impl Unread {
+    fn take(self) -> Option<Body> {
+        match self {
+            Unread::Body(body) => Some(body),
+            Unread::Slot(slot) => slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take(),
+        }
+    }
+}
+
+/// The most of an unread request body that is read and discarded before answering, and
+/// for how long; a client sending more keeps its broken pipe.
+const DRAIN_LIMIT: usize = 64 * 1024 * 1024;
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(10);
+
+async fn drain(mut body: Body) {
+    use http_body_util::BodyExt;
+    let reading = async {
+        let mut drained = 0;
+        while let Some(Ok(frame)) = body.frame().await {
+            drained += frame.data_ref().map_or(0, bytes::Bytes::len);
+            if drained > DRAIN_LIMIT {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(DRAIN_TIME, reading).await;
 }
 
 /// Polls a handler's future, turning a panic into a 500.

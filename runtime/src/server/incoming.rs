@@ -2,6 +2,7 @@
 //! (path parameters, query, headers, JSON or streamed body) and the pending upgrade of a
 //! hijacked connection.
 
+use std::fmt;
 use std::io;
 use std::pin::Pin;
 use std::sync::Mutex;
@@ -16,10 +17,14 @@ use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
 use super::query::Query;
+use crate::secret::{is_secret_header, is_secret_query_key, REDACTED};
 use crate::version::ApiVersion;
 
 /// What a handler knows besides its typed parameters.
-#[derive(Debug, Clone)]
+///
+/// `Debug` redacts credentials: the values of the headers that hold them and of the
+/// query parameters that may (see [`secret`](crate::secret)).
+#[derive(Clone)]
 pub struct Context {
     /// From the `/vX.Y` prefix, or the server's maximum when the path has none.
     pub api_version: ApiVersion,
@@ -33,9 +38,57 @@ pub struct Context {
     pub operation: &'static str,
 }
 
+impl fmt::Debug for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let uri = match self.uri.query() {
+            Some(query) => format!("{}?{}", self.uri.path(), redact_query(query)),
+            None => self.uri.path().to_owned(),
+        };
+        let headers = RedactedHeaders(&self.headers);
+        f.debug_struct("Context")
+            .field("api_version", &self.api_version)
+            .field("versioned", &self.versioned)
+            .field("method", &self.method)
+            .field("uri", &uri)
+            .field("headers", &headers)
+            .field("operation", &self.operation)
+            .finish()
+    }
+}
+
+/// Headers as a map, credentials redacted.
+struct RedactedHeaders<'a>(&'a HeaderMap);
+
+impl fmt::Debug for RedactedHeaders<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut map = f.debug_map();
+        for (name, value) in self.0 {
+            if is_secret_header(name.as_str()) || value.is_sensitive() {
+                map.entry(&name.as_str(), &format_args!("{REDACTED}"));
+            } else {
+                map.entry(&name.as_str(), value);
+            }
+        }
+        map.finish()
+    }
+}
+
+/// A raw query string (`t=app&buildargs=%7B…%7D`) with the values of secret parameters
+/// replaced by `<redacted>`.
+fn redact_query(raw: &str) -> String {
+    raw.split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((key, _)) if is_secret_query_key(&super::query::percent_decode(key, true)) => format!("{key}={REDACTED}"),
+            _ => pair.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 /// One request after routing; the generated handler pulls typed parameters out of it.
 ///
-/// `Send` and `Sync`, so a handler may hold a borrow of it across an `.await`.
+/// `Send` and `Sync`, so a handler may hold a borrow of it across an `.await`. `Debug`
+/// redacts credentials, like [`Context`]'s.
 #[derive(Debug)]
 pub struct Incoming {
     context: Context,
@@ -46,6 +99,7 @@ pub struct Incoming {
     // goes through `&mut self`, so it is never contended.
     body: Mutex<Option<Body>>,
     upgrade: Mutex<Option<hyper::upgrade::OnUpgrade>>,
+    unread: Option<Unread>,
 }
 
 impl Incoming {
@@ -53,7 +107,12 @@ impl Incoming {
     /// can be tested without a socket.
     pub fn new(context: Context, params: Vec<(String, String)>, body: Body, json_body_limit: usize) -> Incoming {
         let query = Query::parse(context.uri.query().unwrap_or(""));
-        Incoming { context, params, query, json_body_limit, body: Mutex::new(Some(body)), upgrade: Mutex::new(None) }
+        Incoming { context, params, query, json_body_limit, body: Mutex::new(Some(body)), upgrade: Mutex::new(None), unread: None }
+    }
+
+    /// Where the body goes if the handler leaves it unread.
+    pub(crate) fn set_unread(&mut self, unread: Unread) {
+        self.unread = Some(unread);
     }
 
     pub(crate) fn set_upgrade(&mut self, upgrade: Option<hyper::upgrade::OnUpgrade>) {
@@ -125,7 +184,25 @@ impl Incoming {
     /// size-limited. Taking it twice gives an empty body the second time.
     pub fn body(&mut self) -> RequestBody {
         let body = lock(&mut self.body).take().unwrap_or_else(Body::empty);
-        RequestBody { inner: Mutex::new(body.into_data_stream()) }
+        RequestBody { inner: Mutex::new(body.into_data_stream()), unread: self.unread.take() }
+    }
+}
+
+/// Where a request body the handler left unread goes when its `Incoming` is dropped, for
+/// the dispatcher to read and discard before it answers (see [`super::dispatch`]).
+pub(crate) type Unread = std::sync::Arc<Mutex<Option<Body>>>;
+
+impl Drop for Incoming {
+    fn drop(&mut self) {
+        if let (Some(body), Some(unread)) = (lock(&mut self.body).take(), self.unread.take()) {
+            leave_unread(body, &unread);
+        }
+    }
+}
+
+fn leave_unread(body: Body, unread: &Unread) {
+    if !hyper::body::Body::is_end_stream(&body) {
+        *unread.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(body);
     }
 }
 
@@ -143,6 +220,17 @@ fn too_large(limit: usize) -> ApiError {
 pub struct RequestBody {
     // A mutex for `Sync` only, like in `Incoming`: polling has `&mut self`.
     inner: Mutex<BodyDataStream>,
+    unread: Option<Unread>,
+}
+
+impl Drop for RequestBody {
+    /// What is left unread goes where `Incoming`'s unread body goes.
+    fn drop(&mut self) {
+        if let Some(unread) = self.unread.take() {
+            let rest = std::mem::replace(lock(&mut self.inner), Body::empty().into_data_stream());
+            leave_unread(Body::new(rest), &unread);
+        }
+    }
 }
 
 impl RequestBody {
@@ -152,8 +240,8 @@ impl RequestBody {
     }
 
     /// Reads the whole body; more than `limit` bytes → 413, a failed read → 400.
-    pub async fn collect(self, limit: usize) -> Result<Bytes, ApiError> {
-        let body = self.inner.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
+    pub async fn collect(mut self, limit: usize) -> Result<Bytes, ApiError> {
+        let body = std::mem::replace(lock(&mut self.inner), Body::empty().into_data_stream());
         match Limited::new(Body::from_stream(body), limit).collect().await {
             Ok(collected) => Ok(collected.to_bytes()),
             Err(e) if is_limit(&*e) => Err(too_large(limit)),

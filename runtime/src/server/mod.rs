@@ -14,7 +14,8 @@
 //! - [`respond`]: typed results to HTTP responses;
 //! - [`pattern`]: greedy route templates (`/images/{name}/json`);
 //! - [`dispatch`]: version prefixes, routing, common headers, panics ([`router`]);
-//! - [`serve`]: unix sockets and TCP.
+//! - [`serve`](mod@serve): unix sockets and TCP under timeouts, a connection cap and a shutdown
+//!   deadline ([`ConnectionConfig`]); `connection` drives each connection.
 //!
 //! A minimal server:
 //!
@@ -37,6 +38,7 @@
 
 pub mod body;
 pub mod config;
+mod connection;
 pub mod deferred;
 pub mod dispatch;
 pub mod error;
@@ -64,7 +66,7 @@ pub use incoming::{Context, Incoming, RequestBody};
 pub use query::Query;
 #[cfg(unix)]
 pub use serve::{bind_unix, serve_unix, serve_unix_listener};
-pub use serve::{serve_tcp, serve_tcp_listener};
+pub use serve::{default_max_connections, serve, serve_tcp, serve_tcp_listener, ConnectionConfig, Listener};
 
 /// The future a route handler returns: boxed, so that a table of plain `fn` pointers can
 /// hold the handlers of every operation.

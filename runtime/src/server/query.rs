@@ -9,9 +9,18 @@ use super::error::ApiError;
 use crate::filters::Filters;
 
 /// The query string, parsed once (percent-decoding, `+` as space, repeated keys kept in order).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// `Debug` redacts the values of parameters that may hold secrets (`buildargs`).
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Query {
     pairs: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for Query {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let pairs = self.pairs.iter().map(|(k, v)| (k, if crate::secret::is_secret_query_key(k) { crate::secret::REDACTED } else { v }));
+        f.debug_struct("Query").field("pairs", &pairs.collect::<Vec<_>>()).finish()
+    }
 }
 
 impl Query {

@@ -73,6 +73,43 @@ pub fn parse_timestamp(value: &str) -> Option<i64> {
     secs.checked_mul(1_000_000_000)?.checked_add(frac)
 }
 
+/// A prune's `until` as the daemon reads it (`timetypes.GetTimestamp`): a Go duration
+/// before `now` (`10m`, `1h30m`, `1.5h`), or a timestamp ([`parse_timestamp`]). `None` when
+/// it is neither.
+pub fn parse_until(value: &str, now: i64) -> Option<i64> {
+    parse_go_duration(value).map(|d| now - i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)).or_else(|| parse_timestamp(value))
+}
+
+/// The `until` term of a prune's filters (the last one, as the daemon reads it), or a 400.
+pub fn prune_until(filters: &moby_api_runtime::server::Filters) -> Result<Option<i64>, moby_api_runtime::server::ApiError> {
+    match filters.get("until").last() {
+        None => Ok(None),
+        Some(value) => parse_until(value, now_nanos())
+            .map(Some)
+            .ok_or_else(|| moby_api_runtime::server::ApiError::invalid_argument(format!("invalid value for until: {value:?}"))),
+    }
+}
+
+/// Go's `time.ParseDuration` for what prunes get: numbers with `ns`, `us`, `ms`, `s`, `m`,
+/// `h` units, one after another (`1h30m`).
+fn parse_go_duration(text: &str) -> Option<Duration> {
+    const UNITS: [(&str, f64); 6] = [("ns", 1e-9), ("us", 1e-6), ("ms", 1e-3), ("s", 1.0), ("m", 60.0), ("h", 3600.0)];
+    let mut rest = text.trim();
+    if rest.is_empty() {
+        return None;
+    }
+    let mut seconds = 0.0;
+    while !rest.is_empty() {
+        let number_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).filter(|&n| n > 0)?;
+        let number: f64 = rest[..number_len].parse().ok()?;
+        rest = &rest[number_len..];
+        let (unit, factor) = UNITS.iter().filter(|(unit, _)| rest.starts_with(unit)).max_by_key(|(unit, _)| unit.len())?;
+        seconds += number * factor;
+        rest = &rest[unit.len()..];
+    }
+    Duration::try_from_secs_f64(seconds).ok()
+}
+
 /// Go's `units.HumanDuration`, which `docker ps` shows as "Up 5 seconds" and
 /// "Exited (0) 2 minutes ago".
 pub fn human_duration(d: Duration) -> String {
@@ -119,6 +156,11 @@ mod tests {
         assert_eq!(parse_timestamp("1700000000.5"), Some(1_700_000_000_500_000_000));
         assert_eq!(parse_timestamp("soon"), None);
         assert_eq!(parse_timestamp("1.2.3"), None);
+        let now = 10_000 * 1_000_000_000;
+        assert_eq!(parse_until("1h30m", now), Some(now - 5400 * 1_000_000_000));
+        assert_eq!(parse_until("10m", now), Some(now - 600 * 1_000_000_000));
+        assert_eq!(parse_until("1700000000", now), Some(1_700_000_000_000_000_000));
+        assert_eq!(parse_until("1x", now), None);
     }
 
     #[test]

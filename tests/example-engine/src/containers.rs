@@ -20,7 +20,7 @@ use crate::process;
 impl ContainerApi for Engine {
     async fn container_list(&self, _context: &Context, request: ContainerListRequest) -> Result<ContainerListReply, ApiError> {
         let params = request.params;
-        let filters = params.filters.unwrap_or_default();
+        let filters = crate::checked_filters(params.filters, &LIST_FILTERS)?;
         let all = params.all.unwrap_or(false) || params.limit.is_some_and(|l| l > 0) || filters.contains_key("status");
         let size = params.size.unwrap_or(false);
         let mut list: Vec<(i64, ContainerSummary)> = self.read(|state| {
@@ -225,9 +225,18 @@ impl ContainerApi for Engine {
         Ok(ContainerDeleteReply::NoContent)
     }
 
-    async fn container_prune(&self, _context: &Context, _request: ContainerPruneRequest) -> Result<ContainerPruneReply, ApiError> {
+    async fn container_prune(&self, _context: &Context, request: ContainerPruneRequest) -> Result<ContainerPruneReply, ApiError> {
+        let filters = crate::checked_filters(request.params.filters, &["label", "label!", "until"])?;
+        let until = crate::clock::prune_until(&filters)?;
         let deleted = self.update(|state| {
-            let ids: Vec<String> = state.containers.values().filter(|c| !c.status.is_running()).map(|c| c.id.clone()).collect();
+            let ids: Vec<String> = state
+                .containers
+                .values()
+                .filter(|c| !c.status.is_running())
+                .filter(|c| filters.matches_labels(crate::labels(c.config.labels.as_ref())))
+                .filter(|c| until.is_none_or(|until| c.created < until))
+                .map(|c| c.id.clone())
+                .collect();
             for id in &ids {
                 process::remove(state, id);
             }
@@ -328,14 +337,17 @@ fn create(
     let image = &state.images[&image_id];
     let image_config = image.config.clone();
     let non_empty = |v: Option<Vec<String>>| v.filter(|v| !v.is_empty());
-    let entrypoint = non_empty(body.entrypoint.clone());
+    // `--entrypoint ""` arrives as `[""]`: no entrypoint at all, not even the image's (and,
+    // being given, it replaces the image's command like any entrypoint).
+    let reset_entrypoint = body.entrypoint.as_deref() == Some(&[String::new()][..]);
+    let given_entrypoint = non_empty(body.entrypoint.clone()).filter(|_| !reset_entrypoint);
     let cmd = match non_empty(body.cmd.clone()) {
         Some(cmd) => Some(cmd),
         // An entrypoint given on create replaces the image's command too.
-        None if entrypoint.is_some() => None,
+        None if given_entrypoint.is_some() || reset_entrypoint => None,
         None => non_empty(image_config.cmd.clone()),
     };
-    let entrypoint = entrypoint.or_else(|| non_empty(image_config.entrypoint.clone()));
+    let entrypoint = if reset_entrypoint { None } else { given_entrypoint.or_else(|| non_empty(image_config.entrypoint.clone())) };
     let argv: Vec<String> = entrypoint.iter().flatten().chain(cmd.iter().flatten()).cloned().collect();
     if argv.is_empty() {
         return Err(ApiError::invalid_argument("No command specified"));
@@ -369,7 +381,7 @@ fn create(
         image: Some(image_ref.clone()),
         volumes: body.volumes.clone(),
         working_dir: Some(working_dir.unwrap_or_default()),
-        entrypoint: non_empty(body.entrypoint.clone()).or(image_config.entrypoint.clone()),
+        entrypoint: entrypoint.clone(),
         network_disabled: body.network_disabled,
         mac_address: body.mac_address.clone(),
         on_build: body.on_build.clone(),
@@ -555,21 +567,44 @@ fn mounts(
     mounts
 }
 
-/// `docker ps` filters: status, name, id, label, ancestor, exited, network, volume.
+/// The keys `docker ps` accepts (the daemon's `acceptedPsFilterTags`).
+const LIST_FILTERS: [&str; 15] = [
+    "ancestor",
+    "before",
+    "exited",
+    "health",
+    "expose",
+    "id",
+    "is-task",
+    "isolation",
+    "label",
+    "name",
+    "network",
+    "publish",
+    "since",
+    "status",
+    "volume",
+];
+
+/// `docker ps` filters: label (all terms), and one term of each other key.
 fn matches_filters(state: &State, c: &Container, filters: &moby_api_runtime::server::Filters) -> bool {
-    filters.iter().all(|(key, values)| {
-        values.iter().any(|value| match key {
-            "status" => c.status.as_str() == value,
-            "name" => name_matches(&c.name, value),
-            "id" => c.id.starts_with(value.as_str()),
-            "label" => crate::labels_match(c.config.labels.as_ref(), value),
-            "ancestor" => crate::images::resolve(state, value).is_some_and(|image| image == c.image_id) || c.image_name() == *value,
-            "exited" => c.status == Status::Exited && value.parse::<i64>().ok() == Some(c.exit_code),
-            "network" => c.endpoints.iter().any(|e| e.network_name == *value || e.network_id.starts_with(value.as_str())),
-            "volume" => c.mounts.iter().any(|m| m.name.as_deref() == Some(value) || m.destination.as_deref() == Some(value)),
-            _ => true,
+    let created_than = |reference: &str| state.container(reference).map(|other| other.created).ok();
+    filters.matches_labels(crate::labels(c.config.labels.as_ref()))
+        && filters.matches_any("status", |value| c.status.as_str() == value)
+        && filters.matches_any("name", |value| name_matches(&c.name, value))
+        && filters.matches_any("id", |value| c.id.starts_with(value))
+        && filters.matches_any("ancestor", |value| {
+            crate::images::resolve(state, value).is_some_and(|image| image == c.image_id) || c.image_name() == value
         })
-    })
+        && filters.matches_any("exited", |value| c.status == Status::Exited && value.parse::<i64>().ok() == Some(c.exit_code))
+        && filters.matches_any("network", |value| c.endpoints.iter().any(|e| e.network_name == value || e.network_id.starts_with(value)))
+        && filters.matches_any("volume", |value| {
+            c.mounts.iter().any(|m| m.name.as_deref() == Some(value) || m.destination.as_deref() == Some(value))
+        })
+        && filters.matches_any("before", |value| created_than(value).is_some_and(|t| c.created < t))
+        && filters.matches_any("since", |value| created_than(value).is_some_and(|t| c.created > t))
+        // No health checks, tasks, exposed or published ports here: those terms select nothing.
+        && ["health", "is-task", "expose", "publish"].iter().all(|key| !filters.contains_key(key))
 }
 
 /// The daemon matches `name` filters as regular expressions against `/name`; this covers

@@ -33,7 +33,9 @@ pub(crate) fn events(engine: &Engine, params: SystemEventsParams) -> Result<Stre
     }
     // Without `since` only what happens from now on is sent.
     let next = if since.is_some() { 0 } else { engine.read(|state| state.events.len()) };
-    let cursor = Cursor { engine: engine.clone(), next, since, until, filters: params.filters.unwrap_or_default() };
+    let mut filters = params.filters.unwrap_or_default();
+    filters.remove("label!");
+    let cursor = Cursor { engine: engine.clone(), next, since, until, filters };
     Ok(StreamBody::json_lines(stream::unfold(cursor, next_batch).flat_map(stream::iter)))
 }
 
@@ -77,7 +79,8 @@ fn in_window(event: &EventMessage, since: Option<i64>, until: Option<i64>) -> bo
 }
 
 /// The daemon's event filters: `type`, `event`, `container`, `image`, `volume`, `network`,
-/// `label`, `scope`; several values of one key are alternatives, keys must all match.
+/// `label` (all terms), `scope`; one term of each other key must match. Unknown keys are
+/// ignored, like `label!` (removed by [`events`]), as the daemon ignores them for events.
 pub(crate) fn matches(event: &EventMessage, filters: &Filters) -> bool {
     let kind = event.r#type.clone();
     let actor_id = event.actor.as_ref().and_then(|a| a.id.clone()).unwrap_or_default();
@@ -86,23 +89,17 @@ pub(crate) fn matches(event: &EventMessage, filters: &Filters) -> bool {
     let action = event.action.clone().unwrap_or_default();
     let is = |t: EventMessageType| kind.as_ref() == Some(&t);
     let object = |t: EventMessageType, value: &str| is(t) && (actor_id.starts_with(value) || name == value);
-    filters.iter().all(|(key, values)| {
-        values.iter().any(|value| match key {
-            "type" => kind.as_ref().is_some_and(|k| k.to_string() == *value),
-            // `exec_start: sh -c …` matches `exec_start`.
-            "event" => action == *value || action.split(':').next() == Some(value.as_str()),
-            "container" => object(EventMessageType::Container, value),
-            "image" => {
-                let image = attributes.get("image").cloned().unwrap_or_default();
-                (is(EventMessageType::Image) && (actor_id.starts_with(value.as_str()) || name == *value))
-                    || (is(EventMessageType::Container)
-                        && (image == *value || crate::images::normalize(&image) == crate::images::normalize(value)))
-            }
-            "volume" => object(EventMessageType::Volume, value),
-            "network" => object(EventMessageType::Network, value),
-            "label" => crate::labels_match(Some(&attributes), value),
-            "scope" => value == "local",
-            _ => true,
+    let image = attributes.get("image").cloned().unwrap_or_default();
+    filters.matches_labels(&attributes)
+        && filters.matches_any("type", |value| kind.as_ref().is_some_and(|k| k.to_string() == value))
+        // `exec_start: sh -c …` matches `exec_start`.
+        && filters.matches_any("event", |value| action == value || action.split(':').next() == Some(value))
+        && filters.matches_any("container", |value| object(EventMessageType::Container, value))
+        && filters.matches_any("image", |value| {
+            (is(EventMessageType::Image) && (actor_id.starts_with(value) || name == value))
+                || (is(EventMessageType::Container) && (image == value || crate::images::normalize(&image) == crate::images::normalize(value)))
         })
-    })
+        && filters.matches_any("volume", |value| object(EventMessageType::Volume, value))
+        && filters.matches_any("network", |value| object(EventMessageType::Network, value))
+        && filters.matches_any("scope", |value| value == "local")
 }

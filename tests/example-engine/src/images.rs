@@ -186,20 +186,18 @@ fn message(status: &str, id: Option<&str>, progress: Option<(i64, i64)>) -> Crea
 
 impl ImageApi for Engine {
     async fn image_list(&self, _context: &Context, request: ImageListRequest) -> Result<ImageListReply, ApiError> {
-        let filters = request.params.filters.unwrap_or_default();
+        let filters = crate::checked_filters(request.params.filters, &["dangling", "label", "before", "since", "reference"])?;
         let mut list: Vec<(i64, ImageSummary)> = self.read(|state| {
+            let created_than = |reference: &str| resolve(state, reference).and_then(|id| state.images.get(&id)).map(|i| i.created);
             state
                 .images
                 .values()
                 .filter(|image| {
-                    filters.iter().all(|(key, values)| {
-                        values.iter().any(|value| match key {
-                            "dangling" => (value == "true") == image.tags.is_empty(),
-                            "reference" => image.tags.iter().any(|t| reference_matches(t, value)),
-                            "label" => crate::labels_match(image.config.labels.as_ref(), value),
-                            _ => true,
-                        })
-                    })
+                    filters.matches_labels(crate::labels(image.config.labels.as_ref()))
+                        && filters.matches_any("dangling", |value| (value == "true" || value == "1") == image.tags.is_empty())
+                        && filters.matches_any("reference", |value| image.tags.iter().any(|t| reference_matches(t, value)))
+                        && filters.matches_any("before", |value| created_than(value).is_some_and(|t| image.created < t))
+                        && filters.matches_any("since", |value| created_than(value).is_some_and(|t| image.created > t))
                 })
                 .map(|image| (image.created, summary(image)))
                 .collect()
@@ -326,12 +324,17 @@ impl ImageApi for Engine {
     }
 
     async fn image_prune(&self, _context: &Context, request: ImagePruneRequest) -> Result<ImagePruneReply, ApiError> {
-        let all = request.params.filters.as_ref().is_some_and(|f| f.get("dangling").iter().any(|v| v == "false" || v == "0"));
+        let filters = crate::checked_filters(request.params.filters, &["dangling", "label", "label!", "until"])?;
+        let until = crate::clock::prune_until(&filters)?;
+        // Only untagged images, unless `dangling=false` asks for every unused one.
+        let all = filters.get("dangling").iter().any(|v| v == "false" || v == "0");
         let deleted = self.update(|state| {
             let unused: Vec<String> = state
                 .images
                 .values()
                 .filter(|i| all || i.tags.is_empty())
+                .filter(|i| filters.matches_labels(crate::labels(i.config.labels.as_ref())))
+                .filter(|i| until.is_none_or(|until| i.created < until))
                 .filter(|i| !state.containers.values().any(|c| c.image_id == i.id))
                 .map(|i| i.id.clone())
                 .collect();

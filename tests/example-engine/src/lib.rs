@@ -45,7 +45,7 @@ use moby_api::v1_41::server::{
     ConfigApi, DistributionApi, NodeApi, PluginApi, PluginInspectReply, PluginInspectRequest, PluginListReply, PluginListRequest,
     SecretApi, ServiceApi, SessionApi, SwarmApi, TaskApi,
 };
-use moby_api_runtime::server::{ApiError, Context, ServerConfig};
+use moby_api_runtime::server::{ApiError, Context, Filters, ServerConfig};
 
 pub use engine::Engine;
 pub use system::ENGINE_VERSION;
@@ -60,16 +60,19 @@ pub fn router(engine: Engine) -> moby_api_runtime::server::axum::Router {
     moby_api::v1_41::server::router_with(engine, server_config())
 }
 
-/// The `label` filter: `key` (present) or `key=value`.
-pub(crate) fn labels_match(labels: Option<&HashMap<String, String>>, filter: &str) -> bool {
-    let labels = match labels {
-        Some(labels) => labels,
-        None => return false,
-    };
-    match filter.split_once('=') {
-        Some((key, value)) => labels.get(key).is_some_and(|v| v == value),
-        None => labels.contains_key(filter),
-    }
+/// The filters of a list or prune after the daemon's check of their keys (a 400
+/// `Invalid filter 'key'` for any other); how terms combine is the runtime's
+/// [`Filters`](moby_api_runtime::server::Filters) (`label` terms ANDed, others ORed).
+pub(crate) fn checked_filters(filters: Option<Filters>, accepted: &[&str]) -> Result<Filters, ApiError> {
+    let filters = filters.unwrap_or_default();
+    filters.check_keys(accepted).map_err(ApiError::invalid_argument)?;
+    Ok(filters)
+}
+
+/// An object's labels, none when it has none.
+pub(crate) fn labels(labels: Option<&HashMap<String, String>>) -> &HashMap<String, String> {
+    static NONE: std::sync::OnceLock<HashMap<String, String>> = std::sync::OnceLock::new();
+    labels.unwrap_or_else(|| NONE.get_or_init(HashMap::new))
 }
 
 // Swarm, plugins, secrets, configs, sessions and distribution are not emulated: their

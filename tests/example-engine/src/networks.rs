@@ -141,24 +141,20 @@ fn in_use(state: &State, id: &str) -> bool {
 
 impl NetworkApi for Engine {
     async fn network_list(&self, _context: &Context, request: NetworkListRequest) -> Result<NetworkListReply, ApiError> {
-        let filters = request.params.filters.unwrap_or_default();
+        let filters = crate::checked_filters(request.params.filters, &["name", "id", "driver", "scope", "type", "label", "dangling"])?;
         let list = self.read(|state| {
             state
                 .networks
                 .values()
                 .filter(|n| {
-                    filters.iter().all(|(key, values)| {
-                        values.iter().any(|value| match key {
-                            "name" => n.name.contains(value.as_str()),
-                            "id" => n.id.starts_with(value.as_str()),
-                            "driver" => n.driver == *value,
-                            "scope" => value == "local",
-                            "type" => (value == "builtin") == n.builtin,
-                            "label" => crate::labels_match(Some(&n.labels), value),
-                            "dangling" => (value == "true" || value == "1") == (!n.builtin && !in_use(state, &n.id)),
-                            _ => true,
-                        })
-                    })
+                    filters.matches_labels(&n.labels)
+                        && filters.matches_any("name", |value| n.name.contains(value))
+                        && filters.matches_any("id", |value| n.id.starts_with(value))
+                        && filters.matches_any("driver", |value| n.driver == value)
+                        && filters.matches_any("scope", |value| value == "local")
+                        && filters.matches_any("type", |value| (value == "builtin") == n.builtin)
+                        && filters
+                            .matches_any("dangling", |value| (value == "true" || value == "1") == (!n.builtin && !in_use(state, &n.id)))
                 })
                 .map(|n| model(state, n))
                 .collect()
@@ -239,12 +235,15 @@ impl NetworkApi for Engine {
         })
     }
 
-    async fn network_prune(&self, _context: &Context, _request: NetworkPruneRequest) -> Result<NetworkPruneReply, ApiError> {
+    async fn network_prune(&self, _context: &Context, request: NetworkPruneRequest) -> Result<NetworkPruneReply, ApiError> {
+        let filters = crate::checked_filters(request.params.filters, &["label", "label!", "until"])?;
+        let until = crate::clock::prune_until(&filters)?;
         let deleted = self.update(|state| {
             let unused: Vec<(String, String, String)> = state
                 .networks
                 .values()
                 .filter(|n| !n.builtin && !in_use(state, &n.id))
+                .filter(|n| filters.matches_labels(&n.labels) && until.is_none_or(|until| n.created < until))
                 .map(|n| (n.id.clone(), n.name.clone(), n.driver.clone()))
                 .collect();
             for (id, name, driver) in &unused {

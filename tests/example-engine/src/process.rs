@@ -75,6 +75,8 @@ pub(crate) fn start(engine: &Engine, key: &str) -> Result<bool, ApiError> {
             env: c.config.env.clone().unwrap_or_default(),
             hostname: c.config.hostname.clone().unwrap_or_default(),
             workdir: workdir(c.config.working_dir.as_deref()),
+            tty: c.tty(),
+            line_discipline: Default::default(),
         };
         let argv = c.argv.clone();
         let run = c.run;
@@ -423,6 +425,8 @@ pub(crate) fn start_exec(engine: &Engine, exec_id: &str, detach: bool) -> Result
             env,
             hostname,
             workdir,
+            tty: exec.tty,
+            line_discipline: Default::default(),
         };
         let argv = exec.argv.clone();
         let multiplexed = !exec.tty;

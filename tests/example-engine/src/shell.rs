@@ -2,8 +2,10 @@
 //! emulates `echo`, `cat`, `sleep`, `true`, `false`, `exit` and a few busybox applets, and
 //! `sh -c` scripts made of them (`;`, `&&`, `||`, quotes, `$VAR`, `>&2`).
 //!
-//! Output goes to a [`Sink`], input comes from an optional channel (closed = EOF). Killing
-//! is the caller's job: it drops the future returned by [`run`].
+//! Output goes to a [`Sink`], input comes from an optional channel (closed = EOF). With a
+//! TTY, input passes a terminal's line discipline first (echo, erase, `^C`, `^D`), and `sh`
+//! without a script is an interactive shell with busybox's prompt. Killing is the caller's
+//! job: it drops the future returned by [`run`].
 
 use std::time::Duration;
 
@@ -26,6 +28,31 @@ pub struct Io {
     pub env: Vec<String>,
     pub hostname: String,
     pub workdir: String,
+    /// Whether stdin and stdout are a terminal (`-t`): input is then read a line at a time
+    /// through [`LineDiscipline`].
+    pub tty: bool,
+    pub line_discipline: LineDiscipline,
+}
+
+/// What a terminal in canonical mode does to typed input before a program reads it (the
+/// client's terminal is raw and forwards every key): echoes it, turns `\r` into `\n`,
+/// erases with backspace, and hands over whole lines; `^D` on an empty line is the end of
+/// input, `^C` interrupts.
+#[derive(Debug, Default)]
+pub struct LineDiscipline {
+    /// Bytes received and not yet looked at.
+    pending: Vec<u8>,
+    /// The line being typed.
+    line: Vec<u8>,
+}
+
+/// What a program gets from its terminal.
+enum Typed {
+    Line(Bytes),
+    /// `^D` on an empty line.
+    Eof,
+    /// `^C`: the line typed so far is dropped.
+    Interrupt,
 }
 
 impl Io {
@@ -41,9 +68,71 @@ impl Io {
     }
 
     async fn read_stdin(&mut self) -> Option<Bytes> {
+        if self.tty {
+            return match self.read_typed().await {
+                Typed::Line(line) => Some(line),
+                Typed::Eof | Typed::Interrupt => None,
+            };
+        }
+        self.receive().await
+    }
+
+    async fn receive(&mut self) -> Option<Bytes> {
         match &mut self.stdin {
             Some(rx) => rx.recv().await,
             None => None,
+        }
+    }
+
+    /// The next line typed on the terminal, echoing as the terminal would.
+    async fn read_typed(&mut self) -> Typed {
+        loop {
+            let pending = std::mem::take(&mut self.line_discipline.pending);
+            let mut echo = Vec::new();
+            let mut result = None;
+            let mut rest = pending.iter();
+            for &byte in rest.by_ref() {
+                let line = &mut self.line_discipline.line;
+                match byte {
+                    b'\r' | b'\n' => {
+                        echo.push(b'\n');
+                        line.push(b'\n');
+                        result = Some(Typed::Line(Bytes::from(std::mem::take(line))));
+                    }
+                    // ^D: the end of input on an empty line, else hands over what is typed.
+                    0x04 if line.is_empty() => result = Some(Typed::Eof),
+                    0x04 => result = Some(Typed::Line(Bytes::from(std::mem::take(line)))),
+                    0x03 => {
+                        echo.extend_from_slice(b"^C\n");
+                        line.clear();
+                        result = Some(Typed::Interrupt);
+                    }
+                    // Backspace (DEL from most terminals, or ^H): erase one character.
+                    0x7f | 0x08 => {
+                        if line.pop().is_some() {
+                            echo.extend_from_slice(b"\x08 \x08");
+                        }
+                    }
+                    byte => {
+                        line.push(byte);
+                        echo.push(byte);
+                    }
+                }
+                if result.is_some() {
+                    break;
+                }
+            }
+            self.line_discipline.pending = rest.copied().collect();
+            if !echo.is_empty() {
+                self.out(StdStream::Stdout, echo).await;
+            }
+            if let Some(result) = result {
+                return result;
+            }
+            match self.receive().await {
+                Some(bytes) => self.line_discipline.pending.extend_from_slice(&bytes),
+                None => return Typed::Eof,
+            }
         }
     }
 
@@ -70,7 +159,9 @@ pub async fn run(argv: &[String], io: &mut Io) -> i64 {
                     2
                 }
             },
-            // `sh` alone reads its script from stdin (`echo 'echo hi' | docker run -i busybox sh`).
+            // On a terminal, `sh` alone is interactive (`docker run -it busybox sh`).
+            None | Some("-i") if io.tty => interactive(io).await,
+            // Otherwise it reads its script from stdin (`echo 'echo hi' | docker run -i busybox sh`).
             None | Some("-s") | Some("-i") => {
                 let mut script = Vec::new();
                 while let Some(chunk) = io.read_stdin().await {
@@ -108,15 +199,46 @@ enum Flow {
     NotFound,
 }
 
+/// An interactive shell: busybox's prompt (`/ # `, the working directory for root), a line
+/// at a time, until `exit N` (N) or `^D` (the last status); `^C` drops the line.
+async fn interactive(io: &mut Io) -> i64 {
+    let mut status = 0;
+    loop {
+        let prompt = format!("{} # ", io.workdir);
+        io.out(StdStream::Stdout, prompt).await;
+        match io.read_typed().await {
+            Typed::Line(line) => match run_statements(&String::from_utf8_lossy(&line), io, status).await {
+                Flow::Exit(code) => return code,
+                Flow::Status(code) => status = code,
+                Flow::NotFound => status = 127,
+            },
+            Typed::Interrupt => status = 130,
+            Typed::Eof => {
+                io.out(StdStream::Stdout, "\n").await;
+                return status;
+            }
+        }
+    }
+}
+
 async fn run_script(script: &str, io: &mut Io) -> i64 {
+    match run_statements(script, io, 0).await {
+        Flow::Status(status) | Flow::Exit(status) => status,
+        Flow::NotFound => 127,
+    }
+}
+
+/// Runs the statements of `script` after a command that ended with `status`: the status of
+/// the last one, or `Exit` when one was `exit N`.
+async fn run_statements(script: &str, io: &mut Io, status: i64) -> Flow {
     let statements = match parse_script(script) {
         Ok(statements) => statements,
         Err(message) => {
             io.out(StdStream::Stderr, format!("sh: syntax error: {message}\n")).await;
-            return 2;
+            return Flow::Status(2);
         }
     };
-    let mut status = 0;
+    let mut status = status;
     for statement in statements {
         let skip = match statement.join {
             Join::Seq => false,
@@ -132,14 +254,14 @@ async fn run_script(script: &str, io: &mut Io) -> i64 {
         }
         match command(&argv, statement.stdout_to, io).await {
             Flow::Status(s) => status = s,
-            Flow::Exit(s) => return s,
+            Flow::Exit(s) => return Flow::Exit(s),
             Flow::NotFound => {
                 io.out(StdStream::Stderr, format!("sh: {}: not found\n", argv[0])).await;
                 status = 127;
             }
         }
     }
-    status
+    Flow::Status(status)
 }
 
 /// One applet. `to` is where its stdout goes (`>&2` sends it to stderr); `None` discards it.
@@ -184,10 +306,20 @@ async fn command(argv: &[String], to: Target, io: &mut Io) -> Flow {
                 io.out(StdStream::Stderr, message).await;
                 return Flow::Status(1);
             }
-            while let Some(chunk) = io.read_stdin().await {
-                write(io, to, chunk).await;
+            if io.tty {
+                loop {
+                    match io.read_typed().await {
+                        Typed::Line(line) => write(io, to, line).await,
+                        Typed::Eof => break 0,
+                        Typed::Interrupt => break 130,
+                    }
+                }
+            } else {
+                while let Some(chunk) = io.read_stdin().await {
+                    write(io, to, chunk).await;
+                }
+                0
             }
-            0
         }
         "hostname" => {
             emit = format!("{}\n", io.hostname);
@@ -513,6 +645,10 @@ mod tests {
     }
 
     async fn exec(words: &[&str], stdin: Option<&[&str]>) -> (i64, String, String) {
+        run_with(words, stdin, false).await
+    }
+
+    async fn run_with(words: &[&str], stdin: Option<&[&str]>, tty: bool) -> (i64, String, String) {
         let sink = Collect::default();
         let stdin = stdin.map(|chunks| {
             let (tx, rx) = mpsc::unbounded_channel();
@@ -529,6 +665,8 @@ mod tests {
             env: vec!["PATH=/bin".to_owned(), "GREETING=hello world".to_owned()],
             hostname: "abc123".to_owned(),
             workdir: "/".to_owned(),
+            tty,
+            line_discipline: LineDiscipline::default(),
         };
         let status = run(&argv(words), &mut io).await;
         (status, sink.text(StdStream::Stdout), sink.text(StdStream::Stderr))
@@ -562,6 +700,24 @@ mod tests {
         assert_eq!(exec(&["sh", "-c", "echo 'open"], None).await.0, 2);
         assert_eq!(exec(&["sh"], Some(&["echo from stdin\n"])).await.1, "from stdin\n");
         assert_eq!(exec(&["sh", "-c", "printf '%s-%s\\n' a b"], None).await.1, "a-b\n");
+    }
+
+    #[tokio::test]
+    async fn interactive_shell_on_a_terminal() {
+        // What `docker run -it busybox sh` gets for `echo hi⏎`, a typo erased, `exit 3⏎`.
+        let (status, out, _) = run_with(&["sh"], Some(&["echo hi\r", "ecx\x7fho x\r", "exit 3\r"]), true).await;
+        assert_eq!(status, 3);
+        assert_eq!(out, "/ # echo hi\nhi\n/ # ecx\x08 \x08ho x\nx\n/ # exit 3\n");
+        // ^D on an empty line ends it with the last status; ^C drops the line.
+        let (status, out, _) = run_with(&["sh"], Some(&["false\r", "abc\x03", "\x04"]), true).await;
+        assert_eq!(status, 130);
+        assert_eq!(out, "/ # false\n/ # abc^C\n/ # \n");
+        // Input typed ahead in one piece is taken a line at a time.
+        let (status, out, _) = run_with(&["sh"], Some(&["echo a\recho b\r\x04"]), true).await;
+        assert_eq!((status, out.as_str()), (0, "/ # echo a\na\n/ # echo b\nb\n/ # \n"));
+        // cat on a terminal: echoed input, then its copy; ^C ends it with 130.
+        let (status, out, _) = run_with(&["cat"], Some(&["hey\r", "\x03"]), true).await;
+        assert_eq!((status, out.as_str()), (130, "hey\nhey\n^C\n"));
     }
 
     #[test]

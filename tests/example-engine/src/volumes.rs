@@ -83,21 +83,16 @@ fn not_found(name: &str) -> ApiError {
 
 impl VolumeApi for Engine {
     async fn volume_list(&self, _context: &Context, request: VolumeListRequest) -> Result<VolumeListReply, ApiError> {
-        let filters = request.params.filters.unwrap_or_default();
+        let filters = crate::checked_filters(request.params.filters, &["name", "driver", "dangling", "label"])?;
         let volumes = self.read(|state| {
             state
                 .volumes
                 .values()
                 .filter(|v| {
-                    filters.iter().all(|(key, values)| {
-                        values.iter().any(|value| match key {
-                            "name" => v.name.contains(value.as_str()),
-                            "driver" => v.driver == *value,
-                            "dangling" => (value == "true" || value == "1") == users(state, &v.name).is_empty(),
-                            "label" => crate::labels_match(Some(&v.labels), value),
-                            _ => true,
-                        })
-                    })
+                    filters.matches_labels(&v.labels)
+                        && filters.matches_any("name", |value| v.name.contains(value))
+                        && filters.matches_any("driver", |value| v.driver == value)
+                        && filters.matches_any("dangling", |value| (value == "true" || value == "1") == users(state, &v.name).is_empty())
                 })
                 .map(|v| model(state, v, false))
                 .collect()
@@ -149,12 +144,12 @@ impl VolumeApi for Engine {
     }
 
     async fn volume_prune(&self, _context: &Context, request: VolumePruneRequest) -> Result<VolumePruneReply, ApiError> {
-        let filters = request.params.filters.unwrap_or_default();
+        let filters = crate::checked_filters(request.params.filters, &["label", "label!"])?;
         let deleted = self.update(|state| {
             let unused: Vec<String> = state
                 .volumes
                 .values()
-                .filter(|v| filters.get("label").iter().all(|l| crate::labels_match(Some(&v.labels), l)))
+                .filter(|v| filters.matches_labels(&v.labels))
                 .map(|v| v.name.clone())
                 .filter(|name| users(state, name).is_empty())
                 .collect();

@@ -4,148 +4,12 @@
 //!
 //! A missing client skips its test ("skipped: …"), except under `CI`, where it fails.
 
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
 
-use moby_api_example_engine::{router, Engine};
-
-const CLI_28: &str = "/usr/local/bin/docker";
-const CLI_20_10: &str = "/usr/bin/docker";
-/// Longer than any command here takes; a hang fails the test instead of blocking it.
-const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
-
-fn in_ci() -> bool {
-    std::env::var_os("CI").is_some()
-}
-
-/// Whether to go on: a missing prerequisite fails under CI and skips elsewhere.
-fn require(available: bool, what: &str) -> bool {
-    if available {
-        return true;
-    }
-    assert!(!in_ci(), "{what} (CI is set, so this is a failure, not a skip)");
-    eprintln!("skipped: {what}");
-    false
-}
-
-/// An engine served on a socket in a temporary directory, with its own runtime.
-struct Daemon {
-    dir: tempfile::TempDir,
-    socket: PathBuf,
-    runtime: Option<tokio::runtime::Runtime>,
-}
-
-impl Daemon {
-    fn start() -> Daemon {
-        let dir = tempfile::Builder::new().prefix("mae-").tempdir().expect("temporary directory");
-        let socket = dir.path().join("docker.sock");
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
-        let listener = runtime
-            .block_on(async { moby_api_runtime::server::bind_unix(&socket, 0o660) })
-            .unwrap_or_else(|e| panic!("cannot listen on {}: {e}", socket.display()));
-        runtime.spawn(moby_api_runtime::server::serve_unix_listener(router(Engine::new()), listener, std::future::pending()));
-        Daemon { dir, socket, runtime: Some(runtime) }
-    }
-
-    fn host(&self) -> String {
-        format!("unix://{}", self.socket.display())
-    }
-
-    /// Runs a client command against this engine: an empty client configuration, no
-    /// inherited DOCKER_* settings, `stdin` written then closed.
-    fn run(&self, program: &str, args: &[&str], stdin: Option<&str>) -> Out {
-        let config = self.dir.path().join("client-config");
-        let mut command = Command::new(program);
-        command.args(args);
-        for var in ["DOCKER_CONTEXT", "DOCKER_API_VERSION", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "DOCKER_TLS"] {
-            command.env_remove(var);
-        }
-        command.env("DOCKER_HOST", self.host()).env("DOCKER_CONFIG", &config).env("NO_COLOR", "1");
-        run_command(command, stdin, &format!("{program} {}", args.join(" ")))
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        if let Some(runtime) = self.runtime.take() {
-            // Open attach connections and streams belong to the engine; do not wait for them.
-            runtime.shutdown_background();
-        }
-    }
-}
-
-/// What a command did.
-struct Out {
-    what: String,
-    status: Option<i32>,
-    stdout: String,
-    stderr: String,
-    took: Duration,
-}
-
-impl Out {
-    /// Asserts success and returns stdout.
-    fn ok(&self) -> &str {
-        assert_eq!(self.status, Some(0), "{} failed\nstdout: {}\nstderr: {}", self.what, self.stdout, self.stderr);
-        &self.stdout
-    }
-
-    fn code(&self, expected: i32) -> &str {
-        assert_eq!(self.status, Some(expected), "{}: exit status\nstdout: {}\nstderr: {}", self.what, self.stdout, self.stderr);
-        &self.stdout
-    }
-}
-
-fn run_command(mut command: Command, stdin: Option<&str>, what: &str) -> Out {
-    let started = Instant::now();
-    command.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() }).stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = command.spawn().unwrap_or_else(|e| panic!("{what}: cannot start: {e}"));
-    if let Some(input) = stdin {
-        let mut pipe = child.stdin.take().expect("piped stdin");
-        pipe.write_all(input.as_bytes()).expect("writing stdin");
-        // Dropping the pipe is the EOF the client passes on.
-    }
-    let mut stdout_pipe = child.stdout.take().expect("piped stdout");
-    let mut stderr_pipe = child.stderr.take().expect("piped stderr");
-    let stdout = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stdout_pipe.read_to_string(&mut s);
-        s
-    });
-    let stderr = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stderr_pipe.read_to_string(&mut s);
-        s
-    });
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("waiting for the client") {
-            break status;
-        }
-        if started.elapsed() > COMMAND_TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{what}: no answer within {COMMAND_TIMEOUT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    Out {
-        what: what.to_owned(),
-        status: status.code(),
-        stdout: stdout.join().unwrap_or_default(),
-        stderr: stderr.join().unwrap_or_default(),
-        took: started.elapsed(),
-    }
-}
-
-fn unix_seconds() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).expect("clock after 1970").as_secs()
-}
-
-fn lines(text: &str) -> Vec<&str> {
-    text.lines().map(str::trim).filter(|l| !l.is_empty()).collect()
-}
+mod common;
+use common::{lines, require, run_command, unix_seconds, Daemon, CLI_20_10, CLI_28};
 
 /// Everything the brief asks of a CLI, in one session against one engine.
 fn cli_session(cli: &str) {
@@ -258,6 +122,13 @@ fn cli_session(cli: &str) {
     // System df.
     let df = docker(&["system", "df"]);
     assert!(df.ok().contains("Images") && df.stdout.contains("Local Volumes"), "{}", df.stdout);
+
+    // What is not emulated answers 501 with the operation's name, also when the client is
+    // still sending a body (the answer waits for it rather than breaking the pipe).
+    let swarm = docker(&["swarm", "init"]);
+    assert_eq!((swarm.status, swarm.stderr.trim()), (Some(1), "Error response from daemon: SwarmInit is not implemented by this server"));
+    let build = docker_in(&["build", "-"], "FROM busybox\nRUN true\n");
+    assert!(build.stderr.contains("ImageBuild is not implemented by this server"), "{}", build.stderr);
 
     // Events of the session, bounded by --since and --until.
     let t1 = (unix_seconds() + 1).to_string();

@@ -8,6 +8,7 @@ pub mod map;
 pub mod nested_inline;
 pub mod nullable;
 pub mod open_enum;
+pub mod secret;
 pub mod streaming;
 pub mod upgrade;
 
@@ -102,6 +103,17 @@ mod tests {
             assert!(serde_json::from_value::<ImageInspect>(json!({"RepoTags": {}})).is_err());
             assert!(from_slice::<Vec<FilesystemChange>>(b"{}").is_err());
         }
+    }
+
+    #[test]
+    fn secrets_travel_as_they_are_and_stay_out_of_debug() {
+        use super::secret::AuthConfig;
+        let sent = json!({"username": "someone", "password": "hunter2", "serveraddress": "r", "token": "t0k3n"});
+        let auth: AuthConfig = serde_json::from_value(sent.clone()).unwrap();
+        assert_eq!(auth.password.as_deref().map(String::as_str), Some("hunter2"));
+        assert_eq!(serde_json::to_value(&auth).unwrap(), sent);
+        let debug = format!("{auth:?}");
+        assert!(!debug.contains("hunter2") && !debug.contains("t0k3n") && debug.contains("someone"), "{debug}");
     }
 
     #[test]
