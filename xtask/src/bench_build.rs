@@ -11,7 +11,9 @@
 //! share resolve to the same versions), into a target directory that is deleted before
 //! every build. The runs are interleaved (every contender once per round, the order
 //! rotating), so a busier phase of the machine hits them alike; the table gives each
-//! contender's median with its smallest and largest run.
+//! contender's median with its smallest and largest run, of the wall time and of the CPU
+//! time (which other work on a shared machine moves much less). `--unix-only` leaves the
+//! TLS builds out: aws-lc-sys, a C library both TLS builds compile, takes most of their time.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -50,7 +52,7 @@ struct Contender {
     program: String,
 }
 
-pub fn run(runs: usize) -> Result<(), String> {
+pub fn run(runs: usize, with_tls: bool) -> Result<(), String> {
     let runs = runs.max(1);
     let dir = root().join("target/bench-build");
     let program = std::fs::read_to_string(root().join(MOBY_PROGRAM)).map_err(|e| format!("{MOBY_PROGRAM}: {e}"))?;
@@ -90,22 +92,30 @@ pub fn run(runs: usize) -> Result<(), String> {
             program: BOLLARD_PROGRAM.to_string(),
         },
     ];
+    let contenders: Vec<Contender> = contenders.into_iter().filter(|c| with_tls || !c.name.ends_with("-tls")).collect();
     for contender in &contenders {
         write_package(&dir, contender)?;
     }
 
     let profiles: [(&str, &[&str]); 2] = [("debug", &[]), ("release", &["--release"])];
-    // times[profile][contender]
-    let mut times = vec![vec![Vec::new(); contenders.len()]; profiles.len()];
+    // builds[profile][contender]
+    let mut builds = vec![vec![Vec::new(); contenders.len()]; profiles.len()];
     let mut crates = vec![0; contenders.len()];
     for round in 0..runs {
         for (p, (profile, args)) in profiles.iter().enumerate() {
             for k in 0..contenders.len() {
                 let c = (round + k) % contenders.len();
-                let (elapsed, compiled) = clean_build(&cargo, &dir, contenders[c].name, args)?;
-                eprintln!("round {}/{runs}, {profile}: {} {:.1?} ({compiled} crates)", round + 1, contenders[c].name, elapsed);
-                times[p][c].push(elapsed);
-                crates[c] = compiled;
+                let build = clean_build(&cargo, &dir, contenders[c].name, args)?;
+                eprintln!(
+                    "round {}/{runs}, {profile}: {} {:.1} s wall, {:.1} s CPU ({} crates)",
+                    round + 1,
+                    contenders[c].name,
+                    build.wall.as_secs_f64(),
+                    build.cpu.as_secs_f64(),
+                    build.crates
+                );
+                crates[c] = build.crates;
+                builds[p][c].push(build);
             }
         }
     }
@@ -113,29 +123,60 @@ pub fn run(runs: usize) -> Result<(), String> {
     let jobs = std::env::var("CARGO_BUILD_JOBS").unwrap_or_else(|_| "default".into());
     println!(
         "\nclean build of one client program (every dependency), {runs} interleaved runs each, \
-         {} cores, CARGO_BUILD_JOBS={jobs}; median (min–max)\n",
+         {} cores, CARGO_BUILD_JOBS={jobs}; median (min–max) of the wall time and of the CPU time \
+         (user + system of cargo and everything it ran: less moved by other work on the machine)\n",
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)
     );
-    println!("| program | crates compiled | debug | release |\n|---|---:|---:|---:|");
+    println!("| program | crates compiled | debug, wall | debug, CPU | release, wall | release, CPU |\n|---|---:|---:|---:|---:|---:|");
     for (c, contender) in contenders.iter().enumerate() {
-        let cell = |t: &[Duration]| {
-            let mut t = t.to_vec();
-            t.sort();
-            format!("{:.1} s ({:.1}–{:.1})", t[t.len() / 2].as_secs_f64(), t[0].as_secs_f64(), t[t.len() - 1].as_secs_f64())
+        let cell = |builds: &[Build], of: fn(&Build) -> Duration| {
+            let mut t: Vec<f64> = builds.iter().map(|b| of(b).as_secs_f64()).collect();
+            t.sort_by(f64::total_cmp);
+            format!("{:.0} s ({:.0}–{:.0})", t[t.len() / 2], t[0], t[t.len() - 1])
         };
-        println!("| {} | {} | {} | {} |", contender.label, crates[c], cell(&times[0][c]), cell(&times[1][c]));
+        let (debug, release) = (&builds[0][c], &builds[1][c]);
+        println!(
+            "| {} | {} | {} | {} | {} | {} |",
+            contender.label,
+            crates[c],
+            cell(debug, |b| b.wall),
+            cell(debug, |b| b.cpu),
+            cell(release, |b| b.wall),
+            cell(release, |b| b.cpu)
+        );
     }
     Ok(())
 }
 
+/// One clean build.
+#[derive(Clone)]
+struct Build {
+    wall: Duration,
+    /// User and system time of cargo and every process it waited for (rustc, build scripts,
+    /// the C compiler).
+    cpu: Duration,
+    crates: usize,
+}
+
+/// User plus system time of this process's children that have ended and been waited for
+/// (`cutime` and `cstime` of /proc/self/stat, which include their own waited-for children).
+fn children_cpu() -> Result<Duration, String> {
+    let stat = std::fs::read_to_string("/proc/self/stat").map_err(|e| format!("/proc/self/stat: {e}"))?;
+    // The fields after the command name, which is in parentheses: state is field 3, cutime 16.
+    let fields: Vec<&str> = stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+    let field = |n: usize| fields.get(n - 3).and_then(|f| f.parse::<u64>().ok()).ok_or("/proc/self/stat: no cutime and cstime");
+    // Clock ticks of 1/100 s (USER_HZ, 100 on Linux's every architecture for this interface).
+    Ok(Duration::from_millis((field(16)? + field(17)?) * 10))
+}
+
 /// Deletes the package's target directory and builds it; the time and the number of crates
 /// compiled.
-fn clean_build(cargo: &str, dir: &Path, package: &str, args: &[&str]) -> Result<(Duration, usize), String> {
+fn clean_build(cargo: &str, dir: &Path, package: &str, args: &[&str]) -> Result<Build, String> {
     let target = dir.join("target").join(package);
     if target.exists() {
         std::fs::remove_dir_all(&target).map_err(|e| format!("{}: {e}", target.display()))?;
     }
-    let start = Instant::now();
+    let (start, cpu_before) = (Instant::now(), children_cpu()?);
     let out = Command::new(cargo)
         .args(["build", "--offline", "--locked"])
         .args(args)
@@ -144,12 +185,12 @@ fn clean_build(cargo: &str, dir: &Path, package: &str, args: &[&str]) -> Result<
         .env_remove("RUSTFLAGS")
         .output()
         .map_err(|e| e.to_string())?;
-    let elapsed = start.elapsed();
+    let (wall, cpu) = (start.elapsed(), children_cpu()? - cpu_before);
     let stderr = String::from_utf8_lossy(&out.stderr);
     if !out.status.success() {
         return Err(format!("building {package} failed:\n{stderr}"));
     }
-    Ok((elapsed, stderr.lines().filter(|l| l.trim_start().starts_with("Compiling ")).count()))
+    Ok(Build { wall, cpu, crates: stderr.lines().filter(|l| l.trim_start().starts_with("Compiling ")).count() })
 }
 
 /// A package of its own (not in the workspace), with a lock file resolved offline from

@@ -82,6 +82,9 @@ enum Command {
         /// Clean builds per program and profile (at least 3 for a spread).
         #[arg(long, default_value_t = 3)]
         runs: usize,
+        /// Only the unix-socket builds (no TLS stack on either side).
+        #[arg(long)]
+        unix_only: bool,
     },
     /// Benchmark the generated client against bollard and curl on a private Docker Engine
     /// (request rates and log throughput), and the generated server against plain axum and
@@ -150,7 +153,7 @@ fn main() -> ExitCode {
             published::rustdoc(&cargo).and_then(|()| published::downstream(&cargo))
         }
         Command::Bench { runs, compile, spec } => bench::run(&spec.inputs(), runs, compile),
-        Command::BenchBuild { runs } => bench_build::run(runs),
+        Command::BenchBuild { runs, unix_only } => bench_build::run(runs, !unix_only),
         Command::BenchPeers { requests, log_mb, runs, server_requests, only } => {
             bench_peers::run(&bench_peers::Options { requests, log_mb, runs, server_requests, only })
         }
