@@ -598,6 +598,7 @@ impl Builder<'_> {
             produces,
             consumes,
             pointer: ptr.to_string(),
+            rust: OperationNames::default(),
         }
     }
 
@@ -657,10 +658,11 @@ impl Builder<'_> {
                 ParameterSchemaOrContent::Schema(s) => self.expr_of(s, &h_ptr, &with(&hint, name)).0,
                 ParameterSchemaOrContent::Content(_) => TypeExpr::Scalar(Scalar::String),
             };
-            headers.push(ResponseHeader { name: name.clone(), ty, description: h.description.clone() });
+            headers.push(ResponseHeader { name: name.clone(), field: String::new(), ty, description: h.description.clone() });
         }
         Some(Response {
             status,
+            variant: String::new(),
             description: Some(resp.description.clone()).filter(|d| !d.is_empty()),
             content,
             media_types,
