@@ -17,8 +17,6 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use moby_api_codegen::version::ApiVersion;
-
 use crate::root;
 
 /// The crates that are published, in dependency order.
@@ -38,7 +36,12 @@ pub fn downstream(cargo: &str) -> Result<(), String> {
     }
     let Packed { version, patches } = pack(cargo, &work)?;
 
-    let newest = ApiVersion::all().next_back().ok_or("no API versions")?.ident();
+    // The default feature is the newest version.
+    let metadata = metadata(cargo)?;
+    let newest = package(&metadata, "moby-api")
+        .and_then(|p| p["features"]["default"][0].as_str())
+        .ok_or("moby-api has no default feature (the newest version)")?
+        .to_string();
     let mut all_versions = BTreeSet::new();
     std::fs::create_dir_all(app.join("examples")).map_err(|e| e.to_string())?;
     std::fs::create_dir_all(app.join("tests")).map_err(|e| e.to_string())?;
