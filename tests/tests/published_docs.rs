@@ -67,12 +67,15 @@ fn link_targets(line: &str) -> Vec<String> {
 }
 
 /// A URL, or a path rustdoc resolves (`super::models::BuildInfo`, `Self::send`,
-/// `std::io::ErrorKind::TimedOut`, `crate::v1_41`).
+/// `std::io::ErrorKind::TimedOut`, `crate::v1_41`, `mod@serve`).
 fn is_followable(target: &str) -> bool {
     if ["https://", "http://", "mailto:"].iter().any(|scheme| target.starts_with(scheme)) {
         return true;
     }
-    let path = target.trim_end_matches("()").trim_end_matches('!');
+    // A disambiguator may lead an intra-doc path: `mod@serve`, `struct@Client`.
+    let path =
+        target.split_once('@').map_or(target, |(kind, path)| if kind.chars().all(|c| c.is_ascii_lowercase()) { path } else { target });
+    let path = path.trim_end_matches("()").trim_end_matches('!');
     !path.is_empty()
         && path.split("::").all(|segment| {
             let mut chars = segment.chars();
@@ -110,5 +113,6 @@ fn the_checks_see_dead_links_and_missing_files() {
     assert_eq!(targets.iter().map(|t| is_followable(t)).collect::<Vec<_>>(), [false, false, true]);
     assert_eq!(link_targets("[docs]: ARCHITECTURE.md"), ["ARCHITECTURE.md"]);
     assert!(is_followable("https://docs.docker.com/reference/api/engine/version/v1.41/#tag/Container"));
+    assert!(is_followable("mod@serve") && !is_followable("user@host.md"));
     assert!(NOT_SHIPPED.iter().any(|name| line.contains(name)));
 }
