@@ -1185,6 +1185,7 @@ Some free text that is not an item.
                 content,
                 media_types: vec![],
                 ty,
+                aux: None,
                 headers: vec![],
             }],
             produces: vec![],

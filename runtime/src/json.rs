@@ -1,6 +1,6 @@
 //! JSON helpers used by the generated models, and the decoding policy of whole bodies.
 //!
-//! The policy (ARCHITECTURE.md, "Decoding policy"): no body an engine accepting the version
+//! The policy, as in the Go client: no body an engine accepting the version
 //! sends may fail to decode. `null` where a value is expected reads as the type's default
 //! (Go's zero value), inside a document ([`null_as_default`], on required members) and as
 //! the whole document ([`from_slice`], [`from_value`]); the engine answers `null` for the
@@ -17,8 +17,10 @@ use serde::{Deserialize, Deserializer, Serialize};
 pub type UnknownMembers = BTreeMap<String, serde_json::Value>;
 
 /// Reads `null` as the type's default: the engine sends `null` for empty collections
-/// and structs that the spec marks as required (see the project's NOTES on real 20.10
-/// payloads); with `#[serde(default)]` beside it, an absent member reads the same way.
+/// and structs that the spec marks as required (Go encodes an empty slice, map or nil
+/// pointer as `null`; Engine 20.10 does so for `/info`'s `DriverStatus`, an image's
+/// `RepoDigests` and more); with `#[serde(default)]` beside it, an absent member reads the
+/// same way.
 pub fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,

@@ -513,6 +513,9 @@ fn transports_build_for_every_kind_of_endpoint() {
     let max = ApiVersion::new(1, 49);
     for host in ["unix:///nonexistent/docker.sock", "tcp://127.0.0.1:9", "https://127.0.0.1:9", "tcp://h:2376/prefix"] {
         let endpoint = Endpoint::new(Host::parse(host).unwrap());
+        if endpoint.uses_tls() && !cfg!(feature = "tls") {
+            continue;
+        }
         let transport = Transport::new(endpoint, max).unwrap();
         assert_eq!(transport.policy(), ApiVersionPolicy::Negotiate { max });
         assert_eq!(transport.known_api_version(), None);
@@ -529,6 +532,27 @@ fn transports_build_for_every_kind_of_endpoint() {
     assert_eq!(t.url(None, "/_ping").unwrap().as_str(), "http://h:1/pre/_ping");
 }
 
+/// Without the `tls` feature every kind of TLS endpoint is refused at build time, with the
+/// feature's name; with it, they build.
+#[test]
+fn tls_endpoints_need_the_tls_feature() {
+    let endpoints = [
+        Endpoint::new(Host::parse("https://h:1").unwrap()),
+        resolve(&[("DOCKER_HOST", "tcp://h:2376")]).unwrap(),
+        Endpoint::new(Host::parse("tcp://h:1").unwrap()).with_tls(Some(TlsSettings::new(false))),
+    ];
+    for endpoint in endpoints {
+        let built = Transport::new(endpoint, ApiVersion::new(1, 41));
+        if cfg!(feature = "tls") {
+            built.unwrap();
+        } else {
+            let err = built.unwrap_err();
+            assert!(matches!(err, Error::Unsupported(_)) && err.to_string().contains("the `tls` feature of moby-api"), "{err}");
+        }
+    }
+}
+
+#[cfg(feature = "tls")]
 #[test]
 fn bad_certificates_fail_at_build_time() {
     let endpoint = |tls: TlsSettings| Endpoint::new(Host::parse("tcp://h:2376").unwrap()).with_tls(Some(tls));

@@ -344,7 +344,7 @@ async fn json_lines_progress_and_bytes() {
     assert!(matches!(&items[2], Err(StreamError::Json { line, .. }) if line == "not json"));
     assert_eq!(items[3].as_ref().map(|i| i.n).ok(), Some(3));
 
-    let progress = transport.send_progress(Request::post("/images/create").query("fromImage", "x")).await.unwrap();
+    let progress = transport.send_progress::<serde_json::Value>(Request::post("/images/create").query("fromImage", "x")).await.unwrap();
     let items = all(progress).await;
     assert_eq!(items.len(), 2, "{items:?}");
     assert_eq!(items[0].as_ref().ok().and_then(|m| m.status.as_deref()), Some("Pulling"));
@@ -406,7 +406,7 @@ async fn a_streamed_upload_answered_with_progress_arrives_whole() {
     let large: Vec<u8> = (0..=250u8).cycle().take(3_000_000).collect();
     let request =
         Request::post("/images/load").body(body_from_reader(Cursor::new(large.clone())), HeaderValue::from_static("application/x-tar"));
-    let items = all(transport.send_progress(request).await.unwrap()).await;
+    let items = all(transport.send_progress::<serde_json::Value>(request).await.unwrap()).await;
     assert_eq!(items.len(), 1, "{items:?}");
     assert_eq!(items[0].as_ref().ok().and_then(|m| m.stream.as_deref()), Some("Loaded image: x\n"));
     let seen = daemon.requests();

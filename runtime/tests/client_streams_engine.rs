@@ -232,7 +232,7 @@ async fn import_export_and_archives() {
         .query("repo", "moby-api-runtime-test-import")
         .query("tag", "streams")
         .body(body_from_reader(std::io::Cursor::new(rootfs)), tar.clone());
-    let messages: Vec<_> = within("import", t.send_progress(request).await.unwrap().collect()).await;
+    let messages: Vec<_> = within("import", t.send_progress::<serde_json::Value>(request).await.unwrap().collect()).await;
     let statuses: Vec<String> = messages.into_iter().map(|m| m.unwrap().status.unwrap_or_default()).collect();
     assert!(statuses.iter().any(|s| s.starts_with("sha256:")), "{statuses:?}");
     let inspect: Value = t.send_json(Request::get(format!("/images/{image}/json"))).await.unwrap();
@@ -393,7 +393,7 @@ async fn build_with_a_dockerignore() {
         .query("networkmode", "none")
         .query("labels", json!({LABEL: "1"}).to_string())
         .body(build_context(dir.path()).await.unwrap(), HeaderValue::from_static("application/x-tar"));
-    let messages: Vec<_> = within("build", t.send_progress(request).await.unwrap().collect()).await;
+    let messages: Vec<_> = within("build", t.send_progress::<serde_json::Value>(request).await.unwrap().collect()).await;
     let mut output = String::new();
     for message in messages {
         match message {
@@ -418,7 +418,7 @@ async fn build_with_a_dockerignore() {
         .query("forcerm", "1")
         .query("networkmode", "none")
         .body(build_context(dir.path()).await.unwrap(), HeaderValue::from_static("application/x-tar"));
-    let messages: Vec<_> = within("failing build", t.send_progress(request).await.unwrap().collect()).await;
+    let messages: Vec<_> = within("failing build", t.send_progress::<serde_json::Value>(request).await.unwrap().collect()).await;
     let error = messages.iter().find_map(|m| m.as_ref().err());
     assert!(matches!(error, Some(StreamError::Daemon { message, .. }) if message.contains("returned a non-zero code: 3")), "{messages:?}");
 }

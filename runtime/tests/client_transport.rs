@@ -528,7 +528,7 @@ fn pki() -> Pki {
     client_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
     let client_cert = client_params.signed_by(&client_key, &issuer).unwrap();
 
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut roots = rustls::RootCertStore::empty();
     roots.add(ca_cert.der().clone()).unwrap();
     let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone()).build().unwrap();
@@ -796,7 +796,8 @@ async fn streams_on_plain_tcp_send_what_the_pooled_client_sends() {
     let auth = RegistryAuth::with_password("user", "secret", "r");
     let request = || Request::post("/images/create").query("fromImage", "x").registry_auth(&auth);
     let pooled = transport.send(request()).await.unwrap().bytes().await.unwrap();
-    let progress: Vec<_> = within("progress", transport.send_progress(request()).await.unwrap().collect::<Vec<_>>()).await;
+    let progress: Vec<_> =
+        within("progress", transport.send_progress::<serde_json::Value>(request()).await.unwrap().collect::<Vec<_>>()).await;
     assert_eq!(progress.len(), 1, "{progress:?}");
     let direct = transport.send_bytes(Request::get("/containers/c/export")).await.unwrap().collect().await.unwrap();
     assert_eq!(&pooled[..], br#"{"path":"/docker/v1.41/images/create"}"#);

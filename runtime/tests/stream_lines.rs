@@ -147,8 +147,33 @@ fn progress_messages_and_errors() {
     assert!(matches!(&out[6], Err(StreamError::Daemon { message, code: None }) if message == "fallback"), "{:?}", out[6]);
 }
 
+/// A build's `aux` as the spec types it; what does not read as that type (BuildKit's trace
+/// records) is kept as sent, and both are written back as they came.
+#[test]
+fn typed_aux_and_what_does_not_fit() {
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    struct ImageId {
+        #[serde(rename = "ID")]
+        id: String,
+    }
+    let body = concat!(
+        "{\"stream\":\"Step 1/1 : FROM busybox\\n\"}\r\n",
+        "{\"id\":\"moby.buildkit.trace\",\"aux\":\"CgQKAggB\"}\r\n",
+        "{\"id\":\"moby.image.id\",\"aux\":{\"ID\":\"sha256:2\"}}\r\n",
+    );
+    let out: Vec<Result<ProgressMessage<ImageId>, _>> = block_on(ProgressStream::new(input(&one(body))).collect());
+    let out: Vec<ProgressMessage<ImageId>> = out.into_iter().map(Result::unwrap).collect();
+    assert_eq!((out[0].aux.as_ref(), out[0].other_aux.as_ref()), (None, None));
+    assert_eq!((out[1].aux.as_ref(), out[1].other_aux.as_ref()), (None, Some(&serde_json::json!("CgQKAggB"))));
+    assert_eq!(out[2].aux, Some(ImageId { id: "sha256:2".into() }));
+    for (message, line) in out.iter().zip(body.split("\r\n")) {
+        let written: serde_json::Value = serde_json::to_value(message).unwrap();
+        assert_eq!(written, serde_json::from_str::<serde_json::Value>(line).unwrap());
+    }
+}
+
 #[test]
 fn progress_message_without_error_is_ok() {
-    let m = ProgressMessage { stream: Some("Step 1/2\n".into()), ..Default::default() };
+    let m: ProgressMessage = ProgressMessage { stream: Some("Step 1/2\n".into()), ..Default::default() };
     assert_eq!(m.clone().into_result().ok(), Some(m));
 }

@@ -1,9 +1,9 @@
 //! Build an image from a directory, honouring its `.dockerignore`, like `docker build -t NAME DIR`.
 
 use futures_util::StreamExt;
-use moby_api::v1_41::client::Client;
-use moby_api::v1_41::params::ImageBuildParams;
-use moby_api_runtime::client::build_context;
+use moby_api::build_context;
+use moby_api::v1_44::client::Client;
+use moby_api::v1_44::params::ImageBuildParams;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -16,6 +16,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let message = message?;
         if let Some(line) = message.stream {
             print!("{line}");
+        }
+        // The result, typed as the spec says: the new image's ID.
+        if let Some(image) = message.aux {
+            println!("built {}", image.id.unwrap_or_default());
         }
     }
     Ok(())

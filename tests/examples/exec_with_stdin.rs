@@ -1,8 +1,8 @@
 //! Run a command in a running container and feed it stdin, like `echo … | docker exec -i`.
 
 use futures_util::StreamExt;
-use moby_api::v1_41::client::Client;
-use moby_api::v1_41::models::{ContainerExecBody, ExecStartBody};
+use moby_api::v1_44::client::Client;
+use moby_api::v1_44::models::{ContainerExecBody, ExecStartBody};
 use tokio::io::AsyncWriteExt;
 
 #[tokio::main]

@@ -1,7 +1,7 @@
 //! List every container, running or not, like `docker ps -a`.
 
-use moby_api::v1_41::client::Client;
-use moby_api::v1_41::params::ContainerListParams;
+use moby_api::v1_44::client::Client;
+use moby_api::v1_44::params::ContainerListParams;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

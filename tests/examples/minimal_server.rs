@@ -4,9 +4,9 @@
 //! `cargo run -p moby-api-tests --example minimal_server /tmp/mini.sock`, then
 //! `DOCKER_HOST=unix:///tmp/mini.sock docker volume ls`.
 
-use moby_api::v1_41::models::{SystemVersion, Volume, VolumeListResponse};
-use moby_api::v1_41::server::{self, SystemApi, SystemVersionReply, SystemVersionRequest, VolumeApi, VolumeListReply, VolumeListRequest};
-use moby_api_runtime::server::{ApiError, Context};
+use moby_api::v1_44::models::{SystemVersion, Volume, VolumeListResponse};
+use moby_api::v1_44::server::{self, SystemApi, SystemVersionReply, SystemVersionRequest, VolumeApi, VolumeListReply, VolumeListRequest};
+use moby_api::{ApiError, Context};
 
 struct Mini;
 
@@ -52,5 +52,5 @@ async fn main() -> std::io::Result<()> {
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    moby_api_runtime::server::serve_unix(server::router(Mini), socket, 0o660, shutdown).await
+    moby_api::serve_unix(server::router(Mini), socket, 0o660, shutdown).await
 }

@@ -1,10 +1,10 @@
 //! Run a container and print its logs as they arrive, like `docker run` + `docker logs -f`.
 
 use futures_util::StreamExt;
-use moby_api::v1_41::client::Client;
-use moby_api::v1_41::models::{ContainerCreateBody, HostConfig};
-use moby_api::v1_41::params::{ContainerCreateParams, ContainerLogsParams, ContainerStartParams};
-use moby_api_runtime::stream::StdStream;
+use moby_api::v1_44::client::Client;
+use moby_api::v1_44::models::{ContainerCreateBody, HostConfig};
+use moby_api::v1_44::params::{ContainerCreateParams, ContainerLogsParams, ContainerStartParams};
+use moby_api::StdStream;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

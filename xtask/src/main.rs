@@ -1,12 +1,14 @@
 //! `cargo xtask`: the project's commands (codegen, bench).
 
 mod bench;
+mod bench_build;
 mod bench_peers;
 mod bench_proxy;
 mod codegen;
 mod diff;
 mod engine;
 mod load;
+mod published;
 mod test;
 
 use std::path::{Path, PathBuf};
@@ -60,6 +62,9 @@ enum Command {
         #[command(flatten)]
         spec: SpecArgs,
     },
+    /// The published crates' checks of `test` alone: rustdoc as docs.rs builds it, and the
+    /// packaged crates building the README's programs in a crate outside the workspace.
+    Published,
     /// Time every stage of generating all versions, and optionally compare the compile time
     /// of one version of the generated crate with bollard-stubs.
     Bench {
@@ -71,6 +76,16 @@ enum Command {
         compile: bool,
         #[command(flatten)]
         spec: SpecArgs,
+    },
+    /// Clean debug and release build times of one client program on moby-api (unix socket
+    /// only, and with `tls`) and on bollard (likewise), interleaved, as a markdown table.
+    BenchBuild {
+        /// Clean builds per program and profile (at least 3 for a spread).
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Only the unix-socket builds (no TLS stack on either side).
+        #[arg(long)]
+        unix_only: bool,
     },
     /// Benchmark the generated client against bollard and curl on a private Docker Engine
     /// (request rates and log throughput), and the generated server against plain axum and
@@ -152,7 +167,12 @@ fn main() -> ExitCode {
         Command::Diff { from, to, json, spec } => diff::run(&spec.inputs(), &from, &to, json),
         Command::Matrix { spec } => codegen::matrix(&spec.inputs()),
         Command::Test { spec } => test::run(&spec.inputs()),
+        Command::Published => {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            published::rustdoc(&cargo).and_then(|()| published::downstream(&cargo))
+        }
         Command::Bench { runs, compile, spec } => bench::run(&spec.inputs(), runs, compile),
+        Command::BenchBuild { runs, unix_only } => bench_build::run(runs, !unix_only),
         Command::BenchPeers { requests, log_mb, runs, server_requests, only } => {
             bench_peers::run(&bench_peers::Options { requests, log_mb, runs, server_requests, only })
         }

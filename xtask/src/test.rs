@@ -40,18 +40,14 @@ pub fn run(inputs: &Inputs) -> Result<(), String> {
     step("clippy, all versions together, no warnings", || {
         run(&["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"], &[])
     })?;
-    step("rustdoc of the published crates, no warnings", || {
-        run(
-            &["doc", "--no-deps", "--all-features", "--package", "moby-api", "--package", "moby-api-runtime"],
-            &[("RUSTDOCFLAGS".into(), "-D warnings".into())],
-        )
-    })?;
+    step("rustdoc of the published crates as docs.rs builds them, no warnings", || crate::published::rustdoc(&cargo))?;
     let env = step("private Docker Engines for the engine tests", || engines.ready())?;
     let tests = step("tests, all versions", || run(&["test", "--workspace", "--all-features", "--no-fail-fast"], &env));
     drop(engines);
     tests?;
     // Feature resolution for this package alone: moby-api with only `v1_41`, as a downstream crate sees it.
     step("downstream crate with only v1_41", || run(&["test", "--package", "moby-api-consumer"], &[]))?;
+    step("the packaged crates build the README's programs for several versions, without TLS", || crate::published::downstream(&cargo))?;
     println!("\nall checks passed");
     Ok(())
 }

@@ -767,7 +767,7 @@ pub struct TaskSpecPlacement {
     ///
     /// `engine.labels` apply to Docker Engine labels like operating system,
     /// drivers, etc. Swarm administrators add `node.labels` for operational
-    /// purposes by using the [`node update endpoint`](#operation/NodeUpdate).
+    /// purposes by using the [`node update endpoint`](https://docs.docker.com/reference/api/engine/version/v1.55/#tag/Node/operation/NodeUpdate).
     #[serde(rename = "Constraints", skip_serializing_if = "Option::is_none")]
     pub constraints: Option<Vec<String>>,
     /// Preferences provide a way to make the scheduler aware of factors

@@ -16,7 +16,7 @@ use super::models::{
     ContainerTopResponse, ContainerUpdateBody, ContainerUpdateResponse,
     ContainerWaitResponse, DistributionInspectResponse, ExecInspectResponse,
     ExecStartBody, GetPluginPrivilegesResponseItem, IdResponse, Image,
-    ImageDeleteResponseItem, ImageHistoryResponseItem, ImagePruneResponse,
+    ImageDeleteResponseItem, ImageHistoryResponseItem, ImageId, ImagePruneResponse,
     ImageSearchResponseItem, ImageSummary, Network, NetworkConnectBody,
     NetworkCreateBody, NetworkCreateResponse, NetworkDisconnectBody,
     NetworkPruneResponse, Node, NodeSpec, Plugin, PluginPullBodyItem,
@@ -358,7 +358,7 @@ impl Client {
         &self,
         params: &ImageBuildParams,
         body: impl Into<Body>,
-    ) -> Result<ProgressOutput, Error> {
+    ) -> Result<ProgressOutput<ImageId>, Error> {
         self.transport.send_progress(requests::image_build(params, body)?).await
     }
 

@@ -16,15 +16,16 @@ use super::models::{
     ContainerTopResponse, ContainerUpdateBody, ContainerUpdateResponse,
     ContainerWaitResponse, DistributionInspectResponse, ExecInspectResponse,
     ExecStartBody, GetPluginPrivilegesResponseItem, IdResponse, ImageDeleteResponseItem,
-    ImageHistoryResponseItem, ImageInspect, ImagePruneResponse, ImageSearchResponseItem,
-    ImageSummary, Network, NetworkConnectBody, NetworkCreateBody, NetworkCreateResponse,
-    NetworkDisconnectBody, NetworkPruneResponse, Node, NodeSpec, Plugin,
-    PluginPullBodyItem, PluginUpgradeBodyItem, Secret, SecretCreateBody, SecretSpec,
-    Service, ServiceCreateBody, ServiceCreateResponse, ServiceUpdateBody,
-    ServiceUpdateResponse, Swarm, SwarmInitBody, SwarmJoinBody, SwarmSpec,
-    SwarmUnlockBody, SwarmUnlockkeyResponse, SystemDataUsageResponse,
-    SystemEventsResponse, SystemInfo, SystemVersion, Task, Volume, VolumeCreateOptions,
-    VolumeListResponse, VolumePruneResponse,
+    ImageHistoryResponseItem, ImageId, ImageInspect, ImagePruneResponse,
+    ImageSearchResponseItem, ImageSummary, Network, NetworkConnectBody,
+    NetworkCreateBody, NetworkCreateResponse, NetworkDisconnectBody,
+    NetworkPruneResponse, Node, NodeSpec, Plugin, PluginPullBodyItem,
+    PluginUpgradeBodyItem, Secret, SecretCreateBody, SecretSpec, Service,
+    ServiceCreateBody, ServiceCreateResponse, ServiceUpdateBody, ServiceUpdateResponse,
+    Swarm, SwarmInitBody, SwarmJoinBody, SwarmSpec, SwarmUnlockBody,
+    SwarmUnlockkeyResponse, SystemDataUsageResponse, SystemEventsResponse, SystemInfo,
+    SystemVersion, Task, Volume, VolumeCreateOptions, VolumeListResponse,
+    VolumePruneResponse,
 };
 use super::params::{
     BuildPruneParams, ConfigListParams, ConfigUpdateParams, ContainerArchiveInfoParams,
@@ -357,7 +358,7 @@ impl Client {
         &self,
         params: &ImageBuildParams,
         body: impl Into<Body>,
-    ) -> Result<ProgressOutput, Error> {
+    ) -> Result<ProgressOutput<ImageId>, Error> {
         self.transport.send_progress(requests::image_build(params, body)?).await
     }
 

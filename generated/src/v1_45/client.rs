@@ -15,14 +15,15 @@ use super::models::{
     ContainerSummary, ContainerTopResponse, ContainerUpdateBody, ContainerUpdateResponse,
     ContainerWaitResponse, DistributionInspect, EventMessage, ExecInspectResponse,
     ExecStartBody, FilesystemChange, IdResponse, ImageDeleteResponseItem,
-    ImageHistoryResponseItem, ImageInspect, ImagePruneResponse, ImageSearchResponseItem,
-    ImageSummary, Network, NetworkConnectBody, NetworkCreateBody, NetworkCreateResponse,
-    NetworkDisconnectBody, NetworkPruneResponse, Node, NodeSpec, Plugin, PluginPrivilege,
-    Secret, SecretCreateBody, SecretSpec, Service, ServiceCreateBody,
-    ServiceCreateResponse, ServiceUpdateBody, ServiceUpdateResponse, Swarm,
-    SwarmInitBody, SwarmJoinBody, SwarmSpec, SwarmUnlockBody, SwarmUnlockkeyResponse,
-    SystemDataUsageResponse, SystemInfo, SystemVersion, Task, Volume,
-    VolumeCreateOptions, VolumeListResponse, VolumePruneResponse, VolumeUpdateBody,
+    ImageHistoryResponseItem, ImageId, ImageInspect, ImagePruneResponse,
+    ImageSearchResponseItem, ImageSummary, Network, NetworkConnectBody,
+    NetworkCreateBody, NetworkCreateResponse, NetworkDisconnectBody,
+    NetworkPruneResponse, Node, NodeSpec, Plugin, PluginPrivilege, Secret,
+    SecretCreateBody, SecretSpec, Service, ServiceCreateBody, ServiceCreateResponse,
+    ServiceUpdateBody, ServiceUpdateResponse, Swarm, SwarmInitBody, SwarmJoinBody,
+    SwarmSpec, SwarmUnlockBody, SwarmUnlockkeyResponse, SystemDataUsageResponse,
+    SystemInfo, SystemVersion, Task, Volume, VolumeCreateOptions, VolumeListResponse,
+    VolumePruneResponse, VolumeUpdateBody,
 };
 use super::params::{
     BuildPruneParams, ConfigListParams, ConfigUpdateParams, ContainerArchiveInfoParams,
@@ -354,7 +355,7 @@ impl Client {
         &self,
         params: &ImageBuildParams,
         body: impl Into<Body>,
-    ) -> Result<ProgressOutput, Error> {
+    ) -> Result<ProgressOutput<ImageId>, Error> {
         self.transport.send_progress(requests::image_build(params, body)?).await
     }
 

@@ -72,7 +72,8 @@ pub fn version_client(history: &History, spec_index: usize) -> TokenStream {
     let imports = Imports::new(ModelsFrom::VersionModels);
     let r = TypeRenderer::importing(history, spec_index, &imports);
     let methods: Vec<TokenStream> = spec.operations.iter().enumerate().map(|(o, op)| method(history, &r, &imports, o, op)).collect();
-    let builders = reexports((0..spec.operations.len()).filter_map(|o| history.ops.requests.of(spec_index, o)), Kind::Requests, spec.version);
+    let builders =
+        reexports((0..spec.operations.len()).filter_map(|o| history.ops.requests.of(spec_index, o)), Kind::Requests, spec.version);
     let outcomes = reexports((0..spec.operations.len()).filter_map(|o| history.ops.outcomes.of(spec_index, o)), Kind::Client, spec.version);
     let runtime_use = operation::runtime_imports("client", &["Error", "Transport"], RUNTIME_ITEMS, &methods);
     let uses = imports.tokens();
@@ -227,9 +228,8 @@ fn apply_param(r: &TypeRenderer<'_>, p: &Parameter) -> TokenStream {
             let text = to_text(quote!(value), &p.ty);
             quote! { request = request.text_header(#wire, &#text)?; }
         }
-        // The daemon reads every list parameter as repeated keys (NOTES.md, "Query
-        // conventions"), whatever `collectionFormat` the spec gives; `changes` items contain
-        // commas, so joining them would corrupt them.
+        // The daemon reads every list parameter as repeated keys, whatever `collectionFormat`
+        // the spec gives; `changes` items contain commas, so joining them would corrupt them.
         (TypeExpr::Array(item), _) => {
             let text = to_text(quote!(item), item);
             quote! { for item in value { request = request.query(#wire, #text); } }
@@ -259,10 +259,9 @@ fn outcome_enum(history: &History, class: &SharedItem, imports: &Imports) -> Tok
         let variant = ident(&resp.variant);
         let doc = operation::status_doc(code, resp.description.as_deref(), None);
         let (payload, read) = match (&resp.content, &resp.ty) {
-            (ContentKind::Json, Some(ty)) => (
-                Some(r.render(ty)),
-                quote!(Ok(Self::#variant(moby_api_runtime::json::from_slice(&transport.read_body(response).await?)?))),
-            ),
+            (ContentKind::Json, Some(ty)) => {
+                (Some(r.render(ty)), quote!(Ok(Self::#variant(moby_api_runtime::json::from_slice(&transport.read_body(response).await?)?))))
+            }
             (ContentKind::Text, _) => (
                 Some(quote!(String)),
                 quote!(Ok(Self::#variant(String::from_utf8_lossy(&transport.read_body(response).await?).into_owned()))),
@@ -363,7 +362,16 @@ fn answer(history: &History, r: &TypeRenderer<'_>, o: usize, op: &Operation, req
             let item = resp.ty.as_ref().map_or_else(|| quote!(serde_json::Value), |t| r.render(t));
             (quote!(JsonLinesOutput<#item>), quote!(self.transport.send_json_lines(#request).await))
         }
-        ContentKind::JsonProgress => (quote!(ProgressOutput), quote!(self.transport.send_progress(#request).await)),
+        ContentKind::JsonProgress => {
+            let output = match &resp.aux {
+                Some(aux) => {
+                    let aux = r.render(aux);
+                    quote!(ProgressOutput<#aux>)
+                }
+                None => quote!(ProgressOutput),
+            };
+            (output, quote!(self.transport.send_progress(#request).await))
+        }
         ContentKind::Tar | ContentKind::Binary => (quote!(ByteStream), quote!(self.transport.send_bytes(#request).await)),
         _ => (quote!(Response), quote!(self.transport.send(#request).await)),
     }

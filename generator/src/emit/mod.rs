@@ -53,6 +53,31 @@ pub struct GeneratedFile {
 pub const CARGO_TEMPLATE: &str = "generated-Cargo.toml";
 pub const CRATE_DOCS_TEMPLATE: &str = "generated-lib.md";
 
+/// What a user of the models, the client or the server needs from the runtime, so that
+/// `moby-api` is their one dependency: the whole runtime as `runtime`, and at the crate root
+/// the names every program meets (filters, credentials; a client's errors, streams and build
+/// contexts; a server's errors, context and serving functions).
+fn runtime_reexports() -> TokenStream {
+    quote! {
+        /// The handwritten runtime this crate was generated against, for what the names
+        /// below leave out: transport and server options, endpoints, the stream decoders.
+        pub use moby_api_runtime as runtime;
+
+        pub use moby_api_runtime::filters::Filters;
+        pub use moby_api_runtime::secret::Secret;
+        pub use moby_api_runtime::version::ApiVersion;
+
+        #[cfg(feature = "client")]
+        pub use moby_api_runtime::client::{build_context, Endpoint, Error, Transport};
+
+        #[cfg(any(feature = "client", feature = "server"))]
+        pub use moby_api_runtime::stream::{LogChunk, ProgressMessage, StdStream, StreamError};
+
+        #[cfg(feature = "server")]
+        pub use moby_api_runtime::server::{serve_tcp, serve_unix, ApiError, Context, ServerConfig};
+    }
+}
+
 fn read_template(dir: &Path, name: &str) -> Result<String, Diagnostic> {
     let path = dir.join(name);
     std::fs::read_to_string(&path).map_err(|e| Diagnostic::new(path.display().to_string(), "", format!("cannot read template: {e}")))
@@ -166,16 +191,22 @@ pub fn emit_crate(history: &History, templates: &Path) -> Result<Vec<Unit>, Diag
         contents: format!("{}\n{cargo}", format::PREAMBLE.replace("// ", "# ")),
     });
 
-    let crate_docs = docs::inner(&fill(read_template(templates, CRATE_DOCS_TEMPLATE)?));
+    // The crate docs are also the package's README (crates.io shows it).
+    let crate_docs = fill(read_template(templates, CRATE_DOCS_TEMPLATE)?);
+    units.push(Unit::Text { path: "generated/README.md".into(), contents: format!("{}\n{crate_docs}", crate::matrix::DOC_PREAMBLE) });
+    let crate_docs = docs::inner(&crate_docs);
     let version_mods = versions.iter().map(|v| {
         let f = v.ident();
         let m = ident(&f);
         quote! { #[cfg(feature = #f)] pub mod #m; }
     });
+    let runtime = runtime_reexports();
     units.push(Unit::rust(
         "generated/src/lib.rs",
         quote! {
             #crate_docs
+
+            #runtime
 
             mod shared;
             #(#version_mods)*

@@ -65,10 +65,13 @@ impl Kind {
 /// this version's, and together they are every one of them.
 pub fn reexports<'a>(items: impl IntoIterator<Item = &'a SharedItem>, kind: Kind, version: ApiVersion) -> TokenStream {
     let modules: BTreeSet<(&str, VersionSet)> = items.into_iter().map(|item| (item.module.as_str(), item.versions)).collect();
-    grouped_reexports(modules.into_iter().map(|(module, versions)| {
-        let tree: TokenStream = format!("{module}::{}::*", kind.module()).parse().expect("module paths are built from identifiers");
-        (versions, tree)
-    }), version)
+    grouped_reexports(
+        modules.into_iter().map(|(module, versions)| {
+            let tree: TokenStream = format!("{module}::{}::*", kind.module()).parse().expect("module paths are built from identifiers");
+            (versions, tree)
+        }),
+        version,
+    )
 }
 
 /// `pub use crate::shared::{…};` of `trees` (paths under `crate::shared`, each with the

@@ -34,10 +34,8 @@ pub fn param_type(r: &TypeRenderer<'_>, p: &Parameter) -> TokenStream {
 /// `shared/<module>/params.rs`: the params classes used by exactly that module's versions.
 pub fn shared_params(history: &History, classes: &[&SharedItem]) -> TokenStream {
     let imports = Imports::new(ModelsFrom::Shared);
-    let structs: Vec<TokenStream> = classes
-        .iter()
-        .map(|c| params_struct(&TypeRenderer::importing(history, c.spec, &imports), history.operation_of(c)))
-        .collect();
+    let structs: Vec<TokenStream> =
+        classes.iter().map(|c| params_struct(&TypeRenderer::importing(history, c.spec, &imports), history.operation_of(c))).collect();
     let header = operation::shared_header(classes, "The query and header parameters of the operations whose parameters are");
     let uses = imports.tokens();
     quote! {

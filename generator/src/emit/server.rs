@@ -19,7 +19,7 @@ use crate::ir::history::operations::SharedItem;
 use crate::ir::{ContentKind, History, Operation, ParamLocation, Parameter, Response, Scalar, Status, TypeExpr, TypeKind};
 
 /// Boolean query parameters the daemon parses strictly (`strconv.ParseBool`), answering 400
-/// on anything else (NOTES.md, "Query conventions"); all others are lenient.
+/// on anything else; all others are lenient (`""`, `0`, `no`, `false`, `none` are false).
 const STRICT_BOOLEANS: &[&str] =
     &["verbose", "rotateWorkerToken", "rotateManagerToken", "rotateManagerUnlockKey", "status", "insertDefaults"];
 

@@ -643,6 +643,10 @@ impl Builder<'_> {
             ContentKind::Text => Some(TypeExpr::Scalar(Scalar::String)),
             _ => None,
         };
+        let aux = match (content, &ty) {
+            (ContentKind::JsonProgress, Some(TypeExpr::Named(item))) => self.member_type(*item, "aux"),
+            _ => None,
+        };
         let mut headers = Vec::new();
         for (name, h) in &resp.headers {
             let h_ptr = pointer_push(&format!("{ptr}/headers"), name);
@@ -663,8 +667,17 @@ impl Builder<'_> {
             content,
             media_types,
             ty,
+            aux,
             headers,
         })
+    }
+
+    /// The type of the member `wire_name` of the struct `id` (built before any operation).
+    fn member_type(&self, id: TypeId, wire_name: &str) -> Option<TypeExpr> {
+        match &self.types[id.0].kind {
+            TypeKind::Struct { fields, .. } => fields.iter().find(|f| f.wire_name == wire_name).map(|f| f.ty.clone()),
+            _ => None,
+        }
     }
 }
 

@@ -1,8 +1,10 @@
 //! The intermediate representation: one [`ApiSpec`] per version, built from OpenAPI 3.0
-//! ([`build`]), named ([`naming`]), then related across versions ([`history`]).
+//! ([`build`]), its descriptions' in-page links made absolute ([`links`]), named
+//! ([`naming`]), then related across versions ([`history`]).
 
 pub mod build;
 pub mod history;
+pub mod links;
 pub mod model;
 pub mod naming;
 
@@ -15,6 +17,7 @@ use crate::version::ApiVersion;
 /// Builds and names the IR of one version.
 pub fn build_version(api: &openapiv3::OpenAPI, version: ApiVersion, source: &str) -> Result<ApiSpec, Diagnostics> {
     let mut spec = build::build(api, version, source)?;
+    links::resolve(&mut spec);
     naming::assign_names(&mut spec)?;
     Ok(spec)
 }

@@ -362,6 +362,10 @@ pub struct Response {
     pub media_types: Vec<String>,
     /// The document type (JSON) or the item type (JSON lines, progress).
     pub ty: Option<TypeExpr>,
+    /// For JSON progress: the type of the messages' `aux`, the item type's `aux` member
+    /// where the spec gives one (ImageBuild's `BuildInfo.aux`: `ImageID`, from 1.36). The
+    /// client's progress stream reads `aux` as it.
+    pub aux: Option<TypeExpr>,
     pub headers: Vec<ResponseHeader>,
 }
 

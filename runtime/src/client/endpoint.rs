@@ -234,6 +234,8 @@ impl TlsSettings {
         self.dir.as_deref()
     }
 
+    /// The client certificate and key, for the TLS configuration (feature `tls`).
+    #[cfg(feature = "tls")]
     pub(crate) fn client_cert(&self) -> Option<(&[u8], &[u8])> {
         Some((self.cert_pem.as_deref()?, self.key_pem.as_deref()?))
     }

@@ -19,7 +19,8 @@ const KEPT_BODY: usize = 4096;
 pub enum Error {
     /// `DOCKER_HOST`, a context, a certificate or an option is unusable.
     Config(String),
-    /// A connection kind this runtime does not implement (`npipe://`, `ssh://`, `fd://`).
+    /// A connection kind this runtime does not implement (`npipe://`, `ssh://`, `fd://`), or
+    /// a TLS endpoint in a build without the `tls` feature.
     Unsupported(String),
     /// A file of the configuration (`config.json`, a context, a certificate) could not be read.
     Io {

@@ -1,4 +1,4 @@
-//! Hijacked connections (`ContainerAttach`, `ExecStart`; NOTES.md, "Hijack"): the upgrade
+//! Hijacked connections (`ContainerAttach`, `ExecStart`): the upgrade
 //! handshake, then the connection split into the process's output and its stdin.
 
 use std::fmt;

@@ -5,8 +5,8 @@
 //! - [`Endpoint`] resolves `DOCKER_HOST`, `DOCKER_TLS_VERIFY`, `DOCKER_CERT_PATH`,
 //!   `DOCKER_API_VERSION` and docker contexts like the CLI; [`Endpoint::from_env_with`]
 //!   takes the environment as a function so tests need not touch the process.
-//! - [`Transport`] holds one `reqwest::Client` per endpoint (unix socket, TCP, TLS with
-//!   rustls and ring: no OpenSSL), negotiates the version once and lazily
+//! - [`Transport`] holds one `reqwest::Client` per endpoint (unix socket, TCP, and with
+//!   the `tls` feature TLS with rustls: no OpenSSL), negotiates the version once and lazily
 //!   ([`ApiVersionPolicy`]), sends [`Request`]s under `/v{X.Y}`, bounds a one-shot call
 //!   (request to decoded answer) by its timeout and the body it reads into memory by a
 //!   limit, and never cuts a stream the caller is reading.
@@ -46,6 +46,7 @@ mod error;
 mod hijack;
 mod host;
 mod streams;
+#[cfg(feature = "tls")]
 mod tls;
 mod transport;
 mod version;

@@ -1,5 +1,4 @@
-//! Response bodies that are not one JSON document, as typed streams (NOTES.md, "Operations
-//! whose body is not one JSON document"), and how logs and hijacked output are known to be
+//! Response bodies that are not one JSON document, as typed streams, and how logs and hijacked output are known to be
 //! framed or raw.
 //!
 //! Every call sends through [`Transport::send`]'s path, so the timeout covers the
@@ -37,8 +36,7 @@ const RAW_STREAM: &str = "application/vnd.docker.raw-stream";
 const TYPED_STREAMS: ApiVersion = ApiVersion::new(1, 42);
 
 /// How to learn whether a hijacked or log stream is multiplexed when the Content-Type does
-/// not say (every version below 1.42 sends `raw-stream` or nothing even when framed;
-/// NOTES.md, "Hijack"). The first byte is never sniffed: a TTY's output may begin with
+/// not say (every version below 1.42 sends `raw-stream` or nothing even when framed). The first byte is never sniffed: a TTY's output may begin with
 /// `\x01` too.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TtySource {
@@ -167,7 +165,7 @@ impl Transport {
     /// Sends a request answered with JSON progress messages (pull, push, build, import,
     /// load, plugin pull …); a message with `errorDetail`/`error` is an
     /// [`StreamError::Daemon`] item.
-    pub async fn send_progress(&self, request: Request) -> Result<ProgressOutput, Error> {
+    pub async fn send_progress<A: DeserializeOwned>(&self, request: Request) -> Result<ProgressOutput<A>, Error> {
         let response = self.send(request.own_connection()).await?;
         Ok(ProgressOutput { inner: ProgressStream::new(body_stream(response)) })
     }
@@ -268,36 +266,37 @@ impl<T> fmt::Debug for JsonLinesOutput<T> {
     }
 }
 
-/// The messages of a JSON progress body ([`Transport::send_progress`]).
+/// The messages of a JSON progress body ([`Transport::send_progress`]), with `aux` read as
+/// `A` where the spec says what it is (the built image's `ImageId` for a build).
 ///
 /// A message carrying `errorDetail` or `error` is a [`StreamError::Daemon`] item: after a
 /// 200 status that is the only way a failed pull, push or build is reported.
-pub struct ProgressOutput {
-    inner: ProgressStream<BodyStream>,
+pub struct ProgressOutput<A = serde_json::Value> {
+    inner: ProgressStream<BodyStream, A>,
 }
 
-impl ProgressOutput {
+impl<A> ProgressOutput<A> {
     /// Replaces the longest line accepted ([`crate::stream::DEFAULT_MAX_LINE_LEN`]).
-    pub fn with_max_line_len(self, limit: usize) -> ProgressOutput {
+    pub fn with_max_line_len(self, limit: usize) -> ProgressOutput<A> {
         ProgressOutput { inner: self.inner.with_max_line_len(limit) }
     }
 }
 
-impl Stream for ProgressOutput {
-    type Item = Result<ProgressMessage, StreamError>;
+impl<A: DeserializeOwned> Stream for ProgressOutput<A> {
+    type Item = Result<ProgressMessage<A>, StreamError>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         Pin::new(&mut self.inner).poll_next(cx)
     }
 }
 
-impl FusedStream for ProgressOutput {
+impl<A: DeserializeOwned> FusedStream for ProgressOutput<A> {
     fn is_terminated(&self) -> bool {
         self.inner.is_terminated()
     }
 }
 
-impl fmt::Debug for ProgressOutput {
+impl<A: DeserializeOwned> fmt::Debug for ProgressOutput<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ProgressOutput").field("terminated", &self.is_terminated()).finish()
     }

@@ -1,8 +1,11 @@
-//! The rustls configuration of a TCP endpoint, built with the ring provider.
+//! The rustls configuration of a TLS endpoint (feature `tls`).
 //!
-//! reqwest is compiled without a crypto provider of its own (`rustls-no-provider`: no
-//! aws-lc, no OpenSSL), so every client receives a prebuilt `rustls::ClientConfig`, even
-//! for plain HTTP and unix sockets, where it stays unused.
+//! reqwest is compiled without a crypto provider of its own (`rustls-no-provider`), so
+//! every client receives a prebuilt `rustls::ClientConfig`, even for plain HTTP and unix
+//! sockets, where it stays unused. The provider is the
+//! one the application installed as the process default, if any (so an application that
+//! chose ring, or a FIPS build, keeps its one provider), else aws-lc-rs, rustls's default,
+//! which offers the post-quantum X25519MLKEM768 key exchange like the Go daemon.
 
 use std::sync::Arc;
 
@@ -16,10 +19,12 @@ use super::endpoint::TlsSettings;
 use super::Error;
 
 fn provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+    CryptoProvider::get_default().cloned().unwrap_or_else(|| Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
 }
 
-/// The config for `settings`, or an inert one (no roots) when there is no TLS.
+/// The config for `settings`, or an inert one (no roots) for an endpoint without TLS:
+/// reqwest with `rustls-no-provider` refuses to build a client without a config or a
+/// process default provider, even for unix sockets.
 pub(crate) fn client_config(settings: Option<&TlsSettings>) -> Result<ClientConfig, Error> {
     let provider = provider();
     let builder = ClientConfig::builder_with_provider(provider.clone())

@@ -15,6 +15,7 @@ use super::auth::{RegistryAuth, RegistryConfig};
 use super::direct::Direct;
 use super::endpoint::Endpoint;
 use super::host::Host;
+#[cfg(feature = "tls")]
 use super::tls;
 use super::version::ApiVersionPolicy;
 use super::Error;
@@ -162,13 +163,6 @@ impl TransportBuilder {
     /// a platform without them.
     pub fn build(self) -> Result<Transport, Error> {
         let endpoint = self.endpoint;
-        let tls_config = match endpoint.host() {
-            Host::Tcp { .. } if endpoint.uses_tls() => {
-                let default = super::TlsSettings::new(true);
-                tls::client_config(Some(endpoint.tls().unwrap_or(&default)))?
-            }
-            _ => tls::client_config(None)?,
-        };
         let base = endpoint.base_url();
         let port = Url::parse(&base).ok().and_then(|url| url.port_or_known_default()).unwrap_or(80);
         let direct = Direct::new(endpoint.host(), port, endpoint.uses_tls(), self.connect_timeout, &self.user_agent);
@@ -178,8 +172,8 @@ impl TransportBuilder {
             // client refuses them too.
             .redirect(reqwest::redirect::Policy::none())
             .http1_only()
-            .pool_idle_timeout(self.pool_idle_timeout)
-            .tls_backend_preconfigured(tls_config);
+            .pool_idle_timeout(self.pool_idle_timeout);
+        builder = with_tls(builder, &endpoint)?;
         if let Some(timeout) = self.connect_timeout {
             builder = builder.connect_timeout(timeout);
         }
@@ -208,6 +202,29 @@ impl TransportBuilder {
             }),
         })
     }
+}
+
+/// The client's rustls configuration: the endpoint's settings, or an inert one without TLS.
+#[cfg(feature = "tls")]
+fn with_tls(builder: reqwest::ClientBuilder, endpoint: &Endpoint) -> Result<reqwest::ClientBuilder, Error> {
+    let default = super::TlsSettings::new(true);
+    let settings = match endpoint.host() {
+        Host::Tcp { .. } if endpoint.uses_tls() => Some(endpoint.tls().unwrap_or(&default)),
+        _ => None,
+    };
+    Ok(builder.tls_backend_preconfigured(tls::client_config(settings)?))
+}
+
+/// Without the `tls` feature a TLS endpoint is refused before anything is sent.
+#[cfg(not(feature = "tls"))]
+fn with_tls(builder: reqwest::ClientBuilder, endpoint: &Endpoint) -> Result<reqwest::ClientBuilder, Error> {
+    if !endpoint.uses_tls() {
+        return Ok(builder);
+    }
+    Err(Error::Unsupported(format!(
+        "{} uses TLS, which this build leaves out: enable the `tls` feature of moby-api (or moby-api-runtime)",
+        endpoint.base_url()
+    )))
 }
 
 pub(super) fn is_loopback(host: &str) -> bool {
@@ -630,9 +647,11 @@ impl Request {
     }
 
     /// A body of any kind (bytes, or a stream with reqwest's `stream` feature) with its
-    /// content type (`application/x-tar` for build contexts and archives).
+    /// content type (`application/x-tar` for build contexts and archives), unless the
+    /// request already names one: an operation's own `Content-Type` header parameter
+    /// (ImageBuild's `content_type`) is what the caller chose.
     pub fn body(mut self, body: impl Into<reqwest::Body>, content_type: HeaderValue) -> Request {
-        self.headers.insert(CONTENT_TYPE, content_type);
+        self.headers.entry(CONTENT_TYPE).or_insert(content_type);
         self.body = Some(body.into());
         self
     }
@@ -691,7 +710,7 @@ impl fmt::Debug for Request {
 
 #[cfg(test)]
 mod tests {
-    use super::Request;
+    use super::{HeaderValue, Request, CONTENT_TYPE};
 
     #[test]
     fn text_headers_mark_registry_credentials_sensitive() {
@@ -701,5 +720,14 @@ mod tests {
         assert!(!r.headers["x-custom"].is_sensitive());
         assert!(Request::get("/").text_header("X-Bad", "line\nbreak").is_err());
         assert!(Request::get("/").text_header("bad header", "v").is_err());
+    }
+
+    #[test]
+    fn a_content_type_parameter_wins_over_the_bodys_default() {
+        let tar = HeaderValue::from_static("application/x-tar");
+        let r = Request::post("/build").body(Vec::new(), tar.clone());
+        assert_eq!(r.headers.get_all(CONTENT_TYPE).iter().collect::<Vec<_>>(), [&tar]);
+        let r = Request::post("/build").text_header("Content-type", "application/x-gzip").unwrap().body(Vec::new(), tar);
+        assert_eq!(r.headers.get_all(CONTENT_TYPE).iter().collect::<Vec<_>>(), [&HeaderValue::from_static("application/x-gzip")]);
     }
 }

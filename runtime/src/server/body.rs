@@ -1,5 +1,4 @@
-//! Response bodies that are not one JSON document (NOTES.md, "Operations whose body is not
-//! one JSON document", "Frames", "JSON progress"): JSON lines, progress messages,
+//! Response bodies that are not one JSON document: JSON lines, progress messages,
 //! stdout/stderr frames, raw TTY bytes, tar archives. The encoders mirror the client's
 //! decoders in `stream`.
 

@@ -1,5 +1,4 @@
-//! The dispatcher: serves a version's routes on a service like the daemon does (NOTES.md,
-//! "Versions", "Errors", "Names with /"): optional `/vX.Y` prefix checked against the
+//! The dispatcher: serves a version's routes on a service like the daemon does: optional `/vX.Y` prefix checked against the
 //! supported range, greedy route matching, the headers of every answer and of `/_ping`,
 //! HEAD without a body, panics turned into 500s, JSON errors only.
 

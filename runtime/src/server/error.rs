@@ -1,4 +1,4 @@
-//! Docker's error answer: a status and `{"message": "..."}` (NOTES.md, "Errors").
+//! Docker's error answer: a status and `{"message": "..."}` as `application/json`.
 
 use std::fmt;
 

@@ -1,4 +1,4 @@
-//! Attach and exec connections (NOTES.md, "Hijack"): after `101 Switching Protocols` the
+//! Attach and exec connections: after `101 Switching Protocols` the
 //! connection is the implementation's, stdin coming in and output going out, framed when
 //! multiplexed.
 

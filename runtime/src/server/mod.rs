@@ -3,8 +3,7 @@
 //!
 //! The generated code stays declarative (one [`Route`] per operation, a request type that
 //! reads its typed parameters out of an [`Incoming`] and a reply type that becomes a
-//! [`Response`]); what every operation shares lives here once (NOTES.md, "Versions", "Errors", "Query
-//! conventions", "Names with /", "Hijack", "Frames"):
+//! [`Response`]); what every operation shares lives here once:
 //! - [`config`]: how the server presents itself ([`ServerConfig`]);
 //! - [`error`]: Docker's JSON errors ([`ApiError`]);
 //! - [`query`]: the query string and Docker's conventions for it ([`Query`]);

@@ -1,6 +1,5 @@
 //! Route templates (`/images/{name}/json`) compiled once and matched like the daemon's
-//! `{name:.*}` routes (NOTES.md, "Names with /"): every parameter is greedy and may span
-//! `/`, so `registry:5000/team/app:1.2` is one image name.
+//! `{name:.*}` routes: every parameter is greedy and may span `/`, so `registry:5000/team/app:1.2` is one image name.
 
 use std::cmp::Ordering;
 

@@ -1,5 +1,4 @@
-//! The query string, parsed once, and Docker's conventions for reading it (NOTES.md, "Query
-//! conventions"): lenient and strict booleans, numbers, repeated keys, csv lists, JSON
+//! The query string, parsed once, and Docker's conventions for reading it: lenient and strict booleans, numbers, repeated keys, csv lists, JSON
 //! values and `filters`. Every failure is a 400 that names the parameter.
 
 use std::str::FromStr;

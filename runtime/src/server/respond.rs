@@ -167,7 +167,9 @@ pub fn hijack(incoming: &mut Incoming, hijack: Hijack) -> Response {
     }
 }
 
-/// The Content-Type of attach, exec and log output (NOTES.md, "Hijack").
+/// The Content-Type of attach, exec and log output: `application/vnd.docker.multiplexed-stream`
+/// only for multiplexed output from API 1.42 on, else `application/vnd.docker.raw-stream`
+/// (framed or not).
 fn output_type(multiplexed: bool, version: ApiVersion) -> &'static str {
     if multiplexed && version >= MULTIPLEXED_SINCE {
         MULTIPLEXED_STREAM

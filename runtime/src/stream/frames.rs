@@ -1,4 +1,4 @@
-//! Docker's multiplexed stdout/stderr frames (NOTES.md, "Frames"; moby `api/pkg/stdcopy`),
+//! Docker's multiplexed stdout/stderr frames (the Go package `github.com/moby/moby/api/pkg/stdcopy`),
 //! and the unframed bytes of a TTY.
 //!
 //! A frame is an 8-byte header `[stream, 0, 0, 0, size as big-endian u32]` and `size` bytes

@@ -1,5 +1,5 @@
 //! Bodies of one JSON value per line: stats and events (`\n`), and the JSON progress
-//! messages of pull, push, build and load (`\r\n`; NOTES.md, "JSON progress").
+//! messages of pull, push, build and load (`\r\n`).
 //!
 //! Both separators are accepted everywhere, blank lines are skipped and a last line without
 //! a separator still counts, so that the decoder does not depend on which engine wrote the
@@ -14,7 +14,7 @@ use std::task::{ready, Context, Poll};
 use bytes::{Bytes, BytesMut};
 use futures_core::{FusedStream, Stream};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::StreamError;
 
@@ -179,30 +179,110 @@ where
 /// One JSON progress message (moby `api/types/jsonstream`, `JSONMessage`). Every field is
 /// optional because each operation sends a different subset; unknown fields (`from`,
 /// `time`, `timeNano` of older engines) are ignored.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ProgressMessage {
+///
+/// `A` is the type of `aux` where the spec gives one (the built image's `ImageId` for a
+/// build); the default, a JSON value, takes any `aux`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProgressMessage<A = serde_json::Value> {
     /// Build output text.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub progress_detail: Option<ProgressDetail>,
     /// The engine's own rendering of `progress_detail` as a text bar (deprecated upstream).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub progress: Option<String>,
     /// Layer or image the message is about.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_detail: Option<ErrorDetail>,
     /// The older form of `error_detail.message`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    /// Operation-specific result (e.g. the built image's ID, a push digest, BuildKit trace).
+    /// The operation's result, as `A`: the built image's ID for a build.
+    pub aux: Option<A>,
+    /// An `aux` that does not read as `A`, as the engine sent it: BuildKit's trace records
+    /// (base64 strings, `id` `moby.buildkit.trace`) in a build with `version=2`. Nothing an
+    /// engine sends fails to decode.
+    pub other_aux: Option<serde_json::Value>,
+}
+
+impl<A> Default for ProgressMessage<A> {
+    fn default() -> Self {
+        ProgressMessage {
+            stream: None,
+            status: None,
+            progress_detail: None,
+            progress: None,
+            id: None,
+            error_detail: None,
+            error: None,
+            aux: None,
+            other_aux: None,
+        }
+    }
+}
+
+/// A progress message as it travels: `aux` as JSON, whatever its type.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireMessage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aux: Option<serde_json::Value>,
+    stream: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    progress_detail: Option<ProgressDetail>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    progress: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    error_detail: Option<ErrorDetail>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    aux: Option<serde_json::Value>,
+}
+
+impl<'de, A: DeserializeOwned> Deserialize<'de> for ProgressMessage<A> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let w = WireMessage::deserialize(deserializer)?;
+        let (aux, other_aux) = match w.aux {
+            None => (None, None),
+            Some(value) => match A::deserialize(&value) {
+                Ok(aux) => (Some(aux), None),
+                Err(_) => (None, Some(value)),
+            },
+        };
+        Ok(ProgressMessage {
+            stream: w.stream,
+            status: w.status,
+            progress_detail: w.progress_detail,
+            progress: w.progress,
+            id: w.id,
+            error_detail: w.error_detail,
+            error: w.error,
+            aux,
+            other_aux,
+        })
+    }
+}
+
+impl<A: Serialize> Serialize for ProgressMessage<A> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let aux = match &self.aux {
+            Some(aux) => Some(serde_json::to_value(aux).map_err(serde::ser::Error::custom)?),
+            None => self.other_aux.clone(),
+        };
+        WireMessage {
+            stream: self.stream.clone(),
+            status: self.status.clone(),
+            progress_detail: self.progress_detail.clone(),
+            progress: self.progress.clone(),
+            id: self.id.clone(),
+            error_detail: self.error_detail.clone(),
+            error: self.error.clone(),
+            aux,
+        }
+        .serialize(serializer)
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -221,10 +301,10 @@ pub struct ErrorDetail {
     pub message: String,
 }
 
-impl ProgressMessage {
+impl<A> ProgressMessage<A> {
     /// The message, or the error it carries: a failure after the 200 status arrives only
     /// this way, so it must not pass as one more status line.
-    pub fn into_result(self) -> Result<ProgressMessage, StreamError> {
+    pub fn into_result(self) -> Result<ProgressMessage<A>, StreamError> {
         if self.error_detail.is_none() && self.error.is_none() {
             return Ok(self);
         }
@@ -242,14 +322,16 @@ pin_project_lite::pin_project! {
     /// The messages of a JSON progress body; one carrying an error becomes a `Daemon` error
     /// item. As for [`JsonLines`], the stream goes on after it (the engine normally closes
     /// the body right after its error message).
+    ///
+    /// `A` is the type of the messages' `aux` ([`ProgressMessage`]).
     #[derive(Debug)]
-    pub struct ProgressStream<S> {
+    pub struct ProgressStream<S, A = serde_json::Value> {
         #[pin]
-        lines: JsonLines<S, ProgressMessage>,
+        lines: JsonLines<S, ProgressMessage<A>>,
     }
 }
 
-impl<S> ProgressStream<S> {
+impl<S, A> ProgressStream<S, A> {
     pub fn new(inner: S) -> Self {
         ProgressStream { lines: JsonLines::new(inner) }
     }
@@ -259,12 +341,13 @@ impl<S> ProgressStream<S> {
     }
 }
 
-impl<S, E> Stream for ProgressStream<S>
+impl<S, E, A> Stream for ProgressStream<S, A>
 where
     S: Stream<Item = Result<Bytes, E>>,
     E: Into<Box<dyn Error + Send + Sync>>,
+    A: DeserializeOwned,
 {
-    type Item = Result<ProgressMessage, StreamError>;
+    type Item = Result<ProgressMessage<A>, StreamError>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let item = ready!(self.project().lines.poll_next(cx));
@@ -272,10 +355,11 @@ where
     }
 }
 
-impl<S, E> FusedStream for ProgressStream<S>
+impl<S, E, A> FusedStream for ProgressStream<S, A>
 where
     S: Stream<Item = Result<Bytes, E>>,
     E: Into<Box<dyn Error + Send + Sync>>,
+    A: DeserializeOwned,
 {
     fn is_terminated(&self) -> bool {
         self.lines.is_terminated()

@@ -1,5 +1,5 @@
-//! Decoders for the response bodies that are not one JSON document (NOTES.md, "Operations
-//! whose body is not one JSON document"), as `futures_core::Stream`s of typed items.
+//! Decoders for the response bodies that are not one JSON document, as
+//! `futures_core::Stream`s of typed items.
 //!
 //! Each module has one job:
 //! - [`frames`]: the multiplexed stdout/stderr frames of logs, attach and exec, or the raw

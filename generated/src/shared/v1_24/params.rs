@@ -59,7 +59,7 @@ pub struct ContainerListParams {
 pub struct ContainerLogsParams {
     /// Return the logs as a stream.
     ///
-    /// This will return a `101` HTTP response with a `Connection: upgrade` header, then hijack the HTTP connection to send raw output. For more information about hijacking and the stream format, [see the documentation for the attach endpoint](#operation/ContainerAttach).
+    /// This will return a `101` HTTP response with a `Connection: upgrade` header, then hijack the HTTP connection to send raw output. For more information about hijacking and the stream format, [see the documentation for the attach endpoint](https://docs.docker.com/reference/api/engine/version/v1.24/#tag/Container/operation/ContainerAttach).
     ///
     /// Query parameter `follow`.
     ///
@@ -192,7 +192,7 @@ pub struct ImageBuildParams {
     pub content_type: Option<ImageBuildContentType>,
     /// This is a base64-encoded JSON object with auth configurations for multiple registries that a build may refer to.
     ///
-    /// The key is a registry URL, and the value is an auth configuration object, [as described in the authentication section](#section/Authentication). For example:
+    /// The key is a registry URL, and the value is an auth configuration object, [as described in the authentication section](https://docs.docker.com/reference/api/engine/version/v1.24/#section/Authentication). For example:
     ///
     /// ```text
     /// {
@@ -255,7 +255,7 @@ pub struct PluginPullParams {
     ///
     /// Query parameter `name`.
     pub name: String,
-    /// A base64-encoded auth configuration to use when pulling a plugin from a registry. [See the authentication section for details.](#section/Authentication)
+    /// A base64-encoded auth configuration to use when pulling a plugin from a registry. [See the authentication section for details.](https://docs.docker.com/reference/api/engine/version/v1.24/#section/Authentication)
     ///
     /// Header `X-Registry-Auth`.
     pub x_registry_auth: Option<moby_api_runtime::secret::Secret<String>>,
@@ -268,7 +268,7 @@ pub struct ServiceUpdateParams {
     ///
     /// Query parameter `version`.
     pub version: i64,
-    /// A base64-encoded auth configuration for pulling from private registries. [See the authentication section for details.](#section/Authentication)
+    /// A base64-encoded auth configuration for pulling from private registries. [See the authentication section for details.](https://docs.docker.com/reference/api/engine/version/v1.24/#section/Authentication)
     ///
     /// Header `X-Registry-Auth`.
     pub x_registry_auth: Option<moby_api_runtime::secret::Secret<String>>,

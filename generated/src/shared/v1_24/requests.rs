@@ -194,7 +194,7 @@ pub fn image_build(
         request = request.text_header("X-Registry-Config", &value.to_string())?;
     }
     let request = request
-        .body(body, header::HeaderValue::from_static("application/octet-stream"));
+        .body(body, header::HeaderValue::from_static("application/x-tar"));
     Ok(request)
 }
 
@@ -292,7 +292,7 @@ pub fn plugin_inspect(name: &str) -> Result<Request, Error> {
 ///
 /// `POST /plugins/pull`
 ///
-/// Pulls and installs a plugin. After the plugin is installed, it can be enabled using the [`POST /plugins/{name}/enable` endpoint](#operation/PostPluginsEnable).
+/// Pulls and installs a plugin. After the plugin is installed, it can be enabled using the [`POST /plugins/{name}/enable` endpoint](https://docs.docker.com/reference/api/engine/version/v1.24/#operation/PostPluginsEnable).
 pub fn plugin_pull(params: &PluginPullParams) -> Result<Request, Error> {
     let mut request = Request::new(Method::POST, "/plugins/pull");
     {

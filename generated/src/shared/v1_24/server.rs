@@ -1117,7 +1117,7 @@ impl Endpoint for PluginInspectRequest {
 ///
 /// `POST /plugins/pull`
 ///
-/// Pulls and installs a plugin. After the plugin is installed, it can be enabled using the [`POST /plugins/{name}/enable` endpoint](#operation/PostPluginsEnable).
+/// Pulls and installs a plugin. After the plugin is installed, it can be enabled using the [`POST /plugins/{name}/enable` endpoint](https://docs.docker.com/reference/api/engine/version/v1.24/#operation/PostPluginsEnable).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PluginPullRequest {
     /// The query and header parameters.

@@ -21,7 +21,7 @@ pub struct ImageCreateParams {
     ///
     /// Query parameter `tag`.
     pub tag: Option<String>,
-    /// A base64-encoded auth configuration. [See the authentication section for details.](#section/Authentication)
+    /// A base64-encoded auth configuration. [See the authentication section for details.](https://docs.docker.com/reference/api/engine/version/v1.31/#section/Authentication)
     ///
     /// Header `X-Registry-Auth`.
     pub x_registry_auth: Option<moby_api_runtime::secret::Secret<String>>,

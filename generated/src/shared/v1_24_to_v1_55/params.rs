@@ -282,7 +282,7 @@ pub struct ServiceCreateParams {
     /// A base64url-encoded auth configuration for pulling from private
     /// registries.
     ///
-    /// Refer to the [authentication section](#section/Authentication) for
+    /// Refer to the [authentication section](https://docs.docker.com/reference/api/engine/version/v1.55/#section/Authentication) for
     /// details.
     ///
     /// Header `X-Registry-Auth`.

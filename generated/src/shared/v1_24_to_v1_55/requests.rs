@@ -112,7 +112,7 @@ pub fn container_archive(
 ///
 /// ### Stream format
 ///
-/// When the TTY setting is disabled in [`POST /containers/create`](#operation/ContainerCreate),
+/// When the TTY setting is disabled in [`POST /containers/create`](https://docs.docker.com/reference/api/engine/version/v1.55/#tag/Container/operation/ContainerCreate),
 /// the HTTP Content-Type header is set to application/vnd.docker.multiplexed-stream
 /// and the stream over the hijacked connected is multiplexed to separate out
 /// `stdout` and `stderr`. The stream consists of a series of frames, each
@@ -150,7 +150,7 @@ pub fn container_archive(
 ///
 /// ### Stream format when using a TTY
 ///
-/// When the TTY setting is enabled in [`POST /containers/create`](#operation/ContainerCreate),
+/// When the TTY setting is enabled in [`POST /containers/create`](https://docs.docker.com/reference/api/engine/version/v1.55/#tag/Container/operation/ContainerCreate),
 /// the stream is not multiplexed. The data exchanged over the hijacked
 /// connection is simply the raw data from the process PTY and client's
 /// `stdin`.
@@ -451,7 +451,7 @@ pub fn network_delete(id: &str) -> Result<Request, Error> {
 /// `GET /networks`
 ///
 /// Returns a list of networks. For details on the format, see the
-/// [network inspect endpoint](#operation/NetworkInspect).
+/// [network inspect endpoint](https://docs.docker.com/reference/api/engine/version/v1.55/#tag/Network/operation/NetworkInspect).
 ///
 /// Note that it uses a different, smaller representation of a network than
 /// inspecting a single network. For example, the list of containers attached

@@ -141,7 +141,7 @@ impl Endpoint for ContainerArchiveRequest {
 ///
 /// ### Stream format
 ///
-/// When the TTY setting is disabled in [`POST /containers/create`](#operation/ContainerCreate),
+/// When the TTY setting is disabled in [`POST /containers/create`](https://docs.docker.com/reference/api/engine/version/v1.55/#tag/Container/operation/ContainerCreate),
 /// the HTTP Content-Type header is set to application/vnd.docker.multiplexed-stream
 /// and the stream over the hijacked connected is multiplexed to separate out
 /// `stdout` and `stderr`. The stream consists of a series of frames, each
@@ -179,7 +179,7 @@ impl Endpoint for ContainerArchiveRequest {
 ///
 /// ### Stream format when using a TTY
 ///
-/// When the TTY setting is enabled in [`POST /containers/create`](#operation/ContainerCreate),
+/// When the TTY setting is enabled in [`POST /containers/create`](https://docs.docker.com/reference/api/engine/version/v1.55/#tag/Container/operation/ContainerCreate),
 /// the stream is not multiplexed. The data exchanged over the hijacked
 /// connection is simply the raw data from the process PTY and client's
 /// `stdin`.
@@ -621,7 +621,7 @@ impl Endpoint for NetworkDeleteRequest {
 /// `GET /networks`
 ///
 /// Returns a list of networks. For details on the format, see the
-/// [network inspect endpoint](#operation/NetworkInspect).
+/// [network inspect endpoint](https://docs.docker.com/reference/api/engine/version/v1.55/#tag/Network/operation/NetworkInspect).
 ///
 /// Note that it uses a different, smaller representation of a network than
 /// inspecting a single network. For example, the list of containers attached
@@ -1186,7 +1186,7 @@ impl Reply for ContainerExportReply {
 #[allow(clippy::large_enum_variant)]
 pub enum ContainerLogsReply {
     /// Status 200: logs returned as a stream in response body.
-    /// For the stream format, [see the documentation for the attach endpoint](#operation/ContainerAttach).
+    /// For the stream format, [see the documentation for the attach endpoint](https://docs.docker.com/reference/api/engine/version/v1.55/#tag/Container/operation/ContainerAttach).
     /// Note that unlike the attach endpoint, the logs endpoint does not
     /// upgrade the connection and does not set Content-Type.
     ///

@@ -109,7 +109,7 @@ pub struct ImageBuildParams {
     pub content_type: Option<ImageBuildContentType>,
     /// This is a base64-encoded JSON object with auth configurations for multiple registries that a build may refer to.
     ///
-    /// The key is a registry URL, and the value is an auth configuration object, [as described in the authentication section](#section/Authentication). For example:
+    /// The key is a registry URL, and the value is an auth configuration object, [as described in the authentication section](https://docs.docker.com/reference/api/engine/version/v1.27/#section/Authentication). For example:
     ///
     /// ```text
     /// {
@@ -145,7 +145,7 @@ pub struct ServiceUpdateParams {
     ///
     /// Since API 1.25.
     pub registry_auth_from: Option<String>,
-    /// A base64-encoded auth configuration for pulling from private registries. [See the authentication section for details.](#section/Authentication)
+    /// A base64-encoded auth configuration for pulling from private registries. [See the authentication section for details.](https://docs.docker.com/reference/api/engine/version/v1.27/#section/Authentication)
     ///
     /// Header `X-Registry-Auth`.
     pub x_registry_auth: Option<moby_api_runtime::secret::Secret<String>>,

@@ -88,6 +88,6 @@ pub fn image_build(
         request = request.text_header("X-Registry-Config", &value.to_string())?;
     }
     let request = request
-        .body(body, header::HeaderValue::from_static("application/octet-stream"));
+        .body(body, header::HeaderValue::from_static("application/x-tar"));
     Ok(request)
 }

@@ -7,7 +7,7 @@
 pub struct ContainerLogsParams {
     /// Return the logs as a stream.
     ///
-    /// This will return a `101` HTTP response with a `Connection: upgrade` header, then hijack the HTTP connection to send raw output. For more information about hijacking and the stream format, [see the documentation for the attach endpoint](#operation/ContainerAttach).
+    /// This will return a `101` HTTP response with a `Connection: upgrade` header, then hijack the HTTP connection to send raw output. For more information about hijacking and the stream format, [see the documentation for the attach endpoint](https://docs.docker.com/reference/api/engine/version/v1.34/#tag/Container/operation/ContainerAttach).
     ///
     /// Query parameter `follow`.
     ///

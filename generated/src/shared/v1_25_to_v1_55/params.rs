@@ -146,7 +146,7 @@ pub struct PluginPullParams {
     /// A base64url-encoded auth configuration to use when pulling a plugin
     /// from a registry.
     ///
-    /// Refer to the [authentication section](#section/Authentication) for
+    /// Refer to the [authentication section](https://docs.docker.com/reference/api/engine/version/v1.55/#section/Authentication) for
     /// details.
     ///
     /// Header `X-Registry-Auth`.

@@ -21,7 +21,7 @@ use crate::shared::v1_25_to_v1_55::params::{
 /// `GET /containers/json`
 ///
 /// Returns a list of containers. For details on the format, see the
-/// [inspect endpoint](#operation/ContainerInspect).
+/// [inspect endpoint](https://docs.docker.com/reference/api/engine/version/v1.55/#tag/Container/operation/ContainerInspect).
 ///
 /// Note that it uses a different, smaller representation of a container
 /// than inspecting a single container. For example, the list of linked
@@ -348,7 +348,7 @@ impl Endpoint for SecretListRequest {
 /// `GET /services/{id}/logs`
 ///
 /// Get `stdout` and `stderr` logs from a service. See also
-/// [`/containers/{id}/logs`](#operation/ContainerLogs).
+/// [`/containers/{id}/logs`](https://docs.docker.com/reference/api/engine/version/v1.55/#tag/Container/operation/ContainerLogs).
 ///
 /// **Note**: This endpoint works only for services with the `local`,
 /// `json-file` or `journald` logging drivers.

@@ -115,7 +115,7 @@ pub struct ImageBuildParams {
     pub content_type: Option<ImageBuildContentType>,
     /// This is a base64-encoded JSON object with auth configurations for multiple registries that a build may refer to.
     ///
-    /// The key is a registry URL, and the value is an auth configuration object, [as described in the authentication section](#section/Authentication). For example:
+    /// The key is a registry URL, and the value is an auth configuration object, [as described in the authentication section](https://docs.docker.com/reference/api/engine/version/v1.33/#section/Authentication). For example:
     ///
     /// ```text
     /// {

@@ -23,7 +23,7 @@ pub struct ServiceUpdateParams {
     ///
     /// Since API 1.28.
     pub rollback: Option<String>,
-    /// A base64-encoded auth configuration for pulling from private registries. [See the authentication section for details.](#section/Authentication)
+    /// A base64-encoded auth configuration for pulling from private registries. [See the authentication section for details.](https://docs.docker.com/reference/api/engine/version/v1.38/#section/Authentication)
     ///
     /// Header `X-Registry-Auth`.
     pub x_registry_auth: Option<moby_api_runtime::secret::Secret<String>>,

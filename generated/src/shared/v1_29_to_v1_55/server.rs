@@ -35,7 +35,7 @@ impl Endpoint for ServiceInspectRequest {
 /// `GET /tasks/{id}/logs`
 ///
 /// Get `stdout` and `stderr` logs from a task.
-/// See also [`/containers/{id}/logs`](#operation/ContainerLogs).
+/// See also [`/containers/{id}/logs`](https://docs.docker.com/reference/api/engine/version/v1.55/#tag/Container/operation/ContainerLogs).
 ///
 /// **Note**: This endpoint works only for services with the `local`,
 /// `json-file` or `journald` logging drivers.

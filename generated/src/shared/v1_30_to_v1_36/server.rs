@@ -39,7 +39,7 @@ pub struct ConfigUpdateRequest {
     pub id: String,
     /// The query and header parameters.
     pub params: ConfigUpdateParams,
-    /// The spec of the config to update. Currently, only the Labels field can be updated. All other fields must remain unchanged from the [ConfigInspect endpoint](#operation/ConfigInspect) response values.
+    /// The spec of the config to update. Currently, only the Labels field can be updated. All other fields must remain unchanged from the [ConfigInspect endpoint](https://docs.docker.com/reference/api/engine/version/v1.36/#tag/Config/operation/ConfigInspect) response values.
     ///
     /// The request body.
     pub body: Option<ConfigSpec>,

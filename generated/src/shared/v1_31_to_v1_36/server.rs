@@ -39,7 +39,7 @@ pub struct SecretUpdateRequest {
     pub id: String,
     /// The query and header parameters.
     pub params: SecretUpdateParams,
-    /// The spec of the secret to update. Currently, only the Labels field can be updated. All other fields must remain unchanged from the [SecretInspect endpoint](#operation/SecretInspect) response values.
+    /// The spec of the secret to update. Currently, only the Labels field can be updated. All other fields must remain unchanged from the [SecretInspect endpoint](https://docs.docker.com/reference/api/engine/version/v1.36/#tag/Secret/operation/SecretInspect) response values.
     ///
     /// The request body.
     pub body: Option<SecretSpec>,

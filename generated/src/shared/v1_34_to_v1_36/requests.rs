@@ -94,6 +94,6 @@ pub fn image_build(
         request = request.query("platform", value.to_string());
     }
     let request = request
-        .body(body, header::HeaderValue::from_static("application/octet-stream"));
+        .body(body, header::HeaderValue::from_static("application/x-tar"));
     Ok(request)
 }

@@ -133,7 +133,7 @@ pub fn image_build(
         request = request.query("target", value.to_string());
     }
     let request = request
-        .body(body, header::HeaderValue::from_static("application/octet-stream"));
+        .body(body, header::HeaderValue::from_static("application/x-tar"));
     Ok(request)
 }
 

@@ -174,7 +174,7 @@ pub struct ConfigUpdateRequest {
     pub params: ConfigUpdateParams,
     /// The spec of the config to update. Currently, only the Labels field
     /// can be updated. All other fields must remain unchanged from the
-    /// [ConfigInspect endpoint](#operation/ConfigInspect) response values.
+    /// [ConfigInspect endpoint](https://docs.docker.com/reference/api/engine/version/v1.55/#tag/Config/operation/ConfigInspect) response values.
     ///
     /// The request body.
     pub body: Option<ConfigSpec>,
@@ -235,7 +235,7 @@ pub struct SecretUpdateRequest {
     pub params: SecretUpdateParams,
     /// The spec of the secret to update. Currently, only the Labels field
     /// can be updated. All other fields must remain unchanged from the
-    /// [SecretInspect endpoint](#operation/SecretInspect) response values.
+    /// [SecretInspect endpoint](https://docs.docker.com/reference/api/engine/version/v1.55/#tag/Secret/operation/SecretInspect) response values.
     ///
     /// The request body.
     pub body: Option<SecretSpec>,

@@ -29,7 +29,7 @@ pub struct ImageCreateParams {
     pub message: Option<String>,
     /// A base64url-encoded auth configuration.
     ///
-    /// Refer to the [authentication section](#section/Authentication) for
+    /// Refer to the [authentication section](https://docs.docker.com/reference/api/engine/version/v1.39/#section/Authentication) for
     /// details.
     ///
     /// Header `X-Registry-Auth`.

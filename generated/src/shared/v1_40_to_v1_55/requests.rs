@@ -107,7 +107,7 @@ pub fn image_build(
         request = request.query("version", value.to_string());
     }
     let request = request
-        .body(body, header::HeaderValue::from_static("application/octet-stream"));
+        .body(body, header::HeaderValue::from_static("application/x-tar"));
     Ok(request)
 }
 
@@ -156,7 +156,7 @@ pub fn image_create(
 /// `POST /plugins/pull`
 ///
 /// Pulls and installs a plugin. After the plugin is installed, it can be
-/// enabled using the [`POST /plugins/{name}/enable` endpoint](#operation/PostPluginsEnable).
+/// enabled using the [`POST /plugins/{name}/enable` endpoint](https://docs.docker.com/reference/api/engine/version/v1.55/#operation/PostPluginsEnable).
 pub fn plugin_pull(
     params: &PluginPullParams,
     body: &Vec<PluginPrivilege>,

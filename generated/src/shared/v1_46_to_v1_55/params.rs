@@ -27,7 +27,7 @@ pub struct ImagePushParams {
     pub platform: Option<String>,
     /// A base64url-encoded auth configuration.
     ///
-    /// Refer to the [authentication section](#section/Authentication) for
+    /// Refer to the [authentication section](https://docs.docker.com/reference/api/engine/version/v1.55/#section/Authentication) for
     /// details.
     ///
     /// Header `X-Registry-Auth`.

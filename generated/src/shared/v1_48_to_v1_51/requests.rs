@@ -73,7 +73,7 @@ pub fn container_create(
 /// are returned and there would be no names referenced in the 'repositories'
 /// file for this image ID.
 ///
-/// For details on the format, see the [export image endpoint](#operation/ImageGet).
+/// For details on the format, see the [export image endpoint](https://docs.docker.com/reference/api/engine/version/v1.51/#tag/Image/operation/ImageGet).
 pub fn image_get_all(params: &ImageGetAllParams) -> Result<Request, Error> {
     let mut request = Request::new(Method::GET, "/images/get");
     if let Some(value) = &params.names {
@@ -127,7 +127,7 @@ pub fn image_get(name: &str, params: &ImageGetParams) -> Result<Request, Error> 
 ///
 /// Load a set of images and tags into a repository.
 ///
-/// For details on the format, see the [export image endpoint](#operation/ImageGet).
+/// For details on the format, see the [export image endpoint](https://docs.docker.com/reference/api/engine/version/v1.51/#tag/Image/operation/ImageGet).
 pub fn image_load(
     params: &ImageLoadParams,
     body: impl Into<Body>,

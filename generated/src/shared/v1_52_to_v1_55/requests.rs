@@ -120,7 +120,7 @@ pub fn image_commit(
 /// are returned and there would be no names referenced in the 'repositories'
 /// file for this image ID.
 ///
-/// For details on the format, see the [export image endpoint](#operation/ImageGet).
+/// For details on the format, see the [export image endpoint](https://docs.docker.com/reference/api/engine/version/v1.55/#tag/Image/operation/ImageGet).
 pub fn image_get_all(params: &ImageGetAllParams) -> Result<Request, Error> {
     let mut request = Request::new(Method::GET, "/images/get");
     if let Some(value) = &params.names {
@@ -178,7 +178,7 @@ pub fn image_get(name: &str, params: &ImageGetParams) -> Result<Request, Error> 
 ///
 /// Load a set of images and tags into a repository.
 ///
-/// For details on the format, see the [export image endpoint](#operation/ImageGet).
+/// For details on the format, see the [export image endpoint](https://docs.docker.com/reference/api/engine/version/v1.55/#tag/Image/operation/ImageGet).
 pub fn image_load(
     params: &ImageLoadParams,
     body: impl Into<Body>,

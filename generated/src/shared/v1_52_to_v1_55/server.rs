@@ -703,7 +703,7 @@ impl Endpoint for ImageCommitRequest {
 /// are returned and there would be no names referenced in the 'repositories'
 /// file for this image ID.
 ///
-/// For details on the format, see the [export image endpoint](#operation/ImageGet).
+/// For details on the format, see the [export image endpoint](https://docs.docker.com/reference/api/engine/version/v1.55/#tag/Image/operation/ImageGet).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImageGetAllRequest {
     /// The query and header parameters.
@@ -778,7 +778,7 @@ impl Endpoint for ImageGetRequest {
 ///
 /// Load a set of images and tags into a repository.
 ///
-/// For details on the format, see the [export image endpoint](#operation/ImageGet).
+/// For details on the format, see the [export image endpoint](https://docs.docker.com/reference/api/engine/version/v1.55/#tag/Image/operation/ImageGet).
 pub struct ImageLoadRequest {
     /// The query and header parameters.
     pub params: ImageLoadParams,
