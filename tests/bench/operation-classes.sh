@@ -52,7 +52,7 @@ done
 
 # `stats FILE COLUMN [SCALE]`: "median (min–max)" of a column.
 stats() {
-    awk -v c="$2" -v s="${3:-1}" '{v[NR]=$c*s} END {n=asort(v); m=(n%2)?v[(n+1)/2]:(v[n/2]+v[n/2+1])/2; printf "%.2f (%.2f–%.2f)", m, v[1], v[n]}' "$1"
+    awk -v c="$2" -v s="${3:-1}" '{print $c*s}' "$1" | sort -g | awk '{v[NR]=$1} END {m=(NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2; printf "%.2f (%.2f–%.2f)", m, v[1], v[NR]}'
 }
 ms() { awk '{print ($2=="ms") ? $1/1000 : $1}' "$1" >"$1.s"; stats "$1.s" 1; }
 
