@@ -1,0 +1,321 @@
+//! One request through the proxy: classify, judge by the policy, scope, mutate, forward;
+//! one audit line for the decision.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Limited};
+use moby_api_runtime::server::axum::body::Body;
+use moby_api_runtime::server::axum::extract::Request;
+use moby_api_runtime::server::axum::http::{header, request, HeaderValue, StatusCode};
+use moby_api_runtime::server::axum::response::IntoResponse;
+use moby_api_runtime::server::config::DEFAULT_JSON_BODY_LIMIT;
+use moby_api_runtime::server::{ApiError, Peer, Query, Response};
+use serde_json::Value;
+
+use crate::audit::{Decision, Entry};
+use crate::classify::{Classified, RouteTables, Unclassified};
+use crate::config::Policy;
+use crate::forward::{unreachable_engine, Outgoing, Upstream};
+use crate::newest::models::{ContainerCreateBody, ContainerExecBody, ContainerUpdateBody, VolumeCreateOptions};
+use crate::rules::{self, Denial};
+use crate::scope::{self, Kind, Lookup};
+
+/// Everything a request needs, shared by all of them.
+pub struct Proxy {
+    pub tables: RouteTables,
+    pub policy: Policy,
+    pub upstream: Upstream,
+}
+
+/// The proxy as an axum router: every request goes to [`handle`].
+pub fn router(proxy: Arc<Proxy>) -> moby_api_runtime::server::axum::Router {
+    moby_api_runtime::server::axum::Router::new().fallback(move |request: Request| handle(Arc::clone(&proxy), request)).with_state(())
+}
+
+/// How a judged request goes out.
+struct Judged {
+    /// The request's path parameters as forwarded (a scoped object's full id).
+    classified: Classified,
+    query: Option<String>,
+    body: Outgoing,
+    /// `system df` of a scoped client: filtered on the way back.
+    filter_answer: bool,
+}
+
+/// Why a judged request is not forwarded.
+enum Stop {
+    Denied(Denial),
+    /// Answered as the engine would (a scoped client's 404, a malformed body or filter).
+    Answer(StatusCode, String),
+}
+
+impl From<Denial> for Stop {
+    fn from(denial: Denial) -> Stop {
+        Stop::Denied(denial)
+    }
+}
+
+async fn handle(proxy: Arc<Proxy>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let peer = parts.extensions.get::<Peer>().copied();
+    let method = parts.method.clone();
+    let engine = match proxy.upstream.versions().await {
+        Ok(engine) => engine,
+        Err(why) => {
+            Entry::new(peer, &method, Decision::Refuse).rule("engine", &why).log();
+            return unreachable_engine(&why);
+        }
+    };
+    let classified = match proxy.tables.classify(&parts.method, parts.uri.path(), engine) {
+        Ok(classified) => classified,
+        Err(unclassified) => {
+            let (answer, reason) = answer_unclassified(&unclassified, parts.uri.query());
+            Entry::new(peer, &method, Decision::Refuse).rule("unclassified", &reason).log();
+            drain(body).await;
+            return answer;
+        }
+    };
+    let (version, operation) = (classified.version, classified.operation);
+    if !proxy.policy.allows(operation) {
+        let reason = format!("{operation} is not an allowed operation");
+        Entry::new(peer, &method, Decision::Deny).operation(version, operation).rule("allow", &reason).log();
+        drain(body).await;
+        return denied(operation, "allow", &reason);
+    }
+    let judged = judge(&proxy, classified, &parts, body).await;
+    let judged = match judged {
+        Ok(judged) => judged,
+        Err(Stop::Denied(denial)) => {
+            Entry::new(peer, &method, Decision::Deny).operation(version, operation).rule(&denial.rule, &denial.reason).log();
+            return denied(operation, &denial.rule, &denial.reason);
+        }
+        Err(Stop::Answer(status, message)) => {
+            Entry::new(peer, &method, Decision::Deny).operation(version, operation).rule("scope", &message).log();
+            return ApiError::new(status, message).into_response();
+        }
+    };
+    Entry::new(peer, &method, Decision::Allow).operation(version, operation).log();
+    let path = match &judged.query {
+        Some(query) => format!("{}?{query}", judged.classified.path()),
+        None => judged.classified.path(),
+    };
+    let answer = proxy.upstream.forward(parts, &path, judged.body).await;
+    match (&proxy.policy.scope, judged.filter_answer) {
+        (Some(scope), true) if answer.status() == StatusCode::OK => {
+            rewrite_json(answer, |body| scope::filter_data_usage(body, scope)).await
+        }
+        _ => answer,
+    }
+}
+
+/// The rules, scoping and mutations of one classified request.
+async fn judge(proxy: &Proxy, mut classified: Classified, parts: &request::Parts, body: Body) -> Result<Judged, Stop> {
+    let policy = &proxy.policy;
+    let operation = classified.operation;
+    let mut query = parts.uri.query().map(str::to_owned);
+    let mut filter_answer = false;
+
+    if let Some(scope) = &policy.scope {
+        if let Some((kind, param)) = Kind::of(&classified) {
+            let given = classified.param(param).unwrap_or_default().to_owned();
+            match scope::lookup(&proxy.upstream, scope, classified.version, kind, &given).await {
+                Lookup::Visible(full) => set_param(&mut classified, param, full),
+                Lookup::Hidden(message) => return Err(Stop::Answer(StatusCode::NOT_FOUND, message)),
+                Lookup::Unknown => {}
+            }
+        }
+        if scope::is_filtered_list(operation) {
+            let scoped =
+                scope::scoped_query(query.as_deref().unwrap_or(""), scope).map_err(|e| Stop::Answer(StatusCode::BAD_REQUEST, e))?;
+            query = Some(scoped);
+        }
+        if operation == "ImageCommit" {
+            let container = Query::parse(query.as_deref().unwrap_or("")).string("container").unwrap_or_default();
+            if let Lookup::Hidden(message) = scope::lookup(&proxy.upstream, scope, classified.version, Kind::Container, &container).await {
+                return Err(Stop::Answer(StatusCode::NOT_FOUND, message));
+            }
+        }
+        filter_answer = operation == "SystemDataUsage";
+    }
+
+    let rules = policy.rules.as_ref();
+    let labels = !policy.add_labels.is_empty();
+    let query_of = || Query::parse(parts.uri.query().unwrap_or(""));
+    let body = match (operation, rules) {
+        ("ContainerCreate", _) if rules.is_some() || labels => {
+            let bytes = read_body(body).await?;
+            let parsed: ContainerCreateBody = decode(&bytes)?;
+            if let Some(rules) = rules {
+                rules::container_create(rules, &parsed)?;
+            }
+            Outgoing::Bytes(with_labels(bytes, &policy.add_labels)?)
+        }
+        ("VolumeCreate" | "NetworkCreate", _) if rules.is_some() || labels => {
+            let bytes = read_body(body).await?;
+            if let (Some(rules), "VolumeCreate") = (rules, operation) {
+                rules::volume_create(rules, &decode::<VolumeCreateOptions>(&bytes)?)?;
+            }
+            Outgoing::Bytes(with_labels(bytes, &policy.add_labels)?)
+        }
+        ("ContainerUpdate", Some(rules)) => {
+            let bytes = read_body(body).await?;
+            rules::container_update(rules, &decode::<ContainerUpdateBody>(&bytes)?)?;
+            Outgoing::Bytes(bytes)
+        }
+        ("ContainerExec", Some(rules)) => {
+            let bytes = read_body(body).await?;
+            let exec: ContainerExecBody = decode(&bytes)?;
+            let container_user = if exec.user.as_deref().is_none_or(str::is_empty) {
+                let id = classified.param("id").unwrap_or_default().to_owned();
+                let path = format!("/containers/{}/json", moby_api_runtime::path::encode_path_param(&id));
+                match proxy.upstream.get_json(classified.version, &path).await {
+                    Ok((StatusCode::OK, inspect)) => Some(inspect["Config"]["User"].as_str().unwrap_or_default().to_owned()),
+                    // The engine answers the exec itself (404 for a container that is not there).
+                    _ => None,
+                }
+            } else {
+                None
+            };
+            rules::exec_create(rules, &exec, container_user.as_deref().or(Some("")))?;
+            Outgoing::Bytes(bytes)
+        }
+        ("ImageCreate", Some(rules)) => {
+            let query = query_of();
+            // `fromSrc` imports a tarball: nothing is pulled.
+            if let (Some(image), None) = (query.get("fromImage"), query.get("fromSrc")) {
+                rules::image_reference(rules, image, "fromImage")?;
+            }
+            Outgoing::Stream(body)
+        }
+        ("ImageBuild", Some(rules)) if !rules.allow_host_namespaces => {
+            let mode = query_of().string("networkmode").unwrap_or_default();
+            if mode == "host" || mode.starts_with("container:") {
+                drain(body).await;
+                return Err(Denial::new("containers.allow_host_namespaces", format!("networkmode is {mode:?}")).into());
+            }
+            Outgoing::Stream(body)
+        }
+        ("ServiceCreate" | "ServiceUpdate", Some(_)) => {
+            drain(body).await;
+            return Err(Denial::new(
+                "allow",
+                "swarm services run containers this proxy does not judge; deny them or allow them without rules",
+            )
+            .into());
+        }
+        _ => Outgoing::Stream(body),
+    };
+    Ok(Judged { classified, query, body, filter_answer })
+}
+
+fn set_param(classified: &mut Classified, name: &str, value: String) {
+    if let Some(slot) = classified.params.iter_mut().find(|(n, _)| n == name) {
+        slot.1 = value;
+    }
+}
+
+/// A JSON request body, at most the limit the engine's own clients send.
+async fn read_body(body: Body) -> Result<Bytes, Stop> {
+    match Limited::new(body, DEFAULT_JSON_BODY_LIMIT).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) => Err(Stop::Answer(StatusCode::BAD_REQUEST, format!("reading the request body failed: {e}"))),
+    }
+}
+
+/// Decodes a body a rule reads; an empty body reads as the default (the engine answers
+/// what it answers to it).
+fn decode<T: serde::de::DeserializeOwned + Default>(bytes: &[u8]) -> Result<T, Stop> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    moby_api_runtime::json::from_slice(bytes).map_err(|e| Stop::Answer(StatusCode::BAD_REQUEST, format!("invalid JSON: {e}")))
+}
+
+/// The body with the policy's labels set in its `Labels` (over any the client gave).
+/// The JSON is edited as a value, so every other member goes out as it came.
+fn with_labels(bytes: Bytes, labels: &std::collections::BTreeMap<String, String>) -> Result<Bytes, Stop> {
+    if labels.is_empty() {
+        return Ok(bytes);
+    }
+    let mut value: Value = if bytes.iter().all(u8::is_ascii_whitespace) {
+        Value::Object(Default::default())
+    } else {
+        serde_json::from_slice(&bytes).map_err(|e| Stop::Answer(StatusCode::BAD_REQUEST, format!("invalid JSON: {e}")))?
+    };
+    if value.is_null() {
+        value = Value::Object(Default::default());
+    }
+    let Some(object) = value.as_object_mut() else {
+        return Err(Stop::Answer(StatusCode::BAD_REQUEST, "invalid JSON: the body is not an object".to_owned()));
+    };
+    let slot = object.entry("Labels").or_insert_with(|| Value::Object(Default::default()));
+    if !slot.is_object() {
+        *slot = Value::Object(Default::default());
+    }
+    if let Some(map) = slot.as_object_mut() {
+        for (key, value) in labels {
+            map.insert(key.clone(), Value::String(value.clone()));
+        }
+    }
+    Ok(Bytes::from(value.to_string()))
+}
+
+/// A JSON answer read whole, changed and sent on.
+async fn rewrite_json(answer: Response, change: impl FnOnce(Value) -> Value) -> Response {
+    let (mut parts, body) = answer.into_parts();
+    let Ok(collected) = body.collect().await else {
+        return unreachable_engine("the engine's answer broke off");
+    };
+    let Ok(value) = serde_json::from_slice::<Value>(&collected.to_bytes()) else {
+        return unreachable_engine("the engine's answer is not JSON");
+    };
+    let bytes = Bytes::from(change(value).to_string());
+    parts.headers.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// 403 in the engine's error shape, naming the rule.
+fn denied(operation: &str, rule: &str, reason: &str) -> Response {
+    ApiError::new(StatusCode::FORBIDDEN, format!("moby-proxy denied {operation} by rule `{rule}`: {reason}")).into_response()
+}
+
+/// What the engine answers to a request that does not classify, and why.
+fn answer_unclassified(unclassified: &Unclassified, query: Option<&str>) -> (Response, String) {
+    match unclassified {
+        Unclassified::BadEscape => {
+            let answer = (StatusCode::BAD_REQUEST, "400 Bad Request").into_response();
+            (answer, "a malformed percent-escape in the path".to_owned())
+        }
+        Unclassified::NotClean(cleaned) => {
+            let location = match query {
+                Some(query) => format!("{cleaned}?{query}"),
+                None => cleaned.clone(),
+            };
+            let mut answer = StatusCode::MOVED_PERMANENTLY.into_response();
+            if let Ok(value) = HeaderValue::from_str(&location) {
+                answer.headers_mut().insert(header::LOCATION, value);
+            }
+            (answer, format!("the path is not clean; the engine redirects it to {cleaned}"))
+        }
+        Unclassified::UnknownPath => (ApiError::page_not_found().into_response(), "no operation has this method and path".to_owned()),
+        Unclassified::Version(message) => (ApiError::invalid_argument(message.clone()).into_response(), message.clone()),
+        Unclassified::TooOld(message) => ((StatusCode::BAD_REQUEST, format!("{message}\n")).into_response(), message.clone()),
+    }
+}
+
+/// Reads and discards what is left of a request body that is not forwarded (within a
+/// bound), so that a client still sending sees the answer rather than a broken pipe.
+async fn drain(body: Body) {
+    let reading = async {
+        let mut body = body;
+        let mut left: usize = 64 * 1024 * 1024;
+        while let Some(Ok(frame)) = body.frame().await {
+            left = left.saturating_sub(frame.data_ref().map_or(0, Bytes::len));
+            if left == 0 {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), reading).await;
+}
