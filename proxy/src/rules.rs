@@ -29,7 +29,13 @@ impl Denial {
 type Checked = Result<(), Denial>;
 
 fn known_members(members: &UnknownMembers, place: &str) -> Checked {
-    match members.keys().next() {
+    known_members_but(members, place, &[])
+}
+
+/// [`known_members`], tolerating `tolerated`: members the Go client sends that the spec
+/// leaves out, which the engine reads without any effect on the host.
+fn known_members_but(members: &UnknownMembers, place: &str, tolerated: &[&str]) -> Checked {
+    match members.keys().find(|name| !tolerated.contains(&name.as_str())) {
         None => Ok(()),
         Some(name) => Err(Denial::new(
             "unknown_members",
@@ -192,7 +198,9 @@ pub fn volume_create(rules: &Rules, body: &VolumeCreateOptions) -> Checked {
 /// `ContainerExec`: privileged, or as root. `container_user` is the container's own user
 /// (`Config.User`), which an exec without `User` runs as.
 pub fn exec_create(rules: &Rules, body: &ContainerExecBody, container_user: Option<&str>) -> Checked {
-    known_members(&body.unknown_members, "the body")?;
+    // The docker CLI sends `Detach` (Go's `ExecOptions`); no spec defines it, and the
+    // engine decides detaching at ExecStart.
+    known_members_but(&body.unknown_members, "the body", &["Detach"])?;
     if body.privileged == Some(true) && !rules.exec_allow_privileged {
         return Err(Denial::new("exec.allow_privileged", "Privileged is true"));
     }
