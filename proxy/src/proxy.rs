@@ -17,7 +17,7 @@ use crate::audit::{Decision, Entry};
 use crate::classify::{Classified, RouteTables, Unclassified};
 use crate::config::Policy;
 use crate::forward::{unreachable_engine, Outgoing, Upstream};
-use crate::newest::models::{ContainerCreateBody, ContainerExecBody, ContainerUpdateBody, VolumeCreateOptions};
+use crate::newest::models::{ContainerCreateBody, ContainerExecBody, ContainerUpdateBody, PluginPrivilege, VolumeCreateOptions};
 use crate::rules::{self, Denial};
 use crate::scope::{self, Kind, Lookup};
 
@@ -195,6 +195,27 @@ async fn judge(proxy: &Proxy, mut classified: Classified, parts: &request::Parts
                 return Err(Denial::new("containers.allow_host_namespaces", format!("networkmode is {mode:?}")).into());
             }
             Outgoing::Stream(body)
+        }
+        ("PluginPull" | "PluginUpgrade", Some(rules)) => {
+            let bytes = read_body(body).await?;
+            rules::plugin_privileges(rules, &decode::<Vec<PluginPrivilege>>(&bytes)?)?;
+            if let Some(remote) = query_of().get("remote") {
+                rules::image_reference(rules, remote, "remote")?;
+            }
+            Outgoing::Bytes(bytes)
+        }
+        ("NetworkConnect" | "NetworkDisconnect", _) if policy.scope.is_some() => {
+            // The container joined or removed must be the client's too.
+            let bytes = read_body(body).await?;
+            let container = serde_json::from_slice::<Value>(&bytes).ok().and_then(|b| b["Container"].as_str().map(str::to_owned));
+            if let (Some(scope), Some(container)) = (&policy.scope, container) {
+                if let Lookup::Hidden(message) =
+                    scope::lookup(&proxy.upstream, scope, classified.version, Kind::Container, &container).await
+                {
+                    return Err(Stop::Answer(StatusCode::NOT_FOUND, message));
+                }
+            }
+            Outgoing::Bytes(bytes)
         }
         ("ServiceCreate" | "ServiceUpdate", Some(_)) => {
             drain(body).await;

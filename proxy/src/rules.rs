@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use moby_api_runtime::json::UnknownMembers;
 
 use crate::config::{absolute_path, capability_name, Rules};
-use crate::newest::models::{ContainerCreateBody, ContainerExecBody, ContainerUpdateBody, HostConfig, Mount, VolumeCreateOptions};
+use crate::newest::models::{
+    ContainerCreateBody, ContainerExecBody, ContainerUpdateBody, HostConfig, Mount, PluginPrivilege, VolumeCreateOptions,
+};
 
 /// A refusal: the rule that fired (its key in the configuration) and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -216,6 +218,44 @@ pub fn exec_create(rules: &Rules, body: &ContainerExecBody, container_user: Opti
     Ok(())
 }
 
+/// `PluginPull`, `PluginUpgrade`: the privileges a plugin asks for (the engine installs it
+/// only when the body grants exactly those). Plugins run as root; each privilege is judged
+/// by the rule a container asking for the same would meet.
+pub fn plugin_privileges(rules: &Rules, privileges: &[PluginPrivilege]) -> Checked {
+    for (i, privilege) in privileges.iter().enumerate() {
+        known_members(&privilege.unknown_members, &format!("privilege {i}"))?;
+        let name = privilege.name.as_deref().unwrap_or_default();
+        let values = privilege.value.iter().flatten();
+        match name {
+            "network" if values.clone().any(|v| v == "host") && !rules.allow_host_namespaces => {
+                return Err(Denial::new("containers.allow_host_namespaces", "the plugin asks for the host's network"));
+            }
+            "network" => {}
+            "host pid" if !rules.allow_host_namespaces => {
+                return Err(Denial::new("containers.allow_host_namespaces", "the plugin asks for the host's process namespace"));
+            }
+            "host pid" => {}
+            "mount" => {
+                for source in values {
+                    host_path(rules, source, &format!("the plugin's mount {source:?}"))?;
+                }
+            }
+            "device" | "allow-all-devices" => devices(rules, true, false, false)?,
+            "capabilities" => {
+                for cap in values {
+                    if !rules.capabilities.contains(&capability_name(cap)) {
+                        return Err(Denial::new("containers.capabilities", format!("the plugin asks for the capability {cap:?}")));
+                    }
+                }
+            }
+            other => {
+                return Err(Denial::new("unknown_members", format!("the plugin asks for the privilege {other:?}, which no rule can judge")))
+            }
+        }
+    }
+    Ok(())
+}
+
 /// An image reference: the registry it comes from must be on the list, when there is one.
 /// An image id (`sha256:…`) names an image already on the engine and passes.
 pub fn image_reference(rules: &Rules, reference: &str, place: &str) -> Checked {
@@ -337,6 +377,17 @@ mod tests {
         assert_eq!(rule_of(create(r#"{"HostConfig":{"Devices":[{"PathOnHost":"/dev/sda"}]}}"#)), "containers.allow_devices");
         assert_eq!(rule_of(create(r#"{"HostConfig":{"MaskedPaths":[]}}"#)), "containers.security_options");
         assert_eq!(rule_of(create(r#"{"HostConfig":{"Privileged2":true}}"#)), "unknown_members");
+    }
+
+    #[test]
+    fn plugin_privileges_meet_the_container_rules() {
+        let judge = |json: &str| plugin_privileges(&rules(), &serde_json::from_str::<Vec<PluginPrivilege>>(json).unwrap());
+        assert_eq!(judge(r#"[{"Name":"network","Value":["bridge"]}]"#), Ok(()));
+        assert_eq!(rule_of(judge(r#"[{"Name":"network","Value":["host"]}]"#)), "containers.allow_host_namespaces");
+        assert_eq!(rule_of(judge(r#"[{"Name":"mount","Value":["/var/lib/docker"]}]"#)), "containers.bind_prefixes");
+        assert_eq!(rule_of(judge(r#"[{"Name":"capabilities","Value":["CAP_SYS_ADMIN"]}]"#)), "containers.capabilities");
+        assert_eq!(rule_of(judge(r#"[{"Name":"allow-all-devices","Value":["true"]}]"#)), "containers.allow_devices");
+        assert_eq!(rule_of(judge(r#"[{"Name":"kernel","Value":["x"]}]"#)), "unknown_members");
     }
 
     #[test]
