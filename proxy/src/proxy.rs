@@ -17,7 +17,9 @@ use crate::audit::{Decision, Entry};
 use crate::classify::{Classified, RouteTables, Unclassified};
 use crate::config::Policy;
 use crate::forward::{unreachable_engine, Outgoing, Upstream};
-use crate::newest::models::{ContainerCreateBody, ContainerExecBody, ContainerUpdateBody, PluginPrivilege, VolumeCreateOptions};
+use crate::newest::models::{
+    ContainerCreateBody, ContainerExecBody, ContainerUpdateBody, PluginPrivilege, ServiceCreateBody, VolumeCreateOptions,
+};
 use crate::rules::{self, Denial};
 use crate::scope::{self, Kind, Lookup};
 
@@ -217,13 +219,11 @@ async fn judge(proxy: &Proxy, mut classified: Classified, parts: &request::Parts
             }
             Outgoing::Bytes(bytes)
         }
-        ("ServiceCreate" | "ServiceUpdate", Some(_)) => {
-            drain(body).await;
-            return Err(Denial::new(
-                "allow",
-                "swarm services run containers this proxy does not judge; deny them or allow them without rules",
-            )
-            .into());
+        ("ServiceCreate" | "ServiceUpdate", Some(rules)) => {
+            // An update body is a whole spec too, the same type in every version.
+            let bytes = read_body(body).await?;
+            rules::service(rules, &decode::<ServiceCreateBody>(&bytes)?)?;
+            Outgoing::Bytes(bytes)
         }
         _ => Outgoing::Stream(body),
     };

@@ -12,7 +12,7 @@ use moby_api_runtime::json::UnknownMembers;
 
 use crate::config::{absolute_path, capability_name, Rules};
 use crate::newest::models::{
-    ContainerCreateBody, ContainerExecBody, ContainerUpdateBody, HostConfig, Mount, PluginPrivilege, VolumeCreateOptions,
+    ContainerCreateBody, ContainerExecBody, ContainerUpdateBody, HostConfig, Mount, PluginPrivilege, ServiceCreateBody, VolumeCreateOptions,
 };
 
 /// A refusal: the rule that fired (its key in the configuration) and why.
@@ -218,6 +218,54 @@ pub fn exec_create(rules: &Rules, body: &ContainerExecBody, container_user: Opti
     Ok(())
 }
 
+/// `ServiceCreate`, `ServiceUpdate`: the containers a swarm service runs, judged like a
+/// create (`TaskTemplate.ContainerSpec`: image, mounts, capabilities, privileges; networks).
+/// A plugin service (`TaskTemplate.PluginSpec`) is judged by nothing and refused.
+pub fn service(rules: &Rules, body: &ServiceCreateBody) -> Checked {
+    known_members(&body.unknown_members, "the body")?;
+    let Some(task) = &body.task_template else { return Ok(()) };
+    known_members(&task.unknown_members, "TaskTemplate")?;
+    if task.plugin_spec.is_some() {
+        return Err(Denial::new("allow", "TaskTemplate.PluginSpec installs a plugin, which runs as root"));
+    }
+    let networks = task.networks.iter().flatten().chain(body.networks.iter().flatten());
+    for network in networks {
+        if network.target.as_deref() == Some("host") && !rules.allow_host_namespaces {
+            return Err(Denial::new("containers.allow_host_namespaces", "the service attaches to the host's network"));
+        }
+    }
+    let Some(spec) = &task.container_spec else { return Ok(()) };
+    known_members(&spec.unknown_members, "TaskTemplate.ContainerSpec")?;
+    if let Some(image) = &spec.image {
+        image_reference(rules, image, "TaskTemplate.ContainerSpec.Image")?;
+    }
+    for (i, mount) in spec.mounts.iter().flatten().enumerate() {
+        self::mount(rules, mount, &format!("TaskTemplate.ContainerSpec.Mounts[{i}]"))?;
+    }
+    for cap in spec.capability_add.iter().flatten() {
+        if !rules.capabilities.contains(&capability_name(cap)) {
+            return Err(Denial::new("containers.capabilities", format!("TaskTemplate.ContainerSpec.CapabilityAdd adds {cap:?}")));
+        }
+    }
+    if let Some(privileges) = &spec.privileges {
+        known_members(&privileges.unknown_members, "TaskTemplate.ContainerSpec.Privileges")?;
+        // The same effects as these create options.
+        let seccomp = privileges.seccomp.as_ref().and_then(|s| s.mode.as_ref()).is_some_and(|m| m.as_str() == "unconfined");
+        let apparmor = privileges.app_armor.as_ref().and_then(|a| a.mode.as_ref()).is_some_and(|m| m.as_str() == "disabled");
+        let selinux = privileges.se_linux_context.as_ref().is_some_and(|c| c.disable == Some(true));
+        let options = [(seccomp, "seccomp=unconfined"), (apparmor, "apparmor=unconfined"), (selinux, "label=disable")];
+        for (set, option) in options {
+            if set && !rules.security_options.contains(option) {
+                return Err(Denial::new(
+                    "containers.security_options",
+                    format!("TaskTemplate.ContainerSpec.Privileges amount to {option:?}"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// `PluginPull`, `PluginUpgrade`: the privileges a plugin asks for (the engine installs it
 /// only when the body grants exactly those). Plugins run as root; each privilege is judged
 /// by the rule a container asking for the same would meet.
@@ -377,6 +425,20 @@ mod tests {
         assert_eq!(rule_of(create(r#"{"HostConfig":{"Devices":[{"PathOnHost":"/dev/sda"}]}}"#)), "containers.allow_devices");
         assert_eq!(rule_of(create(r#"{"HostConfig":{"MaskedPaths":[]}}"#)), "containers.security_options");
         assert_eq!(rule_of(create(r#"{"HostConfig":{"Privileged2":true}}"#)), "unknown_members");
+    }
+
+    #[test]
+    fn services_meet_the_container_rules() {
+        let judge = |json: &str| service(&rules(), &serde_json::from_str::<ServiceCreateBody>(json).unwrap());
+        assert_eq!(judge(r#"{"TaskTemplate":{"ContainerSpec":{"Image":"busybox"}}}"#), Ok(()));
+        let bind = r#"{"TaskTemplate":{"ContainerSpec":{"Mounts":[{"Type":"bind","Source":"/etc","Target":"/x"}]}}}"#;
+        assert_eq!(rule_of(judge(bind)), "containers.bind_prefixes");
+        let cap = r#"{"TaskTemplate":{"ContainerSpec":{"CapabilityAdd":["CAP_SYS_ADMIN"]}}}"#;
+        assert_eq!(rule_of(judge(cap)), "containers.capabilities");
+        let seccomp = r#"{"TaskTemplate":{"ContainerSpec":{"Privileges":{"Seccomp":{"Mode":"unconfined"}}}}}"#;
+        assert_eq!(rule_of(judge(seccomp)), "containers.security_options");
+        assert_eq!(rule_of(judge(r#"{"TaskTemplate":{"Networks":[{"Target":"host"}]}}"#)), "containers.allow_host_namespaces");
+        assert_eq!(rule_of(judge(r#"{"TaskTemplate":{"PluginSpec":{"Name":"x"}}}"#)), "allow");
     }
 
     #[test]
