@@ -8,6 +8,7 @@
 //!
 //! - [`tables`]: the generated route tables of every version built in;
 //! - [`proxy`]: one request from the client to the engine and back;
+//! - [`typed`]: `--typed`, every JSON answer through the version's models;
 //! - `main.rs`: the command line and serving.
 
 pub mod audit;
@@ -18,6 +19,7 @@ pub mod proxy;
 pub mod rules;
 pub mod scope;
 pub mod tables;
+pub mod typed;
 
 /// The newest models the proxy is built with: the body rules read every version's bodies
 /// through them.

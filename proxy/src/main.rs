@@ -61,9 +61,6 @@ async fn main() -> ExitCode {
 
 async fn run() -> Result<(), String> {
     let args = parse_args()?;
-    if args.typed {
-        return Err("--typed (decode and re-encode every JSON body with the version's models) is not implemented yet".to_owned());
-    }
     let tables = RouteTables::new(moby_api_proxy::tables::all());
     let newest = tables.newest().ok_or("the proxy was built without any API version")?;
     let upstream = Upstream::from_env(newest).map_err(|e| format!("the engine to forward to: {e}"))?;
@@ -71,7 +68,8 @@ async fn run() -> Result<(), String> {
         Some(path) => Policy::load(path, &tables, upstream.socket()).map_err(|e| e.to_string())?,
         None => Policy::allow_all(),
     };
-    let proxy = Arc::new(Proxy { tables, policy, upstream });
+    let typed = args.typed.then(moby_api_proxy::tables::roundtrips);
+    let proxy = Arc::new(Proxy { tables, policy, upstream, typed });
     let app = router(proxy);
 
     let (stop, stopped) = watch::channel(false);

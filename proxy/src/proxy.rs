@@ -28,6 +28,8 @@ pub struct Proxy {
     pub tables: RouteTables,
     pub policy: Policy,
     pub upstream: Upstream,
+    /// `--typed`: each version's roundtrip of JSON answers.
+    pub typed: Option<Vec<(moby_api_runtime::server::ApiVersion, crate::typed::Roundtrip)>>,
 }
 
 /// The proxy as an axum router: every request goes to [`handle`].
@@ -103,11 +105,16 @@ async fn handle(proxy: Arc<Proxy>, request: Request) -> Response {
         None => judged.classified.path(),
     };
     let answer = proxy.upstream.forward(parts, &path, judged.body).await;
-    match (&proxy.policy.scope, judged.filter_answer) {
+    let answer = match (&proxy.policy.scope, judged.filter_answer) {
         (Some(scope), true) if answer.status() == StatusCode::OK => {
             rewrite_json(answer, |body| scope::filter_data_usage(body, scope)).await
         }
         _ => answer,
+    };
+    let roundtrip = proxy.typed.as_ref().and_then(|all| all.iter().find(|(v, _)| *v == version)).map(|(_, roundtrip)| *roundtrip);
+    match roundtrip {
+        Some(roundtrip) => crate::typed::answer(roundtrip, operation, &method, answer),
+        None => answer,
     }
 }
 

@@ -1,5 +1,6 @@
 //! The generated route tables of every version the proxy is built with: method, path
-//! template and operation id of each operation, read from the generated server code.
+//! template and operation id of each operation, read from the generated server code; and
+//! each version's generated `roundtrip::response` for `--typed`.
 
 use moby_api_runtime::server::ApiVersion;
 
@@ -20,6 +21,11 @@ macro_rules! tables {
                 let routes = routes.map(|r| OperationRoute { method: r.method, path: r.path, operation: r.operation });
                 (moby_api::$version::API_VERSION, routes.collect())
             }),*]
+        }
+
+        /// Every version's `roundtrip::response`, for `--typed`.
+        pub fn roundtrips() -> Vec<(ApiVersion, crate::typed::Roundtrip)> {
+            vec![$((moby_api::$version::API_VERSION, moby_api::$version::roundtrip::response as crate::typed::Roundtrip)),*]
         }
     };
 }

@@ -54,11 +54,20 @@ impl Proxy {
 
     /// Starts the proxy; what it printed if it exited instead of listening.
     pub fn try_start(engine: &str, config: Option<&str>) -> Result<Proxy, String> {
+        Proxy::try_start_with(engine, config, &[])
+    }
+
+    /// [`Proxy::start`] with more arguments (`--typed`).
+    pub fn start_with(engine: &str, config: Option<&str>, args: &[&str]) -> Proxy {
+        Proxy::try_start_with(engine, config, args).unwrap_or_else(|output| panic!("the proxy did not start:\n{output}"))
+    }
+
+    fn try_start_with(engine: &str, config: Option<&str>, args: &[&str]) -> Result<Proxy, String> {
         let dir = tempfile::Builder::new().prefix("moby-proxy-").tempdir().expect("temporary directory");
         let socket = dir.path().join("proxy.sock");
         let log = dir.path().join("proxy.log");
         let mut command = Command::new(env!("CARGO_BIN_EXE_moby-proxy"));
-        command.arg("--listen").arg(format!("unix://{}", socket.display()));
+        command.arg("--listen").arg(format!("unix://{}", socket.display())).args(args);
         if let Some(config) = config {
             let path = dir.path().join("policy.toml");
             std::fs::write(&path, config).expect("write the policy");
