@@ -12,7 +12,8 @@ const RUN: &str = r#"allow = ["SystemPing", "SystemPingHead", "SystemVersion", "
   "ContainerCreate", "ContainerStart", "ContainerAttach", "ContainerWait", "ContainerDelete", "ContainerInspect",
   "ContainerList", "ContainerStop", "ContainerKill", "ContainerResize", "ContainerLogs", "ContainerPrune",
   "ContainerExec", "ExecStart", "ExecInspect", "ExecResize", "ImageInspect", "ImageList",
-  "VolumeCreate", "VolumeDelete", "VolumeInspect", "VolumeList"]"#;
+  "VolumeCreate", "VolumeDelete", "VolumeInspect", "VolumeList",
+  "NetworkCreate", "NetworkDelete", "NetworkInspect", "NetworkList", "NetworkConnect"]"#;
 
 /// The engine's own view of whether a container exists.
 fn exists(engine: &str, dir: &std::path::Path, name: &str) -> bool {
@@ -30,6 +31,9 @@ fn create_bodies_that_reach_the_host_are_denied() {
     let allowed = host.path().join("allowed");
     std::fs::create_dir_all(allowed.join("data")).expect("mkdir");
     std::fs::write(allowed.join("data/greeting"), "hello from the host\n").expect("write");
+    // Symbolic links under the allowed prefix lead out of it.
+    std::os::unix::fs::symlink("/etc", allowed.join("etc-link")).expect("symlink");
+    std::os::unix::fs::symlink("/var/run", allowed.join("run-link")).expect("symlink");
     let allowed = allowed.display().to_string();
     let config = format!("{RUN}\n[containers]\nbind_prefixes = [\"{allowed}\"]\n");
     let proxy = Proxy::start(&engine, Some(&config));
@@ -46,6 +50,8 @@ fn create_bodies_that_reach_the_host_are_denied() {
         (vec!["--mount", "type=bind,source=/var/run/docker.sock,target=/x"], "containers.docker_socket"),
         (vec!["-v", &format!("{allowed}/../x:/x")], "containers.bind_prefixes"),
         (vec!["-v", "/etc:/etc:ro"], "containers.bind_prefixes"),
+        (vec!["-v", &format!("{allowed}/etc-link:/x")], "containers.bind_prefixes"),
+        (vec!["-v", &format!("{allowed}/run-link/docker.sock:/x")], "containers.docker_socket"),
         (vec!["--mount", escape_volume], "containers.bind_prefixes"),
         (vec!["--pid", "host"], "containers.allow_host_namespaces"),
         (vec!["--ipc", "host"], "containers.allow_host_namespaces"),
@@ -230,6 +236,20 @@ fn a_scoped_client_sees_and_touches_only_its_own_objects() {
     assert!(!exec_id.is_empty(), "the outsider has no exec instance");
     let (status, _, body) = common::raw(&common::socket_of(&proxy.host), "GET", &format!("/v1.49/exec/{exec_id}/json"));
     assert_eq!((status, body.contains("No such exec instance")), (404, true), "{body}");
+
+    // Networks: ours is listed and can take our container; somebody else's is not there.
+    let outsider_network = unique("outsider-net");
+    assert!(docker(&engine, dir, &["network", "create", &outsider_network]).ok);
+    let network = unique("net");
+    assert!(proxy.docker(&["network", "create", &network]).ok);
+    let networks = proxy.docker(&["network", "ls", "--format", "{{.Name}}"]);
+    assert!(networks.ok && networks.stdout.contains(&network) && !networks.stdout.contains(&outsider_network), "{networks:?}");
+    let out = proxy.docker(&["network", "inspect", &outsider_network]);
+    assert!(!out.ok && out.stderr.contains("not found"), "{out:?}");
+    let out = proxy.docker(&["network", "connect", &network, &outsider]);
+    assert!(!out.ok && out.stderr.contains("No such container"), "{out:?}");
+    assert!(proxy.docker(&["network", "rm", &network]).ok);
+    let _ = docker(&engine, dir, &["network", "rm", &outsider_network]);
 
     // Our own container stays ours to stop and remove.
     assert!(proxy.docker(&["rm", "-f", &mine]).ok);
