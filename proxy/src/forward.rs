@@ -19,7 +19,8 @@ use tokio::sync::OnceCell;
 use crate::classify::EngineVersions;
 
 /// Headers that belong to one connection, not to the request or answer (RFC 9110 7.6.1).
-const HOP_BY_HOP: &[&str] = &["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"];
+/// `expect` too: the proxy's own server already answered `100 Continue` by reading the body.
+const HOP_BY_HOP: &[&str] = &["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "expect"];
 
 /// The engine the proxy forwards to.
 pub struct Upstream {

@@ -237,6 +237,10 @@ fn a_scoped_client_sees_and_touches_only_its_own_objects() {
     let (status, _, body) = common::raw(&common::socket_of(&proxy.host), "GET", &format!("/v1.49/exec/{exec_id}/json"));
     assert_eq!((status, body.contains("No such exec instance")), (404, true), "{body}");
 
+    // Events: the engine's own label filter, ANDed in.
+    let events = proxy.docker(&["events", "--since", "5m", "--until", "0s", "--format", "{{.Actor.Attributes.name}}"]);
+    assert!(events.ok && events.stdout.contains(&mine) && !events.stdout.contains(&outsider), "{events:?}");
+
     // Networks: ours is listed and can take our container; somebody else's is not there.
     let outsider_network = unique("outsider-net");
     assert!(docker(&engine, dir, &["network", "create", &outsider_network]).ok);
