@@ -71,7 +71,9 @@ pub fn container_update(rules: &Rules, body: &ContainerUpdateBody) -> Checked {
 
 /// `HostConfig` of a create.
 pub fn host_config(rules: &Rules, host: &HostConfig) -> Checked {
-    known_members(&host.unknown_members, "HostConfig")?;
+    // `DiskQuota` (1.24–1.41 specs) is the one member newer models dropped: a storage
+    // quota, no host access.
+    known_members_but(&host.unknown_members, "HostConfig", &["DiskQuota"])?;
     if host.privileged == Some(true) && !rules.allow_privileged {
         return Err(Denial::new("containers.allow_privileged", "HostConfig.Privileged is true"));
     }
@@ -425,6 +427,7 @@ mod tests {
         assert_eq!(rule_of(create(r#"{"HostConfig":{"Devices":[{"PathOnHost":"/dev/sda"}]}}"#)), "containers.allow_devices");
         assert_eq!(rule_of(create(r#"{"HostConfig":{"MaskedPaths":[]}}"#)), "containers.security_options");
         assert_eq!(rule_of(create(r#"{"HostConfig":{"Privileged2":true}}"#)), "unknown_members");
+        assert_eq!(create(r#"{"HostConfig":{"DiskQuota":0}}"#), Ok(()));
     }
 
     #[test]
