@@ -12,8 +12,9 @@
 use std::collections::BTreeSet;
 
 use moby_api_runtime::path::encode_path_param;
+use moby_api_runtime::server::dispatch::{check_version, split_version};
 use moby_api_runtime::server::pattern::{Params, Pattern};
-use moby_api_runtime::server::{ApiVersion, Method};
+use moby_api_runtime::server::{ApiVersion, Method, ServerConfig};
 
 /// One operation of one version: method, path template and operation id, as the
 /// generated code lists them.
@@ -213,9 +214,16 @@ fn go_path_unescape(raw: &str) -> Option<String> {
 
 /// gorilla/mux's `cleanPath`: Go's `path.Clean`, keeping a trailing `/`.
 fn clean_path(path: &str) -> String {
-    if path.is_empty() {
-        return "/".to_owned();
+    let mut cleaned = clean_segments(path);
+    if path.ends_with('/') && cleaned != "/" {
+        cleaned.push('/');
     }
+    cleaned
+}
+
+/// Go's `path.Clean` of a rooted path: empty and `.` segments dropped, `..` taking the
+/// segment before it away (never past the root).
+pub fn clean_segments(path: &str) -> String {
     let mut stack: Vec<&str> = Vec::new();
     for segment in path.split('/') {
         match segment {
@@ -226,50 +234,24 @@ fn clean_path(path: &str) -> String {
             s => stack.push(s),
         }
     }
-    let mut cleaned = format!("/{}", stack.join("/"));
-    if path.ends_with('/') && cleaned != "/" {
-        cleaned.push('/');
-    }
-    cleaned
+    format!("/{}", stack.join("/"))
 }
 
-/// `/v1.41/containers/json` → (`Some("1.41")`, `/containers/json`); like the daemon's
-/// `/v{version:[0-9.]+}` routes only digits and dots make a version segment.
-fn split_version(path: &str) -> (Option<&str>, &str) {
-    let Some(rest) = path.strip_prefix("/v") else {
-        return (None, path);
-    };
-    let end = rest.find('/').unwrap_or(rest.len());
-    let (version, tail) = rest.split_at(end);
-    if version.is_empty() || !version.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-        return (None, path);
-    }
-    (Some(version), tail)
-}
-
-/// Reads a prefix version as the daemon compares versions (dot-separated numbers, missing
-/// parts 0, overflowing parts saturated) and checks it against the engine's range with the
-/// engine's own messages. A third part that is not 0 (`1.41.1`) lies between 1.41 and 1.42
-/// for the engine, which serves it like 1.41: it is judged and forwarded as 1.41.
+/// Reads a prefix version as the daemon does and checks it against the engine's range with
+/// the engine's own messages (the runtime's dispatcher's rules). A third part that is not 0
+/// (`1.41.1`) lies between 1.41 and 1.42 for the engine, which serves it like 1.41: it is
+/// judged and forwarded as 1.41.
 fn engine_version(raw: &str, engine: EngineVersions) -> Result<ApiVersion, Unclassified> {
-    let parts: Vec<u64> = raw.split('.').map(|p| if p.is_empty() { 0 } else { p.parse::<u64>().unwrap_or(u64::MAX) }).collect();
-    let part = |i: usize| parts.get(i).copied().unwrap_or(0);
-    let compare = |v: ApiVersion| {
-        let bound = [u64::from(v.major()), u64::from(v.minor())];
-        let head = part(0).cmp(&bound[0]).then(part(1).cmp(&bound[1]));
-        head.then(if parts.iter().skip(2).any(|p| *p != 0) { std::cmp::Ordering::Greater } else { std::cmp::Ordering::Equal })
-    };
-    if compare(engine.min).is_lt() {
-        return Err(Unclassified::TooOld(format!(
-            "client version {raw} is too old. Minimum supported API version is {}, please upgrade your client to a newer version",
-            engine.min
-        )));
-    }
-    if compare(engine.max).is_gt() {
-        return Err(Unclassified::Version(format!("client version {raw} is too new. Maximum supported API version is {}", engine.max)));
-    }
-    let small = |n: u64| u16::try_from(n).unwrap_or(u16::MAX);
-    Ok(ApiVersion::new(small(part(0)), small(part(1))))
+    let range = ServerConfig::new(engine.max).min_version(engine.min);
+    check_version(raw, &range).map_err(|e| {
+        let message = e.message().to_owned();
+        // The engine answers clients older than it supports in plain text.
+        if message.contains("too old") {
+            Unclassified::TooOld(message)
+        } else {
+            Unclassified::Version(message)
+        }
+    })
 }
 
 #[cfg(test)]

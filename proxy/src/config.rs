@@ -370,20 +370,7 @@ pub fn capability_name(raw: &str) -> String {
 /// An absolute path, cleaned lexically (`/srv//app/../x` is `/srv/x`); `None` for a
 /// relative one.
 pub fn absolute_path(raw: &str) -> Option<PathBuf> {
-    if !raw.starts_with('/') {
-        return None;
-    }
-    let mut parts: Vec<&str> = Vec::new();
-    for segment in raw.split('/') {
-        match segment {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            s => parts.push(s),
-        }
-    }
-    Some(PathBuf::from(format!("/{}", parts.join("/"))))
+    raw.starts_with('/').then(|| PathBuf::from(crate::classify::clean_segments(raw)))
 }
 
 /// 1-based line and column (in characters) of a byte offset.
