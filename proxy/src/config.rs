@@ -78,8 +78,10 @@ impl Scope {
 pub const PRESETS: &[&str] = &["read-only", "traefik", "watchtower"];
 
 /// Operations a read-only client may not use although they answer GET: they hand over
-/// a connection (attach over websocket) or whole file systems and images.
-const NOT_READ_ONLY: &[&str] = &["ContainerAttachWebsocket", "ContainerArchive", "ContainerExport", "ImageGet", "ImageGetAll"];
+/// a connection (attach over websocket), whole file systems and images, or the swarm's
+/// unlock key.
+const NOT_READ_ONLY: &[&str] =
+    &["ContainerAttachWebsocket", "ContainerArchive", "ContainerExport", "ImageGet", "ImageGetAll", "SwarmUnlockkey"];
 
 /// What Traefik's docker and swarm providers call.
 const TRAEFIK: &[&str] = &[
