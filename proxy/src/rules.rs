@@ -176,15 +176,12 @@ fn mount(rules: &Rules, mount: &Mount, place: &str) -> Checked {
     }
 }
 
-/// The local driver's options: `o=bind` (or `rbind`) with `device=PATH` mounts a host path.
+/// The local driver's options: a `device` that is a host path is mounted into the
+/// container, a directory with `o=bind` or a block device with a file system `type`
+/// (`/dev/sda1`); an NFS export (`:/export`) or `tmpfs` is not the host's.
 fn driver_options<'a>(rules: &Rules, options: impl Iterator<Item = (&'a String, &'a String)>, place: &str) -> Checked {
-    let options: Vec<_> = options.collect();
-    let get = |key: &str| options.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v.as_str());
-    let binds = get("o").is_some_and(|o| o.split(',').any(|part| part.trim() == "bind" || part.trim() == "rbind"));
-    match get("device") {
-        Some(device) if binds || device.starts_with('/') && get("type").is_none_or(|t| t == "none") => {
-            host_path(rules, device, &format!("{place} device {device:?}"))
-        }
+    match options.into_iter().find(|(key, _)| key.as_str() == "device") {
+        Some((_, device)) if device.starts_with('/') => host_path(rules, device, &format!("{place} device {device:?}")),
         _ => Ok(()),
     }
 }
@@ -411,8 +408,11 @@ mod tests {
         assert_eq!(rule_of(create(mount)), "containers.bind_prefixes");
         let volume = r#"{"HostConfig":{"Mounts":[{"Type":"volume","Target":"/x","VolumeOptions":{"DriverConfig":{"Name":"local","Options":{"type":"none","o":"bind","device":"/etc"}}}}]}}"#;
         assert_eq!(rule_of(create(volume)), "containers.bind_prefixes");
-        let body: VolumeCreateOptions = serde_json::from_str(r#"{"DriverOpts":{"type":"none","o":"bind","device":"/"}}"#).unwrap();
-        assert_eq!(rule_of(volume_create(&rules(), &body)), "containers.docker_socket");
+        let volume = |json: &str| volume_create(&rules(), &serde_json::from_str(json).unwrap());
+        assert_eq!(rule_of(volume(r#"{"DriverOpts":{"type":"none","o":"bind","device":"/"}}"#)), "containers.docker_socket");
+        assert_eq!(rule_of(volume(r#"{"DriverOpts":{"type":"ext4","device":"/dev/sda1"}}"#)), "containers.bind_prefixes");
+        assert_eq!(volume(r#"{"DriverOpts":{"type":"nfs","o":"addr=10.0.0.1","device":":/export"}}"#), Ok(()));
+        assert_eq!(volume(r#"{"DriverOpts":{"type":"tmpfs","device":"tmpfs"}}"#), Ok(()));
     }
 
     #[test]
