@@ -50,6 +50,8 @@ pub struct Rules {
     pub sockets: Vec<PathBuf>,
     pub allow_devices: bool,
     pub allow_volumes_from: bool,
+    /// Every container must have a memory and a process limit, and keep the OOM killer.
+    pub require_limits: bool,
     /// Added capabilities allowed, upper case without `CAP_`.
     pub capabilities: BTreeSet<String>,
     /// `SecurityOpt` entries allowed as written.
@@ -200,6 +202,8 @@ struct ContainersFile {
     #[serde(default)]
     allow_volumes_from: bool,
     #[serde(default)]
+    require_limits: bool,
+    #[serde(default)]
     capabilities: Vec<Spanned<String>>,
     #[serde(default)]
     security_options: Vec<String>,
@@ -330,6 +334,7 @@ impl Policy {
             sockets,
             allow_devices: c.allow_devices,
             allow_volumes_from: c.allow_volumes_from,
+            require_limits: c.require_limits,
             capabilities,
             security_options: c.security_options.iter().cloned().collect(),
             registries,

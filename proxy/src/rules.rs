@@ -52,15 +52,24 @@ pub fn container_create(rules: &Rules, body: &ContainerCreateBody) -> Checked {
     if let Some(image) = &body.image {
         image_reference(rules, image, "Image")?;
     }
-    if let Some(host) = &body.host_config {
-        host_config(rules, host)?;
-    }
-    Ok(())
+    // No HostConfig at all is judged as an empty one (limits are required of it too).
+    let empty = HostConfig::default();
+    host_config(rules, body.host_config.as_ref().unwrap_or(&empty))
 }
 
 /// `ContainerUpdate`: the resources that reach the host (devices).
 pub fn container_update(rules: &Rules, body: &ContainerUpdateBody) -> Checked {
     known_members(&body.unknown_members, "the body")?;
+    // Absent or 0 leaves a limit as it is; -1 (or below) lifts it.
+    if rules.require_limits {
+        let lifted = [("Memory", body.memory), ("PidsLimit", body.pids_limit)];
+        if let Some((name, _)) = lifted.iter().find(|(_, v)| v.is_some_and(|v| v < 0)) {
+            return Err(Denial::new("containers.require_limits", format!("{name} lifts the limit")));
+        }
+        if body.oom_kill_disable == Some(true) {
+            return Err(Denial::new("containers.require_limits", "OomKillDisable is true"));
+        }
+    }
     devices(
         rules,
         body.devices.as_ref().is_some_and(|d| !d.is_empty()),
@@ -131,6 +140,17 @@ pub fn host_config(rules: &Rules, host: &HostConfig) -> Checked {
     for option in host.security_opt.iter().flatten() {
         if !rules.security_options.contains(option) {
             return Err(Denial::new("containers.security_options", format!("HostConfig.SecurityOpt has {option:?}, which is not allowed")));
+        }
+    }
+    if rules.require_limits {
+        if host.memory.unwrap_or(0) <= 0 {
+            return Err(Denial::new("containers.require_limits", "HostConfig.Memory sets no memory limit"));
+        }
+        if host.pids_limit.unwrap_or(0) <= 0 {
+            return Err(Denial::new("containers.require_limits", "HostConfig.PidsLimit sets no process limit"));
+        }
+        if host.oom_kill_disable == Some(true) {
+            return Err(Denial::new("containers.require_limits", "HostConfig.OomKillDisable is true"));
         }
     }
     // Emptied (or changed) lists unmask /proc and /sys paths; the CLI sends them only for
@@ -428,6 +448,18 @@ mod tests {
         assert_eq!(rule_of(create(r#"{"HostConfig":{"MaskedPaths":[]}}"#)), "containers.security_options");
         assert_eq!(rule_of(create(r#"{"HostConfig":{"Privileged2":true}}"#)), "unknown_members");
         assert_eq!(create(r#"{"HostConfig":{"DiskQuota":0}}"#), Ok(()));
+        let limited = Rules { require_limits: true, ..rules() };
+        let judge = |json: &str| container_create(&limited, &serde_json::from_str(json).unwrap());
+        assert_eq!(rule_of(judge(r#"{}"#)), "containers.require_limits");
+        assert_eq!(rule_of(judge(r#"{"HostConfig":{"Memory":67108864}}"#)), "containers.require_limits");
+        assert_eq!(judge(r#"{"HostConfig":{"Memory":67108864,"PidsLimit":64}}"#), Ok(()));
+        assert_eq!(
+            rule_of(judge(r#"{"HostConfig":{"Memory":67108864,"PidsLimit":64,"OomKillDisable":true}}"#)),
+            "containers.require_limits"
+        );
+        let update = |json: &str| container_update(&limited, &serde_json::from_str(json).unwrap());
+        assert_eq!(rule_of(update(r#"{"PidsLimit":-1}"#)), "containers.require_limits");
+        assert_eq!(update(r#"{"CpuShares":512}"#), Ok(()));
     }
 
     #[test]
