@@ -10,7 +10,7 @@ use moby_api_runtime::server::axum::extract::Request;
 use moby_api_runtime::server::axum::http::{header, request, HeaderValue, StatusCode};
 use moby_api_runtime::server::axum::response::IntoResponse;
 use moby_api_runtime::server::config::DEFAULT_JSON_BODY_LIMIT;
-use moby_api_runtime::server::{ApiError, Peer, Query, Response};
+use moby_api_runtime::server::{ApiError, ApiVersion, Peer, Query, Response};
 use serde_json::Value;
 
 use crate::audit::{Decision, Entry};
@@ -158,6 +158,9 @@ async fn judge(proxy: &Proxy, mut classified: Classified, parts: &request::Parts
             if let Some(rules) = rules {
                 rules::container_create(rules, &parsed)?;
             }
+            if let Some(scope) = &policy.scope {
+                create_references(proxy, scope, classified.version, &parsed).await?;
+            }
             Outgoing::Bytes(with_labels(bytes, &policy.add_labels)?)
         }
         ("VolumeCreate" | "NetworkCreate", _) if rules.is_some() || labels => {
@@ -235,6 +238,40 @@ async fn judge(proxy: &Proxy, mut classified: Classified, parts: &request::Parts
         _ => Outgoing::Stream(body),
     };
     Ok(Judged { classified, query, body, filter_answer })
+}
+
+/// The networks and containers a scoped client's create names (to join, or to take
+/// volumes from) must be its own. Any other is denied by the rule `scope` with the same
+/// words whether it exists or not (a 404 would make the CLI try to pull the image).
+async fn create_references(
+    proxy: &Proxy,
+    scope: &crate::config::Scope,
+    version: ApiVersion,
+    body: &ContainerCreateBody,
+) -> Result<(), Stop> {
+    // The engine's own networks, which belong to nobody.
+    const BUILT_IN: &[&str] = &["", "default", "none", "host", "bridge"];
+    let host = body.host_config.as_ref();
+    let mode = host.and_then(|h| h.network_mode.as_deref()).unwrap_or_default();
+    let endpoints = body.networking_config.as_ref().and_then(|n| n.endpoints_config.as_ref());
+    let mut references: Vec<(Kind, &str)> = Vec::new();
+    match mode.strip_prefix("container:") {
+        Some(container) => references.push((Kind::Container, container)),
+        None if !BUILT_IN.contains(&mode) => references.push((Kind::Network, mode)),
+        None => {}
+    }
+    references.extend(
+        endpoints.into_iter().flat_map(|e| e.keys()).filter(|n| !BUILT_IN.contains(&n.as_str())).map(|n| (Kind::Network, n.as_str())),
+    );
+    // `VolumesFrom` is `container[:ro|rw]`.
+    let volumes_from = host.and_then(|h| h.volumes_from.as_ref()).into_iter().flatten();
+    references.extend(volumes_from.map(|v| (Kind::Container, v.split(':').next().unwrap_or_default())));
+    for (kind, name) in references {
+        if let Lookup::Hidden(message) = scope::lookup(&proxy.upstream, scope, version, kind, name).await {
+            return Err(Denial::new("scope", message).into());
+        }
+    }
+    Ok(())
 }
 
 fn set_param(classified: &mut Classified, name: &str, value: String) {

@@ -252,6 +252,10 @@ fn a_scoped_client_sees_and_touches_only_its_own_objects() {
     assert!(!out.ok && out.stderr.contains("not found"), "{out:?}");
     let out = proxy.docker(&["network", "connect", &network, &outsider]);
     assert!(!out.ok && out.stderr.contains("No such container"), "{out:?}");
+    let out = proxy.docker(&["run", "--rm", "--network", &outsider_network, "busybox:test", "true"]);
+    assert!(denied_by(&out, "scope") && out.stderr.contains(&format!("network {outsider_network} not found")), "{out:?}");
+    let out = proxy.docker(&["run", "--rm", "--network", &network, "busybox:test", "true"]);
+    assert!(out.ok, "{out:?}");
     assert!(proxy.docker(&["network", "rm", &network]).ok);
     let _ = docker(&engine, dir, &["network", "rm", &outsider_network]);
 
