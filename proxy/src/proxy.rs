@@ -104,10 +104,26 @@ async fn handle(proxy: Arc<Proxy>, request: Request) -> Response {
         Some(query) => format!("{}?{query}", judged.classified.path()),
         None => judged.classified.path(),
     };
-    let answer = proxy.upstream.forward(parts, &path, judged.body).await;
+    let mut answer = proxy.upstream.forward(parts, &path, judged.body).await;
+    // An engine newer than the proxy's tables: clients negotiate (from this header, or
+    // `/version`) down to the newest version the proxy can check.
+    let newest = proxy.tables.newest().unwrap_or(engine.max);
+    let engine_is_newer = engine.max > newest;
+    if engine_is_newer {
+        if let Ok(value) = HeaderValue::from_str(&newest.to_string()) {
+            answer.headers_mut().insert("api-version", value);
+        }
+    }
     let answer = match (&proxy.policy.scope, judged.filter_answer) {
         (Some(scope), true) if answer.status() == StatusCode::OK => {
             rewrite_json(answer, |body| scope::filter_data_usage(body, scope)).await
+        }
+        _ if engine_is_newer && operation == "SystemVersion" && answer.status() == StatusCode::OK => {
+            rewrite_json(answer, |mut body| {
+                body["ApiVersion"] = Value::String(newest.to_string());
+                body
+            })
+            .await
         }
         _ => answer,
     };

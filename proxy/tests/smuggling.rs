@@ -6,6 +6,7 @@
 mod common;
 
 use common::{engine, raw, socket_of, Proxy};
+use moby_api_runtime::server::ApiVersion;
 
 /// Only listing containers (and the version look-up) is allowed.
 const POLICY: &str = r#"allow = ["ContainerList", "SystemPing"]"#;
@@ -75,4 +76,18 @@ fn each_form_is_read_as_the_engine_reads_it() {
     let audit = proxy.audit();
     let refused = audit.iter().filter(|l| l["decision"] == "refuse").count();
     assert_eq!(refused, cases.iter().filter(|(_, _, p)| *p == 301 || *p == 400 || *p == 404).count(), "{audit:#?}");
+}
+
+/// A client that negotiates settles on a version the proxy can check: the engine's, or the
+/// newest the proxy knows when the engine is newer.
+#[test]
+fn clients_negotiate_a_version_the_proxy_knows() {
+    let Some(engine) = engine() else { return };
+    let proxy = Proxy::start(&engine, None);
+    let version =
+        |host: &str| common::docker(host, proxy.dir.path(), &["version", "--format", "{{.Server.APIVersion}}"]).stdout.trim().to_owned();
+    let direct: ApiVersion = version(&engine).parse().expect("the engine's version");
+    let newest = moby_api_proxy::tables::all().into_iter().map(|(v, _)| v).max().expect("a version");
+    assert_eq!(version(&proxy.host), direct.min(newest).to_string());
+    assert!(proxy.audit().iter().all(|line| line["decision"] == "allow"), "{}", proxy.log());
 }

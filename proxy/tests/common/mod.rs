@@ -11,9 +11,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub const CLI: &str = "/usr/local/bin/docker";
-/// The version the CLI is pinned to: the newest the proxy is built with that the engine
-/// accepts.
-pub const CLI_API_VERSION: &str = "1.49";
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// `MOBY_API_TEST_ENGINE_28_5_2`, set by `cargo xtask test`; `None` skips the test, except
@@ -125,14 +122,14 @@ pub struct Out {
     pub stderr: String,
 }
 
-/// The docker CLI against `host`, with an empty client configuration in `dir`, pinned to
-/// [`CLI_API_VERSION`], under a deadline.
+/// The docker CLI against `host`, with an empty client configuration in `dir`, negotiating
+/// its version as users run it, under a deadline.
 pub fn docker(host: &str, dir: &Path, args: &[&str]) -> Out {
     let mut child = Command::new(CLI)
         .args(args)
         .env("DOCKER_HOST", host)
         .env("DOCKER_CONFIG", dir.join("client-config"))
-        .env("DOCKER_API_VERSION", CLI_API_VERSION)
+        .env_remove("DOCKER_API_VERSION")
         .env_remove("DOCKER_CONTEXT")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
