@@ -998,7 +998,7 @@ mod tests {
 title: x
 ---
 
-## v1.50 API changes
+## v1.99 API changes
 
 * `GET /info` now returns `Future`.
 
@@ -1178,10 +1178,19 @@ Some free text that is not an item.
                 media_types: vec![],
                 ty: Some(ty),
             }),
-            responses: vec![Response { status: Status::Code(200), description: None, content, media_types: vec![], ty, headers: vec![] }],
+            responses: vec![Response {
+                status: Status::Code(200),
+                variant: "Ok".into(),
+                description: None,
+                content,
+                media_types: vec![],
+                ty,
+                headers: vec![],
+            }],
             produces: vec![],
             consumes: vec![],
             pointer: String::new(),
+            rust: Default::default(),
         }
     }
 

@@ -76,10 +76,11 @@ pub fn build_from_text(
 /// Loads and verifies every version and builds the related IR.
 pub fn load_history(inputs: &Inputs, timings: &mut Timings) -> Result<History, Diagnostics> {
     let start = Instant::now();
-    let manifest = Manifest::load(&inputs.project_spec.join("manifest.yaml"))?;
+    let manifest_path = inputs.project_spec.join("manifest.yaml");
+    let manifest = Manifest::load(&manifest_path)?;
+    let versions = source::versions(&manifest, &manifest_path.display().to_string())?;
     let dir = SpecDir::open(&inputs.upstream, manifest)?;
     let overlays = source::load_overlays(&inputs.project_spec)?;
-    let versions: Vec<ApiVersion> = ApiVersion::all().collect();
     let imports = source::load_imports(&dir, &overlays)?;
     let loaded = parallel_map(&versions, |v| source::load_version(&dir, &overlays, &imports, *v));
     timings.load = start.elapsed();

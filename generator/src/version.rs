@@ -1,10 +1,14 @@
-//! API versions (1.24 … 1.49) and sets of them, the unit in which the IR records history.
+//! API versions and sets of them, the unit in which the IR records history.
+//!
+//! Which versions exist is data: the specifications of `spec/manifest.yaml`
+//! ([`crate::source::versions`]). This module only bounds what a [`VersionSet`] can hold.
 
 use std::fmt;
 
-/// The oldest and newest Engine API minor versions this project generates.
+/// The oldest Engine API minor version this project generates (1.24, derived from 1.25).
 pub const FIRST_MINOR: u8 = 24;
-pub const LAST_MINOR: u8 = 49;
+/// The newest minor version a [`VersionSet`] can hold: one bit per version from 1.24.
+pub const MAX_MINOR: u8 = FIRST_MINOR + 63;
 
 /// One Engine API version, `1.<minor>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -17,18 +21,19 @@ impl ApiVersion {
         ApiVersion { minor }
     }
 
-    /// Every supported version, oldest first.
-    pub fn all() -> impl DoubleEndedIterator<Item = ApiVersion> + Clone {
-        (FIRST_MINOR..=LAST_MINOR).map(ApiVersion::new)
+    /// Every version a [`VersionSet`] can hold, oldest first (not only those with a specification).
+    fn representable() -> impl DoubleEndedIterator<Item = ApiVersion> + Clone {
+        (FIRST_MINOR..=MAX_MINOR).map(ApiVersion::new)
     }
 
-    /// Parses `1.41`, `v1.41` or `v1_41`; `None` for anything else or an unsupported version.
+    /// Parses `1.41`, `v1.41` or `v1_41`; `None` for anything else or a version outside
+    /// 1.24–1.87 (whether it has a specification is for the manifest to say).
     pub fn parse(text: &str) -> Option<Self> {
         let t = text.trim();
         let t = t.strip_prefix('v').unwrap_or(t);
         let minor = t.strip_prefix("1.").or_else(|| t.strip_prefix("1_"))?;
         let minor: u8 = minor.parse().ok()?;
-        (FIRST_MINOR..=LAST_MINOR).contains(&minor).then_some(ApiVersion { minor })
+        (FIRST_MINOR..=MAX_MINOR).contains(&minor).then_some(ApiVersion { minor })
     }
 
     /// `v1_41`: module and cargo feature name.
@@ -41,7 +46,7 @@ impl ApiVersion {
         format!("v1.{}.yaml", self.minor)
     }
 
-    fn bit(self) -> u32 {
+    fn bit(self) -> u64 {
         1 << (self.minor - FIRST_MINOR)
     }
 }
@@ -54,20 +59,22 @@ impl fmt::Display for ApiVersion {
 
 /// A set of versions (a bit per version), e.g. where an operation or a field exists.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-pub struct VersionSet(u32);
+pub struct VersionSet(u64);
 
 impl VersionSet {
     pub const EMPTY: VersionSet = VersionSet(0);
 
+    /// Every version, with or without a specification: what an overlay without `versions`
+    /// applies to. Intersect with the versions generated before showing it.
     pub fn all() -> Self {
-        ApiVersion::all().collect()
+        ApiVersion::representable().collect()
     }
     pub fn single(v: ApiVersion) -> Self {
         VersionSet(v.bit())
     }
     /// Inclusive range.
     pub fn range(from: ApiVersion, to: ApiVersion) -> Self {
-        ApiVersion::all().filter(|v| *v >= from && *v <= to).collect()
+        ApiVersion::representable().filter(|v| *v >= from && *v <= to).collect()
     }
     pub fn insert(&mut self, v: ApiVersion) {
         self.0 |= v.bit();
@@ -77,9 +84,6 @@ impl VersionSet {
     }
     pub fn is_empty(self) -> bool {
         self.0 == 0
-    }
-    pub fn is_all(self) -> bool {
-        self == Self::all()
     }
     pub fn union(self, other: VersionSet) -> VersionSet {
         VersionSet(self.0 | other.0)
@@ -91,7 +95,7 @@ impl VersionSet {
         self.0 & !other.0 == 0
     }
     pub fn iter(self) -> impl Iterator<Item = ApiVersion> {
-        ApiVersion::all().filter(move |v| self.contains(*v))
+        ApiVersion::representable().filter(move |v| self.contains(*v))
     }
     pub fn first(self) -> Option<ApiVersion> {
         self.iter().next()
@@ -111,7 +115,9 @@ impl VersionSet {
         runs
     }
 
-    /// Parses `all`, `1.25`, `1.25..=1.38`, `1.25..` or `..=1.30`, or a comma-separated list of those.
+    /// Parses `all`, `1.25`, `1.25..=1.38`, `1.25..` or `..=1.30`, or a comma-separated list of
+    /// those. `1.25..` and `all` are open: they take in every later version too, the ones a
+    /// future manifest adds.
     pub fn parse(text: &str) -> Result<Self, String> {
         let mut set = VersionSet::EMPTY;
         for part in text.split(',') {
@@ -123,7 +129,7 @@ impl VersionSet {
                 let from = if from.is_empty() { ApiVersion::new(FIRST_MINOR) } else { ApiVersion::parse(from).ok_or_else(bad)? };
                 let to = match to.strip_prefix('=') {
                     Some(to) => ApiVersion::parse(to).ok_or_else(bad)?,
-                    None if to.is_empty() => ApiVersion::new(LAST_MINOR),
+                    None if to.is_empty() => ApiVersion::new(MAX_MINOR),
                     None => return Err(bad()),
                 };
                 set = set.union(VersionSet::range(from, to));
@@ -201,9 +207,11 @@ mod tests {
         let s = VersionSet::parse("1.25..=1.27, 1.30").unwrap();
         assert_eq!(s.to_string(), "1.25–1.27, 1.30");
         assert_eq!(s.ident(), "v1_25_to_v1_27_and_v1_30");
-        assert_eq!(VersionSet::parse("1.48..").unwrap().to_string(), "1.48–1.49");
-        assert!(VersionSet::parse("all").unwrap().is_all());
-        assert!(VersionSet::parse("1.50").is_err());
+        let upto55 = VersionSet::range(ApiVersion::new(24), ApiVersion::new(55));
+        assert_eq!(VersionSet::parse("1.48..").unwrap().intersection(upto55).to_string(), "1.48–1.55");
+        assert_eq!(VersionSet::parse("all").unwrap(), VersionSet::all());
+        assert_eq!(VersionSet::parse("1.87").unwrap().last(), Some(ApiVersion::new(87)));
+        assert!(VersionSet::parse("1.88").is_err());
         assert!(VersionSet::parse("2.0..").is_err());
         assert_eq!(ApiVersion::parse("v1.41"), Some(ApiVersion::new(41)));
         assert_eq!(ApiVersion::parse("1.23"), None);

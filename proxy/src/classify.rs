@@ -14,16 +14,7 @@ use std::collections::BTreeSet;
 use moby_api_runtime::path::encode_path_param;
 use moby_api_runtime::server::dispatch::{check_version, split_version};
 use moby_api_runtime::server::pattern::{Params, Pattern};
-use moby_api_runtime::server::{ApiVersion, Method, ServerConfig};
-
-/// One operation of one version: method, path template and operation id, as the
-/// generated code lists them.
-#[derive(Debug, Clone)]
-pub struct OperationRoute {
-    pub method: Method,
-    pub path: &'static str,
-    pub operation: &'static str,
-}
+use moby_api_runtime::server::{ApiVersion, Method, OperationRoute, ServerConfig};
 
 /// The route tables of every version the proxy knows.
 pub struct RouteTables {

@@ -23,4 +23,4 @@ pub mod typed;
 
 /// The newest models the proxy is built with: the body rules read every version's bodies
 /// through them.
-pub use moby_api::v1_49 as newest;
+pub use moby_api::v1_55 as newest;

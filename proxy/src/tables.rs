@@ -1,36 +1,26 @@
-//! The generated route tables of every version the proxy is built with: method, path
-//! template and operation id of each operation, read from the generated server code; and
-//! each version's generated `roundtrip::response` for `--typed`.
+//! The generated route tables of every API version: method, path template and operation id
+//! of each operation (`vX_Y::server::OPERATIONS`), and each version's generated
+//! `roundtrip::response` for `--typed`.
 
-use moby_api_runtime::server::ApiVersion;
+use moby_api_runtime::server::{ApiVersion, OperationRoute};
 
-use crate::classify::OperationRoute;
+use crate::typed::Roundtrip;
 
-/// A service implementing every tag trait with the generated defaults: only its route
-/// table (`vX_Y::server::routes`) is used, never a handler.
-struct TableOnly;
-
-macro_rules! tables {
-    ($($version:ident: [$($tag:ident),*];)*) => {
-        $($(impl moby_api::$version::server::$tag for TableOnly {})*)*
-
+macro_rules! versions {
+    ($($version:ident),*) => {
         /// Every version's operations.
         pub fn all() -> Vec<(ApiVersion, Vec<OperationRoute>)> {
-            vec![$({
-                let routes = moby_api::$version::server::routes::<TableOnly>().into_iter();
-                let routes = routes.map(|r| OperationRoute { method: r.method, path: r.path, operation: r.operation });
-                (moby_api::$version::API_VERSION, routes.collect())
-            }),*]
+            vec![$((moby_api::$version::API_VERSION, moby_api::$version::server::OPERATIONS.to_vec())),*]
         }
 
-        /// Every version's `roundtrip::response`, for `--typed`.
-        pub fn roundtrips() -> Vec<(ApiVersion, crate::typed::Roundtrip)> {
-            vec![$((moby_api::$version::API_VERSION, moby_api::$version::roundtrip::response as crate::typed::Roundtrip)),*]
+        /// Every version's `roundtrip::response`.
+        pub fn roundtrips() -> Vec<(ApiVersion, Roundtrip)> {
+            vec![$((moby_api::$version::API_VERSION, moby_api::$version::roundtrip::response as Roundtrip)),*]
         }
     };
 }
 
-tables! {
-    v1_41: [ConfigApi, ContainerApi, DistributionApi, ExecApi, ImageApi, NetworkApi, NodeApi, PluginApi, SecretApi, ServiceApi, SessionApi, SwarmApi, SystemApi, TaskApi, VolumeApi];
-    v1_49: [ConfigApi, ContainerApi, DistributionApi, ExecApi, ImageApi, NetworkApi, NodeApi, PluginApi, SecretApi, ServiceApi, SessionApi, SwarmApi, SystemApi, TaskApi, VolumeApi];
-}
+versions!(
+    v1_24, v1_25, v1_26, v1_27, v1_28, v1_29, v1_30, v1_31, v1_32, v1_33, v1_34, v1_35, v1_36, v1_37, v1_38, v1_39, v1_40, v1_41, v1_42,
+    v1_43, v1_44, v1_45, v1_46, v1_47, v1_48, v1_49, v1_50, v1_51, v1_52, v1_53, v1_54, v1_55
+);

@@ -37,9 +37,13 @@ pub fn from_value<T: DeserializeOwned + Default>(body: &serde_json::Value) -> Re
     Ok(Option::<T>::deserialize(body)?.unwrap_or_default())
 }
 
+/// What [`roundtrip`] makes of a body: the value as the typed model keeps it, or why the
+/// body does not decode.
+pub type Decoded = Result<serde_json::Value, serde_json::Error>;
+
 /// Decodes `body` as `T` (by the policy of [`from_value`]) and encodes it again: what the
 /// typed model keeps of a value.
-pub fn roundtrip<T>(body: &serde_json::Value) -> Result<serde_json::Value, serde_json::Error>
+pub fn roundtrip<T>(body: &serde_json::Value) -> Decoded
 where
     T: DeserializeOwned + Default + Serialize,
 {

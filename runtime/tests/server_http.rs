@@ -204,11 +204,8 @@ fn panics_early(_: Arc<Fake>, _: Incoming) -> BoxFuture<Response> {
 }
 
 fn routes() -> Vec<Route<Fake>> {
-    let r = |method: Method, path: &'static str, operation: &'static str, handler: fn(Arc<Fake>, Incoming) -> BoxFuture<Response>| Route {
-        method,
-        path,
-        operation,
-        handler,
+    let r = |method: Method, path: &'static str, operation: &'static str, handler: fn(Arc<Fake>, Incoming) -> BoxFuture<Response>| {
+        Route::new(method, path, operation, handler)
     };
     vec![
         r(Method::GET, "/_ping", "SystemPing", ping),

@@ -64,10 +64,10 @@ fn attach(_: Arc<Daemon>, mut incoming: Incoming) -> BoxFuture<Response> {
 
 fn router() -> server::axum::Router {
     let routes = vec![
-        Route { method: Method::GET, path: "/_ping", operation: "SystemPing", handler: ping as fn(_, _) -> _ },
-        Route { method: Method::GET, path: "/quiet", operation: "Quiet", handler: quiet_stream },
-        Route { method: Method::GET, path: "/endless", operation: "Endless", handler: endless },
-        Route { method: Method::POST, path: "/containers/{id}/attach", operation: "ContainerAttach", handler: attach },
+        Route::new(Method::GET, "/_ping", "SystemPing", ping as fn(_, _) -> _),
+        Route::new(Method::GET, "/quiet", "Quiet", quiet_stream),
+        Route::new(Method::GET, "/endless", "Endless", endless),
+        Route::new(Method::POST, "/containers/{id}/attach", "ContainerAttach", attach),
     ];
     server::router(Arc::new(Daemon), routes, ServerConfig::new(ApiVersion::new(1, 41)))
 }

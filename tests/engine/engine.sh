@@ -288,8 +288,12 @@ cmd_start() {
         : >"$dir/containerd.log"
         : >"$dir/dockerd.log"
         printf '%s\n' "$engine" >"$dir/engine"
-        # An empty daemon.json keeps /etc/docker/daemon.json (if any) out of the picture.
-        printf '{}\n' >"$dir/daemon.json"
+        # Our own daemon.json keeps /etc/docker/daemon.json (if any) out of the picture. The
+        # default pools (31 subnets) run out when every version's scenario creates networks
+        # at once: 256 /24s instead, from a /16 of each engine's own.
+        local pool=10.120.0.0/16
+        [ "$engine" = 28.5.2 ] && pool=10.128.0.0/16
+        printf '{"default-address-pools": [{"base": "%s", "size": 24}]}\n' "$pool" >"$dir/daemon.json"
         write_containerd_config "$dir" "$exec_root" "$engine"
         if [ -n "$root" ]; then
             # The unpacked engine's dockerd, containerd and shim first, then the system's runc.

@@ -25,7 +25,7 @@ fn changelog_against_the_diff() {
 fn every_version_from_1_25_has_a_row_with_items() {
     let report = report();
     let versions: Vec<ApiVersion> = report.rows.iter().map(|r| r.version).collect();
-    assert_eq!(versions, ApiVersion::all().skip(1).collect::<Vec<_>>());
+    assert_eq!(versions, moby_api_tests::history().versions().skip(1).collect::<Vec<_>>());
     for r in &report.rows {
         assert!(r.items > 0, "no changelog items for {}", r.version);
         assert_eq!(r.confirmed + r.unconfirmed.len(), r.items, "{}", r.version);

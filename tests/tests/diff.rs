@@ -17,11 +17,11 @@ macro_rules! diff_snapshot {
     )*};
 }
 
-diff_snapshot!(v1_24_to_v1_25: 24 -> 25, v1_40_to_v1_41: 40 -> 41, v1_43_to_v1_44: 43 -> 44, v1_48_to_v1_49: 48 -> 49);
+diff_snapshot!(v1_24_to_v1_25: 24 -> 25, v1_40_to_v1_41: 40 -> 41, v1_43_to_v1_44: 43 -> 44, v1_48_to_v1_49: 48 -> 49, v1_49_to_v1_50: 49 -> 50, v1_51_to_v1_52: 51 -> 52);
 
 #[test]
 fn a_version_against_itself_is_empty() {
-    for v in ApiVersion::all() {
+    for v in history().versions() {
         let s = history().spec(v).unwrap();
         assert!(diff(s, s).is_empty(), "{v}");
     }
@@ -29,9 +29,11 @@ fn a_version_against_itself_is_empty() {
 
 #[test]
 fn reverse_diff_is_the_inverse() {
-    let pairs = ApiVersion::all()
-        .zip(ApiVersion::all().skip(1))
-        .chain([(ApiVersion::new(24), ApiVersion::new(49)), (ApiVersion::new(30), ApiVersion::new(41))]);
+    let versions: Vec<ApiVersion> = history().versions().collect();
+    let pairs = versions
+        .windows(2)
+        .map(|pair| (pair[0], pair[1]))
+        .chain([(ApiVersion::new(24), ApiVersion::new(55)), (ApiVersion::new(30), ApiVersion::new(41))]);
     for (a, b) in pairs {
         let (sa, sb) = (history().spec(a).unwrap(), history().spec(b).unwrap());
         let forward = diff(sa, sb);

@@ -56,7 +56,9 @@ fn roundtrip_of(v: ApiVersion) -> Roundtrip {
         v1_46 = 46,
         v1_47 = 47,
         v1_48 = 48,
-        v1_49 = 49
+        v1_49 = 49,
+        v1_50 = 50,
+        v1_51 = 51
     )
 }
 

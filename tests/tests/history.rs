@@ -3,8 +3,9 @@
 use moby_api_codegen::{ApiVersion, VersionSet};
 use moby_api_tests::history;
 
+/// A set of the generated versions: `1.25..` is 1.25 to the newest.
 fn set(text: &str) -> VersionSet {
-    VersionSet::parse(text).unwrap()
+    VersionSet::parse(text).unwrap().intersection(history().covered())
 }
 
 #[test]
@@ -43,11 +44,54 @@ fn identical_types_are_shared_and_changed_ones_are_not() {
 #[test]
 fn generated_docs_say_since_and_until() {
     let shared = moby_api_tests::root().join("generated/src/shared");
-    let all: String = std::fs::read_dir(shared).unwrap().map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap()).collect();
+    // The types: the files of `shared/`, not the operation items in its subdirectories.
+    let all: String = std::fs::read_dir(shared)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
     // A field newer than its type, a value newer than its enum, a type that was removed.
     assert!(all.contains("    /// Since API 1.25.\n    #[serde(rename = \"AutoRemove\""), "AutoRemove");
     assert!(all.contains("    /// `sctp`\n    ///\n    /// Since API 1.37.\n    Sctp,"), "the `sctp` port type");
     assert!(all.contains("Until API 1.24 (removed in 1.25).\n"), "something that existed only in 1.24");
     // Nothing that exists in every version says so.
     assert!(!all.contains("Since API 1.24."));
+}
+
+#[test]
+fn operation_items_partition_their_versions_and_unchanged_ones_are_shared() {
+    let h = history();
+    let ops = &h.ops;
+    for (kind, classes) in [("params", &ops.params), ("requests", &ops.requests), ("replies", &ops.replies), ("services", &ops.services)] {
+        let mut names: Vec<&str> = classes.classes.iter().map(|c| c.name.as_str()).collect();
+        names.dedup();
+        for name in names {
+            let sets: Vec<VersionSet> = classes.classes.iter().filter(|c| c.name == name).map(|c| c.versions).collect();
+            let union = sets.iter().fold(VersionSet::EMPTY, |a, b| a.union(*b));
+            let disjoint = sets.iter().all(|a| sets.iter().filter(|b| !a.intersection(**b).is_empty()).count() == 1);
+            assert!(disjoint, "{kind} {name}: {sets:?}");
+            assert!(!union.is_empty() && union.is_subset(h.covered()), "{kind} {name}");
+        }
+    }
+    let versions_of = |classes: &moby_api_codegen::ir::history::operations::ItemClasses, name: &str| {
+        classes.classes.iter().filter(|c| c.name == name).map(|c| c.versions).collect::<Vec<_>>()
+    };
+    // The ping never changed; the container list's parameters did once (1.24 has no `filters` … ).
+    assert_eq!(versions_of(&ops.requests, "SystemPingRequest"), [set("all")]);
+    assert_eq!(versions_of(&ops.params, "ContainerListParams").last(), Some(&set("1.25..")));
+    // A trait whose operations did not change is one trait over many versions.
+    assert!(
+        versions_of(&ops.services, "ConfigApi").iter().any(|v| v.iter().count() >= 10),
+        "{:?}",
+        versions_of(&ops.services, "ConfigApi")
+    );
+    // Every version's operation has exactly one class of each item it has.
+    for (s, spec) in h.specs.iter().enumerate() {
+        for o in 0..spec.operations.len() {
+            for classes in [&ops.requests, &ops.replies, &ops.services] {
+                assert!(classes.of(s, o).is_some_and(|c| c.versions.contains(spec.version)), "{} {}", spec.version, spec.operations[o].id);
+            }
+        }
+    }
 }

@@ -143,7 +143,7 @@ fn generated_types_keep_credentials_out_of_debug() {
     for spec in h.specs.iter().filter(|spec| built.contains(&spec.version.to_string())) {
         for op in &spec.operations {
             for p in op.parameters.iter().filter(|p| p.secret) {
-                let params = moby_api_codegen::emit::params::params_struct_name(op).to_string();
+                let params = op.rust.params.clone();
                 marked.insert((spec.version.to_string(), params, p.name.clone()));
             }
         }

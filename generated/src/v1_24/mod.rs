@@ -2,7 +2,7 @@
 // change the generator, the runtime or the overlays in spec/, then regenerate.
 //! Docker Engine API v1.24: 78 operations, 162 types.
 //!
-//! Enable with the cargo feature `v1_24`.
+//! Enable with the cargo feature `v1_24`. What is identical in a newer version is documented once, in the newest version that has it: this version's modules list it under *Re-exports*, with a link.
 
 pub mod models;
 

@@ -12,69 +12,69 @@ pub use crate::shared::v1_24::{
     SwarmInitBody, SwarmInspectResponse, SwarmSpec, SystemVersionResponse, Task,
     TaskSpec, TaskSpecContainerSpec, Volume, VolumeListResponse,
 };
-pub use crate::shared::v1_24_to_v1_26::{
-    ClusterInfoVersion, ConfigHealthcheck, NetworkCreateBody, Node, NodeVersion,
-    ServiceVersion, TaskVersion,
-};
-pub use crate::shared::v1_24_to_v1_26_and_v1_28_to_v1_29::NodeDescription;
-pub use crate::shared::v1_24_to_v1_26_and_v1_28_to_v1_31::NodeDescriptionResources;
-pub use crate::shared::v1_24_to_v1_27::{
-    ContainerChangesResponseItem, GraphDriver, ImageBuildContentType,
-    ImageDeleteResponse, ServiceSpecUpdateConfigFailureAction, TaskSpecPlacement,
-};
-pub use crate::shared::v1_24_to_v1_28::Mount;
-pub use crate::shared::v1_24_to_v1_29::{
-    ContainerInspectResponseState, NetworkContainer, RestartPolicy, RestartPolicyName,
-    SwarmJoinBody, SwarmSpecCaConfig, SwarmSpecCaConfigExternalCasItem,
-    SystemInfoResponse, SystemInfoResponsePlugins,
-};
-pub use crate::shared::v1_24_to_v1_31::{
-    ContainerCreateBodyNetworkingConfig, ContainerSummary,
-    ContainerSummaryNetworkSettings, EndpointSettings, EndpointSettingsIpamConfig,
-    MountPoint, MountType, NetworkConfig, NetworkConfigPortsValueItem,
-    NetworkConnectBody, NodeDescriptionEngine, NodeDescriptionEnginePluginsItem,
-    NodeDescriptionPlatform, SwarmInspectResponseJoinTokens, SwarmSpecRaft,
-    SystemInfoResponseRegistryConfig, SystemInfoResponseRegistryConfigIndexConfigsValue,
-    TaskSpecResources, TaskSpecResourcesLimits, TaskSpecResourcesReservations,
-};
-pub use crate::shared::v1_24_to_v1_33::{
-    ContainerWaitResponse, EndpointPortConfig, EndpointSpec, ServiceEndpoint,
-};
-pub use crate::shared::v1_24_to_v1_34::HostConfigPortBindingsValue;
-pub use crate::shared::v1_24_to_v1_35::{
-    BuildInfo, CreateImageInfo, ProgressDetail, PushImageInfo,
-};
-pub use crate::shared::v1_24_to_v1_36::{
-    EndpointPortConfigProtocol, Port, PortType, TaskState, TaskStatus,
-};
-pub use crate::shared::v1_24_to_v1_38::{
-    ServiceSpecNetworksItem, TaskSpecNetworksItem, VolumeCreateBody,
-};
-pub use crate::shared::v1_24_to_v1_39::{
-    MountBindOptions, SystemEventsResponse, SystemEventsResponseActor,
-};
-pub use crate::shared::v1_24_to_v1_40::{Ipam, ServiceSpecMode};
-pub use crate::shared::v1_24_to_v1_41::ExecStartBody;
-pub use crate::shared::v1_24_to_v1_43::TaskStatusContainerStatus;
-pub use crate::shared::v1_24_to_v1_44::MountVolumeOptions;
-pub use crate::shared::v1_24_to_v1_45::{
-    ContainerSummaryHostConfig, MountTmpfsOptions, NetworkCreateResponse,
-};
-pub use crate::shared::v1_24_to_v1_47::{HostConfigLogConfig, HostConfigLogConfigType};
-pub use crate::shared::v1_24_to_v1_49::{
-    AuthConfig, ContainerBlkioStatEntry, ContainerBlkioStats, ContainerCpuStats,
-    ContainerCpuUsage, ContainerCreateResponse, ContainerMemoryStats,
-    ContainerNetworkStats, ContainerPidsStats, ContainerStatsResponse,
-    ContainerStorageStats, ContainerThrottlingData, ContainerTopResponse,
-    ContainerUpdateResponse, DeviceMapping, EndpointSpecMode, ErrorDetail, ErrorResponse,
-    HostConfigIsolation, IdResponse, ImageHistoryResponseItem, ImageSearchResponseItem,
-    MountBindOptionsPropagation, MountVolumeOptionsDriverConfig, NetworkDisconnectBody,
-    NodeSpec, NodeSpecAvailability, NodeSpecRole, PluginDevice, PluginEnv, PluginMount,
-    ProcessConfig, ResourcesBlkioWeightDeviceItem, ResourcesUlimitsItem,
-    ServiceEndpointVirtualIpsItem, ServiceSpecModeReplicated, ServiceUpdateResponse,
-    ServiceUpdateStatus, ServiceUpdateStatusState,
-    SwarmSpecCaConfigExternalCasItemProtocol, SwarmSpecDispatcher,
-    SwarmSpecOrchestration, SwarmSpecTaskDefaults, SwarmSpecTaskDefaultsLogDriver,
-    SystemAuthResponse, TaskSpecLogDriver, TaskSpecRestartPolicy,
-    TaskSpecRestartPolicyCondition, ThrottleDevice, VolumeScope,
+
+#[doc(no_inline)]
+pub use crate::shared::{
+    v1_24_to_v1_26::{
+        ClusterInfoVersion, ConfigHealthcheck, NetworkCreateBody, Node, NodeVersion,
+        ServiceVersion, TaskVersion,
+    },
+    v1_24_to_v1_26_and_v1_28_to_v1_29::NodeDescription,
+    v1_24_to_v1_26_and_v1_28_to_v1_31::NodeDescriptionResources,
+    v1_24_to_v1_27::{
+        ContainerChangesResponseItem, GraphDriver, ImageBuildContentType,
+        ImageDeleteResponse, ServiceSpecUpdateConfigFailureAction, TaskSpecPlacement,
+    },
+    v1_24_to_v1_28::Mount,
+    v1_24_to_v1_29::{
+        ContainerInspectResponseState, NetworkContainer, RestartPolicy,
+        RestartPolicyName, SwarmJoinBody, SwarmSpecCaConfig,
+        SwarmSpecCaConfigExternalCasItem, SystemInfoResponse, SystemInfoResponsePlugins,
+    },
+    v1_24_to_v1_31::{
+        ContainerCreateBodyNetworkingConfig, ContainerSummary,
+        ContainerSummaryNetworkSettings, EndpointSettings, EndpointSettingsIpamConfig,
+        MountPoint, MountType, NetworkConfig, NetworkConfigPortsValueItem,
+        NetworkConnectBody, NodeDescriptionEngine, NodeDescriptionEnginePluginsItem,
+        NodeDescriptionPlatform, SwarmInspectResponseJoinTokens, SwarmSpecRaft,
+        SystemInfoResponseRegistryConfig,
+        SystemInfoResponseRegistryConfigIndexConfigsValue, TaskSpecResources,
+        TaskSpecResourcesLimits, TaskSpecResourcesReservations,
+    },
+    v1_24_to_v1_33::{
+        ContainerWaitResponse, EndpointPortConfig, EndpointSpec, ServiceEndpoint,
+    },
+    v1_24_to_v1_34::HostConfigPortBindingsValue,
+    v1_24_to_v1_35::{BuildInfo, CreateImageInfo, ProgressDetail, PushImageInfo},
+    v1_24_to_v1_36::{EndpointPortConfigProtocol, Port, PortType, TaskState, TaskStatus},
+    v1_24_to_v1_38::{ServiceSpecNetworksItem, TaskSpecNetworksItem, VolumeCreateBody},
+    v1_24_to_v1_39::{MountBindOptions, SystemEventsResponse, SystemEventsResponseActor},
+    v1_24_to_v1_40::{Ipam, ServiceSpecMode},
+    v1_24_to_v1_41::ExecStartBody,
+    v1_24_to_v1_43::TaskStatusContainerStatus,
+    v1_24_to_v1_44::MountVolumeOptions,
+    v1_24_to_v1_45::{
+        ContainerSummaryHostConfig, MountTmpfsOptions, NetworkCreateResponse,
+    },
+    v1_24_to_v1_47::{HostConfigLogConfig, HostConfigLogConfigType},
+    v1_24_to_v1_51::{
+        AuthConfig, ContainerStatsResponse, NetworkDisconnectBody, SystemAuthResponse,
+    },
+    v1_24_to_v1_55::{
+        ContainerBlkioStatEntry, ContainerBlkioStats, ContainerCpuStats,
+        ContainerCpuUsage, ContainerCreateResponse, ContainerMemoryStats,
+        ContainerNetworkStats, ContainerPidsStats, ContainerStorageStats,
+        ContainerThrottlingData, ContainerTopResponse, ContainerUpdateResponse,
+        DeviceMapping, EndpointSpecMode, ErrorDetail, ErrorResponse, HostConfigIsolation,
+        IdResponse, ImageHistoryResponseItem, ImageSearchResponseItem,
+        MountBindOptionsPropagation, MountVolumeOptionsDriverConfig, NodeSpec,
+        NodeSpecAvailability, NodeSpecRole, PluginDevice, PluginEnv, PluginMount,
+        ProcessConfig, ResourcesBlkioWeightDeviceItem, ResourcesUlimitsItem,
+        ServiceEndpointVirtualIpsItem, ServiceSpecModeReplicated, ServiceUpdateResponse,
+        ServiceUpdateStatus, ServiceUpdateStatusState,
+        SwarmSpecCaConfigExternalCasItemProtocol, SwarmSpecDispatcher,
+        SwarmSpecOrchestration, SwarmSpecTaskDefaults, SwarmSpecTaskDefaultsLogDriver,
+        TaskSpecLogDriver, TaskSpecRestartPolicy, TaskSpecRestartPolicyCondition,
+        ThrottleDevice, VolumeScope,
+    },
 };

@@ -2,102 +2,102 @@
 // change the generator, the runtime or the overlays in spec/, then regenerate.
 //! Every type of Engine API v1.27: definitions and inline schemas (bodies, responses, nested objects).
 
-pub use crate::shared::v1_24_to_v1_27::{
-    ContainerChangesResponseItem, GraphDriver, ImageBuildContentType,
-    ImageDeleteResponse, ServiceSpecUpdateConfigFailureAction, TaskSpecPlacement,
+pub use crate::shared::{
+    v1_24_to_v1_27::{
+        ContainerChangesResponseItem, GraphDriver, ImageBuildContentType,
+        ImageDeleteResponse, ServiceSpecUpdateConfigFailureAction, TaskSpecPlacement,
+    },
+    v1_25_to_v1_27::{ImagePruneResponse, ImageRootFs, ServiceSpecUpdateConfig},
+    v1_27::{
+        ContainerCreateBody, ContainerInspectResponse, ContainerUpdateBody, HostConfig,
+        Image, Node, NodeDescription, NodeDescriptionResources, Resources, Service,
+        ServiceCreateBody, ServiceSpec, ServiceUpdateBody, Task, TaskSpec,
+        TaskSpecContainerSpec,
+    },
 };
-pub use crate::shared::v1_24_to_v1_28::Mount;
-pub use crate::shared::v1_24_to_v1_29::{
-    ContainerInspectResponseState, NetworkContainer, RestartPolicy, RestartPolicyName,
-    SwarmJoinBody, SwarmSpecCaConfig, SwarmSpecCaConfigExternalCasItem,
-    SystemInfoResponse, SystemInfoResponsePlugins,
-};
-pub use crate::shared::v1_24_to_v1_31::{
-    ContainerCreateBodyNetworkingConfig, ContainerSummary,
-    ContainerSummaryNetworkSettings, EndpointSettings, EndpointSettingsIpamConfig,
-    MountPoint, MountType, NetworkConfig, NetworkConfigPortsValueItem,
-    NetworkConnectBody, NodeDescriptionEngine, NodeDescriptionEnginePluginsItem,
-    NodeDescriptionPlatform, SwarmInspectResponseJoinTokens, SwarmSpecRaft,
-    SystemInfoResponseRegistryConfig, SystemInfoResponseRegistryConfigIndexConfigsValue,
-    TaskSpecResources, TaskSpecResourcesLimits, TaskSpecResourcesReservations,
-};
-pub use crate::shared::v1_24_to_v1_33::{
-    ContainerWaitResponse, EndpointPortConfig, EndpointSpec, ServiceEndpoint,
-};
-pub use crate::shared::v1_24_to_v1_34::HostConfigPortBindingsValue;
-pub use crate::shared::v1_24_to_v1_35::{
-    BuildInfo, CreateImageInfo, ProgressDetail, PushImageInfo,
-};
-pub use crate::shared::v1_24_to_v1_36::{
-    EndpointPortConfigProtocol, Port, PortType, TaskState, TaskStatus,
-};
-pub use crate::shared::v1_24_to_v1_38::{
-    ServiceSpecNetworksItem, TaskSpecNetworksItem, VolumeCreateBody,
-};
-pub use crate::shared::v1_24_to_v1_39::{
-    MountBindOptions, SystemEventsResponse, SystemEventsResponseActor,
-};
-pub use crate::shared::v1_24_to_v1_40::{Ipam, ServiceSpecMode};
-pub use crate::shared::v1_24_to_v1_41::ExecStartBody;
-pub use crate::shared::v1_24_to_v1_43::TaskStatusContainerStatus;
-pub use crate::shared::v1_24_to_v1_44::MountVolumeOptions;
-pub use crate::shared::v1_24_to_v1_45::{
-    ContainerSummaryHostConfig, MountTmpfsOptions, NetworkCreateResponse,
-};
-pub use crate::shared::v1_24_to_v1_47::{HostConfigLogConfig, HostConfigLogConfigType};
-pub use crate::shared::v1_24_to_v1_49::{
-    AuthConfig, ContainerBlkioStatEntry, ContainerBlkioStats, ContainerCpuStats,
-    ContainerCpuUsage, ContainerCreateResponse, ContainerMemoryStats,
-    ContainerNetworkStats, ContainerPidsStats, ContainerStatsResponse,
-    ContainerStorageStats, ContainerThrottlingData, ContainerTopResponse,
-    ContainerUpdateResponse, DeviceMapping, EndpointSpecMode, ErrorDetail, ErrorResponse,
-    HostConfigIsolation, IdResponse, ImageHistoryResponseItem, ImageSearchResponseItem,
-    MountBindOptionsPropagation, MountVolumeOptionsDriverConfig, NetworkDisconnectBody,
-    NodeSpec, NodeSpecAvailability, NodeSpecRole, PluginDevice, PluginEnv, PluginMount,
-    ProcessConfig, ResourcesBlkioWeightDeviceItem, ResourcesUlimitsItem,
-    ServiceEndpointVirtualIpsItem, ServiceSpecModeReplicated, ServiceUpdateResponse,
-    ServiceUpdateStatus, ServiceUpdateStatusState,
-    SwarmSpecCaConfigExternalCasItemProtocol, SwarmSpecDispatcher,
-    SwarmSpecOrchestration, SwarmSpecTaskDefaults, SwarmSpecTaskDefaultsLogDriver,
-    SystemAuthResponse, TaskSpecLogDriver, TaskSpecRestartPolicy,
-    TaskSpecRestartPolicyCondition, ThrottleDevice, VolumeScope,
-};
-pub use crate::shared::v1_25_to_v1_27::{
-    ImagePruneResponse, ImageRootFs, ServiceSpecUpdateConfig,
-};
-pub use crate::shared::v1_25_to_v1_28::PluginConfig;
-pub use crate::shared::v1_25_to_v1_29::{
-    SwarmInitBody, SwarmSpec, SystemDataUsageResponse, Volume, VolumeListResponse,
-};
-pub use crate::shared::v1_25_to_v1_30::{SecretCreateBody, SecretSpec};
-pub use crate::shared::v1_25_to_v1_34::{ContainerExecBody, SystemVersionResponse};
-pub use crate::shared::v1_25_to_v1_35::{ExecInspectResponse, SecretCreateResponse};
-pub use crate::shared::v1_25_to_v1_37::PluginConfigInterface;
-pub use crate::shared::v1_25_to_v1_39::{
-    GetPluginPrivilegesResponseItem, PluginPullBodyItem,
-};
-pub use crate::shared::v1_25_to_v1_42::ImageSummary;
-pub use crate::shared::v1_25_to_v1_43::ServiceCreateResponse;
-pub use crate::shared::v1_25_to_v1_49::{
-    ContainerPruneResponse, NetworkPruneResponse, PluginConfigArgs, PluginConfigLinux,
-    PluginConfigNetwork, PluginConfigRootfs, PluginConfigUser, PluginInterfaceType,
-    PluginSettings, SwarmSpecEncryptionConfig, SwarmUnlockBody, SwarmUnlockkeyResponse,
-    TaskSpecContainerSpecDnsConfig, VolumePruneResponse, VolumeUsageData,
-};
-pub use crate::shared::v1_26_to_v1_28::Plugin;
-pub use crate::shared::v1_26_to_v1_39::PluginUpgradeBodyItem;
-pub use crate::shared::v1_27::{
-    ContainerCreateBody, ContainerInspectResponse, ContainerUpdateBody, HostConfig,
-    Image, Node, NodeDescription, NodeDescriptionResources, Resources, Service,
-    ServiceCreateBody, ServiceSpec, ServiceUpdateBody, Task, TaskSpec,
-    TaskSpecContainerSpec,
-};
-pub use crate::shared::v1_27_to_v1_28::{
-    Config, HealthConfig, Network, NetworkAttachment, NetworkCreateBody,
-};
-pub use crate::shared::v1_27_to_v1_29::{ClusterInfo, SwarmInspectResponse};
-pub use crate::shared::v1_27_to_v1_30::Secret;
-pub use crate::shared::v1_27_to_v1_31::ObjectVersion;
-pub use crate::shared::v1_27_to_v1_49::{
-    TaskSpecContainerSpecSecretsItem, TaskSpecContainerSpecSecretsItemFile,
+
+#[doc(no_inline)]
+pub use crate::shared::{
+    v1_24_to_v1_28::Mount,
+    v1_24_to_v1_29::{
+        ContainerInspectResponseState, NetworkContainer, RestartPolicy,
+        RestartPolicyName, SwarmJoinBody, SwarmSpecCaConfig,
+        SwarmSpecCaConfigExternalCasItem, SystemInfoResponse, SystemInfoResponsePlugins,
+    },
+    v1_24_to_v1_31::{
+        ContainerCreateBodyNetworkingConfig, ContainerSummary,
+        ContainerSummaryNetworkSettings, EndpointSettings, EndpointSettingsIpamConfig,
+        MountPoint, MountType, NetworkConfig, NetworkConfigPortsValueItem,
+        NetworkConnectBody, NodeDescriptionEngine, NodeDescriptionEnginePluginsItem,
+        NodeDescriptionPlatform, SwarmInspectResponseJoinTokens, SwarmSpecRaft,
+        SystemInfoResponseRegistryConfig,
+        SystemInfoResponseRegistryConfigIndexConfigsValue, TaskSpecResources,
+        TaskSpecResourcesLimits, TaskSpecResourcesReservations,
+    },
+    v1_24_to_v1_33::{
+        ContainerWaitResponse, EndpointPortConfig, EndpointSpec, ServiceEndpoint,
+    },
+    v1_24_to_v1_34::HostConfigPortBindingsValue,
+    v1_24_to_v1_35::{BuildInfo, CreateImageInfo, ProgressDetail, PushImageInfo},
+    v1_24_to_v1_36::{EndpointPortConfigProtocol, Port, PortType, TaskState, TaskStatus},
+    v1_24_to_v1_38::{ServiceSpecNetworksItem, TaskSpecNetworksItem, VolumeCreateBody},
+    v1_24_to_v1_39::{MountBindOptions, SystemEventsResponse, SystemEventsResponseActor},
+    v1_24_to_v1_40::{Ipam, ServiceSpecMode},
+    v1_24_to_v1_41::ExecStartBody,
+    v1_24_to_v1_43::TaskStatusContainerStatus,
+    v1_24_to_v1_44::MountVolumeOptions,
+    v1_24_to_v1_45::{
+        ContainerSummaryHostConfig, MountTmpfsOptions, NetworkCreateResponse,
+    },
+    v1_24_to_v1_47::{HostConfigLogConfig, HostConfigLogConfigType},
+    v1_24_to_v1_51::{
+        AuthConfig, ContainerStatsResponse, NetworkDisconnectBody, SystemAuthResponse,
+    },
+    v1_24_to_v1_55::{
+        ContainerBlkioStatEntry, ContainerBlkioStats, ContainerCpuStats,
+        ContainerCpuUsage, ContainerCreateResponse, ContainerMemoryStats,
+        ContainerNetworkStats, ContainerPidsStats, ContainerStorageStats,
+        ContainerThrottlingData, ContainerTopResponse, ContainerUpdateResponse,
+        DeviceMapping, EndpointSpecMode, ErrorDetail, ErrorResponse, HostConfigIsolation,
+        IdResponse, ImageHistoryResponseItem, ImageSearchResponseItem,
+        MountBindOptionsPropagation, MountVolumeOptionsDriverConfig, NodeSpec,
+        NodeSpecAvailability, NodeSpecRole, PluginDevice, PluginEnv, PluginMount,
+        ProcessConfig, ResourcesBlkioWeightDeviceItem, ResourcesUlimitsItem,
+        ServiceEndpointVirtualIpsItem, ServiceSpecModeReplicated, ServiceUpdateResponse,
+        ServiceUpdateStatus, ServiceUpdateStatusState,
+        SwarmSpecCaConfigExternalCasItemProtocol, SwarmSpecDispatcher,
+        SwarmSpecOrchestration, SwarmSpecTaskDefaults, SwarmSpecTaskDefaultsLogDriver,
+        TaskSpecLogDriver, TaskSpecRestartPolicy, TaskSpecRestartPolicyCondition,
+        ThrottleDevice, VolumeScope,
+    },
+    v1_25_to_v1_28::PluginConfig,
+    v1_25_to_v1_29::{
+        SwarmInitBody, SwarmSpec, SystemDataUsageResponse, Volume, VolumeListResponse,
+    },
+    v1_25_to_v1_30::{SecretCreateBody, SecretSpec},
+    v1_25_to_v1_34::{ContainerExecBody, SystemVersionResponse},
+    v1_25_to_v1_35::{ExecInspectResponse, SecretCreateResponse},
+    v1_25_to_v1_37::PluginConfigInterface,
+    v1_25_to_v1_39::{GetPluginPrivilegesResponseItem, PluginPullBodyItem},
+    v1_25_to_v1_42::ImageSummary,
+    v1_25_to_v1_43::ServiceCreateResponse,
+    v1_25_to_v1_51::PluginInterfaceType,
+    v1_25_to_v1_55::{
+        ContainerPruneResponse, NetworkPruneResponse, PluginConfigArgs,
+        PluginConfigLinux, PluginConfigNetwork, PluginConfigRootfs, PluginConfigUser,
+        PluginSettings, SwarmSpecEncryptionConfig, SwarmUnlockBody,
+        SwarmUnlockkeyResponse, TaskSpecContainerSpecDnsConfig, VolumePruneResponse,
+        VolumeUsageData,
+    },
+    v1_26_to_v1_28::Plugin,
+    v1_26_to_v1_39::PluginUpgradeBodyItem,
+    v1_27_to_v1_28::{
+        Config, HealthConfig, Network, NetworkAttachment, NetworkCreateBody,
+    },
+    v1_27_to_v1_29::{ClusterInfo, SwarmInspectResponse},
+    v1_27_to_v1_30::Secret,
+    v1_27_to_v1_31::ObjectVersion,
+    v1_27_to_v1_55::{
+        TaskSpecContainerSpecSecretsItem, TaskSpecContainerSpecSecretsItemFile,
+    },
 };

@@ -2,136 +2,140 @@
 // change the generator, the runtime or the overlays in spec/, then regenerate.
 //! Every type of Engine API v1.38: definitions and inline schemas (bodies, responses, nested objects).
 
-pub use crate::shared::v1_24_to_v1_38::{
-    ServiceSpecNetworksItem, TaskSpecNetworksItem, VolumeCreateBody,
+pub use crate::shared::{
+    v1_24_to_v1_38::{ServiceSpecNetworksItem, TaskSpecNetworksItem, VolumeCreateBody},
+    v1_28_to_v1_38::ImageRootFs,
+    v1_30_to_v1_38::{
+        ContainerConfig, ContainerInspectResponseState,
+        ContainerInspectResponseStateStatus,
+    },
+    v1_31_to_v1_38::{BuildPruneResponse, Image, ImageMetadata},
+    v1_32_to_v1_35_and_v1_38::SystemInfo,
+    v1_32_to_v1_38::{
+        ClusterInfo, ContainerCreateBodyNetworkingConfig, Swarm, SwarmInfo,
+        SwarmInitBody, VolumeListResponse,
+    },
+    v1_34_to_v1_38::{ContainerWaitResponse, ContainerWaitResponseError},
+    v1_35_to_v1_38::{
+        SystemVersionResponse, SystemVersionResponseComponentsItem,
+        SystemVersionResponsePlatform,
+    },
+    v1_36_to_v1_38::CreateImageInfo,
+    v1_37_to_v1_38::SystemDataUsageResponse,
+    v1_38::{
+        ContainerCreateBody, ContainerInspectResponse, ContainerUpdateBody, HostConfig,
+        Resources, Service, ServiceCreateBody, ServiceSpec, ServiceUpdateBody, Task,
+        TaskSpec,
+    },
 };
-pub use crate::shared::v1_24_to_v1_39::{
-    MountBindOptions, SystemEventsResponse, SystemEventsResponseActor,
-};
-pub use crate::shared::v1_24_to_v1_40::{Ipam, ServiceSpecMode};
-pub use crate::shared::v1_24_to_v1_41::ExecStartBody;
-pub use crate::shared::v1_24_to_v1_43::TaskStatusContainerStatus;
-pub use crate::shared::v1_24_to_v1_44::MountVolumeOptions;
-pub use crate::shared::v1_24_to_v1_45::{
-    ContainerSummaryHostConfig, MountTmpfsOptions, NetworkCreateResponse,
-};
-pub use crate::shared::v1_24_to_v1_47::{HostConfigLogConfig, HostConfigLogConfigType};
-pub use crate::shared::v1_24_to_v1_49::{
-    AuthConfig, ContainerBlkioStatEntry, ContainerBlkioStats, ContainerCpuStats,
-    ContainerCpuUsage, ContainerCreateResponse, ContainerMemoryStats,
-    ContainerNetworkStats, ContainerPidsStats, ContainerStatsResponse,
-    ContainerStorageStats, ContainerThrottlingData, ContainerTopResponse,
-    ContainerUpdateResponse, DeviceMapping, EndpointSpecMode, ErrorDetail, ErrorResponse,
-    HostConfigIsolation, IdResponse, ImageHistoryResponseItem, ImageSearchResponseItem,
-    MountBindOptionsPropagation, MountVolumeOptionsDriverConfig, NetworkDisconnectBody,
-    NodeSpec, NodeSpecAvailability, NodeSpecRole, PluginDevice, PluginEnv, PluginMount,
-    ProcessConfig, ResourcesBlkioWeightDeviceItem, ResourcesUlimitsItem,
-    ServiceEndpointVirtualIpsItem, ServiceSpecModeReplicated, ServiceUpdateResponse,
-    ServiceUpdateStatus, ServiceUpdateStatusState,
-    SwarmSpecCaConfigExternalCasItemProtocol, SwarmSpecDispatcher,
-    SwarmSpecOrchestration, SwarmSpecTaskDefaults, SwarmSpecTaskDefaultsLogDriver,
-    SystemAuthResponse, TaskSpecLogDriver, TaskSpecRestartPolicy,
-    TaskSpecRestartPolicyCondition, ThrottleDevice, VolumeScope,
-};
-pub use crate::shared::v1_25_to_v1_39::{
-    GetPluginPrivilegesResponseItem, PluginPullBodyItem,
-};
-pub use crate::shared::v1_25_to_v1_42::ImageSummary;
-pub use crate::shared::v1_25_to_v1_43::ServiceCreateResponse;
-pub use crate::shared::v1_25_to_v1_49::{
-    ContainerPruneResponse, NetworkPruneResponse, PluginConfigArgs, PluginConfigLinux,
-    PluginConfigNetwork, PluginConfigRootfs, PluginConfigUser, PluginInterfaceType,
-    PluginSettings, SwarmSpecEncryptionConfig, SwarmUnlockBody, SwarmUnlockkeyResponse,
-    TaskSpecContainerSpecDnsConfig, VolumePruneResponse, VolumeUsageData,
-};
-pub use crate::shared::v1_26_to_v1_39::PluginUpgradeBodyItem;
-pub use crate::shared::v1_27_to_v1_49::{
-    TaskSpecContainerSpecSecretsItem, TaskSpecContainerSpecSecretsItemFile,
-};
-pub use crate::shared::v1_28_to_v1_38::ImageRootFs;
-pub use crate::shared::v1_28_to_v1_42::ContainerChangesResponseItem;
-pub use crate::shared::v1_28_to_v1_46::GraphDriverData;
-pub use crate::shared::v1_28_to_v1_49::{
-    ImageBuildContentType, ImageDeleteResponseItem, ImagePruneResponse,
-    ServiceSpecRollbackConfigFailureAction, ServiceSpecUpdateConfigFailureAction,
-    TaskSpecPlacementPreferencesItem, TaskSpecPlacementPreferencesItemSpread,
-};
-pub use crate::shared::v1_29_to_v1_40::NetworkCreateBody;
-pub use crate::shared::v1_29_to_v1_43::HealthConfig;
-pub use crate::shared::v1_29_to_v1_49::{
-    ServiceSpecRollbackConfig, ServiceSpecRollbackConfigOrder, ServiceSpecUpdateConfig,
-    ServiceSpecUpdateConfigOrder,
-};
-pub use crate::shared::v1_30_to_v1_38::{
-    ContainerConfig, ContainerInspectResponseState, ContainerInspectResponseStateStatus,
-};
-pub use crate::shared::v1_30_to_v1_39::{
-    DistributionInspectResponse, DistributionInspectResponseDescriptor,
-    DistributionInspectResponsePlatformsItem, RestartPolicy, RestartPolicyName,
-    TaskSpecContainerSpecConfigsItem, TaskSpecContainerSpecPrivileges,
-    TaskSpecContainerSpecPrivilegesCredentialSpec,
-};
-pub use crate::shared::v1_30_to_v1_40::{Network, NetworkAttachment};
-pub use crate::shared::v1_30_to_v1_49::{
-    ContainerWaitCondition, NetworkContainer, SwarmJoinBody, SwarmSpecCaConfig,
-    SwarmSpecCaConfigExternalCasItem, TaskSpecContainerSpecConfigsItemFile,
-    TaskSpecContainerSpecPrivilegesSeLinuxContext, TlsInfo,
-};
-pub use crate::shared::v1_31_to_v1_38::{BuildPruneResponse, Image, ImageMetadata};
-pub use crate::shared::v1_31_to_v1_39::{
-    TaskSpecPluginSpec, TaskSpecPluginSpecPluginPrivilegeItem,
-};
-pub use crate::shared::v1_31_to_v1_49::Driver;
-pub use crate::shared::v1_32_to_v1_35_and_v1_38::SystemInfo;
-pub use crate::shared::v1_32_to_v1_38::{
-    ClusterInfo, ContainerCreateBodyNetworkingConfig, Swarm, SwarmInfo, SwarmInitBody,
-    VolumeListResponse,
-};
-pub use crate::shared::v1_32_to_v1_39::{
-    Mount, SystemInfoCgroupDriver, TaskSpecPlacement,
-};
-pub use crate::shared::v1_32_to_v1_40::TaskSpecResources;
-pub use crate::shared::v1_32_to_v1_41::{MountPoint, MountType, Volume};
-pub use crate::shared::v1_32_to_v1_43::{
-    ContainerSummaryNetworkSettings, EndpointSettings, NetworkConnectBody,
-    NetworkSettings, Runtime,
-};
-pub use crate::shared::v1_32_to_v1_48::{Commit, RegistryServiceConfig};
-pub use crate::shared::v1_32_to_v1_49::{
-    Address, EndpointIpamConfig, EngineDescription, EngineDescriptionPluginsItem,
-    GenericResources, GenericResourcesItem, GenericResourcesItemDiscreteResourceSpec,
-    GenericResourcesItemNamedResourceSpec, IndexInfo, JoinTokens, LocalNodeState,
-    ManagerStatus, Node, NodeDescription, NodeState, NodeStatus, ObjectVersion, PeerNode,
-    Platform, PluginsInfo, PortBinding, PortMap, Reachability, ResourceObject, SwarmSpec,
-    SwarmSpecRaft, SystemInfoIsolation,
-};
-pub use crate::shared::v1_34_to_v1_38::{
-    ContainerWaitResponse, ContainerWaitResponseError,
-};
-pub use crate::shared::v1_34_to_v1_49::EndpointPortConfigPublishMode;
-pub use crate::shared::v1_35_to_v1_38::{
-    SystemVersionResponse, SystemVersionResponseComponentsItem,
-    SystemVersionResponsePlatform,
-};
-pub use crate::shared::v1_35_to_v1_41::ContainerExecBody;
-pub use crate::shared::v1_35_to_v1_49::TaskSpecContainerSpecIsolation;
-pub use crate::shared::v1_36_to_v1_38::CreateImageInfo;
-pub use crate::shared::v1_36_to_v1_47::{BuildInfo, PushImageInfo};
-pub use crate::shared::v1_36_to_v1_49::{ExecInspectResponse, ImageId, ProgressDetail};
-pub use crate::shared::v1_37_to_v1_38::SystemDataUsageResponse;
-pub use crate::shared::v1_37_to_v1_41::ContainerSummary;
-pub use crate::shared::v1_37_to_v1_43::TaskStatus;
-pub use crate::shared::v1_37_to_v1_49::{
-    Config, ConfigCreateBody, ConfigSpec, EndpointPortConfig, EndpointPortConfigProtocol,
-    EndpointSpec, Port, PortType, Secret, SecretCreateBody, SecretSpec, ServiceEndpoint,
-    TaskState,
-};
-pub use crate::shared::v1_38::{
-    ContainerCreateBody, ContainerInspectResponse, ContainerUpdateBody, HostConfig,
-    Resources, Service, ServiceCreateBody, ServiceSpec, ServiceUpdateBody, Task, TaskSpec,
-};
-pub use crate::shared::v1_38_to_v1_39::TaskSpecContainerSpec;
-pub use crate::shared::v1_38_to_v1_49::{
-    ImageBuildVersion, Plugin, PluginConfig, PluginConfigInterface,
-    PluginConfigInterfaceProtocolScheme, TaskSpecNetworkAttachmentSpec,
+
+#[doc(no_inline)]
+pub use crate::shared::{
+    v1_24_to_v1_39::{MountBindOptions, SystemEventsResponse, SystemEventsResponseActor},
+    v1_24_to_v1_40::{Ipam, ServiceSpecMode},
+    v1_24_to_v1_41::ExecStartBody,
+    v1_24_to_v1_43::TaskStatusContainerStatus,
+    v1_24_to_v1_44::MountVolumeOptions,
+    v1_24_to_v1_45::{
+        ContainerSummaryHostConfig, MountTmpfsOptions, NetworkCreateResponse,
+    },
+    v1_24_to_v1_47::{HostConfigLogConfig, HostConfigLogConfigType},
+    v1_24_to_v1_51::{
+        AuthConfig, ContainerStatsResponse, NetworkDisconnectBody, SystemAuthResponse,
+    },
+    v1_24_to_v1_55::{
+        ContainerBlkioStatEntry, ContainerBlkioStats, ContainerCpuStats,
+        ContainerCpuUsage, ContainerCreateResponse, ContainerMemoryStats,
+        ContainerNetworkStats, ContainerPidsStats, ContainerStorageStats,
+        ContainerThrottlingData, ContainerTopResponse, ContainerUpdateResponse,
+        DeviceMapping, EndpointSpecMode, ErrorDetail, ErrorResponse, HostConfigIsolation,
+        IdResponse, ImageHistoryResponseItem, ImageSearchResponseItem,
+        MountBindOptionsPropagation, MountVolumeOptionsDriverConfig, NodeSpec,
+        NodeSpecAvailability, NodeSpecRole, PluginDevice, PluginEnv, PluginMount,
+        ProcessConfig, ResourcesBlkioWeightDeviceItem, ResourcesUlimitsItem,
+        ServiceEndpointVirtualIpsItem, ServiceSpecModeReplicated, ServiceUpdateResponse,
+        ServiceUpdateStatus, ServiceUpdateStatusState,
+        SwarmSpecCaConfigExternalCasItemProtocol, SwarmSpecDispatcher,
+        SwarmSpecOrchestration, SwarmSpecTaskDefaults, SwarmSpecTaskDefaultsLogDriver,
+        TaskSpecLogDriver, TaskSpecRestartPolicy, TaskSpecRestartPolicyCondition,
+        ThrottleDevice, VolumeScope,
+    },
+    v1_25_to_v1_39::{GetPluginPrivilegesResponseItem, PluginPullBodyItem},
+    v1_25_to_v1_42::ImageSummary,
+    v1_25_to_v1_43::ServiceCreateResponse,
+    v1_25_to_v1_51::PluginInterfaceType,
+    v1_25_to_v1_55::{
+        ContainerPruneResponse, NetworkPruneResponse, PluginConfigArgs,
+        PluginConfigLinux, PluginConfigNetwork, PluginConfigRootfs, PluginConfigUser,
+        PluginSettings, SwarmSpecEncryptionConfig, SwarmUnlockBody,
+        SwarmUnlockkeyResponse, TaskSpecContainerSpecDnsConfig, VolumePruneResponse,
+        VolumeUsageData,
+    },
+    v1_26_to_v1_39::PluginUpgradeBodyItem,
+    v1_27_to_v1_55::{
+        TaskSpecContainerSpecSecretsItem, TaskSpecContainerSpecSecretsItemFile,
+    },
+    v1_28_to_v1_42::ContainerChangesResponseItem,
+    v1_28_to_v1_46::GraphDriverData,
+    v1_28_to_v1_55::{
+        ImageBuildContentType, ImageDeleteResponseItem, ImagePruneResponse,
+        ServiceSpecRollbackConfigFailureAction, ServiceSpecUpdateConfigFailureAction,
+        TaskSpecPlacementPreferencesItem, TaskSpecPlacementPreferencesItemSpread,
+    },
+    v1_29_to_v1_40::NetworkCreateBody,
+    v1_29_to_v1_43::HealthConfig,
+    v1_29_to_v1_55::{
+        ServiceSpecRollbackConfig, ServiceSpecRollbackConfigOrder,
+        ServiceSpecUpdateConfig, ServiceSpecUpdateConfigOrder,
+    },
+    v1_30_to_v1_39::{
+        DistributionInspectResponse, DistributionInspectResponseDescriptor,
+        DistributionInspectResponsePlatformsItem, RestartPolicy, RestartPolicyName,
+        TaskSpecContainerSpecConfigsItem, TaskSpecContainerSpecPrivileges,
+        TaskSpecContainerSpecPrivilegesCredentialSpec,
+    },
+    v1_30_to_v1_40::{Network, NetworkAttachment},
+    v1_30_to_v1_51::NetworkContainer,
+    v1_30_to_v1_55::{
+        ContainerWaitCondition, SwarmJoinBody, SwarmSpecCaConfig,
+        SwarmSpecCaConfigExternalCasItem, TaskSpecContainerSpecConfigsItemFile,
+        TaskSpecContainerSpecPrivilegesSeLinuxContext, TlsInfo,
+    },
+    v1_31_to_v1_39::{TaskSpecPluginSpec, TaskSpecPluginSpecPluginPrivilegeItem},
+    v1_31_to_v1_55::Driver,
+    v1_32_to_v1_39::{Mount, SystemInfoCgroupDriver, TaskSpecPlacement},
+    v1_32_to_v1_40::TaskSpecResources,
+    v1_32_to_v1_41::{MountPoint, MountType, Volume},
+    v1_32_to_v1_43::{
+        ContainerSummaryNetworkSettings, EndpointSettings, NetworkConnectBody,
+        NetworkSettings, Runtime,
+    },
+    v1_32_to_v1_48::{Commit, RegistryServiceConfig},
+    v1_32_to_v1_55::{
+        Address, EndpointIpamConfig, EngineDescription, EngineDescriptionPluginsItem,
+        GenericResources, GenericResourcesItem, GenericResourcesItemDiscreteResourceSpec,
+        GenericResourcesItemNamedResourceSpec, IndexInfo, JoinTokens, LocalNodeState,
+        ManagerStatus, Node, NodeDescription, NodeState, NodeStatus, ObjectVersion,
+        PeerNode, Platform, PluginsInfo, PortBinding, PortMap, Reachability,
+        ResourceObject, SwarmSpec, SwarmSpecRaft, SystemInfoIsolation,
+    },
+    v1_34_to_v1_55::EndpointPortConfigPublishMode,
+    v1_35_to_v1_41::ContainerExecBody,
+    v1_35_to_v1_55::TaskSpecContainerSpecIsolation,
+    v1_36_to_v1_47::{BuildInfo, PushImageInfo},
+    v1_36_to_v1_55::{ExecInspectResponse, ImageId, ProgressDetail},
+    v1_37_to_v1_41::ContainerSummary,
+    v1_37_to_v1_43::TaskStatus,
+    v1_37_to_v1_51::{Port, PortType},
+    v1_37_to_v1_55::{
+        Config, ConfigCreateBody, ConfigSpec, EndpointPortConfig,
+        EndpointPortConfigProtocol, EndpointSpec, Secret, SecretCreateBody, SecretSpec,
+        ServiceEndpoint, TaskState,
+    },
+    v1_38_to_v1_39::TaskSpecContainerSpec,
+    v1_38_to_v1_51::{Plugin, PluginConfig, PluginConfigInterface},
+    v1_38_to_v1_55::{
+        ImageBuildVersion, PluginConfigInterfaceProtocolScheme,
+        TaskSpecNetworkAttachmentSpec,
+    },
 };

@@ -5,13 +5,75 @@
 //! Requests carry the `/vX.Y` prefix; the version is negotiated with the engine on the first request (downgrade only) unless `DOCKER_API_VERSION` pins it. Streams come back as `futures::Stream`s of typed items (log chunks, JSON lines, progress messages, bytes), attach and exec start as a hijacked connection with an output stream and a stdin writer.
 
 use moby_api_runtime::client::{
-    Body, ByteStream, Error, Hijacked, JsonLinesOutput, LogOutput, Method, PathStat,
-    ProgressOutput, Request, Response, Transport, TtySource, header,
+    Body, ByteStream, Error, Hijacked, JsonLinesOutput, LogOutput, PathStat,
+    ProgressOutput, Response, Transport, TtySource,
 };
-use moby_api_runtime::path::encode_path_param;
+use super::models::{
+    AuthConfig, BuildPruneResponse, Config, ConfigCreateBody, ConfigSpec,
+    ContainerChangesResponseItem, ContainerConfig, ContainerCreateBody,
+    ContainerCreateResponse, ContainerExecBody, ContainerInspectResponse,
+    ContainerPruneResponse, ContainerStatsResponse, ContainerSummary,
+    ContainerTopResponse, ContainerUpdateBody, ContainerUpdateResponse,
+    ContainerWaitResponse, DistributionInspect, EventMessage, ExecInspectResponse,
+    ExecStartBody, IdResponse, ImageDeleteResponseItem, ImageHistoryResponseItem,
+    ImageInspect, ImagePruneResponse, ImageSearchResponseItem, ImageSummary, Network,
+    NetworkConnectBody, NetworkCreateBody, NetworkCreateResponse, NetworkDisconnectBody,
+    NetworkPruneResponse, Node, NodeSpec, Plugin, PluginPrivilege, Secret,
+    SecretCreateBody, SecretSpec, Service, ServiceCreateBody, ServiceCreateResponse,
+    ServiceUpdateBody, ServiceUpdateResponse, Swarm, SwarmInitBody, SwarmJoinBody,
+    SwarmSpec, SwarmUnlockBody, SwarmUnlockkeyResponse, SystemDataUsageResponse,
+    SystemInfo, SystemVersion, Task, Volume, VolumeCreateOptions, VolumeListResponse,
+    VolumePruneResponse,
+};
+use super::params::{
+    BuildPruneParams, ConfigListParams, ConfigUpdateParams, ContainerArchiveInfoParams,
+    ContainerArchiveParams, ContainerAttachParams, ContainerAttachWebsocketParams,
+    ContainerCreateParams, ContainerDeleteParams, ContainerInspectParams,
+    ContainerKillParams, ContainerListParams, ContainerLogsParams, ContainerPruneParams,
+    ContainerRenameParams, ContainerResizeParams, ContainerRestartParams,
+    ContainerStartParams, ContainerStatsParams, ContainerStopParams, ContainerTopParams,
+    ContainerWaitParams, ExecResizeParams, GetPluginPrivilegesParams, ImageBuildParams,
+    ImageCommitParams, ImageCreateParams, ImageDeleteParams, ImageGetAllParams,
+    ImageListParams, ImageLoadParams, ImagePruneParams, ImagePushParams,
+    ImageSearchParams, ImageTagParams, NetworkInspectParams, NetworkListParams,
+    NetworkPruneParams, NodeDeleteParams, NodeListParams, NodeUpdateParams,
+    PluginCreateParams, PluginDeleteParams, PluginDisableParams, PluginEnableParams,
+    PluginListParams, PluginPullParams, PluginUpgradeParams, PutContainerArchiveParams,
+    SecretListParams, SecretUpdateParams, ServiceCreateParams, ServiceInspectParams,
+    ServiceListParams, ServiceLogsParams, ServiceUpdateParams, SwarmLeaveParams,
+    SwarmUpdateParams, SystemEventsParams, TaskListParams, TaskLogsParams,
+    VolumeDeleteParams, VolumeListParams, VolumePruneParams,
+};
 
 /// The API version this client asks the engine for at most (negotiation only goes down).
 pub use super::API_VERSION;
+
+#[doc(no_inline)]
+pub use crate::shared::{v1_24_to_v1_51::client::*, v1_24_to_v1_55::client::*};
+
+/// The request of every operation, built as the methods of [`Client`] build it: to
+/// send through [`Client::transport`] and read yourself.
+pub mod requests {
+    pub use crate::shared::{
+        v1_24_to_v1_40::requests::*, v1_29_to_v1_40::requests::*, v1_40::requests::*,
+    };
+    #[doc(no_inline)]
+    pub use crate::shared::{
+        v1_24_and_v1_27_to_v1_55::requests::*, v1_24_to_v1_41::requests::*,
+        v1_24_to_v1_45::requests::*, v1_24_to_v1_47::requests::*,
+        v1_24_to_v1_49::requests::*, v1_24_to_v1_51::requests::*,
+        v1_24_to_v1_55::requests::*, v1_25_to_v1_41::requests::*,
+        v1_25_to_v1_55::requests::*, v1_27_to_v1_55::requests::*,
+        v1_28_to_v1_55::requests::*, v1_29_to_v1_55::requests::*,
+        v1_30_to_v1_55::requests::*, v1_31_to_v1_55::requests::*,
+        v1_32_to_v1_55::requests::*, v1_35_to_v1_41::requests::*,
+        v1_35_to_v1_43::requests::*, v1_35_to_v1_55::requests::*,
+        v1_37_to_v1_55::requests::*, v1_39_to_v1_41::requests::*,
+        v1_39_to_v1_43::requests::*, v1_39_to_v1_47::requests::*,
+        v1_39_to_v1_55::requests::*, v1_40_to_v1_41::requests::*,
+        v1_40_to_v1_55::requests::*,
+    };
+}
 
 /// A Docker Engine client speaking this API version.
 #[derive(Debug, Clone)]
@@ -35,2376 +97,935 @@ impl Client {
         &self.transport
     }
 
-    /// List containers
-    ///
-    /// `GET /containers/json`
-    ///
-    /// Returns a list of containers. For details on the format, see the
-    /// [inspect endpoint](#operation/ContainerInspect).
-    ///
-    /// Note that it uses a different, smaller representation of a container
-    /// than inspecting a single container. For example, the list of linked
-    /// containers is not propagated .
+    /// List containers: `GET /containers/json` ([`requests::container_list`]).
     pub async fn container_list(
         &self,
-        params: &super::params::ContainerListParams,
-    ) -> Result<Vec<super::models::ContainerSummary>, Error> {
-        let mut request = Request::new(Method::GET, "/containers/json");
-        if let Some(value) = &params.all {
-            request = request.query("all", value.to_string());
-        }
-        if let Some(value) = &params.limit {
-            request = request.query("limit", value.to_string());
-        }
-        if let Some(value) = &params.size {
-            request = request.query("size", value.to_string());
-        }
-        if let Some(value) = &params.filters {
-            request = request.query("filters", value.to_string());
-        }
-        self.transport.send_json(request).await
+        params: &ContainerListParams,
+    ) -> Result<Vec<ContainerSummary>, Error> {
+        self.transport.send_json(requests::container_list(params)?).await
     }
 
-    /// Create a container
-    ///
-    /// `POST /containers/create`
+    /// Create a container: `POST /containers/create` ([`requests::container_create`]).
     pub async fn container_create(
         &self,
-        params: &super::params::ContainerCreateParams,
-        body: &super::models::ContainerCreateBody,
-    ) -> Result<super::models::ContainerCreateResponse, Error> {
-        let mut request = Request::new(Method::POST, "/containers/create");
-        if let Some(value) = &params.name {
-            request = request.query("name", value.to_string());
-        }
-        let request = request.json(body)?;
-        self.transport.send_json(request).await
+        params: &ContainerCreateParams,
+        body: &ContainerCreateBody,
+    ) -> Result<ContainerCreateResponse, Error> {
+        self.transport.send_json(requests::container_create(params, body)?).await
     }
 
-    /// Inspect a container
-    ///
-    /// `GET /containers/{id}/json`
-    ///
-    /// Return low-level information about a container.
+    /// Inspect a container: `GET /containers/{id}/json` ([`requests::container_inspect`]).
     pub async fn container_inspect(
         &self,
         id: &str,
-        params: &super::params::ContainerInspectParams,
-    ) -> Result<super::models::ContainerInspectResponse, Error> {
-        let mut request = Request::new(
-            Method::GET,
-            format!("/containers/{}/json", encode_path_param(id)),
-        );
-        if let Some(value) = &params.size {
-            request = request.query("size", value.to_string());
-        }
-        self.transport.send_json(request).await
+        params: &ContainerInspectParams,
+    ) -> Result<ContainerInspectResponse, Error> {
+        self.transport.send_json(requests::container_inspect(id, params)?).await
     }
 
-    /// List processes running inside a container
-    ///
-    /// `GET /containers/{id}/top`
-    ///
-    /// On Unix systems, this is done by running the `ps` command. This endpoint
-    /// is not supported on Windows.
+    /// List processes running inside a container: `GET /containers/{id}/top` ([`requests::container_top`]).
     pub async fn container_top(
         &self,
         id: &str,
-        params: &super::params::ContainerTopParams,
-    ) -> Result<super::models::ContainerTopResponse, Error> {
-        let mut request = Request::new(
-            Method::GET,
-            format!("/containers/{}/top", encode_path_param(id)),
-        );
-        if let Some(value) = &params.ps_args {
-            request = request.query("ps_args", value.to_string());
-        }
-        self.transport.send_json(request).await
+        params: &ContainerTopParams,
+    ) -> Result<ContainerTopResponse, Error> {
+        self.transport.send_json(requests::container_top(id, params)?).await
     }
 
-    /// Get container logs
-    ///
-    /// `GET /containers/{id}/logs`
-    ///
-    /// Get `stdout` and `stderr` logs from a container.
-    ///
-    /// Note: This endpoint works only for containers with the `json-file` or
-    /// `journald` logging driver.
+    /// Get container logs: `GET /containers/{id}/logs` ([`requests::container_logs`]).
     pub async fn container_logs(
         &self,
         id: &str,
-        params: &super::params::ContainerLogsParams,
+        params: &ContainerLogsParams,
     ) -> Result<LogOutput, Error> {
-        let mut request = Request::new(
-            Method::GET,
-            format!("/containers/{}/logs", encode_path_param(id)),
-        );
-        if let Some(value) = &params.follow {
-            request = request.query("follow", value.to_string());
-        }
-        if let Some(value) = &params.stdout {
-            request = request.query("stdout", value.to_string());
-        }
-        if let Some(value) = &params.stderr {
-            request = request.query("stderr", value.to_string());
-        }
-        if let Some(value) = &params.since {
-            request = request.query("since", value.to_string());
-        }
-        if let Some(value) = &params.until {
-            request = request.query("until", value.to_string());
-        }
-        if let Some(value) = &params.timestamps {
-            request = request.query("timestamps", value.to_string());
-        }
-        if let Some(value) = &params.tail {
-            request = request.query("tail", value.to_string());
-        }
-        self.transport.send_logs(request, TtySource::Container(id.to_owned())).await
+        self.transport
+            .send_logs(
+                requests::container_logs(id, params)?,
+                TtySource::Container(id.to_owned()),
+            )
+            .await
     }
 
-    /// Get changes on a container’s filesystem
-    ///
-    /// `GET /containers/{id}/changes`
-    ///
-    /// Returns which files in a container's filesystem have been added, deleted,
-    /// or modified. The `Kind` of modification can be one of:
-    ///
-    /// - `0`: Modified
-    /// - `1`: Added
-    /// - `2`: Deleted
+    /// Get changes on a container’s filesystem: `GET /containers/{id}/changes` ([`requests::container_changes`]).
     pub async fn container_changes(
         &self,
         id: &str,
-    ) -> Result<Vec<super::models::ContainerChangesResponseItem>, Error> {
-        let request = Request::new(
-            Method::GET,
-            format!("/containers/{}/changes", encode_path_param(id)),
-        );
-        self.transport.send_json(request).await
+    ) -> Result<Vec<ContainerChangesResponseItem>, Error> {
+        self.transport.send_json(requests::container_changes(id)?).await
     }
 
-    /// Export a container
-    ///
-    /// `GET /containers/{id}/export`
-    ///
-    /// Export the contents of a container as a tarball.
+    /// Export a container: `GET /containers/{id}/export` ([`requests::container_export`]).
     pub async fn container_export(&self, id: &str) -> Result<ByteStream, Error> {
-        let request = Request::new(
-            Method::GET,
-            format!("/containers/{}/export", encode_path_param(id)),
-        );
-        self.transport.send_bytes(request).await
+        self.transport.send_bytes(requests::container_export(id)?).await
     }
 
-    /// Get container stats based on resource usage
-    ///
-    /// `GET /containers/{id}/stats`
-    ///
-    /// This endpoint returns a live stream of a container’s resource usage
-    /// statistics.
-    ///
-    /// The `precpu_stats` is the CPU statistic of the *previous* read, and is
-    /// used to calculate the CPU usage percentage. It is not an exact copy
-    /// of the `cpu_stats` field.
-    ///
-    /// If either `precpu_stats.online_cpus` or `cpu_stats.online_cpus` is
-    /// nil then for compatibility with older daemons the length of the
-    /// corresponding `cpu_usage.percpu_usage` array should be used.
-    ///
-    /// To calculate the values shown by the `stats` command of the docker cli tool
-    /// the following formulas can be used:
-    /// * used_memory = `memory_stats.usage - memory_stats.stats.cache` (cgroups v1)
-    /// * used_memory = `memory_stats.usage - memory_stats.stats.inactive_file` (cgroups v2)
-    /// * available_memory = `memory_stats.limit`
-    /// * Memory usage % = `(used_memory / available_memory) * 100.0`
-    /// * cpu_delta = `cpu_stats.cpu_usage.total_usage - precpu_stats.cpu_usage.total_usage`
-    /// * system_cpu_delta = `cpu_stats.system_cpu_usage - precpu_stats.system_cpu_usage`
-    /// * number_cpus = `length(cpu_stats.cpu_usage.percpu_usage)` or `cpu_stats.online_cpus`
-    /// * CPU usage % = `(cpu_delta / system_cpu_delta) * number_cpus * 100.0`
+    /// Get container stats based on resource usage: `GET /containers/{id}/stats` ([`requests::container_stats`]).
     pub async fn container_stats(
         &self,
         id: &str,
-        params: &super::params::ContainerStatsParams,
-    ) -> Result<JsonLinesOutput<super::models::ContainerStatsResponse>, Error> {
-        let mut request = Request::new(
-            Method::GET,
-            format!("/containers/{}/stats", encode_path_param(id)),
-        );
-        if let Some(value) = &params.stream {
-            request = request.query("stream", value.to_string());
-        }
-        self.transport.send_json_lines(request).await
+        params: &ContainerStatsParams,
+    ) -> Result<JsonLinesOutput<ContainerStatsResponse>, Error> {
+        self.transport.send_json_lines(requests::container_stats(id, params)?).await
     }
 
-    /// Resize a container TTY
-    ///
-    /// `POST /containers/{id}/resize`
-    ///
-    /// Resize the TTY for a container.
+    /// Resize a container TTY: `POST /containers/{id}/resize` ([`requests::container_resize`]).
     pub async fn container_resize(
         &self,
         id: &str,
-        params: &super::params::ContainerResizeParams,
+        params: &ContainerResizeParams,
     ) -> Result<(), Error> {
-        let mut request = Request::new(
-            Method::POST,
-            format!("/containers/{}/resize", encode_path_param(id)),
-        );
-        {
-            let value = &params.h;
-            request = request.query("h", value.to_string());
-        }
-        {
-            let value = &params.w;
-            request = request.query("w", value.to_string());
-        }
-        self.transport.send(request).await?;
+        self.transport.send(requests::container_resize(id, params)?).await?;
         Ok(())
     }
 
-    /// Start a container
-    ///
-    /// `POST /containers/{id}/start`
+    /// Start a container: `POST /containers/{id}/start` ([`requests::container_start`]).
     pub async fn container_start(
         &self,
         id: &str,
-        params: &super::params::ContainerStartParams,
+        params: &ContainerStartParams,
     ) -> Result<ContainerStartOutcome, Error> {
-        let mut request = Request::new(
-            Method::POST,
-            format!("/containers/{}/start", encode_path_param(id)),
-        );
-        if let Some(value) = &params.detach_keys {
-            request = request.query("detachKeys", value.to_string());
-        }
-        let response = self.transport.send(request).await?;
-        match response.status().as_u16() {
-            204u16 => Ok(ContainerStartOutcome::NoContent),
-            304u16 => Ok(ContainerStartOutcome::NotModified),
-            _ => Err(Error::from_response(response).await),
-        }
+        ContainerStartOutcome::read(
+                &self.transport,
+                self.transport.send(requests::container_start(id, params)?).await?,
+            )
+            .await
     }
 
-    /// Stop a container
-    ///
-    /// `POST /containers/{id}/stop`
+    /// Stop a container: `POST /containers/{id}/stop` ([`requests::container_stop`]).
     pub async fn container_stop(
         &self,
         id: &str,
-        params: &super::params::ContainerStopParams,
+        params: &ContainerStopParams,
     ) -> Result<ContainerStopOutcome, Error> {
-        let mut request = Request::new(
-            Method::POST,
-            format!("/containers/{}/stop", encode_path_param(id)),
-        );
-        if let Some(value) = &params.t {
-            request = request.query("t", value.to_string());
-        }
-        let response = self.transport.send(request).await?;
-        match response.status().as_u16() {
-            204u16 => Ok(ContainerStopOutcome::NoContent),
-            304u16 => Ok(ContainerStopOutcome::NotModified),
-            _ => Err(Error::from_response(response).await),
-        }
+        ContainerStopOutcome::read(
+                &self.transport,
+                self.transport.send(requests::container_stop(id, params)?).await?,
+            )
+            .await
     }
 
-    /// Restart a container
-    ///
-    /// `POST /containers/{id}/restart`
+    /// Restart a container: `POST /containers/{id}/restart` ([`requests::container_restart`]).
     pub async fn container_restart(
         &self,
         id: &str,
-        params: &super::params::ContainerRestartParams,
+        params: &ContainerRestartParams,
     ) -> Result<(), Error> {
-        let mut request = Request::new(
-            Method::POST,
-            format!("/containers/{}/restart", encode_path_param(id)),
-        );
-        if let Some(value) = &params.t {
-            request = request.query("t", value.to_string());
-        }
-        self.transport.send(request).await?;
+        self.transport.send(requests::container_restart(id, params)?).await?;
         Ok(())
     }
 
-    /// Kill a container
-    ///
-    /// `POST /containers/{id}/kill`
-    ///
-    /// Send a POSIX signal to a container, defaulting to killing to the
-    /// container.
+    /// Kill a container: `POST /containers/{id}/kill` ([`requests::container_kill`]).
     pub async fn container_kill(
         &self,
         id: &str,
-        params: &super::params::ContainerKillParams,
+        params: &ContainerKillParams,
     ) -> Result<(), Error> {
-        let mut request = Request::new(
-            Method::POST,
-            format!("/containers/{}/kill", encode_path_param(id)),
-        );
-        if let Some(value) = &params.signal {
-            request = request.query("signal", value.to_string());
-        }
-        self.transport.send(request).await?;
+        self.transport.send(requests::container_kill(id, params)?).await?;
         Ok(())
     }
 
-    /// Update a container
-    ///
-    /// `POST /containers/{id}/update`
-    ///
-    /// Change various configuration options of a container without having to
-    /// recreate it.
+    /// Update a container: `POST /containers/{id}/update` ([`requests::container_update`]).
     pub async fn container_update(
         &self,
         id: &str,
-        body: &super::models::ContainerUpdateBody,
-    ) -> Result<super::models::ContainerUpdateResponse, Error> {
-        let request = Request::new(
-            Method::POST,
-            format!("/containers/{}/update", encode_path_param(id)),
-        );
-        let request = request.json(body)?;
-        self.transport.send_json(request).await
+        body: &ContainerUpdateBody,
+    ) -> Result<ContainerUpdateResponse, Error> {
+        self.transport.send_json(requests::container_update(id, body)?).await
     }
 
-    /// Rename a container
-    ///
-    /// `POST /containers/{id}/rename`
+    /// Rename a container: `POST /containers/{id}/rename` ([`requests::container_rename`]).
     pub async fn container_rename(
         &self,
         id: &str,
-        params: &super::params::ContainerRenameParams,
+        params: &ContainerRenameParams,
     ) -> Result<(), Error> {
-        let mut request = Request::new(
-            Method::POST,
-            format!("/containers/{}/rename", encode_path_param(id)),
-        );
-        {
-            let value = &params.name;
-            request = request.query("name", value.to_string());
-        }
-        self.transport.send(request).await?;
+        self.transport.send(requests::container_rename(id, params)?).await?;
         Ok(())
     }
 
-    /// Pause a container
-    ///
-    /// `POST /containers/{id}/pause`
-    ///
-    /// Use the freezer cgroup to suspend all processes in a container.
-    ///
-    /// Traditionally, when suspending a process the `SIGSTOP` signal is used,
-    /// which is observable by the process being suspended. With the freezer
-    /// cgroup the process is unaware, and unable to capture, that it is being
-    /// suspended, and subsequently resumed.
+    /// Pause a container: `POST /containers/{id}/pause` ([`requests::container_pause`]).
     pub async fn container_pause(&self, id: &str) -> Result<(), Error> {
-        let request = Request::new(
-            Method::POST,
-            format!("/containers/{}/pause", encode_path_param(id)),
-        );
-        self.transport.send(request).await?;
+        self.transport.send(requests::container_pause(id)?).await?;
         Ok(())
     }
 
-    /// Unpause a container
-    ///
-    /// `POST /containers/{id}/unpause`
-    ///
-    /// Resume a container which has been paused.
+    /// Unpause a container: `POST /containers/{id}/unpause` ([`requests::container_unpause`]).
     pub async fn container_unpause(&self, id: &str) -> Result<(), Error> {
-        let request = Request::new(
-            Method::POST,
-            format!("/containers/{}/unpause", encode_path_param(id)),
-        );
-        self.transport.send(request).await?;
+        self.transport.send(requests::container_unpause(id)?).await?;
         Ok(())
     }
 
-    /// Attach to a container
-    ///
-    /// `POST /containers/{id}/attach`
-    ///
-    /// Attach to a container to read its output or send it input. You can attach
-    /// to the same container multiple times and you can reattach to containers
-    /// that have been detached.
-    ///
-    /// Either the `stream` or `logs` parameter must be `true` for this endpoint
-    /// to do anything.
-    ///
-    /// See the [documentation for the `docker attach` command](https://docs.docker.com/engine/reference/commandline/attach/)
-    /// for more details.
-    ///
-    /// ### Hijacking
-    ///
-    /// This endpoint hijacks the HTTP connection to transport `stdin`, `stdout`,
-    /// and `stderr` on the same socket.
-    ///
-    /// This is the response from the daemon for an attach request:
-    ///
-    /// ```text
-    /// HTTP/1.1 200 OK
-    /// Content-Type: application/vnd.docker.raw-stream
-    ///
-    /// [STREAM]
-    /// ```
-    ///
-    /// After the headers and two new lines, the TCP connection can now be used
-    /// for raw, bidirectional communication between the client and server.
-    ///
-    /// To hint potential proxies about connection hijacking, the Docker client
-    /// can also optionally send connection upgrade headers.
-    ///
-    /// For example, the client sends this request to upgrade the connection:
-    ///
-    /// ```text
-    /// POST /containers/16253994b7c4/attach?stream=1&stdout=1 HTTP/1.1
-    /// Upgrade: tcp
-    /// Connection: Upgrade
-    /// ```
-    ///
-    /// The Docker daemon will respond with a `101 UPGRADED` response, and will
-    /// similarly follow with the raw stream:
-    ///
-    /// ```text
-    /// HTTP/1.1 101 UPGRADED
-    /// Content-Type: application/vnd.docker.raw-stream
-    /// Connection: Upgrade
-    /// Upgrade: tcp
-    ///
-    /// [STREAM]
-    /// ```
-    ///
-    /// ### Stream format
-    ///
-    /// When the TTY setting is disabled in [`POST /containers/create`](#operation/ContainerCreate),
-    /// the stream over the hijacked connected is multiplexed to separate out
-    /// `stdout` and `stderr`. The stream consists of a series of frames, each
-    /// containing a header and a payload.
-    ///
-    /// The header contains the information which the stream writes (`stdout` or
-    /// `stderr`). It also contains the size of the associated frame encoded in
-    /// the last four bytes (`uint32`).
-    ///
-    /// It is encoded on the first eight bytes like this:
-    ///
-    /// ```go
-    /// header := [8]byte{STREAM_TYPE, 0, 0, 0, SIZE1, SIZE2, SIZE3, SIZE4}
-    /// ```
-    ///
-    /// `STREAM_TYPE` can be:
-    ///
-    /// - 0: `stdin` (is written on `stdout`)
-    /// - 1: `stdout`
-    /// - 2: `stderr`
-    ///
-    /// `SIZE1, SIZE2, SIZE3, SIZE4` are the four bytes of the `uint32` size
-    /// encoded as big endian.
-    ///
-    /// Following the header is the payload, which is the specified number of
-    /// bytes of `STREAM_TYPE`.
-    ///
-    /// The simplest way to implement this protocol is the following:
-    ///
-    /// 1. Read 8 bytes.
-    /// 2. Choose `stdout` or `stderr` depending on the first byte.
-    /// 3. Extract the frame size from the last four bytes.
-    /// 4. Read the extracted size and output it on the correct output.
-    /// 5. Goto 1.
-    ///
-    /// ### Stream format when using a TTY
-    ///
-    /// When the TTY setting is enabled in [`POST /containers/create`](#operation/ContainerCreate),
-    /// the stream is not multiplexed. The data exchanged over the hijacked
-    /// connection is simply the raw data from the process PTY and client's
-    /// `stdin`.
+    /// Attach to a container: `POST /containers/{id}/attach` ([`requests::container_attach`]).
     pub async fn container_attach(
         &self,
         id: &str,
-        params: &super::params::ContainerAttachParams,
+        params: &ContainerAttachParams,
     ) -> Result<Hijacked, Error> {
-        let mut request = Request::new(
-            Method::POST,
-            format!("/containers/{}/attach", encode_path_param(id)),
-        );
-        if let Some(value) = &params.detach_keys {
-            request = request.query("detachKeys", value.to_string());
-        }
-        if let Some(value) = &params.logs {
-            request = request.query("logs", value.to_string());
-        }
-        if let Some(value) = &params.stream {
-            request = request.query("stream", value.to_string());
-        }
-        if let Some(value) = &params.stdin {
-            request = request.query("stdin", value.to_string());
-        }
-        if let Some(value) = &params.stdout {
-            request = request.query("stdout", value.to_string());
-        }
-        if let Some(value) = &params.stderr {
-            request = request.query("stderr", value.to_string());
-        }
-        self.transport.upgrade(request, TtySource::Container(id.to_owned())).await
+        self.transport
+            .upgrade(
+                requests::container_attach(id, params)?,
+                TtySource::Container(id.to_owned()),
+            )
+            .await
     }
 
-    /// Attach to a container via a websocket
-    ///
-    /// `GET /containers/{id}/attach/ws`
+    /// Attach to a container via a websocket: `GET /containers/{id}/attach/ws` ([`requests::container_attach_websocket`]).
     pub async fn container_attach_websocket(
         &self,
         id: &str,
-        params: &super::params::ContainerAttachWebsocketParams,
+        params: &ContainerAttachWebsocketParams,
     ) -> Result<Response, Error> {
-        let mut request = Request::new(
-            Method::GET,
-            format!("/containers/{}/attach/ws", encode_path_param(id)),
-        );
-        if let Some(value) = &params.detach_keys {
-            request = request.query("detachKeys", value.to_string());
-        }
-        if let Some(value) = &params.logs {
-            request = request.query("logs", value.to_string());
-        }
-        if let Some(value) = &params.stream {
-            request = request.query("stream", value.to_string());
-        }
-        self.transport.send(request).await
+        self.transport.send(requests::container_attach_websocket(id, params)?).await
     }
 
-    /// Wait for a container
-    ///
-    /// `POST /containers/{id}/wait`
-    ///
-    /// Block until a container stops, then returns the exit code.
+    /// Wait for a container: `POST /containers/{id}/wait` ([`requests::container_wait`]).
     pub async fn container_wait(
         &self,
         id: &str,
-        params: &super::params::ContainerWaitParams,
-    ) -> Result<super::models::ContainerWaitResponse, Error> {
-        let mut request = Request::new(
-            Method::POST,
-            format!("/containers/{}/wait", encode_path_param(id)),
-        );
-        if let Some(value) = &params.condition {
-            request = request.query("condition", value.to_string());
-        }
-        self.transport.send_deferred_json(request).await
+        params: &ContainerWaitParams,
+    ) -> Result<ContainerWaitResponse, Error> {
+        self.transport.send_deferred_json(requests::container_wait(id, params)?).await
     }
 
-    /// Remove a container
-    ///
-    /// `DELETE /containers/{id}`
+    /// Remove a container: `DELETE /containers/{id}` ([`requests::container_delete`]).
     pub async fn container_delete(
         &self,
         id: &str,
-        params: &super::params::ContainerDeleteParams,
+        params: &ContainerDeleteParams,
     ) -> Result<(), Error> {
-        let mut request = Request::new(
-            Method::DELETE,
-            format!("/containers/{}", encode_path_param(id)),
-        );
-        if let Some(value) = &params.v {
-            request = request.query("v", value.to_string());
-        }
-        if let Some(value) = &params.force {
-            request = request.query("force", value.to_string());
-        }
-        if let Some(value) = &params.link {
-            request = request.query("link", value.to_string());
-        }
-        self.transport.send(request).await?;
+        self.transport.send(requests::container_delete(id, params)?).await?;
         Ok(())
     }
 
-    /// Get an archive of a filesystem resource in a container
-    ///
-    /// `GET /containers/{id}/archive`
-    ///
-    /// Get a tar archive of a resource in the filesystem of container id.
+    /// Get an archive of a filesystem resource in a container: `GET /containers/{id}/archive` ([`requests::container_archive`]).
     pub async fn container_archive(
         &self,
         id: &str,
-        params: &super::params::ContainerArchiveParams,
+        params: &ContainerArchiveParams,
     ) -> Result<ByteStream, Error> {
-        let mut request = Request::new(
-            Method::GET,
-            format!("/containers/{}/archive", encode_path_param(id)),
-        );
-        {
-            let value = &params.path;
-            request = request.query("path", value.to_string());
-        }
-        self.transport.send_bytes(request).await
+        self.transport.send_bytes(requests::container_archive(id, params)?).await
     }
 
-    /// Extract an archive of files or folders to a directory in a container
-    ///
-    /// `PUT /containers/{id}/archive`
-    ///
-    /// Upload a tar archive to be extracted to a path in the filesystem of container id.
-    /// `path` parameter is asserted to be a directory. If it exists as a file, 400 error
-    /// will be returned with message "not a directory".
+    /// Extract an archive of files or folders to a directory in a container: `PUT /containers/{id}/archive` ([`requests::put_container_archive`]).
     pub async fn put_container_archive(
         &self,
         id: &str,
-        params: &super::params::PutContainerArchiveParams,
+        params: &PutContainerArchiveParams,
         body: impl Into<Body>,
     ) -> Result<(), Error> {
-        let mut request = Request::new(
-            Method::PUT,
-            format!("/containers/{}/archive", encode_path_param(id)),
-        );
-        {
-            let value = &params.path;
-            request = request.query("path", value.to_string());
-        }
-        if let Some(value) = &params.no_overwrite_dir_non_dir {
-            request = request.query("noOverwriteDirNonDir", value.to_string());
-        }
-        if let Some(value) = &params.copy_uidgid {
-            request = request.query("copyUIDGID", value.to_string());
-        }
-        let request = request
-            .body(body, header::HeaderValue::from_static("application/x-tar"));
-        self.transport.send(request).await?;
+        self.transport.send(requests::put_container_archive(id, params, body)?).await?;
         Ok(())
     }
 
-    /// Get information about files in a container
-    ///
-    /// `HEAD /containers/{id}/archive`
-    ///
-    /// A response header `X-Docker-Container-Path-Stat` is returned, containing
-    /// a base64 - encoded JSON object with some filesystem header information
-    /// about the path.
+    /// Get information about files in a container: `HEAD /containers/{id}/archive` ([`requests::container_archive_info`]).
     pub async fn container_archive_info(
         &self,
         id: &str,
-        params: &super::params::ContainerArchiveInfoParams,
+        params: &ContainerArchiveInfoParams,
     ) -> Result<PathStat, Error> {
-        let mut request = Request::new(
-            Method::HEAD,
-            format!("/containers/{}/archive", encode_path_param(id)),
-        );
-        {
-            let value = &params.path;
-            request = request.query("path", value.to_string());
-        }
-        PathStat::from_headers(self.transport.send(request).await?.headers())
+        PathStat::from_headers(
+            self
+                .transport
+                .send(requests::container_archive_info(id, params)?)
+                .await?
+                .headers(),
+        )
     }
 
-    /// Delete stopped containers
-    ///
-    /// `POST /containers/prune`
+    /// Delete stopped containers: `POST /containers/prune` ([`requests::container_prune`]).
     ///
     /// Since API 1.25.
     pub async fn container_prune(
         &self,
-        params: &super::params::ContainerPruneParams,
-    ) -> Result<super::models::ContainerPruneResponse, Error> {
-        let mut request = Request::new(Method::POST, "/containers/prune");
-        if let Some(value) = &params.filters {
-            request = request.query("filters", value.to_string());
-        }
-        self.transport.send_json(request).await
+        params: &ContainerPruneParams,
+    ) -> Result<ContainerPruneResponse, Error> {
+        self.transport.send_json(requests::container_prune(params)?).await
     }
 
-    /// List Images
-    ///
-    /// `GET /images/json`
-    ///
-    /// Returns a list of images on the server. Note that it uses a different, smaller representation of an image than inspecting a single image.
+    /// List Images: `GET /images/json` ([`requests::image_list`]).
     pub async fn image_list(
         &self,
-        params: &super::params::ImageListParams,
-    ) -> Result<Vec<super::models::ImageSummary>, Error> {
-        let mut request = Request::new(Method::GET, "/images/json");
-        if let Some(value) = &params.all {
-            request = request.query("all", value.to_string());
-        }
-        if let Some(value) = &params.filters {
-            request = request.query("filters", value.to_string());
-        }
-        if let Some(value) = &params.digests {
-            request = request.query("digests", value.to_string());
-        }
-        self.transport.send_json(request).await
+        params: &ImageListParams,
+    ) -> Result<Vec<ImageSummary>, Error> {
+        self.transport.send_json(requests::image_list(params)?).await
     }
 
-    /// Build an image
-    ///
-    /// `POST /build`
-    ///
-    /// Build an image from a tar archive with a `Dockerfile` in it.
-    ///
-    /// The `Dockerfile` specifies how the image is built from the tar archive. It is typically in the archive's root, but can be at a different path or have a different name by specifying the `dockerfile` parameter. [See the `Dockerfile` reference for more information](https://docs.docker.com/engine/reference/builder/).
-    ///
-    /// The Docker daemon performs a preliminary validation of the `Dockerfile` before starting the build, and returns an error if the syntax is incorrect. After that, each instruction is run one-by-one until the ID of the new image is output.
-    ///
-    /// The build is canceled if the client drops the connection by quitting or being killed.
+    /// Build an image: `POST /build` ([`requests::image_build`]).
     pub async fn image_build(
         &self,
-        params: &super::params::ImageBuildParams,
+        params: &ImageBuildParams,
         body: impl Into<Body>,
     ) -> Result<ProgressOutput, Error> {
-        let mut request = Request::new(Method::POST, "/build");
-        if let Some(value) = &params.dockerfile {
-            request = request.query("dockerfile", value.to_string());
-        }
-        if let Some(value) = &params.t {
-            request = request.query("t", value.to_string());
-        }
-        if let Some(value) = &params.extrahosts {
-            request = request.query("extrahosts", value.to_string());
-        }
-        if let Some(value) = &params.remote {
-            request = request.query("remote", value.to_string());
-        }
-        if let Some(value) = &params.q {
-            request = request.query("q", value.to_string());
-        }
-        if let Some(value) = &params.nocache {
-            request = request.query("nocache", value.to_string());
-        }
-        if let Some(value) = &params.cachefrom {
-            request = request.query("cachefrom", value.to_string());
-        }
-        if let Some(value) = &params.pull {
-            request = request.query("pull", value.to_string());
-        }
-        if let Some(value) = &params.rm {
-            request = request.query("rm", value.to_string());
-        }
-        if let Some(value) = &params.forcerm {
-            request = request.query("forcerm", value.to_string());
-        }
-        if let Some(value) = &params.memory {
-            request = request.query("memory", value.to_string());
-        }
-        if let Some(value) = &params.memswap {
-            request = request.query("memswap", value.to_string());
-        }
-        if let Some(value) = &params.cpushares {
-            request = request.query("cpushares", value.to_string());
-        }
-        if let Some(value) = &params.cpusetcpus {
-            request = request.query("cpusetcpus", value.to_string());
-        }
-        if let Some(value) = &params.cpuperiod {
-            request = request.query("cpuperiod", value.to_string());
-        }
-        if let Some(value) = &params.cpuquota {
-            request = request.query("cpuquota", value.to_string());
-        }
-        if let Some(value) = &params.buildargs {
-            request = request.query("buildargs", value.to_string());
-        }
-        if let Some(value) = &params.shmsize {
-            request = request.query("shmsize", value.to_string());
-        }
-        if let Some(value) = &params.squash {
-            request = request.query("squash", value.to_string());
-        }
-        if let Some(value) = &params.labels {
-            request = request.query("labels", value.to_string());
-        }
-        if let Some(value) = &params.networkmode {
-            request = request.query("networkmode", value.to_string());
-        }
-        if let Some(value) = &params.content_type {
-            request = request.text_header("Content-type", &value.to_string())?;
-        }
-        if let Some(value) = &params.x_registry_config {
-            request = request.text_header("X-Registry-Config", &value.to_string())?;
-        }
-        if let Some(value) = &params.platform {
-            request = request.query("platform", value.to_string());
-        }
-        if let Some(value) = &params.target {
-            request = request.query("target", value.to_string());
-        }
-        if let Some(value) = &params.outputs {
-            request = request.query("outputs", value.to_string());
-        }
-        if let Some(value) = &params.version {
-            request = request.query("version", value.to_string());
-        }
-        let request = request
-            .body(body, header::HeaderValue::from_static("application/octet-stream"));
-        self.transport.send_progress(request).await
+        self.transport.send_progress(requests::image_build(params, body)?).await
     }
 
-    /// Delete builder cache
-    ///
-    /// `POST /build/prune`
+    /// Delete builder cache: `POST /build/prune` ([`requests::build_prune`]).
     ///
     /// Since API 1.31.
     pub async fn build_prune(
         &self,
-        params: &super::params::BuildPruneParams,
-    ) -> Result<super::models::BuildPruneResponse, Error> {
-        let mut request = Request::new(Method::POST, "/build/prune");
-        if let Some(value) = &params.keep_storage {
-            request = request.query("keep-storage", value.to_string());
-        }
-        if let Some(value) = &params.all {
-            request = request.query("all", value.to_string());
-        }
-        if let Some(value) = &params.filters {
-            request = request.query("filters", value.to_string());
-        }
-        self.transport.send_json(request).await
+        params: &BuildPruneParams,
+    ) -> Result<BuildPruneResponse, Error> {
+        self.transport.send_json(requests::build_prune(params)?).await
     }
 
-    /// Create an image
-    ///
-    /// `POST /images/create`
-    ///
-    /// Create an image by either pulling it from a registry or importing it.
+    /// Create an image: `POST /images/create` ([`requests::image_create`]).
     pub async fn image_create(
         &self,
-        params: &super::params::ImageCreateParams,
+        params: &ImageCreateParams,
         body: impl Into<Body>,
     ) -> Result<ProgressOutput, Error> {
-        let mut request = Request::new(Method::POST, "/images/create");
-        if let Some(value) = &params.from_image {
-            request = request.query("fromImage", value.to_string());
-        }
-        if let Some(value) = &params.from_src {
-            request = request.query("fromSrc", value.to_string());
-        }
-        if let Some(value) = &params.repo {
-            request = request.query("repo", value.to_string());
-        }
-        if let Some(value) = &params.tag {
-            request = request.query("tag", value.to_string());
-        }
-        if let Some(value) = &params.message {
-            request = request.query("message", value.to_string());
-        }
-        if let Some(value) = &params.x_registry_auth {
-            request = request.text_header("X-Registry-Auth", &value.to_string())?;
-        }
-        if let Some(value) = &params.changes {
-            for item in value {
-                request = request.query("changes", item.to_string());
-            }
-        }
-        if let Some(value) = &params.platform {
-            request = request.query("platform", value.to_string());
-        }
-        let request = request.body(body, header::HeaderValue::from_static("text/plain"));
-        self.transport.send_progress(request).await
+        self.transport.send_progress(requests::image_create(params, body)?).await
     }
 
-    /// Inspect an image
-    ///
-    /// `GET /images/{name}/json`
-    ///
-    /// Return low-level information about an image.
-    pub async fn image_inspect(
-        &self,
-        name: &str,
-    ) -> Result<super::models::ImageInspect, Error> {
-        let request = Request::new(
-            Method::GET,
-            format!("/images/{}/json", encode_path_param(name)),
-        );
-        self.transport.send_json(request).await
+    /// Inspect an image: `GET /images/{name}/json` ([`requests::image_inspect`]).
+    pub async fn image_inspect(&self, name: &str) -> Result<ImageInspect, Error> {
+        self.transport.send_json(requests::image_inspect(name)?).await
     }
 
-    /// Get the history of an image
-    ///
-    /// `GET /images/{name}/history`
-    ///
-    /// Return parent layers of an image.
+    /// Get the history of an image: `GET /images/{name}/history` ([`requests::image_history`]).
     pub async fn image_history(
         &self,
         name: &str,
-    ) -> Result<Vec<super::models::ImageHistoryResponseItem>, Error> {
-        let request = Request::new(
-            Method::GET,
-            format!("/images/{}/history", encode_path_param(name)),
-        );
-        self.transport.send_json(request).await
+    ) -> Result<Vec<ImageHistoryResponseItem>, Error> {
+        self.transport.send_json(requests::image_history(name)?).await
     }
 
-    /// Push an image
-    ///
-    /// `POST /images/{name}/push`
-    ///
-    /// Push an image to a registry.
-    ///
-    /// If you wish to push an image on to a private registry, that image must
-    /// already have a tag which references the registry. For example,
-    /// `registry.example.com/myimage:latest`.
-    ///
-    /// The push is cancelled if the HTTP connection is closed.
+    /// Push an image: `POST /images/{name}/push` ([`requests::image_push`]).
     pub async fn image_push(
         &self,
         name: &str,
-        params: &super::params::ImagePushParams,
+        params: &ImagePushParams,
     ) -> Result<ProgressOutput, Error> {
-        let mut request = Request::new(
-            Method::POST,
-            format!("/images/{}/push", encode_path_param(name)),
-        );
-        if let Some(value) = &params.tag {
-            request = request.query("tag", value.to_string());
-        }
-        {
-            let value = &params.x_registry_auth;
-            request = request.text_header("X-Registry-Auth", &value.to_string())?;
-        }
-        self.transport.send_progress(request).await
+        self.transport.send_progress(requests::image_push(name, params)?).await
     }
 
-    /// Tag an image
-    ///
-    /// `POST /images/{name}/tag`
-    ///
-    /// Create a tag that refers to a source image.
-    ///
-    /// This creates an additional reference (tag) to the source image. The tag
-    /// can include a different repository name and/or tag. If the repository
-    /// or tag already exists, it will be overwritten.
+    /// Tag an image: `POST /images/{name}/tag` ([`requests::image_tag`]).
     pub async fn image_tag(
         &self,
         name: &str,
-        params: &super::params::ImageTagParams,
+        params: &ImageTagParams,
     ) -> Result<(), Error> {
-        let mut request = Request::new(
-            Method::POST,
-            format!("/images/{}/tag", encode_path_param(name)),
-        );
-        if let Some(value) = &params.repo {
-            request = request.query("repo", value.to_string());
-        }
-        if let Some(value) = &params.tag {
-            request = request.query("tag", value.to_string());
-        }
-        self.transport.send(request).await?;
+        self.transport.send(requests::image_tag(name, params)?).await?;
         Ok(())
     }
 
-    /// Remove an image
-    ///
-    /// `DELETE /images/{name}`
-    ///
-    /// Remove an image, along with any untagged parent images that were
-    /// referenced by that image.
-    ///
-    /// Images can't be removed if they have descendant images, are being
-    /// used by a running container or are being used by a build.
+    /// Remove an image: `DELETE /images/{name}` ([`requests::image_delete`]).
     pub async fn image_delete(
         &self,
         name: &str,
-        params: &super::params::ImageDeleteParams,
-    ) -> Result<Vec<super::models::ImageDeleteResponseItem>, Error> {
-        let mut request = Request::new(
-            Method::DELETE,
-            format!("/images/{}", encode_path_param(name)),
-        );
-        if let Some(value) = &params.force {
-            request = request.query("force", value.to_string());
-        }
-        if let Some(value) = &params.noprune {
-            request = request.query("noprune", value.to_string());
-        }
-        self.transport.send_json(request).await
+        params: &ImageDeleteParams,
+    ) -> Result<Vec<ImageDeleteResponseItem>, Error> {
+        self.transport.send_json(requests::image_delete(name, params)?).await
     }
 
-    /// Search images
-    ///
-    /// `GET /images/search`
-    ///
-    /// Search for an image on Docker Hub.
+    /// Search images: `GET /images/search` ([`requests::image_search`]).
     pub async fn image_search(
         &self,
-        params: &super::params::ImageSearchParams,
-    ) -> Result<Vec<super::models::ImageSearchResponseItem>, Error> {
-        let mut request = Request::new(Method::GET, "/images/search");
-        {
-            let value = &params.term;
-            request = request.query("term", value.to_string());
-        }
-        if let Some(value) = &params.limit {
-            request = request.query("limit", value.to_string());
-        }
-        if let Some(value) = &params.filters {
-            request = request.query("filters", value.to_string());
-        }
-        self.transport.send_json(request).await
+        params: &ImageSearchParams,
+    ) -> Result<Vec<ImageSearchResponseItem>, Error> {
+        self.transport.send_json(requests::image_search(params)?).await
     }
 
-    /// Delete unused images
-    ///
-    /// `POST /images/prune`
+    /// Delete unused images: `POST /images/prune` ([`requests::image_prune`]).
     ///
     /// Since API 1.25.
     pub async fn image_prune(
         &self,
-        params: &super::params::ImagePruneParams,
-    ) -> Result<super::models::ImagePruneResponse, Error> {
-        let mut request = Request::new(Method::POST, "/images/prune");
-        if let Some(value) = &params.filters {
-            request = request.query("filters", value.to_string());
-        }
-        self.transport.send_json(request).await
+        params: &ImagePruneParams,
+    ) -> Result<ImagePruneResponse, Error> {
+        self.transport.send_json(requests::image_prune(params)?).await
     }
 
-    /// Check auth configuration
-    ///
-    /// `POST /auth`
-    ///
-    /// Validate credentials for a registry and, if available, get an identity
-    /// token for accessing the registry without password.
+    /// Check auth configuration: `POST /auth` ([`requests::system_auth`]).
     pub async fn system_auth(
         &self,
-        body: &super::models::AuthConfig,
+        body: &AuthConfig,
     ) -> Result<SystemAuthOutcome, Error> {
-        let request = Request::new(Method::POST, "/auth");
-        let request = request.json(body)?;
-        let response = self.transport.send(request).await?;
-        match response.status().as_u16() {
-            200u16 => {
-                Ok(
-                    SystemAuthOutcome::Ok(
-                        moby_api_runtime::json::from_slice(
-                            &self.transport.read_body(response).await?,
-                        )?,
-                    ),
-                )
-            }
-            204u16 => Ok(SystemAuthOutcome::NoContent),
-            _ => Err(Error::from_response(response).await),
-        }
+        SystemAuthOutcome::read(
+                &self.transport,
+                self.transport.send(requests::system_auth(body)?).await?,
+            )
+            .await
     }
 
-    /// Get system information
-    ///
-    /// `GET /info`
-    pub async fn system_info(&self) -> Result<super::models::SystemInfo, Error> {
-        let request = Request::new(Method::GET, "/info");
-        self.transport.send_json(request).await
+    /// Get system information: `GET /info` ([`requests::system_info`]).
+    pub async fn system_info(&self) -> Result<SystemInfo, Error> {
+        self.transport.send_json(requests::system_info()?).await
     }
 
-    /// Get version
-    ///
-    /// `GET /version`
-    ///
-    /// Returns the version of Docker that is running and various information about the system that Docker is running on.
-    pub async fn system_version(&self) -> Result<super::models::SystemVersion, Error> {
-        let request = Request::new(Method::GET, "/version");
-        self.transport.send_json(request).await
+    /// Get version: `GET /version` ([`requests::system_version`]).
+    pub async fn system_version(&self) -> Result<SystemVersion, Error> {
+        self.transport.send_json(requests::system_version()?).await
     }
 
-    /// Ping
-    ///
-    /// `GET /_ping`
-    ///
-    /// This is a dummy endpoint you can use to test if the server is accessible.
+    /// Ping: `GET /_ping` ([`requests::system_ping`]).
     pub async fn system_ping(&self) -> Result<String, Error> {
-        let request = Request::new(Method::GET, "/_ping");
-        self.transport.send_text(request).await
+        self.transport.send_text(requests::system_ping()?).await
     }
 
-    /// Ping
-    ///
-    /// `HEAD /_ping`
-    ///
-    /// This is a dummy endpoint you can use to test if the server is accessible.
+    /// Ping: `HEAD /_ping` ([`requests::system_ping_head`]).
     ///
     /// Since API 1.40.
     pub async fn system_ping_head(&self) -> Result<(), Error> {
-        let request = Request::new(Method::HEAD, "/_ping");
-        self.transport.send(request).await?;
+        self.transport.send(requests::system_ping_head()?).await?;
         Ok(())
     }
 
-    /// Create a new image from a container
-    ///
-    /// `POST /commit`
+    /// Create a new image from a container: `POST /commit` ([`requests::image_commit`]).
     pub async fn image_commit(
         &self,
-        params: &super::params::ImageCommitParams,
-        body: &super::models::ContainerConfig,
-    ) -> Result<super::models::IdResponse, Error> {
-        let mut request = Request::new(Method::POST, "/commit");
-        if let Some(value) = &params.container {
-            request = request.query("container", value.to_string());
-        }
-        if let Some(value) = &params.repo {
-            request = request.query("repo", value.to_string());
-        }
-        if let Some(value) = &params.tag {
-            request = request.query("tag", value.to_string());
-        }
-        if let Some(value) = &params.comment {
-            request = request.query("comment", value.to_string());
-        }
-        if let Some(value) = &params.author {
-            request = request.query("author", value.to_string());
-        }
-        if let Some(value) = &params.pause {
-            request = request.query("pause", value.to_string());
-        }
-        if let Some(value) = &params.changes {
-            request = request.query("changes", value.to_string());
-        }
-        let request = request.json(body)?;
-        self.transport.send_json(request).await
+        params: &ImageCommitParams,
+        body: &ContainerConfig,
+    ) -> Result<IdResponse, Error> {
+        self.transport.send_json(requests::image_commit(params, body)?).await
     }
 
-    /// Monitor events
-    ///
-    /// `GET /events`
-    ///
-    /// Stream real-time events from the server.
-    ///
-    /// Various objects within Docker report events when something happens to them.
-    ///
-    /// Containers report these events: `attach`, `commit`, `copy`, `create`, `destroy`, `detach`, `die`, `exec_create`, `exec_detach`, `exec_start`, `exec_die`, `export`, `health_status`, `kill`, `oom`, `pause`, `rename`, `resize`, `restart`, `start`, `stop`, `top`, `unpause`, and `update`
-    ///
-    /// Images report these events: `delete`, `import`, `load`, `pull`, `push`, `save`, `tag`, and `untag`
-    ///
-    /// Volumes report these events: `create`, `mount`, `unmount`, and `destroy`
-    ///
-    /// Networks report these events: `create`, `connect`, `disconnect`, `destroy`, `update`, and `remove`
-    ///
-    /// The Docker daemon reports these events: `reload`
-    ///
-    /// Services report these events: `create`, `update`, and `remove`
-    ///
-    /// Nodes report these events: `create`, `update`, and `remove`
-    ///
-    /// Secrets report these events: `create`, `update`, and `remove`
-    ///
-    /// Configs report these events: `create`, `update`, and `remove`
+    /// Monitor events: `GET /events` ([`requests::system_events`]).
     pub async fn system_events(
         &self,
-        params: &super::params::SystemEventsParams,
-    ) -> Result<JsonLinesOutput<super::models::EventMessage>, Error> {
-        let mut request = Request::new(Method::GET, "/events");
-        if let Some(value) = &params.since {
-            request = request.query("since", value.to_string());
-        }
-        if let Some(value) = &params.until {
-            request = request.query("until", value.to_string());
-        }
-        if let Some(value) = &params.filters {
-            request = request.query("filters", value.to_string());
-        }
-        self.transport.send_json_lines(request).await
+        params: &SystemEventsParams,
+    ) -> Result<JsonLinesOutput<EventMessage>, Error> {
+        self.transport.send_json_lines(requests::system_events(params)?).await
     }
 
-    /// Get data usage information
-    ///
-    /// `GET /system/df`
+    /// Get data usage information: `GET /system/df` ([`requests::system_data_usage`]).
     ///
     /// Since API 1.25.
-    pub async fn system_data_usage(
-        &self,
-    ) -> Result<super::models::SystemDataUsageResponse, Error> {
-        let request = Request::new(Method::GET, "/system/df");
-        self.transport.send_json(request).await
+    pub async fn system_data_usage(&self) -> Result<SystemDataUsageResponse, Error> {
+        self.transport.send_json(requests::system_data_usage()?).await
     }
 
-    /// Export an image
-    ///
-    /// `GET /images/{name}/get`
-    ///
-    /// Get a tarball containing all images and metadata for a repository.
-    ///
-    /// If `name` is a specific name and tag (e.g. `ubuntu:latest`), then only that image (and its parents) are returned. If `name` is an image ID, similarly only that image (and its parents) are returned, but with the exclusion of the `repositories` file in the tarball, as there were no image names referenced.
-    ///
-    /// ### Image tarball format
-    ///
-    /// An image tarball contains one directory per image layer (named using its long ID), each containing these files:
-    ///
-    /// - `VERSION`: currently `1.0` - the file format version
-    /// - `json`: detailed layer information, similar to `docker inspect layer_id`
-    /// - `layer.tar`: A tarfile containing the filesystem changes in this layer
-    ///
-    /// The `layer.tar` file contains `aufs` style `.wh..wh.aufs` files and directories for storing attribute changes and deletions.
-    ///
-    /// If the tarball defines a repository, the tarball should also include a `repositories` file at the root that contains a list of repository and tag names mapped to layer IDs.
-    ///
-    /// ```json
-    /// {
-    ///   "hello-world": {
-    ///     "latest": "565a9d68a73f6706862bfe8409a7f659776d4d60a8d096eb4a3cbce6999cc2a1"
-    ///   }
-    /// }
-    /// ```
+    /// Export an image: `GET /images/{name}/get` ([`requests::image_get`]).
     pub async fn image_get(&self, name: &str) -> Result<ByteStream, Error> {
-        let request = Request::new(
-            Method::GET,
-            format!("/images/{}/get", encode_path_param(name)),
-        );
-        self.transport.send_bytes(request).await
+        self.transport.send_bytes(requests::image_get(name)?).await
     }
 
-    /// Export several images
-    ///
-    /// `GET /images/get`
-    ///
-    /// Get a tarball containing all images and metadata for several image
-    /// repositories.
-    ///
-    /// For each value of the `names` parameter: if it is a specific name and
-    /// tag (e.g. `ubuntu:latest`), then only that image (and its parents) are
-    /// returned; if it is an image ID, similarly only that image (and its parents)
-    /// are returned and there would be no names referenced in the 'repositories'
-    /// file for this image ID.
-    ///
-    /// For details on the format, see the [export image endpoint](#operation/ImageGet).
+    /// Export several images: `GET /images/get` ([`requests::image_get_all`]).
     pub async fn image_get_all(
         &self,
-        params: &super::params::ImageGetAllParams,
+        params: &ImageGetAllParams,
     ) -> Result<ByteStream, Error> {
-        let mut request = Request::new(Method::GET, "/images/get");
-        if let Some(value) = &params.names {
-            for item in value {
-                request = request.query("names", item.to_string());
-            }
-        }
-        self.transport.send_bytes(request).await
+        self.transport.send_bytes(requests::image_get_all(params)?).await
     }
 
-    /// Import images
-    ///
-    /// `POST /images/load`
-    ///
-    /// Load a set of images and tags into a repository.
-    ///
-    /// For details on the format, see the [export image endpoint](#operation/ImageGet).
+    /// Import images: `POST /images/load` ([`requests::image_load`]).
     pub async fn image_load(
         &self,
-        params: &super::params::ImageLoadParams,
+        params: &ImageLoadParams,
         body: impl Into<Body>,
     ) -> Result<ProgressOutput, Error> {
-        let mut request = Request::new(Method::POST, "/images/load");
-        if let Some(value) = &params.quiet {
-            request = request.query("quiet", value.to_string());
-        }
-        let request = request
-            .body(body, header::HeaderValue::from_static("application/x-tar"));
-        self.transport.send_progress(request).await
+        self.transport.send_progress(requests::image_load(params, body)?).await
     }
 
-    /// Create an exec instance
-    ///
-    /// `POST /containers/{id}/exec`
-    ///
-    /// Run a command inside a running container.
+    /// Create an exec instance: `POST /containers/{id}/exec` ([`requests::container_exec`]).
     pub async fn container_exec(
         &self,
         id: &str,
-        body: &super::models::ContainerExecBody,
-    ) -> Result<super::models::IdResponse, Error> {
-        let request = Request::new(
-            Method::POST,
-            format!("/containers/{}/exec", encode_path_param(id)),
-        );
-        let request = request.json(body)?;
-        self.transport.send_json(request).await
+        body: &ContainerExecBody,
+    ) -> Result<IdResponse, Error> {
+        self.transport.send_json(requests::container_exec(id, body)?).await
     }
 
-    /// Start an exec instance
-    ///
-    /// `POST /exec/{id}/start`
-    ///
-    /// Starts a previously set up exec instance. If detach is true, this endpoint
-    /// returns immediately after starting the command. Otherwise, it sets up an
-    /// interactive session with the command.
+    /// Start an exec instance: `POST /exec/{id}/start` ([`requests::exec_start`]).
     pub async fn exec_start(
         &self,
         id: &str,
-        body: &super::models::ExecStartBody,
+        body: &ExecStartBody,
     ) -> Result<Hijacked, Error> {
-        let request = Request::new(
-            Method::POST,
-            format!("/exec/{}/start", encode_path_param(id)),
-        );
-        let request = request.json(body)?;
-        self.transport.upgrade(request, TtySource::Exec(id.to_owned())).await
+        self.transport
+            .upgrade(requests::exec_start(id, body)?, TtySource::Exec(id.to_owned()))
+            .await
     }
 
-    /// Resize an exec instance
-    ///
-    /// `POST /exec/{id}/resize`
-    ///
-    /// Resize the TTY session used by an exec instance. This endpoint only works
-    /// if `tty` was specified as part of creating and starting the exec instance.
+    /// Resize an exec instance: `POST /exec/{id}/resize` ([`requests::exec_resize`]).
     pub async fn exec_resize(
         &self,
         id: &str,
-        params: &super::params::ExecResizeParams,
+        params: &ExecResizeParams,
     ) -> Result<(), Error> {
-        let mut request = Request::new(
-            Method::POST,
-            format!("/exec/{}/resize", encode_path_param(id)),
-        );
-        {
-            let value = &params.h;
-            request = request.query("h", value.to_string());
-        }
-        {
-            let value = &params.w;
-            request = request.query("w", value.to_string());
-        }
-        self.transport.send(request).await?;
+        self.transport.send(requests::exec_resize(id, params)?).await?;
         Ok(())
     }
 
-    /// Inspect an exec instance
-    ///
-    /// `GET /exec/{id}/json`
-    ///
-    /// Return low-level information about an exec instance.
-    pub async fn exec_inspect(
-        &self,
-        id: &str,
-    ) -> Result<super::models::ExecInspectResponse, Error> {
-        let request = Request::new(
-            Method::GET,
-            format!("/exec/{}/json", encode_path_param(id)),
-        );
-        self.transport.send_json(request).await
+    /// Inspect an exec instance: `GET /exec/{id}/json` ([`requests::exec_inspect`]).
+    pub async fn exec_inspect(&self, id: &str) -> Result<ExecInspectResponse, Error> {
+        self.transport.send_json(requests::exec_inspect(id)?).await
     }
 
-    /// List volumes
-    ///
-    /// `GET /volumes`
+    /// List volumes: `GET /volumes` ([`requests::volume_list`]).
     pub async fn volume_list(
         &self,
-        params: &super::params::VolumeListParams,
-    ) -> Result<super::models::VolumeListResponse, Error> {
-        let mut request = Request::new(Method::GET, "/volumes");
-        if let Some(value) = &params.filters {
-            request = request.query("filters", value.to_string());
-        }
-        self.transport.send_json(request).await
+        params: &VolumeListParams,
+    ) -> Result<VolumeListResponse, Error> {
+        self.transport.send_json(requests::volume_list(params)?).await
     }
 
-    /// Create a volume
-    ///
-    /// `POST /volumes/create`
+    /// Create a volume: `POST /volumes/create` ([`requests::volume_create`]).
     pub async fn volume_create(
         &self,
-        body: &super::models::VolumeCreateOptions,
-    ) -> Result<super::models::Volume, Error> {
-        let request = Request::new(Method::POST, "/volumes/create");
-        let request = request.json(body)?;
-        self.transport.send_json(request).await
+        body: &VolumeCreateOptions,
+    ) -> Result<Volume, Error> {
+        self.transport.send_json(requests::volume_create(body)?).await
     }
 
-    /// Inspect a volume
-    ///
-    /// `GET /volumes/{name}`
-    pub async fn volume_inspect(
-        &self,
-        name: &str,
-    ) -> Result<super::models::Volume, Error> {
-        let request = Request::new(
-            Method::GET,
-            format!("/volumes/{}", encode_path_param(name)),
-        );
-        self.transport.send_json(request).await
+    /// Inspect a volume: `GET /volumes/{name}` ([`requests::volume_inspect`]).
+    pub async fn volume_inspect(&self, name: &str) -> Result<Volume, Error> {
+        self.transport.send_json(requests::volume_inspect(name)?).await
     }
 
-    /// Remove a volume
-    ///
-    /// `DELETE /volumes/{name}`
-    ///
-    /// Instruct the driver to remove the volume.
+    /// Remove a volume: `DELETE /volumes/{name}` ([`requests::volume_delete`]).
     pub async fn volume_delete(
         &self,
         name: &str,
-        params: &super::params::VolumeDeleteParams,
+        params: &VolumeDeleteParams,
     ) -> Result<(), Error> {
-        let mut request = Request::new(
-            Method::DELETE,
-            format!("/volumes/{}", encode_path_param(name)),
-        );
-        if let Some(value) = &params.force {
-            request = request.query("force", value.to_string());
-        }
-        self.transport.send(request).await?;
+        self.transport.send(requests::volume_delete(name, params)?).await?;
         Ok(())
     }
 
-    /// Delete unused volumes
-    ///
-    /// `POST /volumes/prune`
+    /// Delete unused volumes: `POST /volumes/prune` ([`requests::volume_prune`]).
     ///
     /// Since API 1.25.
     pub async fn volume_prune(
         &self,
-        params: &super::params::VolumePruneParams,
-    ) -> Result<super::models::VolumePruneResponse, Error> {
-        let mut request = Request::new(Method::POST, "/volumes/prune");
-        if let Some(value) = &params.filters {
-            request = request.query("filters", value.to_string());
-        }
-        self.transport.send_json(request).await
+        params: &VolumePruneParams,
+    ) -> Result<VolumePruneResponse, Error> {
+        self.transport.send_json(requests::volume_prune(params)?).await
     }
 
-    /// List networks
-    ///
-    /// `GET /networks`
-    ///
-    /// Returns a list of networks. For details on the format, see the
-    /// [network inspect endpoint](#operation/NetworkInspect).
-    ///
-    /// Note that it uses a different, smaller representation of a network than
-    /// inspecting a single network. For example, the list of containers attached
-    /// to the network is not propagated in API versions 1.28 and up.
+    /// List networks: `GET /networks` ([`requests::network_list`]).
     pub async fn network_list(
         &self,
-        params: &super::params::NetworkListParams,
-    ) -> Result<Vec<super::models::Network>, Error> {
-        let mut request = Request::new(Method::GET, "/networks");
-        if let Some(value) = &params.filters {
-            request = request.query("filters", value.to_string());
-        }
-        self.transport.send_json(request).await
+        params: &NetworkListParams,
+    ) -> Result<Vec<Network>, Error> {
+        self.transport.send_json(requests::network_list(params)?).await
     }
 
-    /// Inspect a network
-    ///
-    /// `GET /networks/{id}`
+    /// Inspect a network: `GET /networks/{id}` ([`requests::network_inspect`]).
     pub async fn network_inspect(
         &self,
         id: &str,
-        params: &super::params::NetworkInspectParams,
-    ) -> Result<super::models::Network, Error> {
-        let mut request = Request::new(
-            Method::GET,
-            format!("/networks/{}", encode_path_param(id)),
-        );
-        if let Some(value) = &params.verbose {
-            request = request.query("verbose", value.to_string());
-        }
-        if let Some(value) = &params.scope {
-            request = request.query("scope", value.to_string());
-        }
-        self.transport.send_json(request).await
+        params: &NetworkInspectParams,
+    ) -> Result<Network, Error> {
+        self.transport.send_json(requests::network_inspect(id, params)?).await
     }
 
-    /// Remove a network
-    ///
-    /// `DELETE /networks/{id}`
+    /// Remove a network: `DELETE /networks/{id}` ([`requests::network_delete`]).
     pub async fn network_delete(&self, id: &str) -> Result<(), Error> {
-        let request = Request::new(
-            Method::DELETE,
-            format!("/networks/{}", encode_path_param(id)),
-        );
-        self.transport.send(request).await?;
+        self.transport.send(requests::network_delete(id)?).await?;
         Ok(())
     }
 
-    /// Create a network
-    ///
-    /// `POST /networks/create`
+    /// Create a network: `POST /networks/create` ([`requests::network_create`]).
     pub async fn network_create(
         &self,
-        body: &super::models::NetworkCreateBody,
-    ) -> Result<super::models::NetworkCreateResponse, Error> {
-        let request = Request::new(Method::POST, "/networks/create");
-        let request = request.json(body)?;
-        self.transport.send_json(request).await
+        body: &NetworkCreateBody,
+    ) -> Result<NetworkCreateResponse, Error> {
+        self.transport.send_json(requests::network_create(body)?).await
     }
 
-    /// Connect a container to a network
-    ///
-    /// `POST /networks/{id}/connect`
+    /// Connect a container to a network: `POST /networks/{id}/connect` ([`requests::network_connect`]).
     pub async fn network_connect(
         &self,
         id: &str,
-        body: &super::models::NetworkConnectBody,
+        body: &NetworkConnectBody,
     ) -> Result<(), Error> {
-        let request = Request::new(
-            Method::POST,
-            format!("/networks/{}/connect", encode_path_param(id)),
-        );
-        let request = request.json(body)?;
-        self.transport.send(request).await?;
+        self.transport.send(requests::network_connect(id, body)?).await?;
         Ok(())
     }
 
-    /// Disconnect a container from a network
-    ///
-    /// `POST /networks/{id}/disconnect`
+    /// Disconnect a container from a network: `POST /networks/{id}/disconnect` ([`requests::network_disconnect`]).
     pub async fn network_disconnect(
         &self,
         id: &str,
-        body: &super::models::NetworkDisconnectBody,
+        body: &NetworkDisconnectBody,
     ) -> Result<(), Error> {
-        let request = Request::new(
-            Method::POST,
-            format!("/networks/{}/disconnect", encode_path_param(id)),
-        );
-        let request = request.json(body)?;
-        self.transport.send(request).await?;
+        self.transport.send(requests::network_disconnect(id, body)?).await?;
         Ok(())
     }
 
-    /// Delete unused networks
-    ///
-    /// `POST /networks/prune`
+    /// Delete unused networks: `POST /networks/prune` ([`requests::network_prune`]).
     ///
     /// Since API 1.25.
     pub async fn network_prune(
         &self,
-        params: &super::params::NetworkPruneParams,
-    ) -> Result<super::models::NetworkPruneResponse, Error> {
-        let mut request = Request::new(Method::POST, "/networks/prune");
-        if let Some(value) = &params.filters {
-            request = request.query("filters", value.to_string());
-        }
-        self.transport.send_json(request).await
+        params: &NetworkPruneParams,
+    ) -> Result<NetworkPruneResponse, Error> {
+        self.transport.send_json(requests::network_prune(params)?).await
     }
 
-    /// List plugins
-    ///
-    /// `GET /plugins`
-    ///
-    /// Returns information about installed plugins.
+    /// List plugins: `GET /plugins` ([`requests::plugin_list`]).
     pub async fn plugin_list(
         &self,
-        params: &super::params::PluginListParams,
-    ) -> Result<Vec<super::models::Plugin>, Error> {
-        let mut request = Request::new(Method::GET, "/plugins");
-        if let Some(value) = &params.filters {
-            request = request.query("filters", value.to_string());
-        }
-        self.transport.send_json(request).await
+        params: &PluginListParams,
+    ) -> Result<Vec<Plugin>, Error> {
+        self.transport.send_json(requests::plugin_list(params)?).await
     }
 
-    /// Get plugin privileges
-    ///
-    /// `GET /plugins/privileges`
+    /// Get plugin privileges: `GET /plugins/privileges` ([`requests::get_plugin_privileges`]).
     ///
     /// Since API 1.25.
     pub async fn get_plugin_privileges(
         &self,
-        params: &super::params::GetPluginPrivilegesParams,
-    ) -> Result<Vec<super::models::PluginPrivilege>, Error> {
-        let mut request = Request::new(Method::GET, "/plugins/privileges");
-        {
-            let value = &params.remote;
-            request = request.query("remote", value.to_string());
-        }
-        self.transport.send_json(request).await
+        params: &GetPluginPrivilegesParams,
+    ) -> Result<Vec<PluginPrivilege>, Error> {
+        self.transport.send_json(requests::get_plugin_privileges(params)?).await
     }
 
-    /// Install a plugin
-    ///
-    /// `POST /plugins/pull`
-    ///
-    /// Pulls and installs a plugin. After the plugin is installed, it can be
-    /// enabled using the [`POST /plugins/{name}/enable` endpoint](#operation/PostPluginsEnable).
+    /// Install a plugin: `POST /plugins/pull` ([`requests::plugin_pull`]).
     pub async fn plugin_pull(
         &self,
-        params: &super::params::PluginPullParams,
-        body: &Vec<super::models::PluginPrivilege>,
+        params: &PluginPullParams,
+        body: &Vec<PluginPrivilege>,
     ) -> Result<ProgressOutput, Error> {
-        let mut request = Request::new(Method::POST, "/plugins/pull");
-        {
-            let value = &params.remote;
-            request = request.query("remote", value.to_string());
-        }
-        if let Some(value) = &params.name {
-            request = request.query("name", value.to_string());
-        }
-        if let Some(value) = &params.x_registry_auth {
-            request = request.text_header("X-Registry-Auth", &value.to_string())?;
-        }
-        let request = request.json(body)?;
-        self.transport.send_progress(request).await
+        self.transport.send_progress(requests::plugin_pull(params, body)?).await
     }
 
-    /// Inspect a plugin
-    ///
-    /// `GET /plugins/{name}/json`
+    /// Inspect a plugin: `GET /plugins/{name}/json` ([`requests::plugin_inspect`]).
     ///
     /// Since API 1.25.
-    pub async fn plugin_inspect(
-        &self,
-        name: &str,
-    ) -> Result<super::models::Plugin, Error> {
-        let request = Request::new(
-            Method::GET,
-            format!("/plugins/{}/json", encode_path_param(name)),
-        );
-        self.transport.send_json(request).await
+    pub async fn plugin_inspect(&self, name: &str) -> Result<Plugin, Error> {
+        self.transport.send_json(requests::plugin_inspect(name)?).await
     }
 
-    /// Remove a plugin
-    ///
-    /// `DELETE /plugins/{name}`
+    /// Remove a plugin: `DELETE /plugins/{name}` ([`requests::plugin_delete`]).
     pub async fn plugin_delete(
         &self,
         name: &str,
-        params: &super::params::PluginDeleteParams,
-    ) -> Result<super::models::Plugin, Error> {
-        let mut request = Request::new(
-            Method::DELETE,
-            format!("/plugins/{}", encode_path_param(name)),
-        );
-        if let Some(value) = &params.force {
-            request = request.query("force", value.to_string());
-        }
-        self.transport.send_json(request).await
+        params: &PluginDeleteParams,
+    ) -> Result<Plugin, Error> {
+        self.transport.send_json(requests::plugin_delete(name, params)?).await
     }
 
-    /// Enable a plugin
-    ///
-    /// `POST /plugins/{name}/enable`
+    /// Enable a plugin: `POST /plugins/{name}/enable` ([`requests::plugin_enable`]).
     pub async fn plugin_enable(
         &self,
         name: &str,
-        params: &super::params::PluginEnableParams,
+        params: &PluginEnableParams,
     ) -> Result<(), Error> {
-        let mut request = Request::new(
-            Method::POST,
-            format!("/plugins/{}/enable", encode_path_param(name)),
-        );
-        if let Some(value) = &params.timeout {
-            request = request.query("timeout", value.to_string());
-        }
-        self.transport.send(request).await?;
+        self.transport.send(requests::plugin_enable(name, params)?).await?;
         Ok(())
     }
 
-    /// Disable a plugin
-    ///
-    /// `POST /plugins/{name}/disable`
+    /// Disable a plugin: `POST /plugins/{name}/disable` ([`requests::plugin_disable`]).
     pub async fn plugin_disable(
         &self,
         name: &str,
-        params: &super::params::PluginDisableParams,
+        params: &PluginDisableParams,
     ) -> Result<(), Error> {
-        let mut request = Request::new(
-            Method::POST,
-            format!("/plugins/{}/disable", encode_path_param(name)),
-        );
-        if let Some(value) = &params.force {
-            request = request.query("force", value.to_string());
-        }
-        self.transport.send(request).await?;
+        self.transport.send(requests::plugin_disable(name, params)?).await?;
         Ok(())
     }
 
-    /// Upgrade a plugin
-    ///
-    /// `POST /plugins/{name}/upgrade`
+    /// Upgrade a plugin: `POST /plugins/{name}/upgrade` ([`requests::plugin_upgrade`]).
     ///
     /// Since API 1.26.
     pub async fn plugin_upgrade(
         &self,
         name: &str,
-        params: &super::params::PluginUpgradeParams,
-        body: &Vec<super::models::PluginPrivilege>,
+        params: &PluginUpgradeParams,
+        body: &Vec<PluginPrivilege>,
     ) -> Result<ProgressOutput, Error> {
-        let mut request = Request::new(
-            Method::POST,
-            format!("/plugins/{}/upgrade", encode_path_param(name)),
-        );
-        {
-            let value = &params.remote;
-            request = request.query("remote", value.to_string());
-        }
-        if let Some(value) = &params.x_registry_auth {
-            request = request.text_header("X-Registry-Auth", &value.to_string())?;
-        }
-        let request = request.json(body)?;
-        self.transport.send_progress(request).await
+        self.transport.send_progress(requests::plugin_upgrade(name, params, body)?).await
     }
 
-    /// Create a plugin
-    ///
-    /// `POST /plugins/create`
+    /// Create a plugin: `POST /plugins/create` ([`requests::plugin_create`]).
     ///
     /// Since API 1.25.
     pub async fn plugin_create(
         &self,
-        params: &super::params::PluginCreateParams,
+        params: &PluginCreateParams,
         body: impl Into<Body>,
     ) -> Result<(), Error> {
-        let mut request = Request::new(Method::POST, "/plugins/create");
-        {
-            let value = &params.name;
-            request = request.query("name", value.to_string());
-        }
-        let request = request
-            .body(body, header::HeaderValue::from_static("application/x-tar"));
-        self.transport.send(request).await?;
+        self.transport.send(requests::plugin_create(params, body)?).await?;
         Ok(())
     }
 
-    /// Push a plugin
-    ///
-    /// `POST /plugins/{name}/push`
-    ///
-    /// Push a plugin to the registry.
+    /// Push a plugin: `POST /plugins/{name}/push` ([`requests::plugin_push`]).
     ///
     /// Since API 1.25.
     pub async fn plugin_push(&self, name: &str) -> Result<ProgressOutput, Error> {
-        let request = Request::new(
-            Method::POST,
-            format!("/plugins/{}/push", encode_path_param(name)),
-        );
-        self.transport.send_progress(request).await
+        self.transport.send_progress(requests::plugin_push(name)?).await
     }
 
-    /// Configure a plugin
-    ///
-    /// `POST /plugins/{name}/set`
+    /// Configure a plugin: `POST /plugins/{name}/set` ([`requests::plugin_set`]).
     ///
     /// Since API 1.25.
     pub async fn plugin_set(&self, name: &str, body: &Vec<String>) -> Result<(), Error> {
-        let request = Request::new(
-            Method::POST,
-            format!("/plugins/{}/set", encode_path_param(name)),
-        );
-        let request = request.json(body)?;
-        self.transport.send(request).await?;
+        self.transport.send(requests::plugin_set(name, body)?).await?;
         Ok(())
     }
 
-    /// List nodes
-    ///
-    /// `GET /nodes`
-    pub async fn node_list(
-        &self,
-        params: &super::params::NodeListParams,
-    ) -> Result<Vec<super::models::Node>, Error> {
-        let mut request = Request::new(Method::GET, "/nodes");
-        if let Some(value) = &params.filters {
-            request = request.query("filters", value.to_string());
-        }
-        self.transport.send_json(request).await
+    /// List nodes: `GET /nodes` ([`requests::node_list`]).
+    pub async fn node_list(&self, params: &NodeListParams) -> Result<Vec<Node>, Error> {
+        self.transport.send_json(requests::node_list(params)?).await
     }
 
-    /// Inspect a node
-    ///
-    /// `GET /nodes/{id}`
-    pub async fn node_inspect(&self, id: &str) -> Result<super::models::Node, Error> {
-        let request = Request::new(
-            Method::GET,
-            format!("/nodes/{}", encode_path_param(id)),
-        );
-        self.transport.send_json(request).await
+    /// Inspect a node: `GET /nodes/{id}` ([`requests::node_inspect`]).
+    pub async fn node_inspect(&self, id: &str) -> Result<Node, Error> {
+        self.transport.send_json(requests::node_inspect(id)?).await
     }
 
-    /// Delete a node
-    ///
-    /// `DELETE /nodes/{id}`
+    /// Delete a node: `DELETE /nodes/{id}` ([`requests::node_delete`]).
     pub async fn node_delete(
         &self,
         id: &str,
-        params: &super::params::NodeDeleteParams,
+        params: &NodeDeleteParams,
     ) -> Result<(), Error> {
-        let mut request = Request::new(
-            Method::DELETE,
-            format!("/nodes/{}", encode_path_param(id)),
-        );
-        if let Some(value) = &params.force {
-            request = request.query("force", value.to_string());
-        }
-        self.transport.send(request).await?;
+        self.transport.send(requests::node_delete(id, params)?).await?;
         Ok(())
     }
 
-    /// Update a node
-    ///
-    /// `POST /nodes/{id}/update`
+    /// Update a node: `POST /nodes/{id}/update` ([`requests::node_update`]).
     pub async fn node_update(
         &self,
         id: &str,
-        params: &super::params::NodeUpdateParams,
-        body: &super::models::NodeSpec,
+        params: &NodeUpdateParams,
+        body: &NodeSpec,
     ) -> Result<(), Error> {
-        let mut request = Request::new(
-            Method::POST,
-            format!("/nodes/{}/update", encode_path_param(id)),
-        );
-        {
-            let value = &params.version;
-            request = request.query("version", value.to_string());
-        }
-        let request = request.json(body)?;
-        self.transport.send(request).await?;
+        self.transport.send(requests::node_update(id, params, body)?).await?;
         Ok(())
     }
 
-    /// Inspect swarm
-    ///
-    /// `GET /swarm`
-    pub async fn swarm_inspect(&self) -> Result<super::models::Swarm, Error> {
-        let request = Request::new(Method::GET, "/swarm");
-        self.transport.send_json(request).await
+    /// Inspect swarm: `GET /swarm` ([`requests::swarm_inspect`]).
+    pub async fn swarm_inspect(&self) -> Result<Swarm, Error> {
+        self.transport.send_json(requests::swarm_inspect()?).await
     }
 
-    /// Initialize a new swarm
-    ///
-    /// `POST /swarm/init`
-    pub async fn swarm_init(
-        &self,
-        body: &super::models::SwarmInitBody,
-    ) -> Result<String, Error> {
-        let request = Request::new(Method::POST, "/swarm/init");
-        let request = request.json(body)?;
-        self.transport.send_json(request).await
+    /// Initialize a new swarm: `POST /swarm/init` ([`requests::swarm_init`]).
+    pub async fn swarm_init(&self, body: &SwarmInitBody) -> Result<String, Error> {
+        self.transport.send_json(requests::swarm_init(body)?).await
     }
 
-    /// Join an existing swarm
-    ///
-    /// `POST /swarm/join`
-    pub async fn swarm_join(
-        &self,
-        body: &super::models::SwarmJoinBody,
-    ) -> Result<(), Error> {
-        let request = Request::new(Method::POST, "/swarm/join");
-        let request = request.json(body)?;
-        self.transport.send(request).await?;
+    /// Join an existing swarm: `POST /swarm/join` ([`requests::swarm_join`]).
+    pub async fn swarm_join(&self, body: &SwarmJoinBody) -> Result<(), Error> {
+        self.transport.send(requests::swarm_join(body)?).await?;
         Ok(())
     }
 
-    /// Leave a swarm
-    ///
-    /// `POST /swarm/leave`
-    pub async fn swarm_leave(
-        &self,
-        params: &super::params::SwarmLeaveParams,
-    ) -> Result<(), Error> {
-        let mut request = Request::new(Method::POST, "/swarm/leave");
-        if let Some(value) = &params.force {
-            request = request.query("force", value.to_string());
-        }
-        self.transport.send(request).await?;
+    /// Leave a swarm: `POST /swarm/leave` ([`requests::swarm_leave`]).
+    pub async fn swarm_leave(&self, params: &SwarmLeaveParams) -> Result<(), Error> {
+        self.transport.send(requests::swarm_leave(params)?).await?;
         Ok(())
     }
 
-    /// Update a swarm
-    ///
-    /// `POST /swarm/update`
+    /// Update a swarm: `POST /swarm/update` ([`requests::swarm_update`]).
     pub async fn swarm_update(
         &self,
-        params: &super::params::SwarmUpdateParams,
-        body: &super::models::SwarmSpec,
+        params: &SwarmUpdateParams,
+        body: &SwarmSpec,
     ) -> Result<(), Error> {
-        let mut request = Request::new(Method::POST, "/swarm/update");
-        {
-            let value = &params.version;
-            request = request.query("version", value.to_string());
-        }
-        if let Some(value) = &params.rotate_worker_token {
-            request = request.query("rotateWorkerToken", value.to_string());
-        }
-        if let Some(value) = &params.rotate_manager_token {
-            request = request.query("rotateManagerToken", value.to_string());
-        }
-        if let Some(value) = &params.rotate_manager_unlock_key {
-            request = request.query("rotateManagerUnlockKey", value.to_string());
-        }
-        let request = request.json(body)?;
-        self.transport.send(request).await?;
+        self.transport.send(requests::swarm_update(params, body)?).await?;
         Ok(())
     }
 
-    /// Get the unlock key
-    ///
-    /// `GET /swarm/unlockkey`
+    /// Get the unlock key: `GET /swarm/unlockkey` ([`requests::swarm_unlockkey`]).
     ///
     /// Since API 1.25.
-    pub async fn swarm_unlockkey(
-        &self,
-    ) -> Result<super::models::SwarmUnlockkeyResponse, Error> {
-        let request = Request::new(Method::GET, "/swarm/unlockkey");
-        self.transport.send_json(request).await
+    pub async fn swarm_unlockkey(&self) -> Result<SwarmUnlockkeyResponse, Error> {
+        self.transport.send_json(requests::swarm_unlockkey()?).await
     }
 
-    /// Unlock a locked manager
-    ///
-    /// `POST /swarm/unlock`
+    /// Unlock a locked manager: `POST /swarm/unlock` ([`requests::swarm_unlock`]).
     ///
     /// Since API 1.25.
-    pub async fn swarm_unlock(
-        &self,
-        body: &super::models::SwarmUnlockBody,
-    ) -> Result<(), Error> {
-        let request = Request::new(Method::POST, "/swarm/unlock");
-        let request = request.json(body)?;
-        self.transport.send(request).await?;
+    pub async fn swarm_unlock(&self, body: &SwarmUnlockBody) -> Result<(), Error> {
+        self.transport.send(requests::swarm_unlock(body)?).await?;
         Ok(())
     }
 
-    /// List services
-    ///
-    /// `GET /services`
+    /// List services: `GET /services` ([`requests::service_list`]).
     pub async fn service_list(
         &self,
-        params: &super::params::ServiceListParams,
-    ) -> Result<Vec<super::models::Service>, Error> {
-        let mut request = Request::new(Method::GET, "/services");
-        if let Some(value) = &params.filters {
-            request = request.query("filters", value.to_string());
-        }
-        self.transport.send_json(request).await
+        params: &ServiceListParams,
+    ) -> Result<Vec<Service>, Error> {
+        self.transport.send_json(requests::service_list(params)?).await
     }
 
-    /// Create a service
-    ///
-    /// `POST /services/create`
+    /// Create a service: `POST /services/create` ([`requests::service_create`]).
     pub async fn service_create(
         &self,
-        params: &super::params::ServiceCreateParams,
-        body: &super::models::ServiceCreateBody,
-    ) -> Result<super::models::ServiceCreateResponse, Error> {
-        let mut request = Request::new(Method::POST, "/services/create");
-        if let Some(value) = &params.x_registry_auth {
-            request = request.text_header("X-Registry-Auth", &value.to_string())?;
-        }
-        let request = request.json(body)?;
-        self.transport.send_json(request).await
+        params: &ServiceCreateParams,
+        body: &ServiceCreateBody,
+    ) -> Result<ServiceCreateResponse, Error> {
+        self.transport.send_json(requests::service_create(params, body)?).await
     }
 
-    /// Inspect a service
-    ///
-    /// `GET /services/{id}`
+    /// Inspect a service: `GET /services/{id}` ([`requests::service_inspect`]).
     pub async fn service_inspect(
         &self,
         id: &str,
-        params: &super::params::ServiceInspectParams,
-    ) -> Result<super::models::Service, Error> {
-        let mut request = Request::new(
-            Method::GET,
-            format!("/services/{}", encode_path_param(id)),
-        );
-        if let Some(value) = &params.insert_defaults {
-            request = request.query("insertDefaults", value.to_string());
-        }
-        self.transport.send_json(request).await
+        params: &ServiceInspectParams,
+    ) -> Result<Service, Error> {
+        self.transport.send_json(requests::service_inspect(id, params)?).await
     }
 
-    /// Delete a service
-    ///
-    /// `DELETE /services/{id}`
+    /// Delete a service: `DELETE /services/{id}` ([`requests::service_delete`]).
     pub async fn service_delete(&self, id: &str) -> Result<(), Error> {
-        let request = Request::new(
-            Method::DELETE,
-            format!("/services/{}", encode_path_param(id)),
-        );
-        self.transport.send(request).await?;
+        self.transport.send(requests::service_delete(id)?).await?;
         Ok(())
     }
 
-    /// Update a service
-    ///
-    /// `POST /services/{id}/update`
+    /// Update a service: `POST /services/{id}/update` ([`requests::service_update`]).
     pub async fn service_update(
         &self,
         id: &str,
-        params: &super::params::ServiceUpdateParams,
-        body: &super::models::ServiceUpdateBody,
-    ) -> Result<super::models::ServiceUpdateResponse, Error> {
-        let mut request = Request::new(
-            Method::POST,
-            format!("/services/{}/update", encode_path_param(id)),
-        );
-        {
-            let value = &params.version;
-            request = request.query("version", value.to_string());
-        }
-        if let Some(value) = &params.registry_auth_from {
-            request = request.query("registryAuthFrom", value.to_string());
-        }
-        if let Some(value) = &params.rollback {
-            request = request.query("rollback", value.to_string());
-        }
-        if let Some(value) = &params.x_registry_auth {
-            request = request.text_header("X-Registry-Auth", &value.to_string())?;
-        }
-        let request = request.json(body)?;
-        self.transport.send_json(request).await
+        params: &ServiceUpdateParams,
+        body: &ServiceUpdateBody,
+    ) -> Result<ServiceUpdateResponse, Error> {
+        self.transport.send_json(requests::service_update(id, params, body)?).await
     }
 
-    /// Get service logs
-    ///
-    /// `GET /services/{id}/logs`
-    ///
-    /// Get `stdout` and `stderr` logs from a service. See also
-    /// [`/containers/{id}/logs`](#operation/ContainerLogs).
-    ///
-    /// **Note**: This endpoint works only for services with the `local`,
-    /// `json-file` or `journald` logging drivers.
+    /// Get service logs: `GET /services/{id}/logs` ([`requests::service_logs`]).
     ///
     /// Since API 1.25.
     pub async fn service_logs(
         &self,
         id: &str,
-        params: &super::params::ServiceLogsParams,
+        params: &ServiceLogsParams,
     ) -> Result<LogOutput, Error> {
-        let mut request = Request::new(
-            Method::GET,
-            format!("/services/{}/logs", encode_path_param(id)),
-        );
-        if let Some(value) = &params.details {
-            request = request.query("details", value.to_string());
-        }
-        if let Some(value) = &params.follow {
-            request = request.query("follow", value.to_string());
-        }
-        if let Some(value) = &params.stdout {
-            request = request.query("stdout", value.to_string());
-        }
-        if let Some(value) = &params.stderr {
-            request = request.query("stderr", value.to_string());
-        }
-        if let Some(value) = &params.since {
-            request = request.query("since", value.to_string());
-        }
-        if let Some(value) = &params.timestamps {
-            request = request.query("timestamps", value.to_string());
-        }
-        if let Some(value) = &params.tail {
-            request = request.query("tail", value.to_string());
-        }
-        self.transport.send_logs(request, TtySource::Service(id.to_owned())).await
+        self.transport
+            .send_logs(
+                requests::service_logs(id, params)?,
+                TtySource::Service(id.to_owned()),
+            )
+            .await
     }
 
-    /// List tasks
-    ///
-    /// `GET /tasks`
-    pub async fn task_list(
-        &self,
-        params: &super::params::TaskListParams,
-    ) -> Result<Vec<super::models::Task>, Error> {
-        let mut request = Request::new(Method::GET, "/tasks");
-        if let Some(value) = &params.filters {
-            request = request.query("filters", value.to_string());
-        }
-        self.transport.send_json(request).await
+    /// List tasks: `GET /tasks` ([`requests::task_list`]).
+    pub async fn task_list(&self, params: &TaskListParams) -> Result<Vec<Task>, Error> {
+        self.transport.send_json(requests::task_list(params)?).await
     }
 
-    /// Inspect a task
-    ///
-    /// `GET /tasks/{id}`
-    pub async fn task_inspect(&self, id: &str) -> Result<super::models::Task, Error> {
-        let request = Request::new(
-            Method::GET,
-            format!("/tasks/{}", encode_path_param(id)),
-        );
-        self.transport.send_json(request).await
+    /// Inspect a task: `GET /tasks/{id}` ([`requests::task_inspect`]).
+    pub async fn task_inspect(&self, id: &str) -> Result<Task, Error> {
+        self.transport.send_json(requests::task_inspect(id)?).await
     }
 
-    /// Get task logs
-    ///
-    /// `GET /tasks/{id}/logs`
-    ///
-    /// Get `stdout` and `stderr` logs from a task.
-    /// See also [`/containers/{id}/logs`](#operation/ContainerLogs).
-    ///
-    /// **Note**: This endpoint works only for services with the `local`,
-    /// `json-file` or `journald` logging drivers.
+    /// Get task logs: `GET /tasks/{id}/logs` ([`requests::task_logs`]).
     ///
     /// Since API 1.29.
     pub async fn task_logs(
         &self,
         id: &str,
-        params: &super::params::TaskLogsParams,
+        params: &TaskLogsParams,
     ) -> Result<LogOutput, Error> {
-        let mut request = Request::new(
-            Method::GET,
-            format!("/tasks/{}/logs", encode_path_param(id)),
-        );
-        if let Some(value) = &params.details {
-            request = request.query("details", value.to_string());
-        }
-        if let Some(value) = &params.follow {
-            request = request.query("follow", value.to_string());
-        }
-        if let Some(value) = &params.stdout {
-            request = request.query("stdout", value.to_string());
-        }
-        if let Some(value) = &params.stderr {
-            request = request.query("stderr", value.to_string());
-        }
-        if let Some(value) = &params.since {
-            request = request.query("since", value.to_string());
-        }
-        if let Some(value) = &params.timestamps {
-            request = request.query("timestamps", value.to_string());
-        }
-        if let Some(value) = &params.tail {
-            request = request.query("tail", value.to_string());
-        }
-        self.transport.send_logs(request, TtySource::Task(id.to_owned())).await
+        self.transport
+            .send_logs(requests::task_logs(id, params)?, TtySource::Task(id.to_owned()))
+            .await
     }
 
-    /// List secrets
-    ///
-    /// `GET /secrets`
+    /// List secrets: `GET /secrets` ([`requests::secret_list`]).
     ///
     /// Since API 1.25.
     pub async fn secret_list(
         &self,
-        params: &super::params::SecretListParams,
-    ) -> Result<Vec<super::models::Secret>, Error> {
-        let mut request = Request::new(Method::GET, "/secrets");
-        if let Some(value) = &params.filters {
-            request = request.query("filters", value.to_string());
-        }
-        self.transport.send_json(request).await
+        params: &SecretListParams,
+    ) -> Result<Vec<Secret>, Error> {
+        self.transport.send_json(requests::secret_list(params)?).await
     }
 
-    /// Create a secret
-    ///
-    /// `POST /secrets/create`
+    /// Create a secret: `POST /secrets/create` ([`requests::secret_create`]).
     ///
     /// Since API 1.25.
     pub async fn secret_create(
         &self,
-        body: &super::models::SecretCreateBody,
-    ) -> Result<super::models::IdResponse, Error> {
-        let request = Request::new(Method::POST, "/secrets/create");
-        let request = request.json(body)?;
-        self.transport.send_json(request).await
+        body: &SecretCreateBody,
+    ) -> Result<IdResponse, Error> {
+        self.transport.send_json(requests::secret_create(body)?).await
     }
 
-    /// Inspect a secret
-    ///
-    /// `GET /secrets/{id}`
+    /// Inspect a secret: `GET /secrets/{id}` ([`requests::secret_inspect`]).
     ///
     /// Since API 1.25.
-    pub async fn secret_inspect(
-        &self,
-        id: &str,
-    ) -> Result<super::models::Secret, Error> {
-        let request = Request::new(
-            Method::GET,
-            format!("/secrets/{}", encode_path_param(id)),
-        );
-        self.transport.send_json(request).await
+    pub async fn secret_inspect(&self, id: &str) -> Result<Secret, Error> {
+        self.transport.send_json(requests::secret_inspect(id)?).await
     }
 
-    /// Delete a secret
-    ///
-    /// `DELETE /secrets/{id}`
+    /// Delete a secret: `DELETE /secrets/{id}` ([`requests::secret_delete`]).
     ///
     /// Since API 1.25.
     pub async fn secret_delete(&self, id: &str) -> Result<(), Error> {
-        let request = Request::new(
-            Method::DELETE,
-            format!("/secrets/{}", encode_path_param(id)),
-        );
-        self.transport.send(request).await?;
+        self.transport.send(requests::secret_delete(id)?).await?;
         Ok(())
     }
 
-    /// Update a Secret
-    ///
-    /// `POST /secrets/{id}/update`
+    /// Update a Secret: `POST /secrets/{id}/update` ([`requests::secret_update`]).
     ///
     /// Since API 1.26.
     pub async fn secret_update(
         &self,
         id: &str,
-        params: &super::params::SecretUpdateParams,
-        body: &super::models::SecretSpec,
+        params: &SecretUpdateParams,
+        body: &SecretSpec,
     ) -> Result<(), Error> {
-        let mut request = Request::new(
-            Method::POST,
-            format!("/secrets/{}/update", encode_path_param(id)),
-        );
-        {
-            let value = &params.version;
-            request = request.query("version", value.to_string());
-        }
-        let request = request.json(body)?;
-        self.transport.send(request).await?;
+        self.transport.send(requests::secret_update(id, params, body)?).await?;
         Ok(())
     }
 
-    /// List configs
-    ///
-    /// `GET /configs`
+    /// List configs: `GET /configs` ([`requests::config_list`]).
     ///
     /// Since API 1.30.
     pub async fn config_list(
         &self,
-        params: &super::params::ConfigListParams,
-    ) -> Result<Vec<super::models::Config>, Error> {
-        let mut request = Request::new(Method::GET, "/configs");
-        if let Some(value) = &params.filters {
-            request = request.query("filters", value.to_string());
-        }
-        self.transport.send_json(request).await
+        params: &ConfigListParams,
+    ) -> Result<Vec<Config>, Error> {
+        self.transport.send_json(requests::config_list(params)?).await
     }
 
-    /// Create a config
-    ///
-    /// `POST /configs/create`
+    /// Create a config: `POST /configs/create` ([`requests::config_create`]).
     ///
     /// Since API 1.30.
     pub async fn config_create(
         &self,
-        body: &super::models::ConfigCreateBody,
-    ) -> Result<super::models::IdResponse, Error> {
-        let request = Request::new(Method::POST, "/configs/create");
-        let request = request.json(body)?;
-        self.transport.send_json(request).await
+        body: &ConfigCreateBody,
+    ) -> Result<IdResponse, Error> {
+        self.transport.send_json(requests::config_create(body)?).await
     }
 
-    /// Inspect a config
-    ///
-    /// `GET /configs/{id}`
+    /// Inspect a config: `GET /configs/{id}` ([`requests::config_inspect`]).
     ///
     /// Since API 1.30.
-    pub async fn config_inspect(
-        &self,
-        id: &str,
-    ) -> Result<super::models::Config, Error> {
-        let request = Request::new(
-            Method::GET,
-            format!("/configs/{}", encode_path_param(id)),
-        );
-        self.transport.send_json(request).await
+    pub async fn config_inspect(&self, id: &str) -> Result<Config, Error> {
+        self.transport.send_json(requests::config_inspect(id)?).await
     }
 
-    /// Delete a config
-    ///
-    /// `DELETE /configs/{id}`
+    /// Delete a config: `DELETE /configs/{id}` ([`requests::config_delete`]).
     ///
     /// Since API 1.30.
     pub async fn config_delete(&self, id: &str) -> Result<(), Error> {
-        let request = Request::new(
-            Method::DELETE,
-            format!("/configs/{}", encode_path_param(id)),
-        );
-        self.transport.send(request).await?;
+        self.transport.send(requests::config_delete(id)?).await?;
         Ok(())
     }
 
-    /// Update a Config
-    ///
-    /// `POST /configs/{id}/update`
+    /// Update a Config: `POST /configs/{id}/update` ([`requests::config_update`]).
     ///
     /// Since API 1.30.
     pub async fn config_update(
         &self,
         id: &str,
-        params: &super::params::ConfigUpdateParams,
-        body: &super::models::ConfigSpec,
+        params: &ConfigUpdateParams,
+        body: &ConfigSpec,
     ) -> Result<(), Error> {
-        let mut request = Request::new(
-            Method::POST,
-            format!("/configs/{}/update", encode_path_param(id)),
-        );
-        {
-            let value = &params.version;
-            request = request.query("version", value.to_string());
-        }
-        let request = request.json(body)?;
-        self.transport.send(request).await?;
+        self.transport.send(requests::config_update(id, params, body)?).await?;
         Ok(())
     }
 
-    /// Get image information from the registry
-    ///
-    /// `GET /distribution/{name}/json`
-    ///
-    /// Return image digest and platform information by contacting the registry.
+    /// Get image information from the registry: `GET /distribution/{name}/json` ([`requests::distribution_inspect`]).
     ///
     /// Since API 1.30.
     pub async fn distribution_inspect(
         &self,
         name: &str,
-    ) -> Result<super::models::DistributionInspect, Error> {
-        let request = Request::new(
-            Method::GET,
-            format!("/distribution/{}/json", encode_path_param(name)),
-        );
-        self.transport.send_json(request).await
+    ) -> Result<DistributionInspect, Error> {
+        self.transport.send_json(requests::distribution_inspect(name)?).await
     }
 
-    /// Initialize interactive session
-    ///
-    /// `POST /session`
-    ///
-    /// Start a new interactive session with a server. Session allows server to
-    /// call back to the client for advanced capabilities.
-    ///
-    /// ### Hijacking
-    ///
-    /// This endpoint hijacks the HTTP connection to HTTP2 transport that allows
-    /// the client to expose gPRC services on that connection.
-    ///
-    /// For example, the client sends this request to upgrade the connection:
-    ///
-    /// ```text
-    /// POST /session HTTP/1.1
-    /// Upgrade: h2c
-    /// Connection: Upgrade
-    /// ```
-    ///
-    /// The Docker daemon responds with a `101 UPGRADED` response follow with
-    /// the raw stream:
-    ///
-    /// ```text
-    /// HTTP/1.1 101 UPGRADED
-    /// Connection: Upgrade
-    /// Upgrade: h2c
-    /// ```
+    /// Initialize interactive session: `POST /session` ([`requests::session`]).
     ///
     /// Since API 1.31.
     pub async fn session(&self) -> Result<Response, Error> {
-        let request = Request::new(Method::POST, "/session");
-        self.transport.send(request).await
+        self.transport.send(requests::session()?).await
     }
-}
-
-/// The answers of [`Client::container_start`] that are not errors, one per status the spec names.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ContainerStartOutcome {
-    /// no error
-    ///
-    /// Status 204.
-    NoContent,
-    /// container already started
-    ///
-    /// Status 304.
-    NotModified,
-}
-
-/// The answers of [`Client::container_stop`] that are not errors, one per status the spec names.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ContainerStopOutcome {
-    /// no error
-    ///
-    /// Status 204.
-    NoContent,
-    /// container already stopped
-    ///
-    /// Status 304.
-    NotModified,
-}
-
-/// The answers of [`Client::system_auth`] that are not errors, one per status the spec names.
-#[derive(Debug, Clone, PartialEq)]
-pub enum SystemAuthOutcome {
-    /// An identity token was generated successfully.
-    ///
-    /// Status 200.
-    Ok(super::models::SystemAuthResponse),
-    /// No error
-    ///
-    /// Status 204.
-    NoContent,
 }

@@ -2,130 +2,145 @@
 // change the generator, the runtime or the overlays in spec/, then regenerate.
 //! Every type of Engine API v1.43: definitions and inline schemas (bodies, responses, nested objects).
 
-pub use crate::shared::v1_24_to_v1_43::TaskStatusContainerStatus;
-pub use crate::shared::v1_24_to_v1_44::MountVolumeOptions;
-pub use crate::shared::v1_24_to_v1_45::{
-    ContainerSummaryHostConfig, MountTmpfsOptions, NetworkCreateResponse,
+pub use crate::shared::{
+    v1_24_to_v1_43::TaskStatusContainerStatus,
+    v1_25_to_v1_43::ServiceCreateResponse,
+    v1_29_to_v1_43::HealthConfig,
+    v1_32_to_v1_43::{
+        ContainerSummaryNetworkSettings, EndpointSettings, NetworkConnectBody,
+        NetworkSettings, Runtime,
+    },
+    v1_37_to_v1_43::TaskStatus,
+    v1_39_to_v1_43::{ContainerConfig, ImageConfig, ImageInspect, NetworkingConfig},
+    v1_40_to_v1_43::TaskSpecContainerSpecPrivileges,
+    v1_42_to_v1_43::{
+        ContainerSummary, Mount, MountBindOptions, Service, ServiceCreateBody,
+        ServiceSpec, ServiceUpdateBody, SystemInfo, Task, TaskSpec, TaskSpecContainerSpec,
+    },
+    v1_43::{
+        ContainerCreateBody, ContainerInspectResponse, HostConfig, ImageSummary,
+        SystemDataUsageResponse,
+    },
 };
-pub use crate::shared::v1_24_to_v1_47::{HostConfigLogConfig, HostConfigLogConfigType};
-pub use crate::shared::v1_24_to_v1_49::{
-    AuthConfig, ContainerBlkioStatEntry, ContainerBlkioStats, ContainerCpuStats,
-    ContainerCpuUsage, ContainerCreateResponse, ContainerMemoryStats,
-    ContainerNetworkStats, ContainerPidsStats, ContainerStatsResponse,
-    ContainerStorageStats, ContainerThrottlingData, ContainerTopResponse,
-    ContainerUpdateResponse, DeviceMapping, EndpointSpecMode, ErrorDetail, ErrorResponse,
-    HostConfigIsolation, IdResponse, ImageHistoryResponseItem, ImageSearchResponseItem,
-    MountBindOptionsPropagation, MountVolumeOptionsDriverConfig, NetworkDisconnectBody,
-    NodeSpec, NodeSpecAvailability, NodeSpecRole, PluginDevice, PluginEnv, PluginMount,
-    ProcessConfig, ResourcesBlkioWeightDeviceItem, ResourcesUlimitsItem,
-    ServiceEndpointVirtualIpsItem, ServiceSpecModeReplicated, ServiceUpdateResponse,
-    ServiceUpdateStatus, ServiceUpdateStatusState,
-    SwarmSpecCaConfigExternalCasItemProtocol, SwarmSpecDispatcher,
-    SwarmSpecOrchestration, SwarmSpecTaskDefaults, SwarmSpecTaskDefaultsLogDriver,
-    SystemAuthResponse, TaskSpecLogDriver, TaskSpecRestartPolicy,
-    TaskSpecRestartPolicyCondition, ThrottleDevice, VolumeScope,
+
+#[doc(no_inline)]
+pub use crate::shared::{
+    v1_24_to_v1_44::MountVolumeOptions,
+    v1_24_to_v1_45::{
+        ContainerSummaryHostConfig, MountTmpfsOptions, NetworkCreateResponse,
+    },
+    v1_24_to_v1_47::{HostConfigLogConfig, HostConfigLogConfigType},
+    v1_24_to_v1_51::{
+        AuthConfig, ContainerStatsResponse, NetworkDisconnectBody, SystemAuthResponse,
+    },
+    v1_24_to_v1_55::{
+        ContainerBlkioStatEntry, ContainerBlkioStats, ContainerCpuStats,
+        ContainerCpuUsage, ContainerCreateResponse, ContainerMemoryStats,
+        ContainerNetworkStats, ContainerPidsStats, ContainerStorageStats,
+        ContainerThrottlingData, ContainerTopResponse, ContainerUpdateResponse,
+        DeviceMapping, EndpointSpecMode, ErrorDetail, ErrorResponse, HostConfigIsolation,
+        IdResponse, ImageHistoryResponseItem, ImageSearchResponseItem,
+        MountBindOptionsPropagation, MountVolumeOptionsDriverConfig, NodeSpec,
+        NodeSpecAvailability, NodeSpecRole, PluginDevice, PluginEnv, PluginMount,
+        ProcessConfig, ResourcesBlkioWeightDeviceItem, ResourcesUlimitsItem,
+        ServiceEndpointVirtualIpsItem, ServiceSpecModeReplicated, ServiceUpdateResponse,
+        ServiceUpdateStatus, ServiceUpdateStatusState,
+        SwarmSpecCaConfigExternalCasItemProtocol, SwarmSpecDispatcher,
+        SwarmSpecOrchestration, SwarmSpecTaskDefaults, SwarmSpecTaskDefaultsLogDriver,
+        TaskSpecLogDriver, TaskSpecRestartPolicy, TaskSpecRestartPolicyCondition,
+        ThrottleDevice, VolumeScope,
+    },
+    v1_25_to_v1_51::PluginInterfaceType,
+    v1_25_to_v1_55::{
+        ContainerPruneResponse, NetworkPruneResponse, PluginConfigArgs,
+        PluginConfigLinux, PluginConfigNetwork, PluginConfigRootfs, PluginConfigUser,
+        PluginSettings, SwarmSpecEncryptionConfig, SwarmUnlockBody,
+        SwarmUnlockkeyResponse, TaskSpecContainerSpecDnsConfig, VolumePruneResponse,
+        VolumeUsageData,
+    },
+    v1_27_to_v1_55::{
+        TaskSpecContainerSpecSecretsItem, TaskSpecContainerSpecSecretsItemFile,
+    },
+    v1_28_to_v1_46::GraphDriverData,
+    v1_28_to_v1_55::{
+        ImageBuildContentType, ImageDeleteResponseItem, ImagePruneResponse,
+        ServiceSpecRollbackConfigFailureAction, ServiceSpecUpdateConfigFailureAction,
+        TaskSpecPlacementPreferencesItem, TaskSpecPlacementPreferencesItemSpread,
+    },
+    v1_29_to_v1_55::{
+        ServiceSpecRollbackConfig, ServiceSpecRollbackConfigOrder,
+        ServiceSpecUpdateConfig, ServiceSpecUpdateConfigOrder,
+    },
+    v1_30_to_v1_51::NetworkContainer,
+    v1_30_to_v1_55::{
+        ContainerWaitCondition, SwarmJoinBody, SwarmSpecCaConfig,
+        SwarmSpecCaConfigExternalCasItem, TaskSpecContainerSpecConfigsItemFile,
+        TaskSpecContainerSpecPrivilegesSeLinuxContext, TlsInfo,
+    },
+    v1_31_to_v1_55::Driver,
+    v1_32_to_v1_48::{Commit, RegistryServiceConfig},
+    v1_32_to_v1_55::{
+        Address, EndpointIpamConfig, EngineDescription, EngineDescriptionPluginsItem,
+        GenericResources, GenericResourcesItem, GenericResourcesItemDiscreteResourceSpec,
+        GenericResourcesItemNamedResourceSpec, IndexInfo, JoinTokens, LocalNodeState,
+        ManagerStatus, Node, NodeDescription, NodeState, NodeStatus, ObjectVersion,
+        PeerNode, Platform, PluginsInfo, PortBinding, PortMap, Reachability,
+        ResourceObject, SwarmSpec, SwarmSpecRaft, SystemInfoIsolation,
+    },
+    v1_34_to_v1_55::EndpointPortConfigPublishMode,
+    v1_35_to_v1_55::TaskSpecContainerSpecIsolation,
+    v1_36_to_v1_47::{BuildInfo, PushImageInfo},
+    v1_36_to_v1_55::{ExecInspectResponse, ImageId, ProgressDetail},
+    v1_37_to_v1_51::{Port, PortType},
+    v1_37_to_v1_55::{
+        Config, ConfigCreateBody, ConfigSpec, EndpointPortConfig,
+        EndpointPortConfigProtocol, EndpointSpec, Secret, SecretCreateBody, SecretSpec,
+        ServiceEndpoint, TaskState,
+    },
+    v1_38_to_v1_51::{Plugin, PluginConfig, PluginConfigInterface},
+    v1_38_to_v1_55::{
+        ImageBuildVersion, PluginConfigInterfaceProtocolScheme,
+        TaskSpecNetworkAttachmentSpec,
+    },
+    v1_39_to_v1_47::CreateImageInfo,
+    v1_39_to_v1_55::{
+        BuildCacheType, BuildPruneResponse, ContainerState, ContainerStateStatus,
+        ContainerWaitExitError, ContainerWaitResponse, Health, HealthStatus,
+        HealthcheckResult, ImageInspectMetadata, ImageInspectRootFs,
+        NetworkAttachmentConfig, ServiceUpdateRegistryAuthFrom, SystemVersion,
+        SystemVersionComponentsItem, SystemVersionPlatform,
+    },
+    v1_40_to_v1_47::{DistributionInspect, OciDescriptor},
+    v1_40_to_v1_51::EventMessage,
+    v1_40_to_v1_55::{
+        ClusterInfo, DeviceRequest, EventActor, EventMessageScope, EventMessageType,
+        OciPlatform, PluginPrivilege, RestartPolicy, RestartPolicyName, Swarm, SwarmInfo,
+        SwarmInitBody, SystemInfoCgroupDriver, TaskSpecContainerSpecConfigsItem,
+        TaskSpecContainerSpecPrivilegesCredentialSpec, TaskSpecPlacement,
+        TaskSpecPluginSpec,
+    },
+    v1_41_to_v1_45::NetworkCreateBody,
+    v1_41_to_v1_46::{Network, NetworkAttachment},
+    v1_41_to_v1_51::TaskSpecResources,
+    v1_41_to_v1_55::{
+        ConfigReference, HostConfigCgroupnsMode, Ipam, IpamConfig, Limit, PeerInfo,
+        ServiceJobStatus, ServiceServiceStatus, ServiceSpecMode,
+        ServiceSpecModeReplicatedJob, SystemInfoCgroupVersion,
+        SystemInfoDefaultAddressPoolsItem, TaskSpecContainerSpecUlimitsItem,
+    },
+    v1_42_to_v1_47::{MountPoint, MountType},
+    v1_42_to_v1_51::{ContainerUpdateBody, Resources},
+    v1_42_to_v1_55::{
+        BuildCache, ClusterVolume, ClusterVolumeInfo, ClusterVolumePublishStatusItem,
+        ClusterVolumePublishStatusItemState, ClusterVolumeSpec,
+        ClusterVolumeSpecAccessMode,
+        ClusterVolumeSpecAccessModeAccessibilityRequirements,
+        ClusterVolumeSpecAccessModeAvailability,
+        ClusterVolumeSpecAccessModeCapacityRange, ClusterVolumeSpecAccessModeScope,
+        ClusterVolumeSpecAccessModeSecretsItem, ClusterVolumeSpecAccessModeSharing,
+        ContainerExecBody, ExecStartBody, SystemDataUsageTypeItem,
+        SystemPingHeadResponseSwarm, SystemPingResponseSwarm, Topology, Volume,
+        VolumeCreateOptions, VolumeListResponse, VolumeUpdateBody,
+    },
+    v1_43_to_v1_55::{ChangeType, FilesystemChange},
 };
-pub use crate::shared::v1_25_to_v1_43::ServiceCreateResponse;
-pub use crate::shared::v1_25_to_v1_49::{
-    ContainerPruneResponse, NetworkPruneResponse, PluginConfigArgs, PluginConfigLinux,
-    PluginConfigNetwork, PluginConfigRootfs, PluginConfigUser, PluginInterfaceType,
-    PluginSettings, SwarmSpecEncryptionConfig, SwarmUnlockBody, SwarmUnlockkeyResponse,
-    TaskSpecContainerSpecDnsConfig, VolumePruneResponse, VolumeUsageData,
-};
-pub use crate::shared::v1_27_to_v1_49::{
-    TaskSpecContainerSpecSecretsItem, TaskSpecContainerSpecSecretsItemFile,
-};
-pub use crate::shared::v1_28_to_v1_46::GraphDriverData;
-pub use crate::shared::v1_28_to_v1_49::{
-    ImageBuildContentType, ImageDeleteResponseItem, ImagePruneResponse,
-    ServiceSpecRollbackConfigFailureAction, ServiceSpecUpdateConfigFailureAction,
-    TaskSpecPlacementPreferencesItem, TaskSpecPlacementPreferencesItemSpread,
-};
-pub use crate::shared::v1_29_to_v1_43::HealthConfig;
-pub use crate::shared::v1_29_to_v1_49::{
-    ServiceSpecRollbackConfig, ServiceSpecRollbackConfigOrder, ServiceSpecUpdateConfig,
-    ServiceSpecUpdateConfigOrder,
-};
-pub use crate::shared::v1_30_to_v1_49::{
-    ContainerWaitCondition, NetworkContainer, SwarmJoinBody, SwarmSpecCaConfig,
-    SwarmSpecCaConfigExternalCasItem, TaskSpecContainerSpecConfigsItemFile,
-    TaskSpecContainerSpecPrivilegesSeLinuxContext, TlsInfo,
-};
-pub use crate::shared::v1_31_to_v1_49::Driver;
-pub use crate::shared::v1_32_to_v1_43::{
-    ContainerSummaryNetworkSettings, EndpointSettings, NetworkConnectBody,
-    NetworkSettings, Runtime,
-};
-pub use crate::shared::v1_32_to_v1_48::{Commit, RegistryServiceConfig};
-pub use crate::shared::v1_32_to_v1_49::{
-    Address, EndpointIpamConfig, EngineDescription, EngineDescriptionPluginsItem,
-    GenericResources, GenericResourcesItem, GenericResourcesItemDiscreteResourceSpec,
-    GenericResourcesItemNamedResourceSpec, IndexInfo, JoinTokens, LocalNodeState,
-    ManagerStatus, Node, NodeDescription, NodeState, NodeStatus, ObjectVersion, PeerNode,
-    Platform, PluginsInfo, PortBinding, PortMap, Reachability, ResourceObject, SwarmSpec,
-    SwarmSpecRaft, SystemInfoIsolation,
-};
-pub use crate::shared::v1_34_to_v1_49::EndpointPortConfigPublishMode;
-pub use crate::shared::v1_35_to_v1_49::TaskSpecContainerSpecIsolation;
-pub use crate::shared::v1_36_to_v1_47::{BuildInfo, PushImageInfo};
-pub use crate::shared::v1_36_to_v1_49::{ExecInspectResponse, ImageId, ProgressDetail};
-pub use crate::shared::v1_37_to_v1_43::TaskStatus;
-pub use crate::shared::v1_37_to_v1_49::{
-    Config, ConfigCreateBody, ConfigSpec, EndpointPortConfig, EndpointPortConfigProtocol,
-    EndpointSpec, Port, PortType, Secret, SecretCreateBody, SecretSpec, ServiceEndpoint,
-    TaskState,
-};
-pub use crate::shared::v1_38_to_v1_49::{
-    ImageBuildVersion, Plugin, PluginConfig, PluginConfigInterface,
-    PluginConfigInterfaceProtocolScheme, TaskSpecNetworkAttachmentSpec,
-};
-pub use crate::shared::v1_39_to_v1_43::{
-    ContainerConfig, ImageConfig, ImageInspect, NetworkingConfig,
-};
-pub use crate::shared::v1_39_to_v1_47::CreateImageInfo;
-pub use crate::shared::v1_39_to_v1_49::{
-    BuildCacheType, BuildPruneResponse, ContainerState, ContainerStateStatus,
-    ContainerWaitExitError, ContainerWaitResponse, Health, HealthStatus,
-    HealthcheckResult, ImageInspectMetadata, ImageInspectRootFs, NetworkAttachmentConfig,
-    ServiceUpdateRegistryAuthFrom, SystemVersion, SystemVersionComponentsItem,
-    SystemVersionPlatform,
-};
-pub use crate::shared::v1_40_to_v1_43::TaskSpecContainerSpecPrivileges;
-pub use crate::shared::v1_40_to_v1_47::{DistributionInspect, OciDescriptor};
-pub use crate::shared::v1_40_to_v1_49::{
-    ClusterInfo, DeviceRequest, EventActor, EventMessage, EventMessageScope,
-    EventMessageType, OciPlatform, PluginPrivilege, RestartPolicy, RestartPolicyName,
-    Swarm, SwarmInfo, SwarmInitBody, SystemInfoCgroupDriver,
-    TaskSpecContainerSpecConfigsItem, TaskSpecContainerSpecPrivilegesCredentialSpec,
-    TaskSpecPlacement, TaskSpecPluginSpec,
-};
-pub use crate::shared::v1_41_to_v1_45::NetworkCreateBody;
-pub use crate::shared::v1_41_to_v1_46::{Network, NetworkAttachment};
-pub use crate::shared::v1_41_to_v1_49::{
-    ConfigReference, HostConfigCgroupnsMode, Ipam, IpamConfig, Limit, PeerInfo,
-    ServiceJobStatus, ServiceServiceStatus, ServiceSpecMode,
-    ServiceSpecModeReplicatedJob, SystemInfoCgroupVersion,
-    SystemInfoDefaultAddressPoolsItem, TaskSpecContainerSpecUlimitsItem,
-    TaskSpecResources,
-};
-pub use crate::shared::v1_42_to_v1_43::{
-    ContainerSummary, Mount, MountBindOptions, Service, ServiceCreateBody, ServiceSpec,
-    ServiceUpdateBody, SystemInfo, Task, TaskSpec, TaskSpecContainerSpec,
-};
-pub use crate::shared::v1_42_to_v1_47::{MountPoint, MountType};
-pub use crate::shared::v1_42_to_v1_49::{
-    BuildCache, ClusterVolume, ClusterVolumeInfo, ClusterVolumePublishStatusItem,
-    ClusterVolumePublishStatusItemState, ClusterVolumeSpec, ClusterVolumeSpecAccessMode,
-    ClusterVolumeSpecAccessModeAccessibilityRequirements,
-    ClusterVolumeSpecAccessModeAvailability, ClusterVolumeSpecAccessModeCapacityRange,
-    ClusterVolumeSpecAccessModeScope, ClusterVolumeSpecAccessModeSecretsItem,
-    ClusterVolumeSpecAccessModeSharing, ContainerExecBody, ContainerUpdateBody,
-    ExecStartBody, Resources, SystemDataUsageTypeItem, SystemPingHeadResponseSwarm,
-    SystemPingResponseSwarm, Topology, Volume, VolumeCreateOptions, VolumeListResponse,
-    VolumeUpdateBody,
-};
-pub use crate::shared::v1_43::{
-    ContainerCreateBody, ContainerInspectResponse, HostConfig, ImageSummary,
-    SystemDataUsageResponse,
-};
-pub use crate::shared::v1_43_to_v1_49::{ChangeType, FilesystemChange};

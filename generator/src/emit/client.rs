@@ -1,61 +1,99 @@
-//! Emits each version's reqwest client: one async method per operation, a parameter struct
-//! for its query and header parameters, typed JSON results (feature `client`).
+//! Emits the reqwest client (feature `client`). What is identical across versions is
+//! emitted once in `shared/<versions>/client.rs`: one request builder per request class (the
+//! path, its parameters, query and headers with Docker's conventions, the body) and the enum
+//! of answers of each outcome class. Each version's `client.rs` holds only its `Client`, one
+//! method per operation that builds the request with the shared builder and reads the answer
+//! with the runtime piece of its content kind.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::docs;
-use super::models::{ident, map_import, NamedPath, TypeRenderer};
-use super::operation::{self, status_variant_name};
-use super::params::{non_path_params, params_struct_name, path_params};
-use crate::ir::naming::field_name;
-use crate::ir::{ContentKind, History, Operation, ParamLocation, Parameter, Response, Status, TypeExpr};
+use super::models::{ident, Imports, ModelsFrom, TypeRenderer};
+use super::operation::{self, reexports, Kind};
+use crate::ir::history::operations::SharedItem;
+use crate::ir::{ContentKind, History, Operation, ParamLocation, Parameter, Status, TypeExpr, TypeKind};
 
-/// `client.rs` of one version.
+/// Runtime items a client file may use; each file imports those it does.
+const RUNTIME_ITEMS: &[&str] = &[
+    "Body",
+    "ByteStream",
+    "Error",
+    "Hijacked",
+    "JsonLinesOutput",
+    "LogOutput",
+    "Method",
+    "PathStat",
+    "ProgressOutput",
+    "Request",
+    "Response",
+    "Transport",
+    "TtySource",
+    "header",
+];
+
+/// `shared/<module>/requests.rs`: the request builders of its versions.
+pub fn shared_requests(history: &History, requests: &[&SharedItem]) -> TokenStream {
+    let imports = Imports::new(ModelsFrom::Shared);
+    let items: Vec<TokenStream> = requests.iter().map(|c| request_builder(history, c, &imports)).collect();
+    let header = operation::shared_header(requests, "The client's request builders of the operations whose requests are");
+    shared_file(header, &imports, items)
+}
+
+/// `shared/<module>/client.rs`: the outcome enums of its versions.
+pub fn shared_outcomes(history: &History, outcomes: &[&SharedItem]) -> TokenStream {
+    let imports = Imports::new(ModelsFrom::Shared);
+    let items: Vec<TokenStream> = outcomes.iter().map(|c| outcome_enum(history, c, &imports)).collect();
+    let header = operation::shared_header(outcomes, "The client's enums of answers of the operations whose successes are");
+    shared_file(header, &imports, items)
+}
+
+fn shared_file(header: TokenStream, imports: &Imports, items: Vec<TokenStream>) -> TokenStream {
+    let runtime_use = operation::runtime_imports("client", &[], RUNTIME_ITEMS, &items);
+    let uses = imports.tokens();
+    let path_use = items.iter().any(|i| i.to_string().contains("encode_path_param")).then(|| {
+        quote!(
+            use moby_api_runtime::path::encode_path_param;
+        )
+    });
+    quote! {
+        #header
+        #runtime_use
+        #path_use
+        #uses
+
+        #(#items)*
+    }
+}
+
+/// `client.rs` of one version: the `Client` and its methods.
 pub fn version_client(history: &History, spec_index: usize) -> TokenStream {
     let spec = &history.specs[spec_index];
-    let r = TypeRenderer { history, spec_index, named: NamedPath::VersionModels, uses_map: std::cell::Cell::new(false) };
-    let mut methods = Vec::new();
-    let mut outcome_enums = Vec::new();
-    for op in &spec.operations {
-        let (method, outcome_enum) = operation(history, &r, op);
-        methods.push(method);
-        outcome_enums.extend(outcome_enum);
-    }
-    let map_use = map_import(r.uses_map.get());
-    let runtime_use = operation::runtime_imports(
-        "client",
-        &["Error", "Transport"],
-        &[
-            "Body",
-            "ByteStream",
-            "Error",
-            "Hijacked",
-            "JsonLinesOutput",
-            "LogOutput",
-            "Method",
-            "PathStat",
-            "ProgressOutput",
-            "Request",
-            "Response",
-            "Transport",
-            "TtySource",
-            "header",
-        ],
-        &methods,
-    );
+    let imports = Imports::new(ModelsFrom::VersionModels);
+    let r = TypeRenderer::importing(history, spec_index, &imports);
+    let methods: Vec<TokenStream> = spec.operations.iter().enumerate().map(|(o, op)| method(history, &r, &imports, o, op)).collect();
+    let builders = reexports((0..spec.operations.len()).filter_map(|o| history.ops.requests.of(spec_index, o)), Kind::Requests, spec.version);
+    let outcomes = reexports((0..spec.operations.len()).filter_map(|o| history.ops.outcomes.of(spec_index, o)), Kind::Client, spec.version);
+    let runtime_use = operation::runtime_imports("client", &["Error", "Transport"], RUNTIME_ITEMS, &methods);
+    let uses = imports.tokens();
     let header = docs::inner(&format!(
         "The client of Engine API v{}: one method per operation.\n\nRequests carry the `/vX.Y` prefix; the version is negotiated with the engine on the first request (downgrade only) unless `DOCKER_API_VERSION` pins it. Streams come back as `futures::Stream`s of typed items (log chunks, JSON lines, progress messages, bytes), attach and exec start as a hijacked connection with an output stream and a stdin writer.",
         spec.version
     ));
     quote! {
         #header
-        #map_use
         #runtime_use
-        use moby_api_runtime::path::encode_path_param;
+        #uses
 
         /// The API version this client asks the engine for at most (negotiation only goes down).
         pub use super::API_VERSION;
+        #outcomes
+
+        /// The request of every operation, built as the methods of [`Client`] build it: to
+        /// send through [`Client::transport`] and read yourself.
+        pub mod requests {
+            #builders
+        }
 
         /// A Docker Engine client speaking this API version.
         #[derive(Debug, Clone)]
@@ -81,127 +119,50 @@ pub fn version_client(history: &History, spec_index: usize) -> TokenStream {
 
             #(#methods)*
         }
-
-        #(#outcome_enums)*
     }
 }
 
-/// What a successful call returns, decided by the operation's content kinds and statuses.
-enum Outcome {
-    /// A hijacked connection (attach, exec start): output stream and stdin writer.
-    Hijack(TokenStream),
-    /// One response kind.
-    Single { ty: TokenStream, finish: TokenStream },
-    /// Several non-error statuses: a generated enum, one variant per status.
-    Statuses { name: proc_macro2::Ident, variants: Vec<StatusVariant> },
+/// The arguments of an operation's request, in order: path parameters, the params struct,
+/// the body. Shared by the builder and the method that calls it.
+struct Arguments {
+    declared: Vec<TokenStream>,
+    passed: Vec<TokenStream>,
 }
 
-struct StatusVariant {
-    code: u16,
-    name: proc_macro2::Ident,
-    payload: Option<TokenStream>,
-    read: TokenStream,
-    doc: TokenStream,
-}
-
-/// Which lookup tells the runtime whether a log or hijacked stream has a TTY, when the
-/// Content-Type does not say (below API 1.42).
-fn tty_source(op: &Operation) -> TokenStream {
-    let id = path_params(op).first().map(|p| ident(&p.name));
-    match (op.path.split('/').nth(1), id) {
-        (Some("containers"), Some(id)) => quote!(TtySource::Container(#id.to_owned())),
-        (Some("exec"), Some(id)) => quote!(TtySource::Exec(#id.to_owned())),
-        (Some("services"), Some(id)) => quote!(TtySource::Service(#id.to_owned())),
-        (Some("tasks"), Some(id)) => quote!(TtySource::Task(#id.to_owned())),
-        _ => quote!(TtySource::Known(false)),
+fn arguments(r: &TypeRenderer<'_>, imports: &Imports, op: &Operation, params: Option<&SharedItem>) -> Arguments {
+    let mut args = Arguments { declared: Vec::new(), passed: Vec::new() };
+    for p in op.path_params() {
+        let name = ident(&p.name);
+        args.declared.push(quote!(#name: &str));
+        args.passed.push(quote!(#name));
     }
-}
-
-fn is_success(status: Status) -> bool {
-    matches!(status, Status::Code(200..=399))
-}
-
-fn outcome(r: &TypeRenderer<'_>, op: &Operation) -> Outcome {
-    // `Upgrade: tcp` hijacks only; the websocket attach and the session's h2c upgrade speak
-    // other protocols over the connection, so their callers get the raw response.
-    let other_protocol = op.path.ends_with("/ws") || op.path.split('/').nth(1) == Some("session");
-    if op.responses.iter().any(|resp| resp.content == ContentKind::Upgrade) {
-        if other_protocol {
-            return Outcome::Single { ty: quote!(Response), finish: quote!(self.transport.send(request).await) };
-        }
-        let tty = tty_source(op);
-        return Outcome::Hijack(quote!(self.transport.upgrade(request, #tty).await));
+    if let Some(params) = params {
+        let name = imports.item(Kind::Params, &params.module, &params.name);
+        args.declared.push(quote!(params: &#name));
+        args.passed.push(quote!(params));
     }
-    let successes: Vec<&Response> =
-        op.responses.iter().filter(|resp| is_success(resp.status) && resp.content != ContentKind::Upgrade).collect();
-    if successes.len() > 1
-        && successes.iter().all(|resp| matches!(resp.content, ContentKind::Empty | ContentKind::Json | ContentKind::Text))
-    {
-        let name = format_ident!("{}Outcome", crate::ir::naming::type_name(std::slice::from_ref(&op.name)));
-        let outcome = &name;
-        let variants = successes
-            .iter()
-            .filter_map(|resp| {
-                let Status::Code(code) = resp.status else { return None };
-                let variant = format_ident!("{}", status_variant_name(code));
-                let doc = docs::outer(&docs::paragraphs([resp.description.as_deref(), Some(&format!("Status {code}."))]));
-                let (payload, read) = match (&resp.content, &resp.ty) {
-                    (ContentKind::Json, Some(ty)) => {
-                        let ty = r.render(ty);
-                        (
-                            Some(ty),
-                            quote!(Ok(#outcome::#variant(moby_api_runtime::json::from_slice(&self.transport.read_body(response).await?)?))),
-                        )
-                    }
-                    (ContentKind::Text, _) => (
-                        Some(quote!(String)),
-                        quote!(Ok(#outcome::#variant(String::from_utf8_lossy(&self.transport.read_body(response).await?).into_owned()))),
-                    ),
-                    _ => (None, quote!(Ok(#outcome::#variant))),
-                };
-                Some(StatusVariant { code, name: variant, payload, read, doc })
-            })
-            .collect();
-        return Outcome::Statuses { name, variants };
+    match &op.request_body {
+        Some(b) if b.ty.is_some() && b.content == ContentKind::Json => {
+            let ty = r.render(b.ty.as_ref().expect("checked"));
+            args.declared.push(quote!(body: &#ty));
+            args.passed.push(quote!(body));
+        }
+        Some(b) if matches!(b.content, ContentKind::Tar | ContentKind::Binary) => {
+            args.declared.push(quote!(body: impl Into<Body>));
+            args.passed.push(quote!(body));
+        }
+        _ => {}
     }
-    let Some(resp) = successes.first() else {
-        return Outcome::Single { ty: quote!(Response), finish: quote!(self.transport.send(request).await) };
-    };
-    let (ty, finish) = match resp.content {
-        ContentKind::Json if resp.ty.is_some() => {
-            let ty = r.render(resp.ty.as_ref().expect("checked"));
-            (quote!(#ty), quote!(self.transport.send_json(request).await))
-        }
-        // The transport's timeout bounds a long poll's head only, so a long wait is never cut.
-        ContentKind::DeferredJson if resp.ty.is_some() => {
-            let ty = r.render(resp.ty.as_ref().expect("checked"));
-            (quote!(#ty), quote!(self.transport.send_deferred_json(request).await))
-        }
-        ContentKind::Text => (quote!(String), quote!(self.transport.send_text(request).await)),
-        ContentKind::Empty if resp.headers.iter().any(|h| h.name.eq_ignore_ascii_case("X-Docker-Container-Path-Stat")) => {
-            (quote!(PathStat), quote!(PathStat::from_headers(self.transport.send(request).await?.headers())))
-        }
-        ContentKind::Empty => (quote!(()), quote! { self.transport.send(request).await?; Ok(()) }),
-        ContentKind::Multiplexed => {
-            let tty = tty_source(op);
-            (quote!(LogOutput), quote!(self.transport.send_logs(request, #tty).await))
-        }
-        ContentKind::JsonLines => {
-            let item = resp.ty.as_ref().map_or_else(|| quote!(serde_json::Value), |t| r.render(t));
-            (quote!(JsonLinesOutput<#item>), quote!(self.transport.send_json_lines(request).await))
-        }
-        ContentKind::JsonProgress => (quote!(ProgressOutput), quote!(self.transport.send_progress(request).await)),
-        ContentKind::Tar | ContentKind::Binary => (quote!(ByteStream), quote!(self.transport.send_bytes(request).await)),
-        _ => (quote!(Response), quote!(self.transport.send(request).await)),
-    };
-    Outcome::Single { ty, finish }
+    args
 }
 
-fn operation(history: &History, r: &TypeRenderer<'_>, op: &Operation) -> (TokenStream, Option<TokenStream>) {
-    let method_name = ident(&field_name(&op.name));
+/// The request builder of one request class: `fn container_list(params: &ContainerListParams) -> Result<Request, Error>`.
+fn request_builder(history: &History, class: &SharedItem, imports: &Imports) -> TokenStream {
+    let r = TypeRenderer::importing(history, class.spec, imports);
+    let op = history.operation_of(class);
+    let name = ident(&op.rust.method);
     let http_method = format_ident!("{}", op.method.as_str());
-    let path_params = path_params(op);
-    let other_params = non_path_params(op);
+    let args = arguments(&r, imports, op, history.ops.params.of(class.spec, class.op)).declared;
 
     // The path, with each `{name}` filled from the argument of that name.
     let mut fmt = String::new();
@@ -212,27 +173,18 @@ fn operation(history: &History, r: &TypeRenderer<'_>, op: &Operation) -> (TokenS
         fmt.push_str(&rest[..start].replace('{', "{{").replace('}', "}}"));
         fmt.push_str("{}");
         let wire = &rest[start + 1..end];
-        if let Some(p) = path_params.iter().find(|p| p.wire_name == wire) {
+        if let Some(p) = op.path_params().find(|p| p.wire_name == wire) {
             let name = ident(&p.name);
             fmt_args.push(quote!(encode_path_param(#name)));
         }
         rest = &rest[(end + 1).min(rest.len())..];
     }
     fmt.push_str(rest);
-    let path_args = path_params.iter().map(|p| {
-        let name = ident(&p.name);
-        quote!(#name: &str)
-    });
+    let path = if fmt_args.is_empty() { quote!(#fmt) } else { quote!(format!(#fmt, #(#fmt_args),*)) };
 
-    let params_name = params_struct_name(op);
-    let params_arg = (!other_params.is_empty()).then(|| quote!(params: &super::params::#params_name,));
-    let apply_params = other_params.iter().map(|p| apply_param(r, p));
-
-    let (body_arg, body_apply) = match &op.request_body {
-        Some(b) if b.ty.is_some() && b.content == ContentKind::Json => {
-            let ty = r.render(b.ty.as_ref().expect("checked"));
-            (Some(quote!(body: &#ty,)), Some(quote!(let request = request.json(body)?;)))
-        }
+    let apply_params: Vec<TokenStream> = op.non_path_params().map(|p| apply_param(&r, p)).collect();
+    let body = match &op.request_body {
+        Some(b) if b.ty.is_some() && b.content == ContentKind::Json => Some(quote!(let request = request.json(body)?;)),
         Some(b) if matches!(b.content, ContentKind::Tar | ContentKind::Binary) => {
             let media = b
                 .media_types
@@ -240,67 +192,21 @@ fn operation(history: &History, r: &TypeRenderer<'_>, op: &Operation) -> (TokenS
                 .find(|m| m.as_str() != "application/json")
                 .cloned()
                 .unwrap_or_else(|| "application/octet-stream".into());
-            (
-                Some(quote!(body: impl Into<Body>,)),
-                Some(quote!(let request = request.body(body, header::HeaderValue::from_static(#media));)),
-            )
+            Some(quote!(let request = request.body(body, header::HeaderValue::from_static(#media));))
         }
-        _ => (None, None),
+        _ => None,
     };
-
-    let mut extra = None;
-    let (ret, finish) = match outcome(r, op) {
-        Outcome::Hijack(finish) => (quote!(Hijacked), finish),
-        Outcome::Single { ty, finish } => (ty, finish),
-        Outcome::Statuses { name, variants } => {
-            let arms = variants.iter().map(|v| {
-                let (code, read) = (v.code, &v.read);
-                quote!(#code => #read,)
-            });
-            let defs = variants.iter().map(|v| {
-                let (vname, doc) = (&v.name, &v.doc);
-                match &v.payload {
-                    Some(ty) => quote!(#doc #vname(#ty),),
-                    None => quote!(#doc #vname,),
-                }
-            });
-            let doc = docs::outer(&format!(
-                "The answers of [`Client::{}`] that are not errors, one per status the spec names.",
-                field_name(&op.name)
-            ));
-            extra = Some(quote! {
-                #doc
-                #[derive(Debug, Clone, PartialEq)]
-                pub enum #name { #(#defs)* }
-            });
-            (
-                quote!(#name),
-                quote! {
-                    let response = self.transport.send(request).await?;
-                    match response.status().as_u16() {
-                        #(#arms)*
-                        _ => Err(Error::from_response(response).await),
-                    }
-                },
-            )
-        }
-    };
-
-    let doc = operation::method_doc(op, history);
-    let deprecated = op.deprecated.then(|| quote!(#[deprecated]));
-    let mut_request = (!other_params.is_empty()).then(|| quote!(mut));
-    let path = if fmt_args.is_empty() { quote!(#fmt) } else { quote!(format!(#fmt, #(#fmt_args),*)) };
-    let method = quote! {
+    let mut_request = (!apply_params.is_empty()).then(|| quote!(mut));
+    let doc = operation::operation_doc(op, history);
+    quote! {
         #doc
-        #deprecated
-        pub async fn #method_name(&self, #(#path_args,)* #params_arg #body_arg) -> Result<#ret, Error> {
+        pub fn #name(#(#args),*) -> Result<Request, Error> {
             let #mut_request request = Request::new(Method::#http_method, #path);
             #(#apply_params)*
-            #body_apply
-            #finish
+            #body
+            Ok(request)
         }
-    };
-    (method, extra)
+    }
 }
 
 /// Adds one query or header parameter to `request`, following Docker's conventions.
@@ -310,7 +216,7 @@ fn apply_param(r: &TypeRenderer<'_>, p: &Parameter) -> TokenStream {
     let to_text = |value: TokenStream, ty: &TypeExpr| -> TokenStream {
         match ty {
             TypeExpr::Map(_) | TypeExpr::Any => quote!(serde_json::to_string(#value)?),
-            TypeExpr::Named(id) if !matches!(r.history.specs[r.spec_index].ty(*id).kind, crate::ir::TypeKind::Enum { .. }) => {
+            TypeExpr::Named(id) if !matches!(r.history.specs[r.spec_index].ty(*id).kind, TypeKind::Enum { .. }) => {
                 quote!(serde_json::to_string(#value)?)
             }
             _ => quote!(#value.to_string()),
@@ -337,5 +243,141 @@ fn apply_param(r: &TypeRenderer<'_>, p: &Parameter) -> TokenStream {
         quote! { { let value = &params.#name; #add } }
     } else {
         quote! { if let Some(value) = &params.#name { #add } }
+    }
+}
+
+/// The enum of an outcome class, one variant per success status, and how it is read.
+fn outcome_enum(history: &History, class: &SharedItem, imports: &Imports) -> TokenStream {
+    let r = TypeRenderer::importing(history, class.spec, imports);
+    let op = history.operation_of(class);
+    let name = ident(&class.name);
+    let mut variants = Vec::new();
+    let mut arms = Vec::new();
+    let mut variants_read_body = false;
+    for resp in op.outcomes().unwrap_or_default() {
+        let Status::Code(code) = resp.status else { continue };
+        let variant = ident(&resp.variant);
+        let doc = operation::status_doc(code, resp.description.as_deref(), None);
+        let (payload, read) = match (&resp.content, &resp.ty) {
+            (ContentKind::Json, Some(ty)) => (
+                Some(r.render(ty)),
+                quote!(Ok(Self::#variant(moby_api_runtime::json::from_slice(&transport.read_body(response).await?)?))),
+            ),
+            (ContentKind::Text, _) => (
+                Some(quote!(String)),
+                quote!(Ok(Self::#variant(String::from_utf8_lossy(&transport.read_body(response).await?).into_owned()))),
+            ),
+            _ => (None, quote!(Ok(Self::#variant))),
+        };
+        variants_read_body |= payload.is_some();
+        variants.push(match payload {
+            Some(ty) => quote!(#doc #variant(#ty),),
+            None => quote!(#doc #variant,),
+        });
+        arms.push(quote!(#code => #read,));
+    }
+    // Only a variant with a payload reads the body, which the transport bounds.
+    let transport = if variants_read_body { quote!(transport) } else { quote!(_transport) };
+    let doc = docs::outer(&format!(
+        "The answers of {} (`Client::{}`) that are not errors, one per status the spec names.",
+        operation::signature(op),
+        op.rust.method
+    ));
+    quote! {
+        #doc
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum #name { #(#variants)* }
+
+        impl #name {
+            /// Reads the answer, its body bounded by the transport's limit; a status the spec
+            /// does not name is an error.
+            pub(crate) async fn read(#transport: &Transport, response: Response) -> Result<Self, Error> {
+                match response.status().as_u16() {
+                    #(#arms)*
+                    _ => Err(Error::from_response(response).await),
+                }
+            }
+        }
+    }
+}
+
+/// One method of a version's `Client`: the shared builder makes the request, the runtime
+/// piece of the answer's kind reads it.
+fn method(history: &History, r: &TypeRenderer<'_>, imports: &Imports, o: usize, op: &Operation) -> TokenStream {
+    let spec = r.spec_index;
+    let name = ident(&op.rust.method);
+    let Arguments { declared, passed } = arguments(r, imports, op, history.ops.params.of(spec, o));
+    let request = quote!(requests::#name(#(#passed),*)?);
+    let (ret, finish) = answer(history, r, o, op, &request);
+    let doc = operation::method_doc(op, history, &format!("[`requests::{}`]", op.rust.method));
+    let deprecated = op.deprecated.then(|| quote!(#[deprecated]));
+    quote! {
+        #doc
+        #deprecated
+        pub async fn #name(&self, #(#declared),*) -> Result<#ret, Error> {
+            #finish
+        }
+    }
+}
+
+/// The type a method returns and the expression that sends `request` and reads the answer.
+fn answer(history: &History, r: &TypeRenderer<'_>, o: usize, op: &Operation, request: &TokenStream) -> (TokenStream, TokenStream) {
+    if op.upgrades() {
+        // `Upgrade: tcp` hijacks only; the websocket attach and the session's h2c upgrade speak
+        // other protocols over the connection, so their callers get the raw response.
+        let other_protocol = op.path.ends_with("/ws") || op.path.split('/').nth(1) == Some("session");
+        if other_protocol {
+            return (quote!(Response), quote!(self.transport.send(#request).await));
+        }
+        let tty = tty_source(op);
+        return (quote!(Hijacked), quote!(self.transport.upgrade(#request, #tty).await));
+    }
+    if let Some(outcome) = history.ops.outcomes.of(r.spec_index, o) {
+        // Re-exported by the version's client module, which is where this is.
+        let name = ident(&outcome.name);
+        return (quote!(#name), quote!(#name::read(&self.transport, self.transport.send(#request).await?).await));
+    }
+    let Some(resp) = op.responses.iter().find(|resp| resp.is_success()) else {
+        return (quote!(Response), quote!(self.transport.send(#request).await));
+    };
+    match resp.content {
+        ContentKind::Json if resp.ty.is_some() => {
+            let ty = r.render(resp.ty.as_ref().expect("checked"));
+            (quote!(#ty), quote!(self.transport.send_json(#request).await))
+        }
+        // The transport's timeout bounds a long poll's head only, so a long wait is never cut.
+        ContentKind::DeferredJson if resp.ty.is_some() => {
+            let ty = r.render(resp.ty.as_ref().expect("checked"));
+            (quote!(#ty), quote!(self.transport.send_deferred_json(#request).await))
+        }
+        ContentKind::Text => (quote!(String), quote!(self.transport.send_text(#request).await)),
+        ContentKind::Empty if resp.headers.iter().any(|h| h.name.eq_ignore_ascii_case("X-Docker-Container-Path-Stat")) => {
+            (quote!(PathStat), quote!(PathStat::from_headers(self.transport.send(#request).await?.headers())))
+        }
+        ContentKind::Empty => (quote!(()), quote! { self.transport.send(#request).await?; Ok(()) }),
+        ContentKind::Multiplexed => {
+            let tty = tty_source(op);
+            (quote!(LogOutput), quote!(self.transport.send_logs(#request, #tty).await))
+        }
+        ContentKind::JsonLines => {
+            let item = resp.ty.as_ref().map_or_else(|| quote!(serde_json::Value), |t| r.render(t));
+            (quote!(JsonLinesOutput<#item>), quote!(self.transport.send_json_lines(#request).await))
+        }
+        ContentKind::JsonProgress => (quote!(ProgressOutput), quote!(self.transport.send_progress(#request).await)),
+        ContentKind::Tar | ContentKind::Binary => (quote!(ByteStream), quote!(self.transport.send_bytes(#request).await)),
+        _ => (quote!(Response), quote!(self.transport.send(#request).await)),
+    }
+}
+
+/// Which lookup tells the runtime whether a log or hijacked stream has a TTY, when the
+/// Content-Type does not say (below API 1.42).
+fn tty_source(op: &Operation) -> TokenStream {
+    let id = op.path_params().next().map(|p| ident(&p.name));
+    match (op.path.split('/').nth(1), id) {
+        (Some("containers"), Some(id)) => quote!(TtySource::Container(#id.to_owned())),
+        (Some("exec"), Some(id)) => quote!(TtySource::Exec(#id.to_owned())),
+        (Some("services"), Some(id)) => quote!(TtySource::Service(#id.to_owned())),
+        (Some("tasks"), Some(id)) => quote!(TtySource::Task(#id.to_owned())),
+        _ => quote!(TtySource::Known(false)),
     }
 }

@@ -6,6 +6,7 @@ pub mod format;
 pub mod models;
 pub mod operation;
 pub mod params;
+pub mod roundtrip;
 pub mod server;
 
 use std::collections::BTreeMap;
@@ -15,10 +16,12 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::ir::history::operations::SharedItem;
 use crate::ir::history::SharedType;
 use crate::ir::History;
 use crate::version::VersionSet;
-use models::{feature_gate, ident, module_name};
+use models::{feature_gate, ident};
+use operation::Kind;
 
 /// One file of the generated crate before formatting.
 pub enum Unit {
@@ -62,19 +65,100 @@ pub fn standalone_module(spec: crate::ir::ApiSpec) -> Result<String, Diagnostic>
     let history = History::new(vec![spec]);
     let mut classes: Vec<&SharedType> = history.shared.iter().collect();
     classes.sort_by(|a, b| a.name.cmp(&b.name));
-    let module = classes.first().map(|c| module_name(c.versions)).unwrap_or_default();
-    format::format_rust(&models::shared_module(&history, &module, &classes).to_string(), &label)
+    let module = classes.first().map(|c| c.module.clone()).unwrap_or_default();
+    let header = docs::inner(&format!("Types shared by API versions {}.", history.covered()));
+    format::format_rust(&models::shared_module(&history, &module, &classes, header).to_string(), &label)
+}
+
+/// Everything one module of `shared/` holds: the classes used by exactly `versions`.
+#[derive(Default)]
+struct SharedModule<'h> {
+    versions: VersionSet,
+    types: Vec<&'h SharedType>,
+    params: Vec<&'h SharedItem>,
+    requests: Vec<&'h SharedItem>,
+    replies: Vec<&'h SharedItem>,
+    outcomes: Vec<&'h SharedItem>,
+    services: Vec<&'h SharedItem>,
+}
+
+impl<'h> SharedModule<'h> {
+    /// Every module of `shared/`, by name, each list sorted by name.
+    fn all(history: &'h History) -> BTreeMap<String, SharedModule<'h>> {
+        let mut modules: BTreeMap<String, SharedModule<'h>> = BTreeMap::new();
+        for class in &history.shared {
+            entry(&mut modules, &class.module, class.versions).types.push(class);
+        }
+        let ops = &history.ops;
+        for (classes, pick) in [
+            (&ops.params, (|m| &mut m.params) as for<'a> fn(&'a mut SharedModule<'h>) -> &'a mut Vec<&'h SharedItem>),
+            (&ops.requests, |m| &mut m.requests),
+            (&ops.replies, |m| &mut m.replies),
+            (&ops.outcomes, |m| &mut m.outcomes),
+            (&ops.services, |m| &mut m.services),
+        ] {
+            for class in &classes.classes {
+                pick(entry(&mut modules, &class.module, class.versions)).push(class);
+            }
+        }
+        for m in modules.values_mut() {
+            m.types.sort_by(|a, b| a.name.cmp(&b.name));
+            for list in [&mut m.params, &mut m.requests, &mut m.replies, &mut m.outcomes, &mut m.services] {
+                list.sort_by(|a, b| a.name.cmp(&b.name));
+            }
+        }
+        modules
+    }
+
+    /// The submodules this module has, with the code of each.
+    fn submodules(&self, history: &History, name: &str) -> Vec<(Kind, TokenStream)> {
+        let mut out = Vec::new();
+        if !self.params.is_empty() {
+            out.push((Kind::Params, params::shared_params(history, &self.params)));
+        }
+        if !self.requests.is_empty() {
+            out.push((Kind::Requests, client::shared_requests(history, &self.requests)));
+        }
+        if !self.outcomes.is_empty() {
+            out.push((Kind::Client, client::shared_outcomes(history, &self.outcomes)));
+        }
+        if !self.requests.is_empty() || !self.replies.is_empty() || !self.services.is_empty() {
+            let classes =
+                server::ServerClasses { requests: self.requests.clone(), replies: self.replies.clone(), services: self.services.clone() };
+            out.push((Kind::Server, server::shared_server(history, name, &classes)));
+        }
+        let decoders: Vec<&SharedItem> = self.replies.iter().copied().filter(|c| roundtrip::has_decoder(history, c)).collect();
+        if !decoders.is_empty() {
+            out.push((Kind::Roundtrip, roundtrip::shared_roundtrip(history, &decoders)));
+        }
+        out
+    }
+}
+
+fn entry<'a, 'h>(modules: &'a mut BTreeMap<String, SharedModule<'h>>, name: &str, versions: VersionSet) -> &'a mut SharedModule<'h> {
+    let m = modules.entry(name.to_owned()).or_default();
+    m.versions = versions;
+    m
 }
 
 /// Every file of the generated crate.
 pub fn emit_crate(history: &History, templates: &Path) -> Result<Vec<Unit>, Diagnostics> {
     let mut units = Vec::new();
     let versions: Vec<_> = history.versions().collect();
-    let newest = versions.last().map(|v| v.ident()).unwrap_or_default();
+    let (Some(first), Some(newest)) = (versions.first(), versions.last()) else {
+        return Err(Diagnostic::new("spec/manifest.yaml", "", "no versions to generate").into());
+    };
+    // Fills the version range into a template.
+    let fill = |text: String| {
+        text.replace("{{first_version}}", &first.to_string())
+            .replace("{{last_version}}", &newest.to_string())
+            .replace("{{first_feature}}", &first.ident())
+            .replace("{{last_feature}}", &newest.ident())
+    };
 
     let features: String = versions.iter().map(|v| format!("{} = []\n", v.ident())).collect();
-    let cargo = read_template(templates, CARGO_TEMPLATE)?
-        .replace("{{default_feature}}", &newest)
+    let cargo = fill(read_template(templates, CARGO_TEMPLATE)?)
+        .replace("{{default_feature}}", &newest.ident())
         .replace("{{version_features}}", features.trim_end());
     units.push(Unit::Text {
         path: "generated/Cargo.toml".into(),
@@ -82,7 +166,7 @@ pub fn emit_crate(history: &History, templates: &Path) -> Result<Vec<Unit>, Diag
         contents: format!("{}\n{cargo}", format::PREAMBLE.replace("// ", "# ")),
     });
 
-    let crate_docs = docs::inner(&read_template(templates, CRATE_DOCS_TEMPLATE)?);
+    let crate_docs = docs::inner(&fill(read_template(templates, CRATE_DOCS_TEMPLATE)?));
     let version_mods = versions.iter().map(|v| {
         let f = v.ident();
         let m = ident(&f);
@@ -98,33 +182,43 @@ pub fn emit_crate(history: &History, templates: &Path) -> Result<Vec<Unit>, Diag
         },
     ));
 
-    let mut modules: BTreeMap<String, (VersionSet, Vec<&SharedType>)> = BTreeMap::new();
-    for class in &history.shared {
-        modules.entry(module_name(class.versions)).or_insert_with(|| (class.versions, Vec::new())).1.push(class);
-    }
-    let decls = modules.iter().map(|(name, (versions, _))| {
-        let gate = feature_gate(*versions);
+    let modules = SharedModule::all(history);
+    let decls = modules.iter().map(|(name, m)| {
+        let gate = feature_gate(m.versions);
         let m = ident(name);
         quote! { #gate pub(crate) mod #m; }
     });
     units.push(Unit::rust(
         "generated/src/shared/mod.rs",
         quote! {
-            //! Types, each emitted once for all the versions in which it is identical. Each
-            //! module is named after the versions that use it; the version modules re-export.
+            //! Everything generated once for all the versions in which it is identical: types,
+            //! and the operations' parameters, client and server items and decoders. Each module
+            //! is named after the versions that use it; the version modules re-export.
             #(#decls)*
         },
     ));
-    for (name, (_, classes)) in &modules {
-        let mut classes = classes.clone();
-        classes.sort_by(|a, b| a.name.cmp(&b.name));
-        units.push(Unit::rust(format!("generated/src/shared/{name}.rs"), models::shared_module(history, name, &classes)));
+    for (name, m) in &modules {
+        let submodules = m.submodules(history, name);
+        let decls = submodules.iter().map(|(kind, _)| {
+            let gate = kind.feature().map(|f| quote!(#[cfg(feature = #f)]));
+            let sub = ident(kind.module());
+            quote!(#gate pub(crate) mod #sub;)
+        });
+        let header = docs::inner(&format!(
+            "What is identical in exactly API versions {}: the types below, and in the submodules the operations' parameters, client and server items and decoders.",
+            m.versions
+        ));
+        let header = quote! { #header #(#decls)* };
+        units.push(Unit::rust(format!("generated/src/shared/{name}.rs"), models::shared_module(history, name, &m.types, header)));
+        for (kind, code) in submodules {
+            units.push(Unit::Rust { path: format!("generated/src/shared/{name}/{}.rs", kind.module()), code: code.to_string() });
+        }
     }
 
     for (i, spec) in history.specs.iter().enumerate() {
         let v = spec.version.ident();
         let doc = docs::inner(&format!(
-            "Docker Engine API v{}: {} operations, {} types.\n\nEnable with the cargo feature `{v}`.",
+            "Docker Engine API v{}: {} operations, {} types.\n\nEnable with the cargo feature `{v}`. What is identical in a newer version is documented once, in the newest version that has it: this version's modules list it under *Re-exports*, with a link.",
             spec.version,
             spec.operations.len(),
             spec.types.len()
@@ -152,7 +246,7 @@ pub fn emit_crate(history: &History, templates: &Path) -> Result<Vec<Unit>, Diag
         units.push(Unit::rust(format!("generated/src/{v}/params.rs"), params::version_params(history, i)));
         units.push(Unit::rust(format!("generated/src/{v}/client.rs"), client::version_client(history, i)));
         units.push(Unit::rust(format!("generated/src/{v}/server.rs"), server::version_server(history, i)));
-        units.push(Unit::rust(format!("generated/src/{v}/roundtrip.rs"), models::version_roundtrip(history, i)));
+        units.push(Unit::rust(format!("generated/src/{v}/roundtrip.rs"), roundtrip::version_roundtrip(history, i)));
     }
     Ok(units)
 }

@@ -7,7 +7,7 @@ use quote::quote;
 
 use super::docs;
 use crate::ir::history::SharedType;
-use crate::ir::{ApiSpec, Field, History, Rest, Scalar, TypeDef, TypeExpr, TypeId, TypeKind};
+use crate::ir::{Field, History, Rest, Scalar, TypeDef, TypeExpr, TypeId, TypeKind};
 use crate::version::VersionSet;
 
 /// A Rust identifier, raw when the name says so (`r#type`).
@@ -18,18 +18,20 @@ pub fn ident(name: &str) -> Ident {
     }
 }
 
-/// Module (under `shared/`) that holds the types used by exactly `versions`.
-pub fn module_name(versions: VersionSet) -> String {
-    versions.ident()
-}
-
 /// Renders type expressions of one spec as Rust, relative to a module.
 pub struct TypeRenderer<'h> {
     pub history: &'h History,
     pub spec_index: usize,
     /// How a named type is reached: by its shared module, or through the version's `models`.
-    pub named: NamedPath,
+    pub named: NamedPath<'h>,
     pub uses_map: std::cell::Cell<bool>,
+}
+
+impl<'h> TypeRenderer<'h> {
+    /// A renderer for the types of spec `spec_index` that imports them into `imports`' file.
+    pub fn importing(history: &'h History, spec_index: usize, imports: &'h Imports) -> Self {
+        TypeRenderer { history, spec_index, named: NamedPath::Imported(imports), uses_map: std::cell::Cell::new(false) }
+    }
 }
 
 /// `use std::collections::HashMap;` for a module where a rendered type used a map
@@ -43,18 +45,88 @@ pub fn map_import(used: bool) -> Option<TokenStream> {
 }
 
 #[derive(Clone)]
-pub enum NamedPath {
+pub enum NamedPath<'h> {
     /// From a module under `shared/`: sibling modules by `super::module::Name`.
     Shared { module: String },
-    /// From a version module: `super::models::Name`.
+    /// Imported by name into one file (the operation modules, the version modules).
+    Imported(&'h Imports),
+}
+
+/// The `use` declarations of one generated file, collected while its items are rendered, so
+/// that the items name types without paths and the file imports exactly what it uses.
+pub struct Imports {
+    /// Where the file takes a model from: its version's `models` (a version module) or the
+    /// type's shared module.
+    models: ModelsFrom,
+    /// The file's own module path: what it defines needs no import.
+    here: Option<String>,
+    names: std::cell::RefCell<BTreeMap<String, std::collections::BTreeSet<String>>>,
+    map: std::cell::Cell<bool>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum ModelsFrom {
+    /// `super::models` (a file of a version module).
     VersionModels,
+    /// `crate::shared::<module>` (a file under `shared/`).
+    Shared,
+}
+
+impl Imports {
+    pub fn new(models: ModelsFrom) -> Self {
+        Imports { models, here: None, names: Default::default(), map: Default::default() }
+    }
+
+    /// Imports for the file of module `path` (`crate::shared::v1_41::server`).
+    pub fn in_module(mut self, path: String) -> Self {
+        self.here = Some(path);
+        self
+    }
+
+    /// `name`, imported from `module` (a path such as `crate::shared::v1_41::params`).
+    pub fn name(&self, module: impl Into<String>, name: &str) -> Ident {
+        let module = module.into();
+        if self.here.as_ref() != Some(&module) {
+            self.names.borrow_mut().entry(module).or_default().insert(name.to_owned());
+        }
+        ident(name)
+    }
+
+    /// An operation item of `kind` emitted in shared module `module`: a version's file takes
+    /// it from the version's module of that kind, which re-exports it.
+    pub fn item(&self, kind: super::operation::Kind, module: &str, name: &str) -> Ident {
+        match self.models {
+            ModelsFrom::VersionModels => self.name(format!("super::{}", kind.module()), name),
+            ModelsFrom::Shared => self.name(kind.path(module), name),
+        }
+    }
+
+    /// The type class `class_module::name`, from where this file takes models.
+    fn model(&self, class_module: &str, name: &str) -> Ident {
+        match self.models {
+            ModelsFrom::VersionModels => self.name("super::models", name),
+            ModelsFrom::Shared => self.name(format!("crate::shared::{class_module}"), name),
+        }
+    }
+
+    /// The `use` declarations; the `HashMap` import when a rendered type used a map.
+    pub fn tokens(&self) -> TokenStream {
+        let uses = self
+            .names
+            .borrow()
+            .iter()
+            .map(|(module, names)| {
+                let path: syn::Path = syn::parse_str(module).expect("module paths are built from identifiers");
+                let names = names.iter().map(|n| ident(n));
+                quote!(use #path::{#(#names),*};)
+            })
+            .collect::<Vec<_>>();
+        let map = map_import(self.map.get());
+        quote! { #map #(#uses)* }
+    }
 }
 
 impl TypeRenderer<'_> {
-    fn spec(&self) -> &ApiSpec {
-        &self.history.specs[self.spec_index]
-    }
-
     pub fn render(&self, ty: &TypeExpr) -> TokenStream {
         match ty {
             TypeExpr::Named(id) => self.named(*id),
@@ -65,6 +137,9 @@ impl TypeRenderer<'_> {
             }
             TypeExpr::Map(t) => {
                 self.uses_map.set(true);
+                if let NamedPath::Imported(imports) = &self.named {
+                    imports.map.set(true);
+                }
                 let t = self.render(t);
                 quote!(HashMap<String, #t>)
             }
@@ -77,15 +152,19 @@ impl TypeRenderer<'_> {
     }
 
     fn named(&self, id: TypeId) -> TokenStream {
-        let name = ident(&self.spec().ty(id).name);
+        let class = self.history.class(self.spec_index, id);
+        let name = ident(&class.name);
         match &self.named {
-            NamedPath::VersionModels => quote!(super::models::#name),
+            NamedPath::Imported(imports) => {
+                let name = imports.model(&class.module, &class.name);
+                quote!(#name)
+            }
             NamedPath::Shared { module } => {
-                let target = module_name(self.history.class(self.spec_index, id).versions);
-                if &target == module {
+                let target = &class.module;
+                if target == module {
                     quote!(#name)
                 } else {
-                    let m = ident(&target);
+                    let m = ident(target);
                     quote!(super::#m::#name)
                 }
             }
@@ -111,8 +190,9 @@ fn scalar(s: Scalar) -> TokenStream {
     }
 }
 
-/// Emits one module of `shared/`: every class used by exactly the same versions.
-pub fn shared_module(history: &History, module: &str, classes: &[&SharedType]) -> TokenStream {
+/// Emits the types of one module of `shared/`: every class used by exactly the same
+/// versions, after `header` (the module's docs and declarations).
+pub fn shared_module(history: &History, module: &str, classes: &[&SharedType], header: TokenStream) -> TokenStream {
     let mut items = Vec::new();
     let mut uses_map = false;
     let mut uses_serde = false;
@@ -148,8 +228,6 @@ pub fn shared_module(history: &History, module: &str, classes: &[&SharedType]) -
         uses_map |= r.uses_map.get();
         items.push(tokens);
     }
-    let header =
-        docs::inner(&format!("Types shared by API versions {}.", classes.first().map(|c| c.versions.to_string()).unwrap_or_default()));
     let map_use = map_import(uses_map);
     let serde_use = uses_serde.then(|| {
         quote!(
@@ -183,8 +261,9 @@ pub fn availability(versions: VersionSet, generated: VersionSet) -> Option<Strin
         return None;
     }
     let runs = versions.runs();
-    let first = generated.first().map_or(crate::version::FIRST_MINOR, |v| v.minor);
-    let last = generated.last().map_or(crate::version::LAST_MINOR, |v| v.minor);
+    let (Some(first), Some(last)) = (generated.first().map(|v| v.minor), generated.last().map(|v| v.minor)) else {
+        return None;
+    };
     Some(match runs.as_slice() {
         [(a, b)] if b.minor == last => format!("Since API {a}."),
         [(a, b)] if a.minor == first => format!("Until API {b} (removed in {}).", crate::version::ApiVersion::new(b.minor + 1)),
@@ -363,85 +442,27 @@ fn enum_tokens(history: &History, def: &TypeDef, values: &[crate::ir::EnumValue]
 /// `models.rs` of one version: re-exports of its types from `shared/`.
 pub fn version_models(history: &History, spec_index: usize) -> TokenStream {
     let spec = &history.specs[spec_index];
-    let mut by_module: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut by_module: BTreeMap<(String, VersionSet), Vec<String>> = BTreeMap::new();
     for i in 0..spec.types.len() {
         let class = history.class(spec_index, TypeId(i));
-        by_module.entry(module_name(class.versions)).or_default().push(class.name.clone());
+        by_module.entry((class.module.clone(), class.versions)).or_default().push(class.name.clone());
     }
     let header = docs::inner(&format!(
         "Every type of Engine API v{}: definitions and inline schemas (bodies, responses, nested objects).",
         spec.version
     ));
-    let uses = by_module.into_iter().map(|(module, mut names)| {
-        names.sort();
-        let m = ident(&module);
-        let names = names.iter().map(|n| ident(n));
-        quote!(pub use crate::shared::#m::{ #(#names),* };)
-    });
-    quote! {
-        #header
-        #(#uses)*
-    }
-}
-
-/// `roundtrip.rs` of one version: decode a response body into its typed model and back.
-///
-/// Every JSON answer an engine sends has an arm: each status the spec lists with a JSON
-/// body (the long poll's document too), and for each operation the statuses it does not
-/// list: an error status as the daemon's error body, a success status as the operation's
-/// one JSON success type when it has exactly one.
-pub fn version_roundtrip(history: &History, spec_index: usize) -> TokenStream {
-    use crate::ir::{ContentKind, Status};
-    let spec = &history.specs[spec_index];
-    let r = TypeRenderer { history, spec_index, named: NamedPath::VersionModels, uses_map: std::cell::Cell::new(false) };
-    let mut arms = Vec::new();
-    let mut fallbacks = Vec::new();
-    let mut answers_errors = Vec::new();
-    for op in &spec.operations {
-        let id = &op.id;
-        let mut success_types: Vec<&TypeExpr> = Vec::new();
-        for resp in &op.responses {
-            let (Status::Code(code), Some(ty)) = (resp.status, resp.ty.as_ref()) else { continue };
-            if !matches!(resp.content, ContentKind::Json | ContentKind::DeferredJson | ContentKind::JsonLines | ContentKind::JsonProgress) {
-                continue;
-            }
-            if (200..300).contains(&code) && !success_types.contains(&ty) {
-                success_types.push(ty);
-            }
-            let code = proc_macro2::Literal::u16_unsuffixed(code);
-            let ty = r.render(ty);
-            arms.push(quote! { (#id, #code) => roundtrip::<#ty>(body), });
-        }
-        if let [ty] = success_types.as_slice() {
-            let ty = r.render(ty);
-            fallbacks.push(quote! { (#id, 200..=299) => roundtrip::<#ty>(body), });
-        }
-        answers_errors.push(id);
-    }
-    let error_arm = spec.error_type().map(|error| {
-        let ty = r.render(&TypeExpr::Named(error));
-        quote! { (#(#answers_errors)|*, 400..=599) => roundtrip::<#ty>(body), }
-    });
-    let map_use = map_import(r.uses_map.get());
-    let doc = docs::inner(
-        "Decodes a JSON response body (or one line of a JSON-lines or progress stream) into this version's typed model and encodes it again, by operation id and status, by the decoding policy: for proxies that inspect traffic and for conformance tests.",
+    let uses = super::operation::grouped_reexports(
+        by_module.into_iter().map(|((module, versions), mut names)| {
+            names.sort();
+            let m = ident(&module);
+            let names = names.iter().map(|n| ident(n));
+            (versions, quote!(#m::{ #(#names),* }))
+        }),
+        spec.version,
     );
     quote! {
-        #doc
-        #map_use
-        use moby_api_runtime::json::roundtrip;
-
-        /// `None` when the operation has no JSON body with this status in this version, or
-        /// the operation id is not one of this version's.
-        pub fn response(operation_id: &str, status: u16, body: &serde_json::Value) -> Option<Result<serde_json::Value, serde_json::Error>> {
-            Some(match (operation_id, status) {
-                #(#arms)*
-                // Statuses the spec does not list.
-                #(#fallbacks)*
-                #error_arm
-                _ => return None,
-            })
-        }
+        #header
+        #uses
     }
 }
 
@@ -462,7 +483,8 @@ mod tests {
 
     #[test]
     fn availability_reads_naturally() {
-        let say = |s: &str| availability(VersionSet::parse(s).unwrap(), VersionSet::all());
+        let generated = VersionSet::parse("..=1.49").unwrap();
+        let say = |s: &str| availability(VersionSet::parse(s).unwrap().intersection(generated), generated);
         assert_eq!(say("all"), None);
         assert_eq!(say("1.25.."), Some("Since API 1.25.".into()));
         assert_eq!(say("..=1.40"), Some("Until API 1.40 (removed in 1.41).".into()));

@@ -1,30 +1,17 @@
-//! Emits each version's `params.rs`: one struct per operation holding its query and header
-//! parameters. The client takes it as an argument and the server hands it to the
-//! implementation, so both sides name a parameter the same way.
+//! Emits the parameter structs: one per params class, in `shared/<versions>/params.rs`,
+//! re-exported by every version's `params.rs`. The client takes one as an argument and the
+//! server hands it to the implementation, so both sides name a parameter the same way, and a
+//! struct that did not change between versions is one Rust type in all of them.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::quote;
 
 use super::docs;
-use super::models::{availability, ident, map_import, NamedPath, TypeRenderer};
+use super::models::{availability, ident, Imports, ModelsFrom, TypeRenderer};
+use super::operation::{self, reexports, Kind};
+use crate::ir::history::operations::SharedItem;
 use crate::ir::history::{operation_key, parameter_key};
-use crate::ir::naming::field_name;
 use crate::ir::{History, Operation, ParamLocation, Parameter, Scalar, TypeExpr};
-
-/// The name of an operation's parameter struct: `ContainerListParams`.
-pub fn params_struct_name(op: &Operation) -> proc_macro2::Ident {
-    format_ident!("{}Params", crate::ir::naming::type_name(std::slice::from_ref(&op.name)))
-}
-
-/// The query and header parameters of `op`, in spec order.
-pub fn non_path_params(op: &Operation) -> Vec<&Parameter> {
-    op.parameters.iter().filter(|p| p.location != ParamLocation::Path).collect()
-}
-
-/// The operation's path parameters, in spec order.
-pub fn path_params(op: &Operation) -> Vec<&Parameter> {
-    op.parameters.iter().filter(|p| p.location == ParamLocation::Path).collect()
-}
 
 /// `filters` is JSON on the wire although the spec types it as a string; both sides use the
 /// runtime's [`Filters`](moby_api_runtime::filters::Filters), which reads both wire forms.
@@ -44,32 +31,41 @@ pub fn param_type(r: &TypeRenderer<'_>, p: &Parameter) -> TokenStream {
     }
 }
 
-/// `params.rs` of one version.
-pub fn version_params(history: &History, spec_index: usize) -> TokenStream {
-    let spec = &history.specs[spec_index];
-    let r = TypeRenderer { history, spec_index, named: NamedPath::VersionModels, uses_map: std::cell::Cell::new(false) };
-    let structs: Vec<TokenStream> = spec.operations.iter().filter_map(|op| params_struct(&r, op)).collect();
-    let map_use = map_import(r.uses_map.get());
-    let header = docs::inner(&format!(
-        "The query and header parameters of each operation of Engine API v{}, one struct per operation (`ContainerListParams` for `ContainerList`). The client sends them and the server parses them into the same structs. Every optional parameter is an `Option`; `Default` leaves them all unset, so the engine's defaults apply.",
-        spec.version
-    ));
+/// `shared/<module>/params.rs`: the params classes used by exactly that module's versions.
+pub fn shared_params(history: &History, classes: &[&SharedItem]) -> TokenStream {
+    let imports = Imports::new(ModelsFrom::Shared);
+    let structs: Vec<TokenStream> = classes
+        .iter()
+        .map(|c| params_struct(&TypeRenderer::importing(history, c.spec, &imports), history.operation_of(c)))
+        .collect();
+    let header = operation::shared_header(classes, "The query and header parameters of the operations whose parameters are");
+    let uses = imports.tokens();
     quote! {
         #header
-        #map_use
+        #uses
 
         #(#structs)*
     }
 }
 
-fn params_struct(r: &TypeRenderer<'_>, op: &Operation) -> Option<TokenStream> {
-    let params = non_path_params(op);
-    if params.is_empty() {
-        return None;
+/// `params.rs` of one version: its parameter structs, re-exported from `shared/`.
+pub fn version_params(history: &History, spec_index: usize) -> TokenStream {
+    let spec = &history.specs[spec_index];
+    let header = docs::inner(&format!(
+        "The query and header parameters of each operation of Engine API v{}, one struct per operation (`ContainerListParams` for `ContainerList`). The client sends them and the server parses them into the same structs. Every optional parameter is an `Option`; `Default` leaves them all unset, so the engine's defaults apply.",
+        spec.version
+    ));
+    let uses = reexports((0..spec.operations.len()).filter_map(|o| history.ops.params.of(spec_index, o)), Kind::Params, spec.version);
+    quote! {
+        #header
+        #uses
     }
-    let name = params_struct_name(op);
+}
+
+fn params_struct(r: &TypeRenderer<'_>, op: &Operation) -> TokenStream {
+    let name = ident(&op.rust.params);
     let op_history = r.history.operations.get(&operation_key(op));
-    let fields = params.iter().map(|p| {
+    let fields = op.non_path_params().map(|p| {
         // Said only where the parameter's versions differ from its operation's.
         let since = op_history.and_then(|h| h.parameters.get(&parameter_key(p)).and_then(|versions| availability(*versions, h.versions)));
         let field = ident(&p.name);
@@ -84,14 +80,14 @@ fn params_struct(r: &TypeRenderer<'_>, op: &Operation) -> Option<TokenStream> {
     let doc = docs::outer(&format!(
         "Query and header parameters of {} ({}): `Client::{}` sends them, the server trait method receives them.",
         super::operation::signature(op),
-        op.id,
-        field_name(&op.name)
+        op.name,
+        op.rust.method
     ));
-    Some(quote! {
+    quote! {
         #doc
         #[derive(Debug, Clone, Default, PartialEq)]
         pub struct #name {
             #(#fields)*
         }
-    })
+    }
 }

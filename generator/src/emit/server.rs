@@ -1,7 +1,10 @@
-//! Emits each version's axum server side (feature `server`): per operation a request struct
-//! and a reply enum (one variant per status the spec names), one trait per tag with a
-//! default method per operation (501), the handlers that parse a request with Docker's
-//! conventions, and `routes`/`router` for the runtime's dispatcher.
+//! Emits the axum server side (feature `server`). What is identical across versions is
+//! emitted once in `shared/<versions>/server.rs`: per request class a request struct that
+//! reads itself with Docker's conventions (`Endpoint`), per reply class an enum with one
+//! variant per status the spec names that becomes the response (`Reply`), and per trait
+//! class the tag's trait, an `async fn` per operation defaulting to 501. Each version's
+//! `server.rs` re-exports them and holds only its `Api` bound, `router` and its route table,
+//! one `Route::operation` per operation: the runtime reads, calls and answers.
 
 use std::collections::BTreeMap;
 
@@ -9,10 +12,10 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::docs;
-use super::models::{ident, map_import, NamedPath, TypeRenderer};
-use super::operation::{self, status_const, status_variant_name};
-use super::params::{is_filters, non_path_params, params_struct_name, path_params};
-use crate::ir::naming::{field_name, type_name};
+use super::models::{ident, Imports, ModelsFrom, TypeRenderer};
+use super::operation::{self, reexports, status_const, Kind};
+use super::params::is_filters;
+use crate::ir::history::operations::SharedItem;
 use crate::ir::{ContentKind, History, Operation, ParamLocation, Parameter, Response, Scalar, Status, TypeExpr, TypeKind};
 
 /// Boolean query parameters the daemon parses strictly (`strconv.ParseBool`), answering 400
@@ -20,63 +23,83 @@ use crate::ir::{ContentKind, History, Operation, ParamLocation, Parameter, Respo
 const STRICT_BOOLEANS: &[&str] =
     &["verbose", "rotateWorkerToken", "rotateManagerToken", "rotateManagerUnlockKey", "status", "insertDefaults"];
 
-/// `server.rs` of one version.
+/// Runtime items a server file may use; each file imports those it does.
+const RUNTIME_ITEMS: &[&str] = &[
+    "ApiError",
+    "Context",
+    "Deferred",
+    "Endpoint",
+    "Hijack",
+    "Incoming",
+    "Method",
+    "Reply",
+    "not_implemented",
+    "RequestBody",
+    "Response",
+    "Route",
+    "ServerConfig",
+    "StatusCode",
+    "StreamBody",
+    "respond",
+];
+
+/// The classes one `shared/<module>/server.rs` holds.
+pub struct ServerClasses<'h> {
+    pub requests: Vec<&'h SharedItem>,
+    pub replies: Vec<&'h SharedItem>,
+    pub services: Vec<&'h SharedItem>,
+}
+
+/// `shared/<module>/server.rs`: the traits, requests and replies of its versions.
+pub fn shared_server(history: &History, module: &str, classes: &ServerClasses<'_>) -> TokenStream {
+    let imports = Imports::new(ModelsFrom::Shared).in_module(Kind::Server.path(module));
+    let mut items: Vec<TokenStream> = classes.services.iter().map(|c| service_trait(history, c, &imports)).collect();
+    items.extend(classes.requests.iter().map(|c| request_type(history, c, &imports)));
+    items.extend(classes.replies.iter().map(|c| reply_type(history, c, &imports)));
+    let any: Vec<&SharedItem> = classes.services.iter().chain(&classes.requests).chain(&classes.replies).take(1).copied().collect();
+    let header = operation::shared_header(&any, "The server traits, requests and replies that are");
+    let future_use = (!classes.services.is_empty()).then(|| {
+        quote!(
+            use std::future::Future;
+        )
+    });
+    let runtime_use = operation::runtime_imports("server", &[], RUNTIME_ITEMS, &items);
+    let uses = imports.tokens();
+    quote! {
+        #header
+        #future_use
+        #runtime_use
+        #uses
+
+        #(#items)*
+    }
+}
+
+/// `server.rs` of one version: its traits, requests and replies (re-exported), the `Api`
+/// bound, `router` and the route table.
 pub fn version_server(history: &History, spec_index: usize) -> TokenStream {
     let spec = &history.specs[spec_index];
-    let r = TypeRenderer { history, spec_index, named: NamedPath::VersionModels, uses_map: std::cell::Cell::new(false) };
-
-    let mut by_tag: BTreeMap<String, Vec<&Operation>> = BTreeMap::new();
+    let ops = &history.ops;
+    let n = spec.operations.len();
+    let mut by_service: BTreeMap<&str, Vec<&Operation>> = BTreeMap::new();
     for op in &spec.operations {
-        by_tag.entry(op.tag.clone().unwrap_or_else(|| "Other".into())).or_default().push(op);
+        by_service.entry(&op.rust.service).or_default().push(op);
     }
-    let mut items = Vec::new();
-    let mut traits = Vec::new();
-    let mut routes = Vec::new();
-    let mut trait_names = Vec::new();
-    for (tag, ops) in &by_tag {
-        let trait_name = format_ident!("{}Api", type_name(std::slice::from_ref(tag)));
-        let mut methods = Vec::new();
-        for op in ops {
-            let parts = operation(history, &r, op, &trait_name);
-            items.push(parts.types);
-            methods.push(parts.trait_method);
-            items.push(parts.handler);
-            routes.push(parts.route);
-        }
-        let doc = docs::outer(&format!(
-            "The operations tagged `{tag}`. Every method has a default that answers 501 with Docker's error body, so an implementation overrides only what it serves."
-        ));
-        traits.push(quote! {
-            #doc
-            pub trait #trait_name: Send + Sync + 'static {
-                #(#methods)*
-            }
-        });
-        trait_names.push(trait_name);
-    }
-
-    let map_use = map_import(r.uses_map.get());
-    let body: Vec<TokenStream> = traits.iter().chain(items.iter()).cloned().collect();
-    let runtime_use = operation::runtime_imports(
-        "server",
-        &["ApiError", "BoxFuture", "Context", "Incoming", "Method", "Response", "Route", "ServerConfig"],
-        &[
-            "ApiError",
-            "BoxFuture",
-            "Context",
-            "Deferred",
-            "Hijack",
-            "Incoming",
-            "Method",
-            "RequestBody",
-            "Response",
-            "Route",
-            "ServerConfig",
-            "StatusCode",
-            "StreamBody",
-            "respond",
-        ],
-        &body,
+    let services: Vec<proc_macro2::Ident> = by_service.keys().map(|s| ident(s)).collect();
+    let routes = by_service.values().flatten().map(|op| {
+        let method = ident(&op.rust.method);
+        quote!(Route::operation(S::#method))
+    });
+    let table = by_service.values().flatten().map(|op| {
+        let method = format_ident!("{}", op.method.as_str());
+        let (path, operation) = (&op.path, &op.name);
+        quote!(OperationRoute::new(Method::#method, #path, #operation))
+    });
+    let allow_deprecated = spec.operations.iter().any(|op| op.deprecated).then(|| quote!(#[allow(deprecated)]));
+    let reexported = reexports(
+        (0..n).flat_map(|o| [&ops.services, &ops.requests, &ops.replies].into_iter().filter_map(move |kind| kind.of(spec_index, o))),
+        Kind::Server,
+        spec.version,
     );
     let header = docs::inner(&format!(
         "The server side of Engine API v{version}: implement the traits of the tags you serve on one type, then mount it with [`router`].\n\nEach operation has a request struct (path, query, header and body parameters, parsed with Docker's conventions) and a reply enum with one variant per status the spec names; errors that the spec does not name are `Err(ApiError)`. The dispatcher of `moby_api_runtime::server` routes `/v{{X.Y}}/…` and unversioned paths like the daemon, answers 400 for versions outside the configured range and 404 for unknown paths, and matches names that contain `/` greedily.",
@@ -84,19 +107,15 @@ pub fn version_server(history: &History, spec_index: usize) -> TokenStream {
     ));
     quote! {
         #header
-        #map_use
-        use std::future::Future;
-        use std::sync::Arc;
-
-        #runtime_use
-        use moby_api_runtime::server::axum::response::IntoResponse;
+        use moby_api_runtime::server::{Method, OperationRoute, Route, ServerConfig};
 
         use super::API_VERSION;
+        #reexported
 
         /// Every tag's trait: what [`router`] needs. Implemented for every type that implements them all.
-        pub trait Api: #(#trait_names)+* {}
+        pub trait Api: #(#services)+* {}
 
-        impl<T: #(#trait_names)+*> Api for T {}
+        impl<T: #(#services)+*> Api for T {}
 
         /// Serves every operation of this version on `service`, presenting itself as API
         /// [`API_VERSION`] (the oldest version accepted is 1.24).
@@ -106,61 +125,119 @@ pub fn version_server(history: &History, spec_index: usize) -> TokenStream {
 
         /// [`router`] with an explicit configuration (version range, `/_ping` headers, limits).
         pub fn router_with<S: Api>(service: S, config: ServerConfig) -> moby_api_runtime::server::axum::Router {
-            moby_api_runtime::server::router(Arc::new(service), routes::<S>(), config)
+            moby_api_runtime::server::router(std::sync::Arc::new(service), routes::<S>(), config)
         }
 
+        /// Every operation of this version: method, path template and operation id, in the
+        /// order of [`routes`]. What a program that routes requests without answering them
+        /// (a proxy) classifies by.
+        pub static OPERATIONS: &[OperationRoute] = &[#(#table),*];
+
         /// Every operation of this version as a route of the runtime's dispatcher.
+        #allow_deprecated
         pub fn routes<S: Api>() -> Vec<Route<S>> {
             Vec::from([#(#routes),*])
         }
-
-        #(#body)*
     }
 }
 
-struct OperationParts {
-    types: TokenStream,
-    trait_method: TokenStream,
-    handler: TokenStream,
-    route: TokenStream,
+/// The trait of a tag: one method per operation, each defaulting to 501.
+fn service_trait(history: &History, class: &SharedItem, imports: &Imports) -> TokenStream {
+    let spec = &history.specs[class.spec];
+    let ops = &history.ops;
+    let name = ident(&class.name);
+    let tag = history.operation_of(class).tag.as_deref().unwrap_or("Other");
+    let methods = spec.operations.iter().enumerate().filter(|(_, op)| op.rust.service == class.name).map(|(o, op)| {
+        let request = ops.requests.of(class.spec, o).expect("every operation has a request class");
+        let reply = ops.replies.of(class.spec, o).expect("every operation has a reply class");
+        let request = imports.item(Kind::Server, &request.module, &request.name);
+        let reply = imports.item(Kind::Server, &reply.module, &reply.name);
+        let method = ident(&op.rust.method);
+        let doc = operation::method_doc(op, history, &format!("[`{request}`]"));
+        let deprecated = op.deprecated.then(|| quote!(#[deprecated]));
+        let is_ping = op.id == "SystemPing" || op.id == "SystemPingHead";
+        let (default_doc, body) = match default_success(op, &reply) {
+            Some(success) if is_ping => (
+                Some(quote! { #[doc = ""] #[doc = "The default answers `OK`."] }),
+                quote! {
+                    let _ = (context, request);
+                    std::future::ready(Ok(#success))
+                },
+            ),
+            _ => (None, quote!(not_implemented(context, request))),
+        };
+        quote! {
+            #doc
+            #default_doc
+            #deprecated
+            fn #method(&self, context: &Context, request: #request) -> impl Future<Output = Result<#reply, ApiError>> + Send {
+                #body
+            }
+        }
+    });
+    let doc = docs::outer(&format!(
+        "The operations tagged `{tag}`. Every method has a default that answers 501 with Docker's error body, so an implementation overrides only what it serves."
+    ));
+    quote! {
+        #doc
+        pub trait #name: Send + Sync + 'static {
+            #(#methods)*
+        }
+    }
 }
 
-fn operation(history: &History, r: &TypeRenderer<'_>, op: &Operation, trait_name: &proc_macro2::Ident) -> OperationParts {
-    let base = type_name(std::slice::from_ref(&op.name));
-    let request_name = format_ident!("{base}Request");
-    let reply_name = format_ident!("{base}Reply");
-    let method_name = ident(&field_name(&op.name));
-    let handler_name = format_ident!("handle_{}", field_name(&op.name).trim_start_matches("r#"));
-    let op_id = &op.name;
-    let http_method = format_ident!("{}", op.method.as_str());
-    let path = &op.path;
-    let signature = operation::signature(op);
+/// The reply a method that has nothing to say answers with: the first 2xx without a body, or
+/// with a text body (`OK`). `None` when the success has a document.
+fn default_success(op: &Operation, reply: &proc_macro2::Ident) -> Option<TokenStream> {
+    let resp = op.responses.iter().find(|r| matches!(r.status, Status::Code(200..=299)))?;
+    let variant = ident(&resp.variant);
+    let has_payload = resp.status != Status::Code(304) && resp.content != ContentKind::Empty;
+    if !resp.headers.is_empty() {
+        let nones = resp.headers.iter().map(|h| {
+            let field = ident(&h.field);
+            quote!(#field: None,)
+        });
+        let body = has_payload.then(|| quote!(body: "OK".to_owned(),));
+        return Some(quote!(#reply::#variant { #body #(#nones)* }));
+    }
+    match (has_payload, resp.content) {
+        (false, _) => Some(quote!(#reply::#variant)),
+        (true, ContentKind::Text) => Some(quote!(#reply::#variant("OK".to_owned()))),
+        _ => None,
+    }
+}
 
-    // The request struct and how the handler fills it.
+/// The request struct of a request class and how it reads itself.
+fn request_type(history: &History, class: &SharedItem, imports: &Imports) -> TokenStream {
+    let r = TypeRenderer::importing(history, class.spec, imports);
+    let op = history.operation_of(class);
+    let name = ident(&class.name);
     let mut fields = Vec::new();
     let mut parse = Vec::new();
-    for p in path_params(op) {
-        let name = ident(&p.name);
+    for p in op.path_params() {
+        let field = ident(&p.name);
         let wire = &p.wire_name;
-        let doc = docs::outer(&docs::paragraphs([p.description.as_deref(), Some(&format!("Path parameter `{wire}`."))]));
-        fields.push(quote!(#doc pub #name: String,));
-        parse.push(quote!(#name: incoming.path(#wire)?,));
+        let doc = match p.description.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+            Some(d) => docs::outer(&format!("Path parameter `{wire}`: {d}")),
+            None => docs::outer(&format!("Path parameter `{wire}`.")),
+        };
+        fields.push(quote!(#doc pub #field: String,));
+        parse.push(quote!(#field: incoming.path(#wire)?,));
     }
-    let params = non_path_params(op);
-    if !params.is_empty() {
-        let params_name = params_struct_name(op);
-        let values = params.iter().map(|p| {
-            let name = ident(&p.name);
-            let value = extract_param(r, p);
-            quote!(#name: #value,)
+    if let Some(params) = history.ops.params.of(class.spec, class.op) {
+        let params_name = imports.item(Kind::Params, &params.module, &params.name);
+        let values = op.non_path_params().map(|p| {
+            let field = ident(&p.name);
+            let value = extract_param(&r, p);
+            quote!(#field: #value,)
         });
         fields.push(quote! {
             /// The query and header parameters.
-            pub params: super::params::#params_name,
+            pub params: #params_name,
         });
-        parse.push(quote!(params: super::params::#params_name { #(#values)* },));
+        parse.push(quote!(params: #params_name { #(#values)* },));
     }
-    let mut streaming_request = false;
+    let mut streaming = false;
     if let Some(body) = &op.request_body {
         let doc = docs::outer(&docs::paragraphs([body.description.as_deref(), Some("The request body.")]));
         match (body.content, &body.ty) {
@@ -175,40 +252,62 @@ fn operation(history: &History, r: &TypeRenderer<'_>, op: &Operation, trait_name
                 }
             }
             _ => {
-                streaming_request = true;
+                streaming = true;
                 fields.push(quote!(#doc pub body: RequestBody,));
                 parse.push(quote!(body: incoming.body(),));
             }
         }
     }
-    let request_doc = docs::outer(&format!("The request of [`{trait_name}::{}`]: {signature}.", field_name(&op.name)));
-    let request_derive = if streaming_request { quote!() } else { quote!(#[derive(Debug, Clone, PartialEq)]) };
+    let doc = operation::operation_doc(op, history);
+    let derive = (!streaming).then(|| quote!(#[derive(Debug, Clone, PartialEq)]));
     let unused_incoming = parse.is_empty().then(|| quote!(let _ = incoming;));
+    let method = format_ident!("{}", op.method.as_str());
+    let (path, id) = (&op.path, &op.name);
+    quote! {
+        #doc
+        #derive
+        pub struct #name {
+            #(#fields)*
+        }
 
-    // The reply enum: one variant per status code.
+        impl Endpoint for #name {
+            const METHOD: Method = Method::#method;
+            const PATH: &'static str = #path;
+            const OPERATION: &'static str = #id;
+
+            async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+                #unused_incoming
+                Ok(Self { #(#parse)* })
+            }
+        }
+    }
+}
+
+/// The reply enum of a reply class and how it becomes a response.
+fn reply_type(history: &History, class: &SharedItem, imports: &Imports) -> TokenStream {
+    let r = TypeRenderer::importing(history, class.spec, imports);
+    let op = history.operation_of(class);
+    let name = ident(&class.name);
     let mut variants = Vec::new();
     let mut arms = Vec::new();
     let mut from_impl = None;
-    let mut default_success = None;
     for resp in &op.responses {
         let Status::Code(code) = resp.status else { continue };
-        let variant = format_ident!("{}", status_variant_name(code));
+        let variant = ident(&resp.variant);
         let status = status_const(code);
-        let body_doc = stream_doc(r, resp);
-        let doc = docs::outer(&docs::paragraphs([resp.description.as_deref(), body_doc.as_deref(), Some(&format!("Status {code}."))]));
-        let (payload, render) = reply_payload(r, resp, &status);
-        let headers: Vec<(proc_macro2::Ident, String, Option<String>)> =
-            resp.headers.iter().map(|h| (ident(&field_name(&h.name)), h.name.clone(), h.description.clone())).collect();
-        if headers.is_empty() {
+        let body_doc = stream_doc(&r, resp);
+        let doc = operation::status_doc(code, resp.description.as_deref(), body_doc.as_deref());
+        let (payload, render) = reply_payload(&r, resp, &status);
+        if resp.headers.is_empty() {
             match &payload {
                 Some(ty) => {
                     variants.push(quote!(#doc #variant(#ty),));
-                    arms.push(quote!(#reply_name::#variant(body) => #render,));
+                    arms.push(quote!(Self::#variant(body) => #render,));
                     if from_impl.is_none() && (200..300).contains(&code) && resp.content != ContentKind::Upgrade {
                         from_impl = Some(quote! {
-                            impl From<#ty> for #reply_name {
+                            impl From<#ty> for #name {
                                 fn from(body: #ty) -> Self {
-                                    #reply_name::#variant(body)
+                                    Self::#variant(body)
                                 }
                             }
                         });
@@ -216,18 +315,20 @@ fn operation(history: &History, r: &TypeRenderer<'_>, op: &Operation, trait_name
                 }
                 None => {
                     variants.push(quote!(#doc #variant,));
-                    arms.push(quote!(#reply_name::#variant => #render,));
+                    arms.push(quote!(Self::#variant => #render,));
                 }
             }
         } else {
-            let header_fields = headers.iter().map(|(name, wire, description)| {
-                let doc = docs::outer(&docs::paragraphs([description.as_deref(), Some(&format!("Header `{wire}`."))]));
-                quote!(#doc #name: Option<String>,)
+            let header_fields = resp.headers.iter().map(|h| {
+                let field = ident(&h.field);
+                let doc = docs::outer(&docs::paragraphs([h.description.as_deref(), Some(&format!("Header `{}`.", h.name))]));
+                quote!(#doc #field: Option<String>,)
             });
-            let header_names = headers.iter().map(|(name, _, _)| name);
-            let set_headers = headers.iter().map(|(name, wire, _)| {
+            let header_names = resp.headers.iter().map(|h| ident(&h.field));
+            let set_headers = resp.headers.iter().map(|h| {
+                let (field, wire) = (ident(&h.field), &h.name);
                 quote! {
-                    if let Some(value) = #name {
+                    if let Some(value) = #field {
                         response = respond::with_header(response, #wire, &value);
                     }
                 }
@@ -236,112 +337,40 @@ fn operation(history: &History, r: &TypeRenderer<'_>, op: &Operation, trait_name
             let body_bind = payload.as_ref().map(|_| quote!(body,));
             variants.push(quote!(#doc #variant { #body_field #(#header_fields)* },));
             arms.push(quote! {
-                #reply_name::#variant { #body_bind #(#header_names),* } => {
+                Self::#variant { #body_bind #(#header_names),* } => {
                     let mut response = #render;
                     #(#set_headers)*
                     response
                 }
             });
-            if default_success.is_none() && (200..300).contains(&code) {
-                let nones = headers.iter().map(|(name, _, _)| quote!(#name: None,));
-                let body_value = payload.as_ref().map(|_| quote!(body: "OK".to_owned(),));
-                default_success = Some(quote!(#reply_name::#variant { #body_value #(#nones)* }));
-            }
-        }
-        if default_success.is_none() && (200..300).contains(&code) {
-            default_success = Some(match (&payload, resp.content) {
-                (None, _) => quote!(#reply_name::#variant),
-                (Some(_), ContentKind::Text) => quote!(#reply_name::#variant("OK".to_owned())),
-                _ => quote!(),
-            });
         }
     }
-    let reply_doc = docs::outer(&format!(
-        "The replies of [`{trait_name}::{}`], one per status the spec names; any other error is an `Err(ApiError)`.",
-        field_name(&op.name)
+    let doc = docs::outer(&format!(
+        "The replies of {} (`{}`), one per status the spec names; any other error is an `Err(ApiError)`.",
+        operation::signature(op),
+        op.name
     ));
     let uses_incoming = arms.iter().any(|a| a.to_string().contains("incoming"));
     let incoming_param = if uses_incoming { quote!(incoming: &mut Incoming) } else { quote!(_incoming: &mut Incoming) };
-    let types = quote! {
-        #request_doc
-        #request_derive
-        pub struct #request_name {
-            #(#fields)*
-        }
-
-        impl #request_name {
-            async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
-                #unused_incoming
-                Ok(#request_name { #(#parse)* })
-            }
-        }
-
-        #reply_doc
+    quote! {
+        #doc
         // A reply is built once and moved straight into the response: boxing the large
         // success payloads would cost an allocation per request and ergonomics for nothing.
         #[allow(clippy::large_enum_variant)]
-        pub enum #reply_name {
+        pub enum #name {
             #(#variants)*
         }
 
         #from_impl
 
-        impl #reply_name {
+        impl Reply for #name {
             fn into_response(self, #incoming_param) -> Response {
                 match self {
                     #(#arms)*
                 }
             }
         }
-    };
-
-    // The trait method, with the operation's docs and availability.
-    let doc = operation::method_doc(op, history);
-    let deprecated = op.deprecated.then(|| quote!(#[deprecated]));
-    let is_ping = op.id == "SystemPing" || op.id == "SystemPingHead";
-    let default_body = match (&default_success, is_ping) {
-        (Some(reply), true) if !reply.is_empty() => {
-            quote! {
-                let _ = (context, request);
-                std::future::ready(Ok(#reply))
-            }
-        }
-        _ => quote! {
-            let _ = (context, request);
-            std::future::ready(Err(ApiError::not_implemented(#op_id)))
-        },
-    };
-    let default_doc = if is_ping { "The default answers `OK`." } else { "The default answers 501 Not Implemented." };
-    let trait_method = quote! {
-        #doc
-        ///
-        #[doc = #default_doc]
-        #deprecated
-        fn #method_name(&self, context: &Context, request: #request_name) -> impl Future<Output = Result<#reply_name, ApiError>> + Send {
-            #default_body
-        }
-    };
-
-    let allow_deprecated = op.deprecated.then(|| quote!(#[allow(deprecated)]));
-    let handler = quote! {
-        #allow_deprecated
-        fn #handler_name<S: #trait_name>(service: Arc<S>, mut incoming: Incoming) -> BoxFuture<Response> {
-            Box::pin(async move {
-                let request = match #request_name::parse(&mut incoming).await {
-                    Ok(request) => request,
-                    Err(error) => return error.into_response(),
-                };
-                // The context is borrowed, not cloned: no copy of the headers per request.
-                let reply = service.#method_name(incoming.context(), request).await;
-                match reply {
-                    Ok(reply) => reply.into_response(&mut incoming),
-                    Err(error) => error.into_response(),
-                }
-            })
-        }
-    };
-    let route = quote!(Route { method: Method::#http_method, path: #path, operation: #op_id, handler: #handler_name::<S> });
-    OperationParts { types, trait_method, handler, route }
+    }
 }
 
 /// The payload type of a reply variant, and the expression that turns `body` into a response.
@@ -369,13 +398,20 @@ fn reply_payload(r: &TypeRenderer<'_>, resp: &Response, status: &TokenStream) ->
 /// For a streamed reply, what its body carries and the `StreamBody` constructor that makes
 /// it: the payload type alone (`StreamBody`) does not say.
 fn stream_doc(r: &TypeRenderer<'_>, resp: &Response) -> Option<String> {
-    // A named item type becomes a link; anything else (a map, `serde_json::Value`) is code.
+    // A named item type becomes a link (its class has every version of the reply's, so the
+    // link resolves wherever the reply is compiled); anything else (a map,
+    // `serde_json::Value`) is code.
     let item = || {
-        let ty = resp.ty.as_ref()?;
-        let path = r.render(ty).to_string().replace(' ', "");
-        let simple = path.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':');
-        let name = path.rsplit("::").next().unwrap_or(&path).to_owned();
-        Some(if simple { format!("[`{name}`]({path})") } else { format!("`{path}`") })
+        Some(match resp.ty.as_ref()? {
+            TypeExpr::Named(id) => {
+                let class = r.history.class(r.spec_index, *id);
+                format!("[`{0}`](crate::shared::{1}::{0})", class.name, class.module)
+            }
+            other => {
+                let scratch = Imports::new(ModelsFrom::Shared);
+                format!("`{}`", TypeRenderer::importing(r.history, r.spec_index, &scratch).render(other).to_string().replace(' ', ""))
+            }
+        })
     };
     let each = || item().map_or_else(String::new, |item| format!(", each a {item}"));
     Some(match resp.content {

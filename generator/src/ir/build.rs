@@ -598,6 +598,7 @@ impl Builder<'_> {
             produces,
             consumes,
             pointer: ptr.to_string(),
+            rust: OperationNames::default(),
         }
     }
 
@@ -653,9 +654,17 @@ impl Builder<'_> {
                 ParameterSchemaOrContent::Schema(s) => self.expr_of(s, &h_ptr, &with(&hint, name)).0,
                 ParameterSchemaOrContent::Content(_) => TypeExpr::Scalar(Scalar::String),
             };
-            headers.push(ResponseHeader { name: name.clone(), ty, description: h.description.clone() });
+            headers.push(ResponseHeader { name: name.clone(), field: String::new(), ty, description: h.description.clone() });
         }
-        Some(Response { status, description: Some(resp.description.clone()).filter(|d| !d.is_empty()), content, media_types, ty, headers })
+        Some(Response {
+            status,
+            variant: String::new(),
+            description: Some(resp.description.clone()).filter(|d| !d.is_empty()),
+            content,
+            media_types,
+            ty,
+            headers,
+        })
     }
 }
 

@@ -1,5 +1,8 @@
 //! Relates the versions: where each operation, parameter, field and enum value exists, and
-//! which types are identical across versions so they are emitted once and shared.
+//! which types and operation items are identical across versions so they are emitted once
+//! and shared ([`operations`]).
+
+pub mod operations;
 
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -23,6 +26,9 @@ pub struct History {
     pub shared: Vec<SharedType>,
     /// `(spec index, type) → index into shared`.
     pub class_of: HashMap<(usize, TypeId), usize>,
+    /// Groups of identical operation items (parameters, requests, replies, outcomes,
+    /// server traits); each is emitted once, like the types.
+    pub ops: operations::OperationClasses,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -46,6 +52,8 @@ pub struct TypeHistory {
 pub struct SharedType {
     pub name: String,
     pub versions: VersionSet,
+    /// The module under `shared/` that holds everything used by exactly `versions`.
+    pub module: String,
     /// The newest version using it: its descriptions are the ones emitted.
     pub spec: usize,
     pub id: TypeId,
@@ -99,7 +107,8 @@ impl History {
         operations.sort_by(|a, _, b, _| a.cmp(b));
         types.sort_by(|a, _, b, _| a.cmp(b));
         let (shared, class_of) = share_identical_types(&specs);
-        History { specs, operations, types, shared, class_of }
+        let ops = operations::OperationClasses::new(&specs, &class_of);
+        History { specs, operations, types, shared, class_of, ops }
     }
 
     pub fn versions(&self) -> impl Iterator<Item = ApiVersion> + '_ {
@@ -113,6 +122,21 @@ impl History {
 
     pub fn spec(&self, v: ApiVersion) -> Option<&ApiSpec> {
         self.specs.iter().find(|s| s.version == v)
+    }
+
+    /// Every module of `shared/` (types and operation items), by name, with its versions.
+    pub fn shared_modules(&self) -> std::collections::BTreeMap<String, VersionSet> {
+        let types = self.shared.iter().map(|c| (c.module.clone(), c.versions));
+        let ops = &self.ops;
+        let items = [&ops.params, &ops.requests, &ops.replies, &ops.outcomes, &ops.services]
+            .into_iter()
+            .flat_map(|kind| kind.classes.iter().map(|c| (c.module.clone(), c.versions)));
+        types.chain(items).collect()
+    }
+
+    /// The operation an operation item was classed from (the newest of its class).
+    pub fn operation_of(&self, item: &operations::SharedItem) -> &Operation {
+        &self.specs[item.spec].operations[item.op]
     }
 
     /// The shared class of a type of spec `spec_index`.
@@ -168,10 +192,15 @@ fn share_identical_types(specs: &[ApiSpec]) -> (Vec<SharedType>, HashMap<(usize,
     let mut shared = Vec::with_capacity(ordered.len());
     for (i, (old, (name, versions, spec, id))) in ordered.into_iter().enumerate() {
         renumber.insert(old, i);
-        shared.push(SharedType { name, versions, spec, id });
+        shared.push(SharedType { name, module: module_name(versions), versions, spec, id });
     }
     let class_of = class.into_iter().map(|(k, c)| (k, renumber[&c])).collect();
     (shared, class_of)
+}
+
+/// The module under `shared/` for what is used by exactly `versions`: `v1_32_to_v1_41`.
+pub fn module_name(versions: VersionSet) -> String {
+    versions.ident()
 }
 
 /// Writes the shape of a type (not its docs) with references rendered by `refer`.
@@ -205,7 +234,7 @@ fn signature(spec: &ApiSpec, id: TypeId, out: &mut String, refer: impl Fn(TypeId
     }
 }
 
-fn expr_signature(ty: &TypeExpr, out: &mut String, refer: &impl Fn(TypeId) -> String) {
+pub(crate) fn expr_signature(ty: &TypeExpr, out: &mut String, refer: &impl Fn(TypeId) -> String) {
     match ty {
         TypeExpr::Named(id) => {
             out.push('#');

@@ -211,6 +211,56 @@ pub struct Operation {
     pub produces: Vec<String>,
     pub consumes: Vec<String>,
     pub pointer: String,
+    /// The Rust names of what is generated for it (set by the naming pass).
+    pub rust: OperationNames,
+}
+
+/// The Rust names of an operation's generated items, decided once by the naming pass so
+/// that every emitter prints the same ones.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct OperationNames {
+    /// The client method and the server trait method: `container_list`.
+    pub method: String,
+    /// The struct of query and header parameters: `ContainerListParams`.
+    pub params: String,
+    /// The server's request struct: `ContainerListRequest`.
+    pub request: String,
+    /// The server's reply enum: `ContainerListReply`.
+    pub reply: String,
+    /// The client's enum of answers, for an operation with several success statuses
+    /// ([`Operation::outcomes`]): `ContainerStartOutcome`.
+    pub outcome: Option<String>,
+    /// The server trait of its tag: `ContainerApi`.
+    pub service: String,
+}
+
+impl Operation {
+    /// The query and header parameters, in spec order.
+    pub fn non_path_params(&self) -> impl Iterator<Item = &Parameter> {
+        self.parameters.iter().filter(|p| p.location != ParamLocation::Path)
+    }
+
+    /// The path parameters, in spec order.
+    pub fn path_params(&self) -> impl Iterator<Item = &Parameter> {
+        self.parameters.iter().filter(|p| p.location == ParamLocation::Path)
+    }
+
+    /// Whether the connection is upgraded (attach, exec start, session).
+    pub fn upgrades(&self) -> bool {
+        self.responses.iter().any(|r| r.content == ContentKind::Upgrade)
+    }
+
+    /// The statuses of an operation that answers a success in several ways the caller must
+    /// tell apart (`204` started, `304` already running), each a plain document or nothing:
+    /// the client returns an enum of them. `None` for every other operation.
+    pub fn outcomes(&self) -> Option<Vec<&Response>> {
+        if self.upgrades() {
+            return None;
+        }
+        let successes: Vec<&Response> = self.responses.iter().filter(|r| r.is_success()).collect();
+        let plain = successes.iter().all(|r| matches!(r.content, ContentKind::Empty | ContentKind::Json | ContentKind::Text));
+        (successes.len() > 1 && plain).then_some(successes)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -304,6 +354,9 @@ pub enum Status {
 #[derive(Debug, Clone, Serialize)]
 pub struct Response {
     pub status: Status,
+    /// The variant of the reply (and outcome) enum for this status, after its reason
+    /// phrase: `NotModified` for 304 (set by the naming pass).
+    pub variant: String,
     pub description: Option<String>,
     pub content: ContentKind,
     pub media_types: Vec<String>,
@@ -312,9 +365,19 @@ pub struct Response {
     pub headers: Vec<ResponseHeader>,
 }
 
+impl Response {
+    /// A 2xx or 3xx status.
+    pub fn is_success(&self) -> bool {
+        matches!(self.status, Status::Code(200..=399))
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ResponseHeader {
+    /// The header's name on the wire.
     pub name: String,
+    /// The Rust field that carries it (set by the naming pass).
+    pub field: String,
     pub ty: TypeExpr,
     pub description: Option<String>,
 }

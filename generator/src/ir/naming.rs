@@ -94,6 +94,7 @@ pub fn assign_names(spec: &mut ApiSpec) -> Result<(), Diagnostics> {
             TypeKind::Alias(_) => {}
         }
     }
+    let mut methods: HashMap<String, String> = HashMap::new();
     for op in &mut spec.operations {
         let mut seen: HashMap<String, String> = HashMap::new();
         for p in &mut op.parameters {
@@ -106,8 +107,81 @@ pub fn assign_names(spec: &mut ApiSpec) -> Result<(), Diagnostics> {
                 ));
             }
         }
+        for resp in &mut op.responses {
+            resp.variant = match resp.status {
+                Status::Code(code) => status_variant_name(code),
+                Status::Default => "Default".into(),
+            };
+            for h in &mut resp.headers {
+                h.field = field_name(&h.name);
+            }
+        }
+        op.rust = operation_names(op);
+        if let Some(first) = methods.insert(op.rust.method.clone(), op.pointer.clone()) {
+            problems.push(Diagnostic::new(
+                &file,
+                &op.pointer,
+                format!(
+                    "operation name `{}` is also the name of the operation at {first}; set `x-rust-name` on one of them with an overlay in spec/annotations",
+                    op.name
+                ),
+            ));
+        }
+        let generated = [Some(&op.rust.params), Some(&op.rust.request), Some(&op.rust.reply), op.rust.outcome.as_ref()];
+        for name in generated.into_iter().flatten() {
+            if let Some(&t) = taken.get(name) {
+                problems.push(Diagnostic::new(
+                    &file,
+                    &op.pointer,
+                    format!(
+                        "`{name}`, a type generated for operation `{}`, is also the name of the type at {}; set `x-rust-name` on one of them with an overlay in spec/annotations",
+                        op.name, spec.types[t].pointer
+                    ),
+                ));
+            }
+        }
     }
     problems.into_result(())
+}
+
+/// The names of what is generated for `op`, after its Rust name (`x-rust-name` or the
+/// `operationId`) and its tag.
+fn operation_names(op: &Operation) -> OperationNames {
+    let base = type_name(std::slice::from_ref(&op.name));
+    OperationNames {
+        method: field_name(&op.name),
+        params: format!("{base}Params"),
+        request: format!("{base}Request"),
+        reply: format!("{base}Reply"),
+        outcome: op.outcomes().map(|_| format!("{base}Outcome")),
+        service: format!("{}Api", type_name(&[op.tag.clone().unwrap_or_else(|| "Other".into())])),
+    }
+}
+
+/// The variant name of a status code, after its reason phrase (`NotModified` for 304).
+pub fn status_variant_name(code: u16) -> String {
+    match code {
+        101 => "SwitchingProtocols".into(),
+        200 => "Ok".into(),
+        201 => "Created".into(),
+        202 => "Accepted".into(),
+        204 => "NoContent".into(),
+        206 => "PartialContent".into(),
+        301 => "MovedPermanently".into(),
+        302 => "Found".into(),
+        304 => "NotModified".into(),
+        400 => "BadRequest".into(),
+        401 => "Unauthorized".into(),
+        403 => "Forbidden".into(),
+        404 => "NotFound".into(),
+        406 => "NotAcceptable".into(),
+        409 => "Conflict".into(),
+        413 => "PayloadTooLarge".into(),
+        500 => "InternalServerError".into(),
+        501 => "NotImplemented".into(),
+        503 => "ServiceUnavailable".into(),
+        other => format!("Status{other}"),
+    }
 }
 
 /// `["ContainerCreate", "Body"]` → `ContainerCreateBody`; `["HostConfig", "Mounts", "Item"]` → `HostConfigMountsItem`.

@@ -24,6 +24,29 @@ pub fn base_file(version: ApiVersion) -> String {
     }
 }
 
+/// Every version the inputs make, oldest first: one per Swagger file of the manifest
+/// (`v1.N.yaml`), and v1.24, derived from v1.25. So adding the next upstream version is one
+/// manifest entry.
+pub fn versions(manifest: &manifest::Manifest, label: &str) -> Result<Vec<ApiVersion>, Diagnostic> {
+    let mut versions = Vec::new();
+    for file in manifest.files.keys() {
+        let Some(name) = file.strip_suffix(".yaml") else { continue };
+        let version = ApiVersion::parse(name).filter(|v| v.spec_file() == *file).ok_or_else(|| {
+            Diagnostic::new(
+                label,
+                format!("/files/{file}"),
+                format!("`{file}` is not a specification of a version 1.25–1.{}", crate::version::MAX_MINOR),
+            )
+        })?;
+        versions.push(version);
+    }
+    if versions.contains(&ApiVersion::new(25)) {
+        versions.push(ApiVersion::new(24));
+    }
+    versions.sort();
+    Ok(versions)
+}
+
 /// Reads every overlay under `spec_root` (the project's `spec/`), in application order.
 pub fn load_overlays(spec_root: &Path) -> Result<Vec<Overlay>, Diagnostics> {
     let mut overlays = Vec::new();

@@ -21,18 +21,52 @@ use super::pattern::{Params, Pattern};
 use super::BoxFuture;
 use crate::version::ApiVersion;
 
+/// What answers a routed request: the operation's handler, started with the service.
+pub type Handler<S> = Arc<dyn Fn(Arc<S>, Incoming) -> BoxFuture<Response> + Send + Sync>;
+
+/// An operation as the dispatcher routes it, without a handler: a version's
+/// `server::OPERATIONS` lists all of them, for programs that classify requests without
+/// answering them (a proxy routes by them, then forwards).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperationRoute {
+    pub method: Method,
+    /// The spec's template, e.g. `/images/{name}/json`; [`Pattern`] matches it.
+    pub path: &'static str,
+    /// The spec's operation id, e.g. `ImageInspect`.
+    pub operation: &'static str,
+}
+
+impl OperationRoute {
+    pub const fn new(method: Method, path: &'static str, operation: &'static str) -> OperationRoute {
+        OperationRoute { method, path, operation }
+    }
+}
+
 /// One route of a version's router. `path` is the spec's template, e.g. `/images/{name}/json`.
+/// The generated routes are [`Route::operation`]s; [`Route::new`] takes any handler.
 pub struct Route<S> {
     pub method: Method,
     pub path: &'static str,
     pub operation: &'static str,
-    pub handler: fn(Arc<S>, Incoming) -> BoxFuture<Response>,
+    handler: Handler<S>,
+}
+
+impl<S> Route<S> {
+    /// A route answered by `handler`, which reads the request and makes the response itself.
+    pub fn new(
+        method: Method,
+        path: &'static str,
+        operation: &'static str,
+        handler: impl Fn(Arc<S>, Incoming) -> BoxFuture<Response> + Send + Sync + 'static,
+    ) -> Route<S> {
+        Route { method, path, operation, handler: Arc::new(handler) }
+    }
 }
 
 // By hand: a derive would require `S: Clone`, which the service need not be.
 impl<S> Clone for Route<S> {
     fn clone(&self) -> Self {
-        Route { method: self.method.clone(), path: self.path, operation: self.operation, handler: self.handler }
+        Route { method: self.method.clone(), path: self.path, operation: self.operation, handler: Arc::clone(&self.handler) }
     }
 }
 
@@ -189,8 +223,7 @@ impl<S: Send + Sync + 'static> Dispatcher<S> {
         // A panic must not drop the connection without an answer; neither the call that builds
         // the future nor the future itself may unwind past here.
         let service = Arc::clone(&self.service);
-        let handler = route.handler;
-        let prepared = match std::panic::catch_unwind(AssertUnwindSafe(|| handler(service, incoming))) {
+        let prepared = match std::panic::catch_unwind(AssertUnwindSafe(|| (route.handler)(service, incoming))) {
             Ok(future) => Ok((future, route.operation)),
             Err(payload) => Err(panicked(route.operation, payload)),
         };

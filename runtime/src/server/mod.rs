@@ -1,14 +1,16 @@
 //! The server side of the generated axum route traits: a dispatcher that serves a version's
 //! routes on a service the way the daemon does.
 //!
-//! The generated code stays declarative (one [`Route`] per operation, a handler that pulls
-//! typed parameters out of an [`Incoming`] and turns the result into a [`Response`]); what
-//! every operation shares lives here once (NOTES.md, "Versions", "Errors", "Query
+//! The generated code stays declarative (one [`Route`] per operation, a request type that
+//! reads its typed parameters out of an [`Incoming`] and a reply type that becomes a
+//! [`Response`]); what every operation shares lives here once (NOTES.md, "Versions", "Errors", "Query
 //! conventions", "Names with /", "Hijack", "Frames"):
 //! - [`config`]: how the server presents itself ([`ServerConfig`]);
 //! - [`error`]: Docker's JSON errors ([`ApiError`]);
 //! - [`query`]: the query string and Docker's conventions for it ([`Query`]);
 //! - [`incoming`]: one routed request ([`Incoming`], [`Context`], [`RequestBody`]);
+//! - [`operation`]: typed requests and replies ([`Endpoint`], [`Reply`]) and the handler
+//!   that serves them ([`Route::operation`]);
 //! - [`body`]: response bodies that are not one JSON document ([`StreamBody`]);
 //! - [`deferred`]: long polls, a JSON document after an early response head ([`Deferred`]);
 //! - [`hijack`]: attach and exec connections ([`Hijack`], [`Upgraded`]);
@@ -32,7 +34,7 @@
 //! }
 //!
 //! # async fn run() -> std::io::Result<()> {
-//! let routes = vec![Route { method: Method::GET, path: "/_ping", operation: "SystemPing", handler: ping }];
+//! let routes = vec![Route::new(Method::GET, "/_ping", "SystemPing", ping)];
 //! let router = server::router(Arc::new(Daemon), routes, ServerConfig::new(ApiVersion::new(1, 41)));
 //! server::serve_unix(router, "/tmp/moby.sock", 0o660, std::future::pending()).await
 //! # }
@@ -46,6 +48,7 @@ pub mod dispatch;
 pub mod error;
 pub mod hijack;
 pub mod incoming;
+pub mod operation;
 pub mod pattern;
 pub mod query;
 pub mod respond;
@@ -61,15 +64,16 @@ pub use crate::version::ApiVersion;
 pub use body::StreamBody;
 pub use config::ServerConfig;
 pub use deferred::Deferred;
-pub use dispatch::{router, Route};
+pub use dispatch::{router, Handler, OperationRoute, Route};
 pub use error::ApiError;
 pub use hijack::{Hijack, Upgraded};
 pub use incoming::{Context, Incoming, RequestBody};
+pub use operation::{not_implemented, Call, Endpoint, Reply};
 pub use query::Query;
 #[cfg(unix)]
 pub use serve::{bind_unix, serve_unix, serve_unix_listener};
 pub use serve::{default_max_connections, serve, serve_tcp, serve_tcp_listener, ConnectionConfig, Listener, Peer};
 
-/// The future a route handler returns: boxed, so that a table of plain `fn` pointers can
-/// hold the handlers of every operation.
+/// The future a route handler returns: boxed, so that one table can hold the handlers of
+/// every operation.
 pub type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'static>>;

@@ -1,0 +1,154 @@
+//! Emits the response decoders (feature `roundtrip`): decode a JSON response body (or one
+//! line of a JSON-lines or progress stream) into the typed model and encode it again, by
+//! the decoding policy, for proxies that inspect traffic and for conformance tests. One
+//! function per reply class, in `shared/<versions>/roundtrip.rs`; each version's
+//! `roundtrip.rs` picks the function by operation id.
+//!
+//! Every JSON answer an engine sends has a decoder: each status the spec lists with a JSON
+//! body (the long poll's document too), and the statuses it does not list: an error status
+//! as the daemon's error body, a success status as the operation's one JSON success type
+//! when it has exactly one.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::docs;
+use super::models::{ident, Imports, ModelsFrom, TypeRenderer};
+use crate::ir::history::operations::SharedItem;
+use crate::ir::{ContentKind, History, Operation, Response, Status, TypeExpr};
+
+/// The responses of `op` the spec gives a JSON body: a status code and its document (or item).
+fn decoded(op: &Operation) -> impl Iterator<Item = (u16, &TypeExpr)> {
+    op.responses.iter().filter_map(|resp: &Response| match (resp.status, &resp.ty, resp.content) {
+        (
+            Status::Code(code),
+            Some(ty),
+            ContentKind::Json | ContentKind::DeferredJson | ContentKind::JsonLines | ContentKind::JsonProgress,
+        ) => Some((code, ty)),
+        _ => None,
+    })
+}
+
+/// Whether the reply class has a decoder: a JSON body the spec lists, or the error body
+/// for the statuses it does not.
+pub fn has_decoder(history: &History, class: &SharedItem) -> bool {
+    let spec = &history.specs[class.spec];
+    spec.error_type().is_some() || decoded(history.operation_of(class)).next().is_some()
+}
+
+/// `shared/<module>/roundtrip.rs`: one decoder per reply class of its versions that has one.
+pub fn shared_roundtrip(history: &History, replies: &[&SharedItem]) -> TokenStream {
+    let imports = Imports::new(ModelsFrom::Shared);
+    let functions: Vec<TokenStream> = replies.iter().map(|class| decoder(history, class, &imports)).collect();
+    let header = super::operation::shared_header(replies, "The response decoders of the operations whose replies are");
+    let uses = imports.tokens();
+    quote! {
+        #header
+        use moby_api_runtime::json::{roundtrip, Decoded};
+        use serde_json::Value;
+        #uses
+
+        #(#functions)*
+    }
+}
+
+/// The decoder of one reply class: the listed statuses by type, then the unlisted ones.
+fn decoder(history: &History, class: &SharedItem, imports: &Imports) -> TokenStream {
+    let spec = &history.specs[class.spec];
+    let r = TypeRenderer::importing(history, class.spec, imports);
+    let op = history.operation_of(class);
+    let error = spec.error_type().map(TypeExpr::Named);
+    let mut success_types: Vec<&TypeExpr> = Vec::new();
+    for (code, ty) in decoded(op) {
+        if (200..300).contains(&code) && !success_types.contains(&ty) {
+            success_types.push(ty);
+        }
+    }
+    let success = match success_types.as_slice() {
+        [ty] => Some(*ty),
+        _ => None,
+    };
+    // Listed statuses, one arm per type, leaving out those the ranges below answer alike.
+    let mut listed: Vec<(&TypeExpr, Vec<proc_macro2::Literal>)> = Vec::new();
+    for (code, ty) in decoded(op) {
+        let by_range = ((200..300).contains(&code) && success == Some(ty)) || ((400..600).contains(&code) && error.as_ref() == Some(ty));
+        if by_range {
+            continue;
+        }
+        let code = proc_macro2::Literal::u16_unsuffixed(code);
+        match listed.iter_mut().find(|(t, _)| *t == ty) {
+            Some((_, codes)) => codes.push(code),
+            None => listed.push((ty, vec![code])),
+        }
+    }
+    let mut arms: Vec<TokenStream> = listed
+        .iter()
+        .map(|(ty, codes)| {
+            let ty = r.render(ty);
+            quote!(#(#codes)|* => Some(roundtrip::<#ty>(body)),)
+        })
+        .collect();
+    if let Some(ty) = success {
+        let ty = r.render(ty);
+        arms.push(quote!(200..=299 => Some(roundtrip::<#ty>(body)),));
+    }
+    if let Some(ty) = &error {
+        let ty = r.render(ty);
+        arms.push(quote!(400..=599 => Some(roundtrip::<#ty>(body)),));
+    }
+    let name = ident(&op.rust.method);
+    let doc = docs::outer(&format!("`{}`: `None` for a status without a JSON body.", op.name));
+    quote! {
+        #doc
+        pub fn #name(status: u16, body: &Value) -> Option<Decoded> {
+            match status {
+                #(#arms)*
+                _ => None,
+            }
+        }
+    }
+}
+
+/// `roundtrip.rs` of one version: the decoder of each operation, by operation id.
+pub fn version_roundtrip(history: &History, spec_index: usize) -> TokenStream {
+    let spec = &history.specs[spec_index];
+    let mut decoders: Vec<(&str, &SharedItem, &str)> = spec
+        .operations
+        .iter()
+        .enumerate()
+        .filter_map(|(o, op)| {
+            let class = history.ops.replies.of(spec_index, o)?;
+            has_decoder(history, class).then_some((op.id.as_str(), class, op.rust.method.as_str()))
+        })
+        .collect();
+    // Sorted by id: `response` looks them up by binary search.
+    decoders.sort_by_key(|(id, _, _)| *id);
+    let modules: std::collections::BTreeSet<&str> = decoders.iter().map(|(_, class, _)| class.module.as_str()).collect();
+    let modules = modules.into_iter().map(ident);
+    let entries = decoders.iter().map(|(id, class, function)| {
+        let (module, function) = (ident(&class.module), ident(function));
+        quote!((#id, #module::roundtrip::#function))
+    });
+    let doc = docs::inner(
+        "Decodes a JSON response body (or one line of a JSON-lines or progress stream) into this version's typed model and encodes it again, by operation id and status. For proxies that inspect traffic and for conformance tests.",
+    );
+    quote! {
+        #doc
+        use crate::shared::{#(#modules),*};
+        use moby_api_runtime::json::Decoded;
+        use serde_json::Value;
+
+        /// A decoder: `None` for a status without a JSON body.
+        type Decoder = fn(u16, &Value) -> Option<Decoded>;
+
+        /// Every operation with a JSON body, by operation id.
+        const DECODERS: &[(&str, Decoder)] = &[#(#entries),*];
+
+        /// `None` when the operation has no JSON body with this status in this version, or
+        /// the operation id is not one of this version's.
+        pub fn response(operation_id: &str, status: u16, body: &Value) -> Option<Decoded> {
+            let found = DECODERS.binary_search_by_key(&operation_id, |(id, _)| id).ok()?;
+            (DECODERS[found].1)(status, body)
+        }
+    }
+}
