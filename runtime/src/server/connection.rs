@@ -30,7 +30,7 @@ use tokio::sync::{watch, Notify, OwnedSemaphorePermit};
 use tokio::time::Instant;
 use tower_service::Service;
 
-use super::serve::ConnectionConfig;
+use super::serve::{ConnectionConfig, Peer};
 
 /// The open connections that are still speaking HTTP (not upgraded), so that the accept
 /// loop can close the one idle the longest when it needs a slot.
@@ -151,6 +151,7 @@ impl Activity {
 /// by its socket, so an upgraded connection keeps it until the hijack closes it.
 pub(super) async fn serve_connection<I>(
     io: I,
+    peer: Option<Peer>,
     permit: OwnedSemaphorePermit,
     router: axum::Router,
     config: Arc<ConnectionConfig>,
@@ -161,7 +162,7 @@ pub(super) async fn serve_connection<I>(
 {
     let (id, activity) = registry.register();
     let socket = Socket { io, activity: Arc::clone(&activity), _permit: permit };
-    let service = ConnectionService { router, activity: Arc::clone(&activity) };
+    let service = ConnectionService { router, activity: Arc::clone(&activity), peer };
     let connection = hyper::server::conn::http1::Builder::new()
         // The timeouts are this module's (see above); hyper's own would warn without a timer.
         .header_read_timeout(None)
@@ -261,6 +262,7 @@ impl<I: AsyncWrite + Unpin> AsyncWrite for Socket<I> {
 struct ConnectionService {
     router: axum::Router,
     activity: Arc<Activity>,
+    peer: Option<Peer>,
 }
 
 impl hyper::service::Service<Request<hyper::body::Incoming>> for ConnectionService {
@@ -268,7 +270,10 @@ impl hyper::service::Service<Request<hyper::body::Incoming>> for ConnectionServi
     type Error = std::convert::Infallible;
     type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
 
-    fn call(&self, request: Request<hyper::body::Incoming>) -> Self::Future {
+    fn call(&self, mut request: Request<hyper::body::Incoming>) -> Self::Future {
+        if let Some(peer) = self.peer {
+            request.extensions_mut().insert(peer);
+        }
         let guard = Busy::new(Arc::clone(&self.activity));
         let mut router = self.router.clone();
         let answer = router.call(request.map(Body::new));

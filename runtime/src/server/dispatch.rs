@@ -330,7 +330,7 @@ fn header_values<const N: usize>(pairs: [(HeaderName, Option<String>); N]) -> Ve
 /// Splits `/v1.41/containers/json` into `Some("1.41")` and `/containers/json`. Like the
 /// daemon's `/v{version:[0-9.]+}` routes, only digits and dots make a version segment, so
 /// `/vabc/…` stays an (unknown) unversioned path.
-fn split_version(path: &str) -> (Option<&str>, &str) {
+pub fn split_version(path: &str) -> (Option<&str>, &str) {
     let Some(rest) = path.strip_prefix("/v") else {
         return (None, path);
     };
@@ -345,7 +345,7 @@ fn split_version(path: &str) -> (Option<&str>, &str) {
 /// Checks a prefix version against the supported range the way the daemon compares versions
 /// (moby `api/types/versions`: dot-separated numbers, missing parts 0, so `1.41.0` is 1.41
 /// and `1` is 1.0), and answers the daemon's 400s outside of it.
-fn check_version(raw: &str, config: &ServerConfig) -> Result<ApiVersion, ApiError> {
+pub fn check_version(raw: &str, config: &ServerConfig) -> Result<ApiVersion, ApiError> {
     // The daemon's comparison over at most 3 parts without allocating: more parts than that
     // only matter when the first three equal a bound's, and a bound has two.
     let mut parts = [0u64; 3];

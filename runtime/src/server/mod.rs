@@ -17,7 +17,8 @@
 //! - [`pattern`]: greedy route templates (`/images/{name}/json`);
 //! - [`dispatch`]: version prefixes, routing, common headers, panics ([`router`]);
 //! - [`serve`](mod@serve): unix sockets and TCP under timeouts, a connection cap and a shutdown
-//!   deadline ([`ConnectionConfig`]); `connection` drives each connection.
+//!   deadline ([`ConnectionConfig`]), each request knowing its [`Peer`]; `connection` drives each
+//!   connection.
 //!
 //! A minimal server:
 //!
@@ -70,7 +71,7 @@ pub use operation::{not_implemented, Call, Endpoint, Reply};
 pub use query::Query;
 #[cfg(unix)]
 pub use serve::{bind_unix, serve_unix, serve_unix_listener};
-pub use serve::{default_max_connections, serve, serve_tcp, serve_tcp_listener, ConnectionConfig, Listener};
+pub use serve::{default_max_connections, serve, serve_tcp, serve_tcp_listener, ConnectionConfig, Listener, Peer};
 
 /// The future a route handler returns: boxed, so that one table can hold the handlers of
 /// every operation.

@@ -75,6 +75,16 @@ impl Pattern {
     /// percent-decoded, in template order. Each parameter takes one or more characters, the
     /// leftmost as many as it can (a regex `(.+)`).
     pub fn matches(&self, path: &str) -> Option<Params> {
+        self.matches_with(path, |raw| percent_decode(raw, false))
+    }
+
+    /// Matches a path that is already percent-decoded, as the daemon's router sees it (Go's
+    /// `URL.Path`): the parameters are taken as they stand, not decoded again.
+    pub fn matches_decoded(&self, path: &str) -> Option<Params> {
+        self.matches_with(path, str::to_owned)
+    }
+
+    fn matches_with(&self, path: &str, value: impl Fn(&str) -> String) -> Option<Params> {
         let mut spans = Vec::new();
         if !match_from(&self.parts, path, 0, &mut spans) {
             return None;
@@ -84,7 +94,7 @@ impl Pattern {
             .iter()
             .filter_map(|p| if let Part::Param(name) = p { Some(name) } else { None })
             .zip(spans)
-            .map(|(name, (start, end))| (name.clone(), percent_decode(&path[start..end], false)))
+            .map(|(name, (start, end))| (name.clone(), value(&path[start..end])))
             .collect();
         Some(params)
     }
@@ -155,6 +165,8 @@ mod tests {
         assert_eq!(one("/images/{name}/tag", "/images/a/tag/push"), None);
         assert_eq!(one("/images/{name}/json", "/images/sha256%3Aabc%2Fx/json").as_deref(), Some("sha256:abc/x"));
         assert_eq!(one("/images/{name}/json", "/images/%zz/json").as_deref(), Some("%zz"));
+        let decoded = Pattern::new("/images/{name}/json").matches_decoded("/images/a%2Fb/json").unwrap();
+        assert_eq!(decoded, [("name".to_owned(), "a%2Fb".to_owned())]);
     }
 
     #[test]

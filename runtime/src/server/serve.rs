@@ -115,6 +115,38 @@ pub trait Listener: Send + 'static {
     type Io: AsyncRead + AsyncWrite + Unpin + Send + 'static;
 
     fn accept(&mut self) -> impl Future<Output = io::Result<Self::Io>> + Send;
+
+    /// Who is on the other end of an accepted connection; [`serve`] puts it in the
+    /// extensions of every request of that connection. `None` by default.
+    fn peer(io: &Self::Io) -> Option<Peer> {
+        let _ = io;
+        None
+    }
+}
+
+/// Who is on the other end of a served connection, in the extensions of each of its
+/// requests (`request.extensions().get::<Peer>()`): the credentials of the process on a
+/// unix socket (`SO_PEERCRED`), the address on TCP. A socket proxy logs it with every
+/// decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Peer {
+    /// The connecting process, as the kernel saw it when it connected.
+    Unix {
+        pid: Option<i32>,
+        uid: u32,
+        gid: u32,
+    },
+    Tcp(SocketAddr),
+}
+
+impl std::fmt::Display for Peer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Peer::Unix { pid: Some(pid), uid, gid } => write!(f, "pid={pid} uid={uid} gid={gid}"),
+            Peer::Unix { pid: None, uid, gid } => write!(f, "uid={uid} gid={gid}"),
+            Peer::Tcp(addr) => write!(f, "{addr}"),
+        }
+    }
 }
 
 impl Listener for TcpListener {
@@ -129,6 +161,10 @@ impl Listener for TcpListener {
         }
         Ok(stream)
     }
+
+    fn peer(io: &Self::Io) -> Option<Peer> {
+        io.peer_addr().ok().map(Peer::Tcp)
+    }
 }
 
 #[cfg(unix)]
@@ -137,6 +173,11 @@ impl Listener for tokio::net::UnixListener {
 
     async fn accept(&mut self) -> io::Result<Self::Io> {
         tokio::net::UnixListener::accept(self).await.map(|(stream, _)| stream)
+    }
+
+    fn peer(io: &Self::Io) -> Option<Peer> {
+        let cred = io.peer_cred().ok()?;
+        Some(Peer::Unix { pid: cred.pid(), uid: cred.uid(), gid: cred.gid() })
     }
 }
 
@@ -209,7 +250,8 @@ pub async fn serve<L: Listener>(
                 }
             }
         };
-        connections.spawn(serve_connection(io, permit, router.clone(), Arc::clone(&config), Arc::clone(&registry), stopping.clone()));
+        let peer = L::peer(&io);
+        connections.spawn(serve_connection(io, peer, permit, router.clone(), Arc::clone(&config), Arc::clone(&registry), stopping.clone()));
     }
     drop(listener);
     let _ = stop.send(true);

@@ -1,0 +1,191 @@
+//! What the proxy's engine tests share: the real Engine 28.5.2 the test command started,
+//! the proxy binary started in front of it with a policy, the docker CLI through it with a
+//! deadline, and raw HTTP requests for the forms no client sends.
+
+#![allow(dead_code)] // Each test file uses a part.
+
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const CLI: &str = "/usr/local/bin/docker";
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// `MOBY_API_TEST_ENGINE_28_5_2`, set by `cargo xtask test`; `None` skips the test, except
+/// under CI, where it fails.
+pub fn engine() -> Option<String> {
+    let host = std::env::var("MOBY_API_TEST_ENGINE_28_5_2").ok().filter(|h| !h.is_empty());
+    if host.is_none() {
+        assert!(std::env::var_os("CI").is_none_or(|v| v.is_empty()), "MOBY_API_TEST_ENGINE_28_5_2 is not set (CI is set, so this fails)");
+        eprintln!("skipped: MOBY_API_TEST_ENGINE_28_5_2 is not set: no engine to put the proxy in front of");
+        return None;
+    }
+    if !Path::new(CLI).exists() {
+        assert!(std::env::var_os("CI").is_none_or(|v| v.is_empty()), "{CLI} is missing (CI is set, so this fails)");
+        eprintln!("skipped: {CLI} is missing");
+        return None;
+    }
+    host
+}
+
+/// The socket path of a `unix://` host.
+pub fn socket_of(host: &str) -> PathBuf {
+    PathBuf::from(host.strip_prefix("unix://").unwrap_or(host))
+}
+
+/// A running `moby-proxy`, killed when dropped.
+pub struct Proxy {
+    child: Child,
+    pub dir: tempfile::TempDir,
+    pub host: String,
+    log: PathBuf,
+}
+
+impl Proxy {
+    /// Starts the proxy in front of `engine` with `config` (none: allow everything).
+    pub fn start(engine: &str, config: Option<&str>) -> Proxy {
+        Proxy::try_start(engine, config).unwrap_or_else(|output| panic!("the proxy did not start:\n{output}"))
+    }
+
+    /// Starts the proxy; what it printed if it exited instead of listening.
+    pub fn try_start(engine: &str, config: Option<&str>) -> Result<Proxy, String> {
+        Proxy::try_start_with(engine, config, &[])
+    }
+
+    /// [`Proxy::start`] with more arguments (`--typed`).
+    pub fn start_with(engine: &str, config: Option<&str>, args: &[&str]) -> Proxy {
+        Proxy::try_start_with(engine, config, args).unwrap_or_else(|output| panic!("the proxy did not start:\n{output}"))
+    }
+
+    fn try_start_with(engine: &str, config: Option<&str>, args: &[&str]) -> Result<Proxy, String> {
+        let dir = tempfile::Builder::new().prefix("moby-proxy-").tempdir().expect("temporary directory");
+        let socket = dir.path().join("proxy.sock");
+        let log = dir.path().join("proxy.log");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_moby-proxy"));
+        command.arg("--listen").arg(format!("unix://{}", socket.display())).args(args);
+        if let Some(config) = config {
+            let path = dir.path().join("policy.toml");
+            std::fs::write(&path, config).expect("write the policy");
+            command.arg("--config").arg(&path);
+        }
+        let output = std::fs::File::create(&log).expect("log file");
+        let mut child = command
+            .env("DOCKER_HOST", engine)
+            .env_remove("DOCKER_CONTEXT")
+            .stdin(Stdio::null())
+            .stdout(output.try_clone().expect("log file"))
+            .stderr(output)
+            .spawn()
+            .expect("start moby-proxy");
+        let started = Instant::now();
+        while UnixStream::connect(&socket).is_err() {
+            if let Some(status) = child.try_wait().expect("wait") {
+                return Err(format!("exit {status}: {}", std::fs::read_to_string(&log).unwrap_or_default()));
+            }
+            assert!(started.elapsed() < Duration::from_secs(20), "the proxy did not listen within 20 s");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let host = format!("unix://{}", socket.display());
+        Ok(Proxy { child, dir, host, log })
+    }
+
+    /// What the proxy printed: its audit lines.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The audit lines, parsed.
+    pub fn audit(&self) -> Vec<serde_json::Value> {
+        self.log().lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+    }
+
+    /// The docker CLI through the proxy.
+    pub fn docker(&self, args: &[&str]) -> Out {
+        docker(&self.host, self.dir.path(), args)
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A finished command.
+#[derive(Debug)]
+pub struct Out {
+    pub ok: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// The docker CLI against `host`, with an empty client configuration in `dir`, negotiating
+/// its version as users run it, under a deadline.
+pub fn docker(host: &str, dir: &Path, args: &[&str]) -> Out {
+    let mut child = Command::new(CLI)
+        .args(args)
+        .env("DOCKER_HOST", host)
+        .env("DOCKER_CONFIG", dir.join("client-config"))
+        .env_remove("DOCKER_API_VERSION")
+        .env_remove("DOCKER_CONTEXT")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run docker");
+    let started = Instant::now();
+    loop {
+        if child.try_wait().expect("wait").is_some() {
+            break;
+        }
+        if started.elapsed() > COMMAND_TIMEOUT {
+            let _ = child.kill();
+            panic!("docker {} did not finish within {COMMAND_TIMEOUT:?}", args.join(" "));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().expect("output");
+    Out {
+        ok: output.status.success(),
+        stdout: String::from_utf8_lossy(&output.stdout).into(),
+        stderr: String::from_utf8_lossy(&output.stderr).into(),
+    }
+}
+
+/// One raw HTTP/1.1 request on a unix socket, the path sent exactly as given: the status,
+/// the `Location` header and the body.
+pub fn raw(socket: &Path, method: &str, path: &str) -> (u16, Option<String>, String) {
+    let mut stream = UnixStream::connect(socket).unwrap_or_else(|e| panic!("{}: {e}", socket.display()));
+    stream.set_read_timeout(Some(Duration::from_secs(20))).expect("timeout");
+    write!(stream, "{method} {path} HTTP/1.1\r\nHost: api.moby.localhost\r\nConnection: close\r\nContent-Length: 0\r\n\r\n").expect("send");
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let location = head.lines().find_map(|l| l.strip_prefix("Location: ").or_else(|| l.strip_prefix("location: "))).map(str::to_owned);
+    let chunked = head.to_ascii_lowercase().contains("transfer-encoding: chunked");
+    (status, location, if chunked { unchunk(body) } else { body.to_owned() })
+}
+
+fn unchunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let Ok(size) = usize::from_str_radix(size.trim(), 16) else { break };
+        if size == 0 || rest.len() < size {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        body = rest[size..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// A name no other test run uses.
+pub fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or_default();
+    format!("{prefix}-{}-{nanos}", std::process::id())
+}
