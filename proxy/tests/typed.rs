@@ -1,7 +1,7 @@
 //! `--typed` against Engine 28.5.2: answers decoded and encoded again with the version's
 //! models reach the client with every member the engine sent (the models keep what they
-//! do not define), one JSON document and JSON-lines streams alike, up to the equivalence
-//! the decoding policy states: a `null` optional member comes back absent.
+//! do not define) and every `null` it sent where it sent it, one JSON document and
+//! JSON-lines streams alike.
 
 mod common;
 
@@ -19,8 +19,8 @@ fn typed_answers_keep_every_member() {
     let json = |out: common::Out| -> Value { serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out:?}")) };
     let direct = json(docker(&engine, dir, &["container", "inspect", &name]));
     let through = json(typed.docker(&["container", "inspect", &name]));
-    assert_ne!(direct, through, "the engine sends null members, which typed answers leave out");
-    assert_eq!(without_nulls(direct), without_nulls(through), "a member was lost or changed on the way");
+    assert!(direct[0]["HostConfig"]["Binds"].is_null(), "the engine sends null members: {direct}");
+    assert_eq!(direct, through, "a member was lost or changed on the way");
     let direct = json(docker(&engine, dir, &["system", "info", "--format", "{{json .}}"]));
     let through = json(typed.docker(&["system", "info", "--format", "{{json .}}"]));
     assert_eq!(direct["ID"], through["ID"]);
@@ -30,13 +30,4 @@ fn typed_answers_keep_every_member() {
     assert!(stats.ok && stats.stdout.trim() == name, "{stats:?}");
     assert!(!typed.log().contains("decode failed"), "{}", typed.log());
     let _ = docker(&engine, dir, &["rm", "-f", &name]);
-}
-
-/// The value with every `null` object member removed (the decoding policy's equivalence).
-fn without_nulls(value: Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(map.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k, without_nulls(v))).collect()),
-        Value::Array(items) => Value::Array(items.into_iter().map(without_nulls).collect()),
-        other => other,
-    }
 }

@@ -44,12 +44,42 @@ pub fn from_value<T: DeserializeOwned + Default>(body: &serde_json::Value) -> Re
 pub type Decoded = Result<serde_json::Value, serde_json::Error>;
 
 /// Decodes `body` as `T` (by the policy of [`from_value`]) and encodes it again: what the
-/// typed model keeps of a value.
+/// typed model keeps of a value. A `null` in `body` is `null` again where it was: the model
+/// read it as its default (absent, empty), which carries nothing the `null` did not, and a
+/// client that prints what it got (`docker inspect`) would otherwise show a difference.
 pub fn roundtrip<T>(body: &serde_json::Value) -> Decoded
 where
     T: DeserializeOwned + Default + Serialize,
 {
-    serde_json::to_value(from_value::<T>(body)?)
+    let mut kept = serde_json::to_value(from_value::<T>(body)?)?;
+    restore_nulls(body, &mut kept);
+    Ok(kept)
+}
+
+/// Puts back every `null` of `sent` into `kept` at the same place (object member or array
+/// index), where `kept` has the default the decoding policy made of it.
+fn restore_nulls(sent: &serde_json::Value, kept: &mut serde_json::Value) {
+    use serde_json::Value;
+    match (sent, kept) {
+        (Value::Null, kept) => *kept = Value::Null,
+        (Value::Object(sent), Value::Object(kept)) => {
+            for (name, value) in sent {
+                match kept.get_mut(name) {
+                    Some(inner) => restore_nulls(value, inner),
+                    None if value.is_null() => {
+                        kept.insert(name.clone(), Value::Null);
+                    }
+                    None => {}
+                }
+            }
+        }
+        (Value::Array(sent), Value::Array(kept)) if sent.len() == kept.len() => {
+            for (value, inner) in sent.iter().zip(kept) {
+                restore_nulls(value, inner);
+            }
+        }
+        _ => {}
+    }
 }
 
 #[cfg(test)]
@@ -57,6 +87,26 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
+
+    #[derive(Deserialize, Serialize, Default, Debug, PartialEq)]
+    struct Volume {
+        #[serde(rename = "Options", default, deserialize_with = "null_as_default")]
+        options: BTreeMap<String, String>,
+        #[serde(rename = "Labels", default, skip_serializing_if = "Option::is_none")]
+        labels: Option<BTreeMap<String, String>>,
+        #[serde(rename = "Name", default)]
+        name: String,
+    }
+
+    #[test]
+    fn a_roundtrip_keeps_the_nulls_it_was_sent_and_nothing_else() {
+        let sent = serde_json::json!({"Options": null, "Labels": null, "Name": "v"});
+        assert_eq!(roundtrip::<Volume>(&sent).unwrap(), sent);
+        // Where nothing was null, the model's encoding stands: absent stays absent.
+        let sent = serde_json::json!({"Options": {"o": "1"}, "Name": "v"});
+        assert_eq!(roundtrip::<Volume>(&sent).unwrap(), sent);
+        assert_eq!(roundtrip::<Volume>(&serde_json::Value::Null).unwrap(), serde_json::Value::Null);
+    }
 
     #[derive(Deserialize, Default, Debug, PartialEq)]
     struct Holder {
@@ -105,6 +155,8 @@ mod tests {
         }
         let body = serde_json::json!({"A": 1, "B": {"C": [1, 2]}});
         assert_eq!(roundtrip::<Keeping>(&body).unwrap(), body);
-        assert_eq!(roundtrip::<Vec<Known>>(&serde_json::Value::Null).unwrap(), serde_json::json!([]));
+        // A null body reads as the empty list, and goes out as the null it was.
+        assert_eq!(from_value::<Vec<Known>>(&serde_json::Value::Null).unwrap().len(), 0);
+        assert_eq!(roundtrip::<Vec<Known>>(&serde_json::Value::Null).unwrap(), serde_json::Value::Null);
     }
 }
