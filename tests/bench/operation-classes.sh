@@ -15,6 +15,9 @@ after=$(cd "$(dirname "$0")/../.." && pwd)
 before=$(cd "${1:?usage: $0 BEFORE_CHECKOUT [RUNS]}" && pwd)
 runs=${2:-3}
 export CARGO_TARGET_DIR="$after/target"
+# Whole compiles of the crate, as CI and a user's first build see them: an incremental
+# build after touching lib.rs reuses most of the previous one.
+export CARGO_INCREMENTAL=0
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
