@@ -55,9 +55,13 @@ pub fn mask_json(text: &str, tag: &str, volatile: &[&str]) -> String {
                         walk(member, tag, volatile);
                     }
                 }
-                // Maps keyed by ids or the tag (networks' containers, labels).
-                let masked: serde_json::Map<String, Value> = std::mem::take(members).into_iter().map(|(k, v)| (mask(&k, tag), v)).collect();
-                *members = masked;
+                // Maps keyed by ids or the tag (networks' containers, labels); members in
+                // name order, whatever order they came in: JSON's member order carries
+                // nothing, and models write theirs in the spec's order (and serde_json keeps
+                // insertion order wherever a crate of the build enables `preserve_order`).
+                let mut masked: Vec<(String, Value)> = std::mem::take(members).into_iter().map(|(k, v)| (mask(&k, tag), v)).collect();
+                masked.sort_by(|a, b| a.0.cmp(&b.0));
+                *members = masked.into_iter().collect();
             }
             _ => {}
         }
