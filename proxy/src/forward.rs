@@ -2,21 +2,24 @@
 //! names, the engine's version range, and faithful forwarding — bodies streamed both
 //! ways as they come, the head of an answer passed on as soon as it arrives (the long poll
 //! of `ContainerWait`), attach and exec upgrades spliced both ways with half-close.
+//! Bodiless reads from a unix-socket engine go over [`crate::http1`]'s connections.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_util::TryStreamExt as _;
 use hyper_util::rt::TokioIo;
 use moby_api_runtime::client::{Endpoint, Error as ClientError, Host, Request as ClientRequest, Transport};
 use moby_api_runtime::server::axum::body::Body;
-use moby_api_runtime::server::axum::http::{header, request, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use moby_api_runtime::server::axum::http::{header, request, HeaderMap, HeaderValue, Method, StatusCode};
 use moby_api_runtime::server::axum::response::IntoResponse;
 use moby_api_runtime::server::{ApiError, ApiVersion, Response};
 use serde::Deserialize;
 use tokio::sync::OnceCell;
 
 use crate::classify::EngineVersions;
+use crate::http1::Connections;
 
 /// Headers that belong to one connection, not to the request or answer (RFC 9110 7.6.1).
 /// `expect` too: the proxy's own server already answered `100 Continue` by reading the body.
@@ -26,6 +29,8 @@ const HOP_BY_HOP: &[&str] = &["connection", "keep-alive", "proxy-connection", "t
 pub struct Upstream {
     transport: Transport,
     socket: Option<PathBuf>,
+    /// The proxy's own connections for bodiless reads, when the engine is on a unix socket.
+    reads: Option<Arc<Connections>>,
     versions: OnceCell<EngineVersions>,
 }
 
@@ -49,7 +54,8 @@ impl Upstream {
         };
         // No whole-call timeout: a forwarded `logs -f` or `wait` lasts as long as it lasts.
         let transport = Transport::builder(endpoint, newest).timeout(None).build()?;
-        Ok(Upstream { transport, socket, versions: OnceCell::new() })
+        let reads = socket.as_deref().map(|socket| Arc::new(Connections::new(socket)));
+        Ok(Upstream { transport, socket, reads, versions: OnceCell::new() })
     }
 
     /// The engine's unix socket, if it listens on one.
@@ -95,8 +101,16 @@ impl Upstream {
     /// direction is copied until it ends, and its end is passed on as a half-close.
     pub async fn forward(&self, parts: request::Parts, path_and_query: &str, body: Outgoing) -> Response {
         let mut parts = parts;
-        let url = format!("{}{path_and_query}", self.transport.base_url());
         let upgrade = parts.headers.get(header::UPGRADE).cloned();
+        if let (Some(reads), None, Outgoing::Stream(body)) = (&self.reads, &upgrade, &body) {
+            if (parts.method == Method::GET || parts.method == Method::HEAD) && hyper::body::Body::is_end_stream(body) {
+                return reads
+                    .get(&parts.method, path_and_query, &end_to_end(&parts.headers))
+                    .await
+                    .unwrap_or_else(|e| unreachable_engine(&e));
+            }
+        }
+        let url = format!("{}{path_and_query}", self.transport.base_url());
         let client_upgrade = parts.extensions.remove::<hyper::upgrade::OnUpgrade>();
         let mut request = self.transport.http_client().request(parts.method.clone(), url);
         let mut headers = end_to_end(&parts.headers);
@@ -163,18 +177,20 @@ fn end_to_end(headers: &HeaderMap) -> HeaderMap {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(',').map(|s| s.trim().to_ascii_lowercase()))
         .collect();
-    let mut out = HeaderMap::with_capacity(headers.len());
-    for (name, value) in headers {
-        let lower = name.as_str();
-        if HOP_BY_HOP.contains(&lower) || named.iter().any(|n| n == lower) {
-            continue;
-        }
-        out.append(HeaderName::from(name), value.clone());
+    end_to_end_named(headers.clone(), &named)
+}
+
+/// `headers` without the hop-by-hop ones and those in `named` (the `Connection` header's
+/// names, lower case).
+pub(crate) fn end_to_end_named(mut headers: HeaderMap, named: &[String]) -> HeaderMap {
+    for name in HOP_BY_HOP.iter().copied().chain(named.iter().map(String::as_str)) {
+        headers.remove(name);
     }
-    out
+    headers
 }
 
 /// `502` with the engine's error shape.
 pub fn unreachable_engine(why: &str) -> Response {
     ApiError::new(StatusCode::BAD_GATEWAY, format!("moby-proxy: the engine cannot be reached: {why}")).into_response()
 }
+

@@ -4,7 +4,7 @@
 //! generated route table of its version ([`classify`]); judged by the policy of one
 //! configuration file ([`config`]): operations allowed, typed rules on bodies ([`rules`]),
 //! visibility scoped by a label ([`scope`]); and forwarded faithfully, rebuilt from what
-//! was classified ([`forward`]). Each decision is one audit line ([`audit`]).
+//! was classified ([`forward`], bodiless reads over [`http1`]). Each decision is one audit line ([`audit`]).
 //!
 //! - [`tables`]: the generated route tables of every version built in;
 //! - [`proxy`]: one request from the client to the engine and back;
@@ -15,6 +15,7 @@ pub mod audit;
 pub mod classify;
 pub mod config;
 pub mod forward;
+pub mod http1;
 pub mod proxy;
 pub mod rules;
 pub mod scope;

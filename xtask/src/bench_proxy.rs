@@ -99,8 +99,18 @@ fn measure(options: &Options, dir: &Path, engine_dir: &Path, host: &str) -> Resu
     let engine_socket = PathBuf::from(host.strip_prefix("unix://").ok_or("the engine is not on a unix socket")?);
     let proxy_socket = dir.join("proxy.sock");
     let haproxy_socket = dir.join("haproxy.sock");
+    // A policy, as a deployed proxy has one: every request is classified and judged (and
+    // audited) the way HAProxy's allowlist judges its paths.
+    let policy = dir.join("read-only.toml");
+    std::fs::write(&policy, "preset = \"read-only\"\n").map_err(|e| format!("{}: {e}", policy.display()))?;
     let mut proxy = Command::new(root().join("target/release/moby-proxy"));
-    proxy.arg("--listen").arg(format!("unix://{}", proxy_socket.display())).env("DOCKER_HOST", host).stderr(Stdio::null());
+    proxy
+        .arg("--listen")
+        .arg(format!("unix://{}", proxy_socket.display()))
+        .arg("--config")
+        .arg(&policy)
+        .env("DOCKER_HOST", host)
+        .stderr(Stdio::null());
     let proxy = Server::start(proxy, &proxy_socket, "moby-proxy")?;
     let config = dir.join("haproxy.cfg");
     std::fs::write(&config, haproxy_config(&haproxy_socket, &engine_socket)).map_err(|e| format!("{}: {e}", config.display()))?;
@@ -119,7 +129,7 @@ fn measure(options: &Options, dir: &Path, engine_dir: &Path, host: &str) -> Resu
     let per_connection = (options.requests / options.connections).max(1);
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     println!(
-        "Engine 28.5.2 (dockerd pid {dockerd}); moby-proxy {}; {}. {cores} cores, load average {} at the start. \
+        "Engine 28.5.2 (dockerd pid {dockerd}); moby-proxy {} with the read-only preset; {}. {cores} cores, load average {} at the start. \
          Requests: {} connections × {per_connection}, keep-alive, HTTP/1.1, each answer read whole. {} rounds after a \
          warm-up, the contenders' order rotating; cells: median [lowest–highest].\n",
         root().join("target/release/moby-proxy").display(),
