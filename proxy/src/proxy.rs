@@ -28,8 +28,8 @@ pub struct Proxy {
     pub tables: RouteTables,
     pub policy: Policy,
     pub upstream: Upstream,
-    /// `--typed`: each version's roundtrip of JSON answers.
-    pub typed: Option<Vec<(moby_api_runtime::server::ApiVersion, crate::typed::Roundtrip)>>,
+    /// `--typed`: each version's roundtrips of JSON request bodies and answers.
+    pub typed: Option<Vec<(moby_api_runtime::server::ApiVersion, crate::typed::Typed)>>,
 }
 
 /// The proxy as an axum router: every request goes to [`handle`].
@@ -87,7 +87,14 @@ async fn handle(proxy: Arc<Proxy>, request: Request) -> Response {
         drain(body).await;
         return denied(operation, "allow", &reason);
     }
-    let judged = judge(&proxy, classified, &parts, body).await;
+    let typed = proxy.typed.as_ref().and_then(|all| all.iter().find(|(v, _)| *v == version)).map(|(_, typed)| *typed);
+    let judged = match judge(&proxy, classified, &parts, body).await {
+        Ok(judged) => match typed.and_then(|typed| (typed.requests)(operation)) {
+            Some(decode) => retyped(judged, decode, operation).await,
+            None => Ok(judged),
+        },
+        Err(stop) => Err(stop),
+    };
     let judged = match judged {
         Ok(judged) => judged,
         Err(Stop::Denied(denial)) => {
@@ -127,11 +134,19 @@ async fn handle(proxy: Arc<Proxy>, request: Request) -> Response {
         }
         _ => answer,
     };
-    let roundtrip = proxy.typed.as_ref().and_then(|all| all.iter().find(|(v, _)| *v == version)).map(|(_, roundtrip)| *roundtrip);
-    match roundtrip {
-        Some(roundtrip) => crate::typed::answer(roundtrip, operation, &method, answer),
+    match typed {
+        Some(typed) => crate::typed::answer(typed.answers, operation, &method, answer),
         None => answer,
     }
+}
+
+/// `--typed`: the judged JSON request body through the version's model.
+async fn retyped(judged: Judged, decode: fn(&Value) -> Result<Value, serde_json::Error>, operation: &str) -> Result<Judged, Stop> {
+    let bytes = match judged.body {
+        Outgoing::Bytes(bytes) => bytes,
+        Outgoing::Stream(body) => read_body(body).await?,
+    };
+    Ok(Judged { body: Outgoing::Bytes(crate::typed::request(decode, operation, bytes)), ..judged })
 }
 
 /// The rules, scoping and mutations of one classified request.

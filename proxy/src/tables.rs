@@ -1,10 +1,10 @@
 //! The generated route tables of every API version: method, path template and operation id
 //! of each operation (`vX_Y::server::OPERATIONS`), and each version's generated
-//! `roundtrip::response` for `--typed`.
+//! `roundtrip::response` and `roundtrip::request` for `--typed`.
 
 use moby_api_runtime::server::{ApiVersion, OperationRoute};
 
-use crate::typed::Roundtrip;
+use crate::typed::{RequestDecoders, Roundtrip, Typed};
 
 macro_rules! versions {
     ($($version:ident),*) => {
@@ -13,9 +13,15 @@ macro_rules! versions {
             vec![$((moby_api::$version::API_VERSION, moby_api::$version::server::OPERATIONS.to_vec())),*]
         }
 
-        /// Every version's `roundtrip::response`.
-        pub fn roundtrips() -> Vec<(ApiVersion, Roundtrip)> {
-            vec![$((moby_api::$version::API_VERSION, moby_api::$version::roundtrip::response as Roundtrip)),*]
+        /// Every version's `roundtrip::response` and `roundtrip::request`.
+        pub fn roundtrips() -> Vec<(ApiVersion, Typed)> {
+            vec![$((
+                moby_api::$version::API_VERSION,
+                Typed {
+                    answers: moby_api::$version::roundtrip::response as Roundtrip,
+                    requests: moby_api::$version::roundtrip::request as RequestDecoders,
+                },
+            )),*]
         }
     };
 }

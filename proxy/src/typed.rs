@@ -1,7 +1,8 @@
-//! `--typed`: every JSON answer, and every JSON value of a streamed one (events, stats,
-//! pull and build progress), is decoded with the request's version's generated models and
-//! encoded again (the generated `roundtrip::response`), so that whatever a model loses shows
-//! up as a difference in what the client sees. Values go out one by one as they complete,
+//! `--typed`: every JSON request body, every JSON answer, and every JSON value of a streamed
+//! one (events, stats, pull and build progress), is decoded with the request's version's
+//! generated models and encoded again (the generated `roundtrip::request` and
+//! `roundtrip::response`), so that whatever a model loses shows up as a difference in what
+//! the engine does or the client sees. Values go out one by one as they complete,
 //! with the whitespace between them as the engine sent it; a stream that is not JSON after
 //! all passes on unchanged from there.
 
@@ -14,6 +15,32 @@ use serde_json::Value;
 
 /// A version's generated `roundtrip::response`.
 pub type Roundtrip = fn(&str, u16, &Value) -> Option<Result<Value, serde_json::Error>>;
+
+/// A version's generated `roundtrip::request`: the decoder of an operation's JSON request
+/// body.
+pub type RequestDecoders = fn(&str) -> Option<fn(&Value) -> Result<Value, serde_json::Error>>;
+
+/// One version's roundtrips, both ways.
+#[derive(Clone, Copy)]
+pub struct Typed {
+    pub answers: Roundtrip,
+    pub requests: RequestDecoders,
+}
+
+/// A JSON request body re-encoded through `decode`. A body that is empty or not JSON goes
+/// out as it came (the engine answers it), as does one the model cannot read (logged, as
+/// for an answer).
+pub fn request(decode: fn(&Value) -> Result<Value, serde_json::Error>, operation: &str, bytes: Bytes) -> Bytes {
+    let Ok(value) = serde_json::from_slice::<Value>(&bytes) else { return bytes };
+    match decode(&value) {
+        // Encoding a `Value` cannot fail.
+        Ok(typed) => serde_json::to_vec(&typed).map_or(bytes, Bytes::from),
+        Err(e) => {
+            eprintln!("{}", serde_json::json!({"typed": "request decode failed", "operation": operation, "error": e.to_string()}));
+            bytes
+        }
+    }
+}
 
 /// The answer with its JSON re-encoded through `roundtrip`, or unchanged when it is not
 /// JSON (or has no body).

@@ -112,6 +112,16 @@ impl Contenders {
     fn check_alive(&mut self) -> Vec<String> {
         self.proxies.iter_mut().filter_map(|p| (!p.running()).then(|| format!("the proxy at {} died:\n{}", p.host, p.log()))).collect()
     }
+
+    /// A body the typed proxy's models could not read went on as it came, so the clients
+    /// show no difference: its log line is one.
+    fn check_typed_decodes(&self) -> Vec<String> {
+        self.proxies
+            .iter()
+            .flat_map(|p| p.log().lines().filter(|l| l.contains("decode failed")).map(str::to_owned).collect::<Vec<_>>())
+            .map(|line| format!("the typed proxy's models could not read a body: {line}"))
+            .collect()
+    }
 }
 
 /// One step of a session: what it did, the command line, and what it showed (masked).
@@ -734,6 +744,7 @@ fn differential(what: &str, engine: &Engine, cases: Vec<Case>, parallel: usize) 
     let mut contenders = Contenders::start(engine);
     let (mut differences, compared) = run_cases(&contenders, cases, parallel);
     differences.extend(contenders.check_alive());
+    differences.extend(contenders.check_typed_decodes());
     eprintln!(
         "{what} on Engine {}: {compared} steps compared, {} differences, in {:.1?}",
         engine.name,

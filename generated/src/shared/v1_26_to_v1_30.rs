@@ -7,3 +7,6 @@ pub(crate) mod requests;
 
 #[cfg(feature = "server")]
 pub(crate) mod server;
+
+#[cfg(feature = "roundtrip")]
+pub(crate) mod roundtrip;

@@ -8,6 +8,9 @@ pub(crate) mod requests;
 #[cfg(feature = "server")]
 pub(crate) mod server;
 
+#[cfg(feature = "roundtrip")]
+pub(crate) mod roundtrip;
+
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use moby_api_runtime::json::UnknownMembers;

@@ -153,8 +153,10 @@ impl<'h> SharedModule<'h> {
             out.push((Kind::Server, server::shared_server(history, name, &classes)));
         }
         let decoders: Vec<&SharedItem> = self.replies.iter().copied().filter(|c| roundtrip::has_decoder(history, c)).collect();
-        if !decoders.is_empty() {
-            out.push((Kind::Roundtrip, roundtrip::shared_roundtrip(history, &decoders)));
+        let request_decoders: Vec<&SharedItem> =
+            self.requests.iter().copied().filter(|c| roundtrip::has_request_decoder(history, c)).collect();
+        if !decoders.is_empty() || !request_decoders.is_empty() {
+            out.push((Kind::Roundtrip, roundtrip::shared_roundtrip(history, &decoders, &request_decoders)));
         }
         out
     }

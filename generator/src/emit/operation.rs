@@ -27,7 +27,7 @@ pub enum Kind {
     Client,
     /// `server.rs`: request and reply types, traits (feature `server`).
     Server,
-    /// `roundtrip.rs`: response decoders (feature `roundtrip`).
+    /// `roundtrip.rs`: response and request body decoders (feature `roundtrip`).
     Roundtrip,
 }
 

@@ -1,8 +1,9 @@
-//! Emits the response decoders (feature `roundtrip`): decode a JSON response body (or one
-//! line of a JSON-lines or progress stream) into the typed model and encode it again, by
-//! the decoding policy, for proxies that inspect traffic and for conformance tests. One
-//! function per reply class, in `shared/<versions>/roundtrip.rs`; each version's
-//! `roundtrip.rs` picks the function by operation id.
+//! Emits the JSON decoders (feature `roundtrip`): decode a JSON response body (or one
+//! line of a JSON-lines or progress stream), or a JSON request body, into the typed model
+//! and encode it again, by the decoding policy, for proxies that inspect traffic and for
+//! conformance tests. One function per reply class and one per request class with a JSON
+//! body (in `request`), in `shared/<versions>/roundtrip.rs`; each version's `roundtrip.rs`
+//! picks the function by operation id.
 //!
 //! Every JSON answer an engine sends has a decoder: each status the spec lists with a JSON
 //! body (the long poll's document too), and the statuses it does not list: an error status
@@ -36,11 +37,35 @@ pub fn has_decoder(history: &History, class: &SharedItem) -> bool {
     spec.error_type().is_some() || decoded(history.operation_of(class)).next().is_some()
 }
 
-/// `shared/<module>/roundtrip.rs`: one decoder per reply class of its versions that has one.
-pub fn shared_roundtrip(history: &History, replies: &[&SharedItem]) -> TokenStream {
+/// The JSON type of `op`'s request body, when it has one.
+fn request_body(op: &Operation) -> Option<&TypeExpr> {
+    op.request_body.as_ref().filter(|body| body.content == ContentKind::Json).and_then(|body| body.ty.as_ref())
+}
+
+/// Whether the request class has a decoder: a JSON request body.
+pub fn has_request_decoder(history: &History, class: &SharedItem) -> bool {
+    request_body(history.operation_of(class)).is_some()
+}
+
+/// `shared/<module>/roundtrip.rs`: one decoder per reply class of its versions that has one,
+/// and in `request`, one per request class with a JSON body.
+pub fn shared_roundtrip(history: &History, replies: &[&SharedItem], requests: &[&SharedItem]) -> TokenStream {
     let imports = Imports::new(ModelsFrom::Shared);
     let functions: Vec<TokenStream> = replies.iter().map(|class| decoder(history, class, &imports)).collect();
-    let header = super::operation::shared_header(replies, "The response decoders of the operations whose replies are");
+    let request_functions: Vec<TokenStream> = requests.iter().map(|class| request_decoder(history, class, &imports)).collect();
+    let request = (!request_functions.is_empty()).then(|| {
+        quote! {
+            /// The request body decoders of the operations whose requests are identical in
+            /// these versions.
+            pub mod request {
+                use super::*;
+
+                #(#request_functions)*
+            }
+        }
+    });
+    let classes: Vec<&SharedItem> = replies.iter().chain(requests).copied().collect();
+    let header = super::operation::shared_header(&classes, "The JSON decoders of the operations whose replies or requests are");
     let uses = imports.tokens();
     quote! {
         #header
@@ -49,6 +74,22 @@ pub fn shared_roundtrip(history: &History, replies: &[&SharedItem]) -> TokenStre
         #uses
 
         #(#functions)*
+        #request
+    }
+}
+
+/// The decoder of one request class's JSON body.
+fn request_decoder(history: &History, class: &SharedItem, imports: &Imports) -> TokenStream {
+    let op = history.operation_of(class);
+    let r = TypeRenderer::importing(history, class.spec, imports);
+    let ty = request_body(op).map(|ty| r.render(ty));
+    let name = ident(&op.rust.method);
+    let doc = docs::outer(&format!("`{}`'s request body.", op.name));
+    quote! {
+        #doc
+        pub fn #name(body: &Value) -> Decoded {
+            roundtrip::<#ty>(body)
+        }
     }
 }
 
@@ -123,14 +164,29 @@ pub fn version_roundtrip(history: &History, spec_index: usize) -> TokenStream {
         .collect();
     // Sorted by id: `response` looks them up by binary search.
     decoders.sort_by_key(|(id, _, _)| *id);
-    let modules: std::collections::BTreeSet<&str> = decoders.iter().map(|(_, class, _)| class.module.as_str()).collect();
+    let mut requests: Vec<(&str, &SharedItem, &str)> = spec
+        .operations
+        .iter()
+        .enumerate()
+        .filter_map(|(o, op)| {
+            let class = history.ops.requests.of(spec_index, o)?;
+            has_request_decoder(history, class).then_some((op.id.as_str(), class, op.rust.method.as_str()))
+        })
+        .collect();
+    requests.sort_by_key(|(id, _, _)| *id);
+    let modules: std::collections::BTreeSet<&str> =
+        decoders.iter().chain(&requests).map(|(_, class, _)| class.module.as_str()).collect();
     let modules = modules.into_iter().map(ident);
     let entries = decoders.iter().map(|(id, class, function)| {
         let (module, function) = (ident(&class.module), ident(function));
         quote!((#id, #module::roundtrip::#function))
     });
+    let request_entries = requests.iter().map(|(id, class, function)| {
+        let (module, function) = (ident(&class.module), ident(function));
+        quote!((#id, #module::roundtrip::request::#function))
+    });
     let doc = docs::inner(
-        "Decodes a JSON response body (or one line of a JSON-lines or progress stream) into this version's typed model and encodes it again, by operation id and status. For proxies that inspect traffic and for conformance tests.",
+        "Decodes a JSON response body (or one line of a JSON-lines or progress stream), or a JSON request body, into this version's typed model and encodes it again, by operation id. For proxies that inspect traffic and for conformance tests.",
     );
     quote! {
         #doc
@@ -149,6 +205,20 @@ pub fn version_roundtrip(history: &History, spec_index: usize) -> TokenStream {
         pub fn response(operation_id: &str, status: u16, body: &Value) -> Option<Decoded> {
             let found = DECODERS.binary_search_by_key(&operation_id, |(id, _)| id).ok()?;
             (DECODERS[found].1)(status, body)
+        }
+
+        /// A request body decoder.
+        pub type RequestDecoder = fn(&Value) -> Decoded;
+
+        /// Every operation with a JSON request body, by operation id.
+        const REQUEST_DECODERS: &[(&str, RequestDecoder)] = &[#(#request_entries),*];
+
+        /// The decoder of the operation's JSON request body; `None` when it has none in
+        /// this version (no body, or not JSON: an archive, a build context), or the
+        /// operation id is not one of this version's.
+        pub fn request(operation_id: &str) -> Option<RequestDecoder> {
+            let found = REQUEST_DECODERS.binary_search_by_key(&operation_id, |(id, _)| id).ok()?;
+            Some(REQUEST_DECODERS[found].1)
         }
     }
 }
