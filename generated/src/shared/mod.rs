@@ -141,23 +141,6 @@ pub(crate) mod v1_24_to_v1_33;
         feature = "v1_31",
         feature = "v1_32",
         feature = "v1_33",
-        feature = "v1_34"
-    )
-)]
-pub(crate) mod v1_24_to_v1_34;
-
-#[cfg(
-    any(
-        feature = "v1_24",
-        feature = "v1_25",
-        feature = "v1_26",
-        feature = "v1_27",
-        feature = "v1_28",
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
         feature = "v1_34",
         feature = "v1_35"
     )

@@ -139,6 +139,20 @@ pub struct EndpointSettingsIpamConfig {
     pub unknown_members: UnknownMembers,
 }
 
+/// Until API 1.31 (removed in 1.32).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct HostConfigPortBindingsValueItem {
+    /// The host IP address
+    #[serde(rename = "HostIp", skip_serializing_if = "Option::is_none")]
+    pub host_ip: Option<String>,
+    /// The host port number, as a string
+    #[serde(rename = "HostPort", skip_serializing_if = "Option::is_none")]
+    pub host_port: Option<String>,
+    /// Members this version does not define (a newer engine's), kept as sent.
+    #[serde(flatten)]
+    pub unknown_members: UnknownMembers,
+}
+
 /// MountPoint represents a mount point configuration inside the container.
 /// This is used for reporting the mountpoints in use by a container.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]

@@ -322,10 +322,10 @@ pub struct HostConfig {
     /// Network mode to use for this container. Supported standard values are: `bridge`, `host`, `none`, and `container:<name|id>`. Any other value is taken as a custom network's name to which this container should connect to.
     #[serde(rename = "NetworkMode", skip_serializing_if = "Option::is_none")]
     pub network_mode: Option<String>,
-    /// A map of exposed container ports and the host port they should map to.
+    /// A map of exposed container ports and the host ports they should map to: `<port>/<protocol>` to a list of bindings.
     #[serde(rename = "PortBindings", skip_serializing_if = "Option::is_none")]
     pub port_bindings: Option<
-        HashMap<String, super::v1_24_to_v1_34::HostConfigPortBindingsValue>,
+        HashMap<String, Vec<super::v1_24_to_v1_31::HostConfigPortBindingsValueItem>>,
     >,
     #[serde(rename = "RestartPolicy", skip_serializing_if = "Option::is_none")]
     pub restart_policy: Option<super::v1_24_to_v1_29::RestartPolicy>,

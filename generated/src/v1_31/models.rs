@@ -7,10 +7,10 @@ pub use crate::shared::{
     v1_24_to_v1_31::{
         ContainerCreateBodyNetworkingConfig, ContainerSummary,
         ContainerSummaryNetworkSettings, EndpointSettings, EndpointSettingsIpamConfig,
-        MountPoint, MountType, NetworkConfig, NetworkConfigPortsValueItem,
-        NetworkConnectBody, NodeDescriptionEngine, NodeDescriptionEnginePluginsItem,
-        NodeDescriptionPlatform, SwarmInspectResponseJoinTokens, SwarmSpecRaft,
-        SystemInfoResponseRegistryConfig,
+        HostConfigPortBindingsValueItem, MountPoint, MountType, NetworkConfig,
+        NetworkConfigPortsValueItem, NetworkConnectBody, NodeDescriptionEngine,
+        NodeDescriptionEnginePluginsItem, NodeDescriptionPlatform,
+        SwarmInspectResponseJoinTokens, SwarmSpecRaft, SystemInfoResponseRegistryConfig,
         SystemInfoResponseRegistryConfigIndexConfigsValue, TaskSpecResources,
         TaskSpecResourcesLimits, TaskSpecResourcesReservations,
     },
@@ -33,7 +33,6 @@ pub use crate::shared::{
     v1_24_to_v1_33::{
         ContainerWaitResponse, EndpointPortConfig, EndpointSpec, ServiceEndpoint,
     },
-    v1_24_to_v1_34::HostConfigPortBindingsValue,
     v1_24_to_v1_35::{BuildInfo, CreateImageInfo, ProgressDetail, PushImageInfo},
     v1_24_to_v1_36::{EndpointPortConfigProtocol, Port, PortType, TaskState, TaskStatus},
     v1_24_to_v1_38::{ServiceSpecNetworksItem, TaskSpecNetworksItem, VolumeCreateBody},

@@ -72,7 +72,8 @@ pub mod requests {
         v1_30_to_v1_55::requests::*, v1_31_to_v1_36::requests::*,
         v1_31_to_v1_38::requests::*, v1_31_to_v1_55::requests::*,
         v1_32_to_v1_33::requests::*, v1_32_to_v1_34::requests::*,
-        v1_32_to_v1_38::requests::*, v1_32_to_v1_55::requests::*,
+        v1_32_to_v1_35::requests::*, v1_32_to_v1_38::requests::*,
+        v1_32_to_v1_55::requests::*,
     };
 }
 

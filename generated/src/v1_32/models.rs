@@ -7,7 +7,6 @@ pub use crate::shared::{
     v1_24_to_v1_33::{
         ContainerWaitResponse, EndpointPortConfig, EndpointSpec, ServiceEndpoint,
     },
-    v1_24_to_v1_34::HostConfigPortBindingsValue,
     v1_24_to_v1_35::{BuildInfo, CreateImageInfo, ProgressDetail, PushImageInfo},
     v1_24_to_v1_36::{EndpointPortConfigProtocol, Port, PortType, TaskState, TaskStatus},
     v1_24_to_v1_38::{ServiceSpecNetworksItem, TaskSpecNetworksItem, VolumeCreateBody},
@@ -98,10 +97,8 @@ pub use crate::shared::{
     v1_31_to_v1_39::{TaskSpecPluginSpec, TaskSpecPluginSpecPluginPrivilegeItem},
     v1_31_to_v1_55::Driver,
     v1_32_to_v1_33::{Service, ServiceCreateBody, ServiceSpec, ServiceUpdateBody},
-    v1_32_to_v1_34::{
-        ContainerCreateBody, ContainerInspectResponse, HostConfig, Task, TaskSpec,
-        TaskSpecContainerSpec,
-    },
+    v1_32_to_v1_34::{Task, TaskSpec, TaskSpecContainerSpec},
+    v1_32_to_v1_35::{ContainerCreateBody, ContainerInspectResponse, HostConfig},
     v1_32_to_v1_35_and_v1_38::SystemInfo,
     v1_32_to_v1_36::{Config, ContainerSummary, Secret, SystemDataUsageResponse},
     v1_32_to_v1_38::{

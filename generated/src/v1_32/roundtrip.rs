@@ -10,7 +10,7 @@ use crate::shared::{
     v1_27_to_v1_55, v1_28_to_v1_38, v1_28_to_v1_42, v1_28_to_v1_55, v1_29_to_v1_37,
     v1_29_to_v1_39, v1_29_to_v1_40, v1_30_to_v1_33, v1_30_to_v1_35, v1_30_to_v1_36,
     v1_30_to_v1_38, v1_30_to_v1_39, v1_30_to_v1_40, v1_30_to_v1_55, v1_31_to_v1_36,
-    v1_31_to_v1_38, v1_31_to_v1_55, v1_32_to_v1_33, v1_32_to_v1_34,
+    v1_31_to_v1_38, v1_31_to_v1_55, v1_32_to_v1_33, v1_32_to_v1_34, v1_32_to_v1_35,
     v1_32_to_v1_35_and_v1_38, v1_32_to_v1_36, v1_32_to_v1_38, v1_32_to_v1_41,
     v1_32_to_v1_55,
 };
@@ -37,7 +37,7 @@ const DECODERS: &[(&str, Decoder)] = &[
     ("ContainerDelete", v1_27_to_v1_55::roundtrip::container_delete),
     ("ContainerExec", v1_24_to_v1_55::roundtrip::container_exec),
     ("ContainerExport", v1_24_to_v1_55::roundtrip::container_export),
-    ("ContainerInspect", v1_32_to_v1_34::roundtrip::container_inspect),
+    ("ContainerInspect", v1_32_to_v1_35::roundtrip::container_inspect),
     ("ContainerKill", v1_24_to_v1_36::roundtrip::container_kill),
     ("ContainerList", v1_32_to_v1_36::roundtrip::container_list),
     ("ContainerLogs", v1_24_to_v1_55::roundtrip::container_logs),
@@ -143,7 +143,7 @@ pub type RequestDecoder = fn(&Value) -> Decoded;
 const REQUEST_DECODERS: &[(&str, RequestDecoder)] = &[
     ("ConfigCreate", v1_30_to_v1_36::roundtrip::request::config_create),
     ("ConfigUpdate", v1_30_to_v1_36::roundtrip::request::config_update),
-    ("ContainerCreate", v1_32_to_v1_34::roundtrip::request::container_create),
+    ("ContainerCreate", v1_32_to_v1_35::roundtrip::request::container_create),
     ("ContainerExec", v1_25_to_v1_34::roundtrip::request::container_exec),
     ("ContainerUpdate", v1_30_to_v1_35::roundtrip::request::container_update),
     ("ExecStart", v1_24_to_v1_41::roundtrip::request::exec_start),

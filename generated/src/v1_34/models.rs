@@ -3,12 +3,8 @@
 //! Every type of Engine API v1.34: definitions and inline schemas (bodies, responses, nested objects).
 
 pub use crate::shared::{
-    v1_24_to_v1_34::HostConfigPortBindingsValue,
     v1_25_to_v1_34::{ContainerExecBody, SystemVersionResponse},
-    v1_32_to_v1_34::{
-        ContainerCreateBody, ContainerInspectResponse, HostConfig, Task, TaskSpec,
-        TaskSpecContainerSpec,
-    },
+    v1_32_to_v1_34::{Task, TaskSpec, TaskSpecContainerSpec},
     v1_34::{Service, ServiceCreateBody, ServiceSpec, ServiceUpdateBody},
 };
 
@@ -102,6 +98,7 @@ pub use crate::shared::{
     v1_31_to_v1_38::{BuildPruneResponse, Image, ImageMetadata},
     v1_31_to_v1_39::{TaskSpecPluginSpec, TaskSpecPluginSpecPluginPrivilegeItem},
     v1_31_to_v1_55::Driver,
+    v1_32_to_v1_35::{ContainerCreateBody, ContainerInspectResponse, HostConfig},
     v1_32_to_v1_35_and_v1_38::SystemInfo,
     v1_32_to_v1_36::{Config, ContainerSummary, Secret, SystemDataUsageResponse},
     v1_32_to_v1_38::{

@@ -56,7 +56,7 @@ pub use crate::shared::{v1_24_to_v1_51::client::*, v1_24_to_v1_55::client::*};
 /// The request of every operation, built as the methods of [`Client`] build it: to
 /// send through [`Client::transport`] and read yourself.
 pub mod requests {
-    pub use crate::shared::{v1_30_to_v1_35::requests::*, v1_35::requests::*};
+    pub use crate::shared::{v1_30_to_v1_35::requests::*, v1_32_to_v1_35::requests::*};
     #[doc(no_inline)]
     pub use crate::shared::{
         v1_24_and_v1_27_to_v1_55::requests::*, v1_24_to_v1_38::requests::*,

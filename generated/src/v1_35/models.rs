@@ -7,7 +7,7 @@ pub use crate::shared::{
     v1_25_to_v1_35::{ExecInspectResponse, SecretCreateResponse},
     v1_28_to_v1_35::Resources,
     v1_30_to_v1_35::{ConfigCreateResponse, ContainerUpdateBody},
-    v1_35::{ContainerCreateBody, ContainerInspectResponse, HostConfig},
+    v1_32_to_v1_35::{ContainerCreateBody, ContainerInspectResponse, HostConfig},
 };
 
 #[doc(no_inline)]

@@ -65,7 +65,7 @@ use crate::shared::v1_31_to_v1_38::server::{
     BuildPruneReply, BuildPruneRequest, ImageInspectReply,
 };
 use crate::shared::v1_32_to_v1_33::{Service, ServiceCreateBody, ServiceUpdateBody};
-use crate::shared::v1_32_to_v1_34::server::{
+use crate::shared::v1_32_to_v1_35::server::{
     ContainerCreateRequest, ContainerInspectReply,
 };
 use crate::shared::v1_32_to_v1_36::server::ContainerListReply;

@@ -4,24 +4,7 @@
 
 use moby_api_runtime::client::{Error, Method, Request};
 use moby_api_runtime::path::encode_path_param;
-use crate::shared::v1_24_to_v1_40::params::ContainerCreateParams;
-use crate::shared::v1_32_to_v1_34::ContainerCreateBody;
 use crate::shared::v1_32_to_v1_43::NetworkConnectBody;
-
-/// Create a container
-///
-/// `POST /containers/create`
-pub fn container_create(
-    params: &ContainerCreateParams,
-    body: &ContainerCreateBody,
-) -> Result<Request, Error> {
-    let mut request = Request::new(Method::POST, "/containers/create");
-    if let Some(value) = &params.name {
-        request = request.query("name", value.to_string());
-    }
-    let request = request.json(body)?;
-    Ok(request)
-}
 
 /// Connect a container to a network
 ///

@@ -5,17 +5,8 @@
 use moby_api_runtime::json::{roundtrip, Decoded};
 use serde_json::Value;
 use crate::shared::v1_24_to_v1_55::ErrorResponse;
-use crate::shared::v1_32_to_v1_34::{ContainerCreateBody, ContainerInspectResponse, Task};
+use crate::shared::v1_32_to_v1_34::Task;
 use crate::shared::v1_32_to_v1_43::NetworkConnectBody;
-
-/// `ContainerInspect`: `None` for a status without a JSON body.
-pub fn container_inspect(status: u16, body: &Value) -> Option<Decoded> {
-    match status {
-        200..=299 => Some(roundtrip::<ContainerInspectResponse>(body)),
-        400..=599 => Some(roundtrip::<ErrorResponse>(body)),
-        _ => None,
-    }
-}
 
 /// `TaskInspect`: `None` for a status without a JSON body.
 pub fn task_inspect(status: u16, body: &Value) -> Option<Decoded> {
@@ -39,11 +30,6 @@ pub fn task_list(status: u16, body: &Value) -> Option<Decoded> {
 /// these versions.
 pub mod request {
     use super::*;
-    /// `ContainerCreate`'s request body.
-    pub fn container_create(body: &Value) -> Decoded {
-        roundtrip::<ContainerCreateBody>(body)
-    }
-
     /// `NetworkConnect`'s request body.
     pub fn network_connect(body: &Value) -> Decoded {
         roundtrip::<NetworkConnectBody>(body)

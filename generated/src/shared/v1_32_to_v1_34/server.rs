@@ -8,7 +8,6 @@ use moby_api_runtime::server::{
     not_implemented, respond,
 };
 use crate::shared::v1_24_to_v1_38::server::SystemAuthReply;
-use crate::shared::v1_24_to_v1_40::params::ContainerCreateParams;
 use crate::shared::v1_24_to_v1_43::server::NetworkConnectReply;
 use crate::shared::v1_24_to_v1_45::server::NetworkCreateReply;
 use crate::shared::v1_24_to_v1_51::server::{NetworkDisconnectRequest, SystemAuthRequest};
@@ -27,7 +26,7 @@ use crate::shared::v1_29_to_v1_40::server::NetworkCreateRequest;
 use crate::shared::v1_30_to_v1_40::server::{NetworkInspectReply, NetworkListReply};
 use crate::shared::v1_30_to_v1_55::server::NetworkDeleteReply;
 use crate::shared::v1_31_to_v1_55::server::NetworkInspectRequest;
-use crate::shared::v1_32_to_v1_34::{ContainerCreateBody, ContainerInspectResponse, Task};
+use crate::shared::v1_32_to_v1_34::Task;
 use crate::shared::v1_32_to_v1_35_and_v1_38::server::SystemInfoReply;
 use crate::shared::v1_32_to_v1_36::server::SystemDataUsageReply;
 use crate::shared::v1_32_to_v1_43::NetworkConnectBody;
@@ -189,33 +188,6 @@ pub trait TaskApi: Send + Sync + 'static {
     }
 }
 
-/// Create a container
-///
-/// `POST /containers/create`
-#[derive(Debug, Clone, PartialEq)]
-pub struct ContainerCreateRequest {
-    /// The query and header parameters.
-    pub params: ContainerCreateParams,
-    /// Container to create
-    ///
-    /// The request body.
-    pub body: ContainerCreateBody,
-}
-
-impl Endpoint for ContainerCreateRequest {
-    const METHOD: Method = Method::POST;
-    const PATH: &'static str = "/containers/create";
-    const OPERATION: &'static str = "ContainerCreate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
-        Ok(Self {
-            params: ContainerCreateParams {
-                name: incoming.query().string("name"),
-            },
-            body: incoming.json_body().await?,
-        })
-    }
-}
-
 /// Connect a container to a network
 ///
 /// `POST /networks/{id}/connect`
@@ -236,35 +208,6 @@ impl Endpoint for NetworkConnectRequest {
             id: incoming.path("id")?,
             body: incoming.json_body().await?,
         })
-    }
-}
-
-/// The replies of `GET /containers/{id}/json` (`ContainerInspect`), one per status the spec names; any other error is an `Err(ApiError)`.
-#[allow(clippy::large_enum_variant)]
-pub enum ContainerInspectReply {
-    /// Status 200: no error
-    Ok(ContainerInspectResponse),
-    /// Status 404: no such container
-    NotFound(ErrorResponse),
-    /// Status 500: server error
-    InternalServerError(ErrorResponse),
-}
-
-impl From<ContainerInspectResponse> for ContainerInspectReply {
-    fn from(body: ContainerInspectResponse) -> Self {
-        Self::Ok(body)
-    }
-}
-
-impl Reply for ContainerInspectReply {
-    fn into_response(self, _incoming: &mut Incoming) -> Response {
-        match self {
-            Self::Ok(body) => respond::json(StatusCode::OK, &body),
-            Self::NotFound(body) => respond::json(StatusCode::NOT_FOUND, &body),
-            Self::InternalServerError(body) => {
-                respond::json(StatusCode::INTERNAL_SERVER_ERROR, &body)
-            }
-        }
     }
 }
 

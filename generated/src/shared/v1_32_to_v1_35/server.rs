@@ -3,7 +3,12 @@
 //! The server traits, requests and replies that are identical in exactly API versions 1.32–1.35.
 
 use std::future::Future;
-use moby_api_runtime::server::{ApiError, Context, not_implemented};
+use moby_api_runtime::server::{
+    ApiError, Context, Endpoint, Incoming, Method, Reply, Response, StatusCode,
+    not_implemented, respond,
+};
+use crate::shared::v1_24_to_v1_40::params::ContainerCreateParams;
+use crate::shared::v1_24_to_v1_55::ErrorResponse;
 use crate::shared::v1_25_to_v1_55::server::{
     SecretDeleteRequest, SecretInspectRequest, SecretListRequest,
 };
@@ -16,6 +21,7 @@ use crate::shared::v1_30_to_v1_55::server::{
     ConfigUpdateReply, SecretUpdateReply,
 };
 use crate::shared::v1_31_to_v1_36::server::{SecretCreateRequest, SecretUpdateRequest};
+use crate::shared::v1_32_to_v1_35::{ContainerCreateBody, ContainerInspectResponse};
 use crate::shared::v1_32_to_v1_36::server::{
     ConfigInspectReply, ConfigListReply, SecretInspectReply, SecretListReply,
 };
@@ -133,5 +139,61 @@ pub trait SecretApi: Send + Sync + 'static {
         request: SecretUpdateRequest,
     ) -> impl Future<Output = Result<SecretUpdateReply, ApiError>> + Send {
         not_implemented(context, request)
+    }
+}
+
+/// Create a container
+///
+/// `POST /containers/create`
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContainerCreateRequest {
+    /// The query and header parameters.
+    pub params: ContainerCreateParams,
+    /// Container to create
+    ///
+    /// The request body.
+    pub body: ContainerCreateBody,
+}
+
+impl Endpoint for ContainerCreateRequest {
+    const METHOD: Method = Method::POST;
+    const PATH: &'static str = "/containers/create";
+    const OPERATION: &'static str = "ContainerCreate";
+    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+        Ok(Self {
+            params: ContainerCreateParams {
+                name: incoming.query().string("name"),
+            },
+            body: incoming.json_body().await?,
+        })
+    }
+}
+
+/// The replies of `GET /containers/{id}/json` (`ContainerInspect`), one per status the spec names; any other error is an `Err(ApiError)`.
+#[allow(clippy::large_enum_variant)]
+pub enum ContainerInspectReply {
+    /// Status 200: no error
+    Ok(ContainerInspectResponse),
+    /// Status 404: no such container
+    NotFound(ErrorResponse),
+    /// Status 500: server error
+    InternalServerError(ErrorResponse),
+}
+
+impl From<ContainerInspectResponse> for ContainerInspectReply {
+    fn from(body: ContainerInspectResponse) -> Self {
+        Self::Ok(body)
+    }
+}
+
+impl Reply for ContainerInspectReply {
+    fn into_response(self, _incoming: &mut Incoming) -> Response {
+        match self {
+            Self::Ok(body) => respond::json(StatusCode::OK, &body),
+            Self::NotFound(body) => respond::json(StatusCode::NOT_FOUND, &body),
+            Self::InternalServerError(body) => {
+                respond::json(StatusCode::INTERNAL_SERVER_ERROR, &body)
+            }
+        }
     }
 }

@@ -43,7 +43,7 @@ use crate::shared::v1_28_to_v1_42::server::ContainerChangesReply;
 use crate::shared::v1_29_to_v1_55::server::ServiceInspectRequest;
 use crate::shared::v1_30_to_v1_35::server::ContainerUpdateRequest;
 use crate::shared::v1_30_to_v1_55::server::ContainerWaitRequest;
-use crate::shared::v1_32_to_v1_34::server::{
+use crate::shared::v1_32_to_v1_35::server::{
     ContainerCreateRequest, ContainerInspectReply,
 };
 use crate::shared::v1_32_to_v1_36::server::ContainerListReply;

@@ -3,21 +3,16 @@
 //! The server traits, requests and replies that are identical in exactly API versions 1.35.
 
 use std::future::Future;
-use moby_api_runtime::server::{
-    ApiError, Context, Endpoint, Incoming, Method, Reply, Response, StatusCode,
-    not_implemented, respond,
-};
+use moby_api_runtime::server::{ApiError, Context, not_implemented};
 use crate::shared::v1_24_and_v1_27_to_v1_55::server::ContainerDeleteRequest;
 use crate::shared::v1_24_to_v1_36::server::ContainerKillReply;
 use crate::shared::v1_24_to_v1_38::server::{PutContainerArchiveRequest, SystemAuthReply};
-use crate::shared::v1_24_to_v1_40::params::ContainerCreateParams;
 use crate::shared::v1_24_to_v1_40::server::ContainerStatsRequest;
 use crate::shared::v1_24_to_v1_41::server::{
     ContainerAttachWebsocketRequest, ContainerRestartRequest, ContainerStopRequest,
     ExecStartRequest,
 };
 use crate::shared::v1_24_to_v1_51::server::{ContainerStatsReply, SystemAuthRequest};
-use crate::shared::v1_24_to_v1_55::ErrorResponse;
 use crate::shared::v1_24_to_v1_55::server::{
     ContainerArchiveInfoReply, ContainerArchiveInfoRequest, ContainerArchiveReply,
     ContainerArchiveRequest, ContainerAttachReply, ContainerAttachRequest,
@@ -43,11 +38,13 @@ use crate::shared::v1_28_to_v1_38::server::SystemPingReply;
 use crate::shared::v1_28_to_v1_42::server::ContainerChangesReply;
 use crate::shared::v1_30_to_v1_35::server::ContainerUpdateRequest;
 use crate::shared::v1_30_to_v1_55::server::ContainerWaitRequest;
+use crate::shared::v1_32_to_v1_35::server::{
+    ContainerCreateRequest, ContainerInspectReply,
+};
 use crate::shared::v1_32_to_v1_35_and_v1_38::server::SystemInfoReply;
 use crate::shared::v1_32_to_v1_36::server::{ContainerListReply, SystemDataUsageReply};
 use crate::shared::v1_32_to_v1_55::server::ContainerCreateReply;
 use crate::shared::v1_34_to_v1_38::server::ContainerWaitReply;
-use crate::shared::v1_35::{ContainerCreateBody, ContainerInspectResponse};
 use crate::shared::v1_35_to_v1_38::server::SystemVersionReply;
 use crate::shared::v1_35_to_v1_41::server::ContainerExecRequest;
 use crate::shared::v1_35_to_v1_55::server::ContainerLogsRequest;
@@ -386,61 +383,5 @@ pub trait SystemApi: Send + Sync + 'static {
         request: SystemDataUsageRequest,
     ) -> impl Future<Output = Result<SystemDataUsageReply, ApiError>> + Send {
         not_implemented(context, request)
-    }
-}
-
-/// Create a container
-///
-/// `POST /containers/create`
-#[derive(Debug, Clone, PartialEq)]
-pub struct ContainerCreateRequest {
-    /// The query and header parameters.
-    pub params: ContainerCreateParams,
-    /// Container to create
-    ///
-    /// The request body.
-    pub body: ContainerCreateBody,
-}
-
-impl Endpoint for ContainerCreateRequest {
-    const METHOD: Method = Method::POST;
-    const PATH: &'static str = "/containers/create";
-    const OPERATION: &'static str = "ContainerCreate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
-        Ok(Self {
-            params: ContainerCreateParams {
-                name: incoming.query().string("name"),
-            },
-            body: incoming.json_body().await?,
-        })
-    }
-}
-
-/// The replies of `GET /containers/{id}/json` (`ContainerInspect`), one per status the spec names; any other error is an `Err(ApiError)`.
-#[allow(clippy::large_enum_variant)]
-pub enum ContainerInspectReply {
-    /// Status 200: no error
-    Ok(ContainerInspectResponse),
-    /// Status 404: no such container
-    NotFound(ErrorResponse),
-    /// Status 500: server error
-    InternalServerError(ErrorResponse),
-}
-
-impl From<ContainerInspectResponse> for ContainerInspectReply {
-    fn from(body: ContainerInspectResponse) -> Self {
-        Self::Ok(body)
-    }
-}
-
-impl Reply for ContainerInspectReply {
-    fn into_response(self, _incoming: &mut Incoming) -> Response {
-        match self {
-            Self::Ok(body) => respond::json(StatusCode::OK, &body),
-            Self::NotFound(body) => respond::json(StatusCode::NOT_FOUND, &body),
-            Self::InternalServerError(body) => {
-                respond::json(StatusCode::INTERNAL_SERVER_ERROR, &body)
-            }
-        }
     }
 }
