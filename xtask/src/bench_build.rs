@@ -13,7 +13,8 @@
 //! rotating), so a busier phase of the machine hits them alike; the table gives each
 //! contender's median with its smallest and largest run, of the wall time and of the CPU
 //! time (which other work on a shared machine moves much less). `--unix-only` leaves the
-//! TLS builds out: aws-lc-sys, a C library both TLS builds compile, takes most of their time.
+//! TLS builds out: aws-lc-sys, a C library both TLS builds compile, takes most of their time;
+//! `--tls-only` measures only those.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -52,7 +53,7 @@ struct Contender {
     program: String,
 }
 
-pub fn run(runs: usize, with_tls: bool) -> Result<(), String> {
+pub fn run(runs: usize, with_tls: bool, with_unix: bool) -> Result<(), String> {
     let runs = runs.max(1);
     let dir = root().join("target/bench-build");
     let program = std::fs::read_to_string(root().join(MOBY_PROGRAM)).map_err(|e| format!("{MOBY_PROGRAM}: {e}"))?;
@@ -92,7 +93,10 @@ pub fn run(runs: usize, with_tls: bool) -> Result<(), String> {
             program: BOLLARD_PROGRAM.to_string(),
         },
     ];
-    let contenders: Vec<Contender> = contenders.into_iter().filter(|c| with_tls || !c.name.ends_with("-tls")).collect();
+    let contenders: Vec<Contender> = contenders
+        .into_iter()
+        .filter(|c| if c.name.ends_with("-tls") { with_tls } else { with_unix })
+        .collect();
     for contender in &contenders {
         write_package(&dir, contender)?;
     }

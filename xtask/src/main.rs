@@ -84,8 +84,11 @@ enum Command {
         #[arg(long, default_value_t = 3)]
         runs: usize,
         /// Only the unix-socket builds (no TLS stack on either side).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "tls_only")]
         unix_only: bool,
+        /// Only the builds with TLS.
+        #[arg(long)]
+        tls_only: bool,
     },
     /// Benchmark the generated client against bollard and curl on a private Docker Engine
     /// (request rates and log throughput), and the generated server against plain axum and
@@ -172,7 +175,7 @@ fn main() -> ExitCode {
             published::rustdoc(&cargo).and_then(|()| published::downstream(&cargo))
         }
         Command::Bench { runs, compile, spec } => bench::run(&spec.inputs(), runs, compile),
-        Command::BenchBuild { runs, unix_only } => bench_build::run(runs, !unix_only),
+        Command::BenchBuild { runs, unix_only, tls_only } => bench_build::run(runs, !unix_only, !tls_only),
         Command::BenchPeers { requests, log_mb, runs, server_requests, only } => {
             bench_peers::run(&bench_peers::Options { requests, log_mb, runs, server_requests, only })
         }
