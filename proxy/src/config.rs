@@ -58,6 +58,9 @@ pub struct Rules {
     pub security_options: BTreeSet<String>,
     /// Registries images may come from; `None`: any.
     pub registries: Option<BTreeSet<String>>,
+    /// With `registries`: images may also be made on the engine (loaded, imported, built,
+    /// committed), which come from no registry.
+    pub local_images: bool,
     pub exec_allow_root: bool,
     pub exec_allow_privileged: bool,
 }
@@ -208,6 +211,8 @@ struct ContainersFile {
     #[serde(default)]
     security_options: Vec<String>,
     registries: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    local_images: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -338,6 +343,7 @@ impl Policy {
             capabilities,
             security_options: c.security_options.iter().cloned().collect(),
             registries,
+            local_images: c.local_images,
             exec_allow_root: file.exec.allow_root,
             exec_allow_privileged: file.exec.allow_privileged,
         };

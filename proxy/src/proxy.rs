@@ -182,6 +182,12 @@ async fn judge(proxy: &Proxy, mut classified: Classified, parts: &request::Parts
     let rules = policy.rules.as_ref();
     let labels = !policy.add_labels.is_empty();
     let query_of = || Query::parse(parts.uri.query().unwrap_or(""));
+    if let Some(rules) = rules {
+        if let Err(denial) = rules::image_made_locally(rules, operation, query_of().get("fromSrc").is_some()) {
+            drain(body).await;
+            return Err(denial.into());
+        }
+    }
     let body = match (operation, rules) {
         ("ContainerCreate", _) if rules.is_some() || labels => {
             let bytes = read_body(body).await?;

@@ -339,6 +339,27 @@ pub fn image_reference(rules: &Rules, reference: &str, place: &str) -> Checked {
     }
 }
 
+/// An image made on the engine (loaded from a tarball, imported, built, committed) comes
+/// from no registry: with a registry list, `operation` is denied unless `local_images`
+/// allows it. Otherwise `docker load` of an image named `registry.example.com/app` would
+/// pass the list at create time, and a build would pull its `FROM` images from anywhere.
+pub fn image_made_locally(rules: &Rules, operation: &str, imports: bool) -> Checked {
+    if rules.registries.is_none() || rules.local_images {
+        return Ok(());
+    }
+    let made = match operation {
+        "ImageLoad" => "loaded from a tarball",
+        "ImageCreate" if imports => "imported from a tarball",
+        "ImageBuild" => "built (its FROM images pulled from any registry)",
+        "ImageCommit" => "committed from a container",
+        _ => return Ok(()),
+    };
+    Err(Denial::new(
+        "containers.registries",
+        format!("an image {made} comes from no registry on the list (`containers.local_images` allows it)"),
+    ))
+}
+
 /// The registry of a reference as the engine reads it: the first component when it has a
 /// `.` or a `:` or is `localhost`, else Docker Hub.
 pub fn registry_of(reference: &str) -> String {
@@ -501,5 +522,12 @@ mod tests {
         let only = Rules { registries: Some(["registry:5000".to_owned()].into()), ..rules() };
         assert!(image_reference(&only, "registry:5000/team/app", "fromImage").is_ok());
         assert_eq!(image_reference(&only, "busybox", "fromImage").unwrap_err().rule, "containers.registries");
+        for (operation, imports) in [("ImageLoad", false), ("ImageCreate", true), ("ImageBuild", false), ("ImageCommit", false)] {
+            assert_eq!(image_made_locally(&only, operation, imports).unwrap_err().rule, "containers.registries", "{operation}");
+            assert!(image_made_locally(&Rules { local_images: true, ..only.clone() }, operation, imports).is_ok());
+            assert!(image_made_locally(&rules(), operation, imports).is_ok(), "no list: {operation}");
+        }
+        assert!(image_made_locally(&only, "ImageCreate", false).is_ok(), "a pull is judged by its reference");
+        assert!(image_made_locally(&only, "ImageTag", false).is_ok());
     }
 }

@@ -144,6 +144,52 @@ fn exec_as_root_or_privileged_is_denied() {
 }
 
 #[test]
+fn images_made_on_the_engine_are_refused_where_registries_are_listed() {
+    let Some(engine) = engine() else { return };
+    let images = r#"allow = ["SystemPing", "SystemPingHead", "SystemVersion", "SystemInfo", "ImageCreate", "ImageLoad",
+  "ImageBuild", "ImageCommit", "ImageInspect", "ImageList", "ContainerCreate", "ContainerInspect"]
+[containers]
+registries = ["registry.example.com:5000"]
+"#;
+    let proxy = Proxy::start(&engine, Some(images));
+    let dir = proxy.dir.path();
+    let tag = unique("made");
+    let image_tar = dir.join("image.tar");
+    let out = docker(&engine, dir, &["save", "-o", &image_tar.display().to_string(), "busybox:test"]);
+    assert!(out.ok, "{out:?}");
+    std::fs::create_dir_all(dir.join("context")).expect("mkdir");
+    std::fs::write(dir.join("context/Dockerfile"), "FROM busybox:test\nRUN true\n").expect("write");
+    let container = unique("commit-source");
+    let out = docker(&engine, dir, &["create", "--name", &container, "--network", "none", "busybox:test", "true"]);
+    assert!(out.ok, "{out:?}");
+
+    let image_tar = image_tar.display().to_string();
+    let context = dir.join("context").display().to_string();
+    let refused: [(&str, Vec<&str>); 6] = [
+        ("a pull from Docker Hub", vec!["pull", "busybox:latest"]),
+        ("a container from Docker Hub's namespace", vec!["create", "--network", "none", "busybox:test"]),
+        ("docker load", vec!["load", "-i", &image_tar]),
+        ("docker import", vec!["import", &image_tar, &tag]),
+        ("docker build", vec!["build", "-q", "-t", &tag, &context]),
+        ("docker commit", vec!["commit", &container, &tag]),
+    ];
+    for (what, args) in &refused {
+        let out = proxy.docker(args);
+        assert!(denied_by(&out, "containers.registries"), "{what}: {out:?}");
+    }
+    assert!(!docker(&engine, dir, &["image", "inspect", &tag]).ok, "no image was made");
+    let out = proxy.docker(&["image", "inspect", "busybox:test"]);
+    assert!(out.ok, "what needs no image passes: {out:?}");
+
+    let local = format!("{images}local_images = true\n");
+    let allowing = Proxy::start(&engine, Some(&local));
+    let out = allowing.docker(&["commit", &container, &tag]);
+    assert!(out.ok, "`containers.local_images` allows it: {out:?}");
+    let _ = docker(&engine, dir, &["rm", "-f", &container]);
+    let _ = docker(&engine, dir, &["rmi", &tag]);
+}
+
+#[test]
 fn presets_allow_what_their_tools_call_and_nothing_else() {
     let Some(engine) = engine() else { return };
 
