@@ -219,9 +219,7 @@ pub fn volume_create(rules: &Rules, body: &VolumeCreateOptions) -> Checked {
 /// `ContainerExec`: privileged, or as root. `container_user` is the container's own user
 /// (`Config.User`), which an exec without `User` runs as.
 pub fn exec_create(rules: &Rules, body: &ContainerExecBody, container_user: Option<&str>) -> Checked {
-    // The docker CLI sends `Detach` (Go's `ExecOptions`); no spec defines it, and the
-    // engine decides detaching at ExecStart.
-    known_members_but(&body.unknown_members, "the body", &["Detach"])?;
+    known_members(&body.unknown_members, "the body")?;
     if body.privileged == Some(true) && !rules.exec_allow_privileged {
         return Err(Denial::new("exec.allow_privileged", "Privileged is true"));
     }

@@ -317,6 +317,9 @@ pub struct ContainerExecBody {
     /// The user, and optionally, group to run the exec process inside the container. Format is one of: `user`, `user:group`, `uid`, or `uid:gid`.
     #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
+    /// Sent by the docker CLI (`true` for `docker exec -d`); the engine decides whether the exec runs detached from ExecStart's own `Detach`.
+    #[serde(rename = "Detach", skip_serializing_if = "Option::is_none")]
+    pub detach: Option<bool>,
     /// Members this version does not define (a newer engine's), kept as sent.
     #[serde(flatten)]
     pub unknown_members: UnknownMembers,

@@ -625,6 +625,9 @@ pub struct ContainerExecBody {
     /// Since API 1.35.
     #[serde(rename = "WorkingDir", skip_serializing_if = "Option::is_none")]
     pub working_dir: Option<String>,
+    /// Sent by the docker CLI (`true` for `docker exec -d`); the engine decides whether the exec runs detached from ExecStart's own `Detach`.
+    #[serde(rename = "Detach", skip_serializing_if = "Option::is_none")]
+    pub detach: Option<bool>,
     /// Members this version does not define (a newer engine's), kept as sent.
     #[serde(flatten)]
     pub unknown_members: UnknownMembers,
