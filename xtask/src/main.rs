@@ -1,5 +1,8 @@
 //! `cargo xtask`: the project's commands (codegen, bench).
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod bench;
 mod bench_build;
 mod bench_peers;
