@@ -8,33 +8,8 @@ use moby_api_runtime::client::{
     Body, ByteStream, Error, Hijacked, JsonLinesOutput, LogOutput, PathStat,
     ProgressOutput, Response, Transport, TtySource,
 };
-use super::models::{
-    AuthConfig, Config, ContainerChangesResponseItem, ContainerCreateBody,
-    ContainerCreateResponse, ContainerExecBody, ContainerInspectResponse,
-    ContainerStatsResponse, ContainerSummary, ContainerTopResponse, ContainerUpdateBody,
-    ContainerUpdateResponse, ContainerWaitResponse, ExecInspectResponse, ExecStartBody,
-    IdResponse, Image, ImageDeleteResponse, ImageHistoryResponseItem,
-    ImageSearchResponseItem, ImageSummary, Network, NetworkConnectBody,
-    NetworkCreateBody, NetworkCreateResponse, NetworkDisconnectBody, Node, NodeSpec,
-    Plugin, PluginPullResponseItem, Service, ServiceCreateBody, ServiceCreateResponse,
-    ServiceUpdateBody, SwarmInitBody, SwarmInspectResponse, SwarmJoinBody, SwarmSpec,
-    SystemEventsResponse, SystemInfoResponse, SystemVersionResponse, Task, Volume,
-    VolumeCreateBody, VolumeListResponse,
-};
-use super::params::{
-    ContainerArchiveInfoParams, ContainerArchiveParams, ContainerAttachParams,
-    ContainerAttachWebsocketParams, ContainerCreateParams, ContainerDeleteParams,
-    ContainerInspectParams, ContainerKillParams, ContainerListParams,
-    ContainerLogsParams, ContainerRenameParams, ContainerResizeParams,
-    ContainerRestartParams, ContainerStartParams, ContainerStatsParams,
-    ContainerStopParams, ContainerTopParams, ExecResizeParams, ImageBuildParams,
-    ImageCommitParams, ImageCreateParams, ImageDeleteParams, ImageGetAllParams,
-    ImageListParams, ImageLoadParams, ImagePushParams, ImageSearchParams, ImageTagParams,
-    NetworkListParams, NodeDeleteParams, NodeListParams, NodeUpdateParams,
-    PluginPullParams, PutContainerArchiveParams, ServiceCreateParams, ServiceListParams,
-    ServiceUpdateParams, SwarmLeaveParams, SwarmUpdateParams, SystemEventsParams,
-    TaskListParams, VolumeListParams,
-};
+use super::models::*;
+use super::params::*;
 
 /// The API version this client asks the engine for at most (negotiation only goes down).
 pub use super::API_VERSION;

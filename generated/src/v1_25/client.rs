@@ -8,40 +8,8 @@ use moby_api_runtime::client::{
     Body, ByteStream, Error, Hijacked, JsonLinesOutput, LogOutput, PathStat,
     ProgressOutput, Response, Transport, TtySource,
 };
-use super::models::{
-    AuthConfig, Config, ContainerChangesResponseItem, ContainerCreateBody,
-    ContainerCreateResponse, ContainerExecBody, ContainerInspectResponse,
-    ContainerPruneResponse, ContainerStatsResponse, ContainerSummary,
-    ContainerTopResponse, ContainerUpdateBody, ContainerUpdateResponse,
-    ContainerWaitResponse, ExecInspectResponse, ExecStartBody,
-    GetPluginPrivilegesResponseItem, IdResponse, Image, ImageDeleteResponse,
-    ImageHistoryResponseItem, ImagePruneResponse, ImageSearchResponseItem, ImageSummary,
-    Network, NetworkConnectBody, NetworkCreateBody, NetworkCreateResponse,
-    NetworkDisconnectBody, NetworkPruneResponse, Node, NodeSpec, Plugin,
-    PluginPullBodyItem, Secret, SecretCreateBody, SecretCreateResponse, Service,
-    ServiceCreateBody, ServiceCreateResponse, ServiceUpdateBody, ServiceUpdateResponse,
-    SwarmInitBody, SwarmInspectResponse, SwarmJoinBody, SwarmSpec, SwarmUnlockBody,
-    SwarmUnlockkeyResponse, SystemDataUsageResponse, SystemEventsResponse,
-    SystemInfoResponse, SystemVersionResponse, Task, Volume, VolumeCreateBody,
-    VolumeListResponse, VolumePruneResponse,
-};
-use super::params::{
-    ContainerArchiveInfoParams, ContainerArchiveParams, ContainerAttachParams,
-    ContainerAttachWebsocketParams, ContainerCreateParams, ContainerDeleteParams,
-    ContainerInspectParams, ContainerKillParams, ContainerListParams,
-    ContainerLogsParams, ContainerPruneParams, ContainerRenameParams,
-    ContainerResizeParams, ContainerRestartParams, ContainerStartParams,
-    ContainerStatsParams, ContainerStopParams, ContainerTopParams, ExecResizeParams,
-    GetPluginPrivilegesParams, ImageBuildParams, ImageCommitParams, ImageCreateParams,
-    ImageDeleteParams, ImageGetAllParams, ImageListParams, ImageLoadParams,
-    ImagePruneParams, ImagePushParams, ImageSearchParams, ImageTagParams,
-    NetworkListParams, NetworkPruneParams, NodeDeleteParams, NodeListParams,
-    NodeUpdateParams, PluginCreateParams, PluginDeleteParams, PluginEnableParams,
-    PluginPullParams, PutContainerArchiveParams, SecretListParams, ServiceCreateParams,
-    ServiceListParams, ServiceLogsParams, ServiceUpdateParams, SwarmLeaveParams,
-    SwarmUpdateParams, SystemEventsParams, TaskListParams, VolumeDeleteParams,
-    VolumeListParams, VolumePruneParams,
-};
+use super::models::*;
+use super::params::*;
 
 /// The API version this client asks the engine for at most (negotiation only goes down).
 pub use super::API_VERSION;

@@ -8,42 +8,8 @@ use moby_api_runtime::client::{
     Body, ByteStream, Error, Hijacked, JsonLinesOutput, LogOutput, PathStat,
     ProgressOutput, Response, Transport, TtySource,
 };
-use super::models::{
-    AuthConfig, BuildPruneResponse, Config, ConfigCreateBody, ConfigSpec,
-    ContainerChangesResponseItem, ContainerConfig, ContainerCreateBody,
-    ContainerCreateResponse, ContainerExecBody, ContainerInspectResponse,
-    ContainerPruneResponse, ContainerStatsResponse, ContainerSummary,
-    ContainerTopResponse, ContainerUpdateBody, ContainerUpdateResponse,
-    ContainerWaitResponse, DistributionInspect, EventMessage, ExecInspectResponse,
-    ExecStartBody, IdResponse, ImageDeleteResponseItem, ImageHistoryResponseItem,
-    ImageId, ImageInspect, ImagePruneResponse, ImageSearchResponseItem, ImageSummary,
-    Network, NetworkConnectBody, NetworkCreateBody, NetworkCreateResponse,
-    NetworkDisconnectBody, NetworkPruneResponse, Node, NodeSpec, Plugin, PluginPrivilege,
-    Secret, SecretCreateBody, SecretSpec, Service, ServiceCreateBody,
-    ServiceCreateResponse, ServiceUpdateBody, ServiceUpdateResponse, Swarm,
-    SwarmInitBody, SwarmJoinBody, SwarmSpec, SwarmUnlockBody, SwarmUnlockkeyResponse,
-    SystemDataUsageResponse, SystemInfo, SystemVersion, Task, Volume,
-    VolumeCreateOptions, VolumeListResponse, VolumePruneResponse,
-};
-use super::params::{
-    BuildPruneParams, ConfigListParams, ConfigUpdateParams, ContainerArchiveInfoParams,
-    ContainerArchiveParams, ContainerAttachParams, ContainerAttachWebsocketParams,
-    ContainerCreateParams, ContainerDeleteParams, ContainerInspectParams,
-    ContainerKillParams, ContainerListParams, ContainerLogsParams, ContainerPruneParams,
-    ContainerRenameParams, ContainerResizeParams, ContainerRestartParams,
-    ContainerStartParams, ContainerStatsParams, ContainerStopParams, ContainerTopParams,
-    ContainerWaitParams, ExecResizeParams, GetPluginPrivilegesParams, ImageBuildParams,
-    ImageCommitParams, ImageCreateParams, ImageDeleteParams, ImageGetAllParams,
-    ImageListParams, ImageLoadParams, ImagePruneParams, ImagePushParams,
-    ImageSearchParams, ImageTagParams, NetworkInspectParams, NetworkListParams,
-    NetworkPruneParams, NodeDeleteParams, NodeListParams, NodeUpdateParams,
-    PluginCreateParams, PluginDeleteParams, PluginDisableParams, PluginEnableParams,
-    PluginListParams, PluginPullParams, PluginUpgradeParams, PutContainerArchiveParams,
-    SecretListParams, SecretUpdateParams, ServiceCreateParams, ServiceInspectParams,
-    ServiceListParams, ServiceLogsParams, ServiceUpdateParams, SwarmLeaveParams,
-    SwarmUpdateParams, SystemEventsParams, TaskListParams, TaskLogsParams,
-    VolumeDeleteParams, VolumeListParams, VolumePruneParams,
-};
+use super::models::*;
+use super::params::*;
 
 /// The API version this client asks the engine for at most (negotiation only goes down).
 pub use super::API_VERSION;

@@ -117,6 +117,12 @@ impl Imports {
             .iter()
             .map(|(module, names)| {
                 let path: syn::Path = syn::parse_str(module).expect("module paths are built from identifiers");
+                // A version module's file takes its version's own names whole: those lists
+                // (every model and parameter struct a `Client` uses) were a fifth of the
+                // per-version code, and a glob cannot hide a name the file defines itself.
+                if self.models == ModelsFrom::VersionModels && module.starts_with("super::") {
+                    return quote!(use #path::*;);
+                }
                 let names = names.iter().map(|n| ident(n));
                 quote!(use #path::{#(#names),*};)
             })

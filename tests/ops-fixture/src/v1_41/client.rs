@@ -5,8 +5,8 @@
 //! Requests carry the `/vX.Y` prefix; the version is negotiated with the engine on the first request (downgrade only) unless `DOCKER_API_VERSION` pins it. Streams come back as `futures::Stream`s of typed items (log chunks, JSON lines, progress messages, bytes), attach and exec start as a hijacked connection with an output stream and a stdin writer.
 
 use moby_api_runtime::client::{Error, Transport};
-use super::models::{ContainerSummary, Volume, VolumeCreateOptions};
-use super::params::{ContainerListParams, ContainerStartParams};
+use super::models::*;
+use super::params::*;
 
 /// The API version this client asks the engine for at most (negotiation only goes down).
 pub use super::API_VERSION;
