@@ -338,6 +338,6 @@ fn configuration_errors_are_found_at_start_with_their_place() {
             Ok(_) => panic!("started with {config:?}"),
             Err(output) => output,
         };
-        assert!(error.contains(&format!("policy.toml{place}")) && error.contains(message), "{config:?}: {error}");
+        assert!(error.contains(&format!("proxy.conf{place}")) && error.contains(message), "{config:?}: {error}");
     }
 }

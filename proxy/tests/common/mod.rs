@@ -1,14 +1,14 @@
 //! What the proxy's engine tests share: the real Engine 28.5.2 the test command started,
-//! the proxy binary started in front of it with a policy, the docker CLI through it with a
-//! deadline, and raw HTTP requests for the forms no client sends.
+//! the proxy binary started in front of it with a policy and the docker CLI through it with
+//! a deadline (both the test harness's, as in the differential suite), and raw HTTP
+//! requests for the forms no client sends.
 
 #![allow(dead_code)] // Each test file uses a part.
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub const CLI: &str = "/usr/local/bin/docker";
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
@@ -35,12 +35,12 @@ pub fn socket_of(host: &str) -> PathBuf {
     PathBuf::from(host.strip_prefix("unix://").unwrap_or(host))
 }
 
-/// A running `moby-proxy`, killed when dropped.
+/// A running `moby-proxy` (the test harness's, the same the differential suite starts),
+/// in a temporary directory of its own.
 pub struct Proxy {
-    child: Child,
+    proxy: moby_api_test_harness::proxy::Proxy,
     pub dir: tempfile::TempDir,
     pub host: String,
-    log: PathBuf,
 }
 
 impl Proxy {
@@ -60,40 +60,21 @@ impl Proxy {
     }
 
     fn try_start_with(engine: &str, config: Option<&str>, args: &[&str]) -> Result<Proxy, String> {
+        use moby_api_test_harness::proxy::Proxy as Started;
         let dir = tempfile::Builder::new().prefix("moby-proxy-").tempdir().expect("temporary directory");
-        let socket = dir.path().join("proxy.sock");
-        let log = dir.path().join("proxy.log");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_moby-proxy"));
-        command.arg("--listen").arg(format!("unix://{}", socket.display())).args(args);
-        if let Some(config) = config {
-            let path = dir.path().join("policy.toml");
-            std::fs::write(&path, config).expect("write the policy");
-            command.arg("--config").arg(&path);
+        let binary = Path::new(env!("CARGO_BIN_EXE_moby-proxy"));
+        let proxy = match config {
+            Some(config) => Started::with_config(binary, engine, dir.path(), "proxy", config, args),
+            None => Started::start(binary, engine, dir.path(), "proxy", args),
         }
-        let output = std::fs::File::create(&log).expect("log file");
-        let mut child = command
-            .env("DOCKER_HOST", engine)
-            .env_remove("DOCKER_CONTEXT")
-            .stdin(Stdio::null())
-            .stdout(output.try_clone().expect("log file"))
-            .stderr(output)
-            .spawn()
-            .expect("start moby-proxy");
-        let started = Instant::now();
-        while UnixStream::connect(&socket).is_err() {
-            if let Some(status) = child.try_wait().expect("wait") {
-                return Err(format!("exit {status}: {}", std::fs::read_to_string(&log).unwrap_or_default()));
-            }
-            assert!(started.elapsed() < Duration::from_secs(20), "the proxy did not listen within 20 s");
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        let host = format!("unix://{}", socket.display());
-        Ok(Proxy { child, dir, host, log })
+        .map_err(|e| e.to_string())?;
+        let host = proxy.host.clone();
+        Ok(Proxy { proxy, dir, host })
     }
 
     /// What the proxy printed: its audit lines.
     pub fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
+        self.proxy.log()
     }
 
     /// The audit lines, parsed.
@@ -104,13 +85,6 @@ impl Proxy {
     /// The docker CLI through the proxy.
     pub fn docker(&self, args: &[&str]) -> Out {
         docker(&self.host, self.dir.path(), args)
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -125,34 +99,11 @@ pub struct Out {
 /// The docker CLI against `host`, with an empty client configuration in `dir`, negotiating
 /// its version as users run it, under a deadline.
 pub fn docker(host: &str, dir: &Path, args: &[&str]) -> Out {
-    let mut child = Command::new(CLI)
-        .args(args)
-        .env("DOCKER_HOST", host)
-        .env("DOCKER_CONFIG", dir.join("client-config"))
-        .env_remove("DOCKER_API_VERSION")
-        .env_remove("DOCKER_CONTEXT")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run docker");
-    let started = Instant::now();
-    loop {
-        if child.try_wait().expect("wait").is_some() {
-            break;
-        }
-        if started.elapsed() > COMMAND_TIMEOUT {
-            let _ = child.kill();
-            panic!("docker {} did not finish within {COMMAND_TIMEOUT:?}", args.join(" "));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let output = child.wait_with_output().expect("output");
-    Out {
-        ok: output.status.success(),
-        stdout: String::from_utf8_lossy(&output.stdout).into(),
-        stderr: String::from_utf8_lossy(&output.stderr).into(),
-    }
+    let target = moby_api_test_harness::Target::new(host, dir.join("client-config"));
+    let what = format!("docker {}", args.join(" "));
+    let out = moby_api_test_harness::run_command_within(target.command(CLI, args), None, &what, COMMAND_TIMEOUT);
+    assert!(!out.timed_out, "{what} did not finish within {COMMAND_TIMEOUT:?}");
+    Out { ok: out.status == Some(0), stdout: out.stdout, stderr: out.stderr }
 }
 
 /// One raw HTTP/1.1 request on a unix socket, the path sent exactly as given: the status,
