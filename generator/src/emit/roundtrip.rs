@@ -15,7 +15,7 @@ use quote::quote;
 
 use super::docs;
 use super::models::{ident, Imports, ModelsFrom, TypeRenderer};
-use crate::ir::history::operations::SharedItem;
+use crate::ir::history::operations::{ItemClasses, SharedItem};
 use crate::ir::{ContentKind, History, Operation, Response, Status, TypeExpr};
 
 /// The responses of `op` the spec gives a JSON body: a status code and its document (or item).
@@ -150,30 +150,31 @@ fn decoder(history: &History, class: &SharedItem, imports: &Imports) -> TokenStr
     }
 }
 
+/// The operations of version `spec_index` whose class in `classes` has a decoder: id,
+/// class and function name, sorted by id (the tables are searched by binary search).
+fn decoders_of<'h>(
+    history: &'h History,
+    spec_index: usize,
+    classes: &'h ItemClasses,
+    has: fn(&History, &SharedItem) -> bool,
+) -> Vec<(&'h str, &'h SharedItem, &'h str)> {
+    let mut decoders: Vec<(&str, &SharedItem, &str)> = history.specs[spec_index]
+        .operations
+        .iter()
+        .enumerate()
+        .filter_map(|(o, op)| {
+            let class = classes.of(spec_index, o)?;
+            has(history, class).then_some((op.id.as_str(), class, op.rust.method.as_str()))
+        })
+        .collect();
+    decoders.sort_by_key(|(id, _, _)| *id);
+    decoders
+}
+
 /// `roundtrip.rs` of one version: the decoder of each operation, by operation id.
 pub fn version_roundtrip(history: &History, spec_index: usize) -> TokenStream {
-    let spec = &history.specs[spec_index];
-    let mut decoders: Vec<(&str, &SharedItem, &str)> = spec
-        .operations
-        .iter()
-        .enumerate()
-        .filter_map(|(o, op)| {
-            let class = history.ops.replies.of(spec_index, o)?;
-            has_decoder(history, class).then_some((op.id.as_str(), class, op.rust.method.as_str()))
-        })
-        .collect();
-    // Sorted by id: `response` looks them up by binary search.
-    decoders.sort_by_key(|(id, _, _)| *id);
-    let mut requests: Vec<(&str, &SharedItem, &str)> = spec
-        .operations
-        .iter()
-        .enumerate()
-        .filter_map(|(o, op)| {
-            let class = history.ops.requests.of(spec_index, o)?;
-            has_request_decoder(history, class).then_some((op.id.as_str(), class, op.rust.method.as_str()))
-        })
-        .collect();
-    requests.sort_by_key(|(id, _, _)| *id);
+    let decoders = decoders_of(history, spec_index, &history.ops.replies, has_decoder);
+    let requests = decoders_of(history, spec_index, &history.ops.requests, has_request_decoder);
     let modules: std::collections::BTreeSet<&str> =
         decoders.iter().chain(&requests).map(|(_, class, _)| class.module.as_str()).collect();
     let modules = modules.into_iter().map(ident);
