@@ -4,8 +4,9 @@
 #
 #   tests/bench/operation-classes.sh BEFORE_CHECKOUT [RUNS]
 #
-# Both checkouts build into one target directory (this one's), so the dependencies are
-# compiled once and only the crates being measured differ. The contenders alternate run by
+# Each checkout builds into its own target directory: cargo names a workspace member's
+# artifacts by its path inside the workspace, so two checkouts sharing one target directory
+# overwrite each other's and may take the other's as fresh. The contenders alternate run by
 # run, so both see the same drift of a shared machine; every figure is reported as the
 # median with its range. Peak memory is the largest resident set of the measured step
 # (rustc of moby-api with every version), from GNU time.
@@ -14,7 +15,6 @@ set -euo pipefail
 after=$(cd "$(dirname "$0")/../.." && pwd)
 before=$(cd "${1:?usage: $0 BEFORE_CHECKOUT [RUNS]}" && pwd)
 runs=${2:-3}
-export CARGO_TARGET_DIR="$after/target"
 # Whole compiles of the crate, as CI and a user's first build see them: an incremental
 # build after touching lib.rs reuses most of the previous one.
 export CARGO_INCREMENTAL=0
