@@ -170,27 +170,26 @@ fn tracing_warn(message: &str) {
 
 /// The headers without the hop-by-hop ones, and without those the `Connection` header
 /// names.
-fn end_to_end(headers: &HeaderMap) -> HeaderMap {
-    let named: Vec<String> = headers
-        .get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(',').map(|s| s.trim().to_ascii_lowercase()))
-        .collect();
-    end_to_end_named(headers.clone(), &named)
-}
-
-/// `headers` without the hop-by-hop ones and those in `named` (the `Connection` header's
-/// names, lower case).
-pub(crate) fn end_to_end_named(mut headers: HeaderMap, named: &[String]) -> HeaderMap {
+pub(crate) fn end_to_end(headers: &HeaderMap) -> HeaderMap {
+    let named = connection_options(headers);
+    let mut headers = headers.clone();
     for name in HOP_BY_HOP.iter().copied().chain(named.iter().map(String::as_str)) {
         headers.remove(name);
     }
     headers
 }
 
+/// The options the `Connection` header lists (`close`, header names), lower case.
+pub(crate) fn connection_options(headers: &HeaderMap) -> Vec<String> {
+    headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(',').map(|s| s.trim().to_ascii_lowercase()))
+        .collect()
+}
+
 /// `502` with the engine's error shape.
 pub fn unreachable_engine(why: &str) -> Response {
     ApiError::new(StatusCode::BAD_GATEWAY, format!("moby-proxy: the engine cannot be reached: {why}")).into_response()
 }
-

@@ -65,7 +65,8 @@ impl Connections {
         if let Some(headers) = answer.headers_mut() {
             *headers = head.headers;
         }
-        let body = BodyReader { connection: Some(connection), buffer, framing, reusable: head.keep_alive, pool: self.clone(), last_piece: None };
+        let body =
+            BodyReader { connection: Some(connection), buffer, framing, reusable: head.keep_alive, pool: self.clone(), last_piece: None };
         answer.body(Body::from_stream(body.into_stream())).map_err(|e| e.to_string())
     }
 
@@ -158,7 +159,9 @@ async fn exchange(mut connection: UnixStream, request: &[u8]) -> Result<(UnixStr
         let length = match parsed.parse(&buffer) {
             Ok(httparse::Status::Complete(length)) => length,
             Ok(httparse::Status::Partial) if buffer.len() < HEAD_LIMIT => continue,
-            Ok(httparse::Status::Partial) => return Err(Failure::Answer(format!("the engine's answer head is longer than {HEAD_LIMIT} bytes"))),
+            Ok(httparse::Status::Partial) => {
+                return Err(Failure::Answer(format!("the engine's answer head is longer than {HEAD_LIMIT} bytes")))
+            }
             Err(e) => return Err(Failure::Answer(format!("the engine's answer head: {e}"))),
         };
         let code = parsed.code.unwrap_or_default();
@@ -177,8 +180,6 @@ fn read_head(parsed: &httparse::Response<'_, '_>) -> Result<Head, String> {
     let status = StatusCode::from_u16(parsed.code.unwrap_or_default()).map_err(|e| format!("the engine's answer status: {e}"))?;
     let mut chunked = false;
     let mut length = None;
-    let mut keep_alive = parsed.version == Some(1);
-    let mut connection_names: Vec<String> = Vec::new();
     let mut headers = HeaderMap::with_capacity(parsed.headers.len());
     for header in parsed.headers.iter() {
         let name = HeaderName::from_bytes(header.name.as_bytes()).map_err(|e| format!("the engine's header {:?}: {e}", header.name))?;
@@ -193,12 +194,6 @@ fn read_head(parsed: &httparse::Response<'_, '_>) -> Result<Head, String> {
                 }
                 length = Some(parsed);
             }
-            "connection" => {
-                connection_names.extend(text.split(',').map(|n| n.trim().to_owned()));
-                if text.split(',').any(|n| n.trim() == "close") {
-                    keep_alive = false;
-                }
-            }
             _ => {}
         }
         headers.append(name, value);
@@ -208,8 +203,8 @@ fn read_head(parsed: &httparse::Response<'_, '_>) -> Result<Head, String> {
         length = None;
         headers.remove(moby_api_runtime::server::axum::http::header::CONTENT_LENGTH);
     }
-    let headers = crate::forward::end_to_end_named(headers, &connection_names);
-    Ok(Head { status, headers, chunked, length, keep_alive })
+    let keep_alive = parsed.version == Some(1) && !crate::forward::connection_options(&headers).iter().any(|o| o == "close");
+    Ok(Head { status, headers: crate::forward::end_to_end(&headers), chunked, length, keep_alive })
 }
 
 /// How the rest of an answer's body is delimited.

@@ -141,7 +141,7 @@ async fn handle(proxy: Arc<Proxy>, request: Request) -> Response {
 }
 
 /// `--typed`: the judged JSON request body through the version's model.
-async fn retyped(judged: Judged, decode: fn(&Value) -> Result<Value, serde_json::Error>, operation: &str) -> Result<Judged, Stop> {
+async fn retyped(judged: Judged, decode: crate::typed::RequestDecoder, operation: &str) -> Result<Judged, Stop> {
     let bytes = match judged.body {
         Outgoing::Bytes(bytes) => bytes,
         Outgoing::Stream(body) => read_body(body).await?,

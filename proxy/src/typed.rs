@@ -8,17 +8,20 @@
 
 use bytes::Bytes;
 use futures_util::{stream, StreamExt as _};
+use moby_api_runtime::json::Decoded;
 use moby_api_runtime::server::axum::body::Body;
 use moby_api_runtime::server::axum::http::header;
 use moby_api_runtime::server::{Method, Response, StatusCode};
 use serde_json::Value;
 
 /// A version's generated `roundtrip::response`.
-pub type Roundtrip = fn(&str, u16, &Value) -> Option<Result<Value, serde_json::Error>>;
+pub type Roundtrip = fn(&str, u16, &Value) -> Option<Decoded>;
 
-/// A version's generated `roundtrip::request`: the decoder of an operation's JSON request
-/// body.
-pub type RequestDecoders = fn(&str) -> Option<fn(&Value) -> Result<Value, serde_json::Error>>;
+/// The decoder of an operation's JSON request body (a version's `roundtrip::RequestDecoder`).
+pub type RequestDecoder = fn(&Value) -> Decoded;
+
+/// A version's generated `roundtrip::request`: an operation's [`RequestDecoder`].
+pub type RequestDecoders = fn(&str) -> Option<RequestDecoder>;
 
 /// One version's roundtrips, both ways.
 #[derive(Clone, Copy)]
@@ -30,7 +33,7 @@ pub struct Typed {
 /// A JSON request body re-encoded through `decode`. A body that is empty or not JSON goes
 /// out as it came (the engine answers it), as does one the model cannot read (logged, as
 /// for an answer).
-pub fn request(decode: fn(&Value) -> Result<Value, serde_json::Error>, operation: &str, bytes: Bytes) -> Bytes {
+pub fn request(decode: RequestDecoder, operation: &str, bytes: Bytes) -> Bytes {
     let Ok(value) = serde_json::from_slice::<Value>(&bytes) else { return bytes };
     match decode(&value) {
         // Encoding a `Value` cannot fail.
