@@ -106,6 +106,55 @@ pub fn docker(host: &str, dir: &Path, args: &[&str]) -> Out {
     Out { ok: out.status == Some(0), stdout: out.stdout, stderr: out.stderr }
 }
 
+/// `docker events …` through a proxy, read line by line as the engine sends them.
+pub struct EventStream {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl EventStream {
+    pub fn open(proxy: &Proxy, args: &[&str]) -> EventStream {
+        let target = moby_api_test_harness::Target::new(&proxy.host, proxy.dir.path().join("client-config"));
+        let mut command = target.command(CLI, &[&["events"], args].concat());
+        command.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::null());
+        let mut child = command.spawn().expect("docker events");
+        let stdout = child.stdout.take().expect("piped");
+        let (send, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        EventStream { child, lines }
+    }
+
+    /// The lines up to and including the first that is `last`; panics after `deadline`.
+    pub fn until(mut self, last: &str, deadline: Duration) -> Vec<String> {
+        let end = std::time::Instant::now() + deadline;
+        let mut seen = Vec::new();
+        while seen.last().is_none_or(|line: &String| line != last) {
+            let left = end.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => seen.push(line),
+                Err(_) => panic!("no event of {last} within {deadline:?}; seen: {seen:?}"),
+            }
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        seen
+    }
+}
+
+impl Drop for EventStream {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// One raw HTTP/1.1 request on a unix socket, the path sent exactly as given: the status,
 /// the `Location` header and the body.
 pub fn raw(socket: &Path, method: &str, path: &str) -> (u16, Option<String>, String) {
