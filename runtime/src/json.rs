@@ -6,13 +6,15 @@
 //! the whole document ([`from_slice`], [`from_value`]); the engine answers `null` for the
 //! changes of an unchanged container, where the spec says array.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::marker::PhantomData;
 
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// The members of a JSON object that its model does not define, by wire name: every
-/// generated struct keeps them (`unknown_members`, `#[serde(flatten)]`), so a body decoded
+/// generated struct keeps them (`unknown_members`, the `#[rest]` of [`object!`]), so a body decoded
 /// and encoded again loses nothing, and a caller can read what a newer engine added.
 pub type UnknownMembers = BTreeMap<String, serde_json::Value>;
 
@@ -27,6 +29,200 @@ where
     T: Deserialize<'de> + Default,
 {
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// A generated struct read as a JSON object, member by member ([`object!`] implements it
+/// and `Deserialize` through [`read_object`]): a `match` on the member's wire name.
+///
+/// Reading starts from `Default::default()`, so an absent member is its default (the
+/// decoding policy); a member sent twice keeps its last value, as the engine's Go decoder
+/// does; a member the struct does not name goes into its rest (`unknown_members`).
+/// `serde(flatten)` would do the last part by buffering every member, and serde's derived
+/// code for it was the largest part of the generated crate's compile time.
+pub trait Object: Default {
+    /// The struct's name, for "expected struct …" errors.
+    const NAME: &'static str;
+
+    /// Reads the value of `member` from `value` into `self`.
+    fn read_member<'de, A: MapAccess<'de>>(&mut self, member: Member<'de>, value: &mut A) -> Result<(), A::Error>;
+}
+
+/// The `Deserialize` of an [`Object`]: a JSON object, member by member.
+pub fn read_object<'de, D: Deserializer<'de>, T: Object>(deserializer: D) -> Result<T, D::Error> {
+    struct ObjectVisitor<T>(PhantomData<T>);
+
+    impl<'de, T: Object> Visitor<'de> for ObjectVisitor<T> {
+        type Value = T;
+
+        fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(formatter, "struct {}", T::NAME)
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
+            let mut object = T::default();
+            while let Some(member) = map.next_key::<Member<'de>>()? {
+                object.read_member(member, &mut map)?;
+            }
+            Ok(object)
+        }
+    }
+
+    deserializer.deserialize_map(ObjectVisitor(PhantomData))
+}
+
+/// A generated model: the struct as written, plus `Serialize` and `Deserialize` (through
+/// [`Object`]) by the decoding policy, from one wire name per field:
+///
+/// ```
+/// moby_api_runtime::json::object! {
+///     /// A mount.
+///     #[derive(Debug, Clone, PartialEq, Default)]
+///     pub struct Mount {
+///         /// Always written; absent reads as `""`.
+///         #[wire("Source")]
+///         pub source: String,
+///         /// Go's `null` for an empty map reads as empty.
+///         #[wire("Labels", or_default)]
+///         pub labels: std::collections::HashMap<String, String>,
+///         /// Not written when `None`.
+///         #[wire("Size", optional)]
+///         pub size: Option<i64>,
+///         #[rest]
+///         /// Every other member, kept as sent and written back.
+///         pub unknown_members: moby_api_runtime::json::UnknownMembers,
+///     }
+/// }
+/// let mount: Mount = serde_json::from_str(r#"{"Labels": null, "Source": "/a", "New": 1}"#).unwrap();
+/// assert_eq!(serde_json::to_string(&mount).unwrap(), r#"{"Source":"/a","Labels":{},"New":1}"#);
+/// ```
+///
+/// What serde's derive would make of the same struct (with `flatten` for the rest) was most
+/// of the generated crate's compile time; this is one `match` and one list of writes.
+#[macro_export]
+macro_rules! object {
+    (
+        $(#[$attr:meta])*
+        pub struct $name:ident {
+            $(
+                $(#[doc = $doc:literal])*
+                #[wire($wire:literal $(, $mode:ident)?)]
+                pub $field:ident : $ty:ty,
+            )*
+            #[rest]
+            $(#[doc = $rest_doc:literal])*
+            pub $rest:ident : $rest_ty:ty $(,)?
+        }
+    ) => {
+        $(#[$attr])*
+        pub struct $name {
+            $( $(#[doc = $doc])* pub $field: $ty, )*
+            $(#[doc = $rest_doc])*
+            pub $rest: $rest_ty,
+        }
+
+        impl $crate::json::Object for $name {
+            const NAME: &'static str = stringify!($name);
+
+            fn read_member<'de, A: $crate::json::__serde::de::MapAccess<'de>>(
+                &mut self,
+                member: $crate::json::Member<'de>,
+                value: &mut A,
+            ) -> Result<(), A::Error> {
+                match member.as_str() {
+                    $( $wire => self.$field = $crate::object!(@read value $(, $mode)?), )*
+                    _ => {
+                        self.$rest.insert(member.into(), value.next_value()?);
+                    }
+                }
+                Ok(())
+            }
+        }
+
+        impl<'de> $crate::json::__serde::Deserialize<'de> for $name {
+            fn deserialize<D: $crate::json::__serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                $crate::json::read_object(deserializer)
+            }
+        }
+
+        impl $crate::json::__serde::Serialize for $name {
+            fn serialize<S: $crate::json::__serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                use $crate::json::__serde::ser::SerializeMap;
+                let mut map = serializer.serialize_map(None)?;
+                $( $crate::object!(@write map, $wire, &self.$field $(, $mode)?); )*
+                for (member, value) in &self.$rest {
+                    map.serialize_entry(member, value)?;
+                }
+                map.end()
+            }
+        }
+    };
+    (@read $value:ident, or_default) => { $crate::json::next_value_or_default($value)? };
+    (@read $value:ident $(, $mode:ident)?) => { $value.next_value()? };
+    (@write $map:ident, $wire:literal, $field:expr, optional) => {
+        if let Some(value) = $field {
+            $map.serialize_entry($wire, value)?;
+        }
+    };
+    (@write $map:ident, $wire:literal, $field:expr $(, $mode:ident)?) => { $map.serialize_entry($wire, $field)? };
+}
+
+pub use crate::object;
+
+#[doc(hidden)]
+pub use serde as __serde;
+
+/// The name of an object's member, borrowed from the input where the deserializer can.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member<'de>(Cow<'de, str>);
+
+impl Member<'_> {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<Member<'_>> for String {
+    fn from(member: Member<'_>) -> String {
+        member.0.into_owned()
+    }
+}
+
+impl<'de> Deserialize<'de> for Member<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MemberVisitor;
+
+        impl<'de> Visitor<'de> for MemberVisitor {
+            type Value = Member<'de>;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("a member name")
+            }
+
+            fn visit_borrowed_str<E>(self, name: &'de str) -> Result<Member<'de>, E> {
+                Ok(Member(Cow::Borrowed(name)))
+            }
+
+            fn visit_str<E>(self, name: &str) -> Result<Member<'de>, E> {
+                Ok(Member(Cow::Owned(name.to_owned())))
+            }
+
+            fn visit_string<E>(self, name: String) -> Result<Member<'de>, E> {
+                Ok(Member(Cow::Owned(name)))
+            }
+        }
+
+        deserializer.deserialize_str(MemberVisitor)
+    }
+}
+
+/// The next value of `map`, `null` read as the default: [`null_as_default`] for an
+/// [`Object`]'s required members.
+pub fn next_value_or_default<'de, A, T>(map: &mut A) -> Result<T, A::Error>
+where
+    A: MapAccess<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(map.next_value::<Option<T>>()?.unwrap_or_default())
 }
 
 /// Decodes a whole JSON body; a body that is `null` reads as `T::default()`.
@@ -122,6 +318,42 @@ mod tests {
         assert!(a.items.is_empty() && b.items.is_empty());
         assert_eq!(c.items, ["x"]);
         assert!(serde_json::from_str::<Holder>(r#"{"items": 3}"#).is_err());
+    }
+
+    crate::json::object! {
+        /// What the generator emits for a struct.
+        #[derive(Default, Debug, PartialEq)]
+        pub struct Mount {
+            #[wire("Source")]
+            pub source: String,
+            /// Documented.
+            #[wire("Labels", or_default)]
+            pub labels: BTreeMap<String, String>,
+            #[wire("Size", optional)]
+            pub size: Option<i64>,
+            #[wire("Status")]
+            pub status: Option<String>,
+            #[rest]
+            pub unknown_members: UnknownMembers,
+        }
+    }
+
+    #[test]
+    fn an_object_reads_its_members_keeps_the_others_and_takes_the_last_of_a_repeated_one() {
+        let sent = r#"{"Source": "/a", "New\u0041": [1], "Labels": null, "Size": 3, "Source": "/b", "Extra": {"x": null}}"#;
+        let mount: Mount = serde_json::from_str(sent).unwrap();
+        assert_eq!((mount.source.as_str(), mount.labels.len(), mount.size), ("/b", 0, Some(3)));
+        assert_eq!(serde_json::Value::Object(mount.unknown_members.clone().into_iter().collect()), serde_json::json!({"NewA": [1], "Extra": {"x": null}}));
+        // Optional members are left out when `None`, required ones are written (`null` if nullable).
+        assert_eq!(serde_json::to_string(&mount).unwrap(), r#"{"Source":"/b","Labels":{},"Size":3,"Status":null,"Extra":{"x":null},"NewA":[1]}"#);
+        // Absent members are their defaults; from a `Value` (owned member names) the same.
+        assert_eq!(serde_json::from_str::<Mount>("{}").unwrap(), Mount::default());
+        assert_eq!(serde_json::from_value::<Mount>(serde_json::json!({"Size": 1, "Other": 2})).unwrap().size, Some(1));
+        // A wrong type is an error that names where it is; so is what is not an object.
+        let error = serde_json::from_str::<Mount>(r#"{"Size": "big"}"#).unwrap_err().to_string();
+        assert!(error.contains("expected i64") && error.contains("column"), "{error}");
+        let error = serde_json::from_str::<Mount>("[1]").unwrap_err().to_string();
+        assert!(error.contains("expected struct Mount"), "{error}");
     }
 
     #[test]

@@ -52,7 +52,7 @@ fn generated_docs_say_since_and_until() {
         .map(|p| std::fs::read_to_string(p).unwrap())
         .collect();
     // A field newer than its type, a value newer than its enum, a type that was removed.
-    assert!(all.contains("    /// Since API 1.25.\n    #[serde(rename = \"AutoRemove\""), "AutoRemove");
+    assert!(all.contains("        /// Since API 1.25.\n        #[wire(\"AutoRemove\""), "AutoRemove");
     assert!(all.contains("    /// `sctp`\n    ///\n    /// Since API 1.37.\n    Sctp,"), "the `sctp` port type");
     assert!(all.contains("Until API 1.24 (removed in 1.25).\n"), "something that existed only in 1.24");
     // Nothing that exists in every version says so.

@@ -12,128 +12,141 @@ pub(crate) mod server;
 pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// Until API 1.26 (removed in 1.27).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ClusterInfoVersion {
-    #[serde(rename = "Index", skip_serializing_if = "Option::is_none")]
-    pub index: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Until API 1.26 (removed in 1.27).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ClusterInfoVersion {
+        #[wire("Index", optional)]
+        pub index: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// A test to perform to check that the container is healthy.
-///
-/// Until API 1.26 (removed in 1.27).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ConfigHealthcheck {
-    /// The test to perform. Possible values are:
+object! {
+    /// A test to perform to check that the container is healthy.
     ///
-    /// - `{}` inherit healthcheck from image or parent image
-    /// - `{"NONE"}` disable healthcheck
-    /// - `{"CMD", args...}` exec arguments directly
-    /// - `{"CMD-SHELL", command}` run command with system's default shell
-    #[serde(rename = "Test", skip_serializing_if = "Option::is_none")]
-    pub test: Option<Vec<String>>,
-    /// The time to wait between checks in nanoseconds. 0 means inherit.
-    #[serde(rename = "Interval", skip_serializing_if = "Option::is_none")]
-    pub interval: Option<i64>,
-    /// The time to wait before considering the check to have hung. 0 means inherit.
-    #[serde(rename = "Timeout", skip_serializing_if = "Option::is_none")]
-    pub timeout: Option<i64>,
-    /// The number of consecutive failures needed to consider a container as unhealthy. 0 means inherit.
-    #[serde(rename = "Retries", skip_serializing_if = "Option::is_none")]
-    pub retries: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// Until API 1.26 (removed in 1.27).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ConfigHealthcheck {
+        /// The test to perform. Possible values are:
+        ///
+        /// - `{}` inherit healthcheck from image or parent image
+        /// - `{"NONE"}` disable healthcheck
+        /// - `{"CMD", args...}` exec arguments directly
+        /// - `{"CMD-SHELL", command}` run command with system's default shell
+        #[wire("Test", optional)]
+        pub test: Option<Vec<String>>,
+        /// The time to wait between checks in nanoseconds. 0 means inherit.
+        #[wire("Interval", optional)]
+        pub interval: Option<i64>,
+        /// The time to wait before considering the check to have hung. 0 means inherit.
+        #[wire("Timeout", optional)]
+        pub timeout: Option<i64>,
+        /// The number of consecutive failures needed to consider a container as unhealthy. 0 means inherit.
+        #[wire("Retries", optional)]
+        pub retries: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct NetworkCreateBody {
-    /// The network's name.
-    #[serde(rename = "Name", default)]
-    pub name: String,
-    /// Check for networks with duplicate names.
-    ///
-    /// Until API 1.45 (removed in 1.46).
-    #[serde(rename = "CheckDuplicate", skip_serializing_if = "Option::is_none")]
-    pub check_duplicate: Option<bool>,
-    /// Name of the network driver plugin to use.
-    ///
-    /// Defaults to `"bridge"`.
-    #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
-    pub driver: Option<String>,
-    /// Restrict external access to the network.
-    #[serde(rename = "Internal", skip_serializing_if = "Option::is_none")]
-    pub internal: Option<bool>,
-    /// Optional custom IP scheme for the network.
-    #[serde(rename = "IPAM", skip_serializing_if = "Option::is_none")]
-    pub ipam: Option<super::v1_24_to_v1_40::Ipam>,
-    /// Enable IPv6 on the network.
-    #[serde(rename = "EnableIPv6", skip_serializing_if = "Option::is_none")]
-    pub enable_ipv6: Option<bool>,
-    /// Network specific options to be used by the drivers.
-    #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
-    pub options: Option<HashMap<String, String>>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct NetworkCreateBody {
+        /// The network's name.
+        #[wire("Name")]
+        pub name: String,
+        /// Check for networks with duplicate names.
+        ///
+        /// Until API 1.45 (removed in 1.46).
+        #[wire("CheckDuplicate", optional)]
+        pub check_duplicate: Option<bool>,
+        /// Name of the network driver plugin to use.
+        ///
+        /// Defaults to `"bridge"`.
+        #[wire("Driver", optional)]
+        pub driver: Option<String>,
+        /// Restrict external access to the network.
+        #[wire("Internal", optional)]
+        pub internal: Option<bool>,
+        /// Optional custom IP scheme for the network.
+        #[wire("IPAM", optional)]
+        pub ipam: Option<super::v1_24_to_v1_40::Ipam>,
+        /// Enable IPv6 on the network.
+        #[wire("EnableIPv6", optional)]
+        pub enable_ipv6: Option<bool>,
+        /// Network specific options to be used by the drivers.
+        #[wire("Options", optional)]
+        pub options: Option<HashMap<String, String>>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Node {
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<NodeVersion>,
-    /// Format: `dateTime`.
-    #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Format: `dateTime`.
-    #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<super::v1_24_to_v1_55::NodeSpec>,
-    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
-    pub description: Option<super::v1_24_to_v1_26_and_v1_28_to_v1_29::NodeDescription>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Node {
+        #[wire("ID", optional)]
+        pub id: Option<String>,
+        #[wire("Version", optional)]
+        pub version: Option<NodeVersion>,
+        /// Format: `dateTime`.
+        #[wire("CreatedAt", optional)]
+        pub created_at: Option<String>,
+        /// Format: `dateTime`.
+        #[wire("UpdatedAt", optional)]
+        pub updated_at: Option<String>,
+        #[wire("Spec", optional)]
+        pub spec: Option<super::v1_24_to_v1_55::NodeSpec>,
+        #[wire("Description", optional)]
+        pub description: Option<super::v1_24_to_v1_26_and_v1_28_to_v1_29::NodeDescription>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Until API 1.26 (removed in 1.27).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct NodeVersion {
-    #[serde(rename = "Index", skip_serializing_if = "Option::is_none")]
-    pub index: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Until API 1.26 (removed in 1.27).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct NodeVersion {
+        #[wire("Index", optional)]
+        pub index: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Until API 1.26 (removed in 1.27).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ServiceVersion {
-    #[serde(rename = "Index", skip_serializing_if = "Option::is_none")]
-    pub index: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Until API 1.26 (removed in 1.27).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ServiceVersion {
+        #[wire("Index", optional)]
+        pub index: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Until API 1.26 (removed in 1.27).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskVersion {
-    #[serde(rename = "Index", skip_serializing_if = "Option::is_none")]
-    pub index: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Until API 1.26 (removed in 1.27).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskVersion {
+        #[wire("Index", optional)]
+        pub index: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -2,22 +2,23 @@
 // change the generator, the runtime or the overlays in spec/, then regenerate.
 //! What is identical in exactly API versions 1.24–1.26, 1.28–1.29: the types below, and in the submodules the operations' parameters, client and server items and decoders.
 
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct NodeDescription {
-    #[serde(rename = "Hostname", skip_serializing_if = "Option::is_none")]
-    pub hostname: Option<String>,
-    #[serde(rename = "Platform", skip_serializing_if = "Option::is_none")]
-    pub platform: Option<super::v1_24_to_v1_31::NodeDescriptionPlatform>,
-    #[serde(rename = "Resources", skip_serializing_if = "Option::is_none")]
-    pub resources: Option<
-        super::v1_24_to_v1_26_and_v1_28_to_v1_31::NodeDescriptionResources,
-    >,
-    #[serde(rename = "Engine", skip_serializing_if = "Option::is_none")]
-    pub engine: Option<super::v1_24_to_v1_31::NodeDescriptionEngine>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct NodeDescription {
+        #[wire("Hostname", optional)]
+        pub hostname: Option<String>,
+        #[wire("Platform", optional)]
+        pub platform: Option<super::v1_24_to_v1_31::NodeDescriptionPlatform>,
+        #[wire("Resources", optional)]
+        pub resources: Option<
+            super::v1_24_to_v1_26_and_v1_28_to_v1_31::NodeDescriptionResources,
+        >,
+        #[wire("Engine", optional)]
+        pub engine: Option<super::v1_24_to_v1_31::NodeDescriptionEngine>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -2,17 +2,18 @@
 // change the generator, the runtime or the overlays in spec/, then regenerate.
 //! What is identical in exactly API versions 1.24–1.26, 1.28–1.31: the types below, and in the submodules the operations' parameters, client and server items and decoders.
 
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// Until API 1.31 (removed in 1.32).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct NodeDescriptionResources {
-    #[serde(rename = "NanoCPUs", skip_serializing_if = "Option::is_none")]
-    pub nano_cpus: Option<i64>,
-    #[serde(rename = "MemoryBytes", skip_serializing_if = "Option::is_none")]
-    pub memory_bytes: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Until API 1.31 (removed in 1.32).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct NodeDescriptionResources {
+        #[wire("NanoCPUs", optional)]
+        pub nano_cpus: Option<i64>,
+        #[wire("MemoryBytes", optional)]
+        pub memory_bytes: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -13,34 +13,38 @@ pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// Until API 1.42 (removed in 1.43).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerChangesResponseItem {
-    /// Path to file that has changed
-    #[serde(rename = "Path", skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    /// Kind of change
-    #[serde(rename = "Kind", skip_serializing_if = "Option::is_none")]
-    pub kind: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Until API 1.42 (removed in 1.43).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerChangesResponseItem {
+        /// Path to file that has changed
+        #[wire("Path", optional)]
+        pub path: Option<String>,
+        /// Kind of change
+        #[wire("Kind", optional)]
+        pub kind: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Information about this container's graph driver.
-///
-/// Until API 1.27 (removed in 1.28).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct GraphDriver {
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(rename = "Data", skip_serializing_if = "Option::is_none")]
-    pub data: Option<HashMap<String, String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Information about this container's graph driver.
+    ///
+    /// Until API 1.27 (removed in 1.28).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct GraphDriver {
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        #[wire("Data", optional)]
+        pub data: Option<HashMap<String, String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
@@ -95,18 +99,20 @@ impl<'de> Deserialize<'de> for ImageBuildContentType {
     }
 }
 
-/// Until API 1.27 (removed in 1.28).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ImageDeleteResponse {
-    /// The image ID of an image that was untagged
-    #[serde(rename = "Untagged", skip_serializing_if = "Option::is_none")]
-    pub untagged: Option<String>,
-    /// The image ID of an image that was deleted
-    #[serde(rename = "Deleted", skip_serializing_if = "Option::is_none")]
-    pub deleted: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Until API 1.27 (removed in 1.28).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ImageDeleteResponse {
+        /// The image ID of an image that was untagged
+        #[wire("Untagged", optional)]
+        pub untagged: Option<String>,
+        /// The image ID of an image that was deleted
+        #[wire("Deleted", optional)]
+        pub deleted: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// Action to take if an updated task fails to run, or stops running during the update.
@@ -171,12 +177,14 @@ impl<'de> Deserialize<'de> for ServiceSpecUpdateConfigFailureAction {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpecPlacement {
-    /// An array of constraints.
-    #[serde(rename = "Constraints", skip_serializing_if = "Option::is_none")]
-    pub constraints: Option<Vec<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskSpecPlacement {
+        /// An array of constraints.
+        #[wire("Constraints", optional)]
+        pub constraints: Option<Vec<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

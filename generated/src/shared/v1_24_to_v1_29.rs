@@ -13,81 +13,87 @@ pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::{null_as_default, UnknownMembers};
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// The state of the container.
-///
-/// Until API 1.38 (removed in 1.39).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerInspectResponseState {
-    /// The status of the container. For example, `running` or `exited`.
-    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-    /// Whether this container is running.
-    #[serde(rename = "Running", skip_serializing_if = "Option::is_none")]
-    pub running: Option<bool>,
-    /// Whether this container is paused.
-    #[serde(rename = "Paused", skip_serializing_if = "Option::is_none")]
-    pub paused: Option<bool>,
-    /// Whether this container is restarting.
-    #[serde(rename = "Restarting", skip_serializing_if = "Option::is_none")]
-    pub restarting: Option<bool>,
-    /// Whether this container has been killed because it ran out of memory.
-    #[serde(rename = "OOMKilled", skip_serializing_if = "Option::is_none")]
-    pub oom_killed: Option<bool>,
-    #[serde(rename = "Dead", skip_serializing_if = "Option::is_none")]
-    pub dead: Option<bool>,
-    /// The process ID of this container
-    #[serde(rename = "Pid", skip_serializing_if = "Option::is_none")]
-    pub pid: Option<i64>,
-    /// The last exit code of this container
-    #[serde(rename = "ExitCode", skip_serializing_if = "Option::is_none")]
-    pub exit_code: Option<i64>,
-    #[serde(rename = "Error", skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// The time when this container was last started.
-    #[serde(rename = "StartedAt", skip_serializing_if = "Option::is_none")]
-    pub started_at: Option<String>,
-    /// The time when this container last exited.
-    #[serde(rename = "FinishedAt", skip_serializing_if = "Option::is_none")]
-    pub finished_at: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// The state of the container.
+    ///
+    /// Until API 1.38 (removed in 1.39).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerInspectResponseState {
+        /// The status of the container. For example, `running` or `exited`.
+        #[wire("Status", optional)]
+        pub status: Option<String>,
+        /// Whether this container is running.
+        #[wire("Running", optional)]
+        pub running: Option<bool>,
+        /// Whether this container is paused.
+        #[wire("Paused", optional)]
+        pub paused: Option<bool>,
+        /// Whether this container is restarting.
+        #[wire("Restarting", optional)]
+        pub restarting: Option<bool>,
+        /// Whether this container has been killed because it ran out of memory.
+        #[wire("OOMKilled", optional)]
+        pub oom_killed: Option<bool>,
+        #[wire("Dead", optional)]
+        pub dead: Option<bool>,
+        /// The process ID of this container
+        #[wire("Pid", optional)]
+        pub pid: Option<i64>,
+        /// The last exit code of this container
+        #[wire("ExitCode", optional)]
+        pub exit_code: Option<i64>,
+        #[wire("Error", optional)]
+        pub error: Option<String>,
+        /// The time when this container was last started.
+        #[wire("StartedAt", optional)]
+        pub started_at: Option<String>,
+        /// The time when this container last exited.
+        #[wire("FinishedAt", optional)]
+        pub finished_at: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Until API 1.51 (removed in 1.52).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct NetworkContainer {
-    #[serde(rename = "EndpointID", skip_serializing_if = "Option::is_none")]
-    pub endpoint_id: Option<String>,
-    #[serde(rename = "MacAddress", skip_serializing_if = "Option::is_none")]
-    pub mac_address: Option<String>,
-    #[serde(rename = "IPv4Address", skip_serializing_if = "Option::is_none")]
-    pub ipv4_address: Option<String>,
-    #[serde(rename = "IPv6Address", skip_serializing_if = "Option::is_none")]
-    pub ipv6_address: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Until API 1.51 (removed in 1.52).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct NetworkContainer {
+        #[wire("EndpointID", optional)]
+        pub endpoint_id: Option<String>,
+        #[wire("MacAddress", optional)]
+        pub mac_address: Option<String>,
+        #[wire("IPv4Address", optional)]
+        pub ipv4_address: Option<String>,
+        #[wire("IPv6Address", optional)]
+        pub ipv6_address: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// The behavior to apply when the container exits. The default is not to restart.
-///
-/// An ever increasing delay (double the previous delay, starting at 100ms) is added before each restart to prevent flooding the server.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct RestartPolicy {
-    /// - `always` Always restart
-    /// - `unless-stopped` Restart always except when the user has manually stopped the container
-    /// - `on-failure` Restart only when the container exit code is non-zero
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<RestartPolicyName>,
-    /// If `on-failure` is used, the number of times to retry before giving up
-    #[serde(rename = "MaximumRetryCount", skip_serializing_if = "Option::is_none")]
-    pub maximum_retry_count: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// The behavior to apply when the container exits. The default is not to restart.
+    ///
+    /// An ever increasing delay (double the previous delay, starting at 100ms) is added before each restart to prevent flooding the server.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct RestartPolicy {
+        /// - `always` Always restart
+        /// - `unless-stopped` Restart always except when the user has manually stopped the container
+        /// - `on-failure` Restart only when the container exit code is non-zero
+        #[wire("Name", optional)]
+        pub name: Option<RestartPolicyName>,
+        /// If `on-failure` is used, the number of times to retry before giving up
+        #[wire("MaximumRetryCount", optional)]
+        pub maximum_retry_count: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// - `always` Always restart
@@ -158,166 +164,176 @@ impl<'de> Deserialize<'de> for RestartPolicyName {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SwarmJoinBody {
-    /// Listen address used for inter-manager communication if the node
-    /// gets promoted to manager, as well as determining the networking
-    /// interface used for the VXLAN Tunnel Endpoint (VTEP). This is
-    /// required for joining a swarm. If the port number is omitted,
-    /// the default swarm listening port is used.
-    #[serde(rename = "ListenAddr", default)]
-    pub listen_addr: String,
-    /// Externally reachable address advertised to other nodes. This
-    /// can either be an address/port combination in the form
-    /// `192.168.1.1:4567`, or an interface followed by a port number,
-    /// like `eth0:4567`. If the port number is omitted, the port
-    /// number from the listen address is used. If `AdvertiseAddr` is
-    /// not specified, it will be automatically detected when possible.
-    #[serde(rename = "AdvertiseAddr", skip_serializing_if = "Option::is_none")]
-    pub advertise_addr: Option<String>,
-    /// Addresses of manager nodes already participating in the swarm.
-    #[serde(rename = "RemoteAddrs", default, deserialize_with = "null_as_default")]
-    pub remote_addrs: Vec<String>,
-    /// Secret token for joining this swarm.
-    #[serde(rename = "JoinToken", default)]
-    pub join_token: moby_api_runtime::secret::Secret<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SwarmJoinBody {
+        /// Listen address used for inter-manager communication if the node
+        /// gets promoted to manager, as well as determining the networking
+        /// interface used for the VXLAN Tunnel Endpoint (VTEP). This is
+        /// required for joining a swarm. If the port number is omitted,
+        /// the default swarm listening port is used.
+        #[wire("ListenAddr")]
+        pub listen_addr: String,
+        /// Externally reachable address advertised to other nodes. This
+        /// can either be an address/port combination in the form
+        /// `192.168.1.1:4567`, or an interface followed by a port number,
+        /// like `eth0:4567`. If the port number is omitted, the port
+        /// number from the listen address is used. If `AdvertiseAddr` is
+        /// not specified, it will be automatically detected when possible.
+        #[wire("AdvertiseAddr", optional)]
+        pub advertise_addr: Option<String>,
+        /// Addresses of manager nodes already participating in the swarm.
+        #[wire("RemoteAddrs", or_default)]
+        pub remote_addrs: Vec<String>,
+        /// Secret token for joining this swarm.
+        #[wire("JoinToken")]
+        pub join_token: moby_api_runtime::secret::Secret<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// CA configuration.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SwarmSpecCaConfig {
-    /// The duration node certificates are issued for.
-    #[serde(rename = "NodeCertExpiry", skip_serializing_if = "Option::is_none")]
-    pub node_cert_expiry: Option<i64>,
-    /// Configuration for forwarding signing requests to an external certificate authority.
-    #[serde(rename = "ExternalCAs", skip_serializing_if = "Option::is_none")]
-    pub external_cas: Option<Vec<SwarmSpecCaConfigExternalCasItem>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// CA configuration.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SwarmSpecCaConfig {
+        /// The duration node certificates are issued for.
+        #[wire("NodeCertExpiry", optional)]
+        pub node_cert_expiry: Option<i64>,
+        /// Configuration for forwarding signing requests to an external certificate authority.
+        #[wire("ExternalCAs", optional)]
+        pub external_cas: Option<Vec<SwarmSpecCaConfigExternalCasItem>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SwarmSpecCaConfigExternalCasItem {
-    /// Protocol for communication with the external CA (currently only `cfssl` is supported).
-    ///
-    /// Defaults to `"cfssl"`.
-    #[serde(rename = "Protocol", skip_serializing_if = "Option::is_none")]
-    pub protocol: Option<
-        super::v1_24_to_v1_55::SwarmSpecCaConfigExternalCasItemProtocol,
-    >,
-    /// URL where certificate signing requests should be sent.
-    #[serde(rename = "URL", skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// An object with key/value pairs that are interpreted as protocol-specific options for the external CA driver.
-    #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
-    pub options: Option<HashMap<String, String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SwarmSpecCaConfigExternalCasItem {
+        /// Protocol for communication with the external CA (currently only `cfssl` is supported).
+        ///
+        /// Defaults to `"cfssl"`.
+        #[wire("Protocol", optional)]
+        pub protocol: Option<
+            super::v1_24_to_v1_55::SwarmSpecCaConfigExternalCasItemProtocol,
+        >,
+        /// URL where certificate signing requests should be sent.
+        #[wire("URL", optional)]
+        pub url: Option<String>,
+        /// An object with key/value pairs that are interpreted as protocol-specific options for the external CA driver.
+        #[wire("Options", optional)]
+        pub options: Option<HashMap<String, String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Until API 1.31 (removed in 1.32).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SystemInfoResponse {
-    #[serde(rename = "Architecture", skip_serializing_if = "Option::is_none")]
-    pub architecture: Option<String>,
-    #[serde(rename = "Containers", skip_serializing_if = "Option::is_none")]
-    pub containers: Option<i64>,
-    #[serde(rename = "ContainersRunning", skip_serializing_if = "Option::is_none")]
-    pub containers_running: Option<i64>,
-    #[serde(rename = "ContainersStopped", skip_serializing_if = "Option::is_none")]
-    pub containers_stopped: Option<i64>,
-    #[serde(rename = "ContainersPaused", skip_serializing_if = "Option::is_none")]
-    pub containers_paused: Option<i64>,
-    #[serde(rename = "CpuCfsPeriod", skip_serializing_if = "Option::is_none")]
-    pub cpu_cfs_period: Option<bool>,
-    #[serde(rename = "CpuCfsQuota", skip_serializing_if = "Option::is_none")]
-    pub cpu_cfs_quota: Option<bool>,
-    #[serde(rename = "Debug", skip_serializing_if = "Option::is_none")]
-    pub debug: Option<bool>,
-    #[serde(rename = "DiscoveryBackend", skip_serializing_if = "Option::is_none")]
-    pub discovery_backend: Option<String>,
-    #[serde(rename = "DockerRootDir", skip_serializing_if = "Option::is_none")]
-    pub docker_root_dir: Option<String>,
-    #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
-    pub driver: Option<String>,
-    #[serde(rename = "DriverStatus", skip_serializing_if = "Option::is_none")]
-    pub driver_status: Option<Vec<Vec<String>>>,
-    #[serde(rename = "SystemStatus", skip_serializing_if = "Option::is_none")]
-    pub system_status: Option<Vec<Vec<String>>>,
-    #[serde(rename = "Plugins", skip_serializing_if = "Option::is_none")]
-    pub plugins: Option<SystemInfoResponsePlugins>,
-    #[serde(rename = "ExperimentalBuild", skip_serializing_if = "Option::is_none")]
-    pub experimental_build: Option<bool>,
-    #[serde(rename = "HttpProxy", skip_serializing_if = "Option::is_none")]
-    pub http_proxy: Option<String>,
-    #[serde(rename = "HttpsProxy", skip_serializing_if = "Option::is_none")]
-    pub https_proxy: Option<String>,
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(rename = "IPv4Forwarding", skip_serializing_if = "Option::is_none")]
-    pub ipv4_forwarding: Option<bool>,
-    #[serde(rename = "Images", skip_serializing_if = "Option::is_none")]
-    pub images: Option<i64>,
-    #[serde(rename = "IndexServerAddress", skip_serializing_if = "Option::is_none")]
-    pub index_server_address: Option<String>,
-    #[serde(rename = "InitPath", skip_serializing_if = "Option::is_none")]
-    pub init_path: Option<String>,
-    #[serde(rename = "InitSha1", skip_serializing_if = "Option::is_none")]
-    pub init_sha1: Option<String>,
-    #[serde(rename = "KernelVersion", skip_serializing_if = "Option::is_none")]
-    pub kernel_version: Option<String>,
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<Vec<String>>,
-    #[serde(rename = "MemTotal", skip_serializing_if = "Option::is_none")]
-    pub mem_total: Option<i64>,
-    #[serde(rename = "MemoryLimit", skip_serializing_if = "Option::is_none")]
-    pub memory_limit: Option<bool>,
-    #[serde(rename = "NCPU", skip_serializing_if = "Option::is_none")]
-    pub ncpu: Option<i64>,
-    #[serde(rename = "NEventsListener", skip_serializing_if = "Option::is_none")]
-    pub n_events_listener: Option<i64>,
-    #[serde(rename = "NFd", skip_serializing_if = "Option::is_none")]
-    pub n_fd: Option<i64>,
-    #[serde(rename = "NGoroutines", skip_serializing_if = "Option::is_none")]
-    pub n_goroutines: Option<i64>,
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(rename = "NoProxy", skip_serializing_if = "Option::is_none")]
-    pub no_proxy: Option<String>,
-    #[serde(rename = "OomKillDisable", skip_serializing_if = "Option::is_none")]
-    pub oom_kill_disable: Option<bool>,
-    #[serde(rename = "OSType", skip_serializing_if = "Option::is_none")]
-    pub os_type: Option<String>,
-    #[serde(rename = "OomScoreAdj", skip_serializing_if = "Option::is_none")]
-    pub oom_score_adj: Option<i64>,
-    #[serde(rename = "OperatingSystem", skip_serializing_if = "Option::is_none")]
-    pub operating_system: Option<String>,
-    #[serde(rename = "RegistryConfig", skip_serializing_if = "Option::is_none")]
-    pub registry_config: Option<super::v1_24_to_v1_31::SystemInfoResponseRegistryConfig>,
-    #[serde(rename = "SwapLimit", skip_serializing_if = "Option::is_none")]
-    pub swap_limit: Option<bool>,
-    #[serde(rename = "SystemTime", skip_serializing_if = "Option::is_none")]
-    pub system_time: Option<String>,
-    #[serde(rename = "ServerVersion", skip_serializing_if = "Option::is_none")]
-    pub server_version: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Until API 1.31 (removed in 1.32).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SystemInfoResponse {
+        #[wire("Architecture", optional)]
+        pub architecture: Option<String>,
+        #[wire("Containers", optional)]
+        pub containers: Option<i64>,
+        #[wire("ContainersRunning", optional)]
+        pub containers_running: Option<i64>,
+        #[wire("ContainersStopped", optional)]
+        pub containers_stopped: Option<i64>,
+        #[wire("ContainersPaused", optional)]
+        pub containers_paused: Option<i64>,
+        #[wire("CpuCfsPeriod", optional)]
+        pub cpu_cfs_period: Option<bool>,
+        #[wire("CpuCfsQuota", optional)]
+        pub cpu_cfs_quota: Option<bool>,
+        #[wire("Debug", optional)]
+        pub debug: Option<bool>,
+        #[wire("DiscoveryBackend", optional)]
+        pub discovery_backend: Option<String>,
+        #[wire("DockerRootDir", optional)]
+        pub docker_root_dir: Option<String>,
+        #[wire("Driver", optional)]
+        pub driver: Option<String>,
+        #[wire("DriverStatus", optional)]
+        pub driver_status: Option<Vec<Vec<String>>>,
+        #[wire("SystemStatus", optional)]
+        pub system_status: Option<Vec<Vec<String>>>,
+        #[wire("Plugins", optional)]
+        pub plugins: Option<SystemInfoResponsePlugins>,
+        #[wire("ExperimentalBuild", optional)]
+        pub experimental_build: Option<bool>,
+        #[wire("HttpProxy", optional)]
+        pub http_proxy: Option<String>,
+        #[wire("HttpsProxy", optional)]
+        pub https_proxy: Option<String>,
+        #[wire("ID", optional)]
+        pub id: Option<String>,
+        #[wire("IPv4Forwarding", optional)]
+        pub ipv4_forwarding: Option<bool>,
+        #[wire("Images", optional)]
+        pub images: Option<i64>,
+        #[wire("IndexServerAddress", optional)]
+        pub index_server_address: Option<String>,
+        #[wire("InitPath", optional)]
+        pub init_path: Option<String>,
+        #[wire("InitSha1", optional)]
+        pub init_sha1: Option<String>,
+        #[wire("KernelVersion", optional)]
+        pub kernel_version: Option<String>,
+        #[wire("Labels", optional)]
+        pub labels: Option<Vec<String>>,
+        #[wire("MemTotal", optional)]
+        pub mem_total: Option<i64>,
+        #[wire("MemoryLimit", optional)]
+        pub memory_limit: Option<bool>,
+        #[wire("NCPU", optional)]
+        pub ncpu: Option<i64>,
+        #[wire("NEventsListener", optional)]
+        pub n_events_listener: Option<i64>,
+        #[wire("NFd", optional)]
+        pub n_fd: Option<i64>,
+        #[wire("NGoroutines", optional)]
+        pub n_goroutines: Option<i64>,
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        #[wire("NoProxy", optional)]
+        pub no_proxy: Option<String>,
+        #[wire("OomKillDisable", optional)]
+        pub oom_kill_disable: Option<bool>,
+        #[wire("OSType", optional)]
+        pub os_type: Option<String>,
+        #[wire("OomScoreAdj", optional)]
+        pub oom_score_adj: Option<i64>,
+        #[wire("OperatingSystem", optional)]
+        pub operating_system: Option<String>,
+        #[wire("RegistryConfig", optional)]
+        pub registry_config: Option<super::v1_24_to_v1_31::SystemInfoResponseRegistryConfig>,
+        #[wire("SwapLimit", optional)]
+        pub swap_limit: Option<bool>,
+        #[wire("SystemTime", optional)]
+        pub system_time: Option<String>,
+        #[wire("ServerVersion", optional)]
+        pub server_version: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Until API 1.31 (removed in 1.32).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SystemInfoResponsePlugins {
-    #[serde(rename = "Volume", skip_serializing_if = "Option::is_none")]
-    pub volume: Option<Vec<String>>,
-    #[serde(rename = "Network", skip_serializing_if = "Option::is_none")]
-    pub network: Option<Vec<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Until API 1.31 (removed in 1.32).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SystemInfoResponsePlugins {
+        #[wire("Volume", optional)]
+        pub volume: Option<Vec<String>>,
+        #[wire("Network", optional)]
+        pub network: Option<Vec<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

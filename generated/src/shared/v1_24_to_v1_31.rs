@@ -15,191 +15,205 @@ pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// This container's networking configuration.
-///
-/// Until API 1.38 (removed in 1.39).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerCreateBodyNetworkingConfig {
-    /// A mapping of network name to endpoint configuration for that network.
-    #[serde(rename = "EndpointsConfig", skip_serializing_if = "Option::is_none")]
-    pub endpoints_config: Option<HashMap<String, EndpointSettings>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// This container's networking configuration.
+    ///
+    /// Until API 1.38 (removed in 1.39).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerCreateBodyNetworkingConfig {
+        /// A mapping of network name to endpoint configuration for that network.
+        #[wire("EndpointsConfig", optional)]
+        pub endpoints_config: Option<HashMap<String, EndpointSettings>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerSummary {
-    /// The ID of this container
-    #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The names that this container has been given
-    #[serde(rename = "Names", skip_serializing_if = "Option::is_none")]
-    pub names: Option<Vec<String>>,
-    /// The name of the image used when creating this container
-    #[serde(rename = "Image", skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
-    /// The ID of the image that this container was created from
-    #[serde(rename = "ImageID", skip_serializing_if = "Option::is_none")]
-    pub image_id: Option<String>,
-    /// Command to run when starting the container
-    #[serde(rename = "Command", skip_serializing_if = "Option::is_none")]
-    pub command: Option<String>,
-    /// When the container was created
-    #[serde(rename = "Created", skip_serializing_if = "Option::is_none")]
-    pub created: Option<i64>,
-    /// The ports exposed by this container
-    #[serde(rename = "Ports", skip_serializing_if = "Option::is_none")]
-    pub ports: Option<Vec<super::v1_24_to_v1_36::Port>>,
-    /// The size of files that have been created or changed by this container
-    #[serde(rename = "SizeRw", skip_serializing_if = "Option::is_none")]
-    pub size_rw: Option<i64>,
-    /// The total size of all the files in this container
-    #[serde(rename = "SizeRootFs", skip_serializing_if = "Option::is_none")]
-    pub size_root_fs: Option<i64>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// The state of this container (e.g. `Exited`)
-    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
-    /// Additional human-readable status of this container (e.g. `Exit 0`)
-    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-    #[serde(rename = "HostConfig", skip_serializing_if = "Option::is_none")]
-    pub host_config: Option<super::v1_24_to_v1_45::ContainerSummaryHostConfig>,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerSummary {
+        /// The ID of this container
+        #[wire("Id", optional)]
+        pub id: Option<String>,
+        /// The names that this container has been given
+        #[wire("Names", optional)]
+        pub names: Option<Vec<String>>,
+        /// The name of the image used when creating this container
+        #[wire("Image", optional)]
+        pub image: Option<String>,
+        /// The ID of the image that this container was created from
+        #[wire("ImageID", optional)]
+        pub image_id: Option<String>,
+        /// Command to run when starting the container
+        #[wire("Command", optional)]
+        pub command: Option<String>,
+        /// When the container was created
+        #[wire("Created", optional)]
+        pub created: Option<i64>,
+        /// The ports exposed by this container
+        #[wire("Ports", optional)]
+        pub ports: Option<Vec<super::v1_24_to_v1_36::Port>>,
+        /// The size of files that have been created or changed by this container
+        #[wire("SizeRw", optional)]
+        pub size_rw: Option<i64>,
+        /// The total size of all the files in this container
+        #[wire("SizeRootFs", optional)]
+        pub size_root_fs: Option<i64>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        /// The state of this container (e.g. `Exited`)
+        #[wire("State", optional)]
+        pub state: Option<String>,
+        /// Additional human-readable status of this container (e.g. `Exit 0`)
+        #[wire("Status", optional)]
+        pub status: Option<String>,
+        #[wire("HostConfig", optional)]
+        pub host_config: Option<super::v1_24_to_v1_45::ContainerSummaryHostConfig>,
+        /// A summary of the container's network settings
+        #[wire("NetworkSettings", optional)]
+        pub network_settings: Option<ContainerSummaryNetworkSettings>,
+        #[wire("Mounts", optional)]
+        pub mounts: Option<Vec<MountPoint>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
     /// A summary of the container's network settings
-    #[serde(rename = "NetworkSettings", skip_serializing_if = "Option::is_none")]
-    pub network_settings: Option<ContainerSummaryNetworkSettings>,
-    #[serde(rename = "Mounts", skip_serializing_if = "Option::is_none")]
-    pub mounts: Option<Vec<MountPoint>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerSummaryNetworkSettings {
+        #[wire("Networks", optional)]
+        pub networks: Option<HashMap<String, EndpointSettings>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// A summary of the container's network settings
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerSummaryNetworkSettings {
-    #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<HashMap<String, EndpointSettings>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Configuration for a network endpoint.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct EndpointSettings {
+        /// IPAM configurations for the endpoint
+        #[wire("IPAMConfig", optional)]
+        pub ipam_config: Option<EndpointSettingsIpamConfig>,
+        #[wire("Links", optional)]
+        pub links: Option<Vec<String>>,
+        #[wire("Aliases", optional)]
+        pub aliases: Option<Vec<String>>,
+        #[wire("NetworkID", optional)]
+        pub network_id: Option<String>,
+        #[wire("EndpointID", optional)]
+        pub endpoint_id: Option<String>,
+        #[wire("Gateway", optional)]
+        pub gateway: Option<String>,
+        #[wire("IPAddress", optional)]
+        pub ip_address: Option<String>,
+        #[wire("IPPrefixLen", optional)]
+        pub ip_prefix_len: Option<i64>,
+        #[wire("IPv6Gateway", optional)]
+        pub ipv6_gateway: Option<String>,
+        #[wire("GlobalIPv6Address", optional)]
+        pub global_ipv6_address: Option<String>,
+        #[wire("GlobalIPv6PrefixLen", optional)]
+        pub global_ipv6_prefix_len: Option<i64>,
+        #[wire("MacAddress", optional)]
+        pub mac_address: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Configuration for a network endpoint.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct EndpointSettings {
+object! {
     /// IPAM configurations for the endpoint
-    #[serde(rename = "IPAMConfig", skip_serializing_if = "Option::is_none")]
-    pub ipam_config: Option<EndpointSettingsIpamConfig>,
-    #[serde(rename = "Links", skip_serializing_if = "Option::is_none")]
-    pub links: Option<Vec<String>>,
-    #[serde(rename = "Aliases", skip_serializing_if = "Option::is_none")]
-    pub aliases: Option<Vec<String>>,
-    #[serde(rename = "NetworkID", skip_serializing_if = "Option::is_none")]
-    pub network_id: Option<String>,
-    #[serde(rename = "EndpointID", skip_serializing_if = "Option::is_none")]
-    pub endpoint_id: Option<String>,
-    #[serde(rename = "Gateway", skip_serializing_if = "Option::is_none")]
-    pub gateway: Option<String>,
-    #[serde(rename = "IPAddress", skip_serializing_if = "Option::is_none")]
-    pub ip_address: Option<String>,
-    #[serde(rename = "IPPrefixLen", skip_serializing_if = "Option::is_none")]
-    pub ip_prefix_len: Option<i64>,
-    #[serde(rename = "IPv6Gateway", skip_serializing_if = "Option::is_none")]
-    pub ipv6_gateway: Option<String>,
-    #[serde(rename = "GlobalIPv6Address", skip_serializing_if = "Option::is_none")]
-    pub global_ipv6_address: Option<String>,
-    #[serde(rename = "GlobalIPv6PrefixLen", skip_serializing_if = "Option::is_none")]
-    pub global_ipv6_prefix_len: Option<i64>,
-    #[serde(rename = "MacAddress", skip_serializing_if = "Option::is_none")]
-    pub mac_address: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    ///
+    /// Until API 1.31 (removed in 1.32).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct EndpointSettingsIpamConfig {
+        #[wire("IPv4Address", optional)]
+        pub ipv4_address: Option<String>,
+        #[wire("IPv6Address", optional)]
+        pub ipv6_address: Option<String>,
+        #[wire("LinkLocalIPs", optional)]
+        pub link_local_ips: Option<Vec<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// IPAM configurations for the endpoint
-///
-/// Until API 1.31 (removed in 1.32).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct EndpointSettingsIpamConfig {
-    #[serde(rename = "IPv4Address", skip_serializing_if = "Option::is_none")]
-    pub ipv4_address: Option<String>,
-    #[serde(rename = "IPv6Address", skip_serializing_if = "Option::is_none")]
-    pub ipv6_address: Option<String>,
-    #[serde(rename = "LinkLocalIPs", skip_serializing_if = "Option::is_none")]
-    pub link_local_ips: Option<Vec<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Until API 1.31 (removed in 1.32).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct HostConfigPortBindingsValueItem {
+        /// The host IP address
+        #[wire("HostIp", optional)]
+        pub host_ip: Option<String>,
+        /// The host port number, as a string
+        #[wire("HostPort", optional)]
+        pub host_port: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Until API 1.31 (removed in 1.32).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct HostConfigPortBindingsValueItem {
-    /// The host IP address
-    #[serde(rename = "HostIp", skip_serializing_if = "Option::is_none")]
-    pub host_ip: Option<String>,
-    /// The host port number, as a string
-    #[serde(rename = "HostPort", skip_serializing_if = "Option::is_none")]
-    pub host_port: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// MountPoint represents a mount point configuration inside the container.
-/// This is used for reporting the mountpoints in use by a container.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct MountPoint {
-    /// The mount type:
-    ///
-    /// - `bind` a mount of a file or directory from the host into the container.
-    /// - `tmpfs` a `tmpfs`.
-    /// - `volume` a docker volume with the given `Name`.
-    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<MountType>,
-    /// Name is the name reference to the underlying data defined by `Source`
-    /// e.g., the volume name.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Source location of the mount.
-    ///
-    /// For volumes, this contains the storage location of the volume (within
-    /// `/var/lib/docker/volumes/`). For bind-mounts, and `npipe`, this contains
-    /// the source (host) part of the bind-mount. For `tmpfs` mount points, this
-    /// field is empty.
-    #[serde(rename = "Source", skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
-    /// Destination is the path relative to the container root (`/`) where
-    /// the `Source` is mounted inside the container.
-    #[serde(rename = "Destination", skip_serializing_if = "Option::is_none")]
-    pub destination: Option<String>,
-    /// Driver is the volume driver used to create the volume (if it is a volume).
-    #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
-    pub driver: Option<String>,
-    /// Mode is a comma separated list of options supplied by the user when
-    /// creating the bind/volume mount.
-    ///
-    /// The default is platform-specific (`"z"` on Linux, empty on Windows).
-    #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<String>,
-    /// Whether the mount is mounted writable (read-write).
-    #[serde(rename = "RW", skip_serializing_if = "Option::is_none")]
-    pub rw: Option<bool>,
-    /// Propagation describes how mounts are propagated from the host into the
-    /// mount point, and vice-versa. Refer to the [Linux kernel documentation](https://www.kernel.org/doc/Documentation/filesystems/sharedsubtree.txt)
-    /// for details. This field is not used on Windows.
-    #[serde(rename = "Propagation", skip_serializing_if = "Option::is_none")]
-    pub propagation: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// MountPoint represents a mount point configuration inside the container.
+    /// This is used for reporting the mountpoints in use by a container.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct MountPoint {
+        /// The mount type:
+        ///
+        /// - `bind` a mount of a file or directory from the host into the container.
+        /// - `tmpfs` a `tmpfs`.
+        /// - `volume` a docker volume with the given `Name`.
+        #[wire("Type", optional)]
+        pub r#type: Option<MountType>,
+        /// Name is the name reference to the underlying data defined by `Source`
+        /// e.g., the volume name.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// Source location of the mount.
+        ///
+        /// For volumes, this contains the storage location of the volume (within
+        /// `/var/lib/docker/volumes/`). For bind-mounts, and `npipe`, this contains
+        /// the source (host) part of the bind-mount. For `tmpfs` mount points, this
+        /// field is empty.
+        #[wire("Source", optional)]
+        pub source: Option<String>,
+        /// Destination is the path relative to the container root (`/`) where
+        /// the `Source` is mounted inside the container.
+        #[wire("Destination", optional)]
+        pub destination: Option<String>,
+        /// Driver is the volume driver used to create the volume (if it is a volume).
+        #[wire("Driver", optional)]
+        pub driver: Option<String>,
+        /// Mode is a comma separated list of options supplied by the user when
+        /// creating the bind/volume mount.
+        ///
+        /// The default is platform-specific (`"z"` on Linux, empty on Windows).
+        #[wire("Mode", optional)]
+        pub mode: Option<String>,
+        /// Whether the mount is mounted writable (read-write).
+        #[wire("RW", optional)]
+        pub rw: Option<bool>,
+        /// Propagation describes how mounts are propagated from the host into the
+        /// mount point, and vice-versa. Refer to the [Linux kernel documentation](https://www.kernel.org/doc/Documentation/filesystems/sharedsubtree.txt)
+        /// for details. This field is not used on Windows.
+        #[wire("Propagation", optional)]
+        pub propagation: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// The mount type. Available types:
@@ -272,246 +286,269 @@ impl<'de> Deserialize<'de> for MountType {
     }
 }
 
-/// TODO: check is correct
-///
-/// Until API 1.31 (removed in 1.32).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct NetworkConfig {
-    #[serde(rename = "Bridge", skip_serializing_if = "Option::is_none")]
-    pub bridge: Option<String>,
-    #[serde(rename = "Gateway", skip_serializing_if = "Option::is_none")]
-    pub gateway: Option<String>,
-    #[serde(rename = "Address", skip_serializing_if = "Option::is_none")]
-    pub address: Option<String>,
-    #[serde(rename = "IPPrefixLen", skip_serializing_if = "Option::is_none")]
-    pub ip_prefix_len: Option<i64>,
-    #[serde(rename = "MacAddress", skip_serializing_if = "Option::is_none")]
-    pub mac_address: Option<String>,
-    #[serde(rename = "PortMapping", skip_serializing_if = "Option::is_none")]
-    pub port_mapping: Option<String>,
-    /// Port mappings: `<port>/<protocol>` to the host bindings, or null for an exposed port that is not published.
-    #[serde(rename = "Ports", skip_serializing_if = "Option::is_none")]
-    pub ports: Option<HashMap<String, Option<Vec<NetworkConfigPortsValueItem>>>>,
-    /// SandboxID uniquely represents a container's network stack.
-    #[serde(rename = "SandboxID", skip_serializing_if = "Option::is_none")]
-    pub sandbox_id: Option<String>,
-    /// Indicates if hairpin NAT should be enabled on the virtual interface.
-    #[serde(rename = "HairpinMode", skip_serializing_if = "Option::is_none")]
-    pub hairpin_mode: Option<bool>,
-    /// IPv6 unicast address using the link-local prefix.
-    #[serde(rename = "LinkLocalIPv6Address", skip_serializing_if = "Option::is_none")]
-    pub link_local_ipv6_address: Option<String>,
-    /// Prefix length of the IPv6 unicast address.
-    #[serde(rename = "LinkLocalIPv6PrefixLen", skip_serializing_if = "Option::is_none")]
-    pub link_local_ipv6_prefix_len: Option<i64>,
-    /// SandboxKey identifies the sandbox
-    #[serde(rename = "SandboxKey", skip_serializing_if = "Option::is_none")]
-    pub sandbox_key: Option<String>,
-    /// EndpointID uniquely represents a service endpoint in a Sandbox (default "bridge" network only; see `Networks`).
-    #[serde(rename = "EndpointID", skip_serializing_if = "Option::is_none")]
-    pub endpoint_id: Option<String>,
-    /// Global IPv6 address for the default "bridge" network.
-    #[serde(rename = "GlobalIPv6Address", skip_serializing_if = "Option::is_none")]
-    pub global_ipv6_address: Option<String>,
-    /// Mask length of the global IPv6 address.
-    #[serde(rename = "GlobalIPv6PrefixLen", skip_serializing_if = "Option::is_none")]
-    pub global_ipv6_prefix_len: Option<i64>,
-    /// IPv4 address for the default "bridge" network.
-    #[serde(rename = "IPAddress", skip_serializing_if = "Option::is_none")]
-    pub ip_address: Option<String>,
-    /// IPv6 gateway address for this network.
-    #[serde(rename = "IPv6Gateway", skip_serializing_if = "Option::is_none")]
-    pub ipv6_gateway: Option<String>,
-    /// Information about all networks that the container is connected to.
-    #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<HashMap<String, EndpointSettings>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// Until API 1.31 (removed in 1.32).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct NetworkConfigPortsValueItem {
-    /// Host IP address that the container's port is mapped to.
-    #[serde(rename = "HostIp", skip_serializing_if = "Option::is_none")]
-    pub host_ip: Option<String>,
-    /// Host port number that the container's port is mapped to.
-    #[serde(rename = "HostPort", skip_serializing_if = "Option::is_none")]
-    pub host_port: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct NetworkConnectBody {
-    /// The ID or name of the container to connect to the network.
-    #[serde(rename = "Container", skip_serializing_if = "Option::is_none")]
-    pub container: Option<String>,
-    #[serde(rename = "EndpointConfig", skip_serializing_if = "Option::is_none")]
-    pub endpoint_config: Option<EndpointSettings>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// Until API 1.31 (removed in 1.32).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct NodeDescriptionEngine {
-    #[serde(rename = "EngineVersion", skip_serializing_if = "Option::is_none")]
-    pub engine_version: Option<String>,
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    #[serde(rename = "Plugins", skip_serializing_if = "Option::is_none")]
-    pub plugins: Option<Vec<NodeDescriptionEnginePluginsItem>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// Until API 1.31 (removed in 1.32).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct NodeDescriptionEnginePluginsItem {
-    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<String>,
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// Until API 1.31 (removed in 1.32).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct NodeDescriptionPlatform {
-    #[serde(rename = "Architecture", skip_serializing_if = "Option::is_none")]
-    pub architecture: Option<String>,
-    #[serde(rename = "OS", skip_serializing_if = "Option::is_none")]
-    pub os: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// The tokens workers and managers need to join the swarm.
-///
-/// Until API 1.31 (removed in 1.32).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SwarmInspectResponseJoinTokens {
-    /// The token workers can use to join the swarm.
-    #[serde(rename = "Worker", skip_serializing_if = "Option::is_none")]
-    pub worker: Option<String>,
-    /// The token managers can use to join the swarm.
-    #[serde(rename = "Manager", skip_serializing_if = "Option::is_none")]
-    pub manager: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// Raft configuration.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SwarmSpecRaft {
-    /// The number of log entries between snapshots.
-    #[serde(rename = "SnapshotInterval", skip_serializing_if = "Option::is_none")]
-    pub snapshot_interval: Option<i64>,
-    /// The number of snapshots to keep beyond the current snapshot.
-    #[serde(rename = "KeepOldSnapshots", skip_serializing_if = "Option::is_none")]
-    pub keep_old_snapshots: Option<i64>,
-    /// The number of log entries to keep around to sync up slow followers after a snapshot is created.
-    #[serde(
-        rename = "LogEntriesForSlowFollowers",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub log_entries_for_slow_followers: Option<i64>,
-    /// The number of ticks that a follower will wait for a message from the leader before becoming a candidate and starting an election. `ElectionTick` must be greater than `HeartbeatTick`.
+object! {
+    /// TODO: check is correct
     ///
-    /// A tick currently defaults to one second, so these translate directly to seconds currently, but this is NOT guaranteed.
-    #[serde(rename = "ElectionTick", skip_serializing_if = "Option::is_none")]
-    pub election_tick: Option<i64>,
-    /// The number of ticks between heartbeats. Every HeartbeatTick ticks, the leader will send a heartbeat to the followers.
+    /// Until API 1.31 (removed in 1.32).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct NetworkConfig {
+        #[wire("Bridge", optional)]
+        pub bridge: Option<String>,
+        #[wire("Gateway", optional)]
+        pub gateway: Option<String>,
+        #[wire("Address", optional)]
+        pub address: Option<String>,
+        #[wire("IPPrefixLen", optional)]
+        pub ip_prefix_len: Option<i64>,
+        #[wire("MacAddress", optional)]
+        pub mac_address: Option<String>,
+        #[wire("PortMapping", optional)]
+        pub port_mapping: Option<String>,
+        /// Port mappings: `<port>/<protocol>` to the host bindings, or null for an exposed port that is not published.
+        #[wire("Ports", optional)]
+        pub ports: Option<HashMap<String, Option<Vec<NetworkConfigPortsValueItem>>>>,
+        /// SandboxID uniquely represents a container's network stack.
+        #[wire("SandboxID", optional)]
+        pub sandbox_id: Option<String>,
+        /// Indicates if hairpin NAT should be enabled on the virtual interface.
+        #[wire("HairpinMode", optional)]
+        pub hairpin_mode: Option<bool>,
+        /// IPv6 unicast address using the link-local prefix.
+        #[wire("LinkLocalIPv6Address", optional)]
+        pub link_local_ipv6_address: Option<String>,
+        /// Prefix length of the IPv6 unicast address.
+        #[wire("LinkLocalIPv6PrefixLen", optional)]
+        pub link_local_ipv6_prefix_len: Option<i64>,
+        /// SandboxKey identifies the sandbox
+        #[wire("SandboxKey", optional)]
+        pub sandbox_key: Option<String>,
+        /// EndpointID uniquely represents a service endpoint in a Sandbox (default "bridge" network only; see `Networks`).
+        #[wire("EndpointID", optional)]
+        pub endpoint_id: Option<String>,
+        /// Global IPv6 address for the default "bridge" network.
+        #[wire("GlobalIPv6Address", optional)]
+        pub global_ipv6_address: Option<String>,
+        /// Mask length of the global IPv6 address.
+        #[wire("GlobalIPv6PrefixLen", optional)]
+        pub global_ipv6_prefix_len: Option<i64>,
+        /// IPv4 address for the default "bridge" network.
+        #[wire("IPAddress", optional)]
+        pub ip_address: Option<String>,
+        /// IPv6 gateway address for this network.
+        #[wire("IPv6Gateway", optional)]
+        pub ipv6_gateway: Option<String>,
+        /// Information about all networks that the container is connected to.
+        #[wire("Networks", optional)]
+        pub networks: Option<HashMap<String, EndpointSettings>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// Until API 1.31 (removed in 1.32).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct NetworkConfigPortsValueItem {
+        /// Host IP address that the container's port is mapped to.
+        #[wire("HostIp", optional)]
+        pub host_ip: Option<String>,
+        /// Host port number that the container's port is mapped to.
+        #[wire("HostPort", optional)]
+        pub host_port: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct NetworkConnectBody {
+        /// The ID or name of the container to connect to the network.
+        #[wire("Container", optional)]
+        pub container: Option<String>,
+        #[wire("EndpointConfig", optional)]
+        pub endpoint_config: Option<EndpointSettings>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// Until API 1.31 (removed in 1.32).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct NodeDescriptionEngine {
+        #[wire("EngineVersion", optional)]
+        pub engine_version: Option<String>,
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        #[wire("Plugins", optional)]
+        pub plugins: Option<Vec<NodeDescriptionEnginePluginsItem>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// Until API 1.31 (removed in 1.32).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct NodeDescriptionEnginePluginsItem {
+        #[wire("Type", optional)]
+        pub r#type: Option<String>,
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// Until API 1.31 (removed in 1.32).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct NodeDescriptionPlatform {
+        #[wire("Architecture", optional)]
+        pub architecture: Option<String>,
+        #[wire("OS", optional)]
+        pub os: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// The tokens workers and managers need to join the swarm.
     ///
-    /// A tick currently defaults to one second, so these translate directly to seconds currently, but this is NOT guaranteed.
-    #[serde(rename = "HeartbeatTick", skip_serializing_if = "Option::is_none")]
-    pub heartbeat_tick: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// Until API 1.31 (removed in 1.32).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SwarmInspectResponseJoinTokens {
+        /// The token workers can use to join the swarm.
+        #[wire("Worker", optional)]
+        pub worker: Option<String>,
+        /// The token managers can use to join the swarm.
+        #[wire("Manager", optional)]
+        pub manager: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Until API 1.31 (removed in 1.32).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SystemInfoResponseRegistryConfig {
-    #[serde(rename = "IndexConfigs", skip_serializing_if = "Option::is_none")]
-    pub index_configs: Option<
-        HashMap<String, SystemInfoResponseRegistryConfigIndexConfigsValue>,
-    >,
-    #[serde(rename = "InsecureRegistryCIDRs", skip_serializing_if = "Option::is_none")]
-    pub insecure_registry_cidrs: Option<Vec<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Raft configuration.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SwarmSpecRaft {
+        /// The number of log entries between snapshots.
+        #[wire("SnapshotInterval", optional)]
+        pub snapshot_interval: Option<i64>,
+        /// The number of snapshots to keep beyond the current snapshot.
+        #[wire("KeepOldSnapshots", optional)]
+        pub keep_old_snapshots: Option<i64>,
+        /// The number of log entries to keep around to sync up slow followers after a snapshot is created.
+        #[wire("LogEntriesForSlowFollowers", optional)]
+        pub log_entries_for_slow_followers: Option<i64>,
+        /// The number of ticks that a follower will wait for a message from the leader before becoming a candidate and starting an election. `ElectionTick` must be greater than `HeartbeatTick`.
+        ///
+        /// A tick currently defaults to one second, so these translate directly to seconds currently, but this is NOT guaranteed.
+        #[wire("ElectionTick", optional)]
+        pub election_tick: Option<i64>,
+        /// The number of ticks between heartbeats. Every HeartbeatTick ticks, the leader will send a heartbeat to the followers.
+        ///
+        /// A tick currently defaults to one second, so these translate directly to seconds currently, but this is NOT guaranteed.
+        #[wire("HeartbeatTick", optional)]
+        pub heartbeat_tick: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Until API 1.31 (removed in 1.32).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SystemInfoResponseRegistryConfigIndexConfigsValue {
-    #[serde(rename = "Mirrors", skip_serializing_if = "Option::is_none")]
-    pub mirrors: Option<Vec<String>>,
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(rename = "Official", skip_serializing_if = "Option::is_none")]
-    pub official: Option<bool>,
-    #[serde(rename = "Secure", skip_serializing_if = "Option::is_none")]
-    pub secure: Option<bool>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Until API 1.31 (removed in 1.32).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SystemInfoResponseRegistryConfig {
+        #[wire("IndexConfigs", optional)]
+        pub index_configs: Option<
+            HashMap<String, SystemInfoResponseRegistryConfigIndexConfigsValue>,
+        >,
+        #[wire("InsecureRegistryCIDRs", optional)]
+        pub insecure_registry_cidrs: Option<Vec<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Resource requirements which apply to each individual container created as part of the service.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpecResources {
+object! {
+    /// Until API 1.31 (removed in 1.32).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SystemInfoResponseRegistryConfigIndexConfigsValue {
+        #[wire("Mirrors", optional)]
+        pub mirrors: Option<Vec<String>>,
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        #[wire("Official", optional)]
+        pub official: Option<bool>,
+        #[wire("Secure", optional)]
+        pub secure: Option<bool>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// Resource requirements which apply to each individual container created as part of the service.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskSpecResources {
+        /// Define resources limits.
+        #[wire("Limits", optional)]
+        pub limits: Option<TaskSpecResourcesLimits>,
+        /// Define resources reservation.
+        #[wire("Reservations", optional)]
+        pub reservations: Option<TaskSpecResourcesReservations>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
     /// Define resources limits.
-    #[serde(rename = "Limits", skip_serializing_if = "Option::is_none")]
-    pub limits: Option<TaskSpecResourcesLimits>,
+    ///
+    /// Until API 1.31 (removed in 1.32).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskSpecResourcesLimits {
+        /// CPU limit in units of 10<sup>-9</sup> CPU shares.
+        #[wire("NanoCPUs", optional)]
+        pub nano_cpus: Option<i64>,
+        /// Memory limit in Bytes.
+        #[wire("MemoryBytes", optional)]
+        pub memory_bytes: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
     /// Define resources reservation.
-    #[serde(rename = "Reservations", skip_serializing_if = "Option::is_none")]
-    pub reservations: Option<TaskSpecResourcesReservations>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// Define resources limits.
-///
-/// Until API 1.31 (removed in 1.32).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpecResourcesLimits {
-    /// CPU limit in units of 10<sup>-9</sup> CPU shares.
-    #[serde(rename = "NanoCPUs", skip_serializing_if = "Option::is_none")]
-    pub nano_cpus: Option<i64>,
-    /// Memory limit in Bytes.
-    #[serde(rename = "MemoryBytes", skip_serializing_if = "Option::is_none")]
-    pub memory_bytes: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// Define resources reservation.
-///
-/// Until API 1.31 (removed in 1.32).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpecResourcesReservations {
-    /// CPU reservation in units of 10<sup>-9</sup> CPU shares.
-    #[serde(rename = "NanoCPUs", skip_serializing_if = "Option::is_none")]
-    pub nano_cpus: Option<i64>,
-    /// Memory reservation in Bytes.
-    #[serde(rename = "MemoryBytes", skip_serializing_if = "Option::is_none")]
-    pub memory_bytes: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    ///
+    /// Until API 1.31 (removed in 1.32).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskSpecResourcesReservations {
+        /// CPU reservation in units of 10<sup>-9</sup> CPU shares.
+        #[wire("NanoCPUs", optional)]
+        pub nano_cpus: Option<i64>,
+        /// Memory reservation in Bytes.
+        #[wire("MemoryBytes", optional)]
+        pub memory_bytes: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -9,7 +9,7 @@ pub(crate) mod server;
 pub(crate) mod roundtrip;
 
 use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -71,25 +71,27 @@ impl<'de> Deserialize<'de> for EndpointPortConfigProtocol {
     }
 }
 
-/// An open port on a container
-///
-/// Until API 1.51 (removed in 1.52).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Port {
-    /// Format: `ip-address`.
-    #[serde(rename = "IP", skip_serializing_if = "Option::is_none")]
-    pub ip: Option<String>,
-    /// Port on the container
-    #[serde(rename = "PrivatePort", default)]
-    pub private_port: u16,
-    /// Port exposed on the host
-    #[serde(rename = "PublicPort", skip_serializing_if = "Option::is_none")]
-    pub public_port: Option<u16>,
-    #[serde(rename = "Type", default)]
-    pub r#type: PortType,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// An open port on a container
+    ///
+    /// Until API 1.51 (removed in 1.52).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Port {
+        /// Format: `ip-address`.
+        #[wire("IP", optional)]
+        pub ip: Option<String>,
+        /// Port on the container
+        #[wire("PrivatePort")]
+        pub private_port: u16,
+        /// Port exposed on the host
+        #[wire("PublicPort", optional)]
+        pub public_port: Option<u16>,
+        #[wire("Type")]
+        pub r#type: PortType,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
@@ -258,20 +260,22 @@ impl<'de> Deserialize<'de> for TaskState {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskStatus {
-    /// Format: `dateTime`.
-    #[serde(rename = "Timestamp", skip_serializing_if = "Option::is_none")]
-    pub timestamp: Option<String>,
-    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
-    pub state: Option<TaskState>,
-    #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    #[serde(rename = "Err", skip_serializing_if = "Option::is_none")]
-    pub err: Option<String>,
-    #[serde(rename = "ContainerStatus", skip_serializing_if = "Option::is_none")]
-    pub container_status: Option<super::v1_24_to_v1_43::TaskStatusContainerStatus>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskStatus {
+        /// Format: `dateTime`.
+        #[wire("Timestamp", optional)]
+        pub timestamp: Option<String>,
+        #[wire("State", optional)]
+        pub state: Option<TaskState>,
+        #[wire("Message", optional)]
+        pub message: Option<String>,
+        #[wire("Err", optional)]
+        pub err: Option<String>,
+        #[wire("ContainerStatus", optional)]
+        pub container_status: Option<super::v1_24_to_v1_43::TaskStatusContainerStatus>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -3,61 +3,66 @@
 //! What is identical in exactly API versions 1.24–1.39: the types below, and in the submodules the operations' parameters, client and server items and decoders.
 
 use std::collections::HashMap;
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// Optional configuration for the `bind` type.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct MountBindOptions {
-    /// A propagation mode with the value `[r]private`, `[r]shared`, or `[r]slave`.
-    #[serde(rename = "Propagation", skip_serializing_if = "Option::is_none")]
-    pub propagation: Option<super::v1_24_to_v1_55::MountBindOptionsPropagation>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Optional configuration for the `bind` type.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct MountBindOptions {
+        /// A propagation mode with the value `[r]private`, `[r]shared`, or `[r]slave`.
+        #[wire("Propagation", optional)]
+        pub propagation: Option<super::v1_24_to_v1_55::MountBindOptionsPropagation>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Until API 1.39 (removed in 1.40).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SystemEventsResponse {
-    /// The type of object emitting the event
-    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<String>,
-    /// The type of event
-    #[serde(rename = "Action", skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
-    #[serde(rename = "Actor", skip_serializing_if = "Option::is_none")]
-    pub actor: Option<SystemEventsResponseActor>,
-    /// Timestamp of event
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub time: Option<i64>,
-    /// Timestamp of event, with nanosecond accuracy
-    #[serde(rename = "timeNano", skip_serializing_if = "Option::is_none")]
-    pub time_nano: Option<i64>,
-    /// Deprecated: the Action of a container, image or plugin event (only those types).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-    /// Deprecated: the Actor ID of a container, image or plugin event.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Deprecated: the image of a container event.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub from: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Until API 1.39 (removed in 1.40).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SystemEventsResponse {
+        /// The type of object emitting the event
+        #[wire("Type", optional)]
+        pub r#type: Option<String>,
+        /// The type of event
+        #[wire("Action", optional)]
+        pub action: Option<String>,
+        #[wire("Actor", optional)]
+        pub actor: Option<SystemEventsResponseActor>,
+        /// Timestamp of event
+        #[wire("time", optional)]
+        pub time: Option<i64>,
+        /// Timestamp of event, with nanosecond accuracy
+        #[wire("timeNano", optional)]
+        pub time_nano: Option<i64>,
+        /// Deprecated: the Action of a container, image or plugin event (only those types).
+        #[wire("status", optional)]
+        pub status: Option<String>,
+        /// Deprecated: the Actor ID of a container, image or plugin event.
+        #[wire("id", optional)]
+        pub id: Option<String>,
+        /// Deprecated: the image of a container event.
+        #[wire("from", optional)]
+        pub from: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Until API 1.39 (removed in 1.40).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SystemEventsResponseActor {
-    /// The ID of the object emitting the event
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Various key/value attributes of the object, depending on its type
-    #[serde(rename = "Attributes", skip_serializing_if = "Option::is_none")]
-    pub attributes: Option<HashMap<String, String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Until API 1.39 (removed in 1.40).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SystemEventsResponseActor {
+        /// The ID of the object emitting the event
+        #[wire("ID", optional)]
+        pub id: Option<String>,
+        /// Various key/value attributes of the object, depending on its type
+        #[wire("Attributes", optional)]
+        pub attributes: Option<HashMap<String, String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

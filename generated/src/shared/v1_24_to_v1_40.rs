@@ -11,39 +11,42 @@ pub(crate) mod requests;
 pub(crate) mod server;
 
 use std::collections::HashMap;
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Ipam {
-    /// Name of the IPAM driver to use.
-    ///
-    /// Defaults to `"default"`.
-    #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
-    pub driver: Option<String>,
-    /// List of IPAM configuration options, specified as a map:
-    ///
-    /// ```text
-    /// {"Subnet": <CIDR>, "IPRange": <CIDR>, "Gateway": <IP address>, "AuxAddress": <device_name:IP address>}
-    /// ```
-    #[serde(rename = "Config", skip_serializing_if = "Option::is_none")]
-    pub config: Option<Vec<HashMap<String, String>>>,
-    /// Driver-specific options, specified as a map.
-    #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
-    pub options: Option<HashMap<String, String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Ipam {
+        /// Name of the IPAM driver to use.
+        ///
+        /// Defaults to `"default"`.
+        #[wire("Driver", optional)]
+        pub driver: Option<String>,
+        /// List of IPAM configuration options, specified as a map:
+        ///
+        /// ```text
+        /// {"Subnet": <CIDR>, "IPRange": <CIDR>, "Gateway": <IP address>, "AuxAddress": <device_name:IP address>}
+        /// ```
+        #[wire("Config", optional)]
+        pub config: Option<Vec<HashMap<String, String>>>,
+        /// Driver-specific options, specified as a map.
+        #[wire("Options", optional)]
+        pub options: Option<HashMap<String, String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Scheduling mode for the service.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ServiceSpecMode {
-    #[serde(rename = "Replicated", skip_serializing_if = "Option::is_none")]
-    pub replicated: Option<super::v1_24_to_v1_55::ServiceSpecModeReplicated>,
-    #[serde(rename = "Global", skip_serializing_if = "Option::is_none")]
-    pub global: Option<HashMap<String, serde_json::Value>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Scheduling mode for the service.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ServiceSpecMode {
+        #[wire("Replicated", optional)]
+        pub replicated: Option<super::v1_24_to_v1_55::ServiceSpecModeReplicated>,
+        #[wire("Global", optional)]
+        pub global: Option<HashMap<String, serde_json::Value>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -13,18 +13,19 @@ pub(crate) mod server;
 #[cfg(feature = "roundtrip")]
 pub(crate) mod roundtrip;
 
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ExecStartBody {
-    /// Detach from the command.
-    #[serde(rename = "Detach", skip_serializing_if = "Option::is_none")]
-    pub detach: Option<bool>,
-    /// Allocate a pseudo-TTY.
-    #[serde(rename = "Tty", skip_serializing_if = "Option::is_none")]
-    pub tty: Option<bool>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ExecStartBody {
+        /// Detach from the command.
+        #[wire("Detach", optional)]
+        pub detach: Option<bool>,
+        /// Allocate a pseudo-TTY.
+        #[wire("Tty", optional)]
+        pub tty: Option<bool>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

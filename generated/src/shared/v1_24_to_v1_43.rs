@@ -8,19 +8,20 @@ pub(crate) mod server;
 #[cfg(feature = "roundtrip")]
 pub(crate) mod roundtrip;
 
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// Until API 1.43 (removed in 1.44).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskStatusContainerStatus {
-    #[serde(rename = "ContainerID", skip_serializing_if = "Option::is_none")]
-    pub container_id: Option<String>,
-    #[serde(rename = "PID", skip_serializing_if = "Option::is_none")]
-    pub pid: Option<i64>,
-    #[serde(rename = "ExitCode", skip_serializing_if = "Option::is_none")]
-    pub exit_code: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Until API 1.43 (removed in 1.44).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskStatusContainerStatus {
+        #[wire("ContainerID", optional)]
+        pub container_id: Option<String>,
+        #[wire("PID", optional)]
+        pub pid: Option<i64>,
+        #[wire("ExitCode", optional)]
+        pub exit_code: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -3,24 +3,25 @@
 //! What is identical in exactly API versions 1.24–1.44: the types below, and in the submodules the operations' parameters, client and server items and decoders.
 
 use std::collections::HashMap;
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// Optional configuration for the `volume` type.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct MountVolumeOptions {
-    /// Populate volume with data from the target.
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "NoCopy", skip_serializing_if = "Option::is_none")]
-    pub no_copy: Option<bool>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// Map of driver specific options
-    #[serde(rename = "DriverConfig", skip_serializing_if = "Option::is_none")]
-    pub driver_config: Option<super::v1_24_to_v1_55::MountVolumeOptionsDriverConfig>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Optional configuration for the `volume` type.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct MountVolumeOptions {
+        /// Populate volume with data from the target.
+        ///
+        /// Defaults to `false`.
+        #[wire("NoCopy", optional)]
+        pub no_copy: Option<bool>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        /// Map of driver specific options
+        #[wire("DriverConfig", optional)]
+        pub driver_config: Option<super::v1_24_to_v1_55::MountVolumeOptionsDriverConfig>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -13,42 +13,47 @@ pub(crate) mod server;
 #[cfg(feature = "roundtrip")]
 pub(crate) mod roundtrip;
 
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerSummaryHostConfig {
-    #[serde(rename = "NetworkMode", skip_serializing_if = "Option::is_none")]
-    pub network_mode: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerSummaryHostConfig {
+        #[wire("NetworkMode", optional)]
+        pub network_mode: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Optional configuration for the `tmpfs` type.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct MountTmpfsOptions {
-    /// The size for the tmpfs mount in bytes.
-    #[serde(rename = "SizeBytes", skip_serializing_if = "Option::is_none")]
-    pub size_bytes: Option<i64>,
-    /// The permission mode for the tmpfs mount in an integer.
-    /// The value must not be in octal format (e.g. 755) but rather
-    /// the decimal representation of the octal value (e.g. 493).
-    #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Optional configuration for the `tmpfs` type.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct MountTmpfsOptions {
+        /// The size for the tmpfs mount in bytes.
+        #[wire("SizeBytes", optional)]
+        pub size_bytes: Option<i64>,
+        /// The permission mode for the tmpfs mount in an integer.
+        /// The value must not be in octal format (e.g. 755) but rather
+        /// the decimal representation of the octal value (e.g. 493).
+        #[wire("Mode", optional)]
+        pub mode: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct NetworkCreateResponse {
-    /// The ID of the created network.
-    #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(rename = "Warning", skip_serializing_if = "Option::is_none")]
-    pub warning: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct NetworkCreateResponse {
+        /// The ID of the created network.
+        #[wire("Id", optional)]
+        pub id: Option<String>,
+        #[wire("Warning", optional)]
+        pub warning: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -15,106 +15,113 @@ pub(crate) mod server;
 pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct AuthConfig {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub password: Option<moby_api_runtime::secret::Secret<String>>,
-    /// Email is an optional value associated with the username.
-    ///
-    /// > **Deprecated**: This field is deprecated since docker 1.11 (API v1.23) and will be removed in a future release.
-    ///
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct AuthConfig {
+        #[wire("username", optional)]
+        pub username: Option<String>,
+        #[wire("password", optional)]
+        pub password: Option<moby_api_runtime::secret::Secret<String>>,
+        /// Email is an optional value associated with the username.
+        ///
+        /// > **Deprecated**: This field is deprecated since docker 1.11 (API v1.23) and will be removed in a future release.
+        ///
+        /// Until API 1.51 (removed in 1.52).
+        #[wire("email", optional)]
+        pub email: Option<String>,
+        #[wire("serveraddress", optional)]
+        pub serveraddress: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// Statistics sample for a container.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerStatsResponse {
+        /// Name of the container
+        #[wire("name", optional)]
+        pub name: Option<String>,
+        /// ID of the container
+        #[wire("id", optional)]
+        pub id: Option<String>,
+        /// Date and time at which this sample was collected.
+        /// The value is formatted as [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt)
+        /// with nano-seconds.
+        ///
+        /// Format: `date-time`.
+        #[wire("read", optional)]
+        pub read: Option<String>,
+        /// Date and time at which this first sample was collected. This field
+        /// is not propagated if the "one-shot" option is set. If the "one-shot"
+        /// option is set, this field may be omitted, empty, or set to a default
+        /// date (`0001-01-01T00:00:00Z`).
+        ///
+        /// The value is formatted as [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt)
+        /// with nano-seconds.
+        ///
+        /// Format: `date-time`.
+        #[wire("preread", optional)]
+        pub preread: Option<String>,
+        #[wire("pids_stats", optional)]
+        pub pids_stats: Option<super::v1_24_to_v1_55::ContainerPidsStats>,
+        #[wire("blkio_stats", optional)]
+        pub blkio_stats: Option<super::v1_24_to_v1_55::ContainerBlkioStats>,
+        /// The number of processors on the system.
+        ///
+        /// This field is Windows-specific and always zero for Linux containers.
+        #[wire("num_procs", optional)]
+        pub num_procs: Option<u32>,
+        #[wire("storage_stats", optional)]
+        pub storage_stats: Option<super::v1_24_to_v1_55::ContainerStorageStats>,
+        #[wire("cpu_stats", optional)]
+        pub cpu_stats: Option<super::v1_24_to_v1_55::ContainerCpuStats>,
+        #[wire("precpu_stats", optional)]
+        pub precpu_stats: Option<super::v1_24_to_v1_55::ContainerCpuStats>,
+        #[wire("memory_stats", optional)]
+        pub memory_stats: Option<super::v1_24_to_v1_55::ContainerMemoryStats>,
+        /// Network statistics for the container per interface.
+        ///
+        /// This field is omitted if the container has no networking enabled.
+        #[wire("networks", optional)]
+        pub networks: Option<HashMap<String, super::v1_24_to_v1_55::ContainerNetworkStats>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct NetworkDisconnectBody {
+        /// The ID or name of the container to disconnect from the network.
+        #[wire("Container", optional)]
+        pub container: Option<String>,
+        /// Force the container to disconnect from the network.
+        #[wire("Force", optional)]
+        pub force: Option<bool>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
     /// Until API 1.51 (removed in 1.52).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub serveraddress: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// Statistics sample for a container.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerStatsResponse {
-    /// Name of the container
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// ID of the container
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Date and time at which this sample was collected.
-    /// The value is formatted as [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt)
-    /// with nano-seconds.
-    ///
-    /// Format: `date-time`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub read: Option<String>,
-    /// Date and time at which this first sample was collected. This field
-    /// is not propagated if the "one-shot" option is set. If the "one-shot"
-    /// option is set, this field may be omitted, empty, or set to a default
-    /// date (`0001-01-01T00:00:00Z`).
-    ///
-    /// The value is formatted as [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt)
-    /// with nano-seconds.
-    ///
-    /// Format: `date-time`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub preread: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pids_stats: Option<super::v1_24_to_v1_55::ContainerPidsStats>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub blkio_stats: Option<super::v1_24_to_v1_55::ContainerBlkioStats>,
-    /// The number of processors on the system.
-    ///
-    /// This field is Windows-specific and always zero for Linux containers.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub num_procs: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub storage_stats: Option<super::v1_24_to_v1_55::ContainerStorageStats>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cpu_stats: Option<super::v1_24_to_v1_55::ContainerCpuStats>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub precpu_stats: Option<super::v1_24_to_v1_55::ContainerCpuStats>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub memory_stats: Option<super::v1_24_to_v1_55::ContainerMemoryStats>,
-    /// Network statistics for the container per interface.
-    ///
-    /// This field is omitted if the container has no networking enabled.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub networks: Option<HashMap<String, super::v1_24_to_v1_55::ContainerNetworkStats>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct NetworkDisconnectBody {
-    /// The ID or name of the container to disconnect from the network.
-    #[serde(rename = "Container", skip_serializing_if = "Option::is_none")]
-    pub container: Option<String>,
-    /// Force the container to disconnect from the network.
-    #[serde(rename = "Force", skip_serializing_if = "Option::is_none")]
-    pub force: Option<bool>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// Until API 1.51 (removed in 1.52).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SystemAuthResponse {
-    /// The status of the authentication
-    #[serde(rename = "Status", default)]
-    pub status: String,
-    /// An opaque token used to authenticate a user after a successful login
-    #[serde(rename = "IdentityToken", skip_serializing_if = "Option::is_none")]
-    pub identity_token: Option<moby_api_runtime::secret::Secret<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SystemAuthResponse {
+        /// The status of the authentication
+        #[wire("Status")]
+        pub status: String,
+        /// An opaque token used to authenticate a user after a successful login
+        #[wire("IdentityToken", optional)]
+        pub identity_token: Option<moby_api_runtime::secret::Secret<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -18,328 +18,354 @@ pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::{null_as_default, UnknownMembers};
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// Blkio stats entry.
-///
-/// This type is Linux-specific and omitted for Windows containers.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerBlkioStatEntry {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub major: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub minor: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub op: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value: Option<u64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Blkio stats entry.
+    ///
+    /// This type is Linux-specific and omitted for Windows containers.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerBlkioStatEntry {
+        #[wire("major", optional)]
+        pub major: Option<u64>,
+        #[wire("minor", optional)]
+        pub minor: Option<u64>,
+        #[wire("op", optional)]
+        pub op: Option<String>,
+        #[wire("value", optional)]
+        pub value: Option<u64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// BlkioStats stores all IO service stats for data read and write.
-///
-/// This type is Linux-specific and holds many fields that are specific to cgroups v1.
-/// On a cgroup v2 host, all fields other than `io_service_bytes_recursive`
-/// are omitted or `null`.
-///
-/// This type is only populated on Linux and omitted for Windows containers.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerBlkioStats {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub io_service_bytes_recursive: Option<Vec<ContainerBlkioStatEntry>>,
-    /// This field is only available when using Linux containers with
-    /// cgroups v1. It is omitted or `null` when using cgroups v2.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub io_serviced_recursive: Option<Vec<ContainerBlkioStatEntry>>,
-    /// This field is only available when using Linux containers with
-    /// cgroups v1. It is omitted or `null` when using cgroups v2.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub io_queue_recursive: Option<Vec<ContainerBlkioStatEntry>>,
-    /// This field is only available when using Linux containers with
-    /// cgroups v1. It is omitted or `null` when using cgroups v2.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub io_service_time_recursive: Option<Vec<ContainerBlkioStatEntry>>,
-    /// This field is only available when using Linux containers with
-    /// cgroups v1. It is omitted or `null` when using cgroups v2.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub io_wait_time_recursive: Option<Vec<ContainerBlkioStatEntry>>,
-    /// This field is only available when using Linux containers with
-    /// cgroups v1. It is omitted or `null` when using cgroups v2.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub io_merged_recursive: Option<Vec<ContainerBlkioStatEntry>>,
-    /// This field is only available when using Linux containers with
-    /// cgroups v1. It is omitted or `null` when using cgroups v2.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub io_time_recursive: Option<Vec<ContainerBlkioStatEntry>>,
-    /// This field is only available when using Linux containers with
-    /// cgroups v1. It is omitted or `null` when using cgroups v2.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sectors_recursive: Option<Vec<ContainerBlkioStatEntry>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// BlkioStats stores all IO service stats for data read and write.
+    ///
+    /// This type is Linux-specific and holds many fields that are specific to cgroups v1.
+    /// On a cgroup v2 host, all fields other than `io_service_bytes_recursive`
+    /// are omitted or `null`.
+    ///
+    /// This type is only populated on Linux and omitted for Windows containers.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerBlkioStats {
+        #[wire("io_service_bytes_recursive", optional)]
+        pub io_service_bytes_recursive: Option<Vec<ContainerBlkioStatEntry>>,
+        /// This field is only available when using Linux containers with
+        /// cgroups v1. It is omitted or `null` when using cgroups v2.
+        #[wire("io_serviced_recursive", optional)]
+        pub io_serviced_recursive: Option<Vec<ContainerBlkioStatEntry>>,
+        /// This field is only available when using Linux containers with
+        /// cgroups v1. It is omitted or `null` when using cgroups v2.
+        #[wire("io_queue_recursive", optional)]
+        pub io_queue_recursive: Option<Vec<ContainerBlkioStatEntry>>,
+        /// This field is only available when using Linux containers with
+        /// cgroups v1. It is omitted or `null` when using cgroups v2.
+        #[wire("io_service_time_recursive", optional)]
+        pub io_service_time_recursive: Option<Vec<ContainerBlkioStatEntry>>,
+        /// This field is only available when using Linux containers with
+        /// cgroups v1. It is omitted or `null` when using cgroups v2.
+        #[wire("io_wait_time_recursive", optional)]
+        pub io_wait_time_recursive: Option<Vec<ContainerBlkioStatEntry>>,
+        /// This field is only available when using Linux containers with
+        /// cgroups v1. It is omitted or `null` when using cgroups v2.
+        #[wire("io_merged_recursive", optional)]
+        pub io_merged_recursive: Option<Vec<ContainerBlkioStatEntry>>,
+        /// This field is only available when using Linux containers with
+        /// cgroups v1. It is omitted or `null` when using cgroups v2.
+        #[wire("io_time_recursive", optional)]
+        pub io_time_recursive: Option<Vec<ContainerBlkioStatEntry>>,
+        /// This field is only available when using Linux containers with
+        /// cgroups v1. It is omitted or `null` when using cgroups v2.
+        #[wire("sectors_recursive", optional)]
+        pub sectors_recursive: Option<Vec<ContainerBlkioStatEntry>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// CPU related info of the container
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerCpuStats {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cpu_usage: Option<ContainerCpuUsage>,
-    /// System Usage.
-    ///
-    /// This field is Linux-specific and omitted for Windows containers.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub system_cpu_usage: Option<u64>,
-    /// Number of online CPUs.
-    ///
-    /// This field is Linux-specific and omitted for Windows containers.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub online_cpus: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub throttling_data: Option<ContainerThrottlingData>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// CPU related info of the container
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerCpuStats {
+        #[wire("cpu_usage", optional)]
+        pub cpu_usage: Option<ContainerCpuUsage>,
+        /// System Usage.
+        ///
+        /// This field is Linux-specific and omitted for Windows containers.
+        #[wire("system_cpu_usage", optional)]
+        pub system_cpu_usage: Option<u64>,
+        /// Number of online CPUs.
+        ///
+        /// This field is Linux-specific and omitted for Windows containers.
+        #[wire("online_cpus", optional)]
+        pub online_cpus: Option<u32>,
+        #[wire("throttling_data", optional)]
+        pub throttling_data: Option<ContainerThrottlingData>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// All CPU stats aggregated since container inception.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerCpuUsage {
-    /// Total CPU time consumed in nanoseconds (Linux) or 100's of nanoseconds (Windows).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub total_usage: Option<u64>,
-    /// Total CPU time (in nanoseconds) consumed per core (Linux).
-    ///
-    /// This field is Linux-specific when using cgroups v1. It is omitted
-    /// when using cgroups v2 and Windows containers.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub percpu_usage: Option<Vec<u64>>,
-    /// Time (in nanoseconds) spent by tasks of the cgroup in kernel mode (Linux),
-    /// or time spent (in 100's of nanoseconds) by all container processes in
-    /// kernel mode (Windows).
-    ///
-    /// Not populated for Windows containers using Hyper-V isolation.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub usage_in_kernelmode: Option<u64>,
-    /// Time (in nanoseconds) spent by tasks of the cgroup in user mode (Linux),
-    /// or time spent (in 100's of nanoseconds) by all container processes in
-    /// kernel mode (Windows).
-    ///
-    /// Not populated for Windows containers using Hyper-V isolation.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub usage_in_usermode: Option<u64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// All CPU stats aggregated since container inception.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerCpuUsage {
+        /// Total CPU time consumed in nanoseconds (Linux) or 100's of nanoseconds (Windows).
+        #[wire("total_usage", optional)]
+        pub total_usage: Option<u64>,
+        /// Total CPU time (in nanoseconds) consumed per core (Linux).
+        ///
+        /// This field is Linux-specific when using cgroups v1. It is omitted
+        /// when using cgroups v2 and Windows containers.
+        #[wire("percpu_usage", optional)]
+        pub percpu_usage: Option<Vec<u64>>,
+        /// Time (in nanoseconds) spent by tasks of the cgroup in kernel mode (Linux),
+        /// or time spent (in 100's of nanoseconds) by all container processes in
+        /// kernel mode (Windows).
+        ///
+        /// Not populated for Windows containers using Hyper-V isolation.
+        #[wire("usage_in_kernelmode", optional)]
+        pub usage_in_kernelmode: Option<u64>,
+        /// Time (in nanoseconds) spent by tasks of the cgroup in user mode (Linux),
+        /// or time spent (in 100's of nanoseconds) by all container processes in
+        /// kernel mode (Windows).
+        ///
+        /// Not populated for Windows containers using Hyper-V isolation.
+        #[wire("usage_in_usermode", optional)]
+        pub usage_in_usermode: Option<u64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// OK response to ContainerCreate operation
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerCreateResponse {
-    /// The ID of the created container
-    #[serde(rename = "Id", default)]
-    pub id: String,
-    /// Warnings encountered when creating the container
-    #[serde(rename = "Warnings", default, deserialize_with = "null_as_default")]
-    pub warnings: Vec<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// OK response to ContainerCreate operation
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerCreateResponse {
+        /// The ID of the created container
+        #[wire("Id")]
+        pub id: String,
+        /// Warnings encountered when creating the container
+        #[wire("Warnings", or_default)]
+        pub warnings: Vec<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Aggregates all memory stats since container inception on Linux.
-/// Windows returns stats for commit and private working set only.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerMemoryStats {
-    /// Current `res_counter` usage for memory.
-    ///
-    /// This field is Linux-specific and omitted for Windows containers.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub usage: Option<u64>,
-    /// Maximum usage ever recorded.
-    ///
-    /// This field is Linux-specific and only supported on cgroups v1.
-    /// It is omitted when using cgroups v2 and for Windows containers.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_usage: Option<u64>,
-    /// All the stats exported via memory.stat.
-    ///
-    /// The fields in this object differ between cgroups v1 and v2.
-    /// On cgroups v1, fields such as `cache`, `rss`, `mapped_file` are available.
-    /// On cgroups v2, fields such as `file`, `anon`, `inactive_file` are available.
-    ///
-    /// This field is Linux-specific and omitted for Windows containers.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub stats: Option<HashMap<String, Option<u64>>>,
-    /// Number of times memory usage hits limits.
-    ///
-    /// This field is Linux-specific and only supported on cgroups v1.
-    /// It is omitted when using cgroups v2 and for Windows containers.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub failcnt: Option<u64>,
-    /// This field is Linux-specific and omitted for Windows containers.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub limit: Option<u64>,
-    /// Committed bytes.
-    ///
-    /// This field is Windows-specific and omitted for Linux containers.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub commitbytes: Option<u64>,
-    /// Peak committed bytes.
-    ///
-    /// This field is Windows-specific and omitted for Linux containers.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub commitpeakbytes: Option<u64>,
-    /// Private working set.
-    ///
-    /// This field is Windows-specific and omitted for Linux containers.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub privateworkingset: Option<u64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Aggregates all memory stats since container inception on Linux.
+    /// Windows returns stats for commit and private working set only.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerMemoryStats {
+        /// Current `res_counter` usage for memory.
+        ///
+        /// This field is Linux-specific and omitted for Windows containers.
+        #[wire("usage", optional)]
+        pub usage: Option<u64>,
+        /// Maximum usage ever recorded.
+        ///
+        /// This field is Linux-specific and only supported on cgroups v1.
+        /// It is omitted when using cgroups v2 and for Windows containers.
+        #[wire("max_usage", optional)]
+        pub max_usage: Option<u64>,
+        /// All the stats exported via memory.stat.
+        ///
+        /// The fields in this object differ between cgroups v1 and v2.
+        /// On cgroups v1, fields such as `cache`, `rss`, `mapped_file` are available.
+        /// On cgroups v2, fields such as `file`, `anon`, `inactive_file` are available.
+        ///
+        /// This field is Linux-specific and omitted for Windows containers.
+        #[wire("stats", optional)]
+        pub stats: Option<HashMap<String, Option<u64>>>,
+        /// Number of times memory usage hits limits.
+        ///
+        /// This field is Linux-specific and only supported on cgroups v1.
+        /// It is omitted when using cgroups v2 and for Windows containers.
+        #[wire("failcnt", optional)]
+        pub failcnt: Option<u64>,
+        /// This field is Linux-specific and omitted for Windows containers.
+        #[wire("limit", optional)]
+        pub limit: Option<u64>,
+        /// Committed bytes.
+        ///
+        /// This field is Windows-specific and omitted for Linux containers.
+        #[wire("commitbytes", optional)]
+        pub commitbytes: Option<u64>,
+        /// Peak committed bytes.
+        ///
+        /// This field is Windows-specific and omitted for Linux containers.
+        #[wire("commitpeakbytes", optional)]
+        pub commitpeakbytes: Option<u64>,
+        /// Private working set.
+        ///
+        /// This field is Windows-specific and omitted for Linux containers.
+        #[wire("privateworkingset", optional)]
+        pub privateworkingset: Option<u64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Aggregates the network stats of one container
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerNetworkStats {
-    /// Bytes received. Windows and Linux.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rx_bytes: Option<u64>,
-    /// Packets received. Windows and Linux.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rx_packets: Option<u64>,
-    /// Received errors. Not used on Windows.
+object! {
+    /// Aggregates the network stats of one container
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerNetworkStats {
+        /// Bytes received. Windows and Linux.
+        #[wire("rx_bytes", optional)]
+        pub rx_bytes: Option<u64>,
+        /// Packets received. Windows and Linux.
+        #[wire("rx_packets", optional)]
+        pub rx_packets: Option<u64>,
+        /// Received errors. Not used on Windows.
+        ///
+        /// This field is Linux-specific and always zero for Windows containers.
+        #[wire("rx_errors", optional)]
+        pub rx_errors: Option<u64>,
+        /// Incoming packets dropped. Windows and Linux.
+        #[wire("rx_dropped", optional)]
+        pub rx_dropped: Option<u64>,
+        /// Bytes sent. Windows and Linux.
+        #[wire("tx_bytes", optional)]
+        pub tx_bytes: Option<u64>,
+        /// Packets sent. Windows and Linux.
+        #[wire("tx_packets", optional)]
+        pub tx_packets: Option<u64>,
+        /// Sent errors. Not used on Windows.
+        ///
+        /// This field is Linux-specific and always zero for Windows containers.
+        #[wire("tx_errors", optional)]
+        pub tx_errors: Option<u64>,
+        /// Outgoing packets dropped. Windows and Linux.
+        #[wire("tx_dropped", optional)]
+        pub tx_dropped: Option<u64>,
+        /// Endpoint ID. Not used on Linux.
+        ///
+        /// This field is Windows-specific and omitted for Linux containers.
+        #[wire("endpoint_id", optional)]
+        pub endpoint_id: Option<String>,
+        /// Instance ID. Not used on Linux.
+        ///
+        /// This field is Windows-specific and omitted for Linux containers.
+        #[wire("instance_id", optional)]
+        pub instance_id: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// PidsStats contains Linux-specific stats of a container's process-IDs (PIDs).
     ///
-    /// This field is Linux-specific and always zero for Windows containers.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rx_errors: Option<u64>,
-    /// Incoming packets dropped. Windows and Linux.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rx_dropped: Option<u64>,
-    /// Bytes sent. Windows and Linux.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tx_bytes: Option<u64>,
-    /// Packets sent. Windows and Linux.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tx_packets: Option<u64>,
-    /// Sent errors. Not used on Windows.
+    /// This type is Linux-specific and omitted for Windows containers.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerPidsStats {
+        /// Current is the number of PIDs in the cgroup.
+        #[wire("current", optional)]
+        pub current: Option<u64>,
+        /// Limit is the hard limit on the number of pids in the cgroup.
+        /// A "Limit" of 0 means that there is no limit.
+        #[wire("limit", optional)]
+        pub limit: Option<u64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// StorageStats is the disk I/O stats for read/write on Windows.
     ///
-    /// This field is Linux-specific and always zero for Windows containers.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tx_errors: Option<u64>,
-    /// Outgoing packets dropped. Windows and Linux.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tx_dropped: Option<u64>,
-    /// Endpoint ID. Not used on Linux.
+    /// This type is Windows-specific and omitted for Linux containers.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerStorageStats {
+        #[wire("read_count_normalized", optional)]
+        pub read_count_normalized: Option<u64>,
+        #[wire("read_size_bytes", optional)]
+        pub read_size_bytes: Option<u64>,
+        #[wire("write_count_normalized", optional)]
+        pub write_count_normalized: Option<u64>,
+        #[wire("write_size_bytes", optional)]
+        pub write_size_bytes: Option<u64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// CPU throttling stats of the container.
     ///
-    /// This field is Windows-specific and omitted for Linux containers.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub endpoint_id: Option<String>,
-    /// Instance ID. Not used on Linux.
-    ///
-    /// This field is Windows-specific and omitted for Linux containers.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub instance_id: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// This type is Linux-specific and omitted for Windows containers.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerThrottlingData {
+        /// Number of periods with throttling active.
+        #[wire("periods", optional)]
+        pub periods: Option<u64>,
+        /// Number of periods when the container hit its throttling limit.
+        #[wire("throttled_periods", optional)]
+        pub throttled_periods: Option<u64>,
+        /// Aggregated time (in nanoseconds) the container was throttled for.
+        #[wire("throttled_time", optional)]
+        pub throttled_time: Option<u64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// PidsStats contains Linux-specific stats of a container's process-IDs (PIDs).
-///
-/// This type is Linux-specific and omitted for Windows containers.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerPidsStats {
-    /// Current is the number of PIDs in the cgroup.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub current: Option<u64>,
-    /// Limit is the hard limit on the number of pids in the cgroup.
-    /// A "Limit" of 0 means that there is no limit.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub limit: Option<u64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Container "top" response.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerTopResponse {
+        /// The ps column titles
+        #[wire("Titles", optional)]
+        pub titles: Option<Vec<String>>,
+        /// Each process running in the container, where each process
+        /// is an array of values corresponding to the titles.
+        #[wire("Processes", optional)]
+        pub processes: Option<Vec<Vec<String>>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// StorageStats is the disk I/O stats for read/write on Windows.
-///
-/// This type is Windows-specific and omitted for Linux containers.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerStorageStats {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub read_count_normalized: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub read_size_bytes: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub write_count_normalized: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub write_size_bytes: Option<u64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Response for a successful container-update.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerUpdateResponse {
+        /// Warnings encountered when updating the container.
+        #[wire("Warnings", optional)]
+        pub warnings: Option<Vec<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// CPU throttling stats of the container.
-///
-/// This type is Linux-specific and omitted for Windows containers.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerThrottlingData {
-    /// Number of periods with throttling active.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub periods: Option<u64>,
-    /// Number of periods when the container hit its throttling limit.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub throttled_periods: Option<u64>,
-    /// Aggregated time (in nanoseconds) the container was throttled for.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub throttled_time: Option<u64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// Container "top" response.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerTopResponse {
-    /// The ps column titles
-    #[serde(rename = "Titles", skip_serializing_if = "Option::is_none")]
-    pub titles: Option<Vec<String>>,
-    /// Each process running in the container, where each process
-    /// is an array of values corresponding to the titles.
-    #[serde(rename = "Processes", skip_serializing_if = "Option::is_none")]
-    pub processes: Option<Vec<Vec<String>>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// Response for a successful container-update.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerUpdateResponse {
-    /// Warnings encountered when updating the container.
-    #[serde(rename = "Warnings", skip_serializing_if = "Option::is_none")]
-    pub warnings: Option<Vec<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// A device mapping between the host and container
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct DeviceMapping {
-    #[serde(rename = "PathOnHost", skip_serializing_if = "Option::is_none")]
-    pub path_on_host: Option<String>,
-    #[serde(rename = "PathInContainer", skip_serializing_if = "Option::is_none")]
-    pub path_in_container: Option<String>,
-    #[serde(rename = "CgroupPermissions", skip_serializing_if = "Option::is_none")]
-    pub cgroup_permissions: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// A device mapping between the host and container
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct DeviceMapping {
+        #[wire("PathOnHost", optional)]
+        pub path_on_host: Option<String>,
+        #[wire("PathInContainer", optional)]
+        pub path_in_container: Option<String>,
+        #[wire("CgroupPermissions", optional)]
+        pub cgroup_permissions: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// The mode of resolution to use for internal load balancing between tasks.
@@ -398,26 +424,30 @@ impl<'de> Deserialize<'de> for EndpointSpecMode {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ErrorDetail {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub code: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ErrorDetail {
+        #[wire("code", optional)]
+        pub code: Option<i64>,
+        #[wire("message", optional)]
+        pub message: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Represents an error.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ErrorResponse {
-    /// The error message.
-    #[serde(default)]
-    pub message: String,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Represents an error.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ErrorResponse {
+        /// The error message.
+        #[wire("message")]
+        pub message: String,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// Isolation technology of the container. (Windows only)
@@ -490,57 +520,63 @@ impl<'de> Deserialize<'de> for HostConfigIsolation {
     }
 }
 
-/// Response to an API call that returns just an Id
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct IdResponse {
-    /// The id of the newly created object.
-    #[serde(rename = "Id", default)]
-    pub id: String,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Response to an API call that returns just an Id
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct IdResponse {
+        /// The id of the newly created object.
+        #[wire("Id")]
+        pub id: String,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// individual image layer information in response to ImageHistory operation
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ImageHistoryResponseItem {
-    #[serde(rename = "Id", default)]
-    pub id: String,
-    #[serde(rename = "Created", default)]
-    pub created: i64,
-    #[serde(rename = "CreatedBy", default)]
-    pub created_by: String,
-    #[serde(rename = "Tags", default, deserialize_with = "null_as_default")]
-    pub tags: Vec<String>,
-    #[serde(rename = "Size", default)]
-    pub size: i64,
-    #[serde(rename = "Comment", default)]
-    pub comment: String,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// individual image layer information in response to ImageHistory operation
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ImageHistoryResponseItem {
+        #[wire("Id")]
+        pub id: String,
+        #[wire("Created")]
+        pub created: i64,
+        #[wire("CreatedBy")]
+        pub created_by: String,
+        #[wire("Tags", or_default)]
+        pub tags: Vec<String>,
+        #[wire("Size")]
+        pub size: i64,
+        #[wire("Comment")]
+        pub comment: String,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ImageSearchResponseItem {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub is_official: Option<bool>,
-    /// Whether this repository has automated builds enabled.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Deprecated**: This field is deprecated and will always be "false".
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub is_automated: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub star_count: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ImageSearchResponseItem {
+        #[wire("description", optional)]
+        pub description: Option<String>,
+        #[wire("is_official", optional)]
+        pub is_official: Option<bool>,
+        /// Whether this repository has automated builds enabled.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Deprecated**: This field is deprecated and will always be "false".
+        #[wire("is_automated", optional)]
+        pub is_automated: Option<bool>,
+        #[wire("name", optional)]
+        pub name: Option<String>,
+        #[wire("star_count", optional)]
+        pub star_count: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// A propagation mode with the value `[r]private`, `[r]shared`, or `[r]slave`.
@@ -621,37 +657,41 @@ impl<'de> Deserialize<'de> for MountBindOptionsPropagation {
     }
 }
 
-/// Map of driver specific options
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct MountVolumeOptionsDriverConfig {
-    /// Name of the driver to use to create the volume.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// key/value map of driver specific options.
-    #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
-    pub options: Option<HashMap<String, String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Map of driver specific options
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct MountVolumeOptionsDriverConfig {
+        /// Name of the driver to use to create the volume.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// key/value map of driver specific options.
+        #[wire("Options", optional)]
+        pub options: Option<HashMap<String, String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct NodeSpec {
-    /// Name for the node.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// Role of the node.
-    #[serde(rename = "Role", skip_serializing_if = "Option::is_none")]
-    pub role: Option<NodeSpecRole>,
-    /// Availability of the node.
-    #[serde(rename = "Availability", skip_serializing_if = "Option::is_none")]
-    pub availability: Option<NodeSpecAvailability>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct NodeSpec {
+        /// Name for the node.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        /// Role of the node.
+        #[wire("Role", optional)]
+        pub role: Option<NodeSpecRole>,
+        /// Availability of the node.
+        #[wire("Availability", optional)]
+        pub availability: Option<NodeSpecAvailability>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// Availability of the node.
@@ -782,147 +822,167 @@ impl<'de> Deserialize<'de> for NodeSpecRole {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct PluginDevice {
-    #[serde(rename = "Name", default)]
-    pub name: String,
-    #[serde(rename = "Description", default)]
-    pub description: String,
-    #[serde(rename = "Settable", default, deserialize_with = "null_as_default")]
-    pub settable: Vec<String>,
-    #[serde(rename = "Path", default)]
-    pub path: String,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct PluginDevice {
+        #[wire("Name")]
+        pub name: String,
+        #[wire("Description")]
+        pub description: String,
+        #[wire("Settable", or_default)]
+        pub settable: Vec<String>,
+        #[wire("Path")]
+        pub path: String,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct PluginEnv {
-    #[serde(rename = "Name", default)]
-    pub name: String,
-    #[serde(rename = "Description", default)]
-    pub description: String,
-    #[serde(rename = "Settable", default, deserialize_with = "null_as_default")]
-    pub settable: Vec<String>,
-    #[serde(rename = "Value", default)]
-    pub value: String,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct PluginEnv {
+        #[wire("Name")]
+        pub name: String,
+        #[wire("Description")]
+        pub description: String,
+        #[wire("Settable", or_default)]
+        pub settable: Vec<String>,
+        #[wire("Value")]
+        pub value: String,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct PluginMount {
-    #[serde(rename = "Name", default)]
-    pub name: String,
-    #[serde(rename = "Description", default)]
-    pub description: String,
-    #[serde(rename = "Settable", default, deserialize_with = "null_as_default")]
-    pub settable: Vec<String>,
-    #[serde(rename = "Source", default)]
-    pub source: String,
-    #[serde(rename = "Destination", default)]
-    pub destination: String,
-    #[serde(rename = "Type", default)]
-    pub r#type: String,
-    #[serde(rename = "Options", default, deserialize_with = "null_as_default")]
-    pub options: Vec<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct PluginMount {
+        #[wire("Name")]
+        pub name: String,
+        #[wire("Description")]
+        pub description: String,
+        #[wire("Settable", or_default)]
+        pub settable: Vec<String>,
+        #[wire("Source")]
+        pub source: String,
+        #[wire("Destination")]
+        pub destination: String,
+        #[wire("Type")]
+        pub r#type: String,
+        #[wire("Options", or_default)]
+        pub options: Vec<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ProcessConfig {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub privileged: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tty: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub entrypoint: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub arguments: Option<Vec<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ProcessConfig {
+        #[wire("privileged", optional)]
+        pub privileged: Option<bool>,
+        #[wire("user", optional)]
+        pub user: Option<String>,
+        #[wire("tty", optional)]
+        pub tty: Option<bool>,
+        #[wire("entrypoint", optional)]
+        pub entrypoint: Option<String>,
+        #[wire("arguments", optional)]
+        pub arguments: Option<Vec<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ResourcesBlkioWeightDeviceItem {
-    #[serde(rename = "Path", skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    #[serde(rename = "Weight", skip_serializing_if = "Option::is_none")]
-    pub weight: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ResourcesBlkioWeightDeviceItem {
+        #[wire("Path", optional)]
+        pub path: Option<String>,
+        #[wire("Weight", optional)]
+        pub weight: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ResourcesUlimitsItem {
-    /// Name of ulimit
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Soft limit
-    #[serde(rename = "Soft", skip_serializing_if = "Option::is_none")]
-    pub soft: Option<i64>,
-    /// Hard limit
-    #[serde(rename = "Hard", skip_serializing_if = "Option::is_none")]
-    pub hard: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ResourcesUlimitsItem {
+        /// Name of ulimit
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// Soft limit
+        #[wire("Soft", optional)]
+        pub soft: Option<i64>,
+        /// Hard limit
+        #[wire("Hard", optional)]
+        pub hard: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ServiceEndpointVirtualIpsItem {
-    #[serde(rename = "NetworkID", skip_serializing_if = "Option::is_none")]
-    pub network_id: Option<String>,
-    #[serde(rename = "Addr", skip_serializing_if = "Option::is_none")]
-    pub addr: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ServiceEndpointVirtualIpsItem {
+        #[wire("NetworkID", optional)]
+        pub network_id: Option<String>,
+        #[wire("Addr", optional)]
+        pub addr: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ServiceSpecModeReplicated {
-    #[serde(rename = "Replicas", skip_serializing_if = "Option::is_none")]
-    pub replicas: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ServiceSpecModeReplicated {
+        #[wire("Replicas", optional)]
+        pub replicas: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ServiceUpdateResponse {
-    /// Optional warning messages
-    #[serde(rename = "Warnings", skip_serializing_if = "Option::is_none")]
-    pub warnings: Option<Vec<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ServiceUpdateResponse {
+        /// Optional warning messages
+        #[wire("Warnings", optional)]
+        pub warnings: Option<Vec<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// The status of a service update.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ServiceUpdateStatus {
-    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
-    pub state: Option<ServiceUpdateStatusState>,
-    /// Format: `dateTime`.
-    #[serde(rename = "StartedAt", skip_serializing_if = "Option::is_none")]
-    pub started_at: Option<String>,
-    /// Format: `dateTime`.
-    #[serde(rename = "CompletedAt", skip_serializing_if = "Option::is_none")]
-    pub completed_at: Option<String>,
-    #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// The status of a service update.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ServiceUpdateStatus {
+        #[wire("State", optional)]
+        pub state: Option<ServiceUpdateStatusState>,
+        /// Format: `dateTime`.
+        #[wire("StartedAt", optional)]
+        pub started_at: Option<String>,
+        /// Format: `dateTime`.
+        #[wire("CompletedAt", optional)]
+        pub completed_at: Option<String>,
+        #[wire("Message", optional)]
+        pub message: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
@@ -1042,105 +1102,114 @@ impl<'de> Deserialize<'de> for SwarmSpecCaConfigExternalCasItemProtocol {
     }
 }
 
-/// Dispatcher configuration.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SwarmSpecDispatcher {
-    /// The delay for an agent to send a heartbeat to the dispatcher.
-    #[serde(rename = "HeartbeatPeriod", skip_serializing_if = "Option::is_none")]
-    pub heartbeat_period: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Dispatcher configuration.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SwarmSpecDispatcher {
+        /// The delay for an agent to send a heartbeat to the dispatcher.
+        #[wire("HeartbeatPeriod", optional)]
+        pub heartbeat_period: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Orchestration configuration.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SwarmSpecOrchestration {
-    /// The number of historic tasks to keep per instance or node. If
-    /// negative, never remove completed or failed tasks.
-    #[serde(
-        rename = "TaskHistoryRetentionLimit",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub task_history_retention_limit: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Orchestration configuration.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SwarmSpecOrchestration {
+        /// The number of historic tasks to keep per instance or node. If
+        /// negative, never remove completed or failed tasks.
+        #[wire("TaskHistoryRetentionLimit", optional)]
+        pub task_history_retention_limit: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Defaults for creating tasks in this cluster.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SwarmSpecTaskDefaults {
+object! {
+    /// Defaults for creating tasks in this cluster.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SwarmSpecTaskDefaults {
+        /// The log driver to use for tasks created in the orchestrator if
+        /// unspecified by a service.
+        ///
+        /// Updating this value only affects new tasks. Existing tasks continue
+        /// to use their previously configured log driver until recreated.
+        #[wire("LogDriver", optional)]
+        pub log_driver: Option<SwarmSpecTaskDefaultsLogDriver>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
     /// The log driver to use for tasks created in the orchestrator if
     /// unspecified by a service.
     ///
     /// Updating this value only affects new tasks. Existing tasks continue
     /// to use their previously configured log driver until recreated.
-    #[serde(rename = "LogDriver", skip_serializing_if = "Option::is_none")]
-    pub log_driver: Option<SwarmSpecTaskDefaultsLogDriver>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SwarmSpecTaskDefaultsLogDriver {
+        /// The log driver to use as a default for new tasks.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// Driver-specific options for the selected log driver, specified
+        /// as key/value pairs.
+        #[wire("Options", optional)]
+        pub options: Option<HashMap<String, String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// The log driver to use for tasks created in the orchestrator if
-/// unspecified by a service.
-///
-/// Updating this value only affects new tasks. Existing tasks continue
-/// to use their previously configured log driver until recreated.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SwarmSpecTaskDefaultsLogDriver {
-    /// The log driver to use as a default for new tasks.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Driver-specific options for the selected log driver, specified
-    /// as key/value pairs.
-    #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
-    pub options: Option<HashMap<String, String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Specifies the log driver to use for tasks created from this spec. If
+    /// not present, the default one for the swarm will be used, finally
+    /// falling back to the engine default if not specified.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskSpecLogDriver {
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        #[wire("Options", optional)]
+        pub options: Option<HashMap<String, String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Specifies the log driver to use for tasks created from this spec. If
-/// not present, the default one for the swarm will be used, finally
-/// falling back to the engine default if not specified.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpecLogDriver {
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
-    pub options: Option<HashMap<String, String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// Specification for the restart policy which applies to containers
-/// created as part of this service.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpecRestartPolicy {
-    /// Condition for restart.
-    #[serde(rename = "Condition", skip_serializing_if = "Option::is_none")]
-    pub condition: Option<TaskSpecRestartPolicyCondition>,
-    /// Delay between restart attempts.
-    #[serde(rename = "Delay", skip_serializing_if = "Option::is_none")]
-    pub delay: Option<i64>,
-    /// Maximum attempts to restart a given container before giving up
-    /// (default value is 0, which is ignored).
-    ///
-    /// Defaults to `0`.
-    #[serde(rename = "MaxAttempts", skip_serializing_if = "Option::is_none")]
-    pub max_attempts: Option<i64>,
-    /// Windows is the time window used to evaluate the restart policy
-    /// (default value is 0, which is unbounded).
-    ///
-    /// Defaults to `0`.
-    #[serde(rename = "Window", skip_serializing_if = "Option::is_none")]
-    pub window: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Specification for the restart policy which applies to containers
+    /// created as part of this service.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskSpecRestartPolicy {
+        /// Condition for restart.
+        #[wire("Condition", optional)]
+        pub condition: Option<TaskSpecRestartPolicyCondition>,
+        /// Delay between restart attempts.
+        #[wire("Delay", optional)]
+        pub delay: Option<i64>,
+        /// Maximum attempts to restart a given container before giving up
+        /// (default value is 0, which is ignored).
+        ///
+        /// Defaults to `0`.
+        #[wire("MaxAttempts", optional)]
+        pub max_attempts: Option<i64>,
+        /// Windows is the time window used to evaluate the restart policy
+        /// (default value is 0, which is unbounded).
+        ///
+        /// Defaults to `0`.
+        #[wire("Window", optional)]
+        pub window: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// Condition for restart.
@@ -1209,17 +1278,19 @@ impl<'de> Deserialize<'de> for TaskSpecRestartPolicyCondition {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ThrottleDevice {
-    /// Device path
-    #[serde(rename = "Path", skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    /// Rate
-    #[serde(rename = "Rate", skip_serializing_if = "Option::is_none")]
-    pub rate: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ThrottleDevice {
+        /// Device path
+        #[wire("Path", optional)]
+        pub path: Option<String>,
+        /// Rate
+        #[wire("Rate", optional)]
+        pub rate: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// The level at which the volume exists. Either `global` for cluster-wide,

@@ -14,1169 +14,1208 @@ pub(crate) mod server;
 pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ClusterInfo {
-    /// The ID of the swarm.
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<super::v1_24_to_v1_26::ClusterInfoVersion>,
-    /// Format: `dateTime`.
-    #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Format: `dateTime`.
-    #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<super::v1_25_to_v1_29::SwarmSpec>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ClusterInfo {
+        /// The ID of the swarm.
+        #[wire("ID", optional)]
+        pub id: Option<String>,
+        #[wire("Version", optional)]
+        pub version: Option<super::v1_24_to_v1_26::ClusterInfoVersion>,
+        /// Format: `dateTime`.
+        #[wire("CreatedAt", optional)]
+        pub created_at: Option<String>,
+        /// Format: `dateTime`.
+        #[wire("UpdatedAt", optional)]
+        pub updated_at: Option<String>,
+        #[wire("Spec", optional)]
+        pub spec: Option<super::v1_25_to_v1_29::SwarmSpec>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Configuration for a container that is portable between hosts
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Config {
-    /// The hostname to use for the container, as a valid RFC 1123 hostname.
-    ///
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "Hostname", skip_serializing_if = "Option::is_none")]
-    pub hostname: Option<String>,
-    /// The domain name to use for the container.
-    ///
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "Domainname", skip_serializing_if = "Option::is_none")]
-    pub domainname: Option<String>,
-    /// The user that commands are run as inside the container.
-    ///
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    /// Whether to attach to `stdin`.
-    ///
-    /// Defaults to `false`.
-    ///
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "AttachStdin", skip_serializing_if = "Option::is_none")]
-    pub attach_stdin: Option<bool>,
-    /// Whether to attach to `stdout`.
-    ///
-    /// Defaults to `true`.
-    ///
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "AttachStdout", skip_serializing_if = "Option::is_none")]
-    pub attach_stdout: Option<bool>,
-    /// Whether to attach to `stderr`.
-    ///
-    /// Defaults to `true`.
-    ///
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "AttachStderr", skip_serializing_if = "Option::is_none")]
-    pub attach_stderr: Option<bool>,
-    /// An object mapping ports to an empty object in the form:
-    ///
-    /// `{"<port>/<tcp|udp>": {}}`
-    ///
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "ExposedPorts", skip_serializing_if = "Option::is_none")]
-    pub exposed_ports: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
-    /// Attach standard streams to a TTY, including `stdin` if it is not closed.
-    ///
-    /// Defaults to `false`.
-    ///
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "Tty", skip_serializing_if = "Option::is_none")]
-    pub tty: Option<bool>,
-    /// Open `stdin`
-    ///
-    /// Defaults to `false`.
-    ///
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "OpenStdin", skip_serializing_if = "Option::is_none")]
-    pub open_stdin: Option<bool>,
-    /// Close `stdin` after one attached client disconnects
-    ///
-    /// Defaults to `false`.
-    ///
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "StdinOnce", skip_serializing_if = "Option::is_none")]
-    pub stdin_once: Option<bool>,
-    /// A list of environment variables to set inside the container in the form `["VAR=value", ...]`
-    ///
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "Env", skip_serializing_if = "Option::is_none")]
-    pub env: Option<Vec<String>>,
-    /// Command to run specified as a string or an array of strings.
-    ///
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "Cmd", skip_serializing_if = "Option::is_none")]
-    pub cmd: Option<Vec<String>>,
-    /// A test to perform to check that the container is healthy.
-    ///
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "Healthcheck", skip_serializing_if = "Option::is_none")]
-    pub healthcheck: Option<super::v1_24_to_v1_26::ConfigHealthcheck>,
-    /// Command is already escaped (Windows only)
-    ///
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "ArgsEscaped", skip_serializing_if = "Option::is_none")]
-    pub args_escaped: Option<bool>,
-    /// The name of the image to use when creating the container
-    ///
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "Image", skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
-    /// An object mapping mount point paths inside the container to empty objects.
-    ///
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
-    pub volumes: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
-    /// The working directory for commands to run in.
-    ///
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "WorkingDir", skip_serializing_if = "Option::is_none")]
-    pub working_dir: Option<String>,
-    /// The entry point for the container as a string or an array of strings.
-    ///
-    /// If the array consists of exactly one empty string (`[""]`) then the entry point is reset to system default (i.e., the entry point used by docker when there is no `ENTRYPOINT` instruction in the `Dockerfile`).
-    ///
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "Entrypoint", skip_serializing_if = "Option::is_none")]
-    pub entrypoint: Option<Vec<String>>,
-    /// Disable networking for the container.
-    ///
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "NetworkDisabled", skip_serializing_if = "Option::is_none")]
-    pub network_disabled: Option<bool>,
-    /// MAC address of the container.
-    ///
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "MacAddress", skip_serializing_if = "Option::is_none")]
-    pub mac_address: Option<String>,
-    /// `ONBUILD` metadata that were defined in the image's `Dockerfile`.
-    ///
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "OnBuild", skip_serializing_if = "Option::is_none")]
-    pub on_build: Option<Vec<String>>,
-    /// User-defined key/value metadata.
-    ///
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// Signal to stop a container as a string or unsigned integer.
-    ///
-    /// Defaults to `"SIGTERM"`.
-    ///
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "StopSignal", skip_serializing_if = "Option::is_none")]
-    pub stop_signal: Option<String>,
-    /// Timeout to stop a container in seconds. If omitted, the daemon-wide
-    /// default is used.
-    ///
-    /// Since API 1.25, until API 1.29 (removed in 1.30).
-    #[serde(rename = "StopTimeout", skip_serializing_if = "Option::is_none")]
-    pub stop_timeout: Option<i64>,
-    /// Shell for when `RUN`, `CMD`, and `ENTRYPOINT` uses a shell.
-    ///
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "Shell", skip_serializing_if = "Option::is_none")]
-    pub shell: Option<Vec<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Configuration for a container that is portable between hosts
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Config {
+        /// The hostname to use for the container, as a valid RFC 1123 hostname.
+        ///
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("Hostname", optional)]
+        pub hostname: Option<String>,
+        /// The domain name to use for the container.
+        ///
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("Domainname", optional)]
+        pub domainname: Option<String>,
+        /// The user that commands are run as inside the container.
+        ///
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("User", optional)]
+        pub user: Option<String>,
+        /// Whether to attach to `stdin`.
+        ///
+        /// Defaults to `false`.
+        ///
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("AttachStdin", optional)]
+        pub attach_stdin: Option<bool>,
+        /// Whether to attach to `stdout`.
+        ///
+        /// Defaults to `true`.
+        ///
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("AttachStdout", optional)]
+        pub attach_stdout: Option<bool>,
+        /// Whether to attach to `stderr`.
+        ///
+        /// Defaults to `true`.
+        ///
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("AttachStderr", optional)]
+        pub attach_stderr: Option<bool>,
+        /// An object mapping ports to an empty object in the form:
+        ///
+        /// `{"<port>/<tcp|udp>": {}}`
+        ///
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("ExposedPorts", optional)]
+        pub exposed_ports: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
+        /// Attach standard streams to a TTY, including `stdin` if it is not closed.
+        ///
+        /// Defaults to `false`.
+        ///
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("Tty", optional)]
+        pub tty: Option<bool>,
+        /// Open `stdin`
+        ///
+        /// Defaults to `false`.
+        ///
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("OpenStdin", optional)]
+        pub open_stdin: Option<bool>,
+        /// Close `stdin` after one attached client disconnects
+        ///
+        /// Defaults to `false`.
+        ///
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("StdinOnce", optional)]
+        pub stdin_once: Option<bool>,
+        /// A list of environment variables to set inside the container in the form `["VAR=value", ...]`
+        ///
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("Env", optional)]
+        pub env: Option<Vec<String>>,
+        /// Command to run specified as a string or an array of strings.
+        ///
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("Cmd", optional)]
+        pub cmd: Option<Vec<String>>,
+        /// A test to perform to check that the container is healthy.
+        ///
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("Healthcheck", optional)]
+        pub healthcheck: Option<super::v1_24_to_v1_26::ConfigHealthcheck>,
+        /// Command is already escaped (Windows only)
+        ///
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("ArgsEscaped", optional)]
+        pub args_escaped: Option<bool>,
+        /// The name of the image to use when creating the container
+        ///
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("Image", optional)]
+        pub image: Option<String>,
+        /// An object mapping mount point paths inside the container to empty objects.
+        ///
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("Volumes", optional)]
+        pub volumes: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
+        /// The working directory for commands to run in.
+        ///
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("WorkingDir", optional)]
+        pub working_dir: Option<String>,
+        /// The entry point for the container as a string or an array of strings.
+        ///
+        /// If the array consists of exactly one empty string (`[""]`) then the entry point is reset to system default (i.e., the entry point used by docker when there is no `ENTRYPOINT` instruction in the `Dockerfile`).
+        ///
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("Entrypoint", optional)]
+        pub entrypoint: Option<Vec<String>>,
+        /// Disable networking for the container.
+        ///
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("NetworkDisabled", optional)]
+        pub network_disabled: Option<bool>,
+        /// MAC address of the container.
+        ///
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("MacAddress", optional)]
+        pub mac_address: Option<String>,
+        /// `ONBUILD` metadata that were defined in the image's `Dockerfile`.
+        ///
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("OnBuild", optional)]
+        pub on_build: Option<Vec<String>>,
+        /// User-defined key/value metadata.
+        ///
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        /// Signal to stop a container as a string or unsigned integer.
+        ///
+        /// Defaults to `"SIGTERM"`.
+        ///
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("StopSignal", optional)]
+        pub stop_signal: Option<String>,
+        /// Timeout to stop a container in seconds. If omitted, the daemon-wide
+        /// default is used.
+        ///
+        /// Since API 1.25, until API 1.29 (removed in 1.30).
+        #[wire("StopTimeout", optional)]
+        pub stop_timeout: Option<i64>,
+        /// Shell for when `RUN`, `CMD`, and `ENTRYPOINT` uses a shell.
+        ///
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("Shell", optional)]
+        pub shell: Option<Vec<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerCreateBody {
-    /// The hostname to use for the container, as a valid RFC 1123 hostname.
-    #[serde(rename = "Hostname", skip_serializing_if = "Option::is_none")]
-    pub hostname: Option<String>,
-    /// The domain name to use for the container.
-    #[serde(rename = "Domainname", skip_serializing_if = "Option::is_none")]
-    pub domainname: Option<String>,
-    /// The user that commands are run as inside the container.
-    #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    /// Whether to attach to `stdin`.
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "AttachStdin", skip_serializing_if = "Option::is_none")]
-    pub attach_stdin: Option<bool>,
-    /// Whether to attach to `stdout`.
-    ///
-    /// Defaults to `true`.
-    #[serde(rename = "AttachStdout", skip_serializing_if = "Option::is_none")]
-    pub attach_stdout: Option<bool>,
-    /// Whether to attach to `stderr`.
-    ///
-    /// Defaults to `true`.
-    #[serde(rename = "AttachStderr", skip_serializing_if = "Option::is_none")]
-    pub attach_stderr: Option<bool>,
-    /// An object mapping ports to an empty object in the form:
-    ///
-    /// `{"<port>/<tcp|udp>": {}}`
-    #[serde(rename = "ExposedPorts", skip_serializing_if = "Option::is_none")]
-    pub exposed_ports: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
-    /// Attach standard streams to a TTY, including `stdin` if it is not closed.
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "Tty", skip_serializing_if = "Option::is_none")]
-    pub tty: Option<bool>,
-    /// Open `stdin`
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "OpenStdin", skip_serializing_if = "Option::is_none")]
-    pub open_stdin: Option<bool>,
-    /// Close `stdin` after one attached client disconnects
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "StdinOnce", skip_serializing_if = "Option::is_none")]
-    pub stdin_once: Option<bool>,
-    /// A list of environment variables to set inside the container in the form `["VAR=value", ...]`
-    #[serde(rename = "Env", skip_serializing_if = "Option::is_none")]
-    pub env: Option<Vec<String>>,
-    /// Command to run specified as a string or an array of strings.
-    #[serde(rename = "Cmd", skip_serializing_if = "Option::is_none")]
-    pub cmd: Option<Vec<String>>,
-    /// A test to perform to check that the container is healthy.
-    #[serde(rename = "Healthcheck", skip_serializing_if = "Option::is_none")]
-    pub healthcheck: Option<super::v1_24_to_v1_26::ConfigHealthcheck>,
-    /// Command is already escaped (Windows only)
-    #[serde(rename = "ArgsEscaped", skip_serializing_if = "Option::is_none")]
-    pub args_escaped: Option<bool>,
-    /// The name of the image to use when creating the container
-    #[serde(rename = "Image", skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
-    /// An object mapping mount point paths inside the container to empty objects.
-    #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
-    pub volumes: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
-    /// The working directory for commands to run in.
-    #[serde(rename = "WorkingDir", skip_serializing_if = "Option::is_none")]
-    pub working_dir: Option<String>,
-    /// The entry point for the container as a string or an array of strings.
-    ///
-    /// If the array consists of exactly one empty string (`[""]`) then the entry point is reset to system default (i.e., the entry point used by docker when there is no `ENTRYPOINT` instruction in the `Dockerfile`).
-    #[serde(rename = "Entrypoint", skip_serializing_if = "Option::is_none")]
-    pub entrypoint: Option<Vec<String>>,
-    /// Disable networking for the container.
-    #[serde(rename = "NetworkDisabled", skip_serializing_if = "Option::is_none")]
-    pub network_disabled: Option<bool>,
-    /// MAC address of the container.
-    ///
-    /// Until API 1.51 (removed in 1.52).
-    #[serde(rename = "MacAddress", skip_serializing_if = "Option::is_none")]
-    pub mac_address: Option<String>,
-    /// `ONBUILD` metadata that were defined in the image's `Dockerfile`.
-    #[serde(rename = "OnBuild", skip_serializing_if = "Option::is_none")]
-    pub on_build: Option<Vec<String>>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// Signal to stop a container as a string or unsigned integer.
-    ///
-    /// Defaults to `"SIGTERM"`.
-    #[serde(rename = "StopSignal", skip_serializing_if = "Option::is_none")]
-    pub stop_signal: Option<String>,
-    /// Timeout to stop a container in seconds. If omitted, the daemon-wide
-    /// default is used.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "StopTimeout", skip_serializing_if = "Option::is_none")]
-    pub stop_timeout: Option<i64>,
-    /// Shell for when `RUN`, `CMD`, and `ENTRYPOINT` uses a shell.
-    #[serde(rename = "Shell", skip_serializing_if = "Option::is_none")]
-    pub shell: Option<Vec<String>>,
-    #[serde(rename = "HostConfig", skip_serializing_if = "Option::is_none")]
-    pub host_config: Option<HostConfig>,
-    /// This container's networking configuration.
-    #[serde(rename = "NetworkingConfig", skip_serializing_if = "Option::is_none")]
-    pub networking_config: Option<
-        super::v1_24_to_v1_31::ContainerCreateBodyNetworkingConfig,
-    >,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerCreateBody {
+        /// The hostname to use for the container, as a valid RFC 1123 hostname.
+        #[wire("Hostname", optional)]
+        pub hostname: Option<String>,
+        /// The domain name to use for the container.
+        #[wire("Domainname", optional)]
+        pub domainname: Option<String>,
+        /// The user that commands are run as inside the container.
+        #[wire("User", optional)]
+        pub user: Option<String>,
+        /// Whether to attach to `stdin`.
+        ///
+        /// Defaults to `false`.
+        #[wire("AttachStdin", optional)]
+        pub attach_stdin: Option<bool>,
+        /// Whether to attach to `stdout`.
+        ///
+        /// Defaults to `true`.
+        #[wire("AttachStdout", optional)]
+        pub attach_stdout: Option<bool>,
+        /// Whether to attach to `stderr`.
+        ///
+        /// Defaults to `true`.
+        #[wire("AttachStderr", optional)]
+        pub attach_stderr: Option<bool>,
+        /// An object mapping ports to an empty object in the form:
+        ///
+        /// `{"<port>/<tcp|udp>": {}}`
+        #[wire("ExposedPorts", optional)]
+        pub exposed_ports: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
+        /// Attach standard streams to a TTY, including `stdin` if it is not closed.
+        ///
+        /// Defaults to `false`.
+        #[wire("Tty", optional)]
+        pub tty: Option<bool>,
+        /// Open `stdin`
+        ///
+        /// Defaults to `false`.
+        #[wire("OpenStdin", optional)]
+        pub open_stdin: Option<bool>,
+        /// Close `stdin` after one attached client disconnects
+        ///
+        /// Defaults to `false`.
+        #[wire("StdinOnce", optional)]
+        pub stdin_once: Option<bool>,
+        /// A list of environment variables to set inside the container in the form `["VAR=value", ...]`
+        #[wire("Env", optional)]
+        pub env: Option<Vec<String>>,
+        /// Command to run specified as a string or an array of strings.
+        #[wire("Cmd", optional)]
+        pub cmd: Option<Vec<String>>,
+        /// A test to perform to check that the container is healthy.
+        #[wire("Healthcheck", optional)]
+        pub healthcheck: Option<super::v1_24_to_v1_26::ConfigHealthcheck>,
+        /// Command is already escaped (Windows only)
+        #[wire("ArgsEscaped", optional)]
+        pub args_escaped: Option<bool>,
+        /// The name of the image to use when creating the container
+        #[wire("Image", optional)]
+        pub image: Option<String>,
+        /// An object mapping mount point paths inside the container to empty objects.
+        #[wire("Volumes", optional)]
+        pub volumes: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
+        /// The working directory for commands to run in.
+        #[wire("WorkingDir", optional)]
+        pub working_dir: Option<String>,
+        /// The entry point for the container as a string or an array of strings.
+        ///
+        /// If the array consists of exactly one empty string (`[""]`) then the entry point is reset to system default (i.e., the entry point used by docker when there is no `ENTRYPOINT` instruction in the `Dockerfile`).
+        #[wire("Entrypoint", optional)]
+        pub entrypoint: Option<Vec<String>>,
+        /// Disable networking for the container.
+        #[wire("NetworkDisabled", optional)]
+        pub network_disabled: Option<bool>,
+        /// MAC address of the container.
+        ///
+        /// Until API 1.51 (removed in 1.52).
+        #[wire("MacAddress", optional)]
+        pub mac_address: Option<String>,
+        /// `ONBUILD` metadata that were defined in the image's `Dockerfile`.
+        #[wire("OnBuild", optional)]
+        pub on_build: Option<Vec<String>>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        /// Signal to stop a container as a string or unsigned integer.
+        ///
+        /// Defaults to `"SIGTERM"`.
+        #[wire("StopSignal", optional)]
+        pub stop_signal: Option<String>,
+        /// Timeout to stop a container in seconds. If omitted, the daemon-wide
+        /// default is used.
+        ///
+        /// Since API 1.25.
+        #[wire("StopTimeout", optional)]
+        pub stop_timeout: Option<i64>,
+        /// Shell for when `RUN`, `CMD`, and `ENTRYPOINT` uses a shell.
+        #[wire("Shell", optional)]
+        pub shell: Option<Vec<String>>,
+        #[wire("HostConfig", optional)]
+        pub host_config: Option<HostConfig>,
+        /// This container's networking configuration.
+        #[wire("NetworkingConfig", optional)]
+        pub networking_config: Option<
+            super::v1_24_to_v1_31::ContainerCreateBodyNetworkingConfig,
+        >,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerInspectResponse {
-    /// The ID of the container
-    #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The time the container was created
-    #[serde(rename = "Created", skip_serializing_if = "Option::is_none")]
-    pub created: Option<String>,
-    /// The path to the command being run
-    #[serde(rename = "Path", skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    /// The arguments to the command being run
-    #[serde(rename = "Args", skip_serializing_if = "Option::is_none")]
-    pub args: Option<Vec<String>>,
-    /// The state of the container.
-    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
-    pub state: Option<super::v1_24_to_v1_29::ContainerInspectResponseState>,
-    /// The container's image
-    #[serde(rename = "Image", skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
-    #[serde(rename = "ResolvConfPath", skip_serializing_if = "Option::is_none")]
-    pub resolv_conf_path: Option<String>,
-    #[serde(rename = "HostnamePath", skip_serializing_if = "Option::is_none")]
-    pub hostname_path: Option<String>,
-    #[serde(rename = "HostsPath", skip_serializing_if = "Option::is_none")]
-    pub hosts_path: Option<String>,
-    #[serde(rename = "LogPath", skip_serializing_if = "Option::is_none")]
-    pub log_path: Option<String>,
-    /// TODO
-    ///
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerInspectResponse {
+        /// The ID of the container
+        #[wire("Id", optional)]
+        pub id: Option<String>,
+        /// The time the container was created
+        #[wire("Created", optional)]
+        pub created: Option<String>,
+        /// The path to the command being run
+        #[wire("Path", optional)]
+        pub path: Option<String>,
+        /// The arguments to the command being run
+        #[wire("Args", optional)]
+        pub args: Option<Vec<String>>,
+        /// The state of the container.
+        #[wire("State", optional)]
+        pub state: Option<super::v1_24_to_v1_29::ContainerInspectResponseState>,
+        /// The container's image
+        #[wire("Image", optional)]
+        pub image: Option<String>,
+        #[wire("ResolvConfPath", optional)]
+        pub resolv_conf_path: Option<String>,
+        #[wire("HostnamePath", optional)]
+        pub hostname_path: Option<String>,
+        #[wire("HostsPath", optional)]
+        pub hosts_path: Option<String>,
+        #[wire("LogPath", optional)]
+        pub log_path: Option<String>,
+        /// TODO
+        ///
+        /// Until API 1.38 (removed in 1.39).
+        #[wire("Node", optional)]
+        pub node: Option<HashMap<String, serde_json::Value>>,
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        #[wire("RestartCount", optional)]
+        pub restart_count: Option<i64>,
+        #[wire("Driver", optional)]
+        pub driver: Option<String>,
+        #[wire("MountLabel", optional)]
+        pub mount_label: Option<String>,
+        #[wire("ProcessLabel", optional)]
+        pub process_label: Option<String>,
+        #[wire("AppArmorProfile", optional)]
+        pub app_armor_profile: Option<String>,
+        /// IDs of exec instances that are running in the container.
+        #[wire("ExecIDs", optional)]
+        pub exec_ids: Option<Vec<String>>,
+        #[wire("HostConfig", optional)]
+        pub host_config: Option<HostConfig>,
+        #[wire("GraphDriver", optional)]
+        pub graph_driver: Option<super::v1_24_to_v1_27::GraphDriver>,
+        /// The size of files that have been created or changed by this container.
+        #[wire("SizeRw", optional)]
+        pub size_rw: Option<i64>,
+        /// The total size of all the files in this container.
+        #[wire("SizeRootFs", optional)]
+        pub size_root_fs: Option<i64>,
+        #[wire("Mounts", optional)]
+        pub mounts: Option<Vec<super::v1_24_to_v1_31::MountPoint>>,
+        #[wire("Config", optional)]
+        pub config: Option<Config>,
+        #[wire("NetworkSettings", optional)]
+        pub network_settings: Option<super::v1_24_to_v1_31::NetworkConfig>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerUpdateBody {
+        /// An integer value representing this container's relative CPU weight versus other containers.
+        #[wire("CpuShares", optional)]
+        pub cpu_shares: Option<i64>,
+        /// Memory limit in bytes.
+        ///
+        /// Defaults to `0`.
+        #[wire("Memory", optional)]
+        pub memory: Option<i64>,
+        /// Path to `cgroups` under which the container's `cgroup` is created. If the path is not absolute, the path is considered to be relative to the `cgroups` path of the init process. Cgroups are created if they do not already exist.
+        #[wire("CgroupParent", optional)]
+        pub cgroup_parent: Option<String>,
+        /// Block IO weight (relative weight).
+        #[wire("BlkioWeight", optional)]
+        pub blkio_weight: Option<i64>,
+        /// Block IO weight (relative device weight) in the form `[{"Path": "device_path", "Weight": weight}]`.
+        #[wire("BlkioWeightDevice", optional)]
+        pub blkio_weight_device: Option<
+            Vec<super::v1_24_to_v1_55::ResourcesBlkioWeightDeviceItem>,
+        >,
+        /// Limit read rate (bytes per second) from a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
+        #[wire("BlkioDeviceReadBps", optional)]
+        pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
+        /// Limit write rate (bytes per second) to a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
+        #[wire("BlkioDeviceWriteBps", optional)]
+        pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
+        /// Limit read rate (IO per second) from a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
+        #[wire("BlkioDeviceReadIOps", optional)]
+        pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
+        /// Limit write rate (IO per second) to a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
+        #[wire("BlkioDeviceWriteIOps", optional)]
+        pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
+        /// The length of a CPU period in microseconds.
+        #[wire("CpuPeriod", optional)]
+        pub cpu_period: Option<i64>,
+        /// Microseconds of CPU time that the container can get in a CPU period.
+        #[wire("CpuQuota", optional)]
+        pub cpu_quota: Option<i64>,
+        /// The length of a CPU real-time period in microseconds. Set to 0 to allocate no time allocated to real-time tasks.
+        ///
+        /// Since API 1.25.
+        #[wire("CpuRealtimePeriod", optional)]
+        pub cpu_realtime_period: Option<i64>,
+        /// The length of a CPU real-time runtime in microseconds. Set to 0 to allocate no time allocated to real-time tasks.
+        ///
+        /// Since API 1.25.
+        #[wire("CpuRealtimeRuntime", optional)]
+        pub cpu_realtime_runtime: Option<i64>,
+        /// CPUs in which to allow execution (e.g., `0-3`, `0,1`)
+        #[wire("CpusetCpus", optional)]
+        pub cpuset_cpus: Option<String>,
+        /// Memory nodes (MEMs) in which to allow execution (0-3, 0,1). Only effective on NUMA systems.
+        #[wire("CpusetMems", optional)]
+        pub cpuset_mems: Option<String>,
+        /// A list of devices to add to the container.
+        #[wire("Devices", optional)]
+        pub devices: Option<Vec<super::v1_24_to_v1_55::DeviceMapping>>,
+        /// Disk limit (in bytes).
+        ///
+        /// Until API 1.39 (removed in 1.40).
+        #[wire("DiskQuota", optional)]
+        pub disk_quota: Option<i64>,
+        /// Memory soft limit in bytes.
+        #[wire("MemoryReservation", optional)]
+        pub memory_reservation: Option<i64>,
+        /// Total memory limit (memory + swap). Set as `-1` to enable unlimited swap.
+        #[wire("MemorySwap", optional)]
+        pub memory_swap: Option<i64>,
+        /// Tune a container's memory swappiness behavior. Accepts an integer between 0 and 100.
+        #[wire("MemorySwappiness", optional)]
+        pub memory_swappiness: Option<i64>,
+        /// CPU quota in units of 10<sup>-9</sup> CPUs.
+        ///
+        /// Since API 1.25.
+        #[wire("NanoCpus", optional)]
+        pub nano_cpus: Option<i64>,
+        /// Disable OOM Killer for the container.
+        #[wire("OomKillDisable", optional)]
+        pub oom_kill_disable: Option<bool>,
+        /// Tune a container's pids limit. Set -1 for unlimited.
+        #[wire("PidsLimit", optional)]
+        pub pids_limit: Option<i64>,
+        /// A list of resource limits to set in the container. For example: `{"Name": "nofile", "Soft": 1024, "Hard": 2048}`"
+        #[wire("Ulimits", optional)]
+        pub ulimits: Option<Vec<super::v1_24_to_v1_55::ResourcesUlimitsItem>>,
+        /// The number of usable CPUs (Windows only).
+        ///
+        /// On Windows Server containers, the processor resource controls are mutually exclusive. The order of precedence is `CPUCount` first, then `CPUShares`, and `CPUPercent` last.
+        ///
+        /// Since API 1.25.
+        #[wire("CpuCount", optional)]
+        pub cpu_count: Option<i64>,
+        /// The usable percentage of the available CPUs (Windows only).
+        ///
+        /// On Windows Server containers, the processor resource controls are mutually exclusive. The order of precedence is `CPUCount` first, then `CPUShares`, and `CPUPercent` last.
+        #[wire("CpuPercent", optional)]
+        pub cpu_percent: Option<i64>,
+        /// Maximum IOps for the container system drive (Windows only)
+        #[wire("IOMaximumIOps", optional)]
+        pub io_maximum_i_ops: Option<i64>,
+        /// Maximum IO in bytes per second for the container system drive (Windows only)
+        #[wire("IOMaximumBandwidth", optional)]
+        pub io_maximum_bandwidth: Option<i64>,
+        #[wire("RestartPolicy", optional)]
+        pub restart_policy: Option<super::v1_24_to_v1_29::RestartPolicy>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// Container configuration that depends on the host we are running on
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct HostConfig {
+        /// An integer value representing this container's relative CPU weight versus other containers.
+        #[wire("CpuShares", optional)]
+        pub cpu_shares: Option<i64>,
+        /// Memory limit in bytes.
+        ///
+        /// Defaults to `0`.
+        #[wire("Memory", optional)]
+        pub memory: Option<i64>,
+        /// Path to `cgroups` under which the container's `cgroup` is created. If the path is not absolute, the path is considered to be relative to the `cgroups` path of the init process. Cgroups are created if they do not already exist.
+        #[wire("CgroupParent", optional)]
+        pub cgroup_parent: Option<String>,
+        /// Block IO weight (relative weight).
+        #[wire("BlkioWeight", optional)]
+        pub blkio_weight: Option<i64>,
+        /// Block IO weight (relative device weight) in the form `[{"Path": "device_path", "Weight": weight}]`.
+        #[wire("BlkioWeightDevice", optional)]
+        pub blkio_weight_device: Option<
+            Vec<super::v1_24_to_v1_55::ResourcesBlkioWeightDeviceItem>,
+        >,
+        /// Limit read rate (bytes per second) from a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
+        #[wire("BlkioDeviceReadBps", optional)]
+        pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
+        /// Limit write rate (bytes per second) to a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
+        #[wire("BlkioDeviceWriteBps", optional)]
+        pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
+        /// Limit read rate (IO per second) from a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
+        #[wire("BlkioDeviceReadIOps", optional)]
+        pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
+        /// Limit write rate (IO per second) to a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
+        #[wire("BlkioDeviceWriteIOps", optional)]
+        pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
+        /// The length of a CPU period in microseconds.
+        #[wire("CpuPeriod", optional)]
+        pub cpu_period: Option<i64>,
+        /// Microseconds of CPU time that the container can get in a CPU period.
+        #[wire("CpuQuota", optional)]
+        pub cpu_quota: Option<i64>,
+        /// The length of a CPU real-time period in microseconds. Set to 0 to allocate no time allocated to real-time tasks.
+        ///
+        /// Since API 1.25.
+        #[wire("CpuRealtimePeriod", optional)]
+        pub cpu_realtime_period: Option<i64>,
+        /// The length of a CPU real-time runtime in microseconds. Set to 0 to allocate no time allocated to real-time tasks.
+        ///
+        /// Since API 1.25.
+        #[wire("CpuRealtimeRuntime", optional)]
+        pub cpu_realtime_runtime: Option<i64>,
+        /// CPUs in which to allow execution (e.g., `0-3`, `0,1`)
+        #[wire("CpusetCpus", optional)]
+        pub cpuset_cpus: Option<String>,
+        /// Memory nodes (MEMs) in which to allow execution (0-3, 0,1). Only effective on NUMA systems.
+        #[wire("CpusetMems", optional)]
+        pub cpuset_mems: Option<String>,
+        /// A list of devices to add to the container.
+        #[wire("Devices", optional)]
+        pub devices: Option<Vec<super::v1_24_to_v1_55::DeviceMapping>>,
+        /// Disk limit (in bytes).
+        ///
+        /// Until API 1.39 (removed in 1.40).
+        #[wire("DiskQuota", optional)]
+        pub disk_quota: Option<i64>,
+        /// Memory soft limit in bytes.
+        #[wire("MemoryReservation", optional)]
+        pub memory_reservation: Option<i64>,
+        /// Total memory limit (memory + swap). Set as `-1` to enable unlimited swap.
+        #[wire("MemorySwap", optional)]
+        pub memory_swap: Option<i64>,
+        /// Tune a container's memory swappiness behavior. Accepts an integer between 0 and 100.
+        #[wire("MemorySwappiness", optional)]
+        pub memory_swappiness: Option<i64>,
+        /// CPU quota in units of 10<sup>-9</sup> CPUs.
+        ///
+        /// Since API 1.25.
+        #[wire("NanoCpus", optional)]
+        pub nano_cpus: Option<i64>,
+        /// Disable OOM Killer for the container.
+        #[wire("OomKillDisable", optional)]
+        pub oom_kill_disable: Option<bool>,
+        /// Tune a container's pids limit. Set -1 for unlimited.
+        #[wire("PidsLimit", optional)]
+        pub pids_limit: Option<i64>,
+        /// A list of resource limits to set in the container. For example: `{"Name": "nofile", "Soft": 1024, "Hard": 2048}`"
+        #[wire("Ulimits", optional)]
+        pub ulimits: Option<Vec<super::v1_24_to_v1_55::ResourcesUlimitsItem>>,
+        /// The number of usable CPUs (Windows only).
+        ///
+        /// On Windows Server containers, the processor resource controls are mutually exclusive. The order of precedence is `CPUCount` first, then `CPUShares`, and `CPUPercent` last.
+        ///
+        /// Since API 1.25.
+        #[wire("CpuCount", optional)]
+        pub cpu_count: Option<i64>,
+        /// The usable percentage of the available CPUs (Windows only).
+        ///
+        /// On Windows Server containers, the processor resource controls are mutually exclusive. The order of precedence is `CPUCount` first, then `CPUShares`, and `CPUPercent` last.
+        #[wire("CpuPercent", optional)]
+        pub cpu_percent: Option<i64>,
+        /// Maximum IOps for the container system drive (Windows only)
+        #[wire("IOMaximumIOps", optional)]
+        pub io_maximum_i_ops: Option<i64>,
+        /// Maximum IO in bytes per second for the container system drive (Windows only)
+        #[wire("IOMaximumBandwidth", optional)]
+        pub io_maximum_bandwidth: Option<i64>,
+        /// A list of volume bindings for this container. Each volume binding is a string in one of these forms:
+        ///
+        /// - `host-src:container-dest` to bind-mount a host path into the container. Both `host-src`, and `container-dest` must be an _absolute_ path.
+        /// - `host-src:container-dest:ro` to make the bind-mount read-only inside the container. Both `host-src`, and `container-dest` must be an _absolute_ path.
+        /// - `volume-name:container-dest` to bind-mount a volume managed by a volume driver into the container. `container-dest` must be an _absolute_ path.
+        /// - `volume-name:container-dest:ro` to mount the volume read-only inside the container.  `container-dest` must be an _absolute_ path.
+        #[wire("Binds", optional)]
+        pub binds: Option<Vec<String>>,
+        /// Path to a file where the container ID is written
+        #[wire("ContainerIDFile", optional)]
+        pub container_id_file: Option<String>,
+        /// The logging configuration for this container
+        #[wire("LogConfig", optional)]
+        pub log_config: Option<super::v1_24_to_v1_47::HostConfigLogConfig>,
+        /// Network mode to use for this container. Supported standard values are: `bridge`, `host`, `none`, and `container:<name|id>`. Any other value is taken as a custom network's name to which this container should connect to.
+        #[wire("NetworkMode", optional)]
+        pub network_mode: Option<String>,
+        /// A map of exposed container ports and the host ports they should map to: `<port>/<protocol>` to a list of bindings.
+        #[wire("PortBindings", optional)]
+        pub port_bindings: Option<
+            HashMap<String, Vec<super::v1_24_to_v1_31::HostConfigPortBindingsValueItem>>,
+        >,
+        #[wire("RestartPolicy", optional)]
+        pub restart_policy: Option<super::v1_24_to_v1_29::RestartPolicy>,
+        /// Automatically remove the container when the container's process exits. This has no effect if `RestartPolicy` is set.
+        ///
+        /// Since API 1.25.
+        #[wire("AutoRemove", optional)]
+        pub auto_remove: Option<bool>,
+        /// Driver that this container uses to mount volumes.
+        #[wire("VolumeDriver", optional)]
+        pub volume_driver: Option<String>,
+        /// A list of volumes to inherit from another container, specified in the form `<container name>[:<ro|rw>]`.
+        #[wire("VolumesFrom", optional)]
+        pub volumes_from: Option<Vec<String>>,
+        /// Specification for mounts to be added to the container.
+        ///
+        /// Since API 1.25.
+        #[wire("Mounts", optional)]
+        pub mounts: Option<Vec<super::v1_24_to_v1_28::Mount>>,
+        /// A list of kernel capabilities to add to the container.
+        #[wire("CapAdd", optional)]
+        pub cap_add: Option<Vec<String>>,
+        /// A list of kernel capabilities to drop from the container.
+        #[wire("CapDrop", optional)]
+        pub cap_drop: Option<Vec<String>>,
+        /// A list of DNS servers for the container to use.
+        #[wire("Dns", optional)]
+        pub dns: Option<Vec<String>>,
+        /// A list of DNS options.
+        #[wire("DnsOptions", optional)]
+        pub dns_options: Option<Vec<String>>,
+        /// A list of DNS search domains.
+        #[wire("DnsSearch", optional)]
+        pub dns_search: Option<Vec<String>>,
+        /// A list of hostnames/IP mappings to add to the container's `/etc/hosts` file. Specified in the form `["hostname:IP"]`.
+        #[wire("ExtraHosts", optional)]
+        pub extra_hosts: Option<Vec<String>>,
+        /// A list of additional groups that the container process will run as.
+        #[wire("GroupAdd", optional)]
+        pub group_add: Option<Vec<String>>,
+        /// IPC namespace to use for the container.
+        #[wire("IpcMode", optional)]
+        pub ipc_mode: Option<String>,
+        /// Cgroup to use for the container.
+        #[wire("Cgroup", optional)]
+        pub cgroup: Option<String>,
+        /// A list of links for the container in the form `container_name:alias`.
+        #[wire("Links", optional)]
+        pub links: Option<Vec<String>>,
+        /// An integer value containing the score given to the container in order to tune OOM killer preferences.
+        #[wire("OomScoreAdj", optional)]
+        pub oom_score_adj: Option<i64>,
+        /// Set the PID (Process) Namespace mode for the container. It can be either:
+        ///
+        /// - `"container:<name|id>"`: joins another container's PID namespace
+        /// - `"host"`: use the host's PID namespace inside the container
+        #[wire("PidMode", optional)]
+        pub pid_mode: Option<String>,
+        /// Gives the container full access to the host.
+        #[wire("Privileged", optional)]
+        pub privileged: Option<bool>,
+        /// Allocates a random host port for all of a container's exposed ports.
+        #[wire("PublishAllPorts", optional)]
+        pub publish_all_ports: Option<bool>,
+        /// Mount the container's root filesystem as read only.
+        #[wire("ReadonlyRootfs", optional)]
+        pub readonly_rootfs: Option<bool>,
+        /// A list of string values to customize labels for MLS systems, such as SELinux.
+        #[wire("SecurityOpt", optional)]
+        pub security_opt: Option<Vec<String>>,
+        /// Storage driver options for this container, in the form `{"size": "120G"}`.
+        #[wire("StorageOpt", optional)]
+        pub storage_opt: Option<HashMap<String, String>>,
+        /// A map of container directories which should be replaced by tmpfs mounts, and their corresponding mount options. For example: `{ "/run": "rw,noexec,nosuid,size=65536k" }`.
+        #[wire("Tmpfs", optional)]
+        pub tmpfs: Option<HashMap<String, String>>,
+        /// UTS namespace to use for the container.
+        #[wire("UTSMode", optional)]
+        pub uts_mode: Option<String>,
+        /// Sets the usernamespace mode for the container when usernamespace remapping option is enabled.
+        #[wire("UsernsMode", optional)]
+        pub userns_mode: Option<String>,
+        /// Size of `/dev/shm` in bytes. If omitted, the system uses 64MB.
+        #[wire("ShmSize", optional)]
+        pub shm_size: Option<i64>,
+        /// A list of kernel parameters (sysctls) to set in the container. For example: `{"net.ipv4.ip_forward": "1"}`
+        #[wire("Sysctls", optional)]
+        pub sysctls: Option<HashMap<String, String>>,
+        /// Runtime to use with this container.
+        #[wire("Runtime", optional)]
+        pub runtime: Option<String>,
+        /// Initial console size, as an `[height, width]` array. (Windows only)
+        #[wire("ConsoleSize", optional)]
+        pub console_size: Option<Vec<i64>>,
+        /// Isolation technology of the container. (Windows only)
+        #[wire("Isolation", optional)]
+        pub isolation: Option<super::v1_24_to_v1_55::HostConfigIsolation>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
     /// Until API 1.38 (removed in 1.39).
-    #[serde(rename = "Node", skip_serializing_if = "Option::is_none")]
-    pub node: Option<HashMap<String, serde_json::Value>>,
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(rename = "RestartCount", skip_serializing_if = "Option::is_none")]
-    pub restart_count: Option<i64>,
-    #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
-    pub driver: Option<String>,
-    #[serde(rename = "MountLabel", skip_serializing_if = "Option::is_none")]
-    pub mount_label: Option<String>,
-    #[serde(rename = "ProcessLabel", skip_serializing_if = "Option::is_none")]
-    pub process_label: Option<String>,
-    #[serde(rename = "AppArmorProfile", skip_serializing_if = "Option::is_none")]
-    pub app_armor_profile: Option<String>,
-    /// IDs of exec instances that are running in the container.
-    #[serde(rename = "ExecIDs", skip_serializing_if = "Option::is_none")]
-    pub exec_ids: Option<Vec<String>>,
-    #[serde(rename = "HostConfig", skip_serializing_if = "Option::is_none")]
-    pub host_config: Option<HostConfig>,
-    #[serde(rename = "GraphDriver", skip_serializing_if = "Option::is_none")]
-    pub graph_driver: Option<super::v1_24_to_v1_27::GraphDriver>,
-    /// The size of files that have been created or changed by this container.
-    #[serde(rename = "SizeRw", skip_serializing_if = "Option::is_none")]
-    pub size_rw: Option<i64>,
-    /// The total size of all the files in this container.
-    #[serde(rename = "SizeRootFs", skip_serializing_if = "Option::is_none")]
-    pub size_root_fs: Option<i64>,
-    #[serde(rename = "Mounts", skip_serializing_if = "Option::is_none")]
-    pub mounts: Option<Vec<super::v1_24_to_v1_31::MountPoint>>,
-    #[serde(rename = "Config", skip_serializing_if = "Option::is_none")]
-    pub config: Option<Config>,
-    #[serde(rename = "NetworkSettings", skip_serializing_if = "Option::is_none")]
-    pub network_settings: Option<super::v1_24_to_v1_31::NetworkConfig>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Image {
+        #[wire("Id", optional)]
+        pub id: Option<String>,
+        #[wire("RepoTags", optional)]
+        pub repo_tags: Option<Vec<String>>,
+        #[wire("RepoDigests", optional)]
+        pub repo_digests: Option<Vec<String>>,
+        #[wire("Parent", optional)]
+        pub parent: Option<String>,
+        #[wire("Comment", optional)]
+        pub comment: Option<String>,
+        #[wire("Created", optional)]
+        pub created: Option<String>,
+        #[wire("Container", optional)]
+        pub container: Option<String>,
+        #[wire("ContainerConfig", optional)]
+        pub container_config: Option<Config>,
+        #[wire("DockerVersion", optional)]
+        pub docker_version: Option<String>,
+        #[wire("Author", optional)]
+        pub author: Option<String>,
+        #[wire("Config", optional)]
+        pub config: Option<Config>,
+        #[wire("Architecture", optional)]
+        pub architecture: Option<String>,
+        #[wire("Os", optional)]
+        pub os: Option<String>,
+        #[wire("Size", optional)]
+        pub size: Option<i64>,
+        #[wire("VirtualSize", optional)]
+        pub virtual_size: Option<i64>,
+        #[wire("GraphDriver", optional)]
+        pub graph_driver: Option<super::v1_24_to_v1_27::GraphDriver>,
+        #[wire("RootFS", optional)]
+        pub root_fs: Option<super::v1_25_to_v1_27::ImageRootFs>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerUpdateBody {
-    /// An integer value representing this container's relative CPU weight versus other containers.
-    #[serde(rename = "CpuShares", skip_serializing_if = "Option::is_none")]
-    pub cpu_shares: Option<i64>,
-    /// Memory limit in bytes.
-    ///
-    /// Defaults to `0`.
-    #[serde(rename = "Memory", skip_serializing_if = "Option::is_none")]
-    pub memory: Option<i64>,
-    /// Path to `cgroups` under which the container's `cgroup` is created. If the path is not absolute, the path is considered to be relative to the `cgroups` path of the init process. Cgroups are created if they do not already exist.
-    #[serde(rename = "CgroupParent", skip_serializing_if = "Option::is_none")]
-    pub cgroup_parent: Option<String>,
-    /// Block IO weight (relative weight).
-    #[serde(rename = "BlkioWeight", skip_serializing_if = "Option::is_none")]
-    pub blkio_weight: Option<i64>,
-    /// Block IO weight (relative device weight) in the form `[{"Path": "device_path", "Weight": weight}]`.
-    #[serde(rename = "BlkioWeightDevice", skip_serializing_if = "Option::is_none")]
-    pub blkio_weight_device: Option<
-        Vec<super::v1_24_to_v1_55::ResourcesBlkioWeightDeviceItem>,
-    >,
-    /// Limit read rate (bytes per second) from a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
-    #[serde(rename = "BlkioDeviceReadBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
-    /// Limit write rate (bytes per second) to a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
-    #[serde(rename = "BlkioDeviceWriteBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
-    /// Limit read rate (IO per second) from a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
-    #[serde(rename = "BlkioDeviceReadIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
-    /// Limit write rate (IO per second) to a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
-    #[serde(rename = "BlkioDeviceWriteIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
-    /// The length of a CPU period in microseconds.
-    #[serde(rename = "CpuPeriod", skip_serializing_if = "Option::is_none")]
-    pub cpu_period: Option<i64>,
-    /// Microseconds of CPU time that the container can get in a CPU period.
-    #[serde(rename = "CpuQuota", skip_serializing_if = "Option::is_none")]
-    pub cpu_quota: Option<i64>,
-    /// The length of a CPU real-time period in microseconds. Set to 0 to allocate no time allocated to real-time tasks.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "CpuRealtimePeriod", skip_serializing_if = "Option::is_none")]
-    pub cpu_realtime_period: Option<i64>,
-    /// The length of a CPU real-time runtime in microseconds. Set to 0 to allocate no time allocated to real-time tasks.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "CpuRealtimeRuntime", skip_serializing_if = "Option::is_none")]
-    pub cpu_realtime_runtime: Option<i64>,
-    /// CPUs in which to allow execution (e.g., `0-3`, `0,1`)
-    #[serde(rename = "CpusetCpus", skip_serializing_if = "Option::is_none")]
-    pub cpuset_cpus: Option<String>,
-    /// Memory nodes (MEMs) in which to allow execution (0-3, 0,1). Only effective on NUMA systems.
-    #[serde(rename = "CpusetMems", skip_serializing_if = "Option::is_none")]
-    pub cpuset_mems: Option<String>,
-    /// A list of devices to add to the container.
-    #[serde(rename = "Devices", skip_serializing_if = "Option::is_none")]
-    pub devices: Option<Vec<super::v1_24_to_v1_55::DeviceMapping>>,
-    /// Disk limit (in bytes).
-    ///
-    /// Until API 1.39 (removed in 1.40).
-    #[serde(rename = "DiskQuota", skip_serializing_if = "Option::is_none")]
-    pub disk_quota: Option<i64>,
-    /// Memory soft limit in bytes.
-    #[serde(rename = "MemoryReservation", skip_serializing_if = "Option::is_none")]
-    pub memory_reservation: Option<i64>,
-    /// Total memory limit (memory + swap). Set as `-1` to enable unlimited swap.
-    #[serde(rename = "MemorySwap", skip_serializing_if = "Option::is_none")]
-    pub memory_swap: Option<i64>,
-    /// Tune a container's memory swappiness behavior. Accepts an integer between 0 and 100.
-    #[serde(rename = "MemorySwappiness", skip_serializing_if = "Option::is_none")]
-    pub memory_swappiness: Option<i64>,
-    /// CPU quota in units of 10<sup>-9</sup> CPUs.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "NanoCpus", skip_serializing_if = "Option::is_none")]
-    pub nano_cpus: Option<i64>,
-    /// Disable OOM Killer for the container.
-    #[serde(rename = "OomKillDisable", skip_serializing_if = "Option::is_none")]
-    pub oom_kill_disable: Option<bool>,
-    /// Tune a container's pids limit. Set -1 for unlimited.
-    #[serde(rename = "PidsLimit", skip_serializing_if = "Option::is_none")]
-    pub pids_limit: Option<i64>,
-    /// A list of resource limits to set in the container. For example: `{"Name": "nofile", "Soft": 1024, "Hard": 2048}`"
-    #[serde(rename = "Ulimits", skip_serializing_if = "Option::is_none")]
-    pub ulimits: Option<Vec<super::v1_24_to_v1_55::ResourcesUlimitsItem>>,
-    /// The number of usable CPUs (Windows only).
-    ///
-    /// On Windows Server containers, the processor resource controls are mutually exclusive. The order of precedence is `CPUCount` first, then `CPUShares`, and `CPUPercent` last.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "CpuCount", skip_serializing_if = "Option::is_none")]
-    pub cpu_count: Option<i64>,
-    /// The usable percentage of the available CPUs (Windows only).
-    ///
-    /// On Windows Server containers, the processor resource controls are mutually exclusive. The order of precedence is `CPUCount` first, then `CPUShares`, and `CPUPercent` last.
-    #[serde(rename = "CpuPercent", skip_serializing_if = "Option::is_none")]
-    pub cpu_percent: Option<i64>,
-    /// Maximum IOps for the container system drive (Windows only)
-    #[serde(rename = "IOMaximumIOps", skip_serializing_if = "Option::is_none")]
-    pub io_maximum_i_ops: Option<i64>,
-    /// Maximum IO in bytes per second for the container system drive (Windows only)
-    #[serde(rename = "IOMaximumBandwidth", skip_serializing_if = "Option::is_none")]
-    pub io_maximum_bandwidth: Option<i64>,
-    #[serde(rename = "RestartPolicy", skip_serializing_if = "Option::is_none")]
-    pub restart_policy: Option<super::v1_24_to_v1_29::RestartPolicy>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Network {
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        #[wire("Id", optional)]
+        pub id: Option<String>,
+        /// Format: `dateTime`.
+        ///
+        /// Since API 1.25.
+        #[wire("Created", optional)]
+        pub created: Option<String>,
+        #[wire("Scope", optional)]
+        pub scope: Option<String>,
+        #[wire("Driver", optional)]
+        pub driver: Option<String>,
+        #[wire("EnableIPv6", optional)]
+        pub enable_ipv6: Option<bool>,
+        #[wire("IPAM", optional)]
+        pub ipam: Option<super::v1_24_to_v1_40::Ipam>,
+        #[wire("Internal", optional)]
+        pub internal: Option<bool>,
+        /// Until API 1.51 (removed in 1.52).
+        #[wire("Containers", optional)]
+        pub containers: Option<HashMap<String, super::v1_24_to_v1_29::NetworkContainer>>,
+        #[wire("Options", optional)]
+        pub options: Option<HashMap<String, String>>,
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Container configuration that depends on the host we are running on
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct HostConfig {
-    /// An integer value representing this container's relative CPU weight versus other containers.
-    #[serde(rename = "CpuShares", skip_serializing_if = "Option::is_none")]
-    pub cpu_shares: Option<i64>,
-    /// Memory limit in bytes.
-    ///
-    /// Defaults to `0`.
-    #[serde(rename = "Memory", skip_serializing_if = "Option::is_none")]
-    pub memory: Option<i64>,
-    /// Path to `cgroups` under which the container's `cgroup` is created. If the path is not absolute, the path is considered to be relative to the `cgroups` path of the init process. Cgroups are created if they do not already exist.
-    #[serde(rename = "CgroupParent", skip_serializing_if = "Option::is_none")]
-    pub cgroup_parent: Option<String>,
-    /// Block IO weight (relative weight).
-    #[serde(rename = "BlkioWeight", skip_serializing_if = "Option::is_none")]
-    pub blkio_weight: Option<i64>,
-    /// Block IO weight (relative device weight) in the form `[{"Path": "device_path", "Weight": weight}]`.
-    #[serde(rename = "BlkioWeightDevice", skip_serializing_if = "Option::is_none")]
-    pub blkio_weight_device: Option<
-        Vec<super::v1_24_to_v1_55::ResourcesBlkioWeightDeviceItem>,
-    >,
-    /// Limit read rate (bytes per second) from a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
-    #[serde(rename = "BlkioDeviceReadBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
-    /// Limit write rate (bytes per second) to a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
-    #[serde(rename = "BlkioDeviceWriteBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
-    /// Limit read rate (IO per second) from a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
-    #[serde(rename = "BlkioDeviceReadIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
-    /// Limit write rate (IO per second) to a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
-    #[serde(rename = "BlkioDeviceWriteIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
-    /// The length of a CPU period in microseconds.
-    #[serde(rename = "CpuPeriod", skip_serializing_if = "Option::is_none")]
-    pub cpu_period: Option<i64>,
-    /// Microseconds of CPU time that the container can get in a CPU period.
-    #[serde(rename = "CpuQuota", skip_serializing_if = "Option::is_none")]
-    pub cpu_quota: Option<i64>,
-    /// The length of a CPU real-time period in microseconds. Set to 0 to allocate no time allocated to real-time tasks.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "CpuRealtimePeriod", skip_serializing_if = "Option::is_none")]
-    pub cpu_realtime_period: Option<i64>,
-    /// The length of a CPU real-time runtime in microseconds. Set to 0 to allocate no time allocated to real-time tasks.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "CpuRealtimeRuntime", skip_serializing_if = "Option::is_none")]
-    pub cpu_realtime_runtime: Option<i64>,
-    /// CPUs in which to allow execution (e.g., `0-3`, `0,1`)
-    #[serde(rename = "CpusetCpus", skip_serializing_if = "Option::is_none")]
-    pub cpuset_cpus: Option<String>,
-    /// Memory nodes (MEMs) in which to allow execution (0-3, 0,1). Only effective on NUMA systems.
-    #[serde(rename = "CpusetMems", skip_serializing_if = "Option::is_none")]
-    pub cpuset_mems: Option<String>,
-    /// A list of devices to add to the container.
-    #[serde(rename = "Devices", skip_serializing_if = "Option::is_none")]
-    pub devices: Option<Vec<super::v1_24_to_v1_55::DeviceMapping>>,
-    /// Disk limit (in bytes).
-    ///
-    /// Until API 1.39 (removed in 1.40).
-    #[serde(rename = "DiskQuota", skip_serializing_if = "Option::is_none")]
-    pub disk_quota: Option<i64>,
-    /// Memory soft limit in bytes.
-    #[serde(rename = "MemoryReservation", skip_serializing_if = "Option::is_none")]
-    pub memory_reservation: Option<i64>,
-    /// Total memory limit (memory + swap). Set as `-1` to enable unlimited swap.
-    #[serde(rename = "MemorySwap", skip_serializing_if = "Option::is_none")]
-    pub memory_swap: Option<i64>,
-    /// Tune a container's memory swappiness behavior. Accepts an integer between 0 and 100.
-    #[serde(rename = "MemorySwappiness", skip_serializing_if = "Option::is_none")]
-    pub memory_swappiness: Option<i64>,
-    /// CPU quota in units of 10<sup>-9</sup> CPUs.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "NanoCpus", skip_serializing_if = "Option::is_none")]
-    pub nano_cpus: Option<i64>,
-    /// Disable OOM Killer for the container.
-    #[serde(rename = "OomKillDisable", skip_serializing_if = "Option::is_none")]
-    pub oom_kill_disable: Option<bool>,
-    /// Tune a container's pids limit. Set -1 for unlimited.
-    #[serde(rename = "PidsLimit", skip_serializing_if = "Option::is_none")]
-    pub pids_limit: Option<i64>,
-    /// A list of resource limits to set in the container. For example: `{"Name": "nofile", "Soft": 1024, "Hard": 2048}`"
-    #[serde(rename = "Ulimits", skip_serializing_if = "Option::is_none")]
-    pub ulimits: Option<Vec<super::v1_24_to_v1_55::ResourcesUlimitsItem>>,
-    /// The number of usable CPUs (Windows only).
-    ///
-    /// On Windows Server containers, the processor resource controls are mutually exclusive. The order of precedence is `CPUCount` first, then `CPUShares`, and `CPUPercent` last.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "CpuCount", skip_serializing_if = "Option::is_none")]
-    pub cpu_count: Option<i64>,
-    /// The usable percentage of the available CPUs (Windows only).
-    ///
-    /// On Windows Server containers, the processor resource controls are mutually exclusive. The order of precedence is `CPUCount` first, then `CPUShares`, and `CPUPercent` last.
-    #[serde(rename = "CpuPercent", skip_serializing_if = "Option::is_none")]
-    pub cpu_percent: Option<i64>,
-    /// Maximum IOps for the container system drive (Windows only)
-    #[serde(rename = "IOMaximumIOps", skip_serializing_if = "Option::is_none")]
-    pub io_maximum_i_ops: Option<i64>,
-    /// Maximum IO in bytes per second for the container system drive (Windows only)
-    #[serde(rename = "IOMaximumBandwidth", skip_serializing_if = "Option::is_none")]
-    pub io_maximum_bandwidth: Option<i64>,
-    /// A list of volume bindings for this container. Each volume binding is a string in one of these forms:
-    ///
-    /// - `host-src:container-dest` to bind-mount a host path into the container. Both `host-src`, and `container-dest` must be an _absolute_ path.
-    /// - `host-src:container-dest:ro` to make the bind-mount read-only inside the container. Both `host-src`, and `container-dest` must be an _absolute_ path.
-    /// - `volume-name:container-dest` to bind-mount a volume managed by a volume driver into the container. `container-dest` must be an _absolute_ path.
-    /// - `volume-name:container-dest:ro` to mount the volume read-only inside the container.  `container-dest` must be an _absolute_ path.
-    #[serde(rename = "Binds", skip_serializing_if = "Option::is_none")]
-    pub binds: Option<Vec<String>>,
-    /// Path to a file where the container ID is written
-    #[serde(rename = "ContainerIDFile", skip_serializing_if = "Option::is_none")]
-    pub container_id_file: Option<String>,
-    /// The logging configuration for this container
-    #[serde(rename = "LogConfig", skip_serializing_if = "Option::is_none")]
-    pub log_config: Option<super::v1_24_to_v1_47::HostConfigLogConfig>,
-    /// Network mode to use for this container. Supported standard values are: `bridge`, `host`, `none`, and `container:<name|id>`. Any other value is taken as a custom network's name to which this container should connect to.
-    #[serde(rename = "NetworkMode", skip_serializing_if = "Option::is_none")]
-    pub network_mode: Option<String>,
-    /// A map of exposed container ports and the host ports they should map to: `<port>/<protocol>` to a list of bindings.
-    #[serde(rename = "PortBindings", skip_serializing_if = "Option::is_none")]
-    pub port_bindings: Option<
-        HashMap<String, Vec<super::v1_24_to_v1_31::HostConfigPortBindingsValueItem>>,
-    >,
-    #[serde(rename = "RestartPolicy", skip_serializing_if = "Option::is_none")]
-    pub restart_policy: Option<super::v1_24_to_v1_29::RestartPolicy>,
-    /// Automatically remove the container when the container's process exits. This has no effect if `RestartPolicy` is set.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "AutoRemove", skip_serializing_if = "Option::is_none")]
-    pub auto_remove: Option<bool>,
-    /// Driver that this container uses to mount volumes.
-    #[serde(rename = "VolumeDriver", skip_serializing_if = "Option::is_none")]
-    pub volume_driver: Option<String>,
-    /// A list of volumes to inherit from another container, specified in the form `<container name>[:<ro|rw>]`.
-    #[serde(rename = "VolumesFrom", skip_serializing_if = "Option::is_none")]
-    pub volumes_from: Option<Vec<String>>,
-    /// Specification for mounts to be added to the container.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "Mounts", skip_serializing_if = "Option::is_none")]
-    pub mounts: Option<Vec<super::v1_24_to_v1_28::Mount>>,
-    /// A list of kernel capabilities to add to the container.
-    #[serde(rename = "CapAdd", skip_serializing_if = "Option::is_none")]
-    pub cap_add: Option<Vec<String>>,
-    /// A list of kernel capabilities to drop from the container.
-    #[serde(rename = "CapDrop", skip_serializing_if = "Option::is_none")]
-    pub cap_drop: Option<Vec<String>>,
-    /// A list of DNS servers for the container to use.
-    #[serde(rename = "Dns", skip_serializing_if = "Option::is_none")]
-    pub dns: Option<Vec<String>>,
-    /// A list of DNS options.
-    #[serde(rename = "DnsOptions", skip_serializing_if = "Option::is_none")]
-    pub dns_options: Option<Vec<String>>,
-    /// A list of DNS search domains.
-    #[serde(rename = "DnsSearch", skip_serializing_if = "Option::is_none")]
-    pub dns_search: Option<Vec<String>>,
-    /// A list of hostnames/IP mappings to add to the container's `/etc/hosts` file. Specified in the form `["hostname:IP"]`.
-    #[serde(rename = "ExtraHosts", skip_serializing_if = "Option::is_none")]
-    pub extra_hosts: Option<Vec<String>>,
-    /// A list of additional groups that the container process will run as.
-    #[serde(rename = "GroupAdd", skip_serializing_if = "Option::is_none")]
-    pub group_add: Option<Vec<String>>,
-    /// IPC namespace to use for the container.
-    #[serde(rename = "IpcMode", skip_serializing_if = "Option::is_none")]
-    pub ipc_mode: Option<String>,
-    /// Cgroup to use for the container.
-    #[serde(rename = "Cgroup", skip_serializing_if = "Option::is_none")]
-    pub cgroup: Option<String>,
-    /// A list of links for the container in the form `container_name:alias`.
-    #[serde(rename = "Links", skip_serializing_if = "Option::is_none")]
-    pub links: Option<Vec<String>>,
-    /// An integer value containing the score given to the container in order to tune OOM killer preferences.
-    #[serde(rename = "OomScoreAdj", skip_serializing_if = "Option::is_none")]
-    pub oom_score_adj: Option<i64>,
-    /// Set the PID (Process) Namespace mode for the container. It can be either:
-    ///
-    /// - `"container:<name|id>"`: joins another container's PID namespace
-    /// - `"host"`: use the host's PID namespace inside the container
-    #[serde(rename = "PidMode", skip_serializing_if = "Option::is_none")]
-    pub pid_mode: Option<String>,
-    /// Gives the container full access to the host.
-    #[serde(rename = "Privileged", skip_serializing_if = "Option::is_none")]
-    pub privileged: Option<bool>,
-    /// Allocates a random host port for all of a container's exposed ports.
-    #[serde(rename = "PublishAllPorts", skip_serializing_if = "Option::is_none")]
-    pub publish_all_ports: Option<bool>,
-    /// Mount the container's root filesystem as read only.
-    #[serde(rename = "ReadonlyRootfs", skip_serializing_if = "Option::is_none")]
-    pub readonly_rootfs: Option<bool>,
-    /// A list of string values to customize labels for MLS systems, such as SELinux.
-    #[serde(rename = "SecurityOpt", skip_serializing_if = "Option::is_none")]
-    pub security_opt: Option<Vec<String>>,
-    /// Storage driver options for this container, in the form `{"size": "120G"}`.
-    #[serde(rename = "StorageOpt", skip_serializing_if = "Option::is_none")]
-    pub storage_opt: Option<HashMap<String, String>>,
-    /// A map of container directories which should be replaced by tmpfs mounts, and their corresponding mount options. For example: `{ "/run": "rw,noexec,nosuid,size=65536k" }`.
-    #[serde(rename = "Tmpfs", skip_serializing_if = "Option::is_none")]
-    pub tmpfs: Option<HashMap<String, String>>,
-    /// UTS namespace to use for the container.
-    #[serde(rename = "UTSMode", skip_serializing_if = "Option::is_none")]
-    pub uts_mode: Option<String>,
-    /// Sets the usernamespace mode for the container when usernamespace remapping option is enabled.
-    #[serde(rename = "UsernsMode", skip_serializing_if = "Option::is_none")]
-    pub userns_mode: Option<String>,
-    /// Size of `/dev/shm` in bytes. If omitted, the system uses 64MB.
-    #[serde(rename = "ShmSize", skip_serializing_if = "Option::is_none")]
-    pub shm_size: Option<i64>,
-    /// A list of kernel parameters (sysctls) to set in the container. For example: `{"net.ipv4.ip_forward": "1"}`
-    #[serde(rename = "Sysctls", skip_serializing_if = "Option::is_none")]
-    pub sysctls: Option<HashMap<String, String>>,
-    /// Runtime to use with this container.
-    #[serde(rename = "Runtime", skip_serializing_if = "Option::is_none")]
-    pub runtime: Option<String>,
-    /// Initial console size, as an `[height, width]` array. (Windows only)
-    #[serde(rename = "ConsoleSize", skip_serializing_if = "Option::is_none")]
-    pub console_size: Option<Vec<i64>>,
-    /// Isolation technology of the container. (Windows only)
-    #[serde(rename = "Isolation", skip_serializing_if = "Option::is_none")]
-    pub isolation: Option<super::v1_24_to_v1_55::HostConfigIsolation>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Specifies how a task is attached to a network, and the addresses the
+    /// task was assigned on that network.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct NetworkAttachment {
+        #[wire("Network", optional)]
+        pub network: Option<Network>,
+        /// The IP addresses (in CIDR notation) assigned to the task on this
+        /// network. To maintain backward compatibility this field accepts CIDR
+        /// notation, but only the IP address is used.
+        #[wire("Addresses", optional)]
+        pub addresses: Option<Vec<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Until API 1.38 (removed in 1.39).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Image {
-    #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(rename = "RepoTags", skip_serializing_if = "Option::is_none")]
-    pub repo_tags: Option<Vec<String>>,
-    #[serde(rename = "RepoDigests", skip_serializing_if = "Option::is_none")]
-    pub repo_digests: Option<Vec<String>>,
-    #[serde(rename = "Parent", skip_serializing_if = "Option::is_none")]
-    pub parent: Option<String>,
-    #[serde(rename = "Comment", skip_serializing_if = "Option::is_none")]
-    pub comment: Option<String>,
-    #[serde(rename = "Created", skip_serializing_if = "Option::is_none")]
-    pub created: Option<String>,
-    #[serde(rename = "Container", skip_serializing_if = "Option::is_none")]
-    pub container: Option<String>,
-    #[serde(rename = "ContainerConfig", skip_serializing_if = "Option::is_none")]
-    pub container_config: Option<Config>,
-    #[serde(rename = "DockerVersion", skip_serializing_if = "Option::is_none")]
-    pub docker_version: Option<String>,
-    #[serde(rename = "Author", skip_serializing_if = "Option::is_none")]
-    pub author: Option<String>,
-    #[serde(rename = "Config", skip_serializing_if = "Option::is_none")]
-    pub config: Option<Config>,
-    #[serde(rename = "Architecture", skip_serializing_if = "Option::is_none")]
-    pub architecture: Option<String>,
-    #[serde(rename = "Os", skip_serializing_if = "Option::is_none")]
-    pub os: Option<String>,
-    #[serde(rename = "Size", skip_serializing_if = "Option::is_none")]
-    pub size: Option<i64>,
-    #[serde(rename = "VirtualSize", skip_serializing_if = "Option::is_none")]
-    pub virtual_size: Option<i64>,
-    #[serde(rename = "GraphDriver", skip_serializing_if = "Option::is_none")]
-    pub graph_driver: Option<super::v1_24_to_v1_27::GraphDriver>,
-    #[serde(rename = "RootFS", skip_serializing_if = "Option::is_none")]
-    pub root_fs: Option<super::v1_25_to_v1_27::ImageRootFs>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// A container's resources (cgroups config, ulimits, etc)
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Resources {
+        /// An integer value representing this container's relative CPU weight versus other containers.
+        #[wire("CpuShares", optional)]
+        pub cpu_shares: Option<i64>,
+        /// Memory limit in bytes.
+        ///
+        /// Defaults to `0`.
+        #[wire("Memory", optional)]
+        pub memory: Option<i64>,
+        /// Path to `cgroups` under which the container's `cgroup` is created. If the path is not absolute, the path is considered to be relative to the `cgroups` path of the init process. Cgroups are created if they do not already exist.
+        #[wire("CgroupParent", optional)]
+        pub cgroup_parent: Option<String>,
+        /// Block IO weight (relative weight).
+        #[wire("BlkioWeight", optional)]
+        pub blkio_weight: Option<i64>,
+        /// Block IO weight (relative device weight) in the form `[{"Path": "device_path", "Weight": weight}]`.
+        #[wire("BlkioWeightDevice", optional)]
+        pub blkio_weight_device: Option<
+            Vec<super::v1_24_to_v1_55::ResourcesBlkioWeightDeviceItem>,
+        >,
+        /// Limit read rate (bytes per second) from a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
+        #[wire("BlkioDeviceReadBps", optional)]
+        pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
+        /// Limit write rate (bytes per second) to a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
+        #[wire("BlkioDeviceWriteBps", optional)]
+        pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
+        /// Limit read rate (IO per second) from a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
+        #[wire("BlkioDeviceReadIOps", optional)]
+        pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
+        /// Limit write rate (IO per second) to a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
+        #[wire("BlkioDeviceWriteIOps", optional)]
+        pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
+        /// The length of a CPU period in microseconds.
+        #[wire("CpuPeriod", optional)]
+        pub cpu_period: Option<i64>,
+        /// Microseconds of CPU time that the container can get in a CPU period.
+        #[wire("CpuQuota", optional)]
+        pub cpu_quota: Option<i64>,
+        /// The length of a CPU real-time period in microseconds. Set to 0 to allocate no time allocated to real-time tasks.
+        ///
+        /// Since API 1.25.
+        #[wire("CpuRealtimePeriod", optional)]
+        pub cpu_realtime_period: Option<i64>,
+        /// The length of a CPU real-time runtime in microseconds. Set to 0 to allocate no time allocated to real-time tasks.
+        ///
+        /// Since API 1.25.
+        #[wire("CpuRealtimeRuntime", optional)]
+        pub cpu_realtime_runtime: Option<i64>,
+        /// CPUs in which to allow execution (e.g., `0-3`, `0,1`)
+        #[wire("CpusetCpus", optional)]
+        pub cpuset_cpus: Option<String>,
+        /// Memory nodes (MEMs) in which to allow execution (0-3, 0,1). Only effective on NUMA systems.
+        #[wire("CpusetMems", optional)]
+        pub cpuset_mems: Option<String>,
+        /// A list of devices to add to the container.
+        #[wire("Devices", optional)]
+        pub devices: Option<Vec<super::v1_24_to_v1_55::DeviceMapping>>,
+        /// Disk limit (in bytes).
+        ///
+        /// Until API 1.39 (removed in 1.40).
+        #[wire("DiskQuota", optional)]
+        pub disk_quota: Option<i64>,
+        /// Memory soft limit in bytes.
+        #[wire("MemoryReservation", optional)]
+        pub memory_reservation: Option<i64>,
+        /// Total memory limit (memory + swap). Set as `-1` to enable unlimited swap.
+        #[wire("MemorySwap", optional)]
+        pub memory_swap: Option<i64>,
+        /// Tune a container's memory swappiness behavior. Accepts an integer between 0 and 100.
+        #[wire("MemorySwappiness", optional)]
+        pub memory_swappiness: Option<i64>,
+        /// CPU quota in units of 10<sup>-9</sup> CPUs.
+        ///
+        /// Since API 1.25.
+        #[wire("NanoCpus", optional)]
+        pub nano_cpus: Option<i64>,
+        /// Disable OOM Killer for the container.
+        #[wire("OomKillDisable", optional)]
+        pub oom_kill_disable: Option<bool>,
+        /// Tune a container's pids limit. Set -1 for unlimited.
+        #[wire("PidsLimit", optional)]
+        pub pids_limit: Option<i64>,
+        /// A list of resource limits to set in the container. For example: `{"Name": "nofile", "Soft": 1024, "Hard": 2048}`"
+        #[wire("Ulimits", optional)]
+        pub ulimits: Option<Vec<super::v1_24_to_v1_55::ResourcesUlimitsItem>>,
+        /// The number of usable CPUs (Windows only).
+        ///
+        /// On Windows Server containers, the processor resource controls are mutually exclusive. The order of precedence is `CPUCount` first, then `CPUShares`, and `CPUPercent` last.
+        ///
+        /// Since API 1.25.
+        #[wire("CpuCount", optional)]
+        pub cpu_count: Option<i64>,
+        /// The usable percentage of the available CPUs (Windows only).
+        ///
+        /// On Windows Server containers, the processor resource controls are mutually exclusive. The order of precedence is `CPUCount` first, then `CPUShares`, and `CPUPercent` last.
+        #[wire("CpuPercent", optional)]
+        pub cpu_percent: Option<i64>,
+        /// Maximum IOps for the container system drive (Windows only)
+        #[wire("IOMaximumIOps", optional)]
+        pub io_maximum_i_ops: Option<i64>,
+        /// Maximum IO in bytes per second for the container system drive (Windows only)
+        #[wire("IOMaximumBandwidth", optional)]
+        pub io_maximum_bandwidth: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Network {
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Format: `dateTime`.
-    ///
+object! {
     /// Since API 1.25.
-    #[serde(rename = "Created", skip_serializing_if = "Option::is_none")]
-    pub created: Option<String>,
-    #[serde(rename = "Scope", skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
-    #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
-    pub driver: Option<String>,
-    #[serde(rename = "EnableIPv6", skip_serializing_if = "Option::is_none")]
-    pub enable_ipv6: Option<bool>,
-    #[serde(rename = "IPAM", skip_serializing_if = "Option::is_none")]
-    pub ipam: Option<super::v1_24_to_v1_40::Ipam>,
-    #[serde(rename = "Internal", skip_serializing_if = "Option::is_none")]
-    pub internal: Option<bool>,
-    /// Until API 1.51 (removed in 1.52).
-    #[serde(rename = "Containers", skip_serializing_if = "Option::is_none")]
-    pub containers: Option<HashMap<String, super::v1_24_to_v1_29::NetworkContainer>>,
-    #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
-    pub options: Option<HashMap<String, String>>,
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Secret {
+        #[wire("ID", optional)]
+        pub id: Option<String>,
+        #[wire("Version", optional)]
+        pub version: Option<SecretVersion>,
+        /// Format: `dateTime`.
+        #[wire("CreatedAt", optional)]
+        pub created_at: Option<String>,
+        /// Format: `dateTime`.
+        #[wire("UpdatedAt", optional)]
+        pub updated_at: Option<String>,
+        #[wire("Spec", optional)]
+        pub spec: Option<super::v1_25_to_v1_30::SecretSpec>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Specifies how a task is attached to a network, and the addresses the
-/// task was assigned on that network.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct NetworkAttachment {
-    #[serde(rename = "Network", skip_serializing_if = "Option::is_none")]
-    pub network: Option<Network>,
-    /// The IP addresses (in CIDR notation) assigned to the task on this
-    /// network. To maintain backward compatibility this field accepts CIDR
-    /// notation, but only the IP address is used.
-    #[serde(rename = "Addresses", skip_serializing_if = "Option::is_none")]
-    pub addresses: Option<Vec<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.25, until API 1.26 (removed in 1.27).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SecretVersion {
+        #[wire("Index", optional)]
+        pub index: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// A container's resources (cgroups config, ulimits, etc)
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Resources {
-    /// An integer value representing this container's relative CPU weight versus other containers.
-    #[serde(rename = "CpuShares", skip_serializing_if = "Option::is_none")]
-    pub cpu_shares: Option<i64>,
-    /// Memory limit in bytes.
-    ///
-    /// Defaults to `0`.
-    #[serde(rename = "Memory", skip_serializing_if = "Option::is_none")]
-    pub memory: Option<i64>,
-    /// Path to `cgroups` under which the container's `cgroup` is created. If the path is not absolute, the path is considered to be relative to the `cgroups` path of the init process. Cgroups are created if they do not already exist.
-    #[serde(rename = "CgroupParent", skip_serializing_if = "Option::is_none")]
-    pub cgroup_parent: Option<String>,
-    /// Block IO weight (relative weight).
-    #[serde(rename = "BlkioWeight", skip_serializing_if = "Option::is_none")]
-    pub blkio_weight: Option<i64>,
-    /// Block IO weight (relative device weight) in the form `[{"Path": "device_path", "Weight": weight}]`.
-    #[serde(rename = "BlkioWeightDevice", skip_serializing_if = "Option::is_none")]
-    pub blkio_weight_device: Option<
-        Vec<super::v1_24_to_v1_55::ResourcesBlkioWeightDeviceItem>,
-    >,
-    /// Limit read rate (bytes per second) from a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
-    #[serde(rename = "BlkioDeviceReadBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
-    /// Limit write rate (bytes per second) to a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
-    #[serde(rename = "BlkioDeviceWriteBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
-    /// Limit read rate (IO per second) from a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
-    #[serde(rename = "BlkioDeviceReadIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
-    /// Limit write rate (IO per second) to a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
-    #[serde(rename = "BlkioDeviceWriteIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
-    /// The length of a CPU period in microseconds.
-    #[serde(rename = "CpuPeriod", skip_serializing_if = "Option::is_none")]
-    pub cpu_period: Option<i64>,
-    /// Microseconds of CPU time that the container can get in a CPU period.
-    #[serde(rename = "CpuQuota", skip_serializing_if = "Option::is_none")]
-    pub cpu_quota: Option<i64>,
-    /// The length of a CPU real-time period in microseconds. Set to 0 to allocate no time allocated to real-time tasks.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "CpuRealtimePeriod", skip_serializing_if = "Option::is_none")]
-    pub cpu_realtime_period: Option<i64>,
-    /// The length of a CPU real-time runtime in microseconds. Set to 0 to allocate no time allocated to real-time tasks.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "CpuRealtimeRuntime", skip_serializing_if = "Option::is_none")]
-    pub cpu_realtime_runtime: Option<i64>,
-    /// CPUs in which to allow execution (e.g., `0-3`, `0,1`)
-    #[serde(rename = "CpusetCpus", skip_serializing_if = "Option::is_none")]
-    pub cpuset_cpus: Option<String>,
-    /// Memory nodes (MEMs) in which to allow execution (0-3, 0,1). Only effective on NUMA systems.
-    #[serde(rename = "CpusetMems", skip_serializing_if = "Option::is_none")]
-    pub cpuset_mems: Option<String>,
-    /// A list of devices to add to the container.
-    #[serde(rename = "Devices", skip_serializing_if = "Option::is_none")]
-    pub devices: Option<Vec<super::v1_24_to_v1_55::DeviceMapping>>,
-    /// Disk limit (in bytes).
-    ///
-    /// Until API 1.39 (removed in 1.40).
-    #[serde(rename = "DiskQuota", skip_serializing_if = "Option::is_none")]
-    pub disk_quota: Option<i64>,
-    /// Memory soft limit in bytes.
-    #[serde(rename = "MemoryReservation", skip_serializing_if = "Option::is_none")]
-    pub memory_reservation: Option<i64>,
-    /// Total memory limit (memory + swap). Set as `-1` to enable unlimited swap.
-    #[serde(rename = "MemorySwap", skip_serializing_if = "Option::is_none")]
-    pub memory_swap: Option<i64>,
-    /// Tune a container's memory swappiness behavior. Accepts an integer between 0 and 100.
-    #[serde(rename = "MemorySwappiness", skip_serializing_if = "Option::is_none")]
-    pub memory_swappiness: Option<i64>,
-    /// CPU quota in units of 10<sup>-9</sup> CPUs.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "NanoCpus", skip_serializing_if = "Option::is_none")]
-    pub nano_cpus: Option<i64>,
-    /// Disable OOM Killer for the container.
-    #[serde(rename = "OomKillDisable", skip_serializing_if = "Option::is_none")]
-    pub oom_kill_disable: Option<bool>,
-    /// Tune a container's pids limit. Set -1 for unlimited.
-    #[serde(rename = "PidsLimit", skip_serializing_if = "Option::is_none")]
-    pub pids_limit: Option<i64>,
-    /// A list of resource limits to set in the container. For example: `{"Name": "nofile", "Soft": 1024, "Hard": 2048}`"
-    #[serde(rename = "Ulimits", skip_serializing_if = "Option::is_none")]
-    pub ulimits: Option<Vec<super::v1_24_to_v1_55::ResourcesUlimitsItem>>,
-    /// The number of usable CPUs (Windows only).
-    ///
-    /// On Windows Server containers, the processor resource controls are mutually exclusive. The order of precedence is `CPUCount` first, then `CPUShares`, and `CPUPercent` last.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "CpuCount", skip_serializing_if = "Option::is_none")]
-    pub cpu_count: Option<i64>,
-    /// The usable percentage of the available CPUs (Windows only).
-    ///
-    /// On Windows Server containers, the processor resource controls are mutually exclusive. The order of precedence is `CPUCount` first, then `CPUShares`, and `CPUPercent` last.
-    #[serde(rename = "CpuPercent", skip_serializing_if = "Option::is_none")]
-    pub cpu_percent: Option<i64>,
-    /// Maximum IOps for the container system drive (Windows only)
-    #[serde(rename = "IOMaximumIOps", skip_serializing_if = "Option::is_none")]
-    pub io_maximum_i_ops: Option<i64>,
-    /// Maximum IO in bytes per second for the container system drive (Windows only)
-    #[serde(rename = "IOMaximumBandwidth", skip_serializing_if = "Option::is_none")]
-    pub io_maximum_bandwidth: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Service {
+        #[wire("ID", optional)]
+        pub id: Option<String>,
+        #[wire("Version", optional)]
+        pub version: Option<super::v1_24_to_v1_26::ServiceVersion>,
+        /// Format: `dateTime`.
+        #[wire("CreatedAt", optional)]
+        pub created_at: Option<String>,
+        /// Format: `dateTime`.
+        #[wire("UpdatedAt", optional)]
+        pub updated_at: Option<String>,
+        #[wire("Spec", optional)]
+        pub spec: Option<ServiceSpec>,
+        #[wire("Endpoint", optional)]
+        pub endpoint: Option<super::v1_24_to_v1_33::ServiceEndpoint>,
+        /// The status of a service update.
+        #[wire("UpdateStatus", optional)]
+        pub update_status: Option<super::v1_24_to_v1_55::ServiceUpdateStatus>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Since API 1.25.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Secret {
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<SecretVersion>,
-    /// Format: `dateTime`.
-    #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Format: `dateTime`.
-    #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<super::v1_25_to_v1_30::SecretSpec>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ServiceCreateBody {
+        /// Name of the service.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        #[wire("TaskTemplate", optional)]
+        pub task_template: Option<TaskSpec>,
+        /// Scheduling mode for the service.
+        #[wire("Mode", optional)]
+        pub mode: Option<super::v1_24_to_v1_40::ServiceSpecMode>,
+        /// Specification for the update strategy of the service.
+        #[wire("UpdateConfig", optional)]
+        pub update_config: Option<super::v1_25_to_v1_27::ServiceSpecUpdateConfig>,
+        /// Array of network names or IDs to attach the service to.
+        #[wire("Networks", optional)]
+        pub networks: Option<Vec<super::v1_24_to_v1_38::ServiceSpecNetworksItem>>,
+        #[wire("EndpointSpec", optional)]
+        pub endpoint_spec: Option<super::v1_24_to_v1_33::EndpointSpec>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Since API 1.25, until API 1.26 (removed in 1.27).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SecretVersion {
-    #[serde(rename = "Index", skip_serializing_if = "Option::is_none")]
-    pub index: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// User modifiable configuration for a service.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ServiceSpec {
+        /// Name of the service.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        #[wire("TaskTemplate", optional)]
+        pub task_template: Option<TaskSpec>,
+        /// Scheduling mode for the service.
+        #[wire("Mode", optional)]
+        pub mode: Option<super::v1_24_to_v1_40::ServiceSpecMode>,
+        /// Specification for the update strategy of the service.
+        #[wire("UpdateConfig", optional)]
+        pub update_config: Option<super::v1_25_to_v1_27::ServiceSpecUpdateConfig>,
+        /// Array of network names or IDs to attach the service to.
+        #[wire("Networks", optional)]
+        pub networks: Option<Vec<super::v1_24_to_v1_38::ServiceSpecNetworksItem>>,
+        #[wire("EndpointSpec", optional)]
+        pub endpoint_spec: Option<super::v1_24_to_v1_33::EndpointSpec>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Service {
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<super::v1_24_to_v1_26::ServiceVersion>,
-    /// Format: `dateTime`.
-    #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Format: `dateTime`.
-    #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<ServiceSpec>,
-    #[serde(rename = "Endpoint", skip_serializing_if = "Option::is_none")]
-    pub endpoint: Option<super::v1_24_to_v1_33::ServiceEndpoint>,
-    /// The status of a service update.
-    #[serde(rename = "UpdateStatus", skip_serializing_if = "Option::is_none")]
-    pub update_status: Option<super::v1_24_to_v1_55::ServiceUpdateStatus>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ServiceUpdateBody {
+        /// Name of the service.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        #[wire("TaskTemplate", optional)]
+        pub task_template: Option<TaskSpec>,
+        /// Scheduling mode for the service.
+        #[wire("Mode", optional)]
+        pub mode: Option<super::v1_24_to_v1_40::ServiceSpecMode>,
+        /// Specification for the update strategy of the service.
+        #[wire("UpdateConfig", optional)]
+        pub update_config: Option<super::v1_25_to_v1_27::ServiceSpecUpdateConfig>,
+        /// Array of network names or IDs to attach the service to.
+        #[wire("Networks", optional)]
+        pub networks: Option<Vec<super::v1_24_to_v1_38::ServiceSpecNetworksItem>>,
+        #[wire("EndpointSpec", optional)]
+        pub endpoint_spec: Option<super::v1_24_to_v1_33::EndpointSpec>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ServiceCreateBody {
-    /// Name of the service.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    #[serde(rename = "TaskTemplate", skip_serializing_if = "Option::is_none")]
-    pub task_template: Option<TaskSpec>,
-    /// Scheduling mode for the service.
-    #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<super::v1_24_to_v1_40::ServiceSpecMode>,
-    /// Specification for the update strategy of the service.
-    #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
-    pub update_config: Option<super::v1_25_to_v1_27::ServiceSpecUpdateConfig>,
-    /// Array of network names or IDs to attach the service to.
-    #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<Vec<super::v1_24_to_v1_38::ServiceSpecNetworksItem>>,
-    #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
-    pub endpoint_spec: Option<super::v1_24_to_v1_33::EndpointSpec>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Until API 1.31 (removed in 1.32).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SwarmInspectResponse {
+        /// The ID of the swarm.
+        #[wire("ID", optional)]
+        pub id: Option<String>,
+        #[wire("Version", optional)]
+        pub version: Option<super::v1_24_to_v1_26::ClusterInfoVersion>,
+        /// Format: `dateTime`.
+        #[wire("CreatedAt", optional)]
+        pub created_at: Option<String>,
+        /// Format: `dateTime`.
+        #[wire("UpdatedAt", optional)]
+        pub updated_at: Option<String>,
+        #[wire("Spec", optional)]
+        pub spec: Option<super::v1_25_to_v1_29::SwarmSpec>,
+        /// The tokens workers and managers need to join the swarm.
+        #[wire("JoinTokens", optional)]
+        pub join_tokens: Option<super::v1_24_to_v1_31::SwarmInspectResponseJoinTokens>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// User modifiable configuration for a service.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ServiceSpec {
-    /// Name of the service.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    #[serde(rename = "TaskTemplate", skip_serializing_if = "Option::is_none")]
-    pub task_template: Option<TaskSpec>,
-    /// Scheduling mode for the service.
-    #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<super::v1_24_to_v1_40::ServiceSpecMode>,
-    /// Specification for the update strategy of the service.
-    #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
-    pub update_config: Option<super::v1_25_to_v1_27::ServiceSpecUpdateConfig>,
-    /// Array of network names or IDs to attach the service to.
-    #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<Vec<super::v1_24_to_v1_38::ServiceSpecNetworksItem>>,
-    #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
-    pub endpoint_spec: Option<super::v1_24_to_v1_33::EndpointSpec>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Task {
+        /// The ID of the task.
+        #[wire("ID", optional)]
+        pub id: Option<String>,
+        #[wire("Version", optional)]
+        pub version: Option<super::v1_24_to_v1_26::TaskVersion>,
+        /// Format: `dateTime`.
+        #[wire("CreatedAt", optional)]
+        pub created_at: Option<String>,
+        /// Format: `dateTime`.
+        #[wire("UpdatedAt", optional)]
+        pub updated_at: Option<String>,
+        /// Name of the task.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        #[wire("Spec", optional)]
+        pub spec: Option<TaskSpec>,
+        /// The ID of the service this task is part of.
+        #[wire("ServiceID", optional)]
+        pub service_id: Option<String>,
+        #[wire("Slot", optional)]
+        pub slot: Option<i64>,
+        /// The ID of the node that this task is on.
+        #[wire("NodeID", optional)]
+        pub node_id: Option<String>,
+        #[wire("Status", optional)]
+        pub status: Option<super::v1_24_to_v1_36::TaskStatus>,
+        #[wire("DesiredState", optional)]
+        pub desired_state: Option<super::v1_24_to_v1_36::TaskState>,
+        /// The networks that this task is attached to, and the addresses the
+        /// task was assigned on each of them.
+        #[wire("NetworksAttachments", optional)]
+        pub networks_attachments: Option<Vec<NetworkAttachment>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ServiceUpdateBody {
-    /// Name of the service.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    #[serde(rename = "TaskTemplate", skip_serializing_if = "Option::is_none")]
-    pub task_template: Option<TaskSpec>,
-    /// Scheduling mode for the service.
-    #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<super::v1_24_to_v1_40::ServiceSpecMode>,
-    /// Specification for the update strategy of the service.
-    #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
-    pub update_config: Option<super::v1_25_to_v1_27::ServiceSpecUpdateConfig>,
-    /// Array of network names or IDs to attach the service to.
-    #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<Vec<super::v1_24_to_v1_38::ServiceSpecNetworksItem>>,
-    #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
-    pub endpoint_spec: Option<super::v1_24_to_v1_33::EndpointSpec>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// User modifiable task configuration.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskSpec {
+        #[wire("ContainerSpec", optional)]
+        pub container_spec: Option<TaskSpecContainerSpec>,
+        /// Resource requirements which apply to each individual container created as part of the service.
+        #[wire("Resources", optional)]
+        pub resources: Option<super::v1_24_to_v1_31::TaskSpecResources>,
+        /// Specification for the restart policy which applies to containers created as part of this service.
+        #[wire("RestartPolicy", optional)]
+        pub restart_policy: Option<super::v1_24_to_v1_55::TaskSpecRestartPolicy>,
+        #[wire("Placement", optional)]
+        pub placement: Option<super::v1_24_to_v1_27::TaskSpecPlacement>,
+        /// A counter that triggers an update even if no relevant parameters have been changed.
+        ///
+        /// Since API 1.25.
+        #[wire("ForceUpdate", optional)]
+        pub force_update: Option<u64>,
+        #[wire("Networks", optional)]
+        pub networks: Option<Vec<super::v1_24_to_v1_38::TaskSpecNetworksItem>>,
+        /// Specifies the log driver to use for tasks created from this spec. If not present, the default one for the swarm will be used, finally falling back to the engine default if not specified.
+        #[wire("LogDriver", optional)]
+        pub log_driver: Option<super::v1_24_to_v1_55::TaskSpecLogDriver>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Until API 1.31 (removed in 1.32).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SwarmInspectResponse {
-    /// The ID of the swarm.
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<super::v1_24_to_v1_26::ClusterInfoVersion>,
-    /// Format: `dateTime`.
-    #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Format: `dateTime`.
-    #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<super::v1_25_to_v1_29::SwarmSpec>,
-    /// The tokens workers and managers need to join the swarm.
-    #[serde(rename = "JoinTokens", skip_serializing_if = "Option::is_none")]
-    pub join_tokens: Option<super::v1_24_to_v1_31::SwarmInspectResponseJoinTokens>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Task {
-    /// The ID of the task.
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<super::v1_24_to_v1_26::TaskVersion>,
-    /// Format: `dateTime`.
-    #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Format: `dateTime`.
-    #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    /// Name of the task.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<TaskSpec>,
-    /// The ID of the service this task is part of.
-    #[serde(rename = "ServiceID", skip_serializing_if = "Option::is_none")]
-    pub service_id: Option<String>,
-    #[serde(rename = "Slot", skip_serializing_if = "Option::is_none")]
-    pub slot: Option<i64>,
-    /// The ID of the node that this task is on.
-    #[serde(rename = "NodeID", skip_serializing_if = "Option::is_none")]
-    pub node_id: Option<String>,
-    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
-    pub status: Option<super::v1_24_to_v1_36::TaskStatus>,
-    #[serde(rename = "DesiredState", skip_serializing_if = "Option::is_none")]
-    pub desired_state: Option<super::v1_24_to_v1_36::TaskState>,
-    /// The networks that this task is attached to, and the addresses the
-    /// task was assigned on each of them.
-    #[serde(rename = "NetworksAttachments", skip_serializing_if = "Option::is_none")]
-    pub networks_attachments: Option<Vec<NetworkAttachment>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// User modifiable task configuration.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpec {
-    #[serde(rename = "ContainerSpec", skip_serializing_if = "Option::is_none")]
-    pub container_spec: Option<TaskSpecContainerSpec>,
-    /// Resource requirements which apply to each individual container created as part of the service.
-    #[serde(rename = "Resources", skip_serializing_if = "Option::is_none")]
-    pub resources: Option<super::v1_24_to_v1_31::TaskSpecResources>,
-    /// Specification for the restart policy which applies to containers created as part of this service.
-    #[serde(rename = "RestartPolicy", skip_serializing_if = "Option::is_none")]
-    pub restart_policy: Option<super::v1_24_to_v1_55::TaskSpecRestartPolicy>,
-    #[serde(rename = "Placement", skip_serializing_if = "Option::is_none")]
-    pub placement: Option<super::v1_24_to_v1_27::TaskSpecPlacement>,
-    /// A counter that triggers an update even if no relevant parameters have been changed.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "ForceUpdate", skip_serializing_if = "Option::is_none")]
-    pub force_update: Option<u64>,
-    #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<Vec<super::v1_24_to_v1_38::TaskSpecNetworksItem>>,
-    /// Specifies the log driver to use for tasks created from this spec. If not present, the default one for the swarm will be used, finally falling back to the engine default if not specified.
-    #[serde(rename = "LogDriver", skip_serializing_if = "Option::is_none")]
-    pub log_driver: Option<super::v1_24_to_v1_55::TaskSpecLogDriver>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpecContainerSpec {
-    /// The image name to use for the container.
-    #[serde(rename = "Image", skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
-    /// The command to be run in the image.
-    #[serde(rename = "Command", skip_serializing_if = "Option::is_none")]
-    pub command: Option<Vec<String>>,
-    /// Arguments to the command.
-    #[serde(rename = "Args", skip_serializing_if = "Option::is_none")]
-    pub args: Option<Vec<String>>,
-    /// A list of environment variables in the form `VAR=value`.
-    #[serde(rename = "Env", skip_serializing_if = "Option::is_none")]
-    pub env: Option<Vec<String>>,
-    /// The working directory for commands to run in.
-    #[serde(rename = "Dir", skip_serializing_if = "Option::is_none")]
-    pub dir: Option<String>,
-    /// The user inside the container.
-    #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    /// User-defined key/value data.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// Whether a pseudo-TTY should be allocated.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "TTY", skip_serializing_if = "Option::is_none")]
-    pub tty: Option<bool>,
-    /// Specification for mounts to be added to containers created as part of the service.
-    #[serde(rename = "Mounts", skip_serializing_if = "Option::is_none")]
-    pub mounts: Option<Vec<super::v1_24_to_v1_28::Mount>>,
-    /// Amount of time to wait for the container to terminate before forcefully killing it.
-    #[serde(rename = "StopGracePeriod", skip_serializing_if = "Option::is_none")]
-    pub stop_grace_period: Option<i64>,
-    /// Specification for DNS related configurations in resolver configuration file (`resolv.conf`).
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "DNSConfig", skip_serializing_if = "Option::is_none")]
-    pub dns_config: Option<super::v1_25_to_v1_55::TaskSpecContainerSpecDnsConfig>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskSpecContainerSpec {
+        /// The image name to use for the container.
+        #[wire("Image", optional)]
+        pub image: Option<String>,
+        /// The command to be run in the image.
+        #[wire("Command", optional)]
+        pub command: Option<Vec<String>>,
+        /// Arguments to the command.
+        #[wire("Args", optional)]
+        pub args: Option<Vec<String>>,
+        /// A list of environment variables in the form `VAR=value`.
+        #[wire("Env", optional)]
+        pub env: Option<Vec<String>>,
+        /// The working directory for commands to run in.
+        #[wire("Dir", optional)]
+        pub dir: Option<String>,
+        /// The user inside the container.
+        #[wire("User", optional)]
+        pub user: Option<String>,
+        /// User-defined key/value data.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        /// Whether a pseudo-TTY should be allocated.
+        ///
+        /// Since API 1.25.
+        #[wire("TTY", optional)]
+        pub tty: Option<bool>,
+        /// Specification for mounts to be added to containers created as part of the service.
+        #[wire("Mounts", optional)]
+        pub mounts: Option<Vec<super::v1_24_to_v1_28::Mount>>,
+        /// Amount of time to wait for the container to terminate before forcefully killing it.
+        #[wire("StopGracePeriod", optional)]
+        pub stop_grace_period: Option<i64>,
+        /// Specification for DNS related configurations in resolver configuration file (`resolv.conf`).
+        ///
+        /// Since API 1.25.
+        #[wire("DNSConfig", optional)]
+        pub dns_config: Option<super::v1_25_to_v1_55::TaskSpecContainerSpecDnsConfig>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -13,62 +13,67 @@ pub(crate) mod server;
 #[cfg(feature = "roundtrip")]
 pub(crate) mod roundtrip;
 
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// Since API 1.25.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ImagePruneResponse {
-    /// Images that were deleted
-    #[serde(rename = "ImagesDeleted", skip_serializing_if = "Option::is_none")]
-    pub images_deleted: Option<Vec<super::v1_24_to_v1_27::ImageDeleteResponse>>,
-    /// Disk space reclaimed in bytes
-    #[serde(rename = "SpaceReclaimed", skip_serializing_if = "Option::is_none")]
-    pub space_reclaimed: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.25.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ImagePruneResponse {
+        /// Images that were deleted
+        #[wire("ImagesDeleted", optional)]
+        pub images_deleted: Option<Vec<super::v1_24_to_v1_27::ImageDeleteResponse>>,
+        /// Disk space reclaimed in bytes
+        #[wire("SpaceReclaimed", optional)]
+        pub space_reclaimed: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Until API 1.38 (removed in 1.39).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ImageRootFs {
-    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<String>,
-    #[serde(rename = "Layers", skip_serializing_if = "Option::is_none")]
-    pub layers: Option<Vec<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Until API 1.38 (removed in 1.39).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ImageRootFs {
+        #[wire("Type", optional)]
+        pub r#type: Option<String>,
+        #[wire("Layers", optional)]
+        pub layers: Option<Vec<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Specification for the update strategy of the service.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ServiceSpecUpdateConfig {
-    /// Maximum number of tasks to be updated in one iteration (0 means unlimited parallelism).
-    #[serde(rename = "Parallelism", skip_serializing_if = "Option::is_none")]
-    pub parallelism: Option<i64>,
-    /// Amount of time between updates, in nanoseconds.
-    #[serde(rename = "Delay", skip_serializing_if = "Option::is_none")]
-    pub delay: Option<i64>,
-    /// Action to take if an updated task fails to run, or stops running during the update.
-    #[serde(rename = "FailureAction", skip_serializing_if = "Option::is_none")]
-    pub failure_action: Option<
-        super::v1_24_to_v1_27::ServiceSpecUpdateConfigFailureAction,
-    >,
-    /// Amount of time to monitor each updated task for failures, in nanoseconds.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "Monitor", skip_serializing_if = "Option::is_none")]
-    pub monitor: Option<i64>,
-    /// The fraction of tasks that may fail during an update before the failure action is invoked, specified as a floating point number between 0 and 1.
-    ///
-    /// Defaults to `0`.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "MaxFailureRatio", skip_serializing_if = "Option::is_none")]
-    pub max_failure_ratio: Option<f64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Specification for the update strategy of the service.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ServiceSpecUpdateConfig {
+        /// Maximum number of tasks to be updated in one iteration (0 means unlimited parallelism).
+        #[wire("Parallelism", optional)]
+        pub parallelism: Option<i64>,
+        /// Amount of time between updates, in nanoseconds.
+        #[wire("Delay", optional)]
+        pub delay: Option<i64>,
+        /// Action to take if an updated task fails to run, or stops running during the update.
+        #[wire("FailureAction", optional)]
+        pub failure_action: Option<
+            super::v1_24_to_v1_27::ServiceSpecUpdateConfigFailureAction,
+        >,
+        /// Amount of time to monitor each updated task for failures, in nanoseconds.
+        ///
+        /// Since API 1.25.
+        #[wire("Monitor", optional)]
+        pub monitor: Option<i64>,
+        /// The fraction of tasks that may fail during an update before the failure action is invoked, specified as a floating point number between 0 and 1.
+        ///
+        /// Defaults to `0`.
+        ///
+        /// Since API 1.25.
+        #[wire("MaxFailureRatio", optional)]
+        pub max_failure_ratio: Option<f64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

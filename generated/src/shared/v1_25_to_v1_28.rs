@@ -2,51 +2,52 @@
 // change the generator, the runtime or the overlays in spec/, then regenerate.
 //! What is identical in exactly API versions 1.25–1.28: the types below, and in the submodules the operations' parameters, client and server items and decoders.
 
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::{null_as_default, UnknownMembers};
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// The config of a plugin.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct PluginConfig {
-    /// Since API 1.25.
-    #[serde(rename = "Description", default)]
-    pub description: String,
-    /// Since API 1.25.
-    #[serde(rename = "Documentation", default)]
-    pub documentation: String,
-    /// The interface between Docker and the plugin
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "Interface", default, deserialize_with = "null_as_default")]
-    pub interface: super::v1_25_to_v1_37::PluginConfigInterface,
-    /// Since API 1.25.
-    #[serde(rename = "Entrypoint", default, deserialize_with = "null_as_default")]
-    pub entrypoint: Vec<String>,
-    /// Since API 1.25.
-    #[serde(rename = "WorkDir", default)]
-    pub work_dir: String,
-    /// Since API 1.25.
-    #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
-    pub user: Option<super::v1_25_to_v1_55::PluginConfigUser>,
-    /// Since API 1.25.
-    #[serde(rename = "Network", default, deserialize_with = "null_as_default")]
-    pub network: super::v1_25_to_v1_55::PluginConfigNetwork,
-    /// Since API 1.25.
-    #[serde(rename = "Linux", default, deserialize_with = "null_as_default")]
-    pub linux: super::v1_25_to_v1_55::PluginConfigLinux,
-    /// Since API 1.25.
-    #[serde(rename = "PropagatedMount", default)]
-    pub propagated_mount: String,
-    #[serde(rename = "Mounts", default, deserialize_with = "null_as_default")]
-    pub mounts: Vec<super::v1_24_to_v1_55::PluginMount>,
-    #[serde(rename = "Env", default, deserialize_with = "null_as_default")]
-    pub env: Vec<super::v1_24_to_v1_55::PluginEnv>,
-    #[serde(rename = "Args", default, deserialize_with = "null_as_default")]
-    pub args: super::v1_25_to_v1_55::PluginConfigArgs,
-    /// Since API 1.25.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rootfs: Option<super::v1_25_to_v1_55::PluginConfigRootfs>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// The config of a plugin.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct PluginConfig {
+        /// Since API 1.25.
+        #[wire("Description")]
+        pub description: String,
+        /// Since API 1.25.
+        #[wire("Documentation")]
+        pub documentation: String,
+        /// The interface between Docker and the plugin
+        ///
+        /// Since API 1.25.
+        #[wire("Interface", or_default)]
+        pub interface: super::v1_25_to_v1_37::PluginConfigInterface,
+        /// Since API 1.25.
+        #[wire("Entrypoint", or_default)]
+        pub entrypoint: Vec<String>,
+        /// Since API 1.25.
+        #[wire("WorkDir")]
+        pub work_dir: String,
+        /// Since API 1.25.
+        #[wire("User", optional)]
+        pub user: Option<super::v1_25_to_v1_55::PluginConfigUser>,
+        /// Since API 1.25.
+        #[wire("Network", or_default)]
+        pub network: super::v1_25_to_v1_55::PluginConfigNetwork,
+        /// Since API 1.25.
+        #[wire("Linux", or_default)]
+        pub linux: super::v1_25_to_v1_55::PluginConfigLinux,
+        /// Since API 1.25.
+        #[wire("PropagatedMount")]
+        pub propagated_mount: String,
+        #[wire("Mounts", or_default)]
+        pub mounts: Vec<super::v1_24_to_v1_55::PluginMount>,
+        #[wire("Env", or_default)]
+        pub env: Vec<super::v1_24_to_v1_55::PluginEnv>,
+        #[wire("Args", or_default)]
+        pub args: super::v1_25_to_v1_55::PluginConfigArgs,
+        /// Since API 1.25.
+        #[wire("rootfs", optional)]
+        pub rootfs: Option<super::v1_25_to_v1_55::PluginConfigRootfs>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -12,135 +12,144 @@ pub(crate) mod server;
 pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::{null_as_default, UnknownMembers};
+use moby_api_runtime::json::{object, UnknownMembers};
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SwarmInitBody {
-    /// Listen address used for inter-manager communication, as well as determining the networking interface used for the VXLAN Tunnel Endpoint (VTEP). This can either be an address/port combination in the form `192.168.1.1:4567`, or an interface followed by a port number, like `eth0:4567`. If the port number is omitted, the default swarm listening port is used.
-    #[serde(rename = "ListenAddr", skip_serializing_if = "Option::is_none")]
-    pub listen_addr: Option<String>,
-    /// Externally reachable address advertised to other nodes. This can either be an address/port combination in the form `192.168.1.1:4567`, or an interface followed by a port number, like `eth0:4567`. If the port number is omitted, the port number from the listen address is used. If `AdvertiseAddr` is not specified, it will be automatically detected when possible.
-    #[serde(rename = "AdvertiseAddr", skip_serializing_if = "Option::is_none")]
-    pub advertise_addr: Option<String>,
-    /// Force creation of a new swarm.
-    #[serde(rename = "ForceNewCluster", skip_serializing_if = "Option::is_none")]
-    pub force_new_cluster: Option<bool>,
-    #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<SwarmSpec>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SwarmInitBody {
+        /// Listen address used for inter-manager communication, as well as determining the networking interface used for the VXLAN Tunnel Endpoint (VTEP). This can either be an address/port combination in the form `192.168.1.1:4567`, or an interface followed by a port number, like `eth0:4567`. If the port number is omitted, the default swarm listening port is used.
+        #[wire("ListenAddr", optional)]
+        pub listen_addr: Option<String>,
+        /// Externally reachable address advertised to other nodes. This can either be an address/port combination in the form `192.168.1.1:4567`, or an interface followed by a port number, like `eth0:4567`. If the port number is omitted, the port number from the listen address is used. If `AdvertiseAddr` is not specified, it will be automatically detected when possible.
+        #[wire("AdvertiseAddr", optional)]
+        pub advertise_addr: Option<String>,
+        /// Force creation of a new swarm.
+        #[wire("ForceNewCluster", optional)]
+        pub force_new_cluster: Option<bool>,
+        #[wire("Spec", optional)]
+        pub spec: Option<SwarmSpec>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// User modifiable swarm configuration.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SwarmSpec {
-    /// Name of the swarm.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// Orchestration configuration.
-    #[serde(rename = "Orchestration", skip_serializing_if = "Option::is_none")]
-    pub orchestration: Option<super::v1_24_to_v1_55::SwarmSpecOrchestration>,
-    /// Raft configuration.
-    #[serde(rename = "Raft", skip_serializing_if = "Option::is_none")]
-    pub raft: Option<super::v1_24_to_v1_31::SwarmSpecRaft>,
-    /// Dispatcher configuration.
-    #[serde(rename = "Dispatcher", skip_serializing_if = "Option::is_none")]
-    pub dispatcher: Option<super::v1_24_to_v1_55::SwarmSpecDispatcher>,
-    /// CA configuration.
-    #[serde(rename = "CAConfig", skip_serializing_if = "Option::is_none")]
-    pub ca_config: Option<super::v1_24_to_v1_29::SwarmSpecCaConfig>,
-    /// Parameters related to encryption-at-rest.
-    ///
+object! {
+    /// User modifiable swarm configuration.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SwarmSpec {
+        /// Name of the swarm.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        /// Orchestration configuration.
+        #[wire("Orchestration", optional)]
+        pub orchestration: Option<super::v1_24_to_v1_55::SwarmSpecOrchestration>,
+        /// Raft configuration.
+        #[wire("Raft", optional)]
+        pub raft: Option<super::v1_24_to_v1_31::SwarmSpecRaft>,
+        /// Dispatcher configuration.
+        #[wire("Dispatcher", optional)]
+        pub dispatcher: Option<super::v1_24_to_v1_55::SwarmSpecDispatcher>,
+        /// CA configuration.
+        #[wire("CAConfig", optional)]
+        pub ca_config: Option<super::v1_24_to_v1_29::SwarmSpecCaConfig>,
+        /// Parameters related to encryption-at-rest.
+        ///
+        /// Since API 1.25.
+        #[wire("EncryptionConfig", optional)]
+        pub encryption_config: Option<super::v1_25_to_v1_55::SwarmSpecEncryptionConfig>,
+        /// Defaults for creating tasks in this cluster.
+        #[wire("TaskDefaults", optional)]
+        pub task_defaults: Option<super::v1_24_to_v1_55::SwarmSpecTaskDefaults>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
     /// Since API 1.25.
-    #[serde(rename = "EncryptionConfig", skip_serializing_if = "Option::is_none")]
-    pub encryption_config: Option<super::v1_25_to_v1_55::SwarmSpecEncryptionConfig>,
-    /// Defaults for creating tasks in this cluster.
-    #[serde(rename = "TaskDefaults", skip_serializing_if = "Option::is_none")]
-    pub task_defaults: Option<super::v1_24_to_v1_55::SwarmSpecTaskDefaults>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SystemDataUsageResponse {
+        /// Since API 1.25, until API 1.51 (removed in 1.52).
+        #[wire("LayersSize", optional)]
+        pub layers_size: Option<i64>,
+        /// Since API 1.25, until API 1.51 (removed in 1.52).
+        #[wire("Images", optional)]
+        pub images: Option<Vec<super::v1_25_to_v1_42::ImageSummary>>,
+        /// Since API 1.25, until API 1.51 (removed in 1.52).
+        #[wire("Containers", optional)]
+        pub containers: Option<Vec<super::v1_24_to_v1_31::ContainerSummary>>,
+        /// Since API 1.25, until API 1.51 (removed in 1.52).
+        #[wire("Volumes", optional)]
+        pub volumes: Option<Vec<Volume>>,
+        /// Deprecated: disk used by the build cache; use BuildCache.
+        ///
+        /// Since API 1.25, until API 1.49 (removed in 1.50).
+        #[wire("BuilderSize", optional)]
+        pub builder_size: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Since API 1.25.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SystemDataUsageResponse {
-    /// Since API 1.25, until API 1.51 (removed in 1.52).
-    #[serde(rename = "LayersSize", skip_serializing_if = "Option::is_none")]
-    pub layers_size: Option<i64>,
-    /// Since API 1.25, until API 1.51 (removed in 1.52).
-    #[serde(rename = "Images", skip_serializing_if = "Option::is_none")]
-    pub images: Option<Vec<super::v1_25_to_v1_42::ImageSummary>>,
-    /// Since API 1.25, until API 1.51 (removed in 1.52).
-    #[serde(rename = "Containers", skip_serializing_if = "Option::is_none")]
-    pub containers: Option<Vec<super::v1_24_to_v1_31::ContainerSummary>>,
-    /// Since API 1.25, until API 1.51 (removed in 1.52).
-    #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
-    pub volumes: Option<Vec<Volume>>,
-    /// Deprecated: disk used by the build cache; use BuildCache.
-    ///
-    /// Since API 1.25, until API 1.49 (removed in 1.50).
-    #[serde(rename = "BuilderSize", skip_serializing_if = "Option::is_none")]
-    pub builder_size: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Volume {
+        /// Name of the volume.
+        #[wire("Name")]
+        pub name: String,
+        /// Name of the volume driver used by the volume.
+        #[wire("Driver")]
+        pub driver: String,
+        /// Mount path of the volume on the host.
+        #[wire("Mountpoint")]
+        pub mountpoint: String,
+        /// Low-level details about the volume, provided by the volume driver.
+        /// Details are returned as a map with key/value pairs:
+        /// `{"key":"value","key2":"value2"}`.
+        ///
+        /// The `Status` field is optional, and is omitted if the volume driver
+        /// does not support this feature.
+        #[wire("Status", optional)]
+        pub status: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", or_default)]
+        pub labels: HashMap<String, String>,
+        /// The level at which the volume exists. Either `global` for cluster-wide, or `local` for machine level.
+        ///
+        /// Defaults to `"local"`.
+        #[wire("Scope")]
+        pub scope: super::v1_24_to_v1_55::VolumeScope,
+        /// The driver specific options used when creating the volume.
+        ///
+        /// Since API 1.25.
+        #[wire("Options", or_default)]
+        pub options: HashMap<String, String>,
+        /// Since API 1.25.
+        #[wire("UsageData", optional)]
+        pub usage_data: Option<super::v1_25_to_v1_55::VolumeUsageData>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Volume {
-    /// Name of the volume.
-    #[serde(rename = "Name", default)]
-    pub name: String,
-    /// Name of the volume driver used by the volume.
-    #[serde(rename = "Driver", default)]
-    pub driver: String,
-    /// Mount path of the volume on the host.
-    #[serde(rename = "Mountpoint", default)]
-    pub mountpoint: String,
-    /// Low-level details about the volume, provided by the volume driver.
-    /// Details are returned as a map with key/value pairs:
-    /// `{"key":"value","key2":"value2"}`.
-    ///
-    /// The `Status` field is optional, and is omitted if the volume driver
-    /// does not support this feature.
-    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
-    pub status: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", default, deserialize_with = "null_as_default")]
-    pub labels: HashMap<String, String>,
-    /// The level at which the volume exists. Either `global` for cluster-wide, or `local` for machine level.
-    ///
-    /// Defaults to `"local"`.
-    #[serde(rename = "Scope", default)]
-    pub scope: super::v1_24_to_v1_55::VolumeScope,
-    /// The driver specific options used when creating the volume.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "Options", default, deserialize_with = "null_as_default")]
-    pub options: HashMap<String, String>,
-    /// Since API 1.25.
-    #[serde(rename = "UsageData", skip_serializing_if = "Option::is_none")]
-    pub usage_data: Option<super::v1_25_to_v1_55::VolumeUsageData>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct VolumeListResponse {
-    /// List of volumes
-    #[serde(rename = "Volumes", default, deserialize_with = "null_as_default")]
-    pub volumes: Vec<Volume>,
-    /// Warnings that occurred when fetching the list of volumes
-    #[serde(rename = "Warnings", default, deserialize_with = "null_as_default")]
-    pub warnings: Vec<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct VolumeListResponse {
+        /// List of volumes
+        #[wire("Volumes", or_default)]
+        pub volumes: Vec<Volume>,
+        /// Warnings that occurred when fetching the list of volumes
+        #[wire("Warnings", or_default)]
+        pub warnings: Vec<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

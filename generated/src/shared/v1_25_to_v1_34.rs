@@ -13,75 +13,78 @@ pub(crate) mod server;
 #[cfg(feature = "roundtrip")]
 pub(crate) mod roundtrip;
 
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerExecBody {
-    /// Attach to `stdin` of the exec command.
-    #[serde(rename = "AttachStdin", skip_serializing_if = "Option::is_none")]
-    pub attach_stdin: Option<bool>,
-    /// Attach to `stdout` of the exec command.
-    #[serde(rename = "AttachStdout", skip_serializing_if = "Option::is_none")]
-    pub attach_stdout: Option<bool>,
-    /// Attach to `stderr` of the exec command.
-    #[serde(rename = "AttachStderr", skip_serializing_if = "Option::is_none")]
-    pub attach_stderr: Option<bool>,
-    /// Override the key sequence for detaching a container. Format is a single character `[a-Z]` or `ctrl-<value>` where `<value>` is one of: `a-z`, `@`, `^`, `[`, `,` or `_`.
-    #[serde(rename = "DetachKeys", skip_serializing_if = "Option::is_none")]
-    pub detach_keys: Option<String>,
-    /// Allocate a pseudo-TTY.
-    #[serde(rename = "Tty", skip_serializing_if = "Option::is_none")]
-    pub tty: Option<bool>,
-    /// A list of environment variables in the form `["VAR=value", ...]`.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "Env", skip_serializing_if = "Option::is_none")]
-    pub env: Option<Vec<String>>,
-    /// Command to run, as a string or array of strings.
-    #[serde(rename = "Cmd", skip_serializing_if = "Option::is_none")]
-    pub cmd: Option<Vec<String>>,
-    /// Runs the exec process with extended privileges.
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "Privileged", skip_serializing_if = "Option::is_none")]
-    pub privileged: Option<bool>,
-    /// The user, and optionally, group to run the exec process inside the container. Format is one of: `user`, `user:group`, `uid`, or `uid:gid`.
-    #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    /// Sent by the docker CLI (`true` for `docker exec -d`); the engine decides whether the exec runs detached from ExecStart's own `Detach`.
-    #[serde(rename = "Detach", skip_serializing_if = "Option::is_none")]
-    pub detach: Option<bool>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerExecBody {
+        /// Attach to `stdin` of the exec command.
+        #[wire("AttachStdin", optional)]
+        pub attach_stdin: Option<bool>,
+        /// Attach to `stdout` of the exec command.
+        #[wire("AttachStdout", optional)]
+        pub attach_stdout: Option<bool>,
+        /// Attach to `stderr` of the exec command.
+        #[wire("AttachStderr", optional)]
+        pub attach_stderr: Option<bool>,
+        /// Override the key sequence for detaching a container. Format is a single character `[a-Z]` or `ctrl-<value>` where `<value>` is one of: `a-z`, `@`, `^`, `[`, `,` or `_`.
+        #[wire("DetachKeys", optional)]
+        pub detach_keys: Option<String>,
+        /// Allocate a pseudo-TTY.
+        #[wire("Tty", optional)]
+        pub tty: Option<bool>,
+        /// A list of environment variables in the form `["VAR=value", ...]`.
+        ///
+        /// Since API 1.25.
+        #[wire("Env", optional)]
+        pub env: Option<Vec<String>>,
+        /// Command to run, as a string or array of strings.
+        #[wire("Cmd", optional)]
+        pub cmd: Option<Vec<String>>,
+        /// Runs the exec process with extended privileges.
+        ///
+        /// Defaults to `false`.
+        #[wire("Privileged", optional)]
+        pub privileged: Option<bool>,
+        /// The user, and optionally, group to run the exec process inside the container. Format is one of: `user`, `user:group`, `uid`, or `uid:gid`.
+        #[wire("User", optional)]
+        pub user: Option<String>,
+        /// Sent by the docker CLI (`true` for `docker exec -d`); the engine decides whether the exec runs detached from ExecStart's own `Detach`.
+        #[wire("Detach", optional)]
+        pub detach: Option<bool>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Until API 1.38 (removed in 1.39).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SystemVersionResponse {
-    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<String>,
-    #[serde(rename = "ApiVersion", skip_serializing_if = "Option::is_none")]
-    pub api_version: Option<String>,
-    /// Since API 1.25, until API 1.38 (removed in 1.39).
-    #[serde(rename = "MinAPIVersion", skip_serializing_if = "Option::is_none")]
-    pub min_api_version: Option<String>,
-    #[serde(rename = "GitCommit", skip_serializing_if = "Option::is_none")]
-    pub git_commit: Option<String>,
-    #[serde(rename = "GoVersion", skip_serializing_if = "Option::is_none")]
-    pub go_version: Option<String>,
-    #[serde(rename = "Os", skip_serializing_if = "Option::is_none")]
-    pub os: Option<String>,
-    #[serde(rename = "Arch", skip_serializing_if = "Option::is_none")]
-    pub arch: Option<String>,
-    #[serde(rename = "KernelVersion", skip_serializing_if = "Option::is_none")]
-    pub kernel_version: Option<String>,
-    #[serde(rename = "Experimental", skip_serializing_if = "Option::is_none")]
-    pub experimental: Option<bool>,
-    #[serde(rename = "BuildTime", skip_serializing_if = "Option::is_none")]
-    pub build_time: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Until API 1.38 (removed in 1.39).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SystemVersionResponse {
+        #[wire("Version", optional)]
+        pub version: Option<String>,
+        #[wire("ApiVersion", optional)]
+        pub api_version: Option<String>,
+        /// Since API 1.25, until API 1.38 (removed in 1.39).
+        #[wire("MinAPIVersion", optional)]
+        pub min_api_version: Option<String>,
+        #[wire("GitCommit", optional)]
+        pub git_commit: Option<String>,
+        #[wire("GoVersion", optional)]
+        pub go_version: Option<String>,
+        #[wire("Os", optional)]
+        pub os: Option<String>,
+        #[wire("Arch", optional)]
+        pub arch: Option<String>,
+        #[wire("KernelVersion", optional)]
+        pub kernel_version: Option<String>,
+        #[wire("Experimental", optional)]
+        pub experimental: Option<bool>,
+        #[wire("BuildTime", optional)]
+        pub build_time: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

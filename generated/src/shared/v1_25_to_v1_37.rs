@@ -2,19 +2,20 @@
 // change the generator, the runtime or the overlays in spec/, then regenerate.
 //! What is identical in exactly API versions 1.25–1.37: the types below, and in the submodules the operations' parameters, client and server items and decoders.
 
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::{null_as_default, UnknownMembers};
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// The interface between Docker and the plugin
-///
-/// Since API 1.25.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct PluginConfigInterface {
-    #[serde(rename = "Types", default, deserialize_with = "null_as_default")]
-    pub types: Vec<super::v1_25_to_v1_51::PluginInterfaceType>,
-    #[serde(rename = "Socket", default)]
-    pub socket: String,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// The interface between Docker and the plugin
+    ///
+    /// Since API 1.25.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct PluginConfigInterface {
+        #[wire("Types", or_default)]
+        pub types: Vec<super::v1_25_to_v1_51::PluginInterfaceType>,
+        #[wire("Socket")]
+        pub socket: String,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -11,39 +11,42 @@ pub(crate) mod server;
 #[cfg(feature = "roundtrip")]
 pub(crate) mod roundtrip;
 
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// Describes a permission the user has to accept upon installing
-/// the plugin.
-///
-/// Since API 1.25, until API 1.39 (removed in 1.40).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct GetPluginPrivilegesResponseItem {
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
-    pub value: Option<Vec<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Describes a permission the user has to accept upon installing
+    /// the plugin.
+    ///
+    /// Since API 1.25, until API 1.39 (removed in 1.40).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct GetPluginPrivilegesResponseItem {
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        #[wire("Description", optional)]
+        pub description: Option<String>,
+        #[wire("Value", optional)]
+        pub value: Option<Vec<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Describes a permission accepted by the user upon installing the
-/// plugin.
-///
-/// Since API 1.25, until API 1.39 (removed in 1.40).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct PluginPullBodyItem {
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
-    pub value: Option<Vec<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Describes a permission accepted by the user upon installing the
+    /// plugin.
+    ///
+    /// Since API 1.25, until API 1.39 (removed in 1.40).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct PluginPullBodyItem {
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        #[wire("Description", optional)]
+        pub description: Option<String>,
+        #[wire("Value", optional)]
+        pub value: Option<Vec<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

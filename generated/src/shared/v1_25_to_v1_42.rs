@@ -9,87 +9,88 @@ pub(crate) mod server;
 pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::{null_as_default, UnknownMembers};
+use moby_api_runtime::json::{object, UnknownMembers};
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ImageSummary {
-    /// ID is the content-addressable ID of an image.
-    ///
-    /// This identifier is a content-addressable digest calculated from the
-    /// image's configuration (which includes the digests of layers used by
-    /// the image).
-    ///
-    /// Note that this digest differs from the `RepoDigests` below, which
-    /// holds digests of image manifests that reference the image.
-    #[serde(rename = "Id", default)]
-    pub id: String,
-    /// ID of the parent image.
-    ///
-    /// Depending on how the image was created, this field may be empty and
-    /// is only set for images that were built/created locally. This field
-    /// is empty if the image was pulled from an image registry.
-    #[serde(rename = "ParentId", default)]
-    pub parent_id: String,
-    /// List of image names/tags in the local image cache that reference this
-    /// image.
-    ///
-    /// Multiple image tags can refer to the same image, and this list may be
-    /// empty if no tags reference the image, in which case the image is
-    /// "untagged", in which case it can still be referenced by its ID.
-    #[serde(rename = "RepoTags", default, deserialize_with = "null_as_default")]
-    pub repo_tags: Vec<String>,
-    /// List of content-addressable digests of locally available image manifests
-    /// that the image is referenced from. Multiple manifests can refer to the
-    /// same image.
-    ///
-    /// These digests are usually only available if the image was either pulled
-    /// from a registry, or if the image was pushed to a registry, which is when
-    /// the manifest is generated and its digest calculated.
-    #[serde(rename = "RepoDigests", default, deserialize_with = "null_as_default")]
-    pub repo_digests: Vec<String>,
-    /// Date and time at which the image was created as a Unix timestamp
-    /// (number of seconds since EPOCH).
-    #[serde(rename = "Created", default)]
-    pub created: i64,
-    /// Total size of the image including all layers it is composed of.
-    #[serde(rename = "Size", default)]
-    pub size: i64,
-    /// Total size of image layers that are shared between this image and other
-    /// images.
-    ///
-    /// This size is not calculated by default. `-1` indicates that the value
-    /// has not been set / calculated.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "SharedSize", default)]
-    pub shared_size: i64,
-    /// Total size of the image including all layers it is composed of.
-    ///
-    /// In versions of Docker before v1.10, this field was calculated from
-    /// the image itself and all of its parent images. Docker v1.10 and up
-    /// store images self-contained, and no longer use a parent-chain, making
-    /// this field an equivalent of the Size field.
-    ///
-    /// This field is kept for backward compatibility, but may be removed in
-    /// a future version of the API.
-    ///
-    /// Until API 1.43 (removed in 1.44).
-    #[serde(rename = "VirtualSize", default)]
-    pub virtual_size: i64,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", default, deserialize_with = "null_as_default")]
-    pub labels: HashMap<String, String>,
-    /// Number of containers using this image. Includes both stopped and running
-    /// containers.
-    ///
-    /// This size is not calculated by default, and depends on which API endpoint
-    /// is used. `-1` indicates that the value has not been set / calculated.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "Containers", default)]
-    pub containers: i64,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ImageSummary {
+        /// ID is the content-addressable ID of an image.
+        ///
+        /// This identifier is a content-addressable digest calculated from the
+        /// image's configuration (which includes the digests of layers used by
+        /// the image).
+        ///
+        /// Note that this digest differs from the `RepoDigests` below, which
+        /// holds digests of image manifests that reference the image.
+        #[wire("Id")]
+        pub id: String,
+        /// ID of the parent image.
+        ///
+        /// Depending on how the image was created, this field may be empty and
+        /// is only set for images that were built/created locally. This field
+        /// is empty if the image was pulled from an image registry.
+        #[wire("ParentId")]
+        pub parent_id: String,
+        /// List of image names/tags in the local image cache that reference this
+        /// image.
+        ///
+        /// Multiple image tags can refer to the same image, and this list may be
+        /// empty if no tags reference the image, in which case the image is
+        /// "untagged", in which case it can still be referenced by its ID.
+        #[wire("RepoTags", or_default)]
+        pub repo_tags: Vec<String>,
+        /// List of content-addressable digests of locally available image manifests
+        /// that the image is referenced from. Multiple manifests can refer to the
+        /// same image.
+        ///
+        /// These digests are usually only available if the image was either pulled
+        /// from a registry, or if the image was pushed to a registry, which is when
+        /// the manifest is generated and its digest calculated.
+        #[wire("RepoDigests", or_default)]
+        pub repo_digests: Vec<String>,
+        /// Date and time at which the image was created as a Unix timestamp
+        /// (number of seconds since EPOCH).
+        #[wire("Created")]
+        pub created: i64,
+        /// Total size of the image including all layers it is composed of.
+        #[wire("Size")]
+        pub size: i64,
+        /// Total size of image layers that are shared between this image and other
+        /// images.
+        ///
+        /// This size is not calculated by default. `-1` indicates that the value
+        /// has not been set / calculated.
+        ///
+        /// Since API 1.25.
+        #[wire("SharedSize")]
+        pub shared_size: i64,
+        /// Total size of the image including all layers it is composed of.
+        ///
+        /// In versions of Docker before v1.10, this field was calculated from
+        /// the image itself and all of its parent images. Docker v1.10 and up
+        /// store images self-contained, and no longer use a parent-chain, making
+        /// this field an equivalent of the Size field.
+        ///
+        /// This field is kept for backward compatibility, but may be removed in
+        /// a future version of the API.
+        ///
+        /// Until API 1.43 (removed in 1.44).
+        #[wire("VirtualSize")]
+        pub virtual_size: i64,
+        /// User-defined key/value metadata.
+        #[wire("Labels", or_default)]
+        pub labels: HashMap<String, String>,
+        /// Number of containers using this image. Includes both stopped and running
+        /// containers.
+        ///
+        /// This size is not calculated by default, and depends on which API endpoint
+        /// is used. `-1` indicates that the value has not been set / calculated.
+        ///
+        /// Since API 1.25.
+        #[wire("Containers")]
+        pub containers: i64,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

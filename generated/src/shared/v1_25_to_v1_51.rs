@@ -2,19 +2,20 @@
 // change the generator, the runtime or the overlays in spec/, then regenerate.
 //! What is identical in exactly API versions 1.25–1.51: the types below, and in the submodules the operations' parameters, client and server items and decoders.
 
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// Since API 1.25, until API 1.51 (removed in 1.52).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct PluginInterfaceType {
-    #[serde(rename = "Prefix", default)]
-    pub prefix: String,
-    #[serde(rename = "Capability", default)]
-    pub capability: String,
-    #[serde(rename = "Version", default)]
-    pub version: String,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.25, until API 1.51 (removed in 1.52).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct PluginInterfaceType {
+        #[wire("Prefix")]
+        pub prefix: String,
+        #[wire("Capability")]
+        pub capability: String,
+        #[wire("Version")]
+        pub version: String,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

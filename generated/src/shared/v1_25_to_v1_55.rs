@@ -13,208 +13,235 @@ pub(crate) mod server;
 #[cfg(feature = "roundtrip")]
 pub(crate) mod roundtrip;
 
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::{null_as_default, UnknownMembers};
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// Since API 1.25.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerPruneResponse {
-    /// Container IDs that were deleted
-    #[serde(rename = "ContainersDeleted", skip_serializing_if = "Option::is_none")]
-    pub containers_deleted: Option<Vec<String>>,
-    /// Disk space reclaimed in bytes
-    #[serde(rename = "SpaceReclaimed", skip_serializing_if = "Option::is_none")]
-    pub space_reclaimed: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.25.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerPruneResponse {
+        /// Container IDs that were deleted
+        #[wire("ContainersDeleted", optional)]
+        pub containers_deleted: Option<Vec<String>>,
+        /// Disk space reclaimed in bytes
+        #[wire("SpaceReclaimed", optional)]
+        pub space_reclaimed: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Since API 1.25.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct NetworkPruneResponse {
-    /// Networks that were deleted
-    #[serde(rename = "NetworksDeleted", skip_serializing_if = "Option::is_none")]
-    pub networks_deleted: Option<Vec<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.25.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct NetworkPruneResponse {
+        /// Networks that were deleted
+        #[wire("NetworksDeleted", optional)]
+        pub networks_deleted: Option<Vec<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Since API 1.25.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct PluginConfigArgs {
-    #[serde(rename = "Name", default)]
-    pub name: String,
-    #[serde(rename = "Description", default)]
-    pub description: String,
-    #[serde(rename = "Settable", default, deserialize_with = "null_as_default")]
-    pub settable: Vec<String>,
-    #[serde(rename = "Value", default, deserialize_with = "null_as_default")]
-    pub value: Vec<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.25.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct PluginConfigArgs {
+        #[wire("Name")]
+        pub name: String,
+        #[wire("Description")]
+        pub description: String,
+        #[wire("Settable", or_default)]
+        pub settable: Vec<String>,
+        #[wire("Value", or_default)]
+        pub value: Vec<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Since API 1.25.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct PluginConfigLinux {
-    #[serde(rename = "Capabilities", default, deserialize_with = "null_as_default")]
-    pub capabilities: Vec<String>,
-    #[serde(rename = "AllowAllDevices", default)]
-    pub allow_all_devices: bool,
-    #[serde(rename = "Devices", default, deserialize_with = "null_as_default")]
-    pub devices: Vec<super::v1_24_to_v1_55::PluginDevice>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.25.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct PluginConfigLinux {
+        #[wire("Capabilities", or_default)]
+        pub capabilities: Vec<String>,
+        #[wire("AllowAllDevices")]
+        pub allow_all_devices: bool,
+        #[wire("Devices", or_default)]
+        pub devices: Vec<super::v1_24_to_v1_55::PluginDevice>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Since API 1.25.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct PluginConfigNetwork {
-    #[serde(rename = "Type", default)]
-    pub r#type: String,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.25.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct PluginConfigNetwork {
+        #[wire("Type")]
+        pub r#type: String,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Since API 1.25.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct PluginConfigRootfs {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub diff_ids: Option<Vec<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.25.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct PluginConfigRootfs {
+        #[wire("type", optional)]
+        pub r#type: Option<String>,
+        #[wire("diff_ids", optional)]
+        pub diff_ids: Option<Vec<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Since API 1.25.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct PluginConfigUser {
-    #[serde(rename = "UID", skip_serializing_if = "Option::is_none")]
-    pub uid: Option<u32>,
-    #[serde(rename = "GID", skip_serializing_if = "Option::is_none")]
-    pub gid: Option<u32>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.25.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct PluginConfigUser {
+        #[wire("UID", optional)]
+        pub uid: Option<u32>,
+        #[wire("GID", optional)]
+        pub gid: Option<u32>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// user-configurable settings for the plugin.
-///
-/// Since API 1.25.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct PluginSettings {
-    #[serde(rename = "Mounts", default, deserialize_with = "null_as_default")]
-    pub mounts: Vec<super::v1_24_to_v1_55::PluginMount>,
-    #[serde(rename = "Env", default, deserialize_with = "null_as_default")]
-    pub env: Vec<String>,
-    #[serde(rename = "Args", default, deserialize_with = "null_as_default")]
-    pub args: Vec<String>,
-    #[serde(rename = "Devices", default, deserialize_with = "null_as_default")]
-    pub devices: Vec<super::v1_24_to_v1_55::PluginDevice>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// Parameters related to encryption-at-rest.
-///
-/// Since API 1.25.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SwarmSpecEncryptionConfig {
-    /// If set, generate a key and use it to lock data stored on the
-    /// managers.
-    #[serde(rename = "AutoLockManagers", skip_serializing_if = "Option::is_none")]
-    pub auto_lock_managers: Option<bool>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// Since API 1.25.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SwarmUnlockBody {
-    /// The swarm's unlock key.
-    #[serde(rename = "UnlockKey", skip_serializing_if = "Option::is_none")]
-    pub unlock_key: Option<moby_api_runtime::secret::Secret<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// Since API 1.25.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SwarmUnlockkeyResponse {
-    /// The swarm's unlock key.
-    #[serde(rename = "UnlockKey", skip_serializing_if = "Option::is_none")]
-    pub unlock_key: Option<moby_api_runtime::secret::Secret<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// Specification for DNS related configurations in resolver configuration
-/// file (`resolv.conf`).
-///
-/// Since API 1.25.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpecContainerSpecDnsConfig {
-    /// The IP addresses of the name servers.
-    #[serde(rename = "Nameservers", skip_serializing_if = "Option::is_none")]
-    pub nameservers: Option<Vec<String>>,
-    /// A search list for host-name lookup.
-    #[serde(rename = "Search", skip_serializing_if = "Option::is_none")]
-    pub search: Option<Vec<String>>,
-    /// A list of internal resolver variables to be modified (e.g.,
-    /// `debug`, `ndots:3`, etc.).
-    #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
-    pub options: Option<Vec<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// Since API 1.25.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct VolumePruneResponse {
-    /// Volumes that were deleted
-    #[serde(rename = "VolumesDeleted", skip_serializing_if = "Option::is_none")]
-    pub volumes_deleted: Option<Vec<String>>,
-    /// Disk space reclaimed in bytes
-    #[serde(rename = "SpaceReclaimed", skip_serializing_if = "Option::is_none")]
-    pub space_reclaimed: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// Usage details about the volume. This information is used by the
-/// `GET /system/df` endpoint, and omitted in other endpoints.
-///
-/// Since API 1.25.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct VolumeUsageData {
-    /// Amount of disk space used by the volume (in bytes). This information
-    /// is only available for volumes created with the `"local"` volume
-    /// driver. For volumes created with other volume drivers, this field
-    /// is set to `-1` ("not available")
+object! {
+    /// user-configurable settings for the plugin.
     ///
-    /// Defaults to `-1`.
-    #[serde(rename = "Size", default)]
-    pub size: i64,
-    /// The number of containers referencing this volume. This field
-    /// is set to `-1` if the reference-count is not available.
+    /// Since API 1.25.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct PluginSettings {
+        #[wire("Mounts", or_default)]
+        pub mounts: Vec<super::v1_24_to_v1_55::PluginMount>,
+        #[wire("Env", or_default)]
+        pub env: Vec<String>,
+        #[wire("Args", or_default)]
+        pub args: Vec<String>,
+        #[wire("Devices", or_default)]
+        pub devices: Vec<super::v1_24_to_v1_55::PluginDevice>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// Parameters related to encryption-at-rest.
     ///
-    /// Defaults to `-1`.
-    #[serde(rename = "RefCount", default)]
-    pub ref_count: i64,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// Since API 1.25.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SwarmSpecEncryptionConfig {
+        /// If set, generate a key and use it to lock data stored on the
+        /// managers.
+        #[wire("AutoLockManagers", optional)]
+        pub auto_lock_managers: Option<bool>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// Since API 1.25.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SwarmUnlockBody {
+        /// The swarm's unlock key.
+        #[wire("UnlockKey", optional)]
+        pub unlock_key: Option<moby_api_runtime::secret::Secret<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// Since API 1.25.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SwarmUnlockkeyResponse {
+        /// The swarm's unlock key.
+        #[wire("UnlockKey", optional)]
+        pub unlock_key: Option<moby_api_runtime::secret::Secret<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// Specification for DNS related configurations in resolver configuration
+    /// file (`resolv.conf`).
+    ///
+    /// Since API 1.25.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskSpecContainerSpecDnsConfig {
+        /// The IP addresses of the name servers.
+        #[wire("Nameservers", optional)]
+        pub nameservers: Option<Vec<String>>,
+        /// A search list for host-name lookup.
+        #[wire("Search", optional)]
+        pub search: Option<Vec<String>>,
+        /// A list of internal resolver variables to be modified (e.g.,
+        /// `debug`, `ndots:3`, etc.).
+        #[wire("Options", optional)]
+        pub options: Option<Vec<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// Since API 1.25.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct VolumePruneResponse {
+        /// Volumes that were deleted
+        #[wire("VolumesDeleted", optional)]
+        pub volumes_deleted: Option<Vec<String>>,
+        /// Disk space reclaimed in bytes
+        #[wire("SpaceReclaimed", optional)]
+        pub space_reclaimed: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// Usage details about the volume. This information is used by the
+    /// `GET /system/df` endpoint, and omitted in other endpoints.
+    ///
+    /// Since API 1.25.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct VolumeUsageData {
+        /// Amount of disk space used by the volume (in bytes). This information
+        /// is only available for volumes created with the `"local"` volume
+        /// driver. For volumes created with other volume drivers, this field
+        /// is set to `-1` ("not available")
+        ///
+        /// Defaults to `-1`.
+        #[wire("Size")]
+        pub size: i64,
+        /// The number of containers referencing this volume. This field
+        /// is set to `-1` if the reference-count is not available.
+        ///
+        /// Defaults to `-1`.
+        #[wire("RefCount")]
+        pub ref_count: i64,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -8,35 +8,36 @@ pub(crate) mod server;
 #[cfg(feature = "roundtrip")]
 pub(crate) mod roundtrip;
 
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::{null_as_default, UnknownMembers};
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// A plugin for the Engine API
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Plugin {
-    #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(rename = "Name", default)]
-    pub name: String,
-    /// True when the plugin is running. False when the plugin is not running, only installed.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "Enabled", default)]
-    pub enabled: bool,
-    /// Settings that can be modified by users.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "Settings", default, deserialize_with = "null_as_default")]
-    pub settings: super::v1_25_to_v1_55::PluginSettings,
-    /// plugin remote reference used to push/pull the plugin
-    ///
-    /// Since API 1.26.
-    #[serde(rename = "PluginReference", skip_serializing_if = "Option::is_none")]
-    pub plugin_reference: Option<String>,
-    /// The config of a plugin.
-    #[serde(rename = "Config", default, deserialize_with = "null_as_default")]
-    pub config: super::v1_25_to_v1_28::PluginConfig,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// A plugin for the Engine API
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Plugin {
+        #[wire("Id", optional)]
+        pub id: Option<String>,
+        #[wire("Name")]
+        pub name: String,
+        /// True when the plugin is running. False when the plugin is not running, only installed.
+        ///
+        /// Since API 1.25.
+        #[wire("Enabled")]
+        pub enabled: bool,
+        /// Settings that can be modified by users.
+        ///
+        /// Since API 1.25.
+        #[wire("Settings", or_default)]
+        pub settings: super::v1_25_to_v1_55::PluginSettings,
+        /// plugin remote reference used to push/pull the plugin
+        ///
+        /// Since API 1.26.
+        #[wire("PluginReference", optional)]
+        pub plugin_reference: Option<String>,
+        /// The config of a plugin.
+        #[wire("Config", or_default)]
+        pub config: super::v1_25_to_v1_28::PluginConfig,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

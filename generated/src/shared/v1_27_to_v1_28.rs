@@ -12,281 +12,290 @@ pub(crate) mod server;
 pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// Configuration for a container that is portable between hosts
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Config {
-    /// The hostname to use for the container, as a valid RFC 1123 hostname.
-    ///
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "Hostname", skip_serializing_if = "Option::is_none")]
-    pub hostname: Option<String>,
-    /// The domain name to use for the container.
-    ///
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "Domainname", skip_serializing_if = "Option::is_none")]
-    pub domainname: Option<String>,
-    /// The user that commands are run as inside the container.
-    ///
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    /// Whether to attach to `stdin`.
-    ///
-    /// Defaults to `false`.
-    ///
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "AttachStdin", skip_serializing_if = "Option::is_none")]
-    pub attach_stdin: Option<bool>,
-    /// Whether to attach to `stdout`.
-    ///
-    /// Defaults to `true`.
-    ///
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "AttachStdout", skip_serializing_if = "Option::is_none")]
-    pub attach_stdout: Option<bool>,
-    /// Whether to attach to `stderr`.
-    ///
-    /// Defaults to `true`.
-    ///
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "AttachStderr", skip_serializing_if = "Option::is_none")]
-    pub attach_stderr: Option<bool>,
-    /// An object mapping ports to an empty object in the form:
-    ///
-    /// `{"<port>/<tcp|udp>": {}}`
-    ///
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "ExposedPorts", skip_serializing_if = "Option::is_none")]
-    pub exposed_ports: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
-    /// Attach standard streams to a TTY, including `stdin` if it is not closed.
-    ///
-    /// Defaults to `false`.
-    ///
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "Tty", skip_serializing_if = "Option::is_none")]
-    pub tty: Option<bool>,
-    /// Open `stdin`
-    ///
-    /// Defaults to `false`.
-    ///
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "OpenStdin", skip_serializing_if = "Option::is_none")]
-    pub open_stdin: Option<bool>,
-    /// Close `stdin` after one attached client disconnects
-    ///
-    /// Defaults to `false`.
-    ///
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "StdinOnce", skip_serializing_if = "Option::is_none")]
-    pub stdin_once: Option<bool>,
-    /// A list of environment variables to set inside the container in the form `["VAR=value", ...]`
-    ///
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "Env", skip_serializing_if = "Option::is_none")]
-    pub env: Option<Vec<String>>,
-    /// Command to run specified as a string or an array of strings.
-    ///
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "Cmd", skip_serializing_if = "Option::is_none")]
-    pub cmd: Option<Vec<String>>,
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "Healthcheck", skip_serializing_if = "Option::is_none")]
-    pub healthcheck: Option<HealthConfig>,
-    /// Command is already escaped (Windows only)
-    ///
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "ArgsEscaped", skip_serializing_if = "Option::is_none")]
-    pub args_escaped: Option<bool>,
-    /// The name of the image to use when creating the container
-    ///
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "Image", skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
-    /// An object mapping mount point paths inside the container to empty objects.
-    ///
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
-    pub volumes: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
-    /// The working directory for commands to run in.
-    ///
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "WorkingDir", skip_serializing_if = "Option::is_none")]
-    pub working_dir: Option<String>,
-    /// The entry point for the container as a string or an array of strings.
-    ///
-    /// If the array consists of exactly one empty string (`[""]`) then the entry point is reset to system default (i.e., the entry point used by docker when there is no `ENTRYPOINT` instruction in the `Dockerfile`).
-    ///
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "Entrypoint", skip_serializing_if = "Option::is_none")]
-    pub entrypoint: Option<Vec<String>>,
-    /// Disable networking for the container.
-    ///
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "NetworkDisabled", skip_serializing_if = "Option::is_none")]
-    pub network_disabled: Option<bool>,
-    /// MAC address of the container.
-    ///
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "MacAddress", skip_serializing_if = "Option::is_none")]
-    pub mac_address: Option<String>,
-    /// `ONBUILD` metadata that were defined in the image's `Dockerfile`.
-    ///
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "OnBuild", skip_serializing_if = "Option::is_none")]
-    pub on_build: Option<Vec<String>>,
-    /// User-defined key/value metadata.
-    ///
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// Signal to stop a container as a string or unsigned integer.
-    ///
-    /// Defaults to `"SIGTERM"`.
-    ///
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "StopSignal", skip_serializing_if = "Option::is_none")]
-    pub stop_signal: Option<String>,
-    /// Timeout to stop a container in seconds. If omitted, the daemon-wide
-    /// default is used.
-    ///
-    /// Since API 1.25, until API 1.29 (removed in 1.30).
-    #[serde(rename = "StopTimeout", skip_serializing_if = "Option::is_none")]
-    pub stop_timeout: Option<i64>,
-    /// Shell for when `RUN`, `CMD`, and `ENTRYPOINT` uses a shell.
-    ///
-    /// Until API 1.29 (removed in 1.30).
-    #[serde(rename = "Shell", skip_serializing_if = "Option::is_none")]
-    pub shell: Option<Vec<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Configuration for a container that is portable between hosts
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Config {
+        /// The hostname to use for the container, as a valid RFC 1123 hostname.
+        ///
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("Hostname", optional)]
+        pub hostname: Option<String>,
+        /// The domain name to use for the container.
+        ///
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("Domainname", optional)]
+        pub domainname: Option<String>,
+        /// The user that commands are run as inside the container.
+        ///
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("User", optional)]
+        pub user: Option<String>,
+        /// Whether to attach to `stdin`.
+        ///
+        /// Defaults to `false`.
+        ///
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("AttachStdin", optional)]
+        pub attach_stdin: Option<bool>,
+        /// Whether to attach to `stdout`.
+        ///
+        /// Defaults to `true`.
+        ///
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("AttachStdout", optional)]
+        pub attach_stdout: Option<bool>,
+        /// Whether to attach to `stderr`.
+        ///
+        /// Defaults to `true`.
+        ///
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("AttachStderr", optional)]
+        pub attach_stderr: Option<bool>,
+        /// An object mapping ports to an empty object in the form:
+        ///
+        /// `{"<port>/<tcp|udp>": {}}`
+        ///
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("ExposedPorts", optional)]
+        pub exposed_ports: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
+        /// Attach standard streams to a TTY, including `stdin` if it is not closed.
+        ///
+        /// Defaults to `false`.
+        ///
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("Tty", optional)]
+        pub tty: Option<bool>,
+        /// Open `stdin`
+        ///
+        /// Defaults to `false`.
+        ///
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("OpenStdin", optional)]
+        pub open_stdin: Option<bool>,
+        /// Close `stdin` after one attached client disconnects
+        ///
+        /// Defaults to `false`.
+        ///
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("StdinOnce", optional)]
+        pub stdin_once: Option<bool>,
+        /// A list of environment variables to set inside the container in the form `["VAR=value", ...]`
+        ///
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("Env", optional)]
+        pub env: Option<Vec<String>>,
+        /// Command to run specified as a string or an array of strings.
+        ///
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("Cmd", optional)]
+        pub cmd: Option<Vec<String>>,
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("Healthcheck", optional)]
+        pub healthcheck: Option<HealthConfig>,
+        /// Command is already escaped (Windows only)
+        ///
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("ArgsEscaped", optional)]
+        pub args_escaped: Option<bool>,
+        /// The name of the image to use when creating the container
+        ///
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("Image", optional)]
+        pub image: Option<String>,
+        /// An object mapping mount point paths inside the container to empty objects.
+        ///
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("Volumes", optional)]
+        pub volumes: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
+        /// The working directory for commands to run in.
+        ///
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("WorkingDir", optional)]
+        pub working_dir: Option<String>,
+        /// The entry point for the container as a string or an array of strings.
+        ///
+        /// If the array consists of exactly one empty string (`[""]`) then the entry point is reset to system default (i.e., the entry point used by docker when there is no `ENTRYPOINT` instruction in the `Dockerfile`).
+        ///
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("Entrypoint", optional)]
+        pub entrypoint: Option<Vec<String>>,
+        /// Disable networking for the container.
+        ///
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("NetworkDisabled", optional)]
+        pub network_disabled: Option<bool>,
+        /// MAC address of the container.
+        ///
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("MacAddress", optional)]
+        pub mac_address: Option<String>,
+        /// `ONBUILD` metadata that were defined in the image's `Dockerfile`.
+        ///
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("OnBuild", optional)]
+        pub on_build: Option<Vec<String>>,
+        /// User-defined key/value metadata.
+        ///
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        /// Signal to stop a container as a string or unsigned integer.
+        ///
+        /// Defaults to `"SIGTERM"`.
+        ///
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("StopSignal", optional)]
+        pub stop_signal: Option<String>,
+        /// Timeout to stop a container in seconds. If omitted, the daemon-wide
+        /// default is used.
+        ///
+        /// Since API 1.25, until API 1.29 (removed in 1.30).
+        #[wire("StopTimeout", optional)]
+        pub stop_timeout: Option<i64>,
+        /// Shell for when `RUN`, `CMD`, and `ENTRYPOINT` uses a shell.
+        ///
+        /// Until API 1.29 (removed in 1.30).
+        #[wire("Shell", optional)]
+        pub shell: Option<Vec<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// A test to perform to check that the container is healthy.
-/// Healthcheck commands should be side-effect free.
-///
-/// Since API 1.27.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct HealthConfig {
-    /// The test to perform. Possible values are:
-    ///
-    /// - `[]` inherit healthcheck from image or parent image
-    /// - `["NONE"]` disable healthcheck
-    /// - `["CMD", args...]` exec arguments directly
-    /// - `["CMD-SHELL", command]` run command with system's default shell
-    ///
-    /// A non-zero exit code indicates a failed healthcheck:
-    /// - `0` healthy
-    /// - `1` unhealthy
-    /// - `2` reserved (treated as unhealthy)
-    /// - other values: error running probe
-    #[serde(rename = "Test", skip_serializing_if = "Option::is_none")]
-    pub test: Option<Vec<String>>,
-    /// The time to wait between checks in nanoseconds. It should be 0 or not less than 1000000000(1s). 0 means inherit.
-    #[serde(rename = "Interval", skip_serializing_if = "Option::is_none")]
-    pub interval: Option<i64>,
-    /// The time to wait before considering the check to have hung. It should be 0 or not less than 1000000000(1s). 0 means inherit.
-    #[serde(rename = "Timeout", skip_serializing_if = "Option::is_none")]
-    pub timeout: Option<i64>,
-    /// The number of consecutive failures needed to consider a container as unhealthy. 0 means inherit.
-    #[serde(rename = "Retries", skip_serializing_if = "Option::is_none")]
-    pub retries: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Network {
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Format: `dateTime`.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "Created", skip_serializing_if = "Option::is_none")]
-    pub created: Option<String>,
-    #[serde(rename = "Scope", skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
-    #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
-    pub driver: Option<String>,
-    #[serde(rename = "EnableIPv6", skip_serializing_if = "Option::is_none")]
-    pub enable_ipv6: Option<bool>,
-    #[serde(rename = "IPAM", skip_serializing_if = "Option::is_none")]
-    pub ipam: Option<super::v1_24_to_v1_40::Ipam>,
-    #[serde(rename = "Internal", skip_serializing_if = "Option::is_none")]
-    pub internal: Option<bool>,
-    /// Since API 1.27.
-    #[serde(rename = "Attachable", skip_serializing_if = "Option::is_none")]
-    pub attachable: Option<bool>,
-    /// Until API 1.51 (removed in 1.52).
-    #[serde(rename = "Containers", skip_serializing_if = "Option::is_none")]
-    pub containers: Option<HashMap<String, super::v1_24_to_v1_29::NetworkContainer>>,
-    #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
-    pub options: Option<HashMap<String, String>>,
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// Specifies how a task is attached to a network, and the addresses the
-/// task was assigned on that network.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct NetworkAttachment {
-    #[serde(rename = "Network", skip_serializing_if = "Option::is_none")]
-    pub network: Option<Network>,
-    /// The IP addresses (in CIDR notation) assigned to the task on this
-    /// network. To maintain backward compatibility this field accepts CIDR
-    /// notation, but only the IP address is used.
-    #[serde(rename = "Addresses", skip_serializing_if = "Option::is_none")]
-    pub addresses: Option<Vec<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct NetworkCreateBody {
-    /// The network's name.
-    #[serde(rename = "Name", default)]
-    pub name: String,
-    /// Check for networks with duplicate names. Since Network is primarily keyed based on a random ID and not on the name, and network name is strictly a user-friendly alias to the network which is uniquely identified using ID, there is no guaranteed way to check for duplicates. CheckDuplicate is there to provide a best effort checking of any networks which has the same name but it is not guaranteed to catch all name collisions.
-    ///
-    /// Until API 1.45 (removed in 1.46).
-    #[serde(rename = "CheckDuplicate", skip_serializing_if = "Option::is_none")]
-    pub check_duplicate: Option<bool>,
-    /// Name of the network driver plugin to use.
-    ///
-    /// Defaults to `"bridge"`.
-    #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
-    pub driver: Option<String>,
-    /// Restrict external access to the network.
-    #[serde(rename = "Internal", skip_serializing_if = "Option::is_none")]
-    pub internal: Option<bool>,
-    /// Globally scoped network is manually attachable by regular containers from workers in swarm mode.
+object! {
+    /// A test to perform to check that the container is healthy.
+    /// Healthcheck commands should be side-effect free.
     ///
     /// Since API 1.27.
-    #[serde(rename = "Attachable", skip_serializing_if = "Option::is_none")]
-    pub attachable: Option<bool>,
-    /// Optional custom IP scheme for the network.
-    #[serde(rename = "IPAM", skip_serializing_if = "Option::is_none")]
-    pub ipam: Option<super::v1_24_to_v1_40::Ipam>,
-    /// Enable IPv6 on the network.
-    #[serde(rename = "EnableIPv6", skip_serializing_if = "Option::is_none")]
-    pub enable_ipv6: Option<bool>,
-    /// Network specific options to be used by the drivers.
-    #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
-    pub options: Option<HashMap<String, String>>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct HealthConfig {
+        /// The test to perform. Possible values are:
+        ///
+        /// - `[]` inherit healthcheck from image or parent image
+        /// - `["NONE"]` disable healthcheck
+        /// - `["CMD", args...]` exec arguments directly
+        /// - `["CMD-SHELL", command]` run command with system's default shell
+        ///
+        /// A non-zero exit code indicates a failed healthcheck:
+        /// - `0` healthy
+        /// - `1` unhealthy
+        /// - `2` reserved (treated as unhealthy)
+        /// - other values: error running probe
+        #[wire("Test", optional)]
+        pub test: Option<Vec<String>>,
+        /// The time to wait between checks in nanoseconds. It should be 0 or not less than 1000000000(1s). 0 means inherit.
+        #[wire("Interval", optional)]
+        pub interval: Option<i64>,
+        /// The time to wait before considering the check to have hung. It should be 0 or not less than 1000000000(1s). 0 means inherit.
+        #[wire("Timeout", optional)]
+        pub timeout: Option<i64>,
+        /// The number of consecutive failures needed to consider a container as unhealthy. 0 means inherit.
+        #[wire("Retries", optional)]
+        pub retries: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Network {
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        #[wire("Id", optional)]
+        pub id: Option<String>,
+        /// Format: `dateTime`.
+        ///
+        /// Since API 1.25.
+        #[wire("Created", optional)]
+        pub created: Option<String>,
+        #[wire("Scope", optional)]
+        pub scope: Option<String>,
+        #[wire("Driver", optional)]
+        pub driver: Option<String>,
+        #[wire("EnableIPv6", optional)]
+        pub enable_ipv6: Option<bool>,
+        #[wire("IPAM", optional)]
+        pub ipam: Option<super::v1_24_to_v1_40::Ipam>,
+        #[wire("Internal", optional)]
+        pub internal: Option<bool>,
+        /// Since API 1.27.
+        #[wire("Attachable", optional)]
+        pub attachable: Option<bool>,
+        /// Until API 1.51 (removed in 1.52).
+        #[wire("Containers", optional)]
+        pub containers: Option<HashMap<String, super::v1_24_to_v1_29::NetworkContainer>>,
+        #[wire("Options", optional)]
+        pub options: Option<HashMap<String, String>>,
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// Specifies how a task is attached to a network, and the addresses the
+    /// task was assigned on that network.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct NetworkAttachment {
+        #[wire("Network", optional)]
+        pub network: Option<Network>,
+        /// The IP addresses (in CIDR notation) assigned to the task on this
+        /// network. To maintain backward compatibility this field accepts CIDR
+        /// notation, but only the IP address is used.
+        #[wire("Addresses", optional)]
+        pub addresses: Option<Vec<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct NetworkCreateBody {
+        /// The network's name.
+        #[wire("Name")]
+        pub name: String,
+        /// Check for networks with duplicate names. Since Network is primarily keyed based on a random ID and not on the name, and network name is strictly a user-friendly alias to the network which is uniquely identified using ID, there is no guaranteed way to check for duplicates. CheckDuplicate is there to provide a best effort checking of any networks which has the same name but it is not guaranteed to catch all name collisions.
+        ///
+        /// Until API 1.45 (removed in 1.46).
+        #[wire("CheckDuplicate", optional)]
+        pub check_duplicate: Option<bool>,
+        /// Name of the network driver plugin to use.
+        ///
+        /// Defaults to `"bridge"`.
+        #[wire("Driver", optional)]
+        pub driver: Option<String>,
+        /// Restrict external access to the network.
+        #[wire("Internal", optional)]
+        pub internal: Option<bool>,
+        /// Globally scoped network is manually attachable by regular containers from workers in swarm mode.
+        ///
+        /// Since API 1.27.
+        #[wire("Attachable", optional)]
+        pub attachable: Option<bool>,
+        /// Optional custom IP scheme for the network.
+        #[wire("IPAM", optional)]
+        pub ipam: Option<super::v1_24_to_v1_40::Ipam>,
+        /// Enable IPv6 on the network.
+        #[wire("EnableIPv6", optional)]
+        pub enable_ipv6: Option<bool>,
+        /// Network specific options to be used by the drivers.
+        #[wire("Options", optional)]
+        pub options: Option<HashMap<String, String>>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -8,49 +8,52 @@ pub(crate) mod server;
 #[cfg(feature = "roundtrip")]
 pub(crate) mod roundtrip;
 
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ClusterInfo {
-    /// The ID of the swarm.
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<super::v1_27_to_v1_31::ObjectVersion>,
-    /// Format: `dateTime`.
-    #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Format: `dateTime`.
-    #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<super::v1_25_to_v1_29::SwarmSpec>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ClusterInfo {
+        /// The ID of the swarm.
+        #[wire("ID", optional)]
+        pub id: Option<String>,
+        #[wire("Version", optional)]
+        pub version: Option<super::v1_27_to_v1_31::ObjectVersion>,
+        /// Format: `dateTime`.
+        #[wire("CreatedAt", optional)]
+        pub created_at: Option<String>,
+        /// Format: `dateTime`.
+        #[wire("UpdatedAt", optional)]
+        pub updated_at: Option<String>,
+        #[wire("Spec", optional)]
+        pub spec: Option<super::v1_25_to_v1_29::SwarmSpec>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Until API 1.31 (removed in 1.32).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SwarmInspectResponse {
-    /// The ID of the swarm.
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<super::v1_27_to_v1_31::ObjectVersion>,
-    /// Format: `dateTime`.
-    #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Format: `dateTime`.
-    #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<super::v1_25_to_v1_29::SwarmSpec>,
-    /// The tokens workers and managers need to join the swarm.
-    #[serde(rename = "JoinTokens", skip_serializing_if = "Option::is_none")]
-    pub join_tokens: Option<super::v1_24_to_v1_31::SwarmInspectResponseJoinTokens>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Until API 1.31 (removed in 1.32).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SwarmInspectResponse {
+        /// The ID of the swarm.
+        #[wire("ID", optional)]
+        pub id: Option<String>,
+        #[wire("Version", optional)]
+        pub version: Option<super::v1_27_to_v1_31::ObjectVersion>,
+        /// Format: `dateTime`.
+        #[wire("CreatedAt", optional)]
+        pub created_at: Option<String>,
+        /// Format: `dateTime`.
+        #[wire("UpdatedAt", optional)]
+        pub updated_at: Option<String>,
+        #[wire("Spec", optional)]
+        pub spec: Option<super::v1_25_to_v1_29::SwarmSpec>,
+        /// The tokens workers and managers need to join the swarm.
+        #[wire("JoinTokens", optional)]
+        pub join_tokens: Option<super::v1_24_to_v1_31::SwarmInspectResponseJoinTokens>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -2,23 +2,24 @@
 // change the generator, the runtime or the overlays in spec/, then regenerate.
 //! What is identical in exactly API versions 1.27–1.31: the types below, and in the submodules the operations' parameters, client and server items and decoders.
 
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// The version number of the object such as node, service, etc. This is needed to avoid conflicting writes.
-/// The client must send the version number along with the modified specification when updating these objects.
-/// This approach ensures safe concurrency and determinism in that the change on the object
-/// may not be applied if the version number has changed from the last read. In other words,
-/// if two update requests specify the same base version, only one of the requests can succeed.
-/// As a result, two separate update requests that happen at the same time will not
-/// unintentionally overwrite each other.
-///
-/// Since API 1.27.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ObjectVersion {
-    #[serde(rename = "Index", skip_serializing_if = "Option::is_none")]
-    pub index: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// The version number of the object such as node, service, etc. This is needed to avoid conflicting writes.
+    /// The client must send the version number along with the modified specification when updating these objects.
+    /// This approach ensures safe concurrency and determinism in that the change on the object
+    /// may not be applied if the version number has changed from the last read. In other words,
+    /// if two update requests specify the same base version, only one of the requests can succeed.
+    /// As a result, two separate update requests that happen at the same time will not
+    /// unintentionally overwrite each other.
+    ///
+    /// Since API 1.27.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ObjectVersion {
+        #[wire("Index", optional)]
+        pub index: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -13,47 +13,50 @@ pub(crate) mod server;
 #[cfg(feature = "roundtrip")]
 pub(crate) mod roundtrip;
 
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// Since API 1.27.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpecContainerSpecSecretsItem {
-    /// File represents a specific target that is backed by a file.
-    #[serde(rename = "File", skip_serializing_if = "Option::is_none")]
-    pub file: Option<TaskSpecContainerSpecSecretsItemFile>,
-    /// SecretID represents the ID of the specific secret that we're
-    /// referencing.
-    #[serde(rename = "SecretID", skip_serializing_if = "Option::is_none")]
-    pub secret_id: Option<String>,
-    /// SecretName is the name of the secret that this references,
-    /// but this is just provided for lookup/display purposes. The
-    /// secret in the reference will be identified by its ID.
-    #[serde(rename = "SecretName", skip_serializing_if = "Option::is_none")]
-    pub secret_name: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.27.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskSpecContainerSpecSecretsItem {
+        /// File represents a specific target that is backed by a file.
+        #[wire("File", optional)]
+        pub file: Option<TaskSpecContainerSpecSecretsItemFile>,
+        /// SecretID represents the ID of the specific secret that we're
+        /// referencing.
+        #[wire("SecretID", optional)]
+        pub secret_id: Option<String>,
+        /// SecretName is the name of the secret that this references,
+        /// but this is just provided for lookup/display purposes. The
+        /// secret in the reference will be identified by its ID.
+        #[wire("SecretName", optional)]
+        pub secret_name: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// File represents a specific target that is backed by a file.
-///
-/// Since API 1.27.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpecContainerSpecSecretsItemFile {
-    /// Name represents the final filename in the filesystem.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// UID represents the file UID.
-    #[serde(rename = "UID", skip_serializing_if = "Option::is_none")]
-    pub uid: Option<String>,
-    /// GID represents the file GID.
-    #[serde(rename = "GID", skip_serializing_if = "Option::is_none")]
-    pub gid: Option<String>,
-    /// Mode represents the FileMode of the file.
-    #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<u32>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// File represents a specific target that is backed by a file.
+    ///
+    /// Since API 1.27.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskSpecContainerSpecSecretsItemFile {
+        /// Name represents the final filename in the filesystem.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// UID represents the file UID.
+        #[wire("UID", optional)]
+        pub uid: Option<String>,
+        /// GID represents the file GID.
+        #[wire("GID", optional)]
+        pub gid: Option<String>,
+        /// Mode represents the FileMode of the file.
+        #[wire("Mode", optional)]
+        pub mode: Option<u32>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -8,21 +8,22 @@ pub(crate) mod server;
 #[cfg(feature = "roundtrip")]
 pub(crate) mod roundtrip;
 
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// change item in response to ContainerChanges operation
-///
-/// Until API 1.42 (removed in 1.43).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerChangesResponseItem {
-    /// Path to file that has changed
-    #[serde(rename = "Path", default)]
-    pub path: String,
-    /// Kind of change
-    #[serde(rename = "Kind", default)]
-    pub kind: u8,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// change item in response to ContainerChanges operation
+    ///
+    /// Until API 1.42 (removed in 1.43).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerChangesResponseItem {
+        /// Path to file that has changed
+        #[wire("Path")]
+        pub path: String,
+        /// Kind of change
+        #[wire("Kind")]
+        pub kind: u8,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -3,25 +3,26 @@
 //! What is identical in exactly API versions 1.28–1.46: the types below, and in the submodules the operations' parameters, client and server items and decoders.
 
 use std::collections::HashMap;
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::{null_as_default, UnknownMembers};
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// Information about the storage driver used to store the container's and
-/// image's filesystem.
-///
-/// Since API 1.28, until API 1.46 (removed in 1.47).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct GraphDriverData {
-    /// Name of the storage driver.
-    #[serde(rename = "Name", default)]
-    pub name: String,
-    /// Low-level storage metadata, provided as key/value pairs.
+object! {
+    /// Information about the storage driver used to store the container's and
+    /// image's filesystem.
     ///
-    /// This information is driver-specific, and depends on the storage-driver
-    /// in use, and should be used for informational purposes only.
-    #[serde(rename = "Data", default, deserialize_with = "null_as_default")]
-    pub data: HashMap<String, String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// Since API 1.28, until API 1.46 (removed in 1.47).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct GraphDriverData {
+        /// Name of the storage driver.
+        #[wire("Name")]
+        pub name: String,
+        /// Low-level storage metadata, provided as key/value pairs.
+        ///
+        /// This information is driver-specific, and depends on the storage-driver
+        /// in use, and should be used for informational purposes only.
+        #[wire("Data", or_default)]
+        pub data: HashMap<String, String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

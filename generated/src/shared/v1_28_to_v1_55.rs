@@ -14,7 +14,7 @@ pub(crate) mod server;
 pub(crate) mod roundtrip;
 
 use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
@@ -68,32 +68,36 @@ impl<'de> Deserialize<'de> for ImageBuildContentType {
     }
 }
 
-/// Since API 1.28.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ImageDeleteResponseItem {
-    /// The image ID of an image that was untagged
-    #[serde(rename = "Untagged", skip_serializing_if = "Option::is_none")]
-    pub untagged: Option<String>,
-    /// The image ID of an image that was deleted
-    #[serde(rename = "Deleted", skip_serializing_if = "Option::is_none")]
-    pub deleted: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.28.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ImageDeleteResponseItem {
+        /// The image ID of an image that was untagged
+        #[wire("Untagged", optional)]
+        pub untagged: Option<String>,
+        /// The image ID of an image that was deleted
+        #[wire("Deleted", optional)]
+        pub deleted: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Since API 1.25.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ImagePruneResponse {
-    /// Images that were deleted
-    #[serde(rename = "ImagesDeleted", skip_serializing_if = "Option::is_none")]
-    pub images_deleted: Option<Vec<ImageDeleteResponseItem>>,
-    /// Disk space reclaimed in bytes
-    #[serde(rename = "SpaceReclaimed", skip_serializing_if = "Option::is_none")]
-    pub space_reclaimed: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.25.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ImagePruneResponse {
+        /// Images that were deleted
+        #[wire("ImagesDeleted", optional)]
+        pub images_deleted: Option<Vec<ImageDeleteResponseItem>>,
+        /// Disk space reclaimed in bytes
+        #[wire("SpaceReclaimed", optional)]
+        pub space_reclaimed: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// Action to take if an rolled back task fails to run, or stops
@@ -230,23 +234,27 @@ impl<'de> Deserialize<'de> for ServiceSpecUpdateConfigFailureAction {
     }
 }
 
-/// Since API 1.28.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpecPlacementPreferencesItem {
-    #[serde(rename = "Spread", skip_serializing_if = "Option::is_none")]
-    pub spread: Option<TaskSpecPlacementPreferencesItemSpread>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.28.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskSpecPlacementPreferencesItem {
+        #[wire("Spread", optional)]
+        pub spread: Option<TaskSpecPlacementPreferencesItemSpread>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Since API 1.28.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpecPlacementPreferencesItemSpread {
-    /// label descriptor, such as `engine.labels.az`.
-    #[serde(rename = "SpreadDescriptor", skip_serializing_if = "Option::is_none")]
-    pub spread_descriptor: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.28.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskSpecPlacementPreferencesItemSpread {
+        /// label descriptor, such as `engine.labels.az`.
+        #[wire("SpreadDescriptor", optional)]
+        pub spread_descriptor: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

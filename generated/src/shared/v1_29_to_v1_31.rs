@@ -2,44 +2,45 @@
 // change the generator, the runtime or the overlays in spec/, then regenerate.
 //! What is identical in exactly API versions 1.29–1.31: the types below, and in the submodules the operations' parameters, client and server items and decoders.
 
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Mount {
-    /// Container path.
-    #[serde(rename = "Target", skip_serializing_if = "Option::is_none")]
-    pub target: Option<String>,
-    /// Mount source (e.g. a volume name, a host path). The source cannot be
-    /// specified when using `Type=tmpfs`. For `Type=bind`, the source path
-    /// must exist prior to creating the container.
-    #[serde(rename = "Source", skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
-    /// The mount type. Available types:
-    ///
-    /// - `bind` Mounts a file or directory from the host into the container. The `Source` must exist prior to creating the container.
-    /// - `tmpfs` Create a tmpfs with the given options. The mount `Source` cannot be specified for tmpfs.
-    /// - `volume` Creates a volume with the given name and options (or uses a pre-existing volume with the same name and options). These are **not** removed when the container is removed.
-    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<super::v1_24_to_v1_31::MountType>,
-    /// Whether the mount should be read-only.
-    #[serde(rename = "ReadOnly", skip_serializing_if = "Option::is_none")]
-    pub read_only: Option<bool>,
-    /// The consistency requirement for the mount: `default`, `consistent`, `cached`, or `delegated`.
-    ///
-    /// Since API 1.29.
-    #[serde(rename = "Consistency", skip_serializing_if = "Option::is_none")]
-    pub consistency: Option<String>,
-    /// Optional configuration for the `bind` type.
-    #[serde(rename = "BindOptions", skip_serializing_if = "Option::is_none")]
-    pub bind_options: Option<super::v1_24_to_v1_39::MountBindOptions>,
-    /// Optional configuration for the `volume` type.
-    #[serde(rename = "VolumeOptions", skip_serializing_if = "Option::is_none")]
-    pub volume_options: Option<super::v1_24_to_v1_44::MountVolumeOptions>,
-    /// Optional configuration for the `tmpfs` type.
-    #[serde(rename = "TmpfsOptions", skip_serializing_if = "Option::is_none")]
-    pub tmpfs_options: Option<super::v1_24_to_v1_45::MountTmpfsOptions>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Mount {
+        /// Container path.
+        #[wire("Target", optional)]
+        pub target: Option<String>,
+        /// Mount source (e.g. a volume name, a host path). The source cannot be
+        /// specified when using `Type=tmpfs`. For `Type=bind`, the source path
+        /// must exist prior to creating the container.
+        #[wire("Source", optional)]
+        pub source: Option<String>,
+        /// The mount type. Available types:
+        ///
+        /// - `bind` Mounts a file or directory from the host into the container. The `Source` must exist prior to creating the container.
+        /// - `tmpfs` Create a tmpfs with the given options. The mount `Source` cannot be specified for tmpfs.
+        /// - `volume` Creates a volume with the given name and options (or uses a pre-existing volume with the same name and options). These are **not** removed when the container is removed.
+        #[wire("Type", optional)]
+        pub r#type: Option<super::v1_24_to_v1_31::MountType>,
+        /// Whether the mount should be read-only.
+        #[wire("ReadOnly", optional)]
+        pub read_only: Option<bool>,
+        /// The consistency requirement for the mount: `default`, `consistent`, `cached`, or `delegated`.
+        ///
+        /// Since API 1.29.
+        #[wire("Consistency", optional)]
+        pub consistency: Option<String>,
+        /// Optional configuration for the `bind` type.
+        #[wire("BindOptions", optional)]
+        pub bind_options: Option<super::v1_24_to_v1_39::MountBindOptions>,
+        /// Optional configuration for the `volume` type.
+        #[wire("VolumeOptions", optional)]
+        pub volume_options: Option<super::v1_24_to_v1_44::MountVolumeOptions>,
+        /// Optional configuration for the `tmpfs` type.
+        #[wire("TmpfsOptions", optional)]
+        pub tmpfs_options: Option<super::v1_24_to_v1_45::MountTmpfsOptions>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

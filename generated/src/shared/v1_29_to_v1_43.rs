@@ -2,53 +2,54 @@
 // change the generator, the runtime or the overlays in spec/, then regenerate.
 //! What is identical in exactly API versions 1.29–1.43: the types below, and in the submodules the operations' parameters, client and server items and decoders.
 
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// A test to perform to check that the container is healthy.
-/// Healthcheck commands should be side-effect free.
-///
-/// Since API 1.27.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct HealthConfig {
-    /// The test to perform. Possible values are:
+object! {
+    /// A test to perform to check that the container is healthy.
+    /// Healthcheck commands should be side-effect free.
     ///
-    /// - `[]` inherit healthcheck from image or parent image
-    /// - `["NONE"]` disable healthcheck
-    /// - `["CMD", args...]` exec arguments directly
-    /// - `["CMD-SHELL", command]` run command with system's default shell
-    ///
-    /// A non-zero exit code indicates a failed healthcheck:
-    /// - `0` healthy
-    /// - `1` unhealthy
-    /// - `2` reserved (treated as unhealthy)
-    /// - other values: error running probe
-    #[serde(rename = "Test", skip_serializing_if = "Option::is_none")]
-    pub test: Option<Vec<String>>,
-    /// The time to wait between checks in nanoseconds. It should be 0 or at
-    /// least 1000000 (1 ms). 0 means inherit.
-    #[serde(rename = "Interval", skip_serializing_if = "Option::is_none")]
-    pub interval: Option<i64>,
-    /// The time to wait before considering the check to have hung. It should
-    /// be 0 or at least 1000000 (1 ms). 0 means inherit.
-    ///
-    /// If the health check command does not complete within this timeout,
-    /// the check is considered failed and the health check process is
-    /// forcibly terminated without a graceful shutdown.
-    #[serde(rename = "Timeout", skip_serializing_if = "Option::is_none")]
-    pub timeout: Option<i64>,
-    /// The number of consecutive failures needed to consider a container as
-    /// unhealthy. 0 means inherit.
-    #[serde(rename = "Retries", skip_serializing_if = "Option::is_none")]
-    pub retries: Option<i64>,
-    /// Start period for the container to initialize before starting
-    /// health-retries countdown in nanoseconds. It should be 0 or at least
-    /// 1000000 (1 ms). 0 means inherit.
-    ///
-    /// Since API 1.29.
-    #[serde(rename = "StartPeriod", skip_serializing_if = "Option::is_none")]
-    pub start_period: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// Since API 1.27.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct HealthConfig {
+        /// The test to perform. Possible values are:
+        ///
+        /// - `[]` inherit healthcheck from image or parent image
+        /// - `["NONE"]` disable healthcheck
+        /// - `["CMD", args...]` exec arguments directly
+        /// - `["CMD-SHELL", command]` run command with system's default shell
+        ///
+        /// A non-zero exit code indicates a failed healthcheck:
+        /// - `0` healthy
+        /// - `1` unhealthy
+        /// - `2` reserved (treated as unhealthy)
+        /// - other values: error running probe
+        #[wire("Test", optional)]
+        pub test: Option<Vec<String>>,
+        /// The time to wait between checks in nanoseconds. It should be 0 or at
+        /// least 1000000 (1 ms). 0 means inherit.
+        #[wire("Interval", optional)]
+        pub interval: Option<i64>,
+        /// The time to wait before considering the check to have hung. It should
+        /// be 0 or at least 1000000 (1 ms). 0 means inherit.
+        ///
+        /// If the health check command does not complete within this timeout,
+        /// the check is considered failed and the health check process is
+        /// forcibly terminated without a graceful shutdown.
+        #[wire("Timeout", optional)]
+        pub timeout: Option<i64>,
+        /// The number of consecutive failures needed to consider a container as
+        /// unhealthy. 0 means inherit.
+        #[wire("Retries", optional)]
+        pub retries: Option<i64>,
+        /// Start period for the container to initialize before starting
+        /// health-retries countdown in nanoseconds. It should be 0 or at least
+        /// 1000000 (1 ms). 0 means inherit.
+        ///
+        /// Since API 1.29.
+        #[wire("StartPeriod", optional)]
+        pub start_period: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

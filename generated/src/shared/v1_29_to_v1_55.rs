@@ -11,47 +11,49 @@ pub(crate) mod requests;
 pub(crate) mod server;
 
 use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// Specification for the rollback strategy of the service.
-///
-/// Since API 1.28.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ServiceSpecRollbackConfig {
-    /// Maximum number of tasks to be rolled back in one iteration (0 means
-    /// unlimited parallelism).
-    #[serde(rename = "Parallelism", skip_serializing_if = "Option::is_none")]
-    pub parallelism: Option<i64>,
-    /// Amount of time between rollback iterations, in nanoseconds.
-    #[serde(rename = "Delay", skip_serializing_if = "Option::is_none")]
-    pub delay: Option<i64>,
-    /// Action to take if an rolled back task fails to run, or stops
-    /// running during the rollback.
-    #[serde(rename = "FailureAction", skip_serializing_if = "Option::is_none")]
-    pub failure_action: Option<
-        super::v1_28_to_v1_55::ServiceSpecRollbackConfigFailureAction,
-    >,
-    /// Amount of time to monitor each rolled back task for failures, in
-    /// nanoseconds.
-    #[serde(rename = "Monitor", skip_serializing_if = "Option::is_none")]
-    pub monitor: Option<i64>,
-    /// The fraction of tasks that may fail during a rollback before the
-    /// failure action is invoked, specified as a floating point number
-    /// between 0 and 1.
+object! {
+    /// Specification for the rollback strategy of the service.
     ///
-    /// Defaults to `0`.
-    #[serde(rename = "MaxFailureRatio", skip_serializing_if = "Option::is_none")]
-    pub max_failure_ratio: Option<f64>,
-    /// The order of operations when rolling back a task. Either the old
-    /// task is shut down before the new task is started, or the new task
-    /// is started before the old task is shut down.
-    ///
-    /// Since API 1.29.
-    #[serde(rename = "Order", skip_serializing_if = "Option::is_none")]
-    pub order: Option<ServiceSpecRollbackConfigOrder>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// Since API 1.28.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ServiceSpecRollbackConfig {
+        /// Maximum number of tasks to be rolled back in one iteration (0 means
+        /// unlimited parallelism).
+        #[wire("Parallelism", optional)]
+        pub parallelism: Option<i64>,
+        /// Amount of time between rollback iterations, in nanoseconds.
+        #[wire("Delay", optional)]
+        pub delay: Option<i64>,
+        /// Action to take if an rolled back task fails to run, or stops
+        /// running during the rollback.
+        #[wire("FailureAction", optional)]
+        pub failure_action: Option<
+            super::v1_28_to_v1_55::ServiceSpecRollbackConfigFailureAction,
+        >,
+        /// Amount of time to monitor each rolled back task for failures, in
+        /// nanoseconds.
+        #[wire("Monitor", optional)]
+        pub monitor: Option<i64>,
+        /// The fraction of tasks that may fail during a rollback before the
+        /// failure action is invoked, specified as a floating point number
+        /// between 0 and 1.
+        ///
+        /// Defaults to `0`.
+        #[wire("MaxFailureRatio", optional)]
+        pub max_failure_ratio: Option<f64>,
+        /// The order of operations when rolling back a task. Either the old
+        /// task is shut down before the new task is started, or the new task
+        /// is started before the old task is shut down.
+        ///
+        /// Since API 1.29.
+        #[wire("Order", optional)]
+        pub order: Option<ServiceSpecRollbackConfigOrder>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// The order of operations when rolling back a task. Either the old
@@ -120,47 +122,49 @@ impl<'de> Deserialize<'de> for ServiceSpecRollbackConfigOrder {
     }
 }
 
-/// Specification for the update strategy of the service.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ServiceSpecUpdateConfig {
-    /// Maximum number of tasks to be updated in one iteration (0 means
-    /// unlimited parallelism).
-    #[serde(rename = "Parallelism", skip_serializing_if = "Option::is_none")]
-    pub parallelism: Option<i64>,
-    /// Amount of time between updates, in nanoseconds.
-    #[serde(rename = "Delay", skip_serializing_if = "Option::is_none")]
-    pub delay: Option<i64>,
-    /// Action to take if an updated task fails to run, or stops running
-    /// during the update.
-    #[serde(rename = "FailureAction", skip_serializing_if = "Option::is_none")]
-    pub failure_action: Option<
-        super::v1_28_to_v1_55::ServiceSpecUpdateConfigFailureAction,
-    >,
-    /// Amount of time to monitor each updated task for failures, in
-    /// nanoseconds.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "Monitor", skip_serializing_if = "Option::is_none")]
-    pub monitor: Option<i64>,
-    /// The fraction of tasks that may fail during an update before the
-    /// failure action is invoked, specified as a floating point number
-    /// between 0 and 1.
-    ///
-    /// Defaults to `0`.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "MaxFailureRatio", skip_serializing_if = "Option::is_none")]
-    pub max_failure_ratio: Option<f64>,
-    /// The order of operations when rolling out an updated task. Either
-    /// the old task is shut down before the new task is started, or the
-    /// new task is started before the old task is shut down.
-    ///
-    /// Since API 1.29.
-    #[serde(rename = "Order", skip_serializing_if = "Option::is_none")]
-    pub order: Option<ServiceSpecUpdateConfigOrder>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Specification for the update strategy of the service.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ServiceSpecUpdateConfig {
+        /// Maximum number of tasks to be updated in one iteration (0 means
+        /// unlimited parallelism).
+        #[wire("Parallelism", optional)]
+        pub parallelism: Option<i64>,
+        /// Amount of time between updates, in nanoseconds.
+        #[wire("Delay", optional)]
+        pub delay: Option<i64>,
+        /// Action to take if an updated task fails to run, or stops running
+        /// during the update.
+        #[wire("FailureAction", optional)]
+        pub failure_action: Option<
+            super::v1_28_to_v1_55::ServiceSpecUpdateConfigFailureAction,
+        >,
+        /// Amount of time to monitor each updated task for failures, in
+        /// nanoseconds.
+        ///
+        /// Since API 1.25.
+        #[wire("Monitor", optional)]
+        pub monitor: Option<i64>,
+        /// The fraction of tasks that may fail during an update before the
+        /// failure action is invoked, specified as a floating point number
+        /// between 0 and 1.
+        ///
+        /// Defaults to `0`.
+        ///
+        /// Since API 1.25.
+        #[wire("MaxFailureRatio", optional)]
+        pub max_failure_ratio: Option<f64>,
+        /// The order of operations when rolling out an updated task. Either
+        /// the old task is shut down before the new task is started, or the
+        /// new task is started before the old task is shut down.
+        ///
+        /// Since API 1.29.
+        #[wire("Order", optional)]
+        pub order: Option<ServiceSpecUpdateConfigOrder>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// The order of operations when rolling out an updated task. Either

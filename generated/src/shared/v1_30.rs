@@ -12,324 +12,343 @@ pub(crate) mod server;
 pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::{null_as_default, UnknownMembers};
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// Until API 1.38 (removed in 1.39).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Image {
-    #[serde(rename = "Id", default)]
-    pub id: String,
-    #[serde(rename = "RepoTags", skip_serializing_if = "Option::is_none")]
-    pub repo_tags: Option<Vec<String>>,
-    #[serde(rename = "RepoDigests", skip_serializing_if = "Option::is_none")]
-    pub repo_digests: Option<Vec<String>>,
-    #[serde(rename = "Parent", default)]
-    pub parent: String,
-    #[serde(rename = "Comment", default)]
-    pub comment: String,
-    #[serde(rename = "Created", default)]
-    pub created: String,
-    #[serde(rename = "Container", default)]
-    pub container: String,
-    #[serde(rename = "ContainerConfig", skip_serializing_if = "Option::is_none")]
-    pub container_config: Option<super::v1_30_to_v1_38::ContainerConfig>,
-    #[serde(rename = "DockerVersion", default)]
-    pub docker_version: String,
-    #[serde(rename = "Author", default)]
-    pub author: String,
-    #[serde(rename = "Config", skip_serializing_if = "Option::is_none")]
-    pub config: Option<super::v1_30_to_v1_38::ContainerConfig>,
-    #[serde(rename = "Architecture", default)]
-    pub architecture: String,
-    #[serde(rename = "Os", default)]
-    pub os: String,
-    /// Since API 1.28, until API 1.38 (removed in 1.39).
-    #[serde(rename = "OsVersion", skip_serializing_if = "Option::is_none")]
-    pub os_version: Option<String>,
-    #[serde(rename = "Size", default)]
-    pub size: i64,
-    #[serde(rename = "VirtualSize", default)]
-    pub virtual_size: i64,
-    #[serde(rename = "GraphDriver", default, deserialize_with = "null_as_default")]
-    pub graph_driver: super::v1_28_to_v1_46::GraphDriverData,
-    #[serde(rename = "RootFS", default, deserialize_with = "null_as_default")]
-    pub root_fs: super::v1_28_to_v1_38::ImageRootFs,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Until API 1.38 (removed in 1.39).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Image {
+        #[wire("Id")]
+        pub id: String,
+        #[wire("RepoTags", optional)]
+        pub repo_tags: Option<Vec<String>>,
+        #[wire("RepoDigests", optional)]
+        pub repo_digests: Option<Vec<String>>,
+        #[wire("Parent")]
+        pub parent: String,
+        #[wire("Comment")]
+        pub comment: String,
+        #[wire("Created")]
+        pub created: String,
+        #[wire("Container")]
+        pub container: String,
+        #[wire("ContainerConfig", optional)]
+        pub container_config: Option<super::v1_30_to_v1_38::ContainerConfig>,
+        #[wire("DockerVersion")]
+        pub docker_version: String,
+        #[wire("Author")]
+        pub author: String,
+        #[wire("Config", optional)]
+        pub config: Option<super::v1_30_to_v1_38::ContainerConfig>,
+        #[wire("Architecture")]
+        pub architecture: String,
+        #[wire("Os")]
+        pub os: String,
+        /// Since API 1.28, until API 1.38 (removed in 1.39).
+        #[wire("OsVersion", optional)]
+        pub os_version: Option<String>,
+        #[wire("Size")]
+        pub size: i64,
+        #[wire("VirtualSize")]
+        pub virtual_size: i64,
+        #[wire("GraphDriver", or_default)]
+        pub graph_driver: super::v1_28_to_v1_46::GraphDriverData,
+        #[wire("RootFS", or_default)]
+        pub root_fs: super::v1_28_to_v1_38::ImageRootFs,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Service {
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<super::v1_27_to_v1_31::ObjectVersion>,
-    /// Format: `dateTime`.
-    #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Format: `dateTime`.
-    #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<ServiceSpec>,
-    #[serde(rename = "Endpoint", skip_serializing_if = "Option::is_none")]
-    pub endpoint: Option<super::v1_24_to_v1_33::ServiceEndpoint>,
-    /// The status of a service update.
-    #[serde(rename = "UpdateStatus", skip_serializing_if = "Option::is_none")]
-    pub update_status: Option<super::v1_24_to_v1_55::ServiceUpdateStatus>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Service {
+        #[wire("ID", optional)]
+        pub id: Option<String>,
+        #[wire("Version", optional)]
+        pub version: Option<super::v1_27_to_v1_31::ObjectVersion>,
+        /// Format: `dateTime`.
+        #[wire("CreatedAt", optional)]
+        pub created_at: Option<String>,
+        /// Format: `dateTime`.
+        #[wire("UpdatedAt", optional)]
+        pub updated_at: Option<String>,
+        #[wire("Spec", optional)]
+        pub spec: Option<ServiceSpec>,
+        #[wire("Endpoint", optional)]
+        pub endpoint: Option<super::v1_24_to_v1_33::ServiceEndpoint>,
+        /// The status of a service update.
+        #[wire("UpdateStatus", optional)]
+        pub update_status: Option<super::v1_24_to_v1_55::ServiceUpdateStatus>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ServiceCreateBody {
-    /// Name of the service.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    #[serde(rename = "TaskTemplate", skip_serializing_if = "Option::is_none")]
-    pub task_template: Option<TaskSpec>,
-    /// Scheduling mode for the service.
-    #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<super::v1_24_to_v1_40::ServiceSpecMode>,
-    /// Specification for the update strategy of the service.
-    #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
-    pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
-    /// Specification for the rollback strategy of the service.
-    ///
-    /// Since API 1.28.
-    #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
-    pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
-    /// Array of network names or IDs to attach the service to.
-    #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<Vec<super::v1_24_to_v1_38::ServiceSpecNetworksItem>>,
-    #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
-    pub endpoint_spec: Option<super::v1_24_to_v1_33::EndpointSpec>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ServiceCreateBody {
+        /// Name of the service.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        #[wire("TaskTemplate", optional)]
+        pub task_template: Option<TaskSpec>,
+        /// Scheduling mode for the service.
+        #[wire("Mode", optional)]
+        pub mode: Option<super::v1_24_to_v1_40::ServiceSpecMode>,
+        /// Specification for the update strategy of the service.
+        #[wire("UpdateConfig", optional)]
+        pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
+        /// Specification for the rollback strategy of the service.
+        ///
+        /// Since API 1.28.
+        #[wire("RollbackConfig", optional)]
+        pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
+        /// Array of network names or IDs to attach the service to.
+        #[wire("Networks", optional)]
+        pub networks: Option<Vec<super::v1_24_to_v1_38::ServiceSpecNetworksItem>>,
+        #[wire("EndpointSpec", optional)]
+        pub endpoint_spec: Option<super::v1_24_to_v1_33::EndpointSpec>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// User modifiable configuration for a service.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ServiceSpec {
-    /// Name of the service.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    #[serde(rename = "TaskTemplate", skip_serializing_if = "Option::is_none")]
-    pub task_template: Option<TaskSpec>,
-    /// Scheduling mode for the service.
-    #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<super::v1_24_to_v1_40::ServiceSpecMode>,
-    /// Specification for the update strategy of the service.
-    #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
-    pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
-    /// Specification for the rollback strategy of the service.
-    ///
-    /// Since API 1.28.
-    #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
-    pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
-    /// Array of network names or IDs to attach the service to.
-    #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<Vec<super::v1_24_to_v1_38::ServiceSpecNetworksItem>>,
-    #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
-    pub endpoint_spec: Option<super::v1_24_to_v1_33::EndpointSpec>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// User modifiable configuration for a service.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ServiceSpec {
+        /// Name of the service.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        #[wire("TaskTemplate", optional)]
+        pub task_template: Option<TaskSpec>,
+        /// Scheduling mode for the service.
+        #[wire("Mode", optional)]
+        pub mode: Option<super::v1_24_to_v1_40::ServiceSpecMode>,
+        /// Specification for the update strategy of the service.
+        #[wire("UpdateConfig", optional)]
+        pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
+        /// Specification for the rollback strategy of the service.
+        ///
+        /// Since API 1.28.
+        #[wire("RollbackConfig", optional)]
+        pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
+        /// Array of network names or IDs to attach the service to.
+        #[wire("Networks", optional)]
+        pub networks: Option<Vec<super::v1_24_to_v1_38::ServiceSpecNetworksItem>>,
+        #[wire("EndpointSpec", optional)]
+        pub endpoint_spec: Option<super::v1_24_to_v1_33::EndpointSpec>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ServiceUpdateBody {
-    /// Name of the service.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    #[serde(rename = "TaskTemplate", skip_serializing_if = "Option::is_none")]
-    pub task_template: Option<TaskSpec>,
-    /// Scheduling mode for the service.
-    #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<super::v1_24_to_v1_40::ServiceSpecMode>,
-    /// Specification for the update strategy of the service.
-    #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
-    pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
-    /// Specification for the rollback strategy of the service.
-    ///
-    /// Since API 1.28.
-    #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
-    pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
-    /// Array of network names or IDs to attach the service to.
-    #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<Vec<super::v1_24_to_v1_38::ServiceSpecNetworksItem>>,
-    #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
-    pub endpoint_spec: Option<super::v1_24_to_v1_33::EndpointSpec>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ServiceUpdateBody {
+        /// Name of the service.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        #[wire("TaskTemplate", optional)]
+        pub task_template: Option<TaskSpec>,
+        /// Scheduling mode for the service.
+        #[wire("Mode", optional)]
+        pub mode: Option<super::v1_24_to_v1_40::ServiceSpecMode>,
+        /// Specification for the update strategy of the service.
+        #[wire("UpdateConfig", optional)]
+        pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
+        /// Specification for the rollback strategy of the service.
+        ///
+        /// Since API 1.28.
+        #[wire("RollbackConfig", optional)]
+        pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
+        /// Array of network names or IDs to attach the service to.
+        #[wire("Networks", optional)]
+        pub networks: Option<Vec<super::v1_24_to_v1_38::ServiceSpecNetworksItem>>,
+        #[wire("EndpointSpec", optional)]
+        pub endpoint_spec: Option<super::v1_24_to_v1_33::EndpointSpec>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Since API 1.25.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SystemDataUsageResponse {
-    /// Since API 1.25, until API 1.51 (removed in 1.52).
-    #[serde(rename = "LayersSize", skip_serializing_if = "Option::is_none")]
-    pub layers_size: Option<i64>,
-    /// Since API 1.25, until API 1.51 (removed in 1.52).
-    #[serde(rename = "Images", skip_serializing_if = "Option::is_none")]
-    pub images: Option<Vec<super::v1_25_to_v1_42::ImageSummary>>,
-    /// Since API 1.25, until API 1.51 (removed in 1.52).
-    #[serde(rename = "Containers", skip_serializing_if = "Option::is_none")]
-    pub containers: Option<Vec<super::v1_24_to_v1_31::ContainerSummary>>,
-    /// Since API 1.25, until API 1.51 (removed in 1.52).
-    #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
-    pub volumes: Option<Vec<Volume>>,
-    /// Deprecated: disk used by the build cache; use BuildCache.
-    ///
-    /// Since API 1.25, until API 1.49 (removed in 1.50).
-    #[serde(rename = "BuilderSize", skip_serializing_if = "Option::is_none")]
-    pub builder_size: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Task {
-    /// The ID of the task.
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<super::v1_27_to_v1_31::ObjectVersion>,
-    /// Format: `dateTime`.
-    #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Format: `dateTime`.
-    #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    /// Name of the task.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<TaskSpec>,
-    /// The ID of the service this task is part of.
-    #[serde(rename = "ServiceID", skip_serializing_if = "Option::is_none")]
-    pub service_id: Option<String>,
-    #[serde(rename = "Slot", skip_serializing_if = "Option::is_none")]
-    pub slot: Option<i64>,
-    /// The ID of the node that this task is on.
-    #[serde(rename = "NodeID", skip_serializing_if = "Option::is_none")]
-    pub node_id: Option<String>,
-    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
-    pub status: Option<super::v1_24_to_v1_36::TaskStatus>,
-    #[serde(rename = "DesiredState", skip_serializing_if = "Option::is_none")]
-    pub desired_state: Option<super::v1_24_to_v1_36::TaskState>,
-    /// The networks that this task is attached to, and the addresses the
-    /// task was assigned on each of them.
-    #[serde(rename = "NetworksAttachments", skip_serializing_if = "Option::is_none")]
-    pub networks_attachments: Option<Vec<super::v1_30_to_v1_40::NetworkAttachment>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// User modifiable task configuration.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpec {
-    #[serde(rename = "ContainerSpec", skip_serializing_if = "Option::is_none")]
-    pub container_spec: Option<super::v1_30_to_v1_31::TaskSpecContainerSpec>,
-    /// Resource requirements which apply to each individual container created as part of the service.
-    #[serde(rename = "Resources", skip_serializing_if = "Option::is_none")]
-    pub resources: Option<super::v1_24_to_v1_31::TaskSpecResources>,
-    /// Specification for the restart policy which applies to containers created as part of this service.
-    #[serde(rename = "RestartPolicy", skip_serializing_if = "Option::is_none")]
-    pub restart_policy: Option<super::v1_24_to_v1_55::TaskSpecRestartPolicy>,
-    #[serde(rename = "Placement", skip_serializing_if = "Option::is_none")]
-    pub placement: Option<super::v1_30_to_v1_31::TaskSpecPlacement>,
-    /// A counter that triggers an update even if no relevant parameters have been changed.
-    ///
+object! {
     /// Since API 1.25.
-    #[serde(rename = "ForceUpdate", skip_serializing_if = "Option::is_none")]
-    pub force_update: Option<u64>,
-    /// Runtime is the type of runtime specified for the task executor.
-    ///
-    /// Since API 1.30.
-    #[serde(rename = "Runtime", skip_serializing_if = "Option::is_none")]
-    pub runtime: Option<String>,
-    #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<Vec<super::v1_24_to_v1_38::TaskSpecNetworksItem>>,
-    /// Specifies the log driver to use for tasks created from this spec. If not present, the default one for the swarm will be used, finally falling back to the engine default if not specified.
-    #[serde(rename = "LogDriver", skip_serializing_if = "Option::is_none")]
-    pub log_driver: Option<super::v1_24_to_v1_55::TaskSpecLogDriver>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SystemDataUsageResponse {
+        /// Since API 1.25, until API 1.51 (removed in 1.52).
+        #[wire("LayersSize", optional)]
+        pub layers_size: Option<i64>,
+        /// Since API 1.25, until API 1.51 (removed in 1.52).
+        #[wire("Images", optional)]
+        pub images: Option<Vec<super::v1_25_to_v1_42::ImageSummary>>,
+        /// Since API 1.25, until API 1.51 (removed in 1.52).
+        #[wire("Containers", optional)]
+        pub containers: Option<Vec<super::v1_24_to_v1_31::ContainerSummary>>,
+        /// Since API 1.25, until API 1.51 (removed in 1.52).
+        #[wire("Volumes", optional)]
+        pub volumes: Option<Vec<Volume>>,
+        /// Deprecated: disk used by the build cache; use BuildCache.
+        ///
+        /// Since API 1.25, until API 1.49 (removed in 1.50).
+        #[wire("BuilderSize", optional)]
+        pub builder_size: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Volume {
-    /// Name of the volume.
-    #[serde(rename = "Name", default)]
-    pub name: String,
-    /// Name of the volume driver used by the volume.
-    #[serde(rename = "Driver", default)]
-    pub driver: String,
-    /// Mount path of the volume on the host.
-    #[serde(rename = "Mountpoint", default)]
-    pub mountpoint: String,
-    /// Low-level details about the volume, provided by the volume driver.
-    /// Details are returned as a map with key/value pairs:
-    /// `{"key":"value","key2":"value2"}`.
-    ///
-    /// The `Status` field is optional, and is omitted if the volume driver
-    /// does not support this feature.
-    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
-    pub status: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", default, deserialize_with = "null_as_default")]
-    pub labels: HashMap<String, String>,
-    /// The level at which the volume exists. Either `global` for cluster-wide, or `local` for machine level.
-    ///
-    /// Defaults to `"local"`.
-    #[serde(rename = "Scope", default)]
-    pub scope: super::v1_24_to_v1_55::VolumeScope,
-    /// The driver specific options used when creating the volume.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "Options", default, deserialize_with = "null_as_default")]
-    pub options: HashMap<String, String>,
-    /// Usage details about the volume. This information is used by the
-    /// `GET /system/df` endpoint, and omitted in other endpoints.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "UsageData", skip_serializing_if = "Option::is_none")]
-    pub usage_data: Option<super::v1_25_to_v1_55::VolumeUsageData>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Task {
+        /// The ID of the task.
+        #[wire("ID", optional)]
+        pub id: Option<String>,
+        #[wire("Version", optional)]
+        pub version: Option<super::v1_27_to_v1_31::ObjectVersion>,
+        /// Format: `dateTime`.
+        #[wire("CreatedAt", optional)]
+        pub created_at: Option<String>,
+        /// Format: `dateTime`.
+        #[wire("UpdatedAt", optional)]
+        pub updated_at: Option<String>,
+        /// Name of the task.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        #[wire("Spec", optional)]
+        pub spec: Option<TaskSpec>,
+        /// The ID of the service this task is part of.
+        #[wire("ServiceID", optional)]
+        pub service_id: Option<String>,
+        #[wire("Slot", optional)]
+        pub slot: Option<i64>,
+        /// The ID of the node that this task is on.
+        #[wire("NodeID", optional)]
+        pub node_id: Option<String>,
+        #[wire("Status", optional)]
+        pub status: Option<super::v1_24_to_v1_36::TaskStatus>,
+        #[wire("DesiredState", optional)]
+        pub desired_state: Option<super::v1_24_to_v1_36::TaskState>,
+        /// The networks that this task is attached to, and the addresses the
+        /// task was assigned on each of them.
+        #[wire("NetworksAttachments", optional)]
+        pub networks_attachments: Option<Vec<super::v1_30_to_v1_40::NetworkAttachment>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct VolumeListResponse {
-    /// List of volumes
-    #[serde(rename = "Volumes", default, deserialize_with = "null_as_default")]
-    pub volumes: Vec<Volume>,
-    /// Warnings that occurred when fetching the list of volumes
-    #[serde(rename = "Warnings", default, deserialize_with = "null_as_default")]
-    pub warnings: Vec<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// User modifiable task configuration.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskSpec {
+        #[wire("ContainerSpec", optional)]
+        pub container_spec: Option<super::v1_30_to_v1_31::TaskSpecContainerSpec>,
+        /// Resource requirements which apply to each individual container created as part of the service.
+        #[wire("Resources", optional)]
+        pub resources: Option<super::v1_24_to_v1_31::TaskSpecResources>,
+        /// Specification for the restart policy which applies to containers created as part of this service.
+        #[wire("RestartPolicy", optional)]
+        pub restart_policy: Option<super::v1_24_to_v1_55::TaskSpecRestartPolicy>,
+        #[wire("Placement", optional)]
+        pub placement: Option<super::v1_30_to_v1_31::TaskSpecPlacement>,
+        /// A counter that triggers an update even if no relevant parameters have been changed.
+        ///
+        /// Since API 1.25.
+        #[wire("ForceUpdate", optional)]
+        pub force_update: Option<u64>,
+        /// Runtime is the type of runtime specified for the task executor.
+        ///
+        /// Since API 1.30.
+        #[wire("Runtime", optional)]
+        pub runtime: Option<String>,
+        #[wire("Networks", optional)]
+        pub networks: Option<Vec<super::v1_24_to_v1_38::TaskSpecNetworksItem>>,
+        /// Specifies the log driver to use for tasks created from this spec. If not present, the default one for the swarm will be used, finally falling back to the engine default if not specified.
+        #[wire("LogDriver", optional)]
+        pub log_driver: Option<super::v1_24_to_v1_55::TaskSpecLogDriver>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Volume {
+        /// Name of the volume.
+        #[wire("Name")]
+        pub name: String,
+        /// Name of the volume driver used by the volume.
+        #[wire("Driver")]
+        pub driver: String,
+        /// Mount path of the volume on the host.
+        #[wire("Mountpoint")]
+        pub mountpoint: String,
+        /// Low-level details about the volume, provided by the volume driver.
+        /// Details are returned as a map with key/value pairs:
+        /// `{"key":"value","key2":"value2"}`.
+        ///
+        /// The `Status` field is optional, and is omitted if the volume driver
+        /// does not support this feature.
+        #[wire("Status", optional)]
+        pub status: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", or_default)]
+        pub labels: HashMap<String, String>,
+        /// The level at which the volume exists. Either `global` for cluster-wide, or `local` for machine level.
+        ///
+        /// Defaults to `"local"`.
+        #[wire("Scope")]
+        pub scope: super::v1_24_to_v1_55::VolumeScope,
+        /// The driver specific options used when creating the volume.
+        ///
+        /// Since API 1.25.
+        #[wire("Options", or_default)]
+        pub options: HashMap<String, String>,
+        /// Usage details about the volume. This information is used by the
+        /// `GET /system/df` endpoint, and omitted in other endpoints.
+        ///
+        /// Since API 1.25.
+        #[wire("UsageData", optional)]
+        pub usage_data: Option<super::v1_25_to_v1_55::VolumeUsageData>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct VolumeListResponse {
+        /// List of volumes
+        #[wire("Volumes", or_default)]
+        pub volumes: Vec<Volume>,
+        /// Warnings that occurred when fetching the list of volumes
+        #[wire("Warnings", or_default)]
+        pub warnings: Vec<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

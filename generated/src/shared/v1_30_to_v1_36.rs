@@ -12,43 +12,46 @@ pub(crate) mod server;
 pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// Since API 1.30.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ConfigCreateBody {
-    /// User-defined name of the config.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// Data is the data to store as a config, formatted as a standard base64-encoded
-    /// ([RFC 4648](https://tools.ietf.org/html/rfc4648#section-4)) string.
-    /// The maximum allowed size is 1000KB, as defined in [MaxConfigSize](https://pkg.go.dev/github.com/moby/swarmkit/v2@v2.0.0-20250103191802-8c1959736554/manager/controlapi#MaxConfigSize).
-    #[serde(rename = "Data", skip_serializing_if = "Option::is_none")]
-    pub data: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.30.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ConfigCreateBody {
+        /// User-defined name of the config.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        /// Data is the data to store as a config, formatted as a standard base64-encoded
+        /// ([RFC 4648](https://tools.ietf.org/html/rfc4648#section-4)) string.
+        /// The maximum allowed size is 1000KB, as defined in [MaxConfigSize](https://pkg.go.dev/github.com/moby/swarmkit/v2@v2.0.0-20250103191802-8c1959736554/manager/controlapi#MaxConfigSize).
+        #[wire("Data", optional)]
+        pub data: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Since API 1.30.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ConfigSpec {
-    /// User-defined name of the config.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// Data is the data to store as a config, formatted as a standard base64-encoded
-    /// ([RFC 4648](https://tools.ietf.org/html/rfc4648#section-4)) string.
-    /// The maximum allowed size is 1000KB, as defined in [MaxConfigSize](https://pkg.go.dev/github.com/moby/swarmkit/v2@v2.0.0-20250103191802-8c1959736554/manager/controlapi#MaxConfigSize).
-    #[serde(rename = "Data", skip_serializing_if = "Option::is_none")]
-    pub data: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.30.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ConfigSpec {
+        /// User-defined name of the config.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        /// Data is the data to store as a config, formatted as a standard base64-encoded
+        /// ([RFC 4648](https://tools.ietf.org/html/rfc4648#section-4)) string.
+        /// The maximum allowed size is 1000KB, as defined in [MaxConfigSize](https://pkg.go.dev/github.com/moby/swarmkit/v2@v2.0.0-20250103191802-8c1959736554/manager/controlapi#MaxConfigSize).
+        #[wire("Data", optional)]
+        pub data: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

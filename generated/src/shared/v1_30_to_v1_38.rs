@@ -13,168 +13,172 @@ pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// Configuration for a container that is portable between hosts.
-///
-/// When used as `ContainerConfig` field in an image, `ContainerConfig` is an
-/// optional field containing the configuration of the container that was last
-/// committed when creating the image.
-///
-/// Previous versions of Docker builder used this field to store build cache,
-/// and it is not in active use anymore.
-///
-/// Since API 1.30.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerConfig {
-    /// The hostname to use for the container, as a valid RFC 1123 hostname.
-    #[serde(rename = "Hostname", skip_serializing_if = "Option::is_none")]
-    pub hostname: Option<String>,
-    /// The domain name to use for the container.
-    #[serde(rename = "Domainname", skip_serializing_if = "Option::is_none")]
-    pub domainname: Option<String>,
-    /// The user that commands are run as inside the container.
-    #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    /// Whether to attach to `stdin`.
+object! {
+    /// Configuration for a container that is portable between hosts.
     ///
-    /// Defaults to `false`.
-    #[serde(rename = "AttachStdin", skip_serializing_if = "Option::is_none")]
-    pub attach_stdin: Option<bool>,
-    /// Whether to attach to `stdout`.
+    /// When used as `ContainerConfig` field in an image, `ContainerConfig` is an
+    /// optional field containing the configuration of the container that was last
+    /// committed when creating the image.
     ///
-    /// Defaults to `true`.
-    #[serde(rename = "AttachStdout", skip_serializing_if = "Option::is_none")]
-    pub attach_stdout: Option<bool>,
-    /// Whether to attach to `stderr`.
+    /// Previous versions of Docker builder used this field to store build cache,
+    /// and it is not in active use anymore.
     ///
-    /// Defaults to `true`.
-    #[serde(rename = "AttachStderr", skip_serializing_if = "Option::is_none")]
-    pub attach_stderr: Option<bool>,
-    /// An object mapping ports to an empty object in the form:
-    ///
-    /// `{"<port>/<tcp|udp|sctp>": {}}`
-    #[serde(rename = "ExposedPorts", skip_serializing_if = "Option::is_none")]
-    pub exposed_ports: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
-    /// Attach standard streams to a TTY, including `stdin` if it is not closed.
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "Tty", skip_serializing_if = "Option::is_none")]
-    pub tty: Option<bool>,
-    /// Open `stdin`
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "OpenStdin", skip_serializing_if = "Option::is_none")]
-    pub open_stdin: Option<bool>,
-    /// Close `stdin` after one attached client disconnects
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "StdinOnce", skip_serializing_if = "Option::is_none")]
-    pub stdin_once: Option<bool>,
-    /// A list of environment variables to set inside the container in the form `["VAR=value", ...]`. A variable without `=` is removed from the environment, rather than to have an empty value.
-    #[serde(rename = "Env", skip_serializing_if = "Option::is_none")]
-    pub env: Option<Vec<String>>,
-    /// Command to run specified as a string or an array of strings.
-    #[serde(rename = "Cmd", skip_serializing_if = "Option::is_none")]
-    pub cmd: Option<Vec<String>>,
-    #[serde(rename = "Healthcheck", skip_serializing_if = "Option::is_none")]
-    pub healthcheck: Option<super::v1_29_to_v1_43::HealthConfig>,
-    /// Command is already escaped (Windows only)
-    #[serde(rename = "ArgsEscaped", skip_serializing_if = "Option::is_none")]
-    pub args_escaped: Option<bool>,
-    /// The name of the image to use when creating the container
-    #[serde(rename = "Image", skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
-    /// An object mapping mount point paths inside the container to empty objects.
-    #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
-    pub volumes: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
-    /// The working directory for commands to run in.
-    #[serde(rename = "WorkingDir", skip_serializing_if = "Option::is_none")]
-    pub working_dir: Option<String>,
-    /// The entry point for the container as a string or an array of strings.
-    ///
-    /// If the array consists of exactly one empty string (`[""]`) then the entry point is reset to system default (i.e., the entry point used by docker when there is no `ENTRYPOINT` instruction in the `Dockerfile`).
-    #[serde(rename = "Entrypoint", skip_serializing_if = "Option::is_none")]
-    pub entrypoint: Option<Vec<String>>,
-    /// Disable networking for the container.
-    #[serde(rename = "NetworkDisabled", skip_serializing_if = "Option::is_none")]
-    pub network_disabled: Option<bool>,
-    /// MAC address of the container.
-    ///
-    /// Since API 1.30, until API 1.51 (removed in 1.52).
-    #[serde(rename = "MacAddress", skip_serializing_if = "Option::is_none")]
-    pub mac_address: Option<String>,
-    /// `ONBUILD` metadata that were defined in the image's `Dockerfile`.
-    #[serde(rename = "OnBuild", skip_serializing_if = "Option::is_none")]
-    pub on_build: Option<Vec<String>>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// Signal to stop a container as a string or unsigned integer.
-    ///
-    /// Defaults to `"SIGTERM"`.
-    #[serde(rename = "StopSignal", skip_serializing_if = "Option::is_none")]
-    pub stop_signal: Option<String>,
-    /// Timeout to stop a container in seconds. If omitted, the daemon-wide
-    /// default is used.
-    #[serde(rename = "StopTimeout", skip_serializing_if = "Option::is_none")]
-    pub stop_timeout: Option<i64>,
-    /// Shell for when `RUN`, `CMD`, and `ENTRYPOINT` uses a shell.
-    #[serde(rename = "Shell", skip_serializing_if = "Option::is_none")]
-    pub shell: Option<Vec<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// Since API 1.30.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerConfig {
+        /// The hostname to use for the container, as a valid RFC 1123 hostname.
+        #[wire("Hostname", optional)]
+        pub hostname: Option<String>,
+        /// The domain name to use for the container.
+        #[wire("Domainname", optional)]
+        pub domainname: Option<String>,
+        /// The user that commands are run as inside the container.
+        #[wire("User", optional)]
+        pub user: Option<String>,
+        /// Whether to attach to `stdin`.
+        ///
+        /// Defaults to `false`.
+        #[wire("AttachStdin", optional)]
+        pub attach_stdin: Option<bool>,
+        /// Whether to attach to `stdout`.
+        ///
+        /// Defaults to `true`.
+        #[wire("AttachStdout", optional)]
+        pub attach_stdout: Option<bool>,
+        /// Whether to attach to `stderr`.
+        ///
+        /// Defaults to `true`.
+        #[wire("AttachStderr", optional)]
+        pub attach_stderr: Option<bool>,
+        /// An object mapping ports to an empty object in the form:
+        ///
+        /// `{"<port>/<tcp|udp|sctp>": {}}`
+        #[wire("ExposedPorts", optional)]
+        pub exposed_ports: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
+        /// Attach standard streams to a TTY, including `stdin` if it is not closed.
+        ///
+        /// Defaults to `false`.
+        #[wire("Tty", optional)]
+        pub tty: Option<bool>,
+        /// Open `stdin`
+        ///
+        /// Defaults to `false`.
+        #[wire("OpenStdin", optional)]
+        pub open_stdin: Option<bool>,
+        /// Close `stdin` after one attached client disconnects
+        ///
+        /// Defaults to `false`.
+        #[wire("StdinOnce", optional)]
+        pub stdin_once: Option<bool>,
+        /// A list of environment variables to set inside the container in the form `["VAR=value", ...]`. A variable without `=` is removed from the environment, rather than to have an empty value.
+        #[wire("Env", optional)]
+        pub env: Option<Vec<String>>,
+        /// Command to run specified as a string or an array of strings.
+        #[wire("Cmd", optional)]
+        pub cmd: Option<Vec<String>>,
+        #[wire("Healthcheck", optional)]
+        pub healthcheck: Option<super::v1_29_to_v1_43::HealthConfig>,
+        /// Command is already escaped (Windows only)
+        #[wire("ArgsEscaped", optional)]
+        pub args_escaped: Option<bool>,
+        /// The name of the image to use when creating the container
+        #[wire("Image", optional)]
+        pub image: Option<String>,
+        /// An object mapping mount point paths inside the container to empty objects.
+        #[wire("Volumes", optional)]
+        pub volumes: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
+        /// The working directory for commands to run in.
+        #[wire("WorkingDir", optional)]
+        pub working_dir: Option<String>,
+        /// The entry point for the container as a string or an array of strings.
+        ///
+        /// If the array consists of exactly one empty string (`[""]`) then the entry point is reset to system default (i.e., the entry point used by docker when there is no `ENTRYPOINT` instruction in the `Dockerfile`).
+        #[wire("Entrypoint", optional)]
+        pub entrypoint: Option<Vec<String>>,
+        /// Disable networking for the container.
+        #[wire("NetworkDisabled", optional)]
+        pub network_disabled: Option<bool>,
+        /// MAC address of the container.
+        ///
+        /// Since API 1.30, until API 1.51 (removed in 1.52).
+        #[wire("MacAddress", optional)]
+        pub mac_address: Option<String>,
+        /// `ONBUILD` metadata that were defined in the image's `Dockerfile`.
+        #[wire("OnBuild", optional)]
+        pub on_build: Option<Vec<String>>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        /// Signal to stop a container as a string or unsigned integer.
+        ///
+        /// Defaults to `"SIGTERM"`.
+        #[wire("StopSignal", optional)]
+        pub stop_signal: Option<String>,
+        /// Timeout to stop a container in seconds. If omitted, the daemon-wide
+        /// default is used.
+        #[wire("StopTimeout", optional)]
+        pub stop_timeout: Option<i64>,
+        /// Shell for when `RUN`, `CMD`, and `ENTRYPOINT` uses a shell.
+        #[wire("Shell", optional)]
+        pub shell: Option<Vec<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// The state of the container.
-///
-/// Until API 1.38 (removed in 1.39).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerInspectResponseState {
-    /// The status of the container. For example, `"running"` or `"exited"`.
-    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
-    pub status: Option<ContainerInspectResponseStateStatus>,
-    /// Whether this container is running.
+object! {
+    /// The state of the container.
     ///
-    /// Note that a running container can be _paused_. The `Running` and `Paused`
-    /// booleans are not mutually exclusive:
-    ///
-    /// When pausing a container (on Linux), the cgroups freezer is used to suspend
-    /// all processes in the container. Freezing the process requires the process to
-    /// be running. As a result, paused containers are both `Running` _and_ `Paused`.
-    ///
-    /// Use the `Status` field instead to determine if a container's state is "running".
-    #[serde(rename = "Running", skip_serializing_if = "Option::is_none")]
-    pub running: Option<bool>,
-    /// Whether this container is paused.
-    #[serde(rename = "Paused", skip_serializing_if = "Option::is_none")]
-    pub paused: Option<bool>,
-    /// Whether this container is restarting.
-    #[serde(rename = "Restarting", skip_serializing_if = "Option::is_none")]
-    pub restarting: Option<bool>,
-    /// Whether this container has been killed because it ran out of memory.
-    #[serde(rename = "OOMKilled", skip_serializing_if = "Option::is_none")]
-    pub oom_killed: Option<bool>,
-    #[serde(rename = "Dead", skip_serializing_if = "Option::is_none")]
-    pub dead: Option<bool>,
-    /// The process ID of this container
-    #[serde(rename = "Pid", skip_serializing_if = "Option::is_none")]
-    pub pid: Option<i64>,
-    /// The last exit code of this container
-    #[serde(rename = "ExitCode", skip_serializing_if = "Option::is_none")]
-    pub exit_code: Option<i64>,
-    #[serde(rename = "Error", skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// The time when this container was last started.
-    #[serde(rename = "StartedAt", skip_serializing_if = "Option::is_none")]
-    pub started_at: Option<String>,
-    /// The time when this container last exited.
-    #[serde(rename = "FinishedAt", skip_serializing_if = "Option::is_none")]
-    pub finished_at: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// Until API 1.38 (removed in 1.39).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerInspectResponseState {
+        /// The status of the container. For example, `"running"` or `"exited"`.
+        #[wire("Status", optional)]
+        pub status: Option<ContainerInspectResponseStateStatus>,
+        /// Whether this container is running.
+        ///
+        /// Note that a running container can be _paused_. The `Running` and `Paused`
+        /// booleans are not mutually exclusive:
+        ///
+        /// When pausing a container (on Linux), the cgroups freezer is used to suspend
+        /// all processes in the container. Freezing the process requires the process to
+        /// be running. As a result, paused containers are both `Running` _and_ `Paused`.
+        ///
+        /// Use the `Status` field instead to determine if a container's state is "running".
+        #[wire("Running", optional)]
+        pub running: Option<bool>,
+        /// Whether this container is paused.
+        #[wire("Paused", optional)]
+        pub paused: Option<bool>,
+        /// Whether this container is restarting.
+        #[wire("Restarting", optional)]
+        pub restarting: Option<bool>,
+        /// Whether this container has been killed because it ran out of memory.
+        #[wire("OOMKilled", optional)]
+        pub oom_killed: Option<bool>,
+        #[wire("Dead", optional)]
+        pub dead: Option<bool>,
+        /// The process ID of this container
+        #[wire("Pid", optional)]
+        pub pid: Option<i64>,
+        /// The last exit code of this container
+        #[wire("ExitCode", optional)]
+        pub exit_code: Option<i64>,
+        #[wire("Error", optional)]
+        pub error: Option<String>,
+        /// The time when this container was last started.
+        #[wire("StartedAt", optional)]
+        pub started_at: Option<String>,
+        /// The time when this container last exited.
+        #[wire("FinishedAt", optional)]
+        pub finished_at: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// The status of the container. For example, `"running"` or `"exited"`.

@@ -9,79 +9,87 @@ pub(crate) mod server;
 pub(crate) mod roundtrip;
 
 use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::{null_as_default, UnknownMembers};
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// Since API 1.30, until API 1.39 (removed in 1.40).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct DistributionInspectResponse {
+object! {
+    /// Since API 1.30, until API 1.39 (removed in 1.40).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct DistributionInspectResponse {
+        /// A descriptor struct containing digest, media type, and size.
+        #[wire("Descriptor", or_default)]
+        pub descriptor: DistributionInspectResponseDescriptor,
+        /// An array containing all platforms supported by the image.
+        #[wire("Platforms", or_default)]
+        pub platforms: Vec<DistributionInspectResponsePlatformsItem>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
     /// A descriptor struct containing digest, media type, and size.
-    #[serde(rename = "Descriptor", default, deserialize_with = "null_as_default")]
-    pub descriptor: DistributionInspectResponseDescriptor,
-    /// An array containing all platforms supported by the image.
-    #[serde(rename = "Platforms", default, deserialize_with = "null_as_default")]
-    pub platforms: Vec<DistributionInspectResponsePlatformsItem>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    ///
+    /// Since API 1.30, until API 1.39 (removed in 1.40).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct DistributionInspectResponseDescriptor {
+        #[wire("MediaType", optional)]
+        pub media_type: Option<String>,
+        #[wire("Size", optional)]
+        pub size: Option<i64>,
+        #[wire("Digest", optional)]
+        pub digest: Option<String>,
+        #[wire("URLs", optional)]
+        pub urls: Option<Vec<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// A descriptor struct containing digest, media type, and size.
-///
-/// Since API 1.30, until API 1.39 (removed in 1.40).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct DistributionInspectResponseDescriptor {
-    #[serde(rename = "MediaType", skip_serializing_if = "Option::is_none")]
-    pub media_type: Option<String>,
-    #[serde(rename = "Size", skip_serializing_if = "Option::is_none")]
-    pub size: Option<i64>,
-    #[serde(rename = "Digest", skip_serializing_if = "Option::is_none")]
-    pub digest: Option<String>,
-    #[serde(rename = "URLs", skip_serializing_if = "Option::is_none")]
-    pub urls: Option<Vec<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.30, until API 1.39 (removed in 1.40).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct DistributionInspectResponsePlatformsItem {
+        #[wire("Architecture", optional)]
+        pub architecture: Option<String>,
+        #[wire("OS", optional)]
+        pub os: Option<String>,
+        #[wire("OSVersion", optional)]
+        pub os_version: Option<String>,
+        #[wire("OSFeatures", optional)]
+        pub os_features: Option<Vec<String>>,
+        #[wire("Variant", optional)]
+        pub variant: Option<String>,
+        #[wire("Features", optional)]
+        pub features: Option<Vec<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Since API 1.30, until API 1.39 (removed in 1.40).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct DistributionInspectResponsePlatformsItem {
-    #[serde(rename = "Architecture", skip_serializing_if = "Option::is_none")]
-    pub architecture: Option<String>,
-    #[serde(rename = "OS", skip_serializing_if = "Option::is_none")]
-    pub os: Option<String>,
-    #[serde(rename = "OSVersion", skip_serializing_if = "Option::is_none")]
-    pub os_version: Option<String>,
-    #[serde(rename = "OSFeatures", skip_serializing_if = "Option::is_none")]
-    pub os_features: Option<Vec<String>>,
-    #[serde(rename = "Variant", skip_serializing_if = "Option::is_none")]
-    pub variant: Option<String>,
-    #[serde(rename = "Features", skip_serializing_if = "Option::is_none")]
-    pub features: Option<Vec<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// The behavior to apply when the container exits. The default is not to
-/// restart.
-///
-/// An ever increasing delay (double the previous delay, starting at 100ms) is
-/// added before each restart to prevent flooding the server.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct RestartPolicy {
-    /// - Empty string means not to restart
-    /// - `always` Always restart
-    /// - `unless-stopped` Restart always except when the user has manually stopped the container
-    /// - `on-failure` Restart only when the container exit code is non-zero
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<RestartPolicyName>,
-    /// If `on-failure` is used, the number of times to retry before giving up.
-    #[serde(rename = "MaximumRetryCount", skip_serializing_if = "Option::is_none")]
-    pub maximum_retry_count: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// The behavior to apply when the container exits. The default is not to
+    /// restart.
+    ///
+    /// An ever increasing delay (double the previous delay, starting at 100ms) is
+    /// added before each restart to prevent flooding the server.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct RestartPolicy {
+        /// - Empty string means not to restart
+        /// - `always` Always restart
+        /// - `unless-stopped` Restart always except when the user has manually stopped the container
+        /// - `on-failure` Restart only when the container exit code is non-zero
+        #[wire("Name", optional)]
+        pub name: Option<RestartPolicyName>,
+        /// If `on-failure` is used, the number of times to retry before giving up.
+        #[wire("MaximumRetryCount", optional)]
+        pub maximum_retry_count: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// - Empty string means not to restart
@@ -159,76 +167,82 @@ impl<'de> Deserialize<'de> for RestartPolicyName {
     }
 }
 
-/// Since API 1.30.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpecContainerSpecConfigsItem {
-    /// File represents a specific target that is backed by a file.
-    #[serde(rename = "File", skip_serializing_if = "Option::is_none")]
-    pub file: Option<super::v1_30_to_v1_55::TaskSpecContainerSpecConfigsItemFile>,
-    /// ConfigID represents the ID of the specific config that we're
-    /// referencing.
-    #[serde(rename = "ConfigID", skip_serializing_if = "Option::is_none")]
-    pub config_id: Option<String>,
-    /// ConfigName is the name of the config that this references,
-    /// but this is just provided for lookup/display purposes. The
-    /// config in the reference will be identified by its ID.
-    #[serde(rename = "ConfigName", skip_serializing_if = "Option::is_none")]
-    pub config_name: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.30.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskSpecContainerSpecConfigsItem {
+        /// File represents a specific target that is backed by a file.
+        #[wire("File", optional)]
+        pub file: Option<super::v1_30_to_v1_55::TaskSpecContainerSpecConfigsItemFile>,
+        /// ConfigID represents the ID of the specific config that we're
+        /// referencing.
+        #[wire("ConfigID", optional)]
+        pub config_id: Option<String>,
+        /// ConfigName is the name of the config that this references,
+        /// but this is just provided for lookup/display purposes. The
+        /// config in the reference will be identified by its ID.
+        #[wire("ConfigName", optional)]
+        pub config_name: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Security options for the container
-///
-/// Since API 1.30.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpecContainerSpecPrivileges {
+object! {
+    /// Security options for the container
+    ///
+    /// Since API 1.30.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskSpecContainerSpecPrivileges {
+        /// CredentialSpec for managed service account (Windows only)
+        #[wire("CredentialSpec", optional)]
+        pub credential_spec: Option<TaskSpecContainerSpecPrivilegesCredentialSpec>,
+        /// SELinux labels of the container
+        #[wire("SELinuxContext", optional)]
+        pub se_linux_context: Option<
+            super::v1_30_to_v1_55::TaskSpecContainerSpecPrivilegesSeLinuxContext,
+        >,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
     /// CredentialSpec for managed service account (Windows only)
-    #[serde(rename = "CredentialSpec", skip_serializing_if = "Option::is_none")]
-    pub credential_spec: Option<TaskSpecContainerSpecPrivilegesCredentialSpec>,
-    /// SELinux labels of the container
-    #[serde(rename = "SELinuxContext", skip_serializing_if = "Option::is_none")]
-    pub se_linux_context: Option<
-        super::v1_30_to_v1_55::TaskSpecContainerSpecPrivilegesSeLinuxContext,
-    >,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// CredentialSpec for managed service account (Windows only)
-///
-/// Since API 1.30.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpecContainerSpecPrivilegesCredentialSpec {
-    /// Load credential spec from this file. The file is read by
-    /// the daemon, and must be present in the `CredentialSpecs`
-    /// subdirectory in the docker data directory, which defaults
-    /// to `C:\ProgramData\Docker\` on Windows.
     ///
-    /// For example, specifying `spec.json` loads
-    /// `C:\ProgramData\Docker\CredentialSpecs\spec.json`.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Note**: `CredentialSpec.File` and `CredentialSpec.Registry`
-    /// > are mutually exclusive.
-    #[serde(rename = "File", skip_serializing_if = "Option::is_none")]
-    pub file: Option<String>,
-    /// Load credential spec from this value in the Windows
-    /// registry. The specified registry value must be located in:
-    ///
-    /// `HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Virtualization\Containers\CredentialSpecs`
-    ///
-    /// <p><br /></p>
-    ///
-    ///
-    /// > **Note**: `CredentialSpec.File` and `CredentialSpec.Registry`
-    /// > are mutually exclusive.
-    #[serde(rename = "Registry", skip_serializing_if = "Option::is_none")]
-    pub registry: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// Since API 1.30.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskSpecContainerSpecPrivilegesCredentialSpec {
+        /// Load credential spec from this file. The file is read by
+        /// the daemon, and must be present in the `CredentialSpecs`
+        /// subdirectory in the docker data directory, which defaults
+        /// to `C:\ProgramData\Docker\` on Windows.
+        ///
+        /// For example, specifying `spec.json` loads
+        /// `C:\ProgramData\Docker\CredentialSpecs\spec.json`.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Note**: `CredentialSpec.File` and `CredentialSpec.Registry`
+        /// > are mutually exclusive.
+        #[wire("File", optional)]
+        pub file: Option<String>,
+        /// Load credential spec from this value in the Windows
+        /// registry. The specified registry value must be located in:
+        ///
+        /// `HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Virtualization\Containers\CredentialSpecs`
+        ///
+        /// <p><br /></p>
+        ///
+        ///
+        /// > **Note**: `CredentialSpec.File` and `CredentialSpec.Registry`
+        /// > are mutually exclusive.
+        #[wire("Registry", optional)]
+        pub registry: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -9,60 +9,63 @@ pub(crate) mod server;
 pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Network {
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Format: `dateTime`.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "Created", skip_serializing_if = "Option::is_none")]
-    pub created: Option<String>,
-    #[serde(rename = "Scope", skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
-    #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
-    pub driver: Option<String>,
-    #[serde(rename = "EnableIPv6", skip_serializing_if = "Option::is_none")]
-    pub enable_ipv6: Option<bool>,
-    #[serde(rename = "IPAM", skip_serializing_if = "Option::is_none")]
-    pub ipam: Option<super::v1_24_to_v1_40::Ipam>,
-    #[serde(rename = "Internal", skip_serializing_if = "Option::is_none")]
-    pub internal: Option<bool>,
-    /// Since API 1.27.
-    #[serde(rename = "Attachable", skip_serializing_if = "Option::is_none")]
-    pub attachable: Option<bool>,
-    /// Since API 1.29.
-    #[serde(rename = "Ingress", skip_serializing_if = "Option::is_none")]
-    pub ingress: Option<bool>,
-    /// Until API 1.51 (removed in 1.52).
-    #[serde(rename = "Containers", skip_serializing_if = "Option::is_none")]
-    pub containers: Option<HashMap<String, super::v1_30_to_v1_51::NetworkContainer>>,
-    #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
-    pub options: Option<HashMap<String, String>>,
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Network {
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        #[wire("Id", optional)]
+        pub id: Option<String>,
+        /// Format: `dateTime`.
+        ///
+        /// Since API 1.25.
+        #[wire("Created", optional)]
+        pub created: Option<String>,
+        #[wire("Scope", optional)]
+        pub scope: Option<String>,
+        #[wire("Driver", optional)]
+        pub driver: Option<String>,
+        #[wire("EnableIPv6", optional)]
+        pub enable_ipv6: Option<bool>,
+        #[wire("IPAM", optional)]
+        pub ipam: Option<super::v1_24_to_v1_40::Ipam>,
+        #[wire("Internal", optional)]
+        pub internal: Option<bool>,
+        /// Since API 1.27.
+        #[wire("Attachable", optional)]
+        pub attachable: Option<bool>,
+        /// Since API 1.29.
+        #[wire("Ingress", optional)]
+        pub ingress: Option<bool>,
+        /// Until API 1.51 (removed in 1.52).
+        #[wire("Containers", optional)]
+        pub containers: Option<HashMap<String, super::v1_30_to_v1_51::NetworkContainer>>,
+        #[wire("Options", optional)]
+        pub options: Option<HashMap<String, String>>,
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Specifies how a task is attached to a network, and the addresses the
-/// task was assigned on that network.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct NetworkAttachment {
-    #[serde(rename = "Network", skip_serializing_if = "Option::is_none")]
-    pub network: Option<Network>,
-    /// The IP addresses (in CIDR notation) assigned to the task on this
-    /// network. To maintain backward compatibility this field accepts CIDR
-    /// notation, but only the IP address is used.
-    #[serde(rename = "Addresses", skip_serializing_if = "Option::is_none")]
-    pub addresses: Option<Vec<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Specifies how a task is attached to a network, and the addresses the
+    /// task was assigned on that network.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct NetworkAttachment {
+        #[wire("Network", optional)]
+        pub network: Option<Network>,
+        /// The IP addresses (in CIDR notation) assigned to the task on this
+        /// network. To maintain backward compatibility this field accepts CIDR
+        /// notation, but only the IP address is used.
+        #[wire("Addresses", optional)]
+        pub addresses: Option<Vec<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

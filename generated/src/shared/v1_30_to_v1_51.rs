@@ -2,24 +2,25 @@
 // change the generator, the runtime or the overlays in spec/, then regenerate.
 //! What is identical in exactly API versions 1.30–1.51: the types below, and in the submodules the operations' parameters, client and server items and decoders.
 
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// Until API 1.51 (removed in 1.52).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct NetworkContainer {
-    /// Since API 1.30, until API 1.51 (removed in 1.52).
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(rename = "EndpointID", skip_serializing_if = "Option::is_none")]
-    pub endpoint_id: Option<String>,
-    #[serde(rename = "MacAddress", skip_serializing_if = "Option::is_none")]
-    pub mac_address: Option<String>,
-    #[serde(rename = "IPv4Address", skip_serializing_if = "Option::is_none")]
-    pub ipv4_address: Option<String>,
-    #[serde(rename = "IPv6Address", skip_serializing_if = "Option::is_none")]
-    pub ipv6_address: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Until API 1.51 (removed in 1.52).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct NetworkContainer {
+        /// Since API 1.30, until API 1.51 (removed in 1.52).
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        #[wire("EndpointID", optional)]
+        pub endpoint_id: Option<String>,
+        #[wire("MacAddress", optional)]
+        pub mac_address: Option<String>,
+        #[wire("IPv4Address", optional)]
+        pub ipv4_address: Option<String>,
+        #[wire("IPv6Address", optional)]
+        pub ipv6_address: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

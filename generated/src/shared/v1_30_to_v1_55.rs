@@ -15,7 +15,7 @@ pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::{null_as_default, UnknownMembers};
+use moby_api_runtime::json::{object, UnknownMembers};
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
 ///
@@ -77,179 +77,191 @@ impl<'de> Deserialize<'de> for ContainerWaitCondition {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SwarmJoinBody {
-    /// Listen address used for inter-manager communication if the node
-    /// gets promoted to manager, as well as determining the networking
-    /// interface used for the VXLAN Tunnel Endpoint (VTEP). This is
-    /// required for joining a swarm. If the port number is omitted,
-    /// the default swarm listening port is used.
-    #[serde(rename = "ListenAddr", default)]
-    pub listen_addr: String,
-    /// Externally reachable address advertised to other nodes. This
-    /// can either be an address/port combination in the form
-    /// `192.168.1.1:4567`, or an interface followed by a port number,
-    /// like `eth0:4567`. If the port number is omitted, the port
-    /// number from the listen address is used. If `AdvertiseAddr` is
-    /// not specified, it will be automatically detected when possible.
-    #[serde(rename = "AdvertiseAddr", skip_serializing_if = "Option::is_none")]
-    pub advertise_addr: Option<String>,
-    /// Address or interface to use for data path traffic (format:
-    /// `<ip|interface>`), for example,  `192.168.1.1`, or an interface,
-    /// like `eth0`. If `DataPathAddr` is unspecified, the same address
-    /// as `AdvertiseAddr` is used.
-    ///
-    /// The `DataPathAddr` specifies the address that global scope
-    /// network drivers will publish towards other nodes in order to
-    /// reach the containers running on this node. Using this parameter
-    /// it is possible to separate the container data traffic from the
-    /// management traffic of the cluster.
-    ///
-    /// Since API 1.30.
-    #[serde(rename = "DataPathAddr", skip_serializing_if = "Option::is_none")]
-    pub data_path_addr: Option<String>,
-    /// Addresses of manager nodes already participating in the swarm.
-    #[serde(rename = "RemoteAddrs", default, deserialize_with = "null_as_default")]
-    pub remote_addrs: Vec<String>,
-    /// Secret token for joining this swarm.
-    #[serde(rename = "JoinToken", default)]
-    pub join_token: moby_api_runtime::secret::Secret<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SwarmJoinBody {
+        /// Listen address used for inter-manager communication if the node
+        /// gets promoted to manager, as well as determining the networking
+        /// interface used for the VXLAN Tunnel Endpoint (VTEP). This is
+        /// required for joining a swarm. If the port number is omitted,
+        /// the default swarm listening port is used.
+        #[wire("ListenAddr")]
+        pub listen_addr: String,
+        /// Externally reachable address advertised to other nodes. This
+        /// can either be an address/port combination in the form
+        /// `192.168.1.1:4567`, or an interface followed by a port number,
+        /// like `eth0:4567`. If the port number is omitted, the port
+        /// number from the listen address is used. If `AdvertiseAddr` is
+        /// not specified, it will be automatically detected when possible.
+        #[wire("AdvertiseAddr", optional)]
+        pub advertise_addr: Option<String>,
+        /// Address or interface to use for data path traffic (format:
+        /// `<ip|interface>`), for example,  `192.168.1.1`, or an interface,
+        /// like `eth0`. If `DataPathAddr` is unspecified, the same address
+        /// as `AdvertiseAddr` is used.
+        ///
+        /// The `DataPathAddr` specifies the address that global scope
+        /// network drivers will publish towards other nodes in order to
+        /// reach the containers running on this node. Using this parameter
+        /// it is possible to separate the container data traffic from the
+        /// management traffic of the cluster.
+        ///
+        /// Since API 1.30.
+        #[wire("DataPathAddr", optional)]
+        pub data_path_addr: Option<String>,
+        /// Addresses of manager nodes already participating in the swarm.
+        #[wire("RemoteAddrs", or_default)]
+        pub remote_addrs: Vec<String>,
+        /// Secret token for joining this swarm.
+        #[wire("JoinToken")]
+        pub join_token: moby_api_runtime::secret::Secret<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// CA configuration.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SwarmSpecCaConfig {
-    /// The duration node certificates are issued for.
-    #[serde(rename = "NodeCertExpiry", skip_serializing_if = "Option::is_none")]
-    pub node_cert_expiry: Option<i64>,
-    /// Configuration for forwarding signing requests to an external
-    /// certificate authority.
-    #[serde(rename = "ExternalCAs", skip_serializing_if = "Option::is_none")]
-    pub external_cas: Option<Vec<SwarmSpecCaConfigExternalCasItem>>,
-    /// The desired signing CA certificate for all swarm node TLS leaf
-    /// certificates, in PEM format.
-    ///
-    /// Since API 1.30.
-    #[serde(rename = "SigningCACert", skip_serializing_if = "Option::is_none")]
-    pub signing_ca_cert: Option<String>,
-    /// The desired signing CA key for all swarm node TLS leaf certificates,
-    /// in PEM format.
-    ///
-    /// Since API 1.30.
-    #[serde(rename = "SigningCAKey", skip_serializing_if = "Option::is_none")]
-    pub signing_ca_key: Option<moby_api_runtime::secret::Secret<String>>,
-    /// An integer whose purpose is to force swarm to generate a new
-    /// signing CA certificate and key, if none have been specified in
-    /// `SigningCACert` and `SigningCAKey`
-    ///
-    /// Since API 1.30.
-    #[serde(rename = "ForceRotate", skip_serializing_if = "Option::is_none")]
-    pub force_rotate: Option<u64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// CA configuration.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SwarmSpecCaConfig {
+        /// The duration node certificates are issued for.
+        #[wire("NodeCertExpiry", optional)]
+        pub node_cert_expiry: Option<i64>,
+        /// Configuration for forwarding signing requests to an external
+        /// certificate authority.
+        #[wire("ExternalCAs", optional)]
+        pub external_cas: Option<Vec<SwarmSpecCaConfigExternalCasItem>>,
+        /// The desired signing CA certificate for all swarm node TLS leaf
+        /// certificates, in PEM format.
+        ///
+        /// Since API 1.30.
+        #[wire("SigningCACert", optional)]
+        pub signing_ca_cert: Option<String>,
+        /// The desired signing CA key for all swarm node TLS leaf certificates,
+        /// in PEM format.
+        ///
+        /// Since API 1.30.
+        #[wire("SigningCAKey", optional)]
+        pub signing_ca_key: Option<moby_api_runtime::secret::Secret<String>>,
+        /// An integer whose purpose is to force swarm to generate a new
+        /// signing CA certificate and key, if none have been specified in
+        /// `SigningCACert` and `SigningCAKey`
+        ///
+        /// Since API 1.30.
+        #[wire("ForceRotate", optional)]
+        pub force_rotate: Option<u64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SwarmSpecCaConfigExternalCasItem {
-    /// Protocol for communication with the external CA (currently
-    /// only `cfssl` is supported).
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SwarmSpecCaConfigExternalCasItem {
+        /// Protocol for communication with the external CA (currently
+        /// only `cfssl` is supported).
+        ///
+        /// Defaults to `"cfssl"`.
+        #[wire("Protocol", optional)]
+        pub protocol: Option<
+            super::v1_24_to_v1_55::SwarmSpecCaConfigExternalCasItemProtocol,
+        >,
+        /// URL where certificate signing requests should be sent.
+        #[wire("URL", optional)]
+        pub url: Option<String>,
+        /// An object with key/value pairs that are interpreted as
+        /// protocol-specific options for the external CA driver.
+        #[wire("Options", optional)]
+        pub options: Option<HashMap<String, String>>,
+        /// The root CA certificate (in PEM format) this external CA uses
+        /// to issue TLS certificates (assumed to be to the current swarm
+        /// root CA certificate if not provided).
+        ///
+        /// Since API 1.30.
+        #[wire("CACert", optional)]
+        pub ca_cert: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// File represents a specific target that is backed by a file.
     ///
-    /// Defaults to `"cfssl"`.
-    #[serde(rename = "Protocol", skip_serializing_if = "Option::is_none")]
-    pub protocol: Option<
-        super::v1_24_to_v1_55::SwarmSpecCaConfigExternalCasItemProtocol,
-    >,
-    /// URL where certificate signing requests should be sent.
-    #[serde(rename = "URL", skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// An object with key/value pairs that are interpreted as
-    /// protocol-specific options for the external CA driver.
-    #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
-    pub options: Option<HashMap<String, String>>,
-    /// The root CA certificate (in PEM format) this external CA uses
-    /// to issue TLS certificates (assumed to be to the current swarm
-    /// root CA certificate if not provided).
+    ///
+    ///
+    /// > **Note**: `Configs.File` and `Configs.Runtime` are mutually exclusive
     ///
     /// Since API 1.30.
-    #[serde(rename = "CACert", skip_serializing_if = "Option::is_none")]
-    pub ca_cert: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskSpecContainerSpecConfigsItemFile {
+        /// Name represents the final filename in the filesystem.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// UID represents the file UID.
+        #[wire("UID", optional)]
+        pub uid: Option<String>,
+        /// GID represents the file GID.
+        #[wire("GID", optional)]
+        pub gid: Option<String>,
+        /// Mode represents the FileMode of the file.
+        #[wire("Mode", optional)]
+        pub mode: Option<u32>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// File represents a specific target that is backed by a file.
-///
-///
-///
-/// > **Note**: `Configs.File` and `Configs.Runtime` are mutually exclusive
-///
-/// Since API 1.30.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpecContainerSpecConfigsItemFile {
-    /// Name represents the final filename in the filesystem.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// UID represents the file UID.
-    #[serde(rename = "UID", skip_serializing_if = "Option::is_none")]
-    pub uid: Option<String>,
-    /// GID represents the file GID.
-    #[serde(rename = "GID", skip_serializing_if = "Option::is_none")]
-    pub gid: Option<String>,
-    /// Mode represents the FileMode of the file.
-    #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<u32>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// SELinux labels of the container
+    ///
+    /// Since API 1.30.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskSpecContainerSpecPrivilegesSeLinuxContext {
+        /// Disable SELinux
+        #[wire("Disable", optional)]
+        pub disable: Option<bool>,
+        /// SELinux user label
+        #[wire("User", optional)]
+        pub user: Option<String>,
+        /// SELinux role label
+        #[wire("Role", optional)]
+        pub role: Option<String>,
+        /// SELinux type label
+        #[wire("Type", optional)]
+        pub r#type: Option<String>,
+        /// SELinux level label
+        #[wire("Level", optional)]
+        pub level: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// SELinux labels of the container
-///
-/// Since API 1.30.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpecContainerSpecPrivilegesSeLinuxContext {
-    /// Disable SELinux
-    #[serde(rename = "Disable", skip_serializing_if = "Option::is_none")]
-    pub disable: Option<bool>,
-    /// SELinux user label
-    #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    /// SELinux role label
-    #[serde(rename = "Role", skip_serializing_if = "Option::is_none")]
-    pub role: Option<String>,
-    /// SELinux type label
-    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<String>,
-    /// SELinux level label
-    #[serde(rename = "Level", skip_serializing_if = "Option::is_none")]
-    pub level: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// Information about the issuer of leaf TLS certificates and the trusted root
-/// CA certificate.
-///
-/// Since API 1.30.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TlsInfo {
-    /// The root CA certificate(s) that are used to validate leaf TLS
-    /// certificates.
-    #[serde(rename = "TrustRoot", skip_serializing_if = "Option::is_none")]
-    pub trust_root: Option<String>,
-    /// The base64-url-safe-encoded raw subject bytes of the issuer.
-    #[serde(rename = "CertIssuerSubject", skip_serializing_if = "Option::is_none")]
-    pub cert_issuer_subject: Option<String>,
-    /// The base64-url-safe-encoded raw public key bytes of the issuer.
-    #[serde(rename = "CertIssuerPublicKey", skip_serializing_if = "Option::is_none")]
-    pub cert_issuer_public_key: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Information about the issuer of leaf TLS certificates and the trusted root
+    /// CA certificate.
+    ///
+    /// Since API 1.30.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TlsInfo {
+        /// The root CA certificate(s) that are used to validate leaf TLS
+        /// certificates.
+        #[wire("TrustRoot", optional)]
+        pub trust_root: Option<String>,
+        /// The base64-url-safe-encoded raw subject bytes of the issuer.
+        #[wire("CertIssuerSubject", optional)]
+        pub cert_issuer_subject: Option<String>,
+        /// The base64-url-safe-encoded raw public key bytes of the issuer.
+        #[wire("CertIssuerPublicKey", optional)]
+        pub cert_issuer_public_key: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -12,63 +12,66 @@ pub(crate) mod server;
 pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// Since API 1.25.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SecretCreateBody {
-    /// User-defined name of the secret.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// Data is the data to store as a secret, formatted as a standard base64-encoded
-    /// ([RFC 4648](https://tools.ietf.org/html/rfc4648#section-4)) string.
-    /// It must be empty if the Driver field is set, in which case the data is
-    /// loaded from an external secret store. The maximum allowed size is 500KB,
-    /// as defined in [MaxSecretSize](https://pkg.go.dev/github.com/moby/swarmkit/v2@v2.0.0/api/validation#MaxSecretSize).
-    ///
-    /// This field is only used to _create_ a secret, and is not returned by
-    /// other endpoints.
-    #[serde(rename = "Data", skip_serializing_if = "Option::is_none")]
-    pub data: Option<moby_api_runtime::secret::Secret<String>>,
-    /// Name of the secrets driver used to fetch the secret's value from an external secret store
-    ///
-    /// Since API 1.31.
-    #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
-    pub driver: Option<super::v1_31_to_v1_55::Driver>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.25.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SecretCreateBody {
+        /// User-defined name of the secret.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        /// Data is the data to store as a secret, formatted as a standard base64-encoded
+        /// ([RFC 4648](https://tools.ietf.org/html/rfc4648#section-4)) string.
+        /// It must be empty if the Driver field is set, in which case the data is
+        /// loaded from an external secret store. The maximum allowed size is 500KB,
+        /// as defined in [MaxSecretSize](https://pkg.go.dev/github.com/moby/swarmkit/v2@v2.0.0/api/validation#MaxSecretSize).
+        ///
+        /// This field is only used to _create_ a secret, and is not returned by
+        /// other endpoints.
+        #[wire("Data", optional)]
+        pub data: Option<moby_api_runtime::secret::Secret<String>>,
+        /// Name of the secrets driver used to fetch the secret's value from an external secret store
+        ///
+        /// Since API 1.31.
+        #[wire("Driver", optional)]
+        pub driver: Option<super::v1_31_to_v1_55::Driver>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Since API 1.25.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SecretSpec {
-    /// User-defined name of the secret.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// Data is the data to store as a secret, formatted as a standard base64-encoded
-    /// ([RFC 4648](https://tools.ietf.org/html/rfc4648#section-4)) string.
-    /// It must be empty if the Driver field is set, in which case the data is
-    /// loaded from an external secret store. The maximum allowed size is 500KB,
-    /// as defined in [MaxSecretSize](https://pkg.go.dev/github.com/moby/swarmkit/v2@v2.0.0/api/validation#MaxSecretSize).
-    ///
-    /// This field is only used to _create_ a secret, and is not returned by
-    /// other endpoints.
-    #[serde(rename = "Data", skip_serializing_if = "Option::is_none")]
-    pub data: Option<moby_api_runtime::secret::Secret<String>>,
-    /// Name of the secrets driver used to fetch the secret's value from an external secret store
-    ///
-    /// Since API 1.31.
-    #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
-    pub driver: Option<super::v1_31_to_v1_55::Driver>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.25.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SecretSpec {
+        /// User-defined name of the secret.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        /// Data is the data to store as a secret, formatted as a standard base64-encoded
+        /// ([RFC 4648](https://tools.ietf.org/html/rfc4648#section-4)) string.
+        /// It must be empty if the Driver field is set, in which case the data is
+        /// loaded from an external secret store. The maximum allowed size is 500KB,
+        /// as defined in [MaxSecretSize](https://pkg.go.dev/github.com/moby/swarmkit/v2@v2.0.0/api/validation#MaxSecretSize).
+        ///
+        /// This field is only used to _create_ a secret, and is not returned by
+        /// other endpoints.
+        #[wire("Data", optional)]
+        pub data: Option<moby_api_runtime::secret::Secret<String>>,
+        /// Name of the secrets driver used to fetch the secret's value from an external secret store
+        ///
+        /// Since API 1.31.
+        #[wire("Driver", optional)]
+        pub driver: Option<super::v1_31_to_v1_55::Driver>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -11,75 +11,80 @@ pub(crate) mod server;
 #[cfg(feature = "roundtrip")]
 pub(crate) mod roundtrip;
 
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::{null_as_default, UnknownMembers};
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// Since API 1.31.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct BuildPruneResponse {
-    /// Disk space reclaimed in bytes
-    #[serde(rename = "SpaceReclaimed", skip_serializing_if = "Option::is_none")]
-    pub space_reclaimed: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.31.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct BuildPruneResponse {
+        /// Disk space reclaimed in bytes
+        #[wire("SpaceReclaimed", optional)]
+        pub space_reclaimed: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Until API 1.38 (removed in 1.39).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Image {
-    #[serde(rename = "Id", default)]
-    pub id: String,
-    #[serde(rename = "RepoTags", skip_serializing_if = "Option::is_none")]
-    pub repo_tags: Option<Vec<String>>,
-    #[serde(rename = "RepoDigests", skip_serializing_if = "Option::is_none")]
-    pub repo_digests: Option<Vec<String>>,
-    #[serde(rename = "Parent", default)]
-    pub parent: String,
-    #[serde(rename = "Comment", default)]
-    pub comment: String,
-    #[serde(rename = "Created", default)]
-    pub created: String,
-    #[serde(rename = "Container", default)]
-    pub container: String,
-    #[serde(rename = "ContainerConfig", skip_serializing_if = "Option::is_none")]
-    pub container_config: Option<super::v1_30_to_v1_38::ContainerConfig>,
-    #[serde(rename = "DockerVersion", default)]
-    pub docker_version: String,
-    #[serde(rename = "Author", default)]
-    pub author: String,
-    #[serde(rename = "Config", skip_serializing_if = "Option::is_none")]
-    pub config: Option<super::v1_30_to_v1_38::ContainerConfig>,
-    #[serde(rename = "Architecture", default)]
-    pub architecture: String,
-    #[serde(rename = "Os", default)]
-    pub os: String,
-    /// Since API 1.28, until API 1.38 (removed in 1.39).
-    #[serde(rename = "OsVersion", skip_serializing_if = "Option::is_none")]
-    pub os_version: Option<String>,
-    #[serde(rename = "Size", default)]
-    pub size: i64,
-    #[serde(rename = "VirtualSize", default)]
-    pub virtual_size: i64,
-    #[serde(rename = "GraphDriver", default, deserialize_with = "null_as_default")]
-    pub graph_driver: super::v1_28_to_v1_46::GraphDriverData,
-    #[serde(rename = "RootFS", default, deserialize_with = "null_as_default")]
-    pub root_fs: super::v1_28_to_v1_38::ImageRootFs,
+object! {
+    /// Until API 1.38 (removed in 1.39).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Image {
+        #[wire("Id")]
+        pub id: String,
+        #[wire("RepoTags", optional)]
+        pub repo_tags: Option<Vec<String>>,
+        #[wire("RepoDigests", optional)]
+        pub repo_digests: Option<Vec<String>>,
+        #[wire("Parent")]
+        pub parent: String,
+        #[wire("Comment")]
+        pub comment: String,
+        #[wire("Created")]
+        pub created: String,
+        #[wire("Container")]
+        pub container: String,
+        #[wire("ContainerConfig", optional)]
+        pub container_config: Option<super::v1_30_to_v1_38::ContainerConfig>,
+        #[wire("DockerVersion")]
+        pub docker_version: String,
+        #[wire("Author")]
+        pub author: String,
+        #[wire("Config", optional)]
+        pub config: Option<super::v1_30_to_v1_38::ContainerConfig>,
+        #[wire("Architecture")]
+        pub architecture: String,
+        #[wire("Os")]
+        pub os: String,
+        /// Since API 1.28, until API 1.38 (removed in 1.39).
+        #[wire("OsVersion", optional)]
+        pub os_version: Option<String>,
+        #[wire("Size")]
+        pub size: i64,
+        #[wire("VirtualSize")]
+        pub virtual_size: i64,
+        #[wire("GraphDriver", or_default)]
+        pub graph_driver: super::v1_28_to_v1_46::GraphDriverData,
+        #[wire("RootFS", or_default)]
+        pub root_fs: super::v1_28_to_v1_38::ImageRootFs,
+        /// Since API 1.31, until API 1.38 (removed in 1.39).
+        #[wire("Metadata", optional)]
+        pub metadata: Option<ImageMetadata>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
     /// Since API 1.31, until API 1.38 (removed in 1.39).
-    #[serde(rename = "Metadata", skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<ImageMetadata>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// Since API 1.31, until API 1.38 (removed in 1.39).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ImageMetadata {
-    /// Format: `dateTime`.
-    #[serde(rename = "LastTagTime", skip_serializing_if = "Option::is_none")]
-    pub last_tag_time: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ImageMetadata {
+        /// Format: `dateTime`.
+        #[wire("LastTagTime", optional)]
+        pub last_tag_time: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

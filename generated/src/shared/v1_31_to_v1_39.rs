@@ -5,50 +5,53 @@
 #[cfg(feature = "server")]
 pub(crate) mod server;
 
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// Plugin spec for the service.  *(Experimental release only.)*
-///
-/// <p><br /></p>
-///
-/// > **Note**: ContainerSpec, NetworkAttachmentSpec, and PluginSpec are
-/// > mutually exclusive. PluginSpec is only used when the Runtime field
-/// > is set to `plugin`. NetworkAttachmentSpec is used when the Runtime
-/// > field is set to `attachment`.
-///
-/// Since API 1.31.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpecPluginSpec {
-    /// The name or 'alias' to use for the plugin.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The plugin image reference to use.
-    #[serde(rename = "Remote", skip_serializing_if = "Option::is_none")]
-    pub remote: Option<String>,
-    /// Disable the plugin once scheduled.
-    #[serde(rename = "Disabled", skip_serializing_if = "Option::is_none")]
-    pub disabled: Option<bool>,
-    #[serde(rename = "PluginPrivilege", skip_serializing_if = "Option::is_none")]
-    pub plugin_privilege: Option<Vec<TaskSpecPluginSpecPluginPrivilegeItem>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Plugin spec for the service.  *(Experimental release only.)*
+    ///
+    /// <p><br /></p>
+    ///
+    /// > **Note**: ContainerSpec, NetworkAttachmentSpec, and PluginSpec are
+    /// > mutually exclusive. PluginSpec is only used when the Runtime field
+    /// > is set to `plugin`. NetworkAttachmentSpec is used when the Runtime
+    /// > field is set to `attachment`.
+    ///
+    /// Since API 1.31.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskSpecPluginSpec {
+        /// The name or 'alias' to use for the plugin.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// The plugin image reference to use.
+        #[wire("Remote", optional)]
+        pub remote: Option<String>,
+        /// Disable the plugin once scheduled.
+        #[wire("Disabled", optional)]
+        pub disabled: Option<bool>,
+        #[wire("PluginPrivilege", optional)]
+        pub plugin_privilege: Option<Vec<TaskSpecPluginSpecPluginPrivilegeItem>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Describes a permission accepted by the user upon installing the
-/// plugin.
-///
-/// Since API 1.31, until API 1.39 (removed in 1.40).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpecPluginSpecPluginPrivilegeItem {
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
-    pub value: Option<Vec<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Describes a permission accepted by the user upon installing the
+    /// plugin.
+    ///
+    /// Since API 1.31, until API 1.39 (removed in 1.40).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskSpecPluginSpecPluginPrivilegeItem {
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        #[wire("Description", optional)]
+        pub description: Option<String>,
+        #[wire("Value", optional)]
+        pub value: Option<Vec<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -14,21 +14,22 @@ pub(crate) mod server;
 pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// Driver represents a driver (network, logging, secrets).
-///
-/// Since API 1.31.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Driver {
-    /// Name of the driver.
-    #[serde(rename = "Name", default)]
-    pub name: String,
-    /// Key/value map of driver-specific options.
-    #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
-    pub options: Option<HashMap<String, String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Driver represents a driver (network, logging, secrets).
+    ///
+    /// Since API 1.31.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Driver {
+        /// Name of the driver.
+        #[wire("Name")]
+        pub name: String,
+        /// Key/value map of driver-specific options.
+        #[wire("Options", optional)]
+        pub options: Option<HashMap<String, String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -12,431 +12,436 @@ pub(crate) mod server;
 pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerCreateBody {
-    /// The hostname to use for the container, as a valid RFC 1123 hostname.
-    #[serde(rename = "Hostname", skip_serializing_if = "Option::is_none")]
-    pub hostname: Option<String>,
-    /// The domain name to use for the container.
-    #[serde(rename = "Domainname", skip_serializing_if = "Option::is_none")]
-    pub domainname: Option<String>,
-    /// The user that commands are run as inside the container.
-    #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    /// Whether to attach to `stdin`.
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "AttachStdin", skip_serializing_if = "Option::is_none")]
-    pub attach_stdin: Option<bool>,
-    /// Whether to attach to `stdout`.
-    ///
-    /// Defaults to `true`.
-    #[serde(rename = "AttachStdout", skip_serializing_if = "Option::is_none")]
-    pub attach_stdout: Option<bool>,
-    /// Whether to attach to `stderr`.
-    ///
-    /// Defaults to `true`.
-    #[serde(rename = "AttachStderr", skip_serializing_if = "Option::is_none")]
-    pub attach_stderr: Option<bool>,
-    /// An object mapping ports to an empty object in the form:
-    ///
-    /// `{"<port>/<tcp|udp>": {}}`
-    #[serde(rename = "ExposedPorts", skip_serializing_if = "Option::is_none")]
-    pub exposed_ports: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
-    /// Attach standard streams to a TTY, including `stdin` if it is not closed.
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "Tty", skip_serializing_if = "Option::is_none")]
-    pub tty: Option<bool>,
-    /// Open `stdin`
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "OpenStdin", skip_serializing_if = "Option::is_none")]
-    pub open_stdin: Option<bool>,
-    /// Close `stdin` after one attached client disconnects
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "StdinOnce", skip_serializing_if = "Option::is_none")]
-    pub stdin_once: Option<bool>,
-    /// A list of environment variables to set inside the container in the form `["VAR=value", ...]`. A variable without `=` is removed from the environment, rather than to have an empty value.
-    #[serde(rename = "Env", skip_serializing_if = "Option::is_none")]
-    pub env: Option<Vec<String>>,
-    /// Command to run specified as a string or an array of strings.
-    #[serde(rename = "Cmd", skip_serializing_if = "Option::is_none")]
-    pub cmd: Option<Vec<String>>,
-    #[serde(rename = "Healthcheck", skip_serializing_if = "Option::is_none")]
-    pub healthcheck: Option<super::v1_29_to_v1_43::HealthConfig>,
-    /// Command is already escaped (Windows only)
-    #[serde(rename = "ArgsEscaped", skip_serializing_if = "Option::is_none")]
-    pub args_escaped: Option<bool>,
-    /// The name of the image to use when creating the container
-    #[serde(rename = "Image", skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
-    /// An object mapping mount point paths inside the container to empty objects.
-    #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
-    pub volumes: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
-    /// The working directory for commands to run in.
-    #[serde(rename = "WorkingDir", skip_serializing_if = "Option::is_none")]
-    pub working_dir: Option<String>,
-    /// The entry point for the container as a string or an array of strings.
-    ///
-    /// If the array consists of exactly one empty string (`[""]`) then the entry point is reset to system default (i.e., the entry point used by docker when there is no `ENTRYPOINT` instruction in the `Dockerfile`).
-    #[serde(rename = "Entrypoint", skip_serializing_if = "Option::is_none")]
-    pub entrypoint: Option<Vec<String>>,
-    /// Disable networking for the container.
-    #[serde(rename = "NetworkDisabled", skip_serializing_if = "Option::is_none")]
-    pub network_disabled: Option<bool>,
-    /// MAC address of the container.
-    ///
-    /// Until API 1.51 (removed in 1.52).
-    #[serde(rename = "MacAddress", skip_serializing_if = "Option::is_none")]
-    pub mac_address: Option<String>,
-    /// `ONBUILD` metadata that were defined in the image's `Dockerfile`.
-    #[serde(rename = "OnBuild", skip_serializing_if = "Option::is_none")]
-    pub on_build: Option<Vec<String>>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// Signal to stop a container as a string or unsigned integer.
-    ///
-    /// Defaults to `"SIGTERM"`.
-    #[serde(rename = "StopSignal", skip_serializing_if = "Option::is_none")]
-    pub stop_signal: Option<String>,
-    /// Timeout to stop a container in seconds. If omitted, the daemon-wide
-    /// default is used.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "StopTimeout", skip_serializing_if = "Option::is_none")]
-    pub stop_timeout: Option<i64>,
-    /// Shell for when `RUN`, `CMD`, and `ENTRYPOINT` uses a shell.
-    #[serde(rename = "Shell", skip_serializing_if = "Option::is_none")]
-    pub shell: Option<Vec<String>>,
-    #[serde(rename = "HostConfig", skip_serializing_if = "Option::is_none")]
-    pub host_config: Option<HostConfig>,
-    /// This container's networking configuration.
-    #[serde(rename = "NetworkingConfig", skip_serializing_if = "Option::is_none")]
-    pub networking_config: Option<
-        super::v1_32_to_v1_38::ContainerCreateBodyNetworkingConfig,
-    >,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerCreateBody {
+        /// The hostname to use for the container, as a valid RFC 1123 hostname.
+        #[wire("Hostname", optional)]
+        pub hostname: Option<String>,
+        /// The domain name to use for the container.
+        #[wire("Domainname", optional)]
+        pub domainname: Option<String>,
+        /// The user that commands are run as inside the container.
+        #[wire("User", optional)]
+        pub user: Option<String>,
+        /// Whether to attach to `stdin`.
+        ///
+        /// Defaults to `false`.
+        #[wire("AttachStdin", optional)]
+        pub attach_stdin: Option<bool>,
+        /// Whether to attach to `stdout`.
+        ///
+        /// Defaults to `true`.
+        #[wire("AttachStdout", optional)]
+        pub attach_stdout: Option<bool>,
+        /// Whether to attach to `stderr`.
+        ///
+        /// Defaults to `true`.
+        #[wire("AttachStderr", optional)]
+        pub attach_stderr: Option<bool>,
+        /// An object mapping ports to an empty object in the form:
+        ///
+        /// `{"<port>/<tcp|udp>": {}}`
+        #[wire("ExposedPorts", optional)]
+        pub exposed_ports: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
+        /// Attach standard streams to a TTY, including `stdin` if it is not closed.
+        ///
+        /// Defaults to `false`.
+        #[wire("Tty", optional)]
+        pub tty: Option<bool>,
+        /// Open `stdin`
+        ///
+        /// Defaults to `false`.
+        #[wire("OpenStdin", optional)]
+        pub open_stdin: Option<bool>,
+        /// Close `stdin` after one attached client disconnects
+        ///
+        /// Defaults to `false`.
+        #[wire("StdinOnce", optional)]
+        pub stdin_once: Option<bool>,
+        /// A list of environment variables to set inside the container in the form `["VAR=value", ...]`. A variable without `=` is removed from the environment, rather than to have an empty value.
+        #[wire("Env", optional)]
+        pub env: Option<Vec<String>>,
+        /// Command to run specified as a string or an array of strings.
+        #[wire("Cmd", optional)]
+        pub cmd: Option<Vec<String>>,
+        #[wire("Healthcheck", optional)]
+        pub healthcheck: Option<super::v1_29_to_v1_43::HealthConfig>,
+        /// Command is already escaped (Windows only)
+        #[wire("ArgsEscaped", optional)]
+        pub args_escaped: Option<bool>,
+        /// The name of the image to use when creating the container
+        #[wire("Image", optional)]
+        pub image: Option<String>,
+        /// An object mapping mount point paths inside the container to empty objects.
+        #[wire("Volumes", optional)]
+        pub volumes: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
+        /// The working directory for commands to run in.
+        #[wire("WorkingDir", optional)]
+        pub working_dir: Option<String>,
+        /// The entry point for the container as a string or an array of strings.
+        ///
+        /// If the array consists of exactly one empty string (`[""]`) then the entry point is reset to system default (i.e., the entry point used by docker when there is no `ENTRYPOINT` instruction in the `Dockerfile`).
+        #[wire("Entrypoint", optional)]
+        pub entrypoint: Option<Vec<String>>,
+        /// Disable networking for the container.
+        #[wire("NetworkDisabled", optional)]
+        pub network_disabled: Option<bool>,
+        /// MAC address of the container.
+        ///
+        /// Until API 1.51 (removed in 1.52).
+        #[wire("MacAddress", optional)]
+        pub mac_address: Option<String>,
+        /// `ONBUILD` metadata that were defined in the image's `Dockerfile`.
+        #[wire("OnBuild", optional)]
+        pub on_build: Option<Vec<String>>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        /// Signal to stop a container as a string or unsigned integer.
+        ///
+        /// Defaults to `"SIGTERM"`.
+        #[wire("StopSignal", optional)]
+        pub stop_signal: Option<String>,
+        /// Timeout to stop a container in seconds. If omitted, the daemon-wide
+        /// default is used.
+        ///
+        /// Since API 1.25.
+        #[wire("StopTimeout", optional)]
+        pub stop_timeout: Option<i64>,
+        /// Shell for when `RUN`, `CMD`, and `ENTRYPOINT` uses a shell.
+        #[wire("Shell", optional)]
+        pub shell: Option<Vec<String>>,
+        #[wire("HostConfig", optional)]
+        pub host_config: Option<HostConfig>,
+        /// This container's networking configuration.
+        #[wire("NetworkingConfig", optional)]
+        pub networking_config: Option<
+            super::v1_32_to_v1_38::ContainerCreateBodyNetworkingConfig,
+        >,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerInspectResponse {
-    /// The ID of the container
-    #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The time the container was created
-    #[serde(rename = "Created", skip_serializing_if = "Option::is_none")]
-    pub created: Option<String>,
-    /// The path to the command being run
-    #[serde(rename = "Path", skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    /// The arguments to the command being run
-    #[serde(rename = "Args", skip_serializing_if = "Option::is_none")]
-    pub args: Option<Vec<String>>,
-    /// The state of the container.
-    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
-    pub state: Option<super::v1_30_to_v1_38::ContainerInspectResponseState>,
-    /// The container's image
-    #[serde(rename = "Image", skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
-    #[serde(rename = "ResolvConfPath", skip_serializing_if = "Option::is_none")]
-    pub resolv_conf_path: Option<String>,
-    #[serde(rename = "HostnamePath", skip_serializing_if = "Option::is_none")]
-    pub hostname_path: Option<String>,
-    #[serde(rename = "HostsPath", skip_serializing_if = "Option::is_none")]
-    pub hosts_path: Option<String>,
-    #[serde(rename = "LogPath", skip_serializing_if = "Option::is_none")]
-    pub log_path: Option<String>,
-    /// TODO
-    ///
-    /// Until API 1.38 (removed in 1.39).
-    #[serde(rename = "Node", skip_serializing_if = "Option::is_none")]
-    pub node: Option<HashMap<String, serde_json::Value>>,
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(rename = "RestartCount", skip_serializing_if = "Option::is_none")]
-    pub restart_count: Option<i64>,
-    #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
-    pub driver: Option<String>,
-    #[serde(rename = "MountLabel", skip_serializing_if = "Option::is_none")]
-    pub mount_label: Option<String>,
-    #[serde(rename = "ProcessLabel", skip_serializing_if = "Option::is_none")]
-    pub process_label: Option<String>,
-    #[serde(rename = "AppArmorProfile", skip_serializing_if = "Option::is_none")]
-    pub app_armor_profile: Option<String>,
-    /// IDs of exec instances that are running in the container.
-    #[serde(rename = "ExecIDs", skip_serializing_if = "Option::is_none")]
-    pub exec_ids: Option<Vec<String>>,
-    #[serde(rename = "HostConfig", skip_serializing_if = "Option::is_none")]
-    pub host_config: Option<HostConfig>,
-    #[serde(rename = "GraphDriver", skip_serializing_if = "Option::is_none")]
-    pub graph_driver: Option<super::v1_28_to_v1_46::GraphDriverData>,
-    /// The size of files that have been created or changed by this container.
-    #[serde(rename = "SizeRw", skip_serializing_if = "Option::is_none")]
-    pub size_rw: Option<i64>,
-    /// The total size of all the files in this container.
-    #[serde(rename = "SizeRootFs", skip_serializing_if = "Option::is_none")]
-    pub size_root_fs: Option<i64>,
-    #[serde(rename = "Mounts", skip_serializing_if = "Option::is_none")]
-    pub mounts: Option<Vec<super::v1_32_to_v1_41::MountPoint>>,
-    #[serde(rename = "Config", skip_serializing_if = "Option::is_none")]
-    pub config: Option<super::v1_30_to_v1_38::ContainerConfig>,
-    #[serde(rename = "NetworkSettings", skip_serializing_if = "Option::is_none")]
-    pub network_settings: Option<super::v1_32_to_v1_43::NetworkSettings>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerInspectResponse {
+        /// The ID of the container
+        #[wire("Id", optional)]
+        pub id: Option<String>,
+        /// The time the container was created
+        #[wire("Created", optional)]
+        pub created: Option<String>,
+        /// The path to the command being run
+        #[wire("Path", optional)]
+        pub path: Option<String>,
+        /// The arguments to the command being run
+        #[wire("Args", optional)]
+        pub args: Option<Vec<String>>,
+        /// The state of the container.
+        #[wire("State", optional)]
+        pub state: Option<super::v1_30_to_v1_38::ContainerInspectResponseState>,
+        /// The container's image
+        #[wire("Image", optional)]
+        pub image: Option<String>,
+        #[wire("ResolvConfPath", optional)]
+        pub resolv_conf_path: Option<String>,
+        #[wire("HostnamePath", optional)]
+        pub hostname_path: Option<String>,
+        #[wire("HostsPath", optional)]
+        pub hosts_path: Option<String>,
+        #[wire("LogPath", optional)]
+        pub log_path: Option<String>,
+        /// TODO
+        ///
+        /// Until API 1.38 (removed in 1.39).
+        #[wire("Node", optional)]
+        pub node: Option<HashMap<String, serde_json::Value>>,
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        #[wire("RestartCount", optional)]
+        pub restart_count: Option<i64>,
+        #[wire("Driver", optional)]
+        pub driver: Option<String>,
+        #[wire("MountLabel", optional)]
+        pub mount_label: Option<String>,
+        #[wire("ProcessLabel", optional)]
+        pub process_label: Option<String>,
+        #[wire("AppArmorProfile", optional)]
+        pub app_armor_profile: Option<String>,
+        /// IDs of exec instances that are running in the container.
+        #[wire("ExecIDs", optional)]
+        pub exec_ids: Option<Vec<String>>,
+        #[wire("HostConfig", optional)]
+        pub host_config: Option<HostConfig>,
+        #[wire("GraphDriver", optional)]
+        pub graph_driver: Option<super::v1_28_to_v1_46::GraphDriverData>,
+        /// The size of files that have been created or changed by this container.
+        #[wire("SizeRw", optional)]
+        pub size_rw: Option<i64>,
+        /// The total size of all the files in this container.
+        #[wire("SizeRootFs", optional)]
+        pub size_root_fs: Option<i64>,
+        #[wire("Mounts", optional)]
+        pub mounts: Option<Vec<super::v1_32_to_v1_41::MountPoint>>,
+        #[wire("Config", optional)]
+        pub config: Option<super::v1_30_to_v1_38::ContainerConfig>,
+        #[wire("NetworkSettings", optional)]
+        pub network_settings: Option<super::v1_32_to_v1_43::NetworkSettings>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Container configuration that depends on the host we are running on
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct HostConfig {
-    /// An integer value representing this container's relative CPU weight versus other containers.
-    #[serde(rename = "CpuShares", skip_serializing_if = "Option::is_none")]
-    pub cpu_shares: Option<i64>,
-    /// Memory limit in bytes.
-    ///
-    /// Defaults to `0`.
-    #[serde(rename = "Memory", skip_serializing_if = "Option::is_none")]
-    pub memory: Option<i64>,
-    /// Path to `cgroups` under which the container's `cgroup` is created. If the path is not absolute, the path is considered to be relative to the `cgroups` path of the init process. Cgroups are created if they do not already exist.
-    #[serde(rename = "CgroupParent", skip_serializing_if = "Option::is_none")]
-    pub cgroup_parent: Option<String>,
-    /// Block IO weight (relative weight).
-    #[serde(rename = "BlkioWeight", skip_serializing_if = "Option::is_none")]
-    pub blkio_weight: Option<i64>,
-    /// Block IO weight (relative device weight) in the form `[{"Path": "device_path", "Weight": weight}]`.
-    #[serde(rename = "BlkioWeightDevice", skip_serializing_if = "Option::is_none")]
-    pub blkio_weight_device: Option<
-        Vec<super::v1_24_to_v1_55::ResourcesBlkioWeightDeviceItem>,
-    >,
-    /// Limit read rate (bytes per second) from a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
-    #[serde(rename = "BlkioDeviceReadBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
-    /// Limit write rate (bytes per second) to a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
-    #[serde(rename = "BlkioDeviceWriteBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
-    /// Limit read rate (IO per second) from a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
-    #[serde(rename = "BlkioDeviceReadIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
-    /// Limit write rate (IO per second) to a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
-    #[serde(rename = "BlkioDeviceWriteIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
-    /// The length of a CPU period in microseconds.
-    #[serde(rename = "CpuPeriod", skip_serializing_if = "Option::is_none")]
-    pub cpu_period: Option<i64>,
-    /// Microseconds of CPU time that the container can get in a CPU period.
-    #[serde(rename = "CpuQuota", skip_serializing_if = "Option::is_none")]
-    pub cpu_quota: Option<i64>,
-    /// The length of a CPU real-time period in microseconds. Set to 0 to allocate no time allocated to real-time tasks.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "CpuRealtimePeriod", skip_serializing_if = "Option::is_none")]
-    pub cpu_realtime_period: Option<i64>,
-    /// The length of a CPU real-time runtime in microseconds. Set to 0 to allocate no time allocated to real-time tasks.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "CpuRealtimeRuntime", skip_serializing_if = "Option::is_none")]
-    pub cpu_realtime_runtime: Option<i64>,
-    /// CPUs in which to allow execution (e.g., `0-3`, `0,1`)
-    #[serde(rename = "CpusetCpus", skip_serializing_if = "Option::is_none")]
-    pub cpuset_cpus: Option<String>,
-    /// Memory nodes (MEMs) in which to allow execution (0-3, 0,1). Only effective on NUMA systems.
-    #[serde(rename = "CpusetMems", skip_serializing_if = "Option::is_none")]
-    pub cpuset_mems: Option<String>,
-    /// A list of devices to add to the container.
-    #[serde(rename = "Devices", skip_serializing_if = "Option::is_none")]
-    pub devices: Option<Vec<super::v1_24_to_v1_55::DeviceMapping>>,
-    /// a list of cgroup rules to apply to the container
-    ///
-    /// Since API 1.28.
-    #[serde(rename = "DeviceCgroupRules", skip_serializing_if = "Option::is_none")]
-    pub device_cgroup_rules: Option<Vec<String>>,
-    /// Disk limit (in bytes).
-    ///
-    /// Until API 1.39 (removed in 1.40).
-    #[serde(rename = "DiskQuota", skip_serializing_if = "Option::is_none")]
-    pub disk_quota: Option<i64>,
-    /// Memory soft limit in bytes.
-    #[serde(rename = "MemoryReservation", skip_serializing_if = "Option::is_none")]
-    pub memory_reservation: Option<i64>,
-    /// Total memory limit (memory + swap). Set as `-1` to enable unlimited swap.
-    #[serde(rename = "MemorySwap", skip_serializing_if = "Option::is_none")]
-    pub memory_swap: Option<i64>,
-    /// Tune a container's memory swappiness behavior. Accepts an integer between 0 and 100.
-    #[serde(rename = "MemorySwappiness", skip_serializing_if = "Option::is_none")]
-    pub memory_swappiness: Option<i64>,
-    /// CPU quota in units of 10<sup>-9</sup> CPUs.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "NanoCpus", skip_serializing_if = "Option::is_none")]
-    pub nano_cpus: Option<i64>,
-    /// Disable OOM Killer for the container.
-    #[serde(rename = "OomKillDisable", skip_serializing_if = "Option::is_none")]
-    pub oom_kill_disable: Option<bool>,
-    /// Tune a container's pids limit. Set -1 for unlimited.
-    #[serde(rename = "PidsLimit", skip_serializing_if = "Option::is_none")]
-    pub pids_limit: Option<i64>,
-    /// A list of resource limits to set in the container. For example: `{"Name": "nofile", "Soft": 1024, "Hard": 2048}`"
-    #[serde(rename = "Ulimits", skip_serializing_if = "Option::is_none")]
-    pub ulimits: Option<Vec<super::v1_24_to_v1_55::ResourcesUlimitsItem>>,
-    /// The number of usable CPUs (Windows only).
-    ///
-    /// On Windows Server containers, the processor resource controls are mutually exclusive. The order of precedence is `CPUCount` first, then `CPUShares`, and `CPUPercent` last.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "CpuCount", skip_serializing_if = "Option::is_none")]
-    pub cpu_count: Option<i64>,
-    /// The usable percentage of the available CPUs (Windows only).
-    ///
-    /// On Windows Server containers, the processor resource controls are mutually exclusive. The order of precedence is `CPUCount` first, then `CPUShares`, and `CPUPercent` last.
-    #[serde(rename = "CpuPercent", skip_serializing_if = "Option::is_none")]
-    pub cpu_percent: Option<i64>,
-    /// Maximum IOps for the container system drive (Windows only)
-    #[serde(rename = "IOMaximumIOps", skip_serializing_if = "Option::is_none")]
-    pub io_maximum_i_ops: Option<i64>,
-    /// Maximum IO in bytes per second for the container system drive (Windows only)
-    #[serde(rename = "IOMaximumBandwidth", skip_serializing_if = "Option::is_none")]
-    pub io_maximum_bandwidth: Option<i64>,
-    /// A list of volume bindings for this container. Each volume binding is a string in one of these forms:
-    ///
-    /// - `host-src:container-dest` to bind-mount a host path into the container. Both `host-src`, and `container-dest` must be an _absolute_ path.
-    /// - `host-src:container-dest:ro` to make the bind mount read-only inside the container. Both `host-src`, and `container-dest` must be an _absolute_ path.
-    /// - `volume-name:container-dest` to bind-mount a volume managed by a volume driver into the container. `container-dest` must be an _absolute_ path.
-    /// - `volume-name:container-dest:ro` to mount the volume read-only inside the container.  `container-dest` must be an _absolute_ path.
-    #[serde(rename = "Binds", skip_serializing_if = "Option::is_none")]
-    pub binds: Option<Vec<String>>,
-    /// Path to a file where the container ID is written
-    #[serde(rename = "ContainerIDFile", skip_serializing_if = "Option::is_none")]
-    pub container_id_file: Option<String>,
-    /// The logging configuration for this container
-    #[serde(rename = "LogConfig", skip_serializing_if = "Option::is_none")]
-    pub log_config: Option<super::v1_24_to_v1_47::HostConfigLogConfig>,
-    /// Network mode to use for this container. Supported standard values are: `bridge`, `host`, `none`, and `container:<name|id>`. Any other value is taken as a custom network's name to which this container should connect to.
-    #[serde(rename = "NetworkMode", skip_serializing_if = "Option::is_none")]
-    pub network_mode: Option<String>,
-    #[serde(rename = "PortBindings", skip_serializing_if = "Option::is_none")]
-    pub port_bindings: Option<super::v1_32_to_v1_55::PortMap>,
-    #[serde(rename = "RestartPolicy", skip_serializing_if = "Option::is_none")]
-    pub restart_policy: Option<super::v1_30_to_v1_39::RestartPolicy>,
-    /// Automatically remove the container when the container's process exits. This has no effect if `RestartPolicy` is set.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "AutoRemove", skip_serializing_if = "Option::is_none")]
-    pub auto_remove: Option<bool>,
-    /// Driver that this container uses to mount volumes.
-    #[serde(rename = "VolumeDriver", skip_serializing_if = "Option::is_none")]
-    pub volume_driver: Option<String>,
-    /// A list of volumes to inherit from another container, specified in the form `<container name>[:<ro|rw>]`.
-    #[serde(rename = "VolumesFrom", skip_serializing_if = "Option::is_none")]
-    pub volumes_from: Option<Vec<String>>,
-    /// Specification for mounts to be added to the container.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "Mounts", skip_serializing_if = "Option::is_none")]
-    pub mounts: Option<Vec<super::v1_32_to_v1_39::Mount>>,
-    /// A list of kernel capabilities to add to the container.
-    #[serde(rename = "CapAdd", skip_serializing_if = "Option::is_none")]
-    pub cap_add: Option<Vec<String>>,
-    /// A list of kernel capabilities to drop from the container.
-    #[serde(rename = "CapDrop", skip_serializing_if = "Option::is_none")]
-    pub cap_drop: Option<Vec<String>>,
-    /// A list of DNS servers for the container to use.
-    #[serde(rename = "Dns", skip_serializing_if = "Option::is_none")]
-    pub dns: Option<Vec<String>>,
-    /// A list of DNS options.
-    #[serde(rename = "DnsOptions", skip_serializing_if = "Option::is_none")]
-    pub dns_options: Option<Vec<String>>,
-    /// A list of DNS search domains.
-    #[serde(rename = "DnsSearch", skip_serializing_if = "Option::is_none")]
-    pub dns_search: Option<Vec<String>>,
-    /// A list of hostnames/IP mappings to add to the container's `/etc/hosts` file. Specified in the form `["hostname:IP"]`.
-    #[serde(rename = "ExtraHosts", skip_serializing_if = "Option::is_none")]
-    pub extra_hosts: Option<Vec<String>>,
-    /// A list of additional groups that the container process will run as.
-    #[serde(rename = "GroupAdd", skip_serializing_if = "Option::is_none")]
-    pub group_add: Option<Vec<String>>,
-    /// IPC sharing mode for the container. Possible values are:
-    ///
-    /// - `"none"`: own private IPC namespace, with /dev/shm not mounted
-    /// - `"private"`: own private IPC namespace
-    /// - `"shareable"`: own private IPC namespace, with a possibility to share it with other containers
-    /// - `"container:<name|id>"`: join another (shareable) container's IPC namespace
-    /// - `"host"`: use the host system's IPC namespace
-    ///
-    /// If not specified, daemon default is used, which can either be `"private"`
-    /// or `"shareable"`, depending on daemon version and configuration.
-    #[serde(rename = "IpcMode", skip_serializing_if = "Option::is_none")]
-    pub ipc_mode: Option<String>,
-    /// Cgroup to use for the container.
-    #[serde(rename = "Cgroup", skip_serializing_if = "Option::is_none")]
-    pub cgroup: Option<String>,
-    /// A list of links for the container in the form `container_name:alias`.
-    #[serde(rename = "Links", skip_serializing_if = "Option::is_none")]
-    pub links: Option<Vec<String>>,
-    /// An integer value containing the score given to the container in order to tune OOM killer preferences.
-    #[serde(rename = "OomScoreAdj", skip_serializing_if = "Option::is_none")]
-    pub oom_score_adj: Option<i64>,
-    /// Set the PID (Process) Namespace mode for the container. It can be either:
-    ///
-    /// - `"container:<name|id>"`: joins another container's PID namespace
-    /// - `"host"`: use the host's PID namespace inside the container
-    #[serde(rename = "PidMode", skip_serializing_if = "Option::is_none")]
-    pub pid_mode: Option<String>,
-    /// Gives the container full access to the host.
-    #[serde(rename = "Privileged", skip_serializing_if = "Option::is_none")]
-    pub privileged: Option<bool>,
-    /// Allocates an ephemeral host port for all of a container's
-    /// exposed ports.
-    ///
-    /// Ports are de-allocated when the container stops and allocated when the container starts.
-    /// The allocated port might be changed when restarting the container.
-    ///
-    /// The port is selected from the ephemeral port range that depends on the kernel.
-    /// For example, on Linux the range is defined by `/proc/sys/net/ipv4/ip_local_port_range`.
-    #[serde(rename = "PublishAllPorts", skip_serializing_if = "Option::is_none")]
-    pub publish_all_ports: Option<bool>,
-    /// Mount the container's root filesystem as read only.
-    #[serde(rename = "ReadonlyRootfs", skip_serializing_if = "Option::is_none")]
-    pub readonly_rootfs: Option<bool>,
-    /// A list of string values to customize labels for MLS systems, such as SELinux.
-    #[serde(rename = "SecurityOpt", skip_serializing_if = "Option::is_none")]
-    pub security_opt: Option<Vec<String>>,
-    /// Storage driver options for this container, in the form `{"size": "120G"}`.
-    #[serde(rename = "StorageOpt", skip_serializing_if = "Option::is_none")]
-    pub storage_opt: Option<HashMap<String, String>>,
-    /// A map of container directories which should be replaced by tmpfs mounts, and their corresponding mount options. For example: `{ "/run": "rw,noexec,nosuid,size=65536k" }`.
-    #[serde(rename = "Tmpfs", skip_serializing_if = "Option::is_none")]
-    pub tmpfs: Option<HashMap<String, String>>,
-    /// UTS namespace to use for the container.
-    #[serde(rename = "UTSMode", skip_serializing_if = "Option::is_none")]
-    pub uts_mode: Option<String>,
-    /// Sets the usernamespace mode for the container when usernamespace remapping option is enabled.
-    #[serde(rename = "UsernsMode", skip_serializing_if = "Option::is_none")]
-    pub userns_mode: Option<String>,
-    /// Size of `/dev/shm` in bytes. If omitted, the system uses 64MB.
-    #[serde(rename = "ShmSize", skip_serializing_if = "Option::is_none")]
-    pub shm_size: Option<i64>,
-    /// A list of kernel parameters (sysctls) to set in the container. For example: `{"net.ipv4.ip_forward": "1"}`
-    #[serde(rename = "Sysctls", skip_serializing_if = "Option::is_none")]
-    pub sysctls: Option<HashMap<String, String>>,
-    /// Runtime to use with this container.
-    #[serde(rename = "Runtime", skip_serializing_if = "Option::is_none")]
-    pub runtime: Option<String>,
-    /// Initial console size, as an `[height, width]` array. (Windows only)
-    #[serde(rename = "ConsoleSize", skip_serializing_if = "Option::is_none")]
-    pub console_size: Option<Vec<i64>>,
-    /// Isolation technology of the container. (Windows only)
-    #[serde(rename = "Isolation", skip_serializing_if = "Option::is_none")]
-    pub isolation: Option<super::v1_24_to_v1_55::HostConfigIsolation>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Container configuration that depends on the host we are running on
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct HostConfig {
+        /// An integer value representing this container's relative CPU weight versus other containers.
+        #[wire("CpuShares", optional)]
+        pub cpu_shares: Option<i64>,
+        /// Memory limit in bytes.
+        ///
+        /// Defaults to `0`.
+        #[wire("Memory", optional)]
+        pub memory: Option<i64>,
+        /// Path to `cgroups` under which the container's `cgroup` is created. If the path is not absolute, the path is considered to be relative to the `cgroups` path of the init process. Cgroups are created if they do not already exist.
+        #[wire("CgroupParent", optional)]
+        pub cgroup_parent: Option<String>,
+        /// Block IO weight (relative weight).
+        #[wire("BlkioWeight", optional)]
+        pub blkio_weight: Option<i64>,
+        /// Block IO weight (relative device weight) in the form `[{"Path": "device_path", "Weight": weight}]`.
+        #[wire("BlkioWeightDevice", optional)]
+        pub blkio_weight_device: Option<
+            Vec<super::v1_24_to_v1_55::ResourcesBlkioWeightDeviceItem>,
+        >,
+        /// Limit read rate (bytes per second) from a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
+        #[wire("BlkioDeviceReadBps", optional)]
+        pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
+        /// Limit write rate (bytes per second) to a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
+        #[wire("BlkioDeviceWriteBps", optional)]
+        pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
+        /// Limit read rate (IO per second) from a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
+        #[wire("BlkioDeviceReadIOps", optional)]
+        pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
+        /// Limit write rate (IO per second) to a device, in the form `[{"Path": "device_path", "Rate": rate}]`.
+        #[wire("BlkioDeviceWriteIOps", optional)]
+        pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
+        /// The length of a CPU period in microseconds.
+        #[wire("CpuPeriod", optional)]
+        pub cpu_period: Option<i64>,
+        /// Microseconds of CPU time that the container can get in a CPU period.
+        #[wire("CpuQuota", optional)]
+        pub cpu_quota: Option<i64>,
+        /// The length of a CPU real-time period in microseconds. Set to 0 to allocate no time allocated to real-time tasks.
+        ///
+        /// Since API 1.25.
+        #[wire("CpuRealtimePeriod", optional)]
+        pub cpu_realtime_period: Option<i64>,
+        /// The length of a CPU real-time runtime in microseconds. Set to 0 to allocate no time allocated to real-time tasks.
+        ///
+        /// Since API 1.25.
+        #[wire("CpuRealtimeRuntime", optional)]
+        pub cpu_realtime_runtime: Option<i64>,
+        /// CPUs in which to allow execution (e.g., `0-3`, `0,1`)
+        #[wire("CpusetCpus", optional)]
+        pub cpuset_cpus: Option<String>,
+        /// Memory nodes (MEMs) in which to allow execution (0-3, 0,1). Only effective on NUMA systems.
+        #[wire("CpusetMems", optional)]
+        pub cpuset_mems: Option<String>,
+        /// A list of devices to add to the container.
+        #[wire("Devices", optional)]
+        pub devices: Option<Vec<super::v1_24_to_v1_55::DeviceMapping>>,
+        /// a list of cgroup rules to apply to the container
+        ///
+        /// Since API 1.28.
+        #[wire("DeviceCgroupRules", optional)]
+        pub device_cgroup_rules: Option<Vec<String>>,
+        /// Disk limit (in bytes).
+        ///
+        /// Until API 1.39 (removed in 1.40).
+        #[wire("DiskQuota", optional)]
+        pub disk_quota: Option<i64>,
+        /// Memory soft limit in bytes.
+        #[wire("MemoryReservation", optional)]
+        pub memory_reservation: Option<i64>,
+        /// Total memory limit (memory + swap). Set as `-1` to enable unlimited swap.
+        #[wire("MemorySwap", optional)]
+        pub memory_swap: Option<i64>,
+        /// Tune a container's memory swappiness behavior. Accepts an integer between 0 and 100.
+        #[wire("MemorySwappiness", optional)]
+        pub memory_swappiness: Option<i64>,
+        /// CPU quota in units of 10<sup>-9</sup> CPUs.
+        ///
+        /// Since API 1.25.
+        #[wire("NanoCpus", optional)]
+        pub nano_cpus: Option<i64>,
+        /// Disable OOM Killer for the container.
+        #[wire("OomKillDisable", optional)]
+        pub oom_kill_disable: Option<bool>,
+        /// Tune a container's pids limit. Set -1 for unlimited.
+        #[wire("PidsLimit", optional)]
+        pub pids_limit: Option<i64>,
+        /// A list of resource limits to set in the container. For example: `{"Name": "nofile", "Soft": 1024, "Hard": 2048}`"
+        #[wire("Ulimits", optional)]
+        pub ulimits: Option<Vec<super::v1_24_to_v1_55::ResourcesUlimitsItem>>,
+        /// The number of usable CPUs (Windows only).
+        ///
+        /// On Windows Server containers, the processor resource controls are mutually exclusive. The order of precedence is `CPUCount` first, then `CPUShares`, and `CPUPercent` last.
+        ///
+        /// Since API 1.25.
+        #[wire("CpuCount", optional)]
+        pub cpu_count: Option<i64>,
+        /// The usable percentage of the available CPUs (Windows only).
+        ///
+        /// On Windows Server containers, the processor resource controls are mutually exclusive. The order of precedence is `CPUCount` first, then `CPUShares`, and `CPUPercent` last.
+        #[wire("CpuPercent", optional)]
+        pub cpu_percent: Option<i64>,
+        /// Maximum IOps for the container system drive (Windows only)
+        #[wire("IOMaximumIOps", optional)]
+        pub io_maximum_i_ops: Option<i64>,
+        /// Maximum IO in bytes per second for the container system drive (Windows only)
+        #[wire("IOMaximumBandwidth", optional)]
+        pub io_maximum_bandwidth: Option<i64>,
+        /// A list of volume bindings for this container. Each volume binding is a string in one of these forms:
+        ///
+        /// - `host-src:container-dest` to bind-mount a host path into the container. Both `host-src`, and `container-dest` must be an _absolute_ path.
+        /// - `host-src:container-dest:ro` to make the bind mount read-only inside the container. Both `host-src`, and `container-dest` must be an _absolute_ path.
+        /// - `volume-name:container-dest` to bind-mount a volume managed by a volume driver into the container. `container-dest` must be an _absolute_ path.
+        /// - `volume-name:container-dest:ro` to mount the volume read-only inside the container.  `container-dest` must be an _absolute_ path.
+        #[wire("Binds", optional)]
+        pub binds: Option<Vec<String>>,
+        /// Path to a file where the container ID is written
+        #[wire("ContainerIDFile", optional)]
+        pub container_id_file: Option<String>,
+        /// The logging configuration for this container
+        #[wire("LogConfig", optional)]
+        pub log_config: Option<super::v1_24_to_v1_47::HostConfigLogConfig>,
+        /// Network mode to use for this container. Supported standard values are: `bridge`, `host`, `none`, and `container:<name|id>`. Any other value is taken as a custom network's name to which this container should connect to.
+        #[wire("NetworkMode", optional)]
+        pub network_mode: Option<String>,
+        #[wire("PortBindings", optional)]
+        pub port_bindings: Option<super::v1_32_to_v1_55::PortMap>,
+        #[wire("RestartPolicy", optional)]
+        pub restart_policy: Option<super::v1_30_to_v1_39::RestartPolicy>,
+        /// Automatically remove the container when the container's process exits. This has no effect if `RestartPolicy` is set.
+        ///
+        /// Since API 1.25.
+        #[wire("AutoRemove", optional)]
+        pub auto_remove: Option<bool>,
+        /// Driver that this container uses to mount volumes.
+        #[wire("VolumeDriver", optional)]
+        pub volume_driver: Option<String>,
+        /// A list of volumes to inherit from another container, specified in the form `<container name>[:<ro|rw>]`.
+        #[wire("VolumesFrom", optional)]
+        pub volumes_from: Option<Vec<String>>,
+        /// Specification for mounts to be added to the container.
+        ///
+        /// Since API 1.25.
+        #[wire("Mounts", optional)]
+        pub mounts: Option<Vec<super::v1_32_to_v1_39::Mount>>,
+        /// A list of kernel capabilities to add to the container.
+        #[wire("CapAdd", optional)]
+        pub cap_add: Option<Vec<String>>,
+        /// A list of kernel capabilities to drop from the container.
+        #[wire("CapDrop", optional)]
+        pub cap_drop: Option<Vec<String>>,
+        /// A list of DNS servers for the container to use.
+        #[wire("Dns", optional)]
+        pub dns: Option<Vec<String>>,
+        /// A list of DNS options.
+        #[wire("DnsOptions", optional)]
+        pub dns_options: Option<Vec<String>>,
+        /// A list of DNS search domains.
+        #[wire("DnsSearch", optional)]
+        pub dns_search: Option<Vec<String>>,
+        /// A list of hostnames/IP mappings to add to the container's `/etc/hosts` file. Specified in the form `["hostname:IP"]`.
+        #[wire("ExtraHosts", optional)]
+        pub extra_hosts: Option<Vec<String>>,
+        /// A list of additional groups that the container process will run as.
+        #[wire("GroupAdd", optional)]
+        pub group_add: Option<Vec<String>>,
+        /// IPC sharing mode for the container. Possible values are:
+        ///
+        /// - `"none"`: own private IPC namespace, with /dev/shm not mounted
+        /// - `"private"`: own private IPC namespace
+        /// - `"shareable"`: own private IPC namespace, with a possibility to share it with other containers
+        /// - `"container:<name|id>"`: join another (shareable) container's IPC namespace
+        /// - `"host"`: use the host system's IPC namespace
+        ///
+        /// If not specified, daemon default is used, which can either be `"private"`
+        /// or `"shareable"`, depending on daemon version and configuration.
+        #[wire("IpcMode", optional)]
+        pub ipc_mode: Option<String>,
+        /// Cgroup to use for the container.
+        #[wire("Cgroup", optional)]
+        pub cgroup: Option<String>,
+        /// A list of links for the container in the form `container_name:alias`.
+        #[wire("Links", optional)]
+        pub links: Option<Vec<String>>,
+        /// An integer value containing the score given to the container in order to tune OOM killer preferences.
+        #[wire("OomScoreAdj", optional)]
+        pub oom_score_adj: Option<i64>,
+        /// Set the PID (Process) Namespace mode for the container. It can be either:
+        ///
+        /// - `"container:<name|id>"`: joins another container's PID namespace
+        /// - `"host"`: use the host's PID namespace inside the container
+        #[wire("PidMode", optional)]
+        pub pid_mode: Option<String>,
+        /// Gives the container full access to the host.
+        #[wire("Privileged", optional)]
+        pub privileged: Option<bool>,
+        /// Allocates an ephemeral host port for all of a container's
+        /// exposed ports.
+        ///
+        /// Ports are de-allocated when the container stops and allocated when the container starts.
+        /// The allocated port might be changed when restarting the container.
+        ///
+        /// The port is selected from the ephemeral port range that depends on the kernel.
+        /// For example, on Linux the range is defined by `/proc/sys/net/ipv4/ip_local_port_range`.
+        #[wire("PublishAllPorts", optional)]
+        pub publish_all_ports: Option<bool>,
+        /// Mount the container's root filesystem as read only.
+        #[wire("ReadonlyRootfs", optional)]
+        pub readonly_rootfs: Option<bool>,
+        /// A list of string values to customize labels for MLS systems, such as SELinux.
+        #[wire("SecurityOpt", optional)]
+        pub security_opt: Option<Vec<String>>,
+        /// Storage driver options for this container, in the form `{"size": "120G"}`.
+        #[wire("StorageOpt", optional)]
+        pub storage_opt: Option<HashMap<String, String>>,
+        /// A map of container directories which should be replaced by tmpfs mounts, and their corresponding mount options. For example: `{ "/run": "rw,noexec,nosuid,size=65536k" }`.
+        #[wire("Tmpfs", optional)]
+        pub tmpfs: Option<HashMap<String, String>>,
+        /// UTS namespace to use for the container.
+        #[wire("UTSMode", optional)]
+        pub uts_mode: Option<String>,
+        /// Sets the usernamespace mode for the container when usernamespace remapping option is enabled.
+        #[wire("UsernsMode", optional)]
+        pub userns_mode: Option<String>,
+        /// Size of `/dev/shm` in bytes. If omitted, the system uses 64MB.
+        #[wire("ShmSize", optional)]
+        pub shm_size: Option<i64>,
+        /// A list of kernel parameters (sysctls) to set in the container. For example: `{"net.ipv4.ip_forward": "1"}`
+        #[wire("Sysctls", optional)]
+        pub sysctls: Option<HashMap<String, String>>,
+        /// Runtime to use with this container.
+        #[wire("Runtime", optional)]
+        pub runtime: Option<String>,
+        /// Initial console size, as an `[height, width]` array. (Windows only)
+        #[wire("ConsoleSize", optional)]
+        pub console_size: Option<Vec<i64>>,
+        /// Isolation technology of the container. (Windows only)
+        #[wire("Isolation", optional)]
+        pub isolation: Option<super::v1_24_to_v1_55::HostConfigIsolation>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

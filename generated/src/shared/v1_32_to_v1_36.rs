@@ -9,126 +9,133 @@ pub(crate) mod server;
 pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Config {
-    /// Since API 1.30.
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Since API 1.30.
-    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
-    /// Format: `dateTime`.
-    ///
-    /// Since API 1.30.
-    #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Format: `dateTime`.
-    ///
-    /// Since API 1.30.
-    #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    /// Since API 1.30.
-    #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<super::v1_30_to_v1_36::ConfigSpec>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Config {
+        /// Since API 1.30.
+        #[wire("ID", optional)]
+        pub id: Option<String>,
+        /// Since API 1.30.
+        #[wire("Version", optional)]
+        pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
+        /// Format: `dateTime`.
+        ///
+        /// Since API 1.30.
+        #[wire("CreatedAt", optional)]
+        pub created_at: Option<String>,
+        /// Format: `dateTime`.
+        ///
+        /// Since API 1.30.
+        #[wire("UpdatedAt", optional)]
+        pub updated_at: Option<String>,
+        /// Since API 1.30.
+        #[wire("Spec", optional)]
+        pub spec: Option<super::v1_30_to_v1_36::ConfigSpec>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerSummary {
-    /// The ID of this container
-    #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The names that this container has been given
-    #[serde(rename = "Names", skip_serializing_if = "Option::is_none")]
-    pub names: Option<Vec<String>>,
-    /// The name of the image used when creating this container
-    #[serde(rename = "Image", skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
-    /// The ID of the image that this container was created from
-    #[serde(rename = "ImageID", skip_serializing_if = "Option::is_none")]
-    pub image_id: Option<String>,
-    /// Command to run when starting the container
-    #[serde(rename = "Command", skip_serializing_if = "Option::is_none")]
-    pub command: Option<String>,
-    /// When the container was created
-    #[serde(rename = "Created", skip_serializing_if = "Option::is_none")]
-    pub created: Option<i64>,
-    /// The ports exposed by this container
-    #[serde(rename = "Ports", skip_serializing_if = "Option::is_none")]
-    pub ports: Option<Vec<super::v1_24_to_v1_36::Port>>,
-    /// The size of files that have been created or changed by this container
-    #[serde(rename = "SizeRw", skip_serializing_if = "Option::is_none")]
-    pub size_rw: Option<i64>,
-    /// The total size of all the files in this container
-    #[serde(rename = "SizeRootFs", skip_serializing_if = "Option::is_none")]
-    pub size_root_fs: Option<i64>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// The state of this container (e.g. `Exited`)
-    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
-    /// Additional human-readable status of this container (e.g. `Exit 0`)
-    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-    #[serde(rename = "HostConfig", skip_serializing_if = "Option::is_none")]
-    pub host_config: Option<super::v1_24_to_v1_45::ContainerSummaryHostConfig>,
-    /// A summary of the container's network settings
-    #[serde(rename = "NetworkSettings", skip_serializing_if = "Option::is_none")]
-    pub network_settings: Option<super::v1_32_to_v1_43::ContainerSummaryNetworkSettings>,
-    #[serde(rename = "Mounts", skip_serializing_if = "Option::is_none")]
-    pub mounts: Option<Vec<super::v1_32_to_v1_41::MountPoint>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerSummary {
+        /// The ID of this container
+        #[wire("Id", optional)]
+        pub id: Option<String>,
+        /// The names that this container has been given
+        #[wire("Names", optional)]
+        pub names: Option<Vec<String>>,
+        /// The name of the image used when creating this container
+        #[wire("Image", optional)]
+        pub image: Option<String>,
+        /// The ID of the image that this container was created from
+        #[wire("ImageID", optional)]
+        pub image_id: Option<String>,
+        /// Command to run when starting the container
+        #[wire("Command", optional)]
+        pub command: Option<String>,
+        /// When the container was created
+        #[wire("Created", optional)]
+        pub created: Option<i64>,
+        /// The ports exposed by this container
+        #[wire("Ports", optional)]
+        pub ports: Option<Vec<super::v1_24_to_v1_36::Port>>,
+        /// The size of files that have been created or changed by this container
+        #[wire("SizeRw", optional)]
+        pub size_rw: Option<i64>,
+        /// The total size of all the files in this container
+        #[wire("SizeRootFs", optional)]
+        pub size_root_fs: Option<i64>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        /// The state of this container (e.g. `Exited`)
+        #[wire("State", optional)]
+        pub state: Option<String>,
+        /// Additional human-readable status of this container (e.g. `Exit 0`)
+        #[wire("Status", optional)]
+        pub status: Option<String>,
+        #[wire("HostConfig", optional)]
+        pub host_config: Option<super::v1_24_to_v1_45::ContainerSummaryHostConfig>,
+        /// A summary of the container's network settings
+        #[wire("NetworkSettings", optional)]
+        pub network_settings: Option<super::v1_32_to_v1_43::ContainerSummaryNetworkSettings>,
+        #[wire("Mounts", optional)]
+        pub mounts: Option<Vec<super::v1_32_to_v1_41::MountPoint>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Since API 1.25.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Secret {
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
-    /// Format: `dateTime`.
-    #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Format: `dateTime`.
-    #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<super::v1_31_to_v1_36::SecretSpec>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.25.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Secret {
+        #[wire("ID", optional)]
+        pub id: Option<String>,
+        #[wire("Version", optional)]
+        pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
+        /// Format: `dateTime`.
+        #[wire("CreatedAt", optional)]
+        pub created_at: Option<String>,
+        /// Format: `dateTime`.
+        #[wire("UpdatedAt", optional)]
+        pub updated_at: Option<String>,
+        #[wire("Spec", optional)]
+        pub spec: Option<super::v1_31_to_v1_36::SecretSpec>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Since API 1.25.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SystemDataUsageResponse {
-    /// Since API 1.25, until API 1.51 (removed in 1.52).
-    #[serde(rename = "LayersSize", skip_serializing_if = "Option::is_none")]
-    pub layers_size: Option<i64>,
-    /// Since API 1.25, until API 1.51 (removed in 1.52).
-    #[serde(rename = "Images", skip_serializing_if = "Option::is_none")]
-    pub images: Option<Vec<super::v1_25_to_v1_42::ImageSummary>>,
-    /// Since API 1.25, until API 1.51 (removed in 1.52).
-    #[serde(rename = "Containers", skip_serializing_if = "Option::is_none")]
-    pub containers: Option<Vec<ContainerSummary>>,
-    /// Since API 1.25, until API 1.51 (removed in 1.52).
-    #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
-    pub volumes: Option<Vec<super::v1_32_to_v1_41::Volume>>,
-    /// Deprecated: disk used by the build cache; use BuildCache.
-    ///
-    /// Since API 1.25, until API 1.49 (removed in 1.50).
-    #[serde(rename = "BuilderSize", skip_serializing_if = "Option::is_none")]
-    pub builder_size: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.25.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SystemDataUsageResponse {
+        /// Since API 1.25, until API 1.51 (removed in 1.52).
+        #[wire("LayersSize", optional)]
+        pub layers_size: Option<i64>,
+        /// Since API 1.25, until API 1.51 (removed in 1.52).
+        #[wire("Images", optional)]
+        pub images: Option<Vec<super::v1_25_to_v1_42::ImageSummary>>,
+        /// Since API 1.25, until API 1.51 (removed in 1.52).
+        #[wire("Containers", optional)]
+        pub containers: Option<Vec<ContainerSummary>>,
+        /// Since API 1.25, until API 1.51 (removed in 1.52).
+        #[wire("Volumes", optional)]
+        pub volumes: Option<Vec<super::v1_32_to_v1_41::Volume>>,
+        /// Deprecated: disk used by the build cache; use BuildCache.
+        ///
+        /// Since API 1.25, until API 1.49 (removed in 1.50).
+        #[wire("BuilderSize", optional)]
+        pub builder_size: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -14,172 +14,183 @@ pub(crate) mod server;
 pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::{null_as_default, UnknownMembers};
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// ClusterInfo represents information about the swarm as is returned by the
-/// "/info" endpoint. Join-tokens are not included.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ClusterInfo {
-    /// The ID of the swarm.
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
-    /// Date and time at which the swarm was initialised in
-    /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
-    ///
-    /// Format: `dateTime`.
-    #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Date and time at which the swarm was last updated in
-    /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
-    ///
-    /// Format: `dateTime`.
-    #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<super::v1_32_to_v1_55::SwarmSpec>,
-    /// Since API 1.30.
-    #[serde(rename = "TLSInfo", skip_serializing_if = "Option::is_none")]
-    pub tls_info: Option<super::v1_30_to_v1_55::TlsInfo>,
-    /// Whether there is currently a root CA rotation in progress for the swarm
-    ///
-    /// Since API 1.30.
-    #[serde(rename = "RootRotationInProgress", skip_serializing_if = "Option::is_none")]
-    pub root_rotation_in_progress: Option<bool>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// ClusterInfo represents information about the swarm as is returned by the
+    /// "/info" endpoint. Join-tokens are not included.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ClusterInfo {
+        /// The ID of the swarm.
+        #[wire("ID", optional)]
+        pub id: Option<String>,
+        #[wire("Version", optional)]
+        pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
+        /// Date and time at which the swarm was initialised in
+        /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
+        ///
+        /// Format: `dateTime`.
+        #[wire("CreatedAt", optional)]
+        pub created_at: Option<String>,
+        /// Date and time at which the swarm was last updated in
+        /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
+        ///
+        /// Format: `dateTime`.
+        #[wire("UpdatedAt", optional)]
+        pub updated_at: Option<String>,
+        #[wire("Spec", optional)]
+        pub spec: Option<super::v1_32_to_v1_55::SwarmSpec>,
+        /// Since API 1.30.
+        #[wire("TLSInfo", optional)]
+        pub tls_info: Option<super::v1_30_to_v1_55::TlsInfo>,
+        /// Whether there is currently a root CA rotation in progress for the swarm
+        ///
+        /// Since API 1.30.
+        #[wire("RootRotationInProgress", optional)]
+        pub root_rotation_in_progress: Option<bool>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// This container's networking configuration.
-///
-/// Until API 1.38 (removed in 1.39).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerCreateBodyNetworkingConfig {
-    /// A mapping of network name to endpoint configuration for that network.
-    #[serde(rename = "EndpointsConfig", skip_serializing_if = "Option::is_none")]
-    pub endpoints_config: Option<
-        HashMap<String, super::v1_32_to_v1_43::EndpointSettings>,
-    >,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// This container's networking configuration.
+    ///
+    /// Until API 1.38 (removed in 1.39).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerCreateBodyNetworkingConfig {
+        /// A mapping of network name to endpoint configuration for that network.
+        #[wire("EndpointsConfig", optional)]
+        pub endpoints_config: Option<
+            HashMap<String, super::v1_32_to_v1_43::EndpointSettings>,
+        >,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Since API 1.32.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Swarm {
-    /// The ID of the swarm.
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
-    /// Date and time at which the swarm was initialised in
-    /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
-    ///
-    /// Format: `dateTime`.
-    #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Date and time at which the swarm was last updated in
-    /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
-    ///
-    /// Format: `dateTime`.
-    #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<super::v1_32_to_v1_55::SwarmSpec>,
-    #[serde(rename = "TLSInfo", skip_serializing_if = "Option::is_none")]
-    pub tls_info: Option<super::v1_30_to_v1_55::TlsInfo>,
-    /// Whether there is currently a root CA rotation in progress for the swarm
-    #[serde(rename = "RootRotationInProgress", skip_serializing_if = "Option::is_none")]
-    pub root_rotation_in_progress: Option<bool>,
-    #[serde(rename = "JoinTokens", skip_serializing_if = "Option::is_none")]
-    pub join_tokens: Option<super::v1_32_to_v1_55::JoinTokens>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.32.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Swarm {
+        /// The ID of the swarm.
+        #[wire("ID", optional)]
+        pub id: Option<String>,
+        #[wire("Version", optional)]
+        pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
+        /// Date and time at which the swarm was initialised in
+        /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
+        ///
+        /// Format: `dateTime`.
+        #[wire("CreatedAt", optional)]
+        pub created_at: Option<String>,
+        /// Date and time at which the swarm was last updated in
+        /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
+        ///
+        /// Format: `dateTime`.
+        #[wire("UpdatedAt", optional)]
+        pub updated_at: Option<String>,
+        #[wire("Spec", optional)]
+        pub spec: Option<super::v1_32_to_v1_55::SwarmSpec>,
+        #[wire("TLSInfo", optional)]
+        pub tls_info: Option<super::v1_30_to_v1_55::TlsInfo>,
+        /// Whether there is currently a root CA rotation in progress for the swarm
+        #[wire("RootRotationInProgress", optional)]
+        pub root_rotation_in_progress: Option<bool>,
+        #[wire("JoinTokens", optional)]
+        pub join_tokens: Option<super::v1_32_to_v1_55::JoinTokens>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Represents generic information about swarm.
-///
-/// Since API 1.32.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SwarmInfo {
-    /// Unique identifier of for this node in the swarm.
+object! {
+    /// Represents generic information about swarm.
     ///
-    /// Defaults to `""`.
-    #[serde(rename = "NodeID", skip_serializing_if = "Option::is_none")]
-    pub node_id: Option<String>,
-    /// IP address at which this node can be reached by other nodes in the
-    /// swarm.
-    ///
-    /// Defaults to `""`.
-    #[serde(rename = "NodeAddr", skip_serializing_if = "Option::is_none")]
-    pub node_addr: Option<String>,
-    #[serde(rename = "LocalNodeState", skip_serializing_if = "Option::is_none")]
-    pub local_node_state: Option<super::v1_32_to_v1_55::LocalNodeState>,
-    /// Defaults to `false`.
-    #[serde(rename = "ControlAvailable", skip_serializing_if = "Option::is_none")]
-    pub control_available: Option<bool>,
-    /// Defaults to `""`.
-    #[serde(rename = "Error", skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// List of ID's and addresses of other managers in the swarm.
-    #[serde(rename = "RemoteManagers", skip_serializing_if = "Option::is_none")]
-    pub remote_managers: Option<Vec<super::v1_32_to_v1_55::PeerNode>>,
-    /// Total number of nodes in the swarm.
-    #[serde(rename = "Nodes", skip_serializing_if = "Option::is_none")]
-    pub nodes: Option<i64>,
-    /// Total number of managers in the swarm.
-    #[serde(rename = "Managers", skip_serializing_if = "Option::is_none")]
-    pub managers: Option<i64>,
-    #[serde(rename = "Cluster", skip_serializing_if = "Option::is_none")]
-    pub cluster: Option<ClusterInfo>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// Since API 1.32.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SwarmInfo {
+        /// Unique identifier of for this node in the swarm.
+        ///
+        /// Defaults to `""`.
+        #[wire("NodeID", optional)]
+        pub node_id: Option<String>,
+        /// IP address at which this node can be reached by other nodes in the
+        /// swarm.
+        ///
+        /// Defaults to `""`.
+        #[wire("NodeAddr", optional)]
+        pub node_addr: Option<String>,
+        #[wire("LocalNodeState", optional)]
+        pub local_node_state: Option<super::v1_32_to_v1_55::LocalNodeState>,
+        /// Defaults to `false`.
+        #[wire("ControlAvailable", optional)]
+        pub control_available: Option<bool>,
+        /// Defaults to `""`.
+        #[wire("Error", optional)]
+        pub error: Option<String>,
+        /// List of ID's and addresses of other managers in the swarm.
+        #[wire("RemoteManagers", optional)]
+        pub remote_managers: Option<Vec<super::v1_32_to_v1_55::PeerNode>>,
+        /// Total number of nodes in the swarm.
+        #[wire("Nodes", optional)]
+        pub nodes: Option<i64>,
+        /// Total number of managers in the swarm.
+        #[wire("Managers", optional)]
+        pub managers: Option<i64>,
+        #[wire("Cluster", optional)]
+        pub cluster: Option<ClusterInfo>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SwarmInitBody {
-    /// Listen address used for inter-manager communication, as well as determining the networking interface used for the VXLAN Tunnel Endpoint (VTEP). This can either be an address/port combination in the form `192.168.1.1:4567`, or an interface followed by a port number, like `eth0:4567`. If the port number is omitted, the default swarm listening port is used.
-    #[serde(rename = "ListenAddr", skip_serializing_if = "Option::is_none")]
-    pub listen_addr: Option<String>,
-    /// Externally reachable address advertised to other nodes. This can either be an address/port combination in the form `192.168.1.1:4567`, or an interface followed by a port number, like `eth0:4567`. If the port number is omitted, the port number from the listen address is used. If `AdvertiseAddr` is not specified, it will be automatically detected when possible.
-    #[serde(rename = "AdvertiseAddr", skip_serializing_if = "Option::is_none")]
-    pub advertise_addr: Option<String>,
-    /// Address or interface to use for data path traffic (format: `<ip|interface>`), for example,  `192.168.1.1`,
-    /// or an interface, like `eth0`. If `DataPathAddr` is unspecified, the same address as `AdvertiseAddr`
-    /// is used.
-    ///
-    /// The `DataPathAddr` specifies the address that global scope network drivers will publish towards other
-    /// nodes in order to reach the containers running on this node. Using this parameter it is possible to
-    /// separate the container data traffic from the management traffic of the cluster.
-    ///
-    /// Since API 1.30.
-    #[serde(rename = "DataPathAddr", skip_serializing_if = "Option::is_none")]
-    pub data_path_addr: Option<String>,
-    /// Force creation of a new swarm.
-    #[serde(rename = "ForceNewCluster", skip_serializing_if = "Option::is_none")]
-    pub force_new_cluster: Option<bool>,
-    #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<super::v1_32_to_v1_55::SwarmSpec>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SwarmInitBody {
+        /// Listen address used for inter-manager communication, as well as determining the networking interface used for the VXLAN Tunnel Endpoint (VTEP). This can either be an address/port combination in the form `192.168.1.1:4567`, or an interface followed by a port number, like `eth0:4567`. If the port number is omitted, the default swarm listening port is used.
+        #[wire("ListenAddr", optional)]
+        pub listen_addr: Option<String>,
+        /// Externally reachable address advertised to other nodes. This can either be an address/port combination in the form `192.168.1.1:4567`, or an interface followed by a port number, like `eth0:4567`. If the port number is omitted, the port number from the listen address is used. If `AdvertiseAddr` is not specified, it will be automatically detected when possible.
+        #[wire("AdvertiseAddr", optional)]
+        pub advertise_addr: Option<String>,
+        /// Address or interface to use for data path traffic (format: `<ip|interface>`), for example,  `192.168.1.1`,
+        /// or an interface, like `eth0`. If `DataPathAddr` is unspecified, the same address as `AdvertiseAddr`
+        /// is used.
+        ///
+        /// The `DataPathAddr` specifies the address that global scope network drivers will publish towards other
+        /// nodes in order to reach the containers running on this node. Using this parameter it is possible to
+        /// separate the container data traffic from the management traffic of the cluster.
+        ///
+        /// Since API 1.30.
+        #[wire("DataPathAddr", optional)]
+        pub data_path_addr: Option<String>,
+        /// Force creation of a new swarm.
+        #[wire("ForceNewCluster", optional)]
+        pub force_new_cluster: Option<bool>,
+        #[wire("Spec", optional)]
+        pub spec: Option<super::v1_32_to_v1_55::SwarmSpec>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct VolumeListResponse {
-    /// List of volumes
-    #[serde(rename = "Volumes", default, deserialize_with = "null_as_default")]
-    pub volumes: Vec<super::v1_32_to_v1_41::Volume>,
-    /// Warnings that occurred when fetching the list of volumes
-    #[serde(rename = "Warnings", default, deserialize_with = "null_as_default")]
-    pub warnings: Vec<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct VolumeListResponse {
+        /// List of volumes
+        #[wire("Volumes", or_default)]
+        pub volumes: Vec<super::v1_32_to_v1_41::Volume>,
+        /// Warnings that occurred when fetching the list of volumes
+        #[wire("Warnings", or_default)]
+        pub warnings: Vec<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -3,48 +3,50 @@
 //! What is identical in exactly API versions 1.32–1.39: the types below, and in the submodules the operations' parameters, client and server items and decoders.
 
 use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Mount {
-    /// Container path.
-    #[serde(rename = "Target", skip_serializing_if = "Option::is_none")]
-    pub target: Option<String>,
-    /// Mount source (e.g. a volume name, a host path). The source cannot be
-    /// specified when using `Type=tmpfs`. For `Type=bind`, the source path
-    /// must exist prior to creating the container.
-    ///
-    /// For `Type=npipe`, the pipe must exist prior to creating the container.
-    #[serde(rename = "Source", skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
-    /// The mount type. Available types:
-    ///
-    /// - `bind` Mounts a file or directory from the host into the container. The `Source` must exist prior to creating the container.
-    /// - `npipe` Mounts a named pipe from the host into the container. The `Source` must exist prior to creating the container.
-    /// - `tmpfs` Create a tmpfs with the given options. The mount `Source` cannot be specified for tmpfs.
-    /// - `volume` Creates a volume with the given name and options (or uses a pre-existing volume with the same name and options). These are **not** removed when the container is removed.
-    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<super::v1_32_to_v1_41::MountType>,
-    /// Whether the mount should be read-only.
-    #[serde(rename = "ReadOnly", skip_serializing_if = "Option::is_none")]
-    pub read_only: Option<bool>,
-    /// The consistency requirement for the mount: `default`, `consistent`, `cached`, or `delegated`.
-    ///
-    /// Since API 1.29.
-    #[serde(rename = "Consistency", skip_serializing_if = "Option::is_none")]
-    pub consistency: Option<String>,
-    /// Optional configuration for the `bind` type.
-    #[serde(rename = "BindOptions", skip_serializing_if = "Option::is_none")]
-    pub bind_options: Option<super::v1_24_to_v1_39::MountBindOptions>,
-    /// Optional configuration for the `volume` type.
-    #[serde(rename = "VolumeOptions", skip_serializing_if = "Option::is_none")]
-    pub volume_options: Option<super::v1_24_to_v1_44::MountVolumeOptions>,
-    /// Optional configuration for the `tmpfs` type.
-    #[serde(rename = "TmpfsOptions", skip_serializing_if = "Option::is_none")]
-    pub tmpfs_options: Option<super::v1_24_to_v1_45::MountTmpfsOptions>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Mount {
+        /// Container path.
+        #[wire("Target", optional)]
+        pub target: Option<String>,
+        /// Mount source (e.g. a volume name, a host path). The source cannot be
+        /// specified when using `Type=tmpfs`. For `Type=bind`, the source path
+        /// must exist prior to creating the container.
+        ///
+        /// For `Type=npipe`, the pipe must exist prior to creating the container.
+        #[wire("Source", optional)]
+        pub source: Option<String>,
+        /// The mount type. Available types:
+        ///
+        /// - `bind` Mounts a file or directory from the host into the container. The `Source` must exist prior to creating the container.
+        /// - `npipe` Mounts a named pipe from the host into the container. The `Source` must exist prior to creating the container.
+        /// - `tmpfs` Create a tmpfs with the given options. The mount `Source` cannot be specified for tmpfs.
+        /// - `volume` Creates a volume with the given name and options (or uses a pre-existing volume with the same name and options). These are **not** removed when the container is removed.
+        #[wire("Type", optional)]
+        pub r#type: Option<super::v1_32_to_v1_41::MountType>,
+        /// Whether the mount should be read-only.
+        #[wire("ReadOnly", optional)]
+        pub read_only: Option<bool>,
+        /// The consistency requirement for the mount: `default`, `consistent`, `cached`, or `delegated`.
+        ///
+        /// Since API 1.29.
+        #[wire("Consistency", optional)]
+        pub consistency: Option<String>,
+        /// Optional configuration for the `bind` type.
+        #[wire("BindOptions", optional)]
+        pub bind_options: Option<super::v1_24_to_v1_39::MountBindOptions>,
+        /// Optional configuration for the `volume` type.
+        #[wire("VolumeOptions", optional)]
+        pub volume_options: Option<super::v1_24_to_v1_44::MountVolumeOptions>,
+        /// Optional configuration for the `tmpfs` type.
+        #[wire("TmpfsOptions", optional)]
+        pub tmpfs_options: Option<super::v1_24_to_v1_45::MountTmpfsOptions>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// The driver to use for managing cgroups.
@@ -105,45 +107,47 @@ impl<'de> Deserialize<'de> for SystemInfoCgroupDriver {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpecPlacement {
-    /// An array of constraint expressions to limit the set of nodes where
-    /// a task can be scheduled. Constraint expressions can either use a
-    /// _match_ (`==`) or _exclude_ (`!=`) rule. Multiple constraints find
-    /// nodes that satisfy every expression (AND match). Constraints can
-    /// match node or Docker Engine labels as follows:
-    ///
-    /// node attribute       | matches                        | example
-    /// ---------------------|--------------------------------|-----------------------------------------------
-    /// `node.id`            | Node ID                        | `node.id==2ivku8v2gvtg4`
-    /// `node.hostname`      | Node hostname                  | `node.hostname!=node-2`
-    /// `node.role`          | Node role (`manager`/`worker`) | `node.role==manager`
-    /// `node.labels`        | User-defined node labels       | `node.labels.security==high`
-    /// `engine.labels`      | Docker Engine's labels         | `engine.labels.operatingsystem==ubuntu-14.04`
-    ///
-    /// `engine.labels` apply to Docker Engine labels like operating system,
-    /// drivers, etc. Swarm administrators add `node.labels` for operational
-    /// purposes by using the [`node update endpoint`](https://docs.docker.com/reference/api/engine/version/v1.39/#tag/Node/operation/NodeUpdate).
-    #[serde(rename = "Constraints", skip_serializing_if = "Option::is_none")]
-    pub constraints: Option<Vec<String>>,
-    /// Preferences provide a way to make the scheduler aware of factors
-    /// such as topology. They are provided in order from highest to
-    /// lowest precedence.
-    ///
-    /// Since API 1.28.
-    #[serde(rename = "Preferences", skip_serializing_if = "Option::is_none")]
-    pub preferences: Option<
-        Vec<super::v1_28_to_v1_55::TaskSpecPlacementPreferencesItem>,
-    >,
-    /// Platforms stores all the platforms that the service's image can
-    /// run on. This field is used in the platform filter for scheduling.
-    /// If empty, then the platform filter is off, meaning there are no
-    /// scheduling restrictions.
-    ///
-    /// Since API 1.30.
-    #[serde(rename = "Platforms", skip_serializing_if = "Option::is_none")]
-    pub platforms: Option<Vec<super::v1_32_to_v1_55::Platform>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskSpecPlacement {
+        /// An array of constraint expressions to limit the set of nodes where
+        /// a task can be scheduled. Constraint expressions can either use a
+        /// _match_ (`==`) or _exclude_ (`!=`) rule. Multiple constraints find
+        /// nodes that satisfy every expression (AND match). Constraints can
+        /// match node or Docker Engine labels as follows:
+        ///
+        /// node attribute       | matches                        | example
+        /// ---------------------|--------------------------------|-----------------------------------------------
+        /// `node.id`            | Node ID                        | `node.id==2ivku8v2gvtg4`
+        /// `node.hostname`      | Node hostname                  | `node.hostname!=node-2`
+        /// `node.role`          | Node role (`manager`/`worker`) | `node.role==manager`
+        /// `node.labels`        | User-defined node labels       | `node.labels.security==high`
+        /// `engine.labels`      | Docker Engine's labels         | `engine.labels.operatingsystem==ubuntu-14.04`
+        ///
+        /// `engine.labels` apply to Docker Engine labels like operating system,
+        /// drivers, etc. Swarm administrators add `node.labels` for operational
+        /// purposes by using the [`node update endpoint`](https://docs.docker.com/reference/api/engine/version/v1.39/#tag/Node/operation/NodeUpdate).
+        #[wire("Constraints", optional)]
+        pub constraints: Option<Vec<String>>,
+        /// Preferences provide a way to make the scheduler aware of factors
+        /// such as topology. They are provided in order from highest to
+        /// lowest precedence.
+        ///
+        /// Since API 1.28.
+        #[wire("Preferences", optional)]
+        pub preferences: Option<
+            Vec<super::v1_28_to_v1_55::TaskSpecPlacementPreferencesItem>,
+        >,
+        /// Platforms stores all the platforms that the service's image can
+        /// run on. This field is used in the platform filter for scheduling.
+        /// If empty, then the platform filter is off, meaning there are no
+        /// scheduling restrictions.
+        ///
+        /// Since API 1.30.
+        #[wire("Platforms", optional)]
+        pub platforms: Option<Vec<super::v1_32_to_v1_55::Platform>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

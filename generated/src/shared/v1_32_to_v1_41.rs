@@ -10,56 +10,58 @@ pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::{null_as_default, UnknownMembers};
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// MountPoint represents a mount point configuration inside the container.
-/// This is used for reporting the mountpoints in use by a container.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct MountPoint {
-    /// The mount type:
-    ///
-    /// - `bind` a mount of a file or directory from the host into the container.
-    /// - `npipe` a named pipe from the host into the container.
-    /// - `tmpfs` a `tmpfs`.
-    /// - `volume` a docker volume with the given `Name`.
-    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<MountType>,
-    /// Name is the name reference to the underlying data defined by `Source`
-    /// e.g., the volume name.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Source location of the mount.
-    ///
-    /// For volumes, this contains the storage location of the volume (within
-    /// `/var/lib/docker/volumes/`). For bind-mounts, and `npipe`, this contains
-    /// the source (host) part of the bind-mount. For `tmpfs` mount points, this
-    /// field is empty.
-    #[serde(rename = "Source", skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
-    /// Destination is the path relative to the container root (`/`) where
-    /// the `Source` is mounted inside the container.
-    #[serde(rename = "Destination", skip_serializing_if = "Option::is_none")]
-    pub destination: Option<String>,
-    /// Driver is the volume driver used to create the volume (if it is a volume).
-    #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
-    pub driver: Option<String>,
-    /// Mode is a comma separated list of options supplied by the user when
-    /// creating the bind/volume mount.
-    ///
-    /// The default is platform-specific (`"z"` on Linux, empty on Windows).
-    #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<String>,
-    /// Whether the mount is mounted writable (read-write).
-    #[serde(rename = "RW", skip_serializing_if = "Option::is_none")]
-    pub rw: Option<bool>,
-    /// Propagation describes how mounts are propagated from the host into the
-    /// mount point, and vice-versa. Refer to the [Linux kernel documentation](https://www.kernel.org/doc/Documentation/filesystems/sharedsubtree.txt)
-    /// for details. This field is not used on Windows.
-    #[serde(rename = "Propagation", skip_serializing_if = "Option::is_none")]
-    pub propagation: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// MountPoint represents a mount point configuration inside the container.
+    /// This is used for reporting the mountpoints in use by a container.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct MountPoint {
+        /// The mount type:
+        ///
+        /// - `bind` a mount of a file or directory from the host into the container.
+        /// - `npipe` a named pipe from the host into the container.
+        /// - `tmpfs` a `tmpfs`.
+        /// - `volume` a docker volume with the given `Name`.
+        #[wire("Type", optional)]
+        pub r#type: Option<MountType>,
+        /// Name is the name reference to the underlying data defined by `Source`
+        /// e.g., the volume name.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// Source location of the mount.
+        ///
+        /// For volumes, this contains the storage location of the volume (within
+        /// `/var/lib/docker/volumes/`). For bind-mounts, and `npipe`, this contains
+        /// the source (host) part of the bind-mount. For `tmpfs` mount points, this
+        /// field is empty.
+        #[wire("Source", optional)]
+        pub source: Option<String>,
+        /// Destination is the path relative to the container root (`/`) where
+        /// the `Source` is mounted inside the container.
+        #[wire("Destination", optional)]
+        pub destination: Option<String>,
+        /// Driver is the volume driver used to create the volume (if it is a volume).
+        #[wire("Driver", optional)]
+        pub driver: Option<String>,
+        /// Mode is a comma separated list of options supplied by the user when
+        /// creating the bind/volume mount.
+        ///
+        /// The default is platform-specific (`"z"` on Linux, empty on Windows).
+        #[wire("Mode", optional)]
+        pub mode: Option<String>,
+        /// Whether the mount is mounted writable (read-write).
+        #[wire("RW", optional)]
+        pub rw: Option<bool>,
+        /// Propagation describes how mounts are propagated from the host into the
+        /// mount point, and vice-versa. Refer to the [Linux kernel documentation](https://www.kernel.org/doc/Documentation/filesystems/sharedsubtree.txt)
+        /// for details. This field is not used on Windows.
+        #[wire("Propagation", optional)]
+        pub propagation: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// The mount type. Available types:
@@ -139,53 +141,55 @@ impl<'de> Deserialize<'de> for MountType {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Volume {
-    /// Name of the volume.
-    #[serde(rename = "Name", default)]
-    pub name: String,
-    /// Name of the volume driver used by the volume.
-    #[serde(rename = "Driver", default)]
-    pub driver: String,
-    /// Mount path of the volume on the host.
-    #[serde(rename = "Mountpoint", default)]
-    pub mountpoint: String,
-    /// Date/Time the volume was created.
-    ///
-    /// Format: `dateTime`.
-    ///
-    /// Since API 1.31.
-    #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Low-level details about the volume, provided by the volume driver.
-    /// Details are returned as a map with key/value pairs:
-    /// `{"key":"value","key2":"value2"}`.
-    ///
-    /// The `Status` field is optional, and is omitted if the volume driver
-    /// does not support this feature.
-    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
-    pub status: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", default, deserialize_with = "null_as_default")]
-    pub labels: HashMap<String, String>,
-    /// The level at which the volume exists. Either `global` for cluster-wide,
-    /// or `local` for machine level.
-    ///
-    /// Defaults to `"local"`.
-    #[serde(rename = "Scope", default)]
-    pub scope: super::v1_24_to_v1_55::VolumeScope,
-    /// The driver specific options used when creating the volume.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "Options", default, deserialize_with = "null_as_default")]
-    pub options: HashMap<String, String>,
-    /// Usage details about the volume. This information is used by the
-    /// `GET /system/df` endpoint, and omitted in other endpoints.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "UsageData", skip_serializing_if = "Option::is_none")]
-    pub usage_data: Option<super::v1_25_to_v1_55::VolumeUsageData>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Volume {
+        /// Name of the volume.
+        #[wire("Name")]
+        pub name: String,
+        /// Name of the volume driver used by the volume.
+        #[wire("Driver")]
+        pub driver: String,
+        /// Mount path of the volume on the host.
+        #[wire("Mountpoint")]
+        pub mountpoint: String,
+        /// Date/Time the volume was created.
+        ///
+        /// Format: `dateTime`.
+        ///
+        /// Since API 1.31.
+        #[wire("CreatedAt", optional)]
+        pub created_at: Option<String>,
+        /// Low-level details about the volume, provided by the volume driver.
+        /// Details are returned as a map with key/value pairs:
+        /// `{"key":"value","key2":"value2"}`.
+        ///
+        /// The `Status` field is optional, and is omitted if the volume driver
+        /// does not support this feature.
+        #[wire("Status", optional)]
+        pub status: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", or_default)]
+        pub labels: HashMap<String, String>,
+        /// The level at which the volume exists. Either `global` for cluster-wide,
+        /// or `local` for machine level.
+        ///
+        /// Defaults to `"local"`.
+        #[wire("Scope")]
+        pub scope: super::v1_24_to_v1_55::VolumeScope,
+        /// The driver specific options used when creating the volume.
+        ///
+        /// Since API 1.25.
+        #[wire("Options", or_default)]
+        pub options: HashMap<String, String>,
+        /// Usage details about the volume. This information is used by the
+        /// `GET /system/df` endpoint, and omitted in other endpoints.
+        ///
+        /// Since API 1.25.
+        #[wire("UsageData", optional)]
+        pub usage_data: Option<super::v1_25_to_v1_55::VolumeUsageData>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -3,249 +3,258 @@
 //! What is identical in exactly API versions 1.32–1.43: the types below, and in the submodules the operations' parameters, client and server items and decoders.
 
 use std::collections::HashMap;
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// A summary of the container's network settings
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerSummaryNetworkSettings {
-    #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<HashMap<String, EndpointSettings>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// A summary of the container's network settings
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerSummaryNetworkSettings {
+        #[wire("Networks", optional)]
+        pub networks: Option<HashMap<String, EndpointSettings>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Configuration for a network endpoint.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct EndpointSettings {
-    #[serde(rename = "IPAMConfig", skip_serializing_if = "Option::is_none")]
-    pub ipam_config: Option<super::v1_32_to_v1_55::EndpointIpamConfig>,
-    #[serde(rename = "Links", skip_serializing_if = "Option::is_none")]
-    pub links: Option<Vec<String>>,
-    #[serde(rename = "Aliases", skip_serializing_if = "Option::is_none")]
-    pub aliases: Option<Vec<String>>,
-    /// Unique ID of the network.
-    #[serde(rename = "NetworkID", skip_serializing_if = "Option::is_none")]
-    pub network_id: Option<String>,
-    /// Unique ID for the service endpoint in a Sandbox.
-    #[serde(rename = "EndpointID", skip_serializing_if = "Option::is_none")]
-    pub endpoint_id: Option<String>,
-    /// Gateway address for this network.
-    #[serde(rename = "Gateway", skip_serializing_if = "Option::is_none")]
-    pub gateway: Option<String>,
-    /// IPv4 address.
-    #[serde(rename = "IPAddress", skip_serializing_if = "Option::is_none")]
-    pub ip_address: Option<String>,
-    /// Mask length of the IPv4 address.
-    #[serde(rename = "IPPrefixLen", skip_serializing_if = "Option::is_none")]
-    pub ip_prefix_len: Option<i64>,
-    /// IPv6 gateway address.
-    #[serde(rename = "IPv6Gateway", skip_serializing_if = "Option::is_none")]
-    pub ipv6_gateway: Option<String>,
-    /// Global IPv6 address.
-    #[serde(rename = "GlobalIPv6Address", skip_serializing_if = "Option::is_none")]
-    pub global_ipv6_address: Option<String>,
-    /// Mask length of the global IPv6 address.
-    #[serde(rename = "GlobalIPv6PrefixLen", skip_serializing_if = "Option::is_none")]
-    pub global_ipv6_prefix_len: Option<i64>,
-    /// MAC address for the endpoint on this network.
-    #[serde(rename = "MacAddress", skip_serializing_if = "Option::is_none")]
-    pub mac_address: Option<String>,
-    /// DriverOpts is a mapping of driver options and values. These options
-    /// are passed directly to the driver and are driver specific.
+object! {
+    /// Configuration for a network endpoint.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct EndpointSettings {
+        #[wire("IPAMConfig", optional)]
+        pub ipam_config: Option<super::v1_32_to_v1_55::EndpointIpamConfig>,
+        #[wire("Links", optional)]
+        pub links: Option<Vec<String>>,
+        #[wire("Aliases", optional)]
+        pub aliases: Option<Vec<String>>,
+        /// Unique ID of the network.
+        #[wire("NetworkID", optional)]
+        pub network_id: Option<String>,
+        /// Unique ID for the service endpoint in a Sandbox.
+        #[wire("EndpointID", optional)]
+        pub endpoint_id: Option<String>,
+        /// Gateway address for this network.
+        #[wire("Gateway", optional)]
+        pub gateway: Option<String>,
+        /// IPv4 address.
+        #[wire("IPAddress", optional)]
+        pub ip_address: Option<String>,
+        /// Mask length of the IPv4 address.
+        #[wire("IPPrefixLen", optional)]
+        pub ip_prefix_len: Option<i64>,
+        /// IPv6 gateway address.
+        #[wire("IPv6Gateway", optional)]
+        pub ipv6_gateway: Option<String>,
+        /// Global IPv6 address.
+        #[wire("GlobalIPv6Address", optional)]
+        pub global_ipv6_address: Option<String>,
+        /// Mask length of the global IPv6 address.
+        #[wire("GlobalIPv6PrefixLen", optional)]
+        pub global_ipv6_prefix_len: Option<i64>,
+        /// MAC address for the endpoint on this network.
+        #[wire("MacAddress", optional)]
+        pub mac_address: Option<String>,
+        /// DriverOpts is a mapping of driver options and values. These options
+        /// are passed directly to the driver and are driver specific.
+        ///
+        /// Since API 1.32.
+        #[wire("DriverOpts", optional)]
+        pub driver_opts: Option<HashMap<String, String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct NetworkConnectBody {
+        /// The ID or name of the container to connect to the network.
+        #[wire("Container", optional)]
+        pub container: Option<String>,
+        #[wire("EndpointConfig", optional)]
+        pub endpoint_config: Option<EndpointSettings>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// NetworkSettings exposes the network settings in the API
     ///
     /// Since API 1.32.
-    #[serde(rename = "DriverOpts", skip_serializing_if = "Option::is_none")]
-    pub driver_opts: Option<HashMap<String, String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct NetworkSettings {
+        /// Name of the network's bridge (for example, `docker0`).
+        ///
+        /// Since API 1.32, until API 1.51 (removed in 1.52).
+        #[wire("Bridge", optional)]
+        pub bridge: Option<String>,
+        /// SandboxID uniquely represents a container's network stack.
+        #[wire("SandboxID", optional)]
+        pub sandbox_id: Option<String>,
+        /// Indicates if hairpin NAT should be enabled on the virtual interface.
+        ///
+        /// Since API 1.32, until API 1.51 (removed in 1.52).
+        #[wire("HairpinMode", optional)]
+        pub hairpin_mode: Option<bool>,
+        /// IPv6 unicast address using the link-local prefix.
+        ///
+        /// Since API 1.32, until API 1.51 (removed in 1.52).
+        #[wire("LinkLocalIPv6Address", optional)]
+        pub link_local_ipv6_address: Option<String>,
+        /// Prefix length of the IPv6 unicast address.
+        ///
+        /// Since API 1.32, until API 1.51 (removed in 1.52).
+        #[wire("LinkLocalIPv6PrefixLen", optional)]
+        pub link_local_ipv6_prefix_len: Option<i64>,
+        #[wire("Ports", optional)]
+        pub ports: Option<super::v1_32_to_v1_55::PortMap>,
+        /// SandboxKey identifies the sandbox
+        #[wire("SandboxKey", optional)]
+        pub sandbox_key: Option<String>,
+        /// Since API 1.32, until API 1.51 (removed in 1.52).
+        #[wire("SecondaryIPAddresses", optional)]
+        pub secondary_ip_addresses: Option<Vec<super::v1_32_to_v1_55::Address>>,
+        /// Since API 1.32, until API 1.51 (removed in 1.52).
+        #[wire("SecondaryIPv6Addresses", optional)]
+        pub secondary_ipv6_addresses: Option<Vec<super::v1_32_to_v1_55::Address>>,
+        /// EndpointID uniquely represents a service endpoint in a Sandbox.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Deprecated**: This field is only propagated when attached to the
+        /// > default "bridge" network. Use the information from the "bridge"
+        /// > network inside the `Networks` map instead, which contains the same
+        /// > information. This field was deprecated in Docker 1.9 and is scheduled
+        /// > to be removed in Docker 17.12.0
+        ///
+        /// Since API 1.32, until API 1.51 (removed in 1.52).
+        #[wire("EndpointID", optional)]
+        pub endpoint_id: Option<String>,
+        /// Gateway address for the default "bridge" network.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Deprecated**: This field is only propagated when attached to the
+        /// > default "bridge" network. Use the information from the "bridge"
+        /// > network inside the `Networks` map instead, which contains the same
+        /// > information. This field was deprecated in Docker 1.9 and is scheduled
+        /// > to be removed in Docker 17.12.0
+        ///
+        /// Since API 1.32, until API 1.51 (removed in 1.52).
+        #[wire("Gateway", optional)]
+        pub gateway: Option<String>,
+        /// Global IPv6 address for the default "bridge" network.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Deprecated**: This field is only propagated when attached to the
+        /// > default "bridge" network. Use the information from the "bridge"
+        /// > network inside the `Networks` map instead, which contains the same
+        /// > information. This field was deprecated in Docker 1.9 and is scheduled
+        /// > to be removed in Docker 17.12.0
+        ///
+        /// Since API 1.32, until API 1.51 (removed in 1.52).
+        #[wire("GlobalIPv6Address", optional)]
+        pub global_ipv6_address: Option<String>,
+        /// Mask length of the global IPv6 address.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Deprecated**: This field is only propagated when attached to the
+        /// > default "bridge" network. Use the information from the "bridge"
+        /// > network inside the `Networks` map instead, which contains the same
+        /// > information. This field was deprecated in Docker 1.9 and is scheduled
+        /// > to be removed in Docker 17.12.0
+        ///
+        /// Since API 1.32, until API 1.51 (removed in 1.52).
+        #[wire("GlobalIPv6PrefixLen", optional)]
+        pub global_ipv6_prefix_len: Option<i64>,
+        /// IPv4 address for the default "bridge" network.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Deprecated**: This field is only propagated when attached to the
+        /// > default "bridge" network. Use the information from the "bridge"
+        /// > network inside the `Networks` map instead, which contains the same
+        /// > information. This field was deprecated in Docker 1.9 and is scheduled
+        /// > to be removed in Docker 17.12.0
+        ///
+        /// Since API 1.32, until API 1.51 (removed in 1.52).
+        #[wire("IPAddress", optional)]
+        pub ip_address: Option<String>,
+        /// Mask length of the IPv4 address.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Deprecated**: This field is only propagated when attached to the
+        /// > default "bridge" network. Use the information from the "bridge"
+        /// > network inside the `Networks` map instead, which contains the same
+        /// > information. This field was deprecated in Docker 1.9 and is scheduled
+        /// > to be removed in Docker 17.12.0
+        ///
+        /// Since API 1.32, until API 1.51 (removed in 1.52).
+        #[wire("IPPrefixLen", optional)]
+        pub ip_prefix_len: Option<i64>,
+        /// IPv6 gateway address for this network.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Deprecated**: This field is only propagated when attached to the
+        /// > default "bridge" network. Use the information from the "bridge"
+        /// > network inside the `Networks` map instead, which contains the same
+        /// > information. This field was deprecated in Docker 1.9 and is scheduled
+        /// > to be removed in Docker 17.12.0
+        ///
+        /// Since API 1.32, until API 1.51 (removed in 1.52).
+        #[wire("IPv6Gateway", optional)]
+        pub ipv6_gateway: Option<String>,
+        /// MAC address for the container on the default "bridge" network.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Deprecated**: This field is only propagated when attached to the
+        /// > default "bridge" network. Use the information from the "bridge"
+        /// > network inside the `Networks` map instead, which contains the same
+        /// > information. This field was deprecated in Docker 1.9 and is scheduled
+        /// > to be removed in Docker 17.12.0
+        ///
+        /// Since API 1.32, until API 1.51 (removed in 1.52).
+        #[wire("MacAddress", optional)]
+        pub mac_address: Option<String>,
+        /// Information about all networks that the container is connected to.
+        #[wire("Networks", optional)]
+        pub networks: Option<HashMap<String, EndpointSettings>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct NetworkConnectBody {
-    /// The ID or name of the container to connect to the network.
-    #[serde(rename = "Container", skip_serializing_if = "Option::is_none")]
-    pub container: Option<String>,
-    #[serde(rename = "EndpointConfig", skip_serializing_if = "Option::is_none")]
-    pub endpoint_config: Option<EndpointSettings>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// NetworkSettings exposes the network settings in the API
-///
-/// Since API 1.32.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct NetworkSettings {
-    /// Name of the network's bridge (for example, `docker0`).
+object! {
+    /// Runtime describes an [OCI compliant](https://github.com/opencontainers/runtime-spec)
+    /// runtime.
     ///
-    /// Since API 1.32, until API 1.51 (removed in 1.52).
-    #[serde(rename = "Bridge", skip_serializing_if = "Option::is_none")]
-    pub bridge: Option<String>,
-    /// SandboxID uniquely represents a container's network stack.
-    #[serde(rename = "SandboxID", skip_serializing_if = "Option::is_none")]
-    pub sandbox_id: Option<String>,
-    /// Indicates if hairpin NAT should be enabled on the virtual interface.
+    /// The runtime is invoked by the daemon via the `containerd` daemon. OCI
+    /// runtimes act as an interface to the Linux kernel namespaces, cgroups,
+    /// and SELinux.
     ///
-    /// Since API 1.32, until API 1.51 (removed in 1.52).
-    #[serde(rename = "HairpinMode", skip_serializing_if = "Option::is_none")]
-    pub hairpin_mode: Option<bool>,
-    /// IPv6 unicast address using the link-local prefix.
-    ///
-    /// Since API 1.32, until API 1.51 (removed in 1.52).
-    #[serde(rename = "LinkLocalIPv6Address", skip_serializing_if = "Option::is_none")]
-    pub link_local_ipv6_address: Option<String>,
-    /// Prefix length of the IPv6 unicast address.
-    ///
-    /// Since API 1.32, until API 1.51 (removed in 1.52).
-    #[serde(rename = "LinkLocalIPv6PrefixLen", skip_serializing_if = "Option::is_none")]
-    pub link_local_ipv6_prefix_len: Option<i64>,
-    #[serde(rename = "Ports", skip_serializing_if = "Option::is_none")]
-    pub ports: Option<super::v1_32_to_v1_55::PortMap>,
-    /// SandboxKey identifies the sandbox
-    #[serde(rename = "SandboxKey", skip_serializing_if = "Option::is_none")]
-    pub sandbox_key: Option<String>,
-    /// Since API 1.32, until API 1.51 (removed in 1.52).
-    #[serde(rename = "SecondaryIPAddresses", skip_serializing_if = "Option::is_none")]
-    pub secondary_ip_addresses: Option<Vec<super::v1_32_to_v1_55::Address>>,
-    /// Since API 1.32, until API 1.51 (removed in 1.52).
-    #[serde(rename = "SecondaryIPv6Addresses", skip_serializing_if = "Option::is_none")]
-    pub secondary_ipv6_addresses: Option<Vec<super::v1_32_to_v1_55::Address>>,
-    /// EndpointID uniquely represents a service endpoint in a Sandbox.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Deprecated**: This field is only propagated when attached to the
-    /// > default "bridge" network. Use the information from the "bridge"
-    /// > network inside the `Networks` map instead, which contains the same
-    /// > information. This field was deprecated in Docker 1.9 and is scheduled
-    /// > to be removed in Docker 17.12.0
-    ///
-    /// Since API 1.32, until API 1.51 (removed in 1.52).
-    #[serde(rename = "EndpointID", skip_serializing_if = "Option::is_none")]
-    pub endpoint_id: Option<String>,
-    /// Gateway address for the default "bridge" network.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Deprecated**: This field is only propagated when attached to the
-    /// > default "bridge" network. Use the information from the "bridge"
-    /// > network inside the `Networks` map instead, which contains the same
-    /// > information. This field was deprecated in Docker 1.9 and is scheduled
-    /// > to be removed in Docker 17.12.0
-    ///
-    /// Since API 1.32, until API 1.51 (removed in 1.52).
-    #[serde(rename = "Gateway", skip_serializing_if = "Option::is_none")]
-    pub gateway: Option<String>,
-    /// Global IPv6 address for the default "bridge" network.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Deprecated**: This field is only propagated when attached to the
-    /// > default "bridge" network. Use the information from the "bridge"
-    /// > network inside the `Networks` map instead, which contains the same
-    /// > information. This field was deprecated in Docker 1.9 and is scheduled
-    /// > to be removed in Docker 17.12.0
-    ///
-    /// Since API 1.32, until API 1.51 (removed in 1.52).
-    #[serde(rename = "GlobalIPv6Address", skip_serializing_if = "Option::is_none")]
-    pub global_ipv6_address: Option<String>,
-    /// Mask length of the global IPv6 address.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Deprecated**: This field is only propagated when attached to the
-    /// > default "bridge" network. Use the information from the "bridge"
-    /// > network inside the `Networks` map instead, which contains the same
-    /// > information. This field was deprecated in Docker 1.9 and is scheduled
-    /// > to be removed in Docker 17.12.0
-    ///
-    /// Since API 1.32, until API 1.51 (removed in 1.52).
-    #[serde(rename = "GlobalIPv6PrefixLen", skip_serializing_if = "Option::is_none")]
-    pub global_ipv6_prefix_len: Option<i64>,
-    /// IPv4 address for the default "bridge" network.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Deprecated**: This field is only propagated when attached to the
-    /// > default "bridge" network. Use the information from the "bridge"
-    /// > network inside the `Networks` map instead, which contains the same
-    /// > information. This field was deprecated in Docker 1.9 and is scheduled
-    /// > to be removed in Docker 17.12.0
-    ///
-    /// Since API 1.32, until API 1.51 (removed in 1.52).
-    #[serde(rename = "IPAddress", skip_serializing_if = "Option::is_none")]
-    pub ip_address: Option<String>,
-    /// Mask length of the IPv4 address.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Deprecated**: This field is only propagated when attached to the
-    /// > default "bridge" network. Use the information from the "bridge"
-    /// > network inside the `Networks` map instead, which contains the same
-    /// > information. This field was deprecated in Docker 1.9 and is scheduled
-    /// > to be removed in Docker 17.12.0
-    ///
-    /// Since API 1.32, until API 1.51 (removed in 1.52).
-    #[serde(rename = "IPPrefixLen", skip_serializing_if = "Option::is_none")]
-    pub ip_prefix_len: Option<i64>,
-    /// IPv6 gateway address for this network.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Deprecated**: This field is only propagated when attached to the
-    /// > default "bridge" network. Use the information from the "bridge"
-    /// > network inside the `Networks` map instead, which contains the same
-    /// > information. This field was deprecated in Docker 1.9 and is scheduled
-    /// > to be removed in Docker 17.12.0
-    ///
-    /// Since API 1.32, until API 1.51 (removed in 1.52).
-    #[serde(rename = "IPv6Gateway", skip_serializing_if = "Option::is_none")]
-    pub ipv6_gateway: Option<String>,
-    /// MAC address for the container on the default "bridge" network.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Deprecated**: This field is only propagated when attached to the
-    /// > default "bridge" network. Use the information from the "bridge"
-    /// > network inside the `Networks` map instead, which contains the same
-    /// > information. This field was deprecated in Docker 1.9 and is scheduled
-    /// > to be removed in Docker 17.12.0
-    ///
-    /// Since API 1.32, until API 1.51 (removed in 1.52).
-    #[serde(rename = "MacAddress", skip_serializing_if = "Option::is_none")]
-    pub mac_address: Option<String>,
-    /// Information about all networks that the container is connected to.
-    #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<HashMap<String, EndpointSettings>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// Runtime describes an [OCI compliant](https://github.com/opencontainers/runtime-spec)
-/// runtime.
-///
-/// The runtime is invoked by the daemon via the `containerd` daemon. OCI
-/// runtimes act as an interface to the Linux kernel namespaces, cgroups,
-/// and SELinux.
-///
-/// Since API 1.32.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Runtime {
-    /// Name and, optional, path, of the OCI executable binary.
-    ///
-    /// If the path is omitted, the daemon searches the host's `$PATH` for the
-    /// binary and uses the first result.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    /// List of command-line arguments to pass to the runtime when invoked.
-    #[serde(rename = "runtimeArgs", skip_serializing_if = "Option::is_none")]
-    pub runtime_args: Option<Vec<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// Since API 1.32.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Runtime {
+        /// Name and, optional, path, of the OCI executable binary.
+        ///
+        /// If the path is omitted, the daemon searches the host's `$PATH` for the
+        /// binary and uses the first result.
+        #[wire("path", optional)]
+        pub path: Option<String>,
+        /// List of command-line arguments to pass to the runtime when invoked.
+        #[wire("runtimeArgs", optional)]
+        pub runtime_args: Option<Vec<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

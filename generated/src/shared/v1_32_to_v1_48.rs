@@ -3,96 +3,93 @@
 //! What is identical in exactly API versions 1.32–1.48: the types below, and in the submodules the operations' parameters, client and server items and decoders.
 
 use std::collections::HashMap;
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// Commit holds the Git-commit (SHA1) that a binary was built from, as
-/// reported in the version-string of external tools, such as `containerd`,
-/// or `runC`.
-///
-/// Since API 1.32.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Commit {
-    /// Actual commit ID of external tool.
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Commit ID of external tool expected by dockerd as set at build time.
+object! {
+    /// Commit holds the Git-commit (SHA1) that a binary was built from, as
+    /// reported in the version-string of external tools, such as `containerd`,
+    /// or `runC`.
     ///
-    /// **Deprecated**: This field is deprecated and will be omitted in a API v1.49.
-    ///
-    /// Since API 1.32, until API 1.48 (removed in 1.49).
-    #[serde(rename = "Expected", skip_serializing_if = "Option::is_none")]
-    pub expected: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// Since API 1.32.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Commit {
+        /// Actual commit ID of external tool.
+        #[wire("ID", optional)]
+        pub id: Option<String>,
+        /// Commit ID of external tool expected by dockerd as set at build time.
+        ///
+        /// **Deprecated**: This field is deprecated and will be omitted in a API v1.49.
+        ///
+        /// Since API 1.32, until API 1.48 (removed in 1.49).
+        #[wire("Expected", optional)]
+        pub expected: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// RegistryServiceConfig stores daemon registry services configuration.
-///
-/// Since API 1.32.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct RegistryServiceConfig {
-    /// List of IP ranges to which nondistributable artifacts can be pushed,
-    /// using the CIDR syntax [RFC 4632](https://tools.ietf.org/html/4632).
+object! {
+    /// RegistryServiceConfig stores daemon registry services configuration.
     ///
-    /// <p><br /></p>
-    ///
-    /// > **Deprecated**: Pushing nondistributable artifacts is now always enabled
-    /// > and this field is always `null`. This field will be removed in a API v1.49.
-    ///
-    /// Since API 1.32, until API 1.48 (removed in 1.49).
-    #[serde(
-        rename = "AllowNondistributableArtifactsCIDRs",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub allow_nondistributable_artifacts_cidrs: Option<Vec<String>>,
-    /// List of registry hostnames to which nondistributable artifacts can be
-    /// pushed, using the format `<hostname>[:<port>]` or `<IP address>[:<port>]`.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Deprecated**: Pushing nondistributable artifacts is now always enabled
-    /// > and this field is always `null`. This field will be removed in a API v1.49.
-    ///
-    /// Since API 1.32, until API 1.48 (removed in 1.49).
-    #[serde(
-        rename = "AllowNondistributableArtifactsHostnames",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub allow_nondistributable_artifacts_hostnames: Option<Vec<String>>,
-    /// List of IP ranges of insecure registries, using the CIDR syntax
-    /// ([RFC 4632](https://tools.ietf.org/html/4632)). Insecure registries
-    /// accept un-encrypted (HTTP) and/or untrusted (HTTPS with certificates
-    /// from unknown CAs) communication.
-    ///
-    /// By default, local registries (`::1/128` and `127.0.0.0/8`) are configured as
-    /// insecure. All other registries are secure. Communicating with an
-    /// insecure registry is not possible if the daemon assumes that registry
-    /// is secure.
-    ///
-    /// This configuration override this behavior, insecure communication with
-    /// registries whose resolved IP address is within the subnet described by
-    /// the CIDR syntax.
-    ///
-    /// Registries can also be marked insecure by hostname. Those registries
-    /// are listed under `IndexConfigs` and have their `Secure` field set to
-    /// `false`.
-    ///
-    /// > **Warning**: Using this option can be useful when running a local
-    /// > registry, but introduces security vulnerabilities. This option
-    /// > should therefore ONLY be used for testing purposes. For increased
-    /// > security, users should add their CA to their system's list of trusted
-    /// > CAs instead of enabling this option.
-    #[serde(rename = "InsecureRegistryCIDRs", skip_serializing_if = "Option::is_none")]
-    pub insecure_registry_cidrs: Option<Vec<String>>,
-    #[serde(rename = "IndexConfigs", skip_serializing_if = "Option::is_none")]
-    pub index_configs: Option<HashMap<String, super::v1_32_to_v1_55::IndexInfo>>,
-    /// List of registry URLs that act as a mirror for the official
-    /// (`docker.io`) registry.
-    #[serde(rename = "Mirrors", skip_serializing_if = "Option::is_none")]
-    pub mirrors: Option<Vec<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// Since API 1.32.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct RegistryServiceConfig {
+        /// List of IP ranges to which nondistributable artifacts can be pushed,
+        /// using the CIDR syntax [RFC 4632](https://tools.ietf.org/html/4632).
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Deprecated**: Pushing nondistributable artifacts is now always enabled
+        /// > and this field is always `null`. This field will be removed in a API v1.49.
+        ///
+        /// Since API 1.32, until API 1.48 (removed in 1.49).
+        #[wire("AllowNondistributableArtifactsCIDRs", optional)]
+        pub allow_nondistributable_artifacts_cidrs: Option<Vec<String>>,
+        /// List of registry hostnames to which nondistributable artifacts can be
+        /// pushed, using the format `<hostname>[:<port>]` or `<IP address>[:<port>]`.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Deprecated**: Pushing nondistributable artifacts is now always enabled
+        /// > and this field is always `null`. This field will be removed in a API v1.49.
+        ///
+        /// Since API 1.32, until API 1.48 (removed in 1.49).
+        #[wire("AllowNondistributableArtifactsHostnames", optional)]
+        pub allow_nondistributable_artifacts_hostnames: Option<Vec<String>>,
+        /// List of IP ranges of insecure registries, using the CIDR syntax
+        /// ([RFC 4632](https://tools.ietf.org/html/4632)). Insecure registries
+        /// accept un-encrypted (HTTP) and/or untrusted (HTTPS with certificates
+        /// from unknown CAs) communication.
+        ///
+        /// By default, local registries (`::1/128` and `127.0.0.0/8`) are configured as
+        /// insecure. All other registries are secure. Communicating with an
+        /// insecure registry is not possible if the daemon assumes that registry
+        /// is secure.
+        ///
+        /// This configuration override this behavior, insecure communication with
+        /// registries whose resolved IP address is within the subnet described by
+        /// the CIDR syntax.
+        ///
+        /// Registries can also be marked insecure by hostname. Those registries
+        /// are listed under `IndexConfigs` and have their `Secure` field set to
+        /// `false`.
+        ///
+        /// > **Warning**: Using this option can be useful when running a local
+        /// > registry, but introduces security vulnerabilities. This option
+        /// > should therefore ONLY be used for testing purposes. For increased
+        /// > security, users should add their CA to their system's list of trusted
+        /// > CAs instead of enabling this option.
+        #[wire("InsecureRegistryCIDRs", optional)]
+        pub insecure_registry_cidrs: Option<Vec<String>>,
+        #[wire("IndexConfigs", optional)]
+        pub index_configs: Option<HashMap<String, super::v1_32_to_v1_55::IndexInfo>>,
+        /// List of registry URLs that act as a mirror for the official
+        /// (`docker.io`) registry.
+        #[wire("Mirrors", optional)]
+        pub mirrors: Option<Vec<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -13,66 +13,74 @@ pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// Address represents an IPv4 or IPv6 IP address.
-///
-/// Since API 1.32.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Address {
-    /// IP address.
-    #[serde(rename = "Addr", skip_serializing_if = "Option::is_none")]
-    pub addr: Option<String>,
-    /// Mask length of the IP address.
-    #[serde(rename = "PrefixLen", skip_serializing_if = "Option::is_none")]
-    pub prefix_len: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Address represents an IPv4 or IPv6 IP address.
+    ///
+    /// Since API 1.32.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Address {
+        /// IP address.
+        #[wire("Addr", optional)]
+        pub addr: Option<String>,
+        /// Mask length of the IP address.
+        #[wire("PrefixLen", optional)]
+        pub prefix_len: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// EndpointIPAMConfig represents an endpoint's IPAM configuration.
-///
-/// Since API 1.32.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct EndpointIpamConfig {
-    #[serde(rename = "IPv4Address", skip_serializing_if = "Option::is_none")]
-    pub ipv4_address: Option<String>,
-    #[serde(rename = "IPv6Address", skip_serializing_if = "Option::is_none")]
-    pub ipv6_address: Option<String>,
-    #[serde(rename = "LinkLocalIPs", skip_serializing_if = "Option::is_none")]
-    pub link_local_ips: Option<Vec<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// EndpointIPAMConfig represents an endpoint's IPAM configuration.
+    ///
+    /// Since API 1.32.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct EndpointIpamConfig {
+        #[wire("IPv4Address", optional)]
+        pub ipv4_address: Option<String>,
+        #[wire("IPv6Address", optional)]
+        pub ipv6_address: Option<String>,
+        #[wire("LinkLocalIPs", optional)]
+        pub link_local_ips: Option<Vec<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// EngineDescription provides information about an engine.
-///
-/// Since API 1.32.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct EngineDescription {
-    #[serde(rename = "EngineVersion", skip_serializing_if = "Option::is_none")]
-    pub engine_version: Option<String>,
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    #[serde(rename = "Plugins", skip_serializing_if = "Option::is_none")]
-    pub plugins: Option<Vec<EngineDescriptionPluginsItem>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// EngineDescription provides information about an engine.
+    ///
+    /// Since API 1.32.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct EngineDescription {
+        #[wire("EngineVersion", optional)]
+        pub engine_version: Option<String>,
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        #[wire("Plugins", optional)]
+        pub plugins: Option<Vec<EngineDescriptionPluginsItem>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Since API 1.32.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct EngineDescriptionPluginsItem {
-    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<String>,
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.32.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct EngineDescriptionPluginsItem {
+        #[wire("Type", optional)]
+        pub r#type: Option<String>,
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// User-defined resources can be either Integer resources (e.g, `SSD=3`) or
@@ -81,89 +89,99 @@ pub struct EngineDescriptionPluginsItem {
 /// Since API 1.32.
 pub type GenericResources = Vec<GenericResourcesItem>;
 
-/// Since API 1.32.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct GenericResourcesItem {
-    #[serde(rename = "NamedResourceSpec", skip_serializing_if = "Option::is_none")]
-    pub named_resource_spec: Option<GenericResourcesItemNamedResourceSpec>,
-    #[serde(rename = "DiscreteResourceSpec", skip_serializing_if = "Option::is_none")]
-    pub discrete_resource_spec: Option<GenericResourcesItemDiscreteResourceSpec>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.32.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct GenericResourcesItem {
+        #[wire("NamedResourceSpec", optional)]
+        pub named_resource_spec: Option<GenericResourcesItemNamedResourceSpec>,
+        #[wire("DiscreteResourceSpec", optional)]
+        pub discrete_resource_spec: Option<GenericResourcesItemDiscreteResourceSpec>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Since API 1.32.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct GenericResourcesItemDiscreteResourceSpec {
-    #[serde(rename = "Kind", skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
-    pub value: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.32.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct GenericResourcesItemDiscreteResourceSpec {
+        #[wire("Kind", optional)]
+        pub kind: Option<String>,
+        #[wire("Value", optional)]
+        pub value: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Since API 1.32.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct GenericResourcesItemNamedResourceSpec {
-    #[serde(rename = "Kind", skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.32.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct GenericResourcesItemNamedResourceSpec {
+        #[wire("Kind", optional)]
+        pub kind: Option<String>,
+        #[wire("Value", optional)]
+        pub value: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// IndexInfo contains information about a registry.
-///
-/// Since API 1.32.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct IndexInfo {
-    /// Name of the registry, such as "docker.io".
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// List of mirrors, expressed as URIs.
-    #[serde(rename = "Mirrors", skip_serializing_if = "Option::is_none")]
-    pub mirrors: Option<Vec<String>>,
-    /// Indicates if the registry is part of the list of insecure
-    /// registries.
+object! {
+    /// IndexInfo contains information about a registry.
     ///
-    /// If `false`, the registry is insecure. Insecure registries accept
-    /// un-encrypted (HTTP) and/or untrusted (HTTPS with certificates from
-    /// unknown CAs) communication.
-    ///
-    /// > **Warning**: Insecure registries can be useful when running a local
-    /// > registry. However, because its use creates security vulnerabilities
-    /// > it should ONLY be enabled for testing purposes. For increased
-    /// > security, users should add their CA to their system's list of
-    /// > trusted CAs instead of enabling this option.
-    #[serde(rename = "Secure", skip_serializing_if = "Option::is_none")]
-    pub secure: Option<bool>,
-    /// Indicates whether this is an official registry (i.e., Docker Hub / docker.io)
-    #[serde(rename = "Official", skip_serializing_if = "Option::is_none")]
-    pub official: Option<bool>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// Since API 1.32.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct IndexInfo {
+        /// Name of the registry, such as "docker.io".
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// List of mirrors, expressed as URIs.
+        #[wire("Mirrors", optional)]
+        pub mirrors: Option<Vec<String>>,
+        /// Indicates if the registry is part of the list of insecure
+        /// registries.
+        ///
+        /// If `false`, the registry is insecure. Insecure registries accept
+        /// un-encrypted (HTTP) and/or untrusted (HTTPS with certificates from
+        /// unknown CAs) communication.
+        ///
+        /// > **Warning**: Insecure registries can be useful when running a local
+        /// > registry. However, because its use creates security vulnerabilities
+        /// > it should ONLY be enabled for testing purposes. For increased
+        /// > security, users should add their CA to their system's list of
+        /// > trusted CAs instead of enabling this option.
+        #[wire("Secure", optional)]
+        pub secure: Option<bool>,
+        /// Indicates whether this is an official registry (i.e., Docker Hub / docker.io)
+        #[wire("Official", optional)]
+        pub official: Option<bool>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// JoinTokens contains the tokens workers and managers need to join the swarm.
-///
-/// Since API 1.32.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct JoinTokens {
-    /// The token workers can use to join the swarm.
-    #[serde(rename = "Worker", skip_serializing_if = "Option::is_none")]
-    pub worker: Option<String>,
-    /// The token managers can use to join the swarm.
-    #[serde(rename = "Manager", skip_serializing_if = "Option::is_none")]
-    pub manager: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// JoinTokens contains the tokens workers and managers need to join the swarm.
+    ///
+    /// Since API 1.32.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct JoinTokens {
+        /// The token workers can use to join the swarm.
+        #[wire("Worker", optional)]
+        pub worker: Option<String>,
+        /// The token managers can use to join the swarm.
+        #[wire("Manager", optional)]
+        pub manager: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// Current local status of this node.
@@ -240,78 +258,84 @@ impl<'de> Deserialize<'de> for LocalNodeState {
     }
 }
 
-/// ManagerStatus represents the status of a manager.
-///
-/// It provides the current status of a node's manager component, if the node
-/// is a manager.
-///
-/// Since API 1.32.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ManagerStatus {
-    /// Defaults to `false`.
-    #[serde(rename = "Leader", skip_serializing_if = "Option::is_none")]
-    pub leader: Option<bool>,
-    #[serde(rename = "Reachability", skip_serializing_if = "Option::is_none")]
-    pub reachability: Option<Reachability>,
-    /// The IP address and port at which the manager is reachable.
-    #[serde(rename = "Addr", skip_serializing_if = "Option::is_none")]
-    pub addr: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// ManagerStatus represents the status of a manager.
+    ///
+    /// It provides the current status of a node's manager component, if the node
+    /// is a manager.
+    ///
+    /// Since API 1.32.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ManagerStatus {
+        /// Defaults to `false`.
+        #[wire("Leader", optional)]
+        pub leader: Option<bool>,
+        #[wire("Reachability", optional)]
+        pub reachability: Option<Reachability>,
+        /// The IP address and port at which the manager is reachable.
+        #[wire("Addr", optional)]
+        pub addr: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Node {
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<ObjectVersion>,
-    /// Date and time at which the node was added to the swarm in
-    /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
-    ///
-    /// Format: `dateTime`.
-    #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Date and time at which the node was last updated in
-    /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
-    ///
-    /// Format: `dateTime`.
-    #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<super::v1_24_to_v1_55::NodeSpec>,
-    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
-    pub description: Option<NodeDescription>,
-    /// Since API 1.32.
-    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
-    pub status: Option<NodeStatus>,
-    /// Since API 1.32.
-    #[serde(rename = "ManagerStatus", skip_serializing_if = "Option::is_none")]
-    pub manager_status: Option<ManagerStatus>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Node {
+        #[wire("ID", optional)]
+        pub id: Option<String>,
+        #[wire("Version", optional)]
+        pub version: Option<ObjectVersion>,
+        /// Date and time at which the node was added to the swarm in
+        /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
+        ///
+        /// Format: `dateTime`.
+        #[wire("CreatedAt", optional)]
+        pub created_at: Option<String>,
+        /// Date and time at which the node was last updated in
+        /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
+        ///
+        /// Format: `dateTime`.
+        #[wire("UpdatedAt", optional)]
+        pub updated_at: Option<String>,
+        #[wire("Spec", optional)]
+        pub spec: Option<super::v1_24_to_v1_55::NodeSpec>,
+        #[wire("Description", optional)]
+        pub description: Option<NodeDescription>,
+        /// Since API 1.32.
+        #[wire("Status", optional)]
+        pub status: Option<NodeStatus>,
+        /// Since API 1.32.
+        #[wire("ManagerStatus", optional)]
+        pub manager_status: Option<ManagerStatus>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// NodeDescription encapsulates the properties of the Node as reported by the
-/// agent.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct NodeDescription {
-    #[serde(rename = "Hostname", skip_serializing_if = "Option::is_none")]
-    pub hostname: Option<String>,
-    #[serde(rename = "Platform", skip_serializing_if = "Option::is_none")]
-    pub platform: Option<Platform>,
-    #[serde(rename = "Resources", skip_serializing_if = "Option::is_none")]
-    pub resources: Option<ResourceObject>,
-    #[serde(rename = "Engine", skip_serializing_if = "Option::is_none")]
-    pub engine: Option<EngineDescription>,
-    /// Since API 1.30.
-    #[serde(rename = "TLSInfo", skip_serializing_if = "Option::is_none")]
-    pub tls_info: Option<super::v1_30_to_v1_55::TlsInfo>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// NodeDescription encapsulates the properties of the Node as reported by the
+    /// agent.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct NodeDescription {
+        #[wire("Hostname", optional)]
+        pub hostname: Option<String>,
+        #[wire("Platform", optional)]
+        pub platform: Option<Platform>,
+        #[wire("Resources", optional)]
+        pub resources: Option<ResourceObject>,
+        #[wire("Engine", optional)]
+        pub engine: Option<EngineDescription>,
+        /// Since API 1.30.
+        #[wire("TLSInfo", optional)]
+        pub tls_info: Option<super::v1_30_to_v1_55::TlsInfo>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// NodeState represents the state of a node.
@@ -386,122 +410,134 @@ impl<'de> Deserialize<'de> for NodeState {
     }
 }
 
-/// NodeStatus represents the status of a node.
-///
-/// It provides the current status of the node, as seen by the manager.
-///
-/// Since API 1.32.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct NodeStatus {
-    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
-    pub state: Option<NodeState>,
-    #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    /// IP address of the node.
-    #[serde(rename = "Addr", skip_serializing_if = "Option::is_none")]
-    pub addr: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// NodeStatus represents the status of a node.
+    ///
+    /// It provides the current status of the node, as seen by the manager.
+    ///
+    /// Since API 1.32.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct NodeStatus {
+        #[wire("State", optional)]
+        pub state: Option<NodeState>,
+        #[wire("Message", optional)]
+        pub message: Option<String>,
+        /// IP address of the node.
+        #[wire("Addr", optional)]
+        pub addr: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// The version number of the object such as node, service, etc. This is needed
-/// to avoid conflicting writes. The client must send the version number along
-/// with the modified specification when updating these objects.
-///
-/// This approach ensures safe concurrency and determinism in that the change
-/// on the object may not be applied if the version number has changed from the
-/// last read. In other words, if two update requests specify the same base
-/// version, only one of the requests can succeed. As a result, two separate
-/// update requests that happen at the same time will not unintentionally
-/// overwrite each other.
-///
-/// Since API 1.27.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ObjectVersion {
-    #[serde(rename = "Index", skip_serializing_if = "Option::is_none")]
-    pub index: Option<u64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// The version number of the object such as node, service, etc. This is needed
+    /// to avoid conflicting writes. The client must send the version number along
+    /// with the modified specification when updating these objects.
+    ///
+    /// This approach ensures safe concurrency and determinism in that the change
+    /// on the object may not be applied if the version number has changed from the
+    /// last read. In other words, if two update requests specify the same base
+    /// version, only one of the requests can succeed. As a result, two separate
+    /// update requests that happen at the same time will not unintentionally
+    /// overwrite each other.
+    ///
+    /// Since API 1.27.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ObjectVersion {
+        #[wire("Index", optional)]
+        pub index: Option<u64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Represents a peer-node in the swarm
-///
-/// Since API 1.32.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct PeerNode {
-    /// Unique identifier of for this node in the swarm.
-    #[serde(rename = "NodeID", skip_serializing_if = "Option::is_none")]
-    pub node_id: Option<String>,
-    /// IP address and ports at which this node can be reached.
-    #[serde(rename = "Addr", skip_serializing_if = "Option::is_none")]
-    pub addr: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Represents a peer-node in the swarm
+    ///
+    /// Since API 1.32.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct PeerNode {
+        /// Unique identifier of for this node in the swarm.
+        #[wire("NodeID", optional)]
+        pub node_id: Option<String>,
+        /// IP address and ports at which this node can be reached.
+        #[wire("Addr", optional)]
+        pub addr: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Platform represents the platform (Arch/OS).
-///
-/// Since API 1.32.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Platform {
-    /// Architecture represents the hardware architecture (for example,
-    /// `x86_64`).
-    #[serde(rename = "Architecture", skip_serializing_if = "Option::is_none")]
-    pub architecture: Option<String>,
-    /// OS represents the Operating System (for example, `linux` or `windows`).
-    #[serde(rename = "OS", skip_serializing_if = "Option::is_none")]
-    pub os: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Platform represents the platform (Arch/OS).
+    ///
+    /// Since API 1.32.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Platform {
+        /// Architecture represents the hardware architecture (for example,
+        /// `x86_64`).
+        #[wire("Architecture", optional)]
+        pub architecture: Option<String>,
+        /// OS represents the Operating System (for example, `linux` or `windows`).
+        #[wire("OS", optional)]
+        pub os: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Available plugins per type.
-///
-/// <p><br /></p>
-///
-/// > **Note**: Only unmanaged (V1) plugins are included in this list.
-/// > V1 plugins are "lazily" loaded, and are not returned in this list
-/// > if there is no resource using the plugin.
-///
-/// Since API 1.32.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct PluginsInfo {
-    /// Names of available volume-drivers, and network-driver plugins.
-    #[serde(rename = "Volume", skip_serializing_if = "Option::is_none")]
-    pub volume: Option<Vec<String>>,
-    /// Names of available network-drivers, and network-driver plugins.
-    #[serde(rename = "Network", skip_serializing_if = "Option::is_none")]
-    pub network: Option<Vec<String>>,
-    /// Names of available authorization plugins.
-    #[serde(rename = "Authorization", skip_serializing_if = "Option::is_none")]
-    pub authorization: Option<Vec<String>>,
-    /// Names of available logging-drivers, and logging-driver plugins.
-    #[serde(rename = "Log", skip_serializing_if = "Option::is_none")]
-    pub log: Option<Vec<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Available plugins per type.
+    ///
+    /// <p><br /></p>
+    ///
+    /// > **Note**: Only unmanaged (V1) plugins are included in this list.
+    /// > V1 plugins are "lazily" loaded, and are not returned in this list
+    /// > if there is no resource using the plugin.
+    ///
+    /// Since API 1.32.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct PluginsInfo {
+        /// Names of available volume-drivers, and network-driver plugins.
+        #[wire("Volume", optional)]
+        pub volume: Option<Vec<String>>,
+        /// Names of available network-drivers, and network-driver plugins.
+        #[wire("Network", optional)]
+        pub network: Option<Vec<String>>,
+        /// Names of available authorization plugins.
+        #[wire("Authorization", optional)]
+        pub authorization: Option<Vec<String>>,
+        /// Names of available logging-drivers, and logging-driver plugins.
+        #[wire("Log", optional)]
+        pub log: Option<Vec<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// PortBinding represents a binding between a host IP address and a host
-/// port.
-///
-/// Since API 1.32.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct PortBinding {
-    /// Host IP address that the container's port is mapped to.
-    #[serde(rename = "HostIp", skip_serializing_if = "Option::is_none")]
-    pub host_ip: Option<String>,
-    /// Host port number that the container's port is mapped to.
-    #[serde(rename = "HostPort", skip_serializing_if = "Option::is_none")]
-    pub host_port: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// PortBinding represents a binding between a host IP address and a host
+    /// port.
+    ///
+    /// Since API 1.32.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct PortBinding {
+        /// Host IP address that the container's port is mapped to.
+        #[wire("HostIp", optional)]
+        pub host_ip: Option<String>,
+        /// Host port number that the container's port is mapped to.
+        #[wire("HostPort", optional)]
+        pub host_port: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// PortMap describes the mapping of container ports to host ports, using the
@@ -582,91 +618,94 @@ impl<'de> Deserialize<'de> for Reachability {
     }
 }
 
-/// An object describing the resources which can be advertised by a node and
-/// requested by a task.
-///
-/// Since API 1.32.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ResourceObject {
-    #[serde(rename = "NanoCPUs", skip_serializing_if = "Option::is_none")]
-    pub nano_cpus: Option<i64>,
-    #[serde(rename = "MemoryBytes", skip_serializing_if = "Option::is_none")]
-    pub memory_bytes: Option<i64>,
-    #[serde(rename = "GenericResources", skip_serializing_if = "Option::is_none")]
-    pub generic_resources: Option<GenericResources>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// An object describing the resources which can be advertised by a node and
+    /// requested by a task.
+    ///
+    /// Since API 1.32.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ResourceObject {
+        #[wire("NanoCPUs", optional)]
+        pub nano_cpus: Option<i64>,
+        #[wire("MemoryBytes", optional)]
+        pub memory_bytes: Option<i64>,
+        #[wire("GenericResources", optional)]
+        pub generic_resources: Option<GenericResources>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// User modifiable swarm configuration.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SwarmSpec {
-    /// Name of the swarm.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// Orchestration configuration.
-    #[serde(rename = "Orchestration", skip_serializing_if = "Option::is_none")]
-    pub orchestration: Option<super::v1_24_to_v1_55::SwarmSpecOrchestration>,
+object! {
+    /// User modifiable swarm configuration.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SwarmSpec {
+        /// Name of the swarm.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        /// Orchestration configuration.
+        #[wire("Orchestration", optional)]
+        pub orchestration: Option<super::v1_24_to_v1_55::SwarmSpecOrchestration>,
+        /// Raft configuration.
+        #[wire("Raft", optional)]
+        pub raft: Option<SwarmSpecRaft>,
+        /// Dispatcher configuration.
+        #[wire("Dispatcher", optional)]
+        pub dispatcher: Option<super::v1_24_to_v1_55::SwarmSpecDispatcher>,
+        /// CA configuration.
+        #[wire("CAConfig", optional)]
+        pub ca_config: Option<super::v1_30_to_v1_55::SwarmSpecCaConfig>,
+        /// Parameters related to encryption-at-rest.
+        ///
+        /// Since API 1.25.
+        #[wire("EncryptionConfig", optional)]
+        pub encryption_config: Option<super::v1_25_to_v1_55::SwarmSpecEncryptionConfig>,
+        /// Defaults for creating tasks in this cluster.
+        #[wire("TaskDefaults", optional)]
+        pub task_defaults: Option<super::v1_24_to_v1_55::SwarmSpecTaskDefaults>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
     /// Raft configuration.
-    #[serde(rename = "Raft", skip_serializing_if = "Option::is_none")]
-    pub raft: Option<SwarmSpecRaft>,
-    /// Dispatcher configuration.
-    #[serde(rename = "Dispatcher", skip_serializing_if = "Option::is_none")]
-    pub dispatcher: Option<super::v1_24_to_v1_55::SwarmSpecDispatcher>,
-    /// CA configuration.
-    #[serde(rename = "CAConfig", skip_serializing_if = "Option::is_none")]
-    pub ca_config: Option<super::v1_30_to_v1_55::SwarmSpecCaConfig>,
-    /// Parameters related to encryption-at-rest.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "EncryptionConfig", skip_serializing_if = "Option::is_none")]
-    pub encryption_config: Option<super::v1_25_to_v1_55::SwarmSpecEncryptionConfig>,
-    /// Defaults for creating tasks in this cluster.
-    #[serde(rename = "TaskDefaults", skip_serializing_if = "Option::is_none")]
-    pub task_defaults: Option<super::v1_24_to_v1_55::SwarmSpecTaskDefaults>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// Raft configuration.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SwarmSpecRaft {
-    /// The number of log entries between snapshots.
-    #[serde(rename = "SnapshotInterval", skip_serializing_if = "Option::is_none")]
-    pub snapshot_interval: Option<u64>,
-    /// The number of snapshots to keep beyond the current snapshot.
-    #[serde(rename = "KeepOldSnapshots", skip_serializing_if = "Option::is_none")]
-    pub keep_old_snapshots: Option<u64>,
-    /// The number of log entries to keep around to sync up slow followers
-    /// after a snapshot is created.
-    #[serde(
-        rename = "LogEntriesForSlowFollowers",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub log_entries_for_slow_followers: Option<u64>,
-    /// The number of ticks that a follower will wait for a message from
-    /// the leader before becoming a candidate and starting an election.
-    /// `ElectionTick` must be greater than `HeartbeatTick`.
-    ///
-    /// A tick currently defaults to one second, so these translate
-    /// directly to seconds currently, but this is NOT guaranteed.
-    #[serde(rename = "ElectionTick", skip_serializing_if = "Option::is_none")]
-    pub election_tick: Option<i64>,
-    /// The number of ticks between heartbeats. Every HeartbeatTick ticks,
-    /// the leader will send a heartbeat to the followers.
-    ///
-    /// A tick currently defaults to one second, so these translate
-    /// directly to seconds currently, but this is NOT guaranteed.
-    #[serde(rename = "HeartbeatTick", skip_serializing_if = "Option::is_none")]
-    pub heartbeat_tick: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SwarmSpecRaft {
+        /// The number of log entries between snapshots.
+        #[wire("SnapshotInterval", optional)]
+        pub snapshot_interval: Option<u64>,
+        /// The number of snapshots to keep beyond the current snapshot.
+        #[wire("KeepOldSnapshots", optional)]
+        pub keep_old_snapshots: Option<u64>,
+        /// The number of log entries to keep around to sync up slow followers
+        /// after a snapshot is created.
+        #[wire("LogEntriesForSlowFollowers", optional)]
+        pub log_entries_for_slow_followers: Option<u64>,
+        /// The number of ticks that a follower will wait for a message from
+        /// the leader before becoming a candidate and starting an election.
+        /// `ElectionTick` must be greater than `HeartbeatTick`.
+        ///
+        /// A tick currently defaults to one second, so these translate
+        /// directly to seconds currently, but this is NOT guaranteed.
+        #[wire("ElectionTick", optional)]
+        pub election_tick: Option<i64>,
+        /// The number of ticks between heartbeats. Every HeartbeatTick ticks,
+        /// the leader will send a heartbeat to the followers.
+        ///
+        /// A tick currently defaults to one second, so these translate
+        /// directly to seconds currently, but this is NOT guaranteed.
+        #[wire("HeartbeatTick", optional)]
+        pub heartbeat_tick: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// Represents the isolation technology to use as a default for containers.

@@ -12,123 +12,130 @@ pub(crate) mod server;
 pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Service {
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
-    /// Format: `dateTime`.
-    #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Format: `dateTime`.
-    #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<ServiceSpec>,
-    #[serde(rename = "Endpoint", skip_serializing_if = "Option::is_none")]
-    pub endpoint: Option<super::v1_34_to_v1_36::ServiceEndpoint>,
-    /// The status of a service update.
-    #[serde(rename = "UpdateStatus", skip_serializing_if = "Option::is_none")]
-    pub update_status: Option<super::v1_24_to_v1_55::ServiceUpdateStatus>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Service {
+        #[wire("ID", optional)]
+        pub id: Option<String>,
+        #[wire("Version", optional)]
+        pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
+        /// Format: `dateTime`.
+        #[wire("CreatedAt", optional)]
+        pub created_at: Option<String>,
+        /// Format: `dateTime`.
+        #[wire("UpdatedAt", optional)]
+        pub updated_at: Option<String>,
+        #[wire("Spec", optional)]
+        pub spec: Option<ServiceSpec>,
+        #[wire("Endpoint", optional)]
+        pub endpoint: Option<super::v1_34_to_v1_36::ServiceEndpoint>,
+        /// The status of a service update.
+        #[wire("UpdateStatus", optional)]
+        pub update_status: Option<super::v1_24_to_v1_55::ServiceUpdateStatus>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ServiceCreateBody {
-    /// Name of the service.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    #[serde(rename = "TaskTemplate", skip_serializing_if = "Option::is_none")]
-    pub task_template: Option<super::v1_32_to_v1_34::TaskSpec>,
-    /// Scheduling mode for the service.
-    #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<super::v1_24_to_v1_40::ServiceSpecMode>,
-    /// Specification for the update strategy of the service.
-    #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
-    pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
-    /// Specification for the rollback strategy of the service.
-    ///
-    /// Since API 1.28.
-    #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
-    pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
-    /// Array of network names or IDs to attach the service to.
-    #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<Vec<super::v1_24_to_v1_38::ServiceSpecNetworksItem>>,
-    #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
-    pub endpoint_spec: Option<super::v1_34_to_v1_36::EndpointSpec>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ServiceCreateBody {
+        /// Name of the service.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        #[wire("TaskTemplate", optional)]
+        pub task_template: Option<super::v1_32_to_v1_34::TaskSpec>,
+        /// Scheduling mode for the service.
+        #[wire("Mode", optional)]
+        pub mode: Option<super::v1_24_to_v1_40::ServiceSpecMode>,
+        /// Specification for the update strategy of the service.
+        #[wire("UpdateConfig", optional)]
+        pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
+        /// Specification for the rollback strategy of the service.
+        ///
+        /// Since API 1.28.
+        #[wire("RollbackConfig", optional)]
+        pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
+        /// Array of network names or IDs to attach the service to.
+        #[wire("Networks", optional)]
+        pub networks: Option<Vec<super::v1_24_to_v1_38::ServiceSpecNetworksItem>>,
+        #[wire("EndpointSpec", optional)]
+        pub endpoint_spec: Option<super::v1_34_to_v1_36::EndpointSpec>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// User modifiable configuration for a service.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ServiceSpec {
-    /// Name of the service.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    #[serde(rename = "TaskTemplate", skip_serializing_if = "Option::is_none")]
-    pub task_template: Option<super::v1_32_to_v1_34::TaskSpec>,
-    /// Scheduling mode for the service.
-    #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<super::v1_24_to_v1_40::ServiceSpecMode>,
-    /// Specification for the update strategy of the service.
-    #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
-    pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
-    /// Specification for the rollback strategy of the service.
-    ///
-    /// Since API 1.28.
-    #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
-    pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
-    /// Array of network names or IDs to attach the service to.
-    #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<Vec<super::v1_24_to_v1_38::ServiceSpecNetworksItem>>,
-    #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
-    pub endpoint_spec: Option<super::v1_34_to_v1_36::EndpointSpec>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// User modifiable configuration for a service.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ServiceSpec {
+        /// Name of the service.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        #[wire("TaskTemplate", optional)]
+        pub task_template: Option<super::v1_32_to_v1_34::TaskSpec>,
+        /// Scheduling mode for the service.
+        #[wire("Mode", optional)]
+        pub mode: Option<super::v1_24_to_v1_40::ServiceSpecMode>,
+        /// Specification for the update strategy of the service.
+        #[wire("UpdateConfig", optional)]
+        pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
+        /// Specification for the rollback strategy of the service.
+        ///
+        /// Since API 1.28.
+        #[wire("RollbackConfig", optional)]
+        pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
+        /// Array of network names or IDs to attach the service to.
+        #[wire("Networks", optional)]
+        pub networks: Option<Vec<super::v1_24_to_v1_38::ServiceSpecNetworksItem>>,
+        #[wire("EndpointSpec", optional)]
+        pub endpoint_spec: Option<super::v1_34_to_v1_36::EndpointSpec>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ServiceUpdateBody {
-    /// Name of the service.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    #[serde(rename = "TaskTemplate", skip_serializing_if = "Option::is_none")]
-    pub task_template: Option<super::v1_32_to_v1_34::TaskSpec>,
-    /// Scheduling mode for the service.
-    #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<super::v1_24_to_v1_40::ServiceSpecMode>,
-    /// Specification for the update strategy of the service.
-    #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
-    pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
-    /// Specification for the rollback strategy of the service.
-    ///
-    /// Since API 1.28.
-    #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
-    pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
-    /// Array of network names or IDs to attach the service to.
-    #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<Vec<super::v1_24_to_v1_38::ServiceSpecNetworksItem>>,
-    #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
-    pub endpoint_spec: Option<super::v1_34_to_v1_36::EndpointSpec>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ServiceUpdateBody {
+        /// Name of the service.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        #[wire("TaskTemplate", optional)]
+        pub task_template: Option<super::v1_32_to_v1_34::TaskSpec>,
+        /// Scheduling mode for the service.
+        #[wire("Mode", optional)]
+        pub mode: Option<super::v1_24_to_v1_40::ServiceSpecMode>,
+        /// Specification for the update strategy of the service.
+        #[wire("UpdateConfig", optional)]
+        pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
+        /// Specification for the rollback strategy of the service.
+        ///
+        /// Since API 1.28.
+        #[wire("RollbackConfig", optional)]
+        pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
+        /// Array of network names or IDs to attach the service to.
+        #[wire("Networks", optional)]
+        pub networks: Option<Vec<super::v1_24_to_v1_38::ServiceSpecNetworksItem>>,
+        #[wire("EndpointSpec", optional)]
+        pub endpoint_spec: Option<super::v1_34_to_v1_36::EndpointSpec>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

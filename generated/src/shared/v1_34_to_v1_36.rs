@@ -10,66 +10,71 @@ pub(crate) mod requests;
 #[cfg(feature = "server")]
 pub(crate) mod server;
 
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct EndpointPortConfig {
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(rename = "Protocol", skip_serializing_if = "Option::is_none")]
-    pub protocol: Option<super::v1_24_to_v1_36::EndpointPortConfigProtocol>,
-    /// The port inside the container.
-    #[serde(rename = "TargetPort", skip_serializing_if = "Option::is_none")]
-    pub target_port: Option<i64>,
-    /// The port on the swarm hosts.
-    #[serde(rename = "PublishedPort", skip_serializing_if = "Option::is_none")]
-    pub published_port: Option<i64>,
-    /// The mode in which port is published.
-    ///
-    /// <p><br /></p>
-    ///
-    /// - "ingress" makes the target port accessible on on every node,
-    ///   regardless of whether there is a task for the service running on
-    ///   that node or not.
-    /// - "host" bypasses the routing mesh and publish the port directly on
-    ///   the swarm node where that service is running.
-    ///
-    /// Defaults to `"ingress"`.
-    ///
-    /// Since API 1.34.
-    #[serde(rename = "PublishMode", skip_serializing_if = "Option::is_none")]
-    pub publish_mode: Option<super::v1_34_to_v1_55::EndpointPortConfigPublishMode>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct EndpointPortConfig {
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        #[wire("Protocol", optional)]
+        pub protocol: Option<super::v1_24_to_v1_36::EndpointPortConfigProtocol>,
+        /// The port inside the container.
+        #[wire("TargetPort", optional)]
+        pub target_port: Option<i64>,
+        /// The port on the swarm hosts.
+        #[wire("PublishedPort", optional)]
+        pub published_port: Option<i64>,
+        /// The mode in which port is published.
+        ///
+        /// <p><br /></p>
+        ///
+        /// - "ingress" makes the target port accessible on on every node,
+        ///   regardless of whether there is a task for the service running on
+        ///   that node or not.
+        /// - "host" bypasses the routing mesh and publish the port directly on
+        ///   the swarm node where that service is running.
+        ///
+        /// Defaults to `"ingress"`.
+        ///
+        /// Since API 1.34.
+        #[wire("PublishMode", optional)]
+        pub publish_mode: Option<super::v1_34_to_v1_55::EndpointPortConfigPublishMode>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Properties that can be configured to access and load balance a service.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct EndpointSpec {
-    /// The mode of resolution to use for internal load balancing between tasks.
-    ///
-    /// Defaults to `"vip"`.
-    #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<super::v1_24_to_v1_55::EndpointSpecMode>,
-    /// List of exposed ports that this service is accessible on from the outside. Ports can only be provided if `vip` resolution mode is used.
-    #[serde(rename = "Ports", skip_serializing_if = "Option::is_none")]
-    pub ports: Option<Vec<EndpointPortConfig>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Properties that can be configured to access and load balance a service.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct EndpointSpec {
+        /// The mode of resolution to use for internal load balancing between tasks.
+        ///
+        /// Defaults to `"vip"`.
+        #[wire("Mode", optional)]
+        pub mode: Option<super::v1_24_to_v1_55::EndpointSpecMode>,
+        /// List of exposed ports that this service is accessible on from the outside. Ports can only be provided if `vip` resolution mode is used.
+        #[wire("Ports", optional)]
+        pub ports: Option<Vec<EndpointPortConfig>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ServiceEndpoint {
-    #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<EndpointSpec>,
-    #[serde(rename = "Ports", skip_serializing_if = "Option::is_none")]
-    pub ports: Option<Vec<EndpointPortConfig>>,
-    #[serde(rename = "VirtualIPs", skip_serializing_if = "Option::is_none")]
-    pub virtual_ips: Option<Vec<super::v1_24_to_v1_55::ServiceEndpointVirtualIpsItem>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ServiceEndpoint {
+        #[wire("Spec", optional)]
+        pub spec: Option<EndpointSpec>,
+        #[wire("Ports", optional)]
+        pub ports: Option<Vec<EndpointPortConfig>>,
+        #[wire("VirtualIPs", optional)]
+        pub virtual_ips: Option<Vec<super::v1_24_to_v1_55::ServiceEndpointVirtualIpsItem>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -8,34 +8,37 @@ pub(crate) mod server;
 #[cfg(feature = "roundtrip")]
 pub(crate) mod roundtrip;
 
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// OK response to ContainerWait operation
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerWaitResponse {
-    /// Exit code of the container
-    #[serde(rename = "StatusCode", default)]
-    pub status_code: i64,
-    /// container waiting error, if any
-    ///
-    /// Since API 1.34.
-    #[serde(rename = "Error", skip_serializing_if = "Option::is_none")]
-    pub error: Option<ContainerWaitResponseError>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// OK response to ContainerWait operation
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerWaitResponse {
+        /// Exit code of the container
+        #[wire("StatusCode")]
+        pub status_code: i64,
+        /// container waiting error, if any
+        ///
+        /// Since API 1.34.
+        #[wire("Error", optional)]
+        pub error: Option<ContainerWaitResponseError>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// container waiting error, if any
-///
-/// Since API 1.34, until API 1.38 (removed in 1.39).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerWaitResponseError {
-    /// Details of an error
-    #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// container waiting error, if any
+    ///
+    /// Since API 1.34, until API 1.38 (removed in 1.39).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerWaitResponseError {
+        /// Details of an error
+        #[wire("Message", optional)]
+        pub message: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -3,149 +3,152 @@
 //! What is identical in exactly API versions 1.35–1.37: the types below, and in the submodules the operations' parameters, client and server items and decoders.
 
 use std::collections::HashMap;
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// User modifiable task configuration.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpec {
-    /// Invalid when specified with `ContainerSpec`. *(Experimental release only.)*
-    ///
-    /// Since API 1.31.
-    #[serde(rename = "PluginSpec", skip_serializing_if = "Option::is_none")]
-    pub plugin_spec: Option<super::v1_31_to_v1_39::TaskSpecPluginSpec>,
-    /// Invalid when specified with `PluginSpec`.
-    #[serde(rename = "ContainerSpec", skip_serializing_if = "Option::is_none")]
-    pub container_spec: Option<TaskSpecContainerSpec>,
-    /// Resource requirements which apply to each individual container created as part of the service.
-    #[serde(rename = "Resources", skip_serializing_if = "Option::is_none")]
-    pub resources: Option<super::v1_32_to_v1_40::TaskSpecResources>,
-    /// Specification for the restart policy which applies to containers created as part of this service.
-    #[serde(rename = "RestartPolicy", skip_serializing_if = "Option::is_none")]
-    pub restart_policy: Option<super::v1_24_to_v1_55::TaskSpecRestartPolicy>,
-    #[serde(rename = "Placement", skip_serializing_if = "Option::is_none")]
-    pub placement: Option<super::v1_32_to_v1_39::TaskSpecPlacement>,
-    /// A counter that triggers an update even if no relevant parameters have been changed.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "ForceUpdate", skip_serializing_if = "Option::is_none")]
-    pub force_update: Option<u64>,
-    /// Runtime is the type of runtime specified for the task executor.
-    ///
-    /// Since API 1.30.
-    #[serde(rename = "Runtime", skip_serializing_if = "Option::is_none")]
-    pub runtime: Option<String>,
-    #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<Vec<super::v1_24_to_v1_38::TaskSpecNetworksItem>>,
-    /// Specifies the log driver to use for tasks created from this spec. If not present, the default one for the swarm will be used, finally falling back to the engine default if not specified.
-    #[serde(rename = "LogDriver", skip_serializing_if = "Option::is_none")]
-    pub log_driver: Option<super::v1_24_to_v1_55::TaskSpecLogDriver>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// User modifiable task configuration.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskSpec {
+        /// Invalid when specified with `ContainerSpec`. *(Experimental release only.)*
+        ///
+        /// Since API 1.31.
+        #[wire("PluginSpec", optional)]
+        pub plugin_spec: Option<super::v1_31_to_v1_39::TaskSpecPluginSpec>,
+        /// Invalid when specified with `PluginSpec`.
+        #[wire("ContainerSpec", optional)]
+        pub container_spec: Option<TaskSpecContainerSpec>,
+        /// Resource requirements which apply to each individual container created as part of the service.
+        #[wire("Resources", optional)]
+        pub resources: Option<super::v1_32_to_v1_40::TaskSpecResources>,
+        /// Specification for the restart policy which applies to containers created as part of this service.
+        #[wire("RestartPolicy", optional)]
+        pub restart_policy: Option<super::v1_24_to_v1_55::TaskSpecRestartPolicy>,
+        #[wire("Placement", optional)]
+        pub placement: Option<super::v1_32_to_v1_39::TaskSpecPlacement>,
+        /// A counter that triggers an update even if no relevant parameters have been changed.
+        ///
+        /// Since API 1.25.
+        #[wire("ForceUpdate", optional)]
+        pub force_update: Option<u64>,
+        /// Runtime is the type of runtime specified for the task executor.
+        ///
+        /// Since API 1.30.
+        #[wire("Runtime", optional)]
+        pub runtime: Option<String>,
+        #[wire("Networks", optional)]
+        pub networks: Option<Vec<super::v1_24_to_v1_38::TaskSpecNetworksItem>>,
+        /// Specifies the log driver to use for tasks created from this spec. If not present, the default one for the swarm will be used, finally falling back to the engine default if not specified.
+        #[wire("LogDriver", optional)]
+        pub log_driver: Option<super::v1_24_to_v1_55::TaskSpecLogDriver>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Invalid when specified with `PluginSpec`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpecContainerSpec {
-    /// The image name to use for the container
-    #[serde(rename = "Image", skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
-    /// User-defined key/value data.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// The command to be run in the image.
-    #[serde(rename = "Command", skip_serializing_if = "Option::is_none")]
-    pub command: Option<Vec<String>>,
-    /// Arguments to the command.
-    #[serde(rename = "Args", skip_serializing_if = "Option::is_none")]
-    pub args: Option<Vec<String>>,
-    /// The hostname to use for the container, as a valid RFC 1123 hostname.
-    ///
-    /// Since API 1.27.
-    #[serde(rename = "Hostname", skip_serializing_if = "Option::is_none")]
-    pub hostname: Option<String>,
-    /// A list of environment variables in the form `VAR=value`.
-    #[serde(rename = "Env", skip_serializing_if = "Option::is_none")]
-    pub env: Option<Vec<String>>,
-    /// The working directory for commands to run in.
-    #[serde(rename = "Dir", skip_serializing_if = "Option::is_none")]
-    pub dir: Option<String>,
-    /// The user inside the container.
-    #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    /// A list of additional groups that the container process will run as.
-    ///
-    /// Since API 1.27.
-    #[serde(rename = "Groups", skip_serializing_if = "Option::is_none")]
-    pub groups: Option<Vec<String>>,
-    /// Security options for the container
-    ///
-    /// Since API 1.30.
-    #[serde(rename = "Privileges", skip_serializing_if = "Option::is_none")]
-    pub privileges: Option<super::v1_30_to_v1_39::TaskSpecContainerSpecPrivileges>,
-    /// Whether a pseudo-TTY should be allocated.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "TTY", skip_serializing_if = "Option::is_none")]
-    pub tty: Option<bool>,
-    /// Open `stdin`
-    ///
-    /// Since API 1.27.
-    #[serde(rename = "OpenStdin", skip_serializing_if = "Option::is_none")]
-    pub open_stdin: Option<bool>,
-    /// Mount the container's root filesystem as read only.
-    ///
-    /// Since API 1.27.
-    #[serde(rename = "ReadOnly", skip_serializing_if = "Option::is_none")]
-    pub read_only: Option<bool>,
-    /// Specification for mounts to be added to containers created as part of the service.
-    #[serde(rename = "Mounts", skip_serializing_if = "Option::is_none")]
-    pub mounts: Option<Vec<super::v1_32_to_v1_39::Mount>>,
-    /// Signal to stop the container.
-    ///
-    /// Since API 1.28.
-    #[serde(rename = "StopSignal", skip_serializing_if = "Option::is_none")]
-    pub stop_signal: Option<String>,
-    /// Amount of time to wait for the container to terminate before forcefully killing it.
-    #[serde(rename = "StopGracePeriod", skip_serializing_if = "Option::is_none")]
-    pub stop_grace_period: Option<i64>,
-    /// Since API 1.27.
-    #[serde(rename = "HealthCheck", skip_serializing_if = "Option::is_none")]
-    pub health_check: Option<super::v1_29_to_v1_43::HealthConfig>,
-    /// A list of hostname/IP mappings to add to the container's `hosts`
-    /// file. The format of extra hosts is specified in the
-    /// [hosts(5)](http://man7.org/linux/man-pages/man5/hosts.5.html)
-    /// man page:
-    ///
-    /// ```text
-    /// IP_address canonical_hostname [aliases...]
-    ///
-    /// ```
-    /// Since API 1.27.
-    #[serde(rename = "Hosts", skip_serializing_if = "Option::is_none")]
-    pub hosts: Option<Vec<String>>,
-    /// Specification for DNS related configurations in resolver configuration file (`resolv.conf`).
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "DNSConfig", skip_serializing_if = "Option::is_none")]
-    pub dns_config: Option<super::v1_25_to_v1_55::TaskSpecContainerSpecDnsConfig>,
-    /// Secrets contains references to zero or more secrets that will be exposed to the service.
-    ///
-    /// Since API 1.27.
-    #[serde(rename = "Secrets", skip_serializing_if = "Option::is_none")]
-    pub secrets: Option<Vec<super::v1_27_to_v1_55::TaskSpecContainerSpecSecretsItem>>,
-    /// Configs contains references to zero or more configs that will be exposed to the service.
-    ///
-    /// Since API 1.30.
-    #[serde(rename = "Configs", skip_serializing_if = "Option::is_none")]
-    pub configs: Option<Vec<super::v1_30_to_v1_39::TaskSpecContainerSpecConfigsItem>>,
-    /// Isolation technology of the containers running the service. (Windows only)
-    ///
-    /// Since API 1.35.
-    #[serde(rename = "Isolation", skip_serializing_if = "Option::is_none")]
-    pub isolation: Option<super::v1_35_to_v1_55::TaskSpecContainerSpecIsolation>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Invalid when specified with `PluginSpec`.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskSpecContainerSpec {
+        /// The image name to use for the container
+        #[wire("Image", optional)]
+        pub image: Option<String>,
+        /// User-defined key/value data.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        /// The command to be run in the image.
+        #[wire("Command", optional)]
+        pub command: Option<Vec<String>>,
+        /// Arguments to the command.
+        #[wire("Args", optional)]
+        pub args: Option<Vec<String>>,
+        /// The hostname to use for the container, as a valid RFC 1123 hostname.
+        ///
+        /// Since API 1.27.
+        #[wire("Hostname", optional)]
+        pub hostname: Option<String>,
+        /// A list of environment variables in the form `VAR=value`.
+        #[wire("Env", optional)]
+        pub env: Option<Vec<String>>,
+        /// The working directory for commands to run in.
+        #[wire("Dir", optional)]
+        pub dir: Option<String>,
+        /// The user inside the container.
+        #[wire("User", optional)]
+        pub user: Option<String>,
+        /// A list of additional groups that the container process will run as.
+        ///
+        /// Since API 1.27.
+        #[wire("Groups", optional)]
+        pub groups: Option<Vec<String>>,
+        /// Security options for the container
+        ///
+        /// Since API 1.30.
+        #[wire("Privileges", optional)]
+        pub privileges: Option<super::v1_30_to_v1_39::TaskSpecContainerSpecPrivileges>,
+        /// Whether a pseudo-TTY should be allocated.
+        ///
+        /// Since API 1.25.
+        #[wire("TTY", optional)]
+        pub tty: Option<bool>,
+        /// Open `stdin`
+        ///
+        /// Since API 1.27.
+        #[wire("OpenStdin", optional)]
+        pub open_stdin: Option<bool>,
+        /// Mount the container's root filesystem as read only.
+        ///
+        /// Since API 1.27.
+        #[wire("ReadOnly", optional)]
+        pub read_only: Option<bool>,
+        /// Specification for mounts to be added to containers created as part of the service.
+        #[wire("Mounts", optional)]
+        pub mounts: Option<Vec<super::v1_32_to_v1_39::Mount>>,
+        /// Signal to stop the container.
+        ///
+        /// Since API 1.28.
+        #[wire("StopSignal", optional)]
+        pub stop_signal: Option<String>,
+        /// Amount of time to wait for the container to terminate before forcefully killing it.
+        #[wire("StopGracePeriod", optional)]
+        pub stop_grace_period: Option<i64>,
+        /// Since API 1.27.
+        #[wire("HealthCheck", optional)]
+        pub health_check: Option<super::v1_29_to_v1_43::HealthConfig>,
+        /// A list of hostname/IP mappings to add to the container's `hosts`
+        /// file. The format of extra hosts is specified in the
+        /// [hosts(5)](http://man7.org/linux/man-pages/man5/hosts.5.html)
+        /// man page:
+        ///
+        /// ```text
+        /// IP_address canonical_hostname [aliases...]
+        ///
+        /// ```
+        /// Since API 1.27.
+        #[wire("Hosts", optional)]
+        pub hosts: Option<Vec<String>>,
+        /// Specification for DNS related configurations in resolver configuration file (`resolv.conf`).
+        ///
+        /// Since API 1.25.
+        #[wire("DNSConfig", optional)]
+        pub dns_config: Option<super::v1_25_to_v1_55::TaskSpecContainerSpecDnsConfig>,
+        /// Secrets contains references to zero or more secrets that will be exposed to the service.
+        ///
+        /// Since API 1.27.
+        #[wire("Secrets", optional)]
+        pub secrets: Option<Vec<super::v1_27_to_v1_55::TaskSpecContainerSpecSecretsItem>>,
+        /// Configs contains references to zero or more configs that will be exposed to the service.
+        ///
+        /// Since API 1.30.
+        #[wire("Configs", optional)]
+        pub configs: Option<Vec<super::v1_30_to_v1_39::TaskSpecContainerSpecConfigsItem>>,
+        /// Isolation technology of the containers running the service. (Windows only)
+        ///
+        /// Since API 1.35.
+        #[wire("Isolation", optional)]
+        pub isolation: Option<super::v1_35_to_v1_55::TaskSpecContainerSpecIsolation>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -9,64 +9,69 @@ pub(crate) mod server;
 pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// Until API 1.38 (removed in 1.39).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SystemVersionResponse {
-    /// Since API 1.35, until API 1.38 (removed in 1.39).
-    #[serde(rename = "Platform", skip_serializing_if = "Option::is_none")]
-    pub platform: Option<SystemVersionResponsePlatform>,
-    /// Since API 1.35, until API 1.38 (removed in 1.39).
-    #[serde(rename = "Components", skip_serializing_if = "Option::is_none")]
-    pub components: Option<Vec<SystemVersionResponseComponentsItem>>,
-    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<String>,
-    #[serde(rename = "ApiVersion", skip_serializing_if = "Option::is_none")]
-    pub api_version: Option<String>,
-    /// Since API 1.25, until API 1.38 (removed in 1.39).
-    #[serde(rename = "MinAPIVersion", skip_serializing_if = "Option::is_none")]
-    pub min_api_version: Option<String>,
-    #[serde(rename = "GitCommit", skip_serializing_if = "Option::is_none")]
-    pub git_commit: Option<String>,
-    #[serde(rename = "GoVersion", skip_serializing_if = "Option::is_none")]
-    pub go_version: Option<String>,
-    #[serde(rename = "Os", skip_serializing_if = "Option::is_none")]
-    pub os: Option<String>,
-    #[serde(rename = "Arch", skip_serializing_if = "Option::is_none")]
-    pub arch: Option<String>,
-    #[serde(rename = "KernelVersion", skip_serializing_if = "Option::is_none")]
-    pub kernel_version: Option<String>,
-    #[serde(rename = "Experimental", skip_serializing_if = "Option::is_none")]
-    pub experimental: Option<bool>,
-    #[serde(rename = "BuildTime", skip_serializing_if = "Option::is_none")]
-    pub build_time: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Until API 1.38 (removed in 1.39).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SystemVersionResponse {
+        /// Since API 1.35, until API 1.38 (removed in 1.39).
+        #[wire("Platform", optional)]
+        pub platform: Option<SystemVersionResponsePlatform>,
+        /// Since API 1.35, until API 1.38 (removed in 1.39).
+        #[wire("Components", optional)]
+        pub components: Option<Vec<SystemVersionResponseComponentsItem>>,
+        #[wire("Version", optional)]
+        pub version: Option<String>,
+        #[wire("ApiVersion", optional)]
+        pub api_version: Option<String>,
+        /// Since API 1.25, until API 1.38 (removed in 1.39).
+        #[wire("MinAPIVersion", optional)]
+        pub min_api_version: Option<String>,
+        #[wire("GitCommit", optional)]
+        pub git_commit: Option<String>,
+        #[wire("GoVersion", optional)]
+        pub go_version: Option<String>,
+        #[wire("Os", optional)]
+        pub os: Option<String>,
+        #[wire("Arch", optional)]
+        pub arch: Option<String>,
+        #[wire("KernelVersion", optional)]
+        pub kernel_version: Option<String>,
+        #[wire("Experimental", optional)]
+        pub experimental: Option<bool>,
+        #[wire("BuildTime", optional)]
+        pub build_time: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Since API 1.35, until API 1.38 (removed in 1.39).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SystemVersionResponseComponentsItem {
-    #[serde(rename = "Name", default)]
-    pub name: String,
-    #[serde(rename = "Version", default)]
-    pub version: String,
-    #[serde(rename = "Details", skip_serializing_if = "Option::is_none")]
-    pub details: Option<HashMap<String, serde_json::Value>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.35, until API 1.38 (removed in 1.39).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SystemVersionResponseComponentsItem {
+        #[wire("Name")]
+        pub name: String,
+        #[wire("Version")]
+        pub version: String,
+        #[wire("Details", optional)]
+        pub details: Option<HashMap<String, serde_json::Value>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Since API 1.35, until API 1.38 (removed in 1.39).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SystemVersionResponsePlatform {
-    #[serde(rename = "Name", default)]
-    pub name: String,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.35, until API 1.38 (removed in 1.39).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SystemVersionResponsePlatform {
+        #[wire("Name")]
+        pub name: String,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

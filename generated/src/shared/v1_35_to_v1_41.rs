@@ -11,55 +11,56 @@ pub(crate) mod server;
 #[cfg(feature = "roundtrip")]
 pub(crate) mod roundtrip;
 
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerExecBody {
-    /// Attach to `stdin` of the exec command.
-    #[serde(rename = "AttachStdin", skip_serializing_if = "Option::is_none")]
-    pub attach_stdin: Option<bool>,
-    /// Attach to `stdout` of the exec command.
-    #[serde(rename = "AttachStdout", skip_serializing_if = "Option::is_none")]
-    pub attach_stdout: Option<bool>,
-    /// Attach to `stderr` of the exec command.
-    #[serde(rename = "AttachStderr", skip_serializing_if = "Option::is_none")]
-    pub attach_stderr: Option<bool>,
-    /// Override the key sequence for detaching a container. Format is
-    /// a single character `[a-Z]` or `ctrl-<value>` where `<value>`
-    /// is one of: `a-z`, `@`, `^`, `[`, `,` or `_`.
-    #[serde(rename = "DetachKeys", skip_serializing_if = "Option::is_none")]
-    pub detach_keys: Option<String>,
-    /// Allocate a pseudo-TTY.
-    #[serde(rename = "Tty", skip_serializing_if = "Option::is_none")]
-    pub tty: Option<bool>,
-    /// A list of environment variables in the form `["VAR=value", ...]`.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "Env", skip_serializing_if = "Option::is_none")]
-    pub env: Option<Vec<String>>,
-    /// Command to run, as a string or array of strings.
-    #[serde(rename = "Cmd", skip_serializing_if = "Option::is_none")]
-    pub cmd: Option<Vec<String>>,
-    /// Runs the exec process with extended privileges.
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "Privileged", skip_serializing_if = "Option::is_none")]
-    pub privileged: Option<bool>,
-    /// The user, and optionally, group to run the exec process inside
-    /// the container. Format is one of: `user`, `user:group`, `uid`,
-    /// or `uid:gid`.
-    #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    /// The working directory for the exec process inside the container.
-    ///
-    /// Since API 1.35.
-    #[serde(rename = "WorkingDir", skip_serializing_if = "Option::is_none")]
-    pub working_dir: Option<String>,
-    /// Sent by the docker CLI (`true` for `docker exec -d`); the engine decides whether the exec runs detached from ExecStart's own `Detach`.
-    #[serde(rename = "Detach", skip_serializing_if = "Option::is_none")]
-    pub detach: Option<bool>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerExecBody {
+        /// Attach to `stdin` of the exec command.
+        #[wire("AttachStdin", optional)]
+        pub attach_stdin: Option<bool>,
+        /// Attach to `stdout` of the exec command.
+        #[wire("AttachStdout", optional)]
+        pub attach_stdout: Option<bool>,
+        /// Attach to `stderr` of the exec command.
+        #[wire("AttachStderr", optional)]
+        pub attach_stderr: Option<bool>,
+        /// Override the key sequence for detaching a container. Format is
+        /// a single character `[a-Z]` or `ctrl-<value>` where `<value>`
+        /// is one of: `a-z`, `@`, `^`, `[`, `,` or `_`.
+        #[wire("DetachKeys", optional)]
+        pub detach_keys: Option<String>,
+        /// Allocate a pseudo-TTY.
+        #[wire("Tty", optional)]
+        pub tty: Option<bool>,
+        /// A list of environment variables in the form `["VAR=value", ...]`.
+        ///
+        /// Since API 1.25.
+        #[wire("Env", optional)]
+        pub env: Option<Vec<String>>,
+        /// Command to run, as a string or array of strings.
+        #[wire("Cmd", optional)]
+        pub cmd: Option<Vec<String>>,
+        /// Runs the exec process with extended privileges.
+        ///
+        /// Defaults to `false`.
+        #[wire("Privileged", optional)]
+        pub privileged: Option<bool>,
+        /// The user, and optionally, group to run the exec process inside
+        /// the container. Format is one of: `user`, `user:group`, `uid`,
+        /// or `uid:gid`.
+        #[wire("User", optional)]
+        pub user: Option<String>,
+        /// The working directory for the exec process inside the container.
+        ///
+        /// Since API 1.35.
+        #[wire("WorkingDir", optional)]
+        pub working_dir: Option<String>,
+        /// Sent by the docker CLI (`true` for `docker exec -d`); the engine decides whether the exec runs detached from ExecStart's own `Detach`.
+        #[wire("Detach", optional)]
+        pub detach: Option<bool>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -9,321 +9,322 @@ pub(crate) mod server;
 pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// Since API 1.32.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SystemInfo {
-    /// Unique identifier of the daemon.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Note**: The format of the ID itself is not part of the API, and
-    /// > should not be considered stable.
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Total number of containers on the host.
-    #[serde(rename = "Containers", skip_serializing_if = "Option::is_none")]
-    pub containers: Option<i64>,
-    /// Number of containers with status `"running"`.
-    #[serde(rename = "ContainersRunning", skip_serializing_if = "Option::is_none")]
-    pub containers_running: Option<i64>,
-    /// Number of containers with status `"paused"`.
-    #[serde(rename = "ContainersPaused", skip_serializing_if = "Option::is_none")]
-    pub containers_paused: Option<i64>,
-    /// Number of containers with status `"stopped"`.
-    #[serde(rename = "ContainersStopped", skip_serializing_if = "Option::is_none")]
-    pub containers_stopped: Option<i64>,
-    /// Total number of images on the host.
-    ///
-    /// Both _tagged_ and _untagged_ (dangling) images are counted.
-    #[serde(rename = "Images", skip_serializing_if = "Option::is_none")]
-    pub images: Option<i64>,
-    /// Name of the storage driver in use.
-    #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
-    pub driver: Option<String>,
-    /// Information specific to the storage driver, provided as
-    /// "label" / "value" pairs.
-    ///
-    /// This information is provided by the storage driver, and formatted
-    /// in a way consistent with the output of `docker info` on the command
-    /// line.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Note**: The information returned in this field, including the
-    /// > formatting of values and labels, should not be considered stable,
-    /// > and may change without notice.
-    #[serde(rename = "DriverStatus", skip_serializing_if = "Option::is_none")]
-    pub driver_status: Option<Vec<Vec<String>>>,
-    /// Root directory of persistent Docker state.
-    ///
-    /// Defaults to `/var/lib/docker` on Linux, and `C:\ProgramData\docker`
-    /// on Windows.
-    #[serde(rename = "DockerRootDir", skip_serializing_if = "Option::is_none")]
-    pub docker_root_dir: Option<String>,
-    /// Status information about this node (standalone Swarm API).
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Note**: The information returned in this field is only propagated
-    /// > by the Swarm standalone API, and is empty (`null`) when using
-    /// > built-in swarm mode.
-    ///
-    /// Since API 1.32, until API 1.40 (removed in 1.41).
-    #[serde(rename = "SystemStatus", skip_serializing_if = "Option::is_none")]
-    pub system_status: Option<Vec<Vec<String>>>,
-    #[serde(rename = "Plugins", skip_serializing_if = "Option::is_none")]
-    pub plugins: Option<super::v1_32_to_v1_55::PluginsInfo>,
-    /// Indicates if the host has memory limit support enabled.
-    #[serde(rename = "MemoryLimit", skip_serializing_if = "Option::is_none")]
-    pub memory_limit: Option<bool>,
-    /// Indicates if the host has memory swap limit support enabled.
-    #[serde(rename = "SwapLimit", skip_serializing_if = "Option::is_none")]
-    pub swap_limit: Option<bool>,
-    /// Indicates if the host has kernel memory limit support enabled.
-    ///
-    /// In API versions 1.36–1.37, 1.40–1.41.
-    #[serde(rename = "KernelMemory", skip_serializing_if = "Option::is_none")]
-    pub kernel_memory: Option<bool>,
-    /// Indicates if CPU CFS(Completely Fair Scheduler) period is supported by the host.
-    #[serde(rename = "CpuCfsPeriod", skip_serializing_if = "Option::is_none")]
-    pub cpu_cfs_period: Option<bool>,
-    /// Indicates if CPU CFS(Completely Fair Scheduler) quota is supported by the host.
-    #[serde(rename = "CpuCfsQuota", skip_serializing_if = "Option::is_none")]
-    pub cpu_cfs_quota: Option<bool>,
-    /// Indicates if CPU Shares limiting is supported by the host.
-    #[serde(rename = "CPUShares", skip_serializing_if = "Option::is_none")]
-    pub cpu_shares: Option<bool>,
-    /// Indicates if CPUsets (cpuset.cpus, cpuset.mems) are supported by the host.
-    ///
-    /// See [cpuset(7)](https://www.kernel.org/doc/Documentation/cgroup-v1/cpusets.txt)
-    #[serde(rename = "CPUSet", skip_serializing_if = "Option::is_none")]
-    pub cpu_set: Option<bool>,
-    /// Indicates if OOM killer disable is supported on the host.
-    #[serde(rename = "OomKillDisable", skip_serializing_if = "Option::is_none")]
-    pub oom_kill_disable: Option<bool>,
-    /// Indicates IPv4 forwarding is enabled.
-    #[serde(rename = "IPv4Forwarding", skip_serializing_if = "Option::is_none")]
-    pub ipv4_forwarding: Option<bool>,
-    /// Indicates if `bridge-nf-call-iptables` is available on the host.
-    ///
-    /// Since API 1.32, until API 1.49 (removed in 1.50).
-    #[serde(rename = "BridgeNfIptables", skip_serializing_if = "Option::is_none")]
-    pub bridge_nf_iptables: Option<bool>,
-    /// Indicates if `bridge-nf-call-ip6tables` is available on the host.
-    ///
-    /// Since API 1.32, until API 1.49 (removed in 1.50).
-    #[serde(rename = "BridgeNfIp6tables", skip_serializing_if = "Option::is_none")]
-    pub bridge_nf_ip6tables: Option<bool>,
-    /// Indicates if the daemon is running in debug-mode / with debug-level logging enabled.
-    #[serde(rename = "Debug", skip_serializing_if = "Option::is_none")]
-    pub debug: Option<bool>,
-    /// The total number of file Descriptors in use by the daemon process.
-    ///
-    /// This information is only returned if debug-mode is enabled.
-    #[serde(rename = "NFd", skip_serializing_if = "Option::is_none")]
-    pub n_fd: Option<i64>,
-    /// The  number of goroutines that currently exist.
-    ///
-    /// This information is only returned if debug-mode is enabled.
-    #[serde(rename = "NGoroutines", skip_serializing_if = "Option::is_none")]
-    pub n_goroutines: Option<i64>,
-    /// Current system-time in [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt)
-    /// format with nano-seconds.
-    #[serde(rename = "SystemTime", skip_serializing_if = "Option::is_none")]
-    pub system_time: Option<String>,
-    /// The logging driver to use as a default for new containers.
-    #[serde(rename = "LoggingDriver", skip_serializing_if = "Option::is_none")]
-    pub logging_driver: Option<String>,
-    /// The driver to use for managing cgroups.
-    ///
-    /// Defaults to `"cgroupfs"`.
-    #[serde(rename = "CgroupDriver", skip_serializing_if = "Option::is_none")]
-    pub cgroup_driver: Option<super::v1_32_to_v1_39::SystemInfoCgroupDriver>,
-    /// Number of event listeners subscribed.
-    #[serde(rename = "NEventsListener", skip_serializing_if = "Option::is_none")]
-    pub n_events_listener: Option<i64>,
-    /// Kernel version of the host.
-    ///
-    /// On Linux, this information obtained from `uname`. On Windows this
-    /// information is queried from the &lt;kbd>HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\&lt;/kbd>
-    /// registry value, for example _"10.0 14393 (14393.1198.amd64fre.rs1_release_sec.170427-1353)"_.
-    #[serde(rename = "KernelVersion", skip_serializing_if = "Option::is_none")]
-    pub kernel_version: Option<String>,
-    /// Name of the host's operating system, for example: "Ubuntu 16.04.2 LTS"
-    /// or "Windows Server 2016 Datacenter"
-    #[serde(rename = "OperatingSystem", skip_serializing_if = "Option::is_none")]
-    pub operating_system: Option<String>,
-    /// Generic type of the operating system of the host, as returned by the
-    /// Go runtime (`GOOS`).
-    ///
-    /// Currently returned values are "linux" and "windows". A full list of
-    /// possible values can be found in the [Go documentation](https://go.dev/doc/install/source#environment).
-    #[serde(rename = "OSType", skip_serializing_if = "Option::is_none")]
-    pub os_type: Option<String>,
-    /// Hardware architecture of the host, as returned by the operating system.
-    /// This is equivalent to the output of `uname -m` on Linux.
-    ///
-    /// Unlike `Arch` (from `/version`), this reports the machine's native
-    /// architecture, which can differ from the Go runtime architecture when
-    /// running a binary compiled for a different architecture (for example,
-    /// a 32-bit binary running on 64-bit hardware).
-    #[serde(rename = "Architecture", skip_serializing_if = "Option::is_none")]
-    pub architecture: Option<String>,
-    /// The number of logical CPUs usable by the daemon.
-    ///
-    /// The number of available CPUs is checked by querying the operating
-    /// system when the daemon starts. Changes to operating system CPU
-    /// allocation after the daemon is started are not reflected.
-    #[serde(rename = "NCPU", skip_serializing_if = "Option::is_none")]
-    pub ncpu: Option<i64>,
-    /// Total amount of physical memory available on the host, in bytes.
-    #[serde(rename = "MemTotal", skip_serializing_if = "Option::is_none")]
-    pub mem_total: Option<i64>,
-    /// Address / URL of the index server that is used for image search,
-    /// and as a default for user authentication for Docker Hub and Docker Cloud.
-    ///
-    /// Defaults to `"https://index.docker.io/v1/"`.
-    #[serde(rename = "IndexServerAddress", skip_serializing_if = "Option::is_none")]
-    pub index_server_address: Option<String>,
-    #[serde(rename = "RegistryConfig", skip_serializing_if = "Option::is_none")]
-    pub registry_config: Option<super::v1_32_to_v1_48::RegistryServiceConfig>,
-    #[serde(rename = "GenericResources", skip_serializing_if = "Option::is_none")]
-    pub generic_resources: Option<super::v1_32_to_v1_55::GenericResources>,
-    /// HTTP-proxy configured for the daemon. This value is obtained from the
-    /// [`HTTP_PROXY`](https://www.gnu.org/software/wget/manual/html_node/Proxies.html) environment variable.
-    ///
-    /// Containers do not automatically inherit this configuration.
-    #[serde(rename = "HttpProxy", skip_serializing_if = "Option::is_none")]
-    pub http_proxy: Option<String>,
-    /// HTTPS-proxy configured for the daemon. This value is obtained from the
-    /// [`HTTPS_PROXY`](https://www.gnu.org/software/wget/manual/html_node/Proxies.html) environment variable.
-    ///
-    /// Containers do not automatically inherit this configuration.
-    #[serde(rename = "HttpsProxy", skip_serializing_if = "Option::is_none")]
-    pub https_proxy: Option<String>,
-    /// Comma-separated list of domain extensions for which no proxy should be
-    /// used. This value is obtained from the [`NO_PROXY`](https://www.gnu.org/software/wget/manual/html_node/Proxies.html)
-    /// environment variable.
-    ///
-    /// Containers do not automatically inherit this configuration.
-    #[serde(rename = "NoProxy", skip_serializing_if = "Option::is_none")]
-    pub no_proxy: Option<String>,
-    /// Hostname of the host.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// User-defined labels (key/value metadata) as set on the daemon.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Note**: When part of a Swarm, nodes can both have _daemon_ labels,
-    /// > set through the daemon configuration, and _node_ labels, set from a
-    /// > manager node in the Swarm. Node labels are not included in this
-    /// > field. Node labels can be retrieved using the `/nodes/(id)` endpoint
-    /// > on a manager node in the Swarm.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<Vec<String>>,
-    /// Indicates if experimental features are enabled on the daemon.
-    #[serde(rename = "ExperimentalBuild", skip_serializing_if = "Option::is_none")]
-    pub experimental_build: Option<bool>,
-    /// Version string of the daemon.
-    #[serde(rename = "ServerVersion", skip_serializing_if = "Option::is_none")]
-    pub server_version: Option<String>,
-    /// URL of the distributed storage backend.
-    ///
-    ///
-    /// The storage backend is used for multihost networking (to store
-    /// network and endpoint information) and by the node discovery mechanism.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Note**: This field is only propagated when using standalone Swarm
-    /// > mode, and overlay networking using an external k/v store. Overlay
-    /// > networks with Swarm mode enabled use the built-in raft store, and
-    /// > this field will be empty.
-    ///
-    /// Since API 1.32, until API 1.41 (removed in 1.42).
-    #[serde(rename = "ClusterStore", skip_serializing_if = "Option::is_none")]
-    pub cluster_store: Option<String>,
-    /// The network endpoint that the Engine advertises for the purpose of
-    /// node discovery. ClusterAdvertise is a `host:port` combination on which
-    /// the daemon is reachable by other hosts.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Note**: This field is only propagated when using standalone Swarm
-    /// > mode, and overlay networking using an external k/v store. Overlay
-    /// > networks with Swarm mode enabled use the built-in raft store, and
-    /// > this field will be empty.
-    ///
-    /// Since API 1.32, until API 1.41 (removed in 1.42).
-    #[serde(rename = "ClusterAdvertise", skip_serializing_if = "Option::is_none")]
-    pub cluster_advertise: Option<String>,
-    /// List of [OCI compliant](https://github.com/opencontainers/runtime-spec)
-    /// runtimes configured on the daemon. Keys hold the "name" used to
-    /// reference the runtime.
-    ///
-    /// The Docker daemon relies on an OCI compliant runtime (invoked via the
-    /// `containerd` daemon) as its interface to the Linux kernel namespaces,
-    /// cgroups, and SELinux.
-    ///
-    /// The default runtime is `runc`, and automatically configured. Additional
-    /// runtimes can be configured by the user and will be listed here.
-    ///
-    /// Defaults to `{"runc":{"path":"docker-runc"}}`.
-    #[serde(rename = "Runtimes", skip_serializing_if = "Option::is_none")]
-    pub runtimes: Option<HashMap<String, super::v1_32_to_v1_43::Runtime>>,
-    /// Name of the default OCI runtime that is used when starting containers.
-    ///
-    /// The default can be overridden per-container at create time.
-    ///
-    /// Defaults to `"runc"`.
-    #[serde(rename = "DefaultRuntime", skip_serializing_if = "Option::is_none")]
-    pub default_runtime: Option<String>,
-    #[serde(rename = "Swarm", skip_serializing_if = "Option::is_none")]
-    pub swarm: Option<super::v1_32_to_v1_38::SwarmInfo>,
-    /// Indicates if live restore is enabled.
-    ///
-    /// If enabled, containers are kept running when the daemon is shutdown
-    /// or upon daemon start if running containers are detected.
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "LiveRestoreEnabled", skip_serializing_if = "Option::is_none")]
-    pub live_restore_enabled: Option<bool>,
-    /// Represents the isolation technology to use as a default for containers.
-    /// The supported values are platform-specific.
-    ///
-    /// If no isolation value is specified on daemon start, on Windows client,
-    /// the default is `hyperv`, and on Windows server, the default is `process`.
-    ///
-    /// This option is currently not used on other platforms.
-    ///
-    /// Defaults to `"default"`.
-    #[serde(rename = "Isolation", skip_serializing_if = "Option::is_none")]
-    pub isolation: Option<super::v1_32_to_v1_55::SystemInfoIsolation>,
-    /// Name and, optional, path of the `docker-init` binary.
-    ///
-    /// If the path is omitted, the daemon searches the host's `$PATH` for the
-    /// binary and uses the first result.
-    #[serde(rename = "InitBinary", skip_serializing_if = "Option::is_none")]
-    pub init_binary: Option<String>,
-    #[serde(rename = "ContainerdCommit", skip_serializing_if = "Option::is_none")]
-    pub containerd_commit: Option<super::v1_32_to_v1_48::Commit>,
-    #[serde(rename = "RuncCommit", skip_serializing_if = "Option::is_none")]
-    pub runc_commit: Option<super::v1_32_to_v1_48::Commit>,
-    #[serde(rename = "InitCommit", skip_serializing_if = "Option::is_none")]
-    pub init_commit: Option<super::v1_32_to_v1_48::Commit>,
-    /// List of security features that are enabled on the daemon, such as
-    /// apparmor, seccomp, SELinux, and user-namespaces (userns).
-    ///
-    /// Additional configuration options for each security feature may
-    /// be present, and are included as a comma-separated list of key/value
-    /// pairs.
-    #[serde(rename = "SecurityOptions", skip_serializing_if = "Option::is_none")]
-    pub security_options: Option<Vec<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.32.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SystemInfo {
+        /// Unique identifier of the daemon.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Note**: The format of the ID itself is not part of the API, and
+        /// > should not be considered stable.
+        #[wire("ID", optional)]
+        pub id: Option<String>,
+        /// Total number of containers on the host.
+        #[wire("Containers", optional)]
+        pub containers: Option<i64>,
+        /// Number of containers with status `"running"`.
+        #[wire("ContainersRunning", optional)]
+        pub containers_running: Option<i64>,
+        /// Number of containers with status `"paused"`.
+        #[wire("ContainersPaused", optional)]
+        pub containers_paused: Option<i64>,
+        /// Number of containers with status `"stopped"`.
+        #[wire("ContainersStopped", optional)]
+        pub containers_stopped: Option<i64>,
+        /// Total number of images on the host.
+        ///
+        /// Both _tagged_ and _untagged_ (dangling) images are counted.
+        #[wire("Images", optional)]
+        pub images: Option<i64>,
+        /// Name of the storage driver in use.
+        #[wire("Driver", optional)]
+        pub driver: Option<String>,
+        /// Information specific to the storage driver, provided as
+        /// "label" / "value" pairs.
+        ///
+        /// This information is provided by the storage driver, and formatted
+        /// in a way consistent with the output of `docker info` on the command
+        /// line.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Note**: The information returned in this field, including the
+        /// > formatting of values and labels, should not be considered stable,
+        /// > and may change without notice.
+        #[wire("DriverStatus", optional)]
+        pub driver_status: Option<Vec<Vec<String>>>,
+        /// Root directory of persistent Docker state.
+        ///
+        /// Defaults to `/var/lib/docker` on Linux, and `C:\ProgramData\docker`
+        /// on Windows.
+        #[wire("DockerRootDir", optional)]
+        pub docker_root_dir: Option<String>,
+        /// Status information about this node (standalone Swarm API).
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Note**: The information returned in this field is only propagated
+        /// > by the Swarm standalone API, and is empty (`null`) when using
+        /// > built-in swarm mode.
+        ///
+        /// Since API 1.32, until API 1.40 (removed in 1.41).
+        #[wire("SystemStatus", optional)]
+        pub system_status: Option<Vec<Vec<String>>>,
+        #[wire("Plugins", optional)]
+        pub plugins: Option<super::v1_32_to_v1_55::PluginsInfo>,
+        /// Indicates if the host has memory limit support enabled.
+        #[wire("MemoryLimit", optional)]
+        pub memory_limit: Option<bool>,
+        /// Indicates if the host has memory swap limit support enabled.
+        #[wire("SwapLimit", optional)]
+        pub swap_limit: Option<bool>,
+        /// Indicates if the host has kernel memory limit support enabled.
+        ///
+        /// In API versions 1.36–1.37, 1.40–1.41.
+        #[wire("KernelMemory", optional)]
+        pub kernel_memory: Option<bool>,
+        /// Indicates if CPU CFS(Completely Fair Scheduler) period is supported by the host.
+        #[wire("CpuCfsPeriod", optional)]
+        pub cpu_cfs_period: Option<bool>,
+        /// Indicates if CPU CFS(Completely Fair Scheduler) quota is supported by the host.
+        #[wire("CpuCfsQuota", optional)]
+        pub cpu_cfs_quota: Option<bool>,
+        /// Indicates if CPU Shares limiting is supported by the host.
+        #[wire("CPUShares", optional)]
+        pub cpu_shares: Option<bool>,
+        /// Indicates if CPUsets (cpuset.cpus, cpuset.mems) are supported by the host.
+        ///
+        /// See [cpuset(7)](https://www.kernel.org/doc/Documentation/cgroup-v1/cpusets.txt)
+        #[wire("CPUSet", optional)]
+        pub cpu_set: Option<bool>,
+        /// Indicates if OOM killer disable is supported on the host.
+        #[wire("OomKillDisable", optional)]
+        pub oom_kill_disable: Option<bool>,
+        /// Indicates IPv4 forwarding is enabled.
+        #[wire("IPv4Forwarding", optional)]
+        pub ipv4_forwarding: Option<bool>,
+        /// Indicates if `bridge-nf-call-iptables` is available on the host.
+        ///
+        /// Since API 1.32, until API 1.49 (removed in 1.50).
+        #[wire("BridgeNfIptables", optional)]
+        pub bridge_nf_iptables: Option<bool>,
+        /// Indicates if `bridge-nf-call-ip6tables` is available on the host.
+        ///
+        /// Since API 1.32, until API 1.49 (removed in 1.50).
+        #[wire("BridgeNfIp6tables", optional)]
+        pub bridge_nf_ip6tables: Option<bool>,
+        /// Indicates if the daemon is running in debug-mode / with debug-level logging enabled.
+        #[wire("Debug", optional)]
+        pub debug: Option<bool>,
+        /// The total number of file Descriptors in use by the daemon process.
+        ///
+        /// This information is only returned if debug-mode is enabled.
+        #[wire("NFd", optional)]
+        pub n_fd: Option<i64>,
+        /// The  number of goroutines that currently exist.
+        ///
+        /// This information is only returned if debug-mode is enabled.
+        #[wire("NGoroutines", optional)]
+        pub n_goroutines: Option<i64>,
+        /// Current system-time in [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt)
+        /// format with nano-seconds.
+        #[wire("SystemTime", optional)]
+        pub system_time: Option<String>,
+        /// The logging driver to use as a default for new containers.
+        #[wire("LoggingDriver", optional)]
+        pub logging_driver: Option<String>,
+        /// The driver to use for managing cgroups.
+        ///
+        /// Defaults to `"cgroupfs"`.
+        #[wire("CgroupDriver", optional)]
+        pub cgroup_driver: Option<super::v1_32_to_v1_39::SystemInfoCgroupDriver>,
+        /// Number of event listeners subscribed.
+        #[wire("NEventsListener", optional)]
+        pub n_events_listener: Option<i64>,
+        /// Kernel version of the host.
+        ///
+        /// On Linux, this information obtained from `uname`. On Windows this
+        /// information is queried from the &lt;kbd>HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\&lt;/kbd>
+        /// registry value, for example _"10.0 14393 (14393.1198.amd64fre.rs1_release_sec.170427-1353)"_.
+        #[wire("KernelVersion", optional)]
+        pub kernel_version: Option<String>,
+        /// Name of the host's operating system, for example: "Ubuntu 16.04.2 LTS"
+        /// or "Windows Server 2016 Datacenter"
+        #[wire("OperatingSystem", optional)]
+        pub operating_system: Option<String>,
+        /// Generic type of the operating system of the host, as returned by the
+        /// Go runtime (`GOOS`).
+        ///
+        /// Currently returned values are "linux" and "windows". A full list of
+        /// possible values can be found in the [Go documentation](https://go.dev/doc/install/source#environment).
+        #[wire("OSType", optional)]
+        pub os_type: Option<String>,
+        /// Hardware architecture of the host, as returned by the operating system.
+        /// This is equivalent to the output of `uname -m` on Linux.
+        ///
+        /// Unlike `Arch` (from `/version`), this reports the machine's native
+        /// architecture, which can differ from the Go runtime architecture when
+        /// running a binary compiled for a different architecture (for example,
+        /// a 32-bit binary running on 64-bit hardware).
+        #[wire("Architecture", optional)]
+        pub architecture: Option<String>,
+        /// The number of logical CPUs usable by the daemon.
+        ///
+        /// The number of available CPUs is checked by querying the operating
+        /// system when the daemon starts. Changes to operating system CPU
+        /// allocation after the daemon is started are not reflected.
+        #[wire("NCPU", optional)]
+        pub ncpu: Option<i64>,
+        /// Total amount of physical memory available on the host, in bytes.
+        #[wire("MemTotal", optional)]
+        pub mem_total: Option<i64>,
+        /// Address / URL of the index server that is used for image search,
+        /// and as a default for user authentication for Docker Hub and Docker Cloud.
+        ///
+        /// Defaults to `"https://index.docker.io/v1/"`.
+        #[wire("IndexServerAddress", optional)]
+        pub index_server_address: Option<String>,
+        #[wire("RegistryConfig", optional)]
+        pub registry_config: Option<super::v1_32_to_v1_48::RegistryServiceConfig>,
+        #[wire("GenericResources", optional)]
+        pub generic_resources: Option<super::v1_32_to_v1_55::GenericResources>,
+        /// HTTP-proxy configured for the daemon. This value is obtained from the
+        /// [`HTTP_PROXY`](https://www.gnu.org/software/wget/manual/html_node/Proxies.html) environment variable.
+        ///
+        /// Containers do not automatically inherit this configuration.
+        #[wire("HttpProxy", optional)]
+        pub http_proxy: Option<String>,
+        /// HTTPS-proxy configured for the daemon. This value is obtained from the
+        /// [`HTTPS_PROXY`](https://www.gnu.org/software/wget/manual/html_node/Proxies.html) environment variable.
+        ///
+        /// Containers do not automatically inherit this configuration.
+        #[wire("HttpsProxy", optional)]
+        pub https_proxy: Option<String>,
+        /// Comma-separated list of domain extensions for which no proxy should be
+        /// used. This value is obtained from the [`NO_PROXY`](https://www.gnu.org/software/wget/manual/html_node/Proxies.html)
+        /// environment variable.
+        ///
+        /// Containers do not automatically inherit this configuration.
+        #[wire("NoProxy", optional)]
+        pub no_proxy: Option<String>,
+        /// Hostname of the host.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// User-defined labels (key/value metadata) as set on the daemon.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Note**: When part of a Swarm, nodes can both have _daemon_ labels,
+        /// > set through the daemon configuration, and _node_ labels, set from a
+        /// > manager node in the Swarm. Node labels are not included in this
+        /// > field. Node labels can be retrieved using the `/nodes/(id)` endpoint
+        /// > on a manager node in the Swarm.
+        #[wire("Labels", optional)]
+        pub labels: Option<Vec<String>>,
+        /// Indicates if experimental features are enabled on the daemon.
+        #[wire("ExperimentalBuild", optional)]
+        pub experimental_build: Option<bool>,
+        /// Version string of the daemon.
+        #[wire("ServerVersion", optional)]
+        pub server_version: Option<String>,
+        /// URL of the distributed storage backend.
+        ///
+        ///
+        /// The storage backend is used for multihost networking (to store
+        /// network and endpoint information) and by the node discovery mechanism.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Note**: This field is only propagated when using standalone Swarm
+        /// > mode, and overlay networking using an external k/v store. Overlay
+        /// > networks with Swarm mode enabled use the built-in raft store, and
+        /// > this field will be empty.
+        ///
+        /// Since API 1.32, until API 1.41 (removed in 1.42).
+        #[wire("ClusterStore", optional)]
+        pub cluster_store: Option<String>,
+        /// The network endpoint that the Engine advertises for the purpose of
+        /// node discovery. ClusterAdvertise is a `host:port` combination on which
+        /// the daemon is reachable by other hosts.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Note**: This field is only propagated when using standalone Swarm
+        /// > mode, and overlay networking using an external k/v store. Overlay
+        /// > networks with Swarm mode enabled use the built-in raft store, and
+        /// > this field will be empty.
+        ///
+        /// Since API 1.32, until API 1.41 (removed in 1.42).
+        #[wire("ClusterAdvertise", optional)]
+        pub cluster_advertise: Option<String>,
+        /// List of [OCI compliant](https://github.com/opencontainers/runtime-spec)
+        /// runtimes configured on the daemon. Keys hold the "name" used to
+        /// reference the runtime.
+        ///
+        /// The Docker daemon relies on an OCI compliant runtime (invoked via the
+        /// `containerd` daemon) as its interface to the Linux kernel namespaces,
+        /// cgroups, and SELinux.
+        ///
+        /// The default runtime is `runc`, and automatically configured. Additional
+        /// runtimes can be configured by the user and will be listed here.
+        ///
+        /// Defaults to `{"runc":{"path":"docker-runc"}}`.
+        #[wire("Runtimes", optional)]
+        pub runtimes: Option<HashMap<String, super::v1_32_to_v1_43::Runtime>>,
+        /// Name of the default OCI runtime that is used when starting containers.
+        ///
+        /// The default can be overridden per-container at create time.
+        ///
+        /// Defaults to `"runc"`.
+        #[wire("DefaultRuntime", optional)]
+        pub default_runtime: Option<String>,
+        #[wire("Swarm", optional)]
+        pub swarm: Option<super::v1_32_to_v1_38::SwarmInfo>,
+        /// Indicates if live restore is enabled.
+        ///
+        /// If enabled, containers are kept running when the daemon is shutdown
+        /// or upon daemon start if running containers are detected.
+        ///
+        /// Defaults to `false`.
+        #[wire("LiveRestoreEnabled", optional)]
+        pub live_restore_enabled: Option<bool>,
+        /// Represents the isolation technology to use as a default for containers.
+        /// The supported values are platform-specific.
+        ///
+        /// If no isolation value is specified on daemon start, on Windows client,
+        /// the default is `hyperv`, and on Windows server, the default is `process`.
+        ///
+        /// This option is currently not used on other platforms.
+        ///
+        /// Defaults to `"default"`.
+        #[wire("Isolation", optional)]
+        pub isolation: Option<super::v1_32_to_v1_55::SystemInfoIsolation>,
+        /// Name and, optional, path of the `docker-init` binary.
+        ///
+        /// If the path is omitted, the daemon searches the host's `$PATH` for the
+        /// binary and uses the first result.
+        #[wire("InitBinary", optional)]
+        pub init_binary: Option<String>,
+        #[wire("ContainerdCommit", optional)]
+        pub containerd_commit: Option<super::v1_32_to_v1_48::Commit>,
+        #[wire("RuncCommit", optional)]
+        pub runc_commit: Option<super::v1_32_to_v1_48::Commit>,
+        #[wire("InitCommit", optional)]
+        pub init_commit: Option<super::v1_32_to_v1_48::Commit>,
+        /// List of security features that are enabled on the daemon, such as
+        /// apparmor, seccomp, SELinux, and user-namespaces (userns).
+        ///
+        /// Additional configuration options for each security feature may
+        /// be present, and are included as a comma-separated list of key/value
+        /// pairs.
+        #[wire("SecurityOptions", optional)]
+        pub security_options: Option<Vec<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

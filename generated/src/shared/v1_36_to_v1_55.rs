@@ -8,64 +8,69 @@ pub(crate) mod server;
 #[cfg(feature = "roundtrip")]
 pub(crate) mod roundtrip;
 
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ExecInspectResponse {
-    /// Since API 1.36.
-    #[serde(rename = "CanRemove", skip_serializing_if = "Option::is_none")]
-    pub can_remove: Option<bool>,
-    /// Since API 1.36.
-    #[serde(rename = "DetachKeys", skip_serializing_if = "Option::is_none")]
-    pub detach_keys: Option<String>,
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(rename = "Running", skip_serializing_if = "Option::is_none")]
-    pub running: Option<bool>,
-    #[serde(rename = "ExitCode", skip_serializing_if = "Option::is_none")]
-    pub exit_code: Option<i64>,
-    #[serde(rename = "ProcessConfig", skip_serializing_if = "Option::is_none")]
-    pub process_config: Option<super::v1_24_to_v1_55::ProcessConfig>,
-    #[serde(rename = "OpenStdin", skip_serializing_if = "Option::is_none")]
-    pub open_stdin: Option<bool>,
-    #[serde(rename = "OpenStderr", skip_serializing_if = "Option::is_none")]
-    pub open_stderr: Option<bool>,
-    #[serde(rename = "OpenStdout", skip_serializing_if = "Option::is_none")]
-    pub open_stdout: Option<bool>,
-    #[serde(rename = "ContainerID", skip_serializing_if = "Option::is_none")]
-    pub container_id: Option<String>,
-    /// The system process ID for the exec process.
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ExecInspectResponse {
+        /// Since API 1.36.
+        #[wire("CanRemove", optional)]
+        pub can_remove: Option<bool>,
+        /// Since API 1.36.
+        #[wire("DetachKeys", optional)]
+        pub detach_keys: Option<String>,
+        #[wire("ID", optional)]
+        pub id: Option<String>,
+        #[wire("Running", optional)]
+        pub running: Option<bool>,
+        #[wire("ExitCode", optional)]
+        pub exit_code: Option<i64>,
+        #[wire("ProcessConfig", optional)]
+        pub process_config: Option<super::v1_24_to_v1_55::ProcessConfig>,
+        #[wire("OpenStdin", optional)]
+        pub open_stdin: Option<bool>,
+        #[wire("OpenStderr", optional)]
+        pub open_stderr: Option<bool>,
+        #[wire("OpenStdout", optional)]
+        pub open_stdout: Option<bool>,
+        #[wire("ContainerID", optional)]
+        pub container_id: Option<String>,
+        /// The system process ID for the exec process.
+        ///
+        /// Since API 1.25.
+        #[wire("Pid", optional)]
+        pub pid: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// Image ID or Digest
     ///
-    /// Since API 1.25.
-    #[serde(rename = "Pid", skip_serializing_if = "Option::is_none")]
-    pub pid: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// Since API 1.36.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ImageId {
+        #[wire("ID", optional)]
+        pub id: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Image ID or Digest
-///
-/// Since API 1.36.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ImageId {
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ProgressDetail {
-    /// Since API 1.36.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub current: Option<i64>,
-    /// Since API 1.36.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub total: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ProgressDetail {
+        /// Since API 1.36.
+        #[wire("current", optional)]
+        pub current: Option<i64>,
+        /// Since API 1.36.
+        #[wire("total", optional)]
+        pub total: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -9,55 +9,56 @@ pub(crate) mod server;
 pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerSummary {
-    /// The ID of this container
-    #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The names that this container has been given
-    #[serde(rename = "Names", skip_serializing_if = "Option::is_none")]
-    pub names: Option<Vec<String>>,
-    /// The name of the image used when creating this container
-    #[serde(rename = "Image", skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
-    /// The ID of the image that this container was created from
-    #[serde(rename = "ImageID", skip_serializing_if = "Option::is_none")]
-    pub image_id: Option<String>,
-    /// Command to run when starting the container
-    #[serde(rename = "Command", skip_serializing_if = "Option::is_none")]
-    pub command: Option<String>,
-    /// When the container was created
-    #[serde(rename = "Created", skip_serializing_if = "Option::is_none")]
-    pub created: Option<i64>,
-    /// The ports exposed by this container
-    #[serde(rename = "Ports", skip_serializing_if = "Option::is_none")]
-    pub ports: Option<Vec<super::v1_37_to_v1_51::Port>>,
-    /// The size of files that have been created or changed by this container
-    #[serde(rename = "SizeRw", skip_serializing_if = "Option::is_none")]
-    pub size_rw: Option<i64>,
-    /// The total size of all the files in this container
-    #[serde(rename = "SizeRootFs", skip_serializing_if = "Option::is_none")]
-    pub size_root_fs: Option<i64>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// The state of this container (e.g. `Exited`)
-    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
-    /// Additional human-readable status of this container (e.g. `Exit 0`)
-    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-    #[serde(rename = "HostConfig", skip_serializing_if = "Option::is_none")]
-    pub host_config: Option<super::v1_24_to_v1_45::ContainerSummaryHostConfig>,
-    /// A summary of the container's network settings
-    #[serde(rename = "NetworkSettings", skip_serializing_if = "Option::is_none")]
-    pub network_settings: Option<super::v1_32_to_v1_43::ContainerSummaryNetworkSettings>,
-    #[serde(rename = "Mounts", skip_serializing_if = "Option::is_none")]
-    pub mounts: Option<Vec<super::v1_32_to_v1_41::MountPoint>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerSummary {
+        /// The ID of this container
+        #[wire("Id", optional)]
+        pub id: Option<String>,
+        /// The names that this container has been given
+        #[wire("Names", optional)]
+        pub names: Option<Vec<String>>,
+        /// The name of the image used when creating this container
+        #[wire("Image", optional)]
+        pub image: Option<String>,
+        /// The ID of the image that this container was created from
+        #[wire("ImageID", optional)]
+        pub image_id: Option<String>,
+        /// Command to run when starting the container
+        #[wire("Command", optional)]
+        pub command: Option<String>,
+        /// When the container was created
+        #[wire("Created", optional)]
+        pub created: Option<i64>,
+        /// The ports exposed by this container
+        #[wire("Ports", optional)]
+        pub ports: Option<Vec<super::v1_37_to_v1_51::Port>>,
+        /// The size of files that have been created or changed by this container
+        #[wire("SizeRw", optional)]
+        pub size_rw: Option<i64>,
+        /// The total size of all the files in this container
+        #[wire("SizeRootFs", optional)]
+        pub size_root_fs: Option<i64>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        /// The state of this container (e.g. `Exited`)
+        #[wire("State", optional)]
+        pub state: Option<String>,
+        /// Additional human-readable status of this container (e.g. `Exit 0`)
+        #[wire("Status", optional)]
+        pub status: Option<String>,
+        #[wire("HostConfig", optional)]
+        pub host_config: Option<super::v1_24_to_v1_45::ContainerSummaryHostConfig>,
+        /// A summary of the container's network settings
+        #[wire("NetworkSettings", optional)]
+        pub network_settings: Option<super::v1_32_to_v1_43::ContainerSummaryNetworkSettings>,
+        #[wire("Mounts", optional)]
+        pub mounts: Option<Vec<super::v1_32_to_v1_41::MountPoint>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -2,23 +2,24 @@
 // change the generator, the runtime or the overlays in spec/, then regenerate.
 //! What is identical in exactly API versions 1.37–1.43: the types below, and in the submodules the operations' parameters, client and server items and decoders.
 
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskStatus {
-    /// Format: `dateTime`.
-    #[serde(rename = "Timestamp", skip_serializing_if = "Option::is_none")]
-    pub timestamp: Option<String>,
-    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
-    pub state: Option<super::v1_37_to_v1_55::TaskState>,
-    #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    #[serde(rename = "Err", skip_serializing_if = "Option::is_none")]
-    pub err: Option<String>,
-    #[serde(rename = "ContainerStatus", skip_serializing_if = "Option::is_none")]
-    pub container_status: Option<super::v1_24_to_v1_43::TaskStatusContainerStatus>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskStatus {
+        /// Format: `dateTime`.
+        #[wire("Timestamp", optional)]
+        pub timestamp: Option<String>,
+        #[wire("State", optional)]
+        pub state: Option<super::v1_37_to_v1_55::TaskState>,
+        #[wire("Message", optional)]
+        pub message: Option<String>,
+        #[wire("Err", optional)]
+        pub err: Option<String>,
+        #[wire("ContainerStatus", optional)]
+        pub container_status: Option<super::v1_24_to_v1_43::TaskStatusContainerStatus>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

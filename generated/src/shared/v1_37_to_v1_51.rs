@@ -3,29 +3,31 @@
 //! What is identical in exactly API versions 1.37–1.51: the types below, and in the submodules the operations' parameters, client and server items and decoders.
 
 use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// An open port on a container
-///
-/// Until API 1.51 (removed in 1.52).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Port {
-    /// Host IP address that the container's port is mapped to
+object! {
+    /// An open port on a container
     ///
-    /// Format: `ip-address`.
-    #[serde(rename = "IP", skip_serializing_if = "Option::is_none")]
-    pub ip: Option<String>,
-    /// Port on the container
-    #[serde(rename = "PrivatePort", default)]
-    pub private_port: u16,
-    /// Port exposed on the host
-    #[serde(rename = "PublicPort", skip_serializing_if = "Option::is_none")]
-    pub public_port: Option<u16>,
-    #[serde(rename = "Type", default)]
-    pub r#type: PortType,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// Until API 1.51 (removed in 1.52).
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Port {
+        /// Host IP address that the container's port is mapped to
+        ///
+        /// Format: `ip-address`.
+        #[wire("IP", optional)]
+        pub ip: Option<String>,
+        /// Port on the container
+        #[wire("PrivatePort")]
+        pub private_port: u16,
+        /// Port exposed on the host
+        #[wire("PublicPort", optional)]
+        pub public_port: Option<u16>,
+        #[wire("Type")]
+        pub r#type: PortType,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.

@@ -13,118 +13,126 @@ pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Config {
-    /// Since API 1.30.
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Since API 1.30.
-    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
-    /// Format: `dateTime`.
-    ///
-    /// Since API 1.30.
-    #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Format: `dateTime`.
-    ///
-    /// Since API 1.30.
-    #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    /// Since API 1.30.
-    #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<ConfigSpec>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Config {
+        /// Since API 1.30.
+        #[wire("ID", optional)]
+        pub id: Option<String>,
+        /// Since API 1.30.
+        #[wire("Version", optional)]
+        pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
+        /// Format: `dateTime`.
+        ///
+        /// Since API 1.30.
+        #[wire("CreatedAt", optional)]
+        pub created_at: Option<String>,
+        /// Format: `dateTime`.
+        ///
+        /// Since API 1.30.
+        #[wire("UpdatedAt", optional)]
+        pub updated_at: Option<String>,
+        /// Since API 1.30.
+        #[wire("Spec", optional)]
+        pub spec: Option<ConfigSpec>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Since API 1.30.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ConfigCreateBody {
-    /// User-defined name of the config.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// Data is the data to store as a config, formatted as a standard base64-encoded
-    /// ([RFC 4648](https://tools.ietf.org/html/rfc4648#section-4)) string.
-    /// The maximum allowed size is 1000KB, as defined in [MaxConfigSize](https://pkg.go.dev/github.com/moby/swarmkit/v2@v2.0.0-20250103191802-8c1959736554/manager/controlapi#MaxConfigSize).
-    #[serde(rename = "Data", skip_serializing_if = "Option::is_none")]
-    pub data: Option<String>,
-    /// Templating driver, if applicable
-    ///
-    /// Templating controls whether and how to evaluate the config payload as
-    /// a template. If no driver is set, no templating is used.
-    ///
-    /// Since API 1.37.
-    #[serde(rename = "Templating", skip_serializing_if = "Option::is_none")]
-    pub templating: Option<super::v1_31_to_v1_55::Driver>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.30.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ConfigCreateBody {
+        /// User-defined name of the config.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        /// Data is the data to store as a config, formatted as a standard base64-encoded
+        /// ([RFC 4648](https://tools.ietf.org/html/rfc4648#section-4)) string.
+        /// The maximum allowed size is 1000KB, as defined in [MaxConfigSize](https://pkg.go.dev/github.com/moby/swarmkit/v2@v2.0.0-20250103191802-8c1959736554/manager/controlapi#MaxConfigSize).
+        #[wire("Data", optional)]
+        pub data: Option<String>,
+        /// Templating driver, if applicable
+        ///
+        /// Templating controls whether and how to evaluate the config payload as
+        /// a template. If no driver is set, no templating is used.
+        ///
+        /// Since API 1.37.
+        #[wire("Templating", optional)]
+        pub templating: Option<super::v1_31_to_v1_55::Driver>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Since API 1.30.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ConfigSpec {
-    /// User-defined name of the config.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// Data is the data to store as a config, formatted as a standard base64-encoded
-    /// ([RFC 4648](https://tools.ietf.org/html/rfc4648#section-4)) string.
-    /// The maximum allowed size is 1000KB, as defined in [MaxConfigSize](https://pkg.go.dev/github.com/moby/swarmkit/v2@v2.0.0-20250103191802-8c1959736554/manager/controlapi#MaxConfigSize).
-    #[serde(rename = "Data", skip_serializing_if = "Option::is_none")]
-    pub data: Option<String>,
-    /// Templating driver, if applicable
-    ///
-    /// Templating controls whether and how to evaluate the config payload as
-    /// a template. If no driver is set, no templating is used.
-    ///
-    /// Since API 1.37.
-    #[serde(rename = "Templating", skip_serializing_if = "Option::is_none")]
-    pub templating: Option<super::v1_31_to_v1_55::Driver>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.30.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ConfigSpec {
+        /// User-defined name of the config.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        /// Data is the data to store as a config, formatted as a standard base64-encoded
+        /// ([RFC 4648](https://tools.ietf.org/html/rfc4648#section-4)) string.
+        /// The maximum allowed size is 1000KB, as defined in [MaxConfigSize](https://pkg.go.dev/github.com/moby/swarmkit/v2@v2.0.0-20250103191802-8c1959736554/manager/controlapi#MaxConfigSize).
+        #[wire("Data", optional)]
+        pub data: Option<String>,
+        /// Templating driver, if applicable
+        ///
+        /// Templating controls whether and how to evaluate the config payload as
+        /// a template. If no driver is set, no templating is used.
+        ///
+        /// Since API 1.37.
+        #[wire("Templating", optional)]
+        pub templating: Option<super::v1_31_to_v1_55::Driver>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct EndpointPortConfig {
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(rename = "Protocol", skip_serializing_if = "Option::is_none")]
-    pub protocol: Option<EndpointPortConfigProtocol>,
-    /// The port inside the container.
-    #[serde(rename = "TargetPort", skip_serializing_if = "Option::is_none")]
-    pub target_port: Option<i64>,
-    /// The port on the swarm hosts.
-    #[serde(rename = "PublishedPort", skip_serializing_if = "Option::is_none")]
-    pub published_port: Option<i64>,
-    /// The mode in which port is published.
-    ///
-    /// <p><br /></p>
-    ///
-    /// - "ingress" makes the target port accessible on every node,
-    ///   regardless of whether there is a task for the service running on
-    ///   that node or not.
-    /// - "host" bypasses the routing mesh and publish the port directly on
-    ///   the swarm node where that service is running.
-    ///
-    /// Defaults to `"ingress"`.
-    ///
-    /// Since API 1.34.
-    #[serde(rename = "PublishMode", skip_serializing_if = "Option::is_none")]
-    pub publish_mode: Option<super::v1_34_to_v1_55::EndpointPortConfigPublishMode>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct EndpointPortConfig {
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        #[wire("Protocol", optional)]
+        pub protocol: Option<EndpointPortConfigProtocol>,
+        /// The port inside the container.
+        #[wire("TargetPort", optional)]
+        pub target_port: Option<i64>,
+        /// The port on the swarm hosts.
+        #[wire("PublishedPort", optional)]
+        pub published_port: Option<i64>,
+        /// The mode in which port is published.
+        ///
+        /// <p><br /></p>
+        ///
+        /// - "ingress" makes the target port accessible on every node,
+        ///   regardless of whether there is a task for the service running on
+        ///   that node or not.
+        /// - "host" bypasses the routing mesh and publish the port directly on
+        ///   the swarm node where that service is running.
+        ///
+        /// Defaults to `"ingress"`.
+        ///
+        /// Since API 1.34.
+        #[wire("PublishMode", optional)]
+        pub publish_mode: Option<super::v1_34_to_v1_55::EndpointPortConfigPublishMode>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
@@ -193,130 +201,140 @@ impl<'de> Deserialize<'de> for EndpointPortConfigProtocol {
     }
 }
 
-/// Properties that can be configured to access and load balance a service.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct EndpointSpec {
-    /// The mode of resolution to use for internal load balancing between tasks.
-    ///
-    /// Defaults to `"vip"`.
-    #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<super::v1_24_to_v1_55::EndpointSpecMode>,
-    /// List of exposed ports that this service is accessible on from the
-    /// outside. Ports can only be provided if `vip` resolution mode is used.
-    #[serde(rename = "Ports", skip_serializing_if = "Option::is_none")]
-    pub ports: Option<Vec<EndpointPortConfig>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Properties that can be configured to access and load balance a service.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct EndpointSpec {
+        /// The mode of resolution to use for internal load balancing between tasks.
+        ///
+        /// Defaults to `"vip"`.
+        #[wire("Mode", optional)]
+        pub mode: Option<super::v1_24_to_v1_55::EndpointSpecMode>,
+        /// List of exposed ports that this service is accessible on from the
+        /// outside. Ports can only be provided if `vip` resolution mode is used.
+        #[wire("Ports", optional)]
+        pub ports: Option<Vec<EndpointPortConfig>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Since API 1.25.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Secret {
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
-    /// Format: `dateTime`.
-    #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Format: `dateTime`.
-    #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<SecretSpec>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.25.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Secret {
+        #[wire("ID", optional)]
+        pub id: Option<String>,
+        #[wire("Version", optional)]
+        pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
+        /// Format: `dateTime`.
+        #[wire("CreatedAt", optional)]
+        pub created_at: Option<String>,
+        /// Format: `dateTime`.
+        #[wire("UpdatedAt", optional)]
+        pub updated_at: Option<String>,
+        #[wire("Spec", optional)]
+        pub spec: Option<SecretSpec>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Since API 1.25.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SecretCreateBody {
-    /// User-defined name of the secret.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// Data is the data to store as a secret, formatted as a standard base64-encoded
-    /// ([RFC 4648](https://tools.ietf.org/html/rfc4648#section-4)) string.
-    /// It must be empty if the Driver field is set, in which case the data is
-    /// loaded from an external secret store. The maximum allowed size is 500KB,
-    /// as defined in [MaxSecretSize](https://pkg.go.dev/github.com/moby/swarmkit/v2@v2.0.0/api/validation#MaxSecretSize).
-    ///
-    /// This field is only used to _create_ a secret, and is not returned by
-    /// other endpoints.
-    #[serde(rename = "Data", skip_serializing_if = "Option::is_none")]
-    pub data: Option<moby_api_runtime::secret::Secret<String>>,
-    /// Name of the secrets driver used to fetch the secret's value from an
-    /// external secret store.
-    ///
-    /// Since API 1.31.
-    #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
-    pub driver: Option<super::v1_31_to_v1_55::Driver>,
-    /// Templating driver, if applicable
-    ///
-    /// Templating controls whether and how to evaluate the config payload as
-    /// a template. If no driver is set, no templating is used.
-    ///
-    /// Since API 1.37.
-    #[serde(rename = "Templating", skip_serializing_if = "Option::is_none")]
-    pub templating: Option<super::v1_31_to_v1_55::Driver>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.25.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SecretCreateBody {
+        /// User-defined name of the secret.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        /// Data is the data to store as a secret, formatted as a standard base64-encoded
+        /// ([RFC 4648](https://tools.ietf.org/html/rfc4648#section-4)) string.
+        /// It must be empty if the Driver field is set, in which case the data is
+        /// loaded from an external secret store. The maximum allowed size is 500KB,
+        /// as defined in [MaxSecretSize](https://pkg.go.dev/github.com/moby/swarmkit/v2@v2.0.0/api/validation#MaxSecretSize).
+        ///
+        /// This field is only used to _create_ a secret, and is not returned by
+        /// other endpoints.
+        #[wire("Data", optional)]
+        pub data: Option<moby_api_runtime::secret::Secret<String>>,
+        /// Name of the secrets driver used to fetch the secret's value from an
+        /// external secret store.
+        ///
+        /// Since API 1.31.
+        #[wire("Driver", optional)]
+        pub driver: Option<super::v1_31_to_v1_55::Driver>,
+        /// Templating driver, if applicable
+        ///
+        /// Templating controls whether and how to evaluate the config payload as
+        /// a template. If no driver is set, no templating is used.
+        ///
+        /// Since API 1.37.
+        #[wire("Templating", optional)]
+        pub templating: Option<super::v1_31_to_v1_55::Driver>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Since API 1.25.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SecretSpec {
-    /// User-defined name of the secret.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// Data is the data to store as a secret, formatted as a standard base64-encoded
-    /// ([RFC 4648](https://tools.ietf.org/html/rfc4648#section-4)) string.
-    /// It must be empty if the Driver field is set, in which case the data is
-    /// loaded from an external secret store. The maximum allowed size is 500KB,
-    /// as defined in [MaxSecretSize](https://pkg.go.dev/github.com/moby/swarmkit/v2@v2.0.0/api/validation#MaxSecretSize).
-    ///
-    /// This field is only used to _create_ a secret, and is not returned by
-    /// other endpoints.
-    #[serde(rename = "Data", skip_serializing_if = "Option::is_none")]
-    pub data: Option<moby_api_runtime::secret::Secret<String>>,
-    /// Name of the secrets driver used to fetch the secret's value from an
-    /// external secret store.
-    ///
-    /// Since API 1.31.
-    #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
-    pub driver: Option<super::v1_31_to_v1_55::Driver>,
-    /// Templating driver, if applicable
-    ///
-    /// Templating controls whether and how to evaluate the config payload as
-    /// a template. If no driver is set, no templating is used.
-    ///
-    /// Since API 1.37.
-    #[serde(rename = "Templating", skip_serializing_if = "Option::is_none")]
-    pub templating: Option<super::v1_31_to_v1_55::Driver>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.25.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SecretSpec {
+        /// User-defined name of the secret.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        /// Data is the data to store as a secret, formatted as a standard base64-encoded
+        /// ([RFC 4648](https://tools.ietf.org/html/rfc4648#section-4)) string.
+        /// It must be empty if the Driver field is set, in which case the data is
+        /// loaded from an external secret store. The maximum allowed size is 500KB,
+        /// as defined in [MaxSecretSize](https://pkg.go.dev/github.com/moby/swarmkit/v2@v2.0.0/api/validation#MaxSecretSize).
+        ///
+        /// This field is only used to _create_ a secret, and is not returned by
+        /// other endpoints.
+        #[wire("Data", optional)]
+        pub data: Option<moby_api_runtime::secret::Secret<String>>,
+        /// Name of the secrets driver used to fetch the secret's value from an
+        /// external secret store.
+        ///
+        /// Since API 1.31.
+        #[wire("Driver", optional)]
+        pub driver: Option<super::v1_31_to_v1_55::Driver>,
+        /// Templating driver, if applicable
+        ///
+        /// Templating controls whether and how to evaluate the config payload as
+        /// a template. If no driver is set, no templating is used.
+        ///
+        /// Since API 1.37.
+        #[wire("Templating", optional)]
+        pub templating: Option<super::v1_31_to_v1_55::Driver>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ServiceEndpoint {
-    #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<EndpointSpec>,
-    #[serde(rename = "Ports", skip_serializing_if = "Option::is_none")]
-    pub ports: Option<Vec<EndpointPortConfig>>,
-    #[serde(rename = "VirtualIPs", skip_serializing_if = "Option::is_none")]
-    pub virtual_ips: Option<Vec<super::v1_24_to_v1_55::ServiceEndpointVirtualIpsItem>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ServiceEndpoint {
+        #[wire("Spec", optional)]
+        pub spec: Option<EndpointSpec>,
+        #[wire("Ports", optional)]
+        pub ports: Option<Vec<EndpointPortConfig>>,
+        #[wire("VirtualIPs", optional)]
+        pub virtual_ips: Option<Vec<super::v1_24_to_v1_55::ServiceEndpointVirtualIpsItem>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.

@@ -11,131 +11,132 @@ pub(crate) mod requests;
 pub(crate) mod server;
 
 use std::collections::HashMap;
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// Container spec for the service.
-///
-/// <p><br /></p>
-///
-/// > **Note**: ContainerSpec, NetworkAttachmentSpec, and PluginSpec are
-/// > mutually exclusive. PluginSpec is only used when the Runtime field
-/// > is set to `plugin`. NetworkAttachmentSpec is used when the Runtime
-/// > field is set to `attachment`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpecContainerSpec {
-    /// The image name to use for the container
-    #[serde(rename = "Image", skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
-    /// User-defined key/value data.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// The command to be run in the image.
-    #[serde(rename = "Command", skip_serializing_if = "Option::is_none")]
-    pub command: Option<Vec<String>>,
-    /// Arguments to the command.
-    #[serde(rename = "Args", skip_serializing_if = "Option::is_none")]
-    pub args: Option<Vec<String>>,
-    /// The hostname to use for the container, as a valid
-    /// [RFC 1123](https://tools.ietf.org/html/rfc1123) hostname.
+object! {
+    /// Container spec for the service.
     ///
-    /// Since API 1.27.
-    #[serde(rename = "Hostname", skip_serializing_if = "Option::is_none")]
-    pub hostname: Option<String>,
-    /// A list of environment variables in the form `VAR=value`.
-    #[serde(rename = "Env", skip_serializing_if = "Option::is_none")]
-    pub env: Option<Vec<String>>,
-    /// The working directory for commands to run in.
-    #[serde(rename = "Dir", skip_serializing_if = "Option::is_none")]
-    pub dir: Option<String>,
-    /// The user inside the container.
-    #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    /// A list of additional groups that the container process will run as.
+    /// <p><br /></p>
     ///
-    /// Since API 1.27.
-    #[serde(rename = "Groups", skip_serializing_if = "Option::is_none")]
-    pub groups: Option<Vec<String>>,
-    /// Security options for the container
-    ///
-    /// Since API 1.30.
-    #[serde(rename = "Privileges", skip_serializing_if = "Option::is_none")]
-    pub privileges: Option<super::v1_30_to_v1_39::TaskSpecContainerSpecPrivileges>,
-    /// Whether a pseudo-TTY should be allocated.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "TTY", skip_serializing_if = "Option::is_none")]
-    pub tty: Option<bool>,
-    /// Open `stdin`
-    ///
-    /// Since API 1.27.
-    #[serde(rename = "OpenStdin", skip_serializing_if = "Option::is_none")]
-    pub open_stdin: Option<bool>,
-    /// Mount the container's root filesystem as read only.
-    ///
-    /// Since API 1.27.
-    #[serde(rename = "ReadOnly", skip_serializing_if = "Option::is_none")]
-    pub read_only: Option<bool>,
-    /// Specification for mounts to be added to containers created as part
-    /// of the service.
-    #[serde(rename = "Mounts", skip_serializing_if = "Option::is_none")]
-    pub mounts: Option<Vec<super::v1_32_to_v1_39::Mount>>,
-    /// Signal to stop the container.
-    ///
-    /// Since API 1.28.
-    #[serde(rename = "StopSignal", skip_serializing_if = "Option::is_none")]
-    pub stop_signal: Option<String>,
-    /// Amount of time to wait for the container to terminate before
-    /// forcefully killing it.
-    #[serde(rename = "StopGracePeriod", skip_serializing_if = "Option::is_none")]
-    pub stop_grace_period: Option<i64>,
-    /// Since API 1.27.
-    #[serde(rename = "HealthCheck", skip_serializing_if = "Option::is_none")]
-    pub health_check: Option<super::v1_29_to_v1_43::HealthConfig>,
-    /// A list of hostname/IP mappings to add to the container's `hosts`
-    /// file. The format of extra hosts is specified in the
-    /// [hosts(5)](http://man7.org/linux/man-pages/man5/hosts.5.html)
-    /// man page:
-    ///
-    /// ```text
-    /// IP_address canonical_hostname [aliases...]
-    ///
-    /// ```
-    /// Since API 1.27.
-    #[serde(rename = "Hosts", skip_serializing_if = "Option::is_none")]
-    pub hosts: Option<Vec<String>>,
-    /// Specification for DNS related configurations in resolver configuration
-    /// file (`resolv.conf`).
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "DNSConfig", skip_serializing_if = "Option::is_none")]
-    pub dns_config: Option<super::v1_25_to_v1_55::TaskSpecContainerSpecDnsConfig>,
-    /// Secrets contains references to zero or more secrets that will be
-    /// exposed to the service.
-    ///
-    /// Since API 1.27.
-    #[serde(rename = "Secrets", skip_serializing_if = "Option::is_none")]
-    pub secrets: Option<Vec<super::v1_27_to_v1_55::TaskSpecContainerSpecSecretsItem>>,
-    /// Configs contains references to zero or more configs that will be
-    /// exposed to the service.
-    ///
-    /// Since API 1.30.
-    #[serde(rename = "Configs", skip_serializing_if = "Option::is_none")]
-    pub configs: Option<Vec<super::v1_30_to_v1_39::TaskSpecContainerSpecConfigsItem>>,
-    /// Isolation technology of the containers running the service.
-    /// (Windows only)
-    ///
-    /// Since API 1.35.
-    #[serde(rename = "Isolation", skip_serializing_if = "Option::is_none")]
-    pub isolation: Option<super::v1_35_to_v1_55::TaskSpecContainerSpecIsolation>,
-    /// Run an init inside the container that forwards signals and reaps
-    /// processes. This field is omitted if empty, and the default (as
-    /// configured on the daemon) is used.
-    ///
-    /// Since API 1.38.
-    #[serde(rename = "Init", skip_serializing_if = "Option::is_none")]
-    pub init: Option<bool>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// > **Note**: ContainerSpec, NetworkAttachmentSpec, and PluginSpec are
+    /// > mutually exclusive. PluginSpec is only used when the Runtime field
+    /// > is set to `plugin`. NetworkAttachmentSpec is used when the Runtime
+    /// > field is set to `attachment`.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskSpecContainerSpec {
+        /// The image name to use for the container
+        #[wire("Image", optional)]
+        pub image: Option<String>,
+        /// User-defined key/value data.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        /// The command to be run in the image.
+        #[wire("Command", optional)]
+        pub command: Option<Vec<String>>,
+        /// Arguments to the command.
+        #[wire("Args", optional)]
+        pub args: Option<Vec<String>>,
+        /// The hostname to use for the container, as a valid
+        /// [RFC 1123](https://tools.ietf.org/html/rfc1123) hostname.
+        ///
+        /// Since API 1.27.
+        #[wire("Hostname", optional)]
+        pub hostname: Option<String>,
+        /// A list of environment variables in the form `VAR=value`.
+        #[wire("Env", optional)]
+        pub env: Option<Vec<String>>,
+        /// The working directory for commands to run in.
+        #[wire("Dir", optional)]
+        pub dir: Option<String>,
+        /// The user inside the container.
+        #[wire("User", optional)]
+        pub user: Option<String>,
+        /// A list of additional groups that the container process will run as.
+        ///
+        /// Since API 1.27.
+        #[wire("Groups", optional)]
+        pub groups: Option<Vec<String>>,
+        /// Security options for the container
+        ///
+        /// Since API 1.30.
+        #[wire("Privileges", optional)]
+        pub privileges: Option<super::v1_30_to_v1_39::TaskSpecContainerSpecPrivileges>,
+        /// Whether a pseudo-TTY should be allocated.
+        ///
+        /// Since API 1.25.
+        #[wire("TTY", optional)]
+        pub tty: Option<bool>,
+        /// Open `stdin`
+        ///
+        /// Since API 1.27.
+        #[wire("OpenStdin", optional)]
+        pub open_stdin: Option<bool>,
+        /// Mount the container's root filesystem as read only.
+        ///
+        /// Since API 1.27.
+        #[wire("ReadOnly", optional)]
+        pub read_only: Option<bool>,
+        /// Specification for mounts to be added to containers created as part
+        /// of the service.
+        #[wire("Mounts", optional)]
+        pub mounts: Option<Vec<super::v1_32_to_v1_39::Mount>>,
+        /// Signal to stop the container.
+        ///
+        /// Since API 1.28.
+        #[wire("StopSignal", optional)]
+        pub stop_signal: Option<String>,
+        /// Amount of time to wait for the container to terminate before
+        /// forcefully killing it.
+        #[wire("StopGracePeriod", optional)]
+        pub stop_grace_period: Option<i64>,
+        /// Since API 1.27.
+        #[wire("HealthCheck", optional)]
+        pub health_check: Option<super::v1_29_to_v1_43::HealthConfig>,
+        /// A list of hostname/IP mappings to add to the container's `hosts`
+        /// file. The format of extra hosts is specified in the
+        /// [hosts(5)](http://man7.org/linux/man-pages/man5/hosts.5.html)
+        /// man page:
+        ///
+        /// ```text
+        /// IP_address canonical_hostname [aliases...]
+        ///
+        /// ```
+        /// Since API 1.27.
+        #[wire("Hosts", optional)]
+        pub hosts: Option<Vec<String>>,
+        /// Specification for DNS related configurations in resolver configuration
+        /// file (`resolv.conf`).
+        ///
+        /// Since API 1.25.
+        #[wire("DNSConfig", optional)]
+        pub dns_config: Option<super::v1_25_to_v1_55::TaskSpecContainerSpecDnsConfig>,
+        /// Secrets contains references to zero or more secrets that will be
+        /// exposed to the service.
+        ///
+        /// Since API 1.27.
+        #[wire("Secrets", optional)]
+        pub secrets: Option<Vec<super::v1_27_to_v1_55::TaskSpecContainerSpecSecretsItem>>,
+        /// Configs contains references to zero or more configs that will be
+        /// exposed to the service.
+        ///
+        /// Since API 1.30.
+        #[wire("Configs", optional)]
+        pub configs: Option<Vec<super::v1_30_to_v1_39::TaskSpecContainerSpecConfigsItem>>,
+        /// Isolation technology of the containers running the service.
+        /// (Windows only)
+        ///
+        /// Since API 1.35.
+        #[wire("Isolation", optional)]
+        pub isolation: Option<super::v1_35_to_v1_55::TaskSpecContainerSpecIsolation>,
+        /// Run an init inside the container that forwards signals and reaps
+        /// processes. This field is omitted if empty, and the default (as
+        /// configured on the daemon) is used.
+        ///
+        /// Since API 1.38.
+        #[wire("Init", optional)]
+        pub init: Option<bool>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -8,117 +8,122 @@ pub(crate) mod server;
 #[cfg(feature = "roundtrip")]
 pub(crate) mod roundtrip;
 
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::{null_as_default, UnknownMembers};
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// A plugin for the Engine API
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Plugin {
-    #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(rename = "Name", default)]
-    pub name: String,
-    /// True if the plugin is running. False if the plugin is not running, only installed.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "Enabled", default)]
-    pub enabled: bool,
-    /// Settings that can be modified by users.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "Settings", default, deserialize_with = "null_as_default")]
-    pub settings: super::v1_25_to_v1_55::PluginSettings,
-    /// plugin remote reference used to push/pull the plugin
-    ///
-    /// Since API 1.26.
-    #[serde(rename = "PluginReference", skip_serializing_if = "Option::is_none")]
-    pub plugin_reference: Option<String>,
-    /// The config of a plugin.
-    #[serde(rename = "Config", default, deserialize_with = "null_as_default")]
-    pub config: PluginConfig,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// A plugin for the Engine API
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Plugin {
+        #[wire("Id", optional)]
+        pub id: Option<String>,
+        #[wire("Name")]
+        pub name: String,
+        /// True if the plugin is running. False if the plugin is not running, only installed.
+        ///
+        /// Since API 1.25.
+        #[wire("Enabled")]
+        pub enabled: bool,
+        /// Settings that can be modified by users.
+        ///
+        /// Since API 1.25.
+        #[wire("Settings", or_default)]
+        pub settings: super::v1_25_to_v1_55::PluginSettings,
+        /// plugin remote reference used to push/pull the plugin
+        ///
+        /// Since API 1.26.
+        #[wire("PluginReference", optional)]
+        pub plugin_reference: Option<String>,
+        /// The config of a plugin.
+        #[wire("Config", or_default)]
+        pub config: PluginConfig,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// The config of a plugin.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct PluginConfig {
-    /// Docker Version used to create the plugin.
-    ///
-    /// Depending on how the plugin was created, this field may be empty or omitted.
-    ///
-    /// Deprecated: this field is no longer set, and will be removed in the next API version.
-    ///
-    /// Since API 1.29, until API 1.51 (removed in 1.52).
-    #[serde(rename = "DockerVersion", skip_serializing_if = "Option::is_none")]
-    pub docker_version: Option<String>,
-    /// Since API 1.25.
-    #[serde(rename = "Description", default)]
-    pub description: String,
-    /// Since API 1.25.
-    #[serde(rename = "Documentation", default)]
-    pub documentation: String,
+object! {
+    /// The config of a plugin.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct PluginConfig {
+        /// Docker Version used to create the plugin.
+        ///
+        /// Depending on how the plugin was created, this field may be empty or omitted.
+        ///
+        /// Deprecated: this field is no longer set, and will be removed in the next API version.
+        ///
+        /// Since API 1.29, until API 1.51 (removed in 1.52).
+        #[wire("DockerVersion", optional)]
+        pub docker_version: Option<String>,
+        /// Since API 1.25.
+        #[wire("Description")]
+        pub description: String,
+        /// Since API 1.25.
+        #[wire("Documentation")]
+        pub documentation: String,
+        /// The interface between Docker and the plugin
+        ///
+        /// Since API 1.25.
+        #[wire("Interface", or_default)]
+        pub interface: PluginConfigInterface,
+        /// Since API 1.25.
+        #[wire("Entrypoint", or_default)]
+        pub entrypoint: Vec<String>,
+        /// Since API 1.25.
+        #[wire("WorkDir")]
+        pub work_dir: String,
+        /// Since API 1.25.
+        #[wire("User", optional)]
+        pub user: Option<super::v1_25_to_v1_55::PluginConfigUser>,
+        /// Since API 1.25.
+        #[wire("Network", or_default)]
+        pub network: super::v1_25_to_v1_55::PluginConfigNetwork,
+        /// Since API 1.25.
+        #[wire("Linux", or_default)]
+        pub linux: super::v1_25_to_v1_55::PluginConfigLinux,
+        /// Since API 1.25.
+        #[wire("PropagatedMount")]
+        pub propagated_mount: String,
+        /// Since API 1.29.
+        #[wire("IpcHost")]
+        pub ipc_host: bool,
+        /// Since API 1.29.
+        #[wire("PidHost")]
+        pub pid_host: bool,
+        #[wire("Mounts", or_default)]
+        pub mounts: Vec<super::v1_24_to_v1_55::PluginMount>,
+        #[wire("Env", or_default)]
+        pub env: Vec<super::v1_24_to_v1_55::PluginEnv>,
+        #[wire("Args", or_default)]
+        pub args: super::v1_25_to_v1_55::PluginConfigArgs,
+        /// Since API 1.25.
+        #[wire("rootfs", optional)]
+        pub rootfs: Option<super::v1_25_to_v1_55::PluginConfigRootfs>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
     /// The interface between Docker and the plugin
     ///
     /// Since API 1.25.
-    #[serde(rename = "Interface", default, deserialize_with = "null_as_default")]
-    pub interface: PluginConfigInterface,
-    /// Since API 1.25.
-    #[serde(rename = "Entrypoint", default, deserialize_with = "null_as_default")]
-    pub entrypoint: Vec<String>,
-    /// Since API 1.25.
-    #[serde(rename = "WorkDir", default)]
-    pub work_dir: String,
-    /// Since API 1.25.
-    #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
-    pub user: Option<super::v1_25_to_v1_55::PluginConfigUser>,
-    /// Since API 1.25.
-    #[serde(rename = "Network", default, deserialize_with = "null_as_default")]
-    pub network: super::v1_25_to_v1_55::PluginConfigNetwork,
-    /// Since API 1.25.
-    #[serde(rename = "Linux", default, deserialize_with = "null_as_default")]
-    pub linux: super::v1_25_to_v1_55::PluginConfigLinux,
-    /// Since API 1.25.
-    #[serde(rename = "PropagatedMount", default)]
-    pub propagated_mount: String,
-    /// Since API 1.29.
-    #[serde(rename = "IpcHost", default)]
-    pub ipc_host: bool,
-    /// Since API 1.29.
-    #[serde(rename = "PidHost", default)]
-    pub pid_host: bool,
-    #[serde(rename = "Mounts", default, deserialize_with = "null_as_default")]
-    pub mounts: Vec<super::v1_24_to_v1_55::PluginMount>,
-    #[serde(rename = "Env", default, deserialize_with = "null_as_default")]
-    pub env: Vec<super::v1_24_to_v1_55::PluginEnv>,
-    #[serde(rename = "Args", default, deserialize_with = "null_as_default")]
-    pub args: super::v1_25_to_v1_55::PluginConfigArgs,
-    /// Since API 1.25.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rootfs: Option<super::v1_25_to_v1_55::PluginConfigRootfs>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// The interface between Docker and the plugin
-///
-/// Since API 1.25.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct PluginConfigInterface {
-    #[serde(rename = "Types", default, deserialize_with = "null_as_default")]
-    pub types: Vec<super::v1_25_to_v1_51::PluginInterfaceType>,
-    #[serde(rename = "Socket", default)]
-    pub socket: String,
-    /// Protocol to use for clients connecting to the plugin.
-    ///
-    /// Since API 1.38.
-    #[serde(rename = "ProtocolScheme", skip_serializing_if = "Option::is_none")]
-    pub protocol_scheme: Option<
-        super::v1_38_to_v1_55::PluginConfigInterfaceProtocolScheme,
-    >,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct PluginConfigInterface {
+        #[wire("Types", or_default)]
+        pub types: Vec<super::v1_25_to_v1_51::PluginInterfaceType>,
+        #[wire("Socket")]
+        pub socket: String,
+        /// Protocol to use for clients connecting to the plugin.
+        ///
+        /// Since API 1.38.
+        #[wire("ProtocolScheme", optional)]
+        pub protocol_scheme: Option<
+            super::v1_38_to_v1_55::PluginConfigInterfaceProtocolScheme,
+        >,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -3,7 +3,7 @@
 //! What is identical in exactly API versions 1.38–1.55: the types below, and in the submodules the operations' parameters, client and server items and decoders.
 
 use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
 ///
@@ -125,23 +125,25 @@ impl<'de> Deserialize<'de> for PluginConfigInterfaceProtocolScheme {
     }
 }
 
-/// Read-only spec type for non-swarm containers attached to swarm overlay
-/// networks.
-///
-/// <p><br /></p>
-///
-/// > **Note**: ContainerSpec, NetworkAttachmentSpec, and PluginSpec are
-/// > mutually exclusive. PluginSpec is only used when the Runtime field
-/// > is set to `plugin`. NetworkAttachmentSpec is used when the Runtime
-/// > field is set to `attachment`.
-///
-/// Since API 1.38.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpecNetworkAttachmentSpec {
-    /// ID of the container represented by this task
-    #[serde(rename = "ContainerID", skip_serializing_if = "Option::is_none")]
-    pub container_id: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Read-only spec type for non-swarm containers attached to swarm overlay
+    /// networks.
+    ///
+    /// <p><br /></p>
+    ///
+    /// > **Note**: ContainerSpec, NetworkAttachmentSpec, and PluginSpec are
+    /// > mutually exclusive. PluginSpec is only used when the Runtime field
+    /// > is set to `plugin`. NetworkAttachmentSpec is used when the Runtime
+    /// > field is set to `attachment`.
+    ///
+    /// Since API 1.38.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskSpecNetworkAttachmentSpec {
+        /// ID of the container represented by this task
+        #[wire("ContainerID", optional)]
+        pub container_id: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -12,119 +12,126 @@ pub(crate) mod server;
 pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// BuildCache contains information about a build cache record.
-///
-/// Since API 1.39.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct BuildCache {
-    /// Unique ID of the build cache record.
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// ID of the parent build cache record.
+object! {
+    /// BuildCache contains information about a build cache record.
     ///
-    /// Since API 1.39, until API 1.41 (removed in 1.42).
-    #[serde(rename = "Parent", skip_serializing_if = "Option::is_none")]
-    pub parent: Option<String>,
-    /// Cache record type.
-    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<super::v1_39_to_v1_55::BuildCacheType>,
-    /// Description of the build-step that produced the build cache.
-    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Indicates if the build cache is in use.
-    #[serde(rename = "InUse", skip_serializing_if = "Option::is_none")]
-    pub in_use: Option<bool>,
-    /// Indicates if the build cache is shared.
-    #[serde(rename = "Shared", skip_serializing_if = "Option::is_none")]
-    pub shared: Option<bool>,
-    /// Amount of disk space used by the build cache (in bytes).
-    #[serde(rename = "Size", skip_serializing_if = "Option::is_none")]
-    pub size: Option<i64>,
-    /// Date and time at which the build cache was created in
-    /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
-    ///
-    /// Format: `dateTime`.
-    #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Date and time at which the build cache was last used in
-    /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
-    ///
-    /// Format: `dateTime`.
-    #[serde(rename = "LastUsedAt", skip_serializing_if = "Option::is_none")]
-    pub last_used_at: Option<String>,
-    #[serde(rename = "UsageCount", skip_serializing_if = "Option::is_none")]
-    pub usage_count: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// Since API 1.39.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct BuildCache {
+        /// Unique ID of the build cache record.
+        #[wire("ID", optional)]
+        pub id: Option<String>,
+        /// ID of the parent build cache record.
+        ///
+        /// Since API 1.39, until API 1.41 (removed in 1.42).
+        #[wire("Parent", optional)]
+        pub parent: Option<String>,
+        /// Cache record type.
+        #[wire("Type", optional)]
+        pub r#type: Option<super::v1_39_to_v1_55::BuildCacheType>,
+        /// Description of the build-step that produced the build cache.
+        #[wire("Description", optional)]
+        pub description: Option<String>,
+        /// Indicates if the build cache is in use.
+        #[wire("InUse", optional)]
+        pub in_use: Option<bool>,
+        /// Indicates if the build cache is shared.
+        #[wire("Shared", optional)]
+        pub shared: Option<bool>,
+        /// Amount of disk space used by the build cache (in bytes).
+        #[wire("Size", optional)]
+        pub size: Option<i64>,
+        /// Date and time at which the build cache was created in
+        /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
+        ///
+        /// Format: `dateTime`.
+        #[wire("CreatedAt", optional)]
+        pub created_at: Option<String>,
+        /// Date and time at which the build cache was last used in
+        /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
+        ///
+        /// Format: `dateTime`.
+        #[wire("LastUsedAt", optional)]
+        pub last_used_at: Option<String>,
+        #[wire("UsageCount", optional)]
+        pub usage_count: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Since API 1.25.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SystemDataUsageResponse {
-    /// Since API 1.25, until API 1.51 (removed in 1.52).
-    #[serde(rename = "LayersSize", skip_serializing_if = "Option::is_none")]
-    pub layers_size: Option<i64>,
-    /// Since API 1.25, until API 1.51 (removed in 1.52).
-    #[serde(rename = "Images", skip_serializing_if = "Option::is_none")]
-    pub images: Option<Vec<super::v1_25_to_v1_42::ImageSummary>>,
-    /// Since API 1.25, until API 1.51 (removed in 1.52).
-    #[serde(rename = "Containers", skip_serializing_if = "Option::is_none")]
-    pub containers: Option<Vec<super::v1_37_to_v1_41::ContainerSummary>>,
-    /// Since API 1.25, until API 1.51 (removed in 1.52).
-    #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
-    pub volumes: Option<Vec<super::v1_32_to_v1_41::Volume>>,
-    /// Since API 1.39, until API 1.51 (removed in 1.52).
-    #[serde(rename = "BuildCache", skip_serializing_if = "Option::is_none")]
-    pub build_cache: Option<Vec<BuildCache>>,
-    /// Deprecated: disk used by the build cache; use BuildCache.
-    ///
-    /// Since API 1.25, until API 1.49 (removed in 1.50).
-    #[serde(rename = "BuilderSize", skip_serializing_if = "Option::is_none")]
-    pub builder_size: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.25.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SystemDataUsageResponse {
+        /// Since API 1.25, until API 1.51 (removed in 1.52).
+        #[wire("LayersSize", optional)]
+        pub layers_size: Option<i64>,
+        /// Since API 1.25, until API 1.51 (removed in 1.52).
+        #[wire("Images", optional)]
+        pub images: Option<Vec<super::v1_25_to_v1_42::ImageSummary>>,
+        /// Since API 1.25, until API 1.51 (removed in 1.52).
+        #[wire("Containers", optional)]
+        pub containers: Option<Vec<super::v1_37_to_v1_41::ContainerSummary>>,
+        /// Since API 1.25, until API 1.51 (removed in 1.52).
+        #[wire("Volumes", optional)]
+        pub volumes: Option<Vec<super::v1_32_to_v1_41::Volume>>,
+        /// Since API 1.39, until API 1.51 (removed in 1.52).
+        #[wire("BuildCache", optional)]
+        pub build_cache: Option<Vec<BuildCache>>,
+        /// Deprecated: disk used by the build cache; use BuildCache.
+        ///
+        /// Since API 1.25, until API 1.49 (removed in 1.50).
+        #[wire("BuilderSize", optional)]
+        pub builder_size: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Volume configuration
-///
-/// Since API 1.39.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct VolumeCreateOptions {
-    /// The new volume's name. If not specified, Docker generates a name.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Name of the volume driver to use.
+object! {
+    /// Volume configuration
     ///
-    /// Defaults to `"local"`.
-    #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
-    pub driver: Option<String>,
-    /// A mapping of driver options and values. These options are
-    /// passed directly to the driver and are driver specific.
-    #[serde(rename = "DriverOpts", skip_serializing_if = "Option::is_none")]
-    pub driver_opts: Option<HashMap<String, String>>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// Since API 1.39.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct VolumeCreateOptions {
+        /// The new volume's name. If not specified, Docker generates a name.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// Name of the volume driver to use.
+        ///
+        /// Defaults to `"local"`.
+        #[wire("Driver", optional)]
+        pub driver: Option<String>,
+        /// A mapping of driver options and values. These options are
+        /// passed directly to the driver and are driver specific.
+        #[wire("DriverOpts", optional)]
+        pub driver_opts: Option<HashMap<String, String>>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Volume list response
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct VolumeListResponse {
-    /// List of volumes
-    #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
-    pub volumes: Option<Vec<super::v1_32_to_v1_41::Volume>>,
-    /// Warnings that occurred when fetching the list of volumes.
-    #[serde(rename = "Warnings", skip_serializing_if = "Option::is_none")]
-    pub warnings: Option<Vec<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Volume list response
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct VolumeListResponse {
+        /// List of volumes
+        #[wire("Volumes", optional)]
+        pub volumes: Option<Vec<super::v1_32_to_v1_41::Volume>>,
+        /// Warnings that occurred when fetching the list of volumes.
+        #[wire("Warnings", optional)]
+        pub warnings: Option<Vec<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -12,444 +12,451 @@ pub(crate) mod server;
 pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// Configuration for a container that is portable between hosts.
-///
-/// When used as `ContainerConfig` field in an image, `ContainerConfig` is an
-/// optional field containing the configuration of the container that was last
-/// committed when creating the image.
-///
-/// Previous versions of Docker builder used this field to store build cache,
-/// and it is not in active use anymore.
-///
-/// Since API 1.30.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerConfig {
-    /// The hostname to use for the container, as a valid RFC 1123 hostname.
-    #[serde(rename = "Hostname", skip_serializing_if = "Option::is_none")]
-    pub hostname: Option<String>,
-    /// The domain name to use for the container.
-    #[serde(rename = "Domainname", skip_serializing_if = "Option::is_none")]
-    pub domainname: Option<String>,
-    /// The user that commands are run as inside the container.
-    #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    /// Whether to attach to `stdin`.
+object! {
+    /// Configuration for a container that is portable between hosts.
     ///
-    /// Defaults to `false`.
-    #[serde(rename = "AttachStdin", skip_serializing_if = "Option::is_none")]
-    pub attach_stdin: Option<bool>,
-    /// Whether to attach to `stdout`.
+    /// When used as `ContainerConfig` field in an image, `ContainerConfig` is an
+    /// optional field containing the configuration of the container that was last
+    /// committed when creating the image.
     ///
-    /// Defaults to `true`.
-    #[serde(rename = "AttachStdout", skip_serializing_if = "Option::is_none")]
-    pub attach_stdout: Option<bool>,
-    /// Whether to attach to `stderr`.
+    /// Previous versions of Docker builder used this field to store build cache,
+    /// and it is not in active use anymore.
     ///
-    /// Defaults to `true`.
-    #[serde(rename = "AttachStderr", skip_serializing_if = "Option::is_none")]
-    pub attach_stderr: Option<bool>,
-    /// An object mapping ports to an empty object in the form:
-    ///
-    /// `{"<port>/<tcp|udp|sctp>": {}}`
-    #[serde(rename = "ExposedPorts", skip_serializing_if = "Option::is_none")]
-    pub exposed_ports: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
-    /// Attach standard streams to a TTY, including `stdin` if it is not closed.
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "Tty", skip_serializing_if = "Option::is_none")]
-    pub tty: Option<bool>,
-    /// Open `stdin`
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "OpenStdin", skip_serializing_if = "Option::is_none")]
-    pub open_stdin: Option<bool>,
-    /// Close `stdin` after one attached client disconnects
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "StdinOnce", skip_serializing_if = "Option::is_none")]
-    pub stdin_once: Option<bool>,
-    /// A list of environment variables to set inside the container in the
-    /// form `["VAR=value", ...]`. A variable without `=` is removed from the
-    /// environment, rather than to have an empty value.
-    #[serde(rename = "Env", skip_serializing_if = "Option::is_none")]
-    pub env: Option<Vec<String>>,
-    /// Command to run specified as a string or an array of strings.
-    #[serde(rename = "Cmd", skip_serializing_if = "Option::is_none")]
-    pub cmd: Option<Vec<String>>,
-    #[serde(rename = "Healthcheck", skip_serializing_if = "Option::is_none")]
-    pub healthcheck: Option<super::v1_29_to_v1_43::HealthConfig>,
-    /// Command is already escaped (Windows only)
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "ArgsEscaped", skip_serializing_if = "Option::is_none")]
-    pub args_escaped: Option<bool>,
-    /// The name (or reference) of the image to use when creating the container,
-    /// or which was used when the container was created.
-    #[serde(rename = "Image", skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
-    /// An object mapping mount point paths inside the container to empty
-    /// objects.
-    #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
-    pub volumes: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
-    /// The working directory for commands to run in.
-    #[serde(rename = "WorkingDir", skip_serializing_if = "Option::is_none")]
-    pub working_dir: Option<String>,
-    /// The entry point for the container as a string or an array of strings.
-    ///
-    /// If the array consists of exactly one empty string (`[""]`) then the
-    /// entry point is reset to system default (i.e., the entry point used by
-    /// docker when there is no `ENTRYPOINT` instruction in the `Dockerfile`).
-    #[serde(rename = "Entrypoint", skip_serializing_if = "Option::is_none")]
-    pub entrypoint: Option<Vec<String>>,
-    /// Disable networking for the container.
-    #[serde(rename = "NetworkDisabled", skip_serializing_if = "Option::is_none")]
-    pub network_disabled: Option<bool>,
-    /// MAC address of the container.
-    ///
-    /// Since API 1.30, until API 1.51 (removed in 1.52).
-    #[serde(rename = "MacAddress", skip_serializing_if = "Option::is_none")]
-    pub mac_address: Option<String>,
-    /// `ONBUILD` metadata that were defined in the image's `Dockerfile`.
-    #[serde(rename = "OnBuild", skip_serializing_if = "Option::is_none")]
-    pub on_build: Option<Vec<String>>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// Signal to stop a container as a string or unsigned integer.
-    #[serde(rename = "StopSignal", skip_serializing_if = "Option::is_none")]
-    pub stop_signal: Option<String>,
-    /// Timeout to stop a container in seconds. If omitted, the daemon-wide
-    /// default is used.
-    #[serde(rename = "StopTimeout", skip_serializing_if = "Option::is_none")]
-    pub stop_timeout: Option<i64>,
-    /// Shell for when `RUN`, `CMD`, and `ENTRYPOINT` uses a shell.
-    #[serde(rename = "Shell", skip_serializing_if = "Option::is_none")]
-    pub shell: Option<Vec<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// Since API 1.30.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerConfig {
+        /// The hostname to use for the container, as a valid RFC 1123 hostname.
+        #[wire("Hostname", optional)]
+        pub hostname: Option<String>,
+        /// The domain name to use for the container.
+        #[wire("Domainname", optional)]
+        pub domainname: Option<String>,
+        /// The user that commands are run as inside the container.
+        #[wire("User", optional)]
+        pub user: Option<String>,
+        /// Whether to attach to `stdin`.
+        ///
+        /// Defaults to `false`.
+        #[wire("AttachStdin", optional)]
+        pub attach_stdin: Option<bool>,
+        /// Whether to attach to `stdout`.
+        ///
+        /// Defaults to `true`.
+        #[wire("AttachStdout", optional)]
+        pub attach_stdout: Option<bool>,
+        /// Whether to attach to `stderr`.
+        ///
+        /// Defaults to `true`.
+        #[wire("AttachStderr", optional)]
+        pub attach_stderr: Option<bool>,
+        /// An object mapping ports to an empty object in the form:
+        ///
+        /// `{"<port>/<tcp|udp|sctp>": {}}`
+        #[wire("ExposedPorts", optional)]
+        pub exposed_ports: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
+        /// Attach standard streams to a TTY, including `stdin` if it is not closed.
+        ///
+        /// Defaults to `false`.
+        #[wire("Tty", optional)]
+        pub tty: Option<bool>,
+        /// Open `stdin`
+        ///
+        /// Defaults to `false`.
+        #[wire("OpenStdin", optional)]
+        pub open_stdin: Option<bool>,
+        /// Close `stdin` after one attached client disconnects
+        ///
+        /// Defaults to `false`.
+        #[wire("StdinOnce", optional)]
+        pub stdin_once: Option<bool>,
+        /// A list of environment variables to set inside the container in the
+        /// form `["VAR=value", ...]`. A variable without `=` is removed from the
+        /// environment, rather than to have an empty value.
+        #[wire("Env", optional)]
+        pub env: Option<Vec<String>>,
+        /// Command to run specified as a string or an array of strings.
+        #[wire("Cmd", optional)]
+        pub cmd: Option<Vec<String>>,
+        #[wire("Healthcheck", optional)]
+        pub healthcheck: Option<super::v1_29_to_v1_43::HealthConfig>,
+        /// Command is already escaped (Windows only)
+        ///
+        /// Defaults to `false`.
+        #[wire("ArgsEscaped", optional)]
+        pub args_escaped: Option<bool>,
+        /// The name (or reference) of the image to use when creating the container,
+        /// or which was used when the container was created.
+        #[wire("Image", optional)]
+        pub image: Option<String>,
+        /// An object mapping mount point paths inside the container to empty
+        /// objects.
+        #[wire("Volumes", optional)]
+        pub volumes: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
+        /// The working directory for commands to run in.
+        #[wire("WorkingDir", optional)]
+        pub working_dir: Option<String>,
+        /// The entry point for the container as a string or an array of strings.
+        ///
+        /// If the array consists of exactly one empty string (`[""]`) then the
+        /// entry point is reset to system default (i.e., the entry point used by
+        /// docker when there is no `ENTRYPOINT` instruction in the `Dockerfile`).
+        #[wire("Entrypoint", optional)]
+        pub entrypoint: Option<Vec<String>>,
+        /// Disable networking for the container.
+        #[wire("NetworkDisabled", optional)]
+        pub network_disabled: Option<bool>,
+        /// MAC address of the container.
+        ///
+        /// Since API 1.30, until API 1.51 (removed in 1.52).
+        #[wire("MacAddress", optional)]
+        pub mac_address: Option<String>,
+        /// `ONBUILD` metadata that were defined in the image's `Dockerfile`.
+        #[wire("OnBuild", optional)]
+        pub on_build: Option<Vec<String>>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        /// Signal to stop a container as a string or unsigned integer.
+        #[wire("StopSignal", optional)]
+        pub stop_signal: Option<String>,
+        /// Timeout to stop a container in seconds. If omitted, the daemon-wide
+        /// default is used.
+        #[wire("StopTimeout", optional)]
+        pub stop_timeout: Option<i64>,
+        /// Shell for when `RUN`, `CMD`, and `ENTRYPOINT` uses a shell.
+        #[wire("Shell", optional)]
+        pub shell: Option<Vec<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Configuration of the image. These fields are used as defaults
-/// when starting a container from the image.
-///
-/// Since API 1.39.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ImageConfig {
-    /// The hostname to use for the container, as a valid RFC 1123 hostname.
+object! {
+    /// Configuration of the image. These fields are used as defaults
+    /// when starting a container from the image.
     ///
-    /// <p><br /></p>
-    ///
-    /// > **Note**: this field is always empty and must not be used.
-    ///
-    /// Since API 1.39, until API 1.49 (removed in 1.50).
-    #[serde(rename = "Hostname", skip_serializing_if = "Option::is_none")]
-    pub hostname: Option<String>,
-    /// The domain name to use for the container.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Note**: this field is always empty and must not be used.
-    ///
-    /// Since API 1.39, until API 1.49 (removed in 1.50).
-    #[serde(rename = "Domainname", skip_serializing_if = "Option::is_none")]
-    pub domainname: Option<String>,
-    /// The user that commands are run as inside the container.
-    #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    /// Whether to attach to `stdin`.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Note**: this field is always false and must not be used.
-    ///
-    /// Defaults to `false`.
-    ///
-    /// Since API 1.39, until API 1.49 (removed in 1.50).
-    #[serde(rename = "AttachStdin", skip_serializing_if = "Option::is_none")]
-    pub attach_stdin: Option<bool>,
-    /// Whether to attach to `stdout`.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Note**: this field is always false and must not be used.
-    ///
-    /// Defaults to `false`.
-    ///
-    /// Since API 1.39, until API 1.49 (removed in 1.50).
-    #[serde(rename = "AttachStdout", skip_serializing_if = "Option::is_none")]
-    pub attach_stdout: Option<bool>,
-    /// Whether to attach to `stderr`.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Note**: this field is always false and must not be used.
-    ///
-    /// Defaults to `false`.
-    ///
-    /// Since API 1.39, until API 1.49 (removed in 1.50).
-    #[serde(rename = "AttachStderr", skip_serializing_if = "Option::is_none")]
-    pub attach_stderr: Option<bool>,
-    /// An object mapping ports to an empty object in the form:
-    ///
-    /// `{"<port>/<tcp|udp|sctp>": {}}`
-    #[serde(rename = "ExposedPorts", skip_serializing_if = "Option::is_none")]
-    pub exposed_ports: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
-    /// Attach standard streams to a TTY, including `stdin` if it is not closed.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Note**: this field is always false and must not be used.
-    ///
-    /// Defaults to `false`.
-    ///
-    /// Since API 1.39, until API 1.49 (removed in 1.50).
-    #[serde(rename = "Tty", skip_serializing_if = "Option::is_none")]
-    pub tty: Option<bool>,
-    /// Open `stdin`
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Note**: this field is always false and must not be used.
-    ///
-    /// Defaults to `false`.
-    ///
-    /// Since API 1.39, until API 1.49 (removed in 1.50).
-    #[serde(rename = "OpenStdin", skip_serializing_if = "Option::is_none")]
-    pub open_stdin: Option<bool>,
-    /// Close `stdin` after one attached client disconnects.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Note**: this field is always false and must not be used.
-    ///
-    /// Defaults to `false`.
-    ///
-    /// Since API 1.39, until API 1.49 (removed in 1.50).
-    #[serde(rename = "StdinOnce", skip_serializing_if = "Option::is_none")]
-    pub stdin_once: Option<bool>,
-    /// A list of environment variables to set inside the container in the
-    /// form `["VAR=value", ...]`. A variable without `=` is removed from the
-    /// environment, rather than to have an empty value.
-    #[serde(rename = "Env", skip_serializing_if = "Option::is_none")]
-    pub env: Option<Vec<String>>,
-    /// Command to run specified as a string or an array of strings.
-    #[serde(rename = "Cmd", skip_serializing_if = "Option::is_none")]
-    pub cmd: Option<Vec<String>>,
-    #[serde(rename = "Healthcheck", skip_serializing_if = "Option::is_none")]
-    pub healthcheck: Option<super::v1_29_to_v1_43::HealthConfig>,
-    /// Command is already escaped (Windows only)
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "ArgsEscaped", skip_serializing_if = "Option::is_none")]
-    pub args_escaped: Option<bool>,
-    /// The name (or reference) of the image to use when creating the container,
-    /// or which was used when the container was created.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Note**: this field is always empty and must not be used.
-    ///
-    /// Defaults to `""`.
-    ///
-    /// Since API 1.39, until API 1.49 (removed in 1.50).
-    #[serde(rename = "Image", skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
-    /// An object mapping mount point paths inside the container to empty
-    /// objects.
-    #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
-    pub volumes: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
-    /// The working directory for commands to run in.
-    #[serde(rename = "WorkingDir", skip_serializing_if = "Option::is_none")]
-    pub working_dir: Option<String>,
-    /// The entry point for the container as a string or an array of strings.
-    ///
-    /// If the array consists of exactly one empty string (`[""]`) then the
-    /// entry point is reset to system default (i.e., the entry point used by
-    /// docker when there is no `ENTRYPOINT` instruction in the `Dockerfile`).
-    #[serde(rename = "Entrypoint", skip_serializing_if = "Option::is_none")]
-    pub entrypoint: Option<Vec<String>>,
-    /// Disable networking for the container.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Note**: this field is always omitted and must not be used.
-    ///
-    /// Defaults to `false`.
-    ///
-    /// Since API 1.39, until API 1.49 (removed in 1.50).
-    #[serde(rename = "NetworkDisabled", skip_serializing_if = "Option::is_none")]
-    pub network_disabled: Option<bool>,
-    /// MAC address of the container.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Note**: this field is always omitted and must not be used.
-    ///
-    /// Defaults to `""`.
-    ///
-    /// Since API 1.39, until API 1.49 (removed in 1.50).
-    #[serde(rename = "MacAddress", skip_serializing_if = "Option::is_none")]
-    pub mac_address: Option<String>,
-    /// `ONBUILD` metadata that were defined in the image's `Dockerfile`.
-    #[serde(rename = "OnBuild", skip_serializing_if = "Option::is_none")]
-    pub on_build: Option<Vec<String>>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// Signal to stop a container as a string or unsigned integer.
-    #[serde(rename = "StopSignal", skip_serializing_if = "Option::is_none")]
-    pub stop_signal: Option<String>,
-    /// Timeout to stop a container in seconds.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Note**: this field is always omitted and must not be used.
-    ///
-    /// Defaults to `10`.
-    ///
-    /// Since API 1.39, until API 1.49 (removed in 1.50).
-    #[serde(rename = "StopTimeout", skip_serializing_if = "Option::is_none")]
-    pub stop_timeout: Option<i64>,
-    /// Shell for when `RUN`, `CMD`, and `ENTRYPOINT` uses a shell.
-    #[serde(rename = "Shell", skip_serializing_if = "Option::is_none")]
-    pub shell: Option<Vec<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// Since API 1.39.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ImageConfig {
+        /// The hostname to use for the container, as a valid RFC 1123 hostname.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Note**: this field is always empty and must not be used.
+        ///
+        /// Since API 1.39, until API 1.49 (removed in 1.50).
+        #[wire("Hostname", optional)]
+        pub hostname: Option<String>,
+        /// The domain name to use for the container.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Note**: this field is always empty and must not be used.
+        ///
+        /// Since API 1.39, until API 1.49 (removed in 1.50).
+        #[wire("Domainname", optional)]
+        pub domainname: Option<String>,
+        /// The user that commands are run as inside the container.
+        #[wire("User", optional)]
+        pub user: Option<String>,
+        /// Whether to attach to `stdin`.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Note**: this field is always false and must not be used.
+        ///
+        /// Defaults to `false`.
+        ///
+        /// Since API 1.39, until API 1.49 (removed in 1.50).
+        #[wire("AttachStdin", optional)]
+        pub attach_stdin: Option<bool>,
+        /// Whether to attach to `stdout`.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Note**: this field is always false and must not be used.
+        ///
+        /// Defaults to `false`.
+        ///
+        /// Since API 1.39, until API 1.49 (removed in 1.50).
+        #[wire("AttachStdout", optional)]
+        pub attach_stdout: Option<bool>,
+        /// Whether to attach to `stderr`.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Note**: this field is always false and must not be used.
+        ///
+        /// Defaults to `false`.
+        ///
+        /// Since API 1.39, until API 1.49 (removed in 1.50).
+        #[wire("AttachStderr", optional)]
+        pub attach_stderr: Option<bool>,
+        /// An object mapping ports to an empty object in the form:
+        ///
+        /// `{"<port>/<tcp|udp|sctp>": {}}`
+        #[wire("ExposedPorts", optional)]
+        pub exposed_ports: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
+        /// Attach standard streams to a TTY, including `stdin` if it is not closed.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Note**: this field is always false and must not be used.
+        ///
+        /// Defaults to `false`.
+        ///
+        /// Since API 1.39, until API 1.49 (removed in 1.50).
+        #[wire("Tty", optional)]
+        pub tty: Option<bool>,
+        /// Open `stdin`
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Note**: this field is always false and must not be used.
+        ///
+        /// Defaults to `false`.
+        ///
+        /// Since API 1.39, until API 1.49 (removed in 1.50).
+        #[wire("OpenStdin", optional)]
+        pub open_stdin: Option<bool>,
+        /// Close `stdin` after one attached client disconnects.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Note**: this field is always false and must not be used.
+        ///
+        /// Defaults to `false`.
+        ///
+        /// Since API 1.39, until API 1.49 (removed in 1.50).
+        #[wire("StdinOnce", optional)]
+        pub stdin_once: Option<bool>,
+        /// A list of environment variables to set inside the container in the
+        /// form `["VAR=value", ...]`. A variable without `=` is removed from the
+        /// environment, rather than to have an empty value.
+        #[wire("Env", optional)]
+        pub env: Option<Vec<String>>,
+        /// Command to run specified as a string or an array of strings.
+        #[wire("Cmd", optional)]
+        pub cmd: Option<Vec<String>>,
+        #[wire("Healthcheck", optional)]
+        pub healthcheck: Option<super::v1_29_to_v1_43::HealthConfig>,
+        /// Command is already escaped (Windows only)
+        ///
+        /// Defaults to `false`.
+        #[wire("ArgsEscaped", optional)]
+        pub args_escaped: Option<bool>,
+        /// The name (or reference) of the image to use when creating the container,
+        /// or which was used when the container was created.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Note**: this field is always empty and must not be used.
+        ///
+        /// Defaults to `""`.
+        ///
+        /// Since API 1.39, until API 1.49 (removed in 1.50).
+        #[wire("Image", optional)]
+        pub image: Option<String>,
+        /// An object mapping mount point paths inside the container to empty
+        /// objects.
+        #[wire("Volumes", optional)]
+        pub volumes: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
+        /// The working directory for commands to run in.
+        #[wire("WorkingDir", optional)]
+        pub working_dir: Option<String>,
+        /// The entry point for the container as a string or an array of strings.
+        ///
+        /// If the array consists of exactly one empty string (`[""]`) then the
+        /// entry point is reset to system default (i.e., the entry point used by
+        /// docker when there is no `ENTRYPOINT` instruction in the `Dockerfile`).
+        #[wire("Entrypoint", optional)]
+        pub entrypoint: Option<Vec<String>>,
+        /// Disable networking for the container.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Note**: this field is always omitted and must not be used.
+        ///
+        /// Defaults to `false`.
+        ///
+        /// Since API 1.39, until API 1.49 (removed in 1.50).
+        #[wire("NetworkDisabled", optional)]
+        pub network_disabled: Option<bool>,
+        /// MAC address of the container.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Note**: this field is always omitted and must not be used.
+        ///
+        /// Defaults to `""`.
+        ///
+        /// Since API 1.39, until API 1.49 (removed in 1.50).
+        #[wire("MacAddress", optional)]
+        pub mac_address: Option<String>,
+        /// `ONBUILD` metadata that were defined in the image's `Dockerfile`.
+        #[wire("OnBuild", optional)]
+        pub on_build: Option<Vec<String>>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        /// Signal to stop a container as a string or unsigned integer.
+        #[wire("StopSignal", optional)]
+        pub stop_signal: Option<String>,
+        /// Timeout to stop a container in seconds.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Note**: this field is always omitted and must not be used.
+        ///
+        /// Defaults to `10`.
+        ///
+        /// Since API 1.39, until API 1.49 (removed in 1.50).
+        #[wire("StopTimeout", optional)]
+        pub stop_timeout: Option<i64>,
+        /// Shell for when `RUN`, `CMD`, and `ENTRYPOINT` uses a shell.
+        #[wire("Shell", optional)]
+        pub shell: Option<Vec<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Information about an image in the local image cache.
-///
-/// Since API 1.39.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ImageInspect {
-    /// ID is the content-addressable ID of an image.
+object! {
+    /// Information about an image in the local image cache.
     ///
-    /// This identifier is a content-addressable digest calculated from the
-    /// image's configuration (which includes the digests of layers used by
-    /// the image).
-    ///
-    /// Note that this digest differs from the `RepoDigests` below, which
-    /// holds digests of image manifests that reference the image.
-    #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// List of image names/tags in the local image cache that reference this
-    /// image.
-    ///
-    /// Multiple image tags can refer to the same image, and this list may be
-    /// empty if no tags reference the image, in which case the image is
-    /// "untagged", in which case it can still be referenced by its ID.
-    #[serde(rename = "RepoTags", skip_serializing_if = "Option::is_none")]
-    pub repo_tags: Option<Vec<String>>,
-    /// List of content-addressable digests of locally available image manifests
-    /// that the image is referenced from. Multiple manifests can refer to the
-    /// same image.
-    ///
-    /// These digests are usually only available if the image was either pulled
-    /// from a registry, or if the image was pushed to a registry, which is when
-    /// the manifest is generated and its digest calculated.
-    #[serde(rename = "RepoDigests", skip_serializing_if = "Option::is_none")]
-    pub repo_digests: Option<Vec<String>>,
-    /// ID of the parent image.
-    ///
-    /// Depending on how the image was created, this field may be empty and
-    /// is only set for images that were built/created locally. This field
-    /// is empty if the image was pulled from an image registry.
-    ///
-    /// Since API 1.39, until API 1.51 (removed in 1.52).
-    #[serde(rename = "Parent", skip_serializing_if = "Option::is_none")]
-    pub parent: Option<String>,
-    /// Optional message that was set when committing or importing the image.
-    #[serde(rename = "Comment", skip_serializing_if = "Option::is_none")]
-    pub comment: Option<String>,
-    /// Date and time at which the image was created, formatted in
-    /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
-    #[serde(rename = "Created", skip_serializing_if = "Option::is_none")]
-    pub created: Option<String>,
-    /// The ID of the container that was used to create the image.
-    ///
-    /// Depending on how the image was created, this field may be empty.
-    ///
-    /// Since API 1.39, until API 1.44 (removed in 1.45).
-    #[serde(rename = "Container", skip_serializing_if = "Option::is_none")]
-    pub container: Option<String>,
-    /// Since API 1.39, until API 1.44 (removed in 1.45).
-    #[serde(rename = "ContainerConfig", skip_serializing_if = "Option::is_none")]
-    pub container_config: Option<ContainerConfig>,
-    /// The version of Docker that was used to build the image.
-    ///
-    /// Depending on how the image was created, this field may be empty.
-    ///
-    /// Since API 1.39, until API 1.51 (removed in 1.52).
-    #[serde(rename = "DockerVersion", skip_serializing_if = "Option::is_none")]
-    pub docker_version: Option<String>,
-    /// Name of the author that was specified when committing the image, or as
-    /// specified through MAINTAINER (deprecated) in the Dockerfile.
-    #[serde(rename = "Author", skip_serializing_if = "Option::is_none")]
-    pub author: Option<String>,
-    #[serde(rename = "Config", skip_serializing_if = "Option::is_none")]
-    pub config: Option<ImageConfig>,
-    /// Hardware CPU architecture that the image runs on.
-    #[serde(rename = "Architecture", skip_serializing_if = "Option::is_none")]
-    pub architecture: Option<String>,
-    /// CPU architecture variant (presently ARM-only).
-    #[serde(rename = "Variant", skip_serializing_if = "Option::is_none")]
-    pub variant: Option<String>,
-    /// Operating System the image is built to run on.
-    #[serde(rename = "Os", skip_serializing_if = "Option::is_none")]
-    pub os: Option<String>,
-    /// Operating System version the image is built to run on (especially
-    /// for Windows).
-    #[serde(rename = "OsVersion", skip_serializing_if = "Option::is_none")]
-    pub os_version: Option<String>,
-    /// Total size of the image including all layers it is composed of.
-    #[serde(rename = "Size", skip_serializing_if = "Option::is_none")]
-    pub size: Option<i64>,
-    /// Total size of the image including all layers it is composed of.
-    ///
-    /// In versions of Docker before v1.10, this field was calculated from
-    /// the image itself and all of its parent images. Images are now stored
-    /// self-contained, and no longer use a parent-chain, making this field
-    /// an equivalent of the Size field.
-    ///
-    /// > **Deprecated**: this field is kept for backward compatibility, but
-    /// > will be removed in API v1.44.
-    ///
-    /// Since API 1.39, until API 1.43 (removed in 1.44).
-    #[serde(rename = "VirtualSize", skip_serializing_if = "Option::is_none")]
-    pub virtual_size: Option<i64>,
-    #[serde(rename = "GraphDriver", skip_serializing_if = "Option::is_none")]
-    pub graph_driver: Option<super::v1_28_to_v1_46::GraphDriverData>,
-    /// Information about the image's RootFS, including the layer IDs.
-    #[serde(rename = "RootFS", skip_serializing_if = "Option::is_none")]
-    pub root_fs: Option<super::v1_39_to_v1_55::ImageInspectRootFs>,
-    /// Additional metadata of the image in the local cache. This information
-    /// is local to the daemon, and not part of the image itself.
-    #[serde(rename = "Metadata", skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<super::v1_39_to_v1_55::ImageInspectMetadata>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// Since API 1.39.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ImageInspect {
+        /// ID is the content-addressable ID of an image.
+        ///
+        /// This identifier is a content-addressable digest calculated from the
+        /// image's configuration (which includes the digests of layers used by
+        /// the image).
+        ///
+        /// Note that this digest differs from the `RepoDigests` below, which
+        /// holds digests of image manifests that reference the image.
+        #[wire("Id", optional)]
+        pub id: Option<String>,
+        /// List of image names/tags in the local image cache that reference this
+        /// image.
+        ///
+        /// Multiple image tags can refer to the same image, and this list may be
+        /// empty if no tags reference the image, in which case the image is
+        /// "untagged", in which case it can still be referenced by its ID.
+        #[wire("RepoTags", optional)]
+        pub repo_tags: Option<Vec<String>>,
+        /// List of content-addressable digests of locally available image manifests
+        /// that the image is referenced from. Multiple manifests can refer to the
+        /// same image.
+        ///
+        /// These digests are usually only available if the image was either pulled
+        /// from a registry, or if the image was pushed to a registry, which is when
+        /// the manifest is generated and its digest calculated.
+        #[wire("RepoDigests", optional)]
+        pub repo_digests: Option<Vec<String>>,
+        /// ID of the parent image.
+        ///
+        /// Depending on how the image was created, this field may be empty and
+        /// is only set for images that were built/created locally. This field
+        /// is empty if the image was pulled from an image registry.
+        ///
+        /// Since API 1.39, until API 1.51 (removed in 1.52).
+        #[wire("Parent", optional)]
+        pub parent: Option<String>,
+        /// Optional message that was set when committing or importing the image.
+        #[wire("Comment", optional)]
+        pub comment: Option<String>,
+        /// Date and time at which the image was created, formatted in
+        /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
+        #[wire("Created", optional)]
+        pub created: Option<String>,
+        /// The ID of the container that was used to create the image.
+        ///
+        /// Depending on how the image was created, this field may be empty.
+        ///
+        /// Since API 1.39, until API 1.44 (removed in 1.45).
+        #[wire("Container", optional)]
+        pub container: Option<String>,
+        /// Since API 1.39, until API 1.44 (removed in 1.45).
+        #[wire("ContainerConfig", optional)]
+        pub container_config: Option<ContainerConfig>,
+        /// The version of Docker that was used to build the image.
+        ///
+        /// Depending on how the image was created, this field may be empty.
+        ///
+        /// Since API 1.39, until API 1.51 (removed in 1.52).
+        #[wire("DockerVersion", optional)]
+        pub docker_version: Option<String>,
+        /// Name of the author that was specified when committing the image, or as
+        /// specified through MAINTAINER (deprecated) in the Dockerfile.
+        #[wire("Author", optional)]
+        pub author: Option<String>,
+        #[wire("Config", optional)]
+        pub config: Option<ImageConfig>,
+        /// Hardware CPU architecture that the image runs on.
+        #[wire("Architecture", optional)]
+        pub architecture: Option<String>,
+        /// CPU architecture variant (presently ARM-only).
+        #[wire("Variant", optional)]
+        pub variant: Option<String>,
+        /// Operating System the image is built to run on.
+        #[wire("Os", optional)]
+        pub os: Option<String>,
+        /// Operating System version the image is built to run on (especially
+        /// for Windows).
+        #[wire("OsVersion", optional)]
+        pub os_version: Option<String>,
+        /// Total size of the image including all layers it is composed of.
+        #[wire("Size", optional)]
+        pub size: Option<i64>,
+        /// Total size of the image including all layers it is composed of.
+        ///
+        /// In versions of Docker before v1.10, this field was calculated from
+        /// the image itself and all of its parent images. Images are now stored
+        /// self-contained, and no longer use a parent-chain, making this field
+        /// an equivalent of the Size field.
+        ///
+        /// > **Deprecated**: this field is kept for backward compatibility, but
+        /// > will be removed in API v1.44.
+        ///
+        /// Since API 1.39, until API 1.43 (removed in 1.44).
+        #[wire("VirtualSize", optional)]
+        pub virtual_size: Option<i64>,
+        #[wire("GraphDriver", optional)]
+        pub graph_driver: Option<super::v1_28_to_v1_46::GraphDriverData>,
+        /// Information about the image's RootFS, including the layer IDs.
+        #[wire("RootFS", optional)]
+        pub root_fs: Option<super::v1_39_to_v1_55::ImageInspectRootFs>,
+        /// Additional metadata of the image in the local cache. This information
+        /// is local to the daemon, and not part of the image itself.
+        #[wire("Metadata", optional)]
+        pub metadata: Option<super::v1_39_to_v1_55::ImageInspectMetadata>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// NetworkingConfig represents the container's networking configuration for
-/// each of its interfaces.
-/// It is used for the networking configs specified in the `docker create`
-/// and `docker network connect` commands.
-///
-/// Since API 1.39.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct NetworkingConfig {
-    /// A mapping of network name to endpoint configuration for that network.
-    #[serde(rename = "EndpointsConfig", skip_serializing_if = "Option::is_none")]
-    pub endpoints_config: Option<
-        HashMap<String, super::v1_32_to_v1_43::EndpointSettings>,
-    >,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// NetworkingConfig represents the container's networking configuration for
+    /// each of its interfaces.
+    /// It is used for the networking configs specified in the `docker create`
+    /// and `docker network connect` commands.
+    ///
+    /// Since API 1.39.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct NetworkingConfig {
+        /// A mapping of network name to endpoint configuration for that network.
+        #[wire("EndpointsConfig", optional)]
+        pub endpoints_config: Option<
+            HashMap<String, super::v1_32_to_v1_43::EndpointSettings>,
+        >,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -13,28 +13,29 @@ pub(crate) mod server;
 #[cfg(feature = "roundtrip")]
 pub(crate) mod roundtrip;
 
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct CreateImageInfo {
-    /// Since API 1.36.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Until API 1.51 (removed in 1.52).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// Since API 1.39.
-    #[serde(rename = "errorDetail", skip_serializing_if = "Option::is_none")]
-    pub error_detail: Option<super::v1_24_to_v1_55::ErrorDetail>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-    /// Until API 1.51 (removed in 1.52).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub progress: Option<String>,
-    #[serde(rename = "progressDetail", skip_serializing_if = "Option::is_none")]
-    pub progress_detail: Option<super::v1_36_to_v1_55::ProgressDetail>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct CreateImageInfo {
+        /// Since API 1.36.
+        #[wire("id", optional)]
+        pub id: Option<String>,
+        /// Until API 1.51 (removed in 1.52).
+        #[wire("error", optional)]
+        pub error: Option<String>,
+        /// Since API 1.39.
+        #[wire("errorDetail", optional)]
+        pub error_detail: Option<super::v1_24_to_v1_55::ErrorDetail>,
+        #[wire("status", optional)]
+        pub status: Option<String>,
+        /// Until API 1.51 (removed in 1.52).
+        #[wire("progress", optional)]
+        pub progress: Option<String>,
+        #[wire("progressDetail", optional)]
+        pub progress_detail: Option<super::v1_36_to_v1_55::ProgressDetail>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -15,7 +15,7 @@ pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
 /// Cache record type.
 ///
@@ -97,73 +97,77 @@ impl<'de> Deserialize<'de> for BuildCacheType {
     }
 }
 
-/// Since API 1.31.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct BuildPruneResponse {
-    /// Since API 1.39.
-    #[serde(rename = "CachesDeleted", skip_serializing_if = "Option::is_none")]
-    pub caches_deleted: Option<Vec<String>>,
-    /// Disk space reclaimed in bytes
-    #[serde(rename = "SpaceReclaimed", skip_serializing_if = "Option::is_none")]
-    pub space_reclaimed: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.31.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct BuildPruneResponse {
+        /// Since API 1.39.
+        #[wire("CachesDeleted", optional)]
+        pub caches_deleted: Option<Vec<String>>,
+        /// Disk space reclaimed in bytes
+        #[wire("SpaceReclaimed", optional)]
+        pub space_reclaimed: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// ContainerState stores container's running state. It's part of ContainerJSONBase
-/// and will be returned by the "inspect" command.
-///
-/// Since API 1.39.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerState {
-    /// String representation of the container state. Can be one of "created",
-    /// "running", "paused", "restarting", "removing", "exited", or "dead".
-    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
-    pub status: Option<ContainerStateStatus>,
-    /// Whether this container is running.
+object! {
+    /// ContainerState stores container's running state. It's part of ContainerJSONBase
+    /// and will be returned by the "inspect" command.
     ///
-    /// Note that a running container can be _paused_. The `Running` and `Paused`
-    /// booleans are not mutually exclusive:
-    ///
-    /// When pausing a container (on Linux), the freezer cgroup is used to suspend
-    /// all processes in the container. Freezing the process requires the process to
-    /// be running. As a result, paused containers are both `Running` _and_ `Paused`.
-    ///
-    /// Use the `Status` field instead to determine if a container's state is "running".
-    #[serde(rename = "Running", skip_serializing_if = "Option::is_none")]
-    pub running: Option<bool>,
-    /// Whether this container is paused.
-    #[serde(rename = "Paused", skip_serializing_if = "Option::is_none")]
-    pub paused: Option<bool>,
-    /// Whether this container is restarting.
-    #[serde(rename = "Restarting", skip_serializing_if = "Option::is_none")]
-    pub restarting: Option<bool>,
-    /// Whether a process within this container has been killed because it ran
-    /// out of memory since the container was last started.
-    #[serde(rename = "OOMKilled", skip_serializing_if = "Option::is_none")]
-    pub oom_killed: Option<bool>,
-    #[serde(rename = "Dead", skip_serializing_if = "Option::is_none")]
-    pub dead: Option<bool>,
-    /// The process ID of this container
-    #[serde(rename = "Pid", skip_serializing_if = "Option::is_none")]
-    pub pid: Option<i64>,
-    /// The last exit code of this container
-    #[serde(rename = "ExitCode", skip_serializing_if = "Option::is_none")]
-    pub exit_code: Option<i64>,
-    #[serde(rename = "Error", skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// The time when this container was last started.
-    #[serde(rename = "StartedAt", skip_serializing_if = "Option::is_none")]
-    pub started_at: Option<String>,
-    /// The time when this container last exited.
-    #[serde(rename = "FinishedAt", skip_serializing_if = "Option::is_none")]
-    pub finished_at: Option<String>,
-    #[serde(rename = "Health", skip_serializing_if = "Option::is_none")]
-    pub health: Option<Health>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// Since API 1.39.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerState {
+        /// String representation of the container state. Can be one of "created",
+        /// "running", "paused", "restarting", "removing", "exited", or "dead".
+        #[wire("Status", optional)]
+        pub status: Option<ContainerStateStatus>,
+        /// Whether this container is running.
+        ///
+        /// Note that a running container can be _paused_. The `Running` and `Paused`
+        /// booleans are not mutually exclusive:
+        ///
+        /// When pausing a container (on Linux), the freezer cgroup is used to suspend
+        /// all processes in the container. Freezing the process requires the process to
+        /// be running. As a result, paused containers are both `Running` _and_ `Paused`.
+        ///
+        /// Use the `Status` field instead to determine if a container's state is "running".
+        #[wire("Running", optional)]
+        pub running: Option<bool>,
+        /// Whether this container is paused.
+        #[wire("Paused", optional)]
+        pub paused: Option<bool>,
+        /// Whether this container is restarting.
+        #[wire("Restarting", optional)]
+        pub restarting: Option<bool>,
+        /// Whether a process within this container has been killed because it ran
+        /// out of memory since the container was last started.
+        #[wire("OOMKilled", optional)]
+        pub oom_killed: Option<bool>,
+        #[wire("Dead", optional)]
+        pub dead: Option<bool>,
+        /// The process ID of this container
+        #[wire("Pid", optional)]
+        pub pid: Option<i64>,
+        /// The last exit code of this container
+        #[wire("ExitCode", optional)]
+        pub exit_code: Option<i64>,
+        #[wire("Error", optional)]
+        pub error: Option<String>,
+        /// The time when this container was last started.
+        #[wire("StartedAt", optional)]
+        pub started_at: Option<String>,
+        /// The time when this container last exited.
+        #[wire("FinishedAt", optional)]
+        pub finished_at: Option<String>,
+        #[wire("Health", optional)]
+        pub health: Option<Health>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// String representation of the container state. Can be one of "created",
@@ -251,55 +255,61 @@ impl<'de> Deserialize<'de> for ContainerStateStatus {
     }
 }
 
-/// container waiting error, if any
-///
-/// Since API 1.39.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerWaitExitError {
-    /// Details of an error
-    #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// OK response to ContainerWait operation
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerWaitResponse {
-    /// Exit code of the container
-    #[serde(rename = "StatusCode", default)]
-    pub status_code: i64,
-    /// Since API 1.34.
-    #[serde(rename = "Error", skip_serializing_if = "Option::is_none")]
-    pub error: Option<ContainerWaitExitError>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// Health stores information about the container's healthcheck results.
-///
-/// Since API 1.39.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Health {
-    /// Status is one of `none`, `starting`, `healthy` or `unhealthy`
+object! {
+    /// container waiting error, if any
     ///
-    /// - "none"      Indicates there is no healthcheck
-    /// - "starting"  Starting indicates that the container is not yet ready
-    /// - "healthy"   Healthy indicates that the container is running correctly
-    /// - "unhealthy" Unhealthy indicates that the container has a problem
-    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
-    pub status: Option<HealthStatus>,
-    /// FailingStreak is the number of consecutive failures
-    #[serde(rename = "FailingStreak", skip_serializing_if = "Option::is_none")]
-    pub failing_streak: Option<i64>,
-    /// Log contains the last few results (oldest first)
-    #[serde(rename = "Log", skip_serializing_if = "Option::is_none")]
-    pub log: Option<Vec<HealthcheckResult>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// Since API 1.39.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerWaitExitError {
+        /// Details of an error
+        #[wire("Message", optional)]
+        pub message: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// OK response to ContainerWait operation
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerWaitResponse {
+        /// Exit code of the container
+        #[wire("StatusCode")]
+        pub status_code: i64,
+        /// Since API 1.34.
+        #[wire("Error", optional)]
+        pub error: Option<ContainerWaitExitError>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// Health stores information about the container's healthcheck results.
+    ///
+    /// Since API 1.39.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Health {
+        /// Status is one of `none`, `starting`, `healthy` or `unhealthy`
+        ///
+        /// - "none"      Indicates there is no healthcheck
+        /// - "starting"  Starting indicates that the container is not yet ready
+        /// - "healthy"   Healthy indicates that the container is running correctly
+        /// - "unhealthy" Unhealthy indicates that the container has a problem
+        #[wire("Status", optional)]
+        pub status: Option<HealthStatus>,
+        /// FailingStreak is the number of consecutive failures
+        #[wire("FailingStreak", optional)]
+        pub failing_streak: Option<i64>,
+        /// Log contains the last few results (oldest first)
+        #[wire("Log", optional)]
+        pub log: Option<Vec<HealthcheckResult>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// Status is one of `none`, `starting`, `healthy` or `unhealthy`
@@ -379,90 +389,98 @@ impl<'de> Deserialize<'de> for HealthStatus {
     }
 }
 
-/// HealthcheckResult stores information about a single run of a healthcheck probe
-///
-/// Since API 1.39.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct HealthcheckResult {
-    /// Date and time at which this check started in
-    /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
+object! {
+    /// HealthcheckResult stores information about a single run of a healthcheck probe
     ///
-    /// Format: `date-time`.
-    #[serde(rename = "Start", skip_serializing_if = "Option::is_none")]
-    pub start: Option<String>,
-    /// Date and time at which this check ended in
-    /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
-    ///
-    /// Format: `dateTime`.
-    #[serde(rename = "End", skip_serializing_if = "Option::is_none")]
-    pub end: Option<String>,
-    /// ExitCode meanings:
-    ///
-    /// - `0` healthy
-    /// - `1` unhealthy
-    /// - `2` reserved (considered unhealthy)
-    /// - other values: error running probe
-    #[serde(rename = "ExitCode", skip_serializing_if = "Option::is_none")]
-    pub exit_code: Option<i64>,
-    /// Output from last check
-    #[serde(rename = "Output", skip_serializing_if = "Option::is_none")]
-    pub output: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// Since API 1.39.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct HealthcheckResult {
+        /// Date and time at which this check started in
+        /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
+        ///
+        /// Format: `date-time`.
+        #[wire("Start", optional)]
+        pub start: Option<String>,
+        /// Date and time at which this check ended in
+        /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
+        ///
+        /// Format: `dateTime`.
+        #[wire("End", optional)]
+        pub end: Option<String>,
+        /// ExitCode meanings:
+        ///
+        /// - `0` healthy
+        /// - `1` unhealthy
+        /// - `2` reserved (considered unhealthy)
+        /// - other values: error running probe
+        #[wire("ExitCode", optional)]
+        pub exit_code: Option<i64>,
+        /// Output from last check
+        #[wire("Output", optional)]
+        pub output: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Additional metadata of the image in the local cache. This information
-/// is local to the daemon, and not part of the image itself.
-///
-/// Since API 1.39.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ImageInspectMetadata {
-    /// Date and time at which the image was last tagged in
-    /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
+object! {
+    /// Additional metadata of the image in the local cache. This information
+    /// is local to the daemon, and not part of the image itself.
     ///
-    /// This information is only available if the image was tagged locally,
-    /// and omitted otherwise.
-    ///
-    /// Format: `dateTime`.
-    #[serde(rename = "LastTagTime", skip_serializing_if = "Option::is_none")]
-    pub last_tag_time: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// Since API 1.39.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ImageInspectMetadata {
+        /// Date and time at which the image was last tagged in
+        /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
+        ///
+        /// This information is only available if the image was tagged locally,
+        /// and omitted otherwise.
+        ///
+        /// Format: `dateTime`.
+        #[wire("LastTagTime", optional)]
+        pub last_tag_time: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Information about the image's RootFS, including the layer IDs.
-///
-/// Since API 1.39.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ImageInspectRootFs {
-    #[serde(rename = "Type", default)]
-    pub r#type: String,
-    #[serde(rename = "Layers", skip_serializing_if = "Option::is_none")]
-    pub layers: Option<Vec<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Information about the image's RootFS, including the layer IDs.
+    ///
+    /// Since API 1.39.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ImageInspectRootFs {
+        #[wire("Type")]
+        pub r#type: String,
+        #[wire("Layers", optional)]
+        pub layers: Option<Vec<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Specifies how a service should be attached to a particular network.
-///
-/// Since API 1.39.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct NetworkAttachmentConfig {
-    /// The target network for attachment. Must be a network name or ID.
-    #[serde(rename = "Target", skip_serializing_if = "Option::is_none")]
-    pub target: Option<String>,
-    /// Discoverable alternate names for the service on this network.
-    #[serde(rename = "Aliases", skip_serializing_if = "Option::is_none")]
-    pub aliases: Option<Vec<String>>,
-    /// Driver attachment options for the network target.
-    #[serde(rename = "DriverOpts", skip_serializing_if = "Option::is_none")]
-    pub driver_opts: Option<HashMap<String, String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Specifies how a service should be attached to a particular network.
+    ///
+    /// Since API 1.39.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct NetworkAttachmentConfig {
+        /// The target network for attachment. Must be a network name or ID.
+        #[wire("Target", optional)]
+        pub target: Option<String>,
+        /// Discoverable alternate names for the service on this network.
+        #[wire("Aliases", optional)]
+        pub aliases: Option<Vec<String>>,
+        /// Driver attachment options for the network target.
+        #[wire("DriverOpts", optional)]
+        pub driver_opts: Option<HashMap<String, String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
@@ -521,86 +539,92 @@ impl<'de> Deserialize<'de> for ServiceUpdateRegistryAuthFrom {
     }
 }
 
-/// Response of Engine API: GET "/version"
-///
-/// Since API 1.39.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SystemVersion {
-    #[serde(rename = "Platform", skip_serializing_if = "Option::is_none")]
-    pub platform: Option<SystemVersionPlatform>,
-    /// Information about system components
-    #[serde(rename = "Components", skip_serializing_if = "Option::is_none")]
-    pub components: Option<Vec<SystemVersionComponentsItem>>,
-    /// The version of the daemon
-    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<String>,
-    /// The default (and highest) API version that is supported by the daemon
-    #[serde(rename = "ApiVersion", skip_serializing_if = "Option::is_none")]
-    pub api_version: Option<String>,
-    /// The minimum API version that is supported by the daemon
-    #[serde(rename = "MinAPIVersion", skip_serializing_if = "Option::is_none")]
-    pub min_api_version: Option<String>,
-    /// The Git commit of the source code that was used to build the daemon
-    #[serde(rename = "GitCommit", skip_serializing_if = "Option::is_none")]
-    pub git_commit: Option<String>,
-    /// The version Go used to compile the daemon, and the version of the Go
-    /// runtime in use.
-    #[serde(rename = "GoVersion", skip_serializing_if = "Option::is_none")]
-    pub go_version: Option<String>,
-    /// The operating system that the daemon is running on ("linux" or "windows")
-    #[serde(rename = "Os", skip_serializing_if = "Option::is_none")]
-    pub os: Option<String>,
-    /// Architecture of the daemon, as returned by the Go runtime (`GOARCH`).
+object! {
+    /// Response of Engine API: GET "/version"
     ///
-    /// A full list of possible values can be found in the [Go documentation](https://go.dev/doc/install/source#environment).
-    #[serde(rename = "Arch", skip_serializing_if = "Option::is_none")]
-    pub arch: Option<String>,
-    /// The kernel version (`uname -r`) that the daemon is running on.
-    ///
-    /// This field is omitted when empty.
-    #[serde(rename = "KernelVersion", skip_serializing_if = "Option::is_none")]
-    pub kernel_version: Option<String>,
-    /// Indicates if the daemon is started with experimental features enabled.
-    ///
-    /// This field is omitted when empty / false.
-    #[serde(rename = "Experimental", skip_serializing_if = "Option::is_none")]
-    pub experimental: Option<bool>,
-    /// The date and time that the daemon was compiled.
-    #[serde(rename = "BuildTime", skip_serializing_if = "Option::is_none")]
-    pub build_time: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// Since API 1.39.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SystemVersion {
+        #[wire("Platform", optional)]
+        pub platform: Option<SystemVersionPlatform>,
+        /// Information about system components
+        #[wire("Components", optional)]
+        pub components: Option<Vec<SystemVersionComponentsItem>>,
+        /// The version of the daemon
+        #[wire("Version", optional)]
+        pub version: Option<String>,
+        /// The default (and highest) API version that is supported by the daemon
+        #[wire("ApiVersion", optional)]
+        pub api_version: Option<String>,
+        /// The minimum API version that is supported by the daemon
+        #[wire("MinAPIVersion", optional)]
+        pub min_api_version: Option<String>,
+        /// The Git commit of the source code that was used to build the daemon
+        #[wire("GitCommit", optional)]
+        pub git_commit: Option<String>,
+        /// The version Go used to compile the daemon, and the version of the Go
+        /// runtime in use.
+        #[wire("GoVersion", optional)]
+        pub go_version: Option<String>,
+        /// The operating system that the daemon is running on ("linux" or "windows")
+        #[wire("Os", optional)]
+        pub os: Option<String>,
+        /// Architecture of the daemon, as returned by the Go runtime (`GOARCH`).
+        ///
+        /// A full list of possible values can be found in the [Go documentation](https://go.dev/doc/install/source#environment).
+        #[wire("Arch", optional)]
+        pub arch: Option<String>,
+        /// The kernel version (`uname -r`) that the daemon is running on.
+        ///
+        /// This field is omitted when empty.
+        #[wire("KernelVersion", optional)]
+        pub kernel_version: Option<String>,
+        /// Indicates if the daemon is started with experimental features enabled.
+        ///
+        /// This field is omitted when empty / false.
+        #[wire("Experimental", optional)]
+        pub experimental: Option<bool>,
+        /// The date and time that the daemon was compiled.
+        #[wire("BuildTime", optional)]
+        pub build_time: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Since API 1.39.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SystemVersionComponentsItem {
-    /// Name of the component
-    #[serde(rename = "Name", default)]
-    pub name: String,
-    /// Version of the component
-    #[serde(rename = "Version", default)]
-    pub version: String,
-    /// Key/value pairs of strings with additional information about the
-    /// component. These values are intended for informational purposes
-    /// only, and their content is not defined, and not part of the API
-    /// specification.
-    ///
-    /// These messages can be printed by the client as information to the user.
-    #[serde(rename = "Details", skip_serializing_if = "Option::is_none")]
-    pub details: Option<HashMap<String, serde_json::Value>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.39.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SystemVersionComponentsItem {
+        /// Name of the component
+        #[wire("Name")]
+        pub name: String,
+        /// Version of the component
+        #[wire("Version")]
+        pub version: String,
+        /// Key/value pairs of strings with additional information about the
+        /// component. These values are intended for informational purposes
+        /// only, and their content is not defined, and not part of the API
+        /// specification.
+        ///
+        /// These messages can be printed by the client as information to the user.
+        #[wire("Details", optional)]
+        pub details: Option<HashMap<String, serde_json::Value>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Since API 1.39.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SystemVersionPlatform {
-    #[serde(rename = "Name", default)]
-    pub name: String,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.39.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SystemVersionPlatform {
+        #[wire("Name")]
+        pub name: String,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -2,25 +2,26 @@
 // change the generator, the runtime or the overlays in spec/, then regenerate.
 //! What is identical in exactly API versions 1.40–1.43: the types below, and in the submodules the operations' parameters, client and server items and decoders.
 
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// Security options for the container
-///
-/// Since API 1.30.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpecContainerSpecPrivileges {
-    /// CredentialSpec for managed service account (Windows only)
-    #[serde(rename = "CredentialSpec", skip_serializing_if = "Option::is_none")]
-    pub credential_spec: Option<
-        super::v1_40_to_v1_55::TaskSpecContainerSpecPrivilegesCredentialSpec,
-    >,
-    /// SELinux labels of the container
-    #[serde(rename = "SELinuxContext", skip_serializing_if = "Option::is_none")]
-    pub se_linux_context: Option<
-        super::v1_30_to_v1_55::TaskSpecContainerSpecPrivilegesSeLinuxContext,
-    >,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Security options for the container
+    ///
+    /// Since API 1.30.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskSpecContainerSpecPrivileges {
+        /// CredentialSpec for managed service account (Windows only)
+        #[wire("CredentialSpec", optional)]
+        pub credential_spec: Option<
+            super::v1_40_to_v1_55::TaskSpecContainerSpecPrivilegesCredentialSpec,
+        >,
+        /// SELinux labels of the container
+        #[wire("SELinuxContext", optional)]
+        pub se_linux_context: Option<
+            super::v1_30_to_v1_55::TaskSpecContainerSpecPrivilegesSeLinuxContext,
+        >,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -8,41 +8,44 @@ pub(crate) mod server;
 #[cfg(feature = "roundtrip")]
 pub(crate) mod roundtrip;
 
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::{null_as_default, UnknownMembers};
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// Describes the result obtained from contacting the registry to retrieve
-/// image metadata.
-///
-/// Since API 1.40.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct DistributionInspect {
-    #[serde(rename = "Descriptor", default, deserialize_with = "null_as_default")]
-    pub descriptor: OciDescriptor,
-    /// An array containing all platforms supported by the image.
-    #[serde(rename = "Platforms", default, deserialize_with = "null_as_default")]
-    pub platforms: Vec<super::v1_40_to_v1_55::OciPlatform>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Describes the result obtained from contacting the registry to retrieve
+    /// image metadata.
+    ///
+    /// Since API 1.40.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct DistributionInspect {
+        #[wire("Descriptor", or_default)]
+        pub descriptor: OciDescriptor,
+        /// An array containing all platforms supported by the image.
+        #[wire("Platforms", or_default)]
+        pub platforms: Vec<super::v1_40_to_v1_55::OciPlatform>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// A descriptor struct containing digest, media type, and size, as defined in
-/// the [OCI Content Descriptors Specification](https://github.com/opencontainers/image-spec/blob/v1.0.1/descriptor.md).
-///
-/// Since API 1.40.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct OciDescriptor {
-    /// The media type of the object this schema refers to.
-    #[serde(rename = "mediaType", skip_serializing_if = "Option::is_none")]
-    pub media_type: Option<String>,
-    /// The digest of the targeted content.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub digest: Option<String>,
-    /// The size in bytes of the blob.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub size: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// A descriptor struct containing digest, media type, and size, as defined in
+    /// the [OCI Content Descriptors Specification](https://github.com/opencontainers/image-spec/blob/v1.0.1/descriptor.md).
+    ///
+    /// Since API 1.40.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct OciDescriptor {
+        /// The media type of the object this schema refers to.
+        #[wire("mediaType", optional)]
+        pub media_type: Option<String>,
+        /// The digest of the targeted content.
+        #[wire("digest", optional)]
+        pub digest: Option<String>,
+        /// The size in bytes of the blob.
+        #[wire("size", optional)]
+        pub size: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -8,48 +8,49 @@ pub(crate) mod server;
 #[cfg(feature = "roundtrip")]
 pub(crate) mod roundtrip;
 
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// EventMessage represents the information an event contains.
-///
-/// Since API 1.40.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct EventMessage {
-    /// The type of object emitting the event
-    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<super::v1_40_to_v1_55::EventMessageType>,
-    /// The type of event
-    #[serde(rename = "Action", skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
-    #[serde(rename = "Actor", skip_serializing_if = "Option::is_none")]
-    pub actor: Option<super::v1_40_to_v1_55::EventActor>,
-    /// Scope of the event. Engine events are `local` scope. Cluster (Swarm)
-    /// events are `swarm` scope.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scope: Option<super::v1_40_to_v1_55::EventMessageScope>,
-    /// Timestamp of event
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub time: Option<i64>,
-    /// Timestamp of event, with nanosecond accuracy
-    #[serde(rename = "timeNano", skip_serializing_if = "Option::is_none")]
-    pub time_nano: Option<i64>,
-    /// Deprecated: the Action of a container, image or plugin event (only those types).
+object! {
+    /// EventMessage represents the information an event contains.
     ///
-    /// Since API 1.40, until API 1.51 (removed in 1.52).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-    /// Deprecated: the Actor ID of a container, image or plugin event.
-    ///
-    /// Since API 1.40, until API 1.51 (removed in 1.52).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Deprecated: the image of a container event.
-    ///
-    /// Since API 1.40, until API 1.51 (removed in 1.52).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub from: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// Since API 1.40.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct EventMessage {
+        /// The type of object emitting the event
+        #[wire("Type", optional)]
+        pub r#type: Option<super::v1_40_to_v1_55::EventMessageType>,
+        /// The type of event
+        #[wire("Action", optional)]
+        pub action: Option<String>,
+        #[wire("Actor", optional)]
+        pub actor: Option<super::v1_40_to_v1_55::EventActor>,
+        /// Scope of the event. Engine events are `local` scope. Cluster (Swarm)
+        /// events are `swarm` scope.
+        #[wire("scope", optional)]
+        pub scope: Option<super::v1_40_to_v1_55::EventMessageScope>,
+        /// Timestamp of event
+        #[wire("time", optional)]
+        pub time: Option<i64>,
+        /// Timestamp of event, with nanosecond accuracy
+        #[wire("timeNano", optional)]
+        pub time_nano: Option<i64>,
+        /// Deprecated: the Action of a container, image or plugin event (only those types).
+        ///
+        /// Since API 1.40, until API 1.51 (removed in 1.52).
+        #[wire("status", optional)]
+        pub status: Option<String>,
+        /// Deprecated: the Actor ID of a container, image or plugin event.
+        ///
+        /// Since API 1.40, until API 1.51 (removed in 1.52).
+        #[wire("id", optional)]
+        pub id: Option<String>,
+        /// Deprecated: the image of a container event.
+        ///
+        /// Since API 1.40, until API 1.51 (removed in 1.52).
+        #[wire("from", optional)]
+        pub from: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

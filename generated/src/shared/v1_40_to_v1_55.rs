@@ -15,115 +15,121 @@ pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// ClusterInfo represents information about the swarm as is returned by the
-/// "/info" endpoint. Join-tokens are not included.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ClusterInfo {
-    /// The ID of the swarm.
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
-    /// Date and time at which the swarm was initialised in
-    /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
-    ///
-    /// Format: `dateTime`.
-    #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Date and time at which the swarm was last updated in
-    /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
-    ///
-    /// Format: `dateTime`.
-    #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<super::v1_32_to_v1_55::SwarmSpec>,
-    /// Since API 1.30.
-    #[serde(rename = "TLSInfo", skip_serializing_if = "Option::is_none")]
-    pub tls_info: Option<super::v1_30_to_v1_55::TlsInfo>,
-    /// Whether there is currently a root CA rotation in progress for the swarm
-    ///
-    /// Since API 1.30.
-    #[serde(rename = "RootRotationInProgress", skip_serializing_if = "Option::is_none")]
-    pub root_rotation_in_progress: Option<bool>,
-    /// DataPathPort specifies the data path port number for data traffic.
-    /// Acceptable port range is 1024 to 49151.
-    /// If no port is set or is set to 0, the default port (4789) is used.
-    ///
-    /// Defaults to `4789`.
+object! {
+    /// ClusterInfo represents information about the swarm as is returned by the
+    /// "/info" endpoint. Join-tokens are not included.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ClusterInfo {
+        /// The ID of the swarm.
+        #[wire("ID", optional)]
+        pub id: Option<String>,
+        #[wire("Version", optional)]
+        pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
+        /// Date and time at which the swarm was initialised in
+        /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
+        ///
+        /// Format: `dateTime`.
+        #[wire("CreatedAt", optional)]
+        pub created_at: Option<String>,
+        /// Date and time at which the swarm was last updated in
+        /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
+        ///
+        /// Format: `dateTime`.
+        #[wire("UpdatedAt", optional)]
+        pub updated_at: Option<String>,
+        #[wire("Spec", optional)]
+        pub spec: Option<super::v1_32_to_v1_55::SwarmSpec>,
+        /// Since API 1.30.
+        #[wire("TLSInfo", optional)]
+        pub tls_info: Option<super::v1_30_to_v1_55::TlsInfo>,
+        /// Whether there is currently a root CA rotation in progress for the swarm
+        ///
+        /// Since API 1.30.
+        #[wire("RootRotationInProgress", optional)]
+        pub root_rotation_in_progress: Option<bool>,
+        /// DataPathPort specifies the data path port number for data traffic.
+        /// Acceptable port range is 1024 to 49151.
+        /// If no port is set or is set to 0, the default port (4789) is used.
+        ///
+        /// Defaults to `4789`.
+        ///
+        /// Since API 1.40.
+        #[wire("DataPathPort", optional)]
+        pub data_path_port: Option<u32>,
+        /// Default Address Pool specifies default subnet pools for global scope
+        /// networks.
+        ///
+        /// Since API 1.39.
+        #[wire("DefaultAddrPool", optional)]
+        pub default_addr_pool: Option<Vec<String>>,
+        /// SubnetSize specifies the subnet size of the networks created from the
+        /// default subnet pool.
+        ///
+        /// Defaults to `24`.
+        ///
+        /// Since API 1.39.
+        #[wire("SubnetSize", optional)]
+        pub subnet_size: Option<u32>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// A request for devices to be sent to device drivers
     ///
     /// Since API 1.40.
-    #[serde(rename = "DataPathPort", skip_serializing_if = "Option::is_none")]
-    pub data_path_port: Option<u32>,
-    /// Default Address Pool specifies default subnet pools for global scope
-    /// networks.
-    ///
-    /// Since API 1.39.
-    #[serde(rename = "DefaultAddrPool", skip_serializing_if = "Option::is_none")]
-    pub default_addr_pool: Option<Vec<String>>,
-    /// SubnetSize specifies the subnet size of the networks created from the
-    /// default subnet pool.
-    ///
-    /// Defaults to `24`.
-    ///
-    /// Since API 1.39.
-    #[serde(rename = "SubnetSize", skip_serializing_if = "Option::is_none")]
-    pub subnet_size: Option<u32>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct DeviceRequest {
+        /// The name of the device driver to use for this request.
+        ///
+        /// Note that if this is specified the capabilities are ignored when
+        /// selecting a device driver.
+        #[wire("Driver", optional)]
+        pub driver: Option<String>,
+        #[wire("Count", optional)]
+        pub count: Option<i64>,
+        #[wire("DeviceIDs", optional)]
+        pub device_ids: Option<Vec<String>>,
+        /// A list of capabilities; an OR list of AND lists of capabilities.
+        ///
+        /// Note that if a driver is specified the capabilities have no effect on
+        /// selecting a driver as the driver name is used directly.
+        ///
+        /// Note that if no driver is specified the capabilities are used to
+        /// select a driver with the required capabilities.
+        #[wire("Capabilities", optional)]
+        pub capabilities: Option<Vec<Vec<String>>>,
+        /// Driver-specific options, specified as a key/value pairs. These options
+        /// are passed directly to the driver.
+        #[wire("Options", optional)]
+        pub options: Option<HashMap<String, String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// A request for devices to be sent to device drivers
-///
-/// Since API 1.40.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct DeviceRequest {
-    /// The name of the device driver to use for this request.
+object! {
+    /// Actor describes something that generates events, like a container, network,
+    /// or a volume.
     ///
-    /// Note that if this is specified the capabilities are ignored when
-    /// selecting a device driver.
-    #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
-    pub driver: Option<String>,
-    #[serde(rename = "Count", skip_serializing_if = "Option::is_none")]
-    pub count: Option<i64>,
-    #[serde(rename = "DeviceIDs", skip_serializing_if = "Option::is_none")]
-    pub device_ids: Option<Vec<String>>,
-    /// A list of capabilities; an OR list of AND lists of capabilities.
-    ///
-    /// Note that if a driver is specified the capabilities have no effect on
-    /// selecting a driver as the driver name is used directly.
-    ///
-    /// Note that if no driver is specified the capabilities are used to
-    /// select a driver with the required capabilities.
-    #[serde(rename = "Capabilities", skip_serializing_if = "Option::is_none")]
-    pub capabilities: Option<Vec<Vec<String>>>,
-    /// Driver-specific options, specified as a key/value pairs. These options
-    /// are passed directly to the driver.
-    #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
-    pub options: Option<HashMap<String, String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// Actor describes something that generates events, like a container, network,
-/// or a volume.
-///
-/// Since API 1.40.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct EventActor {
-    /// The ID of the object emitting the event
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Various key/value attributes of the object, depending on its type.
-    #[serde(rename = "Attributes", skip_serializing_if = "Option::is_none")]
-    pub attributes: Option<HashMap<String, String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// Since API 1.40.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct EventActor {
+        /// The ID of the object emitting the event
+        #[wire("ID", optional)]
+        pub id: Option<String>,
+        /// Various key/value attributes of the object, depending on its type.
+        #[wire("Attributes", optional)]
+        pub attributes: Option<HashMap<String, String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// Scope of the event. Engine events are `local` scope. Cluster (Swarm)
@@ -291,72 +297,78 @@ impl<'de> Deserialize<'de> for EventMessageType {
     }
 }
 
-/// Describes the platform which the image in the manifest runs on, as defined
-/// in the [OCI Image Index Specification](https://github.com/opencontainers/image-spec/blob/v1.0.1/image-index.md).
-///
-/// Since API 1.40.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct OciPlatform {
-    /// The CPU architecture, for example `amd64` or `ppc64`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub architecture: Option<String>,
-    /// The operating system, for example `linux` or `windows`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub os: Option<String>,
-    /// Optional field specifying the operating system version, for example on
-    /// Windows `10.0.19041.1165`.
-    #[serde(rename = "os.version", skip_serializing_if = "Option::is_none")]
-    pub os_version: Option<String>,
-    /// Optional field specifying an array of strings, each listing a required
-    /// OS feature (for example on Windows `win32k`).
-    #[serde(rename = "os.features", skip_serializing_if = "Option::is_none")]
-    pub os_features: Option<Vec<String>>,
-    /// Optional field specifying a variant of the CPU, for example `v7` to
-    /// specify ARMv7 when architecture is `arm`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub variant: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Describes the platform which the image in the manifest runs on, as defined
+    /// in the [OCI Image Index Specification](https://github.com/opencontainers/image-spec/blob/v1.0.1/image-index.md).
+    ///
+    /// Since API 1.40.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct OciPlatform {
+        /// The CPU architecture, for example `amd64` or `ppc64`.
+        #[wire("architecture", optional)]
+        pub architecture: Option<String>,
+        /// The operating system, for example `linux` or `windows`.
+        #[wire("os", optional)]
+        pub os: Option<String>,
+        /// Optional field specifying the operating system version, for example on
+        /// Windows `10.0.19041.1165`.
+        #[wire("os.version", optional)]
+        pub os_version: Option<String>,
+        /// Optional field specifying an array of strings, each listing a required
+        /// OS feature (for example on Windows `win32k`).
+        #[wire("os.features", optional)]
+        pub os_features: Option<Vec<String>>,
+        /// Optional field specifying a variant of the CPU, for example `v7` to
+        /// specify ARMv7 when architecture is `arm`.
+        #[wire("variant", optional)]
+        pub variant: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Describes a permission the user has to accept upon installing
-/// the plugin.
-///
-/// Since API 1.40.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct PluginPrivilege {
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    #[serde(rename = "Value", skip_serializing_if = "Option::is_none")]
-    pub value: Option<Vec<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Describes a permission the user has to accept upon installing
+    /// the plugin.
+    ///
+    /// Since API 1.40.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct PluginPrivilege {
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        #[wire("Description", optional)]
+        pub description: Option<String>,
+        #[wire("Value", optional)]
+        pub value: Option<Vec<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// The behavior to apply when the container exits. The default is not to
-/// restart.
-///
-/// An ever increasing delay (double the previous delay, starting at 100ms) is
-/// added before each restart to prevent flooding the server.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct RestartPolicy {
-    /// - Empty string means not to restart
-    /// - `no` Do not automatically restart
-    /// - `always` Always restart
-    /// - `unless-stopped` Restart always except when the user has manually stopped the container
-    /// - `on-failure` Restart only when the container exit code is non-zero
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<RestartPolicyName>,
-    /// If `on-failure` is used, the number of times to retry before giving up.
-    #[serde(rename = "MaximumRetryCount", skip_serializing_if = "Option::is_none")]
-    pub maximum_retry_count: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// The behavior to apply when the container exits. The default is not to
+    /// restart.
+    ///
+    /// An ever increasing delay (double the previous delay, starting at 100ms) is
+    /// added before each restart to prevent flooding the server.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct RestartPolicy {
+        /// - Empty string means not to restart
+        /// - `no` Do not automatically restart
+        /// - `always` Always restart
+        /// - `unless-stopped` Restart always except when the user has manually stopped the container
+        /// - `on-failure` Restart only when the container exit code is non-zero
+        #[wire("Name", optional)]
+        pub name: Option<RestartPolicyName>,
+        /// If `on-failure` is used, the number of times to retry before giving up.
+        #[wire("MaximumRetryCount", optional)]
+        pub maximum_retry_count: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// - Empty string means not to restart
@@ -441,162 +453,168 @@ impl<'de> Deserialize<'de> for RestartPolicyName {
     }
 }
 
-/// Since API 1.32.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Swarm {
-    /// The ID of the swarm.
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
-    /// Date and time at which the swarm was initialised in
-    /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
-    ///
-    /// Format: `dateTime`.
-    #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Date and time at which the swarm was last updated in
-    /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
-    ///
-    /// Format: `dateTime`.
-    #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<super::v1_32_to_v1_55::SwarmSpec>,
-    #[serde(rename = "TLSInfo", skip_serializing_if = "Option::is_none")]
-    pub tls_info: Option<super::v1_30_to_v1_55::TlsInfo>,
-    /// Whether there is currently a root CA rotation in progress for the swarm
-    #[serde(rename = "RootRotationInProgress", skip_serializing_if = "Option::is_none")]
-    pub root_rotation_in_progress: Option<bool>,
-    /// DataPathPort specifies the data path port number for data traffic.
-    /// Acceptable port range is 1024 to 49151.
-    /// If no port is set or is set to 0, the default port (4789) is used.
-    ///
-    /// Defaults to `4789`.
-    ///
-    /// Since API 1.40.
-    #[serde(rename = "DataPathPort", skip_serializing_if = "Option::is_none")]
-    pub data_path_port: Option<u32>,
-    /// Default Address Pool specifies default subnet pools for global scope
-    /// networks.
-    ///
-    /// Since API 1.39.
-    #[serde(rename = "DefaultAddrPool", skip_serializing_if = "Option::is_none")]
-    pub default_addr_pool: Option<Vec<String>>,
-    /// SubnetSize specifies the subnet size of the networks created from the
-    /// default subnet pool.
-    ///
-    /// Defaults to `24`.
-    ///
-    /// Since API 1.39.
-    #[serde(rename = "SubnetSize", skip_serializing_if = "Option::is_none")]
-    pub subnet_size: Option<u32>,
-    #[serde(rename = "JoinTokens", skip_serializing_if = "Option::is_none")]
-    pub join_tokens: Option<super::v1_32_to_v1_55::JoinTokens>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.32.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Swarm {
+        /// The ID of the swarm.
+        #[wire("ID", optional)]
+        pub id: Option<String>,
+        #[wire("Version", optional)]
+        pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
+        /// Date and time at which the swarm was initialised in
+        /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
+        ///
+        /// Format: `dateTime`.
+        #[wire("CreatedAt", optional)]
+        pub created_at: Option<String>,
+        /// Date and time at which the swarm was last updated in
+        /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
+        ///
+        /// Format: `dateTime`.
+        #[wire("UpdatedAt", optional)]
+        pub updated_at: Option<String>,
+        #[wire("Spec", optional)]
+        pub spec: Option<super::v1_32_to_v1_55::SwarmSpec>,
+        #[wire("TLSInfo", optional)]
+        pub tls_info: Option<super::v1_30_to_v1_55::TlsInfo>,
+        /// Whether there is currently a root CA rotation in progress for the swarm
+        #[wire("RootRotationInProgress", optional)]
+        pub root_rotation_in_progress: Option<bool>,
+        /// DataPathPort specifies the data path port number for data traffic.
+        /// Acceptable port range is 1024 to 49151.
+        /// If no port is set or is set to 0, the default port (4789) is used.
+        ///
+        /// Defaults to `4789`.
+        ///
+        /// Since API 1.40.
+        #[wire("DataPathPort", optional)]
+        pub data_path_port: Option<u32>,
+        /// Default Address Pool specifies default subnet pools for global scope
+        /// networks.
+        ///
+        /// Since API 1.39.
+        #[wire("DefaultAddrPool", optional)]
+        pub default_addr_pool: Option<Vec<String>>,
+        /// SubnetSize specifies the subnet size of the networks created from the
+        /// default subnet pool.
+        ///
+        /// Defaults to `24`.
+        ///
+        /// Since API 1.39.
+        #[wire("SubnetSize", optional)]
+        pub subnet_size: Option<u32>,
+        #[wire("JoinTokens", optional)]
+        pub join_tokens: Option<super::v1_32_to_v1_55::JoinTokens>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Represents generic information about swarm.
-///
-/// Since API 1.32.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SwarmInfo {
-    /// Unique identifier of for this node in the swarm.
+object! {
+    /// Represents generic information about swarm.
     ///
-    /// Defaults to `""`.
-    #[serde(rename = "NodeID", skip_serializing_if = "Option::is_none")]
-    pub node_id: Option<String>,
-    /// IP address at which this node can be reached by other nodes in the
-    /// swarm.
-    ///
-    /// Defaults to `""`.
-    #[serde(rename = "NodeAddr", skip_serializing_if = "Option::is_none")]
-    pub node_addr: Option<String>,
-    #[serde(rename = "LocalNodeState", skip_serializing_if = "Option::is_none")]
-    pub local_node_state: Option<super::v1_32_to_v1_55::LocalNodeState>,
-    /// Defaults to `false`.
-    #[serde(rename = "ControlAvailable", skip_serializing_if = "Option::is_none")]
-    pub control_available: Option<bool>,
-    /// Defaults to `""`.
-    #[serde(rename = "Error", skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// List of ID's and addresses of other managers in the swarm.
-    #[serde(rename = "RemoteManagers", skip_serializing_if = "Option::is_none")]
-    pub remote_managers: Option<Vec<super::v1_32_to_v1_55::PeerNode>>,
-    /// Total number of nodes in the swarm.
-    #[serde(rename = "Nodes", skip_serializing_if = "Option::is_none")]
-    pub nodes: Option<i64>,
-    /// Total number of managers in the swarm.
-    #[serde(rename = "Managers", skip_serializing_if = "Option::is_none")]
-    pub managers: Option<i64>,
-    #[serde(rename = "Cluster", skip_serializing_if = "Option::is_none")]
-    pub cluster: Option<ClusterInfo>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// Since API 1.32.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SwarmInfo {
+        /// Unique identifier of for this node in the swarm.
+        ///
+        /// Defaults to `""`.
+        #[wire("NodeID", optional)]
+        pub node_id: Option<String>,
+        /// IP address at which this node can be reached by other nodes in the
+        /// swarm.
+        ///
+        /// Defaults to `""`.
+        #[wire("NodeAddr", optional)]
+        pub node_addr: Option<String>,
+        #[wire("LocalNodeState", optional)]
+        pub local_node_state: Option<super::v1_32_to_v1_55::LocalNodeState>,
+        /// Defaults to `false`.
+        #[wire("ControlAvailable", optional)]
+        pub control_available: Option<bool>,
+        /// Defaults to `""`.
+        #[wire("Error", optional)]
+        pub error: Option<String>,
+        /// List of ID's and addresses of other managers in the swarm.
+        #[wire("RemoteManagers", optional)]
+        pub remote_managers: Option<Vec<super::v1_32_to_v1_55::PeerNode>>,
+        /// Total number of nodes in the swarm.
+        #[wire("Nodes", optional)]
+        pub nodes: Option<i64>,
+        /// Total number of managers in the swarm.
+        #[wire("Managers", optional)]
+        pub managers: Option<i64>,
+        #[wire("Cluster", optional)]
+        pub cluster: Option<ClusterInfo>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SwarmInitBody {
-    /// Listen address used for inter-manager communication, as well
-    /// as determining the networking interface used for the VXLAN
-    /// Tunnel Endpoint (VTEP). This can either be an address/port
-    /// combination in the form `192.168.1.1:4567`, or an interface
-    /// followed by a port number, like `eth0:4567`. If the port number
-    /// is omitted, the default swarm listening port is used.
-    #[serde(rename = "ListenAddr", skip_serializing_if = "Option::is_none")]
-    pub listen_addr: Option<String>,
-    /// Externally reachable address advertised to other nodes. This
-    /// can either be an address/port combination in the form
-    /// `192.168.1.1:4567`, or an interface followed by a port number,
-    /// like `eth0:4567`. If the port number is omitted, the port
-    /// number from the listen address is used. If `AdvertiseAddr` is
-    /// not specified, it will be automatically detected when possible.
-    #[serde(rename = "AdvertiseAddr", skip_serializing_if = "Option::is_none")]
-    pub advertise_addr: Option<String>,
-    /// Address or interface to use for data path traffic (format:
-    /// `<ip|interface>`), for example,  `192.168.1.1`, or an interface,
-    /// like `eth0`. If `DataPathAddr` is unspecified, the same address
-    /// as `AdvertiseAddr` is used.
-    ///
-    /// The `DataPathAddr` specifies the address that global scope
-    /// network drivers will publish towards other  nodes in order to
-    /// reach the containers running on this node. Using this parameter
-    /// it is possible to separate the container data traffic from the
-    /// management traffic of the cluster.
-    ///
-    /// Since API 1.30.
-    #[serde(rename = "DataPathAddr", skip_serializing_if = "Option::is_none")]
-    pub data_path_addr: Option<String>,
-    /// DataPathPort specifies the data path port number for data traffic.
-    /// Acceptable port range is 1024 to 49151.
-    /// if no port is set or is set to 0, default port 4789 will be used.
-    ///
-    /// Since API 1.40.
-    #[serde(rename = "DataPathPort", skip_serializing_if = "Option::is_none")]
-    pub data_path_port: Option<u32>,
-    /// Default Address Pool specifies default subnet pools for global
-    /// scope networks.
-    ///
-    /// Since API 1.39.
-    #[serde(rename = "DefaultAddrPool", skip_serializing_if = "Option::is_none")]
-    pub default_addr_pool: Option<Vec<String>>,
-    /// Force creation of a new swarm.
-    #[serde(rename = "ForceNewCluster", skip_serializing_if = "Option::is_none")]
-    pub force_new_cluster: Option<bool>,
-    /// SubnetSize specifies the subnet size of the networks created
-    /// from the default subnet pool.
-    ///
-    /// Since API 1.39.
-    #[serde(rename = "SubnetSize", skip_serializing_if = "Option::is_none")]
-    pub subnet_size: Option<u32>,
-    #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<super::v1_32_to_v1_55::SwarmSpec>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SwarmInitBody {
+        /// Listen address used for inter-manager communication, as well
+        /// as determining the networking interface used for the VXLAN
+        /// Tunnel Endpoint (VTEP). This can either be an address/port
+        /// combination in the form `192.168.1.1:4567`, or an interface
+        /// followed by a port number, like `eth0:4567`. If the port number
+        /// is omitted, the default swarm listening port is used.
+        #[wire("ListenAddr", optional)]
+        pub listen_addr: Option<String>,
+        /// Externally reachable address advertised to other nodes. This
+        /// can either be an address/port combination in the form
+        /// `192.168.1.1:4567`, or an interface followed by a port number,
+        /// like `eth0:4567`. If the port number is omitted, the port
+        /// number from the listen address is used. If `AdvertiseAddr` is
+        /// not specified, it will be automatically detected when possible.
+        #[wire("AdvertiseAddr", optional)]
+        pub advertise_addr: Option<String>,
+        /// Address or interface to use for data path traffic (format:
+        /// `<ip|interface>`), for example,  `192.168.1.1`, or an interface,
+        /// like `eth0`. If `DataPathAddr` is unspecified, the same address
+        /// as `AdvertiseAddr` is used.
+        ///
+        /// The `DataPathAddr` specifies the address that global scope
+        /// network drivers will publish towards other  nodes in order to
+        /// reach the containers running on this node. Using this parameter
+        /// it is possible to separate the container data traffic from the
+        /// management traffic of the cluster.
+        ///
+        /// Since API 1.30.
+        #[wire("DataPathAddr", optional)]
+        pub data_path_addr: Option<String>,
+        /// DataPathPort specifies the data path port number for data traffic.
+        /// Acceptable port range is 1024 to 49151.
+        /// if no port is set or is set to 0, default port 4789 will be used.
+        ///
+        /// Since API 1.40.
+        #[wire("DataPathPort", optional)]
+        pub data_path_port: Option<u32>,
+        /// Default Address Pool specifies default subnet pools for global
+        /// scope networks.
+        ///
+        /// Since API 1.39.
+        #[wire("DefaultAddrPool", optional)]
+        pub default_addr_pool: Option<Vec<String>>,
+        /// Force creation of a new swarm.
+        #[wire("ForceNewCluster", optional)]
+        pub force_new_cluster: Option<bool>,
+        /// SubnetSize specifies the subnet size of the networks created
+        /// from the default subnet pool.
+        ///
+        /// Since API 1.39.
+        #[wire("SubnetSize", optional)]
+        pub subnet_size: Option<u32>,
+        #[wire("Spec", optional)]
+        pub spec: Option<super::v1_32_to_v1_55::SwarmSpec>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// The driver to use for managing cgroups.
@@ -663,167 +681,175 @@ impl<'de> Deserialize<'de> for SystemInfoCgroupDriver {
     }
 }
 
-/// Since API 1.30.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpecContainerSpecConfigsItem {
-    /// File represents a specific target that is backed by a file.
-    ///
-    ///
-    ///
-    /// > **Note**: `Configs.File` and `Configs.Runtime` are mutually exclusive
-    #[serde(rename = "File", skip_serializing_if = "Option::is_none")]
-    pub file: Option<super::v1_30_to_v1_55::TaskSpecContainerSpecConfigsItemFile>,
-    /// Runtime represents a target that is not mounted into the
-    /// container but is used by the task
-    ///
-    ///
-    ///
-    /// > **Note**: `Configs.File` and `Configs.Runtime` are mutually
-    /// > exclusive
-    ///
-    /// Since API 1.40.
-    #[serde(rename = "Runtime", skip_serializing_if = "Option::is_none")]
-    pub runtime: Option<HashMap<String, serde_json::Value>>,
-    /// ConfigID represents the ID of the specific config that we're
-    /// referencing.
-    #[serde(rename = "ConfigID", skip_serializing_if = "Option::is_none")]
-    pub config_id: Option<String>,
-    /// ConfigName is the name of the config that this references,
-    /// but this is just provided for lookup/display purposes. The
-    /// config in the reference will be identified by its ID.
-    #[serde(rename = "ConfigName", skip_serializing_if = "Option::is_none")]
-    pub config_name: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.30.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskSpecContainerSpecConfigsItem {
+        /// File represents a specific target that is backed by a file.
+        ///
+        ///
+        ///
+        /// > **Note**: `Configs.File` and `Configs.Runtime` are mutually exclusive
+        #[wire("File", optional)]
+        pub file: Option<super::v1_30_to_v1_55::TaskSpecContainerSpecConfigsItemFile>,
+        /// Runtime represents a target that is not mounted into the
+        /// container but is used by the task
+        ///
+        ///
+        ///
+        /// > **Note**: `Configs.File` and `Configs.Runtime` are mutually
+        /// > exclusive
+        ///
+        /// Since API 1.40.
+        #[wire("Runtime", optional)]
+        pub runtime: Option<HashMap<String, serde_json::Value>>,
+        /// ConfigID represents the ID of the specific config that we're
+        /// referencing.
+        #[wire("ConfigID", optional)]
+        pub config_id: Option<String>,
+        /// ConfigName is the name of the config that this references,
+        /// but this is just provided for lookup/display purposes. The
+        /// config in the reference will be identified by its ID.
+        #[wire("ConfigName", optional)]
+        pub config_name: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// CredentialSpec for managed service account (Windows only)
-///
-/// Since API 1.30.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpecContainerSpecPrivilegesCredentialSpec {
-    /// Load credential spec from a Swarm Config with the given ID.
-    /// The specified config must also be present in the Configs
-    /// field with the Runtime property set.
-    ///
-    /// <p><br /></p>
-    ///
-    ///
-    /// > **Note**: `CredentialSpec.File`, `CredentialSpec.Registry`,
-    /// > and `CredentialSpec.Config` are mutually exclusive.
-    ///
-    /// Since API 1.40.
-    #[serde(rename = "Config", skip_serializing_if = "Option::is_none")]
-    pub config: Option<String>,
-    /// Load credential spec from this file. The file is read by
-    /// the daemon, and must be present in the `CredentialSpecs`
-    /// subdirectory in the docker data directory, which defaults
-    /// to `C:\ProgramData\Docker\` on Windows.
-    ///
-    /// For example, specifying `spec.json` loads
-    /// `C:\ProgramData\Docker\CredentialSpecs\spec.json`.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Note**: `CredentialSpec.File`, `CredentialSpec.Registry`,
-    /// > and `CredentialSpec.Config` are mutually exclusive.
-    #[serde(rename = "File", skip_serializing_if = "Option::is_none")]
-    pub file: Option<String>,
-    /// Load credential spec from this value in the Windows
-    /// registry. The specified registry value must be located in:
-    ///
-    /// `HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Virtualization\Containers\CredentialSpecs`
-    ///
-    /// <p><br /></p>
-    ///
-    ///
-    /// > **Note**: `CredentialSpec.File`, `CredentialSpec.Registry`,
-    /// > and `CredentialSpec.Config` are mutually exclusive.
-    #[serde(rename = "Registry", skip_serializing_if = "Option::is_none")]
-    pub registry: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpecPlacement {
-    /// An array of constraint expressions to limit the set of nodes where
-    /// a task can be scheduled. Constraint expressions can either use a
-    /// _match_ (`==`) or _exclude_ (`!=`) rule. Multiple constraints find
-    /// nodes that satisfy every expression (AND match). Constraints can
-    /// match node or Docker Engine labels as follows:
-    ///
-    /// node attribute       | matches                        | example
-    /// ---------------------|--------------------------------|-----------------------------------------------
-    /// `node.id`            | Node ID                        | `node.id==2ivku8v2gvtg4`
-    /// `node.hostname`      | Node hostname                  | `node.hostname!=node-2`
-    /// `node.role`          | Node role (`manager`/`worker`) | `node.role==manager`
-    /// `node.platform.os`   | Node operating system          | `node.platform.os==windows`
-    /// `node.platform.arch` | Node architecture              | `node.platform.arch==x86_64`
-    /// `node.labels`        | User-defined node labels       | `node.labels.security==high`
-    /// `engine.labels`      | Docker Engine's labels         | `engine.labels.operatingsystem==ubuntu-24.04`
-    ///
-    /// `engine.labels` apply to Docker Engine labels like operating system,
-    /// drivers, etc. Swarm administrators add `node.labels` for operational
-    /// purposes by using the [`node update endpoint`](https://docs.docker.com/reference/api/engine/version/v1.55/#tag/Node/operation/NodeUpdate).
-    #[serde(rename = "Constraints", skip_serializing_if = "Option::is_none")]
-    pub constraints: Option<Vec<String>>,
-    /// Preferences provide a way to make the scheduler aware of factors
-    /// such as topology. They are provided in order from highest to
-    /// lowest precedence.
-    ///
-    /// Since API 1.28.
-    #[serde(rename = "Preferences", skip_serializing_if = "Option::is_none")]
-    pub preferences: Option<
-        Vec<super::v1_28_to_v1_55::TaskSpecPlacementPreferencesItem>,
-    >,
-    /// Maximum number of replicas for per node (default value is 0, which
-    /// is unlimited)
-    ///
-    /// Defaults to `0`.
-    ///
-    /// Since API 1.40.
-    #[serde(rename = "MaxReplicas", skip_serializing_if = "Option::is_none")]
-    pub max_replicas: Option<i64>,
-    /// Platforms stores all the platforms that the service's image can
-    /// run on. This field is used in the platform filter for scheduling.
-    /// If empty, then the platform filter is off, meaning there are no
-    /// scheduling restrictions.
+object! {
+    /// CredentialSpec for managed service account (Windows only)
     ///
     /// Since API 1.30.
-    #[serde(rename = "Platforms", skip_serializing_if = "Option::is_none")]
-    pub platforms: Option<Vec<super::v1_32_to_v1_55::Platform>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskSpecContainerSpecPrivilegesCredentialSpec {
+        /// Load credential spec from a Swarm Config with the given ID.
+        /// The specified config must also be present in the Configs
+        /// field with the Runtime property set.
+        ///
+        /// <p><br /></p>
+        ///
+        ///
+        /// > **Note**: `CredentialSpec.File`, `CredentialSpec.Registry`,
+        /// > and `CredentialSpec.Config` are mutually exclusive.
+        ///
+        /// Since API 1.40.
+        #[wire("Config", optional)]
+        pub config: Option<String>,
+        /// Load credential spec from this file. The file is read by
+        /// the daemon, and must be present in the `CredentialSpecs`
+        /// subdirectory in the docker data directory, which defaults
+        /// to `C:\ProgramData\Docker\` on Windows.
+        ///
+        /// For example, specifying `spec.json` loads
+        /// `C:\ProgramData\Docker\CredentialSpecs\spec.json`.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Note**: `CredentialSpec.File`, `CredentialSpec.Registry`,
+        /// > and `CredentialSpec.Config` are mutually exclusive.
+        #[wire("File", optional)]
+        pub file: Option<String>,
+        /// Load credential spec from this value in the Windows
+        /// registry. The specified registry value must be located in:
+        ///
+        /// `HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Virtualization\Containers\CredentialSpecs`
+        ///
+        /// <p><br /></p>
+        ///
+        ///
+        /// > **Note**: `CredentialSpec.File`, `CredentialSpec.Registry`,
+        /// > and `CredentialSpec.Config` are mutually exclusive.
+        #[wire("Registry", optional)]
+        pub registry: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Plugin spec for the service.  *(Experimental release only.)*
-///
-/// <p><br /></p>
-///
-/// > **Note**: ContainerSpec, NetworkAttachmentSpec, and PluginSpec are
-/// > mutually exclusive. PluginSpec is only used when the Runtime field
-/// > is set to `plugin`. NetworkAttachmentSpec is used when the Runtime
-/// > field is set to `attachment`.
-///
-/// Since API 1.31.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpecPluginSpec {
-    /// The name or 'alias' to use for the plugin.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// The plugin image reference to use.
-    #[serde(rename = "Remote", skip_serializing_if = "Option::is_none")]
-    pub remote: Option<String>,
-    /// Disable the plugin once scheduled.
-    #[serde(rename = "Disabled", skip_serializing_if = "Option::is_none")]
-    pub disabled: Option<bool>,
-    #[serde(rename = "PluginPrivilege", skip_serializing_if = "Option::is_none")]
-    pub plugin_privilege: Option<Vec<PluginPrivilege>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskSpecPlacement {
+        /// An array of constraint expressions to limit the set of nodes where
+        /// a task can be scheduled. Constraint expressions can either use a
+        /// _match_ (`==`) or _exclude_ (`!=`) rule. Multiple constraints find
+        /// nodes that satisfy every expression (AND match). Constraints can
+        /// match node or Docker Engine labels as follows:
+        ///
+        /// node attribute       | matches                        | example
+        /// ---------------------|--------------------------------|-----------------------------------------------
+        /// `node.id`            | Node ID                        | `node.id==2ivku8v2gvtg4`
+        /// `node.hostname`      | Node hostname                  | `node.hostname!=node-2`
+        /// `node.role`          | Node role (`manager`/`worker`) | `node.role==manager`
+        /// `node.platform.os`   | Node operating system          | `node.platform.os==windows`
+        /// `node.platform.arch` | Node architecture              | `node.platform.arch==x86_64`
+        /// `node.labels`        | User-defined node labels       | `node.labels.security==high`
+        /// `engine.labels`      | Docker Engine's labels         | `engine.labels.operatingsystem==ubuntu-24.04`
+        ///
+        /// `engine.labels` apply to Docker Engine labels like operating system,
+        /// drivers, etc. Swarm administrators add `node.labels` for operational
+        /// purposes by using the [`node update endpoint`](https://docs.docker.com/reference/api/engine/version/v1.55/#tag/Node/operation/NodeUpdate).
+        #[wire("Constraints", optional)]
+        pub constraints: Option<Vec<String>>,
+        /// Preferences provide a way to make the scheduler aware of factors
+        /// such as topology. They are provided in order from highest to
+        /// lowest precedence.
+        ///
+        /// Since API 1.28.
+        #[wire("Preferences", optional)]
+        pub preferences: Option<
+            Vec<super::v1_28_to_v1_55::TaskSpecPlacementPreferencesItem>,
+        >,
+        /// Maximum number of replicas for per node (default value is 0, which
+        /// is unlimited)
+        ///
+        /// Defaults to `0`.
+        ///
+        /// Since API 1.40.
+        #[wire("MaxReplicas", optional)]
+        pub max_replicas: Option<i64>,
+        /// Platforms stores all the platforms that the service's image can
+        /// run on. This field is used in the platform filter for scheduling.
+        /// If empty, then the platform filter is off, meaning there are no
+        /// scheduling restrictions.
+        ///
+        /// Since API 1.30.
+        #[wire("Platforms", optional)]
+        pub platforms: Option<Vec<super::v1_32_to_v1_55::Platform>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// Plugin spec for the service.  *(Experimental release only.)*
+    ///
+    /// <p><br /></p>
+    ///
+    /// > **Note**: ContainerSpec, NetworkAttachmentSpec, and PluginSpec are
+    /// > mutually exclusive. PluginSpec is only used when the Runtime field
+    /// > is set to `plugin`. NetworkAttachmentSpec is used when the Runtime
+    /// > field is set to `attachment`.
+    ///
+    /// Since API 1.31.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskSpecPluginSpec {
+        /// The name or 'alias' to use for the plugin.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// The plugin image reference to use.
+        #[wire("Remote", optional)]
+        pub remote: Option<String>,
+        /// Disable the plugin once scheduled.
+        #[wire("Disabled", optional)]
+        pub disabled: Option<bool>,
+        #[wire("PluginPrivilege", optional)]
+        pub plugin_privilege: Option<Vec<PluginPrivilege>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

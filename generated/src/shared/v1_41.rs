@@ -12,1153 +12,1229 @@ pub(crate) mod server;
 pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerCreateBody {
-    /// The hostname to use for the container, as a valid RFC 1123 hostname.
-    #[serde(rename = "Hostname", skip_serializing_if = "Option::is_none")]
-    pub hostname: Option<String>,
-    /// The domain name to use for the container.
-    #[serde(rename = "Domainname", skip_serializing_if = "Option::is_none")]
-    pub domainname: Option<String>,
-    /// The user that commands are run as inside the container.
-    #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    /// Whether to attach to `stdin`.
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "AttachStdin", skip_serializing_if = "Option::is_none")]
-    pub attach_stdin: Option<bool>,
-    /// Whether to attach to `stdout`.
-    ///
-    /// Defaults to `true`.
-    #[serde(rename = "AttachStdout", skip_serializing_if = "Option::is_none")]
-    pub attach_stdout: Option<bool>,
-    /// Whether to attach to `stderr`.
-    ///
-    /// Defaults to `true`.
-    #[serde(rename = "AttachStderr", skip_serializing_if = "Option::is_none")]
-    pub attach_stderr: Option<bool>,
-    /// An object mapping ports to an empty object in the form:
-    ///
-    /// `{"<port>/<tcp|udp|sctp>": {}}`
-    #[serde(rename = "ExposedPorts", skip_serializing_if = "Option::is_none")]
-    pub exposed_ports: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
-    /// Attach standard streams to a TTY, including `stdin` if it is not closed.
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "Tty", skip_serializing_if = "Option::is_none")]
-    pub tty: Option<bool>,
-    /// Open `stdin`
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "OpenStdin", skip_serializing_if = "Option::is_none")]
-    pub open_stdin: Option<bool>,
-    /// Close `stdin` after one attached client disconnects
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "StdinOnce", skip_serializing_if = "Option::is_none")]
-    pub stdin_once: Option<bool>,
-    /// A list of environment variables to set inside the container in the
-    /// form `["VAR=value", ...]`. A variable without `=` is removed from the
-    /// environment, rather than to have an empty value.
-    #[serde(rename = "Env", skip_serializing_if = "Option::is_none")]
-    pub env: Option<Vec<String>>,
-    /// Command to run specified as a string or an array of strings.
-    #[serde(rename = "Cmd", skip_serializing_if = "Option::is_none")]
-    pub cmd: Option<Vec<String>>,
-    #[serde(rename = "Healthcheck", skip_serializing_if = "Option::is_none")]
-    pub healthcheck: Option<super::v1_29_to_v1_43::HealthConfig>,
-    /// Command is already escaped (Windows only)
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "ArgsEscaped", skip_serializing_if = "Option::is_none")]
-    pub args_escaped: Option<bool>,
-    /// The name (or reference) of the image to use when creating the container,
-    /// or which was used when the container was created.
-    #[serde(rename = "Image", skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
-    /// An object mapping mount point paths inside the container to empty
-    /// objects.
-    #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
-    pub volumes: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
-    /// The working directory for commands to run in.
-    #[serde(rename = "WorkingDir", skip_serializing_if = "Option::is_none")]
-    pub working_dir: Option<String>,
-    /// The entry point for the container as a string or an array of strings.
-    ///
-    /// If the array consists of exactly one empty string (`[""]`) then the
-    /// entry point is reset to system default (i.e., the entry point used by
-    /// docker when there is no `ENTRYPOINT` instruction in the `Dockerfile`).
-    #[serde(rename = "Entrypoint", skip_serializing_if = "Option::is_none")]
-    pub entrypoint: Option<Vec<String>>,
-    /// Disable networking for the container.
-    #[serde(rename = "NetworkDisabled", skip_serializing_if = "Option::is_none")]
-    pub network_disabled: Option<bool>,
-    /// MAC address of the container.
-    ///
-    /// Until API 1.51 (removed in 1.52).
-    #[serde(rename = "MacAddress", skip_serializing_if = "Option::is_none")]
-    pub mac_address: Option<String>,
-    /// `ONBUILD` metadata that were defined in the image's `Dockerfile`.
-    #[serde(rename = "OnBuild", skip_serializing_if = "Option::is_none")]
-    pub on_build: Option<Vec<String>>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// Signal to stop a container as a string or unsigned integer.
-    #[serde(rename = "StopSignal", skip_serializing_if = "Option::is_none")]
-    pub stop_signal: Option<String>,
-    /// Timeout to stop a container in seconds. If omitted, the daemon-wide
-    /// default is used.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "StopTimeout", skip_serializing_if = "Option::is_none")]
-    pub stop_timeout: Option<i64>,
-    /// Shell for when `RUN`, `CMD`, and `ENTRYPOINT` uses a shell.
-    #[serde(rename = "Shell", skip_serializing_if = "Option::is_none")]
-    pub shell: Option<Vec<String>>,
-    #[serde(rename = "HostConfig", skip_serializing_if = "Option::is_none")]
-    pub host_config: Option<HostConfig>,
-    #[serde(rename = "NetworkingConfig", skip_serializing_if = "Option::is_none")]
-    pub networking_config: Option<super::v1_39_to_v1_43::NetworkingConfig>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerCreateBody {
+        /// The hostname to use for the container, as a valid RFC 1123 hostname.
+        #[wire("Hostname", optional)]
+        pub hostname: Option<String>,
+        /// The domain name to use for the container.
+        #[wire("Domainname", optional)]
+        pub domainname: Option<String>,
+        /// The user that commands are run as inside the container.
+        #[wire("User", optional)]
+        pub user: Option<String>,
+        /// Whether to attach to `stdin`.
+        ///
+        /// Defaults to `false`.
+        #[wire("AttachStdin", optional)]
+        pub attach_stdin: Option<bool>,
+        /// Whether to attach to `stdout`.
+        ///
+        /// Defaults to `true`.
+        #[wire("AttachStdout", optional)]
+        pub attach_stdout: Option<bool>,
+        /// Whether to attach to `stderr`.
+        ///
+        /// Defaults to `true`.
+        #[wire("AttachStderr", optional)]
+        pub attach_stderr: Option<bool>,
+        /// An object mapping ports to an empty object in the form:
+        ///
+        /// `{"<port>/<tcp|udp|sctp>": {}}`
+        #[wire("ExposedPorts", optional)]
+        pub exposed_ports: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
+        /// Attach standard streams to a TTY, including `stdin` if it is not closed.
+        ///
+        /// Defaults to `false`.
+        #[wire("Tty", optional)]
+        pub tty: Option<bool>,
+        /// Open `stdin`
+        ///
+        /// Defaults to `false`.
+        #[wire("OpenStdin", optional)]
+        pub open_stdin: Option<bool>,
+        /// Close `stdin` after one attached client disconnects
+        ///
+        /// Defaults to `false`.
+        #[wire("StdinOnce", optional)]
+        pub stdin_once: Option<bool>,
+        /// A list of environment variables to set inside the container in the
+        /// form `["VAR=value", ...]`. A variable without `=` is removed from the
+        /// environment, rather than to have an empty value.
+        #[wire("Env", optional)]
+        pub env: Option<Vec<String>>,
+        /// Command to run specified as a string or an array of strings.
+        #[wire("Cmd", optional)]
+        pub cmd: Option<Vec<String>>,
+        #[wire("Healthcheck", optional)]
+        pub healthcheck: Option<super::v1_29_to_v1_43::HealthConfig>,
+        /// Command is already escaped (Windows only)
+        ///
+        /// Defaults to `false`.
+        #[wire("ArgsEscaped", optional)]
+        pub args_escaped: Option<bool>,
+        /// The name (or reference) of the image to use when creating the container,
+        /// or which was used when the container was created.
+        #[wire("Image", optional)]
+        pub image: Option<String>,
+        /// An object mapping mount point paths inside the container to empty
+        /// objects.
+        #[wire("Volumes", optional)]
+        pub volumes: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
+        /// The working directory for commands to run in.
+        #[wire("WorkingDir", optional)]
+        pub working_dir: Option<String>,
+        /// The entry point for the container as a string or an array of strings.
+        ///
+        /// If the array consists of exactly one empty string (`[""]`) then the
+        /// entry point is reset to system default (i.e., the entry point used by
+        /// docker when there is no `ENTRYPOINT` instruction in the `Dockerfile`).
+        #[wire("Entrypoint", optional)]
+        pub entrypoint: Option<Vec<String>>,
+        /// Disable networking for the container.
+        #[wire("NetworkDisabled", optional)]
+        pub network_disabled: Option<bool>,
+        /// MAC address of the container.
+        ///
+        /// Until API 1.51 (removed in 1.52).
+        #[wire("MacAddress", optional)]
+        pub mac_address: Option<String>,
+        /// `ONBUILD` metadata that were defined in the image's `Dockerfile`.
+        #[wire("OnBuild", optional)]
+        pub on_build: Option<Vec<String>>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        /// Signal to stop a container as a string or unsigned integer.
+        #[wire("StopSignal", optional)]
+        pub stop_signal: Option<String>,
+        /// Timeout to stop a container in seconds. If omitted, the daemon-wide
+        /// default is used.
+        ///
+        /// Since API 1.25.
+        #[wire("StopTimeout", optional)]
+        pub stop_timeout: Option<i64>,
+        /// Shell for when `RUN`, `CMD`, and `ENTRYPOINT` uses a shell.
+        #[wire("Shell", optional)]
+        pub shell: Option<Vec<String>>,
+        #[wire("HostConfig", optional)]
+        pub host_config: Option<HostConfig>,
+        #[wire("NetworkingConfig", optional)]
+        pub networking_config: Option<super::v1_39_to_v1_43::NetworkingConfig>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerInspectResponse {
-    /// The ID of the container
-    #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The time the container was created
-    #[serde(rename = "Created", skip_serializing_if = "Option::is_none")]
-    pub created: Option<String>,
-    /// The path to the command being run
-    #[serde(rename = "Path", skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    /// The arguments to the command being run
-    #[serde(rename = "Args", skip_serializing_if = "Option::is_none")]
-    pub args: Option<Vec<String>>,
-    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
-    pub state: Option<super::v1_39_to_v1_55::ContainerState>,
-    /// The container's image ID
-    #[serde(rename = "Image", skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
-    #[serde(rename = "ResolvConfPath", skip_serializing_if = "Option::is_none")]
-    pub resolv_conf_path: Option<String>,
-    #[serde(rename = "HostnamePath", skip_serializing_if = "Option::is_none")]
-    pub hostname_path: Option<String>,
-    #[serde(rename = "HostsPath", skip_serializing_if = "Option::is_none")]
-    pub hosts_path: Option<String>,
-    #[serde(rename = "LogPath", skip_serializing_if = "Option::is_none")]
-    pub log_path: Option<String>,
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(rename = "RestartCount", skip_serializing_if = "Option::is_none")]
-    pub restart_count: Option<i64>,
-    #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
-    pub driver: Option<String>,
-    /// Since API 1.40.
-    #[serde(rename = "Platform", skip_serializing_if = "Option::is_none")]
-    pub platform: Option<String>,
-    #[serde(rename = "MountLabel", skip_serializing_if = "Option::is_none")]
-    pub mount_label: Option<String>,
-    #[serde(rename = "ProcessLabel", skip_serializing_if = "Option::is_none")]
-    pub process_label: Option<String>,
-    #[serde(rename = "AppArmorProfile", skip_serializing_if = "Option::is_none")]
-    pub app_armor_profile: Option<String>,
-    /// IDs of exec instances that are running in the container.
-    #[serde(rename = "ExecIDs", skip_serializing_if = "Option::is_none")]
-    pub exec_ids: Option<Vec<String>>,
-    #[serde(rename = "HostConfig", skip_serializing_if = "Option::is_none")]
-    pub host_config: Option<HostConfig>,
-    #[serde(rename = "GraphDriver", skip_serializing_if = "Option::is_none")]
-    pub graph_driver: Option<super::v1_28_to_v1_46::GraphDriverData>,
-    /// The size of files that have been created or changed by this
-    /// container.
-    #[serde(rename = "SizeRw", skip_serializing_if = "Option::is_none")]
-    pub size_rw: Option<i64>,
-    /// The total size of all the files in this container.
-    #[serde(rename = "SizeRootFs", skip_serializing_if = "Option::is_none")]
-    pub size_root_fs: Option<i64>,
-    #[serde(rename = "Mounts", skip_serializing_if = "Option::is_none")]
-    pub mounts: Option<Vec<super::v1_32_to_v1_41::MountPoint>>,
-    #[serde(rename = "Config", skip_serializing_if = "Option::is_none")]
-    pub config: Option<super::v1_39_to_v1_43::ContainerConfig>,
-    #[serde(rename = "NetworkSettings", skip_serializing_if = "Option::is_none")]
-    pub network_settings: Option<super::v1_32_to_v1_43::NetworkSettings>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerInspectResponse {
+        /// The ID of the container
+        #[wire("Id", optional)]
+        pub id: Option<String>,
+        /// The time the container was created
+        #[wire("Created", optional)]
+        pub created: Option<String>,
+        /// The path to the command being run
+        #[wire("Path", optional)]
+        pub path: Option<String>,
+        /// The arguments to the command being run
+        #[wire("Args", optional)]
+        pub args: Option<Vec<String>>,
+        #[wire("State", optional)]
+        pub state: Option<super::v1_39_to_v1_55::ContainerState>,
+        /// The container's image ID
+        #[wire("Image", optional)]
+        pub image: Option<String>,
+        #[wire("ResolvConfPath", optional)]
+        pub resolv_conf_path: Option<String>,
+        #[wire("HostnamePath", optional)]
+        pub hostname_path: Option<String>,
+        #[wire("HostsPath", optional)]
+        pub hosts_path: Option<String>,
+        #[wire("LogPath", optional)]
+        pub log_path: Option<String>,
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        #[wire("RestartCount", optional)]
+        pub restart_count: Option<i64>,
+        #[wire("Driver", optional)]
+        pub driver: Option<String>,
+        /// Since API 1.40.
+        #[wire("Platform", optional)]
+        pub platform: Option<String>,
+        #[wire("MountLabel", optional)]
+        pub mount_label: Option<String>,
+        #[wire("ProcessLabel", optional)]
+        pub process_label: Option<String>,
+        #[wire("AppArmorProfile", optional)]
+        pub app_armor_profile: Option<String>,
+        /// IDs of exec instances that are running in the container.
+        #[wire("ExecIDs", optional)]
+        pub exec_ids: Option<Vec<String>>,
+        #[wire("HostConfig", optional)]
+        pub host_config: Option<HostConfig>,
+        #[wire("GraphDriver", optional)]
+        pub graph_driver: Option<super::v1_28_to_v1_46::GraphDriverData>,
+        /// The size of files that have been created or changed by this
+        /// container.
+        #[wire("SizeRw", optional)]
+        pub size_rw: Option<i64>,
+        /// The total size of all the files in this container.
+        #[wire("SizeRootFs", optional)]
+        pub size_root_fs: Option<i64>,
+        #[wire("Mounts", optional)]
+        pub mounts: Option<Vec<super::v1_32_to_v1_41::MountPoint>>,
+        #[wire("Config", optional)]
+        pub config: Option<super::v1_39_to_v1_43::ContainerConfig>,
+        #[wire("NetworkSettings", optional)]
+        pub network_settings: Option<super::v1_32_to_v1_43::NetworkSettings>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Container configuration that depends on the host we are running on
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct HostConfig {
-    /// An integer value representing this container's relative CPU weight
-    /// versus other containers.
-    #[serde(rename = "CpuShares", skip_serializing_if = "Option::is_none")]
-    pub cpu_shares: Option<i64>,
-    /// Memory limit in bytes.
-    ///
-    /// Defaults to `0`.
-    #[serde(rename = "Memory", skip_serializing_if = "Option::is_none")]
-    pub memory: Option<i64>,
-    /// Path to `cgroups` under which the container's `cgroup` is created. If
-    /// the path is not absolute, the path is considered to be relative to the
-    /// `cgroups` path of the init process. Cgroups are created if they do not
-    /// already exist.
-    #[serde(rename = "CgroupParent", skip_serializing_if = "Option::is_none")]
-    pub cgroup_parent: Option<String>,
-    /// Block IO weight (relative weight).
-    #[serde(rename = "BlkioWeight", skip_serializing_if = "Option::is_none")]
-    pub blkio_weight: Option<i64>,
-    /// Block IO weight (relative device weight) in the form:
-    ///
-    /// ```text
-    /// [{"Path": "device_path", "Weight": weight}]
-    /// ```
-    #[serde(rename = "BlkioWeightDevice", skip_serializing_if = "Option::is_none")]
-    pub blkio_weight_device: Option<
-        Vec<super::v1_24_to_v1_55::ResourcesBlkioWeightDeviceItem>,
-    >,
-    /// Limit read rate (bytes per second) from a device, in the form:
-    ///
-    /// ```text
-    /// [{"Path": "device_path", "Rate": rate}]
-    /// ```
-    #[serde(rename = "BlkioDeviceReadBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
-    /// Limit write rate (bytes per second) to a device, in the form:
-    ///
-    /// ```text
-    /// [{"Path": "device_path", "Rate": rate}]
-    /// ```
-    #[serde(rename = "BlkioDeviceWriteBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
-    /// Limit read rate (IO per second) from a device, in the form:
-    ///
-    /// ```text
-    /// [{"Path": "device_path", "Rate": rate}]
-    /// ```
-    #[serde(rename = "BlkioDeviceReadIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
-    /// Limit write rate (IO per second) to a device, in the form:
-    ///
-    /// ```text
-    /// [{"Path": "device_path", "Rate": rate}]
-    /// ```
-    #[serde(rename = "BlkioDeviceWriteIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
-    /// The length of a CPU period in microseconds.
-    #[serde(rename = "CpuPeriod", skip_serializing_if = "Option::is_none")]
-    pub cpu_period: Option<i64>,
-    /// Microseconds of CPU time that the container can get in a CPU period.
-    #[serde(rename = "CpuQuota", skip_serializing_if = "Option::is_none")]
-    pub cpu_quota: Option<i64>,
-    /// The length of a CPU real-time period in microseconds. Set to 0 to
-    /// allocate no time allocated to real-time tasks.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "CpuRealtimePeriod", skip_serializing_if = "Option::is_none")]
-    pub cpu_realtime_period: Option<i64>,
-    /// The length of a CPU real-time runtime in microseconds. Set to 0 to
-    /// allocate no time allocated to real-time tasks.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "CpuRealtimeRuntime", skip_serializing_if = "Option::is_none")]
-    pub cpu_realtime_runtime: Option<i64>,
-    /// CPUs in which to allow execution (e.g., `0-3`, `0,1`).
-    #[serde(rename = "CpusetCpus", skip_serializing_if = "Option::is_none")]
-    pub cpuset_cpus: Option<String>,
-    /// Memory nodes (MEMs) in which to allow execution (0-3, 0,1). Only
-    /// effective on NUMA systems.
-    #[serde(rename = "CpusetMems", skip_serializing_if = "Option::is_none")]
-    pub cpuset_mems: Option<String>,
-    /// A list of devices to add to the container.
-    #[serde(rename = "Devices", skip_serializing_if = "Option::is_none")]
-    pub devices: Option<Vec<super::v1_24_to_v1_55::DeviceMapping>>,
-    /// a list of cgroup rules to apply to the container
-    ///
-    /// Since API 1.28.
-    #[serde(rename = "DeviceCgroupRules", skip_serializing_if = "Option::is_none")]
-    pub device_cgroup_rules: Option<Vec<String>>,
-    /// A list of requests for devices to be sent to device drivers.
-    ///
-    /// Since API 1.40.
-    #[serde(rename = "DeviceRequests", skip_serializing_if = "Option::is_none")]
-    pub device_requests: Option<Vec<super::v1_40_to_v1_55::DeviceRequest>>,
-    /// Kernel memory limit in bytes.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Deprecated**: This field is deprecated as the kernel 5.4 deprecated
-    /// > `kmem.limit_in_bytes`.
-    ///
-    /// In API versions 1.36–1.37, 1.40–1.41.
-    #[serde(rename = "KernelMemory", skip_serializing_if = "Option::is_none")]
-    pub kernel_memory: Option<i64>,
-    /// Hard limit for kernel TCP buffer memory (in bytes).
-    ///
-    /// Since API 1.40, until API 1.51 (removed in 1.52).
-    #[serde(rename = "KernelMemoryTCP", skip_serializing_if = "Option::is_none")]
-    pub kernel_memory_tcp: Option<i64>,
-    /// Memory soft limit in bytes.
-    #[serde(rename = "MemoryReservation", skip_serializing_if = "Option::is_none")]
-    pub memory_reservation: Option<i64>,
-    /// Total memory limit (memory + swap). Set as `-1` to enable unlimited
-    /// swap.
-    #[serde(rename = "MemorySwap", skip_serializing_if = "Option::is_none")]
-    pub memory_swap: Option<i64>,
-    /// Tune a container's memory swappiness behavior. Accepts an integer
-    /// between 0 and 100.
-    #[serde(rename = "MemorySwappiness", skip_serializing_if = "Option::is_none")]
-    pub memory_swappiness: Option<i64>,
-    /// CPU quota in units of 10<sup>-9</sup> CPUs.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "NanoCpus", skip_serializing_if = "Option::is_none")]
-    pub nano_cpus: Option<i64>,
-    /// Disable OOM Killer for the container.
-    #[serde(rename = "OomKillDisable", skip_serializing_if = "Option::is_none")]
-    pub oom_kill_disable: Option<bool>,
-    /// Run an init inside the container that forwards signals and reaps
-    /// processes. This field is omitted if empty, and the default (as
-    /// configured on the daemon) is used.
-    ///
-    /// Since API 1.37.
-    #[serde(rename = "Init", skip_serializing_if = "Option::is_none")]
-    pub init: Option<bool>,
-    /// Tune a container's PIDs limit. Set `0` or `-1` for unlimited, or `null`
-    /// to not change.
-    #[serde(rename = "PidsLimit", skip_serializing_if = "Option::is_none")]
-    pub pids_limit: Option<i64>,
-    /// A list of resource limits to set in the container. For example:
-    ///
-    /// ```text
-    /// {"Name": "nofile", "Soft": 1024, "Hard": 2048}
-    /// ```
-    #[serde(rename = "Ulimits", skip_serializing_if = "Option::is_none")]
-    pub ulimits: Option<Vec<super::v1_24_to_v1_55::ResourcesUlimitsItem>>,
-    /// The number of usable CPUs (Windows only).
-    ///
-    /// On Windows Server containers, the processor resource controls are
-    /// mutually exclusive. The order of precedence is `CPUCount` first, then
-    /// `CPUShares`, and `CPUPercent` last.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "CpuCount", skip_serializing_if = "Option::is_none")]
-    pub cpu_count: Option<i64>,
-    /// The usable percentage of the available CPUs (Windows only).
-    ///
-    /// On Windows Server containers, the processor resource controls are
-    /// mutually exclusive. The order of precedence is `CPUCount` first, then
-    /// `CPUShares`, and `CPUPercent` last.
-    #[serde(rename = "CpuPercent", skip_serializing_if = "Option::is_none")]
-    pub cpu_percent: Option<i64>,
-    /// Maximum IOps for the container system drive (Windows only)
-    #[serde(rename = "IOMaximumIOps", skip_serializing_if = "Option::is_none")]
-    pub io_maximum_i_ops: Option<i64>,
-    /// Maximum IO in bytes per second for the container system drive
-    /// (Windows only).
-    #[serde(rename = "IOMaximumBandwidth", skip_serializing_if = "Option::is_none")]
-    pub io_maximum_bandwidth: Option<i64>,
-    /// A list of volume bindings for this container. Each volume binding
-    /// is a string in one of these forms:
-    ///
-    /// - `host-src:container-dest[:options]` to bind-mount a host path
-    ///   into the container. Both `host-src`, and `container-dest` must
-    ///   be an _absolute_ path.
-    /// - `volume-name:container-dest[:options]` to bind-mount a volume
-    ///   managed by a volume driver into the container. `container-dest`
-    ///   must be an _absolute_ path.
-    ///
-    /// `options` is an optional, comma-delimited list of:
-    ///
-    /// - `nocopy` disables automatic copying of data from the container
-    ///   path to the volume. The `nocopy` flag only applies to named volumes.
-    /// - `[ro|rw]` mounts a volume read-only or read-write, respectively.
-    ///   If omitted or set to `rw`, volumes are mounted read-write.
-    /// - `[z|Z]` applies SELinux labels to allow or deny multiple containers
-    ///   to read and write to the same volume.
-    ///     - `z`: a _shared_ content label is applied to the content. This
-    ///       label indicates that multiple containers can share the volume
-    ///       content, for both reading and writing.
-    ///     - `Z`: a _private unshared_ label is applied to the content.
-    ///       This label indicates that only the current container can use
-    ///       a private volume. Labeling systems such as SELinux require
-    ///       proper labels to be placed on volume content that is mounted
-    ///       into a container. Without a label, the security system can
-    ///       prevent a container's processes from using the content. By
-    ///       default, the labels set by the host operating system are not
-    ///       modified.
-    /// - `[[r]shared|[r]slave|[r]private]` specifies mount
-    ///   [propagation behavior](https://www.kernel.org/doc/Documentation/filesystems/sharedsubtree.txt).
-    ///   This only applies to bind-mounted volumes, not internal volumes
-    ///   or named volumes. Mount propagation requires the source mount
-    ///   point (the location where the source directory is mounted in the
-    ///   host operating system) to have the correct propagation properties.
-    ///   For shared volumes, the source mount point must be set to `shared`.
-    ///   For slave volumes, the mount must be set to either `shared` or
-    ///   `slave`.
-    #[serde(rename = "Binds", skip_serializing_if = "Option::is_none")]
-    pub binds: Option<Vec<String>>,
-    /// Path to a file where the container ID is written
-    #[serde(rename = "ContainerIDFile", skip_serializing_if = "Option::is_none")]
-    pub container_id_file: Option<String>,
-    /// The logging configuration for this container
-    #[serde(rename = "LogConfig", skip_serializing_if = "Option::is_none")]
-    pub log_config: Option<super::v1_24_to_v1_47::HostConfigLogConfig>,
-    /// Network mode to use for this container. Supported standard values
-    /// are: `bridge`, `host`, `none`, and `container:<name|id>`. Any
-    /// other value is taken as a custom network's name to which this
-    /// container should connect to.
-    #[serde(rename = "NetworkMode", skip_serializing_if = "Option::is_none")]
-    pub network_mode: Option<String>,
-    #[serde(rename = "PortBindings", skip_serializing_if = "Option::is_none")]
-    pub port_bindings: Option<super::v1_32_to_v1_55::PortMap>,
-    #[serde(rename = "RestartPolicy", skip_serializing_if = "Option::is_none")]
-    pub restart_policy: Option<super::v1_40_to_v1_55::RestartPolicy>,
-    /// Automatically remove the container when the container's process
-    /// exits. This has no effect if `RestartPolicy` is set.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "AutoRemove", skip_serializing_if = "Option::is_none")]
-    pub auto_remove: Option<bool>,
-    /// Driver that this container uses to mount volumes.
-    #[serde(rename = "VolumeDriver", skip_serializing_if = "Option::is_none")]
-    pub volume_driver: Option<String>,
-    /// A list of volumes to inherit from another container, specified in
-    /// the form `<container name>[:<ro|rw>]`.
-    #[serde(rename = "VolumesFrom", skip_serializing_if = "Option::is_none")]
-    pub volumes_from: Option<Vec<String>>,
-    /// Specification for mounts to be added to the container.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "Mounts", skip_serializing_if = "Option::is_none")]
-    pub mounts: Option<Vec<super::v1_40_to_v1_41::Mount>>,
-    /// A list of kernel capabilities to add to the container. Conflicts
-    /// with option 'Capabilities'.
-    #[serde(rename = "CapAdd", skip_serializing_if = "Option::is_none")]
-    pub cap_add: Option<Vec<String>>,
-    /// A list of kernel capabilities to drop from the container. Conflicts
-    /// with option 'Capabilities'.
-    #[serde(rename = "CapDrop", skip_serializing_if = "Option::is_none")]
-    pub cap_drop: Option<Vec<String>>,
-    /// cgroup namespace mode for the container. Possible values are:
-    ///
-    /// - `"private"`: the container runs in its own private cgroup namespace
-    /// - `"host"`: use the host system's cgroup namespace
-    ///
-    /// If not specified, the daemon default is used, which can either be `"private"`
-    /// or `"host"`, depending on daemon version, kernel support and configuration.
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "CgroupnsMode", skip_serializing_if = "Option::is_none")]
-    pub cgroupns_mode: Option<super::v1_41_to_v1_55::HostConfigCgroupnsMode>,
-    /// A list of DNS servers for the container to use.
-    #[serde(rename = "Dns", skip_serializing_if = "Option::is_none")]
-    pub dns: Option<Vec<String>>,
-    /// A list of DNS options.
-    #[serde(rename = "DnsOptions", skip_serializing_if = "Option::is_none")]
-    pub dns_options: Option<Vec<String>>,
-    /// A list of DNS search domains.
-    #[serde(rename = "DnsSearch", skip_serializing_if = "Option::is_none")]
-    pub dns_search: Option<Vec<String>>,
-    /// A list of hostnames/IP mappings to add to the container's `/etc/hosts`
-    /// file. Specified in the form `["hostname:IP"]`.
-    #[serde(rename = "ExtraHosts", skip_serializing_if = "Option::is_none")]
-    pub extra_hosts: Option<Vec<String>>,
-    /// A list of additional groups that the container process will run as.
-    #[serde(rename = "GroupAdd", skip_serializing_if = "Option::is_none")]
-    pub group_add: Option<Vec<String>>,
-    /// IPC sharing mode for the container. Possible values are:
-    ///
-    /// - `"none"`: own private IPC namespace, with /dev/shm not mounted
-    /// - `"private"`: own private IPC namespace
-    /// - `"shareable"`: own private IPC namespace, with a possibility to share it with other containers
-    /// - `"container:<name|id>"`: join another (shareable) container's IPC namespace
-    /// - `"host"`: use the host system's IPC namespace
-    ///
-    /// If not specified, daemon default is used, which can either be `"private"`
-    /// or `"shareable"`, depending on daemon version and configuration.
-    #[serde(rename = "IpcMode", skip_serializing_if = "Option::is_none")]
-    pub ipc_mode: Option<String>,
-    /// Cgroup to use for the container.
-    #[serde(rename = "Cgroup", skip_serializing_if = "Option::is_none")]
-    pub cgroup: Option<String>,
-    /// A list of links for the container in the form `container_name:alias`.
-    #[serde(rename = "Links", skip_serializing_if = "Option::is_none")]
-    pub links: Option<Vec<String>>,
-    /// An integer value containing the score given to the container in
-    /// order to tune OOM killer preferences.
-    #[serde(rename = "OomScoreAdj", skip_serializing_if = "Option::is_none")]
-    pub oom_score_adj: Option<i64>,
-    /// Set the PID (Process) Namespace mode for the container. It can be
-    /// either:
-    ///
-    /// - `"container:<name|id>"`: joins another container's PID namespace
-    /// - `"host"`: use the host's PID namespace inside the container
-    #[serde(rename = "PidMode", skip_serializing_if = "Option::is_none")]
-    pub pid_mode: Option<String>,
-    /// Gives the container full access to the host.
-    #[serde(rename = "Privileged", skip_serializing_if = "Option::is_none")]
-    pub privileged: Option<bool>,
-    /// Allocates an ephemeral host port for all of a container's
-    /// exposed ports.
-    ///
-    /// Ports are de-allocated when the container stops and allocated when
-    /// the container starts. The allocated port might be changed when
-    /// restarting the container.
-    ///
-    /// The port is selected from the ephemeral port range that depends on
-    /// the kernel. For example, on Linux the range is defined by
-    /// `/proc/sys/net/ipv4/ip_local_port_range`.
-    #[serde(rename = "PublishAllPorts", skip_serializing_if = "Option::is_none")]
-    pub publish_all_ports: Option<bool>,
-    /// Mount the container's root filesystem as read only.
-    #[serde(rename = "ReadonlyRootfs", skip_serializing_if = "Option::is_none")]
-    pub readonly_rootfs: Option<bool>,
-    /// A list of string values to customize labels for MLS systems, such
-    /// as SELinux.
-    #[serde(rename = "SecurityOpt", skip_serializing_if = "Option::is_none")]
-    pub security_opt: Option<Vec<String>>,
-    /// Storage driver options for this container, in the form `{"size": "120G"}`.
-    #[serde(rename = "StorageOpt", skip_serializing_if = "Option::is_none")]
-    pub storage_opt: Option<HashMap<String, String>>,
-    /// A map of container directories which should be replaced by tmpfs
-    /// mounts, and their corresponding mount options. For example:
-    ///
-    /// ```text
-    /// { "/run": "rw,noexec,nosuid,size=65536k" }
-    /// ```
-    #[serde(rename = "Tmpfs", skip_serializing_if = "Option::is_none")]
-    pub tmpfs: Option<HashMap<String, String>>,
-    /// UTS namespace to use for the container.
-    #[serde(rename = "UTSMode", skip_serializing_if = "Option::is_none")]
-    pub uts_mode: Option<String>,
-    /// Sets the usernamespace mode for the container when usernamespace
-    /// remapping option is enabled.
-    #[serde(rename = "UsernsMode", skip_serializing_if = "Option::is_none")]
-    pub userns_mode: Option<String>,
-    /// Size of `/dev/shm` in bytes. If omitted, the system uses 64MB.
-    #[serde(rename = "ShmSize", skip_serializing_if = "Option::is_none")]
-    pub shm_size: Option<i64>,
-    /// A list of kernel parameters (sysctls) to set in the container.
-    /// For example:
-    ///
-    /// ```text
-    /// {"net.ipv4.ip_forward": "1"}
-    /// ```
-    #[serde(rename = "Sysctls", skip_serializing_if = "Option::is_none")]
-    pub sysctls: Option<HashMap<String, String>>,
-    /// Runtime to use with this container.
-    #[serde(rename = "Runtime", skip_serializing_if = "Option::is_none")]
-    pub runtime: Option<String>,
-    /// Initial console size, as an `[height, width]` array. (Windows only)
-    #[serde(rename = "ConsoleSize", skip_serializing_if = "Option::is_none")]
-    pub console_size: Option<Vec<i64>>,
-    /// Isolation technology of the container. (Windows only)
-    #[serde(rename = "Isolation", skip_serializing_if = "Option::is_none")]
-    pub isolation: Option<super::v1_24_to_v1_55::HostConfigIsolation>,
-    /// The list of paths to be masked inside the container (this overrides
-    /// the default set of paths).
-    ///
-    /// Since API 1.38.
-    #[serde(rename = "MaskedPaths", skip_serializing_if = "Option::is_none")]
-    pub masked_paths: Option<Vec<String>>,
-    /// The list of paths to be set as read-only inside the container
-    /// (this overrides the default set of paths).
-    ///
-    /// Since API 1.38.
-    #[serde(rename = "ReadonlyPaths", skip_serializing_if = "Option::is_none")]
-    pub readonly_paths: Option<Vec<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Container configuration that depends on the host we are running on
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct HostConfig {
+        /// An integer value representing this container's relative CPU weight
+        /// versus other containers.
+        #[wire("CpuShares", optional)]
+        pub cpu_shares: Option<i64>,
+        /// Memory limit in bytes.
+        ///
+        /// Defaults to `0`.
+        #[wire("Memory", optional)]
+        pub memory: Option<i64>,
+        /// Path to `cgroups` under which the container's `cgroup` is created. If
+        /// the path is not absolute, the path is considered to be relative to the
+        /// `cgroups` path of the init process. Cgroups are created if they do not
+        /// already exist.
+        #[wire("CgroupParent", optional)]
+        pub cgroup_parent: Option<String>,
+        /// Block IO weight (relative weight).
+        #[wire("BlkioWeight", optional)]
+        pub blkio_weight: Option<i64>,
+        /// Block IO weight (relative device weight) in the form:
+        ///
+        /// ```text
+        /// [{"Path": "device_path", "Weight": weight}]
+        /// ```
+        #[wire("BlkioWeightDevice", optional)]
+        pub blkio_weight_device: Option<
+            Vec<super::v1_24_to_v1_55::ResourcesBlkioWeightDeviceItem>,
+        >,
+        /// Limit read rate (bytes per second) from a device, in the form:
+        ///
+        /// ```text
+        /// [{"Path": "device_path", "Rate": rate}]
+        /// ```
+        #[wire("BlkioDeviceReadBps", optional)]
+        pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
+        /// Limit write rate (bytes per second) to a device, in the form:
+        ///
+        /// ```text
+        /// [{"Path": "device_path", "Rate": rate}]
+        /// ```
+        #[wire("BlkioDeviceWriteBps", optional)]
+        pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
+        /// Limit read rate (IO per second) from a device, in the form:
+        ///
+        /// ```text
+        /// [{"Path": "device_path", "Rate": rate}]
+        /// ```
+        #[wire("BlkioDeviceReadIOps", optional)]
+        pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
+        /// Limit write rate (IO per second) to a device, in the form:
+        ///
+        /// ```text
+        /// [{"Path": "device_path", "Rate": rate}]
+        /// ```
+        #[wire("BlkioDeviceWriteIOps", optional)]
+        pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
+        /// The length of a CPU period in microseconds.
+        #[wire("CpuPeriod", optional)]
+        pub cpu_period: Option<i64>,
+        /// Microseconds of CPU time that the container can get in a CPU period.
+        #[wire("CpuQuota", optional)]
+        pub cpu_quota: Option<i64>,
+        /// The length of a CPU real-time period in microseconds. Set to 0 to
+        /// allocate no time allocated to real-time tasks.
+        ///
+        /// Since API 1.25.
+        #[wire("CpuRealtimePeriod", optional)]
+        pub cpu_realtime_period: Option<i64>,
+        /// The length of a CPU real-time runtime in microseconds. Set to 0 to
+        /// allocate no time allocated to real-time tasks.
+        ///
+        /// Since API 1.25.
+        #[wire("CpuRealtimeRuntime", optional)]
+        pub cpu_realtime_runtime: Option<i64>,
+        /// CPUs in which to allow execution (e.g., `0-3`, `0,1`).
+        #[wire("CpusetCpus", optional)]
+        pub cpuset_cpus: Option<String>,
+        /// Memory nodes (MEMs) in which to allow execution (0-3, 0,1). Only
+        /// effective on NUMA systems.
+        #[wire("CpusetMems", optional)]
+        pub cpuset_mems: Option<String>,
+        /// A list of devices to add to the container.
+        #[wire("Devices", optional)]
+        pub devices: Option<Vec<super::v1_24_to_v1_55::DeviceMapping>>,
+        /// a list of cgroup rules to apply to the container
+        ///
+        /// Since API 1.28.
+        #[wire("DeviceCgroupRules", optional)]
+        pub device_cgroup_rules: Option<Vec<String>>,
+        /// A list of requests for devices to be sent to device drivers.
+        ///
+        /// Since API 1.40.
+        #[wire("DeviceRequests", optional)]
+        pub device_requests: Option<Vec<super::v1_40_to_v1_55::DeviceRequest>>,
+        /// Kernel memory limit in bytes.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Deprecated**: This field is deprecated as the kernel 5.4 deprecated
+        /// > `kmem.limit_in_bytes`.
+        ///
+        /// In API versions 1.36–1.37, 1.40–1.41.
+        #[wire("KernelMemory", optional)]
+        pub kernel_memory: Option<i64>,
+        /// Hard limit for kernel TCP buffer memory (in bytes).
+        ///
+        /// Since API 1.40, until API 1.51 (removed in 1.52).
+        #[wire("KernelMemoryTCP", optional)]
+        pub kernel_memory_tcp: Option<i64>,
+        /// Memory soft limit in bytes.
+        #[wire("MemoryReservation", optional)]
+        pub memory_reservation: Option<i64>,
+        /// Total memory limit (memory + swap). Set as `-1` to enable unlimited
+        /// swap.
+        #[wire("MemorySwap", optional)]
+        pub memory_swap: Option<i64>,
+        /// Tune a container's memory swappiness behavior. Accepts an integer
+        /// between 0 and 100.
+        #[wire("MemorySwappiness", optional)]
+        pub memory_swappiness: Option<i64>,
+        /// CPU quota in units of 10<sup>-9</sup> CPUs.
+        ///
+        /// Since API 1.25.
+        #[wire("NanoCpus", optional)]
+        pub nano_cpus: Option<i64>,
+        /// Disable OOM Killer for the container.
+        #[wire("OomKillDisable", optional)]
+        pub oom_kill_disable: Option<bool>,
+        /// Run an init inside the container that forwards signals and reaps
+        /// processes. This field is omitted if empty, and the default (as
+        /// configured on the daemon) is used.
+        ///
+        /// Since API 1.37.
+        #[wire("Init", optional)]
+        pub init: Option<bool>,
+        /// Tune a container's PIDs limit. Set `0` or `-1` for unlimited, or `null`
+        /// to not change.
+        #[wire("PidsLimit", optional)]
+        pub pids_limit: Option<i64>,
+        /// A list of resource limits to set in the container. For example:
+        ///
+        /// ```text
+        /// {"Name": "nofile", "Soft": 1024, "Hard": 2048}
+        /// ```
+        #[wire("Ulimits", optional)]
+        pub ulimits: Option<Vec<super::v1_24_to_v1_55::ResourcesUlimitsItem>>,
+        /// The number of usable CPUs (Windows only).
+        ///
+        /// On Windows Server containers, the processor resource controls are
+        /// mutually exclusive. The order of precedence is `CPUCount` first, then
+        /// `CPUShares`, and `CPUPercent` last.
+        ///
+        /// Since API 1.25.
+        #[wire("CpuCount", optional)]
+        pub cpu_count: Option<i64>,
+        /// The usable percentage of the available CPUs (Windows only).
+        ///
+        /// On Windows Server containers, the processor resource controls are
+        /// mutually exclusive. The order of precedence is `CPUCount` first, then
+        /// `CPUShares`, and `CPUPercent` last.
+        #[wire("CpuPercent", optional)]
+        pub cpu_percent: Option<i64>,
+        /// Maximum IOps for the container system drive (Windows only)
+        #[wire("IOMaximumIOps", optional)]
+        pub io_maximum_i_ops: Option<i64>,
+        /// Maximum IO in bytes per second for the container system drive
+        /// (Windows only).
+        #[wire("IOMaximumBandwidth", optional)]
+        pub io_maximum_bandwidth: Option<i64>,
+        /// A list of volume bindings for this container. Each volume binding
+        /// is a string in one of these forms:
+        ///
+        /// - `host-src:container-dest[:options]` to bind-mount a host path
+        ///   into the container. Both `host-src`, and `container-dest` must
+        ///   be an _absolute_ path.
+        /// - `volume-name:container-dest[:options]` to bind-mount a volume
+        ///   managed by a volume driver into the container. `container-dest`
+        ///   must be an _absolute_ path.
+        ///
+        /// `options` is an optional, comma-delimited list of:
+        ///
+        /// - `nocopy` disables automatic copying of data from the container
+        ///   path to the volume. The `nocopy` flag only applies to named volumes.
+        /// - `[ro|rw]` mounts a volume read-only or read-write, respectively.
+        ///   If omitted or set to `rw`, volumes are mounted read-write.
+        /// - `[z|Z]` applies SELinux labels to allow or deny multiple containers
+        ///   to read and write to the same volume.
+        ///     - `z`: a _shared_ content label is applied to the content. This
+        ///       label indicates that multiple containers can share the volume
+        ///       content, for both reading and writing.
+        ///     - `Z`: a _private unshared_ label is applied to the content.
+        ///       This label indicates that only the current container can use
+        ///       a private volume. Labeling systems such as SELinux require
+        ///       proper labels to be placed on volume content that is mounted
+        ///       into a container. Without a label, the security system can
+        ///       prevent a container's processes from using the content. By
+        ///       default, the labels set by the host operating system are not
+        ///       modified.
+        /// - `[[r]shared|[r]slave|[r]private]` specifies mount
+        ///   [propagation behavior](https://www.kernel.org/doc/Documentation/filesystems/sharedsubtree.txt).
+        ///   This only applies to bind-mounted volumes, not internal volumes
+        ///   or named volumes. Mount propagation requires the source mount
+        ///   point (the location where the source directory is mounted in the
+        ///   host operating system) to have the correct propagation properties.
+        ///   For shared volumes, the source mount point must be set to `shared`.
+        ///   For slave volumes, the mount must be set to either `shared` or
+        ///   `slave`.
+        #[wire("Binds", optional)]
+        pub binds: Option<Vec<String>>,
+        /// Path to a file where the container ID is written
+        #[wire("ContainerIDFile", optional)]
+        pub container_id_file: Option<String>,
+        /// The logging configuration for this container
+        #[wire("LogConfig", optional)]
+        pub log_config: Option<super::v1_24_to_v1_47::HostConfigLogConfig>,
+        /// Network mode to use for this container. Supported standard values
+        /// are: `bridge`, `host`, `none`, and `container:<name|id>`. Any
+        /// other value is taken as a custom network's name to which this
+        /// container should connect to.
+        #[wire("NetworkMode", optional)]
+        pub network_mode: Option<String>,
+        #[wire("PortBindings", optional)]
+        pub port_bindings: Option<super::v1_32_to_v1_55::PortMap>,
+        #[wire("RestartPolicy", optional)]
+        pub restart_policy: Option<super::v1_40_to_v1_55::RestartPolicy>,
+        /// Automatically remove the container when the container's process
+        /// exits. This has no effect if `RestartPolicy` is set.
+        ///
+        /// Since API 1.25.
+        #[wire("AutoRemove", optional)]
+        pub auto_remove: Option<bool>,
+        /// Driver that this container uses to mount volumes.
+        #[wire("VolumeDriver", optional)]
+        pub volume_driver: Option<String>,
+        /// A list of volumes to inherit from another container, specified in
+        /// the form `<container name>[:<ro|rw>]`.
+        #[wire("VolumesFrom", optional)]
+        pub volumes_from: Option<Vec<String>>,
+        /// Specification for mounts to be added to the container.
+        ///
+        /// Since API 1.25.
+        #[wire("Mounts", optional)]
+        pub mounts: Option<Vec<super::v1_40_to_v1_41::Mount>>,
+        /// A list of kernel capabilities to add to the container. Conflicts
+        /// with option 'Capabilities'.
+        #[wire("CapAdd", optional)]
+        pub cap_add: Option<Vec<String>>,
+        /// A list of kernel capabilities to drop from the container. Conflicts
+        /// with option 'Capabilities'.
+        #[wire("CapDrop", optional)]
+        pub cap_drop: Option<Vec<String>>,
+        /// cgroup namespace mode for the container. Possible values are:
+        ///
+        /// - `"private"`: the container runs in its own private cgroup namespace
+        /// - `"host"`: use the host system's cgroup namespace
+        ///
+        /// If not specified, the daemon default is used, which can either be `"private"`
+        /// or `"host"`, depending on daemon version, kernel support and configuration.
+        ///
+        /// Since API 1.41.
+        #[wire("CgroupnsMode", optional)]
+        pub cgroupns_mode: Option<super::v1_41_to_v1_55::HostConfigCgroupnsMode>,
+        /// A list of DNS servers for the container to use.
+        #[wire("Dns", optional)]
+        pub dns: Option<Vec<String>>,
+        /// A list of DNS options.
+        #[wire("DnsOptions", optional)]
+        pub dns_options: Option<Vec<String>>,
+        /// A list of DNS search domains.
+        #[wire("DnsSearch", optional)]
+        pub dns_search: Option<Vec<String>>,
+        /// A list of hostnames/IP mappings to add to the container's `/etc/hosts`
+        /// file. Specified in the form `["hostname:IP"]`.
+        #[wire("ExtraHosts", optional)]
+        pub extra_hosts: Option<Vec<String>>,
+        /// A list of additional groups that the container process will run as.
+        #[wire("GroupAdd", optional)]
+        pub group_add: Option<Vec<String>>,
+        /// IPC sharing mode for the container. Possible values are:
+        ///
+        /// - `"none"`: own private IPC namespace, with /dev/shm not mounted
+        /// - `"private"`: own private IPC namespace
+        /// - `"shareable"`: own private IPC namespace, with a possibility to share it with other containers
+        /// - `"container:<name|id>"`: join another (shareable) container's IPC namespace
+        /// - `"host"`: use the host system's IPC namespace
+        ///
+        /// If not specified, daemon default is used, which can either be `"private"`
+        /// or `"shareable"`, depending on daemon version and configuration.
+        #[wire("IpcMode", optional)]
+        pub ipc_mode: Option<String>,
+        /// Cgroup to use for the container.
+        #[wire("Cgroup", optional)]
+        pub cgroup: Option<String>,
+        /// A list of links for the container in the form `container_name:alias`.
+        #[wire("Links", optional)]
+        pub links: Option<Vec<String>>,
+        /// An integer value containing the score given to the container in
+        /// order to tune OOM killer preferences.
+        #[wire("OomScoreAdj", optional)]
+        pub oom_score_adj: Option<i64>,
+        /// Set the PID (Process) Namespace mode for the container. It can be
+        /// either:
+        ///
+        /// - `"container:<name|id>"`: joins another container's PID namespace
+        /// - `"host"`: use the host's PID namespace inside the container
+        #[wire("PidMode", optional)]
+        pub pid_mode: Option<String>,
+        /// Gives the container full access to the host.
+        #[wire("Privileged", optional)]
+        pub privileged: Option<bool>,
+        /// Allocates an ephemeral host port for all of a container's
+        /// exposed ports.
+        ///
+        /// Ports are de-allocated when the container stops and allocated when
+        /// the container starts. The allocated port might be changed when
+        /// restarting the container.
+        ///
+        /// The port is selected from the ephemeral port range that depends on
+        /// the kernel. For example, on Linux the range is defined by
+        /// `/proc/sys/net/ipv4/ip_local_port_range`.
+        #[wire("PublishAllPorts", optional)]
+        pub publish_all_ports: Option<bool>,
+        /// Mount the container's root filesystem as read only.
+        #[wire("ReadonlyRootfs", optional)]
+        pub readonly_rootfs: Option<bool>,
+        /// A list of string values to customize labels for MLS systems, such
+        /// as SELinux.
+        #[wire("SecurityOpt", optional)]
+        pub security_opt: Option<Vec<String>>,
+        /// Storage driver options for this container, in the form `{"size": "120G"}`.
+        #[wire("StorageOpt", optional)]
+        pub storage_opt: Option<HashMap<String, String>>,
+        /// A map of container directories which should be replaced by tmpfs
+        /// mounts, and their corresponding mount options. For example:
+        ///
+        /// ```text
+        /// { "/run": "rw,noexec,nosuid,size=65536k" }
+        /// ```
+        #[wire("Tmpfs", optional)]
+        pub tmpfs: Option<HashMap<String, String>>,
+        /// UTS namespace to use for the container.
+        #[wire("UTSMode", optional)]
+        pub uts_mode: Option<String>,
+        /// Sets the usernamespace mode for the container when usernamespace
+        /// remapping option is enabled.
+        #[wire("UsernsMode", optional)]
+        pub userns_mode: Option<String>,
+        /// Size of `/dev/shm` in bytes. If omitted, the system uses 64MB.
+        #[wire("ShmSize", optional)]
+        pub shm_size: Option<i64>,
+        /// A list of kernel parameters (sysctls) to set in the container.
+        /// For example:
+        ///
+        /// ```text
+        /// {"net.ipv4.ip_forward": "1"}
+        /// ```
+        #[wire("Sysctls", optional)]
+        pub sysctls: Option<HashMap<String, String>>,
+        /// Runtime to use with this container.
+        #[wire("Runtime", optional)]
+        pub runtime: Option<String>,
+        /// Initial console size, as an `[height, width]` array. (Windows only)
+        #[wire("ConsoleSize", optional)]
+        pub console_size: Option<Vec<i64>>,
+        /// Isolation technology of the container. (Windows only)
+        #[wire("Isolation", optional)]
+        pub isolation: Option<super::v1_24_to_v1_55::HostConfigIsolation>,
+        /// The list of paths to be masked inside the container (this overrides
+        /// the default set of paths).
+        ///
+        /// Since API 1.38.
+        #[wire("MaskedPaths", optional)]
+        pub masked_paths: Option<Vec<String>>,
+        /// The list of paths to be set as read-only inside the container
+        /// (this overrides the default set of paths).
+        ///
+        /// Since API 1.38.
+        #[wire("ReadonlyPaths", optional)]
+        pub readonly_paths: Option<Vec<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Service {
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
-    /// Format: `dateTime`.
-    #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Format: `dateTime`.
-    #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<ServiceSpec>,
-    #[serde(rename = "Endpoint", skip_serializing_if = "Option::is_none")]
-    pub endpoint: Option<super::v1_37_to_v1_55::ServiceEndpoint>,
-    /// The status of a service update.
-    #[serde(rename = "UpdateStatus", skip_serializing_if = "Option::is_none")]
-    pub update_status: Option<super::v1_24_to_v1_55::ServiceUpdateStatus>,
-    /// The status of the service's tasks. Provided only when requested as
-    /// part of a ServiceList operation.
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "ServiceStatus", skip_serializing_if = "Option::is_none")]
-    pub service_status: Option<super::v1_41_to_v1_55::ServiceServiceStatus>,
-    /// The status of the service when it is in one of ReplicatedJob or
-    /// GlobalJob modes. Absent on Replicated and Global mode services. The
-    /// JobIteration is an ObjectVersion, but unlike the Service's version,
-    /// does not need to be sent with an update request.
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "JobStatus", skip_serializing_if = "Option::is_none")]
-    pub job_status: Option<super::v1_41_to_v1_55::ServiceJobStatus>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Service {
+        #[wire("ID", optional)]
+        pub id: Option<String>,
+        #[wire("Version", optional)]
+        pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
+        /// Format: `dateTime`.
+        #[wire("CreatedAt", optional)]
+        pub created_at: Option<String>,
+        /// Format: `dateTime`.
+        #[wire("UpdatedAt", optional)]
+        pub updated_at: Option<String>,
+        #[wire("Spec", optional)]
+        pub spec: Option<ServiceSpec>,
+        #[wire("Endpoint", optional)]
+        pub endpoint: Option<super::v1_37_to_v1_55::ServiceEndpoint>,
+        /// The status of a service update.
+        #[wire("UpdateStatus", optional)]
+        pub update_status: Option<super::v1_24_to_v1_55::ServiceUpdateStatus>,
+        /// The status of the service's tasks. Provided only when requested as
+        /// part of a ServiceList operation.
+        ///
+        /// Since API 1.41.
+        #[wire("ServiceStatus", optional)]
+        pub service_status: Option<super::v1_41_to_v1_55::ServiceServiceStatus>,
+        /// The status of the service when it is in one of ReplicatedJob or
+        /// GlobalJob modes. Absent on Replicated and Global mode services. The
+        /// JobIteration is an ObjectVersion, but unlike the Service's version,
+        /// does not need to be sent with an update request.
+        ///
+        /// Since API 1.41.
+        #[wire("JobStatus", optional)]
+        pub job_status: Option<super::v1_41_to_v1_55::ServiceJobStatus>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ServiceCreateBody {
-    /// Name of the service.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    #[serde(rename = "TaskTemplate", skip_serializing_if = "Option::is_none")]
-    pub task_template: Option<TaskSpec>,
-    /// Scheduling mode for the service.
-    #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<super::v1_41_to_v1_55::ServiceSpecMode>,
-    /// Specification for the update strategy of the service.
-    #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
-    pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
-    /// Specification for the rollback strategy of the service.
-    ///
-    /// Since API 1.28.
-    #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
-    pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
-    /// Specifies which networks the service should attach to.
-    #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
-    #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
-    pub endpoint_spec: Option<super::v1_37_to_v1_55::EndpointSpec>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ServiceCreateBody {
+        /// Name of the service.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        #[wire("TaskTemplate", optional)]
+        pub task_template: Option<TaskSpec>,
+        /// Scheduling mode for the service.
+        #[wire("Mode", optional)]
+        pub mode: Option<super::v1_41_to_v1_55::ServiceSpecMode>,
+        /// Specification for the update strategy of the service.
+        #[wire("UpdateConfig", optional)]
+        pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
+        /// Specification for the rollback strategy of the service.
+        ///
+        /// Since API 1.28.
+        #[wire("RollbackConfig", optional)]
+        pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
+        /// Specifies which networks the service should attach to.
+        #[wire("Networks", optional)]
+        pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
+        #[wire("EndpointSpec", optional)]
+        pub endpoint_spec: Option<super::v1_37_to_v1_55::EndpointSpec>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// User modifiable configuration for a service.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ServiceSpec {
-    /// Name of the service.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    #[serde(rename = "TaskTemplate", skip_serializing_if = "Option::is_none")]
-    pub task_template: Option<TaskSpec>,
-    /// Scheduling mode for the service.
-    #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<super::v1_41_to_v1_55::ServiceSpecMode>,
-    /// Specification for the update strategy of the service.
-    #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
-    pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
-    /// Specification for the rollback strategy of the service.
-    ///
-    /// Since API 1.28.
-    #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
-    pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
-    /// Specifies which networks the service should attach to.
-    #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
-    #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
-    pub endpoint_spec: Option<super::v1_37_to_v1_55::EndpointSpec>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// User modifiable configuration for a service.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ServiceSpec {
+        /// Name of the service.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        #[wire("TaskTemplate", optional)]
+        pub task_template: Option<TaskSpec>,
+        /// Scheduling mode for the service.
+        #[wire("Mode", optional)]
+        pub mode: Option<super::v1_41_to_v1_55::ServiceSpecMode>,
+        /// Specification for the update strategy of the service.
+        #[wire("UpdateConfig", optional)]
+        pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
+        /// Specification for the rollback strategy of the service.
+        ///
+        /// Since API 1.28.
+        #[wire("RollbackConfig", optional)]
+        pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
+        /// Specifies which networks the service should attach to.
+        #[wire("Networks", optional)]
+        pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
+        #[wire("EndpointSpec", optional)]
+        pub endpoint_spec: Option<super::v1_37_to_v1_55::EndpointSpec>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ServiceUpdateBody {
-    /// Name of the service.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    #[serde(rename = "TaskTemplate", skip_serializing_if = "Option::is_none")]
-    pub task_template: Option<TaskSpec>,
-    /// Scheduling mode for the service.
-    #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<super::v1_41_to_v1_55::ServiceSpecMode>,
-    /// Specification for the update strategy of the service.
-    #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
-    pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
-    /// Specification for the rollback strategy of the service.
-    ///
-    /// Since API 1.28.
-    #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
-    pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
-    /// Specifies which networks the service should attach to.
-    #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
-    #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
-    pub endpoint_spec: Option<super::v1_37_to_v1_55::EndpointSpec>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ServiceUpdateBody {
+        /// Name of the service.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        #[wire("TaskTemplate", optional)]
+        pub task_template: Option<TaskSpec>,
+        /// Scheduling mode for the service.
+        #[wire("Mode", optional)]
+        pub mode: Option<super::v1_41_to_v1_55::ServiceSpecMode>,
+        /// Specification for the update strategy of the service.
+        #[wire("UpdateConfig", optional)]
+        pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
+        /// Specification for the rollback strategy of the service.
+        ///
+        /// Since API 1.28.
+        #[wire("RollbackConfig", optional)]
+        pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
+        /// Specifies which networks the service should attach to.
+        #[wire("Networks", optional)]
+        pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
+        #[wire("EndpointSpec", optional)]
+        pub endpoint_spec: Option<super::v1_37_to_v1_55::EndpointSpec>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Since API 1.32.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SystemInfo {
-    /// Unique identifier of the daemon.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Note**: The format of the ID itself is not part of the API, and
-    /// > should not be considered stable.
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Total number of containers on the host.
-    #[serde(rename = "Containers", skip_serializing_if = "Option::is_none")]
-    pub containers: Option<i64>,
-    /// Number of containers with status `"running"`.
-    #[serde(rename = "ContainersRunning", skip_serializing_if = "Option::is_none")]
-    pub containers_running: Option<i64>,
-    /// Number of containers with status `"paused"`.
-    #[serde(rename = "ContainersPaused", skip_serializing_if = "Option::is_none")]
-    pub containers_paused: Option<i64>,
-    /// Number of containers with status `"stopped"`.
-    #[serde(rename = "ContainersStopped", skip_serializing_if = "Option::is_none")]
-    pub containers_stopped: Option<i64>,
-    /// Total number of images on the host.
-    ///
-    /// Both _tagged_ and _untagged_ (dangling) images are counted.
-    #[serde(rename = "Images", skip_serializing_if = "Option::is_none")]
-    pub images: Option<i64>,
-    /// Name of the storage driver in use.
-    #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
-    pub driver: Option<String>,
-    /// Information specific to the storage driver, provided as
-    /// "label" / "value" pairs.
-    ///
-    /// This information is provided by the storage driver, and formatted
-    /// in a way consistent with the output of `docker info` on the command
-    /// line.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Note**: The information returned in this field, including the
-    /// > formatting of values and labels, should not be considered stable,
-    /// > and may change without notice.
-    #[serde(rename = "DriverStatus", skip_serializing_if = "Option::is_none")]
-    pub driver_status: Option<Vec<Vec<String>>>,
-    /// Root directory of persistent Docker state.
-    ///
-    /// Defaults to `/var/lib/docker` on Linux, and `C:\ProgramData\docker`
-    /// on Windows.
-    #[serde(rename = "DockerRootDir", skip_serializing_if = "Option::is_none")]
-    pub docker_root_dir: Option<String>,
-    #[serde(rename = "Plugins", skip_serializing_if = "Option::is_none")]
-    pub plugins: Option<super::v1_32_to_v1_55::PluginsInfo>,
-    /// Indicates if the host has memory limit support enabled.
-    #[serde(rename = "MemoryLimit", skip_serializing_if = "Option::is_none")]
-    pub memory_limit: Option<bool>,
-    /// Indicates if the host has memory swap limit support enabled.
-    #[serde(rename = "SwapLimit", skip_serializing_if = "Option::is_none")]
-    pub swap_limit: Option<bool>,
-    /// Indicates if the host has kernel memory limit support enabled.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Deprecated**: This field is deprecated as the kernel 5.4 deprecated
-    /// > `kmem.limit_in_bytes`.
-    ///
-    /// In API versions 1.36–1.37, 1.40–1.41.
-    #[serde(rename = "KernelMemory", skip_serializing_if = "Option::is_none")]
-    pub kernel_memory: Option<bool>,
-    /// Indicates if the host has kernel memory TCP limit support enabled.
-    ///
-    /// Kernel memory TCP limits are not supported when using cgroups v2, which
-    /// does not support the corresponding `memory.kmem.tcp.limit_in_bytes` cgroup.
-    ///
-    /// Since API 1.40, until API 1.51 (removed in 1.52).
-    #[serde(rename = "KernelMemoryTCP", skip_serializing_if = "Option::is_none")]
-    pub kernel_memory_tcp: Option<bool>,
-    /// Indicates if CPU CFS(Completely Fair Scheduler) period is supported by
-    /// the host.
-    #[serde(rename = "CpuCfsPeriod", skip_serializing_if = "Option::is_none")]
-    pub cpu_cfs_period: Option<bool>,
-    /// Indicates if CPU CFS(Completely Fair Scheduler) quota is supported by
-    /// the host.
-    #[serde(rename = "CpuCfsQuota", skip_serializing_if = "Option::is_none")]
-    pub cpu_cfs_quota: Option<bool>,
-    /// Indicates if CPU Shares limiting is supported by the host.
-    #[serde(rename = "CPUShares", skip_serializing_if = "Option::is_none")]
-    pub cpu_shares: Option<bool>,
-    /// Indicates if CPUsets (cpuset.cpus, cpuset.mems) are supported by the host.
-    ///
-    /// See [cpuset(7)](https://www.kernel.org/doc/Documentation/cgroup-v1/cpusets.txt)
-    #[serde(rename = "CPUSet", skip_serializing_if = "Option::is_none")]
-    pub cpu_set: Option<bool>,
-    /// Indicates if the host kernel has PID limit support enabled.
-    ///
-    /// Since API 1.40.
-    #[serde(rename = "PidsLimit", skip_serializing_if = "Option::is_none")]
-    pub pids_limit: Option<bool>,
-    /// Indicates if OOM killer disable is supported on the host.
-    #[serde(rename = "OomKillDisable", skip_serializing_if = "Option::is_none")]
-    pub oom_kill_disable: Option<bool>,
-    /// Indicates IPv4 forwarding is enabled.
-    #[serde(rename = "IPv4Forwarding", skip_serializing_if = "Option::is_none")]
-    pub ipv4_forwarding: Option<bool>,
-    /// Indicates if `bridge-nf-call-iptables` is available on the host.
-    ///
-    /// Since API 1.32, until API 1.49 (removed in 1.50).
-    #[serde(rename = "BridgeNfIptables", skip_serializing_if = "Option::is_none")]
-    pub bridge_nf_iptables: Option<bool>,
-    /// Indicates if `bridge-nf-call-ip6tables` is available on the host.
-    ///
-    /// Since API 1.32, until API 1.49 (removed in 1.50).
-    #[serde(rename = "BridgeNfIp6tables", skip_serializing_if = "Option::is_none")]
-    pub bridge_nf_ip6tables: Option<bool>,
-    /// Indicates if the daemon is running in debug-mode / with debug-level
-    /// logging enabled.
-    #[serde(rename = "Debug", skip_serializing_if = "Option::is_none")]
-    pub debug: Option<bool>,
-    /// The total number of file Descriptors in use by the daemon process.
-    ///
-    /// This information is only returned if debug-mode is enabled.
-    #[serde(rename = "NFd", skip_serializing_if = "Option::is_none")]
-    pub n_fd: Option<i64>,
-    /// The  number of goroutines that currently exist.
-    ///
-    /// This information is only returned if debug-mode is enabled.
-    #[serde(rename = "NGoroutines", skip_serializing_if = "Option::is_none")]
-    pub n_goroutines: Option<i64>,
-    /// Current system-time in [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt)
-    /// format with nano-seconds.
-    #[serde(rename = "SystemTime", skip_serializing_if = "Option::is_none")]
-    pub system_time: Option<String>,
-    /// The logging driver to use as a default for new containers.
-    #[serde(rename = "LoggingDriver", skip_serializing_if = "Option::is_none")]
-    pub logging_driver: Option<String>,
-    /// The driver to use for managing cgroups.
-    ///
-    /// Defaults to `"cgroupfs"`.
-    #[serde(rename = "CgroupDriver", skip_serializing_if = "Option::is_none")]
-    pub cgroup_driver: Option<super::v1_40_to_v1_55::SystemInfoCgroupDriver>,
-    /// The version of the cgroup.
-    ///
-    /// Defaults to `"1"`.
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "CgroupVersion", skip_serializing_if = "Option::is_none")]
-    pub cgroup_version: Option<super::v1_41_to_v1_55::SystemInfoCgroupVersion>,
-    /// Number of event listeners subscribed.
-    #[serde(rename = "NEventsListener", skip_serializing_if = "Option::is_none")]
-    pub n_events_listener: Option<i64>,
-    /// Kernel version of the host.
-    ///
-    /// On Linux, this information obtained from `uname`. On Windows this
-    /// information is queried from the &lt;kbd>HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\&lt;/kbd>
-    /// registry value, for example _"10.0 14393 (14393.1198.amd64fre.rs1_release_sec.170427-1353)"_.
-    #[serde(rename = "KernelVersion", skip_serializing_if = "Option::is_none")]
-    pub kernel_version: Option<String>,
-    /// Name of the host's operating system, for example: "Ubuntu 16.04.2 LTS"
-    /// or "Windows Server 2016 Datacenter"
-    #[serde(rename = "OperatingSystem", skip_serializing_if = "Option::is_none")]
-    pub operating_system: Option<String>,
-    /// Version of the host's operating system
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Note**: The information returned in this field, including its
-    /// > very existence, and the formatting of values, should not be considered
-    /// > stable, and may change without notice.
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "OSVersion", skip_serializing_if = "Option::is_none")]
-    pub os_version: Option<String>,
-    /// Generic type of the operating system of the host, as returned by the
-    /// Go runtime (`GOOS`).
-    ///
-    /// Currently returned values are "linux" and "windows". A full list of
-    /// possible values can be found in the [Go documentation](https://go.dev/doc/install/source#environment).
-    #[serde(rename = "OSType", skip_serializing_if = "Option::is_none")]
-    pub os_type: Option<String>,
-    /// Hardware architecture of the host, as returned by the operating system.
-    /// This is equivalent to the output of `uname -m` on Linux.
-    ///
-    /// Unlike `Arch` (from `/version`), this reports the machine's native
-    /// architecture, which can differ from the Go runtime architecture when
-    /// running a binary compiled for a different architecture (for example,
-    /// a 32-bit binary running on 64-bit hardware).
-    #[serde(rename = "Architecture", skip_serializing_if = "Option::is_none")]
-    pub architecture: Option<String>,
-    /// The number of logical CPUs usable by the daemon.
-    ///
-    /// The number of available CPUs is checked by querying the operating
-    /// system when the daemon starts. Changes to operating system CPU
-    /// allocation after the daemon is started are not reflected.
-    #[serde(rename = "NCPU", skip_serializing_if = "Option::is_none")]
-    pub ncpu: Option<i64>,
-    /// Total amount of physical memory available on the host, in bytes.
-    #[serde(rename = "MemTotal", skip_serializing_if = "Option::is_none")]
-    pub mem_total: Option<i64>,
-    /// Address / URL of the index server that is used for image search,
-    /// and as a default for user authentication for Docker Hub and Docker Cloud.
-    ///
-    /// Defaults to `"https://index.docker.io/v1/"`.
-    #[serde(rename = "IndexServerAddress", skip_serializing_if = "Option::is_none")]
-    pub index_server_address: Option<String>,
-    #[serde(rename = "RegistryConfig", skip_serializing_if = "Option::is_none")]
-    pub registry_config: Option<super::v1_32_to_v1_48::RegistryServiceConfig>,
-    #[serde(rename = "GenericResources", skip_serializing_if = "Option::is_none")]
-    pub generic_resources: Option<super::v1_32_to_v1_55::GenericResources>,
-    /// HTTP-proxy configured for the daemon. This value is obtained from the
-    /// [`HTTP_PROXY`](https://www.gnu.org/software/wget/manual/html_node/Proxies.html) environment variable.
-    /// Credentials ([user info component](https://tools.ietf.org/html/rfc3986#section-3.2.1)) in the proxy URL
-    /// are masked in the API response.
-    ///
-    /// Containers do not automatically inherit this configuration.
-    #[serde(rename = "HttpProxy", skip_serializing_if = "Option::is_none")]
-    pub http_proxy: Option<String>,
-    /// HTTPS-proxy configured for the daemon. This value is obtained from the
-    /// [`HTTPS_PROXY`](https://www.gnu.org/software/wget/manual/html_node/Proxies.html) environment variable.
-    /// Credentials ([user info component](https://tools.ietf.org/html/rfc3986#section-3.2.1)) in the proxy URL
-    /// are masked in the API response.
-    ///
-    /// Containers do not automatically inherit this configuration.
-    #[serde(rename = "HttpsProxy", skip_serializing_if = "Option::is_none")]
-    pub https_proxy: Option<String>,
-    /// Comma-separated list of domain extensions for which no proxy should be
-    /// used. This value is obtained from the [`NO_PROXY`](https://www.gnu.org/software/wget/manual/html_node/Proxies.html)
-    /// environment variable.
-    ///
-    /// Containers do not automatically inherit this configuration.
-    #[serde(rename = "NoProxy", skip_serializing_if = "Option::is_none")]
-    pub no_proxy: Option<String>,
-    /// Hostname of the host.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// User-defined labels (key/value metadata) as set on the daemon.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Note**: When part of a Swarm, nodes can both have _daemon_ labels,
-    /// > set through the daemon configuration, and _node_ labels, set from a
-    /// > manager node in the Swarm. Node labels are not included in this
-    /// > field. Node labels can be retrieved using the `/nodes/(id)` endpoint
-    /// > on a manager node in the Swarm.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<Vec<String>>,
-    /// Indicates if experimental features are enabled on the daemon.
-    #[serde(rename = "ExperimentalBuild", skip_serializing_if = "Option::is_none")]
-    pub experimental_build: Option<bool>,
-    /// Version string of the daemon.
-    #[serde(rename = "ServerVersion", skip_serializing_if = "Option::is_none")]
-    pub server_version: Option<String>,
-    /// URL of the distributed storage backend.
-    ///
-    ///
-    /// The storage backend is used for multihost networking (to store
-    /// network and endpoint information) and by the node discovery mechanism.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Deprecated**: This field is only propagated when using standalone Swarm
-    /// > mode, and overlay networking using an external k/v store. Overlay
-    /// > networks with Swarm mode enabled use the built-in raft store, and
-    /// > this field will be empty.
-    ///
-    /// Since API 1.32, until API 1.41 (removed in 1.42).
-    #[serde(rename = "ClusterStore", skip_serializing_if = "Option::is_none")]
-    pub cluster_store: Option<String>,
-    /// The network endpoint that the Engine advertises for the purpose of
-    /// node discovery. ClusterAdvertise is a `host:port` combination on which
-    /// the daemon is reachable by other hosts.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Deprecated**: This field is only propagated when using standalone Swarm
-    /// > mode, and overlay networking using an external k/v store. Overlay
-    /// > networks with Swarm mode enabled use the built-in raft store, and
-    /// > this field will be empty.
-    ///
-    /// Since API 1.32, until API 1.41 (removed in 1.42).
-    #[serde(rename = "ClusterAdvertise", skip_serializing_if = "Option::is_none")]
-    pub cluster_advertise: Option<String>,
-    /// List of [OCI compliant](https://github.com/opencontainers/runtime-spec)
-    /// runtimes configured on the daemon. Keys hold the "name" used to
-    /// reference the runtime.
-    ///
-    /// The Docker daemon relies on an OCI compliant runtime (invoked via the
-    /// `containerd` daemon) as its interface to the Linux kernel namespaces,
-    /// cgroups, and SELinux.
-    ///
-    /// The default runtime is `runc`, and automatically configured. Additional
-    /// runtimes can be configured by the user and will be listed here.
-    ///
-    /// Defaults to `{"runc":{"path":"runc"}}`.
-    #[serde(rename = "Runtimes", skip_serializing_if = "Option::is_none")]
-    pub runtimes: Option<HashMap<String, super::v1_32_to_v1_43::Runtime>>,
-    /// Name of the default OCI runtime that is used when starting containers.
-    ///
-    /// The default can be overridden per-container at create time.
-    ///
-    /// Defaults to `"runc"`.
-    #[serde(rename = "DefaultRuntime", skip_serializing_if = "Option::is_none")]
-    pub default_runtime: Option<String>,
-    #[serde(rename = "Swarm", skip_serializing_if = "Option::is_none")]
-    pub swarm: Option<super::v1_40_to_v1_55::SwarmInfo>,
-    /// Indicates if live restore is enabled.
-    ///
-    /// If enabled, containers are kept running when the daemon is shutdown
-    /// or upon daemon start if running containers are detected.
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "LiveRestoreEnabled", skip_serializing_if = "Option::is_none")]
-    pub live_restore_enabled: Option<bool>,
-    /// Represents the isolation technology to use as a default for containers.
-    /// The supported values are platform-specific.
-    ///
-    /// If no isolation value is specified on daemon start, on Windows client,
-    /// the default is `hyperv`, and on Windows server, the default is `process`.
-    ///
-    /// This option is currently not used on other platforms.
-    ///
-    /// Defaults to `"default"`.
-    #[serde(rename = "Isolation", skip_serializing_if = "Option::is_none")]
-    pub isolation: Option<super::v1_32_to_v1_55::SystemInfoIsolation>,
-    /// Name and, optional, path of the `docker-init` binary.
-    ///
-    /// If the path is omitted, the daemon searches the host's `$PATH` for the
-    /// binary and uses the first result.
-    #[serde(rename = "InitBinary", skip_serializing_if = "Option::is_none")]
-    pub init_binary: Option<String>,
-    #[serde(rename = "ContainerdCommit", skip_serializing_if = "Option::is_none")]
-    pub containerd_commit: Option<super::v1_32_to_v1_48::Commit>,
-    #[serde(rename = "RuncCommit", skip_serializing_if = "Option::is_none")]
-    pub runc_commit: Option<super::v1_32_to_v1_48::Commit>,
-    #[serde(rename = "InitCommit", skip_serializing_if = "Option::is_none")]
-    pub init_commit: Option<super::v1_32_to_v1_48::Commit>,
-    /// List of security features that are enabled on the daemon, such as
-    /// apparmor, seccomp, SELinux, user-namespaces (userns), and rootless.
-    ///
-    /// Additional configuration options for each security feature may
-    /// be present, and are included as a comma-separated list of key/value
-    /// pairs.
-    #[serde(rename = "SecurityOptions", skip_serializing_if = "Option::is_none")]
-    pub security_options: Option<Vec<String>>,
-    /// Reports a summary of the product license on the daemon.
-    ///
-    /// If a commercial license has been applied to the daemon, information
-    /// such as number of nodes, and expiration are included.
-    ///
-    /// Since API 1.39.
-    #[serde(rename = "ProductLicense", skip_serializing_if = "Option::is_none")]
-    pub product_license: Option<String>,
-    /// List of custom default address pools for local networks, which can be
-    /// specified in the daemon.json file or dockerd option.
-    ///
-    /// Example: a Base "10.10.0.0/16" with Size 24 will define the set of 256
-    /// 10.10.[0-255].0/24 address pools.
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "DefaultAddressPools", skip_serializing_if = "Option::is_none")]
-    pub default_address_pools: Option<
-        Vec<super::v1_41_to_v1_55::SystemInfoDefaultAddressPoolsItem>,
-    >,
-    /// List of warnings / informational messages about missing features, or
-    /// issues related to the daemon configuration.
-    ///
-    /// These messages can be printed by the client as information to the user.
-    ///
-    /// Since API 1.39.
-    #[serde(rename = "Warnings", skip_serializing_if = "Option::is_none")]
-    pub warnings: Option<Vec<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Task {
-    /// The ID of the task.
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
-    /// Format: `dateTime`.
-    #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Format: `dateTime`.
-    #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    /// Name of the task.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<TaskSpec>,
-    /// The ID of the service this task is part of.
-    #[serde(rename = "ServiceID", skip_serializing_if = "Option::is_none")]
-    pub service_id: Option<String>,
-    #[serde(rename = "Slot", skip_serializing_if = "Option::is_none")]
-    pub slot: Option<i64>,
-    /// The ID of the node that this task is on.
-    #[serde(rename = "NodeID", skip_serializing_if = "Option::is_none")]
-    pub node_id: Option<String>,
+object! {
     /// Since API 1.32.
-    #[serde(
-        rename = "AssignedGenericResources",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub assigned_generic_resources: Option<super::v1_32_to_v1_55::GenericResources>,
-    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
-    pub status: Option<super::v1_37_to_v1_43::TaskStatus>,
-    #[serde(rename = "DesiredState", skip_serializing_if = "Option::is_none")]
-    pub desired_state: Option<super::v1_37_to_v1_55::TaskState>,
-    /// If the Service this Task belongs to is a job-mode service, contains
-    /// the JobIteration of the Service this Task was created for. Absent if
-    /// the Task was created for a Replicated or Global Service.
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "JobIteration", skip_serializing_if = "Option::is_none")]
-    pub job_iteration: Option<super::v1_32_to_v1_55::ObjectVersion>,
-    /// The networks that this task is attached to, and the addresses the
-    /// task was assigned on each of them.
-    #[serde(rename = "NetworksAttachments", skip_serializing_if = "Option::is_none")]
-    pub networks_attachments: Option<Vec<super::v1_41_to_v1_46::NetworkAttachment>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SystemInfo {
+        /// Unique identifier of the daemon.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Note**: The format of the ID itself is not part of the API, and
+        /// > should not be considered stable.
+        #[wire("ID", optional)]
+        pub id: Option<String>,
+        /// Total number of containers on the host.
+        #[wire("Containers", optional)]
+        pub containers: Option<i64>,
+        /// Number of containers with status `"running"`.
+        #[wire("ContainersRunning", optional)]
+        pub containers_running: Option<i64>,
+        /// Number of containers with status `"paused"`.
+        #[wire("ContainersPaused", optional)]
+        pub containers_paused: Option<i64>,
+        /// Number of containers with status `"stopped"`.
+        #[wire("ContainersStopped", optional)]
+        pub containers_stopped: Option<i64>,
+        /// Total number of images on the host.
+        ///
+        /// Both _tagged_ and _untagged_ (dangling) images are counted.
+        #[wire("Images", optional)]
+        pub images: Option<i64>,
+        /// Name of the storage driver in use.
+        #[wire("Driver", optional)]
+        pub driver: Option<String>,
+        /// Information specific to the storage driver, provided as
+        /// "label" / "value" pairs.
+        ///
+        /// This information is provided by the storage driver, and formatted
+        /// in a way consistent with the output of `docker info` on the command
+        /// line.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Note**: The information returned in this field, including the
+        /// > formatting of values and labels, should not be considered stable,
+        /// > and may change without notice.
+        #[wire("DriverStatus", optional)]
+        pub driver_status: Option<Vec<Vec<String>>>,
+        /// Root directory of persistent Docker state.
+        ///
+        /// Defaults to `/var/lib/docker` on Linux, and `C:\ProgramData\docker`
+        /// on Windows.
+        #[wire("DockerRootDir", optional)]
+        pub docker_root_dir: Option<String>,
+        #[wire("Plugins", optional)]
+        pub plugins: Option<super::v1_32_to_v1_55::PluginsInfo>,
+        /// Indicates if the host has memory limit support enabled.
+        #[wire("MemoryLimit", optional)]
+        pub memory_limit: Option<bool>,
+        /// Indicates if the host has memory swap limit support enabled.
+        #[wire("SwapLimit", optional)]
+        pub swap_limit: Option<bool>,
+        /// Indicates if the host has kernel memory limit support enabled.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Deprecated**: This field is deprecated as the kernel 5.4 deprecated
+        /// > `kmem.limit_in_bytes`.
+        ///
+        /// In API versions 1.36–1.37, 1.40–1.41.
+        #[wire("KernelMemory", optional)]
+        pub kernel_memory: Option<bool>,
+        /// Indicates if the host has kernel memory TCP limit support enabled.
+        ///
+        /// Kernel memory TCP limits are not supported when using cgroups v2, which
+        /// does not support the corresponding `memory.kmem.tcp.limit_in_bytes` cgroup.
+        ///
+        /// Since API 1.40, until API 1.51 (removed in 1.52).
+        #[wire("KernelMemoryTCP", optional)]
+        pub kernel_memory_tcp: Option<bool>,
+        /// Indicates if CPU CFS(Completely Fair Scheduler) period is supported by
+        /// the host.
+        #[wire("CpuCfsPeriod", optional)]
+        pub cpu_cfs_period: Option<bool>,
+        /// Indicates if CPU CFS(Completely Fair Scheduler) quota is supported by
+        /// the host.
+        #[wire("CpuCfsQuota", optional)]
+        pub cpu_cfs_quota: Option<bool>,
+        /// Indicates if CPU Shares limiting is supported by the host.
+        #[wire("CPUShares", optional)]
+        pub cpu_shares: Option<bool>,
+        /// Indicates if CPUsets (cpuset.cpus, cpuset.mems) are supported by the host.
+        ///
+        /// See [cpuset(7)](https://www.kernel.org/doc/Documentation/cgroup-v1/cpusets.txt)
+        #[wire("CPUSet", optional)]
+        pub cpu_set: Option<bool>,
+        /// Indicates if the host kernel has PID limit support enabled.
+        ///
+        /// Since API 1.40.
+        #[wire("PidsLimit", optional)]
+        pub pids_limit: Option<bool>,
+        /// Indicates if OOM killer disable is supported on the host.
+        #[wire("OomKillDisable", optional)]
+        pub oom_kill_disable: Option<bool>,
+        /// Indicates IPv4 forwarding is enabled.
+        #[wire("IPv4Forwarding", optional)]
+        pub ipv4_forwarding: Option<bool>,
+        /// Indicates if `bridge-nf-call-iptables` is available on the host.
+        ///
+        /// Since API 1.32, until API 1.49 (removed in 1.50).
+        #[wire("BridgeNfIptables", optional)]
+        pub bridge_nf_iptables: Option<bool>,
+        /// Indicates if `bridge-nf-call-ip6tables` is available on the host.
+        ///
+        /// Since API 1.32, until API 1.49 (removed in 1.50).
+        #[wire("BridgeNfIp6tables", optional)]
+        pub bridge_nf_ip6tables: Option<bool>,
+        /// Indicates if the daemon is running in debug-mode / with debug-level
+        /// logging enabled.
+        #[wire("Debug", optional)]
+        pub debug: Option<bool>,
+        /// The total number of file Descriptors in use by the daemon process.
+        ///
+        /// This information is only returned if debug-mode is enabled.
+        #[wire("NFd", optional)]
+        pub n_fd: Option<i64>,
+        /// The  number of goroutines that currently exist.
+        ///
+        /// This information is only returned if debug-mode is enabled.
+        #[wire("NGoroutines", optional)]
+        pub n_goroutines: Option<i64>,
+        /// Current system-time in [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt)
+        /// format with nano-seconds.
+        #[wire("SystemTime", optional)]
+        pub system_time: Option<String>,
+        /// The logging driver to use as a default for new containers.
+        #[wire("LoggingDriver", optional)]
+        pub logging_driver: Option<String>,
+        /// The driver to use for managing cgroups.
+        ///
+        /// Defaults to `"cgroupfs"`.
+        #[wire("CgroupDriver", optional)]
+        pub cgroup_driver: Option<super::v1_40_to_v1_55::SystemInfoCgroupDriver>,
+        /// The version of the cgroup.
+        ///
+        /// Defaults to `"1"`.
+        ///
+        /// Since API 1.41.
+        #[wire("CgroupVersion", optional)]
+        pub cgroup_version: Option<super::v1_41_to_v1_55::SystemInfoCgroupVersion>,
+        /// Number of event listeners subscribed.
+        #[wire("NEventsListener", optional)]
+        pub n_events_listener: Option<i64>,
+        /// Kernel version of the host.
+        ///
+        /// On Linux, this information obtained from `uname`. On Windows this
+        /// information is queried from the &lt;kbd>HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\&lt;/kbd>
+        /// registry value, for example _"10.0 14393 (14393.1198.amd64fre.rs1_release_sec.170427-1353)"_.
+        #[wire("KernelVersion", optional)]
+        pub kernel_version: Option<String>,
+        /// Name of the host's operating system, for example: "Ubuntu 16.04.2 LTS"
+        /// or "Windows Server 2016 Datacenter"
+        #[wire("OperatingSystem", optional)]
+        pub operating_system: Option<String>,
+        /// Version of the host's operating system
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Note**: The information returned in this field, including its
+        /// > very existence, and the formatting of values, should not be considered
+        /// > stable, and may change without notice.
+        ///
+        /// Since API 1.41.
+        #[wire("OSVersion", optional)]
+        pub os_version: Option<String>,
+        /// Generic type of the operating system of the host, as returned by the
+        /// Go runtime (`GOOS`).
+        ///
+        /// Currently returned values are "linux" and "windows". A full list of
+        /// possible values can be found in the [Go documentation](https://go.dev/doc/install/source#environment).
+        #[wire("OSType", optional)]
+        pub os_type: Option<String>,
+        /// Hardware architecture of the host, as returned by the operating system.
+        /// This is equivalent to the output of `uname -m` on Linux.
+        ///
+        /// Unlike `Arch` (from `/version`), this reports the machine's native
+        /// architecture, which can differ from the Go runtime architecture when
+        /// running a binary compiled for a different architecture (for example,
+        /// a 32-bit binary running on 64-bit hardware).
+        #[wire("Architecture", optional)]
+        pub architecture: Option<String>,
+        /// The number of logical CPUs usable by the daemon.
+        ///
+        /// The number of available CPUs is checked by querying the operating
+        /// system when the daemon starts. Changes to operating system CPU
+        /// allocation after the daemon is started are not reflected.
+        #[wire("NCPU", optional)]
+        pub ncpu: Option<i64>,
+        /// Total amount of physical memory available on the host, in bytes.
+        #[wire("MemTotal", optional)]
+        pub mem_total: Option<i64>,
+        /// Address / URL of the index server that is used for image search,
+        /// and as a default for user authentication for Docker Hub and Docker Cloud.
+        ///
+        /// Defaults to `"https://index.docker.io/v1/"`.
+        #[wire("IndexServerAddress", optional)]
+        pub index_server_address: Option<String>,
+        #[wire("RegistryConfig", optional)]
+        pub registry_config: Option<super::v1_32_to_v1_48::RegistryServiceConfig>,
+        #[wire("GenericResources", optional)]
+        pub generic_resources: Option<super::v1_32_to_v1_55::GenericResources>,
+        /// HTTP-proxy configured for the daemon. This value is obtained from the
+        /// [`HTTP_PROXY`](https://www.gnu.org/software/wget/manual/html_node/Proxies.html) environment variable.
+        /// Credentials ([user info component](https://tools.ietf.org/html/rfc3986#section-3.2.1)) in the proxy URL
+        /// are masked in the API response.
+        ///
+        /// Containers do not automatically inherit this configuration.
+        #[wire("HttpProxy", optional)]
+        pub http_proxy: Option<String>,
+        /// HTTPS-proxy configured for the daemon. This value is obtained from the
+        /// [`HTTPS_PROXY`](https://www.gnu.org/software/wget/manual/html_node/Proxies.html) environment variable.
+        /// Credentials ([user info component](https://tools.ietf.org/html/rfc3986#section-3.2.1)) in the proxy URL
+        /// are masked in the API response.
+        ///
+        /// Containers do not automatically inherit this configuration.
+        #[wire("HttpsProxy", optional)]
+        pub https_proxy: Option<String>,
+        /// Comma-separated list of domain extensions for which no proxy should be
+        /// used. This value is obtained from the [`NO_PROXY`](https://www.gnu.org/software/wget/manual/html_node/Proxies.html)
+        /// environment variable.
+        ///
+        /// Containers do not automatically inherit this configuration.
+        #[wire("NoProxy", optional)]
+        pub no_proxy: Option<String>,
+        /// Hostname of the host.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// User-defined labels (key/value metadata) as set on the daemon.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Note**: When part of a Swarm, nodes can both have _daemon_ labels,
+        /// > set through the daemon configuration, and _node_ labels, set from a
+        /// > manager node in the Swarm. Node labels are not included in this
+        /// > field. Node labels can be retrieved using the `/nodes/(id)` endpoint
+        /// > on a manager node in the Swarm.
+        #[wire("Labels", optional)]
+        pub labels: Option<Vec<String>>,
+        /// Indicates if experimental features are enabled on the daemon.
+        #[wire("ExperimentalBuild", optional)]
+        pub experimental_build: Option<bool>,
+        /// Version string of the daemon.
+        #[wire("ServerVersion", optional)]
+        pub server_version: Option<String>,
+        /// URL of the distributed storage backend.
+        ///
+        ///
+        /// The storage backend is used for multihost networking (to store
+        /// network and endpoint information) and by the node discovery mechanism.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Deprecated**: This field is only propagated when using standalone Swarm
+        /// > mode, and overlay networking using an external k/v store. Overlay
+        /// > networks with Swarm mode enabled use the built-in raft store, and
+        /// > this field will be empty.
+        ///
+        /// Since API 1.32, until API 1.41 (removed in 1.42).
+        #[wire("ClusterStore", optional)]
+        pub cluster_store: Option<String>,
+        /// The network endpoint that the Engine advertises for the purpose of
+        /// node discovery. ClusterAdvertise is a `host:port` combination on which
+        /// the daemon is reachable by other hosts.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Deprecated**: This field is only propagated when using standalone Swarm
+        /// > mode, and overlay networking using an external k/v store. Overlay
+        /// > networks with Swarm mode enabled use the built-in raft store, and
+        /// > this field will be empty.
+        ///
+        /// Since API 1.32, until API 1.41 (removed in 1.42).
+        #[wire("ClusterAdvertise", optional)]
+        pub cluster_advertise: Option<String>,
+        /// List of [OCI compliant](https://github.com/opencontainers/runtime-spec)
+        /// runtimes configured on the daemon. Keys hold the "name" used to
+        /// reference the runtime.
+        ///
+        /// The Docker daemon relies on an OCI compliant runtime (invoked via the
+        /// `containerd` daemon) as its interface to the Linux kernel namespaces,
+        /// cgroups, and SELinux.
+        ///
+        /// The default runtime is `runc`, and automatically configured. Additional
+        /// runtimes can be configured by the user and will be listed here.
+        ///
+        /// Defaults to `{"runc":{"path":"runc"}}`.
+        #[wire("Runtimes", optional)]
+        pub runtimes: Option<HashMap<String, super::v1_32_to_v1_43::Runtime>>,
+        /// Name of the default OCI runtime that is used when starting containers.
+        ///
+        /// The default can be overridden per-container at create time.
+        ///
+        /// Defaults to `"runc"`.
+        #[wire("DefaultRuntime", optional)]
+        pub default_runtime: Option<String>,
+        #[wire("Swarm", optional)]
+        pub swarm: Option<super::v1_40_to_v1_55::SwarmInfo>,
+        /// Indicates if live restore is enabled.
+        ///
+        /// If enabled, containers are kept running when the daemon is shutdown
+        /// or upon daemon start if running containers are detected.
+        ///
+        /// Defaults to `false`.
+        #[wire("LiveRestoreEnabled", optional)]
+        pub live_restore_enabled: Option<bool>,
+        /// Represents the isolation technology to use as a default for containers.
+        /// The supported values are platform-specific.
+        ///
+        /// If no isolation value is specified on daemon start, on Windows client,
+        /// the default is `hyperv`, and on Windows server, the default is `process`.
+        ///
+        /// This option is currently not used on other platforms.
+        ///
+        /// Defaults to `"default"`.
+        #[wire("Isolation", optional)]
+        pub isolation: Option<super::v1_32_to_v1_55::SystemInfoIsolation>,
+        /// Name and, optional, path of the `docker-init` binary.
+        ///
+        /// If the path is omitted, the daemon searches the host's `$PATH` for the
+        /// binary and uses the first result.
+        #[wire("InitBinary", optional)]
+        pub init_binary: Option<String>,
+        #[wire("ContainerdCommit", optional)]
+        pub containerd_commit: Option<super::v1_32_to_v1_48::Commit>,
+        #[wire("RuncCommit", optional)]
+        pub runc_commit: Option<super::v1_32_to_v1_48::Commit>,
+        #[wire("InitCommit", optional)]
+        pub init_commit: Option<super::v1_32_to_v1_48::Commit>,
+        /// List of security features that are enabled on the daemon, such as
+        /// apparmor, seccomp, SELinux, user-namespaces (userns), and rootless.
+        ///
+        /// Additional configuration options for each security feature may
+        /// be present, and are included as a comma-separated list of key/value
+        /// pairs.
+        #[wire("SecurityOptions", optional)]
+        pub security_options: Option<Vec<String>>,
+        /// Reports a summary of the product license on the daemon.
+        ///
+        /// If a commercial license has been applied to the daemon, information
+        /// such as number of nodes, and expiration are included.
+        ///
+        /// Since API 1.39.
+        #[wire("ProductLicense", optional)]
+        pub product_license: Option<String>,
+        /// List of custom default address pools for local networks, which can be
+        /// specified in the daemon.json file or dockerd option.
+        ///
+        /// Example: a Base "10.10.0.0/16" with Size 24 will define the set of 256
+        /// 10.10.[0-255].0/24 address pools.
+        ///
+        /// Since API 1.41.
+        #[wire("DefaultAddressPools", optional)]
+        pub default_address_pools: Option<
+            Vec<super::v1_41_to_v1_55::SystemInfoDefaultAddressPoolsItem>,
+        >,
+        /// List of warnings / informational messages about missing features, or
+        /// issues related to the daemon configuration.
+        ///
+        /// These messages can be printed by the client as information to the user.
+        ///
+        /// Since API 1.39.
+        #[wire("Warnings", optional)]
+        pub warnings: Option<Vec<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// User modifiable task configuration.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpec {
-    /// Plugin spec for the service.  *(Experimental release only.)*
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Note**: ContainerSpec, NetworkAttachmentSpec, and PluginSpec are
-    /// > mutually exclusive. PluginSpec is only used when the Runtime field
-    /// > is set to `plugin`. NetworkAttachmentSpec is used when the Runtime
-    /// > field is set to `attachment`.
-    ///
-    /// Since API 1.31.
-    #[serde(rename = "PluginSpec", skip_serializing_if = "Option::is_none")]
-    pub plugin_spec: Option<super::v1_40_to_v1_55::TaskSpecPluginSpec>,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Task {
+        /// The ID of the task.
+        #[wire("ID", optional)]
+        pub id: Option<String>,
+        #[wire("Version", optional)]
+        pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
+        /// Format: `dateTime`.
+        #[wire("CreatedAt", optional)]
+        pub created_at: Option<String>,
+        /// Format: `dateTime`.
+        #[wire("UpdatedAt", optional)]
+        pub updated_at: Option<String>,
+        /// Name of the task.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        #[wire("Spec", optional)]
+        pub spec: Option<TaskSpec>,
+        /// The ID of the service this task is part of.
+        #[wire("ServiceID", optional)]
+        pub service_id: Option<String>,
+        #[wire("Slot", optional)]
+        pub slot: Option<i64>,
+        /// The ID of the node that this task is on.
+        #[wire("NodeID", optional)]
+        pub node_id: Option<String>,
+        /// Since API 1.32.
+        #[wire("AssignedGenericResources", optional)]
+        pub assigned_generic_resources: Option<super::v1_32_to_v1_55::GenericResources>,
+        #[wire("Status", optional)]
+        pub status: Option<super::v1_37_to_v1_43::TaskStatus>,
+        #[wire("DesiredState", optional)]
+        pub desired_state: Option<super::v1_37_to_v1_55::TaskState>,
+        /// If the Service this Task belongs to is a job-mode service, contains
+        /// the JobIteration of the Service this Task was created for. Absent if
+        /// the Task was created for a Replicated or Global Service.
+        ///
+        /// Since API 1.41.
+        #[wire("JobIteration", optional)]
+        pub job_iteration: Option<super::v1_32_to_v1_55::ObjectVersion>,
+        /// The networks that this task is attached to, and the addresses the
+        /// task was assigned on each of them.
+        #[wire("NetworksAttachments", optional)]
+        pub networks_attachments: Option<Vec<super::v1_41_to_v1_46::NetworkAttachment>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// User modifiable task configuration.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskSpec {
+        /// Plugin spec for the service.  *(Experimental release only.)*
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Note**: ContainerSpec, NetworkAttachmentSpec, and PluginSpec are
+        /// > mutually exclusive. PluginSpec is only used when the Runtime field
+        /// > is set to `plugin`. NetworkAttachmentSpec is used when the Runtime
+        /// > field is set to `attachment`.
+        ///
+        /// Since API 1.31.
+        #[wire("PluginSpec", optional)]
+        pub plugin_spec: Option<super::v1_40_to_v1_55::TaskSpecPluginSpec>,
+        /// Container spec for the service.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Note**: ContainerSpec, NetworkAttachmentSpec, and PluginSpec are
+        /// > mutually exclusive. PluginSpec is only used when the Runtime field
+        /// > is set to `plugin`. NetworkAttachmentSpec is used when the Runtime
+        /// > field is set to `attachment`.
+        #[wire("ContainerSpec", optional)]
+        pub container_spec: Option<TaskSpecContainerSpec>,
+        /// Read-only spec type for non-swarm containers attached to swarm overlay
+        /// networks.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Note**: ContainerSpec, NetworkAttachmentSpec, and PluginSpec are
+        /// > mutually exclusive. PluginSpec is only used when the Runtime field
+        /// > is set to `plugin`. NetworkAttachmentSpec is used when the Runtime
+        /// > field is set to `attachment`.
+        ///
+        /// Since API 1.38.
+        #[wire("NetworkAttachmentSpec", optional)]
+        pub network_attachment_spec: Option<
+            super::v1_38_to_v1_55::TaskSpecNetworkAttachmentSpec,
+        >,
+        /// Resource requirements which apply to each individual container created
+        /// as part of the service.
+        #[wire("Resources", optional)]
+        pub resources: Option<super::v1_41_to_v1_51::TaskSpecResources>,
+        /// Specification for the restart policy which applies to containers
+        /// created as part of this service.
+        #[wire("RestartPolicy", optional)]
+        pub restart_policy: Option<super::v1_24_to_v1_55::TaskSpecRestartPolicy>,
+        #[wire("Placement", optional)]
+        pub placement: Option<super::v1_40_to_v1_55::TaskSpecPlacement>,
+        /// A counter that triggers an update even if no relevant parameters have
+        /// been changed.
+        ///
+        /// Since API 1.25.
+        #[wire("ForceUpdate", optional)]
+        pub force_update: Option<u64>,
+        /// Runtime is the type of runtime specified for the task executor.
+        ///
+        /// Since API 1.30.
+        #[wire("Runtime", optional)]
+        pub runtime: Option<String>,
+        /// Specifies which networks the service should attach to.
+        #[wire("Networks", optional)]
+        pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
+        /// Specifies the log driver to use for tasks created from this spec. If
+        /// not present, the default one for the swarm will be used, finally
+        /// falling back to the engine default if not specified.
+        #[wire("LogDriver", optional)]
+        pub log_driver: Option<super::v1_24_to_v1_55::TaskSpecLogDriver>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
     /// Container spec for the service.
     ///
     /// <p><br /></p>
@@ -1167,207 +1243,149 @@ pub struct TaskSpec {
     /// > mutually exclusive. PluginSpec is only used when the Runtime field
     /// > is set to `plugin`. NetworkAttachmentSpec is used when the Runtime
     /// > field is set to `attachment`.
-    #[serde(rename = "ContainerSpec", skip_serializing_if = "Option::is_none")]
-    pub container_spec: Option<TaskSpecContainerSpec>,
-    /// Read-only spec type for non-swarm containers attached to swarm overlay
-    /// networks.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Note**: ContainerSpec, NetworkAttachmentSpec, and PluginSpec are
-    /// > mutually exclusive. PluginSpec is only used when the Runtime field
-    /// > is set to `plugin`. NetworkAttachmentSpec is used when the Runtime
-    /// > field is set to `attachment`.
-    ///
-    /// Since API 1.38.
-    #[serde(rename = "NetworkAttachmentSpec", skip_serializing_if = "Option::is_none")]
-    pub network_attachment_spec: Option<
-        super::v1_38_to_v1_55::TaskSpecNetworkAttachmentSpec,
-    >,
-    /// Resource requirements which apply to each individual container created
-    /// as part of the service.
-    #[serde(rename = "Resources", skip_serializing_if = "Option::is_none")]
-    pub resources: Option<super::v1_41_to_v1_51::TaskSpecResources>,
-    /// Specification for the restart policy which applies to containers
-    /// created as part of this service.
-    #[serde(rename = "RestartPolicy", skip_serializing_if = "Option::is_none")]
-    pub restart_policy: Option<super::v1_24_to_v1_55::TaskSpecRestartPolicy>,
-    #[serde(rename = "Placement", skip_serializing_if = "Option::is_none")]
-    pub placement: Option<super::v1_40_to_v1_55::TaskSpecPlacement>,
-    /// A counter that triggers an update even if no relevant parameters have
-    /// been changed.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "ForceUpdate", skip_serializing_if = "Option::is_none")]
-    pub force_update: Option<u64>,
-    /// Runtime is the type of runtime specified for the task executor.
-    ///
-    /// Since API 1.30.
-    #[serde(rename = "Runtime", skip_serializing_if = "Option::is_none")]
-    pub runtime: Option<String>,
-    /// Specifies which networks the service should attach to.
-    #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
-    /// Specifies the log driver to use for tasks created from this spec. If
-    /// not present, the default one for the swarm will be used, finally
-    /// falling back to the engine default if not specified.
-    #[serde(rename = "LogDriver", skip_serializing_if = "Option::is_none")]
-    pub log_driver: Option<super::v1_24_to_v1_55::TaskSpecLogDriver>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// Container spec for the service.
-///
-/// <p><br /></p>
-///
-/// > **Note**: ContainerSpec, NetworkAttachmentSpec, and PluginSpec are
-/// > mutually exclusive. PluginSpec is only used when the Runtime field
-/// > is set to `plugin`. NetworkAttachmentSpec is used when the Runtime
-/// > field is set to `attachment`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpecContainerSpec {
-    /// The image name to use for the container
-    #[serde(rename = "Image", skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
-    /// User-defined key/value data.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// The command to be run in the image.
-    #[serde(rename = "Command", skip_serializing_if = "Option::is_none")]
-    pub command: Option<Vec<String>>,
-    /// Arguments to the command.
-    #[serde(rename = "Args", skip_serializing_if = "Option::is_none")]
-    pub args: Option<Vec<String>>,
-    /// The hostname to use for the container, as a valid
-    /// [RFC 1123](https://tools.ietf.org/html/rfc1123) hostname.
-    ///
-    /// Since API 1.27.
-    #[serde(rename = "Hostname", skip_serializing_if = "Option::is_none")]
-    pub hostname: Option<String>,
-    /// A list of environment variables in the form `VAR=value`.
-    #[serde(rename = "Env", skip_serializing_if = "Option::is_none")]
-    pub env: Option<Vec<String>>,
-    /// The working directory for commands to run in.
-    #[serde(rename = "Dir", skip_serializing_if = "Option::is_none")]
-    pub dir: Option<String>,
-    /// The user inside the container.
-    #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    /// A list of additional groups that the container process will run as.
-    ///
-    /// Since API 1.27.
-    #[serde(rename = "Groups", skip_serializing_if = "Option::is_none")]
-    pub groups: Option<Vec<String>>,
-    /// Security options for the container
-    ///
-    /// Since API 1.30.
-    #[serde(rename = "Privileges", skip_serializing_if = "Option::is_none")]
-    pub privileges: Option<super::v1_40_to_v1_43::TaskSpecContainerSpecPrivileges>,
-    /// Whether a pseudo-TTY should be allocated.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "TTY", skip_serializing_if = "Option::is_none")]
-    pub tty: Option<bool>,
-    /// Open `stdin`
-    ///
-    /// Since API 1.27.
-    #[serde(rename = "OpenStdin", skip_serializing_if = "Option::is_none")]
-    pub open_stdin: Option<bool>,
-    /// Mount the container's root filesystem as read only.
-    ///
-    /// Since API 1.27.
-    #[serde(rename = "ReadOnly", skip_serializing_if = "Option::is_none")]
-    pub read_only: Option<bool>,
-    /// Specification for mounts to be added to containers created as part
-    /// of the service.
-    #[serde(rename = "Mounts", skip_serializing_if = "Option::is_none")]
-    pub mounts: Option<Vec<super::v1_40_to_v1_41::Mount>>,
-    /// Signal to stop the container.
-    ///
-    /// Since API 1.28.
-    #[serde(rename = "StopSignal", skip_serializing_if = "Option::is_none")]
-    pub stop_signal: Option<String>,
-    /// Amount of time to wait for the container to terminate before
-    /// forcefully killing it.
-    #[serde(rename = "StopGracePeriod", skip_serializing_if = "Option::is_none")]
-    pub stop_grace_period: Option<i64>,
-    /// Since API 1.27.
-    #[serde(rename = "HealthCheck", skip_serializing_if = "Option::is_none")]
-    pub health_check: Option<super::v1_29_to_v1_43::HealthConfig>,
-    /// A list of hostname/IP mappings to add to the container's `hosts`
-    /// file. The format of extra hosts is specified in the
-    /// [hosts(5)](http://man7.org/linux/man-pages/man5/hosts.5.html)
-    /// man page:
-    ///
-    /// ```text
-    /// IP_address canonical_hostname [aliases...]
-    ///
-    /// ```
-    /// Since API 1.27.
-    #[serde(rename = "Hosts", skip_serializing_if = "Option::is_none")]
-    pub hosts: Option<Vec<String>>,
-    /// Specification for DNS related configurations in resolver configuration
-    /// file (`resolv.conf`).
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "DNSConfig", skip_serializing_if = "Option::is_none")]
-    pub dns_config: Option<super::v1_25_to_v1_55::TaskSpecContainerSpecDnsConfig>,
-    /// Secrets contains references to zero or more secrets that will be
-    /// exposed to the service.
-    ///
-    /// Since API 1.27.
-    #[serde(rename = "Secrets", skip_serializing_if = "Option::is_none")]
-    pub secrets: Option<Vec<super::v1_27_to_v1_55::TaskSpecContainerSpecSecretsItem>>,
-    /// Configs contains references to zero or more configs that will be
-    /// exposed to the service.
-    ///
-    /// Since API 1.30.
-    #[serde(rename = "Configs", skip_serializing_if = "Option::is_none")]
-    pub configs: Option<Vec<super::v1_40_to_v1_55::TaskSpecContainerSpecConfigsItem>>,
-    /// Isolation technology of the containers running the service.
-    /// (Windows only)
-    ///
-    /// Since API 1.35.
-    #[serde(rename = "Isolation", skip_serializing_if = "Option::is_none")]
-    pub isolation: Option<super::v1_35_to_v1_55::TaskSpecContainerSpecIsolation>,
-    /// Run an init inside the container that forwards signals and reaps
-    /// processes. This field is omitted if empty, and the default (as
-    /// configured on the daemon) is used.
-    ///
-    /// Since API 1.38.
-    #[serde(rename = "Init", skip_serializing_if = "Option::is_none")]
-    pub init: Option<bool>,
-    /// Set kernel namedspaced parameters (sysctls) in the container.
-    /// The Sysctls option on services accepts the same sysctls as the
-    /// are supported on containers. Note that while the same sysctls are
-    /// supported, no guarantees or checks are made about their
-    /// suitability for a clustered environment, and it's up to the user
-    /// to determine whether a given sysctl will work properly in a
-    /// Service.
-    ///
-    /// Since API 1.40.
-    #[serde(rename = "Sysctls", skip_serializing_if = "Option::is_none")]
-    pub sysctls: Option<HashMap<String, String>>,
-    /// A list of kernel capabilities to add to the default set
-    /// for the container.
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "CapabilityAdd", skip_serializing_if = "Option::is_none")]
-    pub capability_add: Option<Vec<String>>,
-    /// A list of kernel capabilities to drop from the default set
-    /// for the container.
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "CapabilityDrop", skip_serializing_if = "Option::is_none")]
-    pub capability_drop: Option<Vec<String>>,
-    /// A list of resource limits to set in the container. For example: `{"Name": "nofile", "Soft": 1024, "Hard": 2048}`"
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "Ulimits", skip_serializing_if = "Option::is_none")]
-    pub ulimits: Option<Vec<super::v1_41_to_v1_55::TaskSpecContainerSpecUlimitsItem>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskSpecContainerSpec {
+        /// The image name to use for the container
+        #[wire("Image", optional)]
+        pub image: Option<String>,
+        /// User-defined key/value data.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        /// The command to be run in the image.
+        #[wire("Command", optional)]
+        pub command: Option<Vec<String>>,
+        /// Arguments to the command.
+        #[wire("Args", optional)]
+        pub args: Option<Vec<String>>,
+        /// The hostname to use for the container, as a valid
+        /// [RFC 1123](https://tools.ietf.org/html/rfc1123) hostname.
+        ///
+        /// Since API 1.27.
+        #[wire("Hostname", optional)]
+        pub hostname: Option<String>,
+        /// A list of environment variables in the form `VAR=value`.
+        #[wire("Env", optional)]
+        pub env: Option<Vec<String>>,
+        /// The working directory for commands to run in.
+        #[wire("Dir", optional)]
+        pub dir: Option<String>,
+        /// The user inside the container.
+        #[wire("User", optional)]
+        pub user: Option<String>,
+        /// A list of additional groups that the container process will run as.
+        ///
+        /// Since API 1.27.
+        #[wire("Groups", optional)]
+        pub groups: Option<Vec<String>>,
+        /// Security options for the container
+        ///
+        /// Since API 1.30.
+        #[wire("Privileges", optional)]
+        pub privileges: Option<super::v1_40_to_v1_43::TaskSpecContainerSpecPrivileges>,
+        /// Whether a pseudo-TTY should be allocated.
+        ///
+        /// Since API 1.25.
+        #[wire("TTY", optional)]
+        pub tty: Option<bool>,
+        /// Open `stdin`
+        ///
+        /// Since API 1.27.
+        #[wire("OpenStdin", optional)]
+        pub open_stdin: Option<bool>,
+        /// Mount the container's root filesystem as read only.
+        ///
+        /// Since API 1.27.
+        #[wire("ReadOnly", optional)]
+        pub read_only: Option<bool>,
+        /// Specification for mounts to be added to containers created as part
+        /// of the service.
+        #[wire("Mounts", optional)]
+        pub mounts: Option<Vec<super::v1_40_to_v1_41::Mount>>,
+        /// Signal to stop the container.
+        ///
+        /// Since API 1.28.
+        #[wire("StopSignal", optional)]
+        pub stop_signal: Option<String>,
+        /// Amount of time to wait for the container to terminate before
+        /// forcefully killing it.
+        #[wire("StopGracePeriod", optional)]
+        pub stop_grace_period: Option<i64>,
+        /// Since API 1.27.
+        #[wire("HealthCheck", optional)]
+        pub health_check: Option<super::v1_29_to_v1_43::HealthConfig>,
+        /// A list of hostname/IP mappings to add to the container's `hosts`
+        /// file. The format of extra hosts is specified in the
+        /// [hosts(5)](http://man7.org/linux/man-pages/man5/hosts.5.html)
+        /// man page:
+        ///
+        /// ```text
+        /// IP_address canonical_hostname [aliases...]
+        ///
+        /// ```
+        /// Since API 1.27.
+        #[wire("Hosts", optional)]
+        pub hosts: Option<Vec<String>>,
+        /// Specification for DNS related configurations in resolver configuration
+        /// file (`resolv.conf`).
+        ///
+        /// Since API 1.25.
+        #[wire("DNSConfig", optional)]
+        pub dns_config: Option<super::v1_25_to_v1_55::TaskSpecContainerSpecDnsConfig>,
+        /// Secrets contains references to zero or more secrets that will be
+        /// exposed to the service.
+        ///
+        /// Since API 1.27.
+        #[wire("Secrets", optional)]
+        pub secrets: Option<Vec<super::v1_27_to_v1_55::TaskSpecContainerSpecSecretsItem>>,
+        /// Configs contains references to zero or more configs that will be
+        /// exposed to the service.
+        ///
+        /// Since API 1.30.
+        #[wire("Configs", optional)]
+        pub configs: Option<Vec<super::v1_40_to_v1_55::TaskSpecContainerSpecConfigsItem>>,
+        /// Isolation technology of the containers running the service.
+        /// (Windows only)
+        ///
+        /// Since API 1.35.
+        #[wire("Isolation", optional)]
+        pub isolation: Option<super::v1_35_to_v1_55::TaskSpecContainerSpecIsolation>,
+        /// Run an init inside the container that forwards signals and reaps
+        /// processes. This field is omitted if empty, and the default (as
+        /// configured on the daemon) is used.
+        ///
+        /// Since API 1.38.
+        #[wire("Init", optional)]
+        pub init: Option<bool>,
+        /// Set kernel namedspaced parameters (sysctls) in the container.
+        /// The Sysctls option on services accepts the same sysctls as the
+        /// are supported on containers. Note that while the same sysctls are
+        /// supported, no guarantees or checks are made about their
+        /// suitability for a clustered environment, and it's up to the user
+        /// to determine whether a given sysctl will work properly in a
+        /// Service.
+        ///
+        /// Since API 1.40.
+        #[wire("Sysctls", optional)]
+        pub sysctls: Option<HashMap<String, String>>,
+        /// A list of kernel capabilities to add to the default set
+        /// for the container.
+        ///
+        /// Since API 1.41.
+        #[wire("CapabilityAdd", optional)]
+        pub capability_add: Option<Vec<String>>,
+        /// A list of kernel capabilities to drop from the default set
+        /// for the container.
+        ///
+        /// Since API 1.41.
+        #[wire("CapabilityDrop", optional)]
+        pub capability_drop: Option<Vec<String>>,
+        /// A list of resource limits to set in the container. For example: `{"Name": "nofile", "Soft": 1024, "Hard": 2048}`"
+        ///
+        /// Since API 1.41.
+        #[wire("Ulimits", optional)]
+        pub ulimits: Option<Vec<super::v1_41_to_v1_55::TaskSpecContainerSpecUlimitsItem>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -12,75 +12,76 @@ pub(crate) mod server;
 pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct NetworkCreateBody {
-    /// The network's name.
-    #[serde(rename = "Name", default)]
-    pub name: String,
-    /// Deprecated: CheckDuplicate is now always enabled.
-    ///
-    /// Until API 1.45 (removed in 1.46).
-    #[serde(rename = "CheckDuplicate", skip_serializing_if = "Option::is_none")]
-    pub check_duplicate: Option<bool>,
-    /// Name of the network driver plugin to use.
-    ///
-    /// Defaults to `"bridge"`.
-    #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
-    pub driver: Option<String>,
-    /// The level at which the network exists (e.g. `swarm` for cluster-wide
-    /// or `local` for machine level).
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "Scope", skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
-    /// Restrict external access to the network.
-    #[serde(rename = "Internal", skip_serializing_if = "Option::is_none")]
-    pub internal: Option<bool>,
-    /// Globally scoped network is manually attachable by regular
-    /// containers from workers in swarm mode.
-    ///
-    /// Since API 1.27.
-    #[serde(rename = "Attachable", skip_serializing_if = "Option::is_none")]
-    pub attachable: Option<bool>,
-    /// Ingress network is the network which provides the routing-mesh
-    /// in swarm mode.
-    ///
-    /// Since API 1.29.
-    #[serde(rename = "Ingress", skip_serializing_if = "Option::is_none")]
-    pub ingress: Option<bool>,
-    /// Creates a config-only network. Config-only networks are placeholder
-    /// networks for network configurations to be used by other networks.
-    /// Config-only networks cannot be used directly to run containers
-    /// or services.
-    ///
-    /// Defaults to `false`.
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "ConfigOnly", skip_serializing_if = "Option::is_none")]
-    pub config_only: Option<bool>,
-    /// Specifies the source which will provide the configuration for
-    /// this network. The specified network must be an existing
-    /// config-only network; see ConfigOnly.
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "ConfigFrom", skip_serializing_if = "Option::is_none")]
-    pub config_from: Option<super::v1_41_to_v1_55::ConfigReference>,
-    /// Optional custom IP scheme for the network.
-    #[serde(rename = "IPAM", skip_serializing_if = "Option::is_none")]
-    pub ipam: Option<super::v1_41_to_v1_55::Ipam>,
-    /// Enable IPv6 on the network.
-    #[serde(rename = "EnableIPv6", skip_serializing_if = "Option::is_none")]
-    pub enable_ipv6: Option<bool>,
-    /// Network specific options to be used by the drivers.
-    #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
-    pub options: Option<HashMap<String, String>>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct NetworkCreateBody {
+        /// The network's name.
+        #[wire("Name")]
+        pub name: String,
+        /// Deprecated: CheckDuplicate is now always enabled.
+        ///
+        /// Until API 1.45 (removed in 1.46).
+        #[wire("CheckDuplicate", optional)]
+        pub check_duplicate: Option<bool>,
+        /// Name of the network driver plugin to use.
+        ///
+        /// Defaults to `"bridge"`.
+        #[wire("Driver", optional)]
+        pub driver: Option<String>,
+        /// The level at which the network exists (e.g. `swarm` for cluster-wide
+        /// or `local` for machine level).
+        ///
+        /// Since API 1.41.
+        #[wire("Scope", optional)]
+        pub scope: Option<String>,
+        /// Restrict external access to the network.
+        #[wire("Internal", optional)]
+        pub internal: Option<bool>,
+        /// Globally scoped network is manually attachable by regular
+        /// containers from workers in swarm mode.
+        ///
+        /// Since API 1.27.
+        #[wire("Attachable", optional)]
+        pub attachable: Option<bool>,
+        /// Ingress network is the network which provides the routing-mesh
+        /// in swarm mode.
+        ///
+        /// Since API 1.29.
+        #[wire("Ingress", optional)]
+        pub ingress: Option<bool>,
+        /// Creates a config-only network. Config-only networks are placeholder
+        /// networks for network configurations to be used by other networks.
+        /// Config-only networks cannot be used directly to run containers
+        /// or services.
+        ///
+        /// Defaults to `false`.
+        ///
+        /// Since API 1.41.
+        #[wire("ConfigOnly", optional)]
+        pub config_only: Option<bool>,
+        /// Specifies the source which will provide the configuration for
+        /// this network. The specified network must be an existing
+        /// config-only network; see ConfigOnly.
+        ///
+        /// Since API 1.41.
+        #[wire("ConfigFrom", optional)]
+        pub config_from: Option<super::v1_41_to_v1_55::ConfigReference>,
+        /// Optional custom IP scheme for the network.
+        #[wire("IPAM", optional)]
+        pub ipam: Option<super::v1_41_to_v1_55::Ipam>,
+        /// Enable IPv6 on the network.
+        #[wire("EnableIPv6", optional)]
+        pub enable_ipv6: Option<bool>,
+        /// Network specific options to be used by the drivers.
+        #[wire("Options", optional)]
+        pub options: Option<HashMap<String, String>>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

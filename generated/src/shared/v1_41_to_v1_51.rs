@@ -2,20 +2,21 @@
 // change the generator, the runtime or the overlays in spec/, then regenerate.
 //! What is identical in exactly API versions 1.41–1.51: the types below, and in the submodules the operations' parameters, client and server items and decoders.
 
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// Resource requirements which apply to each individual container created
-/// as part of the service.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpecResources {
-    /// Define resources limits.
-    #[serde(rename = "Limits", skip_serializing_if = "Option::is_none")]
-    pub limits: Option<super::v1_41_to_v1_55::Limit>,
-    /// Define resources reservation.
-    #[serde(rename = "Reservations", skip_serializing_if = "Option::is_none")]
-    pub reservations: Option<super::v1_32_to_v1_55::ResourceObject>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Resource requirements which apply to each individual container created
+    /// as part of the service.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskSpecResources {
+        /// Define resources limits.
+        #[wire("Limits", optional)]
+        pub limits: Option<super::v1_41_to_v1_55::Limit>,
+        /// Define resources reservation.
+        #[wire("Reservations", optional)]
+        pub reservations: Option<super::v1_32_to_v1_55::ResourceObject>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -12,22 +12,24 @@ pub(crate) mod server;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// The config-only network source to provide the configuration for
-/// this network.
-///
-/// Since API 1.41.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ConfigReference {
-    /// The name of the config-only network that provides the network's
-    /// configuration. The specified network must be an existing config-only
-    /// network. Only network names are allowed, not network IDs.
-    #[serde(rename = "Network", skip_serializing_if = "Option::is_none")]
-    pub network: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// The config-only network source to provide the configuration for
+    /// this network.
+    ///
+    /// Since API 1.41.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ConfigReference {
+        /// The name of the config-only network that provides the network's
+        /// configuration. The specified network must be an existing config-only
+        /// network. Only network names are allowed, not network IDs.
+        #[wire("Network", optional)]
+        pub network: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// cgroup namespace mode for the container. Possible values are:
@@ -100,177 +102,193 @@ impl<'de> Deserialize<'de> for HostConfigCgroupnsMode {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Ipam {
-    /// Name of the IPAM driver to use.
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Ipam {
+        /// Name of the IPAM driver to use.
+        ///
+        /// Defaults to `"default"`.
+        #[wire("Driver", optional)]
+        pub driver: Option<String>,
+        /// List of IPAM configuration options, specified as a map:
+        ///
+        /// ```text
+        /// {"Subnet": <CIDR>, "IPRange": <CIDR>, "Gateway": <IP address>, "AuxAddress": <device_name:IP address>}
+        /// ```
+        #[wire("Config", optional)]
+        pub config: Option<Vec<IpamConfig>>,
+        /// Driver-specific options, specified as a map.
+        #[wire("Options", optional)]
+        pub options: Option<HashMap<String, String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// Since API 1.41.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct IpamConfig {
+        #[wire("Subnet", optional)]
+        pub subnet: Option<String>,
+        #[wire("IPRange", optional)]
+        pub ip_range: Option<String>,
+        #[wire("Gateway", optional)]
+        pub gateway: Option<String>,
+        #[wire("AuxiliaryAddresses", optional)]
+        pub auxiliary_addresses: Option<HashMap<String, String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// An object describing a limit on resources which can be requested by a task.
     ///
-    /// Defaults to `"default"`.
-    #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
-    pub driver: Option<String>,
-    /// List of IPAM configuration options, specified as a map:
+    /// Since API 1.41.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Limit {
+        #[wire("NanoCPUs", optional)]
+        pub nano_cpus: Option<i64>,
+        #[wire("MemoryBytes", optional)]
+        pub memory_bytes: Option<i64>,
+        /// Limits the maximum number of PIDs in the container. Set `0` for unlimited.
+        ///
+        /// Defaults to `0`.
+        #[wire("Pids", optional)]
+        pub pids: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// represents one peer of an overlay network.
     ///
-    /// ```text
-    /// {"Subnet": <CIDR>, "IPRange": <CIDR>, "Gateway": <IP address>, "AuxAddress": <device_name:IP address>}
-    /// ```
-    #[serde(rename = "Config", skip_serializing_if = "Option::is_none")]
-    pub config: Option<Vec<IpamConfig>>,
-    /// Driver-specific options, specified as a map.
-    #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
-    pub options: Option<HashMap<String, String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// Since API 1.41.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct PeerInfo {
+        /// ID of the peer-node in the Swarm cluster.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// IP-address of the peer-node in the Swarm cluster.
+        #[wire("IP", optional)]
+        pub ip: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Since API 1.41.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct IpamConfig {
-    #[serde(rename = "Subnet", skip_serializing_if = "Option::is_none")]
-    pub subnet: Option<String>,
-    #[serde(rename = "IPRange", skip_serializing_if = "Option::is_none")]
-    pub ip_range: Option<String>,
-    #[serde(rename = "Gateway", skip_serializing_if = "Option::is_none")]
-    pub gateway: Option<String>,
-    #[serde(rename = "AuxiliaryAddresses", skip_serializing_if = "Option::is_none")]
-    pub auxiliary_addresses: Option<HashMap<String, String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// An object describing a limit on resources which can be requested by a task.
-///
-/// Since API 1.41.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Limit {
-    #[serde(rename = "NanoCPUs", skip_serializing_if = "Option::is_none")]
-    pub nano_cpus: Option<i64>,
-    #[serde(rename = "MemoryBytes", skip_serializing_if = "Option::is_none")]
-    pub memory_bytes: Option<i64>,
-    /// Limits the maximum number of PIDs in the container. Set `0` for unlimited.
+object! {
+    /// The status of the service when it is in one of ReplicatedJob or
+    /// GlobalJob modes. Absent on Replicated and Global mode services. The
+    /// JobIteration is an ObjectVersion, but unlike the Service's version,
+    /// does not need to be sent with an update request.
     ///
-    /// Defaults to `0`.
-    #[serde(rename = "Pids", skip_serializing_if = "Option::is_none")]
-    pub pids: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// Since API 1.41.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ServiceJobStatus {
+        /// JobIteration is a value increased each time a Job is executed,
+        /// successfully or otherwise. "Executed", in this case, means the
+        /// job as a whole has been started, not that an individual Task has
+        /// been launched. A job is "Executed" when its ServiceSpec is
+        /// updated. JobIteration can be used to disambiguate Tasks belonging
+        /// to different executions of a job.  Though JobIteration will
+        /// increase with each subsequent execution, it may not necessarily
+        /// increase by 1, and so JobIteration should not be used to
+        #[wire("JobIteration", optional)]
+        pub job_iteration: Option<super::v1_32_to_v1_55::ObjectVersion>,
+        /// The last time, as observed by the server, that this job was
+        /// started.
+        ///
+        /// Format: `dateTime`.
+        #[wire("LastExecution", optional)]
+        pub last_execution: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// represents one peer of an overlay network.
-///
-/// Since API 1.41.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct PeerInfo {
-    /// ID of the peer-node in the Swarm cluster.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// IP-address of the peer-node in the Swarm cluster.
-    #[serde(rename = "IP", skip_serializing_if = "Option::is_none")]
-    pub ip: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// The status of the service when it is in one of ReplicatedJob or
-/// GlobalJob modes. Absent on Replicated and Global mode services. The
-/// JobIteration is an ObjectVersion, but unlike the Service's version,
-/// does not need to be sent with an update request.
-///
-/// Since API 1.41.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ServiceJobStatus {
-    /// JobIteration is a value increased each time a Job is executed,
-    /// successfully or otherwise. "Executed", in this case, means the
-    /// job as a whole has been started, not that an individual Task has
-    /// been launched. A job is "Executed" when its ServiceSpec is
-    /// updated. JobIteration can be used to disambiguate Tasks belonging
-    /// to different executions of a job.  Though JobIteration will
-    /// increase with each subsequent execution, it may not necessarily
-    /// increase by 1, and so JobIteration should not be used to
-    #[serde(rename = "JobIteration", skip_serializing_if = "Option::is_none")]
-    pub job_iteration: Option<super::v1_32_to_v1_55::ObjectVersion>,
-    /// The last time, as observed by the server, that this job was
-    /// started.
+object! {
+    /// The status of the service's tasks. Provided only when requested as
+    /// part of a ServiceList operation.
     ///
-    /// Format: `dateTime`.
-    #[serde(rename = "LastExecution", skip_serializing_if = "Option::is_none")]
-    pub last_execution: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// Since API 1.41.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ServiceServiceStatus {
+        /// The number of tasks for the service currently in the Running state.
+        #[wire("RunningTasks", optional)]
+        pub running_tasks: Option<u64>,
+        /// The number of tasks for the service desired to be running.
+        /// For replicated services, this is the replica count from the
+        /// service spec. For global services, this is computed by taking
+        /// count of all tasks for the service with a Desired State other
+        /// than Shutdown.
+        #[wire("DesiredTasks", optional)]
+        pub desired_tasks: Option<u64>,
+        /// The number of tasks for a job that are in the Completed state.
+        /// This field must be cross-referenced with the service type, as the
+        /// value of 0 may mean the service is not in a job mode, or it may
+        /// mean the job-mode service has no tasks yet Completed.
+        #[wire("CompletedTasks", optional)]
+        pub completed_tasks: Option<u64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// The status of the service's tasks. Provided only when requested as
-/// part of a ServiceList operation.
-///
-/// Since API 1.41.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ServiceServiceStatus {
-    /// The number of tasks for the service currently in the Running state.
-    #[serde(rename = "RunningTasks", skip_serializing_if = "Option::is_none")]
-    pub running_tasks: Option<u64>,
-    /// The number of tasks for the service desired to be running.
-    /// For replicated services, this is the replica count from the
-    /// service spec. For global services, this is computed by taking
-    /// count of all tasks for the service with a Desired State other
-    /// than Shutdown.
-    #[serde(rename = "DesiredTasks", skip_serializing_if = "Option::is_none")]
-    pub desired_tasks: Option<u64>,
-    /// The number of tasks for a job that are in the Completed state.
-    /// This field must be cross-referenced with the service type, as the
-    /// value of 0 may mean the service is not in a job mode, or it may
-    /// mean the job-mode service has no tasks yet Completed.
-    #[serde(rename = "CompletedTasks", skip_serializing_if = "Option::is_none")]
-    pub completed_tasks: Option<u64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Scheduling mode for the service.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ServiceSpecMode {
+        #[wire("Replicated", optional)]
+        pub replicated: Option<super::v1_24_to_v1_55::ServiceSpecModeReplicated>,
+        #[wire("Global", optional)]
+        pub global: Option<HashMap<String, serde_json::Value>>,
+        /// The mode used for services with a finite number of tasks that run
+        /// to a completed state.
+        ///
+        /// Since API 1.41.
+        #[wire("ReplicatedJob", optional)]
+        pub replicated_job: Option<ServiceSpecModeReplicatedJob>,
+        /// The mode used for services which run a task to the completed state
+        /// on each valid node.
+        ///
+        /// Since API 1.41.
+        #[wire("GlobalJob", optional)]
+        pub global_job: Option<HashMap<String, serde_json::Value>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Scheduling mode for the service.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ServiceSpecMode {
-    #[serde(rename = "Replicated", skip_serializing_if = "Option::is_none")]
-    pub replicated: Option<super::v1_24_to_v1_55::ServiceSpecModeReplicated>,
-    #[serde(rename = "Global", skip_serializing_if = "Option::is_none")]
-    pub global: Option<HashMap<String, serde_json::Value>>,
+object! {
     /// The mode used for services with a finite number of tasks that run
     /// to a completed state.
     ///
     /// Since API 1.41.
-    #[serde(rename = "ReplicatedJob", skip_serializing_if = "Option::is_none")]
-    pub replicated_job: Option<ServiceSpecModeReplicatedJob>,
-    /// The mode used for services which run a task to the completed state
-    /// on each valid node.
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "GlobalJob", skip_serializing_if = "Option::is_none")]
-    pub global_job: Option<HashMap<String, serde_json::Value>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// The mode used for services with a finite number of tasks that run
-/// to a completed state.
-///
-/// Since API 1.41.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ServiceSpecModeReplicatedJob {
-    /// The maximum number of replicas to run simultaneously.
-    ///
-    /// Defaults to `1`.
-    #[serde(rename = "MaxConcurrent", skip_serializing_if = "Option::is_none")]
-    pub max_concurrent: Option<i64>,
-    /// The total number of replicas desired to reach the Completed
-    /// state. If unset, will default to the value of `MaxConcurrent`
-    #[serde(rename = "TotalCompletions", skip_serializing_if = "Option::is_none")]
-    pub total_completions: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ServiceSpecModeReplicatedJob {
+        /// The maximum number of replicas to run simultaneously.
+        ///
+        /// Defaults to `1`.
+        #[wire("MaxConcurrent", optional)]
+        pub max_concurrent: Option<i64>,
+        /// The total number of replicas desired to reach the Completed
+        /// state. If unset, will default to the value of `MaxConcurrent`
+        #[wire("TotalCompletions", optional)]
+        pub total_completions: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// The version of the cgroup.
@@ -331,33 +349,37 @@ impl<'de> Deserialize<'de> for SystemInfoCgroupVersion {
     }
 }
 
-/// Since API 1.41.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SystemInfoDefaultAddressPoolsItem {
-    /// The network address in CIDR format
-    #[serde(rename = "Base", skip_serializing_if = "Option::is_none")]
-    pub base: Option<String>,
-    /// The network pool size
-    #[serde(rename = "Size", skip_serializing_if = "Option::is_none")]
-    pub size: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.41.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SystemInfoDefaultAddressPoolsItem {
+        /// The network address in CIDR format
+        #[wire("Base", optional)]
+        pub base: Option<String>,
+        /// The network pool size
+        #[wire("Size", optional)]
+        pub size: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Since API 1.41.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpecContainerSpecUlimitsItem {
-    /// Name of ulimit
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Soft limit
-    #[serde(rename = "Soft", skip_serializing_if = "Option::is_none")]
-    pub soft: Option<i64>,
-    /// Hard limit
-    #[serde(rename = "Hard", skip_serializing_if = "Option::is_none")]
-    pub hard: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.41.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskSpecContainerSpecUlimitsItem {
+        /// Name of ulimit
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// Soft limit
+        #[wire("Soft", optional)]
+        pub soft: Option<i64>,
+        /// Hard limit
+        #[wire("Hard", optional)]
+        pub hard: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

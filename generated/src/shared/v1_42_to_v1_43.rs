@@ -12,667 +12,743 @@ pub(crate) mod server;
 pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerSummary {
-    /// The ID of this container
-    #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The names that this container has been given
-    #[serde(rename = "Names", skip_serializing_if = "Option::is_none")]
-    pub names: Option<Vec<String>>,
-    /// The name of the image used when creating this container
-    #[serde(rename = "Image", skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
-    /// The ID of the image that this container was created from
-    #[serde(rename = "ImageID", skip_serializing_if = "Option::is_none")]
-    pub image_id: Option<String>,
-    /// Command to run when starting the container
-    #[serde(rename = "Command", skip_serializing_if = "Option::is_none")]
-    pub command: Option<String>,
-    /// When the container was created
-    #[serde(rename = "Created", skip_serializing_if = "Option::is_none")]
-    pub created: Option<i64>,
-    /// The ports exposed by this container
-    #[serde(rename = "Ports", skip_serializing_if = "Option::is_none")]
-    pub ports: Option<Vec<super::v1_37_to_v1_51::Port>>,
-    /// The size of files that have been created or changed by this container
-    #[serde(rename = "SizeRw", skip_serializing_if = "Option::is_none")]
-    pub size_rw: Option<i64>,
-    /// The total size of all the files in this container
-    #[serde(rename = "SizeRootFs", skip_serializing_if = "Option::is_none")]
-    pub size_root_fs: Option<i64>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// The state of this container (e.g. `Exited`)
-    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
-    /// Additional human-readable status of this container (e.g. `Exit 0`)
-    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-    #[serde(rename = "HostConfig", skip_serializing_if = "Option::is_none")]
-    pub host_config: Option<super::v1_24_to_v1_45::ContainerSummaryHostConfig>,
-    /// A summary of the container's network settings
-    #[serde(rename = "NetworkSettings", skip_serializing_if = "Option::is_none")]
-    pub network_settings: Option<super::v1_32_to_v1_43::ContainerSummaryNetworkSettings>,
-    #[serde(rename = "Mounts", skip_serializing_if = "Option::is_none")]
-    pub mounts: Option<Vec<super::v1_42_to_v1_47::MountPoint>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerSummary {
+        /// The ID of this container
+        #[wire("Id", optional)]
+        pub id: Option<String>,
+        /// The names that this container has been given
+        #[wire("Names", optional)]
+        pub names: Option<Vec<String>>,
+        /// The name of the image used when creating this container
+        #[wire("Image", optional)]
+        pub image: Option<String>,
+        /// The ID of the image that this container was created from
+        #[wire("ImageID", optional)]
+        pub image_id: Option<String>,
+        /// Command to run when starting the container
+        #[wire("Command", optional)]
+        pub command: Option<String>,
+        /// When the container was created
+        #[wire("Created", optional)]
+        pub created: Option<i64>,
+        /// The ports exposed by this container
+        #[wire("Ports", optional)]
+        pub ports: Option<Vec<super::v1_37_to_v1_51::Port>>,
+        /// The size of files that have been created or changed by this container
+        #[wire("SizeRw", optional)]
+        pub size_rw: Option<i64>,
+        /// The total size of all the files in this container
+        #[wire("SizeRootFs", optional)]
+        pub size_root_fs: Option<i64>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        /// The state of this container (e.g. `Exited`)
+        #[wire("State", optional)]
+        pub state: Option<String>,
+        /// Additional human-readable status of this container (e.g. `Exit 0`)
+        #[wire("Status", optional)]
+        pub status: Option<String>,
+        #[wire("HostConfig", optional)]
+        pub host_config: Option<super::v1_24_to_v1_45::ContainerSummaryHostConfig>,
+        /// A summary of the container's network settings
+        #[wire("NetworkSettings", optional)]
+        pub network_settings: Option<super::v1_32_to_v1_43::ContainerSummaryNetworkSettings>,
+        #[wire("Mounts", optional)]
+        pub mounts: Option<Vec<super::v1_42_to_v1_47::MountPoint>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Mount {
-    /// Container path.
-    #[serde(rename = "Target", skip_serializing_if = "Option::is_none")]
-    pub target: Option<String>,
-    /// Mount source (e.g. a volume name, a host path). The source cannot be
-    /// specified when using `Type=tmpfs`. For `Type=bind`, the source path
-    /// must either exist, or the `CreateMountpoint` must be set to `true` to
-    /// create the source path on the host if missing.
-    ///
-    /// For `Type=npipe`, the pipe must exist prior to creating the container.
-    #[serde(rename = "Source", skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
-    /// The mount type. Available types:
-    ///
-    /// - `bind` Mounts a file or directory from the host into the container. The `Source` must exist prior to creating the container.
-    /// - `cluster` a Swarm cluster volume
-    /// - `npipe` Mounts a named pipe from the host into the container. The `Source` must exist prior to creating the container.
-    /// - `tmpfs` Create a tmpfs with the given options. The mount `Source` cannot be specified for tmpfs.
-    /// - `volume` Creates a volume with the given name and options (or uses a pre-existing volume with the same name and options). These are **not** removed when the container is removed.
-    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<super::v1_42_to_v1_47::MountType>,
-    /// Whether the mount should be read-only.
-    #[serde(rename = "ReadOnly", skip_serializing_if = "Option::is_none")]
-    pub read_only: Option<bool>,
-    /// The consistency requirement for the mount: `default`, `consistent`, `cached`, or `delegated`.
-    ///
-    /// Since API 1.29.
-    #[serde(rename = "Consistency", skip_serializing_if = "Option::is_none")]
-    pub consistency: Option<String>,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Mount {
+        /// Container path.
+        #[wire("Target", optional)]
+        pub target: Option<String>,
+        /// Mount source (e.g. a volume name, a host path). The source cannot be
+        /// specified when using `Type=tmpfs`. For `Type=bind`, the source path
+        /// must either exist, or the `CreateMountpoint` must be set to `true` to
+        /// create the source path on the host if missing.
+        ///
+        /// For `Type=npipe`, the pipe must exist prior to creating the container.
+        #[wire("Source", optional)]
+        pub source: Option<String>,
+        /// The mount type. Available types:
+        ///
+        /// - `bind` Mounts a file or directory from the host into the container. The `Source` must exist prior to creating the container.
+        /// - `cluster` a Swarm cluster volume
+        /// - `npipe` Mounts a named pipe from the host into the container. The `Source` must exist prior to creating the container.
+        /// - `tmpfs` Create a tmpfs with the given options. The mount `Source` cannot be specified for tmpfs.
+        /// - `volume` Creates a volume with the given name and options (or uses a pre-existing volume with the same name and options). These are **not** removed when the container is removed.
+        #[wire("Type", optional)]
+        pub r#type: Option<super::v1_42_to_v1_47::MountType>,
+        /// Whether the mount should be read-only.
+        #[wire("ReadOnly", optional)]
+        pub read_only: Option<bool>,
+        /// The consistency requirement for the mount: `default`, `consistent`, `cached`, or `delegated`.
+        ///
+        /// Since API 1.29.
+        #[wire("Consistency", optional)]
+        pub consistency: Option<String>,
+        /// Optional configuration for the `bind` type.
+        #[wire("BindOptions", optional)]
+        pub bind_options: Option<MountBindOptions>,
+        /// Optional configuration for the `volume` type.
+        #[wire("VolumeOptions", optional)]
+        pub volume_options: Option<super::v1_24_to_v1_44::MountVolumeOptions>,
+        /// Optional configuration for the `tmpfs` type.
+        #[wire("TmpfsOptions", optional)]
+        pub tmpfs_options: Option<super::v1_24_to_v1_45::MountTmpfsOptions>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
     /// Optional configuration for the `bind` type.
-    #[serde(rename = "BindOptions", skip_serializing_if = "Option::is_none")]
-    pub bind_options: Option<MountBindOptions>,
-    /// Optional configuration for the `volume` type.
-    #[serde(rename = "VolumeOptions", skip_serializing_if = "Option::is_none")]
-    pub volume_options: Option<super::v1_24_to_v1_44::MountVolumeOptions>,
-    /// Optional configuration for the `tmpfs` type.
-    #[serde(rename = "TmpfsOptions", skip_serializing_if = "Option::is_none")]
-    pub tmpfs_options: Option<super::v1_24_to_v1_45::MountTmpfsOptions>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct MountBindOptions {
+        /// A propagation mode with the value `[r]private`, `[r]shared`, or `[r]slave`.
+        #[wire("Propagation", optional)]
+        pub propagation: Option<super::v1_24_to_v1_55::MountBindOptionsPropagation>,
+        /// Disable recursive bind mount.
+        ///
+        /// Defaults to `false`.
+        ///
+        /// Since API 1.40.
+        #[wire("NonRecursive", optional)]
+        pub non_recursive: Option<bool>,
+        /// Create mount point on host if missing
+        ///
+        /// Defaults to `false`.
+        ///
+        /// Since API 1.42.
+        #[wire("CreateMountpoint", optional)]
+        pub create_mountpoint: Option<bool>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Optional configuration for the `bind` type.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct MountBindOptions {
-    /// A propagation mode with the value `[r]private`, `[r]shared`, or `[r]slave`.
-    #[serde(rename = "Propagation", skip_serializing_if = "Option::is_none")]
-    pub propagation: Option<super::v1_24_to_v1_55::MountBindOptionsPropagation>,
-    /// Disable recursive bind mount.
-    ///
-    /// Defaults to `false`.
-    ///
-    /// Since API 1.40.
-    #[serde(rename = "NonRecursive", skip_serializing_if = "Option::is_none")]
-    pub non_recursive: Option<bool>,
-    /// Create mount point on host if missing
-    ///
-    /// Defaults to `false`.
-    ///
-    /// Since API 1.42.
-    #[serde(rename = "CreateMountpoint", skip_serializing_if = "Option::is_none")]
-    pub create_mountpoint: Option<bool>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Service {
+        #[wire("ID", optional)]
+        pub id: Option<String>,
+        #[wire("Version", optional)]
+        pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
+        /// Format: `dateTime`.
+        #[wire("CreatedAt", optional)]
+        pub created_at: Option<String>,
+        /// Format: `dateTime`.
+        #[wire("UpdatedAt", optional)]
+        pub updated_at: Option<String>,
+        #[wire("Spec", optional)]
+        pub spec: Option<ServiceSpec>,
+        #[wire("Endpoint", optional)]
+        pub endpoint: Option<super::v1_37_to_v1_55::ServiceEndpoint>,
+        /// The status of a service update.
+        #[wire("UpdateStatus", optional)]
+        pub update_status: Option<super::v1_24_to_v1_55::ServiceUpdateStatus>,
+        /// The status of the service's tasks. Provided only when requested as
+        /// part of a ServiceList operation.
+        ///
+        /// Since API 1.41.
+        #[wire("ServiceStatus", optional)]
+        pub service_status: Option<super::v1_41_to_v1_55::ServiceServiceStatus>,
+        /// The status of the service when it is in one of ReplicatedJob or
+        /// GlobalJob modes. Absent on Replicated and Global mode services. The
+        /// JobIteration is an ObjectVersion, but unlike the Service's version,
+        /// does not need to be sent with an update request.
+        ///
+        /// Since API 1.41.
+        #[wire("JobStatus", optional)]
+        pub job_status: Option<super::v1_41_to_v1_55::ServiceJobStatus>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Service {
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
-    /// Format: `dateTime`.
-    #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Format: `dateTime`.
-    #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<ServiceSpec>,
-    #[serde(rename = "Endpoint", skip_serializing_if = "Option::is_none")]
-    pub endpoint: Option<super::v1_37_to_v1_55::ServiceEndpoint>,
-    /// The status of a service update.
-    #[serde(rename = "UpdateStatus", skip_serializing_if = "Option::is_none")]
-    pub update_status: Option<super::v1_24_to_v1_55::ServiceUpdateStatus>,
-    /// The status of the service's tasks. Provided only when requested as
-    /// part of a ServiceList operation.
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "ServiceStatus", skip_serializing_if = "Option::is_none")]
-    pub service_status: Option<super::v1_41_to_v1_55::ServiceServiceStatus>,
-    /// The status of the service when it is in one of ReplicatedJob or
-    /// GlobalJob modes. Absent on Replicated and Global mode services. The
-    /// JobIteration is an ObjectVersion, but unlike the Service's version,
-    /// does not need to be sent with an update request.
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "JobStatus", skip_serializing_if = "Option::is_none")]
-    pub job_status: Option<super::v1_41_to_v1_55::ServiceJobStatus>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ServiceCreateBody {
+        /// Name of the service.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        #[wire("TaskTemplate", optional)]
+        pub task_template: Option<TaskSpec>,
+        /// Scheduling mode for the service.
+        #[wire("Mode", optional)]
+        pub mode: Option<super::v1_41_to_v1_55::ServiceSpecMode>,
+        /// Specification for the update strategy of the service.
+        #[wire("UpdateConfig", optional)]
+        pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
+        /// Specification for the rollback strategy of the service.
+        ///
+        /// Since API 1.28.
+        #[wire("RollbackConfig", optional)]
+        pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
+        /// Specifies which networks the service should attach to.
+        #[wire("Networks", optional)]
+        pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
+        #[wire("EndpointSpec", optional)]
+        pub endpoint_spec: Option<super::v1_37_to_v1_55::EndpointSpec>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ServiceCreateBody {
-    /// Name of the service.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    #[serde(rename = "TaskTemplate", skip_serializing_if = "Option::is_none")]
-    pub task_template: Option<TaskSpec>,
-    /// Scheduling mode for the service.
-    #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<super::v1_41_to_v1_55::ServiceSpecMode>,
-    /// Specification for the update strategy of the service.
-    #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
-    pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
-    /// Specification for the rollback strategy of the service.
-    ///
-    /// Since API 1.28.
-    #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
-    pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
-    /// Specifies which networks the service should attach to.
-    #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
-    #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
-    pub endpoint_spec: Option<super::v1_37_to_v1_55::EndpointSpec>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// User modifiable configuration for a service.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ServiceSpec {
+        /// Name of the service.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        #[wire("TaskTemplate", optional)]
+        pub task_template: Option<TaskSpec>,
+        /// Scheduling mode for the service.
+        #[wire("Mode", optional)]
+        pub mode: Option<super::v1_41_to_v1_55::ServiceSpecMode>,
+        /// Specification for the update strategy of the service.
+        #[wire("UpdateConfig", optional)]
+        pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
+        /// Specification for the rollback strategy of the service.
+        ///
+        /// Since API 1.28.
+        #[wire("RollbackConfig", optional)]
+        pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
+        /// Specifies which networks the service should attach to.
+        #[wire("Networks", optional)]
+        pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
+        #[wire("EndpointSpec", optional)]
+        pub endpoint_spec: Option<super::v1_37_to_v1_55::EndpointSpec>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// User modifiable configuration for a service.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ServiceSpec {
-    /// Name of the service.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    #[serde(rename = "TaskTemplate", skip_serializing_if = "Option::is_none")]
-    pub task_template: Option<TaskSpec>,
-    /// Scheduling mode for the service.
-    #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<super::v1_41_to_v1_55::ServiceSpecMode>,
-    /// Specification for the update strategy of the service.
-    #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
-    pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
-    /// Specification for the rollback strategy of the service.
-    ///
-    /// Since API 1.28.
-    #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
-    pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
-    /// Specifies which networks the service should attach to.
-    #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
-    #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
-    pub endpoint_spec: Option<super::v1_37_to_v1_55::EndpointSpec>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ServiceUpdateBody {
+        /// Name of the service.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        #[wire("TaskTemplate", optional)]
+        pub task_template: Option<TaskSpec>,
+        /// Scheduling mode for the service.
+        #[wire("Mode", optional)]
+        pub mode: Option<super::v1_41_to_v1_55::ServiceSpecMode>,
+        /// Specification for the update strategy of the service.
+        #[wire("UpdateConfig", optional)]
+        pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
+        /// Specification for the rollback strategy of the service.
+        ///
+        /// Since API 1.28.
+        #[wire("RollbackConfig", optional)]
+        pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
+        /// Specifies which networks the service should attach to.
+        #[wire("Networks", optional)]
+        pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
+        #[wire("EndpointSpec", optional)]
+        pub endpoint_spec: Option<super::v1_37_to_v1_55::EndpointSpec>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ServiceUpdateBody {
-    /// Name of the service.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    #[serde(rename = "TaskTemplate", skip_serializing_if = "Option::is_none")]
-    pub task_template: Option<TaskSpec>,
-    /// Scheduling mode for the service.
-    #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<super::v1_41_to_v1_55::ServiceSpecMode>,
-    /// Specification for the update strategy of the service.
-    #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
-    pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
-    /// Specification for the rollback strategy of the service.
-    ///
-    /// Since API 1.28.
-    #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
-    pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
-    /// Specifies which networks the service should attach to.
-    #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
-    #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
-    pub endpoint_spec: Option<super::v1_37_to_v1_55::EndpointSpec>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// Since API 1.32.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SystemInfo {
-    /// Unique identifier of the daemon.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Note**: The format of the ID itself is not part of the API, and
-    /// > should not be considered stable.
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Total number of containers on the host.
-    #[serde(rename = "Containers", skip_serializing_if = "Option::is_none")]
-    pub containers: Option<i64>,
-    /// Number of containers with status `"running"`.
-    #[serde(rename = "ContainersRunning", skip_serializing_if = "Option::is_none")]
-    pub containers_running: Option<i64>,
-    /// Number of containers with status `"paused"`.
-    #[serde(rename = "ContainersPaused", skip_serializing_if = "Option::is_none")]
-    pub containers_paused: Option<i64>,
-    /// Number of containers with status `"stopped"`.
-    #[serde(rename = "ContainersStopped", skip_serializing_if = "Option::is_none")]
-    pub containers_stopped: Option<i64>,
-    /// Total number of images on the host.
-    ///
-    /// Both _tagged_ and _untagged_ (dangling) images are counted.
-    #[serde(rename = "Images", skip_serializing_if = "Option::is_none")]
-    pub images: Option<i64>,
-    /// Name of the storage driver in use.
-    #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
-    pub driver: Option<String>,
-    /// Information specific to the storage driver, provided as
-    /// "label" / "value" pairs.
-    ///
-    /// This information is provided by the storage driver, and formatted
-    /// in a way consistent with the output of `docker info` on the command
-    /// line.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Note**: The information returned in this field, including the
-    /// > formatting of values and labels, should not be considered stable,
-    /// > and may change without notice.
-    #[serde(rename = "DriverStatus", skip_serializing_if = "Option::is_none")]
-    pub driver_status: Option<Vec<Vec<String>>>,
-    /// Root directory of persistent Docker state.
-    ///
-    /// Defaults to `/var/lib/docker` on Linux, and `C:\ProgramData\docker`
-    /// on Windows.
-    #[serde(rename = "DockerRootDir", skip_serializing_if = "Option::is_none")]
-    pub docker_root_dir: Option<String>,
-    #[serde(rename = "Plugins", skip_serializing_if = "Option::is_none")]
-    pub plugins: Option<super::v1_32_to_v1_55::PluginsInfo>,
-    /// Indicates if the host has memory limit support enabled.
-    #[serde(rename = "MemoryLimit", skip_serializing_if = "Option::is_none")]
-    pub memory_limit: Option<bool>,
-    /// Indicates if the host has memory swap limit support enabled.
-    #[serde(rename = "SwapLimit", skip_serializing_if = "Option::is_none")]
-    pub swap_limit: Option<bool>,
-    /// Indicates if the host has kernel memory TCP limit support enabled. This
-    /// field is omitted if not supported.
-    ///
-    /// Kernel memory TCP limits are not supported when using cgroups v2, which
-    /// does not support the corresponding `memory.kmem.tcp.limit_in_bytes` cgroup.
-    ///
-    /// Since API 1.40, until API 1.51 (removed in 1.52).
-    #[serde(rename = "KernelMemoryTCP", skip_serializing_if = "Option::is_none")]
-    pub kernel_memory_tcp: Option<bool>,
-    /// Indicates if CPU CFS(Completely Fair Scheduler) period is supported by
-    /// the host.
-    #[serde(rename = "CpuCfsPeriod", skip_serializing_if = "Option::is_none")]
-    pub cpu_cfs_period: Option<bool>,
-    /// Indicates if CPU CFS(Completely Fair Scheduler) quota is supported by
-    /// the host.
-    #[serde(rename = "CpuCfsQuota", skip_serializing_if = "Option::is_none")]
-    pub cpu_cfs_quota: Option<bool>,
-    /// Indicates if CPU Shares limiting is supported by the host.
-    #[serde(rename = "CPUShares", skip_serializing_if = "Option::is_none")]
-    pub cpu_shares: Option<bool>,
-    /// Indicates if CPUsets (cpuset.cpus, cpuset.mems) are supported by the host.
-    ///
-    /// See [cpuset(7)](https://www.kernel.org/doc/Documentation/cgroup-v1/cpusets.txt)
-    #[serde(rename = "CPUSet", skip_serializing_if = "Option::is_none")]
-    pub cpu_set: Option<bool>,
-    /// Indicates if the host kernel has PID limit support enabled.
-    ///
-    /// Since API 1.40.
-    #[serde(rename = "PidsLimit", skip_serializing_if = "Option::is_none")]
-    pub pids_limit: Option<bool>,
-    /// Indicates if OOM killer disable is supported on the host.
-    #[serde(rename = "OomKillDisable", skip_serializing_if = "Option::is_none")]
-    pub oom_kill_disable: Option<bool>,
-    /// Indicates IPv4 forwarding is enabled.
-    #[serde(rename = "IPv4Forwarding", skip_serializing_if = "Option::is_none")]
-    pub ipv4_forwarding: Option<bool>,
-    /// Indicates if `bridge-nf-call-iptables` is available on the host.
-    ///
-    /// Since API 1.32, until API 1.49 (removed in 1.50).
-    #[serde(rename = "BridgeNfIptables", skip_serializing_if = "Option::is_none")]
-    pub bridge_nf_iptables: Option<bool>,
-    /// Indicates if `bridge-nf-call-ip6tables` is available on the host.
-    ///
-    /// Since API 1.32, until API 1.49 (removed in 1.50).
-    #[serde(rename = "BridgeNfIp6tables", skip_serializing_if = "Option::is_none")]
-    pub bridge_nf_ip6tables: Option<bool>,
-    /// Indicates if the daemon is running in debug-mode / with debug-level
-    /// logging enabled.
-    #[serde(rename = "Debug", skip_serializing_if = "Option::is_none")]
-    pub debug: Option<bool>,
-    /// The total number of file Descriptors in use by the daemon process.
-    ///
-    /// This information is only returned if debug-mode is enabled.
-    #[serde(rename = "NFd", skip_serializing_if = "Option::is_none")]
-    pub n_fd: Option<i64>,
-    /// The  number of goroutines that currently exist.
-    ///
-    /// This information is only returned if debug-mode is enabled.
-    #[serde(rename = "NGoroutines", skip_serializing_if = "Option::is_none")]
-    pub n_goroutines: Option<i64>,
-    /// Current system-time in [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt)
-    /// format with nano-seconds.
-    #[serde(rename = "SystemTime", skip_serializing_if = "Option::is_none")]
-    pub system_time: Option<String>,
-    /// The logging driver to use as a default for new containers.
-    #[serde(rename = "LoggingDriver", skip_serializing_if = "Option::is_none")]
-    pub logging_driver: Option<String>,
-    /// The driver to use for managing cgroups.
-    ///
-    /// Defaults to `"cgroupfs"`.
-    #[serde(rename = "CgroupDriver", skip_serializing_if = "Option::is_none")]
-    pub cgroup_driver: Option<super::v1_40_to_v1_55::SystemInfoCgroupDriver>,
-    /// The version of the cgroup.
-    ///
-    /// Defaults to `"1"`.
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "CgroupVersion", skip_serializing_if = "Option::is_none")]
-    pub cgroup_version: Option<super::v1_41_to_v1_55::SystemInfoCgroupVersion>,
-    /// Number of event listeners subscribed.
-    #[serde(rename = "NEventsListener", skip_serializing_if = "Option::is_none")]
-    pub n_events_listener: Option<i64>,
-    /// Kernel version of the host.
-    ///
-    /// On Linux, this information obtained from `uname`. On Windows this
-    /// information is queried from the &lt;kbd>HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\&lt;/kbd>
-    /// registry value, for example _"10.0 14393 (14393.1198.amd64fre.rs1_release_sec.170427-1353)"_.
-    #[serde(rename = "KernelVersion", skip_serializing_if = "Option::is_none")]
-    pub kernel_version: Option<String>,
-    /// Name of the host's operating system, for example: "Ubuntu 16.04.2 LTS"
-    /// or "Windows Server 2016 Datacenter"
-    #[serde(rename = "OperatingSystem", skip_serializing_if = "Option::is_none")]
-    pub operating_system: Option<String>,
-    /// Version of the host's operating system
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Note**: The information returned in this field, including its
-    /// > very existence, and the formatting of values, should not be considered
-    /// > stable, and may change without notice.
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "OSVersion", skip_serializing_if = "Option::is_none")]
-    pub os_version: Option<String>,
-    /// Generic type of the operating system of the host, as returned by the
-    /// Go runtime (`GOOS`).
-    ///
-    /// Currently returned values are "linux" and "windows". A full list of
-    /// possible values can be found in the [Go documentation](https://go.dev/doc/install/source#environment).
-    #[serde(rename = "OSType", skip_serializing_if = "Option::is_none")]
-    pub os_type: Option<String>,
-    /// Hardware architecture of the host, as returned by the operating system.
-    /// This is equivalent to the output of `uname -m` on Linux.
-    ///
-    /// Unlike `Arch` (from `/version`), this reports the machine's native
-    /// architecture, which can differ from the Go runtime architecture when
-    /// running a binary compiled for a different architecture (for example,
-    /// a 32-bit binary running on 64-bit hardware).
-    #[serde(rename = "Architecture", skip_serializing_if = "Option::is_none")]
-    pub architecture: Option<String>,
-    /// The number of logical CPUs usable by the daemon.
-    ///
-    /// The number of available CPUs is checked by querying the operating
-    /// system when the daemon starts. Changes to operating system CPU
-    /// allocation after the daemon is started are not reflected.
-    #[serde(rename = "NCPU", skip_serializing_if = "Option::is_none")]
-    pub ncpu: Option<i64>,
-    /// Total amount of physical memory available on the host, in bytes.
-    #[serde(rename = "MemTotal", skip_serializing_if = "Option::is_none")]
-    pub mem_total: Option<i64>,
-    /// Address / URL of the index server that is used for image search,
-    /// and as a default for user authentication for Docker Hub and Docker Cloud.
-    ///
-    /// Defaults to `"https://index.docker.io/v1/"`.
-    #[serde(rename = "IndexServerAddress", skip_serializing_if = "Option::is_none")]
-    pub index_server_address: Option<String>,
-    #[serde(rename = "RegistryConfig", skip_serializing_if = "Option::is_none")]
-    pub registry_config: Option<super::v1_32_to_v1_48::RegistryServiceConfig>,
-    #[serde(rename = "GenericResources", skip_serializing_if = "Option::is_none")]
-    pub generic_resources: Option<super::v1_32_to_v1_55::GenericResources>,
-    /// HTTP-proxy configured for the daemon. This value is obtained from the
-    /// [`HTTP_PROXY`](https://www.gnu.org/software/wget/manual/html_node/Proxies.html) environment variable.
-    /// Credentials ([user info component](https://tools.ietf.org/html/rfc3986#section-3.2.1)) in the proxy URL
-    /// are masked in the API response.
-    ///
-    /// Containers do not automatically inherit this configuration.
-    #[serde(rename = "HttpProxy", skip_serializing_if = "Option::is_none")]
-    pub http_proxy: Option<String>,
-    /// HTTPS-proxy configured for the daemon. This value is obtained from the
-    /// [`HTTPS_PROXY`](https://www.gnu.org/software/wget/manual/html_node/Proxies.html) environment variable.
-    /// Credentials ([user info component](https://tools.ietf.org/html/rfc3986#section-3.2.1)) in the proxy URL
-    /// are masked in the API response.
-    ///
-    /// Containers do not automatically inherit this configuration.
-    #[serde(rename = "HttpsProxy", skip_serializing_if = "Option::is_none")]
-    pub https_proxy: Option<String>,
-    /// Comma-separated list of domain extensions for which no proxy should be
-    /// used. This value is obtained from the [`NO_PROXY`](https://www.gnu.org/software/wget/manual/html_node/Proxies.html)
-    /// environment variable.
-    ///
-    /// Containers do not automatically inherit this configuration.
-    #[serde(rename = "NoProxy", skip_serializing_if = "Option::is_none")]
-    pub no_proxy: Option<String>,
-    /// Hostname of the host.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// User-defined labels (key/value metadata) as set on the daemon.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Note**: When part of a Swarm, nodes can both have _daemon_ labels,
-    /// > set through the daemon configuration, and _node_ labels, set from a
-    /// > manager node in the Swarm. Node labels are not included in this
-    /// > field. Node labels can be retrieved using the `/nodes/(id)` endpoint
-    /// > on a manager node in the Swarm.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<Vec<String>>,
-    /// Indicates if experimental features are enabled on the daemon.
-    #[serde(rename = "ExperimentalBuild", skip_serializing_if = "Option::is_none")]
-    pub experimental_build: Option<bool>,
-    /// Version string of the daemon.
-    #[serde(rename = "ServerVersion", skip_serializing_if = "Option::is_none")]
-    pub server_version: Option<String>,
-    /// List of [OCI compliant](https://github.com/opencontainers/runtime-spec)
-    /// runtimes configured on the daemon. Keys hold the "name" used to
-    /// reference the runtime.
-    ///
-    /// The Docker daemon relies on an OCI compliant runtime (invoked via the
-    /// `containerd` daemon) as its interface to the Linux kernel namespaces,
-    /// cgroups, and SELinux.
-    ///
-    /// The default runtime is `runc`, and automatically configured. Additional
-    /// runtimes can be configured by the user and will be listed here.
-    ///
-    /// Defaults to `{"runc":{"path":"runc"}}`.
-    #[serde(rename = "Runtimes", skip_serializing_if = "Option::is_none")]
-    pub runtimes: Option<HashMap<String, super::v1_32_to_v1_43::Runtime>>,
-    /// Name of the default OCI runtime that is used when starting containers.
-    ///
-    /// The default can be overridden per-container at create time.
-    ///
-    /// Defaults to `"runc"`.
-    #[serde(rename = "DefaultRuntime", skip_serializing_if = "Option::is_none")]
-    pub default_runtime: Option<String>,
-    #[serde(rename = "Swarm", skip_serializing_if = "Option::is_none")]
-    pub swarm: Option<super::v1_40_to_v1_55::SwarmInfo>,
-    /// Indicates if live restore is enabled.
-    ///
-    /// If enabled, containers are kept running when the daemon is shutdown
-    /// or upon daemon start if running containers are detected.
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "LiveRestoreEnabled", skip_serializing_if = "Option::is_none")]
-    pub live_restore_enabled: Option<bool>,
-    /// Represents the isolation technology to use as a default for containers.
-    /// The supported values are platform-specific.
-    ///
-    /// If no isolation value is specified on daemon start, on Windows client,
-    /// the default is `hyperv`, and on Windows server, the default is `process`.
-    ///
-    /// This option is currently not used on other platforms.
-    ///
-    /// Defaults to `"default"`.
-    #[serde(rename = "Isolation", skip_serializing_if = "Option::is_none")]
-    pub isolation: Option<super::v1_32_to_v1_55::SystemInfoIsolation>,
-    /// Name and, optional, path of the `docker-init` binary.
-    ///
-    /// If the path is omitted, the daemon searches the host's `$PATH` for the
-    /// binary and uses the first result.
-    #[serde(rename = "InitBinary", skip_serializing_if = "Option::is_none")]
-    pub init_binary: Option<String>,
-    #[serde(rename = "ContainerdCommit", skip_serializing_if = "Option::is_none")]
-    pub containerd_commit: Option<super::v1_32_to_v1_48::Commit>,
-    #[serde(rename = "RuncCommit", skip_serializing_if = "Option::is_none")]
-    pub runc_commit: Option<super::v1_32_to_v1_48::Commit>,
-    #[serde(rename = "InitCommit", skip_serializing_if = "Option::is_none")]
-    pub init_commit: Option<super::v1_32_to_v1_48::Commit>,
-    /// List of security features that are enabled on the daemon, such as
-    /// apparmor, seccomp, SELinux, user-namespaces (userns), rootless and
-    /// no-new-privileges.
-    ///
-    /// Additional configuration options for each security feature may
-    /// be present, and are included as a comma-separated list of key/value
-    /// pairs.
-    #[serde(rename = "SecurityOptions", skip_serializing_if = "Option::is_none")]
-    pub security_options: Option<Vec<String>>,
-    /// Reports a summary of the product license on the daemon.
-    ///
-    /// If a commercial license has been applied to the daemon, information
-    /// such as number of nodes, and expiration are included.
-    ///
-    /// Since API 1.39.
-    #[serde(rename = "ProductLicense", skip_serializing_if = "Option::is_none")]
-    pub product_license: Option<String>,
-    /// List of custom default address pools for local networks, which can be
-    /// specified in the daemon.json file or dockerd option.
-    ///
-    /// Example: a Base "10.10.0.0/16" with Size 24 will define the set of 256
-    /// 10.10.[0-255].0/24 address pools.
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "DefaultAddressPools", skip_serializing_if = "Option::is_none")]
-    pub default_address_pools: Option<
-        Vec<super::v1_41_to_v1_55::SystemInfoDefaultAddressPoolsItem>,
-    >,
-    /// List of warnings / informational messages about missing features, or
-    /// issues related to the daemon configuration.
-    ///
-    /// These messages can be printed by the client as information to the user.
-    ///
-    /// Since API 1.39.
-    #[serde(rename = "Warnings", skip_serializing_if = "Option::is_none")]
-    pub warnings: Option<Vec<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Task {
-    /// The ID of the task.
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
-    /// Format: `dateTime`.
-    #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Format: `dateTime`.
-    #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    /// Name of the task.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<TaskSpec>,
-    /// The ID of the service this task is part of.
-    #[serde(rename = "ServiceID", skip_serializing_if = "Option::is_none")]
-    pub service_id: Option<String>,
-    #[serde(rename = "Slot", skip_serializing_if = "Option::is_none")]
-    pub slot: Option<i64>,
-    /// The ID of the node that this task is on.
-    #[serde(rename = "NodeID", skip_serializing_if = "Option::is_none")]
-    pub node_id: Option<String>,
+object! {
     /// Since API 1.32.
-    #[serde(
-        rename = "AssignedGenericResources",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub assigned_generic_resources: Option<super::v1_32_to_v1_55::GenericResources>,
-    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
-    pub status: Option<super::v1_37_to_v1_43::TaskStatus>,
-    #[serde(rename = "DesiredState", skip_serializing_if = "Option::is_none")]
-    pub desired_state: Option<super::v1_37_to_v1_55::TaskState>,
-    /// If the Service this Task belongs to is a job-mode service, contains
-    /// the JobIteration of the Service this Task was created for. Absent if
-    /// the Task was created for a Replicated or Global Service.
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "JobIteration", skip_serializing_if = "Option::is_none")]
-    pub job_iteration: Option<super::v1_32_to_v1_55::ObjectVersion>,
-    /// The networks that this task is attached to, and the addresses the
-    /// task was assigned on each of them.
-    #[serde(rename = "NetworksAttachments", skip_serializing_if = "Option::is_none")]
-    pub networks_attachments: Option<Vec<super::v1_41_to_v1_46::NetworkAttachment>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SystemInfo {
+        /// Unique identifier of the daemon.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Note**: The format of the ID itself is not part of the API, and
+        /// > should not be considered stable.
+        #[wire("ID", optional)]
+        pub id: Option<String>,
+        /// Total number of containers on the host.
+        #[wire("Containers", optional)]
+        pub containers: Option<i64>,
+        /// Number of containers with status `"running"`.
+        #[wire("ContainersRunning", optional)]
+        pub containers_running: Option<i64>,
+        /// Number of containers with status `"paused"`.
+        #[wire("ContainersPaused", optional)]
+        pub containers_paused: Option<i64>,
+        /// Number of containers with status `"stopped"`.
+        #[wire("ContainersStopped", optional)]
+        pub containers_stopped: Option<i64>,
+        /// Total number of images on the host.
+        ///
+        /// Both _tagged_ and _untagged_ (dangling) images are counted.
+        #[wire("Images", optional)]
+        pub images: Option<i64>,
+        /// Name of the storage driver in use.
+        #[wire("Driver", optional)]
+        pub driver: Option<String>,
+        /// Information specific to the storage driver, provided as
+        /// "label" / "value" pairs.
+        ///
+        /// This information is provided by the storage driver, and formatted
+        /// in a way consistent with the output of `docker info` on the command
+        /// line.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Note**: The information returned in this field, including the
+        /// > formatting of values and labels, should not be considered stable,
+        /// > and may change without notice.
+        #[wire("DriverStatus", optional)]
+        pub driver_status: Option<Vec<Vec<String>>>,
+        /// Root directory of persistent Docker state.
+        ///
+        /// Defaults to `/var/lib/docker` on Linux, and `C:\ProgramData\docker`
+        /// on Windows.
+        #[wire("DockerRootDir", optional)]
+        pub docker_root_dir: Option<String>,
+        #[wire("Plugins", optional)]
+        pub plugins: Option<super::v1_32_to_v1_55::PluginsInfo>,
+        /// Indicates if the host has memory limit support enabled.
+        #[wire("MemoryLimit", optional)]
+        pub memory_limit: Option<bool>,
+        /// Indicates if the host has memory swap limit support enabled.
+        #[wire("SwapLimit", optional)]
+        pub swap_limit: Option<bool>,
+        /// Indicates if the host has kernel memory TCP limit support enabled. This
+        /// field is omitted if not supported.
+        ///
+        /// Kernel memory TCP limits are not supported when using cgroups v2, which
+        /// does not support the corresponding `memory.kmem.tcp.limit_in_bytes` cgroup.
+        ///
+        /// Since API 1.40, until API 1.51 (removed in 1.52).
+        #[wire("KernelMemoryTCP", optional)]
+        pub kernel_memory_tcp: Option<bool>,
+        /// Indicates if CPU CFS(Completely Fair Scheduler) period is supported by
+        /// the host.
+        #[wire("CpuCfsPeriod", optional)]
+        pub cpu_cfs_period: Option<bool>,
+        /// Indicates if CPU CFS(Completely Fair Scheduler) quota is supported by
+        /// the host.
+        #[wire("CpuCfsQuota", optional)]
+        pub cpu_cfs_quota: Option<bool>,
+        /// Indicates if CPU Shares limiting is supported by the host.
+        #[wire("CPUShares", optional)]
+        pub cpu_shares: Option<bool>,
+        /// Indicates if CPUsets (cpuset.cpus, cpuset.mems) are supported by the host.
+        ///
+        /// See [cpuset(7)](https://www.kernel.org/doc/Documentation/cgroup-v1/cpusets.txt)
+        #[wire("CPUSet", optional)]
+        pub cpu_set: Option<bool>,
+        /// Indicates if the host kernel has PID limit support enabled.
+        ///
+        /// Since API 1.40.
+        #[wire("PidsLimit", optional)]
+        pub pids_limit: Option<bool>,
+        /// Indicates if OOM killer disable is supported on the host.
+        #[wire("OomKillDisable", optional)]
+        pub oom_kill_disable: Option<bool>,
+        /// Indicates IPv4 forwarding is enabled.
+        #[wire("IPv4Forwarding", optional)]
+        pub ipv4_forwarding: Option<bool>,
+        /// Indicates if `bridge-nf-call-iptables` is available on the host.
+        ///
+        /// Since API 1.32, until API 1.49 (removed in 1.50).
+        #[wire("BridgeNfIptables", optional)]
+        pub bridge_nf_iptables: Option<bool>,
+        /// Indicates if `bridge-nf-call-ip6tables` is available on the host.
+        ///
+        /// Since API 1.32, until API 1.49 (removed in 1.50).
+        #[wire("BridgeNfIp6tables", optional)]
+        pub bridge_nf_ip6tables: Option<bool>,
+        /// Indicates if the daemon is running in debug-mode / with debug-level
+        /// logging enabled.
+        #[wire("Debug", optional)]
+        pub debug: Option<bool>,
+        /// The total number of file Descriptors in use by the daemon process.
+        ///
+        /// This information is only returned if debug-mode is enabled.
+        #[wire("NFd", optional)]
+        pub n_fd: Option<i64>,
+        /// The  number of goroutines that currently exist.
+        ///
+        /// This information is only returned if debug-mode is enabled.
+        #[wire("NGoroutines", optional)]
+        pub n_goroutines: Option<i64>,
+        /// Current system-time in [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt)
+        /// format with nano-seconds.
+        #[wire("SystemTime", optional)]
+        pub system_time: Option<String>,
+        /// The logging driver to use as a default for new containers.
+        #[wire("LoggingDriver", optional)]
+        pub logging_driver: Option<String>,
+        /// The driver to use for managing cgroups.
+        ///
+        /// Defaults to `"cgroupfs"`.
+        #[wire("CgroupDriver", optional)]
+        pub cgroup_driver: Option<super::v1_40_to_v1_55::SystemInfoCgroupDriver>,
+        /// The version of the cgroup.
+        ///
+        /// Defaults to `"1"`.
+        ///
+        /// Since API 1.41.
+        #[wire("CgroupVersion", optional)]
+        pub cgroup_version: Option<super::v1_41_to_v1_55::SystemInfoCgroupVersion>,
+        /// Number of event listeners subscribed.
+        #[wire("NEventsListener", optional)]
+        pub n_events_listener: Option<i64>,
+        /// Kernel version of the host.
+        ///
+        /// On Linux, this information obtained from `uname`. On Windows this
+        /// information is queried from the &lt;kbd>HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\&lt;/kbd>
+        /// registry value, for example _"10.0 14393 (14393.1198.amd64fre.rs1_release_sec.170427-1353)"_.
+        #[wire("KernelVersion", optional)]
+        pub kernel_version: Option<String>,
+        /// Name of the host's operating system, for example: "Ubuntu 16.04.2 LTS"
+        /// or "Windows Server 2016 Datacenter"
+        #[wire("OperatingSystem", optional)]
+        pub operating_system: Option<String>,
+        /// Version of the host's operating system
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Note**: The information returned in this field, including its
+        /// > very existence, and the formatting of values, should not be considered
+        /// > stable, and may change without notice.
+        ///
+        /// Since API 1.41.
+        #[wire("OSVersion", optional)]
+        pub os_version: Option<String>,
+        /// Generic type of the operating system of the host, as returned by the
+        /// Go runtime (`GOOS`).
+        ///
+        /// Currently returned values are "linux" and "windows". A full list of
+        /// possible values can be found in the [Go documentation](https://go.dev/doc/install/source#environment).
+        #[wire("OSType", optional)]
+        pub os_type: Option<String>,
+        /// Hardware architecture of the host, as returned by the operating system.
+        /// This is equivalent to the output of `uname -m` on Linux.
+        ///
+        /// Unlike `Arch` (from `/version`), this reports the machine's native
+        /// architecture, which can differ from the Go runtime architecture when
+        /// running a binary compiled for a different architecture (for example,
+        /// a 32-bit binary running on 64-bit hardware).
+        #[wire("Architecture", optional)]
+        pub architecture: Option<String>,
+        /// The number of logical CPUs usable by the daemon.
+        ///
+        /// The number of available CPUs is checked by querying the operating
+        /// system when the daemon starts. Changes to operating system CPU
+        /// allocation after the daemon is started are not reflected.
+        #[wire("NCPU", optional)]
+        pub ncpu: Option<i64>,
+        /// Total amount of physical memory available on the host, in bytes.
+        #[wire("MemTotal", optional)]
+        pub mem_total: Option<i64>,
+        /// Address / URL of the index server that is used for image search,
+        /// and as a default for user authentication for Docker Hub and Docker Cloud.
+        ///
+        /// Defaults to `"https://index.docker.io/v1/"`.
+        #[wire("IndexServerAddress", optional)]
+        pub index_server_address: Option<String>,
+        #[wire("RegistryConfig", optional)]
+        pub registry_config: Option<super::v1_32_to_v1_48::RegistryServiceConfig>,
+        #[wire("GenericResources", optional)]
+        pub generic_resources: Option<super::v1_32_to_v1_55::GenericResources>,
+        /// HTTP-proxy configured for the daemon. This value is obtained from the
+        /// [`HTTP_PROXY`](https://www.gnu.org/software/wget/manual/html_node/Proxies.html) environment variable.
+        /// Credentials ([user info component](https://tools.ietf.org/html/rfc3986#section-3.2.1)) in the proxy URL
+        /// are masked in the API response.
+        ///
+        /// Containers do not automatically inherit this configuration.
+        #[wire("HttpProxy", optional)]
+        pub http_proxy: Option<String>,
+        /// HTTPS-proxy configured for the daemon. This value is obtained from the
+        /// [`HTTPS_PROXY`](https://www.gnu.org/software/wget/manual/html_node/Proxies.html) environment variable.
+        /// Credentials ([user info component](https://tools.ietf.org/html/rfc3986#section-3.2.1)) in the proxy URL
+        /// are masked in the API response.
+        ///
+        /// Containers do not automatically inherit this configuration.
+        #[wire("HttpsProxy", optional)]
+        pub https_proxy: Option<String>,
+        /// Comma-separated list of domain extensions for which no proxy should be
+        /// used. This value is obtained from the [`NO_PROXY`](https://www.gnu.org/software/wget/manual/html_node/Proxies.html)
+        /// environment variable.
+        ///
+        /// Containers do not automatically inherit this configuration.
+        #[wire("NoProxy", optional)]
+        pub no_proxy: Option<String>,
+        /// Hostname of the host.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// User-defined labels (key/value metadata) as set on the daemon.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Note**: When part of a Swarm, nodes can both have _daemon_ labels,
+        /// > set through the daemon configuration, and _node_ labels, set from a
+        /// > manager node in the Swarm. Node labels are not included in this
+        /// > field. Node labels can be retrieved using the `/nodes/(id)` endpoint
+        /// > on a manager node in the Swarm.
+        #[wire("Labels", optional)]
+        pub labels: Option<Vec<String>>,
+        /// Indicates if experimental features are enabled on the daemon.
+        #[wire("ExperimentalBuild", optional)]
+        pub experimental_build: Option<bool>,
+        /// Version string of the daemon.
+        #[wire("ServerVersion", optional)]
+        pub server_version: Option<String>,
+        /// List of [OCI compliant](https://github.com/opencontainers/runtime-spec)
+        /// runtimes configured on the daemon. Keys hold the "name" used to
+        /// reference the runtime.
+        ///
+        /// The Docker daemon relies on an OCI compliant runtime (invoked via the
+        /// `containerd` daemon) as its interface to the Linux kernel namespaces,
+        /// cgroups, and SELinux.
+        ///
+        /// The default runtime is `runc`, and automatically configured. Additional
+        /// runtimes can be configured by the user and will be listed here.
+        ///
+        /// Defaults to `{"runc":{"path":"runc"}}`.
+        #[wire("Runtimes", optional)]
+        pub runtimes: Option<HashMap<String, super::v1_32_to_v1_43::Runtime>>,
+        /// Name of the default OCI runtime that is used when starting containers.
+        ///
+        /// The default can be overridden per-container at create time.
+        ///
+        /// Defaults to `"runc"`.
+        #[wire("DefaultRuntime", optional)]
+        pub default_runtime: Option<String>,
+        #[wire("Swarm", optional)]
+        pub swarm: Option<super::v1_40_to_v1_55::SwarmInfo>,
+        /// Indicates if live restore is enabled.
+        ///
+        /// If enabled, containers are kept running when the daemon is shutdown
+        /// or upon daemon start if running containers are detected.
+        ///
+        /// Defaults to `false`.
+        #[wire("LiveRestoreEnabled", optional)]
+        pub live_restore_enabled: Option<bool>,
+        /// Represents the isolation technology to use as a default for containers.
+        /// The supported values are platform-specific.
+        ///
+        /// If no isolation value is specified on daemon start, on Windows client,
+        /// the default is `hyperv`, and on Windows server, the default is `process`.
+        ///
+        /// This option is currently not used on other platforms.
+        ///
+        /// Defaults to `"default"`.
+        #[wire("Isolation", optional)]
+        pub isolation: Option<super::v1_32_to_v1_55::SystemInfoIsolation>,
+        /// Name and, optional, path of the `docker-init` binary.
+        ///
+        /// If the path is omitted, the daemon searches the host's `$PATH` for the
+        /// binary and uses the first result.
+        #[wire("InitBinary", optional)]
+        pub init_binary: Option<String>,
+        #[wire("ContainerdCommit", optional)]
+        pub containerd_commit: Option<super::v1_32_to_v1_48::Commit>,
+        #[wire("RuncCommit", optional)]
+        pub runc_commit: Option<super::v1_32_to_v1_48::Commit>,
+        #[wire("InitCommit", optional)]
+        pub init_commit: Option<super::v1_32_to_v1_48::Commit>,
+        /// List of security features that are enabled on the daemon, such as
+        /// apparmor, seccomp, SELinux, user-namespaces (userns), rootless and
+        /// no-new-privileges.
+        ///
+        /// Additional configuration options for each security feature may
+        /// be present, and are included as a comma-separated list of key/value
+        /// pairs.
+        #[wire("SecurityOptions", optional)]
+        pub security_options: Option<Vec<String>>,
+        /// Reports a summary of the product license on the daemon.
+        ///
+        /// If a commercial license has been applied to the daemon, information
+        /// such as number of nodes, and expiration are included.
+        ///
+        /// Since API 1.39.
+        #[wire("ProductLicense", optional)]
+        pub product_license: Option<String>,
+        /// List of custom default address pools for local networks, which can be
+        /// specified in the daemon.json file or dockerd option.
+        ///
+        /// Example: a Base "10.10.0.0/16" with Size 24 will define the set of 256
+        /// 10.10.[0-255].0/24 address pools.
+        ///
+        /// Since API 1.41.
+        #[wire("DefaultAddressPools", optional)]
+        pub default_address_pools: Option<
+            Vec<super::v1_41_to_v1_55::SystemInfoDefaultAddressPoolsItem>,
+        >,
+        /// List of warnings / informational messages about missing features, or
+        /// issues related to the daemon configuration.
+        ///
+        /// These messages can be printed by the client as information to the user.
+        ///
+        /// Since API 1.39.
+        #[wire("Warnings", optional)]
+        pub warnings: Option<Vec<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// User modifiable task configuration.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpec {
-    /// Plugin spec for the service.  *(Experimental release only.)*
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Note**: ContainerSpec, NetworkAttachmentSpec, and PluginSpec are
-    /// > mutually exclusive. PluginSpec is only used when the Runtime field
-    /// > is set to `plugin`. NetworkAttachmentSpec is used when the Runtime
-    /// > field is set to `attachment`.
-    ///
-    /// Since API 1.31.
-    #[serde(rename = "PluginSpec", skip_serializing_if = "Option::is_none")]
-    pub plugin_spec: Option<super::v1_40_to_v1_55::TaskSpecPluginSpec>,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Task {
+        /// The ID of the task.
+        #[wire("ID", optional)]
+        pub id: Option<String>,
+        #[wire("Version", optional)]
+        pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
+        /// Format: `dateTime`.
+        #[wire("CreatedAt", optional)]
+        pub created_at: Option<String>,
+        /// Format: `dateTime`.
+        #[wire("UpdatedAt", optional)]
+        pub updated_at: Option<String>,
+        /// Name of the task.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        #[wire("Spec", optional)]
+        pub spec: Option<TaskSpec>,
+        /// The ID of the service this task is part of.
+        #[wire("ServiceID", optional)]
+        pub service_id: Option<String>,
+        #[wire("Slot", optional)]
+        pub slot: Option<i64>,
+        /// The ID of the node that this task is on.
+        #[wire("NodeID", optional)]
+        pub node_id: Option<String>,
+        /// Since API 1.32.
+        #[wire("AssignedGenericResources", optional)]
+        pub assigned_generic_resources: Option<super::v1_32_to_v1_55::GenericResources>,
+        #[wire("Status", optional)]
+        pub status: Option<super::v1_37_to_v1_43::TaskStatus>,
+        #[wire("DesiredState", optional)]
+        pub desired_state: Option<super::v1_37_to_v1_55::TaskState>,
+        /// If the Service this Task belongs to is a job-mode service, contains
+        /// the JobIteration of the Service this Task was created for. Absent if
+        /// the Task was created for a Replicated or Global Service.
+        ///
+        /// Since API 1.41.
+        #[wire("JobIteration", optional)]
+        pub job_iteration: Option<super::v1_32_to_v1_55::ObjectVersion>,
+        /// The networks that this task is attached to, and the addresses the
+        /// task was assigned on each of them.
+        #[wire("NetworksAttachments", optional)]
+        pub networks_attachments: Option<Vec<super::v1_41_to_v1_46::NetworkAttachment>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// User modifiable task configuration.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskSpec {
+        /// Plugin spec for the service.  *(Experimental release only.)*
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Note**: ContainerSpec, NetworkAttachmentSpec, and PluginSpec are
+        /// > mutually exclusive. PluginSpec is only used when the Runtime field
+        /// > is set to `plugin`. NetworkAttachmentSpec is used when the Runtime
+        /// > field is set to `attachment`.
+        ///
+        /// Since API 1.31.
+        #[wire("PluginSpec", optional)]
+        pub plugin_spec: Option<super::v1_40_to_v1_55::TaskSpecPluginSpec>,
+        /// Container spec for the service.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Note**: ContainerSpec, NetworkAttachmentSpec, and PluginSpec are
+        /// > mutually exclusive. PluginSpec is only used when the Runtime field
+        /// > is set to `plugin`. NetworkAttachmentSpec is used when the Runtime
+        /// > field is set to `attachment`.
+        #[wire("ContainerSpec", optional)]
+        pub container_spec: Option<TaskSpecContainerSpec>,
+        /// Read-only spec type for non-swarm containers attached to swarm overlay
+        /// networks.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Note**: ContainerSpec, NetworkAttachmentSpec, and PluginSpec are
+        /// > mutually exclusive. PluginSpec is only used when the Runtime field
+        /// > is set to `plugin`. NetworkAttachmentSpec is used when the Runtime
+        /// > field is set to `attachment`.
+        ///
+        /// Since API 1.38.
+        #[wire("NetworkAttachmentSpec", optional)]
+        pub network_attachment_spec: Option<
+            super::v1_38_to_v1_55::TaskSpecNetworkAttachmentSpec,
+        >,
+        /// Resource requirements which apply to each individual container created
+        /// as part of the service.
+        #[wire("Resources", optional)]
+        pub resources: Option<super::v1_41_to_v1_51::TaskSpecResources>,
+        /// Specification for the restart policy which applies to containers
+        /// created as part of this service.
+        #[wire("RestartPolicy", optional)]
+        pub restart_policy: Option<super::v1_24_to_v1_55::TaskSpecRestartPolicy>,
+        #[wire("Placement", optional)]
+        pub placement: Option<super::v1_40_to_v1_55::TaskSpecPlacement>,
+        /// A counter that triggers an update even if no relevant parameters have
+        /// been changed.
+        ///
+        /// Since API 1.25.
+        #[wire("ForceUpdate", optional)]
+        pub force_update: Option<u64>,
+        /// Runtime is the type of runtime specified for the task executor.
+        ///
+        /// Since API 1.30.
+        #[wire("Runtime", optional)]
+        pub runtime: Option<String>,
+        /// Specifies which networks the service should attach to.
+        #[wire("Networks", optional)]
+        pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
+        /// Specifies the log driver to use for tasks created from this spec. If
+        /// not present, the default one for the swarm will be used, finally
+        /// falling back to the engine default if not specified.
+        #[wire("LogDriver", optional)]
+        pub log_driver: Option<super::v1_24_to_v1_55::TaskSpecLogDriver>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
     /// Container spec for the service.
     ///
     /// <p><br /></p>
@@ -681,207 +757,149 @@ pub struct TaskSpec {
     /// > mutually exclusive. PluginSpec is only used when the Runtime field
     /// > is set to `plugin`. NetworkAttachmentSpec is used when the Runtime
     /// > field is set to `attachment`.
-    #[serde(rename = "ContainerSpec", skip_serializing_if = "Option::is_none")]
-    pub container_spec: Option<TaskSpecContainerSpec>,
-    /// Read-only spec type for non-swarm containers attached to swarm overlay
-    /// networks.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Note**: ContainerSpec, NetworkAttachmentSpec, and PluginSpec are
-    /// > mutually exclusive. PluginSpec is only used when the Runtime field
-    /// > is set to `plugin`. NetworkAttachmentSpec is used when the Runtime
-    /// > field is set to `attachment`.
-    ///
-    /// Since API 1.38.
-    #[serde(rename = "NetworkAttachmentSpec", skip_serializing_if = "Option::is_none")]
-    pub network_attachment_spec: Option<
-        super::v1_38_to_v1_55::TaskSpecNetworkAttachmentSpec,
-    >,
-    /// Resource requirements which apply to each individual container created
-    /// as part of the service.
-    #[serde(rename = "Resources", skip_serializing_if = "Option::is_none")]
-    pub resources: Option<super::v1_41_to_v1_51::TaskSpecResources>,
-    /// Specification for the restart policy which applies to containers
-    /// created as part of this service.
-    #[serde(rename = "RestartPolicy", skip_serializing_if = "Option::is_none")]
-    pub restart_policy: Option<super::v1_24_to_v1_55::TaskSpecRestartPolicy>,
-    #[serde(rename = "Placement", skip_serializing_if = "Option::is_none")]
-    pub placement: Option<super::v1_40_to_v1_55::TaskSpecPlacement>,
-    /// A counter that triggers an update even if no relevant parameters have
-    /// been changed.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "ForceUpdate", skip_serializing_if = "Option::is_none")]
-    pub force_update: Option<u64>,
-    /// Runtime is the type of runtime specified for the task executor.
-    ///
-    /// Since API 1.30.
-    #[serde(rename = "Runtime", skip_serializing_if = "Option::is_none")]
-    pub runtime: Option<String>,
-    /// Specifies which networks the service should attach to.
-    #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
-    /// Specifies the log driver to use for tasks created from this spec. If
-    /// not present, the default one for the swarm will be used, finally
-    /// falling back to the engine default if not specified.
-    #[serde(rename = "LogDriver", skip_serializing_if = "Option::is_none")]
-    pub log_driver: Option<super::v1_24_to_v1_55::TaskSpecLogDriver>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// Container spec for the service.
-///
-/// <p><br /></p>
-///
-/// > **Note**: ContainerSpec, NetworkAttachmentSpec, and PluginSpec are
-/// > mutually exclusive. PluginSpec is only used when the Runtime field
-/// > is set to `plugin`. NetworkAttachmentSpec is used when the Runtime
-/// > field is set to `attachment`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpecContainerSpec {
-    /// The image name to use for the container
-    #[serde(rename = "Image", skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
-    /// User-defined key/value data.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// The command to be run in the image.
-    #[serde(rename = "Command", skip_serializing_if = "Option::is_none")]
-    pub command: Option<Vec<String>>,
-    /// Arguments to the command.
-    #[serde(rename = "Args", skip_serializing_if = "Option::is_none")]
-    pub args: Option<Vec<String>>,
-    /// The hostname to use for the container, as a valid
-    /// [RFC 1123](https://tools.ietf.org/html/rfc1123) hostname.
-    ///
-    /// Since API 1.27.
-    #[serde(rename = "Hostname", skip_serializing_if = "Option::is_none")]
-    pub hostname: Option<String>,
-    /// A list of environment variables in the form `VAR=value`.
-    #[serde(rename = "Env", skip_serializing_if = "Option::is_none")]
-    pub env: Option<Vec<String>>,
-    /// The working directory for commands to run in.
-    #[serde(rename = "Dir", skip_serializing_if = "Option::is_none")]
-    pub dir: Option<String>,
-    /// The user inside the container.
-    #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    /// A list of additional groups that the container process will run as.
-    ///
-    /// Since API 1.27.
-    #[serde(rename = "Groups", skip_serializing_if = "Option::is_none")]
-    pub groups: Option<Vec<String>>,
-    /// Security options for the container
-    ///
-    /// Since API 1.30.
-    #[serde(rename = "Privileges", skip_serializing_if = "Option::is_none")]
-    pub privileges: Option<super::v1_40_to_v1_43::TaskSpecContainerSpecPrivileges>,
-    /// Whether a pseudo-TTY should be allocated.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "TTY", skip_serializing_if = "Option::is_none")]
-    pub tty: Option<bool>,
-    /// Open `stdin`
-    ///
-    /// Since API 1.27.
-    #[serde(rename = "OpenStdin", skip_serializing_if = "Option::is_none")]
-    pub open_stdin: Option<bool>,
-    /// Mount the container's root filesystem as read only.
-    ///
-    /// Since API 1.27.
-    #[serde(rename = "ReadOnly", skip_serializing_if = "Option::is_none")]
-    pub read_only: Option<bool>,
-    /// Specification for mounts to be added to containers created as part
-    /// of the service.
-    #[serde(rename = "Mounts", skip_serializing_if = "Option::is_none")]
-    pub mounts: Option<Vec<Mount>>,
-    /// Signal to stop the container.
-    ///
-    /// Since API 1.28.
-    #[serde(rename = "StopSignal", skip_serializing_if = "Option::is_none")]
-    pub stop_signal: Option<String>,
-    /// Amount of time to wait for the container to terminate before
-    /// forcefully killing it.
-    #[serde(rename = "StopGracePeriod", skip_serializing_if = "Option::is_none")]
-    pub stop_grace_period: Option<i64>,
-    /// Since API 1.27.
-    #[serde(rename = "HealthCheck", skip_serializing_if = "Option::is_none")]
-    pub health_check: Option<super::v1_29_to_v1_43::HealthConfig>,
-    /// A list of hostname/IP mappings to add to the container's `hosts`
-    /// file. The format of extra hosts is specified in the
-    /// [hosts(5)](http://man7.org/linux/man-pages/man5/hosts.5.html)
-    /// man page:
-    ///
-    /// ```text
-    /// IP_address canonical_hostname [aliases...]
-    ///
-    /// ```
-    /// Since API 1.27.
-    #[serde(rename = "Hosts", skip_serializing_if = "Option::is_none")]
-    pub hosts: Option<Vec<String>>,
-    /// Specification for DNS related configurations in resolver configuration
-    /// file (`resolv.conf`).
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "DNSConfig", skip_serializing_if = "Option::is_none")]
-    pub dns_config: Option<super::v1_25_to_v1_55::TaskSpecContainerSpecDnsConfig>,
-    /// Secrets contains references to zero or more secrets that will be
-    /// exposed to the service.
-    ///
-    /// Since API 1.27.
-    #[serde(rename = "Secrets", skip_serializing_if = "Option::is_none")]
-    pub secrets: Option<Vec<super::v1_27_to_v1_55::TaskSpecContainerSpecSecretsItem>>,
-    /// Configs contains references to zero or more configs that will be
-    /// exposed to the service.
-    ///
-    /// Since API 1.30.
-    #[serde(rename = "Configs", skip_serializing_if = "Option::is_none")]
-    pub configs: Option<Vec<super::v1_40_to_v1_55::TaskSpecContainerSpecConfigsItem>>,
-    /// Isolation technology of the containers running the service.
-    /// (Windows only)
-    ///
-    /// Since API 1.35.
-    #[serde(rename = "Isolation", skip_serializing_if = "Option::is_none")]
-    pub isolation: Option<super::v1_35_to_v1_55::TaskSpecContainerSpecIsolation>,
-    /// Run an init inside the container that forwards signals and reaps
-    /// processes. This field is omitted if empty, and the default (as
-    /// configured on the daemon) is used.
-    ///
-    /// Since API 1.38.
-    #[serde(rename = "Init", skip_serializing_if = "Option::is_none")]
-    pub init: Option<bool>,
-    /// Set kernel namedspaced parameters (sysctls) in the container.
-    /// The Sysctls option on services accepts the same sysctls as the
-    /// are supported on containers. Note that while the same sysctls are
-    /// supported, no guarantees or checks are made about their
-    /// suitability for a clustered environment, and it's up to the user
-    /// to determine whether a given sysctl will work properly in a
-    /// Service.
-    ///
-    /// Since API 1.40.
-    #[serde(rename = "Sysctls", skip_serializing_if = "Option::is_none")]
-    pub sysctls: Option<HashMap<String, String>>,
-    /// A list of kernel capabilities to add to the default set
-    /// for the container.
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "CapabilityAdd", skip_serializing_if = "Option::is_none")]
-    pub capability_add: Option<Vec<String>>,
-    /// A list of kernel capabilities to drop from the default set
-    /// for the container.
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "CapabilityDrop", skip_serializing_if = "Option::is_none")]
-    pub capability_drop: Option<Vec<String>>,
-    /// A list of resource limits to set in the container. For example: `{"Name": "nofile", "Soft": 1024, "Hard": 2048}`"
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "Ulimits", skip_serializing_if = "Option::is_none")]
-    pub ulimits: Option<Vec<super::v1_41_to_v1_55::TaskSpecContainerSpecUlimitsItem>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskSpecContainerSpec {
+        /// The image name to use for the container
+        #[wire("Image", optional)]
+        pub image: Option<String>,
+        /// User-defined key/value data.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        /// The command to be run in the image.
+        #[wire("Command", optional)]
+        pub command: Option<Vec<String>>,
+        /// Arguments to the command.
+        #[wire("Args", optional)]
+        pub args: Option<Vec<String>>,
+        /// The hostname to use for the container, as a valid
+        /// [RFC 1123](https://tools.ietf.org/html/rfc1123) hostname.
+        ///
+        /// Since API 1.27.
+        #[wire("Hostname", optional)]
+        pub hostname: Option<String>,
+        /// A list of environment variables in the form `VAR=value`.
+        #[wire("Env", optional)]
+        pub env: Option<Vec<String>>,
+        /// The working directory for commands to run in.
+        #[wire("Dir", optional)]
+        pub dir: Option<String>,
+        /// The user inside the container.
+        #[wire("User", optional)]
+        pub user: Option<String>,
+        /// A list of additional groups that the container process will run as.
+        ///
+        /// Since API 1.27.
+        #[wire("Groups", optional)]
+        pub groups: Option<Vec<String>>,
+        /// Security options for the container
+        ///
+        /// Since API 1.30.
+        #[wire("Privileges", optional)]
+        pub privileges: Option<super::v1_40_to_v1_43::TaskSpecContainerSpecPrivileges>,
+        /// Whether a pseudo-TTY should be allocated.
+        ///
+        /// Since API 1.25.
+        #[wire("TTY", optional)]
+        pub tty: Option<bool>,
+        /// Open `stdin`
+        ///
+        /// Since API 1.27.
+        #[wire("OpenStdin", optional)]
+        pub open_stdin: Option<bool>,
+        /// Mount the container's root filesystem as read only.
+        ///
+        /// Since API 1.27.
+        #[wire("ReadOnly", optional)]
+        pub read_only: Option<bool>,
+        /// Specification for mounts to be added to containers created as part
+        /// of the service.
+        #[wire("Mounts", optional)]
+        pub mounts: Option<Vec<Mount>>,
+        /// Signal to stop the container.
+        ///
+        /// Since API 1.28.
+        #[wire("StopSignal", optional)]
+        pub stop_signal: Option<String>,
+        /// Amount of time to wait for the container to terminate before
+        /// forcefully killing it.
+        #[wire("StopGracePeriod", optional)]
+        pub stop_grace_period: Option<i64>,
+        /// Since API 1.27.
+        #[wire("HealthCheck", optional)]
+        pub health_check: Option<super::v1_29_to_v1_43::HealthConfig>,
+        /// A list of hostname/IP mappings to add to the container's `hosts`
+        /// file. The format of extra hosts is specified in the
+        /// [hosts(5)](http://man7.org/linux/man-pages/man5/hosts.5.html)
+        /// man page:
+        ///
+        /// ```text
+        /// IP_address canonical_hostname [aliases...]
+        ///
+        /// ```
+        /// Since API 1.27.
+        #[wire("Hosts", optional)]
+        pub hosts: Option<Vec<String>>,
+        /// Specification for DNS related configurations in resolver configuration
+        /// file (`resolv.conf`).
+        ///
+        /// Since API 1.25.
+        #[wire("DNSConfig", optional)]
+        pub dns_config: Option<super::v1_25_to_v1_55::TaskSpecContainerSpecDnsConfig>,
+        /// Secrets contains references to zero or more secrets that will be
+        /// exposed to the service.
+        ///
+        /// Since API 1.27.
+        #[wire("Secrets", optional)]
+        pub secrets: Option<Vec<super::v1_27_to_v1_55::TaskSpecContainerSpecSecretsItem>>,
+        /// Configs contains references to zero or more configs that will be
+        /// exposed to the service.
+        ///
+        /// Since API 1.30.
+        #[wire("Configs", optional)]
+        pub configs: Option<Vec<super::v1_40_to_v1_55::TaskSpecContainerSpecConfigsItem>>,
+        /// Isolation technology of the containers running the service.
+        /// (Windows only)
+        ///
+        /// Since API 1.35.
+        #[wire("Isolation", optional)]
+        pub isolation: Option<super::v1_35_to_v1_55::TaskSpecContainerSpecIsolation>,
+        /// Run an init inside the container that forwards signals and reaps
+        /// processes. This field is omitted if empty, and the default (as
+        /// configured on the daemon) is used.
+        ///
+        /// Since API 1.38.
+        #[wire("Init", optional)]
+        pub init: Option<bool>,
+        /// Set kernel namedspaced parameters (sysctls) in the container.
+        /// The Sysctls option on services accepts the same sysctls as the
+        /// are supported on containers. Note that while the same sysctls are
+        /// supported, no guarantees or checks are made about their
+        /// suitability for a clustered environment, and it's up to the user
+        /// to determine whether a given sysctl will work properly in a
+        /// Service.
+        ///
+        /// Since API 1.40.
+        #[wire("Sysctls", optional)]
+        pub sysctls: Option<HashMap<String, String>>,
+        /// A list of kernel capabilities to add to the default set
+        /// for the container.
+        ///
+        /// Since API 1.41.
+        #[wire("CapabilityAdd", optional)]
+        pub capability_add: Option<Vec<String>>,
+        /// A list of kernel capabilities to drop from the default set
+        /// for the container.
+        ///
+        /// Since API 1.41.
+        #[wire("CapabilityDrop", optional)]
+        pub capability_drop: Option<Vec<String>>,
+        /// A list of resource limits to set in the container. For example: `{"Name": "nofile", "Soft": 1024, "Hard": 2048}`"
+        ///
+        /// Since API 1.41.
+        #[wire("Ulimits", optional)]
+        pub ulimits: Option<Vec<super::v1_41_to_v1_55::TaskSpecContainerSpecUlimitsItem>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

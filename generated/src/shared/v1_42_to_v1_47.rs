@@ -3,57 +3,59 @@
 //! What is identical in exactly API versions 1.42–1.47: the types below, and in the submodules the operations' parameters, client and server items and decoders.
 
 use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// MountPoint represents a mount point configuration inside the container.
-/// This is used for reporting the mountpoints in use by a container.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct MountPoint {
-    /// The mount type:
-    ///
-    /// - `bind` a mount of a file or directory from the host into the container.
-    /// - `cluster` a Swarm cluster volume.
-    /// - `npipe` a named pipe from the host into the container.
-    /// - `tmpfs` a `tmpfs`.
-    /// - `volume` a docker volume with the given `Name`.
-    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<MountType>,
-    /// Name is the name reference to the underlying data defined by `Source`
-    /// e.g., the volume name.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Source location of the mount.
-    ///
-    /// For volumes, this contains the storage location of the volume (within
-    /// `/var/lib/docker/volumes/`). For bind-mounts, and `npipe`, this contains
-    /// the source (host) part of the bind-mount. For `tmpfs` mount points, this
-    /// field is empty.
-    #[serde(rename = "Source", skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
-    /// Destination is the path relative to the container root (`/`) where
-    /// the `Source` is mounted inside the container.
-    #[serde(rename = "Destination", skip_serializing_if = "Option::is_none")]
-    pub destination: Option<String>,
-    /// Driver is the volume driver used to create the volume (if it is a volume).
-    #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
-    pub driver: Option<String>,
-    /// Mode is a comma separated list of options supplied by the user when
-    /// creating the bind/volume mount.
-    ///
-    /// The default is platform-specific (`"z"` on Linux, empty on Windows).
-    #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<String>,
-    /// Whether the mount is mounted writable (read-write).
-    #[serde(rename = "RW", skip_serializing_if = "Option::is_none")]
-    pub rw: Option<bool>,
-    /// Propagation describes how mounts are propagated from the host into the
-    /// mount point, and vice-versa. Refer to the [Linux kernel documentation](https://www.kernel.org/doc/Documentation/filesystems/sharedsubtree.txt)
-    /// for details. This field is not used on Windows.
-    #[serde(rename = "Propagation", skip_serializing_if = "Option::is_none")]
-    pub propagation: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// MountPoint represents a mount point configuration inside the container.
+    /// This is used for reporting the mountpoints in use by a container.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct MountPoint {
+        /// The mount type:
+        ///
+        /// - `bind` a mount of a file or directory from the host into the container.
+        /// - `cluster` a Swarm cluster volume.
+        /// - `npipe` a named pipe from the host into the container.
+        /// - `tmpfs` a `tmpfs`.
+        /// - `volume` a docker volume with the given `Name`.
+        #[wire("Type", optional)]
+        pub r#type: Option<MountType>,
+        /// Name is the name reference to the underlying data defined by `Source`
+        /// e.g., the volume name.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// Source location of the mount.
+        ///
+        /// For volumes, this contains the storage location of the volume (within
+        /// `/var/lib/docker/volumes/`). For bind-mounts, and `npipe`, this contains
+        /// the source (host) part of the bind-mount. For `tmpfs` mount points, this
+        /// field is empty.
+        #[wire("Source", optional)]
+        pub source: Option<String>,
+        /// Destination is the path relative to the container root (`/`) where
+        /// the `Source` is mounted inside the container.
+        #[wire("Destination", optional)]
+        pub destination: Option<String>,
+        /// Driver is the volume driver used to create the volume (if it is a volume).
+        #[wire("Driver", optional)]
+        pub driver: Option<String>,
+        /// Mode is a comma separated list of options supplied by the user when
+        /// creating the bind/volume mount.
+        ///
+        /// The default is platform-specific (`"z"` on Linux, empty on Windows).
+        #[wire("Mode", optional)]
+        pub mode: Option<String>,
+        /// Whether the mount is mounted writable (read-write).
+        #[wire("RW", optional)]
+        pub rw: Option<bool>,
+        /// Propagation describes how mounts are propagated from the host into the
+        /// mount point, and vice-versa. Refer to the [Linux kernel documentation](https://www.kernel.org/doc/Documentation/filesystems/sharedsubtree.txt)
+        /// for details. This field is not used on Windows.
+        #[wire("Propagation", optional)]
+        pub propagation: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// The mount type. Available types:

@@ -13,352 +13,355 @@ pub(crate) mod server;
 #[cfg(feature = "roundtrip")]
 pub(crate) mod roundtrip;
 
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerUpdateBody {
-    /// An integer value representing this container's relative CPU weight
-    /// versus other containers.
-    #[serde(rename = "CpuShares", skip_serializing_if = "Option::is_none")]
-    pub cpu_shares: Option<i64>,
-    /// Memory limit in bytes.
-    ///
-    /// Defaults to `0`.
-    #[serde(rename = "Memory", skip_serializing_if = "Option::is_none")]
-    pub memory: Option<i64>,
-    /// Path to `cgroups` under which the container's `cgroup` is created. If
-    /// the path is not absolute, the path is considered to be relative to the
-    /// `cgroups` path of the init process. Cgroups are created if they do not
-    /// already exist.
-    #[serde(rename = "CgroupParent", skip_serializing_if = "Option::is_none")]
-    pub cgroup_parent: Option<String>,
-    /// Block IO weight (relative weight).
-    #[serde(rename = "BlkioWeight", skip_serializing_if = "Option::is_none")]
-    pub blkio_weight: Option<i64>,
-    /// Block IO weight (relative device weight) in the form:
-    ///
-    /// ```text
-    /// [{"Path": "device_path", "Weight": weight}]
-    /// ```
-    #[serde(rename = "BlkioWeightDevice", skip_serializing_if = "Option::is_none")]
-    pub blkio_weight_device: Option<
-        Vec<super::v1_24_to_v1_55::ResourcesBlkioWeightDeviceItem>,
-    >,
-    /// Limit read rate (bytes per second) from a device, in the form:
-    ///
-    /// ```text
-    /// [{"Path": "device_path", "Rate": rate}]
-    /// ```
-    #[serde(rename = "BlkioDeviceReadBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
-    /// Limit write rate (bytes per second) to a device, in the form:
-    ///
-    /// ```text
-    /// [{"Path": "device_path", "Rate": rate}]
-    /// ```
-    #[serde(rename = "BlkioDeviceWriteBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
-    /// Limit read rate (IO per second) from a device, in the form:
-    ///
-    /// ```text
-    /// [{"Path": "device_path", "Rate": rate}]
-    /// ```
-    #[serde(rename = "BlkioDeviceReadIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
-    /// Limit write rate (IO per second) to a device, in the form:
-    ///
-    /// ```text
-    /// [{"Path": "device_path", "Rate": rate}]
-    /// ```
-    #[serde(rename = "BlkioDeviceWriteIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
-    /// The length of a CPU period in microseconds.
-    #[serde(rename = "CpuPeriod", skip_serializing_if = "Option::is_none")]
-    pub cpu_period: Option<i64>,
-    /// Microseconds of CPU time that the container can get in a CPU period.
-    #[serde(rename = "CpuQuota", skip_serializing_if = "Option::is_none")]
-    pub cpu_quota: Option<i64>,
-    /// The length of a CPU real-time period in microseconds. Set to 0 to
-    /// allocate no time allocated to real-time tasks.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "CpuRealtimePeriod", skip_serializing_if = "Option::is_none")]
-    pub cpu_realtime_period: Option<i64>,
-    /// The length of a CPU real-time runtime in microseconds. Set to 0 to
-    /// allocate no time allocated to real-time tasks.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "CpuRealtimeRuntime", skip_serializing_if = "Option::is_none")]
-    pub cpu_realtime_runtime: Option<i64>,
-    /// CPUs in which to allow execution (e.g., `0-3`, `0,1`).
-    #[serde(rename = "CpusetCpus", skip_serializing_if = "Option::is_none")]
-    pub cpuset_cpus: Option<String>,
-    /// Memory nodes (MEMs) in which to allow execution (0-3, 0,1). Only
-    /// effective on NUMA systems.
-    #[serde(rename = "CpusetMems", skip_serializing_if = "Option::is_none")]
-    pub cpuset_mems: Option<String>,
-    /// A list of devices to add to the container.
-    #[serde(rename = "Devices", skip_serializing_if = "Option::is_none")]
-    pub devices: Option<Vec<super::v1_24_to_v1_55::DeviceMapping>>,
-    /// a list of cgroup rules to apply to the container
-    ///
-    /// Since API 1.28.
-    #[serde(rename = "DeviceCgroupRules", skip_serializing_if = "Option::is_none")]
-    pub device_cgroup_rules: Option<Vec<String>>,
-    /// A list of requests for devices to be sent to device drivers.
-    ///
-    /// Since API 1.40.
-    #[serde(rename = "DeviceRequests", skip_serializing_if = "Option::is_none")]
-    pub device_requests: Option<Vec<super::v1_40_to_v1_55::DeviceRequest>>,
-    /// Hard limit for kernel TCP buffer memory (in bytes). Depending on the
-    /// OCI runtime in use, this option may be ignored. It is no longer supported
-    /// by the default (runc) runtime.
-    ///
-    /// This field is omitted when empty.
-    ///
-    /// **Deprecated**: This field is deprecated as kernel 6.12 has deprecated `memory.kmem.tcp.limit_in_bytes` field
-    /// for cgroups v1. This field will be removed in a future release.
-    ///
-    /// Since API 1.40, until API 1.51 (removed in 1.52).
-    #[serde(rename = "KernelMemoryTCP", skip_serializing_if = "Option::is_none")]
-    pub kernel_memory_tcp: Option<i64>,
-    /// Memory soft limit in bytes.
-    #[serde(rename = "MemoryReservation", skip_serializing_if = "Option::is_none")]
-    pub memory_reservation: Option<i64>,
-    /// Total memory limit (memory + swap). Set as `-1` to enable unlimited
-    /// swap.
-    #[serde(rename = "MemorySwap", skip_serializing_if = "Option::is_none")]
-    pub memory_swap: Option<i64>,
-    /// Tune a container's memory swappiness behavior. Accepts an integer
-    /// between 0 and 100.
-    #[serde(rename = "MemorySwappiness", skip_serializing_if = "Option::is_none")]
-    pub memory_swappiness: Option<i64>,
-    /// CPU quota in units of 10<sup>-9</sup> CPUs.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "NanoCpus", skip_serializing_if = "Option::is_none")]
-    pub nano_cpus: Option<i64>,
-    /// Disable OOM Killer for the container.
-    #[serde(rename = "OomKillDisable", skip_serializing_if = "Option::is_none")]
-    pub oom_kill_disable: Option<bool>,
-    /// Run an init inside the container that forwards signals and reaps
-    /// processes. This field is omitted if empty, and the default (as
-    /// configured on the daemon) is used.
-    ///
-    /// Since API 1.37.
-    #[serde(rename = "Init", skip_serializing_if = "Option::is_none")]
-    pub init: Option<bool>,
-    /// Tune a container's PIDs limit. Set `0` or `-1` for unlimited, or `null`
-    /// to not change.
-    #[serde(rename = "PidsLimit", skip_serializing_if = "Option::is_none")]
-    pub pids_limit: Option<i64>,
-    /// A list of resource limits to set in the container. For example:
-    ///
-    /// ```text
-    /// {"Name": "nofile", "Soft": 1024, "Hard": 2048}
-    /// ```
-    #[serde(rename = "Ulimits", skip_serializing_if = "Option::is_none")]
-    pub ulimits: Option<Vec<super::v1_24_to_v1_55::ResourcesUlimitsItem>>,
-    /// The number of usable CPUs (Windows only).
-    ///
-    /// On Windows Server containers, the processor resource controls are
-    /// mutually exclusive. The order of precedence is `CPUCount` first, then
-    /// `CPUShares`, and `CPUPercent` last.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "CpuCount", skip_serializing_if = "Option::is_none")]
-    pub cpu_count: Option<i64>,
-    /// The usable percentage of the available CPUs (Windows only).
-    ///
-    /// On Windows Server containers, the processor resource controls are
-    /// mutually exclusive. The order of precedence is `CPUCount` first, then
-    /// `CPUShares`, and `CPUPercent` last.
-    #[serde(rename = "CpuPercent", skip_serializing_if = "Option::is_none")]
-    pub cpu_percent: Option<i64>,
-    /// Maximum IOps for the container system drive (Windows only)
-    #[serde(rename = "IOMaximumIOps", skip_serializing_if = "Option::is_none")]
-    pub io_maximum_i_ops: Option<i64>,
-    /// Maximum IO in bytes per second for the container system drive
-    /// (Windows only).
-    #[serde(rename = "IOMaximumBandwidth", skip_serializing_if = "Option::is_none")]
-    pub io_maximum_bandwidth: Option<i64>,
-    #[serde(rename = "RestartPolicy", skip_serializing_if = "Option::is_none")]
-    pub restart_policy: Option<super::v1_40_to_v1_55::RestartPolicy>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerUpdateBody {
+        /// An integer value representing this container's relative CPU weight
+        /// versus other containers.
+        #[wire("CpuShares", optional)]
+        pub cpu_shares: Option<i64>,
+        /// Memory limit in bytes.
+        ///
+        /// Defaults to `0`.
+        #[wire("Memory", optional)]
+        pub memory: Option<i64>,
+        /// Path to `cgroups` under which the container's `cgroup` is created. If
+        /// the path is not absolute, the path is considered to be relative to the
+        /// `cgroups` path of the init process. Cgroups are created if they do not
+        /// already exist.
+        #[wire("CgroupParent", optional)]
+        pub cgroup_parent: Option<String>,
+        /// Block IO weight (relative weight).
+        #[wire("BlkioWeight", optional)]
+        pub blkio_weight: Option<i64>,
+        /// Block IO weight (relative device weight) in the form:
+        ///
+        /// ```text
+        /// [{"Path": "device_path", "Weight": weight}]
+        /// ```
+        #[wire("BlkioWeightDevice", optional)]
+        pub blkio_weight_device: Option<
+            Vec<super::v1_24_to_v1_55::ResourcesBlkioWeightDeviceItem>,
+        >,
+        /// Limit read rate (bytes per second) from a device, in the form:
+        ///
+        /// ```text
+        /// [{"Path": "device_path", "Rate": rate}]
+        /// ```
+        #[wire("BlkioDeviceReadBps", optional)]
+        pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
+        /// Limit write rate (bytes per second) to a device, in the form:
+        ///
+        /// ```text
+        /// [{"Path": "device_path", "Rate": rate}]
+        /// ```
+        #[wire("BlkioDeviceWriteBps", optional)]
+        pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
+        /// Limit read rate (IO per second) from a device, in the form:
+        ///
+        /// ```text
+        /// [{"Path": "device_path", "Rate": rate}]
+        /// ```
+        #[wire("BlkioDeviceReadIOps", optional)]
+        pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
+        /// Limit write rate (IO per second) to a device, in the form:
+        ///
+        /// ```text
+        /// [{"Path": "device_path", "Rate": rate}]
+        /// ```
+        #[wire("BlkioDeviceWriteIOps", optional)]
+        pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
+        /// The length of a CPU period in microseconds.
+        #[wire("CpuPeriod", optional)]
+        pub cpu_period: Option<i64>,
+        /// Microseconds of CPU time that the container can get in a CPU period.
+        #[wire("CpuQuota", optional)]
+        pub cpu_quota: Option<i64>,
+        /// The length of a CPU real-time period in microseconds. Set to 0 to
+        /// allocate no time allocated to real-time tasks.
+        ///
+        /// Since API 1.25.
+        #[wire("CpuRealtimePeriod", optional)]
+        pub cpu_realtime_period: Option<i64>,
+        /// The length of a CPU real-time runtime in microseconds. Set to 0 to
+        /// allocate no time allocated to real-time tasks.
+        ///
+        /// Since API 1.25.
+        #[wire("CpuRealtimeRuntime", optional)]
+        pub cpu_realtime_runtime: Option<i64>,
+        /// CPUs in which to allow execution (e.g., `0-3`, `0,1`).
+        #[wire("CpusetCpus", optional)]
+        pub cpuset_cpus: Option<String>,
+        /// Memory nodes (MEMs) in which to allow execution (0-3, 0,1). Only
+        /// effective on NUMA systems.
+        #[wire("CpusetMems", optional)]
+        pub cpuset_mems: Option<String>,
+        /// A list of devices to add to the container.
+        #[wire("Devices", optional)]
+        pub devices: Option<Vec<super::v1_24_to_v1_55::DeviceMapping>>,
+        /// a list of cgroup rules to apply to the container
+        ///
+        /// Since API 1.28.
+        #[wire("DeviceCgroupRules", optional)]
+        pub device_cgroup_rules: Option<Vec<String>>,
+        /// A list of requests for devices to be sent to device drivers.
+        ///
+        /// Since API 1.40.
+        #[wire("DeviceRequests", optional)]
+        pub device_requests: Option<Vec<super::v1_40_to_v1_55::DeviceRequest>>,
+        /// Hard limit for kernel TCP buffer memory (in bytes). Depending on the
+        /// OCI runtime in use, this option may be ignored. It is no longer supported
+        /// by the default (runc) runtime.
+        ///
+        /// This field is omitted when empty.
+        ///
+        /// **Deprecated**: This field is deprecated as kernel 6.12 has deprecated `memory.kmem.tcp.limit_in_bytes` field
+        /// for cgroups v1. This field will be removed in a future release.
+        ///
+        /// Since API 1.40, until API 1.51 (removed in 1.52).
+        #[wire("KernelMemoryTCP", optional)]
+        pub kernel_memory_tcp: Option<i64>,
+        /// Memory soft limit in bytes.
+        #[wire("MemoryReservation", optional)]
+        pub memory_reservation: Option<i64>,
+        /// Total memory limit (memory + swap). Set as `-1` to enable unlimited
+        /// swap.
+        #[wire("MemorySwap", optional)]
+        pub memory_swap: Option<i64>,
+        /// Tune a container's memory swappiness behavior. Accepts an integer
+        /// between 0 and 100.
+        #[wire("MemorySwappiness", optional)]
+        pub memory_swappiness: Option<i64>,
+        /// CPU quota in units of 10<sup>-9</sup> CPUs.
+        ///
+        /// Since API 1.25.
+        #[wire("NanoCpus", optional)]
+        pub nano_cpus: Option<i64>,
+        /// Disable OOM Killer for the container.
+        #[wire("OomKillDisable", optional)]
+        pub oom_kill_disable: Option<bool>,
+        /// Run an init inside the container that forwards signals and reaps
+        /// processes. This field is omitted if empty, and the default (as
+        /// configured on the daemon) is used.
+        ///
+        /// Since API 1.37.
+        #[wire("Init", optional)]
+        pub init: Option<bool>,
+        /// Tune a container's PIDs limit. Set `0` or `-1` for unlimited, or `null`
+        /// to not change.
+        #[wire("PidsLimit", optional)]
+        pub pids_limit: Option<i64>,
+        /// A list of resource limits to set in the container. For example:
+        ///
+        /// ```text
+        /// {"Name": "nofile", "Soft": 1024, "Hard": 2048}
+        /// ```
+        #[wire("Ulimits", optional)]
+        pub ulimits: Option<Vec<super::v1_24_to_v1_55::ResourcesUlimitsItem>>,
+        /// The number of usable CPUs (Windows only).
+        ///
+        /// On Windows Server containers, the processor resource controls are
+        /// mutually exclusive. The order of precedence is `CPUCount` first, then
+        /// `CPUShares`, and `CPUPercent` last.
+        ///
+        /// Since API 1.25.
+        #[wire("CpuCount", optional)]
+        pub cpu_count: Option<i64>,
+        /// The usable percentage of the available CPUs (Windows only).
+        ///
+        /// On Windows Server containers, the processor resource controls are
+        /// mutually exclusive. The order of precedence is `CPUCount` first, then
+        /// `CPUShares`, and `CPUPercent` last.
+        #[wire("CpuPercent", optional)]
+        pub cpu_percent: Option<i64>,
+        /// Maximum IOps for the container system drive (Windows only)
+        #[wire("IOMaximumIOps", optional)]
+        pub io_maximum_i_ops: Option<i64>,
+        /// Maximum IO in bytes per second for the container system drive
+        /// (Windows only).
+        #[wire("IOMaximumBandwidth", optional)]
+        pub io_maximum_bandwidth: Option<i64>,
+        #[wire("RestartPolicy", optional)]
+        pub restart_policy: Option<super::v1_40_to_v1_55::RestartPolicy>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// A container's resources (cgroups config, ulimits, etc)
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Resources {
-    /// An integer value representing this container's relative CPU weight
-    /// versus other containers.
-    #[serde(rename = "CpuShares", skip_serializing_if = "Option::is_none")]
-    pub cpu_shares: Option<i64>,
-    /// Memory limit in bytes.
-    ///
-    /// Defaults to `0`.
-    #[serde(rename = "Memory", skip_serializing_if = "Option::is_none")]
-    pub memory: Option<i64>,
-    /// Path to `cgroups` under which the container's `cgroup` is created. If
-    /// the path is not absolute, the path is considered to be relative to the
-    /// `cgroups` path of the init process. Cgroups are created if they do not
-    /// already exist.
-    #[serde(rename = "CgroupParent", skip_serializing_if = "Option::is_none")]
-    pub cgroup_parent: Option<String>,
-    /// Block IO weight (relative weight).
-    #[serde(rename = "BlkioWeight", skip_serializing_if = "Option::is_none")]
-    pub blkio_weight: Option<i64>,
-    /// Block IO weight (relative device weight) in the form:
-    ///
-    /// ```text
-    /// [{"Path": "device_path", "Weight": weight}]
-    /// ```
-    #[serde(rename = "BlkioWeightDevice", skip_serializing_if = "Option::is_none")]
-    pub blkio_weight_device: Option<
-        Vec<super::v1_24_to_v1_55::ResourcesBlkioWeightDeviceItem>,
-    >,
-    /// Limit read rate (bytes per second) from a device, in the form:
-    ///
-    /// ```text
-    /// [{"Path": "device_path", "Rate": rate}]
-    /// ```
-    #[serde(rename = "BlkioDeviceReadBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
-    /// Limit write rate (bytes per second) to a device, in the form:
-    ///
-    /// ```text
-    /// [{"Path": "device_path", "Rate": rate}]
-    /// ```
-    #[serde(rename = "BlkioDeviceWriteBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
-    /// Limit read rate (IO per second) from a device, in the form:
-    ///
-    /// ```text
-    /// [{"Path": "device_path", "Rate": rate}]
-    /// ```
-    #[serde(rename = "BlkioDeviceReadIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
-    /// Limit write rate (IO per second) to a device, in the form:
-    ///
-    /// ```text
-    /// [{"Path": "device_path", "Rate": rate}]
-    /// ```
-    #[serde(rename = "BlkioDeviceWriteIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
-    /// The length of a CPU period in microseconds.
-    #[serde(rename = "CpuPeriod", skip_serializing_if = "Option::is_none")]
-    pub cpu_period: Option<i64>,
-    /// Microseconds of CPU time that the container can get in a CPU period.
-    #[serde(rename = "CpuQuota", skip_serializing_if = "Option::is_none")]
-    pub cpu_quota: Option<i64>,
-    /// The length of a CPU real-time period in microseconds. Set to 0 to
-    /// allocate no time allocated to real-time tasks.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "CpuRealtimePeriod", skip_serializing_if = "Option::is_none")]
-    pub cpu_realtime_period: Option<i64>,
-    /// The length of a CPU real-time runtime in microseconds. Set to 0 to
-    /// allocate no time allocated to real-time tasks.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "CpuRealtimeRuntime", skip_serializing_if = "Option::is_none")]
-    pub cpu_realtime_runtime: Option<i64>,
-    /// CPUs in which to allow execution (e.g., `0-3`, `0,1`).
-    #[serde(rename = "CpusetCpus", skip_serializing_if = "Option::is_none")]
-    pub cpuset_cpus: Option<String>,
-    /// Memory nodes (MEMs) in which to allow execution (0-3, 0,1). Only
-    /// effective on NUMA systems.
-    #[serde(rename = "CpusetMems", skip_serializing_if = "Option::is_none")]
-    pub cpuset_mems: Option<String>,
-    /// A list of devices to add to the container.
-    #[serde(rename = "Devices", skip_serializing_if = "Option::is_none")]
-    pub devices: Option<Vec<super::v1_24_to_v1_55::DeviceMapping>>,
-    /// a list of cgroup rules to apply to the container
-    ///
-    /// Since API 1.28.
-    #[serde(rename = "DeviceCgroupRules", skip_serializing_if = "Option::is_none")]
-    pub device_cgroup_rules: Option<Vec<String>>,
-    /// A list of requests for devices to be sent to device drivers.
-    ///
-    /// Since API 1.40.
-    #[serde(rename = "DeviceRequests", skip_serializing_if = "Option::is_none")]
-    pub device_requests: Option<Vec<super::v1_40_to_v1_55::DeviceRequest>>,
-    /// Hard limit for kernel TCP buffer memory (in bytes). Depending on the
-    /// OCI runtime in use, this option may be ignored. It is no longer supported
-    /// by the default (runc) runtime.
-    ///
-    /// This field is omitted when empty.
-    ///
-    /// **Deprecated**: This field is deprecated as kernel 6.12 has deprecated `memory.kmem.tcp.limit_in_bytes` field
-    /// for cgroups v1. This field will be removed in a future release.
-    ///
-    /// Since API 1.40, until API 1.51 (removed in 1.52).
-    #[serde(rename = "KernelMemoryTCP", skip_serializing_if = "Option::is_none")]
-    pub kernel_memory_tcp: Option<i64>,
-    /// Memory soft limit in bytes.
-    #[serde(rename = "MemoryReservation", skip_serializing_if = "Option::is_none")]
-    pub memory_reservation: Option<i64>,
-    /// Total memory limit (memory + swap). Set as `-1` to enable unlimited
-    /// swap.
-    #[serde(rename = "MemorySwap", skip_serializing_if = "Option::is_none")]
-    pub memory_swap: Option<i64>,
-    /// Tune a container's memory swappiness behavior. Accepts an integer
-    /// between 0 and 100.
-    #[serde(rename = "MemorySwappiness", skip_serializing_if = "Option::is_none")]
-    pub memory_swappiness: Option<i64>,
-    /// CPU quota in units of 10<sup>-9</sup> CPUs.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "NanoCpus", skip_serializing_if = "Option::is_none")]
-    pub nano_cpus: Option<i64>,
-    /// Disable OOM Killer for the container.
-    #[serde(rename = "OomKillDisable", skip_serializing_if = "Option::is_none")]
-    pub oom_kill_disable: Option<bool>,
-    /// Run an init inside the container that forwards signals and reaps
-    /// processes. This field is omitted if empty, and the default (as
-    /// configured on the daemon) is used.
-    ///
-    /// Since API 1.37.
-    #[serde(rename = "Init", skip_serializing_if = "Option::is_none")]
-    pub init: Option<bool>,
-    /// Tune a container's PIDs limit. Set `0` or `-1` for unlimited, or `null`
-    /// to not change.
-    #[serde(rename = "PidsLimit", skip_serializing_if = "Option::is_none")]
-    pub pids_limit: Option<i64>,
-    /// A list of resource limits to set in the container. For example:
-    ///
-    /// ```text
-    /// {"Name": "nofile", "Soft": 1024, "Hard": 2048}
-    /// ```
-    #[serde(rename = "Ulimits", skip_serializing_if = "Option::is_none")]
-    pub ulimits: Option<Vec<super::v1_24_to_v1_55::ResourcesUlimitsItem>>,
-    /// The number of usable CPUs (Windows only).
-    ///
-    /// On Windows Server containers, the processor resource controls are
-    /// mutually exclusive. The order of precedence is `CPUCount` first, then
-    /// `CPUShares`, and `CPUPercent` last.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "CpuCount", skip_serializing_if = "Option::is_none")]
-    pub cpu_count: Option<i64>,
-    /// The usable percentage of the available CPUs (Windows only).
-    ///
-    /// On Windows Server containers, the processor resource controls are
-    /// mutually exclusive. The order of precedence is `CPUCount` first, then
-    /// `CPUShares`, and `CPUPercent` last.
-    #[serde(rename = "CpuPercent", skip_serializing_if = "Option::is_none")]
-    pub cpu_percent: Option<i64>,
-    /// Maximum IOps for the container system drive (Windows only)
-    #[serde(rename = "IOMaximumIOps", skip_serializing_if = "Option::is_none")]
-    pub io_maximum_i_ops: Option<i64>,
-    /// Maximum IO in bytes per second for the container system drive
-    /// (Windows only).
-    #[serde(rename = "IOMaximumBandwidth", skip_serializing_if = "Option::is_none")]
-    pub io_maximum_bandwidth: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// A container's resources (cgroups config, ulimits, etc)
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Resources {
+        /// An integer value representing this container's relative CPU weight
+        /// versus other containers.
+        #[wire("CpuShares", optional)]
+        pub cpu_shares: Option<i64>,
+        /// Memory limit in bytes.
+        ///
+        /// Defaults to `0`.
+        #[wire("Memory", optional)]
+        pub memory: Option<i64>,
+        /// Path to `cgroups` under which the container's `cgroup` is created. If
+        /// the path is not absolute, the path is considered to be relative to the
+        /// `cgroups` path of the init process. Cgroups are created if they do not
+        /// already exist.
+        #[wire("CgroupParent", optional)]
+        pub cgroup_parent: Option<String>,
+        /// Block IO weight (relative weight).
+        #[wire("BlkioWeight", optional)]
+        pub blkio_weight: Option<i64>,
+        /// Block IO weight (relative device weight) in the form:
+        ///
+        /// ```text
+        /// [{"Path": "device_path", "Weight": weight}]
+        /// ```
+        #[wire("BlkioWeightDevice", optional)]
+        pub blkio_weight_device: Option<
+            Vec<super::v1_24_to_v1_55::ResourcesBlkioWeightDeviceItem>,
+        >,
+        /// Limit read rate (bytes per second) from a device, in the form:
+        ///
+        /// ```text
+        /// [{"Path": "device_path", "Rate": rate}]
+        /// ```
+        #[wire("BlkioDeviceReadBps", optional)]
+        pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
+        /// Limit write rate (bytes per second) to a device, in the form:
+        ///
+        /// ```text
+        /// [{"Path": "device_path", "Rate": rate}]
+        /// ```
+        #[wire("BlkioDeviceWriteBps", optional)]
+        pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
+        /// Limit read rate (IO per second) from a device, in the form:
+        ///
+        /// ```text
+        /// [{"Path": "device_path", "Rate": rate}]
+        /// ```
+        #[wire("BlkioDeviceReadIOps", optional)]
+        pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
+        /// Limit write rate (IO per second) to a device, in the form:
+        ///
+        /// ```text
+        /// [{"Path": "device_path", "Rate": rate}]
+        /// ```
+        #[wire("BlkioDeviceWriteIOps", optional)]
+        pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
+        /// The length of a CPU period in microseconds.
+        #[wire("CpuPeriod", optional)]
+        pub cpu_period: Option<i64>,
+        /// Microseconds of CPU time that the container can get in a CPU period.
+        #[wire("CpuQuota", optional)]
+        pub cpu_quota: Option<i64>,
+        /// The length of a CPU real-time period in microseconds. Set to 0 to
+        /// allocate no time allocated to real-time tasks.
+        ///
+        /// Since API 1.25.
+        #[wire("CpuRealtimePeriod", optional)]
+        pub cpu_realtime_period: Option<i64>,
+        /// The length of a CPU real-time runtime in microseconds. Set to 0 to
+        /// allocate no time allocated to real-time tasks.
+        ///
+        /// Since API 1.25.
+        #[wire("CpuRealtimeRuntime", optional)]
+        pub cpu_realtime_runtime: Option<i64>,
+        /// CPUs in which to allow execution (e.g., `0-3`, `0,1`).
+        #[wire("CpusetCpus", optional)]
+        pub cpuset_cpus: Option<String>,
+        /// Memory nodes (MEMs) in which to allow execution (0-3, 0,1). Only
+        /// effective on NUMA systems.
+        #[wire("CpusetMems", optional)]
+        pub cpuset_mems: Option<String>,
+        /// A list of devices to add to the container.
+        #[wire("Devices", optional)]
+        pub devices: Option<Vec<super::v1_24_to_v1_55::DeviceMapping>>,
+        /// a list of cgroup rules to apply to the container
+        ///
+        /// Since API 1.28.
+        #[wire("DeviceCgroupRules", optional)]
+        pub device_cgroup_rules: Option<Vec<String>>,
+        /// A list of requests for devices to be sent to device drivers.
+        ///
+        /// Since API 1.40.
+        #[wire("DeviceRequests", optional)]
+        pub device_requests: Option<Vec<super::v1_40_to_v1_55::DeviceRequest>>,
+        /// Hard limit for kernel TCP buffer memory (in bytes). Depending on the
+        /// OCI runtime in use, this option may be ignored. It is no longer supported
+        /// by the default (runc) runtime.
+        ///
+        /// This field is omitted when empty.
+        ///
+        /// **Deprecated**: This field is deprecated as kernel 6.12 has deprecated `memory.kmem.tcp.limit_in_bytes` field
+        /// for cgroups v1. This field will be removed in a future release.
+        ///
+        /// Since API 1.40, until API 1.51 (removed in 1.52).
+        #[wire("KernelMemoryTCP", optional)]
+        pub kernel_memory_tcp: Option<i64>,
+        /// Memory soft limit in bytes.
+        #[wire("MemoryReservation", optional)]
+        pub memory_reservation: Option<i64>,
+        /// Total memory limit (memory + swap). Set as `-1` to enable unlimited
+        /// swap.
+        #[wire("MemorySwap", optional)]
+        pub memory_swap: Option<i64>,
+        /// Tune a container's memory swappiness behavior. Accepts an integer
+        /// between 0 and 100.
+        #[wire("MemorySwappiness", optional)]
+        pub memory_swappiness: Option<i64>,
+        /// CPU quota in units of 10<sup>-9</sup> CPUs.
+        ///
+        /// Since API 1.25.
+        #[wire("NanoCpus", optional)]
+        pub nano_cpus: Option<i64>,
+        /// Disable OOM Killer for the container.
+        #[wire("OomKillDisable", optional)]
+        pub oom_kill_disable: Option<bool>,
+        /// Run an init inside the container that forwards signals and reaps
+        /// processes. This field is omitted if empty, and the default (as
+        /// configured on the daemon) is used.
+        ///
+        /// Since API 1.37.
+        #[wire("Init", optional)]
+        pub init: Option<bool>,
+        /// Tune a container's PIDs limit. Set `0` or `-1` for unlimited, or `null`
+        /// to not change.
+        #[wire("PidsLimit", optional)]
+        pub pids_limit: Option<i64>,
+        /// A list of resource limits to set in the container. For example:
+        ///
+        /// ```text
+        /// {"Name": "nofile", "Soft": 1024, "Hard": 2048}
+        /// ```
+        #[wire("Ulimits", optional)]
+        pub ulimits: Option<Vec<super::v1_24_to_v1_55::ResourcesUlimitsItem>>,
+        /// The number of usable CPUs (Windows only).
+        ///
+        /// On Windows Server containers, the processor resource controls are
+        /// mutually exclusive. The order of precedence is `CPUCount` first, then
+        /// `CPUShares`, and `CPUPercent` last.
+        ///
+        /// Since API 1.25.
+        #[wire("CpuCount", optional)]
+        pub cpu_count: Option<i64>,
+        /// The usable percentage of the available CPUs (Windows only).
+        ///
+        /// On Windows Server containers, the processor resource controls are
+        /// mutually exclusive. The order of precedence is `CPUCount` first, then
+        /// `CPUShares`, and `CPUPercent` last.
+        #[wire("CpuPercent", optional)]
+        pub cpu_percent: Option<i64>,
+        /// Maximum IOps for the container system drive (Windows only)
+        #[wire("IOMaximumIOps", optional)]
+        pub io_maximum_i_ops: Option<i64>,
+        /// Maximum IO in bytes per second for the container system drive
+        /// (Windows only).
+        #[wire("IOMaximumBandwidth", optional)]
+        pub io_maximum_bandwidth: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

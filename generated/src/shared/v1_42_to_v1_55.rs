@@ -15,136 +15,144 @@ pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::{null_as_default, UnknownMembers};
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// BuildCache contains information about a build cache record.
-///
-/// Since API 1.39.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct BuildCache {
-    /// Unique ID of the build cache record.
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// List of parent build cache record IDs.
+object! {
+    /// BuildCache contains information about a build cache record.
+    ///
+    /// Since API 1.39.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct BuildCache {
+        /// Unique ID of the build cache record.
+        #[wire("ID", optional)]
+        pub id: Option<String>,
+        /// List of parent build cache record IDs.
+        ///
+        /// Since API 1.42.
+        #[wire("Parents", optional)]
+        pub parents: Option<Vec<String>>,
+        /// Cache record type.
+        #[wire("Type", optional)]
+        pub r#type: Option<super::v1_39_to_v1_55::BuildCacheType>,
+        /// Description of the build-step that produced the build cache.
+        #[wire("Description", optional)]
+        pub description: Option<String>,
+        /// Indicates if the build cache is in use.
+        #[wire("InUse", optional)]
+        pub in_use: Option<bool>,
+        /// Indicates if the build cache is shared.
+        #[wire("Shared", optional)]
+        pub shared: Option<bool>,
+        /// Amount of disk space used by the build cache (in bytes).
+        #[wire("Size", optional)]
+        pub size: Option<i64>,
+        /// Date and time at which the build cache was created in
+        /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
+        ///
+        /// Format: `dateTime`.
+        #[wire("CreatedAt", optional)]
+        pub created_at: Option<String>,
+        /// Date and time at which the build cache was last used in
+        /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
+        ///
+        /// Format: `dateTime`.
+        #[wire("LastUsedAt", optional)]
+        pub last_used_at: Option<String>,
+        #[wire("UsageCount", optional)]
+        pub usage_count: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// Options and information specific to, and only present on, Swarm CSI
+    /// cluster volumes.
     ///
     /// Since API 1.42.
-    #[serde(rename = "Parents", skip_serializing_if = "Option::is_none")]
-    pub parents: Option<Vec<String>>,
-    /// Cache record type.
-    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<super::v1_39_to_v1_55::BuildCacheType>,
-    /// Description of the build-step that produced the build cache.
-    #[serde(rename = "Description", skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Indicates if the build cache is in use.
-    #[serde(rename = "InUse", skip_serializing_if = "Option::is_none")]
-    pub in_use: Option<bool>,
-    /// Indicates if the build cache is shared.
-    #[serde(rename = "Shared", skip_serializing_if = "Option::is_none")]
-    pub shared: Option<bool>,
-    /// Amount of disk space used by the build cache (in bytes).
-    #[serde(rename = "Size", skip_serializing_if = "Option::is_none")]
-    pub size: Option<i64>,
-    /// Date and time at which the build cache was created in
-    /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
-    ///
-    /// Format: `dateTime`.
-    #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Date and time at which the build cache was last used in
-    /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
-    ///
-    /// Format: `dateTime`.
-    #[serde(rename = "LastUsedAt", skip_serializing_if = "Option::is_none")]
-    pub last_used_at: Option<String>,
-    #[serde(rename = "UsageCount", skip_serializing_if = "Option::is_none")]
-    pub usage_count: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ClusterVolume {
+        /// The Swarm ID of this volume. Because cluster volumes are Swarm
+        /// objects, they have an ID, unlike non-cluster volumes. This ID can
+        /// be used to refer to the Volume instead of the name.
+        #[wire("ID", optional)]
+        pub id: Option<String>,
+        #[wire("Version", optional)]
+        pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
+        /// Format: `dateTime`.
+        #[wire("CreatedAt", optional)]
+        pub created_at: Option<String>,
+        /// Format: `dateTime`.
+        #[wire("UpdatedAt", optional)]
+        pub updated_at: Option<String>,
+        #[wire("Spec", optional)]
+        pub spec: Option<ClusterVolumeSpec>,
+        /// Information about the global status of the volume.
+        #[wire("Info", optional)]
+        pub info: Option<ClusterVolumeInfo>,
+        /// The status of the volume as it pertains to its publishing and use on
+        /// specific nodes
+        #[wire("PublishStatus", optional)]
+        pub publish_status: Option<Vec<ClusterVolumePublishStatusItem>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Options and information specific to, and only present on, Swarm CSI
-/// cluster volumes.
-///
-/// Since API 1.42.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ClusterVolume {
-    /// The Swarm ID of this volume. Because cluster volumes are Swarm
-    /// objects, they have an ID, unlike non-cluster volumes. This ID can
-    /// be used to refer to the Volume instead of the name.
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
-    /// Format: `dateTime`.
-    #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Format: `dateTime`.
-    #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<ClusterVolumeSpec>,
+object! {
     /// Information about the global status of the volume.
-    #[serde(rename = "Info", skip_serializing_if = "Option::is_none")]
-    pub info: Option<ClusterVolumeInfo>,
-    /// The status of the volume as it pertains to its publishing and use on
-    /// specific nodes
-    #[serde(rename = "PublishStatus", skip_serializing_if = "Option::is_none")]
-    pub publish_status: Option<Vec<ClusterVolumePublishStatusItem>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    ///
+    /// Since API 1.42.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ClusterVolumeInfo {
+        /// The capacity of the volume in bytes. A value of 0 indicates that
+        /// the capacity is unknown.
+        #[wire("CapacityBytes", optional)]
+        pub capacity_bytes: Option<i64>,
+        /// A map of strings to strings returned from the storage plugin when
+        /// the volume is created.
+        #[wire("VolumeContext", optional)]
+        pub volume_context: Option<HashMap<String, String>>,
+        /// The ID of the volume as returned by the CSI storage plugin. This
+        /// is distinct from the volume's ID as provided by Docker. This ID
+        /// is never used by the user when communicating with Docker to refer
+        /// to this volume. If the ID is blank, then the Volume has not been
+        /// successfully created in the plugin yet.
+        #[wire("VolumeID", optional)]
+        pub volume_id: Option<String>,
+        /// The topology this volume is actually accessible from.
+        #[wire("AccessibleTopology", optional)]
+        pub accessible_topology: Option<Vec<Topology>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Information about the global status of the volume.
-///
-/// Since API 1.42.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ClusterVolumeInfo {
-    /// The capacity of the volume in bytes. A value of 0 indicates that
-    /// the capacity is unknown.
-    #[serde(rename = "CapacityBytes", skip_serializing_if = "Option::is_none")]
-    pub capacity_bytes: Option<i64>,
-    /// A map of strings to strings returned from the storage plugin when
-    /// the volume is created.
-    #[serde(rename = "VolumeContext", skip_serializing_if = "Option::is_none")]
-    pub volume_context: Option<HashMap<String, String>>,
-    /// The ID of the volume as returned by the CSI storage plugin. This
-    /// is distinct from the volume's ID as provided by Docker. This ID
-    /// is never used by the user when communicating with Docker to refer
-    /// to this volume. If the ID is blank, then the Volume has not been
-    /// successfully created in the plugin yet.
-    #[serde(rename = "VolumeID", skip_serializing_if = "Option::is_none")]
-    pub volume_id: Option<String>,
-    /// The topology this volume is actually accessible from.
-    #[serde(rename = "AccessibleTopology", skip_serializing_if = "Option::is_none")]
-    pub accessible_topology: Option<Vec<Topology>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// Since API 1.42.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ClusterVolumePublishStatusItem {
-    /// The ID of the Swarm node the volume is published on.
-    #[serde(rename = "NodeID", skip_serializing_if = "Option::is_none")]
-    pub node_id: Option<String>,
-    /// The published state of the volume.
-    /// * `pending-publish` The volume should be published to this node, but the call to the controller plugin to do so has not yet been successfully completed.
-    /// * `published` The volume is published successfully to the node.
-    /// * `pending-node-unpublish` The volume should be unpublished from the node, and the manager is awaiting confirmation from the worker that it has done so.
-    /// * `pending-controller-unpublish` The volume is successfully unpublished from the node, but has not yet been successfully unpublished on the controller.
-    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
-    pub state: Option<ClusterVolumePublishStatusItemState>,
-    /// A map of strings to strings returned by the CSI controller
-    /// plugin when a volume is published.
-    #[serde(rename = "PublishContext", skip_serializing_if = "Option::is_none")]
-    pub publish_context: Option<HashMap<String, String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.42.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ClusterVolumePublishStatusItem {
+        /// The ID of the Swarm node the volume is published on.
+        #[wire("NodeID", optional)]
+        pub node_id: Option<String>,
+        /// The published state of the volume.
+        /// * `pending-publish` The volume should be published to this node, but the call to the controller plugin to do so has not yet been successfully completed.
+        /// * `published` The volume is published successfully to the node.
+        /// * `pending-node-unpublish` The volume should be unpublished from the node, and the manager is awaiting confirmation from the worker that it has done so.
+        /// * `pending-controller-unpublish` The volume is successfully unpublished from the node, but has not yet been successfully unpublished on the controller.
+        #[wire("State", optional)]
+        pub state: Option<ClusterVolumePublishStatusItemState>,
+        /// A map of strings to strings returned by the CSI controller
+        /// plugin when a volume is published.
+        #[wire("PublishContext", optional)]
+        pub publish_context: Option<HashMap<String, String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// The published state of the volume.
@@ -223,123 +231,126 @@ impl<'de> Deserialize<'de> for ClusterVolumePublishStatusItemState {
     }
 }
 
-/// Cluster-specific options used to create the volume.
-///
-/// Since API 1.42.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ClusterVolumeSpec {
-    /// Group defines the volume group of this volume. Volumes belonging to
-    /// the same group can be referred to by group name when creating
-    /// Services.  Referring to a volume by group instructs Swarm to treat
-    /// volumes in that group interchangeably for the purpose of scheduling.
-    /// Volumes with an empty string for a group technically all belong to
-    /// the same, emptystring group.
-    #[serde(rename = "Group", skip_serializing_if = "Option::is_none")]
-    pub group: Option<String>,
-    /// Defines how the volume is used by tasks.
-    #[serde(rename = "AccessMode", skip_serializing_if = "Option::is_none")]
-    pub access_mode: Option<ClusterVolumeSpecAccessMode>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Cluster-specific options used to create the volume.
+    ///
+    /// Since API 1.42.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ClusterVolumeSpec {
+        /// Group defines the volume group of this volume. Volumes belonging to
+        /// the same group can be referred to by group name when creating
+        /// Services.  Referring to a volume by group instructs Swarm to treat
+        /// volumes in that group interchangeably for the purpose of scheduling.
+        /// Volumes with an empty string for a group technically all belong to
+        /// the same, emptystring group.
+        #[wire("Group", optional)]
+        pub group: Option<String>,
+        /// Defines how the volume is used by tasks.
+        #[wire("AccessMode", optional)]
+        pub access_mode: Option<ClusterVolumeSpecAccessMode>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Defines how the volume is used by tasks.
-///
-/// Since API 1.42.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ClusterVolumeSpecAccessMode {
-    /// The set of nodes this volume can be used on at one time.
-    /// - `single` The volume may only be scheduled to one node at a time.
-    /// - `multi` the volume may be scheduled to any supported number of nodes at a time.
+object! {
+    /// Defines how the volume is used by tasks.
     ///
-    /// Defaults to `"single"`.
-    #[serde(rename = "Scope", skip_serializing_if = "Option::is_none")]
-    pub scope: Option<ClusterVolumeSpecAccessModeScope>,
-    /// The number and way that different tasks can use this volume
-    /// at one time.
-    /// - `none` The volume may only be used by one task at a time.
-    /// - `readonly` The volume may be used by any number of tasks, but they all must mount the volume as readonly
-    /// - `onewriter` The volume may be used by any number of tasks, but only one may mount it as read/write.
-    /// - `all` The volume may have any number of readers and writers.
-    ///
-    /// Defaults to `"none"`.
-    #[serde(rename = "Sharing", skip_serializing_if = "Option::is_none")]
-    pub sharing: Option<ClusterVolumeSpecAccessModeSharing>,
-    /// Options for using this volume as a Mount-type volume.
-    ///
-    /// ```text
-    /// Either MountVolume or BlockVolume, but not both, must be
-    /// present.
-    /// ```
-    ///   properties:
-    ///     FsType:
-    ///       type: "string"
-    ///       description: |
-    ///         Specifies the filesystem type for the mount volume.
-    ///         Optional.
-    ///     MountFlags:
-    ///       type: "array"
-    ///       description: |
-    ///         Flags to pass when mounting the volume. Optional.
-    ///       items:
-    ///         type: "string"
-    /// BlockVolume:
-    ///   type: "object"
-    ///   description: |
-    ///     Options for using this volume as a Block-type volume.
-    ///     Intentionally empty.
-    #[serde(rename = "MountVolume", skip_serializing_if = "Option::is_none")]
-    pub mount_volume: Option<HashMap<String, serde_json::Value>>,
-    /// Swarm Secrets that are passed to the CSI storage plugin when
-    /// operating on this volume.
-    #[serde(rename = "Secrets", skip_serializing_if = "Option::is_none")]
-    pub secrets: Option<Vec<ClusterVolumeSpecAccessModeSecretsItem>>,
+    /// Since API 1.42.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ClusterVolumeSpecAccessMode {
+        /// The set of nodes this volume can be used on at one time.
+        /// - `single` The volume may only be scheduled to one node at a time.
+        /// - `multi` the volume may be scheduled to any supported number of nodes at a time.
+        ///
+        /// Defaults to `"single"`.
+        #[wire("Scope", optional)]
+        pub scope: Option<ClusterVolumeSpecAccessModeScope>,
+        /// The number and way that different tasks can use this volume
+        /// at one time.
+        /// - `none` The volume may only be used by one task at a time.
+        /// - `readonly` The volume may be used by any number of tasks, but they all must mount the volume as readonly
+        /// - `onewriter` The volume may be used by any number of tasks, but only one may mount it as read/write.
+        /// - `all` The volume may have any number of readers and writers.
+        ///
+        /// Defaults to `"none"`.
+        #[wire("Sharing", optional)]
+        pub sharing: Option<ClusterVolumeSpecAccessModeSharing>,
+        /// Options for using this volume as a Mount-type volume.
+        ///
+        /// ```text
+        /// Either MountVolume or BlockVolume, but not both, must be
+        /// present.
+        /// ```
+        ///   properties:
+        ///     FsType:
+        ///       type: "string"
+        ///       description: |
+        ///         Specifies the filesystem type for the mount volume.
+        ///         Optional.
+        ///     MountFlags:
+        ///       type: "array"
+        ///       description: |
+        ///         Flags to pass when mounting the volume. Optional.
+        ///       items:
+        ///         type: "string"
+        /// BlockVolume:
+        ///   type: "object"
+        ///   description: |
+        ///     Options for using this volume as a Block-type volume.
+        ///     Intentionally empty.
+        #[wire("MountVolume", optional)]
+        pub mount_volume: Option<HashMap<String, serde_json::Value>>,
+        /// Swarm Secrets that are passed to the CSI storage plugin when
+        /// operating on this volume.
+        #[wire("Secrets", optional)]
+        pub secrets: Option<Vec<ClusterVolumeSpecAccessModeSecretsItem>>,
+        /// Requirements for the accessible topology of the volume. These
+        /// fields are optional. For an in-depth description of what these
+        /// fields mean, see the CSI specification.
+        #[wire("AccessibilityRequirements", optional)]
+        pub accessibility_requirements: Option<
+            ClusterVolumeSpecAccessModeAccessibilityRequirements,
+        >,
+        /// The desired capacity that the volume should be created with. If
+        /// empty, the plugin will decide the capacity.
+        #[wire("CapacityRange", optional)]
+        pub capacity_range: Option<ClusterVolumeSpecAccessModeCapacityRange>,
+        /// The availability of the volume for use in tasks.
+        /// - `active` The volume is fully available for scheduling on the cluster
+        /// - `pause` No new workloads should use the volume, but existing workloads are not stopped.
+        /// - `drain` All workloads using this volume should be stopped and rescheduled, and no new ones should be started.
+        ///
+        /// Defaults to `"active"`.
+        #[wire("Availability", optional)]
+        pub availability: Option<ClusterVolumeSpecAccessModeAvailability>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
     /// Requirements for the accessible topology of the volume. These
     /// fields are optional. For an in-depth description of what these
     /// fields mean, see the CSI specification.
-    #[serde(
-        rename = "AccessibilityRequirements",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub accessibility_requirements: Option<
-        ClusterVolumeSpecAccessModeAccessibilityRequirements,
-    >,
-    /// The desired capacity that the volume should be created with. If
-    /// empty, the plugin will decide the capacity.
-    #[serde(rename = "CapacityRange", skip_serializing_if = "Option::is_none")]
-    pub capacity_range: Option<ClusterVolumeSpecAccessModeCapacityRange>,
-    /// The availability of the volume for use in tasks.
-    /// - `active` The volume is fully available for scheduling on the cluster
-    /// - `pause` No new workloads should use the volume, but existing workloads are not stopped.
-    /// - `drain` All workloads using this volume should be stopped and rescheduled, and no new ones should be started.
     ///
-    /// Defaults to `"active"`.
-    #[serde(rename = "Availability", skip_serializing_if = "Option::is_none")]
-    pub availability: Option<ClusterVolumeSpecAccessModeAvailability>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// Requirements for the accessible topology of the volume. These
-/// fields are optional. For an in-depth description of what these
-/// fields mean, see the CSI specification.
-///
-/// Since API 1.42.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ClusterVolumeSpecAccessModeAccessibilityRequirements {
-    /// A list of required topologies, at least one of which the
-    /// volume must be accessible from.
-    #[serde(rename = "Requisite", skip_serializing_if = "Option::is_none")]
-    pub requisite: Option<Vec<Topology>>,
-    /// A list of topologies that the volume should attempt to be
-    /// provisioned in.
-    #[serde(rename = "Preferred", skip_serializing_if = "Option::is_none")]
-    pub preferred: Option<Vec<Topology>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// Since API 1.42.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ClusterVolumeSpecAccessModeAccessibilityRequirements {
+        /// A list of required topologies, at least one of which the
+        /// volume must be accessible from.
+        #[wire("Requisite", optional)]
+        pub requisite: Option<Vec<Topology>>,
+        /// A list of topologies that the volume should attempt to be
+        /// provisioned in.
+        #[wire("Preferred", optional)]
+        pub preferred: Option<Vec<Topology>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// The availability of the volume for use in tasks.
@@ -407,23 +418,25 @@ impl<'de> Deserialize<'de> for ClusterVolumeSpecAccessModeAvailability {
     }
 }
 
-/// The desired capacity that the volume should be created with. If
-/// empty, the plugin will decide the capacity.
-///
-/// Since API 1.42.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ClusterVolumeSpecAccessModeCapacityRange {
-    /// The volume must be at least this big. The value of 0
-    /// indicates an unspecified minimum
-    #[serde(rename = "RequiredBytes", skip_serializing_if = "Option::is_none")]
-    pub required_bytes: Option<i64>,
-    /// The volume must not be bigger than this. The value of 0
-    /// indicates an unspecified maximum.
-    #[serde(rename = "LimitBytes", skip_serializing_if = "Option::is_none")]
-    pub limit_bytes: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// The desired capacity that the volume should be created with. If
+    /// empty, the plugin will decide the capacity.
+    ///
+    /// Since API 1.42.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ClusterVolumeSpecAccessModeCapacityRange {
+        /// The volume must be at least this big. The value of 0
+        /// indicates an unspecified minimum
+        #[wire("RequiredBytes", optional)]
+        pub required_bytes: Option<i64>,
+        /// The volume must not be bigger than this. The value of 0
+        /// indicates an unspecified maximum.
+        #[wire("LimitBytes", optional)]
+        pub limit_bytes: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// The set of nodes this volume can be used on at one time.
@@ -486,25 +499,27 @@ impl<'de> Deserialize<'de> for ClusterVolumeSpecAccessModeScope {
     }
 }
 
-/// One cluster volume secret entry. Defines a key-value pair that
-/// is passed to the plugin.
-///
-/// Since API 1.42.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ClusterVolumeSpecAccessModeSecretsItem {
-    /// Key is the name of the key of the key-value pair passed to
-    /// the plugin.
-    #[serde(rename = "Key", skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
-    /// Secret is the swarm Secret object from which to read data.
-    /// This can be a Secret name or ID. The Secret data is
-    /// retrieved by swarm and used as the value of the key-value
-    /// pair passed to the plugin.
-    #[serde(rename = "Secret", skip_serializing_if = "Option::is_none")]
-    pub secret: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// One cluster volume secret entry. Defines a key-value pair that
+    /// is passed to the plugin.
+    ///
+    /// Since API 1.42.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ClusterVolumeSpecAccessModeSecretsItem {
+        /// Key is the name of the key of the key-value pair passed to
+        /// the plugin.
+        #[wire("Key", optional)]
+        pub key: Option<String>,
+        /// Secret is the swarm Secret object from which to read data.
+        /// This can be a Secret name or ID. The Secret data is
+        /// retrieved by swarm and used as the value of the key-value
+        /// pair passed to the plugin.
+        #[wire("Secret", optional)]
+        pub secret: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// The number and way that different tasks can use this volume
@@ -578,77 +593,81 @@ impl<'de> Deserialize<'de> for ClusterVolumeSpecAccessModeSharing {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerExecBody {
-    /// Attach to `stdin` of the exec command.
-    #[serde(rename = "AttachStdin", skip_serializing_if = "Option::is_none")]
-    pub attach_stdin: Option<bool>,
-    /// Attach to `stdout` of the exec command.
-    #[serde(rename = "AttachStdout", skip_serializing_if = "Option::is_none")]
-    pub attach_stdout: Option<bool>,
-    /// Attach to `stderr` of the exec command.
-    #[serde(rename = "AttachStderr", skip_serializing_if = "Option::is_none")]
-    pub attach_stderr: Option<bool>,
-    /// Initial console size, as an `[height, width]` array.
-    ///
-    /// Since API 1.42.
-    #[serde(rename = "ConsoleSize", skip_serializing_if = "Option::is_none")]
-    pub console_size: Option<Vec<i64>>,
-    /// Override the key sequence for detaching a container. Format is
-    /// a single character `[a-Z]` or `ctrl-<value>` where `<value>`
-    /// is one of: `a-z`, `@`, `^`, `[`, `,` or `_`.
-    #[serde(rename = "DetachKeys", skip_serializing_if = "Option::is_none")]
-    pub detach_keys: Option<String>,
-    /// Allocate a pseudo-TTY.
-    #[serde(rename = "Tty", skip_serializing_if = "Option::is_none")]
-    pub tty: Option<bool>,
-    /// A list of environment variables in the form `["VAR=value", ...]`.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "Env", skip_serializing_if = "Option::is_none")]
-    pub env: Option<Vec<String>>,
-    /// Command to run, as a string or array of strings.
-    #[serde(rename = "Cmd", skip_serializing_if = "Option::is_none")]
-    pub cmd: Option<Vec<String>>,
-    /// Runs the exec process with extended privileges.
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "Privileged", skip_serializing_if = "Option::is_none")]
-    pub privileged: Option<bool>,
-    /// The user, and optionally, group to run the exec process inside
-    /// the container. Format is one of: `user`, `user:group`, `uid`,
-    /// or `uid:gid`.
-    #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    /// The working directory for the exec process inside the container.
-    ///
-    /// Since API 1.35.
-    #[serde(rename = "WorkingDir", skip_serializing_if = "Option::is_none")]
-    pub working_dir: Option<String>,
-    /// Sent by the docker CLI (`true` for `docker exec -d`); the engine decides whether the exec runs detached from ExecStart's own `Detach`.
-    #[serde(rename = "Detach", skip_serializing_if = "Option::is_none")]
-    pub detach: Option<bool>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerExecBody {
+        /// Attach to `stdin` of the exec command.
+        #[wire("AttachStdin", optional)]
+        pub attach_stdin: Option<bool>,
+        /// Attach to `stdout` of the exec command.
+        #[wire("AttachStdout", optional)]
+        pub attach_stdout: Option<bool>,
+        /// Attach to `stderr` of the exec command.
+        #[wire("AttachStderr", optional)]
+        pub attach_stderr: Option<bool>,
+        /// Initial console size, as an `[height, width]` array.
+        ///
+        /// Since API 1.42.
+        #[wire("ConsoleSize", optional)]
+        pub console_size: Option<Vec<i64>>,
+        /// Override the key sequence for detaching a container. Format is
+        /// a single character `[a-Z]` or `ctrl-<value>` where `<value>`
+        /// is one of: `a-z`, `@`, `^`, `[`, `,` or `_`.
+        #[wire("DetachKeys", optional)]
+        pub detach_keys: Option<String>,
+        /// Allocate a pseudo-TTY.
+        #[wire("Tty", optional)]
+        pub tty: Option<bool>,
+        /// A list of environment variables in the form `["VAR=value", ...]`.
+        ///
+        /// Since API 1.25.
+        #[wire("Env", optional)]
+        pub env: Option<Vec<String>>,
+        /// Command to run, as a string or array of strings.
+        #[wire("Cmd", optional)]
+        pub cmd: Option<Vec<String>>,
+        /// Runs the exec process with extended privileges.
+        ///
+        /// Defaults to `false`.
+        #[wire("Privileged", optional)]
+        pub privileged: Option<bool>,
+        /// The user, and optionally, group to run the exec process inside
+        /// the container. Format is one of: `user`, `user:group`, `uid`,
+        /// or `uid:gid`.
+        #[wire("User", optional)]
+        pub user: Option<String>,
+        /// The working directory for the exec process inside the container.
+        ///
+        /// Since API 1.35.
+        #[wire("WorkingDir", optional)]
+        pub working_dir: Option<String>,
+        /// Sent by the docker CLI (`true` for `docker exec -d`); the engine decides whether the exec runs detached from ExecStart's own `Detach`.
+        #[wire("Detach", optional)]
+        pub detach: Option<bool>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ExecStartBody {
-    /// Detach from the command.
-    #[serde(rename = "Detach", skip_serializing_if = "Option::is_none")]
-    pub detach: Option<bool>,
-    /// Allocate a pseudo-TTY.
-    #[serde(rename = "Tty", skip_serializing_if = "Option::is_none")]
-    pub tty: Option<bool>,
-    /// Initial console size, as an `[height, width]` array.
-    ///
-    /// Since API 1.42.
-    #[serde(rename = "ConsoleSize", skip_serializing_if = "Option::is_none")]
-    pub console_size: Option<Vec<i64>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ExecStartBody {
+        /// Detach from the command.
+        #[wire("Detach", optional)]
+        pub detach: Option<bool>,
+        /// Allocate a pseudo-TTY.
+        #[wire("Tty", optional)]
+        pub tty: Option<bool>,
+        /// Initial console size, as an `[height, width]` array.
+        ///
+        /// Since API 1.42.
+        #[wire("ConsoleSize", optional)]
+        pub console_size: Option<Vec<i64>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
@@ -865,124 +884,134 @@ impl<'de> Deserialize<'de> for SystemPingResponseSwarm {
     }
 }
 
-/// A map of topological domains to topological segments. For in depth
-/// details, see documentation for the Topology object in the CSI
-/// specification.
-///
-/// Since API 1.42.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Topology {
-    #[serde(rename = "Segments", skip_serializing_if = "Option::is_none")]
-    pub segments: Option<HashMap<String, String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Volume {
-    /// Name of the volume.
-    #[serde(rename = "Name", default)]
-    pub name: String,
-    /// Name of the volume driver used by the volume.
-    #[serde(rename = "Driver", default)]
-    pub driver: String,
-    /// Mount path of the volume on the host.
-    #[serde(rename = "Mountpoint", default)]
-    pub mountpoint: String,
-    /// Date/Time the volume was created.
+object! {
+    /// A map of topological domains to topological segments. For in depth
+    /// details, see documentation for the Topology object in the CSI
+    /// specification.
     ///
-    /// Format: `dateTime`.
-    ///
-    /// Since API 1.31.
-    #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Low-level details about the volume, provided by the volume driver.
-    /// Details are returned as a map with key/value pairs:
-    /// `{"key":"value","key2":"value2"}`.
-    ///
-    /// The `Status` field is optional, and is omitted if the volume driver
-    /// does not support this feature.
-    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
-    pub status: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", default, deserialize_with = "null_as_default")]
-    pub labels: HashMap<String, String>,
-    /// The level at which the volume exists. Either `global` for cluster-wide,
-    /// or `local` for machine level.
-    ///
-    /// Defaults to `"local"`.
-    #[serde(rename = "Scope", default)]
-    pub scope: super::v1_24_to_v1_55::VolumeScope,
     /// Since API 1.42.
-    #[serde(rename = "ClusterVolume", skip_serializing_if = "Option::is_none")]
-    pub cluster_volume: Option<ClusterVolume>,
-    /// The driver specific options used when creating the volume.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "Options", default, deserialize_with = "null_as_default")]
-    pub options: HashMap<String, String>,
-    /// Usage details about the volume. This information is used by the
-    /// `GET /system/df` endpoint, and omitted in other endpoints.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "UsageData", skip_serializing_if = "Option::is_none")]
-    pub usage_data: Option<super::v1_25_to_v1_55::VolumeUsageData>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Topology {
+        #[wire("Segments", optional)]
+        pub segments: Option<HashMap<String, String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Volume configuration
-///
-/// Since API 1.39.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct VolumeCreateOptions {
-    /// The new volume's name. If not specified, Docker generates a name.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Name of the volume driver to use.
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Volume {
+        /// Name of the volume.
+        #[wire("Name")]
+        pub name: String,
+        /// Name of the volume driver used by the volume.
+        #[wire("Driver")]
+        pub driver: String,
+        /// Mount path of the volume on the host.
+        #[wire("Mountpoint")]
+        pub mountpoint: String,
+        /// Date/Time the volume was created.
+        ///
+        /// Format: `dateTime`.
+        ///
+        /// Since API 1.31.
+        #[wire("CreatedAt", optional)]
+        pub created_at: Option<String>,
+        /// Low-level details about the volume, provided by the volume driver.
+        /// Details are returned as a map with key/value pairs:
+        /// `{"key":"value","key2":"value2"}`.
+        ///
+        /// The `Status` field is optional, and is omitted if the volume driver
+        /// does not support this feature.
+        #[wire("Status", optional)]
+        pub status: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", or_default)]
+        pub labels: HashMap<String, String>,
+        /// The level at which the volume exists. Either `global` for cluster-wide,
+        /// or `local` for machine level.
+        ///
+        /// Defaults to `"local"`.
+        #[wire("Scope")]
+        pub scope: super::v1_24_to_v1_55::VolumeScope,
+        /// Since API 1.42.
+        #[wire("ClusterVolume", optional)]
+        pub cluster_volume: Option<ClusterVolume>,
+        /// The driver specific options used when creating the volume.
+        ///
+        /// Since API 1.25.
+        #[wire("Options", or_default)]
+        pub options: HashMap<String, String>,
+        /// Usage details about the volume. This information is used by the
+        /// `GET /system/df` endpoint, and omitted in other endpoints.
+        ///
+        /// Since API 1.25.
+        #[wire("UsageData", optional)]
+        pub usage_data: Option<super::v1_25_to_v1_55::VolumeUsageData>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// Volume configuration
     ///
-    /// Defaults to `"local"`.
-    #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
-    pub driver: Option<String>,
-    /// A mapping of driver options and values. These options are
-    /// passed directly to the driver and are driver specific.
-    #[serde(rename = "DriverOpts", skip_serializing_if = "Option::is_none")]
-    pub driver_opts: Option<HashMap<String, String>>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
+    /// Since API 1.39.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct VolumeCreateOptions {
+        /// The new volume's name. If not specified, Docker generates a name.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// Name of the volume driver to use.
+        ///
+        /// Defaults to `"local"`.
+        #[wire("Driver", optional)]
+        pub driver: Option<String>,
+        /// A mapping of driver options and values. These options are
+        /// passed directly to the driver and are driver specific.
+        #[wire("DriverOpts", optional)]
+        pub driver_opts: Option<HashMap<String, String>>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        /// Since API 1.42.
+        #[wire("ClusterVolumeSpec", optional)]
+        pub cluster_volume_spec: Option<ClusterVolumeSpec>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// Volume list response
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct VolumeListResponse {
+        /// List of volumes
+        #[wire("Volumes", optional)]
+        pub volumes: Option<Vec<Volume>>,
+        /// Warnings that occurred when fetching the list of volumes.
+        #[wire("Warnings", optional)]
+        pub warnings: Option<Vec<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// Volume configuration
+    ///
     /// Since API 1.42.
-    #[serde(rename = "ClusterVolumeSpec", skip_serializing_if = "Option::is_none")]
-    pub cluster_volume_spec: Option<ClusterVolumeSpec>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// Volume list response
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct VolumeListResponse {
-    /// List of volumes
-    #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
-    pub volumes: Option<Vec<Volume>>,
-    /// Warnings that occurred when fetching the list of volumes.
-    #[serde(rename = "Warnings", skip_serializing_if = "Option::is_none")]
-    pub warnings: Option<Vec<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// Volume configuration
-///
-/// Since API 1.42.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct VolumeUpdateBody {
-    #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<ClusterVolumeSpec>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct VolumeUpdateBody {
+        #[wire("Spec", optional)]
+        pub spec: Option<ClusterVolumeSpec>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

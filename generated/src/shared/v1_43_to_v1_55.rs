@@ -8,8 +8,7 @@ pub(crate) mod server;
 #[cfg(feature = "roundtrip")]
 pub(crate) mod roundtrip;
 
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
 /// Kind of change
 ///
@@ -22,17 +21,19 @@ use moby_api_runtime::json::UnknownMembers;
 /// Since API 1.43.
 pub type ChangeType = u8;
 
-/// Change in the container's filesystem.
-///
-/// Since API 1.43.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct FilesystemChange {
-    /// Path to file or directory that has changed.
-    #[serde(rename = "Path", default)]
-    pub path: String,
-    #[serde(rename = "Kind", default)]
-    pub kind: ChangeType,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Change in the container's filesystem.
+    ///
+    /// Since API 1.43.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct FilesystemChange {
+        /// Path to file or directory that has changed.
+        #[wire("Path")]
+        pub path: String,
+        #[wire("Kind")]
+        pub kind: ChangeType,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -3,206 +3,207 @@
 //! What is identical in exactly API versions 1.44–1.49: the types below, and in the submodules the operations' parameters, client and server items and decoders.
 
 use std::collections::HashMap;
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// Configuration of the image. These fields are used as defaults
-/// when starting a container from the image.
-///
-/// Since API 1.39.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ImageConfig {
-    /// The hostname to use for the container, as a valid RFC 1123 hostname.
+object! {
+    /// Configuration of the image. These fields are used as defaults
+    /// when starting a container from the image.
     ///
-    /// <p><br /></p>
-    ///
-    /// > **Deprecated**: this field is not part of the image specification and is
-    /// > always empty. It must not be used, and will be removed in API v1.50.
-    ///
-    /// Since API 1.39, until API 1.49 (removed in 1.50).
-    #[serde(rename = "Hostname", skip_serializing_if = "Option::is_none")]
-    pub hostname: Option<String>,
-    /// The domain name to use for the container.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Deprecated**: this field is not part of the image specification and is
-    /// > always empty. It must not be used, and will be removed in API v1.50.
-    ///
-    /// Since API 1.39, until API 1.49 (removed in 1.50).
-    #[serde(rename = "Domainname", skip_serializing_if = "Option::is_none")]
-    pub domainname: Option<String>,
-    /// The user that commands are run as inside the container.
-    #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    /// Whether to attach to `stdin`.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Deprecated**: this field is not part of the image specification and is
-    /// > always false. It must not be used, and will be removed in API v1.50.
-    ///
-    /// Defaults to `false`.
-    ///
-    /// Since API 1.39, until API 1.49 (removed in 1.50).
-    #[serde(rename = "AttachStdin", skip_serializing_if = "Option::is_none")]
-    pub attach_stdin: Option<bool>,
-    /// Whether to attach to `stdout`.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Deprecated**: this field is not part of the image specification and is
-    /// > always false. It must not be used, and will be removed in API v1.50.
-    ///
-    /// Defaults to `false`.
-    ///
-    /// Since API 1.39, until API 1.49 (removed in 1.50).
-    #[serde(rename = "AttachStdout", skip_serializing_if = "Option::is_none")]
-    pub attach_stdout: Option<bool>,
-    /// Whether to attach to `stderr`.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Deprecated**: this field is not part of the image specification and is
-    /// > always false. It must not be used, and will be removed in API v1.50.
-    ///
-    /// Defaults to `false`.
-    ///
-    /// Since API 1.39, until API 1.49 (removed in 1.50).
-    #[serde(rename = "AttachStderr", skip_serializing_if = "Option::is_none")]
-    pub attach_stderr: Option<bool>,
-    /// An object mapping ports to an empty object in the form:
-    ///
-    /// `{"<port>/<tcp|udp|sctp>": {}}`
-    #[serde(rename = "ExposedPorts", skip_serializing_if = "Option::is_none")]
-    pub exposed_ports: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
-    /// Attach standard streams to a TTY, including `stdin` if it is not closed.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Deprecated**: this field is not part of the image specification and is
-    /// > always false. It must not be used, and will be removed in API v1.50.
-    ///
-    /// Defaults to `false`.
-    ///
-    /// Since API 1.39, until API 1.49 (removed in 1.50).
-    #[serde(rename = "Tty", skip_serializing_if = "Option::is_none")]
-    pub tty: Option<bool>,
-    /// Open `stdin`
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Deprecated**: this field is not part of the image specification and is
-    /// > always false. It must not be used, and will be removed in API v1.50.
-    ///
-    /// Defaults to `false`.
-    ///
-    /// Since API 1.39, until API 1.49 (removed in 1.50).
-    #[serde(rename = "OpenStdin", skip_serializing_if = "Option::is_none")]
-    pub open_stdin: Option<bool>,
-    /// Close `stdin` after one attached client disconnects.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Deprecated**: this field is not part of the image specification and is
-    /// > always false. It must not be used, and will be removed in API v1.50.
-    ///
-    /// Defaults to `false`.
-    ///
-    /// Since API 1.39, until API 1.49 (removed in 1.50).
-    #[serde(rename = "StdinOnce", skip_serializing_if = "Option::is_none")]
-    pub stdin_once: Option<bool>,
-    /// A list of environment variables to set inside the container in the
-    /// form `["VAR=value", ...]`. A variable without `=` is removed from the
-    /// environment, rather than to have an empty value.
-    #[serde(rename = "Env", skip_serializing_if = "Option::is_none")]
-    pub env: Option<Vec<String>>,
-    /// Command to run specified as a string or an array of strings.
-    #[serde(rename = "Cmd", skip_serializing_if = "Option::is_none")]
-    pub cmd: Option<Vec<String>>,
-    #[serde(rename = "Healthcheck", skip_serializing_if = "Option::is_none")]
-    pub healthcheck: Option<super::v1_44_to_v1_55::HealthConfig>,
-    /// Command is already escaped (Windows only)
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "ArgsEscaped", skip_serializing_if = "Option::is_none")]
-    pub args_escaped: Option<bool>,
-    /// The name (or reference) of the image to use when creating the container,
-    /// or which was used when the container was created.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Deprecated**: this field is not part of the image specification and is
-    /// > always empty. It must not be used, and will be removed in API v1.50.
-    ///
-    /// Defaults to `""`.
-    ///
-    /// Since API 1.39, until API 1.49 (removed in 1.50).
-    #[serde(rename = "Image", skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
-    /// An object mapping mount point paths inside the container to empty
-    /// objects.
-    #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
-    pub volumes: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
-    /// The working directory for commands to run in.
-    #[serde(rename = "WorkingDir", skip_serializing_if = "Option::is_none")]
-    pub working_dir: Option<String>,
-    /// The entry point for the container as a string or an array of strings.
-    ///
-    /// If the array consists of exactly one empty string (`[""]`) then the
-    /// entry point is reset to system default (i.e., the entry point used by
-    /// docker when there is no `ENTRYPOINT` instruction in the `Dockerfile`).
-    #[serde(rename = "Entrypoint", skip_serializing_if = "Option::is_none")]
-    pub entrypoint: Option<Vec<String>>,
-    /// Disable networking for the container.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Deprecated**: this field is not part of the image specification and is
-    /// > always omitted. It must not be used, and will be removed in API v1.50.
-    ///
-    /// Defaults to `false`.
-    ///
-    /// Since API 1.39, until API 1.49 (removed in 1.50).
-    #[serde(rename = "NetworkDisabled", skip_serializing_if = "Option::is_none")]
-    pub network_disabled: Option<bool>,
-    /// MAC address of the container.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Deprecated**: this field is not part of the image specification and is
-    /// > always omitted. It must not be used, and will be removed in API v1.50.
-    ///
-    /// Defaults to `""`.
-    ///
-    /// Since API 1.39, until API 1.49 (removed in 1.50).
-    #[serde(rename = "MacAddress", skip_serializing_if = "Option::is_none")]
-    pub mac_address: Option<String>,
-    /// `ONBUILD` metadata that were defined in the image's `Dockerfile`.
-    #[serde(rename = "OnBuild", skip_serializing_if = "Option::is_none")]
-    pub on_build: Option<Vec<String>>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// Signal to stop a container as a string or unsigned integer.
-    #[serde(rename = "StopSignal", skip_serializing_if = "Option::is_none")]
-    pub stop_signal: Option<String>,
-    /// Timeout to stop a container in seconds.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Deprecated**: this field is not part of the image specification and is
-    /// > always omitted. It must not be used, and will be removed in API v1.50.
-    ///
-    /// Defaults to `10`.
-    ///
-    /// Since API 1.39, until API 1.49 (removed in 1.50).
-    #[serde(rename = "StopTimeout", skip_serializing_if = "Option::is_none")]
-    pub stop_timeout: Option<i64>,
-    /// Shell for when `RUN`, `CMD`, and `ENTRYPOINT` uses a shell.
-    #[serde(rename = "Shell", skip_serializing_if = "Option::is_none")]
-    pub shell: Option<Vec<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// Since API 1.39.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ImageConfig {
+        /// The hostname to use for the container, as a valid RFC 1123 hostname.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Deprecated**: this field is not part of the image specification and is
+        /// > always empty. It must not be used, and will be removed in API v1.50.
+        ///
+        /// Since API 1.39, until API 1.49 (removed in 1.50).
+        #[wire("Hostname", optional)]
+        pub hostname: Option<String>,
+        /// The domain name to use for the container.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Deprecated**: this field is not part of the image specification and is
+        /// > always empty. It must not be used, and will be removed in API v1.50.
+        ///
+        /// Since API 1.39, until API 1.49 (removed in 1.50).
+        #[wire("Domainname", optional)]
+        pub domainname: Option<String>,
+        /// The user that commands are run as inside the container.
+        #[wire("User", optional)]
+        pub user: Option<String>,
+        /// Whether to attach to `stdin`.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Deprecated**: this field is not part of the image specification and is
+        /// > always false. It must not be used, and will be removed in API v1.50.
+        ///
+        /// Defaults to `false`.
+        ///
+        /// Since API 1.39, until API 1.49 (removed in 1.50).
+        #[wire("AttachStdin", optional)]
+        pub attach_stdin: Option<bool>,
+        /// Whether to attach to `stdout`.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Deprecated**: this field is not part of the image specification and is
+        /// > always false. It must not be used, and will be removed in API v1.50.
+        ///
+        /// Defaults to `false`.
+        ///
+        /// Since API 1.39, until API 1.49 (removed in 1.50).
+        #[wire("AttachStdout", optional)]
+        pub attach_stdout: Option<bool>,
+        /// Whether to attach to `stderr`.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Deprecated**: this field is not part of the image specification and is
+        /// > always false. It must not be used, and will be removed in API v1.50.
+        ///
+        /// Defaults to `false`.
+        ///
+        /// Since API 1.39, until API 1.49 (removed in 1.50).
+        #[wire("AttachStderr", optional)]
+        pub attach_stderr: Option<bool>,
+        /// An object mapping ports to an empty object in the form:
+        ///
+        /// `{"<port>/<tcp|udp|sctp>": {}}`
+        #[wire("ExposedPorts", optional)]
+        pub exposed_ports: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
+        /// Attach standard streams to a TTY, including `stdin` if it is not closed.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Deprecated**: this field is not part of the image specification and is
+        /// > always false. It must not be used, and will be removed in API v1.50.
+        ///
+        /// Defaults to `false`.
+        ///
+        /// Since API 1.39, until API 1.49 (removed in 1.50).
+        #[wire("Tty", optional)]
+        pub tty: Option<bool>,
+        /// Open `stdin`
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Deprecated**: this field is not part of the image specification and is
+        /// > always false. It must not be used, and will be removed in API v1.50.
+        ///
+        /// Defaults to `false`.
+        ///
+        /// Since API 1.39, until API 1.49 (removed in 1.50).
+        #[wire("OpenStdin", optional)]
+        pub open_stdin: Option<bool>,
+        /// Close `stdin` after one attached client disconnects.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Deprecated**: this field is not part of the image specification and is
+        /// > always false. It must not be used, and will be removed in API v1.50.
+        ///
+        /// Defaults to `false`.
+        ///
+        /// Since API 1.39, until API 1.49 (removed in 1.50).
+        #[wire("StdinOnce", optional)]
+        pub stdin_once: Option<bool>,
+        /// A list of environment variables to set inside the container in the
+        /// form `["VAR=value", ...]`. A variable without `=` is removed from the
+        /// environment, rather than to have an empty value.
+        #[wire("Env", optional)]
+        pub env: Option<Vec<String>>,
+        /// Command to run specified as a string or an array of strings.
+        #[wire("Cmd", optional)]
+        pub cmd: Option<Vec<String>>,
+        #[wire("Healthcheck", optional)]
+        pub healthcheck: Option<super::v1_44_to_v1_55::HealthConfig>,
+        /// Command is already escaped (Windows only)
+        ///
+        /// Defaults to `false`.
+        #[wire("ArgsEscaped", optional)]
+        pub args_escaped: Option<bool>,
+        /// The name (or reference) of the image to use when creating the container,
+        /// or which was used when the container was created.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Deprecated**: this field is not part of the image specification and is
+        /// > always empty. It must not be used, and will be removed in API v1.50.
+        ///
+        /// Defaults to `""`.
+        ///
+        /// Since API 1.39, until API 1.49 (removed in 1.50).
+        #[wire("Image", optional)]
+        pub image: Option<String>,
+        /// An object mapping mount point paths inside the container to empty
+        /// objects.
+        #[wire("Volumes", optional)]
+        pub volumes: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
+        /// The working directory for commands to run in.
+        #[wire("WorkingDir", optional)]
+        pub working_dir: Option<String>,
+        /// The entry point for the container as a string or an array of strings.
+        ///
+        /// If the array consists of exactly one empty string (`[""]`) then the
+        /// entry point is reset to system default (i.e., the entry point used by
+        /// docker when there is no `ENTRYPOINT` instruction in the `Dockerfile`).
+        #[wire("Entrypoint", optional)]
+        pub entrypoint: Option<Vec<String>>,
+        /// Disable networking for the container.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Deprecated**: this field is not part of the image specification and is
+        /// > always omitted. It must not be used, and will be removed in API v1.50.
+        ///
+        /// Defaults to `false`.
+        ///
+        /// Since API 1.39, until API 1.49 (removed in 1.50).
+        #[wire("NetworkDisabled", optional)]
+        pub network_disabled: Option<bool>,
+        /// MAC address of the container.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Deprecated**: this field is not part of the image specification and is
+        /// > always omitted. It must not be used, and will be removed in API v1.50.
+        ///
+        /// Defaults to `""`.
+        ///
+        /// Since API 1.39, until API 1.49 (removed in 1.50).
+        #[wire("MacAddress", optional)]
+        pub mac_address: Option<String>,
+        /// `ONBUILD` metadata that were defined in the image's `Dockerfile`.
+        #[wire("OnBuild", optional)]
+        pub on_build: Option<Vec<String>>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        /// Signal to stop a container as a string or unsigned integer.
+        #[wire("StopSignal", optional)]
+        pub stop_signal: Option<String>,
+        /// Timeout to stop a container in seconds.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Deprecated**: this field is not part of the image specification and is
+        /// > always omitted. It must not be used, and will be removed in API v1.50.
+        ///
+        /// Defaults to `10`.
+        ///
+        /// Since API 1.39, until API 1.49 (removed in 1.50).
+        #[wire("StopTimeout", optional)]
+        pub stop_timeout: Option<i64>,
+        /// Shell for when `RUN`, `CMD`, and `ENTRYPOINT` uses a shell.
+        #[wire("Shell", optional)]
+        pub shell: Option<Vec<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -10,240 +10,256 @@ pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// represents the status of a container.
-///
-/// Since API 1.44.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerStatus {
-    #[serde(rename = "ContainerID", skip_serializing_if = "Option::is_none")]
-    pub container_id: Option<String>,
-    #[serde(rename = "PID", skip_serializing_if = "Option::is_none")]
-    pub pid: Option<i64>,
-    #[serde(rename = "ExitCode", skip_serializing_if = "Option::is_none")]
-    pub exit_code: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// A test to perform to check that the container is healthy.
-/// Healthcheck commands should be side-effect free.
-///
-/// Since API 1.27.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct HealthConfig {
-    /// The test to perform. Possible values are:
-    ///
-    /// - `[]` inherit healthcheck from image or parent image
-    /// - `["NONE"]` disable healthcheck
-    /// - `["CMD", args...]` exec arguments directly
-    /// - `["CMD-SHELL", command]` run command with system's default shell
-    ///
-    /// A non-zero exit code indicates a failed healthcheck:
-    /// - `0` healthy
-    /// - `1` unhealthy
-    /// - `2` reserved (treated as unhealthy)
-    /// - other values: error running probe
-    #[serde(rename = "Test", skip_serializing_if = "Option::is_none")]
-    pub test: Option<Vec<String>>,
-    /// The time to wait between checks in nanoseconds. It should be 0 or at
-    /// least 1000000 (1 ms). 0 means inherit.
-    #[serde(rename = "Interval", skip_serializing_if = "Option::is_none")]
-    pub interval: Option<i64>,
-    /// The time to wait before considering the check to have hung. It should
-    /// be 0 or at least 1000000 (1 ms). 0 means inherit.
-    ///
-    /// If the health check command does not complete within this timeout,
-    /// the check is considered failed and the health check process is
-    /// forcibly terminated without a graceful shutdown.
-    #[serde(rename = "Timeout", skip_serializing_if = "Option::is_none")]
-    pub timeout: Option<i64>,
-    /// The number of consecutive failures needed to consider a container as
-    /// unhealthy. 0 means inherit.
-    #[serde(rename = "Retries", skip_serializing_if = "Option::is_none")]
-    pub retries: Option<i64>,
-    /// Start period for the container to initialize before starting
-    /// health-retries countdown in nanoseconds. It should be 0 or at least
-    /// 1000000 (1 ms). 0 means inherit.
-    ///
-    /// Since API 1.29.
-    #[serde(rename = "StartPeriod", skip_serializing_if = "Option::is_none")]
-    pub start_period: Option<i64>,
-    /// The time to wait between checks in nanoseconds during the start period.
-    /// It should be 0 or at least 1000000 (1 ms). 0 means inherit.
+object! {
+    /// represents the status of a container.
     ///
     /// Since API 1.44.
-    #[serde(rename = "StartInterval", skip_serializing_if = "Option::is_none")]
-    pub start_interval: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerStatus {
+        #[wire("ContainerID", optional)]
+        pub container_id: Option<String>,
+        #[wire("PID", optional)]
+        pub pid: Option<i64>,
+        #[wire("ExitCode", optional)]
+        pub exit_code: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Optional configuration for the `bind` type.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct MountBindOptions {
-    /// A propagation mode with the value `[r]private`, `[r]shared`, or `[r]slave`.
-    #[serde(rename = "Propagation", skip_serializing_if = "Option::is_none")]
-    pub propagation: Option<super::v1_24_to_v1_55::MountBindOptionsPropagation>,
-    /// Disable recursive bind mount.
+object! {
+    /// A test to perform to check that the container is healthy.
+    /// Healthcheck commands should be side-effect free.
     ///
-    /// Defaults to `false`.
-    ///
-    /// Since API 1.40.
-    #[serde(rename = "NonRecursive", skip_serializing_if = "Option::is_none")]
-    pub non_recursive: Option<bool>,
-    /// Create mount point on host if missing
-    ///
-    /// Defaults to `false`.
-    ///
-    /// Since API 1.42.
-    #[serde(rename = "CreateMountpoint", skip_serializing_if = "Option::is_none")]
-    pub create_mountpoint: Option<bool>,
-    /// Make the mount non-recursively read-only, but still leave the mount recursive
-    /// (unless NonRecursive is set to `true` in conjunction).
-    ///
-    /// Added in v1.44, before that version all read-only mounts were
-    /// non-recursive by default. To match the previous behaviour this
-    /// will default to `true` for clients on versions prior to v1.44.
-    ///
-    /// Defaults to `false`.
+    /// Since API 1.27.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct HealthConfig {
+        /// The test to perform. Possible values are:
+        ///
+        /// - `[]` inherit healthcheck from image or parent image
+        /// - `["NONE"]` disable healthcheck
+        /// - `["CMD", args...]` exec arguments directly
+        /// - `["CMD-SHELL", command]` run command with system's default shell
+        ///
+        /// A non-zero exit code indicates a failed healthcheck:
+        /// - `0` healthy
+        /// - `1` unhealthy
+        /// - `2` reserved (treated as unhealthy)
+        /// - other values: error running probe
+        #[wire("Test", optional)]
+        pub test: Option<Vec<String>>,
+        /// The time to wait between checks in nanoseconds. It should be 0 or at
+        /// least 1000000 (1 ms). 0 means inherit.
+        #[wire("Interval", optional)]
+        pub interval: Option<i64>,
+        /// The time to wait before considering the check to have hung. It should
+        /// be 0 or at least 1000000 (1 ms). 0 means inherit.
+        ///
+        /// If the health check command does not complete within this timeout,
+        /// the check is considered failed and the health check process is
+        /// forcibly terminated without a graceful shutdown.
+        #[wire("Timeout", optional)]
+        pub timeout: Option<i64>,
+        /// The number of consecutive failures needed to consider a container as
+        /// unhealthy. 0 means inherit.
+        #[wire("Retries", optional)]
+        pub retries: Option<i64>,
+        /// Start period for the container to initialize before starting
+        /// health-retries countdown in nanoseconds. It should be 0 or at least
+        /// 1000000 (1 ms). 0 means inherit.
+        ///
+        /// Since API 1.29.
+        #[wire("StartPeriod", optional)]
+        pub start_period: Option<i64>,
+        /// The time to wait between checks in nanoseconds during the start period.
+        /// It should be 0 or at least 1000000 (1 ms). 0 means inherit.
+        ///
+        /// Since API 1.44.
+        #[wire("StartInterval", optional)]
+        pub start_interval: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// Optional configuration for the `bind` type.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct MountBindOptions {
+        /// A propagation mode with the value `[r]private`, `[r]shared`, or `[r]slave`.
+        #[wire("Propagation", optional)]
+        pub propagation: Option<super::v1_24_to_v1_55::MountBindOptionsPropagation>,
+        /// Disable recursive bind mount.
+        ///
+        /// Defaults to `false`.
+        ///
+        /// Since API 1.40.
+        #[wire("NonRecursive", optional)]
+        pub non_recursive: Option<bool>,
+        /// Create mount point on host if missing
+        ///
+        /// Defaults to `false`.
+        ///
+        /// Since API 1.42.
+        #[wire("CreateMountpoint", optional)]
+        pub create_mountpoint: Option<bool>,
+        /// Make the mount non-recursively read-only, but still leave the mount recursive
+        /// (unless NonRecursive is set to `true` in conjunction).
+        ///
+        /// Added in v1.44, before that version all read-only mounts were
+        /// non-recursive by default. To match the previous behaviour this
+        /// will default to `true` for clients on versions prior to v1.44.
+        ///
+        /// Defaults to `false`.
+        ///
+        /// Since API 1.44.
+        #[wire("ReadOnlyNonRecursive", optional)]
+        pub read_only_non_recursive: Option<bool>,
+        /// Raise an error if the mount cannot be made recursively read-only.
+        ///
+        /// Defaults to `false`.
+        ///
+        /// Since API 1.44.
+        #[wire("ReadOnlyForceRecursive", optional)]
+        pub read_only_force_recursive: Option<bool>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// represents the port status of a task's host ports whose service has published host ports
     ///
     /// Since API 1.44.
-    #[serde(rename = "ReadOnlyNonRecursive", skip_serializing_if = "Option::is_none")]
-    pub read_only_non_recursive: Option<bool>,
-    /// Raise an error if the mount cannot be made recursively read-only.
-    ///
-    /// Defaults to `false`.
-    ///
-    /// Since API 1.44.
-    #[serde(rename = "ReadOnlyForceRecursive", skip_serializing_if = "Option::is_none")]
-    pub read_only_force_recursive: Option<bool>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct PortStatus {
+        #[wire("Ports", optional)]
+        pub ports: Option<Vec<super::v1_37_to_v1_55::EndpointPortConfig>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// represents the port status of a task's host ports whose service has published host ports
-///
-/// Since API 1.44.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct PortStatus {
-    #[serde(rename = "Ports", skip_serializing_if = "Option::is_none")]
-    pub ports: Option<Vec<super::v1_37_to_v1_55::EndpointPortConfig>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Runtime describes an [OCI compliant](https://github.com/opencontainers/runtime-spec)
+    /// runtime.
+    ///
+    /// The runtime is invoked by the daemon via the `containerd` daemon. OCI
+    /// runtimes act as an interface to the Linux kernel namespaces, cgroups,
+    /// and SELinux.
+    ///
+    /// Since API 1.32.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Runtime {
+        /// Name and, optional, path, of the OCI executable binary.
+        ///
+        /// If the path is omitted, the daemon searches the host's `$PATH` for the
+        /// binary and uses the first result.
+        #[wire("path", optional)]
+        pub path: Option<String>,
+        /// List of command-line arguments to pass to the runtime when invoked.
+        #[wire("runtimeArgs", optional)]
+        pub runtime_args: Option<Vec<String>>,
+        /// Information specific to the runtime.
+        ///
+        /// While this API specification does not define data provided by runtimes,
+        /// the following well-known properties may be provided by runtimes:
+        ///
+        /// `org.opencontainers.runtime-spec.features`: features structure as defined
+        /// in the [OCI Runtime Specification](https://github.com/opencontainers/runtime-spec/blob/main/features.md),
+        /// in a JSON string representation.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Note**: The information returned in this field, including the
+        /// > formatting of values and labels, should not be considered stable,
+        /// > and may change without notice.
+        ///
+        /// Since API 1.44.
+        #[wire("status", optional)]
+        pub status: Option<HashMap<String, String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Runtime describes an [OCI compliant](https://github.com/opencontainers/runtime-spec)
-/// runtime.
-///
-/// The runtime is invoked by the daemon via the `containerd` daemon. OCI
-/// runtimes act as an interface to the Linux kernel namespaces, cgroups,
-/// and SELinux.
-///
-/// Since API 1.32.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Runtime {
-    /// Name and, optional, path, of the OCI executable binary.
-    ///
-    /// If the path is omitted, the daemon searches the host's `$PATH` for the
-    /// binary and uses the first result.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    /// List of command-line arguments to pass to the runtime when invoked.
-    #[serde(rename = "runtimeArgs", skip_serializing_if = "Option::is_none")]
-    pub runtime_args: Option<Vec<String>>,
-    /// Information specific to the runtime.
-    ///
-    /// While this API specification does not define data provided by runtimes,
-    /// the following well-known properties may be provided by runtimes:
-    ///
-    /// `org.opencontainers.runtime-spec.features`: features structure as defined
-    /// in the [OCI Runtime Specification](https://github.com/opencontainers/runtime-spec/blob/main/features.md),
-    /// in a JSON string representation.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Note**: The information returned in this field, including the
-    /// > formatting of values and labels, should not be considered stable,
-    /// > and may change without notice.
-    ///
-    /// Since API 1.44.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<HashMap<String, String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// contains the information returned to a client on the
+    /// creation of a new service.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ServiceCreateResponse {
+        /// The ID of the created service.
+        #[wire("ID", optional)]
+        pub id: Option<String>,
+        /// Optional warning message.
+        ///
+        /// FIXME(thaJeztah): this should have "omitempty" in the generated type.
+        ///
+        /// Since API 1.25.
+        #[wire("Warnings", optional)]
+        pub warnings: Option<Vec<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// contains the information returned to a client on the
-/// creation of a new service.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ServiceCreateResponse {
-    /// The ID of the created service.
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Optional warning message.
+object! {
+    /// Security options for the container
     ///
-    /// FIXME(thaJeztah): this should have "omitempty" in the generated type.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "Warnings", skip_serializing_if = "Option::is_none")]
-    pub warnings: Option<Vec<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// Since API 1.30.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskSpecContainerSpecPrivileges {
+        /// CredentialSpec for managed service account (Windows only)
+        #[wire("CredentialSpec", optional)]
+        pub credential_spec: Option<
+            super::v1_40_to_v1_55::TaskSpecContainerSpecPrivilegesCredentialSpec,
+        >,
+        /// SELinux labels of the container
+        #[wire("SELinuxContext", optional)]
+        pub se_linux_context: Option<
+            super::v1_30_to_v1_55::TaskSpecContainerSpecPrivilegesSeLinuxContext,
+        >,
+        /// Options for configuring seccomp on the container
+        ///
+        /// Since API 1.44.
+        #[wire("Seccomp", optional)]
+        pub seccomp: Option<TaskSpecContainerSpecPrivilegesSeccomp>,
+        /// Options for configuring AppArmor on the container
+        ///
+        /// Since API 1.44.
+        #[wire("AppArmor", optional)]
+        pub app_armor: Option<TaskSpecContainerSpecPrivilegesAppArmor>,
+        /// Configuration of the no_new_privs bit in the container
+        ///
+        /// Since API 1.44.
+        #[wire("NoNewPrivileges", optional)]
+        pub no_new_privileges: Option<bool>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Security options for the container
-///
-/// Since API 1.30.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpecContainerSpecPrivileges {
-    /// CredentialSpec for managed service account (Windows only)
-    #[serde(rename = "CredentialSpec", skip_serializing_if = "Option::is_none")]
-    pub credential_spec: Option<
-        super::v1_40_to_v1_55::TaskSpecContainerSpecPrivilegesCredentialSpec,
-    >,
-    /// SELinux labels of the container
-    #[serde(rename = "SELinuxContext", skip_serializing_if = "Option::is_none")]
-    pub se_linux_context: Option<
-        super::v1_30_to_v1_55::TaskSpecContainerSpecPrivilegesSeLinuxContext,
-    >,
-    /// Options for configuring seccomp on the container
-    ///
-    /// Since API 1.44.
-    #[serde(rename = "Seccomp", skip_serializing_if = "Option::is_none")]
-    pub seccomp: Option<TaskSpecContainerSpecPrivilegesSeccomp>,
+object! {
     /// Options for configuring AppArmor on the container
     ///
     /// Since API 1.44.
-    #[serde(rename = "AppArmor", skip_serializing_if = "Option::is_none")]
-    pub app_armor: Option<TaskSpecContainerSpecPrivilegesAppArmor>,
-    /// Configuration of the no_new_privs bit in the container
-    ///
-    /// Since API 1.44.
-    #[serde(rename = "NoNewPrivileges", skip_serializing_if = "Option::is_none")]
-    pub no_new_privileges: Option<bool>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// Options for configuring AppArmor on the container
-///
-/// Since API 1.44.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpecContainerSpecPrivilegesAppArmor {
-    #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<TaskSpecContainerSpecPrivilegesAppArmorMode>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskSpecContainerSpecPrivilegesAppArmor {
+        #[wire("Mode", optional)]
+        pub mode: Option<TaskSpecContainerSpecPrivilegesAppArmorMode>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
@@ -308,19 +324,21 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecPrivilegesAppArmorMode {
     }
 }
 
-/// Options for configuring seccomp on the container
-///
-/// Since API 1.44.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpecContainerSpecPrivilegesSeccomp {
-    #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<TaskSpecContainerSpecPrivilegesSeccompMode>,
-    /// The custom seccomp profile as a json object
-    #[serde(rename = "Profile", skip_serializing_if = "Option::is_none")]
-    pub profile: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Options for configuring seccomp on the container
+    ///
+    /// Since API 1.44.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskSpecContainerSpecPrivilegesSeccomp {
+        #[wire("Mode", optional)]
+        pub mode: Option<TaskSpecContainerSpecPrivilegesSeccompMode>,
+        /// The custom seccomp profile as a json object
+        #[wire("Profile", optional)]
+        pub profile: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
@@ -389,24 +407,26 @@ impl<'de> Deserialize<'de> for TaskSpecContainerSpecPrivilegesSeccompMode {
     }
 }
 
-/// represents the status of a task.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskStatus {
-    /// Format: `dateTime`.
-    #[serde(rename = "Timestamp", skip_serializing_if = "Option::is_none")]
-    pub timestamp: Option<String>,
-    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
-    pub state: Option<super::v1_37_to_v1_55::TaskState>,
-    #[serde(rename = "Message", skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    #[serde(rename = "Err", skip_serializing_if = "Option::is_none")]
-    pub err: Option<String>,
-    #[serde(rename = "ContainerStatus", skip_serializing_if = "Option::is_none")]
-    pub container_status: Option<ContainerStatus>,
-    /// Since API 1.44.
-    #[serde(rename = "PortStatus", skip_serializing_if = "Option::is_none")]
-    pub port_status: Option<PortStatus>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// represents the status of a task.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskStatus {
+        /// Format: `dateTime`.
+        #[wire("Timestamp", optional)]
+        pub timestamp: Option<String>,
+        #[wire("State", optional)]
+        pub state: Option<super::v1_37_to_v1_55::TaskState>,
+        #[wire("Message", optional)]
+        pub message: Option<String>,
+        #[wire("Err", optional)]
+        pub err: Option<String>,
+        #[wire("ContainerStatus", optional)]
+        pub container_status: Option<ContainerStatus>,
+        /// Since API 1.44.
+        #[wire("PortStatus", optional)]
+        pub port_status: Option<PortStatus>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -12,220 +12,224 @@ pub(crate) mod server;
 pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerInspectResponse {
-    /// The ID of the container
-    #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The time the container was created
-    #[serde(rename = "Created", skip_serializing_if = "Option::is_none")]
-    pub created: Option<String>,
-    /// The path to the command being run
-    #[serde(rename = "Path", skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    /// The arguments to the command being run
-    #[serde(rename = "Args", skip_serializing_if = "Option::is_none")]
-    pub args: Option<Vec<String>>,
-    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
-    pub state: Option<super::v1_39_to_v1_55::ContainerState>,
-    /// The container's image ID
-    #[serde(rename = "Image", skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
-    #[serde(rename = "ResolvConfPath", skip_serializing_if = "Option::is_none")]
-    pub resolv_conf_path: Option<String>,
-    #[serde(rename = "HostnamePath", skip_serializing_if = "Option::is_none")]
-    pub hostname_path: Option<String>,
-    #[serde(rename = "HostsPath", skip_serializing_if = "Option::is_none")]
-    pub hosts_path: Option<String>,
-    #[serde(rename = "LogPath", skip_serializing_if = "Option::is_none")]
-    pub log_path: Option<String>,
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(rename = "RestartCount", skip_serializing_if = "Option::is_none")]
-    pub restart_count: Option<i64>,
-    #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
-    pub driver: Option<String>,
-    /// Since API 1.40.
-    #[serde(rename = "Platform", skip_serializing_if = "Option::is_none")]
-    pub platform: Option<String>,
-    #[serde(rename = "MountLabel", skip_serializing_if = "Option::is_none")]
-    pub mount_label: Option<String>,
-    #[serde(rename = "ProcessLabel", skip_serializing_if = "Option::is_none")]
-    pub process_label: Option<String>,
-    #[serde(rename = "AppArmorProfile", skip_serializing_if = "Option::is_none")]
-    pub app_armor_profile: Option<String>,
-    /// IDs of exec instances that are running in the container.
-    #[serde(rename = "ExecIDs", skip_serializing_if = "Option::is_none")]
-    pub exec_ids: Option<Vec<String>>,
-    #[serde(rename = "HostConfig", skip_serializing_if = "Option::is_none")]
-    pub host_config: Option<super::v1_46_to_v1_47::HostConfig>,
-    #[serde(rename = "GraphDriver", skip_serializing_if = "Option::is_none")]
-    pub graph_driver: Option<super::v1_28_to_v1_46::GraphDriverData>,
-    /// The size of files that have been created or changed by this
-    /// container.
-    #[serde(rename = "SizeRw", skip_serializing_if = "Option::is_none")]
-    pub size_rw: Option<i64>,
-    /// The total size of all the files in this container.
-    #[serde(rename = "SizeRootFs", skip_serializing_if = "Option::is_none")]
-    pub size_root_fs: Option<i64>,
-    #[serde(rename = "Mounts", skip_serializing_if = "Option::is_none")]
-    pub mounts: Option<Vec<super::v1_42_to_v1_47::MountPoint>>,
-    #[serde(rename = "Config", skip_serializing_if = "Option::is_none")]
-    pub config: Option<super::v1_44_to_v1_51::ContainerConfig>,
-    #[serde(rename = "NetworkSettings", skip_serializing_if = "Option::is_none")]
-    pub network_settings: Option<super::v1_46_to_v1_47::NetworkSettings>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerInspectResponse {
+        /// The ID of the container
+        #[wire("Id", optional)]
+        pub id: Option<String>,
+        /// The time the container was created
+        #[wire("Created", optional)]
+        pub created: Option<String>,
+        /// The path to the command being run
+        #[wire("Path", optional)]
+        pub path: Option<String>,
+        /// The arguments to the command being run
+        #[wire("Args", optional)]
+        pub args: Option<Vec<String>>,
+        #[wire("State", optional)]
+        pub state: Option<super::v1_39_to_v1_55::ContainerState>,
+        /// The container's image ID
+        #[wire("Image", optional)]
+        pub image: Option<String>,
+        #[wire("ResolvConfPath", optional)]
+        pub resolv_conf_path: Option<String>,
+        #[wire("HostnamePath", optional)]
+        pub hostname_path: Option<String>,
+        #[wire("HostsPath", optional)]
+        pub hosts_path: Option<String>,
+        #[wire("LogPath", optional)]
+        pub log_path: Option<String>,
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        #[wire("RestartCount", optional)]
+        pub restart_count: Option<i64>,
+        #[wire("Driver", optional)]
+        pub driver: Option<String>,
+        /// Since API 1.40.
+        #[wire("Platform", optional)]
+        pub platform: Option<String>,
+        #[wire("MountLabel", optional)]
+        pub mount_label: Option<String>,
+        #[wire("ProcessLabel", optional)]
+        pub process_label: Option<String>,
+        #[wire("AppArmorProfile", optional)]
+        pub app_armor_profile: Option<String>,
+        /// IDs of exec instances that are running in the container.
+        #[wire("ExecIDs", optional)]
+        pub exec_ids: Option<Vec<String>>,
+        #[wire("HostConfig", optional)]
+        pub host_config: Option<super::v1_46_to_v1_47::HostConfig>,
+        #[wire("GraphDriver", optional)]
+        pub graph_driver: Option<super::v1_28_to_v1_46::GraphDriverData>,
+        /// The size of files that have been created or changed by this
+        /// container.
+        #[wire("SizeRw", optional)]
+        pub size_rw: Option<i64>,
+        /// The total size of all the files in this container.
+        #[wire("SizeRootFs", optional)]
+        pub size_root_fs: Option<i64>,
+        #[wire("Mounts", optional)]
+        pub mounts: Option<Vec<super::v1_42_to_v1_47::MountPoint>>,
+        #[wire("Config", optional)]
+        pub config: Option<super::v1_44_to_v1_51::ContainerConfig>,
+        #[wire("NetworkSettings", optional)]
+        pub network_settings: Option<super::v1_46_to_v1_47::NetworkSettings>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct NetworkCreateBody {
-    /// The network's name.
-    #[serde(rename = "Name", default)]
-    pub name: String,
-    /// Name of the network driver plugin to use.
-    ///
-    /// Defaults to `"bridge"`.
-    #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
-    pub driver: Option<String>,
-    /// The level at which the network exists (e.g. `swarm` for cluster-wide
-    /// or `local` for machine level).
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "Scope", skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
-    /// Restrict external access to the network.
-    #[serde(rename = "Internal", skip_serializing_if = "Option::is_none")]
-    pub internal: Option<bool>,
-    /// Globally scoped network is manually attachable by regular
-    /// containers from workers in swarm mode.
-    ///
-    /// Since API 1.27.
-    #[serde(rename = "Attachable", skip_serializing_if = "Option::is_none")]
-    pub attachable: Option<bool>,
-    /// Ingress network is the network which provides the routing-mesh
-    /// in swarm mode.
-    ///
-    /// Since API 1.29.
-    #[serde(rename = "Ingress", skip_serializing_if = "Option::is_none")]
-    pub ingress: Option<bool>,
-    /// Creates a config-only network. Config-only networks are placeholder
-    /// networks for network configurations to be used by other networks.
-    /// Config-only networks cannot be used directly to run containers
-    /// or services.
-    ///
-    /// Defaults to `false`.
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "ConfigOnly", skip_serializing_if = "Option::is_none")]
-    pub config_only: Option<bool>,
-    /// Specifies the source which will provide the configuration for
-    /// this network. The specified network must be an existing
-    /// config-only network; see ConfigOnly.
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "ConfigFrom", skip_serializing_if = "Option::is_none")]
-    pub config_from: Option<super::v1_41_to_v1_55::ConfigReference>,
-    /// Optional custom IP scheme for the network.
-    #[serde(rename = "IPAM", skip_serializing_if = "Option::is_none")]
-    pub ipam: Option<super::v1_41_to_v1_55::Ipam>,
-    /// Enable IPv6 on the network.
-    #[serde(rename = "EnableIPv6", skip_serializing_if = "Option::is_none")]
-    pub enable_ipv6: Option<bool>,
-    /// Network specific options to be used by the drivers.
-    #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
-    pub options: Option<HashMap<String, String>>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct NetworkCreateBody {
+        /// The network's name.
+        #[wire("Name")]
+        pub name: String,
+        /// Name of the network driver plugin to use.
+        ///
+        /// Defaults to `"bridge"`.
+        #[wire("Driver", optional)]
+        pub driver: Option<String>,
+        /// The level at which the network exists (e.g. `swarm` for cluster-wide
+        /// or `local` for machine level).
+        ///
+        /// Since API 1.41.
+        #[wire("Scope", optional)]
+        pub scope: Option<String>,
+        /// Restrict external access to the network.
+        #[wire("Internal", optional)]
+        pub internal: Option<bool>,
+        /// Globally scoped network is manually attachable by regular
+        /// containers from workers in swarm mode.
+        ///
+        /// Since API 1.27.
+        #[wire("Attachable", optional)]
+        pub attachable: Option<bool>,
+        /// Ingress network is the network which provides the routing-mesh
+        /// in swarm mode.
+        ///
+        /// Since API 1.29.
+        #[wire("Ingress", optional)]
+        pub ingress: Option<bool>,
+        /// Creates a config-only network. Config-only networks are placeholder
+        /// networks for network configurations to be used by other networks.
+        /// Config-only networks cannot be used directly to run containers
+        /// or services.
+        ///
+        /// Defaults to `false`.
+        ///
+        /// Since API 1.41.
+        #[wire("ConfigOnly", optional)]
+        pub config_only: Option<bool>,
+        /// Specifies the source which will provide the configuration for
+        /// this network. The specified network must be an existing
+        /// config-only network; see ConfigOnly.
+        ///
+        /// Since API 1.41.
+        #[wire("ConfigFrom", optional)]
+        pub config_from: Option<super::v1_41_to_v1_55::ConfigReference>,
+        /// Optional custom IP scheme for the network.
+        #[wire("IPAM", optional)]
+        pub ipam: Option<super::v1_41_to_v1_55::Ipam>,
+        /// Enable IPv6 on the network.
+        #[wire("EnableIPv6", optional)]
+        pub enable_ipv6: Option<bool>,
+        /// Network specific options to be used by the drivers.
+        #[wire("Options", optional)]
+        pub options: Option<HashMap<String, String>>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Since API 1.25.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SystemDataUsageResponse {
-    /// Since API 1.25, until API 1.51 (removed in 1.52).
-    #[serde(rename = "LayersSize", skip_serializing_if = "Option::is_none")]
-    pub layers_size: Option<i64>,
-    /// Since API 1.25, until API 1.51 (removed in 1.52).
-    #[serde(rename = "Images", skip_serializing_if = "Option::is_none")]
-    pub images: Option<Vec<super::v1_44_to_v1_46::ImageSummary>>,
-    /// Since API 1.25, until API 1.51 (removed in 1.52).
-    #[serde(rename = "Containers", skip_serializing_if = "Option::is_none")]
-    pub containers: Option<Vec<super::v1_46_to_v1_47::ContainerSummary>>,
-    /// Since API 1.25, until API 1.51 (removed in 1.52).
-    #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
-    pub volumes: Option<Vec<super::v1_42_to_v1_55::Volume>>,
-    /// Since API 1.39, until API 1.51 (removed in 1.52).
-    #[serde(rename = "BuildCache", skip_serializing_if = "Option::is_none")]
-    pub build_cache: Option<Vec<super::v1_42_to_v1_55::BuildCache>>,
-    /// Deprecated: disk used by the build cache; use BuildCache.
-    ///
-    /// Since API 1.25, until API 1.49 (removed in 1.50).
-    #[serde(rename = "BuilderSize", skip_serializing_if = "Option::is_none")]
-    pub builder_size: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.25.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SystemDataUsageResponse {
+        /// Since API 1.25, until API 1.51 (removed in 1.52).
+        #[wire("LayersSize", optional)]
+        pub layers_size: Option<i64>,
+        /// Since API 1.25, until API 1.51 (removed in 1.52).
+        #[wire("Images", optional)]
+        pub images: Option<Vec<super::v1_44_to_v1_46::ImageSummary>>,
+        /// Since API 1.25, until API 1.51 (removed in 1.52).
+        #[wire("Containers", optional)]
+        pub containers: Option<Vec<super::v1_46_to_v1_47::ContainerSummary>>,
+        /// Since API 1.25, until API 1.51 (removed in 1.52).
+        #[wire("Volumes", optional)]
+        pub volumes: Option<Vec<super::v1_42_to_v1_55::Volume>>,
+        /// Since API 1.39, until API 1.51 (removed in 1.52).
+        #[wire("BuildCache", optional)]
+        pub build_cache: Option<Vec<super::v1_42_to_v1_55::BuildCache>>,
+        /// Deprecated: disk used by the build cache; use BuildCache.
+        ///
+        /// Since API 1.25, until API 1.49 (removed in 1.50).
+        #[wire("BuilderSize", optional)]
+        pub builder_size: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Task {
-    /// The ID of the task.
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
-    /// Format: `dateTime`.
-    #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Format: `dateTime`.
-    #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    /// Name of the task.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<super::v1_46_to_v1_47::TaskSpec>,
-    /// The ID of the service this task is part of.
-    #[serde(rename = "ServiceID", skip_serializing_if = "Option::is_none")]
-    pub service_id: Option<String>,
-    #[serde(rename = "Slot", skip_serializing_if = "Option::is_none")]
-    pub slot: Option<i64>,
-    /// The ID of the node that this task is on.
-    #[serde(rename = "NodeID", skip_serializing_if = "Option::is_none")]
-    pub node_id: Option<String>,
-    /// Since API 1.32.
-    #[serde(
-        rename = "AssignedGenericResources",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub assigned_generic_resources: Option<super::v1_32_to_v1_55::GenericResources>,
-    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
-    pub status: Option<super::v1_44_to_v1_55::TaskStatus>,
-    #[serde(rename = "DesiredState", skip_serializing_if = "Option::is_none")]
-    pub desired_state: Option<super::v1_37_to_v1_55::TaskState>,
-    /// If the Service this Task belongs to is a job-mode service, contains
-    /// the JobIteration of the Service this Task was created for. Absent if
-    /// the Task was created for a Replicated or Global Service.
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "JobIteration", skip_serializing_if = "Option::is_none")]
-    pub job_iteration: Option<super::v1_32_to_v1_55::ObjectVersion>,
-    /// The networks that this task is attached to, and the addresses the
-    /// task was assigned on each of them.
-    #[serde(rename = "NetworksAttachments", skip_serializing_if = "Option::is_none")]
-    pub networks_attachments: Option<Vec<super::v1_41_to_v1_46::NetworkAttachment>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Task {
+        /// The ID of the task.
+        #[wire("ID", optional)]
+        pub id: Option<String>,
+        #[wire("Version", optional)]
+        pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
+        /// Format: `dateTime`.
+        #[wire("CreatedAt", optional)]
+        pub created_at: Option<String>,
+        /// Format: `dateTime`.
+        #[wire("UpdatedAt", optional)]
+        pub updated_at: Option<String>,
+        /// Name of the task.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        #[wire("Spec", optional)]
+        pub spec: Option<super::v1_46_to_v1_47::TaskSpec>,
+        /// The ID of the service this task is part of.
+        #[wire("ServiceID", optional)]
+        pub service_id: Option<String>,
+        #[wire("Slot", optional)]
+        pub slot: Option<i64>,
+        /// The ID of the node that this task is on.
+        #[wire("NodeID", optional)]
+        pub node_id: Option<String>,
+        /// Since API 1.32.
+        #[wire("AssignedGenericResources", optional)]
+        pub assigned_generic_resources: Option<super::v1_32_to_v1_55::GenericResources>,
+        #[wire("Status", optional)]
+        pub status: Option<super::v1_44_to_v1_55::TaskStatus>,
+        #[wire("DesiredState", optional)]
+        pub desired_state: Option<super::v1_37_to_v1_55::TaskState>,
+        /// If the Service this Task belongs to is a job-mode service, contains
+        /// the JobIteration of the Service this Task was created for. Absent if
+        /// the Task was created for a Replicated or Global Service.
+        ///
+        /// Since API 1.41.
+        #[wire("JobIteration", optional)]
+        pub job_iteration: Option<super::v1_32_to_v1_55::ObjectVersion>,
+        /// The networks that this task is attached to, and the addresses the
+        /// task was assigned on each of them.
+        #[wire("NetworksAttachments", optional)]
+        pub networks_attachments: Option<Vec<super::v1_41_to_v1_46::NetworkAttachment>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

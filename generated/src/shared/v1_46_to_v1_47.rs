@@ -12,1019 +12,1106 @@ pub(crate) mod server;
 pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerCreateBody {
-    /// The hostname to use for the container, as a valid RFC 1123 hostname.
-    #[serde(rename = "Hostname", skip_serializing_if = "Option::is_none")]
-    pub hostname: Option<String>,
-    /// The domain name to use for the container.
-    #[serde(rename = "Domainname", skip_serializing_if = "Option::is_none")]
-    pub domainname: Option<String>,
-    /// The user that commands are run as inside the container.
-    #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    /// Whether to attach to `stdin`.
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "AttachStdin", skip_serializing_if = "Option::is_none")]
-    pub attach_stdin: Option<bool>,
-    /// Whether to attach to `stdout`.
-    ///
-    /// Defaults to `true`.
-    #[serde(rename = "AttachStdout", skip_serializing_if = "Option::is_none")]
-    pub attach_stdout: Option<bool>,
-    /// Whether to attach to `stderr`.
-    ///
-    /// Defaults to `true`.
-    #[serde(rename = "AttachStderr", skip_serializing_if = "Option::is_none")]
-    pub attach_stderr: Option<bool>,
-    /// An object mapping ports to an empty object in the form:
-    ///
-    /// `{"<port>/<tcp|udp|sctp>": {}}`
-    #[serde(rename = "ExposedPorts", skip_serializing_if = "Option::is_none")]
-    pub exposed_ports: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
-    /// Attach standard streams to a TTY, including `stdin` if it is not closed.
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "Tty", skip_serializing_if = "Option::is_none")]
-    pub tty: Option<bool>,
-    /// Open `stdin`
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "OpenStdin", skip_serializing_if = "Option::is_none")]
-    pub open_stdin: Option<bool>,
-    /// Close `stdin` after one attached client disconnects
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "StdinOnce", skip_serializing_if = "Option::is_none")]
-    pub stdin_once: Option<bool>,
-    /// A list of environment variables to set inside the container in the
-    /// form `["VAR=value", ...]`. A variable without `=` is removed from the
-    /// environment, rather than to have an empty value.
-    #[serde(rename = "Env", skip_serializing_if = "Option::is_none")]
-    pub env: Option<Vec<String>>,
-    /// Command to run specified as a string or an array of strings.
-    #[serde(rename = "Cmd", skip_serializing_if = "Option::is_none")]
-    pub cmd: Option<Vec<String>>,
-    #[serde(rename = "Healthcheck", skip_serializing_if = "Option::is_none")]
-    pub healthcheck: Option<super::v1_44_to_v1_55::HealthConfig>,
-    /// Command is already escaped (Windows only)
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "ArgsEscaped", skip_serializing_if = "Option::is_none")]
-    pub args_escaped: Option<bool>,
-    /// The name (or reference) of the image to use when creating the container,
-    /// or which was used when the container was created.
-    #[serde(rename = "Image", skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
-    /// An object mapping mount point paths inside the container to empty
-    /// objects.
-    #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
-    pub volumes: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
-    /// The working directory for commands to run in.
-    #[serde(rename = "WorkingDir", skip_serializing_if = "Option::is_none")]
-    pub working_dir: Option<String>,
-    /// The entry point for the container as a string or an array of strings.
-    ///
-    /// If the array consists of exactly one empty string (`[""]`) then the
-    /// entry point is reset to system default (i.e., the entry point used by
-    /// docker when there is no `ENTRYPOINT` instruction in the `Dockerfile`).
-    #[serde(rename = "Entrypoint", skip_serializing_if = "Option::is_none")]
-    pub entrypoint: Option<Vec<String>>,
-    /// Disable networking for the container.
-    #[serde(rename = "NetworkDisabled", skip_serializing_if = "Option::is_none")]
-    pub network_disabled: Option<bool>,
-    /// MAC address of the container.
-    ///
-    /// Deprecated: this field is deprecated in API v1.44 and up. Use EndpointSettings.MacAddress instead.
-    ///
-    /// Until API 1.51 (removed in 1.52).
-    #[serde(rename = "MacAddress", skip_serializing_if = "Option::is_none")]
-    pub mac_address: Option<String>,
-    /// `ONBUILD` metadata that were defined in the image's `Dockerfile`.
-    #[serde(rename = "OnBuild", skip_serializing_if = "Option::is_none")]
-    pub on_build: Option<Vec<String>>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// Signal to stop a container as a string or unsigned integer.
-    #[serde(rename = "StopSignal", skip_serializing_if = "Option::is_none")]
-    pub stop_signal: Option<String>,
-    /// Timeout to stop a container in seconds. If omitted, the daemon-wide
-    /// default is used.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "StopTimeout", skip_serializing_if = "Option::is_none")]
-    pub stop_timeout: Option<i64>,
-    /// Shell for when `RUN`, `CMD`, and `ENTRYPOINT` uses a shell.
-    #[serde(rename = "Shell", skip_serializing_if = "Option::is_none")]
-    pub shell: Option<Vec<String>>,
-    #[serde(rename = "HostConfig", skip_serializing_if = "Option::is_none")]
-    pub host_config: Option<HostConfig>,
-    #[serde(rename = "NetworkingConfig", skip_serializing_if = "Option::is_none")]
-    pub networking_config: Option<NetworkingConfig>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerCreateBody {
+        /// The hostname to use for the container, as a valid RFC 1123 hostname.
+        #[wire("Hostname", optional)]
+        pub hostname: Option<String>,
+        /// The domain name to use for the container.
+        #[wire("Domainname", optional)]
+        pub domainname: Option<String>,
+        /// The user that commands are run as inside the container.
+        #[wire("User", optional)]
+        pub user: Option<String>,
+        /// Whether to attach to `stdin`.
+        ///
+        /// Defaults to `false`.
+        #[wire("AttachStdin", optional)]
+        pub attach_stdin: Option<bool>,
+        /// Whether to attach to `stdout`.
+        ///
+        /// Defaults to `true`.
+        #[wire("AttachStdout", optional)]
+        pub attach_stdout: Option<bool>,
+        /// Whether to attach to `stderr`.
+        ///
+        /// Defaults to `true`.
+        #[wire("AttachStderr", optional)]
+        pub attach_stderr: Option<bool>,
+        /// An object mapping ports to an empty object in the form:
+        ///
+        /// `{"<port>/<tcp|udp|sctp>": {}}`
+        #[wire("ExposedPorts", optional)]
+        pub exposed_ports: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
+        /// Attach standard streams to a TTY, including `stdin` if it is not closed.
+        ///
+        /// Defaults to `false`.
+        #[wire("Tty", optional)]
+        pub tty: Option<bool>,
+        /// Open `stdin`
+        ///
+        /// Defaults to `false`.
+        #[wire("OpenStdin", optional)]
+        pub open_stdin: Option<bool>,
+        /// Close `stdin` after one attached client disconnects
+        ///
+        /// Defaults to `false`.
+        #[wire("StdinOnce", optional)]
+        pub stdin_once: Option<bool>,
+        /// A list of environment variables to set inside the container in the
+        /// form `["VAR=value", ...]`. A variable without `=` is removed from the
+        /// environment, rather than to have an empty value.
+        #[wire("Env", optional)]
+        pub env: Option<Vec<String>>,
+        /// Command to run specified as a string or an array of strings.
+        #[wire("Cmd", optional)]
+        pub cmd: Option<Vec<String>>,
+        #[wire("Healthcheck", optional)]
+        pub healthcheck: Option<super::v1_44_to_v1_55::HealthConfig>,
+        /// Command is already escaped (Windows only)
+        ///
+        /// Defaults to `false`.
+        #[wire("ArgsEscaped", optional)]
+        pub args_escaped: Option<bool>,
+        /// The name (or reference) of the image to use when creating the container,
+        /// or which was used when the container was created.
+        #[wire("Image", optional)]
+        pub image: Option<String>,
+        /// An object mapping mount point paths inside the container to empty
+        /// objects.
+        #[wire("Volumes", optional)]
+        pub volumes: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
+        /// The working directory for commands to run in.
+        #[wire("WorkingDir", optional)]
+        pub working_dir: Option<String>,
+        /// The entry point for the container as a string or an array of strings.
+        ///
+        /// If the array consists of exactly one empty string (`[""]`) then the
+        /// entry point is reset to system default (i.e., the entry point used by
+        /// docker when there is no `ENTRYPOINT` instruction in the `Dockerfile`).
+        #[wire("Entrypoint", optional)]
+        pub entrypoint: Option<Vec<String>>,
+        /// Disable networking for the container.
+        #[wire("NetworkDisabled", optional)]
+        pub network_disabled: Option<bool>,
+        /// MAC address of the container.
+        ///
+        /// Deprecated: this field is deprecated in API v1.44 and up. Use EndpointSettings.MacAddress instead.
+        ///
+        /// Until API 1.51 (removed in 1.52).
+        #[wire("MacAddress", optional)]
+        pub mac_address: Option<String>,
+        /// `ONBUILD` metadata that were defined in the image's `Dockerfile`.
+        #[wire("OnBuild", optional)]
+        pub on_build: Option<Vec<String>>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        /// Signal to stop a container as a string or unsigned integer.
+        #[wire("StopSignal", optional)]
+        pub stop_signal: Option<String>,
+        /// Timeout to stop a container in seconds. If omitted, the daemon-wide
+        /// default is used.
+        ///
+        /// Since API 1.25.
+        #[wire("StopTimeout", optional)]
+        pub stop_timeout: Option<i64>,
+        /// Shell for when `RUN`, `CMD`, and `ENTRYPOINT` uses a shell.
+        #[wire("Shell", optional)]
+        pub shell: Option<Vec<String>>,
+        #[wire("HostConfig", optional)]
+        pub host_config: Option<HostConfig>,
+        #[wire("NetworkingConfig", optional)]
+        pub networking_config: Option<NetworkingConfig>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerSummary {
-    /// The ID of this container
-    #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The names that this container has been given
-    #[serde(rename = "Names", skip_serializing_if = "Option::is_none")]
-    pub names: Option<Vec<String>>,
-    /// The name of the image used when creating this container
-    #[serde(rename = "Image", skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
-    /// The ID of the image that this container was created from
-    #[serde(rename = "ImageID", skip_serializing_if = "Option::is_none")]
-    pub image_id: Option<String>,
-    /// Command to run when starting the container
-    #[serde(rename = "Command", skip_serializing_if = "Option::is_none")]
-    pub command: Option<String>,
-    /// When the container was created
-    #[serde(rename = "Created", skip_serializing_if = "Option::is_none")]
-    pub created: Option<i64>,
-    /// The ports exposed by this container
-    #[serde(rename = "Ports", skip_serializing_if = "Option::is_none")]
-    pub ports: Option<Vec<super::v1_37_to_v1_51::Port>>,
-    /// The size of files that have been created or changed by this container
-    #[serde(rename = "SizeRw", skip_serializing_if = "Option::is_none")]
-    pub size_rw: Option<i64>,
-    /// The total size of all the files in this container
-    #[serde(rename = "SizeRootFs", skip_serializing_if = "Option::is_none")]
-    pub size_root_fs: Option<i64>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// The state of this container (e.g. `Exited`)
-    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
-    /// Additional human-readable status of this container (e.g. `Exit 0`)
-    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-    #[serde(rename = "HostConfig", skip_serializing_if = "Option::is_none")]
-    pub host_config: Option<super::v1_46_to_v1_55::ContainerSummaryHostConfig>,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerSummary {
+        /// The ID of this container
+        #[wire("Id", optional)]
+        pub id: Option<String>,
+        /// The names that this container has been given
+        #[wire("Names", optional)]
+        pub names: Option<Vec<String>>,
+        /// The name of the image used when creating this container
+        #[wire("Image", optional)]
+        pub image: Option<String>,
+        /// The ID of the image that this container was created from
+        #[wire("ImageID", optional)]
+        pub image_id: Option<String>,
+        /// Command to run when starting the container
+        #[wire("Command", optional)]
+        pub command: Option<String>,
+        /// When the container was created
+        #[wire("Created", optional)]
+        pub created: Option<i64>,
+        /// The ports exposed by this container
+        #[wire("Ports", optional)]
+        pub ports: Option<Vec<super::v1_37_to_v1_51::Port>>,
+        /// The size of files that have been created or changed by this container
+        #[wire("SizeRw", optional)]
+        pub size_rw: Option<i64>,
+        /// The total size of all the files in this container
+        #[wire("SizeRootFs", optional)]
+        pub size_root_fs: Option<i64>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        /// The state of this container (e.g. `Exited`)
+        #[wire("State", optional)]
+        pub state: Option<String>,
+        /// Additional human-readable status of this container (e.g. `Exit 0`)
+        #[wire("Status", optional)]
+        pub status: Option<String>,
+        #[wire("HostConfig", optional)]
+        pub host_config: Option<super::v1_46_to_v1_55::ContainerSummaryHostConfig>,
+        /// A summary of the container's network settings
+        #[wire("NetworkSettings", optional)]
+        pub network_settings: Option<ContainerSummaryNetworkSettings>,
+        #[wire("Mounts", optional)]
+        pub mounts: Option<Vec<super::v1_42_to_v1_47::MountPoint>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
     /// A summary of the container's network settings
-    #[serde(rename = "NetworkSettings", skip_serializing_if = "Option::is_none")]
-    pub network_settings: Option<ContainerSummaryNetworkSettings>,
-    #[serde(rename = "Mounts", skip_serializing_if = "Option::is_none")]
-    pub mounts: Option<Vec<super::v1_42_to_v1_47::MountPoint>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerSummaryNetworkSettings {
+        #[wire("Networks", optional)]
+        pub networks: Option<HashMap<String, EndpointSettings>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// A summary of the container's network settings
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerSummaryNetworkSettings {
-    #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<HashMap<String, EndpointSettings>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Configuration for a network endpoint.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct EndpointSettings {
+        #[wire("IPAMConfig", optional)]
+        pub ipam_config: Option<super::v1_32_to_v1_55::EndpointIpamConfig>,
+        #[wire("Links", optional)]
+        pub links: Option<Vec<String>>,
+        /// MAC address for the endpoint on this network. The network driver might ignore this parameter.
+        #[wire("MacAddress", optional)]
+        pub mac_address: Option<String>,
+        #[wire("Aliases", optional)]
+        pub aliases: Option<Vec<String>>,
+        /// DriverOpts is a mapping of driver options and values. These options
+        /// are passed directly to the driver and are driver specific.
+        ///
+        /// Since API 1.32.
+        #[wire("DriverOpts", optional)]
+        pub driver_opts: Option<HashMap<String, String>>,
+        /// Unique ID of the network.
+        #[wire("NetworkID", optional)]
+        pub network_id: Option<String>,
+        /// Unique ID for the service endpoint in a Sandbox.
+        #[wire("EndpointID", optional)]
+        pub endpoint_id: Option<String>,
+        /// Gateway address for this network.
+        #[wire("Gateway", optional)]
+        pub gateway: Option<String>,
+        /// IPv4 address.
+        #[wire("IPAddress", optional)]
+        pub ip_address: Option<String>,
+        /// Mask length of the IPv4 address.
+        #[wire("IPPrefixLen", optional)]
+        pub ip_prefix_len: Option<i64>,
+        /// IPv6 gateway address.
+        #[wire("IPv6Gateway", optional)]
+        pub ipv6_gateway: Option<String>,
+        /// Global IPv6 address.
+        #[wire("GlobalIPv6Address", optional)]
+        pub global_ipv6_address: Option<String>,
+        /// Mask length of the global IPv6 address.
+        #[wire("GlobalIPv6PrefixLen", optional)]
+        pub global_ipv6_prefix_len: Option<i64>,
+        /// List of all DNS names an endpoint has on a specific network. This
+        /// list is based on the container name, network aliases, container short
+        /// ID, and hostname.
+        ///
+        /// These DNS names are non-fully qualified but can contain several dots.
+        /// You can get fully qualified DNS names by appending `.<network-name>`.
+        /// For instance, if container name is `my.ctr` and the network is named
+        /// `testnet`, `DNSNames` will contain `my.ctr` and the FQDN will be
+        /// `my.ctr.testnet`.
+        ///
+        /// Since API 1.44.
+        #[wire("DNSNames", optional)]
+        pub dns_names: Option<Vec<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Configuration for a network endpoint.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct EndpointSettings {
-    #[serde(rename = "IPAMConfig", skip_serializing_if = "Option::is_none")]
-    pub ipam_config: Option<super::v1_32_to_v1_55::EndpointIpamConfig>,
-    #[serde(rename = "Links", skip_serializing_if = "Option::is_none")]
-    pub links: Option<Vec<String>>,
-    /// MAC address for the endpoint on this network. The network driver might ignore this parameter.
-    #[serde(rename = "MacAddress", skip_serializing_if = "Option::is_none")]
-    pub mac_address: Option<String>,
-    #[serde(rename = "Aliases", skip_serializing_if = "Option::is_none")]
-    pub aliases: Option<Vec<String>>,
-    /// DriverOpts is a mapping of driver options and values. These options
-    /// are passed directly to the driver and are driver specific.
+object! {
+    /// Container configuration that depends on the host we are running on
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct HostConfig {
+        /// An integer value representing this container's relative CPU weight
+        /// versus other containers.
+        #[wire("CpuShares", optional)]
+        pub cpu_shares: Option<i64>,
+        /// Memory limit in bytes.
+        ///
+        /// Defaults to `0`.
+        #[wire("Memory", optional)]
+        pub memory: Option<i64>,
+        /// Path to `cgroups` under which the container's `cgroup` is created. If
+        /// the path is not absolute, the path is considered to be relative to the
+        /// `cgroups` path of the init process. Cgroups are created if they do not
+        /// already exist.
+        #[wire("CgroupParent", optional)]
+        pub cgroup_parent: Option<String>,
+        /// Block IO weight (relative weight).
+        #[wire("BlkioWeight", optional)]
+        pub blkio_weight: Option<i64>,
+        /// Block IO weight (relative device weight) in the form:
+        ///
+        /// ```text
+        /// [{"Path": "device_path", "Weight": weight}]
+        /// ```
+        #[wire("BlkioWeightDevice", optional)]
+        pub blkio_weight_device: Option<
+            Vec<super::v1_24_to_v1_55::ResourcesBlkioWeightDeviceItem>,
+        >,
+        /// Limit read rate (bytes per second) from a device, in the form:
+        ///
+        /// ```text
+        /// [{"Path": "device_path", "Rate": rate}]
+        /// ```
+        #[wire("BlkioDeviceReadBps", optional)]
+        pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
+        /// Limit write rate (bytes per second) to a device, in the form:
+        ///
+        /// ```text
+        /// [{"Path": "device_path", "Rate": rate}]
+        /// ```
+        #[wire("BlkioDeviceWriteBps", optional)]
+        pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
+        /// Limit read rate (IO per second) from a device, in the form:
+        ///
+        /// ```text
+        /// [{"Path": "device_path", "Rate": rate}]
+        /// ```
+        #[wire("BlkioDeviceReadIOps", optional)]
+        pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
+        /// Limit write rate (IO per second) to a device, in the form:
+        ///
+        /// ```text
+        /// [{"Path": "device_path", "Rate": rate}]
+        /// ```
+        #[wire("BlkioDeviceWriteIOps", optional)]
+        pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
+        /// The length of a CPU period in microseconds.
+        #[wire("CpuPeriod", optional)]
+        pub cpu_period: Option<i64>,
+        /// Microseconds of CPU time that the container can get in a CPU period.
+        #[wire("CpuQuota", optional)]
+        pub cpu_quota: Option<i64>,
+        /// The length of a CPU real-time period in microseconds. Set to 0 to
+        /// allocate no time allocated to real-time tasks.
+        ///
+        /// Since API 1.25.
+        #[wire("CpuRealtimePeriod", optional)]
+        pub cpu_realtime_period: Option<i64>,
+        /// The length of a CPU real-time runtime in microseconds. Set to 0 to
+        /// allocate no time allocated to real-time tasks.
+        ///
+        /// Since API 1.25.
+        #[wire("CpuRealtimeRuntime", optional)]
+        pub cpu_realtime_runtime: Option<i64>,
+        /// CPUs in which to allow execution (e.g., `0-3`, `0,1`).
+        #[wire("CpusetCpus", optional)]
+        pub cpuset_cpus: Option<String>,
+        /// Memory nodes (MEMs) in which to allow execution (0-3, 0,1). Only
+        /// effective on NUMA systems.
+        #[wire("CpusetMems", optional)]
+        pub cpuset_mems: Option<String>,
+        /// A list of devices to add to the container.
+        #[wire("Devices", optional)]
+        pub devices: Option<Vec<super::v1_24_to_v1_55::DeviceMapping>>,
+        /// a list of cgroup rules to apply to the container
+        ///
+        /// Since API 1.28.
+        #[wire("DeviceCgroupRules", optional)]
+        pub device_cgroup_rules: Option<Vec<String>>,
+        /// A list of requests for devices to be sent to device drivers.
+        ///
+        /// Since API 1.40.
+        #[wire("DeviceRequests", optional)]
+        pub device_requests: Option<Vec<super::v1_40_to_v1_55::DeviceRequest>>,
+        /// Hard limit for kernel TCP buffer memory (in bytes). Depending on the
+        /// OCI runtime in use, this option may be ignored. It is no longer supported
+        /// by the default (runc) runtime.
+        ///
+        /// This field is omitted when empty.
+        ///
+        /// Since API 1.40, until API 1.51 (removed in 1.52).
+        #[wire("KernelMemoryTCP", optional)]
+        pub kernel_memory_tcp: Option<i64>,
+        /// Memory soft limit in bytes.
+        #[wire("MemoryReservation", optional)]
+        pub memory_reservation: Option<i64>,
+        /// Total memory limit (memory + swap). Set as `-1` to enable unlimited
+        /// swap.
+        #[wire("MemorySwap", optional)]
+        pub memory_swap: Option<i64>,
+        /// Tune a container's memory swappiness behavior. Accepts an integer
+        /// between 0 and 100.
+        #[wire("MemorySwappiness", optional)]
+        pub memory_swappiness: Option<i64>,
+        /// CPU quota in units of 10<sup>-9</sup> CPUs.
+        ///
+        /// Since API 1.25.
+        #[wire("NanoCpus", optional)]
+        pub nano_cpus: Option<i64>,
+        /// Disable OOM Killer for the container.
+        #[wire("OomKillDisable", optional)]
+        pub oom_kill_disable: Option<bool>,
+        /// Run an init inside the container that forwards signals and reaps
+        /// processes. This field is omitted if empty, and the default (as
+        /// configured on the daemon) is used.
+        ///
+        /// Since API 1.37.
+        #[wire("Init", optional)]
+        pub init: Option<bool>,
+        /// Tune a container's PIDs limit. Set `0` or `-1` for unlimited, or `null`
+        /// to not change.
+        #[wire("PidsLimit", optional)]
+        pub pids_limit: Option<i64>,
+        /// A list of resource limits to set in the container. For example:
+        ///
+        /// ```text
+        /// {"Name": "nofile", "Soft": 1024, "Hard": 2048}
+        /// ```
+        #[wire("Ulimits", optional)]
+        pub ulimits: Option<Vec<super::v1_24_to_v1_55::ResourcesUlimitsItem>>,
+        /// The number of usable CPUs (Windows only).
+        ///
+        /// On Windows Server containers, the processor resource controls are
+        /// mutually exclusive. The order of precedence is `CPUCount` first, then
+        /// `CPUShares`, and `CPUPercent` last.
+        ///
+        /// Since API 1.25.
+        #[wire("CpuCount", optional)]
+        pub cpu_count: Option<i64>,
+        /// The usable percentage of the available CPUs (Windows only).
+        ///
+        /// On Windows Server containers, the processor resource controls are
+        /// mutually exclusive. The order of precedence is `CPUCount` first, then
+        /// `CPUShares`, and `CPUPercent` last.
+        #[wire("CpuPercent", optional)]
+        pub cpu_percent: Option<i64>,
+        /// Maximum IOps for the container system drive (Windows only)
+        #[wire("IOMaximumIOps", optional)]
+        pub io_maximum_i_ops: Option<i64>,
+        /// Maximum IO in bytes per second for the container system drive
+        /// (Windows only).
+        #[wire("IOMaximumBandwidth", optional)]
+        pub io_maximum_bandwidth: Option<i64>,
+        /// A list of volume bindings for this container. Each volume binding
+        /// is a string in one of these forms:
+        ///
+        /// - `host-src:container-dest[:options]` to bind-mount a host path
+        ///   into the container. Both `host-src`, and `container-dest` must
+        ///   be an _absolute_ path.
+        /// - `volume-name:container-dest[:options]` to bind-mount a volume
+        ///   managed by a volume driver into the container. `container-dest`
+        ///   must be an _absolute_ path.
+        ///
+        /// `options` is an optional, comma-delimited list of:
+        ///
+        /// - `nocopy` disables automatic copying of data from the container
+        ///   path to the volume. The `nocopy` flag only applies to named volumes.
+        /// - `[ro|rw]` mounts a volume read-only or read-write, respectively.
+        ///   If omitted or set to `rw`, volumes are mounted read-write.
+        /// - `[z|Z]` applies SELinux labels to allow or deny multiple containers
+        ///   to read and write to the same volume.
+        ///     - `z`: a _shared_ content label is applied to the content. This
+        ///       label indicates that multiple containers can share the volume
+        ///       content, for both reading and writing.
+        ///     - `Z`: a _private unshared_ label is applied to the content.
+        ///       This label indicates that only the current container can use
+        ///       a private volume. Labeling systems such as SELinux require
+        ///       proper labels to be placed on volume content that is mounted
+        ///       into a container. Without a label, the security system can
+        ///       prevent a container's processes from using the content. By
+        ///       default, the labels set by the host operating system are not
+        ///       modified.
+        /// - `[[r]shared|[r]slave|[r]private]` specifies mount
+        ///   [propagation behavior](https://www.kernel.org/doc/Documentation/filesystems/sharedsubtree.txt).
+        ///   This only applies to bind-mounted volumes, not internal volumes
+        ///   or named volumes. Mount propagation requires the source mount
+        ///   point (the location where the source directory is mounted in the
+        ///   host operating system) to have the correct propagation properties.
+        ///   For shared volumes, the source mount point must be set to `shared`.
+        ///   For slave volumes, the mount must be set to either `shared` or
+        ///   `slave`.
+        #[wire("Binds", optional)]
+        pub binds: Option<Vec<String>>,
+        /// Path to a file where the container ID is written
+        #[wire("ContainerIDFile", optional)]
+        pub container_id_file: Option<String>,
+        /// The logging configuration for this container
+        #[wire("LogConfig", optional)]
+        pub log_config: Option<super::v1_24_to_v1_47::HostConfigLogConfig>,
+        /// Network mode to use for this container. Supported standard values
+        /// are: `bridge`, `host`, `none`, and `container:<name|id>`. Any
+        /// other value is taken as a custom network's name to which this
+        /// container should connect to.
+        #[wire("NetworkMode", optional)]
+        pub network_mode: Option<String>,
+        #[wire("PortBindings", optional)]
+        pub port_bindings: Option<super::v1_32_to_v1_55::PortMap>,
+        #[wire("RestartPolicy", optional)]
+        pub restart_policy: Option<super::v1_40_to_v1_55::RestartPolicy>,
+        /// Automatically remove the container when the container's process
+        /// exits. This has no effect if `RestartPolicy` is set.
+        ///
+        /// Since API 1.25.
+        #[wire("AutoRemove", optional)]
+        pub auto_remove: Option<bool>,
+        /// Driver that this container uses to mount volumes.
+        #[wire("VolumeDriver", optional)]
+        pub volume_driver: Option<String>,
+        /// A list of volumes to inherit from another container, specified in
+        /// the form `<container name>[:<ro|rw>]`.
+        #[wire("VolumesFrom", optional)]
+        pub volumes_from: Option<Vec<String>>,
+        /// Specification for mounts to be added to the container.
+        ///
+        /// Since API 1.25.
+        #[wire("Mounts", optional)]
+        pub mounts: Option<Vec<Mount>>,
+        /// Initial console size, as an `[height, width]` array.
+        #[wire("ConsoleSize", optional)]
+        pub console_size: Option<Vec<i64>>,
+        /// Arbitrary non-identifying metadata attached to container and
+        /// provided to the runtime when the container is started.
+        ///
+        /// Since API 1.43.
+        #[wire("Annotations", optional)]
+        pub annotations: Option<HashMap<String, String>>,
+        /// A list of kernel capabilities to add to the container. Conflicts
+        /// with option 'Capabilities'.
+        #[wire("CapAdd", optional)]
+        pub cap_add: Option<Vec<String>>,
+        /// A list of kernel capabilities to drop from the container. Conflicts
+        /// with option 'Capabilities'.
+        #[wire("CapDrop", optional)]
+        pub cap_drop: Option<Vec<String>>,
+        /// cgroup namespace mode for the container. Possible values are:
+        ///
+        /// - `"private"`: the container runs in its own private cgroup namespace
+        /// - `"host"`: use the host system's cgroup namespace
+        ///
+        /// If not specified, the daemon default is used, which can either be `"private"`
+        /// or `"host"`, depending on daemon version, kernel support and configuration.
+        ///
+        /// Since API 1.41.
+        #[wire("CgroupnsMode", optional)]
+        pub cgroupns_mode: Option<super::v1_41_to_v1_55::HostConfigCgroupnsMode>,
+        /// A list of DNS servers for the container to use.
+        #[wire("Dns", optional)]
+        pub dns: Option<Vec<String>>,
+        /// A list of DNS options.
+        #[wire("DnsOptions", optional)]
+        pub dns_options: Option<Vec<String>>,
+        /// A list of DNS search domains.
+        #[wire("DnsSearch", optional)]
+        pub dns_search: Option<Vec<String>>,
+        /// A list of hostnames/IP mappings to add to the container's `/etc/hosts`
+        /// file. Specified in the form `["hostname:IP"]`.
+        #[wire("ExtraHosts", optional)]
+        pub extra_hosts: Option<Vec<String>>,
+        /// A list of additional groups that the container process will run as.
+        #[wire("GroupAdd", optional)]
+        pub group_add: Option<Vec<String>>,
+        /// IPC sharing mode for the container. Possible values are:
+        ///
+        /// - `"none"`: own private IPC namespace, with /dev/shm not mounted
+        /// - `"private"`: own private IPC namespace
+        /// - `"shareable"`: own private IPC namespace, with a possibility to share it with other containers
+        /// - `"container:<name|id>"`: join another (shareable) container's IPC namespace
+        /// - `"host"`: use the host system's IPC namespace
+        ///
+        /// If not specified, daemon default is used, which can either be `"private"`
+        /// or `"shareable"`, depending on daemon version and configuration.
+        #[wire("IpcMode", optional)]
+        pub ipc_mode: Option<String>,
+        /// Cgroup to use for the container.
+        #[wire("Cgroup", optional)]
+        pub cgroup: Option<String>,
+        /// A list of links for the container in the form `container_name:alias`.
+        #[wire("Links", optional)]
+        pub links: Option<Vec<String>>,
+        /// An integer value containing the score given to the container in
+        /// order to tune OOM killer preferences.
+        #[wire("OomScoreAdj", optional)]
+        pub oom_score_adj: Option<i64>,
+        /// Set the PID (Process) Namespace mode for the container. It can be
+        /// either:
+        ///
+        /// - `"container:<name|id>"`: joins another container's PID namespace
+        /// - `"host"`: use the host's PID namespace inside the container
+        #[wire("PidMode", optional)]
+        pub pid_mode: Option<String>,
+        /// Gives the container full access to the host.
+        #[wire("Privileged", optional)]
+        pub privileged: Option<bool>,
+        /// Allocates an ephemeral host port for all of a container's
+        /// exposed ports.
+        ///
+        /// Ports are de-allocated when the container stops and allocated when
+        /// the container starts. The allocated port might be changed when
+        /// restarting the container.
+        ///
+        /// The port is selected from the ephemeral port range that depends on
+        /// the kernel. For example, on Linux the range is defined by
+        /// `/proc/sys/net/ipv4/ip_local_port_range`.
+        #[wire("PublishAllPorts", optional)]
+        pub publish_all_ports: Option<bool>,
+        /// Mount the container's root filesystem as read only.
+        #[wire("ReadonlyRootfs", optional)]
+        pub readonly_rootfs: Option<bool>,
+        /// A list of string values to customize labels for MLS systems, such
+        /// as SELinux.
+        #[wire("SecurityOpt", optional)]
+        pub security_opt: Option<Vec<String>>,
+        /// Storage driver options for this container, in the form `{"size": "120G"}`.
+        #[wire("StorageOpt", optional)]
+        pub storage_opt: Option<HashMap<String, String>>,
+        /// A map of container directories which should be replaced by tmpfs
+        /// mounts, and their corresponding mount options. For example:
+        ///
+        /// ```text
+        /// { "/run": "rw,noexec,nosuid,size=65536k" }
+        /// ```
+        #[wire("Tmpfs", optional)]
+        pub tmpfs: Option<HashMap<String, String>>,
+        /// UTS namespace to use for the container.
+        #[wire("UTSMode", optional)]
+        pub uts_mode: Option<String>,
+        /// Sets the usernamespace mode for the container when usernamespace
+        /// remapping option is enabled.
+        #[wire("UsernsMode", optional)]
+        pub userns_mode: Option<String>,
+        /// Size of `/dev/shm` in bytes. If omitted, the system uses 64MB.
+        #[wire("ShmSize", optional)]
+        pub shm_size: Option<i64>,
+        /// A list of kernel parameters (sysctls) to set in the container.
+        /// For example:
+        ///
+        /// ```text
+        /// {"net.ipv4.ip_forward": "1"}
+        /// ```
+        #[wire("Sysctls", optional)]
+        pub sysctls: Option<HashMap<String, String>>,
+        /// Runtime to use with this container.
+        #[wire("Runtime", optional)]
+        pub runtime: Option<String>,
+        /// Isolation technology of the container. (Windows only)
+        #[wire("Isolation", optional)]
+        pub isolation: Option<super::v1_24_to_v1_55::HostConfigIsolation>,
+        /// The list of paths to be masked inside the container (this overrides
+        /// the default set of paths).
+        ///
+        /// Since API 1.38.
+        #[wire("MaskedPaths", optional)]
+        pub masked_paths: Option<Vec<String>>,
+        /// The list of paths to be set as read-only inside the container
+        /// (this overrides the default set of paths).
+        ///
+        /// Since API 1.38.
+        #[wire("ReadonlyPaths", optional)]
+        pub readonly_paths: Option<Vec<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Mount {
+        /// Container path.
+        #[wire("Target", optional)]
+        pub target: Option<String>,
+        /// Mount source (e.g. a volume name, a host path). The source cannot be
+        /// specified when using `Type=tmpfs`. For `Type=bind`, the source path
+        /// must either exist, or the `CreateMountpoint` must be set to `true` to
+        /// create the source path on the host if missing.
+        ///
+        /// For `Type=npipe`, the pipe must exist prior to creating the container.
+        #[wire("Source", optional)]
+        pub source: Option<String>,
+        /// The mount type. Available types:
+        ///
+        /// - `bind` Mounts a file or directory from the host into the container. The `Source` must exist prior to creating the container.
+        /// - `cluster` a Swarm cluster volume
+        /// - `npipe` Mounts a named pipe from the host into the container. The `Source` must exist prior to creating the container.
+        /// - `tmpfs` Create a tmpfs with the given options. The mount `Source` cannot be specified for tmpfs.
+        /// - `volume` Creates a volume with the given name and options (or uses a pre-existing volume with the same name and options). These are **not** removed when the container is removed.
+        #[wire("Type", optional)]
+        pub r#type: Option<super::v1_42_to_v1_47::MountType>,
+        /// Whether the mount should be read-only.
+        #[wire("ReadOnly", optional)]
+        pub read_only: Option<bool>,
+        /// The consistency requirement for the mount: `default`, `consistent`, `cached`, or `delegated`.
+        ///
+        /// Since API 1.29.
+        #[wire("Consistency", optional)]
+        pub consistency: Option<String>,
+        /// Optional configuration for the `bind` type.
+        #[wire("BindOptions", optional)]
+        pub bind_options: Option<super::v1_44_to_v1_55::MountBindOptions>,
+        /// Optional configuration for the `volume` type.
+        #[wire("VolumeOptions", optional)]
+        pub volume_options: Option<super::v1_45_to_v1_55::MountVolumeOptions>,
+        /// Optional configuration for the `tmpfs` type.
+        #[wire("TmpfsOptions", optional)]
+        pub tmpfs_options: Option<super::v1_46_to_v1_55::MountTmpfsOptions>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct NetworkConnectBody {
+        /// The ID or name of the container to connect to the network.
+        #[wire("Container", optional)]
+        pub container: Option<String>,
+        #[wire("EndpointConfig", optional)]
+        pub endpoint_config: Option<EndpointSettings>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// NetworkSettings exposes the network settings in the API
     ///
     /// Since API 1.32.
-    #[serde(rename = "DriverOpts", skip_serializing_if = "Option::is_none")]
-    pub driver_opts: Option<HashMap<String, String>>,
-    /// Unique ID of the network.
-    #[serde(rename = "NetworkID", skip_serializing_if = "Option::is_none")]
-    pub network_id: Option<String>,
-    /// Unique ID for the service endpoint in a Sandbox.
-    #[serde(rename = "EndpointID", skip_serializing_if = "Option::is_none")]
-    pub endpoint_id: Option<String>,
-    /// Gateway address for this network.
-    #[serde(rename = "Gateway", skip_serializing_if = "Option::is_none")]
-    pub gateway: Option<String>,
-    /// IPv4 address.
-    #[serde(rename = "IPAddress", skip_serializing_if = "Option::is_none")]
-    pub ip_address: Option<String>,
-    /// Mask length of the IPv4 address.
-    #[serde(rename = "IPPrefixLen", skip_serializing_if = "Option::is_none")]
-    pub ip_prefix_len: Option<i64>,
-    /// IPv6 gateway address.
-    #[serde(rename = "IPv6Gateway", skip_serializing_if = "Option::is_none")]
-    pub ipv6_gateway: Option<String>,
-    /// Global IPv6 address.
-    #[serde(rename = "GlobalIPv6Address", skip_serializing_if = "Option::is_none")]
-    pub global_ipv6_address: Option<String>,
-    /// Mask length of the global IPv6 address.
-    #[serde(rename = "GlobalIPv6PrefixLen", skip_serializing_if = "Option::is_none")]
-    pub global_ipv6_prefix_len: Option<i64>,
-    /// List of all DNS names an endpoint has on a specific network. This
-    /// list is based on the container name, network aliases, container short
-    /// ID, and hostname.
-    ///
-    /// These DNS names are non-fully qualified but can contain several dots.
-    /// You can get fully qualified DNS names by appending `.<network-name>`.
-    /// For instance, if container name is `my.ctr` and the network is named
-    /// `testnet`, `DNSNames` will contain `my.ctr` and the FQDN will be
-    /// `my.ctr.testnet`.
-    ///
-    /// Since API 1.44.
-    #[serde(rename = "DNSNames", skip_serializing_if = "Option::is_none")]
-    pub dns_names: Option<Vec<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct NetworkSettings {
+        /// Name of the default bridge interface when dockerd's --bridge flag is set.
+        ///
+        /// Since API 1.32, until API 1.51 (removed in 1.52).
+        #[wire("Bridge", optional)]
+        pub bridge: Option<String>,
+        /// SandboxID uniquely represents a container's network stack.
+        #[wire("SandboxID", optional)]
+        pub sandbox_id: Option<String>,
+        /// Indicates if hairpin NAT should be enabled on the virtual interface.
+        ///
+        /// Deprecated: This field is never set and will be removed in a future release.
+        ///
+        /// Since API 1.32, until API 1.51 (removed in 1.52).
+        #[wire("HairpinMode", optional)]
+        pub hairpin_mode: Option<bool>,
+        /// IPv6 unicast address using the link-local prefix.
+        ///
+        /// Deprecated: This field is never set and will be removed in a future release.
+        ///
+        /// Since API 1.32, until API 1.51 (removed in 1.52).
+        #[wire("LinkLocalIPv6Address", optional)]
+        pub link_local_ipv6_address: Option<String>,
+        /// Prefix length of the IPv6 unicast address.
+        ///
+        /// Deprecated: This field is never set and will be removed in a future release.
+        ///
+        /// Since API 1.32, until API 1.51 (removed in 1.52).
+        #[wire("LinkLocalIPv6PrefixLen", optional)]
+        pub link_local_ipv6_prefix_len: Option<i64>,
+        #[wire("Ports", optional)]
+        pub ports: Option<super::v1_32_to_v1_55::PortMap>,
+        /// SandboxKey is the full path of the netns handle
+        #[wire("SandboxKey", optional)]
+        pub sandbox_key: Option<String>,
+        /// Deprecated: This field is never set and will be removed in a future release.
+        ///
+        /// Since API 1.32, until API 1.51 (removed in 1.52).
+        #[wire("SecondaryIPAddresses", optional)]
+        pub secondary_ip_addresses: Option<Vec<super::v1_32_to_v1_55::Address>>,
+        /// Deprecated: This field is never set and will be removed in a future release.
+        ///
+        /// Since API 1.32, until API 1.51 (removed in 1.52).
+        #[wire("SecondaryIPv6Addresses", optional)]
+        pub secondary_ipv6_addresses: Option<Vec<super::v1_32_to_v1_55::Address>>,
+        /// EndpointID uniquely represents a service endpoint in a Sandbox.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Deprecated**: This field is only propagated when attached to the
+        /// > default "bridge" network. Use the information from the "bridge"
+        /// > network inside the `Networks` map instead, which contains the same
+        /// > information. This field was deprecated in Docker 1.9 and is scheduled
+        /// > to be removed in Docker 17.12.0
+        ///
+        /// Since API 1.32, until API 1.51 (removed in 1.52).
+        #[wire("EndpointID", optional)]
+        pub endpoint_id: Option<String>,
+        /// Gateway address for the default "bridge" network.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Deprecated**: This field is only propagated when attached to the
+        /// > default "bridge" network. Use the information from the "bridge"
+        /// > network inside the `Networks` map instead, which contains the same
+        /// > information. This field was deprecated in Docker 1.9 and is scheduled
+        /// > to be removed in Docker 17.12.0
+        ///
+        /// Since API 1.32, until API 1.51 (removed in 1.52).
+        #[wire("Gateway", optional)]
+        pub gateway: Option<String>,
+        /// Global IPv6 address for the default "bridge" network.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Deprecated**: This field is only propagated when attached to the
+        /// > default "bridge" network. Use the information from the "bridge"
+        /// > network inside the `Networks` map instead, which contains the same
+        /// > information. This field was deprecated in Docker 1.9 and is scheduled
+        /// > to be removed in Docker 17.12.0
+        ///
+        /// Since API 1.32, until API 1.51 (removed in 1.52).
+        #[wire("GlobalIPv6Address", optional)]
+        pub global_ipv6_address: Option<String>,
+        /// Mask length of the global IPv6 address.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Deprecated**: This field is only propagated when attached to the
+        /// > default "bridge" network. Use the information from the "bridge"
+        /// > network inside the `Networks` map instead, which contains the same
+        /// > information. This field was deprecated in Docker 1.9 and is scheduled
+        /// > to be removed in Docker 17.12.0
+        ///
+        /// Since API 1.32, until API 1.51 (removed in 1.52).
+        #[wire("GlobalIPv6PrefixLen", optional)]
+        pub global_ipv6_prefix_len: Option<i64>,
+        /// IPv4 address for the default "bridge" network.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Deprecated**: This field is only propagated when attached to the
+        /// > default "bridge" network. Use the information from the "bridge"
+        /// > network inside the `Networks` map instead, which contains the same
+        /// > information. This field was deprecated in Docker 1.9 and is scheduled
+        /// > to be removed in Docker 17.12.0
+        ///
+        /// Since API 1.32, until API 1.51 (removed in 1.52).
+        #[wire("IPAddress", optional)]
+        pub ip_address: Option<String>,
+        /// Mask length of the IPv4 address.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Deprecated**: This field is only propagated when attached to the
+        /// > default "bridge" network. Use the information from the "bridge"
+        /// > network inside the `Networks` map instead, which contains the same
+        /// > information. This field was deprecated in Docker 1.9 and is scheduled
+        /// > to be removed in Docker 17.12.0
+        ///
+        /// Since API 1.32, until API 1.51 (removed in 1.52).
+        #[wire("IPPrefixLen", optional)]
+        pub ip_prefix_len: Option<i64>,
+        /// IPv6 gateway address for this network.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Deprecated**: This field is only propagated when attached to the
+        /// > default "bridge" network. Use the information from the "bridge"
+        /// > network inside the `Networks` map instead, which contains the same
+        /// > information. This field was deprecated in Docker 1.9 and is scheduled
+        /// > to be removed in Docker 17.12.0
+        ///
+        /// Since API 1.32, until API 1.51 (removed in 1.52).
+        #[wire("IPv6Gateway", optional)]
+        pub ipv6_gateway: Option<String>,
+        /// MAC address for the container on the default "bridge" network.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Deprecated**: This field is only propagated when attached to the
+        /// > default "bridge" network. Use the information from the "bridge"
+        /// > network inside the `Networks` map instead, which contains the same
+        /// > information. This field was deprecated in Docker 1.9 and is scheduled
+        /// > to be removed in Docker 17.12.0
+        ///
+        /// Since API 1.32, until API 1.51 (removed in 1.52).
+        #[wire("MacAddress", optional)]
+        pub mac_address: Option<String>,
+        /// Information about all networks that the container is connected to.
+        #[wire("Networks", optional)]
+        pub networks: Option<HashMap<String, EndpointSettings>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Container configuration that depends on the host we are running on
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct HostConfig {
-    /// An integer value representing this container's relative CPU weight
-    /// versus other containers.
-    #[serde(rename = "CpuShares", skip_serializing_if = "Option::is_none")]
-    pub cpu_shares: Option<i64>,
-    /// Memory limit in bytes.
+object! {
+    /// NetworkingConfig represents the container's networking configuration for
+    /// each of its interfaces.
+    /// It is used for the networking configs specified in the `docker create`
+    /// and `docker network connect` commands.
     ///
-    /// Defaults to `0`.
-    #[serde(rename = "Memory", skip_serializing_if = "Option::is_none")]
-    pub memory: Option<i64>,
-    /// Path to `cgroups` under which the container's `cgroup` is created. If
-    /// the path is not absolute, the path is considered to be relative to the
-    /// `cgroups` path of the init process. Cgroups are created if they do not
-    /// already exist.
-    #[serde(rename = "CgroupParent", skip_serializing_if = "Option::is_none")]
-    pub cgroup_parent: Option<String>,
-    /// Block IO weight (relative weight).
-    #[serde(rename = "BlkioWeight", skip_serializing_if = "Option::is_none")]
-    pub blkio_weight: Option<i64>,
-    /// Block IO weight (relative device weight) in the form:
-    ///
-    /// ```text
-    /// [{"Path": "device_path", "Weight": weight}]
-    /// ```
-    #[serde(rename = "BlkioWeightDevice", skip_serializing_if = "Option::is_none")]
-    pub blkio_weight_device: Option<
-        Vec<super::v1_24_to_v1_55::ResourcesBlkioWeightDeviceItem>,
-    >,
-    /// Limit read rate (bytes per second) from a device, in the form:
-    ///
-    /// ```text
-    /// [{"Path": "device_path", "Rate": rate}]
-    /// ```
-    #[serde(rename = "BlkioDeviceReadBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
-    /// Limit write rate (bytes per second) to a device, in the form:
-    ///
-    /// ```text
-    /// [{"Path": "device_path", "Rate": rate}]
-    /// ```
-    #[serde(rename = "BlkioDeviceWriteBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
-    /// Limit read rate (IO per second) from a device, in the form:
-    ///
-    /// ```text
-    /// [{"Path": "device_path", "Rate": rate}]
-    /// ```
-    #[serde(rename = "BlkioDeviceReadIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
-    /// Limit write rate (IO per second) to a device, in the form:
-    ///
-    /// ```text
-    /// [{"Path": "device_path", "Rate": rate}]
-    /// ```
-    #[serde(rename = "BlkioDeviceWriteIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
-    /// The length of a CPU period in microseconds.
-    #[serde(rename = "CpuPeriod", skip_serializing_if = "Option::is_none")]
-    pub cpu_period: Option<i64>,
-    /// Microseconds of CPU time that the container can get in a CPU period.
-    #[serde(rename = "CpuQuota", skip_serializing_if = "Option::is_none")]
-    pub cpu_quota: Option<i64>,
-    /// The length of a CPU real-time period in microseconds. Set to 0 to
-    /// allocate no time allocated to real-time tasks.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "CpuRealtimePeriod", skip_serializing_if = "Option::is_none")]
-    pub cpu_realtime_period: Option<i64>,
-    /// The length of a CPU real-time runtime in microseconds. Set to 0 to
-    /// allocate no time allocated to real-time tasks.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "CpuRealtimeRuntime", skip_serializing_if = "Option::is_none")]
-    pub cpu_realtime_runtime: Option<i64>,
-    /// CPUs in which to allow execution (e.g., `0-3`, `0,1`).
-    #[serde(rename = "CpusetCpus", skip_serializing_if = "Option::is_none")]
-    pub cpuset_cpus: Option<String>,
-    /// Memory nodes (MEMs) in which to allow execution (0-3, 0,1). Only
-    /// effective on NUMA systems.
-    #[serde(rename = "CpusetMems", skip_serializing_if = "Option::is_none")]
-    pub cpuset_mems: Option<String>,
-    /// A list of devices to add to the container.
-    #[serde(rename = "Devices", skip_serializing_if = "Option::is_none")]
-    pub devices: Option<Vec<super::v1_24_to_v1_55::DeviceMapping>>,
-    /// a list of cgroup rules to apply to the container
-    ///
-    /// Since API 1.28.
-    #[serde(rename = "DeviceCgroupRules", skip_serializing_if = "Option::is_none")]
-    pub device_cgroup_rules: Option<Vec<String>>,
-    /// A list of requests for devices to be sent to device drivers.
-    ///
-    /// Since API 1.40.
-    #[serde(rename = "DeviceRequests", skip_serializing_if = "Option::is_none")]
-    pub device_requests: Option<Vec<super::v1_40_to_v1_55::DeviceRequest>>,
-    /// Hard limit for kernel TCP buffer memory (in bytes). Depending on the
-    /// OCI runtime in use, this option may be ignored. It is no longer supported
-    /// by the default (runc) runtime.
-    ///
-    /// This field is omitted when empty.
-    ///
-    /// Since API 1.40, until API 1.51 (removed in 1.52).
-    #[serde(rename = "KernelMemoryTCP", skip_serializing_if = "Option::is_none")]
-    pub kernel_memory_tcp: Option<i64>,
-    /// Memory soft limit in bytes.
-    #[serde(rename = "MemoryReservation", skip_serializing_if = "Option::is_none")]
-    pub memory_reservation: Option<i64>,
-    /// Total memory limit (memory + swap). Set as `-1` to enable unlimited
-    /// swap.
-    #[serde(rename = "MemorySwap", skip_serializing_if = "Option::is_none")]
-    pub memory_swap: Option<i64>,
-    /// Tune a container's memory swappiness behavior. Accepts an integer
-    /// between 0 and 100.
-    #[serde(rename = "MemorySwappiness", skip_serializing_if = "Option::is_none")]
-    pub memory_swappiness: Option<i64>,
-    /// CPU quota in units of 10<sup>-9</sup> CPUs.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "NanoCpus", skip_serializing_if = "Option::is_none")]
-    pub nano_cpus: Option<i64>,
-    /// Disable OOM Killer for the container.
-    #[serde(rename = "OomKillDisable", skip_serializing_if = "Option::is_none")]
-    pub oom_kill_disable: Option<bool>,
-    /// Run an init inside the container that forwards signals and reaps
-    /// processes. This field is omitted if empty, and the default (as
-    /// configured on the daemon) is used.
-    ///
-    /// Since API 1.37.
-    #[serde(rename = "Init", skip_serializing_if = "Option::is_none")]
-    pub init: Option<bool>,
-    /// Tune a container's PIDs limit. Set `0` or `-1` for unlimited, or `null`
-    /// to not change.
-    #[serde(rename = "PidsLimit", skip_serializing_if = "Option::is_none")]
-    pub pids_limit: Option<i64>,
-    /// A list of resource limits to set in the container. For example:
-    ///
-    /// ```text
-    /// {"Name": "nofile", "Soft": 1024, "Hard": 2048}
-    /// ```
-    #[serde(rename = "Ulimits", skip_serializing_if = "Option::is_none")]
-    pub ulimits: Option<Vec<super::v1_24_to_v1_55::ResourcesUlimitsItem>>,
-    /// The number of usable CPUs (Windows only).
-    ///
-    /// On Windows Server containers, the processor resource controls are
-    /// mutually exclusive. The order of precedence is `CPUCount` first, then
-    /// `CPUShares`, and `CPUPercent` last.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "CpuCount", skip_serializing_if = "Option::is_none")]
-    pub cpu_count: Option<i64>,
-    /// The usable percentage of the available CPUs (Windows only).
-    ///
-    /// On Windows Server containers, the processor resource controls are
-    /// mutually exclusive. The order of precedence is `CPUCount` first, then
-    /// `CPUShares`, and `CPUPercent` last.
-    #[serde(rename = "CpuPercent", skip_serializing_if = "Option::is_none")]
-    pub cpu_percent: Option<i64>,
-    /// Maximum IOps for the container system drive (Windows only)
-    #[serde(rename = "IOMaximumIOps", skip_serializing_if = "Option::is_none")]
-    pub io_maximum_i_ops: Option<i64>,
-    /// Maximum IO in bytes per second for the container system drive
-    /// (Windows only).
-    #[serde(rename = "IOMaximumBandwidth", skip_serializing_if = "Option::is_none")]
-    pub io_maximum_bandwidth: Option<i64>,
-    /// A list of volume bindings for this container. Each volume binding
-    /// is a string in one of these forms:
-    ///
-    /// - `host-src:container-dest[:options]` to bind-mount a host path
-    ///   into the container. Both `host-src`, and `container-dest` must
-    ///   be an _absolute_ path.
-    /// - `volume-name:container-dest[:options]` to bind-mount a volume
-    ///   managed by a volume driver into the container. `container-dest`
-    ///   must be an _absolute_ path.
-    ///
-    /// `options` is an optional, comma-delimited list of:
-    ///
-    /// - `nocopy` disables automatic copying of data from the container
-    ///   path to the volume. The `nocopy` flag only applies to named volumes.
-    /// - `[ro|rw]` mounts a volume read-only or read-write, respectively.
-    ///   If omitted or set to `rw`, volumes are mounted read-write.
-    /// - `[z|Z]` applies SELinux labels to allow or deny multiple containers
-    ///   to read and write to the same volume.
-    ///     - `z`: a _shared_ content label is applied to the content. This
-    ///       label indicates that multiple containers can share the volume
-    ///       content, for both reading and writing.
-    ///     - `Z`: a _private unshared_ label is applied to the content.
-    ///       This label indicates that only the current container can use
-    ///       a private volume. Labeling systems such as SELinux require
-    ///       proper labels to be placed on volume content that is mounted
-    ///       into a container. Without a label, the security system can
-    ///       prevent a container's processes from using the content. By
-    ///       default, the labels set by the host operating system are not
-    ///       modified.
-    /// - `[[r]shared|[r]slave|[r]private]` specifies mount
-    ///   [propagation behavior](https://www.kernel.org/doc/Documentation/filesystems/sharedsubtree.txt).
-    ///   This only applies to bind-mounted volumes, not internal volumes
-    ///   or named volumes. Mount propagation requires the source mount
-    ///   point (the location where the source directory is mounted in the
-    ///   host operating system) to have the correct propagation properties.
-    ///   For shared volumes, the source mount point must be set to `shared`.
-    ///   For slave volumes, the mount must be set to either `shared` or
-    ///   `slave`.
-    #[serde(rename = "Binds", skip_serializing_if = "Option::is_none")]
-    pub binds: Option<Vec<String>>,
-    /// Path to a file where the container ID is written
-    #[serde(rename = "ContainerIDFile", skip_serializing_if = "Option::is_none")]
-    pub container_id_file: Option<String>,
-    /// The logging configuration for this container
-    #[serde(rename = "LogConfig", skip_serializing_if = "Option::is_none")]
-    pub log_config: Option<super::v1_24_to_v1_47::HostConfigLogConfig>,
-    /// Network mode to use for this container. Supported standard values
-    /// are: `bridge`, `host`, `none`, and `container:<name|id>`. Any
-    /// other value is taken as a custom network's name to which this
-    /// container should connect to.
-    #[serde(rename = "NetworkMode", skip_serializing_if = "Option::is_none")]
-    pub network_mode: Option<String>,
-    #[serde(rename = "PortBindings", skip_serializing_if = "Option::is_none")]
-    pub port_bindings: Option<super::v1_32_to_v1_55::PortMap>,
-    #[serde(rename = "RestartPolicy", skip_serializing_if = "Option::is_none")]
-    pub restart_policy: Option<super::v1_40_to_v1_55::RestartPolicy>,
-    /// Automatically remove the container when the container's process
-    /// exits. This has no effect if `RestartPolicy` is set.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "AutoRemove", skip_serializing_if = "Option::is_none")]
-    pub auto_remove: Option<bool>,
-    /// Driver that this container uses to mount volumes.
-    #[serde(rename = "VolumeDriver", skip_serializing_if = "Option::is_none")]
-    pub volume_driver: Option<String>,
-    /// A list of volumes to inherit from another container, specified in
-    /// the form `<container name>[:<ro|rw>]`.
-    #[serde(rename = "VolumesFrom", skip_serializing_if = "Option::is_none")]
-    pub volumes_from: Option<Vec<String>>,
-    /// Specification for mounts to be added to the container.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "Mounts", skip_serializing_if = "Option::is_none")]
-    pub mounts: Option<Vec<Mount>>,
-    /// Initial console size, as an `[height, width]` array.
-    #[serde(rename = "ConsoleSize", skip_serializing_if = "Option::is_none")]
-    pub console_size: Option<Vec<i64>>,
-    /// Arbitrary non-identifying metadata attached to container and
-    /// provided to the runtime when the container is started.
-    ///
-    /// Since API 1.43.
-    #[serde(rename = "Annotations", skip_serializing_if = "Option::is_none")]
-    pub annotations: Option<HashMap<String, String>>,
-    /// A list of kernel capabilities to add to the container. Conflicts
-    /// with option 'Capabilities'.
-    #[serde(rename = "CapAdd", skip_serializing_if = "Option::is_none")]
-    pub cap_add: Option<Vec<String>>,
-    /// A list of kernel capabilities to drop from the container. Conflicts
-    /// with option 'Capabilities'.
-    #[serde(rename = "CapDrop", skip_serializing_if = "Option::is_none")]
-    pub cap_drop: Option<Vec<String>>,
-    /// cgroup namespace mode for the container. Possible values are:
-    ///
-    /// - `"private"`: the container runs in its own private cgroup namespace
-    /// - `"host"`: use the host system's cgroup namespace
-    ///
-    /// If not specified, the daemon default is used, which can either be `"private"`
-    /// or `"host"`, depending on daemon version, kernel support and configuration.
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "CgroupnsMode", skip_serializing_if = "Option::is_none")]
-    pub cgroupns_mode: Option<super::v1_41_to_v1_55::HostConfigCgroupnsMode>,
-    /// A list of DNS servers for the container to use.
-    #[serde(rename = "Dns", skip_serializing_if = "Option::is_none")]
-    pub dns: Option<Vec<String>>,
-    /// A list of DNS options.
-    #[serde(rename = "DnsOptions", skip_serializing_if = "Option::is_none")]
-    pub dns_options: Option<Vec<String>>,
-    /// A list of DNS search domains.
-    #[serde(rename = "DnsSearch", skip_serializing_if = "Option::is_none")]
-    pub dns_search: Option<Vec<String>>,
-    /// A list of hostnames/IP mappings to add to the container's `/etc/hosts`
-    /// file. Specified in the form `["hostname:IP"]`.
-    #[serde(rename = "ExtraHosts", skip_serializing_if = "Option::is_none")]
-    pub extra_hosts: Option<Vec<String>>,
-    /// A list of additional groups that the container process will run as.
-    #[serde(rename = "GroupAdd", skip_serializing_if = "Option::is_none")]
-    pub group_add: Option<Vec<String>>,
-    /// IPC sharing mode for the container. Possible values are:
-    ///
-    /// - `"none"`: own private IPC namespace, with /dev/shm not mounted
-    /// - `"private"`: own private IPC namespace
-    /// - `"shareable"`: own private IPC namespace, with a possibility to share it with other containers
-    /// - `"container:<name|id>"`: join another (shareable) container's IPC namespace
-    /// - `"host"`: use the host system's IPC namespace
-    ///
-    /// If not specified, daemon default is used, which can either be `"private"`
-    /// or `"shareable"`, depending on daemon version and configuration.
-    #[serde(rename = "IpcMode", skip_serializing_if = "Option::is_none")]
-    pub ipc_mode: Option<String>,
-    /// Cgroup to use for the container.
-    #[serde(rename = "Cgroup", skip_serializing_if = "Option::is_none")]
-    pub cgroup: Option<String>,
-    /// A list of links for the container in the form `container_name:alias`.
-    #[serde(rename = "Links", skip_serializing_if = "Option::is_none")]
-    pub links: Option<Vec<String>>,
-    /// An integer value containing the score given to the container in
-    /// order to tune OOM killer preferences.
-    #[serde(rename = "OomScoreAdj", skip_serializing_if = "Option::is_none")]
-    pub oom_score_adj: Option<i64>,
-    /// Set the PID (Process) Namespace mode for the container. It can be
-    /// either:
-    ///
-    /// - `"container:<name|id>"`: joins another container's PID namespace
-    /// - `"host"`: use the host's PID namespace inside the container
-    #[serde(rename = "PidMode", skip_serializing_if = "Option::is_none")]
-    pub pid_mode: Option<String>,
-    /// Gives the container full access to the host.
-    #[serde(rename = "Privileged", skip_serializing_if = "Option::is_none")]
-    pub privileged: Option<bool>,
-    /// Allocates an ephemeral host port for all of a container's
-    /// exposed ports.
-    ///
-    /// Ports are de-allocated when the container stops and allocated when
-    /// the container starts. The allocated port might be changed when
-    /// restarting the container.
-    ///
-    /// The port is selected from the ephemeral port range that depends on
-    /// the kernel. For example, on Linux the range is defined by
-    /// `/proc/sys/net/ipv4/ip_local_port_range`.
-    #[serde(rename = "PublishAllPorts", skip_serializing_if = "Option::is_none")]
-    pub publish_all_ports: Option<bool>,
-    /// Mount the container's root filesystem as read only.
-    #[serde(rename = "ReadonlyRootfs", skip_serializing_if = "Option::is_none")]
-    pub readonly_rootfs: Option<bool>,
-    /// A list of string values to customize labels for MLS systems, such
-    /// as SELinux.
-    #[serde(rename = "SecurityOpt", skip_serializing_if = "Option::is_none")]
-    pub security_opt: Option<Vec<String>>,
-    /// Storage driver options for this container, in the form `{"size": "120G"}`.
-    #[serde(rename = "StorageOpt", skip_serializing_if = "Option::is_none")]
-    pub storage_opt: Option<HashMap<String, String>>,
-    /// A map of container directories which should be replaced by tmpfs
-    /// mounts, and their corresponding mount options. For example:
-    ///
-    /// ```text
-    /// { "/run": "rw,noexec,nosuid,size=65536k" }
-    /// ```
-    #[serde(rename = "Tmpfs", skip_serializing_if = "Option::is_none")]
-    pub tmpfs: Option<HashMap<String, String>>,
-    /// UTS namespace to use for the container.
-    #[serde(rename = "UTSMode", skip_serializing_if = "Option::is_none")]
-    pub uts_mode: Option<String>,
-    /// Sets the usernamespace mode for the container when usernamespace
-    /// remapping option is enabled.
-    #[serde(rename = "UsernsMode", skip_serializing_if = "Option::is_none")]
-    pub userns_mode: Option<String>,
-    /// Size of `/dev/shm` in bytes. If omitted, the system uses 64MB.
-    #[serde(rename = "ShmSize", skip_serializing_if = "Option::is_none")]
-    pub shm_size: Option<i64>,
-    /// A list of kernel parameters (sysctls) to set in the container.
-    /// For example:
-    ///
-    /// ```text
-    /// {"net.ipv4.ip_forward": "1"}
-    /// ```
-    #[serde(rename = "Sysctls", skip_serializing_if = "Option::is_none")]
-    pub sysctls: Option<HashMap<String, String>>,
-    /// Runtime to use with this container.
-    #[serde(rename = "Runtime", skip_serializing_if = "Option::is_none")]
-    pub runtime: Option<String>,
-    /// Isolation technology of the container. (Windows only)
-    #[serde(rename = "Isolation", skip_serializing_if = "Option::is_none")]
-    pub isolation: Option<super::v1_24_to_v1_55::HostConfigIsolation>,
-    /// The list of paths to be masked inside the container (this overrides
-    /// the default set of paths).
-    ///
-    /// Since API 1.38.
-    #[serde(rename = "MaskedPaths", skip_serializing_if = "Option::is_none")]
-    pub masked_paths: Option<Vec<String>>,
-    /// The list of paths to be set as read-only inside the container
-    /// (this overrides the default set of paths).
-    ///
-    /// Since API 1.38.
-    #[serde(rename = "ReadonlyPaths", skip_serializing_if = "Option::is_none")]
-    pub readonly_paths: Option<Vec<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// Since API 1.39.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct NetworkingConfig {
+        /// A mapping of network name to endpoint configuration for that network.
+        /// The endpoint configuration can be left empty to connect to that
+        /// network with no particular endpoint configuration.
+        #[wire("EndpointsConfig", optional)]
+        pub endpoints_config: Option<HashMap<String, EndpointSettings>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Mount {
-    /// Container path.
-    #[serde(rename = "Target", skip_serializing_if = "Option::is_none")]
-    pub target: Option<String>,
-    /// Mount source (e.g. a volume name, a host path). The source cannot be
-    /// specified when using `Type=tmpfs`. For `Type=bind`, the source path
-    /// must either exist, or the `CreateMountpoint` must be set to `true` to
-    /// create the source path on the host if missing.
-    ///
-    /// For `Type=npipe`, the pipe must exist prior to creating the container.
-    #[serde(rename = "Source", skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
-    /// The mount type. Available types:
-    ///
-    /// - `bind` Mounts a file or directory from the host into the container. The `Source` must exist prior to creating the container.
-    /// - `cluster` a Swarm cluster volume
-    /// - `npipe` Mounts a named pipe from the host into the container. The `Source` must exist prior to creating the container.
-    /// - `tmpfs` Create a tmpfs with the given options. The mount `Source` cannot be specified for tmpfs.
-    /// - `volume` Creates a volume with the given name and options (or uses a pre-existing volume with the same name and options). These are **not** removed when the container is removed.
-    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<super::v1_42_to_v1_47::MountType>,
-    /// Whether the mount should be read-only.
-    #[serde(rename = "ReadOnly", skip_serializing_if = "Option::is_none")]
-    pub read_only: Option<bool>,
-    /// The consistency requirement for the mount: `default`, `consistent`, `cached`, or `delegated`.
-    ///
-    /// Since API 1.29.
-    #[serde(rename = "Consistency", skip_serializing_if = "Option::is_none")]
-    pub consistency: Option<String>,
-    /// Optional configuration for the `bind` type.
-    #[serde(rename = "BindOptions", skip_serializing_if = "Option::is_none")]
-    pub bind_options: Option<super::v1_44_to_v1_55::MountBindOptions>,
-    /// Optional configuration for the `volume` type.
-    #[serde(rename = "VolumeOptions", skip_serializing_if = "Option::is_none")]
-    pub volume_options: Option<super::v1_45_to_v1_55::MountVolumeOptions>,
-    /// Optional configuration for the `tmpfs` type.
-    #[serde(rename = "TmpfsOptions", skip_serializing_if = "Option::is_none")]
-    pub tmpfs_options: Option<super::v1_46_to_v1_55::MountTmpfsOptions>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Service {
+        #[wire("ID", optional)]
+        pub id: Option<String>,
+        #[wire("Version", optional)]
+        pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
+        /// Format: `dateTime`.
+        #[wire("CreatedAt", optional)]
+        pub created_at: Option<String>,
+        /// Format: `dateTime`.
+        #[wire("UpdatedAt", optional)]
+        pub updated_at: Option<String>,
+        #[wire("Spec", optional)]
+        pub spec: Option<ServiceSpec>,
+        #[wire("Endpoint", optional)]
+        pub endpoint: Option<super::v1_37_to_v1_55::ServiceEndpoint>,
+        /// The status of a service update.
+        #[wire("UpdateStatus", optional)]
+        pub update_status: Option<super::v1_24_to_v1_55::ServiceUpdateStatus>,
+        /// The status of the service's tasks. Provided only when requested as
+        /// part of a ServiceList operation.
+        ///
+        /// Since API 1.41.
+        #[wire("ServiceStatus", optional)]
+        pub service_status: Option<super::v1_41_to_v1_55::ServiceServiceStatus>,
+        /// The status of the service when it is in one of ReplicatedJob or
+        /// GlobalJob modes. Absent on Replicated and Global mode services. The
+        /// JobIteration is an ObjectVersion, but unlike the Service's version,
+        /// does not need to be sent with an update request.
+        ///
+        /// Since API 1.41.
+        #[wire("JobStatus", optional)]
+        pub job_status: Option<super::v1_41_to_v1_55::ServiceJobStatus>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct NetworkConnectBody {
-    /// The ID or name of the container to connect to the network.
-    #[serde(rename = "Container", skip_serializing_if = "Option::is_none")]
-    pub container: Option<String>,
-    #[serde(rename = "EndpointConfig", skip_serializing_if = "Option::is_none")]
-    pub endpoint_config: Option<EndpointSettings>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ServiceCreateBody {
+        /// Name of the service.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        #[wire("TaskTemplate", optional)]
+        pub task_template: Option<TaskSpec>,
+        /// Scheduling mode for the service.
+        #[wire("Mode", optional)]
+        pub mode: Option<super::v1_41_to_v1_55::ServiceSpecMode>,
+        /// Specification for the update strategy of the service.
+        #[wire("UpdateConfig", optional)]
+        pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
+        /// Specification for the rollback strategy of the service.
+        ///
+        /// Since API 1.28.
+        #[wire("RollbackConfig", optional)]
+        pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
+        /// Specifies which networks the service should attach to.
+        ///
+        /// Deprecated: This field is deprecated since v1.44. The Networks field in TaskSpec should be used instead.
+        #[wire("Networks", optional)]
+        pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
+        #[wire("EndpointSpec", optional)]
+        pub endpoint_spec: Option<super::v1_37_to_v1_55::EndpointSpec>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// NetworkSettings exposes the network settings in the API
-///
-/// Since API 1.32.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct NetworkSettings {
-    /// Name of the default bridge interface when dockerd's --bridge flag is set.
-    ///
-    /// Since API 1.32, until API 1.51 (removed in 1.52).
-    #[serde(rename = "Bridge", skip_serializing_if = "Option::is_none")]
-    pub bridge: Option<String>,
-    /// SandboxID uniquely represents a container's network stack.
-    #[serde(rename = "SandboxID", skip_serializing_if = "Option::is_none")]
-    pub sandbox_id: Option<String>,
-    /// Indicates if hairpin NAT should be enabled on the virtual interface.
-    ///
-    /// Deprecated: This field is never set and will be removed in a future release.
-    ///
-    /// Since API 1.32, until API 1.51 (removed in 1.52).
-    #[serde(rename = "HairpinMode", skip_serializing_if = "Option::is_none")]
-    pub hairpin_mode: Option<bool>,
-    /// IPv6 unicast address using the link-local prefix.
-    ///
-    /// Deprecated: This field is never set and will be removed in a future release.
-    ///
-    /// Since API 1.32, until API 1.51 (removed in 1.52).
-    #[serde(rename = "LinkLocalIPv6Address", skip_serializing_if = "Option::is_none")]
-    pub link_local_ipv6_address: Option<String>,
-    /// Prefix length of the IPv6 unicast address.
-    ///
-    /// Deprecated: This field is never set and will be removed in a future release.
-    ///
-    /// Since API 1.32, until API 1.51 (removed in 1.52).
-    #[serde(rename = "LinkLocalIPv6PrefixLen", skip_serializing_if = "Option::is_none")]
-    pub link_local_ipv6_prefix_len: Option<i64>,
-    #[serde(rename = "Ports", skip_serializing_if = "Option::is_none")]
-    pub ports: Option<super::v1_32_to_v1_55::PortMap>,
-    /// SandboxKey is the full path of the netns handle
-    #[serde(rename = "SandboxKey", skip_serializing_if = "Option::is_none")]
-    pub sandbox_key: Option<String>,
-    /// Deprecated: This field is never set and will be removed in a future release.
-    ///
-    /// Since API 1.32, until API 1.51 (removed in 1.52).
-    #[serde(rename = "SecondaryIPAddresses", skip_serializing_if = "Option::is_none")]
-    pub secondary_ip_addresses: Option<Vec<super::v1_32_to_v1_55::Address>>,
-    /// Deprecated: This field is never set and will be removed in a future release.
-    ///
-    /// Since API 1.32, until API 1.51 (removed in 1.52).
-    #[serde(rename = "SecondaryIPv6Addresses", skip_serializing_if = "Option::is_none")]
-    pub secondary_ipv6_addresses: Option<Vec<super::v1_32_to_v1_55::Address>>,
-    /// EndpointID uniquely represents a service endpoint in a Sandbox.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Deprecated**: This field is only propagated when attached to the
-    /// > default "bridge" network. Use the information from the "bridge"
-    /// > network inside the `Networks` map instead, which contains the same
-    /// > information. This field was deprecated in Docker 1.9 and is scheduled
-    /// > to be removed in Docker 17.12.0
-    ///
-    /// Since API 1.32, until API 1.51 (removed in 1.52).
-    #[serde(rename = "EndpointID", skip_serializing_if = "Option::is_none")]
-    pub endpoint_id: Option<String>,
-    /// Gateway address for the default "bridge" network.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Deprecated**: This field is only propagated when attached to the
-    /// > default "bridge" network. Use the information from the "bridge"
-    /// > network inside the `Networks` map instead, which contains the same
-    /// > information. This field was deprecated in Docker 1.9 and is scheduled
-    /// > to be removed in Docker 17.12.0
-    ///
-    /// Since API 1.32, until API 1.51 (removed in 1.52).
-    #[serde(rename = "Gateway", skip_serializing_if = "Option::is_none")]
-    pub gateway: Option<String>,
-    /// Global IPv6 address for the default "bridge" network.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Deprecated**: This field is only propagated when attached to the
-    /// > default "bridge" network. Use the information from the "bridge"
-    /// > network inside the `Networks` map instead, which contains the same
-    /// > information. This field was deprecated in Docker 1.9 and is scheduled
-    /// > to be removed in Docker 17.12.0
-    ///
-    /// Since API 1.32, until API 1.51 (removed in 1.52).
-    #[serde(rename = "GlobalIPv6Address", skip_serializing_if = "Option::is_none")]
-    pub global_ipv6_address: Option<String>,
-    /// Mask length of the global IPv6 address.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Deprecated**: This field is only propagated when attached to the
-    /// > default "bridge" network. Use the information from the "bridge"
-    /// > network inside the `Networks` map instead, which contains the same
-    /// > information. This field was deprecated in Docker 1.9 and is scheduled
-    /// > to be removed in Docker 17.12.0
-    ///
-    /// Since API 1.32, until API 1.51 (removed in 1.52).
-    #[serde(rename = "GlobalIPv6PrefixLen", skip_serializing_if = "Option::is_none")]
-    pub global_ipv6_prefix_len: Option<i64>,
-    /// IPv4 address for the default "bridge" network.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Deprecated**: This field is only propagated when attached to the
-    /// > default "bridge" network. Use the information from the "bridge"
-    /// > network inside the `Networks` map instead, which contains the same
-    /// > information. This field was deprecated in Docker 1.9 and is scheduled
-    /// > to be removed in Docker 17.12.0
-    ///
-    /// Since API 1.32, until API 1.51 (removed in 1.52).
-    #[serde(rename = "IPAddress", skip_serializing_if = "Option::is_none")]
-    pub ip_address: Option<String>,
-    /// Mask length of the IPv4 address.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Deprecated**: This field is only propagated when attached to the
-    /// > default "bridge" network. Use the information from the "bridge"
-    /// > network inside the `Networks` map instead, which contains the same
-    /// > information. This field was deprecated in Docker 1.9 and is scheduled
-    /// > to be removed in Docker 17.12.0
-    ///
-    /// Since API 1.32, until API 1.51 (removed in 1.52).
-    #[serde(rename = "IPPrefixLen", skip_serializing_if = "Option::is_none")]
-    pub ip_prefix_len: Option<i64>,
-    /// IPv6 gateway address for this network.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Deprecated**: This field is only propagated when attached to the
-    /// > default "bridge" network. Use the information from the "bridge"
-    /// > network inside the `Networks` map instead, which contains the same
-    /// > information. This field was deprecated in Docker 1.9 and is scheduled
-    /// > to be removed in Docker 17.12.0
-    ///
-    /// Since API 1.32, until API 1.51 (removed in 1.52).
-    #[serde(rename = "IPv6Gateway", skip_serializing_if = "Option::is_none")]
-    pub ipv6_gateway: Option<String>,
-    /// MAC address for the container on the default "bridge" network.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Deprecated**: This field is only propagated when attached to the
-    /// > default "bridge" network. Use the information from the "bridge"
-    /// > network inside the `Networks` map instead, which contains the same
-    /// > information. This field was deprecated in Docker 1.9 and is scheduled
-    /// > to be removed in Docker 17.12.0
-    ///
-    /// Since API 1.32, until API 1.51 (removed in 1.52).
-    #[serde(rename = "MacAddress", skip_serializing_if = "Option::is_none")]
-    pub mac_address: Option<String>,
-    /// Information about all networks that the container is connected to.
-    #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<HashMap<String, EndpointSettings>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// User modifiable configuration for a service.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ServiceSpec {
+        /// Name of the service.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        #[wire("TaskTemplate", optional)]
+        pub task_template: Option<TaskSpec>,
+        /// Scheduling mode for the service.
+        #[wire("Mode", optional)]
+        pub mode: Option<super::v1_41_to_v1_55::ServiceSpecMode>,
+        /// Specification for the update strategy of the service.
+        #[wire("UpdateConfig", optional)]
+        pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
+        /// Specification for the rollback strategy of the service.
+        ///
+        /// Since API 1.28.
+        #[wire("RollbackConfig", optional)]
+        pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
+        /// Specifies which networks the service should attach to.
+        ///
+        /// Deprecated: This field is deprecated since v1.44. The Networks field in TaskSpec should be used instead.
+        #[wire("Networks", optional)]
+        pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
+        #[wire("EndpointSpec", optional)]
+        pub endpoint_spec: Option<super::v1_37_to_v1_55::EndpointSpec>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// NetworkingConfig represents the container's networking configuration for
-/// each of its interfaces.
-/// It is used for the networking configs specified in the `docker create`
-/// and `docker network connect` commands.
-///
-/// Since API 1.39.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct NetworkingConfig {
-    /// A mapping of network name to endpoint configuration for that network.
-    /// The endpoint configuration can be left empty to connect to that
-    /// network with no particular endpoint configuration.
-    #[serde(rename = "EndpointsConfig", skip_serializing_if = "Option::is_none")]
-    pub endpoints_config: Option<HashMap<String, EndpointSettings>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ServiceUpdateBody {
+        /// Name of the service.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        #[wire("TaskTemplate", optional)]
+        pub task_template: Option<TaskSpec>,
+        /// Scheduling mode for the service.
+        #[wire("Mode", optional)]
+        pub mode: Option<super::v1_41_to_v1_55::ServiceSpecMode>,
+        /// Specification for the update strategy of the service.
+        #[wire("UpdateConfig", optional)]
+        pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
+        /// Specification for the rollback strategy of the service.
+        ///
+        /// Since API 1.28.
+        #[wire("RollbackConfig", optional)]
+        pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
+        /// Specifies which networks the service should attach to.
+        ///
+        /// Deprecated: This field is deprecated since v1.44. The Networks field in TaskSpec should be used instead.
+        #[wire("Networks", optional)]
+        pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
+        #[wire("EndpointSpec", optional)]
+        pub endpoint_spec: Option<super::v1_37_to_v1_55::EndpointSpec>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Service {
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
-    /// Format: `dateTime`.
-    #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Format: `dateTime`.
-    #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<ServiceSpec>,
-    #[serde(rename = "Endpoint", skip_serializing_if = "Option::is_none")]
-    pub endpoint: Option<super::v1_37_to_v1_55::ServiceEndpoint>,
-    /// The status of a service update.
-    #[serde(rename = "UpdateStatus", skip_serializing_if = "Option::is_none")]
-    pub update_status: Option<super::v1_24_to_v1_55::ServiceUpdateStatus>,
-    /// The status of the service's tasks. Provided only when requested as
-    /// part of a ServiceList operation.
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "ServiceStatus", skip_serializing_if = "Option::is_none")]
-    pub service_status: Option<super::v1_41_to_v1_55::ServiceServiceStatus>,
-    /// The status of the service when it is in one of ReplicatedJob or
-    /// GlobalJob modes. Absent on Replicated and Global mode services. The
-    /// JobIteration is an ObjectVersion, but unlike the Service's version,
-    /// does not need to be sent with an update request.
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "JobStatus", skip_serializing_if = "Option::is_none")]
-    pub job_status: Option<super::v1_41_to_v1_55::ServiceJobStatus>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// User modifiable task configuration.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskSpec {
+        /// Plugin spec for the service.  *(Experimental release only.)*
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Note**: ContainerSpec, NetworkAttachmentSpec, and PluginSpec are
+        /// > mutually exclusive. PluginSpec is only used when the Runtime field
+        /// > is set to `plugin`. NetworkAttachmentSpec is used when the Runtime
+        /// > field is set to `attachment`.
+        ///
+        /// Since API 1.31.
+        #[wire("PluginSpec", optional)]
+        pub plugin_spec: Option<super::v1_40_to_v1_55::TaskSpecPluginSpec>,
+        /// Container spec for the service.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Note**: ContainerSpec, NetworkAttachmentSpec, and PluginSpec are
+        /// > mutually exclusive. PluginSpec is only used when the Runtime field
+        /// > is set to `plugin`. NetworkAttachmentSpec is used when the Runtime
+        /// > field is set to `attachment`.
+        #[wire("ContainerSpec", optional)]
+        pub container_spec: Option<TaskSpecContainerSpec>,
+        /// Read-only spec type for non-swarm containers attached to swarm overlay
+        /// networks.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Note**: ContainerSpec, NetworkAttachmentSpec, and PluginSpec are
+        /// > mutually exclusive. PluginSpec is only used when the Runtime field
+        /// > is set to `plugin`. NetworkAttachmentSpec is used when the Runtime
+        /// > field is set to `attachment`.
+        ///
+        /// Since API 1.38.
+        #[wire("NetworkAttachmentSpec", optional)]
+        pub network_attachment_spec: Option<
+            super::v1_38_to_v1_55::TaskSpecNetworkAttachmentSpec,
+        >,
+        /// Resource requirements which apply to each individual container created
+        /// as part of the service.
+        #[wire("Resources", optional)]
+        pub resources: Option<super::v1_41_to_v1_51::TaskSpecResources>,
+        /// Specification for the restart policy which applies to containers
+        /// created as part of this service.
+        #[wire("RestartPolicy", optional)]
+        pub restart_policy: Option<super::v1_24_to_v1_55::TaskSpecRestartPolicy>,
+        #[wire("Placement", optional)]
+        pub placement: Option<super::v1_40_to_v1_55::TaskSpecPlacement>,
+        /// A counter that triggers an update even if no relevant parameters have
+        /// been changed.
+        ///
+        /// Since API 1.25.
+        #[wire("ForceUpdate", optional)]
+        pub force_update: Option<u64>,
+        /// Runtime is the type of runtime specified for the task executor.
+        ///
+        /// Since API 1.30.
+        #[wire("Runtime", optional)]
+        pub runtime: Option<String>,
+        /// Specifies which networks the service should attach to.
+        #[wire("Networks", optional)]
+        pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
+        /// Specifies the log driver to use for tasks created from this spec. If
+        /// not present, the default one for the swarm will be used, finally
+        /// falling back to the engine default if not specified.
+        #[wire("LogDriver", optional)]
+        pub log_driver: Option<super::v1_24_to_v1_55::TaskSpecLogDriver>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ServiceCreateBody {
-    /// Name of the service.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    #[serde(rename = "TaskTemplate", skip_serializing_if = "Option::is_none")]
-    pub task_template: Option<TaskSpec>,
-    /// Scheduling mode for the service.
-    #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<super::v1_41_to_v1_55::ServiceSpecMode>,
-    /// Specification for the update strategy of the service.
-    #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
-    pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
-    /// Specification for the rollback strategy of the service.
-    ///
-    /// Since API 1.28.
-    #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
-    pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
-    /// Specifies which networks the service should attach to.
-    ///
-    /// Deprecated: This field is deprecated since v1.44. The Networks field in TaskSpec should be used instead.
-    #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
-    #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
-    pub endpoint_spec: Option<super::v1_37_to_v1_55::EndpointSpec>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// User modifiable configuration for a service.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ServiceSpec {
-    /// Name of the service.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    #[serde(rename = "TaskTemplate", skip_serializing_if = "Option::is_none")]
-    pub task_template: Option<TaskSpec>,
-    /// Scheduling mode for the service.
-    #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<super::v1_41_to_v1_55::ServiceSpecMode>,
-    /// Specification for the update strategy of the service.
-    #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
-    pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
-    /// Specification for the rollback strategy of the service.
-    ///
-    /// Since API 1.28.
-    #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
-    pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
-    /// Specifies which networks the service should attach to.
-    ///
-    /// Deprecated: This field is deprecated since v1.44. The Networks field in TaskSpec should be used instead.
-    #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
-    #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
-    pub endpoint_spec: Option<super::v1_37_to_v1_55::EndpointSpec>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ServiceUpdateBody {
-    /// Name of the service.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    #[serde(rename = "TaskTemplate", skip_serializing_if = "Option::is_none")]
-    pub task_template: Option<TaskSpec>,
-    /// Scheduling mode for the service.
-    #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<super::v1_41_to_v1_55::ServiceSpecMode>,
-    /// Specification for the update strategy of the service.
-    #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
-    pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
-    /// Specification for the rollback strategy of the service.
-    ///
-    /// Since API 1.28.
-    #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
-    pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
-    /// Specifies which networks the service should attach to.
-    ///
-    /// Deprecated: This field is deprecated since v1.44. The Networks field in TaskSpec should be used instead.
-    #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
-    #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
-    pub endpoint_spec: Option<super::v1_37_to_v1_55::EndpointSpec>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// User modifiable task configuration.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpec {
-    /// Plugin spec for the service.  *(Experimental release only.)*
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Note**: ContainerSpec, NetworkAttachmentSpec, and PluginSpec are
-    /// > mutually exclusive. PluginSpec is only used when the Runtime field
-    /// > is set to `plugin`. NetworkAttachmentSpec is used when the Runtime
-    /// > field is set to `attachment`.
-    ///
-    /// Since API 1.31.
-    #[serde(rename = "PluginSpec", skip_serializing_if = "Option::is_none")]
-    pub plugin_spec: Option<super::v1_40_to_v1_55::TaskSpecPluginSpec>,
+object! {
     /// Container spec for the service.
     ///
     /// <p><br /></p>
@@ -1033,213 +1120,155 @@ pub struct TaskSpec {
     /// > mutually exclusive. PluginSpec is only used when the Runtime field
     /// > is set to `plugin`. NetworkAttachmentSpec is used when the Runtime
     /// > field is set to `attachment`.
-    #[serde(rename = "ContainerSpec", skip_serializing_if = "Option::is_none")]
-    pub container_spec: Option<TaskSpecContainerSpec>,
-    /// Read-only spec type for non-swarm containers attached to swarm overlay
-    /// networks.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Note**: ContainerSpec, NetworkAttachmentSpec, and PluginSpec are
-    /// > mutually exclusive. PluginSpec is only used when the Runtime field
-    /// > is set to `plugin`. NetworkAttachmentSpec is used when the Runtime
-    /// > field is set to `attachment`.
-    ///
-    /// Since API 1.38.
-    #[serde(rename = "NetworkAttachmentSpec", skip_serializing_if = "Option::is_none")]
-    pub network_attachment_spec: Option<
-        super::v1_38_to_v1_55::TaskSpecNetworkAttachmentSpec,
-    >,
-    /// Resource requirements which apply to each individual container created
-    /// as part of the service.
-    #[serde(rename = "Resources", skip_serializing_if = "Option::is_none")]
-    pub resources: Option<super::v1_41_to_v1_51::TaskSpecResources>,
-    /// Specification for the restart policy which applies to containers
-    /// created as part of this service.
-    #[serde(rename = "RestartPolicy", skip_serializing_if = "Option::is_none")]
-    pub restart_policy: Option<super::v1_24_to_v1_55::TaskSpecRestartPolicy>,
-    #[serde(rename = "Placement", skip_serializing_if = "Option::is_none")]
-    pub placement: Option<super::v1_40_to_v1_55::TaskSpecPlacement>,
-    /// A counter that triggers an update even if no relevant parameters have
-    /// been changed.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "ForceUpdate", skip_serializing_if = "Option::is_none")]
-    pub force_update: Option<u64>,
-    /// Runtime is the type of runtime specified for the task executor.
-    ///
-    /// Since API 1.30.
-    #[serde(rename = "Runtime", skip_serializing_if = "Option::is_none")]
-    pub runtime: Option<String>,
-    /// Specifies which networks the service should attach to.
-    #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
-    /// Specifies the log driver to use for tasks created from this spec. If
-    /// not present, the default one for the swarm will be used, finally
-    /// falling back to the engine default if not specified.
-    #[serde(rename = "LogDriver", skip_serializing_if = "Option::is_none")]
-    pub log_driver: Option<super::v1_24_to_v1_55::TaskSpecLogDriver>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// Container spec for the service.
-///
-/// <p><br /></p>
-///
-/// > **Note**: ContainerSpec, NetworkAttachmentSpec, and PluginSpec are
-/// > mutually exclusive. PluginSpec is only used when the Runtime field
-/// > is set to `plugin`. NetworkAttachmentSpec is used when the Runtime
-/// > field is set to `attachment`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpecContainerSpec {
-    /// The image name to use for the container
-    #[serde(rename = "Image", skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
-    /// User-defined key/value data.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// The command to be run in the image.
-    #[serde(rename = "Command", skip_serializing_if = "Option::is_none")]
-    pub command: Option<Vec<String>>,
-    /// Arguments to the command.
-    #[serde(rename = "Args", skip_serializing_if = "Option::is_none")]
-    pub args: Option<Vec<String>>,
-    /// The hostname to use for the container, as a valid
-    /// [RFC 1123](https://tools.ietf.org/html/rfc1123) hostname.
-    ///
-    /// Since API 1.27.
-    #[serde(rename = "Hostname", skip_serializing_if = "Option::is_none")]
-    pub hostname: Option<String>,
-    /// A list of environment variables in the form `VAR=value`.
-    #[serde(rename = "Env", skip_serializing_if = "Option::is_none")]
-    pub env: Option<Vec<String>>,
-    /// The working directory for commands to run in.
-    #[serde(rename = "Dir", skip_serializing_if = "Option::is_none")]
-    pub dir: Option<String>,
-    /// The user inside the container.
-    #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    /// A list of additional groups that the container process will run as.
-    ///
-    /// Since API 1.27.
-    #[serde(rename = "Groups", skip_serializing_if = "Option::is_none")]
-    pub groups: Option<Vec<String>>,
-    /// Security options for the container
-    ///
-    /// Since API 1.30.
-    #[serde(rename = "Privileges", skip_serializing_if = "Option::is_none")]
-    pub privileges: Option<super::v1_44_to_v1_55::TaskSpecContainerSpecPrivileges>,
-    /// Whether a pseudo-TTY should be allocated.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "TTY", skip_serializing_if = "Option::is_none")]
-    pub tty: Option<bool>,
-    /// Open `stdin`
-    ///
-    /// Since API 1.27.
-    #[serde(rename = "OpenStdin", skip_serializing_if = "Option::is_none")]
-    pub open_stdin: Option<bool>,
-    /// Mount the container's root filesystem as read only.
-    ///
-    /// Since API 1.27.
-    #[serde(rename = "ReadOnly", skip_serializing_if = "Option::is_none")]
-    pub read_only: Option<bool>,
-    /// Specification for mounts to be added to containers created as part
-    /// of the service.
-    #[serde(rename = "Mounts", skip_serializing_if = "Option::is_none")]
-    pub mounts: Option<Vec<Mount>>,
-    /// Signal to stop the container.
-    ///
-    /// Since API 1.28.
-    #[serde(rename = "StopSignal", skip_serializing_if = "Option::is_none")]
-    pub stop_signal: Option<String>,
-    /// Amount of time to wait for the container to terminate before
-    /// forcefully killing it.
-    #[serde(rename = "StopGracePeriod", skip_serializing_if = "Option::is_none")]
-    pub stop_grace_period: Option<i64>,
-    /// Since API 1.27.
-    #[serde(rename = "HealthCheck", skip_serializing_if = "Option::is_none")]
-    pub health_check: Option<super::v1_44_to_v1_55::HealthConfig>,
-    /// A list of hostname/IP mappings to add to the container's `hosts`
-    /// file. The format of extra hosts is specified in the
-    /// [hosts(5)](http://man7.org/linux/man-pages/man5/hosts.5.html)
-    /// man page:
-    ///
-    /// ```text
-    /// IP_address canonical_hostname [aliases...]
-    ///
-    /// ```
-    /// Since API 1.27.
-    #[serde(rename = "Hosts", skip_serializing_if = "Option::is_none")]
-    pub hosts: Option<Vec<String>>,
-    /// Specification for DNS related configurations in resolver configuration
-    /// file (`resolv.conf`).
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "DNSConfig", skip_serializing_if = "Option::is_none")]
-    pub dns_config: Option<super::v1_25_to_v1_55::TaskSpecContainerSpecDnsConfig>,
-    /// Secrets contains references to zero or more secrets that will be
-    /// exposed to the service.
-    ///
-    /// Since API 1.27.
-    #[serde(rename = "Secrets", skip_serializing_if = "Option::is_none")]
-    pub secrets: Option<Vec<super::v1_27_to_v1_55::TaskSpecContainerSpecSecretsItem>>,
-    /// An integer value containing the score given to the container in
-    /// order to tune OOM killer preferences.
-    ///
-    /// Since API 1.46.
-    #[serde(rename = "OomScoreAdj", skip_serializing_if = "Option::is_none")]
-    pub oom_score_adj: Option<i64>,
-    /// Configs contains references to zero or more configs that will be
-    /// exposed to the service.
-    ///
-    /// Since API 1.30.
-    #[serde(rename = "Configs", skip_serializing_if = "Option::is_none")]
-    pub configs: Option<Vec<super::v1_40_to_v1_55::TaskSpecContainerSpecConfigsItem>>,
-    /// Isolation technology of the containers running the service.
-    /// (Windows only)
-    ///
-    /// Since API 1.35.
-    #[serde(rename = "Isolation", skip_serializing_if = "Option::is_none")]
-    pub isolation: Option<super::v1_35_to_v1_55::TaskSpecContainerSpecIsolation>,
-    /// Run an init inside the container that forwards signals and reaps
-    /// processes. This field is omitted if empty, and the default (as
-    /// configured on the daemon) is used.
-    ///
-    /// Since API 1.38.
-    #[serde(rename = "Init", skip_serializing_if = "Option::is_none")]
-    pub init: Option<bool>,
-    /// Set kernel namedspaced parameters (sysctls) in the container.
-    /// The Sysctls option on services accepts the same sysctls as the
-    /// are supported on containers. Note that while the same sysctls are
-    /// supported, no guarantees or checks are made about their
-    /// suitability for a clustered environment, and it's up to the user
-    /// to determine whether a given sysctl will work properly in a
-    /// Service.
-    ///
-    /// Since API 1.40.
-    #[serde(rename = "Sysctls", skip_serializing_if = "Option::is_none")]
-    pub sysctls: Option<HashMap<String, String>>,
-    /// A list of kernel capabilities to add to the default set
-    /// for the container.
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "CapabilityAdd", skip_serializing_if = "Option::is_none")]
-    pub capability_add: Option<Vec<String>>,
-    /// A list of kernel capabilities to drop from the default set
-    /// for the container.
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "CapabilityDrop", skip_serializing_if = "Option::is_none")]
-    pub capability_drop: Option<Vec<String>>,
-    /// A list of resource limits to set in the container. For example: `{"Name": "nofile", "Soft": 1024, "Hard": 2048}`"
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "Ulimits", skip_serializing_if = "Option::is_none")]
-    pub ulimits: Option<Vec<super::v1_41_to_v1_55::TaskSpecContainerSpecUlimitsItem>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskSpecContainerSpec {
+        /// The image name to use for the container
+        #[wire("Image", optional)]
+        pub image: Option<String>,
+        /// User-defined key/value data.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        /// The command to be run in the image.
+        #[wire("Command", optional)]
+        pub command: Option<Vec<String>>,
+        /// Arguments to the command.
+        #[wire("Args", optional)]
+        pub args: Option<Vec<String>>,
+        /// The hostname to use for the container, as a valid
+        /// [RFC 1123](https://tools.ietf.org/html/rfc1123) hostname.
+        ///
+        /// Since API 1.27.
+        #[wire("Hostname", optional)]
+        pub hostname: Option<String>,
+        /// A list of environment variables in the form `VAR=value`.
+        #[wire("Env", optional)]
+        pub env: Option<Vec<String>>,
+        /// The working directory for commands to run in.
+        #[wire("Dir", optional)]
+        pub dir: Option<String>,
+        /// The user inside the container.
+        #[wire("User", optional)]
+        pub user: Option<String>,
+        /// A list of additional groups that the container process will run as.
+        ///
+        /// Since API 1.27.
+        #[wire("Groups", optional)]
+        pub groups: Option<Vec<String>>,
+        /// Security options for the container
+        ///
+        /// Since API 1.30.
+        #[wire("Privileges", optional)]
+        pub privileges: Option<super::v1_44_to_v1_55::TaskSpecContainerSpecPrivileges>,
+        /// Whether a pseudo-TTY should be allocated.
+        ///
+        /// Since API 1.25.
+        #[wire("TTY", optional)]
+        pub tty: Option<bool>,
+        /// Open `stdin`
+        ///
+        /// Since API 1.27.
+        #[wire("OpenStdin", optional)]
+        pub open_stdin: Option<bool>,
+        /// Mount the container's root filesystem as read only.
+        ///
+        /// Since API 1.27.
+        #[wire("ReadOnly", optional)]
+        pub read_only: Option<bool>,
+        /// Specification for mounts to be added to containers created as part
+        /// of the service.
+        #[wire("Mounts", optional)]
+        pub mounts: Option<Vec<Mount>>,
+        /// Signal to stop the container.
+        ///
+        /// Since API 1.28.
+        #[wire("StopSignal", optional)]
+        pub stop_signal: Option<String>,
+        /// Amount of time to wait for the container to terminate before
+        /// forcefully killing it.
+        #[wire("StopGracePeriod", optional)]
+        pub stop_grace_period: Option<i64>,
+        /// Since API 1.27.
+        #[wire("HealthCheck", optional)]
+        pub health_check: Option<super::v1_44_to_v1_55::HealthConfig>,
+        /// A list of hostname/IP mappings to add to the container's `hosts`
+        /// file. The format of extra hosts is specified in the
+        /// [hosts(5)](http://man7.org/linux/man-pages/man5/hosts.5.html)
+        /// man page:
+        ///
+        /// ```text
+        /// IP_address canonical_hostname [aliases...]
+        ///
+        /// ```
+        /// Since API 1.27.
+        #[wire("Hosts", optional)]
+        pub hosts: Option<Vec<String>>,
+        /// Specification for DNS related configurations in resolver configuration
+        /// file (`resolv.conf`).
+        ///
+        /// Since API 1.25.
+        #[wire("DNSConfig", optional)]
+        pub dns_config: Option<super::v1_25_to_v1_55::TaskSpecContainerSpecDnsConfig>,
+        /// Secrets contains references to zero or more secrets that will be
+        /// exposed to the service.
+        ///
+        /// Since API 1.27.
+        #[wire("Secrets", optional)]
+        pub secrets: Option<Vec<super::v1_27_to_v1_55::TaskSpecContainerSpecSecretsItem>>,
+        /// An integer value containing the score given to the container in
+        /// order to tune OOM killer preferences.
+        ///
+        /// Since API 1.46.
+        #[wire("OomScoreAdj", optional)]
+        pub oom_score_adj: Option<i64>,
+        /// Configs contains references to zero or more configs that will be
+        /// exposed to the service.
+        ///
+        /// Since API 1.30.
+        #[wire("Configs", optional)]
+        pub configs: Option<Vec<super::v1_40_to_v1_55::TaskSpecContainerSpecConfigsItem>>,
+        /// Isolation technology of the containers running the service.
+        /// (Windows only)
+        ///
+        /// Since API 1.35.
+        #[wire("Isolation", optional)]
+        pub isolation: Option<super::v1_35_to_v1_55::TaskSpecContainerSpecIsolation>,
+        /// Run an init inside the container that forwards signals and reaps
+        /// processes. This field is omitted if empty, and the default (as
+        /// configured on the daemon) is used.
+        ///
+        /// Since API 1.38.
+        #[wire("Init", optional)]
+        pub init: Option<bool>,
+        /// Set kernel namedspaced parameters (sysctls) in the container.
+        /// The Sysctls option on services accepts the same sysctls as the
+        /// are supported on containers. Note that while the same sysctls are
+        /// supported, no guarantees or checks are made about their
+        /// suitability for a clustered environment, and it's up to the user
+        /// to determine whether a given sysctl will work properly in a
+        /// Service.
+        ///
+        /// Since API 1.40.
+        #[wire("Sysctls", optional)]
+        pub sysctls: Option<HashMap<String, String>>,
+        /// A list of kernel capabilities to add to the default set
+        /// for the container.
+        ///
+        /// Since API 1.41.
+        #[wire("CapabilityAdd", optional)]
+        pub capability_add: Option<Vec<String>>,
+        /// A list of kernel capabilities to drop from the default set
+        /// for the container.
+        ///
+        /// Since API 1.41.
+        #[wire("CapabilityDrop", optional)]
+        pub capability_drop: Option<Vec<String>>,
+        /// A list of resource limits to set in the container. For example: `{"Name": "nofile", "Soft": 1024, "Hard": 2048}`"
+        ///
+        /// Since API 1.41.
+        #[wire("Ulimits", optional)]
+        pub ulimits: Option<Vec<super::v1_41_to_v1_55::TaskSpecContainerSpecUlimitsItem>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

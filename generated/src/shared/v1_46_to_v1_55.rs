@@ -14,42 +14,63 @@ pub(crate) mod server;
 pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// Summary of host-specific runtime information of the container. This
-/// is a reduced set of information in the container's "HostConfig" as
-/// available in the container "inspect" response.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerSummaryHostConfig {
-    /// Networking mode (`host`, `none`, `container:<id>`) or name of the
-    /// primary network the container is using.
-    ///
-    /// This field is primarily for backward compatibility. The container
-    /// can be connected to multiple networks for which information can be
-    /// found in the `NetworkSettings.Networks` field, which enumerates
-    /// settings per network.
-    #[serde(rename = "NetworkMode", skip_serializing_if = "Option::is_none")]
-    pub network_mode: Option<String>,
-    /// Arbitrary key-value metadata attached to the container.
-    ///
-    /// Since API 1.46.
-    #[serde(rename = "Annotations", skip_serializing_if = "Option::is_none")]
-    pub annotations: Option<HashMap<String, String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Summary of host-specific runtime information of the container. This
+    /// is a reduced set of information in the container's "HostConfig" as
+    /// available in the container "inspect" response.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerSummaryHostConfig {
+        /// Networking mode (`host`, `none`, `container:<id>`) or name of the
+        /// primary network the container is using.
+        ///
+        /// This field is primarily for backward compatibility. The container
+        /// can be connected to multiple networks for which information can be
+        /// found in the `NetworkSettings.Networks` field, which enumerates
+        /// settings per network.
+        #[wire("NetworkMode", optional)]
+        pub network_mode: Option<String>,
+        /// Arbitrary key-value metadata attached to the container.
+        ///
+        /// Since API 1.46.
+        #[wire("Annotations", optional)]
+        pub annotations: Option<HashMap<String, String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Information for connecting to the containerd instance that is used by the daemon.
-/// This is included for debugging purposes only.
-///
-/// Since API 1.46.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerdInfo {
-    /// The address of the containerd socket.
-    #[serde(rename = "Address", skip_serializing_if = "Option::is_none")]
-    pub address: Option<String>,
+object! {
+    /// Information for connecting to the containerd instance that is used by the daemon.
+    /// This is included for debugging purposes only.
+    ///
+    /// Since API 1.46.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerdInfo {
+        /// The address of the containerd socket.
+        #[wire("Address", optional)]
+        pub address: Option<String>,
+        /// The namespaces that the daemon uses for running containers and
+        /// plugins in containerd. These namespaces can be configured in the
+        /// daemon configuration, and are considered to be used exclusively
+        /// by the daemon, Tampering with the containerd instance may cause
+        /// unexpected behavior.
+        ///
+        /// As these namespaces are considered to be exclusively accessed
+        /// by the daemon, it is not recommended to change these values,
+        /// or to change them to a value that is used by other systems,
+        /// such as cri-containerd.
+        #[wire("Namespaces", optional)]
+        pub namespaces: Option<ContainerdInfoNamespaces>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
     /// The namespaces that the daemon uses for running containers and
     /// plugins in containerd. These namespaces can be configured in the
     /// daemon configuration, and are considered to be used exclusively
@@ -60,88 +81,76 @@ pub struct ContainerdInfo {
     /// by the daemon, it is not recommended to change these values,
     /// or to change them to a value that is used by other systems,
     /// such as cri-containerd.
-    #[serde(rename = "Namespaces", skip_serializing_if = "Option::is_none")]
-    pub namespaces: Option<ContainerdInfoNamespaces>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// The namespaces that the daemon uses for running containers and
-/// plugins in containerd. These namespaces can be configured in the
-/// daemon configuration, and are considered to be used exclusively
-/// by the daemon, Tampering with the containerd instance may cause
-/// unexpected behavior.
-///
-/// As these namespaces are considered to be exclusively accessed
-/// by the daemon, it is not recommended to change these values,
-/// or to change them to a value that is used by other systems,
-/// such as cri-containerd.
-///
-/// Since API 1.46.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerdInfoNamespaces {
-    /// The default containerd namespace used for containers managed
-    /// by the daemon.
-    ///
-    /// The default namespace for containers is "moby", but will be
-    /// suffixed with the `<uid>.<gid>` of the remapped `root` if
-    /// user-namespaces are enabled and the containerd image-store
-    /// is used.
-    ///
-    /// Defaults to `"moby"`.
-    #[serde(rename = "Containers", skip_serializing_if = "Option::is_none")]
-    pub containers: Option<String>,
-    /// The default containerd namespace used for plugins managed by
-    /// the daemon.
-    ///
-    /// The default namespace for plugins is "plugins.moby", but will be
-    /// suffixed with the `<uid>.<gid>` of the remapped `root` if
-    /// user-namespaces are enabled and the containerd image-store
-    /// is used.
-    ///
-    /// Defaults to `"plugins.moby"`.
-    #[serde(rename = "Plugins", skip_serializing_if = "Option::is_none")]
-    pub plugins: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// Optional configuration for the `tmpfs` type.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct MountTmpfsOptions {
-    /// The size for the tmpfs mount in bytes.
-    #[serde(rename = "SizeBytes", skip_serializing_if = "Option::is_none")]
-    pub size_bytes: Option<i64>,
-    /// The permission mode for the tmpfs mount in an integer.
-    /// The value must not be in octal format (e.g. 755) but rather
-    /// the decimal representation of the octal value (e.g. 493).
-    #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<i64>,
-    /// The options to be passed to the tmpfs mount. An array of arrays.
-    /// Flag options should be provided as 1-length arrays. Other types
-    /// should be provided as as 2-length arrays, where the first item is
-    /// the key and the second the value.
     ///
     /// Since API 1.46.
-    #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
-    pub options: Option<Vec<Vec<String>>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerdInfoNamespaces {
+        /// The default containerd namespace used for containers managed
+        /// by the daemon.
+        ///
+        /// The default namespace for containers is "moby", but will be
+        /// suffixed with the `<uid>.<gid>` of the remapped `root` if
+        /// user-namespaces are enabled and the containerd image-store
+        /// is used.
+        ///
+        /// Defaults to `"moby"`.
+        #[wire("Containers", optional)]
+        pub containers: Option<String>,
+        /// The default containerd namespace used for plugins managed by
+        /// the daemon.
+        ///
+        /// The default namespace for plugins is "plugins.moby", but will be
+        /// suffixed with the `<uid>.<gid>` of the remapped `root` if
+        /// user-namespaces are enabled and the containerd image-store
+        /// is used.
+        ///
+        /// Defaults to `"plugins.moby"`.
+        #[wire("Plugins", optional)]
+        pub plugins: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// OK response to NetworkCreate operation
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct NetworkCreateResponse {
-    /// The ID of the created network.
-    #[serde(rename = "Id", default)]
-    pub id: String,
-    /// Warnings encountered when creating the container
-    #[serde(rename = "Warning", default)]
-    pub warning: String,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Optional configuration for the `tmpfs` type.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct MountTmpfsOptions {
+        /// The size for the tmpfs mount in bytes.
+        #[wire("SizeBytes", optional)]
+        pub size_bytes: Option<i64>,
+        /// The permission mode for the tmpfs mount in an integer.
+        /// The value must not be in octal format (e.g. 755) but rather
+        /// the decimal representation of the octal value (e.g. 493).
+        #[wire("Mode", optional)]
+        pub mode: Option<i64>,
+        /// The options to be passed to the tmpfs mount. An array of arrays.
+        /// Flag options should be provided as 1-length arrays. Other types
+        /// should be provided as as 2-length arrays, where the first item is
+        /// the key and the second the value.
+        ///
+        /// Since API 1.46.
+        #[wire("Options", optional)]
+        pub options: Option<Vec<Vec<String>>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// OK response to NetworkCreate operation
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct NetworkCreateResponse {
+        /// The ID of the created network.
+        #[wire("Id")]
+        pub id: String,
+        /// Warnings encountered when creating the container
+        #[wire("Warning")]
+        pub warning: String,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

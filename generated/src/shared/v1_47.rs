@@ -9,369 +9,377 @@ pub(crate) mod server;
 pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::{null_as_default, UnknownMembers};
+use moby_api_runtime::json::{object, UnknownMembers};
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerInspectResponse {
-    /// The ID of the container
-    #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The time the container was created
-    #[serde(rename = "Created", skip_serializing_if = "Option::is_none")]
-    pub created: Option<String>,
-    /// The path to the command being run
-    #[serde(rename = "Path", skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    /// The arguments to the command being run
-    #[serde(rename = "Args", skip_serializing_if = "Option::is_none")]
-    pub args: Option<Vec<String>>,
-    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
-    pub state: Option<super::v1_39_to_v1_55::ContainerState>,
-    /// The container's image ID
-    #[serde(rename = "Image", skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
-    #[serde(rename = "ResolvConfPath", skip_serializing_if = "Option::is_none")]
-    pub resolv_conf_path: Option<String>,
-    #[serde(rename = "HostnamePath", skip_serializing_if = "Option::is_none")]
-    pub hostname_path: Option<String>,
-    #[serde(rename = "HostsPath", skip_serializing_if = "Option::is_none")]
-    pub hosts_path: Option<String>,
-    #[serde(rename = "LogPath", skip_serializing_if = "Option::is_none")]
-    pub log_path: Option<String>,
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(rename = "RestartCount", skip_serializing_if = "Option::is_none")]
-    pub restart_count: Option<i64>,
-    #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
-    pub driver: Option<String>,
-    /// Since API 1.40.
-    #[serde(rename = "Platform", skip_serializing_if = "Option::is_none")]
-    pub platform: Option<String>,
-    #[serde(rename = "MountLabel", skip_serializing_if = "Option::is_none")]
-    pub mount_label: Option<String>,
-    #[serde(rename = "ProcessLabel", skip_serializing_if = "Option::is_none")]
-    pub process_label: Option<String>,
-    #[serde(rename = "AppArmorProfile", skip_serializing_if = "Option::is_none")]
-    pub app_armor_profile: Option<String>,
-    /// IDs of exec instances that are running in the container.
-    #[serde(rename = "ExecIDs", skip_serializing_if = "Option::is_none")]
-    pub exec_ids: Option<Vec<String>>,
-    #[serde(rename = "HostConfig", skip_serializing_if = "Option::is_none")]
-    pub host_config: Option<super::v1_46_to_v1_47::HostConfig>,
-    #[serde(rename = "GraphDriver", skip_serializing_if = "Option::is_none")]
-    pub graph_driver: Option<super::v1_47_to_v1_55::DriverData>,
-    /// The size of files that have been created or changed by this
-    /// container.
-    #[serde(rename = "SizeRw", skip_serializing_if = "Option::is_none")]
-    pub size_rw: Option<i64>,
-    /// The total size of all the files in this container.
-    #[serde(rename = "SizeRootFs", skip_serializing_if = "Option::is_none")]
-    pub size_root_fs: Option<i64>,
-    #[serde(rename = "Mounts", skip_serializing_if = "Option::is_none")]
-    pub mounts: Option<Vec<super::v1_42_to_v1_47::MountPoint>>,
-    #[serde(rename = "Config", skip_serializing_if = "Option::is_none")]
-    pub config: Option<super::v1_44_to_v1_51::ContainerConfig>,
-    #[serde(rename = "NetworkSettings", skip_serializing_if = "Option::is_none")]
-    pub network_settings: Option<super::v1_46_to_v1_47::NetworkSettings>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerInspectResponse {
+        /// The ID of the container
+        #[wire("Id", optional)]
+        pub id: Option<String>,
+        /// The time the container was created
+        #[wire("Created", optional)]
+        pub created: Option<String>,
+        /// The path to the command being run
+        #[wire("Path", optional)]
+        pub path: Option<String>,
+        /// The arguments to the command being run
+        #[wire("Args", optional)]
+        pub args: Option<Vec<String>>,
+        #[wire("State", optional)]
+        pub state: Option<super::v1_39_to_v1_55::ContainerState>,
+        /// The container's image ID
+        #[wire("Image", optional)]
+        pub image: Option<String>,
+        #[wire("ResolvConfPath", optional)]
+        pub resolv_conf_path: Option<String>,
+        #[wire("HostnamePath", optional)]
+        pub hostname_path: Option<String>,
+        #[wire("HostsPath", optional)]
+        pub hosts_path: Option<String>,
+        #[wire("LogPath", optional)]
+        pub log_path: Option<String>,
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        #[wire("RestartCount", optional)]
+        pub restart_count: Option<i64>,
+        #[wire("Driver", optional)]
+        pub driver: Option<String>,
+        /// Since API 1.40.
+        #[wire("Platform", optional)]
+        pub platform: Option<String>,
+        #[wire("MountLabel", optional)]
+        pub mount_label: Option<String>,
+        #[wire("ProcessLabel", optional)]
+        pub process_label: Option<String>,
+        #[wire("AppArmorProfile", optional)]
+        pub app_armor_profile: Option<String>,
+        /// IDs of exec instances that are running in the container.
+        #[wire("ExecIDs", optional)]
+        pub exec_ids: Option<Vec<String>>,
+        #[wire("HostConfig", optional)]
+        pub host_config: Option<super::v1_46_to_v1_47::HostConfig>,
+        #[wire("GraphDriver", optional)]
+        pub graph_driver: Option<super::v1_47_to_v1_55::DriverData>,
+        /// The size of files that have been created or changed by this
+        /// container.
+        #[wire("SizeRw", optional)]
+        pub size_rw: Option<i64>,
+        /// The total size of all the files in this container.
+        #[wire("SizeRootFs", optional)]
+        pub size_root_fs: Option<i64>,
+        #[wire("Mounts", optional)]
+        pub mounts: Option<Vec<super::v1_42_to_v1_47::MountPoint>>,
+        #[wire("Config", optional)]
+        pub config: Option<super::v1_44_to_v1_51::ContainerConfig>,
+        #[wire("NetworkSettings", optional)]
+        pub network_settings: Option<super::v1_46_to_v1_47::NetworkSettings>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Information about an image in the local image cache.
-///
-/// Since API 1.39.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ImageInspect {
-    /// ID is the content-addressable ID of an image.
+object! {
+    /// Information about an image in the local image cache.
     ///
-    /// This identifier is a content-addressable digest calculated from the
-    /// image's configuration (which includes the digests of layers used by
-    /// the image).
-    ///
-    /// Note that this digest differs from the `RepoDigests` below, which
-    /// holds digests of image manifests that reference the image.
-    #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// List of image names/tags in the local image cache that reference this
-    /// image.
-    ///
-    /// Multiple image tags can refer to the same image, and this list may be
-    /// empty if no tags reference the image, in which case the image is
-    /// "untagged", in which case it can still be referenced by its ID.
-    #[serde(rename = "RepoTags", skip_serializing_if = "Option::is_none")]
-    pub repo_tags: Option<Vec<String>>,
-    /// List of content-addressable digests of locally available image manifests
-    /// that the image is referenced from. Multiple manifests can refer to the
-    /// same image.
-    ///
-    /// These digests are usually only available if the image was either pulled
-    /// from a registry, or if the image was pushed to a registry, which is when
-    /// the manifest is generated and its digest calculated.
-    #[serde(rename = "RepoDigests", skip_serializing_if = "Option::is_none")]
-    pub repo_digests: Option<Vec<String>>,
-    /// ID of the parent image.
-    ///
-    /// Depending on how the image was created, this field may be empty and
-    /// is only set for images that were built/created locally. This field
-    /// is empty if the image was pulled from an image registry.
-    ///
-    /// Since API 1.39, until API 1.51 (removed in 1.52).
-    #[serde(rename = "Parent", skip_serializing_if = "Option::is_none")]
-    pub parent: Option<String>,
-    /// Optional message that was set when committing or importing the image.
-    #[serde(rename = "Comment", skip_serializing_if = "Option::is_none")]
-    pub comment: Option<String>,
-    /// Date and time at which the image was created, formatted in
-    /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
-    ///
-    /// This information is only available if present in the image,
-    /// and omitted otherwise.
-    ///
-    /// Format: `dateTime`.
-    #[serde(rename = "Created", skip_serializing_if = "Option::is_none")]
-    pub created: Option<String>,
-    /// The version of Docker that was used to build the image.
-    ///
-    /// Depending on how the image was created, this field may be empty.
-    ///
-    /// Since API 1.39, until API 1.51 (removed in 1.52).
-    #[serde(rename = "DockerVersion", skip_serializing_if = "Option::is_none")]
-    pub docker_version: Option<String>,
-    /// Name of the author that was specified when committing the image, or as
-    /// specified through MAINTAINER (deprecated) in the Dockerfile.
-    #[serde(rename = "Author", skip_serializing_if = "Option::is_none")]
-    pub author: Option<String>,
-    #[serde(rename = "Config", skip_serializing_if = "Option::is_none")]
-    pub config: Option<super::v1_44_to_v1_49::ImageConfig>,
-    /// Hardware CPU architecture that the image runs on.
-    #[serde(rename = "Architecture", skip_serializing_if = "Option::is_none")]
-    pub architecture: Option<String>,
-    /// CPU architecture variant (presently ARM-only).
-    #[serde(rename = "Variant", skip_serializing_if = "Option::is_none")]
-    pub variant: Option<String>,
-    /// Operating System the image is built to run on.
-    #[serde(rename = "Os", skip_serializing_if = "Option::is_none")]
-    pub os: Option<String>,
-    /// Operating System version the image is built to run on (especially
-    /// for Windows).
-    #[serde(rename = "OsVersion", skip_serializing_if = "Option::is_none")]
-    pub os_version: Option<String>,
-    /// Total size of the image including all layers it is composed of.
-    #[serde(rename = "Size", skip_serializing_if = "Option::is_none")]
-    pub size: Option<i64>,
-    #[serde(rename = "GraphDriver", skip_serializing_if = "Option::is_none")]
-    pub graph_driver: Option<super::v1_47_to_v1_55::DriverData>,
-    /// Information about the image's RootFS, including the layer IDs.
-    #[serde(rename = "RootFS", skip_serializing_if = "Option::is_none")]
-    pub root_fs: Option<super::v1_39_to_v1_55::ImageInspectRootFs>,
-    /// Additional metadata of the image in the local cache. This information
-    /// is local to the daemon, and not part of the image itself.
-    #[serde(rename = "Metadata", skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<super::v1_39_to_v1_55::ImageInspectMetadata>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// Since API 1.39.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ImageInspect {
+        /// ID is the content-addressable ID of an image.
+        ///
+        /// This identifier is a content-addressable digest calculated from the
+        /// image's configuration (which includes the digests of layers used by
+        /// the image).
+        ///
+        /// Note that this digest differs from the `RepoDigests` below, which
+        /// holds digests of image manifests that reference the image.
+        #[wire("Id", optional)]
+        pub id: Option<String>,
+        /// List of image names/tags in the local image cache that reference this
+        /// image.
+        ///
+        /// Multiple image tags can refer to the same image, and this list may be
+        /// empty if no tags reference the image, in which case the image is
+        /// "untagged", in which case it can still be referenced by its ID.
+        #[wire("RepoTags", optional)]
+        pub repo_tags: Option<Vec<String>>,
+        /// List of content-addressable digests of locally available image manifests
+        /// that the image is referenced from. Multiple manifests can refer to the
+        /// same image.
+        ///
+        /// These digests are usually only available if the image was either pulled
+        /// from a registry, or if the image was pushed to a registry, which is when
+        /// the manifest is generated and its digest calculated.
+        #[wire("RepoDigests", optional)]
+        pub repo_digests: Option<Vec<String>>,
+        /// ID of the parent image.
+        ///
+        /// Depending on how the image was created, this field may be empty and
+        /// is only set for images that were built/created locally. This field
+        /// is empty if the image was pulled from an image registry.
+        ///
+        /// Since API 1.39, until API 1.51 (removed in 1.52).
+        #[wire("Parent", optional)]
+        pub parent: Option<String>,
+        /// Optional message that was set when committing or importing the image.
+        #[wire("Comment", optional)]
+        pub comment: Option<String>,
+        /// Date and time at which the image was created, formatted in
+        /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
+        ///
+        /// This information is only available if present in the image,
+        /// and omitted otherwise.
+        ///
+        /// Format: `dateTime`.
+        #[wire("Created", optional)]
+        pub created: Option<String>,
+        /// The version of Docker that was used to build the image.
+        ///
+        /// Depending on how the image was created, this field may be empty.
+        ///
+        /// Since API 1.39, until API 1.51 (removed in 1.52).
+        #[wire("DockerVersion", optional)]
+        pub docker_version: Option<String>,
+        /// Name of the author that was specified when committing the image, or as
+        /// specified through MAINTAINER (deprecated) in the Dockerfile.
+        #[wire("Author", optional)]
+        pub author: Option<String>,
+        #[wire("Config", optional)]
+        pub config: Option<super::v1_44_to_v1_49::ImageConfig>,
+        /// Hardware CPU architecture that the image runs on.
+        #[wire("Architecture", optional)]
+        pub architecture: Option<String>,
+        /// CPU architecture variant (presently ARM-only).
+        #[wire("Variant", optional)]
+        pub variant: Option<String>,
+        /// Operating System the image is built to run on.
+        #[wire("Os", optional)]
+        pub os: Option<String>,
+        /// Operating System version the image is built to run on (especially
+        /// for Windows).
+        #[wire("OsVersion", optional)]
+        pub os_version: Option<String>,
+        /// Total size of the image including all layers it is composed of.
+        #[wire("Size", optional)]
+        pub size: Option<i64>,
+        #[wire("GraphDriver", optional)]
+        pub graph_driver: Option<super::v1_47_to_v1_55::DriverData>,
+        /// Information about the image's RootFS, including the layer IDs.
+        #[wire("RootFS", optional)]
+        pub root_fs: Option<super::v1_39_to_v1_55::ImageInspectRootFs>,
+        /// Additional metadata of the image in the local cache. This information
+        /// is local to the daemon, and not part of the image itself.
+        #[wire("Metadata", optional)]
+        pub metadata: Option<super::v1_39_to_v1_55::ImageInspectMetadata>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// ImageManifestSummary represents a summary of an image manifest.
-///
-/// Since API 1.47.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ImageManifestSummary {
-    /// ID is the content-addressable ID of an image and is the same as the
-    /// digest of the image manifest.
-    #[serde(rename = "ID", default)]
-    pub id: String,
-    #[serde(rename = "Descriptor", default, deserialize_with = "null_as_default")]
-    pub descriptor: super::v1_40_to_v1_47::OciDescriptor,
-    /// Indicates whether all the child content (image config, layers) is fully available locally.
-    #[serde(rename = "Available", default)]
-    pub available: bool,
-    #[serde(rename = "Size", default, deserialize_with = "null_as_default")]
-    pub size: super::v1_47_to_v1_55::ImageManifestSummarySize,
-    /// The kind of the manifest.
-    ///
-    /// kind         | description
-    /// -------------|-----------------------------------------------------------
-    /// image        | Image manifest that can be used to start a container.
-    /// attestation  | Attestation manifest produced by the Buildkit builder for a specific image manifest.
-    #[serde(rename = "Kind", default)]
-    pub kind: super::v1_47_to_v1_55::ImageManifestSummaryKind,
-    /// The image data for the image manifest.
-    /// This field is only populated when Kind is "image".
-    #[serde(rename = "ImageData", skip_serializing_if = "Option::is_none")]
-    pub image_data: Option<super::v1_47_to_v1_53::ImageManifestSummaryImageData>,
-    /// The image data for the attestation manifest.
-    /// This field is only populated when Kind is "attestation".
-    #[serde(rename = "AttestationData", skip_serializing_if = "Option::is_none")]
-    pub attestation_data: Option<
-        super::v1_47_to_v1_55::ImageManifestSummaryAttestationData,
-    >,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ImageSummary {
-    /// ID is the content-addressable ID of an image.
-    ///
-    /// This identifier is a content-addressable digest calculated from the
-    /// image's configuration (which includes the digests of layers used by
-    /// the image).
-    ///
-    /// Note that this digest differs from the `RepoDigests` below, which
-    /// holds digests of image manifests that reference the image.
-    #[serde(rename = "Id", default)]
-    pub id: String,
-    /// ID of the parent image.
-    ///
-    /// Depending on how the image was created, this field may be empty and
-    /// is only set for images that were built/created locally. This field
-    /// is empty if the image was pulled from an image registry.
-    #[serde(rename = "ParentId", default)]
-    pub parent_id: String,
-    /// List of image names/tags in the local image cache that reference this
-    /// image.
-    ///
-    /// Multiple image tags can refer to the same image, and this list may be
-    /// empty if no tags reference the image, in which case the image is
-    /// "untagged", in which case it can still be referenced by its ID.
-    #[serde(rename = "RepoTags", default, deserialize_with = "null_as_default")]
-    pub repo_tags: Vec<String>,
-    /// List of content-addressable digests of locally available image manifests
-    /// that the image is referenced from. Multiple manifests can refer to the
-    /// same image.
-    ///
-    /// These digests are usually only available if the image was either pulled
-    /// from a registry, or if the image was pushed to a registry, which is when
-    /// the manifest is generated and its digest calculated.
-    #[serde(rename = "RepoDigests", default, deserialize_with = "null_as_default")]
-    pub repo_digests: Vec<String>,
-    /// Date and time at which the image was created as a Unix timestamp
-    /// (number of seconds since EPOCH).
-    #[serde(rename = "Created", default)]
-    pub created: i64,
-    /// Total size of the image including all layers it is composed of.
-    #[serde(rename = "Size", default)]
-    pub size: i64,
-    /// Total size of image layers that are shared between this image and other
-    /// images.
-    ///
-    /// This size is not calculated by default. `-1` indicates that the value
-    /// has not been set / calculated.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "SharedSize", default)]
-    pub shared_size: i64,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", default, deserialize_with = "null_as_default")]
-    pub labels: HashMap<String, String>,
-    /// Number of containers using this image. Includes both stopped and running
-    /// containers.
-    ///
-    /// This size is not calculated by default, and depends on which API endpoint
-    /// is used. `-1` indicates that the value has not been set / calculated.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "Containers", default)]
-    pub containers: i64,
-    /// Manifests is a list of manifests available in this image.
-    /// It provides a more detailed view of the platform-specific image manifests
-    /// or other image-attached data like build attestations.
-    ///
-    /// WARNING: This is experimental and may change at any time without any backward
-    /// compatibility.
+object! {
+    /// ImageManifestSummary represents a summary of an image manifest.
     ///
     /// Since API 1.47.
-    #[serde(rename = "Manifests", skip_serializing_if = "Option::is_none")]
-    pub manifests: Option<Vec<ImageManifestSummary>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ImageManifestSummary {
+        /// ID is the content-addressable ID of an image and is the same as the
+        /// digest of the image manifest.
+        #[wire("ID")]
+        pub id: String,
+        #[wire("Descriptor", or_default)]
+        pub descriptor: super::v1_40_to_v1_47::OciDescriptor,
+        /// Indicates whether all the child content (image config, layers) is fully available locally.
+        #[wire("Available")]
+        pub available: bool,
+        #[wire("Size", or_default)]
+        pub size: super::v1_47_to_v1_55::ImageManifestSummarySize,
+        /// The kind of the manifest.
+        ///
+        /// kind         | description
+        /// -------------|-----------------------------------------------------------
+        /// image        | Image manifest that can be used to start a container.
+        /// attestation  | Attestation manifest produced by the Buildkit builder for a specific image manifest.
+        #[wire("Kind")]
+        pub kind: super::v1_47_to_v1_55::ImageManifestSummaryKind,
+        /// The image data for the image manifest.
+        /// This field is only populated when Kind is "image".
+        #[wire("ImageData", optional)]
+        pub image_data: Option<super::v1_47_to_v1_53::ImageManifestSummaryImageData>,
+        /// The image data for the attestation manifest.
+        /// This field is only populated when Kind is "attestation".
+        #[wire("AttestationData", optional)]
+        pub attestation_data: Option<
+            super::v1_47_to_v1_55::ImageManifestSummaryAttestationData,
+        >,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Since API 1.25.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SystemDataUsageResponse {
-    /// Since API 1.25, until API 1.51 (removed in 1.52).
-    #[serde(rename = "LayersSize", skip_serializing_if = "Option::is_none")]
-    pub layers_size: Option<i64>,
-    /// Since API 1.25, until API 1.51 (removed in 1.52).
-    #[serde(rename = "Images", skip_serializing_if = "Option::is_none")]
-    pub images: Option<Vec<ImageSummary>>,
-    /// Since API 1.25, until API 1.51 (removed in 1.52).
-    #[serde(rename = "Containers", skip_serializing_if = "Option::is_none")]
-    pub containers: Option<Vec<super::v1_46_to_v1_47::ContainerSummary>>,
-    /// Since API 1.25, until API 1.51 (removed in 1.52).
-    #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
-    pub volumes: Option<Vec<super::v1_42_to_v1_55::Volume>>,
-    /// Since API 1.39, until API 1.51 (removed in 1.52).
-    #[serde(rename = "BuildCache", skip_serializing_if = "Option::is_none")]
-    pub build_cache: Option<Vec<super::v1_42_to_v1_55::BuildCache>>,
-    /// Deprecated: disk used by the build cache; use BuildCache.
-    ///
-    /// Since API 1.25, until API 1.49 (removed in 1.50).
-    #[serde(rename = "BuilderSize", skip_serializing_if = "Option::is_none")]
-    pub builder_size: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ImageSummary {
+        /// ID is the content-addressable ID of an image.
+        ///
+        /// This identifier is a content-addressable digest calculated from the
+        /// image's configuration (which includes the digests of layers used by
+        /// the image).
+        ///
+        /// Note that this digest differs from the `RepoDigests` below, which
+        /// holds digests of image manifests that reference the image.
+        #[wire("Id")]
+        pub id: String,
+        /// ID of the parent image.
+        ///
+        /// Depending on how the image was created, this field may be empty and
+        /// is only set for images that were built/created locally. This field
+        /// is empty if the image was pulled from an image registry.
+        #[wire("ParentId")]
+        pub parent_id: String,
+        /// List of image names/tags in the local image cache that reference this
+        /// image.
+        ///
+        /// Multiple image tags can refer to the same image, and this list may be
+        /// empty if no tags reference the image, in which case the image is
+        /// "untagged", in which case it can still be referenced by its ID.
+        #[wire("RepoTags", or_default)]
+        pub repo_tags: Vec<String>,
+        /// List of content-addressable digests of locally available image manifests
+        /// that the image is referenced from. Multiple manifests can refer to the
+        /// same image.
+        ///
+        /// These digests are usually only available if the image was either pulled
+        /// from a registry, or if the image was pushed to a registry, which is when
+        /// the manifest is generated and its digest calculated.
+        #[wire("RepoDigests", or_default)]
+        pub repo_digests: Vec<String>,
+        /// Date and time at which the image was created as a Unix timestamp
+        /// (number of seconds since EPOCH).
+        #[wire("Created")]
+        pub created: i64,
+        /// Total size of the image including all layers it is composed of.
+        #[wire("Size")]
+        pub size: i64,
+        /// Total size of image layers that are shared between this image and other
+        /// images.
+        ///
+        /// This size is not calculated by default. `-1` indicates that the value
+        /// has not been set / calculated.
+        ///
+        /// Since API 1.25.
+        #[wire("SharedSize")]
+        pub shared_size: i64,
+        /// User-defined key/value metadata.
+        #[wire("Labels", or_default)]
+        pub labels: HashMap<String, String>,
+        /// Number of containers using this image. Includes both stopped and running
+        /// containers.
+        ///
+        /// This size is not calculated by default, and depends on which API endpoint
+        /// is used. `-1` indicates that the value has not been set / calculated.
+        ///
+        /// Since API 1.25.
+        #[wire("Containers")]
+        pub containers: i64,
+        /// Manifests is a list of manifests available in this image.
+        /// It provides a more detailed view of the platform-specific image manifests
+        /// or other image-attached data like build attestations.
+        ///
+        /// WARNING: This is experimental and may change at any time without any backward
+        /// compatibility.
+        ///
+        /// Since API 1.47.
+        #[wire("Manifests", optional)]
+        pub manifests: Option<Vec<ImageManifestSummary>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Task {
-    /// The ID of the task.
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
-    /// Format: `dateTime`.
-    #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Format: `dateTime`.
-    #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    /// Name of the task.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<super::v1_46_to_v1_47::TaskSpec>,
-    /// The ID of the service this task is part of.
-    #[serde(rename = "ServiceID", skip_serializing_if = "Option::is_none")]
-    pub service_id: Option<String>,
-    #[serde(rename = "Slot", skip_serializing_if = "Option::is_none")]
-    pub slot: Option<i64>,
-    /// The ID of the node that this task is on.
-    #[serde(rename = "NodeID", skip_serializing_if = "Option::is_none")]
-    pub node_id: Option<String>,
-    /// Since API 1.32.
-    #[serde(
-        rename = "AssignedGenericResources",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub assigned_generic_resources: Option<super::v1_32_to_v1_55::GenericResources>,
-    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
-    pub status: Option<super::v1_44_to_v1_55::TaskStatus>,
-    #[serde(rename = "DesiredState", skip_serializing_if = "Option::is_none")]
-    pub desired_state: Option<super::v1_37_to_v1_55::TaskState>,
-    /// If the Service this Task belongs to is a job-mode service, contains
-    /// the JobIteration of the Service this Task was created for. Absent if
-    /// the Task was created for a Replicated or Global Service.
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "JobIteration", skip_serializing_if = "Option::is_none")]
-    pub job_iteration: Option<super::v1_32_to_v1_55::ObjectVersion>,
-    /// The networks that this task is attached to, and the addresses the
-    /// task was assigned on each of them.
-    #[serde(rename = "NetworksAttachments", skip_serializing_if = "Option::is_none")]
-    pub networks_attachments: Option<Vec<super::v1_47_to_v1_51::NetworkAttachment>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.25.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SystemDataUsageResponse {
+        /// Since API 1.25, until API 1.51 (removed in 1.52).
+        #[wire("LayersSize", optional)]
+        pub layers_size: Option<i64>,
+        /// Since API 1.25, until API 1.51 (removed in 1.52).
+        #[wire("Images", optional)]
+        pub images: Option<Vec<ImageSummary>>,
+        /// Since API 1.25, until API 1.51 (removed in 1.52).
+        #[wire("Containers", optional)]
+        pub containers: Option<Vec<super::v1_46_to_v1_47::ContainerSummary>>,
+        /// Since API 1.25, until API 1.51 (removed in 1.52).
+        #[wire("Volumes", optional)]
+        pub volumes: Option<Vec<super::v1_42_to_v1_55::Volume>>,
+        /// Since API 1.39, until API 1.51 (removed in 1.52).
+        #[wire("BuildCache", optional)]
+        pub build_cache: Option<Vec<super::v1_42_to_v1_55::BuildCache>>,
+        /// Deprecated: disk used by the build cache; use BuildCache.
+        ///
+        /// Since API 1.25, until API 1.49 (removed in 1.50).
+        #[wire("BuilderSize", optional)]
+        pub builder_size: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Task {
+        /// The ID of the task.
+        #[wire("ID", optional)]
+        pub id: Option<String>,
+        #[wire("Version", optional)]
+        pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
+        /// Format: `dateTime`.
+        #[wire("CreatedAt", optional)]
+        pub created_at: Option<String>,
+        /// Format: `dateTime`.
+        #[wire("UpdatedAt", optional)]
+        pub updated_at: Option<String>,
+        /// Name of the task.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        #[wire("Spec", optional)]
+        pub spec: Option<super::v1_46_to_v1_47::TaskSpec>,
+        /// The ID of the service this task is part of.
+        #[wire("ServiceID", optional)]
+        pub service_id: Option<String>,
+        #[wire("Slot", optional)]
+        pub slot: Option<i64>,
+        /// The ID of the node that this task is on.
+        #[wire("NodeID", optional)]
+        pub node_id: Option<String>,
+        /// Since API 1.32.
+        #[wire("AssignedGenericResources", optional)]
+        pub assigned_generic_resources: Option<super::v1_32_to_v1_55::GenericResources>,
+        #[wire("Status", optional)]
+        pub status: Option<super::v1_44_to_v1_55::TaskStatus>,
+        #[wire("DesiredState", optional)]
+        pub desired_state: Option<super::v1_37_to_v1_55::TaskState>,
+        /// If the Service this Task belongs to is a job-mode service, contains
+        /// the JobIteration of the Service this Task was created for. Absent if
+        /// the Task was created for a Replicated or Global Service.
+        ///
+        /// Since API 1.41.
+        #[wire("JobIteration", optional)]
+        pub job_iteration: Option<super::v1_32_to_v1_55::ObjectVersion>,
+        /// The networks that this task is attached to, and the addresses the
+        /// task was assigned on each of them.
+        #[wire("NetworksAttachments", optional)]
+        pub networks_attachments: Option<Vec<super::v1_47_to_v1_51::NetworkAttachment>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -9,111 +9,114 @@ pub(crate) mod server;
 pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Network {
-    /// Name of the network.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// ID that uniquely identifies a network on a single machine.
-    #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Date and time at which the network was created in
-    /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
-    ///
-    /// Format: `dateTime`.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "Created", skip_serializing_if = "Option::is_none")]
-    pub created: Option<String>,
-    /// The level at which the network exists (e.g. `swarm` for cluster-wide
-    /// or `local` for machine level)
-    #[serde(rename = "Scope", skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
-    /// The name of the driver used to create the network (e.g. `bridge`,
-    /// `overlay`).
-    #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
-    pub driver: Option<String>,
-    /// Whether the network was created with IPv4 enabled.
-    ///
-    /// Since API 1.47.
-    #[serde(rename = "EnableIPv4", skip_serializing_if = "Option::is_none")]
-    pub enable_ipv4: Option<bool>,
-    /// Whether the network was created with IPv6 enabled.
-    #[serde(rename = "EnableIPv6", skip_serializing_if = "Option::is_none")]
-    pub enable_ipv6: Option<bool>,
-    #[serde(rename = "IPAM", skip_serializing_if = "Option::is_none")]
-    pub ipam: Option<super::v1_41_to_v1_55::Ipam>,
-    /// Whether the network is created to only allow internal networking
-    /// connectivity.
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "Internal", skip_serializing_if = "Option::is_none")]
-    pub internal: Option<bool>,
-    /// Whether a global / swarm scope network is manually attachable by regular
-    /// containers from workers in swarm mode.
-    ///
-    /// Defaults to `false`.
-    ///
-    /// Since API 1.27.
-    #[serde(rename = "Attachable", skip_serializing_if = "Option::is_none")]
-    pub attachable: Option<bool>,
-    /// Whether the network is providing the routing-mesh for the swarm cluster.
-    ///
-    /// Defaults to `false`.
-    ///
-    /// Since API 1.29.
-    #[serde(rename = "Ingress", skip_serializing_if = "Option::is_none")]
-    pub ingress: Option<bool>,
-    /// Since API 1.41.
-    #[serde(rename = "ConfigFrom", skip_serializing_if = "Option::is_none")]
-    pub config_from: Option<super::v1_41_to_v1_55::ConfigReference>,
-    /// Whether the network is a config-only network. Config-only networks are
-    /// placeholder networks for network configurations to be used by other
-    /// networks. Config-only networks cannot be used directly to run containers
-    /// or services.
-    ///
-    /// Defaults to `false`.
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "ConfigOnly", skip_serializing_if = "Option::is_none")]
-    pub config_only: Option<bool>,
-    /// Contains endpoints attached to the network.
-    ///
-    /// Until API 1.51 (removed in 1.52).
-    #[serde(rename = "Containers", skip_serializing_if = "Option::is_none")]
-    pub containers: Option<HashMap<String, super::v1_30_to_v1_51::NetworkContainer>>,
-    /// Network-specific options uses when creating the network.
-    #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
-    pub options: Option<HashMap<String, String>>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// List of peer nodes for an overlay network. This field is only present
-    /// for overlay networks, and omitted for other network types.
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "Peers", skip_serializing_if = "Option::is_none")]
-    pub peers: Option<Vec<super::v1_41_to_v1_55::PeerInfo>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Network {
+        /// Name of the network.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// ID that uniquely identifies a network on a single machine.
+        #[wire("Id", optional)]
+        pub id: Option<String>,
+        /// Date and time at which the network was created in
+        /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
+        ///
+        /// Format: `dateTime`.
+        ///
+        /// Since API 1.25.
+        #[wire("Created", optional)]
+        pub created: Option<String>,
+        /// The level at which the network exists (e.g. `swarm` for cluster-wide
+        /// or `local` for machine level)
+        #[wire("Scope", optional)]
+        pub scope: Option<String>,
+        /// The name of the driver used to create the network (e.g. `bridge`,
+        /// `overlay`).
+        #[wire("Driver", optional)]
+        pub driver: Option<String>,
+        /// Whether the network was created with IPv4 enabled.
+        ///
+        /// Since API 1.47.
+        #[wire("EnableIPv4", optional)]
+        pub enable_ipv4: Option<bool>,
+        /// Whether the network was created with IPv6 enabled.
+        #[wire("EnableIPv6", optional)]
+        pub enable_ipv6: Option<bool>,
+        #[wire("IPAM", optional)]
+        pub ipam: Option<super::v1_41_to_v1_55::Ipam>,
+        /// Whether the network is created to only allow internal networking
+        /// connectivity.
+        ///
+        /// Defaults to `false`.
+        #[wire("Internal", optional)]
+        pub internal: Option<bool>,
+        /// Whether a global / swarm scope network is manually attachable by regular
+        /// containers from workers in swarm mode.
+        ///
+        /// Defaults to `false`.
+        ///
+        /// Since API 1.27.
+        #[wire("Attachable", optional)]
+        pub attachable: Option<bool>,
+        /// Whether the network is providing the routing-mesh for the swarm cluster.
+        ///
+        /// Defaults to `false`.
+        ///
+        /// Since API 1.29.
+        #[wire("Ingress", optional)]
+        pub ingress: Option<bool>,
+        /// Since API 1.41.
+        #[wire("ConfigFrom", optional)]
+        pub config_from: Option<super::v1_41_to_v1_55::ConfigReference>,
+        /// Whether the network is a config-only network. Config-only networks are
+        /// placeholder networks for network configurations to be used by other
+        /// networks. Config-only networks cannot be used directly to run containers
+        /// or services.
+        ///
+        /// Defaults to `false`.
+        ///
+        /// Since API 1.41.
+        #[wire("ConfigOnly", optional)]
+        pub config_only: Option<bool>,
+        /// Contains endpoints attached to the network.
+        ///
+        /// Until API 1.51 (removed in 1.52).
+        #[wire("Containers", optional)]
+        pub containers: Option<HashMap<String, super::v1_30_to_v1_51::NetworkContainer>>,
+        /// Network-specific options uses when creating the network.
+        #[wire("Options", optional)]
+        pub options: Option<HashMap<String, String>>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        /// List of peer nodes for an overlay network. This field is only present
+        /// for overlay networks, and omitted for other network types.
+        ///
+        /// Since API 1.41.
+        #[wire("Peers", optional)]
+        pub peers: Option<Vec<super::v1_41_to_v1_55::PeerInfo>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Specifies how a task is attached to a network, and the addresses the
-/// task was assigned on that network.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct NetworkAttachment {
-    #[serde(rename = "Network", skip_serializing_if = "Option::is_none")]
-    pub network: Option<Network>,
-    /// The IP addresses (in CIDR notation) assigned to the task on this
-    /// network. To maintain backward compatibility this field accepts CIDR
-    /// notation, but only the IP address is used.
-    #[serde(rename = "Addresses", skip_serializing_if = "Option::is_none")]
-    pub addresses: Option<Vec<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Specifies how a task is attached to a network, and the addresses the
+    /// task was assigned on that network.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct NetworkAttachment {
+        #[wire("Network", optional)]
+        pub network: Option<Network>,
+        /// The IP addresses (in CIDR notation) assigned to the task on this
+        /// network. To maintain backward compatibility this field accepts CIDR
+        /// notation, but only the IP address is used.
+        #[wire("Addresses", optional)]
+        pub addresses: Option<Vec<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -10,26 +10,27 @@ pub(crate) mod requests;
 #[cfg(feature = "server")]
 pub(crate) mod server;
 
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::{null_as_default, UnknownMembers};
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// The image data for the image manifest.
-/// This field is only populated when Kind is "image".
-///
-/// Since API 1.47.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ImageManifestSummaryImageData {
-    /// OCI platform of the image. This will be the platform specified in the
-    /// manifest descriptor from the index/manifest list.
-    /// If it's not available, it will be obtained from the image config.
-    #[serde(rename = "Platform", default, deserialize_with = "null_as_default")]
-    pub platform: super::v1_40_to_v1_55::OciPlatform,
-    /// The IDs of the containers that are using this image.
-    #[serde(rename = "Containers", default, deserialize_with = "null_as_default")]
-    pub containers: Vec<String>,
-    #[serde(rename = "Size", default, deserialize_with = "null_as_default")]
-    pub size: super::v1_47_to_v1_55::ImageManifestSummaryImageDataSize,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// The image data for the image manifest.
+    /// This field is only populated when Kind is "image".
+    ///
+    /// Since API 1.47.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ImageManifestSummaryImageData {
+        /// OCI platform of the image. This will be the platform specified in the
+        /// manifest descriptor from the index/manifest list.
+        /// If it's not available, it will be obtained from the image config.
+        #[wire("Platform", or_default)]
+        pub platform: super::v1_40_to_v1_55::OciPlatform,
+        /// The IDs of the containers that are using this image.
+        #[wire("Containers", or_default)]
+        pub containers: Vec<String>,
+        #[wire("Size", or_default)]
+        pub size: super::v1_47_to_v1_55::ImageManifestSummaryImageDataSize,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

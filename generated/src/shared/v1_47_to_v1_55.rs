@@ -13,57 +13,63 @@ pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::{null_as_default, UnknownMembers};
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// Information about the storage driver used to store the container's and
-/// image's filesystem.
-///
-/// Since API 1.47.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct DriverData {
-    /// Name of the storage driver.
-    #[serde(rename = "Name", default)]
-    pub name: String,
-    /// Low-level storage metadata, provided as key/value pairs.
+object! {
+    /// Information about the storage driver used to store the container's and
+    /// image's filesystem.
     ///
-    /// This information is driver-specific, and depends on the storage-driver
-    /// in use, and should be used for informational purposes only.
-    #[serde(rename = "Data", default, deserialize_with = "null_as_default")]
-    pub data: HashMap<String, String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// Since API 1.47.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct DriverData {
+        /// Name of the storage driver.
+        #[wire("Name")]
+        pub name: String,
+        /// Low-level storage metadata, provided as key/value pairs.
+        ///
+        /// This information is driver-specific, and depends on the storage-driver
+        /// in use, and should be used for informational purposes only.
+        #[wire("Data", or_default)]
+        pub data: HashMap<String, String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// The image data for the attestation manifest.
-/// This field is only populated when Kind is "attestation".
-///
-/// Since API 1.47.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ImageManifestSummaryAttestationData {
-    /// The digest of the image manifest that this attestation is for.
-    #[serde(rename = "For", default)]
-    pub r#for: String,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// The image data for the attestation manifest.
+    /// This field is only populated when Kind is "attestation".
+    ///
+    /// Since API 1.47.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ImageManifestSummaryAttestationData {
+        /// The digest of the image manifest that this attestation is for.
+        #[wire("For")]
+        pub r#for: String,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Since API 1.47.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ImageManifestSummaryImageDataSize {
-    /// Unpacked is the size (in bytes) of the locally unpacked
-    /// (uncompressed) image content that's directly usable by the containers
-    /// running this image.
-    /// It's independent of the distributable content - e.g.
-    /// the image might still have an unpacked data that's still used by
-    /// some container even when the distributable/compressed content is
-    /// already gone.
-    #[serde(rename = "Unpacked", default)]
-    pub unpacked: i64,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.47.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ImageManifestSummaryImageDataSize {
+        /// Unpacked is the size (in bytes) of the locally unpacked
+        /// (uncompressed) image content that's directly usable by the containers
+        /// running this image.
+        /// It's independent of the distributable content - e.g.
+        /// the image might still have an unpacked data that's still used by
+        /// some container even when the distributable/compressed content is
+        /// already gone.
+        #[wire("Unpacked")]
+        pub unpacked: i64,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// The kind of the manifest.
@@ -139,96 +145,100 @@ impl<'de> Deserialize<'de> for ImageManifestSummaryKind {
     }
 }
 
-/// Since API 1.47.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ImageManifestSummarySize {
-    /// Total is the total size (in bytes) of all the locally present
-    /// data (both distributable and non-distributable) that's related to
-    /// this manifest and its children.
-    /// This equal to the sum of \[Content\] size AND all the sizes in the
-    /// \[Size\] struct present in the Kind-specific data struct.
-    /// For example, for an image kind (Kind == "image")
-    /// this would include the size of the image content and unpacked
-    /// image snapshots (\[Size.Content\] + \[ImageData.Size.Unpacked\]).
-    #[serde(rename = "Total", default)]
-    pub total: i64,
-    /// Content is the size (in bytes) of all the locally present
-    /// content in the content store (e.g. image config, layers)
-    /// referenced by this manifest and its children.
-    /// This only includes blobs in the content store.
-    #[serde(rename = "Content", default)]
-    pub content: i64,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.47.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ImageManifestSummarySize {
+        /// Total is the total size (in bytes) of all the locally present
+        /// data (both distributable and non-distributable) that's related to
+        /// this manifest and its children.
+        /// This equal to the sum of \[Content\] size AND all the sizes in the
+        /// \[Size\] struct present in the Kind-specific data struct.
+        /// For example, for an image kind (Kind == "image")
+        /// this would include the size of the image content and unpacked
+        /// image snapshots (\[Size.Content\] + \[ImageData.Size.Unpacked\]).
+        #[wire("Total")]
+        pub total: i64,
+        /// Content is the size (in bytes) of all the locally present
+        /// content in the content store (e.g. image config, layers)
+        /// referenced by this manifest and its children.
+        /// This only includes blobs in the content store.
+        #[wire("Content")]
+        pub content: i64,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct NetworkCreateBody {
-    /// The network's name.
-    #[serde(rename = "Name", default)]
-    pub name: String,
-    /// Name of the network driver plugin to use.
-    ///
-    /// Defaults to `"bridge"`.
-    #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
-    pub driver: Option<String>,
-    /// The level at which the network exists (e.g. `swarm` for cluster-wide
-    /// or `local` for machine level).
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "Scope", skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
-    /// Restrict external access to the network.
-    #[serde(rename = "Internal", skip_serializing_if = "Option::is_none")]
-    pub internal: Option<bool>,
-    /// Globally scoped network is manually attachable by regular
-    /// containers from workers in swarm mode.
-    ///
-    /// Since API 1.27.
-    #[serde(rename = "Attachable", skip_serializing_if = "Option::is_none")]
-    pub attachable: Option<bool>,
-    /// Ingress network is the network which provides the routing-mesh
-    /// in swarm mode.
-    ///
-    /// Since API 1.29.
-    #[serde(rename = "Ingress", skip_serializing_if = "Option::is_none")]
-    pub ingress: Option<bool>,
-    /// Creates a config-only network. Config-only networks are placeholder
-    /// networks for network configurations to be used by other networks.
-    /// Config-only networks cannot be used directly to run containers
-    /// or services.
-    ///
-    /// Defaults to `false`.
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "ConfigOnly", skip_serializing_if = "Option::is_none")]
-    pub config_only: Option<bool>,
-    /// Specifies the source which will provide the configuration for
-    /// this network. The specified network must be an existing
-    /// config-only network; see ConfigOnly.
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "ConfigFrom", skip_serializing_if = "Option::is_none")]
-    pub config_from: Option<super::v1_41_to_v1_55::ConfigReference>,
-    /// Optional custom IP scheme for the network.
-    #[serde(rename = "IPAM", skip_serializing_if = "Option::is_none")]
-    pub ipam: Option<super::v1_41_to_v1_55::Ipam>,
-    /// Enable IPv4 on the network.
-    ///
-    /// Since API 1.47.
-    #[serde(rename = "EnableIPv4", skip_serializing_if = "Option::is_none")]
-    pub enable_ipv4: Option<bool>,
-    /// Enable IPv6 on the network.
-    #[serde(rename = "EnableIPv6", skip_serializing_if = "Option::is_none")]
-    pub enable_ipv6: Option<bool>,
-    /// Network specific options to be used by the drivers.
-    #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
-    pub options: Option<HashMap<String, String>>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct NetworkCreateBody {
+        /// The network's name.
+        #[wire("Name")]
+        pub name: String,
+        /// Name of the network driver plugin to use.
+        ///
+        /// Defaults to `"bridge"`.
+        #[wire("Driver", optional)]
+        pub driver: Option<String>,
+        /// The level at which the network exists (e.g. `swarm` for cluster-wide
+        /// or `local` for machine level).
+        ///
+        /// Since API 1.41.
+        #[wire("Scope", optional)]
+        pub scope: Option<String>,
+        /// Restrict external access to the network.
+        #[wire("Internal", optional)]
+        pub internal: Option<bool>,
+        /// Globally scoped network is manually attachable by regular
+        /// containers from workers in swarm mode.
+        ///
+        /// Since API 1.27.
+        #[wire("Attachable", optional)]
+        pub attachable: Option<bool>,
+        /// Ingress network is the network which provides the routing-mesh
+        /// in swarm mode.
+        ///
+        /// Since API 1.29.
+        #[wire("Ingress", optional)]
+        pub ingress: Option<bool>,
+        /// Creates a config-only network. Config-only networks are placeholder
+        /// networks for network configurations to be used by other networks.
+        /// Config-only networks cannot be used directly to run containers
+        /// or services.
+        ///
+        /// Defaults to `false`.
+        ///
+        /// Since API 1.41.
+        #[wire("ConfigOnly", optional)]
+        pub config_only: Option<bool>,
+        /// Specifies the source which will provide the configuration for
+        /// this network. The specified network must be an existing
+        /// config-only network; see ConfigOnly.
+        ///
+        /// Since API 1.41.
+        #[wire("ConfigFrom", optional)]
+        pub config_from: Option<super::v1_41_to_v1_55::ConfigReference>,
+        /// Optional custom IP scheme for the network.
+        #[wire("IPAM", optional)]
+        pub ipam: Option<super::v1_41_to_v1_55::Ipam>,
+        /// Enable IPv4 on the network.
+        ///
+        /// Since API 1.47.
+        #[wire("EnableIPv4", optional)]
+        pub enable_ipv4: Option<bool>,
+        /// Enable IPv6 on the network.
+        #[wire("EnableIPv6", optional)]
+        pub enable_ipv6: Option<bool>,
+        /// Network specific options to be used by the drivers.
+        #[wire("Options", optional)]
+        pub options: Option<HashMap<String, String>>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

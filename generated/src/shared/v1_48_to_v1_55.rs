@@ -15,18 +15,20 @@ pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::{null_as_default, UnknownMembers};
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// Summary of the container's network settings
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerSummaryNetworkSettings {
-    /// Summary of network-settings for each network the container is
-    /// attached to.
-    #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<HashMap<String, EndpointSettings>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Summary of the container's network settings
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerSummaryNetworkSettings {
+        /// Summary of network-settings for each network the container is
+        /// attached to.
+        #[wire("Networks", optional)]
+        pub networks: Option<HashMap<String, EndpointSettings>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// The state of this container.
@@ -113,104 +115,110 @@ impl<'de> Deserialize<'de> for ContainerSummaryState {
     }
 }
 
-/// Describes the result obtained from contacting the registry to retrieve
-/// image metadata.
-///
-/// Since API 1.40.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct DistributionInspect {
-    #[serde(rename = "Descriptor", default, deserialize_with = "null_as_default")]
-    pub descriptor: OciDescriptor,
-    /// An array containing all platforms supported by the image.
-    #[serde(rename = "Platforms", default, deserialize_with = "null_as_default")]
-    pub platforms: Vec<super::v1_40_to_v1_55::OciPlatform>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Describes the result obtained from contacting the registry to retrieve
+    /// image metadata.
+    ///
+    /// Since API 1.40.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct DistributionInspect {
+        #[wire("Descriptor", or_default)]
+        pub descriptor: OciDescriptor,
+        /// An array containing all platforms supported by the image.
+        #[wire("Platforms", or_default)]
+        pub platforms: Vec<super::v1_40_to_v1_55::OciPlatform>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Configuration for a network endpoint.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct EndpointSettings {
-    #[serde(rename = "IPAMConfig", skip_serializing_if = "Option::is_none")]
-    pub ipam_config: Option<super::v1_32_to_v1_55::EndpointIpamConfig>,
-    #[serde(rename = "Links", skip_serializing_if = "Option::is_none")]
-    pub links: Option<Vec<String>>,
-    /// MAC address for the endpoint on this network. The network driver might ignore this parameter.
-    #[serde(rename = "MacAddress", skip_serializing_if = "Option::is_none")]
-    pub mac_address: Option<String>,
-    #[serde(rename = "Aliases", skip_serializing_if = "Option::is_none")]
-    pub aliases: Option<Vec<String>>,
-    /// DriverOpts is a mapping of driver options and values. These options
-    /// are passed directly to the driver and are driver specific.
-    ///
-    /// Since API 1.32.
-    #[serde(rename = "DriverOpts", skip_serializing_if = "Option::is_none")]
-    pub driver_opts: Option<HashMap<String, String>>,
-    /// This property determines which endpoint will provide the default
-    /// gateway for a container. The endpoint with the highest priority will
-    /// be used. If multiple endpoints have the same priority, endpoints are
-    /// lexicographically sorted based on their network name, and the one
-    /// that sorts first is picked.
-    ///
-    /// Since API 1.48.
-    #[serde(rename = "GwPriority", skip_serializing_if = "Option::is_none")]
-    pub gw_priority: Option<i64>,
-    /// Unique ID of the network.
-    #[serde(rename = "NetworkID", skip_serializing_if = "Option::is_none")]
-    pub network_id: Option<String>,
-    /// Unique ID for the service endpoint in a Sandbox.
-    #[serde(rename = "EndpointID", skip_serializing_if = "Option::is_none")]
-    pub endpoint_id: Option<String>,
-    /// Gateway address for this network.
-    #[serde(rename = "Gateway", skip_serializing_if = "Option::is_none")]
-    pub gateway: Option<String>,
-    /// IPv4 address.
-    #[serde(rename = "IPAddress", skip_serializing_if = "Option::is_none")]
-    pub ip_address: Option<String>,
-    /// Mask length of the IPv4 address.
-    #[serde(rename = "IPPrefixLen", skip_serializing_if = "Option::is_none")]
-    pub ip_prefix_len: Option<i64>,
-    /// IPv6 gateway address.
-    #[serde(rename = "IPv6Gateway", skip_serializing_if = "Option::is_none")]
-    pub ipv6_gateway: Option<String>,
-    /// Global IPv6 address.
-    #[serde(rename = "GlobalIPv6Address", skip_serializing_if = "Option::is_none")]
-    pub global_ipv6_address: Option<String>,
-    /// Mask length of the global IPv6 address.
-    #[serde(rename = "GlobalIPv6PrefixLen", skip_serializing_if = "Option::is_none")]
-    pub global_ipv6_prefix_len: Option<i64>,
-    /// List of all DNS names an endpoint has on a specific network. This
-    /// list is based on the container name, network aliases, container short
-    /// ID, and hostname.
-    ///
-    /// These DNS names are non-fully qualified but can contain several dots.
-    /// You can get fully qualified DNS names by appending `.<network-name>`.
-    /// For instance, if container name is `my.ctr` and the network is named
-    /// `testnet`, `DNSNames` will contain `my.ctr` and the FQDN will be
-    /// `my.ctr.testnet`.
-    ///
-    /// Since API 1.44.
-    #[serde(rename = "DNSNames", skip_serializing_if = "Option::is_none")]
-    pub dns_names: Option<Vec<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Configuration for a network endpoint.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct EndpointSettings {
+        #[wire("IPAMConfig", optional)]
+        pub ipam_config: Option<super::v1_32_to_v1_55::EndpointIpamConfig>,
+        #[wire("Links", optional)]
+        pub links: Option<Vec<String>>,
+        /// MAC address for the endpoint on this network. The network driver might ignore this parameter.
+        #[wire("MacAddress", optional)]
+        pub mac_address: Option<String>,
+        #[wire("Aliases", optional)]
+        pub aliases: Option<Vec<String>>,
+        /// DriverOpts is a mapping of driver options and values. These options
+        /// are passed directly to the driver and are driver specific.
+        ///
+        /// Since API 1.32.
+        #[wire("DriverOpts", optional)]
+        pub driver_opts: Option<HashMap<String, String>>,
+        /// This property determines which endpoint will provide the default
+        /// gateway for a container. The endpoint with the highest priority will
+        /// be used. If multiple endpoints have the same priority, endpoints are
+        /// lexicographically sorted based on their network name, and the one
+        /// that sorts first is picked.
+        ///
+        /// Since API 1.48.
+        #[wire("GwPriority", optional)]
+        pub gw_priority: Option<i64>,
+        /// Unique ID of the network.
+        #[wire("NetworkID", optional)]
+        pub network_id: Option<String>,
+        /// Unique ID for the service endpoint in a Sandbox.
+        #[wire("EndpointID", optional)]
+        pub endpoint_id: Option<String>,
+        /// Gateway address for this network.
+        #[wire("Gateway", optional)]
+        pub gateway: Option<String>,
+        /// IPv4 address.
+        #[wire("IPAddress", optional)]
+        pub ip_address: Option<String>,
+        /// Mask length of the IPv4 address.
+        #[wire("IPPrefixLen", optional)]
+        pub ip_prefix_len: Option<i64>,
+        /// IPv6 gateway address.
+        #[wire("IPv6Gateway", optional)]
+        pub ipv6_gateway: Option<String>,
+        /// Global IPv6 address.
+        #[wire("GlobalIPv6Address", optional)]
+        pub global_ipv6_address: Option<String>,
+        /// Mask length of the global IPv6 address.
+        #[wire("GlobalIPv6PrefixLen", optional)]
+        pub global_ipv6_prefix_len: Option<i64>,
+        /// List of all DNS names an endpoint has on a specific network. This
+        /// list is based on the container name, network aliases, container short
+        /// ID, and hostname.
+        ///
+        /// These DNS names are non-fully qualified but can contain several dots.
+        /// You can get fully qualified DNS names by appending `.<network-name>`.
+        /// For instance, if container name is `my.ctr` and the network is named
+        /// `testnet`, `DNSNames` will contain `my.ctr` and the FQDN will be
+        /// `my.ctr.testnet`.
+        ///
+        /// Since API 1.44.
+        #[wire("DNSNames", optional)]
+        pub dns_names: Option<Vec<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// The logging configuration for this container
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct HostConfigLogConfig {
-    /// Name of the logging driver used for the container or "none"
-    /// if logging is disabled.
-    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<HostConfigLogConfigType>,
-    /// Driver-specific configuration options for the logging driver.
-    #[serde(rename = "Config", skip_serializing_if = "Option::is_none")]
-    pub config: Option<HashMap<String, String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// The logging configuration for this container
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct HostConfigLogConfig {
+        /// Name of the logging driver used for the container or "none"
+        /// if logging is disabled.
+        #[wire("Type", optional)]
+        pub r#type: Option<HostConfigLogConfigType>,
+        /// Driver-specific configuration options for the logging driver.
+        #[wire("Config", optional)]
+        pub config: Option<HashMap<String, String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// Name of the logging driver used for the container or "none"
@@ -310,119 +318,125 @@ impl<'de> Deserialize<'de> for HostConfigLogConfigType {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Mount {
-    /// Container path.
-    #[serde(rename = "Target", skip_serializing_if = "Option::is_none")]
-    pub target: Option<String>,
-    /// Mount source (e.g. a volume name, a host path). The source cannot be
-    /// specified when using `Type=tmpfs`. For `Type=bind`, the source path
-    /// must either exist, or the `CreateMountpoint` must be set to `true` to
-    /// create the source path on the host if missing.
-    ///
-    /// For `Type=npipe`, the pipe must exist prior to creating the container.
-    #[serde(rename = "Source", skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
-    /// The mount type. Available types:
-    ///
-    /// - `bind` Mounts a file or directory from the host into the container. The `Source` must exist prior to creating the container.
-    /// - `cluster` a Swarm cluster volume
-    /// - `image` Mounts an image.
-    /// - `npipe` Mounts a named pipe from the host into the container. The `Source` must exist prior to creating the container.
-    /// - `tmpfs` Create a tmpfs with the given options. The mount `Source` cannot be specified for tmpfs.
-    /// - `volume` Creates a volume with the given name and options (or uses a pre-existing volume with the same name and options). These are **not** removed when the container is removed.
-    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<MountType>,
-    /// Whether the mount should be read-only.
-    #[serde(rename = "ReadOnly", skip_serializing_if = "Option::is_none")]
-    pub read_only: Option<bool>,
-    /// The consistency requirement for the mount: `default`, `consistent`, `cached`, or `delegated`.
-    ///
-    /// Since API 1.29.
-    #[serde(rename = "Consistency", skip_serializing_if = "Option::is_none")]
-    pub consistency: Option<String>,
-    /// Optional configuration for the `bind` type.
-    #[serde(rename = "BindOptions", skip_serializing_if = "Option::is_none")]
-    pub bind_options: Option<super::v1_44_to_v1_55::MountBindOptions>,
-    /// Optional configuration for the `volume` type.
-    #[serde(rename = "VolumeOptions", skip_serializing_if = "Option::is_none")]
-    pub volume_options: Option<super::v1_45_to_v1_55::MountVolumeOptions>,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Mount {
+        /// Container path.
+        #[wire("Target", optional)]
+        pub target: Option<String>,
+        /// Mount source (e.g. a volume name, a host path). The source cannot be
+        /// specified when using `Type=tmpfs`. For `Type=bind`, the source path
+        /// must either exist, or the `CreateMountpoint` must be set to `true` to
+        /// create the source path on the host if missing.
+        ///
+        /// For `Type=npipe`, the pipe must exist prior to creating the container.
+        #[wire("Source", optional)]
+        pub source: Option<String>,
+        /// The mount type. Available types:
+        ///
+        /// - `bind` Mounts a file or directory from the host into the container. The `Source` must exist prior to creating the container.
+        /// - `cluster` a Swarm cluster volume
+        /// - `image` Mounts an image.
+        /// - `npipe` Mounts a named pipe from the host into the container. The `Source` must exist prior to creating the container.
+        /// - `tmpfs` Create a tmpfs with the given options. The mount `Source` cannot be specified for tmpfs.
+        /// - `volume` Creates a volume with the given name and options (or uses a pre-existing volume with the same name and options). These are **not** removed when the container is removed.
+        #[wire("Type", optional)]
+        pub r#type: Option<MountType>,
+        /// Whether the mount should be read-only.
+        #[wire("ReadOnly", optional)]
+        pub read_only: Option<bool>,
+        /// The consistency requirement for the mount: `default`, `consistent`, `cached`, or `delegated`.
+        ///
+        /// Since API 1.29.
+        #[wire("Consistency", optional)]
+        pub consistency: Option<String>,
+        /// Optional configuration for the `bind` type.
+        #[wire("BindOptions", optional)]
+        pub bind_options: Option<super::v1_44_to_v1_55::MountBindOptions>,
+        /// Optional configuration for the `volume` type.
+        #[wire("VolumeOptions", optional)]
+        pub volume_options: Option<super::v1_45_to_v1_55::MountVolumeOptions>,
+        /// Optional configuration for the `image` type.
+        ///
+        /// Since API 1.48.
+        #[wire("ImageOptions", optional)]
+        pub image_options: Option<MountImageOptions>,
+        /// Optional configuration for the `tmpfs` type.
+        #[wire("TmpfsOptions", optional)]
+        pub tmpfs_options: Option<super::v1_46_to_v1_55::MountTmpfsOptions>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
     /// Optional configuration for the `image` type.
     ///
     /// Since API 1.48.
-    #[serde(rename = "ImageOptions", skip_serializing_if = "Option::is_none")]
-    pub image_options: Option<MountImageOptions>,
-    /// Optional configuration for the `tmpfs` type.
-    #[serde(rename = "TmpfsOptions", skip_serializing_if = "Option::is_none")]
-    pub tmpfs_options: Option<super::v1_46_to_v1_55::MountTmpfsOptions>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct MountImageOptions {
+        /// Source path inside the image. Must be relative without any back traversals.
+        #[wire("Subpath", optional)]
+        pub subpath: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Optional configuration for the `image` type.
-///
-/// Since API 1.48.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct MountImageOptions {
-    /// Source path inside the image. Must be relative without any back traversals.
-    #[serde(rename = "Subpath", skip_serializing_if = "Option::is_none")]
-    pub subpath: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// MountPoint represents a mount point configuration inside the container.
-/// This is used for reporting the mountpoints in use by a container.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct MountPoint {
-    /// The mount type:
-    ///
-    /// - `bind` a mount of a file or directory from the host into the container.
-    /// - `cluster` a Swarm cluster volume.
-    /// - `image` an OCI image.
-    /// - `npipe` a named pipe from the host into the container.
-    /// - `tmpfs` a `tmpfs`.
-    /// - `volume` a docker volume with the given `Name`.
-    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<MountType>,
-    /// Name is the name reference to the underlying data defined by `Source`
-    /// e.g., the volume name.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Source location of the mount.
-    ///
-    /// For volumes, this contains the storage location of the volume (within
-    /// `/var/lib/docker/volumes/`). For bind-mounts, and `npipe`, this contains
-    /// the source (host) part of the bind-mount. For `tmpfs` mount points, this
-    /// field is empty.
-    #[serde(rename = "Source", skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
-    /// Destination is the path relative to the container root (`/`) where
-    /// the `Source` is mounted inside the container.
-    #[serde(rename = "Destination", skip_serializing_if = "Option::is_none")]
-    pub destination: Option<String>,
-    /// Driver is the volume driver used to create the volume (if it is a volume).
-    #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
-    pub driver: Option<String>,
-    /// Mode is a comma separated list of options supplied by the user when
-    /// creating the bind/volume mount.
-    ///
-    /// The default is platform-specific (`"z"` on Linux, empty on Windows).
-    #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<String>,
-    /// Whether the mount is mounted writable (read-write).
-    #[serde(rename = "RW", skip_serializing_if = "Option::is_none")]
-    pub rw: Option<bool>,
-    /// Propagation describes how mounts are propagated from the host into the
-    /// mount point, and vice-versa. Refer to the [Linux kernel documentation](https://www.kernel.org/doc/Documentation/filesystems/sharedsubtree.txt)
-    /// for details. This field is not used on Windows.
-    #[serde(rename = "Propagation", skip_serializing_if = "Option::is_none")]
-    pub propagation: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// MountPoint represents a mount point configuration inside the container.
+    /// This is used for reporting the mountpoints in use by a container.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct MountPoint {
+        /// The mount type:
+        ///
+        /// - `bind` a mount of a file or directory from the host into the container.
+        /// - `cluster` a Swarm cluster volume.
+        /// - `image` an OCI image.
+        /// - `npipe` a named pipe from the host into the container.
+        /// - `tmpfs` a `tmpfs`.
+        /// - `volume` a docker volume with the given `Name`.
+        #[wire("Type", optional)]
+        pub r#type: Option<MountType>,
+        /// Name is the name reference to the underlying data defined by `Source`
+        /// e.g., the volume name.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// Source location of the mount.
+        ///
+        /// For volumes, this contains the storage location of the volume (within
+        /// `/var/lib/docker/volumes/`). For bind-mounts, and `npipe`, this contains
+        /// the source (host) part of the bind-mount. For `tmpfs` mount points, this
+        /// field is empty.
+        #[wire("Source", optional)]
+        pub source: Option<String>,
+        /// Destination is the path relative to the container root (`/`) where
+        /// the `Source` is mounted inside the container.
+        #[wire("Destination", optional)]
+        pub destination: Option<String>,
+        /// Driver is the volume driver used to create the volume (if it is a volume).
+        #[wire("Driver", optional)]
+        pub driver: Option<String>,
+        /// Mode is a comma separated list of options supplied by the user when
+        /// creating the bind/volume mount.
+        ///
+        /// The default is platform-specific (`"z"` on Linux, empty on Windows).
+        #[wire("Mode", optional)]
+        pub mode: Option<String>,
+        /// Whether the mount is mounted writable (read-write).
+        #[wire("RW", optional)]
+        pub rw: Option<bool>,
+        /// Propagation describes how mounts are propagated from the host into the
+        /// mount point, and vice-versa. Refer to the [Linux kernel documentation](https://www.kernel.org/doc/Documentation/filesystems/sharedsubtree.txt)
+        /// for details. This field is not used on Windows.
+        #[wire("Propagation", optional)]
+        pub propagation: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// The mount type. Available types:
@@ -516,225 +530,231 @@ impl<'de> Deserialize<'de> for MountType {
     }
 }
 
-/// NetworkingConfig represents the container's networking configuration for
-/// each of its interfaces.
-/// It is used for the networking configs specified in the `docker create`
-/// and `docker network connect` commands.
-///
-/// Since API 1.39.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct NetworkingConfig {
-    /// A mapping of network name to endpoint configuration for that network.
-    /// The endpoint configuration can be left empty to connect to that
-    /// network with no particular endpoint configuration.
-    #[serde(rename = "EndpointsConfig", skip_serializing_if = "Option::is_none")]
-    pub endpoints_config: Option<HashMap<String, EndpointSettings>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// NetworkingConfig represents the container's networking configuration for
+    /// each of its interfaces.
+    /// It is used for the networking configs specified in the `docker create`
+    /// and `docker network connect` commands.
+    ///
+    /// Since API 1.39.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct NetworkingConfig {
+        /// A mapping of network name to endpoint configuration for that network.
+        /// The endpoint configuration can be left empty to connect to that
+        /// network with no particular endpoint configuration.
+        #[wire("EndpointsConfig", optional)]
+        pub endpoints_config: Option<HashMap<String, EndpointSettings>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// A descriptor struct containing digest, media type, and size, as defined in
-/// the [OCI Content Descriptors Specification](https://github.com/opencontainers/image-spec/blob/v1.0.1/descriptor.md).
-///
-/// Since API 1.40.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct OciDescriptor {
-    /// The media type of the object this schema refers to.
-    #[serde(rename = "mediaType", skip_serializing_if = "Option::is_none")]
-    pub media_type: Option<String>,
-    /// The digest of the targeted content.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub digest: Option<String>,
-    /// The size in bytes of the blob.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub size: Option<i64>,
-    /// List of URLs from which this object MAY be downloaded.
-    ///
-    /// Since API 1.48.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub urls: Option<Vec<String>>,
-    /// Arbitrary metadata relating to the targeted content.
-    ///
-    /// Since API 1.48.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub annotations: Option<HashMap<String, String>>,
-    /// Data is an embedding of the targeted content. This is encoded as a base64
-    /// string when marshalled to JSON (automatically, by encoding/json). If
-    /// present, Data can be used directly to avoid fetching the targeted content.
-    ///
-    /// Since API 1.48.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub data: Option<String>,
-    /// Since API 1.48.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub platform: Option<super::v1_40_to_v1_55::OciPlatform>,
-    /// ArtifactType is the IANA media type of this artifact.
-    ///
-    /// Since API 1.48.
-    #[serde(rename = "artifactType", skip_serializing_if = "Option::is_none")]
-    pub artifact_type: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// Container spec for the service.
-///
-/// <p><br /></p>
-///
-/// > **Note**: ContainerSpec, NetworkAttachmentSpec, and PluginSpec are
-/// > mutually exclusive. PluginSpec is only used when the Runtime field
-/// > is set to `plugin`. NetworkAttachmentSpec is used when the Runtime
-/// > field is set to `attachment`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpecContainerSpec {
-    /// The image name to use for the container
-    #[serde(rename = "Image", skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
-    /// User-defined key/value data.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// The command to be run in the image.
-    #[serde(rename = "Command", skip_serializing_if = "Option::is_none")]
-    pub command: Option<Vec<String>>,
-    /// Arguments to the command.
-    #[serde(rename = "Args", skip_serializing_if = "Option::is_none")]
-    pub args: Option<Vec<String>>,
-    /// The hostname to use for the container, as a valid
-    /// [RFC 1123](https://tools.ietf.org/html/rfc1123) hostname.
-    ///
-    /// Since API 1.27.
-    #[serde(rename = "Hostname", skip_serializing_if = "Option::is_none")]
-    pub hostname: Option<String>,
-    /// A list of environment variables in the form `VAR=value`.
-    #[serde(rename = "Env", skip_serializing_if = "Option::is_none")]
-    pub env: Option<Vec<String>>,
-    /// The working directory for commands to run in.
-    #[serde(rename = "Dir", skip_serializing_if = "Option::is_none")]
-    pub dir: Option<String>,
-    /// The user inside the container.
-    #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    /// A list of additional groups that the container process will run as.
-    ///
-    /// Since API 1.27.
-    #[serde(rename = "Groups", skip_serializing_if = "Option::is_none")]
-    pub groups: Option<Vec<String>>,
-    /// Security options for the container
-    ///
-    /// Since API 1.30.
-    #[serde(rename = "Privileges", skip_serializing_if = "Option::is_none")]
-    pub privileges: Option<super::v1_44_to_v1_55::TaskSpecContainerSpecPrivileges>,
-    /// Whether a pseudo-TTY should be allocated.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "TTY", skip_serializing_if = "Option::is_none")]
-    pub tty: Option<bool>,
-    /// Open `stdin`
-    ///
-    /// Since API 1.27.
-    #[serde(rename = "OpenStdin", skip_serializing_if = "Option::is_none")]
-    pub open_stdin: Option<bool>,
-    /// Mount the container's root filesystem as read only.
-    ///
-    /// Since API 1.27.
-    #[serde(rename = "ReadOnly", skip_serializing_if = "Option::is_none")]
-    pub read_only: Option<bool>,
-    /// Specification for mounts to be added to containers created as part
-    /// of the service.
-    #[serde(rename = "Mounts", skip_serializing_if = "Option::is_none")]
-    pub mounts: Option<Vec<Mount>>,
-    /// Signal to stop the container.
-    ///
-    /// Since API 1.28.
-    #[serde(rename = "StopSignal", skip_serializing_if = "Option::is_none")]
-    pub stop_signal: Option<String>,
-    /// Amount of time to wait for the container to terminate before
-    /// forcefully killing it.
-    #[serde(rename = "StopGracePeriod", skip_serializing_if = "Option::is_none")]
-    pub stop_grace_period: Option<i64>,
-    /// Since API 1.27.
-    #[serde(rename = "HealthCheck", skip_serializing_if = "Option::is_none")]
-    pub health_check: Option<super::v1_44_to_v1_55::HealthConfig>,
-    /// A list of hostname/IP mappings to add to the container's `hosts`
-    /// file. The format of extra hosts is specified in the
-    /// [hosts(5)](http://man7.org/linux/man-pages/man5/hosts.5.html)
-    /// man page:
-    ///
-    /// ```text
-    /// IP_address canonical_hostname [aliases...]
-    ///
-    /// ```
-    /// Since API 1.27.
-    #[serde(rename = "Hosts", skip_serializing_if = "Option::is_none")]
-    pub hosts: Option<Vec<String>>,
-    /// Specification for DNS related configurations in resolver configuration
-    /// file (`resolv.conf`).
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "DNSConfig", skip_serializing_if = "Option::is_none")]
-    pub dns_config: Option<super::v1_25_to_v1_55::TaskSpecContainerSpecDnsConfig>,
-    /// Secrets contains references to zero or more secrets that will be
-    /// exposed to the service.
-    ///
-    /// Since API 1.27.
-    #[serde(rename = "Secrets", skip_serializing_if = "Option::is_none")]
-    pub secrets: Option<Vec<super::v1_27_to_v1_55::TaskSpecContainerSpecSecretsItem>>,
-    /// An integer value containing the score given to the container in
-    /// order to tune OOM killer preferences.
-    ///
-    /// Since API 1.46.
-    #[serde(rename = "OomScoreAdj", skip_serializing_if = "Option::is_none")]
-    pub oom_score_adj: Option<i64>,
-    /// Configs contains references to zero or more configs that will be
-    /// exposed to the service.
-    ///
-    /// Since API 1.30.
-    #[serde(rename = "Configs", skip_serializing_if = "Option::is_none")]
-    pub configs: Option<Vec<super::v1_40_to_v1_55::TaskSpecContainerSpecConfigsItem>>,
-    /// Isolation technology of the containers running the service.
-    /// (Windows only)
-    ///
-    /// Since API 1.35.
-    #[serde(rename = "Isolation", skip_serializing_if = "Option::is_none")]
-    pub isolation: Option<super::v1_35_to_v1_55::TaskSpecContainerSpecIsolation>,
-    /// Run an init inside the container that forwards signals and reaps
-    /// processes. This field is omitted if empty, and the default (as
-    /// configured on the daemon) is used.
-    ///
-    /// Since API 1.38.
-    #[serde(rename = "Init", skip_serializing_if = "Option::is_none")]
-    pub init: Option<bool>,
-    /// Set kernel namedspaced parameters (sysctls) in the container.
-    /// The Sysctls option on services accepts the same sysctls as the
-    /// are supported on containers. Note that while the same sysctls are
-    /// supported, no guarantees or checks are made about their
-    /// suitability for a clustered environment, and it's up to the user
-    /// to determine whether a given sysctl will work properly in a
-    /// Service.
+object! {
+    /// A descriptor struct containing digest, media type, and size, as defined in
+    /// the [OCI Content Descriptors Specification](https://github.com/opencontainers/image-spec/blob/v1.0.1/descriptor.md).
     ///
     /// Since API 1.40.
-    #[serde(rename = "Sysctls", skip_serializing_if = "Option::is_none")]
-    pub sysctls: Option<HashMap<String, String>>,
-    /// A list of kernel capabilities to add to the default set
-    /// for the container.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct OciDescriptor {
+        /// The media type of the object this schema refers to.
+        #[wire("mediaType", optional)]
+        pub media_type: Option<String>,
+        /// The digest of the targeted content.
+        #[wire("digest", optional)]
+        pub digest: Option<String>,
+        /// The size in bytes of the blob.
+        #[wire("size", optional)]
+        pub size: Option<i64>,
+        /// List of URLs from which this object MAY be downloaded.
+        ///
+        /// Since API 1.48.
+        #[wire("urls", optional)]
+        pub urls: Option<Vec<String>>,
+        /// Arbitrary metadata relating to the targeted content.
+        ///
+        /// Since API 1.48.
+        #[wire("annotations", optional)]
+        pub annotations: Option<HashMap<String, String>>,
+        /// Data is an embedding of the targeted content. This is encoded as a base64
+        /// string when marshalled to JSON (automatically, by encoding/json). If
+        /// present, Data can be used directly to avoid fetching the targeted content.
+        ///
+        /// Since API 1.48.
+        #[wire("data", optional)]
+        pub data: Option<String>,
+        /// Since API 1.48.
+        #[wire("platform", optional)]
+        pub platform: Option<super::v1_40_to_v1_55::OciPlatform>,
+        /// ArtifactType is the IANA media type of this artifact.
+        ///
+        /// Since API 1.48.
+        #[wire("artifactType", optional)]
+        pub artifact_type: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// Container spec for the service.
     ///
-    /// Since API 1.41.
-    #[serde(rename = "CapabilityAdd", skip_serializing_if = "Option::is_none")]
-    pub capability_add: Option<Vec<String>>,
-    /// A list of kernel capabilities to drop from the default set
-    /// for the container.
+    /// <p><br /></p>
     ///
-    /// Since API 1.41.
-    #[serde(rename = "CapabilityDrop", skip_serializing_if = "Option::is_none")]
-    pub capability_drop: Option<Vec<String>>,
-    /// A list of resource limits to set in the container. For example: `{"Name": "nofile", "Soft": 1024, "Hard": 2048}`"
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "Ulimits", skip_serializing_if = "Option::is_none")]
-    pub ulimits: Option<Vec<super::v1_41_to_v1_55::TaskSpecContainerSpecUlimitsItem>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// > **Note**: ContainerSpec, NetworkAttachmentSpec, and PluginSpec are
+    /// > mutually exclusive. PluginSpec is only used when the Runtime field
+    /// > is set to `plugin`. NetworkAttachmentSpec is used when the Runtime
+    /// > field is set to `attachment`.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskSpecContainerSpec {
+        /// The image name to use for the container
+        #[wire("Image", optional)]
+        pub image: Option<String>,
+        /// User-defined key/value data.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        /// The command to be run in the image.
+        #[wire("Command", optional)]
+        pub command: Option<Vec<String>>,
+        /// Arguments to the command.
+        #[wire("Args", optional)]
+        pub args: Option<Vec<String>>,
+        /// The hostname to use for the container, as a valid
+        /// [RFC 1123](https://tools.ietf.org/html/rfc1123) hostname.
+        ///
+        /// Since API 1.27.
+        #[wire("Hostname", optional)]
+        pub hostname: Option<String>,
+        /// A list of environment variables in the form `VAR=value`.
+        #[wire("Env", optional)]
+        pub env: Option<Vec<String>>,
+        /// The working directory for commands to run in.
+        #[wire("Dir", optional)]
+        pub dir: Option<String>,
+        /// The user inside the container.
+        #[wire("User", optional)]
+        pub user: Option<String>,
+        /// A list of additional groups that the container process will run as.
+        ///
+        /// Since API 1.27.
+        #[wire("Groups", optional)]
+        pub groups: Option<Vec<String>>,
+        /// Security options for the container
+        ///
+        /// Since API 1.30.
+        #[wire("Privileges", optional)]
+        pub privileges: Option<super::v1_44_to_v1_55::TaskSpecContainerSpecPrivileges>,
+        /// Whether a pseudo-TTY should be allocated.
+        ///
+        /// Since API 1.25.
+        #[wire("TTY", optional)]
+        pub tty: Option<bool>,
+        /// Open `stdin`
+        ///
+        /// Since API 1.27.
+        #[wire("OpenStdin", optional)]
+        pub open_stdin: Option<bool>,
+        /// Mount the container's root filesystem as read only.
+        ///
+        /// Since API 1.27.
+        #[wire("ReadOnly", optional)]
+        pub read_only: Option<bool>,
+        /// Specification for mounts to be added to containers created as part
+        /// of the service.
+        #[wire("Mounts", optional)]
+        pub mounts: Option<Vec<Mount>>,
+        /// Signal to stop the container.
+        ///
+        /// Since API 1.28.
+        #[wire("StopSignal", optional)]
+        pub stop_signal: Option<String>,
+        /// Amount of time to wait for the container to terminate before
+        /// forcefully killing it.
+        #[wire("StopGracePeriod", optional)]
+        pub stop_grace_period: Option<i64>,
+        /// Since API 1.27.
+        #[wire("HealthCheck", optional)]
+        pub health_check: Option<super::v1_44_to_v1_55::HealthConfig>,
+        /// A list of hostname/IP mappings to add to the container's `hosts`
+        /// file. The format of extra hosts is specified in the
+        /// [hosts(5)](http://man7.org/linux/man-pages/man5/hosts.5.html)
+        /// man page:
+        ///
+        /// ```text
+        /// IP_address canonical_hostname [aliases...]
+        ///
+        /// ```
+        /// Since API 1.27.
+        #[wire("Hosts", optional)]
+        pub hosts: Option<Vec<String>>,
+        /// Specification for DNS related configurations in resolver configuration
+        /// file (`resolv.conf`).
+        ///
+        /// Since API 1.25.
+        #[wire("DNSConfig", optional)]
+        pub dns_config: Option<super::v1_25_to_v1_55::TaskSpecContainerSpecDnsConfig>,
+        /// Secrets contains references to zero or more secrets that will be
+        /// exposed to the service.
+        ///
+        /// Since API 1.27.
+        #[wire("Secrets", optional)]
+        pub secrets: Option<Vec<super::v1_27_to_v1_55::TaskSpecContainerSpecSecretsItem>>,
+        /// An integer value containing the score given to the container in
+        /// order to tune OOM killer preferences.
+        ///
+        /// Since API 1.46.
+        #[wire("OomScoreAdj", optional)]
+        pub oom_score_adj: Option<i64>,
+        /// Configs contains references to zero or more configs that will be
+        /// exposed to the service.
+        ///
+        /// Since API 1.30.
+        #[wire("Configs", optional)]
+        pub configs: Option<Vec<super::v1_40_to_v1_55::TaskSpecContainerSpecConfigsItem>>,
+        /// Isolation technology of the containers running the service.
+        /// (Windows only)
+        ///
+        /// Since API 1.35.
+        #[wire("Isolation", optional)]
+        pub isolation: Option<super::v1_35_to_v1_55::TaskSpecContainerSpecIsolation>,
+        /// Run an init inside the container that forwards signals and reaps
+        /// processes. This field is omitted if empty, and the default (as
+        /// configured on the daemon) is used.
+        ///
+        /// Since API 1.38.
+        #[wire("Init", optional)]
+        pub init: Option<bool>,
+        /// Set kernel namedspaced parameters (sysctls) in the container.
+        /// The Sysctls option on services accepts the same sysctls as the
+        /// are supported on containers. Note that while the same sysctls are
+        /// supported, no guarantees or checks are made about their
+        /// suitability for a clustered environment, and it's up to the user
+        /// to determine whether a given sysctl will work properly in a
+        /// Service.
+        ///
+        /// Since API 1.40.
+        #[wire("Sysctls", optional)]
+        pub sysctls: Option<HashMap<String, String>>,
+        /// A list of kernel capabilities to add to the default set
+        /// for the container.
+        ///
+        /// Since API 1.41.
+        #[wire("CapabilityAdd", optional)]
+        pub capability_add: Option<Vec<String>>,
+        /// A list of kernel capabilities to drop from the default set
+        /// for the container.
+        ///
+        /// Since API 1.41.
+        #[wire("CapabilityDrop", optional)]
+        pub capability_drop: Option<Vec<String>>,
+        /// A list of resource limits to set in the container. For example: `{"Name": "nofile", "Soft": 1024, "Hard": 2048}`"
+        ///
+        /// Since API 1.41.
+        #[wire("Ulimits", optional)]
+        pub ulimits: Option<Vec<super::v1_41_to_v1_55::TaskSpecContainerSpecUlimitsItem>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -11,86 +11,91 @@ pub(crate) mod requests;
 pub(crate) mod server;
 
 use std::collections::HashMap;
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// Commit holds the Git-commit (SHA1) that a binary was built from, as
-/// reported in the version-string of external tools, such as `containerd`,
-/// or `runC`.
-///
-/// Since API 1.32.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Commit {
-    /// Actual commit ID of external tool.
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Commit holds the Git-commit (SHA1) that a binary was built from, as
+    /// reported in the version-string of external tools, such as `containerd`,
+    /// or `runC`.
+    ///
+    /// Since API 1.32.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Commit {
+        /// Actual commit ID of external tool.
+        #[wire("ID", optional)]
+        pub id: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Information about the daemon's firewalling configuration.
-///
-/// This field is currently only used on Linux, and omitted on other platforms.
-///
-/// Since API 1.49.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct FirewallInfo {
-    /// The name of the firewall backend driver.
-    #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
-    pub driver: Option<String>,
-    /// Information about the firewall backend, provided as
-    /// "label" / "value" pairs.
+object! {
+    /// Information about the daemon's firewalling configuration.
     ///
-    /// <p><br /></p>
+    /// This field is currently only used on Linux, and omitted on other platforms.
     ///
-    /// > **Note**: The information returned in this field, including the
-    /// > formatting of values and labels, should not be considered stable,
-    /// > and may change without notice.
-    #[serde(rename = "Info", skip_serializing_if = "Option::is_none")]
-    pub info: Option<Vec<Vec<String>>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// Since API 1.49.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct FirewallInfo {
+        /// The name of the firewall backend driver.
+        #[wire("Driver", optional)]
+        pub driver: Option<String>,
+        /// Information about the firewall backend, provided as
+        /// "label" / "value" pairs.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Note**: The information returned in this field, including the
+        /// > formatting of values and labels, should not be considered stable,
+        /// > and may change without notice.
+        #[wire("Info", optional)]
+        pub info: Option<Vec<Vec<String>>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// RegistryServiceConfig stores daemon registry services configuration.
-///
-/// Since API 1.32.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct RegistryServiceConfig {
-    /// List of IP ranges of insecure registries, using the CIDR syntax
-    /// ([RFC 4632](https://tools.ietf.org/html/4632)). Insecure registries
-    /// accept un-encrypted (HTTP) and/or untrusted (HTTPS with certificates
-    /// from unknown CAs) communication.
+object! {
+    /// RegistryServiceConfig stores daemon registry services configuration.
     ///
-    /// By default, local registries (`::1/128` and `127.0.0.0/8`) are configured as
-    /// insecure. All other registries are secure. Communicating with an
-    /// insecure registry is not possible if the daemon assumes that registry
-    /// is secure.
-    ///
-    /// This configuration override this behavior, insecure communication with
-    /// registries whose resolved IP address is within the subnet described by
-    /// the CIDR syntax.
-    ///
-    /// Registries can also be marked insecure by hostname. Those registries
-    /// are listed under `IndexConfigs` and have their `Secure` field set to
-    /// `false`.
-    ///
-    /// > **Warning**: Using this option can be useful when running a local
-    /// > registry, but introduces security vulnerabilities. This option
-    /// > should therefore ONLY be used for testing purposes. For increased
-    /// > security, users should add their CA to their system's list of trusted
-    /// > CAs instead of enabling this option.
-    #[serde(rename = "InsecureRegistryCIDRs", skip_serializing_if = "Option::is_none")]
-    pub insecure_registry_cidrs: Option<Vec<String>>,
-    #[serde(rename = "IndexConfigs", skip_serializing_if = "Option::is_none")]
-    pub index_configs: Option<HashMap<String, super::v1_32_to_v1_55::IndexInfo>>,
-    /// List of registry URLs that act as a mirror for the official
-    /// (`docker.io`) registry.
-    #[serde(rename = "Mirrors", skip_serializing_if = "Option::is_none")]
-    pub mirrors: Option<Vec<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// Since API 1.32.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct RegistryServiceConfig {
+        /// List of IP ranges of insecure registries, using the CIDR syntax
+        /// ([RFC 4632](https://tools.ietf.org/html/4632)). Insecure registries
+        /// accept un-encrypted (HTTP) and/or untrusted (HTTPS with certificates
+        /// from unknown CAs) communication.
+        ///
+        /// By default, local registries (`::1/128` and `127.0.0.0/8`) are configured as
+        /// insecure. All other registries are secure. Communicating with an
+        /// insecure registry is not possible if the daemon assumes that registry
+        /// is secure.
+        ///
+        /// This configuration override this behavior, insecure communication with
+        /// registries whose resolved IP address is within the subnet described by
+        /// the CIDR syntax.
+        ///
+        /// Registries can also be marked insecure by hostname. Those registries
+        /// are listed under `IndexConfigs` and have their `Secure` field set to
+        /// `false`.
+        ///
+        /// > **Warning**: Using this option can be useful when running a local
+        /// > registry, but introduces security vulnerabilities. This option
+        /// > should therefore ONLY be used for testing purposes. For increased
+        /// > security, users should add their CA to their system's list of trusted
+        /// > CAs instead of enabling this option.
+        #[wire("InsecureRegistryCIDRs", optional)]
+        pub insecure_registry_cidrs: Option<Vec<String>>,
+        #[wire("IndexConfigs", optional)]
+        pub index_configs: Option<HashMap<String, super::v1_32_to_v1_55::IndexInfo>>,
+        /// List of registry URLs that act as a mirror for the official
+        /// (`docker.io`) registry.
+        #[wire("Mirrors", optional)]
+        pub mirrors: Option<Vec<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

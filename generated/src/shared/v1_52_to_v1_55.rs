@@ -18,572 +18,605 @@ pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::{null_as_default, UnknownMembers};
+use moby_api_runtime::json::{object, UnknownMembers};
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct AuthConfig {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub password: Option<moby_api_runtime::secret::Secret<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub serveraddress: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct AuthConfig {
+        #[wire("username", optional)]
+        pub username: Option<String>,
+        #[wire("password", optional)]
+        pub password: Option<moby_api_runtime::secret::Secret<String>>,
+        #[wire("serveraddress", optional)]
+        pub serveraddress: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// An identity token was generated successfully.
-///
-/// Since API 1.52.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct AuthResponse {
-    /// The status of the authentication
-    #[serde(rename = "Status", default)]
-    pub status: String,
-    /// An opaque token used to authenticate a user after a successful login
-    #[serde(rename = "IdentityToken", skip_serializing_if = "Option::is_none")]
-    pub identity_token: Option<moby_api_runtime::secret::Secret<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// represents system data usage for build cache resources.
-///
-/// Since API 1.52.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct BuildCacheDiskUsage {
-    /// Count of active build cache records.
-    #[serde(rename = "ActiveCount", skip_serializing_if = "Option::is_none")]
-    pub active_count: Option<i64>,
-    /// Count of all build cache records.
-    #[serde(rename = "TotalCount", skip_serializing_if = "Option::is_none")]
-    pub total_count: Option<i64>,
-    /// Disk space that can be reclaimed by removing inactive build cache records.
-    #[serde(rename = "Reclaimable", skip_serializing_if = "Option::is_none")]
-    pub reclaimable: Option<i64>,
-    /// Disk space in use by build cache records.
-    #[serde(rename = "TotalSize", skip_serializing_if = "Option::is_none")]
-    pub total_size: Option<i64>,
-    /// List of build cache records.
-    #[serde(rename = "Items", skip_serializing_if = "Option::is_none")]
-    pub items: Option<Vec<serde_json::Value>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct BuildInfo {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub stream: Option<String>,
-    #[serde(rename = "errorDetail", skip_serializing_if = "Option::is_none")]
-    pub error_detail: Option<super::v1_24_to_v1_55::ErrorDetail>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-    #[serde(rename = "progressDetail", skip_serializing_if = "Option::is_none")]
-    pub progress_detail: Option<super::v1_36_to_v1_55::ProgressDetail>,
-    /// Since API 1.36.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub aux: Option<super::v1_36_to_v1_55::ImageId>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// Configuration for a container that is portable between hosts.
-///
-/// Since API 1.30.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerConfig {
-    /// The hostname to use for the container, as a valid RFC 1123 hostname.
-    #[serde(rename = "Hostname", skip_serializing_if = "Option::is_none")]
-    pub hostname: Option<String>,
-    /// The domain name to use for the container.
-    #[serde(rename = "Domainname", skip_serializing_if = "Option::is_none")]
-    pub domainname: Option<String>,
-    /// Commands run as this user inside the container. If omitted, commands
-    /// run as the user specified in the image the container was started from.
-    ///
-    /// Can be either user-name or UID, and optional group-name or GID,
-    /// separated by a colon (`<user-name|UID>[<:group-name|GID>]`).
-    #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    /// Whether to attach to `stdin`.
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "AttachStdin", skip_serializing_if = "Option::is_none")]
-    pub attach_stdin: Option<bool>,
-    /// Whether to attach to `stdout`.
-    ///
-    /// Defaults to `true`.
-    #[serde(rename = "AttachStdout", skip_serializing_if = "Option::is_none")]
-    pub attach_stdout: Option<bool>,
-    /// Whether to attach to `stderr`.
-    ///
-    /// Defaults to `true`.
-    #[serde(rename = "AttachStderr", skip_serializing_if = "Option::is_none")]
-    pub attach_stderr: Option<bool>,
-    /// An object mapping ports to an empty object in the form:
-    ///
-    /// `{"<port>/<tcp|udp|sctp>": {}}`
-    #[serde(rename = "ExposedPorts", skip_serializing_if = "Option::is_none")]
-    pub exposed_ports: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
-    /// Attach standard streams to a TTY, including `stdin` if it is not closed.
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "Tty", skip_serializing_if = "Option::is_none")]
-    pub tty: Option<bool>,
-    /// Open `stdin`
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "OpenStdin", skip_serializing_if = "Option::is_none")]
-    pub open_stdin: Option<bool>,
-    /// Close `stdin` after one attached client disconnects
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "StdinOnce", skip_serializing_if = "Option::is_none")]
-    pub stdin_once: Option<bool>,
-    /// A list of environment variables to set inside the container in the
-    /// form `["VAR=value", ...]`. A variable without `=` is removed from the
-    /// environment, rather than to have an empty value.
-    #[serde(rename = "Env", skip_serializing_if = "Option::is_none")]
-    pub env: Option<Vec<String>>,
-    /// Command to run specified as a string or an array of strings.
-    #[serde(rename = "Cmd", skip_serializing_if = "Option::is_none")]
-    pub cmd: Option<Vec<String>>,
-    #[serde(rename = "Healthcheck", skip_serializing_if = "Option::is_none")]
-    pub healthcheck: Option<super::v1_44_to_v1_55::HealthConfig>,
-    /// Command is already escaped (Windows only)
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "ArgsEscaped", skip_serializing_if = "Option::is_none")]
-    pub args_escaped: Option<bool>,
-    /// The name (or reference) of the image to use when creating the container,
-    /// or which was used when the container was created.
-    #[serde(rename = "Image", skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
-    /// An object mapping mount point paths inside the container to empty
-    /// objects.
-    #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
-    pub volumes: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
-    /// The working directory for commands to run in.
-    #[serde(rename = "WorkingDir", skip_serializing_if = "Option::is_none")]
-    pub working_dir: Option<String>,
-    /// The entry point for the container as a string or an array of strings.
-    ///
-    /// If the array consists of exactly one empty string (`[""]`) then the
-    /// entry point is reset to system default (i.e., the entry point used by
-    /// docker when there is no `ENTRYPOINT` instruction in the `Dockerfile`).
-    #[serde(rename = "Entrypoint", skip_serializing_if = "Option::is_none")]
-    pub entrypoint: Option<Vec<String>>,
-    /// Disable networking for the container.
-    #[serde(rename = "NetworkDisabled", skip_serializing_if = "Option::is_none")]
-    pub network_disabled: Option<bool>,
-    /// `ONBUILD` metadata that were defined in the image's `Dockerfile`.
-    #[serde(rename = "OnBuild", skip_serializing_if = "Option::is_none")]
-    pub on_build: Option<Vec<String>>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// Signal to stop a container as a string or unsigned integer.
-    #[serde(rename = "StopSignal", skip_serializing_if = "Option::is_none")]
-    pub stop_signal: Option<String>,
-    /// Timeout to stop a container in seconds. If omitted, the daemon-wide
-    /// default (`default-stop-timeout`) is used.
-    #[serde(rename = "StopTimeout", skip_serializing_if = "Option::is_none")]
-    pub stop_timeout: Option<i64>,
-    /// Shell for when `RUN`, `CMD`, and `ENTRYPOINT` uses a shell.
-    #[serde(rename = "Shell", skip_serializing_if = "Option::is_none")]
-    pub shell: Option<Vec<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerCreateBody {
-    /// The hostname to use for the container, as a valid RFC 1123 hostname.
-    #[serde(rename = "Hostname", skip_serializing_if = "Option::is_none")]
-    pub hostname: Option<String>,
-    /// The domain name to use for the container.
-    #[serde(rename = "Domainname", skip_serializing_if = "Option::is_none")]
-    pub domainname: Option<String>,
-    /// Commands run as this user inside the container. If omitted, commands
-    /// run as the user specified in the image the container was started from.
-    ///
-    /// Can be either user-name or UID, and optional group-name or GID,
-    /// separated by a colon (`<user-name|UID>[<:group-name|GID>]`).
-    #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    /// Whether to attach to `stdin`.
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "AttachStdin", skip_serializing_if = "Option::is_none")]
-    pub attach_stdin: Option<bool>,
-    /// Whether to attach to `stdout`.
-    ///
-    /// Defaults to `true`.
-    #[serde(rename = "AttachStdout", skip_serializing_if = "Option::is_none")]
-    pub attach_stdout: Option<bool>,
-    /// Whether to attach to `stderr`.
-    ///
-    /// Defaults to `true`.
-    #[serde(rename = "AttachStderr", skip_serializing_if = "Option::is_none")]
-    pub attach_stderr: Option<bool>,
-    /// An object mapping ports to an empty object in the form:
-    ///
-    /// `{"<port>/<tcp|udp|sctp>": {}}`
-    #[serde(rename = "ExposedPorts", skip_serializing_if = "Option::is_none")]
-    pub exposed_ports: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
-    /// Attach standard streams to a TTY, including `stdin` if it is not closed.
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "Tty", skip_serializing_if = "Option::is_none")]
-    pub tty: Option<bool>,
-    /// Open `stdin`
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "OpenStdin", skip_serializing_if = "Option::is_none")]
-    pub open_stdin: Option<bool>,
-    /// Close `stdin` after one attached client disconnects
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "StdinOnce", skip_serializing_if = "Option::is_none")]
-    pub stdin_once: Option<bool>,
-    /// A list of environment variables to set inside the container in the
-    /// form `["VAR=value", ...]`. A variable without `=` is removed from the
-    /// environment, rather than to have an empty value.
-    #[serde(rename = "Env", skip_serializing_if = "Option::is_none")]
-    pub env: Option<Vec<String>>,
-    /// Command to run specified as a string or an array of strings.
-    #[serde(rename = "Cmd", skip_serializing_if = "Option::is_none")]
-    pub cmd: Option<Vec<String>>,
-    #[serde(rename = "Healthcheck", skip_serializing_if = "Option::is_none")]
-    pub healthcheck: Option<super::v1_44_to_v1_55::HealthConfig>,
-    /// Command is already escaped (Windows only)
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "ArgsEscaped", skip_serializing_if = "Option::is_none")]
-    pub args_escaped: Option<bool>,
-    /// The name (or reference) of the image to use when creating the container,
-    /// or which was used when the container was created.
-    #[serde(rename = "Image", skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
-    /// An object mapping mount point paths inside the container to empty
-    /// objects.
-    #[serde(rename = "Volumes", skip_serializing_if = "Option::is_none")]
-    pub volumes: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
-    /// The working directory for commands to run in.
-    #[serde(rename = "WorkingDir", skip_serializing_if = "Option::is_none")]
-    pub working_dir: Option<String>,
-    /// The entry point for the container as a string or an array of strings.
-    ///
-    /// If the array consists of exactly one empty string (`[""]`) then the
-    /// entry point is reset to system default (i.e., the entry point used by
-    /// docker when there is no `ENTRYPOINT` instruction in the `Dockerfile`).
-    #[serde(rename = "Entrypoint", skip_serializing_if = "Option::is_none")]
-    pub entrypoint: Option<Vec<String>>,
-    /// Disable networking for the container.
-    #[serde(rename = "NetworkDisabled", skip_serializing_if = "Option::is_none")]
-    pub network_disabled: Option<bool>,
-    /// `ONBUILD` metadata that were defined in the image's `Dockerfile`.
-    #[serde(rename = "OnBuild", skip_serializing_if = "Option::is_none")]
-    pub on_build: Option<Vec<String>>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// Signal to stop a container as a string or unsigned integer.
-    #[serde(rename = "StopSignal", skip_serializing_if = "Option::is_none")]
-    pub stop_signal: Option<String>,
-    /// Timeout to stop a container in seconds. If omitted, the daemon-wide
-    /// default (`default-stop-timeout`) is used.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "StopTimeout", skip_serializing_if = "Option::is_none")]
-    pub stop_timeout: Option<i64>,
-    /// Shell for when `RUN`, `CMD`, and `ENTRYPOINT` uses a shell.
-    #[serde(rename = "Shell", skip_serializing_if = "Option::is_none")]
-    pub shell: Option<Vec<String>>,
-    #[serde(rename = "HostConfig", skip_serializing_if = "Option::is_none")]
-    pub host_config: Option<HostConfig>,
-    #[serde(rename = "NetworkingConfig", skip_serializing_if = "Option::is_none")]
-    pub networking_config: Option<super::v1_48_to_v1_55::NetworkingConfig>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerInspectResponse {
-    /// The ID of this container as a 128-bit (64-character) hexadecimal string (32 bytes).
-    #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Date and time at which the container was created, formatted in
-    /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
-    ///
-    /// Format: `dateTime`.
-    #[serde(rename = "Created", skip_serializing_if = "Option::is_none")]
-    pub created: Option<String>,
-    /// The path to the command being run
-    #[serde(rename = "Path", skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    /// The arguments to the command being run
-    #[serde(rename = "Args", skip_serializing_if = "Option::is_none")]
-    pub args: Option<Vec<String>>,
-    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
-    pub state: Option<super::v1_39_to_v1_55::ContainerState>,
-    /// The ID (digest) of the image that this container was created from.
-    #[serde(rename = "Image", skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
-    /// Location of the `/etc/resolv.conf` generated for the container on the
-    /// host.
-    ///
-    /// This file is managed through the docker daemon, and should not be
-    /// accessed or modified by other tools.
-    #[serde(rename = "ResolvConfPath", skip_serializing_if = "Option::is_none")]
-    pub resolv_conf_path: Option<String>,
-    /// Location of the `/etc/hostname` generated for the container on the
-    /// host.
-    ///
-    /// This file is managed through the docker daemon, and should not be
-    /// accessed or modified by other tools.
-    #[serde(rename = "HostnamePath", skip_serializing_if = "Option::is_none")]
-    pub hostname_path: Option<String>,
-    /// Location of the `/etc/hosts` generated for the container on the
-    /// host.
-    ///
-    /// This file is managed through the docker daemon, and should not be
-    /// accessed or modified by other tools.
-    #[serde(rename = "HostsPath", skip_serializing_if = "Option::is_none")]
-    pub hosts_path: Option<String>,
-    /// Location of the file used to buffer the container's logs. Depending on
-    /// the logging-driver used for the container, this field may be omitted.
-    ///
-    /// This file is managed through the docker daemon, and should not be
-    /// accessed or modified by other tools.
-    #[serde(rename = "LogPath", skip_serializing_if = "Option::is_none")]
-    pub log_path: Option<String>,
-    /// The name associated with this container.
-    ///
-    /// For historic reasons, the name may be prefixed with a forward-slash (`/`).
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Number of times the container was restarted since it was created,
-    /// or since daemon was started.
-    #[serde(rename = "RestartCount", skip_serializing_if = "Option::is_none")]
-    pub restart_count: Option<i64>,
-    /// The storage-driver used for the container's filesystem (graph-driver
-    /// or snapshotter).
-    #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
-    pub driver: Option<String>,
-    /// The platform (operating system) for which the container was created.
-    ///
-    /// This field was introduced for the experimental "LCOW" (Linux Containers
-    /// On Windows) features, which has been removed. In most cases, this field
-    /// is equal to the host's operating system (`linux` or `windows`).
-    ///
-    /// Since API 1.40.
-    #[serde(rename = "Platform", skip_serializing_if = "Option::is_none")]
-    pub platform: Option<String>,
-    /// OCI descriptor of the platform-specific manifest of the image
-    /// the container was created from.
-    ///
-    /// Note: Only available if the daemon provides a multi-platform
-    /// image store.
-    ///
-    /// Since API 1.48.
-    #[serde(rename = "ImageManifestDescriptor", skip_serializing_if = "Option::is_none")]
-    pub image_manifest_descriptor: Option<super::v1_48_to_v1_55::OciDescriptor>,
-    /// SELinux mount label set for the container.
-    #[serde(rename = "MountLabel", skip_serializing_if = "Option::is_none")]
-    pub mount_label: Option<String>,
-    /// SELinux process label set for the container.
-    #[serde(rename = "ProcessLabel", skip_serializing_if = "Option::is_none")]
-    pub process_label: Option<String>,
-    /// The AppArmor profile set for the container.
-    #[serde(rename = "AppArmorProfile", skip_serializing_if = "Option::is_none")]
-    pub app_armor_profile: Option<String>,
-    /// IDs of exec instances that are running in the container.
-    #[serde(rename = "ExecIDs", skip_serializing_if = "Option::is_none")]
-    pub exec_ids: Option<Vec<String>>,
-    #[serde(rename = "HostConfig", skip_serializing_if = "Option::is_none")]
-    pub host_config: Option<HostConfig>,
-    #[serde(rename = "GraphDriver", skip_serializing_if = "Option::is_none")]
-    pub graph_driver: Option<super::v1_47_to_v1_55::DriverData>,
-    /// Since API 1.52.
-    #[serde(rename = "Storage", skip_serializing_if = "Option::is_none")]
-    pub storage: Option<Storage>,
-    /// The size of files that have been created or changed by this container.
-    ///
-    /// This field is omitted by default, and only set when size is requested
-    /// in the API request.
-    #[serde(rename = "SizeRw", skip_serializing_if = "Option::is_none")]
-    pub size_rw: Option<i64>,
-    /// The total size of all files in the read-only layers from the image
-    /// that the container uses. These layers can be shared between containers.
-    ///
-    /// This field is omitted by default, and only set when size is requested
-    /// in the API request.
-    #[serde(rename = "SizeRootFs", skip_serializing_if = "Option::is_none")]
-    pub size_root_fs: Option<i64>,
-    /// List of mounts used by the container.
-    #[serde(rename = "Mounts", skip_serializing_if = "Option::is_none")]
-    pub mounts: Option<Vec<super::v1_48_to_v1_55::MountPoint>>,
-    #[serde(rename = "Config", skip_serializing_if = "Option::is_none")]
-    pub config: Option<ContainerConfig>,
-    #[serde(rename = "NetworkSettings", skip_serializing_if = "Option::is_none")]
-    pub network_settings: Option<NetworkSettings>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// Statistics sample for a container.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerStatsResponse {
-    /// ID of the container for which the stats were collected.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Name of the container for which the stats were collected.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// OSType is the OS of the container ("linux" or "windows") to allow
-    /// platform-specific handling of stats.
+object! {
+    /// An identity token was generated successfully.
     ///
     /// Since API 1.52.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub os_type: Option<String>,
-    /// Date and time at which this sample was collected.
-    /// The value is formatted as [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt)
-    /// with nano-seconds.
-    ///
-    /// Format: `date-time`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub read: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cpu_stats: Option<super::v1_24_to_v1_55::ContainerCpuStats>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub memory_stats: Option<super::v1_24_to_v1_55::ContainerMemoryStats>,
-    /// Network statistics for the container per interface.
-    ///
-    /// This field is omitted if the container has no networking enabled.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub networks: Option<HashMap<String, super::v1_24_to_v1_55::ContainerNetworkStats>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pids_stats: Option<super::v1_24_to_v1_55::ContainerPidsStats>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub blkio_stats: Option<super::v1_24_to_v1_55::ContainerBlkioStats>,
-    /// The number of processors on the system.
-    ///
-    /// This field is Windows-specific and always zero for Linux containers.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub num_procs: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub storage_stats: Option<super::v1_24_to_v1_55::ContainerStorageStats>,
-    /// Date and time at which this first sample was collected. This field
-    /// is not propagated if the "one-shot" option is set. If the "one-shot"
-    /// option is set, this field may be omitted, empty, or set to a default
-    /// date (`0001-01-01T00:00:00Z`).
-    ///
-    /// The value is formatted as [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt)
-    /// with nano-seconds.
-    ///
-    /// Format: `date-time`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub preread: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub precpu_stats: Option<super::v1_24_to_v1_55::ContainerCpuStats>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct AuthResponse {
+        /// The status of the authentication
+        #[wire("Status")]
+        pub status: String,
+        /// An opaque token used to authenticate a user after a successful login
+        #[wire("IdentityToken", optional)]
+        pub identity_token: Option<moby_api_runtime::secret::Secret<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerSummary {
-    /// The ID of this container as a 128-bit (64-character) hexadecimal string (32 bytes).
-    #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// The names associated with this container. Most containers have a single
-    /// name, but when using legacy "links", the container can have multiple
-    /// names.
+object! {
+    /// represents system data usage for build cache resources.
     ///
-    /// For historic reasons, names are prefixed with a forward-slash (`/`).
-    #[serde(rename = "Names", skip_serializing_if = "Option::is_none")]
-    pub names: Option<Vec<String>>,
-    /// The name or ID of the image used to create the container.
+    /// Since API 1.52.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct BuildCacheDiskUsage {
+        /// Count of active build cache records.
+        #[wire("ActiveCount", optional)]
+        pub active_count: Option<i64>,
+        /// Count of all build cache records.
+        #[wire("TotalCount", optional)]
+        pub total_count: Option<i64>,
+        /// Disk space that can be reclaimed by removing inactive build cache records.
+        #[wire("Reclaimable", optional)]
+        pub reclaimable: Option<i64>,
+        /// Disk space in use by build cache records.
+        #[wire("TotalSize", optional)]
+        pub total_size: Option<i64>,
+        /// List of build cache records.
+        #[wire("Items", optional)]
+        pub items: Option<Vec<serde_json::Value>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct BuildInfo {
+        #[wire("id", optional)]
+        pub id: Option<String>,
+        #[wire("stream", optional)]
+        pub stream: Option<String>,
+        #[wire("errorDetail", optional)]
+        pub error_detail: Option<super::v1_24_to_v1_55::ErrorDetail>,
+        #[wire("status", optional)]
+        pub status: Option<String>,
+        #[wire("progressDetail", optional)]
+        pub progress_detail: Option<super::v1_36_to_v1_55::ProgressDetail>,
+        /// Since API 1.36.
+        #[wire("aux", optional)]
+        pub aux: Option<super::v1_36_to_v1_55::ImageId>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// Configuration for a container that is portable between hosts.
     ///
-    /// This field shows the image reference as was specified when creating the container,
-    /// which can be in its canonical form (e.g., `docker.io/library/ubuntu:latest`
-    /// or `docker.io/library/ubuntu@sha256:72297848456d5d37d1262630108ab308d3e9ec7ed1c3286a32fe09856619a782`),
-    /// short form (e.g., `ubuntu:latest`)), or the ID(-prefix) of the image (e.g., `72297848456d`).
-    ///
-    /// The content of this field can be updated at runtime if the image used to
-    /// create the container is untagged, in which case the field is updated to
-    /// contain the the image ID (digest) it was resolved to in its canonical,
-    /// non-truncated form (e.g., `sha256:72297848456d5d37d1262630108ab308d3e9ec7ed1c3286a32fe09856619a782`).
-    #[serde(rename = "Image", skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
-    /// The ID (digest) of the image that this container was created from.
-    #[serde(rename = "ImageID", skip_serializing_if = "Option::is_none")]
-    pub image_id: Option<String>,
-    /// OCI descriptor of the platform-specific manifest of the image
-    /// the container was created from.
-    ///
-    /// Note: Only available if the daemon provides a multi-platform
-    /// image store.
-    ///
-    /// This field is not populated in the `GET /system/df` endpoint.
-    ///
-    /// Since API 1.48.
-    #[serde(rename = "ImageManifestDescriptor", skip_serializing_if = "Option::is_none")]
-    pub image_manifest_descriptor: Option<super::v1_48_to_v1_55::OciDescriptor>,
-    /// Command to run when starting the container
-    #[serde(rename = "Command", skip_serializing_if = "Option::is_none")]
-    pub command: Option<String>,
-    /// Date and time at which the container was created as a Unix timestamp
-    /// (number of seconds since EPOCH).
-    #[serde(rename = "Created", skip_serializing_if = "Option::is_none")]
-    pub created: Option<i64>,
-    /// Port-mappings for the container.
-    #[serde(rename = "Ports", skip_serializing_if = "Option::is_none")]
-    pub ports: Option<Vec<PortSummary>>,
-    /// The size of files that have been created or changed by this container.
-    ///
-    /// This field is omitted by default, and only set when size is requested
-    /// in the API request.
-    #[serde(rename = "SizeRw", skip_serializing_if = "Option::is_none")]
-    pub size_rw: Option<i64>,
-    /// The total size of all files in the read-only layers from the image
-    /// that the container uses. These layers can be shared between containers.
-    ///
-    /// This field is omitted by default, and only set when size is requested
-    /// in the API request.
-    #[serde(rename = "SizeRootFs", skip_serializing_if = "Option::is_none")]
-    pub size_root_fs: Option<i64>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// The state of this container.
-    #[serde(rename = "State", skip_serializing_if = "Option::is_none")]
-    pub state: Option<super::v1_48_to_v1_55::ContainerSummaryState>,
-    /// Additional human-readable status of this container (e.g. `Exit 0`)
-    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-    /// Summary of host-specific runtime information of the container. This
-    /// is a reduced set of information in the container's "HostConfig" as
-    /// available in the container "inspect" response.
-    #[serde(rename = "HostConfig", skip_serializing_if = "Option::is_none")]
-    pub host_config: Option<super::v1_46_to_v1_55::ContainerSummaryHostConfig>,
-    /// Summary of the container's network settings
-    #[serde(rename = "NetworkSettings", skip_serializing_if = "Option::is_none")]
-    pub network_settings: Option<super::v1_48_to_v1_55::ContainerSummaryNetworkSettings>,
-    /// List of mounts used by the container.
-    #[serde(rename = "Mounts", skip_serializing_if = "Option::is_none")]
-    pub mounts: Option<Vec<super::v1_48_to_v1_55::MountPoint>>,
+    /// Since API 1.30.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerConfig {
+        /// The hostname to use for the container, as a valid RFC 1123 hostname.
+        #[wire("Hostname", optional)]
+        pub hostname: Option<String>,
+        /// The domain name to use for the container.
+        #[wire("Domainname", optional)]
+        pub domainname: Option<String>,
+        /// Commands run as this user inside the container. If omitted, commands
+        /// run as the user specified in the image the container was started from.
+        ///
+        /// Can be either user-name or UID, and optional group-name or GID,
+        /// separated by a colon (`<user-name|UID>[<:group-name|GID>]`).
+        #[wire("User", optional)]
+        pub user: Option<String>,
+        /// Whether to attach to `stdin`.
+        ///
+        /// Defaults to `false`.
+        #[wire("AttachStdin", optional)]
+        pub attach_stdin: Option<bool>,
+        /// Whether to attach to `stdout`.
+        ///
+        /// Defaults to `true`.
+        #[wire("AttachStdout", optional)]
+        pub attach_stdout: Option<bool>,
+        /// Whether to attach to `stderr`.
+        ///
+        /// Defaults to `true`.
+        #[wire("AttachStderr", optional)]
+        pub attach_stderr: Option<bool>,
+        /// An object mapping ports to an empty object in the form:
+        ///
+        /// `{"<port>/<tcp|udp|sctp>": {}}`
+        #[wire("ExposedPorts", optional)]
+        pub exposed_ports: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
+        /// Attach standard streams to a TTY, including `stdin` if it is not closed.
+        ///
+        /// Defaults to `false`.
+        #[wire("Tty", optional)]
+        pub tty: Option<bool>,
+        /// Open `stdin`
+        ///
+        /// Defaults to `false`.
+        #[wire("OpenStdin", optional)]
+        pub open_stdin: Option<bool>,
+        /// Close `stdin` after one attached client disconnects
+        ///
+        /// Defaults to `false`.
+        #[wire("StdinOnce", optional)]
+        pub stdin_once: Option<bool>,
+        /// A list of environment variables to set inside the container in the
+        /// form `["VAR=value", ...]`. A variable without `=` is removed from the
+        /// environment, rather than to have an empty value.
+        #[wire("Env", optional)]
+        pub env: Option<Vec<String>>,
+        /// Command to run specified as a string or an array of strings.
+        #[wire("Cmd", optional)]
+        pub cmd: Option<Vec<String>>,
+        #[wire("Healthcheck", optional)]
+        pub healthcheck: Option<super::v1_44_to_v1_55::HealthConfig>,
+        /// Command is already escaped (Windows only)
+        ///
+        /// Defaults to `false`.
+        #[wire("ArgsEscaped", optional)]
+        pub args_escaped: Option<bool>,
+        /// The name (or reference) of the image to use when creating the container,
+        /// or which was used when the container was created.
+        #[wire("Image", optional)]
+        pub image: Option<String>,
+        /// An object mapping mount point paths inside the container to empty
+        /// objects.
+        #[wire("Volumes", optional)]
+        pub volumes: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
+        /// The working directory for commands to run in.
+        #[wire("WorkingDir", optional)]
+        pub working_dir: Option<String>,
+        /// The entry point for the container as a string or an array of strings.
+        ///
+        /// If the array consists of exactly one empty string (`[""]`) then the
+        /// entry point is reset to system default (i.e., the entry point used by
+        /// docker when there is no `ENTRYPOINT` instruction in the `Dockerfile`).
+        #[wire("Entrypoint", optional)]
+        pub entrypoint: Option<Vec<String>>,
+        /// Disable networking for the container.
+        #[wire("NetworkDisabled", optional)]
+        pub network_disabled: Option<bool>,
+        /// `ONBUILD` metadata that were defined in the image's `Dockerfile`.
+        #[wire("OnBuild", optional)]
+        pub on_build: Option<Vec<String>>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        /// Signal to stop a container as a string or unsigned integer.
+        #[wire("StopSignal", optional)]
+        pub stop_signal: Option<String>,
+        /// Timeout to stop a container in seconds. If omitted, the daemon-wide
+        /// default (`default-stop-timeout`) is used.
+        #[wire("StopTimeout", optional)]
+        pub stop_timeout: Option<i64>,
+        /// Shell for when `RUN`, `CMD`, and `ENTRYPOINT` uses a shell.
+        #[wire("Shell", optional)]
+        pub shell: Option<Vec<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerCreateBody {
+        /// The hostname to use for the container, as a valid RFC 1123 hostname.
+        #[wire("Hostname", optional)]
+        pub hostname: Option<String>,
+        /// The domain name to use for the container.
+        #[wire("Domainname", optional)]
+        pub domainname: Option<String>,
+        /// Commands run as this user inside the container. If omitted, commands
+        /// run as the user specified in the image the container was started from.
+        ///
+        /// Can be either user-name or UID, and optional group-name or GID,
+        /// separated by a colon (`<user-name|UID>[<:group-name|GID>]`).
+        #[wire("User", optional)]
+        pub user: Option<String>,
+        /// Whether to attach to `stdin`.
+        ///
+        /// Defaults to `false`.
+        #[wire("AttachStdin", optional)]
+        pub attach_stdin: Option<bool>,
+        /// Whether to attach to `stdout`.
+        ///
+        /// Defaults to `true`.
+        #[wire("AttachStdout", optional)]
+        pub attach_stdout: Option<bool>,
+        /// Whether to attach to `stderr`.
+        ///
+        /// Defaults to `true`.
+        #[wire("AttachStderr", optional)]
+        pub attach_stderr: Option<bool>,
+        /// An object mapping ports to an empty object in the form:
+        ///
+        /// `{"<port>/<tcp|udp|sctp>": {}}`
+        #[wire("ExposedPorts", optional)]
+        pub exposed_ports: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
+        /// Attach standard streams to a TTY, including `stdin` if it is not closed.
+        ///
+        /// Defaults to `false`.
+        #[wire("Tty", optional)]
+        pub tty: Option<bool>,
+        /// Open `stdin`
+        ///
+        /// Defaults to `false`.
+        #[wire("OpenStdin", optional)]
+        pub open_stdin: Option<bool>,
+        /// Close `stdin` after one attached client disconnects
+        ///
+        /// Defaults to `false`.
+        #[wire("StdinOnce", optional)]
+        pub stdin_once: Option<bool>,
+        /// A list of environment variables to set inside the container in the
+        /// form `["VAR=value", ...]`. A variable without `=` is removed from the
+        /// environment, rather than to have an empty value.
+        #[wire("Env", optional)]
+        pub env: Option<Vec<String>>,
+        /// Command to run specified as a string or an array of strings.
+        #[wire("Cmd", optional)]
+        pub cmd: Option<Vec<String>>,
+        #[wire("Healthcheck", optional)]
+        pub healthcheck: Option<super::v1_44_to_v1_55::HealthConfig>,
+        /// Command is already escaped (Windows only)
+        ///
+        /// Defaults to `false`.
+        #[wire("ArgsEscaped", optional)]
+        pub args_escaped: Option<bool>,
+        /// The name (or reference) of the image to use when creating the container,
+        /// or which was used when the container was created.
+        #[wire("Image", optional)]
+        pub image: Option<String>,
+        /// An object mapping mount point paths inside the container to empty
+        /// objects.
+        #[wire("Volumes", optional)]
+        pub volumes: Option<HashMap<String, HashMap<String, serde_json::Value>>>,
+        /// The working directory for commands to run in.
+        #[wire("WorkingDir", optional)]
+        pub working_dir: Option<String>,
+        /// The entry point for the container as a string or an array of strings.
+        ///
+        /// If the array consists of exactly one empty string (`[""]`) then the
+        /// entry point is reset to system default (i.e., the entry point used by
+        /// docker when there is no `ENTRYPOINT` instruction in the `Dockerfile`).
+        #[wire("Entrypoint", optional)]
+        pub entrypoint: Option<Vec<String>>,
+        /// Disable networking for the container.
+        #[wire("NetworkDisabled", optional)]
+        pub network_disabled: Option<bool>,
+        /// `ONBUILD` metadata that were defined in the image's `Dockerfile`.
+        #[wire("OnBuild", optional)]
+        pub on_build: Option<Vec<String>>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        /// Signal to stop a container as a string or unsigned integer.
+        #[wire("StopSignal", optional)]
+        pub stop_signal: Option<String>,
+        /// Timeout to stop a container in seconds. If omitted, the daemon-wide
+        /// default (`default-stop-timeout`) is used.
+        ///
+        /// Since API 1.25.
+        #[wire("StopTimeout", optional)]
+        pub stop_timeout: Option<i64>,
+        /// Shell for when `RUN`, `CMD`, and `ENTRYPOINT` uses a shell.
+        #[wire("Shell", optional)]
+        pub shell: Option<Vec<String>>,
+        #[wire("HostConfig", optional)]
+        pub host_config: Option<HostConfig>,
+        #[wire("NetworkingConfig", optional)]
+        pub networking_config: Option<super::v1_48_to_v1_55::NetworkingConfig>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerInspectResponse {
+        /// The ID of this container as a 128-bit (64-character) hexadecimal string (32 bytes).
+        #[wire("Id", optional)]
+        pub id: Option<String>,
+        /// Date and time at which the container was created, formatted in
+        /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
+        ///
+        /// Format: `dateTime`.
+        #[wire("Created", optional)]
+        pub created: Option<String>,
+        /// The path to the command being run
+        #[wire("Path", optional)]
+        pub path: Option<String>,
+        /// The arguments to the command being run
+        #[wire("Args", optional)]
+        pub args: Option<Vec<String>>,
+        #[wire("State", optional)]
+        pub state: Option<super::v1_39_to_v1_55::ContainerState>,
+        /// The ID (digest) of the image that this container was created from.
+        #[wire("Image", optional)]
+        pub image: Option<String>,
+        /// Location of the `/etc/resolv.conf` generated for the container on the
+        /// host.
+        ///
+        /// This file is managed through the docker daemon, and should not be
+        /// accessed or modified by other tools.
+        #[wire("ResolvConfPath", optional)]
+        pub resolv_conf_path: Option<String>,
+        /// Location of the `/etc/hostname` generated for the container on the
+        /// host.
+        ///
+        /// This file is managed through the docker daemon, and should not be
+        /// accessed or modified by other tools.
+        #[wire("HostnamePath", optional)]
+        pub hostname_path: Option<String>,
+        /// Location of the `/etc/hosts` generated for the container on the
+        /// host.
+        ///
+        /// This file is managed through the docker daemon, and should not be
+        /// accessed or modified by other tools.
+        #[wire("HostsPath", optional)]
+        pub hosts_path: Option<String>,
+        /// Location of the file used to buffer the container's logs. Depending on
+        /// the logging-driver used for the container, this field may be omitted.
+        ///
+        /// This file is managed through the docker daemon, and should not be
+        /// accessed or modified by other tools.
+        #[wire("LogPath", optional)]
+        pub log_path: Option<String>,
+        /// The name associated with this container.
+        ///
+        /// For historic reasons, the name may be prefixed with a forward-slash (`/`).
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// Number of times the container was restarted since it was created,
+        /// or since daemon was started.
+        #[wire("RestartCount", optional)]
+        pub restart_count: Option<i64>,
+        /// The storage-driver used for the container's filesystem (graph-driver
+        /// or snapshotter).
+        #[wire("Driver", optional)]
+        pub driver: Option<String>,
+        /// The platform (operating system) for which the container was created.
+        ///
+        /// This field was introduced for the experimental "LCOW" (Linux Containers
+        /// On Windows) features, which has been removed. In most cases, this field
+        /// is equal to the host's operating system (`linux` or `windows`).
+        ///
+        /// Since API 1.40.
+        #[wire("Platform", optional)]
+        pub platform: Option<String>,
+        /// OCI descriptor of the platform-specific manifest of the image
+        /// the container was created from.
+        ///
+        /// Note: Only available if the daemon provides a multi-platform
+        /// image store.
+        ///
+        /// Since API 1.48.
+        #[wire("ImageManifestDescriptor", optional)]
+        pub image_manifest_descriptor: Option<super::v1_48_to_v1_55::OciDescriptor>,
+        /// SELinux mount label set for the container.
+        #[wire("MountLabel", optional)]
+        pub mount_label: Option<String>,
+        /// SELinux process label set for the container.
+        #[wire("ProcessLabel", optional)]
+        pub process_label: Option<String>,
+        /// The AppArmor profile set for the container.
+        #[wire("AppArmorProfile", optional)]
+        pub app_armor_profile: Option<String>,
+        /// IDs of exec instances that are running in the container.
+        #[wire("ExecIDs", optional)]
+        pub exec_ids: Option<Vec<String>>,
+        #[wire("HostConfig", optional)]
+        pub host_config: Option<HostConfig>,
+        #[wire("GraphDriver", optional)]
+        pub graph_driver: Option<super::v1_47_to_v1_55::DriverData>,
+        /// Since API 1.52.
+        #[wire("Storage", optional)]
+        pub storage: Option<Storage>,
+        /// The size of files that have been created or changed by this container.
+        ///
+        /// This field is omitted by default, and only set when size is requested
+        /// in the API request.
+        #[wire("SizeRw", optional)]
+        pub size_rw: Option<i64>,
+        /// The total size of all files in the read-only layers from the image
+        /// that the container uses. These layers can be shared between containers.
+        ///
+        /// This field is omitted by default, and only set when size is requested
+        /// in the API request.
+        #[wire("SizeRootFs", optional)]
+        pub size_root_fs: Option<i64>,
+        /// List of mounts used by the container.
+        #[wire("Mounts", optional)]
+        pub mounts: Option<Vec<super::v1_48_to_v1_55::MountPoint>>,
+        #[wire("Config", optional)]
+        pub config: Option<ContainerConfig>,
+        #[wire("NetworkSettings", optional)]
+        pub network_settings: Option<NetworkSettings>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// Statistics sample for a container.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerStatsResponse {
+        /// ID of the container for which the stats were collected.
+        #[wire("id", optional)]
+        pub id: Option<String>,
+        /// Name of the container for which the stats were collected.
+        #[wire("name", optional)]
+        pub name: Option<String>,
+        /// OSType is the OS of the container ("linux" or "windows") to allow
+        /// platform-specific handling of stats.
+        ///
+        /// Since API 1.52.
+        #[wire("os_type", optional)]
+        pub os_type: Option<String>,
+        /// Date and time at which this sample was collected.
+        /// The value is formatted as [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt)
+        /// with nano-seconds.
+        ///
+        /// Format: `date-time`.
+        #[wire("read", optional)]
+        pub read: Option<String>,
+        #[wire("cpu_stats", optional)]
+        pub cpu_stats: Option<super::v1_24_to_v1_55::ContainerCpuStats>,
+        #[wire("memory_stats", optional)]
+        pub memory_stats: Option<super::v1_24_to_v1_55::ContainerMemoryStats>,
+        /// Network statistics for the container per interface.
+        ///
+        /// This field is omitted if the container has no networking enabled.
+        #[wire("networks", optional)]
+        pub networks: Option<HashMap<String, super::v1_24_to_v1_55::ContainerNetworkStats>>,
+        #[wire("pids_stats", optional)]
+        pub pids_stats: Option<super::v1_24_to_v1_55::ContainerPidsStats>,
+        #[wire("blkio_stats", optional)]
+        pub blkio_stats: Option<super::v1_24_to_v1_55::ContainerBlkioStats>,
+        /// The number of processors on the system.
+        ///
+        /// This field is Windows-specific and always zero for Linux containers.
+        #[wire("num_procs", optional)]
+        pub num_procs: Option<u32>,
+        #[wire("storage_stats", optional)]
+        pub storage_stats: Option<super::v1_24_to_v1_55::ContainerStorageStats>,
+        /// Date and time at which this first sample was collected. This field
+        /// is not propagated if the "one-shot" option is set. If the "one-shot"
+        /// option is set, this field may be omitted, empty, or set to a default
+        /// date (`0001-01-01T00:00:00Z`).
+        ///
+        /// The value is formatted as [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt)
+        /// with nano-seconds.
+        ///
+        /// Format: `date-time`.
+        #[wire("preread", optional)]
+        pub preread: Option<String>,
+        #[wire("precpu_stats", optional)]
+        pub precpu_stats: Option<super::v1_24_to_v1_55::ContainerCpuStats>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerSummary {
+        /// The ID of this container as a 128-bit (64-character) hexadecimal string (32 bytes).
+        #[wire("Id", optional)]
+        pub id: Option<String>,
+        /// The names associated with this container. Most containers have a single
+        /// name, but when using legacy "links", the container can have multiple
+        /// names.
+        ///
+        /// For historic reasons, names are prefixed with a forward-slash (`/`).
+        #[wire("Names", optional)]
+        pub names: Option<Vec<String>>,
+        /// The name or ID of the image used to create the container.
+        ///
+        /// This field shows the image reference as was specified when creating the container,
+        /// which can be in its canonical form (e.g., `docker.io/library/ubuntu:latest`
+        /// or `docker.io/library/ubuntu@sha256:72297848456d5d37d1262630108ab308d3e9ec7ed1c3286a32fe09856619a782`),
+        /// short form (e.g., `ubuntu:latest`)), or the ID(-prefix) of the image (e.g., `72297848456d`).
+        ///
+        /// The content of this field can be updated at runtime if the image used to
+        /// create the container is untagged, in which case the field is updated to
+        /// contain the the image ID (digest) it was resolved to in its canonical,
+        /// non-truncated form (e.g., `sha256:72297848456d5d37d1262630108ab308d3e9ec7ed1c3286a32fe09856619a782`).
+        #[wire("Image", optional)]
+        pub image: Option<String>,
+        /// The ID (digest) of the image that this container was created from.
+        #[wire("ImageID", optional)]
+        pub image_id: Option<String>,
+        /// OCI descriptor of the platform-specific manifest of the image
+        /// the container was created from.
+        ///
+        /// Note: Only available if the daemon provides a multi-platform
+        /// image store.
+        ///
+        /// This field is not populated in the `GET /system/df` endpoint.
+        ///
+        /// Since API 1.48.
+        #[wire("ImageManifestDescriptor", optional)]
+        pub image_manifest_descriptor: Option<super::v1_48_to_v1_55::OciDescriptor>,
+        /// Command to run when starting the container
+        #[wire("Command", optional)]
+        pub command: Option<String>,
+        /// Date and time at which the container was created as a Unix timestamp
+        /// (number of seconds since EPOCH).
+        #[wire("Created", optional)]
+        pub created: Option<i64>,
+        /// Port-mappings for the container.
+        #[wire("Ports", optional)]
+        pub ports: Option<Vec<PortSummary>>,
+        /// The size of files that have been created or changed by this container.
+        ///
+        /// This field is omitted by default, and only set when size is requested
+        /// in the API request.
+        #[wire("SizeRw", optional)]
+        pub size_rw: Option<i64>,
+        /// The total size of all files in the read-only layers from the image
+        /// that the container uses. These layers can be shared between containers.
+        ///
+        /// This field is omitted by default, and only set when size is requested
+        /// in the API request.
+        #[wire("SizeRootFs", optional)]
+        pub size_root_fs: Option<i64>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        /// The state of this container.
+        #[wire("State", optional)]
+        pub state: Option<super::v1_48_to_v1_55::ContainerSummaryState>,
+        /// Additional human-readable status of this container (e.g. `Exit 0`)
+        #[wire("Status", optional)]
+        pub status: Option<String>,
+        /// Summary of host-specific runtime information of the container. This
+        /// is a reduced set of information in the container's "HostConfig" as
+        /// available in the container "inspect" response.
+        #[wire("HostConfig", optional)]
+        pub host_config: Option<super::v1_46_to_v1_55::ContainerSummaryHostConfig>,
+        /// Summary of the container's network settings
+        #[wire("NetworkSettings", optional)]
+        pub network_settings: Option<super::v1_48_to_v1_55::ContainerSummaryNetworkSettings>,
+        /// List of mounts used by the container.
+        #[wire("Mounts", optional)]
+        pub mounts: Option<Vec<super::v1_48_to_v1_55::MountPoint>>,
+        /// Summary of health status
+        ///
+        /// Added in v1.52, before that version all container summary not include Health.
+        /// After this attribute introduced, it includes containers with no health checks configured,
+        /// or containers that are not running with none
+        ///
+        /// Since API 1.52.
+        #[wire("Health", optional)]
+        pub health: Option<ContainerSummaryHealth>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
     /// Summary of health status
     ///
     /// Added in v1.52, before that version all container summary not include Health.
@@ -591,31 +624,18 @@ pub struct ContainerSummary {
     /// or containers that are not running with none
     ///
     /// Since API 1.52.
-    #[serde(rename = "Health", skip_serializing_if = "Option::is_none")]
-    pub health: Option<ContainerSummaryHealth>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// Summary of health status
-///
-/// Added in v1.52, before that version all container summary not include Health.
-/// After this attribute introduced, it includes containers with no health checks configured,
-/// or containers that are not running with none
-///
-/// Since API 1.52.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerSummaryHealth {
-    /// the health status of the container
-    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
-    pub status: Option<ContainerSummaryHealthStatus>,
-    /// FailingStreak is the number of consecutive failures
-    #[serde(rename = "FailingStreak", skip_serializing_if = "Option::is_none")]
-    pub failing_streak: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerSummaryHealth {
+        /// the health status of the container
+        #[wire("Status", optional)]
+        pub status: Option<ContainerSummaryHealthStatus>,
+        /// FailingStreak is the number of consecutive failures
+        #[wire("FailingStreak", optional)]
+        pub failing_streak: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// the health status of the container
@@ -690,915 +710,945 @@ impl<'de> Deserialize<'de> for ContainerSummaryHealthStatus {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainerUpdateBody {
-    /// An integer value representing this container's relative CPU weight
-    /// versus other containers.
-    #[serde(rename = "CpuShares", skip_serializing_if = "Option::is_none")]
-    pub cpu_shares: Option<i64>,
-    /// Memory limit in bytes.
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainerUpdateBody {
+        /// An integer value representing this container's relative CPU weight
+        /// versus other containers.
+        #[wire("CpuShares", optional)]
+        pub cpu_shares: Option<i64>,
+        /// Memory limit in bytes.
+        ///
+        /// Defaults to `0`.
+        #[wire("Memory", optional)]
+        pub memory: Option<i64>,
+        /// Path to `cgroups` under which the container's `cgroup` is created. If
+        /// the path is not absolute, the path is considered to be relative to the
+        /// `cgroups` path of the init process. Cgroups are created if they do not
+        /// already exist.
+        #[wire("CgroupParent", optional)]
+        pub cgroup_parent: Option<String>,
+        /// Block IO weight (relative weight).
+        #[wire("BlkioWeight", optional)]
+        pub blkio_weight: Option<i64>,
+        /// Block IO weight (relative device weight) in the form:
+        ///
+        /// ```text
+        /// [{"Path": "device_path", "Weight": weight}]
+        /// ```
+        #[wire("BlkioWeightDevice", optional)]
+        pub blkio_weight_device: Option<
+            Vec<super::v1_24_to_v1_55::ResourcesBlkioWeightDeviceItem>,
+        >,
+        /// Limit read rate (bytes per second) from a device, in the form:
+        ///
+        /// ```text
+        /// [{"Path": "device_path", "Rate": rate}]
+        /// ```
+        #[wire("BlkioDeviceReadBps", optional)]
+        pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
+        /// Limit write rate (bytes per second) to a device, in the form:
+        ///
+        /// ```text
+        /// [{"Path": "device_path", "Rate": rate}]
+        /// ```
+        #[wire("BlkioDeviceWriteBps", optional)]
+        pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
+        /// Limit read rate (IO per second) from a device, in the form:
+        ///
+        /// ```text
+        /// [{"Path": "device_path", "Rate": rate}]
+        /// ```
+        #[wire("BlkioDeviceReadIOps", optional)]
+        pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
+        /// Limit write rate (IO per second) to a device, in the form:
+        ///
+        /// ```text
+        /// [{"Path": "device_path", "Rate": rate}]
+        /// ```
+        #[wire("BlkioDeviceWriteIOps", optional)]
+        pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
+        /// The length of a CPU period in microseconds.
+        #[wire("CpuPeriod", optional)]
+        pub cpu_period: Option<i64>,
+        /// Microseconds of CPU time that the container can get in a CPU period.
+        #[wire("CpuQuota", optional)]
+        pub cpu_quota: Option<i64>,
+        /// The length of a CPU real-time period in microseconds. Set to 0 to
+        /// allocate no time allocated to real-time tasks.
+        ///
+        /// Since API 1.25.
+        #[wire("CpuRealtimePeriod", optional)]
+        pub cpu_realtime_period: Option<i64>,
+        /// The length of a CPU real-time runtime in microseconds. Set to 0 to
+        /// allocate no time allocated to real-time tasks.
+        ///
+        /// Since API 1.25.
+        #[wire("CpuRealtimeRuntime", optional)]
+        pub cpu_realtime_runtime: Option<i64>,
+        /// CPUs in which to allow execution (e.g., `0-3`, `0,1`).
+        #[wire("CpusetCpus", optional)]
+        pub cpuset_cpus: Option<String>,
+        /// Memory nodes (MEMs) in which to allow execution (0-3, 0,1). Only
+        /// effective on NUMA systems.
+        #[wire("CpusetMems", optional)]
+        pub cpuset_mems: Option<String>,
+        /// A list of devices to add to the container.
+        #[wire("Devices", optional)]
+        pub devices: Option<Vec<super::v1_24_to_v1_55::DeviceMapping>>,
+        /// a list of cgroup rules to apply to the container
+        ///
+        /// Since API 1.28.
+        #[wire("DeviceCgroupRules", optional)]
+        pub device_cgroup_rules: Option<Vec<String>>,
+        /// A list of requests for devices to be sent to device drivers.
+        ///
+        /// Since API 1.40.
+        #[wire("DeviceRequests", optional)]
+        pub device_requests: Option<Vec<super::v1_40_to_v1_55::DeviceRequest>>,
+        /// Memory soft limit in bytes.
+        #[wire("MemoryReservation", optional)]
+        pub memory_reservation: Option<i64>,
+        /// Total memory limit (memory + swap). Set as `-1` to enable unlimited
+        /// swap.
+        #[wire("MemorySwap", optional)]
+        pub memory_swap: Option<i64>,
+        /// Tune a container's memory swappiness behavior. Accepts an integer
+        /// between 0 and 100.
+        #[wire("MemorySwappiness", optional)]
+        pub memory_swappiness: Option<i64>,
+        /// CPU quota in units of 10<sup>-9</sup> CPUs.
+        ///
+        /// Since API 1.25.
+        #[wire("NanoCpus", optional)]
+        pub nano_cpus: Option<i64>,
+        /// Disable OOM Killer for the container.
+        #[wire("OomKillDisable", optional)]
+        pub oom_kill_disable: Option<bool>,
+        /// Run an init inside the container that forwards signals and reaps
+        /// processes. This field is omitted if empty, and the default (as
+        /// configured on the daemon) is used.
+        ///
+        /// Since API 1.37.
+        #[wire("Init", optional)]
+        pub init: Option<bool>,
+        /// Tune a container's PIDs limit. Set `0` or `-1` for unlimited, or `null`
+        /// to not change.
+        #[wire("PidsLimit", optional)]
+        pub pids_limit: Option<i64>,
+        /// A list of resource limits to set in the container. For example:
+        ///
+        /// ```text
+        /// {"Name": "nofile", "Soft": 1024, "Hard": 2048}
+        /// ```
+        #[wire("Ulimits", optional)]
+        pub ulimits: Option<Vec<super::v1_24_to_v1_55::ResourcesUlimitsItem>>,
+        /// The number of usable CPUs (Windows only).
+        ///
+        /// On Windows Server containers, the processor resource controls are
+        /// mutually exclusive. The order of precedence is `CPUCount` first, then
+        /// `CPUShares`, and `CPUPercent` last.
+        ///
+        /// Since API 1.25.
+        #[wire("CpuCount", optional)]
+        pub cpu_count: Option<i64>,
+        /// The usable percentage of the available CPUs (Windows only).
+        ///
+        /// On Windows Server containers, the processor resource controls are
+        /// mutually exclusive. The order of precedence is `CPUCount` first, then
+        /// `CPUShares`, and `CPUPercent` last.
+        #[wire("CpuPercent", optional)]
+        pub cpu_percent: Option<i64>,
+        /// Maximum IOps for the container system drive (Windows only)
+        #[wire("IOMaximumIOps", optional)]
+        pub io_maximum_i_ops: Option<i64>,
+        /// Maximum IO in bytes per second for the container system drive
+        /// (Windows only).
+        #[wire("IOMaximumBandwidth", optional)]
+        pub io_maximum_bandwidth: Option<i64>,
+        #[wire("RestartPolicy", optional)]
+        pub restart_policy: Option<super::v1_40_to_v1_55::RestartPolicy>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// represents system data usage information for container resources.
     ///
-    /// Defaults to `0`.
-    #[serde(rename = "Memory", skip_serializing_if = "Option::is_none")]
-    pub memory: Option<i64>,
-    /// Path to `cgroups` under which the container's `cgroup` is created. If
-    /// the path is not absolute, the path is considered to be relative to the
-    /// `cgroups` path of the init process. Cgroups are created if they do not
-    /// already exist.
-    #[serde(rename = "CgroupParent", skip_serializing_if = "Option::is_none")]
-    pub cgroup_parent: Option<String>,
-    /// Block IO weight (relative weight).
-    #[serde(rename = "BlkioWeight", skip_serializing_if = "Option::is_none")]
-    pub blkio_weight: Option<i64>,
-    /// Block IO weight (relative device weight) in the form:
+    /// Since API 1.52.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ContainersDiskUsage {
+        /// Count of active containers.
+        #[wire("ActiveCount", optional)]
+        pub active_count: Option<i64>,
+        /// Count of all containers.
+        #[wire("TotalCount", optional)]
+        pub total_count: Option<i64>,
+        /// Disk space that can be reclaimed by removing inactive containers.
+        #[wire("Reclaimable", optional)]
+        pub reclaimable: Option<i64>,
+        /// Disk space in use by containers.
+        #[wire("TotalSize", optional)]
+        pub total_size: Option<i64>,
+        /// List of container summaries.
+        #[wire("Items", optional)]
+        pub items: Option<Vec<serde_json::Value>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct CreateImageInfo {
+        /// Since API 1.36.
+        #[wire("id", optional)]
+        pub id: Option<String>,
+        /// Since API 1.39.
+        #[wire("errorDetail", optional)]
+        pub error_detail: Option<super::v1_24_to_v1_55::ErrorDetail>,
+        #[wire("status", optional)]
+        pub status: Option<String>,
+        #[wire("progressDetail", optional)]
+        pub progress_detail: Option<super::v1_36_to_v1_55::ProgressDetail>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// contains network resources allocated and used for a container in a network.
     ///
-    /// ```text
-    /// [{"Path": "device_path", "Weight": weight}]
-    /// ```
-    #[serde(rename = "BlkioWeightDevice", skip_serializing_if = "Option::is_none")]
-    pub blkio_weight_device: Option<
-        Vec<super::v1_24_to_v1_55::ResourcesBlkioWeightDeviceItem>,
-    >,
-    /// Limit read rate (bytes per second) from a device, in the form:
-    ///
-    /// ```text
-    /// [{"Path": "device_path", "Rate": rate}]
-    /// ```
-    #[serde(rename = "BlkioDeviceReadBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
-    /// Limit write rate (bytes per second) to a device, in the form:
-    ///
-    /// ```text
-    /// [{"Path": "device_path", "Rate": rate}]
-    /// ```
-    #[serde(rename = "BlkioDeviceWriteBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
-    /// Limit read rate (IO per second) from a device, in the form:
-    ///
-    /// ```text
-    /// [{"Path": "device_path", "Rate": rate}]
-    /// ```
-    #[serde(rename = "BlkioDeviceReadIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
-    /// Limit write rate (IO per second) to a device, in the form:
-    ///
-    /// ```text
-    /// [{"Path": "device_path", "Rate": rate}]
-    /// ```
-    #[serde(rename = "BlkioDeviceWriteIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
-    /// The length of a CPU period in microseconds.
-    #[serde(rename = "CpuPeriod", skip_serializing_if = "Option::is_none")]
-    pub cpu_period: Option<i64>,
-    /// Microseconds of CPU time that the container can get in a CPU period.
-    #[serde(rename = "CpuQuota", skip_serializing_if = "Option::is_none")]
-    pub cpu_quota: Option<i64>,
-    /// The length of a CPU real-time period in microseconds. Set to 0 to
-    /// allocate no time allocated to real-time tasks.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "CpuRealtimePeriod", skip_serializing_if = "Option::is_none")]
-    pub cpu_realtime_period: Option<i64>,
-    /// The length of a CPU real-time runtime in microseconds. Set to 0 to
-    /// allocate no time allocated to real-time tasks.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "CpuRealtimeRuntime", skip_serializing_if = "Option::is_none")]
-    pub cpu_realtime_runtime: Option<i64>,
-    /// CPUs in which to allow execution (e.g., `0-3`, `0,1`).
-    #[serde(rename = "CpusetCpus", skip_serializing_if = "Option::is_none")]
-    pub cpuset_cpus: Option<String>,
-    /// Memory nodes (MEMs) in which to allow execution (0-3, 0,1). Only
-    /// effective on NUMA systems.
-    #[serde(rename = "CpusetMems", skip_serializing_if = "Option::is_none")]
-    pub cpuset_mems: Option<String>,
-    /// A list of devices to add to the container.
-    #[serde(rename = "Devices", skip_serializing_if = "Option::is_none")]
-    pub devices: Option<Vec<super::v1_24_to_v1_55::DeviceMapping>>,
-    /// a list of cgroup rules to apply to the container
-    ///
-    /// Since API 1.28.
-    #[serde(rename = "DeviceCgroupRules", skip_serializing_if = "Option::is_none")]
-    pub device_cgroup_rules: Option<Vec<String>>,
-    /// A list of requests for devices to be sent to device drivers.
+    /// Since API 1.52.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct EndpointResource {
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        #[wire("EndpointID", optional)]
+        pub endpoint_id: Option<String>,
+        #[wire("MacAddress", optional)]
+        pub mac_address: Option<String>,
+        #[wire("IPv4Address", optional)]
+        pub ipv4_address: Option<String>,
+        #[wire("IPv6Address", optional)]
+        pub ipv6_address: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// EventMessage represents the information an event contains.
     ///
     /// Since API 1.40.
-    #[serde(rename = "DeviceRequests", skip_serializing_if = "Option::is_none")]
-    pub device_requests: Option<Vec<super::v1_40_to_v1_55::DeviceRequest>>,
-    /// Memory soft limit in bytes.
-    #[serde(rename = "MemoryReservation", skip_serializing_if = "Option::is_none")]
-    pub memory_reservation: Option<i64>,
-    /// Total memory limit (memory + swap). Set as `-1` to enable unlimited
-    /// swap.
-    #[serde(rename = "MemorySwap", skip_serializing_if = "Option::is_none")]
-    pub memory_swap: Option<i64>,
-    /// Tune a container's memory swappiness behavior. Accepts an integer
-    /// between 0 and 100.
-    #[serde(rename = "MemorySwappiness", skip_serializing_if = "Option::is_none")]
-    pub memory_swappiness: Option<i64>,
-    /// CPU quota in units of 10<sup>-9</sup> CPUs.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "NanoCpus", skip_serializing_if = "Option::is_none")]
-    pub nano_cpus: Option<i64>,
-    /// Disable OOM Killer for the container.
-    #[serde(rename = "OomKillDisable", skip_serializing_if = "Option::is_none")]
-    pub oom_kill_disable: Option<bool>,
-    /// Run an init inside the container that forwards signals and reaps
-    /// processes. This field is omitted if empty, and the default (as
-    /// configured on the daemon) is used.
-    ///
-    /// Since API 1.37.
-    #[serde(rename = "Init", skip_serializing_if = "Option::is_none")]
-    pub init: Option<bool>,
-    /// Tune a container's PIDs limit. Set `0` or `-1` for unlimited, or `null`
-    /// to not change.
-    #[serde(rename = "PidsLimit", skip_serializing_if = "Option::is_none")]
-    pub pids_limit: Option<i64>,
-    /// A list of resource limits to set in the container. For example:
-    ///
-    /// ```text
-    /// {"Name": "nofile", "Soft": 1024, "Hard": 2048}
-    /// ```
-    #[serde(rename = "Ulimits", skip_serializing_if = "Option::is_none")]
-    pub ulimits: Option<Vec<super::v1_24_to_v1_55::ResourcesUlimitsItem>>,
-    /// The number of usable CPUs (Windows only).
-    ///
-    /// On Windows Server containers, the processor resource controls are
-    /// mutually exclusive. The order of precedence is `CPUCount` first, then
-    /// `CPUShares`, and `CPUPercent` last.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "CpuCount", skip_serializing_if = "Option::is_none")]
-    pub cpu_count: Option<i64>,
-    /// The usable percentage of the available CPUs (Windows only).
-    ///
-    /// On Windows Server containers, the processor resource controls are
-    /// mutually exclusive. The order of precedence is `CPUCount` first, then
-    /// `CPUShares`, and `CPUPercent` last.
-    #[serde(rename = "CpuPercent", skip_serializing_if = "Option::is_none")]
-    pub cpu_percent: Option<i64>,
-    /// Maximum IOps for the container system drive (Windows only)
-    #[serde(rename = "IOMaximumIOps", skip_serializing_if = "Option::is_none")]
-    pub io_maximum_i_ops: Option<i64>,
-    /// Maximum IO in bytes per second for the container system drive
-    /// (Windows only).
-    #[serde(rename = "IOMaximumBandwidth", skip_serializing_if = "Option::is_none")]
-    pub io_maximum_bandwidth: Option<i64>,
-    #[serde(rename = "RestartPolicy", skip_serializing_if = "Option::is_none")]
-    pub restart_policy: Option<super::v1_40_to_v1_55::RestartPolicy>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct EventMessage {
+        /// The type of object emitting the event
+        #[wire("Type", optional)]
+        pub r#type: Option<super::v1_40_to_v1_55::EventMessageType>,
+        /// The type of event
+        #[wire("Action", optional)]
+        pub action: Option<String>,
+        #[wire("Actor", optional)]
+        pub actor: Option<super::v1_40_to_v1_55::EventActor>,
+        /// Scope of the event. Engine events are `local` scope. Cluster (Swarm)
+        /// events are `swarm` scope.
+        #[wire("scope", optional)]
+        pub scope: Option<super::v1_40_to_v1_55::EventMessageScope>,
+        /// Timestamp of event
+        #[wire("time", optional)]
+        pub time: Option<i64>,
+        /// Timestamp of event, with nanosecond accuracy
+        #[wire("timeNano", optional)]
+        pub time_nano: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// represents system data usage information for container resources.
-///
-/// Since API 1.52.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ContainersDiskUsage {
-    /// Count of active containers.
-    #[serde(rename = "ActiveCount", skip_serializing_if = "Option::is_none")]
-    pub active_count: Option<i64>,
-    /// Count of all containers.
-    #[serde(rename = "TotalCount", skip_serializing_if = "Option::is_none")]
-    pub total_count: Option<i64>,
-    /// Disk space that can be reclaimed by removing inactive containers.
-    #[serde(rename = "Reclaimable", skip_serializing_if = "Option::is_none")]
-    pub reclaimable: Option<i64>,
-    /// Disk space in use by containers.
-    #[serde(rename = "TotalSize", skip_serializing_if = "Option::is_none")]
-    pub total_size: Option<i64>,
-    /// List of container summaries.
-    #[serde(rename = "Items", skip_serializing_if = "Option::is_none")]
-    pub items: Option<Vec<serde_json::Value>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Container configuration that depends on the host we are running on
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct HostConfig {
+        /// An integer value representing this container's relative CPU weight
+        /// versus other containers.
+        #[wire("CpuShares", optional)]
+        pub cpu_shares: Option<i64>,
+        /// Memory limit in bytes.
+        ///
+        /// Defaults to `0`.
+        #[wire("Memory", optional)]
+        pub memory: Option<i64>,
+        /// Path to `cgroups` under which the container's `cgroup` is created. If
+        /// the path is not absolute, the path is considered to be relative to the
+        /// `cgroups` path of the init process. Cgroups are created if they do not
+        /// already exist.
+        #[wire("CgroupParent", optional)]
+        pub cgroup_parent: Option<String>,
+        /// Block IO weight (relative weight).
+        #[wire("BlkioWeight", optional)]
+        pub blkio_weight: Option<i64>,
+        /// Block IO weight (relative device weight) in the form:
+        ///
+        /// ```text
+        /// [{"Path": "device_path", "Weight": weight}]
+        /// ```
+        #[wire("BlkioWeightDevice", optional)]
+        pub blkio_weight_device: Option<
+            Vec<super::v1_24_to_v1_55::ResourcesBlkioWeightDeviceItem>,
+        >,
+        /// Limit read rate (bytes per second) from a device, in the form:
+        ///
+        /// ```text
+        /// [{"Path": "device_path", "Rate": rate}]
+        /// ```
+        #[wire("BlkioDeviceReadBps", optional)]
+        pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
+        /// Limit write rate (bytes per second) to a device, in the form:
+        ///
+        /// ```text
+        /// [{"Path": "device_path", "Rate": rate}]
+        /// ```
+        #[wire("BlkioDeviceWriteBps", optional)]
+        pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
+        /// Limit read rate (IO per second) from a device, in the form:
+        ///
+        /// ```text
+        /// [{"Path": "device_path", "Rate": rate}]
+        /// ```
+        #[wire("BlkioDeviceReadIOps", optional)]
+        pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
+        /// Limit write rate (IO per second) to a device, in the form:
+        ///
+        /// ```text
+        /// [{"Path": "device_path", "Rate": rate}]
+        /// ```
+        #[wire("BlkioDeviceWriteIOps", optional)]
+        pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
+        /// The length of a CPU period in microseconds.
+        #[wire("CpuPeriod", optional)]
+        pub cpu_period: Option<i64>,
+        /// Microseconds of CPU time that the container can get in a CPU period.
+        #[wire("CpuQuota", optional)]
+        pub cpu_quota: Option<i64>,
+        /// The length of a CPU real-time period in microseconds. Set to 0 to
+        /// allocate no time allocated to real-time tasks.
+        ///
+        /// Since API 1.25.
+        #[wire("CpuRealtimePeriod", optional)]
+        pub cpu_realtime_period: Option<i64>,
+        /// The length of a CPU real-time runtime in microseconds. Set to 0 to
+        /// allocate no time allocated to real-time tasks.
+        ///
+        /// Since API 1.25.
+        #[wire("CpuRealtimeRuntime", optional)]
+        pub cpu_realtime_runtime: Option<i64>,
+        /// CPUs in which to allow execution (e.g., `0-3`, `0,1`).
+        #[wire("CpusetCpus", optional)]
+        pub cpuset_cpus: Option<String>,
+        /// Memory nodes (MEMs) in which to allow execution (0-3, 0,1). Only
+        /// effective on NUMA systems.
+        #[wire("CpusetMems", optional)]
+        pub cpuset_mems: Option<String>,
+        /// A list of devices to add to the container.
+        #[wire("Devices", optional)]
+        pub devices: Option<Vec<super::v1_24_to_v1_55::DeviceMapping>>,
+        /// a list of cgroup rules to apply to the container
+        ///
+        /// Since API 1.28.
+        #[wire("DeviceCgroupRules", optional)]
+        pub device_cgroup_rules: Option<Vec<String>>,
+        /// A list of requests for devices to be sent to device drivers.
+        ///
+        /// Since API 1.40.
+        #[wire("DeviceRequests", optional)]
+        pub device_requests: Option<Vec<super::v1_40_to_v1_55::DeviceRequest>>,
+        /// Memory soft limit in bytes.
+        #[wire("MemoryReservation", optional)]
+        pub memory_reservation: Option<i64>,
+        /// Total memory limit (memory + swap). Set as `-1` to enable unlimited
+        /// swap.
+        #[wire("MemorySwap", optional)]
+        pub memory_swap: Option<i64>,
+        /// Tune a container's memory swappiness behavior. Accepts an integer
+        /// between 0 and 100.
+        #[wire("MemorySwappiness", optional)]
+        pub memory_swappiness: Option<i64>,
+        /// CPU quota in units of 10<sup>-9</sup> CPUs.
+        ///
+        /// Since API 1.25.
+        #[wire("NanoCpus", optional)]
+        pub nano_cpus: Option<i64>,
+        /// Disable OOM Killer for the container.
+        #[wire("OomKillDisable", optional)]
+        pub oom_kill_disable: Option<bool>,
+        /// Run an init inside the container that forwards signals and reaps
+        /// processes. This field is omitted if empty, and the default (as
+        /// configured on the daemon) is used.
+        ///
+        /// Since API 1.37.
+        #[wire("Init", optional)]
+        pub init: Option<bool>,
+        /// Tune a container's PIDs limit. Set `0` or `-1` for unlimited, or `null`
+        /// to not change.
+        #[wire("PidsLimit", optional)]
+        pub pids_limit: Option<i64>,
+        /// A list of resource limits to set in the container. For example:
+        ///
+        /// ```text
+        /// {"Name": "nofile", "Soft": 1024, "Hard": 2048}
+        /// ```
+        #[wire("Ulimits", optional)]
+        pub ulimits: Option<Vec<super::v1_24_to_v1_55::ResourcesUlimitsItem>>,
+        /// The number of usable CPUs (Windows only).
+        ///
+        /// On Windows Server containers, the processor resource controls are
+        /// mutually exclusive. The order of precedence is `CPUCount` first, then
+        /// `CPUShares`, and `CPUPercent` last.
+        ///
+        /// Since API 1.25.
+        #[wire("CpuCount", optional)]
+        pub cpu_count: Option<i64>,
+        /// The usable percentage of the available CPUs (Windows only).
+        ///
+        /// On Windows Server containers, the processor resource controls are
+        /// mutually exclusive. The order of precedence is `CPUCount` first, then
+        /// `CPUShares`, and `CPUPercent` last.
+        #[wire("CpuPercent", optional)]
+        pub cpu_percent: Option<i64>,
+        /// Maximum IOps for the container system drive (Windows only)
+        #[wire("IOMaximumIOps", optional)]
+        pub io_maximum_i_ops: Option<i64>,
+        /// Maximum IO in bytes per second for the container system drive
+        /// (Windows only).
+        #[wire("IOMaximumBandwidth", optional)]
+        pub io_maximum_bandwidth: Option<i64>,
+        /// A list of volume bindings for this container. Each volume binding
+        /// is a string in one of these forms:
+        ///
+        /// - `host-src:container-dest[:options]` to bind-mount a host path
+        ///   into the container. Both `host-src`, and `container-dest` must
+        ///   be an _absolute_ path.
+        /// - `volume-name:container-dest[:options]` to bind-mount a volume
+        ///   managed by a volume driver into the container. `container-dest`
+        ///   must be an _absolute_ path.
+        ///
+        /// `options` is an optional, comma-delimited list of:
+        ///
+        /// - `nocopy` disables automatic copying of data from the container
+        ///   path to the volume. The `nocopy` flag only applies to named volumes.
+        /// - `[ro|rw]` mounts a volume read-only or read-write, respectively.
+        ///   If omitted or set to `rw`, volumes are mounted read-write.
+        /// - `[z|Z]` applies SELinux labels to allow or deny multiple containers
+        ///   to read and write to the same volume.
+        ///     - `z`: a _shared_ content label is applied to the content. This
+        ///       label indicates that multiple containers can share the volume
+        ///       content, for both reading and writing.
+        ///     - `Z`: a _private unshared_ label is applied to the content.
+        ///       This label indicates that only the current container can use
+        ///       a private volume. Labeling systems such as SELinux require
+        ///       proper labels to be placed on volume content that is mounted
+        ///       into a container. Without a label, the security system can
+        ///       prevent a container's processes from using the content. By
+        ///       default, the labels set by the host operating system are not
+        ///       modified.
+        /// - `[[r]shared|[r]slave|[r]private]` specifies mount
+        ///   [propagation behavior](https://www.kernel.org/doc/Documentation/filesystems/sharedsubtree.txt).
+        ///   This only applies to bind-mounted volumes, not internal volumes
+        ///   or named volumes. Mount propagation requires the source mount
+        ///   point (the location where the source directory is mounted in the
+        ///   host operating system) to have the correct propagation properties.
+        ///   For shared volumes, the source mount point must be set to `shared`.
+        ///   For slave volumes, the mount must be set to either `shared` or
+        ///   `slave`.
+        #[wire("Binds", optional)]
+        pub binds: Option<Vec<String>>,
+        /// Path to a file where the container ID is written
+        #[wire("ContainerIDFile", optional)]
+        pub container_id_file: Option<String>,
+        /// The logging configuration for this container
+        #[wire("LogConfig", optional)]
+        pub log_config: Option<super::v1_48_to_v1_55::HostConfigLogConfig>,
+        /// Network mode to use for this container. Supported standard values
+        /// are: `bridge`, `host`, `none`, and `container:<name|id>`. Any
+        /// other value is taken as a custom network's name to which this
+        /// container should connect to.
+        #[wire("NetworkMode", optional)]
+        pub network_mode: Option<String>,
+        #[wire("PortBindings", optional)]
+        pub port_bindings: Option<super::v1_32_to_v1_55::PortMap>,
+        #[wire("RestartPolicy", optional)]
+        pub restart_policy: Option<super::v1_40_to_v1_55::RestartPolicy>,
+        /// Automatically remove the container when the container's process
+        /// exits. This has no effect if `RestartPolicy` is set.
+        ///
+        /// Since API 1.25.
+        #[wire("AutoRemove", optional)]
+        pub auto_remove: Option<bool>,
+        /// Driver that this container uses to mount volumes.
+        #[wire("VolumeDriver", optional)]
+        pub volume_driver: Option<String>,
+        /// A list of volumes to inherit from another container, specified in
+        /// the form `<container name>[:<ro|rw>]`.
+        #[wire("VolumesFrom", optional)]
+        pub volumes_from: Option<Vec<String>>,
+        /// Specification for mounts to be added to the container.
+        ///
+        /// Since API 1.25.
+        #[wire("Mounts", optional)]
+        pub mounts: Option<Vec<super::v1_48_to_v1_55::Mount>>,
+        /// Initial console size, as an `[height, width]` array.
+        #[wire("ConsoleSize", optional)]
+        pub console_size: Option<Vec<i64>>,
+        /// Arbitrary non-identifying metadata attached to container and
+        /// provided to the runtime when the container is started.
+        ///
+        /// Since API 1.43.
+        #[wire("Annotations", optional)]
+        pub annotations: Option<HashMap<String, String>>,
+        /// A list of kernel capabilities to add to the container. Conflicts
+        /// with option 'Capabilities'.
+        #[wire("CapAdd", optional)]
+        pub cap_add: Option<Vec<String>>,
+        /// A list of kernel capabilities to drop from the container. Conflicts
+        /// with option 'Capabilities'.
+        #[wire("CapDrop", optional)]
+        pub cap_drop: Option<Vec<String>>,
+        /// cgroup namespace mode for the container. Possible values are:
+        ///
+        /// - `"private"`: the container runs in its own private cgroup namespace
+        /// - `"host"`: use the host system's cgroup namespace
+        ///
+        /// If not specified, the daemon default is used, which can either be `"private"`
+        /// or `"host"`, depending on daemon version, kernel support and configuration.
+        ///
+        /// Since API 1.41.
+        #[wire("CgroupnsMode", optional)]
+        pub cgroupns_mode: Option<super::v1_41_to_v1_55::HostConfigCgroupnsMode>,
+        /// A list of DNS servers for the container to use.
+        #[wire("Dns", optional)]
+        pub dns: Option<Vec<String>>,
+        /// A list of DNS options.
+        #[wire("DnsOptions", optional)]
+        pub dns_options: Option<Vec<String>>,
+        /// A list of DNS search domains.
+        #[wire("DnsSearch", optional)]
+        pub dns_search: Option<Vec<String>>,
+        /// A list of hostnames/IP mappings to add to the container's `/etc/hosts`
+        /// file. Specified in the form `["hostname:IP"]`.
+        #[wire("ExtraHosts", optional)]
+        pub extra_hosts: Option<Vec<String>>,
+        /// A list of additional groups that the container process will run as.
+        #[wire("GroupAdd", optional)]
+        pub group_add: Option<Vec<String>>,
+        /// IPC sharing mode for the container. Possible values are:
+        ///
+        /// - `"none"`: own private IPC namespace, with /dev/shm not mounted
+        /// - `"private"`: own private IPC namespace
+        /// - `"shareable"`: own private IPC namespace, with a possibility to share it with other containers
+        /// - `"container:<name|id>"`: join another (shareable) container's IPC namespace
+        /// - `"host"`: use the host system's IPC namespace
+        ///
+        /// If not specified, daemon default is used, which can either be `"private"`
+        /// or `"shareable"`, depending on daemon version and configuration.
+        #[wire("IpcMode", optional)]
+        pub ipc_mode: Option<String>,
+        /// Cgroup to use for the container.
+        #[wire("Cgroup", optional)]
+        pub cgroup: Option<String>,
+        /// A list of links for the container in the form `container_name:alias`.
+        #[wire("Links", optional)]
+        pub links: Option<Vec<String>>,
+        /// An integer value containing the score given to the container in
+        /// order to tune OOM killer preferences.
+        #[wire("OomScoreAdj", optional)]
+        pub oom_score_adj: Option<i64>,
+        /// Set the PID (Process) Namespace mode for the container. It can be
+        /// either:
+        ///
+        /// - `"container:<name|id>"`: joins another container's PID namespace
+        /// - `"host"`: use the host's PID namespace inside the container
+        #[wire("PidMode", optional)]
+        pub pid_mode: Option<String>,
+        /// Gives the container full access to the host.
+        #[wire("Privileged", optional)]
+        pub privileged: Option<bool>,
+        /// Allocates an ephemeral host port for all of a container's
+        /// exposed ports.
+        ///
+        /// Ports are de-allocated when the container stops and allocated when
+        /// the container starts. The allocated port might be changed when
+        /// restarting the container.
+        ///
+        /// The port is selected from the ephemeral port range that depends on
+        /// the kernel. For example, on Linux the range is defined by
+        /// `/proc/sys/net/ipv4/ip_local_port_range`.
+        #[wire("PublishAllPorts", optional)]
+        pub publish_all_ports: Option<bool>,
+        /// Mount the container's root filesystem as read only.
+        #[wire("ReadonlyRootfs", optional)]
+        pub readonly_rootfs: Option<bool>,
+        /// A list of string values to customize labels for MLS systems, such
+        /// as SELinux.
+        #[wire("SecurityOpt", optional)]
+        pub security_opt: Option<Vec<String>>,
+        /// Storage driver options for this container, in the form `{"size": "120G"}`.
+        #[wire("StorageOpt", optional)]
+        pub storage_opt: Option<HashMap<String, String>>,
+        /// A map of container directories which should be replaced by tmpfs
+        /// mounts, and their corresponding mount options. For example:
+        ///
+        /// ```text
+        /// { "/run": "rw,noexec,nosuid,size=65536k" }
+        /// ```
+        #[wire("Tmpfs", optional)]
+        pub tmpfs: Option<HashMap<String, String>>,
+        /// UTS namespace to use for the container.
+        #[wire("UTSMode", optional)]
+        pub uts_mode: Option<String>,
+        /// Sets the usernamespace mode for the container when usernamespace
+        /// remapping option is enabled.
+        #[wire("UsernsMode", optional)]
+        pub userns_mode: Option<String>,
+        /// Size of `/dev/shm` in bytes. If omitted, the system uses 64MB.
+        #[wire("ShmSize", optional)]
+        pub shm_size: Option<i64>,
+        /// A list of kernel parameters (sysctls) to set in the container.
+        ///
+        /// This field is omitted if not set.
+        #[wire("Sysctls", optional)]
+        pub sysctls: Option<HashMap<String, String>>,
+        /// Runtime to use with this container.
+        #[wire("Runtime", optional)]
+        pub runtime: Option<String>,
+        /// Isolation technology of the container. (Windows only)
+        #[wire("Isolation", optional)]
+        pub isolation: Option<super::v1_24_to_v1_55::HostConfigIsolation>,
+        /// The list of paths to be masked inside the container (this overrides
+        /// the default set of paths).
+        ///
+        /// Since API 1.38.
+        #[wire("MaskedPaths", optional)]
+        pub masked_paths: Option<Vec<String>>,
+        /// The list of paths to be set as read-only inside the container
+        /// (this overrides the default set of paths).
+        ///
+        /// Since API 1.38.
+        #[wire("ReadonlyPaths", optional)]
+        pub readonly_paths: Option<Vec<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct CreateImageInfo {
-    /// Since API 1.36.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Since API 1.39.
-    #[serde(rename = "errorDetail", skip_serializing_if = "Option::is_none")]
-    pub error_detail: Option<super::v1_24_to_v1_55::ErrorDetail>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-    #[serde(rename = "progressDetail", skip_serializing_if = "Option::is_none")]
-    pub progress_detail: Option<super::v1_36_to_v1_55::ProgressDetail>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// represents system data usage for image resources.
+    ///
+    /// Since API 1.52.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ImagesDiskUsage {
+        /// Count of active images.
+        #[wire("ActiveCount", optional)]
+        pub active_count: Option<i64>,
+        /// Count of all images.
+        #[wire("TotalCount", optional)]
+        pub total_count: Option<i64>,
+        /// Disk space that can be reclaimed by removing unused images.
+        #[wire("Reclaimable", optional)]
+        pub reclaimable: Option<i64>,
+        /// Disk space in use by images.
+        #[wire("TotalSize", optional)]
+        pub total_size: Option<i64>,
+        /// List of image summaries.
+        #[wire("Items", optional)]
+        pub items: Option<Vec<serde_json::Value>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// contains network resources allocated and used for a container in a network.
-///
-/// Since API 1.52.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct EndpointResource {
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(rename = "EndpointID", skip_serializing_if = "Option::is_none")]
-    pub endpoint_id: Option<String>,
-    #[serde(rename = "MacAddress", skip_serializing_if = "Option::is_none")]
-    pub mac_address: Option<String>,
-    #[serde(rename = "IPv4Address", skip_serializing_if = "Option::is_none")]
-    pub ipv4_address: Option<String>,
-    #[serde(rename = "IPv6Address", skip_serializing_if = "Option::is_none")]
-    pub ipv6_address: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.52.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct IpamStatus {
+        #[wire("Subnets", optional)]
+        pub subnets: Option<HashMap<String, SubnetStatus>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// EventMessage represents the information an event contains.
-///
-/// Since API 1.40.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct EventMessage {
-    /// The type of object emitting the event
-    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<super::v1_40_to_v1_55::EventMessageType>,
-    /// The type of event
-    #[serde(rename = "Action", skip_serializing_if = "Option::is_none")]
-    pub action: Option<String>,
-    #[serde(rename = "Actor", skip_serializing_if = "Option::is_none")]
-    pub actor: Option<super::v1_40_to_v1_55::EventActor>,
-    /// Scope of the event. Engine events are `local` scope. Cluster (Swarm)
-    /// events are `swarm` scope.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scope: Option<super::v1_40_to_v1_55::EventMessageScope>,
-    /// Timestamp of event
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub time: Option<i64>,
-    /// Timestamp of event, with nanosecond accuracy
-    #[serde(rename = "timeNano", skip_serializing_if = "Option::is_none")]
-    pub time_nano: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Network {
+        /// Name of the network.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// ID that uniquely identifies a network on a single machine.
+        #[wire("Id", optional)]
+        pub id: Option<String>,
+        /// Date and time at which the network was created in
+        /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
+        ///
+        /// Format: `dateTime`.
+        ///
+        /// Since API 1.25.
+        #[wire("Created", optional)]
+        pub created: Option<String>,
+        /// The level at which the network exists (e.g. `swarm` for cluster-wide
+        /// or `local` for machine level)
+        #[wire("Scope", optional)]
+        pub scope: Option<String>,
+        /// The name of the driver used to create the network (e.g. `bridge`,
+        /// `overlay`).
+        #[wire("Driver", optional)]
+        pub driver: Option<String>,
+        /// Whether the network was created with IPv4 enabled.
+        ///
+        /// Since API 1.47.
+        #[wire("EnableIPv4", optional)]
+        pub enable_ipv4: Option<bool>,
+        /// Whether the network was created with IPv6 enabled.
+        #[wire("EnableIPv6", optional)]
+        pub enable_ipv6: Option<bool>,
+        /// The network's IP Address Management.
+        #[wire("IPAM", optional)]
+        pub ipam: Option<super::v1_41_to_v1_55::Ipam>,
+        /// Whether the network is created to only allow internal networking
+        /// connectivity.
+        ///
+        /// Defaults to `false`.
+        #[wire("Internal", optional)]
+        pub internal: Option<bool>,
+        /// Whether a global / swarm scope network is manually attachable by regular
+        /// containers from workers in swarm mode.
+        ///
+        /// Defaults to `false`.
+        ///
+        /// Since API 1.27.
+        #[wire("Attachable", optional)]
+        pub attachable: Option<bool>,
+        /// Whether the network is providing the routing-mesh for the swarm cluster.
+        ///
+        /// Defaults to `false`.
+        ///
+        /// Since API 1.29.
+        #[wire("Ingress", optional)]
+        pub ingress: Option<bool>,
+        /// Since API 1.41.
+        #[wire("ConfigFrom", optional)]
+        pub config_from: Option<super::v1_41_to_v1_55::ConfigReference>,
+        /// Whether the network is a config-only network. Config-only networks are
+        /// placeholder networks for network configurations to be used by other
+        /// networks. Config-only networks cannot be used directly to run containers
+        /// or services.
+        ///
+        /// Defaults to `false`.
+        ///
+        /// Since API 1.41.
+        #[wire("ConfigOnly", optional)]
+        pub config_only: Option<bool>,
+        /// Network-specific options uses when creating the network.
+        #[wire("Options", optional)]
+        pub options: Option<HashMap<String, String>>,
+        /// Metadata specific to the network being created.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        /// List of peer nodes for an overlay network. This field is only present
+        /// for overlay networks, and omitted for other network types.
+        ///
+        /// Since API 1.41.
+        #[wire("Peers", optional)]
+        pub peers: Option<Vec<super::v1_41_to_v1_55::PeerInfo>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Container configuration that depends on the host we are running on
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct HostConfig {
-    /// An integer value representing this container's relative CPU weight
-    /// versus other containers.
-    #[serde(rename = "CpuShares", skip_serializing_if = "Option::is_none")]
-    pub cpu_shares: Option<i64>,
-    /// Memory limit in bytes.
-    ///
-    /// Defaults to `0`.
-    #[serde(rename = "Memory", skip_serializing_if = "Option::is_none")]
-    pub memory: Option<i64>,
-    /// Path to `cgroups` under which the container's `cgroup` is created. If
-    /// the path is not absolute, the path is considered to be relative to the
-    /// `cgroups` path of the init process. Cgroups are created if they do not
-    /// already exist.
-    #[serde(rename = "CgroupParent", skip_serializing_if = "Option::is_none")]
-    pub cgroup_parent: Option<String>,
-    /// Block IO weight (relative weight).
-    #[serde(rename = "BlkioWeight", skip_serializing_if = "Option::is_none")]
-    pub blkio_weight: Option<i64>,
-    /// Block IO weight (relative device weight) in the form:
-    ///
-    /// ```text
-    /// [{"Path": "device_path", "Weight": weight}]
-    /// ```
-    #[serde(rename = "BlkioWeightDevice", skip_serializing_if = "Option::is_none")]
-    pub blkio_weight_device: Option<
-        Vec<super::v1_24_to_v1_55::ResourcesBlkioWeightDeviceItem>,
-    >,
-    /// Limit read rate (bytes per second) from a device, in the form:
-    ///
-    /// ```text
-    /// [{"Path": "device_path", "Rate": rate}]
-    /// ```
-    #[serde(rename = "BlkioDeviceReadBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
-    /// Limit write rate (bytes per second) to a device, in the form:
-    ///
-    /// ```text
-    /// [{"Path": "device_path", "Rate": rate}]
-    /// ```
-    #[serde(rename = "BlkioDeviceWriteBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
-    /// Limit read rate (IO per second) from a device, in the form:
-    ///
-    /// ```text
-    /// [{"Path": "device_path", "Rate": rate}]
-    /// ```
-    #[serde(rename = "BlkioDeviceReadIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
-    /// Limit write rate (IO per second) to a device, in the form:
-    ///
-    /// ```text
-    /// [{"Path": "device_path", "Rate": rate}]
-    /// ```
-    #[serde(rename = "BlkioDeviceWriteIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
-    /// The length of a CPU period in microseconds.
-    #[serde(rename = "CpuPeriod", skip_serializing_if = "Option::is_none")]
-    pub cpu_period: Option<i64>,
-    /// Microseconds of CPU time that the container can get in a CPU period.
-    #[serde(rename = "CpuQuota", skip_serializing_if = "Option::is_none")]
-    pub cpu_quota: Option<i64>,
-    /// The length of a CPU real-time period in microseconds. Set to 0 to
-    /// allocate no time allocated to real-time tasks.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "CpuRealtimePeriod", skip_serializing_if = "Option::is_none")]
-    pub cpu_realtime_period: Option<i64>,
-    /// The length of a CPU real-time runtime in microseconds. Set to 0 to
-    /// allocate no time allocated to real-time tasks.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "CpuRealtimeRuntime", skip_serializing_if = "Option::is_none")]
-    pub cpu_realtime_runtime: Option<i64>,
-    /// CPUs in which to allow execution (e.g., `0-3`, `0,1`).
-    #[serde(rename = "CpusetCpus", skip_serializing_if = "Option::is_none")]
-    pub cpuset_cpus: Option<String>,
-    /// Memory nodes (MEMs) in which to allow execution (0-3, 0,1). Only
-    /// effective on NUMA systems.
-    #[serde(rename = "CpusetMems", skip_serializing_if = "Option::is_none")]
-    pub cpuset_mems: Option<String>,
-    /// A list of devices to add to the container.
-    #[serde(rename = "Devices", skip_serializing_if = "Option::is_none")]
-    pub devices: Option<Vec<super::v1_24_to_v1_55::DeviceMapping>>,
-    /// a list of cgroup rules to apply to the container
-    ///
-    /// Since API 1.28.
-    #[serde(rename = "DeviceCgroupRules", skip_serializing_if = "Option::is_none")]
-    pub device_cgroup_rules: Option<Vec<String>>,
-    /// A list of requests for devices to be sent to device drivers.
-    ///
-    /// Since API 1.40.
-    #[serde(rename = "DeviceRequests", skip_serializing_if = "Option::is_none")]
-    pub device_requests: Option<Vec<super::v1_40_to_v1_55::DeviceRequest>>,
-    /// Memory soft limit in bytes.
-    #[serde(rename = "MemoryReservation", skip_serializing_if = "Option::is_none")]
-    pub memory_reservation: Option<i64>,
-    /// Total memory limit (memory + swap). Set as `-1` to enable unlimited
-    /// swap.
-    #[serde(rename = "MemorySwap", skip_serializing_if = "Option::is_none")]
-    pub memory_swap: Option<i64>,
-    /// Tune a container's memory swappiness behavior. Accepts an integer
-    /// between 0 and 100.
-    #[serde(rename = "MemorySwappiness", skip_serializing_if = "Option::is_none")]
-    pub memory_swappiness: Option<i64>,
-    /// CPU quota in units of 10<sup>-9</sup> CPUs.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "NanoCpus", skip_serializing_if = "Option::is_none")]
-    pub nano_cpus: Option<i64>,
-    /// Disable OOM Killer for the container.
-    #[serde(rename = "OomKillDisable", skip_serializing_if = "Option::is_none")]
-    pub oom_kill_disable: Option<bool>,
-    /// Run an init inside the container that forwards signals and reaps
-    /// processes. This field is omitted if empty, and the default (as
-    /// configured on the daemon) is used.
-    ///
-    /// Since API 1.37.
-    #[serde(rename = "Init", skip_serializing_if = "Option::is_none")]
-    pub init: Option<bool>,
-    /// Tune a container's PIDs limit. Set `0` or `-1` for unlimited, or `null`
-    /// to not change.
-    #[serde(rename = "PidsLimit", skip_serializing_if = "Option::is_none")]
-    pub pids_limit: Option<i64>,
-    /// A list of resource limits to set in the container. For example:
-    ///
-    /// ```text
-    /// {"Name": "nofile", "Soft": 1024, "Hard": 2048}
-    /// ```
-    #[serde(rename = "Ulimits", skip_serializing_if = "Option::is_none")]
-    pub ulimits: Option<Vec<super::v1_24_to_v1_55::ResourcesUlimitsItem>>,
-    /// The number of usable CPUs (Windows only).
-    ///
-    /// On Windows Server containers, the processor resource controls are
-    /// mutually exclusive. The order of precedence is `CPUCount` first, then
-    /// `CPUShares`, and `CPUPercent` last.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "CpuCount", skip_serializing_if = "Option::is_none")]
-    pub cpu_count: Option<i64>,
-    /// The usable percentage of the available CPUs (Windows only).
-    ///
-    /// On Windows Server containers, the processor resource controls are
-    /// mutually exclusive. The order of precedence is `CPUCount` first, then
-    /// `CPUShares`, and `CPUPercent` last.
-    #[serde(rename = "CpuPercent", skip_serializing_if = "Option::is_none")]
-    pub cpu_percent: Option<i64>,
-    /// Maximum IOps for the container system drive (Windows only)
-    #[serde(rename = "IOMaximumIOps", skip_serializing_if = "Option::is_none")]
-    pub io_maximum_i_ops: Option<i64>,
-    /// Maximum IO in bytes per second for the container system drive
-    /// (Windows only).
-    #[serde(rename = "IOMaximumBandwidth", skip_serializing_if = "Option::is_none")]
-    pub io_maximum_bandwidth: Option<i64>,
-    /// A list of volume bindings for this container. Each volume binding
-    /// is a string in one of these forms:
-    ///
-    /// - `host-src:container-dest[:options]` to bind-mount a host path
-    ///   into the container. Both `host-src`, and `container-dest` must
-    ///   be an _absolute_ path.
-    /// - `volume-name:container-dest[:options]` to bind-mount a volume
-    ///   managed by a volume driver into the container. `container-dest`
-    ///   must be an _absolute_ path.
-    ///
-    /// `options` is an optional, comma-delimited list of:
-    ///
-    /// - `nocopy` disables automatic copying of data from the container
-    ///   path to the volume. The `nocopy` flag only applies to named volumes.
-    /// - `[ro|rw]` mounts a volume read-only or read-write, respectively.
-    ///   If omitted or set to `rw`, volumes are mounted read-write.
-    /// - `[z|Z]` applies SELinux labels to allow or deny multiple containers
-    ///   to read and write to the same volume.
-    ///     - `z`: a _shared_ content label is applied to the content. This
-    ///       label indicates that multiple containers can share the volume
-    ///       content, for both reading and writing.
-    ///     - `Z`: a _private unshared_ label is applied to the content.
-    ///       This label indicates that only the current container can use
-    ///       a private volume. Labeling systems such as SELinux require
-    ///       proper labels to be placed on volume content that is mounted
-    ///       into a container. Without a label, the security system can
-    ///       prevent a container's processes from using the content. By
-    ///       default, the labels set by the host operating system are not
-    ///       modified.
-    /// - `[[r]shared|[r]slave|[r]private]` specifies mount
-    ///   [propagation behavior](https://www.kernel.org/doc/Documentation/filesystems/sharedsubtree.txt).
-    ///   This only applies to bind-mounted volumes, not internal volumes
-    ///   or named volumes. Mount propagation requires the source mount
-    ///   point (the location where the source directory is mounted in the
-    ///   host operating system) to have the correct propagation properties.
-    ///   For shared volumes, the source mount point must be set to `shared`.
-    ///   For slave volumes, the mount must be set to either `shared` or
-    ///   `slave`.
-    #[serde(rename = "Binds", skip_serializing_if = "Option::is_none")]
-    pub binds: Option<Vec<String>>,
-    /// Path to a file where the container ID is written
-    #[serde(rename = "ContainerIDFile", skip_serializing_if = "Option::is_none")]
-    pub container_id_file: Option<String>,
-    /// The logging configuration for this container
-    #[serde(rename = "LogConfig", skip_serializing_if = "Option::is_none")]
-    pub log_config: Option<super::v1_48_to_v1_55::HostConfigLogConfig>,
-    /// Network mode to use for this container. Supported standard values
-    /// are: `bridge`, `host`, `none`, and `container:<name|id>`. Any
-    /// other value is taken as a custom network's name to which this
-    /// container should connect to.
-    #[serde(rename = "NetworkMode", skip_serializing_if = "Option::is_none")]
-    pub network_mode: Option<String>,
-    #[serde(rename = "PortBindings", skip_serializing_if = "Option::is_none")]
-    pub port_bindings: Option<super::v1_32_to_v1_55::PortMap>,
-    #[serde(rename = "RestartPolicy", skip_serializing_if = "Option::is_none")]
-    pub restart_policy: Option<super::v1_40_to_v1_55::RestartPolicy>,
-    /// Automatically remove the container when the container's process
-    /// exits. This has no effect if `RestartPolicy` is set.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "AutoRemove", skip_serializing_if = "Option::is_none")]
-    pub auto_remove: Option<bool>,
-    /// Driver that this container uses to mount volumes.
-    #[serde(rename = "VolumeDriver", skip_serializing_if = "Option::is_none")]
-    pub volume_driver: Option<String>,
-    /// A list of volumes to inherit from another container, specified in
-    /// the form `<container name>[:<ro|rw>]`.
-    #[serde(rename = "VolumesFrom", skip_serializing_if = "Option::is_none")]
-    pub volumes_from: Option<Vec<String>>,
-    /// Specification for mounts to be added to the container.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "Mounts", skip_serializing_if = "Option::is_none")]
-    pub mounts: Option<Vec<super::v1_48_to_v1_55::Mount>>,
-    /// Initial console size, as an `[height, width]` array.
-    #[serde(rename = "ConsoleSize", skip_serializing_if = "Option::is_none")]
-    pub console_size: Option<Vec<i64>>,
-    /// Arbitrary non-identifying metadata attached to container and
-    /// provided to the runtime when the container is started.
-    ///
-    /// Since API 1.43.
-    #[serde(rename = "Annotations", skip_serializing_if = "Option::is_none")]
-    pub annotations: Option<HashMap<String, String>>,
-    /// A list of kernel capabilities to add to the container. Conflicts
-    /// with option 'Capabilities'.
-    #[serde(rename = "CapAdd", skip_serializing_if = "Option::is_none")]
-    pub cap_add: Option<Vec<String>>,
-    /// A list of kernel capabilities to drop from the container. Conflicts
-    /// with option 'Capabilities'.
-    #[serde(rename = "CapDrop", skip_serializing_if = "Option::is_none")]
-    pub cap_drop: Option<Vec<String>>,
-    /// cgroup namespace mode for the container. Possible values are:
-    ///
-    /// - `"private"`: the container runs in its own private cgroup namespace
-    /// - `"host"`: use the host system's cgroup namespace
-    ///
-    /// If not specified, the daemon default is used, which can either be `"private"`
-    /// or `"host"`, depending on daemon version, kernel support and configuration.
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "CgroupnsMode", skip_serializing_if = "Option::is_none")]
-    pub cgroupns_mode: Option<super::v1_41_to_v1_55::HostConfigCgroupnsMode>,
-    /// A list of DNS servers for the container to use.
-    #[serde(rename = "Dns", skip_serializing_if = "Option::is_none")]
-    pub dns: Option<Vec<String>>,
-    /// A list of DNS options.
-    #[serde(rename = "DnsOptions", skip_serializing_if = "Option::is_none")]
-    pub dns_options: Option<Vec<String>>,
-    /// A list of DNS search domains.
-    #[serde(rename = "DnsSearch", skip_serializing_if = "Option::is_none")]
-    pub dns_search: Option<Vec<String>>,
-    /// A list of hostnames/IP mappings to add to the container's `/etc/hosts`
-    /// file. Specified in the form `["hostname:IP"]`.
-    #[serde(rename = "ExtraHosts", skip_serializing_if = "Option::is_none")]
-    pub extra_hosts: Option<Vec<String>>,
-    /// A list of additional groups that the container process will run as.
-    #[serde(rename = "GroupAdd", skip_serializing_if = "Option::is_none")]
-    pub group_add: Option<Vec<String>>,
-    /// IPC sharing mode for the container. Possible values are:
-    ///
-    /// - `"none"`: own private IPC namespace, with /dev/shm not mounted
-    /// - `"private"`: own private IPC namespace
-    /// - `"shareable"`: own private IPC namespace, with a possibility to share it with other containers
-    /// - `"container:<name|id>"`: join another (shareable) container's IPC namespace
-    /// - `"host"`: use the host system's IPC namespace
-    ///
-    /// If not specified, daemon default is used, which can either be `"private"`
-    /// or `"shareable"`, depending on daemon version and configuration.
-    #[serde(rename = "IpcMode", skip_serializing_if = "Option::is_none")]
-    pub ipc_mode: Option<String>,
-    /// Cgroup to use for the container.
-    #[serde(rename = "Cgroup", skip_serializing_if = "Option::is_none")]
-    pub cgroup: Option<String>,
-    /// A list of links for the container in the form `container_name:alias`.
-    #[serde(rename = "Links", skip_serializing_if = "Option::is_none")]
-    pub links: Option<Vec<String>>,
-    /// An integer value containing the score given to the container in
-    /// order to tune OOM killer preferences.
-    #[serde(rename = "OomScoreAdj", skip_serializing_if = "Option::is_none")]
-    pub oom_score_adj: Option<i64>,
-    /// Set the PID (Process) Namespace mode for the container. It can be
-    /// either:
-    ///
-    /// - `"container:<name|id>"`: joins another container's PID namespace
-    /// - `"host"`: use the host's PID namespace inside the container
-    #[serde(rename = "PidMode", skip_serializing_if = "Option::is_none")]
-    pub pid_mode: Option<String>,
-    /// Gives the container full access to the host.
-    #[serde(rename = "Privileged", skip_serializing_if = "Option::is_none")]
-    pub privileged: Option<bool>,
-    /// Allocates an ephemeral host port for all of a container's
-    /// exposed ports.
-    ///
-    /// Ports are de-allocated when the container stops and allocated when
-    /// the container starts. The allocated port might be changed when
-    /// restarting the container.
-    ///
-    /// The port is selected from the ephemeral port range that depends on
-    /// the kernel. For example, on Linux the range is defined by
-    /// `/proc/sys/net/ipv4/ip_local_port_range`.
-    #[serde(rename = "PublishAllPorts", skip_serializing_if = "Option::is_none")]
-    pub publish_all_ports: Option<bool>,
-    /// Mount the container's root filesystem as read only.
-    #[serde(rename = "ReadonlyRootfs", skip_serializing_if = "Option::is_none")]
-    pub readonly_rootfs: Option<bool>,
-    /// A list of string values to customize labels for MLS systems, such
-    /// as SELinux.
-    #[serde(rename = "SecurityOpt", skip_serializing_if = "Option::is_none")]
-    pub security_opt: Option<Vec<String>>,
-    /// Storage driver options for this container, in the form `{"size": "120G"}`.
-    #[serde(rename = "StorageOpt", skip_serializing_if = "Option::is_none")]
-    pub storage_opt: Option<HashMap<String, String>>,
-    /// A map of container directories which should be replaced by tmpfs
-    /// mounts, and their corresponding mount options. For example:
-    ///
-    /// ```text
-    /// { "/run": "rw,noexec,nosuid,size=65536k" }
-    /// ```
-    #[serde(rename = "Tmpfs", skip_serializing_if = "Option::is_none")]
-    pub tmpfs: Option<HashMap<String, String>>,
-    /// UTS namespace to use for the container.
-    #[serde(rename = "UTSMode", skip_serializing_if = "Option::is_none")]
-    pub uts_mode: Option<String>,
-    /// Sets the usernamespace mode for the container when usernamespace
-    /// remapping option is enabled.
-    #[serde(rename = "UsernsMode", skip_serializing_if = "Option::is_none")]
-    pub userns_mode: Option<String>,
-    /// Size of `/dev/shm` in bytes. If omitted, the system uses 64MB.
-    #[serde(rename = "ShmSize", skip_serializing_if = "Option::is_none")]
-    pub shm_size: Option<i64>,
-    /// A list of kernel parameters (sysctls) to set in the container.
-    ///
-    /// This field is omitted if not set.
-    #[serde(rename = "Sysctls", skip_serializing_if = "Option::is_none")]
-    pub sysctls: Option<HashMap<String, String>>,
-    /// Runtime to use with this container.
-    #[serde(rename = "Runtime", skip_serializing_if = "Option::is_none")]
-    pub runtime: Option<String>,
-    /// Isolation technology of the container. (Windows only)
-    #[serde(rename = "Isolation", skip_serializing_if = "Option::is_none")]
-    pub isolation: Option<super::v1_24_to_v1_55::HostConfigIsolation>,
-    /// The list of paths to be masked inside the container (this overrides
-    /// the default set of paths).
-    ///
-    /// Since API 1.38.
-    #[serde(rename = "MaskedPaths", skip_serializing_if = "Option::is_none")]
-    pub masked_paths: Option<Vec<String>>,
-    /// The list of paths to be set as read-only inside the container
-    /// (this overrides the default set of paths).
-    ///
-    /// Since API 1.38.
-    #[serde(rename = "ReadonlyPaths", skip_serializing_if = "Option::is_none")]
-    pub readonly_paths: Option<Vec<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Specifies how a task is attached to a network, and the addresses the
+    /// task was assigned on that network.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct NetworkAttachment {
+        #[wire("Network", optional)]
+        pub network: Option<Network>,
+        /// The IP addresses (in CIDR notation) assigned to the task on this
+        /// network. To maintain backward compatibility this field accepts CIDR
+        /// notation, but only the IP address is used.
+        #[wire("Addresses", optional)]
+        pub addresses: Option<Vec<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// represents system data usage for image resources.
-///
-/// Since API 1.52.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ImagesDiskUsage {
-    /// Count of active images.
-    #[serde(rename = "ActiveCount", skip_serializing_if = "Option::is_none")]
-    pub active_count: Option<i64>,
-    /// Count of all images.
-    #[serde(rename = "TotalCount", skip_serializing_if = "Option::is_none")]
-    pub total_count: Option<i64>,
-    /// Disk space that can be reclaimed by removing unused images.
-    #[serde(rename = "Reclaimable", skip_serializing_if = "Option::is_none")]
-    pub reclaimable: Option<i64>,
-    /// Disk space in use by images.
-    #[serde(rename = "TotalSize", skip_serializing_if = "Option::is_none")]
-    pub total_size: Option<i64>,
-    /// List of image summaries.
-    #[serde(rename = "Items", skip_serializing_if = "Option::is_none")]
-    pub items: Option<Vec<serde_json::Value>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// NetworkConnectRequest represents the data to be used to connect a container to a network.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct NetworkConnectBody {
+        /// The ID or name of the container to connect to the network.
+        #[wire("Container")]
+        pub container: String,
+        #[wire("EndpointConfig", optional)]
+        pub endpoint_config: Option<super::v1_48_to_v1_55::EndpointSettings>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Since API 1.52.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct IpamStatus {
-    #[serde(rename = "Subnets", skip_serializing_if = "Option::is_none")]
-    pub subnets: Option<HashMap<String, SubnetStatus>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// NetworkDisconnectRequest represents the data to be used to disconnect a container from a network.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct NetworkDisconnectBody {
+        /// The ID or name of the container to disconnect from the network.
+        #[wire("Container")]
+        pub container: String,
+        /// Force the container to disconnect from the network.
+        ///
+        /// Defaults to `false`.
+        #[wire("Force", optional)]
+        pub force: Option<bool>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Network {
-    /// Name of the network.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// ID that uniquely identifies a network on a single machine.
-    #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Date and time at which the network was created in
-    /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
+object! {
+    /// The body of the "get network" http response message.
     ///
-    /// Format: `dateTime`.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "Created", skip_serializing_if = "Option::is_none")]
-    pub created: Option<String>,
-    /// The level at which the network exists (e.g. `swarm` for cluster-wide
-    /// or `local` for machine level)
-    #[serde(rename = "Scope", skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
-    /// The name of the driver used to create the network (e.g. `bridge`,
-    /// `overlay`).
-    #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
-    pub driver: Option<String>,
-    /// Whether the network was created with IPv4 enabled.
-    ///
-    /// Since API 1.47.
-    #[serde(rename = "EnableIPv4", skip_serializing_if = "Option::is_none")]
-    pub enable_ipv4: Option<bool>,
-    /// Whether the network was created with IPv6 enabled.
-    #[serde(rename = "EnableIPv6", skip_serializing_if = "Option::is_none")]
-    pub enable_ipv6: Option<bool>,
-    /// The network's IP Address Management.
-    #[serde(rename = "IPAM", skip_serializing_if = "Option::is_none")]
-    pub ipam: Option<super::v1_41_to_v1_55::Ipam>,
-    /// Whether the network is created to only allow internal networking
-    /// connectivity.
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "Internal", skip_serializing_if = "Option::is_none")]
-    pub internal: Option<bool>,
-    /// Whether a global / swarm scope network is manually attachable by regular
-    /// containers from workers in swarm mode.
-    ///
-    /// Defaults to `false`.
-    ///
-    /// Since API 1.27.
-    #[serde(rename = "Attachable", skip_serializing_if = "Option::is_none")]
-    pub attachable: Option<bool>,
-    /// Whether the network is providing the routing-mesh for the swarm cluster.
-    ///
-    /// Defaults to `false`.
-    ///
-    /// Since API 1.29.
-    #[serde(rename = "Ingress", skip_serializing_if = "Option::is_none")]
-    pub ingress: Option<bool>,
-    /// Since API 1.41.
-    #[serde(rename = "ConfigFrom", skip_serializing_if = "Option::is_none")]
-    pub config_from: Option<super::v1_41_to_v1_55::ConfigReference>,
-    /// Whether the network is a config-only network. Config-only networks are
-    /// placeholder networks for network configurations to be used by other
-    /// networks. Config-only networks cannot be used directly to run containers
-    /// or services.
-    ///
-    /// Defaults to `false`.
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "ConfigOnly", skip_serializing_if = "Option::is_none")]
-    pub config_only: Option<bool>,
-    /// Network-specific options uses when creating the network.
-    #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
-    pub options: Option<HashMap<String, String>>,
-    /// Metadata specific to the network being created.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// List of peer nodes for an overlay network. This field is only present
-    /// for overlay networks, and omitted for other network types.
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "Peers", skip_serializing_if = "Option::is_none")]
-    pub peers: Option<Vec<super::v1_41_to_v1_55::PeerInfo>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// Since API 1.52.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct NetworkInspect {
+        /// Name of the network.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// ID that uniquely identifies a network on a single machine.
+        #[wire("Id", optional)]
+        pub id: Option<String>,
+        /// Date and time at which the network was created in
+        /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
+        ///
+        /// Format: `dateTime`.
+        #[wire("Created", optional)]
+        pub created: Option<String>,
+        /// The level at which the network exists (e.g. `swarm` for cluster-wide
+        /// or `local` for machine level)
+        #[wire("Scope", optional)]
+        pub scope: Option<String>,
+        /// The name of the driver used to create the network (e.g. `bridge`,
+        /// `overlay`).
+        #[wire("Driver", optional)]
+        pub driver: Option<String>,
+        /// Whether the network was created with IPv4 enabled.
+        #[wire("EnableIPv4", optional)]
+        pub enable_ipv4: Option<bool>,
+        /// Whether the network was created with IPv6 enabled.
+        #[wire("EnableIPv6", optional)]
+        pub enable_ipv6: Option<bool>,
+        /// The network's IP Address Management.
+        #[wire("IPAM", optional)]
+        pub ipam: Option<super::v1_41_to_v1_55::Ipam>,
+        /// Whether the network is created to only allow internal networking
+        /// connectivity.
+        ///
+        /// Defaults to `false`.
+        #[wire("Internal", optional)]
+        pub internal: Option<bool>,
+        /// Whether a global / swarm scope network is manually attachable by regular
+        /// containers from workers in swarm mode.
+        ///
+        /// Defaults to `false`.
+        #[wire("Attachable", optional)]
+        pub attachable: Option<bool>,
+        /// Whether the network is providing the routing-mesh for the swarm cluster.
+        ///
+        /// Defaults to `false`.
+        #[wire("Ingress", optional)]
+        pub ingress: Option<bool>,
+        #[wire("ConfigFrom", optional)]
+        pub config_from: Option<super::v1_41_to_v1_55::ConfigReference>,
+        /// Whether the network is a config-only network. Config-only networks are
+        /// placeholder networks for network configurations to be used by other
+        /// networks. Config-only networks cannot be used directly to run containers
+        /// or services.
+        ///
+        /// Defaults to `false`.
+        #[wire("ConfigOnly", optional)]
+        pub config_only: Option<bool>,
+        /// Network-specific options uses when creating the network.
+        #[wire("Options", optional)]
+        pub options: Option<HashMap<String, String>>,
+        /// Metadata specific to the network being created.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        /// List of peer nodes for an overlay network. This field is only present
+        /// for overlay networks, and omitted for other network types.
+        #[wire("Peers", optional)]
+        pub peers: Option<Vec<super::v1_41_to_v1_55::PeerInfo>>,
+        /// Contains endpoints attached to the network.
+        #[wire("Containers", optional)]
+        pub containers: Option<HashMap<String, EndpointResource>>,
+        /// List of services using the network. This field is only present for
+        /// swarm scope networks, and omitted for local scope networks.
+        #[wire("Services", optional)]
+        pub services: Option<HashMap<String, serde_json::Value>>,
+        /// provides runtime information about the network such as the number of allocated IPs.
+        #[wire("Status", optional)]
+        pub status: Option<NetworkStatus>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Specifies how a task is attached to a network, and the addresses the
-/// task was assigned on that network.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct NetworkAttachment {
-    #[serde(rename = "Network", skip_serializing_if = "Option::is_none")]
-    pub network: Option<Network>,
-    /// The IP addresses (in CIDR notation) assigned to the task on this
-    /// network. To maintain backward compatibility this field accepts CIDR
-    /// notation, but only the IP address is used.
-    #[serde(rename = "Addresses", skip_serializing_if = "Option::is_none")]
-    pub addresses: Option<Vec<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// NetworkSettings exposes the network settings in the API
+    ///
+    /// Since API 1.32.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct NetworkSettings {
+        /// SandboxID uniquely represents a container's network stack.
+        #[wire("SandboxID", optional)]
+        pub sandbox_id: Option<String>,
+        /// SandboxKey is the full path of the netns handle
+        #[wire("SandboxKey", optional)]
+        pub sandbox_key: Option<String>,
+        #[wire("Ports", optional)]
+        pub ports: Option<super::v1_32_to_v1_55::PortMap>,
+        /// Information about all networks that the container is connected to.
+        #[wire("Networks", optional)]
+        pub networks: Option<HashMap<String, super::v1_48_to_v1_55::EndpointSettings>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// NetworkConnectRequest represents the data to be used to connect a container to a network.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct NetworkConnectBody {
-    /// The ID or name of the container to connect to the network.
-    #[serde(rename = "Container", default)]
-    pub container: String,
-    #[serde(rename = "EndpointConfig", skip_serializing_if = "Option::is_none")]
-    pub endpoint_config: Option<super::v1_48_to_v1_55::EndpointSettings>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// NetworkDisconnectRequest represents the data to be used to disconnect a container from a network.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct NetworkDisconnectBody {
-    /// The ID or name of the container to disconnect from the network.
-    #[serde(rename = "Container", default)]
-    pub container: String,
-    /// Force the container to disconnect from the network.
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "Force", skip_serializing_if = "Option::is_none")]
-    pub force: Option<bool>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// The body of the "get network" http response message.
-///
-/// Since API 1.52.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct NetworkInspect {
-    /// Name of the network.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// ID that uniquely identifies a network on a single machine.
-    #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Date and time at which the network was created in
-    /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
-    ///
-    /// Format: `dateTime`.
-    #[serde(rename = "Created", skip_serializing_if = "Option::is_none")]
-    pub created: Option<String>,
-    /// The level at which the network exists (e.g. `swarm` for cluster-wide
-    /// or `local` for machine level)
-    #[serde(rename = "Scope", skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
-    /// The name of the driver used to create the network (e.g. `bridge`,
-    /// `overlay`).
-    #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
-    pub driver: Option<String>,
-    /// Whether the network was created with IPv4 enabled.
-    #[serde(rename = "EnableIPv4", skip_serializing_if = "Option::is_none")]
-    pub enable_ipv4: Option<bool>,
-    /// Whether the network was created with IPv6 enabled.
-    #[serde(rename = "EnableIPv6", skip_serializing_if = "Option::is_none")]
-    pub enable_ipv6: Option<bool>,
-    /// The network's IP Address Management.
-    #[serde(rename = "IPAM", skip_serializing_if = "Option::is_none")]
-    pub ipam: Option<super::v1_41_to_v1_55::Ipam>,
-    /// Whether the network is created to only allow internal networking
-    /// connectivity.
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "Internal", skip_serializing_if = "Option::is_none")]
-    pub internal: Option<bool>,
-    /// Whether a global / swarm scope network is manually attachable by regular
-    /// containers from workers in swarm mode.
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "Attachable", skip_serializing_if = "Option::is_none")]
-    pub attachable: Option<bool>,
-    /// Whether the network is providing the routing-mesh for the swarm cluster.
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "Ingress", skip_serializing_if = "Option::is_none")]
-    pub ingress: Option<bool>,
-    #[serde(rename = "ConfigFrom", skip_serializing_if = "Option::is_none")]
-    pub config_from: Option<super::v1_41_to_v1_55::ConfigReference>,
-    /// Whether the network is a config-only network. Config-only networks are
-    /// placeholder networks for network configurations to be used by other
-    /// networks. Config-only networks cannot be used directly to run containers
-    /// or services.
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "ConfigOnly", skip_serializing_if = "Option::is_none")]
-    pub config_only: Option<bool>,
-    /// Network-specific options uses when creating the network.
-    #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
-    pub options: Option<HashMap<String, String>>,
-    /// Metadata specific to the network being created.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    /// List of peer nodes for an overlay network. This field is only present
-    /// for overlay networks, and omitted for other network types.
-    #[serde(rename = "Peers", skip_serializing_if = "Option::is_none")]
-    pub peers: Option<Vec<super::v1_41_to_v1_55::PeerInfo>>,
-    /// Contains endpoints attached to the network.
-    #[serde(rename = "Containers", skip_serializing_if = "Option::is_none")]
-    pub containers: Option<HashMap<String, EndpointResource>>,
-    /// List of services using the network. This field is only present for
-    /// swarm scope networks, and omitted for local scope networks.
-    #[serde(rename = "Services", skip_serializing_if = "Option::is_none")]
-    pub services: Option<HashMap<String, serde_json::Value>>,
+object! {
     /// provides runtime information about the network such as the number of allocated IPs.
-    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
-    pub status: Option<NetworkStatus>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// NetworkSettings exposes the network settings in the API
-///
-/// Since API 1.32.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct NetworkSettings {
-    /// SandboxID uniquely represents a container's network stack.
-    #[serde(rename = "SandboxID", skip_serializing_if = "Option::is_none")]
-    pub sandbox_id: Option<String>,
-    /// SandboxKey is the full path of the netns handle
-    #[serde(rename = "SandboxKey", skip_serializing_if = "Option::is_none")]
-    pub sandbox_key: Option<String>,
-    #[serde(rename = "Ports", skip_serializing_if = "Option::is_none")]
-    pub ports: Option<super::v1_32_to_v1_55::PortMap>,
-    /// Information about all networks that the container is connected to.
-    #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<HashMap<String, super::v1_48_to_v1_55::EndpointSettings>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// provides runtime information about the network such as the number of allocated IPs.
-///
-/// Since API 1.52.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct NetworkStatus {
-    #[serde(rename = "IPAM", skip_serializing_if = "Option::is_none")]
-    pub ipam: Option<IpamStatus>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    ///
+    /// Since API 1.52.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct NetworkStatus {
+        #[wire("IPAM", optional)]
+        pub ipam: Option<IpamStatus>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// Network list response item
@@ -1606,148 +1656,158 @@ pub struct NetworkStatus {
 /// Since API 1.52.
 pub type NetworkSummary = Network;
 
-/// carries the information about one backend task
-///
-/// Since API 1.52.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct NetworkTaskInfo {
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(rename = "EndpointID", skip_serializing_if = "Option::is_none")]
-    pub endpoint_id: Option<String>,
-    #[serde(rename = "EndpointIP", skip_serializing_if = "Option::is_none")]
-    pub endpoint_ip: Option<String>,
-    #[serde(rename = "Info", skip_serializing_if = "Option::is_none")]
-    pub info: Option<HashMap<String, String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// carries the information about one backend task
+    ///
+    /// Since API 1.52.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct NetworkTaskInfo {
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        #[wire("EndpointID", optional)]
+        pub endpoint_id: Option<String>,
+        #[wire("EndpointIP", optional)]
+        pub endpoint_ip: Option<String>,
+        #[wire("Info", optional)]
+        pub info: Option<HashMap<String, String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// A plugin for the Engine API
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Plugin {
-    #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(rename = "Name", default)]
-    pub name: String,
-    /// True if the plugin is running. False if the plugin is not running, only installed.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "Enabled", default)]
-    pub enabled: bool,
-    /// user-configurable settings for the plugin.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "Settings", default, deserialize_with = "null_as_default")]
-    pub settings: super::v1_25_to_v1_55::PluginSettings,
-    /// plugin remote reference used to push/pull the plugin
-    ///
-    /// Since API 1.26.
-    #[serde(rename = "PluginReference", skip_serializing_if = "Option::is_none")]
-    pub plugin_reference: Option<String>,
+object! {
+    /// A plugin for the Engine API
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Plugin {
+        #[wire("Id", optional)]
+        pub id: Option<String>,
+        #[wire("Name")]
+        pub name: String,
+        /// True if the plugin is running. False if the plugin is not running, only installed.
+        ///
+        /// Since API 1.25.
+        #[wire("Enabled")]
+        pub enabled: bool,
+        /// user-configurable settings for the plugin.
+        ///
+        /// Since API 1.25.
+        #[wire("Settings", or_default)]
+        pub settings: super::v1_25_to_v1_55::PluginSettings,
+        /// plugin remote reference used to push/pull the plugin
+        ///
+        /// Since API 1.26.
+        #[wire("PluginReference", optional)]
+        pub plugin_reference: Option<String>,
+        /// The config of a plugin.
+        #[wire("Config", or_default)]
+        pub config: PluginConfig,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
     /// The config of a plugin.
-    #[serde(rename = "Config", default, deserialize_with = "null_as_default")]
-    pub config: PluginConfig,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct PluginConfig {
+        /// Since API 1.25.
+        #[wire("Description")]
+        pub description: String,
+        /// Since API 1.25.
+        #[wire("Documentation")]
+        pub documentation: String,
+        /// The interface between Docker and the plugin
+        ///
+        /// Since API 1.25.
+        #[wire("Interface", or_default)]
+        pub interface: PluginConfigInterface,
+        /// Since API 1.25.
+        #[wire("Entrypoint", or_default)]
+        pub entrypoint: Vec<String>,
+        /// Since API 1.25.
+        #[wire("WorkDir")]
+        pub work_dir: String,
+        /// Since API 1.25.
+        #[wire("User", optional)]
+        pub user: Option<super::v1_25_to_v1_55::PluginConfigUser>,
+        /// Since API 1.25.
+        #[wire("Network", or_default)]
+        pub network: super::v1_25_to_v1_55::PluginConfigNetwork,
+        /// Since API 1.25.
+        #[wire("Linux", or_default)]
+        pub linux: super::v1_25_to_v1_55::PluginConfigLinux,
+        /// Since API 1.25.
+        #[wire("PropagatedMount")]
+        pub propagated_mount: String,
+        /// Since API 1.29.
+        #[wire("IpcHost")]
+        pub ipc_host: bool,
+        /// Since API 1.29.
+        #[wire("PidHost")]
+        pub pid_host: bool,
+        #[wire("Mounts", or_default)]
+        pub mounts: Vec<super::v1_24_to_v1_55::PluginMount>,
+        #[wire("Env", or_default)]
+        pub env: Vec<super::v1_24_to_v1_55::PluginEnv>,
+        #[wire("Args", or_default)]
+        pub args: super::v1_25_to_v1_55::PluginConfigArgs,
+        /// Since API 1.25.
+        #[wire("rootfs", optional)]
+        pub rootfs: Option<super::v1_25_to_v1_55::PluginConfigRootfs>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// The config of a plugin.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct PluginConfig {
-    /// Since API 1.25.
-    #[serde(rename = "Description", default)]
-    pub description: String,
-    /// Since API 1.25.
-    #[serde(rename = "Documentation", default)]
-    pub documentation: String,
+object! {
     /// The interface between Docker and the plugin
     ///
     /// Since API 1.25.
-    #[serde(rename = "Interface", default, deserialize_with = "null_as_default")]
-    pub interface: PluginConfigInterface,
-    /// Since API 1.25.
-    #[serde(rename = "Entrypoint", default, deserialize_with = "null_as_default")]
-    pub entrypoint: Vec<String>,
-    /// Since API 1.25.
-    #[serde(rename = "WorkDir", default)]
-    pub work_dir: String,
-    /// Since API 1.25.
-    #[serde(rename = "User", skip_serializing_if = "Option::is_none")]
-    pub user: Option<super::v1_25_to_v1_55::PluginConfigUser>,
-    /// Since API 1.25.
-    #[serde(rename = "Network", default, deserialize_with = "null_as_default")]
-    pub network: super::v1_25_to_v1_55::PluginConfigNetwork,
-    /// Since API 1.25.
-    #[serde(rename = "Linux", default, deserialize_with = "null_as_default")]
-    pub linux: super::v1_25_to_v1_55::PluginConfigLinux,
-    /// Since API 1.25.
-    #[serde(rename = "PropagatedMount", default)]
-    pub propagated_mount: String,
-    /// Since API 1.29.
-    #[serde(rename = "IpcHost", default)]
-    pub ipc_host: bool,
-    /// Since API 1.29.
-    #[serde(rename = "PidHost", default)]
-    pub pid_host: bool,
-    #[serde(rename = "Mounts", default, deserialize_with = "null_as_default")]
-    pub mounts: Vec<super::v1_24_to_v1_55::PluginMount>,
-    #[serde(rename = "Env", default, deserialize_with = "null_as_default")]
-    pub env: Vec<super::v1_24_to_v1_55::PluginEnv>,
-    #[serde(rename = "Args", default, deserialize_with = "null_as_default")]
-    pub args: super::v1_25_to_v1_55::PluginConfigArgs,
-    /// Since API 1.25.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rootfs: Option<super::v1_25_to_v1_55::PluginConfigRootfs>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct PluginConfigInterface {
+        #[wire("Types", or_default)]
+        pub types: Vec<String>,
+        #[wire("Socket")]
+        pub socket: String,
+        /// Protocol to use for clients connecting to the plugin.
+        ///
+        /// Since API 1.38.
+        #[wire("ProtocolScheme", optional)]
+        pub protocol_scheme: Option<
+            super::v1_38_to_v1_55::PluginConfigInterfaceProtocolScheme,
+        >,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// The interface between Docker and the plugin
-///
-/// Since API 1.25.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct PluginConfigInterface {
-    #[serde(rename = "Types", default, deserialize_with = "null_as_default")]
-    pub types: Vec<String>,
-    #[serde(rename = "Socket", default)]
-    pub socket: String,
-    /// Protocol to use for clients connecting to the plugin.
+object! {
+    /// Describes a port-mapping between the container and the host.
     ///
-    /// Since API 1.38.
-    #[serde(rename = "ProtocolScheme", skip_serializing_if = "Option::is_none")]
-    pub protocol_scheme: Option<
-        super::v1_38_to_v1_55::PluginConfigInterfaceProtocolScheme,
-    >,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// Describes a port-mapping between the container and the host.
-///
-/// Since API 1.52.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct PortSummary {
-    /// Host IP address that the container's port is mapped to
-    ///
-    /// Format: `ip-address`.
-    #[serde(rename = "IP", skip_serializing_if = "Option::is_none")]
-    pub ip: Option<String>,
-    /// Port on the container
-    #[serde(rename = "PrivatePort", default)]
-    pub private_port: u16,
-    /// Port exposed on the host
-    #[serde(rename = "PublicPort", skip_serializing_if = "Option::is_none")]
-    pub public_port: Option<u16>,
-    #[serde(rename = "Type", default)]
-    pub r#type: PortSummaryType,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// Since API 1.52.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct PortSummary {
+        /// Host IP address that the container's port is mapped to
+        ///
+        /// Format: `ip-address`.
+        #[wire("IP", optional)]
+        pub ip: Option<String>,
+        /// Port on the container
+        #[wire("PrivatePort")]
+        pub private_port: u16,
+        /// Port exposed on the host
+        #[wire("PublicPort", optional)]
+        pub public_port: Option<u16>,
+        #[wire("Type")]
+        pub r#type: PortSummaryType,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.
@@ -1816,592 +1876,621 @@ impl<'de> Deserialize<'de> for PortSummaryType {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct PushImageInfo {
-    /// Since API 1.48.
-    #[serde(rename = "errorDetail", skip_serializing_if = "Option::is_none")]
-    pub error_detail: Option<super::v1_24_to_v1_55::ErrorDetail>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-    #[serde(rename = "progressDetail", skip_serializing_if = "Option::is_none")]
-    pub progress_detail: Option<super::v1_36_to_v1_55::ProgressDetail>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct PushImageInfo {
+        /// Since API 1.48.
+        #[wire("errorDetail", optional)]
+        pub error_detail: Option<super::v1_24_to_v1_55::ErrorDetail>,
+        #[wire("status", optional)]
+        pub status: Option<String>,
+        #[wire("progressDetail", optional)]
+        pub progress_detail: Option<super::v1_36_to_v1_55::ProgressDetail>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// A container's resources (cgroups config, ulimits, etc)
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Resources {
-    /// An integer value representing this container's relative CPU weight
-    /// versus other containers.
-    #[serde(rename = "CpuShares", skip_serializing_if = "Option::is_none")]
-    pub cpu_shares: Option<i64>,
-    /// Memory limit in bytes.
-    ///
-    /// Defaults to `0`.
-    #[serde(rename = "Memory", skip_serializing_if = "Option::is_none")]
-    pub memory: Option<i64>,
-    /// Path to `cgroups` under which the container's `cgroup` is created. If
-    /// the path is not absolute, the path is considered to be relative to the
-    /// `cgroups` path of the init process. Cgroups are created if they do not
-    /// already exist.
-    #[serde(rename = "CgroupParent", skip_serializing_if = "Option::is_none")]
-    pub cgroup_parent: Option<String>,
-    /// Block IO weight (relative weight).
-    #[serde(rename = "BlkioWeight", skip_serializing_if = "Option::is_none")]
-    pub blkio_weight: Option<i64>,
-    /// Block IO weight (relative device weight) in the form:
-    ///
-    /// ```text
-    /// [{"Path": "device_path", "Weight": weight}]
-    /// ```
-    #[serde(rename = "BlkioWeightDevice", skip_serializing_if = "Option::is_none")]
-    pub blkio_weight_device: Option<
-        Vec<super::v1_24_to_v1_55::ResourcesBlkioWeightDeviceItem>,
-    >,
-    /// Limit read rate (bytes per second) from a device, in the form:
-    ///
-    /// ```text
-    /// [{"Path": "device_path", "Rate": rate}]
-    /// ```
-    #[serde(rename = "BlkioDeviceReadBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
-    /// Limit write rate (bytes per second) to a device, in the form:
-    ///
-    /// ```text
-    /// [{"Path": "device_path", "Rate": rate}]
-    /// ```
-    #[serde(rename = "BlkioDeviceWriteBps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
-    /// Limit read rate (IO per second) from a device, in the form:
-    ///
-    /// ```text
-    /// [{"Path": "device_path", "Rate": rate}]
-    /// ```
-    #[serde(rename = "BlkioDeviceReadIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
-    /// Limit write rate (IO per second) to a device, in the form:
-    ///
-    /// ```text
-    /// [{"Path": "device_path", "Rate": rate}]
-    /// ```
-    #[serde(rename = "BlkioDeviceWriteIOps", skip_serializing_if = "Option::is_none")]
-    pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
-    /// The length of a CPU period in microseconds.
-    #[serde(rename = "CpuPeriod", skip_serializing_if = "Option::is_none")]
-    pub cpu_period: Option<i64>,
-    /// Microseconds of CPU time that the container can get in a CPU period.
-    #[serde(rename = "CpuQuota", skip_serializing_if = "Option::is_none")]
-    pub cpu_quota: Option<i64>,
-    /// The length of a CPU real-time period in microseconds. Set to 0 to
-    /// allocate no time allocated to real-time tasks.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "CpuRealtimePeriod", skip_serializing_if = "Option::is_none")]
-    pub cpu_realtime_period: Option<i64>,
-    /// The length of a CPU real-time runtime in microseconds. Set to 0 to
-    /// allocate no time allocated to real-time tasks.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "CpuRealtimeRuntime", skip_serializing_if = "Option::is_none")]
-    pub cpu_realtime_runtime: Option<i64>,
-    /// CPUs in which to allow execution (e.g., `0-3`, `0,1`).
-    #[serde(rename = "CpusetCpus", skip_serializing_if = "Option::is_none")]
-    pub cpuset_cpus: Option<String>,
-    /// Memory nodes (MEMs) in which to allow execution (0-3, 0,1). Only
-    /// effective on NUMA systems.
-    #[serde(rename = "CpusetMems", skip_serializing_if = "Option::is_none")]
-    pub cpuset_mems: Option<String>,
-    /// A list of devices to add to the container.
-    #[serde(rename = "Devices", skip_serializing_if = "Option::is_none")]
-    pub devices: Option<Vec<super::v1_24_to_v1_55::DeviceMapping>>,
-    /// a list of cgroup rules to apply to the container
-    ///
-    /// Since API 1.28.
-    #[serde(rename = "DeviceCgroupRules", skip_serializing_if = "Option::is_none")]
-    pub device_cgroup_rules: Option<Vec<String>>,
-    /// A list of requests for devices to be sent to device drivers.
-    ///
-    /// Since API 1.40.
-    #[serde(rename = "DeviceRequests", skip_serializing_if = "Option::is_none")]
-    pub device_requests: Option<Vec<super::v1_40_to_v1_55::DeviceRequest>>,
-    /// Memory soft limit in bytes.
-    #[serde(rename = "MemoryReservation", skip_serializing_if = "Option::is_none")]
-    pub memory_reservation: Option<i64>,
-    /// Total memory limit (memory + swap). Set as `-1` to enable unlimited
-    /// swap.
-    #[serde(rename = "MemorySwap", skip_serializing_if = "Option::is_none")]
-    pub memory_swap: Option<i64>,
-    /// Tune a container's memory swappiness behavior. Accepts an integer
-    /// between 0 and 100.
-    #[serde(rename = "MemorySwappiness", skip_serializing_if = "Option::is_none")]
-    pub memory_swappiness: Option<i64>,
-    /// CPU quota in units of 10<sup>-9</sup> CPUs.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "NanoCpus", skip_serializing_if = "Option::is_none")]
-    pub nano_cpus: Option<i64>,
-    /// Disable OOM Killer for the container.
-    #[serde(rename = "OomKillDisable", skip_serializing_if = "Option::is_none")]
-    pub oom_kill_disable: Option<bool>,
-    /// Run an init inside the container that forwards signals and reaps
-    /// processes. This field is omitted if empty, and the default (as
-    /// configured on the daemon) is used.
-    ///
-    /// Since API 1.37.
-    #[serde(rename = "Init", skip_serializing_if = "Option::is_none")]
-    pub init: Option<bool>,
-    /// Tune a container's PIDs limit. Set `0` or `-1` for unlimited, or `null`
-    /// to not change.
-    #[serde(rename = "PidsLimit", skip_serializing_if = "Option::is_none")]
-    pub pids_limit: Option<i64>,
-    /// A list of resource limits to set in the container. For example:
-    ///
-    /// ```text
-    /// {"Name": "nofile", "Soft": 1024, "Hard": 2048}
-    /// ```
-    #[serde(rename = "Ulimits", skip_serializing_if = "Option::is_none")]
-    pub ulimits: Option<Vec<super::v1_24_to_v1_55::ResourcesUlimitsItem>>,
-    /// The number of usable CPUs (Windows only).
-    ///
-    /// On Windows Server containers, the processor resource controls are
-    /// mutually exclusive. The order of precedence is `CPUCount` first, then
-    /// `CPUShares`, and `CPUPercent` last.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "CpuCount", skip_serializing_if = "Option::is_none")]
-    pub cpu_count: Option<i64>,
-    /// The usable percentage of the available CPUs (Windows only).
-    ///
-    /// On Windows Server containers, the processor resource controls are
-    /// mutually exclusive. The order of precedence is `CPUCount` first, then
-    /// `CPUShares`, and `CPUPercent` last.
-    #[serde(rename = "CpuPercent", skip_serializing_if = "Option::is_none")]
-    pub cpu_percent: Option<i64>,
-    /// Maximum IOps for the container system drive (Windows only)
-    #[serde(rename = "IOMaximumIOps", skip_serializing_if = "Option::is_none")]
-    pub io_maximum_i_ops: Option<i64>,
-    /// Maximum IO in bytes per second for the container system drive
-    /// (Windows only).
-    #[serde(rename = "IOMaximumBandwidth", skip_serializing_if = "Option::is_none")]
-    pub io_maximum_bandwidth: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// A container's resources (cgroups config, ulimits, etc)
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Resources {
+        /// An integer value representing this container's relative CPU weight
+        /// versus other containers.
+        #[wire("CpuShares", optional)]
+        pub cpu_shares: Option<i64>,
+        /// Memory limit in bytes.
+        ///
+        /// Defaults to `0`.
+        #[wire("Memory", optional)]
+        pub memory: Option<i64>,
+        /// Path to `cgroups` under which the container's `cgroup` is created. If
+        /// the path is not absolute, the path is considered to be relative to the
+        /// `cgroups` path of the init process. Cgroups are created if they do not
+        /// already exist.
+        #[wire("CgroupParent", optional)]
+        pub cgroup_parent: Option<String>,
+        /// Block IO weight (relative weight).
+        #[wire("BlkioWeight", optional)]
+        pub blkio_weight: Option<i64>,
+        /// Block IO weight (relative device weight) in the form:
+        ///
+        /// ```text
+        /// [{"Path": "device_path", "Weight": weight}]
+        /// ```
+        #[wire("BlkioWeightDevice", optional)]
+        pub blkio_weight_device: Option<
+            Vec<super::v1_24_to_v1_55::ResourcesBlkioWeightDeviceItem>,
+        >,
+        /// Limit read rate (bytes per second) from a device, in the form:
+        ///
+        /// ```text
+        /// [{"Path": "device_path", "Rate": rate}]
+        /// ```
+        #[wire("BlkioDeviceReadBps", optional)]
+        pub blkio_device_read_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
+        /// Limit write rate (bytes per second) to a device, in the form:
+        ///
+        /// ```text
+        /// [{"Path": "device_path", "Rate": rate}]
+        /// ```
+        #[wire("BlkioDeviceWriteBps", optional)]
+        pub blkio_device_write_bps: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
+        /// Limit read rate (IO per second) from a device, in the form:
+        ///
+        /// ```text
+        /// [{"Path": "device_path", "Rate": rate}]
+        /// ```
+        #[wire("BlkioDeviceReadIOps", optional)]
+        pub blkio_device_read_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
+        /// Limit write rate (IO per second) to a device, in the form:
+        ///
+        /// ```text
+        /// [{"Path": "device_path", "Rate": rate}]
+        /// ```
+        #[wire("BlkioDeviceWriteIOps", optional)]
+        pub blkio_device_write_i_ops: Option<Vec<super::v1_24_to_v1_55::ThrottleDevice>>,
+        /// The length of a CPU period in microseconds.
+        #[wire("CpuPeriod", optional)]
+        pub cpu_period: Option<i64>,
+        /// Microseconds of CPU time that the container can get in a CPU period.
+        #[wire("CpuQuota", optional)]
+        pub cpu_quota: Option<i64>,
+        /// The length of a CPU real-time period in microseconds. Set to 0 to
+        /// allocate no time allocated to real-time tasks.
+        ///
+        /// Since API 1.25.
+        #[wire("CpuRealtimePeriod", optional)]
+        pub cpu_realtime_period: Option<i64>,
+        /// The length of a CPU real-time runtime in microseconds. Set to 0 to
+        /// allocate no time allocated to real-time tasks.
+        ///
+        /// Since API 1.25.
+        #[wire("CpuRealtimeRuntime", optional)]
+        pub cpu_realtime_runtime: Option<i64>,
+        /// CPUs in which to allow execution (e.g., `0-3`, `0,1`).
+        #[wire("CpusetCpus", optional)]
+        pub cpuset_cpus: Option<String>,
+        /// Memory nodes (MEMs) in which to allow execution (0-3, 0,1). Only
+        /// effective on NUMA systems.
+        #[wire("CpusetMems", optional)]
+        pub cpuset_mems: Option<String>,
+        /// A list of devices to add to the container.
+        #[wire("Devices", optional)]
+        pub devices: Option<Vec<super::v1_24_to_v1_55::DeviceMapping>>,
+        /// a list of cgroup rules to apply to the container
+        ///
+        /// Since API 1.28.
+        #[wire("DeviceCgroupRules", optional)]
+        pub device_cgroup_rules: Option<Vec<String>>,
+        /// A list of requests for devices to be sent to device drivers.
+        ///
+        /// Since API 1.40.
+        #[wire("DeviceRequests", optional)]
+        pub device_requests: Option<Vec<super::v1_40_to_v1_55::DeviceRequest>>,
+        /// Memory soft limit in bytes.
+        #[wire("MemoryReservation", optional)]
+        pub memory_reservation: Option<i64>,
+        /// Total memory limit (memory + swap). Set as `-1` to enable unlimited
+        /// swap.
+        #[wire("MemorySwap", optional)]
+        pub memory_swap: Option<i64>,
+        /// Tune a container's memory swappiness behavior. Accepts an integer
+        /// between 0 and 100.
+        #[wire("MemorySwappiness", optional)]
+        pub memory_swappiness: Option<i64>,
+        /// CPU quota in units of 10<sup>-9</sup> CPUs.
+        ///
+        /// Since API 1.25.
+        #[wire("NanoCpus", optional)]
+        pub nano_cpus: Option<i64>,
+        /// Disable OOM Killer for the container.
+        #[wire("OomKillDisable", optional)]
+        pub oom_kill_disable: Option<bool>,
+        /// Run an init inside the container that forwards signals and reaps
+        /// processes. This field is omitted if empty, and the default (as
+        /// configured on the daemon) is used.
+        ///
+        /// Since API 1.37.
+        #[wire("Init", optional)]
+        pub init: Option<bool>,
+        /// Tune a container's PIDs limit. Set `0` or `-1` for unlimited, or `null`
+        /// to not change.
+        #[wire("PidsLimit", optional)]
+        pub pids_limit: Option<i64>,
+        /// A list of resource limits to set in the container. For example:
+        ///
+        /// ```text
+        /// {"Name": "nofile", "Soft": 1024, "Hard": 2048}
+        /// ```
+        #[wire("Ulimits", optional)]
+        pub ulimits: Option<Vec<super::v1_24_to_v1_55::ResourcesUlimitsItem>>,
+        /// The number of usable CPUs (Windows only).
+        ///
+        /// On Windows Server containers, the processor resource controls are
+        /// mutually exclusive. The order of precedence is `CPUCount` first, then
+        /// `CPUShares`, and `CPUPercent` last.
+        ///
+        /// Since API 1.25.
+        #[wire("CpuCount", optional)]
+        pub cpu_count: Option<i64>,
+        /// The usable percentage of the available CPUs (Windows only).
+        ///
+        /// On Windows Server containers, the processor resource controls are
+        /// mutually exclusive. The order of precedence is `CPUCount` first, then
+        /// `CPUShares`, and `CPUPercent` last.
+        #[wire("CpuPercent", optional)]
+        pub cpu_percent: Option<i64>,
+        /// Maximum IOps for the container system drive (Windows only)
+        #[wire("IOMaximumIOps", optional)]
+        pub io_maximum_i_ops: Option<i64>,
+        /// Maximum IO in bytes per second for the container system drive
+        /// (Windows only).
+        #[wire("IOMaximumBandwidth", optional)]
+        pub io_maximum_bandwidth: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Information about the storage used for the container's root filesystem.
-///
-/// Since API 1.52.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct RootFsStorage {
-    /// Information about the snapshot used for the container's root filesystem.
-    #[serde(rename = "Snapshot", skip_serializing_if = "Option::is_none")]
-    pub snapshot: Option<RootFsStorageSnapshot>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// Information about a snapshot backend of the container's root filesystem.
-///
-/// Since API 1.52.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct RootFsStorageSnapshot {
-    /// Name of the snapshotter.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Service {
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
-    /// Format: `dateTime`.
-    #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Format: `dateTime`.
-    #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<ServiceSpec>,
-    #[serde(rename = "Endpoint", skip_serializing_if = "Option::is_none")]
-    pub endpoint: Option<super::v1_37_to_v1_55::ServiceEndpoint>,
-    /// The status of a service update.
-    #[serde(rename = "UpdateStatus", skip_serializing_if = "Option::is_none")]
-    pub update_status: Option<super::v1_24_to_v1_55::ServiceUpdateStatus>,
-    /// The status of the service's tasks. Provided only when requested as
-    /// part of a ServiceList operation.
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "ServiceStatus", skip_serializing_if = "Option::is_none")]
-    pub service_status: Option<super::v1_41_to_v1_55::ServiceServiceStatus>,
-    /// The status of the service when it is in one of ReplicatedJob or
-    /// GlobalJob modes. Absent on Replicated and Global mode services. The
-    /// JobIteration is an ObjectVersion, but unlike the Service's version,
-    /// does not need to be sent with an update request.
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "JobStatus", skip_serializing_if = "Option::is_none")]
-    pub job_status: Option<super::v1_41_to_v1_55::ServiceJobStatus>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ServiceCreateBody {
-    /// Name of the service.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    #[serde(rename = "TaskTemplate", skip_serializing_if = "Option::is_none")]
-    pub task_template: Option<TaskSpec>,
-    /// Scheduling mode for the service.
-    #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<super::v1_41_to_v1_55::ServiceSpecMode>,
-    /// Specification for the update strategy of the service.
-    #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
-    pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
-    /// Specification for the rollback strategy of the service.
-    ///
-    /// Since API 1.28.
-    #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
-    pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
-    /// Specifies which networks the service should attach to.
-    ///
-    /// Deprecated: This field is deprecated since v1.44. The Networks field in TaskSpec should be used instead.
-    #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
-    #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
-    pub endpoint_spec: Option<super::v1_37_to_v1_55::EndpointSpec>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// represents service parameters with the list of service's tasks
-///
-/// Since API 1.52.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ServiceInfo {
-    #[serde(rename = "VIP", skip_serializing_if = "Option::is_none")]
-    pub vip: Option<String>,
-    #[serde(rename = "Ports", skip_serializing_if = "Option::is_none")]
-    pub ports: Option<Vec<String>>,
-    /// Format: `int`.
-    #[serde(rename = "LocalLBIndex", skip_serializing_if = "Option::is_none")]
-    pub local_lb_index: Option<i64>,
-    #[serde(rename = "Tasks", skip_serializing_if = "Option::is_none")]
-    pub tasks: Option<Vec<NetworkTaskInfo>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// User modifiable configuration for a service.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ServiceSpec {
-    /// Name of the service.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    #[serde(rename = "TaskTemplate", skip_serializing_if = "Option::is_none")]
-    pub task_template: Option<TaskSpec>,
-    /// Scheduling mode for the service.
-    #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<super::v1_41_to_v1_55::ServiceSpecMode>,
-    /// Specification for the update strategy of the service.
-    #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
-    pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
-    /// Specification for the rollback strategy of the service.
-    ///
-    /// Since API 1.28.
-    #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
-    pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
-    /// Specifies which networks the service should attach to.
-    ///
-    /// Deprecated: This field is deprecated since v1.44. The Networks field in TaskSpec should be used instead.
-    #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
-    #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
-    pub endpoint_spec: Option<super::v1_37_to_v1_55::EndpointSpec>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ServiceUpdateBody {
-    /// Name of the service.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    #[serde(rename = "TaskTemplate", skip_serializing_if = "Option::is_none")]
-    pub task_template: Option<TaskSpec>,
-    /// Scheduling mode for the service.
-    #[serde(rename = "Mode", skip_serializing_if = "Option::is_none")]
-    pub mode: Option<super::v1_41_to_v1_55::ServiceSpecMode>,
-    /// Specification for the update strategy of the service.
-    #[serde(rename = "UpdateConfig", skip_serializing_if = "Option::is_none")]
-    pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
-    /// Specification for the rollback strategy of the service.
-    ///
-    /// Since API 1.28.
-    #[serde(rename = "RollbackConfig", skip_serializing_if = "Option::is_none")]
-    pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
-    /// Specifies which networks the service should attach to.
-    ///
-    /// Deprecated: This field is deprecated since v1.44. The Networks field in TaskSpec should be used instead.
-    #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
-    #[serde(rename = "EndpointSpec", skip_serializing_if = "Option::is_none")]
-    pub endpoint_spec: Option<super::v1_37_to_v1_55::EndpointSpec>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// Information about the storage used by the container.
-///
-/// Since API 1.52.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Storage {
+object! {
     /// Information about the storage used for the container's root filesystem.
-    #[serde(rename = "RootFS", skip_serializing_if = "Option::is_none")]
-    pub root_fs: Option<RootFsStorage>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    ///
+    /// Since API 1.52.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct RootFsStorage {
+        /// Information about the snapshot used for the container's root filesystem.
+        #[wire("Snapshot", optional)]
+        pub snapshot: Option<RootFsStorageSnapshot>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Since API 1.52.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SubnetStatus {
-    /// Number of IP addresses in the subnet that are in use or reserved and are therefore unavailable for allocation, saturating at 2<sup>64</sup> - 1.
-    #[serde(rename = "IPsInUse", skip_serializing_if = "Option::is_none")]
-    pub ips_in_use: Option<u64>,
-    /// Number of IP addresses within the network's IPRange for the subnet that are available for allocation, saturating at 2<sup>64</sup> - 1.
-    #[serde(rename = "DynamicIPsAvailable", skip_serializing_if = "Option::is_none")]
-    pub dynamic_ips_available: Option<u64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Information about a snapshot backend of the container's root filesystem.
+    ///
+    /// Since API 1.52.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct RootFsStorageSnapshot {
+        /// Name of the snapshotter.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Since API 1.25.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SystemDataUsageResponse {
-    /// Since API 1.52.
-    #[serde(rename = "ImageUsage", skip_serializing_if = "Option::is_none")]
-    pub image_usage: Option<ImagesDiskUsage>,
-    /// Since API 1.52.
-    #[serde(rename = "ContainerUsage", skip_serializing_if = "Option::is_none")]
-    pub container_usage: Option<ContainersDiskUsage>,
-    /// Since API 1.52.
-    #[serde(rename = "VolumeUsage", skip_serializing_if = "Option::is_none")]
-    pub volume_usage: Option<VolumesDiskUsage>,
-    /// Since API 1.52.
-    #[serde(rename = "BuildCacheUsage", skip_serializing_if = "Option::is_none")]
-    pub build_cache_usage: Option<BuildCacheDiskUsage>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Service {
+        #[wire("ID", optional)]
+        pub id: Option<String>,
+        #[wire("Version", optional)]
+        pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
+        /// Format: `dateTime`.
+        #[wire("CreatedAt", optional)]
+        pub created_at: Option<String>,
+        /// Format: `dateTime`.
+        #[wire("UpdatedAt", optional)]
+        pub updated_at: Option<String>,
+        #[wire("Spec", optional)]
+        pub spec: Option<ServiceSpec>,
+        #[wire("Endpoint", optional)]
+        pub endpoint: Option<super::v1_37_to_v1_55::ServiceEndpoint>,
+        /// The status of a service update.
+        #[wire("UpdateStatus", optional)]
+        pub update_status: Option<super::v1_24_to_v1_55::ServiceUpdateStatus>,
+        /// The status of the service's tasks. Provided only when requested as
+        /// part of a ServiceList operation.
+        ///
+        /// Since API 1.41.
+        #[wire("ServiceStatus", optional)]
+        pub service_status: Option<super::v1_41_to_v1_55::ServiceServiceStatus>,
+        /// The status of the service when it is in one of ReplicatedJob or
+        /// GlobalJob modes. Absent on Replicated and Global mode services. The
+        /// JobIteration is an ObjectVersion, but unlike the Service's version,
+        /// does not need to be sent with an update request.
+        ///
+        /// Since API 1.41.
+        #[wire("JobStatus", optional)]
+        pub job_status: Option<super::v1_41_to_v1_55::ServiceJobStatus>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Task {
-    /// The ID of the task.
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
-    /// Format: `dateTime`.
-    #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Format: `dateTime`.
-    #[serde(rename = "UpdatedAt", skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<String>,
-    /// Name of the task.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<HashMap<String, String>>,
-    #[serde(rename = "Spec", skip_serializing_if = "Option::is_none")]
-    pub spec: Option<TaskSpec>,
-    /// The ID of the service this task is part of.
-    #[serde(rename = "ServiceID", skip_serializing_if = "Option::is_none")]
-    pub service_id: Option<String>,
-    #[serde(rename = "Slot", skip_serializing_if = "Option::is_none")]
-    pub slot: Option<i64>,
-    /// The ID of the node that this task is on.
-    #[serde(rename = "NodeID", skip_serializing_if = "Option::is_none")]
-    pub node_id: Option<String>,
-    /// Since API 1.32.
-    #[serde(
-        rename = "AssignedGenericResources",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub assigned_generic_resources: Option<super::v1_32_to_v1_55::GenericResources>,
-    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
-    pub status: Option<super::v1_44_to_v1_55::TaskStatus>,
-    #[serde(rename = "DesiredState", skip_serializing_if = "Option::is_none")]
-    pub desired_state: Option<super::v1_37_to_v1_55::TaskState>,
-    /// If the Service this Task belongs to is a job-mode service, contains
-    /// the JobIteration of the Service this Task was created for. Absent if
-    /// the Task was created for a Replicated or Global Service.
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "JobIteration", skip_serializing_if = "Option::is_none")]
-    pub job_iteration: Option<super::v1_32_to_v1_55::ObjectVersion>,
-    /// The networks that this task is attached to, and the addresses the
-    /// task was assigned on each of them.
-    #[serde(rename = "NetworksAttachments", skip_serializing_if = "Option::is_none")]
-    pub networks_attachments: Option<Vec<NetworkAttachment>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ServiceCreateBody {
+        /// Name of the service.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        #[wire("TaskTemplate", optional)]
+        pub task_template: Option<TaskSpec>,
+        /// Scheduling mode for the service.
+        #[wire("Mode", optional)]
+        pub mode: Option<super::v1_41_to_v1_55::ServiceSpecMode>,
+        /// Specification for the update strategy of the service.
+        #[wire("UpdateConfig", optional)]
+        pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
+        /// Specification for the rollback strategy of the service.
+        ///
+        /// Since API 1.28.
+        #[wire("RollbackConfig", optional)]
+        pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
+        /// Specifies which networks the service should attach to.
+        ///
+        /// Deprecated: This field is deprecated since v1.44. The Networks field in TaskSpec should be used instead.
+        #[wire("Networks", optional)]
+        pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
+        #[wire("EndpointSpec", optional)]
+        pub endpoint_spec: Option<super::v1_37_to_v1_55::EndpointSpec>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// User modifiable task configuration.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpec {
-    /// Plugin spec for the service.  *(Experimental release only.)*
+object! {
+    /// represents service parameters with the list of service's tasks
     ///
-    /// <p><br /></p>
+    /// Since API 1.52.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ServiceInfo {
+        #[wire("VIP", optional)]
+        pub vip: Option<String>,
+        #[wire("Ports", optional)]
+        pub ports: Option<Vec<String>>,
+        /// Format: `int`.
+        #[wire("LocalLBIndex", optional)]
+        pub local_lb_index: Option<i64>,
+        #[wire("Tasks", optional)]
+        pub tasks: Option<Vec<NetworkTaskInfo>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// User modifiable configuration for a service.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ServiceSpec {
+        /// Name of the service.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        #[wire("TaskTemplate", optional)]
+        pub task_template: Option<TaskSpec>,
+        /// Scheduling mode for the service.
+        #[wire("Mode", optional)]
+        pub mode: Option<super::v1_41_to_v1_55::ServiceSpecMode>,
+        /// Specification for the update strategy of the service.
+        #[wire("UpdateConfig", optional)]
+        pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
+        /// Specification for the rollback strategy of the service.
+        ///
+        /// Since API 1.28.
+        #[wire("RollbackConfig", optional)]
+        pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
+        /// Specifies which networks the service should attach to.
+        ///
+        /// Deprecated: This field is deprecated since v1.44. The Networks field in TaskSpec should be used instead.
+        #[wire("Networks", optional)]
+        pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
+        #[wire("EndpointSpec", optional)]
+        pub endpoint_spec: Option<super::v1_37_to_v1_55::EndpointSpec>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ServiceUpdateBody {
+        /// Name of the service.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        #[wire("TaskTemplate", optional)]
+        pub task_template: Option<TaskSpec>,
+        /// Scheduling mode for the service.
+        #[wire("Mode", optional)]
+        pub mode: Option<super::v1_41_to_v1_55::ServiceSpecMode>,
+        /// Specification for the update strategy of the service.
+        #[wire("UpdateConfig", optional)]
+        pub update_config: Option<super::v1_29_to_v1_55::ServiceSpecUpdateConfig>,
+        /// Specification for the rollback strategy of the service.
+        ///
+        /// Since API 1.28.
+        #[wire("RollbackConfig", optional)]
+        pub rollback_config: Option<super::v1_29_to_v1_55::ServiceSpecRollbackConfig>,
+        /// Specifies which networks the service should attach to.
+        ///
+        /// Deprecated: This field is deprecated since v1.44. The Networks field in TaskSpec should be used instead.
+        #[wire("Networks", optional)]
+        pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
+        #[wire("EndpointSpec", optional)]
+        pub endpoint_spec: Option<super::v1_37_to_v1_55::EndpointSpec>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// Information about the storage used by the container.
     ///
-    /// > **Note**: ContainerSpec, NetworkAttachmentSpec, and PluginSpec are
-    /// > mutually exclusive. PluginSpec is only used when the Runtime field
-    /// > is set to `plugin`. NetworkAttachmentSpec is used when the Runtime
-    /// > field is set to `attachment`.
-    ///
-    /// Since API 1.31.
-    #[serde(rename = "PluginSpec", skip_serializing_if = "Option::is_none")]
-    pub plugin_spec: Option<super::v1_40_to_v1_55::TaskSpecPluginSpec>,
-    /// Container spec for the service.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Note**: ContainerSpec, NetworkAttachmentSpec, and PluginSpec are
-    /// > mutually exclusive. PluginSpec is only used when the Runtime field
-    /// > is set to `plugin`. NetworkAttachmentSpec is used when the Runtime
-    /// > field is set to `attachment`.
-    #[serde(rename = "ContainerSpec", skip_serializing_if = "Option::is_none")]
-    pub container_spec: Option<super::v1_48_to_v1_55::TaskSpecContainerSpec>,
-    /// Read-only spec type for non-swarm containers attached to swarm overlay
-    /// networks.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Note**: ContainerSpec, NetworkAttachmentSpec, and PluginSpec are
-    /// > mutually exclusive. PluginSpec is only used when the Runtime field
-    /// > is set to `plugin`. NetworkAttachmentSpec is used when the Runtime
-    /// > field is set to `attachment`.
-    ///
-    /// Since API 1.38.
-    #[serde(rename = "NetworkAttachmentSpec", skip_serializing_if = "Option::is_none")]
-    pub network_attachment_spec: Option<
-        super::v1_38_to_v1_55::TaskSpecNetworkAttachmentSpec,
-    >,
+    /// Since API 1.52.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Storage {
+        /// Information about the storage used for the container's root filesystem.
+        #[wire("RootFS", optional)]
+        pub root_fs: Option<RootFsStorage>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// Since API 1.52.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SubnetStatus {
+        /// Number of IP addresses in the subnet that are in use or reserved and are therefore unavailable for allocation, saturating at 2<sup>64</sup> - 1.
+        #[wire("IPsInUse", optional)]
+        pub ips_in_use: Option<u64>,
+        /// Number of IP addresses within the network's IPRange for the subnet that are available for allocation, saturating at 2<sup>64</sup> - 1.
+        #[wire("DynamicIPsAvailable", optional)]
+        pub dynamic_ips_available: Option<u64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// Since API 1.25.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SystemDataUsageResponse {
+        /// Since API 1.52.
+        #[wire("ImageUsage", optional)]
+        pub image_usage: Option<ImagesDiskUsage>,
+        /// Since API 1.52.
+        #[wire("ContainerUsage", optional)]
+        pub container_usage: Option<ContainersDiskUsage>,
+        /// Since API 1.52.
+        #[wire("VolumeUsage", optional)]
+        pub volume_usage: Option<VolumesDiskUsage>,
+        /// Since API 1.52.
+        #[wire("BuildCacheUsage", optional)]
+        pub build_cache_usage: Option<BuildCacheDiskUsage>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Task {
+        /// The ID of the task.
+        #[wire("ID", optional)]
+        pub id: Option<String>,
+        #[wire("Version", optional)]
+        pub version: Option<super::v1_32_to_v1_55::ObjectVersion>,
+        /// Format: `dateTime`.
+        #[wire("CreatedAt", optional)]
+        pub created_at: Option<String>,
+        /// Format: `dateTime`.
+        #[wire("UpdatedAt", optional)]
+        pub updated_at: Option<String>,
+        /// Name of the task.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// User-defined key/value metadata.
+        #[wire("Labels", optional)]
+        pub labels: Option<HashMap<String, String>>,
+        #[wire("Spec", optional)]
+        pub spec: Option<TaskSpec>,
+        /// The ID of the service this task is part of.
+        #[wire("ServiceID", optional)]
+        pub service_id: Option<String>,
+        #[wire("Slot", optional)]
+        pub slot: Option<i64>,
+        /// The ID of the node that this task is on.
+        #[wire("NodeID", optional)]
+        pub node_id: Option<String>,
+        /// Since API 1.32.
+        #[wire("AssignedGenericResources", optional)]
+        pub assigned_generic_resources: Option<super::v1_32_to_v1_55::GenericResources>,
+        #[wire("Status", optional)]
+        pub status: Option<super::v1_44_to_v1_55::TaskStatus>,
+        #[wire("DesiredState", optional)]
+        pub desired_state: Option<super::v1_37_to_v1_55::TaskState>,
+        /// If the Service this Task belongs to is a job-mode service, contains
+        /// the JobIteration of the Service this Task was created for. Absent if
+        /// the Task was created for a Replicated or Global Service.
+        ///
+        /// Since API 1.41.
+        #[wire("JobIteration", optional)]
+        pub job_iteration: Option<super::v1_32_to_v1_55::ObjectVersion>,
+        /// The networks that this task is attached to, and the addresses the
+        /// task was assigned on each of them.
+        #[wire("NetworksAttachments", optional)]
+        pub networks_attachments: Option<Vec<NetworkAttachment>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// User modifiable task configuration.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskSpec {
+        /// Plugin spec for the service.  *(Experimental release only.)*
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Note**: ContainerSpec, NetworkAttachmentSpec, and PluginSpec are
+        /// > mutually exclusive. PluginSpec is only used when the Runtime field
+        /// > is set to `plugin`. NetworkAttachmentSpec is used when the Runtime
+        /// > field is set to `attachment`.
+        ///
+        /// Since API 1.31.
+        #[wire("PluginSpec", optional)]
+        pub plugin_spec: Option<super::v1_40_to_v1_55::TaskSpecPluginSpec>,
+        /// Container spec for the service.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Note**: ContainerSpec, NetworkAttachmentSpec, and PluginSpec are
+        /// > mutually exclusive. PluginSpec is only used when the Runtime field
+        /// > is set to `plugin`. NetworkAttachmentSpec is used when the Runtime
+        /// > field is set to `attachment`.
+        #[wire("ContainerSpec", optional)]
+        pub container_spec: Option<super::v1_48_to_v1_55::TaskSpecContainerSpec>,
+        /// Read-only spec type for non-swarm containers attached to swarm overlay
+        /// networks.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Note**: ContainerSpec, NetworkAttachmentSpec, and PluginSpec are
+        /// > mutually exclusive. PluginSpec is only used when the Runtime field
+        /// > is set to `plugin`. NetworkAttachmentSpec is used when the Runtime
+        /// > field is set to `attachment`.
+        ///
+        /// Since API 1.38.
+        #[wire("NetworkAttachmentSpec", optional)]
+        pub network_attachment_spec: Option<
+            super::v1_38_to_v1_55::TaskSpecNetworkAttachmentSpec,
+        >,
+        /// Resource requirements which apply to each individual container created
+        /// as part of the service.
+        #[wire("Resources", optional)]
+        pub resources: Option<TaskSpecResources>,
+        /// Specification for the restart policy which applies to containers
+        /// created as part of this service.
+        #[wire("RestartPolicy", optional)]
+        pub restart_policy: Option<super::v1_24_to_v1_55::TaskSpecRestartPolicy>,
+        #[wire("Placement", optional)]
+        pub placement: Option<super::v1_40_to_v1_55::TaskSpecPlacement>,
+        /// A counter that triggers an update even if no relevant parameters have
+        /// been changed.
+        ///
+        /// Since API 1.25.
+        #[wire("ForceUpdate", optional)]
+        pub force_update: Option<u64>,
+        /// Runtime is the type of runtime specified for the task executor.
+        ///
+        /// Since API 1.30.
+        #[wire("Runtime", optional)]
+        pub runtime: Option<String>,
+        /// Specifies which networks the service should attach to.
+        #[wire("Networks", optional)]
+        pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
+        /// Specifies the log driver to use for tasks created from this spec. If
+        /// not present, the default one for the swarm will be used, finally
+        /// falling back to the engine default if not specified.
+        #[wire("LogDriver", optional)]
+        pub log_driver: Option<super::v1_24_to_v1_55::TaskSpecLogDriver>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
     /// Resource requirements which apply to each individual container created
     /// as part of the service.
-    #[serde(rename = "Resources", skip_serializing_if = "Option::is_none")]
-    pub resources: Option<TaskSpecResources>,
-    /// Specification for the restart policy which applies to containers
-    /// created as part of this service.
-    #[serde(rename = "RestartPolicy", skip_serializing_if = "Option::is_none")]
-    pub restart_policy: Option<super::v1_24_to_v1_55::TaskSpecRestartPolicy>,
-    #[serde(rename = "Placement", skip_serializing_if = "Option::is_none")]
-    pub placement: Option<super::v1_40_to_v1_55::TaskSpecPlacement>,
-    /// A counter that triggers an update even if no relevant parameters have
-    /// been changed.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "ForceUpdate", skip_serializing_if = "Option::is_none")]
-    pub force_update: Option<u64>,
-    /// Runtime is the type of runtime specified for the task executor.
-    ///
-    /// Since API 1.30.
-    #[serde(rename = "Runtime", skip_serializing_if = "Option::is_none")]
-    pub runtime: Option<String>,
-    /// Specifies which networks the service should attach to.
-    #[serde(rename = "Networks", skip_serializing_if = "Option::is_none")]
-    pub networks: Option<Vec<super::v1_39_to_v1_55::NetworkAttachmentConfig>>,
-    /// Specifies the log driver to use for tasks created from this spec. If
-    /// not present, the default one for the swarm will be used, finally
-    /// falling back to the engine default if not specified.
-    #[serde(rename = "LogDriver", skip_serializing_if = "Option::is_none")]
-    pub log_driver: Option<super::v1_24_to_v1_55::TaskSpecLogDriver>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct TaskSpecResources {
+        /// Define resources limits.
+        #[wire("Limits", optional)]
+        pub limits: Option<super::v1_41_to_v1_55::Limit>,
+        /// Define resources reservation.
+        #[wire("Reservations", optional)]
+        pub reservations: Option<super::v1_32_to_v1_55::ResourceObject>,
+        /// Amount of swap in bytes - can only be used together with a memory limit.
+        /// If not specified, the default behaviour is to grant a swap space twice
+        /// as big as the memory limit.
+        /// Set to -1 to enable unlimited swap.
+        ///
+        /// Since API 1.52.
+        #[wire("SwapBytes", optional)]
+        pub swap_bytes: Option<i64>,
+        /// Tune the service's containers' memory swappiness (0 to 100).
+        /// If not specified, defaults to the containers' OS' default, generally 60,
+        /// or whatever value was predefined in the image.
+        /// Set to -1 to unset a previously set value.
+        ///
+        /// Since API 1.52.
+        #[wire("MemorySwappiness", optional)]
+        pub memory_swappiness: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Resource requirements which apply to each individual container created
-/// as part of the service.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct TaskSpecResources {
-    /// Define resources limits.
-    #[serde(rename = "Limits", skip_serializing_if = "Option::is_none")]
-    pub limits: Option<super::v1_41_to_v1_55::Limit>,
-    /// Define resources reservation.
-    #[serde(rename = "Reservations", skip_serializing_if = "Option::is_none")]
-    pub reservations: Option<super::v1_32_to_v1_55::ResourceObject>,
-    /// Amount of swap in bytes - can only be used together with a memory limit.
-    /// If not specified, the default behaviour is to grant a swap space twice
-    /// as big as the memory limit.
-    /// Set to -1 to enable unlimited swap.
+object! {
+    /// represents system data usage for volume resources.
     ///
     /// Since API 1.52.
-    #[serde(rename = "SwapBytes", skip_serializing_if = "Option::is_none")]
-    pub swap_bytes: Option<i64>,
-    /// Tune the service's containers' memory swappiness (0 to 100).
-    /// If not specified, defaults to the containers' OS' default, generally 60,
-    /// or whatever value was predefined in the image.
-    /// Set to -1 to unset a previously set value.
-    ///
-    /// Since API 1.52.
-    #[serde(rename = "MemorySwappiness", skip_serializing_if = "Option::is_none")]
-    pub memory_swappiness: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// represents system data usage for volume resources.
-///
-/// Since API 1.52.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct VolumesDiskUsage {
-    /// Count of active volumes.
-    #[serde(rename = "ActiveCount", skip_serializing_if = "Option::is_none")]
-    pub active_count: Option<i64>,
-    /// Count of all volumes.
-    #[serde(rename = "TotalCount", skip_serializing_if = "Option::is_none")]
-    pub total_count: Option<i64>,
-    /// Disk space that can be reclaimed by removing inactive volumes.
-    #[serde(rename = "Reclaimable", skip_serializing_if = "Option::is_none")]
-    pub reclaimable: Option<i64>,
-    /// Disk space in use by volumes.
-    #[serde(rename = "TotalSize", skip_serializing_if = "Option::is_none")]
-    pub total_size: Option<i64>,
-    /// List of volumes.
-    #[serde(rename = "Items", skip_serializing_if = "Option::is_none")]
-    pub items: Option<Vec<serde_json::Value>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct VolumesDiskUsage {
+        /// Count of active volumes.
+        #[wire("ActiveCount", optional)]
+        pub active_count: Option<i64>,
+        /// Count of all volumes.
+        #[wire("TotalCount", optional)]
+        pub total_count: Option<i64>,
+        /// Disk space that can be reclaimed by removing inactive volumes.
+        #[wire("Reclaimable", optional)]
+        pub reclaimable: Option<i64>,
+        /// Disk space in use by volumes.
+        #[wire("TotalSize", optional)]
+        pub total_size: Option<i64>,
+        /// List of volumes.
+        #[wire("Items", optional)]
+        pub items: Option<Vec<serde_json::Value>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -10,48 +10,52 @@ pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// BuildIdentity contains build reference information if image was created via build.
-///
-/// Since API 1.53.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct BuildIdentity {
-    /// Ref is the identifier for the build request. This reference can be used to
-    /// look up the build details in BuildKit history API.
-    #[serde(rename = "Ref", skip_serializing_if = "Option::is_none")]
-    pub r#ref: Option<String>,
-    /// CreatedAt is the time when the build ran.
+object! {
+    /// BuildIdentity contains build reference information if image was created via build.
     ///
-    /// Format: `date-time`.
-    #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// Since API 1.53.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct BuildIdentity {
+        /// Ref is the identifier for the build request. This reference can be used to
+        /// look up the build details in BuildKit history API.
+        #[wire("Ref", optional)]
+        pub r#ref: Option<String>,
+        /// CreatedAt is the time when the build ran.
+        ///
+        /// Format: `date-time`.
+        #[wire("CreatedAt", optional)]
+        pub created_at: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Identity holds information about the identity and origin of the image.
-/// This is trusted information verified by the daemon and cannot be modified
-/// by tagging an image to a different name.
-///
-/// Since API 1.53.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Identity {
-    /// Signature contains the properties of verified signatures for the image.
-    #[serde(rename = "Signature", skip_serializing_if = "Option::is_none")]
-    pub signature: Option<Vec<SignatureIdentity>>,
-    /// Pull contains remote location information if image was created via pull.
-    /// If image was pulled via mirror, this contains the original repository location.
-    /// After successful push this images also contains the pushed repository location.
-    #[serde(rename = "Pull", skip_serializing_if = "Option::is_none")]
-    pub pull: Option<Vec<PullIdentity>>,
-    /// Build contains build reference information if image was created via build.
-    #[serde(rename = "Build", skip_serializing_if = "Option::is_none")]
-    pub build: Option<Vec<BuildIdentity>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Identity holds information about the identity and origin of the image.
+    /// This is trusted information verified by the daemon and cannot be modified
+    /// by tagging an image to a different name.
+    ///
+    /// Since API 1.53.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Identity {
+        /// Signature contains the properties of verified signatures for the image.
+        #[wire("Signature", optional)]
+        pub signature: Option<Vec<SignatureIdentity>>,
+        /// Pull contains remote location information if image was created via pull.
+        /// If image was pulled via mirror, this contains the original repository location.
+        /// After successful push this images also contains the pushed repository location.
+        #[wire("Pull", optional)]
+        pub pull: Option<Vec<PullIdentity>>,
+        /// Build contains build reference information if image was created via build.
+        #[wire("Build", optional)]
+        pub build: Option<Vec<BuildIdentity>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// KnownSignerIdentity is an identifier for a special signer identity that is known to the implementation.
@@ -114,94 +118,102 @@ impl<'de> Deserialize<'de> for KnownSignerIdentity {
     }
 }
 
-/// Information about the Node Resource Interface (NRI).
-///
-/// This field is only present if NRI is enabled.
-///
-/// Since API 1.53.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct NriInfo {
-    /// Information about NRI, provided as "label" / "value" pairs.
+object! {
+    /// Information about the Node Resource Interface (NRI).
     ///
-    /// <p><br /></p>
+    /// This field is only present if NRI is enabled.
     ///
-    /// > **Note**: The information returned in this field, including the
-    /// > formatting of values and labels, should not be considered stable,
-    /// > and may change without notice.
-    #[serde(rename = "Info", skip_serializing_if = "Option::is_none")]
-    pub info: Option<Vec<Vec<String>>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// Since API 1.53.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct NriInfo {
+        /// Information about NRI, provided as "label" / "value" pairs.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Note**: The information returned in this field, including the
+        /// > formatting of values and labels, should not be considered stable,
+        /// > and may change without notice.
+        #[wire("Info", optional)]
+        pub info: Option<Vec<Vec<String>>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// PullIdentity contains remote location information if image was created via pull.
-/// If image was pulled via mirror, this contains the original repository location.
-///
-/// Since API 1.53.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct PullIdentity {
-    /// Repository is the remote repository location the image was pulled from.
-    #[serde(rename = "Repository", skip_serializing_if = "Option::is_none")]
-    pub repository: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// PullIdentity contains remote location information if image was created via pull.
+    /// If image was pulled via mirror, this contains the original repository location.
+    ///
+    /// Since API 1.53.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct PullIdentity {
+        /// Repository is the remote repository location the image was pulled from.
+        #[wire("Repository", optional)]
+        pub repository: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// SignatureIdentity contains the properties of verified signatures for the image.
-///
-/// Since API 1.53.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SignatureIdentity {
-    /// Name is a textual description summarizing the type of signature.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Timestamps contains a list of verified signed timestamps for the signature.
-    #[serde(rename = "Timestamps", skip_serializing_if = "Option::is_none")]
-    pub timestamps: Option<Vec<SignatureTimestamp>>,
-    /// KnownSigner is an identifier for a special signer identity that is known to the implementation.
-    #[serde(rename = "KnownSigner", skip_serializing_if = "Option::is_none")]
-    pub known_signer: Option<KnownSignerIdentity>,
-    /// DockerReference is the Docker image reference associated with the signature.
-    /// This is an optional field only present in older hashedrecord signatures.
-    #[serde(rename = "DockerReference", skip_serializing_if = "Option::is_none")]
-    pub docker_reference: Option<String>,
-    /// Signer contains information about the signer certificate used to sign the image.
-    #[serde(rename = "Signer", skip_serializing_if = "Option::is_none")]
-    pub signer: Option<SignerIdentity>,
-    /// SignatureType is the type of signature format. E.g. "bundle-v0.3" or "hashedrecord".
-    #[serde(rename = "SignatureType", skip_serializing_if = "Option::is_none")]
-    pub signature_type: Option<SignatureType>,
-    /// Error contains error information if signature verification failed.
-    /// Other fields will be empty in this case.
-    #[serde(rename = "Error", skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// Warnings contains any warnings that occurred during signature verification.
-    /// For example, if there was no internet connectivity and cached trust roots were used.
-    /// Warning does not indicate a failed verification but may point to configuration issues.
-    #[serde(rename = "Warnings", skip_serializing_if = "Option::is_none")]
-    pub warnings: Option<Vec<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// SignatureIdentity contains the properties of verified signatures for the image.
+    ///
+    /// Since API 1.53.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SignatureIdentity {
+        /// Name is a textual description summarizing the type of signature.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// Timestamps contains a list of verified signed timestamps for the signature.
+        #[wire("Timestamps", optional)]
+        pub timestamps: Option<Vec<SignatureTimestamp>>,
+        /// KnownSigner is an identifier for a special signer identity that is known to the implementation.
+        #[wire("KnownSigner", optional)]
+        pub known_signer: Option<KnownSignerIdentity>,
+        /// DockerReference is the Docker image reference associated with the signature.
+        /// This is an optional field only present in older hashedrecord signatures.
+        #[wire("DockerReference", optional)]
+        pub docker_reference: Option<String>,
+        /// Signer contains information about the signer certificate used to sign the image.
+        #[wire("Signer", optional)]
+        pub signer: Option<SignerIdentity>,
+        /// SignatureType is the type of signature format. E.g. "bundle-v0.3" or "hashedrecord".
+        #[wire("SignatureType", optional)]
+        pub signature_type: Option<SignatureType>,
+        /// Error contains error information if signature verification failed.
+        /// Other fields will be empty in this case.
+        #[wire("Error", optional)]
+        pub error: Option<String>,
+        /// Warnings contains any warnings that occurred during signature verification.
+        /// For example, if there was no internet connectivity and cached trust roots were used.
+        /// Warning does not indicate a failed verification but may point to configuration issues.
+        #[wire("Warnings", optional)]
+        pub warnings: Option<Vec<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// SignatureTimestamp contains information about a verified signed timestamp for an image signature.
-///
-/// Since API 1.53.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SignatureTimestamp {
-    #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
-    pub r#type: Option<SignatureTimestampType>,
-    #[serde(rename = "URI", skip_serializing_if = "Option::is_none")]
-    pub uri: Option<String>,
-    /// Format: `date-time`.
-    #[serde(rename = "Timestamp", skip_serializing_if = "Option::is_none")]
-    pub timestamp: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// SignatureTimestamp contains information about a verified signed timestamp for an image signature.
+    ///
+    /// Since API 1.53.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SignatureTimestamp {
+        #[wire("Type", optional)]
+        pub r#type: Option<SignatureTimestampType>,
+        #[wire("URI", optional)]
+        pub uri: Option<String>,
+        /// Format: `date-time`.
+        #[wire("Timestamp", optional)]
+        pub timestamp: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// SignatureTimestampType is the type of timestamp used in the signature.
@@ -332,428 +344,420 @@ impl<'de> Deserialize<'de> for SignatureType {
     }
 }
 
-/// SignerIdentity contains information about the signer certificate used to sign the image.
-///
-/// Since API 1.53.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SignerIdentity {
-    /// CertificateIssuer is the certificate issuer.
-    #[serde(rename = "CertificateIssuer", skip_serializing_if = "Option::is_none")]
-    pub certificate_issuer: Option<String>,
-    /// SubjectAlternativeName is the certificate subject alternative name.
-    #[serde(rename = "SubjectAlternativeName", skip_serializing_if = "Option::is_none")]
-    pub subject_alternative_name: Option<String>,
-    /// The OIDC issuer. Should match `iss` claim of ID token or, in the case of
-    /// a federated login like Dex it should match the issuer URL of the
-    /// upstream issuer. The issuer is not set the extensions are invalid and
-    /// will fail to render.
-    #[serde(rename = "Issuer", skip_serializing_if = "Option::is_none")]
-    pub issuer: Option<String>,
-    /// Reference to specific build instructions that are responsible for signing.
-    #[serde(rename = "BuildSignerURI", skip_serializing_if = "Option::is_none")]
-    pub build_signer_uri: Option<String>,
-    /// Immutable reference to the specific version of the build instructions that is responsible for signing.
-    #[serde(rename = "BuildSignerDigest", skip_serializing_if = "Option::is_none")]
-    pub build_signer_digest: Option<String>,
-    /// Specifies whether the build took place in platform-hosted cloud infrastructure or customer/self-hosted infrastructure.
-    #[serde(rename = "RunnerEnvironment", skip_serializing_if = "Option::is_none")]
-    pub runner_environment: Option<String>,
-    /// Source repository URL that the build was based on.
-    #[serde(rename = "SourceRepositoryURI", skip_serializing_if = "Option::is_none")]
-    pub source_repository_uri: Option<String>,
-    /// Immutable reference to a specific version of the source code that the build was based upon.
-    #[serde(rename = "SourceRepositoryDigest", skip_serializing_if = "Option::is_none")]
-    pub source_repository_digest: Option<String>,
-    /// Source Repository Ref that the build run was based upon.
-    #[serde(rename = "SourceRepositoryRef", skip_serializing_if = "Option::is_none")]
-    pub source_repository_ref: Option<String>,
-    /// Immutable identifier for the source repository the workflow was based upon.
-    #[serde(
-        rename = "SourceRepositoryIdentifier",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub source_repository_identifier: Option<String>,
-    /// Source repository owner URL of the owner of the source repository that the build was based on.
-    #[serde(
-        rename = "SourceRepositoryOwnerURI",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub source_repository_owner_uri: Option<String>,
-    /// Immutable identifier for the owner of the source repository that the workflow was based upon.
-    #[serde(
-        rename = "SourceRepositoryOwnerIdentifier",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub source_repository_owner_identifier: Option<String>,
-    /// Build Config URL to the top-level/initiating build instructions.
-    #[serde(rename = "BuildConfigURI", skip_serializing_if = "Option::is_none")]
-    pub build_config_uri: Option<String>,
-    /// Immutable reference to the specific version of the top-level/initiating build instructions.
-    #[serde(rename = "BuildConfigDigest", skip_serializing_if = "Option::is_none")]
-    pub build_config_digest: Option<String>,
-    /// Event or action that initiated the build.
-    #[serde(rename = "BuildTrigger", skip_serializing_if = "Option::is_none")]
-    pub build_trigger: Option<String>,
-    /// Run Invocation URL to uniquely identify the build execution.
-    #[serde(rename = "RunInvocationURI", skip_serializing_if = "Option::is_none")]
-    pub run_invocation_uri: Option<String>,
-    /// Source repository visibility at the time of signing the certificate.
-    #[serde(
-        rename = "SourceRepositoryVisibilityAtSigning",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub source_repository_visibility_at_signing: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// SignerIdentity contains information about the signer certificate used to sign the image.
+    ///
+    /// Since API 1.53.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SignerIdentity {
+        /// CertificateIssuer is the certificate issuer.
+        #[wire("CertificateIssuer", optional)]
+        pub certificate_issuer: Option<String>,
+        /// SubjectAlternativeName is the certificate subject alternative name.
+        #[wire("SubjectAlternativeName", optional)]
+        pub subject_alternative_name: Option<String>,
+        /// The OIDC issuer. Should match `iss` claim of ID token or, in the case of
+        /// a federated login like Dex it should match the issuer URL of the
+        /// upstream issuer. The issuer is not set the extensions are invalid and
+        /// will fail to render.
+        #[wire("Issuer", optional)]
+        pub issuer: Option<String>,
+        /// Reference to specific build instructions that are responsible for signing.
+        #[wire("BuildSignerURI", optional)]
+        pub build_signer_uri: Option<String>,
+        /// Immutable reference to the specific version of the build instructions that is responsible for signing.
+        #[wire("BuildSignerDigest", optional)]
+        pub build_signer_digest: Option<String>,
+        /// Specifies whether the build took place in platform-hosted cloud infrastructure or customer/self-hosted infrastructure.
+        #[wire("RunnerEnvironment", optional)]
+        pub runner_environment: Option<String>,
+        /// Source repository URL that the build was based on.
+        #[wire("SourceRepositoryURI", optional)]
+        pub source_repository_uri: Option<String>,
+        /// Immutable reference to a specific version of the source code that the build was based upon.
+        #[wire("SourceRepositoryDigest", optional)]
+        pub source_repository_digest: Option<String>,
+        /// Source Repository Ref that the build run was based upon.
+        #[wire("SourceRepositoryRef", optional)]
+        pub source_repository_ref: Option<String>,
+        /// Immutable identifier for the source repository the workflow was based upon.
+        #[wire("SourceRepositoryIdentifier", optional)]
+        pub source_repository_identifier: Option<String>,
+        /// Source repository owner URL of the owner of the source repository that the build was based on.
+        #[wire("SourceRepositoryOwnerURI", optional)]
+        pub source_repository_owner_uri: Option<String>,
+        /// Immutable identifier for the owner of the source repository that the workflow was based upon.
+        #[wire("SourceRepositoryOwnerIdentifier", optional)]
+        pub source_repository_owner_identifier: Option<String>,
+        /// Build Config URL to the top-level/initiating build instructions.
+        #[wire("BuildConfigURI", optional)]
+        pub build_config_uri: Option<String>,
+        /// Immutable reference to the specific version of the top-level/initiating build instructions.
+        #[wire("BuildConfigDigest", optional)]
+        pub build_config_digest: Option<String>,
+        /// Event or action that initiated the build.
+        #[wire("BuildTrigger", optional)]
+        pub build_trigger: Option<String>,
+        /// Run Invocation URL to uniquely identify the build execution.
+        #[wire("RunInvocationURI", optional)]
+        pub run_invocation_uri: Option<String>,
+        /// Source repository visibility at the time of signing the certificate.
+        #[wire("SourceRepositoryVisibilityAtSigning", optional)]
+        pub source_repository_visibility_at_signing: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// Since API 1.32.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SystemInfo {
-    /// Unique identifier of the daemon.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Note**: The format of the ID itself is not part of the API, and
-    /// > should not be considered stable.
-    #[serde(rename = "ID", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Total number of containers on the host.
-    #[serde(rename = "Containers", skip_serializing_if = "Option::is_none")]
-    pub containers: Option<i64>,
-    /// Number of containers with status `"running"`.
-    #[serde(rename = "ContainersRunning", skip_serializing_if = "Option::is_none")]
-    pub containers_running: Option<i64>,
-    /// Number of containers with status `"paused"`.
-    #[serde(rename = "ContainersPaused", skip_serializing_if = "Option::is_none")]
-    pub containers_paused: Option<i64>,
-    /// Number of containers with status `"stopped"`.
-    #[serde(rename = "ContainersStopped", skip_serializing_if = "Option::is_none")]
-    pub containers_stopped: Option<i64>,
-    /// Total number of images on the host.
-    ///
-    /// Both _tagged_ and _untagged_ (dangling) images are counted.
-    #[serde(rename = "Images", skip_serializing_if = "Option::is_none")]
-    pub images: Option<i64>,
-    /// Name of the storage driver in use.
-    #[serde(rename = "Driver", skip_serializing_if = "Option::is_none")]
-    pub driver: Option<String>,
-    /// Information specific to the storage driver, provided as
-    /// "label" / "value" pairs.
-    ///
-    /// This information is provided by the storage driver, and formatted
-    /// in a way consistent with the output of `docker info` on the command
-    /// line.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Note**: The information returned in this field, including the
-    /// > formatting of values and labels, should not be considered stable,
-    /// > and may change without notice.
-    #[serde(rename = "DriverStatus", skip_serializing_if = "Option::is_none")]
-    pub driver_status: Option<Vec<Vec<String>>>,
-    /// Root directory of persistent Docker state.
-    ///
-    /// Defaults to `/var/lib/docker` on Linux, and `C:\ProgramData\docker`
-    /// on Windows.
-    #[serde(rename = "DockerRootDir", skip_serializing_if = "Option::is_none")]
-    pub docker_root_dir: Option<String>,
-    #[serde(rename = "Plugins", skip_serializing_if = "Option::is_none")]
-    pub plugins: Option<super::v1_32_to_v1_55::PluginsInfo>,
-    /// Indicates if the host has memory limit support enabled.
-    #[serde(rename = "MemoryLimit", skip_serializing_if = "Option::is_none")]
-    pub memory_limit: Option<bool>,
-    /// Indicates if the host has memory swap limit support enabled.
-    #[serde(rename = "SwapLimit", skip_serializing_if = "Option::is_none")]
-    pub swap_limit: Option<bool>,
-    /// Indicates if CPU CFS(Completely Fair Scheduler) period is supported by
-    /// the host.
-    #[serde(rename = "CpuCfsPeriod", skip_serializing_if = "Option::is_none")]
-    pub cpu_cfs_period: Option<bool>,
-    /// Indicates if CPU CFS(Completely Fair Scheduler) quota is supported by
-    /// the host.
-    #[serde(rename = "CpuCfsQuota", skip_serializing_if = "Option::is_none")]
-    pub cpu_cfs_quota: Option<bool>,
-    /// Indicates if CPU Shares limiting is supported by the host.
-    #[serde(rename = "CPUShares", skip_serializing_if = "Option::is_none")]
-    pub cpu_shares: Option<bool>,
-    /// Indicates if CPUsets (cpuset.cpus, cpuset.mems) are supported by the host.
-    ///
-    /// See [cpuset(7)](https://www.kernel.org/doc/Documentation/cgroup-v1/cpusets.txt)
-    #[serde(rename = "CPUSet", skip_serializing_if = "Option::is_none")]
-    pub cpu_set: Option<bool>,
-    /// Indicates if the host kernel has PID limit support enabled.
-    ///
-    /// Since API 1.40.
-    #[serde(rename = "PidsLimit", skip_serializing_if = "Option::is_none")]
-    pub pids_limit: Option<bool>,
-    /// Indicates if OOM killer disable is supported on the host.
-    #[serde(rename = "OomKillDisable", skip_serializing_if = "Option::is_none")]
-    pub oom_kill_disable: Option<bool>,
-    /// Indicates IPv4 forwarding is enabled.
-    #[serde(rename = "IPv4Forwarding", skip_serializing_if = "Option::is_none")]
-    pub ipv4_forwarding: Option<bool>,
-    /// Indicates if the daemon is running in debug-mode / with debug-level
-    /// logging enabled.
-    #[serde(rename = "Debug", skip_serializing_if = "Option::is_none")]
-    pub debug: Option<bool>,
-    /// The total number of file Descriptors in use by the daemon process.
-    ///
-    /// This information is only returned if debug-mode is enabled.
-    #[serde(rename = "NFd", skip_serializing_if = "Option::is_none")]
-    pub n_fd: Option<i64>,
-    /// The  number of goroutines that currently exist.
-    ///
-    /// This information is only returned if debug-mode is enabled.
-    #[serde(rename = "NGoroutines", skip_serializing_if = "Option::is_none")]
-    pub n_goroutines: Option<i64>,
-    /// Current system-time in [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt)
-    /// format with nano-seconds.
-    #[serde(rename = "SystemTime", skip_serializing_if = "Option::is_none")]
-    pub system_time: Option<String>,
-    /// The logging driver to use as a default for new containers.
-    #[serde(rename = "LoggingDriver", skip_serializing_if = "Option::is_none")]
-    pub logging_driver: Option<String>,
-    /// The driver to use for managing cgroups.
-    ///
-    /// Defaults to `"cgroupfs"`.
-    #[serde(rename = "CgroupDriver", skip_serializing_if = "Option::is_none")]
-    pub cgroup_driver: Option<super::v1_40_to_v1_55::SystemInfoCgroupDriver>,
-    /// The version of the cgroup.
-    ///
-    /// Defaults to `"1"`.
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "CgroupVersion", skip_serializing_if = "Option::is_none")]
-    pub cgroup_version: Option<super::v1_41_to_v1_55::SystemInfoCgroupVersion>,
-    /// Number of event listeners subscribed.
-    #[serde(rename = "NEventsListener", skip_serializing_if = "Option::is_none")]
-    pub n_events_listener: Option<i64>,
-    /// Kernel version of the host.
-    ///
-    /// On Linux, this information obtained from `uname`. On Windows this
-    /// information is queried from the &lt;kbd>HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\&lt;/kbd>
-    /// registry value, for example _"10.0 14393 (14393.1198.amd64fre.rs1_release_sec.170427-1353)"_.
-    #[serde(rename = "KernelVersion", skip_serializing_if = "Option::is_none")]
-    pub kernel_version: Option<String>,
-    /// Name of the host's operating system, for example: "Ubuntu 24.04 LTS"
-    /// or "Windows Server 2016 Datacenter"
-    #[serde(rename = "OperatingSystem", skip_serializing_if = "Option::is_none")]
-    pub operating_system: Option<String>,
-    /// Version of the host's operating system
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Note**: The information returned in this field, including its
-    /// > very existence, and the formatting of values, should not be considered
-    /// > stable, and may change without notice.
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "OSVersion", skip_serializing_if = "Option::is_none")]
-    pub os_version: Option<String>,
-    /// Generic type of the operating system of the host, as returned by the
-    /// Go runtime (`GOOS`).
-    ///
-    /// Currently returned values are "linux" and "windows". A full list of
-    /// possible values can be found in the [Go documentation](https://go.dev/doc/install/source#environment).
-    #[serde(rename = "OSType", skip_serializing_if = "Option::is_none")]
-    pub os_type: Option<String>,
-    /// Hardware architecture of the host, as returned by the operating system.
-    /// This is equivalent to the output of `uname -m` on Linux.
-    ///
-    /// Unlike `Arch` (from `/version`), this reports the machine's native
-    /// architecture, which can differ from the Go runtime architecture when
-    /// running a binary compiled for a different architecture (for example,
-    /// a 32-bit binary running on 64-bit hardware).
-    #[serde(rename = "Architecture", skip_serializing_if = "Option::is_none")]
-    pub architecture: Option<String>,
-    /// The number of logical CPUs usable by the daemon.
-    ///
-    /// The number of available CPUs is checked by querying the operating
-    /// system when the daemon starts. Changes to operating system CPU
-    /// allocation after the daemon is started are not reflected.
-    #[serde(rename = "NCPU", skip_serializing_if = "Option::is_none")]
-    pub ncpu: Option<i64>,
-    /// Total amount of physical memory available on the host, in bytes.
-    #[serde(rename = "MemTotal", skip_serializing_if = "Option::is_none")]
-    pub mem_total: Option<i64>,
-    /// Address / URL of the index server that is used for image search,
-    /// and as a default for user authentication for Docker Hub and Docker Cloud.
-    ///
-    /// Defaults to `"https://index.docker.io/v1/"`.
-    #[serde(rename = "IndexServerAddress", skip_serializing_if = "Option::is_none")]
-    pub index_server_address: Option<String>,
-    #[serde(rename = "RegistryConfig", skip_serializing_if = "Option::is_none")]
-    pub registry_config: Option<super::v1_49_to_v1_55::RegistryServiceConfig>,
-    #[serde(rename = "GenericResources", skip_serializing_if = "Option::is_none")]
-    pub generic_resources: Option<super::v1_32_to_v1_55::GenericResources>,
-    /// HTTP-proxy configured for the daemon. This value is obtained from the
-    /// [`HTTP_PROXY`](https://www.gnu.org/software/wget/manual/html_node/Proxies.html) environment variable.
-    /// Credentials ([user info component](https://tools.ietf.org/html/rfc3986#section-3.2.1)) in the proxy URL
-    /// are masked in the API response.
-    ///
-    /// Containers do not automatically inherit this configuration.
-    #[serde(rename = "HttpProxy", skip_serializing_if = "Option::is_none")]
-    pub http_proxy: Option<String>,
-    /// HTTPS-proxy configured for the daemon. This value is obtained from the
-    /// [`HTTPS_PROXY`](https://www.gnu.org/software/wget/manual/html_node/Proxies.html) environment variable.
-    /// Credentials ([user info component](https://tools.ietf.org/html/rfc3986#section-3.2.1)) in the proxy URL
-    /// are masked in the API response.
-    ///
-    /// Containers do not automatically inherit this configuration.
-    #[serde(rename = "HttpsProxy", skip_serializing_if = "Option::is_none")]
-    pub https_proxy: Option<String>,
-    /// Comma-separated list of domain extensions for which no proxy should be
-    /// used. This value is obtained from the [`NO_PROXY`](https://www.gnu.org/software/wget/manual/html_node/Proxies.html)
-    /// environment variable.
-    ///
-    /// Containers do not automatically inherit this configuration.
-    #[serde(rename = "NoProxy", skip_serializing_if = "Option::is_none")]
-    pub no_proxy: Option<String>,
-    /// Hostname of the host.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// User-defined labels (key/value metadata) as set on the daemon.
-    ///
-    /// <p><br /></p>
-    ///
-    /// > **Note**: When part of a Swarm, nodes can both have _daemon_ labels,
-    /// > set through the daemon configuration, and _node_ labels, set from a
-    /// > manager node in the Swarm. Node labels are not included in this
-    /// > field. Node labels can be retrieved using the `/nodes/(id)` endpoint
-    /// > on a manager node in the Swarm.
-    #[serde(rename = "Labels", skip_serializing_if = "Option::is_none")]
-    pub labels: Option<Vec<String>>,
-    /// Indicates if experimental features are enabled on the daemon.
-    #[serde(rename = "ExperimentalBuild", skip_serializing_if = "Option::is_none")]
-    pub experimental_build: Option<bool>,
-    /// Version string of the daemon.
-    #[serde(rename = "ServerVersion", skip_serializing_if = "Option::is_none")]
-    pub server_version: Option<String>,
-    /// List of [OCI compliant](https://github.com/opencontainers/runtime-spec)
-    /// runtimes configured on the daemon. Keys hold the "name" used to
-    /// reference the runtime.
-    ///
-    /// The Docker daemon relies on an OCI compliant runtime (invoked via the
-    /// `containerd` daemon) as its interface to the Linux kernel namespaces,
-    /// cgroups, and SELinux.
-    ///
-    /// The default runtime is `runc`, and automatically configured. Additional
-    /// runtimes can be configured by the user and will be listed here.
-    ///
-    /// Defaults to `{"runc":{"path":"runc"}}`.
-    #[serde(rename = "Runtimes", skip_serializing_if = "Option::is_none")]
-    pub runtimes: Option<HashMap<String, super::v1_44_to_v1_55::Runtime>>,
-    /// Name of the default OCI runtime that is used when starting containers.
-    ///
-    /// The default can be overridden per-container at create time.
-    ///
-    /// Defaults to `"runc"`.
-    #[serde(rename = "DefaultRuntime", skip_serializing_if = "Option::is_none")]
-    pub default_runtime: Option<String>,
-    #[serde(rename = "Swarm", skip_serializing_if = "Option::is_none")]
-    pub swarm: Option<super::v1_40_to_v1_55::SwarmInfo>,
-    /// Indicates if live restore is enabled.
-    ///
-    /// If enabled, containers are kept running when the daemon is shutdown
-    /// or upon daemon start if running containers are detected.
-    ///
-    /// Defaults to `false`.
-    #[serde(rename = "LiveRestoreEnabled", skip_serializing_if = "Option::is_none")]
-    pub live_restore_enabled: Option<bool>,
-    /// Represents the isolation technology to use as a default for containers.
-    /// The supported values are platform-specific.
-    ///
-    /// If no isolation value is specified on daemon start, on Windows client,
-    /// the default is `hyperv`, and on Windows server, the default is `process`.
-    ///
-    /// This option is currently not used on other platforms.
-    ///
-    /// Defaults to `"default"`.
-    #[serde(rename = "Isolation", skip_serializing_if = "Option::is_none")]
-    pub isolation: Option<super::v1_32_to_v1_55::SystemInfoIsolation>,
-    /// Name and, optional, path of the `docker-init` binary.
-    ///
-    /// If the path is omitted, the daemon searches the host's `$PATH` for the
-    /// binary and uses the first result.
-    #[serde(rename = "InitBinary", skip_serializing_if = "Option::is_none")]
-    pub init_binary: Option<String>,
-    #[serde(rename = "ContainerdCommit", skip_serializing_if = "Option::is_none")]
-    pub containerd_commit: Option<super::v1_49_to_v1_55::Commit>,
-    #[serde(rename = "RuncCommit", skip_serializing_if = "Option::is_none")]
-    pub runc_commit: Option<super::v1_49_to_v1_55::Commit>,
-    #[serde(rename = "InitCommit", skip_serializing_if = "Option::is_none")]
-    pub init_commit: Option<super::v1_49_to_v1_55::Commit>,
-    /// List of security features that are enabled on the daemon, such as
-    /// apparmor, seccomp, SELinux, user-namespaces (userns), rootless and
-    /// no-new-privileges.
-    ///
-    /// Additional configuration options for each security feature may
-    /// be present, and are included as a comma-separated list of key/value
-    /// pairs.
-    #[serde(rename = "SecurityOptions", skip_serializing_if = "Option::is_none")]
-    pub security_options: Option<Vec<String>>,
-    /// Reports a summary of the product license on the daemon.
-    ///
-    /// If a commercial license has been applied to the daemon, information
-    /// such as number of nodes, and expiration are included.
-    ///
-    /// Since API 1.39.
-    #[serde(rename = "ProductLicense", skip_serializing_if = "Option::is_none")]
-    pub product_license: Option<String>,
-    /// List of custom default address pools for local networks, which can be
-    /// specified in the daemon.json file or dockerd option.
-    ///
-    /// Example: a Base "10.10.0.0/16" with Size 24 will define the set of 256
-    /// 10.10.[0-255].0/24 address pools.
-    ///
-    /// Since API 1.41.
-    #[serde(rename = "DefaultAddressPools", skip_serializing_if = "Option::is_none")]
-    pub default_address_pools: Option<
-        Vec<super::v1_41_to_v1_55::SystemInfoDefaultAddressPoolsItem>,
-    >,
-    /// Since API 1.49.
-    #[serde(rename = "FirewallBackend", skip_serializing_if = "Option::is_none")]
-    pub firewall_backend: Option<super::v1_49_to_v1_55::FirewallInfo>,
-    /// List of devices discovered by device drivers.
-    ///
-    /// Each device includes information about its source driver, kind, name,
-    /// and additional driver-specific attributes.
-    ///
-    /// Since API 1.50.
-    #[serde(rename = "DiscoveredDevices", skip_serializing_if = "Option::is_none")]
-    pub discovered_devices: Option<Vec<super::v1_50_to_v1_55::DeviceInfo>>,
-    /// Since API 1.53.
-    #[serde(rename = "NRI", skip_serializing_if = "Option::is_none")]
-    pub nri: Option<NriInfo>,
-    /// List of warnings / informational messages about missing features, or
-    /// issues related to the daemon configuration.
-    ///
-    /// These messages can be printed by the client as information to the user.
-    ///
-    /// Since API 1.39.
-    #[serde(rename = "Warnings", skip_serializing_if = "Option::is_none")]
-    pub warnings: Option<Vec<String>>,
-    /// List of directories where (Container Device Interface) CDI
-    /// specifications are located.
-    ///
-    /// These specifications define vendor-specific modifications to an OCI
-    /// runtime specification for a container being created.
-    ///
-    /// An empty list indicates that CDI device injection is disabled.
-    ///
-    /// Note that since using CDI device injection requires the daemon to have
-    /// experimental enabled. For non-experimental daemons an empty list will
-    /// always be returned.
-    ///
-    /// Since API 1.44.
-    #[serde(rename = "CDISpecDirs", skip_serializing_if = "Option::is_none")]
-    pub cdi_spec_dirs: Option<Vec<String>>,
-    /// Since API 1.46.
-    #[serde(rename = "Containerd", skip_serializing_if = "Option::is_none")]
-    pub containerd: Option<super::v1_46_to_v1_55::ContainerdInfo>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// Since API 1.32.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SystemInfo {
+        /// Unique identifier of the daemon.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Note**: The format of the ID itself is not part of the API, and
+        /// > should not be considered stable.
+        #[wire("ID", optional)]
+        pub id: Option<String>,
+        /// Total number of containers on the host.
+        #[wire("Containers", optional)]
+        pub containers: Option<i64>,
+        /// Number of containers with status `"running"`.
+        #[wire("ContainersRunning", optional)]
+        pub containers_running: Option<i64>,
+        /// Number of containers with status `"paused"`.
+        #[wire("ContainersPaused", optional)]
+        pub containers_paused: Option<i64>,
+        /// Number of containers with status `"stopped"`.
+        #[wire("ContainersStopped", optional)]
+        pub containers_stopped: Option<i64>,
+        /// Total number of images on the host.
+        ///
+        /// Both _tagged_ and _untagged_ (dangling) images are counted.
+        #[wire("Images", optional)]
+        pub images: Option<i64>,
+        /// Name of the storage driver in use.
+        #[wire("Driver", optional)]
+        pub driver: Option<String>,
+        /// Information specific to the storage driver, provided as
+        /// "label" / "value" pairs.
+        ///
+        /// This information is provided by the storage driver, and formatted
+        /// in a way consistent with the output of `docker info` on the command
+        /// line.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Note**: The information returned in this field, including the
+        /// > formatting of values and labels, should not be considered stable,
+        /// > and may change without notice.
+        #[wire("DriverStatus", optional)]
+        pub driver_status: Option<Vec<Vec<String>>>,
+        /// Root directory of persistent Docker state.
+        ///
+        /// Defaults to `/var/lib/docker` on Linux, and `C:\ProgramData\docker`
+        /// on Windows.
+        #[wire("DockerRootDir", optional)]
+        pub docker_root_dir: Option<String>,
+        #[wire("Plugins", optional)]
+        pub plugins: Option<super::v1_32_to_v1_55::PluginsInfo>,
+        /// Indicates if the host has memory limit support enabled.
+        #[wire("MemoryLimit", optional)]
+        pub memory_limit: Option<bool>,
+        /// Indicates if the host has memory swap limit support enabled.
+        #[wire("SwapLimit", optional)]
+        pub swap_limit: Option<bool>,
+        /// Indicates if CPU CFS(Completely Fair Scheduler) period is supported by
+        /// the host.
+        #[wire("CpuCfsPeriod", optional)]
+        pub cpu_cfs_period: Option<bool>,
+        /// Indicates if CPU CFS(Completely Fair Scheduler) quota is supported by
+        /// the host.
+        #[wire("CpuCfsQuota", optional)]
+        pub cpu_cfs_quota: Option<bool>,
+        /// Indicates if CPU Shares limiting is supported by the host.
+        #[wire("CPUShares", optional)]
+        pub cpu_shares: Option<bool>,
+        /// Indicates if CPUsets (cpuset.cpus, cpuset.mems) are supported by the host.
+        ///
+        /// See [cpuset(7)](https://www.kernel.org/doc/Documentation/cgroup-v1/cpusets.txt)
+        #[wire("CPUSet", optional)]
+        pub cpu_set: Option<bool>,
+        /// Indicates if the host kernel has PID limit support enabled.
+        ///
+        /// Since API 1.40.
+        #[wire("PidsLimit", optional)]
+        pub pids_limit: Option<bool>,
+        /// Indicates if OOM killer disable is supported on the host.
+        #[wire("OomKillDisable", optional)]
+        pub oom_kill_disable: Option<bool>,
+        /// Indicates IPv4 forwarding is enabled.
+        #[wire("IPv4Forwarding", optional)]
+        pub ipv4_forwarding: Option<bool>,
+        /// Indicates if the daemon is running in debug-mode / with debug-level
+        /// logging enabled.
+        #[wire("Debug", optional)]
+        pub debug: Option<bool>,
+        /// The total number of file Descriptors in use by the daemon process.
+        ///
+        /// This information is only returned if debug-mode is enabled.
+        #[wire("NFd", optional)]
+        pub n_fd: Option<i64>,
+        /// The  number of goroutines that currently exist.
+        ///
+        /// This information is only returned if debug-mode is enabled.
+        #[wire("NGoroutines", optional)]
+        pub n_goroutines: Option<i64>,
+        /// Current system-time in [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt)
+        /// format with nano-seconds.
+        #[wire("SystemTime", optional)]
+        pub system_time: Option<String>,
+        /// The logging driver to use as a default for new containers.
+        #[wire("LoggingDriver", optional)]
+        pub logging_driver: Option<String>,
+        /// The driver to use for managing cgroups.
+        ///
+        /// Defaults to `"cgroupfs"`.
+        #[wire("CgroupDriver", optional)]
+        pub cgroup_driver: Option<super::v1_40_to_v1_55::SystemInfoCgroupDriver>,
+        /// The version of the cgroup.
+        ///
+        /// Defaults to `"1"`.
+        ///
+        /// Since API 1.41.
+        #[wire("CgroupVersion", optional)]
+        pub cgroup_version: Option<super::v1_41_to_v1_55::SystemInfoCgroupVersion>,
+        /// Number of event listeners subscribed.
+        #[wire("NEventsListener", optional)]
+        pub n_events_listener: Option<i64>,
+        /// Kernel version of the host.
+        ///
+        /// On Linux, this information obtained from `uname`. On Windows this
+        /// information is queried from the &lt;kbd>HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\&lt;/kbd>
+        /// registry value, for example _"10.0 14393 (14393.1198.amd64fre.rs1_release_sec.170427-1353)"_.
+        #[wire("KernelVersion", optional)]
+        pub kernel_version: Option<String>,
+        /// Name of the host's operating system, for example: "Ubuntu 24.04 LTS"
+        /// or "Windows Server 2016 Datacenter"
+        #[wire("OperatingSystem", optional)]
+        pub operating_system: Option<String>,
+        /// Version of the host's operating system
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Note**: The information returned in this field, including its
+        /// > very existence, and the formatting of values, should not be considered
+        /// > stable, and may change without notice.
+        ///
+        /// Since API 1.41.
+        #[wire("OSVersion", optional)]
+        pub os_version: Option<String>,
+        /// Generic type of the operating system of the host, as returned by the
+        /// Go runtime (`GOOS`).
+        ///
+        /// Currently returned values are "linux" and "windows". A full list of
+        /// possible values can be found in the [Go documentation](https://go.dev/doc/install/source#environment).
+        #[wire("OSType", optional)]
+        pub os_type: Option<String>,
+        /// Hardware architecture of the host, as returned by the operating system.
+        /// This is equivalent to the output of `uname -m` on Linux.
+        ///
+        /// Unlike `Arch` (from `/version`), this reports the machine's native
+        /// architecture, which can differ from the Go runtime architecture when
+        /// running a binary compiled for a different architecture (for example,
+        /// a 32-bit binary running on 64-bit hardware).
+        #[wire("Architecture", optional)]
+        pub architecture: Option<String>,
+        /// The number of logical CPUs usable by the daemon.
+        ///
+        /// The number of available CPUs is checked by querying the operating
+        /// system when the daemon starts. Changes to operating system CPU
+        /// allocation after the daemon is started are not reflected.
+        #[wire("NCPU", optional)]
+        pub ncpu: Option<i64>,
+        /// Total amount of physical memory available on the host, in bytes.
+        #[wire("MemTotal", optional)]
+        pub mem_total: Option<i64>,
+        /// Address / URL of the index server that is used for image search,
+        /// and as a default for user authentication for Docker Hub and Docker Cloud.
+        ///
+        /// Defaults to `"https://index.docker.io/v1/"`.
+        #[wire("IndexServerAddress", optional)]
+        pub index_server_address: Option<String>,
+        #[wire("RegistryConfig", optional)]
+        pub registry_config: Option<super::v1_49_to_v1_55::RegistryServiceConfig>,
+        #[wire("GenericResources", optional)]
+        pub generic_resources: Option<super::v1_32_to_v1_55::GenericResources>,
+        /// HTTP-proxy configured for the daemon. This value is obtained from the
+        /// [`HTTP_PROXY`](https://www.gnu.org/software/wget/manual/html_node/Proxies.html) environment variable.
+        /// Credentials ([user info component](https://tools.ietf.org/html/rfc3986#section-3.2.1)) in the proxy URL
+        /// are masked in the API response.
+        ///
+        /// Containers do not automatically inherit this configuration.
+        #[wire("HttpProxy", optional)]
+        pub http_proxy: Option<String>,
+        /// HTTPS-proxy configured for the daemon. This value is obtained from the
+        /// [`HTTPS_PROXY`](https://www.gnu.org/software/wget/manual/html_node/Proxies.html) environment variable.
+        /// Credentials ([user info component](https://tools.ietf.org/html/rfc3986#section-3.2.1)) in the proxy URL
+        /// are masked in the API response.
+        ///
+        /// Containers do not automatically inherit this configuration.
+        #[wire("HttpsProxy", optional)]
+        pub https_proxy: Option<String>,
+        /// Comma-separated list of domain extensions for which no proxy should be
+        /// used. This value is obtained from the [`NO_PROXY`](https://www.gnu.org/software/wget/manual/html_node/Proxies.html)
+        /// environment variable.
+        ///
+        /// Containers do not automatically inherit this configuration.
+        #[wire("NoProxy", optional)]
+        pub no_proxy: Option<String>,
+        /// Hostname of the host.
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        /// User-defined labels (key/value metadata) as set on the daemon.
+        ///
+        /// <p><br /></p>
+        ///
+        /// > **Note**: When part of a Swarm, nodes can both have _daemon_ labels,
+        /// > set through the daemon configuration, and _node_ labels, set from a
+        /// > manager node in the Swarm. Node labels are not included in this
+        /// > field. Node labels can be retrieved using the `/nodes/(id)` endpoint
+        /// > on a manager node in the Swarm.
+        #[wire("Labels", optional)]
+        pub labels: Option<Vec<String>>,
+        /// Indicates if experimental features are enabled on the daemon.
+        #[wire("ExperimentalBuild", optional)]
+        pub experimental_build: Option<bool>,
+        /// Version string of the daemon.
+        #[wire("ServerVersion", optional)]
+        pub server_version: Option<String>,
+        /// List of [OCI compliant](https://github.com/opencontainers/runtime-spec)
+        /// runtimes configured on the daemon. Keys hold the "name" used to
+        /// reference the runtime.
+        ///
+        /// The Docker daemon relies on an OCI compliant runtime (invoked via the
+        /// `containerd` daemon) as its interface to the Linux kernel namespaces,
+        /// cgroups, and SELinux.
+        ///
+        /// The default runtime is `runc`, and automatically configured. Additional
+        /// runtimes can be configured by the user and will be listed here.
+        ///
+        /// Defaults to `{"runc":{"path":"runc"}}`.
+        #[wire("Runtimes", optional)]
+        pub runtimes: Option<HashMap<String, super::v1_44_to_v1_55::Runtime>>,
+        /// Name of the default OCI runtime that is used when starting containers.
+        ///
+        /// The default can be overridden per-container at create time.
+        ///
+        /// Defaults to `"runc"`.
+        #[wire("DefaultRuntime", optional)]
+        pub default_runtime: Option<String>,
+        #[wire("Swarm", optional)]
+        pub swarm: Option<super::v1_40_to_v1_55::SwarmInfo>,
+        /// Indicates if live restore is enabled.
+        ///
+        /// If enabled, containers are kept running when the daemon is shutdown
+        /// or upon daemon start if running containers are detected.
+        ///
+        /// Defaults to `false`.
+        #[wire("LiveRestoreEnabled", optional)]
+        pub live_restore_enabled: Option<bool>,
+        /// Represents the isolation technology to use as a default for containers.
+        /// The supported values are platform-specific.
+        ///
+        /// If no isolation value is specified on daemon start, on Windows client,
+        /// the default is `hyperv`, and on Windows server, the default is `process`.
+        ///
+        /// This option is currently not used on other platforms.
+        ///
+        /// Defaults to `"default"`.
+        #[wire("Isolation", optional)]
+        pub isolation: Option<super::v1_32_to_v1_55::SystemInfoIsolation>,
+        /// Name and, optional, path of the `docker-init` binary.
+        ///
+        /// If the path is omitted, the daemon searches the host's `$PATH` for the
+        /// binary and uses the first result.
+        #[wire("InitBinary", optional)]
+        pub init_binary: Option<String>,
+        #[wire("ContainerdCommit", optional)]
+        pub containerd_commit: Option<super::v1_49_to_v1_55::Commit>,
+        #[wire("RuncCommit", optional)]
+        pub runc_commit: Option<super::v1_49_to_v1_55::Commit>,
+        #[wire("InitCommit", optional)]
+        pub init_commit: Option<super::v1_49_to_v1_55::Commit>,
+        /// List of security features that are enabled on the daemon, such as
+        /// apparmor, seccomp, SELinux, user-namespaces (userns), rootless and
+        /// no-new-privileges.
+        ///
+        /// Additional configuration options for each security feature may
+        /// be present, and are included as a comma-separated list of key/value
+        /// pairs.
+        #[wire("SecurityOptions", optional)]
+        pub security_options: Option<Vec<String>>,
+        /// Reports a summary of the product license on the daemon.
+        ///
+        /// If a commercial license has been applied to the daemon, information
+        /// such as number of nodes, and expiration are included.
+        ///
+        /// Since API 1.39.
+        #[wire("ProductLicense", optional)]
+        pub product_license: Option<String>,
+        /// List of custom default address pools for local networks, which can be
+        /// specified in the daemon.json file or dockerd option.
+        ///
+        /// Example: a Base "10.10.0.0/16" with Size 24 will define the set of 256
+        /// 10.10.[0-255].0/24 address pools.
+        ///
+        /// Since API 1.41.
+        #[wire("DefaultAddressPools", optional)]
+        pub default_address_pools: Option<
+            Vec<super::v1_41_to_v1_55::SystemInfoDefaultAddressPoolsItem>,
+        >,
+        /// Since API 1.49.
+        #[wire("FirewallBackend", optional)]
+        pub firewall_backend: Option<super::v1_49_to_v1_55::FirewallInfo>,
+        /// List of devices discovered by device drivers.
+        ///
+        /// Each device includes information about its source driver, kind, name,
+        /// and additional driver-specific attributes.
+        ///
+        /// Since API 1.50.
+        #[wire("DiscoveredDevices", optional)]
+        pub discovered_devices: Option<Vec<super::v1_50_to_v1_55::DeviceInfo>>,
+        /// Since API 1.53.
+        #[wire("NRI", optional)]
+        pub nri: Option<NriInfo>,
+        /// List of warnings / informational messages about missing features, or
+        /// issues related to the daemon configuration.
+        ///
+        /// These messages can be printed by the client as information to the user.
+        ///
+        /// Since API 1.39.
+        #[wire("Warnings", optional)]
+        pub warnings: Option<Vec<String>>,
+        /// List of directories where (Container Device Interface) CDI
+        /// specifications are located.
+        ///
+        /// These specifications define vendor-specific modifications to an OCI
+        /// runtime specification for a container being created.
+        ///
+        /// An empty list indicates that CDI device injection is disabled.
+        ///
+        /// Note that since using CDI device injection requires the daemon to have
+        /// experimental enabled. For non-experimental daemons an empty list will
+        /// always be returned.
+        ///
+        /// Since API 1.44.
+        #[wire("CDISpecDirs", optional)]
+        pub cdi_spec_dirs: Option<Vec<String>>,
+        /// Since API 1.46.
+        #[wire("Containerd", optional)]
+        pub containerd: Option<super::v1_46_to_v1_55::ContainerdInfo>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -14,274 +14,281 @@ pub(crate) mod server;
 pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::{null_as_default, UnknownMembers};
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// Information about an image in the local image cache.
-///
-/// Since API 1.39.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ImageInspect {
-    /// ID is the content-addressable ID of an image.
+object! {
+    /// Information about an image in the local image cache.
     ///
-    /// This identifier is a content-addressable digest calculated from the
-    /// image's configuration (which includes the digests of layers used by
-    /// the image).
-    ///
-    /// Note that this digest differs from the `RepoDigests` below, which
-    /// holds digests of image manifests that reference the image.
-    #[serde(rename = "Id", skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Descriptor is an OCI descriptor of the image target.
-    /// In case of a multi-platform image, this descriptor points to the OCI index
-    /// or a manifest list.
-    ///
-    /// This field is only present if the daemon provides a multi-platform image store.
-    ///
-    /// WARNING: This is experimental and may change at any time without any backward
-    /// compatibility.
-    ///
-    /// Since API 1.48.
-    #[serde(rename = "Descriptor", skip_serializing_if = "Option::is_none")]
-    pub descriptor: Option<super::v1_48_to_v1_55::OciDescriptor>,
-    /// Manifests is a list of image manifests available in this image. It
-    /// provides a more detailed view of the platform-specific image manifests or
-    /// other image-attached data like build attestations.
-    ///
-    /// Only available if the daemon provides a multi-platform image store
-    /// and the `manifests` option is set in the inspect request.
-    ///
-    /// WARNING: This is experimental and may change at any time without any backward
-    /// compatibility.
-    ///
-    /// Since API 1.48.
-    #[serde(rename = "Manifests", skip_serializing_if = "Option::is_none")]
-    pub manifests: Option<Vec<ImageManifestSummary>>,
-    /// Identity holds information about the identity and origin of the image.
-    /// This is trusted information verified by the daemon and cannot be modified
-    /// by tagging an image to a different name.
-    ///
-    /// Since API 1.53.
-    #[serde(rename = "Identity", skip_serializing_if = "Option::is_none")]
-    pub identity: Option<super::v1_53_to_v1_55::Identity>,
-    /// List of image names/tags in the local image cache that reference this
-    /// image.
-    ///
-    /// Multiple image tags can refer to the same image, and this list may be
-    /// empty if no tags reference the image, in which case the image is
-    /// "untagged", in which case it can still be referenced by its ID.
-    #[serde(rename = "RepoTags", skip_serializing_if = "Option::is_none")]
-    pub repo_tags: Option<Vec<String>>,
-    /// List of content-addressable digests of locally available image manifests
-    /// that the image is referenced from. Multiple manifests can refer to the
-    /// same image.
-    ///
-    /// These digests are usually only available if the image was either pulled
-    /// from a registry, or if the image was pushed to a registry, which is when
-    /// the manifest is generated and its digest calculated.
-    #[serde(rename = "RepoDigests", skip_serializing_if = "Option::is_none")]
-    pub repo_digests: Option<Vec<String>>,
-    /// Optional message that was set when committing or importing the image.
-    #[serde(rename = "Comment", skip_serializing_if = "Option::is_none")]
-    pub comment: Option<String>,
-    /// Date and time at which the image was created, formatted in
-    /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
-    ///
-    /// This information is only available if present in the image,
-    /// and omitted otherwise.
-    ///
-    /// Format: `dateTime`.
-    #[serde(rename = "Created", skip_serializing_if = "Option::is_none")]
-    pub created: Option<String>,
-    /// Name of the author that was specified when committing the image, or as
-    /// specified through MAINTAINER (deprecated) in the Dockerfile.
-    #[serde(rename = "Author", skip_serializing_if = "Option::is_none")]
-    pub author: Option<String>,
-    #[serde(rename = "Config", skip_serializing_if = "Option::is_none")]
-    pub config: Option<super::v1_50_to_v1_55::ImageConfig>,
-    /// Hardware CPU architecture that the image runs on.
-    #[serde(rename = "Architecture", skip_serializing_if = "Option::is_none")]
-    pub architecture: Option<String>,
-    /// CPU architecture variant (presently ARM-only).
-    #[serde(rename = "Variant", skip_serializing_if = "Option::is_none")]
-    pub variant: Option<String>,
-    /// Operating System the image is built to run on.
-    #[serde(rename = "Os", skip_serializing_if = "Option::is_none")]
-    pub os: Option<String>,
-    /// Operating System version the image is built to run on (especially
-    /// for Windows).
-    #[serde(rename = "OsVersion", skip_serializing_if = "Option::is_none")]
-    pub os_version: Option<String>,
-    /// Total size of the image including all layers it is composed of.
-    #[serde(rename = "Size", skip_serializing_if = "Option::is_none")]
-    pub size: Option<i64>,
-    #[serde(rename = "GraphDriver", skip_serializing_if = "Option::is_none")]
-    pub graph_driver: Option<super::v1_47_to_v1_55::DriverData>,
-    /// Information about the image's RootFS, including the layer IDs.
-    #[serde(rename = "RootFS", skip_serializing_if = "Option::is_none")]
-    pub root_fs: Option<super::v1_39_to_v1_55::ImageInspectRootFs>,
-    /// Additional metadata of the image in the local cache. This information
-    /// is local to the daemon, and not part of the image itself.
-    #[serde(rename = "Metadata", skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<super::v1_39_to_v1_55::ImageInspectMetadata>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// Since API 1.39.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ImageInspect {
+        /// ID is the content-addressable ID of an image.
+        ///
+        /// This identifier is a content-addressable digest calculated from the
+        /// image's configuration (which includes the digests of layers used by
+        /// the image).
+        ///
+        /// Note that this digest differs from the `RepoDigests` below, which
+        /// holds digests of image manifests that reference the image.
+        #[wire("Id", optional)]
+        pub id: Option<String>,
+        /// Descriptor is an OCI descriptor of the image target.
+        /// In case of a multi-platform image, this descriptor points to the OCI index
+        /// or a manifest list.
+        ///
+        /// This field is only present if the daemon provides a multi-platform image store.
+        ///
+        /// WARNING: This is experimental and may change at any time without any backward
+        /// compatibility.
+        ///
+        /// Since API 1.48.
+        #[wire("Descriptor", optional)]
+        pub descriptor: Option<super::v1_48_to_v1_55::OciDescriptor>,
+        /// Manifests is a list of image manifests available in this image. It
+        /// provides a more detailed view of the platform-specific image manifests or
+        /// other image-attached data like build attestations.
+        ///
+        /// Only available if the daemon provides a multi-platform image store
+        /// and the `manifests` option is set in the inspect request.
+        ///
+        /// WARNING: This is experimental and may change at any time without any backward
+        /// compatibility.
+        ///
+        /// Since API 1.48.
+        #[wire("Manifests", optional)]
+        pub manifests: Option<Vec<ImageManifestSummary>>,
+        /// Identity holds information about the identity and origin of the image.
+        /// This is trusted information verified by the daemon and cannot be modified
+        /// by tagging an image to a different name.
+        ///
+        /// Since API 1.53.
+        #[wire("Identity", optional)]
+        pub identity: Option<super::v1_53_to_v1_55::Identity>,
+        /// List of image names/tags in the local image cache that reference this
+        /// image.
+        ///
+        /// Multiple image tags can refer to the same image, and this list may be
+        /// empty if no tags reference the image, in which case the image is
+        /// "untagged", in which case it can still be referenced by its ID.
+        #[wire("RepoTags", optional)]
+        pub repo_tags: Option<Vec<String>>,
+        /// List of content-addressable digests of locally available image manifests
+        /// that the image is referenced from. Multiple manifests can refer to the
+        /// same image.
+        ///
+        /// These digests are usually only available if the image was either pulled
+        /// from a registry, or if the image was pushed to a registry, which is when
+        /// the manifest is generated and its digest calculated.
+        #[wire("RepoDigests", optional)]
+        pub repo_digests: Option<Vec<String>>,
+        /// Optional message that was set when committing or importing the image.
+        #[wire("Comment", optional)]
+        pub comment: Option<String>,
+        /// Date and time at which the image was created, formatted in
+        /// [RFC 3339](https://www.ietf.org/rfc/rfc3339.txt) format with nano-seconds.
+        ///
+        /// This information is only available if present in the image,
+        /// and omitted otherwise.
+        ///
+        /// Format: `dateTime`.
+        #[wire("Created", optional)]
+        pub created: Option<String>,
+        /// Name of the author that was specified when committing the image, or as
+        /// specified through MAINTAINER (deprecated) in the Dockerfile.
+        #[wire("Author", optional)]
+        pub author: Option<String>,
+        #[wire("Config", optional)]
+        pub config: Option<super::v1_50_to_v1_55::ImageConfig>,
+        /// Hardware CPU architecture that the image runs on.
+        #[wire("Architecture", optional)]
+        pub architecture: Option<String>,
+        /// CPU architecture variant (presently ARM-only).
+        #[wire("Variant", optional)]
+        pub variant: Option<String>,
+        /// Operating System the image is built to run on.
+        #[wire("Os", optional)]
+        pub os: Option<String>,
+        /// Operating System version the image is built to run on (especially
+        /// for Windows).
+        #[wire("OsVersion", optional)]
+        pub os_version: Option<String>,
+        /// Total size of the image including all layers it is composed of.
+        #[wire("Size", optional)]
+        pub size: Option<i64>,
+        #[wire("GraphDriver", optional)]
+        pub graph_driver: Option<super::v1_47_to_v1_55::DriverData>,
+        /// Information about the image's RootFS, including the layer IDs.
+        #[wire("RootFS", optional)]
+        pub root_fs: Option<super::v1_39_to_v1_55::ImageInspectRootFs>,
+        /// Additional metadata of the image in the local cache. This information
+        /// is local to the daemon, and not part of the image itself.
+        #[wire("Metadata", optional)]
+        pub metadata: Option<super::v1_39_to_v1_55::ImageInspectMetadata>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// ImageManifestSummary represents a summary of an image manifest.
-///
-/// Since API 1.47.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ImageManifestSummary {
-    /// ID is the content-addressable ID of an image and is the same as the
-    /// digest of the image manifest.
-    #[serde(rename = "ID", default)]
-    pub id: String,
-    #[serde(rename = "Descriptor", default, deserialize_with = "null_as_default")]
-    pub descriptor: super::v1_48_to_v1_55::OciDescriptor,
-    /// Indicates whether all the child content (image config, layers) is fully available locally.
-    #[serde(rename = "Available", default)]
-    pub available: bool,
-    #[serde(rename = "Size", default, deserialize_with = "null_as_default")]
-    pub size: super::v1_47_to_v1_55::ImageManifestSummarySize,
-    /// The kind of the manifest.
-    ///
-    /// kind         | description
-    /// -------------|-----------------------------------------------------------
-    /// image        | Image manifest that can be used to start a container.
-    /// attestation  | Attestation manifest produced by the Buildkit builder for a specific image manifest.
-    #[serde(rename = "Kind", default)]
-    pub kind: super::v1_47_to_v1_55::ImageManifestSummaryKind,
-    /// The image data for the image manifest.
-    /// This field is only populated when Kind is "image".
-    #[serde(rename = "ImageData", skip_serializing_if = "Option::is_none")]
-    pub image_data: Option<ImageManifestSummaryImageData>,
-    /// The image data for the attestation manifest.
-    /// This field is only populated when Kind is "attestation".
-    #[serde(rename = "AttestationData", skip_serializing_if = "Option::is_none")]
-    pub attestation_data: Option<
-        super::v1_47_to_v1_55::ImageManifestSummaryAttestationData,
-    >,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-/// The image data for the image manifest.
-/// This field is only populated when Kind is "image".
-///
-/// Since API 1.47.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ImageManifestSummaryImageData {
-    /// OCI platform of the image. This will be the platform specified in the
-    /// manifest descriptor from the index/manifest list.
-    /// If it's not available, it will be obtained from the image config.
-    #[serde(rename = "Platform", default, deserialize_with = "null_as_default")]
-    pub platform: super::v1_40_to_v1_55::OciPlatform,
-    /// Identity holds information about the identity and origin of this image.
-    /// For image list responses, this can duplicate Build/Pull fields across
-    /// image manifests, because those parts are image-level metadata.
-    ///
-    /// Since API 1.54.
-    #[serde(rename = "Identity", skip_serializing_if = "Option::is_none")]
-    pub identity: Option<super::v1_53_to_v1_55::Identity>,
-    /// The IDs of the containers that are using this image.
-    #[serde(rename = "Containers", default, deserialize_with = "null_as_default")]
-    pub containers: Vec<String>,
-    #[serde(rename = "Size", default, deserialize_with = "null_as_default")]
-    pub size: super::v1_47_to_v1_55::ImageManifestSummaryImageDataSize,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ImageSummary {
-    /// ID is the content-addressable ID of an image.
-    ///
-    /// This identifier is a content-addressable digest calculated from the
-    /// image's configuration (which includes the digests of layers used by
-    /// the image).
-    ///
-    /// Note that this digest differs from the `RepoDigests` below, which
-    /// holds digests of image manifests that reference the image.
-    #[serde(rename = "Id", default)]
-    pub id: String,
-    /// ID of the parent image.
-    ///
-    /// Depending on how the image was created, this field may be empty and
-    /// is only set for images that were built/created locally. This field
-    /// is empty if the image was pulled from an image registry.
-    #[serde(rename = "ParentId", default)]
-    pub parent_id: String,
-    /// List of image names/tags in the local image cache that reference this
-    /// image.
-    ///
-    /// Multiple image tags can refer to the same image, and this list may be
-    /// empty if no tags reference the image, in which case the image is
-    /// "untagged", in which case it can still be referenced by its ID.
-    #[serde(rename = "RepoTags", default, deserialize_with = "null_as_default")]
-    pub repo_tags: Vec<String>,
-    /// List of content-addressable digests of locally available image manifests
-    /// that the image is referenced from. Multiple manifests can refer to the
-    /// same image.
-    ///
-    /// These digests are usually only available if the image was either pulled
-    /// from a registry, or if the image was pushed to a registry, which is when
-    /// the manifest is generated and its digest calculated.
-    #[serde(rename = "RepoDigests", default, deserialize_with = "null_as_default")]
-    pub repo_digests: Vec<String>,
-    /// Date and time at which the image was created as a Unix timestamp
-    /// (number of seconds since EPOCH).
-    #[serde(rename = "Created", default)]
-    pub created: i64,
-    /// Total size of the image including all layers it is composed of.
-    #[serde(rename = "Size", default)]
-    pub size: i64,
-    /// Total size of image layers that are shared between this image and other
-    /// images.
-    ///
-    /// This size is not calculated by default. `-1` indicates that the value
-    /// has not been set / calculated.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "SharedSize", default)]
-    pub shared_size: i64,
-    /// User-defined key/value metadata.
-    #[serde(rename = "Labels", default, deserialize_with = "null_as_default")]
-    pub labels: HashMap<String, String>,
-    /// Number of containers using this image. Includes both stopped and running
-    /// containers.
-    ///
-    /// `-1` indicates that the value has not been set / calculated.
-    ///
-    /// Since API 1.25.
-    #[serde(rename = "Containers", default)]
-    pub containers: i64,
-    /// Manifests is a list of manifests available in this image.
-    /// It provides a more detailed view of the platform-specific image manifests
-    /// or other image-attached data like build attestations.
-    ///
-    /// WARNING: This is experimental and may change at any time without any backward
-    /// compatibility.
+object! {
+    /// ImageManifestSummary represents a summary of an image manifest.
     ///
     /// Since API 1.47.
-    #[serde(rename = "Manifests", skip_serializing_if = "Option::is_none")]
-    pub manifests: Option<Vec<ImageManifestSummary>>,
-    /// Descriptor is an OCI descriptor of the image target.
-    /// In case of a multi-platform image, this descriptor points to the OCI index
-    /// or a manifest list.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ImageManifestSummary {
+        /// ID is the content-addressable ID of an image and is the same as the
+        /// digest of the image manifest.
+        #[wire("ID")]
+        pub id: String,
+        #[wire("Descriptor", or_default)]
+        pub descriptor: super::v1_48_to_v1_55::OciDescriptor,
+        /// Indicates whether all the child content (image config, layers) is fully available locally.
+        #[wire("Available")]
+        pub available: bool,
+        #[wire("Size", or_default)]
+        pub size: super::v1_47_to_v1_55::ImageManifestSummarySize,
+        /// The kind of the manifest.
+        ///
+        /// kind         | description
+        /// -------------|-----------------------------------------------------------
+        /// image        | Image manifest that can be used to start a container.
+        /// attestation  | Attestation manifest produced by the Buildkit builder for a specific image manifest.
+        #[wire("Kind")]
+        pub kind: super::v1_47_to_v1_55::ImageManifestSummaryKind,
+        /// The image data for the image manifest.
+        /// This field is only populated when Kind is "image".
+        #[wire("ImageData", optional)]
+        pub image_data: Option<ImageManifestSummaryImageData>,
+        /// The image data for the attestation manifest.
+        /// This field is only populated when Kind is "attestation".
+        #[wire("AttestationData", optional)]
+        pub attestation_data: Option<
+            super::v1_47_to_v1_55::ImageManifestSummaryAttestationData,
+        >,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    /// The image data for the image manifest.
+    /// This field is only populated when Kind is "image".
     ///
-    /// This field is only present if the daemon provides a multi-platform image store.
-    ///
-    /// WARNING: This is experimental and may change at any time without any backward
-    /// compatibility.
-    ///
-    /// Since API 1.48.
-    #[serde(rename = "Descriptor", skip_serializing_if = "Option::is_none")]
-    pub descriptor: Option<super::v1_48_to_v1_55::OciDescriptor>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+    /// Since API 1.47.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ImageManifestSummaryImageData {
+        /// OCI platform of the image. This will be the platform specified in the
+        /// manifest descriptor from the index/manifest list.
+        /// If it's not available, it will be obtained from the image config.
+        #[wire("Platform", or_default)]
+        pub platform: super::v1_40_to_v1_55::OciPlatform,
+        /// Identity holds information about the identity and origin of this image.
+        /// For image list responses, this can duplicate Build/Pull fields across
+        /// image manifests, because those parts are image-level metadata.
+        ///
+        /// Since API 1.54.
+        #[wire("Identity", optional)]
+        pub identity: Option<super::v1_53_to_v1_55::Identity>,
+        /// The IDs of the containers that are using this image.
+        #[wire("Containers", or_default)]
+        pub containers: Vec<String>,
+        #[wire("Size", or_default)]
+        pub size: super::v1_47_to_v1_55::ImageManifestSummaryImageDataSize,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
+}
+
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ImageSummary {
+        /// ID is the content-addressable ID of an image.
+        ///
+        /// This identifier is a content-addressable digest calculated from the
+        /// image's configuration (which includes the digests of layers used by
+        /// the image).
+        ///
+        /// Note that this digest differs from the `RepoDigests` below, which
+        /// holds digests of image manifests that reference the image.
+        #[wire("Id")]
+        pub id: String,
+        /// ID of the parent image.
+        ///
+        /// Depending on how the image was created, this field may be empty and
+        /// is only set for images that were built/created locally. This field
+        /// is empty if the image was pulled from an image registry.
+        #[wire("ParentId")]
+        pub parent_id: String,
+        /// List of image names/tags in the local image cache that reference this
+        /// image.
+        ///
+        /// Multiple image tags can refer to the same image, and this list may be
+        /// empty if no tags reference the image, in which case the image is
+        /// "untagged", in which case it can still be referenced by its ID.
+        #[wire("RepoTags", or_default)]
+        pub repo_tags: Vec<String>,
+        /// List of content-addressable digests of locally available image manifests
+        /// that the image is referenced from. Multiple manifests can refer to the
+        /// same image.
+        ///
+        /// These digests are usually only available if the image was either pulled
+        /// from a registry, or if the image was pushed to a registry, which is when
+        /// the manifest is generated and its digest calculated.
+        #[wire("RepoDigests", or_default)]
+        pub repo_digests: Vec<String>,
+        /// Date and time at which the image was created as a Unix timestamp
+        /// (number of seconds since EPOCH).
+        #[wire("Created")]
+        pub created: i64,
+        /// Total size of the image including all layers it is composed of.
+        #[wire("Size")]
+        pub size: i64,
+        /// Total size of image layers that are shared between this image and other
+        /// images.
+        ///
+        /// This size is not calculated by default. `-1` indicates that the value
+        /// has not been set / calculated.
+        ///
+        /// Since API 1.25.
+        #[wire("SharedSize")]
+        pub shared_size: i64,
+        /// User-defined key/value metadata.
+        #[wire("Labels", or_default)]
+        pub labels: HashMap<String, String>,
+        /// Number of containers using this image. Includes both stopped and running
+        /// containers.
+        ///
+        /// `-1` indicates that the value has not been set / calculated.
+        ///
+        /// Since API 1.25.
+        #[wire("Containers")]
+        pub containers: i64,
+        /// Manifests is a list of manifests available in this image.
+        /// It provides a more detailed view of the platform-specific image manifests
+        /// or other image-attached data like build attestations.
+        ///
+        /// WARNING: This is experimental and may change at any time without any backward
+        /// compatibility.
+        ///
+        /// Since API 1.47.
+        #[wire("Manifests", optional)]
+        pub manifests: Option<Vec<ImageManifestSummary>>,
+        /// Descriptor is an OCI descriptor of the image target.
+        /// In case of a multi-platform image, this descriptor points to the OCI index
+        /// or a manifest list.
+        ///
+        /// This field is only present if the daemon provides a multi-platform image store.
+        ///
+        /// WARNING: This is experimental and may change at any time without any backward
+        /// compatibility.
+        ///
+        /// Since API 1.48.
+        #[wire("Descriptor", optional)]
+        pub descriptor: Option<super::v1_48_to_v1_55::OciDescriptor>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

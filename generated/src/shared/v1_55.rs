@@ -14,24 +14,25 @@ pub(crate) mod server;
 pub(crate) mod roundtrip;
 
 use std::collections::HashMap;
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::{null_as_default, UnknownMembers};
+use moby_api_runtime::json::{object, UnknownMembers};
 
-/// AttestationStatement is a single in-toto statement attached to an image.
-///
-/// Since API 1.55.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct AttestationStatement {
-    #[serde(rename = "Descriptor", default, deserialize_with = "null_as_default")]
-    pub descriptor: super::v1_48_to_v1_55::OciDescriptor,
-    /// The in-toto predicate type URI of this statement.
-    #[serde(rename = "PredicateType", default)]
-    pub predicate_type: String,
-    /// The verbatim in-toto statement JSON. Only included when the caller
-    /// opts in via the `statement=true` query parameter; otherwise absent.
-    #[serde(rename = "Statement", skip_serializing_if = "Option::is_none")]
-    pub statement: Option<HashMap<String, serde_json::Value>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// AttestationStatement is a single in-toto statement attached to an image.
+    ///
+    /// Since API 1.55.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct AttestationStatement {
+        #[wire("Descriptor", or_default)]
+        pub descriptor: super::v1_48_to_v1_55::OciDescriptor,
+        /// The in-toto predicate type URI of this statement.
+        #[wire("PredicateType")]
+        pub predicate_type: String,
+        /// The verbatim in-toto statement JSON. Only included when the caller
+        /// opts in via the `statement=true` query parameter; otherwise absent.
+        #[wire("Statement", optional)]
+        pub statement: Option<HashMap<String, serde_json::Value>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

@@ -5,7 +5,7 @@
 //! Requests carry the `/vX.Y` prefix; the version is negotiated with the engine on the first request (downgrade only) unless `DOCKER_API_VERSION` pins it. Streams come back as `futures::Stream`s of typed items (log chunks, JSON lines, progress messages, bytes), attach and exec start as a hijacked connection with an output stream and a stdin writer.
 
 use moby_api_runtime::client::{
-    Body, ByteStream, Error, Hijacked, JsonLinesOutput, LogOutput, PathStat,
+    Body, ByteStream, Call, Error, Hijacked, JsonLinesOutput, LogOutput, PathStat,
     ProgressOutput, Response, Transport, TtySource,
 };
 use super::models::*;
@@ -60,959 +60,869 @@ impl Client {
     }
 
     /// List containers: `GET /containers/json` ([`requests::container_list`]).
-    pub async fn container_list(
+    pub fn container_list(
         &self,
         params: &ContainerListParams,
-    ) -> Result<Vec<ContainerSummary>, Error> {
-        self.transport.send_json(requests::container_list(params)?).await
+    ) -> Call<'_, Vec<ContainerSummary>> {
+        Box::pin(self.transport.send_json(requests::container_list(params)))
     }
 
     /// Create a container: `POST /containers/create` ([`requests::container_create`]).
-    pub async fn container_create(
+    pub fn container_create(
         &self,
         params: &ContainerCreateParams,
         body: &ContainerCreateBody,
-    ) -> Result<ContainerCreateResponse, Error> {
-        self.transport.send_json(requests::container_create(params, body)?).await
+    ) -> Call<'_, ContainerCreateResponse> {
+        Box::pin(self.transport.send_json(requests::container_create(params, body)))
     }
 
     /// Inspect a container: `GET /containers/{id}/json` ([`requests::container_inspect`]).
-    pub async fn container_inspect(
+    pub fn container_inspect(
         &self,
         id: &str,
         params: &ContainerInspectParams,
-    ) -> Result<ContainerInspectResponse, Error> {
-        self.transport.send_json(requests::container_inspect(id, params)?).await
+    ) -> Call<'_, ContainerInspectResponse> {
+        Box::pin(self.transport.send_json(requests::container_inspect(id, params)))
     }
 
     /// List processes running inside a container: `GET /containers/{id}/top` ([`requests::container_top`]).
-    pub async fn container_top(
+    pub fn container_top(
         &self,
         id: &str,
         params: &ContainerTopParams,
-    ) -> Result<ContainerTopResponse, Error> {
-        self.transport.send_json(requests::container_top(id, params)?).await
+    ) -> Call<'_, ContainerTopResponse> {
+        Box::pin(self.transport.send_json(requests::container_top(id, params)))
     }
 
     /// Get container logs: `GET /containers/{id}/logs` ([`requests::container_logs`]).
-    pub async fn container_logs(
+    pub fn container_logs(
         &self,
         id: &str,
         params: &ContainerLogsParams,
-    ) -> Result<LogOutput, Error> {
-        self.transport
-            .send_logs(
-                requests::container_logs(id, params)?,
-                TtySource::Container(id.to_owned()),
-            )
-            .await
+    ) -> Call<'_, LogOutput> {
+        Box::pin(
+            self
+                .transport
+                .send_logs(
+                    requests::container_logs(id, params),
+                    TtySource::Container(id.to_owned()),
+                ),
+        )
     }
 
     /// Get changes on a container’s filesystem: `GET /containers/{id}/changes` ([`requests::container_changes`]).
-    pub async fn container_changes(
-        &self,
-        id: &str,
-    ) -> Result<Vec<FilesystemChange>, Error> {
-        self.transport.send_json(requests::container_changes(id)?).await
+    pub fn container_changes(&self, id: &str) -> Call<'_, Vec<FilesystemChange>> {
+        Box::pin(self.transport.send_json(requests::container_changes(id)))
     }
 
     /// Export a container: `GET /containers/{id}/export` ([`requests::container_export`]).
-    pub async fn container_export(&self, id: &str) -> Result<ByteStream, Error> {
-        self.transport.send_bytes(requests::container_export(id)?).await
+    pub fn container_export(&self, id: &str) -> Call<'_, ByteStream> {
+        Box::pin(self.transport.send_bytes(requests::container_export(id)))
     }
 
     /// Get container stats based on resource usage: `GET /containers/{id}/stats` ([`requests::container_stats`]).
-    pub async fn container_stats(
+    pub fn container_stats(
         &self,
         id: &str,
         params: &ContainerStatsParams,
-    ) -> Result<JsonLinesOutput<ContainerStatsResponse>, Error> {
-        self.transport.send_json_lines(requests::container_stats(id, params)?).await
+    ) -> Call<'_, JsonLinesOutput<ContainerStatsResponse>> {
+        Box::pin(self.transport.send_json_lines(requests::container_stats(id, params)))
     }
 
     /// Resize a container TTY: `POST /containers/{id}/resize` ([`requests::container_resize`]).
-    pub async fn container_resize(
+    pub fn container_resize(
         &self,
         id: &str,
         params: &ContainerResizeParams,
-    ) -> Result<(), Error> {
-        self.transport.send(requests::container_resize(id, params)?).await?;
-        Ok(())
+    ) -> Call<'_, ()> {
+        Box::pin(self.transport.send_empty(requests::container_resize(id, params)))
     }
 
     /// Start a container: `POST /containers/{id}/start` ([`requests::container_start`]).
-    pub async fn container_start(
+    pub fn container_start(
         &self,
         id: &str,
         params: &ContainerStartParams,
-    ) -> Result<ContainerStartOutcome, Error> {
-        ContainerStartOutcome::read(
-                &self.transport,
-                self.transport.send(requests::container_start(id, params)?).await?,
-            )
-            .await
+    ) -> Call<'_, ContainerStartOutcome> {
+        Box::pin(self.transport.send_outcome(requests::container_start(id, params)))
     }
 
     /// Stop a container: `POST /containers/{id}/stop` ([`requests::container_stop`]).
-    pub async fn container_stop(
+    pub fn container_stop(
         &self,
         id: &str,
         params: &ContainerStopParams,
-    ) -> Result<ContainerStopOutcome, Error> {
-        ContainerStopOutcome::read(
-                &self.transport,
-                self.transport.send(requests::container_stop(id, params)?).await?,
-            )
-            .await
+    ) -> Call<'_, ContainerStopOutcome> {
+        Box::pin(self.transport.send_outcome(requests::container_stop(id, params)))
     }
 
     /// Restart a container: `POST /containers/{id}/restart` ([`requests::container_restart`]).
-    pub async fn container_restart(
+    pub fn container_restart(
         &self,
         id: &str,
         params: &ContainerRestartParams,
-    ) -> Result<(), Error> {
-        self.transport.send(requests::container_restart(id, params)?).await?;
-        Ok(())
+    ) -> Call<'_, ()> {
+        Box::pin(self.transport.send_empty(requests::container_restart(id, params)))
     }
 
     /// Kill a container: `POST /containers/{id}/kill` ([`requests::container_kill`]).
-    pub async fn container_kill(
+    pub fn container_kill(
         &self,
         id: &str,
         params: &ContainerKillParams,
-    ) -> Result<(), Error> {
-        self.transport.send(requests::container_kill(id, params)?).await?;
-        Ok(())
+    ) -> Call<'_, ()> {
+        Box::pin(self.transport.send_empty(requests::container_kill(id, params)))
     }
 
     /// Update a container: `POST /containers/{id}/update` ([`requests::container_update`]).
-    pub async fn container_update(
+    pub fn container_update(
         &self,
         id: &str,
         body: &ContainerUpdateBody,
-    ) -> Result<ContainerUpdateResponse, Error> {
-        self.transport.send_json(requests::container_update(id, body)?).await
+    ) -> Call<'_, ContainerUpdateResponse> {
+        Box::pin(self.transport.send_json(requests::container_update(id, body)))
     }
 
     /// Rename a container: `POST /containers/{id}/rename` ([`requests::container_rename`]).
-    pub async fn container_rename(
+    pub fn container_rename(
         &self,
         id: &str,
         params: &ContainerRenameParams,
-    ) -> Result<(), Error> {
-        self.transport.send(requests::container_rename(id, params)?).await?;
-        Ok(())
+    ) -> Call<'_, ()> {
+        Box::pin(self.transport.send_empty(requests::container_rename(id, params)))
     }
 
     /// Pause a container: `POST /containers/{id}/pause` ([`requests::container_pause`]).
-    pub async fn container_pause(&self, id: &str) -> Result<(), Error> {
-        self.transport.send(requests::container_pause(id)?).await?;
-        Ok(())
+    pub fn container_pause(&self, id: &str) -> Call<'_, ()> {
+        Box::pin(self.transport.send_empty(requests::container_pause(id)))
     }
 
     /// Unpause a container: `POST /containers/{id}/unpause` ([`requests::container_unpause`]).
-    pub async fn container_unpause(&self, id: &str) -> Result<(), Error> {
-        self.transport.send(requests::container_unpause(id)?).await?;
-        Ok(())
+    pub fn container_unpause(&self, id: &str) -> Call<'_, ()> {
+        Box::pin(self.transport.send_empty(requests::container_unpause(id)))
     }
 
     /// Attach to a container: `POST /containers/{id}/attach` ([`requests::container_attach`]).
-    pub async fn container_attach(
+    pub fn container_attach(
         &self,
         id: &str,
         params: &ContainerAttachParams,
-    ) -> Result<Hijacked, Error> {
-        self.transport
-            .upgrade(
-                requests::container_attach(id, params)?,
-                TtySource::Container(id.to_owned()),
-            )
-            .await
+    ) -> Call<'_, Hijacked> {
+        Box::pin(
+            self
+                .transport
+                .upgrade(
+                    requests::container_attach(id, params),
+                    TtySource::Container(id.to_owned()),
+                ),
+        )
     }
 
     /// Attach to a container via a websocket: `GET /containers/{id}/attach/ws` ([`requests::container_attach_websocket`]).
-    pub async fn container_attach_websocket(
+    pub fn container_attach_websocket(
         &self,
         id: &str,
         params: &ContainerAttachWebsocketParams,
-    ) -> Result<Response, Error> {
-        self.transport.send(requests::container_attach_websocket(id, params)?).await
+    ) -> Call<'_, Response> {
+        Box::pin(self.transport.send(requests::container_attach_websocket(id, params)))
     }
 
     /// Wait for a container: `POST /containers/{id}/wait` ([`requests::container_wait`]).
-    pub async fn container_wait(
+    pub fn container_wait(
         &self,
         id: &str,
         params: &ContainerWaitParams,
-    ) -> Result<ContainerWaitResponse, Error> {
-        self.transport.send_deferred_json(requests::container_wait(id, params)?).await
+    ) -> Call<'_, ContainerWaitResponse> {
+        Box::pin(self.transport.send_deferred_json(requests::container_wait(id, params)))
     }
 
     /// Remove a container: `DELETE /containers/{id}` ([`requests::container_delete`]).
-    pub async fn container_delete(
+    pub fn container_delete(
         &self,
         id: &str,
         params: &ContainerDeleteParams,
-    ) -> Result<(), Error> {
-        self.transport.send(requests::container_delete(id, params)?).await?;
-        Ok(())
+    ) -> Call<'_, ()> {
+        Box::pin(self.transport.send_empty(requests::container_delete(id, params)))
     }
 
     /// Get an archive of a filesystem resource in a container: `GET /containers/{id}/archive` ([`requests::container_archive`]).
-    pub async fn container_archive(
+    pub fn container_archive(
         &self,
         id: &str,
         params: &ContainerArchiveParams,
-    ) -> Result<ByteStream, Error> {
-        self.transport.send_bytes(requests::container_archive(id, params)?).await
+    ) -> Call<'_, ByteStream> {
+        Box::pin(self.transport.send_bytes(requests::container_archive(id, params)))
     }
 
     /// Extract an archive of files or folders to a directory in a container: `PUT /containers/{id}/archive` ([`requests::put_container_archive`]).
-    pub async fn put_container_archive(
+    pub fn put_container_archive(
         &self,
         id: &str,
         params: &PutContainerArchiveParams,
         body: impl Into<Body>,
-    ) -> Result<(), Error> {
-        self.transport.send(requests::put_container_archive(id, params, body)?).await?;
-        Ok(())
+    ) -> Call<'_, ()> {
+        Box::pin(
+            self.transport.send_empty(requests::put_container_archive(id, params, body)),
+        )
     }
 
     /// Get information about files in a container: `HEAD /containers/{id}/archive` ([`requests::container_archive_info`]).
-    pub async fn container_archive_info(
+    pub fn container_archive_info(
         &self,
         id: &str,
         params: &ContainerArchiveInfoParams,
-    ) -> Result<PathStat, Error> {
-        PathStat::from_headers(
-            self
-                .transport
-                .send(requests::container_archive_info(id, params)?)
-                .await?
-                .headers(),
+    ) -> Call<'_, PathStat> {
+        Box::pin(
+            self.transport.send_path_stat(requests::container_archive_info(id, params)),
         )
     }
 
     /// Delete stopped containers: `POST /containers/prune` ([`requests::container_prune`]).
     ///
     /// Since API 1.25.
-    pub async fn container_prune(
+    pub fn container_prune(
         &self,
         params: &ContainerPruneParams,
-    ) -> Result<ContainerPruneResponse, Error> {
-        self.transport.send_json(requests::container_prune(params)?).await
+    ) -> Call<'_, ContainerPruneResponse> {
+        Box::pin(self.transport.send_json(requests::container_prune(params)))
     }
 
     /// List Images: `GET /images/json` ([`requests::image_list`]).
-    pub async fn image_list(
-        &self,
-        params: &ImageListParams,
-    ) -> Result<Vec<ImageSummary>, Error> {
-        self.transport.send_json(requests::image_list(params)?).await
+    pub fn image_list(&self, params: &ImageListParams) -> Call<'_, Vec<ImageSummary>> {
+        Box::pin(self.transport.send_json(requests::image_list(params)))
     }
 
     /// Build an image: `POST /build` ([`requests::image_build`]).
-    pub async fn image_build(
+    pub fn image_build(
         &self,
         params: &ImageBuildParams,
         body: impl Into<Body>,
-    ) -> Result<ProgressOutput<ImageId>, Error> {
-        self.transport.send_progress(requests::image_build(params, body)?).await
+    ) -> Call<'_, ProgressOutput<ImageId>> {
+        Box::pin(self.transport.send_progress(requests::image_build(params, body)))
     }
 
     /// Delete builder cache: `POST /build/prune` ([`requests::build_prune`]).
     ///
     /// Since API 1.31.
-    pub async fn build_prune(
+    pub fn build_prune(
         &self,
         params: &BuildPruneParams,
-    ) -> Result<BuildPruneResponse, Error> {
-        self.transport.send_json(requests::build_prune(params)?).await
+    ) -> Call<'_, BuildPruneResponse> {
+        Box::pin(self.transport.send_json(requests::build_prune(params)))
     }
 
     /// Create an image: `POST /images/create` ([`requests::image_create`]).
-    pub async fn image_create(
+    pub fn image_create(
         &self,
         params: &ImageCreateParams,
         body: impl Into<Body>,
-    ) -> Result<ProgressOutput, Error> {
-        self.transport.send_progress(requests::image_create(params, body)?).await
+    ) -> Call<'_, ProgressOutput> {
+        Box::pin(self.transport.send_progress(requests::image_create(params, body)))
     }
 
     /// Inspect an image: `GET /images/{name}/json` ([`requests::image_inspect`]).
-    pub async fn image_inspect(
+    pub fn image_inspect(
         &self,
         name: &str,
         params: &ImageInspectParams,
-    ) -> Result<ImageInspect, Error> {
-        self.transport.send_json(requests::image_inspect(name, params)?).await
+    ) -> Call<'_, ImageInspect> {
+        Box::pin(self.transport.send_json(requests::image_inspect(name, params)))
     }
 
     /// Get the history of an image: `GET /images/{name}/history` ([`requests::image_history`]).
-    pub async fn image_history(
+    pub fn image_history(
         &self,
         name: &str,
         params: &ImageHistoryParams,
-    ) -> Result<Vec<ImageHistoryResponseItem>, Error> {
-        self.transport.send_json(requests::image_history(name, params)?).await
+    ) -> Call<'_, Vec<ImageHistoryResponseItem>> {
+        Box::pin(self.transport.send_json(requests::image_history(name, params)))
     }
 
     /// Push an image: `POST /images/{name}/push` ([`requests::image_push`]).
-    pub async fn image_push(
+    pub fn image_push(
         &self,
         name: &str,
         params: &ImagePushParams,
-    ) -> Result<ProgressOutput, Error> {
-        self.transport.send_progress(requests::image_push(name, params)?).await
+    ) -> Call<'_, ProgressOutput> {
+        Box::pin(self.transport.send_progress(requests::image_push(name, params)))
     }
 
     /// Tag an image: `POST /images/{name}/tag` ([`requests::image_tag`]).
-    pub async fn image_tag(
-        &self,
-        name: &str,
-        params: &ImageTagParams,
-    ) -> Result<(), Error> {
-        self.transport.send(requests::image_tag(name, params)?).await?;
-        Ok(())
+    pub fn image_tag(&self, name: &str, params: &ImageTagParams) -> Call<'_, ()> {
+        Box::pin(self.transport.send_empty(requests::image_tag(name, params)))
     }
 
     /// Remove an image: `DELETE /images/{name}` ([`requests::image_delete`]).
-    pub async fn image_delete(
+    pub fn image_delete(
         &self,
         name: &str,
         params: &ImageDeleteParams,
-    ) -> Result<Vec<ImageDeleteResponseItem>, Error> {
-        self.transport.send_json(requests::image_delete(name, params)?).await
+    ) -> Call<'_, Vec<ImageDeleteResponseItem>> {
+        Box::pin(self.transport.send_json(requests::image_delete(name, params)))
     }
 
     /// Search images: `GET /images/search` ([`requests::image_search`]).
-    pub async fn image_search(
+    pub fn image_search(
         &self,
         params: &ImageSearchParams,
-    ) -> Result<Vec<ImageSearchResponseItem>, Error> {
-        self.transport.send_json(requests::image_search(params)?).await
+    ) -> Call<'_, Vec<ImageSearchResponseItem>> {
+        Box::pin(self.transport.send_json(requests::image_search(params)))
     }
 
     /// Delete unused images: `POST /images/prune` ([`requests::image_prune`]).
     ///
     /// Since API 1.25.
-    pub async fn image_prune(
+    pub fn image_prune(
         &self,
         params: &ImagePruneParams,
-    ) -> Result<ImagePruneResponse, Error> {
-        self.transport.send_json(requests::image_prune(params)?).await
+    ) -> Call<'_, ImagePruneResponse> {
+        Box::pin(self.transport.send_json(requests::image_prune(params)))
     }
 
     /// Check auth configuration: `POST /auth` ([`requests::system_auth`]).
-    pub async fn system_auth(
-        &self,
-        body: &AuthConfig,
-    ) -> Result<SystemAuthOutcome, Error> {
-        SystemAuthOutcome::read(
-                &self.transport,
-                self.transport.send(requests::system_auth(body)?).await?,
-            )
-            .await
+    pub fn system_auth(&self, body: &AuthConfig) -> Call<'_, SystemAuthOutcome> {
+        Box::pin(self.transport.send_outcome(requests::system_auth(body)))
     }
 
     /// Get system information: `GET /info` ([`requests::system_info`]).
-    pub async fn system_info(&self) -> Result<SystemInfo, Error> {
-        self.transport.send_json(requests::system_info()?).await
+    pub fn system_info(&self) -> Call<'_, SystemInfo> {
+        Box::pin(self.transport.send_json(requests::system_info()))
     }
 
     /// Get version: `GET /version` ([`requests::system_version`]).
-    pub async fn system_version(&self) -> Result<SystemVersion, Error> {
-        self.transport.send_json(requests::system_version()?).await
+    pub fn system_version(&self) -> Call<'_, SystemVersion> {
+        Box::pin(self.transport.send_json(requests::system_version()))
     }
 
     /// Ping: `GET /_ping` ([`requests::system_ping`]).
-    pub async fn system_ping(&self) -> Result<String, Error> {
-        self.transport.send_text(requests::system_ping()?).await
+    pub fn system_ping(&self) -> Call<'_, String> {
+        Box::pin(self.transport.send_text(requests::system_ping()))
     }
 
     /// Ping: `HEAD /_ping` ([`requests::system_ping_head`]).
     ///
     /// Since API 1.40.
-    pub async fn system_ping_head(&self) -> Result<(), Error> {
-        self.transport.send(requests::system_ping_head()?).await?;
-        Ok(())
+    pub fn system_ping_head(&self) -> Call<'_, ()> {
+        Box::pin(self.transport.send_empty(requests::system_ping_head()))
     }
 
     /// Create a new image from a container: `POST /commit` ([`requests::image_commit`]).
-    pub async fn image_commit(
+    pub fn image_commit(
         &self,
         params: &ImageCommitParams,
         body: &ContainerConfig,
-    ) -> Result<IdResponse, Error> {
-        self.transport.send_json(requests::image_commit(params, body)?).await
+    ) -> Call<'_, IdResponse> {
+        Box::pin(self.transport.send_json(requests::image_commit(params, body)))
     }
 
     /// Monitor events: `GET /events` ([`requests::system_events`]).
-    pub async fn system_events(
+    pub fn system_events(
         &self,
         params: &SystemEventsParams,
-    ) -> Result<JsonLinesOutput<EventMessage>, Error> {
-        self.transport.send_json_lines(requests::system_events(params)?).await
+    ) -> Call<'_, JsonLinesOutput<EventMessage>> {
+        Box::pin(self.transport.send_json_lines(requests::system_events(params)))
     }
 
     /// Get data usage information: `GET /system/df` ([`requests::system_data_usage`]).
     ///
     /// Since API 1.25.
-    pub async fn system_data_usage(
+    pub fn system_data_usage(
         &self,
         params: &SystemDataUsageParams,
-    ) -> Result<SystemDataUsageResponse, Error> {
-        self.transport.send_json(requests::system_data_usage(params)?).await
+    ) -> Call<'_, SystemDataUsageResponse> {
+        Box::pin(self.transport.send_json(requests::system_data_usage(params)))
     }
 
     /// Export an image: `GET /images/{name}/get` ([`requests::image_get`]).
-    pub async fn image_get(
+    pub fn image_get(
         &self,
         name: &str,
         params: &ImageGetParams,
-    ) -> Result<ByteStream, Error> {
-        self.transport.send_bytes(requests::image_get(name, params)?).await
+    ) -> Call<'_, ByteStream> {
+        Box::pin(self.transport.send_bytes(requests::image_get(name, params)))
     }
 
     /// Export several images: `GET /images/get` ([`requests::image_get_all`]).
-    pub async fn image_get_all(
-        &self,
-        params: &ImageGetAllParams,
-    ) -> Result<ByteStream, Error> {
-        self.transport.send_bytes(requests::image_get_all(params)?).await
+    pub fn image_get_all(&self, params: &ImageGetAllParams) -> Call<'_, ByteStream> {
+        Box::pin(self.transport.send_bytes(requests::image_get_all(params)))
     }
 
     /// Import images: `POST /images/load` ([`requests::image_load`]).
-    pub async fn image_load(
+    pub fn image_load(
         &self,
         params: &ImageLoadParams,
         body: impl Into<Body>,
-    ) -> Result<ProgressOutput, Error> {
-        self.transport.send_progress(requests::image_load(params, body)?).await
+    ) -> Call<'_, ProgressOutput> {
+        Box::pin(self.transport.send_progress(requests::image_load(params, body)))
     }
 
     /// Create an exec instance: `POST /containers/{id}/exec` ([`requests::container_exec`]).
-    pub async fn container_exec(
+    pub fn container_exec(
         &self,
         id: &str,
         body: &ContainerExecBody,
-    ) -> Result<IdResponse, Error> {
-        self.transport.send_json(requests::container_exec(id, body)?).await
+    ) -> Call<'_, IdResponse> {
+        Box::pin(self.transport.send_json(requests::container_exec(id, body)))
     }
 
     /// Start an exec instance: `POST /exec/{id}/start` ([`requests::exec_start`]).
-    pub async fn exec_start(
-        &self,
-        id: &str,
-        body: &ExecStartBody,
-    ) -> Result<Hijacked, Error> {
-        self.transport
-            .upgrade(requests::exec_start(id, body)?, TtySource::Exec(id.to_owned()))
-            .await
+    pub fn exec_start(&self, id: &str, body: &ExecStartBody) -> Call<'_, Hijacked> {
+        Box::pin(
+            self
+                .transport
+                .upgrade(requests::exec_start(id, body), TtySource::Exec(id.to_owned())),
+        )
     }
 
     /// Resize an exec instance: `POST /exec/{id}/resize` ([`requests::exec_resize`]).
-    pub async fn exec_resize(
-        &self,
-        id: &str,
-        params: &ExecResizeParams,
-    ) -> Result<(), Error> {
-        self.transport.send(requests::exec_resize(id, params)?).await?;
-        Ok(())
+    pub fn exec_resize(&self, id: &str, params: &ExecResizeParams) -> Call<'_, ()> {
+        Box::pin(self.transport.send_empty(requests::exec_resize(id, params)))
     }
 
     /// Inspect an exec instance: `GET /exec/{id}/json` ([`requests::exec_inspect`]).
-    pub async fn exec_inspect(&self, id: &str) -> Result<ExecInspectResponse, Error> {
-        self.transport.send_json(requests::exec_inspect(id)?).await
+    pub fn exec_inspect(&self, id: &str) -> Call<'_, ExecInspectResponse> {
+        Box::pin(self.transport.send_json(requests::exec_inspect(id)))
     }
 
     /// List volumes: `GET /volumes` ([`requests::volume_list`]).
-    pub async fn volume_list(
+    pub fn volume_list(
         &self,
         params: &VolumeListParams,
-    ) -> Result<VolumeListResponse, Error> {
-        self.transport.send_json(requests::volume_list(params)?).await
+    ) -> Call<'_, VolumeListResponse> {
+        Box::pin(self.transport.send_json(requests::volume_list(params)))
     }
 
     /// Create a volume: `POST /volumes/create` ([`requests::volume_create`]).
-    pub async fn volume_create(
-        &self,
-        body: &VolumeCreateOptions,
-    ) -> Result<Volume, Error> {
-        self.transport.send_json(requests::volume_create(body)?).await
+    pub fn volume_create(&self, body: &VolumeCreateOptions) -> Call<'_, Volume> {
+        Box::pin(self.transport.send_json(requests::volume_create(body)))
     }
 
     /// Inspect a volume: `GET /volumes/{name}` ([`requests::volume_inspect`]).
-    pub async fn volume_inspect(&self, name: &str) -> Result<Volume, Error> {
-        self.transport.send_json(requests::volume_inspect(name)?).await
+    pub fn volume_inspect(&self, name: &str) -> Call<'_, Volume> {
+        Box::pin(self.transport.send_json(requests::volume_inspect(name)))
     }
 
     /// "Update a volume. Valid only for Swarm cluster volumes": `PUT /volumes/{name}` ([`requests::volume_update`]).
     ///
     /// Since API 1.42.
-    pub async fn volume_update(
+    pub fn volume_update(
         &self,
         name: &str,
         params: &VolumeUpdateParams,
         body: &VolumeUpdateBody,
-    ) -> Result<(), Error> {
-        self.transport.send(requests::volume_update(name, params, body)?).await?;
-        Ok(())
+    ) -> Call<'_, ()> {
+        Box::pin(self.transport.send_empty(requests::volume_update(name, params, body)))
     }
 
     /// Remove a volume: `DELETE /volumes/{name}` ([`requests::volume_delete`]).
-    pub async fn volume_delete(
+    pub fn volume_delete(
         &self,
         name: &str,
         params: &VolumeDeleteParams,
-    ) -> Result<(), Error> {
-        self.transport.send(requests::volume_delete(name, params)?).await?;
-        Ok(())
+    ) -> Call<'_, ()> {
+        Box::pin(self.transport.send_empty(requests::volume_delete(name, params)))
     }
 
     /// Delete unused volumes: `POST /volumes/prune` ([`requests::volume_prune`]).
     ///
     /// Since API 1.25.
-    pub async fn volume_prune(
+    pub fn volume_prune(
         &self,
         params: &VolumePruneParams,
-    ) -> Result<VolumePruneResponse, Error> {
-        self.transport.send_json(requests::volume_prune(params)?).await
+    ) -> Call<'_, VolumePruneResponse> {
+        Box::pin(self.transport.send_json(requests::volume_prune(params)))
     }
 
     /// List networks: `GET /networks` ([`requests::network_list`]).
-    pub async fn network_list(
+    pub fn network_list(
         &self,
         params: &NetworkListParams,
-    ) -> Result<Vec<NetworkSummary>, Error> {
-        self.transport.send_json(requests::network_list(params)?).await
+    ) -> Call<'_, Vec<NetworkSummary>> {
+        Box::pin(self.transport.send_json(requests::network_list(params)))
     }
 
     /// Inspect a network: `GET /networks/{id}` ([`requests::network_inspect`]).
-    pub async fn network_inspect(
+    pub fn network_inspect(
         &self,
         id: &str,
         params: &NetworkInspectParams,
-    ) -> Result<NetworkInspect, Error> {
-        self.transport.send_json(requests::network_inspect(id, params)?).await
+    ) -> Call<'_, NetworkInspect> {
+        Box::pin(self.transport.send_json(requests::network_inspect(id, params)))
     }
 
     /// Remove a network: `DELETE /networks/{id}` ([`requests::network_delete`]).
-    pub async fn network_delete(&self, id: &str) -> Result<(), Error> {
-        self.transport.send(requests::network_delete(id)?).await?;
-        Ok(())
+    pub fn network_delete(&self, id: &str) -> Call<'_, ()> {
+        Box::pin(self.transport.send_empty(requests::network_delete(id)))
     }
 
     /// Create a network: `POST /networks/create` ([`requests::network_create`]).
-    pub async fn network_create(
+    pub fn network_create(
         &self,
         body: &NetworkCreateBody,
-    ) -> Result<NetworkCreateResponse, Error> {
-        self.transport.send_json(requests::network_create(body)?).await
+    ) -> Call<'_, NetworkCreateResponse> {
+        Box::pin(self.transport.send_json(requests::network_create(body)))
     }
 
     /// Connect a container to a network: `POST /networks/{id}/connect` ([`requests::network_connect`]).
-    pub async fn network_connect(
-        &self,
-        id: &str,
-        body: &NetworkConnectBody,
-    ) -> Result<(), Error> {
-        self.transport.send(requests::network_connect(id, body)?).await?;
-        Ok(())
+    pub fn network_connect(&self, id: &str, body: &NetworkConnectBody) -> Call<'_, ()> {
+        Box::pin(self.transport.send_empty(requests::network_connect(id, body)))
     }
 
     /// Disconnect a container from a network: `POST /networks/{id}/disconnect` ([`requests::network_disconnect`]).
-    pub async fn network_disconnect(
+    pub fn network_disconnect(
         &self,
         id: &str,
         body: &NetworkDisconnectBody,
-    ) -> Result<(), Error> {
-        self.transport.send(requests::network_disconnect(id, body)?).await?;
-        Ok(())
+    ) -> Call<'_, ()> {
+        Box::pin(self.transport.send_empty(requests::network_disconnect(id, body)))
     }
 
     /// Delete unused networks: `POST /networks/prune` ([`requests::network_prune`]).
     ///
     /// Since API 1.25.
-    pub async fn network_prune(
+    pub fn network_prune(
         &self,
         params: &NetworkPruneParams,
-    ) -> Result<NetworkPruneResponse, Error> {
-        self.transport.send_json(requests::network_prune(params)?).await
+    ) -> Call<'_, NetworkPruneResponse> {
+        Box::pin(self.transport.send_json(requests::network_prune(params)))
     }
 
     /// List plugins: `GET /plugins` ([`requests::plugin_list`]).
-    pub async fn plugin_list(
-        &self,
-        params: &PluginListParams,
-    ) -> Result<Vec<Plugin>, Error> {
-        self.transport.send_json(requests::plugin_list(params)?).await
+    pub fn plugin_list(&self, params: &PluginListParams) -> Call<'_, Vec<Plugin>> {
+        Box::pin(self.transport.send_json(requests::plugin_list(params)))
     }
 
     /// Get plugin privileges: `GET /plugins/privileges` ([`requests::get_plugin_privileges`]).
     ///
     /// Since API 1.25.
-    pub async fn get_plugin_privileges(
+    pub fn get_plugin_privileges(
         &self,
         params: &GetPluginPrivilegesParams,
-    ) -> Result<Vec<PluginPrivilege>, Error> {
-        self.transport.send_json(requests::get_plugin_privileges(params)?).await
+    ) -> Call<'_, Vec<PluginPrivilege>> {
+        Box::pin(self.transport.send_json(requests::get_plugin_privileges(params)))
     }
 
     /// Install a plugin: `POST /plugins/pull` ([`requests::plugin_pull`]).
-    pub async fn plugin_pull(
+    pub fn plugin_pull(
         &self,
         params: &PluginPullParams,
         body: &Vec<PluginPrivilege>,
-    ) -> Result<ProgressOutput, Error> {
-        self.transport.send_progress(requests::plugin_pull(params, body)?).await
+    ) -> Call<'_, ProgressOutput> {
+        Box::pin(self.transport.send_progress(requests::plugin_pull(params, body)))
     }
 
     /// Inspect a plugin: `GET /plugins/{name}/json` ([`requests::plugin_inspect`]).
     ///
     /// Since API 1.25.
-    pub async fn plugin_inspect(&self, name: &str) -> Result<Plugin, Error> {
-        self.transport.send_json(requests::plugin_inspect(name)?).await
+    pub fn plugin_inspect(&self, name: &str) -> Call<'_, Plugin> {
+        Box::pin(self.transport.send_json(requests::plugin_inspect(name)))
     }
 
     /// Remove a plugin: `DELETE /plugins/{name}` ([`requests::plugin_delete`]).
-    pub async fn plugin_delete(
+    pub fn plugin_delete(
         &self,
         name: &str,
         params: &PluginDeleteParams,
-    ) -> Result<Plugin, Error> {
-        self.transport.send_json(requests::plugin_delete(name, params)?).await
+    ) -> Call<'_, Plugin> {
+        Box::pin(self.transport.send_json(requests::plugin_delete(name, params)))
     }
 
     /// Enable a plugin: `POST /plugins/{name}/enable` ([`requests::plugin_enable`]).
-    pub async fn plugin_enable(
+    pub fn plugin_enable(
         &self,
         name: &str,
         params: &PluginEnableParams,
-    ) -> Result<(), Error> {
-        self.transport.send(requests::plugin_enable(name, params)?).await?;
-        Ok(())
+    ) -> Call<'_, ()> {
+        Box::pin(self.transport.send_empty(requests::plugin_enable(name, params)))
     }
 
     /// Disable a plugin: `POST /plugins/{name}/disable` ([`requests::plugin_disable`]).
-    pub async fn plugin_disable(
+    pub fn plugin_disable(
         &self,
         name: &str,
         params: &PluginDisableParams,
-    ) -> Result<(), Error> {
-        self.transport.send(requests::plugin_disable(name, params)?).await?;
-        Ok(())
+    ) -> Call<'_, ()> {
+        Box::pin(self.transport.send_empty(requests::plugin_disable(name, params)))
     }
 
     /// Upgrade a plugin: `POST /plugins/{name}/upgrade` ([`requests::plugin_upgrade`]).
     ///
     /// Since API 1.26.
-    pub async fn plugin_upgrade(
+    pub fn plugin_upgrade(
         &self,
         name: &str,
         params: &PluginUpgradeParams,
         body: &Vec<PluginPrivilege>,
-    ) -> Result<ProgressOutput, Error> {
-        self.transport.send_progress(requests::plugin_upgrade(name, params, body)?).await
+    ) -> Call<'_, ProgressOutput> {
+        Box::pin(
+            self.transport.send_progress(requests::plugin_upgrade(name, params, body)),
+        )
     }
 
     /// Create a plugin: `POST /plugins/create` ([`requests::plugin_create`]).
     ///
     /// Since API 1.25.
-    pub async fn plugin_create(
+    pub fn plugin_create(
         &self,
         params: &PluginCreateParams,
         body: impl Into<Body>,
-    ) -> Result<(), Error> {
-        self.transport.send(requests::plugin_create(params, body)?).await?;
-        Ok(())
+    ) -> Call<'_, ()> {
+        Box::pin(self.transport.send_empty(requests::plugin_create(params, body)))
     }
 
     /// Push a plugin: `POST /plugins/{name}/push` ([`requests::plugin_push`]).
     ///
     /// Since API 1.25.
-    pub async fn plugin_push(&self, name: &str) -> Result<ProgressOutput, Error> {
-        self.transport.send_progress(requests::plugin_push(name)?).await
+    pub fn plugin_push(&self, name: &str) -> Call<'_, ProgressOutput> {
+        Box::pin(self.transport.send_progress(requests::plugin_push(name)))
     }
 
     /// Configure a plugin: `POST /plugins/{name}/set` ([`requests::plugin_set`]).
     ///
     /// Since API 1.25.
-    pub async fn plugin_set(&self, name: &str, body: &Vec<String>) -> Result<(), Error> {
-        self.transport.send(requests::plugin_set(name, body)?).await?;
-        Ok(())
+    pub fn plugin_set(&self, name: &str, body: &Vec<String>) -> Call<'_, ()> {
+        Box::pin(self.transport.send_empty(requests::plugin_set(name, body)))
     }
 
     /// List nodes: `GET /nodes` ([`requests::node_list`]).
-    pub async fn node_list(&self, params: &NodeListParams) -> Result<Vec<Node>, Error> {
-        self.transport.send_json(requests::node_list(params)?).await
+    pub fn node_list(&self, params: &NodeListParams) -> Call<'_, Vec<Node>> {
+        Box::pin(self.transport.send_json(requests::node_list(params)))
     }
 
     /// Inspect a node: `GET /nodes/{id}` ([`requests::node_inspect`]).
-    pub async fn node_inspect(&self, id: &str) -> Result<Node, Error> {
-        self.transport.send_json(requests::node_inspect(id)?).await
+    pub fn node_inspect(&self, id: &str) -> Call<'_, Node> {
+        Box::pin(self.transport.send_json(requests::node_inspect(id)))
     }
 
     /// Delete a node: `DELETE /nodes/{id}` ([`requests::node_delete`]).
-    pub async fn node_delete(
-        &self,
-        id: &str,
-        params: &NodeDeleteParams,
-    ) -> Result<(), Error> {
-        self.transport.send(requests::node_delete(id, params)?).await?;
-        Ok(())
+    pub fn node_delete(&self, id: &str, params: &NodeDeleteParams) -> Call<'_, ()> {
+        Box::pin(self.transport.send_empty(requests::node_delete(id, params)))
     }
 
     /// Update a node: `POST /nodes/{id}/update` ([`requests::node_update`]).
-    pub async fn node_update(
+    pub fn node_update(
         &self,
         id: &str,
         params: &NodeUpdateParams,
         body: &NodeSpec,
-    ) -> Result<(), Error> {
-        self.transport.send(requests::node_update(id, params, body)?).await?;
-        Ok(())
+    ) -> Call<'_, ()> {
+        Box::pin(self.transport.send_empty(requests::node_update(id, params, body)))
     }
 
     /// Inspect swarm: `GET /swarm` ([`requests::swarm_inspect`]).
-    pub async fn swarm_inspect(&self) -> Result<Swarm, Error> {
-        self.transport.send_json(requests::swarm_inspect()?).await
+    pub fn swarm_inspect(&self) -> Call<'_, Swarm> {
+        Box::pin(self.transport.send_json(requests::swarm_inspect()))
     }
 
     /// Initialize a new swarm: `POST /swarm/init` ([`requests::swarm_init`]).
-    pub async fn swarm_init(&self, body: &SwarmInitBody) -> Result<String, Error> {
-        self.transport.send_json(requests::swarm_init(body)?).await
+    pub fn swarm_init(&self, body: &SwarmInitBody) -> Call<'_, String> {
+        Box::pin(self.transport.send_json(requests::swarm_init(body)))
     }
 
     /// Join an existing swarm: `POST /swarm/join` ([`requests::swarm_join`]).
-    pub async fn swarm_join(&self, body: &SwarmJoinBody) -> Result<(), Error> {
-        self.transport.send(requests::swarm_join(body)?).await?;
-        Ok(())
+    pub fn swarm_join(&self, body: &SwarmJoinBody) -> Call<'_, ()> {
+        Box::pin(self.transport.send_empty(requests::swarm_join(body)))
     }
 
     /// Leave a swarm: `POST /swarm/leave` ([`requests::swarm_leave`]).
-    pub async fn swarm_leave(&self, params: &SwarmLeaveParams) -> Result<(), Error> {
-        self.transport.send(requests::swarm_leave(params)?).await?;
-        Ok(())
+    pub fn swarm_leave(&self, params: &SwarmLeaveParams) -> Call<'_, ()> {
+        Box::pin(self.transport.send_empty(requests::swarm_leave(params)))
     }
 
     /// Update a swarm: `POST /swarm/update` ([`requests::swarm_update`]).
-    pub async fn swarm_update(
+    pub fn swarm_update(
         &self,
         params: &SwarmUpdateParams,
         body: &SwarmSpec,
-    ) -> Result<(), Error> {
-        self.transport.send(requests::swarm_update(params, body)?).await?;
-        Ok(())
+    ) -> Call<'_, ()> {
+        Box::pin(self.transport.send_empty(requests::swarm_update(params, body)))
     }
 
     /// Get the unlock key: `GET /swarm/unlockkey` ([`requests::swarm_unlockkey`]).
     ///
     /// Since API 1.25.
-    pub async fn swarm_unlockkey(&self) -> Result<SwarmUnlockkeyResponse, Error> {
-        self.transport.send_json(requests::swarm_unlockkey()?).await
+    pub fn swarm_unlockkey(&self) -> Call<'_, SwarmUnlockkeyResponse> {
+        Box::pin(self.transport.send_json(requests::swarm_unlockkey()))
     }
 
     /// Unlock a locked manager: `POST /swarm/unlock` ([`requests::swarm_unlock`]).
     ///
     /// Since API 1.25.
-    pub async fn swarm_unlock(&self, body: &SwarmUnlockBody) -> Result<(), Error> {
-        self.transport.send(requests::swarm_unlock(body)?).await?;
-        Ok(())
+    pub fn swarm_unlock(&self, body: &SwarmUnlockBody) -> Call<'_, ()> {
+        Box::pin(self.transport.send_empty(requests::swarm_unlock(body)))
     }
 
     /// List services: `GET /services` ([`requests::service_list`]).
-    pub async fn service_list(
-        &self,
-        params: &ServiceListParams,
-    ) -> Result<Vec<Service>, Error> {
-        self.transport.send_json(requests::service_list(params)?).await
+    pub fn service_list(&self, params: &ServiceListParams) -> Call<'_, Vec<Service>> {
+        Box::pin(self.transport.send_json(requests::service_list(params)))
     }
 
     /// Create a service: `POST /services/create` ([`requests::service_create`]).
-    pub async fn service_create(
+    pub fn service_create(
         &self,
         params: &ServiceCreateParams,
         body: &ServiceCreateBody,
-    ) -> Result<ServiceCreateResponse, Error> {
-        self.transport.send_json(requests::service_create(params, body)?).await
+    ) -> Call<'_, ServiceCreateResponse> {
+        Box::pin(self.transport.send_json(requests::service_create(params, body)))
     }
 
     /// Inspect a service: `GET /services/{id}` ([`requests::service_inspect`]).
-    pub async fn service_inspect(
+    pub fn service_inspect(
         &self,
         id: &str,
         params: &ServiceInspectParams,
-    ) -> Result<Service, Error> {
-        self.transport.send_json(requests::service_inspect(id, params)?).await
+    ) -> Call<'_, Service> {
+        Box::pin(self.transport.send_json(requests::service_inspect(id, params)))
     }
 
     /// Delete a service: `DELETE /services/{id}` ([`requests::service_delete`]).
-    pub async fn service_delete(&self, id: &str) -> Result<(), Error> {
-        self.transport.send(requests::service_delete(id)?).await?;
-        Ok(())
+    pub fn service_delete(&self, id: &str) -> Call<'_, ()> {
+        Box::pin(self.transport.send_empty(requests::service_delete(id)))
     }
 
     /// Update a service: `POST /services/{id}/update` ([`requests::service_update`]).
-    pub async fn service_update(
+    pub fn service_update(
         &self,
         id: &str,
         params: &ServiceUpdateParams,
         body: &ServiceUpdateBody,
-    ) -> Result<ServiceUpdateResponse, Error> {
-        self.transport.send_json(requests::service_update(id, params, body)?).await
+    ) -> Call<'_, ServiceUpdateResponse> {
+        Box::pin(self.transport.send_json(requests::service_update(id, params, body)))
     }
 
     /// Get service logs: `GET /services/{id}/logs` ([`requests::service_logs`]).
     ///
     /// Since API 1.25.
-    pub async fn service_logs(
+    pub fn service_logs(
         &self,
         id: &str,
         params: &ServiceLogsParams,
-    ) -> Result<LogOutput, Error> {
-        self.transport
-            .send_logs(
-                requests::service_logs(id, params)?,
-                TtySource::Service(id.to_owned()),
-            )
-            .await
+    ) -> Call<'_, LogOutput> {
+        Box::pin(
+            self
+                .transport
+                .send_logs(
+                    requests::service_logs(id, params),
+                    TtySource::Service(id.to_owned()),
+                ),
+        )
     }
 
     /// List tasks: `GET /tasks` ([`requests::task_list`]).
-    pub async fn task_list(&self, params: &TaskListParams) -> Result<Vec<Task>, Error> {
-        self.transport.send_json(requests::task_list(params)?).await
+    pub fn task_list(&self, params: &TaskListParams) -> Call<'_, Vec<Task>> {
+        Box::pin(self.transport.send_json(requests::task_list(params)))
     }
 
     /// Inspect a task: `GET /tasks/{id}` ([`requests::task_inspect`]).
-    pub async fn task_inspect(&self, id: &str) -> Result<Task, Error> {
-        self.transport.send_json(requests::task_inspect(id)?).await
+    pub fn task_inspect(&self, id: &str) -> Call<'_, Task> {
+        Box::pin(self.transport.send_json(requests::task_inspect(id)))
     }
 
     /// Get task logs: `GET /tasks/{id}/logs` ([`requests::task_logs`]).
     ///
     /// Since API 1.29.
-    pub async fn task_logs(
-        &self,
-        id: &str,
-        params: &TaskLogsParams,
-    ) -> Result<LogOutput, Error> {
-        self.transport
-            .send_logs(requests::task_logs(id, params)?, TtySource::Task(id.to_owned()))
-            .await
+    pub fn task_logs(&self, id: &str, params: &TaskLogsParams) -> Call<'_, LogOutput> {
+        Box::pin(
+            self
+                .transport
+                .send_logs(
+                    requests::task_logs(id, params),
+                    TtySource::Task(id.to_owned()),
+                ),
+        )
     }
 
     /// List secrets: `GET /secrets` ([`requests::secret_list`]).
     ///
     /// Since API 1.25.
-    pub async fn secret_list(
-        &self,
-        params: &SecretListParams,
-    ) -> Result<Vec<Secret>, Error> {
-        self.transport.send_json(requests::secret_list(params)?).await
+    pub fn secret_list(&self, params: &SecretListParams) -> Call<'_, Vec<Secret>> {
+        Box::pin(self.transport.send_json(requests::secret_list(params)))
     }
 
     /// Create a secret: `POST /secrets/create` ([`requests::secret_create`]).
     ///
     /// Since API 1.25.
-    pub async fn secret_create(
-        &self,
-        body: &SecretCreateBody,
-    ) -> Result<IdResponse, Error> {
-        self.transport.send_json(requests::secret_create(body)?).await
+    pub fn secret_create(&self, body: &SecretCreateBody) -> Call<'_, IdResponse> {
+        Box::pin(self.transport.send_json(requests::secret_create(body)))
     }
 
     /// Inspect a secret: `GET /secrets/{id}` ([`requests::secret_inspect`]).
     ///
     /// Since API 1.25.
-    pub async fn secret_inspect(&self, id: &str) -> Result<Secret, Error> {
-        self.transport.send_json(requests::secret_inspect(id)?).await
+    pub fn secret_inspect(&self, id: &str) -> Call<'_, Secret> {
+        Box::pin(self.transport.send_json(requests::secret_inspect(id)))
     }
 
     /// Delete a secret: `DELETE /secrets/{id}` ([`requests::secret_delete`]).
     ///
     /// Since API 1.25.
-    pub async fn secret_delete(&self, id: &str) -> Result<(), Error> {
-        self.transport.send(requests::secret_delete(id)?).await?;
-        Ok(())
+    pub fn secret_delete(&self, id: &str) -> Call<'_, ()> {
+        Box::pin(self.transport.send_empty(requests::secret_delete(id)))
     }
 
     /// Update a Secret: `POST /secrets/{id}/update` ([`requests::secret_update`]).
     ///
     /// Since API 1.26.
-    pub async fn secret_update(
+    pub fn secret_update(
         &self,
         id: &str,
         params: &SecretUpdateParams,
         body: &SecretSpec,
-    ) -> Result<(), Error> {
-        self.transport.send(requests::secret_update(id, params, body)?).await?;
-        Ok(())
+    ) -> Call<'_, ()> {
+        Box::pin(self.transport.send_empty(requests::secret_update(id, params, body)))
     }
 
     /// List configs: `GET /configs` ([`requests::config_list`]).
     ///
     /// Since API 1.30.
-    pub async fn config_list(
-        &self,
-        params: &ConfigListParams,
-    ) -> Result<Vec<Config>, Error> {
-        self.transport.send_json(requests::config_list(params)?).await
+    pub fn config_list(&self, params: &ConfigListParams) -> Call<'_, Vec<Config>> {
+        Box::pin(self.transport.send_json(requests::config_list(params)))
     }
 
     /// Create a config: `POST /configs/create` ([`requests::config_create`]).
     ///
     /// Since API 1.30.
-    pub async fn config_create(
-        &self,
-        body: &ConfigCreateBody,
-    ) -> Result<IdResponse, Error> {
-        self.transport.send_json(requests::config_create(body)?).await
+    pub fn config_create(&self, body: &ConfigCreateBody) -> Call<'_, IdResponse> {
+        Box::pin(self.transport.send_json(requests::config_create(body)))
     }
 
     /// Inspect a config: `GET /configs/{id}` ([`requests::config_inspect`]).
     ///
     /// Since API 1.30.
-    pub async fn config_inspect(&self, id: &str) -> Result<Config, Error> {
-        self.transport.send_json(requests::config_inspect(id)?).await
+    pub fn config_inspect(&self, id: &str) -> Call<'_, Config> {
+        Box::pin(self.transport.send_json(requests::config_inspect(id)))
     }
 
     /// Delete a config: `DELETE /configs/{id}` ([`requests::config_delete`]).
     ///
     /// Since API 1.30.
-    pub async fn config_delete(&self, id: &str) -> Result<(), Error> {
-        self.transport.send(requests::config_delete(id)?).await?;
-        Ok(())
+    pub fn config_delete(&self, id: &str) -> Call<'_, ()> {
+        Box::pin(self.transport.send_empty(requests::config_delete(id)))
     }
 
     /// Update a Config: `POST /configs/{id}/update` ([`requests::config_update`]).
     ///
     /// Since API 1.30.
-    pub async fn config_update(
+    pub fn config_update(
         &self,
         id: &str,
         params: &ConfigUpdateParams,
         body: &ConfigSpec,
-    ) -> Result<(), Error> {
-        self.transport.send(requests::config_update(id, params, body)?).await?;
-        Ok(())
+    ) -> Call<'_, ()> {
+        Box::pin(self.transport.send_empty(requests::config_update(id, params, body)))
     }
 
     /// Get image information from the registry: `GET /distribution/{name}/json` ([`requests::distribution_inspect`]).
     ///
     /// Since API 1.30.
-    pub async fn distribution_inspect(
-        &self,
-        name: &str,
-    ) -> Result<DistributionInspect, Error> {
-        self.transport.send_json(requests::distribution_inspect(name)?).await
+    pub fn distribution_inspect(&self, name: &str) -> Call<'_, DistributionInspect> {
+        Box::pin(self.transport.send_json(requests::distribution_inspect(name)))
     }
 
     /// Initialize interactive session: `POST /session` ([`requests::session`]).
     ///
     /// Since API 1.31.
-    pub async fn session(&self) -> Result<Response, Error> {
-        self.transport.send(requests::session()?).await
+    pub fn session(&self) -> Call<'_, Response> {
+        Box::pin(self.transport.send(requests::session()))
     }
 }

@@ -23,6 +23,7 @@ const RUNTIME_ITEMS: &[&str] = &[
     "JsonLinesOutput",
     "LogOutput",
     "Method",
+    "Outcome",
     "PathStat",
     "ProgressOutput",
     "Request",
@@ -75,7 +76,7 @@ pub fn version_client(history: &History, spec_index: usize) -> TokenStream {
     let builders =
         reexports((0..spec.operations.len()).filter_map(|o| history.ops.requests.of(spec_index, o)), Kind::Requests, spec.version);
     let outcomes = reexports((0..spec.operations.len()).filter_map(|o| history.ops.outcomes.of(spec_index, o)), Kind::Client, spec.version);
-    let runtime_use = operation::runtime_imports("client", &["Error", "Transport"], RUNTIME_ITEMS, &methods);
+    let runtime_use = operation::runtime_imports("client", &["Call", "Error", "Transport"], RUNTIME_ITEMS, &methods);
     let uses = imports.tokens();
     let header = docs::inner(&format!(
         "The client of Engine API v{}: one method per operation.\n\nRequests carry the `/vX.Y` prefix; the version is negotiated with the engine on the first request (downgrade only) unless `DOCKER_API_VERSION` pins it. Streams come back as `futures::Stream`s of typed items (log chunks, JSON lines, progress messages, bytes), attach and exec start as a hijacked connection with an output stream and a stdin writer.",
@@ -287,10 +288,8 @@ fn outcome_enum(history: &History, class: &SharedItem, imports: &Imports) -> Tok
         #[derive(Debug, Clone, PartialEq)]
         pub enum #name { #(#variants)* }
 
-        impl #name {
-            /// Reads the answer, its body bounded by the transport's limit; a status the spec
-            /// does not name is an error.
-            pub(crate) async fn read(#transport: &Transport, response: Response) -> Result<Self, Error> {
+        impl Outcome for #name {
+            async fn read(#transport: &Transport, response: Response) -> Result<Self, Error> {
                 match response.status().as_u16() {
                     #(#arms)*
                     _ => Err(Error::from_response(response).await),
@@ -306,61 +305,64 @@ fn method(history: &History, r: &TypeRenderer<'_>, imports: &Imports, o: usize, 
     let spec = r.spec_index;
     let name = ident(&op.rust.method);
     let Arguments { declared, passed } = arguments(r, imports, op, history.ops.params.of(spec, o));
-    let request = quote!(requests::#name(#(#passed),*)?);
-    let (ret, finish) = answer(history, r, o, op, &request);
+    let request = quote!(requests::#name(#(#passed),*));
+    let (ret, send) = answer(history, r, o, op, &request);
     let doc = operation::method_doc(op, history, &format!("[`requests::{}`]", op.rust.method));
     let deprecated = op.deprecated.then(|| quote!(#[deprecated]));
     quote! {
         #doc
         #deprecated
-        pub async fn #name(&self, #(#declared),*) -> Result<#ret, Error> {
-            #finish
+        pub fn #name(&self, #(#declared),*) -> Call<'_, #ret> {
+            Box::pin(#send)
         }
     }
 }
 
-/// The type a method returns and the expression that sends `request` and reads the answer.
+/// The type a method's future gives and the transport's call that sends `request` (a
+/// builder's `Result`) and reads the answer. The method returns that future, boxed: an
+/// `async fn` would be one coroutine per operation and version, which was most of the
+/// client's compile time.
 fn answer(history: &History, r: &TypeRenderer<'_>, o: usize, op: &Operation, request: &TokenStream) -> (TokenStream, TokenStream) {
     if op.upgrades() {
         // `Upgrade: tcp` hijacks only; the websocket attach and the session's h2c upgrade speak
         // other protocols over the connection, so their callers get the raw response.
         let other_protocol = op.path.ends_with("/ws") || op.path.split('/').nth(1) == Some("session");
         if other_protocol {
-            return (quote!(Response), quote!(self.transport.send(#request).await));
+            return (quote!(Response), quote!(self.transport.send(#request)));
         }
         let tty = tty_source(op);
-        return (quote!(Hijacked), quote!(self.transport.upgrade(#request, #tty).await));
+        return (quote!(Hijacked), quote!(self.transport.upgrade(#request, #tty)));
     }
     if let Some(outcome) = history.ops.outcomes.of(r.spec_index, o) {
         // Re-exported by the version's client module, which is where this is.
         let name = ident(&outcome.name);
-        return (quote!(#name), quote!(#name::read(&self.transport, self.transport.send(#request).await?).await));
+        return (quote!(#name), quote!(self.transport.send_outcome(#request)));
     }
     let Some(resp) = op.responses.iter().find(|resp| resp.is_success()) else {
-        return (quote!(Response), quote!(self.transport.send(#request).await));
+        return (quote!(Response), quote!(self.transport.send(#request)));
     };
     match resp.content {
         ContentKind::Json if resp.ty.is_some() => {
             let ty = r.render(resp.ty.as_ref().expect("checked"));
-            (quote!(#ty), quote!(self.transport.send_json(#request).await))
+            (quote!(#ty), quote!(self.transport.send_json(#request)))
         }
         // The transport's timeout bounds a long poll's head only, so a long wait is never cut.
         ContentKind::DeferredJson if resp.ty.is_some() => {
             let ty = r.render(resp.ty.as_ref().expect("checked"));
-            (quote!(#ty), quote!(self.transport.send_deferred_json(#request).await))
+            (quote!(#ty), quote!(self.transport.send_deferred_json(#request)))
         }
-        ContentKind::Text => (quote!(String), quote!(self.transport.send_text(#request).await)),
+        ContentKind::Text => (quote!(String), quote!(self.transport.send_text(#request))),
         ContentKind::Empty if resp.headers.iter().any(|h| h.name.eq_ignore_ascii_case("X-Docker-Container-Path-Stat")) => {
-            (quote!(PathStat), quote!(PathStat::from_headers(self.transport.send(#request).await?.headers())))
+            (quote!(PathStat), quote!(self.transport.send_path_stat(#request)))
         }
-        ContentKind::Empty => (quote!(()), quote! { self.transport.send(#request).await?; Ok(()) }),
+        ContentKind::Empty => (quote!(()), quote!(self.transport.send_empty(#request))),
         ContentKind::Multiplexed => {
             let tty = tty_source(op);
-            (quote!(LogOutput), quote!(self.transport.send_logs(#request, #tty).await))
+            (quote!(LogOutput), quote!(self.transport.send_logs(#request, #tty)))
         }
         ContentKind::JsonLines => {
             let item = resp.ty.as_ref().map_or_else(|| quote!(serde_json::Value), |t| r.render(t));
-            (quote!(JsonLinesOutput<#item>), quote!(self.transport.send_json_lines(#request).await))
+            (quote!(JsonLinesOutput<#item>), quote!(self.transport.send_json_lines(#request)))
         }
         ContentKind::JsonProgress => {
             let output = match &resp.aux {
@@ -370,10 +372,10 @@ fn answer(history: &History, r: &TypeRenderer<'_>, o: usize, op: &Operation, req
                 }
                 None => quote!(ProgressOutput),
             };
-            (output, quote!(self.transport.send_progress(#request).await))
+            (output, quote!(self.transport.send_progress(#request)))
         }
-        ContentKind::Tar | ContentKind::Binary => (quote!(ByteStream), quote!(self.transport.send_bytes(#request).await)),
-        _ => (quote!(Response), quote!(self.transport.send(#request).await)),
+        ContentKind::Tar | ContentKind::Binary => (quote!(ByteStream), quote!(self.transport.send_bytes(#request))),
+        _ => (quote!(Response), quote!(self.transport.send(#request))),
     }
 }
 

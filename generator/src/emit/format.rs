@@ -32,8 +32,41 @@ pub fn format_rust(code: &str, path: &str) -> Result<String, Diagnostic> {
     let file: syn::File =
         syn::parse_str(code).map_err(|e| Diagnostic::new(path, "", format!("generator bug: emitted tokens do not parse as Rust: {e}")))?;
     let mut out = String::from(PREAMBLE);
-    out.push_str(&separate_items(&prettyplease::unparse(&file)));
+    out.push_str(&separate_items(&wrap_objects(&prettyplease::unparse(&file))));
     Ok(out)
+}
+
+/// The attribute that marks a model struct for [`wrap_objects`].
+pub const OBJECT_MARK: &str = "#[object]";
+
+/// prettyplease prints a macro's body as one run of tokens, so a model struct is emitted
+/// as a plain item marked [`OBJECT_MARK`], formatted, and only then wrapped in the
+/// runtime's `object! { … }`: it reads as the struct it is.
+fn wrap_objects(code: &str) -> String {
+    let mut out = String::with_capacity(code.len() + code.len() / 10);
+    let mut inside = false;
+    for line in code.lines() {
+        if line == OBJECT_MARK {
+            out.push_str("object! {\n");
+            inside = true;
+            continue;
+        }
+        if inside {
+            if !line.is_empty() {
+                out.push_str("    ");
+            }
+            out.push_str(line);
+            out.push('\n');
+            if line == "}" {
+                out.push_str("}\n");
+                inside = false;
+            }
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
 }
 
 /// prettyplease keeps items back to back; a blank line after each top-level item (and
@@ -74,6 +107,15 @@ fn separate_items(code: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn marked_structs_are_wrapped_in_object() {
+        let code = "#[object]\n/// A.\npub struct A {\n    #[wire(\"X\")]\n    pub x: u8,\n}\npub struct B {}\n";
+        assert_eq!(
+            super::wrap_objects(code),
+            "object! {\n    /// A.\n    pub struct A {\n        #[wire(\"X\")]\n        pub x: u8,\n    }\n}\npub struct B {}\n"
+        );
+    }
+
     #[test]
     fn items_are_separated() {
         let code = "//! doc\nuse a::b;\npub use c::{\n    d,\n};\npub use e::f;\npub struct A {\n    x: u8,\n}\npub type B = u8;\nmod m;\nfn f() {}\n";

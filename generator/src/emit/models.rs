@@ -201,9 +201,9 @@ fn scalar(s: Scalar) -> TokenStream {
 pub fn shared_module(history: &History, module: &str, classes: &[&SharedType], header: TokenStream) -> TokenStream {
     let mut items = Vec::new();
     let mut uses_map = false;
-    let mut uses_serde = false;
+    let mut uses_enum = false;
     let mut uses_unknown = false;
-    let mut uses_null_as_default = false;
+    let mut uses_struct = false;
     for class in classes {
         let spec = &history.specs[class.spec];
         let def = spec.ty(class.id);
@@ -215,13 +215,12 @@ pub fn shared_module(history: &History, module: &str, classes: &[&SharedType], h
         };
         let tokens = match &def.kind {
             TypeKind::Struct { fields, rest } => {
-                uses_serde = true;
+                uses_struct = true;
                 uses_unknown |= rest.declared.is_none();
-                uses_null_as_default |= fields.iter().any(|f| f.required && !f.nullable && may_be_null(&r, &f.ty));
                 struct_tokens(&r, def, fields, rest)
             }
             TypeKind::Enum { values, default } => {
-                uses_serde = true;
+                uses_enum = true;
                 enum_tokens(history, def, values, default.as_deref())
             }
             TypeKind::Alias(ty) => {
@@ -235,22 +234,20 @@ pub fn shared_module(history: &History, module: &str, classes: &[&SharedType], h
         items.push(tokens);
     }
     let map_use = map_import(uses_map);
-    let serde_use = uses_serde.then(|| {
+    // Structs are `object!`s; enums implement serde's traits themselves.
+    let serde_use = uses_enum.then(|| {
         quote!(
             use serde::{Deserialize, Serialize};
         )
     });
-    let json_use = match (uses_null_as_default, uses_unknown) {
+    let json_use = match (uses_struct, uses_unknown) {
         (true, true) => Some(quote!(
-            use moby_api_runtime::json::{null_as_default, UnknownMembers};
+            use moby_api_runtime::json::{object, UnknownMembers};
         )),
         (true, false) => Some(quote!(
-            use moby_api_runtime::json::null_as_default;
+            use moby_api_runtime::json::object;
         )),
-        (false, true) => Some(quote!(
-            use moby_api_runtime::json::UnknownMembers;
-        )),
-        (false, false) => None,
+        _ => None,
     };
     quote! {
         #header
@@ -308,23 +305,23 @@ fn struct_tokens(r: &TypeRenderer<'_>, def: &TypeDef, fields: &[Field], rest: &R
         if f.secret {
             ty = quote!(moby_api_runtime::secret::Secret<#ty>);
         }
-        let rename = (f.name.trim_start_matches("r#") != wire.as_str()).then(|| quote!(rename = #wire,));
-        let (ty, attrs) = if !f.required {
-            (quote!(Option<#ty>), quote!(#rename skip_serializing_if = "Option::is_none"))
+        // An absent required member reads as its default (engines leave some out: 28.5.2's
+        // ImageInspect `Container`): `object!` reads from `Default`.
+        let (ty, mode) = if !f.required {
+            (quote!(Option<#ty>), Some(quote!(optional)))
         } else if f.nullable {
-            (quote!(Option<#ty>), quote!(#rename))
+            (quote!(Option<#ty>), None)
         } else if may_be_null(r, &f.ty) {
             // Go sends `null` for an empty slice, map or pointer however the spec marks it.
-            (ty, quote!(#rename default, deserialize_with = "null_as_default"))
+            (ty, Some(quote!(or_default)))
         } else {
-            // Engines leave out members the spec requires (28.5.2: ImageInspect `Container`).
-            (ty, quote!(#rename default))
+            (ty, None)
         };
-        let serde_attr = (!attrs.is_empty()).then(|| quote!(#[serde(#attrs)]));
+        let mode = mode.map(|m| quote!(, #m));
         // Said on the field only when it differs from the type's own versions (said on the type).
         let versions = r.history.types.get(&def.name).and_then(|t| t.fields.get(&f.wire_name).filter(|v| **v != t.versions)).copied();
         let doc = field_doc(f, versions, r.history.covered());
-        quote! { #doc #serde_attr pub #fname: #ty, }
+        quote! { #doc #[wire(#wire #mode)] pub #fname: #ty, }
     });
     let rest_name = ident(&rest.name);
     let rest = match &rest.declared {
@@ -332,20 +329,23 @@ fn struct_tokens(r: &TypeRenderer<'_>, def: &TypeDef, fields: &[Field], rest: &R
             let value = r.render(value);
             r.uses_map.set(true);
             quote! {
+                #[rest]
                 /// Members not named above.
-                #[serde(flatten)]
                 pub #rest_name: HashMap<String, #value>,
             }
         }
         None => quote! {
+            #[rest]
             /// Members this version does not define (a newer engine's), kept as sent.
-            #[serde(flatten)]
             pub #rest_name: UnknownMembers,
         },
     };
+    // Wrapped in `object! { … }` once formatted (`format::wrap_objects`).
+    let mark: TokenStream = super::format::OBJECT_MARK.parse().expect("an attribute");
     quote! {
+        #mark
         #doc
-        #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+        #[derive(Debug, Clone, PartialEq, Default)]
         pub struct #name {
             #(#fields)*
             #rest

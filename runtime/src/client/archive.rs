@@ -6,7 +6,7 @@ use base64::Engine as _;
 use reqwest::header::HeaderMap;
 use serde::{Deserialize, Serialize};
 
-use super::Error;
+use super::{Error, IntoRequest, Transport};
 
 /// The header the daemon describes an archive's path in.
 pub const PATH_STAT_HEADER: &str = "X-Docker-Container-Path-Stat";
@@ -40,6 +40,14 @@ impl PathStat {
             .or_else(|_| STANDARD_NO_PAD.decode(text.trim_end_matches('=')))
             .map_err(|e| invalid(format!("not base64: {e}")))?;
         serde_json::from_slice(&json).map_err(|e| invalid(format!("not the expected JSON: {e}")))
+    }
+}
+
+impl Transport {
+    /// [`send`](Transport::send) for `HEAD /containers/{id}/archive`: the path its header
+    /// describes.
+    pub async fn send_path_stat(&self, request: impl IntoRequest) -> Result<PathStat, Error> {
+        PathStat::from_headers(self.send(request).await?.headers())
     }
 }
 

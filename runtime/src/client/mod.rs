@@ -62,7 +62,7 @@ pub use error::{Error, MAX_ERROR_BODY};
 pub use hijack::{HijackInput, HijackOutput, Hijacked};
 pub use host::{Host, TcpScheme, DEFAULT_SOCKET};
 pub use streams::{ByteStream, JsonLinesOutput, LogOutput, ProgressOutput, TtySource};
-pub use transport::{Ping, Request, Transport, TransportBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_SIZE};
+pub use transport::{Call, IntoRequest, Outcome, Ping, Request, Transport, TransportBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_SIZE};
 pub use version::ApiVersionPolicy;
 
 /// The HTTP types requests and responses are made of, re-exported so callers need no

@@ -18,7 +18,7 @@ use futures_util::{StreamExt as _, TryStreamExt as _};
 use reqwest::header::{HeaderMap, CONTENT_TYPE};
 use serde::de::DeserializeOwned;
 
-use super::{Error, Request, Transport};
+use super::{Error, IntoRequest, Request, Transport};
 use crate::stream::{Framing, JsonLines, LogChunk, LogStream, ProgressMessage, ProgressStream, StreamError};
 use crate::version::ApiVersion;
 
@@ -147,7 +147,8 @@ impl Transport {
     /// 1.42 and later), otherwise from `tty`: one extra inspect request, made before the
     /// logs request when the version already says the Content-Type will not tell. Error
     /// answers (404 …) come back as [`Error`] before any item.
-    pub async fn send_logs(&self, request: Request, tty: TtySource) -> Result<LogOutput, Error> {
+    pub async fn send_logs(&self, request: impl IntoRequest, tty: TtySource) -> Result<LogOutput, Error> {
+        let request = request.into_request()?;
         let version = self.version_for(&request).await?;
         let before = self.framing_before(&tty, version).await?;
         let response = self.send_at(request.own_connection(), version).await?;
@@ -157,23 +158,23 @@ impl Transport {
 
     /// Sends a request whose body is one JSON value per line (`ContainerStats`,
     /// `SystemEvents`); items are `T`.
-    pub async fn send_json_lines<T: DeserializeOwned>(&self, request: Request) -> Result<JsonLinesOutput<T>, Error> {
-        let response = self.send(request.own_connection()).await?;
+    pub async fn send_json_lines<T: DeserializeOwned>(&self, request: impl IntoRequest) -> Result<JsonLinesOutput<T>, Error> {
+        let response = self.send(request.into_request()?.own_connection()).await?;
         Ok(JsonLinesOutput { inner: JsonLines::new(body_stream(response)) })
     }
 
     /// Sends a request answered with JSON progress messages (pull, push, build, import,
     /// load, plugin pull …); a message with `errorDetail`/`error` is an
     /// [`StreamError::Daemon`] item.
-    pub async fn send_progress<A: DeserializeOwned>(&self, request: Request) -> Result<ProgressOutput<A>, Error> {
-        let response = self.send(request.own_connection()).await?;
+    pub async fn send_progress<A: DeserializeOwned>(&self, request: impl IntoRequest) -> Result<ProgressOutput<A>, Error> {
+        let response = self.send(request.into_request()?.own_connection()).await?;
         Ok(ProgressOutput { inner: ProgressStream::new(body_stream(response)) })
     }
 
     /// Sends a request answered with a tar or other binary body (`ContainerExport`,
     /// `ContainerArchive`, `ImageGet`) and returns its bytes as they arrive.
-    pub async fn send_bytes(&self, request: Request) -> Result<ByteStream, Error> {
-        let response = self.send(request.own_connection()).await?;
+    pub async fn send_bytes(&self, request: impl IntoRequest) -> Result<ByteStream, Error> {
+        let response = self.send(request.into_request()?.own_connection()).await?;
         Ok(ByteStream { inner: Box::pin(response.bytes_stream()) })
     }
 }

@@ -378,7 +378,8 @@ impl Transport {
     /// ([`Error::Api`] for the daemon's JSON errors). The body is left to the caller.
     ///
     /// Reading an error body is bounded by the request's timeout as well.
-    pub async fn send(&self, request: Request) -> Result<reqwest::Response, Error> {
+    pub async fn send(&self, request: impl IntoRequest) -> Result<reqwest::Response, Error> {
+        let request = request.into_request()?;
         let version = self.version_for(&request).await?;
         self.send_at(request, version).await
     }
@@ -409,26 +410,40 @@ impl Transport {
     /// [`send`](Self::send), then reads the whole body (at most the body limit) and decodes
     /// it as JSON by the decoding policy ([`crate::json::from_slice`]: a `null` body reads
     /// as the default), all within the request's timeout (see [`Transport`]).
-    pub async fn send_json<T: DeserializeOwned + Default>(&self, request: Request) -> Result<T, Error> {
-        let bytes = self.send_whole(request).await?;
+    pub async fn send_json<T: DeserializeOwned + Default>(&self, request: impl IntoRequest) -> Result<T, Error> {
+        let bytes = self.send_whole(request.into_request()?).await?;
         Ok(crate::json::from_slice(&bytes)?)
     }
 
     /// [`send`](Self::send), then reads the whole body (at most the body limit) as text
     /// (lossy UTF-8), all within the request's timeout (`GET /_ping`'s `OK`).
-    pub async fn send_text(&self, request: Request) -> Result<String, Error> {
-        let bytes = self.send_whole(request).await?;
+    pub async fn send_text(&self, request: impl IntoRequest) -> Result<String, Error> {
+        let bytes = self.send_whole(request.into_request()?).await?;
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 
     /// A long poll (`POST /containers/{id}/wait`): the head within the request's timeout,
     /// then the JSON document (at most the body limit) whenever the daemon sends it, which
     /// is when the condition is met; the timeout does not cut that wait.
-    pub async fn send_deferred_json<T: DeserializeOwned + Default>(&self, request: Request) -> Result<T, Error> {
+    pub async fn send_deferred_json<T: DeserializeOwned + Default>(&self, request: impl IntoRequest) -> Result<T, Error> {
+        let request = request.into_request()?;
         let limit = request.max_body_size.unwrap_or(self.inner.max_body_size);
         let what = format!("{} {}", request.method, request.path);
         let response = self.send(request).await?;
         Ok(crate::json::from_slice(&read_limited(response, limit, what).await?)?)
+    }
+
+    /// [`send`](Self::send) for an answer without a body: the status is all it says.
+    pub async fn send_empty(&self, request: impl IntoRequest) -> Result<(), Error> {
+        self.send(request).await?;
+        Ok(())
+    }
+
+    /// [`send`](Self::send) for an operation with several success statuses, its answer read
+    /// by [`Outcome::read`].
+    pub async fn send_outcome<O: Outcome>(&self, request: impl IntoRequest) -> Result<O, Error> {
+        let response = self.send(request).await?;
+        O::read(self, response).await
     }
 
     /// The whole body of a response in hand (at most the transport's body limit), for
@@ -532,6 +547,37 @@ enum TimeoutSetting {
     Default,
     Set(Duration),
     Off,
+}
+
+/// The future of one call of a generated `Client` method: the request was built when the
+/// method was called (it borrows nothing but the client), and is sent when this is awaited.
+pub type Call<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, Error>> + Send + 'a>>;
+
+/// What the transport's `send` methods take: a [`Request`], or the result of building one
+/// (the generated request builders return `Result<Request, Error>`), whose error is then
+/// the call's. So a generated method is a plain call that returns the transport's future.
+pub trait IntoRequest {
+    fn into_request(self) -> Result<Request, Error>;
+}
+
+impl IntoRequest for Request {
+    fn into_request(self) -> Result<Request, Error> {
+        Ok(self)
+    }
+}
+
+impl IntoRequest for Result<Request, Error> {
+    fn into_request(self) -> Result<Request, Error> {
+        self
+    }
+}
+
+/// The answer of an operation with several success statuses (`ContainerStart`: 204 started,
+/// 304 already running), one generated enum per operation, read by status.
+pub trait Outcome: Sized + Send {
+    /// Reads the answer, its body bounded by the transport's limit; a status the spec does
+    /// not name is an error.
+    fn read(transport: &Transport, response: reqwest::Response) -> impl std::future::Future<Output = Result<Self, Error>> + Send;
 }
 
 /// One request: method, path (without the `/vX.Y` prefix), query, headers, body, a

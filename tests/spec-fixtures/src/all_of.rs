@@ -2,47 +2,52 @@
 // change the generator, the runtime or the overlays in spec/, then regenerate.
 //! Types shared by API versions 1.41.
 
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Meta {
-    #[serde(rename = "ID", default)]
-    pub id: String,
-    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<ObjectVersion>,
-    /// Format: `date-time`.
-    #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Meta {
+        #[wire("ID")]
+        pub id: String,
+        #[wire("Version", optional)]
+        pub version: Option<ObjectVersion>,
+        /// Format: `date-time`.
+        #[wire("CreatedAt", optional)]
+        pub created_at: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-/// A node is Meta plus its own fields, in the order the spec gives.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Node {
-    #[serde(rename = "ID", default)]
-    pub id: String,
-    #[serde(rename = "Version", skip_serializing_if = "Option::is_none")]
-    pub version: Option<ObjectVersion>,
-    /// Format: `date-time`.
-    #[serde(rename = "CreatedAt", skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
-    #[serde(rename = "Role", default)]
-    pub role: String,
-    #[serde(rename = "Weight", skip_serializing_if = "Option::is_none")]
-    pub weight: Option<i32>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    /// A node is Meta plus its own fields, in the order the spec gives.
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Node {
+        #[wire("ID")]
+        pub id: String,
+        #[wire("Version", optional)]
+        pub version: Option<ObjectVersion>,
+        /// Format: `date-time`.
+        #[wire("CreatedAt", optional)]
+        pub created_at: Option<String>,
+        #[wire("Role")]
+        pub role: String,
+        #[wire("Weight", optional)]
+        pub weight: Option<i32>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ObjectVersion {
-    #[serde(rename = "Index", skip_serializing_if = "Option::is_none")]
-    pub index: Option<u64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ObjectVersion {
+        #[wire("Index", optional)]
+        pub index: Option<u64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

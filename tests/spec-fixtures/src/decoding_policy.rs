@@ -4,53 +4,59 @@
 
 use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::{null_as_default, UnknownMembers};
+use moby_api_runtime::json::{object, UnknownMembers};
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct FilesystemChange {
-    #[serde(rename = "Path", default)]
-    pub path: String,
-    #[serde(rename = "Kind", default)]
-    pub kind: u8,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct FilesystemChange {
+        #[wire("Path")]
+        pub path: String,
+        #[wire("Kind")]
+        pub kind: u8,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct GraphDriver {
-    #[serde(rename = "Name", default)]
-    pub name: String,
-    #[serde(rename = "Data", default, deserialize_with = "null_as_default")]
-    pub data: HashMap<String, String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct GraphDriver {
+        #[wire("Name")]
+        pub name: String,
+        #[wire("Data", or_default)]
+        pub data: HashMap<String, String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ImageInspect {
-    #[serde(rename = "Id", default)]
-    pub id: String,
-    /// Required, but Engine 28.5.2 leaves it out at every API version.
-    #[serde(rename = "Container", default)]
-    pub container: String,
-    #[serde(rename = "RepoTags", default, deserialize_with = "null_as_default")]
-    pub repo_tags: Vec<String>,
-    /// A required object the engine may send as `null`.
-    #[serde(rename = "GraphDriver", default, deserialize_with = "null_as_default")]
-    pub graph_driver: GraphDriver,
-    /// A required enum without a default.
-    #[serde(rename = "Os", default)]
-    pub os: ImageInspectOs,
-    #[serde(rename = "Size", default)]
-    pub size: i64,
-    /// Optional, so absent and empty stay apart.
-    #[serde(rename = "Comment", skip_serializing_if = "Option::is_none")]
-    pub comment: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ImageInspect {
+        #[wire("Id")]
+        pub id: String,
+        /// Required, but Engine 28.5.2 leaves it out at every API version.
+        #[wire("Container")]
+        pub container: String,
+        #[wire("RepoTags", or_default)]
+        pub repo_tags: Vec<String>,
+        /// A required object the engine may send as `null`.
+        #[wire("GraphDriver", or_default)]
+        pub graph_driver: GraphDriver,
+        /// A required enum without a default.
+        #[wire("Os")]
+        pub os: ImageInspectOs,
+        #[wire("Size")]
+        pub size: i64,
+        /// Optional, so absent and empty stay apart.
+        #[wire("Comment", optional)]
+        pub comment: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// A required enum without a default.

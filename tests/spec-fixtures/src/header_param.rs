@@ -3,24 +3,28 @@
 //! Types shared by API versions 1.41.
 
 use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct ErrorResponse {
-    #[serde(default)]
-    pub message: String,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct ErrorResponse {
+        #[wire("message")]
+        pub message: String,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct SystemDataUsageResponse {
-    #[serde(rename = "LayersSize", skip_serializing_if = "Option::is_none")]
-    pub layers_size: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct SystemDataUsageResponse {
+        #[wire("LayersSize", optional)]
+        pub layers_size: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// Open enum: a value this version does not list is kept in `Other` and written back unchanged.

@@ -3,40 +3,45 @@
 //! Types shared by API versions 1.41.
 
 use std::collections::HashMap;
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Annotated {
-    #[serde(rename = "Kind", skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
-    /// Members not named above.
-    #[serde(flatten)]
-    pub additional_properties: HashMap<String, i64>,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Annotated {
+        #[wire("Kind", optional)]
+        pub kind: Option<String>,
+        #[rest]
+        /// Members not named above.
+        pub additional_properties: HashMap<String, i64>,
+    }
 }
 
 pub type Labels = HashMap<String, String>;
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Network {
-    #[serde(rename = "Options", skip_serializing_if = "Option::is_none")]
-    pub options: Option<HashMap<String, String>>,
-    #[serde(rename = "Containers", skip_serializing_if = "Option::is_none")]
-    pub containers: Option<HashMap<String, NetworkContainersValue>>,
-    #[serde(rename = "Anything", skip_serializing_if = "Option::is_none")]
-    pub anything: Option<HashMap<String, serde_json::Value>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Network {
+        #[wire("Options", optional)]
+        pub options: Option<HashMap<String, String>>,
+        #[wire("Containers", optional)]
+        pub containers: Option<HashMap<String, NetworkContainersValue>>,
+        #[wire("Anything", optional)]
+        pub anything: Option<HashMap<String, serde_json::Value>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct NetworkContainersValue {
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(rename = "IPv4Address", skip_serializing_if = "Option::is_none")]
-    pub ipv4_address: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct NetworkContainersValue {
+        #[wire("Name", optional)]
+        pub name: Option<String>,
+        #[wire("IPv4Address", optional)]
+        pub ipv4_address: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

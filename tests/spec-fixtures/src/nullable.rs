@@ -3,33 +3,36 @@
 //! Types shared by API versions 1.41.
 
 use std::collections::HashMap;
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::{null_as_default, UnknownMembers};
+use moby_api_runtime::json::{object, UnknownMembers};
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Health {
-    #[serde(rename = "Status", skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct Health {
+        #[wire("Status", optional)]
+        pub status: Option<String>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct State {
-    /// Required, but the engine sends null for an empty list.
-    #[serde(rename = "Env", default, deserialize_with = "null_as_default")]
-    pub env: Vec<String>,
-    #[serde(rename = "Labels", default, deserialize_with = "null_as_default")]
-    pub labels: HashMap<String, String>,
-    #[serde(rename = "Pid", default)]
-    pub pid: i64,
-    /// Nullable reference with its own description.
-    #[serde(rename = "Health", skip_serializing_if = "Option::is_none")]
-    pub health: Option<Health>,
-    #[serde(rename = "ExitCode", skip_serializing_if = "Option::is_none")]
-    pub exit_code: Option<i64>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct State {
+        /// Required, but the engine sends null for an empty list.
+        #[wire("Env", or_default)]
+        pub env: Vec<String>,
+        #[wire("Labels", or_default)]
+        pub labels: HashMap<String, String>,
+        #[wire("Pid")]
+        pub pid: i64,
+        /// Nullable reference with its own description.
+        #[wire("Health", optional)]
+        pub health: Option<Health>,
+        #[wire("ExitCode", optional)]
+        pub exit_code: Option<i64>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

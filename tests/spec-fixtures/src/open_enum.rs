@@ -3,16 +3,18 @@
 //! Types shared by API versions 1.41.
 
 use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct RestartPolicy {
-    /// How to restart.
-    #[serde(rename = "Name", skip_serializing_if = "Option::is_none")]
-    pub name: Option<RestartPolicyName>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct RestartPolicy {
+        /// How to restart.
+        #[wire("Name", optional)]
+        pub name: Option<RestartPolicyName>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }
 
 /// How to restart.

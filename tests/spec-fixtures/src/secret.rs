@@ -2,20 +2,21 @@
 // change the generator, the runtime or the overlays in spec/, then regenerate.
 //! Types shared by API versions 1.41.
 
-use serde::{Deserialize, Serialize};
-use moby_api_runtime::json::UnknownMembers;
+use moby_api_runtime::json::{object, UnknownMembers};
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct AuthConfig {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub username: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub password: Option<moby_api_runtime::secret::Secret<String>>,
-    #[serde(default)]
-    pub serveraddress: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub token: Option<moby_api_runtime::secret::Secret<String>>,
-    /// Members this version does not define (a newer engine's), kept as sent.
-    #[serde(flatten)]
-    pub unknown_members: UnknownMembers,
+object! {
+    #[derive(Debug, Clone, PartialEq, Default)]
+    pub struct AuthConfig {
+        #[wire("username", optional)]
+        pub username: Option<String>,
+        #[wire("password", optional)]
+        pub password: Option<moby_api_runtime::secret::Secret<String>>,
+        #[wire("serveraddress")]
+        pub serveraddress: String,
+        #[wire("token", optional)]
+        pub token: Option<moby_api_runtime::secret::Secret<String>>,
+        #[rest]
+        /// Members this version does not define (a newer engine's), kept as sent.
+        pub unknown_members: UnknownMembers,
+    }
 }

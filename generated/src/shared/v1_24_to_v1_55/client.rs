@@ -2,7 +2,7 @@
 // change the generator, the runtime or the overlays in spec/, then regenerate.
 //! The client's enums of answers of the operations whose successes are identical in exactly API versions 1.24–1.55.
 
-use moby_api_runtime::client::{Error, Response, Transport};
+use moby_api_runtime::client::{Error, Outcome, Response, Transport};
 
 /// The answers of `POST /containers/{id}/start` (`Client::container_start`) that are not errors, one per status the spec names.
 #[derive(Debug, Clone, PartialEq)]
@@ -13,13 +13,8 @@ pub enum ContainerStartOutcome {
     NotModified,
 }
 
-impl ContainerStartOutcome {
-    /// Reads the answer, its body bounded by the transport's limit; a status the spec
-    /// does not name is an error.
-    pub(crate) async fn read(
-        _transport: &Transport,
-        response: Response,
-    ) -> Result<Self, Error> {
+impl Outcome for ContainerStartOutcome {
+    async fn read(_transport: &Transport, response: Response) -> Result<Self, Error> {
         match response.status().as_u16() {
             204u16 => Ok(Self::NoContent),
             304u16 => Ok(Self::NotModified),
@@ -37,13 +32,8 @@ pub enum ContainerStopOutcome {
     NotModified,
 }
 
-impl ContainerStopOutcome {
-    /// Reads the answer, its body bounded by the transport's limit; a status the spec
-    /// does not name is an error.
-    pub(crate) async fn read(
-        _transport: &Transport,
-        response: Response,
-    ) -> Result<Self, Error> {
+impl Outcome for ContainerStopOutcome {
+    async fn read(_transport: &Transport, response: Response) -> Result<Self, Error> {
         match response.status().as_u16() {
             204u16 => Ok(Self::NoContent),
             304u16 => Ok(Self::NotModified),

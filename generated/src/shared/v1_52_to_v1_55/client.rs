@@ -2,7 +2,7 @@
 // change the generator, the runtime or the overlays in spec/, then regenerate.
 //! The client's enums of answers of the operations whose successes are identical in exactly API versions 1.52–1.55.
 
-use moby_api_runtime::client::{Error, Response, Transport};
+use moby_api_runtime::client::{Error, Outcome, Response, Transport};
 use crate::shared::v1_52_to_v1_55::AuthResponse;
 
 /// The answers of `POST /auth` (`Client::system_auth`) that are not errors, one per status the spec names.
@@ -14,13 +14,8 @@ pub enum SystemAuthOutcome {
     NoContent,
 }
 
-impl SystemAuthOutcome {
-    /// Reads the answer, its body bounded by the transport's limit; a status the spec
-    /// does not name is an error.
-    pub(crate) async fn read(
-        transport: &Transport,
-        response: Response,
-    ) -> Result<Self, Error> {
+impl Outcome for SystemAuthOutcome {
+    async fn read(transport: &Transport, response: Response) -> Result<Self, Error> {
         match response.status().as_u16() {
             200u16 => {
                 Ok(

@@ -4,7 +4,7 @@
 //!
 //! Requests carry the `/vX.Y` prefix; the version is negotiated with the engine on the first request (downgrade only) unless `DOCKER_API_VERSION` pins it. Streams come back as `futures::Stream`s of typed items (log chunks, JSON lines, progress messages, bytes), attach and exec start as a hijacked connection with an output stream and a stdin writer.
 
-use moby_api_runtime::client::{Error, Transport};
+use moby_api_runtime::client::{Call, Error, Transport};
 use super::models::*;
 use super::params::*;
 
@@ -44,36 +44,29 @@ impl Client {
     }
 
     /// Ping: `GET /_ping` ([`requests::system_ping`]).
-    pub async fn system_ping(&self) -> Result<String, Error> {
-        self.transport.send_text(requests::system_ping()?).await
+    pub fn system_ping(&self) -> Call<'_, String> {
+        Box::pin(self.transport.send_text(requests::system_ping()))
     }
 
     /// List containers: `GET /containers/json` ([`requests::container_list`]).
-    pub async fn container_list(
+    pub fn container_list(
         &self,
         params: &ContainerListParams,
-    ) -> Result<Vec<ContainerSummary>, Error> {
-        self.transport.send_json(requests::container_list(params)?).await
+    ) -> Call<'_, Vec<ContainerSummary>> {
+        Box::pin(self.transport.send_json(requests::container_list(params)))
     }
 
     /// Start a container: `POST /containers/{id}/start` ([`requests::container_start`]).
-    pub async fn container_start(
+    pub fn container_start(
         &self,
         id: &str,
         params: &ContainerStartParams,
-    ) -> Result<ContainerStartOutcome, Error> {
-        ContainerStartOutcome::read(
-                &self.transport,
-                self.transport.send(requests::container_start(id, params)?).await?,
-            )
-            .await
+    ) -> Call<'_, ContainerStartOutcome> {
+        Box::pin(self.transport.send_outcome(requests::container_start(id, params)))
     }
 
     /// Create a volume: `POST /volumes/create` ([`requests::volume_create`]).
-    pub async fn volume_create(
-        &self,
-        body: &VolumeCreateOptions,
-    ) -> Result<Volume, Error> {
-        self.transport.send_json(requests::volume_create(body)?).await
+    pub fn volume_create(&self, body: &VolumeCreateOptions) -> Call<'_, Volume> {
+        Box::pin(self.transport.send_json(requests::volume_create(body)))
     }
 }
