@@ -120,6 +120,9 @@ macro_rules! object {
             pub $rest: $rest_ty,
         }
 
+        // How the `Deserialize` below reads it: a detail that would be noise on every
+        // model's page.
+        #[doc(hidden)]
         impl $crate::json::Object for $name {
             const NAME: &'static str = stringify!($name);
 
