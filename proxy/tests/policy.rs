@@ -286,7 +286,7 @@ fn a_scoped_client_sees_and_touches_only_its_own_objects() {
     // Events: the engine's own label filter, ANDed in. A stream opened before the two execs
     // (with `--since`, so nothing between its start and its subscription is lost) sees the
     // outsider's event before ours, if it sees it at all: reading up to ours is enough.
-    let since = (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs() - 1).to_string();
+    let since = (moby_api_test_harness::unix_seconds() - 1).to_string();
     let events = common::EventStream::open(&proxy, &["--since", &since, "--format", "{{.Actor.Attributes.name}}"]);
     assert!(docker(&engine, dir, &["exec", &outsider, "true"]).ok);
     assert!(proxy.docker(&["exec", &mine, "true"]).ok);

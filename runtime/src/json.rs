@@ -96,6 +96,20 @@ pub fn read_object<'de, D: Deserializer<'de>, T: Object>(deserializer: D) -> Res
 /// assert_eq!(serde_json::to_string(&mount).unwrap(), r#"{"Source":"/a","Labels":{},"New":1}"#);
 /// ```
 ///
+/// A mode other than `optional` and `or_default` is an error:
+///
+/// ```compile_fail
+/// moby_api_runtime::json::object! {
+///     #[derive(Default)]
+///     pub struct Mount {
+///         #[wire("Size", optinal)]
+///         pub size: Option<i64>,
+///         #[rest]
+///         pub unknown_members: moby_api_runtime::json::UnknownMembers,
+///     }
+/// }
+/// ```
+///
 /// What serde's derive would make of the same struct (with `flatten` for the rest) was most
 /// of the generated crate's compile time; this is one `match` and one list of writes.
 #[macro_export]
@@ -159,14 +173,17 @@ macro_rules! object {
             }
         }
     };
+    // The modes, each by name, so that a misspelt one does not compile.
+    (@read $value:ident) => { $value.next_value()? };
+    (@read $value:ident, optional) => { $value.next_value()? };
     (@read $value:ident, or_default) => { $crate::json::next_value_or_default($value)? };
-    (@read $value:ident $(, $mode:ident)?) => { $value.next_value()? };
+    (@write $map:ident, $wire:literal, $field:expr) => { $map.serialize_entry($wire, $field)? };
     (@write $map:ident, $wire:literal, $field:expr, optional) => {
         if let Some(value) = $field {
             $map.serialize_entry($wire, value)?;
         }
     };
-    (@write $map:ident, $wire:literal, $field:expr $(, $mode:ident)?) => { $map.serialize_entry($wire, $field)? };
+    (@write $map:ident, $wire:literal, $field:expr, or_default) => { $map.serialize_entry($wire, $field)? };
 }
 
 pub use crate::object;

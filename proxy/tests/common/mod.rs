@@ -132,7 +132,8 @@ impl EventStream {
     }
 
     /// The lines up to and including the first that is `last`; panics after `deadline`.
-    pub fn until(mut self, last: &str, deadline: Duration) -> Vec<String> {
+    /// The CLI is stopped when this returns (drop).
+    pub fn until(self, last: &str, deadline: Duration) -> Vec<String> {
         let end = std::time::Instant::now() + deadline;
         let mut seen = Vec::new();
         while seen.last().is_none_or(|line: &String| line != last) {
@@ -142,8 +143,6 @@ impl EventStream {
                 Err(_) => panic!("no event of {last} within {deadline:?}; seen: {seen:?}"),
             }
         }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
         seen
     }
 }
