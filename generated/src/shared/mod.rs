@@ -7,40 +7,14 @@
 #[cfg(feature = "v1_24")]
 pub(crate) mod v1_24;
 
-#[cfg(
-    any(
-        feature = "v1_24",
-        feature = "v1_27",
-        feature = "v1_28",
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41",
-        feature = "v1_42",
-        feature = "v1_43",
-        feature = "v1_44",
-        feature = "v1_45",
-        feature = "v1_46",
-        feature = "v1_47",
-        feature = "v1_48",
-        feature = "v1_49",
-        feature = "v1_50",
-        feature = "v1_51",
-        feature = "v1_52",
-        feature = "v1_53",
-        feature = "v1_54",
-        feature = "v1_55"
-    )
-)]
+#[cfg(any(
+    feature = "v1_24", feature = "v1_27", feature = "v1_28", feature = "v1_29", feature = "v1_30",
+    feature = "v1_31", feature = "v1_32", feature = "v1_33", feature = "v1_34", feature = "v1_35",
+    feature = "v1_36", feature = "v1_37", feature = "v1_38", feature = "v1_39", feature = "v1_40",
+    feature = "v1_41", feature = "v1_42", feature = "v1_43", feature = "v1_44", feature = "v1_45",
+    feature = "v1_46", feature = "v1_47", feature = "v1_48", feature = "v1_49", feature = "v1_50",
+    feature = "v1_51", feature = "v1_52", feature = "v1_53", feature = "v1_54", feature = "v1_55",
+))]
 pub(crate) mod v1_24_and_v1_27_to_v1_55;
 
 #[cfg(any(feature = "v1_24", feature = "v1_25"))]
@@ -49,426 +23,152 @@ pub(crate) mod v1_24_to_v1_25;
 #[cfg(any(feature = "v1_24", feature = "v1_25", feature = "v1_26"))]
 pub(crate) mod v1_24_to_v1_26;
 
-#[cfg(
-    any(
-        feature = "v1_24",
-        feature = "v1_25",
-        feature = "v1_26",
-        feature = "v1_28",
-        feature = "v1_29"
-    )
-)]
+#[cfg(any(
+    feature = "v1_24", feature = "v1_25", feature = "v1_26", feature = "v1_28", feature = "v1_29",
+))]
 pub(crate) mod v1_24_to_v1_26_and_v1_28_to_v1_29;
 
-#[cfg(
-    any(
-        feature = "v1_24",
-        feature = "v1_25",
-        feature = "v1_26",
-        feature = "v1_28",
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31"
-    )
-)]
+#[cfg(any(
+    feature = "v1_24", feature = "v1_25", feature = "v1_26", feature = "v1_28", feature = "v1_29",
+    feature = "v1_30", feature = "v1_31",
+))]
 pub(crate) mod v1_24_to_v1_26_and_v1_28_to_v1_31;
 
 #[cfg(any(feature = "v1_24", feature = "v1_25", feature = "v1_26", feature = "v1_27"))]
 pub(crate) mod v1_24_to_v1_27;
 
-#[cfg(
-    any(
-        feature = "v1_24",
-        feature = "v1_25",
-        feature = "v1_26",
-        feature = "v1_27",
-        feature = "v1_28"
-    )
-)]
+#[cfg(any(
+    feature = "v1_24", feature = "v1_25", feature = "v1_26", feature = "v1_27", feature = "v1_28",
+))]
 pub(crate) mod v1_24_to_v1_28;
 
-#[cfg(
-    any(
-        feature = "v1_24",
-        feature = "v1_25",
-        feature = "v1_26",
-        feature = "v1_27",
-        feature = "v1_28",
-        feature = "v1_29"
-    )
-)]
+#[cfg(any(
+    feature = "v1_24", feature = "v1_25", feature = "v1_26", feature = "v1_27", feature = "v1_28",
+    feature = "v1_29",
+))]
 pub(crate) mod v1_24_to_v1_29;
 
-#[cfg(
-    any(
-        feature = "v1_24",
-        feature = "v1_25",
-        feature = "v1_26",
-        feature = "v1_27",
-        feature = "v1_28",
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31"
-    )
-)]
+#[cfg(any(
+    feature = "v1_24", feature = "v1_25", feature = "v1_26", feature = "v1_27", feature = "v1_28",
+    feature = "v1_29", feature = "v1_30", feature = "v1_31",
+))]
 pub(crate) mod v1_24_to_v1_31;
 
-#[cfg(
-    any(
-        feature = "v1_24",
-        feature = "v1_25",
-        feature = "v1_26",
-        feature = "v1_27",
-        feature = "v1_28",
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33"
-    )
-)]
+#[cfg(any(
+    feature = "v1_24", feature = "v1_25", feature = "v1_26", feature = "v1_27", feature = "v1_28",
+    feature = "v1_29", feature = "v1_30", feature = "v1_31", feature = "v1_32", feature = "v1_33",
+))]
 pub(crate) mod v1_24_to_v1_33;
 
-#[cfg(
-    any(
-        feature = "v1_24",
-        feature = "v1_25",
-        feature = "v1_26",
-        feature = "v1_27",
-        feature = "v1_28",
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35"
-    )
-)]
+#[cfg(any(
+    feature = "v1_24", feature = "v1_25", feature = "v1_26", feature = "v1_27", feature = "v1_28",
+    feature = "v1_29", feature = "v1_30", feature = "v1_31", feature = "v1_32", feature = "v1_33",
+    feature = "v1_34", feature = "v1_35",
+))]
 pub(crate) mod v1_24_to_v1_35;
 
-#[cfg(
-    any(
-        feature = "v1_24",
-        feature = "v1_25",
-        feature = "v1_26",
-        feature = "v1_27",
-        feature = "v1_28",
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36"
-    )
-)]
+#[cfg(any(
+    feature = "v1_24", feature = "v1_25", feature = "v1_26", feature = "v1_27", feature = "v1_28",
+    feature = "v1_29", feature = "v1_30", feature = "v1_31", feature = "v1_32", feature = "v1_33",
+    feature = "v1_34", feature = "v1_35", feature = "v1_36",
+))]
 pub(crate) mod v1_24_to_v1_36;
 
-#[cfg(
-    any(
-        feature = "v1_24",
-        feature = "v1_25",
-        feature = "v1_26",
-        feature = "v1_27",
-        feature = "v1_28",
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38"
-    )
-)]
+#[cfg(any(
+    feature = "v1_24", feature = "v1_25", feature = "v1_26", feature = "v1_27", feature = "v1_28",
+    feature = "v1_29", feature = "v1_30", feature = "v1_31", feature = "v1_32", feature = "v1_33",
+    feature = "v1_34", feature = "v1_35", feature = "v1_36", feature = "v1_37", feature = "v1_38",
+))]
 pub(crate) mod v1_24_to_v1_38;
 
-#[cfg(
-    any(
-        feature = "v1_24",
-        feature = "v1_25",
-        feature = "v1_26",
-        feature = "v1_27",
-        feature = "v1_28",
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39"
-    )
-)]
+#[cfg(any(
+    feature = "v1_24", feature = "v1_25", feature = "v1_26", feature = "v1_27", feature = "v1_28",
+    feature = "v1_29", feature = "v1_30", feature = "v1_31", feature = "v1_32", feature = "v1_33",
+    feature = "v1_34", feature = "v1_35", feature = "v1_36", feature = "v1_37", feature = "v1_38",
+    feature = "v1_39",
+))]
 pub(crate) mod v1_24_to_v1_39;
 
-#[cfg(
-    any(
-        feature = "v1_24",
-        feature = "v1_25",
-        feature = "v1_26",
-        feature = "v1_27",
-        feature = "v1_28",
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40"
-    )
-)]
+#[cfg(any(
+    feature = "v1_24", feature = "v1_25", feature = "v1_26", feature = "v1_27", feature = "v1_28",
+    feature = "v1_29", feature = "v1_30", feature = "v1_31", feature = "v1_32", feature = "v1_33",
+    feature = "v1_34", feature = "v1_35", feature = "v1_36", feature = "v1_37", feature = "v1_38",
+    feature = "v1_39", feature = "v1_40",
+))]
 pub(crate) mod v1_24_to_v1_40;
 
-#[cfg(
-    any(
-        feature = "v1_24",
-        feature = "v1_25",
-        feature = "v1_26",
-        feature = "v1_27",
-        feature = "v1_28",
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41"
-    )
-)]
+#[cfg(any(
+    feature = "v1_24", feature = "v1_25", feature = "v1_26", feature = "v1_27", feature = "v1_28",
+    feature = "v1_29", feature = "v1_30", feature = "v1_31", feature = "v1_32", feature = "v1_33",
+    feature = "v1_34", feature = "v1_35", feature = "v1_36", feature = "v1_37", feature = "v1_38",
+    feature = "v1_39", feature = "v1_40", feature = "v1_41",
+))]
 pub(crate) mod v1_24_to_v1_41;
 
-#[cfg(
-    any(
-        feature = "v1_24",
-        feature = "v1_25",
-        feature = "v1_26",
-        feature = "v1_27",
-        feature = "v1_28",
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41",
-        feature = "v1_42",
-        feature = "v1_43"
-    )
-)]
+#[cfg(any(
+    feature = "v1_24", feature = "v1_25", feature = "v1_26", feature = "v1_27", feature = "v1_28",
+    feature = "v1_29", feature = "v1_30", feature = "v1_31", feature = "v1_32", feature = "v1_33",
+    feature = "v1_34", feature = "v1_35", feature = "v1_36", feature = "v1_37", feature = "v1_38",
+    feature = "v1_39", feature = "v1_40", feature = "v1_41", feature = "v1_42", feature = "v1_43",
+))]
 pub(crate) mod v1_24_to_v1_43;
 
-#[cfg(
-    any(
-        feature = "v1_24",
-        feature = "v1_25",
-        feature = "v1_26",
-        feature = "v1_27",
-        feature = "v1_28",
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41",
-        feature = "v1_42",
-        feature = "v1_43",
-        feature = "v1_44"
-    )
-)]
+#[cfg(any(
+    feature = "v1_24", feature = "v1_25", feature = "v1_26", feature = "v1_27", feature = "v1_28",
+    feature = "v1_29", feature = "v1_30", feature = "v1_31", feature = "v1_32", feature = "v1_33",
+    feature = "v1_34", feature = "v1_35", feature = "v1_36", feature = "v1_37", feature = "v1_38",
+    feature = "v1_39", feature = "v1_40", feature = "v1_41", feature = "v1_42", feature = "v1_43",
+    feature = "v1_44",
+))]
 pub(crate) mod v1_24_to_v1_44;
 
-#[cfg(
-    any(
-        feature = "v1_24",
-        feature = "v1_25",
-        feature = "v1_26",
-        feature = "v1_27",
-        feature = "v1_28",
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41",
-        feature = "v1_42",
-        feature = "v1_43",
-        feature = "v1_44",
-        feature = "v1_45"
-    )
-)]
+#[cfg(any(
+    feature = "v1_24", feature = "v1_25", feature = "v1_26", feature = "v1_27", feature = "v1_28",
+    feature = "v1_29", feature = "v1_30", feature = "v1_31", feature = "v1_32", feature = "v1_33",
+    feature = "v1_34", feature = "v1_35", feature = "v1_36", feature = "v1_37", feature = "v1_38",
+    feature = "v1_39", feature = "v1_40", feature = "v1_41", feature = "v1_42", feature = "v1_43",
+    feature = "v1_44", feature = "v1_45",
+))]
 pub(crate) mod v1_24_to_v1_45;
 
-#[cfg(
-    any(
-        feature = "v1_24",
-        feature = "v1_25",
-        feature = "v1_26",
-        feature = "v1_27",
-        feature = "v1_28",
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41",
-        feature = "v1_42",
-        feature = "v1_43",
-        feature = "v1_44",
-        feature = "v1_45",
-        feature = "v1_46",
-        feature = "v1_47"
-    )
-)]
+#[cfg(any(
+    feature = "v1_24", feature = "v1_25", feature = "v1_26", feature = "v1_27", feature = "v1_28",
+    feature = "v1_29", feature = "v1_30", feature = "v1_31", feature = "v1_32", feature = "v1_33",
+    feature = "v1_34", feature = "v1_35", feature = "v1_36", feature = "v1_37", feature = "v1_38",
+    feature = "v1_39", feature = "v1_40", feature = "v1_41", feature = "v1_42", feature = "v1_43",
+    feature = "v1_44", feature = "v1_45", feature = "v1_46", feature = "v1_47",
+))]
 pub(crate) mod v1_24_to_v1_47;
 
-#[cfg(
-    any(
-        feature = "v1_24",
-        feature = "v1_25",
-        feature = "v1_26",
-        feature = "v1_27",
-        feature = "v1_28",
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41",
-        feature = "v1_42",
-        feature = "v1_43",
-        feature = "v1_44",
-        feature = "v1_45",
-        feature = "v1_46",
-        feature = "v1_47",
-        feature = "v1_48",
-        feature = "v1_49"
-    )
-)]
+#[cfg(any(
+    feature = "v1_24", feature = "v1_25", feature = "v1_26", feature = "v1_27", feature = "v1_28",
+    feature = "v1_29", feature = "v1_30", feature = "v1_31", feature = "v1_32", feature = "v1_33",
+    feature = "v1_34", feature = "v1_35", feature = "v1_36", feature = "v1_37", feature = "v1_38",
+    feature = "v1_39", feature = "v1_40", feature = "v1_41", feature = "v1_42", feature = "v1_43",
+    feature = "v1_44", feature = "v1_45", feature = "v1_46", feature = "v1_47", feature = "v1_48",
+    feature = "v1_49",
+))]
 pub(crate) mod v1_24_to_v1_49;
 
-#[cfg(
-    any(
-        feature = "v1_24",
-        feature = "v1_25",
-        feature = "v1_26",
-        feature = "v1_27",
-        feature = "v1_28",
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41",
-        feature = "v1_42",
-        feature = "v1_43",
-        feature = "v1_44",
-        feature = "v1_45",
-        feature = "v1_46",
-        feature = "v1_47",
-        feature = "v1_48",
-        feature = "v1_49",
-        feature = "v1_50",
-        feature = "v1_51"
-    )
-)]
+#[cfg(any(
+    feature = "v1_24", feature = "v1_25", feature = "v1_26", feature = "v1_27", feature = "v1_28",
+    feature = "v1_29", feature = "v1_30", feature = "v1_31", feature = "v1_32", feature = "v1_33",
+    feature = "v1_34", feature = "v1_35", feature = "v1_36", feature = "v1_37", feature = "v1_38",
+    feature = "v1_39", feature = "v1_40", feature = "v1_41", feature = "v1_42", feature = "v1_43",
+    feature = "v1_44", feature = "v1_45", feature = "v1_46", feature = "v1_47", feature = "v1_48",
+    feature = "v1_49", feature = "v1_50", feature = "v1_51",
+))]
 pub(crate) mod v1_24_to_v1_51;
 
-#[cfg(
-    any(
-        feature = "v1_24",
-        feature = "v1_25",
-        feature = "v1_26",
-        feature = "v1_27",
-        feature = "v1_28",
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41",
-        feature = "v1_42",
-        feature = "v1_43",
-        feature = "v1_44",
-        feature = "v1_45",
-        feature = "v1_46",
-        feature = "v1_47",
-        feature = "v1_48",
-        feature = "v1_49",
-        feature = "v1_50",
-        feature = "v1_51",
-        feature = "v1_52",
-        feature = "v1_53",
-        feature = "v1_54",
-        feature = "v1_55"
-    )
-)]
+#[cfg(any(
+    feature = "v1_24", feature = "v1_25", feature = "v1_26", feature = "v1_27", feature = "v1_28",
+    feature = "v1_29", feature = "v1_30", feature = "v1_31", feature = "v1_32", feature = "v1_33",
+    feature = "v1_34", feature = "v1_35", feature = "v1_36", feature = "v1_37", feature = "v1_38",
+    feature = "v1_39", feature = "v1_40", feature = "v1_41", feature = "v1_42", feature = "v1_43",
+    feature = "v1_44", feature = "v1_45", feature = "v1_46", feature = "v1_47", feature = "v1_48",
+    feature = "v1_49", feature = "v1_50", feature = "v1_51", feature = "v1_52", feature = "v1_53",
+    feature = "v1_54", feature = "v1_55",
+))]
 pub(crate) mod v1_24_to_v1_55;
 
 #[cfg(feature = "v1_25")]
@@ -483,242 +183,87 @@ pub(crate) mod v1_25_to_v1_27;
 #[cfg(any(feature = "v1_25", feature = "v1_26", feature = "v1_27", feature = "v1_28"))]
 pub(crate) mod v1_25_to_v1_28;
 
-#[cfg(
-    any(
-        feature = "v1_25",
-        feature = "v1_26",
-        feature = "v1_27",
-        feature = "v1_28",
-        feature = "v1_29"
-    )
-)]
+#[cfg(any(
+    feature = "v1_25", feature = "v1_26", feature = "v1_27", feature = "v1_28", feature = "v1_29",
+))]
 pub(crate) mod v1_25_to_v1_29;
 
-#[cfg(
-    any(
-        feature = "v1_25",
-        feature = "v1_26",
-        feature = "v1_27",
-        feature = "v1_28",
-        feature = "v1_29",
-        feature = "v1_30"
-    )
-)]
+#[cfg(any(
+    feature = "v1_25", feature = "v1_26", feature = "v1_27", feature = "v1_28", feature = "v1_29",
+    feature = "v1_30",
+))]
 pub(crate) mod v1_25_to_v1_30;
 
-#[cfg(
-    any(
-        feature = "v1_25",
-        feature = "v1_26",
-        feature = "v1_27",
-        feature = "v1_28",
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34"
-    )
-)]
+#[cfg(any(
+    feature = "v1_25", feature = "v1_26", feature = "v1_27", feature = "v1_28", feature = "v1_29",
+    feature = "v1_30", feature = "v1_31", feature = "v1_32", feature = "v1_33", feature = "v1_34",
+))]
 pub(crate) mod v1_25_to_v1_34;
 
-#[cfg(
-    any(
-        feature = "v1_25",
-        feature = "v1_26",
-        feature = "v1_27",
-        feature = "v1_28",
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35"
-    )
-)]
+#[cfg(any(
+    feature = "v1_25", feature = "v1_26", feature = "v1_27", feature = "v1_28", feature = "v1_29",
+    feature = "v1_30", feature = "v1_31", feature = "v1_32", feature = "v1_33", feature = "v1_34",
+    feature = "v1_35",
+))]
 pub(crate) mod v1_25_to_v1_35;
 
-#[cfg(
-    any(
-        feature = "v1_25",
-        feature = "v1_26",
-        feature = "v1_27",
-        feature = "v1_28",
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37"
-    )
-)]
+#[cfg(any(
+    feature = "v1_25", feature = "v1_26", feature = "v1_27", feature = "v1_28", feature = "v1_29",
+    feature = "v1_30", feature = "v1_31", feature = "v1_32", feature = "v1_33", feature = "v1_34",
+    feature = "v1_35", feature = "v1_36", feature = "v1_37",
+))]
 pub(crate) mod v1_25_to_v1_37;
 
-#[cfg(
-    any(
-        feature = "v1_25",
-        feature = "v1_26",
-        feature = "v1_27",
-        feature = "v1_28",
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39"
-    )
-)]
+#[cfg(any(
+    feature = "v1_25", feature = "v1_26", feature = "v1_27", feature = "v1_28", feature = "v1_29",
+    feature = "v1_30", feature = "v1_31", feature = "v1_32", feature = "v1_33", feature = "v1_34",
+    feature = "v1_35", feature = "v1_36", feature = "v1_37", feature = "v1_38", feature = "v1_39",
+))]
 pub(crate) mod v1_25_to_v1_39;
 
-#[cfg(
-    any(
-        feature = "v1_25",
-        feature = "v1_26",
-        feature = "v1_27",
-        feature = "v1_28",
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41"
-    )
-)]
+#[cfg(any(
+    feature = "v1_25", feature = "v1_26", feature = "v1_27", feature = "v1_28", feature = "v1_29",
+    feature = "v1_30", feature = "v1_31", feature = "v1_32", feature = "v1_33", feature = "v1_34",
+    feature = "v1_35", feature = "v1_36", feature = "v1_37", feature = "v1_38", feature = "v1_39",
+    feature = "v1_40", feature = "v1_41",
+))]
 pub(crate) mod v1_25_to_v1_41;
 
-#[cfg(
-    any(
-        feature = "v1_25",
-        feature = "v1_26",
-        feature = "v1_27",
-        feature = "v1_28",
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41",
-        feature = "v1_42"
-    )
-)]
+#[cfg(any(
+    feature = "v1_25", feature = "v1_26", feature = "v1_27", feature = "v1_28", feature = "v1_29",
+    feature = "v1_30", feature = "v1_31", feature = "v1_32", feature = "v1_33", feature = "v1_34",
+    feature = "v1_35", feature = "v1_36", feature = "v1_37", feature = "v1_38", feature = "v1_39",
+    feature = "v1_40", feature = "v1_41", feature = "v1_42",
+))]
 pub(crate) mod v1_25_to_v1_42;
 
-#[cfg(
-    any(
-        feature = "v1_25",
-        feature = "v1_26",
-        feature = "v1_27",
-        feature = "v1_28",
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41",
-        feature = "v1_42",
-        feature = "v1_43"
-    )
-)]
+#[cfg(any(
+    feature = "v1_25", feature = "v1_26", feature = "v1_27", feature = "v1_28", feature = "v1_29",
+    feature = "v1_30", feature = "v1_31", feature = "v1_32", feature = "v1_33", feature = "v1_34",
+    feature = "v1_35", feature = "v1_36", feature = "v1_37", feature = "v1_38", feature = "v1_39",
+    feature = "v1_40", feature = "v1_41", feature = "v1_42", feature = "v1_43",
+))]
 pub(crate) mod v1_25_to_v1_43;
 
-#[cfg(
-    any(
-        feature = "v1_25",
-        feature = "v1_26",
-        feature = "v1_27",
-        feature = "v1_28",
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41",
-        feature = "v1_42",
-        feature = "v1_43",
-        feature = "v1_44",
-        feature = "v1_45",
-        feature = "v1_46",
-        feature = "v1_47",
-        feature = "v1_48",
-        feature = "v1_49",
-        feature = "v1_50",
-        feature = "v1_51"
-    )
-)]
+#[cfg(any(
+    feature = "v1_25", feature = "v1_26", feature = "v1_27", feature = "v1_28", feature = "v1_29",
+    feature = "v1_30", feature = "v1_31", feature = "v1_32", feature = "v1_33", feature = "v1_34",
+    feature = "v1_35", feature = "v1_36", feature = "v1_37", feature = "v1_38", feature = "v1_39",
+    feature = "v1_40", feature = "v1_41", feature = "v1_42", feature = "v1_43", feature = "v1_44",
+    feature = "v1_45", feature = "v1_46", feature = "v1_47", feature = "v1_48", feature = "v1_49",
+    feature = "v1_50", feature = "v1_51",
+))]
 pub(crate) mod v1_25_to_v1_51;
 
-#[cfg(
-    any(
-        feature = "v1_25",
-        feature = "v1_26",
-        feature = "v1_27",
-        feature = "v1_28",
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41",
-        feature = "v1_42",
-        feature = "v1_43",
-        feature = "v1_44",
-        feature = "v1_45",
-        feature = "v1_46",
-        feature = "v1_47",
-        feature = "v1_48",
-        feature = "v1_49",
-        feature = "v1_50",
-        feature = "v1_51",
-        feature = "v1_52",
-        feature = "v1_53",
-        feature = "v1_54",
-        feature = "v1_55"
-    )
-)]
+#[cfg(any(
+    feature = "v1_25", feature = "v1_26", feature = "v1_27", feature = "v1_28", feature = "v1_29",
+    feature = "v1_30", feature = "v1_31", feature = "v1_32", feature = "v1_33", feature = "v1_34",
+    feature = "v1_35", feature = "v1_36", feature = "v1_37", feature = "v1_38", feature = "v1_39",
+    feature = "v1_40", feature = "v1_41", feature = "v1_42", feature = "v1_43", feature = "v1_44",
+    feature = "v1_45", feature = "v1_46", feature = "v1_47", feature = "v1_48", feature = "v1_49",
+    feature = "v1_50", feature = "v1_51", feature = "v1_52", feature = "v1_53", feature = "v1_54",
+    feature = "v1_55",
+))]
 pub(crate) mod v1_25_to_v1_55;
 
 #[cfg(feature = "v1_26")]
@@ -727,87 +272,32 @@ pub(crate) mod v1_26;
 #[cfg(any(feature = "v1_26", feature = "v1_27", feature = "v1_28"))]
 pub(crate) mod v1_26_to_v1_28;
 
-#[cfg(
-    any(
-        feature = "v1_26",
-        feature = "v1_27",
-        feature = "v1_28",
-        feature = "v1_29",
-        feature = "v1_30"
-    )
-)]
+#[cfg(any(
+    feature = "v1_26", feature = "v1_27", feature = "v1_28", feature = "v1_29", feature = "v1_30",
+))]
 pub(crate) mod v1_26_to_v1_30;
 
-#[cfg(
-    any(
-        feature = "v1_26",
-        feature = "v1_27",
-        feature = "v1_28",
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35"
-    )
-)]
+#[cfg(any(
+    feature = "v1_26", feature = "v1_27", feature = "v1_28", feature = "v1_29", feature = "v1_30",
+    feature = "v1_31", feature = "v1_32", feature = "v1_33", feature = "v1_34", feature = "v1_35",
+))]
 pub(crate) mod v1_26_to_v1_35;
 
-#[cfg(
-    any(
-        feature = "v1_26",
-        feature = "v1_27",
-        feature = "v1_28",
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39"
-    )
-)]
+#[cfg(any(
+    feature = "v1_26", feature = "v1_27", feature = "v1_28", feature = "v1_29", feature = "v1_30",
+    feature = "v1_31", feature = "v1_32", feature = "v1_33", feature = "v1_34", feature = "v1_35",
+    feature = "v1_36", feature = "v1_37", feature = "v1_38", feature = "v1_39",
+))]
 pub(crate) mod v1_26_to_v1_39;
 
-#[cfg(
-    any(
-        feature = "v1_26",
-        feature = "v1_27",
-        feature = "v1_28",
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41",
-        feature = "v1_42",
-        feature = "v1_43",
-        feature = "v1_44",
-        feature = "v1_45",
-        feature = "v1_46",
-        feature = "v1_47",
-        feature = "v1_48",
-        feature = "v1_49",
-        feature = "v1_50",
-        feature = "v1_51",
-        feature = "v1_52",
-        feature = "v1_53",
-        feature = "v1_54",
-        feature = "v1_55"
-    )
-)]
+#[cfg(any(
+    feature = "v1_26", feature = "v1_27", feature = "v1_28", feature = "v1_29", feature = "v1_30",
+    feature = "v1_31", feature = "v1_32", feature = "v1_33", feature = "v1_34", feature = "v1_35",
+    feature = "v1_36", feature = "v1_37", feature = "v1_38", feature = "v1_39", feature = "v1_40",
+    feature = "v1_41", feature = "v1_42", feature = "v1_43", feature = "v1_44", feature = "v1_45",
+    feature = "v1_46", feature = "v1_47", feature = "v1_48", feature = "v1_49", feature = "v1_50",
+    feature = "v1_51", feature = "v1_52", feature = "v1_53", feature = "v1_54", feature = "v1_55",
+))]
 pub(crate) mod v1_26_to_v1_55;
 
 #[cfg(feature = "v1_27")]
@@ -822,107 +312,40 @@ pub(crate) mod v1_27_to_v1_29;
 #[cfg(any(feature = "v1_27", feature = "v1_28", feature = "v1_29", feature = "v1_30"))]
 pub(crate) mod v1_27_to_v1_30;
 
-#[cfg(
-    any(
-        feature = "v1_27",
-        feature = "v1_28",
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31"
-    )
-)]
+#[cfg(any(
+    feature = "v1_27", feature = "v1_28", feature = "v1_29", feature = "v1_30", feature = "v1_31",
+))]
 pub(crate) mod v1_27_to_v1_31;
 
-#[cfg(
-    any(
-        feature = "v1_27",
-        feature = "v1_28",
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35"
-    )
-)]
+#[cfg(any(
+    feature = "v1_27", feature = "v1_28", feature = "v1_29", feature = "v1_30", feature = "v1_31",
+    feature = "v1_32", feature = "v1_33", feature = "v1_34", feature = "v1_35",
+))]
 pub(crate) mod v1_27_to_v1_35;
 
-#[cfg(
-    any(
-        feature = "v1_27",
-        feature = "v1_28",
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39"
-    )
-)]
+#[cfg(any(
+    feature = "v1_27", feature = "v1_28", feature = "v1_29", feature = "v1_30", feature = "v1_31",
+    feature = "v1_32", feature = "v1_33", feature = "v1_34", feature = "v1_35", feature = "v1_36",
+    feature = "v1_37", feature = "v1_38", feature = "v1_39",
+))]
 pub(crate) mod v1_27_to_v1_39;
 
-#[cfg(
-    any(
-        feature = "v1_27",
-        feature = "v1_28",
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41",
-        feature = "v1_42",
-        feature = "v1_43"
-    )
-)]
+#[cfg(any(
+    feature = "v1_27", feature = "v1_28", feature = "v1_29", feature = "v1_30", feature = "v1_31",
+    feature = "v1_32", feature = "v1_33", feature = "v1_34", feature = "v1_35", feature = "v1_36",
+    feature = "v1_37", feature = "v1_38", feature = "v1_39", feature = "v1_40", feature = "v1_41",
+    feature = "v1_42", feature = "v1_43",
+))]
 pub(crate) mod v1_27_to_v1_43;
 
-#[cfg(
-    any(
-        feature = "v1_27",
-        feature = "v1_28",
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41",
-        feature = "v1_42",
-        feature = "v1_43",
-        feature = "v1_44",
-        feature = "v1_45",
-        feature = "v1_46",
-        feature = "v1_47",
-        feature = "v1_48",
-        feature = "v1_49",
-        feature = "v1_50",
-        feature = "v1_51",
-        feature = "v1_52",
-        feature = "v1_53",
-        feature = "v1_54",
-        feature = "v1_55"
-    )
-)]
+#[cfg(any(
+    feature = "v1_27", feature = "v1_28", feature = "v1_29", feature = "v1_30", feature = "v1_31",
+    feature = "v1_32", feature = "v1_33", feature = "v1_34", feature = "v1_35", feature = "v1_36",
+    feature = "v1_37", feature = "v1_38", feature = "v1_39", feature = "v1_40", feature = "v1_41",
+    feature = "v1_42", feature = "v1_43", feature = "v1_44", feature = "v1_45", feature = "v1_46",
+    feature = "v1_47", feature = "v1_48", feature = "v1_49", feature = "v1_50", feature = "v1_51",
+    feature = "v1_52", feature = "v1_53", feature = "v1_54", feature = "v1_55",
+))]
 pub(crate) mod v1_27_to_v1_55;
 
 #[cfg(feature = "v1_28")]
@@ -934,127 +357,48 @@ pub(crate) mod v1_28_to_v1_29;
 #[cfg(any(feature = "v1_28", feature = "v1_29", feature = "v1_30"))]
 pub(crate) mod v1_28_to_v1_30;
 
-#[cfg(
-    any(
-        feature = "v1_28",
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33"
-    )
-)]
+#[cfg(any(
+    feature = "v1_28", feature = "v1_29", feature = "v1_30", feature = "v1_31", feature = "v1_32",
+    feature = "v1_33",
+))]
 pub(crate) mod v1_28_to_v1_33;
 
-#[cfg(
-    any(
-        feature = "v1_28",
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35"
-    )
-)]
+#[cfg(any(
+    feature = "v1_28", feature = "v1_29", feature = "v1_30", feature = "v1_31", feature = "v1_32",
+    feature = "v1_33", feature = "v1_34", feature = "v1_35",
+))]
 pub(crate) mod v1_28_to_v1_35;
 
-#[cfg(
-    any(
-        feature = "v1_28",
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38"
-    )
-)]
+#[cfg(any(
+    feature = "v1_28", feature = "v1_29", feature = "v1_30", feature = "v1_31", feature = "v1_32",
+    feature = "v1_33", feature = "v1_34", feature = "v1_35", feature = "v1_36", feature = "v1_37",
+    feature = "v1_38",
+))]
 pub(crate) mod v1_28_to_v1_38;
 
-#[cfg(
-    any(
-        feature = "v1_28",
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41",
-        feature = "v1_42"
-    )
-)]
+#[cfg(any(
+    feature = "v1_28", feature = "v1_29", feature = "v1_30", feature = "v1_31", feature = "v1_32",
+    feature = "v1_33", feature = "v1_34", feature = "v1_35", feature = "v1_36", feature = "v1_37",
+    feature = "v1_38", feature = "v1_39", feature = "v1_40", feature = "v1_41", feature = "v1_42",
+))]
 pub(crate) mod v1_28_to_v1_42;
 
-#[cfg(
-    any(
-        feature = "v1_28",
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41",
-        feature = "v1_42",
-        feature = "v1_43",
-        feature = "v1_44",
-        feature = "v1_45",
-        feature = "v1_46"
-    )
-)]
+#[cfg(any(
+    feature = "v1_28", feature = "v1_29", feature = "v1_30", feature = "v1_31", feature = "v1_32",
+    feature = "v1_33", feature = "v1_34", feature = "v1_35", feature = "v1_36", feature = "v1_37",
+    feature = "v1_38", feature = "v1_39", feature = "v1_40", feature = "v1_41", feature = "v1_42",
+    feature = "v1_43", feature = "v1_44", feature = "v1_45", feature = "v1_46",
+))]
 pub(crate) mod v1_28_to_v1_46;
 
-#[cfg(
-    any(
-        feature = "v1_28",
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41",
-        feature = "v1_42",
-        feature = "v1_43",
-        feature = "v1_44",
-        feature = "v1_45",
-        feature = "v1_46",
-        feature = "v1_47",
-        feature = "v1_48",
-        feature = "v1_49",
-        feature = "v1_50",
-        feature = "v1_51",
-        feature = "v1_52",
-        feature = "v1_53",
-        feature = "v1_54",
-        feature = "v1_55"
-    )
-)]
+#[cfg(any(
+    feature = "v1_28", feature = "v1_29", feature = "v1_30", feature = "v1_31", feature = "v1_32",
+    feature = "v1_33", feature = "v1_34", feature = "v1_35", feature = "v1_36", feature = "v1_37",
+    feature = "v1_38", feature = "v1_39", feature = "v1_40", feature = "v1_41", feature = "v1_42",
+    feature = "v1_43", feature = "v1_44", feature = "v1_45", feature = "v1_46", feature = "v1_47",
+    feature = "v1_48", feature = "v1_49", feature = "v1_50", feature = "v1_51", feature = "v1_52",
+    feature = "v1_53", feature = "v1_54", feature = "v1_55",
+))]
 pub(crate) mod v1_28_to_v1_55;
 
 #[cfg(feature = "v1_29")]
@@ -1063,137 +407,53 @@ pub(crate) mod v1_29;
 #[cfg(any(feature = "v1_29", feature = "v1_30", feature = "v1_31"))]
 pub(crate) mod v1_29_to_v1_31;
 
-#[cfg(
-    any(
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35"
-    )
-)]
+#[cfg(any(
+    feature = "v1_29", feature = "v1_30", feature = "v1_31", feature = "v1_32", feature = "v1_33",
+    feature = "v1_34", feature = "v1_35",
+))]
 pub(crate) mod v1_29_to_v1_35;
 
-#[cfg(
-    any(
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37"
-    )
-)]
+#[cfg(any(
+    feature = "v1_29", feature = "v1_30", feature = "v1_31", feature = "v1_32", feature = "v1_33",
+    feature = "v1_34", feature = "v1_35", feature = "v1_36", feature = "v1_37",
+))]
 pub(crate) mod v1_29_to_v1_37;
 
-#[cfg(
-    any(
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38"
-    )
-)]
+#[cfg(any(
+    feature = "v1_29", feature = "v1_30", feature = "v1_31", feature = "v1_32", feature = "v1_33",
+    feature = "v1_34", feature = "v1_35", feature = "v1_36", feature = "v1_37", feature = "v1_38",
+))]
 pub(crate) mod v1_29_to_v1_38;
 
-#[cfg(
-    any(
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39"
-    )
-)]
+#[cfg(any(
+    feature = "v1_29", feature = "v1_30", feature = "v1_31", feature = "v1_32", feature = "v1_33",
+    feature = "v1_34", feature = "v1_35", feature = "v1_36", feature = "v1_37", feature = "v1_38",
+    feature = "v1_39",
+))]
 pub(crate) mod v1_29_to_v1_39;
 
-#[cfg(
-    any(
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40"
-    )
-)]
+#[cfg(any(
+    feature = "v1_29", feature = "v1_30", feature = "v1_31", feature = "v1_32", feature = "v1_33",
+    feature = "v1_34", feature = "v1_35", feature = "v1_36", feature = "v1_37", feature = "v1_38",
+    feature = "v1_39", feature = "v1_40",
+))]
 pub(crate) mod v1_29_to_v1_40;
 
-#[cfg(
-    any(
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41",
-        feature = "v1_42",
-        feature = "v1_43"
-    )
-)]
+#[cfg(any(
+    feature = "v1_29", feature = "v1_30", feature = "v1_31", feature = "v1_32", feature = "v1_33",
+    feature = "v1_34", feature = "v1_35", feature = "v1_36", feature = "v1_37", feature = "v1_38",
+    feature = "v1_39", feature = "v1_40", feature = "v1_41", feature = "v1_42", feature = "v1_43",
+))]
 pub(crate) mod v1_29_to_v1_43;
 
-#[cfg(
-    any(
-        feature = "v1_29",
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41",
-        feature = "v1_42",
-        feature = "v1_43",
-        feature = "v1_44",
-        feature = "v1_45",
-        feature = "v1_46",
-        feature = "v1_47",
-        feature = "v1_48",
-        feature = "v1_49",
-        feature = "v1_50",
-        feature = "v1_51",
-        feature = "v1_52",
-        feature = "v1_53",
-        feature = "v1_54",
-        feature = "v1_55"
-    )
-)]
+#[cfg(any(
+    feature = "v1_29", feature = "v1_30", feature = "v1_31", feature = "v1_32", feature = "v1_33",
+    feature = "v1_34", feature = "v1_35", feature = "v1_36", feature = "v1_37", feature = "v1_38",
+    feature = "v1_39", feature = "v1_40", feature = "v1_41", feature = "v1_42", feature = "v1_43",
+    feature = "v1_44", feature = "v1_45", feature = "v1_46", feature = "v1_47", feature = "v1_48",
+    feature = "v1_49", feature = "v1_50", feature = "v1_51", feature = "v1_52", feature = "v1_53",
+    feature = "v1_54", feature = "v1_55",
+))]
 pub(crate) mod v1_29_to_v1_55;
 
 #[cfg(feature = "v1_30")]
@@ -1205,212 +465,84 @@ pub(crate) mod v1_30_to_v1_31;
 #[cfg(any(feature = "v1_30", feature = "v1_31", feature = "v1_32", feature = "v1_33"))]
 pub(crate) mod v1_30_to_v1_33;
 
-#[cfg(
-    any(
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35"
-    )
-)]
+#[cfg(any(
+    feature = "v1_30", feature = "v1_31", feature = "v1_32", feature = "v1_33", feature = "v1_34",
+    feature = "v1_35",
+))]
 pub(crate) mod v1_30_to_v1_35;
 
-#[cfg(
-    any(
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36"
-    )
-)]
+#[cfg(any(
+    feature = "v1_30", feature = "v1_31", feature = "v1_32", feature = "v1_33", feature = "v1_34",
+    feature = "v1_35", feature = "v1_36",
+))]
 pub(crate) mod v1_30_to_v1_36;
 
-#[cfg(
-    any(
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38"
-    )
-)]
+#[cfg(any(
+    feature = "v1_30", feature = "v1_31", feature = "v1_32", feature = "v1_33", feature = "v1_34",
+    feature = "v1_35", feature = "v1_36", feature = "v1_37", feature = "v1_38",
+))]
 pub(crate) mod v1_30_to_v1_38;
 
-#[cfg(
-    any(
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39"
-    )
-)]
+#[cfg(any(
+    feature = "v1_30", feature = "v1_31", feature = "v1_32", feature = "v1_33", feature = "v1_34",
+    feature = "v1_35", feature = "v1_36", feature = "v1_37", feature = "v1_38", feature = "v1_39",
+))]
 pub(crate) mod v1_30_to_v1_39;
 
-#[cfg(
-    any(
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40"
-    )
-)]
+#[cfg(any(
+    feature = "v1_30", feature = "v1_31", feature = "v1_32", feature = "v1_33", feature = "v1_34",
+    feature = "v1_35", feature = "v1_36", feature = "v1_37", feature = "v1_38", feature = "v1_39",
+    feature = "v1_40",
+))]
 pub(crate) mod v1_30_to_v1_40;
 
-#[cfg(
-    any(
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41",
-        feature = "v1_42",
-        feature = "v1_43",
-        feature = "v1_44",
-        feature = "v1_45",
-        feature = "v1_46",
-        feature = "v1_47",
-        feature = "v1_48",
-        feature = "v1_49",
-        feature = "v1_50",
-        feature = "v1_51"
-    )
-)]
+#[cfg(any(
+    feature = "v1_30", feature = "v1_31", feature = "v1_32", feature = "v1_33", feature = "v1_34",
+    feature = "v1_35", feature = "v1_36", feature = "v1_37", feature = "v1_38", feature = "v1_39",
+    feature = "v1_40", feature = "v1_41", feature = "v1_42", feature = "v1_43", feature = "v1_44",
+    feature = "v1_45", feature = "v1_46", feature = "v1_47", feature = "v1_48", feature = "v1_49",
+    feature = "v1_50", feature = "v1_51",
+))]
 pub(crate) mod v1_30_to_v1_51;
 
-#[cfg(
-    any(
-        feature = "v1_30",
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41",
-        feature = "v1_42",
-        feature = "v1_43",
-        feature = "v1_44",
-        feature = "v1_45",
-        feature = "v1_46",
-        feature = "v1_47",
-        feature = "v1_48",
-        feature = "v1_49",
-        feature = "v1_50",
-        feature = "v1_51",
-        feature = "v1_52",
-        feature = "v1_53",
-        feature = "v1_54",
-        feature = "v1_55"
-    )
-)]
+#[cfg(any(
+    feature = "v1_30", feature = "v1_31", feature = "v1_32", feature = "v1_33", feature = "v1_34",
+    feature = "v1_35", feature = "v1_36", feature = "v1_37", feature = "v1_38", feature = "v1_39",
+    feature = "v1_40", feature = "v1_41", feature = "v1_42", feature = "v1_43", feature = "v1_44",
+    feature = "v1_45", feature = "v1_46", feature = "v1_47", feature = "v1_48", feature = "v1_49",
+    feature = "v1_50", feature = "v1_51", feature = "v1_52", feature = "v1_53", feature = "v1_54",
+    feature = "v1_55",
+))]
 pub(crate) mod v1_30_to_v1_55;
 
 #[cfg(feature = "v1_31")]
 pub(crate) mod v1_31;
 
-#[cfg(
-    any(
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36"
-    )
-)]
+#[cfg(any(
+    feature = "v1_31", feature = "v1_32", feature = "v1_33", feature = "v1_34", feature = "v1_35",
+    feature = "v1_36",
+))]
 pub(crate) mod v1_31_to_v1_36;
 
-#[cfg(
-    any(
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38"
-    )
-)]
+#[cfg(any(
+    feature = "v1_31", feature = "v1_32", feature = "v1_33", feature = "v1_34", feature = "v1_35",
+    feature = "v1_36", feature = "v1_37", feature = "v1_38",
+))]
 pub(crate) mod v1_31_to_v1_38;
 
-#[cfg(
-    any(
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39"
-    )
-)]
+#[cfg(any(
+    feature = "v1_31", feature = "v1_32", feature = "v1_33", feature = "v1_34", feature = "v1_35",
+    feature = "v1_36", feature = "v1_37", feature = "v1_38", feature = "v1_39",
+))]
 pub(crate) mod v1_31_to_v1_39;
 
-#[cfg(
-    any(
-        feature = "v1_31",
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41",
-        feature = "v1_42",
-        feature = "v1_43",
-        feature = "v1_44",
-        feature = "v1_45",
-        feature = "v1_46",
-        feature = "v1_47",
-        feature = "v1_48",
-        feature = "v1_49",
-        feature = "v1_50",
-        feature = "v1_51",
-        feature = "v1_52",
-        feature = "v1_53",
-        feature = "v1_54",
-        feature = "v1_55"
-    )
-)]
+#[cfg(any(
+    feature = "v1_31", feature = "v1_32", feature = "v1_33", feature = "v1_34", feature = "v1_35",
+    feature = "v1_36", feature = "v1_37", feature = "v1_38", feature = "v1_39", feature = "v1_40",
+    feature = "v1_41", feature = "v1_42", feature = "v1_43", feature = "v1_44", feature = "v1_45",
+    feature = "v1_46", feature = "v1_47", feature = "v1_48", feature = "v1_49", feature = "v1_50",
+    feature = "v1_51", feature = "v1_52", feature = "v1_53", feature = "v1_54", feature = "v1_55",
+))]
 pub(crate) mod v1_31_to_v1_55;
 
 #[cfg(any(feature = "v1_32", feature = "v1_33"))]
@@ -1422,155 +554,62 @@ pub(crate) mod v1_32_to_v1_34;
 #[cfg(any(feature = "v1_32", feature = "v1_33", feature = "v1_34", feature = "v1_35"))]
 pub(crate) mod v1_32_to_v1_35;
 
-#[cfg(
-    any(
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_38"
-    )
-)]
+#[cfg(any(
+    feature = "v1_32", feature = "v1_33", feature = "v1_34", feature = "v1_35", feature = "v1_38",
+))]
 pub(crate) mod v1_32_to_v1_35_and_v1_38;
 
-#[cfg(
-    any(
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36"
-    )
-)]
+#[cfg(any(
+    feature = "v1_32", feature = "v1_33", feature = "v1_34", feature = "v1_35", feature = "v1_36",
+))]
 pub(crate) mod v1_32_to_v1_36;
 
-#[cfg(
-    any(
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38"
-    )
-)]
+#[cfg(any(
+    feature = "v1_32", feature = "v1_33", feature = "v1_34", feature = "v1_35", feature = "v1_36",
+    feature = "v1_37", feature = "v1_38",
+))]
 pub(crate) mod v1_32_to_v1_38;
 
-#[cfg(
-    any(
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39"
-    )
-)]
+#[cfg(any(
+    feature = "v1_32", feature = "v1_33", feature = "v1_34", feature = "v1_35", feature = "v1_36",
+    feature = "v1_37", feature = "v1_38", feature = "v1_39",
+))]
 pub(crate) mod v1_32_to_v1_39;
 
-#[cfg(
-    any(
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40"
-    )
-)]
+#[cfg(any(
+    feature = "v1_32", feature = "v1_33", feature = "v1_34", feature = "v1_35", feature = "v1_36",
+    feature = "v1_37", feature = "v1_38", feature = "v1_39", feature = "v1_40",
+))]
 pub(crate) mod v1_32_to_v1_40;
 
-#[cfg(
-    any(
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41"
-    )
-)]
+#[cfg(any(
+    feature = "v1_32", feature = "v1_33", feature = "v1_34", feature = "v1_35", feature = "v1_36",
+    feature = "v1_37", feature = "v1_38", feature = "v1_39", feature = "v1_40", feature = "v1_41",
+))]
 pub(crate) mod v1_32_to_v1_41;
 
-#[cfg(
-    any(
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41",
-        feature = "v1_42",
-        feature = "v1_43"
-    )
-)]
+#[cfg(any(
+    feature = "v1_32", feature = "v1_33", feature = "v1_34", feature = "v1_35", feature = "v1_36",
+    feature = "v1_37", feature = "v1_38", feature = "v1_39", feature = "v1_40", feature = "v1_41",
+    feature = "v1_42", feature = "v1_43",
+))]
 pub(crate) mod v1_32_to_v1_43;
 
-#[cfg(
-    any(
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41",
-        feature = "v1_42",
-        feature = "v1_43",
-        feature = "v1_44",
-        feature = "v1_45",
-        feature = "v1_46",
-        feature = "v1_47",
-        feature = "v1_48"
-    )
-)]
+#[cfg(any(
+    feature = "v1_32", feature = "v1_33", feature = "v1_34", feature = "v1_35", feature = "v1_36",
+    feature = "v1_37", feature = "v1_38", feature = "v1_39", feature = "v1_40", feature = "v1_41",
+    feature = "v1_42", feature = "v1_43", feature = "v1_44", feature = "v1_45", feature = "v1_46",
+    feature = "v1_47", feature = "v1_48",
+))]
 pub(crate) mod v1_32_to_v1_48;
 
-#[cfg(
-    any(
-        feature = "v1_32",
-        feature = "v1_33",
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41",
-        feature = "v1_42",
-        feature = "v1_43",
-        feature = "v1_44",
-        feature = "v1_45",
-        feature = "v1_46",
-        feature = "v1_47",
-        feature = "v1_48",
-        feature = "v1_49",
-        feature = "v1_50",
-        feature = "v1_51",
-        feature = "v1_52",
-        feature = "v1_53",
-        feature = "v1_54",
-        feature = "v1_55"
-    )
-)]
+#[cfg(any(
+    feature = "v1_32", feature = "v1_33", feature = "v1_34", feature = "v1_35", feature = "v1_36",
+    feature = "v1_37", feature = "v1_38", feature = "v1_39", feature = "v1_40", feature = "v1_41",
+    feature = "v1_42", feature = "v1_43", feature = "v1_44", feature = "v1_45", feature = "v1_46",
+    feature = "v1_47", feature = "v1_48", feature = "v1_49", feature = "v1_50", feature = "v1_51",
+    feature = "v1_52", feature = "v1_53", feature = "v1_54", feature = "v1_55",
+))]
 pub(crate) mod v1_32_to_v1_55;
 
 #[cfg(feature = "v1_34")]
@@ -1582,43 +621,18 @@ pub(crate) mod v1_34_to_v1_35;
 #[cfg(any(feature = "v1_34", feature = "v1_35", feature = "v1_36"))]
 pub(crate) mod v1_34_to_v1_36;
 
-#[cfg(
-    any(
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38"
-    )
-)]
+#[cfg(any(
+    feature = "v1_34", feature = "v1_35", feature = "v1_36", feature = "v1_37", feature = "v1_38",
+))]
 pub(crate) mod v1_34_to_v1_38;
 
-#[cfg(
-    any(
-        feature = "v1_34",
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41",
-        feature = "v1_42",
-        feature = "v1_43",
-        feature = "v1_44",
-        feature = "v1_45",
-        feature = "v1_46",
-        feature = "v1_47",
-        feature = "v1_48",
-        feature = "v1_49",
-        feature = "v1_50",
-        feature = "v1_51",
-        feature = "v1_52",
-        feature = "v1_53",
-        feature = "v1_54",
-        feature = "v1_55"
-    )
-)]
+#[cfg(any(
+    feature = "v1_34", feature = "v1_35", feature = "v1_36", feature = "v1_37", feature = "v1_38",
+    feature = "v1_39", feature = "v1_40", feature = "v1_41", feature = "v1_42", feature = "v1_43",
+    feature = "v1_44", feature = "v1_45", feature = "v1_46", feature = "v1_47", feature = "v1_48",
+    feature = "v1_49", feature = "v1_50", feature = "v1_51", feature = "v1_52", feature = "v1_53",
+    feature = "v1_54", feature = "v1_55",
+))]
 pub(crate) mod v1_34_to_v1_55;
 
 #[cfg(feature = "v1_35")]
@@ -1633,71 +647,31 @@ pub(crate) mod v1_35_to_v1_37;
 #[cfg(any(feature = "v1_35", feature = "v1_36", feature = "v1_37", feature = "v1_38"))]
 pub(crate) mod v1_35_to_v1_38;
 
-#[cfg(
-    any(
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40"
-    )
-)]
+#[cfg(any(
+    feature = "v1_35", feature = "v1_36", feature = "v1_37", feature = "v1_38", feature = "v1_39",
+    feature = "v1_40",
+))]
 pub(crate) mod v1_35_to_v1_40;
 
-#[cfg(
-    any(
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41"
-    )
-)]
+#[cfg(any(
+    feature = "v1_35", feature = "v1_36", feature = "v1_37", feature = "v1_38", feature = "v1_39",
+    feature = "v1_40", feature = "v1_41",
+))]
 pub(crate) mod v1_35_to_v1_41;
 
-#[cfg(
-    any(
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41",
-        feature = "v1_42",
-        feature = "v1_43"
-    )
-)]
+#[cfg(any(
+    feature = "v1_35", feature = "v1_36", feature = "v1_37", feature = "v1_38", feature = "v1_39",
+    feature = "v1_40", feature = "v1_41", feature = "v1_42", feature = "v1_43",
+))]
 pub(crate) mod v1_35_to_v1_43;
 
-#[cfg(
-    any(
-        feature = "v1_35",
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41",
-        feature = "v1_42",
-        feature = "v1_43",
-        feature = "v1_44",
-        feature = "v1_45",
-        feature = "v1_46",
-        feature = "v1_47",
-        feature = "v1_48",
-        feature = "v1_49",
-        feature = "v1_50",
-        feature = "v1_51",
-        feature = "v1_52",
-        feature = "v1_53",
-        feature = "v1_54",
-        feature = "v1_55"
-    )
-)]
+#[cfg(any(
+    feature = "v1_35", feature = "v1_36", feature = "v1_37", feature = "v1_38", feature = "v1_39",
+    feature = "v1_40", feature = "v1_41", feature = "v1_42", feature = "v1_43", feature = "v1_44",
+    feature = "v1_45", feature = "v1_46", feature = "v1_47", feature = "v1_48", feature = "v1_49",
+    feature = "v1_50", feature = "v1_51", feature = "v1_52", feature = "v1_53", feature = "v1_54",
+    feature = "v1_55",
+))]
 pub(crate) mod v1_35_to_v1_55;
 
 #[cfg(feature = "v1_36")]
@@ -1709,60 +683,25 @@ pub(crate) mod v1_36_to_v1_37;
 #[cfg(any(feature = "v1_36", feature = "v1_37", feature = "v1_38"))]
 pub(crate) mod v1_36_to_v1_38;
 
-#[cfg(
-    any(
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41"
-    )
-)]
+#[cfg(any(
+    feature = "v1_36", feature = "v1_37", feature = "v1_38", feature = "v1_39", feature = "v1_40",
+    feature = "v1_41",
+))]
 pub(crate) mod v1_36_to_v1_41;
 
-#[cfg(
-    any(
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41",
-        feature = "v1_42",
-        feature = "v1_43",
-        feature = "v1_44",
-        feature = "v1_45",
-        feature = "v1_46",
-        feature = "v1_47"
-    )
-)]
+#[cfg(any(
+    feature = "v1_36", feature = "v1_37", feature = "v1_38", feature = "v1_39", feature = "v1_40",
+    feature = "v1_41", feature = "v1_42", feature = "v1_43", feature = "v1_44", feature = "v1_45",
+    feature = "v1_46", feature = "v1_47",
+))]
 pub(crate) mod v1_36_to_v1_47;
 
-#[cfg(
-    any(
-        feature = "v1_36",
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41",
-        feature = "v1_42",
-        feature = "v1_43",
-        feature = "v1_44",
-        feature = "v1_45",
-        feature = "v1_46",
-        feature = "v1_47",
-        feature = "v1_48",
-        feature = "v1_49",
-        feature = "v1_50",
-        feature = "v1_51",
-        feature = "v1_52",
-        feature = "v1_53",
-        feature = "v1_54",
-        feature = "v1_55"
-    )
-)]
+#[cfg(any(
+    feature = "v1_36", feature = "v1_37", feature = "v1_38", feature = "v1_39", feature = "v1_40",
+    feature = "v1_41", feature = "v1_42", feature = "v1_43", feature = "v1_44", feature = "v1_45",
+    feature = "v1_46", feature = "v1_47", feature = "v1_48", feature = "v1_49", feature = "v1_50",
+    feature = "v1_51", feature = "v1_52", feature = "v1_53", feature = "v1_54", feature = "v1_55",
+))]
 pub(crate) mod v1_36_to_v1_55;
 
 #[cfg(feature = "v1_37")]
@@ -1771,74 +710,30 @@ pub(crate) mod v1_37;
 #[cfg(any(feature = "v1_37", feature = "v1_38"))]
 pub(crate) mod v1_37_to_v1_38;
 
-#[cfg(
-    any(
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41"
-    )
-)]
+#[cfg(any(
+    feature = "v1_37", feature = "v1_38", feature = "v1_39", feature = "v1_40", feature = "v1_41",
+))]
 pub(crate) mod v1_37_to_v1_41;
 
-#[cfg(
-    any(
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41",
-        feature = "v1_42",
-        feature = "v1_43"
-    )
-)]
+#[cfg(any(
+    feature = "v1_37", feature = "v1_38", feature = "v1_39", feature = "v1_40", feature = "v1_41",
+    feature = "v1_42", feature = "v1_43",
+))]
 pub(crate) mod v1_37_to_v1_43;
 
-#[cfg(
-    any(
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41",
-        feature = "v1_42",
-        feature = "v1_43",
-        feature = "v1_44",
-        feature = "v1_45",
-        feature = "v1_46",
-        feature = "v1_47",
-        feature = "v1_48",
-        feature = "v1_49",
-        feature = "v1_50",
-        feature = "v1_51"
-    )
-)]
+#[cfg(any(
+    feature = "v1_37", feature = "v1_38", feature = "v1_39", feature = "v1_40", feature = "v1_41",
+    feature = "v1_42", feature = "v1_43", feature = "v1_44", feature = "v1_45", feature = "v1_46",
+    feature = "v1_47", feature = "v1_48", feature = "v1_49", feature = "v1_50", feature = "v1_51",
+))]
 pub(crate) mod v1_37_to_v1_51;
 
-#[cfg(
-    any(
-        feature = "v1_37",
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41",
-        feature = "v1_42",
-        feature = "v1_43",
-        feature = "v1_44",
-        feature = "v1_45",
-        feature = "v1_46",
-        feature = "v1_47",
-        feature = "v1_48",
-        feature = "v1_49",
-        feature = "v1_50",
-        feature = "v1_51",
-        feature = "v1_52",
-        feature = "v1_53",
-        feature = "v1_54",
-        feature = "v1_55"
-    )
-)]
+#[cfg(any(
+    feature = "v1_37", feature = "v1_38", feature = "v1_39", feature = "v1_40", feature = "v1_41",
+    feature = "v1_42", feature = "v1_43", feature = "v1_44", feature = "v1_45", feature = "v1_46",
+    feature = "v1_47", feature = "v1_48", feature = "v1_49", feature = "v1_50", feature = "v1_51",
+    feature = "v1_52", feature = "v1_53", feature = "v1_54", feature = "v1_55",
+))]
 pub(crate) mod v1_37_to_v1_55;
 
 #[cfg(feature = "v1_38")]
@@ -1847,48 +742,19 @@ pub(crate) mod v1_38;
 #[cfg(any(feature = "v1_38", feature = "v1_39"))]
 pub(crate) mod v1_38_to_v1_39;
 
-#[cfg(
-    any(
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41",
-        feature = "v1_42",
-        feature = "v1_43",
-        feature = "v1_44",
-        feature = "v1_45",
-        feature = "v1_46",
-        feature = "v1_47",
-        feature = "v1_48",
-        feature = "v1_49",
-        feature = "v1_50",
-        feature = "v1_51"
-    )
-)]
+#[cfg(any(
+    feature = "v1_38", feature = "v1_39", feature = "v1_40", feature = "v1_41", feature = "v1_42",
+    feature = "v1_43", feature = "v1_44", feature = "v1_45", feature = "v1_46", feature = "v1_47",
+    feature = "v1_48", feature = "v1_49", feature = "v1_50", feature = "v1_51",
+))]
 pub(crate) mod v1_38_to_v1_51;
 
-#[cfg(
-    any(
-        feature = "v1_38",
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41",
-        feature = "v1_42",
-        feature = "v1_43",
-        feature = "v1_44",
-        feature = "v1_45",
-        feature = "v1_46",
-        feature = "v1_47",
-        feature = "v1_48",
-        feature = "v1_49",
-        feature = "v1_50",
-        feature = "v1_51",
-        feature = "v1_52",
-        feature = "v1_53",
-        feature = "v1_54",
-        feature = "v1_55"
-    )
-)]
+#[cfg(any(
+    feature = "v1_38", feature = "v1_39", feature = "v1_40", feature = "v1_41", feature = "v1_42",
+    feature = "v1_43", feature = "v1_44", feature = "v1_45", feature = "v1_46", feature = "v1_47",
+    feature = "v1_48", feature = "v1_49", feature = "v1_50", feature = "v1_51", feature = "v1_52",
+    feature = "v1_53", feature = "v1_54", feature = "v1_55",
+))]
 pub(crate) mod v1_38_to_v1_55;
 
 #[cfg(feature = "v1_39")]
@@ -1897,72 +763,30 @@ pub(crate) mod v1_39;
 #[cfg(any(feature = "v1_39", feature = "v1_40", feature = "v1_41"))]
 pub(crate) mod v1_39_to_v1_41;
 
-#[cfg(
-    any(
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41",
-        feature = "v1_42",
-        feature = "v1_43"
-    )
-)]
+#[cfg(any(
+    feature = "v1_39", feature = "v1_40", feature = "v1_41", feature = "v1_42", feature = "v1_43",
+))]
 pub(crate) mod v1_39_to_v1_43;
 
-#[cfg(
-    any(
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41",
-        feature = "v1_42",
-        feature = "v1_43",
-        feature = "v1_44",
-        feature = "v1_45",
-        feature = "v1_46",
-        feature = "v1_47"
-    )
-)]
+#[cfg(any(
+    feature = "v1_39", feature = "v1_40", feature = "v1_41", feature = "v1_42", feature = "v1_43",
+    feature = "v1_44", feature = "v1_45", feature = "v1_46", feature = "v1_47",
+))]
 pub(crate) mod v1_39_to_v1_47;
 
-#[cfg(
-    any(
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41",
-        feature = "v1_42",
-        feature = "v1_43",
-        feature = "v1_44",
-        feature = "v1_45",
-        feature = "v1_46",
-        feature = "v1_47",
-        feature = "v1_48",
-        feature = "v1_49",
-        feature = "v1_50",
-        feature = "v1_51"
-    )
-)]
+#[cfg(any(
+    feature = "v1_39", feature = "v1_40", feature = "v1_41", feature = "v1_42", feature = "v1_43",
+    feature = "v1_44", feature = "v1_45", feature = "v1_46", feature = "v1_47", feature = "v1_48",
+    feature = "v1_49", feature = "v1_50", feature = "v1_51",
+))]
 pub(crate) mod v1_39_to_v1_51;
 
-#[cfg(
-    any(
-        feature = "v1_39",
-        feature = "v1_40",
-        feature = "v1_41",
-        feature = "v1_42",
-        feature = "v1_43",
-        feature = "v1_44",
-        feature = "v1_45",
-        feature = "v1_46",
-        feature = "v1_47",
-        feature = "v1_48",
-        feature = "v1_49",
-        feature = "v1_50",
-        feature = "v1_51",
-        feature = "v1_52",
-        feature = "v1_53",
-        feature = "v1_54",
-        feature = "v1_55"
-    )
-)]
+#[cfg(any(
+    feature = "v1_39", feature = "v1_40", feature = "v1_41", feature = "v1_42", feature = "v1_43",
+    feature = "v1_44", feature = "v1_45", feature = "v1_46", feature = "v1_47", feature = "v1_48",
+    feature = "v1_49", feature = "v1_50", feature = "v1_51", feature = "v1_52", feature = "v1_53",
+    feature = "v1_54", feature = "v1_55",
+))]
 pub(crate) mod v1_39_to_v1_55;
 
 #[cfg(feature = "v1_40")]
@@ -1974,58 +798,25 @@ pub(crate) mod v1_40_to_v1_41;
 #[cfg(any(feature = "v1_40", feature = "v1_41", feature = "v1_42", feature = "v1_43"))]
 pub(crate) mod v1_40_to_v1_43;
 
-#[cfg(
-    any(
-        feature = "v1_40",
-        feature = "v1_41",
-        feature = "v1_42",
-        feature = "v1_43",
-        feature = "v1_44",
-        feature = "v1_45",
-        feature = "v1_46",
-        feature = "v1_47"
-    )
-)]
+#[cfg(any(
+    feature = "v1_40", feature = "v1_41", feature = "v1_42", feature = "v1_43", feature = "v1_44",
+    feature = "v1_45", feature = "v1_46", feature = "v1_47",
+))]
 pub(crate) mod v1_40_to_v1_47;
 
-#[cfg(
-    any(
-        feature = "v1_40",
-        feature = "v1_41",
-        feature = "v1_42",
-        feature = "v1_43",
-        feature = "v1_44",
-        feature = "v1_45",
-        feature = "v1_46",
-        feature = "v1_47",
-        feature = "v1_48",
-        feature = "v1_49",
-        feature = "v1_50",
-        feature = "v1_51"
-    )
-)]
+#[cfg(any(
+    feature = "v1_40", feature = "v1_41", feature = "v1_42", feature = "v1_43", feature = "v1_44",
+    feature = "v1_45", feature = "v1_46", feature = "v1_47", feature = "v1_48", feature = "v1_49",
+    feature = "v1_50", feature = "v1_51",
+))]
 pub(crate) mod v1_40_to_v1_51;
 
-#[cfg(
-    any(
-        feature = "v1_40",
-        feature = "v1_41",
-        feature = "v1_42",
-        feature = "v1_43",
-        feature = "v1_44",
-        feature = "v1_45",
-        feature = "v1_46",
-        feature = "v1_47",
-        feature = "v1_48",
-        feature = "v1_49",
-        feature = "v1_50",
-        feature = "v1_51",
-        feature = "v1_52",
-        feature = "v1_53",
-        feature = "v1_54",
-        feature = "v1_55"
-    )
-)]
+#[cfg(any(
+    feature = "v1_40", feature = "v1_41", feature = "v1_42", feature = "v1_43", feature = "v1_44",
+    feature = "v1_45", feature = "v1_46", feature = "v1_47", feature = "v1_48", feature = "v1_49",
+    feature = "v1_50", feature = "v1_51", feature = "v1_52", feature = "v1_53", feature = "v1_54",
+    feature = "v1_55",
+))]
 pub(crate) mod v1_40_to_v1_55;
 
 #[cfg(feature = "v1_41")]
@@ -2034,65 +825,29 @@ pub(crate) mod v1_41;
 #[cfg(any(feature = "v1_41", feature = "v1_42", feature = "v1_43"))]
 pub(crate) mod v1_41_to_v1_43;
 
-#[cfg(
-    any(
-        feature = "v1_41",
-        feature = "v1_42",
-        feature = "v1_43",
-        feature = "v1_44",
-        feature = "v1_45"
-    )
-)]
+#[cfg(any(
+    feature = "v1_41", feature = "v1_42", feature = "v1_43", feature = "v1_44", feature = "v1_45",
+))]
 pub(crate) mod v1_41_to_v1_45;
 
-#[cfg(
-    any(
-        feature = "v1_41",
-        feature = "v1_42",
-        feature = "v1_43",
-        feature = "v1_44",
-        feature = "v1_45",
-        feature = "v1_46"
-    )
-)]
+#[cfg(any(
+    feature = "v1_41", feature = "v1_42", feature = "v1_43", feature = "v1_44", feature = "v1_45",
+    feature = "v1_46",
+))]
 pub(crate) mod v1_41_to_v1_46;
 
-#[cfg(
-    any(
-        feature = "v1_41",
-        feature = "v1_42",
-        feature = "v1_43",
-        feature = "v1_44",
-        feature = "v1_45",
-        feature = "v1_46",
-        feature = "v1_47",
-        feature = "v1_48",
-        feature = "v1_49",
-        feature = "v1_50",
-        feature = "v1_51"
-    )
-)]
+#[cfg(any(
+    feature = "v1_41", feature = "v1_42", feature = "v1_43", feature = "v1_44", feature = "v1_45",
+    feature = "v1_46", feature = "v1_47", feature = "v1_48", feature = "v1_49", feature = "v1_50",
+    feature = "v1_51",
+))]
 pub(crate) mod v1_41_to_v1_51;
 
-#[cfg(
-    any(
-        feature = "v1_41",
-        feature = "v1_42",
-        feature = "v1_43",
-        feature = "v1_44",
-        feature = "v1_45",
-        feature = "v1_46",
-        feature = "v1_47",
-        feature = "v1_48",
-        feature = "v1_49",
-        feature = "v1_50",
-        feature = "v1_51",
-        feature = "v1_52",
-        feature = "v1_53",
-        feature = "v1_54",
-        feature = "v1_55"
-    )
-)]
+#[cfg(any(
+    feature = "v1_41", feature = "v1_42", feature = "v1_43", feature = "v1_44", feature = "v1_45",
+    feature = "v1_46", feature = "v1_47", feature = "v1_48", feature = "v1_49", feature = "v1_50",
+    feature = "v1_51", feature = "v1_52", feature = "v1_53", feature = "v1_54", feature = "v1_55",
+))]
 pub(crate) mod v1_41_to_v1_55;
 
 #[cfg(feature = "v1_42")]
@@ -2101,85 +856,38 @@ pub(crate) mod v1_42;
 #[cfg(any(feature = "v1_42", feature = "v1_43"))]
 pub(crate) mod v1_42_to_v1_43;
 
-#[cfg(
-    any(
-        feature = "v1_42",
-        feature = "v1_43",
-        feature = "v1_44",
-        feature = "v1_45",
-        feature = "v1_46"
-    )
-)]
+#[cfg(any(
+    feature = "v1_42", feature = "v1_43", feature = "v1_44", feature = "v1_45", feature = "v1_46",
+))]
 pub(crate) mod v1_42_to_v1_46;
 
-#[cfg(
-    any(
-        feature = "v1_42",
-        feature = "v1_43",
-        feature = "v1_44",
-        feature = "v1_45",
-        feature = "v1_46",
-        feature = "v1_47"
-    )
-)]
+#[cfg(any(
+    feature = "v1_42", feature = "v1_43", feature = "v1_44", feature = "v1_45", feature = "v1_46",
+    feature = "v1_47",
+))]
 pub(crate) mod v1_42_to_v1_47;
 
-#[cfg(
-    any(
-        feature = "v1_42",
-        feature = "v1_43",
-        feature = "v1_44",
-        feature = "v1_45",
-        feature = "v1_46",
-        feature = "v1_47",
-        feature = "v1_48",
-        feature = "v1_49",
-        feature = "v1_50",
-        feature = "v1_51"
-    )
-)]
+#[cfg(any(
+    feature = "v1_42", feature = "v1_43", feature = "v1_44", feature = "v1_45", feature = "v1_46",
+    feature = "v1_47", feature = "v1_48", feature = "v1_49", feature = "v1_50", feature = "v1_51",
+))]
 pub(crate) mod v1_42_to_v1_51;
 
-#[cfg(
-    any(
-        feature = "v1_42",
-        feature = "v1_43",
-        feature = "v1_44",
-        feature = "v1_45",
-        feature = "v1_46",
-        feature = "v1_47",
-        feature = "v1_48",
-        feature = "v1_49",
-        feature = "v1_50",
-        feature = "v1_51",
-        feature = "v1_52",
-        feature = "v1_53",
-        feature = "v1_54",
-        feature = "v1_55"
-    )
-)]
+#[cfg(any(
+    feature = "v1_42", feature = "v1_43", feature = "v1_44", feature = "v1_45", feature = "v1_46",
+    feature = "v1_47", feature = "v1_48", feature = "v1_49", feature = "v1_50", feature = "v1_51",
+    feature = "v1_52", feature = "v1_53", feature = "v1_54", feature = "v1_55",
+))]
 pub(crate) mod v1_42_to_v1_55;
 
 #[cfg(feature = "v1_43")]
 pub(crate) mod v1_43;
 
-#[cfg(
-    any(
-        feature = "v1_43",
-        feature = "v1_44",
-        feature = "v1_45",
-        feature = "v1_46",
-        feature = "v1_47",
-        feature = "v1_48",
-        feature = "v1_49",
-        feature = "v1_50",
-        feature = "v1_51",
-        feature = "v1_52",
-        feature = "v1_53",
-        feature = "v1_54",
-        feature = "v1_55"
-    )
-)]
+#[cfg(any(
+    feature = "v1_43", feature = "v1_44", feature = "v1_45", feature = "v1_46", feature = "v1_47",
+    feature = "v1_48", feature = "v1_49", feature = "v1_50", feature = "v1_51", feature = "v1_52",
+    feature = "v1_53", feature = "v1_54", feature = "v1_55",
+))]
 pub(crate) mod v1_43_to_v1_55;
 
 #[cfg(feature = "v1_44")]
@@ -2191,48 +899,23 @@ pub(crate) mod v1_44_to_v1_45;
 #[cfg(any(feature = "v1_44", feature = "v1_45", feature = "v1_46"))]
 pub(crate) mod v1_44_to_v1_46;
 
-#[cfg(
-    any(
-        feature = "v1_44",
-        feature = "v1_45",
-        feature = "v1_46",
-        feature = "v1_47",
-        feature = "v1_48",
-        feature = "v1_49"
-    )
-)]
+#[cfg(any(
+    feature = "v1_44", feature = "v1_45", feature = "v1_46", feature = "v1_47", feature = "v1_48",
+    feature = "v1_49",
+))]
 pub(crate) mod v1_44_to_v1_49;
 
-#[cfg(
-    any(
-        feature = "v1_44",
-        feature = "v1_45",
-        feature = "v1_46",
-        feature = "v1_47",
-        feature = "v1_48",
-        feature = "v1_49",
-        feature = "v1_50",
-        feature = "v1_51"
-    )
-)]
+#[cfg(any(
+    feature = "v1_44", feature = "v1_45", feature = "v1_46", feature = "v1_47", feature = "v1_48",
+    feature = "v1_49", feature = "v1_50", feature = "v1_51",
+))]
 pub(crate) mod v1_44_to_v1_51;
 
-#[cfg(
-    any(
-        feature = "v1_44",
-        feature = "v1_45",
-        feature = "v1_46",
-        feature = "v1_47",
-        feature = "v1_48",
-        feature = "v1_49",
-        feature = "v1_50",
-        feature = "v1_51",
-        feature = "v1_52",
-        feature = "v1_53",
-        feature = "v1_54",
-        feature = "v1_55"
-    )
-)]
+#[cfg(any(
+    feature = "v1_44", feature = "v1_45", feature = "v1_46", feature = "v1_47", feature = "v1_48",
+    feature = "v1_49", feature = "v1_50", feature = "v1_51", feature = "v1_52", feature = "v1_53",
+    feature = "v1_54", feature = "v1_55",
+))]
 pub(crate) mod v1_44_to_v1_55;
 
 #[cfg(feature = "v1_45")]
@@ -2241,21 +924,11 @@ pub(crate) mod v1_45;
 #[cfg(any(feature = "v1_45", feature = "v1_46"))]
 pub(crate) mod v1_45_to_v1_46;
 
-#[cfg(
-    any(
-        feature = "v1_45",
-        feature = "v1_46",
-        feature = "v1_47",
-        feature = "v1_48",
-        feature = "v1_49",
-        feature = "v1_50",
-        feature = "v1_51",
-        feature = "v1_52",
-        feature = "v1_53",
-        feature = "v1_54",
-        feature = "v1_55"
-    )
-)]
+#[cfg(any(
+    feature = "v1_45", feature = "v1_46", feature = "v1_47", feature = "v1_48", feature = "v1_49",
+    feature = "v1_50", feature = "v1_51", feature = "v1_52", feature = "v1_53", feature = "v1_54",
+    feature = "v1_55",
+))]
 pub(crate) mod v1_45_to_v1_55;
 
 #[cfg(feature = "v1_46")]
@@ -2267,62 +940,30 @@ pub(crate) mod v1_46_to_v1_47;
 #[cfg(any(feature = "v1_46", feature = "v1_47", feature = "v1_48"))]
 pub(crate) mod v1_46_to_v1_48;
 
-#[cfg(
-    any(
-        feature = "v1_46",
-        feature = "v1_47",
-        feature = "v1_48",
-        feature = "v1_49",
-        feature = "v1_50",
-        feature = "v1_51",
-        feature = "v1_52",
-        feature = "v1_53",
-        feature = "v1_54",
-        feature = "v1_55"
-    )
-)]
+#[cfg(any(
+    feature = "v1_46", feature = "v1_47", feature = "v1_48", feature = "v1_49", feature = "v1_50",
+    feature = "v1_51", feature = "v1_52", feature = "v1_53", feature = "v1_54", feature = "v1_55",
+))]
 pub(crate) mod v1_46_to_v1_55;
 
 #[cfg(feature = "v1_47")]
 pub(crate) mod v1_47;
 
-#[cfg(
-    any(
-        feature = "v1_47",
-        feature = "v1_48",
-        feature = "v1_49",
-        feature = "v1_50",
-        feature = "v1_51"
-    )
-)]
+#[cfg(any(
+    feature = "v1_47", feature = "v1_48", feature = "v1_49", feature = "v1_50", feature = "v1_51",
+))]
 pub(crate) mod v1_47_to_v1_51;
 
-#[cfg(
-    any(
-        feature = "v1_47",
-        feature = "v1_48",
-        feature = "v1_49",
-        feature = "v1_50",
-        feature = "v1_51",
-        feature = "v1_52",
-        feature = "v1_53"
-    )
-)]
+#[cfg(any(
+    feature = "v1_47", feature = "v1_48", feature = "v1_49", feature = "v1_50", feature = "v1_51",
+    feature = "v1_52", feature = "v1_53",
+))]
 pub(crate) mod v1_47_to_v1_53;
 
-#[cfg(
-    any(
-        feature = "v1_47",
-        feature = "v1_48",
-        feature = "v1_49",
-        feature = "v1_50",
-        feature = "v1_51",
-        feature = "v1_52",
-        feature = "v1_53",
-        feature = "v1_54",
-        feature = "v1_55"
-    )
-)]
+#[cfg(any(
+    feature = "v1_47", feature = "v1_48", feature = "v1_49", feature = "v1_50", feature = "v1_51",
+    feature = "v1_52", feature = "v1_53", feature = "v1_54", feature = "v1_55",
+))]
 pub(crate) mod v1_47_to_v1_55;
 
 #[cfg(feature = "v1_48")]
@@ -2334,61 +975,34 @@ pub(crate) mod v1_48_to_v1_49;
 #[cfg(any(feature = "v1_48", feature = "v1_49", feature = "v1_50", feature = "v1_51"))]
 pub(crate) mod v1_48_to_v1_51;
 
-#[cfg(
-    any(
-        feature = "v1_48",
-        feature = "v1_49",
-        feature = "v1_50",
-        feature = "v1_51",
-        feature = "v1_52",
-        feature = "v1_53"
-    )
-)]
+#[cfg(any(
+    feature = "v1_48", feature = "v1_49", feature = "v1_50", feature = "v1_51", feature = "v1_52",
+    feature = "v1_53",
+))]
 pub(crate) mod v1_48_to_v1_53;
 
-#[cfg(
-    any(
-        feature = "v1_48",
-        feature = "v1_49",
-        feature = "v1_50",
-        feature = "v1_51",
-        feature = "v1_52",
-        feature = "v1_53",
-        feature = "v1_54",
-        feature = "v1_55"
-    )
-)]
+#[cfg(any(
+    feature = "v1_48", feature = "v1_49", feature = "v1_50", feature = "v1_51", feature = "v1_52",
+    feature = "v1_53", feature = "v1_54", feature = "v1_55",
+))]
 pub(crate) mod v1_48_to_v1_55;
 
 #[cfg(feature = "v1_49")]
 pub(crate) mod v1_49;
 
-#[cfg(
-    any(
-        feature = "v1_49",
-        feature = "v1_50",
-        feature = "v1_51",
-        feature = "v1_52",
-        feature = "v1_53",
-        feature = "v1_54",
-        feature = "v1_55"
-    )
-)]
+#[cfg(any(
+    feature = "v1_49", feature = "v1_50", feature = "v1_51", feature = "v1_52", feature = "v1_53",
+    feature = "v1_54", feature = "v1_55",
+))]
 pub(crate) mod v1_49_to_v1_55;
 
 #[cfg(any(feature = "v1_50", feature = "v1_51"))]
 pub(crate) mod v1_50_to_v1_51;
 
-#[cfg(
-    any(
-        feature = "v1_50",
-        feature = "v1_51",
-        feature = "v1_52",
-        feature = "v1_53",
-        feature = "v1_54",
-        feature = "v1_55"
-    )
-)]
+#[cfg(any(
+    feature = "v1_50", feature = "v1_51", feature = "v1_52", feature = "v1_53", feature = "v1_54",
+    feature = "v1_55",
+))]
 pub(crate) mod v1_50_to_v1_55;
 
 #[cfg(feature = "v1_52")]

@@ -32,7 +32,7 @@ pub fn format_rust(code: &str, path: &str) -> Result<String, Diagnostic> {
     let file: syn::File =
         syn::parse_str(code).map_err(|e| Diagnostic::new(path, "", format!("generator bug: emitted tokens do not parse as Rust: {e}")))?;
     let mut out = String::from(PREAMBLE);
-    out.push_str(&separate_items(&wrap_objects(&prettyplease::unparse(&file))));
+    out.push_str(&separate_items(&pack_feature_gates(&wrap_objects(&prettyplease::unparse(&file)))));
     Ok(out)
 }
 
@@ -65,6 +65,47 @@ fn wrap_objects(code: &str) -> String {
         }
         out.push_str(line);
         out.push('\n');
+    }
+    out
+}
+
+/// prettyplease prints a long `#[cfg(any(feature = …, …))]` one feature per line; the
+/// shared modules' gates name up to 32 versions each, so they are filled to the line width
+/// instead (a module's versions at a glance, a third of the lines).
+fn pack_feature_gates(code: &str) -> String {
+    const WIDTH: usize = 100;
+    let lines: Vec<&str> = code.lines().collect();
+    let mut out = String::with_capacity(code.len());
+    let mut i = 0;
+    while i < lines.len() {
+        if lines[i] == "#[cfg(" && lines.get(i + 1) == Some(&"    any(") {
+            let features: Vec<&str> = lines[i + 2..]
+                .iter()
+                .map_while(|l| l.strip_prefix("        ").filter(|f| f.starts_with("feature = ")).map(|f| f.trim_end_matches(',')))
+                .collect();
+            let end = i + 2 + features.len();
+            if !features.is_empty() && lines.get(end) == Some(&"    )") && lines.get(end + 1) == Some(&")]") {
+                out.push_str("#[cfg(any(\n");
+                let mut line = String::from("   ");
+                for f in features {
+                    if line.len() + 1 + f.len() + 1 > WIDTH {
+                        out.push_str(&line);
+                        out.push('\n');
+                        line = String::from("   ");
+                    }
+                    line.push(' ');
+                    line.push_str(f);
+                    line.push(',');
+                }
+                out.push_str(&line);
+                out.push_str("\n))]\n");
+                i = end + 2;
+                continue;
+            }
+        }
+        out.push_str(lines[i]);
+        out.push('\n');
+        i += 1;
     }
     out
 }
@@ -114,6 +155,19 @@ mod tests {
             super::wrap_objects(code),
             "object! {\n    /// A.\n    pub struct A {\n        #[wire(\"X\")]\n        pub x: u8,\n    }\n}\npub struct B {}\n"
         );
+    }
+
+    #[test]
+    fn long_feature_gates_are_filled_to_the_width() {
+        let features: Vec<String> = (10..40).map(|v| format!("        feature = \"v1_{v}\"")).collect();
+        let code = format!("#[cfg(\n    any(\n{}\n    )\n)]\nmod m;\n#[cfg(feature = \"v1_41\")]\nmod n;\n", features.join(",\n"));
+        let packed = super::pack_feature_gates(&code);
+        let lines: Vec<&str> = packed.lines().collect();
+        assert_eq!(lines[0], "#[cfg(any(");
+        assert_eq!(lines[1].len(), 4 + 5 * 19 - 1, "five features to a line: {packed}");
+        assert!(lines[1].starts_with("    feature = \"v1_10\", feature = \"v1_11\","));
+        assert_eq!(lines[6], "    feature = \"v1_35\", feature = \"v1_36\", feature = \"v1_37\", feature = \"v1_38\", feature = \"v1_39\",");
+        assert_eq!(&lines[7..], ["))]", "mod m;", "#[cfg(feature = \"v1_41\")]", "mod n;"]);
     }
 
     #[test]

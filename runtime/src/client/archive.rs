@@ -6,7 +6,7 @@ use base64::Engine as _;
 use reqwest::header::HeaderMap;
 use serde::{Deserialize, Serialize};
 
-use super::{Error, IntoRequest, Transport};
+use super::{Call, Error, IntoRequest, Transport};
 
 /// The header the daemon describes an archive's path in.
 pub const PATH_STAT_HEADER: &str = "X-Docker-Container-Path-Stat";
@@ -46,8 +46,9 @@ impl PathStat {
 impl Transport {
     /// [`send`](Transport::send) for `HEAD /containers/{id}/archive`: the path its header
     /// describes.
-    pub async fn send_path_stat(&self, request: impl IntoRequest) -> Result<PathStat, Error> {
-        PathStat::from_headers(self.send(request).await?.headers())
+    pub fn send_path_stat(&self, request: impl IntoRequest) -> Call<'_, PathStat> {
+        let request = request.into_request();
+        Box::pin(async move { PathStat::from_headers(self.send_request(request?).await?.headers()) })
     }
 }
 

@@ -12,7 +12,7 @@ use reqwest::StatusCode;
 use tokio::io::{AsyncWrite, WriteHalf};
 
 use super::streams::{BodyStream, BoxError, LogOutput, TtySource};
-use super::{Error, IntoRequest, Request, Transport};
+use super::{Call, Error, IntoRequest, Request, Transport};
 
 /// How much one read of the hijacked connection takes: the daemon's own copy buffer.
 const READ_CHUNK: usize = 32 * 1024;
@@ -31,8 +31,13 @@ impl Transport {
     ///
     /// The timeout covers the handshake only; the connection then lives as long as the
     /// caller keeps a half of it.
-    pub async fn upgrade(&self, request: impl IntoRequest, tty: TtySource) -> Result<Hijacked, Error> {
-        let request = request.into_request()?.header(CONNECTION, HeaderValue::from_static("Upgrade")).header(UPGRADE, HeaderValue::from_static("tcp"));
+    pub fn upgrade(&self, request: impl IntoRequest, tty: TtySource) -> Call<'_, Hijacked> {
+        let request = request.into_request();
+        Box::pin(self.hijack(request, tty))
+    }
+
+    async fn hijack(&self, request: Result<Request, Error>, tty: TtySource) -> Result<Hijacked, Error> {
+        let request = request?.header(CONNECTION, HeaderValue::from_static("Upgrade")).header(UPGRADE, HeaderValue::from_static("tcp"));
         let tty = match tty {
             TtySource::Exec(id) => exec_start_tty(&request).map_or(TtySource::Exec(id), TtySource::Known),
             other => other,

@@ -18,7 +18,7 @@ use futures_util::{StreamExt as _, TryStreamExt as _};
 use reqwest::header::{HeaderMap, CONTENT_TYPE};
 use serde::de::DeserializeOwned;
 
-use super::{Error, IntoRequest, Request, Transport};
+use super::{Call, Error, IntoRequest, Request, Transport};
 use crate::stream::{Framing, JsonLines, LogChunk, LogStream, ProgressMessage, ProgressStream, StreamError};
 use crate::version::ApiVersion;
 
@@ -147,35 +147,47 @@ impl Transport {
     /// 1.42 and later), otherwise from `tty`: one extra inspect request, made before the
     /// logs request when the version already says the Content-Type will not tell. Error
     /// answers (404 …) come back as [`Error`] before any item.
-    pub async fn send_logs(&self, request: impl IntoRequest, tty: TtySource) -> Result<LogOutput, Error> {
-        let request = request.into_request()?;
-        let version = self.version_for(&request).await?;
-        let before = self.framing_before(&tty, version).await?;
-        let response = self.send_at(request.own_connection(), version).await?;
-        let framing = self.framing_after(response.headers(), version, before, &tty).await?;
-        Ok(LogOutput::new(body_stream(response), framing))
+    pub fn send_logs(&self, request: impl IntoRequest, tty: TtySource) -> Call<'_, LogOutput> {
+        let request = request.into_request();
+        Box::pin(async move {
+            let request = request?;
+            let version = self.version_for(&request).await?;
+            let before = self.framing_before(&tty, version).await?;
+            let response = self.send_at(request.own_connection(), version).await?;
+            let framing = self.framing_after(response.headers(), version, before, &tty).await?;
+            Ok(LogOutput::new(body_stream(response), framing))
+        })
     }
 
     /// Sends a request whose body is one JSON value per line (`ContainerStats`,
     /// `SystemEvents`); items are `T`.
-    pub async fn send_json_lines<T: DeserializeOwned>(&self, request: impl IntoRequest) -> Result<JsonLinesOutput<T>, Error> {
-        let response = self.send(request.into_request()?.own_connection()).await?;
-        Ok(JsonLinesOutput { inner: JsonLines::new(body_stream(response)) })
+    pub fn send_json_lines<T: DeserializeOwned + Send>(&self, request: impl IntoRequest) -> Call<'_, JsonLinesOutput<T>> {
+        let request = request.into_request();
+        Box::pin(async move {
+            let response = self.send_request(request?.own_connection()).await?;
+            Ok(JsonLinesOutput { inner: JsonLines::new(body_stream(response)) })
+        })
     }
 
     /// Sends a request answered with JSON progress messages (pull, push, build, import,
     /// load, plugin pull …); a message with `errorDetail`/`error` is an
     /// [`StreamError::Daemon`] item.
-    pub async fn send_progress<A: DeserializeOwned>(&self, request: impl IntoRequest) -> Result<ProgressOutput<A>, Error> {
-        let response = self.send(request.into_request()?.own_connection()).await?;
-        Ok(ProgressOutput { inner: ProgressStream::new(body_stream(response)) })
+    pub fn send_progress<A: DeserializeOwned + Send>(&self, request: impl IntoRequest) -> Call<'_, ProgressOutput<A>> {
+        let request = request.into_request();
+        Box::pin(async move {
+            let response = self.send_request(request?.own_connection()).await?;
+            Ok(ProgressOutput { inner: ProgressStream::new(body_stream(response)) })
+        })
     }
 
     /// Sends a request answered with a tar or other binary body (`ContainerExport`,
     /// `ContainerArchive`, `ImageGet`) and returns its bytes as they arrive.
-    pub async fn send_bytes(&self, request: impl IntoRequest) -> Result<ByteStream, Error> {
-        let response = self.send(request.into_request()?.own_connection()).await?;
-        Ok(ByteStream { inner: Box::pin(response.bytes_stream()) })
+    pub fn send_bytes(&self, request: impl IntoRequest) -> Call<'_, ByteStream> {
+        let request = request.into_request();
+        Box::pin(async move {
+            let response = self.send_request(request?.own_connection()).await?;
+            Ok(ByteStream { inner: Box::pin(response.bytes_stream()) })
+        })
     }
 }
 

@@ -378,8 +378,13 @@ impl Transport {
     /// ([`Error::Api`] for the daemon's JSON errors). The body is left to the caller.
     ///
     /// Reading an error body is bounded by the request's timeout as well.
-    pub async fn send(&self, request: impl IntoRequest) -> Result<reqwest::Response, Error> {
-        let request = request.into_request()?;
+    pub fn send(&self, request: impl IntoRequest) -> Call<'_, reqwest::Response> {
+        let request = request.into_request();
+        Box::pin(async move { self.send_request(request?).await })
+    }
+
+    /// [`send`](Self::send) for the other send methods, unboxed.
+    pub(super) async fn send_request(&self, request: Request) -> Result<reqwest::Response, Error> {
         let version = self.version_for(&request).await?;
         self.send_at(request, version).await
     }
@@ -410,40 +415,55 @@ impl Transport {
     /// [`send`](Self::send), then reads the whole body (at most the body limit) and decodes
     /// it as JSON by the decoding policy ([`crate::json::from_slice`]: a `null` body reads
     /// as the default), all within the request's timeout (see [`Transport`]).
-    pub async fn send_json<T: DeserializeOwned + Default>(&self, request: impl IntoRequest) -> Result<T, Error> {
-        let bytes = self.send_whole(request.into_request()?).await?;
-        Ok(crate::json::from_slice(&bytes)?)
+    pub fn send_json<T: DeserializeOwned + Default + Send>(&self, request: impl IntoRequest) -> Call<'_, T> {
+        let request = request.into_request();
+        Box::pin(async move {
+            let bytes = self.send_whole(request?).await?;
+            Ok(crate::json::from_slice(&bytes)?)
+        })
     }
 
     /// [`send`](Self::send), then reads the whole body (at most the body limit) as text
     /// (lossy UTF-8), all within the request's timeout (`GET /_ping`'s `OK`).
-    pub async fn send_text(&self, request: impl IntoRequest) -> Result<String, Error> {
-        let bytes = self.send_whole(request.into_request()?).await?;
-        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    pub fn send_text(&self, request: impl IntoRequest) -> Call<'_, String> {
+        let request = request.into_request();
+        Box::pin(async move {
+            let bytes = self.send_whole(request?).await?;
+            Ok(String::from_utf8_lossy(&bytes).into_owned())
+        })
     }
 
     /// A long poll (`POST /containers/{id}/wait`): the head within the request's timeout,
     /// then the JSON document (at most the body limit) whenever the daemon sends it, which
     /// is when the condition is met; the timeout does not cut that wait.
-    pub async fn send_deferred_json<T: DeserializeOwned + Default>(&self, request: impl IntoRequest) -> Result<T, Error> {
-        let request = request.into_request()?;
-        let limit = request.max_body_size.unwrap_or(self.inner.max_body_size);
-        let what = format!("{} {}", request.method, request.path);
-        let response = self.send(request).await?;
-        Ok(crate::json::from_slice(&read_limited(response, limit, what).await?)?)
+    pub fn send_deferred_json<T: DeserializeOwned + Default + Send>(&self, request: impl IntoRequest) -> Call<'_, T> {
+        let request = request.into_request();
+        Box::pin(async move {
+            let request = request?;
+            let limit = request.max_body_size.unwrap_or(self.inner.max_body_size);
+            let what = format!("{} {}", request.method, request.path);
+            let response = self.send_request(request).await?;
+            Ok(crate::json::from_slice(&read_limited(response, limit, what).await?)?)
+        })
     }
 
     /// [`send`](Self::send) for an answer without a body: the status is all it says.
-    pub async fn send_empty(&self, request: impl IntoRequest) -> Result<(), Error> {
-        self.send(request).await?;
-        Ok(())
+    pub fn send_empty(&self, request: impl IntoRequest) -> Call<'_, ()> {
+        let request = request.into_request();
+        Box::pin(async move {
+            self.send_request(request?).await?;
+            Ok(())
+        })
     }
 
     /// [`send`](Self::send) for an operation with several success statuses, its answer read
     /// by [`Outcome::read`].
-    pub async fn send_outcome<O: Outcome>(&self, request: impl IntoRequest) -> Result<O, Error> {
-        let response = self.send(request).await?;
-        O::read(self, response).await
+    pub fn send_outcome<O: Outcome>(&self, request: impl IntoRequest) -> Call<'_, O> {
+        let request = request.into_request();
+        Box::pin(async move {
+            let response = self.send_request(request?).await?;
+            O::read(self, response).await
+        })
     }
 
     /// The whole body of a response in hand (at most the transport's body limit), for
@@ -459,7 +479,7 @@ impl Transport {
         let limit = request.max_body_size.unwrap_or(self.inner.max_body_size);
         let what = format!("{} {}", request.method, request.path);
         let call = async {
-            let response = self.send(request).await?;
+            let response = self.send_request(request).await?;
             read_limited(response, limit, what).await
         };
         match timeout {
@@ -549,8 +569,12 @@ enum TimeoutSetting {
     Off,
 }
 
-/// The future of one call of a generated `Client` method: the request was built when the
-/// method was called (it borrows nothing but the client), and is sent when this is awaited.
+/// The future of one call: what the transport's `send` methods, and so the generated
+/// `Client` methods, return. The request was built when the method was called (the future
+/// borrows nothing but the transport), and is sent when this is awaited. Boxed here, once
+/// for every answer type, so that the generated methods are plain functions of a named
+/// type and a crate with every version neither proves each operation's future `Send` nor
+/// builds it.
 pub type Call<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, Error>> + Send + 'a>>;
 
 /// What the transport's `send` methods take: a [`Request`], or the result of building one

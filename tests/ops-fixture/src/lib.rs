@@ -102,10 +102,10 @@
 //! # The client (feature `client`)
 //!
 //! `vX_Y::client::Client` has one method per operation, which builds the request at once and
-//! returns its answer as a future (`client::Call`, `Send`, borrowing only the client); query and header parameters
-//! are `vX_Y::params` structs. It connects like the docker CLI, negotiates the API version
-//! on the first request (downgrade only), and returns streams as `futures::Stream`s of typed
-//! items. The programs below are compiled by the crate's tests against several versions.
+//! returns its answer as a future (`client::Call<'_, T>`: a boxed `Future` of `Result<T, Error>`,
+//! `Send`, borrowing only the client); query and header parameters are `vX_Y::params`
+//! structs. It connects like the docker CLI, negotiates the API version on the first request
+//! (downgrade only), and returns streams as `futures::Stream`s of typed items. The programs below are compiled by the crate's tests against several versions.
 //!
 //! List containers:
 //!

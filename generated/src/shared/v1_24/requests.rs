@@ -18,6 +18,7 @@ use crate::shared::v1_24_to_v1_55::params::{ImageCommitParams, ServiceCreatePara
 /// Create a container
 ///
 /// `POST /containers/create`
+#[inline]
 pub fn container_create(
     params: &ContainerCreateParams,
     body: &ContainerCreateBody,
@@ -35,6 +36,7 @@ pub fn container_create(
 /// `POST /containers/{id}/exec`
 ///
 /// Run a command inside a running container.
+#[inline]
 pub fn container_exec(id: &str, body: &ContainerExecBody) -> Result<Request, Error> {
     let request = Request::new(
         Method::POST,
@@ -47,6 +49,7 @@ pub fn container_exec(id: &str, body: &ContainerExecBody) -> Result<Request, Err
 /// List containers
 ///
 /// `GET /containers/json`
+#[inline]
 pub fn container_list(params: &ContainerListParams) -> Result<Request, Error> {
     let mut request = Request::new(Method::GET, "/containers/json");
     if let Some(value) = &params.all {
@@ -77,6 +80,7 @@ pub fn container_list(params: &ContainerListParams) -> Result<Request, Error> {
 /// Get `stdout` and `stderr` logs from a container.
 ///
 /// Note: This endpoint works only for containers with the `json-file` or `journald` logging driver.
+#[inline]
 pub fn container_logs(id: &str, params: &ContainerLogsParams) -> Result<Request, Error> {
     let mut request = Request::new(
         Method::GET,
@@ -111,6 +115,7 @@ pub fn container_logs(id: &str, params: &ContainerLogsParams) -> Result<Request,
 /// `POST /containers/{id}/update`
 ///
 /// Change various configuration options of a container without having to recreate it.
+#[inline]
 pub fn container_update(id: &str, body: &ContainerUpdateBody) -> Result<Request, Error> {
     let request = Request::new(
         Method::POST,
@@ -131,6 +136,7 @@ pub fn container_update(id: &str, body: &ContainerUpdateBody) -> Result<Request,
 /// The Docker daemon performs a preliminary validation of the `Dockerfile` before starting the build, and returns an error if the syntax is incorrect. After that, each instruction is run one-by-one until the ID of the new image is output.
 ///
 /// The build is canceled if the client drops the connection by quitting or being killed.
+#[inline]
 pub fn image_build(
     params: &ImageBuildParams,
     body: impl Into<Body>,
@@ -201,6 +207,7 @@ pub fn image_build(
 /// Create a new image from a container
 ///
 /// `POST /commit`
+#[inline]
 pub fn image_commit(
     params: &ImageCommitParams,
     body: &Config,
@@ -236,6 +243,7 @@ pub fn image_commit(
 /// `GET /images/json`
 ///
 /// Returns a list of images on the server. Note that it uses a different, smaller representation of an image than inspecting a single image.
+#[inline]
 pub fn image_list(params: &ImageListParams) -> Result<Request, Error> {
     let mut request = Request::new(Method::GET, "/images/json");
     if let Some(value) = &params.all {
@@ -256,6 +264,7 @@ pub fn image_list(params: &ImageListParams) -> Result<Request, Error> {
 /// Remove a plugin
 ///
 /// `DELETE /plugins/{name}`
+#[inline]
 pub fn plugin_delete(name: &str) -> Result<Request, Error> {
     let request = Request::new(
         Method::DELETE,
@@ -267,6 +276,7 @@ pub fn plugin_delete(name: &str) -> Result<Request, Error> {
 /// Enable a plugin
 ///
 /// `POST /plugins/{name}/enable`
+#[inline]
 pub fn plugin_enable(name: &str) -> Result<Request, Error> {
     let request = Request::new(
         Method::POST,
@@ -280,6 +290,7 @@ pub fn plugin_enable(name: &str) -> Result<Request, Error> {
 /// `GET /plugins/{name}`
 ///
 /// Until API 1.24 (removed in 1.25).
+#[inline]
 pub fn plugin_inspect(name: &str) -> Result<Request, Error> {
     let request = Request::new(
         Method::GET,
@@ -293,6 +304,7 @@ pub fn plugin_inspect(name: &str) -> Result<Request, Error> {
 /// `POST /plugins/pull`
 ///
 /// Pulls and installs a plugin. After the plugin is installed, it can be enabled using the [`POST /plugins/{name}/enable` endpoint](https://docs.docker.com/reference/api/engine/version/v1.24/#operation/PostPluginsEnable).
+#[inline]
 pub fn plugin_pull(params: &PluginPullParams) -> Result<Request, Error> {
     let mut request = Request::new(Method::POST, "/plugins/pull");
     {
@@ -308,6 +320,7 @@ pub fn plugin_pull(params: &PluginPullParams) -> Result<Request, Error> {
 /// Create a service
 ///
 /// `POST /services/create`
+#[inline]
 pub fn service_create(
     params: &ServiceCreateParams,
     body: &ServiceCreateBody,
@@ -323,6 +336,7 @@ pub fn service_create(
 /// Update a service
 ///
 /// `POST /services/{id}/update`
+#[inline]
 pub fn service_update(
     id: &str,
     params: &ServiceUpdateParams,
@@ -346,6 +360,7 @@ pub fn service_update(
 /// Initialize a new swarm
 ///
 /// `POST /swarm/init`
+#[inline]
 pub fn swarm_init(body: &SwarmInitBody) -> Result<Request, Error> {
     let request = Request::new(Method::POST, "/swarm/init");
     let request = request.json(body)?;
@@ -355,6 +370,7 @@ pub fn swarm_init(body: &SwarmInitBody) -> Result<Request, Error> {
 /// Update a swarm
 ///
 /// `POST /swarm/update`
+#[inline]
 pub fn swarm_update(
     params: &SwarmUpdateParams,
     body: &SwarmSpec,
@@ -379,6 +395,7 @@ pub fn swarm_update(
 /// `DELETE /volumes/{name}`
 ///
 /// Instruct the driver to remove the volume.
+#[inline]
 pub fn volume_delete(name: &str) -> Result<Request, Error> {
     let request = Request::new(
         Method::DELETE,

@@ -9,6 +9,7 @@ use crate::shared::v1_24_and_v1_27_to_v1_55::params::ContainerDeleteParams;
 /// Remove a container
 ///
 /// `DELETE /containers/{id}`
+#[inline]
 pub fn container_delete(
     id: &str,
     params: &ContainerDeleteParams,

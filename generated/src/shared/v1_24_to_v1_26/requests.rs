@@ -8,6 +8,7 @@ use crate::shared::v1_24_to_v1_26::NetworkCreateBody;
 /// Create a network
 ///
 /// `POST /networks/create`
+#[inline]
 pub fn network_create(body: &NetworkCreateBody) -> Result<Request, Error> {
     let request = Request::new(Method::POST, "/networks/create");
     let request = request.json(body)?;

@@ -8,6 +8,7 @@ use moby_api_runtime::path::encode_path_param;
 /// Inspect a network
 ///
 /// `GET /networks/{id}`
+#[inline]
 pub fn network_inspect(id: &str) -> Result<Request, Error> {
     let request = Request::new(
         Method::GET,
@@ -19,6 +20,7 @@ pub fn network_inspect(id: &str) -> Result<Request, Error> {
 /// Disable a plugin
 ///
 /// `POST /plugins/{name}/disable`
+#[inline]
 pub fn plugin_disable(name: &str) -> Result<Request, Error> {
     let request = Request::new(
         Method::POST,
@@ -32,6 +34,7 @@ pub fn plugin_disable(name: &str) -> Result<Request, Error> {
 /// `GET /plugins`
 ///
 /// Returns information about installed plugins.
+#[inline]
 pub fn plugin_list() -> Result<Request, Error> {
     let request = Request::new(Method::GET, "/plugins");
     Ok(request)

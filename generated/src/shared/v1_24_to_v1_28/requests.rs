@@ -8,6 +8,7 @@ use moby_api_runtime::path::encode_path_param;
 /// Inspect a service
 ///
 /// `GET /services/{id}`
+#[inline]
 pub fn service_inspect(id: &str) -> Result<Request, Error> {
     let request = Request::new(
         Method::GET,

@@ -11,6 +11,7 @@ use crate::shared::v1_24_to_v1_29::SwarmJoinBody;
 /// `POST /containers/{id}/wait`
 ///
 /// Block until a container stops, then returns the exit code.
+#[inline]
 pub fn container_wait(id: &str) -> Result<Request, Error> {
     let request = Request::new(
         Method::POST,
@@ -22,6 +23,7 @@ pub fn container_wait(id: &str) -> Result<Request, Error> {
 /// Join an existing swarm
 ///
 /// `POST /swarm/join`
+#[inline]
 pub fn swarm_join(body: &SwarmJoinBody) -> Result<Request, Error> {
     let request = Request::new(Method::POST, "/swarm/join");
     let request = request.json(body)?;

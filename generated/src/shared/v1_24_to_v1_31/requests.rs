@@ -12,6 +12,7 @@ use crate::shared::v1_24_to_v1_31::params::ImageCreateParams;
 /// `POST /images/create`
 ///
 /// Create an image by either pulling it from a registry or importing it.
+#[inline]
 pub fn image_create(
     params: &ImageCreateParams,
     body: impl Into<Body>,
@@ -39,6 +40,7 @@ pub fn image_create(
 /// Connect a container to a network
 ///
 /// `POST /networks/{id}/connect`
+#[inline]
 pub fn network_connect(id: &str, body: &NetworkConnectBody) -> Result<Request, Error> {
     let request = Request::new(
         Method::POST,

@@ -14,6 +14,7 @@ use crate::shared::v1_24_to_v1_38::params::PutContainerArchiveParams;
 /// Upload a tar archive to be extracted to a path in the filesystem of container id.
 /// `path` parameter is asserted to be a directory. If it exists as a file, 400 error
 /// will be returned with message "not a directory".
+#[inline]
 pub fn put_container_archive(
     id: &str,
     params: &PutContainerArchiveParams,
@@ -38,6 +39,7 @@ pub fn put_container_archive(
 /// Create a volume
 ///
 /// `POST /volumes/create`
+#[inline]
 pub fn volume_create(body: &VolumeCreateBody) -> Result<Request, Error> {
     let request = Request::new(Method::POST, "/volumes/create");
     let request = request.json(body)?;

@@ -12,6 +12,7 @@ use crate::shared::v1_24_to_v1_41::params::{
 /// Attach to a container via a websocket
 ///
 /// `GET /containers/{id}/attach/ws`
+#[inline]
 pub fn container_attach_websocket(
     id: &str,
     params: &ContainerAttachWebsocketParams,
@@ -35,6 +36,7 @@ pub fn container_attach_websocket(
 /// Restart a container
 ///
 /// `POST /containers/{id}/restart`
+#[inline]
 pub fn container_restart(
     id: &str,
     params: &ContainerRestartParams,
@@ -52,6 +54,7 @@ pub fn container_restart(
 /// Stop a container
 ///
 /// `POST /containers/{id}/stop`
+#[inline]
 pub fn container_stop(id: &str, params: &ContainerStopParams) -> Result<Request, Error> {
     let mut request = Request::new(
         Method::POST,
@@ -70,6 +73,7 @@ pub fn container_stop(id: &str, params: &ContainerStopParams) -> Result<Request,
 /// Starts a previously set up exec instance. If detach is true, this endpoint
 /// returns immediately after starting the command. Otherwise, it sets up an
 /// interactive session with the command.
+#[inline]
 pub fn exec_start(id: &str, body: &ExecStartBody) -> Result<Request, Error> {
     let request = Request::new(
         Method::POST,

@@ -20,6 +20,7 @@ use crate::shared::v1_24_to_v1_47::params::{ImageGetAllParams, ImageLoadParams};
 /// file for this image ID.
 ///
 /// For details on the format, see the [export image endpoint](https://docs.docker.com/reference/api/engine/version/v1.47/#tag/Image/operation/ImageGet).
+#[inline]
 pub fn image_get_all(params: &ImageGetAllParams) -> Result<Request, Error> {
     let mut request = Request::new(Method::GET, "/images/get");
     if let Some(value) = &params.names {
@@ -53,6 +54,7 @@ pub fn image_get_all(params: &ImageGetAllParams) -> Result<Request, Error> {
 ///   }
 /// }
 /// ```
+#[inline]
 pub fn image_get(name: &str) -> Result<Request, Error> {
     let request = Request::new(
         Method::GET,
@@ -66,6 +68,7 @@ pub fn image_get(name: &str) -> Result<Request, Error> {
 /// `GET /images/{name}/history`
 ///
 /// Return parent layers of an image.
+#[inline]
 pub fn image_history(name: &str) -> Result<Request, Error> {
     let request = Request::new(
         Method::GET,
@@ -79,6 +82,7 @@ pub fn image_history(name: &str) -> Result<Request, Error> {
 /// `GET /images/{name}/json`
 ///
 /// Return low-level information about an image.
+#[inline]
 pub fn image_inspect(name: &str) -> Result<Request, Error> {
     let request = Request::new(
         Method::GET,
@@ -94,6 +98,7 @@ pub fn image_inspect(name: &str) -> Result<Request, Error> {
 /// Load a set of images and tags into a repository.
 ///
 /// For details on the format, see the [export image endpoint](https://docs.docker.com/reference/api/engine/version/v1.47/#tag/Image/operation/ImageGet).
+#[inline]
 pub fn image_load(
     params: &ImageLoadParams,
     body: impl Into<Body>,

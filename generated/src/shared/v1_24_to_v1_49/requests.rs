@@ -15,6 +15,7 @@ use crate::shared::v1_24_to_v1_49::params::ImageDeleteParams;
 ///
 /// Images can't be removed if they have descendant images, are being
 /// used by a running container or are being used by a build.
+#[inline]
 pub fn image_delete(name: &str, params: &ImageDeleteParams) -> Result<Request, Error> {
     let mut request = Request::new(
         Method::DELETE,

@@ -9,6 +9,7 @@ use crate::shared::v1_24_to_v1_51::{AuthConfig, NetworkDisconnectBody};
 /// Disconnect a container from a network
 ///
 /// `POST /networks/{id}/disconnect`
+#[inline]
 pub fn network_disconnect(
     id: &str,
     body: &NetworkDisconnectBody,
@@ -27,6 +28,7 @@ pub fn network_disconnect(
 ///
 /// Validate credentials for a registry and, if available, get an identity
 /// token for accessing the registry without password.
+#[inline]
 pub fn system_auth(body: &AuthConfig) -> Result<Request, Error> {
     let request = Request::new(Method::POST, "/auth");
     let request = request.json(body)?;

@@ -21,6 +21,7 @@ use crate::shared::v1_24_to_v1_55::params::{
 /// A response header `X-Docker-Container-Path-Stat` is returned, containing
 /// a base64 - encoded JSON object with some filesystem header information
 /// about the path.
+#[inline]
 pub fn container_archive_info(
     id: &str,
     params: &ContainerArchiveInfoParams,
@@ -41,6 +42,7 @@ pub fn container_archive_info(
 /// `GET /containers/{id}/archive`
 ///
 /// Get a tar archive of a resource in the filesystem of container id.
+#[inline]
 pub fn container_archive(
     id: &str,
     params: &ContainerArchiveParams,
@@ -154,6 +156,7 @@ pub fn container_archive(
 /// the stream is not multiplexed. The data exchanged over the hijacked
 /// connection is simply the raw data from the process PTY and client's
 /// `stdin`.
+#[inline]
 pub fn container_attach(
     id: &str,
     params: &ContainerAttachParams,
@@ -193,6 +196,7 @@ pub fn container_attach(
 /// - `0`: Modified ("C")
 /// - `1`: Added ("A")
 /// - `2`: Deleted ("D")
+#[inline]
 pub fn container_changes(id: &str) -> Result<Request, Error> {
     let request = Request::new(
         Method::GET,
@@ -206,6 +210,7 @@ pub fn container_changes(id: &str) -> Result<Request, Error> {
 /// `GET /containers/{id}/export`
 ///
 /// Export the contents of a container as a tarball.
+#[inline]
 pub fn container_export(id: &str) -> Result<Request, Error> {
     let request = Request::new(
         Method::GET,
@@ -219,6 +224,7 @@ pub fn container_export(id: &str) -> Result<Request, Error> {
 /// `GET /containers/{id}/json`
 ///
 /// Return low-level information about a container.
+#[inline]
 pub fn container_inspect(
     id: &str,
     params: &ContainerInspectParams,
@@ -239,6 +245,7 @@ pub fn container_inspect(
 ///
 /// Send a POSIX signal to a container, defaulting to killing to the
 /// container.
+#[inline]
 pub fn container_kill(id: &str, params: &ContainerKillParams) -> Result<Request, Error> {
     let mut request = Request::new(
         Method::POST,
@@ -260,6 +267,7 @@ pub fn container_kill(id: &str, params: &ContainerKillParams) -> Result<Request,
 /// which is observable by the process being suspended. With the freezer
 /// cgroup the process is unaware, and unable to capture, that it is being
 /// suspended, and subsequently resumed.
+#[inline]
 pub fn container_pause(id: &str) -> Result<Request, Error> {
     let request = Request::new(
         Method::POST,
@@ -271,6 +279,7 @@ pub fn container_pause(id: &str) -> Result<Request, Error> {
 /// Rename a container
 ///
 /// `POST /containers/{id}/rename`
+#[inline]
 pub fn container_rename(
     id: &str,
     params: &ContainerRenameParams,
@@ -291,6 +300,7 @@ pub fn container_rename(
 /// `POST /containers/{id}/resize`
 ///
 /// Resize the TTY for a container.
+#[inline]
 pub fn container_resize(
     id: &str,
     params: &ContainerResizeParams,
@@ -313,6 +323,7 @@ pub fn container_resize(
 /// Start a container
 ///
 /// `POST /containers/{id}/start`
+#[inline]
 pub fn container_start(
     id: &str,
     params: &ContainerStartParams,
@@ -333,6 +344,7 @@ pub fn container_start(
 ///
 /// On Unix systems, this is done by running the `ps` command. This endpoint
 /// is not supported on Windows.
+#[inline]
 pub fn container_top(id: &str, params: &ContainerTopParams) -> Result<Request, Error> {
     let mut request = Request::new(
         Method::GET,
@@ -349,6 +361,7 @@ pub fn container_top(id: &str, params: &ContainerTopParams) -> Result<Request, E
 /// `POST /containers/{id}/unpause`
 ///
 /// Resume a container which has been paused.
+#[inline]
 pub fn container_unpause(id: &str) -> Result<Request, Error> {
     let request = Request::new(
         Method::POST,
@@ -362,6 +375,7 @@ pub fn container_unpause(id: &str) -> Result<Request, Error> {
 /// `GET /exec/{id}/json`
 ///
 /// Return low-level information about an exec instance.
+#[inline]
 pub fn exec_inspect(id: &str) -> Result<Request, Error> {
     let request = Request::new(
         Method::GET,
@@ -376,6 +390,7 @@ pub fn exec_inspect(id: &str) -> Result<Request, Error> {
 ///
 /// Resize the TTY session used by an exec instance. This endpoint only works
 /// if `tty` was specified as part of creating and starting the exec instance.
+#[inline]
 pub fn exec_resize(id: &str, params: &ExecResizeParams) -> Result<Request, Error> {
     let mut request = Request::new(
         Method::POST,
@@ -397,6 +412,7 @@ pub fn exec_resize(id: &str, params: &ExecResizeParams) -> Result<Request, Error
 /// `GET /images/search`
 ///
 /// Search for an image on Docker Hub.
+#[inline]
 pub fn image_search(params: &ImageSearchParams) -> Result<Request, Error> {
     let mut request = Request::new(Method::GET, "/images/search");
     {
@@ -421,6 +437,7 @@ pub fn image_search(params: &ImageSearchParams) -> Result<Request, Error> {
 /// This creates an additional reference (tag) to the source image. The tag
 /// can include a different repository name and/or tag. If the repository
 /// or tag already exists, it will be overwritten.
+#[inline]
 pub fn image_tag(name: &str, params: &ImageTagParams) -> Result<Request, Error> {
     let mut request = Request::new(
         Method::POST,
@@ -438,6 +455,7 @@ pub fn image_tag(name: &str, params: &ImageTagParams) -> Result<Request, Error> 
 /// Remove a network
 ///
 /// `DELETE /networks/{id}`
+#[inline]
 pub fn network_delete(id: &str) -> Result<Request, Error> {
     let request = Request::new(
         Method::DELETE,
@@ -456,6 +474,7 @@ pub fn network_delete(id: &str) -> Result<Request, Error> {
 /// Note that it uses a different, smaller representation of a network than
 /// inspecting a single network. For example, the list of containers attached
 /// to the network is not propagated in API versions 1.28 and up.
+#[inline]
 pub fn network_list(params: &NetworkListParams) -> Result<Request, Error> {
     let mut request = Request::new(Method::GET, "/networks");
     if let Some(value) = &params.filters {
@@ -467,6 +486,7 @@ pub fn network_list(params: &NetworkListParams) -> Result<Request, Error> {
 /// Delete a node
 ///
 /// `DELETE /nodes/{id}`
+#[inline]
 pub fn node_delete(id: &str, params: &NodeDeleteParams) -> Result<Request, Error> {
     let mut request = Request::new(
         Method::DELETE,
@@ -481,6 +501,7 @@ pub fn node_delete(id: &str, params: &NodeDeleteParams) -> Result<Request, Error
 /// Inspect a node
 ///
 /// `GET /nodes/{id}`
+#[inline]
 pub fn node_inspect(id: &str) -> Result<Request, Error> {
     let request = Request::new(Method::GET, format!("/nodes/{}", encode_path_param(id)));
     Ok(request)
@@ -489,6 +510,7 @@ pub fn node_inspect(id: &str) -> Result<Request, Error> {
 /// List nodes
 ///
 /// `GET /nodes`
+#[inline]
 pub fn node_list(params: &NodeListParams) -> Result<Request, Error> {
     let mut request = Request::new(Method::GET, "/nodes");
     if let Some(value) = &params.filters {
@@ -500,6 +522,7 @@ pub fn node_list(params: &NodeListParams) -> Result<Request, Error> {
 /// Update a node
 ///
 /// `POST /nodes/{id}/update`
+#[inline]
 pub fn node_update(
     id: &str,
     params: &NodeUpdateParams,
@@ -520,6 +543,7 @@ pub fn node_update(
 /// Delete a service
 ///
 /// `DELETE /services/{id}`
+#[inline]
 pub fn service_delete(id: &str) -> Result<Request, Error> {
     let request = Request::new(
         Method::DELETE,
@@ -531,6 +555,7 @@ pub fn service_delete(id: &str) -> Result<Request, Error> {
 /// Inspect swarm
 ///
 /// `GET /swarm`
+#[inline]
 pub fn swarm_inspect() -> Result<Request, Error> {
     let request = Request::new(Method::GET, "/swarm");
     Ok(request)
@@ -539,6 +564,7 @@ pub fn swarm_inspect() -> Result<Request, Error> {
 /// Leave a swarm
 ///
 /// `POST /swarm/leave`
+#[inline]
 pub fn swarm_leave(params: &SwarmLeaveParams) -> Result<Request, Error> {
     let mut request = Request::new(Method::POST, "/swarm/leave");
     if let Some(value) = &params.force {
@@ -574,6 +600,7 @@ pub fn swarm_leave(params: &SwarmLeaveParams) -> Result<Request, Error> {
 /// Configs report these events: `create`, `update`, and `remove`
 ///
 /// The Builder reports `prune` events
+#[inline]
 pub fn system_events(params: &SystemEventsParams) -> Result<Request, Error> {
     let mut request = Request::new(Method::GET, "/events");
     if let Some(value) = &params.since {
@@ -591,6 +618,7 @@ pub fn system_events(params: &SystemEventsParams) -> Result<Request, Error> {
 /// Get system information
 ///
 /// `GET /info`
+#[inline]
 pub fn system_info() -> Result<Request, Error> {
     let request = Request::new(Method::GET, "/info");
     Ok(request)
@@ -601,6 +629,7 @@ pub fn system_info() -> Result<Request, Error> {
 /// `GET /_ping`
 ///
 /// This is a dummy endpoint you can use to test if the server is accessible.
+#[inline]
 pub fn system_ping() -> Result<Request, Error> {
     let request = Request::new(Method::GET, "/_ping");
     Ok(request)
@@ -611,6 +640,7 @@ pub fn system_ping() -> Result<Request, Error> {
 /// `GET /version`
 ///
 /// Returns the version of Docker that is running and various information about the system that Docker is running on.
+#[inline]
 pub fn system_version() -> Result<Request, Error> {
     let request = Request::new(Method::GET, "/version");
     Ok(request)
@@ -619,6 +649,7 @@ pub fn system_version() -> Result<Request, Error> {
 /// Inspect a task
 ///
 /// `GET /tasks/{id}`
+#[inline]
 pub fn task_inspect(id: &str) -> Result<Request, Error> {
     let request = Request::new(Method::GET, format!("/tasks/{}", encode_path_param(id)));
     Ok(request)
@@ -627,6 +658,7 @@ pub fn task_inspect(id: &str) -> Result<Request, Error> {
 /// List tasks
 ///
 /// `GET /tasks`
+#[inline]
 pub fn task_list(params: &TaskListParams) -> Result<Request, Error> {
     let mut request = Request::new(Method::GET, "/tasks");
     if let Some(value) = &params.filters {
@@ -638,6 +670,7 @@ pub fn task_list(params: &TaskListParams) -> Result<Request, Error> {
 /// Inspect a volume
 ///
 /// `GET /volumes/{name}`
+#[inline]
 pub fn volume_inspect(name: &str) -> Result<Request, Error> {
     let request = Request::new(
         Method::GET,
@@ -649,6 +682,7 @@ pub fn volume_inspect(name: &str) -> Result<Request, Error> {
 /// List volumes
 ///
 /// `GET /volumes`
+#[inline]
 pub fn volume_list(params: &VolumeListParams) -> Result<Request, Error> {
     let mut request = Request::new(Method::GET, "/volumes");
     if let Some(value) = &params.filters {

@@ -18,6 +18,7 @@ use crate::shared::v1_25_to_v1_27::params::ServiceUpdateParams;
 /// Create a container
 ///
 /// `POST /containers/create`
+#[inline]
 pub fn container_create(
     params: &ContainerCreateParams,
     body: &ContainerCreateBody,
@@ -33,6 +34,7 @@ pub fn container_create(
 /// Remove a container
 ///
 /// `DELETE /containers/{id}`
+#[inline]
 pub fn container_delete(
     id: &str,
     params: &ContainerDeleteParams,
@@ -55,6 +57,7 @@ pub fn container_delete(
 /// `POST /containers/{id}/update`
 ///
 /// Change various configuration options of a container without having to recreate it.
+#[inline]
 pub fn container_update(id: &str, body: &ContainerUpdateBody) -> Result<Request, Error> {
     let request = Request::new(
         Method::POST,
@@ -69,6 +72,7 @@ pub fn container_update(id: &str, body: &ContainerUpdateBody) -> Result<Request,
 /// `GET /plugins/privileges`
 ///
 /// Since API 1.25.
+#[inline]
 pub fn get_plugin_privileges(
     params: &GetPluginPrivilegesParams,
 ) -> Result<Request, Error> {
@@ -83,6 +87,7 @@ pub fn get_plugin_privileges(
 /// Create a new image from a container
 ///
 /// `POST /commit`
+#[inline]
 pub fn image_commit(
     params: &ImageCommitParams,
     body: &Config,
@@ -116,6 +121,7 @@ pub fn image_commit(
 /// Create a service
 ///
 /// `POST /services/create`
+#[inline]
 pub fn service_create(
     params: &ServiceCreateParams,
     body: &ServiceCreateBody,
@@ -131,6 +137,7 @@ pub fn service_create(
 /// Update a service
 ///
 /// `POST /services/{id}/update`
+#[inline]
 pub fn service_update(
     id: &str,
     params: &ServiceUpdateParams,

@@ -16,6 +16,7 @@ use crate::shared::v1_25_to_v1_27::params::ImageBuildParams;
 /// The Docker daemon performs a preliminary validation of the `Dockerfile` before starting the build, and returns an error if the syntax is incorrect. After that, each instruction is run one-by-one until the ID of the new image is output.
 ///
 /// The build is canceled if the client drops the connection by quitting or being killed.
+#[inline]
 pub fn image_build(
     params: &ImageBuildParams,
     body: impl Into<Body>,

@@ -9,6 +9,7 @@ use crate::shared::v1_25_to_v1_55::params::SwarmUpdateParams;
 /// Initialize a new swarm
 ///
 /// `POST /swarm/init`
+#[inline]
 pub fn swarm_init(body: &SwarmInitBody) -> Result<Request, Error> {
     let request = Request::new(Method::POST, "/swarm/init");
     let request = request.json(body)?;
@@ -18,6 +19,7 @@ pub fn swarm_init(body: &SwarmInitBody) -> Result<Request, Error> {
 /// Update a swarm
 ///
 /// `POST /swarm/update`
+#[inline]
 pub fn swarm_update(
     params: &SwarmUpdateParams,
     body: &SwarmSpec,

@@ -10,6 +10,7 @@ use crate::shared::v1_25_to_v1_30::SecretCreateBody;
 /// `POST /secrets/create`
 ///
 /// Since API 1.25.
+#[inline]
 pub fn secret_create(body: &SecretCreateBody) -> Result<Request, Error> {
     let request = Request::new(Method::POST, "/secrets/create");
     let request = request.json(body)?;

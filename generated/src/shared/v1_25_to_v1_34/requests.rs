@@ -12,6 +12,7 @@ use crate::shared::v1_25_to_v1_34::params::ContainerLogsParams;
 /// `POST /containers/{id}/exec`
 ///
 /// Run a command inside a running container.
+#[inline]
 pub fn container_exec(id: &str, body: &ContainerExecBody) -> Result<Request, Error> {
     let request = Request::new(
         Method::POST,
@@ -28,6 +29,7 @@ pub fn container_exec(id: &str, body: &ContainerExecBody) -> Result<Request, Err
 /// Get `stdout` and `stderr` logs from a container.
 ///
 /// Note: This endpoint works only for containers with the `json-file` or `journald` logging driver.
+#[inline]
 pub fn container_logs(id: &str, params: &ContainerLogsParams) -> Result<Request, Error> {
     let mut request = Request::new(
         Method::GET,

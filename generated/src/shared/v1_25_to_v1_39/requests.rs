@@ -12,6 +12,7 @@ use crate::shared::v1_25_to_v1_55::params::PluginPullParams;
 ///
 /// Pulls and installs a plugin. After the plugin is installed, it can be
 /// enabled using the [`POST /plugins/{name}/enable` endpoint](https://docs.docker.com/reference/api/engine/version/v1.39/#operation/PostPluginsEnable).
+#[inline]
 pub fn plugin_pull(
     params: &PluginPullParams,
     body: &Vec<PluginPullBodyItem>,

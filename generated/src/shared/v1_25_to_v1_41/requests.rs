@@ -10,6 +10,7 @@ use crate::shared::v1_25_to_v1_41::params::ImageListParams;
 /// `GET /images/json`
 ///
 /// Returns a list of images on the server. Note that it uses a different, smaller representation of an image than inspecting a single image.
+#[inline]
 pub fn image_list(params: &ImageListParams) -> Result<Request, Error> {
     let mut request = Request::new(Method::GET, "/images/json");
     if let Some(value) = &params.all {
@@ -29,6 +30,7 @@ pub fn image_list(params: &ImageListParams) -> Result<Request, Error> {
 /// `GET /system/df`
 ///
 /// Since API 1.25.
+#[inline]
 pub fn system_data_usage() -> Result<Request, Error> {
     let request = Request::new(Method::GET, "/system/df");
     Ok(request)

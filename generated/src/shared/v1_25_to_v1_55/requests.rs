@@ -21,6 +21,7 @@ use crate::shared::v1_25_to_v1_55::params::{
 /// Note that it uses a different, smaller representation of a container
 /// than inspecting a single container. For example, the list of linked
 /// containers is not propagated .
+#[inline]
 pub fn container_list(params: &ContainerListParams) -> Result<Request, Error> {
     let mut request = Request::new(Method::GET, "/containers/json");
     if let Some(value) = &params.all {
@@ -43,6 +44,7 @@ pub fn container_list(params: &ContainerListParams) -> Result<Request, Error> {
 /// `POST /containers/prune`
 ///
 /// Since API 1.25.
+#[inline]
 pub fn container_prune(params: &ContainerPruneParams) -> Result<Request, Error> {
     let mut request = Request::new(Method::POST, "/containers/prune");
     if let Some(value) = &params.filters {
@@ -56,6 +58,7 @@ pub fn container_prune(params: &ContainerPruneParams) -> Result<Request, Error> 
 /// `POST /images/prune`
 ///
 /// Since API 1.25.
+#[inline]
 pub fn image_prune(params: &ImagePruneParams) -> Result<Request, Error> {
     let mut request = Request::new(Method::POST, "/images/prune");
     if let Some(value) = &params.filters {
@@ -69,6 +72,7 @@ pub fn image_prune(params: &ImagePruneParams) -> Result<Request, Error> {
 /// `POST /networks/prune`
 ///
 /// Since API 1.25.
+#[inline]
 pub fn network_prune(params: &NetworkPruneParams) -> Result<Request, Error> {
     let mut request = Request::new(Method::POST, "/networks/prune");
     if let Some(value) = &params.filters {
@@ -82,6 +86,7 @@ pub fn network_prune(params: &NetworkPruneParams) -> Result<Request, Error> {
 /// `POST /plugins/create`
 ///
 /// Since API 1.25.
+#[inline]
 pub fn plugin_create(
     params: &PluginCreateParams,
     body: impl Into<Body>,
@@ -99,6 +104,7 @@ pub fn plugin_create(
 /// Remove a plugin
 ///
 /// `DELETE /plugins/{name}`
+#[inline]
 pub fn plugin_delete(name: &str, params: &PluginDeleteParams) -> Result<Request, Error> {
     let mut request = Request::new(
         Method::DELETE,
@@ -113,6 +119,7 @@ pub fn plugin_delete(name: &str, params: &PluginDeleteParams) -> Result<Request,
 /// Enable a plugin
 ///
 /// `POST /plugins/{name}/enable`
+#[inline]
 pub fn plugin_enable(name: &str, params: &PluginEnableParams) -> Result<Request, Error> {
     let mut request = Request::new(
         Method::POST,
@@ -129,6 +136,7 @@ pub fn plugin_enable(name: &str, params: &PluginEnableParams) -> Result<Request,
 /// `GET /plugins/{name}/json`
 ///
 /// Since API 1.25.
+#[inline]
 pub fn plugin_inspect(name: &str) -> Result<Request, Error> {
     let request = Request::new(
         Method::GET,
@@ -144,6 +152,7 @@ pub fn plugin_inspect(name: &str) -> Result<Request, Error> {
 /// Push a plugin to the registry.
 ///
 /// Since API 1.25.
+#[inline]
 pub fn plugin_push(name: &str) -> Result<Request, Error> {
     let request = Request::new(
         Method::POST,
@@ -157,6 +166,7 @@ pub fn plugin_push(name: &str) -> Result<Request, Error> {
 /// `POST /plugins/{name}/set`
 ///
 /// Since API 1.25.
+#[inline]
 pub fn plugin_set(name: &str, body: &Vec<String>) -> Result<Request, Error> {
     let request = Request::new(
         Method::POST,
@@ -171,6 +181,7 @@ pub fn plugin_set(name: &str, body: &Vec<String>) -> Result<Request, Error> {
 /// `DELETE /secrets/{id}`
 ///
 /// Since API 1.25.
+#[inline]
 pub fn secret_delete(id: &str) -> Result<Request, Error> {
     let request = Request::new(
         Method::DELETE,
@@ -184,6 +195,7 @@ pub fn secret_delete(id: &str) -> Result<Request, Error> {
 /// `GET /secrets/{id}`
 ///
 /// Since API 1.25.
+#[inline]
 pub fn secret_inspect(id: &str) -> Result<Request, Error> {
     let request = Request::new(
         Method::GET,
@@ -197,6 +209,7 @@ pub fn secret_inspect(id: &str) -> Result<Request, Error> {
 /// `GET /secrets`
 ///
 /// Since API 1.25.
+#[inline]
 pub fn secret_list(params: &SecretListParams) -> Result<Request, Error> {
     let mut request = Request::new(Method::GET, "/secrets");
     if let Some(value) = &params.filters {
@@ -216,6 +229,7 @@ pub fn secret_list(params: &SecretListParams) -> Result<Request, Error> {
 /// `json-file` or `journald` logging drivers.
 ///
 /// Since API 1.25.
+#[inline]
 pub fn service_logs(id: &str, params: &ServiceLogsParams) -> Result<Request, Error> {
     let mut request = Request::new(
         Method::GET,
@@ -250,6 +264,7 @@ pub fn service_logs(id: &str, params: &ServiceLogsParams) -> Result<Request, Err
 /// `POST /swarm/unlock`
 ///
 /// Since API 1.25.
+#[inline]
 pub fn swarm_unlock(body: &SwarmUnlockBody) -> Result<Request, Error> {
     let request = Request::new(Method::POST, "/swarm/unlock");
     let request = request.json(body)?;
@@ -261,6 +276,7 @@ pub fn swarm_unlock(body: &SwarmUnlockBody) -> Result<Request, Error> {
 /// `GET /swarm/unlockkey`
 ///
 /// Since API 1.25.
+#[inline]
 pub fn swarm_unlockkey() -> Result<Request, Error> {
     let request = Request::new(Method::GET, "/swarm/unlockkey");
     Ok(request)
@@ -271,6 +287,7 @@ pub fn swarm_unlockkey() -> Result<Request, Error> {
 /// `DELETE /volumes/{name}`
 ///
 /// Instruct the driver to remove the volume.
+#[inline]
 pub fn volume_delete(name: &str, params: &VolumeDeleteParams) -> Result<Request, Error> {
     let mut request = Request::new(
         Method::DELETE,
@@ -287,6 +304,7 @@ pub fn volume_delete(name: &str, params: &VolumeDeleteParams) -> Result<Request,
 /// `POST /volumes/prune`
 ///
 /// Since API 1.25.
+#[inline]
 pub fn volume_prune(params: &VolumePruneParams) -> Result<Request, Error> {
     let mut request = Request::new(Method::POST, "/volumes/prune");
     if let Some(value) = &params.filters {

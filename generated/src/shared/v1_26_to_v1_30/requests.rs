@@ -12,6 +12,7 @@ use crate::shared::v1_26_to_v1_55::params::SecretUpdateParams;
 /// `POST /secrets/{id}/update`
 ///
 /// Since API 1.26.
+#[inline]
 pub fn secret_update(
     id: &str,
     params: &SecretUpdateParams,

@@ -12,6 +12,7 @@ use crate::shared::v1_26_to_v1_55::params::PluginUpgradeParams;
 /// `POST /plugins/{name}/upgrade`
 ///
 /// Since API 1.26.
+#[inline]
 pub fn plugin_upgrade(
     name: &str,
     params: &PluginUpgradeParams,

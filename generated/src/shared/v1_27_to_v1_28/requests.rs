@@ -9,6 +9,7 @@ use crate::shared::v1_27_to_v1_28::{Config, NetworkCreateBody};
 /// Create a new image from a container
 ///
 /// `POST /commit`
+#[inline]
 pub fn image_commit(
     params: &ImageCommitParams,
     body: &Config,
@@ -42,6 +43,7 @@ pub fn image_commit(
 /// Create a network
 ///
 /// `POST /networks/create`
+#[inline]
 pub fn network_create(body: &NetworkCreateBody) -> Result<Request, Error> {
     let request = Request::new(Method::POST, "/networks/create");
     let request = request.json(body)?;

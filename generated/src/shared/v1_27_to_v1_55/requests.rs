@@ -10,6 +10,7 @@ use crate::shared::v1_27_to_v1_55::params::GetPluginPrivilegesParams;
 /// `GET /plugins/privileges`
 ///
 /// Since API 1.25.
+#[inline]
 pub fn get_plugin_privileges(
     params: &GetPluginPrivilegesParams,
 ) -> Result<Request, Error> {

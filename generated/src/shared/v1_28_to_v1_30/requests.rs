@@ -9,6 +9,7 @@ use crate::shared::v1_28_to_v1_30::params::NetworkInspectParams;
 /// Inspect a network
 ///
 /// `GET /networks/{id}`
+#[inline]
 pub fn network_inspect(
     id: &str,
     params: &NetworkInspectParams,

@@ -9,6 +9,7 @@ use crate::shared::v1_28_to_v1_55::params::{PluginDisableParams, PluginListParam
 /// Disable a plugin
 ///
 /// `POST /plugins/{name}/disable`
+#[inline]
 pub fn plugin_disable(
     name: &str,
     params: &PluginDisableParams,
@@ -28,6 +29,7 @@ pub fn plugin_disable(
 /// `GET /plugins`
 ///
 /// Returns information about installed plugins.
+#[inline]
 pub fn plugin_list(params: &PluginListParams) -> Result<Request, Error> {
     let mut request = Request::new(Method::GET, "/plugins");
     if let Some(value) = &params.filters {

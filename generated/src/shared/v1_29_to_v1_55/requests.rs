@@ -9,6 +9,7 @@ use crate::shared::v1_29_to_v1_55::params::{ServiceInspectParams, TaskLogsParams
 /// Inspect a service
 ///
 /// `GET /services/{id}`
+#[inline]
 pub fn service_inspect(
     id: &str,
     params: &ServiceInspectParams,
@@ -34,6 +35,7 @@ pub fn service_inspect(
 /// `json-file` or `journald` logging drivers.
 ///
 /// Since API 1.29.
+#[inline]
 pub fn task_logs(id: &str, params: &TaskLogsParams) -> Result<Request, Error> {
     let mut request = Request::new(
         Method::GET,

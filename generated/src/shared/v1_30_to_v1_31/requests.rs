@@ -10,6 +10,7 @@ use crate::shared::v1_30_to_v1_31::{ContainerCreateBody, SwarmInitBody, SwarmSpe
 /// Create a container
 ///
 /// `POST /containers/create`
+#[inline]
 pub fn container_create(
     params: &ContainerCreateParams,
     body: &ContainerCreateBody,
@@ -25,6 +26,7 @@ pub fn container_create(
 /// Initialize a new swarm
 ///
 /// `POST /swarm/init`
+#[inline]
 pub fn swarm_init(body: &SwarmInitBody) -> Result<Request, Error> {
     let request = Request::new(Method::POST, "/swarm/init");
     let request = request.json(body)?;
@@ -34,6 +36,7 @@ pub fn swarm_init(body: &SwarmInitBody) -> Result<Request, Error> {
 /// Update a swarm
 ///
 /// `POST /swarm/update`
+#[inline]
 pub fn swarm_update(
     params: &SwarmUpdateParams,
     body: &SwarmSpec,

@@ -12,6 +12,7 @@ use crate::shared::v1_30_to_v1_55::params::ConfigUpdateParams;
 /// `POST /configs/create`
 ///
 /// Since API 1.30.
+#[inline]
 pub fn config_create(body: &ConfigCreateBody) -> Result<Request, Error> {
     let request = Request::new(Method::POST, "/configs/create");
     let request = request.json(body)?;
@@ -23,6 +24,7 @@ pub fn config_create(body: &ConfigCreateBody) -> Result<Request, Error> {
 /// `POST /configs/{id}/update`
 ///
 /// Since API 1.30.
+#[inline]
 pub fn config_update(
     id: &str,
     params: &ConfigUpdateParams,

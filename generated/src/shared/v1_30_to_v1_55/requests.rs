@@ -12,6 +12,7 @@ use crate::shared::v1_30_to_v1_55::params::{ConfigListParams, ContainerWaitParam
 /// `DELETE /configs/{id}`
 ///
 /// Since API 1.30.
+#[inline]
 pub fn config_delete(id: &str) -> Result<Request, Error> {
     let request = Request::new(
         Method::DELETE,
@@ -25,6 +26,7 @@ pub fn config_delete(id: &str) -> Result<Request, Error> {
 /// `GET /configs/{id}`
 ///
 /// Since API 1.30.
+#[inline]
 pub fn config_inspect(id: &str) -> Result<Request, Error> {
     let request = Request::new(
         Method::GET,
@@ -38,6 +40,7 @@ pub fn config_inspect(id: &str) -> Result<Request, Error> {
 /// `GET /configs`
 ///
 /// Since API 1.30.
+#[inline]
 pub fn config_list(params: &ConfigListParams) -> Result<Request, Error> {
     let mut request = Request::new(Method::GET, "/configs");
     if let Some(value) = &params.filters {
@@ -51,6 +54,7 @@ pub fn config_list(params: &ConfigListParams) -> Result<Request, Error> {
 /// `POST /containers/{id}/wait`
 ///
 /// Block until a container stops, then returns the exit code.
+#[inline]
 pub fn container_wait(id: &str, params: &ContainerWaitParams) -> Result<Request, Error> {
     let mut request = Request::new(
         Method::POST,
@@ -69,6 +73,7 @@ pub fn container_wait(id: &str, params: &ContainerWaitParams) -> Result<Request,
 /// Return image digest and platform information by contacting the registry.
 ///
 /// Since API 1.30.
+#[inline]
 pub fn distribution_inspect(name: &str) -> Result<Request, Error> {
     let request = Request::new(
         Method::GET,
@@ -80,6 +85,7 @@ pub fn distribution_inspect(name: &str) -> Result<Request, Error> {
 /// Join an existing swarm
 ///
 /// `POST /swarm/join`
+#[inline]
 pub fn swarm_join(body: &SwarmJoinBody) -> Result<Request, Error> {
     let request = Request::new(Method::POST, "/swarm/join");
     let request = request.json(body)?;

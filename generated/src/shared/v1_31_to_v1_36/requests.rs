@@ -12,6 +12,7 @@ use crate::shared::v1_31_to_v1_36::{SecretCreateBody, SecretSpec};
 /// `POST /secrets/create`
 ///
 /// Since API 1.25.
+#[inline]
 pub fn secret_create(body: &SecretCreateBody) -> Result<Request, Error> {
     let request = Request::new(Method::POST, "/secrets/create");
     let request = request.json(body)?;
@@ -23,6 +24,7 @@ pub fn secret_create(body: &SecretCreateBody) -> Result<Request, Error> {
 /// `POST /secrets/{id}/update`
 ///
 /// Since API 1.26.
+#[inline]
 pub fn secret_update(
     id: &str,
     params: &SecretUpdateParams,

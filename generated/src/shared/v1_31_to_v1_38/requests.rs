@@ -9,6 +9,7 @@ use moby_api_runtime::client::{Error, Method, Request};
 /// `POST /build/prune`
 ///
 /// Since API 1.31.
+#[inline]
 pub fn build_prune() -> Result<Request, Error> {
     let request = Request::new(Method::POST, "/build/prune");
     Ok(request)

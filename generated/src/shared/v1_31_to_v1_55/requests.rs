@@ -9,6 +9,7 @@ use crate::shared::v1_31_to_v1_55::params::NetworkInspectParams;
 /// Inspect a network
 ///
 /// `GET /networks/{id}`
+#[inline]
 pub fn network_inspect(
     id: &str,
     params: &NetworkInspectParams,
@@ -59,6 +60,7 @@ pub fn network_inspect(
 /// ```
 ///
 /// Since API 1.31.
+#[inline]
 pub fn session() -> Result<Request, Error> {
     let request = Request::new(Method::POST, "/session");
     Ok(request)

@@ -9,6 +9,7 @@ use crate::shared::v1_32_to_v1_35::ContainerCreateBody;
 /// Create a container
 ///
 /// `POST /containers/create`
+#[inline]
 pub fn container_create(
     params: &ContainerCreateParams,
     body: &ContainerCreateBody,

@@ -11,6 +11,7 @@ use crate::shared::v1_32_to_v1_38::params::ImageCreateParams;
 /// `POST /images/create`
 ///
 /// Create an image by either pulling it from a registry or importing it.
+#[inline]
 pub fn image_create(
     params: &ImageCreateParams,
     body: impl Into<Body>,
@@ -41,6 +42,7 @@ pub fn image_create(
 /// Initialize a new swarm
 ///
 /// `POST /swarm/init`
+#[inline]
 pub fn swarm_init(body: &SwarmInitBody) -> Result<Request, Error> {
     let request = Request::new(Method::POST, "/swarm/init");
     let request = request.json(body)?;

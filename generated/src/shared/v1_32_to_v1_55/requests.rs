@@ -9,6 +9,7 @@ use crate::shared::v1_32_to_v1_55::SwarmSpec;
 /// Update a swarm
 ///
 /// `POST /swarm/update`
+#[inline]
 pub fn swarm_update(
     params: &SwarmUpdateParams,
     body: &SwarmSpec,

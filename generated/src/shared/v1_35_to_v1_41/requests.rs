@@ -11,6 +11,7 @@ use crate::shared::v1_35_to_v1_41::ContainerExecBody;
 /// `POST /containers/{id}/exec`
 ///
 /// Run a command inside a running container.
+#[inline]
 pub fn container_exec(id: &str, body: &ContainerExecBody) -> Result<Request, Error> {
     let request = Request::new(
         Method::POST,

@@ -9,6 +9,7 @@ use crate::shared::v1_32_to_v1_43::NetworkConnectBody;
 /// Connect a container to a network
 ///
 /// `POST /networks/{id}/connect`
+#[inline]
 pub fn network_connect(id: &str, body: &NetworkConnectBody) -> Result<Request, Error> {
     let request = Request::new(
         Method::POST,

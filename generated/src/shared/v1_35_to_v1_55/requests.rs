@@ -14,6 +14,7 @@ use crate::shared::v1_35_to_v1_55::params::ContainerLogsParams;
 ///
 /// Note: This endpoint works only for containers with the `json-file` or
 /// `journald` logging driver.
+#[inline]
 pub fn container_logs(id: &str, params: &ContainerLogsParams) -> Result<Request, Error> {
     let mut request = Request::new(
         Method::GET,

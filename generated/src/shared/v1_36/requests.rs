@@ -10,6 +10,7 @@ use crate::shared::v1_36::{ContainerCreateBody, ContainerUpdateBody};
 /// Create a container
 ///
 /// `POST /containers/create`
+#[inline]
 pub fn container_create(
     params: &ContainerCreateParams,
     body: &ContainerCreateBody,
@@ -27,6 +28,7 @@ pub fn container_create(
 /// `POST /containers/{id}/update`
 ///
 /// Change various configuration options of a container without having to recreate it.
+#[inline]
 pub fn container_update(id: &str, body: &ContainerUpdateBody) -> Result<Request, Error> {
     let request = Request::new(
         Method::POST,

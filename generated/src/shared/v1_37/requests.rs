@@ -15,6 +15,7 @@ use crate::shared::v1_37::params::ImageBuildParams;
 /// Create a container
 ///
 /// `POST /containers/create`
+#[inline]
 pub fn container_create(
     params: &ContainerCreateParams,
     body: &ContainerCreateBody,
@@ -32,6 +33,7 @@ pub fn container_create(
 /// `POST /containers/{id}/update`
 ///
 /// Change various configuration options of a container without having to recreate it.
+#[inline]
 pub fn container_update(id: &str, body: &ContainerUpdateBody) -> Result<Request, Error> {
     let request = Request::new(
         Method::POST,
@@ -52,6 +54,7 @@ pub fn container_update(id: &str, body: &ContainerUpdateBody) -> Result<Request,
 /// The Docker daemon performs a preliminary validation of the `Dockerfile` before starting the build, and returns an error if the syntax is incorrect. After that, each instruction is run one-by-one until the ID of the new image is output.
 ///
 /// The build is canceled if the client drops the connection by quitting or being killed.
+#[inline]
 pub fn image_build(
     params: &ImageBuildParams,
     body: impl Into<Body>,
@@ -140,6 +143,7 @@ pub fn image_build(
 /// Create a service
 ///
 /// `POST /services/create`
+#[inline]
 pub fn service_create(
     params: &ServiceCreateParams,
     body: &ServiceCreateBody,
@@ -155,6 +159,7 @@ pub fn service_create(
 /// Update a service
 ///
 /// `POST /services/{id}/update`
+#[inline]
 pub fn service_update(
     id: &str,
     params: &ServiceUpdateParams,

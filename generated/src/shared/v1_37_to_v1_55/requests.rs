@@ -15,6 +15,7 @@ use crate::shared::v1_37_to_v1_55::{
 /// `POST /configs/create`
 ///
 /// Since API 1.30.
+#[inline]
 pub fn config_create(body: &ConfigCreateBody) -> Result<Request, Error> {
     let request = Request::new(Method::POST, "/configs/create");
     let request = request.json(body)?;
@@ -26,6 +27,7 @@ pub fn config_create(body: &ConfigCreateBody) -> Result<Request, Error> {
 /// `POST /configs/{id}/update`
 ///
 /// Since API 1.30.
+#[inline]
 pub fn config_update(
     id: &str,
     params: &ConfigUpdateParams,
@@ -48,6 +50,7 @@ pub fn config_update(
 /// `POST /secrets/create`
 ///
 /// Since API 1.25.
+#[inline]
 pub fn secret_create(body: &SecretCreateBody) -> Result<Request, Error> {
     let request = Request::new(Method::POST, "/secrets/create");
     let request = request.json(body)?;
@@ -59,6 +62,7 @@ pub fn secret_create(body: &SecretCreateBody) -> Result<Request, Error> {
 /// `POST /secrets/{id}/update`
 ///
 /// Since API 1.26.
+#[inline]
 pub fn secret_update(
     id: &str,
     params: &SecretUpdateParams,

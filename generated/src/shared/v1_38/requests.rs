@@ -14,6 +14,7 @@ use crate::shared::v1_38::{
 /// Create a container
 ///
 /// `POST /containers/create`
+#[inline]
 pub fn container_create(
     params: &ContainerCreateParams,
     body: &ContainerCreateBody,
@@ -31,6 +32,7 @@ pub fn container_create(
 /// `POST /containers/{id}/update`
 ///
 /// Change various configuration options of a container without having to recreate it.
+#[inline]
 pub fn container_update(id: &str, body: &ContainerUpdateBody) -> Result<Request, Error> {
     let request = Request::new(
         Method::POST,
@@ -43,6 +45,7 @@ pub fn container_update(id: &str, body: &ContainerUpdateBody) -> Result<Request,
 /// Create a service
 ///
 /// `POST /services/create`
+#[inline]
 pub fn service_create(
     params: &ServiceCreateParams,
     body: &ServiceCreateBody,
@@ -58,6 +61,7 @@ pub fn service_create(
 /// Update a service
 ///
 /// `POST /services/{id}/update`
+#[inline]
 pub fn service_update(
     id: &str,
     params: &ServiceUpdateParams,

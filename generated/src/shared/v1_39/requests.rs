@@ -16,6 +16,7 @@ use crate::shared::v1_39_to_v1_55::params::ServiceUpdateParams;
 /// Create a container
 ///
 /// `POST /containers/create`
+#[inline]
 pub fn container_create(
     params: &ContainerCreateParams,
     body: &ContainerCreateBody,
@@ -34,6 +35,7 @@ pub fn container_create(
 ///
 /// Change various configuration options of a container without having to
 /// recreate it.
+#[inline]
 pub fn container_update(id: &str, body: &ContainerUpdateBody) -> Result<Request, Error> {
     let request = Request::new(
         Method::POST,
@@ -48,6 +50,7 @@ pub fn container_update(id: &str, body: &ContainerUpdateBody) -> Result<Request,
 /// `POST /images/create`
 ///
 /// Create an image by either pulling it from a registry or importing it.
+#[inline]
 pub fn image_create(
     params: &ImageCreateParams,
     body: impl Into<Body>,
@@ -81,6 +84,7 @@ pub fn image_create(
 /// Create a service
 ///
 /// `POST /services/create`
+#[inline]
 pub fn service_create(
     params: &ServiceCreateParams,
     body: &ServiceCreateBody,
@@ -96,6 +100,7 @@ pub fn service_create(
 /// Update a service
 ///
 /// `POST /services/{id}/update`
+#[inline]
 pub fn service_update(
     id: &str,
     params: &ServiceUpdateParams,
@@ -125,6 +130,7 @@ pub fn service_update(
 /// Initialize a new swarm
 ///
 /// `POST /swarm/init`
+#[inline]
 pub fn swarm_init(body: &SwarmInitBody) -> Result<Request, Error> {
     let request = Request::new(Method::POST, "/swarm/init");
     let request = request.json(body)?;

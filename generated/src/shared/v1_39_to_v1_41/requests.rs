@@ -8,6 +8,7 @@ use crate::shared::v1_39_to_v1_41::VolumeCreateOptions;
 /// Create a volume
 ///
 /// `POST /volumes/create`
+#[inline]
 pub fn volume_create(body: &VolumeCreateOptions) -> Result<Request, Error> {
     let request = Request::new(Method::POST, "/volumes/create");
     let request = request.json(body)?;

@@ -10,6 +10,7 @@ use crate::shared::v1_39_to_v1_47::params::BuildPruneParams;
 /// `POST /build/prune`
 ///
 /// Since API 1.31.
+#[inline]
 pub fn build_prune(params: &BuildPruneParams) -> Result<Request, Error> {
     let mut request = Request::new(Method::POST, "/build/prune");
     if let Some(value) = &params.keep_storage {

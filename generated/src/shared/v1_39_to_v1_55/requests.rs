@@ -13,6 +13,7 @@ use crate::shared::v1_39_to_v1_55::params::PutContainerArchiveParams;
 /// Upload a tar archive to be extracted to a path in the filesystem of container id.
 /// `path` parameter is asserted to be a directory. If it exists as a file, 400 error
 /// will be returned with message "not a directory".
+#[inline]
 pub fn put_container_archive(
     id: &str,
     params: &PutContainerArchiveParams,

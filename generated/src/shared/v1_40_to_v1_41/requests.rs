@@ -12,6 +12,7 @@ use crate::shared::v1_40_to_v1_41::ContainerUpdateBody;
 ///
 /// Change various configuration options of a container without having to
 /// recreate it.
+#[inline]
 pub fn container_update(id: &str, body: &ContainerUpdateBody) -> Result<Request, Error> {
     let request = Request::new(
         Method::POST,

@@ -20,6 +20,7 @@ use crate::shared::v1_40_to_v1_55::params::{ImageBuildParams, ImageCreateParams}
 /// The Docker daemon performs a preliminary validation of the `Dockerfile` before starting the build, and returns an error if the syntax is incorrect. After that, each instruction is run one-by-one until the ID of the new image is output.
 ///
 /// The build is canceled if the client drops the connection by quitting or being killed.
+#[inline]
 pub fn image_build(
     params: &ImageBuildParams,
     body: impl Into<Body>,
@@ -116,6 +117,7 @@ pub fn image_build(
 /// `POST /images/create`
 ///
 /// Pull or import an image.
+#[inline]
 pub fn image_create(
     params: &ImageCreateParams,
     body: impl Into<Body>,
@@ -157,6 +159,7 @@ pub fn image_create(
 ///
 /// Pulls and installs a plugin. After the plugin is installed, it can be
 /// enabled using the [`POST /plugins/{name}/enable` endpoint](https://docs.docker.com/reference/api/engine/version/v1.55/#operation/PostPluginsEnable).
+#[inline]
 pub fn plugin_pull(
     params: &PluginPullParams,
     body: &Vec<PluginPrivilege>,
@@ -181,6 +184,7 @@ pub fn plugin_pull(
 /// `POST /plugins/{name}/upgrade`
 ///
 /// Since API 1.26.
+#[inline]
 pub fn plugin_upgrade(
     name: &str,
     params: &PluginUpgradeParams,
@@ -204,6 +208,7 @@ pub fn plugin_upgrade(
 /// Initialize a new swarm
 ///
 /// `POST /swarm/init`
+#[inline]
 pub fn swarm_init(body: &SwarmInitBody) -> Result<Request, Error> {
     let request = Request::new(Method::POST, "/swarm/init");
     let request = request.json(body)?;
@@ -217,6 +222,7 @@ pub fn swarm_init(body: &SwarmInitBody) -> Result<Request, Error> {
 /// This is a dummy endpoint you can use to test if the server is accessible.
 ///
 /// Since API 1.40.
+#[inline]
 pub fn system_ping_head() -> Result<Request, Error> {
     let request = Request::new(Method::HEAD, "/_ping");
     Ok(request)

@@ -37,6 +37,7 @@ use crate::shared::v1_41_to_v1_55::params::{ContainerStatsParams, ServiceListPar
 /// * system_cpu_delta = `cpu_stats.system_cpu_usage - precpu_stats.system_cpu_usage`
 /// * number_cpus = `length(cpu_stats.cpu_usage.percpu_usage)` or `cpu_stats.online_cpus`
 /// * CPU usage % = `(cpu_delta / system_cpu_delta) * number_cpus * 100.0`
+#[inline]
 pub fn container_stats(
     id: &str,
     params: &ContainerStatsParams,
@@ -57,6 +58,7 @@ pub fn container_stats(
 /// List services
 ///
 /// `GET /services`
+#[inline]
 pub fn service_list(params: &ServiceListParams) -> Result<Request, Error> {
     let mut request = Request::new(Method::GET, "/services");
     if let Some(value) = &params.filters {

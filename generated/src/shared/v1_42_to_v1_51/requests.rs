@@ -13,6 +13,7 @@ use crate::shared::v1_42_to_v1_51::params::SystemDataUsageParams;
 ///
 /// Change various configuration options of a container without having to
 /// recreate it.
+#[inline]
 pub fn container_update(id: &str, body: &ContainerUpdateBody) -> Result<Request, Error> {
     let request = Request::new(
         Method::POST,
@@ -27,6 +28,7 @@ pub fn container_update(id: &str, body: &ContainerUpdateBody) -> Result<Request,
 /// `GET /system/df`
 ///
 /// Since API 1.25.
+#[inline]
 pub fn system_data_usage(params: &SystemDataUsageParams) -> Result<Request, Error> {
     let mut request = Request::new(Method::GET, "/system/df");
     if let Some(value) = &params.r#type {

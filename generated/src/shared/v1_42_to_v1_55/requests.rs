@@ -15,6 +15,7 @@ use crate::shared::v1_42_to_v1_55::params::{
 /// Attach to a container via a websocket
 ///
 /// `GET /containers/{id}/attach/ws`
+#[inline]
 pub fn container_attach_websocket(
     id: &str,
     params: &ContainerAttachWebsocketParams,
@@ -49,6 +50,7 @@ pub fn container_attach_websocket(
 /// `POST /containers/{id}/exec`
 ///
 /// Run a command inside a running container.
+#[inline]
 pub fn container_exec(id: &str, body: &ContainerExecBody) -> Result<Request, Error> {
     let request = Request::new(
         Method::POST,
@@ -61,6 +63,7 @@ pub fn container_exec(id: &str, body: &ContainerExecBody) -> Result<Request, Err
 /// Restart a container
 ///
 /// `POST /containers/{id}/restart`
+#[inline]
 pub fn container_restart(
     id: &str,
     params: &ContainerRestartParams,
@@ -81,6 +84,7 @@ pub fn container_restart(
 /// Stop a container
 ///
 /// `POST /containers/{id}/stop`
+#[inline]
 pub fn container_stop(id: &str, params: &ContainerStopParams) -> Result<Request, Error> {
     let mut request = Request::new(
         Method::POST,
@@ -102,6 +106,7 @@ pub fn container_stop(id: &str, params: &ContainerStopParams) -> Result<Request,
 /// Starts a previously set up exec instance. If detach is true, this endpoint
 /// returns immediately after starting the command. Otherwise, it sets up an
 /// interactive session with the command.
+#[inline]
 pub fn exec_start(id: &str, body: &ExecStartBody) -> Result<Request, Error> {
     let request = Request::new(
         Method::POST,
@@ -114,6 +119,7 @@ pub fn exec_start(id: &str, body: &ExecStartBody) -> Result<Request, Error> {
 /// Create a volume
 ///
 /// `POST /volumes/create`
+#[inline]
 pub fn volume_create(body: &VolumeCreateOptions) -> Result<Request, Error> {
     let request = Request::new(Method::POST, "/volumes/create");
     let request = request.json(body)?;
@@ -125,6 +131,7 @@ pub fn volume_create(body: &VolumeCreateOptions) -> Result<Request, Error> {
 /// `PUT /volumes/{name}`
 ///
 /// Since API 1.42.
+#[inline]
 pub fn volume_update(
     name: &str,
     params: &VolumeUpdateParams,

@@ -9,6 +9,7 @@ use crate::shared::v1_43::ContainerCreateBody;
 /// Create a container
 ///
 /// `POST /containers/create`
+#[inline]
 pub fn container_create(
     params: &ContainerCreateParams,
     body: &ContainerCreateBody,

@@ -11,6 +11,7 @@ use crate::shared::v1_44_to_v1_45::NetworkConnectBody;
 /// `POST /networks/{id}/connect`
 ///
 /// The network must be either a local-scoped network or a swarm-scoped network with the `attachable` option set. A network cannot be re-attached to a running container
+#[inline]
 pub fn network_connect(id: &str, body: &NetworkConnectBody) -> Result<Request, Error> {
     let request = Request::new(
         Method::POST,

@@ -9,6 +9,7 @@ use crate::shared::v1_44_to_v1_51::ContainerConfig;
 /// Create a new image from a container
 ///
 /// `POST /commit`
+#[inline]
 pub fn image_commit(
     params: &ImageCommitParams,
     body: &ContainerConfig,

@@ -14,6 +14,7 @@ use crate::shared::v1_46_to_v1_47::{
 /// Create a container
 ///
 /// `POST /containers/create`
+#[inline]
 pub fn container_create(
     params: &ContainerCreateParams,
     body: &ContainerCreateBody,
@@ -34,6 +35,7 @@ pub fn container_create(
 /// `POST /networks/{id}/connect`
 ///
 /// The network must be either a local-scoped network or a swarm-scoped network with the `attachable` option set. A network cannot be re-attached to a running container
+#[inline]
 pub fn network_connect(id: &str, body: &NetworkConnectBody) -> Result<Request, Error> {
     let request = Request::new(
         Method::POST,
@@ -46,6 +48,7 @@ pub fn network_connect(id: &str, body: &NetworkConnectBody) -> Result<Request, E
 /// Create a service
 ///
 /// `POST /services/create`
+#[inline]
 pub fn service_create(
     params: &ServiceCreateParams,
     body: &ServiceCreateBody,
@@ -61,6 +64,7 @@ pub fn service_create(
 /// Update a service
 ///
 /// `POST /services/{id}/update`
+#[inline]
 pub fn service_update(
     id: &str,
     params: &ServiceUpdateParams,

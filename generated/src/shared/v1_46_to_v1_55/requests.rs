@@ -17,6 +17,7 @@ use crate::shared::v1_46_to_v1_55::params::ImagePushParams;
 /// `registry.example.com/myimage:latest`.
 ///
 /// The push is cancelled if the HTTP connection is closed.
+#[inline]
 pub fn image_push(name: &str, params: &ImagePushParams) -> Result<Request, Error> {
     let mut request = Request::new(
         Method::POST,

@@ -10,6 +10,7 @@ use crate::shared::v1_47_to_v1_53::params::ImageListParams;
 /// `GET /images/json`
 ///
 /// Returns a list of images on the server. Note that it uses a different, smaller representation of an image than inspecting a single image.
+#[inline]
 pub fn image_list(params: &ImageListParams) -> Result<Request, Error> {
     let mut request = Request::new(Method::GET, "/images/json");
     if let Some(value) = &params.all {

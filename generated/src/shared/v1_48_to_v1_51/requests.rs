@@ -19,6 +19,7 @@ use crate::shared::v1_48_to_v1_51::params::{
 /// `POST /build/prune`
 ///
 /// Since API 1.31.
+#[inline]
 pub fn build_prune(params: &BuildPruneParams) -> Result<Request, Error> {
     let mut request = Request::new(Method::POST, "/build/prune");
     if let Some(value) = &params.keep_storage {
@@ -45,6 +46,7 @@ pub fn build_prune(params: &BuildPruneParams) -> Result<Request, Error> {
 /// Create a container
 ///
 /// `POST /containers/create`
+#[inline]
 pub fn container_create(
     params: &ContainerCreateParams,
     body: &ContainerCreateBody,
@@ -74,6 +76,7 @@ pub fn container_create(
 /// file for this image ID.
 ///
 /// For details on the format, see the [export image endpoint](https://docs.docker.com/reference/api/engine/version/v1.51/#tag/Image/operation/ImageGet).
+#[inline]
 pub fn image_get_all(params: &ImageGetAllParams) -> Result<Request, Error> {
     let mut request = Request::new(Method::GET, "/images/get");
     if let Some(value) = &params.names {
@@ -110,6 +113,7 @@ pub fn image_get_all(params: &ImageGetAllParams) -> Result<Request, Error> {
 ///   }
 /// }
 /// ```
+#[inline]
 pub fn image_get(name: &str, params: &ImageGetParams) -> Result<Request, Error> {
     let mut request = Request::new(
         Method::GET,
@@ -128,6 +132,7 @@ pub fn image_get(name: &str, params: &ImageGetParams) -> Result<Request, Error> 
 /// Load a set of images and tags into a repository.
 ///
 /// For details on the format, see the [export image endpoint](https://docs.docker.com/reference/api/engine/version/v1.51/#tag/Image/operation/ImageGet).
+#[inline]
 pub fn image_load(
     params: &ImageLoadParams,
     body: impl Into<Body>,
@@ -149,6 +154,7 @@ pub fn image_load(
 /// `POST /networks/{id}/connect`
 ///
 /// The network must be either a local-scoped network or a swarm-scoped network with the `attachable` option set. A network cannot be re-attached to a running container
+#[inline]
 pub fn network_connect(id: &str, body: &NetworkConnectBody) -> Result<Request, Error> {
     let request = Request::new(
         Method::POST,
@@ -161,6 +167,7 @@ pub fn network_connect(id: &str, body: &NetworkConnectBody) -> Result<Request, E
 /// Create a service
 ///
 /// `POST /services/create`
+#[inline]
 pub fn service_create(
     params: &ServiceCreateParams,
     body: &ServiceCreateBody,
@@ -176,6 +183,7 @@ pub fn service_create(
 /// Update a service
 ///
 /// `POST /services/{id}/update`
+#[inline]
 pub fn service_update(
     id: &str,
     params: &ServiceUpdateParams,

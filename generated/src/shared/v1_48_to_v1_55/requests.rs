@@ -11,6 +11,7 @@ use crate::shared::v1_48_to_v1_55::params::ImageHistoryParams;
 /// `GET /images/{name}/history`
 ///
 /// Return parent layers of an image.
+#[inline]
 pub fn image_history(name: &str, params: &ImageHistoryParams) -> Result<Request, Error> {
     let mut request = Request::new(
         Method::GET,

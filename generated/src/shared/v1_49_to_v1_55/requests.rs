@@ -11,6 +11,7 @@ use crate::shared::v1_49_to_v1_55::params::ImageInspectParams;
 /// `GET /images/{name}/json`
 ///
 /// Return low-level information about an image.
+#[inline]
 pub fn image_inspect(name: &str, params: &ImageInspectParams) -> Result<Request, Error> {
     let mut request = Request::new(
         Method::GET,

@@ -21,6 +21,7 @@ use crate::shared::v1_52_to_v1_55::params::{
 /// `POST /build/prune`
 ///
 /// Since API 1.31.
+#[inline]
 pub fn build_prune(params: &BuildPruneParams) -> Result<Request, Error> {
     let mut request = Request::new(Method::POST, "/build/prune");
     if let Some(value) = &params.reserved_space {
@@ -44,6 +45,7 @@ pub fn build_prune(params: &BuildPruneParams) -> Result<Request, Error> {
 /// Create a container
 ///
 /// `POST /containers/create`
+#[inline]
 pub fn container_create(
     params: &ContainerCreateParams,
     body: &ContainerCreateBody,
@@ -65,6 +67,7 @@ pub fn container_create(
 ///
 /// Change various configuration options of a container without having to
 /// recreate it.
+#[inline]
 pub fn container_update(id: &str, body: &ContainerUpdateBody) -> Result<Request, Error> {
     let request = Request::new(
         Method::POST,
@@ -77,6 +80,7 @@ pub fn container_update(id: &str, body: &ContainerUpdateBody) -> Result<Request,
 /// Create a new image from a container
 ///
 /// `POST /commit`
+#[inline]
 pub fn image_commit(
     params: &ImageCommitParams,
     body: &ContainerConfig,
@@ -121,6 +125,7 @@ pub fn image_commit(
 /// file for this image ID.
 ///
 /// For details on the format, see the [export image endpoint](https://docs.docker.com/reference/api/engine/version/v1.55/#tag/Image/operation/ImageGet).
+#[inline]
 pub fn image_get_all(params: &ImageGetAllParams) -> Result<Request, Error> {
     let mut request = Request::new(Method::GET, "/images/get");
     if let Some(value) = &params.names {
@@ -159,6 +164,7 @@ pub fn image_get_all(params: &ImageGetAllParams) -> Result<Request, Error> {
 ///   }
 /// }
 /// ```
+#[inline]
 pub fn image_get(name: &str, params: &ImageGetParams) -> Result<Request, Error> {
     let mut request = Request::new(
         Method::GET,
@@ -179,6 +185,7 @@ pub fn image_get(name: &str, params: &ImageGetParams) -> Result<Request, Error> 
 /// Load a set of images and tags into a repository.
 ///
 /// For details on the format, see the [export image endpoint](https://docs.docker.com/reference/api/engine/version/v1.55/#tag/Image/operation/ImageGet).
+#[inline]
 pub fn image_load(
     params: &ImageLoadParams,
     body: impl Into<Body>,
@@ -202,6 +209,7 @@ pub fn image_load(
 /// `POST /networks/{id}/connect`
 ///
 /// The network must be either a local-scoped network or a swarm-scoped network with the `attachable` option set. A network cannot be re-attached to a running container
+#[inline]
 pub fn network_connect(id: &str, body: &NetworkConnectBody) -> Result<Request, Error> {
     let request = Request::new(
         Method::POST,
@@ -214,6 +222,7 @@ pub fn network_connect(id: &str, body: &NetworkConnectBody) -> Result<Request, E
 /// Disconnect a container from a network
 ///
 /// `POST /networks/{id}/disconnect`
+#[inline]
 pub fn network_disconnect(
     id: &str,
     body: &NetworkDisconnectBody,
@@ -229,6 +238,7 @@ pub fn network_disconnect(
 /// Create a service
 ///
 /// `POST /services/create`
+#[inline]
 pub fn service_create(
     params: &ServiceCreateParams,
     body: &ServiceCreateBody,
@@ -244,6 +254,7 @@ pub fn service_create(
 /// Update a service
 ///
 /// `POST /services/{id}/update`
+#[inline]
 pub fn service_update(
     id: &str,
     params: &ServiceUpdateParams,
@@ -276,6 +287,7 @@ pub fn service_update(
 ///
 /// Validate credentials for a registry and, if available, get an identity
 /// token for accessing the registry without password.
+#[inline]
 pub fn system_auth(body: &AuthConfig) -> Result<Request, Error> {
     let request = Request::new(Method::POST, "/auth");
     let request = request.json(body)?;
@@ -287,6 +299,7 @@ pub fn system_auth(body: &AuthConfig) -> Result<Request, Error> {
 /// `GET /system/df`
 ///
 /// Since API 1.25.
+#[inline]
 pub fn system_data_usage(params: &SystemDataUsageParams) -> Result<Request, Error> {
     let mut request = Request::new(Method::GET, "/system/df");
     if let Some(value) = &params.r#type {

@@ -19,6 +19,7 @@ use crate::shared::v1_55::params::ImageAttestationsParams;
 /// If the image has no attestations an empty array is returned.
 ///
 /// Since API 1.55.
+#[inline]
 pub fn image_attestations(
     name: &str,
     params: &ImageAttestationsParams,

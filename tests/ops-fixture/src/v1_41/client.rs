@@ -44,29 +44,33 @@ impl Client {
     }
 
     /// Ping: `GET /_ping` ([`requests::system_ping`]).
+    #[inline]
     pub fn system_ping(&self) -> Call<'_, String> {
-        Box::pin(self.transport.send_text(requests::system_ping()))
+        self.transport.send_text(requests::system_ping())
     }
 
     /// List containers: `GET /containers/json` ([`requests::container_list`]).
+    #[inline]
     pub fn container_list(
         &self,
         params: &ContainerListParams,
     ) -> Call<'_, Vec<ContainerSummary>> {
-        Box::pin(self.transport.send_json(requests::container_list(params)))
+        self.transport.send_json(requests::container_list(params))
     }
 
     /// Start a container: `POST /containers/{id}/start` ([`requests::container_start`]).
+    #[inline]
     pub fn container_start(
         &self,
         id: &str,
         params: &ContainerStartParams,
     ) -> Call<'_, ContainerStartOutcome> {
-        Box::pin(self.transport.send_outcome(requests::container_start(id, params)))
+        self.transport.send_outcome(requests::container_start(id, params))
     }
 
     /// Create a volume: `POST /volumes/create` ([`requests::volume_create`]).
+    #[inline]
     pub fn volume_create(&self, body: &VolumeCreateOptions) -> Call<'_, Volume> {
-        Box::pin(self.transport.send_json(requests::volume_create(body)))
+        self.transport.send_json(requests::volume_create(body))
     }
 }

@@ -8,6 +8,7 @@ use moby_api_runtime::path::encode_path_param;
 /// Start a container
 ///
 /// `POST /containers/{id}/start`
+#[inline]
 pub fn container_start(id: &str) -> Result<Request, Error> {
     let request = Request::new(
         Method::POST,

@@ -11,6 +11,7 @@ use crate::shared::v1_40_to_v1_42::params::ContainerListParams;
 /// `GET /containers/json`
 ///
 /// Returns a list of containers.
+#[inline]
 pub fn container_list(params: &ContainerListParams) -> Result<Request, Error> {
     let mut request = Request::new(Method::GET, "/containers/json");
     if let Some(value) = &params.all {
@@ -25,6 +26,7 @@ pub fn container_list(params: &ContainerListParams) -> Result<Request, Error> {
 /// Ping
 ///
 /// `GET /_ping`
+#[inline]
 pub fn system_ping() -> Result<Request, Error> {
     let request = Request::new(Method::GET, "/_ping");
     Ok(request)
@@ -33,6 +35,7 @@ pub fn system_ping() -> Result<Request, Error> {
 /// Create a volume
 ///
 /// `POST /volumes/create`
+#[inline]
 pub fn volume_create(body: &VolumeCreateOptions) -> Result<Request, Error> {
     let request = Request::new(Method::POST, "/volumes/create");
     let request = request.json(body)?;

@@ -9,6 +9,7 @@ use crate::shared::v1_41_to_v1_42::params::ContainerStartParams;
 /// Start a container
 ///
 /// `POST /containers/{id}/start`
+#[inline]
 pub fn container_start(
     id: &str,
     params: &ContainerStartParams,
