@@ -146,12 +146,9 @@ macro_rules! object {
                 value: &mut A,
             ) -> Result<(), A::Error> {
                 match member.as_str() {
-                    $( $wire => self.$field = $crate::object!(@read value $(, $mode)?), )*
-                    _ => {
-                        self.$rest.insert(member.into(), value.next_value()?);
-                    }
+                    $( $wire => $crate::object!(@read self.$field, value $(, $mode)?), )*
+                    _ => $crate::json::__read_unknown(&mut self.$rest, member, value),
                 }
-                Ok(())
             }
         }
 
@@ -162,28 +159,32 @@ macro_rules! object {
         }
 
         impl $crate::json::__serde::Serialize for $name {
+            #[allow(clippy::question_mark)]
             fn serialize<S: $crate::json::__serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 use $crate::json::__serde::ser::SerializeMap;
                 let mut map = serializer.serialize_map(None)?;
-                $( $crate::object!(@write map, $wire, &self.$field $(, $mode)?); )*
-                for (member, value) in &self.$rest {
-                    map.serialize_entry(member, value)?;
+                // An early return per member rather than `?`: the same, with less for rustc
+                // to infer and lower, times every member of every model (and a third less
+                // memory to build them all).
+                $(
+                    if let Err(error) = $crate::object!(@write map, $wire, &self.$field $(, $mode)?) {
+                        return Err(error);
+                    }
+                )*
+                if let Err(error) = $crate::json::__write_unknown(&mut map, &self.$rest) {
+                    return Err(error);
                 }
                 map.end()
             }
         }
     };
     // The modes, each by name, so that a misspelt one does not compile.
-    (@read $value:ident) => { $value.next_value()? };
-    (@read $value:ident, optional) => { $value.next_value()? };
-    (@read $value:ident, or_default) => { $crate::json::next_value_or_default($value)? };
-    (@write $map:ident, $wire:literal, $field:expr) => { $map.serialize_entry($wire, $field)? };
-    (@write $map:ident, $wire:literal, $field:expr, optional) => {
-        if let Some(value) = $field {
-            $map.serialize_entry($wire, value)?;
-        }
-    };
-    (@write $map:ident, $wire:literal, $field:expr, or_default) => { $map.serialize_entry($wire, $field)? };
+    (@read $slot:expr, $value:ident) => { $crate::json::__read_into(&mut $slot, $value) };
+    (@read $slot:expr, $value:ident, optional) => { $crate::json::__read_into(&mut $slot, $value) };
+    (@read $slot:expr, $value:ident, or_default) => { $crate::json::__read_into_or_default(&mut $slot, $value) };
+    (@write $map:ident, $wire:literal, $field:expr) => { $map.serialize_entry($wire, $field) };
+    (@write $map:ident, $wire:literal, $field:expr, optional) => { $crate::json::__write_optional(&mut $map, $wire, $field) };
+    (@write $map:ident, $wire:literal, $field:expr, or_default) => { $map.serialize_entry($wire, $field) };
 }
 
 pub use crate::object;
@@ -233,6 +234,42 @@ impl<'de> Deserialize<'de> for Member<'de> {
 
         deserializer.deserialize_str(MemberVisitor)
     }
+}
+
+// What [`object!`] expands to, one call per member: the generic work is here, once.
+
+#[doc(hidden)]
+pub fn __read_into<'de, T: Deserialize<'de>, A: MapAccess<'de>>(slot: &mut T, map: &mut A) -> Result<(), A::Error> {
+    *slot = map.next_value()?;
+    Ok(())
+}
+
+#[doc(hidden)]
+pub fn __read_into_or_default<'de, T: Deserialize<'de> + Default, A: MapAccess<'de>>(slot: &mut T, map: &mut A) -> Result<(), A::Error> {
+    *slot = next_value_or_default(map)?;
+    Ok(())
+}
+
+#[doc(hidden)]
+pub fn __read_unknown<'de, A: MapAccess<'de>>(rest: &mut UnknownMembers, member: Member<'de>, map: &mut A) -> Result<(), A::Error> {
+    rest.insert(member.into(), map.next_value()?);
+    Ok(())
+}
+
+#[doc(hidden)]
+pub fn __write_optional<M: serde::ser::SerializeMap, T: Serialize>(map: &mut M, wire: &'static str, value: &Option<T>) -> Result<(), M::Error> {
+    match value {
+        Some(value) => map.serialize_entry(wire, value),
+        None => Ok(()),
+    }
+}
+
+#[doc(hidden)]
+pub fn __write_unknown<M: serde::ser::SerializeMap>(map: &mut M, rest: &UnknownMembers) -> Result<(), M::Error> {
+    for (member, value) in rest {
+        map.serialize_entry(member, value)?;
+    }
+    Ok(())
 }
 
 /// The next value of `map`, `null` read as the default: [`null_as_default`] for an
