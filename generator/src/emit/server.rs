@@ -238,17 +238,19 @@ fn request_type(history: &History, class: &SharedItem, imports: &Imports) -> Tok
         parse.push(quote!(params: #params_name { #(#values)* },));
     }
     let mut streaming = false;
+    let mut json_body = None;
     if let Some(body) = &op.request_body {
         let doc = docs::outer(&docs::paragraphs([body.description.as_deref(), Some("The request body.")]));
         match (body.content, &body.ty) {
             (ContentKind::Json, ty) => {
                 let ty = ty.as_ref().map_or_else(|| quote!(serde_json::Value), |t| r.render(t));
+                json_body = Some(quote!(const JSON_BODY: bool = true;));
                 if body.required {
                     fields.push(quote!(#doc pub body: #ty,));
-                    parse.push(quote!(body: incoming.json_body().await?,));
+                    parse.push(quote!(body: incoming.buffered_json()?,));
                 } else {
                     fields.push(quote!(#doc pub body: Option<#ty>,));
-                    parse.push(quote!(body: incoming.json_body_opt().await?,));
+                    parse.push(quote!(body: incoming.buffered_json_opt()?,));
                 }
             }
             _ => {
@@ -274,8 +276,9 @@ fn request_type(history: &History, class: &SharedItem, imports: &Imports) -> Tok
             const METHOD: Method = Method::#method;
             const PATH: &'static str = #path;
             const OPERATION: &'static str = #id;
+            #json_body
 
-            async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+            fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
                 #unused_incoming
                 Ok(Self { #(#parse)* })
             }

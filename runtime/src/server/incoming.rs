@@ -98,6 +98,8 @@ pub struct Incoming {
     // Behind a mutex only to make `Incoming` `Sync` (the body is `Send` only); every access
     // goes through `&mut self`, so it is never contended.
     body: Mutex<Option<Body>>,
+    /// The body, once [`buffer_json_body`](Incoming::buffer_json_body) has read it.
+    json: Option<Bytes>,
     upgrade: Mutex<Option<hyper::upgrade::OnUpgrade>>,
     unread: Option<Unread>,
 }
@@ -107,7 +109,7 @@ impl Incoming {
     /// can be tested without a socket.
     pub fn new(context: Context, params: Vec<(String, String)>, body: Body, json_body_limit: usize) -> Incoming {
         let query = Query::parse(context.uri.query().unwrap_or(""));
-        Incoming { context, params, query, json_body_limit, body: Mutex::new(Some(body)), upgrade: Mutex::new(None), unread: None }
+        Incoming { context, params, query, json_body_limit, body: Mutex::new(Some(body)), json: None, upgrade: Mutex::new(None), unread: None }
     }
 
     /// Where the body goes if the handler leaves it unread.
@@ -156,28 +158,56 @@ impl Incoming {
     /// with the daemon's message (`invalid JSON: got EOF while reading request body`), bad
     /// JSON a 400 `invalid JSON: <reason>`.
     pub async fn json_body<T: DeserializeOwned>(&mut self) -> Result<T, ApiError> {
-        self.json_body_opt()
-            .await?
-            .ok_or_else(|| ApiError::invalid_argument("invalid JSON: got EOF while reading request body (a request body is required)"))
+        self.buffer_json_body().await?;
+        self.buffered_json()
     }
 
     /// Like [`json_body`](Incoming::json_body), but an empty body (or `Content-Length: 0`,
     /// or only whitespace) is `Ok(None)`.
     pub async fn json_body_opt<T: DeserializeOwned>(&mut self) -> Result<Option<T>, ApiError> {
+        self.buffer_json_body().await?;
+        self.buffered_json_opt()
+    }
+
+    /// Reads the whole body, at most the configured JSON limit (else 413), for
+    /// [`buffered_json`](Incoming::buffered_json) to decode; a second call keeps the first's.
+    /// The handler of an [`Endpoint`](super::Endpoint) with a JSON body calls this before
+    /// its `parse`.
+    pub async fn buffer_json_body(&mut self) -> Result<(), ApiError> {
+        if self.json.is_some() {
+            return Ok(());
+        }
         let declared =
             self.context.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
         if declared == Some(0) {
-            return Ok(None);
+            self.json = Some(Bytes::new());
+            return Ok(());
         }
         // Refused before reading a byte when the client announced the size.
         if declared.is_some_and(|n| n > self.json_body_limit as u64) {
             return Err(too_large(self.json_body_limit));
         }
-        let bytes = self.body().collect(self.json_body_limit).await?;
+        self.json = Some(self.body().collect(self.json_body_limit).await?);
+        Ok(())
+    }
+
+    /// The body [`buffer_json_body`](Incoming::buffer_json_body) read, decoded as by
+    /// [`json_body`](Incoming::json_body). Before it, a 500: a handler that forgot.
+    pub fn buffered_json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        self.buffered_json_opt()?
+            .ok_or_else(|| ApiError::invalid_argument("invalid JSON: got EOF while reading request body (a request body is required)"))
+    }
+
+    /// [`buffered_json`](Incoming::buffered_json) where the body is optional: empty or only
+    /// whitespace is `Ok(None)`.
+    pub fn buffered_json_opt<T: DeserializeOwned>(&self) -> Result<Option<T>, ApiError> {
+        let Some(bytes) = &self.json else {
+            return Err(ApiError::internal("the request body was not read before it was decoded"));
+        };
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(None);
         }
-        serde_json::from_slice(&bytes).map(Some).map_err(|e| ApiError::invalid_argument(format!("invalid JSON: {e}")))
+        serde_json::from_slice(bytes).map(Some).map_err(|e| ApiError::invalid_argument(format!("invalid JSON: {e}")))
     }
 
     /// The raw request body as a stream (tar contexts, archives, image loads); not
@@ -330,6 +360,19 @@ mod tests {
         assert_eq!(e.status(), StatusCode::PAYLOAD_TOO_LARGE);
         let e = block_on(incoming("[1]", &[("content-length", "9999")], 4).json_body::<serde_json::Value>()).unwrap_err();
         assert_eq!(e.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    }
+
+    #[test]
+    fn a_buffered_body_is_read_once_and_decoded_as_often_as_asked() {
+        let mut i = incoming(r#"{"Image":"alpine"}"#, &[], 100);
+        let e = i.buffered_json::<serde_json::Value>().unwrap_err();
+        assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR, "decoded before it was read: {}", e.message());
+        block_on(i.buffer_json_body()).unwrap();
+        block_on(i.buffer_json_body()).unwrap();
+        assert_eq!(i.buffered_json::<serde_json::Value>().unwrap()["Image"], "alpine");
+        assert_eq!(i.buffered_json_opt::<serde_json::Value>().unwrap().unwrap()["Image"], "alpine");
+        // The stream was taken by the first read: nothing is left for a streaming reader.
+        assert!(block_on(i.body().collect(100)).unwrap().is_empty());
     }
 
     #[test]

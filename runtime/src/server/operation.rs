@@ -27,8 +27,15 @@ pub trait Endpoint: Sized + Send + 'static {
     /// The operation's name, e.g. `ContainerInspect` (in logs and in errors).
     const OPERATION: &'static str;
 
-    /// Reads the request; a parameter that does not parse is a 400 naming it.
-    fn parse(incoming: &mut Incoming) -> impl Future<Output = Result<Self, ApiError>> + Send;
+    /// Whether the operation has a JSON body, which the handler then reads (bounded by the
+    /// server's JSON body limit) before [`parse`](Endpoint::parse) decodes it with
+    /// [`Incoming::buffered_json`].
+    const JSON_BODY: bool = false;
+
+    /// Reads the request; a parameter that does not parse is a 400 naming it. Not `async`:
+    /// what has to be awaited (a JSON body) is read before, once for every operation, and a
+    /// streamed body is taken as a stream.
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError>;
 }
 
 /// The reply of one operation, one variant per status the spec names.
@@ -86,7 +93,12 @@ where
     P: Reply,
     F: for<'a> Call<'a, S, R, Reply = P>,
 {
-    let request = match R::parse(&mut incoming).await {
+    if R::JSON_BODY {
+        if let Err(error) = incoming.buffer_json_body().await {
+            return error.into_response();
+        }
+    }
+    let request = match R::parse(&mut incoming) {
         Ok(request) => request,
         Err(error) => return error.into_response(),
     };

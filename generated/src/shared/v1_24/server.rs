@@ -808,12 +808,13 @@ impl Endpoint for ContainerCreateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/containers/create";
     const OPERATION: &'static str = "ContainerCreate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: ContainerCreateParams {
                 name: incoming.query().string("name"),
             },
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }
@@ -837,10 +838,11 @@ impl Endpoint for ContainerExecRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/containers/{id}/exec";
     const OPERATION: &'static str = "ContainerExec";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }
@@ -858,7 +860,7 @@ impl Endpoint for ContainerListRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/containers/json";
     const OPERATION: &'static str = "ContainerList";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: ContainerListParams {
                 all: incoming.query().bool("all"),
@@ -891,7 +893,7 @@ impl Endpoint for ContainerLogsRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/containers/{id}/logs";
     const OPERATION: &'static str = "ContainerLogs";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
             params: ContainerLogsParams {
@@ -924,10 +926,11 @@ impl Endpoint for ContainerUpdateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/containers/{id}/update";
     const OPERATION: &'static str = "ContainerUpdate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }
@@ -956,7 +959,7 @@ impl Endpoint for ImageBuildRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/build";
     const OPERATION: &'static str = "ImageBuild";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: ImageBuildParams {
                 dockerfile: incoming.query().string("dockerfile"),
@@ -1008,7 +1011,8 @@ impl Endpoint for ImageCommitRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/commit";
     const OPERATION: &'static str = "ImageCommit";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: ImageCommitParams {
                 container: incoming.query().string("container"),
@@ -1019,7 +1023,7 @@ impl Endpoint for ImageCommitRequest {
                 pause: incoming.query().bool("pause"),
                 changes: incoming.query().string("changes"),
             },
-            body: incoming.json_body_opt().await?,
+            body: incoming.buffered_json_opt()?,
         })
     }
 }
@@ -1039,7 +1043,7 @@ impl Endpoint for ImageListRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/images/json";
     const OPERATION: &'static str = "ImageList";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: ImageListParams {
                 all: incoming.query().bool("all"),
@@ -1064,7 +1068,7 @@ impl Endpoint for PluginDeleteRequest {
     const METHOD: Method = Method::DELETE;
     const PATH: &'static str = "/plugins/{name}";
     const OPERATION: &'static str = "PluginDelete";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             name: incoming.path("name")?,
         })
@@ -1084,7 +1088,7 @@ impl Endpoint for PluginEnableRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/plugins/{name}/enable";
     const OPERATION: &'static str = "PluginEnable";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             name: incoming.path("name")?,
         })
@@ -1106,7 +1110,7 @@ impl Endpoint for PluginInspectRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/plugins/{name}";
     const OPERATION: &'static str = "PluginInspect";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             name: incoming.path("name")?,
         })
@@ -1128,7 +1132,7 @@ impl Endpoint for PluginPullRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/plugins/pull";
     const OPERATION: &'static str = "PluginPull";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: PluginPullParams {
                 name: incoming
@@ -1160,14 +1164,15 @@ impl Endpoint for ServiceCreateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/services/create";
     const OPERATION: &'static str = "ServiceCreate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: ServiceCreateParams {
                 x_registry_auth: incoming
                     .header("X-Registry-Auth")?
                     .map(moby_api_runtime::secret::Secret::new),
             },
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }
@@ -1189,7 +1194,8 @@ impl Endpoint for ServiceUpdateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/services/{id}/update";
     const OPERATION: &'static str = "ServiceUpdate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
             params: ServiceUpdateParams {
@@ -1203,7 +1209,7 @@ impl Endpoint for ServiceUpdateRequest {
                     .header("X-Registry-Auth")?
                     .map(moby_api_runtime::secret::Secret::new),
             },
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }
@@ -1221,9 +1227,10 @@ impl Endpoint for SwarmInitRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/swarm/init";
     const OPERATION: &'static str = "SwarmInit";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }
@@ -1243,7 +1250,8 @@ impl Endpoint for SwarmUpdateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/swarm/update";
     const OPERATION: &'static str = "SwarmUpdate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: SwarmUpdateParams {
                 version: incoming
@@ -1255,7 +1263,7 @@ impl Endpoint for SwarmUpdateRequest {
                 rotate_worker_token: incoming.query().bool_strict("rotateWorkerToken")?,
                 rotate_manager_token: incoming.query().bool_strict("rotateManagerToken")?,
             },
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }
@@ -1275,7 +1283,7 @@ impl Endpoint for VolumeDeleteRequest {
     const METHOD: Method = Method::DELETE;
     const PATH: &'static str = "/volumes/{name}";
     const OPERATION: &'static str = "VolumeDelete";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             name: incoming.path("name")?,
         })

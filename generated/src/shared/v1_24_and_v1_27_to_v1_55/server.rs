@@ -23,7 +23,7 @@ impl Endpoint for ContainerDeleteRequest {
     const METHOD: Method = Method::DELETE;
     const PATH: &'static str = "/containers/{id}";
     const OPERATION: &'static str = "ContainerDelete";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
             params: ContainerDeleteParams {

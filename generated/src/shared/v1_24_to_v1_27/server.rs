@@ -21,7 +21,7 @@ impl Endpoint for NetworkInspectRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/networks/{id}";
     const OPERATION: &'static str = "NetworkInspect";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self { id: incoming.path("id")? })
     }
 }
@@ -39,7 +39,7 @@ impl Endpoint for PluginDisableRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/plugins/{name}/disable";
     const OPERATION: &'static str = "PluginDisable";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             name: incoming.path("name")?,
         })
@@ -57,7 +57,7 @@ impl Endpoint for PluginListRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/plugins";
     const OPERATION: &'static str = "PluginList";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         let _ = incoming;
         Ok(Self {})
     }

@@ -17,7 +17,7 @@ impl Endpoint for ServiceInspectRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/services/{id}";
     const OPERATION: &'static str = "ServiceInspect";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self { id: incoming.path("id")? })
     }
 }

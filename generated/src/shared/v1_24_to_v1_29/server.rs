@@ -24,7 +24,7 @@ impl Endpoint for ContainerWaitRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/containers/{id}/wait";
     const OPERATION: &'static str = "ContainerWait";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self { id: incoming.path("id")? })
     }
 }
@@ -42,9 +42,10 @@ impl Endpoint for SwarmJoinRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/swarm/join";
     const OPERATION: &'static str = "SwarmJoin";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }

@@ -33,7 +33,7 @@ impl Endpoint for PutContainerArchiveRequest {
     const METHOD: Method = Method::PUT;
     const PATH: &'static str = "/containers/{id}/archive";
     const OPERATION: &'static str = "PutContainerArchive";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
             params: PutContainerArchiveParams {
@@ -65,9 +65,10 @@ impl Endpoint for VolumeCreateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/volumes/create";
     const OPERATION: &'static str = "VolumeCreate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }

@@ -42,7 +42,7 @@ impl Endpoint for ContainerStatsRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/containers/{id}/stats";
     const OPERATION: &'static str = "ContainerStats";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
             params: ContainerStatsParams {
@@ -65,7 +65,7 @@ impl Endpoint for ServiceListRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/services";
     const OPERATION: &'static str = "ServiceList";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: ServiceListParams {
                 filters: incoming.query().filters("filters")?,

@@ -23,7 +23,7 @@ impl Endpoint for ContainerAttachWebsocketRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/containers/{id}/attach/ws";
     const OPERATION: &'static str = "ContainerAttachWebsocket";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
             params: ContainerAttachWebsocketParams {
@@ -50,7 +50,7 @@ impl Endpoint for ContainerRestartRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/containers/{id}/restart";
     const OPERATION: &'static str = "ContainerRestart";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
             params: ContainerRestartParams {
@@ -75,7 +75,7 @@ impl Endpoint for ContainerStopRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/containers/{id}/stop";
     const OPERATION: &'static str = "ContainerStop";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
             params: ContainerStopParams {
@@ -104,10 +104,11 @@ impl Endpoint for ExecStartRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/exec/{id}/start";
     const OPERATION: &'static str = "ExecStart";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
-            body: incoming.json_body_opt().await?,
+            body: incoming.buffered_json_opt()?,
         })
     }
 }

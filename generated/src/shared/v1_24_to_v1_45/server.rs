@@ -39,7 +39,7 @@ impl Endpoint for ImagePushRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/images/{name}/push";
     const OPERATION: &'static str = "ImagePush";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             name: incoming.path("name")?,
             params: ImagePushParams {

@@ -29,7 +29,7 @@ impl Endpoint for ImageGetAllRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/images/get";
     const OPERATION: &'static str = "ImageGetAll";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: ImageGetAllParams {
                 names: Some(incoming.query().repeated("names"))
@@ -72,7 +72,7 @@ impl Endpoint for ImageGetRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/images/{name}/get";
     const OPERATION: &'static str = "ImageGet";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             name: incoming.path("name")?,
         })
@@ -94,7 +94,7 @@ impl Endpoint for ImageHistoryRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/images/{name}/history";
     const OPERATION: &'static str = "ImageHistory";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             name: incoming.path("name")?,
         })
@@ -116,7 +116,7 @@ impl Endpoint for ImageInspectRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/images/{name}/json";
     const OPERATION: &'static str = "ImageInspect";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             name: incoming.path("name")?,
         })
@@ -143,7 +143,7 @@ impl Endpoint for ImageLoadRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/images/load";
     const OPERATION: &'static str = "ImageLoad";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: ImageLoadParams {
                 quiet: incoming.query().bool("quiet"),

@@ -24,10 +24,11 @@ impl Endpoint for NetworkDisconnectRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/networks/{id}/disconnect";
     const OPERATION: &'static str = "NetworkDisconnect";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }
@@ -50,9 +51,10 @@ impl Endpoint for SystemAuthRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/auth";
     const OPERATION: &'static str = "SystemAuth";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
-            body: incoming.json_body_opt().await?,
+            body: incoming.buffered_json_opt()?,
         })
     }
 }

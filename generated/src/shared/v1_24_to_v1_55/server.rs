@@ -38,7 +38,7 @@ impl Endpoint for ContainerArchiveInfoRequest {
     const METHOD: Method = Method::HEAD;
     const PATH: &'static str = "/containers/{id}/archive";
     const OPERATION: &'static str = "ContainerArchiveInfo";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
             params: ContainerArchiveInfoParams {
@@ -70,7 +70,7 @@ impl Endpoint for ContainerArchiveRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/containers/{id}/archive";
     const OPERATION: &'static str = "ContainerArchive";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
             params: ContainerArchiveParams {
@@ -195,7 +195,7 @@ impl Endpoint for ContainerAttachRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/containers/{id}/attach";
     const OPERATION: &'static str = "ContainerAttach";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
             params: ContainerAttachParams {
@@ -230,7 +230,7 @@ impl Endpoint for ContainerChangesRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/containers/{id}/changes";
     const OPERATION: &'static str = "ContainerChanges";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self { id: incoming.path("id")? })
     }
 }
@@ -250,7 +250,7 @@ impl Endpoint for ContainerExportRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/containers/{id}/export";
     const OPERATION: &'static str = "ContainerExport";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self { id: incoming.path("id")? })
     }
 }
@@ -272,7 +272,7 @@ impl Endpoint for ContainerInspectRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/containers/{id}/json";
     const OPERATION: &'static str = "ContainerInspect";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
             params: ContainerInspectParams {
@@ -300,7 +300,7 @@ impl Endpoint for ContainerKillRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/containers/{id}/kill";
     const OPERATION: &'static str = "ContainerKill";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
             params: ContainerKillParams {
@@ -330,7 +330,7 @@ impl Endpoint for ContainerPauseRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/containers/{id}/pause";
     const OPERATION: &'static str = "ContainerPause";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self { id: incoming.path("id")? })
     }
 }
@@ -350,7 +350,7 @@ impl Endpoint for ContainerRenameRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/containers/{id}/rename";
     const OPERATION: &'static str = "ContainerRename";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
             params: ContainerRenameParams {
@@ -382,7 +382,7 @@ impl Endpoint for ContainerResizeRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/containers/{id}/resize";
     const OPERATION: &'static str = "ContainerResize";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
             params: ContainerResizeParams {
@@ -418,7 +418,7 @@ impl Endpoint for ContainerStartRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/containers/{id}/start";
     const OPERATION: &'static str = "ContainerStart";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
             params: ContainerStartParams {
@@ -446,7 +446,7 @@ impl Endpoint for ContainerTopRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/containers/{id}/top";
     const OPERATION: &'static str = "ContainerTop";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
             params: ContainerTopParams {
@@ -471,7 +471,7 @@ impl Endpoint for ContainerUnpauseRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/containers/{id}/unpause";
     const OPERATION: &'static str = "ContainerUnpause";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self { id: incoming.path("id")? })
     }
 }
@@ -491,7 +491,7 @@ impl Endpoint for ExecInspectRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/exec/{id}/json";
     const OPERATION: &'static str = "ExecInspect";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self { id: incoming.path("id")? })
     }
 }
@@ -514,7 +514,7 @@ impl Endpoint for ExecResizeRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/exec/{id}/resize";
     const OPERATION: &'static str = "ExecResize";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
             params: ExecResizeParams {
@@ -550,7 +550,7 @@ impl Endpoint for ImageSearchRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/images/search";
     const OPERATION: &'static str = "ImageSearch";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: ImageSearchParams {
                 term: incoming
@@ -587,7 +587,7 @@ impl Endpoint for ImageTagRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/images/{name}/tag";
     const OPERATION: &'static str = "ImageTag";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             name: incoming.path("name")?,
             params: ImageTagParams {
@@ -611,7 +611,7 @@ impl Endpoint for NetworkDeleteRequest {
     const METHOD: Method = Method::DELETE;
     const PATH: &'static str = "/networks/{id}";
     const OPERATION: &'static str = "NetworkDelete";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self { id: incoming.path("id")? })
     }
 }
@@ -636,7 +636,7 @@ impl Endpoint for NetworkListRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/networks";
     const OPERATION: &'static str = "NetworkList";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: NetworkListParams {
                 filters: incoming.query().filters("filters")?,
@@ -660,7 +660,7 @@ impl Endpoint for NodeDeleteRequest {
     const METHOD: Method = Method::DELETE;
     const PATH: &'static str = "/nodes/{id}";
     const OPERATION: &'static str = "NodeDelete";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
             params: NodeDeleteParams {
@@ -683,7 +683,7 @@ impl Endpoint for NodeInspectRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/nodes/{id}";
     const OPERATION: &'static str = "NodeInspect";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self { id: incoming.path("id")? })
     }
 }
@@ -701,7 +701,7 @@ impl Endpoint for NodeListRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/nodes";
     const OPERATION: &'static str = "NodeList";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: NodeListParams {
                 filters: incoming.query().filters("filters")?,
@@ -727,7 +727,8 @@ impl Endpoint for NodeUpdateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/nodes/{id}/update";
     const OPERATION: &'static str = "NodeUpdate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
             params: NodeUpdateParams {
@@ -738,7 +739,7 @@ impl Endpoint for NodeUpdateRequest {
                         "query parameter \"version\" is required",
                     ))?,
             },
-            body: incoming.json_body_opt().await?,
+            body: incoming.buffered_json_opt()?,
         })
     }
 }
@@ -756,7 +757,7 @@ impl Endpoint for ServiceDeleteRequest {
     const METHOD: Method = Method::DELETE;
     const PATH: &'static str = "/services/{id}";
     const OPERATION: &'static str = "ServiceDelete";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self { id: incoming.path("id")? })
     }
 }
@@ -770,7 +771,7 @@ impl Endpoint for SwarmInspectRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/swarm";
     const OPERATION: &'static str = "SwarmInspect";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         let _ = incoming;
         Ok(Self {})
     }
@@ -789,7 +790,7 @@ impl Endpoint for SwarmLeaveRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/swarm/leave";
     const OPERATION: &'static str = "SwarmLeave";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: SwarmLeaveParams {
                 force: incoming.query().bool("force"),
@@ -835,7 +836,7 @@ impl Endpoint for SystemEventsRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/events";
     const OPERATION: &'static str = "SystemEvents";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: SystemEventsParams {
                 since: incoming.query().string("since"),
@@ -855,7 +856,7 @@ impl Endpoint for SystemInfoRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/info";
     const OPERATION: &'static str = "SystemInfo";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         let _ = incoming;
         Ok(Self {})
     }
@@ -872,7 +873,7 @@ impl Endpoint for SystemPingRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/_ping";
     const OPERATION: &'static str = "SystemPing";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         let _ = incoming;
         Ok(Self {})
     }
@@ -889,7 +890,7 @@ impl Endpoint for SystemVersionRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/version";
     const OPERATION: &'static str = "SystemVersion";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         let _ = incoming;
         Ok(Self {})
     }
@@ -908,7 +909,7 @@ impl Endpoint for TaskInspectRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/tasks/{id}";
     const OPERATION: &'static str = "TaskInspect";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self { id: incoming.path("id")? })
     }
 }
@@ -926,7 +927,7 @@ impl Endpoint for TaskListRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/tasks";
     const OPERATION: &'static str = "TaskList";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: TaskListParams {
                 filters: incoming.query().filters("filters")?,
@@ -948,7 +949,7 @@ impl Endpoint for VolumeInspectRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/volumes/{name}";
     const OPERATION: &'static str = "VolumeInspect";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             name: incoming.path("name")?,
         })
@@ -968,7 +969,7 @@ impl Endpoint for VolumeListRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/volumes";
     const OPERATION: &'static str = "VolumeList";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: VolumeListParams {
                 filters: incoming.query().filters("filters")?,

@@ -35,7 +35,7 @@ impl Endpoint for ImageBuildRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/build";
     const OPERATION: &'static str = "ImageBuild";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: ImageBuildParams {
                 dockerfile: incoming.query().string("dockerfile"),

@@ -83,9 +83,10 @@ impl Endpoint for SwarmInitRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/swarm/init";
     const OPERATION: &'static str = "SwarmInit";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }
@@ -105,7 +106,8 @@ impl Endpoint for SwarmUpdateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/swarm/update";
     const OPERATION: &'static str = "SwarmUpdate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: SwarmUpdateParams {
                 version: incoming
@@ -122,7 +124,7 @@ impl Endpoint for SwarmUpdateRequest {
                     .query()
                     .bool_strict("rotateManagerUnlockKey")?,
             },
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }

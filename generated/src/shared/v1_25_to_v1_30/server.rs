@@ -20,9 +20,10 @@ impl Endpoint for SecretCreateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/secrets/create";
     const OPERATION: &'static str = "SecretCreate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
-            body: incoming.json_body_opt().await?,
+            body: incoming.buffered_json_opt()?,
         })
     }
 }

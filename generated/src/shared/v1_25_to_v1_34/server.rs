@@ -75,10 +75,11 @@ impl Endpoint for ContainerExecRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/containers/{id}/exec";
     const OPERATION: &'static str = "ContainerExec";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }
@@ -102,7 +103,7 @@ impl Endpoint for ContainerLogsRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/containers/{id}/logs";
     const OPERATION: &'static str = "ContainerLogs";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
             params: ContainerLogsParams {

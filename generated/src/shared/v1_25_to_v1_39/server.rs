@@ -27,7 +27,8 @@ impl Endpoint for PluginPullRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/plugins/pull";
     const OPERATION: &'static str = "PluginPull";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: PluginPullParams {
                 remote: incoming
@@ -41,7 +42,7 @@ impl Endpoint for PluginPullRequest {
                     .header("X-Registry-Auth")?
                     .map(moby_api_runtime::secret::Secret::new),
             },
-            body: incoming.json_body_opt().await?,
+            body: incoming.buffered_json_opt()?,
         })
     }
 }

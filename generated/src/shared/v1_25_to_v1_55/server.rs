@@ -36,7 +36,7 @@ impl Endpoint for ContainerListRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/containers/json";
     const OPERATION: &'static str = "ContainerList";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: ContainerListParams {
                 all: incoming.query().bool("all"),
@@ -63,7 +63,7 @@ impl Endpoint for ContainerPruneRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/containers/prune";
     const OPERATION: &'static str = "ContainerPrune";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: ContainerPruneParams {
                 filters: incoming.query().filters("filters")?,
@@ -87,7 +87,7 @@ impl Endpoint for ImagePruneRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/images/prune";
     const OPERATION: &'static str = "ImagePrune";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: ImagePruneParams {
                 filters: incoming.query().filters("filters")?,
@@ -111,7 +111,7 @@ impl Endpoint for NetworkPruneRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/networks/prune";
     const OPERATION: &'static str = "NetworkPrune";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: NetworkPruneParams {
                 filters: incoming.query().filters("filters")?,
@@ -138,7 +138,7 @@ impl Endpoint for PluginCreateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/plugins/create";
     const OPERATION: &'static str = "PluginCreate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: PluginCreateParams {
                 name: incoming
@@ -169,7 +169,7 @@ impl Endpoint for PluginDeleteRequest {
     const METHOD: Method = Method::DELETE;
     const PATH: &'static str = "/plugins/{name}";
     const OPERATION: &'static str = "PluginDelete";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             name: incoming.path("name")?,
             params: PluginDeleteParams {
@@ -195,7 +195,7 @@ impl Endpoint for PluginEnableRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/plugins/{name}/enable";
     const OPERATION: &'static str = "PluginEnable";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             name: incoming.path("name")?,
             params: PluginEnableParams {
@@ -221,7 +221,7 @@ impl Endpoint for PluginInspectRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/plugins/{name}/json";
     const OPERATION: &'static str = "PluginInspect";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             name: incoming.path("name")?,
         })
@@ -246,7 +246,7 @@ impl Endpoint for PluginPushRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/plugins/{name}/push";
     const OPERATION: &'static str = "PluginPush";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             name: incoming.path("name")?,
         })
@@ -271,10 +271,11 @@ impl Endpoint for PluginSetRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/plugins/{name}/set";
     const OPERATION: &'static str = "PluginSet";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             name: incoming.path("name")?,
-            body: incoming.json_body_opt().await?,
+            body: incoming.buffered_json_opt()?,
         })
     }
 }
@@ -294,7 +295,7 @@ impl Endpoint for SecretDeleteRequest {
     const METHOD: Method = Method::DELETE;
     const PATH: &'static str = "/secrets/{id}";
     const OPERATION: &'static str = "SecretDelete";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self { id: incoming.path("id")? })
     }
 }
@@ -314,7 +315,7 @@ impl Endpoint for SecretInspectRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/secrets/{id}";
     const OPERATION: &'static str = "SecretInspect";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self { id: incoming.path("id")? })
     }
 }
@@ -334,7 +335,7 @@ impl Endpoint for SecretListRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/secrets";
     const OPERATION: &'static str = "SecretList";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: SecretListParams {
                 filters: incoming.query().filters("filters")?,
@@ -366,7 +367,7 @@ impl Endpoint for ServiceLogsRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/services/{id}/logs";
     const OPERATION: &'static str = "ServiceLogs";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
             params: ServiceLogsParams {
@@ -397,9 +398,10 @@ impl Endpoint for SwarmUnlockRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/swarm/unlock";
     const OPERATION: &'static str = "SwarmUnlock";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }
@@ -415,7 +417,7 @@ impl Endpoint for SwarmUnlockkeyRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/swarm/unlockkey";
     const OPERATION: &'static str = "SwarmUnlockkey";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         let _ = incoming;
         Ok(Self {})
     }
@@ -438,7 +440,7 @@ impl Endpoint for VolumeDeleteRequest {
     const METHOD: Method = Method::DELETE;
     const PATH: &'static str = "/volumes/{name}";
     const OPERATION: &'static str = "VolumeDelete";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             name: incoming.path("name")?,
             params: VolumeDeleteParams {
@@ -463,7 +465,7 @@ impl Endpoint for VolumePruneRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/volumes/prune";
     const OPERATION: &'static str = "VolumePrune";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: VolumePruneParams {
                 filters: incoming.query().filters("filters")?,

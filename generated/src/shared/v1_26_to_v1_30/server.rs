@@ -27,7 +27,8 @@ impl Endpoint for SecretUpdateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/secrets/{id}/update";
     const OPERATION: &'static str = "SecretUpdate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
             params: SecretUpdateParams {
@@ -38,7 +39,7 @@ impl Endpoint for SecretUpdateRequest {
                         "query parameter \"version\" is required",
                     ))?,
             },
-            body: incoming.json_body_opt().await?,
+            body: incoming.buffered_json_opt()?,
         })
     }
 }

@@ -26,7 +26,8 @@ impl Endpoint for PluginUpgradeRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/plugins/{name}/upgrade";
     const OPERATION: &'static str = "PluginUpgrade";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             name: incoming.path("name")?,
             params: PluginUpgradeParams {
@@ -40,7 +41,7 @@ impl Endpoint for PluginUpgradeRequest {
                     .header("X-Registry-Auth")?
                     .map(moby_api_runtime::secret::Secret::new),
             },
-            body: incoming.json_body_opt().await?,
+            body: incoming.buffered_json_opt()?,
         })
     }
 }

@@ -26,7 +26,8 @@ impl Endpoint for ImageCommitRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/commit";
     const OPERATION: &'static str = "ImageCommit";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: ImageCommitParams {
                 container: incoming.query().string("container"),
@@ -37,7 +38,7 @@ impl Endpoint for ImageCommitRequest {
                 pause: incoming.query().bool("pause"),
                 changes: incoming.query().string("changes"),
             },
-            body: incoming.json_body_opt().await?,
+            body: incoming.buffered_json_opt()?,
         })
     }
 }
@@ -57,9 +58,10 @@ impl Endpoint for NetworkCreateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/networks/create";
     const OPERATION: &'static str = "NetworkCreate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }

@@ -24,7 +24,7 @@ impl Endpoint for GetPluginPrivilegesRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/plugins/privileges";
     const OPERATION: &'static str = "GetPluginPrivileges";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: GetPluginPrivilegesParams {
                 remote: incoming

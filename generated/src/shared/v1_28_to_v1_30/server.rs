@@ -20,7 +20,7 @@ impl Endpoint for NetworkInspectRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/networks/{id}";
     const OPERATION: &'static str = "NetworkInspect";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
             params: NetworkInspectParams {

@@ -25,7 +25,7 @@ impl Endpoint for PluginDisableRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/plugins/{name}/disable";
     const OPERATION: &'static str = "PluginDisable";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             name: incoming.path("name")?,
             params: PluginDisableParams {
@@ -50,7 +50,7 @@ impl Endpoint for PluginListRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/plugins";
     const OPERATION: &'static str = "PluginList";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: PluginListParams {
                 filters: incoming.query().filters("filters")?,

@@ -603,12 +603,13 @@ impl Endpoint for ContainerCreateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/containers/create";
     const OPERATION: &'static str = "ContainerCreate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: ContainerCreateParams {
                 name: incoming.query().string("name"),
             },
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }
@@ -630,7 +631,8 @@ impl Endpoint for ImageCommitRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/commit";
     const OPERATION: &'static str = "ImageCommit";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: ImageCommitParams {
                 container: incoming.query().string("container"),
@@ -641,7 +643,7 @@ impl Endpoint for ImageCommitRequest {
                 pause: incoming.query().bool("pause"),
                 changes: incoming.query().string("changes"),
             },
-            body: incoming.json_body_opt().await?,
+            body: incoming.buffered_json_opt()?,
         })
     }
 }
@@ -661,14 +663,15 @@ impl Endpoint for ServiceCreateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/services/create";
     const OPERATION: &'static str = "ServiceCreate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: ServiceCreateParams {
                 x_registry_auth: incoming
                     .header("X-Registry-Auth")?
                     .map(moby_api_runtime::secret::Secret::new),
             },
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }
@@ -690,7 +693,8 @@ impl Endpoint for ServiceUpdateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/services/{id}/update";
     const OPERATION: &'static str = "ServiceUpdate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
             params: ServiceUpdateParams {
@@ -706,7 +710,7 @@ impl Endpoint for ServiceUpdateRequest {
                     .header("X-Registry-Auth")?
                     .map(moby_api_runtime::secret::Secret::new),
             },
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }

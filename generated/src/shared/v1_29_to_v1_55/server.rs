@@ -20,7 +20,7 @@ impl Endpoint for ServiceInspectRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/services/{id}";
     const OPERATION: &'static str = "ServiceInspect";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
             params: ServiceInspectParams {
@@ -53,7 +53,7 @@ impl Endpoint for TaskLogsRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/tasks/{id}/logs";
     const OPERATION: &'static str = "TaskLogs";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
             params: TaskLogsParams {

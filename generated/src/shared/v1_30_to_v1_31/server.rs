@@ -468,12 +468,13 @@ impl Endpoint for ContainerCreateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/containers/create";
     const OPERATION: &'static str = "ContainerCreate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: ContainerCreateParams {
                 name: incoming.query().string("name"),
             },
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }
@@ -491,9 +492,10 @@ impl Endpoint for SwarmInitRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/swarm/init";
     const OPERATION: &'static str = "SwarmInit";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }
@@ -513,7 +515,8 @@ impl Endpoint for SwarmUpdateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/swarm/update";
     const OPERATION: &'static str = "SwarmUpdate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: SwarmUpdateParams {
                 version: incoming
@@ -530,7 +533,7 @@ impl Endpoint for SwarmUpdateRequest {
                     .query()
                     .bool_strict("rotateManagerUnlockKey")?,
             },
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }

@@ -21,9 +21,10 @@ impl Endpoint for ConfigCreateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/configs/create";
     const OPERATION: &'static str = "ConfigCreate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
-            body: incoming.json_body_opt().await?,
+            body: incoming.buffered_json_opt()?,
         })
     }
 }
@@ -49,7 +50,8 @@ impl Endpoint for ConfigUpdateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/configs/{id}/update";
     const OPERATION: &'static str = "ConfigUpdate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
             params: ConfigUpdateParams {
@@ -60,7 +62,7 @@ impl Endpoint for ConfigUpdateRequest {
                         "query parameter \"version\" is required",
                     ))?,
             },
-            body: incoming.json_body_opt().await?,
+            body: incoming.buffered_json_opt()?,
         })
     }
 }

@@ -24,7 +24,7 @@ impl Endpoint for ConfigDeleteRequest {
     const METHOD: Method = Method::DELETE;
     const PATH: &'static str = "/configs/{id}";
     const OPERATION: &'static str = "ConfigDelete";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self { id: incoming.path("id")? })
     }
 }
@@ -44,7 +44,7 @@ impl Endpoint for ConfigInspectRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/configs/{id}";
     const OPERATION: &'static str = "ConfigInspect";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self { id: incoming.path("id")? })
     }
 }
@@ -64,7 +64,7 @@ impl Endpoint for ConfigListRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/configs";
     const OPERATION: &'static str = "ConfigList";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: ConfigListParams {
                 filters: incoming.query().filters("filters")?,
@@ -90,7 +90,7 @@ impl Endpoint for ContainerWaitRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/containers/{id}/wait";
     const OPERATION: &'static str = "ContainerWait";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
             params: ContainerWaitParams {
@@ -120,7 +120,7 @@ impl Endpoint for DistributionInspectRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/distribution/{name}/json";
     const OPERATION: &'static str = "DistributionInspect";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             name: incoming.path("name")?,
         })
@@ -140,9 +140,10 @@ impl Endpoint for SwarmJoinRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/swarm/join";
     const OPERATION: &'static str = "SwarmJoin";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }

@@ -21,9 +21,10 @@ impl Endpoint for SecretCreateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/secrets/create";
     const OPERATION: &'static str = "SecretCreate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
-            body: incoming.json_body_opt().await?,
+            body: incoming.buffered_json_opt()?,
         })
     }
 }
@@ -49,7 +50,8 @@ impl Endpoint for SecretUpdateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/secrets/{id}/update";
     const OPERATION: &'static str = "SecretUpdate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
             params: SecretUpdateParams {
@@ -60,7 +62,7 @@ impl Endpoint for SecretUpdateRequest {
                         "query parameter \"version\" is required",
                     ))?,
             },
-            body: incoming.json_body_opt().await?,
+            body: incoming.buffered_json_opt()?,
         })
     }
 }

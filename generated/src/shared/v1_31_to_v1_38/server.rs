@@ -19,7 +19,7 @@ impl Endpoint for BuildPruneRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/build/prune";
     const OPERATION: &'static str = "BuildPrune";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         let _ = incoming;
         Ok(Self {})
     }

@@ -23,7 +23,7 @@ impl Endpoint for NetworkInspectRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/networks/{id}";
     const OPERATION: &'static str = "NetworkInspect";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
             params: NetworkInspectParams {
@@ -73,7 +73,7 @@ impl Endpoint for SessionRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/session";
     const OPERATION: &'static str = "Session";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         let _ = incoming;
         Ok(Self {})
     }

@@ -518,14 +518,15 @@ impl Endpoint for ServiceCreateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/services/create";
     const OPERATION: &'static str = "ServiceCreate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: ServiceCreateParams {
                 x_registry_auth: incoming
                     .header("X-Registry-Auth")?
                     .map(moby_api_runtime::secret::Secret::new),
             },
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }
@@ -547,7 +548,8 @@ impl Endpoint for ServiceUpdateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/services/{id}/update";
     const OPERATION: &'static str = "ServiceUpdate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
             params: ServiceUpdateParams {
@@ -563,7 +565,7 @@ impl Endpoint for ServiceUpdateRequest {
                     .header("X-Registry-Auth")?
                     .map(moby_api_runtime::secret::Secret::new),
             },
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }

@@ -164,7 +164,7 @@ impl Endpoint for ImageCreateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/images/create";
     const OPERATION: &'static str = "ImageCreate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: ImageCreateParams {
                 from_image: incoming.query().string("fromImage"),
@@ -194,9 +194,10 @@ impl Endpoint for SwarmInitRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/swarm/init";
     const OPERATION: &'static str = "SwarmInit";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }

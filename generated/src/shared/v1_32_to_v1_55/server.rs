@@ -70,7 +70,8 @@ impl Endpoint for SwarmUpdateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/swarm/update";
     const OPERATION: &'static str = "SwarmUpdate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: SwarmUpdateParams {
                 version: incoming
@@ -87,7 +88,7 @@ impl Endpoint for SwarmUpdateRequest {
                     .query()
                     .bool_strict("rotateManagerUnlockKey")?,
             },
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }

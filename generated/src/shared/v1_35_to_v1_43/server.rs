@@ -20,10 +20,11 @@ impl Endpoint for NetworkConnectRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/networks/{id}/connect";
     const OPERATION: &'static str = "NetworkConnect";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }

@@ -25,7 +25,7 @@ impl Endpoint for ContainerLogsRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/containers/{id}/logs";
     const OPERATION: &'static str = "ContainerLogs";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
             params: ContainerLogsParams {

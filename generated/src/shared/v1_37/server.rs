@@ -614,12 +614,13 @@ impl Endpoint for ContainerCreateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/containers/create";
     const OPERATION: &'static str = "ContainerCreate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: ContainerCreateParams {
                 name: incoming.query().string("name"),
             },
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }
@@ -641,10 +642,11 @@ impl Endpoint for ContainerUpdateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/containers/{id}/update";
     const OPERATION: &'static str = "ContainerUpdate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }
@@ -673,7 +675,7 @@ impl Endpoint for ImageBuildRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/build";
     const OPERATION: &'static str = "ImageBuild";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: ImageBuildParams {
                 dockerfile: incoming.query().string("dockerfile"),
@@ -729,14 +731,15 @@ impl Endpoint for ServiceCreateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/services/create";
     const OPERATION: &'static str = "ServiceCreate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: ServiceCreateParams {
                 x_registry_auth: incoming
                     .header("X-Registry-Auth")?
                     .map(moby_api_runtime::secret::Secret::new),
             },
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }
@@ -758,7 +761,8 @@ impl Endpoint for ServiceUpdateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/services/{id}/update";
     const OPERATION: &'static str = "ServiceUpdate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
             params: ServiceUpdateParams {
@@ -774,7 +778,7 @@ impl Endpoint for ServiceUpdateRequest {
                     .header("X-Registry-Auth")?
                     .map(moby_api_runtime::secret::Secret::new),
             },
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }

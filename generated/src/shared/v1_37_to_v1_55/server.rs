@@ -154,9 +154,10 @@ impl Endpoint for ConfigCreateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/configs/create";
     const OPERATION: &'static str = "ConfigCreate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
-            body: incoming.json_body_opt().await?,
+            body: incoming.buffered_json_opt()?,
         })
     }
 }
@@ -184,7 +185,8 @@ impl Endpoint for ConfigUpdateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/configs/{id}/update";
     const OPERATION: &'static str = "ConfigUpdate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
             params: ConfigUpdateParams {
@@ -195,7 +197,7 @@ impl Endpoint for ConfigUpdateRequest {
                         "query parameter \"version\" is required",
                     ))?,
             },
-            body: incoming.json_body_opt().await?,
+            body: incoming.buffered_json_opt()?,
         })
     }
 }
@@ -215,9 +217,10 @@ impl Endpoint for SecretCreateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/secrets/create";
     const OPERATION: &'static str = "SecretCreate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
-            body: incoming.json_body_opt().await?,
+            body: incoming.buffered_json_opt()?,
         })
     }
 }
@@ -245,7 +248,8 @@ impl Endpoint for SecretUpdateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/secrets/{id}/update";
     const OPERATION: &'static str = "SecretUpdate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
             params: SecretUpdateParams {
@@ -256,7 +260,7 @@ impl Endpoint for SecretUpdateRequest {
                         "query parameter \"version\" is required",
                     ))?,
             },
-            body: incoming.json_body_opt().await?,
+            body: incoming.buffered_json_opt()?,
         })
     }
 }

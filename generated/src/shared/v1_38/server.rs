@@ -742,12 +742,13 @@ impl Endpoint for ContainerCreateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/containers/create";
     const OPERATION: &'static str = "ContainerCreate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: ContainerCreateParams {
                 name: incoming.query().string("name"),
             },
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }
@@ -769,10 +770,11 @@ impl Endpoint for ContainerUpdateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/containers/{id}/update";
     const OPERATION: &'static str = "ContainerUpdate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }
@@ -792,14 +794,15 @@ impl Endpoint for ServiceCreateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/services/create";
     const OPERATION: &'static str = "ServiceCreate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: ServiceCreateParams {
                 x_registry_auth: incoming
                     .header("X-Registry-Auth")?
                     .map(moby_api_runtime::secret::Secret::new),
             },
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }
@@ -821,7 +824,8 @@ impl Endpoint for ServiceUpdateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/services/{id}/update";
     const OPERATION: &'static str = "ServiceUpdate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
             params: ServiceUpdateParams {
@@ -837,7 +841,7 @@ impl Endpoint for ServiceUpdateRequest {
                     .header("X-Registry-Auth")?
                     .map(moby_api_runtime::secret::Secret::new),
             },
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }

@@ -84,9 +84,10 @@ impl Endpoint for VolumeCreateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/volumes/create";
     const OPERATION: &'static str = "VolumeCreate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }

@@ -24,7 +24,7 @@ impl Endpoint for BuildPruneRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/build/prune";
     const OPERATION: &'static str = "BuildPrune";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: BuildPruneParams {
                 keep_storage: incoming.query().number("keep-storage")?,

@@ -36,7 +36,7 @@ impl Endpoint for PutContainerArchiveRequest {
     const METHOD: Method = Method::PUT;
     const PATH: &'static str = "/containers/{id}/archive";
     const OPERATION: &'static str = "PutContainerArchive";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
             params: PutContainerArchiveParams {

@@ -134,7 +134,7 @@ impl Endpoint for ImageBuildRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/build";
     const OPERATION: &'static str = "ImageBuild";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: ImageBuildParams {
                 dockerfile: incoming.query().string("dockerfile"),
@@ -195,7 +195,7 @@ impl Endpoint for ImageCreateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/images/create";
     const OPERATION: &'static str = "ImageCreate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: ImageCreateParams {
                 from_image: incoming.query().string("fromImage"),
@@ -233,7 +233,8 @@ impl Endpoint for PluginPullRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/plugins/pull";
     const OPERATION: &'static str = "PluginPull";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: PluginPullParams {
                 remote: incoming
@@ -247,7 +248,7 @@ impl Endpoint for PluginPullRequest {
                     .header("X-Registry-Auth")?
                     .map(moby_api_runtime::secret::Secret::new),
             },
-            body: incoming.json_body_opt().await?,
+            body: incoming.buffered_json_opt()?,
         })
     }
 }
@@ -272,7 +273,8 @@ impl Endpoint for PluginUpgradeRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/plugins/{name}/upgrade";
     const OPERATION: &'static str = "PluginUpgrade";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             name: incoming.path("name")?,
             params: PluginUpgradeParams {
@@ -286,7 +288,7 @@ impl Endpoint for PluginUpgradeRequest {
                     .header("X-Registry-Auth")?
                     .map(moby_api_runtime::secret::Secret::new),
             },
-            body: incoming.json_body_opt().await?,
+            body: incoming.buffered_json_opt()?,
         })
     }
 }
@@ -304,9 +306,10 @@ impl Endpoint for SwarmInitRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/swarm/init";
     const OPERATION: &'static str = "SwarmInit";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }
@@ -324,7 +327,7 @@ impl Endpoint for SystemPingHeadRequest {
     const METHOD: Method = Method::HEAD;
     const PATH: &'static str = "/_ping";
     const OPERATION: &'static str = "SystemPingHead";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         let _ = incoming;
         Ok(Self {})
     }

@@ -553,13 +553,14 @@ impl Endpoint for ContainerCreateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/containers/create";
     const OPERATION: &'static str = "ContainerCreate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: ContainerCreateParams {
                 name: incoming.query().string("name"),
                 platform: incoming.query().string("platform"),
             },
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }

@@ -25,10 +25,11 @@ impl Endpoint for ContainerUpdateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/containers/{id}/update";
     const OPERATION: &'static str = "ContainerUpdate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }
@@ -48,7 +49,7 @@ impl Endpoint for SystemDataUsageRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/system/df";
     const OPERATION: &'static str = "SystemDataUsage";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: SystemDataUsageParams {
                 r#type: Some(incoming.query().repeated("type"))

@@ -140,7 +140,7 @@ impl Endpoint for ContainerAttachWebsocketRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/containers/{id}/attach/ws";
     const OPERATION: &'static str = "ContainerAttachWebsocket";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
             params: ContainerAttachWebsocketParams {
@@ -174,10 +174,11 @@ impl Endpoint for ContainerExecRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/containers/{id}/exec";
     const OPERATION: &'static str = "ContainerExec";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }
@@ -197,7 +198,7 @@ impl Endpoint for ContainerRestartRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/containers/{id}/restart";
     const OPERATION: &'static str = "ContainerRestart";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
             params: ContainerRestartParams {
@@ -223,7 +224,7 @@ impl Endpoint for ContainerStopRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/containers/{id}/stop";
     const OPERATION: &'static str = "ContainerStop";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
             params: ContainerStopParams {
@@ -253,10 +254,11 @@ impl Endpoint for ExecStartRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/exec/{id}/start";
     const OPERATION: &'static str = "ExecStart";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
-            body: incoming.json_body_opt().await?,
+            body: incoming.buffered_json_opt()?,
         })
     }
 }
@@ -276,9 +278,10 @@ impl Endpoint for VolumeCreateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/volumes/create";
     const OPERATION: &'static str = "VolumeCreate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }
@@ -305,7 +308,8 @@ impl Endpoint for VolumeUpdateRequest {
     const METHOD: Method = Method::PUT;
     const PATH: &'static str = "/volumes/{name}";
     const OPERATION: &'static str = "VolumeUpdate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             name: incoming.path("name")?,
             params: VolumeUpdateParams {
@@ -316,7 +320,7 @@ impl Endpoint for VolumeUpdateRequest {
                         "query parameter \"version\" is required",
                     ))?,
             },
-            body: incoming.json_body_opt().await?,
+            body: incoming.buffered_json_opt()?,
         })
     }
 }

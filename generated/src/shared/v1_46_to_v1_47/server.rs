@@ -100,13 +100,14 @@ impl Endpoint for ContainerCreateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/containers/create";
     const OPERATION: &'static str = "ContainerCreate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: ContainerCreateParams {
                 name: incoming.query().string("name"),
                 platform: incoming.query().string("platform"),
             },
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }
@@ -128,10 +129,11 @@ impl Endpoint for NetworkConnectRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/networks/{id}/connect";
     const OPERATION: &'static str = "NetworkConnect";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }
@@ -151,14 +153,15 @@ impl Endpoint for ServiceCreateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/services/create";
     const OPERATION: &'static str = "ServiceCreate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: ServiceCreateParams {
                 x_registry_auth: incoming
                     .header("X-Registry-Auth")?
                     .map(moby_api_runtime::secret::Secret::new),
             },
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }
@@ -180,7 +183,8 @@ impl Endpoint for ServiceUpdateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/services/{id}/update";
     const OPERATION: &'static str = "ServiceUpdate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
             params: ServiceUpdateParams {
@@ -199,7 +203,7 @@ impl Endpoint for ServiceUpdateRequest {
                     .header("X-Registry-Auth")?
                     .map(moby_api_runtime::secret::Secret::new),
             },
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }

@@ -20,9 +20,10 @@ impl Endpoint for NetworkCreateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/networks/create";
     const OPERATION: &'static str = "NetworkCreate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }

@@ -594,7 +594,7 @@ impl Endpoint for BuildPruneRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/build/prune";
     const OPERATION: &'static str = "BuildPrune";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: BuildPruneParams {
                 keep_storage: incoming.query().number("keep-storage")?,
@@ -625,13 +625,14 @@ impl Endpoint for ContainerCreateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/containers/create";
     const OPERATION: &'static str = "ContainerCreate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: ContainerCreateParams {
                 name: incoming.query().string("name"),
                 platform: incoming.query().string("platform"),
             },
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }
@@ -660,7 +661,7 @@ impl Endpoint for ImageGetAllRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/images/get";
     const OPERATION: &'static str = "ImageGetAll";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: ImageGetAllParams {
                 names: Some(incoming.query().repeated("names"))
@@ -706,7 +707,7 @@ impl Endpoint for ImageGetRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/images/{name}/get";
     const OPERATION: &'static str = "ImageGet";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             name: incoming.path("name")?,
             params: ImageGetParams {
@@ -736,7 +737,7 @@ impl Endpoint for ImageLoadRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/images/load";
     const OPERATION: &'static str = "ImageLoad";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: ImageLoadParams {
                 quiet: incoming.query().bool("quiet"),
@@ -764,10 +765,11 @@ impl Endpoint for NetworkConnectRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/networks/{id}/connect";
     const OPERATION: &'static str = "NetworkConnect";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }
@@ -787,14 +789,15 @@ impl Endpoint for ServiceCreateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/services/create";
     const OPERATION: &'static str = "ServiceCreate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: ServiceCreateParams {
                 x_registry_auth: incoming
                     .header("X-Registry-Auth")?
                     .map(moby_api_runtime::secret::Secret::new),
             },
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }
@@ -816,7 +819,8 @@ impl Endpoint for ServiceUpdateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/services/{id}/update";
     const OPERATION: &'static str = "ServiceUpdate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
             params: ServiceUpdateParams {
@@ -835,7 +839,7 @@ impl Endpoint for ServiceUpdateRequest {
                     .header("X-Registry-Auth")?
                     .map(moby_api_runtime::secret::Secret::new),
             },
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }

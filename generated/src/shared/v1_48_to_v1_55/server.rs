@@ -43,7 +43,7 @@ impl Endpoint for ImageHistoryRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/images/{name}/history";
     const OPERATION: &'static str = "ImageHistory";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             name: incoming.path("name")?,
             params: ImageHistoryParams {

@@ -22,7 +22,7 @@ impl Endpoint for ImageInspectRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/images/{name}/json";
     const OPERATION: &'static str = "ImageInspect";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             name: incoming.path("name")?,
             params: ImageInspectParams {

@@ -26,7 +26,7 @@ impl Endpoint for ImageDeleteRequest {
     const METHOD: Method = Method::DELETE;
     const PATH: &'static str = "/images/{name}";
     const OPERATION: &'static str = "ImageDelete";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             name: incoming.path("name")?,
             params: ImageDeleteParams {

@@ -590,7 +590,7 @@ impl Endpoint for BuildPruneRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/build/prune";
     const OPERATION: &'static str = "BuildPrune";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: BuildPruneParams {
                 reserved_space: incoming.query().number("reserved-space")?,
@@ -620,13 +620,14 @@ impl Endpoint for ContainerCreateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/containers/create";
     const OPERATION: &'static str = "ContainerCreate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: ContainerCreateParams {
                 name: incoming.query().string("name"),
                 platform: incoming.query().string("platform"),
             },
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }
@@ -649,10 +650,11 @@ impl Endpoint for ContainerUpdateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/containers/{id}/update";
     const OPERATION: &'static str = "ContainerUpdate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }
@@ -674,7 +676,8 @@ impl Endpoint for ImageCommitRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/commit";
     const OPERATION: &'static str = "ImageCommit";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: ImageCommitParams {
                 container: incoming.query().string("container"),
@@ -685,7 +688,7 @@ impl Endpoint for ImageCommitRequest {
                 pause: incoming.query().bool("pause"),
                 changes: incoming.query().string("changes"),
             },
-            body: incoming.json_body_opt().await?,
+            body: incoming.buffered_json_opt()?,
         })
     }
 }
@@ -714,7 +717,7 @@ impl Endpoint for ImageGetAllRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/images/get";
     const OPERATION: &'static str = "ImageGetAll";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: ImageGetAllParams {
                 names: Some(incoming.query().repeated("names"))
@@ -761,7 +764,7 @@ impl Endpoint for ImageGetRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/images/{name}/get";
     const OPERATION: &'static str = "ImageGet";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             name: incoming.path("name")?,
             params: ImageGetParams {
@@ -792,7 +795,7 @@ impl Endpoint for ImageLoadRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/images/load";
     const OPERATION: &'static str = "ImageLoad";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: ImageLoadParams {
                 quiet: incoming.query().bool("quiet"),
@@ -821,10 +824,11 @@ impl Endpoint for NetworkConnectRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/networks/{id}/connect";
     const OPERATION: &'static str = "NetworkConnect";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }
@@ -844,10 +848,11 @@ impl Endpoint for NetworkDisconnectRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/networks/{id}/disconnect";
     const OPERATION: &'static str = "NetworkDisconnect";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }
@@ -867,14 +872,15 @@ impl Endpoint for ServiceCreateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/services/create";
     const OPERATION: &'static str = "ServiceCreate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: ServiceCreateParams {
                 x_registry_auth: incoming
                     .header("X-Registry-Auth")?
                     .map(moby_api_runtime::secret::Secret::new),
             },
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }
@@ -896,7 +902,8 @@ impl Endpoint for ServiceUpdateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/services/{id}/update";
     const OPERATION: &'static str = "ServiceUpdate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
             params: ServiceUpdateParams {
@@ -915,7 +922,7 @@ impl Endpoint for ServiceUpdateRequest {
                     .header("X-Registry-Auth")?
                     .map(moby_api_runtime::secret::Secret::new),
             },
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }
@@ -938,9 +945,10 @@ impl Endpoint for SystemAuthRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/auth";
     const OPERATION: &'static str = "SystemAuth";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
-            body: incoming.json_body_opt().await?,
+            body: incoming.buffered_json_opt()?,
         })
     }
 }
@@ -960,7 +968,7 @@ impl Endpoint for SystemDataUsageRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/system/df";
     const OPERATION: &'static str = "SystemDataUsage";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: SystemDataUsageParams {
                 r#type: Some(incoming.query().repeated("type"))

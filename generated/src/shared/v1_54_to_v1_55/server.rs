@@ -24,7 +24,7 @@ impl Endpoint for ImageListRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/images/json";
     const OPERATION: &'static str = "ImageList";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: ImageListParams {
                 all: incoming.query().bool("all"),

@@ -208,7 +208,7 @@ impl Endpoint for ImageAttestationsRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/images/{name}/attestations";
     const OPERATION: &'static str = "ImageAttestations";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             name: incoming.path("name")?,
             params: ImageAttestationsParams {

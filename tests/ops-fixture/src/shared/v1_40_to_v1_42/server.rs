@@ -52,7 +52,7 @@ impl Endpoint for ContainerListRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/containers/json";
     const OPERATION: &'static str = "ContainerList";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             params: ContainerListParams {
                 all: incoming.query().bool("all"),
@@ -71,7 +71,7 @@ impl Endpoint for SystemPingRequest {
     const METHOD: Method = Method::GET;
     const PATH: &'static str = "/_ping";
     const OPERATION: &'static str = "SystemPing";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         let _ = incoming;
         Ok(Self {})
     }
@@ -92,9 +92,10 @@ impl Endpoint for VolumeCreateRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/volumes/create";
     const OPERATION: &'static str = "VolumeCreate";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    const JSON_BODY: bool = true;
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
-            body: incoming.json_body().await?,
+            body: incoming.buffered_json()?,
         })
     }
 }

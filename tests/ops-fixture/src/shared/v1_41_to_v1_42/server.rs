@@ -20,7 +20,7 @@ impl Endpoint for ContainerStartRequest {
     const METHOD: Method = Method::POST;
     const PATH: &'static str = "/containers/{id}/start";
     const OPERATION: &'static str = "ContainerStart";
-    async fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
+    fn parse(incoming: &mut Incoming) -> Result<Self, ApiError> {
         Ok(Self {
             id: incoming.path("id")?,
             params: ContainerStartParams {
