@@ -147,7 +147,9 @@ macro_rules! object {
             ) -> Result<(), A::Error> {
                 match member.as_str() {
                     $( $wire => $crate::object!(@read self.$field, value $(, $mode)?), )*
-                    _ => $crate::json::__read_unknown(&mut self.$rest, member, value),
+                    _ => $crate::json::__read_unknown(member, value).map(|(name, member)| {
+                        self.$rest.insert(name, member);
+                    }),
                 }
             }
         }
@@ -250,10 +252,11 @@ pub fn __read_into_or_default<'de, T: Deserialize<'de> + Default, A: MapAccess<'
     Ok(())
 }
 
+/// A member the struct does not name, for its rest (a map of JSON values, or of the type
+/// the schema's `additionalProperties` gives).
 #[doc(hidden)]
-pub fn __read_unknown<'de, A: MapAccess<'de>>(rest: &mut UnknownMembers, member: Member<'de>, map: &mut A) -> Result<(), A::Error> {
-    rest.insert(member.into(), map.next_value()?);
-    Ok(())
+pub fn __read_unknown<'de, T: Deserialize<'de>, A: MapAccess<'de>>(member: Member<'de>, map: &mut A) -> Result<(String, T), A::Error> {
+    Ok((member.into(), map.next_value()?))
 }
 
 #[doc(hidden)]
@@ -265,7 +268,10 @@ pub fn __write_optional<M: serde::ser::SerializeMap, T: Serialize>(map: &mut M, 
 }
 
 #[doc(hidden)]
-pub fn __write_unknown<M: serde::ser::SerializeMap>(map: &mut M, rest: &UnknownMembers) -> Result<(), M::Error> {
+pub fn __write_unknown<'a, M: serde::ser::SerializeMap, T: Serialize + 'a>(
+    map: &mut M,
+    rest: impl IntoIterator<Item = (&'a String, &'a T)>,
+) -> Result<(), M::Error> {
     for (member, value) in rest {
         map.serialize_entry(member, value)?;
     }
