@@ -19,6 +19,7 @@ use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::ir::history::operations::SharedItem;
 use crate::ir::history::SharedType;
 use crate::ir::History;
+use crate::pipeline::parallel_map;
 use crate::version::VersionSet;
 use models::{feature_gate, ident};
 use operation::Kind;
@@ -230,56 +231,70 @@ pub fn emit_crate(history: &History, templates: &Path) -> Result<Vec<Unit>, Diag
             #(#decls)*
         },
     ));
-    for (name, m) in &modules {
-        let submodules = m.submodules(history, name);
-        let decls = submodules.iter().map(|(kind, _)| {
-            let gate = kind.feature().map(|f| quote!(#[cfg(feature = #f)]));
-            let sub = ident(kind.module());
-            quote!(#gate pub(crate) mod #sub;)
-        });
-        let header = docs::inner(&format!(
-            "What is identical in exactly API versions {}: the types below, and in the submodules the operations' parameters, client and server items and decoders.",
-            m.versions
-        ));
-        let header = quote! { #header #(#decls)* };
-        units.push(Unit::rust(format!("generated/src/shared/{name}.rs"), models::shared_module(history, name, &m.types, header)));
-        for (kind, code) in submodules {
-            units.push(Unit::Rust { path: format!("generated/src/shared/{name}/{}.rs", kind.module()), code: code.to_string() });
-        }
-    }
-
-    for (i, spec) in history.specs.iter().enumerate() {
-        let v = spec.version.ident();
-        let doc = docs::inner(&format!(
-            "Docker Engine API v{}: {} operations, {} types.\n\nEnable with the cargo feature `{v}`. What is identical in a newer version is documented once, in the newest version that has it: this version's modules list it under *Re-exports*, with a link.",
-            spec.version,
-            spec.operations.len(),
-            spec.types.len()
-        ));
-        let minor = proc_macro2::Literal::u16_unsuffixed(u16::from(spec.version.minor));
-        units.push(Unit::rust(
-            format!("generated/src/{v}/mod.rs"),
-            quote! {
-                #doc
-                pub mod models;
-                pub mod params;
-                #[cfg(feature = "client")]
-                pub mod client;
-                #[cfg(feature = "server")]
-                pub mod server;
-                #[cfg(feature = "roundtrip")]
-                pub mod roundtrip;
-
-                /// The API version this module was generated from: the most its client asks
-                /// the engine for, and what its server presents.
-                pub const API_VERSION: moby_api_runtime::version::ApiVersion = moby_api_runtime::version::ApiVersion::new(1, #minor);
-            },
-        ));
-        units.push(Unit::rust(format!("generated/src/{v}/models.rs"), models::version_models(history, i)));
-        units.push(Unit::rust(format!("generated/src/{v}/params.rs"), params::version_params(history, i)));
-        units.push(Unit::rust(format!("generated/src/{v}/client.rs"), client::version_client(history, i)));
-        units.push(Unit::rust(format!("generated/src/{v}/server.rs"), server::version_server(history, i)));
-        units.push(Unit::rust(format!("generated/src/{v}/roundtrip.rs"), roundtrip::version_roundtrip(history, i)));
-    }
+    // Each file on its own, on every core: the modules and versions only read the history.
+    let modules: Vec<(String, SharedModule<'_>)> = modules.into_iter().collect();
+    units.extend(parallel_map(&modules, |(name, m)| shared_module_units(history, name, m)).into_iter().flatten());
+    let specs: Vec<usize> = (0..history.specs.len()).collect();
+    units.extend(parallel_map(&specs, |&i| version_units(history, i)).into_iter().flatten());
     Ok(units)
 }
+
+/// A shared module's file and its submodules' files.
+fn shared_module_units(history: &History, name: &str, m: &SharedModule<'_>) -> Vec<Unit> {
+    let mut units = Vec::new();
+    let submodules = m.submodules(history, name);
+    let decls = submodules.iter().map(|(kind, _)| {
+        let gate = kind.feature().map(|f| quote!(#[cfg(feature = #f)]));
+        let sub = ident(kind.module());
+        quote!(#gate pub(crate) mod #sub;)
+    });
+    let header = docs::inner(&format!(
+        "What is identical in exactly API versions {}: the types below, and in the submodules the operations' parameters, client and server items and decoders.",
+        m.versions
+    ));
+    let header = quote! { #header #(#decls)* };
+    units.push(Unit::rust(format!("generated/src/shared/{name}.rs"), models::shared_module(history, name, &m.types, header)));
+    for (kind, code) in submodules {
+        units.push(Unit::Rust { path: format!("generated/src/shared/{name}/{}.rs", kind.module()), code: code.to_string() });
+    }
+    units
+}
+
+/// A version's module files.
+fn version_units(history: &History, i: usize) -> Vec<Unit> {
+    let mut units = Vec::new();
+    let spec = &history.specs[i];
+    let v = spec.version.ident();
+    let doc = docs::inner(&format!(
+        "Docker Engine API v{}: {} operations, {} types.\n\nEnable with the cargo feature `{v}`. What is identical in a newer version is documented once, in the newest version that has it: this version's modules list it under *Re-exports*, with a link.",
+        spec.version,
+        spec.operations.len(),
+        spec.types.len()
+    ));
+    let minor = proc_macro2::Literal::u16_unsuffixed(u16::from(spec.version.minor));
+    units.push(Unit::rust(
+        format!("generated/src/{v}/mod.rs"),
+        quote! {
+            #doc
+            pub mod models;
+            pub mod params;
+            #[cfg(feature = "client")]
+            pub mod client;
+            #[cfg(feature = "server")]
+            pub mod server;
+            #[cfg(feature = "roundtrip")]
+            pub mod roundtrip;
+
+            /// The API version this module was generated from: the most its client asks
+            /// the engine for, and what its server presents.
+            pub const API_VERSION: moby_api_runtime::version::ApiVersion = moby_api_runtime::version::ApiVersion::new(1, #minor);
+        },
+    ));
+    units.push(Unit::rust(format!("generated/src/{v}/models.rs"), models::version_models(history, i)));
+    units.push(Unit::rust(format!("generated/src/{v}/params.rs"), params::version_params(history, i)));
+    units.push(Unit::rust(format!("generated/src/{v}/client.rs"), client::version_client(history, i)));
+    units.push(Unit::rust(format!("generated/src/{v}/server.rs"), server::version_server(history, i)));
+    units.push(Unit::rust(format!("generated/src/{v}/roundtrip.rs"), roundtrip::version_roundtrip(history, i)));
+    units
+}
+
