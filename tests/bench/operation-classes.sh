@@ -2,7 +2,11 @@
 # What emitting operations once per set of identical versions costs and saves, side by
 # side with a checkout from before (issue 11's targets), in one run on this machine:
 #
-#   tests/bench/operation-classes.sh BEFORE_CHECKOUT [RUNS]
+#   tests/bench/operation-classes.sh BEFORE_CHECKOUT [RUNS] [HEAVY_RUNS]
+#
+# Codegen and the one-version build run RUNS times (3), clippy and rustdoc of every version
+# HEAVY_RUNS times (1: a minute or two each): one pair of those can be off by a third on a
+# shared machine, so ask for 3 when the ratio matters.
 #
 # Each checkout builds into its own target directory: cargo names a workspace member's
 # artifacts by its path inside the workspace, so two checkouts sharing one target directory
@@ -13,8 +17,9 @@
 set -euo pipefail
 
 after=$(cd "$(dirname "$0")/../.." && pwd)
-before=$(cd "${1:?usage: $0 BEFORE_CHECKOUT [RUNS]}" && pwd)
+before=$(cd "${1:?usage: $0 BEFORE_CHECKOUT [RUNS] [HEAVY_RUNS]}" && pwd)
 runs=${2:-3}
+heavy_runs=${3:-1}
 # Whole compiles of the crate, as CI and a user's first build see them: an incremental
 # build after touching lib.rs reuses most of the previous one.
 export CARGO_INCREMENTAL=0
@@ -46,7 +51,7 @@ for run in $(seq "$runs"); do
         # codegen's own timer: the generator, not cargo's start-up.
         (cd "$dir" && cargo xtask codegen 2>&1 | sed -n 's/.* in \([0-9.]*\)\(m\?s\) .*/\1 \2/p') >>"$out/codegen-$side"
         touched "$dir"; measure "one-$side" "$dir" cargo build -p moby-api --no-default-features --features client,server,v1_41
-        if [ "$run" = 1 ]; then
+        if [ "$run" -le "$heavy_runs" ]; then
             touched "$dir"; measure "clippy-$side" "$dir" cargo clippy -p moby-api --all-features
             # rustdoc reads and rewrites the whole search index it finds in target/doc, of
             # every crate documented there before: a stale one of 36 MB made it 2.5 GB.
