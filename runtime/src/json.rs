@@ -181,12 +181,10 @@ macro_rules! object {
         }
     };
     // The modes, each by name, so that a misspelt one does not compile.
-    (@read $slot:expr, $value:ident) => { $crate::json::__read_into(&mut $slot, $value) };
-    (@read $slot:expr, $value:ident, optional) => { $crate::json::__read_into(&mut $slot, $value) };
     (@read $slot:expr, $value:ident, or_default) => { $crate::json::__read_into_or_default(&mut $slot, $value) };
-    (@write $map:ident, $wire:literal, $field:expr) => { $map.serialize_entry($wire, $field) };
+    (@read $slot:expr, $value:ident $(, optional)?) => { $crate::json::__read_into(&mut $slot, $value) };
     (@write $map:ident, $wire:literal, $field:expr, optional) => { $crate::json::__write_optional(&mut $map, $wire, $field) };
-    (@write $map:ident, $wire:literal, $field:expr, or_default) => { $map.serialize_entry($wire, $field) };
+    (@write $map:ident, $wire:literal, $field:expr $(, or_default)?) => { $map.serialize_entry($wire, $field) };
 }
 
 pub use crate::object;

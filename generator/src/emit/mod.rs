@@ -297,4 +297,3 @@ fn version_units(history: &History, i: usize) -> Vec<Unit> {
     units.push(Unit::rust(format!("generated/src/{v}/roundtrip.rs"), roundtrip::version_roundtrip(history, i)));
     units
 }
-
