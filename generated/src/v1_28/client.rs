@@ -4,12 +4,21 @@
 //!
 //! Requests carry the `/vX.Y` prefix; the version is negotiated with the engine on the first request (downgrade only) unless `DOCKER_API_VERSION` pins it. Streams come back as `futures::Stream`s of typed items (log chunks, JSON lines, progress messages, bytes), attach and exec start as a hijacked connection with an output stream and a stdin writer.
 
-use moby_api_runtime::client::{
-    Body, ByteStream, Call, Error, Hijacked, JsonLinesOutput, LogOutput, PathStat,
-    ProgressOutput, Response, Transport, TtySource,
-};
+use moby_api_runtime::client::{Call, Error, Transport};
 use super::models::*;
 use super::params::*;
+use crate::shared::{
+    v1_24_to_v1_29::client::*, v1_24_to_v1_31::client::*, v1_24_to_v1_35::client::*,
+    v1_24_to_v1_36::client::*, v1_24_to_v1_38::client::*, v1_24_to_v1_40::client::*,
+    v1_24_to_v1_41::client::*, v1_24_to_v1_47::client::*, v1_25_to_v1_29::client::*,
+    v1_25_to_v1_31::client::*, v1_25_to_v1_34::client::*, v1_25_to_v1_35::client::*,
+    v1_25_to_v1_41::client::*, v1_25_to_v1_55::client::*, v1_26_to_v1_28::client::*,
+    v1_26_to_v1_35::client::*, v1_27_to_v1_28::client::*, v1_27_to_v1_29::client::*,
+    v1_27_to_v1_30::client::*, v1_27_to_v1_39::client::*, v1_27_to_v1_55::client::*,
+    v1_28::client::*, v1_28_to_v1_29::client::*, v1_28_to_v1_33::client::*,
+    v1_28_to_v1_38::client::*, v1_28_to_v1_42::client::*, v1_28_to_v1_49::client::*,
+    v1_28_to_v1_55::client::*,
+};
 
 /// The API version this client asks the engine for at most (negotiation only goes down).
 pub use super::API_VERSION;
@@ -62,831 +71,100 @@ impl Client {
         &self.transport
     }
 
-    /// List containers: `GET /containers/json` ([`requests::container_list`]).
-    #[inline]
-    pub fn container_list(
-        &self,
-        params: &ContainerListParams,
-    ) -> Call<'_, Vec<ContainerSummary>> {
-        self.transport.send_json(requests::container_list(params))
-    }
-
-    /// Create a container: `POST /containers/create` ([`requests::container_create`]).
-    #[inline]
-    pub fn container_create(
-        &self,
-        params: &ContainerCreateParams,
-        body: &ContainerCreateBody,
-    ) -> Call<'_, ContainerCreateResponse> {
-        self.transport.send_json(requests::container_create(params, body))
-    }
-
-    /// Inspect a container: `GET /containers/{id}/json` ([`requests::container_inspect`]).
-    #[inline]
-    pub fn container_inspect(
-        &self,
-        id: &str,
-        params: &ContainerInspectParams,
-    ) -> Call<'_, ContainerInspectResponse> {
-        self.transport.send_json(requests::container_inspect(id, params))
-    }
-
-    /// List processes running inside a container: `GET /containers/{id}/top` ([`requests::container_top`]).
-    #[inline]
-    pub fn container_top(
-        &self,
-        id: &str,
-        params: &ContainerTopParams,
-    ) -> Call<'_, ContainerTopResponse> {
-        self.transport.send_json(requests::container_top(id, params))
-    }
-
-    /// Get container logs: `GET /containers/{id}/logs` ([`requests::container_logs`]).
-    #[inline]
-    pub fn container_logs(
-        &self,
-        id: &str,
-        params: &ContainerLogsParams,
-    ) -> Call<'_, LogOutput> {
-        self.transport
-            .send_logs(
-                requests::container_logs(id, params),
-                TtySource::Container(id.to_owned()),
-            )
-    }
-
-    /// Get changes on a container’s filesystem: `GET /containers/{id}/changes` ([`requests::container_changes`]).
-    #[inline]
-    pub fn container_changes(
-        &self,
-        id: &str,
-    ) -> Call<'_, Vec<ContainerChangesResponseItem>> {
-        self.transport.send_json(requests::container_changes(id))
-    }
-
-    /// Export a container: `GET /containers/{id}/export` ([`requests::container_export`]).
-    #[inline]
-    pub fn container_export(&self, id: &str) -> Call<'_, ByteStream> {
-        self.transport.send_bytes(requests::container_export(id))
-    }
-
-    /// Get container stats based on resource usage: `GET /containers/{id}/stats` ([`requests::container_stats`]).
-    #[inline]
-    pub fn container_stats(
-        &self,
-        id: &str,
-        params: &ContainerStatsParams,
-    ) -> Call<'_, JsonLinesOutput<ContainerStatsResponse>> {
-        self.transport.send_json_lines(requests::container_stats(id, params))
-    }
-
-    /// Resize a container TTY: `POST /containers/{id}/resize` ([`requests::container_resize`]).
-    #[inline]
-    pub fn container_resize(
-        &self,
-        id: &str,
-        params: &ContainerResizeParams,
-    ) -> Call<'_, ()> {
-        self.transport.send_empty(requests::container_resize(id, params))
-    }
-
-    /// Start a container: `POST /containers/{id}/start` ([`requests::container_start`]).
-    #[inline]
-    pub fn container_start(
-        &self,
-        id: &str,
-        params: &ContainerStartParams,
-    ) -> Call<'_, ContainerStartOutcome> {
-        self.transport.send_outcome(requests::container_start(id, params))
-    }
-
-    /// Stop a container: `POST /containers/{id}/stop` ([`requests::container_stop`]).
-    #[inline]
-    pub fn container_stop(
-        &self,
-        id: &str,
-        params: &ContainerStopParams,
-    ) -> Call<'_, ContainerStopOutcome> {
-        self.transport.send_outcome(requests::container_stop(id, params))
-    }
-
-    /// Restart a container: `POST /containers/{id}/restart` ([`requests::container_restart`]).
-    #[inline]
-    pub fn container_restart(
-        &self,
-        id: &str,
-        params: &ContainerRestartParams,
-    ) -> Call<'_, ()> {
-        self.transport.send_empty(requests::container_restart(id, params))
-    }
-
-    /// Kill a container: `POST /containers/{id}/kill` ([`requests::container_kill`]).
-    #[inline]
-    pub fn container_kill(
-        &self,
-        id: &str,
-        params: &ContainerKillParams,
-    ) -> Call<'_, ()> {
-        self.transport.send_empty(requests::container_kill(id, params))
-    }
-
-    /// Update a container: `POST /containers/{id}/update` ([`requests::container_update`]).
-    #[inline]
-    pub fn container_update(
-        &self,
-        id: &str,
-        body: &ContainerUpdateBody,
-    ) -> Call<'_, ContainerUpdateResponse> {
-        self.transport.send_json(requests::container_update(id, body))
-    }
-
-    /// Rename a container: `POST /containers/{id}/rename` ([`requests::container_rename`]).
-    #[inline]
-    pub fn container_rename(
-        &self,
-        id: &str,
-        params: &ContainerRenameParams,
-    ) -> Call<'_, ()> {
-        self.transport.send_empty(requests::container_rename(id, params))
-    }
-
-    /// Pause a container: `POST /containers/{id}/pause` ([`requests::container_pause`]).
-    #[inline]
-    pub fn container_pause(&self, id: &str) -> Call<'_, ()> {
-        self.transport.send_empty(requests::container_pause(id))
-    }
-
-    /// Unpause a container: `POST /containers/{id}/unpause` ([`requests::container_unpause`]).
-    #[inline]
-    pub fn container_unpause(&self, id: &str) -> Call<'_, ()> {
-        self.transport.send_empty(requests::container_unpause(id))
-    }
-
-    /// Attach to a container: `POST /containers/{id}/attach` ([`requests::container_attach`]).
-    #[inline]
-    pub fn container_attach(
-        &self,
-        id: &str,
-        params: &ContainerAttachParams,
-    ) -> Call<'_, Hijacked> {
-        self.transport
-            .upgrade(
-                requests::container_attach(id, params),
-                TtySource::Container(id.to_owned()),
-            )
-    }
-
-    /// Attach to a container via a websocket: `GET /containers/{id}/attach/ws` ([`requests::container_attach_websocket`]).
-    #[inline]
-    pub fn container_attach_websocket(
-        &self,
-        id: &str,
-        params: &ContainerAttachWebsocketParams,
-    ) -> Call<'_, Response> {
-        self.transport.send(requests::container_attach_websocket(id, params))
-    }
-
-    /// Wait for a container: `POST /containers/{id}/wait` ([`requests::container_wait`]).
-    #[inline]
-    pub fn container_wait(&self, id: &str) -> Call<'_, ContainerWaitResponse> {
-        self.transport.send_deferred_json(requests::container_wait(id))
-    }
-
-    /// Remove a container: `DELETE /containers/{id}` ([`requests::container_delete`]).
-    #[inline]
-    pub fn container_delete(
-        &self,
-        id: &str,
-        params: &ContainerDeleteParams,
-    ) -> Call<'_, ()> {
-        self.transport.send_empty(requests::container_delete(id, params))
-    }
-
-    /// Get an archive of a filesystem resource in a container: `GET /containers/{id}/archive` ([`requests::container_archive`]).
-    #[inline]
-    pub fn container_archive(
-        &self,
-        id: &str,
-        params: &ContainerArchiveParams,
-    ) -> Call<'_, ByteStream> {
-        self.transport.send_bytes(requests::container_archive(id, params))
-    }
-
-    /// Extract an archive of files or folders to a directory in a container: `PUT /containers/{id}/archive` ([`requests::put_container_archive`]).
-    #[inline]
-    pub fn put_container_archive(
-        &self,
-        id: &str,
-        params: &PutContainerArchiveParams,
-        body: impl Into<Body>,
-    ) -> Call<'_, ()> {
-        self.transport.send_empty(requests::put_container_archive(id, params, body))
-    }
-
-    /// Get information about files in a container: `HEAD /containers/{id}/archive` ([`requests::container_archive_info`]).
-    #[inline]
-    pub fn container_archive_info(
-        &self,
-        id: &str,
-        params: &ContainerArchiveInfoParams,
-    ) -> Call<'_, PathStat> {
-        self.transport.send_path_stat(requests::container_archive_info(id, params))
-    }
-
-    /// Delete stopped containers: `POST /containers/prune` ([`requests::container_prune`]).
-    ///
-    /// Since API 1.25.
-    #[inline]
-    pub fn container_prune(
-        &self,
-        params: &ContainerPruneParams,
-    ) -> Call<'_, ContainerPruneResponse> {
-        self.transport.send_json(requests::container_prune(params))
-    }
-
-    /// List Images: `GET /images/json` ([`requests::image_list`]).
-    #[inline]
-    pub fn image_list(&self, params: &ImageListParams) -> Call<'_, Vec<ImageSummary>> {
-        self.transport.send_json(requests::image_list(params))
-    }
-
-    /// Build an image: `POST /build` ([`requests::image_build`]).
-    #[inline]
-    pub fn image_build(
-        &self,
-        params: &ImageBuildParams,
-        body: impl Into<Body>,
-    ) -> Call<'_, ProgressOutput> {
-        self.transport.send_progress(requests::image_build(params, body))
-    }
-
-    /// Create an image: `POST /images/create` ([`requests::image_create`]).
-    #[inline]
-    pub fn image_create(
-        &self,
-        params: &ImageCreateParams,
-        body: impl Into<Body>,
-    ) -> Call<'_, ProgressOutput> {
-        self.transport.send_progress(requests::image_create(params, body))
-    }
-
-    /// Inspect an image: `GET /images/{name}/json` ([`requests::image_inspect`]).
-    #[inline]
-    pub fn image_inspect(&self, name: &str) -> Call<'_, Image> {
-        self.transport.send_json(requests::image_inspect(name))
-    }
-
-    /// Get the history of an image: `GET /images/{name}/history` ([`requests::image_history`]).
-    #[inline]
-    pub fn image_history(&self, name: &str) -> Call<'_, Vec<ImageHistoryResponseItem>> {
-        self.transport.send_json(requests::image_history(name))
-    }
-
-    /// Push an image: `POST /images/{name}/push` ([`requests::image_push`]).
-    #[inline]
-    pub fn image_push(
-        &self,
-        name: &str,
-        params: &ImagePushParams,
-    ) -> Call<'_, ProgressOutput> {
-        self.transport.send_progress(requests::image_push(name, params))
-    }
-
-    /// Tag an image: `POST /images/{name}/tag` ([`requests::image_tag`]).
-    #[inline]
-    pub fn image_tag(&self, name: &str, params: &ImageTagParams) -> Call<'_, ()> {
-        self.transport.send_empty(requests::image_tag(name, params))
-    }
-
-    /// Remove an image: `DELETE /images/{name}` ([`requests::image_delete`]).
-    #[inline]
-    pub fn image_delete(
-        &self,
-        name: &str,
-        params: &ImageDeleteParams,
-    ) -> Call<'_, Vec<ImageDeleteResponseItem>> {
-        self.transport.send_json(requests::image_delete(name, params))
-    }
-
-    /// Search images: `GET /images/search` ([`requests::image_search`]).
-    #[inline]
-    pub fn image_search(
-        &self,
-        params: &ImageSearchParams,
-    ) -> Call<'_, Vec<ImageSearchResponseItem>> {
-        self.transport.send_json(requests::image_search(params))
-    }
-
-    /// Delete unused images: `POST /images/prune` ([`requests::image_prune`]).
-    ///
-    /// Since API 1.25.
-    #[inline]
-    pub fn image_prune(
-        &self,
-        params: &ImagePruneParams,
-    ) -> Call<'_, ImagePruneResponse> {
-        self.transport.send_json(requests::image_prune(params))
-    }
-
-    /// Check auth configuration: `POST /auth` ([`requests::system_auth`]).
-    #[inline]
-    pub fn system_auth(&self, body: &AuthConfig) -> Call<'_, SystemAuthOutcome> {
-        self.transport.send_outcome(requests::system_auth(body))
-    }
-
-    /// Get system information: `GET /info` ([`requests::system_info`]).
-    #[inline]
-    pub fn system_info(&self) -> Call<'_, SystemInfoResponse> {
-        self.transport.send_json(requests::system_info())
-    }
-
-    /// Get version: `GET /version` ([`requests::system_version`]).
-    #[inline]
-    pub fn system_version(&self) -> Call<'_, SystemVersionResponse> {
-        self.transport.send_json(requests::system_version())
-    }
-
-    /// Ping: `GET /_ping` ([`requests::system_ping`]).
-    #[inline]
-    pub fn system_ping(&self) -> Call<'_, String> {
-        self.transport.send_text(requests::system_ping())
-    }
-
-    /// Create a new image from a container: `POST /commit` ([`requests::image_commit`]).
-    #[inline]
-    pub fn image_commit(
-        &self,
-        params: &ImageCommitParams,
-        body: &Config,
-    ) -> Call<'_, IdResponse> {
-        self.transport.send_json(requests::image_commit(params, body))
-    }
-
-    /// Monitor events: `GET /events` ([`requests::system_events`]).
-    #[inline]
-    pub fn system_events(
-        &self,
-        params: &SystemEventsParams,
-    ) -> Call<'_, JsonLinesOutput<SystemEventsResponse>> {
-        self.transport.send_json_lines(requests::system_events(params))
-    }
-
-    /// Get data usage information: `GET /system/df` ([`requests::system_data_usage`]).
-    ///
-    /// Since API 1.25.
-    #[inline]
-    pub fn system_data_usage(&self) -> Call<'_, SystemDataUsageResponse> {
-        self.transport.send_json(requests::system_data_usage())
-    }
-
-    /// Export an image: `GET /images/{name}/get` ([`requests::image_get`]).
-    #[inline]
-    pub fn image_get(&self, name: &str) -> Call<'_, ByteStream> {
-        self.transport.send_bytes(requests::image_get(name))
-    }
-
-    /// Export several images: `GET /images/get` ([`requests::image_get_all`]).
-    #[inline]
-    pub fn image_get_all(&self, params: &ImageGetAllParams) -> Call<'_, ByteStream> {
-        self.transport.send_bytes(requests::image_get_all(params))
-    }
-
-    /// Import images: `POST /images/load` ([`requests::image_load`]).
-    #[inline]
-    pub fn image_load(
-        &self,
-        params: &ImageLoadParams,
-        body: impl Into<Body>,
-    ) -> Call<'_, ProgressOutput> {
-        self.transport.send_progress(requests::image_load(params, body))
-    }
-
-    /// Create an exec instance: `POST /containers/{id}/exec` ([`requests::container_exec`]).
-    #[inline]
-    pub fn container_exec(
-        &self,
-        id: &str,
-        body: &ContainerExecBody,
-    ) -> Call<'_, IdResponse> {
-        self.transport.send_json(requests::container_exec(id, body))
-    }
-
-    /// Start an exec instance: `POST /exec/{id}/start` ([`requests::exec_start`]).
-    #[inline]
-    pub fn exec_start(&self, id: &str, body: &ExecStartBody) -> Call<'_, Hijacked> {
-        self.transport
-            .upgrade(requests::exec_start(id, body), TtySource::Exec(id.to_owned()))
-    }
-
-    /// Resize an exec instance: `POST /exec/{id}/resize` ([`requests::exec_resize`]).
-    #[inline]
-    pub fn exec_resize(&self, id: &str, params: &ExecResizeParams) -> Call<'_, ()> {
-        self.transport.send_empty(requests::exec_resize(id, params))
-    }
-
-    /// Inspect an exec instance: `GET /exec/{id}/json` ([`requests::exec_inspect`]).
-    #[inline]
-    pub fn exec_inspect(&self, id: &str) -> Call<'_, ExecInspectResponse> {
-        self.transport.send_json(requests::exec_inspect(id))
-    }
-
-    /// List volumes: `GET /volumes` ([`requests::volume_list`]).
-    #[inline]
-    pub fn volume_list(
-        &self,
-        params: &VolumeListParams,
-    ) -> Call<'_, VolumeListResponse> {
-        self.transport.send_json(requests::volume_list(params))
-    }
-
-    /// Create a volume: `POST /volumes/create` ([`requests::volume_create`]).
-    #[inline]
-    pub fn volume_create(&self, body: &VolumeCreateBody) -> Call<'_, Volume> {
-        self.transport.send_json(requests::volume_create(body))
-    }
-
-    /// Inspect a volume: `GET /volumes/{name}` ([`requests::volume_inspect`]).
-    #[inline]
-    pub fn volume_inspect(&self, name: &str) -> Call<'_, Volume> {
-        self.transport.send_json(requests::volume_inspect(name))
-    }
-
-    /// Remove a volume: `DELETE /volumes/{name}` ([`requests::volume_delete`]).
-    #[inline]
-    pub fn volume_delete(
-        &self,
-        name: &str,
-        params: &VolumeDeleteParams,
-    ) -> Call<'_, ()> {
-        self.transport.send_empty(requests::volume_delete(name, params))
-    }
-
-    /// Delete unused volumes: `POST /volumes/prune` ([`requests::volume_prune`]).
-    ///
-    /// Since API 1.25.
-    #[inline]
-    pub fn volume_prune(
-        &self,
-        params: &VolumePruneParams,
-    ) -> Call<'_, VolumePruneResponse> {
-        self.transport.send_json(requests::volume_prune(params))
-    }
-
-    /// List networks: `GET /networks` ([`requests::network_list`]).
-    #[inline]
-    pub fn network_list(&self, params: &NetworkListParams) -> Call<'_, Vec<Network>> {
-        self.transport.send_json(requests::network_list(params))
-    }
-
-    /// Inspect a network: `GET /networks/{id}` ([`requests::network_inspect`]).
-    #[inline]
-    pub fn network_inspect(
-        &self,
-        id: &str,
-        params: &NetworkInspectParams,
-    ) -> Call<'_, Network> {
-        self.transport.send_json(requests::network_inspect(id, params))
-    }
-
-    /// Remove a network: `DELETE /networks/{id}` ([`requests::network_delete`]).
-    #[inline]
-    pub fn network_delete(&self, id: &str) -> Call<'_, ()> {
-        self.transport.send_empty(requests::network_delete(id))
-    }
-
-    /// Create a network: `POST /networks/create` ([`requests::network_create`]).
-    #[inline]
-    pub fn network_create(
-        &self,
-        body: &NetworkCreateBody,
-    ) -> Call<'_, NetworkCreateResponse> {
-        self.transport.send_json(requests::network_create(body))
-    }
-
-    /// Connect a container to a network: `POST /networks/{id}/connect` ([`requests::network_connect`]).
-    #[inline]
-    pub fn network_connect(&self, id: &str, body: &NetworkConnectBody) -> Call<'_, ()> {
-        self.transport.send_empty(requests::network_connect(id, body))
-    }
-
-    /// Disconnect a container from a network: `POST /networks/{id}/disconnect` ([`requests::network_disconnect`]).
-    #[inline]
-    pub fn network_disconnect(
-        &self,
-        id: &str,
-        body: &NetworkDisconnectBody,
-    ) -> Call<'_, ()> {
-        self.transport.send_empty(requests::network_disconnect(id, body))
-    }
-
-    /// Delete unused networks: `POST /networks/prune` ([`requests::network_prune`]).
-    ///
-    /// Since API 1.25.
-    #[inline]
-    pub fn network_prune(
-        &self,
-        params: &NetworkPruneParams,
-    ) -> Call<'_, NetworkPruneResponse> {
-        self.transport.send_json(requests::network_prune(params))
-    }
-
-    /// List plugins: `GET /plugins` ([`requests::plugin_list`]).
-    #[inline]
-    pub fn plugin_list(&self, params: &PluginListParams) -> Call<'_, Vec<Plugin>> {
-        self.transport.send_json(requests::plugin_list(params))
-    }
-
-    /// Get plugin privileges: `GET /plugins/privileges` ([`requests::get_plugin_privileges`]).
-    ///
-    /// Since API 1.25.
-    #[inline]
-    pub fn get_plugin_privileges(
-        &self,
-        params: &GetPluginPrivilegesParams,
-    ) -> Call<'_, Vec<GetPluginPrivilegesResponseItem>> {
-        self.transport.send_json(requests::get_plugin_privileges(params))
-    }
-
-    /// Install a plugin: `POST /plugins/pull` ([`requests::plugin_pull`]).
-    #[inline]
-    pub fn plugin_pull(
-        &self,
-        params: &PluginPullParams,
-        body: &Vec<PluginPullBodyItem>,
-    ) -> Call<'_, ProgressOutput> {
-        self.transport.send_progress(requests::plugin_pull(params, body))
-    }
-
-    /// Inspect a plugin: `GET /plugins/{name}/json` ([`requests::plugin_inspect`]).
-    ///
-    /// Since API 1.25.
-    #[inline]
-    pub fn plugin_inspect(&self, name: &str) -> Call<'_, Plugin> {
-        self.transport.send_json(requests::plugin_inspect(name))
-    }
-
-    /// Remove a plugin: `DELETE /plugins/{name}` ([`requests::plugin_delete`]).
-    #[inline]
-    pub fn plugin_delete(
-        &self,
-        name: &str,
-        params: &PluginDeleteParams,
-    ) -> Call<'_, Plugin> {
-        self.transport.send_json(requests::plugin_delete(name, params))
-    }
-
-    /// Enable a plugin: `POST /plugins/{name}/enable` ([`requests::plugin_enable`]).
-    #[inline]
-    pub fn plugin_enable(
-        &self,
-        name: &str,
-        params: &PluginEnableParams,
-    ) -> Call<'_, ()> {
-        self.transport.send_empty(requests::plugin_enable(name, params))
-    }
-
-    /// Disable a plugin: `POST /plugins/{name}/disable` ([`requests::plugin_disable`]).
-    #[inline]
-    pub fn plugin_disable(
-        &self,
-        name: &str,
-        params: &PluginDisableParams,
-    ) -> Call<'_, ()> {
-        self.transport.send_empty(requests::plugin_disable(name, params))
-    }
-
-    /// Upgrade a plugin: `POST /plugins/{name}/upgrade` ([`requests::plugin_upgrade`]).
-    ///
-    /// Since API 1.26.
-    #[inline]
-    pub fn plugin_upgrade(
-        &self,
-        name: &str,
-        params: &PluginUpgradeParams,
-        body: &Vec<PluginUpgradeBodyItem>,
-    ) -> Call<'_, ProgressOutput> {
-        self.transport.send_progress(requests::plugin_upgrade(name, params, body))
-    }
-
-    /// Create a plugin: `POST /plugins/create` ([`requests::plugin_create`]).
-    ///
-    /// Since API 1.25.
-    #[inline]
-    pub fn plugin_create(
-        &self,
-        params: &PluginCreateParams,
-        body: impl Into<Body>,
-    ) -> Call<'_, ()> {
-        self.transport.send_empty(requests::plugin_create(params, body))
-    }
-
-    /// Push a plugin: `POST /plugins/{name}/push` ([`requests::plugin_push`]).
-    ///
-    /// Since API 1.25.
-    #[inline]
-    pub fn plugin_push(&self, name: &str) -> Call<'_, ProgressOutput> {
-        self.transport.send_progress(requests::plugin_push(name))
-    }
-
-    /// Configure a plugin: `POST /plugins/{name}/set` ([`requests::plugin_set`]).
-    ///
-    /// Since API 1.25.
-    #[inline]
-    pub fn plugin_set(&self, name: &str, body: &Vec<String>) -> Call<'_, ()> {
-        self.transport.send_empty(requests::plugin_set(name, body))
-    }
-
-    /// List nodes: `GET /nodes` ([`requests::node_list`]).
-    #[inline]
-    pub fn node_list(&self, params: &NodeListParams) -> Call<'_, Vec<Node>> {
-        self.transport.send_json(requests::node_list(params))
-    }
-
-    /// Inspect a node: `GET /nodes/{id}` ([`requests::node_inspect`]).
-    #[inline]
-    pub fn node_inspect(&self, id: &str) -> Call<'_, Node> {
-        self.transport.send_json(requests::node_inspect(id))
-    }
-
-    /// Delete a node: `DELETE /nodes/{id}` ([`requests::node_delete`]).
-    #[inline]
-    pub fn node_delete(&self, id: &str, params: &NodeDeleteParams) -> Call<'_, ()> {
-        self.transport.send_empty(requests::node_delete(id, params))
-    }
-
-    /// Update a node: `POST /nodes/{id}/update` ([`requests::node_update`]).
-    #[inline]
-    pub fn node_update(
-        &self,
-        id: &str,
-        params: &NodeUpdateParams,
-        body: &NodeSpec,
-    ) -> Call<'_, ()> {
-        self.transport.send_empty(requests::node_update(id, params, body))
-    }
-
-    /// Inspect swarm: `GET /swarm` ([`requests::swarm_inspect`]).
-    #[inline]
-    pub fn swarm_inspect(&self) -> Call<'_, SwarmInspectResponse> {
-        self.transport.send_json(requests::swarm_inspect())
-    }
-
-    /// Initialize a new swarm: `POST /swarm/init` ([`requests::swarm_init`]).
-    #[inline]
-    pub fn swarm_init(&self, body: &SwarmInitBody) -> Call<'_, String> {
-        self.transport.send_json(requests::swarm_init(body))
-    }
-
-    /// Join an existing swarm: `POST /swarm/join` ([`requests::swarm_join`]).
-    #[inline]
-    pub fn swarm_join(&self, body: &SwarmJoinBody) -> Call<'_, ()> {
-        self.transport.send_empty(requests::swarm_join(body))
-    }
-
-    /// Leave a swarm: `POST /swarm/leave` ([`requests::swarm_leave`]).
-    #[inline]
-    pub fn swarm_leave(&self, params: &SwarmLeaveParams) -> Call<'_, ()> {
-        self.transport.send_empty(requests::swarm_leave(params))
-    }
-
-    /// Update a swarm: `POST /swarm/update` ([`requests::swarm_update`]).
-    #[inline]
-    pub fn swarm_update(
-        &self,
-        params: &SwarmUpdateParams,
-        body: &SwarmSpec,
-    ) -> Call<'_, ()> {
-        self.transport.send_empty(requests::swarm_update(params, body))
-    }
-
-    /// Get the unlock key: `GET /swarm/unlockkey` ([`requests::swarm_unlockkey`]).
-    ///
-    /// Since API 1.25.
-    #[inline]
-    pub fn swarm_unlockkey(&self) -> Call<'_, SwarmUnlockkeyResponse> {
-        self.transport.send_json(requests::swarm_unlockkey())
-    }
-
-    /// Unlock a locked manager: `POST /swarm/unlock` ([`requests::swarm_unlock`]).
-    ///
-    /// Since API 1.25.
-    #[inline]
-    pub fn swarm_unlock(&self, body: &SwarmUnlockBody) -> Call<'_, ()> {
-        self.transport.send_empty(requests::swarm_unlock(body))
-    }
-
-    /// List services: `GET /services` ([`requests::service_list`]).
-    #[inline]
-    pub fn service_list(&self, params: &ServiceListParams) -> Call<'_, Vec<Service>> {
-        self.transport.send_json(requests::service_list(params))
-    }
-
-    /// Create a service: `POST /services/create` ([`requests::service_create`]).
-    #[inline]
-    pub fn service_create(
-        &self,
-        params: &ServiceCreateParams,
-        body: &ServiceCreateBody,
-    ) -> Call<'_, ServiceCreateResponse> {
-        self.transport.send_json(requests::service_create(params, body))
-    }
-
-    /// Inspect a service: `GET /services/{id}` ([`requests::service_inspect`]).
-    #[inline]
-    pub fn service_inspect(&self, id: &str) -> Call<'_, Service> {
-        self.transport.send_json(requests::service_inspect(id))
-    }
-
-    /// Delete a service: `DELETE /services/{id}` ([`requests::service_delete`]).
-    #[inline]
-    pub fn service_delete(&self, id: &str) -> Call<'_, ()> {
-        self.transport.send_empty(requests::service_delete(id))
-    }
-
-    /// Update a service: `POST /services/{id}/update` ([`requests::service_update`]).
-    #[inline]
-    pub fn service_update(
-        &self,
-        id: &str,
-        params: &ServiceUpdateParams,
-        body: &ServiceUpdateBody,
-    ) -> Call<'_, ServiceUpdateResponse> {
-        self.transport.send_json(requests::service_update(id, params, body))
-    }
-
-    /// Get service logs: `GET /services/{id}/logs` ([`requests::service_logs`]).
-    ///
-    /// Since API 1.25.
-    #[inline]
-    pub fn service_logs(
-        &self,
-        id: &str,
-        params: &ServiceLogsParams,
-    ) -> Call<'_, Hijacked> {
-        self.transport
-            .upgrade(
-                requests::service_logs(id, params),
-                TtySource::Service(id.to_owned()),
-            )
-    }
-
-    /// List tasks: `GET /tasks` ([`requests::task_list`]).
-    #[inline]
-    pub fn task_list(&self, params: &TaskListParams) -> Call<'_, Vec<Task>> {
-        self.transport.send_json(requests::task_list(params))
-    }
-
-    /// Inspect a task: `GET /tasks/{id}` ([`requests::task_inspect`]).
-    #[inline]
-    pub fn task_inspect(&self, id: &str) -> Call<'_, Task> {
-        self.transport.send_json(requests::task_inspect(id))
-    }
-
-    /// List secrets: `GET /secrets` ([`requests::secret_list`]).
-    ///
-    /// Since API 1.25.
-    #[inline]
-    pub fn secret_list(&self, params: &SecretListParams) -> Call<'_, Vec<Secret>> {
-        self.transport.send_json(requests::secret_list(params))
-    }
-
-    /// Create a secret: `POST /secrets/create` ([`requests::secret_create`]).
-    ///
-    /// Since API 1.25.
-    #[inline]
-    pub fn secret_create(
-        &self,
-        body: &SecretCreateBody,
-    ) -> Call<'_, SecretCreateResponse> {
-        self.transport.send_json(requests::secret_create(body))
-    }
-
-    /// Inspect a secret: `GET /secrets/{id}` ([`requests::secret_inspect`]).
-    ///
-    /// Since API 1.25.
-    #[inline]
-    pub fn secret_inspect(&self, id: &str) -> Call<'_, Secret> {
-        self.transport.send_json(requests::secret_inspect(id))
-    }
-
-    /// Delete a secret: `DELETE /secrets/{id}` ([`requests::secret_delete`]).
-    ///
-    /// Since API 1.25.
-    #[inline]
-    pub fn secret_delete(&self, id: &str) -> Call<'_, ()> {
-        self.transport.send_empty(requests::secret_delete(id))
-    }
-
-    /// Update a Secret: `POST /secrets/{id}/update` ([`requests::secret_update`]).
-    ///
-    /// Since API 1.26.
-    #[inline]
-    pub fn secret_update(
-        &self,
-        id: &str,
-        params: &SecretUpdateParams,
-        body: &SecretSpec,
-    ) -> Call<'_, ()> {
-        self.transport.send_empty(requests::secret_update(id, params, body))
-    }
+    container_list!();
+    container_create!();
+    container_inspect!();
+    container_top!();
+    container_logs!();
+    container_changes!();
+    container_export!();
+    container_stats!();
+    container_resize!();
+    container_start!();
+    container_stop!();
+    container_restart!();
+    container_kill!();
+    container_update!();
+    container_rename!();
+    container_pause!();
+    container_unpause!();
+    container_attach!();
+    container_attach_websocket!();
+    container_wait!();
+    container_delete!();
+    container_archive!();
+    put_container_archive!();
+    container_archive_info!();
+    container_prune!();
+    image_list!();
+    image_build!();
+    image_create!();
+    image_inspect!();
+    image_history!();
+    image_push!();
+    image_tag!();
+    image_delete!();
+    image_search!();
+    image_prune!();
+    system_auth!();
+    system_info!();
+    system_version!();
+    system_ping!();
+    image_commit!();
+    system_events!();
+    system_data_usage!();
+    image_get!();
+    image_get_all!();
+    image_load!();
+    container_exec!();
+    exec_start!();
+    exec_resize!();
+    exec_inspect!();
+    volume_list!();
+    volume_create!();
+    volume_inspect!();
+    volume_delete!();
+    volume_prune!();
+    network_list!();
+    network_inspect!();
+    network_delete!();
+    network_create!();
+    network_connect!();
+    network_disconnect!();
+    network_prune!();
+    plugin_list!();
+    get_plugin_privileges!();
+    plugin_pull!();
+    plugin_inspect!();
+    plugin_delete!();
+    plugin_enable!();
+    plugin_disable!();
+    plugin_upgrade!();
+    plugin_create!();
+    plugin_push!();
+    plugin_set!();
+    node_list!();
+    node_inspect!();
+    node_delete!();
+    node_update!();
+    swarm_inspect!();
+    swarm_init!();
+    swarm_join!();
+    swarm_leave!();
+    swarm_update!();
+    swarm_unlockkey!();
+    swarm_unlock!();
+    service_list!();
+    service_create!();
+    service_inspect!();
+    service_delete!();
+    service_update!();
+    service_logs!();
+    task_list!();
+    task_inspect!();
+    secret_list!();
+    secret_create!();
+    secret_inspect!();
+    secret_delete!();
+    secret_update!();
 }

@@ -1,9 +1,9 @@
 //! Emits the reqwest client (feature `client`). What is identical across versions is
-//! emitted once in `shared/<versions>/client.rs`: one request builder per request class (the
-//! path, its parameters, query and headers with Docker's conventions, the body) and the enum
-//! of answers of each outcome class. Each version's `client.rs` holds only its `Client`, one
-//! method per operation that builds the request with the shared builder and reads the answer
-//! with the runtime piece of its content kind.
+//! emitted once in `shared/<versions>/`: in `requests.rs` one request builder per request
+//! class (the path, its parameters, query and headers with Docker's conventions, the body);
+//! in `client.rs` the enum of answers of each outcome class and each method class's method,
+//! as a macro that a version's `Client` expands. Each version's `client.rs` holds only its
+//! `Client`: constructors and the list of its methods.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -41,12 +41,18 @@ pub fn shared_requests(history: &History, requests: &[&SharedItem]) -> TokenStre
     shared_file(header, &imports, items)
 }
 
-/// `shared/<module>/client.rs`: the outcome enums of its versions.
-pub fn shared_outcomes(history: &History, outcomes: &[&SharedItem]) -> TokenStream {
+/// `shared/<module>/client.rs`: the outcome enums and the `Client` methods of its versions.
+pub fn shared_client(history: &History, outcomes: &[&SharedItem], methods: &[&SharedItem]) -> TokenStream {
     let imports = Imports::new(ModelsFrom::Shared);
-    let items: Vec<TokenStream> = outcomes.iter().map(|c| outcome_enum(history, c, &imports)).collect();
-    let header = operation::shared_header(outcomes, "The client's enums of answers of the operations whose successes are");
-    shared_file(header, &imports, items)
+    let mut items: Vec<TokenStream> = outcomes.iter().map(|c| outcome_enum(history, c, &imports)).collect();
+    items.extend(methods.iter().map(|c| method(history, c)));
+    let classes = if outcomes.is_empty() { methods } else { outcomes };
+    let versions = classes.first().map(|c| c.versions.to_string()).unwrap_or_default();
+    let mut header = format!("The client's enums of answers and methods of the operations identical in exactly API versions {versions}.");
+    if !methods.is_empty() {
+        header.push_str("\n\nEach method is a macro that the `impl Client` of every one of those versions expands, so the method's names are that module's: the version's models, params, outcomes and `requests`, and `Call`. Other runtime items are named by path.");
+    }
+    shared_file(docs::inner(&header), &imports, items)
 }
 
 fn shared_file(header: TokenStream, imports: &Imports, items: Vec<TokenStream>) -> TokenStream {
@@ -67,25 +73,42 @@ fn shared_file(header: TokenStream, imports: &Imports, items: Vec<TokenStream>) 
     }
 }
 
-/// `client.rs` of one version: the `Client` and its methods.
+/// `client.rs` of one version: the `Client`, whose methods are the shared macros of its
+/// method classes, expanded in this module.
 pub fn version_client(history: &History, spec_index: usize) -> TokenStream {
     let spec = &history.specs[spec_index];
-    let imports = Imports::new(ModelsFrom::VersionModels);
-    let r = TypeRenderer::importing(history, spec_index, &imports);
-    let methods: Vec<TokenStream> = spec.operations.iter().enumerate().map(|(o, op)| method(history, &r, &imports, o, op)).collect();
-    let builders =
-        reexports((0..spec.operations.len()).filter_map(|o| history.ops.requests.of(spec_index, o)), Kind::Requests, spec.version);
-    let outcomes = reexports((0..spec.operations.len()).filter_map(|o| history.ops.outcomes.of(spec_index, o)), Kind::Client, spec.version);
-    let runtime_use = operation::runtime_imports("client", &["Call", "Error", "Transport"], RUNTIME_ITEMS, &methods);
-    let uses = imports.tokens();
+    let ops = 0..spec.operations.len();
+    let methods = spec.operations.iter().map(|op| {
+        let name = ident(&op.rust.method);
+        quote!(#name!();)
+    });
+    // The macros of the modules that `outcomes` re-exports come with the outcomes.
+    let outcome_classes: Vec<&SharedItem> = ops.clone().filter_map(|o| history.ops.outcomes.of(spec_index, o)).collect();
+    let method_modules: std::collections::BTreeSet<&str> = ops
+        .clone()
+        .filter_map(|o| history.ops.methods.of(spec_index, o))
+        .map(|c| c.module.as_str())
+        .filter(|m| !outcome_classes.iter().any(|c| c.module == *m))
+        .collect();
+    let method_uses = (!method_modules.is_empty()).then(|| {
+        let modules = method_modules.into_iter().map(|m| {
+            let m = ident(m);
+            quote!(#m::client::*)
+        });
+        quote!(use crate::shared::{#(#modules),*};)
+    });
+    let builders = reexports(ops.filter_map(|o| history.ops.requests.of(spec_index, o)), Kind::Requests, spec.version);
+    let outcomes = reexports(outcome_classes, Kind::Client, spec.version);
     let header = docs::inner(&format!(
         "The client of Engine API v{}: one method per operation.\n\nRequests carry the `/vX.Y` prefix; the version is negotiated with the engine on the first request (downgrade only) unless `DOCKER_API_VERSION` pins it. Streams come back as `futures::Stream`s of typed items (log chunks, JSON lines, progress messages, bytes), attach and exec start as a hijacked connection with an output stream and a stdin writer.",
         spec.version
     ));
     quote! {
         #header
-        #runtime_use
-        #uses
+        use moby_api_runtime::client::{Call, Error, Transport};
+        use super::models::*;
+        use super::params::*;
+        #method_uses
 
         /// The API version this client asks the engine for at most (negotiation only goes down).
         pub use super::API_VERSION;
@@ -150,7 +173,7 @@ fn arguments(r: &TypeRenderer<'_>, imports: &Imports, op: &Operation, params: Op
             args.passed.push(quote!(body));
         }
         Some(b) if matches!(b.content, ContentKind::Tar | ContentKind::Binary) => {
-            args.declared.push(quote!(body: impl Into<Body>));
+            args.declared.push(quote!(body: impl Into<moby_api_runtime::client::Body>));
             args.passed.push(quote!(body));
         }
         _ => {}
@@ -303,22 +326,31 @@ fn outcome_enum(history: &History, class: &SharedItem, imports: &Imports) -> Tok
     }
 }
 
-/// One method of a version's `Client`: the shared builder makes the request, the runtime
+/// The method of a method class, marked for [`format`](super::format) to wrap in the macro
+/// that a version's `impl Client` expands: the shared builder makes the request, the runtime
 /// piece of the answer's kind reads it.
-fn method(history: &History, r: &TypeRenderer<'_>, imports: &Imports, o: usize, op: &Operation) -> TokenStream {
-    let spec = r.spec_index;
+fn method(history: &History, class: &SharedItem) -> TokenStream {
+    let (spec, o) = (class.spec, class.op);
+    let op = history.operation_of(class);
+    let r = TypeRenderer::in_version_scope(history, spec);
+    // A version's module takes its params whole, as its models.
+    let params = Imports::new(ModelsFrom::VersionModels);
     let name = ident(&op.rust.method);
-    let Arguments { declared, passed } = arguments(r, imports, op, history.ops.params.of(spec, o));
+    let Arguments { declared, passed } = arguments(&r, &params, op, history.ops.params.of(spec, o));
     let request = quote!(requests::#name(#(#passed),*));
-    let (ret, send) = answer(history, r, o, op, &request);
+    let (ret, send) = answer(history, &r, o, op, &request);
     let doc = operation::method_doc(op, history, &format!("[`requests::{}`]", op.rust.method));
     let deprecated = op.deprecated.then(|| quote!(#[deprecated]));
+    let mark: TokenStream = super::format::METHOD_MARK.parse().expect("an attribute");
     quote! {
-        #doc
-        #deprecated
-        #[inline]
-        pub fn #name(&self, #(#declared),*) -> Call<'_, #ret> {
-            #send
+        #mark
+        impl Client {
+            #doc
+            #deprecated
+            #[inline]
+            pub fn #name(&self, #(#declared),*) -> Call<'_, #ret> {
+                #send
+            }
         }
     }
 }
@@ -335,10 +367,10 @@ fn answer(history: &History, r: &TypeRenderer<'_>, o: usize, op: &Operation, req
         // other protocols over the connection, so their callers get the raw response.
         let other_protocol = op.path.ends_with("/ws") || op.path.split('/').nth(1) == Some("session");
         if other_protocol {
-            return (quote!(Response), quote!(self.transport.send(#request)));
+            return (quote!(moby_api_runtime::client::Response), quote!(self.transport.send(#request)));
         }
         let tty = tty_source(op);
-        return (quote!(Hijacked), quote!(self.transport.upgrade(#request, #tty)));
+        return (quote!(moby_api_runtime::client::Hijacked), quote!(self.transport.upgrade(#request, #tty)));
     }
     if let Some(outcome) = history.ops.outcomes.of(r.spec_index, o) {
         // Re-exported by the version's client module, which is where this is.
@@ -346,7 +378,7 @@ fn answer(history: &History, r: &TypeRenderer<'_>, o: usize, op: &Operation, req
         return (quote!(#name), quote!(self.transport.send_outcome(#request)));
     }
     let Some(resp) = op.responses.iter().find(|resp| resp.is_success()) else {
-        return (quote!(Response), quote!(self.transport.send(#request)));
+        return (quote!(moby_api_runtime::client::Response), quote!(self.transport.send(#request)));
     };
     match resp.content {
         ContentKind::Json if resp.ty.is_some() => {
@@ -360,29 +392,29 @@ fn answer(history: &History, r: &TypeRenderer<'_>, o: usize, op: &Operation, req
         }
         ContentKind::Text => (quote!(String), quote!(self.transport.send_text(#request))),
         ContentKind::Empty if resp.headers.iter().any(|h| h.name.eq_ignore_ascii_case("X-Docker-Container-Path-Stat")) => {
-            (quote!(PathStat), quote!(self.transport.send_path_stat(#request)))
+            (quote!(moby_api_runtime::client::PathStat), quote!(self.transport.send_path_stat(#request)))
         }
         ContentKind::Empty => (quote!(()), quote!(self.transport.send_empty(#request))),
         ContentKind::Multiplexed => {
             let tty = tty_source(op);
-            (quote!(LogOutput), quote!(self.transport.send_logs(#request, #tty)))
+            (quote!(moby_api_runtime::client::LogOutput), quote!(self.transport.send_logs(#request, #tty)))
         }
         ContentKind::JsonLines => {
             let item = resp.ty.as_ref().map_or_else(|| quote!(serde_json::Value), |t| r.render(t));
-            (quote!(JsonLinesOutput<#item>), quote!(self.transport.send_json_lines(#request)))
+            (quote!(moby_api_runtime::client::JsonLinesOutput<#item>), quote!(self.transport.send_json_lines(#request)))
         }
         ContentKind::JsonProgress => {
             let output = match &resp.aux {
                 Some(aux) => {
                     let aux = r.render(aux);
-                    quote!(ProgressOutput<#aux>)
+                    quote!(moby_api_runtime::client::ProgressOutput<#aux>)
                 }
-                None => quote!(ProgressOutput),
+                None => quote!(moby_api_runtime::client::ProgressOutput),
             };
             (output, quote!(self.transport.send_progress(#request)))
         }
-        ContentKind::Tar | ContentKind::Binary => (quote!(ByteStream), quote!(self.transport.send_bytes(#request))),
-        _ => (quote!(Response), quote!(self.transport.send(#request))),
+        ContentKind::Tar | ContentKind::Binary => (quote!(moby_api_runtime::client::ByteStream), quote!(self.transport.send_bytes(#request))),
+        _ => (quote!(moby_api_runtime::client::Response), quote!(self.transport.send(#request))),
     }
 }
 
@@ -391,10 +423,10 @@ fn answer(history: &History, r: &TypeRenderer<'_>, o: usize, op: &Operation, req
 fn tty_source(op: &Operation) -> TokenStream {
     let id = op.path_params().next().map(|p| ident(&p.name));
     match (op.path.split('/').nth(1), id) {
-        (Some("containers"), Some(id)) => quote!(TtySource::Container(#id.to_owned())),
-        (Some("exec"), Some(id)) => quote!(TtySource::Exec(#id.to_owned())),
-        (Some("services"), Some(id)) => quote!(TtySource::Service(#id.to_owned())),
-        (Some("tasks"), Some(id)) => quote!(TtySource::Task(#id.to_owned())),
-        _ => quote!(TtySource::Known(false)),
+        (Some("containers"), Some(id)) => quote!(moby_api_runtime::client::TtySource::Container(#id.to_owned())),
+        (Some("exec"), Some(id)) => quote!(moby_api_runtime::client::TtySource::Exec(#id.to_owned())),
+        (Some("services"), Some(id)) => quote!(moby_api_runtime::client::TtySource::Service(#id.to_owned())),
+        (Some("tasks"), Some(id)) => quote!(moby_api_runtime::client::TtySource::Task(#id.to_owned())),
+        _ => quote!(moby_api_runtime::client::TtySource::Known(false)),
     }
 }

@@ -32,7 +32,7 @@ pub fn format_rust(code: &str, path: &str) -> Result<String, Diagnostic> {
     let file: syn::File =
         syn::parse_str(code).map_err(|e| Diagnostic::new(path, "", format!("generator bug: emitted tokens do not parse as Rust: {e}")))?;
     let mut out = String::from(PREAMBLE);
-    out.push_str(&separate_items(&pack_feature_gates(&wrap_objects(&prettyplease::unparse(&file)))));
+    out.push_str(&separate_items(&pack_feature_gates(&wrap_methods(&wrap_objects(&prettyplease::unparse(&file))))));
     Ok(out)
 }
 
@@ -65,6 +65,52 @@ fn wrap_objects(code: &str) -> String {
         }
         out.push_str(line);
         out.push('\n');
+    }
+    out
+}
+
+/// The attribute that marks the `impl Client` of one client method for [`wrap_methods`].
+pub const METHOD_MARK: &str = "#[client_method]";
+
+/// A client method is emitted once per method class, in a macro that every version of the
+/// class expands in its `impl Client`. It is emitted as that impl, marked [`METHOD_MARK`],
+/// formatted (prettyplease prints a macro's body as one run of tokens), then made the macro:
+///
+/// ```text
+/// macro_rules! container_list {
+///     () => {
+///         /// List containers: …
+///         pub fn container_list(&self, …) -> Call<'_, …> { … }
+///     };
+/// }
+/// pub(crate) use container_list;
+/// ```
+fn wrap_methods(code: &str) -> String {
+    let mut out = String::with_capacity(code.len() + code.len() / 10);
+    let mut lines = code.lines();
+    while let Some(line) = lines.next() {
+        if line != METHOD_MARK {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        // The impl's line, its items up to its closing brace, the method's name.
+        lines.next();
+        let body: Vec<&str> = lines.by_ref().take_while(|l| *l != "}").collect();
+        let name = body
+            .iter()
+            .find_map(|l| l.trim_start().strip_prefix("pub fn "))
+            .and_then(|rest| rest.split(['(', '<']).next())
+            .unwrap_or_default();
+        out.push_str(&format!("macro_rules! {name} {{\n    () => {{\n"));
+        for l in body {
+            if !l.is_empty() {
+                out.push_str("    ");
+            }
+            out.push_str(l);
+            out.push('\n');
+        }
+        out.push_str(&format!("    }};\n}}\npub(crate) use {name};\n"));
     }
     out
 }
@@ -138,7 +184,8 @@ fn separate_items(code: &str) -> String {
                 || (line.starts_with(' ') && lines[..=i].iter().rev().find(|l| !l.starts_with(' ')).is_some_and(|l| is_use(l))));
         let inner_doc_end = line.starts_with("//!") && !next.starts_with("//!");
         // Methods of an impl block, one blank line apart.
-        let ends_method = *line == "    }" && (next.starts_with("    ///") || next.starts_with("    pub ") || next.starts_with("    #["));
+        let ends_method = *line == "    }"
+            && (next.starts_with("    ///") || next.starts_with("    pub ") || next.starts_with("    #[") || next.ends_with("!();"));
         if !next.is_empty() && (ends_item || ends_imports || inner_doc_end || ends_method) {
             out.push('\n');
         }

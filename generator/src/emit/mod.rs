@@ -105,6 +105,7 @@ struct SharedModule<'h> {
     requests: Vec<&'h SharedItem>,
     replies: Vec<&'h SharedItem>,
     outcomes: Vec<&'h SharedItem>,
+    methods: Vec<&'h SharedItem>,
     services: Vec<&'h SharedItem>,
 }
 
@@ -121,6 +122,7 @@ impl<'h> SharedModule<'h> {
             (&ops.requests, |m| &mut m.requests),
             (&ops.replies, |m| &mut m.replies),
             (&ops.outcomes, |m| &mut m.outcomes),
+            (&ops.methods, |m| &mut m.methods),
             (&ops.services, |m| &mut m.services),
         ] {
             for class in &classes.classes {
@@ -129,7 +131,7 @@ impl<'h> SharedModule<'h> {
         }
         for m in modules.values_mut() {
             m.types.sort_by(|a, b| a.name.cmp(&b.name));
-            for list in [&mut m.params, &mut m.requests, &mut m.replies, &mut m.outcomes, &mut m.services] {
+            for list in [&mut m.params, &mut m.requests, &mut m.replies, &mut m.outcomes, &mut m.methods, &mut m.services] {
                 list.sort_by(|a, b| a.name.cmp(&b.name));
             }
         }
@@ -145,8 +147,8 @@ impl<'h> SharedModule<'h> {
         if !self.requests.is_empty() {
             out.push((Kind::Requests, client::shared_requests(history, &self.requests)));
         }
-        if !self.outcomes.is_empty() {
-            out.push((Kind::Client, client::shared_outcomes(history, &self.outcomes)));
+        if !self.outcomes.is_empty() || !self.methods.is_empty() {
+            out.push((Kind::Client, client::shared_client(history, &self.outcomes, &self.methods)));
         }
         if !self.requests.is_empty() || !self.replies.is_empty() || !self.services.is_empty() {
             let classes =

@@ -32,6 +32,12 @@ impl<'h> TypeRenderer<'h> {
     pub fn importing(history: &'h History, spec_index: usize, imports: &'h Imports) -> Self {
         TypeRenderer { history, spec_index, named: NamedPath::Imported(imports), uses_map: std::cell::Cell::new(false) }
     }
+
+    /// A renderer for code that a macro expands in a version's module, where the version's
+    /// models are in scope by name ([`NamedPath::VersionScope`]).
+    pub fn in_version_scope(history: &'h History, spec_index: usize) -> Self {
+        TypeRenderer { history, spec_index, named: NamedPath::VersionScope, uses_map: std::cell::Cell::new(false) }
+    }
 }
 
 /// `use std::collections::HashMap;` for a module where a rendered type used a map
@@ -50,6 +56,9 @@ pub enum NamedPath<'h> {
     Shared { module: String },
     /// Imported by name into one file (the operation modules, the version modules).
     Imported(&'h Imports),
+    /// By name, as a version module that imports its models whole sees them; a map by its
+    /// path, which needs no import.
+    VersionScope,
 }
 
 /// The `use` declarations of one generated file, collected while its items are rendered, so
@@ -147,6 +156,9 @@ impl TypeRenderer<'_> {
                     imports.map.set(true);
                 }
                 let t = self.render(t);
+                if let NamedPath::VersionScope = self.named {
+                    return quote!(std::collections::HashMap<String, #t>);
+                }
                 quote!(HashMap<String, #t>)
             }
             TypeExpr::Nullable(t) => {
@@ -165,6 +177,7 @@ impl TypeRenderer<'_> {
                 let name = imports.model(&class.module, &class.name);
                 quote!(#name)
             }
+            NamedPath::VersionScope => quote!(#name),
             NamedPath::Shared { module } => {
                 let target = &class.module;
                 if target == module {

@@ -23,7 +23,7 @@ pub enum Kind {
     Params,
     /// `requests.rs`: the client's request builders (feature `client`).
     Requests,
-    /// `client.rs`: the client's outcome enums (feature `client`).
+    /// `client.rs`: the client's outcome enums and methods (feature `client`).
     Client,
     /// `server.rs`: request and reply types, traits (feature `server`).
     Server,
@@ -175,6 +175,9 @@ pub fn runtime_imports(module: &str, always: &[&'static str], candidates: &[&'st
                 used.insert(n);
             }
         });
+    }
+    if used.is_empty() {
+        return TokenStream::new();
     }
     let module = ident(module);
     let names = used.iter().map(|n| ident(n));

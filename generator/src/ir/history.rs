@@ -128,7 +128,7 @@ impl History {
     pub fn shared_modules(&self) -> std::collections::BTreeMap<String, VersionSet> {
         let types = self.shared.iter().map(|c| (c.module.clone(), c.versions));
         let ops = &self.ops;
-        let items = [&ops.params, &ops.requests, &ops.replies, &ops.outcomes, &ops.services]
+        let items = [&ops.params, &ops.requests, &ops.replies, &ops.outcomes, &ops.methods, &ops.services]
             .into_iter()
             .flat_map(|kind| kind.classes.iter().map(|c| (c.module.clone(), c.versions)));
         types.chain(items).collect()

@@ -2,7 +2,7 @@
 // change the generator, the runtime or the overlays in spec/, then regenerate.
 //! The client's request builders of the operations whose requests are identical in exactly API versions 1.24–1.31.
 
-use moby_api_runtime::client::{Body, Error, Method, Request, header};
+use moby_api_runtime::client::{Error, Method, Request, header};
 use moby_api_runtime::path::encode_path_param;
 use crate::shared::v1_24_to_v1_31::NetworkConnectBody;
 use crate::shared::v1_24_to_v1_31::params::ImageCreateParams;
@@ -15,7 +15,7 @@ use crate::shared::v1_24_to_v1_31::params::ImageCreateParams;
 #[inline]
 pub fn image_create(
     params: &ImageCreateParams,
-    body: impl Into<Body>,
+    body: impl Into<moby_api_runtime::client::Body>,
 ) -> Result<Request, Error> {
     let mut request = Request::new(Method::POST, "/images/create");
     if let Some(value) = &params.from_image {

@@ -2,7 +2,7 @@
 // change the generator, the runtime or the overlays in spec/, then regenerate.
 //! The client's request builders of the operations whose requests are identical in exactly API versions 1.24–1.38.
 
-use moby_api_runtime::client::{Body, Error, Method, Request, header};
+use moby_api_runtime::client::{Error, Method, Request, header};
 use moby_api_runtime::path::encode_path_param;
 use crate::shared::v1_24_to_v1_38::VolumeCreateBody;
 use crate::shared::v1_24_to_v1_38::params::PutContainerArchiveParams;
@@ -18,7 +18,7 @@ use crate::shared::v1_24_to_v1_38::params::PutContainerArchiveParams;
 pub fn put_container_archive(
     id: &str,
     params: &PutContainerArchiveParams,
-    body: impl Into<Body>,
+    body: impl Into<moby_api_runtime::client::Body>,
 ) -> Result<Request, Error> {
     let mut request = Request::new(
         Method::PUT,

@@ -2,7 +2,7 @@
 // change the generator, the runtime or the overlays in spec/, then regenerate.
 //! The client's request builders of the operations whose requests are identical in exactly API versions 1.25–1.55.
 
-use moby_api_runtime::client::{Body, Error, Method, Request, header};
+use moby_api_runtime::client::{Error, Method, Request, header};
 use moby_api_runtime::path::encode_path_param;
 use crate::shared::v1_25_to_v1_55::SwarmUnlockBody;
 use crate::shared::v1_25_to_v1_55::params::{
@@ -89,7 +89,7 @@ pub fn network_prune(params: &NetworkPruneParams) -> Result<Request, Error> {
 #[inline]
 pub fn plugin_create(
     params: &PluginCreateParams,
-    body: impl Into<Body>,
+    body: impl Into<moby_api_runtime::client::Body>,
 ) -> Result<Request, Error> {
     let mut request = Request::new(Method::POST, "/plugins/create");
     {

@@ -2,7 +2,7 @@
 // change the generator, the runtime or the overlays in spec/, then regenerate.
 //! The client's request builders of the operations whose requests are identical in exactly API versions 1.34–1.36.
 
-use moby_api_runtime::client::{Body, Error, Method, Request, header};
+use moby_api_runtime::client::{Error, Method, Request, header};
 use crate::shared::v1_34_to_v1_36::params::ImageBuildParams;
 
 /// Build an image
@@ -19,7 +19,7 @@ use crate::shared::v1_34_to_v1_36::params::ImageBuildParams;
 #[inline]
 pub fn image_build(
     params: &ImageBuildParams,
-    body: impl Into<Body>,
+    body: impl Into<moby_api_runtime::client::Body>,
 ) -> Result<Request, Error> {
     let mut request = Request::new(Method::POST, "/build");
     if let Some(value) = &params.dockerfile {

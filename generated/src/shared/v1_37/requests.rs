@@ -2,7 +2,7 @@
 // change the generator, the runtime or the overlays in spec/, then regenerate.
 //! The client's request builders of the operations whose requests are identical in exactly API versions 1.37.
 
-use moby_api_runtime::client::{Body, Error, Method, Request, header};
+use moby_api_runtime::client::{Error, Method, Request, header};
 use moby_api_runtime::path::encode_path_param;
 use crate::shared::v1_24_to_v1_40::params::ContainerCreateParams;
 use crate::shared::v1_24_to_v1_55::params::ServiceCreateParams;
@@ -57,7 +57,7 @@ pub fn container_update(id: &str, body: &ContainerUpdateBody) -> Result<Request,
 #[inline]
 pub fn image_build(
     params: &ImageBuildParams,
-    body: impl Into<Body>,
+    body: impl Into<moby_api_runtime::client::Body>,
 ) -> Result<Request, Error> {
     let mut request = Request::new(Method::POST, "/build");
     if let Some(value) = &params.dockerfile {

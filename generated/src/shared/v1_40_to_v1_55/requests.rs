@@ -2,7 +2,7 @@
 // change the generator, the runtime or the overlays in spec/, then regenerate.
 //! The client's request builders of the operations whose requests are identical in exactly API versions 1.40–1.55.
 
-use moby_api_runtime::client::{Body, Error, Method, Request, header};
+use moby_api_runtime::client::{Error, Method, Request, header};
 use moby_api_runtime::path::encode_path_param;
 use crate::shared::v1_25_to_v1_55::params::PluginPullParams;
 use crate::shared::v1_26_to_v1_55::params::PluginUpgradeParams;
@@ -23,7 +23,7 @@ use crate::shared::v1_40_to_v1_55::params::{ImageBuildParams, ImageCreateParams}
 #[inline]
 pub fn image_build(
     params: &ImageBuildParams,
-    body: impl Into<Body>,
+    body: impl Into<moby_api_runtime::client::Body>,
 ) -> Result<Request, Error> {
     let mut request = Request::new(Method::POST, "/build");
     if let Some(value) = &params.dockerfile {
@@ -120,7 +120,7 @@ pub fn image_build(
 #[inline]
 pub fn image_create(
     params: &ImageCreateParams,
-    body: impl Into<Body>,
+    body: impl Into<moby_api_runtime::client::Body>,
 ) -> Result<Request, Error> {
     let mut request = Request::new(Method::POST, "/images/create");
     if let Some(value) = &params.from_image {

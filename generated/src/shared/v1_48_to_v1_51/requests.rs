@@ -2,7 +2,7 @@
 // change the generator, the runtime or the overlays in spec/, then regenerate.
 //! The client's request builders of the operations whose requests are identical in exactly API versions 1.48–1.51.
 
-use moby_api_runtime::client::{Body, Error, Method, Request, header};
+use moby_api_runtime::client::{Error, Method, Request, header};
 use moby_api_runtime::path::encode_path_param;
 use crate::shared::v1_24_to_v1_55::params::ServiceCreateParams;
 use crate::shared::v1_39_to_v1_55::params::ServiceUpdateParams;
@@ -135,7 +135,7 @@ pub fn image_get(name: &str, params: &ImageGetParams) -> Result<Request, Error> 
 #[inline]
 pub fn image_load(
     params: &ImageLoadParams,
-    body: impl Into<Body>,
+    body: impl Into<moby_api_runtime::client::Body>,
 ) -> Result<Request, Error> {
     let mut request = Request::new(Method::POST, "/images/load");
     if let Some(value) = &params.quiet {

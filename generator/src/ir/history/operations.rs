@@ -12,7 +12,9 @@
 //! - request: method, path, path parameters, params and body (the server's
 //!   `ContainerListRequest`, the client's request builder);
 //! - reply: the responses (the server's `ContainerListReply`, the roundtrip decoder);
-//! - outcome: the success statuses of an operation that has several (`ContainerStartOutcome`).
+//! - outcome: the success statuses of an operation that has several (`ContainerStartOutcome`);
+//! - method: the client's method (`Client::container_list`): its request, reply and
+//!   outcome classes, and what it reads the answer as.
 //!
 //! A tag's server trait is one more class: the names, request and reply classes of its
 //! operations (`ContainerApi`).
@@ -66,6 +68,8 @@ pub struct OperationClasses {
     pub requests: ItemClasses,
     pub replies: ItemClasses,
     pub outcomes: ItemClasses,
+    /// The client's methods, named as the method (`container_list`).
+    pub methods: ItemClasses,
     /// Server traits, one per tag; every operation of a tag maps to its trait's class.
     pub services: ItemClasses,
 }
@@ -119,6 +123,23 @@ impl OperationClasses {
             }
             Some((name, sig))
         });
+        let methods = classify(specs, |s, o, op| {
+            // The renamed note of its docs names the version's `operationId`; a progress
+            // stream reads `aux` as its type.
+            let mut sig = format!(
+                "{}|{}|{}|{:?}/{:?}/{:?}|aux=",
+                op.rust.method,
+                op.id,
+                op.deprecated,
+                requests.index(s, o),
+                replies.index(s, o),
+                outcomes.index(s, o)
+            );
+            if let Some(aux) = op.responses.iter().find(|r| r.is_success()).and_then(|r| r.aux.as_ref()) {
+                ty(s, aux, &mut sig);
+            }
+            Some((op.rust.method.clone(), sig))
+        });
         // A trait is keyed by its tag's operations in spec order.
         let mut service_sigs: HashMap<(usize, &str), String> = HashMap::new();
         for (s, spec) in specs.iter().enumerate() {
@@ -128,7 +149,7 @@ impl OperationClasses {
             }
         }
         let services = classify(specs, |s, _, op| Some((op.rust.service.clone(), service_sigs[&(s, op.rust.service.as_str())].clone())));
-        OperationClasses { params, requests, replies, outcomes, services }
+        OperationClasses { params, requests, replies, outcomes, methods, services }
     }
 }
 

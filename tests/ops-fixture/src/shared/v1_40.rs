@@ -5,5 +5,8 @@
 #[cfg(feature = "client")]
 pub(crate) mod requests;
 
+#[cfg(feature = "client")]
+pub(crate) mod client;
+
 #[cfg(feature = "server")]
 pub(crate) mod server;

@@ -7,6 +7,7 @@
 use moby_api_runtime::client::{Call, Error, Transport};
 use super::models::*;
 use super::params::*;
+use crate::shared::{v1_40_to_v1_41::client::*, v1_41_to_v1_42::client::*};
 
 /// The API version this client asks the engine for at most (negotiation only goes down).
 pub use super::API_VERSION;
@@ -43,34 +44,8 @@ impl Client {
         &self.transport
     }
 
-    /// Ping: `GET /_ping` ([`requests::system_ping`]).
-    #[inline]
-    pub fn system_ping(&self) -> Call<'_, String> {
-        self.transport.send_text(requests::system_ping())
-    }
-
-    /// List containers: `GET /containers/json` ([`requests::container_list`]).
-    #[inline]
-    pub fn container_list(
-        &self,
-        params: &ContainerListParams,
-    ) -> Call<'_, Vec<ContainerSummary>> {
-        self.transport.send_json(requests::container_list(params))
-    }
-
-    /// Start a container: `POST /containers/{id}/start` ([`requests::container_start`]).
-    #[inline]
-    pub fn container_start(
-        &self,
-        id: &str,
-        params: &ContainerStartParams,
-    ) -> Call<'_, ContainerStartOutcome> {
-        self.transport.send_outcome(requests::container_start(id, params))
-    }
-
-    /// Create a volume: `POST /volumes/create` ([`requests::volume_create`]).
-    #[inline]
-    pub fn volume_create(&self, body: &VolumeCreateOptions) -> Call<'_, Volume> {
-        self.transport.send_json(requests::volume_create(body))
-    }
+    system_ping!();
+    container_list!();
+    container_start!();
+    volume_create!();
 }
