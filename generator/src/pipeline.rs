@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use crate::diagnostics::Diagnostics;
 use crate::emit::{self, GeneratedFile};
 use crate::ir::{self, History};
-use crate::source::{self, manifest::Manifest, manifest::SpecDir};
+use crate::source::{self, manifest::Manifest, Upstream};
 use crate::version::ApiVersion;
 
 /// Where the inputs are.
@@ -61,6 +61,12 @@ pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -
     results.into_iter().map(|r| r.expect("every index is processed once")).collect()
 }
 
+/// Like [`parallel_map`], but each call owns its item: large inputs are moved, not copied.
+pub fn parallel_map_owned<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+    let cells: Vec<std::sync::Mutex<Option<T>>> = items.into_iter().map(|t| std::sync::Mutex::new(Some(t))).collect();
+    parallel_map(&cells, |cell| f(cell.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take().expect("every item is taken once")))
+}
+
 /// Builds the IR of one Swagger 2.0 document given as text (fixture specs, tests).
 pub fn build_from_text(
     text: &str,
@@ -79,10 +85,11 @@ pub fn load_history(inputs: &Inputs, timings: &mut Timings) -> Result<History, D
     let manifest_path = inputs.project_spec.join("manifest.yaml");
     let manifest = Manifest::load(&manifest_path)?;
     let versions = source::versions(&manifest, &manifest_path.display().to_string())?;
-    let dir = SpecDir::open(&inputs.upstream, manifest)?;
+    let upstream = Upstream::open(&inputs.upstream, manifest)?;
     let overlays = source::load_overlays(&inputs.project_spec)?;
-    let imports = source::load_imports(&dir, &overlays)?;
-    let loaded = parallel_map(&versions, |v| source::load_version(&dir, &overlays, &imports, *v));
+    let imports = source::load_imports(&upstream, &overlays)?;
+    let Upstream { dir, docs } = upstream;
+    let loaded = source::load_versions(&dir, docs, &versions, &overlays, &imports);
     timings.load = start.elapsed();
 
     let start = Instant::now();

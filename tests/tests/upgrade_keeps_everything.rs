@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use moby_api_codegen::source::{self, manifest::Manifest, manifest::SpecDir};
+use moby_api_codegen::source::{self, manifest::Manifest, Upstream};
 use moby_api_tests::inputs;
 use serde_json::Value;
 
@@ -39,12 +39,13 @@ fn count(v: &Value, nullable_key: &str, counts: &mut BTreeMap<String, usize>) {
 #[test]
 fn nothing_is_lost_in_the_upgrade() {
     let inputs = inputs();
-    let dir = SpecDir::open(&inputs.upstream, Manifest::load(&inputs.project_spec.join("manifest.yaml")).unwrap()).unwrap();
+    let upstream = Upstream::open(&inputs.upstream, Manifest::load(&inputs.project_spec.join("manifest.yaml")).unwrap()).unwrap();
     let overlays = source::load_overlays(&inputs.project_spec).unwrap();
-    let imports = source::load_imports(&dir, &overlays).unwrap();
+    let imports = source::load_imports(&upstream, &overlays).unwrap();
     for v in moby_api_tests::history().versions() {
         let file = source::base_file(v);
-        let swagger = source::load_swagger(&dir.read(&file).unwrap(), &file, v, &overlays, &imports).unwrap();
+        let mut swagger = upstream.docs[&file].clone();
+        source::apply_overlays(&mut swagger, &file, v, &overlays, &imports).unwrap();
         let upgraded = source::swagger2::upgrade(&swagger, &file).unwrap();
         let (mut before, mut after) = (BTreeMap::new(), BTreeMap::new());
         count(&swagger, "x-nullable", &mut before);

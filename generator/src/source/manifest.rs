@@ -7,6 +7,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::pipeline::parallel_map;
 
 /// Contents of `spec/manifest.yaml`.
 #[derive(Debug, Clone, Deserialize)]
@@ -43,6 +44,17 @@ impl SpecDir {
     ///
     /// All missing or altered files are reported at once, each with its upstream URL.
     pub fn open(dir: &Path, manifest: Manifest) -> Result<SpecDir, Diagnostics> {
+        SpecDir::open_with(dir, manifest, |_, _| ()).map(|(dir, _)| dir)
+    }
+
+    /// Like [`SpecDir::open`], and hands each verified file's bytes to `then`, in manifest
+    /// order with the file's name: every file is read once, and the files are verified and
+    /// `then` runs (the specifications are parsed there) on every core.
+    pub fn open_with<R: Send>(
+        dir: &Path,
+        manifest: Manifest,
+        then: impl Fn(&str, Vec<u8>) -> R + Sync,
+    ) -> Result<(SpecDir, Vec<R>), Diagnostics> {
         let mut problems = Diagnostics::default();
         if !dir.is_dir() {
             let mut msg = format!(
@@ -55,32 +67,30 @@ impl SpecDir {
             problems.push(Diagnostic::new(dir.display().to_string(), "", msg));
             return Err(problems);
         }
-        for (file, expected) in &manifest.files {
+        let files: Vec<(&String, &String)> = manifest.files.iter().collect();
+        let checked = parallel_map(&files, |&(file, expected)| {
             let path = dir.join(file);
-            match std::fs::read(&path) {
-                Err(e) => problems.push(Diagnostic::new(
+            let bytes = std::fs::read(&path).map_err(|e| {
+                Diagnostic::new(path.display().to_string(), "", format!("missing input ({e}); download it from {}", manifest.url_of(file)))
+            })?;
+            let actual = sha256_hex(&bytes);
+            if &actual != expected {
+                return Err(Diagnostic::new(
                     path.display().to_string(),
                     "",
-                    format!("missing input ({e}); download it from {}", manifest.url_of(file)),
-                )),
-                Ok(bytes) => {
-                    let actual = sha256_hex(&bytes);
-                    if &actual != expected {
-                        problems.push(Diagnostic::new(
-                            path.display().to_string(),
-                            "",
-                            format!("sha256 is {actual}, the manifest pins {expected}; the pinned file is at {}", manifest.url_of(file)),
-                        ));
-                    }
-                }
+                    format!("sha256 is {actual}, the manifest pins {expected}; the pinned file is at {}", manifest.url_of(file)),
+                ));
+            }
+            Ok(then(file, bytes))
+        });
+        let mut results = Vec::with_capacity(checked.len());
+        for r in checked {
+            match r {
+                Ok(r) => results.push(r),
+                Err(e) => problems.push(e),
             }
         }
-        problems.into_result(SpecDir { dir: dir.to_path_buf(), manifest })
-    }
-
-    pub fn read(&self, file: &str) -> Result<String, Diagnostic> {
-        let path = self.dir.join(file);
-        std::fs::read_to_string(&path).map_err(|e| Diagnostic::new(path.display().to_string(), "", format!("cannot read: {e}")))
+        problems.into_result((SpecDir { dir: dir.to_path_buf(), manifest }, results))
     }
 
     /// Label used in diagnostics for a file of this directory.
