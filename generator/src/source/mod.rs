@@ -1,5 +1,6 @@
 //! Loading: upstream files (verified against the manifest) + project overlays → OpenAPI 3.0.
 
+pub mod fast_yaml;
 pub mod manifest;
 pub mod overlay;
 pub mod swagger2;
