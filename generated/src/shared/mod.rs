@@ -7,9 +7,6 @@
 #[cfg(feature = "v1_24")]
 pub(crate) mod v1_24;
 
-#[cfg(any(feature = "v1_24", feature = "v1_27"))]
-pub(crate) mod v1_24_and_v1_27;
-
 #[cfg(any(
     feature = "v1_24", feature = "v1_27", feature = "v1_28", feature = "v1_29", feature = "v1_30",
     feature = "v1_31", feature = "v1_32", feature = "v1_33", feature = "v1_34", feature = "v1_35",
@@ -112,6 +109,14 @@ pub(crate) mod v1_24_to_v1_41;
     feature = "v1_24", feature = "v1_25", feature = "v1_26", feature = "v1_27", feature = "v1_28",
     feature = "v1_29", feature = "v1_30", feature = "v1_31", feature = "v1_32", feature = "v1_33",
     feature = "v1_34", feature = "v1_35", feature = "v1_36", feature = "v1_37", feature = "v1_38",
+    feature = "v1_39", feature = "v1_40", feature = "v1_41", feature = "v1_42",
+))]
+pub(crate) mod v1_24_to_v1_42;
+
+#[cfg(any(
+    feature = "v1_24", feature = "v1_25", feature = "v1_26", feature = "v1_27", feature = "v1_28",
+    feature = "v1_29", feature = "v1_30", feature = "v1_31", feature = "v1_32", feature = "v1_33",
+    feature = "v1_34", feature = "v1_35", feature = "v1_36", feature = "v1_37", feature = "v1_38",
     feature = "v1_39", feature = "v1_40", feature = "v1_41", feature = "v1_42", feature = "v1_43",
 ))]
 pub(crate) mod v1_24_to_v1_43;
@@ -199,12 +204,6 @@ pub(crate) mod v1_25_to_v1_30;
 
 #[cfg(any(
     feature = "v1_25", feature = "v1_26", feature = "v1_27", feature = "v1_28", feature = "v1_29",
-    feature = "v1_30", feature = "v1_31",
-))]
-pub(crate) mod v1_25_to_v1_31;
-
-#[cfg(any(
-    feature = "v1_25", feature = "v1_26", feature = "v1_27", feature = "v1_28", feature = "v1_29",
     feature = "v1_30", feature = "v1_31", feature = "v1_32", feature = "v1_33", feature = "v1_34",
 ))]
 pub(crate) mod v1_25_to_v1_34;
@@ -277,9 +276,6 @@ pub(crate) mod v1_25_to_v1_55;
 
 #[cfg(feature = "v1_26")]
 pub(crate) mod v1_26;
-
-#[cfg(any(feature = "v1_26", feature = "v1_27"))]
-pub(crate) mod v1_26_to_v1_27;
 
 #[cfg(any(feature = "v1_26", feature = "v1_27", feature = "v1_28"))]
 pub(crate) mod v1_26_to_v1_28;
@@ -408,9 +404,9 @@ pub(crate) mod v1_28_to_v1_46;
     feature = "v1_33", feature = "v1_34", feature = "v1_35", feature = "v1_36", feature = "v1_37",
     feature = "v1_38", feature = "v1_39", feature = "v1_40", feature = "v1_41", feature = "v1_42",
     feature = "v1_43", feature = "v1_44", feature = "v1_45", feature = "v1_46", feature = "v1_47",
-    feature = "v1_48", feature = "v1_49",
+    feature = "v1_48", feature = "v1_49", feature = "v1_50", feature = "v1_51",
 ))]
-pub(crate) mod v1_28_to_v1_49;
+pub(crate) mod v1_28_to_v1_51;
 
 #[cfg(any(
     feature = "v1_28", feature = "v1_29", feature = "v1_30", feature = "v1_31", feature = "v1_32",
@@ -541,11 +537,6 @@ pub(crate) mod v1_31;
 
 #[cfg(any(
     feature = "v1_31", feature = "v1_32", feature = "v1_33", feature = "v1_34", feature = "v1_35",
-))]
-pub(crate) mod v1_31_to_v1_35;
-
-#[cfg(any(
-    feature = "v1_31", feature = "v1_32", feature = "v1_33", feature = "v1_34", feature = "v1_35",
     feature = "v1_36",
 ))]
 pub(crate) mod v1_31_to_v1_36;
@@ -561,12 +552,6 @@ pub(crate) mod v1_31_to_v1_38;
     feature = "v1_36", feature = "v1_37", feature = "v1_38", feature = "v1_39",
 ))]
 pub(crate) mod v1_31_to_v1_39;
-
-#[cfg(any(
-    feature = "v1_31", feature = "v1_32", feature = "v1_33", feature = "v1_34", feature = "v1_35",
-    feature = "v1_36", feature = "v1_37", feature = "v1_38", feature = "v1_39", feature = "v1_40",
-))]
-pub(crate) mod v1_31_to_v1_40;
 
 #[cfg(any(
     feature = "v1_31", feature = "v1_32", feature = "v1_33", feature = "v1_34", feature = "v1_35",
@@ -720,12 +705,6 @@ pub(crate) mod v1_36_to_v1_38;
     feature = "v1_41",
 ))]
 pub(crate) mod v1_36_to_v1_41;
-
-#[cfg(any(
-    feature = "v1_36", feature = "v1_37", feature = "v1_38", feature = "v1_39", feature = "v1_40",
-    feature = "v1_41", feature = "v1_42", feature = "v1_43", feature = "v1_44", feature = "v1_45",
-))]
-pub(crate) mod v1_36_to_v1_45;
 
 #[cfg(any(
     feature = "v1_36", feature = "v1_37", feature = "v1_38", feature = "v1_39", feature = "v1_40",

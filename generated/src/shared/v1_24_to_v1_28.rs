@@ -5,6 +5,9 @@
 #[cfg(feature = "client")]
 pub(crate) mod requests;
 
+#[cfg(feature = "client")]
+pub(crate) mod client;
+
 #[cfg(feature = "server")]
 pub(crate) mod server;
 

@@ -2,6 +2,9 @@
 // change the generator, the runtime or the overlays in spec/, then regenerate.
 //! What is identical in exactly API versions 1.24–1.39: the types below, and in the submodules the operations' parameters, client and server items and decoders.
 
+#[cfg(feature = "client")]
+pub(crate) mod client;
+
 use std::collections::HashMap;
 use moby_api_runtime::json::{object, UnknownMembers};
 

@@ -3,3 +3,6 @@
 //! What is identical in exactly API versions 1.26–1.55: the types below, and in the submodules the operations' parameters, client and server items and decoders.
 
 pub(crate) mod params;
+
+#[cfg(feature = "client")]
+pub(crate) mod client;

@@ -4,9 +4,6 @@
 
 pub(crate) mod params;
 
-#[cfg(feature = "client")]
-pub(crate) mod client;
-
 #[cfg(feature = "server")]
 pub(crate) mod server;
 

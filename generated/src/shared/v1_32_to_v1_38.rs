@@ -7,9 +7,6 @@ pub(crate) mod params;
 #[cfg(feature = "client")]
 pub(crate) mod requests;
 
-#[cfg(feature = "client")]
-pub(crate) mod client;
-
 #[cfg(feature = "server")]
 pub(crate) mod server;
 

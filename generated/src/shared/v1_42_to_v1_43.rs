@@ -5,9 +5,6 @@
 #[cfg(feature = "client")]
 pub(crate) mod requests;
 
-#[cfg(feature = "client")]
-pub(crate) mod client;
-
 #[cfg(feature = "server")]
 pub(crate) mod server;
 

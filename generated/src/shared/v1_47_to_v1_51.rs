@@ -2,9 +2,6 @@
 // change the generator, the runtime or the overlays in spec/, then regenerate.
 //! What is identical in exactly API versions 1.47–1.51: the types below, and in the submodules the operations' parameters, client and server items and decoders.
 
-#[cfg(feature = "client")]
-pub(crate) mod client;
-
 #[cfg(feature = "server")]
 pub(crate) mod server;
 

@@ -8,10 +8,10 @@ use moby_api_runtime::client::{Call, Error, Transport};
 use super::models::*;
 use super::params::*;
 use crate::shared::{
-    v1_24::client::*, v1_24_and_v1_27::client::*, v1_24_to_v1_26::client::*,
-    v1_24_to_v1_27::client::*, v1_24_to_v1_29::client::*, v1_24_to_v1_31::client::*,
-    v1_24_to_v1_35::client::*, v1_24_to_v1_36::client::*, v1_24_to_v1_38::client::*,
-    v1_24_to_v1_40::client::*, v1_24_to_v1_41::client::*, v1_24_to_v1_47::client::*,
+    v1_24::client::*, v1_24_to_v1_27::client::*, v1_24_to_v1_28::client::*,
+    v1_24_to_v1_29::client::*, v1_24_to_v1_31::client::*, v1_24_to_v1_35::client::*,
+    v1_24_to_v1_38::client::*, v1_24_to_v1_39::client::*, v1_24_to_v1_42::client::*,
+    v1_24_to_v1_47::client::*,
 };
 
 /// The API version this client asks the engine for at most (negotiation only goes down).

@@ -9,15 +9,11 @@ use super::models::*;
 use super::params::*;
 use crate::shared::{
     v1_24_to_v1_29::client::*, v1_24_to_v1_31::client::*, v1_24_to_v1_35::client::*,
-    v1_24_to_v1_36::client::*, v1_24_to_v1_38::client::*, v1_24_to_v1_40::client::*,
-    v1_24_to_v1_41::client::*, v1_24_to_v1_47::client::*, v1_25_to_v1_29::client::*,
-    v1_25_to_v1_31::client::*, v1_25_to_v1_34::client::*, v1_25_to_v1_35::client::*,
-    v1_25_to_v1_41::client::*, v1_25_to_v1_55::client::*, v1_26_to_v1_35::client::*,
-    v1_27_to_v1_29::client::*, v1_27_to_v1_30::client::*, v1_27_to_v1_39::client::*,
-    v1_27_to_v1_55::client::*, v1_28_to_v1_29::client::*, v1_28_to_v1_33::client::*,
-    v1_28_to_v1_38::client::*, v1_28_to_v1_42::client::*, v1_28_to_v1_49::client::*,
-    v1_28_to_v1_55::client::*, v1_29::client::*, v1_29_to_v1_37::client::*,
-    v1_29_to_v1_39::client::*, v1_29_to_v1_40::client::*,
+    v1_24_to_v1_38::client::*, v1_24_to_v1_39::client::*, v1_24_to_v1_42::client::*,
+    v1_24_to_v1_47::client::*, v1_25_to_v1_35::client::*, v1_25_to_v1_39::client::*,
+    v1_25_to_v1_41::client::*, v1_25_to_v1_55::client::*, v1_26_to_v1_39::client::*,
+    v1_26_to_v1_55::client::*, v1_28_to_v1_51::client::*, v1_28_to_v1_55::client::*,
+    v1_29_to_v1_39::client::*, v1_29_to_v1_55::client::*,
 };
 
 /// The API version this client asks the engine for at most (negotiation only goes down).

@@ -8,15 +8,11 @@ use moby_api_runtime::client::{Call, Error, Transport};
 use super::models::*;
 use super::params::*;
 use crate::shared::{
-    v1_25_to_v1_55::client::*, v1_27_to_v1_55::client::*, v1_28_to_v1_55::client::*,
-    v1_30_to_v1_55::client::*, v1_31_to_v1_55::client::*, v1_32_to_v1_55::client::*,
-    v1_35_to_v1_55::client::*, v1_36_to_v1_55::client::*, v1_37_to_v1_55::client::*,
-    v1_38_to_v1_51::client::*, v1_39_to_v1_51::client::*, v1_39_to_v1_55::client::*,
-    v1_40_to_v1_51::client::*, v1_40_to_v1_55::client::*, v1_41_to_v1_51::client::*,
-    v1_42_to_v1_51::client::*, v1_42_to_v1_55::client::*, v1_43_to_v1_55::client::*,
-    v1_44_to_v1_51::client::*, v1_47_to_v1_51::client::*, v1_47_to_v1_55::client::*,
-    v1_48_to_v1_51::client::*, v1_48_to_v1_53::client::*, v1_48_to_v1_55::client::*,
-    v1_50_to_v1_51::client::*, v1_50_to_v1_55::client::*,
+    v1_25_to_v1_55::client::*, v1_26_to_v1_55::client::*, v1_28_to_v1_51::client::*,
+    v1_28_to_v1_55::client::*, v1_29_to_v1_55::client::*, v1_30_to_v1_55::client::*,
+    v1_31_to_v1_55::client::*, v1_32_to_v1_55::client::*, v1_36_to_v1_55::client::*,
+    v1_39_to_v1_55::client::*, v1_40_to_v1_55::client::*, v1_42_to_v1_55::client::*,
+    v1_43_to_v1_55::client::*, v1_48_to_v1_55::client::*,
 };
 
 /// The API version this client asks the engine for at most (negotiation only goes down).

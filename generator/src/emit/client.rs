@@ -391,7 +391,7 @@ fn answer(history: &History, r: &TypeRenderer<'_>, o: usize, op: &Operation, req
             (quote!(#ty), quote!(self.transport.send_deferred_json(#request)))
         }
         ContentKind::Text => (quote!(String), quote!(self.transport.send_text(#request))),
-        ContentKind::Empty if resp.headers.iter().any(|h| h.name.eq_ignore_ascii_case("X-Docker-Container-Path-Stat")) => {
+        ContentKind::Empty if resp.carries_path_stat() => {
             (quote!(moby_api_runtime::client::PathStat), quote!(self.transport.send_path_stat(#request)))
         }
         ContentKind::Empty => (quote!(()), quote!(self.transport.send_empty(#request))),

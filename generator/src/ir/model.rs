@@ -374,6 +374,12 @@ impl Response {
     pub fn is_success(&self) -> bool {
         matches!(self.status, Status::Code(200..=399))
     }
+
+    /// Whether the answer is a path's stat in the `X-Docker-Container-Path-Stat` header
+    /// (`HEAD /containers/{id}/archive`), which the client decodes.
+    pub fn carries_path_stat(&self) -> bool {
+        self.headers.iter().any(|h| h.name.eq_ignore_ascii_case("X-Docker-Container-Path-Stat"))
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -40,21 +40,6 @@ macro_rules! container_archive_info {
 
 pub(crate) use container_archive_info;
 
-macro_rules! container_changes {
-    () => {
-        /// Get changes on a container’s filesystem: `GET /containers/{id}/changes` ([`requests::container_changes`]).
-        #[inline]
-        pub fn container_changes(
-            &self,
-            id: &str,
-        ) -> Call<'_, Vec<ContainerChangesResponseItem>> {
-            self.transport.send_json(requests::container_changes(id))
-        }
-    };
-}
-
-pub(crate) use container_changes;
-
 macro_rules! image_delete {
     () => {
         /// Remove an image: `DELETE /images/{name}` ([`requests::image_delete`]).
@@ -70,6 +55,42 @@ macro_rules! image_delete {
 }
 
 pub(crate) use image_delete;
+
+macro_rules! network_inspect {
+    () => {
+        /// Inspect a network: `GET /networks/{id}` ([`requests::network_inspect`]).
+        #[inline]
+        pub fn network_inspect(&self, id: &str) -> Call<'_, Network> {
+            self.transport.send_json(requests::network_inspect(id))
+        }
+    };
+}
+
+pub(crate) use network_inspect;
+
+macro_rules! plugin_disable {
+    () => {
+        /// Disable a plugin: `POST /plugins/{name}/disable` ([`requests::plugin_disable`]).
+        #[inline]
+        pub fn plugin_disable(&self, name: &str) -> Call<'_, ()> {
+            self.transport.send_empty(requests::plugin_disable(name))
+        }
+    };
+}
+
+pub(crate) use plugin_disable;
+
+macro_rules! plugin_list {
+    () => {
+        /// List plugins: `GET /plugins` ([`requests::plugin_list`]).
+        #[inline]
+        pub fn plugin_list(&self) -> Call<'_, Vec<Plugin>> {
+            self.transport.send_json(requests::plugin_list())
+        }
+    };
+}
+
+pub(crate) use plugin_list;
 
 macro_rules! put_container_archive {
     () => {
@@ -89,15 +110,3 @@ macro_rules! put_container_archive {
 }
 
 pub(crate) use put_container_archive;
-
-macro_rules! system_ping {
-    () => {
-        /// Ping: `GET /_ping` ([`requests::system_ping`]).
-        #[inline]
-        pub fn system_ping(&self) -> Call<'_, String> {
-            self.transport.send_text(requests::system_ping())
-        }
-    };
-}
-
-pub(crate) use system_ping;

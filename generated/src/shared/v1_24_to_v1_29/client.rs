@@ -16,38 +16,18 @@ macro_rules! container_wait {
 
 pub(crate) use container_wait;
 
-macro_rules! network_delete {
+macro_rules! image_commit {
     () => {
-        /// Remove a network: `DELETE /networks/{id}` ([`requests::network_delete`]).
+        /// Create a new image from a container: `POST /commit` ([`requests::image_commit`]).
         #[inline]
-        pub fn network_delete(&self, id: &str) -> Call<'_, ()> {
-            self.transport.send_empty(requests::network_delete(id))
+        pub fn image_commit(
+            &self,
+            params: &ImageCommitParams,
+            body: &Config,
+        ) -> Call<'_, IdResponse> {
+            self.transport.send_json(requests::image_commit(params, body))
         }
     };
 }
 
-pub(crate) use network_delete;
-
-macro_rules! swarm_join {
-    () => {
-        /// Join an existing swarm: `POST /swarm/join` ([`requests::swarm_join`]).
-        #[inline]
-        pub fn swarm_join(&self, body: &SwarmJoinBody) -> Call<'_, ()> {
-            self.transport.send_empty(requests::swarm_join(body))
-        }
-    };
-}
-
-pub(crate) use swarm_join;
-
-macro_rules! system_info {
-    () => {
-        /// Get system information: `GET /info` ([`requests::system_info`]).
-        #[inline]
-        pub fn system_info(&self) -> Call<'_, SystemInfoResponse> {
-            self.transport.send_json(requests::system_info())
-        }
-    };
-}
-
-pub(crate) use system_info;
+pub(crate) use image_commit;

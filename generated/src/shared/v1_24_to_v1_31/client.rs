@@ -4,30 +4,26 @@
 //!
 //! Each method is a macro that the `impl Client` of every one of those versions expands, so the method's names are that module's: the version's models, params, outcomes and `requests`, and `Call`. Other runtime items are named by path.
 
-macro_rules! image_create {
+macro_rules! swarm_inspect {
     () => {
-        /// Create an image: `POST /images/create` ([`requests::image_create`]).
+        /// Inspect swarm: `GET /swarm` ([`requests::swarm_inspect`]).
         #[inline]
-        pub fn image_create(
-            &self,
-            params: &ImageCreateParams,
-            body: impl Into<moby_api_runtime::client::Body>,
-        ) -> Call<'_, moby_api_runtime::client::ProgressOutput> {
-            self.transport.send_progress(requests::image_create(params, body))
+        pub fn swarm_inspect(&self) -> Call<'_, SwarmInspectResponse> {
+            self.transport.send_json(requests::swarm_inspect())
         }
     };
 }
 
-pub(crate) use image_create;
+pub(crate) use swarm_inspect;
 
-macro_rules! network_connect {
+macro_rules! system_info {
     () => {
-        /// Connect a container to a network: `POST /networks/{id}/connect` ([`requests::network_connect`]).
+        /// Get system information: `GET /info` ([`requests::system_info`]).
         #[inline]
-        pub fn network_connect(&self, id: &str, body: &NetworkConnectBody) -> Call<'_, ()> {
-            self.transport.send_empty(requests::network_connect(id, body))
+        pub fn system_info(&self) -> Call<'_, SystemInfoResponse> {
+            self.transport.send_json(requests::system_info())
         }
     };
 }
 
-pub(crate) use network_connect;
+pub(crate) use system_info;

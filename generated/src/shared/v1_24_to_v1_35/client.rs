@@ -4,34 +4,18 @@
 //!
 //! Each method is a macro that the `impl Client` of every one of those versions expands, so the method's names are that module's: the version's models, params, outcomes and `requests`, and `Call`. Other runtime items are named by path.
 
-macro_rules! image_load {
+macro_rules! image_build {
     () => {
-        /// Import images: `POST /images/load` ([`requests::image_load`]).
+        /// Build an image: `POST /build` ([`requests::image_build`]).
         #[inline]
-        pub fn image_load(
+        pub fn image_build(
             &self,
-            params: &ImageLoadParams,
+            params: &ImageBuildParams,
             body: impl Into<moby_api_runtime::client::Body>,
         ) -> Call<'_, moby_api_runtime::client::ProgressOutput> {
-            self.transport.send_progress(requests::image_load(params, body))
+            self.transport.send_progress(requests::image_build(params, body))
         }
     };
 }
 
-pub(crate) use image_load;
-
-macro_rules! image_push {
-    () => {
-        /// Push an image: `POST /images/{name}/push` ([`requests::image_push`]).
-        #[inline]
-        pub fn image_push(
-            &self,
-            name: &str,
-            params: &ImagePushParams,
-        ) -> Call<'_, moby_api_runtime::client::ProgressOutput> {
-            self.transport.send_progress(requests::image_push(name, params))
-        }
-    };
-}
-
-pub(crate) use image_push;
+pub(crate) use image_build;

@@ -4,14 +4,38 @@
 //!
 //! Each method is a macro that the `impl Client` of every one of those versions expands, so the method's names are that module's: the version's models, params, outcomes and `requests`, and `Call`. Other runtime items are named by path.
 
-macro_rules! system_auth {
+macro_rules! image_inspect {
     () => {
-        /// Check auth configuration: `POST /auth` ([`requests::system_auth`]).
+        /// Inspect an image: `GET /images/{name}/json` ([`requests::image_inspect`]).
         #[inline]
-        pub fn system_auth(&self, body: &AuthConfig) -> Call<'_, SystemAuthOutcome> {
-            self.transport.send_outcome(requests::system_auth(body))
+        pub fn image_inspect(&self, name: &str) -> Call<'_, Image> {
+            self.transport.send_json(requests::image_inspect(name))
         }
     };
 }
 
-pub(crate) use system_auth;
+pub(crate) use image_inspect;
+
+macro_rules! system_version {
+    () => {
+        /// Get version: `GET /version` ([`requests::system_version`]).
+        #[inline]
+        pub fn system_version(&self) -> Call<'_, SystemVersionResponse> {
+            self.transport.send_json(requests::system_version())
+        }
+    };
+}
+
+pub(crate) use system_version;
+
+macro_rules! volume_create {
+    () => {
+        /// Create a volume: `POST /volumes/create` ([`requests::volume_create`]).
+        #[inline]
+        pub fn volume_create(&self, body: &VolumeCreateBody) -> Call<'_, Volume> {
+            self.transport.send_json(requests::volume_create(body))
+        }
+    };
+}
+
+pub(crate) use volume_create;

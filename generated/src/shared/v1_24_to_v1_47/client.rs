@@ -19,21 +19,6 @@ macro_rules! image_get {
 
 pub(crate) use image_get;
 
-macro_rules! image_get_all {
-    () => {
-        /// Export several images: `GET /images/get` ([`requests::image_get_all`]).
-        #[inline]
-        pub fn image_get_all(
-            &self,
-            params: &ImageGetAllParams,
-        ) -> Call<'_, moby_api_runtime::client::ByteStream> {
-            self.transport.send_bytes(requests::image_get_all(params))
-        }
-    };
-}
-
-pub(crate) use image_get_all;
-
 macro_rules! image_history {
     () => {
         /// Get the history of an image: `GET /images/{name}/history` ([`requests::image_history`]).

@@ -34,18 +34,14 @@ impl Outcome for SystemAuthOutcome {
     }
 }
 
-macro_rules! network_disconnect {
+macro_rules! network_list {
     () => {
-        /// Disconnect a container from a network: `POST /networks/{id}/disconnect` ([`requests::network_disconnect`]).
+        /// List networks: `GET /networks` ([`requests::network_list`]).
         #[inline]
-        pub fn network_disconnect(
-            &self,
-            id: &str,
-            body: &NetworkDisconnectBody,
-        ) -> Call<'_, ()> {
-            self.transport.send_empty(requests::network_disconnect(id, body))
+        pub fn network_list(&self, params: &NetworkListParams) -> Call<'_, Vec<Network>> {
+            self.transport.send_json(requests::network_list(params))
         }
     };
 }
 
-pub(crate) use network_disconnect;
+pub(crate) use network_list;

@@ -64,6 +64,70 @@ macro_rules! container_attach {
 
 pub(crate) use container_attach;
 
+macro_rules! container_attach_websocket {
+    () => {
+        /// Attach to a container via a websocket: `GET /containers/{id}/attach/ws` ([`requests::container_attach_websocket`]).
+        #[inline]
+        pub fn container_attach_websocket(
+            &self,
+            id: &str,
+            params: &ContainerAttachWebsocketParams,
+        ) -> Call<'_, moby_api_runtime::client::Response> {
+            self.transport.send(requests::container_attach_websocket(id, params))
+        }
+    };
+}
+
+pub(crate) use container_attach_websocket;
+
+macro_rules! container_create {
+    () => {
+        /// Create a container: `POST /containers/create` ([`requests::container_create`]).
+        #[inline]
+        pub fn container_create(
+            &self,
+            params: &ContainerCreateParams,
+            body: &ContainerCreateBody,
+        ) -> Call<'_, ContainerCreateResponse> {
+            self.transport.send_json(requests::container_create(params, body))
+        }
+    };
+}
+
+pub(crate) use container_create;
+
+macro_rules! container_delete {
+    () => {
+        /// Remove a container: `DELETE /containers/{id}` ([`requests::container_delete`]).
+        #[inline]
+        pub fn container_delete(
+            &self,
+            id: &str,
+            params: &ContainerDeleteParams,
+        ) -> Call<'_, ()> {
+            self.transport.send_empty(requests::container_delete(id, params))
+        }
+    };
+}
+
+pub(crate) use container_delete;
+
+macro_rules! container_exec {
+    () => {
+        /// Create an exec instance: `POST /containers/{id}/exec` ([`requests::container_exec`]).
+        #[inline]
+        pub fn container_exec(
+            &self,
+            id: &str,
+            body: &ContainerExecBody,
+        ) -> Call<'_, IdResponse> {
+            self.transport.send_json(requests::container_exec(id, body))
+        }
+    };
+}
+
+pub(crate) use container_exec;
+
 macro_rules! container_export {
     () => {
         /// Export a container: `GET /containers/{id}/export` ([`requests::container_export`]).
@@ -78,6 +142,73 @@ macro_rules! container_export {
 }
 
 pub(crate) use container_export;
+
+macro_rules! container_inspect {
+    () => {
+        /// Inspect a container: `GET /containers/{id}/json` ([`requests::container_inspect`]).
+        #[inline]
+        pub fn container_inspect(
+            &self,
+            id: &str,
+            params: &ContainerInspectParams,
+        ) -> Call<'_, ContainerInspectResponse> {
+            self.transport.send_json(requests::container_inspect(id, params))
+        }
+    };
+}
+
+pub(crate) use container_inspect;
+
+macro_rules! container_kill {
+    () => {
+        /// Kill a container: `POST /containers/{id}/kill` ([`requests::container_kill`]).
+        #[inline]
+        pub fn container_kill(
+            &self,
+            id: &str,
+            params: &ContainerKillParams,
+        ) -> Call<'_, ()> {
+            self.transport.send_empty(requests::container_kill(id, params))
+        }
+    };
+}
+
+pub(crate) use container_kill;
+
+macro_rules! container_list {
+    () => {
+        /// List containers: `GET /containers/json` ([`requests::container_list`]).
+        #[inline]
+        pub fn container_list(
+            &self,
+            params: &ContainerListParams,
+        ) -> Call<'_, Vec<ContainerSummary>> {
+            self.transport.send_json(requests::container_list(params))
+        }
+    };
+}
+
+pub(crate) use container_list;
+
+macro_rules! container_logs {
+    () => {
+        /// Get container logs: `GET /containers/{id}/logs` ([`requests::container_logs`]).
+        #[inline]
+        pub fn container_logs(
+            &self,
+            id: &str,
+            params: &ContainerLogsParams,
+        ) -> Call<'_, moby_api_runtime::client::LogOutput> {
+            self.transport
+                .send_logs(
+                    requests::container_logs(id, params),
+                    moby_api_runtime::client::TtySource::Container(id.to_owned()),
+                )
+        }
+    };
+}
+
+pub(crate) use container_logs;
 
 macro_rules! container_pause {
     () => {
@@ -123,6 +254,22 @@ macro_rules! container_resize {
 
 pub(crate) use container_resize;
 
+macro_rules! container_restart {
+    () => {
+        /// Restart a container: `POST /containers/{id}/restart` ([`requests::container_restart`]).
+        #[inline]
+        pub fn container_restart(
+            &self,
+            id: &str,
+            params: &ContainerRestartParams,
+        ) -> Call<'_, ()> {
+            self.transport.send_empty(requests::container_restart(id, params))
+        }
+    };
+}
+
+pub(crate) use container_restart;
+
 macro_rules! container_start {
     () => {
         /// Start a container: `POST /containers/{id}/start` ([`requests::container_start`]).
@@ -138,6 +285,38 @@ macro_rules! container_start {
 }
 
 pub(crate) use container_start;
+
+macro_rules! container_stats {
+    () => {
+        /// Get container stats based on resource usage: `GET /containers/{id}/stats` ([`requests::container_stats`]).
+        #[inline]
+        pub fn container_stats(
+            &self,
+            id: &str,
+            params: &ContainerStatsParams,
+        ) -> Call<'_, moby_api_runtime::client::JsonLinesOutput<ContainerStatsResponse>> {
+            self.transport.send_json_lines(requests::container_stats(id, params))
+        }
+    };
+}
+
+pub(crate) use container_stats;
+
+macro_rules! container_stop {
+    () => {
+        /// Stop a container: `POST /containers/{id}/stop` ([`requests::container_stop`]).
+        #[inline]
+        pub fn container_stop(
+            &self,
+            id: &str,
+            params: &ContainerStopParams,
+        ) -> Call<'_, ContainerStopOutcome> {
+            self.transport.send_outcome(requests::container_stop(id, params))
+        }
+    };
+}
+
+pub(crate) use container_stop;
 
 macro_rules! container_top {
     () => {
@@ -167,6 +346,34 @@ macro_rules! container_unpause {
 
 pub(crate) use container_unpause;
 
+macro_rules! container_update {
+    () => {
+        /// Update a container: `POST /containers/{id}/update` ([`requests::container_update`]).
+        #[inline]
+        pub fn container_update(
+            &self,
+            id: &str,
+            body: &ContainerUpdateBody,
+        ) -> Call<'_, ContainerUpdateResponse> {
+            self.transport.send_json(requests::container_update(id, body))
+        }
+    };
+}
+
+pub(crate) use container_update;
+
+macro_rules! exec_inspect {
+    () => {
+        /// Inspect an exec instance: `GET /exec/{id}/json` ([`requests::exec_inspect`]).
+        #[inline]
+        pub fn exec_inspect(&self, id: &str) -> Call<'_, ExecInspectResponse> {
+            self.transport.send_json(requests::exec_inspect(id))
+        }
+    };
+}
+
+pub(crate) use exec_inspect;
+
 macro_rules! exec_resize {
     () => {
         /// Resize an exec instance: `POST /exec/{id}/resize` ([`requests::exec_resize`]).
@@ -178,6 +385,101 @@ macro_rules! exec_resize {
 }
 
 pub(crate) use exec_resize;
+
+macro_rules! exec_start {
+    () => {
+        /// Start an exec instance: `POST /exec/{id}/start` ([`requests::exec_start`]).
+        #[inline]
+        pub fn exec_start(
+            &self,
+            id: &str,
+            body: &ExecStartBody,
+        ) -> Call<'_, moby_api_runtime::client::Hijacked> {
+            self.transport
+                .upgrade(
+                    requests::exec_start(id, body),
+                    moby_api_runtime::client::TtySource::Exec(id.to_owned()),
+                )
+        }
+    };
+}
+
+pub(crate) use exec_start;
+
+macro_rules! image_create {
+    () => {
+        /// Create an image: `POST /images/create` ([`requests::image_create`]).
+        #[inline]
+        pub fn image_create(
+            &self,
+            params: &ImageCreateParams,
+            body: impl Into<moby_api_runtime::client::Body>,
+        ) -> Call<'_, moby_api_runtime::client::ProgressOutput> {
+            self.transport.send_progress(requests::image_create(params, body))
+        }
+    };
+}
+
+pub(crate) use image_create;
+
+macro_rules! image_get_all {
+    () => {
+        /// Export several images: `GET /images/get` ([`requests::image_get_all`]).
+        #[inline]
+        pub fn image_get_all(
+            &self,
+            params: &ImageGetAllParams,
+        ) -> Call<'_, moby_api_runtime::client::ByteStream> {
+            self.transport.send_bytes(requests::image_get_all(params))
+        }
+    };
+}
+
+pub(crate) use image_get_all;
+
+macro_rules! image_list {
+    () => {
+        /// List Images: `GET /images/json` ([`requests::image_list`]).
+        #[inline]
+        pub fn image_list(&self, params: &ImageListParams) -> Call<'_, Vec<ImageSummary>> {
+            self.transport.send_json(requests::image_list(params))
+        }
+    };
+}
+
+pub(crate) use image_list;
+
+macro_rules! image_load {
+    () => {
+        /// Import images: `POST /images/load` ([`requests::image_load`]).
+        #[inline]
+        pub fn image_load(
+            &self,
+            params: &ImageLoadParams,
+            body: impl Into<moby_api_runtime::client::Body>,
+        ) -> Call<'_, moby_api_runtime::client::ProgressOutput> {
+            self.transport.send_progress(requests::image_load(params, body))
+        }
+    };
+}
+
+pub(crate) use image_load;
+
+macro_rules! image_push {
+    () => {
+        /// Push an image: `POST /images/{name}/push` ([`requests::image_push`]).
+        #[inline]
+        pub fn image_push(
+            &self,
+            name: &str,
+            params: &ImagePushParams,
+        ) -> Call<'_, moby_api_runtime::client::ProgressOutput> {
+            self.transport.send_progress(requests::image_push(name, params))
+        }
+    };
+}
+
+pub(crate) use image_push;
 
 macro_rules! image_search {
     () => {
@@ -206,6 +508,178 @@ macro_rules! image_tag {
 
 pub(crate) use image_tag;
 
+macro_rules! network_connect {
+    () => {
+        /// Connect a container to a network: `POST /networks/{id}/connect` ([`requests::network_connect`]).
+        #[inline]
+        pub fn network_connect(&self, id: &str, body: &NetworkConnectBody) -> Call<'_, ()> {
+            self.transport.send_empty(requests::network_connect(id, body))
+        }
+    };
+}
+
+pub(crate) use network_connect;
+
+macro_rules! network_create {
+    () => {
+        /// Create a network: `POST /networks/create` ([`requests::network_create`]).
+        #[inline]
+        pub fn network_create(
+            &self,
+            body: &NetworkCreateBody,
+        ) -> Call<'_, NetworkCreateResponse> {
+            self.transport.send_json(requests::network_create(body))
+        }
+    };
+}
+
+pub(crate) use network_create;
+
+macro_rules! network_delete {
+    () => {
+        /// Remove a network: `DELETE /networks/{id}` ([`requests::network_delete`]).
+        #[inline]
+        pub fn network_delete(&self, id: &str) -> Call<'_, ()> {
+            self.transport.send_empty(requests::network_delete(id))
+        }
+    };
+}
+
+pub(crate) use network_delete;
+
+macro_rules! network_disconnect {
+    () => {
+        /// Disconnect a container from a network: `POST /networks/{id}/disconnect` ([`requests::network_disconnect`]).
+        #[inline]
+        pub fn network_disconnect(
+            &self,
+            id: &str,
+            body: &NetworkDisconnectBody,
+        ) -> Call<'_, ()> {
+            self.transport.send_empty(requests::network_disconnect(id, body))
+        }
+    };
+}
+
+pub(crate) use network_disconnect;
+
+macro_rules! node_delete {
+    () => {
+        /// Delete a node: `DELETE /nodes/{id}` ([`requests::node_delete`]).
+        #[inline]
+        pub fn node_delete(&self, id: &str, params: &NodeDeleteParams) -> Call<'_, ()> {
+            self.transport.send_empty(requests::node_delete(id, params))
+        }
+    };
+}
+
+pub(crate) use node_delete;
+
+macro_rules! node_inspect {
+    () => {
+        /// Inspect a node: `GET /nodes/{id}` ([`requests::node_inspect`]).
+        #[inline]
+        pub fn node_inspect(&self, id: &str) -> Call<'_, Node> {
+            self.transport.send_json(requests::node_inspect(id))
+        }
+    };
+}
+
+pub(crate) use node_inspect;
+
+macro_rules! node_list {
+    () => {
+        /// List nodes: `GET /nodes` ([`requests::node_list`]).
+        #[inline]
+        pub fn node_list(&self, params: &NodeListParams) -> Call<'_, Vec<Node>> {
+            self.transport.send_json(requests::node_list(params))
+        }
+    };
+}
+
+pub(crate) use node_list;
+
+macro_rules! node_update {
+    () => {
+        /// Update a node: `POST /nodes/{id}/update` ([`requests::node_update`]).
+        #[inline]
+        pub fn node_update(
+            &self,
+            id: &str,
+            params: &NodeUpdateParams,
+            body: &NodeSpec,
+        ) -> Call<'_, ()> {
+            self.transport.send_empty(requests::node_update(id, params, body))
+        }
+    };
+}
+
+pub(crate) use node_update;
+
+macro_rules! service_create {
+    () => {
+        /// Create a service: `POST /services/create` ([`requests::service_create`]).
+        #[inline]
+        pub fn service_create(
+            &self,
+            params: &ServiceCreateParams,
+            body: &ServiceCreateBody,
+        ) -> Call<'_, ServiceCreateResponse> {
+            self.transport.send_json(requests::service_create(params, body))
+        }
+    };
+}
+
+pub(crate) use service_create;
+
+macro_rules! service_delete {
+    () => {
+        /// Delete a service: `DELETE /services/{id}` ([`requests::service_delete`]).
+        #[inline]
+        pub fn service_delete(&self, id: &str) -> Call<'_, ()> {
+            self.transport.send_empty(requests::service_delete(id))
+        }
+    };
+}
+
+pub(crate) use service_delete;
+
+macro_rules! service_list {
+    () => {
+        /// List services: `GET /services` ([`requests::service_list`]).
+        #[inline]
+        pub fn service_list(&self, params: &ServiceListParams) -> Call<'_, Vec<Service>> {
+            self.transport.send_json(requests::service_list(params))
+        }
+    };
+}
+
+pub(crate) use service_list;
+
+macro_rules! swarm_init {
+    () => {
+        /// Initialize a new swarm: `POST /swarm/init` ([`requests::swarm_init`]).
+        #[inline]
+        pub fn swarm_init(&self, body: &SwarmInitBody) -> Call<'_, String> {
+            self.transport.send_json(requests::swarm_init(body))
+        }
+    };
+}
+
+pub(crate) use swarm_init;
+
+macro_rules! swarm_join {
+    () => {
+        /// Join an existing swarm: `POST /swarm/join` ([`requests::swarm_join`]).
+        #[inline]
+        pub fn swarm_join(&self, body: &SwarmJoinBody) -> Call<'_, ()> {
+            self.transport.send_empty(requests::swarm_join(body))
+        }
+    };
+}
+
+pub(crate) use swarm_join;
+
 macro_rules! swarm_leave {
     () => {
         /// Leave a swarm: `POST /swarm/leave` ([`requests::swarm_leave`]).
@@ -217,3 +691,94 @@ macro_rules! swarm_leave {
 }
 
 pub(crate) use swarm_leave;
+
+macro_rules! swarm_update {
+    () => {
+        /// Update a swarm: `POST /swarm/update` ([`requests::swarm_update`]).
+        #[inline]
+        pub fn swarm_update(
+            &self,
+            params: &SwarmUpdateParams,
+            body: &SwarmSpec,
+        ) -> Call<'_, ()> {
+            self.transport.send_empty(requests::swarm_update(params, body))
+        }
+    };
+}
+
+pub(crate) use swarm_update;
+
+macro_rules! system_auth {
+    () => {
+        /// Check auth configuration: `POST /auth` ([`requests::system_auth`]).
+        #[inline]
+        pub fn system_auth(&self, body: &AuthConfig) -> Call<'_, SystemAuthOutcome> {
+            self.transport.send_outcome(requests::system_auth(body))
+        }
+    };
+}
+
+pub(crate) use system_auth;
+
+macro_rules! system_ping {
+    () => {
+        /// Ping: `GET /_ping` ([`requests::system_ping`]).
+        #[inline]
+        pub fn system_ping(&self) -> Call<'_, String> {
+            self.transport.send_text(requests::system_ping())
+        }
+    };
+}
+
+pub(crate) use system_ping;
+
+macro_rules! task_inspect {
+    () => {
+        /// Inspect a task: `GET /tasks/{id}` ([`requests::task_inspect`]).
+        #[inline]
+        pub fn task_inspect(&self, id: &str) -> Call<'_, Task> {
+            self.transport.send_json(requests::task_inspect(id))
+        }
+    };
+}
+
+pub(crate) use task_inspect;
+
+macro_rules! task_list {
+    () => {
+        /// List tasks: `GET /tasks` ([`requests::task_list`]).
+        #[inline]
+        pub fn task_list(&self, params: &TaskListParams) -> Call<'_, Vec<Task>> {
+            self.transport.send_json(requests::task_list(params))
+        }
+    };
+}
+
+pub(crate) use task_list;
+
+macro_rules! volume_inspect {
+    () => {
+        /// Inspect a volume: `GET /volumes/{name}` ([`requests::volume_inspect`]).
+        #[inline]
+        pub fn volume_inspect(&self, name: &str) -> Call<'_, Volume> {
+            self.transport.send_json(requests::volume_inspect(name))
+        }
+    };
+}
+
+pub(crate) use volume_inspect;
+
+macro_rules! volume_list {
+    () => {
+        /// List volumes: `GET /volumes` ([`requests::volume_list`]).
+        #[inline]
+        pub fn volume_list(
+            &self,
+            params: &VolumeListParams,
+        ) -> Call<'_, VolumeListResponse> {
+            self.transport.send_json(requests::volume_list(params))
+        }
+    };
+}
+
+pub(crate) use volume_list;

@@ -4,47 +4,19 @@
 //!
 //! Each method is a macro that the `impl Client` of every one of those versions expands, so the method's names are that module's: the version's models, params, outcomes and `requests`, and `Call`. Other runtime items are named by path.
 
-macro_rules! exec_inspect {
+macro_rules! secret_create {
     () => {
-        /// Inspect an exec instance: `GET /exec/{id}/json` ([`requests::exec_inspect`]).
-        #[inline]
-        pub fn exec_inspect(&self, id: &str) -> Call<'_, ExecInspectResponse> {
-            self.transport.send_json(requests::exec_inspect(id))
-        }
-    };
-}
-
-pub(crate) use exec_inspect;
-
-macro_rules! plugin_pull {
-    () => {
-        /// Install a plugin: `POST /plugins/pull` ([`requests::plugin_pull`]).
-        #[inline]
-        pub fn plugin_pull(
-            &self,
-            params: &PluginPullParams,
-            body: &Vec<PluginPullBodyItem>,
-        ) -> Call<'_, moby_api_runtime::client::ProgressOutput> {
-            self.transport.send_progress(requests::plugin_pull(params, body))
-        }
-    };
-}
-
-pub(crate) use plugin_pull;
-
-macro_rules! plugin_push {
-    () => {
-        /// Push a plugin: `POST /plugins/{name}/push` ([`requests::plugin_push`]).
+        /// Create a secret: `POST /secrets/create` ([`requests::secret_create`]).
         ///
         /// Since API 1.25.
         #[inline]
-        pub fn plugin_push(
+        pub fn secret_create(
             &self,
-            name: &str,
-        ) -> Call<'_, moby_api_runtime::client::ProgressOutput> {
-            self.transport.send_progress(requests::plugin_push(name))
+            body: &SecretCreateBody,
+        ) -> Call<'_, SecretCreateResponse> {
+            self.transport.send_json(requests::secret_create(body))
         }
     };
 }
 
-pub(crate) use plugin_push;
+pub(crate) use secret_create;

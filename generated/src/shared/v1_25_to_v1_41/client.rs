@@ -4,14 +4,16 @@
 //!
 //! Each method is a macro that the `impl Client` of every one of those versions expands, so the method's names are that module's: the version's models, params, outcomes and `requests`, and `Call`. Other runtime items are named by path.
 
-macro_rules! image_list {
+macro_rules! system_data_usage {
     () => {
-        /// List Images: `GET /images/json` ([`requests::image_list`]).
+        /// Get data usage information: `GET /system/df` ([`requests::system_data_usage`]).
+        ///
+        /// Since API 1.25.
         #[inline]
-        pub fn image_list(&self, params: &ImageListParams) -> Call<'_, Vec<ImageSummary>> {
-            self.transport.send_json(requests::image_list(params))
+        pub fn system_data_usage(&self) -> Call<'_, SystemDataUsageResponse> {
+            self.transport.send_json(requests::system_data_usage())
         }
     };
 }
 
-pub(crate) use image_list;
+pub(crate) use system_data_usage;

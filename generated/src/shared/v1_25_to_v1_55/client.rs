@@ -21,6 +21,23 @@ macro_rules! container_prune {
 
 pub(crate) use container_prune;
 
+macro_rules! image_prune {
+    () => {
+        /// Delete unused images: `POST /images/prune` ([`requests::image_prune`]).
+        ///
+        /// Since API 1.25.
+        #[inline]
+        pub fn image_prune(
+            &self,
+            params: &ImagePruneParams,
+        ) -> Call<'_, ImagePruneResponse> {
+            self.transport.send_json(requests::image_prune(params))
+        }
+    };
+}
+
+pub(crate) use image_prune;
+
 macro_rules! network_prune {
     () => {
         /// Delete unused networks: `POST /networks/prune` ([`requests::network_prune`]).
@@ -56,6 +73,69 @@ macro_rules! plugin_create {
 
 pub(crate) use plugin_create;
 
+macro_rules! plugin_delete {
+    () => {
+        /// Remove a plugin: `DELETE /plugins/{name}` ([`requests::plugin_delete`]).
+        #[inline]
+        pub fn plugin_delete(
+            &self,
+            name: &str,
+            params: &PluginDeleteParams,
+        ) -> Call<'_, Plugin> {
+            self.transport.send_json(requests::plugin_delete(name, params))
+        }
+    };
+}
+
+pub(crate) use plugin_delete;
+
+macro_rules! plugin_enable {
+    () => {
+        /// Enable a plugin: `POST /plugins/{name}/enable` ([`requests::plugin_enable`]).
+        #[inline]
+        pub fn plugin_enable(
+            &self,
+            name: &str,
+            params: &PluginEnableParams,
+        ) -> Call<'_, ()> {
+            self.transport.send_empty(requests::plugin_enable(name, params))
+        }
+    };
+}
+
+pub(crate) use plugin_enable;
+
+macro_rules! plugin_inspect {
+    () => {
+        /// Inspect a plugin: `GET /plugins/{name}/json` ([`requests::plugin_inspect`]).
+        ///
+        /// Since API 1.25.
+        #[inline]
+        pub fn plugin_inspect(&self, name: &str) -> Call<'_, Plugin> {
+            self.transport.send_json(requests::plugin_inspect(name))
+        }
+    };
+}
+
+pub(crate) use plugin_inspect;
+
+macro_rules! plugin_push {
+    () => {
+        /// Push a plugin: `POST /plugins/{name}/push` ([`requests::plugin_push`]).
+        ///
+        /// Since API 1.25.
+        #[inline]
+        pub fn plugin_push(
+            &self,
+            name: &str,
+        ) -> Call<'_, moby_api_runtime::client::ProgressOutput> {
+            self.transport.send_progress(requests::plugin_push(name))
+        }
+    };
+}
+
+pub(crate) use plugin_push;
+
 macro_rules! plugin_set {
     () => {
         /// Configure a plugin: `POST /plugins/{name}/set` ([`requests::plugin_set`]).
@@ -69,6 +149,93 @@ macro_rules! plugin_set {
 }
 
 pub(crate) use plugin_set;
+
+macro_rules! secret_delete {
+    () => {
+        /// Delete a secret: `DELETE /secrets/{id}` ([`requests::secret_delete`]).
+        ///
+        /// Since API 1.25.
+        #[inline]
+        pub fn secret_delete(&self, id: &str) -> Call<'_, ()> {
+            self.transport.send_empty(requests::secret_delete(id))
+        }
+    };
+}
+
+pub(crate) use secret_delete;
+
+macro_rules! secret_inspect {
+    () => {
+        /// Inspect a secret: `GET /secrets/{id}` ([`requests::secret_inspect`]).
+        ///
+        /// Since API 1.25.
+        #[inline]
+        pub fn secret_inspect(&self, id: &str) -> Call<'_, Secret> {
+            self.transport.send_json(requests::secret_inspect(id))
+        }
+    };
+}
+
+pub(crate) use secret_inspect;
+
+macro_rules! secret_list {
+    () => {
+        /// List secrets: `GET /secrets` ([`requests::secret_list`]).
+        ///
+        /// Since API 1.25.
+        #[inline]
+        pub fn secret_list(&self, params: &SecretListParams) -> Call<'_, Vec<Secret>> {
+            self.transport.send_json(requests::secret_list(params))
+        }
+    };
+}
+
+pub(crate) use secret_list;
+
+macro_rules! service_update {
+    () => {
+        /// Update a service: `POST /services/{id}/update` ([`requests::service_update`]).
+        #[inline]
+        pub fn service_update(
+            &self,
+            id: &str,
+            params: &ServiceUpdateParams,
+            body: &ServiceUpdateBody,
+        ) -> Call<'_, ServiceUpdateResponse> {
+            self.transport.send_json(requests::service_update(id, params, body))
+        }
+    };
+}
+
+pub(crate) use service_update;
+
+macro_rules! swarm_unlock {
+    () => {
+        /// Unlock a locked manager: `POST /swarm/unlock` ([`requests::swarm_unlock`]).
+        ///
+        /// Since API 1.25.
+        #[inline]
+        pub fn swarm_unlock(&self, body: &SwarmUnlockBody) -> Call<'_, ()> {
+            self.transport.send_empty(requests::swarm_unlock(body))
+        }
+    };
+}
+
+pub(crate) use swarm_unlock;
+
+macro_rules! swarm_unlockkey {
+    () => {
+        /// Get the unlock key: `GET /swarm/unlockkey` ([`requests::swarm_unlockkey`]).
+        ///
+        /// Since API 1.25.
+        #[inline]
+        pub fn swarm_unlockkey(&self) -> Call<'_, SwarmUnlockkeyResponse> {
+            self.transport.send_json(requests::swarm_unlockkey())
+        }
+    };
+}
+
+pub(crate) use swarm_unlockkey;
 
 macro_rules! volume_delete {
     () => {

@@ -36,22 +36,21 @@ macro_rules! container_archive_info {
 
 pub(crate) use container_archive_info;
 
-macro_rules! image_prune {
+macro_rules! image_delete {
     () => {
-        /// Delete unused images: `POST /images/prune` ([`requests::image_prune`]).
-        ///
-        /// Since API 1.25.
+        /// Remove an image: `DELETE /images/{name}` ([`requests::image_delete`]).
         #[inline]
-        pub fn image_prune(
+        pub fn image_delete(
             &self,
-            params: &ImagePruneParams,
-        ) -> Call<'_, ImagePruneResponse> {
-            self.transport.send_json(requests::image_prune(params))
+            name: &str,
+            params: &ImageDeleteParams,
+        ) -> Call<'_, Vec<ImageDeleteResponseItem>> {
+            self.transport.send_json(requests::image_delete(name, params))
         }
     };
 }
 
-pub(crate) use image_prune;
+pub(crate) use image_delete;
 
 macro_rules! plugin_disable {
     () => {
@@ -68,3 +67,32 @@ macro_rules! plugin_disable {
 }
 
 pub(crate) use plugin_disable;
+
+macro_rules! plugin_list {
+    () => {
+        /// List plugins: `GET /plugins` ([`requests::plugin_list`]).
+        #[inline]
+        pub fn plugin_list(&self, params: &PluginListParams) -> Call<'_, Vec<Plugin>> {
+            self.transport.send_json(requests::plugin_list(params))
+        }
+    };
+}
+
+pub(crate) use plugin_list;
+
+macro_rules! put_container_archive {
+    () => {
+        /// Extract an archive of files or folders to a directory in a container: `PUT /containers/{id}/archive` ([`requests::put_container_archive`]).
+        #[inline]
+        pub fn put_container_archive(
+            &self,
+            id: &str,
+            params: &PutContainerArchiveParams,
+            body: impl Into<moby_api_runtime::client::Body>,
+        ) -> Call<'_, ()> {
+            self.transport.send_empty(requests::put_container_archive(id, params, body))
+        }
+    };
+}
+
+pub(crate) use put_container_archive;

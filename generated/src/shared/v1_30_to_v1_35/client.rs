@@ -20,19 +20,3 @@ macro_rules! config_create {
 }
 
 pub(crate) use config_create;
-
-macro_rules! container_update {
-    () => {
-        /// Update a container: `POST /containers/{id}/update` ([`requests::container_update`]).
-        #[inline]
-        pub fn container_update(
-            &self,
-            id: &str,
-            body: &ContainerUpdateBody,
-        ) -> Call<'_, ContainerUpdateResponse> {
-            self.transport.send_json(requests::container_update(id, body))
-        }
-    };
-}
-
-pub(crate) use container_update;

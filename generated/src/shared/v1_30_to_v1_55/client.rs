@@ -18,43 +18,81 @@ macro_rules! config_delete {
 
 pub(crate) use config_delete;
 
-macro_rules! network_delete {
+macro_rules! config_inspect {
     () => {
-        /// Remove a network: `DELETE /networks/{id}` ([`requests::network_delete`]).
+        /// Inspect a config: `GET /configs/{id}` ([`requests::config_inspect`]).
+        ///
+        /// Since API 1.30.
         #[inline]
-        pub fn network_delete(&self, id: &str) -> Call<'_, ()> {
-            self.transport.send_empty(requests::network_delete(id))
+        pub fn config_inspect(&self, id: &str) -> Call<'_, Config> {
+            self.transport.send_json(requests::config_inspect(id))
         }
     };
 }
 
-pub(crate) use network_delete;
+pub(crate) use config_inspect;
 
-macro_rules! node_update {
+macro_rules! config_list {
     () => {
-        /// Update a node: `POST /nodes/{id}/update` ([`requests::node_update`]).
+        /// List configs: `GET /configs` ([`requests::config_list`]).
+        ///
+        /// Since API 1.30.
         #[inline]
-        pub fn node_update(
+        pub fn config_list(&self, params: &ConfigListParams) -> Call<'_, Vec<Config>> {
+            self.transport.send_json(requests::config_list(params))
+        }
+    };
+}
+
+pub(crate) use config_list;
+
+macro_rules! config_update {
+    () => {
+        /// Update a Config: `POST /configs/{id}/update` ([`requests::config_update`]).
+        ///
+        /// Since API 1.30.
+        #[inline]
+        pub fn config_update(
             &self,
             id: &str,
-            params: &NodeUpdateParams,
-            body: &NodeSpec,
+            params: &ConfigUpdateParams,
+            body: &ConfigSpec,
         ) -> Call<'_, ()> {
-            self.transport.send_empty(requests::node_update(id, params, body))
+            self.transport.send_empty(requests::config_update(id, params, body))
         }
     };
 }
 
-pub(crate) use node_update;
+pub(crate) use config_update;
 
-macro_rules! swarm_join {
+macro_rules! container_wait {
     () => {
-        /// Join an existing swarm: `POST /swarm/join` ([`requests::swarm_join`]).
+        /// Wait for a container: `POST /containers/{id}/wait` ([`requests::container_wait`]).
         #[inline]
-        pub fn swarm_join(&self, body: &SwarmJoinBody) -> Call<'_, ()> {
-            self.transport.send_empty(requests::swarm_join(body))
+        pub fn container_wait(
+            &self,
+            id: &str,
+            params: &ContainerWaitParams,
+        ) -> Call<'_, ContainerWaitResponse> {
+            self.transport.send_deferred_json(requests::container_wait(id, params))
         }
     };
 }
 
-pub(crate) use swarm_join;
+pub(crate) use container_wait;
+
+macro_rules! image_commit {
+    () => {
+        /// Create a new image from a container: `POST /commit` ([`requests::image_commit`]).
+        #[inline]
+        pub fn image_commit(
+            &self,
+            params: &ImageCommitParams,
+            body: &ContainerConfig,
+        ) -> Call<'_, IdResponse> {
+            self.transport.send_json(requests::image_commit(params, body))
+        }
+    };
+}
+
+pub(crate) use image_commit;

@@ -17,15 +17,3 @@ macro_rules! build_prune {
 }
 
 pub(crate) use build_prune;
-
-macro_rules! image_inspect {
-    () => {
-        /// Inspect an image: `GET /images/{name}/json` ([`requests::image_inspect`]).
-        #[inline]
-        pub fn image_inspect(&self, name: &str) -> Call<'_, Image> {
-            self.transport.send_json(requests::image_inspect(name))
-        }
-    };
-}
-
-pub(crate) use image_inspect;

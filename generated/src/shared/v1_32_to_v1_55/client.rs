@@ -4,42 +4,26 @@
 //!
 //! Each method is a macro that the `impl Client` of every one of those versions expands, so the method's names are that module's: the version's models, params, outcomes and `requests`, and `Call`. Other runtime items are named by path.
 
-macro_rules! node_inspect {
+macro_rules! swarm_inspect {
     () => {
-        /// Inspect a node: `GET /nodes/{id}` ([`requests::node_inspect`]).
+        /// Inspect swarm: `GET /swarm` ([`requests::swarm_inspect`]).
         #[inline]
-        pub fn node_inspect(&self, id: &str) -> Call<'_, Node> {
-            self.transport.send_json(requests::node_inspect(id))
+        pub fn swarm_inspect(&self) -> Call<'_, Swarm> {
+            self.transport.send_json(requests::swarm_inspect())
         }
     };
 }
 
-pub(crate) use node_inspect;
+pub(crate) use swarm_inspect;
 
-macro_rules! node_list {
+macro_rules! system_info {
     () => {
-        /// List nodes: `GET /nodes` ([`requests::node_list`]).
+        /// Get system information: `GET /info` ([`requests::system_info`]).
         #[inline]
-        pub fn node_list(&self, params: &NodeListParams) -> Call<'_, Vec<Node>> {
-            self.transport.send_json(requests::node_list(params))
+        pub fn system_info(&self) -> Call<'_, SystemInfo> {
+            self.transport.send_json(requests::system_info())
         }
     };
 }
 
-pub(crate) use node_list;
-
-macro_rules! swarm_update {
-    () => {
-        /// Update a swarm: `POST /swarm/update` ([`requests::swarm_update`]).
-        #[inline]
-        pub fn swarm_update(
-            &self,
-            params: &SwarmUpdateParams,
-            body: &SwarmSpec,
-        ) -> Call<'_, ()> {
-            self.transport.send_empty(requests::swarm_update(params, body))
-        }
-    };
-}
-
-pub(crate) use swarm_update;
+pub(crate) use system_info;

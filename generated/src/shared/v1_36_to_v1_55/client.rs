@@ -4,14 +4,46 @@
 //!
 //! Each method is a macro that the `impl Client` of every one of those versions expands, so the method's names are that module's: the version's models, params, outcomes and `requests`, and `Call`. Other runtime items are named by path.
 
-macro_rules! exec_inspect {
+macro_rules! config_create {
     () => {
-        /// Inspect an exec instance: `GET /exec/{id}/json` ([`requests::exec_inspect`]).
+        /// Create a config: `POST /configs/create` ([`requests::config_create`]).
+        ///
+        /// Since API 1.30.
         #[inline]
-        pub fn exec_inspect(&self, id: &str) -> Call<'_, ExecInspectResponse> {
-            self.transport.send_json(requests::exec_inspect(id))
+        pub fn config_create(&self, body: &ConfigCreateBody) -> Call<'_, IdResponse> {
+            self.transport.send_json(requests::config_create(body))
         }
     };
 }
 
-pub(crate) use exec_inspect;
+pub(crate) use config_create;
+
+macro_rules! image_build {
+    () => {
+        /// Build an image: `POST /build` ([`requests::image_build`]).
+        #[inline]
+        pub fn image_build(
+            &self,
+            params: &ImageBuildParams,
+            body: impl Into<moby_api_runtime::client::Body>,
+        ) -> Call<'_, moby_api_runtime::client::ProgressOutput<ImageId>> {
+            self.transport.send_progress(requests::image_build(params, body))
+        }
+    };
+}
+
+pub(crate) use image_build;
+
+macro_rules! secret_create {
+    () => {
+        /// Create a secret: `POST /secrets/create` ([`requests::secret_create`]).
+        ///
+        /// Since API 1.25.
+        #[inline]
+        pub fn secret_create(&self, body: &SecretCreateBody) -> Call<'_, IdResponse> {
+            self.transport.send_json(requests::secret_create(body))
+        }
+    };
+}
+
+pub(crate) use secret_create;

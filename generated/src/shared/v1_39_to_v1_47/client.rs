@@ -4,52 +4,14 @@
 //!
 //! Each method is a macro that the `impl Client` of every one of those versions expands, so the method's names are that module's: the version's models, params, outcomes and `requests`, and `Call`. Other runtime items are named by path.
 
-macro_rules! build_prune {
+macro_rules! image_inspect {
     () => {
-        /// Delete builder cache: `POST /build/prune` ([`requests::build_prune`]).
-        ///
-        /// Since API 1.31.
+        /// Inspect an image: `GET /images/{name}/json` ([`requests::image_inspect`]).
         #[inline]
-        pub fn build_prune(
-            &self,
-            params: &BuildPruneParams,
-        ) -> Call<'_, BuildPruneResponse> {
-            self.transport.send_json(requests::build_prune(params))
+        pub fn image_inspect(&self, name: &str) -> Call<'_, ImageInspect> {
+            self.transport.send_json(requests::image_inspect(name))
         }
     };
 }
 
-pub(crate) use build_prune;
-
-macro_rules! image_load {
-    () => {
-        /// Import images: `POST /images/load` ([`requests::image_load`]).
-        #[inline]
-        pub fn image_load(
-            &self,
-            params: &ImageLoadParams,
-            body: impl Into<moby_api_runtime::client::Body>,
-        ) -> Call<'_, moby_api_runtime::client::ProgressOutput> {
-            self.transport.send_progress(requests::image_load(params, body))
-        }
-    };
-}
-
-pub(crate) use image_load;
-
-macro_rules! plugin_push {
-    () => {
-        /// Push a plugin: `POST /plugins/{name}/push` ([`requests::plugin_push`]).
-        ///
-        /// Since API 1.25.
-        #[inline]
-        pub fn plugin_push(
-            &self,
-            name: &str,
-        ) -> Call<'_, moby_api_runtime::client::ProgressOutput> {
-            self.transport.send_progress(requests::plugin_push(name))
-        }
-    };
-}
-
-pub(crate) use plugin_push;
+pub(crate) use image_inspect;

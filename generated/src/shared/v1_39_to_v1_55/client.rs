@@ -4,38 +4,22 @@
 //!
 //! Each method is a macro that the `impl Client` of every one of those versions expands, so the method's names are that module's: the version's models, params, outcomes and `requests`, and `Call`. Other runtime items are named by path.
 
-macro_rules! container_wait {
+macro_rules! build_prune {
     () => {
-        /// Wait for a container: `POST /containers/{id}/wait` ([`requests::container_wait`]).
+        /// Delete builder cache: `POST /build/prune` ([`requests::build_prune`]).
+        ///
+        /// Since API 1.31.
         #[inline]
-        pub fn container_wait(
+        pub fn build_prune(
             &self,
-            id: &str,
-            params: &ContainerWaitParams,
-        ) -> Call<'_, ContainerWaitResponse> {
-            self.transport.send_deferred_json(requests::container_wait(id, params))
+            params: &BuildPruneParams,
+        ) -> Call<'_, BuildPruneResponse> {
+            self.transport.send_json(requests::build_prune(params))
         }
     };
 }
 
-pub(crate) use container_wait;
-
-macro_rules! put_container_archive {
-    () => {
-        /// Extract an archive of files or folders to a directory in a container: `PUT /containers/{id}/archive` ([`requests::put_container_archive`]).
-        #[inline]
-        pub fn put_container_archive(
-            &self,
-            id: &str,
-            params: &PutContainerArchiveParams,
-            body: impl Into<moby_api_runtime::client::Body>,
-        ) -> Call<'_, ()> {
-            self.transport.send_empty(requests::put_container_archive(id, params, body))
-        }
-    };
-}
-
-pub(crate) use put_container_archive;
+pub(crate) use build_prune;
 
 macro_rules! system_version {
     () => {
@@ -48,3 +32,15 @@ macro_rules! system_version {
 }
 
 pub(crate) use system_version;
+
+macro_rules! volume_create {
+    () => {
+        /// Create a volume: `POST /volumes/create` ([`requests::volume_create`]).
+        #[inline]
+        pub fn volume_create(&self, body: &VolumeCreateOptions) -> Call<'_, Volume> {
+            self.transport.send_json(requests::volume_create(body))
+        }
+    };
+}
+
+pub(crate) use volume_create;

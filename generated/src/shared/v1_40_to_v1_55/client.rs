@@ -4,6 +4,20 @@
 //!
 //! Each method is a macro that the `impl Client` of every one of those versions expands, so the method's names are that module's: the version's models, params, outcomes and `requests`, and `Call`. Other runtime items are named by path.
 
+macro_rules! distribution_inspect {
+    () => {
+        /// Get image information from the registry: `GET /distribution/{name}/json` ([`requests::distribution_inspect`]).
+        ///
+        /// Since API 1.30.
+        #[inline]
+        pub fn distribution_inspect(&self, name: &str) -> Call<'_, DistributionInspect> {
+            self.transport.send_json(requests::distribution_inspect(name))
+        }
+    };
+}
+
+pub(crate) use distribution_inspect;
+
 macro_rules! get_plugin_privileges {
     () => {
         /// Get plugin privileges: `GET /plugins/privileges` ([`requests::get_plugin_privileges`]).
@@ -20,6 +34,41 @@ macro_rules! get_plugin_privileges {
 }
 
 pub(crate) use get_plugin_privileges;
+
+macro_rules! plugin_pull {
+    () => {
+        /// Install a plugin: `POST /plugins/pull` ([`requests::plugin_pull`]).
+        #[inline]
+        pub fn plugin_pull(
+            &self,
+            params: &PluginPullParams,
+            body: &Vec<PluginPrivilege>,
+        ) -> Call<'_, moby_api_runtime::client::ProgressOutput> {
+            self.transport.send_progress(requests::plugin_pull(params, body))
+        }
+    };
+}
+
+pub(crate) use plugin_pull;
+
+macro_rules! plugin_upgrade {
+    () => {
+        /// Upgrade a plugin: `POST /plugins/{name}/upgrade` ([`requests::plugin_upgrade`]).
+        ///
+        /// Since API 1.26.
+        #[inline]
+        pub fn plugin_upgrade(
+            &self,
+            name: &str,
+            params: &PluginUpgradeParams,
+            body: &Vec<PluginPrivilege>,
+        ) -> Call<'_, moby_api_runtime::client::ProgressOutput> {
+            self.transport.send_progress(requests::plugin_upgrade(name, params, body))
+        }
+    };
+}
+
+pub(crate) use plugin_upgrade;
 
 macro_rules! service_logs {
     () => {
@@ -43,29 +92,34 @@ macro_rules! service_logs {
 
 pub(crate) use service_logs;
 
-macro_rules! swarm_init {
+macro_rules! system_events {
     () => {
-        /// Initialize a new swarm: `POST /swarm/init` ([`requests::swarm_init`]).
+        /// Monitor events: `GET /events` ([`requests::system_events`]).
         #[inline]
-        pub fn swarm_init(&self, body: &SwarmInitBody) -> Call<'_, String> {
-            self.transport.send_json(requests::swarm_init(body))
+        pub fn system_events(
+            &self,
+            params: &SystemEventsParams,
+        ) -> Call<'_, moby_api_runtime::client::JsonLinesOutput<EventMessage>> {
+            self.transport.send_json_lines(requests::system_events(params))
         }
     };
 }
 
-pub(crate) use swarm_init;
+pub(crate) use system_events;
 
-macro_rules! swarm_inspect {
+macro_rules! system_ping_head {
     () => {
-        /// Inspect swarm: `GET /swarm` ([`requests::swarm_inspect`]).
+        /// Ping: `HEAD /_ping` ([`requests::system_ping_head`]).
+        ///
+        /// Since API 1.40.
         #[inline]
-        pub fn swarm_inspect(&self) -> Call<'_, Swarm> {
-            self.transport.send_json(requests::swarm_inspect())
+        pub fn system_ping_head(&self) -> Call<'_, ()> {
+            self.transport.send_empty(requests::system_ping_head())
         }
     };
 }
 
-pub(crate) use swarm_inspect;
+pub(crate) use system_ping_head;
 
 macro_rules! task_logs {
     () => {

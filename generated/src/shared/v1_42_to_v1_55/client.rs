@@ -4,154 +4,22 @@
 //!
 //! Each method is a macro that the `impl Client` of every one of those versions expands, so the method's names are that module's: the version's models, params, outcomes and `requests`, and `Call`. Other runtime items are named by path.
 
-macro_rules! container_attach_websocket {
+macro_rules! system_data_usage {
     () => {
-        /// Attach to a container via a websocket: `GET /containers/{id}/attach/ws` ([`requests::container_attach_websocket`]).
-        #[inline]
-        pub fn container_attach_websocket(
-            &self,
-            id: &str,
-            params: &ContainerAttachWebsocketParams,
-        ) -> Call<'_, moby_api_runtime::client::Response> {
-            self.transport.send(requests::container_attach_websocket(id, params))
-        }
-    };
-}
-
-pub(crate) use container_attach_websocket;
-
-macro_rules! container_exec {
-    () => {
-        /// Create an exec instance: `POST /containers/{id}/exec` ([`requests::container_exec`]).
-        #[inline]
-        pub fn container_exec(
-            &self,
-            id: &str,
-            body: &ContainerExecBody,
-        ) -> Call<'_, IdResponse> {
-            self.transport.send_json(requests::container_exec(id, body))
-        }
-    };
-}
-
-pub(crate) use container_exec;
-
-macro_rules! container_restart {
-    () => {
-        /// Restart a container: `POST /containers/{id}/restart` ([`requests::container_restart`]).
-        #[inline]
-        pub fn container_restart(
-            &self,
-            id: &str,
-            params: &ContainerRestartParams,
-        ) -> Call<'_, ()> {
-            self.transport.send_empty(requests::container_restart(id, params))
-        }
-    };
-}
-
-pub(crate) use container_restart;
-
-macro_rules! container_stop {
-    () => {
-        /// Stop a container: `POST /containers/{id}/stop` ([`requests::container_stop`]).
-        #[inline]
-        pub fn container_stop(
-            &self,
-            id: &str,
-            params: &ContainerStopParams,
-        ) -> Call<'_, ContainerStopOutcome> {
-            self.transport.send_outcome(requests::container_stop(id, params))
-        }
-    };
-}
-
-pub(crate) use container_stop;
-
-macro_rules! exec_start {
-    () => {
-        /// Start an exec instance: `POST /exec/{id}/start` ([`requests::exec_start`]).
-        #[inline]
-        pub fn exec_start(
-            &self,
-            id: &str,
-            body: &ExecStartBody,
-        ) -> Call<'_, moby_api_runtime::client::Hijacked> {
-            self.transport
-                .upgrade(
-                    requests::exec_start(id, body),
-                    moby_api_runtime::client::TtySource::Exec(id.to_owned()),
-                )
-        }
-    };
-}
-
-pub(crate) use exec_start;
-
-macro_rules! system_ping {
-    () => {
-        /// Ping: `GET /_ping` ([`requests::system_ping`]).
-        #[inline]
-        pub fn system_ping(&self) -> Call<'_, String> {
-            self.transport.send_text(requests::system_ping())
-        }
-    };
-}
-
-pub(crate) use system_ping;
-
-macro_rules! system_ping_head {
-    () => {
-        /// Ping: `HEAD /_ping` ([`requests::system_ping_head`]).
+        /// Get data usage information: `GET /system/df` ([`requests::system_data_usage`]).
         ///
-        /// Since API 1.40.
+        /// Since API 1.25.
         #[inline]
-        pub fn system_ping_head(&self) -> Call<'_, ()> {
-            self.transport.send_empty(requests::system_ping_head())
-        }
-    };
-}
-
-pub(crate) use system_ping_head;
-
-macro_rules! volume_create {
-    () => {
-        /// Create a volume: `POST /volumes/create` ([`requests::volume_create`]).
-        #[inline]
-        pub fn volume_create(&self, body: &VolumeCreateOptions) -> Call<'_, Volume> {
-            self.transport.send_json(requests::volume_create(body))
-        }
-    };
-}
-
-pub(crate) use volume_create;
-
-macro_rules! volume_inspect {
-    () => {
-        /// Inspect a volume: `GET /volumes/{name}` ([`requests::volume_inspect`]).
-        #[inline]
-        pub fn volume_inspect(&self, name: &str) -> Call<'_, Volume> {
-            self.transport.send_json(requests::volume_inspect(name))
-        }
-    };
-}
-
-pub(crate) use volume_inspect;
-
-macro_rules! volume_list {
-    () => {
-        /// List volumes: `GET /volumes` ([`requests::volume_list`]).
-        #[inline]
-        pub fn volume_list(
+        pub fn system_data_usage(
             &self,
-            params: &VolumeListParams,
-        ) -> Call<'_, VolumeListResponse> {
-            self.transport.send_json(requests::volume_list(params))
+            params: &SystemDataUsageParams,
+        ) -> Call<'_, SystemDataUsageResponse> {
+            self.transport.send_json(requests::system_data_usage(params))
         }
     };
 }
 
-pub(crate) use volume_list;
+pub(crate) use system_data_usage;
 
 macro_rules! volume_update {
     () => {

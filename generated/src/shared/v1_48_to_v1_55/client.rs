@@ -4,19 +4,21 @@
 //!
 //! Each method is a macro that the `impl Client` of every one of those versions expands, so the method's names are that module's: the version's models, params, outcomes and `requests`, and `Call`. Other runtime items are named by path.
 
-macro_rules! distribution_inspect {
+macro_rules! image_get {
     () => {
-        /// Get image information from the registry: `GET /distribution/{name}/json` ([`requests::distribution_inspect`]).
-        ///
-        /// Since API 1.30.
+        /// Export an image: `GET /images/{name}/get` ([`requests::image_get`]).
         #[inline]
-        pub fn distribution_inspect(&self, name: &str) -> Call<'_, DistributionInspect> {
-            self.transport.send_json(requests::distribution_inspect(name))
+        pub fn image_get(
+            &self,
+            name: &str,
+            params: &ImageGetParams,
+        ) -> Call<'_, moby_api_runtime::client::ByteStream> {
+            self.transport.send_bytes(requests::image_get(name, params))
         }
     };
 }
 
-pub(crate) use distribution_inspect;
+pub(crate) use image_get;
 
 macro_rules! image_history {
     () => {
@@ -33,3 +35,19 @@ macro_rules! image_history {
 }
 
 pub(crate) use image_history;
+
+macro_rules! image_inspect {
+    () => {
+        /// Inspect an image: `GET /images/{name}/json` ([`requests::image_inspect`]).
+        #[inline]
+        pub fn image_inspect(
+            &self,
+            name: &str,
+            params: &ImageInspectParams,
+        ) -> Call<'_, ImageInspect> {
+            self.transport.send_json(requests::image_inspect(name, params))
+        }
+    };
+}
+
+pub(crate) use image_inspect;

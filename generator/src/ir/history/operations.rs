@@ -13,8 +13,9 @@
 //!   `ContainerListRequest`, the client's request builder);
 //! - reply: the responses (the server's `ContainerListReply`, the roundtrip decoder);
 //! - outcome: the success statuses of an operation that has several (`ContainerStartOutcome`);
-//! - method: the client's method (`Client::container_list`): its request, reply and
-//!   outcome classes, and what it reads the answer as.
+//! - method: the client's method (`Client::container_list`), a macro each version
+//!   expands, so classed by its text: the names it uses (of its params, body, answer and
+//!   outcome types, not their classes) and how it sends and reads.
 //!
 //! A tag's server trait is one more class: the names, request and reply classes of its
 //! operations (`ContainerApi`).
@@ -123,20 +124,37 @@ impl OperationClasses {
             }
             Some((name, sig))
         });
+        // A method is a macro expanded in each version's module, where the names it uses
+        // are that version's items: it is identical wherever its text is, so its signature
+        // is the names and kinds the text is made of, not the classes behind them.
+        let name = |s: usize, t: &TypeExpr, out: &mut String| expr_signature(t, out, &|id| specs[s].ty(id).name.clone());
         let methods = classify(specs, |s, o, op| {
-            // The renamed note of its docs names the version's `operationId`; a progress
-            // stream reads `aux` as its type.
-            let mut sig = format!(
-                "{}|{}|{}|{:?}/{:?}/{:?}|aux=",
-                op.rust.method,
-                op.id,
-                op.deprecated,
-                requests.index(s, o),
-                replies.index(s, o),
-                outcomes.index(s, o)
-            );
-            if let Some(aux) = op.responses.iter().find(|r| r.is_success()).and_then(|r| r.aux.as_ref()) {
-                ty(s, aux, &mut sig);
+            // The renamed note of its docs names the version's `operationId`.
+            let mut sig = format!("{}|{}|{}|{} {}|", op.rust.method, op.id, op.deprecated, op.method.as_str(), op.path);
+            for p in op.path_params() {
+                let _ = write!(sig, "{},", p.name);
+            }
+            let _ = write!(sig, "|params={}|", params.index(s, o).is_some());
+            if let Some(b) = &op.request_body {
+                let _ = write!(sig, "{:?}:", b.content);
+                if let Some(t) = &b.ty {
+                    name(s, t, &mut sig);
+                }
+            }
+            // What it reads the answer as: the connection, the outcome enum, or the first success.
+            let outcome = op.rust.outcome.as_ref().filter(|_| outcomes.index(s, o).is_some());
+            if op.upgrades() {
+                sig.push_str("|upgrades");
+            } else if let Some(outcome) = outcome {
+                let _ = write!(sig, "|outcome={outcome}");
+            } else if let Some(r) = op.responses.iter().find(|r| r.is_success()) {
+                let _ = write!(sig, "|{:?}/path stat={}:", r.content, r.carries_path_stat());
+                for (part, t) in [("type", &r.ty), ("aux", &r.aux)] {
+                    if let Some(t) = t {
+                        let _ = write!(sig, "{part}=");
+                        name(s, t, &mut sig);
+                    }
+                }
             }
             Some((op.rust.method.clone(), sig))
         });

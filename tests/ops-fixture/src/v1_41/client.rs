@@ -7,7 +7,7 @@
 use moby_api_runtime::client::{Call, Error, Transport};
 use super::models::*;
 use super::params::*;
-use crate::shared::{v1_40_to_v1_41::client::*, v1_41_to_v1_42::client::*};
+use crate::shared::v1_41_to_v1_42::client::*;
 
 /// The API version this client asks the engine for at most (negotiation only goes down).
 pub use super::API_VERSION;

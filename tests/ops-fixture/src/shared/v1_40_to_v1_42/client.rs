@@ -25,6 +25,21 @@ impl Outcome for ContainerStartOutcome {
     }
 }
 
+macro_rules! container_list {
+    () => {
+        /// List containers: `GET /containers/json` ([`requests::container_list`]).
+        #[inline]
+        pub fn container_list(
+            &self,
+            params: &ContainerListParams,
+        ) -> Call<'_, Vec<ContainerSummary>> {
+            self.transport.send_json(requests::container_list(params))
+        }
+    };
+}
+
+pub(crate) use container_list;
+
 macro_rules! system_ping {
     () => {
         /// Ping: `GET /_ping` ([`requests::system_ping`]).
