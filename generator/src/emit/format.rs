@@ -43,30 +43,11 @@ pub const OBJECT_MARK: &str = "#[object]";
 /// as a plain item marked [`OBJECT_MARK`], formatted, and only then wrapped in the
 /// runtime's `object! { … }`: it reads as the struct it is.
 fn wrap_objects(code: &str) -> String {
-    let mut out = String::with_capacity(code.len() + code.len() / 10);
-    let mut inside = false;
-    for line in code.lines() {
-        if line == OBJECT_MARK {
-            out.push_str("object! {\n");
-            inside = true;
-            continue;
-        }
-        if inside {
-            if !line.is_empty() {
-                out.push_str("    ");
-            }
-            out.push_str(line);
-            out.push('\n');
-            if line == "}" {
-                out.push_str("}\n");
-                inside = false;
-            }
-            continue;
-        }
-        out.push_str(line);
-        out.push('\n');
-    }
-    out
+    rewrite_marked(code, OBJECT_MARK, |item, out| {
+        out.push_str("object! {\n");
+        push_indented(out, item);
+        out.push_str("}\n");
+    })
 }
 
 /// The attribute that marks the `impl Client` of one client method for [`wrap_methods`].
@@ -74,7 +55,7 @@ pub const METHOD_MARK: &str = "#[client_method]";
 
 /// A client method is emitted once per method class, in a macro that every version of the
 /// class expands in its `impl Client`. It is emitted as that impl, marked [`METHOD_MARK`],
-/// formatted (prettyplease prints a macro's body as one run of tokens), then made the macro:
+/// formatted like a model struct (see [`wrap_objects`]), then made the macro:
 ///
 /// ```text
 /// macro_rules! container_list {
@@ -86,33 +67,47 @@ pub const METHOD_MARK: &str = "#[client_method]";
 /// pub(crate) use container_list;
 /// ```
 fn wrap_methods(code: &str) -> String {
-    let mut out = String::with_capacity(code.len() + code.len() / 10);
-    let mut lines = code.lines();
-    while let Some(line) = lines.next() {
-        if line != METHOD_MARK {
-            out.push_str(line);
-            out.push('\n');
-            continue;
-        }
-        // The impl's line, its items up to its closing brace, the method's name.
-        lines.next();
-        let body: Vec<&str> = lines.by_ref().take_while(|l| *l != "}").collect();
-        let name = body
+    rewrite_marked(code, METHOD_MARK, |item, out| {
+        // Inside `impl Client {` … `}`, indented once already.
+        let method = item.get(1..item.len() - 1).unwrap_or_default();
+        let name = method
             .iter()
             .find_map(|l| l.trim_start().strip_prefix("pub fn "))
             .and_then(|rest| rest.split(['(', '<']).next())
             .unwrap_or_default();
         out.push_str(&format!("macro_rules! {name} {{\n    () => {{\n"));
-        for l in body {
-            if !l.is_empty() {
-                out.push_str("    ");
-            }
-            out.push_str(l);
-            out.push('\n');
-        }
+        push_indented(out, method);
         out.push_str(&format!("    }};\n}}\npub(crate) use {name};\n"));
+    })
+}
+
+/// `code` with every top-level item that follows a line `mark` replaced by what `wrap`
+/// writes of the item's lines (its first line to its closing `}`).
+fn rewrite_marked(code: &str, mark: &str, wrap: impl Fn(&[&str], &mut String)) -> String {
+    let mut out = String::with_capacity(code.len() + code.len() / 10);
+    let mut lines = code.lines();
+    while let Some(line) = lines.next() {
+        if line != mark {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        let mut item: Vec<&str> = lines.by_ref().take_while(|l| *l != "}").collect();
+        item.push("}");
+        wrap(&item, &mut out);
     }
     out
+}
+
+/// `lines`, one indent deeper (empty lines stay empty).
+fn push_indented(out: &mut String, lines: &[&str]) {
+    for line in lines {
+        if !line.is_empty() {
+            out.push_str("    ");
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
 }
 
 /// prettyplease prints a long `#[cfg(any(feature = …, …))]` one feature per line; the
