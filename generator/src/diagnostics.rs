@@ -45,6 +45,20 @@ impl Diagnostics {
     pub fn extend(&mut self, other: Diagnostics) {
         self.0.extend(other.0);
     }
+    /// The values of `results` in order when none failed, otherwise every failure's
+    /// diagnostics: what runs over many inputs (files, versions) reports them all at once.
+    pub fn collect<T, E: Into<Diagnostics>>(results: impl IntoIterator<Item = Result<T, E>>) -> Result<Vec<T>, Diagnostics> {
+        let mut problems = Diagnostics::default();
+        let mut values = Vec::new();
+        for r in results {
+            match r {
+                Ok(value) => values.push(value),
+                Err(e) => problems.extend(e.into()),
+            }
+        }
+        problems.into_result(values)
+    }
+
     /// `Ok(value)` when nothing was reported, otherwise all diagnostics.
     pub fn into_result<T>(self, value: T) -> Result<T, Diagnostics> {
         if self.0.is_empty() {

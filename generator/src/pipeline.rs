@@ -93,26 +93,9 @@ pub fn load_history(inputs: &Inputs, timings: &mut Timings) -> Result<History, D
     timings.load = start.elapsed();
 
     let start = Instant::now();
-    let mut problems = Diagnostics::default();
-    let mut apis = Vec::new();
-    for (v, r) in versions.iter().zip(loaded) {
-        match r {
-            Ok(api) => apis.push((*v, api)),
-            Err(e) => problems.extend(e),
-        }
-    }
-    if !problems.is_empty() {
-        return Err(problems);
-    }
+    let apis: Vec<(ApiVersion, _)> = versions.iter().copied().zip(Diagnostics::collect(loaded)?).collect();
     let built = parallel_map(&apis, |(v, api)| ir::build_version(api, *v, &dir.label(&source::base_file(*v))));
-    let mut specs = Vec::new();
-    for r in built {
-        match r {
-            Ok(s) => specs.push(s),
-            Err(e) => problems.extend(e),
-        }
-    }
-    let history = problems.into_result(History::new(specs))?;
+    let history = History::new(Diagnostics::collect(built)?);
     timings.ir = start.elapsed();
     Ok(history)
 }

@@ -257,7 +257,7 @@ fn shared_module_units(history: &History, name: &str, m: &SharedModule<'_>) -> V
     let header = quote! { #header #(#decls)* };
     units.push(Unit::rust(format!("generated/src/shared/{name}.rs"), models::shared_module(history, name, &m.types, header)));
     for (kind, code) in submodules {
-        units.push(Unit::Rust { path: format!("generated/src/shared/{name}/{}.rs", kind.module()), code: code.to_string() });
+        units.push(Unit::rust(format!("generated/src/shared/{name}/{}.rs", kind.module()), code));
     }
     units
 }

@@ -40,22 +40,17 @@ pub struct SpecDir {
 }
 
 impl SpecDir {
-    /// Checks that every file of the manifest is present in `dir` with the pinned sha256.
+    /// Checks that every file of the manifest is present in `dir` with the pinned sha256,
+    /// and hands each verified file's bytes to `then`, with its name and its
+    /// [`label`](SpecDir::label), in manifest order: every file is read once, and the files
+    /// are verified and `then` runs (the specifications are parsed there) on every core.
     ///
     /// All missing or altered files are reported at once, each with its upstream URL.
-    pub fn open(dir: &Path, manifest: Manifest) -> Result<SpecDir, Diagnostics> {
-        SpecDir::open_with(dir, manifest, |_, _| ()).map(|(dir, _)| dir)
-    }
-
-    /// Like [`SpecDir::open`], and hands each verified file's bytes to `then`, in manifest
-    /// order with the file's name: every file is read once, and the files are verified and
-    /// `then` runs (the specifications are parsed there) on every core.
-    pub fn open_with<R: Send>(
+    pub fn open<R: Send>(
         dir: &Path,
         manifest: Manifest,
-        then: impl Fn(&str, Vec<u8>) -> R + Sync,
+        then: impl Fn(&str, &str, Vec<u8>) -> R + Sync,
     ) -> Result<(SpecDir, Vec<R>), Diagnostics> {
-        let mut problems = Diagnostics::default();
         if !dir.is_dir() {
             let mut msg = format!(
                 "the upstream specification directory {} does not exist; it must hold these files (pass --spec-dir or set MOBY_API_SPEC_DIR to use another directory):",
@@ -64,33 +59,27 @@ impl SpecDir {
             for file in manifest.files.keys() {
                 msg.push_str(&format!("\n  {file}  <- {}", manifest.url_of(file)));
             }
-            problems.push(Diagnostic::new(dir.display().to_string(), "", msg));
-            return Err(problems);
+            return Err(Diagnostic::new(dir.display().to_string(), "", msg).into());
         }
-        let files: Vec<(&String, &String)> = manifest.files.iter().collect();
+        let spec_dir = SpecDir { dir: dir.to_path_buf(), manifest };
+        let files: Vec<(&String, &String)> = spec_dir.manifest.files.iter().collect();
         let checked = parallel_map(&files, |&(file, expected)| {
-            let path = dir.join(file);
-            let bytes = std::fs::read(&path).map_err(|e| {
-                Diagnostic::new(path.display().to_string(), "", format!("missing input ({e}); download it from {}", manifest.url_of(file)))
-            })?;
+            let label = spec_dir.label(file);
+            let url = || spec_dir.manifest.url_of(file);
+            let bytes = std::fs::read(dir.join(file))
+                .map_err(|e| Diagnostic::new(&label, "", format!("missing input ({e}); download it from {}", url())))?;
             let actual = sha256_hex(&bytes);
             if &actual != expected {
                 return Err(Diagnostic::new(
-                    path.display().to_string(),
+                    &label,
                     "",
-                    format!("sha256 is {actual}, the manifest pins {expected}; the pinned file is at {}", manifest.url_of(file)),
+                    format!("sha256 is {actual}, the manifest pins {expected}; the pinned file is at {}", url()),
                 ));
             }
-            Ok(then(file, bytes))
+            Ok(then(file, &label, bytes))
         });
-        let mut results = Vec::with_capacity(checked.len());
-        for r in checked {
-            match r {
-                Ok(r) => results.push(r),
-                Err(e) => problems.push(e),
-            }
-        }
-        problems.into_result((SpecDir { dir: dir.to_path_buf(), manifest }, results))
+        let results = Diagnostics::collect(checked)?;
+        Ok((spec_dir, results))
     }
 
     /// Label used in diagnostics for a file of this directory.
@@ -130,9 +119,14 @@ mod tests {
         }
     }
 
+    /// Verification alone.
+    fn verify(dir: &Path, manifest: Manifest) -> Result<SpecDir, Diagnostics> {
+        SpecDir::open(dir, manifest, |_, _, _| ()).map(|(dir, _)| dir)
+    }
+
     #[test]
     fn missing_directory_lists_every_file_and_its_url() {
-        let err = SpecDir::open(Path::new("/nonexistent/docker-api"), manifest(&[("v1.25.yaml", "00"), ("v1.24.md", "11")])).unwrap_err();
+        let err = verify(Path::new("/nonexistent/docker-api"), manifest(&[("v1.25.yaml", "00"), ("v1.24.md", "11")])).unwrap_err();
         let text = err.to_string();
         assert!(text.contains("v1.25.yaml  <- https://example.invalid/v1.25.yaml"), "{text}");
         assert!(text.contains("v1.24.md  <- https://example.invalid/v1.24.md"), "{text}");
@@ -145,8 +139,8 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("a.yaml"), b"swagger: '2.0'\n").unwrap();
         let good = sha256_hex(b"swagger: '2.0'\n");
-        assert!(SpecDir::open(&dir, manifest(&[("a.yaml", &good)])).is_ok());
-        let err = SpecDir::open(&dir, manifest(&[("a.yaml", "abc"), ("b.yaml", "def")])).unwrap_err();
+        assert!(verify(&dir, manifest(&[("a.yaml", &good)])).is_ok());
+        let err = verify(&dir, manifest(&[("a.yaml", "abc"), ("b.yaml", "def")])).unwrap_err();
         assert_eq!(err.len(), 2);
         assert!(err.0[0].message.contains(&format!("sha256 is {good}, the manifest pins abc")), "{err}");
         assert!(err.0[1].message.contains("missing input") && err.0[1].message.contains("https://example.invalid/b.yaml"), "{err}");

@@ -91,24 +91,14 @@ impl Upstream {
     /// (`v1.N.yaml`), on every core. Errors of the verification come alone, before any
     /// error of a document.
     pub fn open(dir: &Path, manifest: Manifest) -> Result<Upstream, Diagnostics> {
-        let (dir, parsed) = SpecDir::open_with(dir, manifest, |file, bytes| {
-            let label = dir.join(file).display().to_string();
+        let (dir, parsed) = SpecDir::open(dir, manifest, |file, label, bytes| {
             file.ends_with(".yaml").then(|| {
-                let text = String::from_utf8(bytes).map_err(|e| Diagnostic::new(&label, "", format!("cannot read: {e}")))?;
-                yaml::parse(&text, &label).map(|doc| (file.to_owned(), doc))
+                let text = String::from_utf8(bytes).map_err(|e| Diagnostic::new(label, "", format!("cannot read: {e}")))?;
+                yaml::parse(&text, label).map(|doc| (file.to_owned(), doc))
             })
         })?;
-        let mut docs = BTreeMap::new();
-        let mut problems = Diagnostics::default();
-        for r in parsed.into_iter().flatten() {
-            match r {
-                Ok((file, doc)) => {
-                    docs.insert(file, doc);
-                }
-                Err(e) => problems.push(e),
-            }
-        }
-        problems.into_result(Upstream { dir, docs })
+        let docs = Diagnostics::collect(parsed.into_iter().flatten())?.into_iter().collect();
+        Ok(Upstream { dir, docs })
     }
 }
 
