@@ -37,7 +37,7 @@ const RUNTIME_ITEMS: &[&str] = &[
 pub fn shared_requests(history: &History, requests: &[&SharedItem]) -> TokenStream {
     let imports = Imports::new(ModelsFrom::Shared);
     let items: Vec<TokenStream> = requests.iter().map(|c| request_builder(history, c, &imports)).collect();
-    let header = operation::shared_header(requests, "The client's request builders of the operations whose requests are");
+    let header = operation::shared_header(requests, "The client's request builders of the operations whose requests are", None);
     shared_file(header, &imports, items)
 }
 
@@ -47,12 +47,11 @@ pub fn shared_client(history: &History, outcomes: &[&SharedItem], methods: &[&Sh
     let mut items: Vec<TokenStream> = outcomes.iter().map(|c| outcome_enum(history, c, &imports)).collect();
     items.extend(methods.iter().map(|c| method(history, c)));
     let classes = if outcomes.is_empty() { methods } else { outcomes };
-    let versions = classes.first().map(|c| c.versions.to_string()).unwrap_or_default();
-    let mut header = format!("The client's enums of answers and methods of the operations identical in exactly API versions {versions}.");
-    if !methods.is_empty() {
-        header.push_str("\n\nEach method is a macro that the `impl Client` of every one of those versions expands, so the method's names are that module's: the version's models, params, outcomes and `requests`, and `Call`. Other runtime items are named by path.");
-    }
-    shared_file(docs::inner(&header), &imports, items)
+    let note = (!methods.is_empty()).then_some(
+        "Each method is a macro that the `impl Client` of every one of those versions expands, so the method's names are that module's: the version's models, params, outcomes and `requests`, and `Call`. Other runtime items are named by path.",
+    );
+    let header = operation::shared_header(classes, "The client's enums of answers and methods of the operations", note);
+    shared_file(header, &imports, items)
 }
 
 fn shared_file(header: TokenStream, imports: &Imports, items: Vec<TokenStream>) -> TokenStream {

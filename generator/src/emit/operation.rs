@@ -98,10 +98,10 @@ pub fn documented_here(versions: VersionSet, version: ApiVersion) -> Option<Toke
 }
 
 /// The inner rustdoc of a file of `shared/<versions>/`: what its items are (`what`), then
-/// "identical in exactly API versions 1.24–1.41".
-pub fn shared_header(classes: &[&SharedItem], what: &str) -> TokenStream {
+/// "identical in exactly API versions 1.24–1.41", and `more` as a paragraph of its own.
+pub fn shared_header(classes: &[&SharedItem], what: &str, more: Option<&str>) -> TokenStream {
     let versions = classes.first().map(|c| c.versions.to_string()).unwrap_or_default();
-    docs::inner(&format!("{what} identical in exactly API versions {versions}."))
+    docs::inner(&docs::paragraphs([Some(format!("{what} identical in exactly API versions {versions}.").as_str()), more]))
 }
 
 /// How the docs name an operation: `` `GET /containers/json` ``.

@@ -36,7 +36,7 @@ pub fn shared_params(history: &History, classes: &[&SharedItem]) -> TokenStream 
     let imports = Imports::new(ModelsFrom::Shared);
     let structs: Vec<TokenStream> =
         classes.iter().map(|c| params_struct(&TypeRenderer::importing(history, c.spec, &imports), history.operation_of(c))).collect();
-    let header = operation::shared_header(classes, "The query and header parameters of the operations whose parameters are");
+    let header = operation::shared_header(classes, "The query and header parameters of the operations whose parameters are", None);
     let uses = imports.tokens();
     quote! {
         #header

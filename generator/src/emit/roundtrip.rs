@@ -65,7 +65,7 @@ pub fn shared_roundtrip(history: &History, replies: &[&SharedItem], requests: &[
         }
     });
     let classes: Vec<&SharedItem> = replies.iter().chain(requests).copied().collect();
-    let header = super::operation::shared_header(&classes, "The JSON decoders of the operations whose replies or requests are");
+    let header = super::operation::shared_header(&classes, "The JSON decoders of the operations whose replies or requests are", None);
     let uses = imports.tokens();
     quote! {
         #header

@@ -57,7 +57,7 @@ pub fn shared_server(history: &History, module: &str, classes: &ServerClasses<'_
     items.extend(classes.requests.iter().map(|c| request_type(history, c, &imports)));
     items.extend(classes.replies.iter().map(|c| reply_type(history, c, &imports)));
     let any: Vec<&SharedItem> = classes.services.iter().chain(&classes.requests).chain(&classes.replies).take(1).copied().collect();
-    let header = operation::shared_header(&any, "The server traits, requests and replies that are");
+    let header = operation::shared_header(&any, "The server traits, requests and replies that are", None);
     let future_use = (!classes.services.is_empty()).then(|| {
         quote!(
             use std::future::Future;
